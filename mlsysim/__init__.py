@@ -1,0 +1,84 @@
+"""mlsysim: a physics-grounded analytical engine for ML systems, and napkin math for books.
+
+Importing is cheap: registries load their data files on first access and heavy sub-packages
+(solver, napkin engine) are imported when first used.
+
+>>> import mlsysim
+>>> mlsysim.Hardware.H100.memory.bandwidth
+<Quantity(3.35, 'terabyte / second')>
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from mlsysim.core.exceptions import (
+    ConfigError,
+    DimensionError,
+    FormulaDomainError,
+    InfeasibleError,
+    MlsysimError,
+    NapkinError,
+    RegistryDataError,
+    UnknownNameError,
+    UnsupportedPrecisionError,
+)
+from mlsysim.core.registry import add_data_dir
+from mlsysim.core.units import Q_, ureg
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CloudRates",
+    "Clusters",
+    "ConfigError",
+    "Datacenters",
+    "DimensionError",
+    "Fabrics",
+    "FormulaDomainError",
+    "Grids",
+    "Hardware",
+    "InfeasibleError",
+    "MlsysimError",
+    "Models",
+    "NapkinError",
+    "Nodes",
+    "Q_",
+    "RegistryDataError",
+    "UnknownNameError",
+    "UnsupportedPrecisionError",
+    "__version__",
+    "add_data_dir",
+    "formulas",
+    "solve",
+    "ureg",
+]
+
+# name -> (module, attribute); resolved on first access (PEP 562)
+_LAZY: dict[str, tuple[str, str]] = {
+    "Hardware": ("mlsysim.hardware.registry", "Hardware"),
+    "Models": ("mlsysim.models.registry", "Models"),
+    "Grids": ("mlsysim.infra.registry", "Grids"),
+    "Datacenters": ("mlsysim.infra.registry", "Datacenters"),
+    "CloudRates": ("mlsysim.infra.registry", "CloudRates"),
+    "Fabrics": ("mlsysim.systems.registry", "Fabrics"),
+    "Nodes": ("mlsysim.systems.registry", "Nodes"),
+    "Clusters": ("mlsysim.systems.registry", "Clusters"),
+    "solve": ("mlsysim.core.solver", "solve"),
+    "formulas": ("mlsysim.core.formulas", ""),
+}
+
+
+def __getattr__(name: str) -> Any:
+    target = _LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module 'mlsysim' has no attribute {name!r}")
+    module = importlib.import_module(target[0])
+    value = getattr(module, target[1]) if target[1] else module
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

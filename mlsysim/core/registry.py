@@ -1,0 +1,328 @@
+"""Registries: sourced data files, loaded once, validated, and looked up by id or alias.
+
+Grammar (documented for authors in ``docs/registry-grammar.md``): each data file is TOML with
+
+* ``schema = "mlsysim.<kind>/1"`` naming what its entries are (``hardware``, ``model``,
+  ``grid``, ``datacenter``, ``cloud_rate``, ``fabric``, ``node``, ``cluster``);
+* an optional ``[sources.<id>]`` table per citation (title, authors or publisher, year, url);
+* one top-level table per entry, keyed by its id (a Python identifier), with ``name``,
+  ``source`` (a citation id), optional ``aliases``/``as_of``/``notes`` and the kind's fields.
+  Quantities carry their unit in the value (``bandwidth = "3.35 TB/s"``). Any field may instead
+  be an inline table ``{ value = "…", source = "…", as_of = 2024-06-01 }`` to cite it apart.
+
+Files load lazily on first access: the package's own ``*/data/*.toml``, then every directory
+in ``MLSYSIM_DATA_PATH`` (``os.pathsep``-separated) and those passed to :func:`add_data_dir`.
+A user directory may hold files directly or in sub-folders.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from mlsysim.core.exceptions import MlsysimError, RegistryDataError, UnknownNameError, suggest
+
+__all__ = ["Registry", "add_data_dir", "catalog", "data_dirs", "reset"]
+
+T = TypeVar("T")
+
+_PACKAGE = Path(__file__).resolve().parent.parent
+_BUILTIN_DIRS = [_PACKAGE / layer / "data" for layer in ("core", "hardware", "models", "infra", "systems")]
+
+#: schema kind -> (spec class "module:Class", the noun used in messages)
+SCHEMAS: dict[str, tuple[str, str]] = {
+    "hardware": ("mlsysim.hardware.registry:HardwareSpec", "hardware"),
+    "model": ("mlsysim.models.registry:ModelSpec", "model"),
+    "grid": ("mlsysim.infra.registry:GridSpec", "grid region"),
+    "datacenter": ("mlsysim.infra.registry:DatacenterSpec", "datacenter"),
+    "cloud_rate": ("mlsysim.infra.registry:CloudRateSpec", "cloud rate"),
+    "fabric": ("mlsysim.systems.registry:FabricSpec", "fabric"),
+    "node": ("mlsysim.systems.registry:NodeSpec", "node"),
+    "cluster": ("mlsysim.systems.registry:ClusterSpec", "cluster"),
+    "sources": ("", "citation"),  # a file of citations only (literature used by formulas)
+}
+
+_SCHEMA_RE = re.compile(r"^mlsysim\.(?P<kind>[a-z_]+)/(?P<version>\d+)$")
+_ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_extra_dirs: list[Path] = []
+
+
+def normalize(name: str) -> str:
+    """Lookup key for ids and aliases: case-insensitive, spaces/hyphens/dots as underscores."""
+    return re.sub(r"[\s\-./]+", "_", name.strip()).lower()
+
+
+def data_dirs() -> list[Path]:
+    """Directories searched for data files, in load order."""
+    env = [Path(p) for p in os.environ.get("MLSYSIM_DATA_PATH", "").split(os.pathsep) if p]
+    return [*_BUILTIN_DIRS, *env, *_extra_dirs]
+
+
+def add_data_dir(path: str | os.PathLike[str]) -> None:
+    """Add a directory of user data files (a custom ASIC, a new model…) and reload."""
+    p = Path(path).resolve()
+    if not p.is_dir():
+        raise MlsysimError(f"data directory {str(p)!r} does not exist",
+                           fix="pass a directory that holds *.toml registry files")
+    if p not in _extra_dirs:
+        _extra_dirs.append(p)
+    reset()
+
+
+def reset() -> None:
+    """Forget loaded data; the next access reloads every data file."""
+    global _CATALOG
+    _CATALOG = None
+
+
+class _Catalog:
+    """Every entry of every kind, plus the citations, loaded and cross-checked together."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, dict[str, Any]] = {kind: {} for kind in SCHEMAS}
+        # kinds holding entries (every kind but the citation-only "sources")
+        self.index: dict[str, dict[str, str]] = {kind: {} for kind in SCHEMAS}
+        self.files: dict[str, dict[str, Path]] = {kind: {} for kind in SCHEMAS}
+        self.sources: dict[str, Any] = {}
+        self.paths: list[Path] = []
+        for d in data_dirs():
+            if d.is_dir():
+                for f in sorted(d.rglob("*.toml")):
+                    self._load_file(f)
+        self._cross_check()
+
+    # -- loading ------------------------------------------------------------------------
+    def _load_file(self, path: Path) -> None:
+        from mlsysim.core.types import Citation
+
+        self.paths.append(path)
+        try:
+            doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise RegistryDataError("data file is not valid TOML", file=str(path), why=str(exc),
+                                    fix="fix the TOML syntax at the position given") from None
+        schema = doc.pop("schema", None)
+        m = _SCHEMA_RE.match(schema or "")
+        if not m or m["kind"] not in SCHEMAS:
+            raise RegistryDataError(
+                f"missing or unknown schema {schema!r}", file=str(path),
+                fix='start the file with schema = "mlsysim.<kind>/1", kind one of '
+                + ", ".join(SCHEMAS))
+        kind = m["kind"]
+        if kind == "sources" and any(k != "sources" for k in doc):
+            raise RegistryDataError("a sources file holds only [sources.ID] tables", file=str(path),
+                                    fix="move entries to a file with their own schema")
+        for sid, rec in doc.pop("sources", {}).items():
+            if sid in self.sources:
+                raise RegistryDataError(f"citation {sid!r} is defined twice", file=str(path),
+                                        fix="give the citation a unique id or reuse the first")
+            try:
+                self.sources[sid] = Citation(id=sid, **rec)
+            except Exception as exc:
+                raise RegistryDataError("bad citation record", file=str(path), entry=f"sources.{sid}",
+                                        why=_first_line(exc),
+                                        fix="give title, year and authors or publisher") from None
+        if kind == "sources":
+            return
+        cls = _spec_class(kind)
+        for eid, raw in doc.items():
+            if not isinstance(raw, dict):
+                raise RegistryDataError(f"top-level key {eid!r} is not an entry table", file=str(path),
+                                        fix="put entry fields under [ENTRY_ID]")
+            if not _ID_RE.match(eid):
+                raise RegistryDataError(f"entry id {eid!r} is not a Python identifier",
+                                        file=str(path), entry=eid,
+                                        fix="use letters, digits and underscores, e.g. H100_PCIe")
+            if eid in self.entries[kind]:
+                raise RegistryDataError(
+                    f"{SCHEMAS[kind][1]} {eid!r} is defined twice", file=str(path), entry=eid,
+                    why=f"it is already defined in {self.files[kind][eid]}",
+                    fix="choose a new id (registry ids are stable and never redefined)")
+            self.entries[kind][eid] = self._build(cls, kind, eid, raw, path)
+            self.files[kind][eid] = path
+
+    def _build(self, cls: Any, kind: str, eid: str, raw: dict[str, Any], path: Path) -> Any:
+        from pydantic import ValidationError
+
+        provenance: dict[str, dict[str, Any]] = {}
+        data = _strip_provenance(raw, "", provenance)
+        data.setdefault("name", eid)
+        try:
+            return cls(id=eid, provenance=provenance, **data)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"])
+            ctx_err = (err.get("ctx") or {}).get("error")
+            why = str(ctx_err) if ctx_err is not None else err["msg"]
+            raise RegistryDataError(
+                f"invalid {SCHEMAS[kind][1]} entry", file=str(path), entry=eid, field=field,
+                why=why, fix=_fix_for(err)) from None
+        except MlsysimError as exc:
+            raise RegistryDataError(f"invalid {SCHEMAS[kind][1]} entry", file=str(path),
+                                    entry=eid, why=str(exc)) from None
+
+    def _cross_check(self) -> None:
+        for kind, entries in self.entries.items():
+            for eid, spec in entries.items():
+                path = str(self.files[kind][eid])
+                refs = {"": spec.source} | {f: fs.source for f, fs in spec.provenance.items()}
+                for field, sid in refs.items():
+                    if sid not in self.sources:
+                        raise UnknownNameError(
+                            "citation", sid, self.sources,
+                            where=f"{path}, entry [{eid}]" + (f", field {field!r}" if field else ""),
+                            fix="define it under [sources.ID] in any data file")
+                for field in spec.drifting:
+                    if _has_field(spec, field) and spec.as_of_of(field) is None:
+                        raise RegistryDataError(
+                            "value that drifts over time has no as_of date", file=path, entry=eid,
+                            field=field, fix=f'add as_of = 2024-01-01 to the entry or write {field} '
+                            'as { value = "…", as_of = 2024-01-01 }')
+                for alias in (eid, *spec.aliases):
+                    key = normalize(alias)
+                    other = self.index[kind].get(key)
+                    if other is not None and other != eid:
+                        raise RegistryDataError(
+                            f"alias {alias!r} is already used by {other}", file=path, entry=eid,
+                            fix="remove or rename the alias")
+                    self.index[kind][key] = eid
+
+
+def _has_field(spec: Any, dotted: str) -> bool:
+    obj = spec
+    for part in dotted.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return False
+    return True
+
+
+def _strip_provenance(raw: dict[str, Any], prefix: str, out: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Replace ``{value=…, source=…, as_of=…}`` inline tables by their value, recording the rest."""
+    data: dict[str, Any] = {}
+    for key, val in raw.items():
+        path = f"{prefix}{key}"
+        if isinstance(val, dict) and "value" in val and set(val) <= {"value", "source", "as_of"}:
+            if "source" in val or "as_of" in val:
+                out[path] = {"source": val.get("source") or raw.get("source") or "", "as_of": val.get("as_of")}
+            data[key] = val["value"]
+        elif isinstance(val, dict) and key not in ("provenance",):
+            data[key] = _strip_provenance(val, path + ".", out)
+        else:
+            data[key] = val
+    if prefix == "":
+        for fs in out.values():
+            if not fs["source"]:
+                fs["source"] = raw.get("source", "")
+    return data
+
+
+def _fix_for(err: dict[str, Any]) -> str:
+    t = err.get("type", "")
+    if t == "missing":
+        return "add the field"
+    if t == "extra_forbidden":
+        return "remove the field or check its spelling against docs/registry-grammar.md"
+    return "write the value with a unit of the expected dimension, e.g. '3.35 TB/s'"
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def _spec_class(kind: str) -> Any:
+    mod, _, cls = SCHEMAS[kind][0].partition(":")
+    return getattr(importlib.import_module(mod), cls)
+
+
+_CATALOG: _Catalog | None = None
+
+
+def catalog() -> _Catalog:
+    """The loaded catalog (loads every data file on first call)."""
+    global _CATALOG
+    if _CATALOG is None:
+        _CATALOG = _Catalog()
+    return _CATALOG
+
+
+class _UnknownEntry(UnknownNameError, AttributeError):
+    """Unknown registry id, raised from attribute access (so ``hasattr`` still works)."""
+
+
+class Registry(Generic[T]):
+    """One kind of registry entry: ``Hardware.H100``, ``Hardware["H100 SXM"]``, iteration."""
+
+    def __init__(self, kind: str) -> None:
+        if kind not in SCHEMAS:
+            raise KeyError(kind)
+        self._kind = kind
+        self._noun = SCHEMAS[kind][1]
+
+    def _entries(self) -> dict[str, T]:
+        return catalog().entries[self._kind]
+
+    def resolve(self, name: str) -> str:
+        """The canonical id for an id or alias, or an UnknownNameError with suggestions."""
+        cat = catalog()
+        eid = cat.index[self._kind].get(normalize(name))
+        if eid is None:
+            ids = list(cat.entries[self._kind])
+            if suggest(name, ids):
+                raise _UnknownEntry(self._noun, name, ids)
+            aliases = [a for s in cat.entries[self._kind].values() for a in s.aliases]
+            raise _UnknownEntry(self._noun, name, aliases)
+        return eid
+
+    def __getitem__(self, name: str) -> T:
+        if not isinstance(name, str):
+            raise TypeError(f"{self._noun} names are strings, got {type(name).__name__}")
+        return self._entries()[self.resolve(name)]
+
+    def __getattr__(self, name: str) -> T:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self[name]
+
+    def get(self, name: str, default: Any = None) -> T | Any:
+        """The entry for ``name``, or ``default`` when there is none."""
+        try:
+            return self[name]
+        except UnknownNameError:
+            return default
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and normalize(name) in catalog().index[self._kind]
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self._entries().values())
+
+    def __len__(self) -> int:
+        return len(self._entries())
+
+    def __dir__(self) -> list[str]:
+        return [*super().__dir__(), *self._entries()]
+
+    def ids(self) -> list[str]:
+        """Every canonical id, in load order."""
+        return list(self._entries())
+
+    def list(self, **filters: Any) -> list[T]:
+        """Entries whose attributes equal every ``filters`` value, e.g. ``list(kind="gpu")``."""
+        out = []
+        for spec in self._entries().values():
+            if all(getattr(spec, k, None) == v for k, v in filters.items()):
+                out.append(spec)
+        return out
+
+    def file_of(self, name: str) -> Path:
+        """The data file an entry was loaded from (for dependency tracking)."""
+        return catalog().files[self._kind][self.resolve(name)]
+
+    def __repr__(self) -> str:
+        return f"<Registry {self._noun}>"

@@ -1,0 +1,124 @@
+"""Typed, frozen specs whose quantity fields validate their dimension once, at load.
+
+A field annotated ``Q["bandwidth"]`` accepts ``"3.35 TB/s"`` (or a Quantity) and rejects
+``"3.35 TB"`` with a :class:`~mlsysim.core.exceptions.DimensionError` naming the field, the
+given value and both dimensions; the registry loader adds the file and entry.
+
+Every spec derives from :class:`Spec`, which carries the provenance of its numbers: the
+entry's default ``source`` (a citation id), per-field overrides, and ``as_of`` dates for values
+that drift (prices, grid intensities).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+
+from mlsysim.core.units import check_dimension, fmt_quantity
+
+__all__ = ["Citation", "FieldSource", "Q", "Spec", "qfield"]
+
+
+def _validator(dimension: str) -> Any:
+    def validate(value: Any, info: Any = None) -> Any:
+        name = getattr(info, "field_name", None) or "value"
+        return check_dimension(value, dimension, name=name)
+
+    return validate
+
+
+def _serialize(value: Any) -> str:
+    return fmt_quantity(value)
+
+
+class _QFactory:
+    """``Q["bandwidth"]`` → an annotated Quantity type checked against that dimension."""
+
+    _cache: dict[str, Any] = {}
+
+    def __getitem__(self, dimension: str) -> Any:
+        if dimension not in self._cache:
+            from mlsysim.core.units import Quantity
+
+            self._cache[dimension] = Annotated[
+                Quantity,
+                BeforeValidator(_validator(dimension)),
+                PlainSerializer(_serialize, return_type=str),
+                Field(json_schema_extra={"dimension": dimension}),
+            ]
+        return self._cache[dimension]
+
+
+Q = _QFactory()
+
+
+def qfield(dimension: str) -> Any:
+    """Alias of ``Q[dimension]`` for readability in signatures."""
+    return Q[dimension]
+
+
+class Citation(BaseModel):
+    """Where a number comes from: a datasheet, paper, report or documentation page."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    title: str
+    authors: str | None = None
+    publisher: str | None = None
+    year: int
+    url: str | None = None
+    note: str | None = None
+
+    def short(self) -> str:
+        """One-line human citation, e.g. ``NVIDIA H100 Tensor Core GPU Datasheet (NVIDIA, 2023)``."""
+        who = self.authors or self.publisher or ""
+        return f"{self.title} ({who + ', ' if who else ''}{self.year})"
+
+
+class FieldSource(BaseModel):
+    """Provenance of one field: a citation id and, for drifting values, an as-of date."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source: str
+    as_of: _dt.date | None = None
+
+
+class Spec(BaseModel):
+    """Base of every registry entry: an id, a display name, aliases and provenance."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    id: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    source: str
+    as_of: _dt.date | None = None
+    provenance: dict[str, FieldSource] = Field(default_factory=dict)
+    notes: str | None = None
+
+    #: Dotted field paths whose values drift over time and so need an ``as_of`` date.
+    drifting: ClassVar[tuple[str, ...]] = ()
+
+    def source_of(self, field: str) -> str:
+        """Citation id for a dotted field path (falls back to the entry's ``source``)."""
+        probe = field
+        while probe:
+            if probe in self.provenance:
+                return self.provenance[probe].source
+            probe = probe.rpartition(".")[0]
+        return self.source
+
+    def as_of_of(self, field: str) -> _dt.date | None:
+        """As-of date for a dotted field path (falls back to the entry's ``as_of``)."""
+        fs = self.provenance.get(field)
+        return fs.as_of if fs and fs.as_of else self.as_of
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id}: {self.name}>"

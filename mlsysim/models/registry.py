@@ -1,0 +1,115 @@
+"""Workload layer: ML models as sourced architecture data.
+
+Entries live in ``models/data/*.toml`` (schema ``mlsysim.model/1``). Transformer entries give
+their architecture (layers, hidden size, heads, KV heads, FFN size and gating, vocabulary,
+experts); the parameter count stated by the source is checked against the count the
+architecture implies (``models/arch.py``) when the entry loads. CNN/KWS entries give FLOPs per
+inference as published.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from mlsysim.core.registry import Registry
+from mlsysim.core.types import Q, Spec
+
+__all__ = ["MLAArch", "ModelSpec", "Models", "TransformerArch"]
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+
+class MLAArch(BaseModel):
+    """Multi-head latent attention (DeepSeek-V2/V3): low-rank KV and query compression."""
+
+    model_config = _FROZEN
+
+    kv_lora_rank: int
+    q_lora_rank: int
+    qk_nope_head_dim: int
+    qk_rope_head_dim: int
+    v_head_dim: int
+
+
+class TransformerArch(BaseModel):
+    """Decoder/encoder transformer architecture, as in the model's config or paper."""
+
+    model_config = _FROZEN
+
+    layers: int
+    hidden: int
+    heads: int
+    kv_heads: int
+    head_dim: int | None = None  # default hidden // heads
+    ffn: int  # intermediate size of a dense FFN
+    ffn_gated: bool  # SwiGLU/GeGLU: three matrices instead of two
+    vocab: int
+    tied_embeddings: bool = False
+    max_seq_len: int
+    norm: Literal["layernorm", "rmsnorm"] = "rmsnorm"
+    position: Literal["rope", "learned", "alibi", "relative"] = "rope"
+    bias: bool = False  # linear layers carry biases (GPT-2/3, BERT)
+    # mixture of experts (1/1 for dense models)
+    experts: int = 1
+    active_experts: int = 1
+    shared_experts: int = 0
+    moe_ffn: int | None = None  # intermediate size of one expert
+    dense_layers: int = 0  # leading layers with a dense FFN in an MoE model
+    mla: MLAArch | None = None
+
+    @property
+    def head_size(self) -> int:
+        """Per-head dimension (``head_dim`` or ``hidden // heads``)."""
+        return self.head_dim or self.hidden // self.heads
+
+    @property
+    def is_moe(self) -> bool:
+        return self.experts > 1
+
+    @property
+    def attention(self) -> str:
+        """``mha``, ``gqa``, ``mqa`` or ``mla``."""
+        if self.mla is not None:
+            return "mla"
+        if self.kv_heads == self.heads:
+            return "mha"
+        return "mqa" if self.kv_heads == 1 else "gqa"
+
+
+class ModelSpec(Spec):
+    """A model: stated parameter count plus architecture (transformer) or per-inference FLOPs."""
+
+    kind: Literal["transformer", "cnn"]
+    task: Literal["llm", "encoder", "vision", "audio"]
+    release_year: int | None = None
+    params: Q["parameter"]
+    active_params: Q["parameter"] | None = None  # stated active count for MoE models
+    transformer: TransformerArch | None = None
+    flops_per_inference: Q["computation"] | None = None  # CNN/KWS: forward pass, one sample
+    input_shape: tuple[int, ...] | None = None  # CNN/KWS input (e.g. 224, 224, 3)
+
+    @model_validator(mode="after")
+    def _architecture_matches(self) -> ModelSpec:
+        if self.kind == "transformer" and self.transformer is None:
+            raise ValueError("a transformer entry needs a [ID.transformer] table")
+        if self.kind == "cnn" and self.flops_per_inference is None:
+            raise ValueError("a cnn entry needs flops_per_inference (e.g. '4.1 GFLOP')")
+        return self
+
+    @property
+    def arch(self) -> TransformerArch:
+        """The transformer architecture (error for CNN entries)."""
+        if self.transformer is None:
+            raise AttributeError(f"{self.id} is a {self.kind}, not a transformer")
+        return self.transformer
+
+    def __getattr__(self, name: str) -> Any:  # convenience: Llama2_7B.layers
+        arch = self.__dict__.get("transformer")
+        if arch is not None and name in type(arch).model_fields:
+            return getattr(arch, name)
+        return super().__getattr__(name)  # type: ignore[misc]
+
+
+Models: Registry[ModelSpec] = Registry("model")

@@ -1,0 +1,53 @@
+"""Cold import cost of mlsysim next to pint, measured in the same run.
+
+Each snippet runs in a fresh interpreter ``REPEAT`` times; we print the median wall time, the
+difference (target: mlsysim adds ≤ 0.25 s over pint; the project we replace takes ~5 s) and the
+peak resident memory of each process (target for ``import mlsysim``: < 80 MB).
+
+    .venv/bin/python benchmarks/bench_import.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+
+REPEAT = 7
+
+SNIPPETS = {
+    "python (empty)": "pass",
+    "import pint": "import pint",
+    "import mlsysim": "import mlsysim",
+    "mlsysim + first registry access": "import mlsysim; mlsysim.Hardware.H100",
+}
+
+_RSS = "; import resource, sys; sys.stdout.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))"
+
+
+def measure(code: str) -> tuple[float, float]:
+    """Median wall seconds and peak RSS (MB) of ``python -c code`` over REPEAT fresh runs."""
+    times, rss = [], []
+    for _ in range(REPEAT):
+        t0 = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", code + _RSS], check=True,
+                             capture_output=True, text=True).stdout
+        times.append(time.perf_counter() - t0)
+        rss.append(int(out.strip().splitlines()[-1]) / 1024)
+    return statistics.median(times), statistics.median(rss)
+
+
+def main() -> None:
+    results = {name: measure(code) for name, code in SNIPPETS.items()}
+    pint_t = results["import pint"][0]
+    print(f"{'snippet':34} {'median':>9} {'vs pint':>9} {'peak RSS':>9}")
+    for name, (t, mb) in results.items():
+        print(f"{name:34} {t * 1e3:7.0f} ms {(t - pint_t) * 1e3:+7.0f} ms {mb:6.1f} MB")
+    added = results["import mlsysim"][0] - pint_t
+    print(f"\nmlsysim adds {added:.3f} s over pint (target ≤ 0.25 s; the replaced project: ~5 s)")
+    print(f"import mlsysim peak RSS {results['import mlsysim'][1]:.1f} MB (target < 80 MB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# A short tour of the mlsysim command line (run by scripts/run.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+M=".venv/bin/mlsysim"
+run() { echo "\$ mlsysim $*"; "$M" "$@"; echo; }
+run eval 'H100.memory.bandwidth'
+run eval 'ridge_point(H100, "bf16")'
+run eval '2 * Llama2_7B.params * 2 B/param / A100.memory.bandwidth -> ms'
+run eval --json 'amdahl(p=0.95, speedup=247)'
+run solve Llama2_7B A100 --phase decode --seq-len 512
+run walls
+run check book_fixtures/sphinx
+echo "\$ mlsysim check book_fixtures/sphinx-broken   # expected to fail"
+if "$M" check book_fixtures/sphinx-broken; then
+  echo "error: the broken book passed" >&2; exit 1
+fi

@@ -23,7 +23,10 @@ SNIPPETS = {
     "mlsysim + first registry access": "import mlsysim; mlsysim.Hardware.H100",
 }
 
-_RSS = "; import resource, sys; sys.stdout.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))"
+_RSS = (
+    "; import resource, sys;"
+    " sys.stdout.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))"
+)
 
 
 def measure(code: str) -> tuple[float, float]:
@@ -31,8 +34,9 @@ def measure(code: str) -> tuple[float, float]:
     times, rss = [], []
     for _ in range(REPEAT):
         t0 = time.perf_counter()
-        out = subprocess.run([sys.executable, "-c", code + _RSS], check=True,
-                             capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [sys.executable, "-c", code + _RSS], check=True, capture_output=True, text=True
+        ).stdout
         times.append(time.perf_counter() - t0)
         rss.append(int(out.strip().splitlines()[-1]) / 1024)
     return statistics.median(times), statistics.median(rss)

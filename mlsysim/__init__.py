@@ -30,6 +30,7 @@ from mlsysim.core.units import Q_, ureg
 __version__ = "0.1.0"
 
 __all__ = [
+    "Q_",
     "CloudRates",
     "Clusters",
     "ConfigError",
@@ -44,7 +45,6 @@ __all__ = [
     "Models",
     "NapkinError",
     "Nodes",
-    "Q_",
     "RegistryDataError",
     "UnknownNameError",
     "UnsupportedPrecisionError",

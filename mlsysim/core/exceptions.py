@@ -106,14 +106,13 @@ class DimensionError(MlsysimError, TypeError):
             f"{right} ({right_dim})",
             where=where,
             why="the two sides have different physical dimensions",
-            fix=fix
-            or "convert one side explicitly, or check which quantity the formula expects",
+            fix=fix or "convert one side explicitly, or check which quantity the formula expects",
         )
 
-
     @classmethod
-    def for_argument(cls, name: str, given: str, given_dim: str, expected_dim: str, *,
-                     where: str = "") -> DimensionError:
+    def for_argument(
+        cls, name: str, given: str, given_dim: str, expected_dim: str, *, where: str = ""
+    ) -> DimensionError:
         """A function argument or data field of the wrong dimension."""
         err = cls.__new__(cls)
         err.operation = "use"
@@ -157,7 +156,9 @@ class UnknownNameError(MlsysimError, KeyError):
 class UnsupportedPrecisionError(UnknownNameError):
     """A device was asked for a numeric precision (or sparsity) its datasheet does not give."""
 
-    def __init__(self, device: str, precision: str, available: Iterable[str], *, sparse: bool) -> None:
+    def __init__(
+        self, device: str, precision: str, available: Iterable[str], *, sparse: bool
+    ) -> None:
         self.device = device
         self.precision = precision
         self.available = sorted(available)
@@ -166,7 +167,8 @@ class UnsupportedPrecisionError(UnknownNameError):
             self,
             f"{device} has no {kind} peak rate for precision {precision!r}",
             why=f"its datasheet gives {kind} rates for: {', '.join(self.available) or 'none'}",
-            fix="pick one of those precisions; dense and sparse rates never stand in for each other",
+            fix="pick one of those precisions; dense and sparse rates never stand in "
+            "for each other",
         )
         self.kind, self.name, self.suggestions = "precision", precision, self.available
 
@@ -174,10 +176,20 @@ class UnsupportedPrecisionError(UnknownNameError):
 class RegistryDataError(MlsysimError, ValueError):
     """A registry data file is malformed: names the file, the entry and the field."""
 
-    def __init__(self, what: str, *, file: str, entry: str = "", field: str = "", why: str = "",
-                 fix: str = "") -> None:
+    def __init__(
+        self,
+        what: str,
+        *,
+        file: str,
+        entry: str = "",
+        field: str = "",
+        why: str = "",
+        fix: str = "",
+    ) -> None:
         self.file, self.entry, self.field = file, entry, field
-        where = file + (f", entry [{entry}]" if entry else "") + (f", field {field!r}" if field else "")
+        where = (
+            file + (f", entry [{entry}]" if entry else "") + (f", field {field!r}" if field else "")
+        )
         super().__init__(what, where=where, why=why, fix=fix)
 
 
@@ -196,8 +208,16 @@ class ConfigError(MlsysimError, ValueError):
 class NapkinError(MlsysimError, ValueError):
     """An error while evaluating napkin math; ``column`` is 0-based within the expression."""
 
-    def __init__(self, what: str, *, where: str = "", why: str = "", fix: str = "",
-                 column: int | None = None, expression: str = "") -> None:
+    def __init__(
+        self,
+        what: str,
+        *,
+        where: str = "",
+        why: str = "",
+        fix: str = "",
+        column: int | None = None,
+        expression: str = "",
+    ) -> None:
         self.column = column
         self.expression = expression
         super().__init__(what, where=where, why=why, fix=fix)

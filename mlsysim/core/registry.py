@@ -32,7 +32,9 @@ __all__ = ["Registry", "add_data_dir", "catalog", "data_dirs", "reset"]
 T = TypeVar("T")
 
 _PACKAGE = Path(__file__).resolve().parent.parent
-_BUILTIN_DIRS = [_PACKAGE / layer / "data" for layer in ("core", "hardware", "models", "infra", "systems")]
+_BUILTIN_DIRS = [
+    _PACKAGE / layer / "data" for layer in ("core", "hardware", "models", "infra", "systems")
+]
 
 #: schema kind -> (spec class "module:Class", the noun used in messages)
 SCHEMAS: dict[str, tuple[str, str]] = {
@@ -67,8 +69,10 @@ def add_data_dir(path: str | os.PathLike[str]) -> None:
     """Add a directory of user data files (a custom ASIC, a new model…) and reload."""
     p = Path(path).resolve()
     if not p.is_dir():
-        raise MlsysimError(f"data directory {str(p)!r} does not exist",
-                           fix="pass a directory that holds *.toml registry files")
+        raise MlsysimError(
+            f"data directory {str(p)!r} does not exist",
+            fix="pass a directory that holds *.toml registry files",
+        )
     if p not in _extra_dirs:
         _extra_dirs.append(p)
     reset()
@@ -104,45 +108,70 @@ class _Catalog:
         try:
             doc = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
-            raise RegistryDataError("data file is not valid TOML", file=str(path), why=str(exc),
-                                    fix="fix the TOML syntax at the position given") from None
+            raise RegistryDataError(
+                "data file is not valid TOML",
+                file=str(path),
+                why=str(exc),
+                fix="fix the TOML syntax at the position given",
+            ) from None
         schema = doc.pop("schema", None)
         m = _SCHEMA_RE.match(schema or "")
         if not m or m["kind"] not in SCHEMAS:
             raise RegistryDataError(
-                f"missing or unknown schema {schema!r}", file=str(path),
+                f"missing or unknown schema {schema!r}",
+                file=str(path),
                 fix='start the file with schema = "mlsysim.<kind>/1", kind one of '
-                + ", ".join(SCHEMAS))
+                + ", ".join(SCHEMAS),
+            )
         kind = m["kind"]
         if kind == "sources" and any(k != "sources" for k in doc):
-            raise RegistryDataError("a sources file holds only [sources.ID] tables", file=str(path),
-                                    fix="move entries to a file with their own schema")
+            raise RegistryDataError(
+                "a sources file holds only [sources.ID] tables",
+                file=str(path),
+                fix="move entries to a file with their own schema",
+            )
         for sid, rec in doc.pop("sources", {}).items():
             if sid in self.sources:
-                raise RegistryDataError(f"citation {sid!r} is defined twice", file=str(path),
-                                        fix="give the citation a unique id or reuse the first")
+                raise RegistryDataError(
+                    f"citation {sid!r} is defined twice",
+                    file=str(path),
+                    fix="give the citation a unique id or reuse the first",
+                )
             try:
                 self.sources[sid] = Citation(id=sid, **rec)
             except Exception as exc:
-                raise RegistryDataError("bad citation record", file=str(path), entry=f"sources.{sid}",
-                                        why=_first_line(exc),
-                                        fix="give title, year and authors or publisher") from None
+                raise RegistryDataError(
+                    "bad citation record",
+                    file=str(path),
+                    entry=f"sources.{sid}",
+                    why=_first_line(exc),
+                    fix="give title, year and authors or publisher",
+                ) from None
         if kind == "sources":
             return
         cls = _spec_class(kind)
         for eid, raw in doc.items():
             if not isinstance(raw, dict):
-                raise RegistryDataError(f"top-level key {eid!r} is not an entry table", file=str(path),
-                                        fix="put entry fields under [ENTRY_ID]")
+                raise RegistryDataError(
+                    f"top-level key {eid!r} is not an entry table",
+                    file=str(path),
+                    fix="put entry fields under [ENTRY_ID]",
+                )
             if not _ID_RE.match(eid):
-                raise RegistryDataError(f"entry id {eid!r} is not a Python identifier",
-                                        file=str(path), entry=eid,
-                                        fix="use letters, digits and underscores, e.g. H100_PCIe")
+                raise RegistryDataError(
+                    f"entry id {eid!r} is not a Python identifier",
+                    file=str(path),
+                    entry=eid,
+                    fix="use letters, digits and underscores, e.g. H100_PCIe",
+                )
             if eid in self.entries[kind]:
                 raise RegistryDataError(
-                    f"{SCHEMAS[kind][1]} {eid!r} is defined twice", file=str(path), entry=eid,
+                    f"{SCHEMAS[kind][1]} {eid!r} is defined twice",
+                    file=str(path),
+                    entry=eid,
                     why=f"it is already defined in {self.files[kind][eid]}",
-                    fix="choose a new id (registry ids are stable and never redefined)")
+                    fix="choose a new id (registry ids are stable and never redefined)",
+                )
             self.entries[kind][eid] = self._build(cls, kind, eid, raw, path)
             self.files[kind][eid] = path
 
@@ -160,11 +189,17 @@ class _Catalog:
             ctx_err = (err.get("ctx") or {}).get("error")
             why = str(ctx_err) if ctx_err is not None else err["msg"]
             raise RegistryDataError(
-                f"invalid {SCHEMAS[kind][1]} entry", file=str(path), entry=eid, field=field,
-                why=why, fix=_fix_for(err)) from None
+                f"invalid {SCHEMAS[kind][1]} entry",
+                file=str(path),
+                entry=eid,
+                field=field,
+                why=why,
+                fix=_fix_for(err),
+            ) from None
         except MlsysimError as exc:
-            raise RegistryDataError(f"invalid {SCHEMAS[kind][1]} entry", file=str(path),
-                                    entry=eid, why=str(exc)) from None
+            raise RegistryDataError(
+                f"invalid {SCHEMAS[kind][1]} entry", file=str(path), entry=eid, why=str(exc)
+            ) from None
 
     def _cross_check(self) -> None:
         for kind, entries in self.entries.items():
@@ -174,22 +209,33 @@ class _Catalog:
                 for field, sid in refs.items():
                     if sid not in self.sources:
                         raise UnknownNameError(
-                            "citation", sid, self.sources,
-                            where=f"{path}, entry [{eid}]" + (f", field {field!r}" if field else ""),
-                            fix="define it under [sources.ID] in any data file")
+                            "citation",
+                            sid,
+                            self.sources,
+                            where=f"{path}, entry [{eid}]"
+                            + (f", field {field!r}" if field else ""),
+                            fix="define it under [sources.ID] in any data file",
+                        )
                 for field in spec.drifting:
                     if _has_field(spec, field) and spec.as_of_of(field) is None:
                         raise RegistryDataError(
-                            "value that drifts over time has no as_of date", file=path, entry=eid,
-                            field=field, fix=f'add as_of = 2024-01-01 to the entry or write {field} '
-                            'as { value = "…", as_of = 2024-01-01 }')
+                            "value that drifts over time has no as_of date",
+                            file=path,
+                            entry=eid,
+                            field=field,
+                            fix=f"add as_of = 2024-01-01 to the entry or write {field} "
+                            'as { value = "…", as_of = 2024-01-01 }',
+                        )
                 for alias in (eid, *spec.aliases):
                     key = normalize(alias)
                     other = self.index[kind].get(key)
                     if other is not None and other != eid:
                         raise RegistryDataError(
-                            f"alias {alias!r} is already used by {other}", file=path, entry=eid,
-                            fix="remove or rename the alias")
+                            f"alias {alias!r} is already used by {other}",
+                            file=path,
+                            entry=eid,
+                            fix="remove or rename the alias",
+                        )
                     self.index[kind][key] = eid
 
 
@@ -202,14 +248,19 @@ def _has_field(spec: Any, dotted: str) -> bool:
     return True
 
 
-def _strip_provenance(raw: dict[str, Any], prefix: str, out: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _strip_provenance(
+    raw: dict[str, Any], prefix: str, out: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
     """Replace ``{value=…, source=…, as_of=…}`` inline tables by their value, recording the rest."""
     data: dict[str, Any] = {}
     for key, val in raw.items():
         path = f"{prefix}{key}"
         if isinstance(val, dict) and "value" in val and set(val) <= {"value", "source", "as_of"}:
             if "source" in val or "as_of" in val:
-                out[path] = {"source": val.get("source") or raw.get("source") or "", "as_of": val.get("as_of")}
+                out[path] = {
+                    "source": val.get("source") or raw.get("source") or "",
+                    "as_of": val.get("as_of"),
+                }
             data[key] = val["value"]
         elif isinstance(val, dict) and key not in ("provenance",):
             data[key] = _strip_provenance(val, path + ".", out)
@@ -222,7 +273,7 @@ def _strip_provenance(raw: dict[str, Any], prefix: str, out: dict[str, dict[str,
     return data
 
 
-def _fix_for(err: dict[str, Any]) -> str:
+def _fix_for(err: Any) -> str:
     t = err.get("type", "")
     if t == "missing":
         return "add the field"
@@ -251,7 +302,7 @@ def catalog() -> _Catalog:
     return _CATALOG
 
 
-class _UnknownEntry(UnknownNameError, AttributeError):
+class _UnknownEntry(UnknownNameError, AttributeError):  # type: ignore[misc]
     """Unknown registry id, raised from attribute access (so ``hasattr`` still works)."""
 
 

@@ -12,13 +12,42 @@ that drift (prices, grid intensities).
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 from mlsysim.core.units import check_dimension, fmt_quantity
 
-__all__ = ["Citation", "FieldSource", "Q", "Spec", "qfield"]
+__all__ = [
+    "Bandwidth",
+    "Carbon",
+    "CarbonIntensity",
+    "Citation",
+    "Computation",
+    "ComputeRate",
+    "Currency",
+    "Energy",
+    "FieldSource",
+    "Frequency",
+    "Information",
+    "Intensity",
+    "Length",
+    "Mass",
+    "Params",
+    "Power",
+    "PricePerEnergy",
+    "PricePerInformation",
+    "PricePerTime",
+    "Q",
+    "RequestRate",
+    "Samples",
+    "Spec",
+    "Time",
+    "Tokens",
+    "Volume",
+    "WaterIntensity",
+    "qfield",
+]
 
 
 def _validator(dimension: str) -> Any:
@@ -36,7 +65,7 @@ def _serialize(value: Any) -> str:
 class _QFactory:
     """``Q["bandwidth"]`` → an annotated Quantity type checked against that dimension."""
 
-    _cache: dict[str, Any] = {}
+    _cache: ClassVar[dict[str, Any]] = {}
 
     def __getitem__(self, dimension: str) -> Any:
         if dimension not in self._cache:
@@ -52,6 +81,58 @@ class _QFactory:
 
 
 Q = _QFactory()
+
+
+# Named field types, one per dimension: ``bandwidth: Bandwidth`` in a spec class. (Type
+# checkers see ``Any``: the dimension is checked at run time, when the data loads.)
+if TYPE_CHECKING:
+    Time = Any
+    Frequency = Any
+    Computation = Any
+    ComputeRate = Any
+    Information = Any
+    Bandwidth = Any
+    Intensity = Any
+    Power = Any
+    Energy = Any
+    Mass = Any
+    Carbon = Any
+    CarbonIntensity = Any
+    Volume = Any
+    WaterIntensity = Any
+    Currency = Any
+    PricePerEnergy = Any
+    PricePerTime = Any
+    PricePerInformation = Any
+    Params = Any
+    Tokens = Any
+    Samples = Any
+    RequestRate = Any
+    Length = Any
+else:
+    Time = Q["time"]
+    Frequency = Q["frequency"]
+    Computation = Q["computation"]
+    ComputeRate = Q["compute_rate"]
+    Information = Q["information"]
+    Bandwidth = Q["bandwidth"]
+    Intensity = Q["intensity"]
+    Power = Q["power"]
+    Energy = Q["energy"]
+    Mass = Q["mass"]
+    Carbon = Q["carbon"]
+    CarbonIntensity = Q["carbon_intensity"]
+    Volume = Q["volume"]
+    WaterIntensity = Q["water_intensity"]
+    Currency = Q["currency"]
+    PricePerEnergy = Q["price_per_energy"]
+    PricePerTime = Q["price_per_time"]
+    PricePerInformation = Q["price_per_information"]
+    Params = Q["parameter"]
+    Tokens = Q["token"]
+    Samples = Q["sample"]
+    RequestRate = Q["request_rate"]
+    Length = Q["length"]
 
 
 def qfield(dimension: str) -> Any:
@@ -73,7 +154,7 @@ class Citation(BaseModel):
     note: str | None = None
 
     def short(self) -> str:
-        """One-line human citation, e.g. ``NVIDIA H100 Tensor Core GPU Datasheet (NVIDIA, 2023)``."""
+        """One-line citation: ``NVIDIA H100 Tensor Core GPU Datasheet (NVIDIA, 2023)``."""
         who = self.authors or self.publisher or ""
         return f"{self.title} ({who + ', ' if who else ''}{self.year})"
 

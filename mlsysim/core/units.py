@@ -16,6 +16,7 @@ wrap only their result (:func:`from_si`).
 
 from __future__ import annotations
 
+import contextlib
 import operator
 from functools import lru_cache
 from pathlib import Path
@@ -28,13 +29,13 @@ from mlsysim.core.exceptions import DimensionError, MlsysimError
 __all__ = [
     "DIMENSIONS",
     "Q_",
+    "ROOT_UNITS",
     "Quantity",
     "as_quantity",
     "check_dimension",
     "describe_dimension",
-    "ROOT_UNITS",
-    "from_si",
     "fmt_quantity",
+    "from_si",
     "si",
     "ureg",
 ]
@@ -84,7 +85,7 @@ _DIM_WORDS = {
 _NAMED_BY_DIM: dict[str, str] = {}
 
 
-class _Quantity(pint.UnitRegistry.Quantity):  # type: ignore[misc,name-defined]
+class _Quantity(pint.UnitRegistry.Quantity):
     """pint Quantity whose dimension errors are mlsysim DimensionErrors."""
 
     def _add_sub(self, other: Any, op: Any) -> Any:
@@ -120,7 +121,7 @@ class _Quantity(pint.UnitRegistry.Quantity):  # type: ignore[misc,name-defined]
 
 
 class _Registry(pint.UnitRegistry):
-    Quantity = _Quantity  # type: ignore[assignment]
+    Quantity = _Quantity
 
 
 ureg: Any = _Registry(
@@ -148,10 +149,16 @@ def _dim_words(dim: Any) -> str:
     if not key or key == "dimensionless":
         return "dimensionless"
     named = _named_dims().get(key)
-    num = [f"{_DIM_WORDS.get(k, k.strip('[]'))}" + (f"^{e}" if e != 1 else "")
-           for k, e in sorted(dim.items()) if e > 0]
-    den = [f"{_DIM_WORDS.get(k, k.strip('[]'))}" + (f"^{-e}" if e != -1 else "")
-           for k, e in sorted(dim.items()) if e < 0]
+    num = [
+        f"{_DIM_WORDS.get(k, k.strip('[]'))}" + (f"^{e}" if e != 1 else "")
+        for k, e in sorted(dim.items())
+        if e > 0
+    ]
+    den = [
+        f"{_DIM_WORDS.get(k, k.strip('[]'))}" + (f"^{-e}" if e != -1 else "")
+        for k, e in sorted(dim.items())
+        if e < 0
+    ]
     words = "·".join(num) or "1"
     if den:
         words += "/" + "·".join(den)
@@ -180,10 +187,8 @@ def fmt_quantity(value: Any) -> str:
 
 def _mix_error(verb: str, left: Any, right: Any) -> DimensionError:
     if isinstance(right, str):
-        try:
+        with contextlib.suppress(Exception):  # keep the string if pint cannot read it
             right = ureg.parse_units(right)
-        except Exception:  # pragma: no cover - pint already failed on it
-            pass
     return DimensionError(
         verb,
         fmt_quantity(left),
@@ -227,8 +232,11 @@ def check_dimension(value: Any, expected: str, *, name: str = "value", where: st
     q = as_quantity(value, name=name)
     if q.dimensionality != _dimensionality(expected):
         raise DimensionError.for_argument(
-            name, fmt_quantity(q), describe_dimension(q),
-            _dim_words(_dimensionality(expected)), where=where,
+            name,
+            fmt_quantity(q),
+            describe_dimension(q),
+            _dim_words(_dimensionality(expected)),
+            where=where,
         )
     return q
 

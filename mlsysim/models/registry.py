@@ -9,12 +9,20 @@ inference as published.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from mlsysim.core.registry import Registry
 from mlsysim.core.types import Q, Spec
+
+if TYPE_CHECKING:  # mypy sees Any (pint Quantities are untyped); pydantic checks dimensions
+    _Parameter = Any
+    _Computation = Any
+else:
+    _Parameter = Q["parameter"]
+    _Computation = Q["computation"]
+
 
 __all__ = ["MLAArch", "ModelSpec", "Models", "TransformerArch"]
 
@@ -58,6 +66,11 @@ class TransformerArch(BaseModel):
     moe_ffn: int | None = None  # intermediate size of one expert
     dense_layers: int = 0  # leading layers with a dense FFN in an MoE model
     mla: MLAArch | None = None
+    # smaller architectural details that matter for an exact parameter count
+    type_vocab: int = 0  # segment (token-type) embeddings, BERT: 2
+    pooler: bool = False  # BERT's [CLS] pooler (a dense h×h layer with bias)
+    final_norm: bool = True  # a norm after the last layer (pre-LN models)
+    embedding_norm: bool = False  # a norm on the embeddings (BERT)
 
     @property
     def head_size(self) -> int:
@@ -84,10 +97,10 @@ class ModelSpec(Spec):
     kind: Literal["transformer", "cnn"]
     task: Literal["llm", "encoder", "vision", "audio"]
     release_year: int | None = None
-    params: Q["parameter"]
-    active_params: Q["parameter"] | None = None  # stated active count for MoE models
+    params: _Parameter
+    active_params: _Parameter | None = None  # stated active count for MoE models
     transformer: TransformerArch | None = None
-    flops_per_inference: Q["computation"] | None = None  # CNN/KWS: forward pass, one sample
+    flops_per_inference: _Computation | None = None  # CNN/KWS: forward pass, one sample
     input_shape: tuple[int, ...] | None = None  # CNN/KWS input (e.g. 224, 224, 3)
 
     @model_validator(mode="after")
@@ -95,7 +108,11 @@ class ModelSpec(Spec):
         if self.kind == "transformer" and self.transformer is None:
             raise ValueError("a transformer entry needs a [ID.transformer] table")
         if self.kind == "cnn" and self.flops_per_inference is None:
-            raise ValueError("a cnn entry needs flops_per_inference (e.g. '4.1 GFLOP')")
+            raise ValueError("a cnn entry needs flops_per_inference (e.g. '7.6 GFLOP')")
+        if self.transformer is not None:
+            from mlsysim.models.arch import check_stated_counts
+
+            check_stated_counts(self)
         return self
 
     @property

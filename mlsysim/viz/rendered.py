@@ -26,5 +26,10 @@ class Rendered:
     math: bool = True
 
     def to_dict(self) -> dict[str, object]:
-        return {"text": self.text, "latex": self.latex, "html": self.html,
-                "markdown": self.markdown, "math": self.math}
+        return {
+            "text": self.text,
+            "latex": self.latex,
+            "html": self.html,
+            "markdown": self.markdown,
+            "math": self.math,
+        }

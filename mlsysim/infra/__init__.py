@@ -1,0 +1,1 @@
+"""Infra layer: electricity grids, datacenter efficiency tiers and cloud prices."""

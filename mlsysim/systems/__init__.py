@@ -1,0 +1,1 @@
+"""Systems layer: fabrics, nodes and clusters."""

@@ -27,17 +27,38 @@ __all__ = [
 ]
 
 
+def _edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions)."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
 def suggest(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
-    """Close matches for ``name`` among ``candidates`` (case-insensitive), best first."""
-    pool = list(candidates)
+    """Close matches for ``name`` among ``candidates`` (case-insensitive), best first.
+
+    Candidates within two edits (one for names shorter than three characters) or starting with
+    ``name`` qualify; they rank by same first letter, then edit distance, then similarity.
+    Falls back to difflib's close matches when nothing is that close.
+    """
+    pool = list(dict.fromkeys(candidates))
+    key = name.lower()
+    budget = 1 if len(key) < 3 else 2
+    distance = {c: _edit_distance(key, c.lower()) for c in pool}
+    close = [c for c in pool if distance[c] <= budget or (key and c.lower().startswith(key))]
+    if close:
+
+        def rank(c: str) -> tuple[int, int, float]:
+            ratio = difflib.SequenceMatcher(None, key, c.lower()).ratio()
+            return (c.lower()[:1] != key[:1], distance[c], -ratio)
+
+        return sorted(close, key=rank)[:n]
     lowered = {c.lower(): c for c in pool}
-    hits = difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.6)
-    prefix = [c for c in pool if c.lower().startswith(name.lower()) and name]
-    out: list[str] = []
-    for c in [lowered[h] for h in hits] + sorted(prefix):
-        if c not in out:
-            out.append(c)
-    return out[:n]
+    return [lowered[h] for h in difflib.get_close_matches(key, list(lowered), n=n, cutoff=0.6)]
 
 
 class MlsysimError(Exception):

@@ -67,7 +67,7 @@ def data_dirs() -> list[Path]:
 
 def add_data_dir(path: str | os.PathLike[str]) -> None:
     """Add a directory of user data files (a custom ASIC, a new model…) and reload."""
-    p = Path(path).resolve()
+    p = Path(path).expanduser().resolve()
     if not p.is_dir():
         raise MlsysimError(
             f"data directory {str(p)!r} does not exist",

@@ -14,8 +14,16 @@ from __future__ import annotations
 import datetime as _dt
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationInfo,
+)
 
+from mlsysim.core.exceptions import MlsysimError
 from mlsysim.core.units import check_dimension, fmt_quantity
 
 __all__ = [
@@ -51,9 +59,13 @@ __all__ = [
 
 
 def _validator(dimension: str) -> Any:
-    def validate(value: Any, info: Any = None) -> Any:
-        name = getattr(info, "field_name", None) or "value"
-        return check_dimension(value, dimension, name=name)
+    def validate(value: Any, info: ValidationInfo) -> Any:
+        name = info.field_name or "value"
+        try:
+            return check_dimension(value, dimension, name=name)
+        except MlsysimError as exc:
+            # pydantic locates (field path) only ValueErrors raised by validators
+            raise ValueError(f"{exc.what}: {exc.why}") from None
 
     return validate
 

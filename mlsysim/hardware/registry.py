@@ -7,21 +7,54 @@ sparse rate) the datasheet does not give raises :class:`UnsupportedPrecisionErro
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-from mlsysim.core.exceptions import UnsupportedPrecisionError
+from mlsysim.core.exceptions import MlsysimError, UnknownNameError, UnsupportedPrecisionError
 from mlsysim.core.registry import Registry
 from mlsysim.core.types import Q, Spec
 
-__all__ = ["PRECISIONS", "Hardware", "HardwareSpec", "Interconnect", "MemoryLevel", "MemorySpec",
-           "PeakRates"]
+__all__ = [
+    "PRECISIONS",
+    "Hardware",
+    "HardwareSpec",
+    "Interconnect",
+    "MemoryLevel",
+    "MemorySpec",
+    "PeakRates",
+]
 
 #: Numeric formats a datasheet may give peak rates for. ``fp64_tensor`` is NVIDIA's FP64 on
 #: tensor cores (distinct from the vector ``fp64`` rate).
-PRECISIONS = ("fp64", "fp64_tensor", "fp32", "tf32", "fp16", "bf16", "fp8", "fp6", "int8",
-              "fp4", "int4")
+PRECISIONS = (
+    "fp64",
+    "fp64_tensor",
+    "fp32",
+    "tf32",
+    "fp16",
+    "bf16",
+    "fp8",
+    "fp6",
+    "int8",
+    "fp4",
+    "int4",
+)
+
+if TYPE_CHECKING:  # mypy sees Any (pint Quantities are untyped); pydantic checks dimensions
+    _Rate = Any
+    _Information = Any
+    _Bandwidth = Any
+    _Power = Any
+    _Frequency = Any
+    _Currency = Any
+else:
+    _Rate = Q["compute_rate"]
+    _Information = Q["information"]
+    _Bandwidth = Q["bandwidth"]
+    _Power = Q["power"]
+    _Frequency = Q["frequency"]
+    _Currency = Q["currency"]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
@@ -31,8 +64,8 @@ class PeakRates(BaseModel):
 
     model_config = _FROZEN
 
-    dense: dict[str, Q["compute_rate"]]
-    sparse: dict[str, Q["compute_rate"]] = {}
+    dense: dict[str, _Rate]
+    sparse: dict[str, _Rate] = {}
 
     @field_validator("dense", "sparse")
     @classmethod
@@ -50,28 +83,50 @@ class MemoryLevel(BaseModel):
 
     name: str
     kind: Literal["hbm", "dram", "sram", "flash", "cache"]
-    capacity: Q["information"]
-    bandwidth: Q["bandwidth"] | None = None
+    capacity: _Information
+    bandwidth: _Bandwidth | None = None
 
 
 class MemorySpec(BaseModel):
-    """The device's main memory (what weights and KV cache live in) plus other levels."""
+    """The device's main memory (what weights and KV cache live in) plus other levels.
+
+    ``bandwidth`` is required for data-centre devices (see :class:`HardwareSpec`); a
+    microcontroller or phone SoC whose datasheet states no figure leaves it out.
+    """
 
     model_config = _FROZEN
 
     type: str
-    capacity: Q["information"]
-    bandwidth: Q["bandwidth"]
+    capacity: _Information
+    bandwidth: _Bandwidth | None = None
     levels: tuple[MemoryLevel, ...] = ()
+
+    def level(self, name: str) -> MemoryLevel:
+        """The memory level called ``name`` or of kind ``name`` (``"flash"``, ``"sram"``)."""
+        for lvl in self.levels:
+            if name in (lvl.name, lvl.kind):
+                return lvl
+        raise UnknownNameError(
+            "memory level", name, [lv.name for lv in self.levels] + [lv.kind for lv in self.levels]
+        )
 
 
 class Interconnect(BaseModel):
-    """Device-to-device link: a fabric id from the systems registry and per-device bandwidth."""
+    """Device-to-device link: a fabric id from the systems registry and per-device bandwidth.
+
+    ``bandwidth`` is the device's total, both directions added, as vendors quote it (H100:
+    NVLink4 900 GB/s = 450 GB/s each way); collectives use :attr:`bandwidth_per_direction`.
+    """
 
     model_config = _FROZEN
 
     fabric: str | None = None
-    bandwidth: Q["bandwidth"]
+    bandwidth: _Bandwidth
+
+    @property
+    def bandwidth_per_direction(self) -> Any:
+        """Half of :attr:`bandwidth`: what one direction of a ring step can use."""
+        return self.bandwidth / 2
 
 
 class HardwareSpec(Spec):
@@ -79,17 +134,52 @@ class HardwareSpec(Spec):
 
     drifting = ("list_price",)
 
+    #: Kinds whose datasheets always state TDP and memory bandwidth: entries must give them.
+    _REQUIRE_POWER_AND_BANDWIDTH: ClassVar[tuple[str, ...]] = ("gpu", "tpu", "accelerator")
+
     kind: Literal["gpu", "tpu", "accelerator", "npu", "soc", "mcu", "cpu"]
     vendor: str
     release_year: int | None = None
     form_factor: str | None = None
     peak: PeakRates
     memory: MemorySpec
-    tdp: Q["power"]
-    power_min: Q["power"] | None = None
-    clock: Q["frequency"] | None = None
+    tdp: _Power | None = None
+    power_min: _Power | None = None
+    clock: _Frequency | None = None
     interconnect: Interconnect | None = None
-    list_price: Q["currency"] | None = None
+    list_price: _Currency | None = None
+
+    @model_validator(mode="after")
+    def _complete_for_kind(self) -> HardwareSpec:
+        if self.kind in self._REQUIRE_POWER_AND_BANDWIDTH and self.memory.bandwidth is None:
+            raise ValueError(f"a {self.kind} entry needs memory.bandwidth (e.g. '3.35 TB/s')")
+        if self.kind == "gpu" and self.tdp is None:
+            raise ValueError("a gpu entry needs tdp (e.g. '700 W')")
+        if self.kind == "mcu" and self.clock is None:
+            raise ValueError("an mcu entry needs clock (e.g. '480 MHz')")
+        if not self.peak.dense and not self.peak.sparse:
+            raise ValueError(
+                "give at least one peak rate under [ID.peak.dense] or [ID.peak.sparse]"
+            )
+        return self
+
+    def require(self, field: str) -> Any:
+        """The value at dotted path ``field``, or an error when the datasheet gives none.
+
+        Formulas use this for optional fields (``tdp``, ``memory.bandwidth``) so that a
+        device without the figure fails with a message naming the device and the field.
+        """
+        obj: Any = self
+        for part in field.split("."):
+            obj = getattr(obj, part, None)
+            if obj is None:
+                raise MlsysimError(
+                    f"{self.id} has no {field}",
+                    why="its datasheet does not state this figure, so the registry leaves it out",
+                    fix=f"pass the value explicitly, or add {field} with a source to the "
+                    f"{self.id} entry in a data file",
+                )
+        return obj
 
     def peak_flops(self, precision: str = "bf16", *, sparse: bool = False) -> Any:
         """Peak rate at ``precision`` (dense unless ``sparse=True``) as the datasheet gives it."""

@@ -1,0 +1,296 @@
+"""Unit symbols for display, and the display-unit families used for automatic prefixes.
+
+pint is used only to *parse* and *convert* units; the symbols shown to readers are built here
+from a unit's components, so that text reads ``TB/s``, ``µs``, ``gCO2e/kWh`` and LaTeX reads
+``\\mathrm{TB/s}``, ``\\mu\\mathrm{s}`` (never pint's ``\\frac`` forms, never a raw ``µ``).
+
+A *family* is the ordered list of units a dimension is shown in when no unit is requested
+(``FLOP/s`` → ``kFLOP/s`` … ``EFLOP/s``; ``ns`` … ``years``). A value is shown in the largest
+unit it reaches at least one of.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import pint
+
+from mlsysim.core.exceptions import MlsysimError, UnknownNameError
+from mlsysim.core.units import ureg
+
+__all__ = ["Family", "UnitForm", "family_for", "format_unit", "parse_unit"]
+
+#: Display symbols that differ from pint's symbol for the unit.
+_SYMBOL_OVERRIDES = {
+    "percent": "%",
+    "parameter": "params",
+    "token": "tokens",
+    "sample": "samples",
+    "request": "requests",
+}
+
+_SUPERSCRIPT = str.maketrans("0123456789-.", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻·")
+
+_LATEX_SPECIALS = {"%": r"\%", "_": r"\_", "#": r"\#", "&": r"\&", "$": r"\$"}
+
+
+@dataclass(frozen=True, slots=True)
+class UnitForm:
+    """A unit ready for display: the pint unit plus its text and LaTeX symbols."""
+
+    unit: Any
+    text: str
+    latex: str
+
+
+def _exponent_text(exp: float) -> str:
+    value = int(exp) if float(exp).is_integer() else exp
+    return str(value)
+
+
+def _symbol(name: str) -> str:
+    override = _SYMBOL_OVERRIDES.get(name)
+    if override is not None:
+        return override
+    return str(ureg.get_symbol(name))
+
+
+def _latex_escape(text: str) -> str:
+    return "".join(_LATEX_SPECIALS.get(ch, ch) for ch in text)
+
+
+def _factor_text(symbol: str, exp: float) -> str:
+    if exp == 1:
+        return symbol
+    return symbol + _exponent_text(exp).translate(_SUPERSCRIPT)
+
+
+def _factor_latex(symbol: str, exp: float) -> str:
+    body = _latex_escape(symbol)
+    return body if exp == 1 else f"{body}^{{{_exponent_text(exp)}}}"
+
+
+def _wrap_mathrm(body: str) -> str:
+    """``\\mathrm{…}`` around a unit body, with µ pulled out as ``\\mu``."""
+    parts = body.split("µ")
+    out = []
+    for i, part in enumerate(parts):
+        if i:
+            out.append(r"\mu")
+        if part:
+            out.append(rf"\mathrm{{{part}}}")
+    return "".join(out)
+
+
+def _join(factors: list[str], sep: str) -> str:
+    return sep.join(factors)
+
+
+@lru_cache(maxsize=512)
+def _format_container(items: tuple[tuple[str, float], ...]) -> tuple[str, str]:
+    num = [(_symbol(n), e) for n, e in items if e > 0]
+    den = [(_symbol(n), -e) for n, e in items if e < 0]
+    num_t = _join([_factor_text(s, e) for s, e in num], "·")
+    num_l = _join([_factor_latex(s, e) for s, e in num], r"\cdot ")
+    if not den:
+        return num_t, _wrap_mathrm(num_l) if num_l else ""
+    den_t = _join([_factor_text(s, e) for s, e in den], "·")
+    den_l = _join([_factor_latex(s, e) for s, e in den], r"\cdot ")
+    if len(den) > 1:
+        den_t, den_l = f"({den_t})", f"({den_l})"
+    text = f"{num_t or '1'}/{den_t}"
+    latex = f"{num_l or '1'}/{den_l}"
+    return text, _wrap_mathrm(latex)
+
+
+def format_unit(units: Any) -> tuple[str, str]:
+    """Text and LaTeX symbols of a unit: ``format_unit("TB/s") == ("TB/s", r"\\mathrm{TB/s}")``.
+
+    ``units`` is a pint Unit, a Quantity (its unit is used) or a unit string. Dimensionless
+    units give ``("", "")``. LaTeX is plain math-mode content: ``\\mathrm{…}`` with ``µ`` as
+    ``\\mu`` and exponents as ``^{n}``; never ``\\frac``.
+    """
+    if isinstance(units, str):
+        units = parse_unit(units)
+    units = getattr(units, "units", units) if isinstance(units, ureg.Quantity) else units
+    container = getattr(units, "_units", units)
+    items = tuple((str(name), float(exp)) for name, exp in dict(container).items())
+    return _format_container(items)
+
+
+@lru_cache(maxsize=512)
+def parse_unit(text: str) -> Any:
+    """Parse a unit string with the package registry; unknown units raise UnknownNameError."""
+    cleaned = text.strip()
+    if cleaned == "%":
+        cleaned = "percent"
+    try:
+        return ureg.parse_units(cleaned.replace("%", "percent"))
+    except (pint.UndefinedUnitError, pint.errors.DefinitionSyntaxError, ValueError) as exc:
+        raise UnknownNameError(
+            "unit",
+            text,
+            _known_unit_names(),
+            fix="write a unit mlsysim knows, e.g. ms, TB/s, TFLOP/s, GiB, kWh, gCO2e",
+        ) from exc
+    except (AttributeError, TypeError, SyntaxError) as exc:
+        raise MlsysimError(
+            f"cannot read {text!r} as a unit",
+            why=str(exc),
+            fix="write a unit such as 'ms', 'TB/s' or 'FLOP/B'",
+        ) from None
+
+
+@lru_cache(maxsize=1)
+def _known_unit_names() -> tuple[str, ...]:
+    names = {str(ureg.get_symbol(n)) for n in ureg._units}
+    return tuple(sorted(names))
+
+
+def unit_form(unit: Any) -> UnitForm:
+    """A :class:`UnitForm` for a pint unit or unit string."""
+    parsed = parse_unit(unit) if isinstance(unit, str) else unit
+    text, latex = format_unit(parsed)
+    return UnitForm(parsed, text, latex)
+
+
+# --------------------------------------------------------------------------------------------
+# Families
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """Units one dimension is displayed in, smallest first.
+
+    ``units`` are ``(unit string, text, latex)``; ``overflow`` is the index of the unit used in
+    scientific notation when a value exceeds the largest unit by a factor of 1000 or more, and
+    ``underflow`` the one used when it is below a thousandth of the smallest.
+    """
+
+    name: str
+    units: tuple[UnitForm, ...]
+    factors: tuple[float, ...]
+    overflow: int = 0
+    underflow: int = 0
+
+
+def _family(
+    name: str,
+    units: list[str],
+    *,
+    overflow: int | None = None,
+    underflow: int | None = None,
+    base: str | None = None,
+    labels: dict[str, tuple[str, str]] | None = None,
+) -> Family:
+    forms = []
+    for u in units:
+        form = unit_form(u)
+        if labels and u in labels:
+            form = UnitForm(form.unit, labels[u][0], labels[u][1])
+        forms.append(form)
+    base_unit = parse_unit(base or units[0])
+    factors = tuple(float((1 * f.unit).to(base_unit).magnitude) for f in forms)
+    base_index = next((i for i, f in enumerate(factors) if f == 1.0), 0)
+    return Family(
+        name,
+        tuple(forms),
+        factors,
+        overflow=base_index if overflow is None else overflow,
+        underflow=base_index if underflow is None else underflow,
+    )
+
+
+_DECIMAL = ["", "k", "M", "G", "T", "P", "E"]
+_BINARY = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"]
+
+
+def _prefixed(symbol: str, prefixes: list[str]) -> list[str]:
+    return [p + symbol for p in prefixes]
+
+
+@lru_cache(maxsize=1)
+def _families() -> dict[str, Family]:
+    time_labels = {"d": ("days", r"\mathrm{days}"), "yr": ("years", r"\mathrm{years}")}
+    fams = [
+        _family("compute_rate", _prefixed("FLOP/s", _DECIMAL)),
+        _family("op_rate", _prefixed("OP/s", _DECIMAL)),
+        _family("computation", _prefixed("FLOP", _DECIMAL)),
+        _family("operations", _prefixed("OP", _DECIMAL)),
+        _family("bandwidth", _prefixed("B/s", _DECIMAL)),
+        _family("bandwidth_binary", _prefixed("B/s", _BINARY)),
+        _family("bit_rate", _prefixed("b/s", _DECIMAL)),
+        _family("information", _prefixed("B", _DECIMAL)),
+        _family("information_binary", _prefixed("B", _BINARY)),
+        _family("bits", _prefixed("b", _DECIMAL)),
+        _family(
+            "time",
+            ["ps", "ns", "µs", "ms", "s", "min", "h", "d", "yr"],
+            base="s",
+            overflow=8,
+            underflow=4,
+            labels=time_labels,
+        ),
+        _family("energy", ["mJ", "J", "kJ", "MJ", "GJ", "TJ", "PJ"]),
+        _family("energy_wh", ["mWh", "Wh", "kWh", "MWh", "GWh", "TWh"]),
+        _family("power", ["mW", "W", "kW", "MW", "GW", "TW"]),
+        _family("frequency", ["Hz", "kHz", "MHz", "GHz", "THz"]),
+        _family("carbon", ["mgCO2e", "gCO2e", "kgCO2e", "tCO2e", "ktCO2e", "MtCO2e", "GtCO2e"]),
+        _family("mass", ["mg", "g", "kg", "t", "kt", "Mt"]),
+        _family("volume", ["mL", "L", "kL", "ML", "GL"]),
+        _family("currency", ["USD"]),
+        _family("intensity", ["FLOP/B"]),
+        _family("op_intensity", ["OP/B"]),
+        _family("carbon_intensity", ["gCO2e/kWh"]),
+        _family("price_per_energy", ["USD/kWh"]),
+        _family("price_per_time", ["USD/h"]),
+        _family("water_intensity", ["L/kWh"]),
+    ]
+    return {f.name: f for f in fams}
+
+
+def _dims(expr: str) -> Any:
+    return ureg.get_dimensionality(expr)
+
+
+@lru_cache(maxsize=1)
+def _dimension_table() -> dict[Any, str]:
+    from mlsysim.core.units import DIMENSIONS
+
+    return {_dims(DIMENSIONS[name]): name for name in DIMENSIONS if DIMENSIONS[name]}
+
+
+def _has(names: list[str], needle: str) -> bool:
+    return any(needle in n for n in names)
+
+
+def _is_binary(names: list[str]) -> bool:
+    return any(n.startswith(("kibi", "mebi", "gibi", "tebi", "pebi", "exbi")) for n in names)
+
+
+@lru_cache(maxsize=1024)
+def family_for(units: Any) -> Family | None:
+    """The display family for a unit, or ``None`` when the unit is shown as written.
+
+    Binary prefixes stay binary (``GiB`` is never shown as ``GB``), bits stay bits, ``Wh``
+    stays ``Wh`` and ``OP`` stays ``OP``: the family follows how the value was written.
+    """
+    named = _dimension_table().get(units.dimensionality)
+    if named is None:
+        return None
+    names = [str(n) for n in units._units]
+    fams = _families()
+    ops = _has(names, "operation")
+    bits = any(n.endswith("bit") for n in names) and not _has(names, "byte")
+    binary = _is_binary(names)
+    choice = {
+        "compute_rate": "op_rate" if ops else "compute_rate",
+        "computation": "operations" if ops else "computation",
+        "bandwidth": "bit_rate" if bits else ("bandwidth_binary" if binary else "bandwidth"),
+        "information": "bits" if bits else ("information_binary" if binary else "information"),
+        "energy": "energy_wh" if _has(names, "watt_hour") else "energy",
+        "intensity": "op_intensity" if ops else "intensity",
+    }.get(named, named)
+    return fams.get(choice)

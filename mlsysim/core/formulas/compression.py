@@ -1,0 +1,245 @@
+"""Compression: quantized bytes and speedup bounds, 2:4 vs unstructured sparsity, MoE FLOPs,
+and weight streaming.
+
+Speedups here are *bounds*: the memory-bound bound is the ratio of bytes moved, the
+compute-bound bound the ratio of peak math rates. Measured speedups can only be lower.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlsysim.core.constants import (
+    CSR_INDEX_BITS,
+    FORWARD_FLOPS_PER_PARAM,
+    SPARSE_2_4_DENSITY,
+    SPARSE_2_4_MATH_SPEEDUP,
+    SPARSE_2_4_METADATA_BITS,
+    SQNR_DB_OFFSET,
+    SQNR_DB_PER_BIT,
+    TRAINING_FLOPS_PER_PARAM,
+    bytes_per_element,
+)
+from mlsysim.core.exceptions import FormulaDomainError
+from mlsysim.core.formulas._args import choice, count, fraction, positive, si
+from mlsysim.core.formulas._meta import formula
+from mlsysim.core.units import from_si
+
+__all__ = [
+    "moe_flops",
+    "quantization_speedup",
+    "quantization_sqnr",
+    "quantized_weights_bytes",
+    "sparse_math_speedup",
+    "sparse_speedup_bound",
+    "sparse_weight_bytes",
+    "weight_streaming_time",
+]
+
+_ZERO_S = from_si(0.0, "s")
+_BITS_PER_BYTE = 8.0  # definition of the byte (units.txt: bit = 0.125 byte)
+_PATTERNS = ("2:4", "unstructured")
+
+
+def _beta(a: Any) -> Any:
+    return {"bytes_per_element": from_si(bytes_per_element(a["precision"]), "B")}
+
+
+@formula(
+    symbol=r"M_{W} = N\,\beta_{q}",
+    substituted=r"{{params}} \cdot {{bytes_per_element}}",
+    sources=("jacob2018", "frantar2023"),
+    citation="Jacob et al. (2018); Frantar et al. (2023), GPTQ",
+    result="information",
+    expand=_beta,
+)
+def quantized_weights_bytes(params: Any, precision: str) -> Any:
+    """Weight bytes of N parameters stored at ``precision`` (scales/zero points not counted)."""
+    N = count(params, "params", "quantized_weights_bytes", dim="parameter", minimum=0)
+    M_W = N * bytes_per_element(precision)
+    return from_si(M_W, "B")
+
+
+@formula(
+    symbol=r"S \le \frac{\beta_{\mathrm{from}}}{\beta_{\mathrm{to}}}",
+    substituted=r"\frac{ {{beta_from}} }{ {{beta_to}} }",
+    sources=("jacob2018", "williams2009"),
+    citation="bytes ratio in the memory-bound roofline regime (Williams et al. 2009)",
+    result="dimensionless",
+    expand=lambda a: {
+        "beta_from": from_si(bytes_per_element(a["from_precision"]), "B"),
+        "beta_to": from_si(bytes_per_element(a["to_precision"]), "B"),
+    },
+)
+def quantization_speedup(from_precision: str, to_precision: str) -> float:
+    """Upper bound on the speedup of a memory-bound kernel from quantizing its operands.
+
+    fp16 → int4 moves a quarter of the bytes, so at most 4× (dequantization overhead and any
+    compute-bound phase lower it). Sources: Jacob et al. 2018; roofline (Williams et al. 2009).
+    """
+    beta_from = bytes_per_element(from_precision)
+    beta_to = bytes_per_element(to_precision)
+    S = beta_from / beta_to
+    return S
+
+
+def _sparse_bytes(N: float, beta: float, rho: float, pattern: str) -> float:
+    if pattern == "2:4":
+        index_bytes = SPARSE_2_4_METADATA_BITS.value / _BITS_PER_BYTE
+    else:
+        index_bytes = CSR_INDEX_BITS.value / _BITS_PER_BYTE
+    return N * rho * (beta + index_bytes)
+
+
+def _density(density: Any, pattern: str, where: str) -> float:
+    rho = fraction(density, "density", where)
+    rho = positive(rho, "density", where)
+    if pattern == "2:4" and rho != SPARSE_2_4_DENSITY.value:
+        raise FormulaDomainError(
+            f"2:4 sparsity has density {SPARSE_2_4_DENSITY.value:g}, got {rho:g}",
+            where=where,
+            why="the pattern keeps exactly 2 of every 4 weights",
+            fix="pass density=0.5 or pattern='unstructured'",
+        )
+    return rho
+
+
+def _sparse_operands(a: Any) -> dict[str, Any]:
+    bits = SPARSE_2_4_METADATA_BITS if a["pattern"] == "2:4" else CSR_INDEX_BITS
+    return {
+        "bytes_per_element": from_si(bytes_per_element(a["precision"]), "B"),
+        "index_bytes": from_si(bits.value / _BITS_PER_BYTE, "B"),
+    }
+
+
+@formula(
+    symbol=r"M = N\,\rho\,\left(\beta + \beta_{\mathrm{idx}}\right)",
+    substituted=(
+        r"{{params}} \cdot {{density}} \cdot \left({{bytes_per_element}} + "
+        r"{{index_bytes}}\right)"
+    ),
+    sources=("mishra2021", "saad2003"),
+    citation="Mishra et al. (2021), 2:4 sparsity (2-bit indices); CSR per Saad (2003)",
+    result="information",
+    expand=_sparse_operands,
+)
+def sparse_weight_bytes(
+    params: Any, precision: str = "fp16", density: Any = 0.5, pattern: str = "2:4"
+) -> Any:
+    """Bytes of sparse weights: kept values plus their indices (2-bit for 2:4, 32-bit CSR)."""
+    where = "sparse_weight_bytes"
+    choice(pattern, "pattern", where, _PATTERNS)
+    N = count(params, "params", where, dim="parameter", minimum=0)
+    rho = _density(density, pattern, where)
+    M = _sparse_bytes(N, bytes_per_element(precision), rho, pattern)
+    return from_si(M, "B")
+
+
+@formula(
+    symbol=r"S_{\mathrm{mem}} \le \frac{\beta}{\rho\,(\beta + \beta_{\mathrm{idx}})}",
+    substituted=(
+        r"\frac{ {{bytes_per_element}} }{ {{density}} \cdot \left({{bytes_per_element}}"
+        r" + {{index_bytes}}\right)}"
+    ),
+    sources=("mishra2021", "williams2009"),
+    citation="Mishra et al. (2021); roofline bounds (Williams et al. 2009)",
+    result="dimensionless",
+    expand=_sparse_operands,
+)
+def sparse_speedup_bound(
+    precision: str = "fp16", density: Any = 0.5, pattern: str = "2:4"
+) -> float:
+    """Speedup bound from sparsity for a memory-bound kernel: dense bytes ÷ sparse bytes.
+
+    2:4 at fp16 moves at most 1/1.78 of the bytes (2-bit indices); unstructured sparsity with
+    32-bit CSR indices moves *more* bytes than dense until density drops below β/(β + 4).
+    Sources: Mishra et al. 2021; Williams et al. 2009.
+    """
+    where = "sparse_speedup_bound"
+    choice(pattern, "pattern", where, _PATTERNS)
+    rho = _density(density, pattern, where)
+    beta = bytes_per_element(precision)
+    S = beta / _sparse_bytes(1.0, beta, rho, pattern)
+    return S
+
+
+@formula(
+    symbol=r"S_{\mathrm{math}} \le \frac{1}{\rho_{\mathrm{hw}}}",
+    substituted=r"\frac{1}{ {{rho_hw}} }",
+    sources=("mishra2021",),
+    citation="Mishra et al. (2021): sparse tensor cores double math throughput for 2:4",
+    result="dimensionless",
+    expand=lambda a: {
+        "rho_hw": 1.0 / SPARSE_2_4_MATH_SPEEDUP.value if a["pattern"] == "2:4" else a["density"]
+    },
+)
+def sparse_math_speedup(density: Any = 0.5, pattern: str = "2:4") -> float:
+    """Speedup bound from sparsity for a compute-bound kernel (math skipped).
+
+    2:4 on sparse tensor cores: exactly the hardware's 2× sparse peak; unstructured: 1/ρ in
+    theory, rarely reached on dense-math hardware. Source: Mishra et al. 2021.
+    """
+    where = "sparse_math_speedup"
+    choice(pattern, "pattern", where, _PATTERNS)
+    rho = _density(density, pattern, where)
+    S = SPARSE_2_4_MATH_SPEEDUP.value if pattern == "2:4" else 1.0 / rho
+    return S
+
+
+@formula(
+    symbol=r"C = c\,N_{\mathrm{active}}\,D",
+    substituted=r"{{c}} \cdot {{active_params}} \cdot {{tokens}}",
+    sources=("shazeer2017", "fedus2022", "kaplan2020"),
+    citation="Shazeer et al. (2017); Fedus, Zoph & Shazeer (2022), Switch Transformers",
+    result="computation",
+    expand=lambda a: {
+        "c": TRAINING_FLOPS_PER_PARAM.value if a["training"] else FORWARD_FLOPS_PER_PARAM.value
+    },
+)
+def moe_flops(active_params: Any, tokens: Any, training: bool = False) -> Any:
+    """Compute of a mixture-of-experts model: only the routed (active) parameters count.
+
+    c = 2 FLOP/param/token for inference, 6 for training.
+
+    Sources: Shazeer et al. 2017; Fedus et al. 2022; the 2N / 6N rule of Kaplan et al. 2020.
+    """
+    where = "moe_flops"
+    N_act = count(active_params, "active_params", where, dim="parameter", minimum=0)
+    D = count(tokens, "tokens", where, dim="token", minimum=0)
+    c = TRAINING_FLOPS_PER_PARAM.value if training else FORWARD_FLOPS_PER_PARAM.value
+    C = c * N_act * D
+    return from_si(C, "FLOP")
+
+
+@formula(
+    symbol=r"T = \alpha + \frac{M_{W}}{\beta_{\mathrm{link}}}",
+    substituted=r"{{latency}} + \frac{ {{size}} }{ {{bandwidth}} }",
+    sources=("sheng2023",),
+    citation="Sheng et al. (2023), FlexGen: offloaded weights streamed per step",
+    result="time",
+)
+def weight_streaming_time(size: Any, bandwidth: Any, latency: Any = _ZERO_S) -> Any:
+    """Time to stream M_W bytes of weights over a link (e.g. host → GPU over PCIe) per step."""
+    where = "weight_streaming_time"
+    M = positive(si(size, "information", "size"), "size", where, strict=False)
+    beta = positive(si(bandwidth, "bandwidth", "bandwidth"), "bandwidth", where)
+    alpha = positive(si(latency, "time", "latency"), "latency", where, strict=False)
+    T = alpha + M / beta
+    return from_si(T, "s")
+
+
+@formula(
+    symbol=r"\mathrm{SQNR} \approx 6.02\,b + 1.76\ \mathrm{dB}",
+    substituted=r"{{per_bit}} \cdot {{bits}} + {{offset}}",
+    sources=("bennett1948",),
+    citation="Bennett (1948), Spectra of Quantized Signals",
+    result="dimensionless",
+    expand=lambda a: {"per_bit": SQNR_DB_PER_BIT.value, "offset": SQNR_DB_OFFSET.value},
+)
+def quantization_sqnr(bits: Any) -> float:
+    """Signal-to-quantization-noise ratio (dB) of a full-scale sine quantized uniformly to b
+    bits: about 6 dB per bit, the fidelity cost of every bit removed. Source: Bennett 1948.
+    """
+    b = count(bits, "bits", "quantization_sqnr")
+    SQNR = SQNR_DB_PER_BIT.value * b + SQNR_DB_OFFSET.value
+    return SQNR

@@ -1,0 +1,321 @@
+"""Memory: weights, KV cache (MHA/GQA/MQA/MLA), training state with ZeRO, and activations.
+
+Model arguments are duck-typed registry specs: ``model.params`` and, for transformers,
+``model.arch`` with ``layers``, ``hidden``, ``heads``, ``kv_heads``, ``head_size`` and ``mla``
+(see ``mlsysim.Models``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mlsysim.core.constants import (
+    ACT_ATTENTION_BYTES,
+    ACT_FULL_RECOMPUTE_BYTES,
+    ACT_PARALLEL_BYTES,
+    ACT_REPLICATED_BYTES,
+    OPTIMIZER_STATE_BYTES,
+    bytes_per_element,
+)
+from mlsysim.core.exceptions import FormulaDomainError
+from mlsysim.core.formulas._args import choice, count, si
+from mlsysim.core.formulas._meta import formula
+from mlsysim.core.units import from_si
+
+__all__ = [
+    "TrainingMemory",
+    "activation_bytes",
+    "activation_bytes_per_layer",
+    "kv_cache_B",
+    "kv_cache_bytes",
+    "training_memory",
+    "weights_B",
+    "weights_bytes",
+]
+
+_RECOMPUTE = ("none", "selective", "full")
+
+
+def _params(model: Any, where: str) -> float:
+    return count(model.params, "model.params", where, dim="parameter")
+
+
+def _kv_width(arch: Any) -> int:
+    """KV-cache elements per token per layer: 2·n_kv·d_h, or d_c + d_h^R for MLA."""
+    mla = getattr(arch, "mla", None)
+    if mla is not None:
+        return int(mla.kv_lora_rank + mla.qk_rope_head_dim)
+    return int(2 * arch.kv_heads * arch.head_size)
+
+
+def weights_B(params: float, bytes_per_element: float) -> float:
+    """Float fast path of :func:`weights_bytes`: parameter count × bytes per element."""
+    return params * bytes_per_element
+
+
+@formula(
+    symbol=r"M_{W} = N\,\beta",
+    substituted=r"{{params}} \cdot {{bytes_per_element}}",
+    sources=("ieee754_2019", "kalamkar2019"),
+    citation="parameter count × bytes per element of the numeric format",
+    result="information",
+    expand=lambda a: {
+        "params": a["model"].params,
+        "bytes_per_element": from_si(bytes_per_element(a["precision"]), "B"),
+    },
+)
+def weights_bytes(model: Any, precision: str = "fp16") -> Any:
+    """Bytes of the weights: M_W = N·β (β = bytes per element of ``precision``)."""
+    N = _params(model, "weights_bytes")
+    beta = bytes_per_element(precision)
+    M_W = N * beta
+    return from_si(M_W, "B")
+
+
+def kv_cache_B(
+    layers: int, kv_width: int, context: float, batch: float, bytes_per_element: float
+) -> float:
+    """Float fast path of :func:`kv_cache_bytes` (``kv_width`` = 2·n_kv·d_h, or d_c + d_r)."""
+    return layers * kv_width * context * batch * bytes_per_element
+
+
+def _kv_operands(a: Mapping[str, Any]) -> dict[str, Any]:
+    arch = a["model"].arch
+    return {
+        "layers": arch.layers,
+        "kv_width": _kv_width(arch),
+        "bytes_per_element": from_si(bytes_per_element(a["precision"]), "B"),
+    }
+
+
+@formula(
+    symbol=r"M_{KV} = L\,w_{kv}\,s\,b\,\beta",
+    substituted=(
+        r"{{layers}} \cdot {{kv_width}} \cdot {{context}} \cdot {{batch}} "
+        r"\cdot {{bytes_per_element}}"
+    ),
+    sources=("shazeer2019", "ainslie2023", "deepseek2024v2", "pope2022"),
+    citation="Pope et al. (2022); MQA: Shazeer (2019); GQA: Ainslie et al. (2023); "
+    "MLA: DeepSeek-AI (2024)",
+    result="information",
+    expand=_kv_operands,
+)
+def kv_cache_bytes(model: Any, context: Any, batch: Any = 1, precision: str = "fp16") -> Any:
+    """KV-cache bytes M_KV = L·w_kv·s·b·β: keys and values of every layer for s tokens.
+
+    w_kv = 2·n_kv·d_h elements per token per layer (d_c + d_h^R for MLA).
+
+    w_kv = 2·n_kv·d_h counts only the KV heads, so grouped-query (GQA) and multi-query (MQA)
+    attention shrink it; multi-head latent attention (MLA) caches d_c + d_h^R per layer.
+    Sources: Pope et al. 2022; Shazeer 2019 (MQA); Ainslie et al. 2023 (GQA); DeepSeek-V2.
+    """
+    where = "kv_cache_bytes"
+    arch = model.arch
+    s = count(context, "context", where, dim="token", minimum=0)
+    b = count(batch, "batch", where, dim="sample")
+    beta = bytes_per_element(precision)
+    M_KV = arch.layers * _kv_width(arch) * s * b * beta
+    return from_si(M_KV, "B")
+
+
+@dataclass(frozen=True)
+class TrainingMemory:
+    """Per-device training state: weights, gradients and optimizer states."""
+
+    weights: Any
+    gradients: Any
+    optimizer: Any
+    total: Any
+
+    @property
+    def value(self) -> Any:
+        """The headline result: :attr:`total`."""
+        return self.total
+
+    def __str__(self) -> str:
+        return (
+            f"{self.total:~P} (weights {self.weights:~P}, gradients {self.gradients:~P}, "
+            f"optimizer {self.optimizer:~P})"
+        )
+
+
+def _train_operands(a: Mapping[str, Any]) -> dict[str, Any]:
+    stage, dp = a["zero_stage"], a["dp"]
+    return {
+        "beta_w": from_si(bytes_per_element(a["precision"]), "B"),
+        "beta_g": from_si(bytes_per_element(a["grad_precision"]), "B"),
+        "K": from_si(OPTIMIZER_STATE_BYTES[a["optimizer"]].value, "B"),
+        "d_1": dp if stage >= 1 else 1,
+        "d_2": dp if stage >= 2 else 1,
+        "d_3": dp if stage >= 3 else 1,
+    }
+
+
+@formula(
+    symbol=(
+        r"M = \frac{\Psi}{m}\left(\frac{\beta_w}{d_3} + \frac{\beta_g}{d_2} + "
+        r"\frac{K}{d_1}\right)"
+    ),
+    substituted=(
+        r"\frac{ {{params}} }{ {{model_parallel}} }\left(\frac{ {{beta_w}} }{ {{d_3}} }"
+        r" + \frac{ {{beta_g}} }{ {{d_2}} } + \frac{ {{K}} }{ {{d_1}} }\right)"
+    ),
+    sources=("rajbhandari2020", "korthikanti2022", "micikevicius2018"),
+    citation="Rajbhandari et al. (2020), ZeRO; Megatron-LM mixed-precision accounting",
+    result="information",
+    expand=_train_operands,
+)
+def training_memory(
+    params: Any,
+    optimizer: str = "adam",
+    precision: str = "bf16",
+    grad_precision: str = "fp32",
+    zero_stage: int = 0,
+    dp: int = 1,
+    model_parallel: int = 1,
+) -> TrainingMemory:
+    """Weights, gradients and optimizer states per device, M = Ψ/m·(β_w/d₃ + β_g/d₂ + K/d₁).
+
+    Defaults are Megatron-LM's mixed-precision Adam: bf16 weights (2 B), fp32 gradients (4 B)
+    and fp32 master weights + moments (K = 12 B) = 18 B/param; ZeRO's accounting uses 16-bit
+    gradients (16 B/param). ZeRO stage k shards optimizer states (≥1), gradients (≥2) and
+    weights (3) over ``dp`` data-parallel ranks (d_i = dp when stage ≥ i); ``model_parallel``
+    (tensor × pipeline degree) splits everything. Sources: Rajbhandari et al. 2020 (ZeRO);
+    Micikevicius et al. 2018 (mixed precision); Korthikanti et al. 2022.
+    """
+    where = "training_memory"
+    Psi = count(params, "params", where, dim="parameter", minimum=0)
+    choice(optimizer, "optimizer", where, OPTIMIZER_STATE_BYTES)
+    if zero_stage not in (0, 1, 2, 3):
+        raise FormulaDomainError(
+            f"zero_stage must be 0, 1, 2 or 3, got {zero_stage!r}",
+            where=where,
+            fix="pass a ZeRO stage from 0 (off) to 3",
+        )
+    stage = int(zero_stage)
+    d = count(dp, "dp", where)
+    m = count(model_parallel, "model_parallel", where)
+    beta_w = bytes_per_element(precision)
+    beta_g = bytes_per_element(grad_precision)
+    K = OPTIMIZER_STATE_BYTES[optimizer].value
+    d_1 = d if stage >= 1 else 1.0
+    d_2 = d if stage >= 2 else 1.0
+    d_3 = d if stage >= 3 else 1.0
+    M_w = Psi / m * beta_w / d_3
+    M_g = Psi / m * beta_g / d_2
+    M_o = Psi / m * K / d_1
+    M = M_w + M_g + M_o
+    return TrainingMemory(from_si(M_w, "B"), from_si(M_g, "B"), from_si(M_o, "B"), from_si(M, "B"))
+
+
+def _act_coefficients(recompute: str) -> tuple[float, float, float]:
+    """(c_r, c_p, c_a) of Korthikanti et al. Table 2 for a recompute policy."""
+    if recompute == "full":
+        return ACT_FULL_RECOMPUTE_BYTES.value, 0.0, 0.0
+    c_a = ACT_ATTENTION_BYTES.value if recompute == "none" else 0.0
+    return ACT_REPLICATED_BYTES.value, ACT_PARALLEL_BYTES.value, c_a
+
+
+def _layer_operands(a: Mapping[str, Any]) -> dict[str, Any]:
+    c_r, c_p, c_a = _act_coefficients(a["recompute"])
+    return {"c_r": c_r, "c_p": c_p, "c_a": c_a, "t_sp": a["tp"] if a["sp"] else 1}
+
+
+@formula(
+    symbol=(
+        r"A_{\ell} = s\,b\,h\left(\frac{c_r}{t_{sp}} + \frac{c_p}{t} + "
+        r"\frac{c_a\,a\,s}{h\,t}\right)"
+    ),
+    substituted=(
+        r"{{seq_len}} \cdot {{batch}} \cdot {{hidden}} \left(\frac{ {{c_r}} }{ {{t_sp}} }"
+        r" + \frac{ {{c_p}} }{ {{tp}} } + \frac{ {{c_a}} \cdot {{heads}} \cdot {{seq_len}} }"
+        r"{ {{hidden}} \cdot {{tp}} }\right)"
+    ),
+    sources=("korthikanti2022",),
+    citation="Korthikanti et al. (2022), Reducing Activation Recomputation, Table 2",
+    result="information",
+    expand=_layer_operands,
+)
+def activation_bytes_per_layer(
+    seq_len: Any,
+    batch: Any,
+    hidden: Any,
+    heads: Any,
+    tp: int = 1,
+    sp: bool = False,
+    recompute: str = "none",
+) -> Any:
+    """Activation bytes of one transformer layer (16-bit activations), Korthikanti Table 2.
+
+    No recompute: sbh(10 + 24/t + 5as/(ht)); with sequence parallelism (SP) the 10 is also
+    divided by t; selective recompute drops the 5as/h attention term (so SP + selective gives
+    34·sbh/t); full recompute keeps only the layer input, 2·sbh (÷t with SP).
+    Source: Korthikanti et al. 2022.
+    """
+    where = "activation_bytes_per_layer"
+    choice(recompute, "recompute", where, _RECOMPUTE)
+    s = count(seq_len, "seq_len", where, dim="token")
+    b = count(batch, "batch", where, dim="sample")
+    h = count(hidden, "hidden", where)
+    a = count(heads, "heads", where)
+    t = count(tp, "tp", where)
+    t_sp = t if sp else 1.0
+    c_r, c_p, c_a = _act_coefficients(recompute)
+    A_l = s * b * h * (c_r / t_sp + c_p / t + c_a * a * s / (h * t))
+    return from_si(A_l, "B")
+
+
+def _model_act_operands(a: Mapping[str, Any]) -> dict[str, Any]:
+    arch = a["model"].arch
+    per_layer = activation_bytes_per_layer(
+        a["seq_len"], a["batch"], arch.hidden, arch.heads, a["tp"], a["sp"], a["recompute"]
+    )
+    p, v = a["pp"], a["interleave"]
+    return {
+        "layers": arch.layers,
+        "per_layer": per_layer,
+        "f_int": 1 + (p - 1) / (p * v) if v > 1 else 1,
+    }
+
+
+@formula(
+    symbol=r"A = L\,A_{\ell}\,f_{\mathrm{int}}",
+    substituted=r"{{layers}} \cdot {{per_layer}} \cdot {{f_int}}",
+    sources=("korthikanti2022", "narayanan2021"),
+    citation="Korthikanti et al. (2022), §4.2–4.3; Narayanan et al. (2021), interleaving",
+    result="information",
+    expand=_model_act_operands,
+)
+def activation_bytes(
+    model: Any,
+    seq_len: Any,
+    batch: Any = 1,
+    tp: int = 1,
+    sp: bool = False,
+    recompute: str = "none",
+    pp: int = 1,
+    interleave: int = 1,
+) -> Any:
+    """Peak activation bytes per device (first pipeline stage): L·A_ℓ·f_int.
+
+    f_int = 1 + (p−1)/(p·v) for the interleaved schedule (v > 1), else 1.
+
+    With 1F1B pipelining the first of ``pp`` stages holds ``pp`` micro-batches of L/pp layers,
+    i.e. L layers' worth; the interleaved schedule (``interleave`` = v > 1 model chunks per
+    stage) multiplies that by 1 + (p−1)/(p·v). ``batch`` is the micro-batch size. Embedding
+    and output-layer activations are not counted. Source: Korthikanti et al. 2022, §4.2–4.3.
+    """
+    where = "activation_bytes"
+    arch = model.arch
+    p = count(pp, "pp", where)
+    v = count(interleave, "interleave", where)
+    A_l = si(
+        activation_bytes_per_layer(seq_len, batch, arch.hidden, arch.heads, tp, sp, recompute),
+        "information",
+        "per_layer",
+    )
+    f_int = 1 + (p - 1) / (p * v) if v > 1 else 1.0
+    A = arch.layers * A_l * f_int
+    return from_si(A, "B")

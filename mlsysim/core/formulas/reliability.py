@@ -1,0 +1,147 @@
+"""Reliability: system MTBF, optimal checkpoint intervals (Young, Daly) and goodput.
+
+Failures are modelled as independent and exponential (constant rate), as in the sources.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from mlsysim.core.exceptions import FormulaDomainError
+from mlsysim.core.formulas._args import count, positive, si
+from mlsysim.core.formulas._meta import formula
+from mlsysim.core.units import from_si
+
+__all__ = ["checkpoint_goodput", "checkpoint_time", "daly", "series_mtbf", "young_daly"]
+
+_ZERO_S = from_si(0.0, "s")
+
+
+def _dm(checkpoint_time: Any, mtbf: Any, where: str) -> tuple[float, float]:
+    delta = positive(si(checkpoint_time, "time", "checkpoint_time"), "checkpoint_time", where)
+    M = positive(si(mtbf, "time", "mtbf"), "mtbf", where)
+    return delta, M
+
+
+@formula(
+    symbol=r"M_{\mathrm{sys}} = \frac{M}{N}",
+    substituted=r"\frac{ {{component_mtbf}} }{ {{n}} }",
+    sources=("oconnor2012",),
+    citation="O'Connor & Kleyner (2012), Practical Reliability Engineering: series systems",
+    result="time",
+)
+def series_mtbf(component_mtbf: Any, n: Any) -> Any:
+    """MTBF of N components in series (any failure stops the job): M/N, exponential failures.
+
+    A 10,000-GPU job with a 5-year per-GPU MTBF fails about every 4.4 hours.
+    Source: O'Connor & Kleyner 2012.
+    """
+    where = "series_mtbf"
+    M = positive(si(component_mtbf, "time", "component_mtbf"), "component_mtbf", where)
+    N = count(n, "n", where)
+    M_sys = M / N
+    return from_si(M_sys, "s")
+
+
+@formula(
+    symbol=r"\tau = \sqrt{2\,\delta\,M}",
+    substituted=r"\sqrt{2 \cdot {{checkpoint_time}} \cdot {{mtbf}} }",
+    sources=("young1974",),
+    citation="Young (1974), CACM 17(9)",
+    result="time",
+)
+def young_daly(checkpoint_time: Any, mtbf: Any) -> Any:
+    """Young's first-order optimal checkpoint interval τ = √(2δM). Source: Young 1974."""
+    delta, M = _dm(checkpoint_time, mtbf, "young_daly")
+    tau = math.sqrt(2.0 * delta * M)
+    return from_si(tau, "s")
+
+
+@formula(
+    symbol=(
+        r"\tau = \sqrt{2\,\delta\,M}\left[1 + \frac{1}{3}\sqrt{\frac{\delta}{2M}} + "
+        r"\frac{1}{9}\,\frac{\delta}{2M}\right] - \delta"
+    ),
+    substituted=(
+        r"\sqrt{2 \cdot {{checkpoint_time}} \cdot {{mtbf}} }\left[1 + \frac{1}{3}"
+        r"\sqrt{\frac{ {{checkpoint_time}} }{2 \cdot {{mtbf}} }} + \frac{1}{9} \cdot "
+        r"\frac{ {{checkpoint_time}} }{2 \cdot {{mtbf}} }\right] - {{checkpoint_time}}"
+    ),
+    sources=("daly2006",),
+    citation="Daly (2006), FGCS 22(3), Eq. 37",
+    result="time",
+)
+def daly(checkpoint_time: Any, mtbf: Any) -> Any:
+    """Daly's higher-order optimal checkpoint interval (valid for δ < 2M).
+
+    τ = √(2δM)·[1 + ⅓√(δ/2M) + (δ/2M)/9] − δ. Daly sets τ = M when δ ≥ 2M; here that case
+    is an error so that a derivation never silently changes formula. Source: Daly 2006.
+    """
+    where = "daly"
+    delta, M = _dm(checkpoint_time, mtbf, where)
+    if delta >= 2.0 * M:
+        raise FormulaDomainError(
+            f"Daly's interval needs checkpoint_time < 2·mtbf, got δ = {delta:g} s, M = {M:g} s",
+            where=where,
+            why="the series expansion diverges there; Daly's paper then uses τ = M",
+            fix="use the MTBF itself as the interval, or make checkpoints faster",
+        )
+    x = delta / (2.0 * M)
+    tau = math.sqrt(2.0 * delta * M) * (1.0 + math.sqrt(x) / 3.0 + x / 9.0) - delta
+    return from_si(tau, "s")
+
+
+@formula(
+    symbol=(r"G = \frac{\tau}{\tau + \delta}\left(1 - \frac{(\tau + \delta)/2 + R}{M}\right)"),
+    substituted=(
+        r"\frac{ {{interval}} }{ {{interval}} + {{checkpoint_time}} }\left(1 - "
+        r"\frac{({{interval}} + {{checkpoint_time}})/2 + {{restart_time}} }"
+        r"{ {{mtbf}} }\right)"
+    ),
+    sources=("young1974", "daly2006"),
+    citation="first-order model of Young (1974) and Daly (2006)",
+    result="dimensionless",
+)
+def checkpoint_goodput(
+    interval: Any, checkpoint_time: Any, mtbf: Any, restart_time: Any = _ZERO_S
+) -> float:
+    """Fraction of wall time doing useful work with checkpoints every τ.
+
+    Each segment of τ + δ spends δ writing a checkpoint; a failure (rate 1/M) loses on average
+    half a segment of rework plus the restart time R. First order in (τ + δ)/M, as in Young
+    1974 and Daly 2006; errors when the expected loss reaches the whole run.
+    """
+    where = "checkpoint_goodput"
+    tau = positive(si(interval, "time", "interval"), "interval", where)
+    delta, M = _dm(checkpoint_time, mtbf, where)
+    R = positive(si(restart_time, "time", "restart_time"), "restart_time", where, strict=False)
+    loss = ((tau + delta) / 2.0 + R) / M
+    if loss >= 1.0:
+        raise FormulaDomainError(
+            f"expected loss per failure ({loss:.3g} of the MTBF) leaves no useful work",
+            where=where,
+            why="the interval plus restart time is comparable to the MTBF",
+            fix="checkpoint more often (see young_daly) or restart faster",
+        )
+    G = tau / (tau + delta) * (1.0 - loss)
+    return G
+
+
+@formula(
+    symbol=r"\delta = \frac{S_{\mathrm{ckpt}}}{B_{\mathrm{storage}}}",
+    substituted=r"\frac{ {{size}} }{ {{bandwidth}} }",
+    sources=("mohan2021checkfreq",),
+    citation="Mohan, Phanishayee & Chidambaram (2021), CheckFreq",
+    result="time",
+)
+def checkpoint_time(size: Any, bandwidth: Any) -> Any:
+    """Time δ to write a checkpoint of S bytes (weights + optimizer state) at storage bandwidth.
+
+    Source: Mohan et al. 2021 (CheckFreq).
+    """
+    where = "checkpoint_time"
+    S = positive(si(size, "information", "size"), "size", where, strict=False)
+    B = positive(si(bandwidth, "bandwidth", "bandwidth"), "bandwidth", where)
+    delta = S / B
+    return from_si(delta, "s")

@@ -1,0 +1,151 @@
+"""Sustainability: facility energy (PUE), device power, operational and embodied carbon, water.
+
+Carbon is its own dimension (gCO2e), never plain mass; grid intensities are gCO2e per energy
+(``57 gCO2e/kWh``); water intensities are volume per energy (``1.8 L/kWh``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mlsysim.core.constants import IDLE_POWER_FRACTION
+from mlsysim.core.formulas._args import fraction, positive, si
+from mlsysim.core.formulas._meta import formula
+from mlsysim.core.units import from_si
+
+__all__ = [
+    "Water",
+    "device_power",
+    "embodied_carbon",
+    "facility_energy",
+    "operational_carbon",
+    "water_usage",
+]
+
+
+def _pue(pue: Any, where: str) -> float:
+    return fraction(pue, "pue", where, low=1.0, high=float("inf"))
+
+
+@formula(
+    symbol=r"E_{\mathrm{facility}} = \mathrm{PUE} \cdot E_{\mathrm{IT}}",
+    substituted=r"{{pue}} \cdot {{it_energy}}",
+    sources=("thegreengrid2012",),
+    citation="The Green Grid (2012), PUE: a comprehensive examination of the metric",
+    result="energy",
+)
+def facility_energy(it_energy: Any, pue: Any) -> Any:
+    """Facility energy = PUE × IT energy (PUE ≥ 1; Google fleet ≈ 1.10, industry ≈ 1.57)."""
+    where = "facility_energy"
+    E_it = positive(si(it_energy, "energy", "it_energy"), "it_energy", where, strict=False)
+    E = _pue(pue, where) * E_it
+    return from_si(E, "J")
+
+
+@formula(
+    symbol=r"P = P_{\mathrm{TDP}}\left(f_{\mathrm{idle}} + (1 - f_{\mathrm{idle}})\,u\right)",
+    substituted=(
+        r"{{tdp}} \left({{idle_fraction}} + (1 - {{idle_fraction}}) \cdot "
+        r"{{utilization}}\right)"
+    ),
+    sources=("barroso2007",),
+    citation="Barroso & Hölzle (2007), linear idle-to-peak power model",
+    result="power",
+)
+def device_power(tdp: Any, utilization: Any, idle_fraction: Any = IDLE_POWER_FRACTION.value) -> Any:
+    """Average power at utilization u: idle floor f·TDP plus the rest scaling linearly with u.
+
+    The default idle fraction (0.5) is Barroso & Hölzle's server figure; pass a device's own
+    (e.g. ``power_min / tdp``) when known. Source: Barroso & Hölzle 2007.
+    """
+    where = "device_power"
+    P_tdp = positive(si(tdp, "power", "tdp"), "tdp", where)
+    u = fraction(utilization, "utilization", where)
+    f = fraction(idle_fraction, "idle_fraction", where)
+    P = P_tdp * (f + (1.0 - f) * u)
+    return from_si(P, "W")
+
+
+@formula(
+    symbol=r"C_{\mathrm{op}} = E \cdot I_{\mathrm{grid}}",
+    substituted=r"{{energy}} \cdot {{intensity}}",
+    sources=("luccioni2023", "patterson2021"),
+    citation="Patterson et al. (2021); Luccioni, Viguier & Ligozat (2023)",
+    result="carbon",
+)
+def operational_carbon(energy: Any, intensity: Any) -> Any:
+    """Operational emissions = energy × grid carbon intensity.
+
+    BLOOM: 433 MWh × 57 gCO2e/kWh ≈ 24.7 tCO2e. Sources: Patterson et al. 2021; Luccioni et al.
+    2023.
+    """
+    where = "operational_carbon"
+    E = positive(si(energy, "energy", "energy"), "energy", where, strict=False)
+    I = positive(si(intensity, "carbon_intensity", "intensity"), "intensity", where, strict=False)
+    C = E * I
+    return from_si(C, "gCO2e")
+
+
+@formula(
+    symbol=r"C_{\mathrm{emb}} = C_{\mathrm{mfg}}\,\frac{t}{T_{\mathrm{life}}}",
+    substituted=r"{{embodied}} \cdot \frac{ {{duration}} }{ {{lifetime}} }",
+    sources=("gupta2021", "luccioni2023"),
+    citation="Gupta et al. (2021), Chasing Carbon; amortisation as in Luccioni et al. (2023)",
+    result="carbon",
+)
+def embodied_carbon(embodied: Any, lifetime: Any, duration: Any) -> Any:
+    """Manufacturing emissions amortised linearly over the hardware's lifetime."""
+    where = "embodied_carbon"
+    C_mfg = positive(si(embodied, "carbon", "embodied"), "embodied", where, strict=False)
+    T = positive(si(lifetime, "time", "lifetime"), "lifetime", where)
+    t = positive(si(duration, "time", "duration"), "duration", where, strict=False)
+    C = C_mfg * t / T
+    return from_si(C, "gCO2e")
+
+
+@dataclass(frozen=True)
+class Water:
+    """Water consumed on site (cooling) and off site (electricity generation)."""
+
+    on_site: Any
+    off_site: Any
+    total: Any
+
+    @property
+    def value(self) -> Any:
+        """The headline result: :attr:`total`."""
+        return self.total
+
+    def __str__(self) -> str:
+        return f"{self.total:~P} (on-site {self.on_site:~P}, off-site {self.off_site:~P})"
+
+
+@formula(
+    symbol=(
+        r"V = E_{\mathrm{IT}}\,\mathrm{WUE} + \mathrm{PUE}\,E_{\mathrm{IT}}\,"
+        r"\mathrm{EWIF}"
+    ),
+    substituted=(
+        r"{{it_energy}} \cdot {{wue}} + {{pue}} \cdot {{it_energy}} \cdot "
+        r"{{grid_water_intensity}}"
+    ),
+    sources=("thegreengrid2011wue", "li2023water"),
+    citation="The Green Grid (2011), WUE; Li et al. (2023), Making AI Less Thirsty",
+    result="volume",
+)
+def water_usage(it_energy: Any, wue: Any, pue: Any, grid_water_intensity: Any) -> Water:
+    """On-site water (IT energy × WUE) plus off-site water (facility energy × grid EWIF)."""
+    where = "water_usage"
+    E_it = positive(si(it_energy, "energy", "it_energy"), "it_energy", where, strict=False)
+    wue_ = positive(si(wue, "water_intensity", "wue"), "wue", where, strict=False)
+    ewif = positive(
+        si(grid_water_intensity, "water_intensity", "grid_water_intensity"),
+        "grid_water_intensity",
+        where,
+        strict=False,
+    )
+    V_on = E_it * wue_
+    V_off = _pue(pue, where) * E_it * ewif
+    V = V_on + V_off
+    return Water(*(from_si(v, "m**3").to("L") for v in (V_on, V_off, V)))

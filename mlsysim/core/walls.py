@@ -1,0 +1,322 @@
+"""The 22 walls of ML systems: the limits a workload can hit, as data.
+
+Each :class:`Wall` names the question it answers, the formulas that evaluate it (names in
+:data:`mlsysim.core.formulas.FORMULAS`), the literature it rests on (citation ids in
+``core/data/literature.toml``) and the solver that decides whether it binds. Until the
+solvers exist, ``solver`` names the wall's principal formula.
+
+>>> wall("memory_bandwidth").formulas[0]
+'roofline_time'
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from mlsysim.core.exceptions import UnknownNameError
+
+__all__ = ["WALLS", "Wall", "wall", "wall_ids"]
+
+
+@dataclass(frozen=True)
+class Wall:
+    """One wall: a limit of ML systems and how mlsysim evaluates it."""
+
+    id: str
+    number: int
+    name: str
+    layer: str  # workload, execution, hardware, systems or infra
+    question: str
+    formulas: tuple[str, ...]
+    sources: tuple[str, ...]
+    solver: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (tuples as lists)."""
+        d = asdict(self)
+        d["formulas"] = list(self.formulas)
+        d["sources"] = list(self.sources)
+        return d
+
+
+def _w(
+    number: int,
+    id: str,
+    name: str,
+    layer: str,
+    question: str,
+    formulas: tuple[str, ...],
+    sources: tuple[str, ...],
+    solver: str = "",
+) -> Wall:
+    return Wall(id, number, name, layer, question, formulas, sources, solver or formulas[0])
+
+
+#: The taxonomy, in the order of DESIGN.md §3.
+WALLS: tuple[Wall, ...] = (
+    _w(
+        1,
+        "compute",
+        "Compute",
+        "hardware",
+        "Is the work limited by the peak arithmetic rate of the device?",
+        (
+            "roofline_time",
+            "ridge_point",
+            "attainable_flops",
+            "mfu",
+            "hfu",
+            "transformer_flops_per_token",
+        ),
+        ("williams2009", "chowdhery2022"),
+    ),
+    _w(
+        2,
+        "memory_bandwidth",
+        "Memory bandwidth",
+        "hardware",
+        "Is the work limited by how fast bytes move between memory and compute?",
+        ("roofline_time", "arithmetic_intensity", "ridge_point", "attainable_flops"),
+        ("williams2009",),
+    ),
+    _w(
+        3,
+        "memory_capacity",
+        "Memory capacity",
+        "hardware",
+        "Do weights, KV cache, activations and optimizer state fit in device memory?",
+        (
+            "weights_bytes",
+            "kv_cache_bytes",
+            "training_memory",
+            "activation_bytes",
+            "activation_bytes_per_layer",
+        ),
+        ("korthikanti2022", "rajbhandari2020", "pope2022"),
+    ),
+    _w(
+        4,
+        "software_overhead",
+        "Software overhead",
+        "execution",
+        "Does host-side dispatch, launch and framework overhead dominate device time?",
+        ("launch_overhead", "amdahl"),
+        ("paszke2019", "amdahl1967"),
+    ),
+    _w(
+        5,
+        "serving",
+        "Serving",
+        "systems",
+        "At a given request rate, what latency do users see and how many servers are needed?",
+        ("mm1_latency", "mm1_wait", "mmc_wait", "erlang_c", "little"),
+        ("kleinrock1975", "erlang1917", "little1961"),
+    ),
+    _w(
+        6,
+        "batching",
+        "Batching",
+        "execution",
+        "How much throughput does batching buy, and what does waiting for a batch cost?",
+        ("batching_throughput", "batch_fill_time", "kv_cache_bytes"),
+        ("crankshaw2017", "pope2022"),
+    ),
+    _w(
+        7,
+        "weight_streaming",
+        "Weight streaming",
+        "execution",
+        "When weights live off-device, is each step bound by streaming them in?",
+        ("weight_streaming_time", "weights_bytes"),
+        ("sheng2023",),
+    ),
+    _w(
+        8,
+        "tail_latency",
+        "Tail latency",
+        "systems",
+        "What latency do the slowest requests see, and how does fan-out amplify the tail?",
+        ("mm1_latency_percentile", "mmc_wait_percentile", "fanout_tail"),
+        ("dean2013", "kleinrock1975"),
+    ),
+    _w(
+        9,
+        "data_ingestion",
+        "Data ingestion",
+        "systems",
+        "Can storage deliver samples as fast as the accelerators consume them?",
+        ("ingestion_throughput",),
+        ("mohan2021datastalls",),
+    ),
+    _w(
+        10,
+        "preprocessing",
+        "Preprocessing",
+        "systems",
+        "Can CPU decoding and augmentation keep up with the accelerators?",
+        ("preprocessing_throughput",),
+        ("mohan2021datastalls",),
+    ),
+    _w(
+        11,
+        "locality",
+        "Locality",
+        "hardware",
+        "Which level of the memory hierarchy serves each byte, and at what time and energy?",
+        ("amat", "data_movement_energy"),
+        ("hennessy2017", "horowitz2014"),
+    ),
+    _w(
+        12,
+        "scaling_laws",
+        "Scaling-law complexity",
+        "workload",
+        "How much compute, data and model size does a target quality require?",
+        ("training_flops", "chinchilla_optimal", "chinchilla_loss", "kaplan_loss", "training_time"),
+        ("kaplan2020", "hoffmann2022", "brown2020"),
+    ),
+    _w(
+        13,
+        "reasoning",
+        "Reasoning (inference-time compute)",
+        "workload",
+        "How much compute does thinking longer or sampling more cost, and what does it buy?",
+        ("reasoning_flops", "best_of_n", "inference_flops"),
+        ("snell2024", "brown2024", "kaplan2020"),
+    ),
+    _w(
+        14,
+        "fidelity",
+        "Fidelity (compression)",
+        "execution",
+        "How much speed and memory does compression buy, and at what loss of fidelity?",
+        (
+            "quantization_speedup",
+            "quantization_sqnr",
+            "quantized_weights_bytes",
+            "sparse_speedup_bound",
+            "sparse_math_speedup",
+            "sparse_weight_bytes",
+            "moe_flops",
+        ),
+        ("jacob2018", "frantar2023", "mishra2021", "bennett1948", "fedus2022"),
+    ),
+    _w(
+        15,
+        "communication",
+        "Communication",
+        "systems",
+        "How long do collectives and pipeline bubbles take at this scale?",
+        (
+            "ring_allreduce",
+            "tree_allreduce",
+            "double_binary_tree_allreduce",
+            "hierarchical_allreduce",
+            "all_gather",
+            "reduce_scatter",
+            "all_to_all",
+            "allreduce_bus_bandwidth",
+            "pipeline_bubble",
+            "gustafson",
+        ),
+        (
+            "thakur2005",
+            "patarasuk2009",
+            "sanders2009",
+            "jia2018",
+            "huang2019",
+            "narayanan2021",
+            "gustafson1988",
+        ),
+    ),
+    _w(
+        16,
+        "fragility",
+        "Fragility (MTBF)",
+        "systems",
+        "How often does a job of N components fail, and how much progress does that cost?",
+        ("series_mtbf", "checkpoint_goodput"),
+        ("oconnor2012", "young1974", "daly2006"),
+    ),
+    _w(
+        17,
+        "multi_tenancy",
+        "Multi-tenancy",
+        "systems",
+        "When tenants share devices, how do utilization and queueing delay grow?",
+        ("utilization", "erlang_c", "mmc_wait"),
+        ("kleinrock1975", "erlang1917"),
+    ),
+    _w(
+        18,
+        "capital",
+        "Capital",
+        "infra",
+        "What does the system cost to buy, run or rent, and when does owning pay off?",
+        (
+            "tco",
+            "amortized_capex",
+            "opex",
+            "cloud_cost",
+            "egress_cost",
+            "rent_vs_own_crossover",
+            "energy_cost",
+        ),
+        ("barroso2018", "armbrust2010"),
+    ),
+    _w(
+        19,
+        "sustainability",
+        "Sustainability",
+        "infra",
+        "How much energy, carbon and water does the workload consume?",
+        ("operational_carbon", "facility_energy", "device_power", "embodied_carbon", "water_usage"),
+        ("luccioni2023", "patterson2021", "thegreengrid2012", "gupta2021", "li2023water"),
+    ),
+    _w(
+        20,
+        "checkpoint",
+        "Checkpoint",
+        "execution",
+        "How often should the job checkpoint, and what does each checkpoint cost?",
+        ("young_daly", "daly", "checkpoint_time", "checkpoint_goodput"),
+        ("young1974", "daly2006", "mohan2021checkfreq"),
+    ),
+    _w(
+        21,
+        "safety",
+        "Safety (e.g. DP-SGD)",
+        "execution",
+        "What do privacy and safety mechanisms cost in memory, compute and accuracy?",
+        ("per_example_gradient_bytes", "dpsgd_noise_std"),
+        ("abadi2016", "yousefpour2021"),
+    ),
+    _w(
+        22,
+        "sensitivity",
+        "Sensitivity / synthesis",
+        "workload",
+        "Which input, if improved, would move the result most?",
+        ("elasticity",),
+        ("saltelli2008",),
+    ),
+)
+
+_BY_ID = {w.id: w for w in WALLS}
+
+
+def wall_ids() -> list[str]:
+    """Wall ids in taxonomy order."""
+    return [w.id for w in WALLS]
+
+
+def wall(id: str) -> Wall:
+    """The wall with this id (``"memory_bandwidth"``); unknown ids suggest close matches."""
+    key = str(id).strip().lower().replace("-", "_").replace(" ", "_")
+    found = _BY_ID.get(key)
+    if found is None:
+        raise UnknownNameError(
+            "wall", str(id), _BY_ID, fix="use one of the wall ids listed by `mlsysim walls`"
+        )
+    return found

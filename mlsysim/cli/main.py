@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+
+from mlsysim.core.exceptions import MlsysimError
 
 __all__ = ["COMMANDS", "main"]
 
@@ -40,8 +43,21 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     mod = importlib.import_module(COMMANDS[args.command][0])
-    code: int = mod.run(args)
+    try:
+        code: int = mod.run(args)
+    except BrokenPipeError:  # `mlsysim walls --json | head`: the reader left; not an error
+        _silence_stdout()
+        return 0
+    except MlsysimError as err:  # a sub-command let an author-facing error through
+        print(f"mlsysim {args.command}: error: {err}", file=sys.stderr)
+        return 1
     return code
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot raise again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _version() -> str:

@@ -51,7 +51,12 @@ def _arg_latex(value: Any, opts: dict[str, Any]) -> str:
         return _latex_name(value)
     if isinstance(value, bool):
         return r"\mathrm{" + ("true" if value else "false") + "}"
-    if isinstance(value, numbers.Real | ureg.Quantity):
+    if isinstance(value, ureg.Quantity):
+        digits = _arg_digits(value, opts.get("default_sig_figs", 3))
+        # arguments keep the unit they were written in (24 h stays 24 h, not 1.00 days)
+        as_written = {**opts, "unit": str(value.units)}
+        return render_value(value, given_digits=digits, **as_written).latex
+    if isinstance(value, numbers.Real):
         digits = _arg_digits(value, opts.get("default_sig_figs", 3))
         return render_value(value, given_digits=digits, **opts).latex
     label = getattr(value, "id", None) or getattr(value, "name", None)

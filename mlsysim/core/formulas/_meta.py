@@ -101,7 +101,7 @@ class FormulaInfo:
         """
         values = {**self.defaults(), **arguments}
         if self.expand is not None:
-            values.update(self.expand(arguments))
+            values.update(self.expand(dict(values)))
         return values
 
     def render(self, args: Mapping[str, str]) -> str:

@@ -1,0 +1,448 @@
+"""The solver's result: frozen, JSON-serialisable, with Quantity fields for napkin math.
+
+Numbers are stored as root-unit floats (seconds, bytes, FLOP, joules) so that a solve stays
+cheap; the public attributes wrap them into Quantities on access (``result.latency`` is in
+ms, ``result.memory.total`` in GB), so ``solve(Llama2_7B, A100, phase="decode").latency -> ms``
+works in a napkin expression. :meth:`SolveResult.to_dict` gives the stable JSON form, versioned
+by :data:`SCHEMA_VERSION` and described by :func:`json_schema`.
+
+A workload that does not fit in memory is *infeasible*: ``feasible`` is False, ``binding_wall``
+is ``"memory_capacity"``, and reading a time (``latency``, ``throughput``, ``energy``, ``mfu``)
+raises :class:`~mlsysim.core.exceptions.InfeasibleError` with the byte counts — never a silent
+number. Its JSON form carries ``null`` for those fields.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from mlsysim.core.exceptions import InfeasibleError, MlsysimError
+from mlsysim.core.units import from_si
+
+__all__ = ["SCHEMA_VERSION", "MemoryBreakdown", "OpTiming", "SolveResult", "json_schema"]
+
+#: Version of the JSON form; bumped on any incompatible change.
+SCHEMA_VERSION = "mlsysim.result/1"
+
+_GB = 1e-9
+_MS = 1e3
+_GFLOP = 1e-9
+
+
+def _q(value: float, scale: float, unit: str) -> Any:
+    return from_si(value * scale, unit)
+
+
+def _jq(value: float | None, scale: float, unit: str) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    return {"value": value * scale, "unit": unit}
+
+
+class MemoryBreakdown(NamedTuple):
+    """Resident bytes of one step and the device's capacity (attributes are Quantities in GB)."""
+
+    weights_bytes: float
+    kv_cache_bytes: float
+    activations_bytes: float
+    gradients_bytes: float
+    optimizer_bytes: float
+    capacity_bytes: float
+
+    @property
+    def total_bytes(self) -> float:
+        return (
+            self.weights_bytes
+            + self.kv_cache_bytes
+            + self.activations_bytes
+            + self.gradients_bytes
+            + self.optimizer_bytes
+        )
+
+    @property
+    def weights(self) -> Any:
+        return _q(self.weights_bytes, _GB, "GB")
+
+    @property
+    def kv_cache(self) -> Any:
+        return _q(self.kv_cache_bytes, _GB, "GB")
+
+    @property
+    def activations(self) -> Any:
+        return _q(self.activations_bytes, _GB, "GB")
+
+    @property
+    def gradients(self) -> Any:
+        return _q(self.gradients_bytes, _GB, "GB")
+
+    @property
+    def optimizer(self) -> Any:
+        return _q(self.optimizer_bytes, _GB, "GB")
+
+    @property
+    def total(self) -> Any:
+        return _q(self.total_bytes, _GB, "GB")
+
+    @property
+    def capacity(self) -> Any:
+        return _q(self.capacity_bytes, _GB, "GB")
+
+    @property
+    def fits(self) -> bool:
+        return self.total_bytes <= self.capacity_bytes
+
+    def to_dict(self) -> dict[str, Any]:
+        names = (
+            "weights",
+            "kv_cache",
+            "activations",
+            "gradients",
+            "optimizer",
+            "total",
+            "capacity",
+        )
+        return {n: _jq(getattr(self, n + "_bytes"), _GB, "GB") for n in names}
+
+
+class OpTiming(NamedTuple):
+    """One lowered operation, timed: totals over its ``repeat`` instances (root units)."""
+
+    name: str
+    kind: str
+    repeat: int
+    flops: float
+    bytes: float
+    time_bound_s: float
+    time_s: float
+    overhead_s: float
+    bound: str  # "compute" or "memory" (which roof limits the op)
+
+    @property
+    def time(self) -> Any:
+        return _q(self.time_s, _MS, "ms")
+
+    @property
+    def arithmetic_intensity(self) -> float:
+        return self.flops / self.bytes if self.bytes else float("inf")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "repeat": self.repeat,
+            "flops": self.flops,
+            "bytes": self.bytes,
+            "time_bound_s": self.time_bound_s,
+            "time_s": self.time_s,
+            "overhead_s": self.overhead_s,
+            "bound": self.bound,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SolveResult:
+    """One single-device solve. Public attributes are Quantities; ``*_s``/``*_bytes`` are floats.
+
+    ``latency`` is achievable (sourced efficiencies and kernel overheads); ``latency_bound`` is
+    the ideal roofline (efficiency 1, no overhead). ``compute_s``/``memory_s``/``overhead_s``
+    split the achievable latency by what limits each operation.
+    """
+
+    model: str
+    hardware: str
+    phase: str
+    batch: int
+    seq_len: int | None
+    precision: str
+    weights_precision: str
+    kv_precision: str
+    sparse: bool
+    feasible: bool
+    binding_wall: str
+    latency_s: float
+    latency_bound_s: float
+    compute_s: float
+    memory_s: float
+    overhead_s: float
+    units_per_step: float
+    unit: str
+    flops_total: float
+    useful_flops: float
+    bytes_total: float
+    peak_flops_per_s: float
+    dense_peak_flops_per_s: float
+    bandwidth_bytes_per_s: float
+    power_w: float | None  # None: the registry gives no TDP for the device
+    memory: MemoryBreakdown
+    ops: tuple[OpTiming, ...]
+    efficiencies: tuple[tuple[str, float, str], ...]  # (name, value, citation id)
+    notes: tuple[str, ...] = ()
+    model_spec: Any = field(default=None, repr=False, compare=False)
+    hardware_spec: Any = field(default=None, repr=False, compare=False)
+
+    # -- guarded time-like fields --------------------------------------------------------
+    def _require_feasible(self, what: str) -> None:
+        if not self.feasible:
+            m = self.memory
+            raise InfeasibleError(
+                f"{self.model} does not fit on {self.hardware}, so it has no {what}",
+                where=f"solve(phase={self.phase!r}, batch={self.batch}, seq_len={self.seq_len})",
+                why=(
+                    f"it needs {m.total_bytes * _GB:.2f} GB (weights {m.weights_bytes * _GB:.2f}"
+                    f" GB, KV cache {m.kv_cache_bytes * _GB:.2f} GB, activations "
+                    f"{m.activations_bytes * _GB:.2f} GB, gradients "
+                    f"{m.gradients_bytes * _GB:.2f} GB, optimizer "
+                    f"{m.optimizer_bytes * _GB:.2f} GB) but the device holds "
+                    f"{m.capacity_bytes * _GB:.2f} GB"
+                ),
+                fix="use a device with more memory, a smaller batch or context, lower-precision "
+                "weights (precision='int8'/'int4'), or split the model over several devices",
+            )
+
+    @property
+    def latency(self) -> Any:
+        """Achievable time of one step (ms): TTFT for prefill, one token per sequence for decode."""
+        self._require_feasible("latency")
+        return _q(self.latency_s, _MS, "ms")
+
+    @property
+    def latency_bound(self) -> Any:
+        """Ideal roofline time of one step (ms): no measurement may beat it."""
+        self._require_feasible("latency bound")
+        return _q(self.latency_bound_s, _MS, "ms")
+
+    @property
+    def throughput(self) -> Any:
+        """Tokens (or samples) per second at the achievable latency."""
+        self._require_feasible("throughput")
+        return _q(self.units_per_step / self.latency_s, 1.0, f"{self.unit}/s")
+
+    @property
+    def throughput_bound(self) -> Any:
+        """Tokens (or samples) per second at the ideal roofline latency."""
+        self._require_feasible("throughput bound")
+        return _q(self.units_per_step / self.latency_bound_s, 1.0, f"{self.unit}/s")
+
+    def _require_power(self, what: str) -> float:
+        self._require_feasible(what)
+        if self.power_w is None:
+            raise MlsysimError(
+                f"{self.hardware} has no {what}: its registry entry gives no TDP",
+                where="SolveResult",
+                why="the energy model scales the device's TDP by its utilisation",
+                fix=f"add tdp = '… W' (with a source) to the {self.hardware} registry entry",
+            )
+        return self.power_w
+
+    @property
+    def energy(self) -> Any:
+        """Energy of one step (J): linear utilisation power model times latency."""
+        return _q(self._require_power("energy") * self.latency_s, 1.0, "J")
+
+    @property
+    def power(self) -> Any:
+        """Average device power during the step (W)."""
+        return _q(self._require_power("power"), 1.0, "W")
+
+    @property
+    def mfu(self) -> float:
+        """Model FLOPs utilisation: useful FLOPs / (latency · dense peak), recompute excluded."""
+        self._require_feasible("MFU")
+        return self.useful_flops / (self.latency_s * self.dense_peak_flops_per_s)
+
+    # -- step totals (always available) ----------------------------------------------------
+    @property
+    def flops(self) -> Any:
+        """FLOPs executed per step (GFLOP), recomputation included."""
+        return _q(self.flops_total, _GFLOP, "GFLOP")
+
+    @property
+    def bytes(self) -> Any:
+        """Bytes moved to and from device memory per step (GB)."""
+        return _q(self.bytes_total, _GB, "GB")
+
+    @property
+    def arithmetic_intensity(self) -> Any:
+        """FLOPs per byte moved over the whole step."""
+        return _q(self.flops_total / self.bytes_total, 1.0, "FLOP/B")
+
+    @property
+    def ridge_point(self) -> Any:
+        """The device's peak rate over bandwidth at the step's precision (FLOP/B)."""
+        return _q(self.peak_flops_per_s / self.bandwidth_bytes_per_s, 1.0, "FLOP/B")
+
+    @property
+    def explanation(self) -> str:
+        """Why the binding wall binds, in words and numbers."""
+        from mlsysim.core.explainers import why
+
+        return why(self)
+
+    def __str__(self) -> str:
+        head = f"{self.model} on {self.hardware}, {self.phase}, batch {self.batch}"
+        if self.seq_len is not None:
+            head += f", seq_len {self.seq_len}"
+        if not self.feasible:
+            return f"{head}: infeasible ({self.binding_wall})"
+        return (
+            f"{head}: {self.latency_s * _MS:.3g} ms (bound {self.latency_bound_s * _MS:.3g} "
+            f"ms), {self.units_per_step / self.latency_s:.4g} {self.unit}/s, binding wall "
+            f"{self.binding_wall}"
+        )
+
+    # -- JSON ------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The stable JSON form (see :func:`json_schema`)."""
+        ok = self.feasible
+        lat = self.latency_s if ok else None
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "model": self.model,
+            "hardware": self.hardware,
+            "phase": self.phase,
+            "batch": self.batch,
+            "seq_len": self.seq_len,
+            "precision": self.precision,
+            "weights_precision": self.weights_precision,
+            "kv_precision": self.kv_precision,
+            "sparse": self.sparse,
+            "feasible": ok,
+            "binding_wall": self.binding_wall,
+            "latency": _jq(lat, _MS, "ms"),
+            "latency_bound": _jq(self.latency_bound_s if ok else None, _MS, "ms"),
+            "throughput": _jq(
+                self.units_per_step / self.latency_s if ok else None, 1.0, f"{self.unit}/s"
+            ),
+            "throughput_bound": _jq(
+                self.units_per_step / self.latency_bound_s if ok else None, 1.0, f"{self.unit}/s"
+            ),
+            "energy": _jq(
+                self.power_w * self.latency_s if ok and self.power_w is not None else None, 1.0, "J"
+            ),
+            "mfu": self.useful_flops / (self.latency_s * self.dense_peak_flops_per_s)
+            if ok
+            else None,
+            "flops": _jq(self.flops_total, 1.0, "FLOP"),
+            "bytes": _jq(self.bytes_total, 1.0, "B"),
+            "arithmetic_intensity": _jq(self.flops_total / self.bytes_total, 1.0, "FLOP/B"),
+            "ridge_point": _jq(self.peak_flops_per_s / self.bandwidth_bytes_per_s, 1.0, "FLOP/B"),
+            "time_split": {
+                "compute": _jq(self.compute_s, _MS, "ms"),
+                "memory": _jq(self.memory_s, _MS, "ms"),
+                "overhead": _jq(self.overhead_s, _MS, "ms"),
+            },
+            "memory": self.memory.to_dict(),
+            "efficiencies": [{"name": n, "value": v, "source": s} for n, v, s in self.efficiencies],
+            "notes": list(self.notes),
+            "explanation": self.explanation,
+            "ops": [op.to_dict() for op in self.ops],
+        }
+
+    def to_json(self, **kwargs: Any) -> str:
+        """:meth:`to_dict` as JSON text."""
+        return json.dumps(self.to_dict(), **kwargs)
+
+
+def _qty_schema(nullable: bool = False) -> dict[str, Any]:
+    obj = {
+        "type": "object",
+        "properties": {"value": {"type": "number"}, "unit": {"type": "string"}},
+        "required": ["value", "unit"],
+        "additionalProperties": False,
+    }
+    return {"oneOf": [obj, {"type": "null"}]} if nullable else obj
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of :meth:`SolveResult.to_dict`."""
+    q, qn = _qty_schema(), _qty_schema(nullable=True)
+    op = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "kind": {"enum": ["gemm", "attention", "elementwise", "embedding", "optimizer"]},
+            "repeat": {"type": "integer", "minimum": 1},
+            "flops": {"type": "number", "minimum": 0},
+            "bytes": {"type": "number", "minimum": 0},
+            "time_bound_s": {"type": "number", "minimum": 0},
+            "time_s": {"type": "number", "minimum": 0},
+            "overhead_s": {"type": "number", "minimum": 0},
+            "bound": {"enum": ["compute", "memory"]},
+        },
+        "required": [
+            "name",
+            "kind",
+            "repeat",
+            "flops",
+            "bytes",
+            "time_bound_s",
+            "time_s",
+            "overhead_s",
+            "bound",
+        ],
+        "additionalProperties": False,
+    }
+    mem_keys = ["weights", "kv_cache", "activations", "gradients", "optimizer", "total", "capacity"]
+    props: dict[str, Any] = {
+        "schema_version": {"const": SCHEMA_VERSION},
+        "model": {"type": "string"},
+        "hardware": {"type": "string"},
+        "phase": {"enum": ["prefill", "decode", "training", "inference"]},
+        "batch": {"type": "integer", "minimum": 1},
+        "seq_len": {"type": ["integer", "null"], "minimum": 0},
+        "precision": {"type": "string"},
+        "weights_precision": {"type": "string"},
+        "kv_precision": {"type": "string"},
+        "sparse": {"type": "boolean"},
+        "feasible": {"type": "boolean"},
+        "binding_wall": {"type": "string"},
+        "latency": qn,
+        "latency_bound": qn,
+        "throughput": qn,
+        "throughput_bound": qn,
+        "energy": qn,
+        "mfu": {"type": ["number", "null"]},
+        "flops": q,
+        "bytes": q,
+        "arithmetic_intensity": q,
+        "ridge_point": q,
+        "time_split": {
+            "type": "object",
+            "properties": {k: q for k in ("compute", "memory", "overhead")},
+            "required": ["compute", "memory", "overhead"],
+            "additionalProperties": False,
+        },
+        "memory": {
+            "type": "object",
+            "properties": {k: q for k in mem_keys},
+            "required": mem_keys,
+            "additionalProperties": False,
+        },
+        "efficiencies": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string"},
+                    "value": {"type": "number"},
+                    "source": {"type": "string"},
+                },
+                "required": ["name", "value", "source"],
+                "additionalProperties": False,
+            },
+        },
+        "notes": {"type": "array", "items": {"type": "string"}},
+        "explanation": {"type": "string"},
+        "ops": {"type": "array", "items": op},
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://mlsysim.dev/schema/result-1.json",
+        "title": "mlsysim single-device solve result",
+        "type": "object",
+        "properties": props,
+        "required": list(props),
+        "additionalProperties": False,
+    }

@@ -6,12 +6,14 @@ written here as the datasheets print them; they are never computed from our own 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import mlsysim
 from mlsysim import Q_, Hardware
+from mlsysim.core import registry
 from mlsysim.core.registry import catalog
 from mlsysim.hardware.registry import PRECISIONS
 
@@ -207,16 +209,27 @@ def test_unsupported_precision_lists_what_device_has() -> None:
     assert err.value.available == sorted(["fp32", "fp16", "int8", "int4"])
 
 
-def test_dense_and_sparse_never_stand_in() -> None:
-    # Jetson AGX Orin: NVIDIA prints 275 TOPS INT8 with sparsity only.
+def test_dense_and_sparse_never_stand_in(tmp_path: Path) -> None:
+    # Jetson AGX Orin: 275 TOPS INT8 is the sparse figure; the dense one is stated separately.
     orin = Hardware.JetsonAGXOrin
     assert orin.peak_flops("int8", sparse=True) == Q_("275 TOPS")
-    with pytest.raises(mlsysim.UnsupportedPrecisionError, match="dense"):
-        orin.peak_flops("int8")
-    # H200: the datasheet prints tensor rates with sparsity only.
-    with pytest.raises(mlsysim.UnsupportedPrecisionError):
-        Hardware.H200.peak_flops("bf16")
-    assert Hardware.H200.peak_flops("bf16", sparse=True) == Q_("1979 TFLOP/s")
+    assert orin.peak_flops("int8") == Q_("137.5 TOPS")
+    # A device whose data gives only a sparse rate never answers a dense question with it.
+    (tmp_path / "sparse_only.toml").write_text(
+        'schema = "mlsysim.hardware/1"\n'
+        '[sources.s]\ntitle = "t"\npublisher = "p"\nyear = 2024\n'
+        '[SparseOnly]\nkind = "accelerator"\nvendor = "x"\nsource = "s"\n'
+        'peak.dense = { fp32 = "1 TFLOP/s" }\npeak.sparse = { bf16 = "10 TFLOP/s" }\n'
+        'memory = { type = "HBM3", capacity = "1 GB", bandwidth = "1 TB/s" }\n'
+    )
+    mlsysim.add_data_dir(tmp_path)
+    try:
+        with pytest.raises(mlsysim.UnsupportedPrecisionError, match="dense"):
+            Hardware.SparseOnly.peak_flops("bf16")
+        assert Hardware.SparseOnly.peak_flops("bf16", sparse=True) == Q_("10 TFLOP/s")
+    finally:
+        registry._extra_dirs.clear()
+        registry.reset()
     # TPUs and V100 have no sparse mode at all.
     with pytest.raises(mlsysim.UnsupportedPrecisionError, match="sparse"):
         Hardware.TPUv5e.peak_flops("bf16", sparse=True)

@@ -1,0 +1,48 @@
+"""The napkin engine: safe expressions, documents, checks and claims, scanning, batches.
+
+DESIGN.md §6 is the contract. Hosts build on :class:`Document`; the CLI adds
+:func:`check_paths`; notebooks use :func:`napkin` and :func:`check`.
+
+>>> from mlsysim.book import Document
+>>> doc = Document("intro.md")
+>>> doc.inline("80 GB / 3.35 TB/s -> ms", line=1).rendered.text
+'23.9 ms'
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from mlsysim.book.document import BlockResult, Document, ItemResult, TableResult
+from mlsysim.book.failures import Failure
+from mlsysim.book.options import Options
+
+__all__ = [
+    "BlockResult",
+    "Document",
+    "Failure",
+    "ItemResult",
+    "Options",
+    "TableResult",
+    "check",
+    "check_paths",
+    "napkin",
+    "scan_file",
+]
+
+_LAZY = {
+    "napkin": "mlsysim.book.notebook",
+    "check": "mlsysim.book.notebook",
+    "check_paths": "mlsysim.book.scan",
+    "scan_file": "mlsysim.book.scan",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mlsysim.book' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,85 @@
+"""``mlsysim eval "EXPR"``: evaluate one napkin expression and print it (or its JSON).
+
+Exit 0 on success; 1 when the expression fails, with a located message on stderr
+(``<eval>:1:COL: error[mlsysim.error]: …``). JSON keys: ``value`` (float, in ``unit``),
+``unit``, ``text``, ``latex``, ``markdown``, ``html``, ``math``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+__all__ = ["add_arguments", "run"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("expression", help='napkin expression, e.g. "80 GB / 3.35 TB/s -> ms"')
+    parser.add_argument("--json", action="store_true", help="print a JSON object")
+    parser.add_argument("--unit", help="display unit (like `-> UNIT`)")
+    parser.add_argument("--sig-figs", type=int, dest="sig_figs", help="significant figures")
+    parser.add_argument(
+        "--style",
+        choices=["percent", "multiplier", "scientific", "engineering", "plain"],
+        help="number style",
+    )
+    parser.add_argument("--siunitx", action="store_true", help="LaTeX as siunitx \\qty")
+
+
+def _value_and_unit(value: Any) -> tuple[Any, str]:
+    from mlsysim.core.units import ureg
+
+    if isinstance(value, ureg.Quantity):
+        q = value
+        names = list(q.units._units)
+        dims = [str(ureg.get_dimensionality(n)) for n in names]
+        if len(set(dims)) != len(dims) or q.dimensionless:
+            q = q.to_reduced_units()
+        if len(q.units._units) > 1:  # compound: drop prefixes (TFLOP/TB -> FLOP/B), as shown
+            plain = ureg.Unit("")
+            for name, exp in q.units._units.items():
+                plain *= ureg.Unit(ureg.parse_unit_name(name)[0][1]) ** exp
+            q = q.to(plain)
+        if q.dimensionless:
+            return float(q.to("").magnitude), ""
+        return float(q.magnitude), f"{q.units:~P}"
+    if isinstance(value, bool):
+        return value, ""
+    if isinstance(value, int | float):
+        return float(value), ""
+    return str(value), ""
+
+
+def run(args: argparse.Namespace) -> int:
+    from mlsysim.book.document import Document
+    from mlsysim.book.options import Options
+    from mlsysim.core.exceptions import MlsysimError
+
+    try:
+        options = Options(siunitx=bool(args.siunitx))
+        doc = Document("<eval>", options)
+        result = doc.inline(
+            args.expression, 1, unit=args.unit, sig_figs=args.sig_figs, style=args.style, column=1
+        )
+    except MlsysimError as exc:
+        print(f"mlsysim eval: error: {exc}", file=sys.stderr)
+        return 2
+    if not result.ok or result.rendered is None:
+        f = result.failure
+        if f is not None:
+            print(f.headline(), file=sys.stderr)
+            print(f"    {args.expression}", file=sys.stderr)
+            if f.column:
+                print("    " + " " * (f.column - 1) + "^", file=sys.stderr)
+            if f.hint:
+                print(f"    {f.hint}", file=sys.stderr)
+        return 1
+    r = result.rendered
+    if args.json:
+        value, unit = _value_and_unit(result.value)
+        print(json.dumps({"value": value, "unit": unit, **r.to_dict()}, ensure_ascii=False))
+    else:
+        print(r.text)
+    return 0

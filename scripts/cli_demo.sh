@@ -6,7 +6,7 @@ M=".venv/bin/mlsysim"
 run() { echo "\$ mlsysim $*"; "$M" "$@"; echo; }
 run eval 'H100.memory.bandwidth'
 run eval 'ridge_point(H100, "bf16")'
-run eval '2 * Llama2_7B.params * 2 B/param / A100.memory.bandwidth -> ms'
+run eval 'Llama2_7B.params * 2 B/param / A100.memory.bandwidth -> ms'
 run eval --json 'amdahl(p=0.95, speedup=247)'
 run solve Llama2_7B A100 --phase decode --seq-len 512
 run walls

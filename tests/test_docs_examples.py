@@ -15,6 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
+_CHAPTER = re.compile(r"^````(?P<lang>myst|qmd)\n(?P<body>.*?)^````", re.S | re.M)
 
 
 def _blocks(path: Path) -> list[tuple[int, str]]:
@@ -37,8 +38,27 @@ def test_python_blocks_run(path: Path, tmp_path: Path, monkeypatch: pytest.Monke
             if code.startswith("# not-run:"):
                 continue
             compiled = compile(code, f"{path.name}:{line}", "exec")
-            exec(compiled, ns)  # noqa: S102 - running our own documentation, by design
+            exec(compiled, ns)
     finally:
         reg._extra_dirs.clear()
         os.environ.pop("MLSYSIM_DATA_PATH", None)
         reg.reset()
+
+
+@pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
+def test_chapter_snippets_check_clean(path: Path, tmp_path: Path) -> None:
+    """Every ````myst / ````qmd chapter snippet passes `mlsysim check` with no failure."""
+    from mlsysim.book import Options, check_paths
+
+    snippets = list(_CHAPTER.finditer(path.read_text(encoding="utf-8")))
+    if not snippets:
+        pytest.skip(f"{path.name} has no chapter snippets")
+    files = []
+    for i, m in enumerate(snippets):
+        suffix = ".md" if m["lang"] == "myst" else ".qmd"
+        f = tmp_path / f"snippet{i}{suffix}"
+        f.write_text(m["body"], encoding="utf-8")
+        files.append(f)
+    checked, failures = check_paths(files, Options())
+    assert checked >= 2 * len(files)
+    assert failures == [], [f.headline() for f in failures]

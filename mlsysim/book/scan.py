@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from mlsysim.book.document import Document
 from mlsysim.book.failures import Failure
+from mlsysim.book.frontmatter import options_line, options_mapping
 from mlsysim.book.items import Item, ItemKind, run_item
 from mlsysim.book.options import Options
 from mlsysim.core.exceptions import MlsysimError
@@ -360,24 +362,57 @@ def iter_sources(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
 
 
 def check_document(
-    path: str | os.PathLike[str], options: Options | None = None, text: str | None = None
+    path: str | os.PathLike[str],
+    options: Options | None = None,
+    text: str | None = None,
+    *,
+    explicit: Mapping[str, Any] | None = None,
 ) -> Document:
-    """Evaluate every item of one source in order; the Document holds failures and count."""
-    source = _read(Path(path)) if text is None else text
-    doc = Document(str(path), options, source=source)
-    for item in scan_text(source, str(path)):
+    """Evaluate every item of one source in order; the Document holds failures and count.
+
+    With ``options`` given, they apply as they are. Otherwise the chapter's own options are
+    used: its project's ``_quarto.yml`` and its front matter ``mlsysim:`` key, overridden by
+    ``explicit`` (command-line flags). An invalid option is a located failure of the chapter.
+    """
+    file = Path(path)
+    source = _read(file) if text is None else text
+    config_failure = None
+    if options is None:
+        try:
+            mapping, _ = options_mapping(file, source, explicit)
+            options = Options.from_mapping(mapping)
+        except MlsysimError as exc:
+            config_failure = Failure(
+                file=str(file),
+                line=options_line(source),
+                kind="error",
+                message=str(exc),
+                hint="fix the mlsysim: options (front matter, _quarto.yml or flags)",
+            )
+            options = Options.from_mapping(explicit or {})
+    doc = Document(str(file), options, source=source)
+    if config_failure is not None:
+        doc.failures.append(config_failure)
+    for item in scan_text(source, str(file)):
         run_item(doc, item)
     return doc
 
 
 def check_paths(
-    paths: Iterable[str | os.PathLike[str]], options: Options | None = None
+    paths: Iterable[str | os.PathLike[str]],
+    options: Options | None = None,
+    *,
+    explicit: Mapping[str, Any] | None = None,
 ) -> tuple[int, list[Failure]]:
-    """Check every source under ``paths``: (items checked, every failure in file order)."""
+    """Check every source under ``paths``: (items checked, every failure in file order).
+
+    ``options`` forces one set of options for every file; without it each chapter uses its own
+    (see :func:`check_document`) with ``explicit`` on top.
+    """
     checked = 0
     failures: list[Failure] = []
     for path in iter_sources(paths):
-        doc = check_document(path, options)
+        doc = check_document(path, options, explicit=explicit)
         checked += doc.checked
         failures.extend(doc.failures)
     return checked, failures

@@ -8,13 +8,20 @@ passes, 1 when anything failed, 2 for usage problems or unreadable paths.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 __all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="chapter files or directories")
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="chapter files or directories (default: $QUARTO_PROJECT_INPUT_FILES, as set for "
+        "a Quarto pre-render script)",
+    )
     parser.add_argument(
         "--format",
         default="text",
@@ -26,6 +33,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", "-o", help="write the report to this file instead of stdout")
 
 
+def _quarto_input_files() -> list[str]:
+    """Paths from ``QUARTO_PROJECT_INPUT_FILES`` (newline-separated), for ``pre-render``."""
+    from mlsysim.core.exceptions import MlsysimError
+
+    files = [p for p in os.environ.get("QUARTO_PROJECT_INPUT_FILES", "").splitlines() if p]
+    if not files:
+        raise MlsysimError(
+            "no PATH given",
+            fix="pass chapter files or directories, or run as a Quarto pre-render script",
+        )
+    return files
+
+
 def run(args: argparse.Namespace) -> int:
     from mlsysim.book.options import Options
     from mlsysim.book.reports import format_report
@@ -33,8 +53,10 @@ def run(args: argparse.Namespace) -> int:
     from mlsysim.core.exceptions import MlsysimError
 
     try:
-        options = Options.from_mapping({"tolerance": args.tolerance, "sig_figs": args.sig_figs})
-        checked, failures = check_paths(args.paths, options)
+        explicit = {"tolerance": args.tolerance, "sig_figs": args.sig_figs}
+        Options.from_mapping(explicit)  # a bad flag is a usage error (exit 2), not a failure
+        paths = args.paths or _quarto_input_files()
+        checked, failures = check_paths(paths, explicit=explicit)
         report = format_report(failures, args.format, checked=checked)
     except MlsysimError as exc:
         print(f"mlsysim check: error: {exc}", file=sys.stderr)

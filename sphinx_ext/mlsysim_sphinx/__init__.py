@@ -1,0 +1,53 @@
+"""Sphinx + MyST extension for mlsysim napkin math: a thin adapter over :mod:`mlsysim.book`.
+
+Enable it with ``extensions = ["mlsysim_sphinx", "myst_parser"]``. It adds
+
+* roles ``napkin`` (an inline value) and ``claim`` (the author's number, checked);
+* directives ``napkin`` (statements), ``napkin-table`` and ``napkin-eq`` (a derivation);
+* config values ``mlsysim_sig_figs``, ``mlsysim_tolerance``, ``mlsysim_siunitx``,
+  ``mlsysim_fail_mode`` (``"error"`` | ``"warn"``) and ``mlsysim_data_dirs``.
+
+Every failure is logged at its exact ``file:line`` (``type="mlsysim"``, subtypes ``check``,
+``claim``, ``eval``); at the end of the build a summary lists them all and the build exits 1
+(fail mode ``error``) — no ``-W`` needed. Syntax: ``sphinx_ext/mlsysim_sphinx/README.md``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from mlsysim_sphinx import state
+from mlsysim_sphinx.config import add_config_values, validate_config
+from mlsysim_sphinx.directives import NapkinDirective, NapkinEqDirective
+from mlsysim_sphinx.render import SiunitxForLatex
+from mlsysim_sphinx.roles import ClaimRole, NapkinRole
+from mlsysim_sphinx.table import NapkinTableDirective
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+
+__all__ = ["__version__", "setup"]
+
+__version__ = "0.1.0"
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    """Register roles, directives, config values and event handlers."""
+    add_config_values(app)
+    app.connect("config-inited", validate_config)
+    app.add_role("napkin", NapkinRole())
+    app.add_role("claim", ClaimRole())
+    app.add_directive("napkin", NapkinDirective)
+    app.add_directive("napkin-eq", NapkinEqDirective)
+    app.add_directive("napkin-table", NapkinTableDirective)
+    app.add_post_transform(SiunitxForLatex)
+    app.connect("doctree-read", state.on_doctree_read)
+    app.connect("env-purge-doc", state.on_env_purge_doc)
+    app.connect("env-merge-info", state.on_env_merge_info)
+    app.connect("build-finished", state.on_build_finished)
+    return {
+        "version": __version__,
+        "env_version": 1,
+        "parallel_read_safe": True,
+        "parallel_write_safe": True,
+    }

@@ -1,0 +1,121 @@
+"""The ``napkin`` (statements) and ``napkin-eq`` (derivation) directives.
+
+reStructuredText::
+
+    .. napkin::
+       :listing:
+
+       ridge = ridge_point(H100, "bf16")
+       check(ridge > 100 FLOP/B, "the H100 is compute-rich")
+
+    .. napkin-eq:: amdahl(p=0.95, speedup=247)
+       :label: eq-amdahl
+
+MyST: the same inside a ```` ```{napkin} ```` / ```` ```{napkin-eq} ```` fence (or ``:::``).
+A ``napkin`` block renders nothing unless ``:listing:`` is given (then its statements are
+shown as code); ``napkin-eq`` renders one display equation, symbolic = substituted ≈ result.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from docutils import nodes
+from docutils.nodes import make_id
+from docutils.parsers.rst import directives
+from sphinx.util.docutils import SphinxDirective
+
+from mlsysim_sphinx.lines import content_line
+from mlsysim_sphinx.render import block_nodes, error_node
+from mlsysim_sphinx.roles import host_failure
+from mlsysim_sphinx.state import document_for, report
+
+__all__ = ["NapkinDirective", "NapkinEqDirective"]
+
+
+class NapkinDirective(SphinxDirective):
+    """Statements: bindings, ``check(cond, "why")`` and claims, evaluated in source order."""
+
+    has_content = True
+    option_spec: ClassVar[dict[str, Any]] = {
+        "listing": directives.flag,
+        "class": directives.class_option,
+    }
+
+    def run(self) -> list[nodes.Node]:
+        env = self.env
+        doc = document_for(env)
+        text = "\n".join(self.content)
+        if not text.strip():
+            report(
+                env,
+                host_failure(
+                    env,
+                    self.lineno,
+                    "the napkin block is empty: write "
+                    "statements such as 'ridge = ridge_point(H100, \"bf16\")'",
+                    "",
+                ),
+            )
+            return []
+        result = doc.block(text, content_line(self))
+        for failure in result.failures:
+            report(env, failure)
+        if "listing" not in self.options:
+            return []
+        listing = nodes.literal_block(
+            text, text, language="python", classes=["napkin", *self.options.get("class", [])]
+        )
+        self.set_source_info(listing)
+        return [listing]
+
+
+class NapkinEqDirective(SphinxDirective):
+    """A derivation as display math: ``symbolic = substituted ≈ result``."""
+
+    has_content = True
+    optional_arguments = 1
+    final_argument_whitespace = True
+    option_spec: ClassVar[dict[str, Any]] = {
+        "label": directives.unchanged,
+        "class": directives.class_option,
+    }
+
+    def _expression(self) -> tuple[str, int]:
+        if self.arguments and self.arguments[0].strip():
+            return self.arguments[0].strip(), self.lineno
+        return " ".join(line.strip() for line in self.content), content_line(self)
+
+    def run(self) -> list[nodes.Node]:
+        env = self.env
+        doc = document_for(env)
+        expression, line = self._expression()
+        if not expression:
+            report(
+                env,
+                host_failure(
+                    env,
+                    self.lineno,
+                    "napkin-eq needs an expression, e.g. 'amdahl(p=0.95, speedup=247)'",
+                    "",
+                ),
+            )
+            return []
+        result = doc.derivation(expression, line)
+        if result.failure is not None:
+            report(env, result.failure)
+        if not (result.ok and result.rendered is not None):
+            return [nodes.paragraph("", "", error_node(expression, result.rendered))]
+        label = self.options.get("label")
+        node = block_nodes(result.rendered, env.docname, label=label)
+        node["classes"].extend(self.options.get("class", []))
+        self.set_source_info(node)
+        out: list[nodes.Node] = [node]
+        if label:
+            math_domain = env.domains.math_domain
+            math_domain.note_equation(env.docname, label, location=node)
+            node["number"] = math_domain.get_equation_number_for(label)
+            target = nodes.target("", "", ids=[make_id(f"equation-{label}")])
+            self.state.document.note_explicit_target(target)
+            out.insert(0, target)
+        return out

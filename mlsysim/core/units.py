@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import operator
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -204,11 +205,30 @@ def _dimensionality(name: str) -> Any:
     return ureg.get_dimensionality(expr) if expr else ureg.get_dimensionality("")
 
 
+_NUMBER_UNIT = re.compile(r"^\s*(?P<number>[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*(?P<unit>.*?)\s*$")
+
+
+@lru_cache(maxsize=1024)
+def _parse_unit_text(text: str) -> Any:
+    """Cached unit parse for the ``"<number> <unit>"`` fast path (None: let pint decide)."""
+    try:
+        return ureg.parse_units(text) if text else ureg.dimensionless
+    except Exception:
+        return None
+
+
 def as_quantity(value: Any, *, name: str = "value") -> Any:
     """Coerce a str (``"3.35 TB/s"``), number or Quantity to a Quantity of this registry."""
     if isinstance(value, ureg.Quantity):
         return value
     if isinstance(value, str):
+        fast = _NUMBER_UNIT.match(value)
+        if fast is not None:
+            unit = _parse_unit_text(fast["unit"])
+            if unit is not None:
+                number = fast["number"]
+                magnitude = float(number) if any(c in number for c in ".eE") else int(number)
+                return ureg.Quantity(magnitude, unit)
         try:
             q = Q_(value)
         except (pint.UndefinedUnitError, pint.errors.DefinitionSyntaxError, SyntaxError) as exc:

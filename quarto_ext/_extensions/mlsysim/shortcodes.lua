@@ -1,0 +1,80 @@
+--[[
+shortcodes.lua — `{{< napkin "expr" >}}` and `{{< claim "300 FLOP/B ~ ridge" >}}` for Quarto.
+
+Shortcodes are sugar: each handler returns a placeholder Span (class `napkin` or `claim`) that
+the `mlsysim.lua` filter (registered `at: post-quarto`, i.e. after shortcodes are resolved)
+collects with every other napkin element of the document into one batch. Nothing is evaluated
+here.
+
+  {{< napkin "ridge_point(H100, 'bf16')" unit="FLOP/B" sig-figs="2" style="plain" >}}
+  {{< claim "300 FLOP/B ~ ridge @ 10%" >}}
+  {{< claim "300 FLOP/B" of="ridge" tol="10%" >}}
+
+Use single quotes inside the expression (the shortcode argument is double-quoted).
+Handler signature (Quarto extension API): (args, kwargs, meta, raw_args, context); args and
+kwargs values are Inlines, a missing kwarg is empty Inlines; context is "block", "inline" or
+"text".
+--]]
+
+local PASSED_KWARGS = { "unit", "sig-figs", "style", "of", "tol", "notation" }
+
+local function text_of(value)
+  if value == nil then return "" end
+  if type(value) == "string" then return value end
+  return pandoc.utils.stringify(value)
+end
+
+--- The first positional argument as written: raw_args keeps the author's straight quotes.
+local function first_arg(args, raw_args, name)
+  local text = raw_args and raw_args[1] or nil
+  if text == nil or text == "" then text = text_of(args and args[1]) end
+  if text == "" then
+    -- Quarto's error() only logs; a shortcode without its argument must stop the render
+    io.stderr:write(string.format(
+      'error[mlsysim.error]: {{< %s >}} needs an argument, e.g. {{< %s "…" >}}\n', name, name))
+    os.exit(1)
+  end
+  return text
+end
+
+local function attributes(kwargs, extra)
+  local attrs = {}
+  for _, key in ipairs(PASSED_KWARGS) do
+    local value = text_of(kwargs and kwargs[key])
+    if value ~= "" then attrs[key] = value end
+  end
+  for key, value in pairs(extra) do
+    attrs[key] = value
+  end
+  return attrs
+end
+
+local function placeholder(class, fallback, attrs, context)
+  if context == "text" then
+    -- no AST where the value could be spliced (e.g. inside a code block): say so, loudly
+    io.stderr:write("warning[mlsysim.error]: " .. class .. " shortcode in a text context\n")
+    return "⟨mlsysim: " .. class .. " shortcode is not supported here⟩"
+  end
+  local span = pandoc.Span(fallback, pandoc.Attr("", { class }, attrs))
+  if context == "block" then return pandoc.Para({ span }) end
+  return span
+end
+
+local function napkin(args, kwargs, _meta, raw_args, context)
+  local expr = first_arg(args, raw_args, "napkin")
+  -- fallback content shows the expression if the filter is not active
+  return placeholder("napkin", { pandoc.Code(expr) }, attributes(kwargs, { expr = expr }),
+    context)
+end
+
+local function claim(args, kwargs, _meta, raw_args, context)
+  local text = first_arg(args, raw_args, "claim")
+  local stated = text:match("^(.-)%s*~") or text
+  return placeholder("claim", { pandoc.Str(stated) }, attributes(kwargs, { claim = text }),
+    context)
+end
+
+return {
+  ["napkin"] = napkin,
+  ["claim"] = claim,
+}

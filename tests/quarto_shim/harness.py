@@ -1,0 +1,165 @@
+"""Run the mlsysim Quarto extension under real pandoc 3 for the tests and benchmarks.
+
+Quarto cannot be installed offline; the tests run the extension's Lua with pandoc from
+``pypandoc-binary`` and, where Quarto APIs or shortcodes are needed, the ``quarto`` shim
+(``with_shim.lua``). The engine's interpreter is wrapped by a counting script so tests can
+assert one Python process per document and read the batch request/response pairs.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "BOOK",
+    "BROKEN",
+    "EXTENSION",
+    "FAILURE_LINE",
+    "FILTER",
+    "REPO",
+    "WITH_SHIM",
+    "Render",
+    "copy_book",
+    "counting_python",
+    "expected_failures",
+    "failure_locations",
+    "merged_book",
+    "pandoc_path",
+    "render",
+]
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+EXTENSION = REPO / "quarto_ext" / "_extensions" / "mlsysim"
+FILTER = EXTENSION / "mlsysim.lua"
+WITH_SHIM = HERE / "with_shim.lua"
+BOOK = REPO / "book_fixtures" / "quarto"
+BROKEN = REPO / "book_fixtures" / "quarto-broken"
+#: ``file:line[:col]: error[mlsysim.kind]: message`` as printed by the filter
+FAILURE_LINE = re.compile(r"^(?P<file>[^\s:]+):(?P<line>\d+)(?::\d+)?: (?P<sev>error|warning)\[")
+_COUNTER = """#!/bin/bash
+set -o pipefail
+# counts the engine's processes and keeps each request/response pair
+n=$(ls "{log}" | wc -l)
+tee "{log}/$n.request.json" | "{python}" "$@" | tee "{log}/$n.response.json"
+"""
+
+
+def pandoc_path() -> str:
+    """The pandoc 3 binary shipped by pypandoc-binary."""
+    import pypandoc
+
+    path: str = pypandoc.get_pandoc_path()
+    return path
+
+
+def counting_python(tmp: Path) -> tuple[Path, Path]:
+    """A script usable as ``MLSYSIM_PYTHON`` that logs every call; returns (script, log dir)."""
+    log = tmp / "engine-calls"
+    log.mkdir(parents=True, exist_ok=True)
+    script = tmp / "counting-python"
+    script.write_text(_COUNTER.format(log=log, python=sys.executable))
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return script, log
+
+
+@dataclass(frozen=True)
+class Render:
+    """One pandoc run: exit code, output text, stderr and the engine calls it made."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    calls: list[tuple[dict[str, Any], dict[str, Any]]]
+
+
+def render(
+    source: Path,
+    *,
+    cwd: Path,
+    to: str = "html5",
+    shim: bool = True,
+    metadata_file: Path | None = None,
+    env: dict[str, str] | None = None,
+    extra: tuple[str, ...] = (),
+) -> Render:
+    """Render ``source`` (relative to ``cwd`` when possible) with the filter and count calls."""
+    python, log = counting_python(cwd / ".engine")
+    before = {p.name for p in log.iterdir()}
+    args = [pandoc_path(), "-f", "markdown", "-t", to, "-L", str(WITH_SHIM if shim else FILTER)]
+    if to.startswith("html"):
+        args.append("--mathjax")
+    if metadata_file is not None:
+        args.append(f"--metadata-file={metadata_file}")
+    args += [*extra, os.path.relpath(source, cwd)]
+    full_env = {**os.environ, "MLSYSIM_PYTHON": str(python), **(env or {})}
+    full_env.pop("QUARTO_PYTHON", None)
+    proc = subprocess.run(
+        args, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=120, check=False
+    )
+    new = sorted(
+        (p for p in log.iterdir() if p.name not in before and p.name.endswith(".request.json")),
+        key=lambda p: int(p.name.split(".")[0]),
+    )
+    calls = []
+    for req in new:
+        resp = req.with_name(req.name.replace("request", "response"))
+        calls.append((json.loads(req.read_text()), json.loads(resp.read_text() or "null")))
+    return Render(proc.returncode, proc.stdout, proc.stderr, calls)
+
+
+def failure_locations(stderr: str, severity: str = "error") -> list[str]:
+    """``file:line`` of every failure line the filter printed, in order."""
+    out = []
+    for line in stderr.splitlines():
+        m = FAILURE_LINE.match(line)
+        if m and m["sev"] == severity:
+            out.append(f"{m['file']}:{m['line']}")
+    return out
+
+
+def expected_failures(book: Path = BROKEN) -> list[str]:
+    """The broken twin's ``EXPECTED_FAILURES.txt`` without comments."""
+    lines = (book / "EXPECTED_FAILURES.txt").read_text().splitlines()
+    return [x.strip() for x in lines if x.strip() and not x.startswith("#")]
+
+
+def copy_book(book: Path, dest: Path) -> Path:
+    """Copy a fixture book (resolving the ``_extensions`` symlink) so caches stay out of it."""
+    shutil.copytree(book, dest, symlinks=False)
+    return dest
+
+
+def _marker(chapter: str) -> str:
+    meta = {
+        "resourceDir": str(Path(chapter).parent),
+        "bookItemType": "chapter",
+        "bookItemNumber": None,
+        "bookItemFile": chapter,
+        "bookItemDepth": 0,
+    }
+    encoded = base64.b64encode(json.dumps(meta).encode()).decode()
+    return f"<!-- quarto-file-metadata: {encoded} -->"
+
+
+def merged_book(book_dir: Path, chapters: list[str], name: str = "merged.md") -> Path:
+    """Concatenate chapters the way Quarto does for a book PDF: a file-metadata marker
+    (inline and block form) before each chapter's content."""
+    parts = []
+    for chapter in chapters:
+        marker = _marker(chapter)
+        parts.append(f"`{marker}`{{=html}}\n\n```{{=html}}\n{marker}\n```\n")
+        parts.append((book_dir / chapter).read_text())
+    out = book_dir / name
+    out.write_text("\n\n".join(parts))
+    return out

@@ -1,0 +1,110 @@
+--[[
+quarto_shim.lua — a minimal stand-in for the `quarto` Lua module, for tests under plain pandoc.
+
+Quarto cannot be installed offline, so the extension's Lua runs under real pandoc 3 with this
+table defining only the APIs the extension calls. Like Quarto, `error()` is redefined to only
+log, so a test proves the extension never relies on it to stop a render.
+
+Environment: MLSYSIM_SHIM_INPUT_FILE overrides `quarto.doc.input_file` (Quarto gives an
+absolute path of the .qmd being rendered).
+--]]
+
+local shim = { latex_packages = {}, includes = {} }
+
+local function absolute(path)
+  if path == nil or path == "-" then return nil end
+  if path:sub(1, 1) == "/" then return path end
+  return pandoc.path.join({ pandoc.system.get_working_directory(), path })
+end
+
+local function input_file()
+  local override = os.getenv("MLSYSIM_SHIM_INPUT_FILE")
+  if override ~= nil and override ~= "" then return absolute(override) end
+  return absolute(PANDOC_STATE.input_files[1])
+end
+
+local HTML = { html = true, html4 = true, html5 = true, revealjs = true, epub = true }
+local LATEX = { latex = true, beamer = true }
+
+local function is_format(name)
+  local base = FORMAT:match("^[%w_]+") or FORMAT
+  name = name:gsub(":js$", "")
+  if name == "html" then return HTML[base] == true end
+  if name == "latex" or name == "pdf" then return LATEX[base] == true end
+  return base == name
+end
+
+local function logger(level)
+  return function(...)
+    local parts = {}
+    for i = 1, select("#", ...) do parts[#parts + 1] = tostring(select(i, ...)) end
+    io.stderr:write(level .. table.concat(parts, " ") .. "\n")
+  end
+end
+
+--- Resolve a path relative to the Lua file that calls this function (as Quarto does).
+local function resolve_path(path)
+  local source = debug.getinfo(2, "S").source
+  local dir = source:sub(1, 1) == "@" and pandoc.path.directory(source:sub(2)) or "."
+  return pandoc.path.join({ dir, path })
+end
+
+quarto = {
+  doc = {
+    input_file = input_file(),
+    is_format = is_format,
+    use_latex_package = function(package, options)
+      shim.latex_packages[#shim.latex_packages + 1] = { package, options }
+    end,
+    include_text = function(location, text)
+      shim.includes[#shim.includes + 1] = { location, text }
+    end,
+  },
+  log = {
+    output = logger(""),
+    info = logger("INFO: "),
+    debug = logger("DEBUG: "),
+    warning = logger("WARNING: "),
+    error = logger("ERROR: "),
+  },
+  utils = {
+    resolve_path = resolve_path,
+    stringify = pandoc.utils.stringify,
+  },
+  _shim = shim,
+}
+
+-- Quarto redefines error() to only log (the render goes on).
+error = function(message)
+  io.stderr:write("ERROR: " .. tostring(message) .. "\n")
+end
+
+--- A filter that adds what use_latex_package/include_text recorded, as Quarto would.
+function shim.finalize_filter()
+  return {
+    Pandoc = function(doc)
+      if FORMAT:match("^latex") == nil and FORMAT:match("^beamer") == nil then return nil end
+      local lines = {}
+      for _, entry in ipairs(shim.latex_packages) do
+        local opts = entry[2] and ("[" .. entry[2] .. "]") or ""
+        lines[#lines + 1] = "\\usepackage" .. opts .. "{" .. entry[1] .. "}"
+      end
+      for _, entry in ipairs(shim.includes) do
+        if entry[1] == "in-header" then lines[#lines + 1] = entry[2] end
+      end
+      if #lines == 0 then return nil end
+      local block = pandoc.MetaBlocks({ pandoc.RawBlock("latex", table.concat(lines, "\n")) })
+      local includes = doc.meta["header-includes"]
+      if includes == nil then
+        doc.meta["header-includes"] = pandoc.MetaList({ block })
+      elseif pandoc.utils.type(includes) == "List" then
+        includes:insert(block)
+      else
+        doc.meta["header-includes"] = pandoc.MetaList({ includes, block })
+      end
+      return doc
+    end,
+  }
+end
+
+return shim

@@ -1,0 +1,93 @@
+"""The extension's shortcode handlers, called through the ``quarto`` shim under real pandoc.
+
+Quarto calls a handler as ``(args, kwargs, meta, raw_args, context)``; the handlers must
+return placeholder Spans (class ``napkin``/``claim``) that the filter batches, never evaluate.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "quarto_shim"))
+from harness import BOOK, REPO, copy_book, pandoc_path, render
+
+pytestmark = pytest.mark.slow
+
+PROBE = REPO / "tests" / "quarto_shim" / "shortcode_probe.lua"
+
+
+def _probe(case: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PROBE_CASE": case}
+    return subprocess.run(
+        [pandoc_path(), "-L", str(PROBE), "-t", "json"],
+        input="x\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def cases() -> dict[str, Any]:
+    proc = _probe()
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    return {block["c"][0][0]: block["c"][1][0] for block in doc["blocks"]}
+
+
+def _span(block: dict[str, Any]) -> tuple[list[str], dict[str, str], list[Any]]:
+    span = block["c"][0]
+    assert span["t"] == "Span"
+    (_, classes, attrs), content = span["c"]
+    return classes, dict(attrs), content
+
+
+def test_napkin_inline_placeholder(cases: dict[str, Any]) -> None:
+    classes, attrs, content = _span(cases["napkin-inline"])
+    assert classes == ["napkin"]
+    assert attrs == {"expr": "ridge_point(H100, 'bf16')", "unit": "FLOP/B", "sig-figs": "2"}
+    assert content == [{"t": "Code", "c": [["", [], []], "ridge_point(H100, 'bf16')"]}]
+
+
+def test_napkin_block_context_returns_a_paragraph(cases: dict[str, Any]) -> None:
+    block = cases["napkin-block"]
+    assert block["t"] == "Para"
+    classes, attrs, _ = _span(block)
+    assert classes == ["napkin"] and attrs == {"expr": "H100.memory.bandwidth"}
+
+
+def test_napkin_text_context_is_loud(cases: dict[str, Any]) -> None:
+    text = cases["napkin-text"]["c"][0]["c"]
+    assert "not supported" in text
+
+
+def test_claim_placeholders(cases: dict[str, Any]) -> None:
+    classes, attrs, content = _span(cases["claim-tilde"])
+    assert classes == ["claim"]
+    assert attrs == {"claim": "300 FLOP/B ~ ridge @ 10%"}
+    assert content == [{"t": "Str", "c": "300 FLOP/B"}]
+    classes, attrs, content = _span(cases["claim-of"])
+    assert attrs == {"claim": "4 ms", "of": "t_token", "tol": "10%"}
+
+
+def test_shortcode_without_argument_stops_the_render() -> None:
+    proc = _probe("empty")
+    assert proc.returncode == 1
+    assert "needs an argument" in proc.stderr
+
+
+def test_shortcodes_in_prose_reach_the_filter(tmp_path: Path) -> None:
+    book = copy_book(BOOK, tmp_path / "book")
+    r = render(book / "chapters/serving.qmd", cwd=book, metadata_file=book / "_quarto.yml")
+    assert r.returncode == 0, r.stderr
+    items = r.calls[0][0]["items"]
+    assert {"id": "5", "kind": "inline", "text": "1 token / t_token -> token/s",
+            "attrs": {"sig-figs": "2"}} in items  # fmt: skip

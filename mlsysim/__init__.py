@@ -1,7 +1,7 @@
 """mlsysim: a physics-grounded analytical engine for ML systems, and napkin math for books.
 
-Importing is cheap: registries load their data files on first access and heavy sub-packages
-(solver, napkin engine) are imported when first used.
+Importing is cheap: the unit registry, the registries' data files and heavy sub-packages
+(solver, napkin engine) load on first use.
 
 >>> import mlsysim
 >>> mlsysim.Hardware.H100.memory.bandwidth
@@ -25,7 +25,6 @@ from mlsysim.core.exceptions import (
     UnsupportedPrecisionError,
 )
 from mlsysim.core.registry import add_data_dir
-from mlsysim.core.units import Q_, ureg
 
 __version__ = "0.1.0"
 
@@ -57,6 +56,9 @@ __all__ = [
 
 # name -> (module, attribute); resolved on first access (PEP 562)
 _LAZY: dict[str, tuple[str, str]] = {
+    # the unit registry (pint) loads on first use, so `mlsysim batch` cache hits never pay for it
+    "ureg": ("mlsysim.core.units", "ureg"),
+    "Q_": ("mlsysim.core.units", "Q_"),
     "Hardware": ("mlsysim.hardware.registry", "Hardware"),
     "Models": ("mlsysim.models.registry", "Models"),
     "Grids": ("mlsysim.infra.registry", "Grids"),

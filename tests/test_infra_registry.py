@@ -58,10 +58,10 @@ def test_grid_values_equal_ember(grid_id, g_per_kwh):
 
 
 def test_quebec_equals_hydro_quebec():
-    # 360 t CO2 per TWh (Hydro-Québec, 2016) = 0.36 g/kWh, combustion only
+    # Hydro-Québec: a northern reservoir hydro plant emits 10 g CO2/kWh over its life cycle
     grid = mlsysim.Grids.Quebec
-    assert grid.carbon_intensity.to("gCO2e/kWh").magnitude == pytest.approx(0.36)
-    assert grid.carbon_basis == "combustion"
+    assert grid.carbon_intensity.to("gCO2e/kWh").magnitude == pytest.approx(10)
+    assert grid.carbon_basis == "lifecycle"
 
 
 def test_us_prices_equal_eia():

@@ -6,9 +6,9 @@ produce :class:`Item` records; :func:`run_item` is the single dispatch both use,
 checked by ``mlsysim check`` and rendered by a host evaluates identically.
 
 Item attributes (role/shortcode options, pandoc attributes, directive options): ``unit``,
-``sig-figs``, ``style``, ``of`` and ``tol`` (claims); tables take ``rows`` (comma-separated
-expressions), ``units``, ``sig-figs``, ``styles``, ``caption``, and content lines
-``Label: expression`` where ``row`` names the row's value.
+``sig-figs``, ``style``, ``of`` and ``tol`` (claims), also written after ``|`` in the item's
+text (:func:`~mlsysim.book.syntax.split_options`); tables take ``rows``, ``units``,
+``sig-figs``, ``styles``, ``caption`` and one ``Header = expression`` line per column.
 """
 
 from __future__ import annotations
@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from mlsysim.book.document import Document, ItemResult, TableResult, error_rendering
-from mlsysim.book.lang import _mask_strings
+from mlsysim.book.syntax import parse_column, split_options, split_top
 from mlsysim.core.exceptions import ConfigError, MlsysimError
 from mlsysim.viz.rendered import Rendered
 
 __all__ = ["ITEM_KINDS", "Item", "ItemKind", "Outcome", "parse_table", "run_item", "split_top"]
+
+# split_top is re-exported here for callers that imported it from this module
 
 ItemKind = Literal["block", "inline", "claim", "eq", "table"]
 ITEM_KINDS = ("block", "inline", "claim", "eq", "table")
@@ -69,67 +71,67 @@ def _int_attr(attrs: dict[str, str]) -> int | None:
     return value
 
 
-def split_top(text: str, sep: str = ",") -> list[str]:
-    """Split at ``sep`` outside brackets and strings; parts stripped, empty parts dropped."""
-    masked = _mask_strings(text)
-    parts, depth, start = [], 0, 0
-    for i, ch in enumerate(masked):
-        if ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif ch == sep and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
-    parts.append(text[start:])
-    return [p.strip() for p in parts if p.strip()]
-
-
 def parse_table(text: str, attrs: dict[str, str]) -> dict[str, Any]:
-    """Arguments of :meth:`Document.table` from a table item's content and options."""
+    """Arguments of :meth:`Document.table` from a table item's content and options.
+
+    Content: one column per line (:func:`~mlsysim.book.syntax.parse_column`); options ``rows``
+    (comma-separated expressions), ``caption``, and per-table or per-column (comma lists)
+    ``units``, ``sig-figs`` (``sig``) and ``styles`` (``style``).
+    """
     rows = split_top(_attr(attrs, "rows") or "")
-    columns: list[tuple[str, str]] = []
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        label, sep, expr = line.partition(": ")
-        columns.append((label.strip(), expr.strip()) if sep else (line, line))
+    columns = [
+        parse_column(raw.strip())
+        for raw in text.splitlines()
+        if raw.strip() and not raw.strip().startswith("#")
+    ]
     if not rows or not columns:
         raise ConfigError(
-            "a napkin-table needs :rows: and at least one `Label: expr` line",
-            fix="e.g. :rows: H100, A100 and a line `Bandwidth: row.memory.bandwidth`",
+            "a napkin-table needs :rows: and at least one `Header = expression` line",
+            fix="e.g. :rows: H100, A100 and a line `Bandwidth = row.memory.bandwidth -> TB/s`",
         )
 
-    def per_column(key: str) -> Any:
-        raw = _attr(attrs, key, key.replace("-", "_"))
-        if raw is None:
-            return None
-        values: list[Any] = [v if v not in ("", "-") else None for v in split_top(raw)]
-        if key == "sig-figs":
-            values = [int(v) if v is not None else None for v in values]
-        return (
-            [None, *values]
-            if len(values) == len(columns)
-            else values[0]
-            if len(values) == 1
-            else values
-        )
+    def per_column(*keys: str) -> list[Any]:
+        raw = _attr(attrs, *keys)
+        values: list[Any] = [v if v not in ("", "-") else None for v in split_top(raw or "")]
+        if len(values) == 1:
+            values = values * len(columns)
+        if values and len(values) != len(columns):
+            raise ConfigError(
+                f"{keys[0]} lists {len(values)} values for {len(columns)} columns",
+                fix="give one value for the whole table or one per column",
+            )
+        return values or [None] * len(columns)
 
+    units = [c.unit or u for c, u in zip(columns, per_column("units", "unit"), strict=True)]
+    styles = [c.style or s for c, s in zip(columns, per_column("styles", "style"), strict=True)]
+    sig = [_sig_value(v) for v in per_column("sig-figs", "sig_figs", "sig")]
     return {
         "rows": rows,
-        "columns": columns,
-        "units": per_column("units"),
-        "sig_figs": per_column("sig-figs"),
-        "styles": per_column("styles"),
+        "columns": [(c.header, c.expression) for c in columns],
+        "units": _per_cell(units),
+        "sig_figs": _per_cell(sig),
+        "styles": _per_cell(styles),
         "caption": attrs.get("caption", ""),
     }
+
+
+def _per_cell(values: list[Any]) -> list[Any] | None:
+    """Per-column option list (label column first), or None when no column sets it."""
+    return [None, *values] if any(v is not None for v in values) else None
+
+
+def _sig_value(raw: Any) -> int | None:
+    return None if raw is None else _int_attr({"sig-figs": str(raw)})
 
 
 def run_item(doc: Document, item: Item) -> Outcome:
     """Evaluate ``item`` in ``doc`` (failures are collected in ``doc.failures``)."""
     a = item.attrs
     try:
+        text = item.text
+        if item.kind in ("inline", "claim", "eq"):
+            text, options = split_options(text)
+            a = {**a, **options}
         if item.kind == "block":
             block = doc.block(item.text, item.line, column=item.column)
             return Outcome(block.ok, None, tuple(block.rendered))
@@ -148,7 +150,7 @@ def run_item(doc: Document, item: Item) -> Outcome:
         result: ItemResult
         if item.kind == "inline":
             result = doc.inline(
-                item.text,
+                text,
                 item.line,
                 unit=_attr(a, "unit"),
                 sig_figs=sig,
@@ -157,7 +159,7 @@ def run_item(doc: Document, item: Item) -> Outcome:
             )
         elif item.kind == "claim":
             result = doc.claim(
-                item.text,
+                text,
                 item.line,
                 of=_attr(a, "of"),
                 tolerance=_attr(a, "tol", "tolerance"),
@@ -165,7 +167,7 @@ def run_item(doc: Document, item: Item) -> Outcome:
             )
         elif item.kind == "eq":
             result = doc.derivation(
-                item.text.strip(),
+                text.strip(),
                 item.line,
                 unit=_attr(a, "unit"),
                 sig_figs=sig,

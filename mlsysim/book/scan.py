@@ -175,15 +175,14 @@ def _scan_markdown(lines: list[str]) -> list[Item]:
                 start += 1
             indent = len(m["indent"])
             content = [ln[indent:] if ln[:indent].isspace() else ln for ln in body[start:]]
-            items.append(
-                Item(
-                    _KIND[name],
-                    "\n".join(content),
-                    i + 2 + start,
-                    indent + 1,
-                    attrs,
-                )
-            )
+            text, line, column = "\n".join(content), i + 2 + start, indent + 1
+            arg = myst["arg"].strip() if myst else ""
+            if arg and name == "napkin-eq" and not text.strip():
+                # ```{napkin-eq} amdahl(p=0.95, speedup=247): the expression is the argument
+                text, line, column = arg, i + 1, lines[i].index(arg) + 1
+            elif arg and name == "napkin-table":
+                attrs.setdefault("caption", arg)
+            items.append(Item(_KIND[name], text, line, column, attrs))
         i = end + 1
     return items
 

@@ -1,0 +1,135 @@
+"""Host-independent item syntax: role options after ``|`` and ``napkin-table`` columns.
+
+Every host (Sphinx roles and directives, Quarto/pandoc attributes, ``mlsysim check``'s
+scanner) reads napkin items through these functions, so one chapter means the same thing
+wherever it is evaluated.
+
+* Role options: ``EXPRESSION | key=value, key=value``. Napkin expressions never use ``|``;
+  commas inside brackets or quotes belong to the value (``of=ridge_point(H100, "bf16")``).
+  Keys: ``unit``, ``sig`` (``sig-figs``), ``style`` for values; ``of``, ``tol``
+  (``tolerance``) for claims.
+* Table columns, one per content line: ``Header = expression`` or ``Header: expression``;
+  ``row`` (or ``{row}``) is the row's value; a trailing ``-> unit`` sets the column's unit,
+  ``-> %`` / ``-> ×`` its style.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from mlsysim.book.lang import _mask_strings, split_conversion
+from mlsysim.core.exceptions import ConfigError, UnknownNameError
+
+__all__ = ["OPTION_KEYS", "Column", "parse_column", "split_options", "split_top"]
+
+#: option spelling -> canonical item attribute
+OPTION_KEYS = {
+    "unit": "unit",
+    "sig": "sig-figs",
+    "sig-figs": "sig-figs",
+    "sig_figs": "sig-figs",
+    "style": "style",
+    "of": "of",
+    "tol": "tol",
+    "tolerance": "tol",
+}
+_STYLE_UNITS = {"%": "percent", "percent": "percent", "×": "multiplier", "x": "multiplier"}
+_ROW = re.compile(r"\{\s*row\s*\}")
+_OPEN, _CLOSE = "([{", ")]}"
+
+
+def split_top(text: str, sep: str = ",") -> list[str]:
+    """Split at ``sep`` outside brackets and strings; parts stripped, empty parts dropped."""
+    masked = _mask_strings(text)
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(masked):
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth -= 1
+        elif ch == sep and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _top_level(text: str, char: str) -> int:
+    """Index of the first ``char`` outside brackets and strings, or -1."""
+    masked = _mask_strings(text)
+    depth = 0
+    for i, ch in enumerate(masked):
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth -= 1
+        elif ch == char and depth == 0:
+            return i
+    return -1
+
+
+def split_options(text: str) -> tuple[str, dict[str, str]]:
+    """``"expr | sig=2, unit=ms"`` -> ``("expr", {"sig-figs": "2", "unit": "ms"})``.
+
+    Text without a top-level ``|`` comes back unchanged with no options. ConfigError for an
+    option that is not ``key=value`` or whose key is unknown (with did-you-mean).
+    """
+    bar = _top_level(text, "|")
+    if bar < 0:
+        return text, {}
+    body, tail = text[:bar].rstrip(), text[bar + 1 :]
+    options: dict[str, str] = {}
+    for item in split_top(tail):
+        key, eq, value = item.partition("=")
+        key, value = key.strip().lower(), value.strip()
+        if not eq or not value:
+            raise ConfigError(
+                f"option {item!r} is not key=value",
+                fix="write options after '|' as e.g. `| sig=2, unit=ms`",
+            )
+        if key not in OPTION_KEYS:
+            raise UnknownNameError("option", key, OPTION_KEYS)
+        options[OPTION_KEYS[key]] = value.strip("\"'")
+    return body, options
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One table column: header, expression (``row`` = the row's value), unit and style."""
+
+    header: str
+    expression: str
+    unit: str | None = None
+    style: str | None = None
+
+
+def parse_column(line: str) -> Column:
+    """``"Ridge = ridge_point({row}, 'bf16') -> FLOP/B"`` -> Column; ConfigError if malformed."""
+    cut = _header_cut(line)
+    if cut < 0:
+        raise ConfigError(
+            f"table column {line.strip()!r} has no header",
+            fix="write one column per line as `Header = expression`, e.g. "
+            "`Bandwidth = row.memory.bandwidth -> TB/s`",
+        )
+    header, expression = line[:cut].strip(), line[cut + 1 :].strip()
+    if not header or not expression:
+        raise ConfigError(
+            f"table column {line.strip()!r} needs a header and an expression",
+            fix="write e.g. `Bandwidth = row.memory.bandwidth`",
+        )
+    expression = _ROW.sub("row", expression)
+    body, unit, _ = split_conversion(expression)
+    style = _STYLE_UNITS.get(unit or "")
+    return Column(header, body.strip(), None if style else unit, style)
+
+
+def _header_cut(line: str) -> int:
+    """Position of the first ``=`` or ``:`` (headers contain neither; ``==``, ``<=`` … skip)."""
+    for i, ch in enumerate(line):
+        if ch == ":":
+            return i
+        if ch == "=" and line[i + 1 : i + 2] != "=" and line[i - 1 : i] not in ("<", ">", "!"):
+            return i
+    return -1

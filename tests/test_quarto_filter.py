@@ -92,11 +92,6 @@ def test_concatenated_book_sends_one_batch_with_chapter_files(broken: Path) -> N
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine gap: mlsysim.book.batch locates items that carry their own `file` in the "
-    "request's source instead of that file's (needs one line finder per file)",
-)
 def test_concatenated_book_maps_failures_to_chapter_lines(broken: Path) -> None:
     merged = merged_book(broken, BROKEN_CHAPTERS)
     r = render(merged, cwd=broken, metadata_file=broken / "_quarto.yml", to="latex")

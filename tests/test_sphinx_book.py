@@ -96,9 +96,9 @@ def latex_book(tmp_path_factory: pytest.TempPathFactory) -> str:
         ("decode", r"13.5\,\mathrm{GB}"),  # 6.74e9 params × 2 B
         ("decode", r"4.02\,\mathrm{ms}"),  # 13.48 GB / 3.35 TB/s
         ("scaling", r"18.6\times"),  # 1 / (0.05 + 0.95/247) = 18.57
-        ("scaling", r"26.2\,\mathrm{ms}"),  # 2·7/8 · 13.48 GB / 900 GB/s
+        ("scaling", r"52.4\,\mathrm{ms}"),  # 2·7/8 · 13.48 GB / 450 GB/s each way
         ("sustainability", r"504\,\mathrm{MWh}"),  # 1000 × 700 W × 720 h
-        ("sustainability", r"181\,\mathrm{kgCO2e}"),  # 504 MWh × 0.36 g/kWh
+        ("sustainability", r"5.04\,\mathrm{tCO2e}"),  # 504 MWh × 10 g/kWh (Québec, life cycle)
         ("accelerators", r"153\,\mathrm{FLOP/B}"),  # A100: 312 TFLOP/s / 2.039 TB/s
     ],
 )

@@ -14,7 +14,6 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from mlsysim.book.document import BlockResult, Document, ItemResult, TableResult
 from mlsysim.book.failures import Failure
 from mlsysim.book.options import Options
 
@@ -31,7 +30,12 @@ __all__ = [
     "scan_file",
 ]
 
+# loaded on first use, so `mlsysim batch` can answer from its cache without pint
 _LAZY = {
+    "BlockResult": "mlsysim.book.document",
+    "Document": "mlsysim.book.document",
+    "ItemResult": "mlsysim.book.document",
+    "TableResult": "mlsysim.book.document",
     "napkin": "mlsysim.book.notebook",
     "check": "mlsysim.book.notebook",
     "check_paths": "mlsysim.book.scan",

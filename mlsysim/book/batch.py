@@ -24,12 +24,13 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mlsysim.book.document import Document
-from mlsysim.book.items import ITEM_KINDS, Item, run_item
-from mlsysim.book.options import Options
+from mlsysim.book.syntax import ITEM_KINDS
 from mlsysim.core.exceptions import ConfigError, MlsysimError
+
+if TYPE_CHECKING:  # imported inside process(): a cache hit loads neither pint nor registries
+    from mlsysim.book.document import Document
 
 __all__ = ["PROTOCOL_VERSION", "cache_dir", "process", "process_cached"]
 
@@ -73,17 +74,19 @@ def _validate(request: Any) -> None:
         raise _bad("'source' must be a string")
 
 
+def _read_text(file: str) -> str | None:
+    try:
+        return Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def _source_of(request: dict[str, Any]) -> str | None:
     src = request.get("source")
     if isinstance(src, str):
         return src
     file = request.get("file")
-    if file:
-        try:
-            return Path(file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            return None
-    return None
+    return _read_text(file) if file else None
 
 
 class _LineFinder:
@@ -109,23 +112,34 @@ class _LineFinder:
 
 
 def process(request: Any) -> dict[str, Any]:
-    """Evaluate one batch request; ConfigError when the request is malformed."""
+    """Evaluate one batch request; ConfigError when the request is malformed.
+
+    Items may name their own ``file`` (a book render that concatenates chapters): each file
+    gets its own document scope and its lines are found in that file's own text.
+    """
+    from mlsysim.book.document import Document
+    from mlsysim.book.items import Item, run_item
+    from mlsysim.book.options import Options
+
     _validate(request)
     options = Options.from_mapping(request.get("options") or {})
     file = request.get("file") or "<batch>"
-    source = _source_of(request)
+    sources = {file: _source_of(request)}
     docs: dict[str, Document] = {}
-    finder = _LineFinder(source)
+    finders: dict[str, _LineFinder] = {}
     results: list[dict[str, Any]] = []
     for n, raw in enumerate(request["items"]):
         item_file = raw.get("file") or file
+        if item_file not in sources:
+            sources[item_file] = _read_text(item_file)
         doc = docs.get(item_file)
         if doc is None:
-            doc = docs[item_file] = Document(
-                item_file, options, source=source if item_file == file else None
-            )
+            doc = docs[item_file] = Document(item_file, options, source=sources[item_file])
         line, column = raw.get("line"), None
         if line is None:
+            finder = finders.get(item_file)
+            if finder is None:
+                finder = finders[item_file] = _LineFinder(sources[item_file])
             line, column = finder.find(raw["text"])
         attrs = {str(k): str(v) for k, v in (raw.get("attrs") or {}).items()}
         item = Item(raw["kind"], raw["text"], int(line), column, attrs)

@@ -181,7 +181,18 @@ def written_digits(value: Any) -> int | None:
     TOML values are parsed to floats, so ``"2039 GB/s"`` arrives as 2039.0: a trailing ``.0``
     is taken as not written (the data files write the digits a datasheet gives).
     """
+    from mlsysim.core.units import written_digits as as_written
+
+    given = as_written(value)
+    if given is not None:
+        return given
     mag = getattr(value, "magnitude", value)
+    if isinstance(mag, bool):
+        return None
+    if isinstance(mag, int):  # "2039 GB/s" read as an integer: its digits as written
+        from mlsysim.viz.format import significant_digits
+
+        return significant_digits(str(mag))
     if isinstance(mag, float) and mag == mag and abs(mag) != float("inf"):
         from mlsysim.viz.format import significant_digits
 

@@ -14,19 +14,16 @@ text (:func:`~mlsysim.book.syntax.split_options`); tables take ``rows``, ``units
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from mlsysim.book.document import Document, ItemResult, TableResult, error_rendering
-from mlsysim.book.syntax import parse_column, split_options, split_top
+from mlsysim.book.syntax import ITEM_KINDS, ItemKind, parse_column, split_options, split_top
 from mlsysim.core.exceptions import ConfigError, MlsysimError
 from mlsysim.viz.rendered import Rendered
 
 __all__ = ["ITEM_KINDS", "Item", "ItemKind", "Outcome", "parse_table", "run_item", "split_top"]
 
 # split_top is re-exported here for callers that imported it from this module
-
-ItemKind = Literal["block", "inline", "claim", "eq", "table"]
-ITEM_KINDS = ("block", "inline", "claim", "eq", "table")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,11 +76,12 @@ def parse_table(text: str, attrs: dict[str, str]) -> dict[str, Any]:
     ``units``, ``sig-figs`` (``sig``) and ``styles`` (``style``).
     """
     rows = split_top(_attr(attrs, "rows") or "")
-    columns = [
-        parse_column(raw.strip())
-        for raw in text.splitlines()
+    numbered = [
+        (offset, raw.strip())
+        for offset, raw in enumerate(text.splitlines())
         if raw.strip() and not raw.strip().startswith("#")
     ]
+    columns = [parse_column(raw) for _, raw in numbered]
     if not rows or not columns:
         raise ConfigError(
             "a napkin-table needs :rows: and at least one `Header = expression` line",
@@ -112,6 +110,7 @@ def parse_table(text: str, attrs: dict[str, str]) -> dict[str, Any]:
         "sig_figs": _per_cell(sig),
         "styles": _per_cell(styles),
         "caption": attrs.get("caption", ""),
+        "offsets": [offset for offset, _ in numbered],
     }
 
 
@@ -136,8 +135,13 @@ def run_item(doc: Document, item: Item) -> Outcome:
             block = doc.block(item.text, item.line, column=item.column)
             return Outcome(block.ok, None, tuple(block.rendered))
         if item.kind == "table":
+            spec = parse_table(item.text, a)
+            offsets = spec.pop("offsets")
             table: TableResult = doc.table(
-                line=item.line, column=item.column, **parse_table(item.text, a)
+                line=item.line,
+                column=item.column,
+                column_lines=[item.line + k for k in offsets],
+                **spec,
             )
             if table.rendered is None:
                 return Outcome(False, error_rendering())

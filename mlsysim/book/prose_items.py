@@ -79,10 +79,15 @@ class DocumentItems(DocumentDiagnostics):
         styles: Any = None,
         caption: str = "",
         column: int | None = None,
+        column_lines: list[int] | None = None,
+        rows_line: int | None = None,
     ) -> TableResult:
         """``napkin-table``: one row per expression in ``rows``, one column per expression in
         ``columns`` where the name ``row`` is the row's value (``row.memory.bandwidth``,
-        ``ridge_point(row)``). ``columns`` items may be ``(label, expr)`` pairs."""
+        ``ridge_point(row)``). ``columns`` items may be ``(label, expr)`` pairs.
+
+        A failing cell is reported at its column's line (``column_lines``, one per column) and
+        a failing row at ``rows_line``; both default to ``line``."""
         from mlsysim.viz.table import render_table
 
         cols = [c if isinstance(c, tuple) else (str(c), str(c)) for c in columns]
@@ -98,14 +103,15 @@ class DocumentItems(DocumentDiagnostics):
             try:
                 row_ev = self._evaluate(r_text)
             except Located as loc:
-                failures.append(self._failed(loc, r_text, line, column))
+                failures.append(self._failed(loc, r_text, rows_line or line, None))
                 continue
             row_vals[0] = _label(row_ev.value, r_text)
-            for _, c_text in cols:
+            for k, (_, c_text) in enumerate(cols):
                 try:
                     ev = self._evaluate(c_text, extra={"row": row_ev.value})
                 except Located as loc:
-                    failures.append(self._failed(loc, c_text, line, column))
+                    c_line = column_lines[k] if column_lines else line
+                    failures.append(self._failed(loc, c_text, c_line, None))
                     row_vals.append("⟨error⟩")
                     row_digits.append(None)
                     continue
@@ -114,7 +120,6 @@ class DocumentItems(DocumentDiagnostics):
                 cited += [s for s in sources(ev.trace, self.scope) if s not in cited]
             grid.append(row_vals)
             digits.append(row_digits)
-        self.failures.extend(failures)
         try:
             table = render_table(
                 labels,

@@ -17,11 +17,24 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from mlsysim.book.lang import _mask_strings, split_conversion
 from mlsysim.core.exceptions import ConfigError, UnknownNameError
 
-__all__ = ["OPTION_KEYS", "Column", "parse_column", "split_options", "split_top"]
+__all__ = [
+    "ITEM_KINDS",
+    "OPTION_KEYS",
+    "Column",
+    "ItemKind",
+    "parse_column",
+    "split_options",
+    "split_top",
+]
+
+ItemKind = Literal["block", "inline", "claim", "eq", "table"]
+#: Kinds of napkin item: statements, inline value, claim, derivation, table.
+ITEM_KINDS: tuple[ItemKind, ...] = ("block", "inline", "claim", "eq", "table")
 
 #: option spelling -> canonical item attribute
 OPTION_KEYS = {

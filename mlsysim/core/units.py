@@ -39,6 +39,7 @@ __all__ = [
     "from_si",
     "si",
     "ureg",
+    "written_digits",
 ]
 
 #: Named dimensions used by typed fields and formula signatures: name -> pint dimensionality.
@@ -217,6 +218,22 @@ def _parse_unit_text(text: str) -> Any:
         return None
 
 
+def _count_digits(number: str) -> int:
+    """Significant digits of a number as written: ``"6.74e9"`` → 3, ``"2039"`` → 4."""
+    mantissa = number.lstrip("+-").partition("e")[0].partition("E")[0]
+    return max(len(mantissa.replace(".", "").lstrip("0")), 1)
+
+
+def written_digits(value: Any) -> int | None:
+    """Significant digits a quantity read from text (a registry value) was written with.
+
+    Quantities computed from others carry none (None): only values read by
+    :func:`as_quantity` remember how many digits their source gave.
+    """
+    digits = getattr(value, "_written_digits", None)
+    return digits if isinstance(digits, int) else None
+
+
 def as_quantity(value: Any, *, name: str = "value") -> Any:
     """Coerce a str (``"3.35 TB/s"``), number or Quantity to a Quantity of this registry."""
     if isinstance(value, ureg.Quantity):
@@ -228,7 +245,9 @@ def as_quantity(value: Any, *, name: str = "value") -> Any:
             if unit is not None:
                 number = fast["number"]
                 magnitude = float(number) if any(c in number for c in ".eE") else int(number)
-                return ureg.Quantity(magnitude, unit)
+                q = ureg.Quantity(magnitude, unit)
+                q._written_digits = _count_digits(number)
+                return q
         try:
             q = Q_(value)
         except (pint.UndefinedUnitError, pint.errors.DefinitionSyntaxError, SyntaxError) as exc:

@@ -166,17 +166,22 @@ def hierarchical_allreduce(
     return from_si(T, "s")
 
 
+# all-gather and reduce-scatter move the same bytes in the ring: one pass of N−1 steps
+_ONE_PASS_SYMBOL = r"T = \frac{N - 1}{N}\,\frac{M}{\beta} + (N - 1)\,\alpha"
+_ONE_PASS_SUBSTITUTED = (
+    r"\frac{ {{n}} - 1}{ {{n}} } \cdot \frac{ {{size}} }{ {{bandwidth}} } + "
+    r"({{n}} - 1) \cdot {{latency}}"
+)
+
+
 def all_gather_s(size: float, n: float, bandwidth: float, latency: float = 0.0) -> float:
     """Float fast path of ring all-gather / reduce-scatter / pairwise all-to-all."""
     return (n - 1.0) / n * size / bandwidth + (n - 1.0) * latency
 
 
 @formula(
-    symbol=r"T = \frac{N - 1}{N}\,\frac{M}{\beta} + (N - 1)\,\alpha",
-    substituted=(
-        r"\frac{ {{n}} - 1}{ {{n}} } \cdot \frac{ {{size}} }{ {{bandwidth}} } + "
-        r"({{n}} - 1) \cdot {{latency}}"
-    ),
+    symbol=_ONE_PASS_SYMBOL,
+    substituted=_ONE_PASS_SUBSTITUTED,
     sources=_THAKUR,
     citation="Thakur, Rabenseifner & Gropp (2005): ring all-gather",
     result="time",
@@ -188,11 +193,8 @@ def all_gather(size: Any, n: Any, bandwidth: Any, latency: Any = _ZERO_S) -> Any
 
 
 @formula(
-    symbol=r"T = \frac{N - 1}{N}\,\frac{M}{\beta} + (N - 1)\,\alpha",
-    substituted=(
-        r"\frac{ {{n}} - 1}{ {{n}} } \cdot \frac{ {{size}} }{ {{bandwidth}} } + "
-        r"({{n}} - 1) \cdot {{latency}}"
-    ),
+    symbol=_ONE_PASS_SYMBOL,
+    substituted=_ONE_PASS_SUBSTITUTED,
     sources=_THAKUR,
     citation="Thakur, Rabenseifner & Gropp (2005): ring reduce-scatter",
     result="time",

@@ -258,3 +258,66 @@ def test_incremental_rebuild_follows_the_data(tmp_path: Path) -> None:
     chip.write_text(_CHIP.format(bandwidth="1 TB/s"), encoding="utf-8")
     fourth = sphinx_build(book, out, *args)
     assert fourth.returncode == 0, fourth.stderr
+
+
+# -- item syntax the engine rejects: located like any other failure -----------------------------
+
+_SYNTAX_RST = """Syntax
+======
+
+.. toctree::
+
+   page
+
+A value :napkin:`H100.memory.bandwidth | colour=red` and
+:napkin:`H100.tdp | sig=two`, a claim :claim:`700 W ~ H100.tdp | sig=1`.
+"""
+
+_SYNTAX_MD = """# Page
+
+Text {claim}`300 FLOP/B ~ ridge_point(H100, "bf16") | tol` here.
+
+```{napkin-table} Column without a header
+:rows: H100, A100
+
+Power = {row}.tdp -> W
+just an expression
+```
+
+```{napkin-table} Three sig values for one column
+:rows: H100
+:sig: 1, 2, 3
+
+Power = {row}.tdp -> W
+```
+
+```{napkin-eq} amdahl(p=0.95, speedup=247)
+:sig: 2
+:style: multiplier
+```
+"""
+
+
+def test_bad_item_syntax_is_located(tmp_path: Path) -> None:
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "conf.py").write_text((BOOK / "conf.py").read_text(encoding="utf-8"), "utf-8")
+    (book / "index.rst").write_text(_SYNTAX_RST, encoding="utf-8")
+    (book / "page.md").write_text(_SYNTAX_MD, encoding="utf-8")
+    proc = sphinx_build(book, tmp_path / "out", "-E", "-b", "html")
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    # role options (rst, MyST), a column at its own line, a table option at the directive
+    assert summary_locations(proc.stderr) == [
+        "index.rst:8",
+        "index.rst:9",
+        "index.rst:9",
+        "page.md:12",
+        "page.md:3",
+        "page.md:9",
+    ]
+    assert "sig-figs must be an integer, got 'two'" in proc.stderr
+    assert "option sig-figs does not apply to {claim}: its options are of, tol" in proc.stderr
+    # Amdahl: 1 / (0.05 + 0.95/247) = 18.57, shown with the directive's 2 significant figures
+    page = (tmp_path / "out" / "page.html").read_text(encoding="utf-8")
+    assert r"\approx 19\times" in page

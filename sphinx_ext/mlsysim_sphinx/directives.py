@@ -13,7 +13,9 @@ reStructuredText::
 
 MyST: the same inside a ```` ```{napkin} ```` / ```` ```{napkin-eq} ```` fence (or ``:::``).
 A ``napkin`` block renders nothing unless ``:listing:`` is given (then its statements are
-shown as code); ``napkin-eq`` renders one display equation, symbolic = substituted ≈ result.
+shown as code); ``napkin-eq`` renders one display equation, symbolic = substituted ≈ result,
+with the display options ``:unit:``, ``:sig:`` and ``:style:`` (or ``| sig=2`` after the
+expression). Both run through :func:`mlsysim.book.items.run_item`, like every other host.
 """
 
 from __future__ import annotations
@@ -27,10 +29,13 @@ from sphinx.util.docutils import SphinxDirective
 
 from mlsysim_sphinx.lines import content_line
 from mlsysim_sphinx.render import block_nodes, error_node
-from mlsysim_sphinx.roles import host_failure
+from mlsysim_sphinx.roles import host_failure, report_new
 from mlsysim_sphinx.state import document_for, report
 
 __all__ = ["NapkinDirective", "NapkinEqDirective"]
+
+#: napkin-eq directive option -> item attribute read by the engine
+_EQ_ATTRS = {"unit": "unit", "sig": "sig-figs", "style": "style"}
 
 
 class NapkinDirective(SphinxDirective):
@@ -58,9 +63,11 @@ class NapkinDirective(SphinxDirective):
                 ),
             )
             return []
-        result = doc.block(text, content_line(self))
-        for failure in result.failures:
-            report(env, failure)
+        from mlsysim.book.items import Item, run_item
+
+        before = len(doc.failures)
+        run_item(doc, Item("block", text, content_line(self)))
+        report_new(env, doc.failures, before)
         if "listing" not in self.options:
             return []
         listing = nodes.literal_block(
@@ -79,6 +86,9 @@ class NapkinEqDirective(SphinxDirective):
     option_spec: ClassVar[dict[str, Any]] = {
         "label": directives.unchanged,
         "class": directives.class_option,
+        "unit": directives.unchanged_required,
+        "sig": directives.unchanged_required,
+        "style": directives.unchanged_required,
     }
 
     def _expression(self) -> tuple[str, int]:
@@ -101,13 +111,16 @@ class NapkinEqDirective(SphinxDirective):
                 ),
             )
             return []
-        result = doc.derivation(expression, line)
-        if result.failure is not None:
-            report(env, result.failure)
-        if not (result.ok and result.rendered is not None):
-            return [nodes.paragraph("", "", error_node(expression, result.rendered))]
+        from mlsysim.book.items import Item, run_item
+
+        attrs = {attr: self.options[key] for key, attr in _EQ_ATTRS.items() if key in self.options}
+        before = len(doc.failures)
+        outcome = run_item(doc, Item("eq", expression, line, attrs=attrs))
+        report_new(env, doc.failures, before)
+        if not (outcome.ok and outcome.rendered is not None):
+            return [nodes.paragraph("", "", error_node(expression, outcome.rendered))]
         label = self.options.get("label")
-        node = block_nodes(result.rendered, env.docname, label=label)
+        node = block_nodes(outcome.rendered, env.docname, label=label)
         node["classes"].extend(self.options.get("class", []))
         self.set_source_info(node)
         out: list[nodes.Node] = [node]

@@ -1,6 +1,6 @@
 """The ``napkin`` and ``claim`` roles (reStructuredText ``:napkin:`…``` and MyST ``{napkin}`…```).
 
-Syntax (options after ``|``, see :mod:`mlsysim_sphinx.syntax`)::
+Syntax (the engine's item syntax, :func:`mlsysim.book.syntax.split_options`)::
 
     {napkin}`ridge_point(H100, "bf16")`
     {napkin}`Llama2_7B.params * 2 B / H100.memory.bandwidth -> ms`
@@ -11,6 +11,8 @@ Syntax (options after ``|``, see :mod:`mlsysim_sphinx.syntax`)::
 ``napkin`` options: ``unit`` (also ``-> unit`` in the expression), ``sig`` / ``sig-figs``,
 ``style`` (percent, multiplier, scientific, engineering, plain). ``claim`` options: ``of``
 (the expression the author's number is checked against) and ``tol`` (``10%`` or ``0.1``).
+The role only locates itself and turns the engine's outcome into nodes: splitting options,
+validating them and evaluating is :func:`mlsysim.book.items.run_item`'s job.
 """
 
 from __future__ import annotations
@@ -23,86 +25,113 @@ from sphinx.util.docutils import SphinxRole
 from mlsysim_sphinx.lines import role_position
 from mlsysim_sphinx.render import error_node, inline_nodes
 from mlsysim_sphinx.state import document_for, report
-from mlsysim_sphinx.syntax import CLAIM_KEYS, NAPKIN_KEYS, SyntaxProblem, parse_role
 
 if TYPE_CHECKING:
     from sphinx.environment import BuildEnvironment
 
-    from mlsysim.book import Document
+    from mlsysim.book.failures import Failure
+    from mlsysim.book.items import ItemKind
+    from mlsysim.core.exceptions import MlsysimError
 
-__all__ = ["ClaimRole", "NapkinRole", "emit_inline", "host_failure"]
+__all__ = ["ClaimRole", "NapkinRole", "host_failure", "report_new"]
 
 
 def host_failure(
-    env: BuildEnvironment, line: int, message: str, expression: str, column: int | None = None
-) -> Any:
-    """A Failure for host syntax the engine never saw (bad role options, bad table layout)."""
+    env: BuildEnvironment,
+    line: int,
+    problem: str | MlsysimError,
+    expression: str,
+    column: int | None = None,
+) -> Failure:
+    """A Failure for an item the engine rejected before evaluating it, or an empty directive.
+
+    ``problem`` is the engine's error (its what, why and fix are kept) or a plain message.
+    """
     from mlsysim.book.failures import Failure
 
+    hint = None
+    message = problem
+    if not isinstance(problem, str):
+        message = problem.what
+        parts = [problem.why, f"How to fix: {problem.fix}" if problem.fix else ""]
+        hint = ". ".join(p for p in parts if p) or None
     file = env.doc2path(env.docname, base=False).as_posix()
     return Failure(
-        file=file, line=line, kind="error", message=message, expression=expression, column=column
+        file=file,
+        line=line,
+        kind="error",
+        message=str(message),
+        expression=expression,
+        column=column,
+        hint=hint,
+        extra={"type": type(problem).__name__} if hint else {},
     )
 
 
-def emit_inline(env: BuildEnvironment, rawtext: str, result: Any) -> list[nodes.Node]:
-    """Report an item's failure (if any) and return the nodes it renders to."""
-    if result.failure is not None:
-        report(env, result.failure)
-    if result.ok and result.rendered is not None:
-        return inline_nodes(rawtext, result.rendered)
-    return [error_node(rawtext, result.rendered)]
+def report_new(env: BuildEnvironment, failures: list[Any], before: int) -> None:
+    """Report the failures the engine recorded since ``len(failures)`` was ``before``."""
+    for failure in failures[before:]:
+        report(env, failure)
+
+
+def _misplaced_options(text: str, allowed: frozenset[str]) -> str | None:
+    """Options the engine accepts in general but this role's kind would ignore, else None.
+
+    The engine reads only the options that apply to the item's kind and ignores the others
+    (``of=`` on a value); a silently ignored option must fail. Malformed options are left to
+    :func:`~mlsysim.book.items.run_item`, which reports them.
+    """
+    if "|" not in text:
+        return None
+    from mlsysim.book.syntax import split_options
+    from mlsysim.core.exceptions import MlsysimError
+
+    try:
+        _, options = split_options(text)
+    except MlsysimError:
+        return None
+    misplaced = sorted(set(options) - allowed)
+    return ", ".join(misplaced) or None
 
 
 class _InlineItem(SphinxRole):
-    """Shared flow: locate exactly, split options, evaluate in the document's scope, emit."""
+    """Shared flow: locate exactly, run the item in the document's scope, emit its nodes."""
 
-    keys: ClassVar[dict[str, str]] = {}
-
-    def evaluate(
-        self, doc: Document, body: str, line: int, column: int | None, options: dict[str, Any]
-    ) -> Any:
-        raise NotImplementedError
+    kind: ClassVar[ItemKind]
+    #: canonical option names (:data:`mlsysim.book.syntax.OPTION_KEYS` values) of this kind
+    option_names: ClassVar[frozenset[str]]
 
     def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
+        from mlsysim.book.items import Item, run_item
+
         env = self.env
         line, column = role_position(env, self.inliner, self.lineno, self.name, self.rawtext)
         doc = document_for(env)
-        try:
-            body, options = parse_role(self.text, self.keys)
-            result = self.evaluate(doc, body, line, column, dict(options))
-        except SyntaxProblem as problem:
-            report(env, host_failure(env, line, str(problem), self.text, column))
+        misplaced = _misplaced_options(self.text, self.option_names)
+        if misplaced is not None:
+            message = (
+                f"option {misplaced} does not apply to {{{self.name}}}: "
+                f"its options are {', '.join(sorted(self.option_names))}"
+            )
+            report(env, host_failure(env, line, message, self.text, column))
             return [error_node(self.rawtext, None)], []
-        return emit_inline(env, self.rawtext, result), []
+        before = len(doc.failures)
+        outcome = run_item(doc, Item(self.kind, self.text, line, column))
+        report_new(env, doc.failures, before)
+        if outcome.ok and outcome.rendered is not None:
+            return inline_nodes(self.rawtext, outcome.rendered), []
+        return [error_node(self.rawtext, outcome.rendered)], []
 
 
 class NapkinRole(_InlineItem):
     """``{napkin}`expr``` — an inline value with its unit."""
 
-    keys = NAPKIN_KEYS
-
-    def evaluate(
-        self, doc: Document, body: str, line: int, column: int | None, options: dict[str, Any]
-    ) -> Any:
-        if "sig_figs" in options:
-            options["sig_figs"] = _sig_figs(options["sig_figs"])
-        return doc.inline(body, line, column=column, **options)
+    kind = "inline"
+    option_names = frozenset({"unit", "sig-figs", "style"})
 
 
 class ClaimRole(_InlineItem):
     """``{claim}`300 FLOP/B ~ expr``` — the author's number, checked against a formula."""
 
-    keys = CLAIM_KEYS
-
-    def evaluate(
-        self, doc: Document, body: str, line: int, column: int | None, options: dict[str, Any]
-    ) -> Any:
-        return doc.claim(body, line, column=column, **options)
-
-
-def _sig_figs(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise SyntaxProblem(f"sig={text!r} is not a whole number (write e.g. sig=2)") from None
+    kind = "claim"
+    option_names = frozenset({"of", "tol"})

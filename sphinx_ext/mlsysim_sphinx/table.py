@@ -14,19 +14,22 @@ MyST (reStructuredText alike, with ``.. napkin-table::``)::
 
 * ``:rows:`` — comma-separated (commas inside brackets and quotes do not split): registry
   ids or any expressions. The label column shows a registry entry's id, else the row's text.
-* content — one column per line, ``Header = expression``; ``{row}`` (or plain ``row``) is the
-  row's value; ``-> unit`` sets the column's unit (``-> %`` / ``-> ×`` a percent/multiplier).
-* ``:stub:`` — header of the label column; ``:sig:`` / ``:style:`` — display options for
-  every cell; ``:no-sources:`` — omit the sources footnote.
+* content — one column per line, ``Header = expression`` (or ``Header: expression``);
+  ``{row}`` (or plain ``row``) is the row's value; ``-> unit`` sets the column's unit
+  (``-> %`` / ``-> ×`` a percent/multiplier); ``#`` lines are comments.
+* ``:sig:``, ``:style:``, ``:units:`` — display options, one for every cell or a comma list
+  with one per column (``-`` leaves a column at its default).
+* host-only: ``:stub:`` (header of the label column), ``:no-sources:`` (omit the sources
+  footnote), ``:class:``, ``:name:``.
 
-The napkin engine evaluates and formats the whole table (:meth:`mlsysim.book.Document.table`);
-this directive turns it into a docutils table (math cells) plus a numbered sources footnote,
-and reports each failing cell at its column's line (a failing row at the ``:rows:`` line).
+Columns and options are read by the engine (:func:`mlsysim.book.items.parse_table`), which
+also evaluates and formats the whole table (:meth:`mlsysim.book.Document.table`) and locates
+each failing cell at its column's line (a failing row at the ``:rows:`` line). This directive
+turns the result into a docutils table (math cells) plus a numbered sources footnote.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import Any, ClassVar
 
@@ -36,49 +39,14 @@ from sphinx.util.docutils import SphinxDirective
 
 from mlsysim_sphinx.lines import content_line
 from mlsysim_sphinx.render import inline_nodes
-from mlsysim_sphinx.roles import host_failure
+from mlsysim_sphinx.roles import host_failure, report_new
 from mlsysim_sphinx.state import document_for, report
-from mlsysim_sphinx.syntax import SyntaxProblem, parse_column, split_top
 
-__all__ = ["NapkinTableDirective", "parse_rows"]
+__all__ = ["TABLE_ATTRS", "NapkinTableDirective"]
 
-_ROW_PLACEHOLDER = re.compile(r"\{\s*row\s*\}")
+#: directive option -> item attribute read by :func:`mlsysim.book.items.parse_table`
+TABLE_ATTRS = {"rows": "rows", "sig": "sig-figs", "style": "styles", "units": "units"}
 _ROWS_OPTION = re.compile(r"^\s*:?rows:")
-_STYLE_UNITS = {
-    "%": "percent",
-    "percent": "percent",
-    "×": "multiplier",
-    "x": "multiplier",
-    "times": "multiplier",
-}
-
-
-def parse_rows(text: str) -> list[str]:
-    """``'H100, f(a, b)'`` -> ``['H100', 'f(a, b)']`` (top-level commas only)."""
-    return split_top(text)
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Col:
-    line: int
-    header: str
-    expression: str  # with {row} replaced by the name ``row``, without ``-> unit``
-    unit: str | None
-    style: str | None
-
-
-def _column(line: int, text: str) -> _Col:
-    from mlsysim.book.lang import split_conversion
-    from mlsysim.core.exceptions import MlsysimError
-
-    col = parse_column(text)
-    expression = _ROW_PLACEHOLDER.sub("row", col.expression)
-    try:
-        body, unit, _ = split_conversion(expression)
-    except MlsysimError as err:
-        raise SyntaxProblem(f"column {col.header!r}: {err}") from None
-    style = _STYLE_UNITS.get(unit or "")
-    return _Col(line, col.header, body.strip(), None if style else unit, style)
 
 
 def _cell(*children: nodes.Node) -> nodes.entry:
@@ -93,64 +61,60 @@ class NapkinTableDirective(SphinxDirective):
     final_argument_whitespace = True
     option_spec: ClassVar[dict[str, Any]] = {
         "rows": directives.unchanged_required,
+        "sig": directives.unchanged_required,
+        "style": directives.unchanged_required,
+        "units": directives.unchanged_required,
         "stub": directives.unchanged,
-        "sig": directives.positive_int,
-        "style": directives.unchanged,
         "no-sources": directives.flag,
         "class": directives.class_option,
         "name": directives.unchanged,
     }
 
     def _rows_line(self) -> int:
+        """File line of the ``:rows:`` option (MyST front-matter style or rst field)."""
         for i, text in enumerate(self.block_text.splitlines()):
             if _ROWS_OPTION.match(text):
                 return int(self.lineno) + i
         return int(self.lineno)
 
-    def _columns(self) -> list[_Col]:
-        cols = [
-            _column(content_line(self, i), text)
-            for i, text in enumerate(self.content)
-            if text.strip()
-        ]
-        if not cols:
-            raise SyntaxProblem(
-                "napkin-table needs columns: one 'Header = expression' per "
-                "content line, e.g. 'Bandwidth = {row}.memory.bandwidth'"
-            )
-        return cols
+    def _problem_line(self) -> int:
+        """Line of the first content line that is not a column, else the directive's line."""
+        from mlsysim.book.syntax import parse_column
+        from mlsysim.core.exceptions import MlsysimError
+
+        for k, raw in enumerate(self.content):
+            if raw.strip() and not raw.strip().startswith("#"):
+                try:
+                    parse_column(raw)
+                except MlsysimError:
+                    return content_line(self, k)
+        return int(self.lineno)
 
     def run(self) -> list[nodes.Node]:
+        from mlsysim.book.items import parse_table
+        from mlsysim.core.exceptions import MlsysimError
+
         env = self.env
         doc = document_for(env)
+        before = len(doc.failures)
+        attrs = {
+            attr: self.options[key] for key, attr in TABLE_ATTRS.items() if key in self.options
+        }
         try:
-            rows = parse_rows(self.options.get("rows", ""))
-            if not rows:
-                raise SyntaxProblem("napkin-table needs ':rows:', e.g. ':rows: H100, A100'")
-            cols = self._columns()
-        except SyntaxProblem as problem:
-            report(env, host_failure(env, self.lineno, str(problem), ""))
+            spec = parse_table("\n".join(self.content), attrs)
+        except MlsysimError as exc:
+            report(env, host_failure(env, self._problem_line(), exc, "napkin-table"))
             return []
-        header = [self.options.get("stub", ""), *(c.header for c in cols)]
-        styles = [None, *(c.style or self.options.get("style") for c in cols)]
+        offsets = spec.pop("offsets")
+        spec.pop("caption", None)  # the directive's argument becomes the table's title node
         result = doc.table(
-            rows,
-            [(c.header, c.expression) for c in cols],
-            cols[0].line,
-            header=header,
-            units=[None, *(c.unit for c in cols)],
-            sig_figs=self.options.get("sig"),
-            styles=styles,
+            line=content_line(self),
+            header=[self.options.get("stub", ""), *(h for h, _ in spec["columns"])],
+            column_lines=[content_line(self, k) for k in offsets],
+            rows_line=self._rows_line(),
+            **spec,
         )
-        rows_line = self._rows_line()
-        by_expression = {c.expression: c.line for c in cols}
-        for failure in result.failures:
-            line = (
-                rows_line
-                if failure.expression in rows
-                else by_expression.get(failure.expression, failure.line)
-            )
-            report(env, dataclasses.replace(failure, line=line))
+        report_new(env, doc.failures, before)
         if result.rendered is None:
             return []
         out: list[nodes.Node] = [self._table(result.rendered)]

@@ -317,7 +317,8 @@ def test_bad_item_syntax_is_located(tmp_path: Path) -> None:
         "page.md:9",
     ]
     assert "sig-figs must be an integer, got 'two'" in proc.stderr
-    assert "option sig-figs does not apply to {claim}: its options are of, tol" in proc.stderr
+    assert "option sig-figs does not apply to a claim item" in proc.stderr
+    assert "its options are of, tol" in proc.stderr
     # Amdahl: 1 / (0.05 + 0.95/247) = 18.57, shown with the directive's 2 significant figures
     page = (tmp_path / "out" / "page.html").read_text(encoding="utf-8")
     assert r"\approx 19\times" in page

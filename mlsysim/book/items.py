@@ -129,7 +129,7 @@ def run_item(doc: Document, item: Item) -> Outcome:
     try:
         text = item.text
         if item.kind in ("inline", "claim", "eq"):
-            text, options = split_options(text)
+            text, options = split_options(text, item.kind)
             a = {**a, **options}
         if item.kind == "block":
             block = doc.block(item.text, item.line, column=item.column)

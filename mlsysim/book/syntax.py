@@ -24,6 +24,7 @@ from mlsysim.core.exceptions import ConfigError, UnknownNameError
 
 __all__ = [
     "ITEM_KINDS",
+    "KIND_OPTIONS",
     "OPTION_KEYS",
     "Column",
     "ItemKind",
@@ -82,11 +83,20 @@ def _top_level(text: str, char: str) -> int:
     return -1
 
 
-def split_options(text: str) -> tuple[str, dict[str, str]]:
+#: options each item kind reads (canonical names); anything else given to it is an error
+KIND_OPTIONS: dict[str, frozenset[str]] = {
+    "inline": frozenset({"unit", "sig-figs", "style"}),
+    "eq": frozenset({"unit", "sig-figs", "style"}),
+    "claim": frozenset({"of", "tol"}),
+}
+
+
+def split_options(text: str, kind: str | None = None) -> tuple[str, dict[str, str]]:
     """``"expr | sig=2, unit=ms"`` -> ``("expr", {"sig-figs": "2", "unit": "ms"})``.
 
     Text without a top-level ``|`` comes back unchanged with no options. ConfigError for an
-    option that is not ``key=value`` or whose key is unknown (with did-you-mean).
+    option that is not ``key=value``, whose key is unknown (with did-you-mean), or that an item
+    of ``kind`` would not use (``of=`` on a value, ``sig=`` on a claim).
     """
     bar = _top_level(text, "|")
     if bar < 0:
@@ -102,8 +112,20 @@ def split_options(text: str) -> tuple[str, dict[str, str]]:
                 fix="write options after '|' as e.g. `| sig=2, unit=ms`",
             )
         if key not in OPTION_KEYS:
-            raise UnknownNameError("option", key, OPTION_KEYS)
+            raise UnknownNameError(
+                "option",
+                key,
+                OPTION_KEYS,
+                fix="options are unit, sig, style (values) and of, tol (claims)",
+            )
         options[OPTION_KEYS[key]] = value.strip("\"'")
+    allowed = KIND_OPTIONS.get(kind or "")
+    if allowed is not None and set(options) - allowed:
+        misplaced = ", ".join(sorted(set(options) - allowed))
+        raise ConfigError(
+            f"option {misplaced} does not apply to a {kind} item",
+            fix=f"its options are {', '.join(sorted(allowed))}",
+        )
     return body, options
 
 

@@ -74,32 +74,10 @@ def report_new(env: BuildEnvironment, failures: list[Any], before: int) -> None:
         report(env, failure)
 
 
-def _misplaced_options(text: str, allowed: frozenset[str]) -> str | None:
-    """Options the engine accepts in general but this role's kind would ignore, else None.
-
-    The engine reads only the options that apply to the item's kind and ignores the others
-    (``of=`` on a value); a silently ignored option must fail. Malformed options are left to
-    :func:`~mlsysim.book.items.run_item`, which reports them.
-    """
-    if "|" not in text:
-        return None
-    from mlsysim.book.syntax import split_options
-    from mlsysim.core.exceptions import MlsysimError
-
-    try:
-        _, options = split_options(text)
-    except MlsysimError:
-        return None
-    misplaced = sorted(set(options) - allowed)
-    return ", ".join(misplaced) or None
-
-
 class _InlineItem(SphinxRole):
     """Shared flow: locate exactly, run the item in the document's scope, emit its nodes."""
 
     kind: ClassVar[ItemKind]
-    #: canonical option names (:data:`mlsysim.book.syntax.OPTION_KEYS` values) of this kind
-    option_names: ClassVar[frozenset[str]]
 
     def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
         from mlsysim.book.items import Item, run_item
@@ -107,14 +85,6 @@ class _InlineItem(SphinxRole):
         env = self.env
         line, column = role_position(env, self.inliner, self.lineno, self.name, self.rawtext)
         doc = document_for(env)
-        misplaced = _misplaced_options(self.text, self.option_names)
-        if misplaced is not None:
-            message = (
-                f"option {misplaced} does not apply to {{{self.name}}}: "
-                f"its options are {', '.join(sorted(self.option_names))}"
-            )
-            report(env, host_failure(env, line, message, self.text, column))
-            return [error_node(self.rawtext, None)], []
         before = len(doc.failures)
         outcome = run_item(doc, Item(self.kind, self.text, line, column))
         report_new(env, doc.failures, before)
@@ -127,11 +97,9 @@ class NapkinRole(_InlineItem):
     """``{napkin}`expr``` — an inline value with its unit."""
 
     kind = "inline"
-    option_names = frozenset({"unit", "sig-figs", "style"})
 
 
 class ClaimRole(_InlineItem):
     """``{claim}`300 FLOP/B ~ expr``` — the author's number, checked against a formula."""
 
     kind = "claim"
-    option_names = frozenset({"of", "tol"})

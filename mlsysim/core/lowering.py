@@ -307,11 +307,11 @@ def lower(model: Any, phase: str, batch: int, seq_len: int, rp: Any) -> Lowered:
     """Lower one step of ``model`` (ModelSpec) for ``phase`` under resolved plan ``rp``."""
     f = model_facts(model)
     if f.kind != "transformer":
-        return _lower_cnn(f, phase, batch, rp)
+        return _lower_cnn(model, f, phase, batch, rp)
     return _lower_transformer(f, phase, batch, seq_len, rp)
 
 
-def _lower_cnn(f: ModelFacts, phase: str, batch: int, rp: Any) -> Lowered:
+def _lower_cnn(model: Any, f: ModelFacts, phase: str, batch: int, rp: Any) -> Lowered:
     if phase in ("prefill", "decode"):
         raise ConfigError(
             f"phase {phase!r} applies to language models, not a {f.kind} ({f.task}) model",
@@ -322,17 +322,24 @@ def _lower_cnn(f: ModelFacts, phase: str, batch: int, rp: Any) -> Lowered:
     b = float(batch)
     bw, ba = rp.weight_bytes, rp.activation_bytes
     B = _Builder(bw, ba, rp.sparse, training, rp.plan.recompute)
-    # registry CNN entries give FLOPs per inference, not layer shapes: one fused op
-    nbytes = f.params * bw * B.sparse_factor + b * f.input_elems * ba
-    B._add("forward", "gemm", b * f.flops_per_sample, nbytes, 1, False, rp.sparse)
+    if model.cnn is not None:  # per-layer lowering (core/lowering_cnn.py)
+        from mlsysim.core.lowering_cnn import cnn_ops
+
+        low = cnn_ops(model, training, batch, rp, B.sparse_factor)
+        B.ops.extend(low.ops)
+        weights = low.weights * bw * B.sparse_factor
+        activations = low.activations
+    else:  # an entry without a layer table: one fused op over its stated FLOPs
+        nbytes = f.params * bw * B.sparse_factor + b * f.input_elems * ba
+        B._add("forward", "gemm", b * f.flops_per_sample, nbytes, 1, False, rp.sparse)
+        weights = f.params * bw * B.sparse_factor
+        activations = b * f.input_elems * ba
     gradients = optimizer = 0.0
     if training:
         _optimizer(B, f.params, rp)
         gradients = f.params * bw
         optimizer = f.params * _optimizer_state_bytes(rp)
-    memory = MemoryBytes(
-        f.params * bw * B.sparse_factor, 0.0, b * f.input_elems * ba, gradients, optimizer
-    )
+    memory = MemoryBytes(weights, 0.0, activations, gradients, optimizer)
     return Lowered(tuple(B.ops), memory, b, "sample")
 
 

@@ -206,7 +206,9 @@ def _dimensionality(name: str) -> Any:
     return ureg.get_dimensionality(expr) if expr else ureg.get_dimensionality("")
 
 
-_NUMBER_UNIT = re.compile(r"^\s*(?P<number>[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*(?P<unit>.*?)\s*$")
+_NUMBER_UNIT = re.compile(
+    r"^\s*(?P<number>[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*(?P<unit>.*?)\s*$"
+)
 
 
 @lru_cache(maxsize=1024)

@@ -4,7 +4,8 @@ Entries live in ``models/data/*.toml`` (schema ``mlsysim.model/1``). Transformer
 their architecture (layers, hidden size, heads, KV heads, FFN size and gating, vocabulary,
 experts); the parameter count stated by the source is checked against the count the
 architecture implies (``models/arch.py``) when the entry loads. CNN/KWS entries give FLOPs per
-inference as published.
+inference as published and, optionally, their layer stack (``[ID.cnn]``, :class:`CNNArch`),
+checked against the stated parameters and FLOPs at load (``models/cnn.py``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ else:
     _Computation = Q["computation"]
 
 
-__all__ = ["MLAArch", "ModelSpec", "Models", "TransformerArch"]
+__all__ = ["CNNArch", "CNNRow", "MLAArch", "ModelSpec", "Models", "TransformerArch"]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
@@ -91,6 +92,41 @@ class TransformerArch(BaseModel):
         return "mqa" if self.kv_heads == 1 else "gqa"
 
 
+class CNNRow(BaseModel):
+    """One row of a CNN stack: a layer or a block, repeated ``n`` times (``models/cnn.py``).
+
+    ``op``: ``conv`` (``k``, ``c``, ``s``), ``dwconv`` (``k``, ``s``), ``dwsep`` (``k``, ``c``,
+    ``s``: depthwise then pointwise), ``bottleneck`` (ResNet: ``mid``, ``c``, ``s``,
+    ``stride_at``), ``inverted_residual`` (MobileNetV2: ``t``, ``c``, ``s``), ``maxpool``
+    (``k``, ``s``), ``avgpool`` (global) or ``fc`` (``c`` outputs). ``k`` and ``s`` are an
+    integer or ``[height, width]``; the stride applies to the first of the ``n`` repeats.
+    """
+
+    model_config = _FROZEN
+
+    op: Literal[
+        "conv", "dwconv", "dwsep", "bottleneck", "inverted_residual", "maxpool", "avgpool", "fc"
+    ]
+    c: int = 0  # output channels (features for fc)
+    k: int | tuple[int, int] = 1  # kernel size
+    s: int | tuple[int, int] = 1  # stride of the first repeat
+    n: int = 1  # repeats
+    t: int = 1  # expansion factor (inverted_residual)
+    mid: int = 0  # bottleneck width (bottleneck)
+    act: Literal["relu", "relu6", "none"] = "relu"  # conv, dwconv, dwsep, fc
+    bn: bool = True  # a batch norm follows the conv (conv, dwconv)
+    bias: bool = False  # the conv has a bias (conv, dwconv)
+    stride_at: Literal["1x1", "3x3"] = "1x1"  # ResNet v1 strides the first 1x1; v1.5 the 3x3
+
+
+class CNNArch(BaseModel):
+    """A CNN's layer stack as rows over the entry's ``input_shape`` (height, width, channels)."""
+
+    model_config = _FROZEN
+
+    layers: tuple[CNNRow, ...]
+
+
 class ModelSpec(Spec):
     """A model: stated parameter count plus architecture (transformer) or per-inference FLOPs."""
 
@@ -102,6 +138,7 @@ class ModelSpec(Spec):
     transformer: TransformerArch | None = None
     flops_per_inference: _Computation | None = None  # CNN/KWS: forward pass, one sample
     input_shape: tuple[int, ...] | None = None  # CNN/KWS input (e.g. 224, 224, 3)
+    cnn: CNNArch | None = None  # CNN/KWS layer stack (optional; see models/cnn.py)
 
     @model_validator(mode="after")
     def _architecture_matches(self) -> ModelSpec:
@@ -113,6 +150,12 @@ class ModelSpec(Spec):
             from mlsysim.models.arch import check_stated_counts
 
             check_stated_counts(self)
+        if self.cnn is not None:
+            if self.kind != "cnn":
+                raise ValueError("a [ID.cnn] layer table needs kind = 'cnn'")
+            from mlsysim.models import cnn
+
+            cnn.check_stated_counts(self)
         return self
 
     @property

@@ -1,0 +1,305 @@
+"""Per-layer lowering of convolutional networks (inference and training steps).
+
+A CNN entry with a layer table (``[ID.cnn]``, expanded by :mod:`mlsysim.models.cnn`) lowers
+to one operation per layer record (identical repeated blocks share one op with a ``repeat``
+count). ``b`` is the batch, ``β_w``/``β_a`` bytes per weight/activation element, ``X``/``Y`` a
+layer's input/output activations (elements per sample), ``W`` its kernel elements.
+
+Inference (an optimized engine: TensorRT-style fusion):
+
+* dense and pointwise convs and the classifier: implicit GEMMs (``kind="gemm"``),
+  ``2·b·MACs`` FLOPs and their weights ``W·β_w``. Batch norm is folded into the conv's weights
+  and bias (an affine map at inference: Ioffe & Szegedy 2015; Jacob et al. 2018 §3.2); the
+  activation and a residual add run in the conv's epilogue — cuDNN's fused
+  ``y = act(α₁·conv(x) + α₂·z + bias)`` (NVIDIA cuDNN API).
+* a block (ResNet bottleneck, MobileNetV2 inverted residual, depthwise-separable pair) runs
+  fused: it reads its input ``b·X·β_a`` once (charged to its first op) and writes its output
+  ``b·Y·β_a`` once (charged to its last op); its inner tensors stay on chip, as in fused-layer
+  execution (Alwani et al. 2016) and TensorRT's fused residual kernels, and it costs one
+  kernel launch. A plain layer (stem conv, pooling, classifier) reads and writes its tensors,
+  and so does every layer of a block holding a depthwise conv: the depthwise conv runs on the
+  vector units as its own kernel, not inside the tensor-core GEMM of its neighbours, so such
+  blocks (MobileNetV2, DS-CNN) run layer by layer with the residual add in the projection's
+  epilogue reading the shortcut.
+  Charging every inner tensor to DRAM instead would make the roofline *bound* slower than
+  measured fused engines (MLPerf ResNet-50 on an L4 moves at most ~23 MB per image; per-layer
+  traffic is ~27 MB at int8), so per-layer traffic is not a valid lower bound.
+* depthwise convs: ``2·b·MACs`` FLOPs; at ``k²`` MACs per output element their intensity is a
+  few FLOP/B, under every device's ridge point. They are their own ops (``dw`` in the name)
+  with ``kind="elementwise"``: the solver times non-GEMM kinds at compute efficiency 1, what a
+  memory-bound op needs, and the result schema has no depthwise kind yet.
+* pooling: element-wise ops reading ``X`` and writing ``Y``.
+
+Training (framework execution, batch norm in training mode cannot be folded):
+
+* every conv/classifier: forward plus backward — data gradient and weight gradient, each the
+  forward's FLOPs (Kaplan et al. 2020: backward = 2× forward); the first layer has no data
+  gradient (the input needs none). Bytes: forward ``W + X + Y``, data gradient ``W + dY +
+  dX``, weight gradient ``X + dY + dW``.
+* batch norm: the statistics must be complete before any output is written, and a
+  training-size tensor does not fit on chip, so the forward reads ``Y`` twice and writes once
+  (3 touches) and the backward reads ``dY`` and ``Y`` for its reductions, then again to write
+  ``dX`` (5 touches) (Ioffe & Szegedy 2015, Algorithm 1 and its backward).
+* ReLU: forward read + write, backward reads ``dY`` and the output, writes ``dX``; residual
+  add: forward two reads and a write, backward the sum of the two branches' gradients where
+  they split (two reads, one write).
+* then the optimizer update over every parameter (:func:`mlsysim.core.lowering.lower`).
+
+The FLOPs of the ops are scaled by ``stated / counted`` (within the 5 % load-time check of
+:mod:`mlsysim.models.cnn`), so a solve's forward FLOPs equal the published
+``flops_per_inference`` that books quote; the layer table distributes them and sets the bytes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlsysim.core.lowering import Op
+from mlsysim.models.cnn import Layer, expand
+
+__all__ = ["CNNLowering", "cnn_layers", "cnn_ops"]
+
+#: FLOPs per element of the memory-bound CNN kernels (they set only the ops' intensity).
+_BN_FWD_FLOPS = 6.0  # sum and sum of squares; subtract mean, scale by 1/σ, γ, β
+_BN_BWD_FLOPS = 2.0 * _BN_FWD_FLOPS  # backward = 2x forward (Kaplan et al. 2020)
+_RELU_FLOPS = 1.0
+_ADD_FLOPS = 1.0
+#: Element touches (reads + writes) of one element-wise pass, forward and backward.
+_BN_FWD_TOUCH = 3.0  # statistics pass (read), normalize pass (read, write)
+_BN_BWD_TOUCH = 5.0  # reduction pass (read dY, Y), gradient pass (read dY, Y; write dX)
+_RELU_FWD_TOUCH = 2.0
+_RELU_BWD_TOUCH = 3.0
+_ADD_FWD_TOUCH = 3.0
+_ADD_BWD_TOUCH = 3.0
+
+_new_op = tuple.__new__
+
+_LAYERS: dict[int, tuple[Any, tuple[Layer, ...], float]] = {}
+
+
+def cnn_layers(model: Any) -> tuple[tuple[Layer, ...], float]:
+    """Expanded layers of a CNN spec and its FLOP scale ``stated / counted`` (cached)."""
+    hit = _LAYERS.get(id(model))
+    if hit is not None and hit[0] is model:
+        return hit[1], hit[2]
+    layers = expand(model)
+    counted = 0.0
+    for layer in layers:
+        counted += _forward_flops(layer) * layer.repeat
+    stated = float(model.flops_per_inference.to("FLOP").magnitude)
+    scale = stated / counted
+    _LAYERS[id(model)] = (model, layers, scale)
+    return layers, scale
+
+
+def _forward_flops(layer: Layer) -> float:
+    """Forward FLOPs of one instance for one sample, before scaling (inference counting)."""
+    if layer.kind in ("conv", "dwconv", "fc"):
+        return 2.0 * layer.macs
+    if layer.kind == "maxpool":
+        kh, kw = layer.k
+        return float(layer.out_elems * kh * kw)
+    if layer.kind == "avgpool":
+        return float(layer.in_elems)
+    return _ADD_FLOPS * layer.out_elems  # add (fused into the conv epilogue at inference)
+
+
+class CNNLowering:
+    """Ops and activation memory of one CNN step (what :func:`cnn_ops` returns)."""
+
+    __slots__ = ("activations", "ops", "weights")
+
+    def __init__(self, ops: list[Op], weights: float, activations: float) -> None:
+        self.ops = ops
+        self.weights = weights  # weight elements resident (inference: batch norm folded)
+        self.activations = activations  # bytes
+
+
+def cnn_ops(model: Any, training: bool, batch: int, rp: Any, sparse_factor: float) -> CNNLowering:
+    """Per-layer ops of one inference or training step of a CNN spec with a layer table."""
+    layers, scale = cnn_layers(model)
+    if training:
+        return _training(layers, scale, float(batch), rp, sparse_factor)
+    return _inference(layers, scale, float(batch), rp, sparse_factor)
+
+
+def _inference(
+    layers: tuple[Layer, ...], scale: float, b: float, rp: Any, sparse_factor: float
+) -> CNNLowering:
+    bw, ba = rp.weight_bytes, rp.activation_bytes
+    sparse = rp.sparse
+    ops: list[Op] = []
+    weights = 0.0
+    peak_live = 0.0
+    i = 0
+    while i < len(layers):
+        j = i + 1
+        if layers[i].block:
+            while j < len(layers) and layers[j].block == layers[i].block:
+                j += 1
+            if any(layer.kind == "dwconv" for layer in layers[i:j]):
+                j = i + 1  # a block with a depthwise conv runs layer by layer
+        group = layers[i:j]
+        # a fused block reads its input and writes its output once; its inner tensors stay on
+        # chip. A single layer reads its input and writes its output.
+        X = b * group[0].in_elems
+        Y = b * group[-1].out_elems
+        live = 0.0
+        for k, layer in enumerate(group):
+            n = layer.repeat
+            F = _forward_flops(layer) * b * scale
+            io = (X if k == 0 else 0.0) * ba
+            launches = 1.0 if k == 0 else 0.0
+            live = max(live, b * (layer.in_elems + layer.out_elems))
+            if layer.kind == "add":  # in the epilogue of the op just lowered
+                last = ops[-1]
+                z = 0.0 if len(group) > 1 else Y  # unfused: read the shortcut from memory
+                ops[-1] = last._replace(
+                    name=last.name + "+add",
+                    flops=last.flops + F,
+                    bytes=last.bytes + z * ba,
+                    useful_flops=last.useful_flops + F,
+                )
+                continue
+            if layer.kind in ("conv", "fc", "dwconv"):
+                w = float(layer.kernel_elems + layer.c_out)  # bias, batch norm folded into it
+                weights += w * n
+                dense = layer.kind != "dwconv"
+                nbytes = w * bw * (sparse_factor if dense else 1.0) + io
+                kind = "gemm" if dense else "elementwise"
+                op = (layer.name, kind, F, nbytes, launches, n, F, sparse and dense)
+            else:
+                op = (layer.name, "elementwise", F, io, launches, n, F, False)
+            ops.append(_new_op(Op, op))
+        if group[-1].kind != "add" or len(group) > 1:
+            last = ops[-1]
+            ops[-1] = last._replace(bytes=last.bytes + Y * ba)
+        peak_live = max(peak_live, X + Y + live)
+        i = j
+    return CNNLowering(ops, weights, peak_live * ba)
+
+
+def _training(
+    layers: tuple[Layer, ...], scale: float, b: float, rp: Any, sparse_factor: float
+) -> CNNLowering:
+    bw, ba = rp.weight_bytes, rp.activation_bytes
+    sparse = rp.sparse
+    full = rp.plan.recompute == "full"
+    ops: list[Op] = []
+    weights = 0.0
+    stored = 0.0  # activation elements kept for the backward pass
+    first = True
+    for layer in layers:
+        n = layer.repeat
+        X = b * layer.in_elems
+        Y = b * layer.out_elems
+        F = _forward_flops(layer) * b * scale
+        if layer.kind in ("conv", "fc", "dwconv"):
+            w = float(layer.kernel_elems + (layer.c_out if layer.bias else 0))
+            weights += (w + (2.0 * layer.c_out if layer.bn else 0.0)) * n
+            dense = layer.kind != "dwconv"
+            W = w * bw * (sparse_factor if dense else 1.0)
+            fwd_b = W + (X + Y) * ba
+            dgrad_b = 0.0 if first else W + (Y + X) * ba
+            wgrad_b = (X + Y) * ba + w * bw
+            passes = 2.0 if first else 3.0
+            kind = "gemm" if dense else "elementwise"
+            _add(
+                ops,
+                layer.name,
+                kind,
+                F,
+                fwd_b,
+                F * (passes - 1.0),
+                dgrad_b + wgrad_b,
+                passes,
+                n,
+                full,
+                sparse and dense,
+            )
+            stored += (X if full else X + Y) * n
+            first = False
+            if layer.bn:
+                f_bn = Y * _BN_FWD_FLOPS * scale
+                _add(
+                    ops,
+                    layer.name + ".bn",
+                    "elementwise",
+                    f_bn,
+                    Y * _BN_FWD_TOUCH * ba,
+                    Y * _BN_BWD_FLOPS * scale,
+                    Y * _BN_BWD_TOUCH * ba,
+                    2.0,
+                    n,
+                    full,
+                )
+            if layer.act != "none":
+                _relu(ops, layer.name + "." + layer.act, Y, scale, ba, n, full)
+        elif layer.kind == "add":
+            _add(
+                ops,
+                layer.name,
+                "elementwise",
+                F,
+                Y * _ADD_FWD_TOUCH * ba,
+                F,
+                Y * _ADD_BWD_TOUCH * ba,
+                2.0,
+                n,
+                full,
+            )
+            if layer.act != "none":
+                _relu(ops, layer.name + "." + layer.act, Y, scale, ba, n, full)
+        else:  # pooling: backward reads dY (and the argmax), writes dX
+            io = (X + Y) * ba
+            _add(
+                ops,
+                layer.name,
+                "elementwise",
+                F,
+                io,
+                F,
+                io + (Y * ba if layer.kind == "maxpool" else 0.0),
+                2.0,
+                n,
+                full,
+            )
+            stored += X * n
+    return CNNLowering(ops, weights, stored * ba)
+
+
+def _relu(ops: list[Op], name: str, Y: float, scale: float, ba: float, n: int, full: bool) -> None:
+    f = Y * _RELU_FLOPS * scale
+    _add(
+        ops,
+        name,
+        "elementwise",
+        f,
+        Y * _RELU_FWD_TOUCH * ba,
+        f,
+        Y * _RELU_BWD_TOUCH * ba,
+        2.0,
+        n,
+        full,
+    )
+
+
+def _add(
+    ops: list[Op],
+    name: str,
+    kind: str,
+    f_fwd: float,
+    b_fwd: float,
+    f_bwd: float,
+    b_bwd: float,
+    kernels: float,
+    repeat: int,
+    recompute: bool,
+    sparse: bool = False,
+) -> None:
+    """Append one forward+backward op; full recompute re-runs the forward (not useful FLOPs)."""
+    useful = f_fwd + f_bwd
+    flops = useful + (f_fwd if recompute else 0.0)
+    nbytes = b_fwd + b_bwd + (b_fwd if recompute else 0.0)
+    k = kernels + (1.0 if recompute else 0.0)
+    ops.append(_new_op(Op, (name, kind, flops, nbytes, k, repeat, useful, sparse)))

@@ -1,0 +1,76 @@
+"""Per-layer lowering of CNNs: ops, FLOPs, bytes and walls against published rules."""
+
+from __future__ import annotations
+
+import pytest
+
+import mlsysim
+from mlsysim import solve
+
+
+def _gflop(model_id: str) -> float:
+    return mlsysim.Models[model_id].flops_per_inference.to("FLOP").magnitude
+
+
+@pytest.mark.parametrize("model_id", ["ResNet50", "MobileNetV2", "DSCNN_KWS"])
+def test_inference_flops_are_the_published_figure(model_id: str) -> None:
+    r = solve(model_id, "A100", phase="inference", batch=8)
+    assert r.flops_total == pytest.approx(8 * _gflop(model_id), rel=1e-9)
+    assert len(r.ops) > 5  # lowered layer by layer, not one fused op
+    assert r.latency_s >= r.latency_bound_s > 0
+
+
+def test_resnet50_ops_and_launches() -> None:
+    r = solve("ResNet50", "A100", phase="inference", batch=1, precision="int8")
+    names = [op.name for op in r.ops]
+    assert names[0] == "0.conv" and names[-1] == "7.fc"
+    # He et al. 2016 Table 1: 16 bottlenecks; each is one fused kernel with its residual add
+    assert sum(op.repeat for op in r.ops if op.name.endswith("+add")) == 16
+    launches = r.overhead_s / mlsysim.core.efficiency.KERNEL_OVERHEAD.value
+    assert launches == pytest.approx(1 + 1 + 16 + 1 + 1)  # stem, pool, blocks, pool, fc
+    # weights: 25.6e6 parameters at 1 B (int8), batch norm folded into biases
+    assert r.memory.weights_bytes == pytest.approx(25.6e6, rel=0.01)
+
+
+def test_depthwise_convs_are_memory_bound() -> None:
+    # k^2 = 9 MACs per output element: a few FLOP/B, far under the A100's ridge point
+    r = solve("MobileNetV2", "A100", phase="inference", batch=64)
+    dw = [op for op in r.ops if op.name.endswith(".dw")]
+    assert sum(op.repeat for op in dw) == 17
+    assert all(op.bound == "memory" for op in dw)
+    assert all(op.arithmetic_intensity < 20 for op in dw)
+
+
+def test_training_is_three_passes_plus_memory_bound_bn() -> None:
+    b = 32
+    r = solve("ResNet50", "A100", phase="training", batch=b, optimizer="sgd")
+    # Kaplan et al. 2020: backward = 2x forward; the first conv computes no input gradient
+    assert r.useful_flops == pytest.approx(3 * b * _gflop("ResNet50"), rel=0.05)
+    assert r.useful_flops < 3 * b * _gflop("ResNet50")
+    bn = [op for op in r.ops if op.name.endswith(".bn")]
+    relu = [op for op in r.ops if op.name.endswith(".relu")]
+    assert bn and relu
+    # NVIDIA DL performance guide: batch norm and activations are memory-limited layers
+    assert all(op.bound == "memory" for op in bn + relu)
+    assert r.ops[-1].kind == "optimizer"
+    assert r.memory.gradients_bytes > 0 and r.memory.activations_bytes > 1e9
+
+
+def test_training_full_recompute_reruns_forward() -> None:
+    base = solve("ResNet50", "A100", phase="training", batch=16, recompute="none")
+    full = solve("ResNet50", "A100", phase="training", batch=16, recompute="full")
+    assert full.useful_flops == pytest.approx(base.useful_flops)
+    assert full.flops_total > base.flops_total
+    assert full.memory.activations_bytes < base.memory.activations_bytes
+
+
+def test_entry_without_layer_table_is_one_op() -> None:
+    m = mlsysim.Models.ResNet50.model_copy(update={"cnn": None, "id": "ResNet50_noarch"})
+    r = solve(m, "A100", phase="inference", batch=4)
+    assert [op.name for op in r.ops] == ["forward"]
+    assert r.flops_total == pytest.approx(4 * _gflop("ResNet50"))
+
+
+def test_cnn_rejects_llm_phases() -> None:
+    with pytest.raises(mlsysim.ConfigError):
+        solve("MobileNetV2", "A100", phase="prefill")

@@ -424,3 +424,22 @@ def test_time_prefixes_round_trip(x):
     unit = {"days": "d", "day": "d", "years": "yr", "year": "yr"}.get(unit, unit)
     back = Q_(float(_parse_text(number)), unit).to("s").magnitude
     assert abs(back - x) <= x * 0.005 * (1 + 1e-9), (x, shown)
+
+
+# Written digits carry over a decimal rescaling only: a binary or sexagesimal change of unit is
+# a new number, shown with at least the default significant figures (1 GiB = 1.0737 GB).
+@pytest.mark.parametrize(
+    ("text", "digits", "unit", "shown"),
+    [
+        ("1 GiB", 1, "GB", "1.07 GB"),  # 2**30 B = 1.073741824e9 B
+        ("80 GB", 2, "GiB", "74.5 GiB"),  # 80e9 / 2**30 = 74.506
+        ("0.5 GiB", 1, None, "512 MiB"),  # 0.5 × 1024 MiB, not "500 MiB"
+        ("90 s", 2, None, "1.50 min"),
+        ("2039 GB/s", 4, "TB/s", "2.039 TB/s"),  # decimal: the written digits carry
+        ("989.4 TFLOP/s", 4, "PFLOP/s", "0.9894 PFLOP/s"),
+    ],
+)
+def test_written_digits_survive_only_decimal_rescaling(
+    text: str, digits: int, unit: str | None, shown: str
+) -> None:
+    assert render_value(Q_(text), unit=unit, given_digits=digits).text == shown

@@ -191,6 +191,22 @@ def _pick(family: Family, base_magnitude: float, style: str | None) -> tuple[int
     return index, _NOTATION.get(style or "", "fixed")
 
 
+def _carried(digits: int, floor_digits: int, written: Any, shown: Any) -> int:
+    """Digits to show: the written digits carry over a decimal rescaling (2039 GB/s →
+    2.039 TB/s) but not a non-decimal one (1 GiB → 1.07 GB, 90 s → 1.50 min), where at
+    least ``floor_digits`` (the default significant figures) are shown instead."""
+    if floor_digits <= digits:
+        return digits
+    try:
+        ratio = abs(float(shown) / float(written))
+    except (ZeroDivisionError, TypeError, ValueError, OverflowError):
+        return digits
+    if ratio == 0 or not math.isfinite(ratio):
+        return digits
+    exponent = math.log10(ratio)
+    return digits if abs(exponent - round(exponent)) < 1e-9 else floor_digits
+
+
 def _render_in_family(
     q: Any,
     family: Family,
@@ -199,6 +215,7 @@ def _render_in_family(
     thousands: bool,
     siunitx: bool,
     exact_int: bool,
+    floor_digits: int = 0,
 ) -> _Out:
     base = family.units[family.factors.index(1.0)].unit
     base_magnitude = float(q.magnitude) * _factor(q.units, base)
@@ -209,6 +226,7 @@ def _render_in_family(
     form = family.units[index]
     same_unit = exact_int and q.units == form.unit
     magnitude = q.magnitude if same_unit else base_magnitude / family.factors[index]
+    digits = _carried(digits, floor_digits, q.magnitude, magnitude)
     num = format_magnitude(
         magnitude,
         digits=None if same_unit else digits,
@@ -390,6 +408,8 @@ def render_value_exact(
         return _text_rendered(value), True
     digits = _digits(sig_figs, given_digits, default_sig_figs)
     exact_int = sig_figs is None and given_digits is None
+    # written digits survive a decimal rescaling only (see _carried)
+    floor_digits = default_sig_figs if sig_figs is None and given_digits is not None else 0
     if isinstance(value, numbers.Real) and not isinstance(value, ureg.Quantity):
         number: float | int = int(value) if isinstance(value, numbers.Integral) else float(value)
         if unit not in (None, "auto"):
@@ -398,7 +418,9 @@ def render_value_exact(
             )
         return _render_styled(number, style, digits, thousands, siunitx, exact_int)
     if isinstance(value, ureg.Quantity):
-        return _render_quantity(value, unit, digits, style, thousands, siunitx, exact_int)
+        return _render_quantity(
+            value, unit, digits, style, thousands, siunitx, exact_int, floor_digits
+        )
     label = getattr(value, "id", None) or getattr(value, "name", None)
     if isinstance(label, str):
         return _text_rendered(label), True
@@ -417,9 +439,12 @@ def _render_quantity(
     thousands: bool,
     siunitx: bool,
     exact_int: bool,
+    floor_digits: int = 0,
 ) -> _Out:
     if unit not in (None, "auto"):
-        return _render_converted(q, parse_unit(unit), digits, style, thousands, siunitx, exact_int)
+        return _render_converted(
+            q, parse_unit(unit), digits, style, thousands, siunitx, exact_int, floor_digits
+        )
     if _is_dimensionless(q.units):
         if style is None and q.units == ureg.percent:
             mag = q.magnitude
@@ -436,9 +461,13 @@ def _render_quantity(
     family = family_for(q.units)
     if family is not None:
         keep_int = exact_int and isinstance(q.magnitude, numbers.Integral)
-        return _render_in_family(q, family, digits, style, thousands, siunitx, keep_int)
+        return _render_in_family(
+            q, family, digits, style, thousands, siunitx, keep_int, floor_digits
+        )
     shown = q.to_reduced_units() if _repeats_dimension(q) else q
-    return _render_converted(shown, shown.units, digits, style, thousands, siunitx, exact_int)
+    return _render_converted(
+        shown, shown.units, digits, style, thousands, siunitx, exact_int, floor_digits
+    )
 
 
 def _render_converted(
@@ -449,10 +478,12 @@ def _render_converted(
     thousands: bool,
     siunitx: bool,
     exact_int: bool,
+    floor_digits: int = 0,
 ) -> _Out:
     """``q`` shown in exactly the unit ``target`` (DimensionError when it cannot be)."""
     converted = q if q.units == target else q.to(target)
     mag = converted.magnitude
+    digits = _carried(digits, floor_digits, q.magnitude, mag)
     keep_int = exact_int and q.units == target and isinstance(mag, numbers.Integral)
     if style in ("percent", "multiplier"):
         return _render_styled(

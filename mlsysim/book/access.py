@@ -146,6 +146,13 @@ def _getattr(obj: Any, attr: str, tr: Trace, label: str) -> Any:
             )
     value = getattr(inner, attr)
     path = f"{obj.path}.{attr}" if obj.path else attr
+    if value is None:  # an optional registry field the source does not give
+        owner = obj.label or getattr(obj.root, "id", None) or type(inner).__name__
+        raise NapkinError(
+            f"{owner}.{attr} is not given",
+            why="its registry entry has no value for this optional field (the source states none)",
+            fix="use a figure the entry has, or add this one, with its source, in a data file",
+        )
     return _wrap_value(value, obj.root, path, label, tr)
 
 

@@ -38,6 +38,7 @@ from mlsysim.book.limits import (
     check_size,
 )
 from mlsysim.book.operators import OperatorRules
+from mlsysim.core.exceptions import NapkinSyntaxError
 from mlsysim.book.trace import Fn, Method, Trace, View, unwrap
 
 __all__ = [
@@ -84,6 +85,15 @@ class _Compiler(OperatorRules, AccessRules):
 def _compile_cached(text: str) -> Compiled:
     node, prep = parse_expression(text)
     check_size(node, text)
+    if isinstance(node, ast.Tuple | ast.List) and node.elts:
+        # `1,979 TFLOP/s` is a tuple in Python syntax: say so instead of a puzzling result
+        raise NapkinSyntaxError(
+            "a top-level comma makes this a tuple, not one value",
+            why="commas separate items in napkin expressions; they are not thousands separators",
+            fix="write the number without separators (1979) or with underscores (1_979)",
+            column=getattr(node.elts[0], "end_col_offset", None),
+            expression=text,
+        )
     comp = _Compiler(prep)
     fn = comp.compile(node)
     return Compiled(text, fn, comp.literal_digits(node), node, prep)

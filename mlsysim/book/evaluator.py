@@ -38,8 +38,8 @@ from mlsysim.book.limits import (
     check_size,
 )
 from mlsysim.book.operators import OperatorRules
-from mlsysim.core.exceptions import NapkinSyntaxError
 from mlsysim.book.trace import Fn, Method, Trace, View, unwrap
+from mlsysim.core.exceptions import NapkinSyntaxError
 
 __all__ = [
     "MAX_DEPTH",

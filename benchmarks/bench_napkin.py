@@ -11,12 +11,12 @@ Run: ``.venv/bin/python benchmarks/bench_napkin.py``
 
 from __future__ import annotations
 
-import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
+
+from _env import bench_env
 
 EXPR = "80 GB / 3.35 TB/s + 2 ms * 3"  # three operations on quantity literals
 EXPR_REGISTRY = "H100.peak_flops('bf16') / H100.memory.bandwidth * 2 + 1 FLOP/B"
@@ -68,19 +68,8 @@ def bench_evaluations() -> None:
         )
 
 
-def _env() -> dict[str, str]:
-    """Bytecode caching on (as after ``pip install``), in a temporary prefix, not the repo.
-
-    Without it (``PYTHONDONTWRITEBYTECODE=1``) mlsysim's modules would be compiled from source
-    on every run while pint's installed ``.pyc`` files are used — an unfair comparison.
-    """
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = os.path.join(tempfile.gettempdir(), "mlsysim-bench-pycache")
-    return env
-
-
 def _cold(argv: list[str]) -> float:
-    env = _env()
+    env = bench_env()
     subprocess.run(argv, check=True, capture_output=True, env=env)  # writes the .pyc files
     times = []
     for _ in range(RUNS):

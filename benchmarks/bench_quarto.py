@@ -12,7 +12,6 @@ one Python process per expression (single-expression render x 200).
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
@@ -20,6 +19,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _env import bench_env
 
 __all__ = ["main"]
 
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--expressions", type=int, default=200)
     opts = parser.parse_args(argv)
-    env = {**os.environ, "MLSYSIM_PYTHON": sys.executable}
+    env = bench_env(MLSYSIM_PYTHON=sys.executable)
     pandoc = _pandoc()
     with tempfile.TemporaryDirectory() as tmp:
         cwd = Path(tmp)

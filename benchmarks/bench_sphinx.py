@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _env import bench_env
+
 ROOT = Path(__file__).resolve().parents[1]
 PER_CHAPTER = 50
 BLOCK_STATEMENTS = 5
@@ -81,7 +83,7 @@ def write_book(root: Path, chapters: int, napkin: bool) -> Path:
 
 def build(src: Path, out: Path, jobs: int) -> float:
     """Wall seconds of one fresh HTML build; fails loudly on a non-zero exit."""
-    env = dict(os.environ)
+    env = bench_env()
     env["PYTHONPATH"] = os.pathsep.join(
         filter(None, [str(ROOT / "sphinx_ext"), env.get("PYTHONPATH")])
     )

@@ -8,13 +8,14 @@ When the item was evaluated, its :class:`~mlsysim.book.trace.Trace` becomes the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from mlsysim.book.evaluation import DocumentState, written_digits
 from mlsysim.book.evaluator import Trace
 from mlsysim.book.failures import Failure, FailureKind
 from mlsysim.book.outcomes import Located
-from mlsysim.book.scope import Scope
+from mlsysim.book.scope import Binding, Scope
 from mlsysim.core.exceptions import MlsysimError, NapkinError
 
 __all__ = ["DocumentDiagnostics", "cite_ids", "sources"]
@@ -81,13 +82,18 @@ class DocumentDiagnostics(DocumentState):
         """The error failure of ``loc``, raised at ``shift + loc.column`` in ``text``."""
         return self._failure("error", loc.error, text, line, column, shift + loc.column)
 
-    def _derivation(self, tr: Trace) -> list[str]:
-        """One line per binding, registry read and formula call the evaluation used."""
+    def _derivation(self, tr: Trace, bindings: Mapping[str, Binding] | None = None) -> list[str]:
+        """One line per binding, registry read and formula call the evaluation used.
+
+        Made only when a failure is reported (never on the hot path). ``bindings`` are the
+        names as they were when ``tr`` was evaluated (a binding's own dependencies)."""
+        names = self.scope.bindings if bindings is None else bindings
         lines: list[str] = []
         for name in dict.fromkeys(tr.names):
-            b = self.scope.bindings.get(name)
+            b = names.get(name)
             if b is not None:
-                lines.extend(b.trail)
+                if b.trace is not None:
+                    lines.extend(self._derivation(b.trace, {d.name: d for d in b.deps}))
                 shown = self._text(b.value, digits=b.digits)
                 same = shown.replace(",", "") == b.expression.replace(",", "")
                 lines.append(

@@ -121,7 +121,10 @@ class Document(DocumentItems):
             line,
             expr.strip(),
             ev.digits,
-            trail=tuple(self._derivation(ev.trace)),
+            trace=ev.trace,
+            deps=tuple(
+                b for n in dict.fromkeys(ev.trace.names) if (b := self.scope.bindings.get(n))
+            ),
             cites=tuple(cite_ids(ev.trace, self.scope)),
         )
 

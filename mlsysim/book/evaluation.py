@@ -97,7 +97,7 @@ class DocumentState:
         return None
 
     def _convert(self, value: Any, unit: str) -> Any:
-        from mlsysim.core.units import ureg
+        from mlsysim.core.units import convert, ureg
         from mlsysim.viz.units_fmt import parse_unit
 
         v = unwrap(value)
@@ -117,9 +117,7 @@ class DocumentState:
             raise
         except Exception as exc:
             raise NapkinSyntaxError(f"cannot read the unit {text!r}", why=str(exc)) from None
-        if isinstance(v, ureg.Quantity):
-            return v.to(target)
-        return ureg.Quantity(v).to(target)
+        return convert(v if isinstance(v, ureg.Quantity) else ureg.Quantity(v), target)
 
     def _render_opts(
         self, ev: Evaluated, unit: str | None, sig_figs: int | None, style: str | None

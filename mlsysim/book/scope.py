@@ -37,7 +37,8 @@ class Binding:
     expression: str
     digits: int | None = None
     error: MlsysimError | None = None  # set when the binding failed
-    trail: tuple[str, ...] = ()  # derivation lines of the values it was computed from
+    trace: Any = None  # how the value was computed (a Trace); derivation text is made on demand
+    deps: tuple[Binding, ...] = ()  # the bindings its expression used, as they were then
     cites: tuple[str, ...] = ()  # citation ids of the registry values it used
 
     @property

@@ -34,6 +34,7 @@ __all__ = [
     "Quantity",
     "as_quantity",
     "check_dimension",
+    "convert",
     "describe_dimension",
     "fmt_quantity",
     "from_si",
@@ -305,6 +306,27 @@ def si(value: Any, expected: str, name: str = "value") -> float:
         return float(value._magnitude) * factor
     q = check_dimension(value, expected, name=name)
     return si(q, expected, name)
+
+
+_CONVERT_CACHE: dict[tuple[Any, Any], float] = {}
+
+
+def convert(q: Any, target: Any) -> Any:
+    """``q.to(target)`` with the factor cached per (unit, target) pair: the rendering fast path.
+
+    The first conversion of a pair goes through pint (so a dimension mismatch raises
+    DimensionError as usual); later ones are one multiplication.
+    """
+    source, dest = q._units, getattr(target, "_units", None)
+    if dest is None:
+        return q.to(target)
+    if source == dest:
+        return q
+    factor = _CONVERT_CACHE.get((source, dest))
+    if factor is None:
+        factor = float(ureg.Quantity(1.0, q.units).to(target).magnitude)
+        _CONVERT_CACHE[(source, dest)] = factor
+    return ureg.Quantity(q._magnitude * factor, target)
 
 
 @lru_cache(maxsize=256)

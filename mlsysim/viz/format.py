@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 from mlsysim.core.exceptions import ConfigError, MlsysimError
-from mlsysim.core.units import describe_dimension, fmt_quantity, ureg
+from mlsysim.core.units import convert, describe_dimension, fmt_quantity, ureg
 from mlsysim.viz.magnitude import (
     MAX_SIG_FIGS,
     Number,
@@ -481,7 +481,7 @@ def _render_converted(
     floor_digits: int = 0,
 ) -> _Out:
     """``q`` shown in exactly the unit ``target`` (DimensionError when it cannot be)."""
-    converted = q if q.units == target else q.to(target)
+    converted = q if q.units == target else convert(q, target)
     mag = converted.magnitude
     digits = _carried(digits, floor_digits, q.magnitude, mag)
     keep_int = exact_int and q.units == target and isinstance(mag, numbers.Integral)

@@ -15,7 +15,9 @@ wherever it is evaluated.
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -53,34 +55,23 @@ _ROW = re.compile(r"\{\s*row\s*\}")
 _OPEN, _CLOSE = "([{", ")]}"
 
 
-def split_top(text: str, sep: str = ",") -> list[str]:
-    """Split at ``sep`` outside brackets and strings; parts stripped, empty parts dropped."""
-    masked = _mask_strings(text)
-    parts, depth, start = [], 0, 0
-    for i, ch in enumerate(masked):
-        if ch in _OPEN:
-            depth += 1
-        elif ch in _CLOSE:
-            depth -= 1
-        elif ch == sep and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
-    parts.append(text[start:])
-    return [p.strip() for p in parts if p.strip()]
-
-
-def _top_level(text: str, char: str) -> int:
-    """Index of the first ``char`` outside brackets and strings, or -1."""
-    masked = _mask_strings(text)
+def _top_level(text: str, char: str) -> Iterator[int]:
+    """Positions of ``char`` outside brackets and strings, in order."""
     depth = 0
-    for i, ch in enumerate(masked):
+    for i, ch in enumerate(_mask_strings(text)):
         if ch in _OPEN:
             depth += 1
         elif ch in _CLOSE:
             depth -= 1
         elif ch == char and depth == 0:
-            return i
-    return -1
+            yield i
+
+
+def split_top(text: str, sep: str = ",") -> list[str]:
+    """Split at ``sep`` outside brackets and strings; parts stripped, empty parts dropped."""
+    cuts = [-1, *_top_level(text, sep), len(text)]
+    parts = (text[a + 1 : b] for a, b in itertools.pairwise(cuts))
+    return [p.strip() for p in parts if p.strip()]
 
 
 #: options each item kind reads (canonical names); anything else given to it is an error
@@ -98,7 +89,7 @@ def split_options(text: str, kind: str | None = None) -> tuple[str, dict[str, st
     option that is not ``key=value``, whose key is unknown (with did-you-mean), or that an item
     of ``kind`` would not use (``of=`` on a value, ``sig=`` on a claim).
     """
-    bar = _top_level(text, "|")
+    bar = next(_top_level(text, "|"), -1)
     if bar < 0:
         return text, {}
     body, tail = text[:bar].rstrip(), text[bar + 1 :]

@@ -10,9 +10,6 @@ Importing is cheap: the unit registry, the registries' data files and heavy sub-
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from mlsysim.core.exceptions import (
     ConfigError,
     DimensionError,
@@ -24,6 +21,7 @@ from mlsysim.core.exceptions import (
     UnknownNameError,
     UnsupportedPrecisionError,
 )
+from mlsysim.core.lazy import lazy_getattr
 from mlsysim.core.registry import add_data_dir
 
 __version__ = "0.1.0"
@@ -72,14 +70,7 @@ _LAZY: dict[str, tuple[str, str]] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    target = _LAZY.get(name)
-    if target is None:
-        raise AttributeError(f"module 'mlsysim' has no attribute {name!r}")
-    module = importlib.import_module(target[0])
-    value = getattr(module, target[1]) if target[1] else module
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr("mlsysim", _LAZY, globals())
 
 
 def __dir__() -> list[str]:

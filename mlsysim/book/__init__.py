@@ -11,11 +11,9 @@ DESIGN.md §6 is the contract. Hosts build on :class:`Document`; the CLI adds
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from mlsysim.book.failures import Failure
 from mlsysim.book.options import Options
+from mlsysim.core.lazy import lazy_getattr
 
 __all__ = [
     "BlockResult",
@@ -43,10 +41,6 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mlsysim.book' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(
+    "mlsysim.book", {name: (module, name) for name, module in _LAZY.items()}, globals()
+)

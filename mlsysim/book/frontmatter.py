@@ -70,7 +70,8 @@ def front_matter_options(text: str, file: str = "<document>") -> tuple[dict[str,
 
 
 @lru_cache(maxsize=64)
-def _project_file_options(project_file: Path) -> tuple[tuple[str, Any], ...]:
+def _project_file_options(project_file: Path, mtime_ns: int) -> tuple[tuple[str, Any], ...]:
+    """Options of one project file; ``mtime_ns`` in the key re-reads it after an edit."""
     text = project_file.read_text(encoding="utf-8")
     return tuple(_mlsysim_key(_load_yaml(text, str(project_file)), str(project_file)).items())
 
@@ -80,7 +81,7 @@ def project_options(path: Path) -> dict[str, Any]:
     for folder in path.resolve().parents:
         candidate = folder / "_quarto.yml"
         if candidate.is_file():
-            return dict(_project_file_options(candidate))
+            return dict(_project_file_options(candidate, candidate.stat().st_mtime_ns))
     return {}
 
 

@@ -54,7 +54,6 @@ __all__ = [
     "Tokens",
     "Volume",
     "WaterIntensity",
-    "qfield",
 ]
 
 
@@ -145,11 +144,6 @@ else:
     Samples = Q["sample"]
     RequestRate = Q["request_rate"]
     Length = Q["length"]
-
-
-def qfield(dimension: str) -> Any:
-    """Alias of ``Q[dimension]`` for readability in signatures."""
-    return Q[dimension]
 
 
 class Citation(BaseModel):

@@ -6,9 +6,7 @@ Importing this package is light (no jinja2): :mod:`mlsysim.viz.derivation` and
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from mlsysim.core.lazy import lazy_getattr
 from mlsysim.viz.format import SIUNITX_PREAMBLE, format_unit, render_value, significant_digits
 from mlsysim.viz.rendered import Rendered
 
@@ -30,10 +28,6 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mlsysim.viz' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(
+    "mlsysim.viz", {name: (module, name) for name, module in _LAZY.items()}, globals()
+)

@@ -22,7 +22,7 @@ from mlsysim.core.exceptions import (
     UnsupportedPrecisionError,
 )
 from mlsysim.core.lazy import lazy_getattr
-from mlsysim.core.registry import add_data_dir
+from mlsysim.core.registry import add_data_dir, on_first_load
 
 __version__ = "0.1.0"
 
@@ -58,19 +58,31 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ureg": ("mlsysim.core.units", "ureg"),
     "Q_": ("mlsysim.core.units", "Q_"),
     "Hardware": ("mlsysim.hardware.registry", "Hardware"),
-    "Models": ("mlsysim.models.registry", "Models"),
+    "Models": ("mlsysim.workload.registry", "Models"),
     "Grids": ("mlsysim.infra.registry", "Grids"),
     "Datacenters": ("mlsysim.infra.registry", "Datacenters"),
     "CloudRates": ("mlsysim.infra.registry", "CloudRates"),
     "Fabrics": ("mlsysim.systems.registry", "Fabrics"),
     "Nodes": ("mlsysim.systems.registry", "Nodes"),
     "Clusters": ("mlsysim.systems.registry", "Clusters"),
-    "solve": ("mlsysim.core.solver", "solve"),
+    "solve": ("mlsysim.solvers.single_node", "solve"),
     "formulas": ("mlsysim.core.formulas", ""),
 }
 
 
 __getattr__ = lazy_getattr("mlsysim", _LAZY, globals())
+
+
+def _register_layers() -> None:
+    """Import every layer's registry module, so each registers its kinds and data directory
+    before the catalog first loads (the package sits above the layers; core imports none)."""
+    import mlsysim.hardware.registry
+    import mlsysim.infra.registry
+    import mlsysim.systems.registry
+    import mlsysim.workload.registry  # noqa: F401
+
+
+on_first_load(_register_layers)
 
 
 def __dir__() -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mlsysim.book import Document, Options
+from mlsysim.book.scan import scan_text
 
 BLOCK = """\
 bw = H100.memory.bandwidth   # 3.35 TB/s (datasheet)
@@ -80,6 +81,7 @@ def test_rebinding_is_an_error_unless_marked() -> None:
 def test_use_before_bind_says_where() -> None:
     src = "Early {napkin}`later`.\n\n```{napkin}\nlater = 3 ms\n```\n"
     doc = Document("ch.md", source=src)
+    doc.declare_blocks(scan_text(src, "ch.md"))
     r = doc.inline("later", 1, column=16)
     assert r.failure is not None and "bound later, at line 4" in (r.failure.hint or "")
 

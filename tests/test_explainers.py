@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from mlsysim import solve
-from mlsysim.core.explainers import diff, trace, trace_text, why
 from mlsysim.core.registry import catalog
-from mlsysim.core.results import SolveResult
+from mlsysim.solvers.explainers import diff, trace, trace_text, why
+from mlsysim.solvers.results import SolveResult
 
 
 @pytest.fixture(scope="module")

@@ -80,7 +80,7 @@ def test_formulas_import_without_registries_or_jinja2():
     code = (
         "import sys, mlsysim.core.formulas, mlsysim.core.walls;"
         "bad = [m for m in sys.modules if m.startswith(('jinja2', 'mlsysim.hardware',"
-        " 'mlsysim.models', 'mlsysim.infra', 'mlsysim.systems', 'pydantic'))];"
+        " 'mlsysim.workload', 'mlsysim.infra', 'mlsysim.systems', 'pydantic'))];"
         "print(bad)"
     )
     out = subprocess.run(

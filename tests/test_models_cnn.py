@@ -8,7 +8,7 @@ import pytest
 
 import mlsysim
 from mlsysim.core import registry
-from mlsysim.models.cnn import CNN_COUNT_TOLERANCE, count_cnn_macs, count_cnn_params, expand
+from mlsysim.workload.cnn import CNN_COUNT_TOLERANCE, count_cnn_macs, count_cnn_params, expand
 
 
 def _layers(model_id: str):

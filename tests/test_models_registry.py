@@ -8,7 +8,7 @@ import pytest
 
 import mlsysim
 from mlsysim.core import registry
-from mlsysim.models.arch import count_active_params, count_params, param_breakdown
+from mlsysim.workload.arch import count_active_params, count_params, param_breakdown
 
 STABLE_IDS = [
     "Llama2_7B",

@@ -26,7 +26,7 @@ def test_resnet50_ops_and_launches() -> None:
     assert names[0] == "0.conv" and names[-1] == "7.fc"
     # He et al. 2016 Table 1: 16 bottlenecks; each is one fused kernel with its residual add
     assert sum(op.repeat for op in r.ops if op.name.endswith("+add")) == 16
-    launches = r.overhead_s / mlsysim.core.efficiency.KERNEL_OVERHEAD.value
+    launches = r.overhead_s / mlsysim.hardware.efficiency.KERNEL_OVERHEAD.value
     assert launches == pytest.approx(1 + 1 + 16 + 1 + 1)  # stem, pool, blocks, pool, fc
     # weights: 25.6e6 parameters at 1 B (int8), batch norm folded into biases
     assert r.memory.weights_bytes == pytest.approx(25.6e6, rel=0.01)

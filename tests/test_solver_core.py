@@ -8,11 +8,12 @@ import pytest
 
 import mlsysim
 from mlsysim import ConfigError, FormulaDomainError, UnsupportedPrecisionError, solve
-from mlsysim.core.lowering import expected_distinct_experts
-from mlsysim.core.results import SCHEMA_VERSION, json_schema
-from mlsysim.core.solver import MaxBatchOptimizer, SingleNodeSolver
 from mlsysim.core.walls import wall_ids
 from mlsysim.execution import ExecutionPlan
+from mlsysim.solvers.optimizers import MaxBatchOptimizer
+from mlsysim.solvers.results import SCHEMA_VERSION, json_schema
+from mlsysim.solvers.single_node import SingleNodeSolver
+from mlsysim.workload.lowering import expected_distinct_experts
 
 
 def test_ids_specs_positional_and_keyword_agree() -> None:

@@ -135,6 +135,7 @@ def process(request: Any) -> dict[str, Any]:
         doc = docs.get(item_file)
         if doc is None:
             doc = docs[item_file] = Document(item_file, options, source=sources[item_file])
+            doc.declare_blocks(_scanned_blocks(sources[item_file] or "", item_file))
         line, column = raw.get("line"), None
         if line is None:
             finder = finders.get(item_file)
@@ -219,3 +220,13 @@ def process_cached(request: Any, *, use_cache: bool = True) -> dict[str, Any]:
 def error_response(exc: MlsysimError) -> dict[str, Any]:
     """The JSON printed for a malformed request (with exit code 2)."""
     return {"version": PROTOCOL_VERSION, "error": exc.to_dict()}
+
+
+def _scanned_blocks(source: str, file: str) -> list[Any]:
+    """The source's items (for use-before-bind messages); none when it does not scan."""
+    from mlsysim.book.scan import scan_text
+
+    try:
+        return scan_text(source, file)
+    except MlsysimError:
+        return []  # the scan itself is reported by whoever scans; bindings stay unknown

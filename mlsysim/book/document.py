@@ -16,6 +16,7 @@ This module holds the statements of napkin blocks (bindings, ``check``); the lay
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from mlsysim.book.diagnostics import cite_ids
@@ -36,23 +37,17 @@ _CHECK = re.compile(r"^check\s*\(")
 class Document(DocumentItems):
     """The per-document scope and failure list.
 
-    ``file`` names the source in failures; ``source`` (optional) is its text, pre-scanned so a
-    name used before its binding says where it is bound later.
+    ``file`` names the source in failures; ``source`` (optional) is its text. Whoever scans
+    the source passes its items to :meth:`declare_blocks` first, so a name used before its
+    binding says where it is bound later.
     """
 
     def __init__(self, file: str, options: Options | None = None, source: str | None = None):
         super().__init__(file, options, source)
-        if source is not None:
-            self._prescan(source)
 
-    # -- pre-scan ---------------------------------------------------------------------------
-    def _prescan(self, source: str) -> None:
-        from mlsysim.book.scan import scan_text
-
-        try:
-            items = scan_text(source, self.file)
-        except MlsysimError:
-            return  # the scan itself will be reported by whoever scans; bindings stay unknown
+    def declare_blocks(self, items: Iterable[Any]) -> None:
+        """Record the names every block item of a scanned source binds, ahead of evaluation,
+        so a name used before its binding says where it is bound later."""
         for item in items:
             if item.kind == "block":
                 self.declare(item.text, item.line)

@@ -392,7 +392,9 @@ def check_document(
     doc = Document(str(file), options, source=source)
     if config_failure is not None:
         doc.failures.append(config_failure)
-    for item in scan_text(source, str(file)):
+    items = scan_text(source, str(file))
+    doc.declare_blocks(items)
+    for item in items:
         run_item(doc, item)
     return doc
 

@@ -214,7 +214,7 @@ class _Globals:
     def solve(self) -> Fn | None:
         if self._solve is False:
             try:
-                fn = importlib.import_module("mlsysim.core.solver").solve
+                fn = importlib.import_module("mlsysim.solvers.single_node").solve
             except (ImportError, AttributeError):
                 self._solve = None
             else:

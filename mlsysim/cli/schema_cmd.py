@@ -13,7 +13,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mlsysim.core.results import json_schema
+    from mlsysim.solvers.results import json_schema
 
     print(json.dumps(json_schema(), indent=None if args.compact else 2, ensure_ascii=False))
     return 0

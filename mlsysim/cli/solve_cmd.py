@@ -51,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mlsysim.core.exceptions import InfeasibleError, MlsysimError
-    from mlsysim.core.solver import solve
+    from mlsysim.solvers.single_node import solve
 
     options = {
         k: v
@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(_summary(result))
         if args.explain:
-            from mlsysim.core.explainers import trace_text
+            from mlsysim.solvers.explainers import trace_text
 
             print()
             print(trace_text(result))
@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _summary(r: object) -> str:
-    from mlsysim.core.results import SolveResult
+    from mlsysim.solvers.results import SolveResult
 
     assert isinstance(r, SolveResult)
     m = r.memory

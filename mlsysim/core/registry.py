@@ -2,56 +2,110 @@
 
 Grammar (documented for authors in ``docs/registry-grammar.md``): each data file is TOML with
 
-* ``schema = "mlsysim.<kind>/1"`` naming what its entries are (``hardware``, ``model``,
-  ``grid``, ``datacenter``, ``cloud_rate``, ``fabric``, ``node``, ``cluster``);
+* ``schema = "mlsysim.<kind>/1"`` naming what its entries are (a kind a layer registered:
+  ``hardware``, ``model``, ``grid``, ``datacenter``, ``cloud_rate``, ``fabric``, ``node``,
+  ``cluster``, …);
 * an optional ``[sources.<id>]`` table per citation (title, authors or publisher, year, url);
 * one top-level table per entry, keyed by its id (a Python identifier), with ``name``,
   ``source`` (a citation id), optional ``aliases``/``as_of``/``notes`` and the kind's fields.
   Quantities carry their unit in the value (``bandwidth = "3.35 TB/s"``). Any field may instead
   be an inline table ``{ value = "…", source = "…", as_of = 2024-06-01 }`` to cite it apart.
 
-Files load lazily on first access: the package's own ``*/data/*.toml``, then every directory
+Each modeling layer registers the kinds it owns and its ``data/`` directory with
+:func:`register_kind`; nothing here imports a layer. Files load lazily on first access: the
+registered package data, then every directory
 in ``MLSYSIM_DATA_PATH`` (``os.pathsep``-separated) and those passed to :func:`add_data_dir`.
 A user directory may hold files directly or in sub-folders.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from mlsysim.core.exceptions import MlsysimError, RegistryDataError, UnknownNameError, suggest
 
-__all__ = ["Registry", "add_data_dir", "catalog", "data_dirs", "reset"]
+__all__ = [
+    "Registry",
+    "add_data_dir",
+    "catalog",
+    "data_dirs",
+    "generation",
+    "kinds",
+    "on_first_load",
+    "register_kind",
+    "reset",
+]
 
 T = TypeVar("T")
 
-_PACKAGE = Path(__file__).resolve().parent.parent
-_BUILTIN_DIRS = [
-    _PACKAGE / layer / "data" for layer in ("core", "hardware", "models", "infra", "systems")
-]
 
-#: schema kind -> (spec class "module:Class", the noun used in messages)
-SCHEMAS: dict[str, tuple[str, str]] = {
-    "hardware": ("mlsysim.hardware.registry:HardwareSpec", "hardware"),
-    "model": ("mlsysim.models.registry:ModelSpec", "model"),
-    "grid": ("mlsysim.infra.registry:GridSpec", "grid region"),
-    "datacenter": ("mlsysim.infra.registry:DatacenterSpec", "datacenter"),
-    "cloud_rate": ("mlsysim.infra.registry:CloudRateSpec", "cloud rate"),
-    "fabric": ("mlsysim.systems.registry:FabricSpec", "fabric"),
-    "node": ("mlsysim.systems.registry:NodeSpec", "node"),
-    "cluster": ("mlsysim.systems.registry:ClusterSpec", "cluster"),
-    "sources": ("", "citation"),  # a file of citations only (literature used by formulas)
-}
+@dataclass(frozen=True, slots=True)
+class _Kind:
+    """A registry kind: its schema name, spec class and the noun used in messages."""
+
+    name: str
+    spec: Any  # the frozen pydantic class; None for the citation-only "sources" kind
+    noun: str
+
+
+#: schema kind -> its registration. Each modeling layer registers its own kinds
+#: (:func:`register_kind`); "sources" (citations only) belongs to the ground.
+_KINDS: dict[str, _Kind] = {"sources": _Kind("sources", None, "citation")}
+#: the package's own data directories, in registration order (core's literature first)
+_BUILTIN_DIRS: list[Path] = [Path(__file__).resolve().parent / "data"]
+#: callbacks run once before the first load, so that every layer has registered its kinds
+_FIRST_LOAD: list[Callable[[], None]] = []
 
 _SCHEMA_RE = re.compile(r"^mlsysim\.(?P<kind>[a-z_]+)/(?P<version>\d+)$")
 _ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _extra_dirs: list[Path] = []
+_generation = 0
+
+
+def register_kind(
+    kind: str, spec: Any, noun: str, data_dir: str | os.PathLike[str] | None = None
+) -> Registry[Any]:
+    """Register a kind of registry entry (``schema = "mlsysim.<kind>/1"``) and its package data.
+
+    Called once by the layer that owns the kind (``mlsysim.hardware.registry`` registers
+    ``hardware``); returns the :class:`Registry` through which entries are looked up.
+    """
+    known = _KINDS.get(kind)
+    if known is not None and known.spec is not spec:
+        raise MlsysimError(
+            f"registry kind {kind!r} is already registered by {known.spec.__module__}",
+            fix="give the new kind its own schema name",
+        )
+    _KINDS[kind] = _Kind(kind, spec, noun)
+    if data_dir is not None:
+        d = Path(data_dir).resolve()
+        if d not in _BUILTIN_DIRS:
+            _BUILTIN_DIRS.append(d)
+    if known is None and _CATALOG is not None:
+        reset()  # a kind registered after a load: its files must be read
+    return Registry(kind)
+
+
+def on_first_load(callback: Callable[[], None]) -> None:
+    """Run ``callback`` once before the catalog first loads (the package registers its layers)."""
+    _FIRST_LOAD.append(callback)
+
+
+def kinds() -> dict[str, str]:
+    """Every registered kind and its noun (after the layers have registered theirs)."""
+    _run_first_load()
+    return {k.name: k.noun for k in _KINDS.values()}
+
+
+def _run_first_load() -> None:
+    while _FIRST_LOAD:
+        _FIRST_LOAD.pop(0)()
 
 
 def normalize(name: str) -> str:
@@ -59,9 +113,14 @@ def normalize(name: str) -> str:
     return re.sub(r"[\s\-./]+", "_", name.strip()).lower()
 
 
+def _env_dirs() -> str:
+    return os.environ.get("MLSYSIM_DATA_PATH", "")
+
+
 def data_dirs() -> list[Path]:
     """Directories searched for data files, in load order."""
-    env = [Path(p) for p in os.environ.get("MLSYSIM_DATA_PATH", "").split(os.pathsep) if p]
+    _run_first_load()
+    env = [Path(p) for p in _env_dirs().split(os.pathsep) if p]
     return [*_BUILTIN_DIRS, *env, *_extra_dirs]
 
 
@@ -79,19 +138,33 @@ def add_data_dir(path: str | os.PathLike[str]) -> None:
 
 
 def reset() -> None:
-    """Forget loaded data; the next access reloads every data file."""
-    global _CATALOG
+    """Forget loaded data and start a new generation; the next access reloads every file."""
+    global _CATALOG, _generation
     _CATALOG = None
+    _generation += 1
+
+
+def generation() -> int:
+    """The registry generation: it changes whenever the loaded data may have changed.
+
+    Every cache derived from registry entries keys on it (or checks it), so entries added by
+    :func:`add_data_dir` or a changed ``MLSYSIM_DATA_PATH`` are seen by the next evaluation.
+    """
+    if _CATALOG is not None and _CATALOG.env != _env_dirs():
+        reset()
+    return _generation
 
 
 class _Catalog:
     """Every entry of every kind, plus the citations, loaded and cross-checked together."""
 
     def __init__(self) -> None:
-        self.entries: dict[str, dict[str, Any]] = {kind: {} for kind in SCHEMAS}
+        self.env = _env_dirs()
+        self.generation = _generation
+        self.entries: dict[str, dict[str, Any]] = {kind: {} for kind in _KINDS}
         # kinds holding entries (every kind but the citation-only "sources")
-        self.index: dict[str, dict[str, str]] = {kind: {} for kind in SCHEMAS}
-        self.files: dict[str, dict[str, Path]] = {kind: {} for kind in SCHEMAS}
+        self.index: dict[str, dict[str, str]] = {kind: {} for kind in _KINDS}
+        self.files: dict[str, dict[str, Path]] = {kind: {} for kind in _KINDS}
         self.sources: dict[str, Any] = {}
         self.paths: list[Path] = []
         for d in data_dirs():
@@ -116,12 +189,12 @@ class _Catalog:
             ) from None
         schema = doc.pop("schema", None)
         m = _SCHEMA_RE.match(schema or "")
-        if not m or m["kind"] not in SCHEMAS:
+        if not m or m["kind"] not in _KINDS:
             raise RegistryDataError(
                 f"missing or unknown schema {schema!r}",
                 file=str(path),
                 fix='start the file with schema = "mlsysim.<kind>/1", kind one of '
-                + ", ".join(SCHEMAS),
+                + ", ".join(_KINDS),
             )
         kind = m["kind"]
         if kind == "sources" and any(k != "sources" for k in doc):
@@ -149,7 +222,7 @@ class _Catalog:
                 ) from None
         if kind == "sources":
             return
-        cls = _spec_class(kind)
+        cls = _KINDS[kind].spec
         for eid, raw in doc.items():
             if not isinstance(raw, dict):
                 raise RegistryDataError(
@@ -166,7 +239,7 @@ class _Catalog:
                 )
             if eid in self.entries[kind]:
                 raise RegistryDataError(
-                    f"{SCHEMAS[kind][1]} {eid!r} is defined twice",
+                    f"{_KINDS[kind].noun} {eid!r} is defined twice",
                     file=str(path),
                     entry=eid,
                     why=f"it is already defined in {self.files[kind][eid]}",
@@ -189,7 +262,7 @@ class _Catalog:
             ctx_err = (err.get("ctx") or {}).get("error")
             why = str(ctx_err) if ctx_err is not None else err["msg"]
             raise RegistryDataError(
-                f"invalid {SCHEMAS[kind][1]} entry",
+                f"invalid {_KINDS[kind].noun} entry",
                 file=str(path),
                 entry=eid,
                 field=field,
@@ -198,7 +271,7 @@ class _Catalog:
             ) from None
         except MlsysimError as exc:
             raise RegistryDataError(
-                f"invalid {SCHEMAS[kind][1]} entry", file=str(path), entry=eid, why=str(exc)
+                f"invalid {_KINDS[kind].noun} entry", file=str(path), entry=eid, why=str(exc)
             ) from None
 
     def _cross_check(self) -> None:
@@ -286,20 +359,20 @@ def _first_line(exc: Exception) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
-def _spec_class(kind: str) -> Any:
-    mod, _, cls = SCHEMAS[kind][0].partition(":")
-    return getattr(importlib.import_module(mod), cls)
-
-
 _CATALOG: _Catalog | None = None
 
 
 def catalog() -> _Catalog:
-    """The loaded catalog (loads every data file on first call)."""
+    """The loaded catalog (loads every data file on first call, and again after a change of
+    ``MLSYSIM_DATA_PATH`` or :func:`add_data_dir`)."""
     global _CATALOG
-    if _CATALOG is None:
-        _CATALOG = _Catalog()
-    return _CATALOG
+    cat = _CATALOG
+    if cat is None or cat.env != _env_dirs():
+        if cat is not None:
+            reset()
+        _run_first_load()
+        cat = _CATALOG = _Catalog()
+    return cat
 
 
 class _UnknownEntry(UnknownNameError, AttributeError):  # type: ignore[misc]
@@ -310,13 +383,21 @@ class Registry(Generic[T]):
     """One kind of registry entry: ``Hardware.H100``, ``Hardware["H100 SXM"]``, iteration."""
 
     def __init__(self, kind: str) -> None:
-        if kind not in SCHEMAS:
-            raise KeyError(kind)
         self._kind = kind
-        self._noun = SCHEMAS[kind][1]
+
+    @property
+    def _noun(self) -> str:
+        _run_first_load()
+        known = _KINDS.get(self._kind)
+        if known is None:
+            raise KeyError(f"no registry kind {self._kind!r}; kinds: {', '.join(_KINDS)}")
+        return known.noun
 
     def _entries(self) -> dict[str, T]:
-        return catalog().entries[self._kind]
+        entries = catalog().entries.get(self._kind)
+        if entries is None:
+            raise KeyError(f"no registry kind {self._kind!r}; kinds: {', '.join(_KINDS)}")
+        return entries
 
     def resolve(self, name: str) -> str:
         """The canonical id for an id or alias, or an UnknownNameError with suggestions."""

@@ -71,7 +71,7 @@ class ExecutionPlan:
     ``"full"`` (each layer's forward is re-run; only layer inputs are kept).
     ``optimizer`` is ``"adam"`` (mixed-precision Adam: fp32 master weights, two moments) or
     ``"sgd"`` (fp32 master weights and momentum). ``sparsity`` is ``"dense"`` or ``"2:4"``.
-    The efficiency fields override the sourced defaults of :mod:`mlsysim.core.efficiency`
+    The efficiency fields override the sourced defaults of :mod:`mlsysim.hardware.efficiency`
     (fractions in (0, 1]; ``kernel_overhead`` in seconds per kernel launch).
     """
 

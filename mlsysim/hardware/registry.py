@@ -7,12 +7,13 @@ sparse rate) the datasheet does not give raises :class:`UnsupportedPrecisionErro
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from mlsysim.core.exceptions import MlsysimError, UnknownNameError, UnsupportedPrecisionError
-from mlsysim.core.registry import Registry
+from mlsysim.core.registry import Registry, register_kind
 from mlsysim.core.types import Q, Spec
 
 __all__ = [
@@ -200,4 +201,6 @@ class HardwareSpec(Spec):
         return bool(self.peak.sparse)
 
 
-Hardware: Registry[HardwareSpec] = Registry("hardware")
+Hardware: Registry[HardwareSpec] = register_kind(
+    "hardware", HardwareSpec, "hardware", Path(__file__).parent / "data"
+)

@@ -8,11 +8,12 @@ efficient, prices fall), so each needs an ``as_of`` date; the loader enforces it
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
 
-from mlsysim.core.registry import Registry
+from mlsysim.core.registry import Registry, register_kind
 from mlsysim.core.types import Q, Spec
 
 if TYPE_CHECKING:  # mypy sees Any (pint Quantities are untyped); pydantic checks dimensions
@@ -122,6 +123,11 @@ class CloudRateSpec(Spec):
         return Registry("hardware")[self.hardware]
 
 
-Grids: Registry[GridSpec] = Registry("grid")
-Datacenters: Registry[DatacenterSpec] = Registry("datacenter")
-CloudRates: Registry[CloudRateSpec] = Registry("cloud_rate")
+_DATA = Path(__file__).parent / "data"
+Grids: Registry[GridSpec] = register_kind("grid", GridSpec, "grid region", _DATA)
+Datacenters: Registry[DatacenterSpec] = register_kind(
+    "datacenter", DatacenterSpec, "datacenter", _DATA
+)
+CloudRates: Registry[CloudRateSpec] = register_kind(
+    "cloud_rate", CloudRateSpec, "cloud rate", _DATA
+)

@@ -16,11 +16,12 @@ of different kinds can load in any order.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
-from mlsysim.core.registry import Registry
+from mlsysim.core.registry import Registry, register_kind
 from mlsysim.core.types import Q, Spec
 
 if TYPE_CHECKING:  # mypy sees Any (pint Quantities are untyped); pydantic checks dimensions
@@ -146,6 +147,7 @@ class ClusterSpec(Spec):
         self.inter()
 
 
-Fabrics: Registry[FabricSpec] = Registry("fabric")
-Nodes: Registry[NodeSpec] = Registry("node")
-Clusters: Registry[ClusterSpec] = Registry("cluster")
+_DATA = Path(__file__).parent / "data"
+Fabrics: Registry[FabricSpec] = register_kind("fabric", FabricSpec, "fabric", _DATA)
+Nodes: Registry[NodeSpec] = register_kind("node", NodeSpec, "node", _DATA)
+Clusters: Registry[ClusterSpec] = register_kind("cluster", ClusterSpec, "cluster", _DATA)

@@ -276,7 +276,7 @@ class SolveResult:
     @property
     def explanation(self) -> str:
         """Why the binding wall binds, in words and numbers."""
-        from mlsysim.core.explainers import why
+        from mlsysim.solvers.explainers import why
 
         return why(self)
 

@@ -1,20 +1,21 @@
 """Workload layer: ML models as sourced architecture data.
 
-Entries live in ``models/data/*.toml`` (schema ``mlsysim.model/1``). Transformer entries give
+Entries live in ``workload/data/*.toml`` (schema ``mlsysim.model/1``). Transformer entries give
 their architecture (layers, hidden size, heads, KV heads, FFN size and gating, vocabulary,
 experts); the parameter count stated by the source is checked against the count the
-architecture implies (``models/arch.py``) when the entry loads. CNN/KWS entries give FLOPs per
+architecture implies (``workload/arch.py``) when the entry loads. CNN/KWS entries give FLOPs per
 inference as published and, optionally, their layer stack (``[ID.cnn]``, :class:`CNNArch`),
-checked against the stated parameters and FLOPs at load (``models/cnn.py``).
+checked against the stated parameters and FLOPs at load (``workload/cnn.py``).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from mlsysim.core.registry import Registry
+from mlsysim.core.registry import Registry, register_kind
 from mlsysim.core.types import Q, Spec
 
 if TYPE_CHECKING:  # mypy sees Any (pint Quantities are untyped); pydantic checks dimensions
@@ -93,7 +94,7 @@ class TransformerArch(BaseModel):
 
 
 class CNNRow(BaseModel):
-    """One row of a CNN stack: a layer or a block, repeated ``n`` times (``models/cnn.py``).
+    """One row of a CNN stack: a layer or a block, repeated ``n`` times (``workload/cnn.py``).
 
     ``op``: ``conv`` (``k``, ``c``, ``s``), ``dwconv`` (``k``, ``s``), ``dwsep`` (``k``, ``c``,
     ``s``: depthwise then pointwise), ``bottleneck`` (ResNet: ``mid``, ``c``, ``s``,
@@ -138,7 +139,7 @@ class ModelSpec(Spec):
     transformer: TransformerArch | None = None
     flops_per_inference: _Computation | None = None  # CNN/KWS: forward pass, one sample
     input_shape: tuple[int, ...] | None = None  # CNN/KWS input (e.g. 224, 224, 3)
-    cnn: CNNArch | None = None  # CNN/KWS layer stack (optional; see models/cnn.py)
+    cnn: CNNArch | None = None  # CNN/KWS layer stack (optional; see workload/cnn.py)
 
     @model_validator(mode="after")
     def _architecture_matches(self) -> ModelSpec:
@@ -147,13 +148,13 @@ class ModelSpec(Spec):
         if self.kind == "cnn" and self.flops_per_inference is None:
             raise ValueError("a cnn entry needs flops_per_inference (e.g. '7.6 GFLOP')")
         if self.transformer is not None:
-            from mlsysim.models.arch import check_stated_counts
+            from mlsysim.workload.arch import check_stated_counts
 
             check_stated_counts(self)
         if self.cnn is not None:
             if self.kind != "cnn":
                 raise ValueError("a [ID.cnn] layer table needs kind = 'cnn'")
-            from mlsysim.models import cnn
+            from mlsysim.workload import cnn
 
             cnn.check_stated_counts(self)
         return self
@@ -172,4 +173,6 @@ class ModelSpec(Spec):
         return super().__getattr__(name)  # type: ignore[misc]
 
 
-Models: Registry[ModelSpec] = Registry("model")
+Models: Registry[ModelSpec] = register_kind(
+    "model", ModelSpec, "model", Path(__file__).parent / "data"
+)

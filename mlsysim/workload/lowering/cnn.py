@@ -1,6 +1,6 @@
 """Per-layer lowering of convolutional networks (inference and training steps).
 
-A CNN entry with a layer table (``[ID.cnn]``, expanded by :mod:`mlsysim.models.cnn`) lowers
+A CNN entry with a layer table (``[ID.cnn]``, expanded by :mod:`mlsysim.workload.cnn`) lowers
 to one operation per layer record (identical repeated blocks share one op with a ``repeat``
 count). ``b`` is the batch, ``β_w``/``β_a`` bytes per weight/activation element, ``X``/``Y`` a
 layer's input/output activations (elements per sample), ``W`` its kernel elements.
@@ -43,10 +43,10 @@ Training (framework execution, batch norm in training mode cannot be folded):
 * ReLU: forward read + write, backward reads ``dY`` and the output, writes ``dX``; residual
   add: forward two reads and a write, backward the sum of the two branches' gradients where
   they split (two reads, one write).
-* then the optimizer update over every parameter (:func:`mlsysim.core.lowering.lower`).
+* then the optimizer update over every parameter (:func:`mlsysim.workload.lowering.lower`).
 
 The FLOPs of the ops are scaled by ``stated / counted`` (within the 5 % load-time check of
-:mod:`mlsysim.models.cnn`), so a solve's forward FLOPs equal the published
+:mod:`mlsysim.workload.cnn`), so a solve's forward FLOPs equal the published
 ``flops_per_inference`` that books quote; the layer table distributes them and sets the bytes.
 """
 
@@ -54,10 +54,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlsysim.core.lowering import Op
-from mlsysim.models.cnn import Layer, expand
+from mlsysim.core.exceptions import ConfigError
+from mlsysim.workload.cnn import Layer, expand
+from mlsysim.workload.lowering.facts import ModelFacts
+from mlsysim.workload.lowering.ops import (
+    Lowered,
+    MemoryBytes,
+    Op,
+    OpBuilder,
+    add_optimizer_update,
+    optimizer_state_bytes,
+)
 
-__all__ = ["CNNLowering", "cnn_layers", "cnn_ops"]
+__all__ = ["CNNLowering", "cnn_layers", "cnn_ops", "lower_cnn"]
 
 #: FLOPs per element of the memory-bound CNN kernels (they set only the ops' intensity).
 _BN_FWD_FLOPS = 6.0  # sum and sum of squares; subtract mean, scale by 1/σ, γ, β
@@ -303,3 +312,34 @@ def _add(
     nbytes = b_fwd + b_bwd + (b_fwd if recompute else 0.0)
     k = kernels + (1.0 if recompute else 0.0)
     ops.append(_new_op(Op, (name, kind, flops, nbytes, k, repeat, useful, sparse)))
+
+
+def lower_cnn(model: Any, f: ModelFacts, phase: str, batch: int, rp: Any) -> Lowered:
+    """Lower one CNN/KWS step: per layer when the entry has a layer table, else one fused op."""
+    if phase in ("prefill", "decode"):
+        raise ConfigError(
+            f"phase {phase!r} applies to language models, not a {f.kind} ({f.task}) model",
+            where="solve",
+            fix="use phase='inference' (a forward pass) or phase='training'",
+        )
+    training = phase == "training"
+    b = float(batch)
+    bw, ba = rp.weight_bytes, rp.activation_bytes
+    B = OpBuilder(bw, ba, rp.sparse, training, rp.plan.recompute)
+    if model.cnn is not None:
+        low = cnn_ops(model, training, batch, rp, B.sparse_factor)
+        B.ops.extend(low.ops)
+        weights = low.weights * bw * B.sparse_factor
+        activations = low.activations
+    else:  # an entry without a layer table: one fused op over its stated FLOPs
+        nbytes = f.params * bw * B.sparse_factor + b * f.input_elems * ba
+        B.add("forward", "gemm", b * f.flops_per_sample, nbytes, 1, False, rp.sparse)
+        weights = f.params * bw * B.sparse_factor
+        activations = b * f.input_elems * ba
+    gradients = optimizer = 0.0
+    if training:
+        add_optimizer_update(B, f.params, rp)
+        gradients = f.params * bw
+        optimizer = f.params * optimizer_state_bytes(rp)
+    memory = MemoryBytes(weights, 0.0, activations, gradients, optimizer)
+    return Lowered(tuple(B.ops), memory, b, "sample")

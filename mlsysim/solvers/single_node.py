@@ -1,12 +1,12 @@
 """The single-node solver: a workload and a plan, lowered to operations, timed on one device.
 
 Layers (DESIGN.md §3): Workload (model + phase, batch, sequence, precision) → Execution plan
-(:class:`~mlsysim.execution.ExecutionPlan`) → lowered operations (:mod:`mlsysim.core.lowering`)
+(:class:`~mlsysim.execution.ExecutionPlan`) → lowered operations (:mod:`mlsysim.workload.lowering`)
 → timed on Hardware, one roofline per operation (Williams et al. 2009):
 
 * ideal (``latency_bound``): ``Σ max(F/P, B/BW)`` — efficiency 1, no overhead;
 * achievable (``latency``): ``Σ max(F/(P·η_kind), B/(BW·η_mem)) + kernels·t_launch`` with the
-  sourced defaults of :mod:`mlsysim.core.efficiency`.
+  sourced defaults of :mod:`mlsysim.hardware.efficiency`.
 
 ``P`` is the device's dense peak at the math precision (its 2:4 sparse peak for sparse weight
 GEMMs), ``BW`` its main-memory bandwidth. The binding wall is ``memory_capacity`` when the
@@ -20,66 +20,28 @@ model facts are converted once per spec object and cached (the ≤100 µs decode
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
-from mlsysim.core.efficiency import (
+from mlsysim.core.exceptions import ConfigError
+from mlsysim.execution.plan import ExecutionPlan, ResolvedPlan
+from mlsysim.hardware.efficiency import (
     ATTENTION_EFFICIENCY,
     GEMM_EFFICIENCY,
     KERNEL_OVERHEAD,
     MEMORY_EFFICIENCY,
 )
-from mlsysim.core.exceptions import ConfigError, InfeasibleError, MlsysimError
-from mlsysim.core.lowering import PHASES, lower, model_facts
-from mlsysim.core.results import MemoryBreakdown, OpTiming, SolveResult
-from mlsysim.execution.plan import ExecutionPlan, ResolvedPlan
+from mlsysim.hardware.registry import Hardware
+from mlsysim.solvers.base import BaseSolver
+from mlsysim.solvers.results import MemoryBreakdown, OpTiming, SolveResult
+from mlsysim.workload.lowering import PHASES, lower, model_facts
+from mlsysim.workload.registry import Models
 
-__all__ = [
-    "DEFAULT_SEQ_LEN",
-    "BaseModel",
-    "BaseOptimizer",
-    "BaseSolver",
-    "MaxBatchOptimizer",
-    "SingleNodeSolver",
-    "solve",
-]
+__all__ = ["DEFAULT_SEQ_LEN", "SingleNodeSolver", "solve"]
 
 #: Sequence/context length used when ``seq_len`` is not given (capped at the model's maximum):
 #: the 512-token context of the reference measurements (``validation.md``).
 DEFAULT_SEQ_LEN = 512
-
-
-class BaseModel(ABC):  # noqa: B024 - a marker base with class-level metadata
-    """An analytical model of one part of an ML system.
-
-    Subclasses name the walls they can report (ids of ``mlsysim.core.walls``) and the
-    citation ids their equations come from, so explainers and docs can list them.
-    """
-
-    name: ClassVar[str] = ""
-    walls: ClassVar[tuple[str, ...]] = ()
-    sources: ClassVar[tuple[str, ...]] = ()
-
-
-class BaseSolver(BaseModel):
-    """A model that evaluates one configuration and returns a result with a binding wall."""
-
-    @abstractmethod
-    def solve(self, *args: Any, **kwargs: Any) -> Any:
-        """Evaluate one configuration."""
-
-
-class BaseOptimizer(BaseModel):
-    """A search over configurations that calls a solver and keeps the best feasible one."""
-
-    def __init__(self, solver: BaseSolver | None = None) -> None:
-        self.solver = solver if solver is not None else SingleNodeSolver()
-
-    @abstractmethod
-    def optimize(self, *args: Any, **kwargs: Any) -> Any:
-        """Return the best result found (and how it was found)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,11 +100,9 @@ def _plan(precision: str, options: dict[str, Any]) -> ExecutionPlan:
     return plan
 
 
-def _lookup(registry_name: str, value: Any, what: str) -> Any:
+def _lookup(registry: Any, value: Any, what: str) -> Any:
     if isinstance(value, str):
-        import mlsysim
-
-        return getattr(mlsysim, registry_name)[value]
+        return registry[value]
     if value is None:
         raise ConfigError(
             f"solve needs a {what}",
@@ -189,8 +149,8 @@ class SingleNodeSolver(BaseSolver):
         **plan_options: Any,
     ) -> SolveResult:
         """Solve ``model`` on ``hardware`` (ids or specs); see :func:`solve`."""
-        spec = _lookup("Models", model, "model")
-        hw = _lookup("Hardware", hardware, "hardware")
+        spec = _lookup(Models, model, "model")
+        hw = _lookup(Hardware, hardware, "hardware")
         if phase not in PHASES:
             raise ConfigError(
                 f"unknown phase {phase!r}",
@@ -395,73 +355,3 @@ def solve(
         strict=strict,
         **plan_options,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class BatchSearch:
-    """Outcome of :class:`MaxBatchOptimizer`: the best result and every batch tried."""
-
-    best: SolveResult | None
-    tried: tuple[tuple[int, bool, float], ...]  # (batch, feasible and within SLO, throughput)
-
-
-class MaxBatchOptimizer(BaseOptimizer):
-    """The batch size with the highest throughput that fits in memory and meets a latency SLO.
-
-    Tries powers of two up to ``max_batch`` (the memory-capacity and latency walls make
-    throughput monotone in batch until one of them binds, so a doubling search suffices).
-    """
-
-    name = "max_batch"
-    walls = ("memory_capacity", "batching", "serving")
-
-    def optimize(
-        self,
-        model: Any,
-        hardware: Any,
-        *,
-        phase: str,
-        latency_slo: Any = None,
-        max_batch: int = 4096,
-        batches: Iterable[int] | None = None,
-        **solve_kwargs: Any,
-    ) -> BatchSearch:
-        """Search batch sizes; ``latency_slo`` is a time Quantity or seconds (float)."""
-        from mlsysim.core.units import si
-
-        slo = (
-            None
-            if latency_slo is None
-            else (
-                float(latency_slo)
-                if isinstance(latency_slo, int | float)
-                else si(latency_slo, "time", "latency_slo")
-            )
-        )
-        candidates = list(batches) if batches is not None else _doublings(max_batch)
-        best: SolveResult | None = None
-        tried = []
-        for b in candidates:
-            try:
-                r = self.solver.solve(model, hardware, phase=phase, batch=b, **solve_kwargs)
-            except (InfeasibleError, MlsysimError) as exc:
-                if isinstance(exc, InfeasibleError):
-                    tried.append((b, False, 0.0))
-                    break
-                raise
-            ok = r.feasible and (slo is None or r.latency_s <= slo)
-            tput = r.units_per_step / r.latency_s
-            tried.append((b, ok, tput))
-            if ok and (best is None or tput > best.units_per_step / best.latency_s):
-                best = r
-            if not r.feasible:
-                break
-        return BatchSearch(best, tuple(tried))
-
-
-def _doublings(limit: int) -> list[int]:
-    out, b = [], 1
-    while b <= limit:
-        out.append(b)
-        b *= 2
-    return out

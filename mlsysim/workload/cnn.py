@@ -1,7 +1,7 @@
 """Convolutional networks as per-layer shapes: the ``[ID.cnn]`` table expanded into layers.
 
-A CNN entry lists its stack as rows (``models/data/*.toml``, grammar in
-:class:`~mlsysim.models.registry.CNNArch`): plain layers (``conv``, ``dwconv``, ``maxpool``,
+A CNN entry lists its stack as rows (``workload/data/*.toml``, grammar in
+:class:`~mlsysim.workload.registry.CNNArch`): plain layers (``conv``, ``dwconv``, ``maxpool``,
 ``avgpool``, ``fc``) and the blocks of the three reference families, each row repeated ``n``
 times with its stride ``s`` on the first repeat only:
 

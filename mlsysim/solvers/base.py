@@ -1,0 +1,52 @@
+"""Base classes of every analytical model: solvers evaluate one configuration, optimizers search.
+
+A new solver subclasses :class:`BaseSolver` (one module in this package); a new search
+subclasses :class:`BaseOptimizer` (``mlsysim/solvers/optimizers.py`` holds the built-in ones).
+Each names the walls it decides (ids of :mod:`mlsysim.core.walls`) and the citations its
+equations come from.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+__all__ = ["BaseModel", "BaseOptimizer", "BaseSolver"]
+
+
+class BaseModel(ABC):  # noqa: B024 - a marker base with class-level metadata
+    """An analytical model of one part of an ML system.
+
+    Subclasses name the walls they can report (ids of ``mlsysim.core.walls``) and the
+    citation ids their equations come from, so explainers and docs can list them.
+    """
+
+    name: ClassVar[str] = ""
+    walls: ClassVar[tuple[str, ...]] = ()
+    sources: ClassVar[tuple[str, ...]] = ()
+
+
+class BaseSolver(BaseModel):
+    """A model that evaluates one configuration and returns a result with a binding wall."""
+
+    @abstractmethod
+    def solve(self, *args: Any, **kwargs: Any) -> Any:
+        """Evaluate one configuration."""
+
+
+class BaseOptimizer(BaseModel):
+    """A search over configurations that calls a solver and keeps the best feasible one."""
+
+    #: the solver used when none is passed (set by each subclass)
+    default_solver: ClassVar[type[BaseSolver] | None] = None
+
+    def __init__(self, solver: BaseSolver | None = None) -> None:
+        if solver is None:
+            if self.default_solver is None:
+                raise TypeError(f"{type(self).__name__} needs a solver")
+            solver = self.default_solver()
+        self.solver = solver
+
+    @abstractmethod
+    def optimize(self, *args: Any, **kwargs: Any) -> Any:
+        """Return the best result found (and how it was found)."""

@@ -1,0 +1,192 @@
+"""Progressive lowering: a workload plus an execution plan becomes per-device operations.
+
+The third step of the five-layer stack (DESIGN.md §3). A transformer step is lowered layer by
+layer into GEMMs (QKV and output projections, FFN — gated FFNs fuse up and gate into one GEMM
+of width ``2·ffn`` — MoE experts, router, LM head), attention (scores and values with the KV
+reads; GQA/MQA share K/V heads, MLA caches its compressed latent), element-wise kernels
+(residual add fused into the following norm, as serving engines do; RoPE, activation, loss),
+the embedding gather and, for training, the optimizer update. Each :class:`Op` carries FLOPs
+and bytes moved for *one* instance and a ``repeat`` count (layers), so a 32-layer model lowers
+to ~12 ops, not ~300.
+
+Counting rules (``b`` batch, ``T`` new tokens per sequence, ``M = b·T``, ``C`` attention
+context, bytes per element ``β``):
+
+* GEMM ``M×K·K×N``: ``2·M·K·N`` FLOPs; bytes ``K·N·β_w + M·K·β_a + M·N·β_a`` (Williams et al.
+  2009). 2:4 sparse weights store half the values plus 2-bit metadata per kept value (Mishra
+  et al. 2021), and run at the sparse peak.
+* Attention (FlashAttention-style, scores never written to memory): ``4·b·T·C·n_h·d`` FLOPs
+  (QKᵀ and PV; causal prefill averages ``C = (s+1)/2``); decode reads the whole KV cache
+  (Pope et al. 2022). MLA decode uses the absorbed form over the latent cache.
+* Training: every GEMM/attention/element-wise op runs forward plus backward (2× forward,
+  Kaplan et al. 2020) — three passes; selective recompute re-runs attention's forward, full
+  recompute the whole forward (Korthikanti et al. 2022). Recomputed FLOPs are excluded from
+  ``useful_flops`` (MFU, Chowdhery et al. 2022).
+* MoE: FLOPs use the ``active_experts`` routed experts per token; weight bytes are those of the
+  *distinct* experts the step touches — exactly ``active_experts`` for one token, and for ``n``
+  tokens under uniform routing the expected occupancy ``E·(1 − (1 − k/E)ⁿ)`` (Feller 1968).
+
+Everything here runs on floats in root units (FLOP, bytes): the solver's hot path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlsysim.core.exceptions import FormulaDomainError
+from mlsysim.workload.lowering.facts import ModelFacts
+from mlsysim.workload.lowering.ops import (
+    Lowered,
+    MemoryBytes,
+    OpBuilder,
+    add_optimizer_update,
+    optimizer_state_bytes,
+)
+
+__all__ = ["expected_distinct_experts", "lower_transformer"]
+
+#: FLOPs per element of the element-wise kernels (order-of-magnitude counts; these kernels are
+#: memory-bound, so the count only sets their arithmetic intensity in the breakdown).
+_NORM_FLOPS = 4.0  # square, accumulate, scale, weight
+_ACT_FLOPS = 5.0  # SiLU/GELU and the gate product
+_LOSS_FLOPS = 5.0  # softmax (exp, sum, divide) and log-likelihood
+#: Korthikanti et al. 2022, Eq. 1: activation bytes per layer = s·b·h·(34 + 5·a·s/h) at 16 bits;
+#: 34·s·b·h with selective recompute; full recompute keeps only each layer's 16-bit input.
+_ACT_LINEAR = 34.0
+_ACT_ATTENTION = 5.0
+_ACT_INPUT_FULL_RECOMPUTE = 2.0
+_ACT_REFERENCE_BYTES = 2.0
+
+_FP32 = 4.0  # bytes per fp32 logit
+
+
+def expected_distinct_experts(experts: int, active: int, tokens: float) -> float:
+    """Expected distinct experts hit by ``tokens`` tokens, each routed to ``active`` of
+    ``experts`` uniformly (Feller 1968 occupancy): ``E·(1 − (1 − k/E)ⁿ)``; exactly ``k`` for one
+    token."""
+    E = float(experts)
+    k = float(active)
+    if tokens <= 1.0:
+        return k
+    p_miss = (1.0 - k / E) ** tokens
+    return E * (1.0 - p_miss)
+
+
+def lower_transformer(f: ModelFacts, phase: str, batch: int, s: int, rp: Any) -> Lowered:
+    if s > f.max_seq_len:
+        raise FormulaDomainError(
+            f"seq_len {s} exceeds the model's maximum context of {f.max_seq_len} tokens",
+            where="solve",
+            fix=f"pass seq_len ≤ {f.max_seq_len}",
+        )
+    training = phase == "training"
+    decode = phase == "decode"
+    causal = f.task == "llm"
+    b = float(batch)
+    T = 1.0 if decode else float(s)
+    M = b * T
+    h, L = float(f.hidden), f.layers
+    nh, nkv, d = float(f.heads), float(f.kv_heads), float(f.head_dim)
+    bw, ba, bkv = rp.weight_bytes, rp.activation_bytes, rp.kv_bytes
+    B = OpBuilder(bw, ba, rp.sparse, training, rp.plan.recompute)
+    keeps_cache = causal and not training
+
+    # embedding gather (forward reads M rows; no weight GEMM)
+    pos = 2.0 if f.learned_positions else 1.0
+    B.add("embedding", "embedding", 0.0, M * h * pos * (bw + ba), 1, False)
+
+    # per-layer attention block
+    # residual add fused into the norm that follows it (read x and residual, write both)
+    norm_w = h * bw
+    B.elementwise("attn_add_norm", M * h, _NORM_FLOPS + 1.0, 4.0, L, norm_w)
+    if f.mla is not None:
+        v_dim = float(f.mla[4])
+        o_elems = nh * v_dim * h
+    else:
+        v_dim = d
+        o_elems = nh * d * h
+    qkv_elems = f.attn_params - o_elems
+    B.gemm("qkv_proj", M, h, qkv_elems / h, L, qkv_elems)
+    if f.rope:
+        B.elementwise("rope", M * (nh + nkv) * d, _NORM_FLOPS, 2.0, L)
+    C = float(s) + 1.0 if decode else (float(s) + 1.0) / 2.0 if causal else float(s)
+    kv_tok = f.kv_elems_per_token
+    if f.mla is not None and decode:
+        lat, rope_d = float(f.mla[0]), float(f.mla[3])
+        attn_flops = 2.0 * b * nh * C * (lat + rope_d) + 2.0 * b * nh * C * lat
+    else:
+        qk_dim = float(f.mla[2] + f.mla[3]) if f.mla is not None else d
+        attn_flops = 2.0 * M * nh * C * qk_dim + 2.0 * M * nh * C * v_dim
+    io = M * (nh * d + nh * v_dim) * ba  # read Q, write O
+    # decode reads the whole cache; otherwise the fused kernel reads the new tokens' K and V once
+    kv_read = b * float(s) * kv_tok * bkv if decode else M * kv_tok * ba
+    kv_write = M * kv_tok * bkv if keeps_cache else 0.0
+    B.attention("attention", attn_flops, io + kv_read + kv_write, L)
+    B.gemm("out_proj", M, nh * v_dim, h, L, o_elems)
+
+    # per-layer feed-forward block
+    B.elementwise("ffn_add_norm", M * h, _NORM_FLOPS + 1.0, 4.0, L, norm_w)
+    mats = 2.0 if f.gated else 1.0
+    L_moe = f.moe_layers
+    L_dense = L - L_moe
+    if L_dense:
+        ff = float(f.ffn)
+        B.gemm("ffn_up", M, h, mats * ff, L_dense)
+        B.elementwise("ffn_act", M * ff, _ACT_FLOPS, mats + 1.0, L_dense)
+        B.gemm("ffn_down", M, ff, h, L_dense)
+    if L_moe:
+        fe = float(f.moe_ffn)
+        E, k, S = f.experts, float(f.active_experts), float(f.shared_experts)
+        distinct = expected_distinct_experts(E, f.active_experts, M)
+        B.gemm("moe_router", M, h, float(E), L_moe)
+        up_w = (distinct + S) * h * mats * fe
+        down_w = (distinct + S) * fe * h
+        routed = M * (k + S)  # token-expert pairs
+        B.gemm("moe_up", routed, h, mats * fe, L_moe, up_w)
+        B.elementwise("moe_act", routed * fe, _ACT_FLOPS, mats + 1.0, L_moe)
+        B.gemm("moe_down", routed, fe, h, L_moe, down_w)
+        B.elementwise("moe_permute", routed * h, 1.0, 4.0, L_moe)
+
+    # head: final norm and LM head (only the last position's logits at inference)
+    llm_head = causal or training
+    M_head = M if training else b
+    if llm_head:
+        B.elementwise("final_add_norm", M_head * h, _NORM_FLOPS + 1.0, 4.0, 1, norm_w)
+        V = float(f.vocab)
+        B.gemm("lm_head", M_head, h, V, 1, f.head_params)
+        if training:
+            B.elementwise("loss", M_head * V, _LOSS_FLOPS, 3.0, 1)
+
+    gradients = optimizer = 0.0
+    if training:
+        add_optimizer_update(B, f.params, rp)
+        gradients = f.params * bw
+        optimizer = f.params * optimizer_state_bytes(rp)
+    ctx = float(s) + 1.0 if decode else float(s)
+    kv_cache = b * ctx * L * kv_tok * bkv if keeps_cache else 0.0
+    activations = _activation_bytes(f, b, T, M_head if llm_head else 0.0, training, rp)
+    memory = MemoryBytes(
+        f.params * bw * B.sparse_factor, kv_cache, activations, gradients, optimizer
+    )
+    return Lowered(tuple(B.ops), memory, M, "token")
+
+
+def _activation_bytes(
+    f: ModelFacts, b: float, T: float, M_head: float, training: bool, rp: Any
+) -> float:
+    """Activation memory: stored for backward (training) or one layer's working set."""
+    h, ba = float(f.hidden), rp.activation_bytes
+    logits = M_head * f.vocab * _FP32
+    if not training:
+        width = max(2.0 * f.ffn, (f.heads + 2.0 * f.kv_heads) * f.head_dim) + 2.0 * h
+        return b * T * width * ba + logits
+    sbh = T * b * h * (ba / _ACT_REFERENCE_BYTES)
+    mode = rp.plan.recompute
+    if mode == "full":
+        per_layer = _ACT_INPUT_FULL_RECOMPUTE * sbh
+        one_layer = sbh * (_ACT_LINEAR + _ACT_ATTENTION * f.heads * T / h)
+        return f.layers * per_layer + one_layer + logits
+    per_layer = _ACT_LINEAR * sbh
+    if mode == "none":
+        per_layer += _ACT_ATTENTION * f.heads * T / h * sbh
+    return f.layers * per_layer + logits

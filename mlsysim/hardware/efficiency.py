@@ -83,7 +83,7 @@ POWER_MODEL = Sourced(
     "power_model",
     1.0,
     "",
-    "solver_fan2007_power",
+    "fan2007",
     "P = P_idle + (TDP - P_idle) * utilisation; P_idle = hw.power_min or 0 W",
 )
 

@@ -135,7 +135,7 @@ def trace(r: Any) -> list[TraceStep]:
                 "KV cache",
                 f"{_gb(r.memory.kv_cache_bytes)} in {r.kv_precision} "
                 f"for batch {r.batch} × context {r.seq_len}",
-                (*src(spec, arch), "solver_pope2022_inference"),
+                (*src(spec, arch), "pope2022"),
             )
         )
     if r.memory.optimizer_bytes:
@@ -145,7 +145,7 @@ def trace(r: Any) -> list[TraceStep]:
                 f"gradients {_gb(r.memory.gradients_bytes)}, "
                 f"optimizer {_gb(r.memory.optimizer_bytes)}, activations "
                 f"{_gb(r.memory.activations_bytes)}",
-                ("solver_rajbhandari2020_zero", "solver_korthikanti2022_recompute"),
+                ("rajbhandari2020", "korthikanti2022"),
             )
         )
     steps.append(
@@ -153,14 +153,14 @@ def trace(r: Any) -> list[TraceStep]:
             "work",
             f"F = {r.flops_total:.4g} FLOP, B = {r.bytes_total:.4g} B "
             f"over {len(r.ops)} lowered operations",
-            ("solver_kaplan2020_scaling",),
+            ("kaplan2020",),
         )
     )
     steps.append(
         TraceStep(
             "ideal roofline",
             f"Σ max(F/P, B/BW) = {_ms(r.latency_bound_s)}",
-            ("solver_williams2009_roofline",),
+            ("williams2009",),
         )
     )
     effs = ", ".join(f"{n} = {v:g}" for n, v, _ in r.efficiencies)
@@ -177,7 +177,7 @@ def trace(r: Any) -> list[TraceStep]:
                 "energy",
                 f"{r.power_w:.4g} W × {_ms(r.latency_s)} = "
                 f"{r.power_w * r.latency_s:.4g} J per step",
-                (*src(hw, "tdp"), "solver_fan2007_power"),
+                (*src(hw, "tdp"), "fan2007"),
             )
         )
     steps.append(TraceStep("binding wall", why(r), ()))

@@ -19,6 +19,8 @@ EXIT_INFEASIBLE = 3
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from mlsysim.core.constants import OPTIMIZERS, RECOMPUTE_POLICIES
+
     parser.add_argument("model", help="model registry id or alias, e.g. Llama2_7B")
     parser.add_argument("hardware", help="hardware registry id or alias, e.g. A100")
     parser.add_argument(
@@ -33,11 +35,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "sequence length; default 512 capped at the model's maximum",
     )
     parser.add_argument(
-        "--precision", default=None, help="weight format: fp16 (default), bf16, fp8, int8, int4, …"
+        "--precision",
+        default=None,
+        help="weight format: bf16 (default; fp16 where the device has no bf16), fp8, int8, int4, …",
     )
     parser.add_argument("--kv-cache", default=None, help="KV-cache format (default: activations)")
     parser.add_argument("--sparsity", choices=["dense", "2:4"], default=None)
-    parser.add_argument("--recompute", choices=["none", "selective", "full"], default=None)
+    parser.add_argument("--recompute", choices=list(RECOMPUTE_POLICIES), default=None)
+    parser.add_argument(
+        "--optimizer",
+        choices=list(OPTIMIZERS),
+        default=None,
+        help="optimizer state kept in training (default adam)",
+    )
     parser.add_argument(
         "--strict",
         action="store_true",
@@ -59,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
             ("kv_cache", args.kv_cache),
             ("sparsity", args.sparsity),
             ("recompute", args.recompute),
+            ("optimizer", args.optimizer),
         )
         if v is not None
     }
@@ -107,7 +118,8 @@ def _summary(r: object) -> str:
             f"(ideal bound {r.latency_bound_s * 1e3:.4g} ms)",
             f"  throughput      {r.units_per_step / r.latency_s:.4g} {r.unit}/s "
             f"(bound {r.units_per_step / r.latency_bound_s:.4g} {r.unit}/s)",
-            f"  MFU             {r.mfu * 100:.3g} %",
+            f"  MFU / HFU       {r.mfu * 100:.3g} % / {r.hfu * 100:.3g} % "
+            "(model FLOPs; with recomputation)",
         ]
         if r.power_w is not None:
             lines.append(

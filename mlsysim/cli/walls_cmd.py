@@ -1,4 +1,6 @@
-"""``mlsysim walls [--json]``: list the 22 walls of ML systems with formulas and sources."""
+"""``mlsysim walls [--json]``: list the 22 walls of ML systems with formulas, sources and the
+solver that decides each (``solver`` null and ``decided_by: "formulas"`` for a formula-only
+wall)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from typing import Any
 
 __all__ = ["add_arguments", "run"]
 
-_SCHEMA = "mlsysim.walls/1"
+_SCHEMA = "mlsysim.walls/2"  # 2: solver is a solver id or null; decided_by
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,6 +51,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"{w.number:2d}. {w.name} [{w.id}] ({w.layer})")
         print(f"    {w.question}")
         print(f"    formulas: {', '.join(w.formulas)}")
-        print(f"    solver:   {w.solver}")
+        print(f"    solver:   {w.solver or '— (formula-only)'}")
         print(f"    sources:  {', '.join(w.sources)}")
     return 0

@@ -96,10 +96,11 @@ def quantity(
             fix=f"pass a positive {dim}, e.g. {name}={example!r}",
         )
     if minimum is not None and x < minimum:
+        bound = "negative" if minimum == 0 else f"below {minimum:g} (root units)"
         raise ConfigError(
-            f"{name} must be ≥ {minimum:g} (root units), got {value!r}",
+            f"{name} must not be {bound}, got {value!r}",
             where=where,
-            fix=f"pass a non-negative {dim}, e.g. {name}={example!r}",
+            fix=f"pass a {'non-negative ' if minimum == 0 else ''}{dim}, e.g. {name}={example!r}",
         )
     return x
 

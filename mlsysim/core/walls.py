@@ -2,11 +2,19 @@
 
 Each :class:`Wall` names the question it answers, the formulas that evaluate it (names in
 :data:`mlsysim.core.formulas.FORMULAS`), the literature it rests on (citation ids in
-``core/data/literature.toml``) and the solver that decides whether it binds. Until the
-solvers exist, ``solver`` names the wall's principal formula.
+``core/data/literature.toml``) and the solver that decides whether it binds: ``solver`` is the
+id of a solver class (its ``name``, e.g. ``"single_node"`` for
+:class:`mlsysim.solvers.single_node.SingleNodeSolver`), or ``None`` when the wall is
+*formula-only* — its formulas evaluate it, but no solver reports it as a binding wall yet. The
+ground never imports a solver: walls name solvers by id, and ``tests/test_walls.py`` checks
+that every id exists and that the solver lists the wall among its ``walls``.
 
 >>> wall("memory_bandwidth").formulas[0]
 'roofline_time'
+>>> wall("memory_bandwidth").solver
+'single_node'
+>>> wall("communication").formula_only
+True
 """
 
 from __future__ import annotations
@@ -30,13 +38,24 @@ class Wall:
     question: str
     formulas: tuple[str, ...]
     sources: tuple[str, ...]
-    solver: str
+    solver: str | None  # the deciding solver's id, or None: formula-only
+
+    @property
+    def formula_only(self) -> bool:
+        """True when no solver decides the wall (only its formulas evaluate it)."""
+        return self.solver is None
+
+    @property
+    def decided_by(self) -> str:
+        """``"solver"`` or ``"formulas"``."""
+        return "formulas" if self.solver is None else "solver"
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (tuples as lists)."""
+        """JSON-ready form (tuples as lists); ``solver`` is null for a formula-only wall."""
         d = asdict(self)
         d["formulas"] = list(self.formulas)
         d["sources"] = list(self.sources)
+        d["decided_by"] = self.decided_by
         return d
 
 
@@ -48,9 +67,13 @@ def _w(
     question: str,
     formulas: tuple[str, ...],
     sources: tuple[str, ...],
-    solver: str = "",
+    solver: str | None = None,
 ) -> Wall:
-    return Wall(id, number, name, layer, question, formulas, sources, solver or formulas[0])
+    return Wall(id, number, name, layer, question, formulas, sources, solver)
+
+
+#: The id of the single-node solver (``SingleNodeSolver.name``).
+_SINGLE_NODE = "single_node"
 
 
 #: The taxonomy, in the order of DESIGN.md §3.
@@ -73,6 +96,7 @@ WALLS: tuple[Wall, ...] = (
             "transformer_flops_per_token",
         ),
         ("williams2009", "chowdhery2022"),
+        _SINGLE_NODE,
     ),
     _w(
         2,
@@ -82,6 +106,7 @@ WALLS: tuple[Wall, ...] = (
         "Is the work limited by how fast bytes move between memory and compute?",
         ("roofline_time", "arithmetic_intensity", "ridge_point", "attainable_flops"),
         ("williams2009",),
+        _SINGLE_NODE,
     ),
     _w(
         3,
@@ -97,6 +122,7 @@ WALLS: tuple[Wall, ...] = (
             "activation_bytes_per_layer",
         ),
         ("korthikanti2022", "rajbhandari2020", "pope2022"),
+        _SINGLE_NODE,
     ),
     _w(
         4,
@@ -106,6 +132,7 @@ WALLS: tuple[Wall, ...] = (
         "Does host-side dispatch, launch and framework overhead dominate device time?",
         ("launch_overhead", "amdahl"),
         ("paszke2019", "amdahl1967"),
+        _SINGLE_NODE,
     ),
     _w(
         5,

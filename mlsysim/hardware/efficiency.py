@@ -21,8 +21,10 @@ How each value was chosen from its source:
 * :data:`KERNEL_OVERHEAD` — NVIDIA Developer Forums (2022): launching a null kernel costs about
   3 µs on recent hardware and software, the floor of every kernel's time.
 * :data:`POWER_MODEL` — Fan, Weber & Barroso (2007): power grows linearly from idle to peak
-  with utilisation; the solver uses the device's ``power_min`` (or 0 W when the registry gives
-  none) as idle and its TDP as peak.
+  with utilisation (:func:`~mlsysim.core.formulas.device_power`); idle is the device's
+  measured ``power_idle`` where its entry gives one, else 1/6 of its TDP
+  (``ACCELERATOR_IDLE_POWER_FRACTION``, Jouppi et al. 2017), and peak its TDP. ``power_min``,
+  the lowest configurable power limit, is not idle power.
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ POWER_MODEL = Sourced(
     1.0,
     "",
     "fan2007",
-    "P = P_idle + (TDP - P_idle) * utilisation; P_idle = hw.power_min or 0 W",
+    "P = TDP * (f_idle + (1 - f_idle) * u); f_idle = power_idle / TDP or 1/6 (Jouppi 2017)",
 )
 
 #: Every default by name (what ``mlsysim solve --json`` and the explainers cite).

@@ -5,7 +5,9 @@
 * :mod:`.results`, :mod:`.explainers` — the result objects and why a wall binds;
 * :mod:`.optimizers` — searches over configurations.
 
-Distributed, serving and run/fleet solvers live beside these, one module each.
+Distributed, serving and run/fleet solvers live beside these, one module each, and
+:func:`arguments` holds the argument checks they share. :func:`solver_classes` imports every
+solver module and returns the classes by ``name`` (the ids walls refer to).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ __all__ = [
     "SingleNodeSolver",
     "SolveResult",
     "solve",
+    "solver_classes",
 ]
 
 _LAZY: dict[str, tuple[str, str]] = {
@@ -31,3 +34,11 @@ _LAZY: dict[str, tuple[str, str]] = {
 }
 
 __getattr__ = lazy_getattr("mlsysim.solvers", _LAZY, globals())
+
+
+def solver_classes() -> dict[str, type]:
+    """Every solver class by its ``name`` (``{"single_node": SingleNodeSolver, …}``)."""
+    import mlsysim.solvers.single_node  # noqa: F401  (each solver module registers its class)
+    from mlsysim.solvers.base import SOLVERS
+
+    return dict(SOLVERS)

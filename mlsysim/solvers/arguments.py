@@ -80,10 +80,12 @@ def _spec(
             fix=f"pass a registry id or spec, e.g. {where}('Llama2_7B', 'A100', "
             f"phase='decode') ({what} is missing)",
         )
+    swapped = type(value).__name__ in ("ModelSpec", "HardwareSpec")
     raise ConfigError(
         f"{what} must be a registry id (str) or a {cls.__name__}, got "
         f"{type(value).__name__} {value!r}",
         where=where,
+        why=f"{where} takes the model first and the hardware second" if swapped else "",
         fix=f"pass the {what}'s id, e.g. "
         + ("'Llama2_7B'" if what == "model" else "'A100'")
         + f", or mlsysim.{'Models' if what == 'model' else 'Hardware'}[id]",

@@ -163,21 +163,35 @@ def trace(r: Any) -> list[TraceStep]:
             ("williams2009",),
         )
     )
-    effs = ", ".join(f"{n} = {v:g}" for n, v, _ in r.efficiencies)
+    timing = [e for e in r.efficiencies if e[0] != "idle_power_fraction"]
+    effs = ", ".join(f"{n} = {v:g}" for n, v, _ in timing)
     steps.append(
         TraceStep(
             "achievable",
             f"Σ max(F/(P·η), B/(BW·η_mem)) + kernels·t_launch = {_ms(r.latency_s)} ({effs})",
-            tuple(dict.fromkeys(s for _, _, s in r.efficiencies if s != "user")),
+            tuple(dict.fromkeys(s for _, _, s in timing if s != "user")),
         )
     )
+    if r.feasible:
+        steps.append(
+            TraceStep(
+                "utilization",
+                f"MFU = model FLOPs {r.model_flops:.4g} / ({_ms(r.latency_s)} × "
+                f"{_rate(r.dense_peak_flops_per_s, 'FLOP/s')} dense peak) = {r.mfu:.3g}; "
+                f"HFU (recomputation counted, {r.hardware_flops:.4g} FLOP) = {r.hfu:.3g}",
+                ("chowdhery2022", "korthikanti2022"),
+            )
+        )
     if r.feasible and r.power_w is not None:
+        idle = next((v for n, v, _ in r.efficiencies if n == "idle_power_fraction"), None)
+        idle_src = tuple(s for n, _, s in r.efficiencies if n == "idle_power_fraction")
         steps.append(
             TraceStep(
                 "energy",
-                f"{r.power_w:.4g} W × {_ms(r.latency_s)} = "
-                f"{r.power_w * r.latency_s:.4g} J per step",
-                (*src(hw, "tdp"), "fan2007"),
+                f"P = TDP·(f_idle + (1 − f_idle)·u) = {r.power_w:.4g} W (f_idle = {idle:.3g}); "
+                f"{r.power_w:.4g} W × {_ms(r.latency_s)} = {r.power_w * r.latency_s:.4g} J "
+                "per step",
+                (*src(hw, "tdp"), "fan2007", *idle_src),
             )
         )
     steps.append(TraceStep("binding wall", why(r), ()))

@@ -20,7 +20,7 @@ from mlsysim.core.constants import (
 from mlsysim.core.constants import FORWARD_FLOPS_PER_PARAM as _FWD
 from mlsysim.core.formulas._args import choice, count, fraction, positive, rate, si
 from mlsysim.core.formulas._meta import formula
-from mlsysim.core.units import from_si
+from mlsysim.core.units import from_si, ureg
 
 __all__ = [
     "RooflineTime",
@@ -379,11 +379,21 @@ def peak_fraction(rate: float, flops_per_unit: float, peak: float) -> float:
     return U
 
 
+def _work_unit(throughput: Any) -> str:
+    """``"sample"`` for a samples-per-second throughput (a CNN's), else ``"token"``."""
+    dims = getattr(throughput, "dimensionality", None)
+    if dims is not None and dims == ureg.get_dimensionality("[sample]/[time]"):
+        return "sample"
+    return "token"
+
+
 def _utilization(
     throughput: Any, flops_per_token: Any, peak: Any, where: str, name: str = "flops_per_token"
 ) -> float:
-    R = positive(si(throughput, "[token]/[time]", "throughput"), "throughput", where, strict=False)
-    C = positive(si(flops_per_token, "[computation]/[token]", name), name, where)
+    unit = _work_unit(throughput)
+    R = si(throughput, f"[{unit}]/[time]", "throughput")
+    R = positive(R, "throughput", where, strict=False)
+    C = positive(si(flops_per_token, f"[computation]/[{unit}]", name), name, where)
     P = positive(si(peak, "compute_rate", "peak"), "peak", where)
     return peak_fraction(R, C, P)
 
@@ -399,7 +409,8 @@ def mfu(throughput: Any, flops_per_token: Any, peak: Any) -> float:
     """Model FLOPs utilization: observed tokens/s × model FLOPs per token ÷ aggregate peak.
 
     Model FLOPs exclude rematerialization and count attention in full (use
-    :func:`model_flops_per_token`). Source: Chowdhery et al. 2022 (PaLM).
+    :func:`model_flops_per_token`). A CNN's throughput may be given in samples/s with FLOPs
+    per sample. Source: Chowdhery et al. 2022 (PaLM).
     """
     U = _utilization(throughput, flops_per_token, peak, "mfu")
     return U

@@ -169,6 +169,8 @@ def test_max_batch_optimizer_stops_at_capacity() -> None:
     assert search.best is not None and search.best.feasible
     assert search.tried[-1][1] is False  # the last batch tried did not fit
     slo = MaxBatchOptimizer().optimize(
-        "Llama2_7B", "A100", phase="decode", latency_slo=0.015, max_batch=256
+        "Llama2_7B", "A100", phase="decode", latency_slo="15 ms", max_batch=256
     )
     assert slo.best is not None and slo.best.latency_s <= 0.015
+    with pytest.raises(ConfigError, match="latency_slo needs a unit"):
+        MaxBatchOptimizer().optimize("Llama2_7B", "A100", phase="decode", latency_slo=0.015)

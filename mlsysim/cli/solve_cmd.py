@@ -127,8 +127,7 @@ def _summary(r: object) -> str:
             )
     lines += [
         f"  work            {r.flops_total:.4g} FLOP, {r.bytes_total * 1e-9:.4g} GB moved, "
-        f"{r.flops_total / r.bytes_total:.3g} FLOP/B "
-        f"(ridge {r.peak_flops_per_s / r.bandwidth_bytes_per_s:.3g} FLOP/B)",
+        f"{r.intensity_fpb:.3g} FLOP/B (ridge {r.ridge_fpb:.3g} FLOP/B)",
         f"  memory          {m.total_bytes * 1e-9:.4g} GB of {m.capacity_bytes * 1e-9:.4g} GB "
         f"(weights {m.weights_bytes * 1e-9:.4g} GB, KV {m.kv_cache_bytes * 1e-9:.4g} GB, "
         f"activations {m.activations_bytes * 1e-9:.4g} GB, gradients "

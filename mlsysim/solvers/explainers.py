@@ -55,8 +55,8 @@ def why(r: Any) -> str:
             f"{_gb(over)} ({m.total_bytes / m.capacity_bytes:.2f}×) too much, so no latency is "
             f"given"
         )
-    intensity = r.flops_total / r.bytes_total
-    ridge = r.peak_flops_per_s / r.bandwidth_bytes_per_s
+    intensity = r.intensity_fpb
+    ridge = r.ridge_fpb
     peak = _rate(r.peak_flops_per_s, "FLOP/s")
     bw = _rate(r.bandwidth_bytes_per_s, "B/s")
     split = (
@@ -263,9 +263,8 @@ def diff(a: Any, b: Any) -> Difference:
     per_b = b.latency_s / b.units_per_step
     step = a.latency_s / b.latency_s
     moved = max(parts, key=lambda p: abs(p[1] - p[2]))
-    ia, ib = a.flops_total / a.bytes_total, b.flops_total / b.bytes_total
-    ra = a.peak_flops_per_s / a.bandwidth_bytes_per_s
-    rb = b.peak_flops_per_s / b.bandwidth_bytes_per_s
+    ia, ib = a.intensity_fpb, b.intensity_fpb
+    ra, rb = a.ridge_fpb, b.ridge_fpb
     wall = (
         f"binding wall stays {_WALL_WORDS.get(a.binding_wall, a.binding_wall)}"
         if a.binding_wall == b.binding_wall

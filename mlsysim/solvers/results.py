@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from mlsysim.core.exceptions import InfeasibleError, MlsysimError
-from mlsysim.core.formulas.performance import peak_fraction
+from mlsysim.core.formulas.performance import intensity_FpB, peak_fraction
 from mlsysim.core.units import from_si
 
 __all__ = ["SCHEMA_VERSION", "MemoryBreakdown", "OpTiming", "SolveResult", "json_schema"]
@@ -284,14 +284,26 @@ class SolveResult:
         return _q(self.bytes_total, _GB, "GB")
 
     @property
+    def intensity_fpb(self) -> float:
+        """FLOPs per byte moved over the whole step, a float
+        (:func:`~mlsysim.core.formulas.arithmetic_intensity`)."""
+        return intensity_FpB(self.flops_total, self.bytes_total)
+
+    @property
+    def ridge_fpb(self) -> float:
+        """The device's ridge point at the step's precision, FLOP/B as a float
+        (:func:`~mlsysim.core.formulas.ridge_point`)."""
+        return intensity_FpB(self.peak_flops_per_s, self.bandwidth_bytes_per_s)
+
+    @property
     def arithmetic_intensity(self) -> Any:
         """FLOPs per byte moved over the whole step."""
-        return _q(self.flops_total / self.bytes_total, 1.0, "FLOP/B")
+        return _q(self.intensity_fpb, 1.0, "FLOP/B")
 
     @property
     def ridge_point(self) -> Any:
         """The device's peak rate over bandwidth at the step's precision (FLOP/B)."""
-        return _q(self.peak_flops_per_s / self.bandwidth_bytes_per_s, 1.0, "FLOP/B")
+        return _q(self.ridge_fpb, 1.0, "FLOP/B")
 
     @property
     def explanation(self) -> str:
@@ -347,8 +359,8 @@ class SolveResult:
             "model_flops": _jq(self.model_flops, 1.0, "FLOP"),
             "hardware_flops": _jq(self.hardware_flops, 1.0, "FLOP"),
             "bytes": _jq(self.bytes_total, 1.0, "B"),
-            "arithmetic_intensity": _jq(self.flops_total / self.bytes_total, 1.0, "FLOP/B"),
-            "ridge_point": _jq(self.peak_flops_per_s / self.bandwidth_bytes_per_s, 1.0, "FLOP/B"),
+            "arithmetic_intensity": _jq(self.intensity_fpb, 1.0, "FLOP/B"),
+            "ridge_point": _jq(self.ridge_fpb, 1.0, "FLOP/B"),
             "time_split": {
                 "compute": _jq(self.compute_s, _MS, "ms"),
                 "memory": _jq(self.memory_s, _MS, "ms"),

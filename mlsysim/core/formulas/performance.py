@@ -33,6 +33,7 @@ __all__ = [
     "hardware_flops_per_token",
     "hardware_flops_per_token_F",
     "hfu",
+    "intensity_FpB",
     "launch_overhead",
     "launch_overhead_s",
     "little",
@@ -74,6 +75,12 @@ class RooflineTime:
         return f"{self.time:~P} ({self.bound}-bound)"
 
 
+def intensity_FpB(work: float, bytes: float) -> float:
+    """Float fast path of :func:`arithmetic_intensity` (FLOP ÷ B) and :func:`ridge_point`
+    (FLOP/s ÷ B/s): FLOPs per byte."""
+    return work / bytes
+
+
 @formula(
     symbol=r"I^{*} = \frac{P_{\mathrm{peak}}}{B_{\mathrm{mem}}}",
     substituted=r"\frac{ {{peak}} }{ {{bandwidth}} }",
@@ -89,7 +96,7 @@ def ridge_point(hw: Any, precision: str = DEFAULT_PRECISION) -> Any:
     """
     P = si(hw.peak_flops(precision), "compute_rate", "peak")
     B = si(hw.memory.bandwidth, "bandwidth", "bandwidth")
-    I_star = P / B
+    I_star = intensity_FpB(P, B)
     return from_si(I_star, "FLOP/B")
 
 
@@ -104,7 +111,7 @@ def arithmetic_intensity(flops: Any, bytes: Any) -> Any:
     """Arithmetic intensity I = W / Q (FLOPs per byte moved). Source: Williams et al. 2009."""
     W = si(flops, "computation", "flops")
     Q = positive(si(bytes, "information", "bytes"), "bytes", "arithmetic_intensity")
-    I = W / Q
+    I = intensity_FpB(W, Q)
     return from_si(I, "FLOP/B")
 
 

@@ -104,6 +104,49 @@ CASES: list[tuple[str, dict[str, Any]]] = [
         dict(model="DSCNN_KWS", hardware="STM32H743", phase="inference", precision="int8"),
     ),
     ("llama2_7b_tpuv4_decode", dict(model="Llama2_7B", hardware="TPUv4", phase="decode")),
+    (
+        "deepseekv3_b200_decode_fp4_b4",
+        dict(model="DeepSeekV3", hardware="B200", phase="decode", precision="fp4", batch=4),
+    ),
+    (
+        "deepseekv3_b200_prefill_fp8",
+        dict(model="DeepSeekV3", hardware="B200", phase="prefill", precision="fp8", seq_len=256),
+    ),
+    (
+        "llama2_7b_h100_prefill_kv_fp8",
+        dict(model="Llama2_7B", hardware="H100", phase="prefill", kv_cache="fp8", seq_len=1024),
+    ),
+    (
+        "resnet50_a100_inference_sparse",
+        dict(model="ResNet50", hardware="A100", phase="inference", sparsity="2:4", batch=16),
+    ),
+    (
+        "resnet50_a100_training_sparse_full",
+        dict(
+            model="ResNet50",
+            hardware="A100",
+            phase="training",
+            sparsity="2:4",
+            recompute="full",
+            batch=32,
+        ),
+    ),
+    (
+        "mobilenetv2_a100_training",
+        dict(model="MobileNetV2", hardware="A100", phase="training", batch=32, recompute="full"),
+    ),
+    (
+        "dscnn_orin_training",
+        dict(model="DSCNN_KWS", hardware="JetsonAGXOrin", phase="training", batch=8),
+    ),
+    (
+        "mixtral_h100_training_fp8",
+        dict(model="Mixtral_8x7B", hardware="H100", phase="training", precision="fp8", seq_len=128),
+    ),
+    (
+        "gpt3_h100_decode_int8_b2",
+        dict(model="GPT3_175B", hardware="H100", phase="decode", precision="int8", batch=2),
+    ),
 ]
 
 

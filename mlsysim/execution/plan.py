@@ -7,7 +7,9 @@ optimizer state is kept. :meth:`ExecutionPlan.resolve` binds the plan to one dev
 the precision the arithmetic runs in:
 
 * no ``weights`` format given: the device's 16-bit float format, bf16 where it has a bf16 rate
-  and fp16 otherwise (:data:`~mlsysim.core.constants.HALF_PRECISIONS`);
+  and fp16 otherwise (:data:`~mlsysim.core.constants.HALF_PRECISIONS`), fp32 on a device
+  with neither (an edge board whose datasheet gives only fp32 and int8 rates); a device with
+  no float rate at all (a microcontroller) needs ``precision="int8"``;
 * weights and activations in the same format run at the device's dense rate for it
   (``precision="fp8"`` on an H100 uses its FP8 tensor rate);
 * *weight-only quantization*: when the device has no rate for a quantized weight format
@@ -57,8 +59,8 @@ class ExecutionPlan:
     """How a workload executes on a device (hashable; used as a cache key).
 
     ``weights`` is the storage format of the weights (default: the device's 16-bit float
-    format); ``activations`` (default: the weights' format, or its 16-bit dequantization
-    target) is the format of activations and of the math; ``kv_cache`` (default: the
+    format, see :meth:`resolve`); ``activations`` (default: the weights' format, or its 16-bit
+    dequantization target) is the format of activations and of the math; ``kv_cache`` (default: the
     activations') the format of cached keys and values; ``gradients`` the format gradients are
     accumulated in during training (default fp32, Megatron-LM's main gradients).
     ``recompute`` is activation recomputation in training (Korthikanti et al. 2022):
@@ -110,7 +112,7 @@ class ExecutionPlan:
         w = self.weights
         note = ""
         if w is None:
-            w = next((p for p in HALF_PRECISIONS if p in dense), HALF_PRECISIONS[0])
+            w = next((p for p in _DEQUANT_TARGETS if p in dense), HALF_PRECISIONS[0])
         if self.activations is not None:
             a = self.activations
         elif w in dense:

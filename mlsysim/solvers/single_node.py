@@ -155,7 +155,7 @@ def _time(
     dev = device_facts(hw)
     plan = rp.plan
     P = dev.dense[rp.activations]
-    P_sparse = dev.sparse.get(rp.activations, P) if rp.sparse else P
+    P_sparse = dev.sparse[rp.activations] if rp.sparse else P  # resolve() checked it exists
     BW = dev.bandwidth
     eta_g = plan.gemm_efficiency or GEMM_EFFICIENCY.value
     eta_a = plan.attention_efficiency or ATTENTION_EFFICIENCY.value

@@ -27,7 +27,7 @@ from mlsysim.core.constants import (
     bytes_per_element,
 )
 from mlsysim.core.exceptions import FormulaDomainError
-from mlsysim.core.formulas._args import choice, count, si
+from mlsysim.core.formulas._args import choice, count
 from mlsysim.core.formulas._meta import formula
 from mlsysim.core.units import from_si
 
@@ -383,15 +383,14 @@ def activation_bytes(
     """
     where = "activation_bytes"
     arch = model.arch
+    choice(recompute, "recompute", where, RECOMPUTE_POLICIES)
+    s = count(seq_len, "seq_len", where, dim="token")
+    b = count(batch, "batch", where, dim="sample")
+    t = count(tp, "tp", where)
     p = count(pp, "pp", where)
     v = count(interleave, "interleave", where)
-    A_l = si(
-        activation_bytes_per_layer(
-            seq_len, batch, arch.hidden, arch.heads, tp, sp, recompute, precision
-        ),
-        "information",
-        "per_layer",
-    )
+    beta = bytes_per_element(precision)
+    A_l = activation_layer_B(s, b, arch.hidden, arch.heads, t, bool(sp), recompute, beta)
     f_int = 1 + (p - 1) / (p * v) if v > 1 else 1.0
     A = arch.layers * A_l * f_int
     return from_si(A, "B")

@@ -109,8 +109,9 @@ def ridge_point(hw: Any, precision: str = DEFAULT_PRECISION) -> Any:
 )
 def arithmetic_intensity(flops: Any, bytes: Any) -> Any:
     """Arithmetic intensity I = W / Q (FLOPs per byte moved). Source: Williams et al. 2009."""
-    W = si(flops, "computation", "flops")
-    Q = positive(si(bytes, "information", "bytes"), "bytes", "arithmetic_intensity")
+    where = "arithmetic_intensity"
+    W = positive(si(flops, "computation", "flops"), "flops", where, strict=False)
+    Q = positive(si(bytes, "information", "bytes"), "bytes", where)
     I = intensity_FpB(W, Q)
     return from_si(I, "FLOP/B")
 
@@ -125,7 +126,8 @@ def arithmetic_intensity(flops: Any, bytes: Any) -> Any:
 )
 def attainable_flops(intensity: Any, hw: Any, precision: str = DEFAULT_PRECISION) -> Any:
     """Attainable rate P = min(P_peak, I·B_mem) at intensity I. Source: Williams et al. 2009."""
-    I = si(intensity, "intensity", "intensity")
+    where = "attainable_flops"
+    I = positive(si(intensity, "intensity", "intensity"), "intensity", where, strict=False)
     P_peak = si(hw.peak_flops(precision), "compute_rate", "peak")
     B = si(hw.memory.bandwidth, "bandwidth", "bandwidth")
     P = min(P_peak, I * B)
@@ -157,8 +159,9 @@ def roofline_time(
 
     Source: Williams, Waterman & Patterson 2009. Ideal bound: measurements can only be slower.
     """
-    W = si(flops, "computation", "flops")
-    Q = si(bytes, "information", "bytes")
+    where = "roofline_time"
+    W = positive(si(flops, "computation", "flops"), "flops", where, strict=False)
+    Q = positive(si(bytes, "information", "bytes"), "bytes", where, strict=False)
     P = si(hw.peak_flops(precision), "compute_rate", "peak")
     B = si(hw.memory.bandwidth, "bandwidth", "bandwidth")
     T_c = W / P

@@ -6,6 +6,7 @@ roofline-bound time, the elasticity to the binding resource is −1 and to the o
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from mlsysim.core.exceptions import DimensionError, FormulaDomainError
@@ -22,6 +23,13 @@ def _ratio(new: Any, old: Any, name: str, where: str) -> float:
         raise DimensionError.for_argument(
             name, fmt_quantity(a), describe_dimension(a), describe_dimension(b), where=where
         )
+    for label, q in ((name, a), (name.replace("1", "0"), b)):
+        if not math.isfinite(float(q.magnitude)):
+            raise FormulaDomainError(
+                f"{label} must be a finite number, got {q.magnitude!r}",
+                where=where,
+                fix=f"pass a finite {label}",
+            )
     if b.magnitude == 0:
         raise FormulaDomainError(
             f"{name}: the base value is zero",

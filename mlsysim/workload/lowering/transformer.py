@@ -114,7 +114,7 @@ def lower_transformer(f: ModelFacts, phase: str, batch: int, s: int, rp: Any) ->
         v_dim = d
         o_elems = nh * d * h
     qkv_elems = f.attn_params - o_elems
-    B.gemm("qkv_proj", M, h, qkv_elems / h, L, qkv_elems)
+    B.gemm("qkv_proj", M, h, qkv_elems / h, L)
     if f.rope:
         B.elementwise("rope", M * (nh + nkv) * d, ELEMENTWISE["rope"], TOUCHES["rope"], L)
     C = float(s) + 1.0 if decode else (float(s) + 1.0) / 2.0 if causal else float(s)
@@ -130,7 +130,7 @@ def lower_transformer(f: ModelFacts, phase: str, batch: int, s: int, rp: Any) ->
     kv_read = b * float(s) * kv_tok * bkv if decode else M * kv_tok * ba
     kv_write = M * kv_tok * bkv if keeps_cache else 0.0
     B.attention("attention", attn_flops, io + kv_read + kv_write, L)
-    B.gemm("out_proj", M, nh * v_dim, h, L, o_elems)
+    B.gemm("out_proj", M, nh * v_dim, h, L)
 
     # per-layer feed-forward block
     B.elementwise("ffn_add_norm", M * h, _NORM, TOUCHES["norm"], L, norm_w)
@@ -161,7 +161,7 @@ def lower_transformer(f: ModelFacts, phase: str, batch: int, s: int, rp: Any) ->
     if llm_head:
         B.elementwise("final_add_norm", M_head * h, _NORM, TOUCHES["norm"], 1, norm_w)
         V = float(f.vocab)
-        B.gemm("lm_head", M_head, h, V, 1, f.head_params)
+        B.gemm("lm_head", M_head, h, V, 1)
         if training:
             B.elementwise("loss", M_head * V, _LOSS, TOUCHES["loss"], 1)
 

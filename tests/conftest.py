@@ -6,7 +6,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from mlsysim.core import registry
+from mlsysim.core import cache, registry
+
+
+@pytest.fixture(autouse=True)
+def fresh_derived_caches() -> None:
+    """Every test derives device and model facts itself, so none depends on an earlier test
+    having filled (or a faulty derivation having poisoned) the generation-aware caches."""
+    cache.clear_all()
 
 
 @pytest.fixture

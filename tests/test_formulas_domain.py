@@ -1,14 +1,16 @@
-"""Every formula refuses a negative or non-finite number, naming the argument and itself.
+"""Every formula's domain: negative, NaN and zero arguments, refused by name or accepted.
 
 The sample call of each formula (``tests/test_formulas_samples.py``) is repeated with one
-numeric argument made negative, then NaN: the formula either accepts it (a quantity that may
-be negative) or raises a FormulaDomainError whose message names that argument and the formula.
-Found by mutation testing: argument names passed to the checks had no test.
+numeric argument made negative, NaN or zero: the formula either accepts it (a signed quantity,
+or a zero that makes sense — no traffic, no latency) or raises a FormulaDomainError whose
+message names that argument (as a word) and the formula. Found by mutation testing: the names
+passed to the argument checks, and which checks allow zero, had no test.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import pytest
@@ -39,8 +41,13 @@ def _replace(v: Any, x: float) -> Any:
     return x * abs(v or 1.0)
 
 
+def _names(arg: str, text: str) -> bool:
+    """``arg`` appears in ``text`` as a whole word (``size``, not ``XXsizeXX``)."""
+    return re.search(rf"(?<![\w]){re.escape(arg)}(?![\w])", text) is not None
+
+
 @pytest.mark.parametrize(("name", "arg"), _NUMERIC_ARGS)
-@pytest.mark.parametrize("sign", [-1.0, math.nan], ids=["negative", "nan"])
+@pytest.mark.parametrize("sign", [-1.0, math.nan, 0.0], ids=["negative", "nan", "zero"])
 def test_bad_numbers_are_refused_naming_argument_and_formula(name: str, arg: str, sign: float):
     kwargs = dict(SAMPLES[name])
     kwargs[arg] = _replace(kwargs[arg], sign)
@@ -48,15 +55,74 @@ def test_bad_numbers_are_refused_naming_argument_and_formula(name: str, arg: str
         FORMULAS[name](**kwargs)
     except FormulaDomainError as exc:
         text = str(exc)
-        assert arg in text or arg.rstrip("s") in text, text
+        assert _names(arg, text), text
         assert exc.where == name, (exc.where, name)
+        assert sign != 0 or arg not in ZERO_ALLOWED.get(name, ()), f"{name} refused {arg}=0"
     except (DimensionError, MlsysimError) as exc:  # pragma: no cover - a wrong kind of error
         pytest.fail(f"{name}({arg}={kwargs[arg]!r}) raised {type(exc).__name__}: {exc}")
     else:
-        # accepted: only legitimate for arguments that may be negative or NaN-free by nature
+        if sign == 0:
+            assert arg in ZERO_ALLOWED.get(name, ()), f"{name} accepted {arg}=0"
+            return
         assert sign < 0, f"{name} accepted {arg}=NaN"
         assert (name, arg) in _MAY_BE_NEGATIVE, f"{name} accepted a negative {arg}"
 
 
 #: Arguments a formula accepts below zero (sensitivity takes signed changes).
 _MAY_BE_NEGATIVE = {("elasticity", a) for a in ("y0", "y1", "x0", "x1")}
+
+#: Arguments a formula accepts at zero (everything else must be refused at zero).
+ZERO_ALLOWED: dict[str, set[str]] = {
+    "all_gather": {"latency", "size"},
+    "all_to_all": {"latency", "size"},
+    "allreduce_bus_bandwidth": {"size"},
+    "amat": {"hit_time", "miss_penalty", "miss_rate"},
+    "amdahl": {"p"},
+    "amortized_capex": {"duration", "price"},
+    "arithmetic_intensity": {"flops"},
+    "attainable_flops": {"intensity"},
+    "best_of_n": {"p"},
+    "checkpoint_goodput": {"restart_time"},
+    "checkpoint_time": {"size"},
+    "cloud_cost": {"duration", "rate"},
+    "data_movement_energy": {"energy_per_byte", "size"},
+    "device_power": {"idle_fraction", "utilization"},
+    "device_utilization": {"bytes", "flops"},
+    "double_binary_tree_allreduce": {"latency", "size"},
+    "dpsgd_noise_std": {"noise_multiplier"},
+    "egress_cost": {"price", "size"},
+    "elasticity": {"x1", "y1"},
+    "embodied_carbon": {"duration", "embodied"},
+    "energy_cost": {"energy", "price"},
+    "facility_energy": {"it_energy"},
+    "fanout_tail": {"p"},
+    "gustafson": {"p"},
+    "hfu": {"throughput"},
+    "hierarchical_allreduce": {"inter_latency", "intra_latency", "size"},
+    "inference_flops": {"params", "tokens"},
+    "ingestion_throughput": {"bandwidth"},
+    "kv_cache_bytes": {"context"},
+    "launch_overhead": {"ops", "per_op"},
+    "little": {"latency"},
+    "mfu": {"throughput"},
+    "mm1_latency_percentile": {"q"},
+    "mmc_wait_percentile": {"q"},
+    "moe_flops": {"active_params", "tokens"},
+    "operational_carbon": {"energy", "intensity"},
+    "opex": {"duration", "energy", "energy_price", "maintenance_rate", "price"},
+    "per_example_gradient_bytes": {"params"},
+    "quantized_weights_bytes": {"params"},
+    "reasoning_flops": {"generated_tokens", "params", "prompt_tokens"},
+    "reduce_scatter": {"latency", "size"},
+    "rent_vs_own_crossover": {"own_rate", "price"},
+    "ring_allreduce": {"latency", "size"},
+    "roofline_time": {"bytes", "flops"},
+    "sparse_weight_bytes": {"params"},
+    "tco": {"energy_price", "maintenance_rate", "power", "price"},
+    "training_flops": {"params", "tokens"},
+    "training_memory": {"params", "zero_stage"},
+    "training_time": {"flops"},
+    "tree_allreduce": {"latency", "size"},
+    "water_usage": {"grid_water_intensity", "it_energy", "wue"},
+    "weight_streaming_time": {"latency", "size"},
+}

@@ -139,3 +139,50 @@ def test_boards_without_16_bit_rates_default_to_fp32() -> None:
     # a device with no float rate at all needs the format named
     with pytest.raises(mlsysim.UnsupportedPrecisionError, match="int8"):
         solve("MobileNetV2", "AppleM4", phase="inference")
+
+
+def test_sequence_length_bounds_per_phase() -> None:
+    assert solve("Llama2_7B", "A100", phase="decode", seq_len=0).seq_len == 0  # empty cache
+    for phase in ("prefill", "training", "inference"):
+        with pytest.raises(mlsysim.ConfigError, match="seq_len must be a whole number ≥ 1"):
+            solve("Llama2_7B", "A100", phase=phase, seq_len=0)
+    with pytest.raises(mlsysim.ConfigError, match="no decode phase"):
+        solve("BERT_Base", "A100", phase="decode")
+
+
+def test_multi_query_attention_is_a_valid_architecture() -> None:
+    llama = mlsysim.Models.Llama2_7B
+    mqa = llama.model_copy(
+        update={"transformer": llama.transformer.model_copy(update={"kv_heads": 1}), "id": "MQA"}
+    )
+    r = solve(mqa, "A100", phase="decode", seq_len=100)
+    full = solve("Llama2_7B", "A100", phase="decode", seq_len=100)
+    assert r.memory.kv_cache_bytes == pytest.approx(full.memory.kv_cache_bytes / 32)
+
+
+def test_derived_facts_are_reused_for_the_same_spec() -> None:
+    from mlsysim.hardware.facts import device_facts
+    from mlsysim.solvers import single_node
+    from mlsysim.workload.lowering import model_facts
+
+    spec = mlsysim.Models.Llama2_7B
+    assert model_facts(spec) is model_facts(spec)
+    assert device_facts(A100) is device_facts(A100)
+    plan = single_node._plan(None, {"recompute": "full"})
+    assert single_node._plan(None, {"recompute": "full"}) is plan
+    assert single_node._resolve(A100, plan) is single_node._resolve(A100, plan)
+    copy = A100.model_copy(update={"id": "A100_copy"})
+    assert single_node._resolve(copy, plan) is not single_node._resolve(A100, plan)
+
+
+def test_a_cnn_without_a_layer_table_moves_its_weights_and_input() -> None:
+    m = mlsysim.Models.ResNet50.model_copy(update={"cnn": None, "id": "ResNet50_flat"})
+    r = solve(m, "A100", phase="inference", batch=4, precision="int8")
+    (op,) = r.ops
+    params = m.params.to("param").magnitude
+    elems = 3 * 224 * 224
+    assert op.bytes == pytest.approx(params * 1 + 4 * elems * 1)
+    assert r.memory.weights_bytes == pytest.approx(params)
+    assert r.memory.activations_bytes == pytest.approx(4 * elems)
+    t = solve(m, "A100", phase="training", batch=4, optimizer="sgd")
+    assert t.memory.optimizer_bytes == pytest.approx(4 * params)  # fp32 master copy

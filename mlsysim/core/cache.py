@@ -17,7 +17,7 @@ from typing import Any
 
 from mlsysim.core.registry import generation
 
-__all__ = ["DerivedCache", "refresh"]
+__all__ = ["DerivedCache", "clear_all", "refresh"]
 
 _CACHES: list[DerivedCache] = []
 _seen = -1
@@ -48,3 +48,9 @@ def refresh() -> int:
             cache.clear()
         _seen = g
     return g
+
+
+def clear_all() -> None:
+    """Empty every derived cache now (they refill on the next solve)."""
+    for cache in _CACHES:
+        cache.clear()

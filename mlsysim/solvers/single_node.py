@@ -120,10 +120,8 @@ class SingleNodeSolver(BaseSolver):
                     where="solve",
                     fix="use phase='inference' or 'training'",
                 )
-            phase_l = "prefill" if phase == "inference" else phase
         else:
             seq_len = None
-            phase_l = phase
         if plan is None:
             plan = _plan(precision, plan_options)
         elif precision is not None or plan_options:
@@ -135,7 +133,7 @@ class SingleNodeSolver(BaseSolver):
         else:
             plan = arguments.plan(plan)
         rp = _resolve(hw, plan)
-        low = lower(spec, phase_l, batch, seq_len or 0, rp)
+        low = lower(spec, phase, batch, seq_len or 0, rp)
         return _time(spec, hw, phase, batch, seq_len, rp, low, strict)
 
 

@@ -81,6 +81,8 @@ def expected_distinct_experts(experts: int, active: int, tokens: float) -> float
 
 
 def lower_transformer(f: ModelFacts, phase: str, batch: int, s: int, rp: Any) -> Lowered:
+    """One step of a transformer: ``"training"``, ``"decode"``, or a forward pass over ``s``
+    tokens (``"prefill"``, or ``"inference"`` for an encoder — the same lowering)."""
     if s > f.max_seq_len:
         raise FormulaDomainError(
             f"seq_len {s} exceeds the model's maximum context of {f.max_seq_len} tokens",

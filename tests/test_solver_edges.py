@@ -186,3 +186,18 @@ def test_a_cnn_without_a_layer_table_moves_its_weights_and_input() -> None:
     assert r.memory.activations_bytes == pytest.approx(4 * elems)
     t = solve(m, "A100", phase="training", batch=4, optimizer="sgd")
     assert t.memory.optimizer_bytes == pytest.approx(4 * params)  # fp32 master copy
+
+
+def test_a_residual_add_after_a_depthwise_conv_reads_its_shortcut() -> None:
+    # A MobileNetV2 inverted residual holds a depthwise conv, so it runs layer by layer: the
+    # projection writes its output and its epilogue adds the shortcut it reads from memory.
+    r = solve("MobileNetV2", "A100", phase="inference", batch=2, precision="int8")
+    project = next(op for op in r.ops if op.name == "2.inverted_residual[1:2].project+add")
+    from mlsysim.workload.lowering.cnn import cnn_layers
+
+    layers, _ = cnn_layers(mlsysim.Models.MobileNetV2)
+    proj = next(x for x in layers if x.name == "2.inverted_residual[1:2].project")
+    weights = proj.kernel_elems + proj.c_out  # int8 weights + folded bias
+    reads = 2 * proj.in_elems + 2 * proj.out_elems  # the depthwise output, the shortcut
+    writes = 2 * proj.out_elems
+    assert project.bytes == pytest.approx(weights + reads + writes)

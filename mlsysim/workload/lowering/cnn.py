@@ -140,14 +140,15 @@ def _inference(
     ops: list[Op] = []
     weights = 0.0
     peak_live = 0.0
+    layer_by_layer = {layer.block for layer in layers if layer.kind == "dwconv" and layer.block}
     i = 0
     while i < len(layers):
         j = i + 1
-        if layers[i].block:
+        if layers[i].block and layers[i].block not in layer_by_layer:
             while j < len(layers) and layers[j].block == layers[i].block:
                 j += 1
-            if any(layer.kind == "dwconv" for layer in layers[i:j]):
-                j = i + 1  # a block with a depthwise conv runs layer by layer
+        # a block holding a depthwise conv runs layer by layer, its residual add reading the
+        # shortcut from memory in the projection's epilogue
         group = layers[i:j]
         # a fused block reads its input and writes its output once; its inner tensors stay on
         # chip. A single layer reads its input and writes its output.

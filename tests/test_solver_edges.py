@@ -177,15 +177,88 @@ def test_derived_facts_are_reused_for_the_same_spec() -> None:
 
 def test_a_cnn_without_a_layer_table_moves_its_weights_and_input() -> None:
     m = mlsysim.Models.ResNet50.model_copy(update={"cnn": None, "id": "ResNet50_flat"})
-    r = solve(m, "A100", phase="inference", batch=4, precision="int8")
+    r = solve(m, "A100", phase="inference", batch=4, precision="fp16")
     (op,) = r.ops
     params = m.params.to("param").magnitude
+    flops = m.flops_per_inference.to("FLOP").magnitude
     elems = 3 * 224 * 224
-    assert op.bytes == pytest.approx(params * 1 + 4 * elems * 1)
-    assert r.memory.weights_bytes == pytest.approx(params)
-    assert r.memory.activations_bytes == pytest.approx(4 * elems)
+    assert op.kind == "gemm" and not op.name.endswith("dw")
+    assert op.bytes == pytest.approx(params * 2 + 4 * elems * 2)
+    assert r.memory.weights_bytes == pytest.approx(2 * params)
+    assert r.memory.activations_bytes == pytest.approx(4 * elems * 2)
+    # one fused GEMM at the sourced GEMM efficiency
+    peak = r.dense_peak_flops_per_s
+    body = max(4 * flops / (peak * GEMM_EFFICIENCY.value), op.bytes / (2.039e12 * 0.72))
+    assert op.time_s == pytest.approx(body + KERNEL_OVERHEAD.value)
     t = solve(m, "A100", phase="training", batch=4, optimizer="sgd")
     assert t.memory.optimizer_bytes == pytest.approx(4 * params)  # fp32 master copy
+    assert t.ops[0].flops == pytest.approx(3 * 4 * flops)  # forward + 2x backward
+    sparse = solve(m, "A100", phase="inference", batch=4, sparsity="2:4")
+    assert sparse.ops[0].bytes < op.bytes
+    assert sparse.ops[0].time_bound_s < r.ops[0].time_bound_s  # at the 2:4 sparse rate
+
+
+def test_device_utilization_never_exceeds_one() -> None:
+    from mlsysim.core.formulas import busy_fraction, device_utilization
+
+    assert busy_fraction(2e12, 1e9, 1.0, 1e12, 1e12) == 1.0  # asked to beat the peak
+    assert busy_fraction(0.5e12, 0.0, 1.0, 1e12, 1e12) == 0.5
+    assert busy_fraction(0.0, 0.25e12, 1.0, 1e12, 1e12) == 0.25
+    u = device_utilization(
+        flops=Q_("3 TFLOP"),
+        bytes=Q_("1 GB"),
+        time=Q_("1 s"),
+        peak=Q_("1 TFLOP/s"),
+        bandwidth=Q_("1 TB/s"),
+    )
+    assert u == 1.0
+
+
+def test_bad_model_specs_say_which_field() -> None:
+    llama = mlsysim.Models.Llama2_7B
+    mixtral = mlsysim.Models.Mixtral_8x7B
+    resnet = mlsysim.Models.ResNet50
+    cases = [
+        (
+            llama.model_copy(update={"params": Q_(0, "param"), "id": "b1"}),
+            "b1: params must be positive, got 0.0",
+            "give the stated count, e.g. '7B'",
+        ),
+        (
+            mixtral.model_copy(update={"active_params": Q_(-1, "param"), "id": "b2"}),
+            "b2: active_params must be positive, got -1.0",
+            "e.g. '13B'",
+        ),
+        (
+            resnet.model_copy(update={"flops_per_inference": Q_(0, "FLOP"), "id": "b3"}),
+            "b3: flops_per_inference must be positive, got 0.0",
+            "e.g. '4.1 GFLOP'",
+        ),
+        (
+            llama.model_copy(
+                update={
+                    "transformer": llama.transformer.model_copy(update={"vocab": 0}),
+                    "id": "b4",
+                }
+            ),
+            "b4: transformer.vocab must be positive, got 0",
+            "give vocab ≥ 1",
+        ),
+    ]
+    for spec, what, fix in cases:
+        phase = "inference" if spec.kind != "transformer" else "decode"
+        with pytest.raises(mlsysim.ConfigError) as err:
+            solve(spec, "H100", phase=phase)
+        assert err.value.what == what
+        assert err.value.fix == fix
+        assert err.value.where == "model spec"
+        assert err.value.why == "a model's sizes and counts are positive"
+    arch = mixtral.transformer.model_copy(update={"active_experts": 9})
+    with pytest.raises(mlsysim.ConfigError) as err:
+        solve(mixtral.model_copy(update={"transformer": arch, "id": "b5"}), "H100", phase="decode")
+    assert err.value.what == "b5: transformer.active_experts must lie in [1, experts], got 9 of 8"
+    assert err.value.fix == "give the number of experts each token is routed to"
+    assert err.value.where == "model spec"
 
 
 def test_a_residual_add_after_a_depthwise_conv_reads_its_shortcut() -> None:

@@ -136,6 +136,14 @@ CASES: list[tuple[str, dict[str, Any]]] = [
         dict(model="MobileNetV2", hardware="A100", phase="training", batch=32, recompute="full"),
     ),
     (
+        "mobilenetv2_a100_inference_sparse",
+        dict(model="MobileNetV2", hardware="A100", phase="inference", sparsity="2:4", batch=8),
+    ),
+    (
+        "mobilenetv2_a100_training_sparse",
+        dict(model="MobileNetV2", hardware="A100", phase="training", sparsity="2:4", batch=8),
+    ),
+    (
         "dscnn_orin_training",
         dict(model="DSCNN_KWS", hardware="JetsonAGXOrin", phase="training", batch=8),
     ),

@@ -155,6 +155,11 @@ def test_activation_and_sparse_operands_show_the_coefficients() -> None:
         {"model": Models.Llama2_7B, "seq_len": 2048, "batch": 1, "pp": 4, "interleave": 2}
     )
     assert inter["f_int"] == pytest.approx(1 + 3 / 8)
+    wide = act.operands(
+        {"model": Models.Llama2_7B, "seq_len": 128, "batch": 1, "precision": "fp32"}
+    )
+    narrow = act.operands({"model": Models.Llama2_7B, "seq_len": 128, "batch": 1})
+    assert wide["per_layer"] == 2 * narrow["per_layer"]  # the per-layer count at fp32
     q = FORMULAS["quantized_weights_bytes"].formula.operands({"precision": "int4"})
     assert q["bytes_per_element"].to("B").magnitude == 0.5
 

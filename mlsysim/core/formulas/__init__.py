@@ -55,6 +55,7 @@ from mlsysim.core.formulas.economics import (
     TCO,
     amortized_capex,
     cloud_cost,
+    convert_currency,
     egress_cost,
     energy_cost,
     opex,
@@ -102,8 +103,15 @@ from mlsysim.core.formulas.reliability import (
     checkpoint_goodput,
     checkpoint_time,
     daly,
+    daly_s,
+    expected_failures,
+    failure_rate,
+    goodput_s,
+    job_mtbf,
+    job_mtbf_s,
     series_mtbf,
     young_daly,
+    young_s,
 )
 from mlsysim.core.formulas.safety import dpsgd_noise_std, per_example_gradient_bytes
 from mlsysim.core.formulas.scaling import (
@@ -123,6 +131,7 @@ from mlsysim.core.formulas.sustainability import (
     device_power,
     embodied_carbon,
     facility_energy,
+    it_energy,
     operational_carbon,
     water_usage,
 )
@@ -131,8 +140,12 @@ from mlsysim.core.formulas.sustainability import (
 FORMULAS: dict[str, Callable[..., Any]] = dict(_REGISTRY)
 
 #: Float fast paths (root units in, root-unit float out) for the solver's hot loops.
-FAST_PATHS: dict[str, Callable[..., float]] = {
+FAST_PATHS: dict[str, Callable[..., Any]] = {
     "all_gather_s": all_gather_s,
+    "daly_s": daly_s,
+    "goodput_s": goodput_s,
+    "job_mtbf_s": job_mtbf_s,
+    "young_s": young_s,
     "kv_cache_B": kv_cache_B,
     "ring_allreduce_s": ring_allreduce_s,
     "roofline_time_s": roofline_time_s,
@@ -168,7 +181,9 @@ __all__ = [
     "chinchilla_loss",
     "chinchilla_optimal",
     "cloud_cost",
+    "convert_currency",
     "daly",
+    "daly_s",
     "data_movement_energy",
     "device_power",
     "double_binary_tree_allreduce",
@@ -178,14 +193,20 @@ __all__ = [
     "embodied_carbon",
     "energy_cost",
     "erlang_c",
+    "expected_failures",
     "facility_energy",
+    "failure_rate",
     "fanout_tail",
     "formula",
+    "goodput_s",
     "gustafson",
     "hfu",
     "hierarchical_allreduce",
     "inference_flops",
     "ingestion_throughput",
+    "it_energy",
+    "job_mtbf",
+    "job_mtbf_s",
     "kaplan_loss",
     "kv_cache_B",
     "kv_cache_bytes",
@@ -231,4 +252,5 @@ __all__ = [
     "weights_B",
     "weights_bytes",
     "young_daly",
+    "young_s",
 ]

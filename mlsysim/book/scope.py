@@ -5,7 +5,8 @@
 3. unit names as values (``GB`` is ``1 GB``);
 4. registry ids of every kind (``H100``, ``Llama2_7B``, ``Quebec``…) and the registries
    themselves (``Hardware["H100 SXM"]``);
-5. every public formula of :mod:`mlsysim.core.formulas` by name, and ``solve``.
+5. every public formula of :mod:`mlsysim.core.formulas` by name, and the solvers
+   ``solve``, ``training_run`` and ``serving_fleet``.
 
 Units come before the registries so that unit-only expressions never load the data files
 (fast ``mlsysim eval``). A name that is nowhere raises an UnknownNameError with did-you-mean; a
@@ -160,7 +161,19 @@ REGISTRY_NAMES = (
     "Fabrics",
     "Nodes",
     "Clusters",
+    "FailureStudies",
+    "Storage",
+    "ExchangeRates",
+    "EgressPrices",
 )
+
+
+#: Solvers callable by name: name -> (module, attribute), imported on first use.
+SOLVERS: dict[str, tuple[str, str]] = {
+    "solve": ("mlsysim.solvers.single_node", "solve"),
+    "training_run": ("mlsysim.solvers.run", "training_run"),
+    "serving_fleet": ("mlsysim.solvers.fleet", "serving_fleet"),
+}
 
 
 class _Globals:
@@ -170,7 +183,7 @@ class _Globals:
         self._specs: dict[str, Any] | None = None
         self._registries: dict[str, Any] | None = None
         self._formulas: dict[str, Fn] | None = None
-        self._solve: Fn | bool | None = False
+        self._solvers: dict[str, Fn | None] = {}
 
     def registries(self) -> dict[str, Any]:
         if self._registries is None:
@@ -211,15 +224,20 @@ class _Globals:
                 }
         return self._formulas
 
-    def solve(self) -> Fn | None:
-        if self._solve is False:
+    def solver(self, name: str) -> Fn | None:
+        """``solve``, ``training_run`` or ``serving_fleet`` (None if its module is absent)."""
+        if name not in self._solvers:
+            module, attr = SOLVERS[name]
             try:
-                fn = importlib.import_module("mlsysim.solvers.single_node").solve
+                fn = getattr(importlib.import_module(module), attr)
             except (ImportError, AttributeError):
-                self._solve = None
+                self._solvers[name] = None
             else:
-                self._solve = Fn(fn, "solve", "solver")
-        return self._solve if isinstance(self._solve, Fn) else None
+                self._solvers[name] = Fn(fn, name, "solver")
+        return self._solvers[name]
+
+    def solve(self) -> Fn | None:
+        return self.solver("solve")
 
     def lookup(self, name: str) -> Any:
         spec = self.specs().get(name)
@@ -231,8 +249,8 @@ class _Globals:
         reg = self.registries().get(name)
         if reg is not None:
             return reg
-        if name == "solve":
-            s = self.solve()
+        if name in SOLVERS:
+            s = self.solver(name)
             if s is not None:
                 return s
         raise KeyError(name)
@@ -241,8 +259,7 @@ class _Globals:
         out = [*HELPERS, *_CONSTANTS, *self.registries(), *self.formulas()]
         with contextlib.suppress(MlsysimError):
             out += list(self.specs())
-        if self.solve() is not None:
-            out.append("solve")
+        out += [n for n in SOLVERS if self.solver(n) is not None]
         return out
 
     def reserved(self, name: str) -> str | None:
@@ -255,8 +272,8 @@ class _Globals:
             return "a formula"
         if name in self.specs():
             return "a registry entry"
-        if name == "solve":
-            return "the solver"
+        if name in SOLVERS:
+            return "a solver"
         return None
 
 

@@ -1,4 +1,4 @@
-"""``mlsysim schema``: print the JSON Schema of solver results (``mlsysim solve --json``)."""
+"""``mlsysim schema [--kind solve|run|fleet]``: the JSON Schema of ``solve``/``run``/``fleet --json``."""
 
 from __future__ import annotations
 
@@ -10,10 +10,21 @@ __all__ = ["add_arguments", "run"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--compact", action="store_true", help="one line instead of indented")
+    parser.add_argument(
+        "--kind",
+        choices=["solve", "run", "fleet"],
+        default="solve",
+        help="which result: solve (mlsysim solve --json, the default), run or fleet",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    from mlsysim.solvers.results import json_schema
+    if args.kind == "run":
+        from mlsysim.solvers.run_result import run_json_schema as json_schema
+    elif args.kind == "fleet":
+        from mlsysim.solvers.fleet import fleet_json_schema as json_schema
+    else:
+        from mlsysim.solvers.results import json_schema
 
     print(json.dumps(json_schema(), indent=None if args.compact else 2, ensure_ascii=False))
     return 0

@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BeforeValidator, Field, ValidationInfo, model_validator
+from pydantic import BeforeValidator, Field, PlainSerializer, ValidationInfo, model_validator
 
 from mlsysim.core.exceptions import MlsysimError
 from mlsysim.core.registry import Registry, register_kind
@@ -49,9 +49,14 @@ def _money_per_energy(value: Any, info: ValidationInfo) -> Any:
 if not TYPE_CHECKING:
     from typing import Annotated
 
-    from mlsysim.core.units import Quantity
+    from mlsysim.core.units import Quantity, fmt_quantity
 
-    _PricePerEnergy = Annotated[Quantity, BeforeValidator(_money_per_energy)]
+    _PricePerEnergy = Annotated[
+        Quantity,
+        BeforeValidator(_money_per_energy),
+        PlainSerializer(fmt_quantity, return_type=str),
+        Field(json_schema_extra={"dimension": "price_per_energy (USD or EUR)"}),
+    ]
 
 
 __all__ = [

@@ -65,8 +65,8 @@ class FailureStudySpec(Spec):
     population: int = Field(ge=1)  # units (devices or nodes) observed
     devices_per_node: int = Field(default=8, ge=1)
     observed: _Time | None = None  # needed with ``failures``
-    failures: dict[str, int] = {}
-    rates: dict[str, _Frequency] = {}  # per unit (device or node)
+    failures: dict[str, int] = Field(default_factory=dict)
+    rates: dict[str, _Frequency] = Field(default_factory=dict)  # per unit (device or node)
     planned: int | None = Field(default=None, ge=0)  # planned interruptions, not failures
     restart_time: _Time | None = None  # detection + restart + reload, per interruption
     effective_training_time: float | None = Field(default=None, gt=0, le=1)  # as reported

@@ -5,7 +5,10 @@
 * :mod:`.results`, :mod:`.explainers` — the result objects and why a wall binds;
 * :mod:`.optimizers` — searches over configurations.
 
-Distributed, serving and run/fleet solvers live beside these, one module each.
+* :mod:`.run`, :mod:`.fleet` — training runs and serving fleets (with :mod:`.footprint`,
+  :mod:`.ledger`, :mod:`.run_result`, :mod:`.run_explain`).
+
+Distributed and serving solvers live beside these, one module each.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ __all__ = [
     "MaxBatchOptimizer",
     "SingleNodeSolver",
     "SolveResult",
+    "serving_fleet",
     "solve",
+    "training_run",
 ]
 
 _LAZY: dict[str, tuple[str, str]] = {
@@ -28,6 +33,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "SingleNodeSolver": ("mlsysim.solvers.single_node", "SingleNodeSolver"),
     "SolveResult": ("mlsysim.solvers.results", "SolveResult"),
     "solve": ("mlsysim.solvers.single_node", "solve"),
+    "training_run": ("mlsysim.solvers.run", "training_run"),
+    "serving_fleet": ("mlsysim.solvers.fleet", "serving_fleet"),
 }
 
 __getattr__ = lazy_getattr("mlsysim.solvers", _LAZY, globals())

@@ -158,7 +158,10 @@ def convert_currency(amount: Any, rate: Any) -> Any:
     usd = (amount * ureg.Quantity(r, "USD/EUR")).to_reduced_units()
     if "[currency_eur]" in usd.dimensionality:
         raise DimensionError.for_argument(
-            "amount", fmt_quantity(amount), describe_dimension(amount), "an amount in EUR",
+            "amount",
+            fmt_quantity(amount),
+            describe_dimension(amount),
+            "an amount in EUR",
             where=where,
         )
     return usd

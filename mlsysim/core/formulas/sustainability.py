@@ -90,9 +90,7 @@ def operational_carbon(energy: Any, intensity: Any) -> Any:
 
 @formula(
     symbol=r"C_{\mathrm{emb}} = C_{\mathrm{mfg}}\,\frac{t}{u\,T_{\mathrm{life}}}",
-    substituted=(
-        r"{{embodied}} \cdot \frac{ {{duration}} }{ {{utilization}} \cdot {{lifetime}} }"
-    ),
+    substituted=(r"{{embodied}} \cdot \frac{ {{duration}} }{ {{utilization}} \cdot {{lifetime}} }"),
     sources=("gupta2021", "luccioni2023"),
     citation="Gupta et al. (2021), Chasing Carbon; amortisation as in Luccioni et al. (2023)",
     result="carbon",

@@ -1,4 +1,4 @@
-"""``mlsysim schema [--kind solve|run|fleet]``: the JSON Schema of ``solve``/``run``/``fleet --json``."""
+"""``mlsysim schema [--kind solve|run|fleet]``: JSON Schema of ``solve``/``run``/``fleet``."""
 
 from __future__ import annotations
 

@@ -84,6 +84,7 @@ def resolve_site(region: Any, datacenter: Any, pue: Any, carbon_intensity: Any) 
     """The grid, datacenter, PUE and carbon intensity, overrides first, then registry data."""
     grid = _spec(Grids, region, "region")
     assumptions: list[str] = []
+    dc: Any
     if datacenter is None and pue is None:
         dc = Datacenters[DEFAULT_DATACENTER]
         assumptions.append(f"datacenter not given: assumed {dc.name} (PUE {dc.pue:g})")

@@ -171,6 +171,7 @@ class TrainingRunSolver(BaseSolver):
             steps = None
         # ---- per-device power ------------------------------------------------------------------
         tdp = si(hw.require("tdp"), "power", "tdp")
+        P_src: tuple[str, ...]
         if power is not None:
             P_dev = si(power, "power", "power")
             P_der, P_src = f"{fmt(P_dev, 'W')} (given: everything the report counts)", ("user",)
@@ -202,6 +203,7 @@ class TrainingRunSolver(BaseSolver):
             bytes_per_element(precision or "bf16") + OPTIMIZER_STATE_BYTES["adam"].value
         )
         shards = _shards(devices, parallelism)
+        d_src: tuple[str, ...]
         if checkpoint_time is not None:
             delta = si(checkpoint_time, "time", "checkpoint_time")
             d_der, d_src = "given", ("user",)
@@ -210,14 +212,14 @@ class TrainingRunSolver(BaseSolver):
             delta = si(F.checkpoint_time(from_si(size, "B"), from_si(bw, "B/s")), "time", "δ")
             d_der = f"S/B = {fmt(size / 1e12, 'TB')} / {fmt(bw / 1e9, 'GB/s')} ({st})"
             d_src = ("mohan2021checkfreq", st_src)
+        R = 0.0
         if restart_time is not None:
-            R: float | None = si(restart_time, "time", "restart_time")
+            R = si(restart_time, "time", "restart_time")
             R_fig = Figure("restart time", R / 60, "min", "given", ("user",))
         elif study.restart_time is not None:
             R = si(study.restart_time, "time", "restart_time")
             R_fig = Figure("restart time", R / 60, "min", f"{study.id}", (study.source,))
         else:
-            R = None
             R_fig = missing(
                 "restart time",
                 "min",
@@ -228,10 +230,10 @@ class TrainingRunSolver(BaseSolver):
                 "time count checkpoints and rework only; pass restart_time="
             )
         rel, G, loss = reliability_part(
-            study, units, M, size, shards, delta, d_der, d_src, R or 0.0, R_fig, checkpoint
+            study, units, M, size, shards, delta, d_der, d_src, R, R_fig, checkpoint
         )
         if tokens is not None:
-            t = math.inf if G is None else compute_s / G
+            t = math.inf if G is None or compute_s is None else compute_s / G
         wall_known = math.isfinite(t)
         rel.figures["interruptions"] = (
             Figure(

@@ -247,3 +247,23 @@ def test_cli_run_fleet_and_schema(capsys):
         )
         == 2
     )
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"checkpoint": Q_(-3, "min")},
+        {"tp": 0},
+        {"pue": 0.5},
+        {"power": Q_(-5, "W")},
+        {"carbon_intensity": Q_(5, "W")},
+        {"utilization": 1.5},
+        {"restart_time": Q_(1, "GB")},
+        {"checkpoint": "hourly"},
+    ],
+)
+def test_bad_inputs_are_errors_not_numbers(kw):
+    with pytest.raises(mlsysim.MlsysimError):
+        mlsysim.training_run(
+            "Llama3_8B", "H100", duration=Q_(1, "d"), devices=8, region="Iowa", **kw
+        )

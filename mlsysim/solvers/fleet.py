@@ -289,6 +289,13 @@ class ServingFleetSolver(BaseSolver):
             )
         slo_s = si(slo, "time", "slo")
         t = si(duration, "time", "duration")
+        for name, v in (("slo", slo_s), ("duration", t)):
+            if not v > 0:
+                raise ConfigError(
+                    f"{name} must be a positive time",
+                    where="serving_fleet",
+                    fix=f"e.g. {name}=50 ms" if name == "slo" else "e.g. 30 day",
+                )
         cap = device_capacity(
             spec, hw, prompt=prompt, output=output, slo_s=slo_s, precision=precision
         )

@@ -338,7 +338,15 @@ def _grams(value: Any) -> float | None:
 
 
 def _shards(devices: int, par: dict[str, Any]) -> int:
-    tp, pp = int(par.get("tp", 1) or 1), int(par.get("pp", 1) or 1)
+    for name in ("tp", "pp"):
+        v = par.get(name, 1)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1 or v > devices:
+            raise ConfigError(
+                f"{name} must be an integer from 1 to devices ({devices}), got {v!r}",
+                where="training_run",
+                fix=f"pass {name}=1 or a divisor of devices",
+            )
+    tp, pp = int(par.get("tp", 1)), int(par.get("pp", 1))
     if int(par.get("zero", 0) or 0) >= 1:
         return devices
     return min(devices, tp * pp)

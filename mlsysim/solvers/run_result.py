@@ -119,6 +119,14 @@ def reliability_part(
         from mlsysim.core.units import si
 
         tau, how = si(checkpoint, "time", "checkpoint"), "given"
+        if not tau > 0:
+            from mlsysim.core.exceptions import ConfigError
+
+            raise ConfigError(
+                f"checkpoint interval must be positive, got {checkpoint}",
+                where="training_run",
+                fix="e.g. checkpoint=30 min",
+            )
     iv["used"] = Figure("checkpoint interval", tau / 60, "min", how, iv["young"].sources)
     G = F.goodput_s(tau, delta, M, R)
     loss = ((tau + delta) / 2.0 + R) / M

@@ -289,8 +289,8 @@ class ServingFleetSolver(BaseSolver):
             )
         slo_s = si(slo, "time", "slo")
         t = si(duration, "time", "duration")
-        for name, v in (("slo", slo_s), ("duration", t)):
-            if not v > 0:
+        for name, secs in (("slo", slo_s), ("duration", t)):
+            if not secs > 0:
                 raise ConfigError(
                     f"{name} must be a positive time",
                     where="serving_fleet",

@@ -28,6 +28,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Q_",
+    "Applications",
     "CloudRates",
     "Clusters",
     "ConfigError",
@@ -45,6 +46,7 @@ __all__ = [
     "Models",
     "NapkinError",
     "Nodes",
+    "Personas",
     "RegistryDataError",
     "Storage",
     "UnknownNameError",
@@ -53,6 +55,7 @@ __all__ = [
     "add_data_dir",
     "formulas",
     "serving_fleet",
+    "sim",
     "solve",
     "training_run",
     "ureg",
@@ -79,6 +82,9 @@ _LAZY: dict[str, tuple[str, str]] = {
     "training_run": ("mlsysim.solvers.run", "training_run"),
     "serving_fleet": ("mlsysim.solvers.fleet", "serving_fleet"),
     "formulas": ("mlsysim.core.formulas", ""),
+    "Applications": ("mlsysim.sim.registry", "Applications"),
+    "Personas": ("mlsysim.sim.registry", "Personas"),
+    "sim": ("mlsysim.sim", ""),
 }
 
 
@@ -90,6 +96,7 @@ def _register_layers() -> None:
     before the catalog first loads (the package sits above the layers; core imports none)."""
     import mlsysim.hardware.registry
     import mlsysim.infra.registry
+    import mlsysim.sim.registry
     import mlsysim.systems.registry
     import mlsysim.workload.registry  # noqa: F401
 

@@ -5,8 +5,9 @@
 3. unit names as values (``GB`` is ``1 GB``);
 4. registry ids of every kind (``H100``, ``Llama2_7B``, ``Quebec``…) and the registries
    themselves (``Hardware["H100 SXM"]``);
-5. every public formula of :mod:`mlsysim.core.formulas` by name, and the solvers
-   ``solve``, ``training_run`` and ``serving_fleet``.
+5. every public formula of :mod:`mlsysim.core.formulas` by name, the solvers
+   ``solve``, ``training_run`` and ``serving_fleet``, and the simulations
+   (``ResourceSimulation`` … and ``simulation(name, application, persona)``).
 
 Units come before the registries so that unit-only expressions never load the data files
 (fast ``mlsysim eval``). A name that is nowhere raises an UnknownNameError with did-you-mean; a
@@ -165,6 +166,8 @@ REGISTRY_NAMES = (
     "Storage",
     "ExchangeRates",
     "EgressPrices",
+    "Applications",
+    "Personas",
 )
 
 
@@ -173,6 +176,13 @@ SOLVERS: dict[str, tuple[str, str]] = {
     "solve": ("mlsysim.solvers.single_node", "solve"),
     "training_run": ("mlsysim.solvers.run", "training_run"),
     "serving_fleet": ("mlsysim.solvers.fleet", "serving_fleet"),
+    # the simulation layer: ResourceSimulation(Doorbell, TinyPioneer).evaluate(...) -> a ledger
+    "ResourceSimulation": ("mlsysim.sim.simulations", "ResourceSimulation"),
+    "PerformanceSimulation": ("mlsysim.sim.simulations", "PerformanceSimulation"),
+    "SustainabilitySimulation": ("mlsysim.sim.simulations", "SustainabilitySimulation"),
+    "ReliabilitySimulation": ("mlsysim.sim.simulations", "ReliabilitySimulation"),
+    "EconomicsSimulation": ("mlsysim.sim.simulations", "EconomicsSimulation"),
+    "simulation": ("mlsysim.sim.base", "simulation"),
 }
 
 

@@ -1,4 +1,4 @@
-"""``mlsysim schema [--kind solve|run|fleet]``: JSON Schema of ``solve``/``run``/``fleet``."""
+"""``mlsysim schema [--kind solve|run|fleet|ledger]``: JSON Schema of a command's ``--json``."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--compact", action="store_true", help="one line instead of indented")
     parser.add_argument(
         "--kind",
-        choices=["solve", "run", "fleet"],
+        choices=["solve", "run", "fleet", "ledger"],
         default="solve",
-        help="which result: solve (mlsysim solve --json, the default), run or fleet",
+        help="which result: solve (mlsysim solve --json, the default), run, fleet or ledger "
+        "(mlsysim sim --json)",
     )
 
 
@@ -23,6 +24,8 @@ def run(args: argparse.Namespace) -> int:
         from mlsysim.solvers.run_result import run_json_schema as json_schema
     elif args.kind == "fleet":
         from mlsysim.solvers.fleet import fleet_json_schema as json_schema
+    elif args.kind == "ledger":
+        from mlsysim.sim.ledger import ledger_json_schema as json_schema
     else:
         from mlsysim.solvers.results import json_schema
 

@@ -100,6 +100,7 @@ from mlsysim.core.formulas.queueing import (
     utilization,
 )
 from mlsysim.core.formulas.reliability import (
+    availability,
     checkpoint_goodput,
     checkpoint_time,
     daly,
@@ -129,6 +130,7 @@ from mlsysim.core.formulas.sensitivity import elasticity
 from mlsysim.core.formulas.sustainability import (
     Water,
     device_power,
+    duty_cycle_power,
     embodied_carbon,
     facility_energy,
     it_energy,
@@ -173,6 +175,7 @@ __all__ = [
     "amortized_capex",
     "arithmetic_intensity",
     "attainable_flops",
+    "availability",
     "batch_fill_time",
     "batching_throughput",
     "best_of_n",
@@ -188,6 +191,7 @@ __all__ = [
     "device_power",
     "double_binary_tree_allreduce",
     "dpsgd_noise_std",
+    "duty_cycle_power",
     "egress_cost",
     "elasticity",
     "embodied_carbon",

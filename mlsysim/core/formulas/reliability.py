@@ -14,6 +14,7 @@ from mlsysim.core.formulas._meta import formula
 from mlsysim.core.units import from_si
 
 __all__ = [
+    "availability",
     "checkpoint_goodput",
     "checkpoint_time",
     "daly",
@@ -242,3 +243,23 @@ def checkpoint_time(size: Any, bandwidth: Any) -> Any:
     B = positive(si(bandwidth, "bandwidth", "bandwidth"), "bandwidth", where)
     delta = S / B
     return from_si(delta, "s")
+
+
+@formula(
+    symbol=r"A = \frac{\mathrm{MTBF}}{\mathrm{MTBF} + \mathrm{MTTR}}",
+    substituted=r"\frac{ {{mtbf}} }{ {{mtbf}} + {{mttr}} }",
+    sources=("oconnor2012",),
+    citation="O'Connor & Kleyner (2012): steady-state availability of a repairable item",
+    result="dimensionless",
+)
+def availability(mtbf: Any, mttr: Any) -> float:
+    """Steady-state availability: the fraction of time a repairable unit is up.
+
+    Up for MTBF on average, then down for MTTR while it is repaired or replaced.
+    Source: O'Connor & Kleyner 2012.
+    """
+    where = "availability"
+    M = positive(si(mtbf, "time", "mtbf"), "mtbf", where)
+    R = positive(si(mttr, "time", "mttr"), "mttr", where, strict=False)
+    A = M / (M + R)
+    return A

@@ -17,6 +17,7 @@ from mlsysim.core.units import from_si
 __all__ = [
     "Water",
     "device_power",
+    "duty_cycle_power",
     "embodied_carbon",
     "facility_energy",
     "it_energy",
@@ -177,3 +178,24 @@ def water_usage(it_energy: Any, wue: Any, pue: Any, grid_water_intensity: Any) -
     V_off = _pue(pue, where) * E_it * ewif
     V = V_on + V_off
     return Water(*(from_si(v, "m**3").to("L") for v in (V_on, V_off, V)))
+
+
+@formula(
+    symbol=r"\bar{P} = d\,P_{\mathrm{active}} + (1 - d)\,P_{\mathrm{idle}}",
+    substituted=(r"{{duty}} \cdot {{active_power}} + (1 - {{duty}}) \cdot {{idle_power}}"),
+    sources=("atmel_picopower",),
+    citation="time-weighted average of a duty-cycled device's power states (Atmel picoPower)",
+    result="power",
+)
+def duty_cycle_power(active_power: Any, idle_power: Any, duty: Any) -> Any:
+    """Average power of a device active a fraction d of the time and idle (asleep) otherwise.
+
+    Atmel's picoPower tutorial: an ATmega164P at 1.8 V awake 10 µs every second at 0.5 mA and
+    in power-save at 0.65 µA averages 0.655 µA (1.18 µW). Source: Atmel picoPower tutorial.
+    """
+    where = "duty_cycle_power"
+    P_a = positive(si(active_power, "power", "active_power"), "active_power", where, strict=False)
+    P_i = positive(si(idle_power, "power", "idle_power"), "idle_power", where, strict=False)
+    d = fraction(duty, "duty", where)
+    P = d * P_a + (1.0 - d) * P_i
+    return from_si(P, "W")

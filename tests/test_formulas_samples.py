@@ -160,6 +160,7 @@ SAMPLES: dict[str, dict[str, object]] = {
     "failure_rate": {"failures": 148, "units": 16384, "duration": Q_("54 day")},
     "job_mtbf": {"failure_rate": Q_("6.5e-3 /d"), "n": 2048},
     "expected_failures": {"duration": Q_("54 day"), "mtbf": Q_("3 h")},
+    "availability": {"mtbf": Q_("1000 h"), "mttr": Q_("10 h")},
     "daly": {"checkpoint_time": Q_("5 min"), "mtbf": Q_("24 h")},
     "checkpoint_goodput": {
         "interval": Q_("2 h"),
@@ -178,6 +179,11 @@ SAMPLES: dict[str, dict[str, object]] = {
         "duration": Q_("118 day"),
     },
     "it_energy": {"power": Q_("330 W"), "duration": Q_("14.8 day"), "n": 10000},
+    "duty_cycle_power": {
+        "active_power": Q_("0.9 mW"),
+        "idle_power": Q_("1.17 uW"),
+        "duty": 1e-5,
+    },
     "water_usage": {
         "it_energy": Q_("1 GWh"),
         "wue": Q_("0.55 L/kWh"),

@@ -182,7 +182,7 @@ SOLVERS: dict[str, tuple[str, str]] = {
     "SustainabilitySimulation": ("mlsysim.sim.simulations", "SustainabilitySimulation"),
     "ReliabilitySimulation": ("mlsysim.sim.simulations", "ReliabilitySimulation"),
     "EconomicsSimulation": ("mlsysim.sim.simulations", "EconomicsSimulation"),
-    "simulation": ("mlsysim.sim.base", "simulation"),
+    "simulation": ("mlsysim.sim.simulations", "simulation"),
 }
 
 

@@ -40,6 +40,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fleet-size", type=int, default=None, help="units of the scale")
     parser.add_argument("--datacenter", default=None)
     parser.add_argument("--part", default=None, help="training, serving or both (cloud)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any other choice, e.g. a lab's own ('battery=10 Wh'; repeatable)",
+    )
     parser.add_argument("--explain", action="store_true", help="print every derivation")
     parser.add_argument("--json", action="store_true", help="print the ledger as JSON")
 
@@ -65,7 +72,7 @@ def load_labs(paths: list[str]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mlsysim.core.exceptions import MlsysimError
-    from mlsysim.sim.base import simulation
+    from mlsysim.sim.simulations import simulation
 
     choices: dict[str, Any] = {
         "region": args.region,
@@ -78,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
         "part": args.part,
     }
     try:
+        choices.update(_pairs(args.set))
         load_labs(args.load)
         sim = simulation(args.simulation, args.application, args.persona)
         ledger = sim.evaluate({k: v for k, v in choices.items() if v is not None})
@@ -92,6 +100,25 @@ def run(args: argparse.Namespace) -> int:
         print()
         print(ledger.derivation())
     return 0
+
+
+def _pairs(items: list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs: a number, a quantity (``10 Wh``) or text."""
+    from mlsysim.cli.run_cmd import parse_quantity
+    from mlsysim.core.exceptions import ConfigError, MlsysimError
+
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set {item!r} is not KEY=VALUE", fix="e.g. --set battery='10 Wh'")
+        value: Any = text.strip()
+        try:
+            value = parse_quantity(value)
+        except (MlsysimError, ValueError, AttributeError, TypeError):
+            pass  # not a number or quantity (pint's unknown-unit error is an AttributeError)
+        out[key.strip()] = value
+    return out
 
 
 def summary(ledger: Any) -> str:

@@ -236,7 +236,14 @@ WALLS: tuple[Wall, ...] = (
         "Fragility (MTBF)",
         "systems",
         "How often does a job of N components fail, and how much progress does that cost?",
-        ("series_mtbf", "job_mtbf", "failure_rate", "expected_failures", "checkpoint_goodput"),
+        (
+            "series_mtbf",
+            "job_mtbf",
+            "failure_rate",
+            "expected_failures",
+            "checkpoint_goodput",
+            "availability",
+        ),
         ("oconnor2012", "young1974", "daly2006", "dubey2024llama3", "kokolis2024reliability"),
     ),
     _w(
@@ -279,8 +286,16 @@ WALLS: tuple[Wall, ...] = (
             "it_energy",
             "embodied_carbon",
             "water_usage",
+            "duty_cycle_power",
         ),
-        ("luccioni2023", "patterson2021", "thegreengrid2012", "gupta2021", "li2023water"),
+        (
+            "luccioni2023",
+            "patterson2021",
+            "thegreengrid2012",
+            "gupta2021",
+            "li2023water",
+            "atmel_picopower",
+        ),
     ),
     _w(
         20,

@@ -31,6 +31,7 @@ __all__ = [
     "ReliabilitySimulation",
     "ResourceSimulation",
     "SustainabilitySimulation",
+    "simulation",
 ]
 
 _LAZY: dict[str, tuple[str, str]] = {
@@ -44,6 +45,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "SustainabilitySimulation": ("mlsysim.sim.simulations", "SustainabilitySimulation"),
     "ReliabilitySimulation": ("mlsysim.sim.simulations", "ReliabilitySimulation"),
     "EconomicsSimulation": ("mlsysim.sim.simulations", "EconomicsSimulation"),
+    "simulation": ("mlsysim.sim.simulations", "simulation"),
 }
 
 __getattr__ = lazy_getattr("mlsysim.sim", _LAZY, globals())

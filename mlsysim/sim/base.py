@@ -39,7 +39,6 @@ __all__ = [
     "NotApplicableError",
     "SimulationContext",
     "applicability",
-    "simulation",
 ]
 
 #: Every simulation class by name (subclasses register themselves when defined).
@@ -279,13 +278,3 @@ def _constraints(persona: Any, ev: Evaluation) -> ConstraintsSection:
         figs[key] = value
         limits[key] = (lim, bool(ok(value.value, lim.value or 0.0)))
     return ConstraintsSection(figs, limits)
-
-
-def simulation(name: str, application: Any, persona: Any) -> BaseSimulation:
-    """The simulation called ``name`` (a built-in or a registered lab) for the pair."""
-    import mlsysim.sim.simulations  # noqa: F401 - the built-in simulations register here
-
-    cls = SIMULATIONS.get(name)
-    if cls is None:
-        raise UnknownNameError("simulation", name, SIMULATIONS)
-    return cls(application, persona)

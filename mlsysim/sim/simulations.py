@@ -7,7 +7,10 @@ with a ``domains`` tuple and nothing else: the evaluation is shared.
 
 from __future__ import annotations
 
-from mlsysim.sim.base import BaseSimulation
+from typing import Any
+
+from mlsysim.core.exceptions import UnknownNameError
+from mlsysim.sim.base import SIMULATIONS, BaseSimulation
 
 __all__ = [
     "EconomicsSimulation",
@@ -15,6 +18,7 @@ __all__ = [
     "ReliabilitySimulation",
     "ResourceSimulation",
     "SustainabilitySimulation",
+    "simulation",
 ]
 
 
@@ -50,3 +54,11 @@ class EconomicsSimulation(BaseSimulation):
 
     name = "EconomicsSimulation"
     domains = ("economics",)
+
+
+def simulation(name: str, application: Any, persona: Any) -> BaseSimulation:
+    """The simulation called ``name`` (a built-in one or a registered lab) for the pair."""
+    cls = SIMULATIONS.get(name)
+    if cls is None:
+        raise UnknownNameError("simulation", name, SIMULATIONS)
+    return cls(application, persona)

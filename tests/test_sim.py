@@ -180,7 +180,8 @@ year = 2026
 source = "test_chat"
 summary = "a Llama 2 7B chat service on H100s"
 workload = { model = "Llama2_7B", phase = "decode" }
-serving = { hardware = "H100", requests_per_day = 4.32e6, prompt_tokens = 512, output_tokens = 256, slo = "50 ms" }
+serving = { hardware = "H100", requests_per_day = 4.32e6, slo = "50 ms", \
+  prompt_tokens = 512, output_tokens = 256 }
 fleets = { CloudTitan = 1 }
 """
     )

@@ -11,6 +11,7 @@ unknown name, a pair that does not apply: the message says why).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
 import json
@@ -113,10 +114,9 @@ def _pairs(items: list[str]) -> dict[str, Any]:
         if not sep or not key.strip():
             raise ConfigError(f"--set {item!r} is not KEY=VALUE", fix="e.g. --set battery='10 Wh'")
         value: Any = text.strip()
-        try:
+        # not a number or quantity: text (pint's unknown-unit error is an AttributeError)
+        with contextlib.suppress(MlsysimError, ValueError, AttributeError, TypeError):
             value = parse_quantity(value)
-        except (MlsysimError, ValueError, AttributeError, TypeError):
-            pass  # not a number or quantity (pint's unknown-unit error is an AttributeError)
         out[key.strip()] = value
     return out
 

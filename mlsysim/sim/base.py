@@ -8,7 +8,7 @@ A simulation pairs an application with a persona and turns choices into a
 
         name = "BatteryLab"
         domains = ("sustainability",)            # the ledger sections it fills
-        extra_choices = {"battery": "battery energy per device, e.g. 10 Wh"}
+        extra_choices: ClassVar = {"battery": "battery energy per device, e.g. 10 Wh"}
 
         def extend(self, ctx):                   # optional: add figures of its own
             ...ctx.evaluation.put("sustainability", "battery_life", figure(...))
@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from mlsysim.core.exceptions import ConfigError, MlsysimError, UnknownNameError
+from mlsysim.core.exceptions import ConfigError, MlsysimError
 from mlsysim.sim.choices import Choices, resolve_choices
 from mlsysim.sim.figures import Evaluation, assumed_sources, figure, unknown
 from mlsysim.sim.ledger import DOMAINS, ConstraintsSection, Ledger, make_section

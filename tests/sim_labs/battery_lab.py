@@ -6,6 +6,8 @@ suite checks that it works through ``evaluate``, the napkin language and ``mlsys
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from mlsysim.core.exceptions import ConfigError
 from mlsysim.core.units import Q_, check_dimension
 from mlsysim.sim import BaseSimulation
@@ -18,7 +20,7 @@ class BatteryLab(BaseSimulation):
 
     name = "BatteryLab"
     domains = ("sustainability",)
-    extra_choices = {"battery": "battery energy per device, e.g. 10 Wh"}
+    extra_choices: ClassVar[dict[str, str]] = {"battery": "battery energy per device, e.g. 10 Wh"}
 
     def extend(self, ctx: SimulationContext) -> None:
         battery = ctx.extra.get("battery", ctx.application.deployment.battery)

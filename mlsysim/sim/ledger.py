@@ -308,11 +308,15 @@ class Ledger:
         return "\n".join(lines)
 
     def __str__(self) -> str:
-        head = f"{self.simulation}({self.application}, {self.persona})"
-        rows = [head]
+        c = self.choices
+        where = f"{c.get('region')}, {c.get('duration_days', 0):g} days"
+        return f"ledger of {self.simulation}({self.application}, {self.persona}) ({where})"
+
+    def table(self) -> str:
+        """Every figure on its own line: ``section.key: value`` (or ``unknown``)."""
+        rows = [str(self)]
         for name, key, fig in self:
-            value = fmt(fig.value, fig.unit) if fig.value is not None else "unknown"
-            rows.append(f"  {name}.{key}: {value}")
+            rows.append(f"  {name}.{key}: {_text(fig)}")
         return "\n".join(rows)
 
     # -- JSON -------------------------------------------------------------------------------

@@ -234,7 +234,7 @@ _SECTION_TYPES: dict[str, type[_Section]] = {
 }
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Ledger:
     """The scorecard of one simulation of an application for a persona."""
 
@@ -312,6 +312,9 @@ class Ledger:
         where = f"{c.get('region')}, {c.get('duration_days', 0):g} days"
         return f"ledger of {self.simulation}({self.application}, {self.persona}) ({where})"
 
+    def __repr__(self) -> str:
+        return f"<{self}>"
+
     def table(self) -> str:
         """Every figure on its own line: ``section.key: value`` (or ``unknown``)."""
         rows = [str(self)]
@@ -368,12 +371,15 @@ class Ledger:
         return "".join(body)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class LedgerComparison:
     """Two ledgers side by side: every figure both have, with the ratio b / a."""
 
     a: Ledger
     b: Ledger
+
+    def __repr__(self) -> str:
+        return f"<comparison of {self.a} with {self.b}>"
 
     def rows(self) -> list[tuple[str, str, Figure, Figure | None, float | None]]:
         """(section, key, figure of a, figure of b or None, ratio b/a or None)."""

@@ -235,6 +235,11 @@ def test_kws_solver_latency_is_shown_beside_the_mlperf_measurement() -> None:
     assert measured == pytest.approx(15.35)
     # the single-device solver is optimistic on MCUs (see the held-out MCU case): a ratio, kept
     assert 0.2 < solved / measured < 1.0
+    ledger = SustainabilitySimulation("KWSWearable", "TinyPioneer").evaluate()
+    measured_mj = ledger.sustainability.figures["measured_energy"].value
+    derived_mj = ledger.sustainability.figures["energy_per_inference"].value
+    assert measured_mj == pytest.approx(1.869384)
+    assert derived_mj == pytest.approx(121.8 * solved / 1e3)  # P_active x solver latency
 
 
 def test_sram_limit_makes_latency_unknown_not_a_number() -> None:
@@ -271,6 +276,8 @@ def test_choices_dict_or_keywords_are_the_same() -> None:
         ({"batch": 2.5}, "whole number"),
         ({"fleet_size": 0}, "≥ 1"),
         ({"part": "inference"}, "training, serving"),
+        ({"part": "training"}, "does not apply to Doorbell"),
+        ({"datacenter": "IndustryAverage"}, "does not apply to Doorbell"),
     ],
 )
 def test_bad_choices_are_refused(choices: dict[str, object], match: str) -> None:
@@ -286,6 +293,13 @@ def test_registry_choices_suggest_names() -> None:
         sim.evaluate(hardware="ESP32S2")
     with pytest.raises(ConfigError, match="twice"):
         sim.evaluate({"region": "Quebec"}, region="Quebec")
+
+
+def test_cloud_applications_refuse_device_choices() -> None:
+    sim = ResourceSimulation("GPT4", "CloudTitan")
+    for choice in ({"precision": "fp8"}, {"batch": 8}, {"fleet_size": 2}):
+        with pytest.raises(ConfigError, match="does not apply to GPT4"):
+            sim.evaluate(choice)
 
 
 def test_fleet_size_scales_the_fleet() -> None:

@@ -169,6 +169,7 @@ class BaseSimulation:
         app, who = self.application, self.persona
         ev = Evaluation()
         units = c.fleet_size if c.fleet_size is not None else app.fleets[who.id]
+        _check_applies(app, c)
         if app.deployment is not None:
             from mlsysim.hardware.registry import Hardware
             from mlsysim.sim.devices import DeviceRun, evaluate_devices
@@ -233,6 +234,29 @@ class BaseSimulation:
             constraints=constraints,
             assumptions=tuple(assumptions),
             warnings=tuple(ev.warnings),
+        )
+
+
+def _check_applies(app: Any, c: Choices) -> None:
+    """Refuse a choice the application's kind ignores (never drop it silently)."""
+    if app.deployment is not None:
+        ignored = {"part": c.part != "both", "datacenter": c.datacenter is not None}
+        kind = "a device fleet (it has a deployment table)"
+    else:
+        ignored = {
+            "precision": c.precision is not None,
+            "batch": c.batch is not None,
+            "fleet_size": c.fleet_size is not None,
+        }
+        kind = "a cloud application (training and serving tables)"
+    bad = [k for k, given in ignored.items() if given]
+    if bad:
+        raise ConfigError(
+            f"choice {bad[0]!r} does not apply to {app.id}",
+            where="evaluate",
+            why=f"{app.id} is {kind}",
+            fix=f"drop {bad[0]}=; device fleets take precision, batch and fleet_size, cloud "
+            "applications take part and datacenter",
         )
 
 

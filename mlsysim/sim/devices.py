@@ -283,6 +283,32 @@ def evaluate_devices(run: DeviceRun, ev: Evaluation) -> None:
                 (*rate_src, *lat_src),
             ),
         )
+    if pa is not None and lat is not None:
+        ev.put(
+            S,
+            "energy_per_inference",
+            figure(
+                S,
+                "energy_per_inference",
+                "energy per inference",
+                Q_(pa * lat, "J"),
+                f"P_active·t = {watts(pa)} × {fmt(lat * 1e3, 'ms')}",
+                (*pa_src, *lat_src),
+            ),
+        )
+    if run.on_default_hardware and dep.measured_energy is not None:
+        ev.put(
+            S,
+            "measured_energy",
+            figure(
+                S,
+                "measured_energy",
+                "measured energy per inference",
+                dep.measured_energy,
+                f"published measurement on {hw.id}",
+                (_src(app, "deployment.measured_energy"),),
+            ),
+        )
     p_avg: float | None = None
     if pa is None or pi is None or duty is None:
         gap = pa_der if pa is None else pi_der if pi is None else "the latency is unknown"

@@ -18,10 +18,20 @@ __all__ = ["Evaluation", "assumed_sources", "figure", "fmt", "unknown", "value_t
 
 
 def figure(
-    section: str, key: str, name: str, value: Any, derivation: str, sources: tuple[str, ...]
+    section: str,
+    key: str,
+    name: str,
+    value: Any,
+    derivation: str,
+    sources: tuple[str, ...],
+    unit: str | None = None,
 ) -> Figure:
-    """A known figure: ``value`` (a Quantity, or a float already in the key's unit)."""
-    unit = UNITS[section][key]
+    """A known figure: ``value`` (a Quantity, or a float already in the key's unit).
+
+    The unit is the ledger's for a standard key (:data:`~mlsysim.sim.ledger.UNITS`); a lab's
+    own key names its ``unit``.
+    """
+    unit = _unit(section, key, unit)
     if hasattr(value, "to"):
         v = float(value.to(unit).magnitude) if unit else float(value.to("").magnitude)
     else:
@@ -30,10 +40,36 @@ def figure(
 
 
 def unknown(
-    section: str, key: str, name: str, reason: str, sources: tuple[str, ...] = ()
+    section: str,
+    key: str,
+    name: str,
+    reason: str,
+    sources: tuple[str, ...] = (),
+    unit: str | None = None,
 ) -> Figure:
     """An unknown figure: ``reason`` is 'what is missing; how to supply it'."""
-    return missing(name, UNITS[section][key], reason, sources)
+    return missing(name, _unit(section, key, unit), reason, sources)
+
+
+def _unit(section: str, key: str, unit: str | None) -> str:
+    standard = UNITS.get(section, {}).get(key)
+    if standard is not None:
+        if unit is not None and unit != standard:
+            from mlsysim.core.exceptions import ConfigError
+
+            raise ConfigError(
+                f"{section}.{key} is stated in {standard!r}, not {unit!r}",
+                fix="omit unit= for a standard ledger figure (or use a key of your own)",
+            )
+        return standard
+    if unit is None:
+        from mlsysim.core.exceptions import ConfigError
+
+        raise ConfigError(
+            f"{section}.{key} is not a standard ledger figure, so it needs unit=",
+            fix=f'e.g. figure("{section}", "{key}", …, unit="kgCO2e")',
+        )
+    return unit
 
 
 def assumed_sources(sources: tuple[str, ...]) -> list[str]:

@@ -60,6 +60,8 @@ UNITS: dict[str, dict[str, str]] = {
     },
     "sustainability": {
         "average_power": "W",
+        "energy_per_inference": "mJ",
+        "measured_energy": "mJ",
         "energy": "kWh",
         "carbon": "kgCO2e",
         "embodied_carbon": "kgCO2e",

@@ -47,6 +47,7 @@ __all__ = [
     "UnsupportedPrecisionError",
     "__version__",
     "add_data_dir",
+    "collective",
     "formulas",
     "solve",
     "ureg",
@@ -65,7 +66,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "Fabrics": ("mlsysim.systems.registry", "Fabrics"),
     "Nodes": ("mlsysim.systems.registry", "Nodes"),
     "Clusters": ("mlsysim.systems.registry", "Clusters"),
-    "solve": ("mlsysim.solvers.single_node", "solve"),
+    "solve": ("mlsysim.solvers.api", "solve"),
+    "collective": ("mlsysim.systems.collectives", "collective"),
     "formulas": ("mlsysim.core.formulas", ""),
 }
 

@@ -40,18 +40,6 @@ def _set(name: str, value: Any) -> bool:
     return bool(value != _DEFAULTS[name])
 
 
-def _is_device(system: Any) -> bool:
-    from mlsysim.hardware.registry import Hardware, HardwareSpec
-
-    if isinstance(system, HardwareSpec):
-        return True
-    if not isinstance(system, str):
-        return False
-    from mlsysim.systems.registry import Clusters, Nodes
-
-    return system not in Clusters and system not in Nodes and system in Hardware
-
-
 def solve(
     model: Any = None,
     system: Any = None,
@@ -121,8 +109,13 @@ def solve(
             where="solve",
             fix="set recompute in the ExecutionPlan",
         )
+    from mlsysim.hardware.registry import HardwareSpec
+    from mlsysim.systems.topology import lookup_system
+
+    if system is not None:
+        system = lookup_system(system)
     parallel = any(_set(k, v) for k, v in given.items())
-    if not parallel and _is_device(system):
+    if not parallel and (system is None or isinstance(system, HardwareSpec)):
         from mlsysim.solvers.single_node import solve as solve_one
 
         options = dict(plan_options)

@@ -60,6 +60,8 @@ __all__ = ["DistributedSolver", "solve_distributed"]
 
 #: Sequence length used when none is given (as the single-node solver: 512, capped).
 _DEFAULT_SEQ_LEN = 512
+#: Entries each memo table keeps before it starts afresh (a sweep must not accumulate).
+_CACHE_LIMIT = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,8 @@ def _resolve(hw: Any, plan: ExecutionPlan) -> ResolvedPlan:
     if hit is not None and hit[0] is hw:
         return hit[1]
     rp = plan.resolve(hw)
+    if len(_RESOLVED) > _CACHE_LIMIT:
+        _RESOLVED.clear()
     _RESOLVED[key] = (hw, rp)
     return rp
 
@@ -107,6 +111,8 @@ def _execution_plan(
     plan = _PLANS.get(key)
     if plan is None:
         plan = ExecutionPlan(weights=precision or "fp16", recompute=recompute, **options)  # type: ignore[arg-type]
+        if len(_PLANS) > _CACHE_LIMIT:
+            _PLANS.clear()
         _PLANS[key] = plan
     return plan
 
@@ -186,6 +192,8 @@ def _parallel_plan(
             why="expert-parallel groups are carved out of the data-parallel replicas",
             fix=f"pass ep dividing {par.dp}, or raise dp",
         )
+    if len(_PARALLEL) > _CACHE_LIMIT:
+        _PARALLEL.clear()
     _PARALLEL[key] = par
     return par
 

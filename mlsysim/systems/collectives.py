@@ -210,8 +210,23 @@ def _check(op: str, algorithm: str) -> None:
         )
 
 
+_TIMINGS: dict[tuple[str, float, int, str], tuple[Group, Timing]] = {}
+
+
 def time_collective(op: str, size: float, grp: Group, algorithm: str = "auto") -> Timing:
-    """Seconds of collective ``op`` of ``size`` bytes on ``grp`` (float fast path)."""
+    """Seconds of collective ``op`` of ``size`` bytes on ``grp`` (float fast path, cached)."""
+    key = (op, size, id(grp), algorithm)
+    hit = _TIMINGS.get(key)
+    if hit is not None and hit[0] is grp:
+        return hit[1]
+    t = _time_collective(op, size, grp, algorithm)
+    if len(_TIMINGS) > 65536:
+        _TIMINGS.clear()
+    _TIMINGS[key] = (grp, t)
+    return t
+
+
+def _time_collective(op: str, size: float, grp: Group, algorithm: str) -> Timing:
     if grp.n <= 1 or size <= 0.0:
         return Timing(0.0, 0.0, "none")
     peak = _levels(grp, achievable=False)

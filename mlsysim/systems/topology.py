@@ -24,7 +24,7 @@ from mlsysim.core.exceptions import ConfigError, UnknownNameError
 from mlsysim.hardware.registry import Hardware, HardwareSpec
 from mlsysim.systems.registry import Clusters, ClusterSpec, FabricSpec, Nodes, NodeSpec
 
-__all__ = ["Group", "Link", "SystemView", "link", "resolve_system"]
+__all__ = ["Group", "Link", "SystemView", "link", "lookup_system", "resolve_system"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +41,8 @@ class Link:
 
 
 _LINKS: dict[tuple[int, float], tuple[Any, Link]] = {}
+#: Entries each memo table keeps before it starts afresh (a sweep must not accumulate).
+_CACHE_LIMIT = 4096
 
 
 def link(fabric: FabricSpec, share: float = 1.0) -> Link:
@@ -182,6 +184,8 @@ class SystemView:
                 self.oversubscription if nodes > 1 else 1.0,
                 self.sharp,
             )
+        if len(_GROUPS) > _CACHE_LIMIT:
+            _GROUPS.clear()
         _GROUPS[key] = (self, grp)
         return grp
 
@@ -190,7 +194,8 @@ _GROUPS: dict[tuple[int, tuple[int, ...], tuple[bool, ...]], tuple[Any, Group]] 
 _VIEWS: dict[tuple[int, int | None], tuple[Any, SystemView]] = {}
 
 
-def _lookup(system: Any) -> Any:
+def lookup_system(system: Any) -> Any:
+    """The cluster, node or device spec named by ``system`` (specs pass through)."""
     if not isinstance(system, str):
         return system
     for registry in (Clusters, Nodes, Hardware):
@@ -208,7 +213,7 @@ def _lookup(system: Any) -> Any:
 
 def resolve_system(system: Any, devices: int | None = None) -> SystemView:
     """The :class:`SystemView` of ``system`` (id or spec) with ``devices`` accelerators."""
-    spec = _lookup(system)
+    spec = lookup_system(system)
     key = (id(spec), devices)
     hit = _VIEWS.get(key)
     if hit is not None and hit[0] is spec:
@@ -225,6 +230,8 @@ def resolve_system(system: Any, devices: int | None = None) -> SystemView:
             where="solve",
             fix="pass a registry id such as 'A100', 'DGX_A100' or 'SuperPOD_A100'",
         )
+    if len(_VIEWS) > _CACHE_LIMIT:
+        _VIEWS.clear()
     _VIEWS[key] = (spec, view)
     return view
 

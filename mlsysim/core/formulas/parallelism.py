@@ -78,9 +78,7 @@ def pipeline_inflight_s(
         r"n_{\mathrm{fly}} = \begin{cases} m & \text{GPipe} \\ \min(p, m)\,\left(1 + "
         r"\frac{p - 1}{p\,v}\right)^{[v > 1]} & \text{1F1B} \end{cases}"
     ),
-    substituted=(
-        r"\min({{p_eff}}, {{microbatches}}) \cdot {{f_int}}"
-    ),
+    substituted=(r"\min({{p_eff}}, {{microbatches}}) \cdot {{f_int}}"),
     sources=("huang2019", "narayanan2021", "korthikanti2022"),
     citation="Narayanan et al. (2021); Korthikanti et al. (2022), §4.2.3",
     result="dimensionless",

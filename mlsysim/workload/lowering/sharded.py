@@ -114,8 +114,23 @@ def _rank_params(f: ModelFacts, par: ParallelPlan) -> tuple[float, float]:
     return dense, experts
 
 
+_SHARDS: dict[tuple[int, ParallelPlan], tuple[ModelFacts, ModelFacts]] = {}
+
+
 def shard_facts(f: ModelFacts, par: ParallelPlan) -> ModelFacts:
-    """The facts of one rank of the *last* pipeline stage (it holds the LM head)."""
+    """The facts of one rank of a middle pipeline stage (cached per facts and plan)."""
+    key = (id(f), par)
+    hit = _SHARDS.get(key)
+    if hit is not None and hit[0] is f:
+        return hit[1]
+    fr = _shard(f, par)
+    if len(_SHARDS) > 4096:
+        _SHARDS.clear()
+    _SHARDS[key] = (f, fr)
+    return fr
+
+
+def _shard(f: ModelFacts, par: ParallelPlan) -> ModelFacts:
     tp = par.tp
     L_stage = par.stage_layers(f.layers)[1]
     heads = f.heads // tp

@@ -11,17 +11,21 @@ path:
 
 * ``ring`` — every operation; ``tree`` — NCCL's double binary tree between nodes with a chain
   inside each (all-reduce); ``hierarchical`` — reduce-scatter inside the node, all-reduce of
-  M/g across nodes on each rail, all-gather inside (all-reduce, several nodes);
+  M/g across nodes on each rail, all-gather inside (all-reduce, several nodes): only 1/g of
+  the buffer crosses the NICs, so on few nodes its bus bandwidth can exceed theirs;
 * ``nvls`` — NVLink SHARP reduction inside the NVSwitch (all-reduce; across nodes NCCL's
   NVLS tree: in-switch reduction inside, a ring of M/g between nodes);
 * ``sharp`` — InfiniBand SHARP reduction in the switches between nodes (all-reduce; used by
   ``auto`` only where the cluster enables it);
 * ``pairwise`` (all-to-all), ``pipelined`` (broadcast), ``p2p`` (send/recv).
 
-Two times come out. The *bound* uses every link's line rate and no latency: no measurement
-may beat it. The *achievable* time uses each fabric's recorded efficiency (the collective
+Two times come out. The *bound* uses every link's line rate and no latency, and lets the two
+phases of a two-level algorithm (intra-node, inter-node) overlap on their own links: no
+measurement may beat it. The estimate runs those phases one after the other (libraries
+overlap them only in part: NCCL's NVLS tree on 2 H100 nodes reaches 470 GB/s, between the
+two pricings). The *achievable* time uses each fabric's recorded efficiency (the collective
 library's protocol overhead), its per-step latency α and the library's base latency per
-call. ``auto`` picks the fastest achievable algorithm the hardware supports; the bound is
+call (and its kernel launch). ``auto`` picks the fastest achievable algorithm the hardware supports; the bound is
 the best over the same set. Bandwidths follow nccl-tests (:func:`bus_factor`).
 """
 
@@ -46,11 +50,13 @@ from mlsysim.core.formulas.communication import (
     hierarchical_allreduce_s,
     ring_allreduce_s,
 )
+from mlsysim.hardware.efficiency import KERNEL_OVERHEAD
 from mlsysim.systems.topology import Group, SystemView, resolve_system
 
 __all__ = [
     "ALGORITHMS",
     "BASE_LATENCY",
+    "BASE_LATENCY_SOURCES",
     "COLLECTIVE_SCHEMA_VERSION",
     "OPS",
     "CollectiveResult",
@@ -72,9 +78,10 @@ ALGORITHMS: dict[str, tuple[str, ...]] = {
     "send_recv": ("p2p",),
 }
 #: The collective library's fixed cost per call (s): NCCL's ring base latency, LL protocol
-#: (NVIDIA NCCL src/graph/tuning.cc, citation ``sys_nccl_tuning_model``).
-BASE_LATENCY = 3.6e-6
-BASE_LATENCY_SOURCE = "sys_nccl_tuning_model"
+#: (NVIDIA NCCL src/graph/tuning.cc, citation ``sys_nccl_tuning_model``), plus launching its
+#: kernel (:data:`~mlsysim.hardware.efficiency.KERNEL_OVERHEAD`).
+BASE_LATENCY = 3.6e-6 + KERNEL_OVERHEAD.value
+BASE_LATENCY_SOURCES = ("sys_nccl_tuning_model", KERNEL_OVERHEAD.source)
 
 COLLECTIVE_SCHEMA_VERSION = "mlsysim.collective/1"
 
@@ -96,6 +103,12 @@ class _Levels:
     b_a2a: float  # per device, across nodes for all-to-all traffic
     a_in: float
     a_out: float
+    pipelined: bool  # the bound: a two-level algorithm's phases overlap on their own links
+
+
+def _phases(lv: _Levels, intra: float, inter: float) -> float:
+    """Two phases on different links: overlapped for the bound, in turn for the estimate."""
+    return max(intra, inter) if lv.pipelined else intra + inter
 
 
 def _levels(grp: Group, achievable: bool) -> _Levels:
@@ -120,7 +133,7 @@ def _levels(grp: Group, achievable: bool) -> _Levels:
             ring_f = 1.0
             b_a2a = b_out
         b_out *= ring_f
-    return _Levels(b_in, b_out, b_a2a, a_in, a_out)
+    return _Levels(b_in, b_out, b_a2a, a_in, a_out, not achievable)
 
 
 def _ring_bw(grp: Group, lv: _Levels) -> float:
@@ -164,12 +177,15 @@ def _price(op: str, algorithm: str, M: float, grp: Group, lv: _Levels) -> float:
             )
             return double_binary_tree_allreduce_s(M, n, ring, lat / levels)
         if algorithm == "hierarchical":
+            if lv.pipelined:
+                T_in = ring_allreduce_s(M, g, lv.b_in)
+                return max(T_in, ring_allreduce_s(M / g, k, lv.b_out))
             return hierarchical_allreduce_s(M, k, g, lv.b_in, lv.b_out, lv.a_in, lv.a_out)
         if algorithm == "nvls":
             T_in = in_network_allreduce_s(M, g, lv.b_in, lv.a_in)
             if k == 1:
                 return T_in
-            return T_in + ring_allreduce_s(M / g, k, lv.b_out, lv.a_out)
+            return _phases(lv, T_in, ring_allreduce_s(M / g, k, lv.b_out, lv.a_out))
         # sharp: reduce-scatter/all-gather inside the node (in the switch where it can), the
         # switches reduce each rail's M/g shard across nodes
         if g > 1 and grp.intra is not None and grp.intra.in_network == "nvls":
@@ -178,7 +194,7 @@ def _price(op: str, algorithm: str, M: float, grp: Group, lv: _Levels) -> float:
             T_in = ring_allreduce_s(M, g, lv.b_in, lv.a_in)
         else:
             T_in = 0.0
-        return T_in + in_network_allreduce_s(M / g, k, lv.b_out, lv.a_out)
+        return _phases(lv, T_in, in_network_allreduce_s(M / g, k, lv.b_out, lv.a_out))
     if op in ("all_gather", "reduce_scatter"):
         alpha = _mean_latency(grp, lv, n - 1.0, k - 1.0)
         return all_gather_s(M, n, ring, alpha)

@@ -26,7 +26,8 @@ sizes (Narayanan et al. 2021; Korthikanti et al. 2022; Rajbhandari et al. 2020):
 * CP: the ring exchange of each layer's key/value block (and of its gradient backward).
 
 Memory per device follows the core formulas: :func:`~mlsysim.core.formulas.training_memory_B`
-by ZeRO stage (Megatron's fp32 main gradients), Korthikanti's activations per layer
+by ZeRO stage (Megatron's fp32 main gradients up to stage 1, ZeRO's 16-bit gradients from
+stage 2), Korthikanti's activations per layer
 (:func:`~mlsysim.core.formulas.activation_bytes_per_layer_B`) times the first stage's
 in-flight micro-batches (:func:`~mlsysim.core.formulas.pipeline_inflight_s`).
 """
@@ -41,7 +42,12 @@ from mlsysim.core.formulas.memory import activation_bytes_per_layer_B, training_
 from mlsysim.core.formulas.parallelism import pipeline_inflight_s
 from mlsysim.execution.parallel import ParallelPlan
 from mlsysim.workload.lowering.facts import ModelFacts
-from mlsysim.workload.lowering.ops import Op, optimizer_state_bytes
+from mlsysim.workload.lowering.ops import (
+    Op,
+    OpBuilder,
+    add_optimizer_update,
+    optimizer_state_bytes,
+)
 from mlsysim.workload.lowering.transformer import lower_transformer
 
 __all__ = ["CommOp", "RankLowered", "RankMemory", "lower_rank", "shard_facts"]
@@ -50,8 +56,10 @@ __all__ = ["CommOp", "RankLowered", "RankMemory", "lower_rank", "shard_facts"]
 _SP_REGION = frozenset({"attn_add_norm", "ffn_add_norm", "final_add_norm"})
 #: Ops that exist once per model (not per layer): the first and last stage's extras.
 _HEAD_OPS = frozenset({"final_add_norm", "lm_head", "loss"})
-#: Megatron keeps fp32 "main" gradients for mixed-precision training (Korthikanti et al.).
-_GRAD_PRECISION = "fp32"
+#: Gradients: Megatron keeps fp32 "main" gradients and reduces them in fp32 (ZeRO 0–1, the
+#: distributed optimizer: 18 and 6 + 12/d bytes per parameter); ZeRO-2/3 and FSDP keep and
+#: reduce-scatter them in the weights' format (Rajbhandari et al. 2020: 16 bytes per parameter).
+_MAIN_GRAD_PRECISION = "fp32"
 
 
 class CommOp(NamedTuple):
@@ -205,7 +213,7 @@ def lower_rank(
     adjusted = _adjust(low.ops, par, seq_len, s_rank)
     ops = tuple(op for op in adjusted if op.name not in _HEAD_OPS)
     head_ops = tuple(op for op in adjusted if op.name in _HEAD_OPS)
-    opt = next((op for op in low.ops if op.kind == "optimizer"), None)
+    opt: Op | None = None
 
     # model FLOPs of one micro-batch over a replica: every layer once on each TP/CP rank
     per_layer = float(f.layers) / fr.layers
@@ -220,22 +228,19 @@ def lower_rank(
     dense, expert = _rank_params(f, par)
     bw = rp.weight_bytes
     if training:
-        bg = bytes_per_element(_GRAD_PRECISION) if rp.weights != "fp32" else 4.0
+        bg = bw if par.zero >= 2 else bytes_per_element(_MAIN_GRAD_PRECISION)
         K = optimizer_state_bytes(rp)
         dp_z = float(par.dp * cp)
         edp_z = max(1.0, dp_z / par.ep)
         w1, g1, o1 = training_memory_B(dense, bw, bg, K, par.zero, dp_z)
         w2, g2, o2 = training_memory_B(expert, bw, bg, K, par.zero, edp_z)
-        if opt is not None:  # the update runs on this rank's optimizer-state shard
-            shard = (dense / (dp_z if par.zero >= 1 else 1.0)) + (
-                expert / (edp_z if par.zero >= 1 else 1.0)
-            )
-            scale = shard / fr.params if fr.params else 0.0
-            opt = opt._replace(
-                flops=opt.flops * scale,
-                bytes=opt.bytes * scale,
-                useful_flops=opt.useful_flops * scale,
-            )
+        # the update runs on this rank's optimizer-state shard, on its main gradients
+        shard = dense / (dp_z if par.zero >= 1 else 1.0) + expert / (
+            edp_z if par.zero >= 1 else 1.0
+        )
+        update = OpBuilder(bw, rp.activation_bytes, False, True, "none")
+        add_optimizer_update(update, shard, rp, bg)
+        opt = update.ops[0]
         acts = _activations(f, par, microbatch, s_rank, microbatches, rp)
         memory = RankMemory(w1 + w2, g1 + g2, o1 + o2, acts, 0.0)
     else:

@@ -25,8 +25,8 @@ measurement may beat it. The estimate runs those phases one after the other (lib
 overlap them only in part: NCCL's NVLS tree on 2 H100 nodes reaches 470 GB/s, between the
 two pricings). The *achievable* time uses each fabric's recorded efficiency (the collective
 library's protocol overhead), its per-step latency α and the library's base latency per
-call (and its kernel launch). ``auto`` picks the fastest achievable algorithm the hardware supports; the bound is
-the best over the same set. Bandwidths follow nccl-tests (:func:`bus_factor`).
+call (and its kernel launch). ``auto`` picks the fastest achievable algorithm the hardware
+supports; the bound is the best over the same set. Bandwidths follow nccl-tests (:func:`bus_factor`).
 """
 
 from __future__ import annotations

@@ -26,7 +26,8 @@ overlap them only in part: NCCL's NVLS tree on 2 H100 nodes reaches 470 GB/s, be
 two pricings). The *achievable* time uses each fabric's recorded efficiency (the collective
 library's protocol overhead), its per-step latency α and the library's base latency per
 call (and its kernel launch). ``auto`` picks the fastest achievable algorithm the hardware
-supports; the bound is the best over the same set. Bandwidths follow nccl-tests (:func:`bus_factor`).
+supports; the bound is the best over the same set. Bandwidths follow nccl-tests
+(:func:`bus_factor`).
 """
 
 from __future__ import annotations

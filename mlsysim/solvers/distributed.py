@@ -131,7 +131,22 @@ def _parallel_plan(
     chunks: int,
     overlap: Any,
 ) -> ParallelPlan:
-    key = (devices, tp, pp, dp, cp, ep, sp, zero, microbatch, schedule, chunks, overlap)
+    # the overlap's type is part of the key: True == 1.0 as numbers, not as meanings
+    key = (
+        devices,
+        tp,
+        pp,
+        dp,
+        cp,
+        ep,
+        sp,
+        zero,
+        microbatch,
+        schedule,
+        chunks,
+        type(overlap),
+        overlap,
+    )
     hit = _PARALLEL.get(key)
     if hit is not None:
         return hit
@@ -379,6 +394,12 @@ def solve_distributed(
             fix="pass phase='prefill', 'decode', 'training' or 'inference'",
         )
     view = resolve_system(system, devices)
+    if view.kind == "device" and (tp * pp * cp > 1 or (dp or 1) > 1 or ep > 1):
+        raise ConfigError(
+            f"{view.id} is one device: tp={tp}, pp={pp}, cp={cp}, ep={ep}, dp={dp} need several",
+            where="solve",
+            fix="pass a node (e.g. 'DGX_H100') or a cluster as the system, with devices=N",
+        )
     hw = view.hardware
     facts = model_facts(spec)
     if facts.kind != "transformer":
@@ -422,7 +443,10 @@ def solve_distributed(
             raise ConfigError(
                 f"batch {batch} does not split over dp={par.dp} replicas",
                 where="solve",
-                fix=f"pass a batch that is a multiple of {par.dp}",
+                why="batch is the global batch in sequences; each data-parallel replica serves "
+                "a whole share of it",
+                fix=f"pass a batch that is a multiple of {par.dp} (e.g. batch={par.dp}), or "
+                f"fewer devices, or split the model (tp/pp) instead",
             )
         per_replica = batch // par.dp
         mb = min(par.microbatch, per_replica) if par.pp > 1 else per_replica

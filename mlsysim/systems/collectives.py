@@ -127,7 +127,7 @@ def _levels(grp: Group, achievable: bool) -> _Levels:
             n, g = grp.n, grp.per_node
             n_pod = grp.nodes_per_pod * g
             b_a2a = b_out * (n - g) / ((n_pod - g) + o * (n - n_pod))
-        elif o > 1.0:  # no pod size given: every inter-node byte crosses the oversubscribed tier
+        elif o > 1.0 and not grp.pods_known:  # every inter-node byte crosses the tier
             ring_f = 1.0 / o
             b_a2a = b_out / o
         else:

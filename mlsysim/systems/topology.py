@@ -83,6 +83,7 @@ class Group:
     inter: Link | None
     oversubscription: float
     sharp: bool  # the cluster's switches reduce in the network
+    pods_known: bool = False  # the cluster names its non-blocking pods (pod_nodes)
 
     @property
     def crosses_nodes(self) -> bool:
@@ -110,29 +111,13 @@ class SystemView:
         """The group of ``size`` ranks ``stride`` apart (rank 0's group; all are alike)."""
         G = self.per_node
         if size <= 1:
-            return Group(1, 1, 1, 1, 1, self.intra, self.inter, self.oversubscription, self.sharp)
+            return self._place(1, 1, 1)
         if stride >= G:
-            per_node = 1
-            node_step = stride // G
+            per_node, node_step = 1, stride // G
         else:
-            per_node = min(size, max(1, G // stride))
-            node_step = 1
+            per_node, node_step = min(size, max(1, G // stride)), 1
         nodes = -(-size // per_node)
-        span = (nodes - 1) * node_step + 1  # physical nodes from the first to the last
-        pod = self.pod_nodes
-        pods = 1 if pod is None else -(-span // pod)
-        nodes_per_pod = max(1, nodes // pods)
-        return Group(
-            size,
-            per_node,
-            nodes,
-            pods,
-            nodes_per_pod,
-            self.intra,
-            self.inter,
-            self.oversubscription if nodes > 1 else 1.0,
-            self.sharp,
-        )
+        return self._place(size, per_node, (nodes - 1) * node_step + 1)
 
     def group_of(self, layout: tuple[int, ...], members: tuple[bool, ...]) -> Group:
         """The group of the dimensions marked in ``members`` of the rank ``layout``.
@@ -147,47 +132,45 @@ class SystemView:
         n = 1
         r_max = 0
         stride = 1
-        strides = []
         for size, member in zip(layout, members, strict=True):
-            strides.append(stride)
             if member:
                 n *= size
                 r_max += (size - 1) * stride
             stride *= size
-        G = self.per_node
         per_node = 0
-        for r in range(min(G, self.devices)):
-            rest = r
-            inside = True
+        for r in range(min(self.per_node, self.devices)):  # the group's ranks in node 0
+            rest, inside = r, True
             for size, member in zip(layout, members, strict=True):
-                c = rest % size
-                rest //= size
-                if c and not member:
+                if rest % size and not member:
                     inside = False
                     break
+                rest //= size
             per_node += inside
-        per_node = max(1, per_node)
-        if n <= 1:
-            grp = Group(1, 1, 1, 1, 1, self.intra, self.inter, self.oversubscription, self.sharp)
-        else:
-            nodes = -(-n // per_node)
-            span = r_max // G + 1
-            pods = 1 if self.pod_nodes is None else -(-span // self.pod_nodes)
-            grp = Group(
-                n,
-                per_node,
-                nodes,
-                pods,
-                max(1, nodes // pods),
-                self.intra,
-                self.inter,
-                self.oversubscription if nodes > 1 else 1.0,
-                self.sharp,
-            )
+        grp = self._place(n, max(1, per_node), r_max // self.per_node + 1)
         if len(_GROUPS) > _CACHE_LIMIT:
             _GROUPS.clear()
         _GROUPS[key] = (self, grp)
         return grp
+
+    def _place(self, n: int, per_node: int, span: int) -> Group:
+        """A group of ``n`` ranks, ``per_node`` per node, over ``span`` consecutive nodes."""
+        if n <= 1:
+            return Group(1, 1, 1, 1, 1, self.intra, self.inter, 1.0, self.sharp)
+        nodes = -(-n // per_node)
+        pod = self.pod_nodes
+        pods = 1 if pod is None else -(-span // pod)
+        return Group(
+            n,
+            per_node,
+            nodes,
+            pods,
+            max(1, nodes // pods),
+            self.intra,
+            self.inter,
+            self.oversubscription if nodes > 1 else 1.0,
+            self.sharp,
+            pod is not None,
+        )
 
 
 _GROUPS: dict[tuple[int, tuple[int, ...], tuple[bool, ...]], tuple[Any, Group]] = {}

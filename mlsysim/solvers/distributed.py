@@ -631,6 +631,9 @@ def _compose(
     )
 
 
+_new = tuple.__new__  # NamedTuple construction without its Python-level __new__
+
+
 def _with_exposed(
     rows: list[CollectiveTiming], comm: Communication, m: int
 ) -> list[CollectiveTiming]:
@@ -644,5 +647,5 @@ def _with_exposed(
         key = "dp" if r.group == "edp" else r.group
         exposed = getattr(comm, key + "_s")
         share = r.total_s / totals[key] if totals[key] > 0 else 0.0
-        out.append(r._replace(exposed_s=exposed * share))
+        out.append(_new(CollectiveTiming, (*r[:-1], exposed * share)))
     return out

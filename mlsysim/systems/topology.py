@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlsysim.core.exceptions import ConfigError, UnknownNameError
+from mlsysim.core.registry import generation
 from mlsysim.hardware.registry import Hardware, HardwareSpec
 from mlsysim.systems.registry import Clusters, ClusterSpec, FabricSpec, Nodes, NodeSpec
 
@@ -177,13 +178,24 @@ _GROUPS: dict[tuple[int, tuple[int, ...], tuple[bool, ...]], tuple[Any, Group]] 
 _VIEWS: dict[tuple[int, int | None], tuple[Any, SystemView]] = {}
 
 
+_NAMES: dict[str, tuple[int, Any]] = {}
+
+
 def lookup_system(system: Any) -> Any:
     """The cluster, node or device spec named by ``system`` (specs pass through)."""
     if not isinstance(system, str):
         return system
+    gen = generation()
+    hit = _NAMES.get(system)
+    if hit is not None and hit[0] == gen:
+        return hit[1]
     for registry in (Clusters, Nodes, Hardware):
         if system in registry:
-            return registry[system]
+            spec = registry[system]
+            if len(_NAMES) > _CACHE_LIMIT:
+                _NAMES.clear()
+            _NAMES[system] = (gen, spec)
+            return spec
     candidates = [*Clusters.ids(), *Nodes.ids(), *Hardware.ids()]
     raise UnknownNameError(
         "system",

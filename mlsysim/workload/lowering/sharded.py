@@ -122,20 +122,32 @@ def _rank_params(f: ModelFacts, par: ParallelPlan) -> tuple[float, float]:
     return dense, experts
 
 
-_SHARDS: dict[tuple[int, ParallelPlan], tuple[ModelFacts, ModelFacts]] = {}
+class _Shard(NamedTuple):
+    facts: ModelFacts  # one rank of a middle stage
+    dense: float  # dense parameters on the first stage's rank
+    expert: float  # expert parameters on the first stage's rank
+    stages: tuple[int, int, int]  # layers on the first, middle and last stage
 
 
-def shard_facts(f: ModelFacts, par: ParallelPlan) -> ModelFacts:
-    """The facts of one rank of a middle pipeline stage (cached per facts and plan)."""
+_SHARDS: dict[tuple[int, ParallelPlan], tuple[ModelFacts, _Shard]] = {}
+
+
+def _shard_entry(f: ModelFacts, par: ParallelPlan) -> _Shard:
     key = (id(f), par)
     hit = _SHARDS.get(key)
     if hit is not None and hit[0] is f:
         return hit[1]
-    fr = _shard(f, par)
+    dense, expert = _rank_params(f, par)
+    entry = _Shard(_shard(f, par), dense, expert, par.stage_layers(f.layers))
     if len(_SHARDS) > 4096:
         _SHARDS.clear()
-    _SHARDS[key] = (f, fr)
-    return fr
+    _SHARDS[key] = (f, entry)
+    return entry
+
+
+def shard_facts(f: ModelFacts, par: ParallelPlan) -> ModelFacts:
+    """The facts of one rank of a middle pipeline stage (cached per facts and plan)."""
+    return _shard_entry(f, par).facts
 
 
 def _shard(f: ModelFacts, par: ParallelPlan) -> ModelFacts:
@@ -173,26 +185,60 @@ def _shard(f: ModelFacts, par: ParallelPlan) -> ModelFacts:
     )
 
 
-def _adjust(ops: tuple[Op, ...], par: ParallelPlan, s: int, s_rank: int) -> list[Op]:
-    """Context-parallel attention over the whole context, SP regions, stage extras."""
-    out: list[Op] = []
+_new = tuple.__new__  # NamedTuple construction without its Python-level __new__
+
+
+def _scaled(op: Op, flops: float, nbytes: float) -> Op:
+    """``op`` with FLOPs and useful FLOPs scaled by ``flops`` and bytes by ``nbytes``."""
+    return _new(
+        Op,
+        (
+            op.name,
+            op.kind,
+            op.flops * flops,
+            op.bytes * nbytes,
+            op.kernels,
+            op.repeat,
+            op.useful_flops * flops,
+            op.sparse,
+        ),
+    )
+
+
+def _adjust(
+    ops: tuple[Op, ...], par: ParallelPlan, s: int, s_rank: int
+) -> tuple[list[Op], list[Op], float, float, float, float]:
+    """Context-parallel attention over the whole context, SP regions, stage extras.
+
+    Returns the layer ops, the head ops, and the (useful, executed) FLOPs of each group.
+    """
+    layers: list[Op] = []
+    head: list[Op] = []
+    lu = lf = hu = hf = 0.0
     causal_scale = (s + 1.0) / (s_rank + 1.0) if par.cp > 1 else 1.0
+    split = par.sp and par.tp > 1
     for op in ops:
+        name = op.name
         if op.kind == "optimizer":
             continue
-        if op.name == "embedding" and par.pp > 1:
-            continue  # the first stage's; the last stage (lowered here) has the head
-        if op.name.startswith("attention") and causal_scale != 1.0:
-            op = op._replace(
-                flops=op.flops * causal_scale, useful_flops=op.useful_flops * causal_scale
-            )
-        elif par.sp and par.tp > 1 and op.name in _SP_REGION:
-            t = float(par.tp)
-            op = op._replace(
-                flops=op.flops / t, bytes=op.bytes / t, useful_flops=op.useful_flops / t
-            )
-        out.append(op)
-    return out
+        if name == "embedding":
+            if par.pp > 1:
+                continue  # the first stage's; the last stage (lowered here) has the head
+            layers.append(op)
+            continue
+        if causal_scale != 1.0 and name.startswith("attention"):
+            op = _scaled(op, causal_scale, 1.0)
+        elif split and name in _SP_REGION:
+            op = _scaled(op, 1.0 / par.tp, 1.0 / par.tp)
+        if name in _HEAD_OPS:
+            head.append(op)
+            hu += op.useful_flops * op.repeat
+            hf += op.flops * op.repeat
+        else:
+            layers.append(op)
+            lu += op.useful_flops * op.repeat
+            lf += op.flops * op.repeat
+    return layers, head, lu, lf, hu, hf
 
 
 def lower_rank(
@@ -208,24 +254,21 @@ def lower_rank(
     training = phase == "training"
     cp, tp = par.cp, par.tp
     s_rank = seq_len // cp if phase != "decode" else seq_len
-    fr = shard_facts(f, par)
+    entry = _shard_entry(f, par)
+    fr = entry.facts
     low = lower_transformer(fr, phase, microbatch, s_rank, rp)
-    adjusted = _adjust(low.ops, par, seq_len, s_rank)
-    ops = tuple(op for op in adjusted if op.name not in _HEAD_OPS)
-    head_ops = tuple(op for op in adjusted if op.name in _HEAD_OPS)
+    ops, head_ops, layer_useful, layer_flops, head_useful, head_flops = _adjust(
+        low.ops, par, seq_len, s_rank
+    )
     opt: Op | None = None
 
     # model FLOPs of one micro-batch over a replica: every layer once on each TP/CP rank
     per_layer = float(f.layers) / fr.layers
-    layer_useful = sum(op.useful_flops * op.repeat for op in ops if op.name != "embedding")
-    layer_flops = sum(op.flops * op.repeat for op in ops if op.name != "embedding")
-    head_useful = sum(op.useful_flops * op.repeat for op in head_ops)
-    head_flops = sum(op.flops * op.repeat for op in head_ops)
     shards = float(tp * cp)
     useful = (layer_useful * per_layer + head_useful) * shards
     flops = (layer_flops * per_layer + head_flops) * shards
 
-    dense, expert = _rank_params(f, par)
+    dense, expert = entry.dense, entry.expert
     bw = rp.weight_bytes
     if training:
         bg = bw if par.zero >= 2 else bytes_per_element(_MAIN_GRAD_PRECISION)
@@ -241,7 +284,7 @@ def lower_rank(
         update = OpBuilder(bw, rp.activation_bytes, False, True, "none")
         add_optimizer_update(update, shard, rp, bg)
         opt = update.ops[0]
-        acts = _activations(f, par, microbatch, s_rank, microbatches, rp)
+        acts = _activations(f, par, microbatch, s_rank, microbatches, rp, entry.stages[0])
         memory = RankMemory(w1 + w2, g1 + g2, o1 + o2, acts, 0.0)
     else:
         bg = 0.0
@@ -251,18 +294,29 @@ def lower_rank(
         opt = None
     comms = _comms(f, fr, phase, microbatch, s_rank, rp, par, dense, expert, bg)
     tokens = float(microbatch) * (seq_len if phase != "decode" else 1)
-    last = par.stage_layers(f.layers)[2]
-    return RankLowered(ops, head_ops, opt, comms, memory, tokens, useful, flops, fr.layers, last)
+    return RankLowered(
+        tuple(ops),
+        tuple(head_ops),
+        opt,
+        comms,
+        memory,
+        tokens,
+        useful,
+        flops,
+        fr.layers,
+        entry.stages[2],
+    )
 
 
-def _activations(f: ModelFacts, par: ParallelPlan, b: int, s_rank: int, m: int, rp: Any) -> float:
+def _activations(
+    f: ModelFacts, par: ParallelPlan, b: int, s_rank: int, m: int, rp: Any, L_stage: int
+) -> float:
     """Activation bytes held by the first stage at its peak (Korthikanti et al. 2022)."""
     mode = rp.plan.recompute
     scale = rp.activation_bytes / 2.0  # the coefficients count 16-bit activations
     # with CP a rank's s/cp queries attend over all s keys: a·cp heads of s/cp² scores
     heads = f.heads * par.cp
     per_layer = activation_bytes_per_layer_B(s_rank, b, f.hidden, heads, par.tp, par.sp, mode)
-    L_stage = par.stage_layers(f.layers)[0]
     inflight = pipeline_inflight_s(par.pp, m, par.chunks, par.effective_schedule)
     total = per_layer * L_stage * inflight
     if mode == "full":  # the layer being recomputed holds its full activations

@@ -183,6 +183,9 @@ SAMPLES: dict[str, dict[str, object]] = {
     # reliability
     "series_mtbf": {"component_mtbf": Q_("5 yr"), "n": 10000},
     "young_daly": {"checkpoint_time": Q_("5 min"), "mtbf": Q_("24 h")},
+    "failure_rate": {"failures": 148, "units": 16384, "duration": Q_("54 day")},
+    "job_mtbf": {"failure_rate": Q_("6.5e-3 /d"), "n": 2048},
+    "expected_failures": {"duration": Q_("54 day"), "mtbf": Q_("3 h")},
     "daly": {"checkpoint_time": Q_("5 min"), "mtbf": Q_("24 h")},
     "checkpoint_goodput": {
         "interval": Q_("2 h"),
@@ -200,6 +203,7 @@ SAMPLES: dict[str, dict[str, object]] = {
         "lifetime": Q_("6 yr"),
         "duration": Q_("118 day"),
     },
+    "it_energy": {"power": Q_("330 W"), "duration": Q_("14.8 day"), "n": 10000},
     "water_usage": {
         "it_energy": Q_("1 GWh"),
         "wue": Q_("0.55 L/kWh"),
@@ -217,6 +221,7 @@ SAMPLES: dict[str, dict[str, object]] = {
         "duration": Q_("1 yr"),
     },
     "cloud_cost": {"rate": Q_("2.5 USD/h"), "duration": Q_("30 day"), "n": 8},
+    "convert_currency": {"amount": Q_("0.089 EUR/kWh"), "rate": Q_("1.0813 USD/EUR")},
     "egress_cost": {"size": Q_("10 TB"), "price": Q_("0.09 USD/GB")},
     "tco": {
         "price": Q_("30000 USD"),

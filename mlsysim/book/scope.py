@@ -5,8 +5,8 @@
 3. unit names as values (``GB`` is ``1 GB``);
 4. registry ids of every kind (``H100``, ``Llama2_7B``, ``Quebec``…) and the registries
    themselves (``Hardware["H100 SXM"]``);
-5. every public formula of :mod:`mlsysim.core.formulas` by name, ``solve`` and
-   ``collective``.
+5. every public formula of :mod:`mlsysim.core.formulas` by name, and the solvers
+   ``solve``, ``collective``, ``training_run`` and ``serving_fleet``.
 
 Units come before the registries so that unit-only expressions never load the data files
 (fast ``mlsysim eval``). A name that is nowhere raises an UnknownNameError with did-you-mean; a
@@ -161,13 +161,19 @@ REGISTRY_NAMES = (
     "Fabrics",
     "Nodes",
     "Clusters",
+    "FailureStudies",
+    "Storage",
+    "ExchangeRates",
+    "EgressPrices",
 )
 
 
-#: Solver entry points by napkin name: (module, attribute), imported on first use.
-SOLVERS = {
+#: Solvers callable by name: name -> (module, attribute), imported on first use.
+SOLVERS: dict[str, tuple[str, str]] = {
     "solve": ("mlsysim.solvers.api", "solve"),
     "collective": ("mlsysim.systems.collectives", "collective"),
+    "training_run": ("mlsysim.solvers.run", "training_run"),
+    "serving_fleet": ("mlsysim.solvers.fleet", "serving_fleet"),
 }
 
 
@@ -219,8 +225,8 @@ class _Globals:
                 }
         return self._formulas
 
-    def solve(self, name: str = "solve") -> Fn | None:
-        """``solve`` or ``collective``, imported on first use (None if unavailable)."""
+    def solver(self, name: str) -> Fn | None:
+        """``solve``, ``collective``, ``training_run`` or ``serving_fleet`` (None if absent)."""
         if name not in self._solvers:
             module, attr = SOLVERS[name]
             try:
@@ -230,6 +236,9 @@ class _Globals:
             else:
                 self._solvers[name] = Fn(fn, name, "solver")
         return self._solvers[name]
+
+    def solve(self) -> Fn | None:
+        return self.solver("solve")
 
     def lookup(self, name: str) -> Any:
         spec = self.specs().get(name)
@@ -242,7 +251,7 @@ class _Globals:
         if reg is not None:
             return reg
         if name in SOLVERS:
-            s = self.solve(name)
+            s = self.solver(name)
             if s is not None:
                 return s
         raise KeyError(name)
@@ -251,7 +260,7 @@ class _Globals:
         out = [*HELPERS, *_CONSTANTS, *self.registries(), *self.formulas()]
         with contextlib.suppress(MlsysimError):
             out += list(self.specs())
-        out += [n for n in SOLVERS if self.solve(n) is not None]
+        out += [n for n in SOLVERS if self.solver(n) is not None]
         return out
 
     def reserved(self, name: str) -> str | None:
@@ -265,7 +274,7 @@ class _Globals:
         if name in self.specs():
             return "a registry entry"
         if name in SOLVERS:
-            return "the solver"
+            return "a solver"
         return None
 
 

@@ -1,7 +1,7 @@
-"""``mlsysim schema [--kind …]``: print the JSON Schema of solver results.
+"""``mlsysim schema [--kind …]``: the JSON Schema of a command's ``--json`` output.
 
-``--kind result`` (default): ``mlsysim solve --json`` on one device; ``distributed``: on a
-node or cluster; ``collective``: ``mlsysim collective --json``.
+``solve`` (default): ``mlsysim solve --json`` on one device; ``distributed``: on a node or a
+cluster; ``collective``: ``mlsysim collective --json``; ``run`` and ``fleet``.
 """
 
 from __future__ import annotations
@@ -16,19 +16,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--compact", action="store_true", help="one line instead of indented")
     parser.add_argument(
         "--kind",
-        choices=["result", "distributed", "collective"],
-        default="result",
-        help="which result: one device (default), several devices, or a collective",
+        choices=["solve", "distributed", "collective", "run", "fleet"],
+        default="solve",
+        help="which result: solve (one device, the default), distributed (a node or cluster), "
+        "collective, run or fleet",
     )
 
 
 def run(args: argparse.Namespace) -> int:
     if args.kind == "distributed":
-        from mlsysim.solvers.distributed_results import distributed_json_schema as schema
+        from mlsysim.solvers.distributed_results import distributed_json_schema as json_schema
     elif args.kind == "collective":
-        from mlsysim.systems.collectives import collective_json_schema as schema
+        from mlsysim.systems.collectives import collective_json_schema as json_schema
+    elif args.kind == "run":
+        from mlsysim.solvers.run_result import run_json_schema as json_schema
+    elif args.kind == "fleet":
+        from mlsysim.solvers.fleet import fleet_json_schema as json_schema
     else:
-        from mlsysim.solvers.results import json_schema as schema
+        from mlsysim.solvers.results import json_schema
 
-    print(json.dumps(schema(), indent=None if args.compact else 2, ensure_ascii=False))
+    print(json.dumps(json_schema(), indent=None if args.compact else 2, ensure_ascii=False))
     return 0

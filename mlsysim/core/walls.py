@@ -246,8 +246,8 @@ WALLS: tuple[Wall, ...] = (
         "Fragility (MTBF)",
         "systems",
         "How often does a job of N components fail, and how much progress does that cost?",
-        ("series_mtbf", "checkpoint_goodput"),
-        ("oconnor2012", "young1974", "daly2006"),
+        ("series_mtbf", "job_mtbf", "failure_rate", "expected_failures", "checkpoint_goodput"),
+        ("oconnor2012", "young1974", "daly2006", "dubey2024llama3", "kokolis2024reliability"),
     ),
     _w(
         17,
@@ -272,8 +272,9 @@ WALLS: tuple[Wall, ...] = (
             "egress_cost",
             "rent_vs_own_crossover",
             "energy_cost",
+            "convert_currency",
         ),
-        ("barroso2018", "armbrust2010"),
+        ("barroso2018", "armbrust2010", "ecb_reference_rates"),
     ),
     _w(
         19,
@@ -281,7 +282,14 @@ WALLS: tuple[Wall, ...] = (
         "Sustainability",
         "infra",
         "How much energy, carbon and water does the workload consume?",
-        ("operational_carbon", "facility_energy", "device_power", "embodied_carbon", "water_usage"),
+        (
+            "operational_carbon",
+            "facility_energy",
+            "device_power",
+            "it_energy",
+            "embodied_carbon",
+            "water_usage",
+        ),
         ("luccioni2023", "patterson2021", "thegreengrid2012", "gupta2021", "li2023water"),
     ),
     _w(

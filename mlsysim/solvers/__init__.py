@@ -9,7 +9,10 @@
   :mod:`.distributed_explain` — the result objects and why a wall binds;
 * :mod:`.optimizers` — searches over configurations.
 
-Serving and run/fleet solvers live beside these, one module each.
+* :mod:`.run`, :mod:`.fleet` — training runs and serving fleets (with :mod:`.footprint`,
+  :mod:`.ledger`, :mod:`.run_result`, :mod:`.run_explain`).
+
+Serving solvers live beside these, one module each.
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ __all__ = [
     "MaxBatchOptimizer",
     "SingleNodeSolver",
     "SolveResult",
+    "serving_fleet",
     "solve",
+    "training_run",
 ]
 
 _LAZY: dict[str, tuple[str, str]] = {
@@ -36,6 +41,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "SingleNodeSolver": ("mlsysim.solvers.single_node", "SingleNodeSolver"),
     "SolveResult": ("mlsysim.solvers.results", "SolveResult"),
     "solve": ("mlsysim.solvers.api", "solve"),
+    "training_run": ("mlsysim.solvers.run", "training_run"),
+    "serving_fleet": ("mlsysim.solvers.fleet", "serving_fleet"),
 }
 
 __getattr__ = lazy_getattr("mlsysim.solvers", _LAZY, globals())

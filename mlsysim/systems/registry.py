@@ -30,12 +30,14 @@ if TYPE_CHECKING:  # mypy sees Any (pint Quantities are untyped); pydantic check
     _Information = Any
     _Power = Any
     _Currency = Any
+    _Carbon = Any
 else:
     _Bandwidth = Q["bandwidth"]
     _Time = Q["time"]
     _Information = Q["information"]
     _Power = Q["power"]
     _Currency = Q["currency"]
+    _Carbon = Q["carbon"]
 
 
 __all__ = ["ClusterSpec", "Clusters", "FabricSpec", "Fabrics", "NodeSpec", "Nodes"]
@@ -92,6 +94,9 @@ class NodeSpec(Spec):
     host_memory: _Information | None = None
     power: _Power | None = None  # system maximum power
     list_price: _Currency | None = None
+    host_power: _Power | None = None  # average draw of everything but the accelerators
+    network_power: _Power | None = None  # the node's share of switch power
+    embodied_carbon: _Carbon | None = None  # manufacturing footprint without the accelerators
 
     def hardware(self) -> Any:
         """The accelerator's hardware entry."""

@@ -69,6 +69,7 @@ from mlsysim.core.formulas.economics import (
     TCO,
     amortized_capex,
     cloud_cost,
+    convert_currency,
     egress_cost,
     energy_cost,
     opex,
@@ -124,8 +125,15 @@ from mlsysim.core.formulas.reliability import (
     checkpoint_goodput,
     checkpoint_time,
     daly,
+    daly_s,
+    expected_failures,
+    failure_rate,
+    goodput_s,
+    job_mtbf,
+    job_mtbf_s,
     series_mtbf,
     young_daly,
+    young_s,
 )
 from mlsysim.core.formulas.safety import dpsgd_noise_std, per_example_gradient_bytes
 from mlsysim.core.formulas.scaling import (
@@ -145,6 +153,7 @@ from mlsysim.core.formulas.sustainability import (
     device_power,
     embodied_carbon,
     facility_energy,
+    it_energy,
     operational_carbon,
     water_usage,
 )
@@ -153,14 +162,18 @@ from mlsysim.core.formulas.sustainability import (
 FORMULAS: dict[str, Callable[..., Any]] = dict(_REGISTRY)
 
 #: Float fast paths (root units in, root-unit float out) for the solver's hot loops.
-FAST_PATHS: dict[str, Callable[..., float]] = {
+FAST_PATHS: dict[str, Callable[..., Any]] = {
     "activation_bytes_per_layer_B": activation_bytes_per_layer_B,
     "all_gather_s": all_gather_s,
     "broadcast_s": broadcast_s,
+    "daly_s": daly_s,
     "double_binary_tree_allreduce_s": double_binary_tree_allreduce_s,
+    "goodput_s": goodput_s,
     "hierarchical_all_to_all_s": hierarchical_all_to_all_s,
     "hierarchical_allreduce_s": hierarchical_allreduce_s,
     "in_network_allreduce_s": in_network_allreduce_s,
+    "job_mtbf_s": job_mtbf_s,
+    "young_s": young_s,
     "kv_cache_B": kv_cache_B,
     "pipeline_inflight_s": pipeline_inflight_s,
     "pipeline_time_s": pipeline_time_s,
@@ -204,7 +217,9 @@ __all__ = [
     "chinchilla_loss",
     "chinchilla_optimal",
     "cloud_cost",
+    "convert_currency",
     "daly",
+    "daly_s",
     "data_movement_energy",
     "device_power",
     "double_binary_tree_allreduce",
@@ -215,9 +230,12 @@ __all__ = [
     "embodied_carbon",
     "energy_cost",
     "erlang_c",
+    "expected_failures",
     "facility_energy",
+    "failure_rate",
     "fanout_tail",
     "formula",
+    "goodput_s",
     "gustafson",
     "hfu",
     "hierarchical_all_to_all",
@@ -228,6 +246,9 @@ __all__ = [
     "in_network_allreduce_s",
     "inference_flops",
     "ingestion_throughput",
+    "it_energy",
+    "job_mtbf",
+    "job_mtbf_s",
     "kaplan_loss",
     "kv_cache_B",
     "kv_cache_bytes",
@@ -280,4 +301,5 @@ __all__ = [
     "weights_B",
     "weights_bytes",
     "young_daly",
+    "young_s",
 ]

@@ -35,6 +35,7 @@ from typing import Any
 from mlsysim.core.exceptions import ConfigError
 from mlsysim.core.formulas.parallelism import pipeline_time_s
 from mlsysim.core.formulas.performance import roofline_time_s
+from mlsysim.core.units import si
 from mlsysim.execution.parallel import ParallelPlan
 from mlsysim.execution.plan import ExecutionPlan, ResolvedPlan
 from mlsysim.hardware.efficiency import (
@@ -216,11 +217,11 @@ def _parallel_plan(
 class _Timed:
     """The roofline timing of one micro-batch's operations on the device (floats)."""
 
-    __slots__ = ("attention", "bound", "compute", "forward", "memory", "overhead")
+    __slots__ = ("attention", "bound", "bytes", "compute", "flops", "forward", "memory", "overhead")
 
     def __init__(self) -> None:
         self.compute = self.memory = self.overhead = self.bound = 0.0
-        self.forward = self.attention = 0.0
+        self.forward = self.attention = self.flops = self.bytes = 0.0
 
     @property
     def total(self) -> float:
@@ -256,6 +257,8 @@ def _time_ops(ops: Any, P: float, BW: float, plan: ExecutionPlan) -> _Timed:
             out.memory += body
         out.overhead += over
         out.forward += (body + over) / op.kernels
+        out.flops += op.flops * n
+        out.bytes += op.bytes * n
         if op.name.startswith("attention"):
             out.attention += body
     return out
@@ -520,7 +523,7 @@ def _compose(
     t_mb = t.total + exposed_mb + (0.0 if ov else t_pp)
     overlapped = m * (tp_hidden + cp_hidden + z3_hidden + (t_pp if ov else 0.0))
 
-    opt_s = opt_bound = 0.0
+    opt_s = opt_bound = opt_flops = opt_bytes = 0.0
     dp_exposed = 0.0
     if training:
         T_pipe = pipeline_time_s(t_mb, p, m, v)
@@ -539,6 +542,7 @@ def _compose(
         if low.optimizer is not None:
             ot = _time_ops((low.optimizer,), P, dev.bandwidth, rp.plan)
             opt_s, opt_bound = ot.total, ot.bound
+            opt_flops, opt_bytes = ot.flops, ot.bytes
         step = T_pipe + pp_exposed + dp_exposed + opt_s
         bound = pipeline_time_s(t.bound, p, m, v) + opt_bound
         latency, latency_bound = step, bound
@@ -554,6 +558,16 @@ def _compose(
     useful = low.useful_flops * m * par.dp
     flops = low.flops * m * par.dp
     bubble_frac = bubble / step if step > 0 else 0.0
+    # average device power over the step: the linear utilisation model of the single-node
+    # solver (Fan et al. 2007), utilisation = the busier of compute and memory
+    hw = view.hardware
+    power = None
+    if hw.tdp is not None and step > 0:
+        u_c = (m * t.flops + opt_flops) / (P * step)
+        u_m = (m * t.bytes + opt_bytes) / (dev.bandwidth * step)
+        u = min(1.0, u_c if u_c > u_m else u_m)
+        idle = si(hw.power_min, "power", "power_min") if hw.power_min is not None else 0.0
+        power = idle + (si(hw.tdp, "power", "tdp") - idle) * u
 
     communication = Communication(
         tp_s=m * (t_tp - tp_hidden),
@@ -617,6 +631,7 @@ def _compose(
         useful_flops_per_step=useful,
         flops_per_step=flops,
         peak_flops_per_s=P,
+        power_w=power,
         bubble_fraction=bubble_frac,
         compute_s=parts["compute"],
         memory_s=parts["memory_bandwidth"],

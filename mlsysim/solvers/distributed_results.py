@@ -227,6 +227,7 @@ class DistributedResult:
     useful_flops_per_step: float
     flops_per_step: float
     peak_flops_per_s: float
+    power_w: float | None  # average per device (utilisation power model); None: no TDP
     bubble_fraction: float
     compute_s: float
     memory_s: float
@@ -300,6 +301,29 @@ class DistributedResult:
     def throughput_bound(self) -> Any:
         self._require_feasible("throughput bound")
         return _q(self.tokens_per_step / self.step_time_bound_s, 1.0, "token/s")
+
+    @property
+    def units_per_step(self) -> float:
+        """Tokens completed per step (as :class:`~mlsysim.solvers.results.SolveResult`)."""
+        return self.tokens_per_step
+
+    @property
+    def unit(self) -> str:
+        return "token"
+
+    @property
+    def power(self) -> Any:
+        """Average power of one device during the step (W)."""
+        self._require_feasible("power")
+        if self.power_w is None:
+            from mlsysim.core.exceptions import MlsysimError
+
+            raise MlsysimError(
+                f"{self.hardware} has no power: its registry entry gives no TDP",
+                where="DistributedResult",
+                fix=f"add tdp = '… W' (with a source) to the {self.hardware} registry entry",
+            )
+        return _q(self.power_w, 1.0, "W")
 
     @property
     def mfu(self) -> float:
@@ -384,6 +408,7 @@ class DistributedResult:
             ),
             "mfu": self.mfu if ok else None,
             "hfu": self.hfu if ok else None,
+            "power": _jq(self.power_w if ok else None, 1.0, "W"),
             "bubble_fraction": self.bubble_fraction,
             "time_split": {
                 "compute": _jq(self.compute_s, k, unit),
@@ -476,6 +501,7 @@ def distributed_json_schema() -> dict[str, Any]:
         "throughput": qn,
         "mfu": {"type": ["number", "null"]},
         "hfu": {"type": ["number", "null"]},
+        "power": qn,
         "bubble_fraction": {"type": "number", "minimum": 0, "maximum": 1},
         "time_split": table(
             ["compute", "memory", "overhead", "communication", "bubble", "optimizer"], obj

@@ -186,7 +186,7 @@ def test_unknown_system_suggests_names() -> None:
         solve("GPT_22B", "DGX_A10", phase="training", batch=8)
 
 
-def test_uneven_pipeline_stages_are_allowed_up_to_two_layers() -> None:
+def test_embedding_and_loss_may_take_a_stage_slot() -> None:
     # Llama 3: 126 layers on 16 stages (first and last hold one fewer, Dubey et al. 2024)
     r = solve(
         "Llama3_405B",
@@ -202,8 +202,9 @@ def test_uneven_pipeline_stages_are_allowed_up_to_two_layers() -> None:
         zero=1,
     )
     assert r.pp == 16
-    with pytest.raises(ConfigError, match="do not split evenly"):
-        solve("Llama3_405B", "H100_10K", phase="training", devices=640, tp=8, pp=5, batch=80)
+    for model, pp in (("Llama3_405B", 5), ("Llama2_7B", 3), ("GPT3_175B", 5), ("Llama2_7B", 6)):
+        with pytest.raises(ConfigError, match="do not split evenly"):
+            solve(model, "H100_10K", phase="training", devices=8 * pp, tp=8, pp=pp, batch=8 * pp)
 
 
 # -- physics -----------------------------------------------------------------------------------

@@ -168,19 +168,19 @@ class ParallelPlan:
     def stage_layers(self, layers: int) -> tuple[int, int, int]:
         """Layers on the (first, middle, last) pipeline device.
 
-        Stages hold ⌈L/(p·v)⌉ layers per chunk; when p·v does not divide L, the last and then
-        the first stage hold one fewer, balancing the LM head and the embedding they also
-        carry (Dubey et al. 2024, §3.3.2: 126 layers over 16 stages).
+        Stages hold L/(p·v) layers per chunk; when p·v divides L + 2 instead, the embedding and
+        the loss each take a layer's place, so the first and the last stage hold one fewer
+        (Dubey et al. 2024, §3.3.2: 126 layers over 16 stages; Megatron-Core's
+        account-for-embedding/loss pipeline split).
         """
-        stages = self.pp * self.chunks
-        k = -(-layers // stages)
-        deficit = stages * k - layers
-        middle = k * self.chunks
         if self.pp == 1:
             return layers, layers, layers
-        last = middle - (1 if deficit >= 1 else 0)
-        first = middle - (1 if deficit >= 2 else 0)
-        return first, middle, last
+        stages = self.pp * self.chunks
+        if layers % stages == 0:
+            middle = layers // stages * self.chunks
+            return middle, middle, middle
+        middle = (layers + 2) // stages * self.chunks
+        return middle - 1, middle, middle - 1
 
     def check_model(
         self,
@@ -212,17 +212,17 @@ class ParallelPlan:
                 "replicated)",
             )
         stages = pp * v
-        if layers % stages and -layers % stages > 2:
+        if layers % stages and (layers + 2) % stages:
             fits = [d for d in divisors(layers, 40) if d <= 4 * pp] or divisors(layers)
             raise ConfigError(
                 f"{model} has {layers} layers, which do not split evenly over pp·chunks = "
                 f"{pp}·{v} = {stages} pipeline stages",
                 where=_WHERE,
-                why="each stage (and model chunk) holds a whole number of layers; at most the "
-                "first and the last may hold one fewer (they also hold the embedding and the "
-                "LM head)",
-                fix=f"pass pp·chunks dividing {layers} (e.g. {', '.join(map(str, fits[:8]))}), "
-                f"or one that exceeds a multiple of it by at most 2",
+                why="each stage (and model chunk) holds a whole number of layers; only the "
+                "first and the last may give one layer's place to the embedding and to the "
+                "loss (layers + 2 divisible, as Llama 3 405B's 126 layers on 16 stages)",
+                fix=f"pass pp·chunks dividing {layers} (e.g. {', '.join(map(str, fits[:8]))})"
+                + (f" or {layers + 2}" if layers > 2 else ""),
             )
         if self.ep > 1:
             if experts <= 1:

@@ -15,30 +15,6 @@ from typing import Any
 
 __all__ = ["solve"]
 
-_DEFAULTS: dict[str, Any] = {
-    "devices": None,
-    "tp": 1,
-    "pp": 1,
-    "dp": None,
-    "cp": 1,
-    "ep": 1,
-    "sp": False,
-    "zero": 0,
-    "microbatch": 1,
-    "schedule": "1f1b",
-    "chunks": 1,
-    "overlap": True,
-}
-
-
-def _set(name: str, value: Any) -> bool:
-    """Whether a parallel keyword differs from its default (``devices=1`` is the default)."""
-    if name == "devices":
-        return value not in (None, 1)
-    if name in ("overlap", "sp"):
-        return value is not _DEFAULTS[name]
-    return bool(value != _DEFAULTS[name])
-
 
 def solve(
     model: Any = None,
@@ -114,7 +90,20 @@ def solve(
 
     if system is not None:
         system = lookup_system(system)
-    parallel = any(_set(k, v) for k, v in given.items())
+    parallel = (
+        (devices is not None and devices != 1)
+        or tp != 1
+        or pp != 1
+        or (dp is not None and dp != 1)
+        or cp != 1
+        or ep != 1
+        or sp is not False
+        or zero != 0
+        or microbatch != 1
+        or schedule != "1f1b"
+        or chunks != 1
+        or overlap is not True
+    )
     if not parallel and (system is None or isinstance(system, HardwareSpec)):
         from mlsysim.solvers.single_node import solve as solve_one
 

@@ -35,7 +35,6 @@ from typing import Any
 from mlsysim.core.exceptions import ConfigError
 from mlsysim.core.formulas.parallelism import pipeline_time_s
 from mlsysim.core.formulas.performance import roofline_time_s
-from mlsysim.core.units import si
 from mlsysim.execution.parallel import ParallelPlan
 from mlsysim.execution.plan import ExecutionPlan, ResolvedPlan
 from mlsysim.hardware.efficiency import (
@@ -70,6 +69,8 @@ class _Device:
     dense: dict[str, float]
     capacity: float
     bandwidth: float
+    tdp: float | None  # None when the registry gives no TDP (power is then unknown)
+    power_idle: float
 
 
 _DEVICES: dict[int, tuple[Any, _Device]] = {}
@@ -88,6 +89,8 @@ def _device(hw: Any) -> _Device:
         dense={p: si(r, "compute_rate", "peak") for p, r in hw.peak.dense.items()},
         capacity=si(hw.memory.capacity, "information", "memory.capacity"),
         bandwidth=si(hw.memory.bandwidth, "bandwidth", "memory.bandwidth"),
+        tdp=si(hw.tdp, "power", "tdp") if hw.tdp is not None else None,
+        power_idle=si(hw.power_min, "power", "power_min") if hw.power_min is not None else 0.0,
     )
     _DEVICES[id(hw)] = (hw, dev)
     return dev
@@ -560,14 +563,12 @@ def _compose(
     bubble_frac = bubble / step if step > 0 else 0.0
     # average device power over the step: the linear utilisation model of the single-node
     # solver (Fan et al. 2007), utilisation = the busier of compute and memory
-    hw = view.hardware
     power = None
-    if hw.tdp is not None and step > 0:
+    if dev.tdp is not None and step > 0:
         u_c = (m * t.flops + opt_flops) / (P * step)
         u_m = (m * t.bytes + opt_bytes) / (dev.bandwidth * step)
         u = min(1.0, u_c if u_c > u_m else u_m)
-        idle = si(hw.power_min, "power", "power_min") if hw.power_min is not None else 0.0
-        power = idle + (si(hw.tdp, "power", "tdp") - idle) * u
+        power = dev.power_idle + (dev.tdp - dev.power_idle) * u
 
     communication = Communication(
         tp_s=m * (t_tp - tp_hidden),

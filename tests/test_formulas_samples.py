@@ -135,6 +135,32 @@ SAMPLES: dict[str, dict[str, object]] = {
     "all_to_all": {"size": Q_("1 GB"), "n": 8, "bandwidth": Q_("450 GB/s"), "latency": Q_("5 us")},
     "allreduce_bus_bandwidth": {"size": Q_("1 GB"), "time": Q_("3.9 ms"), "n": 8},
     "pipeline_bubble": {"stages": 8, "microbatches": 32, "interleave": 2},
+    # collectives and pipelines
+    "send_recv": {"size": Q_("64 MB"), "bandwidth": Q_("50 GB/s"), "latency": Q_("2.7 us")},
+    "broadcast": {"size": Q_("1 GB"), "n": 8, "bandwidth": Q_("450 GB/s"), "latency": Q_("1 us")},
+    "in_network_allreduce": {
+        "size": Q_("1 GB"),
+        "n": 8,
+        "bandwidth": Q_("450 GB/s"),
+        "latency": Q_("1 us"),
+    },
+    "hierarchical_all_to_all": {
+        "size": Q_("1 GB"),
+        "n": 64,
+        "per_node": 8,
+        "intra_bandwidth": Q_("450 GB/s"),
+        "inter_bandwidth": Q_("50 GB/s"),
+        "intra_latency": Q_("1 us"),
+        "inter_latency": Q_("3 us"),
+    },
+    "bus_bandwidth": {"size": Q_("1 GB"), "time": Q_("3.9 ms"), "n": 8, "op": "all_reduce"},
+    "pipeline_time": {
+        "microbatch_time": Q_("200 ms"),
+        "stages": 8,
+        "microbatches": 64,
+        "interleave": 3,
+    },
+    "pipeline_inflight": {"stages": 8, "microbatches": 64, "interleave": 3, "schedule": "1f1b"},
     # scaling
     "training_flops": {"params": 175e9, "tokens": 300e9},
     "inference_flops": {"params": Q_("7e9 param"), "tokens": Q_("512 token")},

@@ -6,7 +6,7 @@
 4. registry ids of every kind (``H100``, ``Llama2_7B``, ``Quebec``…) and the registries
    themselves (``Hardware["H100 SXM"]``);
 5. every public formula of :mod:`mlsysim.core.formulas` by name, the solvers
-   ``solve``, ``training_run`` and ``serving_fleet``, and the simulations
+   ``solve``, ``collective``, ``training_run`` and ``serving_fleet``, and the simulations
    (``ResourceSimulation`` … and ``simulation(name, application, persona)``).
 
 Units come before the registries so that unit-only expressions never load the data files
@@ -26,7 +26,7 @@ from mlsysim.book.evaluator import Fn, View
 from mlsysim.book.lang import is_unit
 from mlsysim.core.exceptions import FormulaDomainError, MlsysimError, NapkinError, UnknownNameError
 
-__all__ = ["HELPERS", "REGISTRY_NAMES", "Binding", "Scope", "global_names"]
+__all__ = ["HELPERS", "REGISTRY_NAMES", "SOLVERS", "Binding", "Scope", "global_names"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +173,8 @@ REGISTRY_NAMES = (
 
 #: Solvers callable by name: name -> (module, attribute), imported on first use.
 SOLVERS: dict[str, tuple[str, str]] = {
-    "solve": ("mlsysim.solvers.single_node", "solve"),
+    "solve": ("mlsysim.solvers.api", "solve"),
+    "collective": ("mlsysim.systems.collectives", "collective"),
     "training_run": ("mlsysim.solvers.run", "training_run"),
     "serving_fleet": ("mlsysim.solvers.fleet", "serving_fleet"),
     # the simulation layer: ResourceSimulation(Doorbell, TinyPioneer).evaluate(...) -> a ledger
@@ -235,7 +236,7 @@ class _Globals:
         return self._formulas
 
     def solver(self, name: str) -> Fn | None:
-        """``solve``, ``training_run`` or ``serving_fleet`` (None if its module is absent)."""
+        """``solve``, ``collective``, ``training_run`` or ``serving_fleet`` (None if absent)."""
         if name not in self._solvers:
             module, attr = SOLVERS[name]
             try:

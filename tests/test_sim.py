@@ -374,7 +374,7 @@ def test_a_lab_subclass_works_in_napkin_math(battery_lab: type) -> None:
     from mlsysim.book import napkin
 
     text = napkin(
-        'simulation("BatteryLab", Doorbell, TinyPioneer).evaluate(battery=11 Wh)'
+        'Simulation("BatteryLab", Doorbell, TinyPioneer).evaluate(battery=11 Wh)'
         '.sustainability.figures["battery_life"].value'
     )
     assert str(text).startswith("149")
@@ -420,6 +420,13 @@ def test_cli_sim_text_json_and_schema(capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["schema", "--kind", "ledger"]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert schema["properties"]["schema_version"]["const"] == LEDGER_SCHEMA_VERSION
+
+
+def test_zoo_lists_applications_and_personas(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["zoo", "applications"]) == 0
+    assert "Doorbell" in capsys.readouterr().out
+    assert main(["zoo", "personas"]) == 0
+    assert "scale 10000000" in capsys.readouterr().out
 
 
 def test_cli_sim_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

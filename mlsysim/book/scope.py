@@ -7,7 +7,7 @@
    themselves (``Hardware["H100 SXM"]``);
 5. every public formula of :mod:`mlsysim.core.formulas` by name, the solvers
    ``solve``, ``collective``, ``training_run`` and ``serving_fleet``, and the simulations
-   (``ResourceSimulation`` … and ``simulation(name, application, persona)``).
+   (``ResourceSimulation`` … and ``Simulation(name, application, persona)``).
 
 Units come before the registries so that unit-only expressions never load the data files
 (fast ``mlsysim eval``). A name that is nowhere raises an UnknownNameError with did-you-mean; a
@@ -183,7 +183,8 @@ SOLVERS: dict[str, tuple[str, str]] = {
     "SustainabilitySimulation": ("mlsysim.sim.simulations", "SustainabilitySimulation"),
     "ReliabilitySimulation": ("mlsysim.sim.simulations", "ReliabilitySimulation"),
     "EconomicsSimulation": ("mlsysim.sim.simulations", "EconomicsSimulation"),
-    "simulation": ("mlsysim.sim.simulations", "simulation"),
+    # a registered simulation by name (labs too): Simulation("BatteryLab", Doorbell, TinyPioneer)
+    "Simulation": ("mlsysim.sim.simulations", "simulation"),
 }
 
 

@@ -14,7 +14,7 @@ A simulation pairs an application with a persona and turns choices into a
             ...ctx.evaluation.put("sustainability", "battery_life", figure(...))
 
 Defining the subclass registers it by ``name`` (:data:`SIMULATIONS`), so the napkin
-language (``simulation("BatteryLab", Doorbell, TinyPioneer)``) and the command line
+language (``Simulation("BatteryLab", Doorbell, TinyPioneer)``) and the command line
 (``mlsysim sim Doorbell TinyPioneer --simulation BatteryLab --load lab.py``) find it. The data
 (the application and persona entries) come from the registries; the physics from the solvers
 and formulas: a lab adds neither equations nor numbers of its own.

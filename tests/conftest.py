@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from mlsysim.core import cache, registry
+
+#: The Jupyter kernel the notebook tests run (this interpreter, through ipykernel).
+KERNEL = "mlsysim-test-python"
 
 
 @pytest.fixture(autouse=True)
@@ -26,3 +32,16 @@ def clean_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     registry._extra_dirs[:] = saved
     registry.reset()
+
+
+@pytest.fixture
+def jupyter_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A kernelspec for this interpreter in a temporary JUPYTER_PATH; returns its name."""
+    spec = tmp_path / "jupyter" / "kernels" / KERNEL
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": "mlsysim test", "language": "python"})
+    )
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    return KERNEL

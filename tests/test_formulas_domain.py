@@ -68,8 +68,11 @@ def test_bad_numbers_are_refused_naming_argument_and_formula(name: str, arg: str
         assert (name, arg) in _MAY_BE_NEGATIVE, f"{name} accepted a negative {arg}"
 
 
-#: Arguments a formula accepts below zero (sensitivity takes signed changes).
-_MAY_BE_NEGATIVE = {("elasticity", a) for a in ("y0", "y1", "x0", "x1")}
+#: Arguments a formula accepts below zero (sensitivity takes signed changes; a currency
+#: conversion converts a credit as well as a charge).
+_MAY_BE_NEGATIVE = {("elasticity", a) for a in ("y0", "y1", "x0", "x1")} | {
+    ("convert_currency", "amount")
+}
 
 #: Arguments a formula accepts at zero (everything else must be refused at zero).
 ZERO_ALLOWED: dict[str, set[str]] = {
@@ -81,26 +84,36 @@ ZERO_ALLOWED: dict[str, set[str]] = {
     "amortized_capex": {"duration", "price"},
     "arithmetic_intensity": {"flops"},
     "attainable_flops": {"intensity"},
+    "availability": {"mttr"},
     "best_of_n": {"p"},
+    "broadcast": {"latency", "size"},
+    "bus_bandwidth": {"size"},
     "checkpoint_goodput": {"restart_time"},
     "checkpoint_time": {"size"},
     "cloud_cost": {"duration", "rate"},
+    "convert_currency": {"amount"},
     "data_movement_energy": {"energy_per_byte", "size"},
     "device_power": {"idle_fraction", "utilization"},
     "device_utilization": {"bytes", "flops"},
     "double_binary_tree_allreduce": {"latency", "size"},
     "dpsgd_noise_std": {"noise_multiplier"},
+    "duty_cycle_power": {"active_power", "duty", "idle_power"},
     "egress_cost": {"price", "size"},
     "elasticity": {"x1", "y1"},
     "embodied_carbon": {"duration", "embodied"},
     "energy_cost": {"energy", "price"},
+    "expected_failures": {"duration"},
     "facility_energy": {"it_energy"},
+    "failure_rate": {"failures"},
     "fanout_tail": {"p"},
     "gustafson": {"p"},
     "hfu": {"throughput"},
+    "hierarchical_all_to_all": {"inter_latency", "intra_latency", "size"},
     "hierarchical_allreduce": {"inter_latency", "intra_latency", "size"},
+    "in_network_allreduce": {"latency", "size"},
     "inference_flops": {"params", "tokens"},
     "ingestion_throughput": {"bandwidth"},
+    "it_energy": {"duration", "power"},
     "kv_cache_bytes": {"context"},
     "launch_overhead": {"ops", "per_op"},
     "little": {"latency"},
@@ -111,12 +124,14 @@ ZERO_ALLOWED: dict[str, set[str]] = {
     "operational_carbon": {"energy", "intensity"},
     "opex": {"duration", "energy", "energy_price", "maintenance_rate", "price"},
     "per_example_gradient_bytes": {"params"},
+    "pipeline_time": {"microbatch_time"},
     "quantized_weights_bytes": {"params"},
     "reasoning_flops": {"generated_tokens", "params", "prompt_tokens"},
     "reduce_scatter": {"latency", "size"},
     "rent_vs_own_crossover": {"own_rate", "price"},
     "ring_allreduce": {"latency", "size"},
     "roofline_time": {"bytes", "flops"},
+    "send_recv": {"latency", "size"},
     "sparse_weight_bytes": {"params"},
     "tco": {"energy_price", "maintenance_rate", "power", "price"},
     "training_flops": {"params", "tokens"},

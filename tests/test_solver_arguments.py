@@ -90,10 +90,11 @@ def test_every_unknown_keyword_is_named_at_once() -> None:
     "model, hardware, words",
     [
         (123, "A100", "model must be a registry id (str) or a ModelSpec, got int"),
-        ("Llama2_7B", 3.5, "hardware must be a registry id (str) or a HardwareSpec"),
+        ("Llama2_7B", 3.5, "solve needs a device, node or cluster, got float"),
         ("A100", "Llama2_7B", "'A100' is not a model: it is a hardware id"),
         (A100, LLAMA, "the model first and the hardware second"),
         ("Llama2_7B", None, "solve needs a hardware"),
+        ("Llama2_7B", "Llama2_13B", "'Llama2_13B' is not a system: it is a model id"),
         (None, "A100", "solve needs a model"),
     ],
 )

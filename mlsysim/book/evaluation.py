@@ -100,7 +100,7 @@ class DocumentState:
         from mlsysim.core.units import convert, ureg
         from mlsysim.viz.units_fmt import parse_unit
 
-        v = unwrap(value)
+        v = headline(value)  # a result object (Water, a run's energy part) converts its headline
         text = unit.strip()
         if text == "auto":
             return v
@@ -138,9 +138,7 @@ class DocumentState:
         from mlsysim.viz.format import render_value
 
         try:
-            return render_value(
-                headline(unwrap(ev.value)), **self._render_opts(ev, unit, sig_figs, style)
-            )
+            return render_value(headline(ev.value), **self._render_opts(ev, unit, sig_figs, style))
         except MlsysimError as exc:
             raise Located(exc, 0) from None
 
@@ -149,7 +147,7 @@ class DocumentState:
         from mlsysim.core.units import ureg
         from mlsysim.viz.format import render_value
 
-        v = headline(unwrap(value))
+        v = headline(value)
         figs = None if digits else _MESSAGE_DIGITS
         try:
             if (

@@ -5,7 +5,9 @@
 3. unit names as values (``GB`` is ``1 GB``);
 4. registry ids of every kind (``H100``, ``Llama2_7B``, ``Quebec``…) and the registries
    themselves (``Hardware["H100 SXM"]``);
-5. every public formula of :mod:`mlsysim.core.formulas` by name, and ``solve``.
+5. every public formula of :mod:`mlsysim.core.formulas` by name, the solvers
+   ``solve``, ``collective``, ``training_run`` and ``serving_fleet``, and the simulations
+   (``ResourceSimulation`` … and ``Simulation(name, application, persona)``).
 
 Units come before the registries so that unit-only expressions never load the data files
 (fast ``mlsysim eval``). A name that is nowhere raises an UnknownNameError with did-you-mean; a
@@ -24,7 +26,7 @@ from mlsysim.book.evaluator import Fn, View
 from mlsysim.book.lang import is_unit
 from mlsysim.core.exceptions import FormulaDomainError, MlsysimError, NapkinError, UnknownNameError
 
-__all__ = ["HELPERS", "REGISTRY_NAMES", "Binding", "Scope", "global_names"]
+__all__ = ["HELPERS", "REGISTRY_NAMES", "SOLVERS", "Binding", "Scope", "global_names"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +162,30 @@ REGISTRY_NAMES = (
     "Fabrics",
     "Nodes",
     "Clusters",
+    "FailureStudies",
+    "Storage",
+    "ExchangeRates",
+    "EgressPrices",
+    "Applications",
+    "Personas",
 )
+
+
+#: Solvers callable by name: name -> (module, attribute), imported on first use.
+SOLVERS: dict[str, tuple[str, str]] = {
+    "solve": ("mlsysim.solvers.api", "solve"),
+    "collective": ("mlsysim.systems.collectives", "collective"),
+    "training_run": ("mlsysim.solvers.run", "training_run"),
+    "serving_fleet": ("mlsysim.solvers.fleet", "serving_fleet"),
+    # the simulation layer: ResourceSimulation(Doorbell, TinyPioneer).evaluate(...) -> a ledger
+    "ResourceSimulation": ("mlsysim.sim.simulations", "ResourceSimulation"),
+    "PerformanceSimulation": ("mlsysim.sim.simulations", "PerformanceSimulation"),
+    "SustainabilitySimulation": ("mlsysim.sim.simulations", "SustainabilitySimulation"),
+    "ReliabilitySimulation": ("mlsysim.sim.simulations", "ReliabilitySimulation"),
+    "EconomicsSimulation": ("mlsysim.sim.simulations", "EconomicsSimulation"),
+    # a registered simulation by name (labs too): Simulation("BatteryLab", Doorbell, TinyPioneer)
+    "Simulation": ("mlsysim.sim.simulations", "simulation"),
+}
 
 
 class _Globals:
@@ -170,7 +195,7 @@ class _Globals:
         self._specs: dict[str, Any] | None = None
         self._registries: dict[str, Any] | None = None
         self._formulas: dict[str, Fn] | None = None
-        self._solve: Fn | bool | None = False
+        self._solvers: dict[str, Fn | None] = {}
 
     def registries(self) -> dict[str, Any]:
         if self._registries is None:
@@ -211,15 +236,20 @@ class _Globals:
                 }
         return self._formulas
 
-    def solve(self) -> Fn | None:
-        if self._solve is False:
+    def solver(self, name: str) -> Fn | None:
+        """``solve``, ``collective``, ``training_run`` or ``serving_fleet`` (None if absent)."""
+        if name not in self._solvers:
+            module, attr = SOLVERS[name]
             try:
-                fn = importlib.import_module("mlsysim.solvers.single_node").solve
+                fn = getattr(importlib.import_module(module), attr)
             except (ImportError, AttributeError):
-                self._solve = None
+                self._solvers[name] = None
             else:
-                self._solve = Fn(fn, "solve", "solver")
-        return self._solve if isinstance(self._solve, Fn) else None
+                self._solvers[name] = Fn(fn, name, "solver")
+        return self._solvers[name]
+
+    def solve(self) -> Fn | None:
+        return self.solver("solve")
 
     def lookup(self, name: str) -> Any:
         spec = self.specs().get(name)
@@ -231,8 +261,8 @@ class _Globals:
         reg = self.registries().get(name)
         if reg is not None:
             return reg
-        if name == "solve":
-            s = self.solve()
+        if name in SOLVERS:
+            s = self.solver(name)
             if s is not None:
                 return s
         raise KeyError(name)
@@ -241,8 +271,7 @@ class _Globals:
         out = [*HELPERS, *_CONSTANTS, *self.registries(), *self.formulas()]
         with contextlib.suppress(MlsysimError):
             out += list(self.specs())
-        if self.solve() is not None:
-            out.append("solve")
+        out += [n for n in SOLVERS if self.solver(n) is not None]
         return out
 
     def reserved(self, name: str) -> str | None:
@@ -255,8 +284,8 @@ class _Globals:
             return "a formula"
         if name in self.specs():
             return "a registry entry"
-        if name == "solve":
-            return "the solver"
+        if name in SOLVERS:
+            return "a solver"
         return None
 
 

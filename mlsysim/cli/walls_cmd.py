@@ -51,6 +51,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"{w.number:2d}. {w.name} [{w.id}] ({w.layer})")
         print(f"    {w.question}")
         print(f"    formulas: {', '.join(w.formulas)}")
-        print(f"    solver:   {w.solver or '— (formula-only)'}")
+        print(f"    solver:   {', '.join(w.solvers) or '— (formula-only)'}")
         print(f"    sources:  {', '.join(w.sources)}")
     return 0

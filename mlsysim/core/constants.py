@@ -33,16 +33,21 @@ __all__ = [
     "CHINCHILLA_TOKENS_PER_PARAM",
     "CONSTANTS",
     "CSR_INDEX_BITS",
+    "DATACENTER_CAPEX_PER_WATT",
+    "DATACENTER_DEPRECIATION",
     "DEFAULT_GRADIENT_PRECISION",
     "DEFAULT_OPTIMIZER",
     "DEFAULT_PRECISION",
     "DEFAULT_RECOMPUTE",
+    "DROPOUT_MASK_BYTES",
     "ELEMENTWISE_FLOPS",
     "ELEMENTWISE_TOUCHES",
     "FLOPS_PER_MAC",
     "FORWARD_ATTENTION_FLOPS",
     "FORWARD_FLOPS_PER_PARAM",
     "HALF_PRECISIONS",
+    "HARDWARE_LIFETIME",
+    "HARDWARE_UTILIZATION",
     "IDLE_POWER_FRACTION",
     "KAPLAN_ALPHA_D",
     "KAPLAN_ALPHA_N",
@@ -58,6 +63,7 @@ __all__ = [
     "PUE_INDUSTRY_AVERAGE",
     "QUANTIZED_FORMATS",
     "RECOMPUTE_POLICIES",
+    "SERVER_DEPRECIATION",
     "SPARSE_2_4_DENSITY",
     "SPARSE_2_4_MATH_SPEEDUP",
     "SPARSE_2_4_METADATA_BITS",
@@ -176,6 +182,7 @@ ELEMENTWISE_FLOPS: dict[str, Constant] = {
     "rope": _c(4, "FLOP", _DL_PERF, "rotate pairs: two multiplies, an add, the table read"),
     "activation": _c(5, "FLOP", _DL_PERF, "SiLU/GELU and the gate product"),
     "loss": _c(5, "FLOP", _DL_PERF, "softmax (exp, sum, divide) and log-likelihood"),
+    "softmax": _c(5, "FLOP", _DL_PERF, "attention softmax: scale, mask, exp, sum, divide"),
     "permute": _c(1, "FLOP", _DL_PERF, "MoE token permutation: one copy"),
     "batchnorm": _c(6, "FLOP", _BN, "Alg. 1: sum, sum of squares, subtract, scale, γ, β"),
     "relu": _c(1, "FLOP", _DL_PERF, "one comparison"),
@@ -194,6 +201,9 @@ ELEMENTWISE_TOUCHES: dict[str, Constant] = {
     "add_forward": _c(3, "", _DL_PERF, "two reads, one write"),
     "add_backward": _c(3, "", _DL_PERF, "two gradient reads where branches split, one write"),
 }
+
+#: Bytes of one dropout-mask element kept for the backward pass.
+DROPOUT_MASK_BYTES = _c(1, "B", "korthikanti2022", "§4.1: a 1-byte mask per dropped element")
 
 # --- training memory ---------------------------------------------------------------------------
 #: fp32 master copy of the weights kept by mixed-precision training (none when the weights
@@ -261,6 +271,16 @@ ACCELERATOR_IDLE_POWER_FRACTION = _c(
 )
 PUE_GOOGLE_FLEET = _c(1.10, "", "google2023env", "trailing-twelve-month fleet average")
 PUE_INDUSTRY_AVERAGE = _c(1.57, "", "uptime2021", "Uptime Institute global survey 2021")
+#: Years over which hardware's manufacturing carbon is amortised (an assumption of the source).
+HARDWARE_LIFETIME = _c(6, "yr", "luccioni2023", "BLOOM: 6-year lifetime of Jean Zay's hardware")
+#: Fraction of its lifetime hardware is busy, over which embodied carbon is spread.
+HARDWARE_UTILIZATION = _c(0.85, "", "luccioni2023", "BLOOM: 85 % average cluster utilisation")
+#: Straight-line depreciation period of servers in a TCO (Barroso et al.: 3-4 years).
+SERVER_DEPRECIATION = _c(4, "yr", "barroso2018", "ch. 8: servers depreciated over 3-4 years")
+#: Datacenter construction cost per watt of critical (IT) power (Barroso et al.: $9-13/W).
+DATACENTER_CAPEX_PER_WATT = _c(10, "USD/W", "barroso2018", "ch. 6/8: $9-13 per critical watt")
+#: Depreciation period of the datacenter building, power and cooling plant.
+DATACENTER_DEPRECIATION = _c(12, "yr", "barroso2018", "ch. 8: facilities depreciated 12-15 yr")
 
 # --- sparsity ----------------------------------------------------------------------------------
 SPARSE_2_4_DENSITY = _c(0.5, "", "mishra2021", "2 non-zeros in every 4 weights")

@@ -2,12 +2,13 @@
 
 Each :class:`Wall` names the question it answers, the formulas that evaluate it (names in
 :data:`mlsysim.core.formulas.FORMULAS`), the literature it rests on (citation ids in
-``core/data/literature.toml``) and the solver that decides whether it binds: ``solver`` is the
-id of a solver class (its ``name``, e.g. ``"single_node"`` for
-:class:`mlsysim.solvers.single_node.SingleNodeSolver`), or ``None`` when the wall is
-*formula-only* — its formulas evaluate it, but no solver reports it as a binding wall yet. The
-ground never imports a solver: walls name solvers by id, and ``tests/test_walls.py`` checks
-that every id exists and that the solver lists the wall among its ``walls``.
+``core/data/literature.toml``) and the solvers that decide whether it binds: ``solvers`` are
+ids of solver classes (their ``name``, e.g. ``"single_node"`` for
+:class:`mlsysim.solvers.single_node.SingleNodeSolver`; ``solver`` is the first), empty when
+the wall is *formula-only* — its formulas evaluate it, but no solver reports it. The ground
+never imports a solver: walls name solvers by id, and ``tests/test_walls.py`` checks that
+every id exists and that the solver lists the wall among its ``walls``, and the other way
+round.
 
 >>> wall("memory_bandwidth").formulas[0]
 'roofline_time'
@@ -38,23 +39,30 @@ class Wall:
     question: str
     formulas: tuple[str, ...]
     sources: tuple[str, ...]
-    solver: str | None  # the deciding solver's id, or None: formula-only
+    solvers: tuple[str, ...]  # ids of the solvers that decide it; empty: formula-only
+
+    @property
+    def solver(self) -> str | None:
+        """The first deciding solver's id, or None for a formula-only wall."""
+        return self.solvers[0] if self.solvers else None
 
     @property
     def formula_only(self) -> bool:
         """True when no solver decides the wall (only its formulas evaluate it)."""
-        return self.solver is None
+        return not self.solvers
 
     @property
     def decided_by(self) -> str:
         """``"solver"`` or ``"formulas"``."""
-        return "formulas" if self.solver is None else "solver"
+        return "formulas" if self.formula_only else "solver"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (tuples as lists); ``solver`` is null for a formula-only wall."""
         d = asdict(self)
         d["formulas"] = list(self.formulas)
         d["sources"] = list(self.sources)
+        d["solvers"] = list(self.solvers)
+        d["solver"] = self.solver
         d["decided_by"] = self.decided_by
         return d
 
@@ -67,13 +75,18 @@ def _w(
     question: str,
     formulas: tuple[str, ...],
     sources: tuple[str, ...],
-    solver: str | None = None,
+    solvers: tuple[str, ...] = (),
 ) -> Wall:
-    return Wall(id, number, name, layer, question, formulas, sources, solver)
+    return Wall(id, number, name, layer, question, formulas, sources, solvers)
 
 
-#: The id of the single-node solver (``SingleNodeSolver.name``).
-_SINGLE_NODE = "single_node"
+#: Solver ids (their classes' ``name``): the single-node and distributed solvers, training
+#: runs and serving fleets.
+_DEVICE_WALL = ("single_node", "distributed")
+_DISTRIBUTED = ("distributed",)
+_RUN = ("training_run",)
+_RUN_AND_FLEET = ("training_run", "serving_fleet")
+_FLEET = ("serving_fleet",)
 
 
 #: The taxonomy, in the order of DESIGN.md §3.
@@ -96,7 +109,7 @@ WALLS: tuple[Wall, ...] = (
             "transformer_flops_per_token",
         ),
         ("williams2009", "chowdhery2022"),
-        _SINGLE_NODE,
+        _DEVICE_WALL,
     ),
     _w(
         2,
@@ -106,7 +119,7 @@ WALLS: tuple[Wall, ...] = (
         "Is the work limited by how fast bytes move between memory and compute?",
         ("roofline_time", "arithmetic_intensity", "ridge_point", "attainable_flops"),
         ("williams2009",),
-        _SINGLE_NODE,
+        _DEVICE_WALL,
     ),
     _w(
         3,
@@ -120,9 +133,10 @@ WALLS: tuple[Wall, ...] = (
             "training_memory",
             "activation_bytes",
             "activation_bytes_per_layer",
+            "pipeline_inflight",
         ),
         ("korthikanti2022", "rajbhandari2020", "pope2022"),
-        _SINGLE_NODE,
+        _DEVICE_WALL,
     ),
     _w(
         4,
@@ -132,7 +146,7 @@ WALLS: tuple[Wall, ...] = (
         "Does host-side dispatch, launch and framework overhead dominate device time?",
         ("launch_overhead", "amdahl"),
         ("paszke2019", "amdahl1967"),
-        _SINGLE_NODE,
+        _DEVICE_WALL,
     ),
     _w(
         5,
@@ -142,6 +156,7 @@ WALLS: tuple[Wall, ...] = (
         "At a given request rate, what latency do users see and how many servers are needed?",
         ("mm1_latency", "mm1_wait", "mmc_wait", "erlang_c", "little"),
         ("kleinrock1975", "erlang1917", "little1961"),
+        _FLEET,
     ),
     _w(
         6,
@@ -247,7 +262,13 @@ WALLS: tuple[Wall, ...] = (
             "reduce_scatter",
             "all_to_all",
             "allreduce_bus_bandwidth",
+            "bus_bandwidth",
+            "send_recv",
+            "broadcast",
+            "in_network_allreduce",
+            "hierarchical_all_to_all",
             "pipeline_bubble",
+            "pipeline_time",
             "gustafson",
         ),
         (
@@ -255,10 +276,14 @@ WALLS: tuple[Wall, ...] = (
             "patarasuk2009",
             "sanders2009",
             "jia2018",
+            "hockney1994",
+            "klenk2020",
+            "graham2016",
             "huang2019",
             "narayanan2021",
             "gustafson1988",
         ),
+        _DISTRIBUTED,
     ),
     _w(
         16,
@@ -266,8 +291,16 @@ WALLS: tuple[Wall, ...] = (
         "Fragility (MTBF)",
         "systems",
         "How often does a job of N components fail, and how much progress does that cost?",
-        ("series_mtbf", "checkpoint_goodput"),
-        ("oconnor2012", "young1974", "daly2006"),
+        (
+            "series_mtbf",
+            "job_mtbf",
+            "failure_rate",
+            "expected_failures",
+            "checkpoint_goodput",
+            "availability",
+        ),
+        ("oconnor2012", "young1974", "daly2006", "dubey2024llama3", "kokolis2024reliability"),
+        _RUN,
     ),
     _w(
         17,
@@ -292,8 +325,10 @@ WALLS: tuple[Wall, ...] = (
             "egress_cost",
             "rent_vs_own_crossover",
             "energy_cost",
+            "convert_currency",
         ),
-        ("barroso2018", "armbrust2010"),
+        ("barroso2018", "armbrust2010", "ecb_reference_rates"),
+        _RUN_AND_FLEET,
     ),
     _w(
         19,
@@ -306,10 +341,20 @@ WALLS: tuple[Wall, ...] = (
             "facility_energy",
             "device_power",
             "device_utilization",
+            "it_energy",
             "embodied_carbon",
             "water_usage",
+            "duty_cycle_power",
         ),
-        ("luccioni2023", "patterson2021", "thegreengrid2012", "gupta2021", "li2023water"),
+        (
+            "luccioni2023",
+            "patterson2021",
+            "thegreengrid2012",
+            "gupta2021",
+            "li2023water",
+            "atmel_picopower",
+        ),
+        _RUN_AND_FLEET,
     ),
     _w(
         20,
@@ -319,6 +364,7 @@ WALLS: tuple[Wall, ...] = (
         "How often should the job checkpoint, and what does each checkpoint cost?",
         ("young_daly", "daly", "checkpoint_time", "checkpoint_goodput"),
         ("young1974", "daly2006", "mohan2021checkfreq"),
+        _RUN,
     ),
     _w(
         21,

@@ -42,12 +42,14 @@ from mlsysim.core.constants import (
     QUANTIZED_FORMATS,
     RECOMPUTE_POLICIES,
 )
-from mlsysim.core.exceptions import UnsupportedPrecisionError
+from mlsysim.core.exceptions import ConfigError, UnsupportedPrecisionError
 
-__all__ = ["PLAN_OPTIONS", "SPARSITY", "ExecutionPlan", "ResolvedPlan"]
+__all__ = ["ATTENTION_KERNELS", "PLAN_OPTIONS", "SPARSITY", "ExecutionPlan", "ResolvedPlan"]
 
 #: Sparsity patterns a plan may use.
 SPARSITY = ("dense", "2:4")
+#: Attention kernels: fused (FlashAttention, Dao 2023) or unfused (score matrix in memory).
+ATTENTION_KERNELS = ("flash", "unfused")
 #: Formats tried, in order, for the math when the weights' format has no rate of its own.
 _DEQUANT_TARGETS = (*HALF_PRECISIONS, "fp32")
 _WHERE = "ExecutionPlan"
@@ -62,7 +64,8 @@ class ExecutionPlan:
     format, see :meth:`resolve`); ``activations`` (default: the weights' format, or its 16-bit
     dequantization target) is the format of activations and of the math; ``kv_cache`` (default: the
     activations') the format of cached keys and values; ``gradients`` the format gradients are
-    accumulated in during training (default fp32, Megatron-LM's main gradients).
+    accumulated in during training (default: fp32, Megatron-LM's main gradients — with ZeRO-2/3
+    the distributed solver keeps them in the weights' format unless this names one).
     ``recompute`` is activation recomputation in training (Korthikanti et al. 2022):
     ``"none"`` (the attention score matrix is stored), ``"selective"`` (the default: attention
     internals are recomputed in the backward pass, as FlashAttention does — Dao 2023) or
@@ -70,6 +73,12 @@ class ExecutionPlan:
     ``optimizer`` is one of :data:`~mlsysim.core.constants.OPTIMIZERS` (``"adam"``: fp32
     master weights and two moments; ``"sgd"``: master weights only; ``"sgd_momentum"``: and a
     momentum buffer). ``sparsity`` is ``"dense"`` or ``"2:4"``.
+    ``attention`` is the attention kernel: ``"flash"`` (the default: fused, scores never
+    written to memory, causal blocks skipped — Dao 2023) or ``"unfused"`` (QKᵀ and PV as
+    batched GEMMs over the full score matrix, which is written and read back around a fused
+    softmax, as in Megatron-LM before FlashAttention — Korthikanti et al. 2022).
+    ``dropout`` applies dropout to the attention probabilities (an unfused kernel then reads
+    them, writes the dropped-out copy and a one-byte mask; a fused kernel does it in place).
     The efficiency fields override the sourced defaults of :mod:`mlsysim.hardware.efficiency`:
     fractions in (0, 1] (``0.8`` or ``"80 %"``); ``kernel_overhead`` a time per kernel launch
     (``"3 us"`` or a Quantity — a bare number other than 0 is refused, since its unit is
@@ -79,10 +88,12 @@ class ExecutionPlan:
     weights: str | None = None
     activations: str | None = None
     kv_cache: str | None = None
-    gradients: str = DEFAULT_GRADIENT_PRECISION
+    gradients: str | None = None
     sparsity: str = "dense"
     recompute: str = DEFAULT_RECOMPUTE
     optimizer: str = DEFAULT_OPTIMIZER
+    attention: str = "flash"
+    dropout: bool = False
     gemm_efficiency: float | None = None
     attention_efficiency: float | None = None
     memory_efficiency: float | None = None
@@ -96,6 +107,13 @@ class ExecutionPlan:
         arguments.choice(self.sparsity, "sparsity", _WHERE, SPARSITY)
         arguments.choice(self.recompute, "recompute", _WHERE, RECOMPUTE_POLICIES)
         arguments.choice(self.optimizer, "optimizer", _WHERE, OPTIMIZERS)
+        arguments.choice(self.attention, "attention", _WHERE, ATTENTION_KERNELS)
+        if not isinstance(self.dropout, bool):
+            raise ConfigError(
+                f"dropout must be True or False, got {self.dropout!r}",
+                where=_WHERE,
+                fix="pass dropout=True to apply dropout to the attention probabilities",
+            )
         for name in _FRACTIONS:
             value = getattr(self, name)
             if value is not None:
@@ -129,6 +147,7 @@ class ExecutionPlan:
             raise UnsupportedPrecisionError(hw.id, w, dense, sparse=False)
         if a not in dense:
             raise UnsupportedPrecisionError(hw.id, a, dense, sparse=False)
+        g = self.gradients or DEFAULT_GRADIENT_PRECISION
         sparse = self.sparsity == "2:4"
         if sparse and a not in hw.peak.sparse:
             raise UnsupportedPrecisionError(hw.id, a, hw.peak.sparse, sparse=True)
@@ -137,13 +156,13 @@ class ExecutionPlan:
             weights=w,
             activations=a,
             kv_cache=self.kv_cache or a,
-            gradients=self.gradients,
+            gradients=g,
             sparse=sparse,
             note=note,
             weight_bytes=BYTES_PER_ELEMENT[w].value,
             activation_bytes=BYTES_PER_ELEMENT[a].value,
             kv_bytes=BYTES_PER_ELEMENT[self.kv_cache or a].value,
-            gradient_bytes=BYTES_PER_ELEMENT[self.gradients].value,
+            gradient_bytes=BYTES_PER_ELEMENT[g].value,
         )
 
 

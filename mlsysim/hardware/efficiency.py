@@ -30,6 +30,7 @@ How each value was chosen from its source:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 __all__ = [
     "ATTENTION_EFFICIENCY",
@@ -38,7 +39,9 @@ __all__ = [
     "KERNEL_OVERHEAD",
     "MEMORY_EFFICIENCY",
     "POWER_MODEL",
+    "Efficiencies",
     "Sourced",
+    "efficiencies",
 ]
 
 
@@ -93,3 +96,27 @@ POWER_MODEL = Sourced(
 DEFAULTS: dict[str, Sourced] = {
     s.name: s for s in (GEMM_EFFICIENCY, ATTENTION_EFFICIENCY, MEMORY_EFFICIENCY, KERNEL_OVERHEAD)
 }
+
+
+class Efficiencies(NamedTuple):
+    """The efficiencies a solve runs at: the plan's overrides, else the sourced defaults."""
+
+    gemm: float
+    attention: float
+    memory: float
+    kernel_overhead: float  # seconds per kernel launch
+
+    def compute(self, kind: str) -> float:
+        """The compute efficiency of an operation kind (1 for memory-bound kinds)."""
+        return self.gemm if kind == "gemm" else self.attention if kind == "attention" else 1.0
+
+
+def efficiencies(plan: Any) -> Efficiencies:
+    """The efficiencies of ``plan`` (an ExecutionPlan): each override, or its sourced default."""
+    t_k = KERNEL_OVERHEAD.value if plan.kernel_overhead is None else plan.kernel_overhead
+    return Efficiencies(
+        plan.gemm_efficiency or GEMM_EFFICIENCY.value,
+        plan.attention_efficiency or ATTENTION_EFFICIENCY.value,
+        plan.memory_efficiency or MEMORY_EFFICIENCY.value,
+        t_k,
+    )

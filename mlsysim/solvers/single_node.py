@@ -38,6 +38,7 @@ from mlsysim.hardware.efficiency import (
     GEMM_EFFICIENCY,
     KERNEL_OVERHEAD,
     MEMORY_EFFICIENCY,
+    efficiencies,
 )
 from mlsysim.hardware.facts import device_facts
 from mlsysim.solvers import arguments
@@ -155,10 +156,7 @@ def _time(
     P = dev.dense[rp.activations]
     P_sparse = dev.sparse[rp.activations] if rp.sparse else P  # resolve() checked it exists
     BW = dev.bandwidth
-    eta_g = plan.gemm_efficiency or GEMM_EFFICIENCY.value
-    eta_a = plan.attention_efficiency or ATTENTION_EFFICIENCY.value
-    eta_m = plan.memory_efficiency or MEMORY_EFFICIENCY.value
-    t_k = KERNEL_OVERHEAD.value if plan.kernel_overhead is None else plan.kernel_overhead
+    eta_g, eta_a, eta_m, t_k = efficiencies(plan)
     BW_eff = BW * eta_m
 
     roofline, launches = roofline_time_s, launch_overhead_s  # the formulas' fast paths

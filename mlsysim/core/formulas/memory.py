@@ -35,12 +35,12 @@ __all__ = [
     "TrainingMemory",
     "activation_bytes",
     "activation_bytes_per_layer",
-    "activation_layer_B",
+    "activation_bytes_per_layer_B",
     "kv_cache_B",
     "kv_cache_bytes",
     "optimizer_state_per_param_B",
     "training_memory",
-    "training_state_B",
+    "training_memory_B",
     "weights_B",
     "weights_bytes",
 ]
@@ -163,20 +163,27 @@ def optimizer_state_per_param_B(optimizer: str, precision: str) -> float:
     return K
 
 
-def training_state_B(
+def training_memory_B(
     params: float,
-    beta_w: float,
-    beta_g: float,
-    K: float,
-    d_1: float = 1.0,
-    d_2: float = 1.0,
-    d_3: float = 1.0,
-    m: float = 1.0,
+    weight_bytes: float,
+    grad_bytes: float,
+    optimizer_bytes: float,
+    zero_stage: int = 0,
+    dp: float = 1.0,
+    model_parallel: float = 1.0,
 ) -> tuple[float, float, float]:
-    """Float fast path of :func:`training_memory`: (weights, gradients, optimizer) bytes."""
-    M_w = params / m * beta_w / d_3
-    M_g = params / m * beta_g / d_2
-    M_o = params / m * K / d_1
+    """Float fast path of :func:`training_memory`: (weights, gradients, optimizer) bytes.
+
+    Bytes per parameter are given directly (β_w, β_g, K); ``zero_stage`` 0–3 shards K (≥ 1),
+    β_g (≥ 2) and β_w (3) over ``dp``; ``model_parallel`` splits everything.
+    """
+    d_1 = dp if zero_stage >= 1 else 1.0
+    d_2 = dp if zero_stage >= 2 else 1.0
+    d_3 = dp if zero_stage >= 3 else 1.0
+    share = params / model_parallel
+    M_w = share * weight_bytes / d_3
+    M_g = share * grad_bytes / d_2
+    M_o = share * optimizer_bytes / d_1
     return M_w, M_g, M_o
 
 
@@ -242,10 +249,7 @@ def training_memory(
     beta_w = bytes_per_element(precision)
     beta_g = bytes_per_element(grad_precision)
     K = optimizer_state_per_param_B(optimizer, precision)
-    d_1 = d if stage >= 1 else 1.0
-    d_2 = d if stage >= 2 else 1.0
-    d_3 = d if stage >= 3 else 1.0
-    M_w, M_g, M_o = training_state_B(Psi, beta_w, beta_g, K, d_1, d_2, d_3, m)
+    M_w, M_g, M_o = training_memory_B(Psi, beta_w, beta_g, K, stage, d, m)
     M = M_w + M_g + M_o
     return TrainingMemory(from_si(M_w, "B"), from_si(M_g, "B"), from_si(M_o, "B"), from_si(M, "B"))
 
@@ -258,17 +262,18 @@ def _act_coefficients(recompute: str) -> tuple[float, float, float]:
     return ACT_REPLICATED_BYTES.value, ACT_PARALLEL_BYTES.value, c_a
 
 
-def activation_layer_B(
-    s: float,
-    b: float,
-    h: float,
-    a: float,
-    t: float = 1.0,
+def activation_bytes_per_layer_B(
+    seq_len: float,
+    batch: float,
+    hidden: float,
+    heads: float,
+    tp: float = 1.0,
     sp: bool = False,
     recompute: str = DEFAULT_RECOMPUTE,
     beta: float = _ACT_REFERENCE_BYTES,
 ) -> float:
     """Float fast path of :func:`activation_bytes_per_layer` (β = bytes per activation)."""
+    s, b, h, a, t = seq_len, batch, hidden, heads, tp
     c_r, c_p, c_a = _act_coefficients(recompute)
     t_sp = t if sp else 1.0
     A_l = s * b * h * (c_r / t_sp + c_p / t + c_a * a * s / (h * t))
@@ -328,7 +333,7 @@ def activation_bytes_per_layer(
     a = count(heads, "heads", where)
     t = count(tp, "tp", where)
     beta = bytes_per_element(precision)
-    A_l = activation_layer_B(s, b, h, a, t, bool(sp), recompute, beta)
+    A_l = activation_bytes_per_layer_B(s, b, h, a, t, bool(sp), recompute, beta)
     return from_si(A_l, "B")
 
 
@@ -390,7 +395,7 @@ def activation_bytes(
     p = count(pp, "pp", where)
     v = count(interleave, "interleave", where)
     beta = bytes_per_element(precision)
-    A_l = activation_layer_B(s, b, arch.hidden, arch.heads, t, bool(sp), recompute, beta)
+    A_l = activation_bytes_per_layer_B(s, b, arch.hidden, arch.heads, t, bool(sp), recompute, beta)
     f_int = 1 + (p - 1) / (p * v) if v > 1 else 1.0
     A = arch.layers * A_l * f_int
     return from_si(A, "B")

@@ -21,7 +21,7 @@ from mlsysim.core.constants import (
     OPTIMIZER_UPDATE_FLOPS,
 )
 from mlsysim.core.formulas.compression import sparse_weight_B
-from mlsysim.core.formulas.memory import optimizer_state_per_param_B, training_state_B, weights_B
+from mlsysim.core.formulas.memory import optimizer_state_per_param_B, training_memory_B, weights_B
 
 __all__ = [
     "ELEMENTWISE",
@@ -154,7 +154,7 @@ def training_state(params: float, rp: Any, sparse_factor: float) -> tuple[float,
     """Resident (weights, gradients, optimizer state) bytes of a training step
     (:func:`~mlsysim.core.formulas.training_memory` on one device, weights 2:4-stored)."""
     K = optimizer_state_per_param_B(rp.plan.optimizer, rp.weights)
-    M_w, M_g, M_o = training_state_B(params, rp.weight_bytes, rp.gradient_bytes, K)
+    M_w, M_g, M_o = training_memory_B(params, rp.weight_bytes, rp.gradient_bytes, K)
     return M_w * sparse_factor, M_g, M_o
 
 
@@ -163,11 +163,21 @@ def resident_weights(params: float, rp: Any, sparse_factor: float) -> float:
     return weights_B(params, rp.weight_bytes) * sparse_factor
 
 
-def add_optimizer_update(B: OpBuilder, params: float, rp: Any) -> None:
+def add_optimizer_update(
+    B: OpBuilder, params: float, rp: Any, grad_bytes: float | None = None
+) -> None:
     """One fused optimizer update over every parameter: read and write its state (master
-    weights and moments), read the gradient, write the weights."""
+    weights and moments), read the gradient, write the weights.
+
+    Around the update, clipping by the global gradient norm reads every gradient once more and
+    zeroing the gradient buffers for the next step writes it once (Pascanu et al. 2013;
+    Megatron-LM's clip_grad_norm and zero_grad_buffer). ``grad_bytes`` is the gradients'
+    format (default: the plan's, fp32 main gradients unless ``gradients=`` says otherwise).
+    """
     K = optimizer_state_per_param_B(rp.plan.optimizer, rp.weights)
-    per_param = 2.0 * K + rp.gradient_bytes + rp.weight_bytes
+    g = rp.gradient_bytes if grad_bytes is None else grad_bytes
+    # state r/w, grad in (update, norm), grad zeroed, weight out
+    per_param = 2.0 * K + 2.0 * g + g + rp.weight_bytes
     flops = OPTIMIZER_UPDATE_FLOPS[rp.plan.optimizer].value
     B.ops.append(
         _new_op(

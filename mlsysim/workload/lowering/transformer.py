@@ -27,8 +27,8 @@ context, bytes per element ``β``):
   :func:`~mlsysim.core.formulas.hardware_flops_per_token` — N the (active) parameter count,
   attention counted over the full context (causal masking saves work but not model FLOPs).
 * Resident memory: weights, KV cache, Korthikanti's activations and the training state come
-  from the memory formulas' fast paths (``weights_B``, ``kv_cache_B``, ``activation_layer_B``,
-  ``training_state_B``).
+  from the memory formulas' fast paths (``weights_B``, ``kv_cache_B``,
+  ``activation_bytes_per_layer_B``, ``training_memory_B``).
 * MoE: FLOPs use the ``active_experts`` routed experts per token; weight bytes are those of the
   *distinct* experts the step touches — exactly ``active_experts`` for one token, and for ``n``
   tokens under uniform routing the expected occupancy ``E·(1 − (1 − k/E)ⁿ)`` (Feller 1968).
@@ -40,9 +40,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlsysim.core.constants import BYTES_PER_ELEMENT, FLOPS_PER_MAC
+from mlsysim.core.constants import BYTES_PER_ELEMENT, DROPOUT_MASK_BYTES, FLOPS_PER_MAC
 from mlsysim.core.exceptions import FormulaDomainError
-from mlsysim.core.formulas.memory import activation_layer_B, kv_cache_B
+from mlsysim.core.formulas.memory import activation_bytes_per_layer_B, kv_cache_B
 from mlsysim.core.formulas.performance import (
     hardware_flops_per_token_F,
     model_flops_per_token_F,
@@ -66,6 +66,8 @@ _ACT = ELEMENTWISE["activation"]
 _LOSS = ELEMENTWISE["loss"]
 _MAC = FLOPS_PER_MAC.value
 _LOGIT_BYTES = BYTES_PER_ELEMENT["fp32"].value  # logits are kept in fp32
+_SOFTMAX = ELEMENTWISE["softmax"]
+_MASK_BYTES = DROPOUT_MASK_BYTES.value  # a dropout mask element (Korthikanti et al. 2022, §4.1)
 
 
 def expected_distinct_experts(experts: int, active: int, tokens: float) -> float:
@@ -131,7 +133,28 @@ def lower_transformer(f: ModelFacts, phase: str, batch: int, s: int, rp: Any) ->
     # decode reads the whole cache; otherwise the fused kernel reads the new tokens' K and V once
     kv_read = b * float(s) * kv_tok * bkv if decode else M * kv_tok * ba
     kv_write = M * kv_tok * bkv if keeps_cache else 0.0
-    B.attention("attention", attn_flops, io + kv_read + kv_write, L)
+    if rp.plan.attention == "unfused":
+        # the full score matrix (no causal skipping) is written by QKᵀ, read and rewritten by
+        # the fused softmax, and read by PV (Korthikanti et al. 2022, Section 4.1)
+        C_full = float(s) + 1.0 if decode else float(s)
+        scores = b * nh * T * C_full
+        qk_full = float(f.mla[2] + f.mla[3]) if f.mla is not None else d
+        gemm_flops = _MAC * M * nh * C_full * (qk_full + v_dim)
+        again = B.recompute != "none"
+        B.add(
+            "attention_scores",
+            "gemm",
+            gemm_flops,
+            io + kv_read + kv_write + 2.0 * scores * ba,
+            L,
+            again,
+        )
+        soft_bytes = 2.0 * scores * ba
+        if rp.plan.dropout:  # read the probabilities, write the dropped-out copy and the mask
+            soft_bytes += scores * (2.0 * ba + _MASK_BYTES)
+        B.add("attention_softmax", "elementwise", scores * _SOFTMAX, soft_bytes, L, again)
+    else:
+        B.attention("attention", attn_flops, io + kv_read + kv_write, L)
     B.gemm("out_proj", M, nh * v_dim, h, L)
 
     # per-layer feed-forward block
@@ -199,8 +222,8 @@ def _activation_bytes(
         width = max(2.0 * f.ffn, (f.heads + 2.0 * f.kv_heads) * f.head_dim) + 2.0 * h
         return b * T * width * ba + logits
     mode = rp.plan.recompute
-    per_layer = activation_layer_B(T, b, h, float(f.heads), recompute=mode, beta=ba)
+    per_layer = activation_bytes_per_layer_B(T, b, h, float(f.heads), recompute=mode, beta=ba)
     stored = f.layers * per_layer
     if mode == "full":  # the layer being recomputed holds its full activations meanwhile
-        stored += activation_layer_B(T, b, h, float(f.heads), recompute="none", beta=ba)
+        stored += activation_bytes_per_layer_B(T, b, h, float(f.heads), recompute="none", beta=ba)
     return stored + logits

@@ -304,3 +304,62 @@ def _busy(r: Any) -> float:
         peak=Q_(r.peak_flops_per_s, "FLOP/s"),
         bandwidth=Q_(r.bandwidth_bytes_per_s, "B/s"),
     )
+
+
+# -- the distributed solver: the same formulas ------------------------------------------------
+@st.composite
+def parallel_workloads(draw: st.DrawFn) -> dict[str, Any]:
+    model = draw(st.sampled_from(["Llama2_7B", "Llama3_8B", "GPT_22B", "Mixtral_8x7B"]))
+    tp = draw(st.sampled_from([1, 2, 4, 8]))
+    phase = draw(st.sampled_from(["training", "prefill", "decode"]))
+    kw: dict[str, Any] = {
+        "model": model,
+        "system": draw(st.sampled_from(["DGX_A100", "DGX_H100"])),
+        "phase": phase,
+        "tp": tp,
+        "batch": 8 * draw(st.integers(1, 4)),
+        "seq_len": draw(st.sampled_from([256, 1024, 2048])),
+        "recompute": draw(st.sampled_from(RECOMPUTE_POLICIES)),
+        "precision": draw(st.sampled_from([None, "bf16", "fp8"])),
+        "optimizer": draw(st.sampled_from(OPTIMIZERS)),
+        "zero": draw(st.sampled_from([0, 1, 2, 3])) if phase == "training" else 0,
+    }
+    return kw
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
+)
+@given(parallel_workloads())
+def test_distributed_mfu_hfu_and_power_equal_their_formulas(kw: dict[str, Any]) -> None:
+    try:
+        r = solve(**kw)
+    except (UnsupportedPrecisionError, ConfigError, FormulaDomainError):
+        assume(False)
+        raise
+    assume(r.feasible)
+    spec, arch = r.model_spec, r.model_spec.transformer
+    n = spec.active_params if spec.active_params is not None else spec.params
+    training = kw["phase"] == "training"
+    s = r.seq_len
+    context, tokens = (s + 1, r.batch) if kw["phase"] == "decode" else (s, r.batch * s)
+    args = dict(params=n, layers=arch.layers, heads=arch.heads, head_dim=arch.head_size)
+    per_token = model_flops_per_token(**args, seq_len=context, training=training)
+    hw_per_token = (
+        hardware_flops_per_token(**args, seq_len=context, recompute=kw["recompute"])
+        if training
+        else per_token
+    )
+    _eq(r.model_flops_per_step, tokens * _mag(per_token, "FLOP/token"))
+    _eq(r.hardware_flops_per_step, tokens * _mag(hw_per_token, "FLOP/token"))
+    peak = Q_(r.devices * r.peak_flops_per_s, "FLOP/s")
+    rate = Q_(r.tokens_per_step / r.step_time_s, "token/s")
+    _eq(r.mfu, mfu(throughput=rate, flops_per_token=per_token, peak=peak))
+    _eq(r.hfu, hfu(throughput=rate, hardware_flops_per_token=hw_per_token, peak=peak))
+    hw = mlsysim.Hardware[r.hardware]
+    assert r.peak_flops_per_s == pytest.approx(_mag(hw.peak_flops(r.precision), "FLOP/s"))
+    idle = device_power(tdp=hw.tdp, utilization=0.0)
+    assert idle.to("W").magnitude <= r.power_w <= _mag(hw.tdp, "W")  # the same power model

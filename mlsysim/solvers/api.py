@@ -89,8 +89,8 @@ def solve(
         )
     from mlsysim.hardware.registry import Hardware, HardwareSpec
     from mlsysim.solvers import arguments
-    from mlsysim.workload.registry import Models
     from mlsysim.systems.topology import lookup_system
+    from mlsysim.workload.registry import Models
 
     model = arguments.model(model)  # first: a model and a system given the wrong way round
     if isinstance(system, str) and system not in Hardware and system in Models:

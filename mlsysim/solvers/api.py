@@ -86,8 +86,7 @@ def solve(
                 raise ConfigError(
                     f"{system!r} is not a system: it is a model id",
                     where="solve",
-                    why="solve takes one model and the system (device, node or cluster) it "
-                    "runs on",
+                    why="solve takes one model and the system (device, node or cluster) it runs on",
                     fix="pass a device, node or cluster as the system, e.g. "
                     f"solve({model.id!r}, 'A100')",
                 ) from None

@@ -22,7 +22,12 @@ import math
 from typing import Any
 
 from mlsysim.core import formulas as F
-from mlsysim.core.constants import DEFAULT_OPTIMIZER, DEFAULT_PRECISION, bytes_per_element
+from mlsysim.core.constants import (
+    DEFAULT_OPTIMIZER,
+    DEFAULT_PRECISION,
+    DEFAULT_RECOMPUTE,
+    bytes_per_element,
+)
 from mlsysim.core.exceptions import ConfigError
 from mlsysim.core.formulas.memory import optimizer_state_per_param_B
 from mlsysim.core.units import from_si, si
@@ -108,7 +113,7 @@ class TrainingRunSolver(BaseSolver):
         batch: int = 1,
         seq_len: int | None = None,
         precision: str | None = None,
-        recompute: str = "selective",
+        recompute: str = DEFAULT_RECOMPUTE,
         **parallelism: Any,
     ) -> RunResult:
         spec = Models[model] if isinstance(model, str) else model

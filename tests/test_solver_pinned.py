@@ -152,6 +152,40 @@ CASES: list[tuple[str, dict[str, Any]]] = [
         dict(model="Mixtral_8x7B", hardware="H100", phase="training", precision="fp8", seq_len=128),
     ),
     (
+        "llama2_7b_a100_training_unfused_dropout",
+        dict(
+            model="Llama2_7B",
+            hardware="A100",
+            phase="training",
+            seq_len=512,
+            attention="unfused",
+            dropout=True,
+            recompute="none",
+            optimizer="sgd",
+        ),
+    ),
+    (
+        "llama2_7b_h100_prefill_unfused",
+        dict(
+            model="Llama2_7B", hardware="H100", phase="prefill", seq_len=1024, attention="unfused"
+        ),
+    ),
+    (
+        "llama2_7b_h100_decode_unfused_selective",
+        dict(model="Llama2_7B", hardware="H100", phase="decode", attention="unfused", batch=4),
+    ),
+    (
+        "deepseekv3_b200_prefill_unfused",
+        dict(
+            model="DeepSeekV3",
+            hardware="B200",
+            phase="prefill",
+            precision="fp8",
+            seq_len=128,
+            attention="unfused",
+        ),
+    ),
+    (
         "gpt3_h100_decode_int8_b2",
         dict(model="GPT3_175B", hardware="H100", phase="decode", precision="int8", batch=2),
     ),
@@ -178,6 +212,18 @@ def _compare(got: Any, want: Any, path: str) -> None:
         assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-30), f"{path}: {got} != {want}"
     else:
         assert got == want, f"{path}: {got!r} != {want!r}"
+
+
+def test_the_single_node_entry_points_agree() -> None:
+    from mlsysim.solvers.single_node import SingleNodeSolver
+    from mlsysim.solvers.single_node import solve as solve_one
+
+    kw = dict(phase="training", seq_len=256, recompute="full", optimizer="adamw")
+    a = solve_one("Llama3_2_1B", "A100", **kw).to_dict()
+    b = solve("Llama3_2_1B", "A100", **kw).to_dict()
+    c = SingleNodeSolver().solve("Llama3_2_1B", "A100", **kw).to_dict()
+    assert a == b == c
+    assert solve_one(model="Llama3_2_1B", hardware="A100", phase="decode").batch == 1
 
 
 def test_golden_file_covers_every_case() -> None:

@@ -39,7 +39,7 @@ def _float_baseline(a: float = 80e9, b: float = 3.35e12, c: float = 2e-3) -> flo
 
 def bench_evaluations() -> None:
     from mlsysim.book import Document
-    from mlsysim.book.evaluator import Trace, compile_expression
+    from mlsysim.book.lang import Trace, compile_expression
     from mlsysim.book.scope import Scope
 
     scope = Scope()

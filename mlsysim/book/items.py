@@ -17,13 +17,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlsysim.book.document import Document, ItemResult, TableResult, error_rendering
-from mlsysim.book.syntax import ITEM_KINDS, ItemKind, parse_column, split_options, split_top
-from mlsysim.core.exceptions import ConfigError, MlsysimError
+from mlsysim.book.syntax import (
+    ITEM_KINDS,
+    MAX_ITEM_TEXT,
+    ItemKind,
+    parse_column,
+    split_options,
+    split_top,
+)
+from mlsysim.core.exceptions import ConfigError, LimitError, MlsysimError
 from mlsysim.viz.rendered import Rendered
 
-__all__ = ["ITEM_KINDS", "Item", "ItemKind", "Outcome", "parse_table", "run_item", "split_top"]
-
-# split_top is re-exported here for callers that imported it from this module
+__all__ = ["ITEM_KINDS", "Item", "ItemKind", "Outcome", "parse_table", "run_item"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,14 +131,21 @@ def _sig_value(raw: Any) -> int | None:
 def run_item(doc: Document, item: Item) -> Outcome:
     """Evaluate ``item`` in ``doc`` (failures are collected in ``doc.failures``)."""
     a = item.attrs
+    before = len(doc.failures)
     try:
         text = item.text
+        if len(text) > MAX_ITEM_TEXT:
+            raise LimitError(
+                f"the item is too long ({len(text):,} characters)",
+                why=f"the limit is {MAX_ITEM_TEXT:,}",
+                fix="split it into several items",
+            )
         if item.kind in ("inline", "claim", "eq"):
             text, options = split_options(text, item.kind)
             a = {**a, **options}
         if item.kind == "block":
             block = doc.block(item.text, item.line, column=item.column)
-            return Outcome(block.ok, None, tuple(block.rendered))
+            return _checked(doc, before, Outcome(block.ok, None, tuple(block.rendered)))
         if item.kind == "table":
             spec = parse_table(item.text, a)
             offsets = spec.pop("offsets")
@@ -144,11 +156,17 @@ def run_item(doc: Document, item: Item) -> Outcome:
                 **spec,
             )
             if table.rendered is None:
-                return Outcome(False, error_rendering())
+                return _checked(doc, before, Outcome(False, error_rendering()))
             t = table.rendered
-            return Outcome(
-                table.ok,
-                Rendered(text=t.text, latex=t.latex, html=t.html, markdown=t.markdown, math=False),
+            return _checked(
+                doc,
+                before,
+                Outcome(
+                    table.ok,
+                    Rendered(
+                        text=t.text, latex=t.latex, html=t.html, markdown=t.markdown, math=False
+                    ),
+                ),
             )
         sig = _int_attr(a)
         result: ItemResult
@@ -182,8 +200,25 @@ def run_item(doc: Document, item: Item) -> Outcome:
             raise ConfigError(
                 f"unknown item kind {item.kind!r}", fix=f"use one of {', '.join(ITEM_KINDS)}"
             )
-        return Outcome(result.ok, result.rendered)
+        return _checked(doc, before, Outcome(result.ok, result.rendered))
     except MlsysimError as exc:
         doc.checked += 1
-        doc._failure("error", exc, item.text, item.line, item.column, None)
+        doc.record("error", exc, item.text[:200], item.line, item.column, None)
         return Outcome(False, error_rendering())
+    except Exception as exc:  # a bug: report it at the item and go on with the document
+        doc.checked += 1
+        internal = MlsysimError(
+            "internal error while evaluating this item",
+            why=type(exc).__name__,
+            fix="please report this item to the mlsysim developers",
+        )
+        f = doc.record("error", internal, item.text[:200], item.line, item.column, None)
+        f.extra["internal"] = True
+        return Outcome(False, error_rendering())
+
+
+def _checked(doc: Document, before: int, outcome: Outcome) -> Outcome:
+    """An item that did not pass always leaves a failure behind (hosts rely on it)."""
+    if not outcome.ok and len(doc.failures) == before:
+        raise MlsysimError("the item failed without a reported reason")
+    return outcome

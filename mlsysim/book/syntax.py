@@ -15,18 +15,16 @@ wherever it is evaluated.
 
 from __future__ import annotations
 
-import itertools
-import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from mlsysim.book.lang import _mask_strings, split_conversion
+from mlsysim.book.lang.lexer import first_top_level, split_conversion, split_top
 from mlsysim.core.exceptions import ConfigError, UnknownNameError
 
 __all__ = [
     "ITEM_KINDS",
     "KIND_OPTIONS",
+    "MAX_ITEM_TEXT",
     "OPTION_KEYS",
     "Column",
     "ItemKind",
@@ -51,29 +49,8 @@ OPTION_KEYS = {
     "tolerance": "tol",
 }
 _STYLE_UNITS = {"%": "percent", "percent": "percent", "×": "multiplier", "x": "multiplier"}
-_ROW = re.compile(r"\{\s*row\s*\}")
-_OPEN, _CLOSE = "([{", ")]}"
-
-
-def _top_level(text: str, char: str) -> Iterator[int]:
-    """Positions of ``char`` outside brackets and strings, in order."""
-    depth = 0
-    for i, ch in enumerate(_mask_strings(text)):
-        if ch in _OPEN:
-            depth += 1
-        elif ch in _CLOSE:
-            depth -= 1
-        elif ch == char and depth == 0:
-            yield i
-
-
-def split_top(text: str, sep: str = ",") -> list[str]:
-    """Split at ``sep`` outside brackets and strings; parts stripped, empty parts dropped."""
-    cuts = [-1, *_top_level(text, sep), len(text)]
-    parts = (text[a + 1 : b] for a, b in itertools.pairwise(cuts))
-    return [p.strip() for p in parts if p.strip()]
-
-
+#: Longest item text read (characters): a block may be long, one expression is shorter.
+MAX_ITEM_TEXT = 100_000
 #: options each item kind reads (canonical names); anything else given to it is an error
 KIND_OPTIONS: dict[str, frozenset[str]] = {
     "inline": frozenset({"unit", "sig-figs", "style"}),
@@ -89,7 +66,7 @@ def split_options(text: str, kind: str | None = None) -> tuple[str, dict[str, st
     option that is not ``key=value``, whose key is unknown (with did-you-mean), or that an item
     of ``kind`` would not use (``of=`` on a value, ``sig=`` on a claim).
     """
-    bar = next(_top_level(text, "|"), -1)
+    bar = first_top_level(text, "|")
     if bar < 0:
         return text, {}
     body, tail = text[:bar].rstrip(), text[bar + 1 :]
@@ -145,10 +122,32 @@ def parse_column(line: str) -> Column:
             f"table column {line.strip()!r} needs a header and an expression",
             fix="write e.g. `Bandwidth = row.memory.bandwidth`",
         )
-    expression = _ROW.sub("row", expression)
+    expression = _row_placeholders(expression)
     body, unit, _ = split_conversion(expression)
     style = _STYLE_UNITS.get(unit or "")
     return Column(header, body.strip(), None if style else unit, style)
+
+
+def _row_placeholders(text: str) -> str:
+    """``{row}`` (spaces allowed inside the braces) → ``row``, in one pass."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] == "{":
+            j = i + 1
+            while j < n and text[j] in " \t":
+                j += 1
+            if text.startswith("row", j):
+                k = j + 3
+                while k < n and text[k] in " \t":
+                    k += 1
+                if k < n and text[k] == "}":
+                    out.append("row")
+                    i = k + 1
+                    continue
+        out.append(text[i])
+        i += 1
+    return "".join(out)
 
 
 def _header_cut(line: str) -> int:

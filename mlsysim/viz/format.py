@@ -220,9 +220,11 @@ def _render_in_family(
     base = family.units[family.factors.index(1.0)].unit
     base_magnitude = float(q.magnitude) * _factor(q.units, base)
     if not math.isfinite(base_magnitude):
-        index, notation = family.factors.index(1.0), "fixed"
-    else:
-        index, notation = _pick(family, base_magnitude, style)
+        # beyond a float in the family's base unit: shown as written, in scientific notation
+        return _render_converted(
+            q, q.units, digits, "scientific", thousands, siunitx, False, floor_digits
+        )
+    index, notation = _pick(family, base_magnitude, style)
     form = family.units[index]
     same_unit = exact_int and q.units == form.unit
     magnitude = q.magnitude if same_unit else base_magnitude / family.factors[index]
@@ -483,6 +485,14 @@ def _render_converted(
     """``q`` shown in exactly the unit ``target`` (DimensionError when it cannot be)."""
     converted = q if q.units == target else convert(q, target)
     mag = converted.magnitude
+    if isinstance(mag, float) and not math.isfinite(mag):
+        from mlsysim.core.exceptions import LimitError
+
+        raise LimitError(
+            f"the value is too large to show in {format_unit(target)[0] or 'this unit'}",
+            why="converting it overflows a floating-point number",
+            fix="show it in a larger unit",
+        )
     digits = _carried(digits, floor_digits, q.magnitude, mag)
     keep_int = exact_int and q.units == target and isinstance(mag, numbers.Integral)
     if style in ("percent", "multiplier"):

@@ -1,7 +1,8 @@
 """Unit symbols for display, and the display-unit families used for automatic prefixes.
 
-Units are read by mlsysim's own grammar and converted by pint; the symbols shown to readers are built here
-from a unit's components, so that text reads ``TB/s``, ``µs``, ``gCO2e/kWh`` and LaTeX reads
+Units are read by mlsysim's own grammar and converted by pint; the symbols shown to readers
+are built here from a unit's components, so that text reads ``TB/s``, ``µs``, ``gCO2e/kWh``
+and LaTeX reads
 ``\\mathrm{TB/s}``, ``\\mu\\mathrm{s}`` (never pint's ``\\frac`` forms, never a raw ``µ``).
 
 A *family* is the ordered list of units a dimension is shown in when no unit is requested

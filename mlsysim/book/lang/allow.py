@@ -276,10 +276,18 @@ def _shown(v: Any) -> str:
     return fmt_quantity(v) if isinstance(v, ureg.Quantity) else f"{v:g}"
 
 
-def result_view(result: Any, label: str) -> Any:
-    """A model result as the language sees it: a View when it has fields to read."""
+@lru_cache(maxsize=256)
+def _has_fields(cls: type) -> bool:
     from pydantic import BaseModel
 
-    if isinstance(result, BaseModel) or dataclasses.is_dataclass(result):
+    return issubclass(cls, BaseModel) or dataclasses.is_dataclass(cls)
+
+
+def result_view(result: Any, label: str) -> Any:
+    """A model result as the language sees it: a View when it has fields to read."""
+    t = type(result)
+    if t is float or t is int or t is str or t is bool:
+        return result
+    if _has_fields(t):
         return View(result, None, "", label)
     return result

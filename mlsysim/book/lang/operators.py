@@ -49,11 +49,25 @@ _CMPOPS: dict[type, tuple[Callable[[Any, Any], Any], str]] = {
 }
 
 
+_QUANTITY: list[Any] = []
+
+
+def _quantity_class() -> Any:
+    if not _QUANTITY:
+        from mlsysim.core.units import ureg
+
+        _QUANTITY.append(ureg.Quantity)
+    return _QUANTITY[0]
+
+
 def is_numeric(v: Any) -> bool:
     """True for an int, a float or a pint Quantity (not a bool)."""
-    from mlsysim.core.units import ureg
-
-    return (isinstance(v, int | float) and not isinstance(v, bool)) or isinstance(v, ureg.Quantity)
+    t = type(v)
+    if t is float or t is int:
+        return True
+    if t is bool:
+        return False
+    return isinstance(v, int | float | _quantity_class())
 
 
 def c_constant(c: Compiling, node: ast.Constant) -> Run:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mlsysim.book import Document, Options
-from mlsysim.book.scan import scan_text
+from mlsysim.book.sources import scan_text
 
 BLOCK = """\
 bw = H100.memory.bandwidth   # 3.35 TB/s (datasheet)

@@ -13,13 +13,14 @@ text (:func:`~mlsysim.book.syntax.split_options`); tables take ``rows``, ``units
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from mlsysim.book.document import Document, ItemResult, TableResult, error_rendering
 from mlsysim.book.syntax import (
     ITEM_KINDS,
     MAX_ITEM_TEXT,
+    Item,
     ItemKind,
     parse_column,
     split_options,
@@ -29,17 +30,6 @@ from mlsysim.core.exceptions import ConfigError, LimitError, MlsysimError
 from mlsysim.viz.rendered import Rendered
 
 __all__ = ["ITEM_KINDS", "Item", "ItemKind", "Outcome", "parse_table", "run_item"]
-
-
-@dataclass(frozen=True, slots=True)
-class Item:
-    """One napkin item found in a source: ``line``/``column`` are 1-based (content start)."""
-
-    kind: ItemKind
-    text: str
-    line: int
-    column: int | None = None
-    attrs: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,9 +119,22 @@ def _sig_value(raw: Any) -> int | None:
 
 
 def run_item(doc: Document, item: Item) -> Outcome:
-    """Evaluate ``item`` in ``doc`` (failures are collected in ``doc.failures``)."""
-    a = item.attrs
+    """Evaluate ``item`` in ``doc`` (failures are collected in ``doc.failures``).
+
+    An item written in another file than the document's (an include) has its failures
+    reported in that file.
+    """
     before = len(doc.failures)
+    outcome = _run(doc, item, before)
+    if item.file is not None and item.file != doc.file:
+        from dataclasses import replace
+
+        doc.failures[before:] = [replace(f, file=item.file) for f in doc.failures[before:]]
+    return outcome
+
+
+def _run(doc: Document, item: Item, before: int) -> Outcome:
+    a = item.attrs
     try:
         text = item.text
         if len(text) > MAX_ITEM_TEXT:

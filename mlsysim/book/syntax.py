@@ -15,7 +15,7 @@ wherever it is evaluated.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from mlsysim.book.lang.lexer import first_top_level, split_conversion, split_top
@@ -27,6 +27,7 @@ __all__ = [
     "MAX_ITEM_TEXT",
     "OPTION_KEYS",
     "Column",
+    "Item",
     "ItemKind",
     "parse_column",
     "split_options",
@@ -36,6 +37,24 @@ __all__ = [
 ItemKind = Literal["block", "inline", "claim", "eq", "table"]
 #: Kinds of napkin item: statements, inline value, claim, derivation, table.
 ITEM_KINDS: tuple[ItemKind, ...] = ("block", "inline", "claim", "eq", "table")
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One napkin item found in a source.
+
+    ``line``/``column`` are 1-based: the line and column of the first character of the
+    item's expression (of its content for blocks and tables). ``file`` is the file the item
+    was written in when it differs from the document's (an included file).
+    """
+
+    kind: ItemKind
+    text: str
+    line: int
+    column: int | None = None
+    attrs: dict[str, str] = field(default_factory=dict)
+    file: str | None = None
+
 
 #: option spelling -> canonical item attribute
 OPTION_KEYS = {

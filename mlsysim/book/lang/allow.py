@@ -277,7 +277,7 @@ def _shown(v: Any) -> str:
 
 
 @lru_cache(maxsize=256)
-def _has_fields(cls: type) -> bool:
+def _has_fields(cls: Any) -> bool:
     from pydantic import BaseModel
 
     return issubclass(cls, BaseModel) or dataclasses.is_dataclass(cls)

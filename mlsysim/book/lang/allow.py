@@ -288,6 +288,6 @@ def result_view(result: Any, label: str) -> Any:
     t = type(result)
     if t is float or t is int or t is str or t is bool:
         return result
-    if _has_fields(t):
+    if _has_fields(t):  # type: ignore[arg-type]
         return View(result, None, "", label)
     return result

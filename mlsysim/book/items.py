@@ -20,6 +20,7 @@ from mlsysim.book.document import Document, ItemResult, TableResult, error_rende
 from mlsysim.book.syntax import (
     ITEM_KINDS,
     MAX_ITEM_TEXT,
+    OPTION_KEYS,
     Item,
     ItemKind,
     parse_column,
@@ -29,7 +30,7 @@ from mlsysim.book.syntax import (
 from mlsysim.core.exceptions import ConfigError, LimitError, MlsysimError
 from mlsysim.viz.rendered import Rendered
 
-__all__ = ["ITEM_KINDS", "Item", "ItemKind", "Outcome", "parse_table", "run_item"]
+__all__ = ["ITEM_KINDS", "Item", "ItemKind", "Outcome", "parse_table", "run_item", "run_table"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +77,13 @@ def parse_table(text: str, attrs: dict[str, str]) -> dict[str, Any]:
         for offset, raw in enumerate(text.splitlines())
         if raw.strip() and not raw.strip().startswith("#")
     ]
-    columns = [parse_column(raw) for _, raw in numbered]
+    columns = []
+    for offset, raw in numbered:
+        try:
+            columns.append(parse_column(raw))
+        except ConfigError as exc:
+            exc.line_offset = offset  # type: ignore[attr-defined]
+            raise
     if not rows or not columns:
         raise ConfigError(
             "a napkin-table needs :rows: and at least one `Header = expression` line",
@@ -89,10 +96,12 @@ def parse_table(text: str, attrs: dict[str, str]) -> dict[str, Any]:
         if len(values) == 1:
             values = values * len(columns)
         if values and len(values) != len(columns):
-            raise ConfigError(
+            err = ConfigError(
                 f"{keys[0]} lists {len(values)} values for {len(columns)} columns",
                 fix="give one value for the whole table or one per column",
             )
+            err.option = next(k for k in keys if attrs.get(k))  # type: ignore[attr-defined]
+            raise err
         return values or [None] * len(columns)
 
     units = [c.unit or u for c, u in zip(columns, per_column("units", "unit"), strict=True)]
@@ -118,6 +127,34 @@ def _sig_value(raw: Any) -> int | None:
     return None if raw is None else _int_attr({"sig-figs": str(raw)})
 
 
+def run_table(doc: Document, item: Item, *, stub: str | None = None) -> TableResult:
+    """Evaluate a table item (hosts that build their own table nodes call this directly).
+
+    A malformed column is reported at its own line, a bad option at the option's line and a
+    failing row at the ``rows`` option's line. ``stub`` heads the label column.
+    """
+    lines = dict(item.option_lines)
+    try:
+        spec = parse_table(item.text, item.attrs)
+    except ConfigError as exc:
+        offset = getattr(exc, "line_offset", None)
+        option = getattr(exc, "option", None)
+        line = item.line + offset if offset is not None else lines.get(option or "", item.line)
+        doc.checked += 1
+        f = doc.record("error", exc, item.text.split("\n", 1)[0][:200], line, None, None)
+        return TableResult(False, None, [f])
+    offsets = spec.pop("offsets")
+    if stub is not None:
+        spec["header"] = [stub, *(h for h, _ in spec["columns"])]
+    return doc.table(
+        line=item.line,
+        column=item.column,
+        column_lines=[item.line + k for k in offsets],
+        rows_line=lines.get("rows"),
+        **spec,
+    )
+
+
 def run_item(doc: Document, item: Item) -> Outcome:
     """Evaluate ``item`` in ``doc`` (failures are collected in ``doc.failures``).
 
@@ -134,7 +171,7 @@ def run_item(doc: Document, item: Item) -> Outcome:
 
 
 def _run(doc: Document, item: Item, before: int) -> Outcome:
-    a = item.attrs
+    a = {OPTION_KEYS.get(k, k): v for k, v in item.attrs.items()}
     try:
         text = item.text
         if len(text) > MAX_ITEM_TEXT:
@@ -150,14 +187,7 @@ def _run(doc: Document, item: Item, before: int) -> Outcome:
             block = doc.block(item.text, item.line, column=item.column)
             return _checked(doc, before, Outcome(block.ok, None, tuple(block.rendered)))
         if item.kind == "table":
-            spec = parse_table(item.text, a)
-            offsets = spec.pop("offsets")
-            table: TableResult = doc.table(
-                line=item.line,
-                column=item.column,
-                column_lines=[item.line + k for k in offsets],
-                **spec,
-            )
+            table = run_table(doc, item)
             if table.rendered is None:
                 return _checked(doc, before, Outcome(False, error_rendering()))
             t = table.rendered

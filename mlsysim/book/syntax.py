@@ -54,6 +54,8 @@ class Item:
     column: int | None = None
     attrs: dict[str, str] = field(default_factory=dict)
     file: str | None = None
+    #: (option, 1-based line) of directive options, so option errors point at their line
+    option_lines: tuple[tuple[str, int], ...] = ()
 
 
 #: option spelling -> canonical item attribute

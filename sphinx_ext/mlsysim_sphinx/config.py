@@ -18,7 +18,14 @@ if TYPE_CHECKING:
 
     from mlsysim.book import Options
 
-__all__ = ["FAIL_MODES", "add_config_values", "data_dirs", "options_for", "validate_config"]
+__all__ = [
+    "FAIL_MODES",
+    "add_config_values",
+    "config_mapping",
+    "data_dirs",
+    "options_for",
+    "validate_config",
+]
 
 #: accepted values of ``mlsysim_fail_mode``
 FAIL_MODES = ("error", "warn")
@@ -121,7 +128,9 @@ def data_dirs(config: Config, confdir: Path) -> list[Path]:
     return out
 
 
-def _mapping(config: Config) -> dict[str, object]:
+def config_mapping(config: Config) -> dict[str, object]:
+    """The project's ``mlsysim_*`` values as engine options (the project level of the
+    option resolution every host shares)."""
     return {
         "sig-figs": config.mlsysim_sig_figs,
         "tolerance": config.mlsysim_tolerance,
@@ -134,7 +143,7 @@ def options_for(config: Config) -> Options:
     """The napkin engine's :class:`~mlsysim.book.Options` for this project's configuration."""
     from mlsysim.book import Options
 
-    return Options.from_mapping(_mapping(config))
+    return Options.from_mapping(config_mapping(config))
 
 
 def validate_config(app: Sphinx, config: Config) -> None:

@@ -437,7 +437,7 @@ class MarkdownScanner:
         return body[strip:]
 
     def _myst_item(self, name: str, arg: str, body: list[str], i: int, col: int) -> None:
-        attrs, start = _options(body)
+        attrs, start, where = _options(body)
         content = body[start:]
         while content and not content[-1].strip():
             content.pop()
@@ -447,19 +447,23 @@ class MarkdownScanner:
             text, line, column = arg, i + 1, raw.rfind(arg) + 1
         elif arg and name == "napkin-table":
             attrs.setdefault("caption", arg)
-        self.out.append(Item(_BLOCK_KIND[name], text, line, column, attrs))
+        lines = tuple((key, i + 2 + k) for key, k in where)
+        self.out.append(Item(_BLOCK_KIND[name], text, line, column, attrs, option_lines=lines))
 
 
-def _options(body: list[str]) -> tuple[dict[str, str], int]:
-    """MyST directive options at the top of its content, and where the content starts."""
+def _options(body: list[str]) -> tuple[dict[str, str], int, list[tuple[str, int]]]:
+    """MyST directive options at the top of its content, where the content starts, and the
+    0-based content line of each option."""
     attrs: dict[str, str] = {}
+    where: list[tuple[str, int]] = []
     start = 0
     if body and body[0].strip() == "---":
         close = next((k for k in range(1, len(body)) if body[k].strip() == "---"), 0)
-        for opt in body[1:close]:
-            key, _, value = opt.partition(":")
+        for k in range(1, close):
+            key, _, value = body[k].partition(":")
             if key.strip():
                 attrs[key.strip()] = value.strip()
+                where.append((key.strip(), k))
         start = close + 1
     while start < len(body):
         line = body[start].strip()
@@ -470,10 +474,11 @@ def _options(body: list[str]) -> tuple[dict[str, str], int]:
         if not key or any(c in key for c in " `"):
             break
         attrs[key] = line[close + 1 :].strip()
+        where.append((key, start))
         start += 1
     while start < len(body) and not body[start].strip():
         start += 1
-    return attrs, start
+    return attrs, start, where
 
 
 def _pandoc_block(info: str) -> tuple[ItemKind | None, dict[str, str]]:

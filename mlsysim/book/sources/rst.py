@@ -214,9 +214,11 @@ class RstScanner:
         return k
 
     def _options(self, start: int, base: int) -> tuple[dict[str, str], int]:
-        """A directive's ``:key: value`` options starting at line ``start``, and what follows."""
+        """A directive's ``:key: value`` options starting at line ``start``, and what follows
+        (each option's 1-based line in :attr:`_option_lines`)."""
         attrs: dict[str, str] = {}
         lines = self.lines
+        self._option_lines: list[tuple[str, int]] = []
         k = start
         while k < len(lines) and lines[k].strip() and indent_of(lines[k]) > base:
             text = lines[k].strip()
@@ -224,6 +226,7 @@ class RstScanner:
             if not text.startswith(":") or close <= 1:
                 break
             attrs[text[1:close]] = text[close + 1 :].strip()
+            self._option_lines.append((text[1:close], k + 1))
             k += 1
         return attrs, k
 
@@ -253,7 +256,8 @@ class RstScanner:
                 content, line, column = arg, i + 1, self.lines[i].rfind(arg) + 1
             elif arg and name == "napkin-table":
                 attrs.setdefault("caption", arg)
-            self.out.append(Item(_KIND[name], content, line, column, attrs))
+            where = tuple(self._option_lines)
+            self.out.append(Item(_KIND[name], content, line, column, attrs, option_lines=where))
             return end
         if name == "include":
             attrs, _ = self._options(i + 1, ind)

@@ -216,6 +216,10 @@ def _evaluate(
         if raw["kind"] == "block":
             entry["claims"] = [{"line": ln, **rc.to_dict()} for ln, rc in outcome.extra]
         results.append(entry)
+    for d in docs.values():
+        if d.options.fail_mode == "warn":  # reported, but the render goes on
+            for f in d.failures:
+                f.extra["severity"] = "warning"
     failures = [f.to_dict() for d in docs.values() for f in d.failures]
     return {
         "version": PROTOCOL_VERSION,

@@ -242,7 +242,7 @@ def _run(doc: Document, item: Item, before: int) -> Outcome:
         doc.checked += 1
         internal = MlsysimError(
             "internal error while evaluating this item",
-            why=type(exc).__name__,
+            why=f"{type(exc).__name__} (an mlsysim bug, not an error in the chapter)",
             fix="please report this item to the mlsysim developers",
         )
         f = doc.record("error", internal, item.text[:200], item.line, item.column, None)

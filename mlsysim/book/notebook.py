@@ -146,7 +146,7 @@ def check(
     else:
         raise NapkinError(
             "check() needs a condition: a bool or a napkin expression",
-            why=f"got {type(cond).__name__}",
+            why="it is neither true/false nor text",
         )
     if failure is not None:
         failure = _relocate(failure, file)

@@ -426,9 +426,10 @@ def render_value_exact(
     label = getattr(value, "id", None) or getattr(value, "name", None)
     if isinstance(label, str):
         return _text_rendered(label), True
+    what = "a list of values" if isinstance(value, list | tuple) else "this value"
     raise MlsysimError(
-        f"cannot render a {type(value).__name__} value",
-        why="values to render are quantities, numbers, booleans, strings or registry entries",
+        f"cannot render {what}",
+        why="values to render are quantities, numbers, booleans, text or registry entries",
         fix="render one of its fields instead (e.g. result.time)",
     )
 

@@ -373,8 +373,9 @@ def run_claim(
         return ItemResult(True, rendered, None, computed)
     shown = evaluator.text(computed, stated_value)
     off = f"off by {rel * _PERCENT:.1f} %" if rel is not None else "not zero"
+    figure = " ".join(stated.text.split())  # a claim wrapped across lines reads as one
     err = MlsysimError(
-        f"claim {stated.text} disagrees with {expr.strip()} = {shown}",
+        f"claim {figure} disagrees with {' '.join(expr.split())} = {shown}",
         why=f"{off}; tolerance {tol.text}",
         fix="correct the figure in the prose, or the inputs of the formula",
     )
@@ -387,6 +388,6 @@ def run_claim(
         None,
         trace=ev.trace,
         value=shown,
-        expected=f"{stated.text} ± {tol.text}",
+        expected=f"{figure} ± {tol.text}",
     )
     return ItemResult(False, rendered, f, computed)

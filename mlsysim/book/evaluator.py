@@ -175,9 +175,7 @@ class Evaluator:
                 and isinstance(v, ureg.Quantity)
                 and not like.dimensionless
             ):
-                return render_value(
-                    v, unit=f"{like.units:~}", sig_figs=figs, given_digits=digits
-                ).text
+                return render_value(v, unit=like.units, sig_figs=figs, given_digits=digits).text
             return render_value(v, sig_figs=figs, given_digits=digits).text
         except MlsysimError:
             return describe(v)

@@ -72,11 +72,12 @@ def parse_table(text: str, attrs: dict[str, str]) -> dict[str, Any]:
     ``units``, ``sig-figs`` (``sig``) and ``styles`` (``style``).
     """
     rows = split_top(_attr(attrs, "rows") or "")
-    numbered = [
-        (offset, raw.strip())
+    numbered_raw = [
+        (offset, raw)
         for offset, raw in enumerate(text.splitlines())
         if raw.strip() and not raw.strip().startswith("#")
     ]
+    numbered = [(offset, raw.strip()) for offset, raw in numbered_raw]
     columns = []
     for offset, raw in numbered:
         try:
@@ -110,11 +111,16 @@ def parse_table(text: str, attrs: dict[str, str]) -> dict[str, Any]:
     return {
         "rows": rows,
         "columns": [(c.header, c.expression) for c in columns],
+        "shifts": [c.shifts for c in columns],
         "units": _per_cell(units),
         "sig_figs": _per_cell(sig),
         "styles": _per_cell(styles),
         "caption": attrs.get("caption", ""),
         "offsets": [offset for offset, _ in numbered],
+        "starts": [
+            c.start + len(raw) - len(raw.lstrip())
+            for c, (_, raw) in zip(columns, numbered_raw, strict=True)
+        ],
     }
 
 
@@ -144,12 +150,14 @@ def run_table(doc: Document, item: Item, *, stub: str | None = None) -> TableRes
         f = doc.record("error", exc, item.text.split("\n", 1)[0][:200], line, None, None)
         return TableResult(False, None, [f])
     offsets = spec.pop("offsets")
+    starts = spec.pop("starts")
     if stub is not None:
         spec["header"] = [stub, *(h for h, _ in spec["columns"])]
     return doc.table(
         line=item.line,
         column=item.column,
         column_lines=[item.line + k for k in offsets],
+        column_columns=[(item.column or 1) + c for c in starts],
         rows_line=lines.get("rows"),
         **spec,
     )

@@ -30,6 +30,7 @@ __all__ = [
     "Item",
     "ItemKind",
     "parse_column",
+    "source_offset",
     "split_options",
     "split_top",
 ]
@@ -126,6 +127,8 @@ class Column:
     expression: str
     unit: str | None = None
     style: str | None = None
+    start: int = 0  # 0-based position of the expression in its line
+    shifts: tuple[tuple[int, int], ...] = ()  # where {row} became row (see source_offset)
 
 
 def parse_column(line: str) -> Column:
@@ -137,21 +140,28 @@ def parse_column(line: str) -> Column:
             fix="write one column per line as `Header = expression`, e.g. "
             "`Bandwidth = row.memory.bandwidth -> TB/s`",
         )
-    header, expression = line[:cut].strip(), line[cut + 1 :].strip()
+    header, rest = line[:cut].strip(), line[cut + 1 :]
+    expression = rest.strip()
     if not header or not expression:
         raise ConfigError(
             f"table column {line.strip()!r} needs a header and an expression",
             fix="write e.g. `Bandwidth = row.memory.bandwidth`",
         )
-    expression = _row_placeholders(expression)
-    body, unit, _ = split_conversion(expression)
+    plain, shifts = _row_placeholders(expression)
+    body, unit, _ = split_conversion(plain)
     style = _STYLE_UNITS.get(unit or "")
-    return Column(header, body.strip(), None if style else unit, style)
+    lead = len(body) - len(body.lstrip())
+    start = cut + 1 + (len(rest) - len(rest.lstrip())) + lead
+    moved = tuple((pos - lead, removed) for pos, removed in shifts)
+    return Column(header, body.strip(), None if style else unit, style, start, moved)
 
 
-def _row_placeholders(text: str) -> str:
-    """``{row}`` (spaces allowed inside the braces) → ``row``, in one pass."""
+def _row_placeholders(text: str) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """``{row}`` (spaces allowed inside the braces) → ``row``, in one pass; also where
+    characters were removed (position in the result, how many), to map offsets back."""
     out: list[str] = []
+    shifts: list[tuple[int, int]] = []
+    length = 0
     i, n = 0, len(text)
     while i < n:
         if text[i] == "{":
@@ -164,11 +174,19 @@ def _row_placeholders(text: str) -> str:
                     k += 1
                 if k < n and text[k] == "}":
                     out.append("row")
+                    shifts.append((length, k + 1 - i - 3))
+                    length += 3
                     i = k + 1
                     continue
         out.append(text[i])
+        length += 1
         i += 1
-    return "".join(out)
+    return "".join(out), tuple(shifts)
+
+
+def source_offset(offset: int, shifts: tuple[tuple[int, int], ...]) -> int:
+    """An offset in a column's expression, as an offset in the line the author wrote."""
+    return offset + sum(removed for pos, removed in shifts if pos <= offset)
 
 
 def _header_cut(line: str) -> int:

@@ -14,6 +14,7 @@ from mlsysim.book.evaluator import Recorder, headline
 from mlsysim.book.failures import Failure
 from mlsysim.book.lang import unwrap
 from mlsysim.book.outcomes import Located, TableResult
+from mlsysim.book.syntax import source_offset
 from mlsysim.core.exceptions import LimitError, MlsysimError
 
 __all__ = ["MAX_CELLS", "run_table"]
@@ -40,6 +41,8 @@ def run_table(
     caption: str = "",
     column: int | None = None,
     column_lines: list[int] | None = None,
+    column_columns: list[int] | None = None,
+    shifts: list[tuple[tuple[int, int], ...]] | None = None,
     rows_line: int | None = None,
 ) -> TableResult:
     """Evaluate and render a table; see :meth:`mlsysim.book.document.Document.table`."""
@@ -74,7 +77,10 @@ def run_table(
                 ev = evaluator.evaluate(c_text, extra={"row": row_ev.value})
             except Located as loc:
                 c_line = column_lines[k] if column_lines else line
-                failures.append(doc.record_located(loc, c_text, c_line, None))
+                c_col = column_columns[k] if column_columns else None
+                if shifts:  # the column as written had {row}: offsets in the author's line
+                    loc = Located(loc.error, source_offset(loc.column, shifts[k]))
+                failures.append(doc.record_located(loc, c_text, c_line, c_col))
                 row_vals.append("⟨error⟩")
                 row_digits.append(None)
                 continue

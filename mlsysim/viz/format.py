@@ -357,7 +357,7 @@ def _render_styled(
 def render_value(
     value: Any,
     *,
-    unit: str | None = None,
+    unit: Any = None,
     sig_figs: int | None = None,
     style: str | None = None,
     given_digits: int | None = None,
@@ -391,7 +391,7 @@ def render_value(
 def render_value_exact(
     value: Any,
     *,
-    unit: str | None = None,
+    unit: Any = None,
     sig_figs: int | None = None,
     style: str | None = None,
     given_digits: int | None = None,
@@ -436,7 +436,7 @@ def render_value_exact(
 
 def _render_quantity(
     q: Any,
-    unit: str | None,
+    unit: Any,
     digits: int,
     style: str | None,
     thousands: bool,
@@ -444,9 +444,10 @@ def _render_quantity(
     exact_int: bool,
     floor_digits: int = 0,
 ) -> _Out:
-    if unit not in (None, "auto"):
+    if unit is not None and unit != "auto":
+        target = parse_unit(unit) if isinstance(unit, str) else unit
         return _render_converted(
-            q, parse_unit(unit), digits, style, thousands, siunitx, exact_int, floor_digits
+            q, target, digits, style, thousands, siunitx, exact_int, floor_digits
         )
     if _is_dimensionless(q.units):
         if style is None and q.units == ureg.percent:

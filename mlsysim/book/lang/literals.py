@@ -8,8 +8,9 @@ names joined by ``/``, ``*`` or ``·`` *without spaces*, each with an optional i
 (``40%`` is 0.4); anywhere else it is an error with a hint (a remainder is ``mod(a, b)``).
 
 Each literal's span is replaced by a placeholder name of the same length made of underscores
-(authors cannot write ``_`` names), so the columns :mod:`ast` reports still point into the
-author's text.
+(authors cannot write ``_`` names), and line breaks by spaces (an item may be wrapped across
+lines, ``500`` on one and ``FLOP/B`` on the next), so the offsets :mod:`ast` reports are
+offsets into the author's text; failures map them back to lines.
 """
 
 from __future__ import annotations
@@ -155,7 +156,7 @@ def prepare(text: str) -> Prepared:
             i += 1
             continue
         k = number.end
-        while k < n and masked[k] in " \t":
+        while k < n and masked[k] in " \t\n":
             k += 1
         literal = _literal_at(text, masked, i, number.text, k)
         if literal is None:
@@ -166,7 +167,8 @@ def prepare(text: str) -> Prepared:
         spans.append((i, literal))
         last = i = literal.end
     pieces.append(text[last:])
-    code = "".join(pieces)
+    # one line for ast: columns are then offsets into the author's text, which has the lines
+    code = "".join(pieces).replace("\n", " ").replace("\r", " ")
     return Prepared(text, code, _positions(code, spans))
 
 

@@ -151,6 +151,14 @@ def parse_tolerance(text: str, *, evaluate: Any) -> Tolerance:
     number = read_number(plain, 0)
     if number is not None and number.end == len(plain):
         return _relative(number.value / (_PERCENT if t.endswith("%") else 1), t)
+    if t.endswith("%"):
+        raise NapkinError(
+            f"cannot read the tolerance {t!r}",
+            expression=t,
+            column=0,
+            why="a relative tolerance is a finite number of percent",
+            fix="write e.g. `@ 10%`",
+        )
     value = evaluate(t)
     from mlsysim.core.units import ureg
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mlsysim.book.sources.shortcodes import ShortcodeReader
-from mlsysim.book.sources.text import MAX_TICKS, BacktickRuns, find, parse_attrs
+from mlsysim.book.sources.text import MAX_TICKS, Attrs, BacktickRuns, find, parse_attrs
 from mlsysim.book.syntax import ItemKind
 
 __all__ = ["Found", "Syntax", "scan_paragraph"]
@@ -79,6 +79,8 @@ class _Scanner:
         self.found: list[Found] = []
         self.claim_spans: list[tuple[int, int]] = []
         self.steps = 0
+        # attribute blocks that fail to parse are re-read from each '{': bound the total
+        self._attr_budget = 4 * len(text) + 1000
         self.shortcodes: dict[int, tuple[int, object]] = {}
         if syntax.pandoc and "{{" in text:
             reader = ShortcodeReader(text)
@@ -148,7 +150,7 @@ class _Scanner:
         raw = self.text[i + length : close]
         end = close + length
         if self.syntax.pandoc and end < len(self.text) and self.text[end] == "{":
-            attrs = parse_attrs(self.text, end)
+            attrs = self._attrs(end)
             if attrs is not None and "napkin" in attrs.classes:
                 start = i + length + _strip_offset(raw)
                 self.found.append(
@@ -182,8 +184,18 @@ class _Scanner:
             self.found.append(Found(kind, text[content_start:close], content_start, {}, (i, end)))
         return end
 
+    def _attrs(self, start: int) -> Attrs | None:
+        """An attribute block at ``start``, within the paragraph's attribute budget."""
+        if self._attr_budget <= 0:
+            return None
+        attrs = parse_attrs(self.text, start, min(1000, self._attr_budget))
+        spent = (attrs.end - start) if attrs is not None else min(1000, len(self.text) - start)
+        self._attr_budget -= spent
+        self.steps += spent
+        return attrs
+
     def _span(self, opened: int, closed: int) -> int | None:
-        attrs = parse_attrs(self.text, closed + 1)
+        attrs = self._attrs(closed + 1)
         if attrs is None:
             return None
         kind: ItemKind | None = None

@@ -80,7 +80,10 @@ class _Closings:
         n, m = len(text), len(marker)
         i = find(text, marker, 0)
         while i >= 0:
-            escaped = i > 0 and text[i - 1] == "\\"
+            run = 0  # backslashes just before: an odd number escapes the backtick
+            while run < i and text[i - 1 - run] == "\\":
+                run += 1
+            escaped = run % 2 == 1
             end = i + m
             longer = end < n and text[end] == "`"
             if not escaped and not longer and (end >= n or text[end] in _END_AFTER):

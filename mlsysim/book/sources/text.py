@@ -122,11 +122,13 @@ class Attrs:
     end: int = 0
 
 
-def parse_attrs(text: str, start: int, limit: int = 4000) -> Attrs | None:
+def parse_attrs(text: str, start: int, limit: int = 1000) -> Attrs | None:
     """The attribute block ``{…}`` at ``start`` (``text[start] == "{"``), or None if malformed.
 
     Tokens are separated by spaces: ``#id``, ``.class``, ``key=value``, ``key="quoted \\" value"``
-    or ``key='quoted'``. Reading stops at the closing ``}``, or fails after ``limit`` characters.
+    or ``key='quoted'``. Reading stops at the closing ``}``; it fails at a character no
+    attribute holds outside quotes (a backtick, a brace, a bracket) or after ``limit``
+    characters (callers bound the total they spend).
     """
     n = min(len(text), start + limit)
     if start >= n or text[start] != "{":
@@ -141,8 +143,10 @@ def parse_attrs(text: str, start: int, limit: int = 4000) -> Attrs | None:
         if ch == "}":
             out.end = i + 1
             return out
+        if ch in _NOT_IN_ATTRS:
+            return None
         j = i
-        while j < n and text[j] not in " \t\n}=":
+        while j < n and text[j] not in _WORD_END:
             j += 1
         word = text[i:j]
         if j < n and text[j] == "=" and word and word[0] not in "#.":
@@ -160,6 +164,10 @@ def parse_attrs(text: str, start: int, limit: int = 4000) -> Attrs | None:
             return None
         i = j
     return None
+
+
+_NOT_IN_ATTRS = frozenset("`{[]")
+_WORD_END = frozenset(" \t\n}=`{[]")
 
 
 def _attr_value(text: str, i: int, n: int) -> tuple[str | None, int]:
@@ -180,5 +188,7 @@ def _attr_value(text: str, i: int, n: int) -> tuple[str | None, int]:
         return None, n
     j = i
     while j < n and text[j] not in " \t\n}":
+        if text[j] in _NOT_IN_ATTRS:
+            return None, j
         j += 1
     return text[i:j], j

@@ -73,7 +73,7 @@ def test_directory_with_unreadable_files_reports_every_failure(
     (book / "latin1.md").write_bytes("Caf\xe9 {napkin}`1 + 1`\n".encode("latin-1"))
     os.symlink(book / "gone.md", book / "dangling.md")
     (book / "z.rst").write_text(chapter(*CASES["rst_role_backslashes"]), encoding="utf-8")
-    checked, failures = check_paths([book])
+    _, failures = check_paths([book])
     files = [Path(f.file).name for f in failures]
     assert "latin1.md" in files and "dangling.md" in files
     assert "a.md" in files and "z.rst" in files  # the others are still checked
@@ -93,5 +93,5 @@ def test_symlinked_chapter_folder_is_checked_once(tmp_path: Path) -> None:
     book.mkdir()
     os.symlink(real, book / "chapters")
     os.symlink(book, book / "chapters" / "loop")  # a cycle must not loop
-    checked, failures = check_paths([book])
+    _, failures = check_paths([book])
     assert [(Path(f.file).name, f.line) for f in failures] == [("c.md", 1)]

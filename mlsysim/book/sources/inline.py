@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mlsysim.book.sources.shortcodes import ShortcodeReader
-from mlsysim.book.sources.text import MAX_TICKS, Attrs, BacktickRuns, find, parse_attrs
+from mlsysim.book.sources.text import MAX_TICKS, Attrs, BacktickRuns, Finder, parse_attrs
 from mlsysim.book.syntax import ItemKind
 
 __all__ = ["Found", "Syntax", "scan_paragraph"]
@@ -81,6 +81,7 @@ class _Scanner:
         self.steps = 0
         # attribute blocks that fail to parse are re-read from each '{': bound the total
         self._attr_budget = 4 * len(text) + 1000
+        self._comment_end = Finder(text, "-->")
         self.shortcodes: dict[int, tuple[int, object]] = {}
         if syntax.pandoc and "{{" in text:
             reader = ShortcodeReader(text)
@@ -110,7 +111,7 @@ class _Scanner:
                     i = end
                     continue
             if ch == "<" and text.startswith("<!--", i):
-                close = find(text, "-->", i + 4)
+                close = self._comment_end.next(i + 4)
                 if close >= 0:
                     i = close + 3
                     continue
@@ -132,9 +133,13 @@ class _Scanner:
     def _result(self) -> list[Found]:
         """Items in document order; items inside a claim or napkin span are its text."""
         out = []
+        spans = sorted(self.claim_spans)
+        k, covered = 0, -1  # the furthest end of the spans that start before an item
         for f in sorted(self.found, key=lambda f: f.span[0]):
-            inside = any(a < f.span[0] and f.span[1] <= b for a, b in self.claim_spans)
-            if not inside:
+            while k < len(spans) and spans[k][0] < f.span[0]:
+                covered = max(covered, spans[k][1])
+                k += 1
+            if not f.span[1] <= covered:
                 out.append(f)
         return out
 

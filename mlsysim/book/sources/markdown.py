@@ -381,6 +381,10 @@ class MarkdownScanner:
                 return i + 1  # a pandoc div fence: its content is Markdown
             return None
         self._flush()
+        prose = directive is not None and directive[0] not in (*_BLOCK_KIND, "include")
+        if prose and directive[0] not in CODE_DIRECTIVES:  # type: ignore[index]
+            self._prose.append((ch, run))
+            return i + 1  # a directive with Markdown content: read it as such
         fence_indent = col - qcol
         end, after = self._fence_end(i, depth, ch, run, fence_indent)
         body = [self._content(k, qcol, fence_indent) for k in range(i + 1, end)]
@@ -391,10 +395,6 @@ class MarkdownScanner:
                 return after
             if name == "include":
                 self.out.append(Include(arg, i + 1, _options(body)[0], "myst"))
-                return after
-            if name not in CODE_DIRECTIVES:
-                self._prose.append((ch, run))
-                return i + 1  # a directive with Markdown content: read it as such
             return after
         if self.syntax.pandoc:
             kind, attrs = _pandoc_block(info)

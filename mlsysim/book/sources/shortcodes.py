@@ -8,14 +8,15 @@ escaped (shown literally, never run).
 
 Linear time: the tokens that follow a given position are the same whichever ``{{<`` reached
 it, so the outcome of reading from every token start is remembered, and every character is
-tokenized at most once however many ``{{<`` overlap (``{{< "`` repeated never closes).
+tokenized at most once however many ``{{<`` overlap (``{{< "`` repeated never closes);
+closing strings are looked up through :class:`~mlsysim.book.sources.text.Finder`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mlsysim.book.sources.text import find
+from mlsysim.book.sources.text import Finder, find
 
 __all__ = ["Shortcode", "ShortcodeReader"]
 
@@ -51,6 +52,7 @@ class ShortcodeReader:
         self.text = text
         self.steps = 0
         self._memo: dict[int, int] = {}  # token start -> end of ">}}" (or -1: never closes)
+        self._ends = {sub: Finder(text, sub) for sub in (">}}}", "*/>}}", '"', "'")}
 
     def shortcodes(self) -> list[tuple[int, int, Shortcode | None]]:
         """(start, end, shortcode) spans; ``None`` for an escaped shortcode (not run)."""
@@ -63,7 +65,7 @@ class ShortcodeReader:
                 return out
             self.steps += 1
             if text.startswith("{{{<", j):
-                end = find(text, ">}}}", j + 4)
+                end = self._ends[">}}}"].next(j + 4)
                 if end < 0:
                     i = j + 4
                     continue
@@ -71,7 +73,7 @@ class ShortcodeReader:
                 i = end + 4
                 continue
             if text.startswith("{{</*", j):
-                end = find(text, "*/>}}", j + 5)
+                end = self._ends["*/>}}"].next(j + 5)
                 if end < 0:
                     i = j + 5
                     continue
@@ -90,7 +92,7 @@ class ShortcodeReader:
 
     def _quoted(self, i: int) -> tuple[str, int] | None:
         """The quoted string starting at ``i`` and where it ends (no escapes, as Quarto)."""
-        end = find(self.text, self.text[i], i + 1)
+        end = self._ends[self.text[i]].next(i + 1)
         return None if end < 0 else (self.text[i + 1 : end], end + 1)
 
     def _bare_end(self, i: int, *, stop_at_equals: bool) -> int:

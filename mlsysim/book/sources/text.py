@@ -19,6 +19,7 @@ __all__ = [
     "SCANNED",
     "Attrs",
     "BacktickRuns",
+    "Finder",
     "find",
     "indent_of",
     "parse_attrs",
@@ -36,6 +37,29 @@ def find(text: str, sub: str, start: int, end: int | None = None) -> int:
     stop = idx if idx >= 0 else (len(text) if end is None else end)
     SCANNED[0] += max(stop - start, 0)
     return idx
+
+
+class Finder:
+    """Repeated searches for one string in one text, from increasing positions, in one pass.
+
+    The first occurrence at or after ``j`` is the remembered one whenever ``j`` does not pass
+    it, and none exists after a search that found none; so however often a scanner asks (an
+    opening ``<!--`` repeated without a ``-->``), the text is scanned once.
+    """
+
+    def __init__(self, text: str, sub: str) -> None:
+        self.text, self.sub = text, sub
+        self._from = -1
+        self._found = -2  # nothing searched yet
+
+    def next(self, start: int) -> int:
+        if self._found == -1 and start >= self._from:
+            return -1
+        if self._found >= start and self._from <= start:
+            return self._found
+        self._from = start
+        self._found = find(self.text, self.sub, start)
+        return self._found
 
 
 def indent_of(line: str) -> int:

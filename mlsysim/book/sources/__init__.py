@@ -19,8 +19,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mlsysim.book.sources.blocks import Include
 from mlsysim.book.sources.inline import Syntax
-from mlsysim.book.sources.markdown import Include, MarkdownScanner
+from mlsysim.book.sources.markdown import MarkdownScanner
 from mlsysim.book.sources.rst import RstScanner
 from mlsysim.book.syntax import Item
 

@@ -22,181 +22,28 @@ every line is looked at a bounded number of times.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
 
+from mlsysim.book.sources.blocks import (
+    BLOCK_KIND,
+    CODE_DIRECTIVES,
+    HTML_TAGS,
+    Include,
+    directive_options,
+    fence_run,
+    is_rule,
+    list_marker,
+    myst_directive,
+    pandoc_block,
+    quote_prefix,
+)
 from mlsysim.book.sources.inline import Syntax, scan_paragraph
 from mlsysim.book.sources.shortcodes import ShortcodeReader
-from mlsysim.book.sources.text import find, indent_of, parse_attrs
-from mlsysim.book.syntax import Item, ItemKind
+from mlsysim.book.sources.text import find, indent_of
+from mlsysim.book.syntax import Item
 
-__all__ = ["CODE_DIRECTIVES", "Include", "MarkdownScanner", "list_marker"]
+__all__ = ["MarkdownScanner"]
 
 #: MyST directives whose content is not Markdown (code, math, raw, another markup).
-CODE_DIRECTIVES = frozenset(
-    {
-        "code",
-        "code-block",
-        "code-cell",
-        "sourcecode",
-        "literalinclude",
-        "math",
-        "raw",
-        "eval-rst",
-        "mermaid",
-        "graphviz",
-        "csv-table",
-        "highlight",
-        "doctest",
-        "ipython",
-        "jupyter-execute",
-        "testcode",
-        "testoutput",
-    }
-)
-_BLOCK_KIND: dict[str, ItemKind] = {"napkin": "block", "napkin-eq": "eq", "napkin-table": "table"}
-#: CommonMark HTML block start tags (types 1 and 6): raw HTML until a blank line.
-_HTML_TAGS = frozenset(
-    {
-        "address",
-        "article",
-        "aside",
-        "base",
-        "basefont",
-        "blockquote",
-        "body",
-        "caption",
-        "center",
-        "col",
-        "colgroup",
-        "dd",
-        "details",
-        "dialog",
-        "dir",
-        "div",
-        "dl",
-        "dt",
-        "fieldset",
-        "figcaption",
-        "figure",
-        "footer",
-        "form",
-        "frame",
-        "frameset",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "head",
-        "header",
-        "hr",
-        "html",
-        "iframe",
-        "legend",
-        "li",
-        "link",
-        "main",
-        "menu",
-        "menuitem",
-        "nav",
-        "noframes",
-        "ol",
-        "optgroup",
-        "option",
-        "p",
-        "param",
-        "search",
-        "section",
-        "summary",
-        "table",
-        "tbody",
-        "td",
-        "tfoot",
-        "th",
-        "thead",
-        "title",
-        "tr",
-        "track",
-        "ul",
-        "pre",
-        "script",
-        "style",
-        "textarea",
-    }
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Include:
-    """An include the caller resolves: the path as written, its line, and its options."""
-
-    path: str
-    line: int
-    options: dict[str, str] = field(default_factory=dict)
-    syntax: str = "markdown"
-
-
-def _quote_prefix(line: str) -> tuple[int, int]:
-    """(block-quote depth, column where the content after the ``>`` markers starts)."""
-    depth, i, n = 0, 0, len(line)
-    while True:
-        j = i
-        while j < n and j - i < 4 and line[j] == " ":
-            j += 1
-        if j < n and line[j] == ">":
-            depth += 1
-            i = j + 1
-            if i < n and line[i] == " ":
-                i += 1
-            continue
-        return depth, i
-
-
-def list_marker(text: str) -> int:
-    """Width of a list marker plus its spaces at the start of ``text`` (0: none)."""
-    n = len(text)
-    i = 0
-    if i < n and text[i] in "-*+":
-        i += 1
-    else:
-        while i < n and i < 9 and text[i].isdigit():
-            i += 1
-        if i == 0 or i >= n or text[i] not in ".)":
-            return 0
-        i += 1
-    if i < n and text[i] not in " \t":
-        return 0
-    j = i
-    while j < n and text[j] == " " and j - i < 4:
-        j += 1
-    if j >= n:
-        return i + 1
-    return j if j - i <= 4 else i + 1
-
-
-def _fence_run(text: str) -> tuple[str, int]:
-    """(fence character, run length) when ``text`` starts a fence of 3 or more, else ("", 0)."""
-    if not text or text[0] not in "`~:":
-        return "", 0
-    ch = text[0]
-    k = 0
-    while k < len(text) and text[k] == ch:
-        k += 1
-    return (ch, k) if k >= 3 else ("", 0)
-
-
-def _myst_directive(info: str) -> tuple[str, str] | None:
-    """``{name} argument`` → (name, argument)."""
-    if not info.startswith("{"):
-        return None
-    close = info.find("}")
-    if close <= 1:
-        return None
-    name = info[1:close].strip()
-    if not name or any(c in name for c in " {"):
-        return None
-    return name, info[close + 1 :].strip()
 
 
 class MarkdownScanner:
@@ -235,7 +82,7 @@ class MarkdownScanner:
     def _line(self, i: int, prev_blank: bool) -> tuple[int, bool]:
         """Process line ``i``; return the next line to read and whether this one was blank."""
         raw = self.lines[i]
-        depth, qcol = _quote_prefix(raw)
+        depth, qcol = quote_prefix(raw)
         body = raw[qcol:]
         if not body.strip():
             self._flush()
@@ -257,7 +104,7 @@ class MarkdownScanner:
             if not text.strip():
                 return i + 1, False
             ind = ind + marker
-        ch, run = _fence_run(text)
+        ch, run = fence_run(text)
         if run and ind - (self._lists[-1] if self._lists else 0) <= 3:
             handled = self._fence(i, depth, qcol, col, ch, run, text)
             if handled is not None:
@@ -281,7 +128,7 @@ class MarkdownScanner:
                 self._flush()
                 self.out.append(include)
                 return i + 1, False
-        if text.startswith(("#", "|")) or _is_rule(text):
+        if text.startswith(("#", "|")) or is_rule(text):
             self._flush()
             self._para.append((i, col, text))
             self._flush()
@@ -318,7 +165,7 @@ class MarkdownScanner:
         k = i
         while k < len(lines):
             self.steps += 1
-            body = lines[k][_quote_prefix(lines[k])[1] :]
+            body = lines[k][quote_prefix(lines[k])[1] :]
             if body.strip() and indent_of(body) < container + 4:
                 break
             k += 1
@@ -342,7 +189,7 @@ class MarkdownScanner:
         k = j
         while k < len(text) and text[k].isalnum():
             k += 1
-        return text[j:k].lower() in _HTML_TAGS and (k >= len(text) or text[k] in " \t>/")
+        return text[j:k].lower() in HTML_TAGS and (k >= len(text) or text[k] in " \t>/")
 
     def _until_blank(self, i: int) -> int:
         k = i
@@ -354,7 +201,7 @@ class MarkdownScanner:
     def _close_prose(self, text: str) -> bool:
         if not self._prose:
             return False
-        ch, run = _fence_run(text)
+        ch, run = fence_run(text)
         top_ch, top_run = self._prose[-1]
         if ch == top_ch and run >= top_run and not text[run:].strip():
             self._prose.pop()
@@ -374,14 +221,14 @@ class MarkdownScanner:
         info = text[run:].strip()
         if ch == "`" and "`" in info:
             return None  # an inline code span, not a fence
-        directive = _myst_directive(info) if self.syntax.myst else None
+        directive = myst_directive(info) if self.syntax.myst else None
         if ch == ":" and directive is None:
             if self.syntax.pandoc:
                 self._flush()
                 return i + 1  # a pandoc div fence: its content is Markdown
             return None
         self._flush()
-        prose = directive is not None and directive[0] not in (*_BLOCK_KIND, "include")
+        prose = directive is not None and directive[0] not in (*BLOCK_KIND, "include")
         if prose and directive[0] not in CODE_DIRECTIVES:  # type: ignore[index]
             self._prose.append((ch, run))
             return i + 1  # a directive with Markdown content: read it as such
@@ -390,14 +237,14 @@ class MarkdownScanner:
         body = [self._content(k, qcol, fence_indent) for k in range(i + 1, end)]
         if directive is not None:
             name, arg = directive
-            if name in _BLOCK_KIND:
+            if name in BLOCK_KIND:
                 self._myst_item(name, arg, body, i, col)
                 return after
             if name == "include":
-                self.out.append(Include(arg, i + 1, _options(body)[0], "myst"))
+                self.out.append(Include(arg, i + 1, directive_options(body)[0], "myst"))
             return after
         if self.syntax.pandoc:
-            kind, attrs = _pandoc_block(info)
+            kind, attrs = pandoc_block(info)
             if kind is not None:
                 self.out.append(Item(kind, "\n".join(body), i + 2, col + 1, attrs))
         return after
@@ -413,7 +260,7 @@ class MarkdownScanner:
         while k < len(lines):
             self.steps += 1
             line = lines[k]
-            d, c = _quote_prefix(line)
+            d, c = quote_prefix(line)
             body = line[c:]
             if depth and d < depth and body.strip():
                 return k, k  # the block quote ended
@@ -422,7 +269,7 @@ class MarkdownScanner:
             if container and body.strip() and ind < container and ind < fence_indent:
                 return k, k  # the list item ended
             if ind <= fence_indent + 3:
-                c2, r2 = _fence_run(text)
+                c2, r2 = fence_run(text)
                 if c2 == ch and r2 >= run and not text[r2:].strip():
                     return k, k + 1
             k += 1
@@ -430,14 +277,14 @@ class MarkdownScanner:
 
     def _content(self, k: int, qcol: int, fence_indent: int) -> str:
         line = self.lines[k]
-        body = line[_quote_prefix(line)[1] :] if qcol else line
+        body = line[quote_prefix(line)[1] :] if qcol else line
         strip = 0
         while strip < fence_indent and strip < len(body) and body[strip] == " ":
             strip += 1
         return body[strip:]
 
     def _myst_item(self, name: str, arg: str, body: list[str], i: int, col: int) -> None:
-        attrs, start, where = _options(body)
+        attrs, start, where = directive_options(body)
         content = body[start:]
         while content and not content[-1].strip():
             content.pop()
@@ -448,63 +295,7 @@ class MarkdownScanner:
         elif arg and name == "napkin-table":
             attrs.setdefault("caption", arg)
         lines = tuple((key, i + 2 + k) for key, k in where)
-        self.out.append(Item(_BLOCK_KIND[name], text, line, column, attrs, option_lines=lines))
-
-
-def _options(body: list[str]) -> tuple[dict[str, str], int, list[tuple[str, int]]]:
-    """MyST directive options at the top of its content, where the content starts, and the
-    0-based content line of each option."""
-    attrs: dict[str, str] = {}
-    where: list[tuple[str, int]] = []
-    start = 0
-    if body and body[0].strip() == "---":
-        close = next((k for k in range(1, len(body)) if body[k].strip() == "---"), 0)
-        for k in range(1, close):
-            key, _, value = body[k].partition(":")
-            if key.strip():
-                attrs[key.strip()] = value.strip()
-                where.append((key.strip(), k))
-        start = close + 1
-    while start < len(body):
-        line = body[start].strip()
-        if not (line.startswith(":") and line.find(":", 1) > 1):
-            break
-        close = line.find(":", 1)
-        key = line[1:close]
-        if not key or any(c in key for c in " `"):
-            break
-        attrs[key] = line[close + 1 :].strip()
-        where.append((key, start))
-        start += 1
-    while start < len(body) and not body[start].strip():
-        start += 1
-    return attrs, start, where
-
-
-def _pandoc_block(info: str) -> tuple[ItemKind | None, dict[str, str]]:
-    """A pandoc code block's napkin kind (by class, in the filter's order) and attributes."""
-    classes: list[str] = []
-    values: dict[str, str] = {}
-    rest = info
-    if rest and not rest.startswith("{"):
-        word = rest.split(None, 1)
-        classes.append(word[0])
-        rest = word[1].strip() if len(word) > 1 else ""
-    if rest.startswith("{"):
-        attrs = parse_attrs(rest, 0)
-        if attrs is None:
-            return None, {}
-        classes += attrs.classes
-        values = dict(attrs.values)
-    for cls in ("napkin", "napkin-eq", "napkin-table"):
-        if cls in classes:
-            return _BLOCK_KIND[cls], values
-    return None, {}
-
-
-def _is_rule(text: str) -> bool:
-    stripped = text.replace(" ", "")
-    return len(stripped) >= 3 and stripped[0] in "-*_=" and stripped == stripped[0] * len(stripped)
+        self.out.append(Item(BLOCK_KIND[name], text, line, column, attrs, option_lines=lines))
 
 
 def _may_hold_items(text: str) -> bool:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import bisect
 
-from mlsysim.book.sources.markdown import Include, list_marker
+from mlsysim.book.sources.blocks import Include, list_marker
 from mlsysim.book.sources.text import find, indent_of
 from mlsysim.book.syntax import Item, ItemKind
 

@@ -28,12 +28,16 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Q_",
+    "Applications",
     "CloudRates",
     "Clusters",
     "ConfigError",
     "Datacenters",
     "DimensionError",
+    "EgressPrices",
+    "ExchangeRates",
     "Fabrics",
+    "FailureStudies",
     "FormulaDomainError",
     "Grids",
     "Hardware",
@@ -42,13 +46,19 @@ __all__ = [
     "Models",
     "NapkinError",
     "Nodes",
+    "Personas",
     "RegistryDataError",
+    "Storage",
     "UnknownNameError",
     "UnsupportedPrecisionError",
     "__version__",
     "add_data_dir",
+    "collective",
     "formulas",
+    "serving_fleet",
+    "sim",
     "solve",
+    "training_run",
     "ureg",
 ]
 
@@ -62,11 +72,21 @@ _LAZY: dict[str, tuple[str, str]] = {
     "Grids": ("mlsysim.infra.registry", "Grids"),
     "Datacenters": ("mlsysim.infra.registry", "Datacenters"),
     "CloudRates": ("mlsysim.infra.registry", "CloudRates"),
+    "FailureStudies": ("mlsysim.infra.registry", "FailureStudies"),
+    "Storage": ("mlsysim.infra.registry", "Storage"),
+    "ExchangeRates": ("mlsysim.infra.registry", "ExchangeRates"),
+    "EgressPrices": ("mlsysim.infra.registry", "EgressPrices"),
     "Fabrics": ("mlsysim.systems.registry", "Fabrics"),
     "Nodes": ("mlsysim.systems.registry", "Nodes"),
     "Clusters": ("mlsysim.systems.registry", "Clusters"),
-    "solve": ("mlsysim.solvers.single_node", "solve"),
+    "solve": ("mlsysim.solvers.api", "solve"),
+    "collective": ("mlsysim.systems.collectives", "collective"),
+    "training_run": ("mlsysim.solvers.run", "training_run"),
+    "serving_fleet": ("mlsysim.solvers.fleet", "serving_fleet"),
     "formulas": ("mlsysim.core.formulas", ""),
+    "Applications": ("mlsysim.sim.registry", "Applications"),
+    "Personas": ("mlsysim.sim.registry", "Personas"),
+    "sim": ("mlsysim.sim", ""),
 }
 
 
@@ -78,6 +98,7 @@ def _register_layers() -> None:
     before the catalog first loads (the package sits above the layers; core imports none)."""
     import mlsysim.hardware.registry
     import mlsysim.infra.registry
+    import mlsysim.sim.registry
     import mlsysim.systems.registry
     import mlsysim.workload.registry  # noqa: F401
 

@@ -9,6 +9,12 @@ run eval 'ridge_point(H100, "bf16")'
 run eval 'Llama2_7B.params * 2 B/param / A100.memory.bandwidth -> ms'
 run eval --json 'amdahl(p=0.95, speedup=247)'
 run solve Llama2_7B A100 --phase decode --seq-len 512
+run solve GPT3_175B SuperPOD_A100 --phase training --devices 64 --tp 8 --pp 8 --chunks 3 \
+  --sp --batch 64 --seq-len 2048
+run collective all_reduce 1GB DGX_H100
+run run Llama3_405B Meta_H100_24K_RoCE --devices 16384 --duration "54 day" --region USAverage
+run fleet Llama2_7B H100 --qps 20 --slo "50 ms" --duration "30 day" --region Finland
+run sim Doorbell TinyPioneer --region Quebec --days 365
 run walls
 run check book_fixtures/sphinx
 echo "\$ mlsysim check book_fixtures/sphinx-broken   # expected to fail"

@@ -19,7 +19,7 @@ OUT="${OUT:-$ROOT/build/quarto}"
 FILTER="$ROOT/tests/quarto_shim/with_shim.lua"
 BOOK="$ROOT/book_fixtures/quarto"
 BROKEN="$ROOT/book_fixtures/quarto-broken"
-CHAPTERS=(index.qmd chapters/roofline.qmd chapters/serving.qmd chapters/scale.qmd)
+CHAPTERS=(index.qmd chapters/roofline.qmd chapters/serving.qmd chapters/scale.qmd chapters/simulations.qmd)
 PDF=0
 case "${1:-}" in
   --pdf) PDF=1 ;;
@@ -64,7 +64,7 @@ fi
 echo "== broken twin: every chapter must fail, listing the expected file:line"
 actual="$WORK/actual.txt"
 : >"$actual"
-for chapter in index.qmd chapters/roofline.qmd chapters/serving.qmd; do
+for chapter in index.qmd chapters/roofline.qmd chapters/serving.qmd chapters/simulations.qmd; do
   if render "$WORK/broken" "$chapter" --to html5 --output /dev/null 2>"$WORK/stderr.txt"; then
     cat "$WORK/stderr.txt" >&2
     echo "FAIL: $chapter of the broken twin rendered without error" >&2

@@ -105,6 +105,8 @@ def test_each_layer_registers_its_own_kinds() -> None:
         "fabric": "mlsysim.systems.registry",
         "node": "mlsysim.systems.registry",
         "cluster": "mlsysim.systems.registry",
+        "application": "mlsysim.sim.registry",
+        "persona": "mlsysim.sim.registry",
     }
     kinds = registry.kinds()
     for kind, module in owners.items():
@@ -113,6 +115,6 @@ def test_each_layer_registers_its_own_kinds() -> None:
 
 
 def test_every_layer_keeps_its_data_beside_its_logic() -> None:
-    for layer in ("hardware", "workload", "systems", "infra"):
+    for layer in ("hardware", "workload", "systems", "infra", "sim"):
         assert (_PACKAGE / layer / "registry.py").is_file()
         assert list((_PACKAGE / layer / "data").glob("*.toml")), layer

@@ -1,11 +1,15 @@
 """Documentation examples are fixtures: every ```python block in README.md and docs/*.md runs.
 
 Blocks of one file share a namespace and run in order, like a reader following along. A block
-whose first line is ``# not-run: <reason>`` is skipped (and must say why).
+whose first line is ``# not-run: <reason>`` is skipped (and must say why). A comment line
+``# prints: <text>`` states a line the block prints: the block's output must contain those lines,
+in order (other comments are prose, not checked).
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 from pathlib import Path
@@ -16,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 _CHAPTER = re.compile(r"^````(?P<lang>myst|qmd)\n(?P<body>.*?)^````", re.S | re.M)
+_PRINTS = re.compile(r"^\s*# prints: (.*)$", re.M)
 
 
 def _blocks(path: Path) -> list[tuple[int, str]]:
@@ -38,7 +43,16 @@ def test_python_blocks_run(path: Path, tmp_path: Path, monkeypatch: pytest.Monke
             if code.startswith("# not-run:"):
                 continue
             compiled = compile(code, f"{path.name}:{line}", "exec")
-            exec(compiled, ns)
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                exec(compiled, ns)
+            printed = [s.strip() for s in out.getvalue().splitlines()]
+            expected = [e.strip() for e in _PRINTS.findall(code)]
+            remaining = iter(printed)
+            for want in expected:
+                assert any(got == want for got in remaining), (
+                    f"{path.name}:{line}: the block should print {want!r}; it printed {printed}"
+                )
     finally:
         reg._extra_dirs.clear()
         os.environ.pop("MLSYSIM_DATA_PATH", None)

@@ -135,6 +135,32 @@ SAMPLES: dict[str, dict[str, object]] = {
     "all_to_all": {"size": Q_("1 GB"), "n": 8, "bandwidth": Q_("450 GB/s"), "latency": Q_("5 us")},
     "allreduce_bus_bandwidth": {"size": Q_("1 GB"), "time": Q_("3.9 ms"), "n": 8},
     "pipeline_bubble": {"stages": 8, "microbatches": 32, "interleave": 2},
+    # collectives and pipelines
+    "send_recv": {"size": Q_("64 MB"), "bandwidth": Q_("50 GB/s"), "latency": Q_("2.7 us")},
+    "broadcast": {"size": Q_("1 GB"), "n": 8, "bandwidth": Q_("450 GB/s"), "latency": Q_("1 us")},
+    "in_network_allreduce": {
+        "size": Q_("1 GB"),
+        "n": 8,
+        "bandwidth": Q_("450 GB/s"),
+        "latency": Q_("1 us"),
+    },
+    "hierarchical_all_to_all": {
+        "size": Q_("1 GB"),
+        "n": 64,
+        "per_node": 8,
+        "intra_bandwidth": Q_("450 GB/s"),
+        "inter_bandwidth": Q_("50 GB/s"),
+        "intra_latency": Q_("1 us"),
+        "inter_latency": Q_("3 us"),
+    },
+    "bus_bandwidth": {"size": Q_("1 GB"), "time": Q_("3.9 ms"), "n": 8, "op": "all_reduce"},
+    "pipeline_time": {
+        "microbatch_time": Q_("200 ms"),
+        "stages": 8,
+        "microbatches": 64,
+        "interleave": 3,
+    },
+    "pipeline_inflight": {"stages": 8, "microbatches": 64, "interleave": 3, "schedule": "1f1b"},
     # scaling
     "training_flops": {"params": 175e9, "tokens": 300e9},
     "inference_flops": {"params": Q_("7e9 param"), "tokens": Q_("512 token")},
@@ -157,6 +183,10 @@ SAMPLES: dict[str, dict[str, object]] = {
     # reliability
     "series_mtbf": {"component_mtbf": Q_("5 yr"), "n": 10000},
     "young_daly": {"checkpoint_time": Q_("5 min"), "mtbf": Q_("24 h")},
+    "failure_rate": {"failures": 148, "units": 16384, "duration": Q_("54 day")},
+    "job_mtbf": {"failure_rate": Q_("6.5e-3 /d"), "n": 2048},
+    "expected_failures": {"duration": Q_("54 day"), "mtbf": Q_("3 h")},
+    "availability": {"mtbf": Q_("1000 h"), "mttr": Q_("10 h")},
     "daly": {"checkpoint_time": Q_("5 min"), "mtbf": Q_("24 h")},
     "checkpoint_goodput": {
         "interval": Q_("2 h"),
@@ -173,6 +203,12 @@ SAMPLES: dict[str, dict[str, object]] = {
         "embodied": Q_("150 kgCO2e"),
         "lifetime": Q_("6 yr"),
         "duration": Q_("118 day"),
+    },
+    "it_energy": {"power": Q_("330 W"), "duration": Q_("14.8 day"), "n": 10000},
+    "duty_cycle_power": {
+        "active_power": Q_("0.9 mW"),
+        "idle_power": Q_("1.17 uW"),
+        "duty": 1e-5,
     },
     "water_usage": {
         "it_energy": Q_("1 GWh"),
@@ -191,6 +227,7 @@ SAMPLES: dict[str, dict[str, object]] = {
         "duration": Q_("1 yr"),
     },
     "cloud_cost": {"rate": Q_("2.5 USD/h"), "duration": Q_("30 day"), "n": 8},
+    "convert_currency": {"amount": Q_("0.089 EUR/kWh"), "rate": Q_("1.0813 USD/EUR")},
     "egress_cost": {"size": Q_("10 TB"), "price": Q_("0.09 USD/GB")},
     "tco": {
         "price": Q_("30000 USD"),

@@ -180,7 +180,7 @@ def test_aliases_resolve() -> None:
 
 def test_list_filters() -> None:
     mcus = {h.id for h in Hardware.list(kind="mcu")}
-    assert mcus == {"STM32H743", "ESP32S3"}
+    assert mcus == {"STM32H743", "STM32H7A3", "ESP32S3"}
     tpus = {h.id for h in Hardware.list(kind="tpu")}
     assert {"TPUv4", "TPUv5e", "TPUv5p"} <= tpus
     assert {h.id for h in Hardware.list(vendor="AMD")} == {"MI300X"}

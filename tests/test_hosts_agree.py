@@ -110,7 +110,9 @@ def test_quarto_broken_twin_agrees_with_check(
 ) -> None:
     book = tmp_path / "book"
     shutil.copytree(ROOT / "book_fixtures" / "quarto-broken", book, symlinks=False)
-    chapters = ["index.qmd", "chapters/roofline.qmd", "chapters/serving.qmd"]
+    import yaml
+
+    chapters = yaml.safe_load((book / "_quarto.yml").read_text("utf-8"))["book"]["chapters"]
     rendered = [x for c in chapters for x in filter_failures(book, c, "_quarto.yml")]
     checked = check_failures([book / c for c in chapters], book, capsys)
     assert sorted(rendered, key=sort_key) == sorted(checked, key=sort_key)

@@ -28,7 +28,6 @@ pytestmark = pytest.mark.slow
 CHAPTER = BOOK / "chapters" / "notebook.qmd"
 CELL = re.compile(r"^```\{python\}\n(.*?)^```", re.S | re.M)
 INLINE = re.compile(r"`\{python\} (.+?)`", re.S)
-KERNEL = "mlsysim-test-python"
 
 
 def _chapter_parts() -> tuple[list[str], list[str]]:
@@ -38,27 +37,14 @@ def _chapter_parts() -> tuple[list[str], list[str]]:
     return cells, inline
 
 
-def _kernelspec(tmp: Path) -> Path:
-    spec = tmp / "jupyter" / "kernels" / KERNEL
-    spec.mkdir(parents=True)
-    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    (spec / "kernel.json").write_text(
-        json.dumps({"argv": argv, "display_name": "mlsysim test", "language": "python"})
-    )
-    return tmp / "jupyter"
-
-
-def _execute(
-    tmp: Path, cells: list[str], inline: list[str], monkeypatch: pytest.MonkeyPatch
-) -> list[dict[str, Any]]:
+def _execute(tmp: Path, cells: list[str], inline: list[str], kernel: str) -> list[dict[str, Any]]:
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
     nb.cells += [nbformat.v4.new_code_cell(e) for e in inline]
-    monkeypatch.setenv("JUPYTER_PATH", str(_kernelspec(tmp)))
     client = nbclient.NotebookClient(
-        nb, kernel_name=KERNEL, timeout=120, resources={"metadata": {"path": str(tmp)}}
+        nb, kernel_name=kernel, timeout=120, resources={"metadata": {"path": str(tmp)}}
     )
     client.execute()
     outputs = []
@@ -101,12 +87,10 @@ def _batch(tmp: Path, inline: list[str]) -> list[dict[str, Any]]:
     return results
 
 
-def test_notebook_chapter_renders_the_filter_values(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_notebook_chapter_renders_the_filter_values(tmp_path: Path, jupyter_kernel: str) -> None:
     cells, inline = _chapter_parts()
     assert len(inline) == 4 and all(e.startswith("napkin(") for e in inline)
-    outputs = _execute(tmp_path, cells, inline, monkeypatch)
+    outputs = _execute(tmp_path, cells, inline, jupyter_kernel)
     expected = _batch(tmp_path, inline)
     for out, want in zip(outputs, expected, strict=True):
         assert want["latex"] in out["text/markdown"]

@@ -21,9 +21,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("mlsysim.cli.check_cmd", "check every napkin block, role and claim in sources"),
     "batch": ("mlsysim.cli.batch_cmd", "evaluate a JSON batch from stdin (Quarto filter protocol)"),
     "walls": ("mlsysim.cli.walls_cmd", "list the 22 walls of ML systems"),
-    "solve": ("mlsysim.cli.solve_cmd", "solve a workload on one device"),
+    "solve": ("mlsysim.cli.solve_cmd", "solve a workload on one device, a node or a cluster"),
+    "collective": ("mlsysim.cli.collective_cmd", "time a collective on a node or cluster"),
+    "run": ("mlsysim.cli.run_cmd", "a training run: time, failures, energy, carbon, water, cost"),
+    "fleet": ("mlsysim.cli.fleet_cmd", "a serving fleet: devices, energy, carbon, cost per token"),
+    "sim": ("mlsysim.cli.sim_cmd", "simulate an application for a persona: the ledger"),
     "zoo": ("mlsysim.cli.zoo_cmd", "list registry entries (hardware, models, grids, …)"),
-    "schema": ("mlsysim.cli.schema_cmd", "print the JSON Schema of solver results"),
+    "schema": ("mlsysim.cli.schema_cmd", "print the JSON Schema of solver results (--kind)"),
 }
 
 

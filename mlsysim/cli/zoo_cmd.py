@@ -24,6 +24,8 @@ KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "fabrics": ("Fabrics", ("bandwidth",)),
     "nodes": ("Nodes", ()),
     "clusters": ("Clusters", ()),
+    "applications": ("Applications", ("workload.model",)),
+    "personas": ("Personas", ("scale", "scale_unit", "region")),
 }
 
 

@@ -31,8 +31,12 @@ __all__ = [
     "CHINCHILLA_TOKENS_PER_PARAM",
     "CONSTANTS",
     "CSR_INDEX_BITS",
+    "DATACENTER_CAPEX_PER_WATT",
+    "DATACENTER_DEPRECIATION",
     "FORWARD_ATTENTION_FLOPS",
     "FORWARD_FLOPS_PER_PARAM",
+    "HARDWARE_LIFETIME",
+    "HARDWARE_UTILIZATION",
     "IDLE_POWER_FRACTION",
     "KAPLAN_ALPHA_D",
     "KAPLAN_ALPHA_N",
@@ -41,6 +45,7 @@ __all__ = [
     "OPTIMIZER_STATE_BYTES",
     "PUE_GOOGLE_FLEET",
     "PUE_INDUSTRY_AVERAGE",
+    "SERVER_DEPRECIATION",
     "SPARSE_2_4_DENSITY",
     "SPARSE_2_4_MATH_SPEEDUP",
     "SPARSE_2_4_METADATA_BITS",
@@ -157,6 +162,16 @@ KAPLAN_ALPHA_D = _c(0.095, "", "kaplan2020", "Eq. 1.2")
 IDLE_POWER_FRACTION = _c(0.5, "", "barroso2007", "linear idle/active power model")
 PUE_GOOGLE_FLEET = _c(1.10, "", "google2023env", "trailing-twelve-month fleet average")
 PUE_INDUSTRY_AVERAGE = _c(1.57, "", "uptime2021", "Uptime Institute global survey 2021")
+#: Years over which hardware's manufacturing carbon is amortised (an assumption of the source).
+HARDWARE_LIFETIME = _c(6, "yr", "luccioni2023", "BLOOM: 6-year lifetime of Jean Zay's hardware")
+#: Fraction of its lifetime hardware is busy, over which embodied carbon is spread.
+HARDWARE_UTILIZATION = _c(0.85, "", "luccioni2023", "BLOOM: 85 % average cluster utilisation")
+#: Straight-line depreciation period of servers in a TCO (Barroso et al.: 3-4 years).
+SERVER_DEPRECIATION = _c(4, "yr", "barroso2018", "ch. 8: servers depreciated over 3-4 years")
+#: Datacenter construction cost per watt of critical (IT) power (Barroso et al.: $9-13/W).
+DATACENTER_CAPEX_PER_WATT = _c(10, "USD/W", "barroso2018", "ch. 6/8: $9-13 per critical watt")
+#: Depreciation period of the datacenter building, power and cooling plant.
+DATACENTER_DEPRECIATION = _c(12, "yr", "barroso2018", "ch. 8: facilities depreciated 12-15 yr")
 
 # --- sparsity ----------------------------------------------------------------------------------
 SPARSE_2_4_DENSITY = _c(0.5, "", "mishra2021", "2 non-zeros in every 4 weights")

@@ -17,6 +17,7 @@ __all__ = [
     "FormulaDomainError",
     "InfeasibleError",
     "LimitError",
+    "MissingDataError",
     "MlsysimError",
     "NapkinError",
     "NapkinSyntaxError",
@@ -220,6 +221,14 @@ class FormulaDomainError(MlsysimError, ValueError):
 
 class InfeasibleError(MlsysimError, ValueError):
     """A workload does not fit (memory capacity) and the caller asked to be strict."""
+
+
+class MissingDataError(MlsysimError, LookupError):
+    """A figure cannot be computed because the registry lacks an input (never a silent zero).
+
+    The message names the figure, the missing input and how to supply it (a data entry or an
+    explicit argument).
+    """
 
 
 class ConfigError(MlsysimError, ValueError):

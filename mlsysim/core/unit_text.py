@@ -6,7 +6,7 @@ limits on length, factor count and exponents::
 
     quantity := number [spaces] [unit]
     number   := [+|-] digits [. digits] [(e|E) [+|-] digits]      (digits may hold single _)
-    unit     := "%" | ["1" "/"] factor (sep factor)*
+    unit     := "%" | ["1"] "/" factor (sep factor)* | factor (sep factor)*
     sep      := "/" | "*" | "·"                                   (no spaces around it)
     factor   := name [("**" | "^") [-] digits]
     name     := letter (letter | digit | _)*                      (letters include µ and μ)
@@ -189,6 +189,8 @@ def read_unit(text: str, start: int) -> tuple[UnitText, int] | None:
         return UnitText((("percent", 1),)), i + 1
     if text.startswith("1/", i) and i + 2 < n and is_name_start(text[i + 2]):
         sign, i = -1, i + 2
+    elif text.startswith("/", i) and i + 1 < n and is_name_start(text[i + 1]):
+        sign, i = -1, i + 1  # "6.5e-3 /d": a rate per day
     elif i < n and is_name_start(text[i]):
         sign = 1
     else:

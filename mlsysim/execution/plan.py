@@ -56,6 +56,7 @@ _DEQUANT_TARGETS = ("fp16", "bf16", "fp32")
 _RECOMPUTE = ("none", "selective", "full")
 _OPTIMIZERS = ("adam", "sgd")
 _SPARSITY = ("dense", "2:4")
+_ATTENTION = ("flash", "unfused")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,12 @@ class ExecutionPlan:
     ``"full"`` (each layer's forward is re-run; only layer inputs are kept).
     ``optimizer`` is ``"adam"`` (mixed-precision Adam: fp32 master weights, two moments) or
     ``"sgd"`` (fp32 master weights and momentum). ``sparsity`` is ``"dense"`` or ``"2:4"``.
+    ``attention`` is the attention kernel: ``"flash"`` (the default: fused, scores never
+    written to memory, causal blocks skipped — Dao 2023) or ``"unfused"`` (QKᵀ and PV as
+    batched GEMMs over the full score matrix, which is written and read back around a fused
+    softmax, as in Megatron-LM before FlashAttention — Korthikanti et al. 2022).
+    ``dropout`` applies dropout to the attention probabilities (an unfused kernel then reads
+    them, writes the dropped-out copy and a one-byte mask; a fused kernel does it in place).
     The efficiency fields override the sourced defaults of :mod:`mlsysim.hardware.efficiency`
     (fractions in (0, 1]; ``kernel_overhead`` in seconds per kernel launch).
     """
@@ -81,6 +88,8 @@ class ExecutionPlan:
     sparsity: Literal["dense", "2:4"] = "dense"
     recompute: Literal["none", "selective", "full"] = "selective"
     optimizer: Literal["adam", "sgd"] = "adam"
+    attention: Literal["flash", "unfused"] = "flash"
+    dropout: bool = False
     gemm_efficiency: float | None = None
     attention_efficiency: float | None = None
     memory_efficiency: float | None = None
@@ -99,6 +108,7 @@ class ExecutionPlan:
         _check_choice("sparsity", self.sparsity, _SPARSITY)
         _check_choice("recompute", self.recompute, _RECOMPUTE)
         _check_choice("optimizer", self.optimizer, _OPTIMIZERS)
+        _check_choice("attention", self.attention, _ATTENTION)
         for name in ("gemm_efficiency", "attention_efficiency", "memory_efficiency"):
             value = getattr(self, name)
             if value is not None and not 0.0 < value <= 1.0:

@@ -49,6 +49,7 @@ if TYPE_CHECKING:  # mypy sees Any (pint Quantities are untyped); pydantic check
     _Power = Any
     _Frequency = Any
     _Currency = Any
+    _Carbon = Any
 else:
     _Rate = Q["compute_rate"]
     _Information = Q["information"]
@@ -56,6 +57,7 @@ else:
     _Power = Q["power"]
     _Frequency = Q["frequency"]
     _Currency = Q["currency"]
+    _Carbon = Q["carbon"]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
@@ -149,6 +151,7 @@ class HardwareSpec(Spec):
     clock: _Frequency | None = None
     interconnect: Interconnect | None = None
     list_price: _Currency | None = None
+    embodied_carbon: _Carbon | None = None  # manufacturing footprint of one device
 
     @model_validator(mode="after")
     def _complete_for_kind(self) -> HardwareSpec:

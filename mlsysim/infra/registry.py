@@ -1,5 +1,8 @@
 """Infra layer: grid regions, datacenter efficiency tiers and cloud prices as sourced data.
 
+Failure studies (:mod:`.reliability`), storage systems (:mod:`.storage`), exchange rates and
+egress prices (:mod:`.money`) are registered by their own modules, imported at the end.
+
 Entries live in ``infra/data/*.toml`` with schemas ``mlsysim.grid/1``, ``mlsysim.datacenter/1``
 and ``mlsysim.cloud_rate/1``. Every value here drifts (grids decarbonise, fleets get more
 efficient, prices fall), so each needs an ``as_of`` date; the loader enforces it through the
@@ -11,8 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, PlainSerializer, ValidationInfo, model_validator
 
+from mlsysim.core.exceptions import MlsysimError
 from mlsysim.core.registry import Registry, register_kind
 from mlsysim.core.types import Q, Spec
 
@@ -24,17 +28,53 @@ if TYPE_CHECKING:  # mypy sees Any (pint Quantities are untyped); pydantic check
 else:
     _CarbonIntensity = Q["carbon_intensity"]
     _WaterIntensity = Q["water_intensity"]
-    _PricePerEnergy = Q["price_per_energy"]
     _PricePerTime = Q["price_per_time"]
 
 
+def _money_per_energy(value: Any, info: ValidationInfo) -> Any:
+    """A price per energy in USD or in EUR (converted later, at a dated rate, never silently)."""
+    from mlsysim.core.units import check_dimension
+
+    for dim in ("price_per_energy", "price_per_energy_eur"):
+        try:
+            return check_dimension(value, dim, name=info.field_name or "price")
+        except MlsysimError:
+            continue
+    raise ValueError(
+        f"must be a price per energy in USD or EUR (e.g. '0.0691 USD/kWh', '0.089 EUR/kWh'), "
+        f"got {value!r}"
+    )
+
+
+if not TYPE_CHECKING:
+    from typing import Annotated
+
+    from mlsysim.core.units import Quantity, fmt_quantity
+
+    _PricePerEnergy = Annotated[
+        Quantity,
+        BeforeValidator(_money_per_energy),
+        PlainSerializer(fmt_quantity, return_type=str),
+        Field(json_schema_extra={"dimension": "price_per_energy (USD or EUR)"}),
+    ]
+
+
 __all__ = [
+    "COMPONENTS",
     "CloudRateSpec",
     "CloudRates",
     "DatacenterSpec",
     "Datacenters",
+    "EgressPriceSpec",
+    "EgressPrices",
+    "ExchangeRateSpec",
+    "ExchangeRates",
+    "FailureStudies",
+    "FailureStudySpec",
     "GridSpec",
     "Grids",
+    "Storage",
+    "StorageSpec",
 ]
 
 #: Relative mismatch allowed between an instance price / devices and the stated device price
@@ -58,7 +98,7 @@ class GridSpec(Spec):
     carbon_intensity: _CarbonIntensity
     carbon_basis: Literal["lifecycle", "combustion"]
     water_intensity: _WaterIntensity | None = None  # consumptive L per kWh generated
-    electricity_price: _PricePerEnergy | None = None
+    electricity_price: _PricePerEnergy | None = None  # USD or EUR per kWh
     price_basis: str | None = None  # e.g. "industrial, average revenue per kWh"
 
     @model_validator(mode="after")
@@ -131,3 +171,13 @@ Datacenters: Registry[DatacenterSpec] = register_kind(
 CloudRates: Registry[CloudRateSpec] = register_kind(
     "cloud_rate", CloudRateSpec, "cloud rate", _DATA
 )
+
+# the infra layer's other kinds register themselves on import
+from mlsysim.infra.money import (  # noqa: E402
+    EgressPrices,
+    EgressPriceSpec,
+    ExchangeRates,
+    ExchangeRateSpec,
+)
+from mlsysim.infra.reliability import COMPONENTS, FailureStudies, FailureStudySpec  # noqa: E402
+from mlsysim.infra.storage import Storage, StorageSpec  # noqa: E402

@@ -1,11 +1,18 @@
 """Solvers: analytical models that evaluate a configuration, and optimizers that search.
 
 * :mod:`.base` — :class:`BaseSolver`, :class:`BaseOptimizer` (the extension points);
+* :mod:`.api` — ``solve``: one device or many;
 * :mod:`.single_node` — one workload on one device (roofline per lowered operation);
-* :mod:`.results`, :mod:`.explainers` — the result objects and why a wall binds;
+* :mod:`.distributed` — one workload over a node or a cluster (per-rank lowering,
+  collectives on the topology, the pipeline schedule);
+* :mod:`.results`, :mod:`.explainers`, :mod:`.distributed_results`,
+  :mod:`.distributed_explain` — the result objects and why a wall binds;
 * :mod:`.optimizers` — searches over configurations.
 
-Distributed, serving and run/fleet solvers live beside these, one module each.
+* :mod:`.run`, :mod:`.fleet` — training runs and serving fleets (with :mod:`.footprint`,
+  :mod:`.ledger`, :mod:`.run_result`, :mod:`.run_explain`).
+
+Serving solvers live beside these, one module each.
 """
 
 from __future__ import annotations
@@ -15,19 +22,27 @@ from mlsysim.core.lazy import lazy_getattr
 __all__ = [
     "BaseOptimizer",
     "BaseSolver",
+    "DistributedResult",
+    "DistributedSolver",
     "MaxBatchOptimizer",
     "SingleNodeSolver",
     "SolveResult",
+    "serving_fleet",
     "solve",
+    "training_run",
 ]
 
 _LAZY: dict[str, tuple[str, str]] = {
     "BaseOptimizer": ("mlsysim.solvers.base", "BaseOptimizer"),
     "BaseSolver": ("mlsysim.solvers.base", "BaseSolver"),
+    "DistributedResult": ("mlsysim.solvers.distributed_results", "DistributedResult"),
+    "DistributedSolver": ("mlsysim.solvers.distributed", "DistributedSolver"),
     "MaxBatchOptimizer": ("mlsysim.solvers.optimizers", "MaxBatchOptimizer"),
     "SingleNodeSolver": ("mlsysim.solvers.single_node", "SingleNodeSolver"),
     "SolveResult": ("mlsysim.solvers.results", "SolveResult"),
-    "solve": ("mlsysim.solvers.single_node", "solve"),
+    "solve": ("mlsysim.solvers.api", "solve"),
+    "training_run": ("mlsysim.solvers.run", "training_run"),
+    "serving_fleet": ("mlsysim.solvers.fleet", "serving_fleet"),
 }
 
 __getattr__ = lazy_getattr("mlsysim.solvers", _LAZY, globals())

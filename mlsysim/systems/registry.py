@@ -30,25 +30,37 @@ if TYPE_CHECKING:  # mypy sees Any (pint Quantities are untyped); pydantic check
     _Information = Any
     _Power = Any
     _Currency = Any
+    _Carbon = Any
 else:
     _Bandwidth = Q["bandwidth"]
     _Time = Q["time"]
     _Information = Q["information"]
     _Power = Q["power"]
     _Currency = Q["currency"]
+    _Carbon = Q["carbon"]
 
 
 __all__ = ["ClusterSpec", "Clusters", "FabricSpec", "Fabrics", "NodeSpec", "Nodes"]
 
 
 class FabricSpec(Spec):
-    """An interconnect generation: per-direction bandwidth at a stated scope, and latency."""
+    """An interconnect generation: per-direction bandwidth at a stated scope, and latency.
+
+    ``latency`` is α of the α–β model: the end-to-end time of one step of a collective (one
+    small message between two devices through the communication library), not an adapter's
+    datasheet figure. ``efficiency`` is the fraction of the line rate a collective library
+    achieves on large messages (protocol overhead), where a measurement or the library's own
+    model gives it. ``in_network_reduction`` names reduction inside the switch the fabric
+    supports: ``"nvls"`` (NVLink SHARP in NVSwitch) or ``"sharp"`` (InfiniBand SHARP).
+    """
 
     kind: Literal["nvlink", "pcie", "infiniband", "ethernet", "roce", "infinity_fabric", "ici"]
     scope: Literal["device", "link", "port"]
     bandwidth_per_direction: _Bandwidth
     links: int | None = Field(default=None, ge=1)  # links per device (scope "device" or "link")
     latency: _Time | None = None  # α: what it measures is said in notes
+    efficiency: float | None = Field(default=None, gt=0.0, le=1.0)
+    in_network_reduction: Literal["nvls", "sharp"] | None = None
     release_year: int | None = None
 
     @property
@@ -82,6 +94,9 @@ class NodeSpec(Spec):
     host_memory: _Information | None = None
     power: _Power | None = None  # system maximum power
     list_price: _Currency | None = None
+    host_power: _Power | None = None  # average draw of everything but the accelerators
+    network_power: _Power | None = None  # the node's share of switch power
+    embodied_carbon: _Carbon | None = None  # manufacturing footprint without the accelerators
 
     def hardware(self) -> Any:
         """The accelerator's hardware entry."""
@@ -127,6 +142,11 @@ class ClusterSpec(Spec):
     inter_fabric: str  # fabric id between nodes
     topology: str  # e.g. "rail-optimized fat tree, non-blocking"
     oversubscription: float = Field(default=1.0, ge=1.0)  # 1.0 = full bisection bandwidth
+    # nodes per non-blocking domain (pod); traffic between pods is oversubscribed. None: the
+    # oversubscription (if any) applies to all inter-node traffic
+    pod_nodes: int | None = Field(default=None, ge=1)
+    # the switches reduce in the network (InfiniBand SHARP) for the collective library
+    in_network_reduction: bool = False
 
     def node_spec(self) -> NodeSpec:
         """The node entry."""

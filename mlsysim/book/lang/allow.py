@@ -44,7 +44,7 @@ class Param:
     """One parameter of an allow-listed method: name, kind, default, keyword-only."""
 
     name: str
-    kind: str  # "text" | "bool"
+    kind: str  # "text" | "bool" | "keywords" (any keyword: a choice, value-checked)
     default: Any = inspect.Parameter.empty
     keyword_only: bool = False
 
@@ -59,6 +59,10 @@ METHODS: dict[tuple[str, str], tuple[Param, ...]] = {
         Param("sparse", "bool", False, keyword_only=True),
     ),
     ("mlsysim.hardware.registry.MemorySpec", "level"): (Param("name", "text"),),
+    # a simulation's choices: region="Quebec", duration_days=365, battery=11 Wh …
+    ("mlsysim.sim.base.BaseSimulation", "evaluate"): (
+        Param("choices", "keywords", None, keyword_only=True),
+    ),
 }
 
 #: Arguments that are whole-number counts, with the largest value accepted. A formula whose
@@ -146,6 +150,7 @@ def check_method_args(
     arguments (every allow-listed parameter can be passed by name)."""
     label = method.label
     positional = [p for p in params if not p.keyword_only]
+    open_keywords = any(p.kind == "keywords" for p in params)
     if len(args) > len(positional):
         raise _arg_error(
             f"{label}() takes at most {len(positional)} positional argument(s)",
@@ -157,17 +162,23 @@ def check_method_args(
     for key, value in kwargs.items():
         if key in bound:
             raise _arg_error(f"{label}() got {key!r} twice", label)
-        if key not in by_name:
+        if key not in by_name and not open_keywords:
             raise UnknownNameError(f"argument of {label}()", key, list(by_name))
         bound[key] = value
     missing = [
-        p.name for p in params if p.name not in bound and p.default is inspect.Parameter.empty
+        p.name
+        for p in params
+        if p.name not in bound and p.default is inspect.Parameter.empty and p.kind != "keywords"
     ]
     if missing:
         raise _arg_error(f"{label}() needs {', '.join(missing)}", label)
     out = {key: unwrap(value) for key, value in bound.items()}
     for key, value in out.items():
-        _check_kind(by_name[key], value, label)
+        p = by_name.get(key)
+        if p is None or p.kind == "keywords":
+            _check_value(label, key, value)  # a choice: the checks of model arguments
+        else:
+            _check_kind(p, value, label)
     return out
 
 

@@ -11,7 +11,7 @@ Visible to every document, after its own bindings:
 5. the model's functions in :data:`FUNCTIONS`.
 
 **Adding a public function of the model to the language is one line in** :data:`FUNCTIONS`
-(``"collective": "mlsysim.solvers.collective:collective"``). Its arguments are bound to its
+(``"collective": "mlsysim.systems.collectives:collective"``). Its arguments are bound to its
 own signature and checked by :mod:`~mlsysim.book.lang.allow`; the fields of what it returns
 are readable, its methods are not (unless allow-listed there). A module that cannot be
 imported leaves its name out.
@@ -36,7 +36,18 @@ __all__ = ["FUNCTIONS", "MISSING", "GlobalNames", "global_names"]
 
 #: Model functions callable from napkin math: napkin name -> "module:attribute".
 FUNCTIONS: dict[str, str] = {
-    "solve": "mlsysim.solvers.single_node:solve",
+    "solve": "mlsysim.solvers.api:solve",
+    "collective": "mlsysim.systems.collectives:collective",
+    "training_run": "mlsysim.solvers.run:training_run",
+    "serving_fleet": "mlsysim.solvers.fleet:serving_fleet",
+    # the simulation layer: ResourceSimulation(Doorbell, TinyPioneer).evaluate(...) -> a ledger
+    "ResourceSimulation": "mlsysim.sim.simulations:ResourceSimulation",
+    "PerformanceSimulation": "mlsysim.sim.simulations:PerformanceSimulation",
+    "SustainabilitySimulation": "mlsysim.sim.simulations:SustainabilitySimulation",
+    "ReliabilitySimulation": "mlsysim.sim.simulations:ReliabilitySimulation",
+    "EconomicsSimulation": "mlsysim.sim.simulations:EconomicsSimulation",
+    # a registered simulation by name (labs too): Simulation("BatteryLab", Doorbell, TinyPioneer)
+    "Simulation": "mlsysim.sim.simulations:simulation",
 }
 
 #: What :meth:`GlobalNames.lookup` returns for a name that is nowhere.

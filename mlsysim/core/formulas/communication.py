@@ -21,7 +21,9 @@ __all__ = [
     "all_to_all",
     "allreduce_bus_bandwidth",
     "double_binary_tree_allreduce",
+    "double_binary_tree_allreduce_s",
     "hierarchical_allreduce",
+    "hierarchical_allreduce_s",
     "pipeline_bubble",
     "reduce_scatter",
     "ring_allreduce",
@@ -94,6 +96,13 @@ def tree_allreduce(size: Any, n: Any, bandwidth: Any, latency: Any = _ZERO_S) ->
     return from_si(T, "s")
 
 
+def double_binary_tree_allreduce_s(
+    size: float, n: float, bandwidth: float, latency: float = 0.0
+) -> float:
+    """Float fast path of :func:`double_binary_tree_allreduce`."""
+    return 2.0 * math.ceil(math.log2(n)) * latency + 2.0 * size / bandwidth
+
+
 @formula(
     symbol=r"T \approx 2\,\lceil \log_2 N \rceil\,\alpha + 2\,\frac{M}{\beta}",
     substituted=(
@@ -111,8 +120,23 @@ def double_binary_tree_allreduce(size: Any, n: Any, bandwidth: Any, latency: Any
     a ring) while latency grows as log N. Source: Sanders, Speck & Träff 2009.
     """
     M, N, beta, alpha = _abn(size, n, bandwidth, latency, "double_binary_tree_allreduce")
-    T = 2.0 * math.ceil(math.log2(N)) * alpha + 2.0 * M / beta
+    T = double_binary_tree_allreduce_s(M, N, beta, alpha)
     return from_si(T, "s")
+
+
+def hierarchical_allreduce_s(
+    size: float,
+    nodes: float,
+    gpus_per_node: float,
+    intra_bandwidth: float,
+    inter_bandwidth: float,
+    intra_latency: float = 0.0,
+    inter_latency: float = 0.0,
+) -> float:
+    """Float fast path of :func:`hierarchical_allreduce` (``inter_bandwidth`` per device)."""
+    T_in = ring_allreduce_s(size, gpus_per_node, intra_bandwidth, intra_latency)
+    T_out = ring_allreduce_s(size / gpus_per_node, nodes, inter_bandwidth, inter_latency)
+    return T_in + T_out
 
 
 @formula(
@@ -160,9 +184,7 @@ def hierarchical_allreduce(
     alpha_out = positive(
         si(inter_latency, "time", "inter_latency"), "inter_latency", where, strict=False
     )
-    T_in = ring_allreduce_s(M, g, beta_in, alpha_in)
-    T_out = ring_allreduce_s(M / g, k, beta_out, alpha_out)
-    T = T_in + T_out
+    T = hierarchical_allreduce_s(M, k, g, beta_in, beta_out, alpha_in, alpha_out)
     return from_si(T, "s")
 
 

@@ -9,15 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mlsysim.core.exceptions import FormulaDomainError
+from mlsysim.core.exceptions import DimensionError, FormulaDomainError
 from mlsysim.core.formulas._args import count, fraction, positive, si
 from mlsysim.core.formulas._meta import formula
-from mlsysim.core.units import from_si
+from mlsysim.core.units import describe_dimension, fmt_quantity, from_si, ureg
 
 __all__ = [
     "TCO",
     "amortized_capex",
     "cloud_cost",
+    "convert_currency",
     "egress_cost",
     "energy_cost",
     "opex",
@@ -131,6 +132,39 @@ def egress_cost(size: Any, price: Any) -> Any:
     p = positive(si(price, "price_per_information", "price"), "price", where, strict=False)
     C = S * p
     return from_si(C, "USD")
+
+
+@formula(
+    symbol=r"C_{\mathrm{USD}} = C_{\mathrm{EUR}} \cdot r_{\mathrm{USD/EUR}}",
+    substituted=r"{{amount}} \cdot {{rate}}",
+    sources=("ecb_reference_rates",),
+    citation="conversion at a dated reference exchange rate (ECB euro reference rates)",
+    result="currency",
+)
+def convert_currency(amount: Any, rate: Any) -> Any:
+    """An amount (or a price) in EUR converted to USD at a dated rate in USD/EUR.
+
+    Currencies are separate dimensions: a EUR figure is never read as USD. Pass the rate of
+    the date the price is for (``ExchangeRates.EUR_USD_2023.rate``).
+    """
+    where = "convert_currency"
+    if not isinstance(amount, ureg.Quantity):
+        raise FormulaDomainError(
+            f"amount must be a quantity in EUR, got {amount!r}",
+            where=where,
+            fix="write the amount with its currency, e.g. 0.089 EUR/kWh",
+        )
+    r = positive(si(rate, "usd_per_eur", "rate"), "rate", where)
+    usd = (amount * ureg.Quantity(r, "USD/EUR")).to_reduced_units()
+    if "[currency_eur]" in usd.dimensionality:
+        raise DimensionError.for_argument(
+            "amount",
+            fmt_quantity(amount),
+            describe_dimension(amount),
+            "an amount in EUR",
+            where=where,
+        )
+    return usd
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,11 @@ __all__ = [
     "TrainingMemory",
     "activation_bytes",
     "activation_bytes_per_layer",
+    "activation_bytes_per_layer_B",
     "kv_cache_B",
     "kv_cache_bytes",
     "training_memory",
+    "training_memory_B",
     "weights_B",
     "weights_bytes",
 ]
@@ -153,6 +155,27 @@ def _train_operands(a: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def training_memory_B(
+    params: float,
+    weight_bytes: float,
+    grad_bytes: float,
+    optimizer_bytes: float,
+    zero_stage: int,
+    dp: float,
+    model_parallel: float = 1.0,
+) -> tuple[float, float, float]:
+    """Float fast path of :func:`training_memory`: (weights, gradients, optimizer) bytes.
+
+    Bytes per parameter are given directly (β_w, β_g, K); ``zero_stage`` 0–3 shards K (≥ 1),
+    β_g (≥ 2) and β_w (3) over ``dp``.
+    """
+    d_1 = dp if zero_stage >= 1 else 1.0
+    d_2 = dp if zero_stage >= 2 else 1.0
+    d_3 = dp if zero_stage >= 3 else 1.0
+    share = params / model_parallel
+    return share * weight_bytes / d_3, share * grad_bytes / d_2, share * optimizer_bytes / d_1
+
+
 @formula(
     symbol=(
         r"M = \frac{\Psi}{m}\left(\frac{\beta_w}{d_3} + \frac{\beta_g}{d_2} + "
@@ -200,12 +223,7 @@ def training_memory(
     beta_w = bytes_per_element(precision)
     beta_g = bytes_per_element(grad_precision)
     K = OPTIMIZER_STATE_BYTES[optimizer].value
-    d_1 = d if stage >= 1 else 1.0
-    d_2 = d if stage >= 2 else 1.0
-    d_3 = d if stage >= 3 else 1.0
-    M_w = Psi / m * beta_w / d_3
-    M_g = Psi / m * beta_g / d_2
-    M_o = Psi / m * K / d_1
+    M_w, M_g, M_o = training_memory_B(Psi, beta_w, beta_g, K, stage, d, m)
     M = M_w + M_g + M_o
     return TrainingMemory(from_si(M_w, "B"), from_si(M_g, "B"), from_si(M_o, "B"), from_si(M, "B"))
 
@@ -221,6 +239,22 @@ def _act_coefficients(recompute: str) -> tuple[float, float, float]:
 def _layer_operands(a: Mapping[str, Any]) -> dict[str, Any]:
     c_r, c_p, c_a = _act_coefficients(a["recompute"])
     return {"c_r": c_r, "c_p": c_p, "c_a": c_a, "t_sp": a["tp"] if a["sp"] else 1}
+
+
+def activation_bytes_per_layer_B(
+    seq_len: float,
+    batch: float,
+    hidden: float,
+    heads: float,
+    tp: float = 1.0,
+    sp: bool = False,
+    recompute: str = "none",
+) -> float:
+    """Float fast path of :func:`activation_bytes_per_layer` (16-bit activations, bytes)."""
+    t_sp = tp if sp else 1.0
+    c_r, c_p, c_a = _act_coefficients(recompute)
+    s, b, h = seq_len, batch, hidden
+    return s * b * h * (c_r / t_sp + c_p / tp + c_a * heads * s / (h * tp))
 
 
 @formula(
@@ -261,9 +295,7 @@ def activation_bytes_per_layer(
     h = count(hidden, "hidden", where)
     a = count(heads, "heads", where)
     t = count(tp, "tp", where)
-    t_sp = t if sp else 1.0
-    c_r, c_p, c_a = _act_coefficients(recompute)
-    A_l = s * b * h * (c_r / t_sp + c_p / t + c_a * a * s / (h * t))
+    A_l = activation_bytes_per_layer_B(s, b, h, a, t, bool(sp), recompute)
     return from_si(A_l, "B")
 
 

@@ -153,10 +153,20 @@ def optimizer_state_bytes(rp: Any) -> float:
     return (moments + master) * _FP32
 
 
-def add_optimizer_update(B: OpBuilder, params: float, rp: Any) -> None:
-    """One fused optimizer update over every parameter: read state and grads, write back."""
+def add_optimizer_update(
+    B: OpBuilder, params: float, rp: Any, grad_bytes: float | None = None
+) -> None:
+    """One fused optimizer update over every parameter: read state and grads, write back.
+
+    Around the update, clipping by the global gradient norm reads every gradient once more and
+    zeroing the gradient buffers for the next step writes it once (Pascanu et al. 2013;
+    Megatron-LM's clip_grad_norm and zero_grad_buffer). ``grad_bytes`` is the gradients'
+    format (default: the weights'; Megatron keeps fp32 main gradients).
+    """
     state = optimizer_state_bytes(rp)
-    per_param = 2.0 * state + rp.weight_bytes + rp.weight_bytes  # state r/w, grad in, weight out
+    g = rp.weight_bytes if grad_bytes is None else grad_bytes
+    # state r/w, grad in (update, norm), grad zeroed, weight out
+    per_param = 2.0 * state + 2.0 * g + g + rp.weight_bytes
     flops = _ADAM_FLOPS_PER_PARAM if rp.plan.optimizer == "adam" else _SGD_FLOPS_PER_PARAM
     B.ops.append(
         Op(

@@ -50,6 +50,8 @@ __all__ = ["expected_distinct_experts", "lower_transformer"]
 _NORM_FLOPS = 4.0  # square, accumulate, scale, weight
 _ACT_FLOPS = 5.0  # SiLU/GELU and the gate product
 _LOSS_FLOPS = 5.0  # softmax (exp, sum, divide) and log-likelihood
+_SOFTMAX_FLOPS = 5.0  # scale, mask, exp, sum, divide
+_MASK_BYTES = 1.0  # a dropout mask element (Korthikanti et al. 2022, Section 4.1)
 #: Korthikanti et al. 2022, Eq. 1: activation bytes per layer = s·b·h·(34 + 5·a·s/h) at 16 bits;
 #: 34·s·b·h with selective recompute; full recompute keeps only each layer's 16-bit input.
 _ACT_LINEAR = 34.0
@@ -121,7 +123,28 @@ def lower_transformer(f: ModelFacts, phase: str, batch: int, s: int, rp: Any) ->
     # decode reads the whole cache; otherwise the fused kernel reads the new tokens' K and V once
     kv_read = b * float(s) * kv_tok * bkv if decode else M * kv_tok * ba
     kv_write = M * kv_tok * bkv if keeps_cache else 0.0
-    B.attention("attention", attn_flops, io + kv_read + kv_write, L)
+    if rp.plan.attention == "unfused":
+        # the full score matrix (no causal skipping) is written by QKᵀ, read and rewritten by
+        # the fused softmax, and read by PV (Korthikanti et al. 2022, Section 4.1)
+        C_full = float(s) + 1.0 if decode else float(s)
+        scores = b * nh * T * C_full
+        qk_full = float(f.mla[2] + f.mla[3]) if f.mla is not None else d
+        gemm_flops = 2.0 * M * nh * C_full * (qk_full + v_dim)
+        again = B.recompute != "none"
+        B.add(
+            "attention_scores",
+            "gemm",
+            gemm_flops,
+            io + kv_read + kv_write + 2.0 * scores * ba,
+            L,
+            again,
+        )
+        soft_bytes = 2.0 * scores * ba
+        if rp.plan.dropout:  # read the probabilities, write the dropped-out copy and the mask
+            soft_bytes += scores * (2.0 * ba + _MASK_BYTES)
+        B.add("attention_softmax", "elementwise", scores * _SOFTMAX_FLOPS, soft_bytes, L, again)
+    else:
+        B.attention("attention", attn_flops, io + kv_read + kv_write, L)
     B.gemm("out_proj", M, nh * v_dim, h, L, o_elems)
 
     # per-layer feed-forward block

@@ -1,0 +1,680 @@
+"""Device fleets: an application's model running on a duty cycle on every device of a fleet.
+
+For one device, the single-device solver (``mlsysim.solve``) times the workload and says
+whether it fits in memory; where the solver cannot time it (a registry entry lacks a figure
+it needs), the application's published measurement on that deployment stands in, and says
+so. The device is active for rate × latency of its time and idle otherwise
+(:func:`~mlsysim.core.formulas.duty_cycle_power`); a unit that is switched off part of the
+day (a parked vehicle) duty-cycles again at that scale. The fleet's energy, carbon, water,
+money and failures follow through the formulas, with every input's source.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from mlsysim.core import formulas as F
+from mlsysim.core.exceptions import MlsysimError
+from mlsysim.core.units import Q_
+from mlsysim.sim.figures import Evaluation, figure, fmt, unknown, value_text, watts
+
+__all__ = ["DeviceRun", "evaluate_devices"]
+
+_DAY_S = 86400.0
+_YEAR = Q_(365.0, "d")
+
+
+@dataclass(frozen=True)
+class DeviceRun:
+    """What the fleet evaluation needs from the choices and the data."""
+
+    app: Any
+    persona: Any
+    hw: Any  # hardware spec
+    model: Any  # model spec
+    units: int  # units of the persona's scale
+    devices: int
+    duration_days: float
+    grid: Any
+    precision: str | None
+    batch: int
+    on_default_hardware: bool  # measurements in the data apply only to that hardware
+
+
+def _src(spec: Any, path: str) -> str:
+    return str(spec.source_of(path))
+
+
+def _solve(run: DeviceRun, ev: Evaluation) -> Any:
+    """The solver's result for one inference, or None (the reason is recorded)."""
+    import mlsysim
+
+    w = run.app.workload
+    if run.hw.memory.bandwidth is None:
+        ev.warn(
+            f"the single-device solver cannot time {run.model.id} on {run.hw.id}: the registry "
+            f"gives no memory bandwidth for {run.hw.id} (its datasheet states none)"
+        )
+        return None
+    try:
+        r = mlsysim.solve(
+            run.model,
+            run.hw,
+            phase=w.phase,
+            batch=run.batch,
+            seq_len=w.seq_len,
+            precision=run.precision,
+        )
+    except MlsysimError as exc:
+        ev.warn(f"the single-device solver cannot time {run.model.id} on {run.hw.id}: {exc.what}")
+        return None
+    if not r.feasible:
+        m = r.memory
+        ev.warn(
+            f"{run.model.id} does not fit on {run.hw.id}: it needs {fmt(m.total_bytes / 1e6, 'MB')}"
+            f" of {fmt(m.capacity_bytes / 1e6, 'MB')} (memory capacity wall)"
+        )
+    return r
+
+
+def _latency(run: DeviceRun, r: Any, ev: Evaluation) -> tuple[float | None, str, tuple[str, ...]]:
+    dep = run.app.deployment
+    if r is not None and r.feasible:
+        return (
+            r.latency_s,
+            f"solve({run.model.id}, {run.hw.id}) ({r.binding_wall} wall)",
+            (
+                "solver_williams2009_roofline",
+                run.hw.source,
+            ),
+        )
+    if r is not None:  # does not fit: no latency, whatever was measured elsewhere
+        why = f"{run.model.id} does not fit in {run.hw.id}'s memory; use larger hardware"
+        return None, why, ()
+    if run.on_default_hardware and dep.measured_latency is not None:
+        t = float(dep.measured_latency.to("s").magnitude)
+        ev.assume(
+            f"latency is the published measurement on {run.hw.id} "
+            f"({fmt(t * 1e3, 'ms')}): the solver cannot time this device"
+        )
+        return t, f"measured on {run.hw.id}", (_src(run.app, "deployment.measured_latency"),)
+    return (
+        None,
+        (
+            f"the solver cannot time {run.model.id} on {run.hw.id} and no measurement is given; "
+            f"add the missing hardware figure or deployment.measured_latency to {run.app.id}"
+        ),
+        (),
+    )
+
+
+def _rate(run: DeviceRun) -> tuple[float, str, tuple[str, ...]]:
+    w = run.app.workload
+    if w.rate is not None:
+        r = float(w.rate.to("1/s").magnitude)
+        return r, f"{fmt(r, '/s')} ({run.app.id} workload)", (_src(run.app, "workload.rate"),)
+    if w.events_per_day is not None and w.inferences_per_event is not None:
+        r = w.events_per_day * w.inferences_per_event / _DAY_S
+        der = (
+            f"{w.events_per_day:g} events/day × {w.inferences_per_event:g} inferences/event "
+            f"/ 86,400 s"
+        )
+        return (
+            r,
+            der,
+            (
+                _src(run.app, "workload.events_per_day"),
+                _src(run.app, "workload.inferences_per_event"),
+            ),
+        )
+    return 0.0, "no rate given", ()
+
+
+_State = tuple[float | None, str, tuple[str, ...]]
+
+
+def _power_states(run: DeviceRun, r: Any, ev: Evaluation) -> tuple[_State, _State]:
+    dep = run.app.deployment
+    hw = run.hw
+    active: _State
+    idle: _State
+    if run.on_default_hardware and dep.active_power is not None:
+        active = (
+            float(dep.active_power.to("W").magnitude),
+            f"measured active power on {hw.id}",
+            (_src(run.app, "deployment.active_power"),),
+        )
+    elif r is not None and r.power_w is not None and r.feasible:
+        active = (
+            r.power_w,
+            f"solver utilisation power model of {hw.id} (TDP {hw.tdp:~P})",
+            ("solver_fan2007_power", hw.source_of("tdp")),
+        )
+    else:
+        active = (
+            None,
+            f"{hw.id} has no tdp in the registry and {run.app.id} gives no active_power for it; "
+            f"add tdp to the {hw.id} entry or deployment.active_power to {run.app.id}",
+            (),
+        )
+    if run.on_default_hardware and dep.idle_power is not None:
+        idle = (
+            float(dep.idle_power.to("W").magnitude),
+            f"idle power on {hw.id}",
+            (_src(run.app, "deployment.idle_power"),),
+        )
+    elif hw.power_min is not None:
+        idle = (
+            float(hw.power_min.to("W").magnitude),
+            f"{hw.id} lowest power mode (power_min)",
+            (hw.source_of("power_min"),),
+        )
+    else:
+        idle = (
+            None,
+            f"{hw.id} has no power_min and {run.app.id} gives no idle_power for it; add one",
+            (),
+        )
+    return active, idle
+
+
+def evaluate_devices(run: DeviceRun, ev: Evaluation) -> None:
+    """Fill ``ev`` with the performance, sustainability, economics and reliability figures."""
+    app, dep, w, hw = run.app, run.app.deployment, run.app.workload, run.hw
+    n = run.devices
+    seconds = run.duration_days * _DAY_S
+    t_run = Q_(seconds, "s")
+    ev.fleet.update(
+        {"units": run.units, "unit": run.persona.scale_unit, "devices": n, "hardware": hw.id}
+    )
+    r = _solve(run, ev)
+
+    # -- performance ----------------------------------------------------------------------
+    lat, lat_der, lat_src = _latency(run, r, ev)
+    P = "performance"
+    if lat is None:
+        ev.put(P, "latency", unknown(P, "latency", "latency", lat_der))
+    else:
+        ev.put(P, "latency", figure(P, "latency", "latency", Q_(lat, "s"), lat_der, lat_src))
+    if run.on_default_hardware and dep.measured_latency is not None:
+        ev.put(
+            P,
+            "measured_latency",
+            figure(
+                P,
+                "measured_latency",
+                "measured latency",
+                dep.measured_latency,
+                f"published measurement on {hw.id}",
+                (_src(app, "deployment.measured_latency"),),
+            ),
+        )
+    rate, rate_der, rate_src = _rate(run)
+    on = (dep.hours_per_day or 24.0) / 24.0
+    on_src = (_src(app, "deployment.hours_per_day"),) if dep.hours_per_day else ()
+    ev.put(
+        P,
+        "throughput",
+        figure(
+            P,
+            "throughput",
+            "fleet throughput",
+            rate * on * n,
+            f"n·r·on = {fmt(n, '')} devices × {rate_der} × {on:g} of the day on",
+            (*rate_src, *on_src),
+        ),
+    )
+    target = w.latency_target
+    if target is not None:
+        ev.put(
+            P,
+            "latency_target",
+            figure(
+                P,
+                "latency_target",
+                "latency target",
+                target,
+                f"{app.id} workload",
+                (_src(app, "workload.latency_target"),),
+            ),
+        )
+    if target is None or lat is None:
+        why = "no latency target" if target is None else "the latency is unknown"
+        ev.put(P, "slo_met", unknown(P, "slo_met", "SLO met", f"{why}; see latency"))
+    else:
+        t_target = float(target.to("s").magnitude)
+        ok = lat <= t_target
+        ev.put(
+            P,
+            "slo_met",
+            figure(
+                P,
+                "slo_met",
+                "SLO met",
+                1.0 if ok else 0.0,
+                f"latency {fmt(lat * 1e3, 'ms')} {'≤' if ok else '>'} target "
+                f"{fmt(t_target * 1e3, 'ms')}",
+                (*lat_src, _src(app, "workload.latency_target")),
+            ),
+        )
+
+    # -- power and energy -----------------------------------------------------------------
+    S = "sustainability"
+    (pa, pa_der, pa_src), (pi, pi_der, pi_src) = _power_states(run, r, ev)
+    duty = None if lat is None else rate * lat
+    if duty is not None and lat is not None:
+        if duty > 1.0:
+            ev.warn(
+                f"{hw.id} cannot keep up: {fmt(rate, '/s')} × {fmt(lat * 1e3, 'ms')} = "
+                f"{duty:.3g} of its time (above 1); the device is counted as always active"
+            )
+            duty = 1.0
+        ev.put(
+            P,
+            "duty",
+            figure(
+                P,
+                "duty",
+                "active fraction",
+                duty,
+                f"r·t = {rate_der} × {fmt(lat * 1e3, 'ms')}",
+                (*rate_src, *lat_src),
+            ),
+        )
+    if pa is not None and lat is not None:
+        ev.put(
+            S,
+            "energy_per_inference",
+            figure(
+                S,
+                "energy_per_inference",
+                "energy per inference",
+                Q_(pa * lat, "J"),
+                f"P_active·t = {watts(pa)} × {fmt(lat * 1e3, 'ms')}",
+                (*pa_src, *lat_src),
+            ),
+        )
+    if run.on_default_hardware and dep.measured_energy is not None:
+        ev.put(
+            S,
+            "measured_energy",
+            figure(
+                S,
+                "measured_energy",
+                "measured energy per inference",
+                dep.measured_energy,
+                f"published measurement on {hw.id}",
+                (_src(app, "deployment.measured_energy"),),
+            ),
+        )
+    p_avg: float | None = None
+    if pa is None or pi is None or duty is None:
+        gap = pa_der if pa is None else pi_der if pi is None else "the latency is unknown"
+        ev.put(S, "average_power", unknown(S, "average_power", "average power", gap))
+    else:
+        p_on = float(F.duty_cycle_power(Q_(pa, "W"), Q_(pi, "W"), duty).to("W").magnitude)
+        der = (
+            f"d·P_active + (1 − d)·P_idle = {duty:.3g} × {watts(pa)} ({pa_der}) + "
+            f"(1 − {duty:.3g}) × {watts(pi)} ({pi_der})"
+        )
+        srcs = ("atmel_picopower", *pa_src, *pi_src, *rate_src, *lat_src)
+        if dep.hours_per_day is not None and dep.off_power is not None:
+            p_off = float(dep.off_power.to("W").magnitude)
+            p_avg = float(F.duty_cycle_power(Q_(p_on, "W"), Q_(p_off, "W"), on).to("W").magnitude)
+            der = (
+                f"{on:g}·P_on + (1 − {on:g})·P_off = {on:g} × {watts(p_on)} [{der}] + "
+                f"(1 − {on:g}) × {watts(p_off)} (off)"
+            )
+            srcs = (*srcs, *on_src, _src(app, "deployment.off_power"))
+        else:
+            p_avg = p_on
+        ev.put(
+            S,
+            "average_power",
+            figure(S, "average_power", "average power per device", Q_(p_avg, "W"), der, srcs),
+        )
+    avg = ev.get(S, "average_power")
+    if p_avg is None:
+        ev.put(S, "energy", unknown(S, "energy", "energy", f"average power unknown: {avg.missing}"))
+        E = None
+    else:
+        E = F.it_energy(Q_(p_avg, "W"), t_run, n)
+        ev.put(
+            S,
+            "energy",
+            figure(
+                S,
+                "energy",
+                "fleet energy",
+                E,
+                f"n·P̄·t = {fmt(n, '')} × {watts(p_avg)} × {fmt(seconds / 3600, 'h')}",
+                ("patterson2021", *avg.sources),
+            ),
+        )
+        ev.assume(
+            f"{app.id}: energy is counted at the device ({dep.supply} supply): no datacenter, "
+            "no PUE; charger and power-supply losses are not counted"
+        )
+    if dep.battery is not None and p_avg:
+        life = dep.battery / Q_(p_avg, "W")
+        ev.put(
+            S,
+            "battery_life",
+            figure(
+                S,
+                "battery_life",
+                "battery life",
+                life,
+                f"battery / P̄ = {dep.battery:~P} / {watts(p_avg)}",
+                (_src(app, "deployment.battery"), *avg.sources),
+            ),
+        )
+    _footprint(run, ev, E, t_run)
+    _economics(run, ev, E, t_run, rate * on * n * seconds)
+    _reliability(run, ev)
+    _per_unit(run, ev, p_avg, lat, lat_src)
+
+
+def _grid_intensity(run: DeviceRun) -> tuple[Any, str, tuple[str, ...]]:
+    g = run.grid
+    return (
+        g.carbon_intensity,
+        f"{g.carbon_intensity:~P} ({g.id}, {g.carbon_basis} basis)",
+        (g.source_of("carbon_intensity"),),
+    )
+
+
+def _footprint(run: DeviceRun, ev: Evaluation, E: Any, t_run: Any) -> None:
+    S = "sustainability"
+    app, dep, hw, n = run.app, run.app.deployment, run.hw, run.devices
+    energy = ev.get(S, "energy")
+    ci, ci_der, ci_src = _grid_intensity(run)
+    if E is None:
+        why = "energy unknown; see energy"
+        ev.put(S, "carbon", unknown(S, "carbon", "operational carbon", why))
+    else:
+        C = F.operational_carbon(E, ci)
+        ev.put(
+            S,
+            "carbon",
+            figure(
+                S,
+                "carbon",
+                "operational carbon",
+                C,
+                f"E·I = {value_text(energy)} × {ci_der}",
+                ("patterson2021", *energy.sources, *ci_src),
+            ),
+        )
+    per_device = dep.embodied_carbon if dep.embodied_carbon is not None else hw.embodied_carbon
+    emb_src = (
+        _src(app, "deployment.embodied_carbon")
+        if dep.embodied_carbon is not None
+        else hw.source_of("embodied_carbon")
+    )
+    if per_device is None or dep.lifetime is None:
+        what = (
+            f"no embodied_carbon for {hw.id} (hardware entry) or {app.id} (deployment)"
+            if per_device is None
+            else f"{app.id} gives no deployment.lifetime to amortise it over"
+        )
+        ev.put(
+            S,
+            "embodied_carbon",
+            unknown(
+                S,
+                "embodied_carbon",
+                "embodied carbon",
+                f"{what}; add it with its source (e.g. a product carbon footprint)",
+            ),
+        )
+    else:
+        emb = F.embodied_carbon(per_device * n, dep.lifetime, t_run)
+        ev.put(
+            S,
+            "embodied_carbon",
+            figure(
+                S,
+                "embodied_carbon",
+                "embodied carbon",
+                emb,
+                f"n·C_mfg·t/T = {fmt(n, '')} × {per_device:~P} × "
+                f"{fmt(t_run.to('d').magnitude, 'd')} / {dep.lifetime:~P}",
+                ("gupta2021", emb_src, _src(app, "deployment.lifetime")),
+            ),
+        )
+    op, emb_f = ev.get(S, "carbon"), ev.get(S, "embodied_carbon")
+    if op.value is None or emb_f.value is None:
+        gap = op if op.value is None else emb_f
+        ev.put(
+            S,
+            "total_carbon",
+            unknown(S, "total_carbon", "total carbon", f"{gap.name} is unknown; {gap.missing}"),
+        )
+    else:
+        ev.put(
+            S,
+            "total_carbon",
+            figure(
+                S,
+                "total_carbon",
+                "total carbon",
+                op.value + emb_f.value,
+                f"operational + embodied = {value_text(op)} + {value_text(emb_f)}",
+                (*op.sources, *emb_f.sources),
+            ),
+        )
+    g = run.grid
+    if E is None or g.water_intensity is None:
+        why = (
+            "energy unknown"
+            if E is None
+            else f"grid {g.id} has no water_intensity; add water_intensity = "
+            f'{{ value = "… L/kWh", source = "…", as_of = … }} to {g.id}'
+        )
+        ev.put(S, "water", unknown(S, "water", "water", why))
+    else:
+        wat = F.water_usage(E, Q_(0.0, "L/kWh"), 1.0, g.water_intensity)
+        ev.put(
+            S,
+            "water",
+            figure(
+                S,
+                "water",
+                "water",
+                wat.total,
+                f"on site 0 L (devices outside a datacenter use no cooling water) + E·EWIF = "
+                f"{value_text(energy)} × {g.water_intensity:~P}",
+                ("li2023water", g.source_of("water_intensity"), *energy.sources),
+            ),
+        )
+
+
+def _economics(run: DeviceRun, ev: Evaluation, E: Any, t_run: Any, inferences: float) -> None:
+    X = "economics"
+    app, dep, hw, n = run.app, run.app.deployment, run.hw, run.devices
+    if dep.unit_price is not None and run.on_default_hardware:
+        price, p_src = dep.unit_price, _src(app, "deployment.unit_price")
+    elif hw.list_price is not None:
+        price, p_src = hw.list_price, hw.source_of("list_price")
+    else:
+        price, p_src = None, ""
+    if price is None or dep.lifetime is None:
+        what = (
+            f"no list_price for {hw.id} and no deployment.unit_price in {app.id}"
+            if price is None
+            else f"{app.id} gives no deployment.lifetime to amortise the price over"
+        )
+        ev.put(X, "capex", unknown(X, "capex", "capex", f"{what}; add it with its source"))
+    else:
+        cap = F.amortized_capex(price * n, dep.lifetime, t_run)
+        ev.put(
+            X,
+            "capex",
+            figure(
+                X,
+                "capex",
+                "capex",
+                cap,
+                f"n·P·t/T = {fmt(n, '')} × {price:~P} × {fmt(t_run.to('d').magnitude, 'd')} / "
+                f"{dep.lifetime:~P}",
+                ("barroso2018", p_src, _src(app, "deployment.lifetime")),
+            ),
+        )
+    _opex_and_tco(run.grid, ev, E, inferences, ev.get("sustainability", "energy"))
+
+
+def _opex_and_tco(grid: Any, ev: Evaluation, E: Any, inferences: float, energy: Any) -> None:
+    from mlsysim.infra.money import to_usd
+
+    X = "economics"
+    if E is None or grid.electricity_price is None:
+        why = (
+            "energy unknown"
+            if E is None
+            else f"grid {grid.id} has no electricity_price; add electricity_price "
+            f"(with price_basis, source and as_of) to {grid.id}"
+        )
+        ev.put(X, "opex", unknown(X, "opex", "opex (energy)", why))
+    else:
+        conv = to_usd(grid.electricity_price, grid.as_of_of("electricity_price"))
+        ev.put(
+            X,
+            "opex",
+            figure(
+                X,
+                "opex",
+                "opex (energy)",
+                F.energy_cost(E, conv.value),
+                f"E·p = {value_text(energy)} × {conv.value:~P} ({grid.id}, {grid.price_basis})",
+                ("barroso2018", grid.source_of("electricity_price")),
+            ),
+        )
+    cap, opx = ev.get(X, "capex"), ev.get(X, "opex")
+    if cap.value is None or opx.value is None:
+        gap = cap if cap.value is None else opx
+        ev.put(X, "tco", unknown(X, "tco", "TCO", f"{gap.name} is unknown; {gap.missing}"))
+        ev.put(
+            X,
+            "cost_per_inference",
+            unknown(X, "cost_per_inference", "cost per inference", "TCO unknown; see tco"),
+        )
+        return
+    tco = cap.value + opx.value
+    ev.put(
+        X,
+        "tco",
+        figure(
+            X,
+            "tco",
+            "TCO",
+            tco,
+            f"capex + opex = {value_text(cap)} + {value_text(opx)}",
+            (*cap.sources, *opx.sources),
+        ),
+    )
+    if inferences <= 0:
+        ev.put(
+            X,
+            "cost_per_inference",
+            unknown(X, "cost_per_inference", "cost per inference", "no inferences served"),
+        )
+    else:
+        ev.put(
+            X,
+            "cost_per_inference",
+            figure(
+                X,
+                "cost_per_inference",
+                "cost per inference",
+                tco / inferences,
+                f"TCO / inferences = {fmt(tco, 'USD')} / {fmt(inferences, '')}",
+                (*cap.sources, *opx.sources),
+            ),
+        )
+
+
+def _reliability(run: DeviceRun, ev: Evaluation) -> None:
+    R = "reliability"
+    app, dep, n = run.app, run.app.deployment, run.devices
+    if dep.mtbf is None:
+        why = (
+            f"{app.id} gives no deployment.mtbf for {run.hw.id} (no field-failure data in the "
+            "registry); add mtbf (and mttr) with their source"
+        )
+        for key, name in (("mtbf", "MTBF"), ("failures_per_year", "failures per year")):
+            ev.put(R, key, unknown(R, key, name, why))
+        ev.put(R, "availability", unknown(R, "availability", "availability", why))
+        return
+    m_src = _src(app, "deployment.mtbf")
+    ev.put(R, "mtbf", figure(R, "mtbf", "device MTBF", dep.mtbf, f"{app.id} deployment", (m_src,)))
+    fleet_m = F.job_mtbf(1.0 / dep.mtbf, n)
+    ev.put(
+        R,
+        "failures_per_year",
+        figure(
+            R,
+            "failures_per_year",
+            "failures per year",
+            F.expected_failures(_YEAR, fleet_m),
+            f"n·T/M = {fmt(n, '')} × 365 d / {dep.mtbf:~P}",
+            ("oconnor2012", m_src),
+        ),
+    )
+    if dep.mttr is None:
+        ev.put(
+            R,
+            "availability",
+            unknown(R, "availability", "availability", f"no deployment.mttr in {app.id}; add it"),
+        )
+    else:
+        ev.put(
+            R,
+            "availability",
+            figure(
+                R,
+                "availability",
+                "availability",
+                F.availability(dep.mtbf, dep.mttr),
+                f"MTBF/(MTBF + MTTR) = {dep.mtbf:~P} / ({dep.mtbf:~P} + {dep.mttr:~P})",
+                ("oconnor2012", m_src, _src(app, "deployment.mttr")),
+            ),
+        )
+
+
+def _per_unit(
+    run: DeviceRun, ev: Evaluation, p_avg: float | None, lat: float | None, lat_src: Any
+) -> None:
+    """Figures per unit of the persona's scale, for the persona's constraints."""
+    k = run.app.deployment.devices_per_unit
+    unit = run.persona.scale_unit
+    avg = ev.get("sustainability", "average_power")
+    if p_avg is not None:
+        ev.per_unit["power"] = figure(
+            "constraints",
+            "power",
+            f"average power per {unit}",
+            Q_(p_avg * k, "W"),
+            f"{k} device(s) × {watts(p_avg)}",
+            avg.sources,
+        )
+    if lat is not None:
+        ev.per_unit["latency"] = figure(
+            "constraints", "latency", "latency", Q_(lat, "s"), "see performance.latency", lat_src
+        )
+    tco = ev.get("economics", "tco")
+    if tco.value is not None:
+        years = run.duration_days / 365.0
+        ev.per_unit["cost"] = figure(
+            "constraints",
+            "cost",
+            f"TCO per {unit}-year",
+            tco.value / run.units / years,
+            f"{value_text(tco)} / {fmt(run.units, '')} {unit}s / {years:g} yr",
+            tco.sources,
+        )
+    life = ev.figures["sustainability"].get("battery_life")
+    if life is not None and life.value is not None and math.isfinite(life.value):
+        ev.per_unit["battery_life"] = life

@@ -1,0 +1,507 @@
+"""The Ledger: a simulation's multi-dimensional scorecard, every figure with its derivation.
+
+A :class:`Ledger` holds one section per domain (:class:`PerformanceSection`,
+:class:`SustainabilitySection`, :class:`EconomicsSection`, :class:`ReliabilitySection`), the
+persona's :class:`ConstraintsSection`, and the assumptions and warnings the numbers rest on.
+Each section is a :class:`~mlsysim.solvers.ledger.Part`: its fields are Quantities (a figure
+that is unknown raises :class:`~mlsysim.core.exceptions.MissingDataError` with the reason,
+never a silent zero) and each comes with ``figures[key].derivation`` and ``.sources``. The
+float conveniences (``carbon_kg``, ``energy_kwh``…) return plain numbers in the named unit.
+
+:meth:`Ledger.to_dict` is the stable JSON form, versioned by :data:`LEDGER_SCHEMA_VERSION`
+(``mlsysim schema --kind ledger``); :meth:`Ledger.compare` sets two ledgers side by side;
+``_repr_html_`` renders a table in notebooks.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from mlsysim.core.exceptions import MissingDataError
+from mlsysim.solvers.ledger import Figure, Part, fmt
+
+__all__ = [
+    "DOMAINS",
+    "LEDGER_SCHEMA_VERSION",
+    "UNITS",
+    "ConstraintsSection",
+    "EconomicsSection",
+    "Ledger",
+    "LedgerComparison",
+    "PerformanceSection",
+    "ReliabilitySection",
+    "SustainabilitySection",
+    "ledger_json_schema",
+    "make_section",
+]
+
+#: Version of the ledger's JSON form; bumped on any incompatible change.
+LEDGER_SCHEMA_VERSION = "mlsysim.ledger/1"
+
+#: The domains a simulation can cover, in ledger order.
+DOMAINS = ("performance", "sustainability", "economics", "reliability")
+
+#: The unit every ledger figure is stated in, by section and key (so ledgers compare).
+UNITS: dict[str, dict[str, str]] = {
+    "performance": {
+        "latency": "ms",
+        "latency_target": "ms",
+        "measured_latency": "ms",
+        "throughput": "1/s",
+        "slo_met": "",
+        "duty": "",
+        "wall_time": "d",
+        "training_throughput": "token/s",
+        "min_devices_per_replica": "",
+    },
+    "sustainability": {
+        "average_power": "W",
+        "energy_per_inference": "mJ",
+        "measured_energy": "mJ",
+        "energy": "kWh",
+        "carbon": "kgCO2e",
+        "embodied_carbon": "kgCO2e",
+        "total_carbon": "kgCO2e",
+        "water": "L",
+        "battery_life": "d",
+    },
+    "economics": {
+        "capex": "USD",
+        "opex": "USD",
+        "tco": "USD",
+        "cost_per_inference": "USD",
+        "cloud_cost": "USD",
+    },
+    "reliability": {
+        "mtbf": "h",
+        "availability": "",
+        "failures_per_year": "",
+    },
+    "constraints": {
+        "power": "W",
+        "latency": "ms",
+        "cost": "USD",
+        "battery_life": "d",
+    },
+}
+
+
+def _quantity(key: str, doc: str) -> property:
+    def get(self: Part) -> Any:
+        return self.figures[key].quantity()
+
+    get.__doc__ = doc
+    return property(get)
+
+
+def _number(key: str, doc: str) -> property:
+    def get(self: Part) -> float:
+        value = self.figures[key].quantity()
+        return float(getattr(value, "magnitude", value))
+
+    get.__doc__ = doc
+    return property(get)
+
+
+class _Section(Part):
+    """A ledger section: its standard figures are always present (known or unknown)."""
+
+    domain: ClassVar[str] = ""
+
+    def __getitem__(self, key: str) -> Figure:
+        return self.figures[key]
+
+    def known(self) -> dict[str, Figure]:
+        """The figures whose value is known."""
+        return {k: f for k, f in self.figures.items() if f.known}
+
+
+@dataclass(frozen=True, eq=False)
+class PerformanceSection(_Section):
+    """Latency (per inference, frame or output token), throughput, and the latency SLO."""
+
+    domain = "performance"
+    headline = "latency"
+    latency = _quantity("latency", "Time of one inference (a frame, an output token).")
+    throughput = _quantity("throughput", "Inferences per second across the whole fleet.")
+    latency_target = _quantity("latency_target", "The application's latency objective.")
+    latency_ms = _number("latency", "Latency in ms (float).")
+    throughput_per_s = _number("throughput", "Fleet inferences per second (float).")
+
+    @property
+    def slo_met(self) -> bool:
+        """Whether the latency meets the application's objective."""
+        return bool(self.figures["slo_met"].quantity())
+
+
+@dataclass(frozen=True, eq=False)
+class SustainabilitySection(_Section):
+    """Energy, carbon (operational, embodied, total) and water over the evaluated duration."""
+
+    domain = "sustainability"
+    headline = "carbon"
+    average_power = _quantity("average_power", "Average power of one unit of the fleet.")
+    energy = _quantity("energy", "Energy over the duration, whole fleet.")
+    carbon = _quantity("carbon", "Operational carbon: energy × grid carbon intensity.")
+    embodied_carbon = _quantity("embodied_carbon", "Manufacturing carbon amortised.")
+    total_carbon = _quantity("total_carbon", "Operational plus embodied carbon.")
+    water = _quantity("water", "Water consumed (on site plus electricity generation).")
+    energy_kwh = _number("energy", "Energy in kWh (float).")
+    carbon_kg = _number("carbon", "Operational carbon in kg CO2e (float).")
+    embodied_carbon_kg = _number("embodied_carbon", "Embodied carbon in kg CO2e (float).")
+    total_carbon_kg = _number("total_carbon", "Total carbon in kg CO2e (float).")
+    water_l = _number("water", "Water in litres (float).")
+    average_power_w = _number("average_power", "Average power per unit in W (float).")
+
+
+@dataclass(frozen=True, eq=False)
+class EconomicsSection(_Section):
+    """Capital (amortised over the duration), operating cost, TCO and cost per inference."""
+
+    domain = "economics"
+    headline = "tco"
+    capex = _quantity("capex", "Hardware price amortised over its service life.")
+    opex = _quantity("opex", "Energy at the region's electricity price.")
+    tco = _quantity("tco", "Total cost of ownership over the duration: capex + opex.")
+    cost_per_inference = _quantity("cost_per_inference", "TCO / inferences served.")
+    capex_usd = _number("capex", "Capex in USD (float).")
+    opex_usd = _number("opex", "Opex in USD (float).")
+    tco_usd = _number("tco", "TCO in USD (float).")
+    cost_per_inference_usd = _number("cost_per_inference", "Cost per inference, USD (float).")
+
+
+@dataclass(frozen=True, eq=False)
+class ReliabilitySection(_Section):
+    """MTBF of one unit, its availability, and failures per year across the fleet."""
+
+    domain = "reliability"
+    headline = "mtbf"
+    mtbf = _quantity("mtbf", "Mean time between failures of one unit (device or job).")
+    mtbf_h = _number("mtbf", "MTBF in hours (float).")
+
+    @property
+    def availability(self) -> float:
+        """Fraction of time a unit is up: MTBF / (MTBF + MTTR)."""
+        return float(self.figures["availability"].quantity())
+
+    @property
+    def failures_per_year(self) -> float:
+        """Expected failures per year across the fleet."""
+        return float(self.figures["failures_per_year"].quantity())
+
+
+@dataclass(frozen=True, eq=False)
+class ConstraintsSection(_Section):
+    """The persona's constraints: each figure is the design's value; ``limits`` the bounds."""
+
+    domain = "constraints"
+    headline = "latency"
+    #: name -> (limit figure, met: True/False, or None when the value is unknown)
+    limits: dict[str, tuple[Figure, bool | None]] = field(default_factory=dict)
+
+    @property
+    def met(self) -> dict[str, bool | None]:
+        """Each constraint: met (True), violated (False) or undecided (None: value unknown)."""
+        return {k: ok for k, (_limit, ok) in self.limits.items()}
+
+    @property
+    def all_met(self) -> bool:
+        """True when every constraint is known to hold."""
+        return all(ok is True for ok in self.met.values())
+
+    def lines(self) -> list[str]:
+        out = []
+        for key, fig in self.figures.items():
+            limit, ok = self.limits[key]
+            verdict = "met" if ok else "VIOLATED" if ok is False else "undecided"
+            out.append(f"{fig.text()}  [{verdict}: limit {fmt(limit.value or 0, limit.unit)}]")
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            k: {**f.to_dict(), "limit": self.limits[k][0].to_dict(), "met": self.limits[k][1]}
+            for k, f in self.figures.items()
+        }
+
+
+_SECTION_TYPES: dict[str, type[_Section]] = {
+    "performance": PerformanceSection,
+    "sustainability": SustainabilitySection,
+    "economics": EconomicsSection,
+    "reliability": ReliabilitySection,
+}
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Ledger:
+    """The scorecard of one simulation of an application for a persona."""
+
+    simulation: str
+    application: str
+    persona: str
+    choices: dict[str, Any]
+    fleet: dict[str, Any]  # units, devices per unit, hardware
+    sections: dict[str, _Section]
+    constraints: ConstraintsSection
+    assumptions: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def _section(self, domain: str) -> Any:
+        s = self.sections.get(domain)
+        if s is None:
+            raise MissingDataError(
+                f"the {self.simulation} ledger has no {domain} section",
+                why=f"{self.simulation} evaluates {', '.join(self.sections) or 'no domain'} only",
+                fix=f"use ResourceSimulation (every domain) or the {domain} simulation",
+            )
+        return s
+
+    @property
+    def performance(self) -> PerformanceSection:
+        """Latency, throughput and the SLO."""
+        section: PerformanceSection = self._section("performance")
+        return section
+
+    @property
+    def sustainability(self) -> SustainabilitySection:
+        """Energy, carbon and water."""
+        section: SustainabilitySection = self._section("sustainability")
+        return section
+
+    @property
+    def economics(self) -> EconomicsSection:
+        """Capex, opex, TCO and cost per inference."""
+        section: EconomicsSection = self._section("economics")
+        return section
+
+    @property
+    def reliability(self) -> ReliabilitySection:
+        """MTBF, availability and failures per year."""
+        section: ReliabilitySection = self._section("reliability")
+        return section
+
+    def __iter__(self) -> Iterator[tuple[str, str, Figure]]:
+        """Every figure as (section, key, figure), constraints last."""
+        for name, section in self.sections.items():
+            for key, fig in section.figures.items():
+                yield name, key, fig
+        for key, fig in self.constraints.figures.items():
+            yield "constraints", key, fig
+
+    def sources(self) -> list[str]:
+        """Citation ids of every figure, in order, without repeats."""
+        out: list[str] = []
+        for _s, _k, fig in self:
+            out += [s for s in fig.sources if s not in out]
+        return out
+
+    def derivation(self) -> str:
+        """Every figure's derivation, section by section, then assumptions and warnings."""
+        lines = [f"{self.simulation}: {self.application} for {self.persona}"]
+        for name, section in [*self.sections.items(), ("constraints", self.constraints)]:
+            lines.append(f"[{name}]")
+            lines += [f"  {line}" for line in section.lines()]
+        lines += [f"assumption: {a}" for a in self.assumptions]
+        lines += [f"warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        c = self.choices
+        where = f"{c.get('region')}, {c.get('duration_days', 0):g} days"
+        return f"ledger of {self.simulation}({self.application}, {self.persona}) ({where})"
+
+    def __repr__(self) -> str:
+        return f"<{self}>"
+
+    def table(self) -> str:
+        """Every figure on its own line: ``section.key: value`` (or ``unknown``)."""
+        rows = [str(self)]
+        for name, key, fig in self:
+            rows.append(f"  {name}.{key}: {_text(fig)}")
+        return "\n".join(rows)
+
+    # -- JSON -------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The stable JSON form (see :func:`ledger_json_schema`)."""
+        return {
+            "schema_version": LEDGER_SCHEMA_VERSION,
+            "simulation": self.simulation,
+            "application": self.application,
+            "persona": self.persona,
+            "choices": dict(self.choices),
+            "fleet": dict(self.fleet),
+            **{d: (self.sections[d].to_dict() if d in self.sections else None) for d in DOMAINS},
+            "constraints": self.constraints.to_dict(),
+            "assumptions": list(self.assumptions),
+            "warnings": list(self.warnings),
+            "sources": self.sources(),
+        }
+
+    def to_json(self, **kwargs: Any) -> str:
+        """:meth:`to_dict` as JSON text."""
+        return json.dumps(self.to_dict(), **kwargs)
+
+    # -- comparison and notebooks -----------------------------------------------------------
+    def compare(self, other: Ledger) -> LedgerComparison:
+        """This ledger and ``other`` side by side, figure by figure (ratio other / self)."""
+        if not isinstance(other, Ledger):
+            from mlsysim.core.exceptions import ConfigError
+
+            raise ConfigError(
+                f"compare() needs another Ledger, got {type(other).__name__}",
+                fix="pass the result of another simulation's evaluate()",
+            )
+        return LedgerComparison(self, other)
+
+    def _repr_html_(self) -> str:
+        title = html.escape(f"{self.simulation}: {self.application} × {self.persona}")
+        body = [f"<table class='mlsysim-ledger'><caption>{title}</caption>"]
+        body.append("<tr><th>figure</th><th>value</th><th>derivation</th><th>sources</th></tr>")
+        for name, key, fig in self:
+            value = fmt(fig.value, fig.unit) if fig.value is not None else "unknown"
+            how = fig.derivation if fig.value is not None else fig.missing
+            body.append(
+                f"<tr><td>{html.escape(name)}.{html.escape(key)}</td>"
+                f"<td>{html.escape(value)}</td><td>{html.escape(how)}</td>"
+                f"<td>{html.escape(', '.join(fig.sources))}</td></tr>"
+            )
+        body.append("</table>")
+        return "".join(body)
+
+
+@dataclass(frozen=True, repr=False)
+class LedgerComparison:
+    """Two ledgers side by side: every figure both have, with the ratio b / a."""
+
+    a: Ledger
+    b: Ledger
+
+    def __repr__(self) -> str:
+        return f"<comparison of {self.a} with {self.b}>"
+
+    def rows(self) -> list[tuple[str, str, Figure, Figure | None, float | None]]:
+        """(section, key, figure of a, figure of b or None, ratio b/a or None)."""
+        theirs = {(s, k): f for s, k, f in self.b}
+        out = []
+        for s, k, fa in self.a:
+            fb = theirs.get((s, k))
+            ratio = None
+            if fb is not None and fa.value and fb.value is not None and fa.unit == fb.unit:
+                ratio = fb.value / fa.value
+            out.append((s, k, fa, fb, ratio))
+        return out
+
+    def ratio(self, section: str, key: str) -> float:
+        """b / a for one figure; raises MissingDataError when either is unknown."""
+        for s, k, fa, fb, r in self.rows():
+            if (s, k) == (section, key):
+                if r is None:
+                    gap = fa if not fa.known else fb
+                    raise MissingDataError(
+                        f"no ratio for {section}.{key}",
+                        why="one ledger lacks the figure or its value is unknown or zero"
+                        + (f" ({gap.missing})" if gap is not None and gap.missing else ""),
+                        fix="compare figures both ledgers know",
+                    )
+                return r
+        raise MissingDataError(f"no figure {section}.{key}", fix="see Ledger.to_dict() keys")
+
+    def _label(self, ledger: Ledger) -> str:
+        return f"{ledger.application}×{ledger.persona}"
+
+    def __str__(self) -> str:
+        la, lb = self._label(self.a), self._label(self.b)
+        lines = [f"{'figure':<34}{la:>22}{lb:>22}{'ratio':>10}"]
+        for s, k, fa, fb, r in self.rows():
+            va = _text(fa)
+            vb = _text(fb)
+            rr = f"{r:.3g}×" if r is not None else ""
+            lines.append(f"{s + '.' + k:<34}{va:>22}{vb:>22}{rr:>10}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "a": {"application": self.a.application, "persona": self.a.persona},
+            "b": {"application": self.b.application, "persona": self.b.persona},
+            "rows": [
+                {
+                    "figure": f"{s}.{k}",
+                    "unit": fa.unit,
+                    "a": fa.value,
+                    "b": None if fb is None else fb.value,
+                    "ratio": r,
+                }
+                for s, k, fa, fb, r in self.rows()
+            ],
+        }
+
+    def _repr_html_(self) -> str:
+        la, lb = html.escape(self._label(self.a)), html.escape(self._label(self.b))
+        body = [
+            "<table class='mlsysim-comparison'>",
+            f"<tr><th>figure</th><th>{la}</th><th>{lb}</th><th>ratio</th></tr>",
+        ]
+        for s, k, fa, fb, r in self.rows():
+            va = _text(fa)
+            vb = _text(fb)
+            rr = f"{r:.3g}×" if r is not None else ""
+            body.append(
+                f"<tr><td>{html.escape(s)}.{html.escape(k)}</td><td>{html.escape(va)}</td>"
+                f"<td>{html.escape(vb)}</td><td>{html.escape(rr)}</td></tr>"
+            )
+        body.append("</table>")
+        return "".join(body)
+
+
+def _text(fig: Figure | None) -> str:
+    if fig is None or fig.value is None:
+        return "unknown"
+    return fmt(fig.value, fig.unit)
+
+
+def make_section(domain: str, figures: dict[str, Figure]) -> _Section:
+    """The section object of ``domain`` holding ``figures``."""
+    return _SECTION_TYPES[domain](figures)
+
+
+def ledger_json_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of :meth:`Ledger.to_dict`."""
+    from mlsysim.solvers.run_result import figure_schema
+
+    fig = figure_schema()
+    section = {
+        "oneOf": [{"type": "object", "additionalProperties": fig}, {"type": "null"}],
+    }
+    constraint = {
+        "type": "object",
+        "properties": {**fig["properties"], "limit": fig, "met": {"type": ["boolean", "null"]}},
+        "required": [*fig["required"], "limit", "met"],
+        "additionalProperties": False,
+    }
+    strings = {"type": "array", "items": {"type": "string"}}
+    props: dict[str, Any] = {
+        "schema_version": {"const": LEDGER_SCHEMA_VERSION},
+        "simulation": {"type": "string"},
+        "application": {"type": "string"},
+        "persona": {"type": "string"},
+        "choices": {"type": "object"},
+        "fleet": {"type": "object"},
+        **{d: section for d in DOMAINS},
+        "constraints": {"type": "object", "additionalProperties": constraint},
+        "assumptions": strings,
+        "warnings": strings,
+        "sources": strings,
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://mlsysim.dev/schema/ledger-1.json",
+        "title": "mlsysim simulation ledger",
+        "type": "object",
+        "properties": props,
+        "required": list(props),
+        "additionalProperties": False,
+    }

@@ -1,0 +1,667 @@
+"""The distributed solver: one workload over many devices, composed from per-rank lowering,
+collectives on the real topology and the pipeline schedule.
+
+1. The system (a node with N devices, or a cluster) becomes a
+   :class:`~mlsysim.systems.topology.SystemView`; the parallel plan
+   (:class:`~mlsysim.execution.parallel.ParallelPlan`) is checked against the model.
+2. One micro-batch of the last pipeline stage on one rank is lowered
+   (:func:`~mlsysim.workload.lowering.sharded.lower_rank`) and timed op by op on the device
+   exactly as the single-node solver does (roofline per op at the sourced efficiencies plus
+   kernel launches, :mod:`mlsysim.hardware.efficiency`).
+3. Each collective the rank issues is priced on its group's links
+   (:func:`~mlsysim.systems.collectives.time_collective`), ranks placed TP innermost, then
+   CP, EP, PP, and DP across nodes.
+4. The step composes (training): a micro-batch costs its computation plus the tensor-,
+   context- and expert-parallel communication on its critical path; the pipeline runs
+   ``m`` of them plus the (p−1)/v bubble (:func:`~mlsysim.core.formulas.pipeline_time_s`);
+   pipeline sends hide in the steady state but not in fill and drain; the data-parallel
+   gradient reduction overlaps the last micro-batch's backward pass (with ``overlap``); the
+   optimizer updates this rank's state shard. Inference: a request crosses every stage in
+   turn (TP all-reduces on the critical path); a batch of ``m`` micro-batches pipelines.
+5. Memory per device (weights, gradients, optimizer state by ZeRO stage, activations by
+   recompute, SP and in-flight micro-batches, KV cache) against capacity; the binding wall
+   is ``memory_capacity`` when it does not fit, else the largest of compute, memory
+   bandwidth, software overhead, communication and the pipeline bubble.
+
+Everything after argument checking runs on floats; the bound (``step_time_bound``) uses the
+ideal roofline per operation and hides all communication, so no measurement may beat it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mlsysim.core.exceptions import ConfigError
+from mlsysim.core.formulas.parallelism import pipeline_time_s
+from mlsysim.core.formulas.performance import roofline_time_s
+from mlsysim.execution.parallel import ParallelPlan
+from mlsysim.execution.plan import ExecutionPlan, ResolvedPlan
+from mlsysim.hardware.efficiency import (
+    ATTENTION_EFFICIENCY,
+    GEMM_EFFICIENCY,
+    KERNEL_OVERHEAD,
+    MEMORY_EFFICIENCY,
+)
+from mlsysim.solvers.base import BaseSolver
+from mlsysim.solvers.distributed_results import (
+    CollectiveTiming,
+    Communication,
+    DeviceMemory,
+    DistributedResult,
+)
+from mlsysim.systems.collectives import time_collective
+from mlsysim.systems.topology import Group, SystemView, resolve_system
+from mlsysim.workload.lowering import PHASES, model_facts
+from mlsysim.workload.lowering.sharded import CommOp, RankLowered, lower_rank
+from mlsysim.workload.registry import Models
+
+__all__ = ["DistributedSolver", "solve_distributed"]
+
+#: Sequence length used when none is given (as the single-node solver: 512, capped).
+_DEFAULT_SEQ_LEN = 512
+#: Entries each memo table keeps before it starts afresh (a sweep must not accumulate).
+_CACHE_LIMIT = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class _Device:
+    dense: dict[str, float]
+    capacity: float
+    bandwidth: float
+    tdp: float | None  # None when the registry gives no TDP (power is then unknown)
+    power_idle: float
+
+
+_DEVICES: dict[int, tuple[Any, _Device]] = {}
+_PLANS: dict[tuple[Any, ...], ExecutionPlan] = {}
+_RESOLVED: dict[tuple[int, ExecutionPlan], tuple[Any, ResolvedPlan]] = {}
+_PARALLEL: dict[tuple[Any, ...], ParallelPlan] = {}
+
+
+def _device(hw: Any) -> _Device:
+    hit = _DEVICES.get(id(hw))
+    if hit is not None and hit[0] is hw:
+        return hit[1]
+    from mlsysim.core.units import si
+
+    dev = _Device(
+        dense={p: si(r, "compute_rate", "peak") for p, r in hw.peak.dense.items()},
+        capacity=si(hw.memory.capacity, "information", "memory.capacity"),
+        bandwidth=si(hw.memory.bandwidth, "bandwidth", "memory.bandwidth"),
+        tdp=si(hw.tdp, "power", "tdp") if hw.tdp is not None else None,
+        power_idle=si(hw.power_min, "power", "power_min") if hw.power_min is not None else 0.0,
+    )
+    _DEVICES[id(hw)] = (hw, dev)
+    return dev
+
+
+def _resolve(hw: Any, plan: ExecutionPlan) -> ResolvedPlan:
+    key = (id(hw), plan)
+    hit = _RESOLVED.get(key)
+    if hit is not None and hit[0] is hw:
+        return hit[1]
+    rp = plan.resolve(hw)
+    if len(_RESOLVED) > _CACHE_LIMIT:
+        _RESOLVED.clear()
+    _RESOLVED[key] = (hw, rp)
+    return rp
+
+
+def _execution_plan(
+    precision: str | None, recompute: str, options: dict[str, Any]
+) -> ExecutionPlan:
+    key = (precision, recompute, tuple(sorted(options.items())) if options else ())
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = ExecutionPlan(weights=precision or "fp16", recompute=recompute, **options)  # type: ignore[arg-type]
+        if len(_PLANS) > _CACHE_LIMIT:
+            _PLANS.clear()
+        _PLANS[key] = plan
+    return plan
+
+
+def _parallel_plan(
+    devices: int,
+    tp: int,
+    pp: int,
+    dp: int | None,
+    cp: int,
+    ep: int,
+    sp: bool,
+    zero: int,
+    microbatch: int,
+    schedule: str,
+    chunks: int,
+    overlap: Any,
+) -> ParallelPlan:
+    # the overlap's type is part of the key: True == 1.0 as numbers, not as meanings
+    key = (
+        devices,
+        tp,
+        pp,
+        dp,
+        cp,
+        ep,
+        sp,
+        zero,
+        microbatch,
+        schedule,
+        chunks,
+        type(overlap),
+        overlap,
+    )
+    hit = _PARALLEL.get(key)
+    if hit is not None:
+        return hit
+    if isinstance(overlap, bool):
+        ov, frac = overlap, 0.0
+    elif isinstance(overlap, int | float):
+        ov, frac = True, float(overlap)
+    else:
+        raise ConfigError(
+            f"overlap must be True, False or a fraction in [0, 1], got {overlap!r}",
+            where="solve",
+            fix="pass overlap=True (default), overlap=False, or e.g. overlap=0.5",
+        )
+    for name, value in (("tp", tp), ("pp", pp), ("cp", cp)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(
+                f"{name} must be an integer ≥ 1, got {value!r}",
+                where="solve",
+                fix=f"pass {name}=1 or a larger whole number",
+            )
+    mp = tp * pp * cp
+    if dp is None:
+        if devices % mp:
+            raise ConfigError(
+                f"devices={devices} is not a multiple of tp·pp·cp = {tp}·{pp}·{cp} = {mp}",
+                where="solve",
+                why="the data-parallel degree dp = devices / (tp·pp·cp) must be whole",
+                fix=f"pass devices as a multiple of {mp}, or change tp, pp or cp",
+            )
+        dp = devices // mp
+    elif isinstance(dp, int) and not isinstance(dp, bool) and mp * dp != devices:
+        raise ConfigError(
+            f"tp·pp·cp·dp = {tp}·{pp}·{cp}·{dp} = {mp * dp} ≠ devices={devices}",
+            where="solve",
+            why="every device holds one rank of every parallel dimension",
+            fix=f"pass dp={devices // mp} (or leave dp unset: devices / (tp·pp·cp))"
+            if devices % mp == 0
+            else f"pass devices={mp * dp}, or change the degrees",
+        )
+    par = ParallelPlan(
+        tp=tp,
+        pp=pp,
+        dp=dp,
+        cp=cp,
+        ep=ep,
+        sp=sp,
+        zero=zero,
+        microbatch=microbatch,
+        schedule=schedule,
+        chunks=chunks,
+        overlap=ov,
+        tp_overlap=frac,
+    )
+    if par.dp % par.ep:
+        raise ConfigError(
+            f"ep={ep} must divide dp={par.dp}",
+            where="solve",
+            why="expert-parallel groups are carved out of the data-parallel replicas",
+            fix=f"pass ep dividing {par.dp}, or raise dp",
+        )
+    if len(_PARALLEL) > _CACHE_LIMIT:
+        _PARALLEL.clear()
+    _PARALLEL[key] = par
+    return par
+
+
+class _Timed:
+    """The roofline timing of one micro-batch's operations on the device (floats)."""
+
+    __slots__ = ("attention", "bound", "bytes", "compute", "flops", "forward", "memory", "overhead")
+
+    def __init__(self) -> None:
+        self.compute = self.memory = self.overhead = self.bound = 0.0
+        self.forward = self.attention = self.flops = self.bytes = 0.0
+
+    @property
+    def total(self) -> float:
+        return self.compute + self.memory + self.overhead
+
+    def stage(self, scale: float, extra: _Timed) -> _Timed:
+        """These ops scaled by ``scale`` (fewer layers) plus ``extra`` (the LM head)."""
+        out = _Timed()
+        for name in _Timed.__slots__:
+            setattr(out, name, getattr(self, name) * scale + getattr(extra, name))
+        return out
+
+
+def _time_ops(ops: Any, P: float, BW: float, plan: ExecutionPlan) -> _Timed:
+    """Per-op roofline, as the single-node solver: ideal bound and achievable time."""
+    eta_g = plan.gemm_efficiency or GEMM_EFFICIENCY.value
+    eta_a = plan.attention_efficiency or ATTENTION_EFFICIENCY.value
+    eta_m = plan.memory_efficiency or MEMORY_EFFICIENCY.value
+    t_k = KERNEL_OVERHEAD.value if plan.kernel_overhead is None else plan.kernel_overhead
+    BW_eff = BW * eta_m
+    out = _Timed()
+    for op in ops:
+        n = op.repeat
+        out.bound += roofline_time_s(op.flops, op.bytes, P, BW) * n
+        eta = eta_g if op.kind == "gemm" else eta_a if op.kind == "attention" else 1.0
+        t_c = op.flops / (P * eta)
+        t_m = op.bytes / BW_eff
+        over = op.kernels * t_k * n
+        body = (t_c if t_c > t_m else t_m) * n
+        if t_c > t_m:
+            out.compute += body
+        else:
+            out.memory += body
+        out.overhead += over
+        out.forward += (body + over) / op.kernels
+        out.flops += op.flops * n
+        out.bytes += op.bytes * n
+        if op.name.startswith("attention"):
+            out.attention += body
+    return out
+
+
+def _layout(par: ParallelPlan) -> tuple[int, ...]:
+    """Rank layout, innermost first: TP, CP, EP, PP, then the rest of DP."""
+    return (par.tp, par.cp, par.ep, par.pp, par.dp // par.ep)
+
+
+_MEMBERS: dict[str, tuple[bool, ...]] = {
+    "tp": (True, False, False, False, False),
+    "cp": (False, True, False, False, False),
+    "ep": (False, False, True, False, False),
+    "pp": (False, False, False, True, False),
+    "dp": (False, True, True, False, True),  # dense gradients: all replicas (× CP)
+    "edp": (False, True, False, False, True),  # expert gradients: replicas of one expert shard
+}
+
+
+class _Comm:
+    """Priced collectives of one solve, split by where they sit in the step."""
+
+    __slots__ = ("by_group", "rows")
+
+    def __init__(self) -> None:
+        self.rows: list[CollectiveTiming] = []
+        self.by_group: dict[str, list[tuple[CommOp, float, float, Group]]] = {}
+
+
+def _price(low: RankLowered, view: SystemView, par: ParallelPlan, m: int) -> _Comm:
+    layout = _layout(par)
+    out = _Comm()
+    for c in low.comms:
+        grp = view.group_of(layout, _MEMBERS[c.group])
+        t = time_collective(c.op, c.size, grp)
+        out.by_group.setdefault(c.group, []).append((c, t.time, t.bound, grp))
+        calls = c.calls * (m if c.per == "microbatch" else 1)
+        out.rows.append(
+            CollectiveTiming(
+                c.name,
+                c.group,
+                c.op,
+                t.algorithm,
+                c.size,
+                calls,
+                grp.n,
+                grp.nodes,
+                t.time,
+                t.time * calls,
+                0.0,
+            )
+        )
+    return out
+
+
+def _sum(items: list[tuple[CommOp, float, float, Group]] | None) -> float:
+    return sum(c.calls * t for c, t, _, _ in items) if items else 0.0
+
+
+class DistributedSolver(BaseSolver):
+    """A workload over several devices: per-rank roofline, collectives on the topology,
+    the pipeline schedule and memory per device."""
+
+    name = "distributed"
+    walls = (
+        "compute",
+        "memory_bandwidth",
+        "memory_capacity",
+        "software_overhead",
+        "communication",
+    )
+    sources = (
+        "narayanan2021",
+        "korthikanti2022",
+        "rajbhandari2020",
+        "thakur2005",
+        "solver_williams2009_roofline",
+    )
+
+    def solve(self, model: Any = None, system: Any = None, **kwargs: Any) -> DistributedResult:
+        """See :func:`solve_distributed`."""
+        return solve_distributed(model, system, **kwargs)
+
+
+def _seq_len(seq_len: int | None, facts: Any, phase: str) -> int:
+    if seq_len is None:
+        return min(_DEFAULT_SEQ_LEN, facts.max_seq_len)
+    if (
+        isinstance(seq_len, bool)
+        or not isinstance(seq_len, int)
+        or seq_len < (0 if phase == "decode" else 1)
+    ):
+        raise ConfigError(
+            f"seq_len must be a whole number of tokens, got {seq_len!r}",
+            where="solve",
+            fix="pass e.g. seq_len=2048",
+        )
+    return seq_len
+
+
+def solve_distributed(
+    model: Any = None,
+    system: Any = None,
+    *,
+    phase: str,
+    batch: int = 1,
+    seq_len: int | None = None,
+    precision: str | None = None,
+    devices: int | None = None,
+    tp: int = 1,
+    pp: int = 1,
+    dp: int | None = None,
+    cp: int = 1,
+    ep: int = 1,
+    sp: bool = False,
+    zero: int = 0,
+    microbatch: int = 1,
+    schedule: str = "1f1b",
+    chunks: int = 1,
+    recompute: str = "selective",
+    overlap: Any = True,
+    plan: ExecutionPlan | None = None,
+    strict: bool = False,
+    **plan_options: Any,
+) -> DistributedResult:
+    """One step of ``model`` over ``devices`` of ``system`` (node or cluster; see module doc)."""
+    spec = Models[model] if isinstance(model, str) else model
+    if spec is None:
+        raise ConfigError("solve needs a model", where="solve", fix="pass e.g. 'GPT3_175B'")
+    if phase not in PHASES:
+        raise ConfigError(
+            f"unknown phase {phase!r}",
+            where="solve",
+            why=f"phases: {', '.join(PHASES)}",
+            fix="pass phase='prefill', 'decode', 'training' or 'inference'",
+        )
+    view = resolve_system(system, devices)
+    if view.kind == "device" and (tp * pp * cp > 1 or (dp or 1) > 1 or ep > 1):
+        raise ConfigError(
+            f"{view.id} is one device: tp={tp}, pp={pp}, cp={cp}, ep={ep}, dp={dp} need several",
+            where="solve",
+            fix="pass a node (e.g. 'DGX_H100') or a cluster as the system, with devices=N",
+        )
+    hw = view.hardware
+    facts = model_facts(spec)
+    if facts.kind != "transformer":
+        raise ConfigError(
+            f"{spec.id} is a {facts.kind} model: the distributed solver lowers transformers",
+            where="solve",
+            fix="solve it on one device, or pick a transformer model",
+        )
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise ConfigError(
+            f"batch must be an integer ≥ 1, got {batch!r}",
+            where="solve",
+            fix="pass the global batch in sequences, e.g. batch=1536",
+        )
+    s = _seq_len(seq_len, facts, phase)
+    if phase == "decode" and facts.task != "llm":
+        raise ConfigError(
+            f"{spec.id} is an {facts.task} model: it has no decode phase",
+            where="solve",
+            fix="use phase='inference' or 'training'",
+        )
+    phase_l = "prefill" if phase == "inference" else phase
+    training = phase == "training"
+    par = _parallel_plan(
+        view.devices, tp, pp, dp, cp, ep, sp, zero, microbatch, schedule, chunks, overlap
+    )
+    if plan is None:
+        plan = _execution_plan(precision, recompute, plan_options)
+    elif precision is not None or plan_options:
+        raise ConfigError(
+            "pass either plan= or precision/plan options, not both",
+            where="solve",
+            fix="put the precision and options into the ExecutionPlan",
+        )
+    rp = _resolve(hw, plan)
+    if training:
+        m = par.microbatches(batch)
+        mb = par.microbatch
+    else:
+        if batch % par.dp:
+            raise ConfigError(
+                f"batch {batch} does not split over dp={par.dp} replicas",
+                where="solve",
+                why="batch is the global batch in sequences; each data-parallel replica serves "
+                "a whole share of it",
+                fix=f"pass a batch that is a multiple of {par.dp} (e.g. batch={par.dp}), or "
+                f"fewer devices, or split the model (tp/pp) instead",
+            )
+        per_replica = batch // par.dp
+        mb = min(par.microbatch, per_replica) if par.pp > 1 else per_replica
+        if per_replica % mb:
+            raise ConfigError(
+                f"{per_replica} sequences per replica do not split into micro-batches of {mb}",
+                where="solve",
+                fix="pass a microbatch dividing batch / dp",
+            )
+        m = per_replica // mb
+    par.check_model(
+        spec.id,
+        heads=facts.heads,
+        kv_heads=facts.kv_heads,
+        layers=facts.layers,
+        experts=facts.experts,
+        seq_len=s,
+        microbatches=m,
+        training=training,
+    )
+    if s > facts.max_seq_len:
+        raise ConfigError(
+            f"seq_len {s} exceeds {spec.id}'s maximum context of {facts.max_seq_len} tokens",
+            where="solve",
+            fix=f"pass seq_len ≤ {facts.max_seq_len}",
+        )
+    low = lower_rank(facts, phase_l, mb, s, rp, par, m)
+    result = _compose(spec, view, phase, batch, s, rp, par, m, mb, low)
+    if strict and not result.feasible:
+        result._require_feasible("step time")
+    return result
+
+
+def _compose(
+    spec: Any,
+    view: SystemView,
+    phase: str,
+    batch: int,
+    s: int,
+    rp: ResolvedPlan,
+    par: ParallelPlan,
+    m: int,
+    mb: int,
+    low: RankLowered,
+) -> DistributedResult:
+    dev = _device(view.hardware)
+    P = dev.dense[rp.activations]
+    t_layers = _time_ops(low.ops, P, dev.bandwidth, rp.plan)
+    t_last = t_layers.stage(
+        low.last_layers / low.layers, _time_ops(low.head_ops, P, dev.bandwidth, rp.plan)
+    )
+    t = t_last if t_last.total >= t_layers.total else t_layers  # the slowest stage
+    comm = _price(low, view, par, m)
+    g = comm.by_group
+    ov = par.overlap
+    training = phase == "training"
+    p, v = par.pp, par.chunks
+
+    # per micro-batch: computation plus what sits on its critical path
+    t_tp = _sum(g.get("tp"))
+    tp_hidden = t_tp * par.tp_overlap if ov else 0.0
+    t_cp = _sum(g.get("cp"))
+    cp_hidden = min(t_cp, t.attention) if ov else 0.0
+    t_ep = _sum(g.get("ep"))
+    z3 = [x for x in g.get("dp", []) + g.get("edp", []) if x[0].per == "microbatch"]
+    t_z3 = _sum(z3)
+    z3_hidden = min(t_z3, t.total) if ov else 0.0
+    t_pp = _sum(g.get("pp"))
+    pp_call = g["pp"][0][1] if g.get("pp") else 0.0
+    exposed_mb = (t_tp - tp_hidden) + (t_cp - cp_hidden) + t_ep + (t_z3 - z3_hidden)
+    t_mb = t.total + exposed_mb + (0.0 if ov else t_pp)
+    overlapped = m * (tp_hidden + cp_hidden + z3_hidden + (t_pp if ov else 0.0))
+
+    opt_s = opt_bound = opt_flops = opt_bytes = 0.0
+    dp_exposed = 0.0
+    if training:
+        T_pipe = pipeline_time_s(t_mb, p, m, v)
+        bubble = T_pipe - m * t_mb
+        # steady-state sends hide behind compute; fill and drain cannot hide theirs
+        pp_exposed = 2.0 * (p - 1) * pp_call if ov else 0.0
+        pp_report = pp_exposed if ov else m * t_pp
+        backward = t.total - t.forward
+        for c, tc, _, _ in g.get("dp", []) + g.get("edp", []):
+            if c.per != "step":
+                continue
+            total = c.calls * tc
+            window = (backward if c.hidden == "backward" else t.forward) if ov else 0.0
+            dp_exposed += max(0.0, total - window)
+            overlapped += min(total, window)
+        if low.optimizer is not None:
+            ot = _time_ops((low.optimizer,), P, dev.bandwidth, rp.plan)
+            opt_s, opt_bound = ot.total, ot.bound
+            opt_flops, opt_bytes = ot.flops, ot.bytes
+        step = T_pipe + pp_exposed + dp_exposed + opt_s
+        bound = pipeline_time_s(t.bound, p, m, v) + opt_bound
+        latency, latency_bound = step, bound
+        tokens = float(batch) * s
+    else:
+        pp_exposed = pp_report = (p - 1) * pp_call  # a request crosses p − 1 stage boundaries
+        latency = p * t_mb + pp_exposed
+        latency_bound = p * t.bound
+        step = (m + p - 1) * t_mb + pp_exposed
+        bound = (m + p - 1) * t.bound
+        bubble = (p - 1) * t_mb
+        tokens = float(batch) * (1 if phase == "decode" else s)
+    useful = low.useful_flops * m * par.dp
+    flops = low.flops * m * par.dp
+    bubble_frac = bubble / step if step > 0 else 0.0
+    # average device power over the step: the linear utilisation model of the single-node
+    # solver (Fan et al. 2007), utilisation = the busier of compute and memory
+    power = None
+    if dev.tdp is not None and step > 0:
+        u_c = (m * t.flops + opt_flops) / (P * step)
+        u_m = (m * t.bytes + opt_bytes) / (dev.bandwidth * step)
+        u = min(1.0, u_c if u_c > u_m else u_m)
+        power = dev.power_idle + (dev.tdp - dev.power_idle) * u
+
+    communication = Communication(
+        tp_s=m * (t_tp - tp_hidden),
+        cp_s=m * (t_cp - cp_hidden),
+        ep_s=m * t_ep,
+        pp_s=pp_report,
+        dp_s=dp_exposed + m * (t_z3 - z3_hidden),
+        overlapped_s=overlapped,
+    )
+    rows = tuple(_with_exposed(comm.rows, communication, m))
+    mem = low.memory
+    memory = DeviceMemory(
+        mem.weights, mem.gradients, mem.optimizer, mem.activations, mem.kv_cache, dev.capacity
+    )
+    feasible = memory.total_bytes <= dev.capacity
+    parts = {
+        "compute": m * t.compute,
+        "memory_bandwidth": m * t.memory + opt_s,
+        "software_overhead": m * t.overhead,
+        "communication": communication.total_s,
+        "pipeline_bubble": bubble,
+    }
+    wall = "memory_capacity" if not feasible else max(parts, key=lambda k: parts[k])
+    notes = tuple(
+        f"{lk.fabric} has no recorded collective efficiency: its achievable bandwidth is the "
+        "line rate"
+        for lk in (view.intra, view.inter)
+        if lk is not None and not lk.efficiency_known
+    )
+    if rp.note:
+        notes = (rp.note, *notes)
+    return DistributedResult(
+        model=spec.id,
+        system=view.id,
+        hardware=view.hardware.id,
+        phase=phase,
+        devices=view.devices,
+        nodes=view.nodes,
+        batch=batch,
+        seq_len=s,
+        precision=rp.activations,
+        weights_precision=rp.weights,
+        tp=par.tp,
+        pp=par.pp,
+        dp=par.dp,
+        cp=par.cp,
+        ep=par.ep,
+        sp=par.sp,
+        zero=par.zero,
+        microbatch=mb,
+        schedule=par.effective_schedule,
+        chunks=par.chunks,
+        microbatches=m,
+        feasible=feasible,
+        binding_wall=wall,
+        step_time_s=step,
+        step_time_bound_s=bound,
+        latency_s=latency,
+        latency_bound_s=latency_bound,
+        tokens_per_step=tokens,
+        useful_flops_per_step=useful,
+        flops_per_step=flops,
+        peak_flops_per_s=P,
+        power_w=power,
+        bubble_fraction=bubble_frac,
+        compute_s=parts["compute"],
+        memory_s=parts["memory_bandwidth"],
+        overhead_s=parts["software_overhead"],
+        bubble_s=bubble,
+        optimizer_s=opt_s,
+        memory=memory,
+        communication=communication,
+        collectives=rows,
+        notes=notes,
+        model_spec=spec,
+    )
+
+
+_new = tuple.__new__  # NamedTuple construction without its Python-level __new__
+
+
+def _with_exposed(
+    rows: list[CollectiveTiming], comm: Communication, m: int
+) -> list[CollectiveTiming]:
+    """Share each dimension's exposed time among its collectives in proportion to their time."""
+    totals: dict[str, float] = {}
+    for r in rows:
+        key = "dp" if r.group == "edp" else r.group
+        totals[key] = totals.get(key, 0.0) + r.total_s
+    out = []
+    for r in rows:
+        key = "dp" if r.group == "edp" else r.group
+        exposed = getattr(comm, key + "_s")
+        share = r.total_s / totals[key] if totals[key] > 0 else 0.0
+        out.append(_new(CollectiveTiming, (*r[:-1], exposed * share)))
+    return out

@@ -1,0 +1,526 @@
+"""The distributed solver's result: a step over many devices, with its versioned JSON form.
+
+Floats in root units inside (seconds, bytes, FLOP), Quantities on access: ``r.step_time``
+(s for training, ms for inference), ``r.throughput`` (token/s), ``r.memory.total`` (GB per
+device), ``r.communication.tp`` (exposed ms per step). A step that does not fit in a device's
+memory is infeasible: its binding wall is ``memory_capacity`` and reading a time raises
+:class:`~mlsysim.core.exceptions.InfeasibleError`; its JSON form carries ``null`` instead.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from mlsysim.core.exceptions import InfeasibleError
+from mlsysim.core.units import from_si
+
+__all__ = [
+    "DISTRIBUTED_SCHEMA_VERSION",
+    "CollectiveTiming",
+    "Communication",
+    "DeviceMemory",
+    "DistributedResult",
+    "distributed_json_schema",
+]
+
+#: Version of the JSON form; bumped on any incompatible change.
+DISTRIBUTED_SCHEMA_VERSION = "mlsysim.distributed_result/1"
+
+_GB = 1e-9
+_MS = 1e3
+_KINDS = ("tp", "cp", "ep", "pp", "dp")
+
+
+def _q(value: float, scale: float, unit: str) -> Any:
+    return from_si(value * scale, unit)
+
+
+def _jq(value: float | None, scale: float, unit: str) -> dict[str, Any] | None:
+    return None if value is None else {"value": value * scale, "unit": unit}
+
+
+class DeviceMemory(NamedTuple):
+    """Resident bytes per device (the most loaded pipeline stage) and its capacity (GB)."""
+
+    weights_bytes: float
+    gradients_bytes: float
+    optimizer_bytes: float
+    activations_bytes: float
+    kv_cache_bytes: float
+    capacity_bytes: float
+
+    @property
+    def total_bytes(self) -> float:
+        return (
+            self.weights_bytes
+            + self.gradients_bytes
+            + self.optimizer_bytes
+            + self.activations_bytes
+            + self.kv_cache_bytes
+        )
+
+    @property
+    def weights(self) -> Any:
+        return _q(self.weights_bytes, _GB, "GB")
+
+    @property
+    def gradients(self) -> Any:
+        return _q(self.gradients_bytes, _GB, "GB")
+
+    @property
+    def optimizer(self) -> Any:
+        return _q(self.optimizer_bytes, _GB, "GB")
+
+    @property
+    def activations(self) -> Any:
+        return _q(self.activations_bytes, _GB, "GB")
+
+    @property
+    def kv_cache(self) -> Any:
+        return _q(self.kv_cache_bytes, _GB, "GB")
+
+    @property
+    def total(self) -> Any:
+        return _q(self.total_bytes, _GB, "GB")
+
+    @property
+    def capacity(self) -> Any:
+        return _q(self.capacity_bytes, _GB, "GB")
+
+    @property
+    def fits(self) -> bool:
+        return self.total_bytes <= self.capacity_bytes
+
+    def to_dict(self) -> dict[str, Any]:
+        names = (
+            "weights",
+            "gradients",
+            "optimizer",
+            "activations",
+            "kv_cache",
+            "total",
+            "capacity",
+        )
+        return {n: _jq(getattr(self, n + "_bytes"), _GB, "GB") for n in names}
+
+
+class Communication(NamedTuple):
+    """Exposed communication per step by parallel dimension (seconds; Quantities in ms)."""
+
+    tp_s: float
+    cp_s: float
+    ep_s: float
+    pp_s: float
+    dp_s: float
+    overlapped_s: float  # communication hidden behind computation
+
+    @property
+    def total_s(self) -> float:
+        return self.tp_s + self.cp_s + self.ep_s + self.pp_s + self.dp_s
+
+    @property
+    def tp(self) -> Any:
+        return _q(self.tp_s, _MS, "ms")
+
+    @property
+    def cp(self) -> Any:
+        return _q(self.cp_s, _MS, "ms")
+
+    @property
+    def ep(self) -> Any:
+        return _q(self.ep_s, _MS, "ms")
+
+    @property
+    def pp(self) -> Any:
+        return _q(self.pp_s, _MS, "ms")
+
+    @property
+    def dp(self) -> Any:
+        return _q(self.dp_s, _MS, "ms")
+
+    @property
+    def total(self) -> Any:
+        return _q(self.total_s, _MS, "ms")
+
+    @property
+    def overlapped(self) -> Any:
+        return _q(self.overlapped_s, _MS, "ms")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: _jq(getattr(self, k + "_s"), _MS, "ms") for k in _KINDS}
+        out["total"] = _jq(self.total_s, _MS, "ms")
+        out["overlapped"] = _jq(self.overlapped_s, _MS, "ms")
+        return out
+
+
+class CollectiveTiming(NamedTuple):
+    """One kind of collective in the step: calls, message size, algorithm and times."""
+
+    name: str
+    group: str  # tp, cp, ep, pp, dp, edp (expert data parallel)
+    op: str
+    algorithm: str
+    size_bytes: float
+    calls: float  # per step
+    group_size: int
+    nodes: int
+    time_per_call_s: float
+    total_s: float
+    exposed_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "group": self.group,
+            "op": self.op,
+            "algorithm": self.algorithm,
+            "size_bytes": self.size_bytes,
+            "calls": self.calls,
+            "group_size": self.group_size,
+            "nodes": self.nodes,
+            "time_per_call_s": self.time_per_call_s,
+            "total_s": self.total_s,
+            "exposed_s": self.exposed_s,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DistributedResult:
+    """One step of a workload over several devices (see the module doc).
+
+    ``step_time`` is one optimizer step (training) or one batch step (inference: the whole
+    batch's prompts for prefill, one token per sequence for decode); ``latency`` is the step
+    for training and one request's time through every pipeline stage for inference.
+    ``*_bound`` use the ideal roofline per operation and hide all communication.
+    """
+
+    model: str
+    system: str
+    hardware: str
+    phase: str
+    devices: int
+    nodes: int
+    batch: int
+    seq_len: int
+    precision: str
+    weights_precision: str
+    tp: int
+    pp: int
+    dp: int
+    cp: int
+    ep: int
+    sp: bool
+    zero: int
+    microbatch: int
+    schedule: str
+    chunks: int
+    microbatches: int
+    feasible: bool
+    binding_wall: str
+    step_time_s: float
+    step_time_bound_s: float
+    latency_s: float
+    latency_bound_s: float
+    tokens_per_step: float
+    useful_flops_per_step: float
+    flops_per_step: float
+    peak_flops_per_s: float
+    power_w: float | None  # average per device (utilisation power model); None: no TDP
+    bubble_fraction: float
+    compute_s: float
+    memory_s: float
+    overhead_s: float
+    bubble_s: float
+    optimizer_s: float
+    memory: DeviceMemory
+    communication: Communication
+    collectives: tuple[CollectiveTiming, ...]
+    notes: tuple[str, ...] = ()
+    model_spec: Any = field(default=None, repr=False, compare=False)
+
+    # -- guarded time-like fields --------------------------------------------------------
+    def _require_feasible(self, what: str) -> None:
+        if self.feasible:
+            return
+        m = self.memory
+        raise InfeasibleError(
+            f"{self.model} does not fit on {self.hardware} under tp={self.tp}, pp={self.pp}, "
+            f"dp={self.dp}, so it has no {what}",
+            where=f"solve(phase={self.phase!r}, devices={self.devices}, batch={self.batch})",
+            why=(
+                f"each device needs {m.total_bytes * _GB:.2f} GB (weights "
+                f"{m.weights_bytes * _GB:.2f}, gradients {m.gradients_bytes * _GB:.2f}, "
+                f"optimizer {m.optimizer_bytes * _GB:.2f}, activations "
+                f"{m.activations_bytes * _GB:.2f}, KV cache {m.kv_cache_bytes * _GB:.2f} GB) "
+                f"but holds {m.capacity_bytes * _GB:.2f} GB"
+            ),
+            fix="raise tp or pp, shard state with zero=1..3, recompute activations "
+            "(recompute='full'), lower the microbatch, or use devices with more memory",
+        )
+
+    @property
+    def _scale(self) -> tuple[float, str]:
+        return (1.0, "s") if self.phase == "training" else (_MS, "ms")
+
+    @property
+    def step_time(self) -> Any:
+        """Achievable time of one step (s for training, ms for inference)."""
+        self._require_feasible("step time")
+        k, unit = self._scale
+        return _q(self.step_time_s, k, unit)
+
+    @property
+    def step_time_bound(self) -> Any:
+        """Ideal step time: roofline at peak per operation, communication hidden."""
+        self._require_feasible("step time bound")
+        k, unit = self._scale
+        return _q(self.step_time_bound_s, k, unit)
+
+    @property
+    def latency(self) -> Any:
+        """Training: the step time; inference: one request through every stage (ms)."""
+        self._require_feasible("latency")
+        k, unit = self._scale
+        return _q(self.latency_s, k, unit)
+
+    @property
+    def latency_bound(self) -> Any:
+        self._require_feasible("latency bound")
+        k, unit = self._scale
+        return _q(self.latency_bound_s, k, unit)
+
+    @property
+    def throughput(self) -> Any:
+        """Tokens per second over all devices at the achievable step time."""
+        self._require_feasible("throughput")
+        return _q(self.tokens_per_step / self.step_time_s, 1.0, "token/s")
+
+    @property
+    def throughput_bound(self) -> Any:
+        self._require_feasible("throughput bound")
+        return _q(self.tokens_per_step / self.step_time_bound_s, 1.0, "token/s")
+
+    @property
+    def units_per_step(self) -> float:
+        """Tokens completed per step (as :class:`~mlsysim.solvers.results.SolveResult`)."""
+        return self.tokens_per_step
+
+    @property
+    def unit(self) -> str:
+        return "token"
+
+    @property
+    def power(self) -> Any:
+        """Average power of one device during the step (W)."""
+        self._require_feasible("power")
+        if self.power_w is None:
+            from mlsysim.core.exceptions import MlsysimError
+
+            raise MlsysimError(
+                f"{self.hardware} has no power: its registry entry gives no TDP",
+                where="DistributedResult",
+                fix=f"add tdp = '… W' (with a source) to the {self.hardware} registry entry",
+            )
+        return _q(self.power_w, 1.0, "W")
+
+    @property
+    def mfu(self) -> float:
+        """Model FLOPs utilisation over all devices (recomputation excluded)."""
+        self._require_feasible("MFU")
+        return self.useful_flops_per_step / (
+            self.step_time_s * self.devices * self.peak_flops_per_s
+        )
+
+    @property
+    def hfu(self) -> float:
+        """Hardware FLOPs utilisation over all devices (recomputation included)."""
+        self._require_feasible("HFU")
+        return self.flops_per_step / (self.step_time_s * self.devices * self.peak_flops_per_s)
+
+    @property
+    def explanation(self) -> str:
+        """Why the binding wall binds, in words and numbers."""
+        from mlsysim.solvers.distributed_explain import why
+
+        return why(self)
+
+    def explain(self) -> str:
+        """The step's derivation, line by line, with the sources of each number."""
+        from mlsysim.solvers.distributed_explain import explain
+
+        return explain(self)
+
+    def __str__(self) -> str:
+        head = (
+            f"{self.model} on {self.devices}× {self.hardware} ({self.system}), {self.phase}, "
+            f"tp={self.tp} pp={self.pp} dp={self.dp}"
+            + (f" cp={self.cp}" if self.cp > 1 else "")
+            + (f" ep={self.ep}" if self.ep > 1 else "")
+        )
+        if not self.feasible:
+            return f"{head}: infeasible ({self.binding_wall})"
+        k, unit = self._scale
+        return (
+            f"{head}: step {self.step_time_s * k:.4g} {unit}, "
+            f"{self.tokens_per_step / self.step_time_s:.4g} token/s, MFU {self.mfu * 100:.3g} %, "
+            f"binding wall {self.binding_wall}"
+        )
+
+    # -- JSON ------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The stable JSON form (see :func:`distributed_json_schema`)."""
+        ok = self.feasible
+        k, unit = self._scale
+        return {
+            "schema_version": DISTRIBUTED_SCHEMA_VERSION,
+            "model": self.model,
+            "system": self.system,
+            "hardware": self.hardware,
+            "phase": self.phase,
+            "devices": self.devices,
+            "nodes": self.nodes,
+            "batch": self.batch,
+            "seq_len": self.seq_len,
+            "precision": self.precision,
+            "weights_precision": self.weights_precision,
+            "parallel": {
+                "tp": self.tp,
+                "pp": self.pp,
+                "dp": self.dp,
+                "cp": self.cp,
+                "ep": self.ep,
+                "sp": self.sp,
+                "zero": self.zero,
+                "microbatch": self.microbatch,
+                "microbatches": self.microbatches,
+                "schedule": self.schedule,
+                "chunks": self.chunks,
+            },
+            "feasible": ok,
+            "binding_wall": self.binding_wall,
+            "step_time": _jq(self.step_time_s if ok else None, k, unit),
+            "step_time_bound": _jq(self.step_time_bound_s if ok else None, k, unit),
+            "latency": _jq(self.latency_s if ok else None, k, unit),
+            "throughput": _jq(
+                self.tokens_per_step / self.step_time_s if ok else None, 1.0, "token/s"
+            ),
+            "mfu": self.mfu if ok else None,
+            "hfu": self.hfu if ok else None,
+            "power": _jq(self.power_w if ok else None, 1.0, "W"),
+            "bubble_fraction": self.bubble_fraction,
+            "time_split": {
+                "compute": _jq(self.compute_s, k, unit),
+                "memory": _jq(self.memory_s, k, unit),
+                "overhead": _jq(self.overhead_s, k, unit),
+                "communication": _jq(self.communication.total_s, k, unit),
+                "bubble": _jq(self.bubble_s, k, unit),
+                "optimizer": _jq(self.optimizer_s, k, unit),
+            },
+            "memory": self.memory.to_dict(),
+            "communication": self.communication.to_dict(),
+            "collectives": [c.to_dict() for c in self.collectives],
+            "notes": list(self.notes),
+            "explanation": self.explanation,
+        }
+
+    def to_json(self, **kwargs: Any) -> str:
+        """:meth:`to_dict` as JSON text."""
+        return json.dumps(self.to_dict(), **kwargs)
+
+
+def distributed_json_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of :meth:`DistributedResult.to_dict`."""
+    obj = {
+        "type": "object",
+        "properties": {"value": {"type": "number"}, "unit": {"type": "string"}},
+        "required": ["value", "unit"],
+        "additionalProperties": False,
+    }
+    qn = {"oneOf": [obj, {"type": "null"}]}
+
+    def table(keys: list[str], item: Any) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "properties": {k: item for k in keys},
+            "required": keys,
+            "additionalProperties": False,
+        }
+
+    ints = {"type": "integer", "minimum": 1}
+    parallel_props: dict[str, Any] = {
+        "tp": ints,
+        "pp": ints,
+        "dp": ints,
+        "cp": ints,
+        "ep": ints,
+        "sp": {"type": "boolean"},
+        "zero": {"enum": [0, 1, 2, 3]},
+        "microbatch": ints,
+        "microbatches": ints,
+        "schedule": {"enum": ["gpipe", "1f1b", "interleaved"]},
+        "chunks": ints,
+    }
+    parallel = {
+        "type": "object",
+        "properties": parallel_props,
+        "required": list(parallel_props),
+        "additionalProperties": False,
+    }
+    coll_keys = list(CollectiveTiming._fields)
+    collective = {
+        "type": "object",
+        "properties": {
+            k: {"type": "string"}
+            if k in ("name", "group", "op", "algorithm")
+            else {"type": "number"}
+            for k in coll_keys
+        },
+        "required": coll_keys,
+        "additionalProperties": False,
+    }
+    props: dict[str, Any] = {
+        "schema_version": {"const": DISTRIBUTED_SCHEMA_VERSION},
+        "model": {"type": "string"},
+        "system": {"type": "string"},
+        "hardware": {"type": "string"},
+        "phase": {"enum": ["prefill", "decode", "training", "inference"]},
+        "devices": ints,
+        "nodes": ints,
+        "batch": ints,
+        "seq_len": {"type": "integer", "minimum": 0},
+        "precision": {"type": "string"},
+        "weights_precision": {"type": "string"},
+        "parallel": parallel,
+        "feasible": {"type": "boolean"},
+        "binding_wall": {"type": "string"},
+        "step_time": qn,
+        "step_time_bound": qn,
+        "latency": qn,
+        "throughput": qn,
+        "mfu": {"type": ["number", "null"]},
+        "hfu": {"type": ["number", "null"]},
+        "power": qn,
+        "bubble_fraction": {"type": "number", "minimum": 0, "maximum": 1},
+        "time_split": table(
+            ["compute", "memory", "overhead", "communication", "bubble", "optimizer"], obj
+        ),
+        "memory": table(
+            ["weights", "gradients", "optimizer", "activations", "kv_cache", "total", "capacity"],
+            obj,
+        ),
+        "communication": table([*_KINDS, "total", "overlapped"], obj),
+        "collectives": {"type": "array", "items": collective},
+        "notes": {"type": "array", "items": {"type": "string"}},
+        "explanation": {"type": "string"},
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://mlsysim.dev/schema/distributed-result-1.json",
+        "title": "mlsysim distributed solve result",
+        "type": "object",
+        "properties": props,
+        "required": list(props),
+        "additionalProperties": False,
+    }

@@ -1,0 +1,444 @@
+"""Lowering per rank: one device's share of a parallel step, and the collectives it issues.
+
+The model facts are *sharded* (:func:`shard_facts`) — heads, FFN columns, vocabulary and
+experts split over tensor (``tp``) and expert (``ep``) parallelism, the stage's ``L/pp``
+layers, ``s/cp`` tokens per sequence — and the sharded view is lowered by the ordinary
+transformer lowering (:func:`~mlsysim.workload.lowering.transformer.lower_transformer`), so
+every FLOP and byte is counted by the same rules as on one device. Three corrections follow
+what the view cannot say: with context parallelism each rank's queries still attend over
+the whole causal context; with sequence parallelism (``sp``) the norm/residual regions are
+split over the tensor-parallel group; and the first stage keeps the embedding while the last
+keeps the LM head (the last stage is lowered: it is the pipeline's slowest).
+
+:func:`lower_rank` adds the collectives each micro-batch (or step) issues, with their message
+sizes (Narayanan et al. 2021; Korthikanti et al. 2022; Rajbhandari et al. 2020):
+
+* TP: per layer two all-reduces forward and two backward (two more when the forward is
+  recomputed), of the micro-batch's activations; with SP each is a reduce-scatter plus an
+  all-gather of the same tensor; the LM head's input gradient adds one (and the vocabulary-
+  parallel embedding one more when one stage holds both);
+* PP: the activation forward and its gradient backward across each of the ``v`` chunk
+  boundaries, split over the TP ranks (Megatron's scatter/gather);
+* DP: the gradient all-reduce once per step, or reduce-scatter of gradients plus all-gather
+  of weights with ZeRO ≥ 1; ZeRO-3 all-gathers weights forward and backward and
+  reduce-scatters gradients every micro-batch; experts reduce over ``dp·cp/ep`` ranks;
+* EP: dispatch and combine all-to-alls per MoE layer, forward and backward;
+* CP: the ring exchange of each layer's key/value block (and of its gradient backward).
+
+Memory per device follows the core formulas: :func:`~mlsysim.core.formulas.training_memory_B`
+by ZeRO stage (Megatron's fp32 main gradients up to stage 1, ZeRO's 16-bit gradients from
+stage 2), Korthikanti's activations per layer
+(:func:`~mlsysim.core.formulas.activation_bytes_per_layer_B`) times the first stage's
+in-flight micro-batches (:func:`~mlsysim.core.formulas.pipeline_inflight_s`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, NamedTuple
+
+from mlsysim.core.constants import bytes_per_element
+from mlsysim.core.formulas.memory import activation_bytes_per_layer_B, training_memory_B
+from mlsysim.core.formulas.parallelism import pipeline_inflight_s
+from mlsysim.execution.parallel import ParallelPlan
+from mlsysim.workload.lowering.facts import ModelFacts
+from mlsysim.workload.lowering.ops import (
+    Op,
+    OpBuilder,
+    add_optimizer_update,
+    optimizer_state_bytes,
+)
+from mlsysim.workload.lowering.transformer import lower_transformer
+
+__all__ = ["CommOp", "RankLowered", "RankMemory", "lower_rank", "shard_facts"]
+
+#: Ops of the norm/residual regions that sequence parallelism splits over the TP group.
+_SP_REGION = frozenset({"attn_add_norm", "ffn_add_norm", "final_add_norm"})
+#: Ops that exist once per model (not per layer): the first and last stage's extras.
+_HEAD_OPS = frozenset({"final_add_norm", "lm_head", "loss"})
+#: Gradients: Megatron keeps fp32 "main" gradients and reduces them in fp32 (ZeRO 0–1, the
+#: distributed optimizer: 18 and 6 + 12/d bytes per parameter); ZeRO-2/3 and FSDP keep and
+#: reduce-scatter them in the weights' format (Rajbhandari et al. 2020: 16 bytes per parameter).
+_MAIN_GRAD_PRECISION = "fp32"
+
+
+class CommOp(NamedTuple):
+    """One kind of collective a rank issues: ``calls`` calls of ``op`` on ``size`` bytes over
+    the ``group`` (tp, cp, ep, pp, dp, edp) per micro-batch (``per="microbatch"``) or per
+    step; ``hidden`` names what computation it may overlap (``"none"``: critical path)."""
+
+    name: str
+    group: str
+    op: str
+    size: float
+    calls: float
+    per: str
+    hidden: str
+
+
+class RankMemory(NamedTuple):
+    """Resident bytes per device (the most loaded stage: the first)."""
+
+    weights: float
+    gradients: float
+    optimizer: float
+    activations: float
+    kv_cache: float
+
+
+class RankLowered(NamedTuple):
+    """One micro-batch of a pipeline stage on one rank, and what surrounds it.
+
+    ``ops`` are the middle stage's ``layers`` (and, with one stage, the embedding);
+    ``head_ops`` the last stage's extras (final norm, LM head, loss), which runs
+    ``last_layers`` layers besides them.
+    """
+
+    ops: tuple[Op, ...]  # one micro-batch, forward + backward (training), optimizer excluded
+    head_ops: tuple[Op, ...]
+    optimizer: Op | None  # once per step, on this rank's (ZeRO-sharded) state
+    comms: tuple[CommOp, ...]
+    memory: RankMemory
+    tokens: float  # tokens of one micro-batch on one model replica
+    useful_flops: float  # model FLOPs of one micro-batch over every rank of a replica
+    flops: float  # executed FLOPs (recompute included), likewise
+    layers: int  # layers on a middle stage
+    last_layers: int  # layers on the last stage (which also holds the LM head)
+
+
+def _rank_params(f: ModelFacts, par: ParallelPlan) -> tuple[float, float]:
+    """(dense, expert) parameters on the first stage's rank."""
+    mats = 2.0 if f.gated else 1.0
+    expert_one = (mats + 1.0) * f.hidden * f.moe_ffn
+    experts_total = f.moe_layers * f.experts * expert_one
+    head_untied = 0.0 if f.tied else f.head_params
+    body = f.params - f.embed_params - head_untied - experts_total
+    tp = par.tp
+    share = par.stage_layers(f.layers)[0] / f.layers
+    dense = body * share / tp + f.embed_params / tp
+    if par.pp == 1:
+        dense += head_untied / tp
+    experts = experts_total * share / (par.ep * tp)
+    return dense, experts
+
+
+class _Shard(NamedTuple):
+    facts: ModelFacts  # one rank of a middle stage
+    dense: float  # dense parameters on the first stage's rank
+    expert: float  # expert parameters on the first stage's rank
+    stages: tuple[int, int, int]  # layers on the first, middle and last stage
+
+
+_SHARDS: dict[tuple[int, ParallelPlan], tuple[ModelFacts, _Shard]] = {}
+
+
+def _shard_entry(f: ModelFacts, par: ParallelPlan) -> _Shard:
+    key = (id(f), par)
+    hit = _SHARDS.get(key)
+    if hit is not None and hit[0] is f:
+        return hit[1]
+    dense, expert = _rank_params(f, par)
+    entry = _Shard(_shard(f, par), dense, expert, par.stage_layers(f.layers))
+    if len(_SHARDS) > 4096:
+        _SHARDS.clear()
+    _SHARDS[key] = (f, entry)
+    return entry
+
+
+def shard_facts(f: ModelFacts, par: ParallelPlan) -> ModelFacts:
+    """The facts of one rank of a middle pipeline stage (cached per facts and plan)."""
+    return _shard_entry(f, par).facts
+
+
+def _shard(f: ModelFacts, par: ParallelPlan) -> ModelFacts:
+    tp = par.tp
+    L_stage = par.stage_layers(f.layers)[1]
+    heads = f.heads // tp
+    kv = f.kv_heads // tp if f.kv_heads >= tp else 1
+    h, d = float(f.hidden), float(f.head_dim)
+    if f.mla is None:
+        q_o = 2.0 * f.heads * d * h
+        kv_w = 2.0 * f.kv_heads * d * h
+        rest = f.attn_params - q_o - kv_w
+        attn = q_o / tp + 2.0 * kv * d * h + rest / tp
+    else:
+        attn = f.attn_params / tp
+    dense_first = max(0, f.dense_layers - (f.layers - L_stage)) if f.experts > 1 else 0
+    experts = f.experts
+    if experts > 1 and par.ep > 1:
+        experts = max(f.active_experts, f.experts // par.ep)
+    dense, expert = _rank_params(f, par)
+    return dataclasses.replace(
+        f,
+        params=dense + expert,
+        layers=L_stage,
+        heads=heads,
+        kv_heads=kv,
+        ffn=f.ffn // tp,
+        moe_ffn=max(1, f.moe_ffn // tp),
+        vocab=-(-f.vocab // tp),
+        experts=experts,
+        dense_layers=dense_first,
+        attn_params=attn,
+        embed_params=f.embed_params / tp,
+        head_params=f.head_params / tp,
+    )
+
+
+_new = tuple.__new__  # NamedTuple construction without its Python-level __new__
+
+
+def _scaled(op: Op, flops: float, nbytes: float) -> Op:
+    """``op`` with FLOPs and useful FLOPs scaled by ``flops`` and bytes by ``nbytes``."""
+    return _new(
+        Op,
+        (
+            op.name,
+            op.kind,
+            op.flops * flops,
+            op.bytes * nbytes,
+            op.kernels,
+            op.repeat,
+            op.useful_flops * flops,
+            op.sparse,
+        ),
+    )
+
+
+def _adjust(
+    ops: tuple[Op, ...], par: ParallelPlan, s: int, s_rank: int
+) -> tuple[list[Op], list[Op], float, float, float, float]:
+    """Context-parallel attention over the whole context, SP regions, stage extras.
+
+    Returns the layer ops, the head ops, and the (useful, executed) FLOPs of each group.
+    """
+    layers: list[Op] = []
+    head: list[Op] = []
+    lu = lf = hu = hf = 0.0
+    causal_scale = (s + 1.0) / (s_rank + 1.0) if par.cp > 1 else 1.0
+    split = par.sp and par.tp > 1
+    for op in ops:
+        name = op.name
+        if op.kind == "optimizer":
+            continue
+        if name == "embedding":
+            if par.pp > 1:
+                continue  # the first stage's; the last stage (lowered here) has the head
+            layers.append(op)
+            continue
+        if causal_scale != 1.0 and name.startswith("attention"):
+            op = _scaled(op, causal_scale, 1.0)
+        elif split and name in _SP_REGION:
+            op = _scaled(op, 1.0 / par.tp, 1.0 / par.tp)
+        if name in _HEAD_OPS:
+            head.append(op)
+            hu += op.useful_flops * op.repeat
+            hf += op.flops * op.repeat
+        else:
+            layers.append(op)
+            lu += op.useful_flops * op.repeat
+            lf += op.flops * op.repeat
+    return layers, head, lu, lf, hu, hf
+
+
+def lower_rank(
+    f: ModelFacts,
+    phase: str,
+    microbatch: int,
+    seq_len: int,
+    rp: Any,
+    par: ParallelPlan,
+    microbatches: int,
+) -> RankLowered:
+    """Lower one micro-batch of the last pipeline stage on one rank (see the module doc)."""
+    training = phase == "training"
+    cp, tp = par.cp, par.tp
+    s_rank = seq_len // cp if phase != "decode" else seq_len
+    entry = _shard_entry(f, par)
+    fr = entry.facts
+    low = lower_transformer(fr, phase, microbatch, s_rank, rp)
+    ops, head_ops, layer_useful, layer_flops, head_useful, head_flops = _adjust(
+        low.ops, par, seq_len, s_rank
+    )
+    opt: Op | None = None
+
+    # model FLOPs of one micro-batch over a replica: every layer once on each TP/CP rank
+    per_layer = float(f.layers) / fr.layers
+    shards = float(tp * cp)
+    useful = (layer_useful * per_layer + head_useful) * shards
+    flops = (layer_flops * per_layer + head_flops) * shards
+
+    dense, expert = entry.dense, entry.expert
+    bw = rp.weight_bytes
+    if training:
+        bg = bw if par.zero >= 2 else bytes_per_element(_MAIN_GRAD_PRECISION)
+        K = optimizer_state_bytes(rp)
+        dp_z = float(par.dp * cp)
+        edp_z = max(1.0, dp_z / par.ep)
+        w1, g1, o1 = training_memory_B(dense, bw, bg, K, par.zero, dp_z)
+        w2, g2, o2 = training_memory_B(expert, bw, bg, K, par.zero, edp_z)
+        # the update runs on this rank's optimizer-state shard, on its main gradients
+        shard = dense / (dp_z if par.zero >= 1 else 1.0) + expert / (
+            edp_z if par.zero >= 1 else 1.0
+        )
+        update = OpBuilder(bw, rp.activation_bytes, False, True, "none")
+        add_optimizer_update(update, shard, rp, bg)
+        opt = update.ops[0]
+        acts = _activations(f, par, microbatch, s_rank, microbatches, rp, entry.stages[0])
+        memory = RankMemory(w1 + w2, g1 + g2, o1 + o2, acts, 0.0)
+    else:
+        bg = 0.0
+        memory = RankMemory(
+            (dense + expert) * bw, 0.0, 0.0, low.memory.activations, low.memory.kv_cache
+        )
+        opt = None
+    comms = _comms(f, fr, phase, microbatch, s_rank, rp, par, dense, expert, bg)
+    tokens = float(microbatch) * (seq_len if phase != "decode" else 1)
+    return RankLowered(
+        tuple(ops),
+        tuple(head_ops),
+        opt,
+        comms,
+        memory,
+        tokens,
+        useful,
+        flops,
+        fr.layers,
+        entry.stages[2],
+    )
+
+
+def _activations(
+    f: ModelFacts, par: ParallelPlan, b: int, s_rank: int, m: int, rp: Any, L_stage: int
+) -> float:
+    """Activation bytes held by the first stage at its peak (Korthikanti et al. 2022)."""
+    mode = rp.plan.recompute
+    scale = rp.activation_bytes / 2.0  # the coefficients count 16-bit activations
+    # with CP a rank's s/cp queries attend over all s keys: a·cp heads of s/cp² scores
+    heads = f.heads * par.cp
+    per_layer = activation_bytes_per_layer_B(s_rank, b, f.hidden, heads, par.tp, par.sp, mode)
+    inflight = pipeline_inflight_s(par.pp, m, par.chunks, par.effective_schedule)
+    total = per_layer * L_stage * inflight
+    if mode == "full":  # the layer being recomputed holds its full activations
+        total += activation_bytes_per_layer_B(s_rank, b, f.hidden, heads, par.tp, par.sp, "none")
+    if par.pp == 1:  # fp32 logits of the LM head (the last stage)
+        total += b * s_rank * (-(-f.vocab // par.tp)) * 4.0 / scale
+    return total * scale
+
+
+def _comms(
+    f: ModelFacts,
+    fr: ModelFacts,
+    phase: str,
+    b: int,
+    s_rank: int,
+    rp: Any,
+    par: ParallelPlan,
+    dense: float,
+    expert: float,
+    bg: float,
+) -> tuple[CommOp, ...]:
+    training = phase == "training"
+    tokens = float(b) * (1 if phase == "decode" else s_rank)
+    ba, bw = rp.activation_bytes, rp.weight_bytes
+    act = tokens * f.hidden * ba
+    L = fr.layers
+    mode = rp.plan.recompute if training else "none"
+    out: list[CommOp] = []
+    if par.tp > 1:
+        per_layer = (4.0 + (2.0 if mode == "full" else 0.0)) if training else 2.0
+        n = L * per_layer
+        if training:
+            n += 1.0  # the LM head's input gradient (last stage)
+        if par.pp == 1:
+            n += 1.0  # the vocabulary-parallel embedding's output (first stage)
+        if par.sp:
+            out.append(CommOp("tp_all_gather", "tp", "all_gather", act, n, "microbatch", "tp"))
+            out.append(
+                CommOp("tp_reduce_scatter", "tp", "reduce_scatter", act, n, "microbatch", "tp")
+            )
+        else:
+            out.append(CommOp("tp_all_reduce", "tp", "all_reduce", act, n, "microbatch", "tp"))
+    if par.cp > 1:
+        kv_block = tokens * 2.0 * fr.kv_heads * f.head_dim * ba
+        passes = (3.0 + (1.0 if mode != "none" else 0.0)) if training else 1.0
+        n = L * (par.cp - 1) * passes
+        out.append(
+            CommOp("cp_kv_exchange", "cp", "send_recv", kv_block, n, "microbatch", "attention")
+        )
+    if par.ep > 1 and fr.moe_layers:
+        routed = tokens * f.active_experts * f.hidden * ba
+        per_layer = (4.0 + (2.0 if mode == "full" else 0.0)) if training else 2.0
+        out.append(
+            CommOp(
+                "ep_all_to_all",
+                "ep",
+                "all_to_all",
+                routed,
+                fr.moe_layers * per_layer,
+                "microbatch",
+                "none",
+            )
+        )
+    if par.pp > 1:
+        msg = act / par.tp
+        n = 2.0 * par.chunks if training else 1.0
+        out.append(CommOp("pp_send_recv", "pp", "send_recv", msg, n, "microbatch", "pipeline"))
+    if training and par.dp * par.cp > 1:
+        for grp, params in (("dp", dense), ("edp", expert)):
+            if params <= 0.0 or (grp == "edp" and par.dp * par.cp // par.ep <= 1):
+                continue
+            grads, weights = params * bg, params * bw
+            if par.zero == 0:
+                out.append(
+                    CommOp(
+                        f"{grp}_grad_all_reduce", grp, "all_reduce", grads, 1.0, "step", "backward"
+                    )
+                )
+            elif par.zero < 3:
+                out.append(
+                    CommOp(
+                        f"{grp}_grad_reduce_scatter",
+                        grp,
+                        "reduce_scatter",
+                        grads,
+                        1.0,
+                        "step",
+                        "backward",
+                    )
+                )
+                out.append(
+                    CommOp(
+                        f"{grp}_param_all_gather",
+                        grp,
+                        "all_gather",
+                        weights,
+                        1.0,
+                        "step",
+                        "forward",
+                    )
+                )
+            else:
+                out.append(
+                    CommOp(
+                        f"{grp}_param_all_gather",
+                        grp,
+                        "all_gather",
+                        weights,
+                        2.0,
+                        "microbatch",
+                        "compute",
+                    )
+                )
+                out.append(
+                    CommOp(
+                        f"{grp}_grad_reduce_scatter",
+                        grp,
+                        "reduce_scatter",
+                        grads,
+                        1.0,
+                        "microbatch",
+                        "compute",
+                    )
+                )
+    return tuple(out)

@@ -1,0 +1,25 @@
+"""Shared test scaffolding."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+#: The Jupyter kernel the notebook tests run (this interpreter, through ipykernel).
+KERNEL = "mlsysim-test-python"
+
+
+@pytest.fixture
+def jupyter_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A kernelspec for this interpreter in a temporary JUPYTER_PATH; returns its name."""
+    spec = tmp_path / "jupyter" / "kernels" / KERNEL
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": "mlsysim test", "language": "python"})
+    )
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    return KERNEL

@@ -54,8 +54,12 @@ def _warm() -> None:
     for expr in ("H10 + H100.tdp + 1 GB", "3 ms -> s", "0.5 -> %", "(1 +", "H100.memory"):
         doc.inline(expr, 1)
     doc.claim("1 ms ~ 1 ms @ 1 us", 1)
-    solve = 'solve(Llama2_7B, H100, phase="decode").latency'
-    doc.inline(solve, 1)
+    for warm in (
+        'solve(Llama2_7B, H100, phase="decode").latency',
+        'collective("all_reduce", 1 GB, DGX_H100).time',
+        'ResourceSimulation(Doorbell, TinyPioneer).evaluate(region="Quebec").sustainability',
+    ):
+        doc.inline(warm, 1)
 
 
 def within_budget(fn: Callable[[], Any]) -> Any:
@@ -79,7 +83,8 @@ _ATOMS = [
     "1 GB**40", "40%", "2 GiB", "1/s", "H100", "H100.memory.bandwidth", "H100.tdp",
     "H100.peak_flops", "H100.require", "H100.model_dump", "solve", "Llama2_7B", "'bf16'",
     '"decode"', "GB", "ms", "x", "sqrt", "round", "max", "min", "log", "mod", "ridge_point",
-    "erlang_c", "servers=", "n=", "phase=", "(", ")", "[", "]", "+", "-", "*", "/", "**", "%",
+    "erlang_c", "servers=", "n=", "phase=", "collective", "'all_reduce'", "DGX_H100",
+    "devices=", "training_run", "ResourceSimulation", "Doorbell", "TinyPioneer", ".evaluate", "(", ")", "[", "]", "+", "-", "*", "/", "**", "%",
     "//", "<", "==", "and", "or", "not", "if", "else", ",", ".", "->", "~", "@", "|", "=",
     ":", "_", "__class__", "lambda", "'", '"', "\\", "\\\\", "#", "{", "}", "10**8", "-1e9",
     "(1,)", "inf", "nan", "µs", "·",

@@ -110,7 +110,17 @@ def _run_first_load() -> None:
 
 def normalize(name: str) -> str:
     """Lookup key for ids and aliases: case-insensitive, spaces/hyphens/dots as underscores."""
-    return re.sub(r"[\s\-./]+", "_", name.strip()).lower()
+    out: list[str] = []
+    joined = False
+    for ch in name.strip():
+        if ch.isspace() or ch in "-./":
+            if not joined:
+                out.append("_")
+                joined = True
+            continue
+        out.append(ch)
+        joined = False
+    return "".join(out).lower()
 
 
 def _env_dirs() -> str:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import html as _html
 import math
 import numbers
-import re
 from functools import lru_cache
 from typing import Any
 
@@ -130,9 +129,12 @@ def escape_latex_text(text: str) -> str:
     return "".join(table.get(ch, ch) for ch in text)
 
 
+_MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>$|"})
+
+
 def escape_markdown(text: str) -> str:
     """Escape author text so Markdown shows it literally."""
-    return re.sub(r"([\\`*_\[\]<>$|])", r"\\\1", text)
+    return text.translate(_MARKDOWN_SPECIAL)
 
 
 def _text_rendered(text: str) -> Rendered:

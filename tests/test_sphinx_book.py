@@ -27,7 +27,7 @@ if str(SPHINX_EXT) not in sys.path:  # the extension package lives in sphinx_ext
 
 pytestmark = pytest.mark.slow
 
-_SUMMARY_LINE = re.compile(r"^  ([^ :]+):(\d+)(?::\d+)?: error\[mlsysim\.(\w+)\]", re.M)
+_SUMMARY_LINE = re.compile(r"^  ([^ :]+):(\d+)(?::\d+)?: (?:error|warning)\[mlsysim\.(\w+)\]", re.M)
 _WARNING_LINE = re.compile(r"^(\S+?):(\d+): (ERROR|WARNING): .*?\[mlsysim\.(\w+)\]", re.M | re.S)
 
 

@@ -135,7 +135,7 @@ def _github(failures: list[Failure], checked: int) -> str:
             props.append(f"col={f.column}")
         props.append(f"title={_gh_property(f.code)}")
         body = "\n".join([f.message, *_detail_lines(f, indent="")])
-        out.append(f"::error {','.join(props)}::{_gh_data(body)}")
+        out.append(f"::{f.severity} {','.join(props)}::{_gh_data(body)}")
     out.append(summary_line(failures, checked))
     return "\n".join(out) + "\n"
 

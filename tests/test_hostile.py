@@ -95,3 +95,12 @@ def test_symlinked_chapter_folder_is_checked_once(tmp_path: Path) -> None:
     os.symlink(book, book / "chapters" / "loop")  # a cycle must not loop
     _, failures = check_paths([book])
     assert [(Path(f.file).name, f.line) for f in failures] == [("c.md", 1)]
+
+
+def test_paths_the_system_cannot_name_are_failures(tmp_path: Path) -> None:
+    """Found by fuzzing: a NUL byte in an include path (or a chapter path)."""
+    doc = check_document(tmp_path / "c.rst", text=".. include:: x.rst\x00\n\n:napkin:`H10`\n")
+    assert [f.line for f in doc.failures] == [1, 3]
+    assert "cannot read the included" in doc.failures[0].message
+    _, failures = check_paths([str(tmp_path / "a\x00b.md")])
+    assert [f.message for f in failures] == ["cannot read this source file"]

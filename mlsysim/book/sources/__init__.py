@@ -56,8 +56,13 @@ class Scanned:
 
 
 def read_source(path: Path) -> str:
-    """A source file's text; OSError or UnicodeDecodeError as the file system reports it."""
-    return path.read_bytes().decode("utf-8")
+    """A source file's text; OSError (also for a path the system cannot name, e.g. with a
+    NUL byte) or UnicodeDecodeError."""
+    try:
+        data = path.read_bytes()
+    except ValueError as exc:
+        raise OSError(f"not a usable path ({exc})") from None
+    return data.decode("utf-8")
 
 
 def _scan(text: str, syntax: str) -> tuple[list[Item | Include], int]:

@@ -46,7 +46,7 @@ def _excluded(path: Path, project: Project | None) -> bool:
         return False
     try:
         rel = path.resolve().relative_to(project.root).as_posix()
-    except ValueError:
+    except (OSError, ValueError):
         return False
     if project.kind == "quarto":
         return any(part.startswith("_") for part in rel.split("/"))
@@ -63,7 +63,11 @@ def iter_sources(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
     recursively and sorted, following links to folders once each."""
     for raw in paths:
         p = Path(raw)
-        if not p.is_dir():
+        try:
+            is_dir = p.is_dir()
+        except (OSError, ValueError):
+            is_dir = False
+        if not is_dir:
             yield p
             continue
         seen: set[str] = set()

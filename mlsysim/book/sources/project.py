@@ -53,7 +53,11 @@ class Project:
 
 def project_of(path: Path) -> Project | None:
     """The project ``path`` (a chapter) belongs to, or None (config re-read after an edit)."""
-    for folder in path.resolve().parents:
+    try:
+        folders = path.resolve().parents
+    except (OSError, ValueError):  # a path the system cannot name: no project
+        return None
+    for folder in folders:
         for name, kind in (("_quarto.yml", "quarto"), ("conf.py", "sphinx")):
             candidate = folder / name
             try:

@@ -18,9 +18,14 @@
 
 from __future__ import annotations
 
-from mlsysim.book.lang.compiler import Compiled, compile_expression
+from typing import TYPE_CHECKING
+
 from mlsysim.book.lang.lexer import split_claim, split_conversion, split_statements, split_top
-from mlsysim.book.lang.values import Fn, Method, Trace, View, describe, unwrap
+from mlsysim.core.lazy import lazy_getattr
+
+if TYPE_CHECKING:
+    from mlsysim.book.lang.compiler import Compiled, compile_expression
+    from mlsysim.book.lang.values import Fn, Method, Trace, View, describe, unwrap
 
 __all__ = [
     "Compiled",
@@ -36,3 +41,18 @@ __all__ = [
     "split_top",
     "unwrap",
 ]
+
+# the compiler loads pint: imported on first use, so the scanners (and a cache hit of the
+# Quarto batch, which only scans) never pay for it
+__getattr__ = lazy_getattr(
+    "mlsysim.book.lang",
+    {
+        "Compiled": ("mlsysim.book.lang.compiler", "Compiled"),
+        "compile_expression": ("mlsysim.book.lang.compiler", "compile_expression"),
+        **{
+            name: ("mlsysim.book.lang.values", name)
+            for name in ("Fn", "Method", "Trace", "View", "describe", "unwrap")
+        },
+    },
+    globals(),
+)

@@ -242,12 +242,27 @@ class MarkdownScanner:
                 return after
             if name == "include":
                 self.out.append(Include(arg, i + 1, directive_options(body)[0], "myst"))
+            elif name == "eval-rst":
+                self._eval_rst(body, i + 1, col)
             return after
         if self.syntax.pandoc:
             kind, attrs = pandoc_block(info)
             if kind is not None:
                 self.out.append(Item(kind, "\n".join(body), i + 2, col + 1, attrs))
         return after
+
+    def _eval_rst(self, body: list[str], first: int, col: int) -> None:
+        """A MyST ``{eval-rst}`` block: reST that Sphinx parses, so its roles are items."""
+        from mlsysim.book.sources.rst import RstScanner
+
+        rst = RstScanner("\n".join(body))
+        entries = rst.scan()
+        self.steps += rst.steps
+        for e in entries:
+            if isinstance(e, Item):
+                self.out.append(
+                    Item(e.kind, e.text, e.line + first, (e.column or 1) + col, e.attrs)
+                )
 
     def _fence_end(
         self, i: int, depth: int, ch: str, run: int, fence_indent: int

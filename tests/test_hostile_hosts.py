@@ -100,3 +100,38 @@ def test_pandoc_filter_renders_every_hostile_chapter(name: str, tmp_path: Path) 
     assert rendered == _check([path], tmp_path)
     line = sentinel_line("pandoc", hostile)
     assert any(r.startswith(f"{name}.qmd:{line}:") for r in rendered)
+
+
+_BAD_DATA = """schema = "mlsysim.hardware/1"
+
+[sources.s]
+title = "t"
+publisher = "p"
+year = 2024
+
+[Bad]
+name = "b"
+kind = "accelerator"
+vendor = "v"
+source = "s"
+tdp = "1 W"
+peak.dense.bf16 = "1 TFLOP/s"
+memory = { type = "HBM", capacity = "1 GB", bandwidth = "4 (TB/s" }
+"""
+
+
+def test_broken_data_file_fails_every_item_that_needs_data_in_every_host(tmp_path: Path) -> None:
+    data, book = tmp_path / "data", tmp_path / "book"
+    data.mkdir()
+    book.mkdir()
+    (data / "bad.toml").write_text(_BAD_DATA, encoding="utf-8")
+    (book / "conf.py").write_text('extensions = ["myst_parser", "mlsysim_sphinx"]\n', "utf-8")
+    (book / "index.md").write_text("# X\n\n{napkin}`H100.tdp` and {napkin}`2 * 3 ms`.\n", "utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "sphinx_ext"), "MLSYSIM_DATA_PATH": str(data)}
+    cmd = [sys.executable, "-m", "sphinx", "-q", "-E", "-b", "html", str(book), str(tmp_path / "o")]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 1, proc.stderr  # located failures, not a configuration crash
+    assert _located(_SUMMARY.findall(proc.stderr)) == ["index.md:3:10:error"]
+    assert "bad.toml, entry [Bad], field 'memory.bandwidth'" in proc.stderr
+    html = (tmp_path / "o" / "index.html").read_text("utf-8")
+    assert r"6\,\mathrm{ms}" in html  # what needs no data still renders

@@ -13,6 +13,7 @@ stored per docname in the environment, so that:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sphinx.util import logging
@@ -87,7 +88,6 @@ def _new_document(env: BuildEnvironment) -> tuple[Document, Locator]:
     from mlsysim.book.sources.locate import Locator
     from mlsysim.book.sources.project import chapter_options
     from mlsysim.core.exceptions import MlsysimError
-    from mlsysim.core.registry import catalog
     from mlsysim_sphinx.config import config_mapping
 
     rel = env.doc2path(env.docname, base=False).as_posix()
@@ -105,7 +105,7 @@ def _new_document(env: BuildEnvironment) -> tuple[Document, Locator]:
     syntax = "rst" if path.suffix == ".rst" else "myst"
     scanned = scan_source(str(path), text, syntax, root=Path(env.srcdir))
     doc.declare_blocks(scanned.items)
-    for data_file in catalog().paths:
+    for data_file in _data_files():
         env.note_dependency(data_file)
     records(env).setdefault(env.docname, DocRecord())
     if problem is not None:
@@ -154,14 +154,19 @@ def located(env: BuildEnvironment, kind: str, text: str, line: int) -> Item:
     return Item(kind, text, line)  # type: ignore[arg-type]
 
 
+def _data_files() -> list[Path]:
+    """Every registry data file, loadable or not (a broken one is a dependency too)."""
+    from mlsysim.core.registry import data_dirs
+
+    return sorted(f for d in data_dirs() if d.is_dir() for f in d.rglob("*.toml"))
+
+
 def data_key() -> str:
     """A fingerprint of every registry data file: which files, and their bytes."""
     import hashlib
 
-    from mlsysim.core.registry import catalog
-
     h = hashlib.sha256()
-    for path in sorted(catalog().paths):
+    for path in _data_files():
         h.update(str(path).encode())
         try:
             h.update(path.read_bytes())

@@ -81,7 +81,6 @@ def _new_document(env: BuildEnvironment) -> tuple[Document, Locator]:
     """The document of ``env.docname``: options resolved as every host resolves them
     (conf.py, then the chapter's front matter), and its items scanned with the same scanner
     ``mlsysim check`` uses, so each role and directive is evaluated exactly as check does."""
-    from pathlib import Path
 
     from mlsysim.book import Document
     from mlsysim.book.sources import read_source, scan_source

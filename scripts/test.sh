@@ -13,9 +13,21 @@ echo "==> mypy"
 .venv/bin/mypy || status=1
 echo "==> import contract (data flows one way)"
 .venv/bin/lint-imports || status=1
-echo "==> pytest"
+echo "==> pytest (and, beside it, ${MLSYSIM_FUZZ_SECONDS:-60} s of fuzzing on the other core)"
+fuzz_log="$(mktemp)"
+MLSYSIM_FUZZ_SECONDS="${MLSYSIM_FUZZ_SECONDS:-60}" .venv/bin/python -m pytest -q -p no:cacheprovider \
+  tests/test_fuzz.py -k for_a_while >"$fuzz_log" 2>&1 &
+fuzz_pid=$!
 .venv/bin/python -m pytest "$@"
 rc=$?
+if wait "$fuzz_pid"; then
+  grep -E "^fuzz:" "$fuzz_log" || true
+else
+  cat "$fuzz_log" >&2
+  echo "the long fuzzing run failed (above)" >&2
+  status=1
+fi
+rm -f "$fuzz_log"
 if [ "$rc" = 5 ]; then
   echo "pytest collected no tests: that is a failure, not a pass" >&2
   rc=1

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mlsysim.book import Document
-from mlsysim.book.evaluator import Trace, compile_expression
+from mlsysim.book.lang import Trace, compile_expression
 from mlsysim.book.scope import Scope
 from mlsysim.core.exceptions import MlsysimError
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from mlsysim.book import Document, Options
-from mlsysim.book.scan import scan_text
+from mlsysim.book.sources import scan_text
 
 BLOCK = """\
 bw = H100.memory.bandwidth   # 3.35 TB/s (datasheet)
@@ -88,7 +90,7 @@ def test_use_before_bind_says_where() -> None:
 
 def test_failed_binding_is_reported_once_per_use_never_silently() -> None:
     doc = Document("ch.md")
-    doc.block("a = H10.tdp\nb = a * 2", 1)
+    doc.block("a = H10.tdp\ntwice = a * 2", 1)
     lines = [(f.line, f.message) for f in doc.failures]
     assert lines[0][0] == 1 and "H10" in lines[0][1]
     assert lines[1][0] == 2 and "binding at line 1 failed" in lines[1][1]
@@ -104,6 +106,15 @@ def test_bindings_cannot_shadow_registry_or_helpers() -> None:
     doc = Document("ch.md")
     doc.block("H100 = 3\nsqrt = 2", 1)
     assert [f.line for f in doc.failures] == [1, 2]
+
+
+@pytest.mark.parametrize("unit", ["GB", "s", "ms", "b", "W", "tok", "h"])
+def test_bindings_cannot_change_what_a_unit_means(unit: str) -> None:
+    doc = Document("ch.md")
+    doc.block(f"{unit} = 2\nx = 4 GB / GB", 1)
+    (f,) = doc.failures
+    assert f.line == 1 and f"cannot bind {unit!r}: it is a unit" in f.message
+    assert doc.inline("x", 3).rendered.text == "4.00"
 
 
 def test_multiline_error_is_located_on_its_own_line() -> None:

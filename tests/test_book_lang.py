@@ -8,7 +8,8 @@ import pytest
 
 from mlsysim import Q_
 from mlsysim.book import Document
-from mlsysim.book.lang import prepare, split_claim, split_conversion, split_statements
+from mlsysim.book.lang import split_claim, split_conversion, split_statements
+from mlsysim.book.lang.literals import prepare
 from mlsysim.core.exceptions import NapkinSyntaxError
 
 

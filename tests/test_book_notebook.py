@@ -18,8 +18,8 @@ def test_napkin_value_reprs() -> None:
 
 def test_bindings_persist_in_the_document() -> None:
     doc = Document("nb")
-    napkin("t = 2 ms", document=doc)
-    assert str(napkin("t * 2", document=doc)) == "4 ms"
+    napkin("lat = 2 ms", document=doc)
+    assert str(napkin("lat * 2", document=doc)) == "4 ms"
 
 
 def test_check_passes_and_fails_located() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from mlsysim.book import check_paths, scan_file
 from mlsysim.book.reports import format_report
-from mlsysim.book.scan import scan_text
+from mlsysim.book.sources import scan_text
 
 DATA = Path(__file__).parent / "data" / "napkin"
 

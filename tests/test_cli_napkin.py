@@ -63,8 +63,9 @@ def test_check_exit_codes_and_formats(capsys: pytest.CaptureFixture[str]) -> Non
     assert code == 1 and "::error file=" in out and "line=8" in out
     code, out, _ = run(["check", str(DATA / "bad.md"), "--format", "junit"], capsys)
     assert code == 1 and "<testsuite" in out
-    code, _, err = run(["check", str(DATA / "missing.md")], capsys)
-    assert code == 2 and "no such file" in err
+    code, out, _ = run(["check", str(DATA / "missing.md"), str(DATA / "bad.rst")], capsys)
+    assert code == 1 and "missing.md:1: error[mlsysim.error]: cannot read this source file" in out
+    assert "bad.rst:8:" in out  # the other file's failures are still reported
 
 
 def test_check_directory_is_recursive(capsys: pytest.CaptureFixture[str]) -> None:

@@ -91,3 +91,19 @@ def test_shortcodes_in_prose_reach_the_filter(tmp_path: Path) -> None:
     items = r.calls[0][0]["items"]
     assert {"id": "5", "kind": "inline", "text": "1 token / t_token -> token/s",
             "attrs": {"sig-figs": "2"}} in items  # fmt: skip
+
+
+def test_napkin_eq_shortcode_renders_display_math(tmp_path: Path) -> None:
+    page = tmp_path / "eq.qmd"
+    page.write_text(
+        'Amdahl: {{< napkin-eq "amdahl(p=0.95, speedup=247)" >}}\n\n'
+        "{{< napkin-eq \"ridge_point(H100, 'bf16')\" >}}\n",
+        encoding="utf-8",
+    )
+    r = render(page, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    kinds = [item["kind"] for item in r.calls[0][0]["items"]]
+    assert kinds == ["eq", "eq"]
+    html = " ".join(r.stdout.split())
+    assert html.count('class="math display"') == 2 and r"\approx 18.6" in html
+    assert r"\approx 295\," in html

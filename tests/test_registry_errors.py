@@ -110,11 +110,13 @@ def test_drifting_price_needs_as_of(user_dir: Path) -> None:
 
 
 def test_unknown_citation(user_dir: Path) -> None:
-    # Raised by the loader's cross-check (after every file is read), as UnknownNameError.
+    # Raised by the loader's cross-check (after every file is read), as a data error: never a
+    # KeyError-like "no name" that a lookup could mistake for a missing registry id.
     err = _load(user_dir, GOOD.replace('source = "bad_spec"', 'source = "bad_specc"'))
-    assert isinstance(err.value, mlsysim.UnknownNameError)
-    assert "bad_specc" in str(err.value) and "bad.toml" in str(err.value)
-    assert "BadChip" in str(err.value) and "bad_spec" in err.value.suggestions
+    assert isinstance(err.value, mlsysim.RegistryDataError)
+    assert not isinstance(err.value, KeyError)
+    assert "unknown citation id 'bad_specc'; did you mean bad_spec?" in str(err.value)
+    assert err.value.file.endswith("bad.toml") and err.value.entry == "BadChip"
 
 
 def test_missing_schema(user_dir: Path) -> None:

@@ -43,7 +43,8 @@ def test_quantities_and_quantity_strings_agree() -> None:
     [
         ({"kernel_overhead": "3 GB"}, DimensionError, "time"),
         ({"kernel_overhead": "-3 us"}, ConfigError, "negative"),
-        ({"kernel_overhead": "nan us"}, ConfigError, "finite"),
+        ({"kernel_overhead": Q_(math.nan, "us")}, ConfigError, "finite"),
+        ({"kernel_overhead": "nan us"}, ConfigError, "kernel_overhead"),
         ({"kernel_overhead": True}, ConfigError, "kernel_overhead"),
         ({"kernel_overhead": "3 parsecs"}, ConfigError, "cannot read"),
         ({"memory_efficiency": 1.5}, ConfigError, "(0, 1]"),

@@ -27,7 +27,7 @@ if str(SPHINX_EXT) not in sys.path:  # the extension package lives in sphinx_ext
 
 pytestmark = pytest.mark.slow
 
-_SUMMARY_LINE = re.compile(r"^  ([^ :]+):(\d+)(?::\d+)?: error\[mlsysim\.(\w+)\]", re.M)
+_SUMMARY_LINE = re.compile(r"^  ([^ :]+):(\d+)(?::\d+)?: (?:error|warning)\[mlsysim\.(\w+)\]", re.M)
 _WARNING_LINE = re.compile(r"^(\S+?):(\d+): (ERROR|WARNING): .*?\[mlsysim\.(\w+)\]", re.M | re.S)
 
 
@@ -307,12 +307,12 @@ def test_bad_item_syntax_is_located(tmp_path: Path) -> None:
     proc = sphinx_build(book, tmp_path / "out", "-E", "-b", "html")
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
-    # role options (rst, MyST), a column at its own line, a table option at the directive
+    # role options (rst, MyST), a column at its own line, a table option at its option line
     assert summary_locations(proc.stderr) == [
         "index.rst:8",
         "index.rst:9",
         "index.rst:9",
-        "page.md:12",
+        "page.md:14",
         "page.md:3",
         "page.md:9",
     ]

@@ -7,10 +7,11 @@ tests pin what the adapter adds: directive options -> item attributes, and exact
 from __future__ import annotations
 
 import pytest
-from mlsysim_sphinx.lines import _role_needles, _Source
 from mlsysim_sphinx.table import TABLE_ATTRS
 
 from mlsysim.book.items import parse_table
+from mlsysim.book.sources import scan_text
+from mlsysim.book.sources.locate import Locator
 from mlsysim.book.syntax import split_options
 from mlsysim.core.exceptions import ConfigError, UnknownNameError
 
@@ -57,11 +58,11 @@ def test_role_options_are_the_engines() -> None:
         split_options("x | sig")
 
 
-def test_role_search_finds_the_exact_line_of_repeated_roles() -> None:
-    src = _Source(["intro", "A {napkin}`x` and", "again {napkin}`x`", ":napkin:`y`"])
-    needles = _role_needles("napkin", ":napkin:`x`")
-    assert needles == (":napkin:`x", "{napkin}`x")
-    assert src.find(1, needles) == (2, 3)
-    assert src.find(1, needles) == (3, 7)
-    assert src.find(1, needles) is None
-    assert src.find(1, _role_needles("napkin", ":napkin:`y`")) == (4, 1)
+def test_repeated_roles_are_located_in_turn_not_by_searching_text() -> None:
+    src = "intro `{napkin}`x``\n\nA {napkin}`x` and\nagain {napkin}`x`\n\n```\n{napkin}`y`\n```\n"
+    locator = Locator(scan_text(src, "c.md", "myst"))
+    first, second = locator.match("inline", "x"), locator.match("inline", "x")
+    assert first is not None and (first.line, first.column) == (3, 12)
+    assert second is not None and (second.line, second.column) == (4, 16)
+    assert locator.match("inline", "x") is None  # the one in inline code is not an item
+    assert locator.match("inline", "y") is None  # nor the one in a code block

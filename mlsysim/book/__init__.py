@@ -36,8 +36,8 @@ _LAZY = {
     "TableResult": "mlsysim.book.document",
     "napkin": "mlsysim.book.notebook",
     "check": "mlsysim.book.notebook",
-    "check_paths": "mlsysim.book.scan",
-    "scan_file": "mlsysim.book.scan",
+    "check_paths": "mlsysim.book.sources.check",
+    "scan_file": "mlsysim.book.sources.check",
 }
 
 

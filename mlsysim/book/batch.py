@@ -4,18 +4,22 @@ Request (docs/contracts.md "Batch protocol")::
 
     {"version": 1, "file": "chapters/intro.qmd", "format": "html"|"latex"|"plain",
      "options": {"sig-figs": 3, "tolerance": "5%", "siunitx": false, "fail-mode": "error"},
+     "overrides": {"fail-mode": "warn"},
      "source": "<optional raw text; else read from file>",
      "items": [{"id": "1", "kind": "block"|"inline"|"claim"|"eq"|"table", "text": "…",
                 "attrs": {...}, "file": "<optional>", "line": <optional>}]}
 
-Response: ``{"version": 1, "checked": N, "results": [{"id", "ok", "text", "latex", "html",
-"markdown", "math"}], "failures": [...], "cached": bool}``. A block's result has empty
-renderings and ``claims``: its rendered claims as ``{"line", "text", "latex", …}``.
+``options`` are the host's project options (the filter's ``mlsysim:`` metadata); each file's
+options are then resolved as every host resolves them (project file, host options, directory
+metadata, front matter, ``overrides``). Response: ``{"version": 1, "checked": N, "results":
+[{"id", "ok", "text", "latex", "html", "markdown", "math"}], "failures": [...], "cached":
+bool}``; a block's result has empty renderings and ``claims`` (its rendered claims).
 
-Items without ``line`` are located by searching the source in order for their text. Responses
-are cached in ``.mlsysim-cache/`` (``MLSYSIM_CACHE_DIR`` overrides) under a hash of the mlsysim
-version, every data file's bytes and the request (plus the file's text when not inline), so an
-unchanged document is not re-evaluated.
+Items without ``line`` are located with the Quarto scanner (:mod:`mlsysim.book.sources`):
+each is the next scanned item of its kind and text in its file, never a text search, and it is
+evaluated as scanned — exactly as ``mlsysim check`` evaluates it. Responses are cached in
+``.mlsysim-cache/`` (``MLSYSIM_CACHE_DIR`` overrides) under a hash of the mlsysim version,
+every data file's bytes, the request and what would be evaluated (located items, options).
 """
 
 from __future__ import annotations
@@ -23,16 +27,25 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlsysim.book.syntax import ITEM_KINDS
+from mlsysim.book.syntax import ITEM_KINDS, Item
 from mlsysim.core.exceptions import ConfigError, MlsysimError
 
 if TYPE_CHECKING:  # imported inside process(): a cache hit loads neither pint nor registries
     from mlsysim.book.document import Document
+    from mlsysim.book.options import Options
 
-__all__ = ["PROTOCOL_VERSION", "cache_dir", "process", "process_cached"]
+__all__ = [
+    "PROTOCOL_VERSION",
+    "cache_dir",
+    "cache_key",
+    "error_response",
+    "process",
+    "process_cached",
+]
 
 PROTOCOL_VERSION = 1
 _CACHE_ENV = "MLSYSIM_CACHE_DIR"
@@ -68,83 +81,131 @@ def _validate(request: Any) -> None:
             isinstance(it["line"], bool) or not isinstance(it["line"], int)
         ):
             raise _bad(f"item {n}: line must be an integer")
-    if "file" in request and not isinstance(request["file"], str):
-        raise _bad("'file' must be a string")
-    if request.get("source") is not None and not isinstance(request["source"], str):
-        raise _bad("'source' must be a string")
+        if it.get("file") is not None and not isinstance(it["file"], str):
+            raise _bad(f"item {n}: file must be a string")
+    for key in ("file", "source"):
+        if request.get(key) is not None and not isinstance(request[key], str):
+            raise _bad(f"'{key}' must be a string")
+    for key in ("options", "overrides"):
+        if request.get(key) is not None and not isinstance(request[key], dict):
+            raise _bad(f"'{key}' must be an object")
 
 
-def _read_text(file: str) -> str | None:
+@dataclass
+class _Chapter:
+    """One file of the request: its text (or why it has none), project, options, scan."""
+
+    file: str
+    text: str | None
+    problem: BaseException | None
+    options: dict[str, Any] | None
+    option_error: MlsysimError | None
+    items: list[Item]
+    located: list[tuple[Item | None, dict[str, Any]]]
+
+
+def _read(file: str) -> tuple[str | None, BaseException | None]:
+    from mlsysim.book.sources import read_source
+
     try:
-        return Path(file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
+        return read_source(Path(file)), None
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, exc
 
 
-def _source_of(request: dict[str, Any]) -> str | None:
-    src = request.get("source")
-    if isinstance(src, str):
-        return src
-    file = request.get("file")
-    return _read_text(file) if file else None
+def _chapters(request: dict[str, Any]) -> tuple[dict[str, _Chapter], list[tuple[str, Any]]]:
+    """Each file of the request read, scanned and its options resolved; and each request
+    item with the file it belongs to (pure Python: no pint, no registry)."""
+    from mlsysim.book.options import canonical_key
+    from mlsysim.book.sources import scan_source
+    from mlsysim.book.sources.locate import Locator
+    from mlsysim.book.sources.project import chapter_options, project_of
+
+    main = request.get("file") or "<batch>"
+    chapters: dict[str, _Chapter] = {}
+    locators: dict[str, Locator] = {}
+    placed: list[tuple[str, Any]] = []
+    for raw in request["items"]:
+        file = raw.get("file") or main
+        ch = chapters.get(file)
+        if ch is None:
+            src = request.get("source") if file == main else None
+            text, problem = (src, None) if isinstance(src, str) else _read(file)
+            project = options = error = None
+            items: list[Item] = []
+            try:
+                project = project_of(Path(file))
+                opts = chapter_options(
+                    Path(file),
+                    text or "",
+                    project,
+                    request.get("overrides"),
+                    host=request.get("options"),
+                )
+                options = {canonical_key(k): v for k, v in _as_dict(opts).items()}
+            except MlsysimError as exc:
+                error = exc
+            if text is not None:
+                root = project.root if project is not None else None
+                items = scan_source(file, text, "pandoc", root=root).items
+            ch = chapters[file] = _Chapter(file, text, problem, options, error, items, [])
+            locators[file] = Locator(items)
+        if raw.get("line") is not None:
+            match = None
+        else:
+            match = locators[file].match(raw["kind"], raw["text"])
+        ch.located.append((match, raw))
+        placed.append((file, raw))
+    return chapters, placed
 
 
-class _LineFinder:
-    """Maps items without a line to the next occurrence of their text in the source."""
+def _as_dict(options: Options) -> dict[str, Any]:
+    import dataclasses
 
-    def __init__(self, source: str | None) -> None:
-        self.source = source or ""
-        self.pos = 0
-        self.last = 1
-
-    def find(self, text: str) -> tuple[int, int | None]:
-        probe = next((ln.strip() for ln in text.splitlines() if ln.strip()), text.strip())
-        idx = self.source.find(probe, self.pos) if probe else -1
-        if idx < 0 and probe:
-            idx = self.source.find(probe)
-        if idx < 0:
-            return self.last, None
-        self.pos = idx + len(probe)
-        line = self.source.count("\n", 0, idx) + 1
-        column = idx - (self.source.rfind("\n", 0, idx) + 1) + 1
-        self.last = line
-        return line, column
+    return {f.name: getattr(options, f.name) for f in dataclasses.fields(options)}
 
 
 def process(request: Any) -> dict[str, Any]:
     """Evaluate one batch request; ConfigError when the request is malformed.
 
     Items may name their own ``file`` (a book render that concatenates chapters): each file
-    gets its own document scope and its lines are found in that file's own text.
+    gets its own document scope, options and scan.
     """
-    from mlsysim.book.document import Document
-    from mlsysim.book.items import Item, run_item
-    from mlsysim.book.options import Options
-
     _validate(request)
-    options = Options.from_mapping(request.get("options") or {})
-    file = request.get("file") or "<batch>"
-    sources = {file: _source_of(request)}
+    return _evaluate(request, *_chapters(request))
+
+
+def _evaluate(
+    request: dict[str, Any], chapters: dict[str, _Chapter], placed: list[tuple[str, Any]]
+) -> dict[str, Any]:
+    from mlsysim.book.document import Document
+    from mlsysim.book.items import run_item
+    from mlsysim.book.options import Options
+    from mlsysim.book.sources.check import unreadable
+
     docs: dict[str, Document] = {}
-    finders: dict[str, _LineFinder] = {}
+    last_line: dict[str, int] = {}
+    positions = {file: iter(ch.located) for file, ch in chapters.items()}
     results: list[dict[str, Any]] = []
-    for n, raw in enumerate(request["items"]):
-        item_file = raw.get("file") or file
-        if item_file not in sources:
-            sources[item_file] = _read_text(item_file)
-        doc = docs.get(item_file)
+    for n, (file, raw) in enumerate(placed):
+        ch = chapters[file]
+        doc = docs.get(file)
         if doc is None:
-            doc = docs[item_file] = Document(item_file, options, source=sources[item_file])
-            doc.declare_blocks(_scanned_blocks(sources[item_file] or "", item_file))
-        line, column = raw.get("line"), None
-        if line is None:
-            finder = finders.get(item_file)
-            if finder is None:
-                finder = finders[item_file] = _LineFinder(sources[item_file])
-            line, column = finder.find(raw["text"])
-        attrs = {str(k): str(v) for k, v in (raw.get("attrs") or {}).items()}
-        item = Item(raw["kind"], raw["text"], int(line), column, attrs)
+            options = Options.from_mapping(ch.options) if ch.options is not None else None
+            doc = docs[file] = Document(file, options, source=ch.text)
+            if ch.problem is not None and ch.text is None and raw.get("line") is None:
+                doc.failures.append(unreadable(file, ch.problem))
+            if ch.option_error is not None:
+                doc.record("error", ch.option_error, "mlsysim options", 1, None, None)
+            doc.declare_blocks(ch.items)
+        match, _ = next(positions[file])
+        item = _item(raw, match, last_line.get(file, 1))
+        last_line[file] = item.line
+        before = len(doc.failures)
         outcome = run_item(doc, item)
+        if match is None and raw.get("line") is None:
+            for f in doc.failures[before:]:
+                f.extra["line_unknown"] = True
         entry: dict[str, Any] = {"id": str(raw.get("id", n + 1)), "ok": outcome.ok}
         r = outcome.rendered
         entry.update(
@@ -155,6 +216,10 @@ def process(request: Any) -> dict[str, Any]:
         if raw["kind"] == "block":
             entry["claims"] = [{"line": ln, **rc.to_dict()} for ln, rc in outcome.extra]
         results.append(entry)
+    for d in docs.values():
+        if d.options.fail_mode == "warn":  # reported, but the render goes on
+            for f in d.failures:
+                f.extra["severity"] = "warning"
     failures = [f.to_dict() for d in docs.values() for f in d.failures]
     return {
         "version": PROTOCOL_VERSION,
@@ -163,6 +228,17 @@ def process(request: Any) -> dict[str, Any]:
         "failures": failures,
         "cached": False,
     }
+
+
+def _item(raw: dict[str, Any], match: Item | None, fallback_line: int) -> Item:
+    """The item to evaluate: the scanned one when the host's element was located."""
+    attrs = {str(k): str(v) for k, v in (raw.get("attrs") or {}).items()}
+    if match is not None:
+        return Item(match.kind, match.text, match.line, match.column, match.attrs, match.file)
+    line = raw.get("line")
+    return Item(
+        raw["kind"], raw["text"], int(line if line is not None else fallback_line), None, attrs
+    )
 
 
 def cache_dir() -> Path:
@@ -179,25 +255,45 @@ def _data_fingerprint() -> str:
         if d.is_dir():
             for f in sorted(d.rglob("*.toml")):
                 h.update(str(f).encode())
-                h.update(f.read_bytes())
+                try:
+                    h.update(f.read_bytes())
+                except OSError:
+                    h.update(b"<unreadable>")
     return h.hexdigest()
 
 
-def cache_key(request: dict[str, Any]) -> str:
-    """Hash of mlsysim's version, every data file and the request (with the file's text)."""
+def cache_key(request: dict[str, Any], chapters: dict[str, _Chapter] | None = None) -> str:
+    """Hash of mlsysim's version, every data file, the request, and what would be evaluated:
+    each file's resolved options and located items (so an edit anywhere that changes what is
+    evaluated — the chapter, an included file, the project config — misses the cache)."""
+    if chapters is None:
+        chapters, _ = _chapters(request)
     h = hashlib.sha256(_data_fingerprint().encode())
     h.update(json.dumps(request, sort_keys=True, ensure_ascii=True).encode())
-    if not isinstance(request.get("source"), str):
-        h.update((_source_of(request) or "").encode())
+    for file in sorted(chapters):
+        ch = chapters[file]
+        state = {
+            "file": file,
+            "readable": ch.text is not None,
+            "options": ch.options,
+            "error": str(ch.option_error) if ch.option_error else None,
+            "items": [
+                [m.kind, m.text, m.line, m.column, m.attrs, m.file] if m else None
+                for m, _ in ch.located
+            ],
+            "declared": [[i.kind, i.text, i.line] for i in ch.items if i.kind == "block"],
+        }
+        h.update(json.dumps(state, sort_keys=True, default=str).encode())
     return h.hexdigest()
 
 
 def process_cached(request: Any, *, use_cache: bool = True) -> dict[str, Any]:
     """:func:`process` through the content-hash cache; hits say ``"cached": true``."""
     _validate(request)
+    chapters, placed = _chapters(request)
     if not use_cache:
-        return process(request)
-    key = cache_key(request)
+        return _evaluate(request, chapters, placed)
+    key = cache_key(request, chapters)
     path = cache_dir() / f"{key}.json"
     try:
         cached = json.loads(path.read_text(encoding="utf-8"))
@@ -206,7 +302,7 @@ def process_cached(request: Any, *, use_cache: bool = True) -> dict[str, Any]:
     if isinstance(cached, dict) and cached.get("version") == PROTOCOL_VERSION:
         cached["cached"] = True
         return cached
-    response = process(request)
+    response = _evaluate(request, chapters, placed)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -220,13 +316,3 @@ def process_cached(request: Any, *, use_cache: bool = True) -> dict[str, Any]:
 def error_response(exc: MlsysimError) -> dict[str, Any]:
     """The JSON printed for a malformed request (with exit code 2)."""
     return {"version": PROTOCOL_VERSION, "error": exc.to_dict()}
-
-
-def _scanned_blocks(source: str, file: str) -> list[Any]:
-    """The source's items (for use-before-bind messages); none when it does not scan."""
-    from mlsysim.book.scan import scan_text
-
-    try:
-        return scan_text(source, file)
-    except MlsysimError:
-        return []  # the scan itself is reported by whoever scans; bindings stay unknown

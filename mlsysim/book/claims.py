@@ -4,9 +4,13 @@
 with (``ridge``). The figure renders exactly as the author wrote it; the build fails when the
 computed value is off by more than the tolerance:
 
-* ``@ 10%`` (or ``@ 0.1``): relative, |computed − stated| ≤ 10 % of |stated|;
-* ``@ 0.5 ms``: absolute, in any unit of the stated figure's dimension (for values near zero);
-* neither: the document's default (``Options.tolerance``, 5 %) and ``Options.abs_tolerance``.
+* ``@ 10%`` (or ``@ 0.1``): relative, |computed − stated| ≤ 10 % of |stated|; a relative
+  tolerance is finite and below 100 %;
+* ``@ 0.5 ms``: absolute, in any unit of the stated figure's dimension (another dimension is
+  an error, never a pass);
+* neither: the document's default relative tolerance (``Options.tolerance``, 5 %), or one of
+  its absolute tolerances (``Options.abs_tolerance``) *of the claim's dimension*: an absolute
+  tolerance in milliseconds never loosens a claim in gigabytes or a plain number.
 
 A stated figure may end in ``%`` (``95%`` is 0.95) or ``×``/``x`` (``19.5×`` is 19.5), may use
 thousands separators (``1,979 TFLOP/s``) and a leading ``≈``/``~``/``about``. A figure whose
@@ -15,19 +19,32 @@ dimension differs from the computed value is an error naming both dimensions, ne
 
 from __future__ import annotations
 
-import re
+import html
+import math
 from dataclasses import dataclass
 from typing import Any
 
-from mlsysim.book.lang import prepare
-from mlsysim.core.exceptions import DimensionError, NapkinError, NapkinSyntaxError
+from mlsysim.book.evaluator import Recorder, headline
+from mlsysim.book.lang import describe, split_claim, unwrap
+from mlsysim.book.lang.literals import prepare
+from mlsysim.book.outcomes import ItemResult, Located, error_rendering
+from mlsysim.core.exceptions import DimensionError, MlsysimError, NapkinError, NapkinSyntaxError
+from mlsysim.core.unit_text import read_number
 from mlsysim.viz.rendered import Rendered
 
-__all__ = ["Stated", "Tolerance", "compare", "parse_stated", "parse_tolerance", "render_stated"]
+__all__ = [
+    "Stated",
+    "Tolerance",
+    "compare",
+    "parse_stated",
+    "parse_tolerance",
+    "render_stated",
+    "run_claim",
+]
 
-_LEAD = re.compile(r"^\s*(?:≈|~|about\s+|approximately\s+|roughly\s+|around\s+)?\s*", re.I)
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
-_SUFFIX = re.compile(r"^(?P<body>.*?)\s*(?P<suffix>%|×|x)\s*$")
+_LEAD_WORDS = ("approximately", "roughly", "around", "about")
+#: Percent per unit of a relative tolerance or deviation (0.05 → 5 %).
+_PERCENT = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,24 +59,69 @@ class Stated:
 
 @dataclass(frozen=True, slots=True)
 class Tolerance:
-    """Relative fraction and/or absolute quantity; ``text`` as written for messages."""
+    """Relative fraction and/or absolute quantities; ``text`` as written for messages."""
 
     relative: float | None
-    absolute: Any | None
+    absolute: tuple[Any, ...]
     text: str
+    written: bool = False  # written for this claim: its dimension must be the claim's
+
+
+def _lead(text: str) -> int:
+    """Where the figure starts after an optional ``≈``, ``~`` or ``about``-like word."""
+    i = len(text) - len(text.lstrip())
+    if text.startswith(("≈", "~"), i):
+        i += 1
+    else:
+        lowered = text[i : i + 16].lower()
+        for word in _LEAD_WORDS:
+            end = i + len(word)
+            if lowered.startswith(word) and text[end : end + 1] in (" ", "\t"):
+                i = end
+                break
+    return i + (len(text[i:]) - len(text[i:].lstrip()))
+
+
+def _without_thousands(text: str) -> str:
+    """``1,979`` → ``1979``: a comma between a digit and exactly three digits is dropped."""
+    out: list[str] = []
+    n = len(text)
+    for i, ch in enumerate(text):
+        group = text[i + 1 : i + 4]
+        if (
+            ch == ","
+            and i > 0
+            and text[i - 1].isdigit()
+            and len(group) == 3
+            and group.isdigit()
+            and not (i + 4 < n and text[i + 4].isdigit())
+        ):
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
+def _suffix(body: str) -> tuple[str, str | None]:
+    """Split a trailing ``%`` / ``×`` / ``x`` (after a number) off the figure."""
+    trimmed = body.rstrip()
+    if not trimmed:
+        return body, None
+    last = trimmed[-1]
+    head = trimmed[:-1].rstrip()
+    if last == "%" and head:
+        return head, "percent"
+    if last == "×" and head:
+        return head, "multiplier"
+    if last == "x" and head and (head[-1].isdigit() or head[-1] == "."):
+        return head, "multiplier"
+    return body, None
 
 
 def parse_stated(text: str) -> Stated:
     """Split off ``≈``/``about`` and a ``%``/``×`` suffix; drop thousands separators."""
-    lead = _LEAD.match(text)
-    start = lead.end() if lead else 0
-    body = text[start:].rstrip()
-    style: str | None = None
-    m = _SUFFIX.match(body)
-    if m and m["body"] and (m["suffix"] != "x" or re.search(r"[\d.]\s*x$", body)):
-        style = "percent" if m["suffix"] == "%" else "multiplier"
-        body = m["body"]
-    expr = _THOUSANDS.sub("", body)
+    start = _lead(text)
+    body, style = _suffix(text[start:].rstrip())
+    expr = _without_thousands(body)
     if not expr.strip():
         raise NapkinSyntaxError(
             "the claim states no figure",
@@ -70,18 +132,33 @@ def parse_stated(text: str) -> Stated:
     return Stated(text.strip(), expr, style, start)
 
 
+def _relative(value: float, text: str) -> Tolerance:
+    if not math.isfinite(value) or not 0 <= value < 1:
+        raise NapkinError(
+            f"the tolerance {text!r} is not a relative tolerance",
+            expression=text,
+            column=0,
+            why="a relative tolerance is finite and from 0 % up to (not including) 100 %",
+            fix="write e.g. `@ 10%`, or an absolute tolerance such as `@ 0.5 ms`",
+        )
+    return Tolerance(value, (), text)
+
+
 def parse_tolerance(text: str, *, evaluate: Any) -> Tolerance:
     """``10%`` / ``0.1`` (relative) or ``0.5 ms`` (absolute); ``evaluate`` reads quantities."""
     t = text.strip()
+    plain = t[:-1].rstrip() if t.endswith("%") else t
+    number = read_number(plain, 0)
+    if number is not None and number.end == len(plain):
+        return _relative(number.value / (_PERCENT if t.endswith("%") else 1), t)
     if t.endswith("%"):
-        try:
-            return Tolerance(float(t[:-1]) / 100, None, t)
-        except ValueError:
-            pass
-    try:
-        return Tolerance(float(t), None, t)
-    except ValueError:
-        pass
+        raise NapkinError(
+            f"cannot read the tolerance {t!r}",
+            expression=t,
+            column=0,
+            why="a relative tolerance is a finite number of percent",
+            fix="write e.g. `@ 10%`",
+        )
     value = evaluate(t)
     from mlsysim.core.units import ureg
 
@@ -92,7 +169,11 @@ def parse_tolerance(text: str, *, evaluate: Any) -> Tolerance:
             column=0,
             fix="write a percentage (`@ 10%`), a fraction (`@ 0.1`) or a quantity (`@ 0.5 ms`)",
         )
-    return Tolerance(None, value, t)
+    if not math.isfinite(float(value.magnitude)) or value.magnitude < 0:
+        raise NapkinError(
+            f"the tolerance {t!r} must be a finite, non-negative quantity", expression=t
+        )
+    return Tolerance(None, (value,), t, written=True)
 
 
 def _as_number(value: Any) -> Any:
@@ -108,11 +189,18 @@ def compare(
 ) -> tuple[bool, float | None]:
     """Whether ``computed`` agrees with ``stated`` within ``tol``; also the relative error.
 
-    Raises DimensionError (naming both dimensions) when they cannot be compared.
+    Raises DimensionError (naming both dimensions) when they cannot be compared, or when a
+    tolerance written for this claim has another dimension.
     """
     from mlsysim.core.units import describe_dimension, ureg
 
     s, c = _as_number(stated), _as_number(computed)
+    for side, what in ((s, f"the stated figure {stated_text!r}"), (c, expression)):
+        if isinstance(side, bool) or not isinstance(side, int | float | ureg.Quantity):
+            raise NapkinError(
+                f"a claim compares numbers, but {what} is {describe(side)}",
+                fix="state a number with its unit, bound to an expression with a value",
+            )
     s_q, c_q = isinstance(s, ureg.Quantity), isinstance(c, ureg.Quantity)
     if s_q != c_q or (s_q and s.dimensionality != c.dimensionality):
         raise DimensionError(
@@ -124,37 +212,27 @@ def compare(
             fix="state the figure in a unit of the computed value's dimension, or bind the "
             "claim to the right formula",
         )
-    if not isinstance(c, int | float | ureg.Quantity) or isinstance(c, bool):
-        raise NapkinError(f"a claim needs a number, but {expression} is {type(c).__name__}")
     if s_q:
-        s_mag = float(s.magnitude)
-        c_any: Any = c
-        c_mag = float(c_any.to(s.units).magnitude)
+        s_mag, c_mag = float(s.magnitude), float(c.to(s.units).magnitude)
     else:
         s_mag, c_mag = float(s), float(c)
     diff = abs(c_mag - s_mag)
     rel = diff / abs(s_mag) if s_mag else None
-    ok = False
+    ok = diff == 0
     if tol.relative is not None and rel is not None:
-        ok = rel <= tol.relative + 1e-12
-    if tol.relative is not None and s_mag == 0:
-        ok = diff == 0
-    if tol.absolute is not None:
-        a = tol.absolute
-        if s_q:
-            if a.dimensionality != s.dimensionality:
-                raise DimensionError(
-                    "compare",
-                    tol.text,
-                    describe_dimension(a),
-                    stated_text,
-                    describe_dimension(s),
-                    fix="give the absolute tolerance in the figure's dimension",
-                )
-            a_mag = float(a.to(s.units).magnitude)
-        else:
-            a_mag = float(_as_number(a)) if not isinstance(_as_number(a), ureg.Quantity) else -1.0
-        ok = ok or diff <= abs(a_mag)
+        ok = ok or rel <= tol.relative + 1e-12
+    for a in tol.absolute:
+        if s_q and a.dimensionality == s.dimensionality:
+            ok = ok or diff <= float(a.to(s.units).magnitude)
+        elif tol.written:
+            raise DimensionError(
+                "compare",
+                tol.text,
+                describe_dimension(a),
+                stated_text,
+                describe_dimension(s) if s_q else "dimensionless",
+                fix="give the absolute tolerance in the figure's dimension",
+            )
     return ok, rel
 
 
@@ -163,8 +241,34 @@ def _short(value: Any) -> str:
 
     try:
         return render_value(value, sig_figs=4).text
-    except Exception:
-        return str(value)
+    except MlsysimError:
+        return "a value that cannot be shown"
+
+
+def _plain_number(body: str) -> str | None:
+    """``body`` when it is one number as written (signs and thousands commas allowed)."""
+    text = body.strip()
+    core = text[1:] if text[:1] in "+-" else text
+    number = read_number(core.replace(",", ""), 0)
+    if number is None or number.end != len(core.replace(",", "")):
+        return None
+    return text
+
+
+def _leading_number(body: str) -> str:
+    """The number at the start of ``body`` as written (sign, digits, commas, decimals)."""
+    text = body.strip()
+    i = 1 if text[:1] in "+-" else 0
+    n = len(text)
+    while i < n and (text[i].isdigit() or text[i] in ",."):
+        i += 1
+    if i < n and text[i] in "eE":
+        j = i + 1 + (text[i + 1 : i + 2] in ("+", "-"))
+        if j < n and text[j].isdigit():
+            i = j
+            while i < n and text[i].isdigit():
+                i += 1
+    return text[:i]
 
 
 def render_stated(stated: Stated, value: Any) -> Rendered:
@@ -174,12 +278,12 @@ def render_stated(stated: Stated, value: Any) -> Rendered:
     text = stated.text
     body = text[stated.offset :].rstrip()
     if stated.style is not None:
-        body = _SUFFIX.match(body)["body"]  # type: ignore[index]
-    prep = prepare(_THOUSANDS.sub("", body))
-    lits = list(prep.literals.values())
-    number = re.fullmatch(r"\s*[+-]?[\d,]*\.?\d+(?:[eE][+-]?\d+)?\s*", body)
-    if (len(lits) == 1 and prep.code.strip("_ \t") == "") or number:
-        num_text = body.strip() if number else _number_as_written(body)
+        body = _suffix(body)[0]
+    number = _plain_number(body)
+    prep = prepare(_without_thousands(body)) if number is None else None
+    lits = list(prep.literals.values()) if prep is not None else []
+    if number is not None or (len(lits) == 1 and prep is not None and not prep.code.strip("_ \t")):
+        num_text = number if number is not None else _leading_number(body)
         latex_num = num_text.replace(",", "{,}")
         if stated.style == "percent":
             latex = latex_num + r"\,\%"
@@ -194,23 +298,104 @@ def render_stated(stated: Stated, value: Any) -> Rendered:
         return Rendered(
             text=text, latex=latex, html=f"\\({latex}\\)", markdown=f"${latex}$", math=True
         )
-    from mlsysim.viz.format import escape_markdown
+    from mlsysim.viz.format import escape_latex_text, escape_markdown
 
     return Rendered(
         text=text,
-        latex=r"\text{" + text.replace("%", r"\%") + "}",
-        html=_html_escape(text),
+        latex=r"\text{" + escape_latex_text(text) + "}",
+        html=html.escape(text),
         markdown=escape_markdown(text),
         math=False,
     )
 
 
-def _number_as_written(body: str) -> str:
-    m = re.match(r"\s*([+-]?[\d,]*\.?\d+(?:[eE][+-]?\d+)?)", body)
-    return m[1] if m else body.strip()
+def _with_style(value: Any, style: str | None) -> Any:
+    if style == "percent" and not hasattr(value, "units"):
+        from mlsysim.core.units import ureg
+
+        return ureg.Quantity(unwrap(value), "percent")
+    return value
 
 
-def _html_escape(text: str) -> str:
-    import html
+def _tolerance(doc: Recorder, given: Any) -> Tolerance:
+    options = doc.evaluator.options
+    if given is None:
+        rel = options.tolerance
+        absolute = tuple(options.absolute_tolerances())
+        return Tolerance(rel, absolute, f"{rel * _PERCENT:g} %")
+    if isinstance(given, int | float) and not isinstance(given, bool):
+        return _relative(float(given), f"{float(given) * _PERCENT:g} %")
+    try:
+        return parse_tolerance(str(given), evaluate=lambda t: doc.evaluator.evaluate(t).value)
+    except MlsysimError as exc:
+        raise Located(exc, 0) from None
+    except Located as loc:
+        raise Located(loc.error, 0) from None
 
-    return html.escape(text)
+
+def run_claim(
+    doc: Recorder, text: str, line: int, *, of: str | None, tolerance: Any, column: int | None
+) -> ItemResult:
+    """Check the author's figure against its expression; the failure is recorded in ``doc``."""
+    evaluator = doc.evaluator
+    try:
+        if of is not None:
+            stated_text, expr, tol_text, expr_col = text, of, None, 0
+        else:
+            parts = split_claim(text)
+            if parts is None:
+                raise Located(
+                    NapkinSyntaxError(
+                        "a claim needs '~' between the figure and the expression",
+                        fix="write e.g. `300 FLOP/B ~ ridge`",
+                    ),
+                    0,
+                )
+            stated_text, expr, tol_text, expr_col, _ = parts
+        stated = parse_stated(stated_text)
+        try:
+            stated_value = evaluator.evaluate(stated.expression).value
+        except Located as loc:
+            raise Located(loc.error, stated.offset + loc.column) from None
+        stated_value = _with_style(unwrap(stated_value), stated.style)
+        tol = _tolerance(doc, tol_text if tol_text is not None else tolerance)
+        try:
+            ev = evaluator.evaluate(expr)
+        except Located as loc:
+            raise Located(loc.error, expr_col + loc.column) from None
+        computed = headline(unwrap(ev.value))
+        rendered = render_stated(stated, stated_value)
+        try:
+            ok, rel = compare(
+                stated_value, computed, tol, stated_text=stated.text, expression=expr.strip()
+            )
+        except MlsysimError as exc:
+            raise Located(exc, expr_col) from None
+    except Located as loc:
+        f = doc.record_located(loc, text, line, column)
+        return ItemResult(False, error_rendering(), f)
+    except MlsysimError as exc:
+        f = doc.record("error", exc, text, line, column, 0)
+        return ItemResult(False, error_rendering(), f)
+    if ok:
+        return ItemResult(True, rendered, None, computed)
+    shown = evaluator.text(computed, stated_value)
+    off = f"off by {rel * _PERCENT:.1f} %" if rel is not None else "not zero"
+    figure = " ".join(stated.text.split())  # a claim wrapped across lines reads as one
+    err = MlsysimError(
+        f"claim {figure} disagrees with {' '.join(expr.split())} = {shown}",
+        why=f"{off}; tolerance {tol.text}",
+        fix="correct the figure in the prose, or the inputs of the formula",
+    )
+    f = doc.record(
+        "claim",
+        err,
+        text,
+        line,
+        column,
+        None,
+        trace=ev.trace,
+        value=shown,
+        expected=f"{figure} ± {tol.text}",
+    )
+    return ItemResult(False, rendered, f, computed)

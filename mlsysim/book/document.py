@@ -1,4 +1,4 @@
-"""One document's napkin math: its scope, its items in source order, and its failures.
+"""One document's napkin math: its evaluator, its items in source order, and its failures.
 
 Hosts (Sphinx, the Quarto batch, ``mlsysim check``, notebooks) create one :class:`Document` per
 source file and feed it items in document order: napkin blocks (:meth:`Document.block`),
@@ -7,34 +7,41 @@ inline expressions (:meth:`~Document.inline`), claims (:meth:`~Document.claim`),
 rendering and, when it fails, a located :class:`~mlsysim.book.failures.Failure`; the document
 collects them all (never first-one-wins) in :attr:`Document.failures`.
 
-This module holds the statements of napkin blocks (bindings, ``check``); the layers below are
-:mod:`~mlsysim.book.prose_items` (inline, claim, derivation, table),
-:mod:`~mlsysim.book.diagnostics` (located failures, derivation text),
-:mod:`~mlsysim.book.evaluation` (evaluating item text) and :mod:`~mlsysim.book.outcomes`.
+A document *owns* an :class:`~mlsysim.book.evaluator.Evaluator` (scope and options); the item
+kinds live in their own modules (:mod:`~mlsysim.book.statements`, :mod:`~mlsysim.book.claims`,
+:mod:`~mlsysim.book.tables`), which see the document only as a
+:class:`~mlsysim.book.evaluator.Recorder`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
-from mlsysim.book.diagnostics import cite_ids
-from mlsysim.book.evaluator import Fn, unwrap
-from mlsysim.book.lang import split_claim, split_statements
+from mlsysim.book.claims import run_claim
+from mlsysim.book.diagnostics import make_failure
+from mlsysim.book.evaluator import Evaluator, headline
+from mlsysim.book.failures import Failure, FailureKind
+from mlsysim.book.lang import Trace, unwrap
 from mlsysim.book.options import Options
-from mlsysim.book.outcomes import BlockResult, ItemResult, Located, TableResult, error_rendering
-from mlsysim.book.prose_items import DocumentItems
-from mlsysim.book.scope import Binding
+from mlsysim.book.outcomes import (
+    BlockResult,
+    Evaluated,
+    ItemResult,
+    Located,
+    TableResult,
+    error_rendering,
+)
+from mlsysim.book.scope import Scope
+from mlsysim.book.statements import bound_names, run_block
+from mlsysim.book.tables import run_table
 from mlsysim.core.exceptions import MlsysimError, NapkinError
+from mlsysim.viz.rendered import Rendered
 
 __all__ = ["BlockResult", "Document", "ItemResult", "TableResult", "error_rendering"]
 
-_BIND = re.compile(r"^(?P<rebind>rebind\s+)?(?P<name>[^\W\d]\w*)\s*=(?!=)")
-_CHECK = re.compile(r"^check\s*\(")
 
-
-class Document(DocumentItems):
+class Document:
     """The per-document scope and failure list.
 
     ``file`` names the source in failures; ``source`` (optional) is its text. Whoever scans
@@ -43,8 +50,58 @@ class Document(DocumentItems):
     """
 
     def __init__(self, file: str, options: Options | None = None, source: str | None = None):
-        super().__init__(file, options, source)
+        self.file = str(file)
+        self.source = source
+        self.evaluator = Evaluator(options)
+        self.failures: list[Failure] = []
+        self.checked = 0
 
+    @property
+    def options(self) -> Options:
+        return self.evaluator.options
+
+    @property
+    def scope(self) -> Scope:
+        return self.evaluator.scope
+
+    # -- failures ---------------------------------------------------------------------------
+    def record(
+        self,
+        kind: FailureKind,
+        error: MlsysimError,
+        expression: str,
+        line: int,
+        column: int | None,
+        offset: int | None,
+        *,
+        trace: Trace | None = None,
+        value: str | None = None,
+        expected: str | None = None,
+    ) -> Failure:
+        """Record and return the failure of ``error`` at ``offset`` in ``expression``."""
+        f = make_failure(
+            self.evaluator,
+            self.file,
+            kind,
+            error,
+            expression,
+            line,
+            column,
+            offset,
+            trace=trace,
+            value=value,
+            expected=expected,
+        )
+        self.failures.append(f)
+        return f
+
+    def record_located(
+        self, loc: Located, text: str, line: int, column: int | None, shift: int = 0
+    ) -> Failure:
+        """Record the error failure of ``loc``, raised at ``shift + loc.column`` in ``text``."""
+        return self.record("error", loc.error, text, line, column, shift + loc.column)
+
+    # -- declarations -------------------------------------------------------------------------
     def declare_blocks(self, items: Iterable[Any]) -> None:
         """Record the names every block item of a scanned source binds, ahead of evaluation,
         so a name used before its binding says where it is bound later."""
@@ -54,126 +111,122 @@ class Document(DocumentItems):
 
     def declare(self, block_text: str, line: int) -> None:
         """Record the names a block binds (for use-before-bind messages)."""
-        for st in split_statements(block_text):
-            m = _BIND.match(st.text)
-            if m and not m["rebind"]:
-                self.scope.future.setdefault(m["name"], line + st.line)
+        for name, offset in bound_names(block_text):
+            self.scope.future.setdefault(name, line + offset)
 
-    # -- blocks -----------------------------------------------------------------------------
+    # -- items ----------------------------------------------------------------------------------
     def block(self, text: str, line: int, *, column: int | None = None) -> BlockResult:
         """Run a napkin block's statements in order; ``line`` is its first content line."""
-        result = BlockResult()
-        for st in split_statements(text):
-            st_line = line + st.line
-            st_col = (column or 1) + st.column
-            before = len(self.failures)
-            m = _BIND.match(st.text)
-            if m:
-                self._bind(m, st.text, st_line, st_col)
-            elif _CHECK.match(st.text):
-                self.checked += 1
-                self._check(st.text, st_line, st_col)
-            elif split_claim(st.text) is not None:
-                self.checked += 1
-                item = self._claim(st.text, st_line, of=None, tolerance=None, column=st_col)
-                if item.rendered is not None:
-                    result.rendered.append((st_line, item.rendered))
-            else:
-                self.checked += 1
-                try:
-                    self._evaluate(st.text)
-                except Located as loc:
-                    self._failed(loc, st.text, st_line, st_col)
-            result.failures.extend(self.failures[before:])
-        return result
+        return run_block(self, text, line, column)
 
-    # -- statements ---------------------------------------------------------------------------
-    def _bind(self, m: re.Match[str], text: str, line: int, col: int) -> None:
-        name, rebind = m["name"], bool(m["rebind"])
-        expr = text[m.end() :]
-        offset = m.end() + (len(expr) - len(expr.lstrip()))
+    def inline(
+        self,
+        expr: str,
+        line: int,
+        *,
+        unit: str | None = None,
+        sig_figs: int | None = None,
+        style: str | None = None,
+        column: int | None = None,
+    ) -> ItemResult:
+        """Evaluate and render one expression (``{napkin}`…```); never raises."""
+        return self._rendered_item(expr, line, column, unit, sig_figs, style, derive=False)
+
+    def claim(
+        self,
+        text: str,
+        line: int,
+        *,
+        of: str | None = None,
+        tolerance: Any = None,
+        column: int | None = None,
+    ) -> ItemResult:
+        """Check the author's figure against a formula; renders the author's own text."""
         self.checked += 1
-        problem = self._bind_problem(name, rebind)
-        old = self.scope.bindings.get(name)
-        if problem is not None:
-            problem.column = 0
-            self._failure("error", problem, text, line, col, 0)
-            if old is None:
-                self.scope.bindings[name] = Binding(name, None, line, expr, error=problem)
-            return
+        return run_claim(self, text, line, of=of, tolerance=tolerance, column=column)
+
+    def derivation(
+        self,
+        expr: str,
+        line: int,
+        *,
+        unit: str | None = None,
+        sig_figs: int | None = None,
+        style: str | None = None,
+        column: int | None = None,
+    ) -> ItemResult:
+        """``napkin-eq``: render a formula call as symbolic = substituted ≈ result."""
+        return self._rendered_item(expr, line, column, unit, sig_figs, style, derive=True)
+
+    def table(self, rows: list[str], columns: list[Any], line: int, **kwargs: Any) -> TableResult:
+        """``napkin-table``: one row per expression in ``rows``, one column per expression in
+        ``columns`` where the name ``row`` is the row's value (``row.memory.bandwidth``,
+        ``ridge_point(row)``). ``columns`` items may be ``(label, expr)`` pairs. Keywords:
+        ``header``, ``units``, ``sig_figs``, ``styles``, ``caption``, ``column``,
+        ``column_lines`` (one line per column, where a failing cell is reported) and
+        ``rows_line`` (where a failing row is reported)."""
+        return run_table(self, rows, columns, line, **kwargs)
+
+    def _rendered_item(
+        self,
+        expr: str,
+        line: int,
+        column: int | None,
+        unit: str | None,
+        sig_figs: int | None,
+        style: str | None,
+        *,
+        derive: bool,
+    ) -> ItemResult:
+        """An inline value, or with ``derive`` a derivation, of ``expr``; never raises."""
+        self.checked += 1
         try:
-            ev = self._evaluate(expr)
+            ev = self.evaluator.evaluate(expr)
+            if derive:
+                rendered = self._derive(ev, expr, unit, sig_figs, style)
+            else:
+                rendered = self.evaluator.render(ev, unit=unit, sig_figs=sig_figs, style=style)
+            value = headline(ev.value)
+            shown_unit = unit or ev.unit
+            if not derive and shown_unit and shown_unit != "auto":
+                value = self.evaluator.convert(value, shown_unit)
         except Located as loc:
-            self._failed(loc, text, line, col, offset)
-            self.scope.bindings[name] = Binding(name, None, line, expr, error=loc.error)
-            return
-        value = ev.value
-        if ev.unit is not None:
-            value = self._convert(value, ev.unit)
-        self.scope.bindings[name] = Binding(
-            name,
-            value,
-            line,
-            expr.strip(),
-            ev.digits,
-            trace=ev.trace,
-            deps=tuple(
-                b for n in dict.fromkeys(ev.trace.names) if (b := self.scope.bindings.get(n))
-            ),
-            cites=tuple(cite_ids(ev.trace, self.scope)),
-        )
+            f = self.record_located(loc, expr, line, column)
+            return ItemResult(False, error_rendering(), f)
+        except MlsysimError as exc:
+            f = self.record("error", exc, expr, line, column, 0)
+            return ItemResult(False, error_rendering(), f)
+        return ItemResult(True, rendered, None, value)
 
-    def _bind_problem(self, name: str, rebind: bool) -> NapkinError | None:
-        """Why ``name`` cannot be bound (or rebound) here, or None."""
-        reserved = self.scope.reserved(name)
-        old = self.scope.bindings.get(name)
-        if reserved:
-            return NapkinError(
-                f"cannot bind {name!r}: it is {reserved}",
-                fix="choose another name (e.g. with a suffix)",
-            )
-        if old is not None and not rebind:
-            return NapkinError(
-                f"{name!r} is already bound at line {old.line}",
-                why="napkin names are bound once, so every use means one value",
-                fix=f"choose a new name, or write `rebind {name} = …` to rebind on purpose",
-            )
-        if old is None and rebind:
-            return NapkinError(
-                f"nothing to rebind: {name!r} is not bound yet",
-                fix=f"write `{name} = …` for a first binding",
-            )
-        return None
+    def _derive(
+        self, ev: Evaluated, expr: str, unit: str | None, sig_figs: int | None, style: str | None
+    ) -> Rendered:
+        """symbolic = substituted ≈ result of the formula call ``expr``; raises Located."""
+        import ast
 
-    def _check(self, text: str, line: int, col: int) -> None:
-        def check(cond: Any, why: Any = "") -> tuple[Any, Any]:
-            return cond, why
+        from mlsysim.viz.derivation import render_derivation
 
+        node = ev.compiled.node
+        if not isinstance(node, ast.Call) or not ev.trace.calls:
+            raise Located(
+                NapkinError(
+                    "a derivation needs a formula call",
+                    why=f"{expr.strip()!r} is not a call of a formula",
+                    fix="write e.g. `amdahl(p=0.95, speedup=247)`",
+                ),
+                0,
+            )
+        label, result, info, args = ev.trace.calls[-1]
+        if info is None:
+            raise Located(
+                NapkinError(
+                    f"{label} has no derivation template",
+                    fix="derivations work for formulas of mlsysim.core.formulas",
+                ),
+                0,
+            )
+        opts = self.evaluator.render_options(ev, unit, sig_figs, style)
         try:
-            ev = self._evaluate(text, extra={"check": Fn(check, "check", "helper")})
-        except Located as loc:
-            self._failed(loc, text, line, col)
-            return
-        cond, why = unwrap(ev.value)
-        if not isinstance(cond, bool):
-            err = NapkinError(
-                "check() needs a true/false condition",
-                why=f"got {type(cond).__name__}",
-                fix="compare values: `x < 1 ms`",
-            )
-            self._failure("error", err, text, line, col, 0)
-            return
-        if not cond:
-            message = f"check failed: {why}" if why else "check failed"
-            failed = MlsysimError(message, why=f"{text} is false")
-            self._failure(
-                "check",
-                failed,
-                text,
-                line,
-                col,
-                None,
-                trace=ev.trace,
-                value="false",
-                expected=str(why) or "true",
-            )
+            return render_derivation(info, args, headline(unwrap(result)), **opts)
+        except MlsysimError as exc:
+            raise Located(exc, 0) from None

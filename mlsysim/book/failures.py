@@ -44,9 +44,14 @@ class Failure:
         """``path:line`` or ``path:line:column``."""
         return f"{self.file}:{self.line}" + (f":{self.column}" if self.column else "")
 
+    @property
+    def severity(self) -> str:
+        """``error``, or ``warning`` for a chapter in fail mode ``warn`` (reported, not failing)."""
+        return "warning" if self.extra.get("severity") == "warning" else "error"
+
     def headline(self) -> str:
         """``path:line: error[mlsysim.claim]: message`` — the first line of a text report."""
-        return f"{self.location()}: error[{self.code}]: {self.message}"
+        return f"{self.location()}: {self.severity}[{self.code}]: {self.message}"
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -13,28 +13,24 @@ text (:func:`~mlsysim.book.syntax.split_options`); tables take ``rows``, ``units
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from mlsysim.book.document import Document, ItemResult, TableResult, error_rendering
-from mlsysim.book.syntax import ITEM_KINDS, ItemKind, parse_column, split_options, split_top
-from mlsysim.core.exceptions import ConfigError, MlsysimError
+from mlsysim.book.syntax import (
+    ITEM_KINDS,
+    MAX_ITEM_TEXT,
+    OPTION_KEYS,
+    Item,
+    ItemKind,
+    parse_column,
+    split_options,
+    split_top,
+)
+from mlsysim.core.exceptions import ConfigError, LimitError, MlsysimError
 from mlsysim.viz.rendered import Rendered
 
-__all__ = ["ITEM_KINDS", "Item", "ItemKind", "Outcome", "parse_table", "run_item", "split_top"]
-
-# split_top is re-exported here for callers that imported it from this module
-
-
-@dataclass(frozen=True, slots=True)
-class Item:
-    """One napkin item found in a source: ``line``/``column`` are 1-based (content start)."""
-
-    kind: ItemKind
-    text: str
-    line: int
-    column: int | None = None
-    attrs: dict[str, str] = field(default_factory=dict)
+__all__ = ["ITEM_KINDS", "Item", "ItemKind", "Outcome", "parse_table", "run_item", "run_table"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +72,19 @@ def parse_table(text: str, attrs: dict[str, str]) -> dict[str, Any]:
     ``units``, ``sig-figs`` (``sig``) and ``styles`` (``style``).
     """
     rows = split_top(_attr(attrs, "rows") or "")
-    numbered = [
-        (offset, raw.strip())
+    numbered_raw = [
+        (offset, raw)
         for offset, raw in enumerate(text.splitlines())
         if raw.strip() and not raw.strip().startswith("#")
     ]
-    columns = [parse_column(raw) for _, raw in numbered]
+    numbered = [(offset, raw.strip()) for offset, raw in numbered_raw]
+    columns = []
+    for offset, raw in numbered:
+        try:
+            columns.append(parse_column(raw))
+        except ConfigError as exc:
+            exc.line_offset = offset  # type: ignore[attr-defined]
+            raise
     if not rows or not columns:
         raise ConfigError(
             "a napkin-table needs :rows: and at least one `Header = expression` line",
@@ -94,10 +97,12 @@ def parse_table(text: str, attrs: dict[str, str]) -> dict[str, Any]:
         if len(values) == 1:
             values = values * len(columns)
         if values and len(values) != len(columns):
-            raise ConfigError(
+            err = ConfigError(
                 f"{keys[0]} lists {len(values)} values for {len(columns)} columns",
                 fix="give one value for the whole table or one per column",
             )
+            err.option = next(k for k in keys if attrs.get(k))  # type: ignore[attr-defined]
+            raise err
         return values or [None] * len(columns)
 
     units = [c.unit or u for c, u in zip(columns, per_column("units", "unit"), strict=True)]
@@ -106,11 +111,16 @@ def parse_table(text: str, attrs: dict[str, str]) -> dict[str, Any]:
     return {
         "rows": rows,
         "columns": [(c.header, c.expression) for c in columns],
+        "shifts": [c.shifts for c in columns],
         "units": _per_cell(units),
         "sig_figs": _per_cell(sig),
         "styles": _per_cell(styles),
         "caption": attrs.get("caption", ""),
         "offsets": [offset for offset, _ in numbered],
+        "starts": [
+            c.start + len(raw) - len(raw.lstrip())
+            for c, (_, raw) in zip(columns, numbered_raw, strict=True)
+        ],
     }
 
 
@@ -123,32 +133,81 @@ def _sig_value(raw: Any) -> int | None:
     return None if raw is None else _int_attr({"sig-figs": str(raw)})
 
 
+def run_table(doc: Document, item: Item, *, stub: str | None = None) -> TableResult:
+    """Evaluate a table item (hosts that build their own table nodes call this directly).
+
+    A malformed column is reported at its own line, a bad option at the option's line and a
+    failing row at the ``rows`` option's line. ``stub`` heads the label column.
+    """
+    lines = dict(item.option_lines)
+    try:
+        spec = parse_table(item.text, item.attrs)
+    except ConfigError as exc:
+        offset = getattr(exc, "line_offset", None)
+        option = getattr(exc, "option", None)
+        line = item.line + offset if offset is not None else lines.get(option or "", item.line)
+        doc.checked += 1
+        f = doc.record("error", exc, item.text.split("\n", 1)[0][:200], line, None, None)
+        return TableResult(False, None, [f])
+    offsets = spec.pop("offsets")
+    starts = spec.pop("starts")
+    if stub is not None:
+        spec["header"] = [stub, *(h for h, _ in spec["columns"])]
+    return doc.table(
+        line=item.line,
+        column=item.column,
+        column_lines=[item.line + k for k in offsets],
+        column_columns=[(item.column or 1) + c for c in starts],
+        rows_line=lines.get("rows"),
+        **spec,
+    )
+
+
 def run_item(doc: Document, item: Item) -> Outcome:
-    """Evaluate ``item`` in ``doc`` (failures are collected in ``doc.failures``)."""
-    a = item.attrs
+    """Evaluate ``item`` in ``doc`` (failures are collected in ``doc.failures``).
+
+    An item written in another file than the document's (an include) has its failures
+    reported in that file.
+    """
+    before = len(doc.failures)
+    outcome = _run(doc, item, before)
+    if item.file is not None and item.file != doc.file:
+        from dataclasses import replace
+
+        doc.failures[before:] = [replace(f, file=item.file) for f in doc.failures[before:]]
+    return outcome
+
+
+def _run(doc: Document, item: Item, before: int) -> Outcome:
+    a = {OPTION_KEYS.get(k, k): v for k, v in item.attrs.items()}
     try:
         text = item.text
+        if len(text) > MAX_ITEM_TEXT:
+            raise LimitError(
+                f"the item is too long ({len(text):,} characters)",
+                why=f"the limit is {MAX_ITEM_TEXT:,}",
+                fix="split it into several items",
+            )
         if item.kind in ("inline", "claim", "eq"):
             text, options = split_options(text, item.kind)
             a = {**a, **options}
         if item.kind == "block":
             block = doc.block(item.text, item.line, column=item.column)
-            return Outcome(block.ok, None, tuple(block.rendered))
+            return _checked(doc, before, Outcome(block.ok, None, tuple(block.rendered)))
         if item.kind == "table":
-            spec = parse_table(item.text, a)
-            offsets = spec.pop("offsets")
-            table: TableResult = doc.table(
-                line=item.line,
-                column=item.column,
-                column_lines=[item.line + k for k in offsets],
-                **spec,
-            )
+            table = run_table(doc, item)
             if table.rendered is None:
-                return Outcome(False, error_rendering())
+                return _checked(doc, before, Outcome(False, error_rendering()))
             t = table.rendered
-            return Outcome(
-                table.ok,
-                Rendered(text=t.text, latex=t.latex, html=t.html, markdown=t.markdown, math=False),
+            return _checked(
+                doc,
+                before,
+                Outcome(
+                    table.ok,
+                    Rendered(
+                        text=t.text, latex=t.latex, html=t.html, markdown=t.markdown, math=False
+                    ),
+                ),
             )
         sig = _int_attr(a)
         result: ItemResult
@@ -182,8 +241,25 @@ def run_item(doc: Document, item: Item) -> Outcome:
             raise ConfigError(
                 f"unknown item kind {item.kind!r}", fix=f"use one of {', '.join(ITEM_KINDS)}"
             )
-        return Outcome(result.ok, result.rendered)
+        return _checked(doc, before, Outcome(result.ok, result.rendered))
     except MlsysimError as exc:
         doc.checked += 1
-        doc._failure("error", exc, item.text, item.line, item.column, None)
+        doc.record("error", exc, item.text[:200], item.line, item.column, None)
         return Outcome(False, error_rendering())
+    except Exception as exc:  # a bug: report it at the item and go on with the document
+        doc.checked += 1
+        internal = MlsysimError(
+            "internal error while evaluating this item",
+            why=f"{type(exc).__name__} (an mlsysim bug, not an error in the chapter)",
+            fix="please report this item to the mlsysim developers",
+        )
+        f = doc.record("error", internal, item.text[:200], item.line, item.column, None)
+        f.extra["internal"] = True
+        return Outcome(False, error_rendering())
+
+
+def _checked(doc: Document, before: int, outcome: Outcome) -> Outcome:
+    """An item that did not pass always leaves a failure behind (hosts rely on it)."""
+    if not outcome.ok and len(doc.failures) == before:
+        raise MlsysimError("the item failed without a reported reason")
+    return outcome

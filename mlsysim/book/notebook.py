@@ -19,6 +19,7 @@ from typing import Any
 
 from mlsysim.book.document import Document
 from mlsysim.book.failures import Failure
+from mlsysim.book.lang.lexer import binding_head
 from mlsysim.book.options import Options
 from mlsysim.core.exceptions import NapkinError
 from mlsysim.viz.rendered import Rendered
@@ -106,14 +107,12 @@ def napkin(
     file, line = _caller()
     before = len(doc.failures)
     stripped = expr.strip()
-    from mlsysim.book.document import _BIND
-
-    if _BIND.match(stripped):
+    head = binding_head(stripped)
+    if head is not None:
         doc.block(stripped, line)
         if len(doc.failures) > before:
             _raise(doc.failures[-1], file)
-        name = _BIND.match(stripped)["name"]  # type: ignore[index]
-        stripped = name
+        stripped = head.name
     result = doc.inline(stripped, line, unit=unit, sig_figs=sig_figs, style=style)
     if not result.ok or result.rendered is None:
         assert result.failure is not None
@@ -147,7 +146,7 @@ def check(
     else:
         raise NapkinError(
             "check() needs a condition: a bool or a napkin expression",
-            why=f"got {type(cond).__name__}",
+            why="it is neither true/false nor text",
         )
     if failure is not None:
         failure = _relocate(failure, file)

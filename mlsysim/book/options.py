@@ -1,27 +1,37 @@
-"""Options of the napkin engine: display defaults, claim tolerance, fail mode.
+"""Options of the napkin engine, and the one way every host resolves them.
 
-Hosts read them from project config (Sphinx ``mlsysim_*``, Quarto ``mlsysim:`` metadata, a
-batch request's ``options``) through :meth:`Options.from_mapping`, which accepts ``sig-figs``
-or ``sig_figs`` spellings and tolerances as ``0.05`` or ``"5%"``, and rejects anything else
-with a :class:`~mlsysim.core.exceptions.ConfigError`.
+Precedence, lowest first, the same in Sphinx, the Quarto filter and ``mlsysim check``:
+
+1. built-in defaults;
+2. project config: Sphinx ``conf.py`` ``mlsysim_*`` values, Quarto ``_quarto.yml``
+   ``mlsysim:`` (and what the host passes as its project options);
+3. the chapter's front matter ``mlsysim:`` key;
+4. item options (``| sig=2``, ``tol=``) — applied by the item itself;
+5. command-line flags and environment overrides (``--tolerance``, ``MLSYSIM_FAIL_MODE``).
+
+:func:`resolve` merges the mappings of levels 2, 3 and 5 key by key (``sig-figs`` and
+``sig_figs`` are one key) and validates the result with :meth:`Options.from_mapping`, which
+accepts tolerances as ``0.05`` or ``"5%"`` and rejects anything else with a ConfigError.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from mlsysim.core.exceptions import ConfigError
 
-__all__ = ["Options", "parse_fraction"]
+__all__ = ["Options", "canonical_key", "parse_fraction", "resolve"]
 
 _FAIL_MODES = ("error", "warn")
 
 
 def parse_fraction(value: Any, *, name: str = "tolerance") -> float:
-    """``0.05``, ``"0.05"`` or ``"5%"`` → 0.05; ConfigError otherwise (or when negative)."""
+    """``0.05``, ``"0.05"`` or ``"5%"`` → 0.05; ConfigError unless finite and in [0, 1)."""
     if isinstance(value, bool):
         raise ConfigError(f"{name} must be a number or a percentage, got {value!r}")
     if isinstance(value, int | float):
@@ -37,21 +47,61 @@ def parse_fraction(value: Any, *, name: str = "tolerance") -> float:
             ) from None
     else:
         raise ConfigError(f"{name} must be a number or a percentage, got {value!r}")
-    if not out >= 0:
-        raise ConfigError(f"{name} must not be negative, got {value!r}")
+    if not math.isfinite(out) or not 0 <= out < 1:
+        raise ConfigError(
+            f"{name} must be a relative tolerance from 0 up to (not including) 100 %, "
+            f"got {value!r}",
+            fix="write e.g. 0.05 or '5%'",
+        )
     return out
+
+
+def canonical_key(key: Any) -> str:
+    """``sig-figs``, ``sig_figs`` and ``mlsysim_sig_figs`` are all ``sig_figs``."""
+    return str(key).replace("-", "_").removeprefix("mlsysim_")
+
+
+@lru_cache(maxsize=128)
+def _quantities(texts: tuple[str, ...]) -> tuple[Any, ...]:
+    from mlsysim.core.exceptions import MlsysimError
+    from mlsysim.core.units import quantity_from_text
+
+    out = []
+    for text in texts:
+        try:
+            q = quantity_from_text(text, name="abs_tolerance")
+        except MlsysimError as exc:
+            raise ConfigError(exc.what, why=exc.why, fix=exc.fix) from None
+        if q.dimensionless or q.magnitude < 0:
+            raise ConfigError(
+                f"abs_tolerance {text!r} must be a non-negative quantity with a unit",
+                fix="write e.g. abs-tolerance: 0.1 ms (or a list: [0.1 ms, 1 MB])",
+            )
+        out.append(q)
+    return tuple(out)
+
+
+def _text_list(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(v.strip() for v in value.split(",") if v.strip())
+    if isinstance(value, list | tuple):
+        return tuple(str(v).strip() for v in value if str(v).strip())
+    raise ConfigError(
+        f"abs_tolerance must be a quantity or a list of quantities, got {value!r}",
+        fix="write e.g. abs-tolerance: 0.1 ms",
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class Options:
     """Engine options. ``tolerance`` is the default relative claim tolerance (0.05 = 5 %);
-    ``abs_tolerance`` an optional absolute one (a quantity text such as ``"0.1 ms"``), used for
-    values near zero. ``fail_mode`` is for hosts: ``error`` fails the build, ``warn`` only
-    reports."""
+    ``abs_tolerance`` optional absolute ones (quantity texts such as ``"0.1 ms"``), each used
+    only for claims of its own dimension (values near zero). ``fail_mode`` is for hosts:
+    ``error`` fails the build, ``warn`` only reports."""
 
     sig_figs: int = 3
     tolerance: float = 0.05
-    abs_tolerance: str | None = None
+    abs_tolerance: tuple[str, ...] = ()
     siunitx: bool = False
     fail_mode: str = "error"
     thousands: bool = True
@@ -68,6 +118,13 @@ class Options:
                 f"fail_mode must be one of {', '.join(_FAIL_MODES)}, got {self.fail_mode!r}"
             )
         parse_fraction(self.tolerance)
+        if isinstance(self.abs_tolerance, str):
+            object.__setattr__(self, "abs_tolerance", _text_list(self.abs_tolerance))
+        self.absolute_tolerances()  # validates them now, not at the first claim
+
+    def absolute_tolerances(self) -> tuple[Any, ...]:
+        """The absolute tolerances as quantities (checked, cached)."""
+        return _quantities(tuple(self.abs_tolerance)) if self.abs_tolerance else ()
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any] | None) -> Options:
@@ -77,8 +134,7 @@ class Options:
         known = {f.name for f in dataclasses.fields(cls)}
         kwargs: dict[str, Any] = {}
         for raw_key, value in data.items():
-            key = str(raw_key).replace("-", "_")
-            key = key.removeprefix("mlsysim_")
+            key = canonical_key(raw_key)
             if key not in known:
                 from mlsysim.core.exceptions import UnknownNameError
 
@@ -86,21 +142,35 @@ class Options:
             if value is None:
                 continue
             if key == "sig_figs":
+                if isinstance(value, bool) or not isinstance(value, int | str):
+                    raise ConfigError(f"sig_figs must be an integer, got {value!r}")
                 try:
                     value = int(value)
-                except (TypeError, ValueError):
+                except ValueError:
                     raise ConfigError(f"sig_figs must be an integer, got {value!r}") from None
             elif key == "tolerance":
                 value = parse_fraction(value)
             elif key in ("siunitx", "thousands"):
                 value = _boolean(value, key)
-            elif key in ("abs_tolerance", "fail_mode"):
+            elif key == "abs_tolerance":
+                value = _text_list(value)
+            elif key == "fail_mode":
                 value = str(value)
             kwargs[key] = value
         return cls(**kwargs)
 
     def replace(self, **changes: Any) -> Options:
         return dataclasses.replace(self, **changes)
+
+
+def resolve(layers: Iterable[Mapping[str, Any] | None]) -> Options:
+    """Options from mappings in precedence order (lowest first): later keys win."""
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        for key, value in (layer or {}).items():
+            if value is not None:
+                merged[canonical_key(key)] = value
+    return Options.from_mapping(merged)
 
 
 def _boolean(value: Any, key: str) -> bool:

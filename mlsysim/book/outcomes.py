@@ -1,4 +1,4 @@
-"""What a document item gives back: its rendering, value and failures (and, inside, errors).
+"""What a document item gives back (rendering, value, failures) and what item code relies on.
 
 Hosts receive an :class:`ItemResult` (inline, claim, derivation), a :class:`BlockResult`
 (napkin block) or a :class:`TableResult` (``napkin-table``); a failed item renders as
@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlsysim.book.evaluator import Compiled, Trace
 from mlsysim.book.failures import Failure
+from mlsysim.book.lang import Compiled, Trace
 from mlsysim.core.exceptions import MlsysimError
 from mlsysim.viz.rendered import Rendered
 
@@ -42,7 +42,10 @@ def error_rendering(message: str = "error") -> Rendered:
 
 @dataclass(frozen=True, slots=True)
 class ItemResult:
-    """The outcome of one inline expression, claim or derivation."""
+    """The outcome of one inline expression, claim or derivation.
+
+    ``value`` is what was computed, in the unit it was shown in when one was asked for.
+    """
 
     ok: bool
     rendered: Rendered | None

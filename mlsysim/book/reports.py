@@ -8,7 +8,6 @@ and states how many items were checked. :func:`format_report` is the one entry p
 from __future__ import annotations
 
 import json
-import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from typing import Any
@@ -22,7 +21,10 @@ __all__ = ["FORMATS", "format_report", "sort_failures", "summary_line"]
 FORMATS = ("text", "json", "junit", "github")
 
 _INDENT = "    "
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_XML_INVALID = str.maketrans(
+    {c: "\ufffd" for c in [*map(chr, range(9)), "\x0b", "\x0c", *map(chr, range(14, 32))]}
+    | {"\ufffe": "\ufffd", "\uffff": "\ufffd"}
+)
 
 
 def sort_failures(failures: Iterable[Failure]) -> list[Failure]:
@@ -90,7 +92,7 @@ def _json(failures: list[Failure], checked: int) -> str:
 
 
 def _xml_text(text: str) -> str:
-    return _XML_INVALID.sub("\ufffd", text)
+    return text.translate(_XML_INVALID)
 
 
 def _junit(failures: list[Failure], checked: int) -> str:
@@ -133,7 +135,7 @@ def _github(failures: list[Failure], checked: int) -> str:
             props.append(f"col={f.column}")
         props.append(f"title={_gh_property(f.code)}")
         body = "\n".join([f.message, *_detail_lines(f, indent="")])
-        out.append(f"::error {','.join(props)}::{_gh_data(body)}")
+        out.append(f"::{f.severity} {','.join(props)}::{_gh_data(body)}")
     out.append(summary_line(failures, checked))
     return "\n".join(out) + "\n"
 

@@ -15,22 +15,22 @@ wherever it is evaluated.
 
 from __future__ import annotations
 
-import itertools
-import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
-from mlsysim.book.lang import _mask_strings, split_conversion
+from mlsysim.book.lang.lexer import first_top_level, split_conversion, split_top
 from mlsysim.core.exceptions import ConfigError, UnknownNameError
 
 __all__ = [
     "ITEM_KINDS",
     "KIND_OPTIONS",
+    "MAX_ITEM_TEXT",
     "OPTION_KEYS",
     "Column",
+    "Item",
     "ItemKind",
     "parse_column",
+    "source_offset",
     "split_options",
     "split_top",
 ]
@@ -38,6 +38,26 @@ __all__ = [
 ItemKind = Literal["block", "inline", "claim", "eq", "table"]
 #: Kinds of napkin item: statements, inline value, claim, derivation, table.
 ITEM_KINDS: tuple[ItemKind, ...] = ("block", "inline", "claim", "eq", "table")
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One napkin item found in a source.
+
+    ``line``/``column`` are 1-based: the line and column of the first character of the
+    item's expression (of its content for blocks and tables). ``file`` is the file the item
+    was written in when it differs from the document's (an included file).
+    """
+
+    kind: ItemKind
+    text: str
+    line: int
+    column: int | None = None
+    attrs: dict[str, str] = field(default_factory=dict)
+    file: str | None = None
+    #: (option, 1-based line) of directive options, so option errors point at their line
+    option_lines: tuple[tuple[str, int], ...] = ()
+
 
 #: option spelling -> canonical item attribute
 OPTION_KEYS = {
@@ -51,29 +71,8 @@ OPTION_KEYS = {
     "tolerance": "tol",
 }
 _STYLE_UNITS = {"%": "percent", "percent": "percent", "×": "multiplier", "x": "multiplier"}
-_ROW = re.compile(r"\{\s*row\s*\}")
-_OPEN, _CLOSE = "([{", ")]}"
-
-
-def _top_level(text: str, char: str) -> Iterator[int]:
-    """Positions of ``char`` outside brackets and strings, in order."""
-    depth = 0
-    for i, ch in enumerate(_mask_strings(text)):
-        if ch in _OPEN:
-            depth += 1
-        elif ch in _CLOSE:
-            depth -= 1
-        elif ch == char and depth == 0:
-            yield i
-
-
-def split_top(text: str, sep: str = ",") -> list[str]:
-    """Split at ``sep`` outside brackets and strings; parts stripped, empty parts dropped."""
-    cuts = [-1, *_top_level(text, sep), len(text)]
-    parts = (text[a + 1 : b] for a, b in itertools.pairwise(cuts))
-    return [p.strip() for p in parts if p.strip()]
-
-
+#: Longest item text read (characters): a block may be long, one expression is shorter.
+MAX_ITEM_TEXT = 100_000
 #: options each item kind reads (canonical names); anything else given to it is an error
 KIND_OPTIONS: dict[str, frozenset[str]] = {
     "inline": frozenset({"unit", "sig-figs", "style"}),
@@ -89,7 +88,7 @@ def split_options(text: str, kind: str | None = None) -> tuple[str, dict[str, st
     option that is not ``key=value``, whose key is unknown (with did-you-mean), or that an item
     of ``kind`` would not use (``of=`` on a value, ``sig=`` on a claim).
     """
-    bar = next(_top_level(text, "|"), -1)
+    bar = first_top_level(text, "|")
     if bar < 0:
         return text, {}
     body, tail = text[:bar].rstrip(), text[bar + 1 :]
@@ -128,6 +127,8 @@ class Column:
     expression: str
     unit: str | None = None
     style: str | None = None
+    start: int = 0  # 0-based position of the expression in its line
+    shifts: tuple[tuple[int, int], ...] = ()  # where {row} became row (see source_offset)
 
 
 def parse_column(line: str) -> Column:
@@ -139,16 +140,53 @@ def parse_column(line: str) -> Column:
             fix="write one column per line as `Header = expression`, e.g. "
             "`Bandwidth = row.memory.bandwidth -> TB/s`",
         )
-    header, expression = line[:cut].strip(), line[cut + 1 :].strip()
+    header, rest = line[:cut].strip(), line[cut + 1 :]
+    expression = rest.strip()
     if not header or not expression:
         raise ConfigError(
             f"table column {line.strip()!r} needs a header and an expression",
             fix="write e.g. `Bandwidth = row.memory.bandwidth`",
         )
-    expression = _ROW.sub("row", expression)
-    body, unit, _ = split_conversion(expression)
+    plain, shifts = _row_placeholders(expression)
+    body, unit, _ = split_conversion(plain)
     style = _STYLE_UNITS.get(unit or "")
-    return Column(header, body.strip(), None if style else unit, style)
+    lead = len(body) - len(body.lstrip())
+    start = cut + 1 + (len(rest) - len(rest.lstrip())) + lead
+    moved = tuple((pos - lead, removed) for pos, removed in shifts)
+    return Column(header, body.strip(), None if style else unit, style, start, moved)
+
+
+def _row_placeholders(text: str) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """``{row}`` (spaces allowed inside the braces) → ``row``, in one pass; also where
+    characters were removed (position in the result, how many), to map offsets back."""
+    out: list[str] = []
+    shifts: list[tuple[int, int]] = []
+    length = 0
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] == "{":
+            j = i + 1
+            while j < n and text[j] in " \t":
+                j += 1
+            if text.startswith("row", j):
+                k = j + 3
+                while k < n and text[k] in " \t":
+                    k += 1
+                if k < n and text[k] == "}":
+                    out.append("row")
+                    shifts.append((length, k + 1 - i - 3))
+                    length += 3
+                    i = k + 1
+                    continue
+        out.append(text[i])
+        length += 1
+        i += 1
+    return "".join(out), tuple(shifts)
+
+
+def source_offset(offset: int, shifts: tuple[tuple[int, int], ...]) -> int:
+    """An offset in a column's expression, as an offset in the line the author wrote."""
+    return offset + sum(removed for pos, removed in shifts if pos <= offset)
 
 
 def _header_cut(line: str) -> int:

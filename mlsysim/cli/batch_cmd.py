@@ -2,7 +2,9 @@
 response on stdout (see :mod:`mlsysim.book.batch`).
 
 Exit 0 whenever the request was well-formed (failures are in the response; the filter
-decides), 2 for a malformed request (the response then holds ``error``).
+decides), 2 for a malformed request and 3 for an internal error (the response then holds
+``error``; a traceback goes to stderr). The command always answers with JSON, so the filter
+can tell "mlsysim is not installed" (Python exits 1) from anything else.
 """
 
 from __future__ import annotations
@@ -47,5 +49,12 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(error_response(exc)))
         print(f"mlsysim batch: error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # a bug: answer anyway, so the filter says what happened
+        import traceback
+
+        traceback.print_exc()
+        internal = MlsysimError(f"{type(exc).__name__}: {exc}"[:300])
+        print(json.dumps(error_response(internal)))
+        return 3
     print(json.dumps(response, ensure_ascii=False))
     return 0

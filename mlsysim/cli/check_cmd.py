@@ -1,8 +1,11 @@
 """``mlsysim check PATH…``: evaluate every napkin item of chapter sources and report failures.
 
-Scans ``.md``, ``.qmd`` and ``.rst`` files (directories recursively), evaluates every document
-in order and prints a report (``--format text|json|junit|github``). Exit 0 when everything
-passes, 1 when anything failed, 2 for usage problems or unreadable paths.
+Scans ``.md``, ``.qmd`` and ``.rst`` files (directories recursively, following links), reads
+each chapter the way its host does (project config, syntax, front matter), evaluates every
+item in order and prints a report (``--format text|json|junit|github``). A file that cannot be
+read is a failure of its own; the other files are still checked. Exit 0 when everything
+passes (or fails only in chapters whose fail mode is ``warn``), 1 when anything failed, 2 for
+usage problems (a bad flag, an unwritable report).
 """
 
 from __future__ import annotations
@@ -30,6 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--tolerance", help="default claim tolerance, e.g. 5%% or 0.05")
     parser.add_argument("--sig-figs", type=int, dest="sig_figs", help="default significant figures")
+    parser.add_argument(
+        "--fail-mode",
+        choices=["error", "warn"],
+        dest="fail_mode",
+        help="override the fail mode of every chapter (warn: report, exit 0)",
+    )
     parser.add_argument("--output", "-o", help="write the report to this file instead of stdout")
 
 
@@ -49,11 +58,15 @@ def _quarto_input_files() -> list[str]:
 def run(args: argparse.Namespace) -> int:
     from mlsysim.book.options import Options
     from mlsysim.book.reports import format_report
-    from mlsysim.book.scan import check_paths
+    from mlsysim.book.sources.check import check_paths
     from mlsysim.core.exceptions import MlsysimError
 
     try:
-        explicit = {"tolerance": args.tolerance, "sig_figs": args.sig_figs}
+        explicit = {
+            "tolerance": args.tolerance,
+            "sig_figs": args.sig_figs,
+            "fail_mode": args.fail_mode,
+        }
         Options.from_mapping(explicit)  # a bad flag is a usage error (exit 2), not a failure
         paths = args.paths or _quarto_input_files()
         checked, failures = check_paths(paths, explicit=explicit)
@@ -70,4 +83,5 @@ def run(args: argparse.Namespace) -> int:
             return 2
     else:
         sys.stdout.write(report)
-    return 1 if failures else 0
+    blocking = [f for f in failures if f.extra.get("severity") != "warning"]
+    return 1 if blocking else 0

@@ -1,8 +1,9 @@
 """``mlsysim eval "EXPR"``: evaluate one napkin expression and print it (or its JSON).
 
 Exit 0 on success; 1 when the expression fails, with a located message on stderr
-(``<eval>:1:COL: error[mlsysim.error]: …``). JSON keys: ``value`` (float, in ``unit``),
-``unit``, ``text``, ``latex``, ``markdown``, ``html``, ``math``.
+(``<eval>:1:COL: error[mlsysim.error]: …``). JSON keys: ``value`` (float, in ``unit``: the
+unit asked for with ``--unit`` or ``-> unit`` when there is one), ``unit``, ``text``,
+``latex``, ``markdown``, ``html``, ``math``.
 """
 
 from __future__ import annotations
@@ -28,9 +29,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--siunitx", action="store_true", help="LaTeX as siunitx \\qty")
 
 
-def _value_and_unit(value: Any) -> tuple[Any, str]:
+def _asked_unit(args: argparse.Namespace) -> str | None:
+    """The unit the author asked for (``--unit`` or ``-> unit``), if it is a unit."""
+    from mlsysim.book.lang import split_conversion
+    from mlsysim.core.exceptions import MlsysimError
+
+    unit = args.unit
+    if unit is None:
+        try:
+            unit = split_conversion(args.expression)[1]
+        except MlsysimError:
+            return None
+    if unit is None or unit.strip() in ("auto", "%", "percent", "×", "x", "times"):
+        return None
+    return unit
+
+
+def _value_and_unit(value: Any, asked: str | None = None) -> tuple[Any, str]:
+    """``value`` as a JSON number and the unit it is in: the asked unit when one was asked."""
     from mlsysim.core.units import ureg
 
+    if isinstance(value, ureg.Quantity) and asked is not None:
+        from mlsysim.viz.format import format_unit
+
+        return float(value.magnitude), format_unit(value.units)[0]
     if isinstance(value, ureg.Quantity):
         q = value
         names = list(q.units._units)
@@ -78,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     r = result.rendered
     if args.json:
-        value, unit = _value_and_unit(result.value)
+        value, unit = _value_and_unit(result.value, _asked_unit(args))
         print(json.dumps({"value": value, "unit": unit, **r.to_dict()}, ensure_ascii=False))
     else:
         print(r.text)

@@ -109,7 +109,17 @@ def _run_first_load() -> None:
 
 def normalize(name: str) -> str:
     """Lookup key for ids and aliases: case-insensitive, spaces/hyphens/dots as underscores."""
-    return re.sub(r"[\s\-./]+", "_", name.strip()).lower()
+    out: list[str] = []
+    joined = False
+    for ch in name.strip():
+        if ch.isspace() or ch in "-./":
+            if not joined:
+                out.append("_")
+                joined = True
+            continue
+        out.append(ch)
+        joined = False
+    return "".join(out).lower()
 
 
 def _env_dirs() -> str:
@@ -174,20 +184,10 @@ class _Catalog:
 
     # -- loading ------------------------------------------------------------------------
     def _load_file(self, path: Path) -> None:
-        import tomllib  # only when data files load: keeps `import mlsysim` light
-
         from mlsysim.core.types import Citation
 
         self.paths.append(path)
-        try:
-            doc = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise RegistryDataError(
-                "data file is not valid TOML",
-                file=str(path),
-                why=str(exc),
-                fix="fix the TOML syntax at the position given",
-            ) from None
+        doc = _read_toml(path)
         schema = doc.pop("schema", None)
         m = _SCHEMA_RE.match(schema or "")
         if not m or m["kind"] not in _KINDS:
@@ -246,7 +246,9 @@ class _Catalog:
                     why=f"it is already defined in {self.files[kind][eid]}",
                     fix="choose a new id (registry ids are stable and never redefined)",
                 )
-            self.entries[kind][eid] = self._build(cls, kind, eid, raw, path)
+            spec = self._build(cls, kind, eid, raw, path)
+            _check_numbers(spec, "", path, eid)
+            self.entries[kind][eid] = spec
             self.files[kind][eid] = path
 
     def _build(self, cls: Any, kind: str, eid: str, raw: dict[str, Any], path: Path) -> Any:
@@ -282,13 +284,16 @@ class _Catalog:
                 refs = {"": spec.source} | {f: fs.source for f, fs in spec.provenance.items()}
                 for field, sid in refs.items():
                     if sid not in self.sources:
-                        raise UnknownNameError(
-                            "citation",
-                            sid,
-                            self.sources,
-                            where=f"{path}, entry [{eid}]"
-                            + (f", field {field!r}" if field else ""),
-                            fix="define it under [sources.ID] in any data file",
+                        near = suggest(sid, self.sources)
+                        raise RegistryDataError(
+                            f"unknown citation id {sid!r}"
+                            + (f"; did you mean {', '.join(near)}?" if near else ""),
+                            file=path,
+                            entry=eid,
+                            field=field or "source",
+                            why="every figure's source must be a [sources.ID] table of some "
+                            "data file",
+                            fix="define it under [sources.ID] in any data file, or fix the id",
                         )
                 for field in spec.drifting:
                     if _has_field(spec, field) and spec.as_of_of(field) is None:
@@ -311,6 +316,109 @@ class _Catalog:
                             fix="remove or rename the alias",
                         )
                     self.index[kind][key] = eid
+
+
+#: Deepest nesting of tables and arrays read from a data file.
+_MAX_TOML_DEPTH = 32
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """A data file's TOML document; RegistryDataError naming the file for any problem."""
+    import tomllib  # only when data files load: keeps `import mlsysim` light
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise RegistryDataError(
+            "cannot read the data file", file=str(path), why=exc.strerror or str(exc)
+        ) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise RegistryDataError(
+            "data file is not UTF-8 text",
+            file=f"{path}:{line}",
+            why=f"byte 0x{raw[exc.start]:02x} at offset {exc.start} is not UTF-8",
+            fix="save the file as UTF-8",
+        ) from None
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RegistryDataError(
+            "data file is not valid TOML",
+            file=str(path),
+            why=str(exc),
+            fix="fix the TOML syntax at the position given",
+        ) from None
+    except (RecursionError, MemoryError):
+        raise RegistryDataError(
+            "data file is nested too deeply", file=str(path), fix="flatten its tables and arrays"
+        ) from None
+    if _depth(doc) > _MAX_TOML_DEPTH:
+        raise RegistryDataError(
+            "data file is nested too deeply",
+            file=str(path),
+            why=f"the limit is {_MAX_TOML_DEPTH} levels of tables and arrays",
+            fix="flatten its tables and arrays",
+        )
+    return doc
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of tables and arrays (iterative: a hostile file cannot overflow it)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level)
+        if level <= _MAX_TOML_DEPTH:
+            stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def _check_numbers(obj: Any, prefix: str, path: Path, eid: str) -> None:
+    """Refuse NaN, infinite and negative plain numbers anywhere in a built entry.
+
+    Quantity fields are checked by their validators (which also refuse zero rates); plain
+    numbers (counts, fractions, years) are checked here, with the dotted field path named.
+    """
+    from pydantic import BaseModel
+
+    from mlsysim.core.types import check_figure
+
+    stack: list[tuple[str, Any]] = [(prefix, obj)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, BaseModel):
+            fields = type(value).model_fields
+            stack.extend(
+                (f"{where}.{n}" if where else n, getattr(value, n))
+                for n in fields
+                if n not in ("provenance", "as_of")
+            )
+        elif isinstance(value, dict):
+            stack.extend((f"{where}.{k}", v) for k, v in value.items())
+        elif isinstance(value, list | tuple):
+            stack.extend((f"{where}[{i}]", v) for i, v in enumerate(value))
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            try:
+                check_figure(value, where.rpartition(".")[2] or where)
+            except ValueError as exc:
+                raise RegistryDataError(
+                    "invalid data figure",
+                    file=str(path),
+                    entry=eid,
+                    field=where,
+                    why=str(exc),
+                    fix="write the figure the source gives (finite and not negative)",
+                ) from None
 
 
 def _has_field(spec: Any, dotted: str) -> bool:

@@ -12,6 +12,7 @@ that drift (prices, grid intensities).
 from __future__ import annotations
 
 import datetime as _dt
+import math
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import (
@@ -27,6 +28,7 @@ from mlsysim.core.exceptions import MlsysimError
 from mlsysim.core.units import check_dimension, fmt_quantity
 
 __all__ = [
+    "POSITIVE_DIMENSIONS",
     "Bandwidth",
     "Carbon",
     "CarbonIntensity",
@@ -54,19 +56,45 @@ __all__ = [
     "Tokens",
     "Volume",
     "WaterIntensity",
+    "check_figure",
 ]
+
+
+#: Dimensions whose values must be strictly positive: a zero rate makes every time computed
+#: from it infinite (a registry value is a datasheet figure, never a placeholder).
+POSITIVE_DIMENSIONS = frozenset({"compute_rate", "bandwidth", "frequency", "request_rate"})
 
 
 def _validator(dimension: str) -> Any:
     def validate(value: Any, info: ValidationInfo) -> Any:
         name = info.field_name or "value"
         try:
-            return check_dimension(value, dimension, name=name)
+            q = check_dimension(value, dimension, name=name)
         except MlsysimError as exc:
             # pydantic locates (field path) only ValueErrors raised by validators
-            raise ValueError(f"{exc.what}: {exc.why}") from None
+            raise ValueError(f"{exc.what}: {exc.why}" if exc.why else exc.what) from None
+        check_figure(q.magnitude, name, positive=dimension in POSITIVE_DIMENSIONS)
+        return q
 
     return validate
+
+
+def check_figure(magnitude: Any, name: str, *, positive: bool = False) -> None:
+    """Refuse a data figure that is NaN, infinite, negative (or zero when ``positive``).
+
+    Raises ValueError (pydantic locates it at the field); the registry adds file and entry.
+    """
+    if isinstance(magnitude, bool) or not isinstance(magnitude, int | float):
+        return
+    if not math.isfinite(magnitude):
+        raise ValueError(f"{name} is {magnitude!r}: a data figure must be a finite number")
+    if magnitude < 0:
+        raise ValueError(f"{name} is {magnitude!r}: a data figure must not be negative")
+    if positive and magnitude == 0:
+        raise ValueError(
+            f"{name} is zero: a rate must be positive (leave the field out when the source "
+            "gives no figure)"
+        )
 
 
 def _serialize(value: Any) -> str:

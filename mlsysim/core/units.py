@@ -17,15 +17,22 @@ wrap only their result (:func:`from_si`).
 from __future__ import annotations
 
 import contextlib
+import math
 import operator
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import pint
+from pint.util import UnitsContainer
 
-from mlsysim.core.exceptions import DimensionError, MlsysimError
+from mlsysim.core.exceptions import (
+    DimensionError,
+    MlsysimError,
+    NapkinSyntaxError,
+    UnknownNameError,
+)
+from mlsysim.core.unit_text import UnitText, parse_quantity_text, parse_unit_text
 
 __all__ = [
     "DIMENSIONS",
@@ -38,7 +45,12 @@ __all__ = [
     "describe_dimension",
     "fmt_quantity",
     "from_si",
+    "is_unit",
+    "quantity_from_text",
     "si",
+    "unit_from_text",
+    "unit_name",
+    "unit_of",
     "ureg",
     "written_digits",
 ]
@@ -144,7 +156,7 @@ Quantity = ureg.Quantity
 def describe_dimension(value: Any) -> str:
     """The dimension of a quantity, unit or unit string in words, e.g. ``information/time``."""
     if isinstance(value, str):
-        value = ureg.parse_units(value) if value else ureg.dimensionless
+        value = unit_from_text(value) if value.strip() else ureg.dimensionless
     dim = getattr(value, "dimensionality", None)
     if dim is None:
         return "dimensionless number"
@@ -194,8 +206,8 @@ def fmt_quantity(value: Any) -> str:
 
 def _mix_error(verb: str, left: Any, right: Any) -> DimensionError:
     if isinstance(right, str):
-        with contextlib.suppress(Exception):  # keep the string if pint cannot read it
-            right = ureg.parse_units(right)
+        with contextlib.suppress(MlsysimError):  # keep the string if it is not a unit
+            right = unit_from_text(right)
     return DimensionError(
         verb,
         fmt_quantity(left),
@@ -211,24 +223,89 @@ def _dimensionality(name: str) -> Any:
     return ureg.get_dimensionality(expr) if expr else ureg.get_dimensionality("")
 
 
-_NUMBER_UNIT = re.compile(
-    r"^\s*(?P<number>[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*(?P<unit>.*?)\s*$"
-)
-
-
-@lru_cache(maxsize=1024)
-def _parse_unit_text(text: str) -> Any:
-    """Cached unit parse for the ``"<number> <unit>"`` fast path (None: let pint decide)."""
+@lru_cache(maxsize=2048)
+def unit_name(name: str) -> str | None:
+    """The registry's canonical name of one unit name or symbol (``GB`` → ``gigabyte``), or
+    None when it is not a unit. Never runs pint's expression parser."""
+    if not name or len(name) > 32:
+        return None
     try:
-        return ureg.parse_units(text) if text else ureg.dimensionless
-    except Exception:
+        return str(ureg.get_name(name))
+    except (pint.UndefinedUnitError, pint.errors.OffsetUnitCalculusError, AttributeError):
         return None
 
 
-def _count_digits(number: str) -> int:
-    """Significant digits of a number as written: ``"6.74e9"`` → 3, ``"2039"`` → 4."""
-    mantissa = number.lstrip("+-").partition("e")[0].partition("E")[0]
-    return max(len(mantissa.replace(".", "").lstrip("0")), 1)
+def unit_of(text: UnitText, source: str = "") -> Any:
+    """The pint Unit of parsed unit text; UnknownNameError (with did-you-mean and the 0-based
+    ``column`` of the name in ``source``) for the first name that is not a unit."""
+    exponents: dict[str, int] = {}
+    for name, power in text.factors:
+        canonical = unit_name(name)
+        if canonical is None:
+            err = UnknownNameError(
+                "unit",
+                name,
+                _unit_symbols(),
+                fix="write a unit mlsysim knows, e.g. ms, GB, TB/s, TFLOP/s, W, kWh, gCO2e",
+            )
+            err.column = max(source.find(name), 0)  # type: ignore[attr-defined]
+            raise err
+        exponents[canonical] = exponents.get(canonical, 0) + power
+    return ureg.Unit(UnitsContainer({k: v for k, v in exponents.items() if v}))
+
+
+@lru_cache(maxsize=1024)
+def unit_from_text(text: str) -> Any:
+    """The Unit of ``text`` read with mlsysim's own unit grammar (:mod:`~mlsysim.core.unit_text`).
+
+    ``"TB/s"``, ``"gCO2e/kWh"``, ``"%"``, ``"1/s"``, ``"m**2"``; anything else (arithmetic,
+    parentheses, unknown names) raises NapkinSyntaxError. pint's parser never sees the text.
+    Empty text is the dimensionless unit.
+    """
+    if not text.strip():
+        return ureg.dimensionless
+    return unit_of(parse_unit_text(text), text)
+
+
+def is_unit(text: str) -> bool:
+    """Whether ``text`` is a unit of the mlsysim registry (by mlsysim's unit grammar)."""
+    try:
+        unit_from_text(text)
+    except MlsysimError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=1)
+def _unit_symbols() -> tuple[str, ...]:
+    return tuple(sorted({str(ureg.get_symbol(n)) for n in ureg._units} | set(ureg._units)))
+
+
+def quantity_from_text(text: str, *, name: str = "value") -> Any:
+    """The Quantity written in ``text`` (``"3.35 TB/s"``, ``"80 GB"``, ``"0.5"``), strictly.
+
+    A number, optional spaces and a unit, nothing else: no arithmetic (``"4 TB/s * 1e9"``), no
+    parentheses, no ``nan``/``inf``. The digits as written are remembered
+    (:func:`written_digits`). MlsysimError naming ``name`` otherwise.
+    """
+    try:
+        number, unit, negative = parse_quantity_text(text)
+        units = unit_of(unit, text) if unit is not None else ureg.dimensionless
+    except (NapkinSyntaxError, UnknownNameError) as exc:
+        raise MlsysimError(
+            f"{name}: cannot read {text!r} as a quantity",
+            why=exc.why or exc.what,
+            fix=exc.fix or "write a number followed by a unit, e.g. '3.35 TB/s' or '80 GB'",
+        ) from None
+    magnitude = -number.value if negative else number.value
+    if isinstance(magnitude, float) and not math.isfinite(magnitude):
+        raise MlsysimError(
+            f"{name}: {text!r} is not a finite number",
+            fix="write the figure the source gives, e.g. '3.35 TB/s'",
+        )
+    q = ureg.Quantity(magnitude, units)
+    q._written_digits = number.digits
+    return q
 
 
 def written_digits(value: Any) -> int | None:
@@ -242,28 +319,14 @@ def written_digits(value: Any) -> int | None:
 
 
 def as_quantity(value: Any, *, name: str = "value") -> Any:
-    """Coerce a str (``"3.35 TB/s"``), number or Quantity to a Quantity of this registry."""
+    """Coerce a str (``"3.35 TB/s"``), number or Quantity to a Quantity of this registry.
+
+    Text is read by :func:`quantity_from_text` (mlsysim's own grammar, never pint's parser).
+    """
     if isinstance(value, ureg.Quantity):
         return value
     if isinstance(value, str):
-        fast = _NUMBER_UNIT.match(value)
-        if fast is not None:
-            unit = _parse_unit_text(fast["unit"])
-            if unit is not None:
-                number = fast["number"]
-                magnitude = float(number) if any(c in number for c in ".eE") else int(number)
-                q = ureg.Quantity(magnitude, unit)
-                q._written_digits = _count_digits(number)
-                return q
-        try:
-            q = Q_(value)
-        except (pint.UndefinedUnitError, pint.errors.DefinitionSyntaxError, SyntaxError) as exc:
-            raise MlsysimError(
-                f"{name}: cannot read {value!r} as a quantity",
-                why=str(exc),
-                fix="write a number followed by a unit, e.g. '3.35 TB/s' or '80 GB'",
-            ) from None
-        return q if isinstance(q, ureg.Quantity) else Q_(q)
+        return quantity_from_text(value, name=name)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return Q_(value)
     raise MlsysimError(f"{name}: expected a quantity, got {type(value).__name__} {value!r}")
@@ -335,7 +398,7 @@ def convert(q: Any, target: Any) -> Any:
 
 @lru_cache(maxsize=256)
 def _unit(unit: str) -> Any:
-    return ureg.parse_units(unit)
+    return unit_from_text(unit)
 
 
 def from_si(value: float, unit: str) -> Any:

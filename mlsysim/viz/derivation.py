@@ -64,7 +64,7 @@ def _arg_latex(value: Any, opts: dict[str, Any]) -> str:
         return _latex_name(label)
     if isinstance(value, list | tuple):
         return ",\\,".join(_arg_latex(v, opts) for v in value)
-    return _latex_name(type(value).__name__)
+    return r"\ldots"
 
 
 class _TexArg:
@@ -140,7 +140,7 @@ def _text_args(args: dict[str, Any], opts: dict[str, Any]) -> str:
             digits = _arg_digits(value, opts.get("default_sig_figs", 3))
             shown = render_value(value, given_digits=digits, **opts).text
         else:
-            shown = render_value(value).text if _renderable(value) else type(value).__name__
+            shown = render_value(value).text if _renderable(value) else "…"
         parts.append(f"{name}={shown}")
     return ", ".join(parts)
 

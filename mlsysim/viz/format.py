@@ -20,7 +20,6 @@ from __future__ import annotations
 import html as _html
 import math
 import numbers
-import re
 from functools import lru_cache
 from typing import Any
 
@@ -130,9 +129,12 @@ def escape_latex_text(text: str) -> str:
     return "".join(table.get(ch, ch) for ch in text)
 
 
+_MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>$|"})
+
+
 def escape_markdown(text: str) -> str:
     """Escape author text so Markdown shows it literally."""
-    return re.sub(r"([\\`*_\[\]<>$|])", r"\\\1", text)
+    return text.translate(_MARKDOWN_SPECIAL)
 
 
 def _text_rendered(text: str) -> Rendered:
@@ -220,9 +222,11 @@ def _render_in_family(
     base = family.units[family.factors.index(1.0)].unit
     base_magnitude = float(q.magnitude) * _factor(q.units, base)
     if not math.isfinite(base_magnitude):
-        index, notation = family.factors.index(1.0), "fixed"
-    else:
-        index, notation = _pick(family, base_magnitude, style)
+        # beyond a float in the family's base unit: shown as written, in scientific notation
+        return _render_converted(
+            q, q.units, digits, "scientific", thousands, siunitx, False, floor_digits
+        )
+    index, notation = _pick(family, base_magnitude, style)
     form = family.units[index]
     same_unit = exact_int and q.units == form.unit
     magnitude = q.magnitude if same_unit else base_magnitude / family.factors[index]
@@ -355,7 +359,7 @@ def _render_styled(
 def render_value(
     value: Any,
     *,
-    unit: str | None = None,
+    unit: Any = None,
     sig_figs: int | None = None,
     style: str | None = None,
     given_digits: int | None = None,
@@ -389,7 +393,7 @@ def render_value(
 def render_value_exact(
     value: Any,
     *,
-    unit: str | None = None,
+    unit: Any = None,
     sig_figs: int | None = None,
     style: str | None = None,
     given_digits: int | None = None,
@@ -424,16 +428,17 @@ def render_value_exact(
     label = getattr(value, "id", None) or getattr(value, "name", None)
     if isinstance(label, str):
         return _text_rendered(label), True
+    what = "a list of values" if isinstance(value, list | tuple) else "this value"
     raise MlsysimError(
-        f"cannot render a {type(value).__name__} value",
-        why="values to render are quantities, numbers, booleans, strings or registry entries",
+        f"cannot render {what}",
+        why="values to render are quantities, numbers, booleans, text or registry entries",
         fix="render one of its fields instead (e.g. result.time)",
     )
 
 
 def _render_quantity(
     q: Any,
-    unit: str | None,
+    unit: Any,
     digits: int,
     style: str | None,
     thousands: bool,
@@ -441,9 +446,10 @@ def _render_quantity(
     exact_int: bool,
     floor_digits: int = 0,
 ) -> _Out:
-    if unit not in (None, "auto"):
+    if unit is not None and unit != "auto":
+        target = parse_unit(unit) if isinstance(unit, str) else unit
         return _render_converted(
-            q, parse_unit(unit), digits, style, thousands, siunitx, exact_int, floor_digits
+            q, target, digits, style, thousands, siunitx, exact_int, floor_digits
         )
     if _is_dimensionless(q.units):
         if style is None and q.units == ureg.percent:
@@ -483,6 +489,14 @@ def _render_converted(
     """``q`` shown in exactly the unit ``target`` (DimensionError when it cannot be)."""
     converted = q if q.units == target else convert(q, target)
     mag = converted.magnitude
+    if isinstance(mag, float) and not math.isfinite(mag):
+        from mlsysim.core.exceptions import LimitError
+
+        raise LimitError(
+            f"the value is too large to show in {format_unit(target)[0] or 'this unit'}",
+            why="converting it overflows a floating-point number",
+            fix="show it in a larger unit",
+        )
     digits = _carried(digits, floor_digits, q.magnitude, mag)
     keep_int = exact_int and q.units == target and isinstance(mag, numbers.Integral)
     if style in ("percent", "multiplier"):

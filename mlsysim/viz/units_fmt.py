@@ -1,7 +1,8 @@
 """Unit symbols for display, and the display-unit families used for automatic prefixes.
 
-pint is used only to *parse* and *convert* units; the symbols shown to readers are built here
-from a unit's components, so that text reads ``TB/s``, ``µs``, ``gCO2e/kWh`` and LaTeX reads
+Units are read by mlsysim's own grammar and converted by pint; the symbols shown to readers
+are built here from a unit's components, so that text reads ``TB/s``, ``µs``, ``gCO2e/kWh``
+and LaTeX reads
 ``\\mathrm{TB/s}``, ``\\mu\\mathrm{s}`` (never pint's ``\\frac`` forms, never a raw ``µ``).
 
 A *family* is the ordered list of units a dimension is shown in when no unit is requested
@@ -15,10 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import pint
-
-from mlsysim.core.exceptions import MlsysimError, UnknownNameError
-from mlsysim.core.units import ureg
+from mlsysim.core.units import unit_from_text, ureg
 
 __all__ = ["Family", "UnitForm", "family_for", "format_unit", "parse_unit"]
 
@@ -122,31 +120,11 @@ def format_unit(units: Any) -> tuple[str, str]:
 
 @lru_cache(maxsize=512)
 def parse_unit(text: str) -> Any:
-    """Parse a unit string with the package registry; unknown units raise UnknownNameError."""
-    cleaned = text.strip()
-    if cleaned == "%":
-        cleaned = "percent"
-    try:
-        return ureg.parse_units(cleaned.replace("%", "percent"))
-    except (pint.UndefinedUnitError, pint.errors.DefinitionSyntaxError, ValueError) as exc:
-        raise UnknownNameError(
-            "unit",
-            text,
-            _known_unit_names(),
-            fix="write a unit mlsysim knows, e.g. ms, TB/s, TFLOP/s, GiB, kWh, gCO2e",
-        ) from exc
-    except (AttributeError, TypeError, SyntaxError) as exc:
-        raise MlsysimError(
-            f"cannot read {text!r} as a unit",
-            why=str(exc),
-            fix="write a unit such as 'ms', 'TB/s' or 'FLOP/B'",
-        ) from None
+    """A display unit from text, read by mlsysim's unit grammar (never pint's parser).
 
-
-@lru_cache(maxsize=1)
-def _known_unit_names() -> tuple[str, ...]:
-    names = {str(ureg.get_symbol(n)) for n in ureg._units}
-    return tuple(sorted(names))
+    Unknown names and malformed text raise a NapkinSyntaxError with did-you-mean.
+    """
+    return unit_from_text(text.strip())
 
 
 def unit_form(unit: Any) -> UnitForm:

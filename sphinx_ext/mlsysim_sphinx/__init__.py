@@ -43,6 +43,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_post_transform(SiunitxForLatex)
     app.connect("doctree-read", state.on_doctree_read)
     app.connect("env-purge-doc", state.on_env_purge_doc)
+    app.connect("env-get-outdated", state.on_env_get_outdated)
     app.connect("env-merge-info", state.on_env_merge_info)
     app.connect("build-finished", state.on_build_finished)
     return {

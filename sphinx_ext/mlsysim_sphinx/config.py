@@ -7,6 +7,7 @@ build with a :class:`sphinx.errors.ConfigError` that says what, why and how to f
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,14 @@ if TYPE_CHECKING:
 
     from mlsysim.book import Options
 
-__all__ = ["FAIL_MODES", "add_config_values", "data_dirs", "options_for", "validate_config"]
+__all__ = [
+    "FAIL_MODES",
+    "add_config_values",
+    "config_mapping",
+    "data_dirs",
+    "options_for",
+    "validate_config",
+]
 
 #: accepted values of ``mlsysim_fail_mode``
 FAIL_MODES = ("error", "warn")
@@ -121,7 +129,9 @@ def data_dirs(config: Config, confdir: Path) -> list[Path]:
     return out
 
 
-def _mapping(config: Config) -> dict[str, object]:
+def config_mapping(config: Config) -> dict[str, object]:
+    """The project's ``mlsysim_*`` values as engine options (the project level of the
+    option resolution every host shares)."""
     return {
         "sig-figs": config.mlsysim_sig_figs,
         "tolerance": config.mlsysim_tolerance,
@@ -134,7 +144,7 @@ def options_for(config: Config) -> Options:
     """The napkin engine's :class:`~mlsysim.book.Options` for this project's configuration."""
     from mlsysim.book import Options
 
-    return Options.from_mapping(_mapping(config))
+    return Options.from_mapping(config_mapping(config))
 
 
 def validate_config(app: Sphinx, config: Config) -> None:
@@ -162,14 +172,14 @@ def validate_config(app: Sphinx, config: Config) -> None:
 
 
 def _load_registries() -> None:
-    """Load every data file now: a broken entry stops the build once, not at every role."""
+    """Load every data file now (once, before reading). A broken data file does not stop the
+    build: every item that needs the data fails at its own line naming the file, entry and
+    field, as ``mlsysim check`` reports it, and the items that need none still render."""
     from mlsysim.core.exceptions import MlsysimError
     from mlsysim.core.registry import catalog
 
-    try:
+    with contextlib.suppress(MlsysimError):
         catalog()
-    except MlsysimError as err:
-        raise ConfigError(f"mlsysim registry data could not be loaded: {err}") from None
 
 
 def _freeze_heap() -> None:

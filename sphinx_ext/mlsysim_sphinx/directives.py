@@ -30,7 +30,7 @@ from sphinx.util.docutils import SphinxDirective
 from mlsysim_sphinx.lines import content_line
 from mlsysim_sphinx.render import block_nodes, error_node
 from mlsysim_sphinx.roles import host_failure, report_new
-from mlsysim_sphinx.state import document_for, report
+from mlsysim_sphinx.state import document_for, located, report
 
 __all__ = ["NapkinDirective", "NapkinEqDirective"]
 
@@ -63,10 +63,10 @@ class NapkinDirective(SphinxDirective):
                 ),
             )
             return []
-        from mlsysim.book.items import Item, run_item
+        from mlsysim.book.items import run_item
 
         before = len(doc.failures)
-        run_item(doc, Item("block", text, content_line(self)))
+        run_item(doc, located(env, "block", text, content_line(self)))
         report_new(env, doc.failures, before)
         if "listing" not in self.options:
             return []
@@ -111,11 +111,14 @@ class NapkinEqDirective(SphinxDirective):
                 ),
             )
             return []
-        from mlsysim.book.items import Item, run_item
+        from dataclasses import replace
+
+        from mlsysim.book.items import run_item
 
         attrs = {attr: self.options[key] for key, attr in _EQ_ATTRS.items() if key in self.options}
         before = len(doc.failures)
-        outcome = run_item(doc, Item("eq", expression, line, attrs=attrs))
+        item = located(env, "eq", expression, line)
+        outcome = run_item(doc, item if item.attrs else replace(item, attrs=attrs))
         report_new(env, doc.failures, before)
         if not (outcome.ok and outcome.rendered is not None):
             return [nodes.paragraph("", "", error_node(expression, outcome.rendered))]

@@ -11,7 +11,8 @@ Syntax (the engine's item syntax, :func:`mlsysim.book.syntax.split_options`)::
 ``napkin`` options: ``unit`` (also ``-> unit`` in the expression), ``sig`` / ``sig-figs``,
 ``style`` (percent, multiplier, scientific, engineering, plain). ``claim`` options: ``of``
 (the expression the author's number is checked against) and ``tol`` (``10%`` or ``0.1``).
-The role only locates itself and turns the engine's outcome into nodes: splitting options,
+The role asks the shared scanner for the item it stands for (exact line and column, the text
+``mlsysim check`` evaluates) and turns the engine's outcome into nodes: splitting options,
 validating them and evaluating is :func:`mlsysim.book.items.run_item`'s job.
 """
 
@@ -22,9 +23,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from docutils import nodes
 from sphinx.util.docutils import SphinxRole
 
-from mlsysim_sphinx.lines import role_position
 from mlsysim_sphinx.render import error_node, inline_nodes
-from mlsysim_sphinx.state import document_for, report
+from mlsysim_sphinx.state import document_for, located, report
 
 if TYPE_CHECKING:
     from sphinx.environment import BuildEnvironment
@@ -80,13 +80,13 @@ class _InlineItem(SphinxRole):
     kind: ClassVar[ItemKind]
 
     def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
-        from mlsysim.book.items import Item, run_item
+        from mlsysim.book.items import run_item
 
         env = self.env
-        line, column = role_position(env, self.inliner, self.lineno, self.name, self.rawtext)
+        _, line = self.inliner.reporter.get_source_and_line(self.lineno)
         doc = document_for(env)
         before = len(doc.failures)
-        outcome = run_item(doc, Item(self.kind, self.text, line, column))
+        outcome = run_item(doc, located(env, self.kind, self.text, line or self.lineno))
         report_new(env, doc.failures, before)
         if outcome.ok and outcome.rendered is not None:
             return inline_nodes(self.rawtext, outcome.rendered), []

@@ -13,6 +13,7 @@ stored per docname in the environment, so that:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sphinx.util import logging
@@ -24,13 +25,18 @@ if TYPE_CHECKING:
 
     from mlsysim.book import Document
     from mlsysim.book.failures import Failure
+    from mlsysim.book.sources.locate import Locator
+    from mlsysim.book.syntax import Item
 
 __all__ = [
     "SUBTYPES",
     "DocRecord",
+    "data_key",
     "document_for",
+    "located",
     "on_build_finished",
     "on_doctree_read",
+    "on_env_get_outdated",
     "on_env_merge_info",
     "on_env_purge_doc",
     "records",
@@ -44,6 +50,7 @@ SUBTYPES = {"check": "check", "claim": "claim", "error": "eval"}
 
 _DOC_KEY = "mlsysim_document"
 _ENV_ATTR = "mlsysim_records"
+_KEY_ATTR = "mlsysim_data_key"
 
 
 @dataclass
@@ -63,25 +70,128 @@ def records(env: BuildEnvironment) -> dict[str, DocRecord]:
     return recs
 
 
+def _state(env: BuildEnvironment) -> tuple[Document, Locator]:
+    state = env.temp_data.get(_DOC_KEY)
+    if state is None:
+        state = env.temp_data[_DOC_KEY] = _new_document(env)
+    return state
+
+
+def _new_document(env: BuildEnvironment) -> tuple[Document, Locator]:
+    """The document of ``env.docname``: options resolved as every host resolves them
+    (conf.py, then the chapter's front matter), and its items scanned with the same scanner
+    ``mlsysim check`` uses, so each role and directive is evaluated exactly as check does."""
+
+    from mlsysim.book import Document
+    from mlsysim.book.sources import read_source, scan_source
+    from mlsysim.book.sources.locate import Locator
+    from mlsysim.book.sources.project import chapter_options
+    from mlsysim.core.exceptions import MlsysimError
+    from mlsysim_sphinx.config import config_mapping
+
+    rel = env.doc2path(env.docname, base=False).as_posix()
+    path = Path(env.doc2path(env.docname))
+    try:
+        text = read_source(path)
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    problem = None
+    try:
+        options = chapter_options(path, text, None, host=config_mapping(env.config))
+    except MlsysimError as exc:
+        options, problem = None, exc
+    doc = Document(rel, options, source=text)
+    syntax = "rst" if path.suffix == ".rst" else "myst"
+    scanned = scan_source(str(path), text, syntax, root=Path(env.srcdir))
+    doc.declare_blocks(scanned.items)
+    for data_file in _data_files():
+        env.note_dependency(data_file)
+    records(env).setdefault(env.docname, DocRecord())
+    if problem is not None:
+        from mlsysim.book.sources.frontmatter import front_matter_options
+
+        try:
+            line = front_matter_options(text, rel)[1] or 1
+        except MlsysimError:
+            line = 1
+        doc.record("error", problem, "mlsysim options", line, None, None)
+        report(env, doc.failures[-1])
+    return doc, Locator(_relative(env, scanned.items))
+
+
+def _relative(env: BuildEnvironment, items: list[Any]) -> list[Any]:
+    """Included files' items named relative to the source folder, as the book's own are."""
+    import os
+    from dataclasses import replace
+
+    out = []
+    for item in items:
+        if item.file is not None:
+            item = replace(item, file=os.path.relpath(item.file, env.srcdir).replace(os.sep, "/"))
+        out.append(item)
+    return out
+
+
 def document_for(env: BuildEnvironment) -> Document:
     """The napkin scope of the document being read (created on its first napkin item).
 
     Creating it also declares every registry data file a dependency of the document, so a
     changed data file makes Sphinx re-read exactly the documents that use napkin math.
     """
-    doc: Document | None = env.temp_data.get(_DOC_KEY)
-    if doc is None:
-        from mlsysim.book import Document
-        from mlsysim.core.registry import catalog
-        from mlsysim_sphinx.config import options_for
+    return _state(env)[0]
 
-        source = env.doc2path(env.docname, base=False)
-        doc = Document(source.as_posix(), options_for(env.config))
-        env.temp_data[_DOC_KEY] = doc
-        for path in catalog().paths:
-            env.note_dependency(path)
-        records(env).setdefault(env.docname, DocRecord())
-    return doc
+
+def located(env: BuildEnvironment, kind: str, text: str, line: int) -> Item:
+    """The scanned item behind a role or directive of ``kind`` with ``text`` (its exact line,
+    column and text); a host-made item at ``line`` when the scanner has no such item (e.g.
+    one a substitution produced)."""
+    from mlsysim.book.syntax import Item
+
+    found = _state(env)[1].match(kind, text)
+    if found is not None:
+        return found
+    return Item(kind, text, line)  # type: ignore[arg-type]
+
+
+def _data_files() -> list[Path]:
+    """Every registry data file, loadable or not (a broken one is a dependency too)."""
+    from mlsysim.core.registry import data_dirs
+
+    return sorted(f for d in data_dirs() if d.is_dir() for f in d.rglob("*.toml"))
+
+
+def data_key() -> str:
+    """A fingerprint of every registry data file: which files, and their bytes."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for path in _data_files():
+        h.update(str(path).encode())
+        try:
+            h.update(path.read_bytes())
+        except OSError:
+            h.update(b"<unreadable>")
+    return h.hexdigest()
+
+
+def on_env_get_outdated(
+    app: Sphinx, env: BuildEnvironment, added: Any, changed: Any, removed: Any
+) -> list[str]:
+    """Re-read every document with napkin math when the data changed since the last build.
+
+    Dependencies on the data files catch an edited file; this also catches a data file that
+    is added or removed, or a ``MLSYSIM_DATA_PATH`` that points elsewhere.
+    """
+    key = data_key()
+    if getattr(env, _KEY_ATTR, None) == key:
+        return []
+    setattr(env, _KEY_ATTR, key)
+    return sorted(records(env))
+
+
+def failure_location(failure: Failure) -> str:
+    """``path:line`` of a failure in another file than the document (an included one)."""
+    return f"{failure.file}:{failure.line}"
 
 
 def _describe(failure: Failure) -> str:
@@ -103,22 +213,30 @@ def _describe(failure: Failure) -> str:
 
 def report(env: BuildEnvironment, failure: Failure) -> None:
     """Log one failure at its source line and record it for the end-of-build verdict."""
-    log = logger.error if env.config.mlsysim_fail_mode == "error" else logger.warning
+    doc = env.temp_data.get(_DOC_KEY)
+    mode = doc[0].options.fail_mode if doc is not None else env.config.mlsysim_fail_mode
+    log = logger.error if mode == "error" else logger.warning
+    own = env.doc2path(env.docname, base=False).as_posix()
+    location: Any = (
+        (env.docname, failure.line) if failure.file == own else failure_location(failure)
+    )
     log(
         _describe(failure),
-        location=(env.docname, failure.line),
+        location=location,
         type="mlsysim",
         subtype=SUBTYPES.get(failure.kind, "eval"),
     )
+    if mode != "error":
+        failure.extra["severity"] = "warning"
     records(env).setdefault(env.docname, DocRecord()).failures.append(failure)
 
 
 def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     """Store how many napkin items the document held (for the summary)."""
     env = app.env
-    doc = env.temp_data.get(_DOC_KEY)
-    if doc is not None:
-        records(env).setdefault(env.docname, DocRecord()).checked = int(doc.checked)
+    state = env.temp_data.get(_DOC_KEY)
+    if state is not None:
+        records(env).setdefault(env.docname, DocRecord()).checked = int(state[0].checked)
 
 
 def on_env_purge_doc(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
@@ -167,7 +285,7 @@ def on_build_finished(app: Sphinx, exception: BaseException | None) -> None:
     failures, text = summary(app.env)
     if not failures:
         return
-    if app.config.mlsysim_fail_mode == "error":
+    if any(f.extra.get("severity") != "warning" for f in failures):
         logger.error(text, type="mlsysim", subtype="summary")
         app.statuscode = 1
     else:

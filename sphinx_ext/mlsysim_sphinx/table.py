@@ -30,7 +30,6 @@ turns the result into a docutils table (math cells) plus a numbered sources foot
 
 from __future__ import annotations
 
-import re
 from typing import Any, ClassVar
 
 from docutils import nodes
@@ -39,14 +38,13 @@ from sphinx.util.docutils import SphinxDirective
 
 from mlsysim_sphinx.lines import content_line
 from mlsysim_sphinx.render import inline_nodes
-from mlsysim_sphinx.roles import host_failure, report_new
-from mlsysim_sphinx.state import document_for, report
+from mlsysim_sphinx.roles import report_new
+from mlsysim_sphinx.state import document_for, located
 
 __all__ = ["TABLE_ATTRS", "NapkinTableDirective"]
 
 #: directive option -> item attribute read by :func:`mlsysim.book.items.parse_table`
 TABLE_ATTRS = {"rows": "rows", "sig": "sig-figs", "style": "styles", "units": "units"}
-_ROWS_OPTION = re.compile(r"^\s*:?rows:")
 
 
 def _cell(*children: nodes.Node) -> nodes.entry:
@@ -70,50 +68,21 @@ class NapkinTableDirective(SphinxDirective):
         "name": directives.unchanged,
     }
 
-    def _rows_line(self) -> int:
-        """File line of the ``:rows:`` option (MyST front-matter style or rst field)."""
-        for i, text in enumerate(self.block_text.splitlines()):
-            if _ROWS_OPTION.match(text):
-                return int(self.lineno) + i
-        return int(self.lineno)
-
-    def _problem_line(self) -> int:
-        """Line of the first content line that is not a column, else the directive's line."""
-        from mlsysim.book.syntax import parse_column
-        from mlsysim.core.exceptions import MlsysimError
-
-        for k, raw in enumerate(self.content):
-            if raw.strip() and not raw.strip().startswith("#"):
-                try:
-                    parse_column(raw)
-                except MlsysimError:
-                    return content_line(self, k)
-        return int(self.lineno)
-
     def run(self) -> list[nodes.Node]:
-        from mlsysim.book.items import parse_table
-        from mlsysim.core.exceptions import MlsysimError
+        from dataclasses import replace
+
+        from mlsysim.book.items import run_table
 
         env = self.env
         doc = document_for(env)
         before = len(doc.failures)
-        attrs = {
-            attr: self.options[key] for key, attr in TABLE_ATTRS.items() if key in self.options
-        }
-        try:
-            spec = parse_table("\n".join(self.content), attrs)
-        except MlsysimError as exc:
-            report(env, host_failure(env, self._problem_line(), exc, "napkin-table"))
-            return []
-        offsets = spec.pop("offsets")
-        spec.pop("caption", None)  # the directive's argument becomes the table's title node
-        result = doc.table(
-            line=content_line(self),
-            header=[self.options.get("stub", ""), *(h for h, _ in spec["columns"])],
-            column_lines=[content_line(self, k) for k in offsets],
-            rows_line=self._rows_line(),
-            **spec,
-        )
+        item = located(env, "table", "\n".join(self.content), content_line(self))
+        if not item.attrs:  # not found by the scanner: the directive's own options
+            attrs = {
+                attr: self.options[key] for key, attr in TABLE_ATTRS.items() if key in self.options
+            }
+            item = replace(item, attrs=attrs)
+        result = run_table(doc, item, stub=self.options.get("stub", ""))
         report_new(env, doc.failures, before)
         if result.rendered is None:
             return []

@@ -14,10 +14,16 @@ Elements (pandoc-native; shortcodes.lua emits the same placeholders in Quarto):
   `expr`{.napkin}         inline value; attributes unit, sig-figs, style (passed through).
   [300 FLOP/B]{.claim of="ridge" tol="10%"}   a claim: renders the author's text, fails the
                           render when the formula disagrees beyond tolerance.
-  []{.napkin expr="…"}, []{.claim claim="…"}  shortcode placeholders (same semantics).
+  []{.napkin expr="…"}, []{.claim claim="…"}, []{.napkin-eq expr="…"}  shortcode
+                          placeholders (same semantics).
 
-Options: document metadata key `mlsysim:` (sig-figs, tolerance, siunitx, fail-mode); the
-environment variable MLSYSIM_FAIL_MODE (error|warn) overrides fail-mode for drafts.
+Only the document body is read (napkin math in metadata such as a title is not evaluated,
+as `mlsysim check` does not evaluate it). The engine locates every element with the same
+scanner `mlsysim check` uses, so both report the same failures at the same lines.
+
+Options: document metadata key `mlsysim:` (sig-figs, tolerance, siunitx, fail-mode), resolved
+by the engine with the project file and the chapter's front matter as every host resolves
+them; the environment variable MLSYSIM_FAIL_MODE (error|warn) overrides fail-mode for drafts.
 Interpreter: MLSYSIM_PYTHON, else QUARTO_PYTHON, else python3.
 
 Quarto calls `error()` only to log, so failures end the process with os.exit(1).
@@ -149,9 +155,15 @@ local function read_options(meta)
       options[key] = meta_value(value)
     end
   end
-  local env_mode = nonempty(os.getenv("MLSYSIM_FAIL_MODE"))
-  if env_mode then options["fail-mode"] = env_mode end
   return options
+end
+
+--- Options that win over every other level (the command line of a render).
+local function read_overrides()
+  local overrides = {}
+  local env_mode = nonempty(os.getenv("MLSYSIM_FAIL_MODE"))
+  if env_mode then overrides["fail-mode"] = env_mode end
+  return overrides
 end
 
 local function interpreter()
@@ -184,6 +196,9 @@ local function classify(el)
     if el.classes:includes("napkin") then
       return "inline", el.attributes.expr or plain_text(el.content)
     end
+    if el.classes:includes("napkin-eq") then
+      return "eq", el.attributes.expr or plain_text(el.content)
+    end
     if el.classes:includes("claim") then
       return "claim", el.attributes.claim or plain_text(el.content)
     end
@@ -191,9 +206,9 @@ local function classify(el)
   return nil
 end
 
---- Walk `doc` in document order, calling `visit(el, kind, text, file)` for every napkin
---- element; `file` is the chapter file of concatenated books (nil otherwise). What visit
---- returns replaces the element.
+--- Walk the body of `doc` in document order, calling `visit(el, kind, text, file)` for every
+--- napkin element; `file` is the chapter file of concatenated books (nil otherwise). What
+--- visit returns replaces the element; the walked blocks are returned.
 local function walk_items(doc, visit)
   local current_file = nil
   local function raw(el)
@@ -205,7 +220,7 @@ local function walk_items(doc, visit)
     if kind == nil then return nil end
     return visit(el, kind, text, current_file), false
   end
-  return doc:walk({
+  return doc.blocks:walk({
     traverse = "topdown",
     RawBlock = raw,
     RawInline = raw,
@@ -284,6 +299,13 @@ local function splice(doc, results, format)
       log_line(string.format("mlsysim: the engine returned no result for item %d (%s)", n, kind))
       os.exit(1)
     end
+    if el.t == "Span" and kind == "eq" then  -- the napkin-eq shortcode: display math inline
+      local body = pandoc.Str(result.text or "")
+      if (format == "html" or format == "latex") and nonempty(result.latex) then
+        body = pandoc.Math("DisplayMath", result.latex)
+      end
+      return pandoc.Span({ body }, pandoc.Attr(el.identifier, result_classes("mlsysim-eq", result)))
+    end
     if kind == "block" or kind == "eq" or kind == "table" then
       return block_result(el, kind, result, format)
     end
@@ -296,15 +318,39 @@ end
 -- ---------------------------------------------------------------------------------------------
 -- the engine call and the failure report
 
+--- Why `python -m mlsysim batch` failed, and what to do, from the error pandoc.pipe raised.
+--- The engine answers every request: exit 2 (malformed request) and 3 (internal error)
+--- come with a JSON error on stdout; exit 1 means Python could not even start mlsysim.
+local function pipe_failure(python, err)
+  if type(err) ~= "table" then
+    return string.format("cannot run the Python interpreter %s: %s", python, tostring(err)),
+      "set MLSYSIM_PYTHON (or QUARTO_PYTHON) to a Python with mlsysim installed"
+  end
+  local ok, decoded = pcall(pandoc.json.decode, err.output or "", false)
+  if ok and type(decoded) == "table" and type(decoded.error) == "table" then
+    local message = decoded.error.message or decoded.error.what or "unknown error"
+    if err.error_code == 3 then
+      return "internal error in the mlsysim engine: " .. message,
+        "this is a bug in mlsysim: please report it with the chapter that triggers it"
+    end
+    return "the engine refused the request: " .. message, nil
+  end
+  if err.error_code == 1 then
+    return string.format("%s could not start mlsysim (see the Python error above)", python),
+      "set MLSYSIM_PYTHON (or QUARTO_PYTHON) to a Python with mlsysim installed"
+  end
+  return string.format("the mlsysim engine stopped with exit code %s (see above)",
+    tostring(err.error_code)), "this is a bug in mlsysim: please report it"
+end
+
 local function run_batch(request)
   local python = interpreter()
   local ok, output = pcall(pandoc.pipe, python, { "-m", "mlsysim", "batch" },
     pandoc.json.encode(request))
   if not ok then
-    log_line(string.format(
-      "%s: error[mlsysim.error]: `%s -m mlsysim batch` failed: %s\n"
-      .. "  = help: set MLSYSIM_PYTHON (or QUARTO_PYTHON) to a Python with mlsysim installed",
-      request.file, python, tostring(output)))
+    local message, help = pipe_failure(python, output)
+    log_line(string.format("%s: error[mlsysim.error]: %s", request.file, message))
+    if help then log_line("  = help: " .. help) end
     os.exit(1)
   end
   local decoded_ok, response = pcall(pandoc.json.decode, output, false)
@@ -322,12 +368,17 @@ local function int_text(v)
   return tostring(math.tointeger(v) or v)
 end
 
-local function report(failures, severity)
+local function severity_of(f)
+  if type(f.extra) == "table" and f.extra.severity == "warning" then return "warning" end
+  return "error"
+end
+
+local function report(failures)
   for _, f in ipairs(failures) do
     local where = string.format("%s:%s", f.file or "?", int_text(f.line) or "0")
     local column = int_text(f.column)
     if column then where = where .. ":" .. column end
-    log_line(string.format("%s: %s[mlsysim.%s]: %s", where, severity, f.kind or "error",
+    log_line(string.format("%s: %s[mlsysim.%s]: %s", where, severity_of(f), f.kind or "error",
       f.message or ""))
     if nonempty(f.hint) and f.hint ~= pandoc.json.null then
       log_line("  = help: " .. f.hint)
@@ -362,25 +413,37 @@ local function process(doc)
     file = document_file(),
     format = format,
     options = options,
+    overrides = read_overrides(),
     items = items,
   }
   local response = run_batch(request)
   local results = {}
+  local failed = 0
   for _, r in ipairs(response.results) do
     results[tostring(r.id)] = r
+    if r.ok == false then failed = failed + 1 end
   end
   local failures = response.failures or {}
+  if failed > 0 and #failures == 0 then
+    log_line(string.format("%s: error[mlsysim.error]: the engine marked %d item(s) as failed "
+      .. "without saying why", request.file, failed))
+    log_line("  = help: this is a bug in mlsysim: please report it with the chapter")
+    os.exit(1)
+  end
   if #failures > 0 then
-    local warn = options["fail-mode"] == "warn"
-    report(failures, warn and "warning" or "error")
-    if not warn then
+    report(failures)
+    local blocking = 0
+    for _, f in ipairs(failures) do
+      if severity_of(f) == "error" then blocking = blocking + 1 end
+    end
+    if blocking > 0 then
       log_line(string.format(
         "mlsysim: %d failure(s) in %s; render stopped (fail-mode: warn renders anyway)",
-        #failures, request.file))
+        blocking, request.file))
       os.exit(1)
     end
   end
-  doc = splice(doc, results, format)
+  doc.blocks = splice(doc, results, format)
   use_siunitx(doc, format, options)
   return doc
 end

@@ -1,5 +1,6 @@
 --[[
-shortcodes.lua — `{{< napkin "expr" >}}` and `{{< claim "300 FLOP/B ~ ridge" >}}` for Quarto.
+shortcodes.lua — `{{< napkin "expr" >}}`, `{{< claim "300 FLOP/B ~ ridge" >}}` and
+`{{< napkin-eq "amdahl(p=0.95, speedup=247)" >}}` for Quarto.
 
 Shortcodes are sugar: each handler returns a placeholder Span (class `napkin` or `claim`) that
 the `mlsysim.lua` filter (registered `at: post-quarto`, i.e. after shortcodes are resolved)
@@ -9,6 +10,7 @@ here.
   {{< napkin "ridge_point(H100, 'bf16')" unit="FLOP/B" sig-figs="2" style="plain" >}}
   {{< claim "300 FLOP/B ~ ridge @ 10%" >}}
   {{< claim "300 FLOP/B" of="ridge" tol="10%" >}}
+  {{< napkin-eq "ridge_point(H100, 'bf16')" >}}   (a derivation, as display math)
 
 Use single quotes inside the expression (the shortcode argument is double-quoted).
 Handler signature (Quarto extension API): (args, kwargs, meta, raw_args, context); args and
@@ -74,7 +76,14 @@ local function claim(args, kwargs, _meta, raw_args, context)
     context)
 end
 
+local function napkin_eq(args, kwargs, _meta, raw_args, context)
+  local expr = first_arg(args, raw_args, "napkin-eq")
+  return placeholder("napkin-eq", { pandoc.Code(expr) }, attributes(kwargs, { expr = expr }),
+    context)
+end
+
 return {
   ["napkin"] = napkin,
   ["claim"] = claim,
+  ["napkin-eq"] = napkin_eq,
 }

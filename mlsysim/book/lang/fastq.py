@@ -11,13 +11,12 @@ offset units — falls back to the plain pint operator.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable
 from typing import Any
 
 from mlsysim.core.units import ureg
 
-__all__ = ["binop", "compare"]
+__all__ = ["binop", "compare", "same_dimension"]
 
 _QCLS: Any = type(ureg.Quantity(1, "s"))
 _UNITS: dict[tuple[Any, Any, str], Any] = {}
@@ -93,19 +92,19 @@ def binop(sym: str, a: Any, b: Any, fallback: Callable[[Any, Any], Any]) -> Any:
     return fallback(a, b)
 
 
-_CMP: dict[Callable[[Any, Any], Any], bool] = {
-    operator.eq: True,
-    operator.ne: True,
-    operator.lt: True,
-    operator.le: True,
-    operator.gt: True,
-    operator.ge: True,
-}
+def same_dimension(a: Any, b: Any) -> bool:
+    """Whether two quantities can be compared or added (cached per pair of units)."""
+    ua, ub = a._units, b._units
+    return ua == ub or _factor(ub, ua) is not None
 
 
 def compare(fn: Callable[[Any, Any], Any], a: Any, b: Any) -> Any:
-    """``fn(a, b)`` for two quantities via a cached factor; pint for anything else."""
-    if _is_q(a) and _is_q(b) and fn in _CMP:
+    """``fn(a, b)`` for two quantities of one dimension via a cached factor (pint otherwise).
+
+    The caller has checked that the dimensions agree (a mismatch is a DimensionError, never
+    a silent False).
+    """
+    if _is_q(a) and _is_q(b):
         ma, mb = a._magnitude, b._magnitude
         if type(ma) in _NUMBER and type(mb) in _NUMBER:
             if a._units == b._units:

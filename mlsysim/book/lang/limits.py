@@ -1,8 +1,13 @@
-"""Resource limits of napkin expressions, each checked before the costly operation runs.
+"""The budget every napkin evaluation runs under: sizes checked before costly operations run.
 
-An expression may have at most :data:`MAX_NODES` AST nodes nested :data:`MAX_DEPTH` deep;
-strings, exponents, call arguments and every intermediate magnitude are bounded too. A breach
-raises :class:`~mlsysim.core.exceptions.LimitError` saying which limit and how to stay inside.
+An expression is at most :data:`MAX_SOURCE_CHARS` characters and :data:`MAX_NODES` AST nodes
+nested :data:`MAX_DEPTH` deep, and it has no loops, recursion or user functions, so it runs at
+most that many steps. What a step may cost is bounded too: every intermediate magnitude
+(:data:`MAX_MAGNITUDE`), exact integer (:data:`MAX_INT_BITS`), string (:data:`MAX_STRING`) and
+list (:data:`MAX_ITEMS`) is checked, exponents are checked before ``**`` runs, and calls into
+the model are charged to a per-evaluation step budget (:data:`MAX_STEPS`, see
+:meth:`~mlsysim.book.lang.values.Trace.charge`). A breach raises
+:class:`~mlsysim.core.exceptions.LimitError` saying which limit and how to stay inside it.
 
 >>> check_magnitude(1e12, 0, "1e12")
 """
@@ -13,15 +18,21 @@ import ast
 import math
 from typing import Any
 
+from mlsysim.book.lang.literals import MAX_SOURCE_CHARS
 from mlsysim.core.exceptions import LimitError, NapkinError
 
 __all__ = [
     "MAX_ARGS",
+    "MAX_COUNT",
     "MAX_DEPTH",
     "MAX_EXPONENT",
     "MAX_INT_BITS",
+    "MAX_ITEMS",
     "MAX_MAGNITUDE",
     "MAX_NODES",
+    "MAX_ROUND_DIGITS",
+    "MAX_SOURCE_CHARS",
+    "MAX_STEPS",
     "MAX_STRING",
     "MAX_UNIT_EXPONENT",
     "check_magnitude",
@@ -41,8 +52,17 @@ MAX_MAGNITUDE = 1e300
 MAX_INT_BITS = 1000
 #: Longest string constant (characters).
 MAX_STRING = 200
+#: Most values in a list or tuple.
+MAX_ITEMS = 64
 #: Most positional plus keyword arguments in one call.
 MAX_ARGS = 24
+#: Largest whole-number count (GPUs, servers, layers…) passed to the model.
+MAX_COUNT = 10**9
+#: Most decimal places ``round()`` keeps or drops.
+MAX_ROUND_DIGITS = 15
+#: Steps one evaluation may take: every call into the model is charged (a formula 10, a
+#: solve 100); the AST-node bound keeps everything else far below this.
+MAX_STEPS = 5000
 
 
 def check_size(node: ast.AST, text: str) -> None:
@@ -75,7 +95,7 @@ def check_magnitude(x: Any, col: int, src: str) -> None:
     if isinstance(x, float):
         if math.isnan(x) or math.isinf(x):
             raise NapkinError(
-                f"result is not a finite number ({x})",
+                "result is not a finite number",
                 column=col,
                 expression=src,
                 why="an operation overflowed or was undefined",

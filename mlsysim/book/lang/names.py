@@ -1,0 +1,173 @@
+"""The global names of the napkin language, resolved lazily and again whenever the data changes.
+
+Visible to every document, after its own bindings:
+
+1. math helpers and ``pi`` (:mod:`~mlsysim.book.lang.helpers`);
+2. unit names as values (``GB`` is ``1 GB``);
+3. registry ids of every kind (``H100``, ``Llama2_7B``, ``Quebec`` …) and the registries
+   themselves (``Hardware["H100 SXM"]``): every :class:`~mlsysim.core.registry.Registry`
+   that :mod:`mlsysim` exports, so a registry a layer adds is visible with no change here;
+4. every public formula of :data:`mlsysim.core.formulas.FORMULAS`, by name;
+5. the model's functions in :data:`FUNCTIONS`.
+
+**Adding a public function of the model to the language is one line in** :data:`FUNCTIONS`
+(``"collective": "mlsysim.systems.collectives:collective"``). Its arguments are bound to its
+own signature and checked by :mod:`~mlsysim.book.lang.allow`; the fields of what it returns
+are readable, its methods are not (unless allow-listed there). A module that cannot be
+imported leaves its name out.
+
+Every cache here is keyed on :func:`mlsysim.core.registry.generation`, so entries added with
+``add_data_dir()`` or a changed ``MLSYSIM_DATA_PATH`` are seen by the next evaluation; a data
+file that fails to load is reported as such (naming its file, entry and field), never as an
+unknown name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from typing import Any
+
+from mlsysim.book.lang.helpers import CONSTANTS, HELPERS
+from mlsysim.book.lang.values import Fn, View
+from mlsysim.core.exceptions import MlsysimError, NapkinError
+
+__all__ = ["FUNCTIONS", "MISSING", "GlobalNames", "global_names"]
+
+#: Model functions callable from napkin math: napkin name -> "module:attribute".
+FUNCTIONS: dict[str, str] = {
+    "solve": "mlsysim.solvers.api:solve",
+    "collective": "mlsysim.systems.collectives:collective",
+    "training_run": "mlsysim.solvers.run:training_run",
+    "serving_fleet": "mlsysim.solvers.fleet:serving_fleet",
+    # the simulation layer: ResourceSimulation(Doorbell, TinyPioneer).evaluate(...) -> a ledger
+    "ResourceSimulation": "mlsysim.sim.simulations:ResourceSimulation",
+    "PerformanceSimulation": "mlsysim.sim.simulations:PerformanceSimulation",
+    "SustainabilitySimulation": "mlsysim.sim.simulations:SustainabilitySimulation",
+    "ReliabilitySimulation": "mlsysim.sim.simulations:ReliabilitySimulation",
+    "EconomicsSimulation": "mlsysim.sim.simulations:EconomicsSimulation",
+    # a registered simulation by name (labs too): Simulation("BatteryLab", Doorbell, TinyPioneer)
+    "Simulation": "mlsysim.sim.simulations:simulation",
+}
+
+#: What :meth:`GlobalNames.lookup` returns for a name that is nowhere.
+MISSING = object()
+
+
+class GlobalNames:
+    """Registry ids, registries, formulas and model functions, shared by every document."""
+
+    def __init__(self) -> None:
+        self._generation = -1
+        self._specs: dict[str, Any] = {}
+        self._registries: dict[str, Any] | None = None
+        self._functions: dict[str, Fn] | None = None
+
+    # -- registry entries (regenerated with the data) ------------------------------------
+    def specs(self) -> dict[str, Any]:
+        """Every registry entry by id (loading the data files on first use)."""
+        from mlsysim.core import registry
+
+        gen = registry.generation()
+        if gen != self._generation:
+            try:
+                cat = registry.catalog()
+            except MlsysimError as exc:
+                raise NapkinError(
+                    "the registry data could not be loaded",
+                    why=str(exc),
+                    fix="fix the data file named above (or MLSYSIM_DATA_PATH)",
+                ) from None
+            specs: dict[str, Any] = {}
+            for kind, entries in cat.entries.items():
+                if kind != "sources":
+                    for eid, spec in entries.items():
+                        specs.setdefault(eid, spec)
+            self._specs = specs
+            self._generation = registry.generation()
+        return self._specs
+
+    def registries(self) -> dict[str, Any]:
+        """The registries :mod:`mlsysim` exports (``Hardware``, ``Models`` …), by name."""
+        if self._registries is None:
+            import mlsysim
+            from mlsysim.core.registry import Registry
+
+            regs: dict[str, Any] = {}
+            for name in mlsysim.__all__:
+                try:
+                    value = getattr(mlsysim, name)
+                except (ImportError, AttributeError):
+                    continue  # that layer is not installed; its names are simply absent
+                if isinstance(value, Registry):
+                    regs[name] = value
+            self._registries = regs
+        return self._registries
+
+    def functions(self) -> dict[str, Fn]:
+        """Formulas and model functions by name (:data:`FUNCTIONS`)."""
+        if self._functions is None:
+            table: dict[str, Fn] = {}
+            try:
+                formulas = importlib.import_module("mlsysim.core.formulas").FORMULAS
+            except (ImportError, AttributeError):
+                formulas = {}
+            for name, fn in formulas.items():
+                if not name.startswith("_"):
+                    table[name] = Fn(fn, name, "formula")
+            for name, target in FUNCTIONS.items():
+                module, _, attr = target.partition(":")
+                try:
+                    table[name] = Fn(
+                        getattr(importlib.import_module(module), attr), name, "function"
+                    )
+                except (ImportError, AttributeError):
+                    continue
+            self._functions = table
+        return self._functions
+
+    # -- lookup ---------------------------------------------------------------------------
+    def lookup(self, name: str) -> Any:
+        """The global value of ``name``, or :data:`MISSING`."""
+        f = self.functions().get(name)
+        if f is not None:
+            return f
+        spec = self.specs().get(name)
+        if spec is not None:
+            return View(spec, spec, "", name)
+        reg = self.registries().get(name)
+        if reg is not None:
+            return reg
+        return MISSING
+
+    def names(self) -> list[str]:
+        """Every global name (for did-you-mean)."""
+        out = [*HELPERS, *CONSTANTS, *self.registries(), *self.functions()]
+        with contextlib.suppress(MlsysimError):
+            out += list(self.specs())
+        return out
+
+    def reserved(self, name: str) -> str | None:
+        """What a global name is (to refuse binding over it), or None."""
+        from mlsysim.core.units import unit_name
+
+        if name in HELPERS or name in CONSTANTS:
+            return "a math helper"
+        if name in self.registries():
+            return "a registry"
+        f = self.functions().get(name)
+        if f is not None:
+            return "a formula" if f.kind == "formula" else "a function of the model"
+        if name in self.specs():
+            return "a registry entry"
+        if unit_name(name) is not None:
+            return f"a unit ({unit_name(name)})"
+        return None
+
+
+_GLOBALS = GlobalNames()
+
+
+def global_names() -> GlobalNames:
+    """The process's one :class:`GlobalNames`."""
+    return _GLOBALS

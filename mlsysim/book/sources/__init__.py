@@ -1,0 +1,151 @@
+"""One source scanner per host syntax, shared by ``mlsysim check`` and every host.
+
+* :mod:`~mlsysim.book.sources.markdown` (+ :mod:`~mlsysim.book.sources.inline`,
+  :mod:`~mlsysim.book.sources.shortcodes`) — MyST for Sphinx, pandoc Markdown for Quarto;
+* :mod:`~mlsysim.book.sources.rst` — reStructuredText for Sphinx;
+* :mod:`~mlsysim.book.sources.project` and :mod:`~mlsysim.book.sources.frontmatter` — the
+  project a chapter belongs to, its syntax and its options;
+* :mod:`~mlsysim.book.sources.locate` — hosts find the scanned item behind each element
+  they render, so a host never searches the text for an item's line;
+* :mod:`~mlsysim.book.sources.check` — ``mlsysim check``: every chapter under some paths.
+
+:func:`scan_source` reads a chapter and the files it includes; included items carry their own
+file. Every scanner is linear in its input.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mlsysim.book.sources.blocks import Include
+from mlsysim.book.sources.inline import Syntax
+from mlsysim.book.sources.markdown import MarkdownScanner
+from mlsysim.book.sources.rst import RstScanner
+from mlsysim.book.syntax import Item
+
+__all__ = ["SYNTAXES", "Problem", "Scanned", "read_source", "scan_source", "scan_text"]
+
+#: Source syntaxes: Markdown flavours by host, and reStructuredText.
+SYNTAXES = {
+    "myst": Syntax(myst=True, pandoc=False),
+    "pandoc": Syntax(myst=False, pandoc=True),
+    "markdown": Syntax(myst=True, pandoc=True),
+}
+_MAX_INCLUDE_DEPTH = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A source that could not be read (a failure of ``mlsysim check``, located)."""
+
+    file: str
+    line: int
+    message: str
+    why: str = ""
+
+
+@dataclass(slots=True)
+class Scanned:
+    """A chapter's items in document order (included files' items inline) and problems."""
+
+    items: list[Item] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    steps: int = 0
+
+
+def read_source(path: Path) -> str:
+    """A source file's text; OSError (also for a path the system cannot name, e.g. with a
+    NUL byte) or UnicodeDecodeError."""
+    try:
+        data = path.read_bytes()
+    except ValueError as exc:
+        raise OSError(f"not a usable path ({exc})") from None
+    return data.decode("utf-8")
+
+
+def _scan(text: str, syntax: str) -> tuple[list[Item | Include], int]:
+    if syntax == "rst":
+        rst = RstScanner(text)
+        return rst.scan(), rst.steps
+    md = MarkdownScanner(text, SYNTAXES.get(syntax, SYNTAXES["markdown"]))
+    return md.scan(), md.steps
+
+
+def scan_text(text: str, file: str = "<string>", syntax: str | None = None) -> list[Item]:
+    """Every napkin item of a source text, in document order (includes are not followed).
+
+    ``syntax`` is ``rst``, ``myst``, ``pandoc`` or ``markdown`` (both Markdown flavours);
+    by default it follows ``file``'s suffix (``.rst``, ``.qmd`` → pandoc, else both).
+    """
+    if syntax is None:
+        suffix = Path(file).suffix.lower()
+        syntax = "rst" if suffix == ".rst" else "pandoc" if suffix == ".qmd" else "markdown"
+    entries, _ = _scan(text, syntax)
+    return [e for e in entries if isinstance(e, Item)]
+
+
+def scan_source(
+    file: str, text: str, syntax: str, *, root: Path | None = None, chain: tuple[str, ...] = ()
+) -> Scanned:
+    """The items of ``text`` (the source ``file``) and of every file it includes."""
+    out = Scanned()
+    entries, out.steps = _scan(text, syntax)
+    chain = (*chain, os.path.normpath(file))
+    for entry in entries:
+        if isinstance(entry, Item):
+            out.items.append(entry)
+            continue
+        _include(out, file, entry, syntax, root, chain)
+    return out
+
+
+def _include(
+    out: Scanned,
+    file: str,
+    inc: Include,
+    syntax: str,
+    root: Path | None,
+    chain: tuple[str, ...],
+) -> None:
+    if inc.syntax == "rst" and inc.path.startswith("<"):
+        return  # a standard docutils include (<isonum.txt>): no napkin math in it
+    if "literal" in inc.options or "code" in inc.options:
+        return  # shown as code
+    if inc.path.startswith("/") and root is not None:
+        target = os.path.normpath(os.path.join(str(root), inc.path.lstrip("/")))
+    else:
+        target = os.path.normpath(os.path.join(os.path.dirname(file), inc.path))
+    if target in chain or len(chain) > _MAX_INCLUDE_DEPTH:
+        out.problems.append(
+            Problem(file, inc.line, f"the include of {inc.path!r} is circular or too deep")
+        )
+        return
+    try:
+        text = read_source(Path(target))
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.reason if isinstance(exc, UnicodeDecodeError) else (exc.strerror or str(exc))
+        out.problems.append(Problem(file, inc.line, f"cannot read the included {inc.path!r}", why))
+        return
+    lines = text.split("\n")
+    start = _int_option(inc.options, "start-line", 0)
+    end = _int_option(inc.options, "end-line", len(lines))
+    shown = "\n".join(lines[start:end])
+    inner_syntax = "rst" if target.endswith(".rst") or inc.syntax == "rst" else syntax
+    inner = scan_source(target, shown, inner_syntax, root=root, chain=chain)
+    out.steps += inner.steps
+    for item in inner.items:
+        out.items.append(
+            Item(item.kind, item.text, item.line + start, item.column, item.attrs, target)
+            if item.file is None
+            else item
+        )
+    out.problems.extend(inner.problems)
+
+
+def _int_option(options: dict[str, str], key: str, default: int) -> int:
+    try:
+        return int(options.get(key, default))
+    except ValueError:
+        return default

@@ -1,0 +1,241 @@
+"""``mlsysim check``: every napkin item of every chapter under some paths, as the hosts see them.
+
+Each chapter is read with its project's syntax and options (:mod:`~mlsysim.book.sources.
+project`) and scanned with the hosts' own scanner, so ``check`` and Sphinx or Quarto give the
+same verdict. Directories are walked recursively, following symbolic links (each real folder
+once), skipping build and hidden folders, what a Sphinx project excludes and what a Quarto
+project does not render on its own (``_``-files). A file that cannot be read — missing, a
+dangling link, not UTF-8 — is a located failure of its own, and the run goes on: one bad file
+never hides the failures of the others.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from mlsysim.book.document import Document
+from mlsysim.book.failures import Failure
+from mlsysim.book.items import run_item
+from mlsysim.book.options import Options
+from mlsysim.book.sources import Problem, read_source, scan_source
+from mlsysim.book.sources.frontmatter import front_matter_options
+from mlsysim.book.sources.project import Project, chapter_options, project_of, syntax_for
+from mlsysim.book.syntax import Item
+from mlsysim.core.exceptions import MlsysimError
+
+__all__ = [
+    "SUFFIXES",
+    "check_document",
+    "check_paths",
+    "iter_sources",
+    "scan_file",
+    "unreadable",
+]
+
+#: Source suffixes ``mlsysim check`` reads.
+SUFFIXES = (".md", ".qmd", ".rst")
+_SKIP_DIRS = {"_build", "build", "_site", "node_modules", "__pycache__", "_freeze", "_extensions"}
+
+
+def _excluded(path: Path, project: Project | None) -> bool:
+    if project is None:
+        return False
+    try:
+        rel = path.resolve().relative_to(project.root).as_posix()
+    except (OSError, ValueError):
+        return False
+    if project.kind == "quarto":
+        return any(part.startswith("_") for part in rel.split("/"))
+    if project.suffixes and path.suffix.lower() not in project.suffixes:
+        return True
+    for pattern in project.exclude:
+        if fnmatch.fnmatchcase(rel, pattern) or rel.startswith(pattern.rstrip("/") + "/"):
+            return True
+    return False
+
+
+def iter_sources(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
+    """Source files under ``paths``: files as given (readable or not); directories
+    recursively and sorted, following links to folders once each."""
+    for raw in paths:
+        p = Path(raw)
+        try:
+            is_dir = p.is_dir()
+        except (OSError, ValueError):
+            is_dir = False
+        if not is_dir:
+            yield p
+            continue
+        seen: set[str] = set()
+        for root, dirs, files in os.walk(p, followlinks=True):
+            real = os.path.realpath(root)
+            if real in seen:
+                dirs[:] = []
+                continue
+            seen.add(real)
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS)
+            for f in sorted(files):
+                if f.endswith(SUFFIXES):
+                    path = Path(root) / f
+                    if not _excluded(path, project_of(path)):
+                        yield path
+
+
+def scan_file(path: str | os.PathLike[str]) -> list[Item]:
+    """Items of one source file (with its project's syntax, includes followed);
+    MlsysimError when it cannot be read."""
+    file = Path(path)
+    try:
+        text = read_source(file)
+    except (OSError, UnicodeDecodeError) as exc:
+        f = unreadable(str(file), exc)
+        raise MlsysimError(f"cannot read {str(file)!r}", why=f.hint or "") from None
+    project = project_of(file)
+    return scan_source(str(file), text, syntax_for(file, project)).items
+
+
+def unreadable(file: str, exc: BaseException) -> Failure:
+    """The failure of a source that cannot be read."""
+    if isinstance(exc, UnicodeDecodeError):
+        why = f"byte 0x{exc.object[exc.start]:02x} at offset {exc.start} is not UTF-8"
+        fix = "save the file as UTF-8"
+    elif isinstance(exc, FileNotFoundError):
+        why = "no such file (or a link to a file that does not exist)"
+        fix = "pass chapter files or directories that exist, or remove the broken link"
+    else:
+        why = getattr(exc, "strerror", None) or str(exc)
+        fix = "make the file readable"
+    return Failure(
+        file=file,
+        line=1,
+        kind="error",
+        message="cannot read this source file",
+        hint=f"{why}. How to fix: {fix}",
+        extra={"type": "unreadable"},
+    )
+
+
+def _problem_failure(problem: Problem) -> Failure:
+    return Failure(
+        file=problem.file,
+        line=problem.line,
+        kind="error",
+        message=problem.message,
+        hint=problem.why or None,
+        extra={"type": "source"},
+    )
+
+
+def check_document(
+    path: str | os.PathLike[str],
+    options: Options | None = None,
+    text: str | None = None,
+    *,
+    explicit: Mapping[str, Any] | None = None,
+) -> Document:
+    """Evaluate every item of one source in order; the Document holds failures and count.
+
+    With ``options`` given, they apply as they are. Otherwise the chapter's own options are
+    resolved as every host resolves them (project, front matter, then ``explicit`` flags).
+    A source that cannot be read, an invalid option or an unreadable include is a located
+    failure of the chapter; nothing here raises for bad input.
+    """
+    file = Path(path)
+    name = str(file)
+    if text is None:
+        try:
+            text = read_source(file)
+        except (OSError, UnicodeDecodeError) as exc:
+            doc = Document(name, options)
+            doc.failures.append(unreadable(name, exc))
+            return doc
+    try:
+        project = project_of(file)
+    except MlsysimError as exc:
+        project = None
+        config_problem: Failure | None = _config_failure(name, text, exc)
+    else:
+        config_problem = None
+    if options is None:
+        try:
+            options = chapter_options(file, text, project, explicit)
+        except MlsysimError as exc:
+            config_problem = config_problem or _config_failure(name, text, exc)
+            options = Options.from_mapping({k: v for k, v in (explicit or {}).items() if v})
+    doc = Document(name, options, source=text)
+    if config_problem is not None:
+        doc.failures.append(config_problem)
+    if project is not None:
+        for line, message in project.problems:
+            doc.failures.append(
+                Failure(str(project.config_file), line, "error", message, extra={"type": "conf"})
+            )
+    scanned = scan_source(
+        name, text, syntax_for(file, project), root=project.root if project else None
+    )
+    doc.failures.extend(_problem_failure(p) for p in scanned.problems)
+    doc.declare_blocks(scanned.items)
+    for item in scanned.items:
+        run_item(doc, item)
+    if doc.options.fail_mode == "warn":
+        for f in doc.failures:
+            f.extra["severity"] = "warning"
+    return doc
+
+
+def _config_failure(file: str, text: str, exc: MlsysimError) -> Failure:
+    try:
+        _, line = front_matter_options(text, file)
+    except MlsysimError:
+        line = 0
+    return Failure(
+        file=file,
+        line=line or 1,
+        kind="error",
+        message=exc.what + (f" (in {exc.where})" if exc.where else ""),
+        hint="fix the mlsysim options (project config, front matter or flags)"
+        + (f". {exc.why}" if exc.why else ""),
+        extra={"type": type(exc).__name__},
+    )
+
+
+def check_paths(
+    paths: Iterable[str | os.PathLike[str]],
+    options: Options | None = None,
+    *,
+    explicit: Mapping[str, Any] | None = None,
+) -> tuple[int, list[Failure]]:
+    """Check every source under ``paths``: (items checked, every failure in file order).
+
+    ``options`` forces one set of options for every file; without it each chapter uses its own
+    (see :func:`check_document`) with ``explicit`` on top. A project's ``mlsysim_data_dirs``
+    are added before its chapters are checked, as the Sphinx extension adds them.
+    """
+    checked = 0
+    failures: list[Failure] = []
+    added: set[Path] = set()
+    for path in iter_sources(paths):
+        _add_data_dirs(path, added)
+        doc = check_document(path, options, explicit=explicit)
+        checked += doc.checked
+        failures.extend(doc.failures)
+    return checked, failures
+
+
+def _add_data_dirs(path: Path, added: set[Path]) -> None:
+    try:
+        project = project_of(path)
+    except MlsysimError:
+        return
+    if project is None:
+        return
+    from mlsysim.core.registry import add_data_dir
+
+    for folder in project.data_dirs:
+        if folder not in added and folder.is_dir():
+            added.add(folder)
+            add_data_dir(folder)

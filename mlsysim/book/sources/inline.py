@@ -1,0 +1,240 @@
+"""Napkin items inside one Markdown paragraph, found the way MyST and pandoc find them.
+
+A paragraph is scanned once, left to right, with what the hosts give precedence to:
+
+* a backslash escapes the next character;
+* a code span (a run of backticks closed by a run of the same length) is opaque — unless,
+  in pandoc syntax, it is followed by attributes with class ``napkin``: ``` `x`{.napkin} ```;
+* MyST roles ``{napkin}`x` ``, ``{claim}`…` `` and ``{napkin-eq}`…` `` (content up to the
+  first run of as many backticks, as MyST reads it; it may span lines);
+* pandoc spans ``[text]{.claim of="…"}`` and ``[x]{.napkin}`` (brackets matched outside
+  code; items inside a claim span are part of its text, not items of their own);
+* Quarto shortcodes ``{{< napkin … >}}``, ``{{< claim … >}}``, ``{{< napkin-eq … >}}``
+  (escaped ones and those inside code are not run);
+* an inline HTML comment ``<!-- … -->`` is opaque.
+
+Positions are 0-based offsets into the paragraph text; the block scanner maps them to lines
+and columns. Everything is linear: code spans and roles look up backtick runs through one
+:class:`~mlsysim.book.sources.text.BacktickRuns`, brackets use a stack, shortcodes are read by
+one :class:`~mlsysim.book.sources.shortcodes.ShortcodeReader`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mlsysim.book.sources.shortcodes import ShortcodeReader
+from mlsysim.book.sources.text import MAX_TICKS, Attrs, BacktickRuns, Finder, parse_attrs
+from mlsysim.book.syntax import ItemKind
+
+__all__ = ["Found", "Syntax", "scan_paragraph"]
+
+_ROLE_KIND: dict[str, ItemKind] = {"napkin": "inline", "claim": "claim", "napkin-eq": "eq"}
+_ROLE_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+:")
+_ESCAPABLE = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+
+
+@dataclass(frozen=True, slots=True)
+class Syntax:
+    """Which host forms a Markdown source uses: MyST (Sphinx), pandoc (Quarto), or both."""
+
+    myst: bool
+    pandoc: bool
+
+    @property
+    def name(self) -> str:
+        return "myst" if not self.pandoc else "pandoc" if not self.myst else "markdown"
+
+
+@dataclass(slots=True)
+class Found:
+    """An item found in a paragraph: kind, text, where its text starts, attributes, span."""
+
+    kind: ItemKind
+    text: str
+    start: int
+    attrs: dict[str, str] = field(default_factory=dict)
+    span: tuple[int, int] = (0, 0)
+
+
+def _code_text(raw: str) -> str:
+    """A code span's text as pandoc and CommonMark give it: newlines as spaces, one space
+    stripped from each end when both ends have one."""
+    text = raw.replace("\n", " ")
+    if len(text) >= 2 and text[0] == " " and text[-1] == " " and text.strip():
+        return text[1:-1]
+    return text
+
+
+def _strip_offset(raw: str) -> int:
+    text = raw.replace("\n", " ")
+    return 1 if len(text) >= 2 and text[0] == " " and text[-1] == " " and text.strip() else 0
+
+
+class _Scanner:
+    def __init__(self, text: str, syntax: Syntax) -> None:
+        self.text = text
+        self.syntax = syntax
+        self.runs = BacktickRuns(text)
+        self.found: list[Found] = []
+        self.claim_spans: list[tuple[int, int]] = []
+        self.steps = 0
+        # attribute blocks that fail to parse are re-read from each '{': bound the total
+        self._attr_budget = 4 * len(text) + 1000
+        self._comment_end = Finder(text, "-->")
+        self.shortcodes: dict[int, tuple[int, object]] = {}
+        if syntax.pandoc and "{{" in text:
+            reader = ShortcodeReader(text)
+            for start, end, sc in reader.shortcodes():
+                self.shortcodes[start] = (end, sc)
+            self.steps += reader.steps
+
+    def scan(self) -> list[Found]:
+        text, n = self.text, len(self.text)
+        brackets: list[int] = []
+        i = 0
+        while i < n:
+            self.steps += 1
+            ch = text[i]
+            if ch == "\\" and i + 1 < n and text[i + 1] in _ESCAPABLE:
+                i += 2
+                continue
+            if i in self.shortcodes:
+                i = self._shortcode(i)
+                continue
+            if ch == "`":
+                i = self._backticks(i)
+                continue
+            if ch == "{" and self.syntax.myst:
+                end = self._role(i)
+                if end is not None:
+                    i = end
+                    continue
+            if ch == "<" and text.startswith("<!--", i):
+                close = self._comment_end.next(i + 4)
+                if close >= 0:
+                    i = close + 3
+                    continue
+            if self.syntax.pandoc:
+                if ch == "[" and not (i > 0 and text[i - 1] == "!"):
+                    brackets.append(i)
+                elif ch == "[":
+                    brackets.append(-1)  # an image's alt text: not a span
+                elif ch == "]" and brackets:
+                    opened = brackets.pop()
+                    if opened >= 0 and i + 1 < n and text[i + 1] == "{":
+                        end = self._span(opened, i)
+                        if end is not None:
+                            i = end
+                            continue
+            i += 1
+        return self._result()
+
+    def _result(self) -> list[Found]:
+        """Items in document order; items inside a claim or napkin span are its text."""
+        out = []
+        spans = sorted(self.claim_spans)
+        k, covered = 0, -1  # the furthest end of the spans that start before an item
+        for f in sorted(self.found, key=lambda f: f.span[0]):
+            while k < len(spans) and spans[k][0] < f.span[0]:
+                covered = max(covered, spans[k][1])
+                k += 1
+            if not f.span[1] <= covered:
+                out.append(f)
+        return out
+
+    def _backticks(self, i: int) -> int:
+        length = self.runs.run_at(i)
+        if length <= 0:
+            return i + 1
+        if length > MAX_TICKS:
+            return i + length
+        close = self.runs.next_exact(i + length, length)
+        if close < 0:
+            return i + length  # unmatched: literal backticks
+        raw = self.text[i + length : close]
+        end = close + length
+        if self.syntax.pandoc and end < len(self.text) and self.text[end] == "{":
+            attrs = self._attrs(end)
+            if attrs is not None and "napkin" in attrs.classes:
+                start = i + length + _strip_offset(raw)
+                self.found.append(
+                    Found("inline", _code_text(raw), start, dict(attrs.values), (i, attrs.end))
+                )
+                return attrs.end
+        return end
+
+    def _role(self, i: int) -> int | None:
+        """A MyST role at ``{``: the end of the role, or None when there is none."""
+        text, n = self.text, len(self.text)
+        if i > 0 and text[i - 1] == "\\":
+            return None
+        j = i + 1
+        while j < n and j - i <= 37 and text[j] in _ROLE_NAME:
+            j += 1
+        if j >= n or text[j] != "}" or j == i + 1:
+            return None
+        name = text[i + 1 : j]
+        ticks_start = j + 1
+        length = self.runs.run_at(ticks_start)
+        if length <= 0 or length > MAX_TICKS:
+            return None
+        content_start = ticks_start + length
+        close = self.runs.next_at_least(content_start + 1, length)
+        if close < 0:
+            return None
+        end = close + length
+        kind = _ROLE_KIND.get(name)
+        if kind is not None:
+            self.found.append(Found(kind, text[content_start:close], content_start, {}, (i, end)))
+        return end
+
+    def _attrs(self, start: int) -> Attrs | None:
+        """An attribute block at ``start``, within the paragraph's attribute budget."""
+        if self._attr_budget <= 0:
+            return None
+        attrs = parse_attrs(self.text, start, min(1000, self._attr_budget))
+        spent = (attrs.end - start) if attrs is not None else min(1000, len(self.text) - start)
+        self._attr_budget -= spent
+        self.steps += spent
+        return attrs
+
+    def _span(self, opened: int, closed: int) -> int | None:
+        attrs = self._attrs(closed + 1)
+        if attrs is None:
+            return None
+        kind: ItemKind | None = None
+        if "napkin" in attrs.classes:
+            kind = "inline"
+        elif "claim" in attrs.classes:
+            kind = "claim"
+        if kind is None:
+            return None
+        values = dict(attrs.values)
+        body = values.pop("expr" if kind == "inline" else "claim", None)
+        start = opened + 1
+        text = self.text[start:closed] if body is None else body
+        self.found.append(Found(kind, text, start, values, (opened, attrs.end)))
+        self.claim_spans.append((opened, attrs.end))
+        return attrs.end
+
+    def _shortcode(self, i: int) -> int:
+        end, sc = self.shortcodes[i]
+        if sc is None:
+            return end  # escaped: shown, never run
+        kind = _ROLE_KIND.get(sc.name)  # type: ignore[attr-defined]
+        args = sc.args  # type: ignore[attr-defined]
+        if kind is not None and args:
+            value, start = args[0]
+            kwargs = dict(sc.kwargs)  # type: ignore[attr-defined]
+            self.found.append(Found(kind, value, start, kwargs, (i, end)))
+        elif kind is not None:  # no expression: reported as an empty item
+            self.found.append(Found(kind, "", i, {}, (i, end)))
+        return end
+
+
+def scan_paragraph(text: str, syntax: Syntax) -> tuple[list[Found], int]:
+    """Items of one paragraph in document order, and the steps scanning took."""
+    scanner = _Scanner(text, syntax)
+    found = scanner.scan()
+    return found, scanner.steps

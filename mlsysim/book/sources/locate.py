@@ -1,0 +1,94 @@
+"""How a host finds the scanned item behind each napkin element it renders.
+
+Hosts see items their own way — docutils hands a role its text and a paragraph's line,
+pandoc keeps no source positions at all — so they never search the text for an item's line
+(which lands on earlier prose, front matter or code listings). Instead the host scans the
+source with the shared scanner and asks :class:`Locator` for the next scanned item of the same
+kind and text: the item's exact file, line and column, and the very text ``mlsysim check``
+evaluates, so every host gives the verdict ``check`` gives.
+
+Texts are compared after :func:`normalize` (whitespace runs, typographic quotes and dashes
+as pandoc and MyST turn them), as written or with escapes resolved (:func:`unescape`, as
+docutils and pandoc give text), by a queue per (kind, text): each lookup is amortized O(1),
+and identical items map to successive occurrences.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+
+from mlsysim.book.syntax import Item
+
+__all__ = ["Locator", "normalize", "unescape"]
+
+_TYPOGRAPHIC = str.maketrans(
+    {"‘": "'", "’": "'", "“": '"', "”": '"', "…": "...", "–": "--", "—": "---", "\u00a0": " "}
+)
+#: Item kinds a host may name differently from the scanner (a shortcode's napkin is inline).
+_KIND = {"inline": "inline", "claim": "claim", "eq": "eq", "block": "block", "table": "table"}
+
+
+def unescape(text: str) -> str:
+    """``text`` with backslash escapes resolved, as docutils and pandoc resolve them."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\\" and i + 1 < n and not text[i + 1].isalnum() and not text[i + 1].isspace():
+            ch = text[i + 1]
+            i += 1
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def normalize(text: str) -> str:
+    """Text as compared between a host and the scanner: typographic characters made plain,
+    whitespace runs as one space, ends stripped."""
+    plain = text.translate(_TYPOGRAPHIC)
+    out: list[str] = []
+    space = False
+    i, n = 0, len(plain)
+    while i < n:
+        ch = plain[i]
+        if ch.isspace():
+            space = bool(out)
+        else:
+            if space:
+                out.append(" ")
+                space = False
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+class Locator:
+    """The scanned items of a source, handed out to a host in document order."""
+
+    def __init__(self, items: Iterable[Item]) -> None:
+        # the text as written, and as hosts that resolve escapes see it
+        self._queues: tuple[dict[tuple[str, str], deque[int]], ...] = ({}, {})
+        self._items: list[Item] = []
+        self._used: set[int] = set()
+        for n, item in enumerate(items):
+            self._items.append(item)
+            kind = _KIND.get(item.kind, item.kind)
+            for queues, text in zip(self._queues, _forms(item.text), strict=True):
+                queues.setdefault((kind, text), deque()).append(n)
+
+    def match(self, kind: str, text: str) -> Item | None:
+        """The next scanned item of ``kind`` whose text is ``text``, or None."""
+        key = (_KIND.get(kind, kind), normalize(text))
+        for queues in self._queues:
+            queue = queues.get(key)
+            while queue:
+                n = queue.popleft()
+                if n not in self._used:
+                    self._used.add(n)
+                    return self._items[n]
+        return None
+
+
+def _forms(text: str) -> tuple[str, str]:
+    return normalize(text), normalize(unescape(text))

@@ -1,0 +1,318 @@
+"""Napkin items of a Markdown source — MyST (Sphinx), pandoc (Quarto) or both — block first.
+
+The block structure is read line by line, as CommonMark and pandoc read it, before any inline
+item is looked for, so that what is code stays code:
+
+* YAML front matter at the top; fenced code (backticks, tildes), also inside list items and
+  block quotes and on a list item's own line; indented code blocks outside lists; HTML
+  comments; in MyST, ``%`` comment lines and raw HTML blocks;
+* napkin blocks: MyST directives ```` ```{napkin} ```` / ``:::{napkin}`` (and ``napkin-eq``,
+  ``napkin-table``; ``:key: value`` or ``---`` YAML options), pandoc code blocks
+  ```` ```{.napkin} ```` / ```` ```napkin ````; other MyST directives whose content is Markdown
+  (``{note}`` …) are scanned inside, pandoc ``:::`` divs are transparent;
+* includes: MyST ``{include}`` and Quarto ``{{< include file >}}`` (the caller reads them);
+* everything else is paragraphs, scanned for inline items by
+  :func:`~mlsysim.book.sources.inline.scan_paragraph` with lines joined, so a role may span
+  two lines.
+
+Items carry the 1-based line and column of their first character. One pass over the lines;
+every line is looked at a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import bisect
+
+from mlsysim.book.sources.blocks import (
+    BLOCK_KIND,
+    CODE_DIRECTIVES,
+    HTML_TAGS,
+    Include,
+    directive_options,
+    fence_run,
+    is_rule,
+    list_marker,
+    myst_directive,
+    pandoc_block,
+    quote_prefix,
+)
+from mlsysim.book.sources.inline import Syntax, scan_paragraph
+from mlsysim.book.sources.shortcodes import ShortcodeReader
+from mlsysim.book.sources.text import find, indent_of
+from mlsysim.book.syntax import Item
+
+__all__ = ["MarkdownScanner"]
+
+#: MyST directives whose content is not Markdown (code, math, raw, another markup).
+
+
+class MarkdownScanner:
+    """Scans one Markdown text; :meth:`scan` returns items and includes in document order."""
+
+    def __init__(self, text: str, syntax: Syntax) -> None:
+        self.lines = [ln[:-1] if ln.endswith("\r") else ln for ln in text.split("\n")]
+        self.syntax = syntax
+        self.out: list[Item | Include] = []
+        self.steps = 0
+        self._para: list[tuple[int, int, str]] = []  # (line index, column, text)
+        self._prose: list[tuple[str, int]] = []  # open MyST directives with Markdown content
+        self._lists: list[int] = []  # content columns of the open list items
+
+    # -- driver ---------------------------------------------------------------------------
+    def scan(self) -> list[Item | Include]:
+        i = self._front_matter()
+        prev_blank = True
+        while i < len(self.lines):
+            self.steps += 1
+            nxt, blank = self._line(i, prev_blank)
+            prev_blank = blank
+            i = nxt
+        self._flush()
+        return self.out
+
+    def _front_matter(self) -> int:
+        lines = self.lines
+        if lines and lines[0].rstrip() == "---":
+            for k in range(1, len(lines)):
+                self.steps += 1
+                if lines[k].rstrip() in ("---", "..."):
+                    return k + 1
+        return 0
+
+    def _line(self, i: int, prev_blank: bool) -> tuple[int, bool]:
+        """Process line ``i``; return the next line to read and whether this one was blank."""
+        raw = self.lines[i]
+        depth, qcol = quote_prefix(raw)
+        body = raw[qcol:]
+        if not body.strip():
+            self._flush()
+            return i + 1, True
+        ind = indent_of(body)
+        lazy = bool(self._para)
+        while self._lists and ind < self._lists[-1] and not lazy:
+            self._lists.pop()
+        container = self._lists[-1] if self._lists else 0
+        text = body.lstrip(" \t")
+        col = qcol + (len(body) - len(text))
+        if ind - container >= 4 and not self._para and prev_blank:
+            return self._indented_code(i, container), False
+        marker = list_marker(text) if ind - container <= 3 else 0
+        if marker:
+            self._flush()
+            self._lists.append(ind + marker)
+            text, col = text[marker:], col + marker
+            if not text.strip():
+                return i + 1, False
+            ind = ind + marker
+        ch, run = fence_run(text)
+        if run and ind - (self._lists[-1] if self._lists else 0) <= 3:
+            handled = self._fence(i, depth, qcol, col, ch, run, text)
+            if handled is not None:
+                return handled, False
+        if self._close_prose(text):
+            self._flush()
+            return i + 1, False
+        if text.startswith("<!--"):
+            self._flush()
+            return self._html_comment(i, qcol), False
+        if self.syntax.myst and not self.syntax.pandoc:
+            if text.startswith("%"):
+                self._flush()
+                return i + 1, False
+            if self._html_block_start(text):
+                self._flush()
+                return self._until_blank(i), False
+        if self.syntax.pandoc and text.startswith("{{< include"):
+            include = self._quarto_include(text, i)
+            if include is not None:
+                self._flush()
+                self.out.append(include)
+                return i + 1, False
+        if text.startswith(("#", "|")) or is_rule(text):
+            self._flush()
+            self._para.append((i, col, text))
+            self._flush()
+            return i + 1, False
+        self._para.append((i, col, text))
+        return i + 1, False
+
+    # -- paragraphs -----------------------------------------------------------------------
+    def _flush(self) -> None:
+        para = self._para
+        if not para:
+            return
+        self._para = []
+        joined = "\n".join(t for _, _, t in para)
+        if not _may_hold_items(joined):
+            return
+        starts: list[int] = []
+        pos = 0
+        for _, _, t in para:
+            starts.append(pos)
+            pos += len(t) + 1
+        found, steps = scan_paragraph(joined, self.syntax)
+        self.steps += steps
+        for f in found:
+            k = bisect.bisect_right(starts, f.start) - 1
+            line_index, col, _ = para[k]
+            self.out.append(
+                Item(f.kind, f.text, line_index + 1, col + f.start - starts[k] + 1, f.attrs)
+            )
+
+    # -- blocks ---------------------------------------------------------------------------
+    def _indented_code(self, i: int, container: int) -> int:
+        lines = self.lines
+        k = i
+        while k < len(lines):
+            self.steps += 1
+            body = lines[k][quote_prefix(lines[k])[1] :]
+            if body.strip() and indent_of(body) < container + 4:
+                break
+            k += 1
+        return k
+
+    def _html_comment(self, i: int, qcol: int) -> int:
+        lines = self.lines
+        start = lines[i].find("<!--", qcol) + 4
+        k = i
+        while k < len(lines):
+            self.steps += 1
+            if find(lines[k], "-->", start if k == i else 0) >= 0:
+                return k + 1
+            k += 1
+        return k
+
+    def _html_block_start(self, text: str) -> bool:
+        if not text.startswith("<"):
+            return False
+        j = 2 if text.startswith("</") else 1
+        k = j
+        while k < len(text) and text[k].isalnum():
+            k += 1
+        return text[j:k].lower() in HTML_TAGS and (k >= len(text) or text[k] in " \t>/")
+
+    def _until_blank(self, i: int) -> int:
+        k = i
+        while k < len(self.lines) and self.lines[k].strip():
+            self.steps += 1
+            k += 1
+        return k
+
+    def _close_prose(self, text: str) -> bool:
+        if not self._prose:
+            return False
+        ch, run = fence_run(text)
+        top_ch, top_run = self._prose[-1]
+        if ch == top_ch and run >= top_run and not text[run:].strip():
+            self._prose.pop()
+            return True
+        return False
+
+    def _quarto_include(self, text: str, i: int) -> Include | None:
+        for _, _, sc in ShortcodeReader(text).shortcodes():
+            if sc is not None and sc.name == "include" and sc.args:
+                return Include(sc.args[0][0], i + 1, {}, "pandoc")
+        return None
+
+    def _fence(
+        self, i: int, depth: int, qcol: int, col: int, ch: str, run: int, text: str
+    ) -> int | None:
+        """Handle a fence opening at line ``i``; None when the line is not one after all."""
+        info = text[run:].strip()
+        if ch == "`" and "`" in info:
+            return None  # an inline code span, not a fence
+        directive = myst_directive(info) if self.syntax.myst else None
+        if ch == ":" and directive is None:
+            if self.syntax.pandoc:
+                self._flush()
+                return i + 1  # a pandoc div fence: its content is Markdown
+            return None
+        self._flush()
+        prose = directive is not None and directive[0] not in (*BLOCK_KIND, "include")
+        if prose and directive[0] not in CODE_DIRECTIVES:  # type: ignore[index]
+            self._prose.append((ch, run))
+            return i + 1  # a directive with Markdown content: read it as such
+        fence_indent = col - qcol
+        end, after = self._fence_end(i, depth, ch, run, fence_indent)
+        body = [self._content(k, qcol, fence_indent) for k in range(i + 1, end)]
+        if directive is not None:
+            name, arg = directive
+            if name in BLOCK_KIND:
+                self._myst_item(name, arg, body, i, col)
+                return after
+            if name == "include":
+                self.out.append(Include(arg, i + 1, directive_options(body)[0], "myst"))
+            elif name == "eval-rst":
+                self._eval_rst(body, i + 1, col)
+            return after
+        if self.syntax.pandoc:
+            kind, attrs = pandoc_block(info)
+            if kind is not None:
+                self.out.append(Item(kind, "\n".join(body), i + 2, col + 1, attrs))
+        return after
+
+    def _eval_rst(self, body: list[str], first: int, col: int) -> None:
+        """A MyST ``{eval-rst}`` block: reST that Sphinx parses, so its roles are items."""
+        from mlsysim.book.sources.rst import RstScanner
+
+        rst = RstScanner("\n".join(body))
+        entries = rst.scan()
+        self.steps += rst.steps
+        for e in entries:
+            if isinstance(e, Item):
+                self.out.append(
+                    Item(e.kind, e.text, e.line + first, (e.column or 1) + col, e.attrs)
+                )
+
+    def _fence_end(
+        self, i: int, depth: int, ch: str, run: int, fence_indent: int
+    ) -> tuple[int, int]:
+        """(end of the content, next line to read): the closing fence, or where the fence's
+        container (block quote, list item) or the text ends."""
+        lines = self.lines
+        container = self._lists[-1] if self._lists else 0
+        k = i + 1
+        while k < len(lines):
+            self.steps += 1
+            line = lines[k]
+            d, c = quote_prefix(line)
+            body = line[c:]
+            if depth and d < depth and body.strip():
+                return k, k  # the block quote ended
+            text = body.lstrip(" \t")
+            ind = indent_of(body)
+            if container and body.strip() and ind < container and ind < fence_indent:
+                return k, k  # the list item ended
+            if ind <= fence_indent + 3:
+                c2, r2 = fence_run(text)
+                if c2 == ch and r2 >= run and not text[r2:].strip():
+                    return k, k + 1
+            k += 1
+        return k, k
+
+    def _content(self, k: int, qcol: int, fence_indent: int) -> str:
+        line = self.lines[k]
+        body = line[quote_prefix(line)[1] :] if qcol else line
+        strip = 0
+        while strip < fence_indent and strip < len(body) and body[strip] == " ":
+            strip += 1
+        return body[strip:]
+
+    def _myst_item(self, name: str, arg: str, body: list[str], i: int, col: int) -> None:
+        attrs, start, where = directive_options(body)
+        content = body[start:]
+        while content and not content[-1].strip():
+            content.pop()
+        text, line, column = "\n".join(content), i + 2 + start, col + 1
+        if arg and name == "napkin-eq" and not text.strip():
+            raw = self.lines[i]
+            text, line, column = arg, i + 1, raw.rfind(arg) + 1
+        elif arg and name == "napkin-table":
+            attrs.setdefault("caption", arg)
+        lines = tuple((key, i + 2 + k) for key, k in where)
+        self.out.append(Item(BLOCK_KIND[name], text, line, column, attrs, option_lines=lines))
+
+
+def _may_hold_items(text: str) -> bool:
+    """A quick filter: paragraphs without these characters hold no napkin item."""
+    return "`" in text or "{" in text or "]" in text

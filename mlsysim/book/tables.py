@@ -1,0 +1,109 @@
+"""``napkin-table``: one row per expression, one column per expression of ``row``.
+
+A failing cell is reported at its column's line and a failing row at the ``:rows:`` line; the
+table still renders (failed cells show ``⟨error⟩``). A table has at most :data:`MAX_CELLS`
+cells, so its cost is bounded like every other item's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlsysim.book.diagnostics import sources
+from mlsysim.book.evaluator import Recorder, headline
+from mlsysim.book.failures import Failure
+from mlsysim.book.lang import unwrap
+from mlsysim.book.outcomes import Located, TableResult
+from mlsysim.book.syntax import source_offset
+from mlsysim.core.exceptions import LimitError, MlsysimError
+
+__all__ = ["MAX_CELLS", "run_table"]
+
+#: Most cells (rows × columns) in one table.
+MAX_CELLS = 2000
+
+
+def _label(value: Any, text: str) -> str:
+    v = unwrap(value)
+    return str(getattr(v, "id", None) or text.strip())
+
+
+def run_table(
+    doc: Recorder,
+    rows: list[str],
+    columns: list[Any],
+    line: int,
+    *,
+    header: list[str] | None = None,
+    units: Any = None,
+    sig_figs: Any = None,
+    styles: Any = None,
+    caption: str = "",
+    column: int | None = None,
+    column_lines: list[int] | None = None,
+    column_columns: list[int] | None = None,
+    shifts: list[tuple[tuple[int, int], ...]] | None = None,
+    rows_line: int | None = None,
+) -> TableResult:
+    """Evaluate and render a table; see :meth:`mlsysim.book.document.Document.table`."""
+    from mlsysim.viz.table import render_table
+
+    cols = [c if isinstance(c, tuple) else (str(c), str(c)) for c in columns]
+    if len(rows) * max(len(cols), 1) > MAX_CELLS:
+        err = LimitError(
+            "the table has too many cells",
+            why=f"{len(rows)} rows × {len(cols)} columns; the limit is {MAX_CELLS}",
+            fix="split it into several tables",
+        )
+        doc.checked += 1
+        return TableResult(False, None, [doc.record("error", err, "napkin-table", line, column, 0)])
+    labels = header or ["", *(label for label, _ in cols)]
+    evaluator = doc.evaluator
+    failures: list[Failure] = []
+    grid: list[list[Any]] = []
+    digits: list[list[int | None]] = []
+    cited: list[str] = []
+    for r_text in rows:
+        doc.checked += 1
+        try:
+            row_ev = evaluator.evaluate(r_text)
+        except Located as loc:
+            failures.append(doc.record_located(loc, r_text, rows_line or line, None))
+            continue
+        row_vals: list[Any] = [_label(row_ev.value, r_text)]
+        row_digits: list[int | None] = [None]
+        for k, (_, c_text) in enumerate(cols):
+            try:
+                ev = evaluator.evaluate(c_text, extra={"row": row_ev.value})
+            except Located as loc:
+                c_line = column_lines[k] if column_lines else line
+                c_col = column_columns[k] if column_columns else None
+                if shifts:  # the column as written had {row}: offsets in the author's line
+                    loc = Located(loc.error, source_offset(loc.column, shifts[k]))
+                failures.append(doc.record_located(loc, c_text, c_line, c_col))
+                row_vals.append("⟨error⟩")
+                row_digits.append(None)
+                continue
+            row_vals.append(headline(unwrap(ev.value)))
+            row_digits.append(ev.digits)
+            cited += [s for s in sources(ev.trace, evaluator.scope) if s not in cited]
+        grid.append(row_vals)
+        digits.append(row_digits)
+    try:
+        table = render_table(
+            labels,
+            grid,
+            units=units,
+            sig_figs=sig_figs,
+            styles=styles,
+            given_digits=digits,
+            sources=cited,
+            caption=caption,
+            siunitx=evaluator.options.siunitx,
+            thousands=evaluator.options.thousands,
+            default_sig_figs=evaluator.options.sig_figs,
+        )
+    except MlsysimError as exc:
+        f = doc.record("error", exc, "napkin-table", line, column, 0)
+        return TableResult(False, None, [*failures, f])
+    return TableResult(not failures, table, failures)

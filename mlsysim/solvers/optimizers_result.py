@@ -32,6 +32,7 @@ __all__ = [
     "Search",
     "candidate_schema",
     "optimize_json_schema",
+    "ranked_search",
 ]
 
 #: Version of the JSON form of a search; bumped on any incompatible change.
@@ -70,6 +71,7 @@ class Candidate:
     reason: str = ""
     why: str = ""
     result: Any = None
+    unknown: dict[str, str] = field(default_factory=dict)  # metric -> why it is unknown
 
     @property
     def objectives(self) -> dict[str, Any]:
@@ -95,6 +97,7 @@ class Candidate:
             "feasible": self.feasible,
             "binding_wall": self.wall or None,
             "reason": self.reason or None,
+            "unknown": dict(self.unknown),
         }
 
 
@@ -207,7 +210,8 @@ class Search:
         if not self.ranked:
             return f"nothing feasible: {self._nothing_why()}"
         b = self.best
-        named = [self.metric(n) for n in (self.objective, *self.shown)]
+        shown = [n for n in self.shown if n != self.objective]
+        named = [self.metric(n) for n in (self.objective, *shown)]
         figures = ", ".join(f"{m.text} {_num(b.values.get(m.name), m.unit)}" for m in named)
         lines = [
             f"best: {b.label}: {figures}"
@@ -334,8 +338,9 @@ def candidate_schema() -> dict[str, Any]:
             "feasible": {"type": "boolean"},
             "binding_wall": {"type": ["string", "null"]},
             "reason": {"type": ["string", "null"]},
+            "unknown": {"type": "object", "additionalProperties": {"type": "string"}},
         },
-        "required": ["config", "values", "feasible", "binding_wall", "reason"],
+        "required": ["config", "values", "feasible", "binding_wall", "reason", "unknown"],
         "additionalProperties": False,
     }
 
@@ -384,3 +389,67 @@ def optimize_json_schema() -> dict[str, Any]:
         "required": list(props),
         "additionalProperties": False,
     }
+
+
+def ranked_search(
+    kind: str,
+    objective: str,
+    metrics: tuple[Metric, ...],
+    evaluated: list[Candidate],
+    *,
+    inputs: dict[str, Any],
+    notes: tuple[str, ...] = (),
+    shown: tuple[str, ...] = (),
+    traded: tuple[str, ...] = (),
+    tie: tuple[str, ...] = (),
+) -> Search:
+    """A :class:`Search` over candidates that were all evaluated: the feasible ones whose
+    objective is known, best first (ties broken by the ``tie`` metrics, then by the order
+    evaluated); the rest excluded with the reason — an unknown objective is never 0."""
+    by_name = {m.name: m for m in metrics}
+    if objective not in by_name:
+        from mlsysim.core.exceptions import UnknownNameError
+
+        raise UnknownNameError(f"objective of optimize_{kind}", objective, list(by_name))
+    ranked: list[tuple[tuple[float, ...], int, Candidate]] = []
+    excluded: list[Candidate] = []
+    for i, c in enumerate(evaluated):
+        if not c.feasible:
+            excluded.append(c)
+            continue
+        if c.values.get(objective) is None:
+            why = c.unknown.get(objective, "an input it needs is missing")
+            excluded.append(_replace(c, feasible=False, reason=f"{objective} is unknown: {why}"))
+            continue
+        key = tuple(_signed(c.values.get(n), by_name[n]) for n in (objective, *tie))
+        ranked.append((key, i, c))
+    ranked.sort(key=lambda e: (e[0], e[1]))
+    counts = {
+        "evaluated": len(evaluated),
+        "feasible": len(ranked),
+        "excluded": len(excluded),
+    }
+    return Search(
+        kind,
+        objective,
+        metrics,
+        tuple(c for _, _, c in ranked),
+        tuple(excluded),
+        counts,
+        inputs,
+        notes,
+        shown,
+        traded,
+    )
+
+
+def _signed(v: float | None, m: Metric) -> float:
+    if v is None:
+        return math.inf
+    return -v if m.sense == "max" else v
+
+
+def _replace(c: Candidate, **changes: Any) -> Candidate:
+    from dataclasses import replace
+
+    return replace(c, **changes)

@@ -138,7 +138,8 @@ def test_recomputation_only_adds_time(case: tuple[str, int, int], pick: int) -> 
             model, "DGX_H100", phase="training", devices=devices, batch=batch, seq_len=2048, **kw
         )
         times.append(r.step_time_s)
-    assert times == sorted(times)
+    # equal when communication binds (ZeRO-3 gathers hide behind whatever compute there is)
+    assert times[0] <= times[1] * (1 + 1e-12) and times[1] <= times[2] * (1 + 1e-12), times
 
 
 def test_fixed_and_restricted_keywords_are_respected() -> None:

@@ -2,7 +2,7 @@
 
 ``solve`` (default): ``mlsysim solve --json`` on one device; ``distributed``: on a node or a
 cluster; ``collective``: ``mlsysim collective --json``; ``run`` and ``fleet``; ``ledger``:
-``mlsysim sim --json``.
+``mlsysim sim --json``; ``optimize``: ``mlsysim optimize … --json``.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--compact", action="store_true", help="one line instead of indented")
     parser.add_argument(
         "--kind",
-        choices=["solve", "distributed", "collective", "run", "fleet", "ledger"],
+        choices=["solve", "distributed", "collective", "run", "fleet", "ledger", "optimize"],
         default="solve",
         help="which result: solve (one device, the default), distributed (a node or cluster), "
-        "collective, run, fleet or ledger (mlsysim sim --json)",
+        "collective, run, fleet, ledger (mlsysim sim --json) or optimize",
     )
 
 
@@ -35,6 +35,8 @@ def run(args: argparse.Namespace) -> int:
         from mlsysim.solvers.fleet import fleet_json_schema as json_schema
     elif args.kind == "ledger":
         from mlsysim.sim.ledger import ledger_json_schema as json_schema
+    elif args.kind == "optimize":
+        from mlsysim.solvers.optimizers_result import optimize_json_schema as json_schema
     else:
         from mlsysim.solvers.results import json_schema
 

@@ -58,9 +58,10 @@ class Candidate:
     """One configuration an optimizer evaluated.
 
     ``config`` are its keywords (what to pass to the solver), ``values`` its metrics in their
-    units (``None``: unknown), ``wall`` the wall that binds its result, ``reason`` why it is
-    excluded (empty when it is feasible), ``result`` the solver's result (kept for the best
-    few only: a search holds no more than it needs).
+    units (``None``: unknown, and ``unknown`` says why), ``wall`` the wall that binds its
+    result, ``reason`` why it is excluded (empty when it is ranked; a candidate that is
+    feasible but whose objective is unknown is excluded and stays ``feasible``), ``result``
+    the solver's result (kept for the best few only: a search holds no more than it needs).
     """
 
     config: dict[str, Any]
@@ -419,7 +420,7 @@ def ranked_search(
             continue
         if c.values.get(objective) is None:
             why = c.unknown.get(objective, "an input it needs is missing")
-            excluded.append(_replace(c, feasible=False, reason=f"{objective} is unknown: {why}"))
+            excluded.append(_replace(c, reason=f"{objective} is unknown: {why}"))
             continue
         key = tuple(_signed(c.values.get(n), by_name[n]) for n in (objective, *tie))
         ranked.append((key, i, c))

@@ -191,6 +191,4 @@ def test_json_and_csv_forms() -> None:
         optimize_json_schema(),
     )
     rows = s.csv().splitlines()
-    assert rows[0].startswith("rank,tp,pp,dp") and len(rows) == 1 + len(s.ranked) + len(
-        s.excluded
-    )
+    assert rows[0].startswith("rank,tp,pp,dp") and len(rows) == 1 + len(s.ranked) + len(s.excluded)

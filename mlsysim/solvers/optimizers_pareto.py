@@ -247,9 +247,9 @@ def _from_rows(rows: list[Any], parsed: list[tuple[str, str | None]]) -> Frontie
     units = [""] * len(names)
     kept, vecs, excluded = [], [], []
     for row in rows:
-        vals = []
+        vals: list[Any] = []
         for j, n in enumerate(names):
-            v = row.get(n) if isinstance(row, dict) else getattr(row, n, None)
+            v: Any = row.get(n) if isinstance(row, dict) else getattr(row, n, None)
             if hasattr(v, "magnitude") and hasattr(v, "units"):
                 if not units[j]:
                     units[j] = f"{v.units:~P}"

@@ -173,7 +173,7 @@ def _label(p: Any) -> str:
     if isinstance(p, Candidate):
         return p.label
     if isinstance(p, dict):
-        return ", ".join(f"{k}={v}" for k, v in p.items() if not isinstance(v, int | float))
+        return ", ".join(f"{k}={v}" for k, v in p.items() if isinstance(v, str))
     return str(getattr(p, "id", p))
 
 

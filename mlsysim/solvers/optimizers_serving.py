@@ -139,7 +139,7 @@ class ServingOptimizer(BaseOptimizer):
             inputs=inputs,
             shown=("devices", "tpot"),
             traded=("cost", "operational_carbon", "energy", "devices", "tpot", "ttft"),
-            tie=("devices", "cost"),
+            tie=("devices", "tpot"),
         )
 
     def _batches(
@@ -231,7 +231,8 @@ def _candidate(config: dict[str, Any], fleet: Any, ttft_s: float | None) -> Cand
     why = {
         "slo": "the time per output token binds: the next batch misses the SLO",
         "memory": "memory capacity binds: the next batch does not fit",
-        "max_batch": "the batch is capped here",
+        "max_batch": "the batch is capped here (larger batches meet the SLO too; they serve "
+        "the demand on no fewer devices or at a longer time per token)",
     }[cap.limit]
     return Candidate(
         config, values, SERVING_METRICS, True, wall, "", f"{why}; {fleet.explanation}", fleet,

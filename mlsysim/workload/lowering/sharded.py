@@ -326,9 +326,7 @@ def _gradient_bytes(rp: Any, par: ParallelPlan) -> float:
     return float(rp.gradient_bytes)
 
 
-def _state(
-    dense: float, expert: float, rp: Any, par: ParallelPlan
-) -> tuple[float, float, float]:
+def _state(dense: float, expert: float, rp: Any, par: ParallelPlan) -> tuple[float, float, float]:
     """(weights, gradients, optimizer) bytes of the first stage's rank, ZeRO-sharded."""
     bw, bg = rp.weight_bytes, _gradient_bytes(rp, par)
     K = optimizer_state_per_param_B(rp.plan.optimizer, rp.weights)

@@ -55,7 +55,7 @@ def run_table(
             why=f"{len(rows)} rows × {len(cols)} columns; the limit is {MAX_CELLS}",
             fix="split it into several tables",
         )
-        doc.checked += 1
+        doc.count("table", "napkin-table", line, column)
         return TableResult(False, None, [doc.record("error", err, "napkin-table", line, column, 0)])
     labels = header or ["", *(label for label, _ in cols)]
     evaluator = doc.evaluator
@@ -64,7 +64,7 @@ def run_table(
     digits: list[list[int | None]] = []
     cited: list[str] = []
     for r_text in rows:
-        doc.checked += 1
+        doc.count("table row", r_text, rows_line or line, column)
         try:
             row_ev = evaluator.evaluate(r_text)
         except Located as loc:

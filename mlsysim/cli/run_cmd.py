@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
+
+from mlsysim.cli.errors import report_error
+from mlsysim.cli.exits import EXIT_USAGE
 
 __all__ = ["add_arguments", "parse_quantity", "run"]
 
@@ -86,8 +88,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = training_run(args.model, args.system, **kwargs)
     except MlsysimError as exc:
-        print(f"mlsysim run: error: {exc}", file=sys.stderr)
-        return 2
+        return report_error(args, "run", exc, EXIT_USAGE)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
         return 0

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
+
+from mlsysim.cli.errors import report_error
+from mlsysim.cli.exits import EXIT_INFEASIBLE, EXIT_OK, EXIT_USAGE
 
 __all__ = ["EXIT_FEASIBLE", "EXIT_INFEASIBLE", "EXIT_USAGE", "add_arguments", "run"]
 
-EXIT_FEASIBLE = 0
-EXIT_USAGE = 2
-EXIT_INFEASIBLE = 3
+EXIT_FEASIBLE = EXIT_OK
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -135,11 +135,9 @@ def run(args: argparse.Namespace) -> int:
             **options,
         )
     except InfeasibleError as exc:
-        print(f"mlsysim solve: infeasible: {exc}", file=sys.stderr)
-        return EXIT_INFEASIBLE
+        return report_error(args, "solve", exc, EXIT_INFEASIBLE, label="infeasible")
     except MlsysimError as exc:
-        print(f"mlsysim solve: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return report_error(args, "solve", exc, EXIT_USAGE)
     from mlsysim.solvers.distributed_results import DistributedResult
 
     if args.json:

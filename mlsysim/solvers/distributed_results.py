@@ -374,6 +374,7 @@ class DistributedResult:
         ok = self.feasible
         k, unit = self._scale
         return {
+            "schema": DISTRIBUTED_SCHEMA_VERSION,
             "schema_version": DISTRIBUTED_SCHEMA_VERSION,
             "model": self.model,
             "system": self.system,
@@ -481,6 +482,7 @@ def distributed_json_schema() -> dict[str, Any]:
         "additionalProperties": False,
     }
     props: dict[str, Any] = {
+        "schema": {"const": DISTRIBUTED_SCHEMA_VERSION},
         "schema_version": {"const": DISTRIBUTED_SCHEMA_VERSION},
         "model": {"type": "string"},
         "system": {"type": "string"},

@@ -298,6 +298,7 @@ class SolveResult:
         ok = self.feasible
         lat = self.latency_s if ok else None
         return {
+            "schema": SCHEMA_VERSION,
             "schema_version": SCHEMA_VERSION,
             "model": self.model,
             "hardware": self.hardware,
@@ -386,6 +387,7 @@ def json_schema() -> dict[str, Any]:
     }
     mem_keys = ["weights", "kv_cache", "activations", "gradients", "optimizer", "total", "capacity"]
     props: dict[str, Any] = {
+        "schema": {"const": SCHEMA_VERSION},
         "schema_version": {"const": SCHEMA_VERSION},
         "model": {"type": "string"},
         "hardware": {"type": "string"},

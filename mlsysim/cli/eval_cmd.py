@@ -52,11 +52,10 @@ def _asked_unit(args: argparse.Namespace) -> str | None:
 def _value_and_unit(value: Any, asked: str | None = None) -> tuple[Any, str]:
     """``value`` as a JSON number and the unit it is in: the asked unit when one was asked."""
     from mlsysim.core.units import ureg
+    from mlsysim.viz.units_fmt import ascii_unit
 
     if isinstance(value, ureg.Quantity) and asked is not None:
-        from mlsysim.viz.format import format_unit
-
-        return float(value.magnitude), format_unit(value.units)[0]
+        return float(value.magnitude), ascii_unit(value.units)
     if isinstance(value, ureg.Quantity):
         q = value
         names = list(q.units._units)
@@ -70,7 +69,7 @@ def _value_and_unit(value: Any, asked: str | None = None) -> tuple[Any, str]:
             q = q.to(plain)
         if q.dimensionless:
             return float(q.to("").magnitude), ""
-        return float(q.magnitude), f"{q.units:~P}"
+        return float(q.magnitude), ascii_unit(q.units)
     if isinstance(value, bool):
         return value, ""
     if isinstance(value, int | float):

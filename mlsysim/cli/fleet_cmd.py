@@ -13,7 +13,7 @@ from typing import Any
 
 from mlsysim.cli.errors import report_error
 from mlsysim.cli.exits import EXIT_INFEASIBLE, EXIT_USAGE
-from mlsysim.cli.run_cmd import parse_quantity
+from mlsysim.cli.run_cmd import parse_quantity, quantity_text
 
 __all__ = ["add_arguments", "run"]
 
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         value = (
             "unknown: " + fig["missing"]
             if fig["value"] is None
-            else (f"{fig['value']:.4g} {fig['unit']}")
+            else quantity_text(fig["value"], fig["unit"])
         )
         print(f"  {key + ' / Mtok':<18}{value}")
     print("  " + f.explanation.replace("\n", "\n  "))

@@ -124,7 +124,10 @@ def _pairs(items: list[str]) -> dict[str, Any]:
 
 def summary(ledger: Any) -> str:
     """The ledger in a few lines: each section's figures, the constraints, the caveats."""
-    from mlsysim.sim.figures import value_text
+    from mlsysim.cli.run_cmd import quantity_text
+
+    def value_text(fig: Any) -> str:
+        return "unknown" if fig.value is None else quantity_text(fig.value, fig.unit)
 
     c = ledger.choices
     head = (

@@ -19,6 +19,7 @@ from typing import Any
 
 from mlsysim.cli.errors import report_error
 from mlsysim.cli.exits import EXIT_INFEASIBLE, EXIT_OK, EXIT_USAGE
+from mlsysim.core.words import words
 
 __all__ = ["EXIT_FEASIBLE", "EXIT_INFEASIBLE", "EXIT_USAGE", "add_arguments", "run"]
 
@@ -171,8 +172,8 @@ def _summary(r: object) -> str:
         lines += [
             f"  latency         {r.latency_s * 1e3:.4g} ms "
             f"(ideal bound {r.latency_bound_s * 1e3:.4g} ms)",
-            f"  throughput      {r.units_per_step / r.latency_s:.4g} {r.unit}/s "
-            f"(bound {r.units_per_step / r.latency_bound_s:.4g} {r.unit}/s)",
+            f"  throughput      {r.units_per_step / r.latency_s:.4g} {r.unit}s/s "
+            f"(bound {r.units_per_step / r.latency_bound_s:.4g} {r.unit}s/s)",
             f"  MFU             {r.mfu * 100:.3g} %",
         ]
         if r.power_w is not None:
@@ -188,7 +189,7 @@ def _summary(r: object) -> str:
         f"activations {m.activations_bytes * 1e-9:.4g} GB, gradients "
         f"{m.gradients_bytes * 1e-9:.4g} GB, optimizer {m.optimizer_bytes * 1e-9:.4g} GB)",
         f"  feasible        {'yes' if r.feasible else 'no'}",
-        f"  binding wall    {r.binding_wall}",
+        f"  binding wall    {words(r.binding_wall)} [{r.binding_wall}]",
         f"  why             {r.explanation}",
     ]
     lines += [f"  note            {n}" for n in r.notes]
@@ -216,7 +217,7 @@ def _distributed_summary(r: object) -> str:
         lines += [
             f"  step time       {r.step_time_s * scale:.4g} {unit} "
             f"(ideal bound {r.step_time_bound_s * scale:.4g} {unit})",
-            f"  throughput      {r.tokens_per_step / r.step_time_s:.4g} token/s",
+            f"  throughput      {r.tokens_per_step / r.step_time_s:.4g} tokens/s",
             f"  MFU / HFU       {r.mfu * 100:.3g} % / {r.hfu * 100:.3g} %",
             f"  bubble          {r.bubble_fraction * 100:.3g} % of the step",
             f"  communication   {c.total_s * 1e3:.4g} ms exposed (tp {c.tp_s * 1e3:.4g}, cp "
@@ -229,7 +230,7 @@ def _distributed_summary(r: object) -> str:
         f"optimizer {m.optimizer_bytes * 1e-9:.4g}, activations "
         f"{m.activations_bytes * 1e-9:.4g}, KV {m.kv_cache_bytes * 1e-9:.4g} GB)",
         f"  feasible        {'yes' if r.feasible else 'no'}",
-        f"  binding wall    {r.binding_wall}",
+        f"  binding wall    {words(r.binding_wall)} [{r.binding_wall}]",
         f"  why             {r.explanation}",
     ]
     lines += [f"  note            {n}" for n in r.notes]

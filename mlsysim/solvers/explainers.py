@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mlsysim.core.words import words
+
 __all__ = ["Difference", "TraceStep", "diff", "trace", "trace_text", "why"]
 
 _GB = 1e-9
@@ -163,7 +165,7 @@ def trace(r: Any) -> list[TraceStep]:
             ("solver_williams2009_roofline",),
         )
     )
-    effs = ", ".join(f"{n} = {v:g}" for n, v, _ in r.efficiencies)
+    effs = ", ".join(f"{words(n)} {v:g}" for n, v, _ in r.efficiencies)
     steps.append(
         TraceStep(
             "achievable",

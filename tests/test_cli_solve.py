@@ -12,7 +12,11 @@ from mlsysim.cli.main import main
 def test_solve_feasible_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["solve", "Llama2_7B", "A100", "--phase", "decode"]) == 0
     out = capsys.readouterr().out
-    assert "memory_bandwidth" in out and "tokens/s" in out and " ms" in out
+    assert (
+        "binding wall    memory bandwidth [memory_bandwidth]" in out
+        and "tokens/s" in out
+        and " ms" in out
+    )
 
 
 def test_solve_json(capsys: pytest.CaptureFixture[str]) -> None:

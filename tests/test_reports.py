@@ -177,3 +177,13 @@ def test_every_format_ends_with_newline(fmt):
 def test_unknown_format():
     with pytest.raises(ConfigError, match="unknown report format"):
         format_report([], "yaml", checked=0)
+
+
+def test_failure_sources_are_titles_not_internal_ids(tmp_path):
+    from mlsysim.book.sources.check import check_sources
+
+    chapter = tmp_path / "ch.md"
+    chapter.write_text("```{napkin}\ncheck(H100.memory.bandwidth < 1 TB/s, 'slow')\n```\n")
+    (failure,) = check_sources([chapter]).failures
+    assert failure.sources == ("NVIDIA H100 Tensor Core GPU Datasheet (NVIDIA, 2023)",)
+    assert "nvidia_h100_datasheet" not in format_report([failure], "text", checked=1)

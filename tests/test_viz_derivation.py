@@ -15,6 +15,7 @@ import pytest
 from mlsysim.core.exceptions import ConfigError, MlsysimError
 from mlsysim.core.units import Q_
 from mlsysim.viz.derivation import render_derivation
+from mlsysim.viz.format import render_value
 from mlsysim.viz.table import render_table
 
 AMDAHL = SimpleNamespace(
@@ -226,3 +227,25 @@ def test_table_sources_are_titles_linked_and_numbers_align_right():
     assert f"1. [NVIDIA H100 Tensor Core GPU Datasheet (NVIDIA, 2023)](<{url}>)" in t.markdown
     assert t.text.endswith(f"[1] NVIDIA H100 Tensor Core GPU Datasheet (NVIDIA, 2023) <{url}>")
     assert t.to_dict()["sources"] == [{"text": t.sources[0].text, "url": url}]
+
+
+def test_arguments_never_show_raw_base_units():
+    from mlsysim.book import Document
+
+    doc = Document("x.md")
+    r = doc.derivation("weights_bytes(Llama2_7B, 'bf16')", 1).rendered
+    assert r is not None and r"{6.74\,\mathrm{billion}\ \mathrm{params}}" in r.latex
+    eq = doc.derivation(
+        "ring_allreduce(size=weights_bytes(Llama2_7B, 'bf16'), n=8, bandwidth=450 GB/s)", 2
+    ).rendered
+    assert eq is not None and r"{13.5\,\mathrm{GB}}" in eq.latex and "000{,}000" not in eq.latex
+    # a unit as written stays when it reads well: 24 h is not turned into 1.00 days
+    assert render_value(Q_("24 h"), unit="h").text == "24 h"
+
+
+def test_ids_read_as_words():
+    from mlsysim.core.words import words
+
+    assert words("memory_bandwidth") == "memory bandwidth"
+    assert words("gemm_efficiency") == "GEMM efficiency"
+    assert words("kv_cache") == "KV cache"

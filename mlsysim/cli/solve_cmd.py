@@ -27,6 +27,8 @@ EXIT_FEASIBLE = EXIT_OK
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from mlsysim.core.constants import OPTIMIZERS, RECOMPUTE_POLICIES
+
     parser.add_argument("model", help="model registry id or alias, e.g. Llama2_7B")
     parser.add_argument(
         "hardware", metavar="SYSTEM", help="device, node or cluster id, e.g. A100, DGX_A100"
@@ -43,11 +45,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "sequence length; default 512 capped at the model's maximum",
     )
     parser.add_argument(
-        "--precision", default=None, help="weight format: fp16 (default), bf16, fp8, int8, int4, …"
+        "--precision",
+        default=None,
+        help="weight format: bf16 (default; fp16 where the device has no bf16), fp8, int8, int4, …",
     )
     parser.add_argument("--kv-cache", default=None, help="KV-cache format (default: activations)")
     parser.add_argument("--sparsity", choices=["dense", "2:4"], default=None)
-    parser.add_argument("--recompute", choices=["none", "selective", "full"], default=None)
+    parser.add_argument("--recompute", choices=list(RECOMPUTE_POLICIES), default=None)
+    parser.add_argument(
+        "--optimizer",
+        choices=list(OPTIMIZERS),
+        default=None,
+        help="optimizer state kept in training (default adam)",
+    )
     parser.add_argument("--attention", choices=["flash", "unfused"], default=None)
     parser.add_argument(
         "--dropout", action="store_true", help="dropout on the attention probabilities"
@@ -107,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
             ("kv_cache", args.kv_cache),
             ("sparsity", args.sparsity),
             ("recompute", args.recompute),
+            ("optimizer", args.optimizer),
             ("attention", args.attention),
             ("dropout", True if args.dropout else None),
             ("devices", args.devices),
@@ -174,7 +185,8 @@ def _summary(r: object) -> str:
             f"(ideal bound {r.latency_bound_s * 1e3:.4g} ms)",
             f"  throughput      {r.units_per_step / r.latency_s:.4g} {r.unit}s/s "
             f"(bound {r.units_per_step / r.latency_bound_s:.4g} {r.unit}s/s)",
-            f"  MFU             {r.mfu * 100:.3g} %",
+            f"  MFU / HFU       {r.mfu * 100:.3g} % / {r.hfu * 100:.3g} % "
+            "(model FLOPs; with recomputation)",
         ]
         if r.power_w is not None:
             lines.append(
@@ -182,8 +194,7 @@ def _summary(r: object) -> str:
             )
     lines += [
         f"  work            {r.flops_total:.4g} FLOP, {r.bytes_total * 1e-9:.4g} GB moved, "
-        f"{r.flops_total / r.bytes_total:.3g} FLOP/B "
-        f"(ridge {r.peak_flops_per_s / r.bandwidth_bytes_per_s:.3g} FLOP/B)",
+        f"{r.intensity_fpb:.3g} FLOP/B (ridge {r.ridge_fpb:.3g} FLOP/B)",
         f"  memory          {m.total_bytes * 1e-9:.4g} GB of {m.capacity_bytes * 1e-9:.4g} GB "
         f"(weights {m.weights_bytes * 1e-9:.4g} GB, KV {m.kv_cache_bytes * 1e-9:.4g} GB, "
         f"activations {m.activations_bytes * 1e-9:.4g} GB, gradients "

@@ -1,4 +1,6 @@
-"""``mlsysim walls [--json]``: list the 22 walls of ML systems with formulas and sources."""
+"""``mlsysim walls [--json]``: list the 22 walls of ML systems with formulas, sources and the
+solver that decides each (``solver`` null and ``decided_by: "formulas"`` for a formula-only
+wall)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from mlsysim.cli.exits import EXIT_USAGE
 
 __all__ = ["WALLS_SCHEMA", "add_arguments", "run", "walls_json_schema"]
 
-WALLS_SCHEMA = "mlsysim.walls/1"
+WALLS_SCHEMA = "mlsysim.walls/2"  # 2: solver is a solver id or null; decided_by
 _SCHEMA = WALLS_SCHEMA
 
 
@@ -51,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{w.number:2d}. {w.name} [{w.id}] ({w.layer})")
         print(f"    {w.question}")
         print(f"    formulas: {', '.join(w.formulas)}")
-        print(f"    solver:   {w.solver}")
+        print(f"    solver:   {', '.join(w.solvers) or '— (formula-only)'}")
         print(f"    sources:  {', '.join(w.sources)}")
     return 0
 
@@ -74,12 +76,14 @@ def walls_json_schema() -> dict[str, Any]:
         "question": text,
         "formulas": texts,
         "sources": texts,
+        "solvers": texts,
         "solver": {"type": ["string", "null"]},
+        "decided_by": {"enum": ["solver", "formulas"]},
         "citations": {"type": "array", "items": citation},
     }
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://mlsysim.dev/schema/walls-1.json",
+        "$id": "https://mlsysim.dev/schema/walls-2.json",
         "title": "mlsysim walls --json",
         "type": "object",
         "properties": {

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from mlsysim.core.exceptions import InfeasibleError
+from mlsysim.core.formulas.performance import peak_fraction
 from mlsysim.core.units import from_si
 
 __all__ = [
@@ -224,8 +225,9 @@ class DistributedResult:
     latency_s: float
     latency_bound_s: float
     tokens_per_step: float
-    useful_flops_per_step: float
-    flops_per_step: float
+    model_flops_per_step: float  # MFU's numerator (PaLM/Korthikanti counting), all devices
+    hardware_flops_per_step: float  # HFU's: model FLOPs plus recomputation
+    flops_per_step: float  # executed (causal attention halved, element-wise kernels)
     peak_flops_per_s: float
     power_w: float | None  # average per device (utilisation power model); None: no TDP
     bubble_fraction: float
@@ -325,19 +327,24 @@ class DistributedResult:
             )
         return _q(self.power_w, 1.0, "W")
 
+    def _utilization(self, flops: float) -> float:
+        rate = self.tokens_per_step / self.step_time_s
+        per_token = flops / self.tokens_per_step
+        return peak_fraction(rate, per_token, self.devices * self.peak_flops_per_s)
+
     @property
     def mfu(self) -> float:
-        """Model FLOPs utilisation over all devices (recomputation excluded)."""
+        """Model FLOPs utilisation over all devices (:func:`~mlsysim.core.formulas.mfu`:
+        PaLM's model FLOPs per token, recomputation excluded)."""
         self._require_feasible("MFU")
-        return self.useful_flops_per_step / (
-            self.step_time_s * self.devices * self.peak_flops_per_s
-        )
+        return self._utilization(self.model_flops_per_step)
 
     @property
     def hfu(self) -> float:
-        """Hardware FLOPs utilisation over all devices (recomputation included)."""
+        """Hardware FLOPs utilisation over all devices (:func:`~mlsysim.core.formulas.hfu`:
+        model FLOPs plus the recomputed forward work)."""
         self._require_feasible("HFU")
-        return self.flops_per_step / (self.step_time_s * self.devices * self.peak_flops_per_s)
+        return self._utilization(self.hardware_flops_per_step)
 
     @property
     def explanation(self) -> str:

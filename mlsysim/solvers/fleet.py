@@ -310,7 +310,7 @@ class ServingFleetSolver(BaseSolver):
             t,
             cap.power_w,
             f"decode at batch {cap.batch} (utilisation model)",
-            ("solver_fan2007_power", hw.source_of("tdp")),
+            ("fan2007", hw.source_of("tdp")),
             overhead,
             site,
             unit="kWh",

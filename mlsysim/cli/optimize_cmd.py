@@ -25,16 +25,22 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from mlsysim.cli.errors import report_error
+from mlsysim.cli.exits import EXIT_INFEASIBLE, EXIT_OK, EXIT_USAGE, help_text
 from mlsysim.cli.run_cmd import parse_quantity
 
 __all__ = ["add_arguments", "progress_bar", "run"]
 
-EXIT_FOUND, EXIT_USAGE, EXIT_INFEASIBLE = 0, 2, 3
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     kinds = parser.add_subparsers(dest="kind", metavar="KIND", required=True)
-    par = kinds.add_parser("parallelism", help="the fastest training plan that fits")
+    fmt = argparse.RawDescriptionHelpFormatter
+    par = kinds.add_parser(
+        "parallelism",
+        help="the fastest training plan that fits",
+        epilog=help_text(),
+        formatter_class=fmt,
+    )
     par.add_argument("model")
     par.add_argument("system", help="node or cluster id, e.g. DGX_A100")
     par.add_argument("--devices", type=int, required=True)
@@ -51,7 +57,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     par.add_argument("--exhaustive", action="store_true", help="solve every candidate that fits")
 
-    srv = kinds.add_parser("serving", help="hardware, precision, tp and batch for an SLO")
+    srv = kinds.add_parser(
+        "serving",
+        help="hardware, precision, tp and batch for an SLO",
+        epilog=help_text(),
+        formatter_class=fmt,
+    )
     srv.add_argument("model")
     srv.add_argument("hardware", nargs="+", help="device, node or cluster ids")
     demand = srv.add_mutually_exclusive_group(required=True)
@@ -67,7 +78,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     srv.add_argument("--prompt", type=int, default=512)
     srv.add_argument("--output", type=int, default=256)
 
-    plc = kinds.add_parser("placement", help="hardware and region for a training run")
+    plc = kinds.add_parser(
+        "placement",
+        help="hardware and region for a training run",
+        epilog=help_text(),
+        formatter_class=fmt,
+    )
     plc.add_argument("model")
     plc.add_argument("systems", nargs="+", help="node or cluster ids")
     plc.add_argument("--regions", nargs="+", default=None, help="grid ids (default: every grid)")
@@ -205,9 +221,8 @@ def run(args: argparse.Namespace) -> int:
             search = _search(args, progress)
         front = pareto(search, *args.pareto.split(",")) if args.pareto else None
     except MlsysimError as exc:
-        print(f"mlsysim optimize: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    code = EXIT_FOUND if search.feasible else EXIT_INFEASIBLE
+        return report_error(args, "optimize", exc, EXIT_USAGE)
+    code = EXIT_OK if search.feasible else EXIT_INFEASIBLE
     if args.json:
         data = search.to_dict(top=args.top)
         if front is not None:

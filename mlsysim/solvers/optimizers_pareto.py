@@ -27,7 +27,7 @@ from mlsysim.core.exceptions import ConfigError
 from mlsysim.solvers.ledger import fmt
 from mlsysim.solvers.optimizers_result import Candidate, Search
 
-__all__ = ["PARETO_SCHEMA_VERSION", "Frontier", "frontier", "pareto"]
+__all__ = ["PARETO_SCHEMA_VERSION", "Frontier", "frontier", "pareto", "pareto_json_schema"]
 
 PARETO_SCHEMA_VERSION = "mlsysim.pareto/1"
 
@@ -150,6 +150,7 @@ class Frontier:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "schema": PARETO_SCHEMA_VERSION,
             "schema_version": PARETO_SCHEMA_VERSION,
             "objectives": [
                 {"name": n, "sense": s, "unit": u}
@@ -167,6 +168,57 @@ class Frontier:
             "excluded": [{"label": label, "reason": why} for label, why in self.excluded],
             "notes": list(self.notes),
         }
+
+
+def pareto_json_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of :meth:`Frontier.to_dict`."""
+    text = {"type": "string"}
+    props: dict[str, Any] = {
+        "schema": {"const": PARETO_SCHEMA_VERSION},
+        "schema_version": {"const": PARETO_SCHEMA_VERSION},
+        "objectives": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"name": text, "sense": {"enum": ["min", "max"]}, "unit": text},
+                "required": ["name", "sense", "unit"],
+                "additionalProperties": False,
+            },
+        },
+        "points": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "label": text,
+                    "config": {"type": ["object", "null"]},
+                    "values": {"type": "object", "additionalProperties": {"type": "number"}},
+                },
+                "required": ["label", "config", "values"],
+                "additionalProperties": False,
+            },
+        },
+        "dominated": {"type": "integer", "minimum": 0},
+        "excluded": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"label": text, "reason": text},
+                "required": ["label", "reason"],
+                "additionalProperties": False,
+            },
+        },
+        "notes": {"type": "array", "items": text},
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://mlsysim.dev/schema/pareto-1.json",
+        "title": "mlsysim Pareto frontier (mlsysim optimize --pareto … --json)",
+        "type": "object",
+        "properties": props,
+        "required": list(props),
+        "additionalProperties": False,
+    }
 
 
 def _label(p: Any) -> str:

@@ -239,6 +239,7 @@ class Search:
         if best is not None and best.result is not None and hasattr(best.result, "to_dict"):
             result = best.result.to_dict()
         return {
+            "schema": OPTIMIZE_SCHEMA_VERSION,
             "schema_version": OPTIMIZE_SCHEMA_VERSION,
             "kind": self.kind,
             "objective": self.objective,
@@ -350,8 +351,9 @@ def optimize_json_schema() -> dict[str, Any]:
     """JSON Schema (draft 2020-12) of :meth:`Search.to_dict` (``mlsysim optimize --json``)."""
     cand = candidate_schema()
     props: dict[str, Any] = {
+        "schema": {"const": OPTIMIZE_SCHEMA_VERSION},
         "schema_version": {"const": OPTIMIZE_SCHEMA_VERSION},
-        "kind": {"enum": ["parallelism", "serving", "placement"]},
+        "kind": {"type": "string", "description": "parallelism, serving, placement, …"},
         "objective": {"type": "string"},
         "sense": {"enum": ["min", "max"]},
         "inputs": {"type": "object"},
@@ -381,12 +383,13 @@ def optimize_json_schema() -> dict[str, Any]:
         "explanation": {"type": "string"},
         "notes": {"type": "array", "items": {"type": "string"}},
     }
+    optional = {"pareto": {"type": "object", "description": "mlsysim schema pareto"}}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://mlsysim.dev/schema/optimize-1.json",
-        "title": "mlsysim optimizer result",
+        "title": "mlsysim optimizer result (mlsysim optimize --json)",
         "type": "object",
-        "properties": props,
+        "properties": props | optional,
         "required": list(props),
         "additionalProperties": False,
     }

@@ -41,8 +41,17 @@ def published(case: dict[str, Any]) -> Any:
     )
 
 
-def searched(case: dict[str, Any], keep: int = 1) -> ParallelSearch:
-    return optimize_parallelism(case["model"], case["system"], keep=keep, **_common(case))
+_SEARCHES: dict[str, ParallelSearch] = {}
+
+
+def searched(case: dict[str, Any]) -> ParallelSearch:
+    """The search under the case's conditions (cases that share them share one search)."""
+    key = repr((case["model"], case["system"], sorted(_common(case).items())))
+    hit = _SEARCHES.get(key)
+    if hit is None:
+        hit = optimize_parallelism(case["model"], case["system"], keep=1, **_common(case))
+        _SEARCHES[key] = hit
+    return hit
 
 
 def _throughput(r: Any) -> float:

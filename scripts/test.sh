@@ -28,6 +28,8 @@ else
   status=1
 fi
 rm -f "$fuzz_log"
+echo "==> the lowest supported Sphinx (7.0) and MyST (3.0)"
+bash scripts/test_sphinx_lowest.sh || status=1
 if [ "$rc" = 5 ]; then
   echo "pytest collected no tests: that is a failure, not a pass" >&2
   rc=1

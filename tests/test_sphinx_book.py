@@ -163,7 +163,7 @@ def test_broken_book_fails_with_every_location(tmp_path: Path, jobs: str) -> Non
     assert subtypes["roofline.rst:8"] == "check"  # rst directive content, third line
     assert subtypes["decode.md:17"] == "claim"  # MyST role, second line of its paragraph
     assert subtypes["roofline.rst:20"] == "claim"  # rst role, fourth line of its paragraph
-    assert subtypes["scaling.md:27"] == "eval"
+    assert subtypes["scaling.md:27"] == "error"
 
 
 def test_expected_lines_hold_the_broken_items() -> None:

@@ -128,7 +128,7 @@ class NapkinEqDirective(SphinxDirective):
         self.set_source_info(node)
         out: list[nodes.Node] = [node]
         if label:
-            math_domain = env.domains.math_domain
+            math_domain: Any = env.get_domain("math")  # env.domains is a dict before Sphinx 8
             math_domain.note_equation(env.docname, label, location=node)
             node["number"] = math_domain.get_equation_number_for(label)
             target = nodes.target("", "", ids=[make_id(f"equation-{label}")])

@@ -24,7 +24,7 @@ from docutils import nodes
 from sphinx.util.docutils import SphinxRole
 
 from mlsysim_sphinx.render import error_node, inline_nodes
-from mlsysim_sphinx.state import document_for, located, report
+from mlsysim_sphinx.state import document_for, located, report, source_name
 
 if TYPE_CHECKING:
     from sphinx.environment import BuildEnvironment
@@ -55,7 +55,7 @@ def host_failure(
         message = problem.what
         parts = [problem.why, f"How to fix: {problem.fix}" if problem.fix else ""]
         hint = ". ".join(p for p in parts if p) or None
-    file = env.doc2path(env.docname, base=False).as_posix()
+    file = source_name(env)
     return Failure(
         file=file,
         line=line,

@@ -41,12 +41,14 @@ __all__ = [
     "on_env_purge_doc",
     "records",
     "report",
+    "source_name",
 ]
 
 logger = logging.getLogger(__name__)
 
-#: Failure.kind -> Sphinx warning subtype (shown as ``[mlsysim.<subtype>]``)
-SUBTYPES = {"check": "check", "claim": "claim", "error": "eval"}
+#: Failure.kind -> Sphinx warning subtype (shown as ``[mlsysim.<subtype>]``): the failure's
+#: own name, as in every report (``mlsysim.check``, ``mlsysim.claim``, ``mlsysim.error``)
+SUBTYPES = {"check": "check", "claim": "claim", "error": "error"}
 
 _DOC_KEY = "mlsysim_document"
 _ENV_ATTR = "mlsysim_records"
@@ -89,7 +91,7 @@ def _new_document(env: BuildEnvironment) -> tuple[Document, Locator]:
     from mlsysim.core.exceptions import MlsysimError
     from mlsysim_sphinx.config import config_mapping
 
-    rel = env.doc2path(env.docname, base=False).as_posix()
+    rel = source_name(env)
     path = Path(env.doc2path(env.docname))
     try:
         text = read_source(path)
@@ -130,6 +132,12 @@ def _relative(env: BuildEnvironment, items: list[Any]) -> list[Any]:
             item = replace(item, file=os.path.relpath(item.file, env.srcdir).replace(os.sep, "/"))
         out.append(item)
     return out
+
+
+def source_name(env: BuildEnvironment) -> str:
+    """The document's source file relative to the source folder, with ``/`` (Sphinx 7.2 gives
+    a ``str`` here, later releases a path)."""
+    return Path(env.doc2path(env.docname, base=False)).as_posix()
 
 
 def document_for(env: BuildEnvironment) -> Document:
@@ -216,7 +224,7 @@ def report(env: BuildEnvironment, failure: Failure) -> None:
     doc = env.temp_data.get(_DOC_KEY)
     mode = doc[0].options.fail_mode if doc is not None else env.config.mlsysim_fail_mode
     log = logger.error if mode == "error" else logger.warning
-    own = env.doc2path(env.docname, base=False).as_posix()
+    own = source_name(env)
     location: Any = (
         (env.docname, failure.line) if failure.file == own else failure_location(failure)
     )
@@ -224,7 +232,7 @@ def report(env: BuildEnvironment, failure: Failure) -> None:
         _describe(failure),
         location=location,
         type="mlsysim",
-        subtype=SUBTYPES.get(failure.kind, "eval"),
+        subtype=SUBTYPES.get(failure.kind, "error"),
     )
     if mode != "error":
         failure.extra["severity"] = "warning"

@@ -350,7 +350,7 @@ local function run_batch(request)
   if not ok then
     local message, help = pipe_failure(python, output)
     log_line(string.format("%s: error[mlsysim.error]: %s", request.file, message))
-    if help then log_line("  = help: " .. help) end
+    if help then log_line("  hint: " .. help) end
     os.exit(1)
   end
   local decoded_ok, response = pcall(pandoc.json.decode, output, false)
@@ -381,7 +381,7 @@ local function report(failures)
     log_line(string.format("%s: %s[mlsysim.%s]: %s", where, severity_of(f), f.kind or "error",
       f.message or ""))
     if nonempty(f.hint) and f.hint ~= pandoc.json.null then
-      log_line("  = help: " .. f.hint)
+      log_line("  hint: " .. f.hint)
     end
   end
 end
@@ -427,7 +427,7 @@ local function process(doc)
   if failed > 0 and #failures == 0 then
     log_line(string.format("%s: error[mlsysim.error]: the engine marked %d item(s) as failed "
       .. "without saying why", request.file, failed))
-    log_line("  = help: this is a bug in mlsysim: please report it with the chapter")
+    log_line("  hint: this is a bug in mlsysim: please report it with the chapter")
     os.exit(1)
   end
   if #failures > 0 then

@@ -22,7 +22,7 @@ from mlsysim.core.exceptions import (
     UnsupportedPrecisionError,
 )
 from mlsysim.core.lazy import lazy_getattr
-from mlsysim.core.registry import add_data_dir, on_first_load
+from mlsysim.core.registry import add_data_dir, declare_data_dir, on_first_load
 
 __version__ = "0.1.0"
 
@@ -104,6 +104,12 @@ def _register_layers() -> None:
 
 
 on_first_load(_register_layers)
+
+#: the layers with package data: declared now so that a data fingerprint (a cache key) needs
+#: no layer import (tests/test_user_data.py checks this list against the registered one)
+_LAYERS_WITH_DATA = ("hardware", "infra", "sim", "systems", "workload")
+for _layer in _LAYERS_WITH_DATA:
+    declare_data_dir(__path__[0] + "/" + _layer + "/data")
 
 
 def __dir__() -> list[str]:

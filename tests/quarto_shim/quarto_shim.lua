@@ -6,7 +6,11 @@ table defining only the APIs the extension calls. Like Quarto, `error()` is rede
 log, so a test proves the extension never relies on it to stop a render.
 
 Environment: MLSYSIM_SHIM_INPUT_FILE overrides `quarto.doc.input_file` (Quarto gives an
-absolute path of the .qmd being rendered).
+absolute path of the .qmd being rendered). `quarto.project.directory` is QUARTO_PROJECT_DIR,
+exactly as Quarto's own init.lua defines it (a string, nil outside a project render);
+`quarto.project.offset` and `output_directory` follow from it. A project render runs pandoc
+in each chapter's own folder (tests/quarto_shim/harness.py `render_project`,
+scripts/render_quarto_books.sh), as Quarto does.
 --]]
 
 local shim = { latex_packages = {}, includes = {} }
@@ -49,7 +53,26 @@ local function resolve_path(path)
   return pandoc.path.join({ dir, path })
 end
 
+local function project_directory()
+  return os.getenv("QUARTO_PROJECT_DIR")
+end
+
+local function project_offset()
+  local dir = project_directory()
+  local input = input_file()
+  if dir == nil or input == nil then return nil end
+  local rel = pandoc.path.make_relative(pandoc.path.directory(input), dir)
+  if rel == "." then return "." end
+  local _, depth = rel:gsub("[^/]+", "")
+  return string.rep("../", depth):sub(1, -2)
+end
+
 quarto = {
+  project = {
+    directory = project_directory(),
+    offset = project_offset(),
+    output_directory = project_directory() and pandoc.path.join({ project_directory(), "_book" }),
+  },
   doc = {
     input_file = input_file(),
     is_format = is_format,

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 
 from mlsysim.book.syntax import Item
 
-__all__ = ["Locator", "normalize", "unescape"]
+__all__ = ["Locator", "forms", "normalize", "unescape"]
 
 _TYPOGRAPHIC = str.maketrans(
     {"‘": "'", "’": "'", "“": '"', "”": '"', "…": "...", "–": "--", "—": "---", "\u00a0": " "}
@@ -74,7 +74,7 @@ class Locator:
         for n, item in enumerate(items):
             self._items.append(item)
             kind = _KIND.get(item.kind, item.kind)
-            for queues, text in zip(self._queues, _forms(item.text), strict=True):
+            for queues, text in zip(self._queues, forms(item.text), strict=True):
                 queues.setdefault((kind, text), deque()).append(n)
 
     def match(self, kind: str, text: str) -> Item | None:
@@ -90,5 +90,7 @@ class Locator:
         return None
 
 
-def _forms(text: str) -> tuple[str, str]:
+def forms(text: str) -> tuple[str, str]:
+    """The texts a host may give for an item written as ``text``: normalized as written, and
+    with escapes resolved."""
     return normalize(text), normalize(unescape(text))

@@ -105,11 +105,36 @@ local function marker_file(raw)
   return nil
 end
 
---- A path relative to the working directory when it lies below it (readable reports).
+--- The project directory of a project render: `quarto.project.directory` under Quarto (nil
+--- outside a project), else QUARTO_PROJECT_DIR (which Quarto sets for a project render and
+--- which a plain pandoc run can set), else nil.
+local function project_dir()
+  local dir = nil
+  if type(quarto) == "table" and type(quarto.project) == "table" then
+    dir = quarto.project.directory
+    if type(dir) == "function" then dir = dir() end  -- typed as a function in quarto's stubs
+  end
+  if type(dir) ~= "string" or dir == "" then dir = nonempty(os.getenv("QUARTO_PROJECT_DIR")) end
+  if dir == nil then return nil end
+  if not pandoc.path.is_absolute(dir) then
+    dir = pandoc.path.join({ pandoc.system.get_working_directory(), dir })
+  end
+  return pandoc.path.normalize(dir)
+end
+
+local function absolute(path)
+  if pandoc.path.is_absolute(path) then return pandoc.path.normalize(path) end
+  return pandoc.path.normalize(pandoc.path.join({ pandoc.system.get_working_directory(), path }))
+end
+
+--- A path relative to the project directory (a project render runs pandoc in each chapter's
+--- own folder), else to the working directory, when it lies below it (readable reports).
 local function relative_path(path)
   if path == nil then return nil end
-  local cwd = pandoc.system.get_working_directory()
-  if path:sub(1, #cwd + 1) == cwd .. "/" then return path:sub(#cwd + 2) end
+  local full = absolute(path)
+  local base = project_dir() or pandoc.system.get_working_directory()
+  base = pandoc.path.normalize(base):gsub("/+$", "")
+  if full:sub(1, #base + 1) == base .. "/" then return full:sub(#base + 2) end
   return path
 end
 
@@ -316,6 +341,123 @@ local function splice(doc, results, format)
 end
 
 -- ---------------------------------------------------------------------------------------------
+-- a project render: the whole project is checked once (by the engine, on the first chapter
+-- that finds no valid result), then every chapter reuses that check. Reuse needs no Python:
+-- the engine's manifest lists every file the check read with its SHA-1, the directories
+-- whose listing matters, the environment and options; when all still hold and this
+-- chapter's elements are the scanned items one for one, the stored results are the answer.
+
+local TYPOGRAPHIC = {
+  ["‘"] = "'", ["’"] = "'", ["“"] = '"', ["”"] = '"', ["…"] = "...", ["–"] = "--",
+  ["—"] = "---", ["\u{a0}"] = " ",
+}
+
+--- Text as the engine compares it (mlsysim.book.sources.locate.normalize): typographic
+--- characters plain, whitespace runs as one space, ends stripped.
+local function normalize(text)
+  for from, to in pairs(TYPOGRAPHIC) do text = text:gsub(from, to) end
+  return (text:gsub("%s+", " "):gsub("^ ", ""):gsub(" $", ""))
+end
+
+local function read_file(path)
+  local fh = io.open(path, "rb")
+  if fh == nil then return nil end
+  local data = fh:read("a")
+  fh:close()
+  return data
+end
+
+local function read_json(path)
+  local data = read_file(path)
+  if data == nil then return nil end
+  local ok, value = pcall(pandoc.json.decode, data, false)
+  if ok and type(value) == "table" then return value end
+  return nil
+end
+
+local function is_null(v) return v == nil or v == pandoc.json.null end
+
+local function same_listing(dir, entries)
+  local ok, names = pcall(pandoc.system.list_directory, dir)
+  if not ok then return is_null(entries) end
+  if is_null(entries) or #names ~= #entries then return false end
+  table.sort(names)
+  for i, name in ipairs(names) do
+    if name ~= entries[i] then return false end
+  end
+  return true
+end
+
+local function same_map(a, b)
+  local n = 0
+  for k, v in pairs(a) do
+    if b[k] == nil or tostring(b[k]) ~= tostring(v) then return false end
+    n = n + 1
+  end
+  for _ in pairs(b) do n = n - 1 end
+  return n == 0
+end
+
+local function manifest_holds(m, overrides, python)
+  if type(m) ~= "table" or m.python ~= python then return false end
+  if type(m.overrides) ~= "table" or not same_map(overrides, m.overrides) then return false end
+  for k, v in pairs(m.env or {}) do
+    if (os.getenv(k) or "") ~= v then return false end
+  end
+  for _, d in ipairs(m.dirs or {}) do
+    if not same_listing(d.path, d.entries) then return false end
+  end
+  for _, f in ipairs(m.files or {}) do
+    local data = read_file(f.path)
+    if is_null(f.sha1) then
+      if data ~= nil then return false end
+    elseif data == nil or pandoc.utils.sha1(data) ~= f.sha1 then
+      return false
+    end
+  end
+  return true
+end
+
+--- The stored response for this chapter, or nil (then the engine is asked).
+local function reuse(request)
+  local store = request.project.cache .. "/project"
+  local index = read_json(store .. "/manifest.json")
+  if index == nil or index.schema ~= "mlsysim.project/1" or index.root ~= request.project.dir then
+    return nil
+  end
+  if not manifest_holds(index.manifest, request.overrides, request.project.python) then
+    return nil
+  end
+  local key = pandoc.utils.sha1(request.file):sub(1, 24)
+  local entry = read_json(store .. "/" .. key .. ".json")
+  if entry == nil or entry.run ~= index.run or entry.file ~= request.file then return nil end
+  local stored = entry.items or {}
+  if #stored ~= #request.items then return nil end
+  local results = {}
+  for i, item in ipairs(request.items) do
+    local scanned = stored[i]
+    if item.file ~= nil or scanned.kind ~= item.kind then return nil end
+    local text, found = normalize(item.text), false
+    for _, t in ipairs(scanned.texts or {}) do
+      if t == text then found = true end
+    end
+    if not found then return nil end
+    local result = {}
+    for k, v in pairs(entry.results[i]) do result[k] = v end
+    result.id = item.id
+    results[i] = result
+  end
+  return {
+    version = PROTOCOL_VERSION,
+    checked = entry.checked,
+    results = results,
+    failures = entry.report or {},
+    cached = true,
+    project = { first = index.first == request.file, reused = true },
+  }
+end
+
+-- ---------------------------------------------------------------------------------------------
 -- the engine call and the failure report
 
 --- Why `python -m mlsysim batch` failed, and what to do, from the error pandoc.pipe raised.
@@ -403,9 +545,19 @@ local function use_siunitx(doc, format, options)
   end
 end
 
+--- Where the engine caches: MLSYSIM_CACHE_DIR, else `.mlsysim-cache` in the project.
+local function cache_dir(project)
+  local env = nonempty(os.getenv("MLSYSIM_CACHE_DIR"))
+  if env then return absolute(env) end
+  return pandoc.path.join({ project, ".mlsysim-cache" })
+end
+
 local function process(doc)
   local items = collect(doc)
-  if #items == 0 then return nil end
+  local project = project_dir()
+  -- outside a project, a document without napkin elements needs no engine; in a project
+  -- render it may be the first document, which lists every failure of the book
+  if #items == 0 and project == nil then return nil end
   local format = output_format()
   local options = read_options(doc.meta)
   local request = {
@@ -416,7 +568,12 @@ local function process(doc)
     overrides = read_overrides(),
     items = items,
   }
-  local response = run_batch(request)
+  local response = nil
+  if project ~= nil then
+    request.project = { dir = project, cache = cache_dir(project), python = interpreter() }
+    response = reuse(request)
+  end
+  if response == nil then response = run_batch(request) end
   local results = {}
   local failed = 0
   for _, r in ipairs(response.results) do
@@ -437,9 +594,13 @@ local function process(doc)
       if severity_of(f) == "error" then blocking = blocking + 1 end
     end
     if blocking > 0 then
+      local scope = request.file
+      if type(response.project) == "table" and response.project.first then
+        scope = "the project (every file checked; the render starts here)"
+      end
       log_line(string.format(
         "mlsysim: %d failure(s) in %s; render stopped (fail-mode: warn renders anyway)",
-        blocking, request.file))
+        blocking, scope))
       os.exit(1)
     end
   end

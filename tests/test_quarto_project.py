@@ -142,3 +142,18 @@ def test_a_chapter_whose_elements_differ_from_the_scan_is_evaluated(tmp_path: Pa
 
 def test_filter_file_is_found_by_the_harness() -> None:
     assert FILTER.is_file() and shutil.which("true")
+
+
+def test_a_quarto_profile_sets_options_for_check_and_the_filter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlsysim.book.sources.project import chapter_options, project_of
+
+    book = _copy(BROKEN, tmp_path)
+    (book / "_quarto-draft.yml").write_text("mlsysim:\n  fail-mode: warn\n")
+    chapter = book / "index.qmd"
+    assert chapter_options(chapter, "", project_of(chapter)).fail_mode == "error"
+    monkeypatch.setenv("QUARTO_PROFILE", "draft")
+    assert chapter_options(chapter, "", project_of(chapter)).fail_mode == "warn"
+    runs = render_project(book, env={"QUARTO_PROFILE": "draft"}, keep_going=True)
+    assert all(r.returncode == 0 for _, r in runs)

@@ -9,8 +9,8 @@ A chapter's project is the nearest folder above it holding a Sphinx ``conf.py`` 
   Markdown files are MyST;
 * Quarto: the ``mlsysim:`` key of ``_quarto.yml`` (and of ``_quarto-<profile>.yml`` for each
   profile in ``QUARTO_PROFILE``, merged over it as Quarto merges profiles) and of every
-  ``_metadata.yml`` between the project and the chapter; Markdown files are pandoc Markdown; files whose name starts with
-  ``_`` are not rendered on their own (they are included).
+  ``_metadata.yml`` between the project and the chapter; Markdown files are pandoc Markdown;
+  files whose name starts with ``_`` are not rendered on their own (they are included).
 
 :func:`chapter_options` then resolves a chapter's options the one way every host does
 (:func:`mlsysim.book.options.resolve`): project → front matter → command-line flags.

@@ -9,7 +9,8 @@ Enable it with ``extensions = ["mlsysim_sphinx", "myst_parser"]``. It adds
 
 Every failure is logged at its exact ``file:line`` (``type="mlsysim"``, subtypes ``check``,
 ``claim``, ``error``: the names every report uses); at the end of the build a summary lists
-them all and the build exits 1 (fail mode ``error``) — no ``-W`` needed. Syntax: ``sphinx_ext/mlsysim_sphinx/README.md``.
+them all and the build exits 1 (fail mode ``error``) — no ``-W`` needed.
+Syntax: ``sphinx_ext/mlsysim_sphinx/README.md``.
 """
 
 from __future__ import annotations

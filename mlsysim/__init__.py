@@ -10,6 +10,8 @@ Importing is cheap: the unit registry, the registries' data files and heavy sub-
 
 from __future__ import annotations
 
+from typing import Any
+
 from mlsysim.core.exceptions import (
     ConfigError,
     DimensionError,
@@ -55,6 +57,7 @@ __all__ = [
     "add_data_dir",
     "collective",
     "formulas",
+    "registries",
     "serving_fleet",
     "sim",
     "solve",
@@ -91,6 +94,16 @@ _LAZY: dict[str, tuple[str, str]] = {
 
 
 __getattr__ = lazy_getattr("mlsysim", _LAZY, globals())
+
+
+def registries() -> dict[str, Any]:
+    """Every registry this package exports, by name (``Hardware``, ``Models`` …): the exports
+    of the layers' ``registry`` modules, importing only those (not the solvers)."""
+    return {
+        name: __getattr__(name) if name not in globals() else globals()[name]
+        for name, (module, _) in _LAZY.items()
+        if module.endswith(".registry")
+    }
 
 
 def _register_layers() -> None:

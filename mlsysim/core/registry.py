@@ -191,6 +191,7 @@ class _Catalog:
     def __init__(self) -> None:
         self.env = _env_dirs()
         self.generation = _generation
+        self.from_snapshot = False  # True when unpickled from mlsysim.core.snapshot
         self.entries: dict[str, dict[str, Any]] = {kind: {} for kind in _KINDS}
         # kinds holding entries (every kind but the citation-only "sources")
         self.index: dict[str, dict[str, str]] = {kind: {} for kind in _KINDS}
@@ -499,7 +500,26 @@ def catalog() -> _Catalog:
         if cat is not None:
             reset()
         _run_first_load()
-        cat = _CATALOG = _Catalog()
+        cat = _CATALOG = _snapshot_or_build()
+    return cat
+
+
+def _snapshot_or_build() -> _Catalog:
+    """The catalog from a snapshot of the same data and code (:mod:`mlsysim.core.snapshot`),
+    else built, validated and stored for the next process."""
+    from mlsysim.core import snapshot
+
+    files = [f for d in data_dirs() if d.is_dir() for f in sorted(d.rglob("*.toml"))]
+    modules = [k.spec.__module__ for k in _KINDS.values() if k.spec is not None]
+    key = snapshot.snapshot_key(files, modules)
+    cat = snapshot.load(key)
+    if isinstance(cat, _Catalog) and set(cat.entries) == set(_KINDS):
+        cat.env = _env_dirs()
+        cat.generation = _generation
+        cat.from_snapshot = True
+        return cat
+    cat = _Catalog()
+    snapshot.save(key, cat)
     return cat
 
 

@@ -31,6 +31,8 @@ _KIND = {"inline": "inline", "claim": "claim", "eq": "eq", "block": "block", "ta
 
 def unescape(text: str) -> str:
     """``text`` with backslash escapes resolved, as docutils and pandoc resolve them."""
+    if "\\" not in text:
+        return text
     out: list[str] = []
     i, n = 0, len(text)
     while i < n:
@@ -46,21 +48,7 @@ def unescape(text: str) -> str:
 def normalize(text: str) -> str:
     """Text as compared between a host and the scanner: typographic characters made plain,
     whitespace runs as one space, ends stripped."""
-    plain = text.translate(_TYPOGRAPHIC)
-    out: list[str] = []
-    space = False
-    i, n = 0, len(plain)
-    while i < n:
-        ch = plain[i]
-        if ch.isspace():
-            space = bool(out)
-        else:
-            if space:
-                out.append(" ")
-                space = False
-            out.append(ch)
-        i += 1
-    return "".join(out)
+    return " ".join(text.translate(_TYPOGRAPHIC).split())
 
 
 class Locator:

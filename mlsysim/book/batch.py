@@ -224,11 +224,14 @@ def _evaluate(
             for f in d.failures:
                 f.extra["severity"] = "warning"
     failures = [f.to_dict() for d in docs.values() for f in d.failures]
+    from mlsysim.book.drafts import banner_dict
+
     return {
         "version": PROTOCOL_VERSION,
         "checked": sum(d.checked for d in docs.values()),
         "results": results,
         "failures": failures,
+        "banner": banner_dict(failures),
         "cached": False,
     }
 
@@ -351,10 +354,11 @@ def _process_project(request: dict[str, Any], use_cache: bool) -> dict[str, Any]
         entry = project.entry(file)
         results = None if merged else project.reuse(entry, request["items"])
         if results is not None:
-            own, checked = entry["failures"], entry["checked"]
+            own, checked, banner = entry["failures"], entry["checked"], entry.get("banner")
         else:
             fresh = process({**request, "options": None})
             results, own, checked = fresh["results"], fresh["failures"], fresh["checked"]
+            banner = fresh["banner"]
         _note_host_options(request)
         failures = own if merged else project.report(file, own)
         book = sum(
@@ -365,6 +369,7 @@ def _process_project(request: dict[str, Any], use_cache: bool) -> dict[str, Any]
             "checked": checked,
             "results": results,
             "failures": failures,
+            "banner": banner,
             "cached": results is not None and not project.checked_now,
             "project": {
                 "first": file == project.first,

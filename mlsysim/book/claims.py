@@ -295,8 +295,10 @@ def render_stated(stated: Stated, value: Any) -> Rendered:
             latex = latex_num + r"\," + format_unit(value.units)[1]
         else:
             latex = latex_num
+        from mlsysim.viz.format import value_html
+
         return Rendered(
-            text=text, latex=latex, html=f"\\({latex}\\)", markdown=f"${latex}$", math=True
+            text=text, latex=latex, html=value_html(text), markdown=f"${latex}$", math=True
         )
     from mlsysim.viz.format import escape_latex_text, escape_markdown
 

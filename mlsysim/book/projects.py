@@ -52,10 +52,12 @@ _SOURCE_SUFFIXES = (".qmd", ".md", ".rst")
 
 
 def result_entry(kind: str, outcome: Any) -> dict[str, Any]:
-    """The protocol's result of one item (without its id): ok and the renderings; a block's
-    rendered claims."""
+    """The protocol's result of one item (without its id): ok, the renderings, whether they are
+    the mark of a failed item (``mark``); a block's rendered claims."""
+    from mlsysim.book.drafts import FailedRendering
+
     r = outcome.rendered
-    entry: dict[str, Any] = {"ok": outcome.ok}
+    entry: dict[str, Any] = {"ok": outcome.ok, "mark": isinstance(r, FailedRendering)}
     entry.update(
         r.to_dict()
         if r is not None
@@ -208,13 +210,17 @@ class Project:
             file, explicit=self.manifest.overrides or None, on_scanned=scanned, on_item=done
         )
         self._inputs(file, includes)
+        from mlsysim.book.drafts import banner_dict
+
+        failures = [f.to_dict() for f in doc.failures]
         entry = {
             "schema": SCHEMA,
             "run": self.run,
             "file": file,
             "items": items,
             "results": results,
-            "failures": [f.to_dict() for f in doc.failures],
+            "failures": failures,
+            "banner": banner_dict(failures),
             "checked": doc.checked,
         }
         self.entries[file] = entry

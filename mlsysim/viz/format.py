@@ -47,6 +47,7 @@ __all__ = [
     "render_value",
     "render_value_exact",
     "significant_digits",
+    "value_html",
 ]
 
 #: Display styles accepted by :func:`render_value`.
@@ -143,8 +144,14 @@ def _text_rendered(text: str) -> Rendered:
     )
 
 
+def value_html(text: str) -> str:
+    """A value's HTML, readable without MathJax: its text, with narrow no-break spaces
+    (U+202F) so that a number never breaks from its unit."""
+    return _html.escape(text).replace(" ", "\u202f")
+
+
 def _math_rendered(text: str, latex: str, siunitx_latex: str | None, exact: bool) -> _Out:
-    html = f"\\({latex}\\)"
+    html = value_html(text)
     markdown = f"${latex}$"
     return Rendered(text, siunitx_latex or latex, html, markdown, math=True), exact
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from docutils import nodes
 from sphinx.util.docutils import SphinxRole
 
-from mlsysim_sphinx.render import error_node, inline_nodes
+from mlsysim_sphinx.render import value_node
 from mlsysim_sphinx.state import document_for, located, report, source_name
 
 if TYPE_CHECKING:
@@ -88,9 +88,9 @@ class _InlineItem(SphinxRole):
         before = len(doc.failures)
         outcome = run_item(doc, located(env, self.kind, self.text, line or self.lineno))
         report_new(env, doc.failures, before)
-        if outcome.ok and outcome.rendered is not None:
-            return inline_nodes(self.rawtext, outcome.rendered), []
-        return [error_node(self.rawtext, outcome.rendered)], []
+        if outcome.rendered is None:  # every item the engine runs has a rendering
+            return [], []
+        return [value_node(self.rawtext, outcome.rendered, failed=not outcome.ok)], []
 
 
 class NapkinRole(_InlineItem):

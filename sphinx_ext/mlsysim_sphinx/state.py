@@ -240,11 +240,32 @@ def report(env: BuildEnvironment, failure: Failure) -> None:
 
 
 def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
-    """Store how many napkin items the document held (for the summary)."""
+    """Store how many napkin items the document held (for the summary), and put the engine's
+    banner of the page's failures at its top (a draft shows what failed)."""
     env = app.env
     state = env.temp_data.get(_DOC_KEY)
-    if state is not None:
-        records(env).setdefault(env.docname, DocRecord()).checked = int(state[0].checked)
+    if state is None:
+        return
+    record = records(env).setdefault(env.docname, DocRecord())
+    record.checked = int(state[0].checked)
+    if record.failures:
+        from mlsysim.book.drafts import failure_banner
+        from mlsysim_sphinx.render import banner_node
+
+        rendered = failure_banner(record.failures)
+        if rendered is not None:
+            _insert_at_top(doctree, banner_node(rendered))
+
+
+def _insert_at_top(doctree: nodes.document, node: nodes.Node) -> None:
+    """After the page's title (or at its start when it has none)."""
+    from docutils import nodes as dn
+
+    section = next(iter(doctree.findall(dn.section)), None)
+    if section is not None and section.children and isinstance(section[0], dn.title):
+        section.insert(1, node)
+    else:
+        doctree.insert(0, node)
 
 
 def on_env_purge_doc(app: Sphinx, env: BuildEnvironment, docname: str) -> None:

@@ -25,7 +25,7 @@ MyST (reStructuredText alike, with ``.. napkin-table::``)::
 Columns and options are read by the engine (:func:`mlsysim.book.items.parse_table`), which
 also evaluates and formats the whole table (:meth:`mlsysim.book.Document.table`) and locates
 each failing cell at its column's line (a failing row at the ``:rows:`` line). This directive
-turns the result into a docutils table (math cells) plus a numbered sources footnote.
+turns the result into a docutils table (value cells) plus a numbered sources footnote.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from docutils.parsers.rst import directives
 from sphinx.util.docutils import SphinxDirective
 
 from mlsysim_sphinx.lines import content_line
-from mlsysim_sphinx.render import inline_nodes
+from mlsysim_sphinx.render import value_node
 from mlsysim_sphinx.roles import report_new
 from mlsysim_sphinx.state import document_for, located
 
@@ -107,7 +107,7 @@ class NapkinTableDirective(SphinxDirective):
         group += thead
         tbody = nodes.tbody()
         for cells in rendered.rows:
-            tbody += nodes.row("", *(_cell(*inline_nodes(c.text, c)) for c in cells))
+            tbody += nodes.row("", *(_cell(value_node(c.text, c)) for c in cells))
         group += tbody
         self.set_source_info(table)
         self.add_name(table)

@@ -13,7 +13,7 @@ in each chapter's own folder (tests/quarto_shim/harness.py `render_project`,
 scripts/render_quarto_books.sh), as Quarto does.
 --]]
 
-local shim = { latex_packages = {}, includes = {} }
+local shim = { latex_packages = {}, includes = {}, stylesheets = {} }
 
 local function absolute(path)
   if path == nil or path == "-" then return nil end
@@ -82,6 +82,16 @@ quarto = {
     include_text = function(location, text)
       shim.includes[#shim.includes + 1] = { location, text }
     end,
+    --- Quarto copies a dependency's stylesheets next to the page and links them; the shim
+    --- inlines them (paths relative to the calling Lua file, as Quarto resolves them).
+    add_html_dependency = function(dep)
+      local source = debug.getinfo(2, "S").source
+      local dir = source:sub(1, 1) == "@" and pandoc.path.directory(source:sub(2)) or "."
+      for _, sheet in ipairs(dep.stylesheets or {}) do
+        local path = type(sheet) == "table" and sheet.path or sheet
+        shim.stylesheets[#shim.stylesheets + 1] = pandoc.path.join({ dir, path })
+      end
+    end,
   },
   log = {
     output = logger(""),
@@ -102,10 +112,33 @@ error = function(message)
   io.stderr:write("ERROR: " .. tostring(message) .. "\n")
 end
 
---- A filter that adds what use_latex_package/include_text recorded, as Quarto would.
+local function add_header(doc, block)
+  local includes = doc.meta["header-includes"]
+  local entry = pandoc.MetaBlocks({ block })
+  if includes == nil then
+    doc.meta["header-includes"] = pandoc.MetaList({ entry })
+  elseif pandoc.utils.type(includes) == "List" then
+    includes:insert(entry)
+  else
+    doc.meta["header-includes"] = pandoc.MetaList({ includes, entry })
+  end
+end
+
+--- A filter that adds what use_latex_package/include_text/add_html_dependency recorded, as
+--- Quarto would.
 function shim.finalize_filter()
   return {
     Pandoc = function(doc)
+      if #shim.stylesheets > 0 and is_format("html") then
+        for _, path in ipairs(shim.stylesheets) do
+          local fh = io.open(path, "r")
+          if fh then
+            add_header(doc, pandoc.RawBlock("html", "<style>\n" .. fh:read("a") .. "</style>"))
+            fh:close()
+          end
+        end
+        return doc
+      end
       if FORMAT:match("^latex") == nil and FORMAT:match("^beamer") == nil then return nil end
       local lines = {}
       for _, entry in ipairs(shim.latex_packages) do

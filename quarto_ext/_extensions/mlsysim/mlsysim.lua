@@ -271,16 +271,29 @@ local function collect(doc)
   return items
 end
 
+--- An inline result for the output format. HTML takes the engine's HTML (values as text,
+--- derivations as MathML: pages read without MathJax); LaTeX takes math (or the engine's
+--- text-mode LaTeX for what is not math, such as a failed item's mark); the rest, text.
 local function inline_result(result, format)
-  if format == "html" or format == "latex" then
-    if result.math and nonempty(result.latex) then
-      return pandoc.Math("InlineMath", result.latex)
-    end
-    if format == "latex" and nonempty(result.latex) then
-      return pandoc.RawInline("latex", result.latex)
-    end
+  if format == "html" and nonempty(result.html) then
+    return pandoc.RawInline("html", result.html)
+  end
+  if format == "latex" and nonempty(result.latex) then
+    if result.math then return pandoc.Math("InlineMath", result.latex) end
+    return pandoc.RawInline("latex", result.latex)
   end
   return pandoc.Str(result.text or "")
+end
+
+--- A derivation (display): MathML in HTML, display math in LaTeX.
+local function display_result(result, format)
+  if format == "html" and nonempty(result.html) then
+    return pandoc.RawInline("html", result.html)
+  end
+  if format == "latex" and nonempty(result.latex) and result.math then
+    return pandoc.Math("DisplayMath", result.latex)
+  end
+  return inline_result(result, format)
 end
 
 local function result_classes(base, result)
@@ -296,18 +309,17 @@ local function block_result(el, kind, result, format)
     return pandoc.CodeBlock(el.text, pandoc.Attr(el.identifier, { "python", "napkin-source" }))
   end
   if kind == "eq" then
-    local body
-    if (format == "html" or format == "latex") and nonempty(result.latex) then
-      body = pandoc.Math("DisplayMath", result.latex)
-    else
-      body = pandoc.Str(result.text or "")
-    end
-    return pandoc.Div({ pandoc.Para({ body }) },
+    return pandoc.Div({ pandoc.Plain({ display_result(result, format) }) },
       pandoc.Attr(el.identifier, result_classes("mlsysim-eq", result)))
   end
-  -- table: the engine's markdown is parsed by pandoc, so every writer gets a real Table
+  -- table: the engine's table is read by pandoc, so every writer gets a real Table (HTML
+  -- from the engine's HTML, whose cells read without MathJax; else from its markdown)
   local blocks
-  if nonempty(result.markdown) then
+  if result.mark then  -- the table could not be built: the engine's mark of its failure
+    blocks = { pandoc.Plain({ inline_result(result, format) }) }
+  elseif format == "html" and nonempty(result.html) then
+    blocks = pandoc.read(result.html, "html").blocks
+  elseif nonempty(result.markdown) then
     blocks = pandoc.read(result.markdown, "markdown").blocks
   else
     blocks = { pandoc.Para({ pandoc.Str(result.text or "") }) }
@@ -325,11 +337,8 @@ local function splice(doc, results, format)
       os.exit(1)
     end
     if el.t == "Span" and kind == "eq" then  -- the napkin-eq shortcode: display math inline
-      local body = pandoc.Str(result.text or "")
-      if (format == "html" or format == "latex") and nonempty(result.latex) then
-        body = pandoc.Math("DisplayMath", result.latex)
-      end
-      return pandoc.Span({ body }, pandoc.Attr(el.identifier, result_classes("mlsysim-eq", result)))
+      return pandoc.Span({ display_result(result, format) },
+        pandoc.Attr(el.identifier, result_classes("mlsysim-eq", result)))
     end
     if kind == "block" or kind == "eq" or kind == "table" then
       return block_result(el, kind, result, format)
@@ -452,6 +461,7 @@ local function reuse(request)
     checked = entry.checked,
     results = results,
     failures = entry.report or {},
+    banner = entry.banner,
     cached = true,
     project = { first = index.first == request.file, reused = true },
   }
@@ -552,6 +562,49 @@ local function cache_dir(project)
   return pandoc.path.join({ project, ".mlsysim-cache" })
 end
 
+local function meta_includes(doc, block)
+  local includes = doc.meta["header-includes"]
+  local entry = pandoc.MetaBlocks({ block })
+  if includes == nil then
+    doc.meta["header-includes"] = pandoc.MetaList({ entry })
+  elseif pandoc.utils.type(includes) == "List" then
+    includes:insert(entry)
+  else
+    doc.meta["header-includes"] = pandoc.MetaList({ includes, entry })
+  end
+end
+
+--- HTML pages get the extension's stylesheet (failure marks, the banner, MathML spacing):
+--- an HTML dependency under Quarto; under plain pandoc, inlined in the header.
+local function add_stylesheet(doc, format)
+  if format ~= "html" then return end
+  if has_quarto and type(quarto.doc.add_html_dependency) == "function" then
+    quarto.doc.add_html_dependency({
+      name = "mlsysim", version = "0.1.0", stylesheets = { "mlsysim.css" },
+    })
+    return
+  end
+  local here = PANDOC_SCRIPT_FILE and pandoc.path.directory(PANDOC_SCRIPT_FILE) or "."
+  local css = read_file(pandoc.path.join({ here, "mlsysim.css" }))
+  if css then meta_includes(doc, pandoc.RawBlock("html", "<style>\n" .. css .. "</style>")) end
+end
+
+--- The engine's banner of the page's failures, after the page's first heading (if any).
+local function add_banner(doc, banner, format)
+  if type(banner) ~= "table" then return end
+  local block
+  if format == "html" and nonempty(banner.html) then
+    block = pandoc.RawBlock("html", banner.html)
+  elseif format == "latex" and nonempty(banner.latex) then
+    block = pandoc.RawBlock("latex", banner.latex)
+  else
+    block = pandoc.Div(pandoc.read(banner.markdown or banner.text or "", "markdown").blocks)
+  end
+  local at = 1
+  if doc.blocks[1] and doc.blocks[1].t == "Header" then at = 2 end
+  doc.blocks:insert(at, block)
+end
+
 local function process(doc)
   local items = collect(doc)
   local project = project_dir()
@@ -606,6 +659,8 @@ local function process(doc)
   end
   doc.blocks = splice(doc, results, format)
   use_siunitx(doc, format, options)
+  add_banner(doc, response.banner, format)
+  if #items > 0 then add_stylesheet(doc, format) end
   return doc
 end
 

@@ -44,15 +44,15 @@ _translate = get_translation("sphinx")
 SIUNITX_ATTR = "mlsysim_siunitx_latex"
 
 
-class napkin_value(nodes.inline):  # noqa: N801 (docutils node classes are lowercase)
+class napkin_value(nodes.inline):  # docutils node classes are lowercase
     """An inline value or claim: ``html``, ``latex`` (math when ``math``), ``siunitx``."""
 
 
-class napkin_equation(nodes.math_block):  # noqa: N801
+class napkin_equation(nodes.math_block):
     """A derivation: a math block whose HTML is MathML (``mathml``)."""
 
 
-class napkin_banner(nodes.container):  # noqa: N801
+class napkin_banner(nodes.container):
     """The failures of a page: ``html`` and ``latex``; its children are the text form."""
 
 

@@ -21,6 +21,8 @@ def display_mathml(latex: str, fallback_text: str) -> str:
     try:
         from latex2mathml.converter import convert
 
-        return str(convert(latex, display="block"))
+        mathml = str(convert(latex, display="block"))
     except Exception:  # a construct the converter does not know: show the text form
         return f'<div class="mlsysim-eq-text">{html.escape(fallback_text)}</div>'
+    # a slash is ordinary in LaTeX (TFLOP/s, p/s): no operator spacing around it
+    return mathml.replace("<mo>&#x0002F;</mo>", '<mo lspace="0" rspace="0">&#x0002F;</mo>')

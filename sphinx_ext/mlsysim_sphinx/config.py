@@ -180,16 +180,28 @@ def validate_config(app: Sphinx, config: Config) -> None:
     _check_bool("mlsysim_siunitx", config.mlsysim_siunitx)
     _check_choice("mlsysim_fail_mode", config.mlsysim_fail_mode, FAIL_MODES)
     dirs = data_dirs(config, Path(app.confdir))
+    import gc
+
+    # the engine's start (imports, registries) allocates only long-lived objects: no
+    # collection is worth running during it, over Sphinx's heap or the engine's own
+    gc.freeze()
+    gc.disable()
     try:
         options_for(config)
     except MlsysimError as err:
         raise ConfigError(f"conf.py: an mlsysim_* value is invalid: {err}") from None
+    finally:
+        gc.enable()
     if dirs:
         import mlsysim
 
         for path in dirs:
             mlsysim.add_data_dir(path)
-    _load_registries()
+    gc.disable()
+    try:
+        _load_registries()
+    finally:
+        gc.enable()
     _freeze_heap()
     if config.mlsysim_siunitx:
         _add_siunitx_preamble(config)

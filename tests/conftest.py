@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,29 @@ import pytest
 # the user's ~/.cache (subprocesses inherit it)
 os.environ.setdefault("MLSYSIM_CACHE_HOME", tempfile.mkdtemp(prefix="mlsysim-test-cache-"))
 
+from mlsysim.core import cache, registry
+
 #: The Jupyter kernel the notebook tests run (this interpreter, through ipykernel).
 KERNEL = "mlsysim-test-python"
+
+
+@pytest.fixture(autouse=True)
+def fresh_derived_caches() -> None:
+    """Every test derives device and model facts itself, so none depends on an earlier test
+    having filled (or a faulty derivation having poisoned) the generation-aware caches."""
+    cache.clear_all()
+
+
+@pytest.fixture
+def clean_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Start and end with only the package's data (no user dirs, no cached catalog)."""
+    monkeypatch.delenv("MLSYSIM_DATA_PATH", raising=False)
+    saved = list(registry._extra_dirs)
+    registry._extra_dirs.clear()
+    registry.reset()
+    yield
+    registry._extra_dirs[:] = saved
+    registry.reset()
 
 
 @pytest.fixture

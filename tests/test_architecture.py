@@ -118,3 +118,17 @@ def test_every_layer_keeps_its_data_beside_its_logic() -> None:
     for layer in ("hardware", "workload", "systems", "infra", "sim"):
         assert (_PACKAGE / layer / "registry.py").is_file()
         assert list((_PACKAGE / layer / "data").glob("*.toml")), layer
+
+
+def test_import_mlsysim_stays_light() -> None:
+    """`import mlsysim` (the ≤ 40 ms target) loads no pint, pydantic, data parser or
+    introspection machinery: they load on first use."""
+    import subprocess
+    import sys
+
+    heavy = ("pint", "pydantic", "jinja2", "tomllib", "dataclasses", "inspect", "difflib")
+    code = f"import sys, mlsysim; print([m for m in {heavy!r} if m in sys.modules])"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == "[]"

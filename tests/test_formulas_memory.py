@@ -82,9 +82,16 @@ def test_korthikanti_table_2_per_layer_terms():
     def per_layer(**kw):
         return activation_bytes_per_layer(seq_len=s, batch=b, hidden=h, heads=a, **kw).magnitude
 
-    assert per_layer() == pytest.approx(sbh * (34 + 5 * a * s / h))
-    assert per_layer(tp=t) == pytest.approx(sbh * (10 + 24 / t + 5 * a * s / (h * t)))
-    assert per_layer(tp=t, sp=True) == pytest.approx(sbh / t * (34 + 5 * a * s / h))
+    none = "none"
+    assert per_layer(recompute=none) == pytest.approx(sbh * (34 + 5 * a * s / h))
+    assert per_layer(tp=t, recompute=none) == pytest.approx(
+        sbh * (10 + 24 / t + 5 * a * s / (h * t))
+    )
+    assert per_layer(tp=t, sp=True, recompute=none) == pytest.approx(sbh / t * (34 + 5 * a * s / h))
+    # the default is selective recomputation (one default for formulas and plans)
+    assert per_layer() == pytest.approx(34 * sbh)
+    # Korthikanti counts 16-bit activations; fp32 doubles the count
+    assert per_layer(precision="fp32") == pytest.approx(2 * 34 * sbh)
     assert per_layer(tp=t, recompute="selective") == pytest.approx(sbh * (10 + 24 / t))
     assert per_layer(tp=t, sp=True, recompute="selective") == pytest.approx(34 * sbh / t)
     assert per_layer(recompute="full") == pytest.approx(2 * sbh)
@@ -96,7 +103,7 @@ def test_korthikanti_175b_activations_per_gpu():
     # An interleaving factor of 3 (f = 1 + 7/24) reproduces both published bars.
     gpt3 = SimpleNamespace(arch=SimpleNamespace(layers=96, hidden=12288, heads=96))
     kw = dict(model=gpt3, seq_len=2048, batch=1, tp=8, pp=8, interleave=3)
-    none = activation_bytes(**kw).to("B").magnitude / GiB
+    none = activation_bytes(**kw, recompute="none").to("B").magnitude / GiB
     sp_sel = activation_bytes(**kw, sp=True, recompute="selective").to("B").magnitude / GiB
     assert none == pytest.approx(66.84, rel=0.03)
     assert sp_sel == pytest.approx(12.35, rel=0.03)

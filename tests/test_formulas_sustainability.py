@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from mlsysim import Q_
-from mlsysim.core.constants import IDLE_POWER_FRACTION, PUE_GOOGLE_FLEET, PUE_INDUSTRY_AVERAGE
+from mlsysim.core.constants import (
+    ACCELERATOR_IDLE_POWER_FRACTION,
+    IDLE_POWER_FRACTION,
+    PUE_GOOGLE_FLEET,
+    PUE_INDUSTRY_AVERAGE,
+)
 from mlsysim.core.exceptions import DimensionError, FormulaDomainError
 from mlsysim.core.formulas import (
     device_power,
@@ -43,9 +48,12 @@ def test_pue_scales_it_energy():
 def test_device_power_linear_model():
     tdp = Q_("700 W")
     assert device_power(tdp=tdp, utilization=1.0).to("W").magnitude == pytest.approx(700)
-    assert device_power(tdp=tdp, utilization=0.0).to("W").magnitude == pytest.approx(
-        700 * IDLE_POWER_FRACTION.value
-    )
+    # an accelerator idles at 1/6 of its TDP (Jouppi et al. 2017: K80 die 25 W of 150 W)
+    assert ACCELERATOR_IDLE_POWER_FRACTION.value == pytest.approx(25 / 150)
+    assert device_power(tdp=tdp, utilization=0.0).to("W").magnitude == pytest.approx(700 * 25 / 150)
+    # a whole server idles at about half its peak (Barroso & Hölzle 2007)
+    server = device_power(tdp=tdp, utilization=0.0, idle_fraction=IDLE_POWER_FRACTION.value)
+    assert server.to("W").magnitude == pytest.approx(350)
     assert device_power(tdp=tdp, utilization=0.5, idle_fraction=0.1).to("W").magnitude == (
         pytest.approx(70 + 0.5 * 630)
     )

@@ -97,7 +97,7 @@ def test_a_draft_shows_its_failures_in_the_pdf(tmp_path: Path) -> None:
         env={"MLSYSIM_FAIL_MODE": "warn"},
     )
     assert r.returncode == 0, r.stderr
-    assert r"\fbox{\textbf{!}\,$500\,\mathrm{FLOP/B}$}\footnote{mlsysim: line 10:" in r.stdout
+    assert r"\fbox{\textbf{!}\,${500\,\mathrm{FLOP/B}}$}\footnote{mlsysim: line 10:" in r.stdout
     assert "napkin-math failures on this page" in r.stdout
     (tmp_path / "draft.tex").write_text(r.stdout)
     proc = subprocess.run(

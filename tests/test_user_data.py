@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -41,18 +40,6 @@ type = "HBM3"
 capacity = "48 GiB"
 bandwidth = "2.4 TB/s"
 """
-
-
-@pytest.fixture
-def clean_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Start and end with only the package's data (no user dirs, no cached catalog)."""
-    monkeypatch.delenv("MLSYSIM_DATA_PATH", raising=False)
-    saved = list(registry._extra_dirs)
-    registry._extra_dirs.clear()
-    registry.reset()
-    yield
-    registry._extra_dirs[:] = saved
-    registry.reset()
 
 
 def _write(tmp_path: Path, text: str = MY_ASIC, name: str = "my_asic.toml") -> Path:

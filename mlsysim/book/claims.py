@@ -295,11 +295,9 @@ def render_stated(stated: Stated, value: Any) -> Rendered:
             latex = latex_num + r"\," + format_unit(value.units)[1]
         else:
             latex = latex_num
-        from mlsysim.viz.format import value_html
+        from mlsysim.viz.format import math_value
 
-        return Rendered(
-            text=text, latex=latex, html=value_html(text), markdown=f"${latex}$", math=True
-        )
+        return math_value(text, latex)
     from mlsysim.viz.format import escape_latex_text, escape_markdown
 
     return Rendered(

@@ -21,7 +21,7 @@ from typing import Any
 from mlsysim.book.claims import run_claim
 from mlsysim.book.diagnostics import make_failure
 from mlsysim.book.evaluator import Evaluator, headline
-from mlsysim.book.failures import Failure, FailureKind
+from mlsysim.book.failures import Checked, Failure, FailureKind
 from mlsysim.book.lang import Trace, unwrap
 from mlsysim.book.options import Options
 from mlsysim.book.outcomes import (
@@ -35,6 +35,7 @@ from mlsysim.book.outcomes import (
 from mlsysim.book.scope import Scope
 from mlsysim.book.statements import bound_names, run_block
 from mlsysim.book.tables import run_table
+from mlsysim.core.cache import DerivedCache
 from mlsysim.core.exceptions import MlsysimError, NapkinError
 from mlsysim.viz.rendered import Rendered
 
@@ -42,7 +43,7 @@ __all__ = ["BlockResult", "Document", "ItemResult", "TableResult", "error_render
 
 #: passing values and claims by (kind, text, options, registry generation): the bindings
 #: each read (checked by identity on reuse) and its result
-_REPEATS: dict[tuple[Any, ...], tuple[tuple[tuple[str, Any], ...], ItemResult]] = {}
+_REPEATS = DerivedCache("book.repeated_items")
 _MAX_REPEATS = 4096
 
 
@@ -66,6 +67,8 @@ class Document:
         self.evaluator = Evaluator(options)
         self.failures: list[Failure] = []
         self.checked = 0
+        #: (file, line, column, kind, text, index of its first failure) of each checked item
+        self.checks: list[tuple[str, int, int | None, str, str, int]] = []
 
     @property
     def options(self) -> Options:
@@ -74,6 +77,26 @@ class Document:
     @property
     def scope(self) -> Scope:
         return self.evaluator.scope
+
+    # -- what was checked ---------------------------------------------------------------------
+    def count(self, kind: str, text: str, line: int, column: int | None) -> None:
+        """Count one checked item (a value, claim, check, binding, table row…) where it is.
+
+        Failures recorded from here until the next count belong to it (:meth:`items`).
+        """
+        self.checked += 1
+        self.checks.append((self.file, line, column, kind, text, len(self.failures)))
+
+    def items(self) -> list[Checked]:
+        """Every checked item with its own failures, in source order; a failure recorded
+        before any item (an unreadable file, a bad option) is an item of its own."""
+        out: list[Checked] = []
+        first = self.checks[0][5] if self.checks else len(self.failures)
+        out += [Checked.of_failure(f) for f in self.failures[:first]]
+        for k, (file, line, column, kind, text, start) in enumerate(self.checks):
+            end = self.checks[k + 1][5] if k + 1 < len(self.checks) else len(self.failures)
+            out.append(Checked(file, line, column, kind, text, tuple(self.failures[start:end])))
+        return out
 
     # -- failures ---------------------------------------------------------------------------
     def record(
@@ -153,7 +176,7 @@ class Document:
         column: int | None = None,
     ) -> ItemResult:
         """Check the author's figure against a formula; renders the author's own text."""
-        self.checked += 1
+        self.count("claim", text, line, column)
         key = ("claim", text, of, str(tolerance), self.options, _generation())
         hit = self._repeat(key)
         if hit is not None:
@@ -178,7 +201,7 @@ class Document:
         deps = tuple((n, self.scope.bindings[n]) for n in dict.fromkeys(read))
         if len(_REPEATS) >= _MAX_REPEATS:
             _REPEATS.clear()
-        _REPEATS[key] = (deps, result)
+        _REPEATS.put(key, (deps, result))
 
     def derivation(
         self,
@@ -220,7 +243,7 @@ class Document:
         and options, same generation of the data, the very binding objects) takes its result
         (:data:`_REPEATS`, bounded) instead of evaluating again.
         """
-        self.checked += 1
+        self.count("derivation" if derive else "value", expr, line, column)
         key: tuple[Any, ...] | None = None
         if not derive:
             key = ("inline", expr, unit, sig_figs, style, self.options, _generation())

@@ -15,17 +15,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
+
+from mlsysim.cli.errors import report_error
+from mlsysim.cli.exits import EXIT_INFEASIBLE, EXIT_OK, EXIT_USAGE
+from mlsysim.core.words import words
 
 __all__ = ["EXIT_FEASIBLE", "EXIT_INFEASIBLE", "EXIT_USAGE", "add_arguments", "run"]
 
-EXIT_FEASIBLE = 0
-EXIT_USAGE = 2
-EXIT_INFEASIBLE = 3
+EXIT_FEASIBLE = EXIT_OK
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from mlsysim.core.constants import OPTIMIZERS, RECOMPUTE_POLICIES
+
     parser.add_argument("model", help="model registry id or alias, e.g. Llama2_7B")
     parser.add_argument(
         "hardware", metavar="SYSTEM", help="device, node or cluster id, e.g. A100, DGX_A100"
@@ -42,11 +45,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "sequence length; default 512 capped at the model's maximum",
     )
     parser.add_argument(
-        "--precision", default=None, help="weight format: fp16 (default), bf16, fp8, int8, int4, …"
+        "--precision",
+        default=None,
+        help="weight format: bf16 (default; fp16 where the device has no bf16), fp8, int8, int4, …",
     )
     parser.add_argument("--kv-cache", default=None, help="KV-cache format (default: activations)")
     parser.add_argument("--sparsity", choices=["dense", "2:4"], default=None)
-    parser.add_argument("--recompute", choices=["none", "selective", "full"], default=None)
+    parser.add_argument("--recompute", choices=list(RECOMPUTE_POLICIES), default=None)
+    parser.add_argument(
+        "--optimizer",
+        choices=list(OPTIMIZERS),
+        default=None,
+        help="optimizer state kept in training (default adam)",
+    )
     parser.add_argument("--attention", choices=["flash", "unfused"], default=None)
     parser.add_argument(
         "--dropout", action="store_true", help="dropout on the attention probabilities"
@@ -106,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
             ("kv_cache", args.kv_cache),
             ("sparsity", args.sparsity),
             ("recompute", args.recompute),
+            ("optimizer", args.optimizer),
             ("attention", args.attention),
             ("dropout", True if args.dropout else None),
             ("devices", args.devices),
@@ -135,11 +147,9 @@ def run(args: argparse.Namespace) -> int:
             **options,
         )
     except InfeasibleError as exc:
-        print(f"mlsysim solve: infeasible: {exc}", file=sys.stderr)
-        return EXIT_INFEASIBLE
+        return report_error(args, "solve", exc, EXIT_INFEASIBLE, label="infeasible")
     except MlsysimError as exc:
-        print(f"mlsysim solve: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return report_error(args, "solve", exc, EXIT_USAGE)
     from mlsysim.solvers.distributed_results import DistributedResult
 
     if args.json:
@@ -173,9 +183,10 @@ def _summary(r: object) -> str:
         lines += [
             f"  latency         {r.latency_s * 1e3:.4g} ms "
             f"(ideal bound {r.latency_bound_s * 1e3:.4g} ms)",
-            f"  throughput      {r.units_per_step / r.latency_s:.4g} {r.unit}/s "
-            f"(bound {r.units_per_step / r.latency_bound_s:.4g} {r.unit}/s)",
-            f"  MFU             {r.mfu * 100:.3g} %",
+            f"  throughput      {r.units_per_step / r.latency_s:.4g} {r.unit}s/s "
+            f"(bound {r.units_per_step / r.latency_bound_s:.4g} {r.unit}s/s)",
+            f"  MFU / HFU       {r.mfu * 100:.3g} % / {r.hfu * 100:.3g} % "
+            "(model FLOPs; with recomputation)",
         ]
         if r.power_w is not None:
             lines.append(
@@ -183,14 +194,13 @@ def _summary(r: object) -> str:
             )
     lines += [
         f"  work            {r.flops_total:.4g} FLOP, {r.bytes_total * 1e-9:.4g} GB moved, "
-        f"{r.flops_total / r.bytes_total:.3g} FLOP/B "
-        f"(ridge {r.peak_flops_per_s / r.bandwidth_bytes_per_s:.3g} FLOP/B)",
+        f"{r.intensity_fpb:.3g} FLOP/B (ridge {r.ridge_fpb:.3g} FLOP/B)",
         f"  memory          {m.total_bytes * 1e-9:.4g} GB of {m.capacity_bytes * 1e-9:.4g} GB "
         f"(weights {m.weights_bytes * 1e-9:.4g} GB, KV {m.kv_cache_bytes * 1e-9:.4g} GB, "
         f"activations {m.activations_bytes * 1e-9:.4g} GB, gradients "
         f"{m.gradients_bytes * 1e-9:.4g} GB, optimizer {m.optimizer_bytes * 1e-9:.4g} GB)",
         f"  feasible        {'yes' if r.feasible else 'no'}",
-        f"  binding wall    {r.binding_wall}",
+        f"  binding wall    {words(r.binding_wall)} [{r.binding_wall}]",
         f"  why             {r.explanation}",
     ]
     lines += [f"  note            {n}" for n in r.notes]
@@ -218,7 +228,7 @@ def _distributed_summary(r: object) -> str:
         lines += [
             f"  step time       {r.step_time_s * scale:.4g} {unit} "
             f"(ideal bound {r.step_time_bound_s * scale:.4g} {unit})",
-            f"  throughput      {r.tokens_per_step / r.step_time_s:.4g} token/s",
+            f"  throughput      {r.tokens_per_step / r.step_time_s:.4g} tokens/s",
             f"  MFU / HFU       {r.mfu * 100:.3g} % / {r.hfu * 100:.3g} %",
             f"  bubble          {r.bubble_fraction * 100:.3g} % of the step",
             f"  communication   {c.total_s * 1e3:.4g} ms exposed (tp {c.tp_s * 1e3:.4g}, cp "
@@ -231,7 +241,7 @@ def _distributed_summary(r: object) -> str:
         f"optimizer {m.optimizer_bytes * 1e-9:.4g}, activations "
         f"{m.activations_bytes * 1e-9:.4g}, KV {m.kv_cache_bytes * 1e-9:.4g} GB)",
         f"  feasible        {'yes' if r.feasible else 'no'}",
-        f"  binding wall    {r.binding_wall}",
+        f"  binding wall    {words(r.binding_wall)} [{r.binding_wall}]",
         f"  why             {r.explanation}",
     ]
     lines += [f"  note            {n}" for n in r.notes]

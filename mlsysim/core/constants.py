@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "ACCELERATOR_IDLE_POWER_FRACTION",
     "ACT_ATTENTION_BYTES",
     "ACT_FULL_RECOMPUTE_BYTES",
     "ACT_PARALLEL_BYTES",
     "ACT_REPLICATED_BYTES",
     "ACT_SBH_BYTES",
     "BACKWARD_FORWARD_RATIO",
+    "BITS_PER_BYTE",
     "BYTES_PER_ELEMENT",
     "CHINCHILLA_A",
     "CHINCHILLA_ALPHA",
@@ -33,8 +35,17 @@ __all__ = [
     "CSR_INDEX_BITS",
     "DATACENTER_CAPEX_PER_WATT",
     "DATACENTER_DEPRECIATION",
+    "DEFAULT_GRADIENT_PRECISION",
+    "DEFAULT_OPTIMIZER",
+    "DEFAULT_PRECISION",
+    "DEFAULT_RECOMPUTE",
+    "DROPOUT_MASK_BYTES",
+    "ELEMENTWISE_FLOPS",
+    "ELEMENTWISE_TOUCHES",
+    "FLOPS_PER_MAC",
     "FORWARD_ATTENTION_FLOPS",
     "FORWARD_FLOPS_PER_PARAM",
+    "HALF_PRECISIONS",
     "HARDWARE_LIFETIME",
     "HARDWARE_UTILIZATION",
     "IDLE_POWER_FRACTION",
@@ -42,9 +53,16 @@ __all__ = [
     "KAPLAN_ALPHA_N",
     "KAPLAN_D_C",
     "KAPLAN_N_C",
+    "MASTER_WEIGHT_BYTES",
+    "OPTIMIZERS",
+    "OPTIMIZER_MOMENT_BYTES",
     "OPTIMIZER_STATE_BYTES",
+    "OPTIMIZER_UPDATE_FLOPS",
+    "PRECISIONS",
     "PUE_GOOGLE_FLEET",
     "PUE_INDUSTRY_AVERAGE",
+    "QUANTIZED_FORMATS",
+    "RECOMPUTE_POLICIES",
     "SERVER_DEPRECIATION",
     "SPARSE_2_4_DENSITY",
     "SPARSE_2_4_MATH_SPEEDUP",
@@ -84,7 +102,8 @@ def _c(value: float, unit: str, source: str, note: str = "") -> Constant:
 
 
 # --- numeric formats -------------------------------------------------------------------------
-#: Storage bytes per element for each numeric precision.
+#: Storage bytes per element for each numeric precision, in the order datasheets list them:
+#: the one table of formats (the hardware registry, execution plans and formulas all read it).
 BYTES_PER_ELEMENT: dict[str, Constant] = {
     "fp64": _c(8, "B", "ieee754_2019", "binary64"),
     "fp64_tensor": _c(8, "B", "ieee754_2019", "binary64 on tensor cores"),
@@ -98,6 +117,16 @@ BYTES_PER_ELEMENT: dict[str, Constant] = {
     "fp4": _c(0.5, "B", "ocp_mx2023", "MX FP4 element (E2M1), scale not counted"),
     "int4": _c(0.5, "B", "frantar2023", "4-bit integer weights"),
 }
+#: Every numeric format mlsysim knows, in datasheet order (the keys of :data:`BYTES_PER_ELEMENT`).
+PRECISIONS: tuple[str, ...] = tuple(BYTES_PER_ELEMENT)
+#: Formats that may be stored quantized and dequantized for the math (weight-only quantization,
+#: W4A16: Frantar et al. 2023).
+QUANTIZED_FORMATS: frozenset[str] = frozenset({"fp8", "int8", "fp6", "fp4", "int4"})
+#: 16-bit float formats in order of preference: bfloat16 is the training format of current
+#: accelerators (Kalamkar et al. 2019); fp16 where a device has no bf16 rate (T4, V100).
+HALF_PRECISIONS: tuple[str, ...] = ("bf16", "fp16")
+#: Bits per byte (the definition of the byte; units.txt: bit = 0.125 byte).
+BITS_PER_BYTE = 8.0
 
 
 def bytes_per_element(precision: str) -> float:
@@ -115,6 +144,21 @@ def bytes_per_element(precision: str) -> float:
     return c.value
 
 
+# --- modeling defaults (each stated once; formulas, plans and solvers read these names) ------
+#: The numeric format when none is given (:data:`HALF_PRECISIONS` ``[0]``; a solve on a device
+#: without it falls back along :data:`HALF_PRECISIONS`).
+DEFAULT_PRECISION = HALF_PRECISIONS[0]
+#: Activation recomputation when none is given: ``"selective"`` — attention internals are
+#: recomputed in the backward pass (Korthikanti et al. 2022), as FlashAttention does (Dao 2023).
+DEFAULT_RECOMPUTE = "selective"
+#: Recompute policies (Korthikanti et al. 2022): none, selective (attention core), full (layer).
+RECOMPUTE_POLICIES: tuple[str, ...] = ("none", "selective", "full")
+#: The optimizer when none is given: mixed-precision Adam.
+DEFAULT_OPTIMIZER = "adam"
+#: Gradient format when none is given: fp32 accumulation (Megatron-LM's main gradients), the
+#: 18 B/param accounting of Korthikanti et al. 2022 for bf16 weights with Adam.
+DEFAULT_GRADIENT_PRECISION = "fp32"
+
 # --- FLOP counting -----------------------------------------------------------------------------
 #: Forward-pass FLOPs per parameter per token (one multiply-add per weight).
 FORWARD_FLOPS_PER_PARAM = _c(2, "FLOP/param/token", "kaplan2020", "C_forward ≈ 2N")
@@ -125,14 +169,74 @@ TRAINING_FLOPS_PER_PARAM = _c(6, "FLOP/param/token", "kaplan2020", "C ≈ 6ND")
 #: Forward attention FLOPs per (layer · head · head-dim · context) per token: PaLM's 12LHQT / 3.
 FORWARD_ATTENTION_FLOPS = _c(4, "FLOP", "chowdhery2022", "PaLM App. B: 6N + 12LHQT per token")
 
+#: FLOPs per multiply-accumulate: a GEMM M×K·K×N does 2·M·K·N FLOPs.
+FLOPS_PER_MAC = _c(2, "FLOP", "williams2009", "one multiply and one add")
+
+# --- element-wise kernels (memory-bound: the FLOP counts only set their arithmetic intensity) --
+_DL_PERF = "solver_nvidia_dl_performance"
+_BN = "solver_ioffe2015_batchnorm"
+#: FLOPs per element of the element-wise kernels, counted from each kernel's definition.
+ELEMENTWISE_FLOPS: dict[str, Constant] = {
+    "norm": _c(4, "FLOP", _DL_PERF, "RMS/LayerNorm: square, accumulate, scale, weight"),
+    "residual_add": _c(1, "FLOP", _DL_PERF, "one add (fused into the next norm)"),
+    "rope": _c(4, "FLOP", _DL_PERF, "rotate pairs: two multiplies, an add, the table read"),
+    "activation": _c(5, "FLOP", _DL_PERF, "SiLU/GELU and the gate product"),
+    "loss": _c(5, "FLOP", _DL_PERF, "softmax (exp, sum, divide) and log-likelihood"),
+    "softmax": _c(5, "FLOP", _DL_PERF, "attention softmax: scale, mask, exp, sum, divide"),
+    "permute": _c(1, "FLOP", _DL_PERF, "MoE token permutation: one copy"),
+    "batchnorm": _c(6, "FLOP", _BN, "Alg. 1: sum, sum of squares, subtract, scale, γ, β"),
+    "relu": _c(1, "FLOP", _DL_PERF, "one comparison"),
+    "add": _c(1, "FLOP", _DL_PERF, "one add"),
+}
+#: Element touches (reads + writes of the tensor) of one pass of each kernel.
+ELEMENTWISE_TOUCHES: dict[str, Constant] = {
+    "norm": _c(4, "", _DL_PERF, "residual add fused in: read x and residual, write both"),
+    "rope": _c(2, "", _DL_PERF, "read, write"),
+    "loss": _c(3, "", _DL_PERF, "read logits, write probabilities, read for the gradient"),
+    "permute": _c(4, "", _DL_PERF, "scatter to experts and gather back: read and write twice"),
+    "batchnorm_forward": _c(3, "", _BN, "statistics pass (read), normalize pass (read, write)"),
+    "batchnorm_backward": _c(5, "", _BN, "reductions (read dY, Y), gradient (read dY, Y; write)"),
+    "relu_forward": _c(2, "", _DL_PERF, "read, write"),
+    "relu_backward": _c(3, "", _DL_PERF, "read dY and the output, write dX"),
+    "add_forward": _c(3, "", _DL_PERF, "two reads, one write"),
+    "add_backward": _c(3, "", _DL_PERF, "two gradient reads where branches split, one write"),
+}
+
+#: Bytes of one dropout-mask element kept for the backward pass.
+DROPOUT_MASK_BYTES = _c(1, "B", "korthikanti2022", "§4.1: a 1-byte mask per dropped element")
+
 # --- training memory ---------------------------------------------------------------------------
-#: Optimizer state bytes per parameter, including the fp32 master copy in mixed precision.
+#: fp32 master copy of the weights kept by mixed-precision training (none when the weights
+#: themselves are fp32).
+MASTER_WEIGHT_BYTES = _c(4, "B/param", "micikevicius2018", "fp32 master weights")
+#: Optimizer moment bytes per parameter (fp32 unless stated), master copy not included.
+OPTIMIZER_MOMENT_BYTES: dict[str, Constant] = {
+    "adam": _c(8, "B/param", "rajbhandari2020", "fp32 momentum + variance"),
+    "adamw": _c(8, "B/param", "loshchilov2019", "as Adam: decoupled decay adds no state"),
+    "sgd": _c(0, "B/param", "micikevicius2018", "plain SGD keeps no optimizer state"),
+    "sgd_momentum": _c(4, "B/param", "micikevicius2018", "fp32 momentum buffer"),
+    "adam_8bit": _c(2, "B/param", "dettmers2022", "8-bit momentum and variance"),
+}
+#: Optimizer names, in the order above.
+OPTIMIZERS: tuple[str, ...] = tuple(OPTIMIZER_MOMENT_BYTES)
+#: Optimizer state bytes per parameter with the fp32 master copy of mixed precision:
+#: K = master + moments (ZeRO's K = 12 for Adam, Rajbhandari et al. 2020).
 OPTIMIZER_STATE_BYTES: dict[str, Constant] = {
-    "adam": _c(12, "B/param", "rajbhandari2020", "fp32 master + momentum + variance (K = 12)"),
-    "adamw": _c(12, "B/param", "rajbhandari2020", "as Adam: decoupled decay adds no state"),
-    "sgd": _c(4, "B/param", "micikevicius2018", "fp32 master weights only"),
-    "sgd_momentum": _c(8, "B/param", "micikevicius2018", "fp32 master weights + momentum"),
-    "adam_8bit": _c(6, "B/param", "dettmers2022", "fp32 master + 8-bit momentum and variance"),
+    name: _c(
+        MASTER_WEIGHT_BYTES.value + m.value,
+        "B/param",
+        m.source,
+        f"fp32 master weights + {m.note}",
+    )
+    for name, m in OPTIMIZER_MOMENT_BYTES.items()
+}
+#: FLOPs per parameter of one optimizer update, counted from each algorithm's update rule.
+OPTIMIZER_UPDATE_FLOPS: dict[str, Constant] = {
+    "adam": _c(12, "FLOP/param", "kingma2015", "Alg. 1: two moments, bias corrections, step"),
+    "adamw": _c(14, "FLOP/param", "loshchilov2019", "Adam's 12 plus the decoupled decay"),
+    "sgd": _c(2, "FLOP/param", "micikevicius2018", "w -= lr * g"),
+    "sgd_momentum": _c(4, "FLOP/param", "micikevicius2018", "v = mu*v + g; w -= lr * v"),
+    "adam_8bit": _c(16, "FLOP/param", "dettmers2022", "Adam's 12 plus de/quantizing 2 moments"),
 }
 #: Activation bytes per s·b·h per layer (16-bit activations, 1-byte dropout masks), SP + selective.
 ACT_SBH_BYTES = _c(34, "B", "korthikanti2022", "Eq. 1: sbh(34 + 5as/h)")
@@ -160,6 +264,11 @@ KAPLAN_ALPHA_D = _c(0.095, "", "kaplan2020", "Eq. 1.2")
 # --- power and facilities ----------------------------------------------------------------------
 #: Power drawn at idle as a fraction of peak (servers draw about half their peak doing nothing).
 IDLE_POWER_FRACTION = _c(0.5, "", "barroso2007", "linear idle/active power model")
+#: An accelerator's idle power as a fraction of its TDP when its entry gives no measured
+#: ``power_idle``: the K80 GPU die of Jouppi et al. 2017 (Table 2) idles at 25 W of 150 W.
+ACCELERATOR_IDLE_POWER_FRACTION = _c(
+    25 / 150, "", "jouppi2017", "Table 2: K80 die idle 25 W, TDP 150 W (Haswell 41/145 W)"
+)
 PUE_GOOGLE_FLEET = _c(1.10, "", "google2023env", "trailing-twelve-month fleet average")
 PUE_INDUSTRY_AVERAGE = _c(1.57, "", "uptime2021", "Uptime Institute global survey 2021")
 #: Years over which hardware's manufacturing carbon is amortised (an assumption of the source).

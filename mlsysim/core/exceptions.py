@@ -7,7 +7,6 @@ use them without parsing the message.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from typing import Any
 
@@ -46,6 +45,8 @@ def suggest(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
     ``name`` qualify; they rank by same first letter, then edit distance, then similarity.
     Falls back to difflib's close matches when nothing is that close.
     """
+    import difflib  # only when a name is unknown: keeps `import mlsysim` light
+
     pool = list(dict.fromkeys(candidates))
     key = name.lower()
     budget = 1 if len(key) < 3 else 2

@@ -22,11 +22,9 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from mlsysim.core.exceptions import MlsysimError, RegistryDataError, UnknownNameError, suggest
 
@@ -46,9 +44,10 @@ __all__ = [
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class _Kind:
-    """A registry kind: its schema name, spec class and the noun used in messages."""
+class _Kind(NamedTuple):
+    """A registry kind: its schema name, spec class and the noun used in messages.
+
+    (A NamedTuple, not a dataclass: ``import mlsysim`` stays free of ``dataclasses``.)"""
 
     name: str
     spec: Any  # the frozen pydantic class; None for the citation-only "sources" kind
@@ -346,6 +345,8 @@ _MAX_TOML_DEPTH = 32
 
 def _read_toml(path: Path) -> dict[str, Any]:
     """A data file's TOML document; RegistryDataError naming the file for any problem."""
+    import tomllib  # only when data files load: keeps `import mlsysim` light
+
     try:
         raw = path.read_bytes()
     except OSError as exc:

@@ -2,11 +2,20 @@
 
 Each :class:`Wall` names the question it answers, the formulas that evaluate it (names in
 :data:`mlsysim.core.formulas.FORMULAS`), the literature it rests on (citation ids in
-``core/data/literature.toml``) and the solver that decides whether it binds. Until the
-solvers exist, ``solver`` names the wall's principal formula.
+``core/data/literature.toml``) and the solvers that decide whether it binds: ``solvers`` are
+ids of solver classes (their ``name``, e.g. ``"single_node"`` for
+:class:`mlsysim.solvers.single_node.SingleNodeSolver`; ``solver`` is the first), empty when
+the wall is *formula-only* — its formulas evaluate it, but no solver reports it. The ground
+never imports a solver: walls name solvers by id, and ``tests/test_walls.py`` checks that
+every id exists and that the solver lists the wall among its ``walls``, and the other way
+round.
 
 >>> wall("memory_bandwidth").formulas[0]
 'roofline_time'
+>>> wall("memory_bandwidth").solver
+'single_node'
+>>> wall("communication").formula_only
+True
 """
 
 from __future__ import annotations
@@ -30,13 +39,31 @@ class Wall:
     question: str
     formulas: tuple[str, ...]
     sources: tuple[str, ...]
-    solver: str
+    solvers: tuple[str, ...]  # ids of the solvers that decide it; empty: formula-only
+
+    @property
+    def solver(self) -> str | None:
+        """The first deciding solver's id, or None for a formula-only wall."""
+        return self.solvers[0] if self.solvers else None
+
+    @property
+    def formula_only(self) -> bool:
+        """True when no solver decides the wall (only its formulas evaluate it)."""
+        return not self.solvers
+
+    @property
+    def decided_by(self) -> str:
+        """``"solver"`` or ``"formulas"``."""
+        return "formulas" if self.formula_only else "solver"
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (tuples as lists)."""
+        """JSON-ready form (tuples as lists); ``solver`` is null for a formula-only wall."""
         d = asdict(self)
         d["formulas"] = list(self.formulas)
         d["sources"] = list(self.sources)
+        d["solvers"] = list(self.solvers)
+        d["solver"] = self.solver
+        d["decided_by"] = self.decided_by
         return d
 
 
@@ -48,9 +75,18 @@ def _w(
     question: str,
     formulas: tuple[str, ...],
     sources: tuple[str, ...],
-    solver: str = "",
+    solvers: tuple[str, ...] = (),
 ) -> Wall:
-    return Wall(id, number, name, layer, question, formulas, sources, solver or formulas[0])
+    return Wall(id, number, name, layer, question, formulas, sources, solvers)
+
+
+#: Solver ids (their classes' ``name``): the single-node and distributed solvers, training
+#: runs and serving fleets.
+_DEVICE_WALL = ("single_node", "distributed")
+_DISTRIBUTED = ("distributed",)
+_RUN = ("training_run",)
+_RUN_AND_FLEET = ("training_run", "serving_fleet")
+_FLEET = ("serving_fleet",)
 
 
 #: The taxonomy, in the order of DESIGN.md §3.
@@ -67,9 +103,13 @@ WALLS: tuple[Wall, ...] = (
             "attainable_flops",
             "mfu",
             "hfu",
+            "model_flops",
+            "model_flops_per_token",
+            "hardware_flops_per_token",
             "transformer_flops_per_token",
         ),
         ("williams2009", "chowdhery2022"),
+        _DEVICE_WALL,
     ),
     _w(
         2,
@@ -79,6 +119,7 @@ WALLS: tuple[Wall, ...] = (
         "Is the work limited by how fast bytes move between memory and compute?",
         ("roofline_time", "arithmetic_intensity", "ridge_point", "attainable_flops"),
         ("williams2009",),
+        _DEVICE_WALL,
     ),
     _w(
         3,
@@ -95,6 +136,7 @@ WALLS: tuple[Wall, ...] = (
             "pipeline_inflight",
         ),
         ("korthikanti2022", "rajbhandari2020", "pope2022"),
+        _DEVICE_WALL,
     ),
     _w(
         4,
@@ -104,6 +146,7 @@ WALLS: tuple[Wall, ...] = (
         "Does host-side dispatch, launch and framework overhead dominate device time?",
         ("launch_overhead", "amdahl"),
         ("paszke2019", "amdahl1967"),
+        _DEVICE_WALL,
     ),
     _w(
         5,
@@ -113,6 +156,7 @@ WALLS: tuple[Wall, ...] = (
         "At a given request rate, what latency do users see and how many servers are needed?",
         ("mm1_latency", "mm1_wait", "mmc_wait", "erlang_c", "little"),
         ("kleinrock1975", "erlang1917", "little1961"),
+        _FLEET,
     ),
     _w(
         6,
@@ -239,6 +283,7 @@ WALLS: tuple[Wall, ...] = (
             "narayanan2021",
             "gustafson1988",
         ),
+        _DISTRIBUTED,
     ),
     _w(
         16,
@@ -255,6 +300,7 @@ WALLS: tuple[Wall, ...] = (
             "availability",
         ),
         ("oconnor2012", "young1974", "daly2006", "dubey2024llama3", "kokolis2024reliability"),
+        _RUN,
     ),
     _w(
         17,
@@ -282,6 +328,7 @@ WALLS: tuple[Wall, ...] = (
             "convert_currency",
         ),
         ("barroso2018", "armbrust2010", "ecb_reference_rates"),
+        _RUN_AND_FLEET,
     ),
     _w(
         19,
@@ -293,6 +340,7 @@ WALLS: tuple[Wall, ...] = (
             "operational_carbon",
             "facility_energy",
             "device_power",
+            "device_utilization",
             "it_energy",
             "embodied_carbon",
             "water_usage",
@@ -306,6 +354,7 @@ WALLS: tuple[Wall, ...] = (
             "li2023water",
             "atmel_picopower",
         ),
+        _RUN_AND_FLEET,
     ),
     _w(
         20,
@@ -315,6 +364,7 @@ WALLS: tuple[Wall, ...] = (
         "How often should the job checkpoint, and what does each checkpoint cost?",
         ("young_daly", "daly", "checkpoint_time", "checkpoint_goodput"),
         ("young1974", "daly2006", "mohan2021checkfreq"),
+        _RUN,
     ),
     _w(
         21,

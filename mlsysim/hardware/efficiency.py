@@ -21,13 +21,16 @@ How each value was chosen from its source:
 * :data:`KERNEL_OVERHEAD` — NVIDIA Developer Forums (2022): launching a null kernel costs about
   3 µs on recent hardware and software, the floor of every kernel's time.
 * :data:`POWER_MODEL` — Fan, Weber & Barroso (2007): power grows linearly from idle to peak
-  with utilisation; the solver uses the device's ``power_min`` (or 0 W when the registry gives
-  none) as idle and its TDP as peak.
+  with utilisation (:func:`~mlsysim.core.formulas.device_power`); idle is the device's
+  measured ``power_idle`` where its entry gives one, else 1/6 of its TDP
+  (``ACCELERATOR_IDLE_POWER_FRACTION``, Jouppi et al. 2017), and peak its TDP. ``power_min``,
+  the lowest configurable power limit, is not idle power.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 __all__ = [
     "ATTENTION_EFFICIENCY",
@@ -36,7 +39,9 @@ __all__ = [
     "KERNEL_OVERHEAD",
     "MEMORY_EFFICIENCY",
     "POWER_MODEL",
+    "Efficiencies",
     "Sourced",
+    "efficiencies",
 ]
 
 
@@ -83,11 +88,35 @@ POWER_MODEL = Sourced(
     "power_model",
     1.0,
     "",
-    "solver_fan2007_power",
-    "P = P_idle + (TDP - P_idle) * utilisation; P_idle = hw.power_min or 0 W",
+    "fan2007",
+    "P = TDP * (f_idle + (1 - f_idle) * u); f_idle = power_idle / TDP or 1/6 (Jouppi 2017)",
 )
 
 #: Every default by name (what ``mlsysim solve --json`` and the explainers cite).
 DEFAULTS: dict[str, Sourced] = {
     s.name: s for s in (GEMM_EFFICIENCY, ATTENTION_EFFICIENCY, MEMORY_EFFICIENCY, KERNEL_OVERHEAD)
 }
+
+
+class Efficiencies(NamedTuple):
+    """The efficiencies a solve runs at: the plan's overrides, else the sourced defaults."""
+
+    gemm: float
+    attention: float
+    memory: float
+    kernel_overhead: float  # seconds per kernel launch
+
+    def compute(self, kind: str) -> float:
+        """The compute efficiency of an operation kind (1 for memory-bound kinds)."""
+        return self.gemm if kind == "gemm" else self.attention if kind == "attention" else 1.0
+
+
+def efficiencies(plan: Any) -> Efficiencies:
+    """The efficiencies of ``plan`` (an ExecutionPlan): each override, or its sourced default."""
+    t_k = KERNEL_OVERHEAD.value if plan.kernel_overhead is None else plan.kernel_overhead
+    return Efficiencies(
+        plan.gemm_efficiency or GEMM_EFFICIENCY.value,
+        plan.attention_efficiency or ATTENTION_EFFICIENCY.value,
+        plan.memory_efficiency or MEMORY_EFFICIENCY.value,
+        t_k,
+    )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
+from mlsysim.core.constants import PRECISIONS as _PRECISIONS
 from mlsysim.core.exceptions import MlsysimError, UnknownNameError, UnsupportedPrecisionError
 from mlsysim.core.registry import Registry, register_kind
 from mlsysim.core.types import Q, Spec
@@ -26,21 +27,10 @@ __all__ = [
     "PeakRates",
 ]
 
-#: Numeric formats a datasheet may give peak rates for. ``fp64_tensor`` is NVIDIA's FP64 on
+#: Numeric formats a datasheet may give peak rates for (the one format table,
+#: :data:`mlsysim.core.constants.BYTES_PER_ELEMENT`). ``fp64_tensor`` is NVIDIA's FP64 on
 #: tensor cores (distinct from the vector ``fp64`` rate).
-PRECISIONS = (
-    "fp64",
-    "fp64_tensor",
-    "fp32",
-    "tf32",
-    "fp16",
-    "bf16",
-    "fp8",
-    "fp6",
-    "int8",
-    "fp4",
-    "int4",
-)
+PRECISIONS = _PRECISIONS
 
 if TYPE_CHECKING:  # mypy sees Any (pint Quantities are untyped); pydantic checks dimensions
     _Rate = Any
@@ -133,7 +123,12 @@ class Interconnect(BaseModel):
 
 
 class HardwareSpec(Spec):
-    """An accelerator, board or microcontroller, as its datasheet describes it."""
+    """An accelerator, board or microcontroller, as its datasheet describes it.
+
+    ``tdp`` is the thermal design power (the highest power mode of a board with several);
+    ``power_min`` the *lowest configurable power limit* or mode (Jetson 15 W, H100 PCIe
+    300 W) — not idle power; ``power_idle`` the measured idle draw where a source states it.
+    """
 
     drifting = ("list_price",)
 
@@ -148,6 +143,7 @@ class HardwareSpec(Spec):
     memory: MemorySpec
     tdp: _Power | None = None
     power_min: _Power | None = None
+    power_idle: _Power | None = None
     clock: _Frequency | None = None
     interconnect: Interconnect | None = None
     list_price: _Currency | None = None
@@ -161,6 +157,11 @@ class HardwareSpec(Spec):
             raise ValueError("a gpu entry needs tdp (e.g. '700 W')")
         if self.kind == "mcu" and self.clock is None:
             raise ValueError("an mcu entry needs clock (e.g. '480 MHz')")
+        if self.power_idle is not None and self.tdp is not None and self.power_idle > self.tdp:
+            raise ValueError(
+                f"power_idle ({self.power_idle:~P}) exceeds tdp ({self.tdp:~P}); idle power is "
+                "the draw of a device doing nothing"
+            )
         if not self.peak.dense and not self.peak.sparse:
             raise ValueError(
                 "give at least one peak rate under [ID.peak.dense] or [ID.peak.sparse]"

@@ -233,7 +233,7 @@ def _serving(run: CloudRun, ev: Evaluation) -> dict[tuple[str, str], Figure]:
         "time per output token",
         Q_(cap.tpot_s, "s"),
         f"decode step at batch {cap.batch} on {hw_id} ({cap.source} solver)",
-        ("solver_williams2009_roofline",),
+        ("williams2009",),
     )
     out["performance", "throughput"] = figure(
         "performance",

@@ -18,6 +18,7 @@ from typing import Any
 from mlsysim.core import formulas as F
 from mlsysim.core.exceptions import MlsysimError
 from mlsysim.core.units import Q_
+from mlsysim.hardware.facts import device_facts
 from mlsysim.sim.figures import Evaluation, figure, fmt, unknown, value_text, watts
 
 __all__ = ["DeviceRun", "evaluate_devices"]
@@ -86,7 +87,7 @@ def _latency(run: DeviceRun, r: Any, ev: Evaluation) -> tuple[float | None, str,
             r.latency_s,
             f"solve({run.model.id}, {run.hw.id}) ({r.binding_wall} wall)",
             (
-                "solver_williams2009_roofline",
+                "williams2009",
                 run.hw.source,
             ),
         )
@@ -150,7 +151,7 @@ def _power_states(run: DeviceRun, r: Any, ev: Evaluation) -> tuple[_State, _Stat
         active = (
             r.power_w,
             f"solver utilisation power model of {hw.id} (TDP {hw.tdp:~P})",
-            ("solver_fan2007_power", hw.source_of("tdp")),
+            ("fan2007", hw.source_of("tdp")),
         )
     else:
         active = (
@@ -165,16 +166,20 @@ def _power_states(run: DeviceRun, r: Any, ev: Evaluation) -> tuple[_State, _Stat
             f"idle power on {hw.id}",
             (_src(run.app, "deployment.idle_power"),),
         )
-    elif hw.power_min is not None:
+    elif hw.tdp is not None:
+        # the solvers' idle model: a measured power_idle, else the sourced fraction of TDP
+        # (power_min is the lowest configurable power limit, not idle power)
+        facts = device_facts(hw)
         idle = (
-            float(hw.power_min.to("W").magnitude),
-            f"{hw.id} lowest power mode (power_min)",
-            (hw.source_of("power_min"),),
+            facts.idle_fraction * float(hw.tdp.to("W").magnitude),
+            f"{hw.id} idle: {facts.idle_fraction:.3g} of its TDP",
+            (facts.idle_source, hw.source_of("tdp")),
         )
     else:
         idle = (
             None,
-            f"{hw.id} has no power_min and {run.app.id} gives no idle_power for it; add one",
+            f"{hw.id} has no tdp or power_idle and {run.app.id} gives no idle_power for it; "
+            "add one",
             (),
         )
     return active, idle

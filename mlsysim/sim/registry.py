@@ -99,7 +99,7 @@ class Deployment(BaseModel):
     supply: Literal["battery", "mains", "vehicle"]
     devices_per_unit: int = Field(default=1, ge=1)  # devices per unit of the persona's scale
     active_power: _Power | None = None  # measured while inferring (else the solver's model)
-    idle_power: _Power | None = None  # between inferences, device on (else power_min)
+    idle_power: _Power | None = None  # between inferences, device on (else the device idle model)
     off_power: _Power | None = None  # while the unit is off (needs hours_per_day)
     hours_per_day: float | None = Field(default=None, gt=0, le=24)  # time the unit is on
     measured_latency: _Time | None = None  # a published measurement on this deployment

@@ -10,9 +10,11 @@
 * :mod:`.optimizers` — searches over configurations.
 
 * :mod:`.run`, :mod:`.fleet` — training runs and serving fleets (with :mod:`.footprint`,
-  :mod:`.ledger`, :mod:`.run_result`, :mod:`.run_explain`).
+  :mod:`.ledger`, :mod:`.run_result`, :mod:`.run_explain`);
+* :mod:`.arguments` — the argument checks every solver shares.
 
-Serving solvers live beside these, one module each.
+A new solver is one module beside these; :func:`solver_classes` imports every solver module
+and returns the classes by ``name`` (the ids walls refer to).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ __all__ = [
     "SolveResult",
     "serving_fleet",
     "solve",
+    "solver_classes",
     "training_run",
 ]
 
@@ -46,3 +49,14 @@ _LAZY: dict[str, tuple[str, str]] = {
 }
 
 __getattr__ = lazy_getattr("mlsysim.solvers", _LAZY, globals())
+
+
+def solver_classes() -> dict[str, type]:
+    """Every solver class by its ``name`` (``{"single_node": SingleNodeSolver, …}``)."""
+    import mlsysim.solvers.distributed
+    import mlsysim.solvers.fleet
+    import mlsysim.solvers.run
+    import mlsysim.solvers.single_node  # noqa: F401  (each solver module registers its class)
+    from mlsysim.solvers.base import SOLVERS
+
+    return dict(SOLVERS)

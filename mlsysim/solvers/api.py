@@ -13,7 +13,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlsysim.core.constants import DEFAULT_RECOMPUTE
+from mlsysim.core.exceptions import ConfigError, UnknownNameError
+from mlsysim.hardware.registry import HardwareSpec
+from mlsysim.solvers import arguments
+from mlsysim.solvers.single_node import SingleNodeSolver
+from mlsysim.systems.topology import lookup_system
+from mlsysim.workload.registry import Models
+
 __all__ = ["solve"]
+
+_ONE = SingleNodeSolver()
 
 
 def solve(
@@ -35,7 +45,7 @@ def solve(
     microbatch: int = 1,
     schedule: str = "1f1b",
     chunks: int = 1,
-    recompute: str = "selective",
+    recompute: str = DEFAULT_RECOMPUTE,
     overlap: Any = True,
     plan: Any = None,
     strict: bool = False,
@@ -55,41 +65,32 @@ def solve(
     """
     if hardware is not None:
         if system is not None:
-            from mlsysim.core.exceptions import ConfigError
-
             raise ConfigError(
                 "pass the system once: either system= or hardware=",
                 where="solve",
                 fix="drop one of them",
             )
         system = hardware
-    given = {
-        "devices": devices,
-        "tp": tp,
-        "pp": pp,
-        "dp": dp,
-        "cp": cp,
-        "ep": ep,
-        "sp": sp,
-        "zero": zero,
-        "microbatch": microbatch,
-        "schedule": schedule,
-        "chunks": chunks,
-        "overlap": overlap,
-    }
-    if plan is not None and recompute != "selective":
-        from mlsysim.core.exceptions import ConfigError
-
+    if plan is not None and recompute != DEFAULT_RECOMPUTE:
         raise ConfigError(
             "pass either plan= or recompute=, not both",
             where="solve",
             fix="set recompute in the ExecutionPlan",
         )
-    from mlsysim.hardware.registry import HardwareSpec
-    from mlsysim.systems.topology import lookup_system
-
+    model = arguments.model(model)  # first: a model and a system given the wrong way round
     if system is not None:
-        system = lookup_system(system)
+        try:
+            system = lookup_system(system)
+        except UnknownNameError:
+            if isinstance(system, str) and system in Models:
+                raise ConfigError(
+                    f"{system!r} is not a system: it is a model id",
+                    where="solve",
+                    why="solve takes one model and the system (device, node or cluster) it runs on",
+                    fix="pass a device, node or cluster as the system, e.g. "
+                    f"solve({model.id!r}, 'A100')",
+                ) from None
+            raise
     parallel = (
         (devices is not None and devices != 1)
         or tp != 1
@@ -105,12 +106,9 @@ def solve(
         or overlap is not True
     )
     if not parallel and (system is None or isinstance(system, HardwareSpec)):
-        from mlsysim.solvers.single_node import solve as solve_one
-
-        options = dict(plan_options)
         if plan is None:
-            options["recompute"] = recompute
-        return solve_one(
+            plan_options["recompute"] = recompute
+        return _ONE.solve(
             model,
             system,
             phase=phase,
@@ -119,8 +117,22 @@ def solve(
             precision=precision,
             plan=plan,
             strict=strict,
-            **options,
+            **plan_options,
         )
+    given = {
+        "devices": devices,
+        "tp": tp,
+        "pp": pp,
+        "dp": dp,
+        "cp": cp,
+        "ep": ep,
+        "sp": sp,
+        "zero": zero,
+        "microbatch": microbatch,
+        "schedule": schedule,
+        "chunks": chunks,
+        "overlap": overlap,
+    }
     from mlsysim.solvers.distributed import solve_distributed
 
     return solve_distributed(

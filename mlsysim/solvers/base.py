@@ -1,9 +1,11 @@
 """Base classes of every analytical model: solvers evaluate one configuration, optimizers search.
 
-A new solver subclasses :class:`BaseSolver` (one module in this package); a new search
-subclasses :class:`BaseOptimizer` (``mlsysim/solvers/optimizers.py`` holds the built-in ones).
-Each names the walls it decides (ids of :mod:`mlsysim.core.walls`) and the citations its
-equations come from.
+A new solver subclasses :class:`BaseSolver` (one module in this package, added to
+:func:`mlsysim.solvers.solver_classes`); a new search subclasses :class:`BaseOptimizer`
+(``mlsysim/solvers/optimizers.py`` holds the built-in ones). Each names the walls it decides
+(ids of :mod:`mlsysim.core.walls`) and the citations its equations come from; a wall in turn
+names the solver that decides it by the solver's ``name`` (walls never import solvers).
+Subclassing registers a solver class under its ``name`` in :data:`SOLVERS`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
-__all__ = ["BaseModel", "BaseOptimizer", "BaseSolver"]
+__all__ = ["SOLVERS", "BaseModel", "BaseOptimizer", "BaseSolver"]
+
+#: Every solver class by its ``name`` (filled as solver modules are imported).
+SOLVERS: dict[str, type[BaseSolver]] = {}
 
 
 class BaseModel(ABC):  # noqa: B024 - a marker base with class-level metadata
@@ -28,6 +33,14 @@ class BaseModel(ABC):  # noqa: B024 - a marker base with class-level metadata
 
 class BaseSolver(BaseModel):
     """A model that evaluates one configuration and returns a result with a binding wall."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.name:
+            known = SOLVERS.get(cls.name)
+            if known is not None and known.__qualname__ != cls.__qualname__:
+                raise TypeError(f"solver name {cls.name!r} is taken by {known.__qualname__}")
+            SOLVERS[cls.name] = cls
 
     @abstractmethod
     def solve(self, *args: Any, **kwargs: Any) -> Any:

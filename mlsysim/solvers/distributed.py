@@ -29,20 +29,19 @@ ideal roofline per operation and hides all communication, so no measurement may 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from mlsysim.core.cache import DerivedCache
+from mlsysim.core.constants import DEFAULT_RECOMPUTE
 from mlsysim.core.exceptions import ConfigError
 from mlsysim.core.formulas.parallelism import pipeline_time_s
-from mlsysim.core.formulas.performance import roofline_time_s
+from mlsysim.core.formulas.performance import busy_fraction, launch_overhead_s, roofline_time_s
+from mlsysim.core.formulas.sustainability import device_power_W
 from mlsysim.execution.parallel import ParallelPlan
 from mlsysim.execution.plan import ExecutionPlan, ResolvedPlan
-from mlsysim.hardware.efficiency import (
-    ATTENTION_EFFICIENCY,
-    GEMM_EFFICIENCY,
-    KERNEL_OVERHEAD,
-    MEMORY_EFFICIENCY,
-)
+from mlsysim.hardware.efficiency import efficiencies
+from mlsysim.hardware.facts import device_facts
+from mlsysim.solvers import arguments
 from mlsysim.solvers.base import BaseSolver
 from mlsysim.solvers.distributed_results import (
     CollectiveTiming,
@@ -54,7 +53,6 @@ from mlsysim.systems.collectives import time_collective
 from mlsysim.systems.topology import Group, SystemView, resolve_system
 from mlsysim.workload.lowering import PHASES, model_facts
 from mlsysim.workload.lowering.sharded import CommOp, RankLowered, lower_rank
-from mlsysim.workload.registry import Models
 
 __all__ = ["DistributedSolver", "solve_distributed"]
 
@@ -64,36 +62,26 @@ _DEFAULT_SEQ_LEN = 512
 _CACHE_LIMIT = 4096
 
 
-@dataclass(frozen=True, slots=True)
-class _Device:
-    dense: dict[str, float]
-    capacity: float
-    bandwidth: float
-    tdp: float | None  # None when the registry gives no TDP (power is then unknown)
-    power_idle: float
+#: The keywords ``solve`` takes for a parallel step (besides the single-node ones).
+PARALLEL_KEYWORDS = (
+    "devices",
+    "tp",
+    "pp",
+    "dp",
+    "cp",
+    "ep",
+    "sp",
+    "zero",
+    "microbatch",
+    "schedule",
+    "chunks",
+    "overlap",
+    "hardware",
+)
 
-
-_DEVICES: dict[int, tuple[Any, _Device]] = {}
-_PLANS: dict[tuple[Any, ...], ExecutionPlan] = {}
-_RESOLVED: dict[tuple[int, ExecutionPlan], tuple[Any, ResolvedPlan]] = {}
-_PARALLEL: dict[tuple[Any, ...], ParallelPlan] = {}
-
-
-def _device(hw: Any) -> _Device:
-    hit = _DEVICES.get(id(hw))
-    if hit is not None and hit[0] is hw:
-        return hit[1]
-    from mlsysim.core.units import si
-
-    dev = _Device(
-        dense={p: si(r, "compute_rate", "peak") for p, r in hw.peak.dense.items()},
-        capacity=si(hw.memory.capacity, "information", "memory.capacity"),
-        bandwidth=si(hw.memory.bandwidth, "bandwidth", "memory.bandwidth"),
-        tdp=si(hw.tdp, "power", "tdp") if hw.tdp is not None else None,
-        power_idle=si(hw.power_min, "power", "power_min") if hw.power_min is not None else 0.0,
-    )
-    _DEVICES[id(hw)] = (hw, dev)
-    return dev
+_PLANS = DerivedCache("solvers.distributed.plans")
+_RESOLVED = DerivedCache("solvers.distributed.resolved_plans")
+_PARALLEL = DerivedCache("solvers.distributed.parallel_plans")
 
 
 def _resolve(hw: Any, plan: ExecutionPlan) -> ResolvedPlan:
@@ -104,7 +92,7 @@ def _resolve(hw: Any, plan: ExecutionPlan) -> ResolvedPlan:
     rp = plan.resolve(hw)
     if len(_RESOLVED) > _CACHE_LIMIT:
         _RESOLVED.clear()
-    _RESOLVED[key] = (hw, rp)
+    _RESOLVED.put(key, (hw, rp))
     return rp
 
 
@@ -112,12 +100,15 @@ def _execution_plan(
     precision: str | None, recompute: str, options: dict[str, Any]
 ) -> ExecutionPlan:
     key = (precision, recompute, tuple(sorted(options.items())) if options else ())
-    plan = _PLANS.get(key)
+    try:
+        plan = _PLANS.get(key)
+    except TypeError:  # an unhashable option value: let the plan say what is wrong with it
+        return ExecutionPlan(weights=precision, recompute=recompute, **options)
     if plan is None:
-        plan = ExecutionPlan(weights=precision or "fp16", recompute=recompute, **options)  # type: ignore[arg-type]
+        plan = ExecutionPlan(weights=precision, recompute=recompute, **options)
         if len(_PLANS) > _CACHE_LIMIT:
             _PLANS.clear()
-        _PLANS[key] = plan
+        _PLANS.put(key, plan)
     return plan
 
 
@@ -213,7 +204,7 @@ def _parallel_plan(
         )
     if len(_PARALLEL) > _CACHE_LIMIT:
         _PARALLEL.clear()
-    _PARALLEL[key] = par
+    _PARALLEL.put(key, par)
     return par
 
 
@@ -240,21 +231,18 @@ class _Timed:
 
 def _time_ops(ops: Any, P: float, BW: float, plan: ExecutionPlan) -> _Timed:
     """Per-op roofline, as the single-node solver: ideal bound and achievable time."""
-    eta_g = plan.gemm_efficiency or GEMM_EFFICIENCY.value
-    eta_a = plan.attention_efficiency or ATTENTION_EFFICIENCY.value
-    eta_m = plan.memory_efficiency or MEMORY_EFFICIENCY.value
-    t_k = KERNEL_OVERHEAD.value if plan.kernel_overhead is None else plan.kernel_overhead
-    BW_eff = BW * eta_m
+    eff = efficiencies(plan)
+    BW_eff = BW * eff.memory
+    t_k = eff.kernel_overhead
     out = _Timed()
     for op in ops:
         n = op.repeat
         out.bound += roofline_time_s(op.flops, op.bytes, P, BW) * n
-        eta = eta_g if op.kind == "gemm" else eta_a if op.kind == "attention" else 1.0
-        t_c = op.flops / (P * eta)
-        t_m = op.bytes / BW_eff
-        over = op.kernels * t_k * n
-        body = (t_c if t_c > t_m else t_m) * n
-        if t_c > t_m:
+        peak_eff = P * eff.compute(op.kind)
+        t = roofline_time_s(op.flops, op.bytes, peak_eff, BW_eff)
+        over = launch_overhead_s(op.kernels * n, t_k)
+        body = t * n
+        if t == op.flops / peak_eff:
             out.compute += body
         else:
             out.memory += body
@@ -339,7 +327,7 @@ class DistributedSolver(BaseSolver):
         "korthikanti2022",
         "rajbhandari2020",
         "thakur2005",
-        "solver_williams2009_roofline",
+        "williams2009",
     )
 
     def solve(self, model: Any = None, system: Any = None, **kwargs: Any) -> DistributedResult:
@@ -382,23 +370,17 @@ def solve_distributed(
     microbatch: int = 1,
     schedule: str = "1f1b",
     chunks: int = 1,
-    recompute: str = "selective",
+    recompute: str = DEFAULT_RECOMPUTE,
     overlap: Any = True,
     plan: ExecutionPlan | None = None,
     strict: bool = False,
     **plan_options: Any,
 ) -> DistributedResult:
     """One step of ``model`` over ``devices`` of ``system`` (node or cluster; see module doc)."""
-    spec = Models[model] if isinstance(model, str) else model
-    if spec is None:
-        raise ConfigError("solve needs a model", where="solve", fix="pass e.g. 'GPT3_175B'")
-    if phase not in PHASES:
-        raise ConfigError(
-            f"unknown phase {phase!r}",
-            where="solve",
-            why=f"phases: {', '.join(PHASES)}",
-            fix="pass phase='prefill', 'decode', 'training' or 'inference'",
-        )
+    if plan_options:
+        arguments.check_keywords(plan_options, "solve", PARALLEL_KEYWORDS)
+    spec = arguments.model(model)
+    phase = arguments.phase(phase, PHASES)
     view = resolve_system(system, devices)
     if view.kind == "device" and (tp * pp * cp > 1 or (dp or 1) > 1 or ep > 1):
         raise ConfigError(
@@ -414,12 +396,7 @@ def solve_distributed(
             where="solve",
             fix="solve it on one device, or pick a transformer model",
         )
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-        raise ConfigError(
-            f"batch must be an integer ≥ 1, got {batch!r}",
-            where="solve",
-            fix="pass the global batch in sequences, e.g. batch=1536",
-        )
+    batch = arguments.batch(batch)
     s = _seq_len(seq_len, facts, phase)
     if phase == "decode" and facts.task != "llm":
         raise ConfigError(
@@ -498,7 +475,7 @@ def _compose(
     mb: int,
     low: RankLowered,
 ) -> DistributedResult:
-    dev = _device(view.hardware)
+    dev = device_facts(view.hardware)
     P = dev.dense[rp.activations]
     t_layers = _time_ops(low.ops, P, dev.bandwidth, rp.plan)
     t_last = t_layers.stage(
@@ -558,17 +535,16 @@ def _compose(
         bound = (m + p - 1) * t.bound
         bubble = (p - 1) * t_mb
         tokens = float(batch) * (1 if phase == "decode" else s)
-    useful = low.useful_flops * m * par.dp
+    model_flops = low.model_flops * m * par.dp
+    hardware_flops = low.hardware_flops * m * par.dp
     flops = low.flops * m * par.dp
     bubble_frac = bubble / step if step > 0 else 0.0
-    # average device power over the step: the linear utilisation model of the single-node
-    # solver (Fan et al. 2007), utilisation = the busier of compute and memory
+    # average device power over the step: the single-node solver's model —
+    # device_power at device_utilization (Fan et al. 2007), the busier of compute and memory
     power = None
     if dev.tdp is not None and step > 0:
-        u_c = (m * t.flops + opt_flops) / (P * step)
-        u_m = (m * t.bytes + opt_bytes) / (dev.bandwidth * step)
-        u = min(1.0, u_c if u_c > u_m else u_m)
-        power = dev.power_idle + (dev.tdp - dev.power_idle) * u
+        u = busy_fraction(m * t.flops + opt_flops, m * t.bytes + opt_bytes, step, P, dev.bandwidth)
+        power = device_power_W(dev.tdp, u, dev.idle_fraction)
 
     communication = Communication(
         tp_s=m * (t_tp - tp_hidden),
@@ -629,7 +605,8 @@ def _compose(
         latency_s=latency,
         latency_bound_s=latency_bound,
         tokens_per_step=tokens,
-        useful_flops_per_step=useful,
+        model_flops_per_step=model_flops,
+        hardware_flops_per_step=hardware_flops,
         flops_per_step=flops,
         peak_flops_per_s=P,
         power_w=power,

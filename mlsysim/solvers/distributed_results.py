@@ -1,7 +1,7 @@
 """The distributed solver's result: a step over many devices, with its versioned JSON form.
 
 Floats in root units inside (seconds, bytes, FLOP), Quantities on access: ``r.step_time``
-(s for training, ms for inference), ``r.throughput`` (token/s), ``r.memory.total`` (GB per
+(s for training, ms for inference), ``r.throughput`` (tokens/s), ``r.memory.total`` (GB per
 device), ``r.communication.tp`` (exposed ms per step). A step that does not fit in a device's
 memory is infeasible: its binding wall is ``memory_capacity`` and reading a time raises
 :class:`~mlsysim.core.exceptions.InfeasibleError`; its JSON form carries ``null`` instead.
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from mlsysim.core.exceptions import InfeasibleError
+from mlsysim.core.formulas.performance import peak_fraction
 from mlsysim.core.units import from_si
 
 __all__ = [
@@ -224,8 +225,9 @@ class DistributedResult:
     latency_s: float
     latency_bound_s: float
     tokens_per_step: float
-    useful_flops_per_step: float
-    flops_per_step: float
+    model_flops_per_step: float  # MFU's numerator (PaLM/Korthikanti counting), all devices
+    hardware_flops_per_step: float  # HFU's: model FLOPs plus recomputation
+    flops_per_step: float  # executed (causal attention halved, element-wise kernels)
     peak_flops_per_s: float
     power_w: float | None  # average per device (utilisation power model); None: no TDP
     bubble_fraction: float
@@ -325,19 +327,24 @@ class DistributedResult:
             )
         return _q(self.power_w, 1.0, "W")
 
+    def _utilization(self, flops: float) -> float:
+        rate = self.tokens_per_step / self.step_time_s
+        per_token = flops / self.tokens_per_step
+        return peak_fraction(rate, per_token, self.devices * self.peak_flops_per_s)
+
     @property
     def mfu(self) -> float:
-        """Model FLOPs utilisation over all devices (recomputation excluded)."""
+        """Model FLOPs utilisation over all devices (:func:`~mlsysim.core.formulas.mfu`:
+        PaLM's model FLOPs per token, recomputation excluded)."""
         self._require_feasible("MFU")
-        return self.useful_flops_per_step / (
-            self.step_time_s * self.devices * self.peak_flops_per_s
-        )
+        return self._utilization(self.model_flops_per_step)
 
     @property
     def hfu(self) -> float:
-        """Hardware FLOPs utilisation over all devices (recomputation included)."""
+        """Hardware FLOPs utilisation over all devices (:func:`~mlsysim.core.formulas.hfu`:
+        model FLOPs plus the recomputed forward work)."""
         self._require_feasible("HFU")
-        return self.flops_per_step / (self.step_time_s * self.devices * self.peak_flops_per_s)
+        return self._utilization(self.hardware_flops_per_step)
 
     @property
     def explanation(self) -> str:
@@ -364,7 +371,7 @@ class DistributedResult:
         k, unit = self._scale
         return (
             f"{head}: step {self.step_time_s * k:.4g} {unit}, "
-            f"{self.tokens_per_step / self.step_time_s:.4g} token/s, MFU {self.mfu * 100:.3g} %, "
+            f"{self.tokens_per_step / self.step_time_s:.4g} tokens/s, MFU {self.mfu * 100:.3g} %, "
             f"binding wall {self.binding_wall}"
         )
 
@@ -374,6 +381,7 @@ class DistributedResult:
         ok = self.feasible
         k, unit = self._scale
         return {
+            "schema": DISTRIBUTED_SCHEMA_VERSION,
             "schema_version": DISTRIBUTED_SCHEMA_VERSION,
             "model": self.model,
             "system": self.system,
@@ -404,7 +412,7 @@ class DistributedResult:
             "step_time_bound": _jq(self.step_time_bound_s if ok else None, k, unit),
             "latency": _jq(self.latency_s if ok else None, k, unit),
             "throughput": _jq(
-                self.tokens_per_step / self.step_time_s if ok else None, 1.0, "token/s"
+                self.tokens_per_step / self.step_time_s if ok else None, 1.0, "tokens/s"
             ),
             "mfu": self.mfu if ok else None,
             "hfu": self.hfu if ok else None,
@@ -481,6 +489,7 @@ def distributed_json_schema() -> dict[str, Any]:
         "additionalProperties": False,
     }
     props: dict[str, Any] = {
+        "schema": {"const": DISTRIBUTED_SCHEMA_VERSION},
         "schema_version": {"const": DISTRIBUTED_SCHEMA_VERSION},
         "model": {"type": "string"},
         "system": {"type": "string"},

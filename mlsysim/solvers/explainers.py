@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mlsysim.core.words import words
+
 __all__ = ["Difference", "TraceStep", "diff", "trace", "trace_text", "why"]
 
 _GB = 1e-9
@@ -55,8 +57,8 @@ def why(r: Any) -> str:
             f"{_gb(over)} ({m.total_bytes / m.capacity_bytes:.2f}×) too much, so no latency is "
             f"given"
         )
-    intensity = r.flops_total / r.bytes_total
-    ridge = r.peak_flops_per_s / r.bandwidth_bytes_per_s
+    intensity = r.intensity_fpb
+    ridge = r.ridge_fpb
     peak = _rate(r.peak_flops_per_s, "FLOP/s")
     bw = _rate(r.bandwidth_bytes_per_s, "B/s")
     split = (
@@ -135,7 +137,7 @@ def trace(r: Any) -> list[TraceStep]:
                 "KV cache",
                 f"{_gb(r.memory.kv_cache_bytes)} in {r.kv_precision} "
                 f"for batch {r.batch} × context {r.seq_len}",
-                (*src(spec, arch), "solver_pope2022_inference"),
+                (*src(spec, arch), "pope2022"),
             )
         )
     if r.memory.optimizer_bytes:
@@ -145,7 +147,7 @@ def trace(r: Any) -> list[TraceStep]:
                 f"gradients {_gb(r.memory.gradients_bytes)}, "
                 f"optimizer {_gb(r.memory.optimizer_bytes)}, activations "
                 f"{_gb(r.memory.activations_bytes)}",
-                ("solver_rajbhandari2020_zero", "solver_korthikanti2022_recompute"),
+                ("rajbhandari2020", "korthikanti2022"),
             )
         )
     steps.append(
@@ -153,31 +155,45 @@ def trace(r: Any) -> list[TraceStep]:
             "work",
             f"F = {r.flops_total:.4g} FLOP, B = {r.bytes_total:.4g} B "
             f"over {len(r.ops)} lowered operations",
-            ("solver_kaplan2020_scaling",),
+            ("kaplan2020",),
         )
     )
     steps.append(
         TraceStep(
             "ideal roofline",
             f"Σ max(F/P, B/BW) = {_ms(r.latency_bound_s)}",
-            ("solver_williams2009_roofline",),
+            ("williams2009",),
         )
     )
-    effs = ", ".join(f"{n} = {v:g}" for n, v, _ in r.efficiencies)
+    timing = [e for e in r.efficiencies if e[0] != "idle_power_fraction"]
+    effs = ", ".join(f"{words(n)} {v:g}" for n, v, _ in timing)
     steps.append(
         TraceStep(
             "achievable",
             f"Σ max(F/(P·η), B/(BW·η_mem)) + kernels·t_launch = {_ms(r.latency_s)} ({effs})",
-            tuple(dict.fromkeys(s for _, _, s in r.efficiencies if s != "user")),
+            tuple(dict.fromkeys(s for _, _, s in timing if s != "user")),
         )
     )
+    if r.feasible:
+        steps.append(
+            TraceStep(
+                "utilization",
+                f"MFU = model FLOPs {r.model_flops:.4g} / ({_ms(r.latency_s)} × "
+                f"{_rate(r.dense_peak_flops_per_s, 'FLOP/s')} dense peak) = {r.mfu:.3g}; "
+                f"HFU (recomputation counted, {r.hardware_flops:.4g} FLOP) = {r.hfu:.3g}",
+                ("chowdhery2022", "korthikanti2022"),
+            )
+        )
     if r.feasible and r.power_w is not None:
+        idle = next((v for n, v, _ in r.efficiencies if n == "idle_power_fraction"), None)
+        idle_src = tuple(s for n, _, s in r.efficiencies if n == "idle_power_fraction")
         steps.append(
             TraceStep(
                 "energy",
-                f"{r.power_w:.4g} W × {_ms(r.latency_s)} = "
-                f"{r.power_w * r.latency_s:.4g} J per step",
-                (*src(hw, "tdp"), "solver_fan2007_power"),
+                f"P = TDP·(f_idle + (1 − f_idle)·u) = {r.power_w:.4g} W (f_idle = {idle:.3g}); "
+                f"{r.power_w:.4g} W × {_ms(r.latency_s)} = {r.power_w * r.latency_s:.4g} J "
+                "per step",
+                (*src(hw, "tdp"), "fan2007", *idle_src),
             )
         )
     steps.append(TraceStep("binding wall", why(r), ()))
@@ -249,9 +265,8 @@ def diff(a: Any, b: Any) -> Difference:
     per_b = b.latency_s / b.units_per_step
     step = a.latency_s / b.latency_s
     moved = max(parts, key=lambda p: abs(p[1] - p[2]))
-    ia, ib = a.flops_total / a.bytes_total, b.flops_total / b.bytes_total
-    ra = a.peak_flops_per_s / a.bandwidth_bytes_per_s
-    rb = b.peak_flops_per_s / b.bandwidth_bytes_per_s
+    ia, ib = a.intensity_fpb, b.intensity_fpb
+    ra, rb = a.ridge_fpb, b.ridge_fpb
     wall = (
         f"binding wall stays {_WALL_WORDS.get(a.binding_wall, a.binding_wall)}"
         if a.binding_wall == b.binding_wall

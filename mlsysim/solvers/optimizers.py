@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from mlsysim.core import arguments
 from mlsysim.core.exceptions import InfeasibleError, MlsysimError
 from mlsysim.solvers.base import BaseOptimizer
 from mlsysim.solvers.results import SolveResult
@@ -44,16 +45,17 @@ class MaxBatchOptimizer(BaseOptimizer):
         batches: Iterable[int] | None = None,
         **solve_kwargs: Any,
     ) -> BatchSearch:
-        """Search batch sizes; ``latency_slo`` is a time Quantity or seconds (float)."""
-        from mlsysim.core.units import si
-
+        """Search batch sizes; ``latency_slo`` is a time (``"15 ms"`` or a Quantity)."""
         slo = (
             None
             if latency_slo is None
-            else (
-                float(latency_slo)
-                if isinstance(latency_slo, int | float)
-                else si(latency_slo, "time", "latency_slo")
+            else arguments.quantity(
+                latency_slo,
+                "time",
+                "latency_slo",
+                "MaxBatchOptimizer",
+                example="15 ms",
+                positive=True,
             )
         )
         candidates = list(batches) if batches is not None else _doublings(max_batch)

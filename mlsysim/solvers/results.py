@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from mlsysim.core.exceptions import InfeasibleError, MlsysimError
+from mlsysim.core.formulas.performance import intensity_FpB, peak_fraction
 from mlsysim.core.units import from_si
 
 __all__ = ["SCHEMA_VERSION", "MemoryBreakdown", "OpTiming", "SolveResult", "json_schema"]
 
-#: Version of the JSON form; bumped on any incompatible change.
-SCHEMA_VERSION = "mlsysim.result/1"
+#: Version of the JSON form; bumped on any incompatible change (2: ``hfu``, ``model_flops`` and
+#: ``hardware_flops`` added; MFU counts model FLOPs as PaLM does).
+SCHEMA_VERSION = "mlsysim.result/2"
 
 _GB = 1e-9
 _MS = 1e3
@@ -148,6 +150,11 @@ class SolveResult:
     ``latency`` is achievable (sourced efficiencies and kernel overheads); ``latency_bound`` is
     the ideal roofline (efficiency 1, no overhead). ``compute_s``/``memory_s``/``overhead_s``
     split the achievable latency by what limits each operation.
+
+    ``flops_total`` is the work the device executes (causal attention halved, recomputation
+    and element-wise kernels included); ``model_flops`` the step's model FLOPs as PaLM and
+    Korthikanti et al. count them (the numerator of :attr:`mfu`); ``hardware_flops`` model
+    FLOPs plus recomputation (the numerator of :attr:`hfu`).
     """
 
     model: str
@@ -169,7 +176,8 @@ class SolveResult:
     units_per_step: float
     unit: str
     flops_total: float
-    useful_flops: float
+    model_flops: float
+    hardware_flops: float
     bytes_total: float
     peak_flops_per_s: float
     dense_peak_flops_per_s: float
@@ -246,11 +254,23 @@ class SolveResult:
         """Average device power during the step (W)."""
         return _q(self._require_power("power"), 1.0, "W")
 
+    def _utilization(self, flops: float) -> float:
+        rate = self.units_per_step / self.latency_s
+        return peak_fraction(rate, flops / self.units_per_step, self.dense_peak_flops_per_s)
+
     @property
     def mfu(self) -> float:
-        """Model FLOPs utilisation: useful FLOPs / (latency · dense peak), recompute excluded."""
+        """Model FLOPs utilisation (:func:`~mlsysim.core.formulas.mfu`): throughput × model
+        FLOPs per unit ÷ the dense peak, recomputation excluded."""
         self._require_feasible("MFU")
-        return self.useful_flops / (self.latency_s * self.dense_peak_flops_per_s)
+        return self._utilization(self.model_flops)
+
+    @property
+    def hfu(self) -> float:
+        """Hardware FLOPs utilisation (:func:`~mlsysim.core.formulas.hfu`): as MFU, with the
+        recomputed FLOPs counted."""
+        self._require_feasible("HFU")
+        return self._utilization(self.hardware_flops)
 
     # -- step totals (always available) ----------------------------------------------------
     @property
@@ -264,14 +284,26 @@ class SolveResult:
         return _q(self.bytes_total, _GB, "GB")
 
     @property
+    def intensity_fpb(self) -> float:
+        """FLOPs per byte moved over the whole step, a float
+        (:func:`~mlsysim.core.formulas.arithmetic_intensity`)."""
+        return intensity_FpB(self.flops_total, self.bytes_total)
+
+    @property
+    def ridge_fpb(self) -> float:
+        """The device's ridge point at the step's precision, FLOP/B as a float
+        (:func:`~mlsysim.core.formulas.ridge_point`)."""
+        return intensity_FpB(self.peak_flops_per_s, self.bandwidth_bytes_per_s)
+
+    @property
     def arithmetic_intensity(self) -> Any:
         """FLOPs per byte moved over the whole step."""
-        return _q(self.flops_total / self.bytes_total, 1.0, "FLOP/B")
+        return _q(self.intensity_fpb, 1.0, "FLOP/B")
 
     @property
     def ridge_point(self) -> Any:
         """The device's peak rate over bandwidth at the step's precision (FLOP/B)."""
-        return _q(self.peak_flops_per_s / self.bandwidth_bytes_per_s, 1.0, "FLOP/B")
+        return _q(self.ridge_fpb, 1.0, "FLOP/B")
 
     @property
     def explanation(self) -> str:
@@ -288,7 +320,7 @@ class SolveResult:
             return f"{head}: infeasible ({self.binding_wall})"
         return (
             f"{head}: {self.latency_s * _MS:.3g} ms (bound {self.latency_bound_s * _MS:.3g} "
-            f"ms), {self.units_per_step / self.latency_s:.4g} {self.unit}/s, binding wall "
+            f"ms), {self.units_per_step / self.latency_s:.4g} {self.unit}s/s, binding wall "
             f"{self.binding_wall}"
         )
 
@@ -298,6 +330,7 @@ class SolveResult:
         ok = self.feasible
         lat = self.latency_s if ok else None
         return {
+            "schema": SCHEMA_VERSION,
             "schema_version": SCHEMA_VERSION,
             "model": self.model,
             "hardware": self.hardware,
@@ -313,21 +346,22 @@ class SolveResult:
             "latency": _jq(lat, _MS, "ms"),
             "latency_bound": _jq(self.latency_bound_s if ok else None, _MS, "ms"),
             "throughput": _jq(
-                self.units_per_step / self.latency_s if ok else None, 1.0, f"{self.unit}/s"
+                self.units_per_step / self.latency_s if ok else None, 1.0, f"{self.unit}s/s"
             ),
             "throughput_bound": _jq(
-                self.units_per_step / self.latency_bound_s if ok else None, 1.0, f"{self.unit}/s"
+                self.units_per_step / self.latency_bound_s if ok else None, 1.0, f"{self.unit}s/s"
             ),
             "energy": _jq(
                 self.power_w * self.latency_s if ok and self.power_w is not None else None, 1.0, "J"
             ),
-            "mfu": self.useful_flops / (self.latency_s * self.dense_peak_flops_per_s)
-            if ok
-            else None,
+            "mfu": self._utilization(self.model_flops) if ok else None,
+            "hfu": self._utilization(self.hardware_flops) if ok else None,
             "flops": _jq(self.flops_total, 1.0, "FLOP"),
+            "model_flops": _jq(self.model_flops, 1.0, "FLOP"),
+            "hardware_flops": _jq(self.hardware_flops, 1.0, "FLOP"),
             "bytes": _jq(self.bytes_total, 1.0, "B"),
-            "arithmetic_intensity": _jq(self.flops_total / self.bytes_total, 1.0, "FLOP/B"),
-            "ridge_point": _jq(self.peak_flops_per_s / self.bandwidth_bytes_per_s, 1.0, "FLOP/B"),
+            "arithmetic_intensity": _jq(self.intensity_fpb, 1.0, "FLOP/B"),
+            "ridge_point": _jq(self.ridge_fpb, 1.0, "FLOP/B"),
             "time_split": {
                 "compute": _jq(self.compute_s, _MS, "ms"),
                 "memory": _jq(self.memory_s, _MS, "ms"),
@@ -386,6 +420,7 @@ def json_schema() -> dict[str, Any]:
     }
     mem_keys = ["weights", "kv_cache", "activations", "gradients", "optimizer", "total", "capacity"]
     props: dict[str, Any] = {
+        "schema": {"const": SCHEMA_VERSION},
         "schema_version": {"const": SCHEMA_VERSION},
         "model": {"type": "string"},
         "hardware": {"type": "string"},
@@ -404,7 +439,10 @@ def json_schema() -> dict[str, Any]:
         "throughput_bound": qn,
         "energy": qn,
         "mfu": {"type": ["number", "null"]},
+        "hfu": {"type": ["number", "null"]},
         "flops": q,
+        "model_flops": q,
+        "hardware_flops": q,
         "bytes": q,
         "arithmetic_intensity": q,
         "ridge_point": q,
@@ -439,7 +477,7 @@ def json_schema() -> dict[str, Any]:
     }
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://mlsysim.dev/schema/result-1.json",
+        "$id": "https://mlsysim.dev/schema/result-2.json",
         "title": "mlsysim single-device solve result",
         "type": "object",
         "properties": props,

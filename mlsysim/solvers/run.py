@@ -22,9 +22,16 @@ import math
 from typing import Any
 
 from mlsysim.core import formulas as F
-from mlsysim.core.constants import IDLE_POWER_FRACTION, OPTIMIZER_STATE_BYTES, bytes_per_element
+from mlsysim.core.constants import (
+    DEFAULT_OPTIMIZER,
+    DEFAULT_PRECISION,
+    DEFAULT_RECOMPUTE,
+    bytes_per_element,
+)
 from mlsysim.core.exceptions import ConfigError
+from mlsysim.core.formulas.memory import optimizer_state_per_param_B
 from mlsysim.core.units import from_si, si
+from mlsysim.hardware.facts import device_facts
 from mlsysim.infra.reliability import FailureStudies
 from mlsysim.infra.storage import Storage
 from mlsysim.solvers import footprint as FP
@@ -106,7 +113,7 @@ class TrainingRunSolver(BaseSolver):
         batch: int = 1,
         seq_len: int | None = None,
         precision: str | None = None,
-        recompute: str = "selective",
+        recompute: str = DEFAULT_RECOMPUTE,
         **parallelism: Any,
     ) -> RunResult:
         spec = Models[model] if isinstance(model, str) else model
@@ -178,29 +185,28 @@ class TrainingRunSolver(BaseSolver):
         elif step is not None:
             P_dev = step.power_w
             P_der = f"utilisation model of the step (TDP {fmt(tdp, 'W')})"
-            P_src = ("solver_fan2007_power", hw.source_of("tdp"))
+            P_src = ("fan2007", hw.source_of("tdp"))
         else:
             u = 1.0 if utilization is None else float(utilization)
             if utilization is None:
                 assumptions.append("duration mode: devices assumed busy at TDP (utilization=1)")
-            f_idle = (
-                si(hw.power_min, "power", "p") / tdp
-                if hw.power_min is not None
-                else IDLE_POWER_FRACTION.value
-            )
+            facts = device_facts(hw)  # idle: the measured power_idle, else 1/6 of TDP
+            f_idle = facts.idle_fraction
             P_dev = si(F.device_power(hw.tdp, u, f_idle), "power", "P")
             P_der = (
                 f"TDP·(f_idle + (1 − f_idle)·u) = {fmt(tdp, 'W')} × ({f_idle:g} + "
                 f"(1 − {f_idle:g}) × {u:g})"
             )
-            P_src = ("barroso2007", hw.source_of("tdp"))
+            P_src = ("fan2007", facts.idle_source, hw.source_of("tdp"))
         overhead = FP.overhead_power(power, overhead_power, node, hw, warnings)
 
         # ---- reliability ------------------------------------------------------------------------
         units = devices if study.per == "device" else nodes
         M = F.job_mtbf_s([study.total_rate_s()], [units])
+        weights_fmt = precision or DEFAULT_PRECISION
         size = spec_params(spec) * (
-            bytes_per_element(precision or "bf16") + OPTIMIZER_STATE_BYTES["adam"].value
+            bytes_per_element(weights_fmt)
+            + optimizer_state_per_param_B(DEFAULT_OPTIMIZER, weights_fmt)
         )
         shards = _shards(devices, parallelism)
         d_src: tuple[str, ...]

@@ -4,38 +4,47 @@ Layers (DESIGN.md §3): Workload (model + phase, batch, sequence, precision) →
 (:class:`~mlsysim.execution.ExecutionPlan`) → lowered operations (:mod:`mlsysim.workload.lowering`)
 → timed on Hardware, one roofline per operation (Williams et al. 2009):
 
-* ideal (``latency_bound``): ``Σ max(F/P, B/BW)`` — efficiency 1, no overhead;
-* achievable (``latency``): ``Σ max(F/(P·η_kind), B/(BW·η_mem)) + kernels·t_launch`` with the
-  sourced defaults of :mod:`mlsysim.hardware.efficiency`.
+* ideal (``latency_bound``): ``Σ roofline_time_s(F, B, P, BW)`` — efficiency 1, no overhead;
+* achievable (``latency``): ``Σ roofline_time_s(F, B, P·η_kind, BW·η_mem)`` plus
+  ``launch_overhead_s(kernels, t_launch)``, with the sourced defaults of
+  :mod:`mlsysim.hardware.efficiency`.
 
 ``P`` is the device's dense peak at the math precision (its 2:4 sparse peak for sparse weight
 GEMMs), ``BW`` its main-memory bandwidth. The binding wall is ``memory_capacity`` when the
 step's resident bytes exceed the device's capacity, else whichever of ``compute``,
 ``memory_bandwidth`` or ``software_overhead`` (kernel launches) takes most of the achievable
-time. Energy uses a linear utilisation power model (Fan et al. 2007).
+time. Power is :func:`~mlsysim.core.formulas.device_power` at the step's
+:func:`~mlsysim.core.formulas.device_utilization` (Fan et al. 2007's linear model, idle floor
+from the device's measured ``power_idle`` or the sourced accelerator fraction); MFU and HFU
+are :func:`~mlsysim.core.formulas.mfu` / :func:`~mlsysim.core.formulas.hfu` of the step's
+model and hardware FLOPs. Every equation is a formula's float fast path.
 
-Everything between argument checking and building the result runs on floats; device and
-model facts are converted once per spec object and cached (the ≤100 µs decode-solve target).
+Everything between argument checking (:mod:`mlsysim.solvers.arguments`) and building the
+result runs on floats; device and model facts are converted once per spec object and kept in
+generation-aware caches (the ≤ 30 µs decode-solve target).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from mlsysim.core.cache import DerivedCache
 from mlsysim.core.exceptions import ConfigError
+from mlsysim.core.formulas.performance import busy_fraction, launch_overhead_s, roofline_time_s
+from mlsysim.core.formulas.sustainability import device_power_W
 from mlsysim.execution.plan import ExecutionPlan, ResolvedPlan
 from mlsysim.hardware.efficiency import (
     ATTENTION_EFFICIENCY,
     GEMM_EFFICIENCY,
     KERNEL_OVERHEAD,
     MEMORY_EFFICIENCY,
+    efficiencies,
 )
-from mlsysim.hardware.registry import Hardware
+from mlsysim.hardware.facts import device_facts
+from mlsysim.solvers import arguments
 from mlsysim.solvers.base import BaseSolver
 from mlsysim.solvers.results import MemoryBreakdown, OpTiming, SolveResult
 from mlsysim.workload.lowering import PHASES, lower, model_facts
-from mlsysim.workload.registry import Models
 
 __all__ = ["DEFAULT_SEQ_LEN", "SingleNodeSolver", "solve"]
 
@@ -43,39 +52,8 @@ __all__ = ["DEFAULT_SEQ_LEN", "SingleNodeSolver", "solve"]
 #: the 512-token context of the reference measurements (``validation.md``).
 DEFAULT_SEQ_LEN = 512
 
-
-@dataclass(frozen=True, slots=True)
-class _Device:
-    """Float facts of a HardwareSpec, extracted once."""
-
-    dense: dict[str, float]
-    sparse: dict[str, float]
-    bandwidth: float
-    capacity: float
-    tdp: float | None  # None when the registry gives no TDP (energy is then unknown)
-    power_idle: float
-
-
-_DEVICES: dict[int, tuple[Any, _Device]] = {}
-_RESOLVED: dict[tuple[int, ExecutionPlan], tuple[Any, ResolvedPlan]] = {}
-
-
-def _device(hw: Any) -> _Device:
-    hit = _DEVICES.get(id(hw))
-    if hit is not None and hit[0] is hw:
-        return hit[1]
-    from mlsysim.core.units import si
-
-    dev = _Device(
-        dense={p: si(r, "compute_rate", "peak") for p, r in hw.peak.dense.items()},
-        sparse={p: si(r, "compute_rate", "peak") for p, r in hw.peak.sparse.items()},
-        bandwidth=si(hw.memory.bandwidth, "bandwidth", "memory.bandwidth"),
-        capacity=si(hw.memory.capacity, "information", "memory.capacity"),
-        tdp=si(hw.tdp, "power", "tdp") if hw.tdp is not None else None,
-        power_idle=si(hw.power_min, "power", "power_min") if hw.power_min is not None else 0.0,
-    )
-    _DEVICES[id(hw)] = (hw, dev)
-    return dev
+_RESOLVED = DerivedCache("solvers.single_node.resolved_plans")
+_PLANS = DerivedCache("solvers.single_node.plans")
 
 
 def _resolve(hw: Any, plan: ExecutionPlan) -> ResolvedPlan:
@@ -84,43 +62,20 @@ def _resolve(hw: Any, plan: ExecutionPlan) -> ResolvedPlan:
     if hit is not None and hit[0] is hw:
         return hit[1]
     rp = plan.resolve(hw)
-    _RESOLVED[key] = (hw, rp)
+    _RESOLVED.put(key, (hw, rp))
     return rp
 
 
-_PLANS: dict[tuple[str, tuple[tuple[str, Any], ...]], ExecutionPlan] = {}
-
-
-def _plan(precision: str, options: dict[str, Any]) -> ExecutionPlan:
-    key = (precision, tuple(sorted(options.items())) if options else ())
-    plan = _PLANS.get(key)
+def _plan(precision: str | None, options: dict[str, Any]) -> ExecutionPlan:
+    try:
+        key = (precision, tuple(sorted(options.items())) if options else ())
+        plan = _PLANS.get(key)
+    except TypeError:  # an unhashable option value: let the plan say what is wrong with it
+        return ExecutionPlan(weights=precision, **options)
     if plan is None:
         plan = ExecutionPlan(weights=precision, **options)
-        _PLANS[key] = plan
+        _PLANS.put(key, plan)
     return plan
-
-
-def _lookup(registry: Any, value: Any, what: str) -> Any:
-    if isinstance(value, str):
-        return registry[value]
-    if value is None:
-        raise ConfigError(
-            f"solve needs a {what}",
-            where="solve",
-            fix=f"pass a registry id or spec, e.g. solve('Llama2_7B', 'A100', "
-            f"phase='decode') ({what} is missing)",
-        )
-    return value
-
-
-def _positive_int(name: str, value: Any, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(
-            f"{name} must be an integer ≥ {minimum}, got {value!r}",
-            where="solve",
-            fix=f"pass {name}={max(minimum, 1)} or larger",
-        )
-    return value
 
 
 class SingleNodeSolver(BaseSolver):
@@ -129,10 +84,10 @@ class SingleNodeSolver(BaseSolver):
     name = "single_node"
     walls = ("compute", "memory_bandwidth", "memory_capacity", "software_overhead")
     sources = (
-        "solver_williams2009_roofline",
-        "solver_pope2022_inference",
-        "solver_korthikanti2022_recompute",
-        "solver_fan2007_power",
+        "williams2009",
+        "pope2022",
+        "korthikanti2022",
+        "fan2007",
     )
 
     def solve(
@@ -149,41 +104,37 @@ class SingleNodeSolver(BaseSolver):
         **plan_options: Any,
     ) -> SolveResult:
         """Solve ``model`` on ``hardware`` (ids or specs); see :func:`solve`."""
-        spec = _lookup(Models, model, "model")
-        hw = _lookup(Hardware, hardware, "hardware")
-        if phase not in PHASES:
-            raise ConfigError(
-                f"unknown phase {phase!r}",
-                where="solve",
-                why=f"phases: {', '.join(PHASES)}",
-                fix="pass phase='prefill', 'decode', 'training' or 'inference'",
-            )
-        batch = _positive_int("batch", batch)
+        if plan_options:
+            arguments.check_keywords(plan_options, "solve")
+        spec = arguments.model(model)
+        hw = arguments.hardware(hardware)
+        phase = arguments.phase(phase, PHASES)
+        batch = arguments.batch(batch)
         facts = model_facts(spec)
         if facts.kind == "transformer":
             if seq_len is None:
                 seq_len = min(DEFAULT_SEQ_LEN, facts.max_seq_len)
-            seq_len = _positive_int("seq_len", seq_len, 0 if phase == "decode" else 1)
+            seq_len = arguments.seq_len(seq_len, 0 if phase == "decode" else 1)
             if phase == "decode" and facts.task != "llm":
                 raise ConfigError(
                     f"{spec.id} is an {facts.task} model: it has no decode phase",
                     where="solve",
                     fix="use phase='inference' or 'training'",
                 )
-            phase_l = "prefill" if phase == "inference" else phase
         else:
             seq_len = None
-            phase_l = phase
         if plan is None:
-            plan = _plan(precision or "fp16", plan_options)
+            plan = _plan(precision, plan_options)
         elif precision is not None or plan_options:
             raise ConfigError(
                 "pass either plan= or precision/plan options, not both",
                 where="solve",
                 fix="put the precision and options into the ExecutionPlan",
             )
+        else:
+            plan = arguments.plan(plan)
         rp = _resolve(hw, plan)
-        low = lower(spec, phase_l, batch, seq_len or 0, rp)
+        low = lower(spec, phase, batch, seq_len or 0, rp)
         return _time(spec, hw, phase, batch, seq_len, rp, low, strict)
 
 
@@ -200,35 +151,31 @@ def _time(
     low: Any,
     strict: bool,
 ) -> SolveResult:
-    dev = _device(hw)
+    dev = device_facts(hw)
     plan = rp.plan
     P = dev.dense[rp.activations]
-    P_sparse = dev.sparse.get(rp.activations, P) if rp.sparse else P
+    P_sparse = dev.sparse[rp.activations] if rp.sparse else P  # resolve() checked it exists
     BW = dev.bandwidth
-    eta_g = plan.gemm_efficiency or GEMM_EFFICIENCY.value
-    eta_a = plan.attention_efficiency or ATTENTION_EFFICIENCY.value
-    eta_m = plan.memory_efficiency or MEMORY_EFFICIENCY.value
-    t_k = KERNEL_OVERHEAD.value if plan.kernel_overhead is None else plan.kernel_overhead
+    eta_g, eta_a, eta_m, t_k = efficiencies(plan)
     BW_eff = BW * eta_m
 
-    ops = []
+    roofline, launches = roofline_time_s, launch_overhead_s  # the formulas' fast paths
+    ops: list[OpTiming] = []
+    append = ops.append
     bound_total = compute_s = memory_s = overhead_s = 0.0
-    flops = useful = nbytes = 0.0
-    for name, kind, f, b, kernels, n, f_useful, sparse in low.ops:
+    flops = nbytes = 0.0
+    for name, kind, f, b, kernels, n, sparse in low.ops:
         peak = P_sparse if sparse else P
-        t_c = f / peak
-        t_m = b / BW
-        t_bound = (t_c if t_c > t_m else t_m) * n
         eta = eta_g if kind == "gemm" else eta_a if kind == "attention" else 1.0
-        t_c_eff = t_c / eta
-        t_m_eff = b / BW_eff
-        t_over = kernels * t_k * n
-        if t_c_eff > t_m_eff:
-            body = t_c_eff * n
+        peak_eff = peak * eta
+        t_bound = roofline(f, b, peak, BW) * n
+        t_body = roofline(f, b, peak_eff, BW_eff)
+        t_over = launches(kernels * n, t_k)
+        body = t_body * n
+        if t_body == f / peak_eff:
             compute_s += body
             bound = "compute"
         else:
-            body = t_m_eff * n
             memory_s += body
             bound = "memory"
         overhead_s += t_over
@@ -236,9 +183,8 @@ def _time(
         f *= n
         b *= n
         flops += f
-        useful += f_useful * n
         nbytes += b
-        ops.append(_new(OpTiming, (name, kind, n, f, b, t_bound, body + t_over, t_over, bound)))
+        append(_new(OpTiming, (name, kind, n, f, b, t_bound, body + t_over, t_over, bound)))
     achievable = compute_s + memory_s + overhead_s
 
     m = low.memory
@@ -254,10 +200,10 @@ def _time(
         wall = "compute"
     else:
         wall = "memory_bandwidth"
-    u_c = flops / (P_sparse * achievable)
-    u_m = nbytes / (BW * achievable)
-    u = min(1.0, u_c if u_c > u_m else u_m)
-    power = None if dev.tdp is None else dev.power_idle + (dev.tdp - dev.power_idle) * u
+    power = None
+    if dev.tdp is not None:
+        u = busy_fraction(flops, nbytes, achievable, P_sparse, BW)
+        power = device_power_W(dev.tdp, u, dev.idle_fraction)
     notes = (rp.note,) if rp.note else ()
     result = SolveResult(
         model=spec.id,
@@ -279,7 +225,8 @@ def _time(
         units_per_step=low.units,
         unit=low.unit,
         flops_total=flops,
-        useful_flops=useful,
+        model_flops=low.model_flops,
+        hardware_flops=low.hardware_flops,
         bytes_total=nbytes,
         peak_flops_per_s=P_sparse,
         dense_peak_flops_per_s=P,
@@ -296,6 +243,7 @@ def _time(
             ),
             ("memory_efficiency", eta_m, _src(plan.memory_efficiency, MEMORY_EFFICIENCY.source)),
             ("kernel_overhead", t_k, _src(plan.kernel_overhead, KERNEL_OVERHEAD.source)),
+            ("idle_power_fraction", dev.idle_fraction, dev.idle_source),
         ),
         notes=notes,
         model_spec=spec,
@@ -335,11 +283,16 @@ def solve(
     encoder models; for decoder LLMs the same as prefill). ``seq_len`` defaults to
     :data:`DEFAULT_SEQ_LEN` (capped at the model's maximum).
 
-    ``precision`` is the weights' format (``"fp16"`` by default; ``"int4"`` on a device
-    without an int4 rate runs as W4A16 weight-only quantization — see
-    :mod:`mlsysim.execution.plan`). Other plan options (``activations``, ``kv_cache``,
-    ``sparsity="2:4"``, ``recompute``, ``optimizer``, efficiency overrides) are passed through
-    to :class:`~mlsysim.execution.ExecutionPlan`, or pass ``plan=`` directly.
+    ``precision`` is the weights' format (by default the device's 16-bit float format: bf16,
+    or fp16 where it has no bf16 rate; ``"int4"`` on a device without an int4 rate runs as
+    W4A16 weight-only quantization — see :mod:`mlsysim.execution.plan`). Other plan options
+    (``activations``, ``kv_cache``, ``gradients``, ``sparsity="2:4"``, ``recompute``,
+    ``optimizer``, efficiency overrides such as ``kernel_overhead="3 us"`` or
+    ``memory_efficiency=0.8``) are passed through to :class:`~mlsysim.execution.ExecutionPlan`,
+    or pass ``plan=`` directly. Every argument is checked first
+    (:mod:`mlsysim.solvers.arguments`): an unknown keyword, a bare number where a unit is
+    needed, a value out of range or a model/hardware of the wrong type is a ConfigError naming
+    it.
 
     A step that does not fit returns ``feasible=False`` with ``binding_wall="memory_capacity"``;
     with ``strict=True`` it raises :class:`~mlsysim.core.exceptions.InfeasibleError` instead.

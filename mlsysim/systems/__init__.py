@@ -1,1 +1,2 @@
-"""Systems layer: fabrics, nodes and clusters."""
+"""Systems layer: fabrics, nodes and clusters as sourced data (:mod:`.registry`,
+``data/*.toml``; kinds ``fabric``, ``node``, ``cluster``)."""

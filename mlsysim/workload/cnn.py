@@ -33,6 +33,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from mlsysim.core.constants import FLOPS_PER_MAC
+
 __all__ = [
     "CNN_COUNT_TOLERANCE",
     "Layer",
@@ -277,7 +279,7 @@ def check_stated_counts(model: Any) -> None:
             "architecture table, or correct params"
         )
     stated_f = float(model.flops_per_inference.to("FLOP").magnitude)
-    counted_f = 2.0 * count_cnn_macs(layers)
+    counted_f = FLOPS_PER_MAC.value * count_cnn_macs(layers)
     err = abs(counted_f - stated_f) / stated_f
     if err > CNN_COUNT_TOLERANCE:
         raise ValueError(

@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from mlsysim.core.constants import (
+    BITS_PER_BYTE,
     CSR_INDEX_BITS,
+    DEFAULT_PRECISION,
     FORWARD_FLOPS_PER_PARAM,
     SPARSE_2_4_DENSITY,
     SPARSE_2_4_MATH_SPEEDUP,
@@ -32,12 +34,12 @@ __all__ = [
     "quantized_weights_bytes",
     "sparse_math_speedup",
     "sparse_speedup_bound",
+    "sparse_weight_B",
     "sparse_weight_bytes",
     "weight_streaming_time",
 ]
 
 _ZERO_S = from_si(0.0, "s")
-_BITS_PER_BYTE = 8.0  # definition of the byte (units.txt: bit = 0.125 byte)
 _PATTERNS = ("2:4", "unstructured")
 
 
@@ -83,12 +85,17 @@ def quantization_speedup(from_precision: str, to_precision: str) -> float:
     return S
 
 
-def _sparse_bytes(N: float, beta: float, rho: float, pattern: str) -> float:
-    if pattern == "2:4":
-        index_bytes = SPARSE_2_4_METADATA_BITS.value / _BITS_PER_BYTE
-    else:
-        index_bytes = CSR_INDEX_BITS.value / _BITS_PER_BYTE
-    return N * rho * (beta + index_bytes)
+def sparse_weight_B(
+    params: float,
+    bytes_per_element: float,
+    density: float = SPARSE_2_4_DENSITY.value,
+    pattern: str = "2:4",
+) -> float:
+    """Float fast path of :func:`sparse_weight_bytes`: N·ρ·(β + β_idx) bytes."""
+    bits = SPARSE_2_4_METADATA_BITS.value if pattern == "2:4" else CSR_INDEX_BITS.value
+    index_bytes = bits / BITS_PER_BYTE
+    M = params * density * (bytes_per_element + index_bytes)
+    return M
 
 
 def _density(density: Any, pattern: str, where: str) -> float:
@@ -108,7 +115,7 @@ def _sparse_operands(a: Any) -> dict[str, Any]:
     bits = SPARSE_2_4_METADATA_BITS if a["pattern"] == "2:4" else CSR_INDEX_BITS
     return {
         "bytes_per_element": from_si(bytes_per_element(a["precision"]), "B"),
-        "index_bytes": from_si(bits.value / _BITS_PER_BYTE, "B"),
+        "index_bytes": from_si(bits.value / BITS_PER_BYTE, "B"),
     }
 
 
@@ -124,14 +131,17 @@ def _sparse_operands(a: Any) -> dict[str, Any]:
     expand=_sparse_operands,
 )
 def sparse_weight_bytes(
-    params: Any, precision: str = "fp16", density: Any = 0.5, pattern: str = "2:4"
+    params: Any,
+    precision: str = DEFAULT_PRECISION,
+    density: Any = SPARSE_2_4_DENSITY.value,
+    pattern: str = "2:4",
 ) -> Any:
     """Bytes of sparse weights: kept values plus their indices (2-bit for 2:4, 32-bit CSR)."""
     where = "sparse_weight_bytes"
     choice(pattern, "pattern", where, _PATTERNS)
     N = count(params, "params", where, dim="parameter", minimum=0)
     rho = _density(density, pattern, where)
-    M = _sparse_bytes(N, bytes_per_element(precision), rho, pattern)
+    M = sparse_weight_B(N, bytes_per_element(precision), rho, pattern)
     return from_si(M, "B")
 
 
@@ -147,7 +157,9 @@ def sparse_weight_bytes(
     expand=_sparse_operands,
 )
 def sparse_speedup_bound(
-    precision: str = "fp16", density: Any = 0.5, pattern: str = "2:4"
+    precision: str = DEFAULT_PRECISION,
+    density: Any = SPARSE_2_4_DENSITY.value,
+    pattern: str = "2:4",
 ) -> float:
     """Speedup bound from sparsity for a memory-bound kernel: dense bytes ÷ sparse bytes.
 
@@ -159,7 +171,7 @@ def sparse_speedup_bound(
     choice(pattern, "pattern", where, _PATTERNS)
     rho = _density(density, pattern, where)
     beta = bytes_per_element(precision)
-    S = beta / _sparse_bytes(1.0, beta, rho, pattern)
+    S = beta / sparse_weight_B(1.0, beta, rho, pattern)
     return S
 
 
@@ -173,7 +185,7 @@ def sparse_speedup_bound(
         "rho_hw": 1.0 / SPARSE_2_4_MATH_SPEEDUP.value if a["pattern"] == "2:4" else a["density"]
     },
 )
-def sparse_math_speedup(density: Any = 0.5, pattern: str = "2:4") -> float:
+def sparse_math_speedup(density: Any = SPARSE_2_4_DENSITY.value, pattern: str = "2:4") -> float:
     """Speedup bound from sparsity for a compute-bound kernel (math skipped).
 
     2:4 on sparse tensor cores: exactly the hardware's 2× sparse peak; unstructured: 1/ρ in

@@ -6,6 +6,7 @@ Money is its own dimension (USD). Rates per time are written ``2.5 USD/h``; ener
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,6 +154,12 @@ def convert_currency(amount: Any, rate: Any) -> Any:
             f"amount must be a quantity in EUR, got {amount!r}",
             where=where,
             fix="write the amount with its currency, e.g. 0.089 EUR/kWh",
+        )
+    if not math.isfinite(float(amount.magnitude)):
+        raise FormulaDomainError(
+            f"amount must be a finite number, got {amount.magnitude!r}",
+            where=where,
+            fix="pass a finite amount in EUR (negative for a credit)",
         )
     r = positive(si(rate, "usd_per_eur", "rate"), "rate", where)
     usd = (amount * ureg.Quantity(r, "USD/EUR")).to_reduced_units()

@@ -16,11 +16,18 @@ from mlsysim.core.constants import (
     ACT_FULL_RECOMPUTE_BYTES,
     ACT_PARALLEL_BYTES,
     ACT_REPLICATED_BYTES,
-    OPTIMIZER_STATE_BYTES,
+    BYTES_PER_ELEMENT,
+    DEFAULT_GRADIENT_PRECISION,
+    DEFAULT_OPTIMIZER,
+    DEFAULT_PRECISION,
+    DEFAULT_RECOMPUTE,
+    MASTER_WEIGHT_BYTES,
+    OPTIMIZER_MOMENT_BYTES,
+    RECOMPUTE_POLICIES,
     bytes_per_element,
 )
 from mlsysim.core.exceptions import FormulaDomainError
-from mlsysim.core.formulas._args import choice, count, si
+from mlsysim.core.formulas._args import choice, count
 from mlsysim.core.formulas._meta import formula
 from mlsysim.core.units import from_si
 
@@ -31,13 +38,15 @@ __all__ = [
     "activation_bytes_per_layer_B",
     "kv_cache_B",
     "kv_cache_bytes",
+    "optimizer_state_per_param_B",
     "training_memory",
     "training_memory_B",
     "weights_B",
     "weights_bytes",
 ]
 
-_RECOMPUTE = ("none", "selective", "full")
+#: Bytes per element Korthikanti et al. count activations in (16-bit); other formats scale by β/2.
+_ACT_REFERENCE_BYTES = BYTES_PER_ELEMENT["fp16"].value
 
 
 def _params(model: Any, where: str) -> float:
@@ -68,16 +77,16 @@ def weights_B(params: float, bytes_per_element: float) -> float:
         "bytes_per_element": from_si(bytes_per_element(a["precision"]), "B"),
     },
 )
-def weights_bytes(model: Any, precision: str = "fp16") -> Any:
+def weights_bytes(model: Any, precision: str = DEFAULT_PRECISION) -> Any:
     """Bytes of the weights: M_W = N·β (β = bytes per element of ``precision``)."""
     N = _params(model, "weights_bytes")
     beta = bytes_per_element(precision)
-    M_W = N * beta
+    M_W = weights_B(N, beta)
     return from_si(M_W, "B")
 
 
 def kv_cache_B(
-    layers: int, kv_width: int, context: float, batch: float, bytes_per_element: float
+    layers: float, kv_width: float, context: float, batch: float, bytes_per_element: float
 ) -> float:
     """Float fast path of :func:`kv_cache_bytes` (``kv_width`` = 2·n_kv·d_h, or d_c + d_r)."""
     return layers * kv_width * context * batch * bytes_per_element
@@ -104,7 +113,9 @@ def _kv_operands(a: Mapping[str, Any]) -> dict[str, Any]:
     result="information",
     expand=_kv_operands,
 )
-def kv_cache_bytes(model: Any, context: Any, batch: Any = 1, precision: str = "fp16") -> Any:
+def kv_cache_bytes(
+    model: Any, context: Any, batch: Any = 1, precision: str = DEFAULT_PRECISION
+) -> Any:
     """KV-cache bytes M_KV = L·w_kv·s·b·β: keys and values of every layer for s tokens.
 
     w_kv = 2·n_kv·d_h elements per token per layer (d_c + d_h^R for MLA).
@@ -118,7 +129,7 @@ def kv_cache_bytes(model: Any, context: Any, batch: Any = 1, precision: str = "f
     s = count(context, "context", where, dim="token", minimum=0)
     b = count(batch, "batch", where, dim="sample")
     beta = bytes_per_element(precision)
-    M_KV = arch.layers * _kv_width(arch) * s * b * beta
+    M_KV = kv_cache_B(arch.layers, _kv_width(arch), s, b, beta)
     return from_si(M_KV, "B")
 
 
@@ -143,16 +154,13 @@ class TrainingMemory:
         )
 
 
-def _train_operands(a: Mapping[str, Any]) -> dict[str, Any]:
-    stage, dp = a["zero_stage"], a["dp"]
-    return {
-        "beta_w": from_si(bytes_per_element(a["precision"]), "B"),
-        "beta_g": from_si(bytes_per_element(a["grad_precision"]), "B"),
-        "K": from_si(OPTIMIZER_STATE_BYTES[a["optimizer"]].value, "B"),
-        "d_1": dp if stage >= 1 else 1,
-        "d_2": dp if stage >= 2 else 1,
-        "d_3": dp if stage >= 3 else 1,
-    }
+def optimizer_state_per_param_B(optimizer: str, precision: str) -> float:
+    """Optimizer state bytes per parameter, K: the optimizer's moments plus an fp32 master copy
+    of the weights when they are stored narrower than fp32 (Micikevicius et al. 2018)."""
+    moments = OPTIMIZER_MOMENT_BYTES[optimizer].value
+    master = MASTER_WEIGHT_BYTES.value
+    K = moments + (master if bytes_per_element(precision) < master else 0.0)
+    return K
 
 
 def training_memory_B(
@@ -160,20 +168,35 @@ def training_memory_B(
     weight_bytes: float,
     grad_bytes: float,
     optimizer_bytes: float,
-    zero_stage: int,
-    dp: float,
+    zero_stage: int = 0,
+    dp: float = 1.0,
     model_parallel: float = 1.0,
 ) -> tuple[float, float, float]:
     """Float fast path of :func:`training_memory`: (weights, gradients, optimizer) bytes.
 
     Bytes per parameter are given directly (β_w, β_g, K); ``zero_stage`` 0–3 shards K (≥ 1),
-    β_g (≥ 2) and β_w (3) over ``dp``.
+    β_g (≥ 2) and β_w (3) over ``dp``; ``model_parallel`` splits everything.
     """
     d_1 = dp if zero_stage >= 1 else 1.0
     d_2 = dp if zero_stage >= 2 else 1.0
     d_3 = dp if zero_stage >= 3 else 1.0
     share = params / model_parallel
-    return share * weight_bytes / d_3, share * grad_bytes / d_2, share * optimizer_bytes / d_1
+    M_w = share * weight_bytes / d_3
+    M_g = share * grad_bytes / d_2
+    M_o = share * optimizer_bytes / d_1
+    return M_w, M_g, M_o
+
+
+def _train_operands(a: Mapping[str, Any]) -> dict[str, Any]:
+    stage, dp = a["zero_stage"], a["dp"]
+    return {
+        "beta_w": from_si(bytes_per_element(a["precision"]), "B"),
+        "beta_g": from_si(bytes_per_element(a["grad_precision"]), "B"),
+        "K": from_si(optimizer_state_per_param_B(a["optimizer"], a["precision"]), "B"),
+        "d_1": dp if stage >= 1 else 1,
+        "d_2": dp if stage >= 2 else 1,
+        "d_3": dp if stage >= 3 else 1,
+    }
 
 
 @formula(
@@ -192,25 +215,28 @@ def training_memory_B(
 )
 def training_memory(
     params: Any,
-    optimizer: str = "adam",
-    precision: str = "bf16",
-    grad_precision: str = "fp32",
+    optimizer: str = DEFAULT_OPTIMIZER,
+    precision: str = DEFAULT_PRECISION,
+    grad_precision: str = DEFAULT_GRADIENT_PRECISION,
     zero_stage: int = 0,
     dp: int = 1,
     model_parallel: int = 1,
 ) -> TrainingMemory:
     """Weights, gradients and optimizer states per device, M = Ψ/m·(β_w/d₃ + β_g/d₂ + K/d₁).
 
-    Defaults are Megatron-LM's mixed-precision Adam: bf16 weights (2 B), fp32 gradients (4 B)
-    and fp32 master weights + moments (K = 12 B) = 18 B/param; ZeRO's accounting uses 16-bit
-    gradients (16 B/param). ZeRO stage k shards optimizer states (≥1), gradients (≥2) and
-    weights (3) over ``dp`` data-parallel ranks (d_i = dp when stage ≥ i); ``model_parallel``
-    (tensor × pipeline degree) splits everything. Sources: Rajbhandari et al. 2020 (ZeRO);
-    Micikevicius et al. 2018 (mixed precision); Korthikanti et al. 2022.
+    K is the optimizer's state per parameter (``mlsysim.core.constants.OPTIMIZER_MOMENT_BYTES``:
+    Adam 8 B, SGD with momentum 4 B, plain SGD 0 B) plus a 4 B fp32 master copy when the
+    weights are narrower than fp32. Defaults are Megatron-LM's mixed-precision Adam: bf16
+    weights (2 B), fp32 gradients (4 B) and K = 12 B = 18 B/param (Korthikanti et al. 2022);
+    ZeRO's accounting uses 16-bit gradients (16 B/param). ZeRO stage k shards optimizer
+    states (≥1), gradients (≥2) and weights (3) over ``dp`` data-parallel ranks (d_i = dp when
+    stage ≥ i); ``model_parallel`` (tensor × pipeline degree) splits everything. Sources:
+    Rajbhandari et al. 2020 (ZeRO); Micikevicius et al. 2018 (mixed precision); Korthikanti
+    et al. 2022.
     """
     where = "training_memory"
     Psi = count(params, "params", where, dim="parameter", minimum=0)
-    choice(optimizer, "optimizer", where, OPTIMIZER_STATE_BYTES)
+    choice(optimizer, "optimizer", where, OPTIMIZER_MOMENT_BYTES)
     if zero_stage not in (0, 1, 2, 3):
         raise FormulaDomainError(
             f"zero_stage must be 0, 1, 2 or 3, got {zero_stage!r}",
@@ -222,7 +248,7 @@ def training_memory(
     m = count(model_parallel, "model_parallel", where)
     beta_w = bytes_per_element(precision)
     beta_g = bytes_per_element(grad_precision)
-    K = OPTIMIZER_STATE_BYTES[optimizer].value
+    K = optimizer_state_per_param_B(optimizer, precision)
     M_w, M_g, M_o = training_memory_B(Psi, beta_w, beta_g, K, stage, d, m)
     M = M_w + M_g + M_o
     return TrainingMemory(from_si(M_w, "B"), from_si(M_g, "B"), from_si(M_o, "B"), from_si(M, "B"))
@@ -236,11 +262,6 @@ def _act_coefficients(recompute: str) -> tuple[float, float, float]:
     return ACT_REPLICATED_BYTES.value, ACT_PARALLEL_BYTES.value, c_a
 
 
-def _layer_operands(a: Mapping[str, Any]) -> dict[str, Any]:
-    c_r, c_p, c_a = _act_coefficients(a["recompute"])
-    return {"c_r": c_r, "c_p": c_p, "c_a": c_a, "t_sp": a["tp"] if a["sp"] else 1}
-
-
 def activation_bytes_per_layer_B(
     seq_len: float,
     batch: float,
@@ -248,24 +269,38 @@ def activation_bytes_per_layer_B(
     heads: float,
     tp: float = 1.0,
     sp: bool = False,
-    recompute: str = "none",
+    recompute: str = DEFAULT_RECOMPUTE,
+    beta: float = _ACT_REFERENCE_BYTES,
 ) -> float:
-    """Float fast path of :func:`activation_bytes_per_layer` (16-bit activations, bytes)."""
-    t_sp = tp if sp else 1.0
+    """Float fast path of :func:`activation_bytes_per_layer` (β = bytes per activation)."""
+    s, b, h, a, t = seq_len, batch, hidden, heads, tp
     c_r, c_p, c_a = _act_coefficients(recompute)
-    s, b, h = seq_len, batch, hidden
-    return s * b * h * (c_r / t_sp + c_p / tp + c_a * heads * s / (h * tp))
+    t_sp = t if sp else 1.0
+    A_l = s * b * h * (c_r / t_sp + c_p / t + c_a * a * s / (h * t))
+    return A_l * beta / _ACT_REFERENCE_BYTES
+
+
+def _layer_operands(a: Mapping[str, Any]) -> dict[str, Any]:
+    c_r, c_p, c_a = _act_coefficients(a["recompute"])
+    beta = bytes_per_element(a["precision"])
+    return {
+        "c_r": c_r,
+        "c_p": c_p,
+        "c_a": c_a,
+        "t_sp": a["tp"] if a["sp"] else 1,
+        "f_beta": beta / _ACT_REFERENCE_BYTES,
+    }
 
 
 @formula(
     symbol=(
         r"A_{\ell} = s\,b\,h\left(\frac{c_r}{t_{sp}} + \frac{c_p}{t} + "
-        r"\frac{c_a\,a\,s}{h\,t}\right)"
+        r"\frac{c_a\,a\,s}{h\,t}\right)\frac{\beta}{2}"
     ),
     substituted=(
         r"{{seq_len}} \cdot {{batch}} \cdot {{hidden}} \left(\frac{ {{c_r}} }{ {{t_sp}} }"
         r" + \frac{ {{c_p}} }{ {{tp}} } + \frac{ {{c_a}} \cdot {{heads}} \cdot {{seq_len}} }"
-        r"{ {{hidden}} \cdot {{tp}} }\right)"
+        r"{ {{hidden}} \cdot {{tp}} }\right) \cdot {{f_beta}}"
     ),
     sources=("korthikanti2022",),
     citation="Korthikanti et al. (2022), Reducing Activation Recomputation, Table 2",
@@ -279,30 +314,40 @@ def activation_bytes_per_layer(
     heads: Any,
     tp: int = 1,
     sp: bool = False,
-    recompute: str = "none",
+    recompute: str = DEFAULT_RECOMPUTE,
+    precision: str = DEFAULT_PRECISION,
 ) -> Any:
-    """Activation bytes of one transformer layer (16-bit activations), Korthikanti Table 2.
+    """Activation bytes of one transformer layer, Korthikanti et al. Table 2.
 
     No recompute: sbh(10 + 24/t + 5as/(ht)); with sequence parallelism (SP) the 10 is also
-    divided by t; selective recompute drops the 5as/h attention term (so SP + selective gives
-    34·sbh/t); full recompute keeps only the layer input, 2·sbh (÷t with SP).
+    divided by t; selective recompute (the default) drops the 5as/h attention term (so SP +
+    selective gives 34·sbh/t); full recompute keeps only the layer input, 2·sbh (÷t with SP).
+    The paper counts 16-bit activations; a ``precision`` of β bytes scales the count by β/2.
     Source: Korthikanti et al. 2022.
     """
     where = "activation_bytes_per_layer"
-    choice(recompute, "recompute", where, _RECOMPUTE)
+    choice(recompute, "recompute", where, RECOMPUTE_POLICIES)
     s = count(seq_len, "seq_len", where, dim="token")
     b = count(batch, "batch", where, dim="sample")
     h = count(hidden, "hidden", where)
     a = count(heads, "heads", where)
     t = count(tp, "tp", where)
-    A_l = activation_bytes_per_layer_B(s, b, h, a, t, bool(sp), recompute)
+    beta = bytes_per_element(precision)
+    A_l = activation_bytes_per_layer_B(s, b, h, a, t, bool(sp), recompute, beta)
     return from_si(A_l, "B")
 
 
 def _model_act_operands(a: Mapping[str, Any]) -> dict[str, Any]:
     arch = a["model"].arch
     per_layer = activation_bytes_per_layer(
-        a["seq_len"], a["batch"], arch.hidden, arch.heads, a["tp"], a["sp"], a["recompute"]
+        a["seq_len"],
+        a["batch"],
+        arch.hidden,
+        arch.heads,
+        a["tp"],
+        a["sp"],
+        a["recompute"],
+        a["precision"],
     )
     p, v = a["pp"], a["interleave"]
     return {
@@ -326,9 +371,10 @@ def activation_bytes(
     batch: Any = 1,
     tp: int = 1,
     sp: bool = False,
-    recompute: str = "none",
+    recompute: str = DEFAULT_RECOMPUTE,
     pp: int = 1,
     interleave: int = 1,
+    precision: str = DEFAULT_PRECISION,
 ) -> Any:
     """Peak activation bytes per device (first pipeline stage): L·A_ℓ·f_int.
 
@@ -337,17 +383,19 @@ def activation_bytes(
     With 1F1B pipelining the first of ``pp`` stages holds ``pp`` micro-batches of L/pp layers,
     i.e. L layers' worth; the interleaved schedule (``interleave`` = v > 1 model chunks per
     stage) multiplies that by 1 + (p−1)/(p·v). ``batch`` is the micro-batch size. Embedding
-    and output-layer activations are not counted. Source: Korthikanti et al. 2022, §4.2–4.3.
+    and output-layer activations are not counted; ``recompute`` and ``precision`` as in
+    :func:`activation_bytes_per_layer`. Source: Korthikanti et al. 2022, §4.2–4.3.
     """
     where = "activation_bytes"
     arch = model.arch
+    choice(recompute, "recompute", where, RECOMPUTE_POLICIES)
+    s = count(seq_len, "seq_len", where, dim="token")
+    b = count(batch, "batch", where, dim="sample")
+    t = count(tp, "tp", where)
     p = count(pp, "pp", where)
     v = count(interleave, "interleave", where)
-    A_l = si(
-        activation_bytes_per_layer(seq_len, batch, arch.hidden, arch.heads, tp, sp, recompute),
-        "information",
-        "per_layer",
-    )
+    beta = bytes_per_element(precision)
+    A_l = activation_bytes_per_layer_B(s, b, arch.hidden, arch.heads, t, bool(sp), recompute, beta)
     f_int = 1 + (p - 1) / (p * v) if v > 1 else 1.0
     A = arch.layers * A_l * f_int
     return from_si(A, "B")

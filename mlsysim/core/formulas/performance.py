@@ -10,22 +10,39 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mlsysim.core.constants import BACKWARD_FORWARD_RATIO, FORWARD_ATTENTION_FLOPS
+from mlsysim.core.constants import (
+    BACKWARD_FORWARD_RATIO,
+    DEFAULT_PRECISION,
+    DEFAULT_RECOMPUTE,
+    FORWARD_ATTENTION_FLOPS,
+    RECOMPUTE_POLICIES,
+)
 from mlsysim.core.constants import FORWARD_FLOPS_PER_PARAM as _FWD
 from mlsysim.core.formulas._args import choice, count, fraction, positive, rate, si
 from mlsysim.core.formulas._meta import formula
-from mlsysim.core.units import from_si
+from mlsysim.core.units import from_si, ureg
 
 __all__ = [
     "RooflineTime",
     "amdahl",
     "arithmetic_intensity",
     "attainable_flops",
+    "busy_fraction",
+    "device_utilization",
     "gustafson",
+    "hardware_flops_per_token",
+    "hardware_flops_per_token_F",
     "hfu",
+    "intensity_FpB",
     "launch_overhead",
+    "launch_overhead_s",
     "little",
     "mfu",
+    "model_flops",
+    "model_flops_F",
+    "model_flops_per_token",
+    "model_flops_per_token_F",
+    "peak_fraction",
     "ridge_point",
     "roofline_time",
     "roofline_time_s",
@@ -58,6 +75,12 @@ class RooflineTime:
         return f"{self.time:~P} ({self.bound}-bound)"
 
 
+def intensity_FpB(work: float, bytes: float) -> float:
+    """Float fast path of :func:`arithmetic_intensity` (FLOP ÷ B) and :func:`ridge_point`
+    (FLOP/s ÷ B/s): FLOPs per byte."""
+    return work / bytes
+
+
 @formula(
     symbol=r"I^{*} = \frac{P_{\mathrm{peak}}}{B_{\mathrm{mem}}}",
     substituted=r"\frac{ {{peak}} }{ {{bandwidth}} }",
@@ -66,14 +89,14 @@ class RooflineTime:
     result="intensity",
     expand=_hw,
 )
-def ridge_point(hw: Any, precision: str = "bf16") -> Any:
+def ridge_point(hw: Any, precision: str = DEFAULT_PRECISION) -> Any:
     """Ridge point I* = P_peak / B_mem: the intensity where a kernel stops being memory-bound.
 
     Source: Williams, Waterman & Patterson, "Roofline", CACM 2009.
     """
     P = si(hw.peak_flops(precision), "compute_rate", "peak")
     B = si(hw.memory.bandwidth, "bandwidth", "bandwidth")
-    I_star = P / B
+    I_star = intensity_FpB(P, B)
     return from_si(I_star, "FLOP/B")
 
 
@@ -86,9 +109,10 @@ def ridge_point(hw: Any, precision: str = "bf16") -> Any:
 )
 def arithmetic_intensity(flops: Any, bytes: Any) -> Any:
     """Arithmetic intensity I = W / Q (FLOPs per byte moved). Source: Williams et al. 2009."""
-    W = si(flops, "computation", "flops")
-    Q = positive(si(bytes, "information", "bytes"), "bytes", "arithmetic_intensity")
-    I = W / Q
+    where = "arithmetic_intensity"
+    W = positive(si(flops, "computation", "flops"), "flops", where, strict=False)
+    Q = positive(si(bytes, "information", "bytes"), "bytes", where)
+    I = intensity_FpB(W, Q)
     return from_si(I, "FLOP/B")
 
 
@@ -100,9 +124,10 @@ def arithmetic_intensity(flops: Any, bytes: Any) -> Any:
     result="compute_rate",
     expand=_hw,
 )
-def attainable_flops(intensity: Any, hw: Any, precision: str = "bf16") -> Any:
+def attainable_flops(intensity: Any, hw: Any, precision: str = DEFAULT_PRECISION) -> Any:
     """Attainable rate P = min(P_peak, I·B_mem) at intensity I. Source: Williams et al. 2009."""
-    I = si(intensity, "intensity", "intensity")
+    where = "attainable_flops"
+    I = positive(si(intensity, "intensity", "intensity"), "intensity", where, strict=False)
     P_peak = si(hw.peak_flops(precision), "compute_rate", "peak")
     B = si(hw.memory.bandwidth, "bandwidth", "bandwidth")
     P = min(P_peak, I * B)
@@ -111,7 +136,9 @@ def attainable_flops(intensity: Any, hw: Any, precision: str = "bf16") -> Any:
 
 def roofline_time_s(flops: float, bytes: float, peak: float, bandwidth: float) -> float:
     """Float fast path of :func:`roofline_time`: FLOP, B, FLOP/s, B/s → seconds."""
-    return max(flops / peak, bytes / bandwidth)
+    T_c = flops / peak
+    T_m = bytes / bandwidth
+    return T_c if T_c > T_m else T_m
 
 
 @formula(
@@ -125,18 +152,21 @@ def roofline_time_s(flops: float, bytes: float, peak: float, bandwidth: float) -
     result="time",
     expand=_hw,
 )
-def roofline_time(flops: Any, bytes: Any, hw: Any, precision: str = "bf16") -> RooflineTime:
+def roofline_time(
+    flops: Any, bytes: Any, hw: Any, precision: str = DEFAULT_PRECISION
+) -> RooflineTime:
     """Roofline time T = max(W/P_peak, Q/B_mem), reporting which term binds.
 
     Source: Williams, Waterman & Patterson 2009. Ideal bound: measurements can only be slower.
     """
-    W = si(flops, "computation", "flops")
-    Q = si(bytes, "information", "bytes")
+    where = "roofline_time"
+    W = positive(si(flops, "computation", "flops"), "flops", where, strict=False)
+    Q = positive(si(bytes, "information", "bytes"), "bytes", where, strict=False)
     P = si(hw.peak_flops(precision), "compute_rate", "peak")
     B = si(hw.memory.bandwidth, "bandwidth", "bandwidth")
     T_c = W / P
     T_m = Q / B
-    T = max(T_c, T_m)
+    T = roofline_time_s(W, Q, P, B)
     bound = "compute" if T_c >= T_m else "memory"
     return RooflineTime(from_si(T, "s"), from_si(T_c, "s"), from_si(T_m, "s"), bound)
 
@@ -189,6 +219,132 @@ def little(arrival_rate: Any, latency: Any) -> Any:
     return from_si(L, "request")
 
 
+def model_flops_F(forward: float, training: bool = True) -> float:
+    """Float fast path of :func:`model_flops`: a step's forward FLOPs × (1 + 2) for training."""
+    passes = 1.0 + BACKWARD_FORWARD_RATIO.value if training else 1.0
+    C = passes * forward
+    return C
+
+
+def model_flops_per_token_F(
+    N: float, L: float, H: float, Q: float, T: float, training: bool = True
+) -> float:
+    """Float fast path of :func:`model_flops_per_token`: FLOPs per token, recompute excluded."""
+    forward = _FWD.value * N + FORWARD_ATTENTION_FLOPS.value * L * H * Q * T
+    C = model_flops_F(forward, training)
+    return C
+
+
+def hardware_flops_per_token_F(
+    N: float, L: float, H: float, Q: float, T: float, recompute: str = DEFAULT_RECOMPUTE
+) -> float:
+    """Float fast path of :func:`hardware_flops_per_token`: training FLOPs per token with the
+    recomputed forward work (selective: the attention core; full: the whole forward)."""
+    C = model_flops_per_token_F(N, L, H, Q, T, True)
+    attention = FORWARD_ATTENTION_FLOPS.value * L * H * Q * T
+    if recompute == "full":
+        C += _FWD.value * N + attention
+    elif recompute == "selective":
+        C += attention
+    return C
+
+
+def _flop_args(
+    params: Any, layers: Any, heads: Any, head_dim: Any, seq_len: Any, where: str
+) -> tuple[float, float, float, float, float]:
+    N = count(params, "params", where, dim="parameter")
+    L = count(layers, "layers", where)
+    H = count(heads, "heads", where)
+    Q = count(head_dim, "head_dim", where)
+    T = count(seq_len, "seq_len", where, dim="token")
+    return N, L, H, Q, T
+
+
+@formula(
+    symbol=r"C = p\,C_{\mathrm{fwd}}",
+    substituted=r"{{passes}} \cdot {{forward_flops}}",
+    sources=("kaplan2020", "chowdhery2022"),
+    citation="Kaplan et al. (2020): backward = 2× forward; model FLOPs as PaLM defines them",
+    result="computation",
+    expand=lambda a: {"passes": 1 + BACKWARD_FORWARD_RATIO.value if a["training"] else 1},
+)
+def model_flops(forward_flops: Any, training: bool = True) -> Any:
+    """Model FLOPs of a step whose forward pass costs C_fwd: 3·C_fwd for training (forward plus
+    a backward of twice the forward), C_fwd for inference — recomputation excluded (MFU).
+
+    For a CNN, C_fwd is the published FLOPs per inference times the batch. Sources: Kaplan et
+    al. 2020 §2.1; Chowdhery et al. 2022 (PaLM), Appendix B.
+    """
+    F = positive(si(forward_flops, "computation", "forward_flops"), "forward_flops", "model_flops")
+    C = model_flops_F(F, bool(training))
+    return from_si(C, "FLOP")
+
+
+@formula(
+    symbol=r"C_{\mathrm{tok}} = p\left(2\,N + 4\,L\,H\,Q\,T\right)",
+    substituted=(
+        r"{{passes}} \left(2 \cdot {{params}} + 4 \cdot {{layers}} \cdot "
+        r"{{heads}} \cdot {{head_dim}} \cdot {{seq_len}}\right)"
+    ),
+    sources=("chowdhery2022", "korthikanti2022", "kaplan2020"),
+    citation="Chowdhery et al. (2022), PaLM, Appendix B; Korthikanti et al. (2022), App. A",
+    result="[computation]/[token]",
+    expand=lambda a: {"passes": 1 + BACKWARD_FORWARD_RATIO.value if a["training"] else 1},
+)
+def model_flops_per_token(
+    params: Any, layers: Any, heads: Any, head_dim: Any, seq_len: Any, training: bool = True
+) -> Any:
+    """Model FLOPs per token, the numerator of MFU: 6N + 12·L·H·Q·T for training (PaLM App. B),
+    a third of it (2N + 4·L·H·Q·T, one forward pass) for inference.
+
+    N is the parameter count (the active parameters of a mixture of experts), T the context
+    each token attends to, counted in full — causal masking and recomputation are not model
+    FLOPs (Chowdhery et al. 2022; Korthikanti et al. 2022 count attention the same way).
+    """
+    N, L, H, Q, T = _flop_args(params, layers, heads, head_dim, seq_len, "model_flops_per_token")
+    C = model_flops_per_token_F(N, L, H, Q, T, bool(training))
+    return from_si(C, "FLOP/token")
+
+
+@formula(
+    symbol=(
+        r"C^{\mathrm{hw}}_{\mathrm{tok}} = 6\,N + 12\,L\,H\,Q\,T + "
+        r"r_N\,2\,N + r_A\,4\,L\,H\,Q\,T"
+    ),
+    substituted=(
+        r"6 \cdot {{params}} + 12 \cdot {{layers}} \cdot {{heads}} \cdot {{head_dim}} \cdot "
+        r"{{seq_len}} + {{r_N}} \cdot 2 \cdot {{params}} + {{r_A}} \cdot 4 \cdot {{layers}}"
+        r" \cdot {{heads}} \cdot {{head_dim}} \cdot {{seq_len}}"
+    ),
+    sources=("chowdhery2022", "korthikanti2022"),
+    citation="Chowdhery et al. (2022), PaLM, App. B (rematerialization); Korthikanti et al. (2022)",
+    result="[computation]/[token]",
+    expand=lambda a: {
+        "r_N": 1 if a["recompute"] == "full" else 0,
+        "r_A": 0 if a["recompute"] == "none" else 1,
+    },
+)
+def hardware_flops_per_token(
+    params: Any,
+    layers: Any,
+    heads: Any,
+    head_dim: Any,
+    seq_len: Any,
+    recompute: str = DEFAULT_RECOMPUTE,
+) -> Any:
+    """Hardware FLOPs per training token, the numerator of HFU: model FLOPs plus the forward
+    work recomputed in the backward pass — the attention core (4·L·H·Q·T) with selective
+    recomputation, the whole forward (2N + 4·L·H·Q·T, so 8N + 16·L·H·Q·T) with full.
+
+    Sources: Chowdhery et al. 2022 (PaLM), Appendix B; Korthikanti et al. 2022.
+    """
+    where = "hardware_flops_per_token"
+    choice(recompute, "recompute", where, RECOMPUTE_POLICIES)
+    N, L, H, Q, T = _flop_args(params, layers, heads, head_dim, seq_len, where)
+    C = hardware_flops_per_token_F(N, L, H, Q, T, recompute)
+    return from_si(C, "FLOP/token")
+
+
 @formula(
     symbol=(
         r"C_{\mathrm{tok}} = (1 + r_{\mathrm{remat}})\,"
@@ -204,33 +360,52 @@ def little(arrival_rate: Any, latency: Any) -> Any:
     expand=lambda a: {"remat": 1 / 3 if a["recompute"] == "full" else 0},
 )
 def transformer_flops_per_token(
-    params: Any, layers: Any, heads: Any, head_dim: Any, seq_len: Any, recompute: str = "none"
+    params: Any,
+    layers: Any,
+    heads: Any,
+    head_dim: Any,
+    seq_len: Any,
+    recompute: str | None = None,
 ) -> Any:
-    """Training FLOPs per token 6N + 12·L·H·Q·T (PaLM App. B); full recompute adds a forward.
+    """Training FLOPs per token 6N + 12·L·H·Q·T (PaLM App. B); ``recompute="full"`` adds the
+    re-run forward (8N + 16LHQT, the hardware FLOPs of HFU).
 
-    ``recompute="full"`` gives the hardware FLOPs of HFU (8N + 16LHQT): the forward pass runs
-    twice. Source: Chowdhery et al. 2022 (PaLM), Appendix B; Kaplan et al. 2020 for 6N.
+    ``recompute=None`` (or ``"none"``) gives model FLOPs. Kept for books written against it:
+    :func:`model_flops_per_token` (MFU) and
+    :func:`hardware_flops_per_token` (HFU, any recompute policy) compute the same quantities.
+    Source: Chowdhery et al. 2022 (PaLM), Appendix B; Kaplan et al. 2020 for 6N.
     """
     where = "transformer_flops_per_token"
-    choice(recompute, "recompute", where, ("none", "full"))
-    N = count(params, "params", where, dim="parameter")
-    L = count(layers, "layers", where)
-    H = count(heads, "heads", where)
-    Q = count(head_dim, "head_dim", where)
-    T = count(seq_len, "seq_len", where, dim="token")
-    forward = _FWD.value * N + FORWARD_ATTENTION_FLOPS.value * L * H * Q * T
-    passes = 1 + BACKWARD_FORWARD_RATIO.value + (1 if recompute == "full" else 0)
-    C = passes * forward
+    policy = "none" if recompute is None else recompute
+    choice(policy, "recompute", where, ("none", "full"))
+    N, L, H, Q, T = _flop_args(params, layers, heads, head_dim, seq_len, where)
+    C = hardware_flops_per_token_F(N, L, H, Q, T, policy)
     return from_si(C, "FLOP/token")
+
+
+def peak_fraction(rate: float, flops_per_unit: float, peak: float) -> float:
+    """Float fast path of :func:`mfu` and :func:`hfu`: R·C / P (units/s, FLOP/unit, FLOP/s)."""
+    U = rate * flops_per_unit / peak
+    return U
+
+
+def _work_unit(throughput: Any) -> str:
+    """``"sample"`` for a samples-per-second throughput (a CNN's), else ``"token"``."""
+    dims = getattr(throughput, "dimensionality", None)
+    if dims is not None and dims == ureg.get_dimensionality("[sample]/[time]"):
+        return "sample"
+    return "token"
 
 
 def _utilization(
     throughput: Any, flops_per_token: Any, peak: Any, where: str, name: str = "flops_per_token"
 ) -> float:
-    R = positive(si(throughput, "[token]/[time]", "throughput"), "throughput", where, strict=False)
-    C = positive(si(flops_per_token, "[computation]/[token]", name), name, where)
+    unit = _work_unit(throughput)
+    R = si(throughput, f"[{unit}]/[time]", "throughput")
+    R = positive(R, "throughput", where, strict=False)
+    C = positive(si(flops_per_token, f"[computation]/[{unit}]", name), name, where)
     P = positive(si(peak, "compute_rate", "peak"), "peak", where)
-    return R * C / P
+    return peak_fraction(R, C, P)
 
 
 @formula(
@@ -243,8 +418,9 @@ def _utilization(
 def mfu(throughput: Any, flops_per_token: Any, peak: Any) -> float:
     """Model FLOPs utilization: observed tokens/s × model FLOPs per token ÷ aggregate peak.
 
-    Model FLOPs exclude rematerialization (use :func:`transformer_flops_per_token`).
-    Source: Chowdhery et al. 2022 (PaLM).
+    Model FLOPs exclude rematerialization and count attention in full (use
+    :func:`model_flops_per_token`). A CNN's throughput may be given in samples/s with FLOPs
+    per sample. Source: Chowdhery et al. 2022 (PaLM).
     """
     U = _utilization(throughput, flops_per_token, peak, "mfu")
     return U
@@ -261,9 +437,47 @@ def mfu(throughput: Any, flops_per_token: Any, peak: Any) -> float:
     result="dimensionless",
 )
 def hfu(throughput: Any, hardware_flops_per_token: Any, peak: Any) -> float:
-    """Hardware FLOPs utilization: like MFU but counting recomputed FLOPs too. Source: PaLM."""
+    """Hardware FLOPs utilization: like MFU but counting recomputed FLOPs too (use
+    :func:`hardware_flops_per_token`). Source: PaLM."""
     U = _utilization(throughput, hardware_flops_per_token, peak, "hfu", "hardware_flops_per_token")
     return U
+
+
+def busy_fraction(flops: float, bytes: float, time: float, peak: float, bandwidth: float) -> float:
+    """Float fast path of :func:`device_utilization`: max(W/(P·t), Q/(B·t)), at most 1."""
+    u_c = flops / (peak * time)
+    u_m = bytes / (bandwidth * time)
+    u = u_c if u_c > u_m else u_m
+    return u if u < 1.0 else 1.0
+
+
+@formula(
+    symbol=(
+        r"u = \min\left(1,\ \max\left(\frac{W}{P_{\mathrm{peak}}\,t},\ "
+        r"\frac{Q}{B_{\mathrm{mem}}\,t}\right)\right)"
+    ),
+    substituted=(
+        r"\min\left(1,\ \max\left(\frac{ {{flops}} }{ {{peak}} \cdot {{time}} },\ "
+        r"\frac{ {{bytes}} }{ {{bandwidth}} \cdot {{time}} }\right)\right)"
+    ),
+    sources=("fan2007", "williams2009"),
+    citation="Fan, Weber & Barroso (2007): utilization drives power; roofline (Williams 2009)",
+    result="dimensionless",
+)
+def device_utilization(flops: Any, bytes: Any, time: Any, peak: Any, bandwidth: Any) -> float:
+    """How busy a device is over a step: the larger of its compute and memory-bandwidth use.
+
+    The utilisation of the linear power model (:func:`device_power`); a memory-bound decode
+    step is busy at its bandwidth fraction. Sources: Fan et al. 2007; Williams et al. 2009.
+    """
+    where = "device_utilization"
+    W = positive(si(flops, "computation", "flops"), "flops", where, strict=False)
+    Q = positive(si(bytes, "information", "bytes"), "bytes", where, strict=False)
+    t = positive(si(time, "time", "time"), "time", where)
+    P = positive(si(peak, "compute_rate", "peak"), "peak", where)
+    B = positive(si(bandwidth, "bandwidth", "bandwidth"), "bandwidth", where)
+    u = busy_fraction(W, Q, t, P, B)
+    return u
 
 
 @formula(
@@ -282,5 +496,10 @@ def launch_overhead(ops: Any, per_op: Any) -> Any:
     where = "launch_overhead"
     n = count(ops, "ops", where, minimum=0)
     t = positive(si(per_op, "time", "per_op"), "per_op", where, strict=False)
-    T = n * t
+    T = launch_overhead_s(n, t)
     return from_si(T, "s")
+
+
+def launch_overhead_s(ops: float, per_op: float) -> float:
+    """Float fast path of :func:`launch_overhead`: launches × seconds per launch."""
+    return ops * per_op

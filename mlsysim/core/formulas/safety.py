@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlsysim.core.constants import bytes_per_element
+from mlsysim.core.constants import DEFAULT_GRADIENT_PRECISION, bytes_per_element
 from mlsysim.core.formulas._args import count, positive
 from mlsysim.core.formulas._meta import formula
 from mlsysim.core.units import from_si
@@ -50,7 +50,9 @@ def dpsgd_noise_std(noise_multiplier: Any, clip_norm: Any, batch: Any) -> float:
     result="information",
     expand=lambda a: {"bytes_per_element": from_si(bytes_per_element(a["precision"]), "B")},
 )
-def per_example_gradient_bytes(params: Any, batch: Any, precision: str = "fp32") -> Any:
+def per_example_gradient_bytes(
+    params: Any, batch: Any, precision: str = DEFAULT_GRADIENT_PRECISION
+) -> Any:
     """Memory for materialized per-example gradients: B copies of an N-parameter gradient.
 
     The naive DP-SGD cost (Opacus stores per-sample gradients of each layer); ghost clipping

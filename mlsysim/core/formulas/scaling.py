@@ -233,7 +233,7 @@ def best_of_n(p: Any, samples: Any) -> float:
 def training_time(flops: Any, devices: Any, peak: Any, mfu: Any) -> Any:
     """Wall time to run C FLOPs on n devices of peak P at utilization MFU: C/(n·P·MFU)."""
     where = "training_time"
-    C = si(flops, "computation", "flops")
+    C = positive(si(flops, "computation", "flops"), "flops", where, strict=False)
     n = count(devices, "devices", where)
     P = positive(si(peak, "compute_rate", "peak"), "peak", where)
     U = positive(fraction(mfu, "mfu", where), "mfu", where)

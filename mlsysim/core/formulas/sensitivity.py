@@ -6,6 +6,7 @@ roofline-bound time, the elasticity to the binding resource is −1 and to the o
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from mlsysim.core.exceptions import DimensionError, FormulaDomainError
@@ -15,16 +16,23 @@ from mlsysim.core.units import as_quantity, describe_dimension, fmt_quantity
 __all__ = ["elasticity"]
 
 
-def _ratio(new: Any, old: Any, name: str, where: str) -> float:
+def _ratio(new: Any, old: Any, name: str, base: str, where: str) -> float:
     a = as_quantity(new, name=name)
-    b = as_quantity(old, name=name)
+    b = as_quantity(old, name=base)
     if a.dimensionality != b.dimensionality:
         raise DimensionError.for_argument(
             name, fmt_quantity(a), describe_dimension(a), describe_dimension(b), where=where
         )
+    for label, q in ((name, a), (base, b)):
+        if not math.isfinite(float(q.magnitude)):
+            raise FormulaDomainError(
+                f"{label} must be a finite number, got {q.magnitude!r}",
+                where=where,
+                fix=f"pass a finite {label}",
+            )
     if b.magnitude == 0:
         raise FormulaDomainError(
-            f"{name}: the base value is zero",
+            f"{base} is zero: the base of a relative change cannot be zero",
             where=where,
             fix="elasticities are relative changes; use a non-zero base",
         )
@@ -45,8 +53,8 @@ def elasticity(y0: Any, y1: Any, x0: Any, x1: Any) -> float:
     Source: Saltelli et al. 2008.
     """
     where = "elasticity"
-    ry = _ratio(y1, y0, "y1", where) - 1.0
-    rx = _ratio(x1, x0, "x1", where) - 1.0
+    ry = _ratio(y1, y0, "y1", "y0", where) - 1.0
+    rx = _ratio(x1, x0, "x1", "x0", where) - 1.0
     if rx == 0:
         raise FormulaDomainError(
             "x1 equals x0: no change in the input",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mlsysim.core.constants import IDLE_POWER_FRACTION
+from mlsysim.core.constants import ACCELERATOR_IDLE_POWER_FRACTION
 from mlsysim.core.formulas._args import count, fraction, positive, si
 from mlsysim.core.formulas._meta import formula
 from mlsysim.core.units import from_si
@@ -17,6 +17,7 @@ from mlsysim.core.units import from_si
 __all__ = [
     "Water",
     "device_power",
+    "device_power_W",
     "duty_cycle_power",
     "embodied_carbon",
     "facility_energy",
@@ -45,27 +46,38 @@ def facility_energy(it_energy: Any, pue: Any) -> Any:
     return from_si(E, "J")
 
 
+def device_power_W(tdp: float, utilization: float, idle_fraction: float) -> float:
+    """Float fast path of :func:`device_power`: W, fraction, fraction → W."""
+    P = tdp * (idle_fraction + (1.0 - idle_fraction) * utilization)
+    return P
+
+
 @formula(
     symbol=r"P = P_{\mathrm{TDP}}\left(f_{\mathrm{idle}} + (1 - f_{\mathrm{idle}})\,u\right)",
     substituted=(
         r"{{tdp}} \left({{idle_fraction}} + (1 - {{idle_fraction}}) \cdot "
         r"{{utilization}}\right)"
     ),
-    sources=("barroso2007",),
-    citation="Barroso & Hölzle (2007), linear idle-to-peak power model",
+    sources=("fan2007", "jouppi2017"),
+    citation="Fan, Weber & Barroso (2007), linear idle-to-peak power model",
     result="power",
 )
-def device_power(tdp: Any, utilization: Any, idle_fraction: Any = IDLE_POWER_FRACTION.value) -> Any:
-    """Average power at utilization u: idle floor f·TDP plus the rest scaling linearly with u.
+def device_power(
+    tdp: Any, utilization: Any, idle_fraction: Any = ACCELERATOR_IDLE_POWER_FRACTION.value
+) -> Any:
+    """Average power at utilization u: the idle floor f·TDP plus the rest scaling linearly.
 
-    The default idle fraction (0.5) is Barroso & Hölzle's server figure; pass a device's own
-    (e.g. ``power_min / tdp``) when known. Source: Barroso & Hölzle 2007.
+    The default idle fraction is an accelerator's, 1/6 (Jouppi et al. 2017: a K80 GPU die
+    idles at 25 W of its 150 W); pass a device's own (its measured ``power_idle / tdp``) when
+    the registry gives one, or Barroso & Hölzle's 0.5 for a whole server
+    (``IDLE_POWER_FRACTION``). ``power_min`` — the lowest configurable power limit — is not
+    idle power. Source: Fan, Weber & Barroso 2007.
     """
     where = "device_power"
     P_tdp = positive(si(tdp, "power", "tdp"), "tdp", where)
     u = fraction(utilization, "utilization", where)
     f = fraction(idle_fraction, "idle_fraction", where)
-    P = P_tdp * (f + (1.0 - f) * u)
+    P = device_power_W(P_tdp, u, f)
     return from_si(P, "W")
 
 

@@ -3,7 +3,8 @@
 The third step of the five-layer stack (DESIGN.md §3): :func:`lower` dispatches to the
 transformer lowering (:mod:`.transformer`) or the CNN/KWS lowering (:mod:`.cnn`); both build
 :class:`~mlsysim.workload.lowering.ops.Op` lists with :class:`~.ops.OpBuilder` from the plain
-numbers of :func:`~.facts.model_facts`.
+numbers of :func:`~.facts.model_facts`. Derived caches here are generation-aware
+(:mod:`mlsysim.core.cache`).
 """
 
 from __future__ import annotations

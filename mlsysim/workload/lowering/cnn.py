@@ -54,36 +54,36 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlsysim.core.cache import DerivedCache
+from mlsysim.core.constants import BACKWARD_FORWARD_RATIO, FLOPS_PER_MAC
 from mlsysim.core.exceptions import ConfigError
+from mlsysim.core.formulas.performance import model_flops_F
 from mlsysim.workload.cnn import Layer, expand
 from mlsysim.workload.lowering.facts import ModelFacts
 from mlsysim.workload.lowering.ops import (
+    ELEMENTWISE,
+    TOUCHES,
     Lowered,
     MemoryBytes,
     Op,
     OpBuilder,
     add_optimizer_update,
-    optimizer_state_bytes,
+    resident_weights,
+    training_state,
 )
 
 __all__ = ["CNNLowering", "cnn_layers", "cnn_ops", "lower_cnn"]
 
 #: FLOPs per element of the memory-bound CNN kernels (they set only the ops' intensity).
-_BN_FWD_FLOPS = 6.0  # sum and sum of squares; subtract mean, scale by 1/σ, γ, β
-_BN_BWD_FLOPS = 2.0 * _BN_FWD_FLOPS  # backward = 2x forward (Kaplan et al. 2020)
-_RELU_FLOPS = 1.0
-_ADD_FLOPS = 1.0
-#: Element touches (reads + writes) of one element-wise pass, forward and backward.
-_BN_FWD_TOUCH = 3.0  # statistics pass (read), normalize pass (read, write)
-_BN_BWD_TOUCH = 5.0  # reduction pass (read dY, Y), gradient pass (read dY, Y; write dX)
-_RELU_FWD_TOUCH = 2.0
-_RELU_BWD_TOUCH = 3.0
-_ADD_FWD_TOUCH = 3.0
-_ADD_BWD_TOUCH = 3.0
+_BN_FWD_FLOPS = ELEMENTWISE["batchnorm"]
+_BN_BWD_FLOPS = BACKWARD_FORWARD_RATIO.value * _BN_FWD_FLOPS  # backward = 2× forward
+_RELU_FLOPS = ELEMENTWISE["relu"]
+_ADD_FLOPS = ELEMENTWISE["add"]
+_MAC = FLOPS_PER_MAC.value
 
 _new_op = tuple.__new__
 
-_LAYERS: dict[int, tuple[Any, tuple[Layer, ...], float]] = {}
+_LAYERS = DerivedCache("workload.cnn_layers")
 
 
 def cnn_layers(model: Any) -> tuple[tuple[Layer, ...], float]:
@@ -97,14 +97,14 @@ def cnn_layers(model: Any) -> tuple[tuple[Layer, ...], float]:
         counted += _forward_flops(layer) * layer.repeat
     stated = float(model.flops_per_inference.to("FLOP").magnitude)
     scale = stated / counted
-    _LAYERS[id(model)] = (model, layers, scale)
+    _LAYERS.put(id(model), (model, layers, scale))
     return layers, scale
 
 
 def _forward_flops(layer: Layer) -> float:
     """Forward FLOPs of one instance for one sample, before scaling (inference counting)."""
     if layer.kind in ("conv", "dwconv", "fc"):
-        return 2.0 * layer.macs
+        return _MAC * layer.macs
     if layer.kind == "maxpool":
         kh, kw = layer.k
         return float(layer.out_elems * kh * kw)
@@ -140,14 +140,15 @@ def _inference(
     ops: list[Op] = []
     weights = 0.0
     peak_live = 0.0
+    layer_by_layer = {layer.block for layer in layers if layer.kind == "dwconv" and layer.block}
     i = 0
     while i < len(layers):
         j = i + 1
-        if layers[i].block:
+        if layers[i].block and layers[i].block not in layer_by_layer:
             while j < len(layers) and layers[j].block == layers[i].block:
                 j += 1
-            if any(layer.kind == "dwconv" for layer in layers[i:j]):
-                j = i + 1  # a block with a depthwise conv runs layer by layer
+        # a block holding a depthwise conv runs layer by layer, its residual add reading the
+        # shortcut from memory in the projection's epilogue
         group = layers[i:j]
         # a fused block reads its input and writes its output once; its inner tensors stay on
         # chip. A single layer reads its input and writes its output.
@@ -164,10 +165,7 @@ def _inference(
                 last = ops[-1]
                 z = 0.0 if len(group) > 1 else Y  # unfused: read the shortcut from memory
                 ops[-1] = last._replace(
-                    name=last.name + "+add",
-                    flops=last.flops + F,
-                    bytes=last.bytes + z * ba,
-                    useful_flops=last.useful_flops + F,
+                    name=last.name + "+add", flops=last.flops + F, bytes=last.bytes + z * ba
                 )
                 continue
             if layer.kind in ("conv", "fc", "dwconv"):
@@ -176,9 +174,9 @@ def _inference(
                 dense = layer.kind != "dwconv"
                 nbytes = w * bw * (sparse_factor if dense else 1.0) + io
                 kind = "gemm" if dense else "elementwise"
-                op = (layer.name, kind, F, nbytes, launches, n, F, sparse and dense)
+                op = (layer.name, kind, F, nbytes, launches, n, sparse and dense)
             else:
-                op = (layer.name, "elementwise", F, io, launches, n, F, False)
+                op = (layer.name, "elementwise", F, io, launches, n, False)
             ops.append(_new_op(Op, op))
         if group[-1].kind != "add" or len(group) > 1:
             last = ops[-1]
@@ -235,9 +233,9 @@ def _training(
                     layer.name + ".bn",
                     "elementwise",
                     f_bn,
-                    Y * _BN_FWD_TOUCH * ba,
+                    Y * TOUCHES["batchnorm_forward"] * ba,
                     Y * _BN_BWD_FLOPS * scale,
-                    Y * _BN_BWD_TOUCH * ba,
+                    Y * TOUCHES["batchnorm_backward"] * ba,
                     2.0,
                     n,
                     full,
@@ -250,9 +248,9 @@ def _training(
                 layer.name,
                 "elementwise",
                 F,
-                Y * _ADD_FWD_TOUCH * ba,
+                Y * TOUCHES["add_forward"] * ba,
                 F,
-                Y * _ADD_BWD_TOUCH * ba,
+                Y * TOUCHES["add_backward"] * ba,
                 2.0,
                 n,
                 full,
@@ -284,9 +282,9 @@ def _relu(ops: list[Op], name: str, Y: float, scale: float, ba: float, n: int, f
         name,
         "elementwise",
         f,
-        Y * _RELU_FWD_TOUCH * ba,
+        Y * TOUCHES["relu_forward"] * ba,
         f,
-        Y * _RELU_BWD_TOUCH * ba,
+        Y * TOUCHES["relu_backward"] * ba,
         2.0,
         n,
         full,
@@ -306,12 +304,11 @@ def _add(
     recompute: bool,
     sparse: bool = False,
 ) -> None:
-    """Append one forward+backward op; full recompute re-runs the forward (not useful FLOPs)."""
-    useful = f_fwd + f_bwd
-    flops = useful + (f_fwd if recompute else 0.0)
+    """Append one forward+backward op; full recompute re-runs the forward."""
+    flops = f_fwd + f_bwd + (f_fwd if recompute else 0.0)
     nbytes = b_fwd + b_bwd + (b_fwd if recompute else 0.0)
     k = kernels + (1.0 if recompute else 0.0)
-    ops.append(_new_op(Op, (name, kind, flops, nbytes, k, repeat, useful, sparse)))
+    ops.append(_new_op(Op, (name, kind, flops, nbytes, k, repeat, sparse)))
 
 
 def lower_cnn(model: Any, f: ModelFacts, phase: str, batch: int, rp: Any) -> Lowered:
@@ -329,17 +326,20 @@ def lower_cnn(model: Any, f: ModelFacts, phase: str, batch: int, rp: Any) -> Low
     if model.cnn is not None:
         low = cnn_ops(model, training, batch, rp, B.sparse_factor)
         B.ops.extend(low.ops)
-        weights = low.weights * bw * B.sparse_factor
+        weights = resident_weights(low.weights, rp, B.sparse_factor)
         activations = low.activations
     else:  # an entry without a layer table: one fused op over its stated FLOPs
-        nbytes = f.params * bw * B.sparse_factor + b * f.input_elems * ba
+        weights = resident_weights(f.params, rp, B.sparse_factor)
+        nbytes = weights + b * f.input_elems * ba
         B.add("forward", "gemm", b * f.flops_per_sample, nbytes, 1, False, rp.sparse)
-        weights = f.params * bw * B.sparse_factor
         activations = b * f.input_elems * ba
     gradients = optimizer = 0.0
     if training:
         add_optimizer_update(B, f.params, rp)
-        gradients = f.params * bw
-        optimizer = f.params * optimizer_state_bytes(rp)
+        _, gradients, optimizer = training_state(f.params, rp, B.sparse_factor)
     memory = MemoryBytes(weights, 0.0, activations, gradients, optimizer)
-    return Lowered(tuple(B.ops), memory, b, "sample")
+    forward = b * f.flops_per_sample  # the published forward FLOPs: model FLOPs (MFU)
+    model_flops = model_flops_F(forward, training)
+    full = training and rp.plan.recompute == "full"
+    hardware_flops = model_flops + (forward if full else 0.0)
+    return Lowered(tuple(B.ops), memory, b, "sample", model_flops, hardware_flops)

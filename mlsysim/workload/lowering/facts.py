@@ -1,9 +1,20 @@
-"""A model's architecture as plain numbers, extracted once per spec (the solver's hot path)."""
+"""A model's architecture as plain numbers, extracted and checked once per spec (the solver's
+hot path).
+
+``params`` is the parameter count the registry states (what books quote: Llama-2-7B's 6.74B);
+``flop_params`` the parameters each token passes through (a mixture of experts' stated active
+count), the N of the model-FLOPs formulas. Values are checked when extracted, so a spec built
+or copied outside the registry with a negative or zero size fails with the field named.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
+
+from mlsysim.core.cache import DerivedCache
+from mlsysim.core.exceptions import ConfigError
 
 __all__ = ["ModelFacts", "model_facts"]
 
@@ -15,6 +26,7 @@ class ModelFacts:
     kind: str
     task: str
     params: float
+    flop_params: float = 0.0  # N of the model-FLOPs formulas (active parameters)
     layers: int = 0
     hidden: int = 0
     heads: int = 0
@@ -33,6 +45,7 @@ class ModelFacts:
     moe_ffn: int = 0
     dense_layers: int = 0
     mla: tuple[int, int, int, int, int] | None = None  # kv_lora, q_lora, nope, rope, v
+    attn_head_dim: float = 0.0  # per-head width of QKᵀ and PV averaged (MLA: (d_qk + d_v)/2)
     attn_params: float = 0.0  # attention weights of one layer
     embed_params: float = 0.0
     head_params: float = 0.0
@@ -51,47 +64,88 @@ class ModelFacts:
         return 2.0 * self.kv_heads * self.head_dim
 
 
-_FACTS: dict[int, tuple[Any, ModelFacts]] = {}
+_FACTS = DerivedCache("workload.model_facts")
 
 
 def model_facts(model: Any) -> ModelFacts:
-    """Plain-number facts of a ModelSpec, cached per spec object."""
+    """Plain-number facts of a ModelSpec, cached per spec object (generation-aware)."""
     hit = _FACTS.get(id(model))
     if hit is not None and hit[0] is model:
         return hit[1]
     facts = _extract(model)
-    _FACTS[id(model)] = (model, facts)
+    _FACTS.put(id(model), (model, facts))
     return facts
+
+
+def _bad(model: Any, field: str, value: Any, fix: str) -> ConfigError:
+    return ConfigError(
+        f"{model.id}: {field} must be positive, got {value!r}",
+        where="model spec",
+        why="a model's sizes and counts are positive",
+        fix=fix,
+    )
+
+
+def _positive(model: Any, field: str, value: float, fix: str) -> float:
+    if not math.isfinite(value) or value <= 0:
+        raise _bad(model, field, value, fix)
+    return value
+
+
+_ARCH_SIZES = ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "max_seq_len")
 
 
 def _extract(model: Any) -> ModelFacts:
     from mlsysim.core.units import si
 
-    params = si(model.params, "parameter", "params")
+    params = _positive(
+        model, "params", si(model.params, "parameter", "params"), "give the stated count, e.g. '7B'"
+    )
+    active = getattr(model, "active_params", None)
+    flop_params = (
+        _positive(model, "active_params", si(active, "parameter", "active_params"), "e.g. '13B'")
+        if active is not None
+        else params
+    )
     if model.kind != "transformer":
         shape = model.input_shape or ()
         elems = 1.0
         for n in shape:
             elems *= n
+        flops = si(model.flops_per_inference, "computation", "flops_per_inference")
         return ModelFacts(
             kind=model.kind,
             task=model.task,
             params=params,
-            flops_per_sample=si(model.flops_per_inference, "computation", "flops_per_inference"),
+            flop_params=flop_params,
+            flops_per_sample=_positive(model, "flops_per_inference", flops, "e.g. '4.1 GFLOP'"),
             input_elems=elems if shape else 0.0,
         )
-    from mlsysim.workload.arch import count_params, param_breakdown
+    from mlsysim.workload.arch import param_breakdown
 
     a = model.transformer
+    for field in _ARCH_SIZES:
+        if getattr(a, field) < 1:
+            raise _bad(model, f"transformer.{field}", getattr(a, field), f"give {field} ≥ 1")
+    if not 1 <= a.active_experts <= a.experts:
+        raise ConfigError(
+            f"{model.id}: transformer.active_experts must lie in [1, experts], got "
+            f"{a.active_experts} of {a.experts}",
+            where="model spec",
+            fix="give the number of experts each token is routed to",
+        )
     parts = param_breakdown(model)
     mla = None
+    head_dim = float(a.head_size)
     if a.mla is not None:
         m = a.mla
         mla = (m.kv_lora_rank, m.q_lora_rank, m.qk_nope_head_dim, m.qk_rope_head_dim, m.v_head_dim)
+        head_dim = (m.qk_nope_head_dim + m.qk_rope_head_dim + m.v_head_dim) / 2.0
     return ModelFacts(
         kind="transformer",
         task=model.task,
-        params=float(count_params(model)),
+        params=params,
+        flop_params=flop_params,
         layers=a.layers,
         hidden=a.hidden,
         heads=a.heads,
@@ -110,6 +164,7 @@ def _extract(model: Any) -> ModelFacts:
         moe_ffn=a.moe_ffn or a.ffn,
         dense_layers=a.dense_layers,
         mla=mla,
+        attn_head_dim=head_dim,
         attn_params=parts["attention"] / a.layers,
         embed_params=float(parts["embeddings"]),
         head_params=float(a.vocab * a.hidden),

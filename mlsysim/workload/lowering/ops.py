@@ -2,36 +2,48 @@
 
 Each :class:`Op` carries FLOPs and bytes moved for *one* instance and a ``repeat`` count
 (layers), so a 32-layer model lowers to ~12 ops, not ~300. :class:`OpBuilder` multiplies the
-passes of a training step (forward plus backward = 3 passes, Kaplan et al. 2020; recomputed
-forward passes on top) and applies 2:4 sparse storage to weight bytes. Everything runs on
-floats in root units (FLOP, bytes): the solver's hot path.
+passes of a training step (forward plus a backward of twice the forward = 3 passes, Kaplan et
+al. 2020; recomputed forward passes on top) and stores 2:4 sparse weights as the formulas do.
+Every coefficient comes from :mod:`mlsysim.core.constants` and every equation from
+:mod:`mlsysim.core.formulas` (float fast paths): this module only says which operations a step
+has. Everything runs on floats in root units (FLOP, bytes): the solver's hot path.
 """
 
 from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from mlsysim.core.constants import (
+    BACKWARD_FORWARD_RATIO,
+    ELEMENTWISE_FLOPS,
+    ELEMENTWISE_TOUCHES,
+    FLOPS_PER_MAC,
+    OPTIMIZER_UPDATE_FLOPS,
+)
+from mlsysim.core.formulas.compression import sparse_weight_B
+from mlsysim.core.formulas.memory import optimizer_state_per_param_B, training_memory_B, weights_B
+
 __all__ = [
+    "ELEMENTWISE",
     "PHASES",
+    "TOUCHES",
     "Lowered",
     "MemoryBytes",
     "Op",
     "OpBuilder",
     "add_optimizer_update",
-    "optimizer_state_bytes",
+    "resident_weights",
+    "training_state",
 ]
 
 #: Phases a workload may be solved for.
 PHASES = ("prefill", "decode", "training", "inference")
 
-#: Adam: two moment updates, bias corrections and the scaled step (Kingma & Ba 2015, Alg. 1).
-_ADAM_FLOPS_PER_PARAM = 12.0
-_SGD_FLOPS_PER_PARAM = 4.0
-#: fp32 bytes per parameter of optimizer state: master copy + two moments (Adam) or + momentum
-#: (SGD) — 12 B/param for mixed-precision Adam (Rajbhandari et al. 2020).
-_FP32 = 4.0
-#: 2:4 sparsity metadata: 2 index bits per kept value (Mishra et al. 2021).
-_SPARSE_INDEX_BITS = 2.0
+#: FLOPs per element and element touches of the element-wise kernels, as plain floats.
+ELEMENTWISE: dict[str, float] = {k: c.value for k, c in ELEMENTWISE_FLOPS.items()}
+TOUCHES: dict[str, float] = {k: c.value for k, c in ELEMENTWISE_TOUCHES.items()}
+_MAC = FLOPS_PER_MAC.value
+_TRAINING_PASSES = 1.0 + BACKWARD_FORWARD_RATIO.value
 
 
 class Op(NamedTuple):
@@ -45,7 +57,6 @@ class Op(NamedTuple):
     bytes: float
     kernels: float
     repeat: int
-    useful_flops: float
     sparse: bool = False
 
 
@@ -64,12 +75,16 @@ class MemoryBytes(NamedTuple):
 
 
 class Lowered(NamedTuple):
-    """The lowered step: operations, resident memory, and work units produced."""
+    """The lowered step: operations, resident memory, work units produced, and the step's
+    model FLOPs (MFU's numerator) and hardware FLOPs (HFU's: recomputation included), both
+    counted by the formulas' conventions rather than summed over the operations."""
 
     ops: tuple[Op, ...]
     memory: MemoryBytes
     units: float  # tokens (transformers) or samples (CNN/KWS) completed per step
     unit: str  # "token" or "sample"
+    model_flops: float
+    hardware_flops: float
 
 
 _new_op = tuple.__new__  # NamedTuple construction without its Python-level __new__
@@ -84,8 +99,9 @@ class OpBuilder:
         self.bw = bw
         self.ba = ba
         self.sparse = sparse
-        self.sparse_factor = 0.5 + 0.5 * _SPARSE_INDEX_BITS / (8.0 * bw) if sparse else 1.0
-        self.passes = 3.0 if training else 1.0
+        # bytes stored per dense weight byte: the kept half plus its 2-bit indices (2:4)
+        self.sparse_factor = sparse_weight_B(1.0, bw) / bw if sparse else 1.0
+        self.passes = _TRAINING_PASSES if training else 1.0
         self.recompute = recompute if training else "none"
         self.ops: list[Op] = []
 
@@ -101,19 +117,7 @@ class OpBuilder:
     ) -> None:
         passes = self.passes + (1.0 if extra_pass else 0.0)
         self.ops.append(
-            _new_op(
-                Op,
-                (
-                    name,
-                    kind,
-                    flops * passes,
-                    nbytes * passes,
-                    passes,
-                    repeat,
-                    flops * self.passes,
-                    sparse,
-                ),
-            )
+            _new_op(Op, (name, kind, flops * passes, nbytes * passes, passes, repeat, sparse))
         )
 
     def gemm(
@@ -126,7 +130,7 @@ class OpBuilder:
         weight_elems: float | None = None,
     ) -> None:
         w = K * N if weight_elems is None else weight_elems
-        flops = 2.0 * M * K * N
+        flops = _MAC * M * K * N
         nbytes = w * self.bw * self.sparse_factor + M * K * self.ba + M * N * self.ba
         self.add(name, "gemm", flops, nbytes, repeat, self.recompute == "full", self.sparse)
 
@@ -146,36 +150,38 @@ class OpBuilder:
         self.add(name, "attention", flops, nbytes, repeat, self.recompute != "none")
 
 
-def optimizer_state_bytes(rp: Any) -> float:
-    """fp32 optimizer state per parameter (the master copy only when weights are not fp32)."""
-    moments = 2.0 if rp.plan.optimizer == "adam" else 1.0
-    master = 0.0 if rp.weights == "fp32" else 1.0
-    return (moments + master) * _FP32
+def training_state(params: float, rp: Any, sparse_factor: float) -> tuple[float, float, float]:
+    """Resident (weights, gradients, optimizer state) bytes of a training step
+    (:func:`~mlsysim.core.formulas.training_memory` on one device, weights 2:4-stored)."""
+    K = optimizer_state_per_param_B(rp.plan.optimizer, rp.weights)
+    M_w, M_g, M_o = training_memory_B(params, rp.weight_bytes, rp.gradient_bytes, K)
+    return M_w * sparse_factor, M_g, M_o
+
+
+def resident_weights(params: float, rp: Any, sparse_factor: float) -> float:
+    """Bytes of the stored weights (:func:`~mlsysim.core.formulas.weights_bytes`)."""
+    return weights_B(params, rp.weight_bytes) * sparse_factor
 
 
 def add_optimizer_update(
     B: OpBuilder, params: float, rp: Any, grad_bytes: float | None = None
 ) -> None:
-    """One fused optimizer update over every parameter: read state and grads, write back.
+    """One fused optimizer update over every parameter: read and write its state (master
+    weights and moments), read the gradient, write the weights.
 
     Around the update, clipping by the global gradient norm reads every gradient once more and
     zeroing the gradient buffers for the next step writes it once (Pascanu et al. 2013;
     Megatron-LM's clip_grad_norm and zero_grad_buffer). ``grad_bytes`` is the gradients'
-    format (default: the weights'; Megatron keeps fp32 main gradients).
+    format (default: the plan's, fp32 main gradients unless ``gradients=`` says otherwise).
     """
-    state = optimizer_state_bytes(rp)
-    g = rp.weight_bytes if grad_bytes is None else grad_bytes
+    K = optimizer_state_per_param_B(rp.plan.optimizer, rp.weights)
+    g = rp.gradient_bytes if grad_bytes is None else grad_bytes
     # state r/w, grad in (update, norm), grad zeroed, weight out
-    per_param = 2.0 * state + 2.0 * g + g + rp.weight_bytes
-    flops = _ADAM_FLOPS_PER_PARAM if rp.plan.optimizer == "adam" else _SGD_FLOPS_PER_PARAM
+    per_param = 2.0 * K + 2.0 * g + g + rp.weight_bytes
+    flops = OPTIMIZER_UPDATE_FLOPS[rp.plan.optimizer].value
     B.ops.append(
-        Op(
-            "optimizer_update",
-            "optimizer",
-            params * flops,
-            params * per_param,
-            1.0,
-            1,
-            params * flops,
+        _new_op(
+            Op,
+            ("optimizer_update", "optimizer", params * flops, params * per_param, 1.0, 1, False),
         )
     )

@@ -26,10 +26,15 @@ sizes (Narayanan et al. 2021; Korthikanti et al. 2022; Rajbhandari et al. 2020):
 * CP: the ring exchange of each layer's key/value block (and of its gradient backward).
 
 Memory per device follows the core formulas: :func:`~mlsysim.core.formulas.training_memory_B`
-by ZeRO stage (Megatron's fp32 main gradients up to stage 1, ZeRO's 16-bit gradients from
-stage 2), Korthikanti's activations per layer
+by ZeRO stage (the plan's gradient format — fp32 main gradients by default, Megatron-LM —
+except that ZeRO-2/3 keep gradients in the weights' format unless ``gradients=`` is given,
+Rajbhandari et al. 2020), Korthikanti's activations per layer
 (:func:`~mlsysim.core.formulas.activation_bytes_per_layer_B`) times the first stage's
-in-flight micro-batches (:func:`~mlsysim.core.formulas.pipeline_inflight_s`).
+in-flight micro-batches (:func:`~mlsysim.core.formulas.pipeline_inflight_s`). A micro-batch's
+model and hardware FLOPs over a replica come from
+:func:`~mlsysim.core.formulas.model_flops_per_token` and
+:func:`~mlsysim.core.formulas.hardware_flops_per_token` on the *whole* model (PaLM's
+convention), not from the sharded ops.
 """
 
 from __future__ import annotations
@@ -37,17 +42,21 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, NamedTuple
 
-from mlsysim.core.constants import bytes_per_element
-from mlsysim.core.formulas.memory import activation_bytes_per_layer_B, training_memory_B
+from mlsysim.core.cache import DerivedCache
+from mlsysim.core.constants import BYTES_PER_ELEMENT
+from mlsysim.core.formulas.memory import (
+    activation_bytes_per_layer_B,
+    optimizer_state_per_param_B,
+    training_memory_B,
+)
 from mlsysim.core.formulas.parallelism import pipeline_inflight_s
+from mlsysim.core.formulas.performance import (
+    hardware_flops_per_token_F,
+    model_flops_per_token_F,
+)
 from mlsysim.execution.parallel import ParallelPlan
 from mlsysim.workload.lowering.facts import ModelFacts
-from mlsysim.workload.lowering.ops import (
-    Op,
-    OpBuilder,
-    add_optimizer_update,
-    optimizer_state_bytes,
-)
+from mlsysim.workload.lowering.ops import Op, OpBuilder, add_optimizer_update
 from mlsysim.workload.lowering.transformer import lower_transformer
 
 __all__ = ["CommOp", "RankLowered", "RankMemory", "lower_rank", "shard_facts"]
@@ -56,10 +65,8 @@ __all__ = ["CommOp", "RankLowered", "RankMemory", "lower_rank", "shard_facts"]
 _SP_REGION = frozenset({"attn_add_norm", "ffn_add_norm", "final_add_norm"})
 #: Ops that exist once per model (not per layer): the first and last stage's extras.
 _HEAD_OPS = frozenset({"final_add_norm", "lm_head", "loss"})
-#: Gradients: Megatron keeps fp32 "main" gradients and reduces them in fp32 (ZeRO 0–1, the
-#: distributed optimizer: 18 and 6 + 12/d bytes per parameter); ZeRO-2/3 and FSDP keep and
-#: reduce-scatter them in the weights' format (Rajbhandari et al. 2020: 16 bytes per parameter).
-_MAIN_GRAD_PRECISION = "fp32"
+#: fp32 logits of the LM head (bytes per element).
+_LOGIT_BYTES = BYTES_PER_ELEMENT["fp32"].value
 
 
 class CommOp(NamedTuple):
@@ -100,8 +107,9 @@ class RankLowered(NamedTuple):
     comms: tuple[CommOp, ...]
     memory: RankMemory
     tokens: float  # tokens of one micro-batch on one model replica
-    useful_flops: float  # model FLOPs of one micro-batch over every rank of a replica
-    flops: float  # executed FLOPs (recompute included), likewise
+    model_flops: float  # model FLOPs of one micro-batch over a replica (MFU's numerator)
+    hardware_flops: float  # likewise with recomputation (HFU's numerator)
+    flops: float  # executed FLOPs (recompute included) over every rank of a replica
     layers: int  # layers on a middle stage
     last_layers: int  # layers on the last stage (which also holds the LM head)
 
@@ -129,7 +137,7 @@ class _Shard(NamedTuple):
     stages: tuple[int, int, int]  # layers on the first, middle and last stage
 
 
-_SHARDS: dict[tuple[int, ParallelPlan], tuple[ModelFacts, _Shard]] = {}
+_SHARDS = DerivedCache("workload.sharded_facts")
 
 
 def _shard_entry(f: ModelFacts, par: ParallelPlan) -> _Shard:
@@ -139,9 +147,9 @@ def _shard_entry(f: ModelFacts, par: ParallelPlan) -> _Shard:
         return hit[1]
     dense, expert = _rank_params(f, par)
     entry = _Shard(_shard(f, par), dense, expert, par.stage_layers(f.layers))
-    if len(_SHARDS) > 4096:
+    if len(_SHARDS) > 4096:  # a sweep must not accumulate
         _SHARDS.clear()
-    _SHARDS[key] = (f, entry)
+    _SHARDS.put(key, (f, entry))
     return entry
 
 
@@ -189,32 +197,23 @@ _new = tuple.__new__  # NamedTuple construction without its Python-level __new__
 
 
 def _scaled(op: Op, flops: float, nbytes: float) -> Op:
-    """``op`` with FLOPs and useful FLOPs scaled by ``flops`` and bytes by ``nbytes``."""
+    """``op`` with FLOPs scaled by ``flops`` and bytes by ``nbytes``."""
     return _new(
         Op,
-        (
-            op.name,
-            op.kind,
-            op.flops * flops,
-            op.bytes * nbytes,
-            op.kernels,
-            op.repeat,
-            op.useful_flops * flops,
-            op.sparse,
-        ),
+        (op.name, op.kind, op.flops * flops, op.bytes * nbytes, op.kernels, op.repeat, op.sparse),
     )
 
 
 def _adjust(
     ops: tuple[Op, ...], par: ParallelPlan, s: int, s_rank: int
-) -> tuple[list[Op], list[Op], float, float, float, float]:
+) -> tuple[list[Op], list[Op], float, float]:
     """Context-parallel attention over the whole context, SP regions, stage extras.
 
-    Returns the layer ops, the head ops, and the (useful, executed) FLOPs of each group.
+    Returns the layer ops, the head ops, and the executed FLOPs of each group.
     """
     layers: list[Op] = []
     head: list[Op] = []
-    lu = lf = hu = hf = 0.0
+    lf = hf = 0.0
     causal_scale = (s + 1.0) / (s_rank + 1.0) if par.cp > 1 else 1.0
     split = par.sp and par.tp > 1
     for op in ops:
@@ -232,13 +231,11 @@ def _adjust(
             op = _scaled(op, 1.0 / par.tp, 1.0 / par.tp)
         if name in _HEAD_OPS:
             head.append(op)
-            hu += op.useful_flops * op.repeat
             hf += op.flops * op.repeat
         else:
             layers.append(op)
-            lu += op.useful_flops * op.repeat
             lf += op.flops * op.repeat
-    return layers, head, lu, lf, hu, hf
+    return layers, head, lf, hf
 
 
 def lower_rank(
@@ -257,22 +254,30 @@ def lower_rank(
     entry = _shard_entry(f, par)
     fr = entry.facts
     low = lower_transformer(fr, phase, microbatch, s_rank, rp)
-    ops, head_ops, layer_useful, layer_flops, head_useful, head_flops = _adjust(
-        low.ops, par, seq_len, s_rank
-    )
+    ops, head_ops, layer_flops, head_flops = _adjust(low.ops, par, seq_len, s_rank)
     opt: Op | None = None
 
-    # model FLOPs of one micro-batch over a replica: every layer once on each TP/CP rank
+    # executed FLOPs of one micro-batch over a replica: every layer once on each TP/CP rank
     per_layer = float(f.layers) / fr.layers
     shards = float(tp * cp)
-    useful = (layer_useful * per_layer + head_useful) * shards
     flops = (layer_flops * per_layer + head_flops) * shards
+    # model and hardware FLOPs: the whole model's per-token counts (PaLM's convention)
+    decode = phase == "decode"
+    tokens = float(microbatch) * (1 if decode else seq_len)
+    context = float(seq_len) + 1.0 if decode else float(seq_len)
+    args = (f.flop_params, float(f.layers), float(f.heads), f.attn_head_dim, context)
+    model_flops = tokens * model_flops_per_token_F(*args, training)
+    hardware_flops = (
+        tokens * hardware_flops_per_token_F(*args, rp.plan.recompute) if training else model_flops
+    )
 
     dense, expert = entry.dense, entry.expert
     bw = rp.weight_bytes
     if training:
-        bg = bw if par.zero >= 2 else bytes_per_element(_MAIN_GRAD_PRECISION)
-        K = optimizer_state_bytes(rp)
+        # ZeRO-2/3 keep gradients in the weights' format unless the plan names one
+        # (Rajbhandari et al. 2020); otherwise the plan's (fp32 main gradients by default)
+        bg = bw if par.zero >= 2 and rp.plan.gradients is None else rp.gradient_bytes
+        K = optimizer_state_per_param_B(rp.plan.optimizer, rp.weights)
         dp_z = float(par.dp * cp)
         edp_z = max(1.0, dp_z / par.ep)
         w1, g1, o1 = training_memory_B(dense, bw, bg, K, par.zero, dp_z)
@@ -293,7 +298,6 @@ def lower_rank(
         )
         opt = None
     comms = _comms(f, fr, phase, microbatch, s_rank, rp, par, dense, expert, bg)
-    tokens = float(microbatch) * (seq_len if phase != "decode" else 1)
     return RankLowered(
         tuple(ops),
         tuple(head_ops),
@@ -301,7 +305,8 @@ def lower_rank(
         comms,
         memory,
         tokens,
-        useful,
+        model_flops,
+        hardware_flops,
         flops,
         fr.layers,
         entry.stages[2],
@@ -313,17 +318,18 @@ def _activations(
 ) -> float:
     """Activation bytes held by the first stage at its peak (Korthikanti et al. 2022)."""
     mode = rp.plan.recompute
-    scale = rp.activation_bytes / 2.0  # the coefficients count 16-bit activations
+    ba = rp.activation_bytes
     # with CP a rank's s/cp queries attend over all s keys: a·cp heads of s/cp² scores
     heads = f.heads * par.cp
-    per_layer = activation_bytes_per_layer_B(s_rank, b, f.hidden, heads, par.tp, par.sp, mode)
+    tp, sp = par.tp, par.sp
+    per_layer = activation_bytes_per_layer_B(s_rank, b, f.hidden, heads, tp, sp, mode, ba)
     inflight = pipeline_inflight_s(par.pp, m, par.chunks, par.effective_schedule)
     total = per_layer * L_stage * inflight
     if mode == "full":  # the layer being recomputed holds its full activations
-        total += activation_bytes_per_layer_B(s_rank, b, f.hidden, heads, par.tp, par.sp, "none")
+        total += activation_bytes_per_layer_B(s_rank, b, f.hidden, heads, tp, sp, "none", ba)
     if par.pp == 1:  # fp32 logits of the LM head (the last stage)
-        total += b * s_rank * (-(-f.vocab // par.tp)) * 4.0 / scale
-    return total * scale
+        total += b * s_rank * (-(-f.vocab // par.tp)) * _LOGIT_BYTES
+    return total
 
 
 def _comms(

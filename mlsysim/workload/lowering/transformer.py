@@ -20,8 +20,15 @@ context, bytes per element ``β``):
   (Pope et al. 2022). MLA decode uses the absorbed form over the latent cache.
 * Training: every GEMM/attention/element-wise op runs forward plus backward (2× forward,
   Kaplan et al. 2020) — three passes; selective recompute re-runs attention's forward, full
-  recompute the whole forward (Korthikanti et al. 2022). Recomputed FLOPs are excluded from
-  ``useful_flops`` (MFU, Chowdhery et al. 2022).
+  recompute the whole forward (Korthikanti et al. 2022).
+* The step's *model* FLOPs (MFU) and *hardware* FLOPs (HFU) are not summed over the ops: they
+  follow PaLM's convention (Chowdhery et al. 2022, App. B) through
+  :func:`~mlsysim.core.formulas.model_flops_per_token` and
+  :func:`~mlsysim.core.formulas.hardware_flops_per_token` — N the (active) parameter count,
+  attention counted over the full context (causal masking saves work but not model FLOPs).
+* Resident memory: weights, KV cache, Korthikanti's activations and the training state come
+  from the memory formulas' fast paths (``weights_B``, ``kv_cache_B``,
+  ``activation_bytes_per_layer_B``, ``training_memory_B``).
 * MoE: FLOPs use the ``active_experts`` routed experts per token; weight bytes are those of the
   *distinct* experts the step touches — exactly ``active_experts`` for one token, and for ``n``
   tokens under uniform routing the expected occupancy ``E·(1 − (1 − k/E)ⁿ)`` (Feller 1968).
@@ -33,33 +40,34 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlsysim.core.constants import BYTES_PER_ELEMENT, DROPOUT_MASK_BYTES, FLOPS_PER_MAC
 from mlsysim.core.exceptions import FormulaDomainError
+from mlsysim.core.formulas.memory import activation_bytes_per_layer_B, kv_cache_B
+from mlsysim.core.formulas.performance import (
+    hardware_flops_per_token_F,
+    model_flops_per_token_F,
+)
 from mlsysim.workload.lowering.facts import ModelFacts
 from mlsysim.workload.lowering.ops import (
+    ELEMENTWISE,
+    TOUCHES,
     Lowered,
     MemoryBytes,
     OpBuilder,
     add_optimizer_update,
-    optimizer_state_bytes,
+    resident_weights,
+    training_state,
 )
 
 __all__ = ["expected_distinct_experts", "lower_transformer"]
 
-#: FLOPs per element of the element-wise kernels (order-of-magnitude counts; these kernels are
-#: memory-bound, so the count only sets their arithmetic intensity in the breakdown).
-_NORM_FLOPS = 4.0  # square, accumulate, scale, weight
-_ACT_FLOPS = 5.0  # SiLU/GELU and the gate product
-_LOSS_FLOPS = 5.0  # softmax (exp, sum, divide) and log-likelihood
-_SOFTMAX_FLOPS = 5.0  # scale, mask, exp, sum, divide
-_MASK_BYTES = 1.0  # a dropout mask element (Korthikanti et al. 2022, Section 4.1)
-#: Korthikanti et al. 2022, Eq. 1: activation bytes per layer = s·b·h·(34 + 5·a·s/h) at 16 bits;
-#: 34·s·b·h with selective recompute; full recompute keeps only each layer's 16-bit input.
-_ACT_LINEAR = 34.0
-_ACT_ATTENTION = 5.0
-_ACT_INPUT_FULL_RECOMPUTE = 2.0
-_ACT_REFERENCE_BYTES = 2.0
-
-_FP32 = 4.0  # bytes per fp32 logit
+_NORM = ELEMENTWISE["norm"] + ELEMENTWISE["residual_add"]  # the residual add fused into the norm
+_ACT = ELEMENTWISE["activation"]
+_LOSS = ELEMENTWISE["loss"]
+_MAC = FLOPS_PER_MAC.value
+_LOGIT_BYTES = BYTES_PER_ELEMENT["fp32"].value  # logits are kept in fp32
+_SOFTMAX = ELEMENTWISE["softmax"]
+_MASK_BYTES = DROPOUT_MASK_BYTES.value  # a dropout mask element (Korthikanti et al. 2022, §4.1)
 
 
 def expected_distinct_experts(experts: int, active: int, tokens: float) -> float:
@@ -75,6 +83,8 @@ def expected_distinct_experts(experts: int, active: int, tokens: float) -> float
 
 
 def lower_transformer(f: ModelFacts, phase: str, batch: int, s: int, rp: Any) -> Lowered:
+    """One step of a transformer: ``"training"``, ``"decode"``, or a forward pass over ``s``
+    tokens (``"prefill"``, or ``"inference"`` for an encoder — the same lowering)."""
     if s > f.max_seq_len:
         raise FormulaDomainError(
             f"seq_len {s} exceeds the model's maximum context of {f.max_seq_len} tokens",
@@ -100,7 +110,7 @@ def lower_transformer(f: ModelFacts, phase: str, batch: int, s: int, rp: Any) ->
     # per-layer attention block
     # residual add fused into the norm that follows it (read x and residual, write both)
     norm_w = h * bw
-    B.elementwise("attn_add_norm", M * h, _NORM_FLOPS + 1.0, 4.0, L, norm_w)
+    B.elementwise("attn_add_norm", M * h, _NORM, TOUCHES["norm"], L, norm_w)
     if f.mla is not None:
         v_dim = float(f.mla[4])
         o_elems = nh * v_dim * h
@@ -108,17 +118,17 @@ def lower_transformer(f: ModelFacts, phase: str, batch: int, s: int, rp: Any) ->
         v_dim = d
         o_elems = nh * d * h
     qkv_elems = f.attn_params - o_elems
-    B.gemm("qkv_proj", M, h, qkv_elems / h, L, qkv_elems)
+    B.gemm("qkv_proj", M, h, qkv_elems / h, L)
     if f.rope:
-        B.elementwise("rope", M * (nh + nkv) * d, _NORM_FLOPS, 2.0, L)
+        B.elementwise("rope", M * (nh + nkv) * d, ELEMENTWISE["rope"], TOUCHES["rope"], L)
     C = float(s) + 1.0 if decode else (float(s) + 1.0) / 2.0 if causal else float(s)
     kv_tok = f.kv_elems_per_token
     if f.mla is not None and decode:
         lat, rope_d = float(f.mla[0]), float(f.mla[3])
-        attn_flops = 2.0 * b * nh * C * (lat + rope_d) + 2.0 * b * nh * C * lat
+        attn_flops = _MAC * b * nh * C * (lat + rope_d) + _MAC * b * nh * C * lat
     else:
         qk_dim = float(f.mla[2] + f.mla[3]) if f.mla is not None else d
-        attn_flops = 2.0 * M * nh * C * qk_dim + 2.0 * M * nh * C * v_dim
+        attn_flops = _MAC * M * nh * C * qk_dim + _MAC * M * nh * C * v_dim
     io = M * (nh * d + nh * v_dim) * ba  # read Q, write O
     # decode reads the whole cache; otherwise the fused kernel reads the new tokens' K and V once
     kv_read = b * float(s) * kv_tok * bkv if decode else M * kv_tok * ba
@@ -129,7 +139,7 @@ def lower_transformer(f: ModelFacts, phase: str, batch: int, s: int, rp: Any) ->
         C_full = float(s) + 1.0 if decode else float(s)
         scores = b * nh * T * C_full
         qk_full = float(f.mla[2] + f.mla[3]) if f.mla is not None else d
-        gemm_flops = 2.0 * M * nh * C_full * (qk_full + v_dim)
+        gemm_flops = _MAC * M * nh * C_full * (qk_full + v_dim)
         again = B.recompute != "none"
         B.add(
             "attention_scores",
@@ -142,20 +152,20 @@ def lower_transformer(f: ModelFacts, phase: str, batch: int, s: int, rp: Any) ->
         soft_bytes = 2.0 * scores * ba
         if rp.plan.dropout:  # read the probabilities, write the dropped-out copy and the mask
             soft_bytes += scores * (2.0 * ba + _MASK_BYTES)
-        B.add("attention_softmax", "elementwise", scores * _SOFTMAX_FLOPS, soft_bytes, L, again)
+        B.add("attention_softmax", "elementwise", scores * _SOFTMAX, soft_bytes, L, again)
     else:
         B.attention("attention", attn_flops, io + kv_read + kv_write, L)
-    B.gemm("out_proj", M, nh * v_dim, h, L, o_elems)
+    B.gemm("out_proj", M, nh * v_dim, h, L)
 
     # per-layer feed-forward block
-    B.elementwise("ffn_add_norm", M * h, _NORM_FLOPS + 1.0, 4.0, L, norm_w)
+    B.elementwise("ffn_add_norm", M * h, _NORM, TOUCHES["norm"], L, norm_w)
     mats = 2.0 if f.gated else 1.0
     L_moe = f.moe_layers
     L_dense = L - L_moe
     if L_dense:
         ff = float(f.ffn)
         B.gemm("ffn_up", M, h, mats * ff, L_dense)
-        B.elementwise("ffn_act", M * ff, _ACT_FLOPS, mats + 1.0, L_dense)
+        B.elementwise("ffn_act", M * ff, _ACT, mats + 1.0, L_dense)
         B.gemm("ffn_down", M, ff, h, L_dense)
     if L_moe:
         fe = float(f.moe_ffn)
@@ -166,50 +176,54 @@ def lower_transformer(f: ModelFacts, phase: str, batch: int, s: int, rp: Any) ->
         down_w = (distinct + S) * fe * h
         routed = M * (k + S)  # token-expert pairs
         B.gemm("moe_up", routed, h, mats * fe, L_moe, up_w)
-        B.elementwise("moe_act", routed * fe, _ACT_FLOPS, mats + 1.0, L_moe)
+        B.elementwise("moe_act", routed * fe, _ACT, mats + 1.0, L_moe)
         B.gemm("moe_down", routed, fe, h, L_moe, down_w)
-        B.elementwise("moe_permute", routed * h, 1.0, 4.0, L_moe)
+        B.elementwise("moe_permute", routed * h, ELEMENTWISE["permute"], TOUCHES["permute"], L_moe)
 
     # head: final norm and LM head (only the last position's logits at inference)
     llm_head = causal or training
     M_head = M if training else b
     if llm_head:
-        B.elementwise("final_add_norm", M_head * h, _NORM_FLOPS + 1.0, 4.0, 1, norm_w)
+        B.elementwise("final_add_norm", M_head * h, _NORM, TOUCHES["norm"], 1, norm_w)
         V = float(f.vocab)
-        B.gemm("lm_head", M_head, h, V, 1, f.head_params)
+        B.gemm("lm_head", M_head, h, V, 1)
         if training:
-            B.elementwise("loss", M_head * V, _LOSS_FLOPS, 3.0, 1)
+            B.elementwise("loss", M_head * V, _LOSS, TOUCHES["loss"], 1)
 
-    gradients = optimizer = 0.0
+    ctx = float(s) + 1.0 if decode else float(s)
     if training:
         add_optimizer_update(B, f.params, rp)
-        gradients = f.params * bw
-        optimizer = f.params * optimizer_state_bytes(rp)
-    ctx = float(s) + 1.0 if decode else float(s)
-    kv_cache = b * ctx * L * kv_tok * bkv if keeps_cache else 0.0
+        weights, gradients, optimizer = training_state(f.params, rp, B.sparse_factor)
+    else:
+        weights = resident_weights(f.params, rp, B.sparse_factor)
+        gradients = optimizer = 0.0
+    kv_cache = kv_cache_B(L, kv_tok, ctx, b, bkv) if keeps_cache else 0.0
     activations = _activation_bytes(f, b, T, M_head if llm_head else 0.0, training, rp)
-    memory = MemoryBytes(
-        f.params * bw * B.sparse_factor, kv_cache, activations, gradients, optimizer
-    )
-    return Lowered(tuple(B.ops), memory, M, "token")
+    memory = MemoryBytes(weights, kv_cache, activations, gradients, optimizer)
+    # model and hardware FLOPs (MFU/HFU): the context each token attends to, counted in full
+    Q = f.attn_head_dim
+    if training:
+        model = M * model_flops_per_token_F(f.flop_params, L, nh, Q, ctx, True)
+        hardware = M * hardware_flops_per_token_F(f.flop_params, L, nh, Q, ctx, rp.plan.recompute)
+    else:
+        model = M * model_flops_per_token_F(f.flop_params, L, nh, Q, ctx, False)
+        hardware = model
+    return Lowered(tuple(B.ops), memory, M, "token", model, hardware)
 
 
 def _activation_bytes(
     f: ModelFacts, b: float, T: float, M_head: float, training: bool, rp: Any
 ) -> float:
-    """Activation memory: stored for backward (training) or one layer's working set."""
+    """Activation memory: stored for backward (training, Korthikanti et al. 2022) or one
+    layer's working set (inference), plus the fp32 logits."""
     h, ba = float(f.hidden), rp.activation_bytes
-    logits = M_head * f.vocab * _FP32
+    logits = M_head * f.vocab * _LOGIT_BYTES
     if not training:
         width = max(2.0 * f.ffn, (f.heads + 2.0 * f.kv_heads) * f.head_dim) + 2.0 * h
         return b * T * width * ba + logits
-    sbh = T * b * h * (ba / _ACT_REFERENCE_BYTES)
     mode = rp.plan.recompute
-    if mode == "full":
-        per_layer = _ACT_INPUT_FULL_RECOMPUTE * sbh
-        one_layer = sbh * (_ACT_LINEAR + _ACT_ATTENTION * f.heads * T / h)
-        return f.layers * per_layer + one_layer + logits
-    per_layer = _ACT_LINEAR * sbh
-    if mode == "none":
-        per_layer += _ACT_ATTENTION * f.heads * T / h * sbh
-    return f.layers * per_layer + logits
+    per_layer = activation_bytes_per_layer_B(T, b, h, float(f.heads), recompute=mode, beta=ba)
+    stored = f.layers * per_layer
+    if mode == "full":  # the layer being recomputed holds its full activations meanwhile
+        stored += activation_bytes_per_layer_B(T, b, h, float(f.heads), recompute="none", beta=ba)
+    return stored + logits

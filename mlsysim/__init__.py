@@ -65,6 +65,8 @@ __all__ = [
     "serving_fleet",
     "sim",
     "solve",
+    "sweep",
+    "sweep_chunks",
     "training_run",
     "ureg",
 ]
@@ -94,6 +96,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "optimize_serving": ("mlsysim.solvers.optimizers_serving", "optimize_serving"),
     "optimize_placement": ("mlsysim.solvers.optimizers_placement", "optimize_placement"),
     "pareto": ("mlsysim.solvers.optimizers_pareto", "pareto"),
+    "sweep": ("mlsysim.solvers.sweep", "sweep"),
+    "sweep_chunks": ("mlsysim.solvers.sweep", "sweep_chunks"),
     "formulas": ("mlsysim.core.formulas", ""),
     "Applications": ("mlsysim.sim.registry", "Applications"),
     "Personas": ("mlsysim.sim.registry", "Personas"),

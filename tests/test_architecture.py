@@ -121,12 +121,14 @@ def test_every_layer_keeps_its_data_beside_its_logic() -> None:
 
 
 def test_import_mlsysim_stays_light() -> None:
-    """`import mlsysim` (the ≤ 40 ms target) loads no pint, pydantic, data parser or
-    introspection machinery: they load on first use."""
+    """`import mlsysim` (the ≤ 40 ms target) loads no pint, pydantic, data parser,
+    introspection machinery or array library (numpy: on the first sweep): they load on first
+    use."""
     import subprocess
     import sys
 
-    heavy = ("pint", "pydantic", "jinja2", "tomllib", "dataclasses", "inspect", "difflib")
+    heavy = ("pint", "pydantic", "jinja2", "tomllib", "dataclasses", "inspect", "difflib",
+             "numpy", "array_api_compat", "dask")  # fmt: skip
     code = f"import sys, mlsysim; print([m for m in {heavy!r} if m in sys.modules])"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

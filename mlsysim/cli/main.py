@@ -33,6 +33,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "mlsysim.cli.optimize_cmd",
         "search configurations: parallelism, serving, placement (and Pareto frontiers)",
     ),
+    "sweep": (
+        "mlsysim.cli.sweep_cmd",
+        "solve every point of a grid (models × systems × batch × seq_len × …), vectorized",
+    ),
     "zoo": ("mlsysim.cli.zoo_cmd", "list registry entries (hardware, models, grids, …)"),
     "schema": ("mlsysim.cli.schema_cmd", "print the JSON Schema of a command's --json output"),
 }

@@ -29,7 +29,7 @@ from mlsysim.cli.errors import report_error
 from mlsysim.cli.exits import EXIT_INFEASIBLE, EXIT_OK, EXIT_USAGE, help_text
 from mlsysim.cli.run_cmd import parse_quantity
 
-__all__ = ["add_arguments", "progress_bar", "run"]
+__all__ = ["add_arguments", "parse_value", "progress_bar", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -102,7 +102,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         out.add_argument("--csv", action="store_true", help="print one row per candidate")
 
 
-def _value(text: str) -> Any:
+def parse_value(text: str) -> Any:
+    """A command-line value: true/false, an int, a float, else the text."""
     low = text.lower()
     if low in ("true", "false"):
         return low == "true"
@@ -129,9 +130,9 @@ def _fixed(pairs: list[str]) -> dict[str, Any]:
                 fix="e.g. --fix tp=8 --fix recompute=full",
             )
         if "," in value:
-            out[key] = tuple(_value(v) for v in value.split(","))
+            out[key] = tuple(parse_value(v) for v in value.split(","))
         else:
-            out[key] = _value(value)
+            out[key] = parse_value(value)
     return out
 
 

@@ -28,6 +28,7 @@ SCHEMAS: dict[str, tuple[str, str]] = {
     "fleet": ("mlsysim.solvers.fleet", "fleet_json_schema"),
     "optimize": ("mlsysim.solvers.optimizers_result", "optimize_json_schema"),
     "pareto": ("mlsysim.solvers.optimizers_pareto", "pareto_json_schema"),
+    "sweep": ("mlsysim.solvers.sweep_result", "sweep_json_schema"),
     "sim": ("mlsysim.sim.ledger", "ledger_json_schema"),
     "ledger": ("mlsysim.sim.ledger", "ledger_json_schema"),
     "walls": ("mlsysim.cli.walls_cmd", "walls_json_schema"),

@@ -11,7 +11,10 @@
   :mod:`.optimizers_parallel` (``optimize_parallelism``), :mod:`.optimizers_serving`
   (``optimize_serving``), :mod:`.optimizers_placement` (``optimize_placement``),
   :mod:`.optimizers_pareto` (``pareto``), with :mod:`.optimizers_result` (what they return)
-  and :mod:`.optimizers_bound` (branch and bound).
+  and :mod:`.optimizers_bound` (branch and bound);
+* :mod:`.sweep` — ``sweep``/``sweep_chunks``: ``solve`` over a grid, vectorized by
+  :mod:`.sweep_kernel` (the single-node steps on arrays), returning a
+  :class:`~.sweep_result.Sweep` of columns.
 
 * :mod:`.run`, :mod:`.fleet` — training runs and serving fleets (with :mod:`.footprint`,
   :mod:`.ledger`, :mod:`.run_result`, :mod:`.run_explain`);
@@ -37,6 +40,7 @@ __all__ = [
     "ServingOptimizer",
     "SingleNodeSolver",
     "SolveResult",
+    "Sweep",
     "optimize_parallelism",
     "optimize_placement",
     "optimize_serving",
@@ -44,6 +48,8 @@ __all__ = [
     "serving_fleet",
     "solve",
     "solver_classes",
+    "sweep",
+    "sweep_chunks",
     "training_run",
 ]
 
@@ -64,6 +70,9 @@ _LAZY: dict[str, tuple[str, str]] = {
     "SingleNodeSolver": ("mlsysim.solvers.single_node", "SingleNodeSolver"),
     "SolveResult": ("mlsysim.solvers.results", "SolveResult"),
     "solve": ("mlsysim.solvers.api", "solve"),
+    "Sweep": ("mlsysim.solvers.sweep_result", "Sweep"),
+    "sweep": ("mlsysim.solvers.sweep", "sweep"),
+    "sweep_chunks": ("mlsysim.solvers.sweep", "sweep_chunks"),
     "training_run": ("mlsysim.solvers.run", "training_run"),
     "serving_fleet": ("mlsysim.solvers.fleet", "serving_fleet"),
 }

@@ -21,7 +21,7 @@ from mlsysim.solvers.single_node import SingleNodeSolver
 from mlsysim.systems.topology import lookup_system
 from mlsysim.workload.registry import Models
 
-__all__ = ["solve"]
+__all__ = ["route", "solve"]
 
 _ONE = SingleNodeSolver()
 
@@ -63,6 +63,68 @@ def solve(
     ``kv_cache``, efficiencies, …) go to :class:`~mlsysim.execution.ExecutionPlan`.
     ``hardware=`` is accepted as another name for ``system`` (a device).
     """
+    single, keywords = route(
+        model,
+        system,
+        phase=phase,
+        batch=batch,
+        seq_len=seq_len,
+        precision=precision,
+        devices=devices,
+        tp=tp,
+        pp=pp,
+        dp=dp,
+        cp=cp,
+        ep=ep,
+        sp=sp,
+        zero=zero,
+        microbatch=microbatch,
+        schedule=schedule,
+        chunks=chunks,
+        recompute=recompute,
+        overlap=overlap,
+        plan=plan,
+        strict=strict,
+        hardware=hardware,
+        **plan_options,
+    )
+    if single:
+        return _ONE.solve(**keywords)
+    from mlsysim.solvers.distributed import solve_distributed
+
+    return solve_distributed(**keywords)
+
+
+#: The keywords that make a step parallel when they differ from their defaults.
+_PARALLEL = (
+    "devices",
+    "tp",
+    "pp",
+    "dp",
+    "cp",
+    "ep",
+    "sp",
+    "zero",
+    "microbatch",
+    "schedule",
+    "chunks",
+    "overlap",
+)
+
+
+def route(
+    model: Any = None,
+    system: Any = None,
+    *,
+    plan: Any = None,
+    recompute: str = DEFAULT_RECOMPUTE,
+    hardware: Any = None,
+    **keywords: Any,
+) -> tuple[bool, dict[str, Any]]:
+    """Check ``solve``'s arguments that choose the solver and say which answers: ``(True,
+    keywords of the single-node solver)`` or ``(False, keywords of the distributed solver)``.
+    ``keywords`` are the rest of ``solve``'s (phase, batch, the parallel degrees, plan
+    options). A sweep routes once per structure and then runs whole arrays."""
     if hardware is not None:
         if system is not None:
             raise ConfigError(
@@ -91,60 +153,25 @@ def solve(
                     f"solve({model.id!r}, 'A100')",
                 ) from None
             raise
+    k = keywords.get
     parallel = (
-        (devices is not None and devices != 1)
-        or tp != 1
-        or pp != 1
-        or (dp is not None and dp != 1)
-        or cp != 1
-        or ep != 1
-        or sp is not False
-        or zero != 0
-        or microbatch != 1
-        or schedule != "1f1b"
-        or chunks != 1
-        or overlap is not True
+        k("devices") not in (None, 1)
+        or k("tp", 1) != 1
+        or k("pp", 1) != 1
+        or k("dp") not in (None, 1)
+        or k("cp", 1) != 1
+        or k("ep", 1) != 1
+        or k("sp", False) is not False
+        or k("zero", 0) != 0
+        or k("microbatch", 1) != 1
+        or k("schedule", "1f1b") != "1f1b"
+        or k("chunks", 1) != 1
+        or k("overlap", True) is not True
     )
     if not parallel and (system is None or isinstance(system, HardwareSpec)):
+        single = {n: v for n, v in keywords.items() if n not in _PARALLEL}
         if plan is None:
-            plan_options["recompute"] = recompute
-        return _ONE.solve(
-            model,
-            system,
-            phase=phase,
-            batch=batch,
-            seq_len=seq_len,
-            precision=precision,
-            plan=plan,
-            strict=strict,
-            **plan_options,
-        )
-    given = {
-        "devices": devices,
-        "tp": tp,
-        "pp": pp,
-        "dp": dp,
-        "cp": cp,
-        "ep": ep,
-        "sp": sp,
-        "zero": zero,
-        "microbatch": microbatch,
-        "schedule": schedule,
-        "chunks": chunks,
-        "overlap": overlap,
-    }
-    from mlsysim.solvers.distributed import solve_distributed
-
-    return solve_distributed(
-        model,
-        system,
-        phase=phase,
-        batch=batch,
-        seq_len=seq_len,
-        precision=precision,
-        recompute=recompute,
-        plan=plan,
-        strict=strict,
-        **given,
-        **plan_options,
-    )
+            single["recompute"] = recompute
+        return True, {"model": model, "hardware": system, "plan": plan, **single}
+    return False, {"model": model, "system": system, "plan": plan, "recompute": recompute,
+                   **keywords}  # fmt: skip

@@ -26,7 +26,7 @@ generation-aware caches (the ≤ 30 µs decode-solve target).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from mlsysim.core.cache import DerivedCache
 from mlsysim.core.exceptions import ConfigError
@@ -46,7 +46,7 @@ from mlsysim.solvers.base import BaseSolver
 from mlsysim.solvers.results import MemoryBreakdown, OpTiming, SolveResult
 from mlsysim.workload.lowering import PHASES, lower, model_facts
 
-__all__ = ["DEFAULT_SEQ_LEN", "SingleNodeSolver", "solve"]
+__all__ = ["DEFAULT_SEQ_LEN", "Prepared", "SingleNodeSolver", "solve", "time_op"]
 
 #: Sequence/context length used when ``seq_len`` is not given (capped at the model's maximum):
 #: the 512-token context of the reference measurements (``validation.md``).
@@ -91,6 +91,15 @@ class SingleNodeSolver(BaseSolver):
     )
 
     def solve(
+        self, model: Any = None, hardware: Any = None, *, strict: bool = False, **keywords: Any
+    ) -> SolveResult:
+        """Solve ``model`` on ``hardware`` (ids or specs); see :func:`solve` (``keywords``:
+        phase, batch, seq_len, precision, plan and plan options, as :meth:`prepare` takes)."""
+        p = self.prepare(model, hardware, **keywords)
+        low = lower(p.spec, p.phase, p.batch, p.seq_len or 0, p.rp)
+        return _time(p.spec, p.hw, p.phase, p.batch, p.seq_len, p.rp, low, strict)
+
+    def prepare(
         self,
         model: Any = None,
         hardware: Any = None,
@@ -100,10 +109,10 @@ class SingleNodeSolver(BaseSolver):
         seq_len: int | None = None,
         precision: str | None = None,
         plan: ExecutionPlan | None = None,
-        strict: bool = False,
         **plan_options: Any,
-    ) -> SolveResult:
-        """Solve ``model`` on ``hardware`` (ids or specs); see :func:`solve`."""
+    ) -> Prepared:
+        """The checked arguments of :meth:`solve` and the resolved plan, before any lowering
+        (a sweep prepares once per structure, then lowers whole arrays)."""
         if plan_options:
             arguments.check_keywords(plan_options, "solve")
         spec = arguments.model(model)
@@ -133,12 +142,46 @@ class SingleNodeSolver(BaseSolver):
             )
         else:
             plan = arguments.plan(plan)
-        rp = _resolve(hw, plan)
-        low = lower(spec, phase, batch, seq_len or 0, rp)
-        return _time(spec, hw, phase, batch, seq_len, rp, low, strict)
+        return Prepared(spec, hw, phase, batch, seq_len, _resolve(hw, plan))
+
+
+class Prepared(NamedTuple):
+    """Checked arguments of one single-node solve and its resolved plan."""
+
+    spec: Any
+    hw: Any
+    phase: str
+    batch: int
+    seq_len: int | None
+    rp: ResolvedPlan
 
 
 _new = tuple.__new__  # NamedTuple construction without its Python-level __new__
+
+
+def time_op(
+    f: Any,
+    b: Any,
+    kernels: Any,
+    n: int,
+    peak: float,
+    eta: float,
+    BW: float,
+    BW_eff: float,
+    t_k: float,
+) -> tuple[Any, Any, Any, Any]:
+    """One lowered op of ``n`` instances (FLOPs ``f`` and bytes ``b`` each) on the device:
+    ``(ideal bound, achievable body, launch overhead, whether the compute roof limits it)``.
+
+    The bound is :func:`~mlsysim.core.formulas.roofline_time_s` at the peaks, the body the
+    roofline at the sourced efficiency ``eta`` and the achievable bandwidth, the overhead
+    :func:`~mlsysim.core.formulas.launch_overhead_s`; floats, or arrays element-wise (a
+    sweep, :mod:`mlsysim.solvers.sweep_kernel`)."""
+    peak_eff = peak * eta
+    t_bound = roofline_time_s(f, b, peak, BW) * n
+    t_body = roofline_time_s(f, b, peak_eff, BW_eff)
+    on_compute = t_body == f / peak_eff
+    return t_bound, t_body * n, launch_overhead_s(kernels * n, t_k), on_compute
 
 
 def _time(
@@ -159,7 +202,6 @@ def _time(
     eta_g, eta_a, eta_m, t_k = efficiencies(plan)
     BW_eff = BW * eta_m
 
-    roofline, launches = roofline_time_s, launch_overhead_s  # the formulas' fast paths
     ops: list[OpTiming] = []
     append = ops.append
     bound_total = compute_s = memory_s = overhead_s = 0.0
@@ -167,12 +209,8 @@ def _time(
     for name, kind, f, b, kernels, n, sparse in low.ops:
         peak = P_sparse if sparse else P
         eta = eta_g if kind == "gemm" else eta_a if kind == "attention" else 1.0
-        peak_eff = peak * eta
-        t_bound = roofline(f, b, peak, BW) * n
-        t_body = roofline(f, b, peak_eff, BW_eff)
-        t_over = launches(kernels * n, t_k)
-        body = t_body * n
-        if t_body == f / peak_eff:
+        t_bound, body, t_over, on_compute = time_op(f, b, kernels, n, peak, eta, BW, BW_eff, t_k)
+        if on_compute:
             compute_s += body
             bound = "compute"
         else:

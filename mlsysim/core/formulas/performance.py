@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mlsysim.core.arrays import larger, smaller
 from mlsysim.core.constants import (
     BACKWARD_FORWARD_RATIO,
     DEFAULT_PRECISION,
@@ -135,10 +136,11 @@ def attainable_flops(intensity: Any, hw: Any, precision: str = DEFAULT_PRECISION
 
 
 def roofline_time_s(flops: float, bytes: float, peak: float, bandwidth: float) -> float:
-    """Float fast path of :func:`roofline_time`: FLOP, B, FLOP/s, B/s → seconds."""
+    """Float fast path of :func:`roofline_time`: FLOP, B, FLOP/s, B/s → seconds (floats or
+    arrays, element-wise)."""
     T_c = flops / peak
     T_m = bytes / bandwidth
-    return T_c if T_c > T_m else T_m
+    return larger(T_c, T_m)
 
 
 @formula(
@@ -444,11 +446,12 @@ def hfu(throughput: Any, hardware_flops_per_token: Any, peak: Any) -> float:
 
 
 def busy_fraction(flops: float, bytes: float, time: float, peak: float, bandwidth: float) -> float:
-    """Float fast path of :func:`device_utilization`: max(W/(P·t), Q/(B·t)), at most 1."""
+    """Float fast path of :func:`device_utilization`: max(W/(P·t), Q/(B·t)), at most 1 (floats
+    or arrays, element-wise)."""
     u_c = flops / (peak * time)
     u_m = bytes / (bandwidth * time)
-    u = u_c if u_c > u_m else u_m
-    return u if u < 1.0 else 1.0
+    u = larger(u_c, u_m)
+    return smaller(u, 1.0)
 
 
 @formula(

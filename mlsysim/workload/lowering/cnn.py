@@ -54,6 +54,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlsysim.core.arrays import larger
 from mlsysim.core.cache import DerivedCache
 from mlsysim.core.constants import BACKWARD_FORWARD_RATIO, FLOPS_PER_MAC
 from mlsysim.core.exceptions import ConfigError
@@ -128,8 +129,8 @@ def cnn_ops(model: Any, training: bool, batch: int, rp: Any, sparse_factor: floa
     """Per-layer ops of one inference or training step of a CNN spec with a layer table."""
     layers, scale = cnn_layers(model)
     if training:
-        return _training(layers, scale, float(batch), rp, sparse_factor)
-    return _inference(layers, scale, float(batch), rp, sparse_factor)
+        return _training(layers, scale, batch * 1.0, rp, sparse_factor)
+    return _inference(layers, scale, batch * 1.0, rp, sparse_factor)
 
 
 def _inference(
@@ -160,7 +161,7 @@ def _inference(
             F = _forward_flops(layer) * b * scale
             io = (X if k == 0 else 0.0) * ba
             launches = 1.0 if k == 0 else 0.0
-            live = max(live, b * (layer.in_elems + layer.out_elems))
+            live = larger(live, b * (layer.in_elems + layer.out_elems))
             if layer.kind == "add":  # in the epilogue of the op just lowered
                 last = ops[-1]
                 z = 0.0 if len(group) > 1 else Y  # unfused: read the shortcut from memory
@@ -181,7 +182,7 @@ def _inference(
         if group[-1].kind != "add" or len(group) > 1:
             last = ops[-1]
             ops[-1] = last._replace(bytes=last.bytes + Y * ba)
-        peak_live = max(peak_live, X + Y + live)
+        peak_live = larger(peak_live, X + Y + live)
         i = j
     return CNNLowering(ops, weights, peak_live * ba)
 
@@ -320,7 +321,7 @@ def lower_cnn(model: Any, f: ModelFacts, phase: str, batch: int, rp: Any) -> Low
             fix="use phase='inference' (a forward pass) or phase='training'",
         )
     training = phase == "training"
-    b = float(batch)
+    b = batch * 1.0  # a float, or a float array (a sweep)
     bw, ba = rp.weight_bytes, rp.activation_bytes
     B = OpBuilder(bw, ba, rp.sparse, training, rp.plan.recompute)
     if model.cnn is not None:

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlsysim.core.arrays import is_array, select
 from mlsysim.core.constants import BYTES_PER_ELEMENT, DROPOUT_MASK_BYTES, FLOPS_PER_MAC
 from mlsysim.core.exceptions import FormulaDomainError
 from mlsysim.core.formulas.memory import activation_bytes_per_layer_B, kv_cache_B
@@ -76,16 +77,22 @@ def expected_distinct_experts(experts: int, active: int, tokens: float) -> float
     token."""
     E = float(experts)
     k = float(active)
-    if tokens <= 1.0:
-        return k
+    if not is_array(tokens):
+        if tokens <= 1.0:
+            return k
+        p_miss = (1.0 - k / E) ** tokens
+        return E * (1.0 - p_miss)
     p_miss = (1.0 - k / E) ** tokens
-    return E * (1.0 - p_miss)
+    return select(tokens <= 1.0, k, E * (1.0 - p_miss))
 
 
 def lower_transformer(f: ModelFacts, phase: str, batch: int, s: int, rp: Any) -> Lowered:
     """One step of a transformer: ``"training"``, ``"decode"``, or a forward pass over ``s``
-    tokens (``"prefill"``, or ``"inference"`` for an encoder — the same lowering)."""
-    if s > f.max_seq_len:
+    tokens (``"prefill"``, or ``"inference"`` for an encoder — the same lowering).
+
+    ``batch`` and ``s`` may be arrays of equal shape (a sweep; the caller checks their range):
+    every count is then an array, element-wise."""
+    if not is_array(s) and s > f.max_seq_len:
         raise FormulaDomainError(
             f"seq_len {s} exceeds the model's maximum context of {f.max_seq_len} tokens",
             where="solve",
@@ -94,8 +101,9 @@ def lower_transformer(f: ModelFacts, phase: str, batch: int, s: int, rp: Any) ->
     training = phase == "training"
     decode = phase == "decode"
     causal = f.task == "llm"
-    b = float(batch)
-    T = 1.0 if decode else float(s)
+    b = batch * 1.0  # a float, or a float array
+    s_f = s * 1.0
+    T = 1.0 if decode else s_f
     M = b * T
     h, L = float(f.hidden), f.layers
     nh, nkv, d = float(f.heads), float(f.kv_heads), float(f.head_dim)
@@ -121,7 +129,7 @@ def lower_transformer(f: ModelFacts, phase: str, batch: int, s: int, rp: Any) ->
     B.gemm("qkv_proj", M, h, qkv_elems / h, L)
     if f.rope:
         B.elementwise("rope", M * (nh + nkv) * d, ELEMENTWISE["rope"], TOUCHES["rope"], L)
-    C = float(s) + 1.0 if decode else (float(s) + 1.0) / 2.0 if causal else float(s)
+    C = s_f + 1.0 if decode else (s_f + 1.0) / 2.0 if causal else s_f
     kv_tok = f.kv_elems_per_token
     if f.mla is not None and decode:
         lat, rope_d = float(f.mla[0]), float(f.mla[3])
@@ -131,12 +139,12 @@ def lower_transformer(f: ModelFacts, phase: str, batch: int, s: int, rp: Any) ->
         attn_flops = _MAC * M * nh * C * qk_dim + _MAC * M * nh * C * v_dim
     io = M * (nh * d + nh * v_dim) * ba  # read Q, write O
     # decode reads the whole cache; otherwise the fused kernel reads the new tokens' K and V once
-    kv_read = b * float(s) * kv_tok * bkv if decode else M * kv_tok * ba
+    kv_read = b * s_f * kv_tok * bkv if decode else M * kv_tok * ba
     kv_write = M * kv_tok * bkv if keeps_cache else 0.0
     if rp.plan.attention == "unfused":
         # the full score matrix (no causal skipping) is written by QKᵀ, read and rewritten by
         # the fused softmax, and read by PV (Korthikanti et al. 2022, Section 4.1)
-        C_full = float(s) + 1.0 if decode else float(s)
+        C_full = s_f + 1.0 if decode else s_f
         scores = b * nh * T * C_full
         qk_full = float(f.mla[2] + f.mla[3]) if f.mla is not None else d
         gemm_flops = _MAC * M * nh * C_full * (qk_full + v_dim)
@@ -190,7 +198,7 @@ def lower_transformer(f: ModelFacts, phase: str, batch: int, s: int, rp: Any) ->
         if training:
             B.elementwise("loss", M_head * V, _LOSS, TOUCHES["loss"], 1)
 
-    ctx = float(s) + 1.0 if decode else float(s)
+    ctx = s_f + 1.0 if decode else s_f
     if training:
         add_optimizer_update(B, f.params, rp)
         weights, gradients, optimizer = training_state(f.params, rp, B.sparse_factor)

@@ -1,0 +1,56 @@
+"""Scalars or arrays: the three element-wise choices a formula's fast path needs.
+
+The formulas' float fast paths (:mod:`mlsysim.core.formulas`) and the lowering run on plain
+floats in the solver's hot path, and on whole arrays in a sweep (:mod:`mlsysim.solvers.sweep`):
+numpy arrays, or any array of the Python array API standard (a dask array runs chunked). The
+arithmetic is the same either way; only a choice between two values is not, and goes through
+:func:`larger`, :func:`smaller` or :func:`select`, which stay Python comparisons on floats
+(no cost to the hot path) and become the array namespace's ``maximum``/``minimum``/``where``
+on arrays. The namespace comes from ``array_api_compat`` (imported on first use, so importing
+mlsysim never imports numpy).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["is_array", "larger", "namespace", "select", "smaller"]
+
+_SCALARS = (float, int, bool)
+
+
+def is_array(x: Any) -> bool:
+    """Whether ``x`` is an array (anything but a Python number)."""
+    return not isinstance(x, _SCALARS)
+
+
+def namespace(*xs: Any) -> Any:
+    """The array API namespace of the arrays among ``xs`` (numpy's, dask's, …)."""
+    from array_api_compat import array_namespace
+
+    return array_namespace(*(x for x in xs if is_array(x)))
+
+
+def larger(a: Any, b: Any) -> Any:
+    """The larger of ``a`` and ``b``, element-wise."""
+    if type(a) is float and type(b) is float:  # the solver's hot path: no further checks
+        return a if a > b else b
+    if isinstance(a, _SCALARS) and isinstance(b, _SCALARS):
+        return a if a > b else b
+    return namespace(a, b).maximum(a, b)
+
+
+def smaller(a: Any, b: Any) -> Any:
+    """The smaller of ``a`` and ``b``, element-wise."""
+    if type(a) is float and type(b) is float:
+        return a if a < b else b
+    if isinstance(a, _SCALARS) and isinstance(b, _SCALARS):
+        return a if a < b else b
+    return namespace(a, b).minimum(a, b)
+
+
+def select(condition: Any, if_true: Any, if_false: Any) -> Any:
+    """``if_true`` where ``condition`` holds, else ``if_false``, element-wise."""
+    if isinstance(condition, bool):
+        return if_true if condition else if_false
+    return namespace(condition, if_true, if_false).where(condition, if_true, if_false)

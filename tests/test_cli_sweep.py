@@ -68,8 +68,10 @@ def test_ranges_parallel_axes_and_exit_codes(capsys: pytest.CaptureFixture[str])
 
 def test_progress_only_for_long_sweeps() -> None:
     seen: list[tuple[int, int]] = []
-    update = sweep_cmd._big(lambda d, t: seen.append((d, t)))
-    update(10, 100)
-    update(10, sweep_cmd._LONG)
-    assert seen == [(10, sweep_cmd._LONG)]
-    assert sweep_cmd._big(None) is None
+    quick = sweep_cmd._long(lambda d, t: seen.append((d, t)), after_s=3600.0)
+    quick(10, 100)
+    assert seen == []  # a short sweep never draws
+    slow = sweep_cmd._long(lambda d, t: seen.append((d, t)), after_s=0.0)
+    slow(10, 100)
+    assert seen == [(10, 100)]
+    assert sweep_cmd._long(None) is None

@@ -6,8 +6,8 @@ adds an axis over any other keyword of ``solve`` (``--set tp=1,2,4,8 --set devic
 Prints how many points fit, the binding walls and the fastest feasible point; ``--json``
 prints every point (schema ``mlsysim.sweep/1``, ``mlsysim schema sweep``), ``--csv`` one row
 per point, streamed chunk by chunk (constant memory). ``--columns`` keeps only those result
-columns. A progress bar (``rich``, when installed) is drawn on stderr for long sweeps when
-stderr is a terminal, never with ``--json`` or ``--csv``.
+columns. A progress bar (``rich``, when installed) is drawn on stderr once a sweep has run
+half a second, when stderr is a terminal, never with ``--json`` or ``--csv``.
 Exit codes: 0 some point is feasible, 3 none is, 2 usage or data errors.
 """
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from typing import Any
 
 from mlsysim.cli.errors import report_error
@@ -24,8 +25,8 @@ from mlsysim.cli.optimize_cmd import parse_value, progress_bar
 
 __all__ = ["add_arguments", "run"]
 
-#: Grids at least this large get a progress bar (on a terminal).
-_LONG = 200_000
+#: A sweep running at least this long gets a progress bar (on a terminal).
+_LONG_S = 0.5
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -121,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
                 feasible += int(part["feasible"].sum()) if "feasible" in part else 1
             return EXIT_OK if feasible else EXIT_INFEASIBLE
         with progress_bar(not args.json, "sweep") as bar:
-            s = sweep(**axes, **options, progress=_big(bar))
+            s = sweep(**axes, **options, progress=_long(bar))
     except MlsysimError as exc:
         return report_error(args, "sweep", exc, EXIT_USAGE)
     ok = bool(s["feasible"].any()) if "feasible" in s else len(s) > 0
@@ -133,12 +134,15 @@ def run(args: argparse.Namespace) -> int:
     return code
 
 
-def _big(bar: Any) -> Any:
+def _long(bar: Any, after_s: float = _LONG_S) -> Any:
+    """A progress callback that draws on ``bar`` once the sweep has run ``after_s`` seconds
+    (a short sweep never flashes a bar), or None without a bar."""
     if bar is None:
         return None
+    start = time.monotonic()
 
     def update(done: int, total: int) -> None:
-        if total >= _LONG:
+        if time.monotonic() - start >= after_s:
             bar(done, total)
 
     return update

@@ -49,6 +49,9 @@ __all__ = ["DEFAULT_CHUNK", "sweep", "sweep_chunks"]
 #: enough that a chunk's temporaries stay in cache-sized megabytes.
 DEFAULT_CHUNK = 1 << 16
 
+#: Points between progress reports when the grid has distributed points (solved one by one).
+_DISTRIBUTED_STEP = 256
+
 _ONE = SingleNodeSolver()
 #: Columns only a distributed result has (float fields of DistributedResult, and counts).
 _DISTRIBUTED_ONLY = (
@@ -98,8 +101,9 @@ def sweep(
     if grid.lazy:
         return grid.lazy_sweep(names)
     out = grid.allocate(names, grid.size)
-    for lo in range(0, grid.size, grid.chunk):
-        hi = min(lo + grid.chunk, grid.size)
+    step = grid.chunk if not grid.has_distributed else min(grid.chunk, _DISTRIBUTED_STEP)
+    for lo in range(0, grid.size, step):
+        hi = min(lo + step, grid.size)
         grid.fill(lo, hi, out, lo)
         if progress is not None:
             progress(hi, grid.size)

@@ -30,6 +30,7 @@ SCHEMAS: dict[str, tuple[str, str]] = {
     "ledger": ("mlsysim.sim.ledger", "ledger_json_schema"),
     "walls": ("mlsysim.cli.walls_cmd", "walls_json_schema"),
     "zoo": ("mlsysim.cli.zoo_cmd", "zoo_json_schema"),
+    "formulas": ("mlsysim.cli.formulas_cmd", "formulas_json_schema"),
     "error": ("mlsysim.cli.errors", "error_json_schema"),
 }
 

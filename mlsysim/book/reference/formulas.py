@@ -314,8 +314,7 @@ class FormulaCard:
             + "} $= "
             + r.example_latex
             + "$",
-            r"\par\noindent Source: "
-            + "; ".join(escape_latex_text(s.text) for _, s in r.sources),
+            r"\par\noindent Source: " + "; ".join(escape_latex_text(s.text) for _, s in r.sources),
         ]
         return "\n".join(line for line in out if line)
 
@@ -331,13 +330,9 @@ class FormulaCard:
             out.append(f"<p>{esc(r.summary)}</p>")
         out.append(f'<div class="math">\\[{esc(r.symbol)}\\]</div>')
         out.append(self.arguments.html)
+        out.append(f"<p>Example: <code>{esc(r.example)}</code> = \\({esc(r.example_latex)}\\)</p>")
         out.append(
-            f"<p>Example: <code>{esc(r.example)}</code> = \\({esc(r.example_latex)}\\)</p>"
-        )
-        out.append(
-            '<p class="mlsysim-sources">Source: '
-            + "; ".join(s.html for _, s in r.sources)
-            + "</p>"
+            '<p class="mlsysim-sources">Source: ' + "; ".join(s.html for _, s in r.sources) + "</p>"
         )
         out.append("</div>")
         return "\n".join(out)

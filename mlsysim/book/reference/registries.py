@@ -129,10 +129,7 @@ def _field(spec: Any, path: str, value: Any) -> EntryField:
         unit = format_unit(value.units)[0] if not value.dimensionless else ""
         dimension = describe_dimension(value).split(" (", 1)[0]
         return EntryField(path, value, _as_written(value), unit, dimension, cited, _day(as_of))
-    if isinstance(value, list | tuple):
-        text = ", ".join(str(v) for v in value)
-    else:
-        text = str(value)
+    text = ", ".join(str(v) for v in value) if isinstance(value, list | tuple) else str(value)
     return EntryField(path, value, text, "", "", cited, _day(as_of))
 
 

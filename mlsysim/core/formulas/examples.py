@@ -21,7 +21,7 @@ EXAMPLES: dict[str, str] = {
         "hierarchical_all_to_all(size=1 GB, n=64, per_node=8, intra_bandwidth=450 GB/s, "
         "inter_bandwidth=50 GB/s)"
     ),
-    "bus_bandwidth": "bus_bandwidth(size=1 GB, time=3.9 ms, n=8, op=\"all_reduce\")",
+    "bus_bandwidth": 'bus_bandwidth(size=1 GB, time=3.9 ms, n=8, op="all_reduce")',
     "ring_allreduce": "ring_allreduce(size=1 GB, n=8, bandwidth=450 GB/s, latency=2 us)",
     "tree_allreduce": "tree_allreduce(size=1 GB, n=8, bandwidth=450 GB/s, latency=2 us)",
     "double_binary_tree_allreduce": (
@@ -37,14 +37,13 @@ EXAMPLES: dict[str, str] = {
     "allreduce_bus_bandwidth": "allreduce_bus_bandwidth(size=1 GB, time=3.9 ms, n=8)",
     "pipeline_bubble": "pipeline_bubble(stages=8, microbatches=64, interleave=3)",
     # compression
-    "quantized_weights_bytes": "quantized_weights_bytes(params=Llama2_7B.params, precision=\"int4\")",
-    "quantization_speedup": "quantization_speedup(from_precision=\"fp16\", to_precision=\"int4\")",
+    "quantized_weights_bytes": 'quantized_weights_bytes(params=Llama2_7B.params, precision="int4")',
+    "quantization_speedup": 'quantization_speedup(from_precision="fp16", to_precision="int4")',
     "sparse_weight_bytes": (
-        "sparse_weight_bytes(params=Llama2_7B.params, precision=\"fp16\", density=0.5, "
-        "pattern=\"2:4\")"
+        'sparse_weight_bytes(params=Llama2_7B.params, precision="fp16", density=0.5, pattern="2:4")'
     ),
-    "sparse_speedup_bound": "sparse_speedup_bound(precision=\"fp16\", density=0.5, pattern=\"2:4\")",
-    "sparse_math_speedup": "sparse_math_speedup(density=0.5, pattern=\"2:4\")",
+    "sparse_speedup_bound": 'sparse_speedup_bound(precision="fp16", density=0.5, pattern="2:4")',
+    "sparse_math_speedup": 'sparse_math_speedup(density=0.5, pattern="2:4")',
     "moe_flops": "moe_flops(active_params=12.9e9, tokens=1000, training=False)",
     "weight_streaming_time": "weight_streaming_time(size=140 GB, bandwidth=64 GB/s, latency=10 us)",
     "quantization_sqnr": "quantization_sqnr(bits=8)",
@@ -71,9 +70,9 @@ EXAMPLES: dict[str, str] = {
         "rent_vs_own_crossover(price=30000 USD, rental_rate=2.5 USD/h, own_rate=0.1 USD/h)"
     ),
     # memory
-    "weights_bytes": "weights_bytes(Llama2_7B, \"bf16\")",
+    "weights_bytes": 'weights_bytes(Llama2_7B, "bf16")',
     "kv_cache_bytes": "kv_cache_bytes(Llama2_7B, context=4096, batch=8)",
-    "training_memory": "training_memory(params=7e9, optimizer=\"adam\", zero_stage=3, dp=64)",
+    "training_memory": 'training_memory(params=7e9, optimizer="adam", zero_stage=3, dp=64)',
     "activation_bytes_per_layer": (
         "activation_bytes_per_layer(seq_len=2048, batch=1, hidden=12288, heads=96, tp=8, sp=True)"
     ),
@@ -82,12 +81,12 @@ EXAMPLES: dict[str, str] = {
     "pipeline_time": (
         "pipeline_time(microbatch_time=200 ms, stages=8, microbatches=64, interleave=3)"
     ),
-    "pipeline_inflight": "pipeline_inflight(stages=8, microbatches=64, schedule=\"1f1b\")",
+    "pipeline_inflight": 'pipeline_inflight(stages=8, microbatches=64, schedule="1f1b")',
     # performance
-    "ridge_point": "ridge_point(H100, \"bf16\")",
+    "ridge_point": 'ridge_point(H100, "bf16")',
     "arithmetic_intensity": "arithmetic_intensity(flops=2 GFLOP, bytes=1 GB)",
-    "attainable_flops": "attainable_flops(intensity=100 FLOP/B, hw=H100, precision=\"bf16\")",
-    "roofline_time": "roofline_time(flops=1 TFLOP, bytes=1 GB, hw=H100, precision=\"bf16\")",
+    "attainable_flops": 'attainable_flops(intensity=100 FLOP/B, hw=H100, precision="bf16")',
+    "roofline_time": 'roofline_time(flops=1 TFLOP, bytes=1 GB, hw=H100, precision="bf16")',
     "amdahl": "amdahl(p=0.95, speedup=247)",
     "gustafson": "gustafson(p=0.99, n=1024)",
     "little": "little(arrival_rate=100 req/s, latency=50 ms)",
@@ -97,11 +96,11 @@ EXAMPLES: dict[str, str] = {
     ),
     "hardware_flops_per_token": (
         "hardware_flops_per_token(params=540.35e9, layers=118, heads=48, head_dim=256, "
-        "seq_len=2048, recompute=\"full\")"
+        'seq_len=2048, recompute="full")'
     ),
     "transformer_flops_per_token": (
         "transformer_flops_per_token(params=540e9, layers=118, heads=48, head_dim=256, "
-        "seq_len=2048, recompute=\"none\")"
+        'seq_len=2048, recompute="none")'
     ),
     "mfu": (
         "mfu(throughput=238.3e3 token/s, flops_per_token=3.28 TFLOP/token, peak=1689.6 PFLOP/s)"
@@ -112,7 +111,7 @@ EXAMPLES: dict[str, str] = {
     ),
     "device_utilization": (
         "device_utilization(flops=50 GFLOP, bytes=13.5 GB, time=10 ms, "
-        "peak=A100.peak_flops(\"bf16\"), bandwidth=A100.memory.bandwidth)"
+        'peak=A100.peak_flops("bf16"), bandwidth=A100.memory.bandwidth)'
     ),
     "launch_overhead": "launch_overhead(ops=300, per_op=5 us)",
     # queueing
@@ -145,7 +144,7 @@ EXAMPLES: dict[str, str] = {
     # safety
     "dpsgd_noise_std": "dpsgd_noise_std(noise_multiplier=1.1, clip_norm=1.0, batch=4096)",
     "per_example_gradient_bytes": (
-        "per_example_gradient_bytes(params=125e6, batch=64, precision=\"fp32\")"
+        'per_example_gradient_bytes(params=125e6, batch=64, precision="fp32")'
     ),
     # scaling
     "training_flops": "training_flops(params=GPT3_175B.params, tokens=300e9 token)",
@@ -158,7 +157,7 @@ EXAMPLES: dict[str, str] = {
     ),
     "best_of_n": "best_of_n(p=0.2, samples=10)",
     "training_time": (
-        "training_time(flops=3.14e23 FLOP, devices=1024, peak=A100.peak_flops(\"bf16\"), mfu=0.4)"
+        'training_time(flops=3.14e23 FLOP, devices=1024, peak=A100.peak_flops("bf16"), mfu=0.4)'
     ),
     # sensitivity
     "elasticity": "elasticity(y0=10 ms, y1=9.1 ms, x0=1 TB/s, x1=1.1 TB/s)",

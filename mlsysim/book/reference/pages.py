@@ -100,7 +100,7 @@ def _formulas_page() -> str:
             ]
             for p in ref.parameters
         ]
-        lines += _table(["argument", "is", "default", "example"], rows) + [""]
+        lines += [*_table(["argument", "is", "default", "example"], rows), ""]
         unit = f" ({_md(ref.result_unit)})" if ref.result_unit else ""
         lines += [f"Result: {_md(ref.result)}{unit}.", ""]
         lines += ["```{math}", ref.symbol, "```", ""]
@@ -151,17 +151,22 @@ def _registries_page() -> str:
                 [f"[`{spec.id}`](#entry-{kind}-{spec.id})", _cell(spec.name)]
                 + [_cell(fields.get(c, "—")) for c in columns]
             )
-        lines += _table(["id", "name", *columns], rows) + [""]
+        lines += [*_table(["id", "name", *columns], rows), ""]
         for spec in specs:
             lines += [f"(entry-{kind}-{spec.id})=", f"### `{spec.id}`: {_md(spec.name)}", ""]
             fields = entry_fields(kind, spec)
             rows = [
-                [_code(f.path), _cell(f.text), _cell(f.dimension) or "—", _source_ref(f.source)]
-                + [f.as_of or ""]
+                [
+                    _code(f.path),
+                    _cell(f.text),
+                    _cell(f.dimension) or "—",
+                    _source_ref(f.source),
+                    f.as_of or "",
+                ]
                 for f in fields
                 if f.path != "notes"
             ]
-            lines += _table(["field", "value", "dimension", "source", "as of"], rows) + [""]
+            lines += [*_table(["field", "value", "dimension", "source", "as of"], rows), ""]
             notes = next((f.text for f in fields if f.path == "notes"), None)
             if notes:
                 lines += [_md(" ".join(notes.split())), ""]

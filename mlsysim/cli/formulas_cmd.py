@@ -30,17 +30,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mlsysim.book.reference.formulas import formula_names, formula_reference
+    from mlsysim.book.reference.formulas import formula_info, formula_names, formula_reference
     from mlsysim.core.exceptions import MlsysimError, UnknownNameError
-    from mlsysim.core.formulas import FORMULAS
 
     names = formula_names()
     if args.domain:
-        domains = sorted({FORMULAS[n].formula.domain for n in names})
+        domains = sorted({formula_info(n).domain for n in names})
         if args.domain not in domains:
             err = UnknownNameError("domain", args.domain, domains)
             return report_error(args, "formulas", err, EXIT_USAGE)
-        names = [n for n in names if FORMULAS[n].formula.domain == args.domain]
+        names = [n for n in names if formula_info(n).domain == args.domain]
     try:
         if args.name:
             refs = [formula_reference(args.name)]
@@ -62,8 +61,8 @@ def run(args: argparse.Namespace) -> int:
         print(refs[0].text())
         return EXIT_OK
     domain = None
-    for n in sorted(names, key=lambda n: (FORMULAS[n].formula.domain, n)):
-        info = FORMULAS[n].formula
+    for n in sorted(names, key=lambda n: (formula_info(n).domain, n)):
+        info = formula_info(n)
         if info.domain != domain:
             print(("\n" if domain else "") + f"{info.domain}:")
             domain = info.domain

@@ -35,6 +35,7 @@ __all__ = [
     "FormulaReference",
     "Parameter",
     "formula_card",
+    "formula_info",
     "formula_names",
     "formula_reference",
 ]
@@ -121,6 +122,11 @@ def formula_names() -> list[str]:
     from mlsysim.core.formulas import FORMULAS
 
     return list(FORMULAS)
+
+
+def formula_info(name: str) -> Any:
+    """The :class:`~mlsysim.core.formulas.FormulaInfo` of formula ``name``."""
+    return _function(name).formula
 
 
 def _function(name: str) -> Any:
@@ -233,7 +239,7 @@ def _noun(spec: Any) -> str | None:
 
     nouns = kinds()
     for kind, entries in catalog().entries.items():
-        if entries.get(getattr(spec, "id", None)) is spec:
+        if entries.get(str(getattr(spec, "id", ""))) is spec:
             return nouns.get(kind)
     return None
 

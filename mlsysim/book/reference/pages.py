@@ -22,7 +22,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from mlsysim.book.reference.formulas import formula_names, formula_reference
+from mlsysim.book.reference.formulas import formula_info, formula_names, formula_reference
 from mlsysim.book.reference.registries import REGISTRY_KINDS, entry_fields, registry, source_of
 from mlsysim.viz.table import Source
 
@@ -73,15 +73,13 @@ def _table(header: Iterable[str], rows: Iterable[Iterable[str]]) -> list[str]:
 
 
 def _formulas_page() -> str:
-    from mlsysim.core.formulas import FORMULAS
-
     lines = ["# Formulas", ""]
     lines += [
         "Every formula napkin math can call, by domain. Each example is a napkin expression, "
         "evaluated when this page was generated.",
         "",
     ]
-    names = sorted(formula_names(), key=lambda n: (FORMULAS[n].formula.domain, n))
+    names = sorted(formula_names(), key=lambda n: (formula_info(n).domain, n))
     domain = None
     for name in names:
         ref = formula_reference(name)
@@ -146,10 +144,10 @@ def _registries_page() -> str:
         lines += [f"## {attr}", "", f"{len(specs)} entries (`mlsysim zoo {kind}`).", ""]
         rows = []
         for spec in specs:
-            fields = {f.path: f.text for f in entry_fields(kind, spec)}
+            texts = {f.path: f.text for f in entry_fields(kind, spec)}
             rows.append(
                 [f"[`{spec.id}`](#entry-{kind}-{spec.id})", _cell(spec.name)]
-                + [_cell(fields.get(c, "—")) for c in columns]
+                + [_cell(texts.get(c, "—")) for c in columns]
             )
         lines += [*_table(["id", "name", *columns], rows), ""]
         for spec in specs:

@@ -40,6 +40,22 @@ class Outcome:
     ok: bool
     rendered: Rendered | None
     extra: tuple[tuple[int, Rendered], ...] = ()  # a block's rendered claims
+    value: Any = None  # what was computed (a plot's PlotResult)
+
+
+def _alt_rendering(alt: str) -> Rendered:
+    """A plot as text: its alt text (hosts draw the image from the PlotResult)."""
+    import html
+
+    from mlsysim.viz.format import escape_latex_text, escape_markdown
+
+    return Rendered(
+        text=alt,
+        latex=r"	ext{" + escape_latex_text(alt) + "}",
+        html=html.escape(alt),
+        markdown=escape_markdown(alt),
+        math=False,
+    )
 
 
 #: item kind -> what a checked item of that kind is called in reports
@@ -200,6 +216,11 @@ def _run(doc: Document, item: Item, before: int) -> Outcome:
         if item.kind == "block":
             block = doc.block(item.text, item.line, column=item.column)
             return _checked(doc, before, Outcome(block.ok, None, tuple(block.rendered)))
+        if item.kind == "plot":
+            from mlsysim.book.plots import run_plot
+
+            plot = run_plot(doc, item)
+            return _checked(doc, before, Outcome(plot.ok, _alt_rendering(plot.alt), value=plot))
         if item.kind == "table":
             table = run_table(doc, item)
             if table.rendered is None:

@@ -25,12 +25,14 @@ from typing import Any
 from mlsysim.core.exceptions import ConfigError, DimensionError
 
 __all__ = [
+    "MAX_POINTS",
     "PLOT_KINDS",
-    "Point",
     "PlotSpec",
+    "Point",
     "Roof",
     "Series",
     "alt_text",
+    "axis_unit",
     "pareto_front",
     "pareto_spec",
     "roofline_spec",
@@ -124,9 +126,12 @@ def _quantity(value: Any) -> Any:
     return value if isinstance(value, ureg.Quantity) else None
 
 
-def axis_unit(values: Iterable[Any], unit: str | None = None) -> tuple[Any, str]:
+def axis_unit(
+    values: Iterable[Any], unit: str | None = None, *, fit: str = "max"
+) -> tuple[Any, str]:
     """The unit an axis shows ``values`` in (pint unit or None for plain numbers) and its
-    label: ``unit`` when given, else the display family's prefix that fits the largest."""
+    label: ``unit`` when given, else the display family's prefix that fits the largest value
+    (``fit="min"``: the smallest, so no value shows below 1)."""
     from mlsysim.viz.units_fmt import family_for, format_unit, parse_unit
 
     quantities = [q for v in values if (q := _quantity(v)) is not None and not q.dimensionless]
@@ -140,7 +145,8 @@ def axis_unit(values: Iterable[Any], unit: str | None = None) -> tuple[Any, str]
     if family is None:
         return first.units, format_unit(first.units)[0]
     base = family.units[family.factors.index(1.0)].unit if 1.0 in family.factors else first.units
-    top = max(abs(float(q.to(base).magnitude)) for q in quantities)
+    sizes = [abs(float(q.to(base).magnitude)) for q in quantities]
+    top = min(sizes) if fit == "min" else max(sizes)
     index = 0
     for i, factor in enumerate(family.factors):
         if top >= factor:
@@ -223,7 +229,7 @@ def roofline_spec(
     if not devices:
         raise ConfigError("a roofline needs at least one device", fix="list devices: H100, A100")
     peaks = [d.peak_flops(precision) for d in devices]
-    y_unit, y_text = axis_unit(peaks)
+    y_unit, y_text = axis_unit(peaks, fit="min")
     rate = ureg.Unit("FLOP/s")
     roofs = []
     for d, peak in zip(devices, peaks, strict=True):

@@ -25,7 +25,7 @@ from mlsysim.book.scope import Scope
 from mlsysim.core.exceptions import LimitError, MlsysimError, NapkinError, NapkinSyntaxError
 from mlsysim.viz.rendered import Rendered
 
-__all__ = ["Evaluator", "Recorder", "headline", "written_digits"]
+__all__ = ["Evaluator", "Recorder", "headline", "trace_cites", "written_digits"]
 
 #: Significant digits of a computed value quoted in a message.
 _MESSAGE_DIGITS = 4
@@ -49,6 +49,10 @@ class Evaluator:
     def __init__(self, options: Options | None = None) -> None:
         self.options = options or Options()
         self.scope = Scope()
+        #: citation ids of every registry value and formula the document's values used, in
+        #: first-use order (``mlsysim bib``), and those of the current item (hosts' cite keys)
+        self.cites: dict[str, None] = {}
+        self.item_cites: dict[str, None] = {}
 
     def evaluate(self, text: str, extra: dict[str, Any] | None = None) -> Evaluated:
         """Evaluate ``text`` (with optional ``-> unit``); raises Located on any error."""
@@ -72,6 +76,10 @@ class Evaluator:
             raise Located(exc, getattr(exc, "column", None) or 0) from None
         except RecursionError:
             raise Located(LimitError("expression is nested too deeply"), 0) from None
+        if tr.reads or tr.calls or tr.specs or tr.names:
+            for cid in trace_cites(tr, scope):
+                self.cites[cid] = None
+                self.item_cites[cid] = None
         digits = compiled.digits
         if digits is None:
             digits = self._raw_digits(compiled, value, tr)
@@ -179,6 +187,21 @@ class Evaluator:
             return render_value(v, sig_figs=figs, given_digits=digits).text
         except MlsysimError:
             return describe(v)
+
+
+def trace_cites(tr: Trace, scope: Scope | None = None) -> list[str]:
+    """Citation ids of everything ``tr`` touched, the used bindings' own citations included."""
+    ids: list[str] = []
+    if scope is not None:
+        for name in dict.fromkeys(tr.names):
+            b = scope.bindings.get(name)
+            if b is not None:
+                ids += list(b.cites)
+    ids += [c for _, _, c in tr.reads if c]
+    for _, _, info, _ in tr.calls:
+        ids += list(getattr(info, "sources", ()) or ())
+    ids += [s.source for s in tr.specs]
+    return list(dict.fromkeys(ids))
 
 
 def headline(value: Any) -> Any:

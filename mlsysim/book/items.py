@@ -41,6 +41,7 @@ class Outcome:
     rendered: Rendered | None
     extra: tuple[tuple[int, Rendered], ...] = ()  # a block's rendered claims
     value: Any = None  # what was computed (a plot's PlotResult)
+    cites: tuple[str, ...] = ()  # citation ids of the values it used (a host's cite keys)
 
 
 def _alt_rendering(alt: str) -> Rendered:
@@ -191,7 +192,12 @@ def run_item(doc: Document, item: Item) -> Outcome:
     """
     before = len(doc.failures)
     counted = len(doc.checks)
+    doc.evaluator.item_cites = {}
     outcome = _run(doc, item, before)
+    if doc.evaluator.item_cites:
+        from dataclasses import replace
+
+        outcome = replace(outcome, cites=tuple(doc.evaluator.item_cites))
     if item.file is not None and item.file != doc.file:
         from dataclasses import replace
 

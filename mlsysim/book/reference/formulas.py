@@ -205,11 +205,10 @@ def formula_reference(name: str, options: Options | None = None) -> FormulaRefer
 
 
 def _parameters(fn: Any, bound: dict[str, Any], evaluator: Evaluator) -> tuple[Parameter, ...]:
-    from mlsysim.core.formulas._meta import _literal
-
+    defaults = fn.formula.default_texts()
     out = []
     for pname, p in inspect.signature(fn).parameters.items():
-        default = None if p.default is inspect.Parameter.empty else _literal(p.default)
+        default = defaults.get(pname)
         given = bound.get(pname, None if p.default is inspect.Parameter.empty else p.default)
         example = _text(given, evaluator, as_written=True) if pname in bound else None
         out.append(Parameter(pname, _kind_of(given), default, example))

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mlsysim.book.document import Document
 from mlsysim.book.failures import Checked, Failure
-from mlsysim.book.items import run_item
+from mlsysim.book.items import Outcome, run_item
 from mlsysim.book.options import Options
 from mlsysim.book.sources import Problem, read_source, scan_source
 from mlsysim.book.sources.frontmatter import front_matter_options
@@ -39,6 +39,8 @@ __all__ = [
     "unreadable",
 ]
 
+#: Called after each item: ``(document, item, outcome)``.
+ItemHook = Callable[[Document, Item, Outcome], None]
 #: Source suffixes ``mlsysim check`` reads.
 SUFFIXES = (".md", ".qmd", ".rst")
 _SKIP_DIRS = {"_build", "build", "_site", "node_modules", "__pycache__", "_freeze", "_extensions"}
@@ -139,11 +141,13 @@ def check_document(
     text: str | None = None,
     *,
     explicit: Mapping[str, Any] | None = None,
+    on_item: ItemHook | None = None,
 ) -> Document:
     """Evaluate every item of one source in order; the Document holds failures and count.
 
     With ``options`` given, they apply as they are. Otherwise the chapter's own options are
     resolved as every host resolves them (project, front matter, then ``explicit`` flags).
+    ``on_item(doc, item, outcome)`` is called after each item (what ``mlsysim impact`` records).
     A source that cannot be read, an invalid option or an unreadable include is a located
     failure of the chapter; nothing here raises for bad input.
     """
@@ -183,7 +187,9 @@ def check_document(
     doc.failures.extend(_problem_failure(p) for p in scanned.problems)
     doc.declare_blocks(scanned.items)
     for item in scanned.items:
-        run_item(doc, item)
+        outcome = run_item(doc, item)
+        if on_item is not None:
+            on_item(doc, item, outcome)
     if doc.options.fail_mode == "warn":
         for f in doc.failures:
             f.extra["severity"] = "warning"
@@ -221,18 +227,23 @@ def check_sources(
     options: Options | None = None,
     *,
     explicit: Mapping[str, Any] | None = None,
+    on_item: ItemHook | None = None,
+    on_document: Callable[[Document], None] | None = None,
 ) -> CheckRun:
     """Check every source under ``paths``: the files read, each checked item, every failure.
 
     ``options`` forces one set of options for every file; without it each chapter uses its own
     (see :func:`check_document`) with ``explicit`` on top. A project's ``mlsysim_data_dirs``
     are added before its chapters are checked, as the Sphinx extension adds them.
+    ``on_item`` is called after every item, ``on_document(doc)`` after every chapter.
     """
     run = CheckRun()
     added: set[Path] = set()
     for path in iter_sources(paths):
         _add_data_dirs(path, added)
-        doc = check_document(path, options, explicit=explicit)
+        doc = check_document(path, options, explicit=explicit, on_item=on_item)
+        if on_document is not None:
+            on_document(doc)
         run.files += 1
         run.checked += doc.checked
         run.failures.extend(doc.failures)

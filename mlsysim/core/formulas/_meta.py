@@ -116,6 +116,10 @@ class FormulaInfo:
         rendered: str = _environment().from_string(self.substituted).render(**args)
         return rendered
 
+    def default_texts(self) -> dict[str, str]:
+        """Each default as napkin source (``{"latency": "0 s", "precision": '"bf16"'}``)."""
+        return {name: _literal(value) for name, value in self.defaults().items()}
+
     def signature(self, *, result: bool = True) -> str:
         """The call as an author writes it: ``ridge_point(hw, precision="bf16") -> intensity``.
 

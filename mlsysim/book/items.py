@@ -274,7 +274,7 @@ def _run(doc: Document, item: Item, before: int) -> Outcome:
             raise ConfigError(
                 f"unknown item kind {item.kind!r}", fix=f"use one of {', '.join(ITEM_KINDS)}"
             )
-        return _checked(doc, before, Outcome(result.ok, result.rendered))
+        return _checked(doc, before, Outcome(result.ok, result.rendered, value=result.value))
     except MlsysimError as exc:
         doc.count(_KIND_NAMES.get(item.kind, item.kind), item.text[:200], item.line, item.column)
         doc.record("error", exc, item.text[:200], item.line, item.column, None)

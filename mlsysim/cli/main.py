@@ -31,6 +31,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sim": ("mlsysim.cli.sim_cmd", "simulate an application for a persona: the ledger"),
     "zoo": ("mlsysim.cli.zoo_cmd", "list registry entries (hardware, models, grids, …)"),
     "bib": ("mlsysim.cli.bib_cmd", "every source a book's values cite, as BibTeX"),
+    "impact": (
+        "mlsysim.cli.impact_cmd",
+        "which values and claims change when data or formulas change",
+    ),
     "formulas": ("mlsysim.cli.formulas_cmd", "the formula reference: signatures, units, examples"),
     "reference": ("mlsysim.cli.reference_cmd", "write the reference as MyST pages for a docs site"),
     "schema": ("mlsysim.cli.schema_cmd", "print the JSON Schema of a command's --json output"),

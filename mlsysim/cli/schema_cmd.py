@@ -31,6 +31,7 @@ SCHEMAS: dict[str, tuple[str, str]] = {
     "walls": ("mlsysim.cli.walls_cmd", "walls_json_schema"),
     "zoo": ("mlsysim.cli.zoo_cmd", "zoo_json_schema"),
     "formulas": ("mlsysim.cli.formulas_cmd", "formulas_json_schema"),
+    "impact": ("mlsysim.cli.impact_cmd", "impact_json_schema"),
     "error": ("mlsysim.cli.errors", "error_json_schema"),
 }
 

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sim": ("mlsysim.cli.sim_cmd", "simulate an application for a persona: the ledger"),
     "zoo": ("mlsysim.cli.zoo_cmd", "list registry entries (hardware, models, grids, …)"),
     "bib": ("mlsysim.cli.bib_cmd", "every source a book's values cite, as BibTeX"),
+    "lint": ("mlsysim.cli.lint_cmd", "find hand-typed figures in prose that no value binds"),
     "impact": (
         "mlsysim.cli.impact_cmd",
         "which values and claims change when data or formulas change",

@@ -31,6 +31,7 @@ from mlsysim.core.exceptions import MlsysimError
 __all__ = [
     "SUFFIXES",
     "CheckRun",
+    "add_project_data",
     "check_document",
     "check_paths",
     "check_sources",
@@ -263,6 +264,11 @@ def check_paths(
     """
     run = check_sources(paths, options, explicit=explicit)
     return run.checked, run.failures
+
+
+def add_project_data(path: Path, added: set[Path]) -> None:
+    """Add the data folders of ``path``'s project (``mlsysim_data_dirs``) not in ``added``."""
+    _add_data_dirs(path, added)
 
 
 def _add_data_dirs(path: Path, added: set[Path]) -> None:

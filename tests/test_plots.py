@@ -182,3 +182,25 @@ def test_cache_draws_once_per_content_hash(tmp_path: Path) -> None:
     stamp = path.stat().st_mtime_ns
     assert result.file("svg", tmp_path) == path and path.stat().st_mtime_ns == stamp
     assert result.file("pdf", tmp_path) != path
+
+
+def test_batch_protocol_gives_the_drawing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("matplotlib")
+    from mlsysim.book.batch import process
+
+    monkeypatch.setenv("MLSYSIM_CACHE_DIR", str(tmp_path / "cache"))
+    item = {
+        "id": "1",
+        "kind": "plot",
+        "text": "Y = x * 2 ms",
+        "attrs": {"kind": "sweep", "x": "1, 2, 4", "caption": "c"},
+        "line": 2,
+    }
+    for fmt in ("html", "latex"):
+        request = {"version": 1, "file": "b.qmd", "format": fmt, "source": "", "items": [item]}
+        (entry,) = process(request)["results"]
+        assert entry["ok"] and entry["plot"]["caption"] == "c"
+        if fmt == "html":
+            assert entry["plot"]["svg"].lstrip().startswith("<?xml")
+        else:
+            assert Path(entry["plot"]["pdf"]).read_bytes().startswith(b"%PDF")

@@ -215,6 +215,8 @@ def _evaluate(
         )
         if raw["kind"] == "block":
             entry["claims"] = [{"line": ln, **rc.to_dict()} for ln, rc in outcome.extra]
+        if raw["kind"] == "plot" and outcome.value is not None:
+            entry["plot"] = _plot_entry(outcome.value, str(request.get("format", "html")))
         results.append(entry)
     for d in docs.values():
         if d.options.fail_mode == "warn":  # reported, but the render goes on
@@ -239,6 +241,24 @@ def _item(raw: dict[str, Any], match: Item | None, fallback_line: int) -> Item:
     return Item(
         raw["kind"], raw["text"], int(line if line is not None else fallback_line), None, attrs
     )
+
+
+def _plot_entry(plot: Any, fmt: str) -> dict[str, Any]:
+    """A plot's alt text and caption, and its drawing: inline SVG for HTML, a PDF file (in
+    the cache folder) for LaTeX; ``error`` when it cannot be drawn (matplotlib missing)."""
+    from mlsysim.core.exceptions import MlsysimError
+
+    out: dict[str, Any] = {"alt": plot.alt, "caption": plot.caption}
+    if not plot.ok:
+        return out
+    try:
+        if fmt == "latex":
+            out["pdf"] = str(plot.file("pdf", cache_dir()).resolve())
+        else:
+            out["svg"] = plot.image("svg").decode("utf-8")
+    except MlsysimError as exc:
+        out["error"] = str(exc)
+    return out
 
 
 def cache_dir() -> Path:

@@ -53,6 +53,9 @@ class Evaluator:
         #: first-use order (``mlsysim bib``), and those of the current item (hosts' cite keys)
         self.cites: dict[str, None] = {}
         self.item_cites: dict[str, None] = {}
+        #: when a list, every evaluation adds the document bindings it read (an item's
+        #: dependencies, for reusing its rendering)
+        self.recording: list[str] | None = None
 
     def evaluate(self, text: str, extra: dict[str, Any] | None = None) -> Evaluated:
         """Evaluate ``text`` (with optional ``-> unit``); raises Located on any error."""
@@ -93,6 +96,8 @@ class Evaluator:
                 self.convert(value, unit)
             except MlsysimError as exc:
                 raise Located(exc, unit_col) from None
+        if self.recording is not None:
+            self.recording.extend(tr.names)
         return Evaluated(value, digits, unit, style, tr, compiled)
 
     def _raw_digits(self, compiled: Compiled, value: Any, tr: Trace) -> int | None:

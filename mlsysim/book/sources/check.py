@@ -22,7 +22,7 @@ from mlsysim.book.document import Document
 from mlsysim.book.failures import Checked, Failure
 from mlsysim.book.items import Outcome, run_item
 from mlsysim.book.options import Options
-from mlsysim.book.sources import Problem, read_source, scan_source
+from mlsysim.book.sources import Problem, Scanned, read_source, scan_source
 from mlsysim.book.sources.frontmatter import front_matter_options
 from mlsysim.book.sources.project import Project, chapter_options, project_of, syntax_for
 from mlsysim.book.syntax import Item
@@ -142,15 +142,17 @@ def check_document(
     text: str | None = None,
     *,
     explicit: Mapping[str, Any] | None = None,
+    on_scanned: Callable[[Scanned], None] | None = None,
     on_item: ItemHook | None = None,
 ) -> Document:
     """Evaluate every item of one source in order; the Document holds failures and count.
 
     With ``options`` given, they apply as they are. Otherwise the chapter's own options are
     resolved as every host resolves them (project, front matter, then ``explicit`` flags).
-    ``on_item(doc, item, outcome)`` is called after each item (what ``mlsysim impact`` records).
     A source that cannot be read, an invalid option or an unreadable include is a located
-    failure of the chapter; nothing here raises for bad input.
+    failure of the chapter; nothing here raises for bad input. ``on_scanned`` receives the
+    chapter's scan and ``on_item(doc, item, outcome)`` every item with its outcome (what a host
+    would render, what ``mlsysim impact`` records).
     """
     file = Path(path)
     name = str(file)
@@ -186,6 +188,8 @@ def check_document(
         name, text, syntax_for(file, project), root=project.root if project else None
     )
     doc.failures.extend(_problem_failure(p) for p in scanned.problems)
+    if on_scanned is not None:
+        on_scanned(scanned)
     doc.declare_blocks(scanned.items)
     for item in scanned.items:
         outcome = run_item(doc, item)

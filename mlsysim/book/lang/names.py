@@ -41,6 +41,8 @@ FUNCTIONS: dict[str, str] = {
     "collective": "mlsysim.systems.collectives:collective",
     "training_run": "mlsysim.solvers.run:training_run",
     "serving_fleet": "mlsysim.solvers.fleet:serving_fleet",
+    "optimize_parallelism": "mlsysim.solvers.optimizers_parallel:optimize_parallelism",
+    "pareto": "mlsysim.solvers.optimizers_pareto:pareto",
     # the simulation layer: ResourceSimulation(Doorbell, TinyPioneer).evaluate(...) -> a ledger
     "ResourceSimulation": "mlsysim.sim.simulations:ResourceSimulation",
     "PerformanceSimulation": "mlsysim.sim.simulations:PerformanceSimulation",

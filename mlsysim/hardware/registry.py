@@ -208,3 +208,5 @@ class HardwareSpec(Spec):
 Hardware: Registry[HardwareSpec] = register_kind(
     "hardware", HardwareSpec, "hardware", Path(__file__).parent / "data"
 )
+
+# the hardware layer's other kinds register themselves on import

@@ -42,10 +42,12 @@ __all__ = [
     "Grids",
     "Hardware",
     "InfeasibleError",
+    "MigProfiles",
     "MlsysimError",
     "Models",
     "NapkinError",
     "Nodes",
+    "OffloadTiers",
     "Personas",
     "RegistryDataError",
     "Storage",
@@ -55,6 +57,9 @@ __all__ = [
     "add_data_dir",
     "collective",
     "formulas",
+    "generate",
+    "mig",
+    "serve",
     "serving_fleet",
     "sim",
     "solve",
@@ -83,6 +88,11 @@ _LAZY: dict[str, tuple[str, str]] = {
     "collective": ("mlsysim.systems.collectives", "collective"),
     "training_run": ("mlsysim.solvers.run", "training_run"),
     "serving_fleet": ("mlsysim.solvers.fleet", "serving_fleet"),
+    "generate": ("mlsysim.solvers.generation", "generate"),
+    "serve": ("mlsysim.solvers.serving", "serve"),
+    "mig": ("mlsysim.hardware.partitions", "mig"),
+    "MigProfiles": ("mlsysim.hardware.partitions", "MigProfiles"),
+    "OffloadTiers": ("mlsysim.systems.offload", "OffloadTiers"),
     "formulas": ("mlsysim.core.formulas", ""),
     "Applications": ("mlsysim.sim.registry", "Applications"),
     "Personas": ("mlsysim.sim.registry", "Personas"),
@@ -96,6 +106,7 @@ __getattr__ = lazy_getattr("mlsysim", _LAZY, globals())
 def _register_layers() -> None:
     """Import every layer's registry module, so each registers its kinds and data directory
     before the catalog first loads (the package sits above the layers; core imports none)."""
+    import mlsysim.hardware.partitions
     import mlsysim.hardware.registry
     import mlsysim.infra.registry
     import mlsysim.sim.registry

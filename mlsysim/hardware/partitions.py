@@ -19,11 +19,12 @@ from typing import Any
 from pydantic import Field
 
 from mlsysim.core.cache import DerivedCache
-from mlsysim.core.exceptions import UnknownNameError
+from mlsysim.core.exceptions import ConfigError, UnknownNameError
 from mlsysim.core.registry import Registry, register_kind
 from mlsysim.core.types import Spec
+from mlsysim.hardware.registry import Hardware, HardwareSpec, PeakRates
 
-__all__ = ["MigProfiles", "PartitionSpec", "mig"]
+__all__ = ["MigProfiles", "PartitionSpec", "mig", "share_of"]
 
 
 class PartitionSpec(Spec):
@@ -49,7 +50,7 @@ class PartitionSpec(Spec):
 
     def hardware(self) -> Any:
         """The whole device's entry."""
-        return Registry("hardware")[self.device]
+        return Hardware[self.device]
 
     def check_references(self) -> None:
         """Resolve the device id (did-you-mean when it is unknown)."""
@@ -59,7 +60,7 @@ class PartitionSpec(Spec):
 _SLICES = DerivedCache("hardware.partitions.slices")
 
 
-def mig(hardware: Any, profile: str) -> Any:
+def mig(hardware: Any, profile: str) -> HardwareSpec:
     """The MIG instance ``profile`` of ``hardware`` as a device of its own.
 
     Peak rates scale by the compute fraction (SMs), memory capacity and bandwidth by the
@@ -67,8 +68,6 @@ def mig(hardware: Any, profile: str) -> Any:
     instances share the board's power limit, which no profile table splits). A slice has no
     NVLink peer access, so no interconnect.
     """
-    from mlsysim.hardware.registry import Hardware, HardwareSpec, PeakRates
-
     hw = hardware if isinstance(hardware, HardwareSpec) else Hardware[hardware]
     key = (id(hw), profile)
     hit = _SLICES.get(key)
@@ -89,29 +88,9 @@ def mig(hardware: Any, profile: str) -> Any:
             ),
         )
     fc, fm = part.compute_fraction, part.memory_fraction
-    peak = PeakRates(
-        dense={p: r * fc for p, r in hw.peak.dense.items()},
-        sparse={p: r * fc for p, r in hw.peak.sparse.items()},
-    )
-    bw = hw.memory.bandwidth
-    memory = hw.memory.model_copy(
-        update={
-            "capacity": hw.memory.capacity * fm,
-            "bandwidth": None if bw is None else bw * fm,
-            "levels": (),
-        }
-    )
     update: dict[str, Any] = {
-        "id": f"{hw.id}[{profile}]",
         "name": f"{hw.name}, MIG {profile}",
-        "aliases": (),
-        "peak": peak,
-        "memory": memory,
-        "tdp": None if hw.tdp is None else hw.tdp * fc,
-        "power_idle": None if hw.power_idle is None else hw.power_idle * fc,
         "interconnect": None,
-        "list_price": None,
-        "embodied_carbon": None,
         "notes": (
             f"MIG {profile} of {hw.id} ({part.id}): {part.sms} of {part.device_sms} SMs "
             f"({fc:.1%} of the peak rates), {part.memory_slices} of "
@@ -119,7 +98,66 @@ def mig(hardware: Any, profile: str) -> Any:
             f"bandwidth); TDP scaled by the compute fraction (assumed)."
         ),
     }
-    spec = hw.model_copy(update=update)
+    spec = _scaled(hw, fc, fm, profile, update)
+    _SLICES.put(key, (hw, spec))
+    return spec
+
+
+def _scaled(hw: Any, compute: float, memory: float, suffix: str, update: dict[str, Any]) -> Any:
+    peak = PeakRates(
+        dense={p: r * compute for p, r in hw.peak.dense.items()},
+        sparse={p: r * compute for p, r in hw.peak.sparse.items()},
+    )
+    bw = hw.memory.bandwidth
+    mem = hw.memory.model_copy(
+        update={
+            "capacity": hw.memory.capacity * memory,
+            "bandwidth": None if bw is None else bw * memory,
+            "levels": (),
+        }
+    )
+    base: dict[str, Any] = {
+        "id": f"{hw.id}[{suffix}]",
+        "aliases": (),
+        "peak": peak,
+        "memory": mem,
+        "tdp": None if hw.tdp is None else hw.tdp * compute,
+        "power_idle": None if hw.power_idle is None else hw.power_idle * compute,
+        "list_price": None,
+        "embodied_carbon": None,
+    }
+    return hw.model_copy(update=base | update)
+
+
+def share_of(hardware: Any, share: float, memory: float | None = None) -> HardwareSpec:
+    """A co-located tenant's share of a device: ``share`` of its peak rates and bandwidth
+    (the time the other tenants leave it, as kernels of several processes interleave) and
+    ``memory`` (default ``share``) of its capacity. Unlike a MIG slice nothing is isolated:
+    the share is what the tenant gets on average."""
+    hw = hardware if isinstance(hardware, HardwareSpec) else Hardware[hardware]
+    m = share if memory is None else memory
+    for name, v in (("share", share), ("memory share", m)):
+        if not 0.0 < v <= 1.0:
+            raise ConfigError(
+                f"a tenant's {name} must be in (0, 1], got {v!r}",
+                where="share_of",
+                fix="pass the fraction of the device the tenant gets, e.g. 0.5",
+            )
+    key = (id(hw), "share", share, m)
+    hit = _SLICES.get(key)
+    if hit is not None and hit[0] is hw:
+        return hit[1]
+    spec = _scaled(
+        hw,
+        share,
+        m,
+        f"share {share:g}",
+        {
+            "name": f"{hw.name}, {share:.0%} share",
+            "notes": f"{share:.0%} of {hw.id}'s compute and bandwidth and {m:.0%} of its "
+            "memory: one tenant of several co-located on the device.",
+        },
+    )
     _SLICES.put(key, (hw, spec))
     return spec
 

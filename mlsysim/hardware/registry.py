@@ -208,5 +208,3 @@ class HardwareSpec(Spec):
 Hardware: Registry[HardwareSpec] = register_kind(
     "hardware", HardwareSpec, "hardware", Path(__file__).parent / "data"
 )
-
-# the hardware layer's other kinds register themselves on import

@@ -11,6 +11,10 @@
 
 * :mod:`.run`, :mod:`.fleet` — training runs and serving fleets (with :mod:`.footprint`,
   :mod:`.ledger`, :mod:`.run_result`, :mod:`.run_explain`);
+* :mod:`.generation`, :mod:`.serving` — one batch from prompt to last token (``generate``)
+  and continuous batching at a request rate (``serve``), composed from solves by
+  :mod:`.steps` (with :mod:`.serving_results`, :mod:`.serving_result`,
+  :mod:`.serving_explain`);
 * :mod:`.arguments` — the argument checks every solver shares.
 
 A new solver is one module beside these; :func:`solver_classes` imports every solver module
@@ -26,9 +30,13 @@ __all__ = [
     "BaseSolver",
     "DistributedResult",
     "DistributedSolver",
+    "GenerateSolver",
     "MaxBatchOptimizer",
+    "ServingSolver",
     "SingleNodeSolver",
     "SolveResult",
+    "generate",
+    "serve",
     "serving_fleet",
     "solve",
     "solver_classes",
@@ -42,6 +50,10 @@ _LAZY: dict[str, tuple[str, str]] = {
     "DistributedSolver": ("mlsysim.solvers.distributed", "DistributedSolver"),
     "MaxBatchOptimizer": ("mlsysim.solvers.optimizers", "MaxBatchOptimizer"),
     "SingleNodeSolver": ("mlsysim.solvers.single_node", "SingleNodeSolver"),
+    "GenerateSolver": ("mlsysim.solvers.generation", "GenerateSolver"),
+    "ServingSolver": ("mlsysim.solvers.serving", "ServingSolver"),
+    "generate": ("mlsysim.solvers.generation", "generate"),
+    "serve": ("mlsysim.solvers.serving", "serve"),
     "SolveResult": ("mlsysim.solvers.results", "SolveResult"),
     "solve": ("mlsysim.solvers.api", "solve"),
     "training_run": ("mlsysim.solvers.run", "training_run"),
@@ -55,7 +67,9 @@ def solver_classes() -> dict[str, type]:
     """Every solver class by its ``name`` (``{"single_node": SingleNodeSolver, …}``)."""
     import mlsysim.solvers.distributed
     import mlsysim.solvers.fleet
+    import mlsysim.solvers.generation
     import mlsysim.solvers.run
+    import mlsysim.solvers.serving
     import mlsysim.solvers.single_node  # noqa: F401  (each solver module registers its class)
     from mlsysim.solvers.base import SOLVERS
 

@@ -5,9 +5,9 @@ sizes a fleet from one device's serving capacity, then runs the devices for ``du
 through :mod:`.footprint` (energy, carbon, water, money) and divides by the tokens served.
 
 One device's capacity comes from :func:`device_capacity`, the only place the fleet asks a
-solver anything: today the single-device solver (decode steps at growing batch until the
-time per output token passes the SLO, plus one prefill per request); the serving model
-replaces it when it lands, without changing the fleet arithmetic.
+solver anything: the serving model (:mod:`.serving`: continuous batching with chunked
+prefill over a paged KV cache), at the largest batch whose iterations meet the
+time-per-output-token SLO.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from mlsysim.core.exceptions import ConfigError, InfeasibleError
+from mlsysim.core.exceptions import ConfigError
 from mlsysim.core.units import Q_, si
 from mlsysim.solvers import footprint as FP
 from mlsysim.solvers.base import BaseSolver
@@ -30,8 +30,6 @@ from mlsysim.workload.registry import Models
 __all__ = ["FLEET_SCHEMA_VERSION", "Capacity", "FleetResult", "device_capacity", "serving_fleet"]
 
 FLEET_SCHEMA_VERSION = "mlsysim.fleet/1"
-
-_MAX_BATCH = 4096
 
 
 @dataclass(frozen=True)
@@ -49,36 +47,25 @@ class Capacity:
 def device_capacity(
     model: Any, hw: Any, *, prompt: int, output: int, slo_s: float, precision: str | None
 ) -> Capacity:
-    """One device's serving capacity at a time-per-output-token SLO (single-device solver)."""
-    solve = importlib.import_module("mlsysim.solvers.single_node").solve
-    ctx = prompt + output // 2
-    pre = solve(model, hw, phase="prefill", batch=1, seq_len=prompt, precision=precision)
-    best = None
-    b = 1
-    while b <= _MAX_BATCH:
-        r = solve(model, hw, phase="decode", batch=b, seq_len=ctx, precision=precision)
-        if not r.feasible or r.latency_s > slo_s:
-            break
-        best = r
-        b *= 2
-    if best is None:
-        first = solve(model, hw, phase="decode", batch=1, seq_len=ctx, precision=precision)
-        if not first.feasible:
-            first._require_feasible("serving capacity")
-        raise InfeasibleError(
-            f"one {hw.id} cannot meet the SLO: a decode step at batch 1 takes "
-            f"{first.latency_s * 1e3:.3g} ms per token, above {slo_s * 1e3:.3g} ms",
-            where="serving_fleet",
-            fix="relax slo=, use a faster device or lower-precision weights",
-        )
-    per_request = pre.latency_s + output * best.latency_s / best.batch
+    """One device's serving capacity at a time-per-output-token SLO: the serving model
+    (:func:`mlsysim.solvers.serving.capacity_at_tpot`: continuous batching with chunked
+    prefill, paged KV cache, the engine's default limits) lowered to the batch whose
+    iterations meet the SLO."""
+    serving = importlib.import_module("mlsysim.solvers.serving")
+    rps, n, step_s, sat = serving.capacity_at_tpot(
+        model, hw, prompt=prompt, output=output, tpot=slo_s, precision=precision
+    )
+    rep = sat.replica
+    ttft_s = rep.steps.prefill(1, prompt)
+    batch = max(1, math.floor(n))
+    power = rep.steps.result("decode", batch, round(rep.context)).power_w
     return Capacity(
-        best.batch,
-        best.latency_s,
-        pre.latency_s,
-        best.power_w or 0.0,
-        1.0 / per_request,
-        "single_node",
+        batch,
+        step_s / rep.tokens_per_step,
+        ttft_s,
+        power or 0.0,
+        rps,
+        "serving",
     )
 
 

@@ -35,7 +35,7 @@ from mlsysim.hardware.registry import HardwareSpec
 from mlsysim.solvers import arguments
 from mlsysim.systems.topology import lookup_system
 
-__all__ = ["Offload", "ReplicaSteps"]
+__all__ = ["Offload", "ReplicaSteps", "max_context"]
 
 _GB = 1e-9
 #: Memo entries one replica keeps before starting afresh (a sweep must not accumulate).
@@ -43,6 +43,13 @@ _CACHE_LIMIT = 2048
 #: Context at which the KV bytes per token are read off a decode solve (any context works: the
 #: cache is linear in it).
 _PROBE_CONTEXT = 1023
+
+
+def max_context(spec: Any) -> int:
+    """The model's longest context (tokens)."""
+    from mlsysim.workload.lowering import model_facts
+
+    return int(model_facts(spec).max_seq_len)
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,14 @@ class ReplicaSteps:
         self.ideal = ideal
         self.offload: Offload | None = None
         self._cache: dict[tuple[str, int, int], Any] = {}
+
+    def bound(self) -> ReplicaSteps:
+        """The same replica timed at the ideal roofline (``latency_bound_s``), sharing solves."""
+        twin = ReplicaSteps.__new__(ReplicaSteps)
+        twin.__dict__.update(self.__dict__)
+        twin.ideal = True
+        twin.offload = None
+        return twin
 
     # -- solves ------------------------------------------------------------------------------
     def result(self, phase: str, batch: int, seq: int) -> Any:
@@ -169,12 +184,17 @@ class ReplicaSteps:
         t_d = self._t_raw(self.result("decode", prompt, 0))
         return max(0.0, t_p - t_d)
 
-    def mixed(self, n: float, context: float, chunk: float, prompt: int) -> float:
-        """One continuous-batching iteration: ``n`` decodes over ``context`` plus ``chunk``
-        prefill tokens of ``prompt``-token prompts (see the module doc)."""
+    def mixed(
+        self, n: float, context: float, chunk: float, prompt: int, tokens: float = 1.0
+    ) -> float:
+        """One continuous-batching iteration: ``n`` decodes over ``context`` (``tokens`` new
+        tokens each: 1, or γ + 1 when verifying drafts) plus ``chunk`` prefill tokens of
+        ``prompt``-token prompts (see the module doc)."""
         if chunk <= 0.0:
-            return self.decode(n, context)
-        body = self._decode_raw(n + chunk, 0.0)
+            if tokens == 1.0:
+                return self.decode(n, context)
+            return self.verify(n, context, tokens)
+        body = self._decode_raw(n * tokens + chunk, 0.0)
         if n > 0.0:
             body += self._decode_raw(n, context) - self._decode_raw(n, 0.0)
         body += chunk / prompt * self.prompt_attention(prompt)
@@ -206,8 +226,13 @@ class ReplicaSteps:
         return float(m.kv_cache_bytes) / (_PROBE_CONTEXT + 1)
 
     def activations_B(self, tokens: int) -> float:
-        """Working activations of an iteration of ``tokens`` tokens (per device)."""
-        return float(self.memory(max(1, tokens), 0).activations_bytes)
+        """Peak working activations of an iteration of ``tokens`` tokens (per device): a
+        prefill of that many tokens, as engines profile it (logits for the last token only)."""
+        longest = max_context(self.spec)
+        tokens = max(1, int(tokens))
+        batch = -(-tokens // longest)
+        seq = min(tokens, longest)
+        return float(self.result("prefill", batch, seq).memory.activations_bytes)
 
     @property
     def layers(self) -> int:

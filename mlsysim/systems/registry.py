@@ -173,3 +173,4 @@ Nodes: Registry[NodeSpec] = register_kind("node", NodeSpec, "node", _DATA)
 Clusters: Registry[ClusterSpec] = register_kind("cluster", ClusterSpec, "cluster", _DATA)
 
 # the systems layer's other kinds register themselves on import
+import mlsysim.systems.offload  # noqa: E402, F401

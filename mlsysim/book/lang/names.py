@@ -40,6 +40,9 @@ FUNCTIONS: dict[str, str] = {
     "collective": "mlsysim.systems.collectives:collective",
     "training_run": "mlsysim.solvers.run:training_run",
     "serving_fleet": "mlsysim.solvers.fleet:serving_fleet",
+    "generate": "mlsysim.solvers.generation:generate",
+    "serve": "mlsysim.solvers.serving:serve",
+    "mig": "mlsysim.hardware.partitions:mig",
     # the simulation layer: ResourceSimulation(Doorbell, TinyPioneer).evaluate(...) -> a ledger
     "ResourceSimulation": "mlsysim.sim.simulations:ResourceSimulation",
     "PerformanceSimulation": "mlsysim.sim.simulations:PerformanceSimulation",

@@ -130,7 +130,9 @@ def mmc_wait_percentile_s(lam: float, mu: float, c: int, q: float) -> float:
     """Float fast path of :func:`mmc_wait_percentile`: the q-quantile of the M/M/c queueing
     delay (s), zero when fewer than 1 − q of arrivals wait; λ < cμ."""
     C = wait_probability(lam / mu, c)
-    t_q = max(0.0, math.log(C / (1.0 - q)) / (c * mu - lam))
+    if 1.0 - q >= C:  # fewer than 1 − q of arrivals wait (C may underflow to 0)
+        return 0.0
+    t_q = math.log(C / (1.0 - q)) / (c * mu - lam)
     return t_q
 
 

@@ -179,10 +179,12 @@ class ReplicaSteps:
         return offloaded_step_s(t, self.offload.stream_s, True)
 
     def prompt_attention(self, prompt: int) -> float:
-        """A whole prompt's own causal attention (less its extra LM-head rows), ``P − D(p, 0)``."""
+        """A whole prompt's own causal attention less its ``p − 1`` extra LM-head rows,
+        ``P(p) − D(p, 0)``: negative for short prompts, whose attention costs less than the
+        logits a decode batch of ``p`` computes (the correction the mixed step needs)."""
         t_p = self._t_raw(self.result("prefill", 1, prompt))
         t_d = self._t_raw(self.result("decode", prompt, 0))
-        return max(0.0, t_p - t_d)
+        return t_p - t_d
 
     def mixed(
         self, n: float, context: float, chunk: float, prompt: int, tokens: float = 1.0

@@ -29,6 +29,22 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
   echo "$digest" > "$stamp"
 fi
 
+# The JUnit schema Jenkins' xunit plugin publishes (junit-10.xsd), which the tests validate
+# `mlsysim check --format junit` against. It ships in pytest's source distribution on PyPI
+# (testing/example_scripts/); it is fetched with pip, never committed here.
+junit_xsd=.venv/share/mlsysim-tests/junit-10.xsd
+if [ ! -s "$junit_xsd" ]; then
+  echo "==> fetching junit-10.xsd from pytest's source distribution (PyPI)"
+  tmp=$(mktemp -d)
+  pytest_version=$(.venv/bin/python -c "import pytest; print(pytest.__version__)")
+  .venv/bin/python -m pip download --quiet --no-deps --no-binary :all: \
+    "pytest==$pytest_version" -d "$tmp"
+  tar -xzf "$tmp"/pytest-*.tar.gz -C "$tmp" --wildcards '*/testing/example_scripts/junit-10.xsd'
+  mkdir -p "$(dirname "$junit_xsd")"
+  cp "$tmp"/pytest-*/testing/example_scripts/junit-10.xsd "$junit_xsd"
+  rm -rf "$tmp"
+fi
+
 if [ "$want_tex" = 1 ] && ! command -v pdflatex >/dev/null 2>&1; then
   echo "==> installing Debian TeX Live (pdflatex, siunitx, latexmk) for the PDF builds"
   SUDO=""

@@ -42,7 +42,7 @@ def test_results_and_failures_with_mapped_lines() -> None:
     resp = process(request())
     assert resp["version"] == 1 and resp["cached"] is False
     ids = {r["id"]: r for r in resp["results"]}
-    assert ids["i"]["text"] == "23.9 ms" and ids["i"]["latex"] == r"23.9\,\mathrm{ms}"
+    assert ids["i"]["text"] == "23.9 ms" and ids["i"]["latex"] == r"{23.9\,\mathrm{ms}}"
     assert ids["c"]["ok"] is False and ids["c"]["text"] == "3 TB/s"
     (f,) = resp["failures"]
     assert (f["file"], f["line"], f["kind"]) == ("ch.qmd", 9, "claim")

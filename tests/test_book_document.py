@@ -23,7 +23,7 @@ def test_block_binds_checks_and_claims() -> None:
     res = doc.block(BLOCK, line=10)
     assert res.ok, res.failures
     assert [ln for ln, _ in res.rendered] == [15, 16]
-    assert res.rendered[0][1].latex == r"295\,\mathrm{FLOP/B}"
+    assert res.rendered[0][1].latex == r"{295\,\mathrm{FLOP/B}}"
     assert doc.inline("ridge", 20).rendered.text == "295 FLOP/B"  # type: ignore[union-attr]
     assert doc.inline("bw", 21).rendered.text == "3.35 TB/s"  # type: ignore[union-attr]
 
@@ -46,9 +46,9 @@ def test_claim_renders_the_authors_text() -> None:
     r = doc.claim("about 1,979 TFLOP/s ~ H100.peak_flops('fp8')", 1)
     assert r.ok and r.rendered is not None
     assert r.rendered.text == "about 1,979 TFLOP/s"
-    assert r.rendered.latex == r"1{,}979\,\mathrm{TFLOP/s}"
+    assert r.rendered.latex == r"{1{,}979\,\mathrm{TFLOP/s}}"
     pct = doc.claim("95% ~ 0.953", 2)
-    assert pct.ok and pct.rendered is not None and pct.rendered.latex == r"95\,\%"
+    assert pct.ok and pct.rendered is not None and pct.rendered.latex == r"{95\,\%}"
     times = doc.claim("18.6× ~ 1 / (0.05 + 0.95 / 247)", 3)
     assert times.ok
 
@@ -133,8 +133,8 @@ def test_derivation_and_table_when_formulas_exist() -> None:
     doc = Document("ch.md")
     eq = doc.derivation('ridge_point(H100, "bf16")', 1)
     assert eq.ok and eq.rendered is not None
-    assert eq.rendered.latex.endswith(r"\approx 295\,\mathrm{FLOP/B}")
-    assert r"989.4\,\mathrm{TFLOP/s}" in eq.rendered.latex
+    assert eq.rendered.latex.endswith(r"\approx {295\,\mathrm{FLOP/B}}")
+    assert r"{989.4\,\mathrm{TFLOP/s}}" in eq.rendered.latex
     table = doc.table(["H100"], [("BW", "row.memory.bandwidth")], 3)
     assert table.ok and "3.35 TB/s" in table.rendered.text
     bad = doc.derivation("1 + 2", 4)

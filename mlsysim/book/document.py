@@ -21,7 +21,7 @@ from typing import Any
 from mlsysim.book.claims import run_claim
 from mlsysim.book.diagnostics import make_failure
 from mlsysim.book.evaluator import Evaluator, headline
-from mlsysim.book.failures import Failure, FailureKind
+from mlsysim.book.failures import Checked, Failure, FailureKind
 from mlsysim.book.lang import Trace, unwrap
 from mlsysim.book.options import Options
 from mlsysim.book.outcomes import (
@@ -55,6 +55,8 @@ class Document:
         self.evaluator = Evaluator(options)
         self.failures: list[Failure] = []
         self.checked = 0
+        #: (file, line, column, kind, text, index of its first failure) of each checked item
+        self.checks: list[tuple[str, int, int | None, str, str, int]] = []
 
     @property
     def options(self) -> Options:
@@ -63,6 +65,26 @@ class Document:
     @property
     def scope(self) -> Scope:
         return self.evaluator.scope
+
+    # -- what was checked ---------------------------------------------------------------------
+    def count(self, kind: str, text: str, line: int, column: int | None) -> None:
+        """Count one checked item (a value, claim, check, binding, table row…) where it is.
+
+        Failures recorded from here until the next count belong to it (:meth:`items`).
+        """
+        self.checked += 1
+        self.checks.append((self.file, line, column, kind, text, len(self.failures)))
+
+    def items(self) -> list[Checked]:
+        """Every checked item with its own failures, in source order; a failure recorded
+        before any item (an unreadable file, a bad option) is an item of its own."""
+        out: list[Checked] = []
+        first = self.checks[0][5] if self.checks else len(self.failures)
+        out += [Checked.of_failure(f) for f in self.failures[:first]]
+        for k, (file, line, column, kind, text, start) in enumerate(self.checks):
+            end = self.checks[k + 1][5] if k + 1 < len(self.checks) else len(self.failures)
+            out.append(Checked(file, line, column, kind, text, tuple(self.failures[start:end])))
+        return out
 
     # -- failures ---------------------------------------------------------------------------
     def record(
@@ -142,7 +164,7 @@ class Document:
         column: int | None = None,
     ) -> ItemResult:
         """Check the author's figure against a formula; renders the author's own text."""
-        self.checked += 1
+        self.count("claim", text, line, column)
         return run_claim(self, text, line, of=of, tolerance=tolerance, column=column)
 
     def derivation(
@@ -179,7 +201,7 @@ class Document:
         derive: bool,
     ) -> ItemResult:
         """An inline value, or with ``derive`` a derivation, of ``expr``; never raises."""
-        self.checked += 1
+        self.count("derivation" if derive else "value", expr, line, column)
         try:
             ev = self.evaluator.evaluate(expr)
             if derive:

@@ -219,6 +219,8 @@ class Recorder(Protocol):
     checked: int
     failures: list[Failure]
 
+    def count(self, kind: str, text: str, line: int, column: int | None) -> None: ...
+
     def record(
         self,
         kind: FailureKind,

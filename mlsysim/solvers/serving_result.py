@@ -492,6 +492,7 @@ class ServingResult:
             return p.to_dict() if st and p is not None else None
 
         return {
+            "schema": SERVE_SCHEMA_VERSION,
             "schema_version": SERVE_SCHEMA_VERSION,
             "model": self.model,
             "system": self.system,
@@ -690,6 +691,7 @@ def serve_json_schema() -> dict[str, Any]:
         }
     )
     props: dict[str, Any] = {
+        "schema": {"const": SERVE_SCHEMA_VERSION},
         "schema_version": {"const": SERVE_SCHEMA_VERSION},
         "model": {"type": "string"},
         "system": {"type": "string"},

@@ -280,6 +280,7 @@ class GenerationResult:
         ok = self.feasible
         n = self.sequences * self.tokens_per_sequence
         return {
+            "schema": GENERATE_SCHEMA_VERSION,
             "schema_version": GENERATE_SCHEMA_VERSION,
             "model": self.model,
             "system": self.system,
@@ -373,6 +374,7 @@ def generate_json_schema() -> dict[str, Any]:
         }
     )
     props: dict[str, Any] = {
+        "schema": {"const": GENERATE_SCHEMA_VERSION},
         "schema_version": {"const": GENERATE_SCHEMA_VERSION},
         "model": {"type": "string"},
         "system": {"type": "string"},

@@ -14,11 +14,12 @@ from __future__ import annotations
 import fnmatch
 import os
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mlsysim.book.document import Document
-from mlsysim.book.failures import Failure
+from mlsysim.book.failures import Checked, Failure
 from mlsysim.book.items import run_item
 from mlsysim.book.options import Options
 from mlsysim.book.sources import Problem, read_source, scan_source
@@ -29,8 +30,10 @@ from mlsysim.core.exceptions import MlsysimError
 
 __all__ = [
     "SUFFIXES",
+    "CheckRun",
     "check_document",
     "check_paths",
+    "check_sources",
     "iter_sources",
     "scan_file",
     "unreadable",
@@ -203,6 +206,40 @@ def _config_failure(file: str, text: str, exc: MlsysimError) -> Failure:
     )
 
 
+@dataclass
+class CheckRun:
+    """What ``mlsysim check`` found: every checked item (with its failures), in file order."""
+
+    files: int = 0
+    items: list[Checked] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    checked: int = 0
+
+
+def check_sources(
+    paths: Iterable[str | os.PathLike[str]],
+    options: Options | None = None,
+    *,
+    explicit: Mapping[str, Any] | None = None,
+) -> CheckRun:
+    """Check every source under ``paths``: the files read, each checked item, every failure.
+
+    ``options`` forces one set of options for every file; without it each chapter uses its own
+    (see :func:`check_document`) with ``explicit`` on top. A project's ``mlsysim_data_dirs``
+    are added before its chapters are checked, as the Sphinx extension adds them.
+    """
+    run = CheckRun()
+    added: set[Path] = set()
+    for path in iter_sources(paths):
+        _add_data_dirs(path, added)
+        doc = check_document(path, options, explicit=explicit)
+        run.files += 1
+        run.checked += doc.checked
+        run.failures.extend(doc.failures)
+        run.items.extend(doc.items())
+    return run
+
+
 def check_paths(
     paths: Iterable[str | os.PathLike[str]],
     options: Options | None = None,
@@ -211,19 +248,10 @@ def check_paths(
 ) -> tuple[int, list[Failure]]:
     """Check every source under ``paths``: (items checked, every failure in file order).
 
-    ``options`` forces one set of options for every file; without it each chapter uses its own
-    (see :func:`check_document`) with ``explicit`` on top. A project's ``mlsysim_data_dirs``
-    are added before its chapters are checked, as the Sphinx extension adds them.
+    The short form of :func:`check_sources`.
     """
-    checked = 0
-    failures: list[Failure] = []
-    added: set[Path] = set()
-    for path in iter_sources(paths):
-        _add_data_dirs(path, added)
-        doc = check_document(path, options, explicit=explicit)
-        checked += doc.checked
-        failures.extend(doc.failures)
-    return checked, failures
+    run = check_sources(paths, options, explicit=explicit)
+    return run.checked, run.failures
 
 
 def _add_data_dirs(path: Path, added: set[Path]) -> None:

@@ -319,7 +319,7 @@ end
 -- the engine call and the failure report
 
 --- Why `python -m mlsysim batch` failed, and what to do, from the error pandoc.pipe raised.
---- The engine answers every request: exit 2 (malformed request) and 3 (internal error)
+--- The engine answers every request: exit 2 (malformed request) and 4 (internal error)
 --- come with a JSON error on stdout; exit 1 means Python could not even start mlsysim.
 local function pipe_failure(python, err)
   if type(err) ~= "table" then
@@ -329,7 +329,7 @@ local function pipe_failure(python, err)
   local ok, decoded = pcall(pandoc.json.decode, err.output or "", false)
   if ok and type(decoded) == "table" and type(decoded.error) == "table" then
     local message = decoded.error.message or decoded.error.what or "unknown error"
-    if err.error_code == 3 then
+    if err.error_code == 4 then
       return "internal error in the mlsysim engine: " .. message,
         "this is a bug in mlsysim: please report it with the chapter that triggers it"
     end

@@ -4,14 +4,14 @@ Prints the time to first token, time per output token, end-to-end latency and to
 their ideal bounds), the memory per device and why the decode steps are bound. ``SYSTEM`` is a
 device, or a node or cluster with ``--tp`` devices per replica; ``--mig 1g.10gb`` runs on a MIG
 slice of the device. ``--json`` prints the versioned schema of ``mlsysim schema --kind
-generate``. Exit codes: 0 ok, 2 usage or data errors, 3 the batch does not fit.
+generate``. Exit codes (``mlsysim.cli.exits``): 0 ok, 2 usage or data errors, 3 the batch does
+not fit.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
 __all__ = ["add_arguments", "common_arguments", "run", "system_of"]
@@ -68,6 +68,8 @@ def shared_keywords(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mlsysim.cli.errors import report_error
+    from mlsysim.cli.exits import EXIT_INFEASIBLE, EXIT_OK, EXIT_USAGE
     from mlsysim.core.exceptions import MlsysimError
     from mlsysim.solvers.generation import generate
 
@@ -82,11 +84,11 @@ def run(args: argparse.Namespace) -> int:
             **shared_keywords(args),
         )
     except MlsysimError as exc:
-        print(f"mlsysim generate: error: {exc}", file=sys.stderr)
-        return 2
+        return report_error(args, "generate", exc, EXIT_USAGE)
+    code = EXIT_OK if r.feasible else EXIT_INFEASIBLE
     if args.json:
         print(json.dumps(r.to_dict(), indent=2, ensure_ascii=False))
-        return 0 if r.feasible else 3
+        return code
     print(str(r))
     if r.feasible:
         d = r.to_dict()
@@ -97,4 +99,4 @@ def run(args: argparse.Namespace) -> int:
             extra = f" (bound {bound['value']:.4g} {bound['unit']})" if bound else ""
             print(f"  {key:<11}{fig['value']:.4g} {fig['unit']}{extra}")
     print("  " + r.explanation)
-    return 0 if r.feasible else 3
+    return code

@@ -3,16 +3,15 @@
 Continuous batching at a request rate (or a closed loop of N requests in flight, or — with
 neither — the saturated engine): capacity, TTFT, TPOT, token-gap and latency percentiles, the
 SLO (``--slo-ttft``, ``--slo-tpot`` at ``--slo-percentile``) and the binding wall with its
-explanation. ``--json`` prints the versioned schema of ``mlsysim schema --kind serve``. Exit
-codes: 0 ok, 2 usage or data errors, 3 the model does not fit or the rate is at or above the
-capacity, 4 the SLO is missed.
+explanation. ``--json`` prints the versioned schema of ``mlsysim schema serve``. Exit codes
+(``mlsysim.cli.exits``): 0 ok, 2 usage or data errors, 3 the model does not fit, the rate is
+at or above the capacity, or the SLO is missed.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
 from mlsysim.cli.generate_cmd import common_arguments, shared_keywords, system_of
@@ -49,6 +48,8 @@ def _rate(text: str) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mlsysim.cli.errors import report_error
+    from mlsysim.cli.exits import EXIT_INFEASIBLE, EXIT_OK, EXIT_USAGE
     from mlsysim.core.exceptions import MlsysimError
     from mlsysim.solvers.serving import serve
 
@@ -77,13 +78,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         r = serve(args.model, system_of(args), **kw)
     except MlsysimError as exc:
-        print(f"mlsysim serve: error: {exc}", file=sys.stderr)
-        return 2
-    code = 0
-    if not r.feasible or (r.rate_rps is not None and not r.stable):
-        code = 3
-    elif r.slo_met is False:
-        code = 4
+        return report_error(args, "serve", exc, EXIT_USAGE)
+    code = EXIT_OK
+    if not r.feasible or (r.rate_rps is not None and not r.stable) or r.slo_met is False:
+        code = EXIT_INFEASIBLE
     if args.json:
         print(json.dumps(r.to_dict(), indent=2, ensure_ascii=False))
         return code

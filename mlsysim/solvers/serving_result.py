@@ -351,8 +351,8 @@ class ServingResult:
                 "no rate was given"
                 if self.rate_rps is None
                 else (
-                    f"{self.rate_rps:.4g} req/s is at or above the capacity of "
-                    f"{self.capacity_rps:.4g} req/s, so the queue grows without bound"
+                    f"{self.rate_rps:.4g} requests/s is at or above the capacity of "
+                    f"{self.capacity_rps:.4g} requests/s, so the queue grows without bound"
                 )
             )
             raise InfeasibleError(
@@ -516,10 +516,12 @@ class ServingResult:
             "binding_wall": self.binding_wall,
             "step_wall": self.step_wall,
             "limit": self.limit,
-            "rate": _jq(self.rate_rps, 1.0, "request/s"),
-            "capacity": _jq(self.capacity_rps if ok else None, 1.0, "request/s"),
-            "capacity_bound": _jq(self.capacity_bound_rps if ok else None, 1.0, "request/s"),
-            "capacity_tokens": _jq(self.capacity_rps * self.output if ok else None, 1.0, "token/s"),
+            "rate": _jq(self.rate_rps, 1.0, "requests/s"),
+            "capacity": _jq(self.capacity_rps if ok else None, 1.0, "requests/s"),
+            "capacity_bound": _jq(self.capacity_bound_rps if ok else None, 1.0, "requests/s"),
+            "capacity_tokens": _jq(
+                self.capacity_rps * self.output if ok else None, 1.0, "tokens/s"
+            ),
             "tpot_at_capacity": _jq(
                 self.saturation_step_s
                 / (1.0 if self.replica is None else self.replica.tokens_per_step)
@@ -548,7 +550,7 @@ class ServingResult:
                 "throughput": _jq(
                     None if self.rate_rps is None else self.rate_rps * self.output,
                     1.0,
-                    "token/s",
+                    "tokens/s",
                 ),
                 "ttft": _jq(self.ttft_s, _MS, "ms"),
                 "tpot": _jq(self.tpot_s, _MS, "ms"),
@@ -582,12 +584,12 @@ class ServingResult:
         head = f"{self.model} on {self.replicas} × {self.system} (tp={self.tp})"
         if not self.feasible:
             return f"{head}: infeasible ({self.binding_wall})"
-        cap = f"capacity {self.capacity_rps:.4g} req/s"
+        cap = f"capacity {self.capacity_rps:.4g} requests/s"
         if not self.stable:
             return f"{head}: saturated, {cap}, binding wall {self.binding_wall}"
         assert self.ttft_s is not None and self.tpot_s is not None
         return (
-            f"{head} at {self.rate_rps:.4g} req/s: TTFT {self.ttft_s * _MS:.3g} ms, TPOT "
+            f"{head} at {self.rate_rps:.4g} requests/s: TTFT {self.ttft_s * _MS:.3g} ms, TPOT "
             f"{self.tpot_s * _MS:.3g} ms, {cap}, binding wall {self.binding_wall}"
         )
 
@@ -624,7 +626,7 @@ def explain(r: ServingResult) -> str:
         f"{ctx:.0f} tokens"
     )
     cap = (
-        f"capacity {r.capacity_rps:.4g} req/s ({r.capacity_rps * r.output:,.0f} tokens/s): "
+        f"capacity {r.capacity_rps:.4g} requests/s ({r.capacity_rps * r.output:,.0f} tokens/s): "
         f"{n_star:.0f} decodes{per} in {_ms(T_star)} iterations, capped by {_LIMITS[r.limit]}; "
         f"{kv}; each iteration is {r.step_wall.replace('_', ' ')}-bound"
     )
@@ -637,13 +639,13 @@ def explain(r: ServingResult) -> str:
         if r.rate_rps is None:
             return f"saturated engine: {cap}"
         return (
-            f"{r.binding_wall.replace('_', ' ')} binds: {r.rate_rps:.4g} req/s is at or above "
+            f"{r.binding_wall.replace('_', ' ')} binds: {r.rate_rps:.4g} requests/s is at or above "
             f"the {cap}; the queue grows without bound"
         )
     assert r.ttft_percentiles is not None and r.tpot_percentiles is not None
     assert r.step_s is not None and r.concurrency is not None
     rate = (
-        f"at {r.rate_rps:.4g} req/s ({(r.utilization or 0.0):.0%} of capacity)"
+        f"at {r.rate_rps:.4g} requests/s ({(r.utilization or 0.0):.0%} of capacity)"
         f"{f' over {r.replicas} replicas' if r.replicas > 1 else ''}: "
         f"{r.concurrency:.3g} sequences decode{per} in {_ms(r.step_s)} iterations"
     )

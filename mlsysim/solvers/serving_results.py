@@ -297,7 +297,7 @@ class GenerationResult:
             "ttft": _jq(self.ttft_s if ok else None, _MS, "ms"),
             "tpot": _jq(self.tpot_s if ok else None, _MS, "ms"),
             "latency": _jq(self.latency_s if ok else None, 1.0, "s"),
-            "throughput": _jq(n / self.latency_s if ok else None, 1.0, "token/s"),
+            "throughput": _jq(n / self.latency_s if ok else None, 1.0, "tokens/s"),
             "ttft_bound": _jq(self.ttft_bound_s if ok else None, _MS, "ms"),
             "tpot_bound": _jq(self.tpot_bound_s if ok else None, _MS, "ms"),
             "latency_bound": _jq(self.latency_bound_s if ok else None, 1.0, "s"),

@@ -18,6 +18,7 @@ from typing import Any
 
 from mlsysim.core.exceptions import InfeasibleError
 from mlsysim.core.units import from_si
+from mlsysim.core.words import words
 from mlsysim.solvers.serving_results import quantity_schema
 
 __all__ = ["SERVE_SCHEMA_VERSION", "Percentiles", "ServingResult", "explain", "serve_json_schema"]
@@ -583,14 +584,16 @@ class ServingResult:
     def __str__(self) -> str:
         head = f"{self.model} on {self.replicas} × {self.system} (tp={self.tp})"
         if not self.feasible:
-            return f"{head}: infeasible ({self.binding_wall})"
+            return f"{head}: infeasible ({words(self.binding_wall)} [{self.binding_wall}])"
         cap = f"capacity {self.capacity_rps:.4g} requests/s"
         if not self.stable:
-            return f"{head}: saturated, {cap}, binding wall {self.binding_wall}"
+            wall = f"{words(self.binding_wall)} [{self.binding_wall}]"
+            return f"{head}: saturated, {cap}, binding wall {wall}"
         assert self.ttft_s is not None and self.tpot_s is not None
         return (
             f"{head} at {self.rate_rps:.4g} requests/s: TTFT {self.ttft_s * _MS:.3g} ms, TPOT "
-            f"{self.tpot_s * _MS:.3g} ms, {cap}, binding wall {self.binding_wall}"
+            f"{self.tpot_s * _MS:.3g} ms, {cap}, binding wall {words(self.binding_wall)} "
+            f"[{self.binding_wall}]"
         )
 
 
@@ -628,7 +631,7 @@ def explain(r: ServingResult) -> str:
     cap = (
         f"capacity {r.capacity_rps:.4g} requests/s ({r.capacity_rps * r.output:,.0f} tokens/s): "
         f"{n_star:.0f} decodes{per} in {_ms(T_star)} iterations, capped by {_LIMITS[r.limit]}; "
-        f"{kv}; each iteration is {r.step_wall.replace('_', ' ')}-bound"
+        f"{kv}; each iteration is {words(r.step_wall)}-bound"
     )
     if r.streaming is not None:
         s = r.streaming
@@ -639,7 +642,7 @@ def explain(r: ServingResult) -> str:
         if r.rate_rps is None:
             return f"saturated engine: {cap}"
         return (
-            f"{r.binding_wall.replace('_', ' ')} binds: {r.rate_rps:.4g} requests/s is at or above "
+            f"{words(r.binding_wall)} binds: {r.rate_rps:.4g} requests/s is at or above "
             f"the {cap}; the queue grows without bound"
         )
     assert r.ttft_percentiles is not None and r.tpot_percentiles is not None
@@ -657,7 +660,7 @@ def explain(r: ServingResult) -> str:
     slo = ""
     if r.slo_met is not None:
         slo = f"; SLO at p{r.slo_percentile * 100:g} {'met' if r.slo_met else 'missed'}"
-    return f"{r.binding_wall.replace('_', ' ')}: {rate}; {ttft}; {tpot}{slo}; {cap}"
+    return f"{words(r.binding_wall)}: {rate}; {ttft}; {tpot}{slo}; {cap}"
 
 
 def serve_json_schema() -> dict[str, Any]:

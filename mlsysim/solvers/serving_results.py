@@ -16,6 +16,7 @@ from typing import Any
 
 from mlsysim.core.exceptions import InfeasibleError
 from mlsysim.core.units import from_si
+from mlsysim.core.words import words
 
 __all__ = [
     "GENERATE_SCHEMA_VERSION",
@@ -322,11 +323,12 @@ class GenerationResult:
     def __str__(self) -> str:
         head = f"{self.model} on {self.system}, batch {self.batch}, {self.prompt}→{self.output}"
         if not self.feasible:
-            return f"{head}: infeasible ({self.binding_wall})"
+            return f"{head}: infeasible ({words(self.binding_wall)} [{self.binding_wall}])"
         tpot = "—" if self.tpot_s is None else f"{self.tpot_s * _MS:.3g} ms"
         return (
             f"{head}: TTFT {self.ttft_s * _MS:.3g} ms, TPOT {tpot}, latency "
-            f"{self.latency_s:.3g} s, binding wall {self.binding_wall}"
+            f"{self.latency_s:.3g} s, binding wall {words(self.binding_wall)} "
+            f"[{self.binding_wall}]"
         )
 
 

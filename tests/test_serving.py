@@ -16,8 +16,7 @@ from mlsysim import Q_
 from mlsysim.cli.main import main
 from mlsysim.core.exceptions import ConfigError, InfeasibleError, UnknownNameError
 from mlsysim.core.formulas import paged_kv_sequences_n, speculative_tokens_n
-from mlsysim.solvers.serving_result import serve_json_schema
-from mlsysim.solvers.serving_results import generate_json_schema
+from mlsysim.solvers.serving_schemas import generate_json_schema, serve_json_schema
 from mlsysim.solvers.steps import ReplicaSteps
 
 
@@ -388,3 +387,21 @@ def test_cli_generate_and_serve_json_under_their_schemas(capsys):
     assert main(["schema", "--kind", "serve"]) == 0
     assert json.loads(capsys.readouterr().out)["title"] == "mlsysim serving result"
     assert main(["schema", "generate", "--compact"]) == 0
+
+
+def test_colocated_tenants_share_what_the_others_leave():
+    from mlsysim.solvers.serving import colocate
+
+    light = {"model": "Llama3_2_1B", "prompt": 256, "output": 128, "rate": "10 req/s"}
+    big = {"model": "Llama2_7B", "prompt": 512, "output": 256, "rate": "2 req/s"}
+    a, b = colocate("A100", [big, light])
+    alone_a = mlsysim.serve("Llama2_7B", "A100", prompt=512, output=256, memory_share=0.5)
+    alone_b = mlsysim.serve("Llama3_2_1B", "A100", prompt=256, output=128, memory_share=0.5)
+    assert a.share == pytest.approx(1 - 10 / alone_b.capacity_rps)
+    assert b.share == pytest.approx(1 - 2 / alone_a.capacity_rps)
+    assert a.stable and b.stable and a.ttft_s > 0
+    # a tenant that alone fills the device starves its neighbour
+    _, starved = colocate("A100", [dict(big, rate="8 req/s"), light])
+    assert starved.binding_wall == "multi_tenancy"
+    with pytest.raises(ConfigError, match="tenant"):
+        colocate("A100", [])

@@ -13,7 +13,7 @@
   :mod:`.ledger`, :mod:`.run_result`, :mod:`.run_explain`);
 * :mod:`.generation`, :mod:`.serving` — one batch from prompt to last token (``generate``)
   and continuous batching at a request rate (``serve``), composed from solves by
-  :mod:`.steps` (with :mod:`.serving_results`, :mod:`.serving_result`,
+  :mod:`.steps` (with :mod:`.generation_result`, :mod:`.serving_result`, :mod:`.serving_schemas`,
   :mod:`.serving_explain`);
 * :mod:`.arguments` — the argument checks every solver shares.
 

@@ -31,7 +31,7 @@ from mlsysim.core import arguments
 from mlsysim.core.exceptions import ConfigError
 from mlsysim.core.formulas.serving import speculative_tokens_n
 from mlsysim.solvers.base import BaseSolver
-from mlsysim.solvers.serving_results import GenerationResult, Speculation, Streaming
+from mlsysim.solvers.generation_result import GenerationResult, Speculation, Streaming
 from mlsysim.solvers.steps import ReplicaSteps, max_context
 from mlsysim.systems.offload import offload_tier, tier_facts
 

@@ -34,8 +34,6 @@ step times. :func:`capacity_at_tpot` is the rate one replica sustains within a T
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from statistics import NormalDist
 from typing import Any
 
 from mlsysim.core import arguments
@@ -46,130 +44,19 @@ from mlsysim.core.constants import (
     DEFAULT_MEMORY_UTILIZATION,
 )
 from mlsysim.core.exceptions import ConfigError, DimensionError, InfeasibleError
-from mlsysim.core.formulas.queueing import (
-    md1_wait_percentile_s,
-    md1_wait_s,
-    mmc_wait_percentile_s,
-    mmc_wait_s,
-)
 from mlsysim.core.formulas.serving import kv_fragmentation, paged_kv_sequences_n
-from mlsysim.core.formulas.serving import speculative_tokens_n as spec_tokens
 from mlsysim.solvers.base import BaseSolver
 from mlsysim.solvers.generation import count_arg, tokens_arg
-from mlsysim.solvers.serving_result import Percentiles, ServingResult
+from mlsysim.solvers.replica import QUANTILES, Replica, closed_loop_rate, latencies
+from mlsysim.solvers.serving_result import ServingResult
 from mlsysim.solvers.steps import ReplicaSteps, max_context
 from mlsysim.systems.offload import offload_tier, tier_facts
 
-__all__ = ["SCHEDULERS", "ServingSolver", "capacity_at_tpot", "serve"]
+__all__ = ["SCHEDULERS", "ServingSolver", "capacity_at_tpot", "colocate", "serve"]
 
 #: Schedulers: chunked prefill with stall-free batching, or prefill-first iterations.
 SCHEDULERS = ("chunked", "prefill_first")
-#: Quantiles reported unless asked otherwise.
-_QUANTILES = (0.5, 0.9, 0.99)
 _BISECT = 60
-#: Relative width at which a bisection stops (far below any figure's precision).
-_TOLERANCE = 1e-7
-_NORMAL = NormalDist()
-
-
-@dataclass
-class _Replica:
-    """One replica's steps, memory and scheduler limits (floats)."""
-
-    steps: ReplicaSteps
-    draft: ReplicaSteps | None
-    alpha: float
-    gamma: int
-    p: int
-    o: int
-    scheduler: str
-    slots: float
-    budget: float  # tokens per iteration (chunked)
-
-    @property
-    def context(self) -> float:
-        """Mean context of a decoding sequence: the prompt and half the output."""
-        return self.p + self.o / 2.0
-
-    @property
-    def tokens_per_step(self) -> float:
-        """Output tokens a decoding sequence gains per iteration (> 1 with speculation)."""
-        return 1.0 if self.draft is None else spec_tokens(self.alpha, float(self.gamma))
-
-    def step(self, n: float, c: float) -> float:
-        """Iteration time with ``n`` decodes and ``c`` prefill tokens (chunked)."""
-        s = self.steps
-        if self.draft is None:
-            return s.mixed(n, self.context, c, self.p)
-        k = self.gamma + 1.0
-        t = s.mixed(n, self.context, c, self.p, k)
-        t += self.gamma * self.draft.decode(n, self.context)
-        if c > 0.0:
-            t += self.draft.mixed(0.0, self.context, c, self.p)
-        return t
-
-    def decode_step(self, n: float) -> float:
-        """A decode-only iteration (no prefill work)."""
-        return self.step(n, 0.0)
-
-    def prefill(self) -> float:
-        """One prompt's whole prefill as its own iteration (prefill-first)."""
-        t = self.steps.prefill(1, self.p)
-        if self.draft is not None:
-            t += self.draft.prefill(1, self.p)
-        return t
-
-    # -- steady state ----------------------------------------------------------------------
-    def saturation(self) -> tuple[float, float, float]:
-        """(decodes n*, iteration T*, requests/s) at the most the replica sustains."""
-        E = self.tokens_per_step
-        if self.scheduler == "chunked":
-            n = min(self.slots, self.budget / (1.0 + self.p * E / self.o))
-            c = n * self.p * E / self.o
-            T = self.step(n, c)
-            return n, T, n * E / (self.o * T)
-        n = self.slots
-        T_d = self.decode_step(n)
-        per_request = self.o / E * T_d / n + self.prefill()
-        return n, T_d, 1.0 / per_request
-
-    def operating(self, lam: float) -> tuple[float, float, float]:
-        """(decodes n, mean iteration T, prefill busy fraction) at λ below capacity."""
-        E = self.tokens_per_step
-        steps_per_request = self.o / E
-        if self.scheduler == "chunked":
-
-            def residual(T: float) -> float:
-                return T - self.step(lam * steps_per_request * T, lam * self.p * T)
-
-        else:
-            t_p = self.prefill()
-            u_p = lam * t_p
-
-            def residual(T: float) -> float:
-                return T - self.decode_step(lam * steps_per_request * T) / (1.0 - u_p)
-
-        _, hi, _ = self.saturation()
-        if self.scheduler != "chunked":
-            hi = hi / (1.0 - lam * self.prefill())
-        lo = 0.0
-        if residual(hi) < 0.0:  # (numerically at capacity) the saturated iteration
-            T = hi
-        else:
-            while hi - lo > _TOLERANCE * hi:
-                mid = 0.5 * (lo + hi)
-                if residual(mid) < 0.0:
-                    lo = mid
-                else:
-                    hi = mid
-            T = hi
-        n = lam * steps_per_request * T
-        if self.scheduler == "chunked":
-            free = self.budget - n
-            busy = min(1.0, lam * self.p * T / free) if free > 0 else 1.0
-        else:
-            busy = lam * self.prefill()
-        return n, T, busy
 
 
 def _rate(value: Any, where: str) -> float:
@@ -234,6 +121,7 @@ class ServingSolver(BaseSolver):
         memory_utilization: Any = None,
         kv_fraction: Any = None,
         share: Any = 1.0,
+        memory_share: Any = None,
         slo_ttft: Any = None,
         slo_tpot: Any = None,
         slo_percentile: Any = 0.99,
@@ -281,6 +169,11 @@ class ServingSolver(BaseSolver):
             util = 1.0
             free_share = arguments.fraction(kv_fraction, "kv_fraction", where, example="0.9")
         frac = arguments.fraction(share, "share", where, example="0.5")
+        mem_frac = (
+            frac
+            if memory_share is None
+            else arguments.fraction(memory_share, "memory_share", where, example="0.5")
+        )
         q_slo = arguments.fraction(slo_percentile, "slo_percentile", where, example="0.99")
         if q_slo >= 1.0:
             raise ConfigError(
@@ -301,7 +194,7 @@ class ServingSolver(BaseSolver):
         tpot_slo = _time(slo_tpot, "slo_tpot", where)
         steps = ReplicaSteps(
             model,
-            _shared(system, frac),
+            _shared(system, frac, mem_frac),
             tp=tp,
             precision=precision,
             plan_options=plan_options,
@@ -372,8 +265,8 @@ class ServingSolver(BaseSolver):
             )
         kv_slots = paged_kv_sequences_n(kv_budget, kv_tok, ctx, float(block))
         slots = float(min(B_max, kv_slots))
-        rep = _Replica(steps, d_steps, alpha, gamma, p, o, sched, slots, float(budget))
-        bound = _Replica(
+        rep = Replica(steps, d_steps, alpha, gamma, p, o, sched, slots, float(budget))
+        bound = Replica(
             steps.bound(),
             None if d_steps is None else d_steps.bound(),
             alpha,
@@ -419,27 +312,12 @@ class ServingSolver(BaseSolver):
             slo=(ttft_slo, tpot_slo, q_slo),
         )
         if clients is not None:
-            lam_sys = _closed_loop(rep, clients / n_rep, X_star) * n_rep
+            lam_sys = closed_loop_rate(rep, clients / n_rep, X_star) * n_rep
         if lam_sys is None or lam_sys >= X_star * n_rep:
             return ServingResult.saturated(lam_sys, **common)
         lam = lam_sys / n_rep
-        point = _latencies(rep, lam, _QUANTILES + ((q_slo,) if q_slo not in _QUANTILES else ()))
+        point = latencies(rep, lam, QUANTILES + ((q_slo,) if q_slo not in QUANTILES else ()))
         return ServingResult.at_rate(lam_sys, point, **common)
-
-
-def _closed_loop(rep: _Replica, clients: float, capacity: float) -> float:
-    """The rate at which ``clients`` requests are always in flight (each client sends its
-    next request when the last one ends): λ·latency(λ) = clients, by bisection below the
-    capacity (Little's law on the closed loop)."""
-    lo, hi = 0.0, capacity
-    while hi - lo > _TOLERANCE * hi:
-        mid = 0.5 * (lo + hi)
-        point = _latencies(rep, mid, (0.5, 0.9, 0.99))
-        if mid * point["latency_s"] < clients:
-            lo = mid
-        else:
-            hi = mid
-    return lo
 
 
 def _whole(value: Any) -> Any:
@@ -455,10 +333,10 @@ def _time(value: Any, name: str, where: str) -> float | None:
     return arguments.quantity(value, "time", name, where, example="200 ms", positive=True)
 
 
-def _shared(system: Any, share: float) -> Any:
+def _shared(system: Any, share: float, memory: float) -> Any:
     """A tenant's share of a device: its peak rates, bandwidth and memory scaled by ``share``
     (co-located models splitting one device); the device itself at 1."""
-    if share >= 1.0:
+    if share >= 1.0 and memory >= 1.0:
         return system
     from mlsysim.hardware.partitions import share_of
     from mlsysim.hardware.registry import HardwareSpec
@@ -471,73 +349,14 @@ def _shared(system: Any, share: float) -> Any:
             where="serve",
             fix="pass a device (e.g. 'H100') with share=, or drop share=",
         )
-    return share_of(spec, share)
+    return share_of(spec, share, memory)
 
 
-def _limit(rep: _Replica, n: float, kv_slots: float, max_batch: int) -> str:
+def _limit(rep: Replica, n: float, kv_slots: float, max_batch: int) -> str:
     """What caps the batch at saturation: the KV cache, max_batch or the token budget."""
     if rep.scheduler == "chunked" and n < rep.slots - 1e-9:
         return "max_tokens"
     return "kv_cache" if kv_slots <= max_batch else "max_batch"
-
-
-def _latencies(rep: _Replica, lam: float, quantiles: tuple[float, ...]) -> dict[str, Any]:
-    """TTFT, TPOT and token-gap means and quantiles at λ (per replica)."""
-    n, T, busy = rep.operating(lam)
-    E = rep.tokens_per_step
-    o, p = rep.o, rep.p
-    # the request's own prefill, and the queue ahead of it: iterations carry prefill chunks
-    # (a share `pi` of them, each `chunk` tokens long) between decode-only iterations
-    if rep.scheduler == "chunked":
-        free = max(rep.budget - n, 1.0)
-        c = lam * p * T  # prefill tokens per iteration on average
-        chunk = min(free, max(float(p), c))
-        t_busy = rep.step(n, chunk)
-        t_idle = rep.decode_step(n)
-        pi = min(1.0, c / chunk)
-        D_p = p / chunk * t_busy  # the prefill server's time for one prompt
-        own = max(t_busy, math.ceil(p / chunk) * t_busy)
-    else:
-        D_p = rep.prefill()
-        own = D_p
-        t_idle = rep.decode_step(n)
-        t_busy = t_idle + D_p
-        pi = min(1.0, lam * t_idle / max(1e-300, 1.0 - busy))
-    stable_p = lam * D_p < 1.0
-    residence = own + o / E * T
-    mu = 1.0 / residence
-    slots = max(1, int(rep.slots))
-    stable_s = lam < slots * mu
-    w_slot = mmc_wait_s(lam, mu, slots) if stable_s else math.inf
-    w_pre = md1_wait_s(lam, D_p) if stable_p else math.inf
-    ttft_mean = T / 2.0 + w_slot + w_pre + own
-    gap_mean = T / E
-    sigma = math.sqrt(max(0.0, pi * (1.0 - pi))) * (t_busy - t_idle) / E
-    gaps = max(1, round(o / E) - 1)
-    ttft_q, tpot_q, itl_q, e2e_q = {}, {}, {}, {}
-    for q in quantiles:
-        ws = mmc_wait_percentile_s(lam, mu, slots, q) if stable_s else math.inf
-        wp = md1_wait_percentile_s(lam, D_p, q) if stable_p else math.inf
-        ttft_q[q] = q * T + ws + wp + own
-        itl_q[q] = (t_busy if q > 1.0 - pi else t_idle) / E
-        z = _NORMAL.inv_cdf(q)
-        tpot_q[q] = max(t_idle / E, gap_mean + z * sigma / math.sqrt(gaps))
-        e2e_q[q] = ttft_q[q] + (o - 1) * tpot_q[q]
-    return {
-        "concurrency": n,
-        "step_s": T,
-        "prefill_busy": pi,
-        "slot_wait_s": w_slot,
-        "prefill_wait_s": w_pre,
-        "ttft_s": ttft_mean,
-        "tpot_s": gap_mean,
-        "latency_s": ttft_mean + (o - 1) * gap_mean,
-        "ttft": Percentiles.of(ttft_q),
-        "tpot": Percentiles.of(tpot_q),
-        "itl": Percentiles.of(itl_q),
-        "latency": Percentiles.of(e2e_q),
-        "idle": math.exp(-lam * residence),
-    }
 
 
 _SOLVER = ServingSolver()
@@ -554,10 +373,53 @@ def serve(model: Any = None, system: Any = None, **kwargs: Any) -> ServingResult
     or ``concurrency`` (a closed loop of that many requests in flight),
     ``precision``, ``tp`` and ``replicas``, ``scheduler`` (``"chunked"`` or
     ``"prefill_first"``), ``max_batch``, ``max_tokens``, ``block_size``,
-    ``memory_utilization``, ``share`` (a co-located tenant's fraction of the device),
+    ``memory_utilization``, ``share`` and ``memory_share`` (a co-located tenant's fraction
+    of the device's compute and bandwidth, and of its memory; :func:`colocate`),
     ``draft``/``acceptance``/``draft_tokens``, ``offload``, and solve's plan options.
     """
     return _SOLVER.solve(model, system, **kwargs)
+
+
+def colocate(system: Any, tenants: list[dict[str, Any]]) -> tuple[ServingResult, ...]:
+    """Several models served on one device at once, each at its own rate.
+
+    Each tenant (a dict of :func:`serve` keywords: ``model``, ``prompt``, ``output``,
+    ``rate``, …) gets an equal share of the memory (or its ``memory_share``) and the compute and
+    bandwidth the others leave: ``share_i = 1 − Σ_{j≠i} u_j`` with ``u_j = λ_j / X_j`` its
+    utilization of the whole device alone (the utilization law, Kleinrock 1975; kernels of
+    co-located processes interleave, so each tenant's work queues behind the others').
+    A tenant whose rate then reaches its capacity binds on the multi-tenancy wall.
+    """
+    if not tenants:
+        raise ConfigError(
+            "colocate needs at least one tenant",
+            where="colocate",
+            fix="pass tenants=[{'model': 'Llama2_7B', 'prompt': 512, 'output': 256, "
+            "'rate': '2 req/s'}, …]",
+        )
+    n = len(tenants)
+    specs = []
+    for t in tenants:
+        kw = dict(t)
+        if "model" not in kw:
+            raise ConfigError("every tenant needs a model", where="colocate", fix="add 'model'")
+        model = kw.pop("model")
+        kw.setdefault("memory_share", 1.0 / n)
+        specs.append((model, kw))
+    util = []
+    for model, kw in specs:
+        alone = serve(model, system, **{k: v for k, v in kw.items() if k != "rate"})
+        rate = None if kw.get("rate") is None else _rate(kw["rate"], "colocate")
+        if not alone.feasible:
+            util.append(0.0)
+        else:
+            util.append(0.0 if rate is None else rate / alone.capacity_rps)
+    out = []
+    for i, (model, kw) in enumerate(specs):
+        others = sum(u for j, u in enumerate(util) if j != i)
+        share = max(1e-3, 1.0 - others)
+        out.append(serve(model, system, share=min(1.0, share), **kw))
+    return tuple(out)
 
 
 def capacity_at_tpot(

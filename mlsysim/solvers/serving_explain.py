@@ -1,4 +1,4 @@
-"""Why a generation is bound, in words and numbers (serving: :mod:`.serving_result`).
+"""Why a generation or a served model is bound, in words and numbers.
 
 Each explainer names the wall and the numbers that decide it, e.g. "decode is memory-bound:
 13.5 GB of weights per step; a batch of 32 amortises them to 0.42 GB per sequence until the
@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["explain_generation"]
+from mlsysim.core.words import words
+
+__all__ = ["explain_generation", "explain_serving"]
 
 _GB = 1e-9
 _MS = 1e3
@@ -20,7 +22,7 @@ def _gb(x: float) -> str:
 
 
 def _ms(x: float) -> str:
-    return f"{x * _MS:.3g} ms"
+    return "0 ms" if abs(x) < 1e-9 else f"{x * _MS:.3g} ms"
 
 
 def _decode_sentence(r: Any, seqs: int, context: int) -> str:
@@ -63,7 +65,7 @@ def _decode_sentence(r: Any, seqs: int, context: int) -> str:
 
 
 def explain_generation(r: Any) -> str:
-    """Explanation of a :class:`~mlsysim.solvers.serving_results.GenerationResult`."""
+    """Explanation of a :class:`~mlsysim.solvers.generation_result.GenerationResult`."""
     seqs = r.sequences
     if not r.feasible:
         return (
@@ -91,3 +93,61 @@ def explain_generation(r: Any) -> str:
             f"{r.samples * r.tokens_per_sequence} tokens per prompt"
         )
     return "; ".join(parts)
+
+
+_LIMITS = {
+    "kv_cache": "the KV cache",
+    "max_batch": "max_batch",
+    "max_tokens": "the token budget (max_tokens)",
+}
+
+
+def explain_serving(r: Any) -> str:
+    """Why the served model is bound, in words and numbers."""
+    if not r.feasible:
+        return (
+            f"memory capacity binds: {_gb(r.weights_bytes)} of weights and "
+            f"{_gb(r.activations_bytes)} of activations per device leave no KV blocks in "
+            f"{r.memory_utilization:.0%} of {_gb(r.capacity_bytes)}"
+        )
+    n_star, T_star = r.saturation
+    per = " per replica" if r.replicas > 1 else ""
+    ctx = r.prompt + r.output / 2
+    kv = (
+        f"the paged KV cache ({_gb(r.kv_budget_bytes)}, {r.block_size}-token blocks, "
+        f"{r.fragmentation:.1%} of the last block empty) holds {int(r.kv_slots):,} sequences of "
+        f"{ctx:.0f} tokens"
+    )
+    cap = (
+        f"capacity {r.capacity_rps:.4g} requests/s ({r.capacity_rps * r.output:,.0f} tokens/s): "
+        f"{n_star:.0f} decodes{per} in {_ms(T_star)} iterations, capped by {_LIMITS[r.limit]}; "
+        f"{kv}; each iteration is {words(r.step_wall)}-bound"
+    )
+    if r.streaming is not None:
+        s = r.streaming
+        cap += f", streaming {_gb(s.streamed_B)} of weights over {s.tier} per step"
+    if r.share < 1.0:
+        cap += f"; this tenant has {r.share:.0%} of the device"
+    if not r.stable:
+        if r.rate_rps is None:
+            return f"saturated engine: {cap}"
+        return (
+            f"{words(r.binding_wall)} binds: {r.rate_rps:.4g} requests/s is at or above "
+            f"the {cap}; the queue grows without bound"
+        )
+    assert r.ttft_percentiles is not None and r.tpot_percentiles is not None
+    assert r.step_s is not None and r.concurrency is not None
+    rate = (
+        f"at {r.rate_rps:.4g} requests/s ({(r.utilization or 0.0):.0%} of capacity)"
+        f"{f' over {r.replicas} replicas' if r.replicas > 1 else ''}: "
+        f"{r.concurrency:.3g} sequences decode{per} in {_ms(r.step_s)} iterations"
+    )
+    ttft = (
+        f"TTFT {_ms(r.ttft_s or 0.0)} mean, p99 {_ms(r.ttft_percentiles.p99_s)} (waits: "
+        f"{_ms(r.prefill_wait_s or 0.0)} for prefill, {_ms(r.slot_wait_s or 0.0)} for a KV slot)"
+    )
+    tpot = f"TPOT {_ms(r.tpot_s or 0.0)} mean, p99 {_ms(r.tpot_percentiles.p99_s)}"
+    slo = ""
+    if r.slo_met is not None:
+        slo = f"; SLO at p{r.slo_percentile * 100:g} {'met' if r.slo_met else 'missed'}"
+    return f"{words(r.binding_wall)}: {rate}; {ttft}; {tpot}{slo}; {cap}"

@@ -6,7 +6,7 @@ token/s, ``capacity`` in req/s). A replica whose weights and KV cache do not fit
 *infeasible*; a rate at or above the capacity is *saturated* (the queue grows without bound):
 reading a latency then raises :class:`~mlsysim.core.exceptions.InfeasibleError` saying so,
 and the JSON form carries ``null``. :meth:`ServingResult.to_dict` is versioned by
-:data:`SERVE_SCHEMA_VERSION` (``mlsysim schema --kind serve``).
+:data:`SERVE_SCHEMA_VERSION` (``mlsysim schema serve``).
 """
 
 from __future__ import annotations
@@ -19,11 +19,9 @@ from typing import Any
 from mlsysim.core.exceptions import InfeasibleError
 from mlsysim.core.units import from_si
 from mlsysim.core.words import words
-from mlsysim.solvers.serving_results import quantity_schema
 
-__all__ = ["SERVE_SCHEMA_VERSION", "Percentiles", "ServingResult", "explain", "serve_json_schema"]
+__all__ = ["Percentiles", "ServingResult"]
 
-SERVE_SCHEMA_VERSION = "mlsysim.serve/1"
 
 _GB = 1e-9
 _MS = 1e3
@@ -205,7 +203,7 @@ class ServingResult:
         streaming = common["streaming"]
         if streaming is not None and streaming.stream_s >= steps._t_raw(r):
             wall = "weight_streaming"
-        from mlsysim.solvers.serving_results import Streaming
+        from mlsysim.solvers.generation_result import Streaming
 
         tier = common["streaming_tier"]
         st = (
@@ -481,102 +479,17 @@ class ServingResult:
 
     @property
     def explanation(self) -> str:
-        return explain(self)
+        """Why the served model is bound, in words and numbers."""
+        from mlsysim.solvers.serving_explain import explain_serving
+
+        return explain_serving(self)
 
     # -- JSON ----------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """The stable JSON form (``mlsysim schema --kind serve``)."""
-        ok = self.feasible
-        st = self.stable
+        """The stable JSON form (``mlsysim schema serve``)."""
+        from mlsysim.solvers.serving_schemas import serve_document
 
-        def pct(p: Percentiles | None) -> dict[str, Any] | None:
-            return p.to_dict() if st and p is not None else None
-
-        return {
-            "schema": SERVE_SCHEMA_VERSION,
-            "schema_version": SERVE_SCHEMA_VERSION,
-            "model": self.model,
-            "system": self.system,
-            "tp": self.tp,
-            "replicas": self.replicas,
-            "devices": self.devices,
-            "precision": self.precision,
-            "prompt": self.prompt,
-            "output": self.output,
-            "scheduler": {
-                "kind": self.scheduler,
-                "max_batch": self.max_batch,
-                "max_tokens": self.max_tokens,
-                "block_size": self.block_size,
-                "memory_utilization": self.memory_utilization,
-                "kv_fraction": self.kv_fraction,
-                "share": self.share,
-            },
-            "feasible": ok,
-            "stable": st,
-            "binding_wall": self.binding_wall,
-            "step_wall": self.step_wall,
-            "limit": self.limit,
-            "rate": _jq(self.rate_rps, 1.0, "requests/s"),
-            "capacity": _jq(self.capacity_rps if ok else None, 1.0, "requests/s"),
-            "capacity_bound": _jq(self.capacity_bound_rps if ok else None, 1.0, "requests/s"),
-            "capacity_tokens": _jq(
-                self.capacity_rps * self.output if ok else None, 1.0, "tokens/s"
-            ),
-            "tpot_at_capacity": _jq(
-                self.saturation_step_s
-                / (1.0 if self.replica is None else self.replica.tokens_per_step)
-                if ok
-                else None,
-                _MS,
-                "ms",
-            ),
-            "memory": {
-                "weights": _jq(self.weights_bytes, _GB, "GB"),
-                "activations": _jq(self.activations_bytes, _GB, "GB"),
-                "kv_budget": _jq(self.kv_budget_bytes, _GB, "GB"),
-                "capacity": _jq(self.capacity_bytes, _GB, "GB"),
-                "kv_per_token": _jq(self.kv_bytes_per_token, 1e-3, "kB"),
-                "max_sequences": int(self.kv_slots),
-                "fragmentation": self.fragmentation,
-            },
-            "at_rate": None
-            if not st
-            else {
-                "concurrency": self.concurrency,
-                "step": _jq(self.step_s, _MS, "ms"),
-                "prefill_busy": self.prefill_busy,
-                "slot_wait": _jq(self.slot_wait_s, _MS, "ms"),
-                "prefill_wait": _jq(self.prefill_wait_s, _MS, "ms"),
-                "throughput": _jq(
-                    None if self.rate_rps is None else self.rate_rps * self.output,
-                    1.0,
-                    "tokens/s",
-                ),
-                "ttft": _jq(self.ttft_s, _MS, "ms"),
-                "tpot": _jq(self.tpot_s, _MS, "ms"),
-                "latency": _jq(self.latency_s, 1.0, "s"),
-                "ttft_percentiles": pct(self.ttft_percentiles),
-                "tpot_percentiles": pct(self.tpot_percentiles),
-                "itl_percentiles": pct(self.itl_percentiles),
-                "latency_percentiles": pct(self.latency_percentiles),
-            },
-            "slo": {
-                "ttft": _jq(self.slo_ttft_s, _MS, "ms"),
-                "tpot": _jq(self.slo_tpot_s, _MS, "ms"),
-                "percentile": self.slo_percentile,
-                "met": self.slo_met,
-            },
-            "speculation": None
-            if self.draft is None
-            else {
-                "draft": self.draft,
-                "acceptance": self.acceptance,
-                "draft_tokens": self.draft_tokens,
-            },
-            "streaming": None if self.streaming is None else self.streaming.to_dict(),
-            "explanation": self.explanation,
-        }
+        return serve_document(self)
 
     def to_json(self, **kwargs: Any) -> str:
         return json.dumps(self.to_dict(), **kwargs)
@@ -595,168 +508,3 @@ class ServingResult:
             f"{self.tpot_s * _MS:.3g} ms, {cap}, binding wall {words(self.binding_wall)} "
             f"[{self.binding_wall}]"
         )
-
-
-def _gb(x: float) -> str:
-    return f"{x * _GB:.3g} GB"
-
-
-def _ms(x: float) -> str:
-    return "0 ms" if abs(x) < 1e-9 else f"{x * _MS:.3g} ms"
-
-
-_LIMITS = {
-    "kv_cache": "the KV cache",
-    "max_batch": "max_batch",
-    "max_tokens": "the token budget (max_tokens)",
-}
-
-
-def explain(r: ServingResult) -> str:
-    """Why the served model is bound, in words and numbers."""
-    if not r.feasible:
-        return (
-            f"memory capacity binds: {_gb(r.weights_bytes)} of weights and "
-            f"{_gb(r.activations_bytes)} of activations per device leave no KV blocks in "
-            f"{r.memory_utilization:.0%} of {_gb(r.capacity_bytes)}"
-        )
-    n_star, T_star = r.saturation
-    per = " per replica" if r.replicas > 1 else ""
-    ctx = r.prompt + r.output / 2
-    kv = (
-        f"the paged KV cache ({_gb(r.kv_budget_bytes)}, {r.block_size}-token blocks, "
-        f"{r.fragmentation:.1%} of the last block empty) holds {int(r.kv_slots):,} sequences of "
-        f"{ctx:.0f} tokens"
-    )
-    cap = (
-        f"capacity {r.capacity_rps:.4g} requests/s ({r.capacity_rps * r.output:,.0f} tokens/s): "
-        f"{n_star:.0f} decodes{per} in {_ms(T_star)} iterations, capped by {_LIMITS[r.limit]}; "
-        f"{kv}; each iteration is {words(r.step_wall)}-bound"
-    )
-    if r.streaming is not None:
-        s = r.streaming
-        cap += f", streaming {_gb(s.streamed_B)} of weights over {s.tier} per step"
-    if r.share < 1.0:
-        cap += f"; this tenant has {r.share:.0%} of the device"
-    if not r.stable:
-        if r.rate_rps is None:
-            return f"saturated engine: {cap}"
-        return (
-            f"{words(r.binding_wall)} binds: {r.rate_rps:.4g} requests/s is at or above "
-            f"the {cap}; the queue grows without bound"
-        )
-    assert r.ttft_percentiles is not None and r.tpot_percentiles is not None
-    assert r.step_s is not None and r.concurrency is not None
-    rate = (
-        f"at {r.rate_rps:.4g} requests/s ({(r.utilization or 0.0):.0%} of capacity)"
-        f"{f' over {r.replicas} replicas' if r.replicas > 1 else ''}: "
-        f"{r.concurrency:.3g} sequences decode{per} in {_ms(r.step_s)} iterations"
-    )
-    ttft = (
-        f"TTFT {_ms(r.ttft_s or 0.0)} mean, p99 {_ms(r.ttft_percentiles.p99_s)} (waits: "
-        f"{_ms(r.prefill_wait_s or 0.0)} for prefill, {_ms(r.slot_wait_s or 0.0)} for a KV slot)"
-    )
-    tpot = f"TPOT {_ms(r.tpot_s or 0.0)} mean, p99 {_ms(r.tpot_percentiles.p99_s)}"
-    slo = ""
-    if r.slo_met is not None:
-        slo = f"; SLO at p{r.slo_percentile * 100:g} {'met' if r.slo_met else 'missed'}"
-    return f"{words(r.binding_wall)}: {rate}; {ttft}; {tpot}{slo}; {cap}"
-
-
-def serve_json_schema() -> dict[str, Any]:
-    """JSON Schema (draft 2020-12) of :meth:`ServingResult.to_dict`."""
-    q, qn = quantity_schema(), quantity_schema(nullable=True)
-    pct = {"oneOf": [{"type": "object", "additionalProperties": qn}, {"type": "null"}]}
-    frac = {"type": "number", "minimum": 0, "maximum": 1}
-    count = {"type": "integer", "minimum": 1}
-
-    def obj(props: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "type": "object",
-            "properties": props,
-            "required": list(props),
-            "additionalProperties": False,
-        }
-
-    at_rate = obj(
-        {
-            "concurrency": {"type": "number", "minimum": 0},
-            "step": qn,
-            "prefill_busy": frac,
-            "slot_wait": qn,
-            "prefill_wait": qn,
-            "throughput": qn,
-            "ttft": qn,
-            "tpot": qn,
-            "latency": qn,
-            "ttft_percentiles": pct,
-            "tpot_percentiles": pct,
-            "itl_percentiles": pct,
-            "latency_percentiles": pct,
-        }
-    )
-    props: dict[str, Any] = {
-        "schema": {"const": SERVE_SCHEMA_VERSION},
-        "schema_version": {"const": SERVE_SCHEMA_VERSION},
-        "model": {"type": "string"},
-        "system": {"type": "string"},
-        "tp": count,
-        "replicas": count,
-        "devices": count,
-        "precision": {"type": "string"},
-        "prompt": count,
-        "output": count,
-        "scheduler": obj(
-            {
-                "kind": {"enum": ["chunked", "prefill_first"]},
-                "max_batch": count,
-                "max_tokens": count,
-                "block_size": count,
-                "memory_utilization": frac,
-                "kv_fraction": {"oneOf": [frac, {"type": "null"}]},
-                "share": frac,
-            }
-        ),
-        "feasible": {"type": "boolean"},
-        "stable": {"type": "boolean"},
-        "binding_wall": {"type": "string"},
-        "step_wall": {"type": "string"},
-        "limit": {"enum": ["kv_cache", "max_batch", "max_tokens"]},
-        "rate": qn,
-        "capacity": qn,
-        "capacity_bound": qn,
-        "capacity_tokens": qn,
-        "tpot_at_capacity": qn,
-        "memory": obj(
-            {
-                "weights": q,
-                "activations": q,
-                "kv_budget": q,
-                "capacity": q,
-                "kv_per_token": q,
-                "max_sequences": {"type": "integer", "minimum": 0},
-                "fragmentation": frac,
-            }
-        ),
-        "at_rate": {"oneOf": [at_rate, {"type": "null"}]},
-        "slo": obj(
-            {
-                "ttft": qn,
-                "tpot": qn,
-                "percentile": frac,
-                "met": {"type": ["boolean", "null"]},
-            }
-        ),
-        "speculation": {"oneOf": [{"type": "object"}, {"type": "null"}]},
-        "streaming": {"oneOf": [{"type": "object"}, {"type": "null"}]},
-        "explanation": {"type": "string"},
-    }
-    schema = obj(props)
-    schema.update(
-        {
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$id": "https://mlsysim.dev/schema/serve-1.json",
-            "title": "mlsysim serving result",
-        }
-    )
-    return schema

@@ -5,7 +5,7 @@ Times are stored as seconds and bytes as bytes (floats); the public attributes w
 does not fit is *infeasible*: reading a time raises
 :class:`~mlsysim.core.exceptions.InfeasibleError` with the bytes, and the JSON form carries
 ``null``. :meth:`GenerationResult.to_dict` is versioned by :data:`GENERATE_SCHEMA_VERSION`
-(``mlsysim schema --kind generate``).
+(``mlsysim schema generate``).
 """
 
 from __future__ import annotations
@@ -17,17 +17,10 @@ from typing import Any
 from mlsysim.core.exceptions import InfeasibleError
 from mlsysim.core.units import from_si
 from mlsysim.core.words import words
+from mlsysim.solvers.serving_schemas import GENERATE_SCHEMA_VERSION
 
-__all__ = [
-    "GENERATE_SCHEMA_VERSION",
-    "GenerationResult",
-    "Speculation",
-    "Streaming",
-    "generate_json_schema",
-    "quantity_schema",
-]
+__all__ = ["GenerationResult", "Speculation", "Streaming"]
 
-GENERATE_SCHEMA_VERSION = "mlsysim.generate/1"
 
 _GB = 1e-9
 _MS = 1e3
@@ -277,7 +270,7 @@ class GenerationResult:
 
     # -- JSON ----------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """The stable JSON form (``mlsysim schema --kind generate``)."""
+        """The stable JSON form (``mlsysim schema generate``)."""
         ok = self.feasible
         n = self.sequences * self.tokens_per_sequence
         return {
@@ -330,98 +323,3 @@ class GenerationResult:
             f"{self.latency_s:.3g} s, binding wall {words(self.binding_wall)} "
             f"[{self.binding_wall}]"
         )
-
-
-def quantity_schema(nullable: bool = False) -> dict[str, Any]:
-    """JSON Schema of ``{"value": number, "unit": text}`` (or null)."""
-    obj = {
-        "type": "object",
-        "properties": {"value": {"type": "number"}, "unit": {"type": "string"}},
-        "required": ["value", "unit"],
-        "additionalProperties": False,
-    }
-    return {"oneOf": [obj, {"type": "null"}]} if nullable else obj
-
-
-def _object(props: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": props,
-        "required": list(props),
-        "additionalProperties": False,
-    }
-
-
-def generate_json_schema() -> dict[str, Any]:
-    """JSON Schema (draft 2020-12) of :meth:`GenerationResult.to_dict`."""
-    q, qn = quantity_schema(), quantity_schema(nullable=True)
-    count = {"type": "integer", "minimum": 1}
-    streaming = _object(
-        {
-            "tier": {"type": "string"},
-            "bound_by": {"enum": ["link", "medium"]},
-            "bandwidth": q,
-            "streamed": q,
-            "resident": q,
-            "time": q,
-        }
-    )
-    speculation = _object(
-        {
-            "draft": {"type": "string"},
-            "acceptance": {"type": "number", "minimum": 0, "maximum": 1},
-            "draft_tokens": count,
-            "tokens_per_round": {"type": "number", "minimum": 1},
-            "rounds": {"type": "number", "minimum": 0},
-        }
-    )
-    props: dict[str, Any] = {
-        "schema": {"const": GENERATE_SCHEMA_VERSION},
-        "schema_version": {"const": GENERATE_SCHEMA_VERSION},
-        "model": {"type": "string"},
-        "system": {"type": "string"},
-        "tp": count,
-        "batch": count,
-        "prompt": count,
-        "output": count,
-        "samples": count,
-        "steps": count,
-        "step_prompt": {"type": "integer", "minimum": 0},
-        "precision": {"type": "string"},
-        "feasible": {"type": "boolean"},
-        "binding_wall": {"type": "string"},
-        "ttft": qn,
-        "tpot": qn,
-        "latency": qn,
-        "throughput": qn,
-        "ttft_bound": qn,
-        "tpot_bound": qn,
-        "latency_bound": qn,
-        "memory": _object(
-            {
-                k: q
-                for k in (
-                    "weights",
-                    "kv_cache",
-                    "activations",
-                    "draft",
-                    "total",
-                    "capacity",
-                    "kv_per_token",
-                )
-            }
-        ),
-        "max_batch": {"type": "integer", "minimum": 0},
-        "streaming": {"oneOf": [streaming, {"type": "null"}]},
-        "speculation": {"oneOf": [speculation, {"type": "null"}]},
-        "explanation": {"type": "string"},
-    }
-    schema = _object(props)
-    schema.update(
-        {
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$id": "https://mlsysim.dev/schema/generate-1.json",
-            "title": "mlsysim generation result",
-        }
-    )
-    return schema

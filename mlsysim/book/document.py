@@ -35,10 +35,22 @@ from mlsysim.book.outcomes import (
 from mlsysim.book.scope import Scope
 from mlsysim.book.statements import bound_names, run_block
 from mlsysim.book.tables import run_table
+from mlsysim.core.cache import DerivedCache
 from mlsysim.core.exceptions import MlsysimError, NapkinError
 from mlsysim.viz.rendered import Rendered
 
 __all__ = ["BlockResult", "Document", "ItemResult", "TableResult", "error_rendering"]
+
+#: passing values and claims by (kind, text, options, registry generation): the bindings
+#: each read (checked by identity on reuse) and its result
+_REPEATS = DerivedCache("book.repeated_items")
+_MAX_REPEATS = 4096
+
+
+def _generation() -> int:
+    from mlsysim.core.registry import generation
+
+    return generation()
 
 
 class Document:
@@ -165,7 +177,31 @@ class Document:
     ) -> ItemResult:
         """Check the author's figure against a formula; renders the author's own text."""
         self.count("claim", text, line, column)
-        return run_claim(self, text, line, of=of, tolerance=tolerance, column=column)
+        key = ("claim", text, of, str(tolerance), self.options, _generation())
+        hit = self._repeat(key)
+        if hit is not None:
+            return hit
+        self.evaluator.recording = []
+        try:
+            result = run_claim(self, text, line, of=of, tolerance=tolerance, column=column)
+        finally:
+            read, self.evaluator.recording = self.evaluator.recording, None
+        if result.ok:
+            self._remember(key, read, result)
+        return result
+
+    def _repeat(self, key: tuple[Any, ...]) -> ItemResult | None:
+        """The result of an item shown before with the same key and the very bindings."""
+        hit = _REPEATS.get(key)
+        if hit is not None and all(self.scope.bindings.get(n) is b for n, b in hit[0]):
+            return hit[1]
+        return None
+
+    def _remember(self, key: tuple[Any, ...], read: list[str], result: ItemResult) -> None:
+        deps = tuple((n, self.scope.bindings[n]) for n in dict.fromkeys(read))
+        if len(_REPEATS) >= _MAX_REPEATS:
+            _REPEATS.clear()
+        _REPEATS.put(key, (deps, result))
 
     def derivation(
         self,
@@ -200,8 +236,20 @@ class Document:
         *,
         derive: bool,
     ) -> ItemResult:
-        """An inline value, or with ``derive`` a derivation, of ``expr``; never raises."""
+        """An inline value, or with ``derive`` a derivation, of ``expr``; never raises.
+
+        A value (and a claim) is a pure function of its text, its options, the registry data
+        and the document bindings it reads: an item that repeats one that passed (same text
+        and options, same generation of the data, the very binding objects) takes its result
+        (:data:`_REPEATS`, bounded) instead of evaluating again.
+        """
         self.count("derivation" if derive else "value", expr, line, column)
+        key: tuple[Any, ...] | None = None
+        if not derive:
+            key = ("inline", expr, unit, sig_figs, style, self.options, _generation())
+            hit = self._repeat(key)
+            if hit is not None:
+                return hit
         try:
             ev = self.evaluator.evaluate(expr)
             if derive:
@@ -218,7 +266,10 @@ class Document:
         except MlsysimError as exc:
             f = self.record("error", exc, expr, line, column, 0)
             return ItemResult(False, error_rendering(), f)
-        return ItemResult(True, rendered, None, value)
+        result = ItemResult(True, rendered, None, value)
+        if key is not None:
+            self._remember(key, ev.trace.names, result)
+        return result
 
     def _derive(
         self, ev: Evaluated, expr: str, unit: str | None, sig_figs: int | None, style: str | None

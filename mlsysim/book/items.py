@@ -181,7 +181,20 @@ def run_item(doc: Document, item: Item) -> Outcome:
 
         doc.failures[before:] = [replace(f, file=item.file) for f in doc.failures[before:]]
         doc.checks[counted:] = [(item.file, *c[1:]) for c in doc.checks[counted:]]
+    if not outcome.ok and _marked(item.kind, outcome.rendered):
+        from mlsysim.book.drafts import failed_rendering
+
+        marked = failed_rendering(outcome.rendered, doc.failures[before:])
+        outcome = Outcome(False, marked, outcome.extra)
     return outcome
+
+
+def _marked(kind: str, rendered: Rendered | None) -> bool:
+    """Whether a failed item shows as failed in place: values, claims and derivations, and a
+    table that could not be built at all (a table with failing cells shows them)."""
+    if kind in ("inline", "claim", "eq"):
+        return True
+    return kind == "table" and (rendered is None or rendered.text == "⟨error⟩")
 
 
 def _run(doc: Document, item: Item, before: int) -> Outcome:

@@ -22,6 +22,7 @@ from typing import Any
 from mlsysim.core.exceptions import MlsysimError
 from mlsysim.core.units import ureg
 from mlsysim.viz.format import float_digits, render_value, render_value_exact
+from mlsysim.viz.mathml import display_mathml
 from mlsysim.viz.rendered import Rendered
 
 __all__ = ["render_derivation"]
@@ -188,7 +189,7 @@ def render_derivation(info: Any, args: dict[str, Any], result: Any, **render_opt
         latex = _equation(info, name, args, arg_opts, shown.latex, relation)
     text = f"{name}({_text_args(args, arg_opts)}) {'=' if exact else '≈'} {shown.text}"
     return Rendered(
-        text=text, latex=latex, html=f"\\[{plain}\\]", markdown=f"$${plain}$$", math=True
+        text=text, latex=latex, html=display_mathml(plain, text), markdown=f"$${plain}$$", math=True
     )
 
 

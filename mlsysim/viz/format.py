@@ -48,6 +48,7 @@ __all__ = [
     "render_value",
     "render_value_exact",
     "significant_digits",
+    "value_html",
 ]
 
 #: Display styles accepted by :func:`render_value`.
@@ -148,6 +149,12 @@ def _text_rendered(text: str) -> Rendered:
     )
 
 
+def value_html(text: str) -> str:
+    """A value's HTML, readable without MathJax: its text, with narrow no-break spaces
+    (U+202F) so that a number never breaks from its unit."""
+    return _html.escape(text).replace(" ", "\u202f")
+
+
 def _unbreakable(latex: str) -> str:
     """A number with its unit (or its ``×`` or ``%``) as one group: TeX and MathJax never
     break a line inside a ``{…}`` group, so ``295`` and ``FLOP/B`` stay together."""
@@ -161,7 +168,7 @@ def math_value(text: str, latex: str) -> Rendered:
 
 def _math_rendered(text: str, latex: str, siunitx_latex: str | None, exact: bool) -> _Out:
     latex = _unbreakable(latex)
-    html = f"\\({latex}\\)"
+    html = value_html(text)
     markdown = f"${latex}$"
     return Rendered(text, siunitx_latex or latex, html, markdown, math=True), exact
 

@@ -143,7 +143,7 @@ class TableRendered:
 
     @property
     def html(self) -> str:
-        """An HTML ``<table>`` with MathJax cells and an ``<ol>`` of sources."""
+        """An HTML ``<table>`` (cells read without MathJax) and an ``<ol>`` of sources."""
         out = ['<table class="mlsysim-table">']
         if self.caption:
             out.append(f"<caption>{_html.escape(self.caption)}</caption>")

@@ -25,7 +25,7 @@ MyST (reStructuredText alike, with ``.. napkin-table::``)::
 Columns and options are read by the engine (:func:`mlsysim.book.items.parse_table`), which
 also evaluates and formats the whole table (:meth:`mlsysim.book.Document.table`) and locates
 each failing cell at its column's line (a failing row at the ``:rows:`` line). This directive
-turns the result into a docutils table (math cells; each column's class from the engine, so
+turns the result into a docutils table (value cells; each column's class from the engine, so
 numbers align right) plus a numbered sources footnote (titles, linked).
 """
 
@@ -38,7 +38,7 @@ from docutils.parsers.rst import directives
 from sphinx.util.docutils import SphinxDirective
 
 from mlsysim_sphinx.lines import content_line
-from mlsysim_sphinx.render import inline_nodes
+from mlsysim_sphinx.render import value_node
 from mlsysim_sphinx.roles import report_new
 from mlsysim_sphinx.state import document_for, located
 
@@ -116,9 +116,7 @@ class NapkinTableDirective(SphinxDirective):
         group += thead
         tbody = nodes.tbody()
         for cells in rendered.rows:
-            row = (
-                _cell(*inline_nodes(c.text, c), cls=k) for c, k in zip(cells, classes, strict=True)
-            )
+            row = (_cell(value_node(c.text, c), cls=k) for c, k in zip(cells, classes, strict=True))
             tbody += nodes.row("", *row)
         group += tbody
         self.set_source_info(table)

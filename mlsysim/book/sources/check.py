@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mlsysim.book.document import Document
 from mlsysim.book.failures import Checked, Failure
-from mlsysim.book.items import run_item
+from mlsysim.book.items import Outcome, run_item
 from mlsysim.book.options import Options
-from mlsysim.book.sources import Problem, read_source, scan_source
+from mlsysim.book.sources import Problem, Scanned, read_source, scan_source
 from mlsysim.book.sources.frontmatter import front_matter_options
 from mlsysim.book.sources.project import Project, chapter_options, project_of, syntax_for
 from mlsysim.book.syntax import Item
@@ -139,13 +139,16 @@ def check_document(
     text: str | None = None,
     *,
     explicit: Mapping[str, Any] | None = None,
+    on_scanned: Callable[[Scanned], None] | None = None,
+    on_item: Callable[[Item, Outcome], None] | None = None,
 ) -> Document:
     """Evaluate every item of one source in order; the Document holds failures and count.
 
     With ``options`` given, they apply as they are. Otherwise the chapter's own options are
     resolved as every host resolves them (project, front matter, then ``explicit`` flags).
     A source that cannot be read, an invalid option or an unreadable include is a located
-    failure of the chapter; nothing here raises for bad input.
+    failure of the chapter; nothing here raises for bad input. ``on_scanned`` receives the
+    chapter's scan and ``on_item`` every item with its outcome (what a host would render).
     """
     file = Path(path)
     name = str(file)
@@ -181,9 +184,13 @@ def check_document(
         name, text, syntax_for(file, project), root=project.root if project else None
     )
     doc.failures.extend(_problem_failure(p) for p in scanned.problems)
+    if on_scanned is not None:
+        on_scanned(scanned)
     doc.declare_blocks(scanned.items)
     for item in scanned.items:
-        run_item(doc, item)
+        outcome = run_item(doc, item)
+        if on_item is not None:
+            on_item(item, outcome)
     if doc.options.fail_mode == "warn":
         for f in doc.failures:
             f.extra["severity"] = "warning"

@@ -18,6 +18,9 @@ run serve Llama2_70B DGX_H100 --tp 2 --precision fp8 --prompt 512 --output 256 -
   --slo-ttft "2 s" --slo-tpot "200 ms"
 run fleet Llama2_7B H100 --qps 20 --slo "50 ms" --duration "30 day" --region Finland
 run sim Doorbell TinyPioneer --region Quebec --days 365
+run optimize parallelism GPT_530B DGX_A100 --devices 2520 --batch 2520 --seq-len 2048 --top 3
+run optimize placement Llama3_8B DGX_H100 DGX_A100 --regions Quebec Poland Virginia \
+  --tokens 1e11 --devices 64 --batch 256 --seq-len 4096 --objective operational_carbon
 run walls
 run check book_fixtures/sphinx
 echo "\$ mlsysim check book_fixtures/sphinx-broken   # expected to fail"

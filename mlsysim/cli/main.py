@@ -34,6 +34,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "serve": ("mlsysim.cli.serve_cmd", "continuous batching at a request rate: latency tails, SLO"),
     "sim": ("mlsysim.cli.sim_cmd", "simulate an application for a persona: the ledger"),
+    "optimize": (
+        "mlsysim.cli.optimize_cmd",
+        "search configurations: parallelism, serving, placement (and Pareto frontiers)",
+    ),
     "zoo": ("mlsysim.cli.zoo_cmd", "list registry entries (hardware, models, grids, …)"),
     "schema": ("mlsysim.cli.schema_cmd", "print the JSON Schema of a command's --json output"),
 }

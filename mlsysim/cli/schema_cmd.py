@@ -28,6 +28,8 @@ SCHEMAS: dict[str, tuple[str, str]] = {
     "fleet": ("mlsysim.solvers.fleet", "fleet_json_schema"),
     "generate": ("mlsysim.solvers.serving_schemas", "generate_json_schema"),
     "serve": ("mlsysim.solvers.serving_schemas", "serve_json_schema"),
+    "optimize": ("mlsysim.solvers.optimizers_result", "optimize_json_schema"),
+    "pareto": ("mlsysim.solvers.optimizers_pareto", "pareto_json_schema"),
     "sim": ("mlsysim.sim.ledger", "ledger_json_schema"),
     "ledger": ("mlsysim.sim.ledger", "ledger_json_schema"),
     "walls": ("mlsysim.cli.walls_cmd", "walls_json_schema"),
@@ -59,10 +61,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             "generate",
             "serve",
             "ledger",
+            "optimize",
         ],
         default=None,
         help="the older form: solve (one device), distributed, collective, run, fleet, generate, "
-        "serve, ledger",
+        "serve, ledger, optimize",
     )
 
 

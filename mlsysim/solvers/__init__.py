@@ -7,7 +7,11 @@
   collectives on the topology, the pipeline schedule);
 * :mod:`.results`, :mod:`.explainers`, :mod:`.distributed_results`,
   :mod:`.distributed_explain` — the result objects and why a wall binds;
-* :mod:`.optimizers` — searches over configurations.
+* :mod:`.optimizers` and the modules beside it — searches over configurations:
+  :mod:`.optimizers_parallel` (``optimize_parallelism``), :mod:`.optimizers_serving`
+  (``optimize_serving``), :mod:`.optimizers_placement` (``optimize_placement``),
+  :mod:`.optimizers_pareto` (``pareto``), with :mod:`.optimizers_result` (what they return)
+  and :mod:`.optimizers_bound` (branch and bound).
 
 * :mod:`.run`, :mod:`.fleet` — training runs and serving fleets (with :mod:`.footprint`,
   :mod:`.ledger`, :mod:`.run_result`, :mod:`.run_explain`);
@@ -32,10 +36,18 @@ __all__ = [
     "DistributedSolver",
     "GenerateSolver",
     "MaxBatchOptimizer",
+    "ParallelismOptimizer",
+    "PlacementOptimizer",
+    "Search",
+    "ServingOptimizer",
     "ServingSolver",
     "SingleNodeSolver",
     "SolveResult",
     "generate",
+    "optimize_parallelism",
+    "optimize_placement",
+    "optimize_serving",
+    "pareto",
     "serve",
     "serving_fleet",
     "solve",
@@ -49,6 +61,14 @@ _LAZY: dict[str, tuple[str, str]] = {
     "DistributedResult": ("mlsysim.solvers.distributed_results", "DistributedResult"),
     "DistributedSolver": ("mlsysim.solvers.distributed", "DistributedSolver"),
     "MaxBatchOptimizer": ("mlsysim.solvers.optimizers", "MaxBatchOptimizer"),
+    "ParallelismOptimizer": ("mlsysim.solvers.optimizers_parallel", "ParallelismOptimizer"),
+    "ServingOptimizer": ("mlsysim.solvers.optimizers_serving", "ServingOptimizer"),
+    "PlacementOptimizer": ("mlsysim.solvers.optimizers_placement", "PlacementOptimizer"),
+    "Search": ("mlsysim.solvers.optimizers_result", "Search"),
+    "optimize_parallelism": ("mlsysim.solvers.optimizers_parallel", "optimize_parallelism"),
+    "optimize_serving": ("mlsysim.solvers.optimizers_serving", "optimize_serving"),
+    "optimize_placement": ("mlsysim.solvers.optimizers_placement", "optimize_placement"),
+    "pareto": ("mlsysim.solvers.optimizers_pareto", "pareto"),
     "SingleNodeSolver": ("mlsysim.solvers.single_node", "SingleNodeSolver"),
     "GenerateSolver": ("mlsysim.solvers.generation", "GenerateSolver"),
     "ServingSolver": ("mlsysim.solvers.serving", "ServingSolver"),

@@ -44,6 +44,8 @@ FUNCTIONS: dict[str, str] = {
     "generate": "mlsysim.solvers.generation:generate",
     "serve": "mlsysim.solvers.serving:serve",
     "mig": "mlsysim.hardware.partitions:mig",
+    "optimize_parallelism": "mlsysim.solvers.optimizers_parallel:optimize_parallelism",
+    "pareto": "mlsysim.solvers.optimizers_pareto:pareto",
     # the simulation layer: ResourceSimulation(Doorbell, TinyPioneer).evaluate(...) -> a ledger
     "ResourceSimulation": "mlsysim.sim.simulations:ResourceSimulation",
     "PerformanceSimulation": "mlsysim.sim.simulations:PerformanceSimulation",

@@ -26,6 +26,8 @@ SCHEMAS: dict[str, tuple[str, str]] = {
     "collective": ("mlsysim.systems.collectives", "collective_json_schema"),
     "run": ("mlsysim.solvers.run_result", "run_json_schema"),
     "fleet": ("mlsysim.solvers.fleet", "fleet_json_schema"),
+    "generate": ("mlsysim.solvers.serving_schemas", "generate_json_schema"),
+    "serve": ("mlsysim.solvers.serving_schemas", "serve_json_schema"),
     "optimize": ("mlsysim.solvers.optimizers_result", "optimize_json_schema"),
     "pareto": ("mlsysim.solvers.optimizers_pareto", "pareto_json_schema"),
     "sim": ("mlsysim.sim.ledger", "ledger_json_schema"),
@@ -52,10 +54,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--compact", action="store_true", help="one line instead of indented")
     parser.add_argument(
         "--kind",
-        choices=["solve", "distributed", "collective", "run", "fleet", "ledger", "optimize"],
+        choices=[
+            "solve",
+            "distributed",
+            "collective",
+            "run",
+            "fleet",
+            "generate",
+            "serve",
+            "ledger",
+            "optimize",
+        ],
         default=None,
-        help="the older form: solve (one device), distributed, collective, run, fleet, ledger, "
-        "optimize",
+        help="the older form: solve (one device), distributed, collective, run, fleet, generate, "
+        "serve, ledger, optimize",
     )
 
 

@@ -18,6 +18,10 @@
 
 * :mod:`.run`, :mod:`.fleet` — training runs and serving fleets (with :mod:`.footprint`,
   :mod:`.ledger`, :mod:`.run_result`, :mod:`.run_explain`);
+* :mod:`.generation`, :mod:`.serving` — one batch from prompt to last token (``generate``)
+  and continuous batching at a request rate (``serve``), composed from solves by
+  :mod:`.steps` (with :mod:`.generation_result`, :mod:`.serving_result`, :mod:`.serving_schemas`,
+  :mod:`.serving_explain`);
 * :mod:`.arguments` — the argument checks every solver shares.
 
 A new solver is one module beside these; :func:`solver_classes` imports every solver module
@@ -33,18 +37,22 @@ __all__ = [
     "BaseSolver",
     "DistributedResult",
     "DistributedSolver",
+    "GenerateSolver",
     "MaxBatchOptimizer",
     "ParallelismOptimizer",
     "PlacementOptimizer",
     "Search",
     "ServingOptimizer",
+    "ServingSolver",
     "SingleNodeSolver",
     "SolveResult",
     "Sweep",
+    "generate",
     "optimize_parallelism",
     "optimize_placement",
     "optimize_serving",
     "pareto",
+    "serve",
     "serving_fleet",
     "solve",
     "solver_classes",
@@ -68,6 +76,10 @@ _LAZY: dict[str, tuple[str, str]] = {
     "optimize_placement": ("mlsysim.solvers.optimizers_placement", "optimize_placement"),
     "pareto": ("mlsysim.solvers.optimizers_pareto", "pareto"),
     "SingleNodeSolver": ("mlsysim.solvers.single_node", "SingleNodeSolver"),
+    "GenerateSolver": ("mlsysim.solvers.generation", "GenerateSolver"),
+    "ServingSolver": ("mlsysim.solvers.serving", "ServingSolver"),
+    "generate": ("mlsysim.solvers.generation", "generate"),
+    "serve": ("mlsysim.solvers.serving", "serve"),
     "SolveResult": ("mlsysim.solvers.results", "SolveResult"),
     "solve": ("mlsysim.solvers.api", "solve"),
     "Sweep": ("mlsysim.solvers.sweep_result", "Sweep"),
@@ -84,7 +96,9 @@ def solver_classes() -> dict[str, type]:
     """Every solver class by its ``name`` (``{"single_node": SingleNodeSolver, …}``)."""
     import mlsysim.solvers.distributed
     import mlsysim.solvers.fleet
+    import mlsysim.solvers.generation
     import mlsysim.solvers.run
+    import mlsysim.solvers.serving
     import mlsysim.solvers.single_node  # noqa: F401  (each solver module registers its class)
     from mlsysim.solvers.base import SOLVERS
 

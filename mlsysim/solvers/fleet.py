@@ -5,9 +5,9 @@ sizes a fleet from one device's serving capacity, then runs the devices for ``du
 through :mod:`.footprint` (energy, carbon, water, money) and divides by the tokens served.
 
 One device's capacity comes from :func:`device_capacity`, the only place the fleet asks a
-solver anything: today the single-device solver (decode steps at growing batch until the
-time per output token passes the SLO, plus one prefill per request); the serving model
-replaces it when it lands, without changing the fleet arithmetic.
+solver anything: the serving model (:mod:`.serving`: continuous batching with chunked
+prefill over a paged KV cache), at the largest batch whose iterations meet the
+time-per-output-token SLO.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from mlsysim.core.exceptions import ConfigError, InfeasibleError
+from mlsysim.core.exceptions import ConfigError
 from mlsysim.core.units import Q_, si
 from mlsysim.solvers import footprint as FP
 from mlsysim.solvers.base import BaseSolver
@@ -30,8 +30,6 @@ from mlsysim.workload.registry import Models
 __all__ = ["FLEET_SCHEMA_VERSION", "Capacity", "FleetResult", "device_capacity", "serving_fleet"]
 
 FLEET_SCHEMA_VERSION = "mlsysim.fleet/1"
-
-_MAX_BATCH = 4096
 
 
 @dataclass(frozen=True)
@@ -66,52 +64,33 @@ def device_capacity(
     system: Any = None,
     max_batch: int | None = None,
 ) -> Capacity:
-    """One device's serving capacity at a time-per-output-token SLO (single-device solver;
-    with ``tp`` > 1, a replica of ``tp`` devices of ``system`` through the distributed
-    solver). The batch doubles up to ``max_batch`` (4096) while the SLO holds."""
-    limit_b = _MAX_BATCH if max_batch is None else max_batch
-    if tp == 1:
-        solve = importlib.import_module("mlsysim.solvers.single_node").solve
-        where: dict[str, Any] = {}
-        target = hw
-    else:
-        solve = importlib.import_module("mlsysim.solvers.api").solve
-        where = {"devices": tp, "tp": tp}
-        target = system
-    ctx = prompt + output // 2
-    pre = solve(
-        model, target, phase="prefill", batch=1, seq_len=prompt, precision=precision, **where
-    )
-    best = None
-    limit = "max_batch"
-    b = 1
-    while b <= limit_b:
-        r = solve(model, target, phase="decode", batch=b, seq_len=ctx, precision=precision, **where)
-        if not r.feasible or r.latency_s > slo_s:
-            limit = "memory" if not r.feasible else "slo"
-            break
-        best = r
-        b *= 2
-    if best is None:
-        first = solve(
-            model, target, phase="decode", batch=1, seq_len=ctx, precision=precision, **where
-        )
-        if not first.feasible:
-            first._require_feasible("serving capacity")
-        raise InfeasibleError(
-            f"one {hw.id} cannot meet the SLO: a decode step at batch 1 takes "
-            f"{first.latency_s * 1e3:.3g} ms per token, above {slo_s * 1e3:.3g} ms",
-            where="serving_fleet",
-            fix="relax slo=, use a faster device or lower-precision weights",
-        )
-    per_request = pre.latency_s + output * best.latency_s / best.batch
+    """One device's serving capacity at a time-per-output-token SLO: the serving model
+    (:func:`mlsysim.solvers.serving.capacity_at_tpot`: continuous batching with chunked
+    prefill, paged KV cache, the engine's default limits, at most ``max_batch`` sequences)
+    lowered to the batch whose iterations meet the SLO. With ``tp`` > 1, a replica of ``tp``
+    devices of ``system`` (through the distributed solver); its requests/s are per device."""
+    serving = importlib.import_module("mlsysim.solvers.serving")
+    limits: dict[str, Any] = {} if max_batch is None else {"max_batch": max_batch}
+    target = hw if tp == 1 else system
+    rps, n, step_s, sat = serving.capacity_at_tpot(
+        model, target, prompt=prompt, output=output, tpot=slo_s, precision=precision, tp=tp,
+        **limits,
+    )  # fmt: skip
+    rep = sat.replica
+    ttft_s = rep.steps.prefill(1, prompt)
+    batch = max(1, math.floor(n))
+    power = rep.steps.result("decode", batch, round(rep.context)).power_w
+    n_star = sat.saturation[0]
+    # "slo": the batch was lowered until the iterations met the SLO
+    at_saturation = "memory" if sat.limit == "kv_cache" else "max_batch"
+    limit = "slo" if n < n_star else at_saturation
     return Capacity(
-        best.batch,
-        best.latency_s,
-        pre.latency_s,
-        best.power_w or 0.0,
-        1.0 / per_request / tp,
-        "single_node" if tp == 1 else "distributed",
+        batch,
+        step_s / rep.tokens_per_step,
+        ttft_s,
+        power or 0.0,
+        rps / tp,
+        "serving" if tp == 1 else "serving (distributed)",
         tp,
         limit,
     )

@@ -21,6 +21,7 @@ run sim Doorbell TinyPioneer --region Quebec --days 365
 run optimize parallelism GPT_530B DGX_A100 --devices 2520 --batch 2520 --seq-len 2048 --top 3
 run optimize placement Llama3_8B DGX_H100 DGX_A100 --regions Quebec Poland Virginia \
   --tokens 1e11 --devices 64 --batch 256 --seq-len 4096 --objective operational_carbon
+run sweep Llama3_8B A100,H100 --phase decode --batch 1:256 --seq-len 512,2048,8192
 run walls
 run check book_fixtures/sphinx
 echo "\$ mlsysim check book_fixtures/sphinx-broken   # expected to fail"

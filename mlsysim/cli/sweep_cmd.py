@@ -167,4 +167,8 @@ def _summary(s: Any, axes: dict[str, Any]) -> str:
         row = s.row(i)
         where = ", ".join(f"{k}={row[k]}" for k in axes if k in row)
         lines.append(f"fastest feasible: latency {row['latency_s'] * 1e3:.4g} ms at {where}")
+        if "throughput" in s:
+            row = s.row(int(np.nanargmax(s["throughput"])))
+            where = ", ".join(f"{k}={row[k]}" for k in axes if k in row)
+            lines.append(f"highest throughput: {row['throughput']:.4g}/s at {where}")
     return "\n".join(lines)

@@ -98,11 +98,13 @@ class Sweep:
         """Point ``i`` (of this sweep) as a dict of Python values."""
         if not -self._size <= i < self._size:
             raise IndexError(f"point {i} of a sweep of {self._size}")
-        return {n: _py(self[n][i]) for n in self._columns}
+        s = self.compute()
+        return {n: _py(s[n][i]) for n in s._columns}
 
     def rows(self) -> Iterator[list[Any]]:
         """Every point as a list of Python values, in :attr:`columns` order."""
-        cols = [self[n] for n in self._columns]
+        s = self.compute()
+        cols = [s[n] for n in s._columns]
         for i in range(self._size):
             yield [_py(c[i]) for c in cols]
 

@@ -1,17 +1,17 @@
 """Solvers: analytical models that evaluate a configuration, and optimizers that search.
 
-* :mod:`.base` — :class:`BaseSolver`, :class:`BaseOptimizer` (the extension points);
-* :mod:`.api` — ``solve``: one device or many;
-* :mod:`.single_node` — one workload on one device (roofline per lowered operation);
-* :mod:`.distributed` — one workload over a node or a cluster (per-rank lowering,
+* ``base`` — :class:`BaseSolver`, :class:`BaseOptimizer` (the extension points);
+* ``api`` — ``solve``: one device or many;
+* ``single_node`` — one workload on one device (roofline per lowered operation);
+* ``distributed`` — one workload over a node or a cluster (per-rank lowering,
   collectives on the topology, the pipeline schedule);
-* :mod:`.results`, :mod:`.explainers`, :mod:`.distributed_results`,
-  :mod:`.distributed_explain` — the result objects and why a wall binds;
-* :mod:`.optimizers` — searches over configurations.
+* ``results``, ``explainers``, ``distributed_results``,
+  ``distributed_explain`` — the result objects and why a wall binds;
+* ``optimizers`` — searches over configurations.
 
-* :mod:`.run`, :mod:`.fleet` — training runs and serving fleets (with :mod:`.footprint`,
-  :mod:`.ledger`, :mod:`.run_result`, :mod:`.run_explain`);
-* :mod:`.arguments` — the argument checks every solver shares.
+* ``run``, ``fleet`` — training runs and serving fleets (with ``footprint``,
+  ``ledger``, ``run_result``, ``run_explain``);
+* ``arguments`` — the argument checks every solver shares.
 
 A new solver is one module beside these; :func:`solver_classes` imports every solver module
 and returns the classes by ``name`` (the ids walls refer to).
@@ -19,7 +19,7 @@ and returns the classes by ``name`` (the ids walls refer to).
 
 from __future__ import annotations
 
-from mlsysim.core.lazy import lazy_getattr
+from mlsysim.core.lazy import lazy_dir, lazy_getattr
 
 __all__ = [
     "BaseOptimizer",
@@ -49,6 +49,7 @@ _LAZY: dict[str, tuple[str, str]] = {
 }
 
 __getattr__ = lazy_getattr("mlsysim.solvers", _LAZY, globals())
+__dir__ = lazy_dir(_LAZY, globals())
 
 
 def solver_classes() -> dict[str, type]:

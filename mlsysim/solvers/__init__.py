@@ -7,10 +7,18 @@
   collectives on the topology, the pipeline schedule);
 * ``results``, ``explainers``, ``distributed_results``,
   ``distributed_explain`` — the result objects and why a wall binds;
-* ``optimizers`` — searches over configurations.
+* ``optimizers`` and the modules beside it — searches over configurations:
+  ``optimizers_parallel`` (``optimize_parallelism``), ``optimizers_serving``
+  (``optimize_serving``), ``optimizers_placement`` (``optimize_placement``),
+  ``optimizers_pareto`` (``pareto``), with ``optimizers_result`` (what they return)
+  and ``optimizers_bound`` (branch and bound).
 
 * ``run``, ``fleet`` — training runs and serving fleets (with ``footprint``,
   ``ledger``, ``run_result``, ``run_explain``);
+* ``generation``, ``serving`` — one batch from prompt to last token (``generate``)
+  and continuous batching at a request rate (``serve``), composed from solves by
+  ``steps`` (with ``generation_result``, ``serving_result``, ``serving_schemas``,
+  ``serving_explain``);
 * ``arguments`` — the argument checks every solver shares.
 
 A new solver is one module beside these; :func:`solver_classes` imports every solver module
@@ -26,9 +34,21 @@ __all__ = [
     "BaseSolver",
     "DistributedResult",
     "DistributedSolver",
+    "GenerateSolver",
     "MaxBatchOptimizer",
+    "ParallelismOptimizer",
+    "PlacementOptimizer",
+    "Search",
+    "ServingOptimizer",
+    "ServingSolver",
     "SingleNodeSolver",
     "SolveResult",
+    "generate",
+    "optimize_parallelism",
+    "optimize_placement",
+    "optimize_serving",
+    "pareto",
+    "serve",
     "serving_fleet",
     "solve",
     "solver_classes",
@@ -41,7 +61,19 @@ _LAZY: dict[str, tuple[str, str]] = {
     "DistributedResult": ("mlsysim.solvers.distributed_results", "DistributedResult"),
     "DistributedSolver": ("mlsysim.solvers.distributed", "DistributedSolver"),
     "MaxBatchOptimizer": ("mlsysim.solvers.optimizers", "MaxBatchOptimizer"),
+    "ParallelismOptimizer": ("mlsysim.solvers.optimizers_parallel", "ParallelismOptimizer"),
+    "ServingOptimizer": ("mlsysim.solvers.optimizers_serving", "ServingOptimizer"),
+    "PlacementOptimizer": ("mlsysim.solvers.optimizers_placement", "PlacementOptimizer"),
+    "Search": ("mlsysim.solvers.optimizers_result", "Search"),
+    "optimize_parallelism": ("mlsysim.solvers.optimizers_parallel", "optimize_parallelism"),
+    "optimize_serving": ("mlsysim.solvers.optimizers_serving", "optimize_serving"),
+    "optimize_placement": ("mlsysim.solvers.optimizers_placement", "optimize_placement"),
+    "pareto": ("mlsysim.solvers.optimizers_pareto", "pareto"),
     "SingleNodeSolver": ("mlsysim.solvers.single_node", "SingleNodeSolver"),
+    "GenerateSolver": ("mlsysim.solvers.generation", "GenerateSolver"),
+    "ServingSolver": ("mlsysim.solvers.serving", "ServingSolver"),
+    "generate": ("mlsysim.solvers.generation", "generate"),
+    "serve": ("mlsysim.solvers.serving", "serve"),
     "SolveResult": ("mlsysim.solvers.results", "SolveResult"),
     "solve": ("mlsysim.solvers.api", "solve"),
     "training_run": ("mlsysim.solvers.run", "training_run"),
@@ -56,7 +88,9 @@ def solver_classes() -> dict[str, type]:
     """Every solver class by its ``name`` (``{"single_node": SingleNodeSolver, …}``)."""
     import mlsysim.solvers.distributed
     import mlsysim.solvers.fleet
+    import mlsysim.solvers.generation
     import mlsysim.solvers.run
+    import mlsysim.solvers.serving
     import mlsysim.solvers.single_node  # noqa: F401  (each solver module registers its class)
     from mlsysim.solvers.base import SOLVERS
 

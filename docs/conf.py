@@ -51,6 +51,7 @@ nitpick_ignore = [
     ("py:class", "collections.abc.Iterable"),
     ("py:class", "collections.abc.Iterator"),
     ("py:class", "collections.abc.Mapping"),
+    ("py:class", "collections.abc.Sequence"),
     ("py:class", "os.PathLike"),
     ("py:class", "pathlib.Path"),
     ("py:class", "pint._Quantity"),
@@ -58,4 +59,5 @@ nitpick_ignore = [
     ("py:class", "mlsysim.core.registry.T"),  # TypeVar of Registry[T]
     ("py:class", "mlsysim.core.registry._Catalog"),  # private: what catalog() returns
     ("py:class", "mlsysim.sim.ledger._Section"),  # private base of the ledger sections
+    ("py:class", "mlsysim.solvers.optimizers_parallel._Context"),  # private search state
 ]

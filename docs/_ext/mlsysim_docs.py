@@ -145,4 +145,9 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("builder-inited", _generate)
     app.connect("missing-reference", _reexported)
     app.add_directive("mlsysim-source", SourceDirective)
+    # ```myst and ```qmd fences (chapter snippets in the pages) highlight as Markdown
+    from pygments.lexers.markup import MarkdownLexer
+
+    app.add_lexer("myst", MarkdownLexer)
+    app.add_lexer("qmd", MarkdownLexer)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

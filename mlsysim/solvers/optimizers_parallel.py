@@ -471,10 +471,11 @@ class ParallelismOptimizer(BaseOptimizer):
         A micro-batch takes at least its GEMM FLOPs on the slowest stage's rank — the whole
         model's per-token training FLOPs
         (:func:`~mlsysim.core.formulas.hardware_flops_per_token_F` without the attention
-        term, the recomputed forward included) over tp·cp·pp ranks — at the device's peak times the sourced GEMM
-        efficiency; the step takes at least the pipeline over such micro-batches
-        (:func:`~mlsysim.core.formulas.pipeline_time_s`); communication and the optimizer
-        only add. A 1 % margin covers uneven shards. With 2:4 sparsity there is no bound.
+        term, the recomputed forward included) over tp·cp·pp ranks — at the device's peak
+        times the sourced GEMM efficiency; the step takes at least the pipeline over such
+        micro-batches (:func:`~mlsysim.core.formulas.pipeline_time_s`); communication and the
+        optimizer only add. A 1 % margin covers uneven shards. With 2:4 sparsity there is no
+        bound.
         """
         f, B, s = ctx.facts, ctx.batch, ctx.seq_len
         dev = device_facts(ctx.view.hardware)

@@ -141,16 +141,6 @@ EXAMPLES: dict[str, str] = {
     "batch_fill_time": "batch_fill_time(batch=32, arrival_rate=200 req/s)",
     "utilization": "utilization(arrival_rate=350 req/s, service_rate=100 req/s, servers=4)",
     "fanout_tail": "fanout_tail(p=0.01, n=100)",
-    "md1_wait": "md1_wait(arrival_rate=50 req/s, service_time=10 ms)",
-    "md1_wait_percentile": "md1_wait_percentile(arrival_rate=50 req/s, service_time=10 ms, q=0.99)",
-    # serving
-    "paged_kv_sequences": (
-        "paged_kv_sequences(memory=40 GB, bytes_per_token=524288 B, tokens=2048, block_size=16)"
-    ),
-    "kv_fragmentation": "kv_fragmentation(tokens=1000, block_size=16)",
-    "speculative_tokens": "speculative_tokens(acceptance=0.8, draft_tokens=4)",
-    "speculative_speedup": "speculative_speedup(acceptance=0.8, draft_tokens=4, cost_ratio=0.1)",
-    "offloaded_step_time": "offloaded_step_time(device_time=20 ms, stream_time=50 ms)",
     # reliability
     "series_mtbf": "series_mtbf(component_mtbf=5 yr, n=10000)",
     "failure_rate": "failure_rate(failures=148, units=16384, duration=54 day)",

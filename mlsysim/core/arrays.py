@@ -1,7 +1,7 @@
 """Scalars or arrays: the three element-wise choices a formula's fast path needs.
 
 The formulas' float fast paths (:mod:`mlsysim.core.formulas`) and the lowering run on plain
-floats in the solver's hot path, and on whole arrays in a sweep (:mod:`mlsysim.solvers.sweep`):
+floats in the solver's hot path, and on whole arrays in a sweep (:func:`mlsysim.sweep`):
 numpy arrays, or any array of the Python array API standard (a dask array runs chunked). The
 arithmetic is the same either way; only a choice between two values is not, and goes through
 :func:`larger`, :func:`smaller` or :func:`select`, which stay Python comparisons on floats

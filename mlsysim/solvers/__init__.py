@@ -12,7 +12,7 @@
   (``optimize_serving``), ``optimizers_placement`` (``optimize_placement``),
   ``optimizers_pareto`` (``pareto``), with ``optimizers_result`` (what they return)
   and ``optimizers_bound`` (branch and bound);
-* ``sweep`` — ``sweep``/``sweep_chunks``: ``solve`` over a grid, vectorized by
+* ``sweep_grid`` — ``sweep``/``sweep_chunks``: ``solve`` over a grid, vectorized by
   ``sweep_kernel`` (the single-node steps on arrays), returning a ``Sweep`` of columns
   (``sweep_result``).
 
@@ -85,8 +85,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "SolveResult": ("mlsysim.solvers.results", "SolveResult"),
     "solve": ("mlsysim.solvers.api", "solve"),
     "Sweep": ("mlsysim.solvers.sweep_result", "Sweep"),
-    "sweep": ("mlsysim.solvers.sweep", "sweep"),
-    "sweep_chunks": ("mlsysim.solvers.sweep", "sweep_chunks"),
+    "sweep": ("mlsysim.solvers.sweep_grid", "sweep"),
+    "sweep_chunks": ("mlsysim.solvers.sweep_grid", "sweep_chunks"),
     "training_run": ("mlsysim.solvers.run", "training_run"),
     "serving_fleet": ("mlsysim.solvers.fleet", "serving_fleet"),
 }

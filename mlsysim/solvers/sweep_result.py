@@ -29,7 +29,7 @@ SWEEP_SCHEMA_VERSION = "mlsysim.sweep/1"
 
 class Sweep:
     """Columns of a sweep (see the module doc); ``offset`` is the first point's index in the
-    whole grid (a chunk of :func:`~mlsysim.solvers.sweep.sweep_chunks` starts there)."""
+    whole grid (a chunk of :func:`~mlsysim.solvers.sweep_chunks` starts there)."""
 
     __slots__ = ("_columns", "_labels", "_size", "offset")
 

@@ -193,6 +193,7 @@ def _evaluate(
     from mlsysim.book.items import run_item
     from mlsysim.book.options import Options
     from mlsysim.book.projects import result_entry
+    from mlsysim.book.shared import share
     from mlsysim.book.sources.check import unreadable
 
     docs: dict[str, Document] = {}
@@ -205,6 +206,7 @@ def _evaluate(
         if doc is None:
             options = Options.from_mapping(ch.options) if ch.options is not None else None
             doc = docs[file] = Document(file, options, source=ch.text)
+            share(doc, file)
             if ch.problem is not None and ch.text is None and raw.get("line") is None:
                 doc.failures.append(unreadable(file, ch.problem))
             if ch.option_error is not None:
@@ -294,6 +296,8 @@ def cache_key(request: dict[str, Any], chapters: dict[str, _Chapter] | None = No
     """Hash of mlsysim's version, every data file, the request, and what would be evaluated:
     each file's resolved options and located items (so an edit anywhere that changes what is
     evaluated — the chapter, an included file, the project config — misses the cache)."""
+    from mlsysim.book.shared import book_state_of
+
     if chapters is None:
         chapters, _ = _chapters(request)
     h = hashlib.sha256(_data_fingerprint().encode())
@@ -310,6 +314,7 @@ def cache_key(request: dict[str, Any], chapters: dict[str, _Chapter] | None = No
                 for m, _ in ch.located
             ],
             "declared": [[i.kind, i.text, i.line] for i in ch.items if i.kind == "block"],
+            "book": book_state_of(file),
         }
         h.update(json.dumps(state, sort_keys=True, default=str).encode())
     return h.hexdigest()

@@ -14,8 +14,8 @@ from mlsysim.book.lang.qualified import qualified_names
 from mlsysim.book.sources.check import check_sources
 
 sys.path.insert(0, str(Path(__file__).parent / "quarto_shim"))
-from harness import copy_book, failure_locations, render_project  # noqa: E402
-from test_sphinx_book import sphinx_build  # noqa: E402
+from harness import copy_book, failure_locations, render_project
+from test_sphinx_book import sphinx_build
 
 DATA = Path(__file__).parent / "data" / "shared"
 
@@ -57,7 +57,8 @@ def test_two_definitions_of_a_name_another_chapter_reads_name_both_places(tmp_pa
 def test_a_chapter_may_keep_its_own_name(tmp_path: Path) -> None:
     book = _book(tmp_path)
     (book / "extra.md").write_text(
-        "# Extra\n\n```{napkin}\nweights = 3\nmine = weights * 2\n```\n\n{napkin}`roofline::ridge`\n"
+        "# Extra\n\n```{napkin}\nweights = 3\nmine = weights * 2\n```\n\n"
+        "{napkin}`roofline::ridge`\n"
     )
     assert _failures(book) == []
 

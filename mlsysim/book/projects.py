@@ -39,6 +39,7 @@ from mlsysim.book.sources.locate import forms, normalize
 __all__ = [
     "SCHEMA",
     "Project",
+    "note_host_options",
     "open_project",
     "project_files",
     "result_entry",
@@ -301,3 +302,41 @@ def open_project(root: Path, cache: Path, overrides: dict[str, Any], python: str
                 project.entries[str(file)] = entry
             return project
     return _fresh(root, cache, overrides, python)
+
+
+def _source(file: Path) -> str:
+    from mlsysim.book.sources import read_source
+
+    try:
+        return read_source(file)
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def note_host_options(request: dict[str, Any]) -> None:
+    """Say so when the host's metadata sets options the project's files do not: a project
+    render reads options from the files (as ``mlsysim check``), not from the host."""
+    host = request.get("options")
+    if not host:
+        return
+    import sys
+
+    from mlsysim.book.sources.project import chapter_options, project_of
+    from mlsysim.core.exceptions import MlsysimError
+
+    file = Path(request["file"])
+    try:
+        text = _source(file)
+        project = project_of(file)
+        overrides = request.get("overrides")
+        with_host = chapter_options(file, text, project, overrides, host=host)
+        without = chapter_options(file, text, project, overrides)
+    except MlsysimError:
+        return
+    if with_host != without:
+        print(
+            f"mlsysim: note: {file}: the render's metadata sets mlsysim options that the "
+            "project's files do not; a project render reads options from _quarto.yml, "
+            "_metadata.yml and front matter (as mlsysim check does): set them there",
+            file=sys.stderr,
+        )

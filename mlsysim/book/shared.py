@@ -31,9 +31,9 @@ Dependencies: :meth:`BookValues.files_read` gives the files a chapter's shared v
 from (transitively), so a host re-reads a chapter when one of them changes;
 :meth:`BookValues.places` is the definition map a host compares between builds (a name that
 appears, moves or doubles re-reads its users). A :class:`BookValues` is built per state of the
-project's files and of the registry data (:func:`book_values`), so a changed definition is
-never answered from an old evaluation, and reused results (``Document._repeat``, keyed on the
-binding objects read) never outlive it.
+project's files and of the registry data (:func:`mlsysim.book.books.book_values`), so a
+changed definition is never answered from an old evaluation, and reused results
+(``Document._repeat``, keyed on the binding objects read) never outlive it.
 """
 
 from __future__ import annotations
@@ -50,18 +50,12 @@ from mlsysim.core.exceptions import NapkinError
 if TYPE_CHECKING:
     from mlsysim.book.document import Document
     from mlsysim.book.scope import Binding
-    from mlsysim.book.sources.project import Project
 
 __all__ = [
     "VALUES_FILE",
     "BookValues",
     "Definition",
-    "book_state",
-    "book_state_of",
-    "book_values",
     "definitions_in",
-    "project_at",
-    "share",
 ]
 
 #: The project values file: napkin statements (one block) at the project root.
@@ -378,74 +372,3 @@ class _Link:
             if d.line == binding.line:
                 return self.prefix + d.place
         return f"line {binding.line}"
-
-
-# -- one BookValues per state of a project ----------------------------------------------------
-_BOOKS: dict[Path, tuple[tuple[Any, ...], BookValues]] = {}
-
-
-def _project_files(project: Project) -> list[Path]:
-    from mlsysim.book.sources.files import book_files
-
-    return book_files(project)
-
-
-def _state(files: list[Path], root: Path) -> tuple[Any, ...]:
-    from mlsysim.core.registry import generation
-
-    out: list[Any] = [generation()]
-    for f in [*files, root / VALUES_FILE]:
-        try:
-            st = f.stat()
-            out.append((str(f), st.st_mtime_ns, st.st_size))
-        except OSError:
-            out.append((str(f), None))
-    return tuple(out)
-
-
-def book_state(project: Project | None) -> str:
-    """A fingerprint of what a book's shared names are read from ('' without a project)."""
-    if project is None:
-        return ""
-    return repr(_state(_project_files(project), project.root)[1:])
-
-
-def book_values(project: Project | None) -> BookValues | None:
-    """The shared names of ``project`` as its files are now (None without a project)."""
-    if project is None:
-        return None
-    files = _project_files(project)
-    state = _state(files, project.root)
-    held = _BOOKS.get(project.root)
-    if held is not None and held[0] == state:
-        return held[1]
-    book = BookValues(project.root, files, project.kind)
-    if len(_BOOKS) >= 8:
-        _BOOKS.clear()
-    _BOOKS[project.root] = (state, book)
-    return book
-
-
-def project_at(path: str | os.PathLike[str]) -> Project | None:
-    """The project of the file at ``path`` (None: none, or its config cannot be read)."""
-    from mlsysim.book.sources.project import project_of
-    from mlsysim.core.exceptions import MlsysimError
-
-    try:
-        return project_of(Path(path))
-    except MlsysimError:
-        return None
-
-
-def share(doc: Document, path: str | os.PathLike[str]) -> BookValues | None:
-    """Let ``doc`` (the chapter at ``path``) read its book's shared names; the book, or None
-    when the chapter belongs to no project."""
-    book = book_values(project_at(path))
-    if book is not None:
-        book.attach(doc, path)
-    return book
-
-
-def book_state_of(path: str | os.PathLike[str]) -> str:
-    """:func:`book_state` of the project of the chapter at ``path``."""
-    return book_state(project_at(path))

@@ -126,13 +126,13 @@ def _new_document(env: BuildEnvironment) -> tuple[Document, Locator]:
 
 def _book(env: BuildEnvironment) -> Any:
     """The shared names of the book (:mod:`mlsysim.book.shared`) as its files are now."""
-    from mlsysim.book.shared import book_values, project_at
+    from mlsysim.book.books import book_values, project_at
 
     return book_values(project_at(Path(env.srcdir) / "conf.py"))
 
 
 def _share(env: BuildEnvironment, doc: Document, path: Path) -> None:
-    from mlsysim.book.shared import share
+    from mlsysim.book.books import share
 
     share(doc, path)
 
@@ -167,9 +167,9 @@ def _shared_outdated(env: BuildEnvironment) -> set[str]:
                 out.add(docname)
         for n in changed:
             for place in (*old.get(n, ()), *places.get(n, ())):
-                docname = env.path2doc(str(Path(env.srcdir) / place.rsplit(":", 1)[0]))
-                if docname is not None:
-                    out.add(docname)
+                definer = env.path2doc(str(Path(env.srcdir) / place.rsplit(":", 1)[0]))
+                if definer is not None:
+                    out.add(definer)
     _values_record(env, book)
     return out
 

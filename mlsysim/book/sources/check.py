@@ -162,7 +162,7 @@ def check_document(
 
 def _book(project: Project | None) -> Any:
     """The shared names of the chapter's book (:mod:`mlsysim.book.shared`), or None."""
-    from mlsysim.book.shared import book_values
+    from mlsysim.book.books import book_values
 
     return book_values(project)
 

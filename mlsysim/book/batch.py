@@ -193,6 +193,7 @@ def _evaluate(
     from mlsysim.book.document import Document
     from mlsysim.book.items import run_item
     from mlsysim.book.options import Options
+    from mlsysim.book.plots import plot_entry
     from mlsysim.book.projects import result_entry
     from mlsysim.book.sources.check import unreadable
 
@@ -223,7 +224,8 @@ def _evaluate(
         entry: dict[str, Any] = {"id": str(raw.get("id", n + 1))}
         entry.update(result_entry(raw["kind"], outcome))
         if raw["kind"] == "plot" and outcome.value is not None:
-            entry["plot"] = _plot_entry(outcome.value, str(request.get("format", "html")))
+            fmt = str(request.get("format", "html"))
+            entry["plot"] = plot_entry(outcome.value, fmt, cache_dir())
         results.append(entry)
     for d in docs.values():
         if d.options.fail_mode == "warn":  # reported, but the render goes on
@@ -251,24 +253,6 @@ def _item(raw: dict[str, Any], match: Item | None, fallback_line: int) -> Item:
     return Item(
         raw["kind"], raw["text"], int(line if line is not None else fallback_line), None, attrs
     )
-
-
-def _plot_entry(plot: Any, fmt: str) -> dict[str, Any]:
-    """A plot's alt text and caption, and its drawing: inline SVG for HTML, a PDF file (in
-    the cache folder) for LaTeX; ``error`` when it cannot be drawn (matplotlib missing)."""
-    from mlsysim.core.exceptions import MlsysimError
-
-    out: dict[str, Any] = {"alt": plot.alt, "caption": plot.caption}
-    if not plot.ok:
-        return out
-    try:
-        if fmt == "latex":
-            out["pdf"] = str(plot.file("pdf", cache_dir()).resolve())
-        else:
-            out["svg"] = plot.image("svg").decode("utf-8")
-    except MlsysimError as exc:
-        out["error"] = str(exc)
-    return out
 
 
 def cache_dir() -> Path:

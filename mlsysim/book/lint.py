@@ -25,12 +25,11 @@ from pathlib import Path
 
 from mlsysim.book.failures import Failure
 from mlsysim.book.figures import Figure, RegistryValue, quantity_index, read_figure
-from mlsysim.book.prose import prose_segments
+from mlsysim.book.prose import LINT_MARK, prose_segments
 
 __all__ = ["ALLOW_FILE", "Allowed", "LintRun", "lint_paths", "lint_text", "prose_segments"]
 
 ALLOW_FILE = ".mlsysim-lint-allow"
-_MARK = "mlsysim-lint:"
 _MAX_SUGGESTIONS = 3
 
 
@@ -107,8 +106,8 @@ def lint_text(
     seen = 0
     context: list[str] = []
     for k, line in prose_segments(text, rst):
-        if _MARK in line:
-            word = line.split(_MARK, 1)[1].replace("-->", " ").split()[:1]
+        if LINT_MARK in line:
+            word = line.split(LINT_MARK, 1)[1].replace("-->", " ").split()[:1]
             if word == ["off"]:
                 off = True
             elif word == ["on"]:

@@ -39,7 +39,7 @@ from mlsysim.book.outcomes import Located
 from mlsysim.book.syntax import Item, parse_column, split_top
 from mlsysim.core.exceptions import ConfigError, MlsysimError, UnknownNameError
 
-__all__ = ["PLOT_OPTIONS", "PlotResult", "run_plot"]
+__all__ = ["PLOT_OPTIONS", "PlotResult", "plot_entry", "run_plot"]
 
 #: Options a napkin-plot reads (anything else is an error naming the option).
 PLOT_OPTIONS = frozenset(
@@ -306,3 +306,19 @@ def _pareto(
 
 
 _BUILD = {"roofline": _roofline, "sweep": _sweep, "pareto": _pareto}
+
+
+def plot_entry(plot: Any, fmt: str, cache: Path) -> dict[str, Any]:
+    """A plot's alt text and caption, and its drawing: inline SVG for HTML, a PDF file (in
+    ``cache``) for LaTeX; ``error`` when it cannot be drawn (matplotlib missing)."""
+    out: dict[str, Any] = {"alt": plot.alt, "caption": plot.caption}
+    if not plot.ok:
+        return out
+    try:
+        if fmt == "latex":
+            out["pdf"] = str(plot.file("pdf", cache).resolve())
+        else:
+            out["svg"] = plot.image("svg").decode("utf-8")
+    except MlsysimError as exc:
+        out["error"] = str(exc)
+    return out

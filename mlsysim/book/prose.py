@@ -1,16 +1,19 @@
-"""The prose of a chapter, line by line: what ``mlsysim lint`` reads for hand-typed figures.
+"""The prose of a source: every line with code, napkin items, math, comments, URLs and front
+matter blanked out (what ``mlsysim lint`` reads), in one linear pass per line.
 
-Code (fences, inline code, napkin items), math, comments, URLs and front matter are masked;
-one linear pass per line, no regular expressions over author text.
+Markdown (MyST and Quarto) and reST: fenced and indented code, directives other than prose
+admonitions, inline code, roles, shortcodes, pandoc spans and blocks, ``$…$`` math, HTML
+comments (except ``mlsysim-lint:`` marks, kept whole) and URLs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-__all__ = ["prose_segments"]
+__all__ = ["LINT_MARK", "prose_segments"]
 
-_MARK = "mlsysim-lint:"
+#: the comment that allows figures on a line or switches linting off/on
+LINT_MARK = "mlsysim-lint:"
 _CODE_FENCE_NAMES = frozenset(
     {"napkin", "napkin-eq", "napkin-table", "napkin-plot", "code", "code-block", "code-cell",
      "math", "raw", "eval-rst", "mermaid", "graphviz", "literalinclude", "csv-table",
@@ -143,7 +146,7 @@ def _md_segments(lines: list[str]) -> Iterator[tuple[int, str]]:
             i += 1
             continue
         if in_comment:
-            if _MARK in line:
+            if LINT_MARK in line:
                 yield i, line
             if "-->" in line:
                 in_comment = False
@@ -164,7 +167,7 @@ def _md_segments(lines: list[str]) -> Iterator[tuple[int, str]]:
             continue
         if stripped.startswith("<!--") and "-->" not in stripped:
             in_comment = True
-            if _MARK in line:
+            if LINT_MARK in line:
                 yield i, line
             i += 1
             continue
@@ -202,7 +205,7 @@ def _rst_segments(lines: list[str]) -> Iterator[tuple[int, str]]:
                 skip_indent = indent - 1
                 continue
         if stripped.startswith(".. "):
-            if _MARK in stripped:
+            if LINT_MARK in stripped:
                 yield i, stripped
                 i += 1
                 continue
@@ -231,7 +234,7 @@ def prose_segments(text: str, rst: bool = False) -> Iterator[tuple[int, str]]:
     lines = text.split("\n")
     source = _rst_segments(lines) if rst else _md_segments(lines)
     for k, line in source:
-        if _MARK in line:
+        if LINT_MARK in line:
             yield k, line
         else:
             yield k, _mask(line, rst)

@@ -69,14 +69,6 @@ EXAMPLES: dict[str, str] = {
     "rent_vs_own_crossover": (
         "rent_vs_own_crossover(price=30000 USD, rental_rate=2.5 USD/h, own_rate=0.1 USD/h)"
     ),
-    # serving (formulas merged from main)
-    "kv_fragmentation": "kv_fragmentation(tokens=1000, block_size=16)",
-    "md1_wait": "md1_wait(arrival_rate=80 / s, service_time=10 ms)",
-    "md1_wait_percentile": "md1_wait_percentile(arrival_rate=80 / s, service_time=10 ms, q=0.99)",
-    "offloaded_step_time": "offloaded_step_time(device_time=40 ms, stream_time=30 ms)",
-    "paged_kv_sequences": ("paged_kv_sequences(memory=40 GB, bytes_per_token=0.5 MB, tokens=2000)"),
-    "speculative_speedup": "speculative_speedup(acceptance=0.8, draft_tokens=4, cost_ratio=0.1)",
-    "speculative_tokens": "speculative_tokens(acceptance=0.8, draft_tokens=4)",
     # memory
     "weights_bytes": 'weights_bytes(Llama2_7B, "bf16")',
     "kv_cache_bytes": "kv_cache_bytes(Llama2_7B, context=4096, batch=8)",

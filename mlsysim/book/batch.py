@@ -48,6 +48,8 @@ __all__ = [
 ]
 
 PROTOCOL_VERSION = 1
+#: output format -> the drawings of a plot its host splices (inline SVG, a PDF file)
+_PLOT_FORMATS = {"html": ("svg",), "latex": ("pdf",)}
 _CACHE_ENV = "MLSYSIM_CACHE_DIR"
 _DEFAULT_CACHE = ".mlsysim-cache"
 
@@ -219,9 +221,12 @@ def _evaluate(
             for f in doc.failures[before:]:
                 f.extra["line_unknown"] = True
         entry: dict[str, Any] = {"id": str(raw.get("id", n + 1))}
-        entry.update(result_entry(raw["kind"], outcome))
-        if raw["kind"] == "plot" and outcome.value is not None:
-            entry["plot"] = _plot_entry(outcome.value, str(request.get("format", "html")))
+        fmt = str(request.get("format", "html"))
+        entry.update(result_entry(raw["kind"], outcome, _PLOT_FORMATS.get(fmt, ()), cache_dir()))
+        if raw["kind"] == "plot":
+            from mlsysim.book.plots import record_draw_failure
+
+            record_draw_failure(doc, item, entry)
         results.append(entry)
     for d in docs.values():
         if d.options.fail_mode == "warn":  # reported, but the render goes on
@@ -249,24 +254,6 @@ def _item(raw: dict[str, Any], match: Item | None, fallback_line: int) -> Item:
     return Item(
         raw["kind"], raw["text"], int(line if line is not None else fallback_line), None, attrs
     )
-
-
-def _plot_entry(plot: Any, fmt: str) -> dict[str, Any]:
-    """A plot's alt text and caption, and its drawing: inline SVG for HTML, a PDF file (in
-    the cache folder) for LaTeX; ``error`` when it cannot be drawn (matplotlib missing)."""
-    from mlsysim.core.exceptions import MlsysimError
-
-    out: dict[str, Any] = {"alt": plot.alt, "caption": plot.caption}
-    if not plot.ok:
-        return out
-    try:
-        if fmt == "latex":
-            out["pdf"] = str(plot.file("pdf", cache_dir()).resolve())
-        else:
-            out["svg"] = plot.image("svg").decode("utf-8")
-    except MlsysimError as exc:
-        out["error"] = str(exc)
-    return out
 
 
 def cache_dir() -> Path:

@@ -60,7 +60,13 @@ def _alt_rendering(alt: str) -> Rendered:
 
 
 #: item kind -> what a checked item of that kind is called in reports
-_KIND_NAMES = {"inline": "value", "eq": "derivation", "block": "napkin block"}
+_KIND_NAMES = {
+    "inline": "value",
+    "eq": "derivation",
+    "block": "napkin block",
+    "formula": "formula card",
+    "registry": "registry table",
+}
 
 
 def _attr(attrs: dict[str, str], *names: str) -> str | None:
@@ -240,6 +246,10 @@ def _run(doc: Document, item: Item, before: int) -> Outcome:
 
             plot = run_plot(doc, item)
             return _checked(doc, before, Outcome(plot.ok, _alt_rendering(plot.alt), value=plot))
+        if item.kind in ("formula", "registry"):
+            from mlsysim.book.reference.items import run_reference
+
+            return _checked(doc, before, run_reference(doc, item))
         if item.kind == "table":
             table = run_table(doc, item)
             if table.rendered is None:

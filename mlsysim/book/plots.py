@@ -36,32 +36,10 @@ from mlsysim.book.document import Document
 from mlsysim.book.failures import Failure
 from mlsysim.book.lang import unwrap
 from mlsysim.book.outcomes import Located
-from mlsysim.book.syntax import Item, parse_column, split_top
+from mlsysim.book.syntax import PLOT_OPTIONS, Item, parse_column, split_top
 from mlsysim.core.exceptions import ConfigError, MlsysimError, UnknownNameError
 
-__all__ = ["PLOT_OPTIONS", "PlotResult", "run_plot"]
-
-#: Options a napkin-plot reads (anything else is an error naming the option).
-PLOT_OPTIONS = frozenset(
-    {
-        "kind",
-        "devices",
-        "precision",
-        "x",
-        "x-label",
-        "y-label",
-        "x-unit",
-        "y-unit",
-        "x-scale",
-        "y-scale",
-        "x-goal",
-        "y-goal",
-        "title",
-        "alt",
-        "caption",
-        "name",
-    }
-)
+__all__ = ["PLOT_OPTIONS", "PlotResult", "plot_entry", "record_draw_failure", "run_plot"]
 
 
 @dataclass
@@ -101,10 +79,58 @@ class PlotResult:
 
         return cached_plot(self._spec(), fmt, cache_dir, style)
 
+    def files(
+        self,
+        cache_dir: str | os.PathLike[str],
+        style: Mapping[str, Any] | None = None,
+        formats: tuple[str, ...] = ("svg", "pdf"),
+    ) -> Path:
+        """Every format of the chart drawn under ``cache_dir`` (cached by content hash);
+        the shared path without suffix, ``plots/<hash>`` (a host names ``<hash>.*``)."""
+        paths = [self.file(fmt, cache_dir, style) for fmt in formats]
+        return paths[0].with_suffix("")
+
     def _spec(self) -> Any:
         if self.spec is None:
             raise MlsysimError("this plot failed: there is nothing to draw")
         return self.spec
+
+
+def plot_entry(
+    plot: PlotResult,
+    formats: tuple[str, ...],
+    cache_dir: str | os.PathLike[str],
+    style: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What a host that cannot call Python splices for a plot (the batch protocol's and a
+    project check's ``plot`` entry): ``alt``, ``caption`` and, per format asked, the inline
+    SVG (``svg``) or the absolute path of the cached PDF (``pdf``); ``error`` when the chart
+    cannot be drawn (matplotlib missing, a style matplotlib refuses)."""
+    out: dict[str, Any] = {"alt": plot.alt, "caption": plot.caption}
+    if not plot.ok:
+        return out
+    try:
+        if "svg" in formats:
+            svg = plot.file("svg", cache_dir, style).read_text(encoding="utf-8")
+            out["svg"] = svg[svg.find("<svg") :]  # inline in a page: no XML prolog
+        if "pdf" in formats:
+            out["pdf"] = str(plot.file("pdf", cache_dir, style).resolve())
+    except MlsysimError as exc:
+        out["error"] = str(exc)
+    return out
+
+
+def record_draw_failure(doc: Document, item: Item, entry: dict[str, Any]) -> None:
+    """A plot that evaluated but could not be drawn fails at its line (never a silent
+    figure without its chart)."""
+    plot = entry.get("plot")
+    if isinstance(plot, dict) and plot.get("error"):
+        err = MlsysimError(
+            f"the plot could not be drawn: {plot['error']}",
+            fix='install the plot extra (pip install -e ".[plot]") or fix the plot style',
+        )
+        doc.record("error", err, "napkin-plot", item.line, item.column, 0)
+        entry["ok"] = False
 
 
 def _lines(text: str) -> list[tuple[int, str]]:

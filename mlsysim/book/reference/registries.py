@@ -175,6 +175,7 @@ def registry_table(
     specs = [reg[i] for i in ids] if ids else list(reg)
     default = next((f for k, (a, f) in REGISTRY_KINDS.items() if reg is registry(k)), ())
     columns = list(fields) if fields else list(default)
+    _known_fields(specs, columns)
     grid: list[list[Any]] = []
     digits: list[list[int | None]] = []
     cited: list[str] = []
@@ -202,6 +203,18 @@ def registry_table(
         caption=caption,
         sig_figs=[None, *([sig_figs] * len(columns))] if sig_figs else None,
     )
+
+
+def _known_fields(specs: Sequence[Any], columns: Sequence[str]) -> None:
+    """A field no entry holds is a misspelling (or a field of another registry): an error with
+    did-you-mean, never a column of dashes."""
+    for path in columns:
+        if any(_read(spec, path) is not None for spec in specs):
+            continue
+        known = sorted({p for spec in specs for p, _ in _walk(spec, "")})
+        raise UnknownNameError(
+            "field", path, known, fix="`mlsysim zoo KIND ID` lists every field of an entry"
+        )
 
 
 def _read(spec: Any, path: str) -> Any:

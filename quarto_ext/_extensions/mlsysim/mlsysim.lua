@@ -11,6 +11,12 @@ Elements (pandoc-native; shortcodes.lua emits the same placeholders in Quarto):
                           `echo="true"` (then shown as source).
   ```{.napkin-eq}         one expression rendered as a derivation (display math).
   ```{.napkin-table}      a table specification, rendered as a table.
+  ```{.napkin-plot}       a chart (options as attributes: kind, devices, x, caption …), as a
+                          figure: inline SVG in HTML, the engine's cached PDF in LaTeX.
+  ```{.napkin-formula}    a formula card (the content is the formula's name).
+  ```{.napkin-registry}   a registry table (content: entry ids; fields, registry, caption).
+  ::: {.napkin-formula expr="…"}, ::: {.napkin-registry expr="…"}  the reference shortcodes'
+                          block placeholders.
   `expr`{.napkin}         inline value; attributes unit, sig-figs, style (passed through).
   [300 FLOP/B]{.claim of="ridge" tol="10%"}   a claim: renders the author's text, fails the
                           render when the formula disagrees beyond tolerance.
@@ -215,6 +221,12 @@ local function classify(el)
     if el.classes:includes("napkin") then return "block", el.text end
     if el.classes:includes("napkin-eq") then return "eq", el.text end
     if el.classes:includes("napkin-table") then return "table", el.text end
+    if el.classes:includes("napkin-plot") then return "plot", el.text end
+    if el.classes:includes("napkin-formula") then return "formula", el.text end
+    if el.classes:includes("napkin-registry") then return "registry", el.text end
+  elseif t == "Div" then  -- the reference shortcodes' block placeholders
+    if el.classes:includes("napkin-formula") then return "formula", el.attributes.expr or "" end
+    if el.classes:includes("napkin-registry") then return "registry", el.attributes.expr or "" end
   elseif t == "Code" then
     if el.classes:includes("napkin") then return "inline", el.text end
   elseif t == "Span" then
@@ -250,6 +262,7 @@ local function walk_items(doc, visit)
     RawBlock = raw,
     RawInline = raw,
     CodeBlock = element,
+    Div = element,
     Code = element,
     Span = element,
   })
@@ -302,7 +315,46 @@ local function result_classes(base, result)
   return classes
 end
 
+--- A plot as a figure with the engine's caption and alt text: the inline SVG (which carries
+--- the alt text as its title) in HTML, the cached PDF as an image in LaTeX, else the alt text.
+local function plot_result(el, result, format)
+  local plot = type(result.plot) == "table" and result.plot or {}
+  local content
+  if result.mark or not result.ok then
+    content = { pandoc.Plain({ inline_result(result, format) }) }
+  elseif format == "html" and nonempty(plot.svg) then
+    content = { pandoc.RawBlock("html", plot.svg) }
+  elseif format == "latex" and nonempty(plot.pdf) then
+    content = { pandoc.Plain({ pandoc.Image(plot.alt or "", plot.pdf) }) }
+  else
+    content = { pandoc.Para({ pandoc.Str(plot.alt or result.text or "") }) }
+  end
+  local caption = {}
+  if nonempty(plot.caption) then caption = { pandoc.Plain(pandoc.Inlines(plot.caption)) } end
+  return pandoc.Figure(content, caption,
+    pandoc.Attr(el.identifier, result_classes("napkin-plot", result)))
+end
+
+--- A formula card or registry table: the engine's Markdown (its math becomes each writer's
+--- math), a registry table's HTML in HTML pages as for napkin-table.
+local function reference_result(el, kind, result, format)
+  local blocks
+  if result.mark or not result.ok then
+    blocks = { pandoc.Plain({ inline_result(result, format) }) }
+  elseif kind == "registry" and format == "html" and nonempty(result.html) then
+    blocks = pandoc.read(result.html, "html").blocks
+  else
+    blocks = pandoc.read(result.markdown or result.text or "", "markdown").blocks
+  end
+  local class = kind == "formula" and "mlsysim-formula-card" or "mlsysim-registry"
+  return pandoc.Div(blocks, pandoc.Attr(el.identifier, result_classes(class, result)))
+end
+
 local function block_result(el, kind, result, format)
+  if kind == "plot" then return plot_result(el, result, format) end
+  if kind == "formula" or kind == "registry" then
+    return reference_result(el, kind, result, format)
+  end
   if kind == "block" then
     local echo = el.attributes.echo == "true" or el.classes:includes("echo")
     if not echo then return {} end
@@ -340,7 +392,7 @@ local function splice(doc, results, format)
       return pandoc.Span({ display_result(result, format) },
         pandoc.Attr(el.identifier, result_classes("mlsysim-eq", result)))
     end
-    if kind == "block" or kind == "eq" or kind == "table" then
+    if kind ~= "inline" and kind ~= "claim" then
       return block_result(el, kind, result, format)
     end
     local base = kind == "claim" and "mlsysim-claim" or "mlsysim-value"

@@ -1,0 +1,98 @@
+"""The reference inside a book: a formula card or a registry table as a napkin item.
+
+Every host writes them in its own syntax and gets the same item (located by the shared
+scanner, so ``mlsysim check`` fails a misspelled formula or entry at its line):
+
+* a formula card — MyST ```` ```{napkin-formula} amdahl ```` (reST ``.. napkin-formula::
+  amdahl``), Quarto ``{{< napkin-formula amdahl >}}`` or a ```` ```{.napkin-formula} ````
+  block holding the name: the item's text is the formula's name;
+* a registry table — ```` ```{napkin-registry} H100, A100, MI300X ```` with ``:fields:``
+  (dotted field paths, comma-separated; the registry's default columns otherwise),
+  ``:registry:`` (``hardware`` unless given: ``models``, ``grids`` …), ``:caption:`` and
+  ``:sig:``; Quarto ``{{< napkin-registry "H100, A100" fields="memory.bandwidth, tdp" >}}``.
+  The item's text is the entries' ids (empty: every entry of the registry).
+
+:func:`run_reference` gives an :class:`~mlsysim.book.items.Outcome` whose rendering is the
+whole card or table for every output (text, Markdown, LaTeX, HTML) and whose ``value`` is the
+:class:`~mlsysim.book.reference.formulas.FormulaCard` or the
+:class:`~mlsysim.viz.table.TableRendered`, for a host that builds its own nodes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from mlsysim.core.exceptions import ConfigError, UnknownNameError
+from mlsysim.viz.rendered import Rendered
+
+if TYPE_CHECKING:
+    from mlsysim.book.document import Document
+    from mlsysim.book.items import Outcome
+    from mlsysim.book.syntax import Item
+
+__all__ = ["REGISTRY_OPTIONS", "run_reference"]
+
+#: Options a registry table reads (anything else is an error naming the option).
+REGISTRY_OPTIONS = ("registry", "fields", "caption", "sig", "sig-figs", "name")
+#: Options a formula card reads.
+_FORMULA_OPTIONS = ("name",)
+
+
+def _rendered(whole: Any) -> Rendered:
+    return Rendered(
+        text=whole.text, latex=whole.latex, html=whole.html, markdown=whole.markdown, math=False
+    )
+
+
+def _names(text: str) -> list[str]:
+    from mlsysim.book.syntax import split_top
+
+    return [part.strip().strip("\"'") for part in split_top(text) if part.strip()]
+
+
+def _check_options(item: Item, allowed: tuple[str, ...], what: str) -> None:
+    for key in item.attrs:
+        if key not in allowed:
+            raise UnknownNameError(
+                f"{what} option", key, list(allowed), fix="the options are " + ", ".join(allowed)
+            )
+
+
+def run_reference(doc: Document, item: Item) -> Outcome:
+    """A formula card (kind ``formula``) or registry table (kind ``registry``); an unknown
+    formula, registry, entry or field raises a located MlsysimError with did-you-mean."""
+    from mlsysim.book.items import Outcome
+
+    head = item.text.strip()[:200]
+    if item.kind == "formula":
+        doc.count("formula card", head, item.line, item.column)
+        _check_options(item, _FORMULA_OPTIONS, "formula card")
+        from mlsysim.book.reference.formulas import formula_card
+
+        if not head:
+            raise ConfigError(
+                "a formula card needs the formula's name", fix="write e.g. napkin-formula amdahl"
+            )
+        card = formula_card(head, doc.options)
+        return Outcome(True, _rendered(card), value=card)
+    doc.count("registry table", head, item.line, item.column)
+    _check_options(item, REGISTRY_OPTIONS, "registry table")
+    from mlsysim.book.reference.registries import registry, registry_table
+
+    if item.kind != "registry":
+        raise ConfigError(f"not a reference item: {item.kind!r}")
+
+    attrs = item.attrs
+    kind = attrs.get("registry", "hardware")
+    registry(kind)  # an unknown registry: did-you-mean before anything else
+    ids = _names(item.text)
+    fields = _names(attrs.get("fields", ""))
+    sig = attrs.get("sig") or attrs.get("sig-figs")
+    table = registry_table(
+        kind,
+        ids or None,
+        fields or None,
+        caption=attrs.get("caption", ""),
+        sig_figs=int(sig) if sig and sig.strip().isdigit() else None,
+    )
+    return Outcome(True, _rendered(table), value=table)

@@ -88,11 +88,20 @@ def run_reference(doc: Document, item: Item) -> Outcome:
     ids = _names(item.text)
     fields = _names(attrs.get("fields", ""))
     sig = attrs.get("sig") or attrs.get("sig-figs")
-    table = registry_table(
-        kind,
-        ids or None,
-        fields or None,
-        caption=attrs.get("caption", ""),
-        sig_figs=int(sig) if sig and sig.strip().isdigit() else None,
-    )
+    try:
+        table = registry_table(
+            kind,
+            ids or None,
+            fields or None,
+            caption=attrs.get("caption", ""),
+            sig_figs=int(sig) if sig and sig.strip().isdigit() else None,
+        )
+    except UnknownNameError as exc:
+        if exc.kind != "field" or "fields" not in dict(item.option_lines):
+            raise
+        from mlsysim.book.outcomes import error_rendering
+
+        line = dict(item.option_lines)["fields"]  # the option's own line
+        doc.record("error", exc, f":fields: {attrs['fields']}", line, None, None)
+        return Outcome(False, error_rendering())
     return Outcome(True, _rendered(table), value=table)

@@ -16,7 +16,7 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
   echo "==> installing mlsysim with the lowest supported Sphinx (7.0) and MyST (3.0)"
-  "$VENV/bin/python" -m pip install --quiet -e . "sphinx==7.0.*" "myst-parser==3.0.*"
+  "$VENV/bin/python" -m pip install --quiet -e ".[bibtex]" "sphinx==7.0.*" "myst-parser==3.0.*"
   echo "$digest" >"$stamp"
 fi
 "$VENV/bin/python" -c 'import sphinx, myst_parser; print(f"==> Sphinx {sphinx.__version__}, myst-parser {myst_parser.__version__}")'

@@ -4,7 +4,10 @@ project = "Napkin Math for ML Systems"
 author = "mlsysim authors"
 copyright = "2025, mlsysim authors"
 
-extensions = ["myst_parser", "mlsysim_sphinx"]
+extensions = ["myst_parser", "mlsysim_sphinx", "sphinxcontrib.bibtex"]
+# `mlsysim bib . -o mlsysim.bib` writes every source the book's values cite; with
+# sphinxcontrib-bibtex, derivations and formula cards cite them, linked to the bibliography
+bibtex_bibfiles = ["mlsysim.bib"]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 myst_enable_extensions = ["colon_fence", "dollarmath"]
 exclude_patterns = ["_build", "EXPECTED_FAILURES.txt"]

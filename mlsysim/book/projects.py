@@ -72,6 +72,8 @@ def result_entry(
     )
     if kind == "block":
         entry["claims"] = [{"line": ln, **rc.to_dict()} for ln, rc in outcome.extra]
+    if kind in ("eq", "formula") and outcome.ok and outcome.cites:
+        entry["cites"] = list(outcome.cites)  # citation keys (citeproc, `mlsysim bib`)
     if kind == "plot" and outcome.value is not None:
         from mlsysim.book.plots import plot_entry
 

@@ -25,6 +25,7 @@ from docutils.parsers.rst import directives
 from sphinx import addnodes
 from sphinx.util.docutils import SphinxDirective
 
+from mlsysim_sphinx.cite import citation_nodes
 from mlsysim_sphinx.lines import content_line
 from mlsysim_sphinx.render import value_node
 from mlsysim_sphinx.roles import report_new
@@ -111,6 +112,8 @@ class NapkinFormulaDirective(_ReferenceDirective):
                 if n:
                     cited += nodes.Text("; ")
                 cited += source_nodes(source)
+            for node in citation_nodes(self, [cid for cid, _ in r.sources]):
+                cited += [nodes.Text(" "), node]
             box += cited
         self.add_name(box)
         return [box]

@@ -74,6 +74,9 @@ def run_reference(doc: Document, item: Item) -> Outcome:
                 "a formula card needs the formula's name", fix="write e.g. napkin-formula amdahl"
             )
         card = formula_card(head, doc.options)
+        for cid, _source in card.reference.sources:  # cited by the book (`mlsysim bib`)
+            doc.evaluator.cites[cid] = None
+            doc.evaluator.item_cites[cid] = None
         return Outcome(True, _rendered(card), value=card)
     doc.count("registry table", head, item.line, item.column)
     _check_options(item, REGISTRY_OPTIONS, "registry table")

@@ -350,10 +350,30 @@ local function reference_result(el, kind, result, format)
   return pandoc.Div(blocks, pandoc.Attr(el.identifier, result_classes(class, result)))
 end
 
+--- Citations of a derivation's or formula card's sources when the document has a
+--- bibliography (the `.bib` that `mlsysim bib` writes): citeproc renders and lists them.
+local cite_sources = false
+
+local function citations(result)
+  if not cite_sources or type(result.cites) ~= "table" or #result.cites == 0 then return nil end
+  local list = {}
+  for _, key in ipairs(result.cites) do
+    list[#list + 1] = pandoc.Citation(key, "NormalCitation")
+  end
+  return pandoc.Para({ pandoc.Cite({ pandoc.Str("[@" .. table.concat(result.cites, "; @") .. "]") },
+    list) })
+end
+
+local function with_citations(div, result)
+  local cited = citations(result)
+  if cited then div.content:insert(cited) end
+  return div
+end
+
 local function block_result(el, kind, result, format)
   if kind == "plot" then return plot_result(el, result, format) end
   if kind == "formula" or kind == "registry" then
-    return reference_result(el, kind, result, format)
+    return with_citations(reference_result(el, kind, result, format), result)
   end
   if kind == "block" then
     local echo = el.attributes.echo == "true" or el.classes:includes("echo")
@@ -361,8 +381,8 @@ local function block_result(el, kind, result, format)
     return pandoc.CodeBlock(el.text, pandoc.Attr(el.identifier, { "python", "napkin-source" }))
   end
   if kind == "eq" then
-    return pandoc.Div({ pandoc.Plain({ display_result(result, format) }) },
-      pandoc.Attr(el.identifier, result_classes("mlsysim-eq", result)))
+    return with_citations(pandoc.Div({ pandoc.Plain({ display_result(result, format) }) },
+      pandoc.Attr(el.identifier, result_classes("mlsysim-eq", result))), result)
   end
   -- table: the engine's table is read by pandoc, so every writer gets a real Table (HTML
   -- from the engine's HTML, whose cells read without MathJax; else from its markdown)
@@ -709,6 +729,7 @@ local function process(doc)
       os.exit(1)
     end
   end
+  cite_sources = doc.meta.bibliography ~= nil
   doc.blocks = splice(doc, results, format)
   use_siunitx(doc, format, options)
   add_banner(doc, response.banner, format)

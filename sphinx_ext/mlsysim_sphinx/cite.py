@@ -18,17 +18,24 @@ from docutils import nodes
 
 __all__ = ["bibtex_active", "citation_nodes"]
 
-_EXTENSION = "sphinxcontrib.bibtex"
+def _domain(env: Any) -> Any:
+    """sphinxcontrib-bibtex's ``cite`` domain, or None when the book does not run it."""
+    from sphinx.errors import ExtensionError
+
+    try:
+        return env.get_domain("cite")
+    except ExtensionError:
+        return None
 
 
 def bibtex_active(env: Any) -> bool:
     """Whether the book runs sphinxcontrib-bibtex."""
-    return _EXTENSION in env.app.extensions
+    return _domain(env) is not None
 
 
 def _known(env: Any) -> set[str]:
-    domain: Any = env.get_domain("cite")
-    return set(domain.bibdata.data.entries)
+    bibdata = getattr(_domain(env), "bibdata", None)
+    return set(bibdata.data.entries) if bibdata is not None else set()
 
 
 def citation_nodes(directive: Any, cites: Sequence[str]) -> list[nodes.Node]:
@@ -47,5 +54,7 @@ def citation_nodes(directive: Any, cites: Sequence[str]) -> list[nodes.Node]:
     if role is None:
         return []
     text = ",".join(keys)
-    made, _messages = role("cite:p", f":cite:p:`{text}`", text, directive.lineno, directive.state.inliner)
+    made, _messages = role(
+        "cite:p", f":cite:p:`{text}`", text, directive.lineno, directive.state.inliner
+    )
     return list(made)

@@ -269,7 +269,7 @@ local function walk_items(doc, visit)
 end
 
 local function collect(doc)
-  local items = {}
+  local items = pandoc.List({})  -- a List encodes as a JSON array even when empty
   walk_items(doc, function(el, kind, text, file)
     local item = {
       id = tostring(#items + 1),

@@ -69,7 +69,8 @@ Y = x * 2 mss
 QMD = """\
 # Figures
 
-```{.napkin-plot #fig-sweep kind="sweep" x="1, 2, 4, 8" x-label="batch" y-unit="ms" caption="Decode latency against batch"}
+```{.napkin-plot #fig-sweep kind="sweep" x="1, 2, 4, 8" x-label="batch" y-unit="ms" \
+caption="Decode latency against batch"}
 H100 = solve(Llama2_7B, H100, phase="decode", batch=x).latency
 ```
 
@@ -194,7 +195,7 @@ def test_quarto_html_inline_svg_and_stable_bytes(tmp_path: Path) -> None:
         outputs.append(result.stdout)
     html = outputs[0]
     assert outputs[1] == html
-    assert '<figure id="fig-sweep" class="napkin-plot">' in html
+    assert '<figure id="fig-sweep" class="mlsysim-plot">' in html
     assert 'role="img" aria-label="Line chart' in html and "<?xml" not in html
     assert "<figcaption>Decode latency against batch</figcaption>" in html
     assert "amdahl(p, speedup) -&gt; dimensionless" in html and "Two GPUs" in html

@@ -23,10 +23,10 @@ from mlsysim.core.exceptions import ConfigError, UnknownNameError
 
 __all__ = [
     "ITEM_KINDS",
-    "PLOT_OPTIONS",
     "KIND_OPTIONS",
     "MAX_ITEM_TEXT",
     "OPTION_KEYS",
+    "PLOT_OPTIONS",
     "Column",
     "Item",
     "ItemKind",

@@ -18,6 +18,7 @@ from docutils import nodes
 
 __all__ = ["bibtex_active", "citation_nodes"]
 
+
 def _domain(env: Any) -> Any:
     """sphinxcontrib-bibtex's ``cite`` domain, or None when the book does not run it."""
     from sphinx.errors import ExtensionError

@@ -27,7 +27,7 @@ from sphinx.util.docutils import SphinxDirective
 
 from mlsysim_sphinx.cite import citation_nodes
 from mlsysim_sphinx.lines import content_line
-from mlsysim_sphinx.render import value_node
+from mlsysim_sphinx.render import napkin_equation, value_node
 from mlsysim_sphinx.roles import report_new
 from mlsysim_sphinx.state import document_for, located
 from mlsysim_sphinx.table import source_nodes, sources_node, table_node
@@ -94,9 +94,7 @@ class NapkinFormulaDirective(_ReferenceDirective):
         box += nodes.paragraph("", "", nodes.literal(r.signature, r.signature))
         if r.summary:
             box += nodes.paragraph(r.summary, r.summary)
-        box += nodes.math_block(
-            r.symbol, r.symbol, docname=self.env.docname, number=None, nowrap=False, label=None
-        )
+        box += symbol_node(card, self.env.docname)
         spec = addnodes.tabular_col_spec()
         spec["spec"] = card.arguments.latex_colspec
         box += spec
@@ -104,7 +102,7 @@ class NapkinFormulaDirective(_ReferenceDirective):
         example = nodes.paragraph("", "Example: ")
         example += nodes.literal(r.example, r.example)
         example += nodes.Text(" = ")
-        example += nodes.math(r.example_latex, r.example_latex)
+        example += value_node(r.example_text, card.example)
         box += example
         if r.sources:
             cited = nodes.paragraph("", "Source: ", classes=["mlsysim-sources"])
@@ -117,6 +115,15 @@ class NapkinFormulaDirective(_ReferenceDirective):
             box += cited
         self.add_name(box)
         return [box]
+
+
+def symbol_node(card: Any, docname: str) -> napkin_equation:
+    """The formula's LaTeX as display math (MathML in HTML, from the engine's card)."""
+    r = card.reference
+    node = napkin_equation(r.symbol, r.symbol, docname=docname, label=None, number=None)
+    node["nowrap"] = False
+    node["mathml"] = card.symbol_mathml
+    return node
 
 
 class NapkinRegistryDirective(_ReferenceDirective):

@@ -12,8 +12,8 @@ scanner, so ``mlsysim check`` fails a misspelled formula or entry at its line):
   ``:sig:``; Quarto ``{{< napkin-registry "H100, A100" fields="memory.bandwidth, tdp" >}}``.
   The item's text is the entries' ids (empty: every entry of the registry).
 
-:func:`run_reference` gives an :class:`~mlsysim.book.items.Outcome` whose rendering is the
-whole card or table for every output (text, Markdown, LaTeX, HTML) and whose ``value`` is the
+:func:`run_reference` gives the rendering of the whole card or table for every output (text,
+Markdown, LaTeX, HTML) and the
 :class:`~mlsysim.book.reference.formulas.FormulaCard` or the
 :class:`~mlsysim.viz.table.TableRendered`, for a host that builds its own nodes.
 """
@@ -27,7 +27,6 @@ from mlsysim.viz.rendered import Rendered
 
 if TYPE_CHECKING:
     from mlsysim.book.document import Document
-    from mlsysim.book.items import Outcome
     from mlsysim.book.syntax import Item
 
 __all__ = ["REGISTRY_OPTIONS", "run_reference"]
@@ -50,6 +49,13 @@ def _names(text: str) -> list[str]:
     return [part.strip().strip("\"'") for part in split_top(text) if part.strip()]
 
 
+def _column(doc: Document, line: int, name: str) -> int:
+    """1-based column of ``name`` on ``line`` of the document's source (1 when unknown)."""
+    lines = (doc.source or "").splitlines()
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    return text.find(name) + 1 if name in text else 1
+
+
 def _check_options(item: Item, allowed: tuple[str, ...], what: str) -> None:
     for key in item.attrs:
         if key not in allowed:
@@ -58,11 +64,10 @@ def _check_options(item: Item, allowed: tuple[str, ...], what: str) -> None:
             )
 
 
-def run_reference(doc: Document, item: Item) -> Outcome:
-    """A formula card (kind ``formula``) or registry table (kind ``registry``); an unknown
-    formula, registry, entry or field raises a located MlsysimError with did-you-mean."""
-    from mlsysim.book.items import Outcome
-
+def run_reference(doc: Document, item: Item) -> tuple[Rendered | None, Any]:
+    """A formula card (kind ``formula``) or registry table (kind ``registry``): its rendering
+    and the card or table (None, None when it failed, its failure recorded in ``doc``); an
+    unknown formula, registry or entry raises a MlsysimError with did-you-mean."""
     head = item.text.strip()[:200]
     if item.kind == "formula":
         doc.count("formula card", head, item.line, item.column)
@@ -77,7 +82,7 @@ def run_reference(doc: Document, item: Item) -> Outcome:
         for cid, _source in card.reference.sources:  # cited by the book (`mlsysim bib`)
             doc.evaluator.cites[cid] = None
             doc.evaluator.item_cites[cid] = None
-        return Outcome(True, _rendered(card), value=card)
+        return _rendered(card), card
     doc.count("registry table", head, item.line, item.column)
     _check_options(item, REGISTRY_OPTIONS, "registry table")
     from mlsysim.book.reference.registries import registry, registry_table
@@ -102,9 +107,7 @@ def run_reference(doc: Document, item: Item) -> Outcome:
     except UnknownNameError as exc:
         if exc.kind != "field" or "fields" not in dict(item.option_lines):
             raise
-        from mlsysim.book.outcomes import error_rendering
-
-        line = dict(item.option_lines)["fields"]  # the option's own line
-        doc.record("error", exc, f":fields: {attrs['fields']}", line, None, None)
-        return Outcome(False, error_rendering())
-    return Outcome(True, _rendered(table), value=table)
+        line = dict(item.option_lines)["fields"]  # the option's own line, at the field
+        doc.record("error", exc, exc.name, line, _column(doc, line, exc.name), None)
+        return None, None
+    return _rendered(table), table

@@ -206,15 +206,26 @@ def registry_table(
 
 
 def _known_fields(specs: Sequence[Any], columns: Sequence[str]) -> None:
-    """A field no entry holds is a misspelling (or a field of another registry): an error with
-    did-you-mean, never a column of dashes."""
+    """A field the entries' schema does not have is a misspelling (or a field of another
+    registry): an error with did-you-mean, never a column of dashes. A field the schema has
+    but an entry leaves out shows as missing."""
+    from pydantic import BaseModel
+
     for path in columns:
-        if any(_read(spec, path) is not None for spec in specs):
-            continue
-        known = sorted({p for spec in specs for p, _ in _walk(spec, "")})
-        raise UnknownNameError(
-            "field", path, known, fix="`mlsysim zoo KIND ID` lists every field of an entry"
-        )
+        for spec in specs[:1]:
+            obj: Any = spec
+            for part in path.split("."):
+                if not isinstance(obj, BaseModel):
+                    break  # a mapping (peak.dense.bf16) or a leaf: its keys are data
+                if part not in type(obj).model_fields and not hasattr(type(obj), part):
+                    known = sorted({p for s in specs for p, _ in _walk(s, "")})
+                    raise UnknownNameError(
+                        "field",
+                        path,
+                        known,
+                        fix="`mlsysim zoo KIND ID` lists every field of an entry",
+                    )
+                obj = getattr(obj, part, None)
 
 
 def _read(spec: Any, path: str) -> Any:

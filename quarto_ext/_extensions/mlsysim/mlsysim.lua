@@ -332,15 +332,18 @@ local function plot_result(el, result, format)
   local caption = {}
   if nonempty(plot.caption) then caption = { pandoc.Plain(pandoc.Inlines(plot.caption)) } end
   return pandoc.Figure(content, caption,
-    pandoc.Attr(el.identifier, result_classes("napkin-plot", result)))
+    pandoc.Attr(el.identifier, result_classes("mlsysim-plot", result)))
 end
 
---- A formula card or registry table: the engine's Markdown (its math becomes each writer's
---- math), a registry table's HTML in HTML pages as for napkin-table.
+--- A formula card or registry table: in HTML the engine's HTML (a card as it is: its formula
+--- in MathML, read without MathJax; a table read by pandoc, as for napkin-table), else the
+--- engine's Markdown (its math becomes each writer's math).
 local function reference_result(el, kind, result, format)
   local blocks
   if result.mark or not result.ok then
     blocks = { pandoc.Plain({ inline_result(result, format) }) }
+  elseif kind == "formula" and format == "html" and nonempty(result.html) then
+    blocks = { pandoc.RawBlock("html", result.html) }
   elseif kind == "registry" and format == "html" and nonempty(result.html) then
     blocks = pandoc.read(result.html, "html").blocks
   else

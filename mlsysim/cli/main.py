@@ -28,7 +28,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "collective": ("mlsysim.cli.collective_cmd", "time a collective on a node or cluster"),
     "run": ("mlsysim.cli.run_cmd", "a training run: time, failures, energy, carbon, water, cost"),
     "fleet": ("mlsysim.cli.fleet_cmd", "a serving fleet: devices, energy, carbon, cost per token"),
+    "generate": (
+        "mlsysim.cli.generate_cmd",
+        "one batch, prompt to last token: TTFT, TPOT, tokens/s",
+    ),
+    "serve": ("mlsysim.cli.serve_cmd", "continuous batching at a request rate: latency tails, SLO"),
     "sim": ("mlsysim.cli.sim_cmd", "simulate an application for a persona: the ledger"),
+    "optimize": (
+        "mlsysim.cli.optimize_cmd",
+        "search configurations: parallelism, serving, placement (and Pareto frontiers)",
+    ),
     "zoo": ("mlsysim.cli.zoo_cmd", "list registry entries (hardware, models, grids, …)"),
     "bib": ("mlsysim.cli.bib_cmd", "every source a book's values cite, as BibTeX"),
     "lint": ("mlsysim.cli.lint_cmd", "find hand-typed figures in prose that no value binds"),

@@ -100,7 +100,7 @@ COUNTS: dict[str, int] = {
         "head_dim",
         "hidden",
     )
-} | {"servers": 100_000}
+} | {"servers": 100_000, "keep": 1000}
 
 
 def _key(cls: type) -> str:

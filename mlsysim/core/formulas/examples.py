@@ -125,6 +125,18 @@ EXAMPLES: dict[str, str] = {
     "mmc_wait_percentile": (
         "mmc_wait_percentile(arrival_rate=350 req/s, service_rate=100 req/s, servers=4, q=0.99)"
     ),
+    "md1_wait": "md1_wait(arrival_rate=80 req/s, service_time=10 ms)",
+    "md1_wait_percentile": "md1_wait_percentile(arrival_rate=80 req/s, service_time=10 ms, q=0.99)",
+    # serving
+    "paged_kv_sequences": (
+        "paged_kv_sequences(memory=40 GB, bytes_per_token=524 kB, tokens=2048, block_size=16)"
+    ),
+    "kv_fragmentation": "kv_fragmentation(tokens=500, block_size=16)",
+    "speculative_tokens": "speculative_tokens(acceptance=0.8, draft_tokens=5)",
+    "speculative_speedup": "speculative_speedup(acceptance=0.8, draft_tokens=5, cost_ratio=0.05)",
+    "offloaded_step_time": (
+        "offloaded_step_time(device_time=30 ms, stream_time=2.2 s, overlap=True)"
+    ),
     "batching_throughput": "batching_throughput(batch=32, step_time=40 ms)",
     "batch_fill_time": "batch_fill_time(batch=32, arrival_rate=200 req/s)",
     "utilization": "utilization(arrival_rate=350 req/s, service_rate=100 req/s, servers=4)",

@@ -254,3 +254,28 @@ def test_the_sample_books_use_every_feature() -> None:
     quarto = (ROOT / "book_fixtures" / "quarto" / "chapters" / "roofline.qmd").read_text()
     for kind in ("napkin-plot", "napkin-formula", "napkin-registry"):
         assert kind in sphinx and kind in quarto
+
+
+def test_plot_style_themes_charts_in_both_hosts(tmp_path: Path) -> None:
+    src = _book(tmp_path / "plain", MYST)
+    _, _, out = _build(src, tmp_path / "plain" / "b", "html")
+    plain = {p.name for p in (out / "_images").iterdir()}
+    styled = _book(tmp_path / "styled", MYST)
+    conf = styled / "conf.py"
+    conf.write_text(conf.read_text() + 'mlsysim_plot_style = {"lines.linewidth": 3}\n')
+    code, warnings, out = _build(styled, tmp_path / "styled" / "b", "html")
+    assert code == 0, warnings
+    assert {p.name for p in (out / "_images").iterdir()}.isdisjoint(plain)  # other drawings
+    conf.write_text(conf.read_text().replace("lines.linewidth", "lines.linewidht"))
+    from sphinx.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"did you mean lines\.linewidth"):
+        _build(styled, tmp_path / "styled" / "c", "html")
+    # Quarto: `plot-style` in the metadata (or front matter), like every option
+    src_q = _qmd(
+        tmp_path / "q", "---\nmlsysim:\n  plot-style:\n    lines.linewidth: 3\n---\n\n" + QMD
+    )
+    styled_q = render(src_q, cwd=src_q.parent)
+    plain_q = render(_qmd(tmp_path / "q2", QMD), cwd=tmp_path / "q2")
+    assert styled_q.returncode == 0 and plain_q.returncode == 0, styled_q.stderr
+    assert "stroke-width: 3" in styled_q.stdout and "stroke-width: 3" not in plain_q.stdout

@@ -17,6 +17,8 @@ mlsysim_sig_figs = 3
 mlsysim_tolerance = 0.05
 mlsysim_fail_mode = "error"
 mlsysim_siunitx = False
+# charts: matplotlib rc parameters over the engine's base style (CSS themes figure.napkin-plot)
+mlsysim_plot_style = {"lines.linewidth": 1.8}
 
 html_theme = "alabaster"
 latex_engine = "pdflatex"

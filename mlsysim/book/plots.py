@@ -53,6 +53,8 @@ class PlotResult:
     ok: bool
     spec: Any = None  # mlsysim.viz.plot.spec.PlotSpec
     failures: list[Failure] = field(default_factory=list)
+    #: the chapter's ``plot-style`` (its options): the default style of every drawing
+    style: Mapping[str, Any] | None = None
 
     @property
     def alt(self) -> str:
@@ -66,7 +68,7 @@ class PlotResult:
         """The drawn chart (MlsysimError when the plot failed or matplotlib is missing)."""
         from mlsysim.viz.plot.render import render_plot
 
-        return render_plot(self._spec(), fmt, style)
+        return render_plot(self._spec(), fmt, self.style if style is None else style)
 
     def file(
         self,
@@ -77,7 +79,7 @@ class PlotResult:
         """The drawn chart's file under ``cache_dir`` (drawn once per content hash)."""
         from mlsysim.viz.plot.render import cached_plot
 
-        return cached_plot(self._spec(), fmt, cache_dir, style)
+        return cached_plot(self._spec(), fmt, cache_dir, self.style if style is None else style)
 
     def files(
         self,
@@ -186,7 +188,8 @@ def run_plot(doc: Document, item: Item) -> PlotResult:
         fail(exc, item.line, head)
         return PlotResult(False, None, doc.failures[before:])
     ok = len(doc.failures) == before
-    return PlotResult(ok, spec if ok else None, doc.failures[before:])
+    style = dict(doc.options.plot_style) or None
+    return PlotResult(ok, spec if ok else None, doc.failures[before:], style)
 
 
 class _Failed(Exception):

@@ -14,7 +14,8 @@ drawn by the engine in both formats under ``<doctree dir>/mlsysim-plots/plots/<c
 hash>.{svg,pdf}`` (drawn once per content hash; the same bytes on every build) and placed as an
 ``image`` whose URI ends in ``.*``: Sphinx's image handling picks the SVG for HTML and the PDF
 for LaTeX and copies it. The figure carries the engine's alt text and caption, the class
-``napkin-plot`` (themes style it) and the ``mlsysim_plot_style`` rc mapping of ``conf.py``.
+``napkin-plot`` (themes style it); the chart is drawn with the chapter's ``plot-style`` option
+(``mlsysim_plot_style`` in ``conf.py``, or ``plot-style`` in the front matter).
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ class NapkinPlotDirective(SphinxDirective):
         path = None
         if plot is not None and plot.ok:
             try:
-                path = plot.files(plot_cache(env), env.config.mlsysim_plot_style or None)
+                path = plot.files(plot_cache(env))  # the chapter's plot-style
             except MlsysimError as exc:  # matplotlib missing, a style it refuses
                 doc.record("error", exc, "napkin-plot", item.line, None, 0)
         report_new(env, doc.failures, before)

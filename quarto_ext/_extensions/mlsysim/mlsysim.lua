@@ -171,6 +171,11 @@ end
 
 local function meta_value(v)
   if type(v) == "boolean" or type(v) == "number" then return v end
+  if pandoc.utils.type(v) == "table" then  -- a mapping (plot-style: {font.size: 9})
+    local out = {}
+    for key, value in pairs(v) do out[key] = meta_value(value) end
+    return out
+  end
   local text = pandoc.utils.stringify(v)
   if text:match("^%d+$") then return math.tointeger(tonumber(text)) end
   if text == "true" then return true end

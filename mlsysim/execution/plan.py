@@ -70,7 +70,7 @@ class ExecutionPlan:
     ``"none"`` (the attention score matrix is stored), ``"selective"`` (the default: attention
     internals are recomputed in the backward pass, as FlashAttention does — Dao 2023) or
     ``"full"`` (each layer's forward is re-run; only layer inputs are kept).
-    ``optimizer`` is one of :data:`~mlsysim.core.constants.OPTIMIZERS` (``"adam"``: fp32
+    ``optimizer`` is one of ``mlsysim.core.constants.OPTIMIZERS`` (``"adam"``: fp32
     master weights and two moments; ``"sgd"``: master weights only; ``"sgd_momentum"``: and a
     momentum buffer). ``sparsity`` is ``"dense"`` or ``"2:4"``.
     ``attention`` is the attention kernel: ``"flash"`` (the default: fused, scores never
@@ -79,7 +79,7 @@ class ExecutionPlan:
     softmax, as in Megatron-LM before FlashAttention — Korthikanti et al. 2022).
     ``dropout`` applies dropout to the attention probabilities (an unfused kernel then reads
     them, writes the dropped-out copy and a one-byte mask; a fused kernel does it in place).
-    The efficiency fields override the sourced defaults of :mod:`mlsysim.hardware.efficiency`:
+    The efficiency fields override the sourced defaults of ``mlsysim.hardware.efficiency``:
     fractions in (0, 1] (``0.8`` or ``"80 %"``); ``kernel_overhead`` a time per kernel launch
     (``"3 us"`` or a Quantity — a bare number other than 0 is refused, since its unit is
     unknown). They are stored as floats (seconds for the overhead).

@@ -35,6 +35,7 @@ __all__ = [
     "Datacenters",
     "DimensionError",
     "EgressPrices",
+    "Engines",
     "ExchangeRates",
     "Fabrics",
     "FailureStudies",
@@ -68,6 +69,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ureg": ("mlsysim.core.units", "ureg"),
     "Q_": ("mlsysim.core.units", "Q_"),
     "Hardware": ("mlsysim.hardware.registry", "Hardware"),
+    "Engines": ("mlsysim.hardware.engines", "Engines"),
     "Models": ("mlsysim.workload.registry", "Models"),
     "Grids": ("mlsysim.infra.registry", "Grids"),
     "Datacenters": ("mlsysim.infra.registry", "Datacenters"),
@@ -96,6 +98,7 @@ __getattr__ = lazy_getattr("mlsysim", _LAZY, globals())
 def _register_layers() -> None:
     """Import every layer's registry module, so each registers its kinds and data directory
     before the catalog first loads (the package sits above the layers; core imports none)."""
+    import mlsysim.hardware.engines
     import mlsysim.hardware.registry
     import mlsysim.infra.registry
     import mlsysim.sim.registry

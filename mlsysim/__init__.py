@@ -10,6 +10,8 @@ Importing is cheap: the unit registry, the registries' data files and heavy sub-
 
 from __future__ import annotations
 
+from typing import Any
+
 from mlsysim.core.exceptions import (
     ConfigError,
     DimensionError,
@@ -22,7 +24,7 @@ from mlsysim.core.exceptions import (
     UnsupportedPrecisionError,
 )
 from mlsysim.core.lazy import lazy_getattr
-from mlsysim.core.registry import add_data_dir, on_first_load
+from mlsysim.core.registry import add_data_dir, declare_data_dir, on_first_load
 
 __version__ = "0.1.0"
 
@@ -56,6 +58,7 @@ __all__ = [
     "add_data_dir",
     "collective",
     "formulas",
+    "registries",
     "serving_fleet",
     "sim",
     "solve",
@@ -95,6 +98,16 @@ _LAZY: dict[str, tuple[str, str]] = {
 __getattr__ = lazy_getattr("mlsysim", _LAZY, globals())
 
 
+def registries() -> dict[str, Any]:
+    """Every registry this package exports, by name (``Hardware``, ``Models`` …): the exports
+    of the layers' ``registry`` modules, importing only those (not the solvers)."""
+    return {
+        name: __getattr__(name) if name not in globals() else globals()[name]
+        for name, (module, _) in _LAZY.items()
+        if module.endswith(".registry")
+    }
+
+
 def _register_layers() -> None:
     """Import every layer's registry module, so each registers its kinds and data directory
     before the catalog first loads (the package sits above the layers; core imports none)."""
@@ -107,6 +120,12 @@ def _register_layers() -> None:
 
 
 on_first_load(_register_layers)
+
+#: the layers with package data: declared now so that a data fingerprint (a cache key) needs
+#: no layer import (tests/test_user_data.py checks this list against the registered one)
+_LAYERS_WITH_DATA = ("hardware", "infra", "sim", "systems", "workload")
+for _layer in _LAYERS_WITH_DATA:
+    declare_data_dir(__path__[0] + "/" + _layer + "/data")
 
 
 def __dir__() -> list[str]:

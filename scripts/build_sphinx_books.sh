@@ -6,11 +6,14 @@
 #   scripts/build_sphinx_books.sh          # HTML into build/sphinx/html/
 #   scripts/build_sphinx_books.sh --pdf    # also LaTeX + PDF (sphinx-build -M latexpdf, TeX Live)
 #
-# Environment: OUT (default build/sphinx). Uses the project's .venv/bin executables.
+# Environment: OUT (default build/sphinx); BIN (default .venv/bin: the executables used, e.g.
+# another virtual environment with the lowest supported Sphinx, scripts/test_sphinx_lowest.sh).
+# The sample book is built with -W: a warning (a config value of an unexpected type, say)
+# fails it.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BIN="$ROOT/.venv/bin"
+BIN="${BIN:-$ROOT/.venv/bin}"
 # the extension lives in sphinx_ext/ (also on the path through the editable install)
 export PYTHONPATH="$ROOT/sphinx_ext${PYTHONPATH:+:$PYTHONPATH}"
 OUT="${OUT:-$ROOT/build/sphinx}"
@@ -24,7 +27,7 @@ case "${1:-}" in
 esac
 
 echo "== sample book: HTML -> $OUT/html"
-"$BIN/sphinx-build" -q -E -b html -d "$OUT/doctrees-html" "$BOOK" "$OUT/html"
+"$BIN/sphinx-build" -q -E -W -b html -d "$OUT/doctrees-html" "$BOOK" "$OUT/html"
 
 if [ "$PDF" = 1 ]; then
   if ! command -v pdflatex >/dev/null || ! command -v latexmk >/dev/null; then

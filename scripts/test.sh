@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Command 2 of the README: set everything up and run the whole test suite
-# (lint, types, import contract, pytest with warnings as errors, including the PDF builds).
+# (lint, types, import contract, pytest with warnings as errors, including the PDF builds and
+# the offline pages loaded in headless Chromium, whose screenshots land in build/offline/).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh --tex || exit 1
+bash scripts/setup.sh --tex --browser || exit 1
 
 status=0
 echo "==> ruff"
@@ -28,6 +29,8 @@ else
   status=1
 fi
 rm -f "$fuzz_log"
+echo "==> the lowest supported Sphinx (7.0) and MyST (3.0)"
+bash scripts/test_sphinx_lowest.sh || status=1
 if [ "$rc" = 5 ]; then
   echo "pytest collected no tests: that is a failure, not a pass" >&2
   rc=1

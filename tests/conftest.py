@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# prebuilt registry snapshots and pint's definition cache go to a directory of this run, not
+# the user's ~/.cache (subprocesses inherit it)
+os.environ.setdefault("MLSYSIM_CACHE_HOME", tempfile.mkdtemp(prefix="mlsysim-test-cache-"))
 
 from mlsysim.core import cache, registry
 

@@ -42,8 +42,9 @@ def test_results_and_failures_with_mapped_lines() -> None:
     resp = process(request())
     assert resp["version"] == 1 and resp["cached"] is False
     ids = {r["id"]: r for r in resp["results"]}
-    assert ids["i"]["text"] == "23.9 ms" and ids["i"]["latex"] == r"23.9\,\mathrm{ms}"
-    assert ids["c"]["ok"] is False and ids["c"]["text"] == "3 TB/s"
+    assert ids["i"]["text"] == "23.9 ms" and ids["i"]["latex"] == r"{23.9\,\mathrm{ms}}"
+    assert ids["c"]["ok"] is False and ids["c"]["text"].startswith("⚠3 TB/s [line 9: claim")
+    assert ids["c"]["mark"] is True and 'class="mlsysim-failure' in ids["c"]["html"]
     (f,) = resp["failures"]
     assert (f["file"], f["line"], f["kind"]) == ("ch.qmd", 9, "claim")
 

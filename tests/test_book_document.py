@@ -23,7 +23,7 @@ def test_block_binds_checks_and_claims() -> None:
     res = doc.block(BLOCK, line=10)
     assert res.ok, res.failures
     assert [ln for ln, _ in res.rendered] == [15, 16]
-    assert res.rendered[0][1].latex == r"295\,\mathrm{FLOP/B}"
+    assert res.rendered[0][1].latex == r"{295\,\mathrm{FLOP/B}}"
     assert doc.inline("ridge", 20).rendered.text == "295 FLOP/B"  # type: ignore[union-attr]
     assert doc.inline("bw", 21).rendered.text == "3.35 TB/s"  # type: ignore[union-attr]
 
@@ -46,9 +46,9 @@ def test_claim_renders_the_authors_text() -> None:
     r = doc.claim("about 1,979 TFLOP/s ~ H100.peak_flops('fp8')", 1)
     assert r.ok and r.rendered is not None
     assert r.rendered.text == "about 1,979 TFLOP/s"
-    assert r.rendered.latex == r"1{,}979\,\mathrm{TFLOP/s}"
+    assert r.rendered.latex == r"{1{,}979\,\mathrm{TFLOP/s}}"
     pct = doc.claim("95% ~ 0.953", 2)
-    assert pct.ok and pct.rendered is not None and pct.rendered.latex == r"95\,\%"
+    assert pct.ok and pct.rendered is not None and pct.rendered.latex == r"{95\,\%}"
     times = doc.claim("18.6× ~ 1 / (0.05 + 0.95 / 247)", 3)
     assert times.ok
 
@@ -133,9 +133,34 @@ def test_derivation_and_table_when_formulas_exist() -> None:
     doc = Document("ch.md")
     eq = doc.derivation('ridge_point(H100, "bf16")', 1)
     assert eq.ok and eq.rendered is not None
-    assert eq.rendered.latex.endswith(r"\approx 295\,\mathrm{FLOP/B}")
-    assert r"989.4\,\mathrm{TFLOP/s}" in eq.rendered.latex
+    assert eq.rendered.latex.endswith(r"\approx {295\,\mathrm{FLOP/B}}")
+    assert r"{989.4\,\mathrm{TFLOP/s}}" in eq.rendered.latex
     table = doc.table(["H100"], [("BW", "row.memory.bandwidth")], 3)
     assert table.ok and "3.35 TB/s" in table.rendered.text
     bad = doc.derivation("1 + 2", 4)
     assert not bad.ok and bad.failure is not None and "formula call" in bad.failure.message
+
+
+def test_a_repeated_item_reuses_its_result_only_while_its_inputs_are_the_same() -> None:
+    """Repeats of a passing value or claim take the first one's result; a rebinding, another
+    document's binding, other options or a failure are evaluated afresh."""
+    from mlsysim.book import Document, Options
+
+    d = Document("a.md")
+    d.block("x = 2 GB", 1)
+    first = d.inline("x / 1 GB/s -> s", 2)
+    again = d.inline("x / 1 GB/s -> s", 3)
+    assert again.rendered is first.rendered and again.ok
+    d.block("rebind x = 4 GB", 4)
+    assert d.inline("x / 1 GB/s -> s", 5).rendered.text == "4.00 s"
+    other = Document("b.md")
+    other.block("x = 8 GB", 1)
+    assert other.inline("x / 1 GB/s -> s", 2).rendered.text == "8.00 s"
+    two = Document("c.md", Options(sig_figs=2))
+    assert two.inline("1 / 3", 1).rendered.text == "0.33"
+    assert Document("d.md").inline("1 / 3", 1).rendered.text == "0.333"
+    assert d.claim("2 s ~ 2 GB / 1 GB/s", 6).ok and d.claim("2 s ~ 2 GB / 1 GB/s", 7).ok
+    bad = [d.claim("3 s ~ 2 GB / 1 GB/s", n) for n in (8, 9)]
+    assert [r.ok for r in bad] == [False, False]
+    assert [f.line for f in d.failures] == [8, 9]  # every repeat of a failure is reported
+    assert d.checked == 9  # two blocks, three values, four claims

@@ -98,7 +98,7 @@ def test_ridge_point_matches_datasheet_ratio() -> None:
     doc = Document("t.md")
     r = doc.inline("H100.peak_flops('bf16') / H100.memory.bandwidth", 1)
     assert r.rendered is not None and r.rendered.text == "295 FLOP/B"
-    assert r.rendered.latex == r"295\,\mathrm{FLOP/B}"
+    assert r.rendered.latex == r"{295\,\mathrm{FLOP/B}}"
 
 
 def test_registry_value_is_not_re_rounded() -> None:

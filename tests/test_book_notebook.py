@@ -11,8 +11,8 @@ from mlsysim.core.exceptions import NapkinError
 def test_napkin_value_reprs() -> None:
     v = napkin("80 GB / 3.35 TB/s -> ms", document=Document("nb"))
     assert str(v) == "23.9 ms"
-    assert v._repr_markdown_() == r"$23.9\,\mathrm{ms}$"
-    assert v._repr_latex_() == r"$23.9\,\mathrm{ms}$"
+    assert v._repr_markdown_() == r"${23.9\,\mathrm{ms}}$"
+    assert v._repr_latex_() == r"${23.9\,\mathrm{ms}}$"
     assert v.value.to("ms").magnitude == pytest.approx(80 / 3.35)
 
 

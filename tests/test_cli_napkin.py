@@ -29,8 +29,8 @@ def test_eval_ridge_point_json(capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(out)
     assert code == 0
     assert data["value"] == pytest.approx(295.34, rel=1e-3) and data["unit"] == "FLOP/B"
-    assert data["text"] == "295 FLOP/B" and data["latex"] == r"295\,\mathrm{FLOP/B}"
-    assert data["markdown"] == r"$295\,\mathrm{FLOP/B}$" and "html" in data
+    assert data["text"] == "295 FLOP/B" and data["latex"] == r"{295\,\mathrm{FLOP/B}}"
+    assert data["markdown"] == r"${295\,\mathrm{FLOP/B}}$" and "html" in data
 
 
 def test_eval_memory_sweep(capsys: pytest.CaptureFixture[str]) -> None:

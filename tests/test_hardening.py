@@ -258,7 +258,7 @@ def _fake_python(tmp_path: Path, body: str) -> Path:
         ),
         ("echo 'No module named mlsysim' >&2; exit 1\n", "could not start mlsysim"),
         (
-            'echo \'{"version": 1, "error": {"message": "KeyError: boom"}}\'; exit 3\n',
+            'echo \'{"version": 1, "error": {"message": "KeyError: boom"}}\'; exit 4\n',
             "internal error in the mlsysim engine: KeyError: boom",
         ),
     ],

@@ -58,18 +58,24 @@ def sphinx_failures(book: Path, out: Path, *args: str) -> list[str]:
     return [":".join(m) for m in _SPHINX_SUMMARY.findall(proc.stderr)]
 
 
-def filter_failures(book: Path, chapter: str, metadata: str | None) -> list[str]:
-    env = {**os.environ, "MLSYSIM_PYTHON": sys.executable, "MLSYSIM_FAIL_MODE": "warn"}
-    env["MLSYSIM_CACHE_DIR"] = str(book / ".cache")
+def filter_failures(
+    book: Path, chapter: str, metadata: str | None, mode: str = "warn"
+) -> tuple[int, list[str]]:
+    """Render one chapter as Quarto does: pandoc in the chapter's own folder, the project
+    directory in QUARTO_PROJECT_DIR; (exit status, failures printed)."""
+    env = {**os.environ, "MLSYSIM_PYTHON": sys.executable, "MLSYSIM_FAIL_MODE": mode}
+    env["QUARTO_PROJECT_DIR"] = str(book)
+    env.pop("MLSYSIM_CACHE_DIR", None)
+    folder = (book / chapter).parent
     args = [pandoc_path(), "-f", "markdown", "-L", str(WITH_SHIM), "-t", "html"]
     if metadata:
-        args.append(f"--metadata-file={metadata}")
-    args += [chapter, "-o", os.devnull]
+        args.append(f"--metadata-file={os.path.relpath(book / metadata, folder)}")
+    args += [(book / chapter).name, "-o", os.devnull]
     proc = subprocess.run(
-        args, cwd=book, env=env, capture_output=True, text=True, timeout=120, check=False
+        args, cwd=folder, env=env, capture_output=True, text=True, timeout=120, check=False
     )
-    assert proc.returncode == 0, proc.stderr
-    return [":".join(m) for m in _FILTER_LINE.findall(proc.stderr)]
+    assert "Traceback" not in proc.stderr
+    return proc.returncode, [":".join(m) for m in _FILTER_LINE.findall(proc.stderr)]
 
 
 def sort_key(location: str) -> tuple[str, int, int]:
@@ -89,7 +95,8 @@ def test_sphinx_traps_book(jobs: str, tmp_path: Path, capsys: pytest.CaptureFixt
 def test_quarto_traps_chapter(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     book = tmp_path / "book"
     shutil.copytree(TRAPS / "quarto", book)
-    rendered = filter_failures(book, "traps.qmd", "_quarto.yml")
+    status, rendered = filter_failures(book, "traps.qmd", "_quarto.yml")
+    assert status == 0
     checked = check_failures([book / "traps.qmd"], book, capsys)
     assert rendered == checked == expected(book)
 
@@ -113,7 +120,14 @@ def test_quarto_broken_twin_agrees_with_check(
     import yaml
 
     chapters = yaml.safe_load((book / "_quarto.yml").read_text("utf-8"))["book"]["chapters"]
-    rendered = [x for c in chapters for x in filter_failures(book, c, "_quarto.yml")]
+    # a draft render (warn mode): every chapter renders and prints its own failures
+    runs = [filter_failures(book, c, "_quarto.yml") for c in chapters]
+    assert all(status == 0 for status, _ in runs)
+    rendered = [x for _, found in runs for x in found]
     checked = check_failures([book / c for c in chapters], book, capsys)
     assert sorted(rendered, key=sort_key) == sorted(checked, key=sort_key)
     assert sorted(":".join(x.split(":")[:2]) for x in checked) == sorted(expected(book))
+    # a real render stops at the first chapter, which lists every failure of the book
+    status, first = filter_failures(book, chapters[0], "_quarto.yml", mode="error")
+    assert status == 1
+    assert sorted(first, key=sort_key) == sorted(checked, key=sort_key)

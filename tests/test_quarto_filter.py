@@ -189,7 +189,7 @@ def test_output_formats(tmp_path: Path, to: str, fmt: str) -> None:
     assert r.returncode == 0, r.stderr
     assert r.calls[0][0]["format"] == fmt
     if fmt == "latex":
-        assert r"\(295\,\mathrm{FLOP/B}\)" in r.stdout
+        assert r"\({295\,\mathrm{FLOP/B}}\)" in r.stdout
     else:
         assert "295 FLOP/B" in r.stdout and "\\mathrm" not in r.stdout
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "quarto_shim"))
-from harness import BOOK, copy_book, render
+from harness import BOOK, BROKEN, copy_book, render
 
 pytestmark = [pytest.mark.slow, pytest.mark.tex]
 
@@ -74,6 +74,34 @@ def test_siunitx_option_loads_the_package_and_compiles(tmp_path: Path, shim: boo
     (tmp_path / "si.tex").write_text(r.stdout)
     proc = subprocess.run(
         [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "si.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+def test_a_draft_shows_its_failures_in_the_pdf(tmp_path: Path) -> None:
+    """A broken chapter in warn mode: failed claims framed with a footnote, a banner, and it
+    compiles with pdflatex."""
+    pdflatex = _pdflatex()
+    book = copy_book(BROKEN, tmp_path / "book")
+    r = render(
+        book / "chapters/roofline.qmd",
+        cwd=book,
+        to="latex",
+        metadata_file=book / "_quarto.yml",
+        extra=("--standalone",),
+        env={"MLSYSIM_FAIL_MODE": "warn"},
+    )
+    assert r.returncode == 0, r.stderr
+    assert r"\fbox{\textbf{!}\,${500\,\mathrm{FLOP/B}}$}\footnote{mlsysim: line 10:" in r.stdout
+    assert "napkin-math failures on this page" in r.stdout
+    (tmp_path / "draft.tex").write_text(r.stdout)
+    proc = subprocess.run(
+        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "draft.tex"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

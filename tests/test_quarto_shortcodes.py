@@ -105,5 +105,6 @@ def test_napkin_eq_shortcode_renders_display_math(tmp_path: Path) -> None:
     kinds = [item["kind"] for item in r.calls[0][0]["items"]]
     assert kinds == ["eq", "eq"]
     html = " ".join(r.stdout.split())
-    assert html.count('class="math display"') == 2 and r"\approx 18.6" in html
-    assert r"\approx 295\," in html
+    # display math as MathML (reads without MathJax): Amdahl ≈ 18.6, the ridge point ≈ 295
+    assert html.count('<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">') == 2
+    assert "<mo>&#x02248;</mo><mn>18.6</mn>" in html and "<mn>295</mn>" in html

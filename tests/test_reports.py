@@ -92,8 +92,17 @@ def test_text_report_all_passed():
 def test_json_report_is_parseable_and_deterministic():
     out = format_report([CLAIM, CHECK, ERROR], "json", checked=41)
     doc = json.loads(out)
-    assert list(doc) == ["checked", "failures"]
-    assert doc["checked"] == 41
+    assert list(doc) == [
+        "schema",
+        "mlsysim",
+        "summary",
+        "files",
+        "checked",
+        "passed",
+        "warnings",
+        "failures",
+    ]
+    assert doc["schema"] == "mlsysim.check/1" and doc["checked"] == 41
     assert [(f["file"], f["line"], f["kind"]) for f in doc["failures"]] == [
         ("chapters/intro.md", 7, "error"),
         ("chapters/intro.md", 40, "check"),
@@ -102,33 +111,41 @@ def test_json_report_is_parseable_and_deterministic():
     assert doc["failures"][2]["derivation"][1].endswith("≈ 295 FLOP/B")
     assert doc["failures"][2]["column"] == 5
     assert format_report([ERROR, CLAIM, CHECK], "json", checked=41) == out
-    assert json.loads(format_report([], "json", checked=0)) == {"checked": 0, "failures": []}
+    empty = json.loads(format_report([], "json", checked=0, files=0))
+    assert (empty["checked"], empty["failures"], empty["files"]) == (0, [], 0)
+    assert empty["summary"].startswith("mlsysim: no chapter sources")
 
 
 def test_junit_report_is_valid_xml():
+    # without the checked items: one case per failure, plus one for the items that passed
     out = format_report([CLAIM, CHECK, ERROR, WEIRD], "junit", checked=41)
     root = ET.fromstring(out.encode("utf-8"))
     assert root.tag == "testsuites"
-    suites = root.findall("testsuite")
-    assert len(suites) == 1
-    suite = suites[0]
-    assert suite.get("tests") == "41" and suite.get("failures") == "4"
-    cases = suite.findall("testcase")
-    assert len(cases) == 4
-    assert all(case.find("failure") is not None for case in cases)
-    claim = next(c for c in cases if c.get("file") == "chapters/roofline.md")
-    assert claim.get("line") == "12"
+    assert root.get("tests") == "5" and root.get("failures") == "4"
+    suites = {s.get("name"): s for s in root.findall("testsuite")}
+    assert set(suites) == {"chapters/roofline.md", "chapters/intro.md", "a,b:c%.md", "mlsysim"}
+    claim = suites["chapters/roofline.md"].find("testcase")
+    assert claim.get("classname") == "chapters/roofline.md"
+    assert claim.get("name") == "12:5 claim: 300 FLOP/B ~ ridge @ 1%"
     failure = claim.find("failure")
     assert failure.get("type") == "mlsysim.claim"
     assert "989.4 TFLOP/s" in failure.text
-    weird = next(c for c in cases if c.get("file") == "a,b:c%.md")
+    weird = suites["a,b:c%.md"].find("testcase")
     assert "<&>" in weird.find("failure").get("message")
+    passed = suites["mlsysim"].find("testcase")
+    assert passed.get("name") == "37 other items passed" and len(passed) == 0
 
 
-def test_junit_with_no_failures():
+def test_junit_with_no_failures_still_has_test_cases():
     root = ET.fromstring(format_report([], "junit", checked=3).encode("utf-8"))
-    assert root.find("testsuite").get("tests") == "3"
-    assert root.find("testsuite").findall("testcase") == []
+    assert root.get("tests") == "1" and root.get("failures") == "0"
+    (case,) = root.find("testsuite").findall("testcase")
+    assert case.find("failure") is None
+    empty = ET.fromstring(format_report([], "junit", checked=0, files=2).encode("utf-8"))
+    (case,) = empty.find("testsuite").findall("testcase")
+    assert case.find("skipped").get("message") == "no napkin items found in 2 source files: " + (
+        "nothing was checked"
+    )
 
 
 def test_github_annotations():
@@ -160,3 +177,13 @@ def test_every_format_ends_with_newline(fmt):
 def test_unknown_format():
     with pytest.raises(ConfigError, match="unknown report format"):
         format_report([], "yaml", checked=0)
+
+
+def test_failure_sources_are_titles_not_internal_ids(tmp_path):
+    from mlsysim.book.sources.check import check_sources
+
+    chapter = tmp_path / "ch.md"
+    chapter.write_text("```{napkin}\ncheck(H100.memory.bandwidth < 1 TB/s, 'slow')\n```\n")
+    (failure,) = check_sources([chapter]).failures
+    assert failure.sources == ("NVIDIA H100 Tensor Core GPU Datasheet (NVIDIA, 2023)",)
+    assert "nvidia_h100_datasheet" not in format_report([failure], "text", checked=1)

@@ -417,7 +417,7 @@ def test_cli_sim_text_json_and_schema(capsys: pytest.CaptureFixture[str]) -> Non
     assert round(data["sustainability"]["carbon"]["value"]) == 2696
     assert main(["sim", "Doorbell", "TinyPioneer", "--region", "Quebec"]) == 0
     out = capsys.readouterr().out
-    assert "2,696 kgCO2e" in out and "unknown:" in out and "battery_life" in out
+    assert "2.70 tCO₂e" in out and "unknown:" in out and "battery_life" in out
     assert main(["schema", "--kind", "ledger"]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert schema["properties"]["schema_version"]["const"] == LEDGER_SCHEMA_VERSION

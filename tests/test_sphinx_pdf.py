@@ -31,7 +31,9 @@ def _require_tex() -> None:
     pytest.skip(message)
 
 
-def _latexpdf(out: Path, siunitx: bool) -> subprocess.CompletedProcess[str]:
+def _latexpdf(
+    out: Path, siunitx: bool, book: Path = BOOK, *conf: str
+) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
         filter(None, [str(ROOT / "sphinx_ext"), env.get("PYTHONPATH")])
@@ -42,12 +44,13 @@ def _latexpdf(out: Path, siunitx: bool) -> subprocess.CompletedProcess[str]:
         "sphinx",
         "-M",
         "latexpdf",
-        str(BOOK),
+        str(book),
         str(out),
         "-q",
         "-E",
         "-D",
         f"mlsysim_siunitx={int(siunitx)}",
+        *conf,
     ]
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900, check=False)
 
@@ -62,7 +65,22 @@ def test_sample_book_builds_to_pdf(tmp_path: Path, siunitx: bool) -> None:
     assert pdf.read_bytes().startswith(b"%PDF")
     tex = (latex / "napkin-book.tex").read_text(encoding="utf-8")
     # H100 ridge point: 989.4 TFLOP/s / 3.35 TB/s = 295 FLOP/B
-    assert (r"\qty{295}{FLOP/B}" if siunitx else r"\(295\,\mathrm{FLOP/B}\)") in tex
+    assert (r"\qty{295}{FLOP/B}" if siunitx else r"\({295\,\mathrm{FLOP/B}}\)") in tex
     log = (latex / "napkin-book.log").read_text(encoding="latin-1")
     assert "Undefined control sequence" not in log
     assert "Missing $ inserted" not in log
+
+
+def test_a_draft_shows_its_failures_in_the_pdf(tmp_path: Path) -> None:
+    """The broken twin in warn mode: each failed item framed with its message as a footnote,
+    each page's failures in a framed banner, and the PDF still compiles."""
+    broken = ROOT / "book_fixtures" / "sphinx-broken"
+    proc = _latexpdf(tmp_path, False, broken, "-D", "mlsysim_fail_mode=warn")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    latex = tmp_path / "latex"
+    (tex_file,) = latex.glob("*.tex")
+    tex = tex_file.read_text(encoding="utf-8")
+    assert r"\fbox{\textbf{!}\,${120\,\mathrm{FLOP/B}}$}\footnote{mlsysim: line 20:" in tex
+    assert "napkin-math failures on this page" in tex
+    (pdf,) = latex.glob("*.pdf")
+    assert pdf.read_bytes().startswith(b"%PDF")

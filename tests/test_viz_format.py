@@ -100,7 +100,7 @@ def test_non_zero_never_prints_as_zero(value):
 
 def test_tiny_values_switch_to_scientific():
     assert text(1e-30) == "1.00 × 10⁻³⁰"
-    assert latex(1e-30) == r"1.00 \times 10^{-30}"
+    assert latex(1e-30) == r"{1.00 \times 10^{-30}}"  # one group: no line break inside
     assert text(Q_("1e-30 s")) == "1.00 × 10⁻³⁰ s"
 
 
@@ -142,20 +142,24 @@ def test_given_digits_prevent_rerounding():
         (Q_("3 yr"), "3 years"),
         (Q_("1 d"), "1 day"),
         (Q_("5000 kWh"), "5.00 MWh"),
-        (Q_("3 W") * Q_("2 h"), "21.6 kJ"),
+        (Q_("3 W") * Q_("2 h"), "6.00 Wh"),
+        (Q_("5.4e12 J"), "1.50 GWh"),  # the field writes energy in Wh, never TJ
+        (Q_("2.6 J"), "2.60 J"),
+        (Q_("0.9 pJ"), "0.900 pJ"),
+        (Q_("6 mWh"), "21.6 J"),  # never mWh in scientific notation
         (Q_("700 W"), "700 W"),
         (Q_("10.2e3 W"), "10.2 kW"),
-        (Q_("1500 kgCO2e"), "1.50 tCO2e"),
+        (Q_("1500 kgCO2e"), "1.50 tCO₂e"),
         (Q_("1234 USD"), "1,234 USD"),
         (Q_("2.5e6 USD"), "2,500,000 USD"),
         (Q_("3.14e23 FLOP"), "3.14 × 10²³ FLOP"),
-        (Q_("6738415616 param"), "6.74B params"),
-        (Q_("15e12 token"), "15.0T tokens"),
+        (Q_("6738415616 param"), "6.74 billion params"),  # B means bytes
+        (Q_("15e12 token"), "15.0 trillion tokens"),
         (Q_("1024 sample"), "1,024 samples"),
         (Q_("989.4 TFLOP/s") / Q_("3.35 TB/s"), "295 FLOP/B"),
         (Q_("80 GB") / Q_("3.35 TB/s"), "23.9 ms"),
         (Q_("1 GHz"), "1 GHz"),
-        (Q_("430 gCO2e/kWh"), "430 gCO2e/kWh"),
+        (Q_("430 gCO2e/kWh"), "430 gCO₂e/kWh"),
         (Q_("5 percent"), "5.00 %"),
     ],
 )
@@ -201,7 +205,7 @@ def test_unknown_unit_is_a_named_error():
 
 def test_percent_style():
     r = render_value(0.953, style="percent")
-    assert (r.text, r.latex) == ("95.3 %", r"95.3\,\%")
+    assert (r.text, r.latex) == ("95.3 %", r"{95.3\,\%}")
     assert text(Q_("0.5 s") / Q_("2 s"), style="percent") == "25.0 %"
     with pytest.raises(ConfigError, match="dimensionless"):
         render_value(Q_("3 ms"), style="percent")
@@ -209,12 +213,12 @@ def test_percent_style():
 
 def test_multiplier_style():
     r = render_value(19.5, style="multiplier")
-    assert (r.text, r.latex) == ("19.5×", r"19.5\times")
+    assert (r.text, r.latex) == ("19.5×", r"{19.5\times}")
 
 
 def test_scientific_and_engineering_styles():
     r = render_value(3.14e23, style="scientific")
-    assert (r.text, r.latex) == ("3.14 × 10²³", r"3.14 \times 10^{23}")
+    assert (r.text, r.latex) == ("3.14 × 10²³", r"{3.14 \times 10^{23}}")
     assert text(Q_("989.4 TFLOP/s"), style="engineering") == "989 × 10¹² FLOP/s"
     assert text(Q_("989.4 TFLOP/s"), style="scientific") == "9.89 × 10¹⁴ FLOP/s"
     assert text(12345.0, style="engineering") == "12.3 × 10³"
@@ -227,7 +231,7 @@ def test_plain_style_never_uses_scientific():
 
 def test_thousands_separators():
     assert text(Q_("2.5e6 USD"), thousands=False) == "2500000 USD"
-    assert latex(Q_("1234 USD")) == r"1{,}234\,\mathrm{USD}"
+    assert latex(Q_("1234 USD")) == r"{1{,}234\,\mathrm{USD}}"
 
 
 def test_bad_options():
@@ -264,26 +268,30 @@ def test_unrenderable_values_raise():
 
 
 def test_plain_latex_forms():
-    assert latex(Q_("295 FLOP/B")) == r"295\,\mathrm{FLOP/B}"
-    assert latex(Q_("3.2 us")) == r"3.20\,\mu\mathrm{s}"
-    assert latex(Q_("3.35 TB/s")) == r"3.35\,\mathrm{TB/s}"
-    assert latex(Q_("430 gCO2e/kWh")) == r"430\,\mathrm{gCO2e/kWh}"
+    # a number and its unit are one group, so TeX and MathJax never break between them
+    assert latex(Q_("295 FLOP/B")) == r"{295\,\mathrm{FLOP/B}}"
+    assert latex(Q_("3.2 us")) == r"{3.20\,\mu\mathrm{s}}"
+    assert latex(Q_("3.35 TB/s")) == r"{3.35\,\mathrm{TB/s}}"
+    assert latex(Q_("430 gCO2e/kWh")) == r"{430\,\mathrm{gCO_2e/kWh}}"
+    assert latex(Q_("6.74e9 param")) == r"{6.74\,\mathrm{billion}\ \mathrm{params}}"
+    assert latex(295) == "295"
     for q in (Q_("295 FLOP/B"), Q_("3.2 us"), Q_("1 GB") / Q_("1 us"), Q_("4 m**2")):
         out = latex(q)
         assert "µ" not in out and "\\frac" not in out
 
 
-def test_html_and_markdown_wrap_math():
+def test_html_reads_without_mathjax_and_markdown_wraps_math():
     r = render_value(Q_("295 FLOP/B"))
-    assert r.html == r"\(295\,\mathrm{FLOP/B}\)"
-    assert r.markdown == r"$295\,\mathrm{FLOP/B}$"
+    assert r.html == "295\u202fFLOP/B"  # a narrow no-break space: never breaks from its unit
+    assert r.markdown == r"${295\,\mathrm{FLOP/B}}$"
     assert r.math is True
 
 
 def test_siunitx_only_changes_latex():
     r = render_value(Q_("295 FLOP/B"), siunitx=True)
     assert r.latex == r"\qty{295}{FLOP/B}"
-    assert r.html == r"\(295\,\mathrm{FLOP/B}\)"
+    assert r.html == "295\u202fFLOP/B"
+    assert latex(Q_("5 kgCO2e"), siunitx=True) == r"\qty{5}{kgCO_2e}"
     assert latex(Q_("3.2 us"), siunitx=True) == r"\qty{3.20}{\micro s}"
     assert latex(0.953, style="percent", siunitx=True) == r"\qty{95.3}{\percent}"
     assert latex(19.5, style="multiplier", siunitx=True) == r"\num{19.5}\times"
@@ -296,6 +304,11 @@ def test_format_unit():
     assert format_unit("us") == ("µs", r"\mu\mathrm{s}")
     assert format_unit(Q_("3 kg*m**2").units) == ("kg·m²", r"\mathrm{kg\cdot m^{2}}")
     assert format_unit("USD/h") == ("USD/h", r"\mathrm{USD/h}")
+    # counts: plural on their own or over something, singular under the fraction bar
+    assert format_unit("token/s") == ("tokens/s", r"\mathrm{tokens/s}")
+    assert format_unit("J/token") == ("J/token", r"\mathrm{J/token}")
+    assert format_unit("USD/param") == ("USD/param", r"\mathrm{USD/param}")
+    assert format_unit("kgCO2e") == ("kgCO₂e", r"\mathrm{kgCO_2e}")
     assert format_unit("") == ("", "")
 
 
@@ -320,6 +333,7 @@ def _tex_samples() -> list[str]:
         (Q_("4 m**2"), {}),
         (Q_("1 GB") / Q_("1 us"), {}),
         (Q_("6738415616 param"), {}),
+        (Q_("2.7 tCO2e"), {}),
         (-1e-30, {}),
     ]
     out = []
@@ -443,3 +457,11 @@ def test_written_digits_survive_only_decimal_rescaling(
     text: str, digits: int, unit: str | None, shown: str
 ) -> None:
     assert render_value(Q_(text), unit=unit, given_digits=digits).text == shown
+
+
+def test_a_count_of_one_is_singular():
+    assert text(Q_("1 token")) == "1 token"
+    assert text(Q_("1 token/s"), sig_figs=1) == "1 token/s"
+    assert text(Q_("1 token/s")) == "1.00 tokens/s"  # as English writes 1.00
+    assert text(Q_("2 token/s"), sig_figs=1) == "2 tokens/s"
+    assert text(Q_("1 param"), unit="param") == "1 param"

@@ -89,6 +89,17 @@ def _validate(request: Any) -> None:
     for key in ("options", "overrides"):
         if request.get(key) is not None and not isinstance(request[key], dict):
             raise _bad(f"'{key}' must be an object")
+    project = request.get("project")
+    if project is not None:
+        if not isinstance(project, dict) or not isinstance(project.get("dir"), str):
+            raise _bad("'project' must be an object with the project directory as 'dir'")
+        if not os.path.isabs(project["dir"]) or not os.path.isdir(project["dir"]):
+            raise _bad(
+                f"the project directory {project['dir']!r} is not an absolute path of a folder"
+            )
+        for key in ("cache", "python"):
+            if project.get(key) is not None and not isinstance(project[key], str):
+                raise _bad(f"project '{key}' must be a string")
 
 
 @dataclass
@@ -181,6 +192,7 @@ def _evaluate(
     from mlsysim.book.document import Document
     from mlsysim.book.items import run_item
     from mlsysim.book.options import Options
+    from mlsysim.book.projects import result_entry
     from mlsysim.book.sources.check import unreadable
 
     docs: dict[str, Document] = {}
@@ -206,26 +218,20 @@ def _evaluate(
         if match is None and raw.get("line") is None:
             for f in doc.failures[before:]:
                 f.extra["line_unknown"] = True
-        entry: dict[str, Any] = {"id": str(raw.get("id", n + 1)), "ok": outcome.ok}
-        r = outcome.rendered
-        entry.update(
-            r.to_dict()
-            if r is not None
-            else {"text": "", "latex": "", "html": "", "markdown": "", "math": False}
-        )
-        if raw["kind"] == "block":
-            entry["claims"] = [{"line": ln, **rc.to_dict()} for ln, rc in outcome.extra]
-        results.append(entry)
+        results.append({"id": str(raw.get("id", n + 1)), **result_entry(raw["kind"], outcome)})
     for d in docs.values():
         if d.options.fail_mode == "warn":  # reported, but the render goes on
             for f in d.failures:
                 f.extra["severity"] = "warning"
     failures = [f.to_dict() for d in docs.values() for f in d.failures]
+    from mlsysim.book.drafts import banner_dict
+
     return {
         "version": PROTOCOL_VERSION,
         "checked": sum(d.checked for d in docs.values()),
         "results": results,
         "failures": failures,
+        "banner": banner_dict(failures),
         "cached": False,
     }
 
@@ -251,7 +257,7 @@ def _data_fingerprint() -> str:
     from mlsysim.core.registry import data_dirs
 
     h = hashlib.sha256(__version__.encode())
-    for d in data_dirs():
+    for d in data_dirs(load=False):  # no layer import, no pint: a cache hit stays light
         if d.is_dir():
             for f in sorted(d.rglob("*.toml")):
                 h.update(str(f).encode())
@@ -288,8 +294,14 @@ def cache_key(request: dict[str, Any], chapters: dict[str, _Chapter] | None = No
 
 
 def process_cached(request: Any, *, use_cache: bool = True) -> dict[str, Any]:
-    """:func:`process` through the content-hash cache; hits say ``"cached": true``."""
+    """:func:`process` through the content-hash cache; hits say ``"cached": true``.
+
+    A request naming its ``project`` (``{"dir": "/abs/project", "cache": "/abs/cache"}``) is
+    answered from the whole project's check (:mod:`mlsysim.book.projects`).
+    """
     _validate(request)
+    if request.get("project") is not None:
+        return _process_project(request, use_cache)
     chapters, placed = _chapters(request)
     if not use_cache:
         return _evaluate(request, chapters, placed)
@@ -316,3 +328,82 @@ def process_cached(request: Any, *, use_cache: bool = True) -> dict[str, Any]:
 def error_response(exc: MlsysimError) -> dict[str, Any]:
     """The JSON printed for a malformed request (with exit code 2)."""
     return {"version": PROTOCOL_VERSION, "error": exc.to_dict()}
+
+
+def _process_project(request: dict[str, Any], use_cache: bool) -> dict[str, Any]:
+    """A chapter of a project render: the project is checked once per state of its files
+    (``file`` and item files are relative to the project directory); this chapter's results
+    come from that check when its elements are the scanned items, else from evaluating them.
+    Options come from the project's files and ``overrides``, as ``mlsysim check`` reads them.
+    """
+    import shutil
+
+    from mlsysim.book.projects import open_project, within
+
+    spec = request["project"]
+    root = Path(spec["dir"])
+    cache = Path(spec.get("cache") or root / _DEFAULT_CACHE)
+    with within(root):
+        if not use_cache:
+            shutil.rmtree(cache / "project", ignore_errors=True)
+        file = os.path.normpath(request.get("file") or "<batch>").replace(os.sep, "/")
+        request = {**request, "file": file}
+        overrides = dict(request.get("overrides") or {})
+        project = open_project(root, cache, overrides, str(spec.get("python") or ""))
+        merged = any(it.get("file") for it in request["items"])
+        entry = project.entry(file)
+        results = None if merged else project.reuse(entry, request["items"])
+        if results is not None:
+            own, checked, banner = entry["failures"], entry["checked"], entry.get("banner")
+        else:
+            fresh = process({**request, "options": None})
+            results, own, checked = fresh["results"], fresh["failures"], fresh["checked"]
+            banner = fresh["banner"]
+        _note_host_options(request)
+        failures = own if merged else project.report(file, own)
+        book = sum(
+            len(e.get("failures", [])) for f, e in project.entries.items() if f in project.files
+        )
+        return {
+            "version": PROTOCOL_VERSION,
+            "checked": checked,
+            "results": results,
+            "failures": failures,
+            "banner": banner,
+            "cached": results is not None and not project.checked_now,
+            "project": {
+                "first": file == project.first,
+                "checked_now": project.checked_now,
+                "files": len(project.files),
+                "failures": book,
+                "blocking": project.blocking(),
+            },
+        }
+
+
+def _note_host_options(request: dict[str, Any]) -> None:
+    """Say so when the host's metadata sets options the project's files do not: a project
+    render reads options from the files (as ``mlsysim check``), not from the host."""
+    host = request.get("options")
+    if not host:
+        return
+    import sys
+
+    from mlsysim.book.sources.project import chapter_options, project_of
+
+    file = Path(request["file"])
+    try:
+        text = _read(str(file))[0] or ""
+        project = project_of(file)
+        overrides = request.get("overrides")
+        with_host = chapter_options(file, text, project, overrides, host=host)
+        without = chapter_options(file, text, project, overrides)
+    except MlsysimError:
+        return
+    if with_host != without:
+        print(
+            f"mlsysim: note: {file}: the render's metadata sets mlsysim options that the "
+            "project's files do not; a project render reads options from _quarto.yml, "
+            "_metadata.yml and front matter (as mlsysim check does): set them there",
+            file=sys.stderr,
+        )

@@ -295,9 +295,9 @@ def render_stated(stated: Stated, value: Any) -> Rendered:
             latex = latex_num + r"\," + format_unit(value.units)[1]
         else:
             latex = latex_num
-        return Rendered(
-            text=text, latex=latex, html=f"\\({latex}\\)", markdown=f"${latex}$", math=True
-        )
+        from mlsysim.viz.format import math_value
+
+        return math_value(text, latex)
     from mlsysim.viz.format import escape_latex_text, escape_markdown
 
     return Rendered(

@@ -21,8 +21,16 @@ from mlsysim.book.failures import Failure, FailureKind
 from mlsysim.book.lang import Trace
 from mlsysim.book.scope import Binding, Scope
 from mlsysim.core.exceptions import MlsysimError, NapkinError
+from mlsysim.viz.table import Source
 
-__all__ = ["MAX_DERIVATION_LINES", "cite_ids", "derivation", "make_failure", "sources"]
+__all__ = [
+    "MAX_DERIVATION_LINES",
+    "cite_ids",
+    "cited",
+    "derivation",
+    "make_failure",
+    "sources",
+]
 
 #: Most lines in one failure's derivation (the latest steps are kept).
 MAX_DERIVATION_LINES = 60
@@ -150,20 +158,25 @@ def cite_ids(tr: Trace, scope: Scope | None = None) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def sources(tr: Trace, scope: Scope | None = None) -> list[str]:
-    """``id: short citation`` of each source ``tr`` touched (the id alone if not in the catalog)."""
-    ids = cite_ids(tr, scope)
-    out: list[str] = []
+def cited(tr: Trace, scope: Scope | None = None) -> list[Source]:
+    """Each source ``tr`` touched, as a reader sees it: its title (with publisher and year)
+    and its URL; a citation id the catalog lacks is shown as written."""
     try:
         from mlsysim.core.registry import catalog
 
         cites = catalog().sources
     except MlsysimError:
         cites = {}
-    for cid in ids:
+    out: list[Source] = []
+    for cid in cite_ids(tr, scope):
         cite = cites.get(cid)
-        out.append(f"{cid}: {cite.short()}" if cite is not None else cid)
+        out.append(Source(cite.short(), cite.url) if cite is not None else Source(cid))
     return out
+
+
+def sources(tr: Trace, scope: Scope | None = None) -> list[str]:
+    """The citation of each source ``tr`` touched, by title (never by internal id)."""
+    return [s.text for s in cited(tr, scope)]
 
 
 def _hint(error: MlsysimError) -> str | None:

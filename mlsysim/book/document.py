@@ -21,7 +21,7 @@ from typing import Any
 from mlsysim.book.claims import run_claim
 from mlsysim.book.diagnostics import make_failure
 from mlsysim.book.evaluator import Evaluator, headline
-from mlsysim.book.failures import Failure, FailureKind
+from mlsysim.book.failures import Checked, Failure, FailureKind
 from mlsysim.book.lang import Trace, unwrap
 from mlsysim.book.options import Options
 from mlsysim.book.outcomes import (
@@ -35,10 +35,22 @@ from mlsysim.book.outcomes import (
 from mlsysim.book.scope import Scope
 from mlsysim.book.statements import bound_names, run_block
 from mlsysim.book.tables import run_table
+from mlsysim.core.cache import DerivedCache
 from mlsysim.core.exceptions import MlsysimError, NapkinError
 from mlsysim.viz.rendered import Rendered
 
 __all__ = ["BlockResult", "Document", "ItemResult", "TableResult", "error_rendering"]
+
+#: passing values and claims by (kind, text, options, registry generation): the bindings
+#: each read (checked by identity on reuse) and its result
+_REPEATS = DerivedCache("book.repeated_items")
+_MAX_REPEATS = 4096
+
+
+def _generation() -> int:
+    from mlsysim.core.registry import generation
+
+    return generation()
 
 
 class Document:
@@ -55,6 +67,8 @@ class Document:
         self.evaluator = Evaluator(options)
         self.failures: list[Failure] = []
         self.checked = 0
+        #: (file, line, column, kind, text, index of its first failure) of each checked item
+        self.checks: list[tuple[str, int, int | None, str, str, int]] = []
 
     @property
     def options(self) -> Options:
@@ -63,6 +77,26 @@ class Document:
     @property
     def scope(self) -> Scope:
         return self.evaluator.scope
+
+    # -- what was checked ---------------------------------------------------------------------
+    def count(self, kind: str, text: str, line: int, column: int | None) -> None:
+        """Count one checked item (a value, claim, check, binding, table row…) where it is.
+
+        Failures recorded from here until the next count belong to it (:meth:`items`).
+        """
+        self.checked += 1
+        self.checks.append((self.file, line, column, kind, text, len(self.failures)))
+
+    def items(self) -> list[Checked]:
+        """Every checked item with its own failures, in source order; a failure recorded
+        before any item (an unreadable file, a bad option) is an item of its own."""
+        out: list[Checked] = []
+        first = self.checks[0][5] if self.checks else len(self.failures)
+        out += [Checked.of_failure(f) for f in self.failures[:first]]
+        for k, (file, line, column, kind, text, start) in enumerate(self.checks):
+            end = self.checks[k + 1][5] if k + 1 < len(self.checks) else len(self.failures)
+            out.append(Checked(file, line, column, kind, text, tuple(self.failures[start:end])))
+        return out
 
     # -- failures ---------------------------------------------------------------------------
     def record(
@@ -142,8 +176,32 @@ class Document:
         column: int | None = None,
     ) -> ItemResult:
         """Check the author's figure against a formula; renders the author's own text."""
-        self.checked += 1
-        return run_claim(self, text, line, of=of, tolerance=tolerance, column=column)
+        self.count("claim", text, line, column)
+        key = ("claim", text, of, str(tolerance), self.options, _generation())
+        hit = self._repeat(key)
+        if hit is not None:
+            return hit
+        self.evaluator.recording = []
+        try:
+            result = run_claim(self, text, line, of=of, tolerance=tolerance, column=column)
+        finally:
+            read, self.evaluator.recording = self.evaluator.recording, None
+        if result.ok:
+            self._remember(key, read, result)
+        return result
+
+    def _repeat(self, key: tuple[Any, ...]) -> ItemResult | None:
+        """The result of an item shown before with the same key and the very bindings."""
+        hit = _REPEATS.get(key)
+        if hit is not None and all(self.scope.bindings.get(n) is b for n, b in hit[0]):
+            return hit[1]
+        return None
+
+    def _remember(self, key: tuple[Any, ...], read: list[str], result: ItemResult) -> None:
+        deps = tuple((n, self.scope.bindings[n]) for n in dict.fromkeys(read))
+        if len(_REPEATS) >= _MAX_REPEATS:
+            _REPEATS.clear()
+        _REPEATS.put(key, (deps, result))
 
     def derivation(
         self,
@@ -178,8 +236,20 @@ class Document:
         *,
         derive: bool,
     ) -> ItemResult:
-        """An inline value, or with ``derive`` a derivation, of ``expr``; never raises."""
-        self.checked += 1
+        """An inline value, or with ``derive`` a derivation, of ``expr``; never raises.
+
+        A value (and a claim) is a pure function of its text, its options, the registry data
+        and the document bindings it reads: an item that repeats one that passed (same text
+        and options, same generation of the data, the very binding objects) takes its result
+        (:data:`_REPEATS`, bounded) instead of evaluating again.
+        """
+        self.count("derivation" if derive else "value", expr, line, column)
+        key: tuple[Any, ...] | None = None
+        if not derive:
+            key = ("inline", expr, unit, sig_figs, style, self.options, _generation())
+            hit = self._repeat(key)
+            if hit is not None:
+                return hit
         try:
             ev = self.evaluator.evaluate(expr)
             if derive:
@@ -196,7 +266,10 @@ class Document:
         except MlsysimError as exc:
             f = self.record("error", exc, expr, line, column, 0)
             return ItemResult(False, error_rendering(), f)
-        return ItemResult(True, rendered, None, value)
+        result = ItemResult(True, rendered, None, value)
+        if key is not None:
+            self._remember(key, ev.trace.names, result)
+        return result
 
     def _derive(
         self, ev: Evaluated, expr: str, unit: str | None, sig_figs: int | None, style: str | None

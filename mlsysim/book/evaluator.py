@@ -49,6 +49,9 @@ class Evaluator:
     def __init__(self, options: Options | None = None) -> None:
         self.options = options or Options()
         self.scope = Scope()
+        #: when a list, every evaluation adds the document bindings it read (an item's
+        #: dependencies, for reusing its rendering)
+        self.recording: list[str] | None = None
 
     def evaluate(self, text: str, extra: dict[str, Any] | None = None) -> Evaluated:
         """Evaluate ``text`` (with optional ``-> unit``); raises Located on any error."""
@@ -85,6 +88,8 @@ class Evaluator:
                 self.convert(value, unit)
             except MlsysimError as exc:
                 raise Located(exc, unit_col) from None
+        if self.recording is not None:
+            self.recording.extend(tr.names)
         return Evaluated(value, digits, unit, style, tr, compiled)
 
     def _raw_digits(self, compiled: Compiled, value: Any, tr: Trace) -> int | None:
@@ -218,6 +223,8 @@ class Recorder(Protocol):
     evaluator: Evaluator
     checked: int
     failures: list[Failure]
+
+    def count(self, kind: str, text: str, line: int, column: int | None) -> None: ...
 
     def record(
         self,

@@ -1,11 +1,12 @@
-"""One failure of a document: a located, structured record every report format is built from."""
+"""One failure of a document — a located, structured record every report format is built from —
+and one checked item with its failures (what a JUnit test case is made of)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-__all__ = ["Failure", "FailureKind"]
+__all__ = ["Checked", "Failure", "FailureKind"]
 
 FailureKind = Literal["check", "claim", "error"]
 
@@ -58,3 +59,42 @@ class Failure:
         d["derivation"] = list(self.derivation)
         d["sources"] = list(self.sources)
         return d
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """One checked item of a source — a value, claim, check, binding, derivation, table row —
+    where it is, and the failures it caused (none when it passed).
+
+    ``kind`` names the item (``value``, ``claim``, ``check``, ``binding``, ``expression``,
+    ``derivation``, ``table``, ``table row``; ``source`` for a failure of the file itself,
+    such as an unreadable file or a bad option); ``text`` is the item as written.
+    """
+
+    file: str
+    line: int
+    column: int | None
+    kind: str
+    text: str
+    failures: tuple[Failure, ...] = ()
+
+    @classmethod
+    def of_failure(cls, failure: Failure) -> Checked:
+        """A failure that belongs to no item (the source itself) as an item of its own."""
+        return cls(
+            failure.file,
+            failure.line,
+            failure.column,
+            "source",
+            failure.expression or failure.message,
+            (failure,),
+        )
+
+    @property
+    def blocking(self) -> tuple[Failure, ...]:
+        """The failures that fail the build (not those of a chapter in fail mode ``warn``)."""
+        return tuple(f for f in self.failures if f.severity == "error")
+
+    def location(self) -> str:
+        """``path:line`` or ``path:line:column``."""
+        return f"{self.file}:{self.line}" + (f":{self.column}" if self.column else "")

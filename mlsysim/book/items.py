@@ -42,6 +42,10 @@ class Outcome:
     extra: tuple[tuple[int, Rendered], ...] = ()  # a block's rendered claims
 
 
+#: item kind -> what a checked item of that kind is called in reports
+_KIND_NAMES = {"inline": "value", "eq": "derivation", "block": "napkin block"}
+
+
 def _attr(attrs: dict[str, str], *names: str) -> str | None:
     for n in names:
         if attrs.get(n) not in (None, ""):
@@ -146,7 +150,7 @@ def run_table(doc: Document, item: Item, *, stub: str | None = None) -> TableRes
         offset = getattr(exc, "line_offset", None)
         option = getattr(exc, "option", None)
         line = item.line + offset if offset is not None else lines.get(option or "", item.line)
-        doc.checked += 1
+        doc.count("table", item.text.split("\n", 1)[0][:200], line, None)
         f = doc.record("error", exc, item.text.split("\n", 1)[0][:200], line, None, None)
         return TableResult(False, None, [f])
     offsets = spec.pop("offsets")
@@ -170,12 +174,27 @@ def run_item(doc: Document, item: Item) -> Outcome:
     reported in that file.
     """
     before = len(doc.failures)
+    counted = len(doc.checks)
     outcome = _run(doc, item, before)
     if item.file is not None and item.file != doc.file:
         from dataclasses import replace
 
         doc.failures[before:] = [replace(f, file=item.file) for f in doc.failures[before:]]
+        doc.checks[counted:] = [(item.file, *c[1:]) for c in doc.checks[counted:]]
+    if not outcome.ok and _marked(item.kind, outcome.rendered):
+        from mlsysim.book.drafts import failed_rendering
+
+        marked = failed_rendering(outcome.rendered, doc.failures[before:])
+        outcome = Outcome(False, marked, outcome.extra)
     return outcome
+
+
+def _marked(kind: str, rendered: Rendered | None) -> bool:
+    """Whether a failed item shows as failed in place: values, claims and derivations, and a
+    table that could not be built at all (a table with failing cells shows them)."""
+    if kind in ("inline", "claim", "eq"):
+        return True
+    return kind == "table" and (rendered is None or rendered.text == "⟨error⟩")
 
 
 def _run(doc: Document, item: Item, before: int) -> Outcome:
@@ -243,11 +262,11 @@ def _run(doc: Document, item: Item, before: int) -> Outcome:
             )
         return _checked(doc, before, Outcome(result.ok, result.rendered))
     except MlsysimError as exc:
-        doc.checked += 1
+        doc.count(_KIND_NAMES.get(item.kind, item.kind), item.text[:200], item.line, item.column)
         doc.record("error", exc, item.text[:200], item.line, item.column, None)
         return Outcome(False, error_rendering())
     except Exception as exc:  # a bug: report it at the item and go on with the document
-        doc.checked += 1
+        doc.count(_KIND_NAMES.get(item.kind, item.kind), item.text[:200], item.line, item.column)
         internal = MlsysimError(
             "internal error while evaluating this item",
             why=f"{type(exc).__name__} (an mlsysim bug, not an error in the chapter)",

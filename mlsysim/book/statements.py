@@ -48,15 +48,15 @@ def run_block(doc: Recorder, text: str, line: int, column: int | None) -> BlockR
         if head is not None:
             _bind(doc, head, st.text, st_line, st_col)
         elif _is_check(st.text):
-            doc.checked += 1
+            doc.count("check", st.text, st_line, st_col)
             _check(doc, st.text, st_line, st_col)
         elif split_claim(st.text) is not None:
-            doc.checked += 1
+            doc.count("claim", st.text, st_line, st_col)
             item = run_claim(doc, st.text, st_line, of=None, tolerance=None, column=st_col)
             if item.rendered is not None:
                 result.rendered.append((st_line, item.rendered))
         else:
-            doc.checked += 1
+            doc.count("expression", st.text, st_line, st_col)
             try:
                 doc.evaluator.evaluate(st.text)
             except Located as loc:
@@ -70,7 +70,7 @@ def _bind(doc: Recorder, head: Head, text: str, line: int, col: int) -> None:
     name = head.name
     expr = text[head.expression_start :]
     offset = head.expression_start + (len(expr) - len(expr.lstrip()))
-    doc.checked += 1
+    doc.count("binding", text, line, col)
     old = scope.bindings.get(name)
     try:
         problem = _bind_problem(doc, name, head.rebind)

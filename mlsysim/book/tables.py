@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlsysim.book.diagnostics import sources
+from mlsysim.book.diagnostics import cited as cited_sources
 from mlsysim.book.evaluator import Recorder, headline
 from mlsysim.book.failures import Failure
 from mlsysim.book.lang import unwrap
 from mlsysim.book.outcomes import Located, TableResult
 from mlsysim.book.syntax import source_offset
 from mlsysim.core.exceptions import LimitError, MlsysimError
+from mlsysim.viz.table import Source
 
 __all__ = ["MAX_CELLS", "run_table"]
 
@@ -55,16 +56,16 @@ def run_table(
             why=f"{len(rows)} rows × {len(cols)} columns; the limit is {MAX_CELLS}",
             fix="split it into several tables",
         )
-        doc.checked += 1
+        doc.count("table", "napkin-table", line, column)
         return TableResult(False, None, [doc.record("error", err, "napkin-table", line, column, 0)])
     labels = header or ["", *(label for label, _ in cols)]
     evaluator = doc.evaluator
     failures: list[Failure] = []
     grid: list[list[Any]] = []
     digits: list[list[int | None]] = []
-    cited: list[str] = []
+    cited: list[Source] = []
     for r_text in rows:
-        doc.checked += 1
+        doc.count("table row", r_text, rows_line or line, column)
         try:
             row_ev = evaluator.evaluate(r_text)
         except Located as loc:
@@ -86,7 +87,7 @@ def run_table(
                 continue
             row_vals.append(headline(unwrap(ev.value)))
             row_digits.append(ev.digits)
-            cited += [s for s in sources(ev.trace, evaluator.scope) if s not in cited]
+            cited += [s for s in cited_sources(ev.trace, evaluator.scope) if s not in cited]
         grid.append(row_vals)
         digits.append(row_digits)
     try:

@@ -2,9 +2,10 @@
 response on stdout (see :mod:`mlsysim.book.batch`).
 
 Exit 0 whenever the request was well-formed (failures are in the response; the filter
-decides), 2 for a malformed request and 3 for an internal error (the response then holds
-``error``; a traceback goes to stderr). The command always answers with JSON, so the filter
-can tell "mlsysim is not installed" (Python exits 1) from anything else.
+decides), 2 for a malformed request and 4 for an internal error (the response then holds
+``error``; a traceback goes to stderr), as :mod:`mlsysim.cli.exits` says for every command.
+The command always answers with JSON, so the filter can tell "mlsysim is not installed"
+(Python exits 1) from anything else.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mlsysim.book.batch import error_response, process_cached
+    from mlsysim.cli.exits import EXIT_INTERNAL
     from mlsysim.core.exceptions import ConfigError, MlsysimError
 
     try:
@@ -55,6 +57,6 @@ def run(args: argparse.Namespace) -> int:
         traceback.print_exc()
         internal = MlsysimError(f"{type(exc).__name__}: {exc}"[:300])
         print(json.dumps(error_response(internal)))
-        return 3
+        return EXIT_INTERNAL
     print(json.dumps(response, ensure_ascii=False))
     return 0

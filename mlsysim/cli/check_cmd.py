@@ -5,7 +5,10 @@ each chapter the way its host does (project config, syntax, front matter), evalu
 item in order and prints a report (``--format text|json|junit|github``). A file that cannot be
 read is a failure of its own; the other files are still checked. Exit 0 when everything
 passes (or fails only in chapters whose fail mode is ``warn``), 1 when anything failed, 2 for
-usage problems (a bad flag, an unwritable report).
+usage problems (a bad flag, an unwritable report) and, with ``--require-items``, when no
+napkin item was found (without it, finding none is a warning). ``--format github`` also
+appends every failure to ``$GITHUB_STEP_SUMMARY`` when that is set (GitHub shows only ten
+annotations per step). Under ``--format json`` an error is a JSON object too.
 """
 
 from __future__ import annotations
@@ -40,6 +43,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="override the fail mode of every chapter (warn: report, exit 0)",
     )
     parser.add_argument("--output", "-o", help="write the report to this file instead of stdout")
+    parser.add_argument(
+        "--require-items",
+        action="store_true",
+        dest="require_items",
+        help="exit 2 when no napkin item is found (a wrong path, an empty book)",
+    )
 
 
 def _quarto_input_files() -> list[str]:
@@ -57,8 +66,10 @@ def _quarto_input_files() -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from mlsysim.book.options import Options
-    from mlsysim.book.reports import format_report
-    from mlsysim.book.sources.check import check_paths
+    from mlsysim.book.reports import format_report, no_items_warning
+    from mlsysim.book.sources.check import check_sources
+    from mlsysim.cli.errors import report_error
+    from mlsysim.cli.exits import EXIT_FAILURES, EXIT_OK, EXIT_USAGE
     from mlsysim.core.exceptions import MlsysimError
 
     try:
@@ -69,19 +80,52 @@ def run(args: argparse.Namespace) -> int:
         }
         Options.from_mapping(explicit)  # a bad flag is a usage error (exit 2), not a failure
         paths = args.paths or _quarto_input_files()
-        checked, failures = check_paths(paths, explicit=explicit)
-        report = format_report(failures, args.format, checked=checked)
+        found = check_sources(paths, explicit=explicit)
+        warnings = [] if found.checked else [no_items_warning(found.files)]
+        report = format_report(
+            found.failures,
+            args.format,
+            checked=found.checked,
+            items=found.items,
+            files=found.files,
+            warnings=warnings,
+        )
     except MlsysimError as exc:
-        print(f"mlsysim check: error: {exc}", file=sys.stderr)
-        return 2
+        return report_error(args, "check", exc, EXIT_USAGE)
     if args.output:
         try:
             with open(args.output, "w", encoding="utf-8") as fh:
                 fh.write(report)
         except OSError as exc:
-            print(f"mlsysim check: error: cannot write {args.output!r}: {exc}", file=sys.stderr)
-            return 2
+            err = MlsysimError(f"cannot write {args.output!r}", why=str(exc))
+            return report_error(args, "check", err, EXIT_USAGE)
     else:
         sys.stdout.write(report)
-    blocking = [f for f in failures if f.extra.get("severity") != "warning"]
-    return 1 if blocking else 0
+    if args.format == "github":
+        _step_summary(found, warnings)
+    for w in warnings:
+        if args.output or args.format != "text":
+            print(f"mlsysim check: warning: {w}", file=sys.stderr)
+    if warnings and args.require_items:
+        print("mlsysim check: error: --require-items: no napkin item was checked", file=sys.stderr)
+        return EXIT_USAGE
+    blocking = [f for f in found.failures if f.severity == "error"]
+    return EXIT_FAILURES if blocking else EXIT_OK
+
+
+def _step_summary(found: object, warnings: list[str]) -> None:
+    """Append every failure to ``$GITHUB_STEP_SUMMARY`` (when GitHub Actions sets it)."""
+    from mlsysim.book.reports import github_summary
+    from mlsysim.book.sources.check import CheckRun
+
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not path or not isinstance(found, CheckRun):
+        return
+    text = github_summary(
+        found.failures, checked=found.checked, files=found.files, warnings=warnings
+    )
+    try:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:  # the annotations are printed: a lost summary is only a warning
+        print(f"mlsysim check: warning: cannot write $GITHUB_STEP_SUMMARY: {exc}", file=sys.stderr)

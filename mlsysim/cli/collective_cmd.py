@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
+
+from mlsysim.cli.errors import report_error
+from mlsysim.cli.exits import EXIT_USAGE
 
 __all__ = ["add_arguments", "run"]
 
@@ -42,8 +44,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         r = collective(args.op, args.size, args.system, args.devices, args.algorithm)
     except MlsysimError as exc:
-        print(f"mlsysim collective: error: {exc}", file=sys.stderr)
-        return 2
+        return report_error(args, "collective", exc, EXIT_USAGE)
     if args.json:
         print(json.dumps(r.to_dict(), indent=2, ensure_ascii=False))
     else:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
-from mlsysim.cli.run_cmd import parse_quantity
+from mlsysim.cli.errors import report_error
+from mlsysim.cli.exits import EXIT_INFEASIBLE, EXIT_USAGE
+from mlsysim.cli.run_cmd import parse_quantity, quantity_text
 
 __all__ = ["add_arguments", "run"]
 
@@ -54,11 +55,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         f = serving_fleet(args.model, args.hardware, **kwargs)
     except InfeasibleError as exc:
-        print(f"mlsysim fleet: infeasible: {exc}", file=sys.stderr)
-        return 3
+        return report_error(args, "fleet", exc, EXIT_INFEASIBLE, label="infeasible")
     except MlsysimError as exc:
-        print(f"mlsysim fleet: error: {exc}", file=sys.stderr)
-        return 2
+        return report_error(args, "fleet", exc, EXIT_USAGE)
     if args.json:
         print(json.dumps(f.to_dict(), indent=2, ensure_ascii=False))
         return 0
@@ -68,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         value = (
             "unknown: " + fig["missing"]
             if fig["value"] is None
-            else (f"{fig['value']:.4g} {fig['unit']}")
+            else quantity_text(fig["value"], fig["unit"])
         )
         print(f"  {key + ' / Mtok':<18}{value}")
     print("  " + f.explanation.replace("\n", "\n  "))

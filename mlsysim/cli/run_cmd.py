@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
-__all__ = ["add_arguments", "parse_quantity", "run"]
+from mlsysim.cli.errors import report_error
+from mlsysim.cli.exits import EXIT_USAGE
+from mlsysim.core.words import words
+
+__all__ = ["add_arguments", "parse_quantity", "quantity_text", "run"]
 
 
 def parse_quantity(text: str | None) -> Any:
@@ -86,8 +89,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = training_run(args.model, args.system, **kwargs)
     except MlsysimError as exc:
-        print(f"mlsysim run: error: {exc}", file=sys.stderr)
-        return 2
+        return report_error(args, "run", exc, EXIT_USAGE)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
         return 0
@@ -102,9 +104,19 @@ def _line(label: str, part: Any, key: str) -> str:
     f = part.figures[key]
     if f.value is None:
         return f"  {label:<22}unknown: {f.missing}"
-    from mlsysim.solvers.ledger import fmt
+    return f"  {label:<22}{quantity_text(f.value, f.unit)}"
 
-    return f"  {label:<22}{fmt(f.value, f.unit)}"
+
+def quantity_text(value: float, unit: str) -> str:
+    """A figure as the book typesets it (``966 gCO₂e``, ``1.29 GWh``), for summaries."""
+    from mlsysim.core.units import Q_
+    from mlsysim.viz.format import render_value
+
+    if not unit:
+        return render_value(value).text
+    if unit == "1/s":  # a rate of events (inferences, requests), not a frequency in Hz
+        return f"{render_value(value).text} /s"
+    return render_value(Q_(value, unit)).text
 
 
 def summary(r: Any) -> str:
@@ -120,6 +132,6 @@ def summary(r: Any) -> str:
     lines.append(_line("water", r.water, "total"))
     lines.append(_line("cost (cloud)", r.cost, "cloud"))
     lines.append(_line("cost (owned)", r.cost, "owned"))
-    lines += [f"  {w}: {t}" for w, t in r.walls()]
+    lines += [f"  {words(w)}: {t}" for w, t in r.walls()]
     lines += [f"  warning: {w}" for w in r.warnings]
     return "\n".join(lines)

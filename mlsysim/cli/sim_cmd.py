@@ -15,9 +15,11 @@ import contextlib
 import importlib
 import importlib.util
 import json
-import sys
 from pathlib import Path
 from typing import Any
+
+from mlsysim.cli.errors import report_error
+from mlsysim.cli.exits import EXIT_USAGE
 
 __all__ = ["add_arguments", "load_labs", "run"]
 
@@ -91,8 +93,7 @@ def run(args: argparse.Namespace) -> int:
         sim = simulation(args.simulation, args.application, args.persona)
         ledger = sim.evaluate({k: v for k, v in choices.items() if v is not None})
     except MlsysimError as exc:
-        print(f"mlsysim sim: error: {exc}", file=sys.stderr)
-        return 2
+        return report_error(args, "sim", exc, EXIT_USAGE)
     if args.json:
         print(json.dumps(ledger.to_dict(), indent=2, ensure_ascii=False))
         return 0
@@ -123,7 +124,10 @@ def _pairs(items: list[str]) -> dict[str, Any]:
 
 def summary(ledger: Any) -> str:
     """The ledger in a few lines: each section's figures, the constraints, the caveats."""
-    from mlsysim.sim.figures import value_text
+    from mlsysim.cli.run_cmd import quantity_text
+
+    def value_text(fig: Any) -> str:
+        return "unknown" if fig.value is None else quantity_text(fig.value, fig.unit)
 
     c = ledger.choices
     head = (

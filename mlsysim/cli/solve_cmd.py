@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
+
+from mlsysim.cli.errors import report_error
+from mlsysim.cli.exits import EXIT_INFEASIBLE, EXIT_OK, EXIT_USAGE
+from mlsysim.core.words import words
 
 __all__ = ["EXIT_FEASIBLE", "EXIT_INFEASIBLE", "EXIT_USAGE", "add_arguments", "run"]
 
-EXIT_FEASIBLE = 0
-EXIT_USAGE = 2
-EXIT_INFEASIBLE = 3
+EXIT_FEASIBLE = EXIT_OK
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -146,11 +147,9 @@ def run(args: argparse.Namespace) -> int:
             **options,
         )
     except InfeasibleError as exc:
-        print(f"mlsysim solve: infeasible: {exc}", file=sys.stderr)
-        return EXIT_INFEASIBLE
+        return report_error(args, "solve", exc, EXIT_INFEASIBLE, label="infeasible")
     except MlsysimError as exc:
-        print(f"mlsysim solve: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return report_error(args, "solve", exc, EXIT_USAGE)
     from mlsysim.solvers.distributed_results import DistributedResult
 
     if args.json:
@@ -184,8 +183,8 @@ def _summary(r: object) -> str:
         lines += [
             f"  latency         {r.latency_s * 1e3:.4g} ms "
             f"(ideal bound {r.latency_bound_s * 1e3:.4g} ms)",
-            f"  throughput      {r.units_per_step / r.latency_s:.4g} {r.unit}/s "
-            f"(bound {r.units_per_step / r.latency_bound_s:.4g} {r.unit}/s)",
+            f"  throughput      {r.units_per_step / r.latency_s:.4g} {r.unit}s/s "
+            f"(bound {r.units_per_step / r.latency_bound_s:.4g} {r.unit}s/s)",
             f"  MFU / HFU       {r.mfu * 100:.3g} % / {r.hfu * 100:.3g} % "
             "(model FLOPs; with recomputation)",
         ]
@@ -201,7 +200,7 @@ def _summary(r: object) -> str:
         f"activations {m.activations_bytes * 1e-9:.4g} GB, gradients "
         f"{m.gradients_bytes * 1e-9:.4g} GB, optimizer {m.optimizer_bytes * 1e-9:.4g} GB)",
         f"  feasible        {'yes' if r.feasible else 'no'}",
-        f"  binding wall    {r.binding_wall}",
+        f"  binding wall    {words(r.binding_wall)} [{r.binding_wall}]",
         f"  why             {r.explanation}",
     ]
     lines += [f"  note            {n}" for n in r.notes]
@@ -229,7 +228,7 @@ def _distributed_summary(r: object) -> str:
         lines += [
             f"  step time       {r.step_time_s * scale:.4g} {unit} "
             f"(ideal bound {r.step_time_bound_s * scale:.4g} {unit})",
-            f"  throughput      {r.tokens_per_step / r.step_time_s:.4g} token/s",
+            f"  throughput      {r.tokens_per_step / r.step_time_s:.4g} tokens/s",
             f"  MFU / HFU       {r.mfu * 100:.3g} % / {r.hfu * 100:.3g} %",
             f"  bubble          {r.bubble_fraction * 100:.3g} % of the step",
             f"  communication   {c.total_s * 1e3:.4g} ms exposed (tp {c.tp_s * 1e3:.4g}, cp "
@@ -242,7 +241,7 @@ def _distributed_summary(r: object) -> str:
         f"optimizer {m.optimizer_bytes * 1e-9:.4g}, activations "
         f"{m.activations_bytes * 1e-9:.4g}, KV {m.kv_cache_bytes * 1e-9:.4g} GB)",
         f"  feasible        {'yes' if r.feasible else 'no'}",
-        f"  binding wall    {r.binding_wall}",
+        f"  binding wall    {words(r.binding_wall)} [{r.binding_wall}]",
         f"  why             {r.explanation}",
     ]
     lines += [f"  note            {n}" for n in r.notes]

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
-__all__ = ["add_arguments", "run"]
+from mlsysim.cli.errors import report_error
+from mlsysim.cli.exits import EXIT_USAGE
 
-_SCHEMA = "mlsysim.walls/2"  # 2: solver is a solver id or null; decided_by
+__all__ = ["WALLS_SCHEMA", "add_arguments", "run", "walls_json_schema"]
+
+WALLS_SCHEMA = "mlsysim.walls/2"  # 2: solver is a solver id or null; decided_by
+_SCHEMA = WALLS_SCHEMA
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,8 +40,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         walls = [wall(args.wall)] if args.wall else list(WALLS)
     except UnknownNameError as exc:
-        print(f"mlsysim walls: {exc}", file=sys.stderr)
-        return 2
+        return report_error(args, "walls", exc, EXIT_USAGE)
     if args.json:
         out = {
             "schema": _SCHEMA,
@@ -54,3 +56,49 @@ def run(args: argparse.Namespace) -> int:
         print(f"    solver:   {', '.join(w.solvers) or '— (formula-only)'}")
         print(f"    sources:  {', '.join(w.sources)}")
     return 0
+
+
+def walls_json_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of ``mlsysim walls --json``."""
+    text = {"type": "string"}
+    texts = {"type": "array", "items": text}
+    citation = {
+        "type": "object",
+        "properties": {"id": text, "citation": text, "url": {"type": ["string", "null"]}},
+        "required": ["id", "citation", "url"],
+        "additionalProperties": False,
+    }
+    wall_props: dict[str, Any] = {
+        "id": text,
+        "number": {"type": "integer", "minimum": 1},
+        "name": text,
+        "layer": text,
+        "question": text,
+        "formulas": texts,
+        "sources": texts,
+        "solvers": texts,
+        "solver": {"type": ["string", "null"]},
+        "decided_by": {"enum": ["solver", "formulas"]},
+        "citations": {"type": "array", "items": citation},
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://mlsysim.dev/schema/walls-2.json",
+        "title": "mlsysim walls --json",
+        "type": "object",
+        "properties": {
+            "schema": {"const": WALLS_SCHEMA},
+            "count": {"type": "integer", "minimum": 0},
+            "walls": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": wall_props,
+                    "required": list(wall_props),
+                    "additionalProperties": False,
+                },
+            },
+        },
+        "required": ["schema", "count", "walls"],
+        "additionalProperties": False,
+    }

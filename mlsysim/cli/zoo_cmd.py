@@ -1,18 +1,23 @@
 """``mlsysim zoo KIND``: list registry entries (hardware, models, grids, fabrics, …).
 
 Text output is one line per entry: its id, name and the few figures that matter for the kind,
-each with its unit. ``--json`` prints every field of every entry (quantities as written, e.g.
-``"3.35 TB/s"``) plus the entry's source citation id. Exit 0, or 2 for an unknown kind.
+each with its unit. ``--json`` prints ``{"schema": "mlsysim.zoo/1", "kind", "count",
+"entries"}``: every field of every entry (quantities as written, e.g. ``"3.35 TB/s"``) plus
+the entry's source citation id (:func:`zoo_json_schema`). Exit 0, or 2 for an unknown kind.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
-__all__ = ["KINDS", "add_arguments", "run"]
+from mlsysim.cli.errors import report_error
+from mlsysim.cli.exits import EXIT_USAGE
+
+__all__ = ["KINDS", "ZOO_SCHEMA", "add_arguments", "run", "zoo_json_schema"]
+
+ZOO_SCHEMA = "mlsysim.zoo/1"
 
 #: kind on the command line -> (registry attribute of ``mlsysim``, fields shown in text)
 KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -49,10 +54,9 @@ def run(args: argparse.Namespace) -> int:
         registry = getattr(mlsysim, attr)
         entries = list(registry)
     except MlsysimError as exc:
-        print(f"mlsysim zoo: error: {exc}", file=sys.stderr)
-        return 2
+        return report_error(args, "zoo", exc, EXIT_USAGE)
     if args.json:
-        out = [spec.model_dump(mode="json") for spec in entries]
+        out = _document(args.kind, [spec.model_dump(mode="json") for spec in entries])
         print(json.dumps(out, indent=2, ensure_ascii=False, default=str))
         return 0
     for spec in entries:
@@ -87,12 +91,40 @@ def _sources(as_json: bool) -> int:
 
     sources = catalog().sources
     if as_json:
-        print(
-            json.dumps(
-                [c.model_dump(mode="json") for c in sources.values()], indent=2, ensure_ascii=False
-            )
-        )
+        entries = [{"id": cid, **c.model_dump(mode="json")} for cid, c in sources.items()]
+        print(json.dumps(_document("sources", entries), indent=2, ensure_ascii=False))
         return 0
     for cid, citation in sources.items():
         print(f"{cid:<40} {citation.short()}")
     return 0
+
+
+def _document(kind: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"schema": ZOO_SCHEMA, "kind": kind, "count": len(entries), "entries": entries}
+
+
+def zoo_json_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of ``mlsysim zoo KIND --json``.
+
+    Entries keep each registry kind's own fields (``docs/registry-grammar.md``); every entry
+    has an ``id`` (and, except citations, a ``name`` and a ``source``).
+    """
+    entry = {
+        "type": "object",
+        "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
+        "required": ["id"],
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://mlsysim.dev/schema/zoo-1.json",
+        "title": "mlsysim zoo KIND --json",
+        "type": "object",
+        "properties": {
+            "schema": {"const": ZOO_SCHEMA},
+            "kind": {"enum": [*KINDS, "sources"]},
+            "count": {"type": "integer", "minimum": 0},
+            "entries": {"type": "array", "items": entry},
+        },
+        "required": ["schema", "kind", "count", "entries"],
+        "additionalProperties": False,
+    }

@@ -33,6 +33,7 @@ __all__ = [
     "add_data_dir",
     "catalog",
     "data_dirs",
+    "declare_data_dir",
     "generation",
     "kinds",
     "on_first_load",
@@ -58,6 +59,9 @@ class _Kind(NamedTuple):
 _KINDS: dict[str, _Kind] = {"sources": _Kind("sources", None, "citation")}
 #: the package's own data directories, in registration order (core's literature first)
 _BUILTIN_DIRS: list[Path] = [Path(__file__).resolve().parent / "data"]
+#: package data directories known before any layer is imported (:func:`declare_data_dir`), so
+#: that a fingerprint of the data files (a cache key) needs neither the layers nor pint
+_DECLARED_DIRS: list[Path] = []
 #: callbacks run once before the first load, so that every layer has registered its kinds
 _FIRST_LOAD: list[Callable[[], None]] = []
 
@@ -126,11 +130,27 @@ def _env_dirs() -> str:
     return os.environ.get("MLSYSIM_DATA_PATH", "")
 
 
-def data_dirs() -> list[Path]:
-    """Directories searched for data files, in load order."""
-    _run_first_load()
+def declare_data_dir(path: str | os.PathLike[str]) -> None:
+    """Declare a package data directory before its layer registers it (the package does this
+    for every layer), so :func:`data_dirs` with ``load=False`` lists it without imports."""
+    d = Path(path).resolve()
+    if d not in _DECLARED_DIRS:
+        _DECLARED_DIRS.append(d)
+
+
+def data_dirs(*, load: bool = True) -> list[Path]:
+    """Directories searched for data files, in load order.
+
+    ``load=False`` does not import the layers (nor pint): it gives the declared package
+    directories with the user ones, the same set in an order of its own (for fingerprints).
+    """
+    if load:
+        _run_first_load()
+        builtin = _BUILTIN_DIRS
+    else:
+        builtin = [*_BUILTIN_DIRS, *(d for d in _DECLARED_DIRS if d not in _BUILTIN_DIRS)]
     env = [Path(p) for p in _env_dirs().split(os.pathsep) if p]
-    return [*_BUILTIN_DIRS, *env, *_extra_dirs]
+    return [*builtin, *env, *_extra_dirs]
 
 
 def add_data_dir(path: str | os.PathLike[str]) -> None:
@@ -170,6 +190,7 @@ class _Catalog:
     def __init__(self) -> None:
         self.env = _env_dirs()
         self.generation = _generation
+        self.from_snapshot = False  # True when unpickled from mlsysim.core.snapshot
         self.entries: dict[str, dict[str, Any]] = {kind: {} for kind in _KINDS}
         # kinds holding entries (every kind but the citation-only "sources")
         self.index: dict[str, dict[str, str]] = {kind: {} for kind in _KINDS}
@@ -480,7 +501,26 @@ def catalog() -> _Catalog:
         if cat is not None:
             reset()
         _run_first_load()
-        cat = _CATALOG = _Catalog()
+        cat = _CATALOG = _snapshot_or_build()
+    return cat
+
+
+def _snapshot_or_build() -> _Catalog:
+    """The catalog from a snapshot of the same data and code (:mod:`mlsysim.core.snapshot`),
+    else built, validated and stored for the next process."""
+    from mlsysim.core import snapshot
+
+    files = [f for d in data_dirs() if d.is_dir() for f in sorted(d.rglob("*.toml"))]
+    modules = [k.spec.__module__ for k in _KINDS.values() if k.spec is not None]
+    key = snapshot.snapshot_key(files, modules)
+    cat = snapshot.load(key)
+    if isinstance(cat, _Catalog) and set(cat.entries) == set(_KINDS):
+        cat.env = _env_dirs()
+        cat.generation = _generation
+        cat.from_snapshot = True
+        return cat
+    cat = _Catalog()
+    snapshot.save(key, cat)
     return cat
 
 

@@ -177,7 +177,7 @@ else:
 class Citation(BaseModel):
     """Where a number comes from: a datasheet, paper, report or documentation page."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     id: str
     title: str
@@ -196,7 +196,7 @@ class Citation(BaseModel):
 class FieldSource(BaseModel):
     """Provenance of one field: a citation id and, for drifting values, an as-of date."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     source: str
     as_of: _dt.date | None = None
@@ -205,7 +205,9 @@ class FieldSource(BaseModel):
 class Spec(BaseModel):
     """Base of every registry entry: an id, a display name, aliases and provenance."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    model_config = ConfigDict(
+        defer_build=True, frozen=True, extra="forbid", arbitrary_types_allowed=True
+    )
 
     id: str
     name: str

@@ -49,7 +49,7 @@ else:
     _Currency = Q["currency"]
     _Carbon = Q["carbon"]
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+_FROZEN = ConfigDict(defer_build=True, frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
 
 class PeakRates(BaseModel):

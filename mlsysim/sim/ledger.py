@@ -328,6 +328,7 @@ class Ledger:
     def to_dict(self) -> dict[str, Any]:
         """The stable JSON form (see :func:`ledger_json_schema`)."""
         return {
+            "schema": LEDGER_SCHEMA_VERSION,
             "schema_version": LEDGER_SCHEMA_VERSION,
             "simulation": self.simulation,
             "application": self.application,
@@ -484,6 +485,7 @@ def ledger_json_schema() -> dict[str, Any]:
     }
     strings = {"type": "array", "items": {"type": "string"}}
     props: dict[str, Any] = {
+        "schema": {"const": LEDGER_SCHEMA_VERSION},
         "schema_version": {"const": LEDGER_SCHEMA_VERSION},
         "simulation": {"type": "string"},
         "application": {"type": "string"},

@@ -60,7 +60,7 @@ __all__ = [
 #: Citation ids of assumptions start with this prefix (``assumed_doorbell_events``).
 ASSUMED_PREFIX = "assumed_"
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+_FROZEN = ConfigDict(defer_build=True, frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
 
 class Workload(BaseModel):

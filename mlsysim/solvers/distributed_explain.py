@@ -131,7 +131,7 @@ def explain(r: Any) -> str:
     if r.feasible:
         lines.append(
             f"step: {_t(r.step_time_s)} (ideal bound {_t(r.step_time_bound_s)}), "
-            f"{r.tokens_per_step / r.step_time_s:.4g} token/s, MFU {r.mfu * 100:.3g} %, "
+            f"{r.tokens_per_step / r.step_time_s:.4g} tokens/s, MFU {r.mfu * 100:.3g} %, "
             f"HFU {r.hfu * 100:.3g} %" + _cite(["chowdhery2022"])
         )
     lines.append(f"binding wall: {why(r)}")

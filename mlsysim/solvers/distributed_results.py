@@ -1,7 +1,7 @@
 """The distributed solver's result: a step over many devices, with its versioned JSON form.
 
 Floats in root units inside (seconds, bytes, FLOP), Quantities on access: ``r.step_time``
-(s for training, ms for inference), ``r.throughput`` (token/s), ``r.memory.total`` (GB per
+(s for training, ms for inference), ``r.throughput`` (tokens/s), ``r.memory.total`` (GB per
 device), ``r.communication.tp`` (exposed ms per step). A step that does not fit in a device's
 memory is infeasible: its binding wall is ``memory_capacity`` and reading a time raises
 :class:`~mlsysim.core.exceptions.InfeasibleError`; its JSON form carries ``null`` instead.
@@ -372,7 +372,7 @@ class DistributedResult:
         k, unit = self._scale
         return (
             f"{head}: step {self.step_time_s * k:.4g} {unit}, "
-            f"{self.tokens_per_step / self.step_time_s:.4g} token/s, MFU {self.mfu * 100:.3g} %, "
+            f"{self.tokens_per_step / self.step_time_s:.4g} tokens/s, MFU {self.mfu * 100:.3g} %, "
             f"binding wall {self.binding_wall}"
         )
 
@@ -382,6 +382,7 @@ class DistributedResult:
         ok = self.feasible
         k, unit = self._scale
         return {
+            "schema": DISTRIBUTED_SCHEMA_VERSION,
             "schema_version": DISTRIBUTED_SCHEMA_VERSION,
             "model": self.model,
             "system": self.system,
@@ -413,7 +414,7 @@ class DistributedResult:
             "step_time_bound": _jq(self.step_time_bound_s if ok else None, k, unit),
             "latency": _jq(self.latency_s if ok else None, k, unit),
             "throughput": _jq(
-                self.tokens_per_step / self.step_time_s if ok else None, 1.0, "token/s"
+                self.tokens_per_step / self.step_time_s if ok else None, 1.0, "tokens/s"
             ),
             "mfu": self.mfu if ok else None,
             "hfu": self.hfu if ok else None,
@@ -490,6 +491,7 @@ def distributed_json_schema() -> dict[str, Any]:
         "additionalProperties": False,
     }
     props: dict[str, Any] = {
+        "schema": {"const": DISTRIBUTED_SCHEMA_VERSION},
         "schema_version": {"const": DISTRIBUTED_SCHEMA_VERSION},
         "model": {"type": "string"},
         "system": {"type": "string"},

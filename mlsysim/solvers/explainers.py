@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mlsysim.core.words import words
+
 __all__ = ["Difference", "TraceStep", "diff", "trace", "trace_text", "why"]
 
 _GB = 1e-9
@@ -164,7 +166,7 @@ def trace(r: Any) -> list[TraceStep]:
         )
     )
     timing = [e for e in r.efficiencies if e[0] != "idle_power_fraction"]
-    effs = ", ".join(f"{n} = {v:g}" for n, v, _ in timing)
+    effs = ", ".join(f"{words(n)} {v:g}" for n, v, _ in timing)
     steps.append(
         TraceStep(
             "achievable",

@@ -171,6 +171,7 @@ class FleetResult:
         ):
             per[key] = self._per_mtok(fig, unit).to_dict()
         return {
+            "schema": FLEET_SCHEMA_VERSION,
             "schema_version": FLEET_SCHEMA_VERSION,
             "model": self.model,
             "hardware": self.hardware,
@@ -204,6 +205,7 @@ def fleet_json_schema() -> dict[str, Any]:
     from mlsysim.solvers.run_result import figure_schema
 
     props: dict[str, Any] = {
+        "schema": {"const": FLEET_SCHEMA_VERSION},
         "schema_version": {"const": FLEET_SCHEMA_VERSION},
         "model": {"type": "string"},
         "hardware": {"type": "string"},

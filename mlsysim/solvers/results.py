@@ -343,7 +343,7 @@ class SolveResult:
             return f"{head}: infeasible ({self.binding_wall})"
         return (
             f"{head}: {self.latency_s * _MS:.3g} ms (bound {self.latency_bound_s * _MS:.3g} "
-            f"ms), {self.units_per_step / self.latency_s:.4g} {self.unit}/s, binding wall "
+            f"ms), {self.units_per_step / self.latency_s:.4g} {self.unit}s/s, binding wall "
             f"{self.binding_wall}"
         )
 
@@ -366,6 +366,7 @@ class SolveResult:
         ok = self.feasible
         lat = self.latency_s if ok else None
         return {
+            "schema": SCHEMA_VERSION,
             "schema_version": SCHEMA_VERSION,
             "model": self.model,
             "hardware": self.hardware,
@@ -383,10 +384,10 @@ class SolveResult:
             "latency": _jq(lat, _MS, "ms"),
             "latency_bound": _jq(self.latency_bound_s if ok else None, _MS, "ms"),
             "throughput": _jq(
-                self.units_per_step / self.latency_s if ok else None, 1.0, f"{self.unit}/s"
+                self.units_per_step / self.latency_s if ok else None, 1.0, f"{self.unit}s/s"
             ),
             "throughput_bound": _jq(
-                self.units_per_step / self.latency_bound_s if ok else None, 1.0, f"{self.unit}/s"
+                self.units_per_step / self.latency_bound_s if ok else None, 1.0, f"{self.unit}s/s"
             ),
             "energy": _jq(
                 self.power_w * self.latency_s if ok and self.power_w is not None else None, 1.0, "J"
@@ -465,6 +466,7 @@ def json_schema() -> dict[str, Any]:
     }
     mem_keys = ["weights", "kv_cache", "activations", "gradients", "optimizer", "total", "capacity"]
     props: dict[str, Any] = {
+        "schema": {"const": SCHEMA_VERSION},
         "schema_version": {"const": SCHEMA_VERSION},
         "model": {"type": "string"},
         "hardware": {"type": "string"},

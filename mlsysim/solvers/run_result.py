@@ -277,6 +277,7 @@ class RunResult:
         finite = math.isfinite(self.wall_s)
         wall = {"value": self.wall_s / 86400, "unit": "d"} if finite else None
         return {
+            "schema": RUN_SCHEMA_VERSION,
             "schema_version": RUN_SCHEMA_VERSION,
             "model": self.model,
             "system": self.system,
@@ -339,6 +340,7 @@ def part_schema(keys: list[str], extra: dict[str, Any] | None = None) -> dict[st
 
 def run_json_schema() -> dict[str, Any]:
     """JSON Schema (draft 2020-12) of :meth:`RunResult.to_dict`."""
+    from mlsysim.solvers.distributed_results import distributed_json_schema
     from mlsysim.solvers.results import json_schema as step_schema
 
     q = {
@@ -367,6 +369,7 @@ def run_json_schema() -> dict[str, Any]:
         {"checkpoint_interval": part_schema(["young", "daly", "used"])},
     )
     props: dict[str, Any] = {
+        "schema": {"const": RUN_SCHEMA_VERSION},
         "schema_version": {"const": RUN_SCHEMA_VERSION},
         "model": {"type": "string"},
         "system": {"type": "string"},
@@ -378,7 +381,8 @@ def run_json_schema() -> dict[str, Any]:
         "carbon_basis": {"type": "string"},
         "tokens": {"type": ["number", "null"]},
         "steps": {"type": ["integer", "null"]},
-        "step": {"oneOf": [step_schema(), {"type": "null"}]},
+        # one device's step, or (tokens mode on several devices) a distributed one
+        "step": {"oneOf": [step_schema(), distributed_json_schema(), {"type": "null"}]},
         "wall_time": q,
         "device_hours": q,
         "binding_wall": {"type": "string"},

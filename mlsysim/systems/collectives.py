@@ -368,6 +368,7 @@ class CollectiveResult:
             return {"value": x, "unit": unit} if math.isfinite(x) else None
 
         return {
+            "schema": COLLECTIVE_SCHEMA_VERSION,
             "schema_version": COLLECTIVE_SCHEMA_VERSION,
             "op": self.op,
             "algorithm": self.algorithm,
@@ -438,6 +439,7 @@ def collective_json_schema() -> dict[str, Any]:
         ]
     }
     props: dict[str, Any] = {
+        "schema": {"const": COLLECTIVE_SCHEMA_VERSION},
         "schema_version": {"const": COLLECTIVE_SCHEMA_VERSION},
         "op": {"enum": list(OPS)},
         "algorithm": {"type": "string"},

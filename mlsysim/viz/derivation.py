@@ -22,6 +22,7 @@ from typing import Any
 from mlsysim.core.exceptions import MlsysimError
 from mlsysim.core.units import ureg
 from mlsysim.viz.format import float_digits, render_value, render_value_exact
+from mlsysim.viz.mathml import display_mathml
 from mlsysim.viz.rendered import Rendered
 
 __all__ = ["render_derivation"]
@@ -41,6 +42,16 @@ def _arg_digits(value: Any, fallback: int) -> int | None:
     return digits if digits <= _MAX_ARG_DIGITS else fallback
 
 
+def _as_written(value: Any, opts: dict[str, Any]) -> dict[str, Any]:
+    """Options to show an argument in the unit it was written in (24 h stays 24 h, not
+    1.00 days), unless its magnitude there would read as raw base units (13,500,000,000 B,
+    6,740,000,000 params, 0.0000021 s): then the unit family picks (13.5 GB)."""
+    magnitude = abs(float(value.magnitude))
+    if magnitude == 0 or 1e-3 <= magnitude < 1e4:
+        return {**opts, "unit": str(value.units)}
+    return opts
+
+
 def _latex_name(label: str) -> str:
     return r"\mathrm{" + label.replace("_", r"\_") + "}"
 
@@ -53,9 +64,7 @@ def _arg_latex(value: Any, opts: dict[str, Any]) -> str:
         return r"\mathrm{" + ("true" if value else "false") + "}"
     if isinstance(value, ureg.Quantity):
         digits = _arg_digits(value, opts.get("default_sig_figs", 3))
-        # arguments keep the unit they were written in (24 h stays 24 h, not 1.00 days)
-        as_written = {**opts, "unit": str(value.units)}
-        return render_value(value, given_digits=digits, **as_written).latex
+        return render_value(value, given_digits=digits, **_as_written(value, opts)).latex
     if isinstance(value, numbers.Real):
         digits = _arg_digits(value, opts.get("default_sig_figs", 3))
         return render_value(value, given_digits=digits, **opts).latex
@@ -138,7 +147,8 @@ def _text_args(args: dict[str, Any], opts: dict[str, Any]) -> str:
     for name, value in args.items():
         if isinstance(value, numbers.Real | ureg.Quantity) and not isinstance(value, bool):
             digits = _arg_digits(value, opts.get("default_sig_figs", 3))
-            shown = render_value(value, given_digits=digits, **opts).text
+            shown_opts = _as_written(value, opts) if isinstance(value, ureg.Quantity) else opts
+            shown = render_value(value, given_digits=digits, **shown_opts).text
         else:
             shown = render_value(value).text if _renderable(value) else "…"
         parts.append(f"{name}={shown}")
@@ -179,7 +189,7 @@ def render_derivation(info: Any, args: dict[str, Any], result: Any, **render_opt
         latex = _equation(info, name, args, arg_opts, shown.latex, relation)
     text = f"{name}({_text_args(args, arg_opts)}) {'=' if exact else '≈'} {shown.text}"
     return Rendered(
-        text=text, latex=latex, html=f"\\[{plain}\\]", markdown=f"$${plain}$$", math=True
+        text=text, latex=latex, html=display_mathml(plain, text), markdown=f"$${plain}$$", math=True
     )
 
 

@@ -44,9 +44,11 @@ __all__ = [
     "escape_markdown",
     "float_digits",
     "format_unit",
+    "math_value",
     "render_value",
     "render_value_exact",
     "significant_digits",
+    "value_html",
 ]
 
 #: Display styles accepted by :func:`render_value`.
@@ -68,8 +70,12 @@ SIUNITX_PREAMBLE = (
 _UNDERFLOW = 1e-3  # below a thousandth of a family's smallest unit: scientific notation
 _OVERFLOW = 1e3  # a thousand times the family's largest unit: scientific notation
 
-#: Count dimensions shown with a scale suffix (``6.74B params``), as ML texts write them.
-_COUNT_SCALES = ((1e12, "T"), (1e9, "B"), (1e6, "M"))
+#: Count dimensions shown with a scale word (``6.74 billion params``): never ``B``, which in
+#: this book means bytes.
+_COUNT_SCALES = ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"))
+
+#: A count of exactly one is singular: ``1 token``, ``1 param/s``.
+_SINGULAR = {"params": "param", "tokens": "token", "samples": "sample", "requests": "request"}
 _COUNT_DIMS = ("[parameter]", "[token]", "[sample]", "[request]")
 
 _Out = tuple[Rendered, bool]
@@ -143,8 +149,26 @@ def _text_rendered(text: str) -> Rendered:
     )
 
 
+def value_html(text: str) -> str:
+    """A value's HTML, readable without MathJax: its text, with narrow no-break spaces
+    (U+202F) so that a number never breaks from its unit."""
+    return _html.escape(text).replace(" ", "\u202f")
+
+
+def _unbreakable(latex: str) -> str:
+    """A number with its unit (or its ``×`` or ``%``) as one group: TeX and MathJax never
+    break a line inside a ``{…}`` group, so ``295`` and ``FLOP/B`` stay together."""
+    return f"{{{latex}}}" if "\\," in latex or "\\times" in latex else latex
+
+
+def math_value(text: str, latex: str) -> Rendered:
+    """A value already typeset (``text`` and its LaTeX) for every output, as one group."""
+    return _math_rendered(text, latex, None, True)[0]
+
+
 def _math_rendered(text: str, latex: str, siunitx_latex: str | None, exact: bool) -> _Out:
-    html = f"\\({latex}\\)"
+    latex = _unbreakable(latex)
+    html = value_html(text)
     markdown = f"${latex}$"
     return Rendered(text, siunitx_latex or latex, html, markdown, math=True), exact
 
@@ -155,14 +179,24 @@ def _join_unit(
     if not unit_text:
         si_num = f"\\num{{{num.siunitx}}}" if siunitx else None
         return _math_rendered(num.text, num.latex, si_num, num.exact)
+    if num.text in ("1", "-1"):
+        unit_text, unit_latex = _singular(unit_text, unit_latex)
     text = f"{num.text} {unit_text}"
     latex = f"{num.latex}\\,{unit_latex}"
     si = f"\\qty{{{num.siunitx}}}{{{siunitx_unit}}}" if siunitx else None
     return _math_rendered(text, latex, si, num.exact)
 
 
+def _singular(unit_text: str, unit_latex: str) -> tuple[str, str]:
+    head, sep, tail = unit_text.partition("/")
+    one = _SINGULAR.get(head)
+    if one is None:
+        return unit_text, unit_latex
+    return one + sep + tail, unit_latex.replace(head, one, 1)
+
+
 def _siunitx_unit(unit_text: str) -> str:
-    out = unit_text.replace("µ", "\\micro ").replace("%", "\\percent")
+    out = unit_text.replace("µ", "\\micro ").replace("%", "\\percent").replace("₂", "_2")
     return out.replace("·", ".").replace("²", "^2").replace("³", "^3")
 
 
@@ -279,11 +313,12 @@ _COUNT_ROOT = {
 
 
 def _render_count(q: Any, digits: int, thousands: bool, siunitx: bool, exact_int: bool) -> _Out:
-    """Parameter/token/sample counts: ``6.74B params``, ``15.0T tokens``, ``1,024 samples``."""
+    """Parameter/token/sample counts: ``6.74 billion params``, ``15.0 trillion tokens``,
+    ``1,024 samples``."""
     form = unit_form(_COUNT_ROOT[next(iter(q.dimensionality))])
     same_unit = exact_int and q.units == form.unit
     magnitude = q.magnitude if same_unit else float(q.to(form.unit).magnitude)
-    for scale, suffix in _COUNT_SCALES:
+    for scale, word in _COUNT_SCALES:
         if abs(magnitude) >= scale * (1 - 1e-12):
             num = format_magnitude(
                 magnitude / scale,
@@ -292,11 +327,12 @@ def _render_count(q: Any, digits: int, thousands: bool, siunitx: bool, exact_int
                 notation="fixed",
                 exact_int=False,
             )
-            if _reaches(num, 1000.0) and suffix != "T":
+            if _reaches(num, 1000.0) and word != "trillion":
                 continue
-            text = f"{num.text}{suffix} {form.text}"
-            latex = f"{num.latex}\\mathrm{{{suffix}}}\\,{form.latex}"
-            si = f"\\num{{{num.siunitx}}}\\mathrm{{{suffix}}}\\,{form.latex}" if siunitx else None
+            text = f"{num.text} {word} {form.text}"
+            words = f"\\mathrm{{{word}}}\\ {form.latex}"
+            latex = f"{num.latex}\\,{words}"
+            si = f"\\num{{{num.siunitx}}}\\,{words}" if siunitx else None
             return _math_rendered(text, latex, si, num.exact)
     num = format_magnitude(
         magnitude,

@@ -13,7 +13,8 @@ class Rendered:
 
     ``latex`` is math-mode content *without* delimiters (``295\\,\\mathrm{FLOP/B}``);
     ``markdown`` is ready to splice into Markdown (inline math with ``$…$`` delimiters when
-    ``math`` is true); ``html`` is an HTML fragment (MathJax ``\\(…\\)`` when ``math``);
+    ``math`` is true); ``html`` is an HTML fragment that reads without MathJax: a value as
+    text (narrow no-break spaces between number and unit), a derivation as MathML;
     ``text`` is plain Unicode (``295 FLOP/B``). ``math`` says whether hosts should emit a math
     node (True for quantities and derivations; False for author text such as a claim's own
     words when rendered verbatim, or for strings).

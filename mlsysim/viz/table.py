@@ -2,8 +2,10 @@
 
 The caller evaluates the cells; this module formats them with :func:`render_value` (per-column
 unit, significant figures and style) and assembles whole-table forms for each output: aligned
-plain text, a Markdown pipe table, a LaTeX ``tabular`` and an HTML ``<table>``. Cited sources
-become a footnote list under the table.
+plain text, a Markdown pipe table, a LaTeX ``tabular`` and an HTML ``<table>``. Numeric
+columns align right (:attr:`TableRendered.classes` gives hosts the class of each column,
+``align-right`` or ``align-left``, which Sphinx themes style). Cited sources become a footnote
+list under the table, each by its title and linked to its URL (:class:`Source`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,37 @@ from mlsysim.core.exceptions import ConfigError
 from mlsysim.viz.format import escape_latex_text, escape_markdown, render_value
 from mlsysim.viz.rendered import Rendered
 
-__all__ = ["TableRendered", "render_table"]
+__all__ = ["Source", "TableRendered", "render_table"]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A cited source as a reader sees it: its title (``NVIDIA H100 Tensor Core GPU Datasheet
+    (NVIDIA, 2023)``) and, when known, the URL its title links to."""
+
+    text: str
+    url: str | None = None
+
+    @property
+    def html(self) -> str:
+        text = _html.escape(self.text)
+        if not self.url:
+            return text
+        return f'<a href="{_html.escape(self.url, quote=True)}">{text}</a>'
+
+    @property
+    def markdown(self) -> str:
+        text = escape_markdown(self.text)
+        if not self.url:
+            return text
+        return f"[{text}](<{self.url.replace('>', '%3E')}>)"
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"text": self.text, "url": self.url}
+
+
+def _source(item: Source | str) -> Source:
+    return item if isinstance(item, Source) else Source(str(item))
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,9 +61,22 @@ class TableRendered:
 
     header: tuple[str, ...]
     rows: tuple[tuple[Rendered, ...], ...]
-    sources: tuple[str, ...] = ()
+    sources: tuple[Source, ...] = ()
     caption: str = ""
     align: tuple[str, ...] = field(default=())
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The class of each column's cells: ``align-right`` for numbers, else ``align-left``."""
+        return tuple(
+            "align-right" if self._align(i) == "r" else "align-left"
+            for i in range(len(self.header))
+        )
+
+    @property
+    def latex_colspec(self) -> str:
+        """A ``tabulary`` column spec (``|L|R|R|``): numbers flush right, as in :attr:`latex`."""
+        return "|" + "|".join(self._align(i).upper() for i in range(len(self.header))) + "|"
 
     @property
     def text(self) -> str:
@@ -49,7 +94,10 @@ class TableRendered:
                 lines.append("  ".join("-" * w for w in widths))
         if self.caption:
             lines.insert(0, self.caption)
-        lines += [f"[{i}] {s}" for i, s in enumerate(self.sources, 1)]
+        lines += [
+            f"[{i}] {s.text}" + (f" <{s.url}>" if s.url else "")
+            for i, s in enumerate(self.sources, 1)
+        ]
         return "\n".join(lines)
 
     @property
@@ -69,7 +117,7 @@ class TableRendered:
         if self.caption:
             out += ["", f": {escape_markdown(self.caption)}"]
         if self.sources:
-            out += [""] + [f"{i}. {escape_markdown(s)}" for i, s in enumerate(self.sources, 1)]
+            out += [""] + [f"{i}. {s.markdown}" for i, s in enumerate(self.sources, 1)]
         return "\n".join(out)
 
     @property
@@ -88,14 +136,14 @@ class TableRendered:
         if self.sources:
             lines.append("")
             lines += [
-                f"\\par\\noindent{{\\footnotesize [{i}] {escape_latex_text(s)}}}"
+                f"\\par\\noindent{{\\footnotesize [{i}] {escape_latex_text(s.text)}}}"
                 for i, s in enumerate(self.sources, 1)
             ]
         return "\n".join(lines)
 
     @property
     def html(self) -> str:
-        """An HTML ``<table>`` with MathJax cells and an ``<ol>`` of sources."""
+        """An HTML ``<table>`` (cells read without MathJax) and an ``<ol>`` of sources."""
         out = ['<table class="mlsysim-table">']
         if self.caption:
             out.append(f"<caption>{_html.escape(self.caption)}</caption>")
@@ -107,16 +155,15 @@ class TableRendered:
         out.append("<tbody>")
         for row in self.rows:
             cells = "".join(
-                f'<td style="text-align:{"right" if self._align(i) == "r" else "left"}">'
-                f"{c.html}</td>"
-                for i, c in enumerate(row)
+                f'<td class="{cls}" style="text-align:{cls.removeprefix("align-")}">{c.html}</td>'
+                for cls, c in zip(self.classes, row, strict=True)
             )
             out.append(f"<tr>{cells}</tr>")
         out.append("</tbody></table>")
         if self.sources:
             out.append(
                 '<ol class="mlsysim-sources">'
-                + "".join(f"<li>{_html.escape(s)}</li>" for s in self.sources)
+                + "".join(f"<li>{s.html}</li>" for s in self.sources)
                 + "</ol>"
             )
         return "\n".join(out)
@@ -129,7 +176,8 @@ class TableRendered:
         return {
             "header": list(self.header),
             "rows": [[c.to_dict() for c in row] for row in self.rows],
-            "sources": list(self.sources),
+            "sources": [s.to_dict() for s in self.sources],
+            "classes": list(self.classes),
             "caption": self.caption,
             "text": self.text,
             "markdown": self.markdown,
@@ -168,7 +216,7 @@ def render_table(
     sig_figs: Any = None,
     styles: Any = None,
     given_digits: Sequence[Sequence[int | None]] | None = None,
-    sources: Sequence[str] = (),
+    sources: Sequence[Source | str] = (),
     caption: str = "",
     siunitx: bool = False,
     thousands: bool = True,
@@ -177,8 +225,9 @@ def render_table(
     """Render ``rows`` under ``header``; options apply to all columns, per column or by label.
 
     ``given_digits``, when given, is a grid like ``rows`` with the digits each registry value
-    or literal was written with (``None`` where not applicable). ``sources`` are the citation
-    lines of every registry value used, shown as footnotes. Numeric columns align right.
+    or literal was written with (``None`` where not applicable). ``sources`` are the citations
+    of every registry value used (:class:`Source`, or plain text), shown as footnotes.
+    Numeric columns align right.
     """
     header = [str(h) for h in header]
     col_units = _per_column(units, "units", header)
@@ -209,4 +258,5 @@ def render_table(
             cells.append(cell)
         rendered_rows.append(tuple(cells))
     align = tuple("r" if n and rows else "l" for n in numeric)
-    return TableRendered(tuple(header), tuple(rendered_rows), tuple(sources), caption, align)
+    cites = tuple(_source(s) for s in sources)
+    return TableRendered(tuple(header), tuple(rendered_rows), cites, caption, align)

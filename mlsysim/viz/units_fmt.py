@@ -1,9 +1,11 @@
 """Unit symbols for display, and the display-unit families used for automatic prefixes.
 
 Units are read by mlsysim's own grammar and converted by pint; the symbols shown to readers
-are built here from a unit's components, so that text reads ``TB/s``, ``µs``, ``gCO2e/kWh``
-and LaTeX reads
-``\\mathrm{TB/s}``, ``\\mu\\mathrm{s}`` (never pint's ``\\frac`` forms, never a raw ``µ``).
+are built here from a unit's components, so that text reads ``TB/s``, ``µs``, ``gCO₂e/kWh``
+and LaTeX reads ``\\mathrm{TB/s}``, ``\\mu\\mathrm{s}``, ``\\mathrm{gCO_2e/kWh}`` (never pint's
+``\\frac`` forms, never a raw ``µ``). Counts read as a textbook writes them: plural on their
+own or over something (``params``, ``tokens/s``), singular under a fraction bar
+(``J/token``, ``USD/param``); carbon is CO₂e with its subscript.
 
 A *family* is the ordered list of units a dimension is shown in when no unit is requested
 (``FLOP/s`` → ``kFLOP/s`` … ``EFLOP/s``; ``ns`` … ``years``). A value is shown in the largest
@@ -18,7 +20,7 @@ from typing import Any
 
 from mlsysim.core.units import unit_from_text, ureg
 
-__all__ = ["Family", "UnitForm", "family_for", "format_unit", "parse_unit"]
+__all__ = ["Family", "UnitForm", "ascii_unit", "family_for", "format_unit", "parse_unit"]
 
 #: Display symbols that differ from pint's symbol for the unit.
 _SYMBOL_OVERRIDES = {
@@ -28,6 +30,12 @@ _SYMBOL_OVERRIDES = {
     "sample": "samples",
     "request": "requests",
 }
+
+#: Counts under a fraction bar are singular: ``J/token``, ``USD/param``.
+_PER_ONE = {"parameter": "param", "token": "token", "sample": "sample", "request": "request"}
+
+#: Text and LaTeX of CO2e: the 2 is a subscript (``kgCO₂e``, ``\\mathrm{kgCO_2e}``).
+_CO2E_TEXT, _CO2E_LATEX = "CO₂e", "CO_2e"
 
 _SUPERSCRIPT = str.maketrans("0123456789-.", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻·")
 
@@ -48,21 +56,25 @@ def _exponent_text(exp: float) -> str:
     return str(value)
 
 
-def _symbol(name: str) -> str:
-    override = _SYMBOL_OVERRIDES.get(name)
+def _symbol(name: str, per: bool = False) -> str:
+    override = (_PER_ONE if per else _SYMBOL_OVERRIDES).get(name)
     if override is not None:
         return override
     return str(ureg.get_symbol(name))
 
 
 def _latex_escape(text: str) -> str:
-    return "".join(_LATEX_SPECIALS.get(ch, ch) for ch in text)
+    return "".join(_LATEX_SPECIALS.get(ch, ch) for ch in text).replace("CO2e", _CO2E_LATEX)
+
+
+def _display_text(symbol: str) -> str:
+    return symbol.replace("CO2e", _CO2E_TEXT)
 
 
 def _factor_text(symbol: str, exp: float) -> str:
     if exp == 1:
-        return symbol
-    return symbol + _exponent_text(exp).translate(_SUPERSCRIPT)
+        return _display_text(symbol)
+    return _display_text(symbol) + _exponent_text(exp).translate(_SUPERSCRIPT)
 
 
 def _factor_latex(symbol: str, exp: float) -> str:
@@ -89,7 +101,7 @@ def _join(factors: list[str], sep: str) -> str:
 @lru_cache(maxsize=512)
 def _format_container(items: tuple[tuple[str, float], ...]) -> tuple[str, str]:
     num = [(_symbol(n), e) for n, e in items if e > 0]
-    den = [(_symbol(n), -e) for n, e in items if e < 0]
+    den = [(_symbol(n, per=True), -e) for n, e in items if e < 0]
     num_t = _join([_factor_text(s, e) for s, e in num], "·")
     num_l = _join([_factor_latex(s, e) for s, e in num], r"\cdot ")
     if not den:
@@ -116,6 +128,16 @@ def format_unit(units: Any) -> tuple[str, str]:
     container = getattr(units, "_units", units)
     items = tuple((str(name), float(exp)) for name, exp in dict(container).items())
     return _format_container(items)
+
+
+def ascii_unit(units: Any) -> str:
+    """A unit's text in ASCII that mlsysim's unit grammar reads back (JSON ``unit`` fields):
+    ``tokens/s``, ``J/token``, ``kgCO2e``."""
+    text = format_unit(units)[0]
+    return text.replace(_CO2E_TEXT, "CO2e").replace("·", "*").translate(_PLAIN_DIGITS)
+
+
+_PLAIN_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 
 
 @lru_cache(maxsize=512)
@@ -211,8 +233,13 @@ def _families() -> dict[str, Family]:
             underflow=4,
             labels=time_labels,
         ),
-        _family("energy", ["mJ", "J", "kJ", "MJ", "GJ", "TJ", "PJ"]),
-        _family("energy_wh", ["mWh", "Wh", "kWh", "MWh", "GWh", "TWh"]),
+        # joules for a step or an inference, watt-hours from 1 Wh up, as the field writes
+        # energy (never TJ, never mWh in scientific notation)
+        _family(
+            "energy",
+            ["pJ", "nJ", "µJ", "mJ", "J", "kJ", "Wh", "kWh", "MWh", "GWh", "TWh"],
+            base="J",
+        ),
         _family("power", ["mW", "W", "kW", "MW", "GW", "TW"]),
         _family("frequency", ["Hz", "kHz", "MHz", "GHz", "THz"]),
         _family("carbon", ["mgCO2e", "gCO2e", "kgCO2e", "tCO2e", "ktCO2e", "MtCO2e", "GtCO2e"]),
@@ -252,8 +279,9 @@ def _is_binary(names: list[str]) -> bool:
 def family_for(units: Any) -> Family | None:
     """The display family for a unit, or ``None`` when the unit is shown as written.
 
-    Binary prefixes stay binary (``GiB`` is never shown as ``GB``), bits stay bits, ``Wh``
-    stays ``Wh`` and ``OP`` stays ``OP``: the family follows how the value was written.
+    Binary prefixes stay binary (``GiB`` is never shown as ``GB``), bits stay bits and ``OP``
+    stays ``OP``: the family follows how the value was written. Energy, however written, is
+    shown as the field writes it: joules below a watt-hour, then Wh, kWh, MWh, GWh.
     """
     named = _dimension_table().get(units.dimensionality)
     if named is None:
@@ -268,7 +296,6 @@ def family_for(units: Any) -> Family | None:
         "computation": "operations" if ops else "computation",
         "bandwidth": "bit_rate" if bits else ("bandwidth_binary" if binary else "bandwidth"),
         "information": "bits" if bits else ("information_binary" if binary else "information"),
-        "energy": "energy_wh" if _has(names, "watt_hour") else "energy",
         "intensity": "op_intensity" if ops else "intensity",
     }.get(named, named)
     return fams.get(choice)

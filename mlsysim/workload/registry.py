@@ -28,7 +28,7 @@ else:
 
 __all__ = ["CNNArch", "CNNRow", "MLAArch", "ModelSpec", "Models", "TransformerArch"]
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+_FROZEN = ConfigDict(defer_build=True, frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
 
 class MLAArch(BaseModel):

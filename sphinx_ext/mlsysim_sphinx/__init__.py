@@ -8,18 +8,20 @@ Enable it with ``extensions = ["mlsysim_sphinx", "myst_parser"]``. It adds
   ``mlsysim_fail_mode`` (``"error"`` | ``"warn"``) and ``mlsysim_data_dirs``.
 
 Every failure is logged at its exact ``file:line`` (``type="mlsysim"``, subtypes ``check``,
-``claim``, ``eval``); at the end of the build a summary lists them all and the build exits 1
-(fail mode ``error``) — no ``-W`` needed. Syntax: ``sphinx_ext/mlsysim_sphinx/README.md``.
+``claim``, ``error``: the names every report uses); at the end of the build a summary lists
+them all and the build exits 1 (fail mode ``error``) — no ``-W`` needed.
+Syntax: ``sphinx_ext/mlsysim_sphinx/README.md``.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlsysim_sphinx import state
 from mlsysim_sphinx.config import add_config_values, validate_config
 from mlsysim_sphinx.directives import NapkinDirective, NapkinEqDirective
-from mlsysim_sphinx.render import SiunitxForLatex
+from mlsysim_sphinx.render import SiunitxForLatex, add_nodes
 from mlsysim_sphinx.roles import ClaimRole, NapkinRole
 from mlsysim_sphinx.table import NapkinTableDirective
 
@@ -29,6 +31,15 @@ if TYPE_CHECKING:
 __all__ = ["__version__", "setup"]
 
 __version__ = "0.1.0"
+
+
+_STATIC = Path(__file__).resolve().parent / "static"
+
+
+def _add_static(app: Sphinx) -> None:
+    """HTML builders copy ``static/mlsysim.css`` (failure marks, banner, MathML spacing)."""
+    if app.builder.format == "html" and str(_STATIC) not in app.config.html_static_path:
+        app.config.html_static_path.append(str(_STATIC))
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
@@ -41,6 +52,9 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("napkin-eq", NapkinEqDirective)
     app.add_directive("napkin-table", NapkinTableDirective)
     app.add_post_transform(SiunitxForLatex)
+    add_nodes(app)
+    app.connect("builder-inited", _add_static)
+    app.add_css_file("mlsysim.css")
     app.connect("doctree-read", state.on_doctree_read)
     app.connect("env-purge-doc", state.on_env_purge_doc)
     app.connect("env-get-outdated", state.on_env_get_outdated)

@@ -11,6 +11,7 @@ import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import sphinx
 from sphinx.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -31,22 +32,45 @@ __all__ = [
 #: accepted values of ``mlsysim_fail_mode``
 FAIL_MODES = ("error", "warn")
 
-# name -> (default, documentation); all rebuild the environment when changed ("env")
-_VALUES: dict[str, tuple[Any, str]] = {
-    "mlsysim_sig_figs": (3, "default significant figures of rendered values (int, 1-15)"),
-    "mlsysim_tolerance": (0.05, 'default relative tolerance of claims (0.05 or "5%")'),
-    "mlsysim_siunitx": (False, "render LaTeX quantities with siunitx \\qty (LaTeX builders)"),
-    "mlsysim_fail_mode": ("error", '"error": failures fail the build; "warn": only warn'),
-    "mlsysim_data_dirs": ([], "extra registry data directories, relative to conf.py"),
+# name -> (default, accepted types, documentation); all rebuild the environment when changed
+# ("env"). The types are declared so that Sphinx does not warn (under -W: fail) about a
+# documented value such as mlsysim_tolerance = "5%"; validate_config checks the values.
+_VALUES: dict[str, tuple[Any, tuple[type, ...], str]] = {
+    "mlsysim_sig_figs": (3, (int,), "default significant figures of rendered values (1-15)"),
+    "mlsysim_tolerance": (
+        0.05,
+        (float, int, str),
+        'default relative tolerance of claims (0.05 or "5%")',
+    ),
+    "mlsysim_siunitx": (
+        False,
+        (bool,),
+        "render LaTeX quantities with siunitx \\qty (LaTeX builders)",
+    ),
+    "mlsysim_fail_mode": (
+        "error",
+        (str,),
+        '"error": failures fail the build; "warn": only warn',
+    ),
+    "mlsysim_data_dirs": (
+        [],
+        (list, tuple, str),
+        "extra registry data directories, relative to conf.py",
+    ),
 }
+#: Sphinx 7.4 added add_config_value(description=...); older releases reject the keyword
+_HAS_DESCRIPTION = sphinx.version_info >= (7, 4)
 
 _MAX_SIG_FIGS = 15
 
 
 def add_config_values(app: Sphinx) -> None:
     """Declare every ``mlsysim_*`` value (each change re-reads all documents)."""
-    for name, (default, doc) in _VALUES.items():
-        app.add_config_value(name, default, "env", description=doc)
+    for name, (default, types, doc) in _VALUES.items():
+        if _HAS_DESCRIPTION:
+            app.add_config_value(name, default, "env", types=types, description=doc)
+        else:
+            app.add_config_value(name, default, "env", types=types)
 
 
 def _fail(name: str, value: object, why: str, fix: str) -> ConfigError:
@@ -156,16 +180,28 @@ def validate_config(app: Sphinx, config: Config) -> None:
     _check_bool("mlsysim_siunitx", config.mlsysim_siunitx)
     _check_choice("mlsysim_fail_mode", config.mlsysim_fail_mode, FAIL_MODES)
     dirs = data_dirs(config, Path(app.confdir))
+    import gc
+
+    # the engine's start (imports, registries) allocates only long-lived objects: no
+    # collection is worth running during it, over Sphinx's heap or the engine's own
+    gc.freeze()
+    gc.disable()
     try:
         options_for(config)
     except MlsysimError as err:
         raise ConfigError(f"conf.py: an mlsysim_* value is invalid: {err}") from None
+    finally:
+        gc.enable()
     if dirs:
         import mlsysim
 
         for path in dirs:
             mlsysim.add_data_dir(path)
-    _load_registries()
+    gc.disable()
+    try:
+        _load_registries()
+    finally:
+        gc.enable()
     _freeze_heap()
     if config.mlsysim_siunitx:
         _add_siunitx_preamble(config)

@@ -28,7 +28,7 @@ from docutils.parsers.rst import directives
 from sphinx.util.docutils import SphinxDirective
 
 from mlsysim_sphinx.lines import content_line
-from mlsysim_sphinx.render import block_nodes, error_node
+from mlsysim_sphinx.render import block_nodes, value_node
 from mlsysim_sphinx.roles import host_failure, report_new
 from mlsysim_sphinx.state import document_for, located, report
 
@@ -120,15 +120,17 @@ class NapkinEqDirective(SphinxDirective):
         item = located(env, "eq", expression, line)
         outcome = run_item(doc, item if item.attrs else replace(item, attrs=attrs))
         report_new(env, doc.failures, before)
-        if not (outcome.ok and outcome.rendered is not None):
-            return [nodes.paragraph("", "", error_node(expression, outcome.rendered))]
+        if outcome.rendered is None:
+            return []
+        if not outcome.ok:
+            return [nodes.paragraph("", "", value_node(expression, outcome.rendered, failed=True))]
         label = self.options.get("label")
         node = block_nodes(outcome.rendered, env.docname, label=label)
         node["classes"].extend(self.options.get("class", []))
         self.set_source_info(node)
         out: list[nodes.Node] = [node]
         if label:
-            math_domain = env.domains.math_domain
+            math_domain: Any = env.get_domain("math")  # env.domains is a dict before Sphinx 8
             math_domain.note_equation(env.docname, label, location=node)
             node["number"] = math_domain.get_equation_number_for(label)
             target = nodes.target("", "", ids=[make_id(f"equation-{label}")])

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from docutils import nodes
 from sphinx.util.docutils import SphinxRole
 
-from mlsysim_sphinx.render import error_node, inline_nodes
-from mlsysim_sphinx.state import document_for, located, report
+from mlsysim_sphinx.render import value_node
+from mlsysim_sphinx.state import document_for, located, report, source_name
 
 if TYPE_CHECKING:
     from sphinx.environment import BuildEnvironment
@@ -55,7 +55,7 @@ def host_failure(
         message = problem.what
         parts = [problem.why, f"How to fix: {problem.fix}" if problem.fix else ""]
         hint = ". ".join(p for p in parts if p) or None
-    file = env.doc2path(env.docname, base=False).as_posix()
+    file = source_name(env)
     return Failure(
         file=file,
         line=line,
@@ -88,9 +88,9 @@ class _InlineItem(SphinxRole):
         before = len(doc.failures)
         outcome = run_item(doc, located(env, self.kind, self.text, line or self.lineno))
         report_new(env, doc.failures, before)
-        if outcome.ok and outcome.rendered is not None:
-            return inline_nodes(self.rawtext, outcome.rendered), []
-        return [error_node(self.rawtext, outcome.rendered)], []
+        if outcome.rendered is None:  # every item the engine runs has a rendering
+            return [], []
+        return [value_node(self.rawtext, outcome.rendered, failed=not outcome.ok)], []
 
 
 class NapkinRole(_InlineItem):

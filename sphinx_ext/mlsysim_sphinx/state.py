@@ -41,12 +41,14 @@ __all__ = [
     "on_env_purge_doc",
     "records",
     "report",
+    "source_name",
 ]
 
 logger = logging.getLogger(__name__)
 
-#: Failure.kind -> Sphinx warning subtype (shown as ``[mlsysim.<subtype>]``)
-SUBTYPES = {"check": "check", "claim": "claim", "error": "eval"}
+#: Failure.kind -> Sphinx warning subtype (shown as ``[mlsysim.<subtype>]``): the failure's
+#: own name, as in every report (``mlsysim.check``, ``mlsysim.claim``, ``mlsysim.error``)
+SUBTYPES = {"check": "check", "claim": "claim", "error": "error"}
 
 _DOC_KEY = "mlsysim_document"
 _ENV_ATTR = "mlsysim_records"
@@ -89,7 +91,7 @@ def _new_document(env: BuildEnvironment) -> tuple[Document, Locator]:
     from mlsysim.core.exceptions import MlsysimError
     from mlsysim_sphinx.config import config_mapping
 
-    rel = env.doc2path(env.docname, base=False).as_posix()
+    rel = source_name(env)
     path = Path(env.doc2path(env.docname))
     try:
         text = read_source(path)
@@ -130,6 +132,12 @@ def _relative(env: BuildEnvironment, items: list[Any]) -> list[Any]:
             item = replace(item, file=os.path.relpath(item.file, env.srcdir).replace(os.sep, "/"))
         out.append(item)
     return out
+
+
+def source_name(env: BuildEnvironment) -> str:
+    """The document's source file relative to the source folder, with ``/`` (Sphinx 7.2 gives
+    a ``str`` here, later releases a path)."""
+    return Path(env.doc2path(env.docname, base=False)).as_posix()
 
 
 def document_for(env: BuildEnvironment) -> Document:
@@ -216,7 +224,7 @@ def report(env: BuildEnvironment, failure: Failure) -> None:
     doc = env.temp_data.get(_DOC_KEY)
     mode = doc[0].options.fail_mode if doc is not None else env.config.mlsysim_fail_mode
     log = logger.error if mode == "error" else logger.warning
-    own = env.doc2path(env.docname, base=False).as_posix()
+    own = source_name(env)
     location: Any = (
         (env.docname, failure.line) if failure.file == own else failure_location(failure)
     )
@@ -224,7 +232,7 @@ def report(env: BuildEnvironment, failure: Failure) -> None:
         _describe(failure),
         location=location,
         type="mlsysim",
-        subtype=SUBTYPES.get(failure.kind, "eval"),
+        subtype=SUBTYPES.get(failure.kind, "error"),
     )
     if mode != "error":
         failure.extra["severity"] = "warning"
@@ -232,11 +240,32 @@ def report(env: BuildEnvironment, failure: Failure) -> None:
 
 
 def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
-    """Store how many napkin items the document held (for the summary)."""
+    """Store how many napkin items the document held (for the summary), and put the engine's
+    banner of the page's failures at its top (a draft shows what failed)."""
     env = app.env
     state = env.temp_data.get(_DOC_KEY)
-    if state is not None:
-        records(env).setdefault(env.docname, DocRecord()).checked = int(state[0].checked)
+    if state is None:
+        return
+    record = records(env).setdefault(env.docname, DocRecord())
+    record.checked = int(state[0].checked)
+    if record.failures:
+        from mlsysim.book.drafts import failure_banner
+        from mlsysim_sphinx.render import banner_node
+
+        rendered = failure_banner(record.failures)
+        if rendered is not None:
+            _insert_at_top(doctree, banner_node(rendered))
+
+
+def _insert_at_top(doctree: nodes.document, node: nodes.Node) -> None:
+    """After the page's title (or at its start when it has none)."""
+    from docutils import nodes as dn
+
+    section = next(iter(doctree.findall(dn.section)), None)
+    if section is not None and section.children and isinstance(section[0], dn.title):
+        section.insert(1, node)
+    else:
+        doctree.insert(0, node)
 
 
 def on_env_purge_doc(app: Sphinx, env: BuildEnvironment, docname: str) -> None:

@@ -25,7 +25,8 @@ MyST (reStructuredText alike, with ``.. napkin-table::``)::
 Columns and options are read by the engine (:func:`mlsysim.book.items.parse_table`), which
 also evaluates and formats the whole table (:meth:`mlsysim.book.Document.table`) and locates
 each failing cell at its column's line (a failing row at the ``:rows:`` line). This directive
-turns the result into a docutils table (math cells) plus a numbered sources footnote.
+turns the result into a docutils table (value cells; each column's class from the engine, so
+numbers align right) plus a numbered sources footnote (titles, linked).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from docutils.parsers.rst import directives
 from sphinx.util.docutils import SphinxDirective
 
 from mlsysim_sphinx.lines import content_line
-from mlsysim_sphinx.render import inline_nodes
+from mlsysim_sphinx.render import value_node
 from mlsysim_sphinx.roles import report_new
 from mlsysim_sphinx.state import document_for, located
 
@@ -47,8 +48,8 @@ __all__ = ["TABLE_ATTRS", "NapkinTableDirective"]
 TABLE_ATTRS = {"rows": "rows", "sig": "sig-figs", "style": "styles", "units": "units"}
 
 
-def _cell(*children: nodes.Node) -> nodes.entry:
-    return nodes.entry("", nodes.paragraph("", "", *children))
+def _cell(*children: nodes.Node, cls: str | None = None) -> nodes.entry:
+    return nodes.entry("", nodes.paragraph("", "", *children), classes=[cls] if cls else [])
 
 
 class NapkinTableDirective(SphinxDirective):
@@ -86,7 +87,11 @@ class NapkinTableDirective(SphinxDirective):
         report_new(env, doc.failures, before)
         if result.rendered is None:
             return []
-        out: list[nodes.Node] = [self._table(result.rendered)]
+        from sphinx import addnodes
+
+        spec = addnodes.tabular_col_spec()  # LaTeX: numbers flush right there too
+        spec["spec"] = result.rendered.latex_colspec
+        out: list[nodes.Node] = [spec, self._table(result.rendered)]
         sources = list(result.rendered.sources)
         if sources and "no-sources" not in self.options:
             out.append(self._sources(sources))
@@ -103,21 +108,29 @@ class NapkinTableDirective(SphinxDirective):
         for _ in rendered.header:
             group += nodes.colspec(colwidth=1)
         thead = nodes.thead()
-        thead += nodes.row("", *(_cell(nodes.Text(h)) for h in rendered.header))
+        classes = rendered.classes
+        thead += nodes.row(
+            "",
+            *(_cell(nodes.Text(h), cls=k) for h, k in zip(rendered.header, classes, strict=True)),
+        )
         group += thead
         tbody = nodes.tbody()
         for cells in rendered.rows:
-            tbody += nodes.row("", *(_cell(*inline_nodes(c.text, c)) for c in cells))
+            row = (_cell(value_node(c.text, c), cls=k) for c, k in zip(cells, classes, strict=True))
+            tbody += nodes.row("", *row)
         group += tbody
         self.set_source_info(table)
         self.add_name(table)
         return table
 
-    def _sources(self, sources: list[str]) -> nodes.Node:
+    def _sources(self, sources: list[Any]) -> nodes.Node:
         container = nodes.container(classes=["napkin-sources"])
         container += nodes.paragraph("", "Sources:")
         items = nodes.enumerated_list(enumtype="arabic", prefix="[", suffix="]")
-        for source in sources:
-            items += nodes.list_item("", nodes.paragraph("", source))
+        for source in sources:  # the engine's Source: a title, linked when it has a URL
+            title: nodes.Node = nodes.Text(source.text)
+            if source.url:
+                title = nodes.reference(source.text, source.text, refuri=source.url)
+            items += nodes.list_item("", nodes.paragraph("", "", title))
         container += items
         return container

@@ -29,6 +29,7 @@ __all__ = [
     "REPO",
     "WITH_SHIM",
     "Render",
+    "book_chapters",
     "copy_book",
     "counting_python",
     "expected_failures",
@@ -36,6 +37,7 @@ __all__ = [
     "merged_book",
     "pandoc_path",
     "render",
+    "render_project",
 ]
 
 HERE = Path(__file__).resolve().parent
@@ -92,9 +94,10 @@ def render(
     metadata_file: Path | None = None,
     env: dict[str, str] | None = None,
     extra: tuple[str, ...] = (),
+    log_dir: Path | None = None,
 ) -> Render:
     """Render ``source`` (relative to ``cwd`` when possible) with the filter and count calls."""
-    python, log = counting_python(cwd / ".engine")
+    python, log = counting_python(log_dir or cwd / ".engine")
     before = {p.name for p in log.iterdir()}
     args = [pandoc_path(), "-f", "markdown", "-t", to, "-L", str(WITH_SHIM if shim else FILTER)]
     if to.startswith("html"):
@@ -116,6 +119,62 @@ def render(
         resp = req.with_name(req.name.replace("request", "response"))
         calls.append((json.loads(req.read_text()), json.loads(resp.read_text() or "null")))
     return Render(proc.returncode, proc.stdout, proc.stderr, calls)
+
+
+def book_chapters(book: Path) -> list[str]:
+    """The chapters of a Quarto book project, in render order (``book: chapters:``)."""
+    import yaml
+
+    config = yaml.safe_load((book / "_quarto.yml").read_text(encoding="utf-8"))
+    chapters: list[str] = config["book"]["chapters"]
+    return chapters
+
+
+def render_project(
+    book: Path,
+    chapters: list[str] | None = None,
+    *,
+    to: str = "html5",
+    env: dict[str, str] | None = None,
+    keep_going: bool = False,
+    input_files_env: bool = False,
+    out: Path | None = None,
+    extra: tuple[str, ...] = (),
+) -> list[tuple[str, Render]]:
+    """Render a Quarto project as ``quarto render`` does: one pandoc run per chapter in render
+    order, each in the chapter's own folder, with the project directory in
+    ``QUARTO_PROJECT_DIR`` (hence ``quarto.project.directory``) and the project's metadata;
+    the render stops at the first chapter that fails unless ``keep_going``.
+
+    Quarto gives ``QUARTO_PROJECT_INPUT_FILES`` to pre-render scripts only; with
+    ``input_files_env`` the filter sees it too. Returns (chapter, Render) per chapter run.
+    """
+    chapters = chapters if chapters is not None else book_chapters(book)
+    project_env = {"QUARTO_PROJECT_DIR": str(book.resolve())}
+    if input_files_env:
+        project_env["QUARTO_PROJECT_INPUT_FILES"] = "\n".join(chapters)
+    runs: list[tuple[str, Render]] = []
+    for chapter in chapters:
+        source = book / chapter
+        folder = source.parent
+        target: tuple[str, ...] = ()
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            suffix = ".tex" if to.startswith("latex") else ".html"
+            target = ("-s", "-o", str(out / (Path(chapter).stem + suffix)))
+        result = render(
+            source,
+            cwd=folder,
+            to=to,
+            metadata_file=Path(os.path.relpath(book / "_quarto.yml", folder)),
+            env={**project_env, **(env or {})},
+            extra=(*extra, *target),
+            log_dir=book / ".engine",
+        )
+        runs.append((chapter, result))
+        if result.returncode != 0 and not keep_going:
+            break
+    return runs
 
 
 def failure_locations(stderr: str, severity: str = "error") -> list[str]:

@@ -6,10 +6,14 @@ table defining only the APIs the extension calls. Like Quarto, `error()` is rede
 log, so a test proves the extension never relies on it to stop a render.
 
 Environment: MLSYSIM_SHIM_INPUT_FILE overrides `quarto.doc.input_file` (Quarto gives an
-absolute path of the .qmd being rendered).
+absolute path of the .qmd being rendered). `quarto.project.directory` is QUARTO_PROJECT_DIR,
+exactly as Quarto's own init.lua defines it (a string, nil outside a project render);
+`quarto.project.offset` and `output_directory` follow from it. A project render runs pandoc
+in each chapter's own folder (tests/quarto_shim/harness.py `render_project`,
+scripts/render_quarto_books.sh), as Quarto does.
 --]]
 
-local shim = { latex_packages = {}, includes = {} }
+local shim = { latex_packages = {}, includes = {}, stylesheets = {} }
 
 local function absolute(path)
   if path == nil or path == "-" then return nil end
@@ -49,7 +53,26 @@ local function resolve_path(path)
   return pandoc.path.join({ dir, path })
 end
 
+local function project_directory()
+  return os.getenv("QUARTO_PROJECT_DIR")
+end
+
+local function project_offset()
+  local dir = project_directory()
+  local input = input_file()
+  if dir == nil or input == nil then return nil end
+  local rel = pandoc.path.make_relative(pandoc.path.directory(input), dir)
+  if rel == "." then return "." end
+  local _, depth = rel:gsub("[^/]+", "")
+  return string.rep("../", depth):sub(1, -2)
+end
+
 quarto = {
+  project = {
+    directory = project_directory(),
+    offset = project_offset(),
+    output_directory = project_directory() and pandoc.path.join({ project_directory(), "_book" }),
+  },
   doc = {
     input_file = input_file(),
     is_format = is_format,
@@ -58,6 +81,16 @@ quarto = {
     end,
     include_text = function(location, text)
       shim.includes[#shim.includes + 1] = { location, text }
+    end,
+    --- Quarto copies a dependency's stylesheets next to the page and links them; the shim
+    --- inlines them (paths relative to the calling Lua file, as Quarto resolves them).
+    add_html_dependency = function(dep)
+      local source = debug.getinfo(2, "S").source
+      local dir = source:sub(1, 1) == "@" and pandoc.path.directory(source:sub(2)) or "."
+      for _, sheet in ipairs(dep.stylesheets or {}) do
+        local path = type(sheet) == "table" and sheet.path or sheet
+        shim.stylesheets[#shim.stylesheets + 1] = pandoc.path.join({ dir, path })
+      end
     end,
   },
   log = {
@@ -79,10 +112,33 @@ error = function(message)
   io.stderr:write("ERROR: " .. tostring(message) .. "\n")
 end
 
---- A filter that adds what use_latex_package/include_text recorded, as Quarto would.
+local function add_header(doc, block)
+  local includes = doc.meta["header-includes"]
+  local entry = pandoc.MetaBlocks({ block })
+  if includes == nil then
+    doc.meta["header-includes"] = pandoc.MetaList({ entry })
+  elseif pandoc.utils.type(includes) == "List" then
+    includes:insert(entry)
+  else
+    doc.meta["header-includes"] = pandoc.MetaList({ includes, entry })
+  end
+end
+
+--- A filter that adds what use_latex_package/include_text/add_html_dependency recorded, as
+--- Quarto would.
 function shim.finalize_filter()
   return {
     Pandoc = function(doc)
+      if #shim.stylesheets > 0 and is_format("html") then
+        for _, path in ipairs(shim.stylesheets) do
+          local fh = io.open(path, "r")
+          if fh then
+            add_header(doc, pandoc.RawBlock("html", "<style>\n" .. fh:read("a") .. "</style>"))
+            fh:close()
+          end
+        end
+        return doc
+      end
       if FORMAT:match("^latex") == nil and FORMAT:match("^beamer") == nil then return nil end
       local lines = {}
       for _, entry in ipairs(shim.latex_packages) do

@@ -237,7 +237,7 @@ def check_function_args(f: Fn, args: list[Any], kwargs: dict[str, Any]) -> dict[
 
 
 def _check_value(fn: str, name: str, value: Any) -> None:
-    from mlsysim.core.units import ureg
+    from mlsysim.core.units import is_dimensionless, ureg
 
     v = unwrap(value)
     if isinstance(v, bool) or v is None:
@@ -250,7 +250,8 @@ def _check_value(fn: str, name: str, value: Any) -> None:
     if isinstance(v, int | float):
         magnitude = v
     elif isinstance(v, ureg.Quantity):
-        magnitude = v.to("").magnitude if v.dimensionless else v.magnitude
+        dimensionless = is_dimensionless(v)
+        magnitude = v.to("").magnitude if dimensionless else v.magnitude
     elif isinstance(v, (tuple | list | dict, Fn | Method)) or callable(v):
         raise NapkinError(
             f"{describe(value)} cannot be passed as {name} of {fn}()",
@@ -267,7 +268,7 @@ def _check_value(fn: str, name: str, value: Any) -> None:
             fix=f"pass a non-negative {name}",
         )
     limit = COUNTS.get(name)
-    if limit is not None and (isinstance(v, int | float) or v.dimensionless):
+    if limit is not None and (isinstance(v, int | float) or is_dimensionless(v)):
         if magnitude != int(magnitude):
             raise NapkinError(
                 f"{name} of {fn}() must be a whole number, got {_shown(v)}",

@@ -74,14 +74,25 @@ def mask_strings(text: str) -> str:
     Triple quotes, backslash escapes and unterminated strings (masked to the end of their
     line) are handled in one pass; newlines are kept so lines and columns do not move.
     """
+    if "'" not in text and '"' not in text:
+        return text
     out: list[str] = []
     i, n = 0, len(text)
+    # the next ' and " at or after i (each search resumes where the last one ended: linear)
+    nxt = {q: text.find(q) for q in _QUOTES}
     while i < n:
+        for q, at in nxt.items():
+            if 0 <= at < i:
+                nxt[q] = text.find(q, i)
+        ahead = [at for at in nxt.values() if at >= 0]
+        if not ahead:
+            out.append(text[i:])
+            break
+        nearest = min(ahead)
+        if nearest > i:
+            out.append(text[i:nearest])
+            i = nearest
         ch = text[i]
-        if ch not in _QUOTES:
-            out.append(ch)
-            i += 1
-            continue
         triple = text.startswith(ch * 3, i)
         quote = ch * 3 if triple else ch
         j = i + len(quote)
@@ -123,6 +134,8 @@ def top_level(text: str, wanted: str, *, masked: str | None = None) -> list[int]
 
     ``-`` in ``wanted`` matches only the ``-`` of ``->``.
     """
+    if not any(c in text for c in wanted):
+        return []
     m = mask_strings(text) if masked is None else masked
     found: list[int] = []
     depth = 0

@@ -13,8 +13,9 @@ Visible to every document, after its own bindings:
 **Adding a public function of the model to the language is one line in** :data:`FUNCTIONS`
 (``"collective": "mlsysim.systems.collectives:collective"``). Its arguments are bound to its
 own signature and checked by :mod:`~mlsysim.book.lang.allow`; the fields of what it returns
-are readable, its methods are not (unless allow-listed there). A module that cannot be
-imported leaves its name out.
+are readable, its methods are not (unless allow-listed there). Its module is imported when a
+document first uses the name (a book that never solves never imports the solvers); a module
+that cannot be imported leaves its name unknown.
 
 Every cache here is keyed on :func:`mlsysim.core.registry.generation`, so entries added with
 ``add_data_dir()`` or a changed ``MLSYSIM_DATA_PATH`` are seen by the next evaluation; a data
@@ -62,6 +63,7 @@ class GlobalNames:
         self._specs: dict[str, Any] = {}
         self._registries: dict[str, Any] | None = None
         self._functions: dict[str, Fn] | None = None
+        self._model: dict[str, Fn | None] = {}  # FUNCTIONS imported so far (None: cannot be)
 
     # -- registry entries (regenerated with the data) ------------------------------------
     def specs(self) -> dict[str, Any]:
@@ -93,19 +95,15 @@ class GlobalNames:
             import mlsysim
             from mlsysim.core.registry import Registry
 
-            regs: dict[str, Any] = {}
-            for name in mlsysim.__all__:
-                try:
-                    value = getattr(mlsysim, name)
-                except (ImportError, AttributeError):
-                    continue  # that layer is not installed; its names are simply absent
-                if isinstance(value, Registry):
-                    regs[name] = value
-            self._registries = regs
+            try:
+                exported = mlsysim.registries()
+            except (ImportError, AttributeError):  # a layer missing: its names are absent
+                exported = {}
+            self._registries = {n: r for n, r in exported.items() if isinstance(r, Registry)}
         return self._registries
 
     def functions(self) -> dict[str, Fn]:
-        """Formulas and model functions by name (:data:`FUNCTIONS`)."""
+        """The formulas by name (the model's functions are :meth:`model_function`)."""
         if self._functions is None:
             table: dict[str, Fn] = {}
             try:
@@ -115,20 +113,26 @@ class GlobalNames:
             for name, fn in formulas.items():
                 if not name.startswith("_"):
                     table[name] = Fn(fn, name, "formula")
-            for name, target in FUNCTIONS.items():
-                module, _, attr = target.partition(":")
-                try:
-                    table[name] = Fn(
-                        getattr(importlib.import_module(module), attr), name, "function"
-                    )
-                except (ImportError, AttributeError):
-                    continue
             self._functions = table
         return self._functions
+
+    def model_function(self, name: str) -> Fn | None:
+        """The model function ``name`` of :data:`FUNCTIONS`, imported on first use."""
+        if name not in self._model:
+            module, _, attr = FUNCTIONS[name].partition(":")
+            try:
+                fn: Fn | None = Fn(getattr(importlib.import_module(module), attr), name, "function")
+            except (ImportError, AttributeError):
+                fn = None
+            self._model[name] = fn
+        return self._model[name]
 
     # -- lookup ---------------------------------------------------------------------------
     def lookup(self, name: str) -> Any:
         """The global value of ``name``, or :data:`MISSING`."""
+        if name in FUNCTIONS:
+            fn = self.model_function(name)
+            return MISSING if fn is None else fn
         f = self.functions().get(name)
         if f is not None:
             return f
@@ -142,7 +146,7 @@ class GlobalNames:
 
     def names(self) -> list[str]:
         """Every global name (for did-you-mean)."""
-        out = [*HELPERS, *CONSTANTS, *self.registries(), *self.functions()]
+        out = [*HELPERS, *CONSTANTS, *self.registries(), *self.functions(), *FUNCTIONS]
         with contextlib.suppress(MlsysimError):
             out += list(self.specs())
         return out
@@ -155,6 +159,8 @@ class GlobalNames:
             return "a math helper"
         if name in self.registries():
             return "a registry"
+        if name in FUNCTIONS:
+            return "a function of the model"
         f = self.functions().get(name)
         if f is not None:
             return "a formula" if f.kind == "formula" else "a function of the model"

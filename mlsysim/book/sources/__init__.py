@@ -48,11 +48,13 @@ class Problem:
 
 @dataclass(slots=True)
 class Scanned:
-    """A chapter's items in document order (included files' items inline) and problems."""
+    """A chapter's items in document order (included files' items inline), problems, and the
+    included files it read or tried to read (what a cached result depends on)."""
 
     items: list[Item] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     steps: int = 0
+    includes: list[str] = field(default_factory=list)
 
 
 def read_source(path: Path) -> str:
@@ -117,6 +119,7 @@ def _include(
         target = os.path.normpath(os.path.join(str(root), inc.path.lstrip("/")))
     else:
         target = os.path.normpath(os.path.join(os.path.dirname(file), inc.path))
+    out.includes.append(target)
     if target in chain or len(chain) > _MAX_INCLUDE_DEPTH:
         out.problems.append(
             Problem(file, inc.line, f"the include of {inc.path!r} is circular or too deep")
@@ -135,6 +138,7 @@ def _include(
     inner_syntax = "rst" if target.endswith(".rst") or inc.syntax == "rst" else syntax
     inner = scan_source(target, shown, inner_syntax, root=root, chain=chain)
     out.steps += inner.steps
+    out.includes.extend(inner.includes)
     for item in inner.items:
         out.items.append(
             Item(item.kind, item.text, item.line + start, item.column, item.attrs, target)

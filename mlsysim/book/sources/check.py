@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mlsysim.book.document import Document
-from mlsysim.book.failures import Failure
-from mlsysim.book.items import run_item
+from mlsysim.book.failures import Checked, Failure
+from mlsysim.book.items import Outcome, run_item
 from mlsysim.book.options import Options
-from mlsysim.book.sources import Problem, read_source, scan_source
+from mlsysim.book.sources import Problem, Scanned, read_source, scan_source
 from mlsysim.book.sources.frontmatter import front_matter_options
 from mlsysim.book.sources.project import Project, chapter_options, project_of, syntax_for
 from mlsysim.book.syntax import Item
@@ -29,8 +30,10 @@ from mlsysim.core.exceptions import MlsysimError
 
 __all__ = [
     "SUFFIXES",
+    "CheckRun",
     "check_document",
     "check_paths",
+    "check_sources",
     "iter_sources",
     "scan_file",
     "unreadable",
@@ -136,13 +139,16 @@ def check_document(
     text: str | None = None,
     *,
     explicit: Mapping[str, Any] | None = None,
+    on_scanned: Callable[[Scanned], None] | None = None,
+    on_item: Callable[[Item, Outcome], None] | None = None,
 ) -> Document:
     """Evaluate every item of one source in order; the Document holds failures and count.
 
     With ``options`` given, they apply as they are. Otherwise the chapter's own options are
     resolved as every host resolves them (project, front matter, then ``explicit`` flags).
     A source that cannot be read, an invalid option or an unreadable include is a located
-    failure of the chapter; nothing here raises for bad input.
+    failure of the chapter; nothing here raises for bad input. ``on_scanned`` receives the
+    chapter's scan and ``on_item`` every item with its outcome (what a host would render).
     """
     file = Path(path)
     name = str(file)
@@ -178,9 +184,13 @@ def check_document(
         name, text, syntax_for(file, project), root=project.root if project else None
     )
     doc.failures.extend(_problem_failure(p) for p in scanned.problems)
+    if on_scanned is not None:
+        on_scanned(scanned)
     doc.declare_blocks(scanned.items)
     for item in scanned.items:
-        run_item(doc, item)
+        outcome = run_item(doc, item)
+        if on_item is not None:
+            on_item(item, outcome)
     if doc.options.fail_mode == "warn":
         for f in doc.failures:
             f.extra["severity"] = "warning"
@@ -203,6 +213,40 @@ def _config_failure(file: str, text: str, exc: MlsysimError) -> Failure:
     )
 
 
+@dataclass
+class CheckRun:
+    """What ``mlsysim check`` found: every checked item (with its failures), in file order."""
+
+    files: int = 0
+    items: list[Checked] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    checked: int = 0
+
+
+def check_sources(
+    paths: Iterable[str | os.PathLike[str]],
+    options: Options | None = None,
+    *,
+    explicit: Mapping[str, Any] | None = None,
+) -> CheckRun:
+    """Check every source under ``paths``: the files read, each checked item, every failure.
+
+    ``options`` forces one set of options for every file; without it each chapter uses its own
+    (see :func:`check_document`) with ``explicit`` on top. A project's ``mlsysim_data_dirs``
+    are added before its chapters are checked, as the Sphinx extension adds them.
+    """
+    run = CheckRun()
+    added: set[Path] = set()
+    for path in iter_sources(paths):
+        _add_data_dirs(path, added)
+        doc = check_document(path, options, explicit=explicit)
+        run.files += 1
+        run.checked += doc.checked
+        run.failures.extend(doc.failures)
+        run.items.extend(doc.items())
+    return run
+
+
 def check_paths(
     paths: Iterable[str | os.PathLike[str]],
     options: Options | None = None,
@@ -211,19 +255,10 @@ def check_paths(
 ) -> tuple[int, list[Failure]]:
     """Check every source under ``paths``: (items checked, every failure in file order).
 
-    ``options`` forces one set of options for every file; without it each chapter uses its own
-    (see :func:`check_document`) with ``explicit`` on top. A project's ``mlsysim_data_dirs``
-    are added before its chapters are checked, as the Sphinx extension adds them.
+    The short form of :func:`check_sources`.
     """
-    checked = 0
-    failures: list[Failure] = []
-    added: set[Path] = set()
-    for path in iter_sources(paths):
-        _add_data_dirs(path, added)
-        doc = check_document(path, options, explicit=explicit)
-        checked += doc.checked
-        failures.extend(doc.failures)
-    return checked, failures
+    run = check_sources(paths, options, explicit=explicit)
+    return run.checked, run.failures
 
 
 def _add_data_dirs(path: Path, added: set[Path]) -> None:

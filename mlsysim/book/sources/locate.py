@@ -20,7 +20,7 @@ from collections.abc import Iterable
 
 from mlsysim.book.syntax import Item
 
-__all__ = ["Locator", "normalize", "unescape"]
+__all__ = ["Locator", "forms", "normalize", "unescape"]
 
 _TYPOGRAPHIC = str.maketrans(
     {"‘": "'", "’": "'", "“": '"', "”": '"', "…": "...", "–": "--", "—": "---", "\u00a0": " "}
@@ -31,6 +31,8 @@ _KIND = {"inline": "inline", "claim": "claim", "eq": "eq", "block": "block", "ta
 
 def unescape(text: str) -> str:
     """``text`` with backslash escapes resolved, as docutils and pandoc resolve them."""
+    if "\\" not in text:
+        return text
     out: list[str] = []
     i, n = 0, len(text)
     while i < n:
@@ -46,21 +48,7 @@ def unescape(text: str) -> str:
 def normalize(text: str) -> str:
     """Text as compared between a host and the scanner: typographic characters made plain,
     whitespace runs as one space, ends stripped."""
-    plain = text.translate(_TYPOGRAPHIC)
-    out: list[str] = []
-    space = False
-    i, n = 0, len(plain)
-    while i < n:
-        ch = plain[i]
-        if ch.isspace():
-            space = bool(out)
-        else:
-            if space:
-                out.append(" ")
-                space = False
-            out.append(ch)
-        i += 1
-    return "".join(out)
+    return " ".join(text.translate(_TYPOGRAPHIC).split())
 
 
 class Locator:
@@ -74,7 +62,7 @@ class Locator:
         for n, item in enumerate(items):
             self._items.append(item)
             kind = _KIND.get(item.kind, item.kind)
-            for queues, text in zip(self._queues, _forms(item.text), strict=True):
+            for queues, text in zip(self._queues, forms(item.text), strict=True):
                 queues.setdefault((kind, text), deque()).append(n)
 
     def match(self, kind: str, text: str) -> Item | None:
@@ -90,5 +78,7 @@ class Locator:
         return None
 
 
-def _forms(text: str) -> tuple[str, str]:
+def forms(text: str) -> tuple[str, str]:
+    """The texts a host may give for an item written as ``text``: normalized as written, and
+    with escapes resolved."""
     return normalize(text), normalize(unescape(text))

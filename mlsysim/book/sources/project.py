@@ -7,9 +7,10 @@ A chapter's project is the nearest folder above it holding a Sphinx ``conf.py`` 
   ``source_suffix`` of ``conf.py``, read as literals with :mod:`ast` (conf.py is never run;
   a value that is not a literal is reported, so check and Sphinx cannot silently differ);
   Markdown files are MyST;
-* Quarto: the ``mlsysim:`` key of ``_quarto.yml`` and of every ``_metadata.yml`` between the
-  project and the chapter; Markdown files are pandoc Markdown; files whose name starts with
-  ``_`` are not rendered on their own (they are included).
+* Quarto: the ``mlsysim:`` key of ``_quarto.yml`` (and of ``_quarto-<profile>.yml`` for each
+  profile in ``QUARTO_PROFILE``, merged over it as Quarto merges profiles) and of every
+  ``_metadata.yml`` between the project and the chapter; Markdown files are pandoc Markdown;
+  files whose name starts with ``_`` are not rendered on their own (they are included).
 
 :func:`chapter_options` then resolves a chapter's options the one way every host does
 (:func:`mlsysim.book.options.resolve`): project → front matter → command-line flags.
@@ -18,6 +19,7 @@ A chapter's project is the nearest folder above it holding a Sphinx ``conf.py`` 
 from __future__ import annotations
 
 import ast
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -65,15 +67,34 @@ def project_of(path: Path) -> Project | None:
             except OSError:
                 continue
             if candidate.is_file():
-                return _read_project(candidate, kind, mtime)
+                profiles = _profiles(folder) if kind == "quarto" else ()
+                return _read_project(candidate, kind, mtime, profiles)
     return None
 
 
+def _profiles(folder: Path) -> tuple[tuple[Path, int], ...]:
+    """The profile files of ``QUARTO_PROFILE`` that exist, with their modification times."""
+    out = []
+    for name in os.environ.get("QUARTO_PROFILE", "").replace(" ", ",").split(","):
+        if name:
+            path = folder / f"_quarto-{name}.yml"
+            try:
+                out.append((path, path.stat().st_mtime_ns))
+            except OSError:
+                continue
+    return tuple(out)
+
+
 @lru_cache(maxsize=64)
-def _read_project(config: Path, kind: str, mtime_ns: int) -> Project:
+def _read_project(
+    config: Path, kind: str, mtime_ns: int, profiles: tuple[tuple[Path, int], ...] = ()
+) -> Project:
     if kind == "quarto":
         data = load_yaml(_read(config), str(config))
-        return Project(config.parent, "quarto", mlsysim_key(data, str(config)))
+        options = dict(mlsysim_key(data, str(config)))
+        for path, _ in profiles:
+            options.update(mlsysim_key(load_yaml(_read(path), str(path)), str(path)))
+        return Project(config.parent, "quarto", options)
     return _read_conf_py(config)
 
 

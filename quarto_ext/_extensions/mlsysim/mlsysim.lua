@@ -105,11 +105,36 @@ local function marker_file(raw)
   return nil
 end
 
---- A path relative to the working directory when it lies below it (readable reports).
+--- The project directory of a project render: `quarto.project.directory` under Quarto (nil
+--- outside a project), else QUARTO_PROJECT_DIR (which Quarto sets for a project render and
+--- which a plain pandoc run can set), else nil.
+local function project_dir()
+  local dir = nil
+  if type(quarto) == "table" and type(quarto.project) == "table" then
+    dir = quarto.project.directory
+    if type(dir) == "function" then dir = dir() end  -- typed as a function in quarto's stubs
+  end
+  if type(dir) ~= "string" or dir == "" then dir = nonempty(os.getenv("QUARTO_PROJECT_DIR")) end
+  if dir == nil then return nil end
+  if not pandoc.path.is_absolute(dir) then
+    dir = pandoc.path.join({ pandoc.system.get_working_directory(), dir })
+  end
+  return pandoc.path.normalize(dir)
+end
+
+local function absolute(path)
+  if pandoc.path.is_absolute(path) then return pandoc.path.normalize(path) end
+  return pandoc.path.normalize(pandoc.path.join({ pandoc.system.get_working_directory(), path }))
+end
+
+--- A path relative to the project directory (a project render runs pandoc in each chapter's
+--- own folder), else to the working directory, when it lies below it (readable reports).
 local function relative_path(path)
   if path == nil then return nil end
-  local cwd = pandoc.system.get_working_directory()
-  if path:sub(1, #cwd + 1) == cwd .. "/" then return path:sub(#cwd + 2) end
+  local full = absolute(path)
+  local base = project_dir() or pandoc.system.get_working_directory()
+  base = pandoc.path.normalize(base):gsub("/+$", "")
+  if full:sub(1, #base + 1) == base .. "/" then return full:sub(#base + 2) end
   return path
 end
 
@@ -246,16 +271,29 @@ local function collect(doc)
   return items
 end
 
+--- An inline result for the output format. HTML takes the engine's HTML (values as text,
+--- derivations as MathML: pages read without MathJax); LaTeX takes math (or the engine's
+--- text-mode LaTeX for what is not math, such as a failed item's mark); the rest, text.
 local function inline_result(result, format)
-  if format == "html" or format == "latex" then
-    if result.math and nonempty(result.latex) then
-      return pandoc.Math("InlineMath", result.latex)
-    end
-    if format == "latex" and nonempty(result.latex) then
-      return pandoc.RawInline("latex", result.latex)
-    end
+  if format == "html" and nonempty(result.html) then
+    return pandoc.RawInline("html", result.html)
+  end
+  if format == "latex" and nonempty(result.latex) then
+    if result.math then return pandoc.Math("InlineMath", result.latex) end
+    return pandoc.RawInline("latex", result.latex)
   end
   return pandoc.Str(result.text or "")
+end
+
+--- A derivation (display): MathML in HTML, display math in LaTeX.
+local function display_result(result, format)
+  if format == "html" and nonempty(result.html) then
+    return pandoc.RawInline("html", result.html)
+  end
+  if format == "latex" and nonempty(result.latex) and result.math then
+    return pandoc.Math("DisplayMath", result.latex)
+  end
+  return inline_result(result, format)
 end
 
 local function result_classes(base, result)
@@ -271,18 +309,17 @@ local function block_result(el, kind, result, format)
     return pandoc.CodeBlock(el.text, pandoc.Attr(el.identifier, { "python", "napkin-source" }))
   end
   if kind == "eq" then
-    local body
-    if (format == "html" or format == "latex") and nonempty(result.latex) then
-      body = pandoc.Math("DisplayMath", result.latex)
-    else
-      body = pandoc.Str(result.text or "")
-    end
-    return pandoc.Div({ pandoc.Para({ body }) },
+    return pandoc.Div({ pandoc.Plain({ display_result(result, format) }) },
       pandoc.Attr(el.identifier, result_classes("mlsysim-eq", result)))
   end
-  -- table: the engine's markdown is parsed by pandoc, so every writer gets a real Table
+  -- table: the engine's table is read by pandoc, so every writer gets a real Table (HTML
+  -- from the engine's HTML, whose cells read without MathJax; else from its markdown)
   local blocks
-  if nonempty(result.markdown) then
+  if result.mark then  -- the table could not be built: the engine's mark of its failure
+    blocks = { pandoc.Plain({ inline_result(result, format) }) }
+  elseif format == "html" and nonempty(result.html) then
+    blocks = pandoc.read(result.html, "html").blocks
+  elseif nonempty(result.markdown) then
     blocks = pandoc.read(result.markdown, "markdown").blocks
   else
     blocks = { pandoc.Para({ pandoc.Str(result.text or "") }) }
@@ -300,11 +337,8 @@ local function splice(doc, results, format)
       os.exit(1)
     end
     if el.t == "Span" and kind == "eq" then  -- the napkin-eq shortcode: display math inline
-      local body = pandoc.Str(result.text or "")
-      if (format == "html" or format == "latex") and nonempty(result.latex) then
-        body = pandoc.Math("DisplayMath", result.latex)
-      end
-      return pandoc.Span({ body }, pandoc.Attr(el.identifier, result_classes("mlsysim-eq", result)))
+      return pandoc.Span({ display_result(result, format) },
+        pandoc.Attr(el.identifier, result_classes("mlsysim-eq", result)))
     end
     if kind == "block" or kind == "eq" or kind == "table" then
       return block_result(el, kind, result, format)
@@ -316,10 +350,128 @@ local function splice(doc, results, format)
 end
 
 -- ---------------------------------------------------------------------------------------------
+-- a project render: the whole project is checked once (by the engine, on the first chapter
+-- that finds no valid result), then every chapter reuses that check. Reuse needs no Python:
+-- the engine's manifest lists every file the check read with its SHA-1, the directories
+-- whose listing matters, the environment and options; when all still hold and this
+-- chapter's elements are the scanned items one for one, the stored results are the answer.
+
+local TYPOGRAPHIC = {
+  ["‘"] = "'", ["’"] = "'", ["“"] = '"', ["”"] = '"', ["…"] = "...", ["–"] = "--",
+  ["—"] = "---", ["\u{a0}"] = " ",
+}
+
+--- Text as the engine compares it (mlsysim.book.sources.locate.normalize): typographic
+--- characters plain, whitespace runs as one space, ends stripped.
+local function normalize(text)
+  for from, to in pairs(TYPOGRAPHIC) do text = text:gsub(from, to) end
+  return (text:gsub("%s+", " "):gsub("^ ", ""):gsub(" $", ""))
+end
+
+local function read_file(path)
+  local fh = io.open(path, "rb")
+  if fh == nil then return nil end
+  local data = fh:read("a")
+  fh:close()
+  return data
+end
+
+local function read_json(path)
+  local data = read_file(path)
+  if data == nil then return nil end
+  local ok, value = pcall(pandoc.json.decode, data, false)
+  if ok and type(value) == "table" then return value end
+  return nil
+end
+
+local function is_null(v) return v == nil or v == pandoc.json.null end
+
+local function same_listing(dir, entries)
+  local ok, names = pcall(pandoc.system.list_directory, dir)
+  if not ok then return is_null(entries) end
+  if is_null(entries) or #names ~= #entries then return false end
+  table.sort(names)
+  for i, name in ipairs(names) do
+    if name ~= entries[i] then return false end
+  end
+  return true
+end
+
+local function same_map(a, b)
+  local n = 0
+  for k, v in pairs(a) do
+    if b[k] == nil or tostring(b[k]) ~= tostring(v) then return false end
+    n = n + 1
+  end
+  for _ in pairs(b) do n = n - 1 end
+  return n == 0
+end
+
+local function manifest_holds(m, overrides, python)
+  if type(m) ~= "table" or m.python ~= python then return false end
+  if type(m.overrides) ~= "table" or not same_map(overrides, m.overrides) then return false end
+  for k, v in pairs(m.env or {}) do
+    if (os.getenv(k) or "") ~= v then return false end
+  end
+  for _, d in ipairs(m.dirs or {}) do
+    if not same_listing(d.path, d.entries) then return false end
+  end
+  for _, f in ipairs(m.files or {}) do
+    local data = read_file(f.path)
+    if is_null(f.sha1) then
+      if data ~= nil then return false end
+    elseif data == nil or pandoc.utils.sha1(data) ~= f.sha1 then
+      return false
+    end
+  end
+  return true
+end
+
+--- The stored response for this chapter, or nil (then the engine is asked).
+local function reuse(request)
+  local store = request.project.cache .. "/project"
+  local index = read_json(store .. "/manifest.json")
+  if index == nil or index.schema ~= "mlsysim.project/1" or index.root ~= request.project.dir then
+    return nil
+  end
+  if not manifest_holds(index.manifest, request.overrides, request.project.python) then
+    return nil
+  end
+  local key = pandoc.utils.sha1(request.file):sub(1, 24)
+  local entry = read_json(store .. "/" .. key .. ".json")
+  if entry == nil or entry.run ~= index.run or entry.file ~= request.file then return nil end
+  local stored = entry.items or {}
+  if #stored ~= #request.items then return nil end
+  local results = {}
+  for i, item in ipairs(request.items) do
+    local scanned = stored[i]
+    if item.file ~= nil or scanned.kind ~= item.kind then return nil end
+    local text, found = normalize(item.text), false
+    for _, t in ipairs(scanned.texts or {}) do
+      if t == text then found = true end
+    end
+    if not found then return nil end
+    local result = {}
+    for k, v in pairs(entry.results[i]) do result[k] = v end
+    result.id = item.id
+    results[i] = result
+  end
+  return {
+    version = PROTOCOL_VERSION,
+    checked = entry.checked,
+    results = results,
+    failures = entry.report or {},
+    banner = entry.banner,
+    cached = true,
+    project = { first = index.first == request.file, reused = true },
+  }
+end
+
+-- ---------------------------------------------------------------------------------------------
 -- the engine call and the failure report
 
 --- Why `python -m mlsysim batch` failed, and what to do, from the error pandoc.pipe raised.
---- The engine answers every request: exit 2 (malformed request) and 3 (internal error)
+--- The engine answers every request: exit 2 (malformed request) and 4 (internal error)
 --- come with a JSON error on stdout; exit 1 means Python could not even start mlsysim.
 local function pipe_failure(python, err)
   if type(err) ~= "table" then
@@ -329,7 +481,7 @@ local function pipe_failure(python, err)
   local ok, decoded = pcall(pandoc.json.decode, err.output or "", false)
   if ok and type(decoded) == "table" and type(decoded.error) == "table" then
     local message = decoded.error.message or decoded.error.what or "unknown error"
-    if err.error_code == 3 then
+    if err.error_code == 4 then
       return "internal error in the mlsysim engine: " .. message,
         "this is a bug in mlsysim: please report it with the chapter that triggers it"
     end
@@ -350,7 +502,7 @@ local function run_batch(request)
   if not ok then
     local message, help = pipe_failure(python, output)
     log_line(string.format("%s: error[mlsysim.error]: %s", request.file, message))
-    if help then log_line("  = help: " .. help) end
+    if help then log_line("  hint: " .. help) end
     os.exit(1)
   end
   local decoded_ok, response = pcall(pandoc.json.decode, output, false)
@@ -381,7 +533,7 @@ local function report(failures)
     log_line(string.format("%s: %s[mlsysim.%s]: %s", where, severity_of(f), f.kind or "error",
       f.message or ""))
     if nonempty(f.hint) and f.hint ~= pandoc.json.null then
-      log_line("  = help: " .. f.hint)
+      log_line("  hint: " .. f.hint)
     end
   end
 end
@@ -403,9 +555,62 @@ local function use_siunitx(doc, format, options)
   end
 end
 
+--- Where the engine caches: MLSYSIM_CACHE_DIR, else `.mlsysim-cache` in the project.
+local function cache_dir(project)
+  local env = nonempty(os.getenv("MLSYSIM_CACHE_DIR"))
+  if env then return absolute(env) end
+  return pandoc.path.join({ project, ".mlsysim-cache" })
+end
+
+local function meta_includes(doc, block)
+  local includes = doc.meta["header-includes"]
+  local entry = pandoc.MetaBlocks({ block })
+  if includes == nil then
+    doc.meta["header-includes"] = pandoc.MetaList({ entry })
+  elseif pandoc.utils.type(includes) == "List" then
+    includes:insert(entry)
+  else
+    doc.meta["header-includes"] = pandoc.MetaList({ includes, entry })
+  end
+end
+
+--- HTML pages get the extension's stylesheet (failure marks, the banner, MathML spacing):
+--- an HTML dependency under Quarto; under plain pandoc, inlined in the header.
+local function add_stylesheet(doc, format)
+  if format ~= "html" then return end
+  if has_quarto and type(quarto.doc.add_html_dependency) == "function" then
+    quarto.doc.add_html_dependency({
+      name = "mlsysim", version = "0.1.0", stylesheets = { "mlsysim.css" },
+    })
+    return
+  end
+  local here = PANDOC_SCRIPT_FILE and pandoc.path.directory(PANDOC_SCRIPT_FILE) or "."
+  local css = read_file(pandoc.path.join({ here, "mlsysim.css" }))
+  if css then meta_includes(doc, pandoc.RawBlock("html", "<style>\n" .. css .. "</style>")) end
+end
+
+--- The engine's banner of the page's failures, after the page's first heading (if any).
+local function add_banner(doc, banner, format)
+  if type(banner) ~= "table" then return end
+  local block
+  if format == "html" and nonempty(banner.html) then
+    block = pandoc.RawBlock("html", banner.html)
+  elseif format == "latex" and nonempty(banner.latex) then
+    block = pandoc.RawBlock("latex", banner.latex)
+  else
+    block = pandoc.Div(pandoc.read(banner.markdown or banner.text or "", "markdown").blocks)
+  end
+  local at = 1
+  if doc.blocks[1] and doc.blocks[1].t == "Header" then at = 2 end
+  doc.blocks:insert(at, block)
+end
+
 local function process(doc)
   local items = collect(doc)
-  if #items == 0 then return nil end
+  local project = project_dir()
+  -- outside a project, a document without napkin elements needs no engine; in a project
+  -- render it may be the first document, which lists every failure of the book
+  if #items == 0 and project == nil then return nil end
   local format = output_format()
   local options = read_options(doc.meta)
   local request = {
@@ -416,7 +621,12 @@ local function process(doc)
     overrides = read_overrides(),
     items = items,
   }
-  local response = run_batch(request)
+  local response = nil
+  if project ~= nil then
+    request.project = { dir = project, cache = cache_dir(project), python = interpreter() }
+    response = reuse(request)
+  end
+  if response == nil then response = run_batch(request) end
   local results = {}
   local failed = 0
   for _, r in ipairs(response.results) do
@@ -427,7 +637,7 @@ local function process(doc)
   if failed > 0 and #failures == 0 then
     log_line(string.format("%s: error[mlsysim.error]: the engine marked %d item(s) as failed "
       .. "without saying why", request.file, failed))
-    log_line("  = help: this is a bug in mlsysim: please report it with the chapter")
+    log_line("  hint: this is a bug in mlsysim: please report it with the chapter")
     os.exit(1)
   end
   if #failures > 0 then
@@ -437,14 +647,20 @@ local function process(doc)
       if severity_of(f) == "error" then blocking = blocking + 1 end
     end
     if blocking > 0 then
+      local scope = request.file
+      if type(response.project) == "table" and response.project.first then
+        scope = "the project (every file checked; the render starts here)"
+      end
       log_line(string.format(
         "mlsysim: %d failure(s) in %s; render stopped (fail-mode: warn renders anyway)",
-        blocking, request.file))
+        blocking, scope))
       os.exit(1)
     end
   end
   doc.blocks = splice(doc, results, format)
   use_siunitx(doc, format, options)
+  add_banner(doc, response.banner, format)
+  if #items > 0 then add_stylesheet(doc, format) end
   return doc
 end
 

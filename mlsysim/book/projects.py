@@ -1,0 +1,362 @@
+"""A Quarto project checked as a whole, once per state of its files (the filter's project mode).
+
+Quarto renders a book one chapter at a time, each chapter in its own pandoc process, and stops
+at the first chapter whose filter fails: on its own, a filter would list only that chapter's
+failures. In a project render (the filter knows the project directory) the first chapter's
+call checks every file of the project — exactly as ``mlsysim check`` does, one document per
+file, options from the project's files — and stores, under the project's cache
+(``.mlsysim-cache/project/``):
+
+* ``manifest.json``: the run's id, the project's files in render order, and the
+  :class:`~mlsysim.book.manifest.Manifest` of everything the results depend on;
+* one ``<key>.json`` per file: its scanned items (kind, and the texts a host may give for
+  each), their renderings, its failures and what the filter prints for it (``report``).
+
+Later chapters reuse that result: the filter checks the manifest with file reads alone and
+takes its chapter's renderings when its elements are the scanned items, one for one, without
+starting Python; a call that comes anyway (a changed file, an element the scanner does not
+see) re-checks what changed. What a chapter prints: the first file of the project (where a
+book render starts) prints every failure of the book when any of them stops the render; every
+other file prints its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlsysim.book.manifest import ENV_KEYS, Manifest, data_inputs
+from mlsysim.book.sources.locate import forms, normalize
+
+__all__ = [
+    "SCHEMA",
+    "Project",
+    "open_project",
+    "project_files",
+    "result_entry",
+    "within",
+]
+
+SCHEMA = "mlsysim.project/1"
+_STORE = "project"
+_MANIFEST = "manifest.json"
+_SOURCE_SUFFIXES = (".qmd", ".md", ".rst")
+
+
+def result_entry(kind: str, outcome: Any) -> dict[str, Any]:
+    """The protocol's result of one item (without its id): ok, the renderings, whether they are
+    the mark of a failed item (``mark``); a block's rendered claims."""
+    from mlsysim.book.drafts import FailedRendering
+
+    r = outcome.rendered
+    entry: dict[str, Any] = {"ok": outcome.ok, "mark": isinstance(r, FailedRendering)}
+    entry.update(
+        r.to_dict()
+        if r is not None
+        else {"text": "", "latex": "", "html": "", "markdown": "", "math": False}
+    )
+    if kind == "block":
+        entry["claims"] = [{"line": ln, **rc.to_dict()} for ln, rc in outcome.extra]
+    return entry
+
+
+@contextlib.contextmanager
+def within(root: Path) -> Iterator[None]:
+    """Run with ``root`` as the working directory (paths relative to the project)."""
+    old = os.getcwd()
+    os.chdir(root)
+    try:
+        yield
+    finally:
+        os.chdir(old)
+
+
+def _posix(path: str) -> str:
+    return os.path.normpath(path).replace(os.sep, "/")
+
+
+def _book_entries(node: Any, out: list[str]) -> None:
+    """Files of a ``book:`` chapters/appendices list (parts hold chapters of their own)."""
+    if isinstance(node, str):
+        out.append(node)
+    elif isinstance(node, list):
+        for n in node:
+            _book_entries(n, out)
+    elif isinstance(node, dict):
+        for key in ("part", "href", "file"):
+            if isinstance(node.get(key), str):
+                out.append(node[key])
+        _book_entries(node.get("chapters"), out)
+
+
+def _render_list(root: Path, patterns: list[Any]) -> list[str]:
+    """``project: render:`` entries: files or glob patterns, ``!pattern`` excluding."""
+    found: list[str] = []
+    for p in patterns:
+        if not isinstance(p, str) or p.startswith("!"):
+            continue
+        if any(ch in p for ch in "*?["):
+            found += sorted(q.relative_to(root).as_posix() for q in root.glob(p) if q.is_file())
+        else:
+            found.append(p)
+    excluded = [p[1:] for p in patterns if isinstance(p, str) and p.startswith("!")]
+    return [f for f in found if not any(fnmatch.fnmatchcase(f, x) for x in excluded)]
+
+
+def project_files(root: Path) -> list[str]:
+    """The project's source files in render order, relative to ``root``:
+    ``QUARTO_PROJECT_INPUT_FILES`` (what Quarto gives a pre-render script), else the book's
+    chapters and appendices, else ``project: render:``, else every source ``mlsysim check``
+    would read under the project (sorted)."""
+    listed = os.environ.get("QUARTO_PROJECT_INPUT_FILES", "")
+    entries = [line.strip() for line in listed.splitlines() if line.strip()]
+    if not entries:
+        entries = _configured(root)
+    if not entries:
+        from mlsysim.book.sources.check import iter_sources
+
+        entries = [os.path.relpath(p, root) for p in iter_sources([root])]
+    out: list[str] = []
+    for e in entries:
+        rel = _posix(os.path.relpath(e, root) if os.path.isabs(e) else e)
+        if rel.lower().endswith(_SOURCE_SUFFIXES) and rel not in out:
+            out.append(rel)
+    return out
+
+
+def _configured(root: Path) -> list[str]:
+    from mlsysim.book.sources.frontmatter import load_yaml
+    from mlsysim.core.exceptions import MlsysimError
+
+    try:
+        config = load_yaml((root / "_quarto.yml").read_text(encoding="utf-8"), "_quarto.yml")
+    except (OSError, UnicodeDecodeError, MlsysimError):
+        return []
+    if not isinstance(config, dict):
+        return []
+    out: list[str] = []
+    book = config.get("book")
+    if isinstance(book, dict):
+        _book_entries(book.get("chapters"), out)
+        _book_entries(book.get("appendices"), out)
+    project = config.get("project")
+    if not out and isinstance(project, dict) and isinstance(project.get("render"), list):
+        out = _render_list(root, project["render"])
+    return out
+
+
+def _key(file: str) -> str:
+    return hashlib.sha1(file.encode("utf-8"), usedforsecurity=False).hexdigest()[:24]
+
+
+def _write(path: Path, data: dict[str, Any]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        pass  # an unwritable cache only costs speed
+
+
+def _read(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+@dataclass
+class Project:
+    """The stored check of one project: its files, manifest and per-file entries."""
+
+    root: Path
+    cache: Path
+    run: str
+    files: list[str]
+    manifest: Manifest
+    entries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    checked_now: bool = False  # this call ran the project check
+
+    @property
+    def first(self) -> str | None:
+        return self.files[0] if self.files else None
+
+    # -- evaluation -----------------------------------------------------------------------
+    def evaluate(self, file: str) -> dict[str, Any]:
+        """Check one file as ``mlsysim check`` does; its entry (the project's overrides)."""
+        from mlsysim.book.sources.check import check_document
+
+        items: list[dict[str, Any]] = []
+        results: list[dict[str, Any]] = []
+        includes: list[str] = []
+
+        def scanned(s: Any) -> None:
+            includes.extend(s.includes)
+
+        def done(item: Any, outcome: Any) -> None:
+            items.append({"kind": item.kind, "texts": sorted(set(forms(item.text)))})
+            results.append(result_entry(item.kind, outcome))
+
+        doc = check_document(
+            file, explicit=self.manifest.overrides or None, on_scanned=scanned, on_item=done
+        )
+        self._inputs(file, includes)
+        from mlsysim.book.drafts import banner_dict
+
+        failures = [f.to_dict() for f in doc.failures]
+        entry = {
+            "schema": SCHEMA,
+            "run": self.run,
+            "file": file,
+            "items": items,
+            "results": results,
+            "failures": failures,
+            "banner": banner_dict(failures),
+            "checked": doc.checked,
+        }
+        self.entries[file] = entry
+        return entry
+
+    def _inputs(self, file: str, includes: list[str]) -> None:
+        m = self.manifest
+        m.add_file(file)
+        m.add_files(includes)
+        folder = Path(os.path.abspath(file)).parent
+        root = Path(os.path.abspath(self.root))
+        while True:
+            m.add_file(folder / "_metadata.yml")
+            if folder == root or root not in folder.parents:
+                break
+            folder = folder.parent
+
+    # -- reports --------------------------------------------------------------------------
+    def blocking(self) -> bool:
+        """Whether any failure of the project's files stops a render (severity error)."""
+        return any(
+            (f.get("extra") or {}).get("severity") != "warning"
+            for file in self.files
+            for f in self.entries.get(file, {}).get("failures", [])
+        )
+
+    def report(self, file: str, own: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """What the filter prints for ``file``: every failure of the book (``own`` for this
+        file) when this is the first file and the book has a failure that stops it, else
+        ``own``."""
+        if file != self.first or not self.blocking():
+            return own
+        out: list[dict[str, Any]] = []
+        for name in self.files:
+            out += own if name == file else self.entries.get(name, {}).get("failures", [])
+        return out
+
+    # -- reuse ----------------------------------------------------------------------------
+    @staticmethod
+    def reuse(entry: dict[str, Any], items: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+        """The stored results for a host's ``items`` when they are the scanned items one for
+        one (kind and text), else None (the host's elements must be evaluated)."""
+        stored = entry.get("items") or []
+        if len(stored) != len(items):
+            return None
+        for raw, scanned in zip(items, stored, strict=True):
+            if raw.get("line") is not None or raw.get("file") is not None:
+                return None
+            if raw.get("kind") != scanned["kind"]:
+                return None
+            if normalize(str(raw.get("text", ""))) not in scanned["texts"]:
+                return None
+        results = entry["results"]
+        return [
+            {"id": str(raw.get("id", n + 1)), **res}
+            for n, (raw, res) in enumerate(zip(items, results, strict=True))
+        ]
+
+    # -- storage --------------------------------------------------------------------------
+    def store(self) -> None:
+        """Write every entry (with its report), then the manifest that makes them valid."""
+        store = self.cache / _STORE
+        for file, entry in self.entries.items():
+            _write(
+                store / f"{_key(file)}.json",
+                {**entry, "report": self.report(file, entry["failures"])},
+            )
+        _write(
+            store / _MANIFEST,
+            {
+                "schema": SCHEMA,
+                "run": self.run,
+                "root": os.path.abspath(self.root),
+                "first": self.first,
+                "files": self.files,
+                "chapters": {f: _key(f) for f in self.entries},
+                "manifest": self.manifest.to_dict(),
+            },
+        )
+
+    def entry(self, file: str) -> dict[str, Any]:
+        """The stored entry of ``file``; a file outside the project's list is checked now
+        and added."""
+        entry = self.entries.get(file)
+        if entry is None:
+            entry = _read(self.cache / _STORE / f"{_key(file)}.json")
+            if not (isinstance(entry, dict) and entry.get("run") == self.run):
+                entry = self.evaluate(file)
+                self.store()
+            self.entries[file] = entry
+        return entry
+
+
+def _engine() -> str:
+    from mlsysim import __version__
+
+    return f"mlsysim {__version__}; {SCHEMA}"
+
+
+def _fresh(root: Path, cache: Path, overrides: dict[str, Any], python: str) -> Project:
+    import mlsysim
+
+    manifest = Manifest(overrides=dict(overrides), python=python, engine=_engine())
+    manifest.env = {k: os.environ.get(k, "") for k in ENV_KEYS}
+    manifest.add_file(mlsysim.__file__)
+    manifest.add_file(root / "_quarto.yml")
+    for profile in os.environ.get("QUARTO_PROFILE", "").replace(" ", ",").split(","):
+        if profile:
+            manifest.add_file(root / f"_quarto-{profile}.yml")
+    data_inputs(manifest)
+    files = project_files(root)
+    project = Project(root, cache, uuid.uuid4().hex, files, manifest, checked_now=True)
+    for file in files:
+        project.evaluate(file)
+    project.store()
+    return project
+
+
+def open_project(root: Path, cache: Path, overrides: dict[str, Any], python: str = "") -> Project:
+    """The project's stored check when everything it read is unchanged, else a new check of
+    every file (run with ``root`` as the working directory)."""
+    data = _read(cache / _STORE / _MANIFEST)
+    if isinstance(data, dict) and data.get("schema") == SCHEMA:
+        manifest = Manifest.from_dict(data.get("manifest"))
+        files = data.get("files")
+        if (
+            manifest is not None
+            and isinstance(files, list)
+            and data.get("root") == os.path.abspath(root)
+            and manifest.holds(dict(overrides), python, _engine())
+        ):
+            project = Project(root, cache, str(data.get("run")), [str(f) for f in files], manifest)
+            for file in files:  # the reports need every file's failures
+                entry = _read(cache / _STORE / f"{_key(str(file))}.json")
+                if not (isinstance(entry, dict) and entry.get("run") == project.run):
+                    return _fresh(root, cache, overrides, python)
+                project.entries[str(file)] = entry
+            return project
+    return _fresh(root, cache, overrides, python)

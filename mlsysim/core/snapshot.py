@@ -1,0 +1,103 @@
+"""A prebuilt registry catalog, stored per state of the data files and of the code that reads them.
+
+Loading the registries reads and validates every data file (TOML parse, pydantic validation,
+cross-checks: about 0.1 s), which every Sphinx build and every project check would pay again.
+Once a catalog has been built, it is pickled into the user's cache directory under a key that
+hashes everything it was built from: every data file (path and bytes, in load order), the
+source of every module that defines or reads its entries (spec classes, units, the loader) and
+the Python, pint and pydantic versions. The next process with the same key unpickles it
+(a few ms) instead; any other state builds and validates afresh, so an edited, added or
+switched data file is always read.
+
+Location: ``MLSYSIM_CACHE_HOME``, else ``$XDG_CACHE_HOME/mlsysim``, else ``~/.cache/mlsysim``;
+``MLSYSIM_CACHE_HOME=off`` turns snapshots off. A snapshot that cannot be read is rebuilt.
+pint's own cache of the parsed unit definitions (``units.txt``) lives there too (``pint/``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["cache_home", "load", "save", "snapshot_key"]
+
+_VERSION = b"mlsysim.registry-snapshot/1"
+_KEEP = 4
+_CORE_FILES = ("registry.py", "types.py", "units.py", "unit_text.py", "units.txt", "snapshot.py")
+
+
+def cache_home() -> Path | None:
+    """mlsysim's cache directory for prebuilt data (None when turned off)."""
+    raw = os.environ.get("MLSYSIM_CACHE_HOME")
+    if raw is not None:
+        return None if raw.strip().lower() in ("", "0", "off", "none", "false") else Path(raw)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "mlsysim"
+
+
+def snapshot_key(data_files: Iterable[Path], spec_modules: Iterable[str]) -> str:
+    """Hash of the data files, the code that builds entries from them and the libraries."""
+    import pint
+    import pydantic
+
+    h = hashlib.sha256(_VERSION)
+    h.update(f"{sys.version}|{pint.__version__}|{pydantic.VERSION}".encode())
+    here = Path(__file__).resolve().parent
+    sources = [here / name for name in _CORE_FILES]
+    for name in sorted(set(spec_modules)):
+        module = sys.modules.get(name)
+        file = getattr(module, "__file__", None)
+        if file:
+            sources.append(Path(file))
+    for path in [*sources, *data_files]:
+        h.update(b"\0" + str(path).encode())
+        try:
+            h.update(path.read_bytes())
+        except OSError:
+            h.update(b"<unreadable>")
+    return h.hexdigest()[:40]
+
+
+def load(key: str) -> Any | None:
+    """The catalog stored under ``key``, or None."""
+    home = cache_home()
+    if home is None:
+        return None
+    path = home / f"registry-{key}.pickle"
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        return pickle.loads(data)
+    except Exception:  # a snapshot of another build, truncated, or corrupt: rebuild it
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return None
+
+
+def save(key: str, catalog: Any) -> None:
+    """Store ``catalog`` under ``key`` (keeping the few most recent snapshots)."""
+    home = cache_home()
+    if home is None:
+        return
+    try:
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        data = pickle.dumps(catalog, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp = home / f"registry-{key}.{os.getpid()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        tmp.replace(home / f"registry-{key}.pickle")
+        old = sorted(home.glob("registry-*.pickle"), key=lambda p: p.stat().st_mtime)
+        for stale in old[:-_KEEP]:
+            stale.unlink()
+    except (OSError, pickle.PicklingError, TypeError, AttributeError):
+        pass  # an unwritable cache only costs speed

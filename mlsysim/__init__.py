@@ -72,7 +72,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ureg": ("mlsysim.core.units", "ureg"),
     "Q_": ("mlsysim.core.units", "Q_"),
     "Hardware": ("mlsysim.hardware.registry", "Hardware"),
-    "Engines": ("mlsysim.hardware.engines", "Engines"),
+    "Engines": ("mlsysim.hardware.registry", "Engines"),
     "Models": ("mlsysim.workload.registry", "Models"),
     "Grids": ("mlsysim.infra.registry", "Grids"),
     "Datacenters": ("mlsysim.infra.registry", "Datacenters"),

@@ -55,7 +55,7 @@ else:
 
     _Time = Q["time"]
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+_FROZEN = ConfigDict(defer_build=True, frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
 #: How a solve's phase maps onto an engine's ``phases`` and ``default_for`` keys.
 PHASE_GROUPS = {

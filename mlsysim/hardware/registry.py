@@ -16,9 +16,11 @@ from mlsysim.core.constants import PRECISIONS as _PRECISIONS
 from mlsysim.core.exceptions import MlsysimError, UnknownNameError, UnsupportedPrecisionError
 from mlsysim.core.registry import Registry, register_kind
 from mlsysim.core.types import Q, Spec
+from mlsysim.hardware.engines import Engines
 
 __all__ = [
     "PRECISIONS",
+    "Engines",
     "Hardware",
     "HardwareSpec",
     "Interconnect",

@@ -28,7 +28,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mlsysim.core.cache import DerivedCache
 from mlsysim.core.exceptions import ConfigError, RegistryDataError
@@ -155,7 +155,7 @@ class EngineSpec(Spec):
     runs_on: tuple[str, ...]
     phases: tuple[Literal["inference", "training"], ...] = ("inference", "training")
     default_for: tuple[str, ...] = ()
-    quant_layouts: dict[str, tuple[int, float, float]] = {}
+    quant_layouts: dict[str, tuple[int, float, float]] = Field(default_factory=dict)
     quantize_head: bool = False
     quantized_kernels: Literal["weight_only", "all"] = "weight_only"
     end_to_end_formats: tuple[str, ...] = ()

@@ -91,6 +91,23 @@ SAMPLES: dict[str, dict[str, object]] = {
     "batching_throughput": {"batch": 32, "step_time": Q_("40 ms")},
     "batch_fill_time": {"batch": 32, "arrival_rate": Q_("400 req/s")},
     "fanout_tail": {"p": 0.01, "n": 100},
+    "md1_wait": {"arrival_rate": Q_("80 req/s"), "service_time": Q_("10 ms")},
+    "md1_wait_percentile": {
+        "arrival_rate": Q_("80 req/s"),
+        "service_time": Q_("10 ms"),
+        "q": 0.99,
+    },
+    # serving
+    "paged_kv_sequences": {
+        "memory": Q_("60 GB"),
+        "bytes_per_token": Q_("512 KiB"),
+        "tokens": 1000,
+        "block_size": 16,
+    },
+    "kv_fragmentation": {"tokens": 500, "block_size": 16},
+    "speculative_tokens": {"acceptance": 0.8, "draft_tokens": 5},
+    "speculative_speedup": {"acceptance": 0.8, "draft_tokens": 5, "cost_ratio": 0.05},
+    "offloaded_step_time": {"device_time": Q_("10 ms"), "stream_time": Q_("200 ms")},
     # memory
     "weights_bytes": {"model": LLAMA2_7B, "precision": "fp16"},
     "kv_cache_bytes": {"model": LLAMA2_7B, "context": 4096, "batch": 8, "precision": "fp16"},

@@ -192,6 +192,7 @@ def _evaluate(
     from mlsysim.book.document import Document
     from mlsysim.book.items import run_item
     from mlsysim.book.options import Options
+    from mlsysim.book.plots import plot_entry
     from mlsysim.book.projects import result_entry
     from mlsysim.book.sources.check import unreadable
 
@@ -218,7 +219,12 @@ def _evaluate(
         if match is None and raw.get("line") is None:
             for f in doc.failures[before:]:
                 f.extra["line_unknown"] = True
-        results.append({"id": str(raw.get("id", n + 1)), **result_entry(raw["kind"], outcome)})
+        entry: dict[str, Any] = {"id": str(raw.get("id", n + 1))}
+        entry.update(result_entry(raw["kind"], outcome))
+        if raw["kind"] == "plot" and outcome.value is not None:
+            fmt = str(request.get("format", "html"))
+            entry["plot"] = plot_entry(outcome.value, fmt, cache_dir())
+        results.append(entry)
     for d in docs.values():
         if d.options.fail_mode == "warn":  # reported, but the render goes on
             for f in d.failures:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mlsysim.book.evaluator import Evaluator, written_digits
+from mlsysim.book.evaluator import Evaluator, trace_cites, written_digits
 from mlsysim.book.failures import Failure, FailureKind
 from mlsysim.book.lang import Trace
 from mlsysim.book.scope import Binding, Scope
@@ -145,17 +145,7 @@ def derivation(evaluator: Evaluator, tr: Trace) -> list[str]:
 
 def cite_ids(tr: Trace, scope: Scope | None = None) -> list[str]:
     """Citation ids of everything ``tr`` touched, bindings' own citations included."""
-    ids: list[str] = []
-    if scope is not None:
-        for name in dict.fromkeys(tr.names):
-            b = scope.bindings.get(name)
-            if b is not None:
-                ids += list(b.cites)
-    ids += [c for _, _, c in tr.reads if c]
-    for _, _, info, _ in tr.calls:
-        ids += list(getattr(info, "sources", ()) or ())
-    ids += [s.source for s in tr.specs]
-    return list(dict.fromkeys(ids))
+    return trace_cites(tr, scope)
 
 
 def cited(tr: Trace, scope: Scope | None = None) -> list[Source]:

@@ -25,7 +25,7 @@ from mlsysim.book.scope import Scope
 from mlsysim.core.exceptions import LimitError, MlsysimError, NapkinError, NapkinSyntaxError
 from mlsysim.viz.rendered import Rendered
 
-__all__ = ["Evaluator", "Recorder", "headline", "written_digits"]
+__all__ = ["Evaluator", "Recorder", "headline", "trace_cites", "written_digits"]
 
 #: Significant digits of a computed value quoted in a message.
 _MESSAGE_DIGITS = 4
@@ -49,6 +49,10 @@ class Evaluator:
     def __init__(self, options: Options | None = None) -> None:
         self.options = options or Options()
         self.scope = Scope()
+        #: citation ids of every registry value and formula the document's values used, in
+        #: first-use order (``mlsysim bib``), and those of the current item (hosts' cite keys)
+        self.cites: dict[str, None] = {}
+        self.item_cites: dict[str, None] = {}
         #: when a list, every evaluation adds the document bindings it read (an item's
         #: dependencies, for reusing its rendering)
         self.recording: list[str] | None = None
@@ -75,6 +79,10 @@ class Evaluator:
             raise Located(exc, getattr(exc, "column", None) or 0) from None
         except RecursionError:
             raise Located(LimitError("expression is nested too deeply"), 0) from None
+        if tr.reads or tr.calls or tr.specs or tr.names:
+            for cid in trace_cites(tr, scope):
+                self.cites[cid] = None
+                self.item_cites[cid] = None
         digits = compiled.digits
         if digits is None:
             digits = self._raw_digits(compiled, value, tr)
@@ -184,6 +192,21 @@ class Evaluator:
             return render_value(v, sig_figs=figs, given_digits=digits).text
         except MlsysimError:
             return describe(v)
+
+
+def trace_cites(tr: Trace, scope: Scope | None = None) -> list[str]:
+    """Citation ids of everything ``tr`` touched, the used bindings' own citations included."""
+    ids: list[str] = []
+    if scope is not None:
+        for name in dict.fromkeys(tr.names):
+            b = scope.bindings.get(name)
+            if b is not None:
+                ids += list(b.cites)
+    ids += [c for _, _, c in tr.reads if c]
+    for _, _, info, _ in tr.calls:
+        ids += list(getattr(info, "sources", ()) or ())
+    ids += [s.source for s in tr.specs]
+    return list(dict.fromkeys(ids))
 
 
 def headline(value: Any) -> Any:

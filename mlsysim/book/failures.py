@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 __all__ = ["Checked", "Failure", "FailureKind"]
 
-FailureKind = Literal["check", "claim", "error"]
+FailureKind = Literal["check", "claim", "error", "lint"]
 
 
 @dataclass(frozen=True, slots=True)

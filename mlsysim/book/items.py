@@ -40,6 +40,23 @@ class Outcome:
     ok: bool
     rendered: Rendered | None
     extra: tuple[tuple[int, Rendered], ...] = ()  # a block's rendered claims
+    value: Any = None  # what was computed (a plot's PlotResult)
+    cites: tuple[str, ...] = ()  # citation ids of the values it used (a host's cite keys)
+
+
+def _alt_rendering(alt: str) -> Rendered:
+    """A plot as text: its alt text (hosts draw the image from the PlotResult)."""
+    import html
+
+    from mlsysim.viz.format import escape_latex_text, escape_markdown
+
+    return Rendered(
+        text=alt,
+        latex=r"	ext{" + escape_latex_text(alt) + "}",
+        html=html.escape(alt),
+        markdown=escape_markdown(alt),
+        math=False,
+    )
 
 
 #: item kind -> what a checked item of that kind is called in reports
@@ -175,7 +192,12 @@ def run_item(doc: Document, item: Item) -> Outcome:
     """
     before = len(doc.failures)
     counted = len(doc.checks)
+    doc.evaluator.item_cites = {}
     outcome = _run(doc, item, before)
+    if doc.evaluator.item_cites:
+        from dataclasses import replace
+
+        outcome = replace(outcome, cites=tuple(doc.evaluator.item_cites))
     if item.file is not None and item.file != doc.file:
         from dataclasses import replace
 
@@ -213,6 +235,11 @@ def _run(doc: Document, item: Item, before: int) -> Outcome:
         if item.kind == "block":
             block = doc.block(item.text, item.line, column=item.column)
             return _checked(doc, before, Outcome(block.ok, None, tuple(block.rendered)))
+        if item.kind == "plot":
+            from mlsysim.book.plots import run_plot
+
+            plot = run_plot(doc, item)
+            return _checked(doc, before, Outcome(plot.ok, _alt_rendering(plot.alt), value=plot))
         if item.kind == "table":
             table = run_table(doc, item)
             if table.rendered is None:
@@ -260,7 +287,7 @@ def _run(doc: Document, item: Item, before: int) -> Outcome:
             raise ConfigError(
                 f"unknown item kind {item.kind!r}", fix=f"use one of {', '.join(ITEM_KINDS)}"
             )
-        return _checked(doc, before, Outcome(result.ok, result.rendered))
+        return _checked(doc, before, Outcome(result.ok, result.rendered, value=result.value))
     except MlsysimError as exc:
         doc.count(_KIND_NAMES.get(item.kind, item.kind), item.text[:200], item.line, item.column)
         doc.record("error", exc, item.text[:200], item.line, item.column, None)

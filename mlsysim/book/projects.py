@@ -202,7 +202,7 @@ class Project:
         def scanned(s: Any) -> None:
             includes.extend(s.includes)
 
-        def done(item: Any, outcome: Any) -> None:
+        def done(doc: Any, item: Any, outcome: Any) -> None:
             items.append({"kind": item.kind, "texts": sorted(set(forms(item.text)))})
             results.append(result_entry(item.kind, outcome))
 

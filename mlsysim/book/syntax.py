@@ -35,9 +35,9 @@ __all__ = [
     "split_top",
 ]
 
-ItemKind = Literal["block", "inline", "claim", "eq", "table"]
-#: Kinds of napkin item: statements, inline value, claim, derivation, table.
-ITEM_KINDS: tuple[ItemKind, ...] = ("block", "inline", "claim", "eq", "table")
+ItemKind = Literal["block", "inline", "claim", "eq", "table", "plot"]
+#: Kinds of napkin item: statements, inline value, claim, derivation, table, plot.
+ITEM_KINDS: tuple[ItemKind, ...] = ("block", "inline", "claim", "eq", "table", "plot")
 
 
 @dataclass(frozen=True, slots=True)

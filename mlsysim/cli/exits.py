@@ -40,7 +40,9 @@ EXIT_CODES: tuple[tuple[int, str, str], ...] = (
     (
         EXIT_INFEASIBLE,
         "infeasible",
-        "the workload does not fit or the target cannot be met (solve, fleet); the report says why",
+        "the workload does not fit or the target cannot be met, or no configuration is "
+        "feasible (solve, fleet, generate, serve: a rate at or above the capacity, a missed "
+        "SLO; optimize); the report says why",
     ),
     (EXIT_INTERNAL, "internal", "an internal error: a bug in mlsysim (please report it)"),
 )

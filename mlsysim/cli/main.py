@@ -28,8 +28,25 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "collective": ("mlsysim.cli.collective_cmd", "time a collective on a node or cluster"),
     "run": ("mlsysim.cli.run_cmd", "a training run: time, failures, energy, carbon, water, cost"),
     "fleet": ("mlsysim.cli.fleet_cmd", "a serving fleet: devices, energy, carbon, cost per token"),
+    "generate": (
+        "mlsysim.cli.generate_cmd",
+        "one batch, prompt to last token: TTFT, TPOT, tokens/s",
+    ),
+    "serve": ("mlsysim.cli.serve_cmd", "continuous batching at a request rate: latency tails, SLO"),
     "sim": ("mlsysim.cli.sim_cmd", "simulate an application for a persona: the ledger"),
+    "optimize": (
+        "mlsysim.cli.optimize_cmd",
+        "search configurations: parallelism, serving, placement (and Pareto frontiers)",
+    ),
     "zoo": ("mlsysim.cli.zoo_cmd", "list registry entries (hardware, models, grids, …)"),
+    "bib": ("mlsysim.cli.bib_cmd", "every source a book's values cite, as BibTeX"),
+    "lint": ("mlsysim.cli.lint_cmd", "find hand-typed figures in prose that no value binds"),
+    "impact": (
+        "mlsysim.cli.impact_cmd",
+        "which values and claims change when data or formulas change",
+    ),
+    "formulas": ("mlsysim.cli.formulas_cmd", "the formula reference: signatures, units, examples"),
+    "reference": ("mlsysim.cli.reference_cmd", "write the reference as MyST pages for a docs site"),
     "schema": ("mlsysim.cli.schema_cmd", "print the JSON Schema of a command's --json output"),
 }
 

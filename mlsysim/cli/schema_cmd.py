@@ -26,10 +26,16 @@ SCHEMAS: dict[str, tuple[str, str]] = {
     "collective": ("mlsysim.systems.collectives", "collective_json_schema"),
     "run": ("mlsysim.solvers.run_result", "run_json_schema"),
     "fleet": ("mlsysim.solvers.fleet", "fleet_json_schema"),
+    "generate": ("mlsysim.solvers.serving_schemas", "generate_json_schema"),
+    "serve": ("mlsysim.solvers.serving_schemas", "serve_json_schema"),
+    "optimize": ("mlsysim.solvers.optimizers_result", "optimize_json_schema"),
+    "pareto": ("mlsysim.solvers.optimizers_pareto", "pareto_json_schema"),
     "sim": ("mlsysim.sim.ledger", "ledger_json_schema"),
     "ledger": ("mlsysim.sim.ledger", "ledger_json_schema"),
     "walls": ("mlsysim.cli.walls_cmd", "walls_json_schema"),
     "zoo": ("mlsysim.cli.zoo_cmd", "zoo_json_schema"),
+    "formulas": ("mlsysim.cli.formulas_cmd", "formulas_json_schema"),
+    "impact": ("mlsysim.cli.impact_cmd", "impact_json_schema"),
     "error": ("mlsysim.cli.errors", "error_json_schema"),
 }
 
@@ -48,9 +54,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--compact", action="store_true", help="one line instead of indented")
     parser.add_argument(
         "--kind",
-        choices=["solve", "distributed", "collective", "run", "fleet", "ledger"],
+        choices=[
+            "solve",
+            "distributed",
+            "collective",
+            "run",
+            "fleet",
+            "generate",
+            "serve",
+            "ledger",
+            "optimize",
+        ],
         default=None,
-        help="the older form: solve (one device), distributed, collective, run, fleet, ledger",
+        help="the older form: solve (one device), distributed, collective, run, fleet, generate, "
+        "serve, ledger, optimize",
     )
 
 

@@ -37,6 +37,10 @@ __all__ = [
     "DATACENTER_CAPEX_PER_WATT",
     "DATACENTER_DEPRECIATION",
     "DEFAULT_GRADIENT_PRECISION",
+    "DEFAULT_KV_BLOCK_SIZE",
+    "DEFAULT_MAX_BATCH",
+    "DEFAULT_MAX_TOKENS",
+    "DEFAULT_MEMORY_UTILIZATION",
     "DEFAULT_OPTIMIZER",
     "DEFAULT_PRECISION",
     "DEFAULT_RECOMPUTE",
@@ -352,6 +356,19 @@ CSR_INDEX_BITS = _c(32, "bit", "saad2003", "one 32-bit column index per non-zero
 # --- quantization noise ------------------------------------------------------------------------
 SQNR_DB_PER_BIT = _c(6.02, "", "bennett1948", "20·log10(2) dB per bit, uniform quantizer")
 SQNR_DB_OFFSET = _c(1.76, "", "bennett1948", "10·log10(3/2) dB, full-scale sine input")
+
+# --- serving engines (the defaults of vLLM-style continuous batching) ----------------------------
+#: Tokens per KV-cache block (PagedAttention's page; vLLM and Sarathi-Serve default to 16).
+DEFAULT_KV_BLOCK_SIZE = _c(16, "token", "sarathi_serve_engine_args", "EngineArgs.block_size")
+#: Most sequences decoding together (vLLM's and Sarathi-Serve's max_num_seqs).
+DEFAULT_MAX_BATCH = _c(256, "", "sarathi_serve_engine_args", "EngineArgs.max_num_seqs")
+#: Most tokens one continuous-batching iteration carries, decodes and prefill chunks together
+#: (TensorRT-LLM's max_num_tokens).
+DEFAULT_MAX_TOKENS = _c(8192, "token", "trtllm_llm_args", "BaseLlmArgs.max_num_tokens")
+#: Share of device memory the engine takes for weights, activations and KV blocks.
+DEFAULT_MEMORY_UTILIZATION = _c(
+    0.9, "", "sarathi_serve_engine_args", "EngineArgs.gpu_memory_utilization"
+)
 
 #: Every scalar constant by name (the per-precision and per-optimizer tables are separate).
 CONSTANTS: dict[str, Constant] = {

@@ -20,9 +20,10 @@ A user directory may hold files directly or in sub-folders.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Generic, NamedTuple, TypeVar
 
@@ -39,6 +40,7 @@ __all__ = [
     "on_first_load",
     "register_kind",
     "reset",
+    "substituted_data",
 ]
 
 T = TypeVar("T")
@@ -150,7 +152,36 @@ def data_dirs(*, load: bool = True) -> list[Path]:
     else:
         builtin = [*_BUILTIN_DIRS, *(d for d in _DECLARED_DIRS if d not in _BUILTIN_DIRS)]
     env = [Path(p) for p in _env_dirs().split(os.pathsep) if p]
-    return [*builtin, *env, *_extra_dirs]
+    dirs = [*builtin, *env, *_extra_dirs]
+    if _SUBSTITUTES:
+        dirs = [_SUBSTITUTES.get(d.resolve(), d) for d in dirs]
+    return dirs + [d for d in _ADDED if d not in dirs]
+
+
+#: data directories read in place of others, and extra ones (:func:`substituted_data`)
+_SUBSTITUTES: dict[Path, Path] = {}
+_ADDED: list[Path] = []
+
+
+@contextlib.contextmanager
+def substituted_data(
+    substitutes: Mapping[Path, Path] | None = None, added: Iterable[Path] = ()
+) -> Iterator[None]:
+    """Load the data with some directories read from elsewhere (``{current: other}``) and
+    ``added`` directories on top, until the block ends (``mlsysim impact`` evaluates a book
+    against an older version of its data this way). Every cache follows: the registry
+    generation moves on entering and on leaving."""
+    saved = dict(_SUBSTITUTES), list(_ADDED)
+    _SUBSTITUTES.update({Path(k).resolve(): Path(v) for k, v in (substitutes or {}).items()})
+    _ADDED.extend(Path(a) for a in added)
+    reset()
+    try:
+        yield
+    finally:
+        _SUBSTITUTES.clear()
+        _SUBSTITUTES.update(saved[0])
+        _ADDED[:] = saved[1]
+        reset()
 
 
 def add_data_dir(path: str | os.PathLike[str]) -> None:

@@ -81,12 +81,14 @@ def _w(
 
 
 #: Solver ids (their classes' ``name``): the single-node and distributed solvers, training
-#: runs and serving fleets.
+#: runs, serving fleets, generation (one batch, prompt to last token) and serving (continuous
+#: batching at a request rate).
 _DEVICE_WALL = ("single_node", "distributed")
 _DISTRIBUTED = ("distributed",)
 _RUN = ("training_run",)
 _RUN_AND_FLEET = ("training_run", "serving_fleet")
-_FLEET = ("serving_fleet",)
+_SERVING = ("serving", "serving_fleet")
+_GENERATE_AND_SERVE = ("generate", "serving")
 
 
 #: The taxonomy, in the order of DESIGN.md §3.
@@ -156,9 +158,18 @@ WALLS: tuple[Wall, ...] = (
         "Serving",
         "systems",
         "At a given request rate, what latency do users see and how many servers are needed?",
-        ("mm1_latency", "mm1_wait", "mmc_wait", "erlang_c", "little"),
-        ("kleinrock1975", "erlang1917", "little1961"),
-        _FLEET,
+        (
+            "mm1_latency",
+            "mm1_wait",
+            "mmc_wait",
+            "erlang_c",
+            "md1_wait",
+            "little",
+            "speculative_tokens",
+            "speculative_speedup",
+        ),
+        ("kleinrock1975", "erlang1917", "little1961", "yu2022orca", "leviathan2023"),
+        _SERVING,
     ),
     _w(
         6,
@@ -166,8 +177,15 @@ WALLS: tuple[Wall, ...] = (
         "Batching",
         "execution",
         "How much throughput does batching buy, and what does waiting for a batch cost?",
-        ("batching_throughput", "batch_fill_time", "kv_cache_bytes"),
-        ("crankshaw2017", "pope2022"),
+        (
+            "batching_throughput",
+            "batch_fill_time",
+            "kv_cache_bytes",
+            "paged_kv_sequences",
+            "kv_fragmentation",
+        ),
+        ("crankshaw2017", "pope2022", "kwon2023vllm", "agrawal2024sarathi"),
+        _GENERATE_AND_SERVE,
     ),
     _w(
         7,
@@ -175,8 +193,9 @@ WALLS: tuple[Wall, ...] = (
         "Weight streaming",
         "execution",
         "When weights live off-device, is each step bound by streaming them in?",
-        ("weight_streaming_time", "weights_bytes"),
+        ("weight_streaming_time", "offloaded_step_time", "weights_bytes"),
         ("sheng2023",),
+        _GENERATE_AND_SERVE,
     ),
     _w(
         8,
@@ -184,8 +203,9 @@ WALLS: tuple[Wall, ...] = (
         "Tail latency",
         "systems",
         "What latency do the slowest requests see, and how does fan-out amplify the tail?",
-        ("mm1_latency_percentile", "mmc_wait_percentile", "fanout_tail"),
-        ("dean2013", "kleinrock1975"),
+        ("mm1_latency_percentile", "mmc_wait_percentile", "md1_wait_percentile", "fanout_tail"),
+        ("dean2013", "kleinrock1975", "crommelin1932", "tijms2003"),
+        ("serving",),
     ),
     _w(
         9,
@@ -231,6 +251,7 @@ WALLS: tuple[Wall, ...] = (
         "How much compute does thinking longer or sampling more cost, and what does it buy?",
         ("reasoning_flops", "best_of_n", "inference_flops"),
         ("snell2024", "brown2024", "kaplan2020"),
+        ("generate",),
     ),
     _w(
         14,
@@ -315,6 +336,7 @@ WALLS: tuple[Wall, ...] = (
         "When tenants share devices, how do utilization and queueing delay grow?",
         ("utilization", "erlang_c", "mmc_wait"),
         ("kleinrock1975", "erlang1917"),
+        ("serving",),
     ),
     _w(
         18,

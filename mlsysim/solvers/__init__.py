@@ -7,10 +7,18 @@
   collectives on the topology, the pipeline schedule);
 * :mod:`.results`, :mod:`.explainers`, :mod:`.distributed_results`,
   :mod:`.distributed_explain` — the result objects and why a wall binds;
-* :mod:`.optimizers` — searches over configurations.
+* :mod:`.optimizers` and the modules beside it — searches over configurations:
+  :mod:`.optimizers_parallel` (``optimize_parallelism``), :mod:`.optimizers_serving`
+  (``optimize_serving``), :mod:`.optimizers_placement` (``optimize_placement``),
+  :mod:`.optimizers_pareto` (``pareto``), with :mod:`.optimizers_result` (what they return)
+  and :mod:`.optimizers_bound` (branch and bound).
 
 * :mod:`.run`, :mod:`.fleet` — training runs and serving fleets (with :mod:`.footprint`,
   :mod:`.ledger`, :mod:`.run_result`, :mod:`.run_explain`);
+* :mod:`.generation`, :mod:`.serving` — one batch from prompt to last token (``generate``)
+  and continuous batching at a request rate (``serve``), composed from solves by
+  :mod:`.steps` (with :mod:`.generation_result`, :mod:`.serving_result`, :mod:`.serving_schemas`,
+  :mod:`.serving_explain`);
 * :mod:`.arguments` — the argument checks every solver shares.
 
 A new solver is one module beside these; :func:`solver_classes` imports every solver module
@@ -26,9 +34,21 @@ __all__ = [
     "BaseSolver",
     "DistributedResult",
     "DistributedSolver",
+    "GenerateSolver",
     "MaxBatchOptimizer",
+    "ParallelismOptimizer",
+    "PlacementOptimizer",
+    "Search",
+    "ServingOptimizer",
+    "ServingSolver",
     "SingleNodeSolver",
     "SolveResult",
+    "generate",
+    "optimize_parallelism",
+    "optimize_placement",
+    "optimize_serving",
+    "pareto",
+    "serve",
     "serving_fleet",
     "solve",
     "solver_classes",
@@ -41,7 +61,19 @@ _LAZY: dict[str, tuple[str, str]] = {
     "DistributedResult": ("mlsysim.solvers.distributed_results", "DistributedResult"),
     "DistributedSolver": ("mlsysim.solvers.distributed", "DistributedSolver"),
     "MaxBatchOptimizer": ("mlsysim.solvers.optimizers", "MaxBatchOptimizer"),
+    "ParallelismOptimizer": ("mlsysim.solvers.optimizers_parallel", "ParallelismOptimizer"),
+    "ServingOptimizer": ("mlsysim.solvers.optimizers_serving", "ServingOptimizer"),
+    "PlacementOptimizer": ("mlsysim.solvers.optimizers_placement", "PlacementOptimizer"),
+    "Search": ("mlsysim.solvers.optimizers_result", "Search"),
+    "optimize_parallelism": ("mlsysim.solvers.optimizers_parallel", "optimize_parallelism"),
+    "optimize_serving": ("mlsysim.solvers.optimizers_serving", "optimize_serving"),
+    "optimize_placement": ("mlsysim.solvers.optimizers_placement", "optimize_placement"),
+    "pareto": ("mlsysim.solvers.optimizers_pareto", "pareto"),
     "SingleNodeSolver": ("mlsysim.solvers.single_node", "SingleNodeSolver"),
+    "GenerateSolver": ("mlsysim.solvers.generation", "GenerateSolver"),
+    "ServingSolver": ("mlsysim.solvers.serving", "ServingSolver"),
+    "generate": ("mlsysim.solvers.generation", "generate"),
+    "serve": ("mlsysim.solvers.serving", "serve"),
     "SolveResult": ("mlsysim.solvers.results", "SolveResult"),
     "solve": ("mlsysim.solvers.api", "solve"),
     "training_run": ("mlsysim.solvers.run", "training_run"),
@@ -55,7 +87,9 @@ def solver_classes() -> dict[str, type]:
     """Every solver class by its ``name`` (``{"single_node": SingleNodeSolver, …}``)."""
     import mlsysim.solvers.distributed
     import mlsysim.solvers.fleet
+    import mlsysim.solvers.generation
     import mlsysim.solvers.run
+    import mlsysim.solvers.serving
     import mlsysim.solvers.single_node  # noqa: F401  (each solver module registers its class)
     from mlsysim.solvers.base import SOLVERS
 

@@ -5,9 +5,9 @@ sizes a fleet from one device's serving capacity, then runs the devices for ``du
 through :mod:`.footprint` (energy, carbon, water, money) and divides by the tokens served.
 
 One device's capacity comes from :func:`device_capacity`, the only place the fleet asks a
-solver anything: today the single-device solver (decode steps at growing batch until the
-time per output token passes the SLO, plus one prefill per request); the serving model
-replaces it when it lands, without changing the fleet arithmetic.
+solver anything: the serving model (:mod:`.serving`: continuous batching with chunked
+prefill over a paged KV cache), at the largest batch whose iterations meet the
+time-per-output-token SLO.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from mlsysim.core.exceptions import ConfigError, InfeasibleError
+from mlsysim.core.exceptions import ConfigError
 from mlsysim.core.units import Q_, si
 from mlsysim.solvers import footprint as FP
 from mlsysim.solvers.base import BaseSolver
@@ -31,12 +31,16 @@ __all__ = ["FLEET_SCHEMA_VERSION", "Capacity", "FleetResult", "device_capacity",
 
 FLEET_SCHEMA_VERSION = "mlsysim.fleet/1"
 
-_MAX_BATCH = 4096
-
 
 @dataclass(frozen=True)
 class Capacity:
-    """What one device serves at the SLO: batch, time per output token, prefill, power."""
+    """What one device serves at the SLO: batch, time per output token, prefill, power.
+
+    With tensor parallelism (``tp`` > 1) a replica spans ``tp`` devices: ``batch``, the
+    times and ``requests_per_s`` are the replica's share per device (requests/s divided by
+    ``tp``). ``limit`` says what stopped the batch from doubling again: ``"slo"`` (the next
+    batch misses the time per token), ``"memory"`` (it does not fit) or ``"max_batch"``.
+    """
 
     batch: int
     tpot_s: float
@@ -44,41 +48,51 @@ class Capacity:
     power_w: float
     requests_per_s: float
     source: str  # which solver answered
+    tp: int = 1
+    limit: str = "max_batch"
 
 
 def device_capacity(
-    model: Any, hw: Any, *, prompt: int, output: int, slo_s: float, precision: str | None
+    model: Any,
+    hw: Any,
+    *,
+    prompt: int,
+    output: int,
+    slo_s: float,
+    precision: str | None,
+    tp: int = 1,
+    system: Any = None,
+    max_batch: int | None = None,
 ) -> Capacity:
-    """One device's serving capacity at a time-per-output-token SLO (single-device solver)."""
-    solve = importlib.import_module("mlsysim.solvers.single_node").solve
-    ctx = prompt + output // 2
-    pre = solve(model, hw, phase="prefill", batch=1, seq_len=prompt, precision=precision)
-    best = None
-    b = 1
-    while b <= _MAX_BATCH:
-        r = solve(model, hw, phase="decode", batch=b, seq_len=ctx, precision=precision)
-        if not r.feasible or r.latency_s > slo_s:
-            break
-        best = r
-        b *= 2
-    if best is None:
-        first = solve(model, hw, phase="decode", batch=1, seq_len=ctx, precision=precision)
-        if not first.feasible:
-            first._require_feasible("serving capacity")
-        raise InfeasibleError(
-            f"one {hw.id} cannot meet the SLO: a decode step at batch 1 takes "
-            f"{first.latency_s * 1e3:.3g} ms per token, above {slo_s * 1e3:.3g} ms",
-            where="serving_fleet",
-            fix="relax slo=, use a faster device or lower-precision weights",
-        )
-    per_request = pre.latency_s + output * best.latency_s / best.batch
+    """One device's serving capacity at a time-per-output-token SLO: the serving model
+    (:func:`mlsysim.solvers.serving.capacity_at_tpot`: continuous batching with chunked
+    prefill, paged KV cache, the engine's default limits, at most ``max_batch`` sequences)
+    lowered to the batch whose iterations meet the SLO. With ``tp`` > 1, a replica of ``tp``
+    devices of ``system`` (through the distributed solver); its requests/s are per device."""
+    serving = importlib.import_module("mlsysim.solvers.serving")
+    limits: dict[str, Any] = {} if max_batch is None else {"max_batch": max_batch}
+    target = hw if tp == 1 else system
+    rps, n, step_s, sat = serving.capacity_at_tpot(
+        model, target, prompt=prompt, output=output, tpot=slo_s, precision=precision, tp=tp,
+        **limits,
+    )  # fmt: skip
+    rep = sat.replica
+    ttft_s = rep.steps.prefill(1, prompt)
+    batch = max(1, math.floor(n))
+    power = rep.steps.result("decode", batch, round(rep.context)).power_w
+    n_star = sat.saturation[0]
+    # "slo": the batch was lowered until the iterations met the SLO
+    at_saturation = "memory" if sat.limit == "kv_cache" else "max_batch"
+    limit = "slo" if n < n_star else at_saturation
     return Capacity(
-        best.batch,
-        best.latency_s,
-        pre.latency_s,
-        best.power_w or 0.0,
-        1.0 / per_request,
-        "single_node",
+        batch,
+        step_s / rep.tokens_per_step,
+        ttft_s,
+        power or 0.0,
+        rps / tp,
+        "serving" if tp == 1 else "serving (distributed)",
+        tp,
+        limit,
     )
 
 
@@ -154,7 +168,9 @@ class FleetResult:
         """Sizing and sustainability in two sentences."""
         c = self.capacity
         return (
-            f"serving: {self.devices_n} × {self.hardware} at batch {c.batch} "
+            f"serving: {self.devices_n} × {self.hardware}"
+            + (f" ({self.devices_n // c.tp} replicas of tp={c.tp})" if c.tp > 1 else "")
+            + f" at batch {c.batch} "
             f"({c.tpot_s * 1e3:.3g} ms per token, {c.requests_per_s:.3g} requests/s each)\n"
             f"sustainability: {sustainability_sentence(self.carbon, self.region)}"
         )
@@ -184,6 +200,8 @@ class FleetResult:
                 "ttft_ms": c.ttft_s * 1e3,
                 "requests_per_s": c.requests_per_s,
                 "solver": c.source,
+                "tp": c.tp,
+                "limit": c.limit,
             },
             "region": self.region,
             "carbon_basis": self.basis,
@@ -258,9 +276,24 @@ class ServingFleetSolver(BaseSolver):
         pue: Any = None,
         carbon_intensity: Any = None,
         pricing: str = "on_demand",
+        tp: int = 1,
+        max_batch: int | None = None,
     ) -> FleetResult:
         spec = Models[model] if isinstance(model, str) else model
         hw, node, _ = FP.resolve_system(hardware)
+        for name, v in (("tp", tp), ("max_batch", 1 if max_batch is None else max_batch)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ConfigError(
+                    f"{name} must be an integer ≥ 1, got {v!r}",
+                    where="serving_fleet",
+                    fix=f"pass {name}=1 or more",
+                )
+        if tp > 1 and node is None:
+            raise ConfigError(
+                f"tp={tp} needs a node: a bare {hw.id} is one device",
+                where="serving_fleet",
+                fix=f"pass a node or cluster of {hw.id}s as the hardware, or tp=1",
+            )
         if (qps is None) == (tokens_per_day is None):
             raise ConfigError(
                 "give exactly one of qps= or tokens_per_day=",
@@ -299,9 +332,17 @@ class ServingFleetSolver(BaseSolver):
                     fix=f"e.g. {name}=50 ms" if name == "slo" else "e.g. 30 day",
                 )
         cap = device_capacity(
-            spec, hw, prompt=prompt, output=output, slo_s=slo_s, precision=precision
+            spec,
+            hw,
+            prompt=prompt,
+            output=output,
+            slo_s=slo_s,
+            precision=precision,
+            tp=tp,
+            system=hardware,
+            max_batch=max_batch,
         )
-        n = math.ceil(q / cap.requests_per_s)
+        n = math.ceil(q / (cap.requests_per_s * tp)) * tp  # whole replicas of tp devices
         warnings: list[str] = []
         site = FP.resolve_site(region, datacenter, pue, carbon_intensity)
         overhead = FP.overhead_power(None, None, node, hw, warnings)
@@ -361,6 +402,7 @@ def serving_fleet(model: Any, hardware: Any, **kwargs: Any) -> FleetResult:
 
     Keywords: ``slo``, ``duration``, ``region`` (required); ``qps`` or ``tokens_per_day``;
     ``prompt``/``output`` tokens per request (512/256); ``precision``, ``datacenter``, ``pue``,
-    ``carbon_intensity``, ``pricing``.
+    ``carbon_intensity``, ``pricing``; ``tp`` (replicas of ``tp`` devices of a node) and
+    ``max_batch`` (the largest batch the capacity search tries).
     """
     return _SOLVER.solve(model, hardware, **kwargs)

@@ -171,3 +171,6 @@ _DATA = Path(__file__).parent / "data"
 Fabrics: Registry[FabricSpec] = register_kind("fabric", FabricSpec, "fabric", _DATA)
 Nodes: Registry[NodeSpec] = register_kind("node", NodeSpec, "node", _DATA)
 Clusters: Registry[ClusterSpec] = register_kind("cluster", ClusterSpec, "cluster", _DATA)
+
+# the systems layer's other kinds register themselves on import
+import mlsysim.systems.offload  # noqa: E402, F401

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from mlsysim.book.lang.allow import (
+    call_help,
     check_function_args,
     check_method_args,
     method_params,
@@ -22,7 +23,14 @@ from mlsysim.book.lang.allow import (
 from mlsysim.book.lang.limits import MAX_ARGS
 from mlsysim.book.lang.located import Compiling, Run, attempt, locate
 from mlsysim.book.lang.values import Env, Fn, Method, Trace, View, describe, unwrap
-from mlsysim.core.exceptions import LimitError, MlsysimError, NapkinError, UnknownNameError
+from mlsysim.core.exceptions import (
+    DimensionError,
+    FormulaDomainError,
+    LimitError,
+    MlsysimError,
+    NapkinError,
+    UnknownNameError,
+)
 
 __all__ = ["RULES"]
 
@@ -220,7 +228,12 @@ def _call(f: Any, args: list[Any], kwargs: dict[str, Any], tr: Trace, label: str
         plain = [unwrap(a) for a in args]
         kw = {k: unwrap(v) for k, v in kwargs.items()}
         bound = check_function_args(f, plain, kw)
-        result = f.fn(*plain, **kw)
+        try:
+            result = f.fn(*plain, **kw)
+        except (DimensionError, FormulaDomainError, UnknownNameError) as exc:
+            if f.kind == "formula":  # a wrong argument: show how the formula is called
+                exc.fix = "; ".join(p for p in (exc.fix, call_help(f)) if p)
+            raise
         tr.calls.append((label, result, getattr(f.fn, "formula", None), bound))
         tr.specs.extend(v for v in (*plain, *kw.values()) if isinstance(v, _classes()[1]))
         return result_view(result, label)

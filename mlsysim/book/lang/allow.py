@@ -31,6 +31,7 @@ __all__ = [
     "COUNTS",
     "METHODS",
     "Param",
+    "call_help",
     "check_function_args",
     "check_method_args",
     "method_params",
@@ -99,7 +100,7 @@ COUNTS: dict[str, int] = {
         "head_dim",
         "hidden",
     )
-} | {"servers": 100_000}
+} | {"servers": 100_000, "keep": 1000}
 
 
 def _key(cls: type) -> str:
@@ -225,7 +226,7 @@ def check_function_args(f: Fn, args: list[Any], kwargs: dict[str, Any]) -> dict[
             raise NapkinError(
                 f"{f.name}() cannot take these arguments",
                 why=str(exc).replace(f.fn.__name__ + "()", f.name + "()"),
-                fix=f"{f.name}() takes " + ", ".join(names),
+                fix=_misspelled(kwargs, names) + call_help(f, names),
             ) from None
         bound = dict(ba.arguments)
         extra = [k for k, p in sig.parameters.items() if p.kind is p.VAR_KEYWORD]
@@ -234,6 +235,30 @@ def check_function_args(f: Fn, args: list[Any], kwargs: dict[str, Any]) -> dict[
     for name, value in bound.items():
         _check_value(f.name, name, value)
     return bound
+
+
+def call_help(f: Fn, names: list[str] | None = None) -> str:
+    """How to call ``f``: a formula's signature and runnable example, else its parameters."""
+    info = getattr(f.fn, "formula", None)
+    if info is None:
+        return f"{f.name}() takes " + ", ".join(names or ())
+    from mlsysim.core.formulas.examples import EXAMPLES
+
+    example = EXAMPLES.get(info.name)
+    return f"write {info.signature()}" + (f", e.g. {example}" if example else "")
+
+
+def _misspelled(kwargs: dict[str, Any], names: list[str]) -> str:
+    """``did you mean precision?`` for keywords the function does not take."""
+    from mlsysim.core.exceptions import suggest
+
+    hints = []
+    for key in kwargs:
+        if key not in names:
+            near = suggest(key, names, n=1)
+            if near:
+                hints.append(f"{near[0]}= (not {key}=)")
+    return f"did you mean {', '.join(hints)}? " if hints else ""
 
 
 def _check_value(fn: str, name: str, value: Any) -> None:

@@ -41,6 +41,11 @@ FUNCTIONS: dict[str, str] = {
     "collective": "mlsysim.systems.collectives:collective",
     "training_run": "mlsysim.solvers.run:training_run",
     "serving_fleet": "mlsysim.solvers.fleet:serving_fleet",
+    "generate": "mlsysim.solvers.generation:generate",
+    "serve": "mlsysim.solvers.serving:serve",
+    "mig": "mlsysim.hardware.partitions:mig",
+    "optimize_parallelism": "mlsysim.solvers.optimizers_parallel:optimize_parallelism",
+    "pareto": "mlsysim.solvers.optimizers_pareto:pareto",
     # the simulation layer: ResourceSimulation(Doorbell, TinyPioneer).evaluate(...) -> a ledger
     "ResourceSimulation": "mlsysim.sim.simulations:ResourceSimulation",
     "PerformanceSimulation": "mlsysim.sim.simulations:PerformanceSimulation",

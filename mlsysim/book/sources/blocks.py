@@ -47,7 +47,12 @@ CODE_DIRECTIVES = frozenset(
         "testoutput",
     }
 )
-BLOCK_KIND: dict[str, ItemKind] = {"napkin": "block", "napkin-eq": "eq", "napkin-table": "table"}
+BLOCK_KIND: dict[str, ItemKind] = {
+    "napkin": "block",
+    "napkin-eq": "eq",
+    "napkin-table": "table",
+    "napkin-plot": "plot",
+}
 #: CommonMark HTML block start tags (types 1 and 6): raw HTML until a blank line.
 HTML_TAGS = frozenset(
     {
@@ -238,7 +243,7 @@ def pandoc_block(info: str) -> tuple[ItemKind | None, dict[str, str]]:
             return None, {}
         classes += attrs.classes
         values = dict(attrs.values)
-    for cls in ("napkin", "napkin-eq", "napkin-table"):
+    for cls in ("napkin", "napkin-eq", "napkin-table", "napkin-plot"):
         if cls in classes:
             return BLOCK_KIND[cls], values
     return None, {}

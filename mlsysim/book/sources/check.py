@@ -31,6 +31,7 @@ from mlsysim.core.exceptions import MlsysimError
 __all__ = [
     "SUFFIXES",
     "CheckRun",
+    "add_project_data",
     "check_document",
     "check_paths",
     "check_sources",
@@ -39,6 +40,8 @@ __all__ = [
     "unreadable",
 ]
 
+#: Called after each item: ``(document, item, outcome)``.
+ItemHook = Callable[[Document, Item, Outcome], None]
 #: Source suffixes ``mlsysim check`` reads.
 SUFFIXES = (".md", ".qmd", ".rst")
 _SKIP_DIRS = {"_build", "build", "_site", "node_modules", "__pycache__", "_freeze", "_extensions"}
@@ -140,7 +143,7 @@ def check_document(
     *,
     explicit: Mapping[str, Any] | None = None,
     on_scanned: Callable[[Scanned], None] | None = None,
-    on_item: Callable[[Item, Outcome], None] | None = None,
+    on_item: ItemHook | None = None,
 ) -> Document:
     """Evaluate every item of one source in order; the Document holds failures and count.
 
@@ -148,7 +151,8 @@ def check_document(
     resolved as every host resolves them (project, front matter, then ``explicit`` flags).
     A source that cannot be read, an invalid option or an unreadable include is a located
     failure of the chapter; nothing here raises for bad input. ``on_scanned`` receives the
-    chapter's scan and ``on_item`` every item with its outcome (what a host would render).
+    chapter's scan and ``on_item(doc, item, outcome)`` every item with its outcome (what a host
+    would render, what ``mlsysim impact`` records).
     """
     file = Path(path)
     name = str(file)
@@ -190,7 +194,7 @@ def check_document(
     for item in scanned.items:
         outcome = run_item(doc, item)
         if on_item is not None:
-            on_item(item, outcome)
+            on_item(doc, item, outcome)
     if doc.options.fail_mode == "warn":
         for f in doc.failures:
             f.extra["severity"] = "warning"
@@ -228,18 +232,23 @@ def check_sources(
     options: Options | None = None,
     *,
     explicit: Mapping[str, Any] | None = None,
+    on_item: ItemHook | None = None,
+    on_document: Callable[[Document], None] | None = None,
 ) -> CheckRun:
     """Check every source under ``paths``: the files read, each checked item, every failure.
 
     ``options`` forces one set of options for every file; without it each chapter uses its own
     (see :func:`check_document`) with ``explicit`` on top. A project's ``mlsysim_data_dirs``
     are added before its chapters are checked, as the Sphinx extension adds them.
+    ``on_item`` is called after every item, ``on_document(doc)`` after every chapter.
     """
     run = CheckRun()
     added: set[Path] = set()
     for path in iter_sources(paths):
         _add_data_dirs(path, added)
-        doc = check_document(path, options, explicit=explicit)
+        doc = check_document(path, options, explicit=explicit, on_item=on_item)
+        if on_document is not None:
+            on_document(doc)
         run.files += 1
         run.checked += doc.checked
         run.failures.extend(doc.failures)
@@ -259,6 +268,11 @@ def check_paths(
     """
     run = check_sources(paths, options, explicit=explicit)
     return run.checked, run.failures
+
+
+def add_project_data(path: Path, added: set[Path]) -> None:
+    """Add the data folders of ``path``'s project (``mlsysim_data_dirs``) not in ``added``."""
+    _add_data_dirs(path, added)
 
 
 def _add_data_dirs(path: Path, added: set[Path]) -> None:

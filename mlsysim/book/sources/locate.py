@@ -26,7 +26,14 @@ _TYPOGRAPHIC = str.maketrans(
     {"‘": "'", "’": "'", "“": '"', "”": '"', "…": "...", "–": "--", "—": "---", "\u00a0": " "}
 )
 #: Item kinds a host may name differently from the scanner (a shortcode's napkin is inline).
-_KIND = {"inline": "inline", "claim": "claim", "eq": "eq", "block": "block", "table": "table"}
+_KIND = {
+    "inline": "inline",
+    "claim": "claim",
+    "eq": "eq",
+    "block": "block",
+    "table": "table",
+    "plot": "plot",
+}
 
 
 def unescape(text: str) -> str:

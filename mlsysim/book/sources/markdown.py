@@ -307,7 +307,7 @@ class MarkdownScanner:
         if arg and name == "napkin-eq" and not text.strip():
             raw = self.lines[i]
             text, line, column = arg, i + 1, raw.rfind(arg) + 1
-        elif arg and name == "napkin-table":
+        elif arg and name in ("napkin-table", "napkin-plot"):
             attrs.setdefault("caption", arg)
         lines = tuple((key, i + 2 + k) for key, k in where)
         self.out.append(Item(BLOCK_KIND[name], text, line, column, attrs, option_lines=lines))

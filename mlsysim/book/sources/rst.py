@@ -23,7 +23,12 @@ from mlsysim.book.syntax import Item, ItemKind
 
 __all__ = ["RstScanner"]
 
-_KIND: dict[str, ItemKind] = {"napkin": "block", "napkin-eq": "eq", "napkin-table": "table"}
+_KIND: dict[str, ItemKind] = {
+    "napkin": "block",
+    "napkin-eq": "eq",
+    "napkin-table": "table",
+    "napkin-plot": "plot",
+}
 _ROLE_KIND: dict[str, ItemKind] = {"napkin": "inline", "claim": "claim", "napkin-eq": "eq"}
 #: Directives whose content docutils does not parse as reStructuredText.
 CODE_DIRECTIVES = frozenset(
@@ -257,7 +262,7 @@ class RstScanner:
             line, column = k + 1, inner + 1
             if arg and name == "napkin-eq":
                 content, line, column = arg, i + 1, self.lines[i].rfind(arg) + 1
-            elif arg and name == "napkin-table":
+            elif arg and name in ("napkin-table", "napkin-plot"):
                 attrs.setdefault("caption", arg)
             where = tuple(self._option_lines)
             self.out.append(Item(_KIND[name], content, line, column, attrs, option_lines=where))

@@ -116,10 +116,47 @@ class FormulaInfo:
         rendered: str = _environment().from_string(self.substituted).render(**args)
         return rendered
 
+    def default_texts(self) -> dict[str, str]:
+        """Each default as napkin source (``{"latency": "0 s", "precision": '"bf16"'}``)."""
+        return {name: _literal(value) for name, value in self.defaults().items()}
+
+    def signature(self, *, result: bool = True) -> str:
+        """The call as an author writes it: ``ridge_point(hw, precision="bf16") -> intensity``.
+
+        Defaults are shown as napkin literals (``latency=0 s``); the result's dimension ends
+        it unless ``result`` is false. Error messages for a wrong call show this.
+        """
+        fn = REGISTRY[self.name]
+        parts = []
+        for name, p in inspect.signature(fn).parameters.items():
+            if p.default is inspect.Parameter.empty:
+                parts.append(name)
+            else:
+                parts.append(f"{name}={_literal(p.default)}")
+        call = f"{self.name}({', '.join(parts)})"
+        shown = self.result.replace("[", "").replace("]", "").replace("_", " ")
+        return f"{call} -> {shown}" if result else call
+
     def render_symbol(self) -> str:
         """The symbolic form (a template without variables, rendered for uniformity)."""
         rendered: str = _environment().from_string(self.symbol).render()
         return rendered
+
+
+def _literal(value: Any) -> str:
+    """A default value as napkin source: ``"bf16"``, ``0 s``, ``True``, ``0.5``."""
+    if isinstance(value, str):
+        return f'"{value}"'
+    units = getattr(value, "units", None)
+    if units is not None:
+        mag = value.magnitude
+        unit = f"{units:~P}"
+        if unit.startswith("1/"):
+            unit = "/ " + unit[2:]
+        return f"{mag:g} {unit}" if unit else f"{mag:g}"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return repr(value)
 
 
 def formula(

@@ -59,7 +59,15 @@ from mlsysim.workload.lowering.facts import ModelFacts
 from mlsysim.workload.lowering.ops import Op, OpBuilder, add_optimizer_update
 from mlsysim.workload.lowering.transformer import lower_transformer
 
-__all__ = ["CommOp", "RankLowered", "RankMemory", "lower_rank", "shard_facts"]
+__all__ = [
+    "CommOp",
+    "RankLowered",
+    "RankMemory",
+    "lower_rank",
+    "shard_facts",
+    "training_activation_bytes",
+    "training_state_bytes",
+]
 
 #: Ops of the norm/residual regions that sequence parallelism splits over the TP group.
 _SP_REGION = frozenset({"attn_add_norm", "ffn_add_norm", "final_add_norm"})
@@ -279,14 +287,9 @@ def lower_rank(
     dense, expert = entry.dense, entry.expert
     bw = rp.weight_bytes
     if training:
-        # ZeRO-2/3 keep gradients in the weights' format unless the plan names one
-        # (Rajbhandari et al. 2020); otherwise the plan's (fp32 main gradients by default)
-        bg = bw if par.zero >= 2 and rp.plan.gradients is None else rp.gradient_bytes
-        K = optimizer_state_per_param_B(rp.plan.optimizer, rp.weights)
+        bg = _gradient_bytes(rp, par)
         dp_z = float(par.dp * cp)
         edp_z = max(1.0, dp_z / par.ep)
-        w1, g1, o1 = training_memory_B(dense, bw, bg, K, par.zero, dp_z)
-        w2, g2, o2 = training_memory_B(expert, bw, bg, K, par.zero, edp_z)
         # the update runs on this rank's optimizer-state shard, on its main gradients
         shard = dense / (dp_z if par.zero >= 1 else 1.0) + expert / (
             edp_z if par.zero >= 1 else 1.0
@@ -294,8 +297,9 @@ def lower_rank(
         update = OpBuilder(rp, True)
         add_optimizer_update(update, shard, rp, bg)
         opt = update.ops[0]
+        w, g, o = _state(dense, expert, rp, par)
         acts = _activations(f, par, microbatch, s_rank, microbatches, rp, entry.stages[0])
-        memory = RankMemory(w1 + w2, g1 + g2, o1 + o2, acts, 0.0)
+        memory = RankMemory(w, g, o, acts, 0.0)
     else:
         bg = 0.0
         memory = RankMemory(
@@ -316,6 +320,43 @@ def lower_rank(
         fr.layers,
         entry.stages[2],
     )
+
+
+def _gradient_bytes(rp: Any, par: ParallelPlan) -> float:
+    """Bytes per gradient element: ZeRO-2/3 keep gradients in the weights' format unless the
+    plan names one (Rajbhandari et al. 2020); otherwise the plan's (fp32 main gradients by
+    default, Megatron-LM)."""
+    if par.zero >= 2 and rp.plan.gradients is None:
+        return float(rp.weight_bytes)
+    return float(rp.gradient_bytes)
+
+
+def _state(dense: float, expert: float, rp: Any, par: ParallelPlan) -> tuple[float, float, float]:
+    """(weights, gradients, optimizer) bytes of the first stage's rank, ZeRO-sharded."""
+    bw, bg = rp.weight_bytes, _gradient_bytes(rp, par)
+    K = optimizer_state_per_param_B(rp.plan.optimizer, rp.weights)
+    dp_z = float(par.dp * par.cp)
+    edp_z = max(1.0, dp_z / par.ep)
+    w1, g1, o1 = training_memory_B(dense, bw, bg, K, par.zero, dp_z)
+    w2, g2, o2 = training_memory_B(expert, bw, bg, K, par.zero, edp_z)
+    return w1 + w2, g1 + g2, o1 + o2
+
+
+def training_state_bytes(f: ModelFacts, par: ParallelPlan, rp: Any) -> float:
+    """Weights, gradients and optimizer state per device of a training step (bytes): what
+    :func:`lower_rank` reports for the first pipeline stage, without lowering any operation
+    (a design-space search prunes plans whose state alone cannot fit)."""
+    dense, expert = _rank_params(f, par)
+    return sum(_state(dense, expert, rp, par))
+
+
+def training_activation_bytes(
+    f: ModelFacts, par: ParallelPlan, microbatch: int, seq_len: int, rp: Any, microbatches: int
+) -> float:
+    """Activation bytes per device of a training step at the first stage's peak: what
+    :func:`lower_rank` reports, without lowering any operation."""
+    s_rank = seq_len // par.cp
+    return _activations(f, par, microbatch, s_rank, microbatches, rp, par.stage_layers(f.layers)[0])
 
 
 def _activations(

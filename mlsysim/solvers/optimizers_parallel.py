@@ -1,0 +1,671 @@
+"""The parallelism search: the highest-throughput way to train a model on a cluster that fits.
+
+``optimize_parallelism(model, system, devices=…, batch=…, seq_len=…)`` searches tensor (tp),
+context (cp), pipeline (pp) with its schedule and model chunks, data (dp), expert (ep)
+parallelism, ZeRO stage, micro-batch size, sequence parallelism (sp) and activation
+recomputation, and returns a :class:`ParallelSearch`: ``.config`` (the keywords to pass to
+:func:`mlsysim.solve`), ``.result`` (that solve), ``.alternatives`` (ranked), the predicted
+``.throughput`` and ``.tflops_per_device``, and ``.explanation``. Any keyword of the step may
+be fixed (``tp=8``), restricted to a few values in Python (``pp=(35, 21)``), or be a plan
+option (``attention="unfused"``).
+
+The space is cut by construction, never by sampling (``.counts`` says how much each rule cut):
+
+1. **divisibility** — only degrees the solver accepts are generated: tp divides the heads
+   (and divides or is a multiple of the KV heads), 2·cp divides the sequence, pp·chunks
+   divides the layers (or the layers + 2), ep the experts and dp, tp·cp·pp·dp = devices, the
+   batch splits into whole micro-batches, 1F1B has at least pp of them and the interleaved
+   schedule a multiple of pp;
+2. **symmetry** — settings the step cannot tell apart are generated once: ZeRO stages with a
+   single data-parallel rank, sp with tp = 1, ``"1f1b"`` with several chunks (it is
+   ``"interleaved"``), the schedule without a pipeline;
+3. **dominance** — GPipe takes 1F1B's time and holds more activations, so it is generated only
+   where 1F1B cannot run (fewer micro-batches than stages); recomputation only adds work, so
+   each plan gets the least recomputation that fits (``none``, else ``selective``, else
+   ``full``);
+4. **memory** — before any timing, the weights, gradients and optimizer state per device
+   (per layout and ZeRO stage) and then the activations per micro-batch plan are computed by
+   the lowering's own memory functions (:func:`~mlsysim.workload.lowering.sharded.
+   training_state_bytes`, :func:`~mlsysim.workload.lowering.sharded.training_activation_bytes`,
+   the numbers ``solve`` reports), and whatever cannot fit is dropped.
+
+Every survivor is solved by the distributed solver, in batches through one function
+(:meth:`ParallelismOptimizer.evaluate`: a vectorized kernel can replace it), and ranked by
+throughput (tokens per second; ties: less memory per device).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from mlsysim.core.constants import RECOMPUTE_POLICIES
+from mlsysim.core.exceptions import ConfigError, MlsysimError
+from mlsysim.core.formulas.parallelism import pipeline_time_s
+from mlsysim.core.formulas.performance import hardware_flops_per_token_F
+from mlsysim.execution.parallel import SCHEDULES, ParallelPlan
+from mlsysim.execution.plan import ExecutionPlan
+from mlsysim.hardware.engines import engine_for, family_of
+from mlsysim.hardware.facts import device_facts
+from mlsysim.solvers import arguments
+from mlsysim.solvers.base import BaseOptimizer
+from mlsysim.solvers.distributed import PARALLEL_KEYWORDS, DistributedSolver
+from mlsysim.solvers.optimizers_bound import BranchAndBound
+from mlsysim.solvers.optimizers_result import Candidate, Metric, Search
+from mlsysim.systems.topology import resolve_system
+from mlsysim.workload.lowering import model_facts
+from mlsysim.workload.lowering.sharded import training_activation_bytes, training_state_bytes
+
+__all__ = [
+    "AXES",
+    "PARALLEL_METRICS",
+    "ParallelSearch",
+    "ParallelismOptimizer",
+    "optimize_parallelism",
+]
+
+#: The keywords the search chooses (each may be fixed by the caller).
+AXES = (
+    "tp",
+    "pp",
+    "dp",
+    "cp",
+    "ep",
+    "sp",
+    "zero",
+    "microbatch",
+    "schedule",
+    "chunks",
+    "recompute",
+)
+
+#: What every candidate reports (values in these units).
+PARALLEL_METRICS = (
+    Metric("throughput", "token/s", "max"),
+    Metric("tflops_per_device", "TFLOP/s", "max", "model TFLOP/s per device"),
+    Metric("hardware_tflops_per_device", "TFLOP/s", "max", "hardware TFLOP/s per device"),
+    Metric("mfu", "", "max", "MFU"),
+    Metric("step_time", "s", "min", "step time"),
+    Metric("memory", "GB", "min", "memory per device"),
+    Metric("bubble", "", "min", "bubble fraction"),
+    Metric("communication", "s", "min", "exposed communication"),
+)
+
+#: Survivors solved per call of :meth:`ParallelismOptimizer.evaluate`.
+_BATCH = 64
+#: The throughput bound's margin for uneven shards (floors of ffn/tp and the like).
+_MARGIN = 0.99
+
+# a configuration: (tp, pp, dp, cp, ep, sp, zero, microbatch, schedule, chunks, recompute)
+Config = tuple[int, int, int, int, int, bool, int, int, str, int, str]
+
+
+def _divisors(n: int) -> list[int]:
+    small, large = [], []
+    d = 1
+    while d * d <= n:
+        if n % d == 0:
+            small.append(d)
+            if d * d != n:
+                large.append(n // d)
+        d += 1
+    return small + large[::-1]
+
+
+def _keep(fixed: dict[str, Any], name: str, values: Sequence[Any]) -> list[Any]:
+    """``values`` of axis ``name`` that the caller's fixed value (or values) allows."""
+    if name not in fixed:
+        return list(values)
+    want = fixed[name]
+    allowed = want if isinstance(want, list | tuple | set | frozenset) else (want,)
+    return [v for v in values if any(v == a and type(v) is type(a) for a in allowed)]
+
+
+@dataclass(frozen=True)
+class ParallelSearch(Search):
+    """A parallelism search (see :mod:`mlsysim.solvers.optimizers_parallel`)."""
+
+    @property
+    def throughput(self) -> Any:
+        """The winner's training throughput (token/s)."""
+        return self.best.objectives["throughput"]
+
+    @property
+    def tflops_per_device(self) -> Any:
+        """The winner's model TFLOP/s per device (PaLM's model FLOPs, recompute excluded)."""
+        return self.best.objectives["tflops_per_device"]
+
+    @property
+    def hardware_tflops_per_device(self) -> Any:
+        """The winner's hardware TFLOP/s per device (recomputation counted, as Megatron-LM
+        reports)."""
+        return self.best.objectives["hardware_tflops_per_device"]
+
+    @property
+    def mfu(self) -> float:
+        """The winner's model FLOPs utilisation."""
+        return float(self.best.values["mfu"] or 0.0)
+
+
+class _Context:
+    """The fixed inputs of one search, checked once."""
+
+    def __init__(
+        self,
+        model: Any,
+        system: Any,
+        devices: Any,
+        batch: Any,
+        seq_len: Any,
+        precision: str | None,
+        fixed: dict[str, Any],
+    ) -> None:
+        where = "optimize_parallelism"
+        self.spec = arguments.model(model, where)
+        if devices is None:
+            raise ConfigError(
+                "optimize_parallelism needs devices= (how many accelerators train the model)",
+                where=where,
+                fix="pass devices=…, e.g. devices=2520",
+            )
+        self.view = resolve_system(system, devices)
+        self.system = system
+        self.devices = self.view.devices
+        self.batch = arguments.batch(batch, where)
+        self.seq_len = arguments.seq_len(seq_len, 1, where)
+        self.precision = precision
+        self.facts = model_facts(self.spec)
+        if self.facts.kind != "transformer":
+            raise ConfigError(
+                f"{self.spec.id} is a {self.facts.kind} model: the parallelism search covers "
+                "transformers (the distributed solver's models)",
+                where=where,
+                fix="pick a transformer model",
+            )
+        if self.seq_len > self.facts.max_seq_len:
+            raise ConfigError(
+                f"seq_len {self.seq_len} exceeds {self.spec.id}'s maximum context of "
+                f"{self.facts.max_seq_len} tokens",
+                where=where,
+                fix=f"pass seq_len ≤ {self.facts.max_seq_len}",
+            )
+        axes = {k: v for k, v in fixed.items() if k in AXES}
+        self.overlap = fixed.get("overlap", True)
+        options = {k: v for k, v in fixed.items() if k not in AXES and k != "overlap"}
+        if options:
+            arguments.check_keywords(options, where, (*PARALLEL_KEYWORDS, *AXES))
+            bad = [k for k in options if k in ("devices", "phase", "hardware", "plan")]
+            if bad:
+                raise ConfigError(
+                    f"optimize_parallelism does not take {', '.join(bad)} as a fixed keyword",
+                    where=where,
+                    fix="pass devices=, batch=, seq_len= and precision= by name; the phase is "
+                    "training",
+                )
+        self.axes = axes
+        self.options = options
+        recomputes = _keep(axes, "recompute", RECOMPUTE_POLICIES)
+        hw = self.view.hardware
+        family = family_of(self.spec.task)
+        self.plans = []
+        for rc in recomputes:
+            plan = ExecutionPlan(weights=precision, recompute=rc, **options)
+            # the engine the distributed solver trains under, so the bound uses its efficiency
+            engine = engine_for(hw, "training", family, plan.engine)
+            self.plans.append((rc, plan.resolve(hw, engine)))
+        self.capacity = device_facts(hw).capacity
+
+
+class ParallelismOptimizer(BaseOptimizer):
+    """The highest-throughput parallel plan that fits in memory (see the module doc).
+
+    Subclass and override :meth:`space` (which configurations) or :meth:`evaluate` (how a
+    batch of them is solved: a vectorized kernel can answer many at once) to change the
+    search; the ranking, the explanation and the JSON form stay the same.
+    """
+
+    name = "parallelism"
+    default_solver = DistributedSolver
+    walls = ("memory_capacity", "compute", "communication", "memory_bandwidth")
+    sources = ("narayanan2021", "korthikanti2022", "rajbhandari2020")
+
+    # -- the space -----------------------------------------------------------------------
+    def space(self, ctx: _Context, counts: dict[str, int]) -> Iterator[Config]:
+        """Every configuration worth solving, cut as the module doc says (counts updated)."""
+        f, D, B, s = ctx.facts, ctx.devices, ctx.batch, ctx.seq_len
+        fx = ctx.axes
+        L, heads, kv = f.layers, f.heads, f.kv_heads
+        cap = ctx.capacity
+        n_rc = len(ctx.plans)
+        if not n_rc:
+            return
+        rp_state = ctx.plans[0][1]
+        tps = [t for t in _divisors(D) if heads % t == 0 and (kv % t == 0 or t % kv == 0)]
+        for tp in _keep(fx, "tp", tps):
+            sps = _keep(fx, "sp", (False, True) if tp > 1 and s % tp == 0 else (False,))
+            cps = [c for c in _divisors(D // tp) if c == 1 or s % (2 * c) == 0]
+            for cp in _keep(fx, "cp", cps):
+                pps = [p for p in _divisors(D // (tp * cp)) if p <= L]
+                for pp in _keep(fx, "pp", pps):
+                    dp = D // (tp * cp * pp)
+                    if B % dp or not _keep(fx, "dp", [dp]):
+                        continue
+                    chunks = [v for v in _divisors(L + 2) + _divisors(L) if v == 1 or pp > 1]
+                    chunks = sorted(
+                        {v for v in chunks if L % (pp * v) == 0 or (L + 2) % (pp * v) == 0}
+                    )
+                    eps = [1]
+                    if f.experts > 1:
+                        eps = [e for e in _divisors(f.experts) if dp % e == 0]
+                    zeros = (0, 1, 2, 3) if dp * cp > 1 else (0,)
+                    mbs = _keep(fx, "microbatch", _divisors(B // dp))
+                    for ep in _keep(fx, "ep", eps):
+                        for v in _keep(fx, "chunks", chunks):
+                            plans = self._micro_plans(fx, pp, v, mbs, B // dp)
+                            if not plans:
+                                continue
+                            leaves = len(plans) * len(sps) * n_rc
+                            for zero in _keep(fx, "zero", zeros):
+                                counts["generated"] += leaves
+                                base = ParallelPlan(
+                                    tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, zero=zero, chunks=v
+                                )
+                                state = training_state_bytes(f, base, rp_state)
+                                if state > cap:
+                                    counts["pruned_by_state_memory"] += leaves
+                                    continue
+                                yield from self._leaves(
+                                    ctx, counts, base, plans, sps, state, B // dp
+                                )
+
+    @staticmethod
+    def _micro_plans(
+        fx: dict[str, Any], pp: int, v: int, mbs: list[int], per_replica: int
+    ) -> list[tuple[int, str]]:
+        """(microbatch, schedule) pairs the pipeline can run, GPipe only where 1F1B cannot."""
+        out = []
+        for mb in mbs:
+            m = per_replica // mb
+            if pp == 1:
+                scheds = ["1f1b"]
+            elif v > 1:
+                scheds = ["interleaved"] if m >= pp and m % pp == 0 else []
+            elif "schedule" in fx:
+                scheds = ["gpipe"] + (["1f1b"] if m >= pp else [])
+            else:
+                scheds = ["1f1b"] if m >= pp else ["gpipe"]
+            for sch in _keep(fx, "schedule", scheds) if pp > 1 else scheds:
+                out.append((mb, sch))
+        return out
+
+    @staticmethod
+    def _leaves(
+        ctx: _Context,
+        counts: dict[str, int],
+        base: ParallelPlan,
+        plans: list[tuple[int, str]],
+        sps: list[bool],
+        state: float,
+        per_replica: int,
+    ) -> Iterator[Config]:
+        f, s, cap = ctx.facts, ctx.seq_len, ctx.capacity
+        n_rc = len(ctx.plans)
+        # Activations grow with the micro-batch (b·min(p, m) = min(p·b, batch/dp) in flight,
+        # or all of a replica's batch under GPipe), so along the micro-batches (ascending) of
+        # one schedule the lightest recomputation that fits never gets lighter, and once
+        # none fits, none will: each (schedule, sp) keeps where its search stands.
+        pars: dict[tuple[str, bool], ParallelPlan] = {}  # the activations read no micro-batch size
+        first: dict[tuple[str, bool], int] = {}
+        for mb, sched in plans:
+            m = per_replica // mb
+            for sp in sps:
+                key = (sched, sp)
+                par = pars.get(key)
+                if par is None:
+                    par = pars[key] = replace(base, sp=sp, schedule=sched)
+                start = first.get(key, 0)
+                counts["pruned_by_activation_memory"] += start
+                for i in range(start, n_rc):
+                    rc, rp = ctx.plans[i]
+                    acts = training_activation_bytes(f, par, mb, s, rp, m)
+                    if state + acts <= cap:
+                        first[key] = i
+                        counts["pruned_by_activation_memory"] += i - start
+                        counts["dominated"] += n_rc - 1 - i
+                        yield (
+                            base.tp,
+                            base.pp,
+                            base.dp,
+                            base.cp,
+                            base.ep,
+                            sp,
+                            base.zero,
+                            mb,
+                            sched,
+                            base.chunks,
+                            rc,
+                        )
+                        break
+                else:
+                    first[key] = n_rc
+                    counts["pruned_by_activation_memory"] += n_rc - start
+
+    # -- evaluation ----------------------------------------------------------------------
+    def evaluate(self, ctx: _Context, configs: Sequence[Config]) -> list[Any]:
+        """Solve a batch of configurations (a result or the MlsysimError each raised)."""
+        out: list[Any] = []
+        solve = self.solver.solve
+        for c in configs:
+            kw = _keywords(c)
+            try:
+                out.append(
+                    solve(
+                        ctx.spec,
+                        ctx.system,
+                        phase="training",
+                        batch=ctx.batch,
+                        seq_len=ctx.seq_len,
+                        precision=ctx.precision,
+                        devices=ctx.devices,
+                        overlap=ctx.overlap,
+                        **kw,
+                        **ctx.options,
+                    )
+                )
+            except MlsysimError as exc:
+                out.append(exc)
+        return out
+
+    # -- the search ----------------------------------------------------------------------
+    def optimize(
+        self,
+        model: Any,
+        system: Any,
+        *,
+        devices: Any = None,
+        batch: Any,
+        seq_len: Any,
+        precision: str | None = None,
+        keep: int = 10,
+        exhaustive: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+        **fixed: Any,
+    ) -> ParallelSearch:
+        """Search (see the module doc). The best ``keep`` candidates are ranked exactly and
+        hold their results; the others that fit are solved only while their throughput bound
+        (:meth:`upper_bound`) can still reach the ``keep``-th best, unless ``exhaustive``.
+        ``progress(done, total)`` is called after each batch of solves."""
+        ctx = _Context(model, system, devices, batch, seq_len, precision, fixed)
+        counts = {
+            "generated": 0,
+            "pruned_by_state_memory": 0,
+            "pruned_by_activation_memory": 0,
+            "dominated": 0,
+            "solved": 0,
+            "feasible": 0,
+        }
+        survivors = list(self.space(ctx, counts))
+        if counts["generated"] == 0:
+            self._explain_empty(ctx)
+        bound = self.upper_bound(ctx)
+        learn, refine, group = self._groups(ctx, survivors)
+        search = BranchAndBound(
+            [bound(c) for c in survivors],
+            lambda ids: self.evaluate(ctx, [survivors[i] for i in ids]),
+            _throughput,
+            keep=keep,
+            exhaustive=exhaustive,
+            group=group,
+            learn=learn,
+            refine=refine,
+            progress=progress,
+        )
+        outcome = search.run()
+        ranked: list[tuple[Candidate, int]] = []
+        excluded: list[Candidate] = []
+        results: dict[int, Any] = {}
+        keepers = set(outcome.top)
+        for i, r in outcome.solved:
+            counts["solved"] += 1
+            cand = _candidate(survivors[i], r)
+            if not cand.feasible:
+                excluded.append(cand)
+                continue
+            counts["feasible"] += 1
+            ranked.append((cand, i))
+            if i in keepers:
+                results[i] = r
+        counts["bounded"] = outcome.bounded
+        notes = list(outcome.notes)
+        if outcome.bounded:
+            notes.append(
+                f"{outcome.bounded} candidates that fit were not solved: their throughput bound "
+                f"is below the {keep}th best, so the ranking is exact to rank {keep}"
+            )
+        ranked.sort(key=lambda cs: _rank_key(*cs), reverse=True)
+        best = [_attach(c, results.get(seq), k < 2) for k, (c, seq) in enumerate(ranked)]
+        inputs = {
+            "model": ctx.spec.id,
+            "system": ctx.view.id,
+            "hardware": ctx.view.hardware.id,
+            "devices": ctx.devices,
+            "batch": ctx.batch,
+            "seq_len": ctx.seq_len,
+            "precision": precision,
+            "fixed": {k: v for k, v in fixed.items()},
+        }
+        return ParallelSearch(
+            "parallelism",
+            "throughput",
+            PARALLEL_METRICS,
+            tuple(best),
+            tuple(excluded),
+            counts,
+            inputs,
+            tuple(notes),
+            shown=("tflops_per_device", "mfu"),
+            traded=("throughput", "memory", "bubble", "communication"),
+        )
+
+    def upper_bound(self, ctx: _Context) -> Callable[[Config], float]:
+        """An upper bound on each configuration's throughput that costs no solve.
+
+        A micro-batch takes at least its GEMM FLOPs on the slowest stage's rank — the whole
+        model's per-token training FLOPs (:func:`~mlsysim.core.formulas.
+        hardware_flops_per_token_F` without the attention term, the recomputed forward
+        included) over tp·cp·pp ranks — at the device's peak times the sourced GEMM
+        efficiency; the step takes at least the pipeline over such micro-batches
+        (:func:`~mlsysim.core.formulas.pipeline_time_s`); communication and the optimizer
+        only add. A 1 % margin covers uneven shards. With 2:4 sparsity there is no bound.
+        """
+        f, B, s = ctx.facts, ctx.batch, ctx.seq_len
+        dev = device_facts(ctx.view.hardware)
+        rate: dict[str, float] = {}
+        for rc, rp in ctx.plans:
+            if rp.sparse:
+                return lambda c: float("inf")
+            F = hardware_flops_per_token_F(
+                f.flop_params, f.layers, f.heads, f.attn_head_dim, 0.0, rc
+            )
+            rate[rc] = F * s / (dev.dense[rp.activations] * rp.eff.gemm)
+        tokens = float(B) * s
+
+        def bound(c: Config) -> float:
+            tp, pp, dp, cp, _, _, _, mb, _, v, rc = c
+            t_mb = rate[rc] * mb / (tp * cp * pp) * _MARGIN
+            return tokens / pipeline_time_s(t_mb, pp, B // (dp * mb), v)
+
+        return bound
+
+    def _groups(
+        self, ctx: _Context, survivors: list[Config]
+    ) -> tuple[Callable[[Any], Any], Callable[[Any, int], float], Callable[[int], Any]]:
+        """Siblings whose micro-batch is the same work: (learn, refine, group) for the search.
+
+        Plans that differ only in ZeRO stage, schedule or model chunks (with the same layers
+        on every stage) lower and time the same micro-batch with the same tensor-, context-
+        and expert-parallel collectives; they differ in data-parallel traffic, the optimizer
+        step and the bubble. One solved member gives the others a bound: its micro-batch
+        (computation plus those collectives, :class:`~mlsysim.solvers.distributed_results.
+        DistributedResult` fields) in the pipeline over their own micro-batches and chunks,
+        plus the pipeline sends that cannot hide.
+        """
+        L = ctx.facts.layers
+        stages: dict[tuple[int, int], tuple[int, int, int]] = {}
+        tokens = float(ctx.batch) * ctx.seq_len
+        overlap = ctx.overlap is not False
+
+        def split(pp: int, v: int) -> tuple[int, int, int]:
+            hit = stages.get((pp, v))
+            if hit is None:
+                hit = stages[(pp, v)] = ParallelPlan(
+                    pp=pp, chunks=v, schedule=("interleaved" if v > 1 else "1f1b")
+                ).stage_layers(L)
+            return hit
+
+        def group(i: int) -> Any:
+            tp, pp, _dp, cp, ep, sp, _, mb, _, v, rc = survivors[i]
+            return (tp, cp, pp, ep, sp, mb, rc, split(pp, v))
+
+        def learn(r: Any) -> Any:
+            if isinstance(r, MlsysimError) or not r.feasible:
+                return None
+            c = r.communication
+            work = r.compute_s + r.memory_s - r.optimizer_s + r.overhead_s
+            u = (work + c.tp_s + c.cp_s + c.ep_s) / r.microbatches
+            return (u, c.pp_s if overlap else 0.0)
+
+        def refine(lesson: Any, i: int) -> float:
+            if lesson is None:
+                return float("inf")
+            u, pp_s = lesson
+            _, pp, dp, _, _, _, _, mb, _, v, _ = survivors[i]
+            step = pipeline_time_s(u, pp, ctx.batch // (dp * mb), v) + pp_s
+            return tokens / step * (1.0 + 1e-9)
+
+        return learn, refine, group
+
+    def _explain_empty(self, ctx: _Context) -> None:
+        """No configuration satisfies the constraints: let the solver say why (it checks the
+        fixed keywords), or say so."""
+        kw: dict[str, Any] = {}
+        for k, v in ctx.axes.items():
+            if not isinstance(v, list | tuple | set | frozenset):
+                kw[k] = v
+        try:
+            self.solver.solve(
+                ctx.spec,
+                ctx.system,
+                phase="training",
+                batch=ctx.batch,
+                seq_len=ctx.seq_len,
+                precision=ctx.precision,
+                devices=ctx.devices,
+                **kw,
+                **ctx.options,
+            )
+        except MlsysimError as exc:
+            raise ConfigError(
+                "no parallel configuration satisfies the constraints",
+                where="optimize_parallelism",
+                why=str(exc),
+                fix="change or drop the fixed keywords named above",
+            ) from None
+        raise ConfigError(
+            "no parallel configuration satisfies the constraints",
+            where="optimize_parallelism",
+            why=f"{ctx.devices} devices, batch {ctx.batch} and the fixed keywords "
+            f"{sorted(ctx.axes)} leave no plan whose degrees divide the model and the batch",
+            fix="drop fixed keywords, or pass a batch divisible by more data-parallel degrees",
+        )
+
+
+def _keywords(c: Config) -> dict[str, Any]:
+    tp, pp, dp, cp, ep, sp, zero, mb, sched, v, rc = c
+    return {
+        "tp": tp,
+        "pp": pp,
+        "dp": dp,
+        "cp": cp,
+        "ep": ep,
+        "sp": sp,
+        "zero": zero,
+        "microbatch": mb,
+        "schedule": sched if sched in SCHEDULES else "1f1b",
+        "chunks": v,
+        "recompute": rc,
+    }
+
+
+def _candidate(c: Config, r: Any) -> Candidate:
+    kw = _keywords(c)
+    if isinstance(r, MlsysimError):
+        return Candidate(kw, {}, PARALLEL_METRICS, False, "", f"{type(r).__name__}: {r.what}")
+    mem = r.memory.total_bytes * 1e-9
+    if not r.feasible:
+        return Candidate(
+            kw,
+            {"memory": mem},
+            PARALLEL_METRICS,
+            False,
+            r.binding_wall,
+            f"needs {mem:.4g} GB per device, more than {r.memory.capacity_bytes * 1e-9:.4g} GB",
+        )
+    t = r.step_time_s
+    per_device = 1e-12 / (t * r.devices)
+    values = {
+        "throughput": r.tokens_per_step / t,
+        "tflops_per_device": r.model_flops_per_step * per_device,
+        "hardware_tflops_per_device": r.hardware_flops_per_step * per_device,
+        "mfu": r.mfu,
+        "step_time": t,
+        "memory": mem,
+        "bubble": r.bubble_fraction,
+        "communication": r.communication.total_s,
+    }
+    return Candidate(kw, values, PARALLEL_METRICS, True, r.binding_wall)
+
+
+def _throughput(r: Any) -> float | None:
+    if isinstance(r, MlsysimError) or not r.feasible:
+        return None
+    return float(r.tokens_per_step / r.step_time_s)
+
+
+def _rank_key(c: Candidate, seq: int) -> tuple[float, float, int]:
+    """Higher is better: throughput, then less memory, then the earlier generated."""
+    return (c.values["throughput"] or 0.0, -(c.values["memory"] or 0.0), -seq)
+
+
+def _attach(c: Candidate, result: Any, explain: bool) -> Candidate:
+    """Give one of the best few candidates its result (the top two their explanation)."""
+    if result is None:
+        return c
+    return replace(c, result=result, why=result.explanation if explain else "")
+
+
+_OPTIMIZER = ParallelismOptimizer()
+
+
+def optimize_parallelism(
+    model: Any,
+    system: Any,
+    *,
+    devices: Any = None,
+    batch: Any,
+    seq_len: Any,
+    precision: str | None = None,
+    **fixed: Any,
+) -> ParallelSearch:
+    """The highest-throughput training configuration of ``model`` on ``devices`` of
+    ``system`` that fits in memory: ``.config`` (keywords for ``solve``), ``.result``,
+    ``.alternatives``, ``.throughput``, ``.tflops_per_device``, ``.explanation``.
+
+    Any step keyword may be fixed (``tp=8``, ``recompute="full"``), restricted in Python
+    (``pp=(21, 35)``), or be a plan option (``attention="unfused"``); ``keep`` (10) results
+    are held for the best candidates; ``progress(done, total)`` reports long searches.
+    """
+    return _OPTIMIZER.optimize(
+        model, system, devices=devices, batch=batch, seq_len=seq_len, precision=precision, **fixed
+    )

@@ -1,0 +1,208 @@
+"""The steady state of one serving replica under continuous batching, and its queues.
+
+:class:`Replica` holds a replica's steps (:class:`~mlsysim.solvers.steps.ReplicaSteps`), its
+scheduler and limits; :meth:`Replica.saturation` is the most it sustains and
+:meth:`Replica.operating` the Little's-law fixed point at a rate. :func:`latencies` adds the
+queues — a KV slot (M/M/c, Erlang C) and the prefill tokens the iterations carry (M/D/1) — and
+the two-valued token gaps, as means and quantiles; :func:`closed_loop_rate` is the rate at
+which a fixed number of requests stays in flight. :mod:`.serving` composes them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from statistics import NormalDist
+from typing import Any
+
+from mlsysim.core.formulas.queueing import (
+    md1_wait_percentile_s,
+    md1_wait_s,
+    mmc_wait_percentile_s,
+    mmc_wait_s,
+)
+from mlsysim.core.formulas.serving import speculative_tokens_n as spec_tokens
+from mlsysim.solvers.serving_result import Percentiles
+from mlsysim.solvers.steps import ReplicaSteps
+
+__all__ = ["QUANTILES", "Replica", "closed_loop_rate", "latencies"]
+
+#: Quantiles reported unless asked otherwise.
+QUANTILES = (0.5, 0.9, 0.99)
+#: Relative width at which a bisection stops (far below any figure's precision).
+_TOLERANCE = 1e-7
+_NORMAL = NormalDist()
+
+
+@dataclass
+class Replica:
+    """One replica's steps, memory and scheduler limits (floats)."""
+
+    steps: ReplicaSteps
+    draft: ReplicaSteps | None
+    alpha: float
+    gamma: int
+    p: int
+    o: int
+    scheduler: str
+    slots: float
+    budget: float  # tokens per iteration (chunked)
+
+    @property
+    def context(self) -> float:
+        """Mean context of a decoding sequence: the prompt and half the output."""
+        return self.p + self.o / 2.0
+
+    @property
+    def tokens_per_step(self) -> float:
+        """Output tokens a decoding sequence gains per iteration (> 1 with speculation)."""
+        return 1.0 if self.draft is None else spec_tokens(self.alpha, float(self.gamma))
+
+    def step(self, n: float, c: float) -> float:
+        """Iteration time with ``n`` decodes and ``c`` prefill tokens (chunked)."""
+        s = self.steps
+        if self.draft is None:
+            return s.mixed(n, self.context, c, self.p)
+        k = self.gamma + 1.0
+        t = s.mixed(n, self.context, c, self.p, k)
+        t += self.gamma * self.draft.decode(n, self.context)
+        if c > 0.0:
+            t += self.draft.mixed(0.0, self.context, c, self.p)
+        return t
+
+    def decode_step(self, n: float) -> float:
+        """A decode-only iteration (no prefill work)."""
+        return self.step(n, 0.0)
+
+    def prefill(self) -> float:
+        """One prompt's whole prefill as its own iteration (prefill-first)."""
+        t = self.steps.prefill(1, self.p)
+        if self.draft is not None:
+            t += self.draft.prefill(1, self.p)
+        return t
+
+    # -- steady state ----------------------------------------------------------------------
+    def saturation(self) -> tuple[float, float, float]:
+        """(decodes n*, iteration T*, requests/s) at the most the replica sustains."""
+        E = self.tokens_per_step
+        if self.scheduler == "chunked":
+            n = min(self.slots, self.budget / (1.0 + self.p * E / self.o))
+            c = n * self.p * E / self.o
+            T = self.step(n, c)
+            return n, T, n * E / (self.o * T)
+        n = self.slots
+        T_d = self.decode_step(n)
+        per_request = self.o / E * T_d / n + self.prefill()
+        return n, T_d, 1.0 / per_request
+
+    def operating(self, lam: float) -> tuple[float, float, float]:
+        """(decodes n, mean iteration T, prefill busy fraction) at λ below capacity."""
+        E = self.tokens_per_step
+        steps_per_request = self.o / E
+        if self.scheduler == "chunked":
+
+            def residual(T: float) -> float:
+                return T - self.step(lam * steps_per_request * T, lam * self.p * T)
+
+        else:
+            t_p = self.prefill()
+            u_p = lam * t_p
+
+            def residual(T: float) -> float:
+                return T - self.decode_step(lam * steps_per_request * T) / (1.0 - u_p)
+
+        _, hi, _ = self.saturation()
+        if self.scheduler != "chunked":
+            hi = hi / (1.0 - lam * self.prefill())
+        lo = 0.0
+        if residual(hi) < 0.0:  # (numerically at capacity) the saturated iteration
+            T = hi
+        else:
+            while hi - lo > _TOLERANCE * hi:
+                mid = 0.5 * (lo + hi)
+                if residual(mid) < 0.0:
+                    lo = mid
+                else:
+                    hi = mid
+            T = hi
+        n = lam * steps_per_request * T
+        if self.scheduler == "chunked":
+            free = self.budget - n
+            busy = min(1.0, lam * self.p * T / free) if free > 0 else 1.0
+        else:
+            busy = lam * self.prefill()
+        return n, T, busy
+
+
+def latencies(rep: Replica, lam: float, quantiles: tuple[float, ...]) -> dict[str, Any]:
+    """TTFT, TPOT and token-gap means and quantiles at λ (per replica)."""
+    n, T, busy = rep.operating(lam)
+    E = rep.tokens_per_step
+    o, p = rep.o, rep.p
+    # the request's own prefill, and the queue ahead of it: iterations carry prefill chunks
+    # (a share `pi` of them, each `chunk` tokens long) between decode-only iterations
+    if rep.scheduler == "chunked":
+        free = max(rep.budget - n, 1.0)
+        c = lam * p * T  # prefill tokens per iteration on average
+        chunk = min(free, max(float(p), c))
+        t_busy = rep.step(n, chunk)
+        t_idle = rep.decode_step(n)
+        pi = min(1.0, c / chunk)
+        D_p = p / chunk * t_busy  # the prefill server's time for one prompt
+        own = max(t_busy, math.ceil(p / chunk) * t_busy)
+    else:
+        D_p = rep.prefill()
+        own = D_p
+        t_idle = rep.decode_step(n)
+        t_busy = t_idle + D_p
+        pi = min(1.0, lam * t_idle / max(1e-300, 1.0 - busy))
+    stable_p = lam * D_p < 1.0
+    residence = own + o / E * T
+    mu = 1.0 / residence
+    slots = max(1, int(rep.slots))
+    stable_s = lam < slots * mu
+    w_slot = mmc_wait_s(lam, mu, slots) if stable_s else math.inf
+    w_pre = md1_wait_s(lam, D_p) if stable_p else math.inf
+    ttft_mean = T / 2.0 + w_slot + w_pre + own
+    gap_mean = T / E
+    sigma = math.sqrt(max(0.0, pi * (1.0 - pi))) * (t_busy - t_idle) / E
+    gaps = max(1, round(o / E) - 1)
+    ttft_q, tpot_q, itl_q, e2e_q = {}, {}, {}, {}
+    for q in quantiles:
+        ws = mmc_wait_percentile_s(lam, mu, slots, q) if stable_s else math.inf
+        wp = md1_wait_percentile_s(lam, D_p, q) if stable_p else math.inf
+        ttft_q[q] = q * T + ws + wp + own
+        itl_q[q] = (t_busy if q > 1.0 - pi else t_idle) / E
+        z = _NORMAL.inv_cdf(q)
+        tpot_q[q] = max(t_idle / E, gap_mean + z * sigma / math.sqrt(gaps))
+        e2e_q[q] = ttft_q[q] + (o - 1) * tpot_q[q]
+    return {
+        "concurrency": n,
+        "step_s": T,
+        "prefill_busy": pi,
+        "slot_wait_s": w_slot,
+        "prefill_wait_s": w_pre,
+        "ttft_s": ttft_mean,
+        "tpot_s": gap_mean,
+        "latency_s": ttft_mean + (o - 1) * gap_mean,
+        "ttft": Percentiles.of(ttft_q),
+        "tpot": Percentiles.of(tpot_q),
+        "itl": Percentiles.of(itl_q),
+        "latency": Percentiles.of(e2e_q),
+        "idle": math.exp(-lam * residence),
+    }
+
+
+def closed_loop_rate(rep: Replica, clients: float, capacity: float) -> float:
+    """The rate at which ``clients`` requests are always in flight (each client sends its
+    next request when the last one ends): λ·latency(λ) = clients, by bisection below the
+    capacity (Little's law on the closed loop)."""
+    lo, hi = 0.0, capacity
+    while hi - lo > _TOLERANCE * hi:
+        mid = 0.5 * (lo + hi)
+        point = latencies(rep, mid, (0.5, 0.9, 0.99))
+        if mid * point["latency_s"] < clients:
+            lo = mid
+        else:
+            hi = mid
+    return lo

@@ -1,0 +1,510 @@
+"""The result of ``serve``: capacity, latency means and percentiles at a rate, the SLO, JSON.
+
+Times are stored in seconds, rates in requests per second and bytes as bytes (floats); the
+public attributes wrap them (``ttft``, ``tpot`` in ms, ``latency`` in s, ``throughput`` in
+token/s, ``capacity`` in req/s). A replica whose weights and KV cache do not fit is
+*infeasible*; a rate at or above the capacity is *saturated* (the queue grows without bound):
+reading a latency then raises :class:`~mlsysim.core.exceptions.InfeasibleError` saying so,
+and the JSON form carries ``null``. :meth:`ServingResult.to_dict` is versioned by
+:data:`SERVE_SCHEMA_VERSION` (``mlsysim schema serve``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlsysim.core.exceptions import InfeasibleError
+from mlsysim.core.units import from_si
+from mlsysim.core.words import words
+
+__all__ = ["Percentiles", "ServingResult"]
+
+
+_GB = 1e-9
+_MS = 1e3
+
+
+def _q(value: float, scale: float, unit: str) -> Any:
+    return from_si(value * scale, unit)
+
+
+def _jq(value: float | None, scale: float, unit: str) -> dict[str, Any] | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return {"value": value * scale, "unit": unit}
+
+
+@dataclass(frozen=True)
+class Percentiles:
+    """Quantiles of a latency (seconds inside; ``p50``/``p90``/``p99`` in ms)."""
+
+    p50_s: float
+    p90_s: float
+    p99_s: float
+    quantiles: tuple[tuple[float, float], ...] = ()  # every (q, seconds) computed
+
+    @classmethod
+    def of(cls, values: dict[float, float]) -> Percentiles:
+        return cls(values[0.5], values[0.9], values[0.99], tuple(sorted(values.items())))
+
+    def at_s(self, q: float) -> float:
+        """Seconds at quantile ``q`` (one of those computed)."""
+        for k, v in self.quantiles:
+            if abs(k - q) < 1e-12:
+                return v
+        raise KeyError(q)
+
+    @property
+    def p50(self) -> Any:
+        return _q(self.p50_s, _MS, "ms")
+
+    @property
+    def p90(self) -> Any:
+        return _q(self.p90_s, _MS, "ms")
+
+    @property
+    def p99(self) -> Any:
+        return _q(self.p99_s, _MS, "ms")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f"p{round(q * 100, 3):g}": _jq(v, _MS, "ms") for q, v in self.quantiles}
+
+
+@dataclass(frozen=True)
+class ServingResult:
+    """A served model at a request rate (or saturated). Quantities on access, floats inside;
+    memory per device, rates for the whole system (all replicas)."""
+
+    model: str
+    system: str
+    tp: int
+    replicas: int
+    precision: str
+    prompt: int
+    output: int
+    scheduler: str
+    max_batch: int
+    max_tokens: int
+    block_size: int
+    memory_utilization: float
+    share: float
+    feasible: bool
+    binding_wall: str
+    limit: str  # what caps the batch at saturation: kv_cache, max_batch or max_tokens
+    step_wall: str  # the decode iteration's own wall (memory_bandwidth, compute, …)
+    weights_bytes: float
+    activations_bytes: float
+    capacity_bytes: float
+    kv_bytes_per_token: float
+    kv_budget_bytes: float
+    kv_slots: float  # sequences the paged KV budget holds at the mean context
+    fragmentation: float  # of the last block, at the mean context
+    capacity_rps: float  # requests/s the system sustains (achievable)
+    capacity_bound_rps: float  # at the ideal roofline, with all memory and no batch caps
+    saturation_batch: float
+    saturation_step_s: float
+    rate_rps: float | None = None  # the offered rate (None: the saturated engine)
+    concurrency: float | None = None  # decodes in flight per replica at the rate
+    step_s: float | None = None  # mean iteration
+    prefill_busy: float | None = None  # share of iterations carrying prefill work
+    slot_wait_s: float | None = None
+    prefill_wait_s: float | None = None
+    ttft_s: float | None = None
+    tpot_s: float | None = None
+    latency_s: float | None = None
+    ttft_percentiles: Percentiles | None = None
+    tpot_percentiles: Percentiles | None = None
+    itl_percentiles: Percentiles | None = None
+    latency_percentiles: Percentiles | None = None
+    idle_fraction: float | None = None
+    slo_ttft_s: float | None = None
+    slo_tpot_s: float | None = None
+    slo_percentile: float = 0.99
+    slo_met: bool | None = None
+    draft: str | None = None
+    acceptance: float | None = None
+    draft_tokens: int | None = None
+    streaming: Any = None
+    power_w: float | None = None  # per device at the saturated iteration
+    kv_fraction: float | None = None  # of the memory weights and activations leave
+    replica: Any = field(default=None, repr=False, compare=False)
+
+    # -- construction (from the solver) --------------------------------------------------
+    @classmethod
+    def _base(cls, steps: Any, **kw: Any) -> dict[str, Any]:
+        return {
+            "model": steps.spec.id,
+            "system": getattr(steps.system, "id", str(steps.system)),
+            "tp": steps.tp,
+            **kw,
+        }
+
+    @classmethod
+    def infeasible(
+        cls,
+        steps: Any,
+        p: int,
+        o: int,
+        rate: float | None,
+        replicas: int,
+        sched: str,
+        B_max: int,
+        budget: int,
+        block: int,
+        util: float,
+        share: float,
+        weights: float,
+        act: float,
+        cap: float,
+        kv_tok: float,
+        kv_budget: float,
+    ) -> ServingResult:
+        r = steps.result("decode", 1, p)
+        return cls(
+            **cls._base(steps),
+            replicas=replicas,
+            precision=r.weights_precision,
+            prompt=p,
+            output=o,
+            scheduler=sched,
+            max_batch=B_max,
+            max_tokens=budget,
+            block_size=block,
+            memory_utilization=util,
+            share=share,
+            feasible=False,
+            binding_wall="memory_capacity",
+            limit="kv_cache",
+            step_wall=r.binding_wall,
+            weights_bytes=weights,
+            activations_bytes=act,
+            capacity_bytes=cap,
+            kv_bytes_per_token=kv_tok,
+            kv_budget_bytes=kv_budget,
+            kv_slots=0.0,
+            fragmentation=0.0,
+            capacity_rps=0.0,
+            capacity_bound_rps=0.0,
+            saturation_batch=0.0,
+            saturation_step_s=math.inf,
+            rate_rps=rate,
+        )
+
+    @classmethod
+    def _common(cls, common: dict[str, Any]) -> dict[str, Any]:
+        steps, rep = common["steps"], common["rep"]
+        n_star, T_star = common["saturation"]
+        r = steps.result("decode", max(1, round(n_star)), round(rep.context))
+        ttft_slo, tpot_slo, q = common["slo"]
+        wall = r.binding_wall
+        streaming = common["streaming"]
+        if streaming is not None and streaming.stream_s >= steps._t_raw(r):
+            wall = "weight_streaming"
+        from mlsysim.solvers.generation_result import Streaming
+
+        tier = common["streaming_tier"]
+        st = (
+            None
+            if streaming is None
+            else Streaming(
+                tier.id,
+                tier.bound_by,
+                tier.bandwidth_Bps,
+                streaming.streamed_B,
+                streaming.resident_B,
+                streaming.stream_s,
+            )
+        )
+        return cls._base(
+            steps,
+            replicas=common["replicas"],
+            precision=r.weights_precision,
+            prompt=common["p"],
+            output=common["o"],
+            scheduler=common["scheduler"],
+            max_batch=common["max_batch"],
+            max_tokens=common["max_tokens"],
+            block_size=common["block_size"],
+            memory_utilization=common["memory_utilization"],
+            share=common["share"],
+            feasible=True,
+            limit=common["limit"],
+            step_wall=wall,
+            weights_bytes=common["weights_B"],
+            activations_bytes=common["activations_B"],
+            capacity_bytes=common["capacity_B"],
+            kv_bytes_per_token=common["kv_per_token_B"],
+            kv_budget_bytes=common["kv_budget_B"],
+            kv_slots=common["kv_slots"],
+            fragmentation=common["fragmentation"],
+            capacity_rps=common["capacity_rps"],
+            capacity_bound_rps=common["capacity_bound_rps"],
+            saturation_batch=n_star,
+            saturation_step_s=T_star,
+            slo_ttft_s=ttft_slo,
+            slo_tpot_s=tpot_slo,
+            slo_percentile=q,
+            draft=common["draft"],
+            acceptance=common["alpha"] if common["draft"] else None,
+            draft_tokens=common["gamma"] if common["draft"] else None,
+            streaming=st,
+            power_w=r.power_w,
+            kv_fraction=common["kv_fraction"],
+            replica=rep,
+        )
+
+    @classmethod
+    def saturated(cls, rate: float | None, **common: Any) -> ServingResult:
+        base = cls._common(common)
+        if base["step_wall"] == "weight_streaming":
+            wall = "weight_streaming"
+        elif common["share"] < 1.0 and rate is not None:
+            wall = "multi_tenancy"
+        else:
+            wall = "batching"
+        met = None if base["slo_ttft_s"] is None and base["slo_tpot_s"] is None else False
+        return cls(**base, binding_wall=wall, rate_rps=rate, slo_met=met)
+
+    @classmethod
+    def at_rate(cls, rate: float, point: dict[str, Any], **common: Any) -> ServingResult:
+        base = cls._common(common)
+        q = base["slo_percentile"]
+        met = None
+        wall = "serving"
+        checks = (
+            (base["slo_ttft_s"], point["ttft_s"], point["ttft"]),
+            (base["slo_tpot_s"], point["tpot_s"], point["tpot"]),
+        )
+        if any(slo is not None for slo, _, _ in checks):
+            met = all(slo is None or pct.at_s(q) <= slo for slo, _, pct in checks)
+            mean_ok = all(slo is None or mean <= slo for slo, mean, _ in checks)
+            if not met and mean_ok:
+                wall = "tail_latency"
+        return cls(
+            **base,
+            binding_wall=wall,
+            rate_rps=rate,
+            concurrency=point["concurrency"],
+            step_s=point["step_s"],
+            prefill_busy=point["prefill_busy"],
+            slot_wait_s=point["slot_wait_s"],
+            prefill_wait_s=point["prefill_wait_s"],
+            ttft_s=point["ttft_s"],
+            tpot_s=point["tpot_s"],
+            latency_s=point["latency_s"],
+            ttft_percentiles=point["ttft"],
+            tpot_percentiles=point["tpot"],
+            itl_percentiles=point["itl"],
+            latency_percentiles=point["latency"],
+            idle_fraction=point["idle"],
+            slo_met=met,
+        )
+
+    # -- state ---------------------------------------------------------------------------
+    @property
+    def stable(self) -> bool:
+        """True when the rate is below the capacity (the queue has a steady state)."""
+        return self.feasible and self.ttft_s is not None
+
+    @property
+    def saturation(self) -> tuple[float, float]:
+        """(decodes, iteration seconds) of one replica at capacity."""
+        return self.saturation_batch, self.saturation_step_s
+
+    @property
+    def devices(self) -> int:
+        """Accelerators the replicas occupy."""
+        return self.replicas * self.tp
+
+    @property
+    def utilization(self) -> float | None:
+        """The offered rate over the capacity (None for the saturated engine)."""
+        if self.rate_rps is None or not self.capacity_rps:
+            return None
+        return self.rate_rps / self.capacity_rps
+
+    def _require_feasible(self, what: str) -> None:
+        if not self.feasible:
+            raise InfeasibleError(
+                f"{self.model} cannot be served on {self.system} (tp={self.tp}), so it has no "
+                f"{what}",
+                where="serve",
+                why=(
+                    f"each device holds {self.capacity_bytes * _GB:.3g} GB, of which "
+                    f"{self.memory_utilization:.0%} is usable; the weights take "
+                    f"{self.weights_bytes * _GB:.3g} GB and a full iteration's activations "
+                    f"{self.activations_bytes * _GB:.3g} GB, leaving no room for one "
+                    f"sequence's KV cache"
+                ),
+                fix="shard with tp= on a node, use lower-precision weights, lower max_tokens, "
+                "or stream the weights with offload='Host_PCIe5'",
+            )
+
+    def _require_stable(self, what: str) -> None:
+        self._require_feasible(what)
+        if self.ttft_s is None:
+            offered = (
+                "no rate was given"
+                if self.rate_rps is None
+                else (
+                    f"{self.rate_rps:.4g} requests/s is at or above the capacity of "
+                    f"{self.capacity_rps:.4g} requests/s, so the queue grows without bound"
+                )
+            )
+            raise InfeasibleError(
+                f"the served model has no steady-state {what}: {offered}",
+                where="serve",
+                fix="pass a rate below the capacity, add replicas or devices, or read "
+                "capacity and tpot_at_capacity",
+            )
+
+    # -- Quantities ----------------------------------------------------------------------
+    @property
+    def capacity(self) -> Any:
+        """Requests per second the system sustains (all replicas)."""
+        self._require_feasible("capacity")
+        return _q(self.capacity_rps, 1.0, "request/s")
+
+    @property
+    def capacity_bound(self) -> Any:
+        """Requests per second at the ideal roofline with every byte of memory for KV."""
+        self._require_feasible("capacity")
+        return _q(self.capacity_bound_rps, 1.0, "request/s")
+
+    @property
+    def capacity_tokens(self) -> Any:
+        """Output tokens per second at capacity (all replicas)."""
+        self._require_feasible("capacity")
+        return _q(self.capacity_rps * self.output, 1.0, "token/s")
+
+    @property
+    def capacity_tokens_bound(self) -> Any:
+        self._require_feasible("capacity")
+        return _q(self.capacity_bound_rps * self.output, 1.0, "token/s")
+
+    @property
+    def tpot_at_capacity(self) -> Any:
+        """Time per output token of the saturated engine (ms)."""
+        self._require_feasible("capacity")
+        E = 1.0 if self.replica is None else self.replica.tokens_per_step
+        return _q(self.saturation_step_s / E, _MS, "ms")
+
+    @property
+    def throughput(self) -> Any:
+        """Output tokens per second served: the rate × output when stable, else capacity."""
+        self._require_feasible("throughput")
+        if self.stable and self.rate_rps is not None:
+            return _q(self.rate_rps * self.output, 1.0, "token/s")
+        return self.capacity_tokens
+
+    @property
+    def tokens_per_second(self) -> Any:
+        return self.throughput
+
+    def _stable_q(self, value: float | None, what: str, scale: float, unit: str) -> Any:
+        self._require_stable(what)
+        assert value is not None
+        return _q(value, scale, unit)
+
+    @property
+    def ttft(self) -> Any:
+        """Mean time to first token (ms)."""
+        return self._stable_q(self.ttft_s, "time to first token", _MS, "ms")
+
+    @property
+    def tpot(self) -> Any:
+        """Mean time per output token (ms)."""
+        return self._stable_q(self.tpot_s, "time per output token", _MS, "ms")
+
+    @property
+    def latency(self) -> Any:
+        """Mean end-to-end latency of a request (s)."""
+        return self._stable_q(self.latency_s, "latency", 1.0, "s")
+
+    @property
+    def step(self) -> Any:
+        """Mean iteration at the rate (ms)."""
+        return self._stable_q(self.step_s, "iteration time", _MS, "ms")
+
+    def _pct(self, p: Percentiles | None, attr: str, what: str) -> Any:
+        self._require_stable(what)
+        assert p is not None
+        return getattr(p, attr)
+
+    @property
+    def ttft_p50(self) -> Any:
+        return self._pct(self.ttft_percentiles, "p50", "TTFT percentile")
+
+    @property
+    def ttft_p90(self) -> Any:
+        return self._pct(self.ttft_percentiles, "p90", "TTFT percentile")
+
+    @property
+    def ttft_p99(self) -> Any:
+        return self._pct(self.ttft_percentiles, "p99", "TTFT percentile")
+
+    @property
+    def tpot_p50(self) -> Any:
+        return self._pct(self.tpot_percentiles, "p50", "TPOT percentile")
+
+    @property
+    def tpot_p90(self) -> Any:
+        return self._pct(self.tpot_percentiles, "p90", "TPOT percentile")
+
+    @property
+    def tpot_p99(self) -> Any:
+        return self._pct(self.tpot_percentiles, "p99", "TPOT percentile")
+
+    @property
+    def itl_p99(self) -> Any:
+        """99th percentile of the gap between two tokens of a sequence (ms)."""
+        return self._pct(self.itl_percentiles, "p99", "token-gap percentile")
+
+    @property
+    def latency_p99(self) -> Any:
+        return self._pct(self.latency_percentiles, "p99", "latency percentile")
+
+    @property
+    def kv_budget(self) -> Any:
+        """Device memory left for KV blocks (GB per device)."""
+        return _q(self.kv_budget_bytes, _GB, "GB")
+
+    @property
+    def max_sequences(self) -> int:
+        """Concurrent sequences the paged KV cache holds at the mean context (per replica)."""
+        return int(self.kv_slots)
+
+    @property
+    def explanation(self) -> str:
+        """Why the served model is bound, in words and numbers."""
+        from mlsysim.solvers.serving_explain import explain_serving
+
+        return explain_serving(self)
+
+    # -- JSON ----------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The stable JSON form (``mlsysim schema serve``)."""
+        from mlsysim.solvers.serving_schemas import serve_document
+
+        return serve_document(self)
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), **kwargs)
+
+    def __str__(self) -> str:
+        head = f"{self.model} on {self.replicas} × {self.system} (tp={self.tp})"
+        if not self.feasible:
+            return f"{head}: infeasible ({words(self.binding_wall)} [{self.binding_wall}])"
+        cap = f"capacity {self.capacity_rps:.4g} requests/s"
+        if not self.stable:
+            wall = f"{words(self.binding_wall)} [{self.binding_wall}]"
+            return f"{head}: saturated, {cap}, binding wall {wall}"
+        assert self.ttft_s is not None and self.tpot_s is not None
+        return (
+            f"{head} at {self.rate_rps:.4g} requests/s: TTFT {self.ttft_s * _MS:.3g} ms, TPOT "
+            f"{self.tpot_s * _MS:.3g} ms, {cap}, binding wall {words(self.binding_wall)} "
+            f"[{self.binding_wall}]"
+        )

@@ -23,7 +23,7 @@ from mlsysim.core.exceptions import (
     UnknownNameError,
     UnsupportedPrecisionError,
 )
-from mlsysim.core.lazy import lazy_getattr
+from mlsysim.core.lazy import lazy_dir, lazy_getattr
 from mlsysim.core.registry import add_data_dir, declare_data_dir, on_first_load
 
 __version__ = "0.1.0"
@@ -154,6 +154,4 @@ _LAYERS_WITH_DATA = ("hardware", "infra", "sim", "systems", "workload")
 for _layer in _LAYERS_WITH_DATA:
     declare_data_dir(__path__[0] + "/" + _layer + "/data")
 
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__dir__ = lazy_dir(_LAZY, globals())

@@ -56,6 +56,15 @@ def test_myst_options_and_colon_fence() -> None:
     )
 
 
+@pytest.mark.parametrize("directive", ["```{note}\nSee {napkin}`1 GB`.\n```", "```{foo} arg\n```"])
+def test_a_bare_fence_closes_a_prose_directive_and_opens_no_code_block(directive: str) -> None:
+    """The closing ``` of an admonition (or of any directive with Markdown content, empty or
+    not) ends it, as in MyST: the items after it are items, not the content of a code block."""
+    src = f"{directive}\n\n```{{napkin}}\nw = 1 GB\n```\n\nIt is {{napkin}}`w`.\n"
+    items = scan_text(src, "x.md")
+    assert [(i.kind, i.text) for i in items][-2:] == [("block", "w = 1 GB"), ("inline", "w")]
+
+
 def test_escaped_shortcode_is_ignored() -> None:
     assert scan_text('{{</* napkin "x" */>}}', "x.qmd") == []
 

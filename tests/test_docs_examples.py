@@ -1,4 +1,4 @@
-"""Documentation examples are fixtures: every ```python block in README.md and docs/*.md runs.
+"""Documentation examples are fixtures: every ```python block of README.md and the docs runs.
 
 Blocks of one file share a namespace and run in order, like a reader following along. A block
 whose first line is ``# not-run: <reason>`` is skipped (and must say why). A comment line
@@ -17,7 +17,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+# the README, the documentation site's pages (docs/), and the host READMEs it includes
+DOCS = [
+    ROOT / "README.md",
+    *sorted((ROOT / "docs").glob("*.md")),
+    ROOT / "sphinx_ext" / "mlsysim_sphinx" / "README.md",
+    ROOT / "quarto_ext" / "README.md",
+]
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 _CHAPTER = re.compile(r"^````(?P<lang>myst|qmd)\n(?P<body>.*?)^````", re.S | re.M)
 _PRINTS = re.compile(r"^\s*# prints: (.*)$", re.M)
@@ -28,7 +34,7 @@ def _blocks(path: Path) -> list[tuple[int, str]]:
     return [(text.count("\n", 0, m.start()) + 2, m.group(1)) for m in _BLOCK.finditer(text)]
 
 
-@pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", DOCS, ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_python_blocks_run(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import mlsysim.core.registry as reg
 
@@ -59,7 +65,7 @@ def test_python_blocks_run(path: Path, tmp_path: Path, monkeypatch: pytest.Monke
         reg.reset()
 
 
-@pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", DOCS, ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_chapter_snippets_check_clean(path: Path, tmp_path: Path) -> None:
     """Every ````myst / ````qmd chapter snippet passes `mlsysim check` with no failure."""
     from mlsysim.book import Options, check_paths
@@ -118,7 +124,7 @@ def _matches(printed: list[str], expected: list[str]) -> bool:
     return ok and _matches(printed[1:], rest)
 
 
-@pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", DOCS, ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_console_outputs_are_exact(
     path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -134,7 +140,8 @@ def test_console_outputs_are_exact(
     monkeypatch.chdir(ROOT)
     for command, expected in shown:
         main(shlex.split(command)[1:])
-        printed = capsys.readouterr().out.splitlines()
+        captured = capsys.readouterr()  # a failing command's report is on stderr, after stdout
+        printed = captured.out.splitlines() + captured.err.splitlines()
         assert _matches(printed, expected), (command, printed[:40])
 
 

@@ -222,6 +222,11 @@ def test_scientific_and_engineering_styles():
     assert text(Q_("989.4 TFLOP/s"), style="engineering") == "989 × 10¹² FLOP/s"
     assert text(Q_("989.4 TFLOP/s"), style="scientific") == "9.89 × 10¹⁴ FLOP/s"
     assert text(12345.0, style="engineering") == "12.3 × 10³"
+    # the power of ten carries the scale, in the family's base unit (never 1.23 × 10⁶ mW)
+    assert text(Q_("1234 W"), style="scientific") == "1.234 × 10³ W"  # written digits kept
+    assert text(Q_("2 gCO2e"), style="scientific") == "2.00 × 10⁻³ kgCO₂e"
+    assert text(Q_("3 mL"), style="engineering") == "3.00 × 10⁻³ L"
+    assert text(Q_("5e20 W")) == "5.00 × 10²⁰ W"  # beyond TW: scientific in watts
 
 
 def test_plain_style_never_uses_scientific():

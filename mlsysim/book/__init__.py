@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from mlsysim.book.failures import Failure
 from mlsysim.book.options import Options
-from mlsysim.core.lazy import lazy_getattr
+from mlsysim.core.lazy import lazy_dir, lazy_getattr
 
 __all__ = [
     "BlockResult",
@@ -44,3 +44,4 @@ _LAZY = {
 __getattr__ = lazy_getattr(
     "mlsysim.book", {name: (module, name) for name, module in _LAZY.items()}, globals()
 )
+__dir__ = lazy_dir(_LAZY, globals())

@@ -6,7 +6,7 @@ import importlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["lazy_getattr"]
+__all__ = ["lazy_dir", "lazy_getattr"]
 
 
 def lazy_getattr(
@@ -28,3 +28,13 @@ def lazy_getattr(
         return value
 
     return __getattr__
+
+
+def lazy_dir(targets: Mapping[str, object], namespace: dict[str, Any]) -> Callable[[], list[str]]:
+    """A module ``__dir__`` that lists the lazy names too (before they are loaded), so
+    ``dir()``, tab completion and Sphinx autodoc see the whole public API."""
+
+    def __dir__() -> list[str]:
+        return sorted(set(namespace) | set(targets))
+
+    return __dir__

@@ -103,7 +103,7 @@ class ExecutionPlan:
     ``"none"`` (the attention score matrix is stored), ``"selective"`` (the default: attention
     internals are recomputed in the backward pass, as FlashAttention does — Dao 2023) or
     ``"full"`` (each layer's forward is re-run; only layer inputs are kept).
-    ``optimizer`` is one of :data:`~mlsysim.core.constants.OPTIMIZERS` (``"adam"``: fp32
+    ``optimizer`` is one of ``mlsysim.core.constants.OPTIMIZERS`` (``"adam"``: fp32
     master weights and two moments; ``"sgd"``: master weights only; ``"sgd_momentum"``: and a
     momentum buffer). ``sparsity`` is ``"dense"`` or ``"2:4"``.
     ``attention`` is the attention kernel: ``"flash"`` (the default: fused, scores never

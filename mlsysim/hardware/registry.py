@@ -206,7 +206,7 @@ class HardwareSpec(Spec):
         return rate
 
     def precisions(self, *, sparse: bool = False) -> list[str]:
-        """Precisions with a datasheet peak rate, in :data:`PRECISIONS` order."""
+        """Precisions with a datasheet peak rate, in ``PRECISIONS`` order."""
         table = self.peak.sparse if sparse else self.peak.dense
         return [p for p in PRECISIONS if p in table]
 

@@ -1,10 +1,10 @@
 """The simulation layer: applications, personas, simulations and the ledger they fill in.
 
-* :mod:`.registry` — ``Applications`` and ``Personas``, sourced data (``sim/data/*.toml``);
-* :mod:`.base` — :class:`BaseSimulation`, the extension point (a new lab is one subclass);
-* :mod:`.simulations` — :class:`ResourceSimulation` (every domain) and one simulation per
+* ``registry`` — ``Applications`` and ``Personas``, sourced data (``sim/data/*.toml``);
+* ``base`` — :class:`BaseSimulation`, the extension point (a new lab is one subclass);
+* ``simulations`` — :class:`ResourceSimulation` (every domain) and one simulation per
   domain (performance, sustainability, reliability, economics);
-* :mod:`.ledger` — the :class:`Ledger` a simulation returns (figures with derivations).
+* ``ledger`` — the :class:`Ledger` a simulation returns (figures with derivations).
 
 Simulations compose the solvers (``solve``, ``training_run``, ``serving_fleet``) and the
 formulas; no equation lives here.
@@ -18,7 +18,7 @@ formulas; no equation lives here.
 
 from __future__ import annotations
 
-from mlsysim.core.lazy import lazy_getattr
+from mlsysim.core.lazy import lazy_dir, lazy_getattr
 
 __all__ = [
     "Applications",
@@ -50,6 +50,4 @@ _LAZY: dict[str, tuple[str, str]] = {
 
 __getattr__ = lazy_getattr("mlsysim.sim", _LAZY, globals())
 
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__dir__ = lazy_dir(_LAZY, globals())

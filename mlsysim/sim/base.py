@@ -85,7 +85,8 @@ def _persona(value: Any) -> Any:
 
 @dataclass
 class SimulationContext:
-    """What a lab's :meth:`BaseSimulation.extend` sees: data, choices and the figures so far."""
+    """What a lab's :meth:`~mlsysim.sim.BaseSimulation.extend` sees: data, choices and the
+    figures so far."""
 
     application: Any
     persona: Any

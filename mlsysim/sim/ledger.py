@@ -326,7 +326,7 @@ class Ledger:
 
     # -- JSON -------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """The stable JSON form (see :func:`ledger_json_schema`)."""
+        """The stable JSON form (see :func:`~mlsysim.sim.ledger.ledger_json_schema`)."""
         return {
             "schema": LEDGER_SCHEMA_VERSION,
             "schema_version": LEDGER_SCHEMA_VERSION,
@@ -470,7 +470,7 @@ def make_section(domain: str, figures: dict[str, Figure]) -> _Section:
 
 
 def ledger_json_schema() -> dict[str, Any]:
-    """JSON Schema (draft 2020-12) of :meth:`Ledger.to_dict`."""
+    """JSON Schema (draft 2020-12) of :meth:`~mlsysim.sim.Ledger.to_dict`."""
     from mlsysim.solvers.run_result import figure_schema
 
     fig = figure_schema()

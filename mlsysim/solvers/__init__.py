@@ -1,25 +1,25 @@
 """Solvers: analytical models that evaluate a configuration, and optimizers that search.
 
-* :mod:`.base` — :class:`BaseSolver`, :class:`BaseOptimizer` (the extension points);
-* :mod:`.api` — ``solve``: one device or many;
-* :mod:`.single_node` — one workload on one device (roofline per lowered operation);
-* :mod:`.distributed` — one workload over a node or a cluster (per-rank lowering,
+* ``base`` — :class:`BaseSolver`, :class:`BaseOptimizer` (the extension points);
+* ``api`` — ``solve``: one device or many;
+* ``single_node`` — one workload on one device (roofline per lowered operation);
+* ``distributed`` — one workload over a node or a cluster (per-rank lowering,
   collectives on the topology, the pipeline schedule);
-* :mod:`.results`, :mod:`.explainers`, :mod:`.distributed_results`,
-  :mod:`.distributed_explain` — the result objects and why a wall binds;
-* :mod:`.optimizers` and the modules beside it — searches over configurations:
-  :mod:`.optimizers_parallel` (``optimize_parallelism``), :mod:`.optimizers_serving`
-  (``optimize_serving``), :mod:`.optimizers_placement` (``optimize_placement``),
-  :mod:`.optimizers_pareto` (``pareto``), with :mod:`.optimizers_result` (what they return)
-  and :mod:`.optimizers_bound` (branch and bound).
+* ``results``, ``explainers``, ``distributed_results``,
+  ``distributed_explain`` — the result objects and why a wall binds;
+* ``optimizers`` and the modules beside it — searches over configurations:
+  ``optimizers_parallel`` (``optimize_parallelism``), ``optimizers_serving``
+  (``optimize_serving``), ``optimizers_placement`` (``optimize_placement``),
+  ``optimizers_pareto`` (``pareto``), with ``optimizers_result`` (what they return)
+  and ``optimizers_bound`` (branch and bound).
 
-* :mod:`.run`, :mod:`.fleet` — training runs and serving fleets (with :mod:`.footprint`,
-  :mod:`.ledger`, :mod:`.run_result`, :mod:`.run_explain`);
-* :mod:`.generation`, :mod:`.serving` — one batch from prompt to last token (``generate``)
+* ``run``, ``fleet`` — training runs and serving fleets (with ``footprint``,
+  ``ledger``, ``run_result``, ``run_explain``);
+* ``generation``, ``serving`` — one batch from prompt to last token (``generate``)
   and continuous batching at a request rate (``serve``), composed from solves by
-  :mod:`.steps` (with :mod:`.generation_result`, :mod:`.serving_result`, :mod:`.serving_schemas`,
-  :mod:`.serving_explain`);
-* :mod:`.arguments` — the argument checks every solver shares.
+  ``steps`` (with ``generation_result``, ``serving_result``, ``serving_schemas``,
+  ``serving_explain``);
+* ``arguments`` — the argument checks every solver shares.
 
 A new solver is one module beside these; :func:`solver_classes` imports every solver module
 and returns the classes by ``name`` (the ids walls refer to).
@@ -27,7 +27,7 @@ and returns the classes by ``name`` (the ids walls refer to).
 
 from __future__ import annotations
 
-from mlsysim.core.lazy import lazy_getattr
+from mlsysim.core.lazy import lazy_dir, lazy_getattr
 
 __all__ = [
     "BaseOptimizer",
@@ -81,6 +81,7 @@ _LAZY: dict[str, tuple[str, str]] = {
 }
 
 __getattr__ = lazy_getattr("mlsysim.solvers", _LAZY, globals())
+__dir__ = lazy_dir(_LAZY, globals())
 
 
 def solver_classes() -> dict[str, type]:

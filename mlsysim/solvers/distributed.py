@@ -7,7 +7,7 @@ collectives on the real topology and the pipeline schedule.
 2. One micro-batch of the last pipeline stage on one rank is lowered
    (:func:`~mlsysim.workload.lowering.sharded.lower_rank`) and timed op by op on the device
    exactly as the single-node solver does (roofline per op at the sourced efficiencies plus
-   kernel launches, :mod:`mlsysim.hardware.efficiency`).
+   kernel launches, ``mlsysim.hardware.efficiency``).
 3. Each collective the rank issues is priced on its group's links
    (:func:`~mlsysim.systems.collectives.time_collective`), ranks placed TP innermost, then
    CP, EP, PP, and DP across nodes.
@@ -315,7 +315,7 @@ class DistributedSolver(BaseSolver):
     )
 
     def solve(self, model: Any = None, system: Any = None, **kwargs: Any) -> DistributedResult:
-        """See :func:`solve_distributed`."""
+        """See ``solve_distributed()``."""
         return solve_distributed(model, system, **kwargs)
 
 

@@ -378,7 +378,8 @@ class DistributedResult:
 
     # -- JSON ------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """The stable JSON form (see :func:`distributed_json_schema`)."""
+        """The stable JSON form (see
+        :func:`~mlsysim.solvers.distributed_results.distributed_json_schema`)."""
         ok = self.feasible
         k, unit = self._scale
         return {

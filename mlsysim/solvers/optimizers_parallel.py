@@ -124,7 +124,7 @@ def _keep(fixed: dict[str, Any], name: str, values: Sequence[Any]) -> list[Any]:
 
 @dataclass(frozen=True)
 class ParallelSearch(Search):
-    """A parallelism search (see :mod:`mlsysim.solvers.optimizers_parallel`)."""
+    """A parallelism search (see ``mlsysim.solvers.optimizers_parallel``)."""
 
     @property
     def throughput(self) -> Any:
@@ -472,12 +472,13 @@ class ParallelismOptimizer(BaseOptimizer):
         """An upper bound on each configuration's throughput that costs no solve.
 
         A micro-batch takes at least its GEMM FLOPs on the slowest stage's rank — the whole
-        model's per-token training FLOPs (:func:`~mlsysim.core.formulas.
-        hardware_flops_per_token_F` without the attention term, the recomputed forward
-        included) over tp·cp·pp ranks — at the device's peak times the sourced GEMM
-        efficiency; the step takes at least the pipeline over such micro-batches
-        (:func:`~mlsysim.core.formulas.pipeline_time_s`); communication and the optimizer
-        only add. A 1 % margin covers uneven shards. With 2:4 sparsity there is no bound.
+        model's per-token training FLOPs
+        (:func:`~mlsysim.core.formulas.hardware_flops_per_token_F` without the attention
+        term, the recomputed forward included) over tp·cp·pp ranks — at the device's peak
+        times the sourced GEMM efficiency; the step takes at least the pipeline over such
+        micro-batches (:func:`~mlsysim.core.formulas.pipeline_time_s`); communication and the
+        optimizer only add. A 1 % margin covers uneven shards. With 2:4 sparsity there is no
+        bound.
         """
         f, B, s = ctx.facts, ctx.batch, ctx.seq_len
         dev = device_facts(ctx.view.hardware)

@@ -4,7 +4,7 @@ Numbers are stored as root-unit floats (seconds, bytes, FLOP, joules) so that a 
 cheap; the public attributes wrap them into Quantities on access (``result.latency`` is in
 ms, ``result.memory.total`` in GB), so ``solve(Llama2_7B, A100, phase="decode").latency -> ms``
 works in a napkin expression. :meth:`SolveResult.to_dict` gives the stable JSON form, versioned
-by :data:`SCHEMA_VERSION` and described by :func:`json_schema`.
+by :data:`SCHEMA_VERSION` and described by :func:`~mlsysim.solvers.results.json_schema`.
 
 A workload that does not fit in memory is *infeasible*: ``feasible`` is False, ``binding_wall``
 is ``"memory_capacity"``, and reading a time (``latency``, ``throughput``, ``energy``, ``mfu``)
@@ -362,7 +362,7 @@ class SolveResult:
 
     # -- JSON ------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """The stable JSON form (see :func:`json_schema`)."""
+        """The stable JSON form (see :func:`~mlsysim.solvers.results.json_schema`)."""
         ok = self.feasible
         lat = self.latency_s if ok else None
         return {

@@ -3,7 +3,7 @@
 :class:`RunResult` holds the step (tokens mode), the run's times, and one
 :class:`~mlsysim.solvers.ledger.Part` each for reliability, energy, carbon, water and cost.
 Its JSON form (:meth:`RunResult.to_dict`) is versioned by :data:`RUN_SCHEMA_VERSION` and
-described by :func:`run_json_schema` (``mlsysim schema --kind run``).
+described by :func:`~mlsysim.solvers.run_result.run_json_schema` (``mlsysim schema --kind run``).
 """
 
 from __future__ import annotations
@@ -273,7 +273,7 @@ class RunResult:
 
     # -- JSON -------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """The stable JSON form (see :func:`run_json_schema`)."""
+        """The stable JSON form (see :func:`~mlsysim.solvers.run_result.run_json_schema`)."""
         finite = math.isfinite(self.wall_s)
         wall = {"value": self.wall_s / 86400, "unit": "d"} if finite else None
         return {

@@ -374,7 +374,8 @@ def serve(model: Any = None, system: Any = None, **kwargs: Any) -> ServingResult
     ``precision``, ``tp`` and ``replicas``, ``scheduler`` (``"chunked"`` or
     ``"prefill_first"``), ``max_batch``, ``max_tokens``, ``block_size``,
     ``memory_utilization``, ``share`` and ``memory_share`` (a co-located tenant's fraction
-    of the device's compute and bandwidth, and of its memory; :func:`colocate`),
+    of the device's compute and bandwidth, and of its memory;
+    :func:`~mlsysim.solvers.serving.colocate`),
     ``draft``/``acceptance``/``draft_tokens``, ``offload``, and solve's plan options.
     """
     return _SOLVER.solve(model, system, **kwargs)

@@ -7,7 +7,7 @@ Layers (DESIGN.md §3): Workload (model + phase, batch, sequence, precision) →
 * ideal (``latency_bound``): ``Σ roofline_time_s(F, B, P, BW)`` — efficiency 1, no overhead;
 * achievable (``latency``): ``Σ roofline_time_s(F, B, P·η_kind, BW·η_mem)`` plus
   ``launch_overhead_s(kernels, t_launch)``, with the sourced defaults of
-  :mod:`mlsysim.hardware.efficiency`.
+  ``mlsysim.hardware.efficiency``.
 
 ``P`` is the device's dense peak at the math precision (its 2:4 sparse peak for sparse weight
 GEMMs), ``BW`` its main-memory bandwidth. The binding wall is ``memory_capacity`` when the

@@ -362,7 +362,7 @@ class CollectiveResult:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form (schema :func:`collective_json_schema`)."""
+        """The JSON form (schema :func:`~mlsysim.systems.collectives.collective_json_schema`)."""
 
         def q(x: float, unit: str) -> dict[str, Any] | None:
             return {"value": x, "unit": unit} if math.isfinite(x) else None
@@ -392,8 +392,10 @@ def collective(
     """Time collective ``op`` of ``size`` (bytes as a Quantity or ``"1 GB"``) on ``system``.
 
     ``system`` is a node or cluster id (or spec); ``devices`` (default: all of it) are the
-    first ranks of the system, packed node by node. ``op`` is one of :data:`OPS`;
-    ``algorithm`` one of :data:`ALGORITHMS` for it, or ``"auto"`` (the fastest achievable).
+    first ranks of the system, packed node by node. ``op`` is one of
+    :data:`~mlsysim.systems.collectives.OPS`; ``algorithm`` one of
+    :data:`~mlsysim.systems.collectives.ALGORITHMS` for it, or ``"auto"`` (the fastest
+    achievable).
     The result has ``time``, ``algbw``, ``busbw`` (nccl-tests' definitions) and the
     ``algorithm`` used, plus the line-rate bounds ``time_bound`` and ``busbw_bound``.
     """

@@ -210,8 +210,9 @@ def _pick(family: Family, base_magnitude: float, style: str | None) -> tuple[int
     """Index of the family unit to show ``base_magnitude`` in, and the notation to use."""
     size = abs(base_magnitude)
     if style in ("scientific", "engineering"):
-        big = len(family.factors) > 1 and size >= family.factors[family.overflow]
-        return (family.overflow if big else family.underflow), style
+        # the power of ten carries the scale: the number is written in the family's base unit
+        # (1.23 × 10³ W, never 1.23 × 10⁶ mW)
+        return family.factors.index(1.0), style
     single = len(family.factors) == 1
     if size == 0 or single:
         return family.underflow, _NOTATION.get(style or "", "fixed")

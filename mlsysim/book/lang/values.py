@@ -45,7 +45,7 @@ class Trace:
         self.steps = 0
 
     def charge(self, steps: int) -> None:
-        """Spend ``steps`` of the budget; LimitError once :data:`MAX_STEPS` is exceeded."""
+        """Spend ``steps`` of the budget; LimitError once ``MAX_STEPS`` is exceeded."""
         self.steps += steps
         if self.steps > MAX_STEPS:
             raise LimitError(

@@ -264,7 +264,7 @@ def check_paths(
 ) -> tuple[int, list[Failure]]:
     """Check every source under ``paths``: (items checked, every failure in file order).
 
-    The short form of :func:`check_sources`.
+    The short form of ``check_sources()``.
     """
     run = check_sources(paths, options, explicit=explicit)
     return run.checked, run.failures

@@ -104,14 +104,14 @@ class MarkdownScanner:
             if not text.strip():
                 return i + 1, False
             ind = ind + marker
+        if self._close_prose(text):  # before fences: a bare ``` here closes {note} & co.
+            self._flush()
+            return i + 1, False
         ch, run = fence_run(text)
         if run and ind - (self._lists[-1] if self._lists else 0) <= 3:
             handled = self._fence(i, depth, qcol, col, ch, run, text)
             if handled is not None:
                 return handled, False
-        if self._close_prose(text):
-            self._flush()
-            return i + 1, False
         if text.startswith("<!--"):
             self._flush()
             return self._html_comment(i, qcol), False

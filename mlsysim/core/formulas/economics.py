@@ -186,7 +186,7 @@ class TCO:
 
     @property
     def value(self) -> Any:
-        """The headline result: :attr:`total`."""
+        """The headline result, the field ``total``."""
         return self.total
 
     def __str__(self) -> str:

@@ -187,7 +187,7 @@ class TrainingMemory:
 
     @property
     def value(self) -> Any:
-        """The headline result: :attr:`total`."""
+        """The headline result, the field ``total``."""
         return self.total
 
     def __str__(self) -> str:

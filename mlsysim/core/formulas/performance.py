@@ -68,7 +68,7 @@ class RooflineTime:
 
     @property
     def value(self) -> Any:
-        """The headline result: :attr:`time`."""
+        """The headline result, the field ``time``."""
         return self.time
 
     def __str__(self) -> str:

@@ -88,7 +88,7 @@ class ScalingPoint:
 
     @property
     def value(self) -> Any:
-        """The headline result: :attr:`params`."""
+        """The headline result, the field ``params``."""
         return self.params
 
     def __str__(self) -> str:

@@ -155,7 +155,7 @@ class Water:
 
     @property
     def value(self) -> Any:
-        """The headline result: :attr:`total`."""
+        """The headline result, the field ``total``."""
         return self.total
 
     def __str__(self) -> str:

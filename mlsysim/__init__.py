@@ -37,6 +37,7 @@ __all__ = [
     "Datacenters",
     "DimensionError",
     "EgressPrices",
+    "Engines",
     "ExchangeRates",
     "Fabrics",
     "FailureStudies",
@@ -82,6 +83,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ureg": ("mlsysim.core.units", "ureg"),
     "Q_": ("mlsysim.core.units", "Q_"),
     "Hardware": ("mlsysim.hardware.registry", "Hardware"),
+    "Engines": ("mlsysim.hardware.registry", "Engines"),
     "Models": ("mlsysim.workload.registry", "Models"),
     "Grids": ("mlsysim.infra.registry", "Grids"),
     "Datacenters": ("mlsysim.infra.registry", "Datacenters"),
@@ -139,6 +141,7 @@ _OTHER_REGISTRY_MODULES = frozenset({"mlsysim.hardware.partitions", "mlsysim.sys
 def _register_layers() -> None:
     """Import every layer's registry module, so each registers its kinds and data directory
     before the catalog first loads (the package sits above the layers; core imports none)."""
+    import mlsysim.hardware.engines
     import mlsysim.hardware.partitions
     import mlsysim.hardware.registry
     import mlsysim.infra.registry

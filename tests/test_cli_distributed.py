@@ -45,7 +45,7 @@ def test_cluster_solve_summary(capsys: pytest.CaptureFixture[str]) -> None:
 def test_cluster_solve_json_and_infeasible_exit_3(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*GPT3, "--json"]) == 3  # selective recompute without SP does not fit
     data = json.loads(capsys.readouterr().out)
-    assert data["schema_version"] == "mlsysim.distributed_result/1"
+    assert data["schema_version"] == "mlsysim.distributed_result/2"
     assert data["feasible"] is False and data["binding_wall"] == "memory_capacity"
     assert data["parallel"]["dp"] == 16
 
@@ -102,7 +102,7 @@ def test_collective_command(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.parametrize(
     ("kind", "version"),
-    [("distributed", "mlsysim.distributed_result/1"), ("collective", "mlsysim.collective/1")],
+    [("distributed", "mlsysim.distributed_result/2"), ("collective", "mlsysim.collective/1")],
 )
 def test_schema_kinds(kind: str, version: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["schema", "--kind", kind]) == 0

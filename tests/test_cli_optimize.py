@@ -13,6 +13,7 @@ import pytest
 from mlsysim.book import Document
 from mlsysim.cli import optimize_cmd
 from mlsysim.cli.main import main
+from mlsysim.solvers.distributed_results import DISTRIBUTED_SCHEMA_VERSION, distributed_json_schema
 from mlsysim.solvers.optimizers_result import optimize_json_schema
 
 PAR = ["optimize", "parallelism", "GPT_22B", "DGX_A100", "--devices", "16", "--batch", "32",
@@ -31,7 +32,8 @@ def test_parallelism_json_matches_its_schema(capsys: pytest.CaptureFixture[str])
     data = json.loads(capsys.readouterr().out)
     jsonschema.validate(data, optimize_json_schema())
     assert data["best"]["config"]["tp"] in (2, 4) and data["best"]["config"]["sp"] is True
-    assert data["result"]["schema_version"] == "mlsysim.distributed_result/1"
+    assert data["result"]["schema_version"] == DISTRIBUTED_SCHEMA_VERSION
+    jsonschema.validate(data["result"], distributed_json_schema())
     assert main(["schema", "--kind", "optimize"]) == 0
     assert json.loads(capsys.readouterr().out)["$id"].endswith("optimize-1.json")
 

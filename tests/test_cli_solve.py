@@ -25,7 +25,7 @@ def test_solve_json(capsys: pytest.CaptureFixture[str]) -> None:
         == 0
     )
     data = json.loads(capsys.readouterr().out)
-    assert data["schema_version"] == "mlsysim.result/2"
+    assert data["schema_version"] == "mlsysim.result/3"
     assert data["latency"]["unit"] == "ms" and data["seq_len"] == 256
 
 
@@ -60,4 +60,4 @@ def test_zoo(kind: str, capsys: pytest.CaptureFixture[str]) -> None:
 def test_schema(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
-    assert schema["properties"]["schema_version"]["const"] == "mlsysim.result/2"
+    assert schema["properties"]["schema_version"]["const"] == "mlsysim.result/3"

@@ -120,7 +120,7 @@ def test_result_fields(r175: DistributedResult) -> None:
 
 def test_json_follows_the_schema(r175: DistributedResult) -> None:
     data = r175.to_dict()
-    assert data["schema_version"] == "mlsysim.distributed_result/1"
+    assert data["schema_version"] == "mlsysim.distributed_result/2"
     _conforms(data, distributed_json_schema())
     infeasible = solve("GPT3_175B", "DGX_A100", phase="training", devices=8, tp=8, batch=8)
     d = infeasible.to_dict()

@@ -161,7 +161,11 @@ def test_activation_and_sparse_operands_show_the_coefficients() -> None:
     narrow = act.operands({"model": Models.Llama2_7B, "seq_len": 128, "batch": 1})
     assert wide["per_layer"] == 2 * narrow["per_layer"]  # the per-layer count at fp32
     q = FORMULAS["quantized_weights_bytes"].formula.operands({"precision": "int4"})
-    assert q["bytes_per_element"].to("B").magnitude == 0.5
+    assert q["bytes_per_element"].to("B").magnitude == pytest.approx((4 + 20 / 128) / 8)
+    q0 = FORMULAS["quantized_weights_bytes"].formula.operands(
+        {"precision": "int4", "group_size": 0}
+    )
+    assert q0["bytes_per_element"].to("B").magnitude == 0.5
 
 
 def test_a_formula_needs_a_source_and_a_unique_name() -> None:

@@ -68,7 +68,13 @@ def test_tco_and_crossover():
 
 def test_quantization_bounds():
     assert quantization_speedup(from_precision="fp16", to_precision="int4") == 4.0
-    assert quantized_weights_bytes(params=7e9, precision="int4").to("GB").magnitude == 3.5
+    # elements alone (group_size=0), and with AWQ/GPTQ's fp16 scale and 4-bit zero per 128
+    assert (
+        quantized_weights_bytes(params=7e9, precision="int4", group_size=0).to("GB").magnitude
+        == 3.5
+    )
+    grouped = quantized_weights_bytes(params=7e9, precision="int4").to("GB").magnitude
+    assert grouped == pytest.approx(7e9 * (4 + 20 / 128) / 8 / 1e9)
     # uniform quantizer on a full-scale sine: 6.02·b + 1.76 dB (≈ 49.9 dB at 8 bits)
     assert quantization_sqnr(bits=8) == pytest.approx(49.92)
 

@@ -29,7 +29,7 @@ def test_issue_formulas_exist_with_contract_argument_names():
         "amdahl": ["p", "speedup"],
         "gustafson": ["p", "n"],
         "little": ["arrival_rate", "latency"],
-        "weights_bytes": ["model", "precision"],
+        "weights_bytes": ["model", "precision", "group_size", "kept_precision"],
         "kv_cache_bytes": ["model", "context", "batch", "precision"],
         "ring_allreduce": ["size", "n", "bandwidth", "latency"],
         "pipeline_bubble": ["stages", "microbatches", "interleave"],

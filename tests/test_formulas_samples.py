@@ -286,6 +286,13 @@ SAMPLES: dict[str, dict[str, object]] = {
     },
     # compression
     "quantized_weights_bytes": {"params": 7e9, "precision": "int4"},
+    "quantized_bits_per_weight": {"precision": "int4", "group_size": 128},
+    "expected_experts": {"experts": 8, "active": 2, "tokens": 32},
+    "expert_load": {"tokens": 4096, "experts": 8, "active": 2, "imbalance": 1.25},
+    "wave_efficiency": {"tiles": 109, "units": 108},
+    "gemm_wave_efficiency": {"m": 49, "n": 512, "k": 4608, "units": 108},
+    "exposed_launch_overhead": {"kernel": Q_("2 us"), "launch": Q_("3 us")},
+    "graph_launch_overhead": {"nodes": 290, "per_node": Q_("0.58 us"), "per_replay": Q_("15 us")},
     "quantization_speedup": {"from_precision": "fp16", "to_precision": "int4"},
     "quantization_sqnr": {"bits": 8},
     "sparse_weight_bytes": {"params": 7e9, "precision": "fp16", "density": 0.5, "pattern": "2:4"},

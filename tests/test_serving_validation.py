@@ -5,7 +5,10 @@ The cases live in ``tests/data/serving_measurements.toml``. For every case:
 * the ideal bound is never beaten: throughput at the ideal roofline with every byte of memory
   for KV blocks (``capacity_bound``, ``throughput_bound``) is at least the measured throughput;
 * the achievable estimate lands inside its class's band (estimate / measured), or the case
-  records a ``known_gap`` and is reported as XFAIL with its numbers (``-ra``), never skipped.
+  records a ``known_gap`` and is reported as XFAIL with its numbers (``-ra``), never skipped;
+  a case inside its band records no ``known_gap`` (a gap that closed fails until removed);
+* a case in a quantized precision states its KV cache format (``kv_cache``): it is never
+  implied by the weights'.
 
 ``python tests/test_serving_validation.py`` prints the whole comparison table.
 """
@@ -28,6 +31,7 @@ _TABLE: dict[str, Any] = tomllib.loads(_DATA.read_text(encoding="utf-8"))
 CLASSES: dict[str, dict[str, Any]] = _TABLE["class"]
 CASES: list[dict[str, Any]] = _TABLE["case"]
 _THROUGHPUT = ("capacity_tokens", "throughput")
+_QUANTIZED = ("fp8", "int8", "fp6", "fp4", "int4")
 
 
 def _ids(cases: list[dict[str, Any]]) -> list[str]:
@@ -44,6 +48,8 @@ def _estimate(case: dict[str, Any]) -> tuple[float, float | None]:
         return hit
     metric = case["metric"]
     kw = {"precision": case["precision"], "tp": case["tp"]}
+    if "kv_cache" in case:
+        kw["kv_cache"] = case["kv_cache"]
     if metric == "slice_ratio":
         whole = mlsysim.solve(
             case["model"],
@@ -125,6 +131,8 @@ def test_every_case_is_sourced_and_classed() -> None:
             assert case.get(key) not in (None, ""), f"{case.get('id')}: missing {key}"
         assert case["class"] in CLASSES, case["id"]
         assert case["source_url"].startswith("https://"), case["id"]
+        if case.get("output") and case["precision"] in _QUANTIZED:  # KV format never implied
+            assert case.get("kv_cache"), f"{case['id']}: state kv_cache (and its source)"
     for name, cls in CLASSES.items():
         lo, hi = cls["band"]
         assert lo <= hi and cls["justification"], name
@@ -148,6 +156,7 @@ def test_estimate_within_class_band(case: dict[str, Any]) -> None:
     lo, hi = CLASSES[case["class"]]["band"]
     ratio = est / case["measured"]["value"]
     if lo <= ratio <= hi:
+        assert not case.get("known_gap"), f"{_line(case)} is inside the band: remove its known_gap"
         return
     line = f"{_line(case)} outside the {case['class']} band [{lo}, {hi}]"
     if case.get("known_gap"):

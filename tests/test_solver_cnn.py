@@ -24,12 +24,40 @@ def test_resnet50_ops_and_launches() -> None:
     r = solve("ResNet50", "A100", phase="inference", batch=1, precision="int8")
     names = [op.name for op in r.ops]
     assert names[0] == "0.conv" and names[-1] == "7.fc"
-    # He et al. 2016 Table 1: 16 bottlenecks; each is one fused kernel with its residual add
+    # He et al. 2016 Table 1: 16 bottlenecks, each with its residual add in the last conv's
+    # epilogue; TensorRT launches one kernel per conv (3 per block, 4 with the projection)
+    assert r.engine == "tensorrt"
     assert sum(op.repeat for op in r.ops if op.name.endswith("+add")) == 16
-    launches = r.overhead_s / mlsysim.hardware.efficiency.KERNEL_OVERHEAD.value
-    assert launches == pytest.approx(1 + 1 + 16 + 1 + 1)  # stem, pool, blocks, pool, fc
+    launches = sum(op.kernels for op in r.ops)
+    assert launches == pytest.approx(1 + 1 + 16 * 3 + 4 + 1 + 1)  # stem, pool, convs, pool, fc
     # weights: 25.6e6 parameters at 1 B (int8), batch norm folded into biases
     assert r.memory.weights_bytes == pytest.approx(25.6e6, rel=0.01)
+
+
+def test_batch_one_cannot_fill_an_a100() -> None:
+    # wave quantization: at batch 1 a conv's output tiles leave most of the 108 SMs idle
+    one = solve("ResNet50", "A100", phase="inference", batch=1, precision="int8")
+    big = solve("ResNet50", "A100", phase="inference", batch=256, precision="int8")
+    waves = sorted(op.waves for op in one.ops if op.kind == "gemm")
+    assert waves[len(waves) // 2] < 0.5 and waves[0] > 0
+    assert min(op.waves for op in big.ops if op.kind == "gemm") > 0.5
+    per_image = [r.latency_s / r.batch for r in (one, big)]
+    assert per_image[0] > 5 * per_image[1]
+
+
+def test_the_engine_decides_fusion() -> None:
+    fused = solve("ResNet50", "A100", phase="inference", batch=64, engine="tensorrt")
+    eager = solve("ResNet50", "A100", phase="inference", batch=64, engine="eager")
+    assert fused.engine == "tensorrt" and eager.engine == "eager"
+    # eager: batch norm and the activation are kernels of their own, reading and writing
+    assert any(op.name.endswith(".bn") for op in eager.ops)
+    assert not any(op.name.endswith(".bn") for op in fused.ops)
+    assert eager.bytes_total > 2 * fused.bytes_total
+    assert sum(op.kernels for op in eager.ops) > 2 * sum(op.kernels for op in fused.ops)
+    # training runs under an eager framework by default, and says so
+    assert solve("ResNet50", "A100", phase="training", batch=8).engine == "eager"
+    with pytest.raises(mlsysim.ConfigError, match="does not run training"):
+        solve("ResNet50", "A100", phase="training", engine="tensorrt")
 
 
 def test_depthwise_convs_are_memory_bound() -> None:

@@ -17,7 +17,12 @@ from hypothesis import strategies as st
 
 import mlsysim
 from mlsysim import Q_, solve
-from mlsysim.core.constants import OPTIMIZERS, RECOMPUTE_POLICIES, SPARSE_2_4_DENSITY
+from mlsysim.core.constants import (
+    OPTIMIZERS,
+    RECOMPUTE_POLICIES,
+    SPARSE_2_4_DENSITY,
+    bytes_per_element,
+)
 from mlsysim.core.exceptions import ConfigError, FormulaDomainError, UnsupportedPrecisionError
 from mlsysim.core.formulas import (
     activation_bytes,
@@ -25,6 +30,7 @@ from mlsysim.core.formulas import (
     arithmetic_intensity,
     device_power,
     device_utilization,
+    exposed_launch_overhead,
     hardware_flops_per_token,
     hfu,
     kv_cache_bytes,
@@ -35,6 +41,7 @@ from mlsysim.core.formulas import (
     ridge_point,
     roofline_time,
     roofline_time_s,
+    sparse_weight_B,
     sparse_weight_bytes,
     training_memory,
     weights_bytes,
@@ -95,12 +102,19 @@ def _check_memory(r: Any, kw: dict[str, Any]) -> None:
     training = kw["phase"] == "training"
     transformer = spec.kind == "transformer"
     wp = r.weights_precision
-    if transformer:
-        expected_w = (
-            sparse_weight_bytes(params=spec.params, precision=wp)
-            if r.sparse
-            else weights_bytes(model=spec, precision=wp)
-        )
+    if transformer and not training:
+        kept = r.high_precision if wp != r.high_precision else None
+        if r.sparse:  # 2:4 on the quantized body; the embedding and head kept dense
+            f = mlsysim.workload.lowering.model_facts(spec)
+            n_e = (f.embed_params + (0 if f.tied else f.head_params)) if kept else 0.0
+            n_b = spec.params.to("param").magnitude - n_e
+            if r.weight_bits == 8 * bytes_per_element(wp):
+                body = _mag(sparse_weight_bytes(params=n_b, precision=wp), "B")
+            else:  # a quantized format: its group scales count too
+                body = sparse_weight_B(n_b, r.weight_bits / 8)
+            expected_w = Q_(body + n_e * (bytes_per_element(kept) if kept else 0.0), "B")
+        else:
+            expected_w = weights_bytes(model=spec, precision=wp, kept_precision=kept)
         _eq(m.weights_bytes, _mag(expected_w, "B"))
     if training:
         t = training_memory(
@@ -130,7 +144,7 @@ def _check_memory(r: Any, kw: dict[str, Any]) -> None:
         assert m.kv_cache_bytes == 0
     if transformer and training:
         s, b = r.seq_len, r.batch
-        mode, act = kw["recompute"], r.precision
+        mode, act = kw["recompute"], r.high_precision  # the residual stream's format
         stored = _mag(
             activation_bytes(model=spec, seq_len=s, batch=b, recompute=mode, precision=act), "B"
         )
@@ -153,39 +167,53 @@ def _check_memory(r: Any, kw: dict[str, Any]) -> None:
 def _check_timing(r: Any) -> None:
     hw = r.hardware_spec
     eff = {n: v for n, v, _ in r.efficiencies}
+    engine = mlsysim.Engines[r.engine]
     prec = r.precision
     dense, sparse_peak = r.dense_peak_flops_per_s, r.peak_flops_per_s
     _eq(dense, _mag(hw.peak_flops(prec), "FLOP/s"))
     if r.sparse:
         _eq(sparse_peak, _mag(hw.peak_flops(prec, sparse=True), "FLOP/s"))
+    peaks = {
+        _mag(hw.peak_flops(f), "FLOP/s") for f in (prec, r.high_precision, r.attention_precision)
+    } | {sparse_peak}
     bw = _mag(hw.memory.bandwidth, "B/s")
+    t_k = eff["kernel_overhead"]
     bound = achievable = 0.0
     for op in r.ops:
-        if op.kind == "gemm" and r.sparse:
+        assert any(op.peak_flops_per_s == pytest.approx(p, rel=REL) for p in peaks), op.name
+        assert 0.0 < op.waves <= 1.0
+        if op.kind == "gemm" and r.sparse and op.peak_flops_per_s == sparse_peak:
             t_bound = roofline_time_s(op.flops, op.bytes, sparse_peak, bw)
-            peak = sparse_peak
-        else:
+        elif op.peak_flops_per_s == dense:
             rt = roofline_time(
                 flops=Q_(op.flops, "FLOP"), bytes=Q_(op.bytes, "B"), hw=hw, precision=prec
             )
             t_bound = _mag(rt.time, "s")
-            peak = dense
+        else:
+            t_bound = roofline_time_s(op.flops, op.bytes, op.peak_flops_per_s, bw)
         _eq(op.time_bound_s, t_bound)
-        eta = {"gemm": eff["gemm_efficiency"], "attention": eff["attention_efficiency"]}.get(
-            op.kind, 1.0
+        name = {"gemm": "gemm_efficiency", "attention": "attention_efficiency"}.get(
+            op.kind, "elementwise_efficiency"
         )
-        body = roofline_time_s(op.flops, op.bytes, peak * eta, bw * eff["memory_efficiency"])
-        over = _mag(
-            launch_overhead(
-                ops=op.overhead_s / eff["kernel_overhead"], per_op=Q_(eff["kernel_overhead"], "s")
-            ),
-            "s",
+        eta = eff[name] * op.waves
+        eta_m = eff["memory_efficiency"] * (
+            eff["quantized_memory_efficiency"] if op.dequant else 1.0
         )
+        body = roofline_time_s(op.flops, op.bytes, op.peak_flops_per_s * eta, bw * eta_m)
+        n = op.repeat
+        if engine.launch == "sync":
+            launch = launch_overhead(ops=op.kernels, per_op=Q_(t_k, "s"))
+            over = _mag(launch, "s")
+        else:
+            per = _mag(launch_overhead(ops=op.kernels / n, per_op=Q_(t_k, "s")), "s")
+            exposed = exposed_launch_overhead(kernel=Q_(body / n, "s"), launch=Q_(per, "s"))
+            over = n * _mag(exposed, "s")
         _eq(op.time_s, body + over)
+        _eq(op.overhead_s, over)
         bound += t_bound
         achievable += body + over
     _eq(r.latency_bound_s, bound)
-    _eq(r.latency_s, achievable)
+    _eq(r.latency_s, achievable + eff["step_overhead"])
     _eq(r.compute_s + r.memory_s + r.overhead_s, r.latency_s)
     flops, nbytes = r.flops_total, r.bytes_total
     ai = arithmetic_intensity(flops=Q_(flops, "FLOP"), bytes=Q_(nbytes, "B"))

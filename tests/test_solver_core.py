@@ -52,7 +52,13 @@ def test_gqa_kv_cache_from_config() -> None:
 def test_int4_weights_move_about_a_quarter_of_the_bytes() -> None:
     fp16 = solve("Llama2_7B", "H100", phase="decode")
     int4 = solve("Llama2_7B", "H100", phase="decode", precision="int4")
-    assert int4.memory.weights_bytes == pytest.approx(fp16.memory.weights_bytes / 4)
+    # body at 4.156 bits (AWQ/GPTQ groups of 128: fp16 scale, 4-bit zero), the embedding and
+    # the LM head kept in 16 bits
+    f = mlsysim.workload.lowering.model_facts(mlsysim.Models.Llama2_7B)
+    kept = f.embed_params + f.head_params
+    expected = (f.params - kept) * (4 + 20 / 128) / 8 + kept * 2
+    assert int4.memory.weights_bytes == pytest.approx(expected)
+    assert int4.weight_bits == pytest.approx(4.15625)
     assert int4.latency_bound < fp16.latency_bound
     assert int4.precision in ("fp16", "bf16")  # H100 has no int4 rate: W4A16
     assert int4.notes and "weight-only" in int4.notes[0]

@@ -70,7 +70,7 @@ def _check_points(s: mlsysim.solvers.Sweep, solve_kw: dict[str, object]) -> None
 
 
 @settings(
-    max_examples=80,
+    max_examples=120,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
@@ -80,6 +80,8 @@ def _check_points(s: mlsysim.solvers.Sweep, solve_kw: dict[str, object]) -> None
     phase=st.sampled_from(("prefill", "decode", "training", "inference")),
     precision=st.sampled_from((None, "fp16", "fp8", "int8", "int4")),
     extra=st.sampled_from(({}, {"recompute": "full"}, {"attention": "unfused"})),
+    engine=st.sampled_from((None, "eager", "compiled", "tensorrt_llm", "llamacpp", "cmsis_nn")),
+    formats=st.sampled_from(({}, {"kv_cache": "fp8"}, {"kv_cache": "int8"}, {"group_size": 32})),
     batch=st.lists(  # small batches fit (every wall), large ones test the capacity wall
         st.one_of(st.integers(1, 16), st.integers(1, 4096)), min_size=1, max_size=3, unique=True
     ),
@@ -90,10 +92,15 @@ def test_every_point_equals_solve(
     hardware: str,
     phase: str,
     precision: str | None,
-    extra: dict[str, str],
+    extra: dict[str, object],
+    engine: str | None,
+    formats: dict[str, object],
     batch: list[int],
     seq: list[int] | None,
 ) -> None:
+    """Engines (their efficiencies, fusion and wave tiles), KV-cache formats and quantization
+    group sizes included: the sweep runs the solver's own lowering and timing."""
+    extra = {**extra, **formats, **({} if engine is None else {"engine": engine})}
     axes: dict[str, object] = {"phase": phase, "precision": precision, **extra, "batch": batch}
     if seq is not None:
         axes["seq_len"] = seq
@@ -128,6 +135,34 @@ def test_moe_and_mla_over_many_batches() -> None:
             seq_len=[1, 64, 4000],
         )
         _check_points(s, {"precision": "int4"})
+
+
+@pytest.mark.parametrize(
+    ("model", "system", "keywords"),
+    [
+        ("ResNet50", "A100", {"engine": "tensorrt"}),  # implicit-GEMM waves of a batch-1 net
+        ("ResNet50", "T4", {"engine": "eager"}),  # unfused: one kernel per framework layer
+        ("Llama2_7B", "H100", {"engine": "eager", "kv_cache": "fp8"}),
+        ("Llama2_7B", "A100", {"engine": "llamacpp", "precision": "int4", "group_size": 64}),
+        ("Mixtral_8x7B", "H100", {"engine": "tensorrt_llm", "precision": "fp8"}),
+        ("DSCNN_KWS", "STM32H743", {"engine": "cmsis_nn", "precision": "int8"}),
+    ],
+)
+def test_engines_waves_and_formats_element_wise(
+    model: str, system: str, keywords: dict[str, object]
+) -> None:
+    """Wave quantization (tiles over SMs, split-K, attention blocks), fusion, dequantizing
+    kernels and launch overlap vary with batch and sequence: each point still equals solve."""
+    phases = ["decode", "prefill"] if model != "ResNet50" and model != "DSCNN_KWS" else None
+    s = mlsysim.sweep(
+        model,
+        system,
+        phase=phases or "inference",
+        batch=[1, 3, 17, 64, 129],
+        **({"seq_len": [1, 100, 300]} if phases else {}),
+        **keywords,
+    )
+    _check_points(s, keywords)
 
 
 def test_grid_order_and_inputs() -> None:

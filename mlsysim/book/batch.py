@@ -48,6 +48,8 @@ __all__ = [
 ]
 
 PROTOCOL_VERSION = 1
+#: output format -> the drawings of a plot its host splices (inline SVG, a PDF file)
+_PLOT_FORMATS = {"html": ("svg",), "latex": ("pdf",)}
 _CACHE_ENV = "MLSYSIM_CACHE_DIR"
 _DEFAULT_CACHE = ".mlsysim-cache"
 
@@ -193,7 +195,6 @@ def _evaluate(
     from mlsysim.book.document import Document
     from mlsysim.book.items import run_item
     from mlsysim.book.options import Options
-    from mlsysim.book.plots import plot_entry
     from mlsysim.book.projects import result_entry
     from mlsysim.book.sources.check import unreadable
 
@@ -222,10 +223,12 @@ def _evaluate(
             for f in doc.failures[before:]:
                 f.extra["line_unknown"] = True
         entry: dict[str, Any] = {"id": str(raw.get("id", n + 1))}
-        entry.update(result_entry(raw["kind"], outcome))
-        if raw["kind"] == "plot" and outcome.value is not None:
-            fmt = str(request.get("format", "html"))
-            entry["plot"] = plot_entry(outcome.value, fmt, cache_dir())
+        fmt = str(request.get("format", "html"))
+        entry.update(result_entry(raw["kind"], outcome, _PLOT_FORMATS.get(fmt, ()), cache_dir()))
+        if raw["kind"] == "plot":
+            from mlsysim.book.plots import record_draw_failure
+
+            record_draw_failure(doc, item, entry)
         results.append(entry)
     for d in docs.values():
         if d.options.fail_mode == "warn":  # reported, but the render goes on

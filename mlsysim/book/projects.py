@@ -51,9 +51,16 @@ _STORE = "project"
 _MANIFEST = "manifest.json"
 
 
-def result_entry(kind: str, outcome: Any) -> dict[str, Any]:
+def result_entry(
+    kind: str,
+    outcome: Any,
+    plot_formats: tuple[str, ...] = ("svg", "pdf"),
+    cache: Path | None = None,
+) -> dict[str, Any]:
     """The protocol's result of one item (without its id): ok, the renderings, whether they are
-    the mark of a failed item (``mark``); a block's rendered claims."""
+    the mark of a failed item (``mark``); a block's rendered claims; a plot's ``plot`` entry
+    (:func:`mlsysim.book.plots.plot_entry`: drawn in ``plot_formats`` under ``cache``, both
+    by default — a project check serves every output format)."""
     from mlsysim.book.drafts import FailedRendering
 
     r = outcome.rendered
@@ -65,6 +72,12 @@ def result_entry(kind: str, outcome: Any) -> dict[str, Any]:
     )
     if kind == "block":
         entry["claims"] = [{"line": ln, **rc.to_dict()} for ln, rc in outcome.extra]
+    if kind in ("eq", "formula") and outcome.ok and outcome.cites:
+        entry["cites"] = list(outcome.cites)  # citation keys (citeproc, `mlsysim bib`)
+    if kind == "plot" and outcome.value is not None:
+        from mlsysim.book.plots import plot_entry
+
+        entry["plot"] = plot_entry(outcome.value, plot_formats, cache or Path(".mlsysim-cache"))
     return entry
 
 
@@ -130,7 +143,11 @@ class Project:
 
         def done(doc: Any, item: Any, outcome: Any) -> None:
             items.append({"kind": item.kind, "texts": sorted(set(forms(item.text)))})
-            results.append(result_entry(item.kind, outcome))
+            results.append(result_entry(item.kind, outcome, cache=self.cache))
+            if item.kind == "plot":
+                from mlsysim.book.plots import record_draw_failure
+
+                record_draw_failure(doc, item, results[-1])
 
         doc = check_document(
             file, explicit=self.manifest.overrides or None, on_scanned=scanned, on_item=done

@@ -145,11 +145,12 @@ def fraction(
     below = x <= low if low_open else x < low
     if below or x > high:
         bracket = "(" if low_open else "["
-        raise ConfigError(
-            f"{name} must be a fraction in {bracket}{low:g}, {high:g}], got {value!r}",
-            where=where,
-            fix=f"pass the achieved fraction, e.g. {name}={example}",
-        )
+        if high == float("inf"):  # an unbounded ratio (a load factor), not a fraction
+            what, fix = f"a ratio of at least {low:g}", f"pass a ratio, e.g. {name}={example}"
+        else:
+            what = f"a fraction in {bracket}{low:g}, {high:g}]"
+            fix = f"pass the achieved fraction, e.g. {name}={example}"
+        raise ConfigError(f"{name} must be {what}, got {value!r}", where=where, fix=fix)
     return x
 
 

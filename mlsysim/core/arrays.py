@@ -1,20 +1,21 @@
-"""Scalars or arrays: the three element-wise choices a formula's fast path needs.
+"""Scalars or arrays: the element-wise choices and rounding a formula's fast path needs.
 
 The formulas' float fast paths (:mod:`mlsysim.core.formulas`) and the lowering run on plain
 floats in the solver's hot path, and on whole arrays in a sweep (:func:`mlsysim.sweep`):
 numpy arrays, or any array of the Python array API standard (a dask array runs chunked). The
-arithmetic is the same either way; only a choice between two values is not, and goes through
-:func:`larger`, :func:`smaller` or :func:`select`, which stay Python comparisons on floats
-(no cost to the hot path) and become the array namespace's ``maximum``/``minimum``/``where``
-on arrays. The namespace comes from ``array_api_compat`` (imported on first use, so importing
-mlsysim never imports numpy).
+arithmetic is the same either way; only a choice between two values and rounding up are not,
+and go through :func:`larger`, :func:`smaller`, :func:`select` or :func:`ceil`, which stay
+Python comparisons and :func:`math.ceil` on floats (no cost to the hot path) and become the
+array namespace's ``maximum``/``minimum``/``where``/``ceil`` on arrays. The namespace comes
+from ``array_api_compat`` (imported on first use, so importing mlsysim never imports numpy).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-__all__ = ["is_array", "larger", "namespace", "select", "smaller"]
+__all__ = ["ceil", "is_array", "larger", "namespace", "select", "smaller"]
 
 _SCALARS = (float, int, bool)
 
@@ -54,3 +55,11 @@ def select(condition: Any, if_true: Any, if_false: Any) -> Any:
     if isinstance(condition, bool):
         return if_true if condition else if_false
     return namespace(condition, if_true, if_false).where(condition, if_true, if_false)
+
+
+def ceil(x: Any) -> Any:
+    """The least whole number ≥ ``x``, element-wise (an int for a Python number, as
+    :func:`math.ceil` gives; a float array for an array)."""
+    if isinstance(x, _SCALARS):
+        return math.ceil(x)
+    return namespace(x).ceil(x)

@@ -23,6 +23,7 @@ __all__ = [
     "ACT_REPLICATED_BYTES",
     "ACT_SBH_BYTES",
     "BACKWARD_FORWARD_RATIO",
+    "BATCHNORM_BUFFERS",
     "BITS_PER_BYTE",
     "BYTES_PER_ELEMENT",
     "CHINCHILLA_A",
@@ -46,6 +47,8 @@ __all__ = [
     "DROPOUT_MASK_BYTES",
     "ELEMENTWISE_FLOPS",
     "ELEMENTWISE_TOUCHES",
+    "EXPERT_IMBALANCE",
+    "FLASH_QUERY_BLOCK",
     "FLOPS_PER_MAC",
     "FORWARD_ATTENTION_FLOPS",
     "FORWARD_FLOPS_PER_PARAM",
@@ -66,6 +69,7 @@ __all__ = [
     "PUE_GOOGLE_FLEET",
     "PUE_INDUSTRY_AVERAGE",
     "QUANTIZED_FORMATS",
+    "QUANT_LAYOUTS",
     "RECOMPUTE_POLICIES",
     "SERVER_DEPRECIATION",
     "SPARSE_2_4_DENSITY",
@@ -75,6 +79,7 @@ __all__ = [
     "SQNR_DB_PER_BIT",
     "TRAINING_FLOPS_PER_PARAM",
     "Constant",
+    "QuantLayout",
     "bytes_per_element",
 ]
 
@@ -126,6 +131,45 @@ PRECISIONS: tuple[str, ...] = tuple(BYTES_PER_ELEMENT)
 #: Formats that may be stored quantized and dequantized for the math (weight-only quantization,
 #: W4A16: Frantar et al. 2023).
 QUANTIZED_FORMATS: frozenset[str] = frozenset({"fp8", "int8", "fp6", "fp4", "int4"})
+
+
+@dataclass(frozen=True)
+class QuantLayout:
+    """How a quantized weight format stores its elements and their scales.
+
+    ``group_size`` weights share one ``scale_bits`` scale and one ``zero_bits`` zero point
+    (``0``: one scale per tensor or output channel, a negligible share per weight). The bits
+    per stored weight are ``element_bits + (scale_bits + zero_bits) / group_size``
+    (:func:`~mlsysim.core.formulas.quantized_bits_per_weight`).
+    """
+
+    element_bits: float
+    group_size: int
+    scale_bits: float
+    zero_bits: float
+    source: str
+    note: str = ""
+
+
+#: Storage layout of each quantized weight format as engines run it by default: the group size
+#: and the scale and zero-point widths (GPTQ/AWQ ``QuantLinear`` buffers; OCP MX blocks).
+QUANT_LAYOUTS: dict[str, QuantLayout] = {
+    "int4": QuantLayout(
+        4,
+        128,
+        16,
+        4,
+        "solver_lin2024_awq",
+        "AWQ/GPTQ default: groups of 128 weights, an fp16 scale and a packed 4-bit zero point "
+        "per group (4.156 bits/weight)",
+    ),
+    "int8": QuantLayout(
+        8, 0, 16, 0, "jacob2018", "per-output-channel fp16 scales: negligible per weight"
+    ),
+    "fp8": QuantLayout(8, 0, 32, 0, "micikevicius2022", "per-tensor fp32 scale"),
+    "fp6": QuantLayout(6, 32, 8, 0, "ocp_mx2023", "MXFP6: 32-element blocks share an E8M0 scale"),
+    "fp4": QuantLayout(4, 32, 8, 0, "ocp_mx2023", "MXFP4: 32-element blocks share an E8M0 scale"),
+}
 #: 16-bit float formats in order of preference: bfloat16 is the training format of current
 #: accelerators (Kalamkar et al. 2019); fp16 where a device has no bf16 rate (T4, V100).
 HALF_PRECISIONS: tuple[str, ...] = ("bf16", "fp16")
@@ -173,6 +217,12 @@ TRAINING_FLOPS_PER_PARAM = _c(6, "FLOP/param/token", "kaplan2020", "C ≈ 6ND")
 #: Forward attention FLOPs per (layer · head · head-dim · context) per token: PaLM's 12LHQT / 3.
 FORWARD_ATTENTION_FLOPS = _c(4, "FLOP", "chowdhery2022", "PaLM App. B: 6N + 12LHQT per token")
 
+#: Queries per thread block of a fused attention kernel's forward pass: its grid is one block
+#: per (sequence, head, 128-query block), the parallelism a short prompt has to fill a GPU.
+FLASH_QUERY_BLOCK = _c(
+    128, "token", "solver_dao2023_flashattention2", "FlashAttention-2 forward: 128-row Q blocks"
+)
+
 #: FLOPs per multiply-accumulate: a GEMM M×K·K×N does 2·M·K·N FLOPs.
 FLOPS_PER_MAC = _c(2, "FLOP", "williams2009", "one multiply and one add")
 
@@ -189,6 +239,7 @@ ELEMENTWISE_FLOPS: dict[str, Constant] = {
     "softmax": _c(5, "FLOP", _DL_PERF, "attention softmax: scale, mask, exp, sum, divide"),
     "permute": _c(1, "FLOP", _DL_PERF, "MoE token permutation: one copy"),
     "batchnorm": _c(6, "FLOP", _BN, "Alg. 1: sum, sum of squares, subtract, scale, γ, β"),
+    "batchnorm_inference": _c(2, "FLOP", _BN, "§3.1: a fixed per-channel scale and shift"),
     "relu": _c(1, "FLOP", _DL_PERF, "one comparison"),
     "add": _c(1, "FLOP", _DL_PERF, "one add"),
 }
@@ -205,6 +256,9 @@ ELEMENTWISE_TOUCHES: dict[str, Constant] = {
     "add_forward": _c(3, "", _DL_PERF, "two reads, one write"),
     "add_backward": _c(3, "", _DL_PERF, "two gradient reads where branches split, one write"),
 }
+
+#: Per-channel tensors of a batch norm an unfused (eager) engine keeps at inference.
+BATCHNORM_BUFFERS = _c(4, "", _BN, "γ, β, running mean and running variance per channel")
 
 #: Bytes of one dropout-mask element kept for the backward pass.
 DROPOUT_MASK_BYTES = _c(1, "B", "korthikanti2022", "§4.1: a 1-byte mask per dropped element")
@@ -285,6 +339,13 @@ SERVER_DEPRECIATION = _c(4, "yr", "barroso2018", "ch. 8: servers depreciated ove
 DATACENTER_CAPEX_PER_WATT = _c(10, "USD/W", "barroso2018", "ch. 6/8: $9-13 per critical watt")
 #: Depreciation period of the datacenter building, power and cooling plant.
 DATACENTER_DEPRECIATION = _c(12, "yr", "barroso2018", "ch. 8: facilities depreciated 12-15 yr")
+
+# --- mixture of experts ------------------------------------------------------------------------
+#: Load of the busiest expert over the mean when none is given: the capacity factor Switch
+#: Transformers provision (1.0-1.25; Fedus et al. 2022 §2.1, GShard's Lepikhin et al. 2021 §2.2).
+EXPERT_IMBALANCE = _c(
+    1.25, "", "fedus2022", "Switch Transformers capacity factor: expert buffers 1.0-1.25x the mean"
+)
 
 # --- sparsity ----------------------------------------------------------------------------------
 SPARSE_2_4_DENSITY = _c(0.5, "", "mishra2021", "2 non-zeros in every 4 weights")

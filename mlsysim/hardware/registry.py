@@ -16,9 +16,11 @@ from mlsysim.core.constants import PRECISIONS as _PRECISIONS
 from mlsysim.core.exceptions import MlsysimError, UnknownNameError, UnsupportedPrecisionError
 from mlsysim.core.registry import Registry, register_kind
 from mlsysim.core.types import Q, Spec
+from mlsysim.hardware.engines import Engines
 
 __all__ = [
     "PRECISIONS",
+    "Engines",
     "Hardware",
     "HardwareSpec",
     "Interconnect",
@@ -128,6 +130,11 @@ class HardwareSpec(Spec):
     ``tdp`` is the thermal design power (the highest power mode of a board with several);
     ``power_min`` the *lowest configurable power limit* or mode (Jetson 15 W, H100 PCIe
     300 W) — not idle power; ``power_idle`` the measured idle draw where a source states it.
+    ``architecture`` names the device's generation or core (``"hopper"``, ``"ampere"``,
+    ``"orin"``, ``"cortex_m7"``): the execution engines' efficiencies are sourced per
+    architecture and kind (``mlsysim.hardware.engines``). ``compute_units`` is the number
+    of units tiled work is spread over — SMs of an NVIDIA GPU, compute units of an AMD one,
+    cores of a CPU or MCU — for wave quantization; left out when no source gives it.
     """
 
     drifting = ("list_price",)
@@ -139,6 +146,8 @@ class HardwareSpec(Spec):
     vendor: str
     release_year: int | None = None
     form_factor: str | None = None
+    architecture: str | None = None
+    compute_units: int | None = None
     peak: PeakRates
     memory: MemorySpec
     tdp: _Power | None = None
@@ -162,6 +171,8 @@ class HardwareSpec(Spec):
                 f"power_idle ({self.power_idle:~P}) exceeds tdp ({self.tdp:~P}); idle power is "
                 "the draw of a device doing nothing"
             )
+        if self.compute_units is not None and self.compute_units < 1:
+            raise ValueError(f"compute_units must be at least 1, got {self.compute_units}")
         if not self.peak.dense and not self.peak.sparse:
             raise ValueError(
                 "give at least one peak rate under [ID.peak.dense] or [ID.peak.sparse]"

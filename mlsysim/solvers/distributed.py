@@ -35,11 +35,11 @@ from mlsysim.core.cache import DerivedCache
 from mlsysim.core.constants import DEFAULT_RECOMPUTE
 from mlsysim.core.exceptions import ConfigError
 from mlsysim.core.formulas.parallelism import pipeline_time_s
-from mlsysim.core.formulas.performance import busy_fraction, launch_overhead_s, roofline_time_s
+from mlsysim.core.formulas.performance import busy_fraction
 from mlsysim.core.formulas.sustainability import device_power_W
 from mlsysim.execution.parallel import ParallelPlan
 from mlsysim.execution.plan import ExecutionPlan, ResolvedPlan
-from mlsysim.hardware.efficiency import efficiencies
+from mlsysim.hardware.engines import engine_for, family_of
 from mlsysim.hardware.facts import device_facts
 from mlsysim.solvers import arguments
 from mlsysim.solvers.base import BaseSolver
@@ -49,6 +49,7 @@ from mlsysim.solvers.distributed_results import (
     DeviceMemory,
     DistributedResult,
 )
+from mlsysim.solvers.timing import Peaks, peaks, time_ops
 from mlsysim.systems.collectives import time_collective
 from mlsysim.systems.topology import Group, SystemView, resolve_system
 from mlsysim.workload.lowering import PHASES, model_facts
@@ -84,12 +85,12 @@ _RESOLVED = DerivedCache("solvers.distributed.resolved_plans")
 _PARALLEL = DerivedCache("solvers.distributed.parallel_plans")
 
 
-def _resolve(hw: Any, plan: ExecutionPlan) -> ResolvedPlan:
-    key = (id(hw), plan)
+def _resolve(hw: Any, plan: ExecutionPlan, phase: str, family: str) -> ResolvedPlan:
+    key = (id(hw), plan, phase, family)
     hit = _RESOLVED.get(key)
     if hit is not None and hit[0] is hw:
         return hit[1]
-    rp = plan.resolve(hw)
+    rp = plan.resolve(hw, engine_for(hw, phase, family, plan.engine))
     if len(_RESOLVED) > _CACHE_LIMIT:
         _RESOLVED.clear()
     _RESOLVED.put(key, (hw, rp))
@@ -229,29 +230,12 @@ class _Timed:
         return out
 
 
-def _time_ops(ops: Any, P: float, BW: float, plan: ExecutionPlan) -> _Timed:
-    """Per-op roofline, as the single-node solver: ideal bound and achievable time."""
-    eff = efficiencies(plan)
-    BW_eff = BW * eff.memory
-    t_k = eff.kernel_overhead
+def _time_ops(ops: Any, pk: Peaks, BW: float, rp: ResolvedPlan, step: bool = False) -> _Timed:
+    """Per-op roofline, as the single-node solver (:func:`~mlsysim.solvers.timing.time_ops`)."""
+    t = time_ops(ops, pk, BW, rp.eff, step=step)
     out = _Timed()
-    for op in ops:
-        n = op.repeat
-        out.bound += roofline_time_s(op.flops, op.bytes, P, BW) * n
-        peak_eff = P * eff.compute(op.kind)
-        t = roofline_time_s(op.flops, op.bytes, peak_eff, BW_eff)
-        over = launch_overhead_s(op.kernels * n, t_k)
-        body = t * n
-        if t == op.flops / peak_eff:
-            out.compute += body
-        else:
-            out.memory += body
-        out.overhead += over
-        out.forward += (body + over) / op.kernels
-        out.flops += op.flops * n
-        out.bytes += op.bytes * n
-        if op.name.startswith("attention"):
-            out.attention += body
+    out.compute, out.memory, out.overhead, out.bound = t.compute, t.memory, t.overhead, t.bound
+    out.flops, out.bytes, out.forward, out.attention = t.flops, t.bytes, t.forward, t.attention
     return out
 
 
@@ -417,7 +401,7 @@ def solve_distributed(
             where="solve",
             fix="put the precision and options into the ExecutionPlan",
         )
-    rp = _resolve(hw, plan)
+    rp = _resolve(hw, plan, phase_l, family_of(facts.task))
     if training:
         m = par.microbatches(batch)
         mb = par.microbatch
@@ -476,10 +460,12 @@ def _compose(
     low: RankLowered,
 ) -> DistributedResult:
     dev = device_facts(view.hardware)
-    P = dev.dense[rp.activations]
-    t_layers = _time_ops(low.ops, P, dev.bandwidth, rp.plan)
+    pk = peaks(dev, rp)
+    P = pk.gemm
+    t_layers = _time_ops(low.ops, pk, dev.bandwidth, rp)
+    # the head's ops carry the step's once-per-step launch cost (a graph replay)
     t_last = t_layers.stage(
-        low.last_layers / low.layers, _time_ops(low.head_ops, P, dev.bandwidth, rp.plan)
+        low.last_layers / low.layers, _time_ops(low.head_ops, pk, dev.bandwidth, rp, True)
     )
     t = t_last if t_last.total >= t_layers.total else t_layers  # the slowest stage
     comm = _price(low, view, par, m)
@@ -520,7 +506,7 @@ def _compose(
             dp_exposed += max(0.0, total - window)
             overlapped += min(total, window)
         if low.optimizer is not None:
-            ot = _time_ops((low.optimizer,), P, dev.bandwidth, rp.plan)
+            ot = _time_ops((low.optimizer,), pk, dev.bandwidth, rp)
             opt_s, opt_bound = ot.total, ot.bound
             opt_flops, opt_bytes = ot.flops, ot.bytes
         step = T_pipe + pp_exposed + dp_exposed + opt_s
@@ -574,8 +560,8 @@ def _compose(
         for lk in (view.intra, view.inter)
         if lk is not None and not lk.efficiency_known
     )
-    if rp.note:
-        notes = (rp.note, *notes)
+    if rp.notes:
+        notes = (*rp.notes, *notes)
     return DistributedResult(
         model=spec.id,
         system=view.id,
@@ -620,6 +606,7 @@ def _compose(
         communication=communication,
         collectives=rows,
         notes=notes,
+        engine=rp.engine,
         model_spec=spec,
     )
 

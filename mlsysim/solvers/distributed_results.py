@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 #: Version of the JSON form; bumped on any incompatible change.
-DISTRIBUTED_SCHEMA_VERSION = "mlsysim.distributed_result/1"
+DISTRIBUTED_SCHEMA_VERSION = "mlsysim.distributed_result/2"
 
 _GB = 1e-9
 _MS = 1e3
@@ -240,6 +240,7 @@ class DistributedResult:
     communication: Communication
     collectives: tuple[CollectiveTiming, ...]
     notes: tuple[str, ...] = ()
+    engine: str = ""  # the execution engine each rank ran under
     model_spec: Any = field(default=None, repr=False, compare=False)
 
     # -- guarded time-like fields --------------------------------------------------------
@@ -394,6 +395,7 @@ class DistributedResult:
             "seq_len": self.seq_len,
             "precision": self.precision,
             "weights_precision": self.weights_precision,
+            "engine": self.engine,
             "parallel": {
                 "tp": self.tp,
                 "pp": self.pp,
@@ -502,6 +504,7 @@ def distributed_json_schema() -> dict[str, Any]:
         "seq_len": {"type": "integer", "minimum": 0},
         "precision": {"type": "string"},
         "weights_precision": {"type": "string"},
+        "engine": {"type": "string"},
         "parallel": parallel,
         "feasible": {"type": "boolean"},
         "binding_wall": {"type": "string"},

@@ -46,7 +46,7 @@ from mlsysim.core.formulas.parallelism import pipeline_time_s
 from mlsysim.core.formulas.performance import hardware_flops_per_token_F
 from mlsysim.execution.parallel import SCHEDULES, ParallelPlan
 from mlsysim.execution.plan import ExecutionPlan
-from mlsysim.hardware.efficiency import efficiencies
+from mlsysim.hardware.engines import engine_for, family_of
 from mlsysim.hardware.facts import device_facts
 from mlsysim.solvers import arguments
 from mlsysim.solvers.base import BaseOptimizer
@@ -207,10 +207,13 @@ class _Context:
         self.options = options
         recomputes = _keep(axes, "recompute", RECOMPUTE_POLICIES)
         hw = self.view.hardware
-        self.plans = [
-            (rc, ExecutionPlan(weights=precision, recompute=rc, **options).resolve(hw))
-            for rc in recomputes
-        ]
+        family = family_of(self.spec.task)
+        self.plans = []
+        for rc in recomputes:
+            plan = ExecutionPlan(weights=precision, recompute=rc, **options)
+            # the engine the distributed solver trains under, so the bound uses its efficiency
+            engine = engine_for(hw, "training", family, plan.engine)
+            self.plans.append((rc, plan.resolve(hw, engine)))
         self.capacity = device_facts(hw).capacity
 
 
@@ -486,7 +489,7 @@ class ParallelismOptimizer(BaseOptimizer):
             F = hardware_flops_per_token_F(
                 f.flop_params, f.layers, f.heads, f.attn_head_dim, 0.0, rc
             )
-            rate[rc] = F * s / (dev.dense[rp.activations] * efficiencies(rp.plan).compute("gemm"))
+            rate[rc] = F * s / (dev.dense[rp.activations] * rp.eff.gemm)
         tokens = float(B) * s
 
         def bound(c: Config) -> float:

@@ -25,8 +25,9 @@ from mlsysim.core.units import from_si
 __all__ = ["SCHEMA_VERSION", "MemoryBreakdown", "OpTiming", "SolveResult", "json_schema"]
 
 #: Version of the JSON form; bumped on any incompatible change (2: ``hfu``, ``model_flops`` and
-#: ``hardware_flops`` added; MFU counts model FLOPs as PaLM does).
-SCHEMA_VERSION = "mlsysim.result/2"
+#: ``hardware_flops`` added; MFU counts model FLOPs as PaLM does; 3: ``engine`` and the
+#: ``formats`` the step ran in, per-op peak, wave efficiency and kernel count).
+SCHEMA_VERSION = "mlsysim.result/3"
 
 _GB = 1e-9
 _MS = 1e3
@@ -109,7 +110,11 @@ class MemoryBreakdown(NamedTuple):
 
 
 class OpTiming(NamedTuple):
-    """One lowered operation, timed: totals over its ``repeat`` instances (root units)."""
+    """One lowered operation, timed: totals over its ``repeat`` instances (root units).
+
+    ``peak_flops_per_s`` is the peak of the format its math ran in, ``waves`` its
+    wave-quantization efficiency on the device, ``kernels`` its kernel launches in total,
+    ``dequant`` whether its weights ran the engine's dequantizing kernels."""
 
     name: str
     kind: str
@@ -120,6 +125,10 @@ class OpTiming(NamedTuple):
     time_s: float
     overhead_s: float
     bound: str  # "compute" or "memory" (which roof limits the op)
+    peak_flops_per_s: float = 0.0
+    waves: float = 1.0
+    kernels: float = 1.0
+    dequant: bool = False
 
     @property
     def time(self) -> Any:
@@ -140,6 +149,10 @@ class OpTiming(NamedTuple):
             "time_s": self.time_s,
             "overhead_s": self.overhead_s,
             "bound": self.bound,
+            "peak_flops_per_s": self.peak_flops_per_s,
+            "waves": self.waves,
+            "kernels": self.kernels,
+            "dequant": self.dequant,
         }
 
 
@@ -155,6 +168,12 @@ class SolveResult:
     and element-wise kernels included); ``model_flops`` the step's model FLOPs as PaLM and
     Korthikanti et al. count them (the numerator of :attr:`mfu`); ``hardware_flops`` model
     FLOPs plus recomputation (the numerator of :attr:`hfu`).
+
+    ``engine`` is the execution engine the step ran under (chosen or the device's default);
+    ``precision`` the GEMMs' math format, ``weights_precision`` the weights' storage format
+    (``weight_bits`` per weight, group scales included), ``high_precision`` the format of
+    norms, softmax, the embedding and the LM head, ``attention_precision`` attention's,
+    ``kv_precision`` the KV cache's; ``notes`` says where the run differs from what was asked.
     """
 
     model: str
@@ -166,6 +185,10 @@ class SolveResult:
     weights_precision: str
     kv_precision: str
     sparse: bool
+    engine: str
+    high_precision: str
+    attention_precision: str
+    weight_bits: float
     feasible: bool
     binding_wall: str
     latency_s: float
@@ -324,6 +347,19 @@ class SolveResult:
             f"{self.binding_wall}"
         )
 
+    @property
+    def formats(self) -> dict[str, Any]:
+        """The formats the step ran in: weights (and bits per weight), GEMM math, the
+        operations around the GEMMs, attention and the KV cache."""
+        return {
+            "weights": self.weights_precision,
+            "weight_bits": self.weight_bits,
+            "gemm": self.precision,
+            "other": self.high_precision,
+            "attention": self.attention_precision,
+            "kv_cache": self.kv_precision,
+        }
+
     # -- JSON ------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """The stable JSON form (see :func:`~mlsysim.solvers.results.json_schema`)."""
@@ -341,6 +377,8 @@ class SolveResult:
             "weights_precision": self.weights_precision,
             "kv_precision": self.kv_precision,
             "sparse": self.sparse,
+            "engine": self.engine,
+            "formats": self.formats,
             "feasible": ok,
             "binding_wall": self.binding_wall,
             "latency": _jq(lat, _MS, "ms"),
@@ -404,6 +442,10 @@ def json_schema() -> dict[str, Any]:
             "time_s": {"type": "number", "minimum": 0},
             "overhead_s": {"type": "number", "minimum": 0},
             "bound": {"enum": ["compute", "memory"]},
+            "peak_flops_per_s": {"type": "number", "minimum": 0},
+            "waves": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+            "kernels": {"type": "number", "minimum": 0},
+            "dequant": {"type": "boolean"},
         },
         "required": [
             "name",
@@ -415,6 +457,10 @@ def json_schema() -> dict[str, Any]:
             "time_s",
             "overhead_s",
             "bound",
+            "peak_flops_per_s",
+            "waves",
+            "kernels",
+            "dequant",
         ],
         "additionalProperties": False,
     }
@@ -431,6 +477,20 @@ def json_schema() -> dict[str, Any]:
         "weights_precision": {"type": "string"},
         "kv_precision": {"type": "string"},
         "sparse": {"type": "boolean"},
+        "engine": {"type": "string"},
+        "formats": {
+            "type": "object",
+            "properties": {
+                "weights": {"type": "string"},
+                "weight_bits": {"type": "number", "exclusiveMinimum": 0},
+                "gemm": {"type": "string"},
+                "other": {"type": "string"},
+                "attention": {"type": "string"},
+                "kv_cache": {"type": "string"},
+            },
+            "required": ["weights", "weight_bits", "gemm", "other", "attention", "kv_cache"],
+            "additionalProperties": False,
+        },
         "feasible": {"type": "boolean"},
         "binding_wall": {"type": "string"},
         "latency": qn,
@@ -477,7 +537,7 @@ def json_schema() -> dict[str, Any]:
     }
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://mlsysim.dev/schema/result-2.json",
+        "$id": "https://mlsysim.dev/schema/result-3.json",
         "title": "mlsysim single-device solve result",
         "type": "object",
         "properties": props,

@@ -30,23 +30,19 @@ from typing import Any, NamedTuple
 
 from mlsysim.core.cache import DerivedCache
 from mlsysim.core.exceptions import ConfigError
-from mlsysim.core.formulas.performance import busy_fraction, launch_overhead_s, roofline_time_s
+from mlsysim.core.formulas.performance import busy_fraction
 from mlsysim.core.formulas.sustainability import device_power_W
 from mlsysim.execution.plan import ExecutionPlan, ResolvedPlan
-from mlsysim.hardware.efficiency import (
-    ATTENTION_EFFICIENCY,
-    GEMM_EFFICIENCY,
-    KERNEL_OVERHEAD,
-    MEMORY_EFFICIENCY,
-    efficiencies,
-)
+from mlsysim.hardware.efficiency import efficiency_rows
+from mlsysim.hardware.engines import engine_for, family_of
 from mlsysim.hardware.facts import device_facts
 from mlsysim.solvers import arguments
 from mlsysim.solvers.base import BaseSolver
 from mlsysim.solvers.results import MemoryBreakdown, OpTiming, SolveResult
+from mlsysim.solvers.timing import peak_of, peaks, time_ops
 from mlsysim.workload.lowering import PHASES, lower, model_facts
 
-__all__ = ["DEFAULT_SEQ_LEN", "Prepared", "SingleNodeSolver", "solve", "time_op"]
+__all__ = ["DEFAULT_SEQ_LEN", "Prepared", "SingleNodeSolver", "solve"]
 
 #: Sequence/context length used when ``seq_len`` is not given (capped at the model's maximum):
 #: the 512-token context of the reference measurements (``validation.md``).
@@ -56,12 +52,15 @@ _RESOLVED = DerivedCache("solvers.single_node.resolved_plans")
 _PLANS = DerivedCache("solvers.single_node.plans")
 
 
-def _resolve(hw: Any, plan: ExecutionPlan) -> ResolvedPlan:
-    key = (id(hw), plan)
+def _resolve(hw: Any, plan: ExecutionPlan, phase: str, family: str) -> ResolvedPlan:
+    """The plan bound to ``hw`` under its engine (the plan's, or the device's default for the
+    phase and model family), cached."""
+    key = (id(hw), plan, phase, family)
     hit = _RESOLVED.get(key)
     if hit is not None and hit[0] is hw:
         return hit[1]
-    rp = plan.resolve(hw)
+    engine = engine_for(hw, phase, family, plan.engine)
+    rp = plan.resolve(hw, engine)
     _RESOLVED.put(key, (hw, rp))
     return rp
 
@@ -142,7 +141,8 @@ class SingleNodeSolver(BaseSolver):
             )
         else:
             plan = arguments.plan(plan)
-        return Prepared(spec, hw, phase, batch, seq_len, _resolve(hw, plan))
+        rp = _resolve(hw, plan, phase, family_of(facts.task))
+        return Prepared(spec, hw, phase, batch, seq_len, rp)
 
 
 class Prepared(NamedTuple):
@@ -159,31 +159,6 @@ class Prepared(NamedTuple):
 _new = tuple.__new__  # NamedTuple construction without its Python-level __new__
 
 
-def time_op(
-    f: Any,
-    b: Any,
-    kernels: Any,
-    n: int,
-    peak: float,
-    eta: float,
-    BW: float,
-    BW_eff: float,
-    t_k: float,
-) -> tuple[Any, Any, Any, Any]:
-    """One lowered op of ``n`` instances (FLOPs ``f`` and bytes ``b`` each) on the device:
-    ``(ideal bound, achievable body, launch overhead, whether the compute roof limits it)``.
-
-    The bound is :func:`~mlsysim.core.formulas.roofline_time_s` at the peaks, the body the
-    roofline at the sourced efficiency ``eta`` and the achievable bandwidth, the overhead
-    :func:`~mlsysim.core.formulas.launch_overhead_s`; floats, or arrays element-wise (a
-    sweep, :mod:`mlsysim.solvers.sweep_kernel`)."""
-    peak_eff = peak * eta
-    t_bound = roofline_time_s(f, b, peak, BW) * n
-    t_body = roofline_time_s(f, b, peak_eff, BW_eff)
-    on_compute = t_body == f / peak_eff
-    return t_bound, t_body * n, launch_overhead_s(kernels * n, t_k), on_compute
-
-
 def _time(
     spec: Any,
     hw: Any,
@@ -195,35 +170,35 @@ def _time(
     strict: bool,
 ) -> SolveResult:
     dev = device_facts(hw)
-    plan = rp.plan
-    P = dev.dense[rp.activations]
-    P_sparse = dev.sparse[rp.activations] if rp.sparse else P  # resolve() checked it exists
+    pk = peaks(dev, rp)
     BW = dev.bandwidth
-    eta_g, eta_a, eta_m, t_k = efficiencies(plan)
-    BW_eff = BW * eta_m
-
-    ops: list[OpTiming] = []
-    append = ops.append
-    bound_total = compute_s = memory_s = overhead_s = 0.0
-    flops = nbytes = 0.0
-    for name, kind, f, b, kernels, n, sparse in low.ops:
-        peak = P_sparse if sparse else P
-        eta = eta_g if kind == "gemm" else eta_a if kind == "attention" else 1.0
-        t_bound, body, t_over, on_compute = time_op(f, b, kernels, n, peak, eta, BW, BW_eff, t_k)
-        if on_compute:
-            compute_s += body
-            bound = "compute"
-        else:
-            memory_s += body
-            bound = "memory"
-        overhead_s += t_over
-        bound_total += t_bound
-        f *= n
-        b *= n
-        flops += f
-        nbytes += b
-        append(_new(OpTiming, (name, kind, n, f, b, t_bound, body + t_over, t_over, bound)))
+    rows: list[Any] = []
+    t = time_ops(low.ops, pk, BW, rp.eff, rows)
+    compute_s, memory_s, overhead_s = t.compute, t.memory, t.overhead
+    flops, nbytes, bound_total = t.flops, t.bytes, t.bound
     achievable = compute_s + memory_s + overhead_s
+    ops = tuple(
+        _new(
+            OpTiming,
+            (
+                op.name,
+                op.kind,
+                op.repeat,
+                op.flops * op.repeat,
+                op.bytes * op.repeat,
+                tb,
+                ta,
+                to,
+                lim,
+                peak_of(op, pk),
+                op.waves,
+                op.kernels * op.repeat,
+                op.dequant,
+            ),
+        )
+        for op, tb, ta, to, lim in rows
+    )
+    P, P_sparse = pk.gemm, pk.sparse
 
     m = low.memory
     memory = MemoryBreakdown(
@@ -242,7 +217,7 @@ def _time(
     if dev.tdp is not None:
         u = busy_fraction(flops, nbytes, achievable, P_sparse, BW)
         power = device_power_W(dev.tdp, u, dev.idle_fraction)
-    notes = (rp.note,) if rp.note else ()
+    notes = rp.notes
     result = SolveResult(
         model=spec.id,
         hardware=hw.id,
@@ -253,6 +228,10 @@ def _time(
         weights_precision=rp.weights,
         kv_precision=rp.kv_cache,
         sparse=rp.sparse,
+        engine=rp.engine,
+        high_precision=rp.high,
+        attention_precision=rp.attention_format,
+        weight_bits=rp.weight_bits,
         feasible=feasible,
         binding_wall=wall,
         latency_s=achievable,
@@ -273,14 +252,7 @@ def _time(
         memory=memory,
         ops=tuple(ops),
         efficiencies=(
-            ("gemm_efficiency", eta_g, _src(plan.gemm_efficiency, GEMM_EFFICIENCY.source)),
-            (
-                "attention_efficiency",
-                eta_a,
-                _src(plan.attention_efficiency, ATTENTION_EFFICIENCY.source),
-            ),
-            ("memory_efficiency", eta_m, _src(plan.memory_efficiency, MEMORY_EFFICIENCY.source)),
-            ("kernel_overhead", t_k, _src(plan.kernel_overhead, KERNEL_OVERHEAD.source)),
+            *efficiency_rows(rp.eff, rp.plan),
             ("idle_power_fraction", dev.idle_fraction, dev.idle_source),
         ),
         notes=notes,
@@ -290,10 +262,6 @@ def _time(
     if strict and not feasible:
         result._require_feasible("latency")
     return result
-
-
-def _src(override: float | None, source: str) -> str:
-    return "user" if override is not None else source
 
 
 _SOLVER = SingleNodeSolver()

@@ -4,9 +4,11 @@ For one *structure* (model, device, phase and resolved execution plan) the singl
 (:mod:`mlsysim.solvers.single_node`) is a fixed chain of float arithmetic over batch ``b`` and
 sequence length ``s``. This kernel runs the same chain on arrays ``b`` and ``s`` of equal shape:
 the same lowering (:func:`~mlsysim.workload.lowering.lower`, which counts element-wise on
-arrays), the same per-operation timing (:func:`~mlsysim.solvers.single_node.time_op`: the
-roofline and launch-overhead formulas), the same utilisation and power formulas, the same
-binding-wall rule — so every
+arrays: wave quantization, dequantizing kernels and expert load included), the same timing
+under the plan's engine (:func:`~mlsysim.solvers.timing.time_ops`, one
+:func:`~mlsysim.solvers.timing.time_op` per operation: the roofline, wave and
+launch-overhead formulas), the same utilisation and power formulas, the same binding-wall
+rule — so every
 element equals ``solve()`` at that point (the property test checks it). Choices between two
 values go through :mod:`mlsysim.core.arrays` and the array API namespace of the inputs: numpy
 arrays are computed at once, dask arrays build a graph that runs chunked.
@@ -25,9 +27,8 @@ from typing import Any
 from mlsysim.core.arrays import select
 from mlsysim.core.formulas.performance import busy_fraction, peak_fraction
 from mlsysim.core.formulas.sustainability import device_power_W
-from mlsysim.hardware.efficiency import efficiencies
 from mlsysim.hardware.facts import device_facts
-from mlsysim.solvers.single_node import time_op
+from mlsysim.solvers.timing import peaks, time_ops
 from mlsysim.workload.lowering import lower
 
 __all__ = ["SINGLE_COLUMNS", "WALLS", "time_single"]
@@ -78,28 +79,12 @@ def time_single(spec: Any, hw: Any, phase: str, rp: Any, b: Any, s: Any) -> dict
     A column that does not depend on ``b`` or ``s`` may come back as a float."""
     low = lower(spec, phase, b, s, rp)
     dev = device_facts(hw)
-    P = dev.dense[rp.activations]
-    P_sparse = dev.sparse[rp.activations] if rp.sparse else P
+    pk = peaks(dev, rp)
+    P, P_sparse = pk.gemm, pk.sparse
     BW = dev.bandwidth
-    eta_g, eta_a, eta_m, t_k = efficiencies(rp.plan)
-    BW_eff = BW * eta_m
-
-    bound_total: Any = 0.0
-    compute_s: Any = 0.0
-    memory_s: Any = 0.0
-    overhead_s: Any = 0.0
-    flops: Any = 0.0
-    nbytes: Any = 0.0
-    for _name, kind, f, by, kernels, n, sparse in low.ops:
-        peak = P_sparse if sparse else P
-        eta = eta_g if kind == "gemm" else eta_a if kind == "attention" else 1.0
-        t_bound, body, t_over, on_compute = time_op(f, by, kernels, n, peak, eta, BW, BW_eff, t_k)
-        compute_s = compute_s + select(on_compute, body, 0.0)
-        memory_s = memory_s + select(on_compute, 0.0, body)
-        overhead_s = overhead_s + t_over
-        bound_total = bound_total + t_bound
-        flops = flops + f * n
-        nbytes = nbytes + by * n
+    t = time_ops(low.ops, pk, BW, rp.eff)
+    compute_s, memory_s, overhead_s = t.compute, t.memory, t.overhead
+    flops, nbytes, bound_total = t.flops, t.bytes, t.bound
     achievable = compute_s + memory_s + overhead_s
 
     m = low.memory

@@ -14,6 +14,7 @@ from mlsysim.core.constants import (
     CSR_INDEX_BITS,
     DEFAULT_PRECISION,
     FORWARD_FLOPS_PER_PARAM,
+    QUANT_LAYOUTS,
     SPARSE_2_4_DENSITY,
     SPARSE_2_4_MATH_SPEEDUP,
     SPARSE_2_4_METADATA_BITS,
@@ -31,6 +32,8 @@ __all__ = [
     "moe_flops",
     "quantization_speedup",
     "quantization_sqnr",
+    "quantized_bits",
+    "quantized_bits_per_weight",
     "quantized_weights_bytes",
     "sparse_math_speedup",
     "sparse_speedup_bound",
@@ -43,22 +46,77 @@ _ZERO_S = from_si(0.0, "s")
 _PATTERNS = ("2:4", "unstructured")
 
 
+def quantized_bits(bits: float, group_size: float, scale_bits: float, zero_bits: float) -> float:
+    """Float fast path of :func:`quantized_bits_per_weight`: ``b + (s + z)/g`` (``g = 0``: b)."""
+    if group_size <= 0.0:
+        return bits
+    b_eff = bits + (scale_bits + zero_bits) / group_size
+    return b_eff
+
+
+def _layout(precision: str, group_size: Any, where: str) -> tuple[float, float, float, float]:
+    """(element bits, group size, scale bits, zero bits) of a format, group size overridden."""
+    beta = bytes_per_element(precision)
+    lay = QUANT_LAYOUTS.get(precision)
+    bits = beta * BITS_PER_BYTE
+    if lay is None:
+        return bits, 0.0, 0.0, 0.0
+    g = (
+        float(lay.group_size)
+        if group_size is None
+        else count(group_size, "group_size", where, minimum=0)
+    )
+    return bits, g, lay.scale_bits, lay.zero_bits
+
+
+def _bits_operands(a: Any) -> dict[str, Any]:
+    bits, g, s_b, z_b = _layout(a["precision"], a.get("group_size"), "quantized_bits_per_weight")
+    return {"bits": bits, "group_size": g, "scale_bits": s_b, "zero_bits": z_b}
+
+
+@formula(
+    symbol=r"b_{\mathrm{eff}} = b + \frac{b_{\mathrm{scale}} + b_{\mathrm{zero}}}{g}",
+    substituted=r"{{bits}} + \frac{ {{scale_bits}} + {{zero_bits}} }{ {{group_size}} }",
+    sources=("frantar2023", "solver_lin2024_awq", "ocp_mx2023"),
+    citation="Frantar et al. (2023) GPTQ and Lin et al. (2024) AWQ group layout; OCP MX (2023)",
+    result="dimensionless",
+    expand=_bits_operands,
+)
+def quantized_bits_per_weight(precision: str, group_size: Any = None) -> float:
+    """Bits stored per weight of a quantized format, its group scales and zero points counted.
+
+    int4 in groups of 128 with an fp16 scale and a 4-bit zero point per group (the GPTQ/AWQ
+    default) stores 4 + 20/128 = 4.156 bits per weight; MXFP4 shares an 8-bit scale per 32
+    elements: 4.25. ``group_size`` overrides the format's (``0``: one scale per tensor).
+    Formats without group scales (fp8, int8 per channel, 16-bit floats) store their element.
+    Sources: Frantar et al. 2023; Lin et al. 2024; OCP MX specification 2023.
+    """
+    bits, g, s_b, z_b = _layout(precision, group_size, "quantized_bits_per_weight")
+    b_eff = quantized_bits(bits, g, s_b, z_b)
+    return b_eff
+
+
 def _beta(a: Any) -> Any:
-    return {"bytes_per_element": from_si(bytes_per_element(a["precision"]), "B")}
+    bits, g, s_b, z_b = _layout(a["precision"], a.get("group_size"), "quantized_weights_bytes")
+    return {"bytes_per_element": from_si(quantized_bits(bits, g, s_b, z_b) / BITS_PER_BYTE, "B")}
 
 
 @formula(
     symbol=r"M_{W} = N\,\beta_{q}",
     substituted=r"{{params}} \cdot {{bytes_per_element}}",
-    sources=("jacob2018", "frantar2023"),
-    citation="Jacob et al. (2018); Frantar et al. (2023), GPTQ",
+    sources=("jacob2018", "frantar2023", "solver_lin2024_awq"),
+    citation="Jacob et al. (2018); Frantar et al. (2023), GPTQ; Lin et al. (2024), AWQ",
     result="information",
     expand=_beta,
 )
-def quantized_weights_bytes(params: Any, precision: str) -> Any:
-    """Weight bytes of N parameters stored at ``precision`` (scales/zero points not counted)."""
-    N = count(params, "params", "quantized_weights_bytes", dim="parameter", minimum=0)
-    M_W = N * bytes_per_element(precision)
+def quantized_weights_bytes(params: Any, precision: str, group_size: Any = None) -> Any:
+    """Weight bytes of N parameters stored at ``precision``, group scales and zero points
+    counted (:func:`quantized_bits_per_weight`): 7B int4 weights in groups of 128 take
+    3.64 GB, not 3.5 GB. ``group_size=0`` counts the elements alone."""
+    where = "quantized_weights_bytes"
+    N = count(params, "params", where, dim="parameter", minimum=0)
+    bits, g, s_b, z_b = _layout(precision, group_size, where)
+    M_W = N * quantized_bits(bits, g, s_b, z_b) / BITS_PER_BYTE
     return from_si(M_W, "B")
 
 

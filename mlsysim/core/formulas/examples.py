@@ -47,6 +47,9 @@ EXAMPLES: dict[str, str] = {
     "moe_flops": "moe_flops(active_params=12.9e9, tokens=1000, training=False)",
     "weight_streaming_time": "weight_streaming_time(size=140 GB, bandwidth=64 GB/s, latency=10 us)",
     "quantization_sqnr": "quantization_sqnr(bits=8)",
+    "quantized_bits_per_weight": 'quantized_bits_per_weight(precision="int4", group_size=128)',
+    "expected_experts": "expected_experts(experts=8, active=2, tokens=4)",
+    "expert_load": "expert_load(tokens=4096, experts=8, active=2, imbalance=1.25)",
     # data
     "ingestion_throughput": "ingestion_throughput(bandwidth=2 GB/s, sample_size=110 kB/sample)",
     "preprocessing_throughput": "preprocessing_throughput(workers=16, sample_time=4 ms/sample)",
@@ -114,6 +117,10 @@ EXAMPLES: dict[str, str] = {
         'peak=A100.peak_flops("bf16"), bandwidth=A100.memory.bandwidth)'
     ),
     "launch_overhead": "launch_overhead(ops=300, per_op=5 us)",
+    "exposed_launch_overhead": "exposed_launch_overhead(kernel=3 us, launch=5 us)",
+    "graph_launch_overhead": "graph_launch_overhead(nodes=300, per_node=0.58 us, per_replay=15 us)",
+    "wave_efficiency": "wave_efficiency(tiles=109, units=108)",
+    "gemm_wave_efficiency": "gemm_wave_efficiency(m=49, n=512, k=4608, units=108)",
     # queueing
     "mm1_wait": "mm1_wait(arrival_rate=80 req/s, service_rate=100 req/s)",
     "mm1_latency": "mm1_latency(arrival_rate=80 req/s, service_rate=100 req/s)",

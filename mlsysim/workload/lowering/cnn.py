@@ -5,7 +5,8 @@ to one operation per layer record (identical repeated blocks share one op with a
 count). ``b`` is the batch, ``β_w``/``β_a`` bytes per weight/activation element, ``X``/``Y`` a
 layer's input/output activations (elements per sample), ``W`` its kernel elements.
 
-Inference (an optimized engine: TensorRT-style fusion):
+Inference under a *fused* engine (TensorRT, compiled graphs, TFLite Micro; the engine decides,
+:mod:`mlsysim.hardware.engines`):
 
 * dense and pointwise convs and the classifier: implicit GEMMs (``kind="gemm"``),
   ``2·b·MACs`` FLOPs and their weights ``W·β_w``. Batch norm is folded into the conv's weights
@@ -16,7 +17,8 @@ Inference (an optimized engine: TensorRT-style fusion):
   fused: it reads its input ``b·X·β_a`` once (charged to its first op) and writes its output
   ``b·Y·β_a`` once (charged to its last op); its inner tensors stay on chip, as in fused-layer
   execution (Alwani et al. 2016) and TensorRT's fused residual kernels, and it costs one
-  kernel launch. A plain layer (stem conv, pooling, classifier) reads and writes its tensors,
+  kernel launch per convolution (TensorRT fuses each conv with its epilogue, not whole
+  blocks). A plain layer (stem conv, pooling, classifier) reads and writes its tensors,
   and so does every layer of a block holding a depthwise conv: the depthwise conv runs on the
   vector units as its own kernel, not inside the tensor-core GEMM of its neighbours, so such
   blocks (MobileNetV2, DS-CNN) run layer by layer with the residual add in the projection's
@@ -29,6 +31,15 @@ Inference (an optimized engine: TensorRT-style fusion):
   with ``kind="elementwise"``: the solver times non-GEMM kinds at compute efficiency 1, what a
   memory-bound op needs, and the result schema has no depthwise kind yet.
 * pooling: element-wise ops reading ``X`` and writing ``Y``.
+* wave quantization: a conv is an implicit GEMM of ``M = b·h_o·w_o`` rows, ``N = c_out``
+  columns and ``K = k_h·k_w·c_in`` — forward convolution kernels do not split K, so a batch-1
+  network leaves most SMs of a large GPU idle (:func:`~mlsysim.core.formulas.gemm_wave_efficiency`).
+
+Inference under an *unfused* engine (PyTorch or TensorFlow eager): every layer is its own
+kernel reading its input and writing its output — the conv (weights, input, output), batch
+norm in inference mode (read and write), the activation (read and write), the residual add
+(two reads, one write) and the activation after it — and batch norm keeps its four
+per-channel parameters (γ, β, running mean and variance; Ioffe & Szegedy 2015).
 
 Training (framework execution, batch norm in training mode cannot be folded):
 
@@ -56,7 +67,7 @@ from typing import Any
 
 from mlsysim.core.arrays import larger
 from mlsysim.core.cache import DerivedCache
-from mlsysim.core.constants import BACKWARD_FORWARD_RATIO, FLOPS_PER_MAC
+from mlsysim.core.constants import BACKWARD_FORWARD_RATIO, BATCHNORM_BUFFERS, FLOPS_PER_MAC
 from mlsysim.core.exceptions import ConfigError
 from mlsysim.core.formulas.performance import model_flops_F
 from mlsysim.workload.cnn import Layer, expand
@@ -79,6 +90,8 @@ __all__ = ["CNNLowering", "cnn_layers", "cnn_ops", "lower_cnn"]
 _BN_FWD_FLOPS = ELEMENTWISE["batchnorm"]
 _BN_BWD_FLOPS = BACKWARD_FORWARD_RATIO.value * _BN_FWD_FLOPS  # backward = 2× forward
 _RELU_FLOPS = ELEMENTWISE["relu"]
+_BN_INFER_FLOPS = ELEMENTWISE["batchnorm_inference"]
+_BN_BUFFERS = BATCHNORM_BUFFERS.value  # γ, β, running mean and variance per channel
 _ADD_FLOPS = ELEMENTWISE["add"]
 _MAC = FLOPS_PER_MAC.value
 
@@ -125,19 +138,23 @@ class CNNLowering:
         self.activations = activations  # bytes
 
 
-def cnn_ops(model: Any, training: bool, batch: int, rp: Any, sparse_factor: float) -> CNNLowering:
-    """Per-layer ops of one inference or training step of a CNN spec with a layer table."""
+def cnn_ops(model: Any, training: bool, batch: int, rp: Any, B: Any) -> CNNLowering:
+    """Per-layer ops of one inference or training step of a CNN spec with a layer table
+    (``B``: the step's :class:`~mlsysim.workload.lowering.ops.OpBuilder`)."""
     layers, scale = cnn_layers(model)
     if training:
-        return _training(layers, scale, batch * 1.0, rp, sparse_factor)
-    return _inference(layers, scale, batch * 1.0, rp, sparse_factor)
+        return _training(layers, scale, batch * 1.0, rp, B)
+    return _inference(layers, scale, batch * 1.0, rp, B.sparse_factor, B)
 
 
 def _inference(
-    layers: tuple[Layer, ...], scale: float, b: float, rp: Any, sparse_factor: float
+    layers: tuple[Layer, ...], scale: float, b: float, rp: Any, sparse_factor: float, B: Any
 ) -> CNNLowering:
+    if rp.fusion == "unfused":
+        return _inference_unfused(layers, scale, b, rp, sparse_factor, B)
     bw, ba = rp.weight_bytes, rp.activation_bytes
     sparse = rp.sparse
+    dq = rp.weight_only
     ops: list[Op] = []
     weights = 0.0
     peak_live = 0.0
@@ -160,7 +177,6 @@ def _inference(
             n = layer.repeat
             F = _forward_flops(layer) * b * scale
             io = (X if k == 0 else 0.0) * ba
-            launches = 1.0 if k == 0 else 0.0
             live = larger(live, b * (layer.in_elems + layer.out_elems))
             if layer.kind == "add":  # in the epilogue of the op just lowered
                 last = ops[-1]
@@ -175,9 +191,22 @@ def _inference(
                 dense = layer.kind != "dwconv"
                 nbytes = w * bw * (sparse_factor if dense else 1.0) + io
                 kind = "gemm" if dense else "elementwise"
-                op = (layer.name, kind, F, nbytes, launches, n, sparse and dense)
+                waves = _conv_waves(layer, b, B) if dense else 1.0
+                op = (
+                    layer.name,
+                    kind,
+                    F,
+                    nbytes,
+                    1.0,
+                    n,
+                    sparse and dense,
+                    0,
+                    dq and dense,
+                    waves,
+                    1.0,
+                )
             else:
-                op = (layer.name, "elementwise", F, io, launches, n, False)
+                op = (layer.name, "elementwise", F, io, 1.0, n, False, 0, False, 1.0, 1.0)
             ops.append(_new_op(Op, op))
         if group[-1].kind != "add" or len(group) > 1:
             last = ops[-1]
@@ -187,9 +216,68 @@ def _inference(
     return CNNLowering(ops, weights, peak_live * ba)
 
 
-def _training(
-    layers: tuple[Layer, ...], scale: float, b: float, rp: Any, sparse_factor: float
+def _conv_waves(layer: Layer, b: float, B: Any) -> float:
+    """Wave quantization of a conv as an implicit GEMM (forward convolutions do not split K)."""
+    M = b * layer.h_out * layer.w_out
+    K = float(layer.kernel_elems // max(1, layer.c_out)) if layer.kind != "fc" else layer.c_in
+    return B.waves(M, float(layer.c_out), K, split_k=layer.kind == "fc")
+
+
+def _inference_unfused(
+    layers: tuple[Layer, ...], scale: float, b: float, rp: Any, sparse_factor: float, B: Any
 ) -> CNNLowering:
+    """Eager inference: one kernel per framework layer, each reading and writing its tensors."""
+    bw, ba = rp.weight_bytes, rp.activation_bytes
+    sparse, dq = rp.sparse, rp.weight_only
+    ops: list[Op] = []
+    weights = 0.0
+    peak_live = 0.0
+    for layer in layers:
+        n = layer.repeat
+        X = b * layer.in_elems
+        Y = b * layer.out_elems
+        F = _forward_flops(layer) * b * scale
+        peak_live = larger(peak_live, X + Y)
+        if layer.kind in ("conv", "fc", "dwconv"):
+            w = float(layer.kernel_elems + (layer.c_out if layer.bias else 0))
+            weights += (w + (_BN_BUFFERS * layer.c_out if layer.bn else 0.0)) * n
+            dense = layer.kind != "dwconv"
+            nbytes = w * bw * (sparse_factor if dense else 1.0) + (X + Y) * ba
+            kind = "gemm" if dense else "elementwise"
+            waves = _conv_waves(layer, b, B) if dense else 1.0
+            op = (
+                layer.name,
+                kind,
+                F,
+                nbytes,
+                1.0,
+                n,
+                sparse and dense,
+                0,
+                dq and dense,
+                waves,
+                1.0,
+            )
+            ops.append(_new_op(Op, op))
+            if layer.bn:  # inference-mode batch norm: y = γ(x − μ)/σ + β, read and write
+                ops.append(_kernel(layer.name + ".bn", Y * _BN_INFER_FLOPS * scale, 2 * Y * ba, n))
+        elif layer.kind == "add":
+            ops.append(_kernel(layer.name, F, Y * TOUCHES["add_forward"] * ba, n))
+        else:
+            ops.append(_kernel(layer.name, F, (X + Y) * ba, n))
+        if layer.act != "none":
+            name = layer.name + "." + layer.act
+            ops.append(_kernel(name, Y * _RELU_FLOPS * scale, 2.0 * Y * ba, n))
+    return CNNLowering(ops, weights, peak_live * ba)
+
+
+def _kernel(name: str, flops: float, nbytes: float, repeat: int) -> Op:
+    """One element-wise kernel of an eager framework (its own launch, reads and writes)."""
+    return _new_op(Op, (name, "elementwise", flops, nbytes, 1.0, repeat, False, 0, False, 1.0, 1.0))
+
+
+def _training(layers: tuple[Layer, ...], scale: float, b: float, rp: Any, B: Any) -> CNNLowering:
+    sparse_factor = B.sparse_factor
     bw, ba = rp.weight_bytes, rp.activation_bytes
     sparse = rp.sparse
     full = rp.plan.recompute == "full"
@@ -224,6 +312,7 @@ def _training(
                 n,
                 full,
                 sparse and dense,
+                _conv_waves(layer, b, B) if dense else 1.0,
             )
             stored += (X if full else X + Y) * n
             first = False
@@ -304,12 +393,13 @@ def _add(
     repeat: int,
     recompute: bool,
     sparse: bool = False,
+    waves: float = 1.0,
 ) -> None:
     """Append one forward+backward op; full recompute re-runs the forward."""
     flops = f_fwd + f_bwd + (f_fwd if recompute else 0.0)
     nbytes = b_fwd + b_bwd + (b_fwd if recompute else 0.0)
     k = kernels + (1.0 if recompute else 0.0)
-    ops.append(_new_op(Op, (name, kind, flops, nbytes, k, repeat, sparse)))
+    ops.append(_new_op(Op, (name, kind, flops, nbytes, k, repeat, sparse, 0, False, waves, k)))
 
 
 def lower_cnn(model: Any, f: ModelFacts, phase: str, batch: int, rp: Any) -> Lowered:
@@ -322,10 +412,10 @@ def lower_cnn(model: Any, f: ModelFacts, phase: str, batch: int, rp: Any) -> Low
         )
     training = phase == "training"
     b = batch * 1.0  # a float, or a float array (a sweep)
-    bw, ba = rp.weight_bytes, rp.activation_bytes
-    B = OpBuilder(bw, ba, rp.sparse, training, rp.plan.recompute)
+    ba = rp.activation_bytes
+    B = OpBuilder(rp, training, high_bytes=ba)  # a CNN keeps activations in the GEMM format
     if model.cnn is not None:
-        low = cnn_ops(model, training, batch, rp, B.sparse_factor)
+        low = cnn_ops(model, training, batch, rp, B)
         B.ops.extend(low.ops)
         weights = resident_weights(low.weights, rp, B.sparse_factor)
         activations = low.activations

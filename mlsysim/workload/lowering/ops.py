@@ -6,7 +6,9 @@ passes of a training step (forward plus a backward of twice the forward = 3 pass
 al. 2020; recomputed forward passes on top) and stores 2:4 sparse weights as the formulas do.
 Every coefficient comes from :mod:`mlsysim.core.constants` and every equation from
 :mod:`mlsysim.core.formulas` (float fast paths): this module only says which operations a step
-has. Everything runs on floats in root units (FLOP, bytes): the solver's hot path.
+has. Everything runs on floats in root units (FLOP, bytes): the solver's hot path; a sweep
+passes arrays of batch and sequence length instead, and every count becomes an array
+(element-wise, the same arithmetic: :mod:`mlsysim.core.arrays`).
 """
 
 from __future__ import annotations
@@ -21,10 +23,14 @@ from mlsysim.core.constants import (
     OPTIMIZER_UPDATE_FLOPS,
 )
 from mlsysim.core.formulas.compression import sparse_weight_B
+from mlsysim.core.formulas.kernels import gemm_wave_fraction
 from mlsysim.core.formulas.memory import optimizer_state_per_param_B, training_memory_B, weights_B
 
 __all__ = [
+    "ATTENTION_FORMAT",
     "ELEMENTWISE",
+    "GEMM_FORMAT",
+    "HIGH_FORMAT",
     "PHASES",
     "TOUCHES",
     "Lowered",
@@ -46,10 +52,21 @@ _MAC = FLOPS_PER_MAC.value
 _TRAINING_PASSES = 1.0 + BACKWARD_FORWARD_RATIO.value
 
 
+#: ``Op.fmt`` codes: the format an operation's math runs in (the resolved plan names each).
+GEMM_FORMAT = 0  # the GEMMs' math format (``ResolvedPlan.activations``)
+HIGH_FORMAT = 1  # the 16-bit (or wider) format of norms, softmax, embedding, LM head
+ATTENTION_FORMAT = 2  # attention's math format (``ResolvedPlan.attention_format``)
+
+
 class Op(NamedTuple):
     """One lowered operation; ``flops``/``bytes``/``kernels`` are per instance, ``repeat``
     instances run per step. ``kind`` selects the efficiency: gemm, attention, elementwise,
-    embedding, optimizer. ``sparse`` marks weight GEMMs that run at the 2:4 sparse rate."""
+    embedding, optimizer. ``sparse`` marks weight GEMMs that run at the 2:4 sparse rate;
+    ``fmt`` the format the math runs in (:data:`GEMM_FORMAT`, :data:`HIGH_FORMAT`,
+    :data:`ATTENTION_FORMAT`); ``dequant`` weights stored quantized and dequantized by the
+    kernel (weight-only quantization); ``waves`` the wave-quantization efficiency of the op's
+    tiles on the device (:func:`~mlsysim.core.formulas.gemm_wave_efficiency`); ``passes``
+    the passes of a training step the op's figures hold (forward 1, backward 2, recompute 1)."""
 
     name: str
     kind: str
@@ -58,6 +75,10 @@ class Op(NamedTuple):
     kernels: float
     repeat: int
     sparse: bool = False
+    fmt: int = GEMM_FORMAT
+    dequant: bool = False
+    waves: float = 1.0
+    passes: float = 1.0
 
 
 class MemoryBytes(NamedTuple):
@@ -91,18 +112,51 @@ _new_op = tuple.__new__  # NamedTuple construction without its Python-level __ne
 
 
 class OpBuilder:
-    """Accumulates ops for one step (training multiplies passes)."""
+    """Accumulates ops for one step (training multiplies passes).
 
-    __slots__ = ("ba", "bw", "ops", "passes", "recompute", "sparse", "sparse_factor")
+    Built from a resolved plan: its formats' bytes (weights with their group scales, GEMM
+    inputs, the 16-bit residual stream), its engine's fusion (an unfused engine runs each
+    arithmetic step of an element-wise function as its own kernel, reading and writing the
+    tensor) and the device's wave quantization (the engine's GEMM tile over the device's
+    compute units). ``high_bytes`` overrides the residual stream's bytes (a CNN keeps every
+    activation in the GEMMs' format).
+    """
 
-    def __init__(self, bw: float, ba: float, sparse: bool, training: bool, recompute: str) -> None:
-        self.bw = bw
-        self.ba = ba
-        self.sparse = sparse
+    __slots__ = (
+        "ba",
+        "bh",
+        "bw",
+        "bw_high",
+        "dequant",
+        "keep",
+        "ops",
+        "passes",
+        "recompute",
+        "sparse",
+        "sparse_factor",
+        "tile",
+        "unfused",
+        "units",
+    )
+
+    def __init__(self, rp: Any, training: bool, high_bytes: float | None = None) -> None:
+        self.bw = rp.weight_bytes
+        self.ba = rp.activation_bytes
+        self.bh = rp.high_bytes if high_bytes is None else high_bytes
+        # weights the engines keep unquantized (embedding, LM head) are stored in the 16-bit format
+        self.keep = rp.weights != rp.high and not rp.quantized_head
+        self.bw_high = rp.high_bytes if self.keep else rp.weight_bytes
+        self.sparse = rp.sparse
+        self.dequant = rp.weight_only
         # bytes stored per dense weight byte: the kept half plus its 2-bit indices (2:4)
-        self.sparse_factor = sparse_weight_B(1.0, bw) / bw if sparse else 1.0
+        bw = self.bw
+        self.sparse_factor = sparse_weight_B(1.0, bw) / bw if self.sparse else 1.0
         self.passes = _TRAINING_PASSES if training else 1.0
-        self.recompute = recompute if training else "none"
+        self.recompute = rp.plan.recompute if training else "none"
+        self.unfused = rp.fusion == "unfused"
+        eff = rp.eff
+        self.units = eff.units
+        self.tile = (eff.tile_m, eff.tile_n, eff.tile_k)
         self.ops: list[Op] = []
 
     def add(
@@ -114,12 +168,36 @@ class OpBuilder:
         repeat: int,
         extra_pass: bool,
         sparse: bool = False,
+        fmt: int = GEMM_FORMAT,
+        dequant: bool = False,
+        waves: float = 1.0,
+        kernels: float = 1.0,
     ) -> None:
         passes = self.passes + (1.0 if extra_pass else 0.0)
         if passes != 1.0:  # (x · 1 is x: one pass skips two array multiplies in a sweep)
             flops = flops * passes
             nbytes = nbytes * passes
-        self.ops.append(_new_op(Op, (name, kind, flops, nbytes, passes, repeat, sparse)))
+        op = (
+            name,
+            kind,
+            flops,
+            nbytes,
+            kernels * passes,
+            repeat,
+            sparse,
+            fmt,
+            dequant,
+            waves,
+            passes,
+        )
+        self.ops.append(_new_op(Op, op))
+
+    def waves(self, M: float, N: float, K: float, split_k: bool = True) -> float:
+        """Wave-quantization efficiency of an M×K·K×N GEMM on the device (1: no model)."""
+        if self.units <= 0.0:
+            return 1.0
+        t_m, t_n, t_k = self.tile
+        return gemm_wave_fraction(M, N, K, self.units, t_m, t_n, t_k if split_k else 0.0)
 
     def gemm(
         self,
@@ -129,11 +207,33 @@ class OpBuilder:
         N: float,
         repeat: int,
         weight_elems: float | None = None,
+        high: bool = False,
+        kernels: float = 1.0,
     ) -> None:
+        """A weight GEMM: weights at the quantized bytes (``high``: kept in the 16-bit format,
+        as the LM head is), inputs in the GEMM format, outputs in the residual stream's."""
         w = K * N if weight_elems is None else weight_elems
         flops = _MAC * M * K * N
-        nbytes = w * self.bw * self.sparse_factor + M * K * self.ba + M * N * self.ba
-        self.add(name, "gemm", flops, nbytes, repeat, self.recompute == "full", self.sparse)
+        if high and self.keep:
+            nbytes = w * self.bw_high + M * K * self.bh + M * N * self.bh
+            fmt, sparse, dq = HIGH_FORMAT, False, False
+        else:
+            nbytes = w * self.bw * self.sparse_factor + M * K * self.ba + M * N * self.bh
+            fmt, sparse, dq = GEMM_FORMAT, self.sparse, self.dequant
+        k = kernels if self.unfused else 1.0
+        self.add(
+            name,
+            "gemm",
+            flops,
+            nbytes,
+            repeat,
+            self.recompute == "full",
+            sparse,
+            fmt,
+            dq,
+            self.waves(M, N, K),
+            k,
+        )
 
     def elementwise(
         self,
@@ -144,11 +244,37 @@ class OpBuilder:
         repeat: int,
         extra_bytes: float = 0.0,
     ) -> None:
-        nbytes = elems * touches * self.ba + extra_bytes
-        self.add(name, "elementwise", elems * flops_per, nbytes, repeat, self.recompute == "full")
+        """An element-wise kernel over ``elems`` (fused: ``touches`` reads and writes; an
+        unfused engine runs one kernel per arithmetic step, each reading and writing)."""
+        kernels = 1.0
+        if self.unfused and flops_per > 1.0:
+            kernels = flops_per
+            touches = 2.0 * flops_per
+        nbytes = elems * touches * self.bh + extra_bytes
+        self.add(
+            name,
+            "elementwise",
+            elems * flops_per,
+            nbytes,
+            repeat,
+            self.recompute == "full",
+            fmt=HIGH_FORMAT,
+            kernels=kernels,
+        )
 
-    def attention(self, name: str, flops: float, nbytes: float, repeat: int) -> None:
-        self.add(name, "attention", flops, nbytes, repeat, self.recompute != "none")
+    def attention(
+        self, name: str, flops: float, nbytes: float, repeat: int, waves: float = 1.0
+    ) -> None:
+        self.add(
+            name,
+            "attention",
+            flops,
+            nbytes,
+            repeat,
+            self.recompute != "none",
+            fmt=ATTENTION_FORMAT,
+            waves=waves,
+        )
 
 
 def training_state(params: float, rp: Any, sparse_factor: float) -> tuple[float, float, float]:
@@ -159,9 +285,16 @@ def training_state(params: float, rp: Any, sparse_factor: float) -> tuple[float,
     return M_w * sparse_factor, M_g, M_o
 
 
-def resident_weights(params: float, rp: Any, sparse_factor: float) -> float:
-    """Bytes of the stored weights (:func:`~mlsysim.core.formulas.weights_bytes`)."""
-    return weights_B(params, rp.weight_bytes) * sparse_factor
+def resident_weights(
+    params: float, rp: Any, sparse_factor: float, kept_params: float = 0.0
+) -> float:
+    """Bytes of the stored weights (:func:`~mlsysim.core.formulas.weights_bytes`): quantized
+    formats store their group scales, and ``kept_params`` (the embedding and LM head) stay in
+    the 16-bit format when the rest is quantized."""
+    if rp.weights == rp.high or rp.quantized_head or kept_params <= 0.0:
+        return weights_B(params, rp.weight_bytes) * sparse_factor
+    body = weights_B(params - kept_params, rp.weight_bytes) * sparse_factor
+    return body + weights_B(kept_params, rp.high_bytes)
 
 
 def add_optimizer_update(
@@ -180,9 +313,5 @@ def add_optimizer_update(
     # state r/w, grad in (update, norm), grad zeroed, weight out
     per_param = 2.0 * K + 2.0 * g + g + rp.weight_bytes
     flops = OPTIMIZER_UPDATE_FLOPS[rp.plan.optimizer].value
-    B.ops.append(
-        _new_op(
-            Op,
-            ("optimizer_update", "optimizer", params * flops, params * per_param, 1.0, 1, False),
-        )
-    )
+    op = ("optimizer_update", "optimizer", params * flops, params * per_param, 1.0, 1, False)
+    B.ops.append(_new_op(Op, (*op, GEMM_FORMAT, False, 1.0, 1.0)))

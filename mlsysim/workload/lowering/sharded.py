@@ -43,7 +43,7 @@ import dataclasses
 from typing import Any, NamedTuple
 
 from mlsysim.core.cache import DerivedCache
-from mlsysim.core.constants import BYTES_PER_ELEMENT
+from mlsysim.core.constants import BYTES_PER_ELEMENT, EXPERT_IMBALANCE
 from mlsysim.core.formulas.memory import (
     activation_bytes_per_layer_B,
     optimizer_state_per_param_B,
@@ -206,10 +206,7 @@ _new = tuple.__new__  # NamedTuple construction without its Python-level __new__
 
 def _scaled(op: Op, flops: float, nbytes: float) -> Op:
     """``op`` with FLOPs scaled by ``flops`` and bytes by ``nbytes``."""
-    return _new(
-        Op,
-        (op.name, op.kind, op.flops * flops, op.bytes * nbytes, op.kernels, op.repeat, op.sparse),
-    )
+    return op._replace(flops=op.flops * flops, bytes=op.bytes * nbytes)
 
 
 def _adjust(
@@ -246,6 +243,14 @@ def _adjust(
     return layers, head, lf, hf
 
 
+def _expert_load(f: ModelFacts, par: ParallelPlan, rp: Any) -> float:
+    """Load of the busiest expert-parallel rank over the mean (1 without EP or experts)."""
+    if par.ep <= 1 or f.experts <= 1:
+        return 1.0
+    f_imb = rp.plan.expert_imbalance
+    return EXPERT_IMBALANCE.value if f_imb is None else f_imb
+
+
 def lower_rank(
     f: ModelFacts,
     phase: str,
@@ -261,7 +266,7 @@ def lower_rank(
     s_rank = seq_len // cp if phase != "decode" else seq_len
     entry = _shard_entry(f, par)
     fr = entry.facts
-    low = lower_transformer(fr, phase, microbatch, s_rank, rp)
+    low = lower_transformer(fr, phase, microbatch, s_rank, rp, _expert_load(f, par, rp))
     ops, head_ops, layer_flops, head_flops = _adjust(low.ops, par, seq_len, s_rank)
     opt: Op | None = None
 
@@ -289,7 +294,7 @@ def lower_rank(
         shard = dense / (dp_z if par.zero >= 1 else 1.0) + expert / (
             edp_z if par.zero >= 1 else 1.0
         )
-        update = OpBuilder(bw, rp.activation_bytes, False, True, "none")
+        update = OpBuilder(rp, True)
         add_optimizer_update(update, shard, rp, bg)
         opt = update.ops[0]
         w, g, o = _state(dense, expert, rp, par)
@@ -387,7 +392,7 @@ def _comms(
 ) -> tuple[CommOp, ...]:
     training = phase == "training"
     tokens = float(b) * (1 if phase == "decode" else s_rank)
-    ba, bw = rp.activation_bytes, rp.weight_bytes
+    ba, bw = rp.high_bytes, rp.weight_bytes
     act = tokens * f.hidden * ba
     L = fr.layers
     mode = rp.plan.recompute if training else "none"
@@ -414,7 +419,8 @@ def _comms(
             CommOp("cp_kv_exchange", "cp", "send_recv", kv_block, n, "microbatch", "attention")
         )
     if par.ep > 1 and fr.moe_layers:
-        routed = tokens * f.active_experts * f.hidden * ba
+        # the busiest expert-parallel rank receives the imbalance factor times the mean
+        routed = tokens * f.active_experts * f.hidden * ba * _expert_load(f, par, rp)
         per_layer = (4.0 + (2.0 if mode == "full" else 0.0)) if training else 2.0
         out.append(
             CommOp(

@@ -31,7 +31,16 @@ context, bytes per element ``β``):
   ``activation_bytes_per_layer_B``, ``training_memory_B``).
 * MoE: FLOPs use the ``active_experts`` routed experts per token; weight bytes are those of the
   *distinct* experts the step touches — exactly ``active_experts`` for one token, and for ``n``
-  tokens under uniform routing the expected occupancy ``E·(1 − (1 − k/E)ⁿ)`` (Feller 1968).
+  tokens under uniform routing the expected occupancy ``E·(1 − (1 − k/E)ⁿ)``
+  (:func:`~mlsysim.core.formulas.expected_experts`, Feller 1968). ``expert_load`` scales the
+  routed tokens of a rank holding a share of the experts: the busiest rank carries the
+  imbalance factor times the mean (:func:`~mlsysim.core.formulas.expert_load`).
+* Precision (:mod:`mlsysim.execution.plan`): weight GEMMs run in the plan's GEMM format with
+  the weights' quantized bytes (group scales counted); norms, the residual stream, the
+  embedding and the LM head stay in its 16-bit format; attention runs in its attention format.
+* Fusion: an unfused (eager) engine runs each arithmetic step of an element-wise function as
+  its own kernel, and the Q, K and V projections (the gate and up projections) as separate
+  GEMM kernels; wave quantization applies the engine's tile to the device's compute units.
 
 Everything here runs on floats in root units (FLOP, bytes): the solver's hot path.
 """
@@ -40,17 +49,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlsysim.core.arrays import is_array, select
-from mlsysim.core.constants import BYTES_PER_ELEMENT, DROPOUT_MASK_BYTES, FLOPS_PER_MAC
+from mlsysim.core.arrays import ceil, is_array
+from mlsysim.core.constants import (
+    BYTES_PER_ELEMENT,
+    DROPOUT_MASK_BYTES,
+    FLASH_QUERY_BLOCK,
+    FLOPS_PER_MAC,
+)
 from mlsysim.core.exceptions import FormulaDomainError
+from mlsysim.core.formulas.kernels import wave_fraction
 from mlsysim.core.formulas.memory import activation_bytes_per_layer_B, kv_cache_B
+from mlsysim.core.formulas.moe import distinct_experts
 from mlsysim.core.formulas.performance import (
     hardware_flops_per_token_F,
     model_flops_per_token_F,
 )
 from mlsysim.workload.lowering.facts import ModelFacts
 from mlsysim.workload.lowering.ops import (
+    ATTENTION_FORMAT,
     ELEMENTWISE,
+    HIGH_FORMAT,
     TOUCHES,
     Lowered,
     MemoryBytes,
@@ -62,6 +80,9 @@ from mlsysim.workload.lowering.ops import (
 
 __all__ = ["expected_distinct_experts", "lower_transformer"]
 
+#: The expected distinct experts a step reads (the formula's fast path, re-exported).
+expected_distinct_experts = distinct_experts
+
 _NORM = ELEMENTWISE["norm"] + ELEMENTWISE["residual_add"]  # the residual add fused into the norm
 _ACT = ELEMENTWISE["activation"]
 _LOSS = ELEMENTWISE["loss"]
@@ -69,26 +90,16 @@ _MAC = FLOPS_PER_MAC.value
 _LOGIT_BYTES = BYTES_PER_ELEMENT["fp32"].value  # logits are kept in fp32
 _SOFTMAX = ELEMENTWISE["softmax"]
 _MASK_BYTES = DROPOUT_MASK_BYTES.value  # a dropout mask element (Korthikanti et al. 2022, §4.1)
+_QUERY_BLOCK = float(FLASH_QUERY_BLOCK.value)  # queries per fused-attention thread block
 
 
-def expected_distinct_experts(experts: int, active: int, tokens: float) -> float:
-    """Expected distinct experts hit by ``tokens`` tokens, each routed to ``active`` of
-    ``experts`` uniformly (Feller 1968 occupancy): ``E·(1 − (1 − k/E)ⁿ)``; exactly ``k`` for one
-    token."""
-    E = float(experts)
-    k = float(active)
-    if not is_array(tokens):
-        if tokens <= 1.0:
-            return k
-        p_miss = (1.0 - k / E) ** tokens
-        return E * (1.0 - p_miss)
-    p_miss = (1.0 - k / E) ** tokens
-    return select(tokens <= 1.0, k, E * (1.0 - p_miss))
-
-
-def lower_transformer(f: ModelFacts, phase: str, batch: int, s: int, rp: Any) -> Lowered:
+def lower_transformer(
+    f: ModelFacts, phase: str, batch: int, s: int, rp: Any, expert_load: float = 1.0
+) -> Lowered:
     """One step of a transformer: ``"training"``, ``"decode"``, or a forward pass over ``s``
     tokens (``"prefill"``, or ``"inference"`` for an encoder — the same lowering).
+    ``expert_load`` multiplies the tokens routed to this rank's experts (1: all experts on
+    the device, or perfect balance).
 
     ``batch`` and ``s`` may be arrays of equal shape (a sweep; the caller checks their range):
     every count is then an array, element-wise."""
@@ -107,17 +118,18 @@ def lower_transformer(f: ModelFacts, phase: str, batch: int, s: int, rp: Any) ->
     M = b * T
     h, L = float(f.hidden), f.layers
     nh, nkv, d = float(f.heads), float(f.kv_heads), float(f.head_dim)
-    bw, ba, bkv = rp.weight_bytes, rp.activation_bytes, rp.kv_bytes
-    B = OpBuilder(bw, ba, rp.sparse, training, rp.plan.recompute)
+    bkv = rp.kv_bytes
+    B = OpBuilder(rp, training)
+    ba = B.bh  # the residual stream and the tensors around the GEMMs
     keeps_cache = causal and not training
 
     # embedding gather (forward reads M rows; no weight GEMM)
     pos = 2.0 if f.learned_positions else 1.0
-    B.add("embedding", "embedding", 0.0, M * h * pos * (bw + ba), 1, False)
+    B.add("embedding", "embedding", 0.0, M * h * pos * (B.bw_high + ba), 1, False, fmt=HIGH_FORMAT)
 
     # per-layer attention block
     # residual add fused into the norm that follows it (read x and residual, write both)
-    norm_w = h * bw
+    norm_w = h * B.bw_high
     B.elementwise("attn_add_norm", M * h, _NORM, TOUCHES["norm"], L, norm_w)
     if f.mla is not None:
         v_dim = float(f.mla[4])
@@ -126,7 +138,7 @@ def lower_transformer(f: ModelFacts, phase: str, batch: int, s: int, rp: Any) ->
         v_dim = d
         o_elems = nh * d * h
     qkv_elems = f.attn_params - o_elems
-    B.gemm("qkv_proj", M, h, qkv_elems / h, L)
+    B.gemm("qkv_proj", M, h, qkv_elems / h, L, kernels=3.0)
     if f.rope:
         B.elementwise("rope", M * (nh + nkv) * d, ELEMENTWISE["rope"], TOUCHES["rope"], L)
     C = s_f + 1.0 if decode else (s_f + 1.0) / 2.0 if causal else s_f
@@ -156,13 +168,27 @@ def lower_transformer(f: ModelFacts, phase: str, batch: int, s: int, rp: Any) ->
             io + kv_read + kv_write + 2.0 * scores * ba,
             L,
             again,
+            fmt=ATTENTION_FORMAT,
+            kernels=2.0,
         )
         soft_bytes = 2.0 * scores * ba
         if rp.plan.dropout:  # read the probabilities, write the dropped-out copy and the mask
             soft_bytes += scores * (2.0 * ba + _MASK_BYTES)
-        B.add("attention_softmax", "elementwise", scores * _SOFTMAX, soft_bytes, L, again)
+        B.add(
+            "attention_softmax",
+            "elementwise",
+            scores * _SOFTMAX,
+            soft_bytes,
+            L,
+            again,
+            fmt=HIGH_FORMAT,
+        )
     else:
-        B.attention("attention", attn_flops, io + kv_read + kv_write, L)
+        # FlashAttention's grid: a block per (sequence, head, 128-query block); decode splits
+        # the KV cache over blocks (flash decoding) and is memory-bound
+        blocks = 0.0 if decode else b * nh * ceil(T / _QUERY_BLOCK)
+        waves = 1.0 if decode else wave_fraction(blocks, B.units)
+        B.attention("attention", attn_flops, io + kv_read + kv_write, L, waves)
     B.gemm("out_proj", M, nh * v_dim, h, L)
 
     # per-layer feed-forward block
@@ -172,18 +198,18 @@ def lower_transformer(f: ModelFacts, phase: str, batch: int, s: int, rp: Any) ->
     L_dense = L - L_moe
     if L_dense:
         ff = float(f.ffn)
-        B.gemm("ffn_up", M, h, mats * ff, L_dense)
+        B.gemm("ffn_up", M, h, mats * ff, L_dense, kernels=mats)
         B.elementwise("ffn_act", M * ff, _ACT, mats + 1.0, L_dense)
         B.gemm("ffn_down", M, ff, h, L_dense)
     if L_moe:
         fe = float(f.moe_ffn)
         E, k, S = f.experts, float(f.active_experts), float(f.shared_experts)
-        distinct = expected_distinct_experts(E, f.active_experts, M)
-        B.gemm("moe_router", M, h, float(E), L_moe)
+        distinct = distinct_experts(E, k, M)
+        B.gemm("moe_router", M, h, float(E), L_moe, high=True)
         up_w = (distinct + S) * h * mats * fe
         down_w = (distinct + S) * fe * h
-        routed = M * (k + S)  # token-expert pairs
-        B.gemm("moe_up", routed, h, mats * fe, L_moe, up_w)
+        routed = M * (k * expert_load + S)  # token-expert pairs on this rank's experts
+        B.gemm("moe_up", routed, h, mats * fe, L_moe, up_w, kernels=mats)
         B.elementwise("moe_act", routed * fe, _ACT, mats + 1.0, L_moe)
         B.gemm("moe_down", routed, fe, h, L_moe, down_w)
         B.elementwise("moe_permute", routed * h, ELEMENTWISE["permute"], TOUCHES["permute"], L_moe)
@@ -194,7 +220,7 @@ def lower_transformer(f: ModelFacts, phase: str, batch: int, s: int, rp: Any) ->
     if llm_head:
         B.elementwise("final_add_norm", M_head * h, _NORM, TOUCHES["norm"], 1, norm_w)
         V = float(f.vocab)
-        B.gemm("lm_head", M_head, h, V, 1)
+        B.gemm("lm_head", M_head, h, V, 1, high=True)
         if training:
             B.elementwise("loss", M_head * V, _LOSS, TOUCHES["loss"], 1)
 
@@ -203,7 +229,8 @@ def lower_transformer(f: ModelFacts, phase: str, batch: int, s: int, rp: Any) ->
         add_optimizer_update(B, f.params, rp)
         weights, gradients, optimizer = training_state(f.params, rp, B.sparse_factor)
     else:
-        weights = resident_weights(f.params, rp, B.sparse_factor)
+        kept = f.embed_params + (0.0 if f.tied else f.head_params)
+        weights = resident_weights(f.params, rp, B.sparse_factor, kept)
         gradients = optimizer = 0.0
     kv_cache = kv_cache_B(L, kv_tok, ctx, b, bkv) if keeps_cache else 0.0
     activations = _activation_bytes(f, b, T, M_head if llm_head else 0.0, training, rp)
@@ -224,7 +251,7 @@ def _activation_bytes(
 ) -> float:
     """Activation memory: stored for backward (training, Korthikanti et al. 2022) or one
     layer's working set (inference), plus the fp32 logits."""
-    h, ba = float(f.hidden), rp.activation_bytes
+    h, ba = float(f.hidden), rp.high_bytes
     logits = M_head * f.vocab * _LOGIT_BYTES
     if not training:
         width = max(2.0 * f.ffn, (f.heads + 2.0 * f.kv_heads) * f.head_dim) + 2.0 * h

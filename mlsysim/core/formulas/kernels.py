@@ -1,0 +1,185 @@
+"""Kernels on a device: wave quantization of tiled work and the launch cost a step exposes.
+
+A GPU runs a GEMM as output tiles, one thread block per tile, as many at once as it has
+streaming multiprocessors (SMs): a problem whose tiles do not fill the last *wave* leaves SMs
+idle (NVIDIA's Matrix Multiplication Background guide, §3.2 "wave quantization"). A batch-1
+convolution has too few output tiles to fill an A100's 108 SMs. Libraries split the reduction
+dimension K over several blocks when the tiles alone cannot fill the device (split-K), which
+recovers part of it. Launching a kernel costs host and front-end time; launches are
+asynchronous, so that cost hides behind the previous kernel unless the kernel is shorter
+(Paszke et al. 2019, §5: PyTorch's asynchronous execution); a CUDA graph replays a captured
+sequence with one host call and a small per-node cost.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlsysim.core.arrays import ceil, larger, select, smaller
+from mlsysim.core.formulas._args import count, positive, si
+from mlsysim.core.formulas._meta import formula
+from mlsysim.core.units import from_si
+
+__all__ = [
+    "exposed_launch_overhead",
+    "exposed_overhead_s",
+    "gemm_wave_efficiency",
+    "gemm_wave_fraction",
+    "graph_launch_overhead",
+    "graph_launch_overhead_s",
+    "wave_efficiency",
+    "wave_fraction",
+]
+
+_WAVES = ("solver_nvidia2023_matmul_guide",)
+
+
+def wave_fraction(work: float, units: float) -> float:
+    """Float fast path of :func:`wave_efficiency`: ``w / (⌈w/u⌉·u)`` (1 when either is 0;
+    ``work`` a float or an array, element-wise)."""
+    if units <= 0.0:
+        return 1.0
+    waves = larger(ceil(work / units), 1.0)  # an empty problem: one wave, never 0/0
+    eta = work / (waves * units)
+    return select(work > 0.0, eta, 1.0)
+
+
+@formula(
+    symbol=r"\eta_{\mathrm{wave}} = \frac{n_{\mathrm{tiles}}}{\lceil n_{\mathrm{tiles}} / "
+    r"n_{\mathrm{SM}} \rceil\, n_{\mathrm{SM}}}",
+    substituted=r"\frac{ {{tiles}} }{\lceil {{tiles}} / {{units}} \rceil \cdot {{units}} }",
+    sources=_WAVES,
+    citation="NVIDIA Matrix Multiplication Background User's Guide (2023), §3.2",
+    result="dimensionless",
+)
+def wave_efficiency(tiles: Any, units: Any) -> float:
+    """The busy fraction of a device running ``tiles`` equal blocks on ``units`` SMs (cores)
+    at one block each: full waves keep every SM busy, the last partial wave leaves the rest
+    idle. 109 tiles on an A100's 108 SMs take two waves: 109/216 ≈ 0.50.
+
+    Source: NVIDIA, Matrix Multiplication Background User's Guide (DU-09799-001), §3.2.
+    """
+    where = "wave_efficiency"
+    n = count(tiles, "tiles", where)
+    u = count(units, "units", where)
+    eta = wave_fraction(n, u)
+    return eta
+
+
+def gemm_wave_fraction(
+    m: float, n: float, k: float, units: float, tile_m: float, tile_n: float, tile_k: float
+) -> float:
+    """Float fast path of :func:`gemm_wave_efficiency`: output tiles ``⌈m/t_m⌉·⌈n/t_n⌉``,
+    split over K (chunks of ``t_k``) only as far as needed to fill ``units`` (``m``, ``n``,
+    ``k`` floats or arrays, element-wise; the device's ``units`` and tile floats)."""
+    if units <= 0.0:
+        return 1.0
+    tiles = ceil(m / tile_m) * ceil(n / tile_n)
+    splits = 1.0
+    if tile_k > 0.0:
+        fill = units // larger(tiles, 1.0)  # whole splits the idle units hold
+        s = larger(smaller(fill, ceil(k / tile_k)), 1.0)
+        splits = select(tiles < units, s, 1.0)
+    eta = wave_fraction(tiles * splits, units)
+    return select((m > 0.0) & (n > 0.0), eta, 1.0)
+
+
+@formula(
+    symbol=(
+        r"\eta = \frac{T\,s}{\lceil T s / n_{\mathrm{SM}} \rceil\, n_{\mathrm{SM}}},\ "
+        r"T = \lceil M/t_m \rceil \lceil N/t_n \rceil,\ "
+        r"s = \min\left(\lfloor n_{\mathrm{SM}}/T \rfloor, \lceil K/t_k \rceil\right)"
+    ),
+    substituted=(
+        r"M={{m}},\ N={{n}},\ K={{k}},\ n_{\mathrm{SM}}={{units}},\ "
+        r"t={{tile_m}} \times {{tile_n}} \times {{tile_k}}"
+    ),
+    sources=(*_WAVES, "solver_cutlass_splitk"),
+    citation="NVIDIA Matrix Multiplication Background User's Guide (2023), §3.1-3.2; "
+    "CUTLASS split-K",
+    result="dimensionless",
+)
+def gemm_wave_efficiency(
+    m: Any,
+    n: Any,
+    k: Any,
+    units: Any,
+    tile_m: Any = 128,
+    tile_n: Any = 128,
+    tile_k: Any = 256,
+) -> float:
+    """Busy fraction of a device running an ``m×k·k×n`` GEMM as ``t_m×t_n`` output tiles on
+    ``units`` SMs, the K dimension split into ``t_k`` chunks when the tiles alone leave SMs
+    idle (split-K, as CUTLASS and cuBLAS do for small outputs).
+
+    A batch-1 ResNet-50 stage-4 conv (M = 7·7, N = 512, K = 4608) has 4 output tiles: split
+    18 ways over K it fills 72 of an A100's 108 SMs (0.67). Sources: NVIDIA Matrix
+    Multiplication Background User's Guide §3.1-3.2; NVIDIA CUTLASS (split-K GEMM).
+    """
+    where = "gemm_wave_efficiency"
+    M = count(m, "m", where)
+    N = count(n, "n", where)
+    K = count(k, "k", where)
+    u = count(units, "units", where)
+    t_m = count(tile_m, "tile_m", where)
+    t_n = count(tile_n, "tile_n", where)
+    t_k = count(tile_k, "tile_k", where, minimum=0)
+    eta = gemm_wave_fraction(M, N, K, u, t_m, t_n, t_k)
+    return eta
+
+
+def exposed_overhead_s(body: float, launch: float) -> float:
+    """Float fast path of :func:`exposed_launch_overhead`: ``max(0, t_launch − t_kernel)``
+    (floats or arrays, element-wise)."""
+    exposed = launch - body
+    return larger(exposed, 0.0)
+
+
+@formula(
+    symbol=(
+        r"T_{\mathrm{exp}} = \max\left(0,\ n_k\,t_{\mathrm{launch}} - "
+        r"T_{\mathrm{kernel}}\right)"
+    ),
+    substituted=r"\max\left(0,\ {{launch}} - {{kernel}}\right)",
+    sources=("paszke2019",),
+    citation="Paszke et al. (2019), PyTorch §5: asynchronous kernel launches",
+    result="time",
+)
+def exposed_launch_overhead(kernel: Any, launch: Any) -> Any:
+    """Launch cost a step exposes when launches are asynchronous: the host enqueues the next
+    kernel while the device runs the current one, so a launch costs time only where it takes
+    longer than the kernel it follows (short kernels, small batches: overhead-bound).
+
+    Source: Paszke et al. 2019 (PyTorch), §5.
+    """
+    where = "exposed_launch_overhead"
+    t = positive(si(kernel, "time", "kernel"), "kernel", where, strict=False)
+    t_l = positive(si(launch, "time", "launch"), "launch", where, strict=False)
+    T = exposed_overhead_s(t, t_l)
+    return from_si(T, "s")
+
+
+def graph_launch_overhead_s(nodes: float, per_node: float, per_replay: float) -> float:
+    """Float fast path of :func:`graph_launch_overhead`: ``t_replay + n·t_node``."""
+    T = per_replay + nodes * per_node
+    return T
+
+
+@formula(
+    symbol=r"T_{\mathrm{graph}} = t_{\mathrm{replay}} + n_{\mathrm{nodes}}\,t_{\mathrm{node}}",
+    substituted=r"{{per_replay}} + {{nodes}} \cdot {{per_node}}",
+    sources=("solver_ocannl_cuda_graphs",),
+    citation="CUDA graph replay vs. individual launches, measured (ahrefs/ocannl #488)",
+    result="time",
+)
+def graph_launch_overhead(nodes: Any, per_node: Any, per_replay: Any) -> Any:
+    """Launch cost of a step captured as a CUDA graph: one replay (host call and graph
+    launch) plus a small device-side cost per kernel node, instead of one host launch per
+    kernel. Measured: ~15 µs per replay and ~0.58 µs per node (ahrefs/ocannl issue #488).
+    """
+    where = "graph_launch_overhead"
+    n = count(nodes, "nodes", where, minimum=0)
+    t_n = positive(si(per_node, "time", "per_node"), "per_node", where, strict=False)
+    t_r = positive(si(per_replay, "time", "per_replay"), "per_replay", where, strict=False)
+    T = graph_launch_overhead_s(n, t_n, t_r)
+    return from_si(T, "s")

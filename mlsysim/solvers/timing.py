@@ -1,0 +1,175 @@
+"""Timing lowered operations on one device: the roofline per operation under an engine.
+
+Both solvers time every operation here, so a single device and one rank of a parallel step
+run the same physics (DESIGN.md §3, Williams et al. 2009):
+
+* ideal: ``roofline_time_s(F, B, P, BW)`` — the device's peak for the operation's math format
+  and its memory bandwidth, efficiency 1, no overhead: a bound no measurement may beat;
+* achievable: ``roofline_time_s(F, B, P·η_kind·η_wave, BW·η_mem)`` with the engine's sourced
+  efficiencies on the device (:mod:`mlsysim.hardware.engines`): ``η_kind`` by kind of
+  operation and GEMM format, ``η_wave`` the operation's wave quantization
+  (:func:`~mlsysim.core.formulas.gemm_wave_efficiency`), ``η_mem`` the memory efficiency
+  (times ``quantized_memory`` for weight-only quantized kernels, which dequantize);
+* launches: ``kernels × t_launch`` per instance; asynchronous and graph launches hide behind
+  the kernel (:func:`~mlsysim.core.formulas.exposed_launch_overhead`), synchronous ones (an
+  MCU runtime) add to it; a CUDA graph adds its replay once per step
+  (:func:`~mlsysim.core.formulas.graph_launch_overhead`).
+
+Everything runs on floats (the formulas' fast paths) in the solvers; a sweep
+(:mod:`mlsysim.solvers.sweep_kernel`) passes operations whose counts are arrays and gets
+arrays back, element-wise: :func:`time_op` is the one per-operation timing of both.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from mlsysim.core.arrays import select
+from mlsysim.core.formulas.kernels import exposed_overhead_s
+from mlsysim.core.formulas.performance import launch_overhead_s, roofline_time_s
+from mlsysim.workload.lowering.ops import GEMM_FORMAT, HIGH_FORMAT
+
+__all__ = ["Peaks", "Rates", "Timed", "peak_of", "peaks", "rates", "time_op", "time_ops"]
+
+
+class Peaks(NamedTuple):
+    """The device's dense peaks (FLOP/s) for each format an operation's math may run in."""
+
+    gemm: float
+    sparse: float  # 2:4 sparse GEMMs (the dense peak when the plan is dense)
+    high: float
+    attention: float
+
+
+def peaks(dev: Any, rp: Any) -> Peaks:
+    """Peaks of device facts ``dev`` for resolved plan ``rp`` (every format was checked)."""
+    P = dev.dense[rp.activations]
+    return Peaks(
+        P,
+        dev.sparse[rp.activations] if rp.sparse else P,
+        dev.dense[rp.high],
+        dev.dense[rp.attention_format],
+    )
+
+
+class Timed(NamedTuple):
+    """A list of operations timed: achievable time split by what limits it, the ideal bound,
+    the executed FLOPs and bytes, the forward share (training) and the attention time."""
+
+    compute: float
+    memory: float
+    overhead: float
+    bound: float
+    flops: float
+    bytes: float
+    forward: float
+    attention: float
+
+    @property
+    def total(self) -> float:
+        return self.compute + self.memory + self.overhead
+
+
+_new = tuple.__new__  # NamedTuple construction without its Python-level __new__
+
+
+def peak_of(op: Any, pk: Peaks) -> float:
+    """The peak an op's math runs at (its format's, 2:4 sparse for sparse GEMMs)."""
+    fmt = op.fmt
+    if fmt == GEMM_FORMAT:
+        return pk.sparse if op.sparse else pk.gemm
+    return pk.high if fmt == HIGH_FORMAT else pk.attention
+
+
+class Rates(NamedTuple):
+    """What every op of a step is timed with: the device's peaks and bandwidth, and the
+    engine's efficiencies applied to them (:func:`rates`)."""
+
+    pk: Peaks
+    BW: float
+    BW_eff: float  # achievable bandwidth
+    BW_q: float  # achievable bandwidth of weight-only quantized (dequantizing) kernels
+    gemm: float
+    attention: float
+    elementwise: float
+    t_launch: float
+    overlap: bool
+
+
+def rates(pk: Peaks, BW: float, eff: Any) -> Rates:
+    """The :class:`Rates` of a device with peaks ``pk`` and bandwidth ``BW`` under engine
+    efficiencies ``eff``."""
+    BW_eff = BW * eff.memory
+    BW_q = BW_eff * eff.quantized_memory
+    return _new(
+        Rates,
+        (
+            pk,
+            BW,
+            BW_eff,
+            BW_q,
+            eff.gemm,
+            eff.attention,
+            eff.elementwise,
+            eff.kernel_overhead,
+            eff.overlap,
+        ),
+    )
+
+
+def time_op(op: Any, r: Rates) -> tuple[Any, Any, Any, Any]:
+    """One lowered op (``op.repeat`` instances) timed at rates ``r``: ``(ideal bound,
+    achievable body, exposed launch overhead, whether the compute roof limits it)``; floats,
+    or arrays element-wise when the op's counts are arrays (a sweep)."""
+    f, b, n = op.flops, op.bytes, op.repeat
+    kind = op.kind
+    peak = peak_of(op, r.pk)
+    eta = r.gemm if kind == "gemm" else r.attention if kind == "attention" else r.elementwise
+    peak_eff = peak * eta * op.waves
+    t_body = roofline_time_s(f, b, peak_eff, r.BW_q if op.dequant else r.BW_eff)
+    launch = launch_overhead_s(op.kernels, r.t_launch)
+    t_over = (exposed_overhead_s(t_body, launch) if r.overlap else launch) * n
+    t_bound = roofline_time_s(f, b, peak, r.BW) * n
+    return t_bound, t_body * n, t_over, t_body == f / peak_eff
+
+
+def time_ops(
+    ops: Any, pk: Peaks, BW: float, eff: Any, rows: list[Any] | None = None, step: bool = True
+) -> Timed:
+    """Time ``ops`` on a device with peaks ``pk``, bandwidth ``BW`` and engine efficiencies
+    ``eff`` (:func:`time_op` each). ``rows``, when given, receives one ``(op, t_bound,
+    t_total, t_overhead, bound)`` per op (float ops). ``step`` adds the engine's
+    once-per-step cost (a graph replay) to the overhead. Ops with array counts give array
+    totals, element-wise."""
+    r = rates(pk, BW, eff)
+    compute: Any = 0.0
+    memory: Any = 0.0
+    overhead: Any = 0.0
+    bound_total: Any = 0.0
+    flops: Any = 0.0
+    nbytes: Any = 0.0
+    forward: Any = 0.0
+    attention: Any = 0.0
+    for op in ops:
+        t_bound, body, t_over, on_compute = time_op(op, r)
+        if on_compute is True:  # floats: the solvers' hot path
+            compute += body
+        elif on_compute is False:
+            memory += body
+        else:  # arrays (a sweep): element-wise
+            compute = compute + select(on_compute, body, 0.0)
+            memory = memory + select(on_compute, 0.0, body)
+        overhead += t_over
+        bound_total += t_bound
+        n = op.repeat
+        flops += op.flops * n
+        nbytes += op.bytes * n
+        forward += (body + t_over) / op.passes
+        if op.kind == "attention" or op.name.startswith("attention"):
+            attention += body
+        if rows is not None:
+            limit = "compute" if on_compute else "memory"
+            rows.append((op, t_bound, body + t_over, t_over, limit))
+    if step:
+        overhead += eff.step_overhead
+    return _new(Timed, (compute, memory, overhead, bound_total, flops, nbytes, forward, attention))

@@ -19,9 +19,10 @@ holds ``accelerators // tp`` replicas, each given an equal share of the rate):
    ``c = λ·prompt·T`` prefill tokens arrive per iteration of length ``T = step(n, c)``; the
    fixed point is found by bisection. Capacity is the rate at which ``n`` reaches the slots
    or the token budget.
-4. **Queues.** A request waits for a KV slot (M/M/c over the slots, Erlang C) and for its
-   prefill (M/D/1: the prefill tokens the iterations carry per second), then takes its own
-   prefill; TTFT quantiles add the components' quantiles (an upper bound on the quantile of
+4. **Queues.** A request waits for a KV slot (M/M/c over the slots, each held for the
+   request's decode iterations, Erlang C) and for its prefill (M/D/1 at the engine's full
+   prefill speed: the token budget the decodes leave, per full iteration), then takes its own
+   prefill; each queue's utilization reaches 1 exactly where its limit sets the capacity; TTFT quantiles add the components' quantiles (an upper bound on the quantile of
    the sum). Token gaps are two-valued (iterations with and without prefill work); TPOT, a
    request's mean gap, averages ``output − 1`` of them (normal approximation).
 

@@ -3,8 +3,9 @@
 :class:`Replica` holds a replica's steps (:class:`~mlsysim.solvers.steps.ReplicaSteps`), its
 scheduler and limits; :meth:`Replica.saturation` is the most it sustains and
 :meth:`Replica.operating` the Little's-law fixed point at a rate. :func:`latencies` adds the
-queues — a KV slot (M/M/c, Erlang C) and the prefill tokens the iterations carry (M/D/1) — and
-the two-valued token gaps, as means and quantiles; :func:`closed_loop_rate` is the rate at
+queues — a KV slot (M/M/c, Erlang C) and the prefill server (M/D/1), both at the saturated
+engine's speed, so the one whose limit binds has utilization λ/capacity — and the two-valued
+token gaps, as means and quantiles; :func:`closed_loop_rate` is the rate at
 which a fixed number of requests stays in flight. :mod:`.serving` composes them.
 """
 

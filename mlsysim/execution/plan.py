@@ -2,7 +2,7 @@
 
 An :class:`ExecutionPlan` is the second of the five modeling layers (DESIGN.md §3): it names
 the execution *engine* (TensorRT, a compiled graph, an eager framework, llama.cpp, an MCU
-runtime — :mod:`mlsysim.hardware.engines`), says in which precision weights, activations,
+runtime — ``mlsysim.hardware.engines``), says in which precision weights, activations,
 gradients and the KV cache are *stored*, whether 2:4 structured sparsity is used, how much of
 the forward pass is recomputed in training, and which optimizer state is kept.
 :meth:`ExecutionPlan.resolve` binds the plan to one device and one engine and decides the
@@ -86,10 +86,10 @@ class ExecutionPlan:
     """How a workload executes on a device (hashable; used as a cache key).
 
     ``engine`` names the execution engine (an id or alias of
-    :data:`~mlsysim.hardware.engines.Engines`: ``"tensorrt"``, ``"compiled"``/``"vllm"``,
+    ``mlsysim.hardware.engines.Engines``: ``"tensorrt"``, ``"compiled"``/``"vllm"``,
     ``"eager"``/``"pytorch"``, ``"megatron"``, ``"llamacpp"``, ``"cmsis_nn"``, ``"tflm"``);
     ``None`` runs the default for the device, phase and model family (see
-    :func:`~mlsysim.hardware.engines.engine_for`), and the result says which.
+    ``mlsysim.hardware.engines.engine_for``), and the result says which.
     ``weights`` is the storage format of the weights (default: the device's 16-bit float
     format, see :meth:`resolve` and the module doc for what each string means);
     ``activations`` the format of the GEMMs' inputs and math (default: the weights' format
@@ -113,7 +113,7 @@ class ExecutionPlan:
     ``dropout`` applies dropout to the attention probabilities (an unfused kernel then reads
     them, writes the dropped-out copy and a one-byte mask; a fused kernel does it in place).
     ``expert_imbalance`` is the load of the busiest expert over the mean (≥ 1; default
-    :data:`~mlsysim.core.constants.EXPERT_IMBALANCE`, the Switch capacity factor 1.25): it
+    ``mlsysim.core.constants.EXPERT_IMBALANCE``, the Switch capacity factor 1.25): it
     sets the expert-parallel critical path.
     The efficiency fields override the engine's sourced figures: fractions in (0, 1] (``0.8``
     or ``"80 %"``); ``kernel_overhead`` a time per kernel launch (``"3 us"`` or a Quantity — a

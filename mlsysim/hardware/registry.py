@@ -132,7 +132,7 @@ class HardwareSpec(Spec):
     300 W) — not idle power; ``power_idle`` the measured idle draw where a source states it.
     ``architecture`` names the device's generation or core (``"hopper"``, ``"ampere"``,
     ``"orin"``, ``"cortex_m7"``): the execution engines' efficiencies are sourced per
-    architecture and kind (:mod:`mlsysim.hardware.engines`). ``compute_units`` is the number
+    architecture and kind (``mlsysim.hardware.engines``). ``compute_units`` is the number
     of units tiled work is spread over — SMs of an NVIDIA GPU, compute units of an AMD one,
     cores of a CPU or MCU — for wave quantization; left out when no source gives it.
     """

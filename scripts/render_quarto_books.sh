@@ -44,7 +44,10 @@ render() {  # render <book dir> <chapter> <pandoc args...>: as `quarto render` r
   rel="$(realpath --relative-to="$folder" "$dir")"
   # Quarto runs pandoc in the chapter's own folder, with the project directory in
   # QUARTO_PROJECT_DIR (quarto.project.directory) and the project metadata (`mlsysim:`)
-  (cd "$folder" && QUARTO_PROJECT_DIR="$dir" "$PANDOC" -f markdown -L "$FILTER" --standalone \
+  # the filter, then citeproc (as Quarto orders them); the bibliography is found relative to
+  # the project, as Quarto resolves it
+  (cd "$folder" && QUARTO_PROJECT_DIR="$dir" "$PANDOC" -f markdown -L "$FILTER" --citeproc \
+    --resource-path=".:$rel" --standalone \
     --metadata-file="$rel/_quarto.yml" --metadata pagetitle="$(basename "$chapter" .qmd)" \
     "$(basename "$chapter")" "$@")
 }

@@ -29,7 +29,7 @@ digest=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
   echo "==> installing mlsysim (editable) and its extras into .venv"
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".[sphinx,quarto,notebook,plot,progress,dev]"
+  .venv/bin/python -m pip install --quiet -e ".[sphinx,quarto,notebook,plot,progress,bibtex,dev]"
   echo "$digest" > "$stamp"
 fi
 

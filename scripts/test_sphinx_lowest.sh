@@ -10,13 +10,15 @@ ROOT="$(pwd)"
 VENV="$ROOT/.venv-sphinx-lowest"
 PY=${PYTHON:-python3}
 stamp="$VENV/.mlsysim-installed"
-digest=$(sha256sum pyproject.toml | cut -d' ' -f1)
+# the sample book's extras (plots need matplotlib, citations sphinxcontrib-bibtex): a change
+# of this script's install line reinstalls too
+digest=$(cat pyproject.toml "$0" | sha256sum | cut -d' ' -f1)
 if [ ! -x "$VENV/bin/python" ]; then
   "$PY" -m venv "$VENV"
 fi
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
   echo "==> installing mlsysim with the lowest supported Sphinx (7.0) and MyST (3.0)"
-  "$VENV/bin/python" -m pip install --quiet -e . "sphinx==7.0.*" "myst-parser==3.0.*"
+  "$VENV/bin/python" -m pip install --quiet -e ".[plot,bibtex]" "sphinx==7.0.*" "myst-parser==3.0.*"
   echo "$digest" >"$stamp"
 fi
 "$VENV/bin/python" -c 'import sphinx, myst_parser; print(f"==> Sphinx {sphinx.__version__}, myst-parser {myst_parser.__version__}")'

@@ -149,8 +149,8 @@ def test_github_step_summary_lists_every_failure(
     annotations = [line for line in out.splitlines() if line.startswith("::error ")]
     text = summary.read_text()
     assert code == 1 and len(annotations) == len(expected) > 10
-    assert text.startswith("earlier step\n### mlsysim check: 11 failures in 6 files")
-    assert "all 11 failures are listed here" in text
+    assert text.startswith("earlier step\n### mlsysim check: 14 failures in 6 files")
+    assert "all 14 failures are listed here" in text
     rows = [line for line in text.splitlines() if line.startswith("| `")]
     assert len(rows) == len(expected)
     for location in expected:  # file:line:column of every failure, in the table

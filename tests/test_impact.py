@@ -133,3 +133,16 @@ def test_compare_is_item_by_item() -> None:
     assert compare(a, a).changes == []
     assert [c.what for c in compare(a, Observation()).changes] == ["gone"]
     assert observe  # the public entry point
+
+
+@pytest.mark.usefixtures("clean_registry")
+def test_a_registry_table_that_shows_the_value_is_listed(tmp_path: Path) -> None:
+    book, data = _book(tmp_path, "4 TB/s")
+    (book / "decode.md").write_text(
+        CHAPTER + "\n```{napkin-registry} MyGPU\n:fields: memory.bandwidth, tdp\n```\n"
+    )
+    old = _old_copy(tmp_path, data, "3.35 TB/s")
+    result = impact_of_data([str(book)], old, data)
+    (table,) = [c for c in result.changes if c.item.kind == "registry table"]
+    assert table.item.line == 10 and table.old is not None and table.new is not None
+    assert "3.35" in (table.old.shown or "") and "4 TB/s" in (table.new.shown or "")

@@ -48,6 +48,8 @@ __all__ = [
 ]
 
 PROTOCOL_VERSION = 1
+#: output format -> the drawings of a plot its host splices (inline SVG, a PDF file)
+_PLOT_FORMATS = {"html": ("svg",), "latex": ("pdf",)}
 _CACHE_ENV = "MLSYSIM_CACHE_DIR"
 _DEFAULT_CACHE = ".mlsysim-cache"
 
@@ -189,10 +191,10 @@ def process(request: Any) -> dict[str, Any]:
 def _evaluate(
     request: dict[str, Any], chapters: dict[str, _Chapter], placed: list[tuple[str, Any]]
 ) -> dict[str, Any]:
+    from mlsysim.book.books import share
     from mlsysim.book.document import Document
     from mlsysim.book.items import run_item
     from mlsysim.book.options import Options
-    from mlsysim.book.plots import plot_entry
     from mlsysim.book.projects import result_entry
     from mlsysim.book.sources.check import unreadable
 
@@ -206,6 +208,7 @@ def _evaluate(
         if doc is None:
             options = Options.from_mapping(ch.options) if ch.options is not None else None
             doc = docs[file] = Document(file, options, source=ch.text)
+            share(doc, file)
             if ch.problem is not None and ch.text is None and raw.get("line") is None:
                 doc.failures.append(unreadable(file, ch.problem))
             if ch.option_error is not None:
@@ -220,10 +223,12 @@ def _evaluate(
             for f in doc.failures[before:]:
                 f.extra["line_unknown"] = True
         entry: dict[str, Any] = {"id": str(raw.get("id", n + 1))}
-        entry.update(result_entry(raw["kind"], outcome))
-        if raw["kind"] == "plot" and outcome.value is not None:
-            fmt = str(request.get("format", "html"))
-            entry["plot"] = plot_entry(outcome.value, fmt, cache_dir())
+        fmt = str(request.get("format", "html"))
+        entry.update(result_entry(raw["kind"], outcome, _PLOT_FORMATS.get(fmt, ()), cache_dir()))
+        if raw["kind"] == "plot":
+            from mlsysim.book.plots import record_draw_failure
+
+            record_draw_failure(doc, item, entry)
         results.append(entry)
     for d in docs.values():
         if d.options.fail_mode == "warn":  # reported, but the render goes on
@@ -278,6 +283,8 @@ def cache_key(request: dict[str, Any], chapters: dict[str, _Chapter] | None = No
     """Hash of mlsysim's version, every data file, the request, and what would be evaluated:
     each file's resolved options and located items (so an edit anywhere that changes what is
     evaluated — the chapter, an included file, the project config — misses the cache)."""
+    from mlsysim.book.books import book_state_of
+
     if chapters is None:
         chapters, _ = _chapters(request)
     h = hashlib.sha256(_data_fingerprint().encode())
@@ -294,6 +301,7 @@ def cache_key(request: dict[str, Any], chapters: dict[str, _Chapter] | None = No
                 for m, _ in ch.located
             ],
             "declared": [[i.kind, i.text, i.line] for i in ch.items if i.kind == "block"],
+            "book": book_state_of(file),
         }
         h.update(json.dumps(state, sort_keys=True, default=str).encode())
     return h.hexdigest()
@@ -344,7 +352,7 @@ def _process_project(request: dict[str, Any], use_cache: bool) -> dict[str, Any]
     """
     import shutil
 
-    from mlsysim.book.projects import open_project, within
+    from mlsysim.book.projects import note_host_options, open_project, within
 
     spec = request["project"]
     root = Path(spec["dir"])
@@ -365,7 +373,7 @@ def _process_project(request: dict[str, Any], use_cache: bool) -> dict[str, Any]
             fresh = process({**request, "options": None})
             results, own, checked = fresh["results"], fresh["failures"], fresh["checked"]
             banner = fresh["banner"]
-        _note_host_options(request)
+        note_host_options(request)
         failures = own if merged else project.report(file, own)
         book = sum(
             len(e.get("failures", [])) for f, e in project.entries.items() if f in project.files
@@ -385,31 +393,3 @@ def _process_project(request: dict[str, Any], use_cache: bool) -> dict[str, Any]
                 "blocking": project.blocking(),
             },
         }
-
-
-def _note_host_options(request: dict[str, Any]) -> None:
-    """Say so when the host's metadata sets options the project's files do not: a project
-    render reads options from the files (as ``mlsysim check``), not from the host."""
-    host = request.get("options")
-    if not host:
-        return
-    import sys
-
-    from mlsysim.book.sources.project import chapter_options, project_of
-
-    file = Path(request["file"])
-    try:
-        text = _read(str(file))[0] or ""
-        project = project_of(file)
-        overrides = request.get("overrides")
-        with_host = chapter_options(file, text, project, overrides, host=host)
-        without = chapter_options(file, text, project, overrides)
-    except MlsysimError:
-        return
-    if with_host != without:
-        print(
-            f"mlsysim: note: {file}: the render's metadata sets mlsysim options that the "
-            "project's files do not; a project render reads options from _quarto.yml, "
-            "_metadata.yml and front matter (as mlsysim check does): set them there",
-            file=sys.stderr,
-        )

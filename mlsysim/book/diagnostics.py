@@ -125,7 +125,7 @@ def derivation(evaluator: Evaluator, tr: Trace) -> list[str]:
     Made only when a failure is reported (never on the hot path); bounded in lines and work.
     """
     lines: list[str] = []
-    for b, _ in _bindings_used(tr, evaluator.scope.bindings):
+    for b, _ in _bindings_used(tr, evaluator.scope.visible()):
         shown = evaluator.text(b.value, digits=b.digits)
         same = shown.replace(",", "") == b.expression.replace(",", "")
         lines.append(

@@ -193,12 +193,12 @@ class Document:
     def _repeat(self, key: tuple[Any, ...]) -> ItemResult | None:
         """The result of an item shown before with the same key and the very bindings."""
         hit = _REPEATS.get(key)
-        if hit is not None and all(self.scope.bindings.get(n) is b for n, b in hit[0]):
+        if hit is not None and all(self.scope.binding(n) is b for n, b in hit[0]):
             return hit[1]
         return None
 
     def _remember(self, key: tuple[Any, ...], read: list[str], result: ItemResult) -> None:
-        deps = tuple((n, self.scope.bindings[n]) for n in dict.fromkeys(read))
+        deps = tuple((n, self.scope.binding(n)) for n in dict.fromkeys(read))
         if len(_REPEATS) >= _MAX_REPEATS:
             _REPEATS.clear()
         _REPEATS.put(key, (deps, result))

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from mlsysim.book.failures import Failure, FailureKind
 from mlsysim.book.lang import Compiled, Trace, View, compile_expression, split_conversion, unwrap
+from mlsysim.book.lang.qualified import qualified_names
 from mlsysim.book.lang.values import describe
 from mlsysim.book.options import Options
 from mlsysim.book.outcomes import Evaluated, Located
@@ -34,11 +35,13 @@ _MULTIPLIER_UNITS = ("×", "x", "times")
 
 
 @lru_cache(maxsize=4096)
-def _front(text: str) -> tuple[Compiled, str | None, int]:
-    """``expr -> unit`` split and compiled (cached by text); raises Located."""
+def _front(text: str) -> tuple[Compiled, str | None, int, dict[str, tuple[str, str]]]:
+    """``expr -> unit`` split and compiled (cached by text), with the ``chapter::name``
+    references it holds (placeholder name -> (chapter, name)); raises Located."""
     try:
         body, unit, unit_col = split_conversion(text)
-        return compile_expression(body), unit, unit_col or 0
+        body, refs = qualified_names(body)
+        return compile_expression(body), unit, unit_col or 0, refs
     except MlsysimError as exc:
         raise Located(exc, getattr(exc, "column", None) or 0) from None
 
@@ -59,11 +62,20 @@ class Evaluator:
 
     def evaluate(self, text: str, extra: dict[str, Any] | None = None) -> Evaluated:
         """Evaluate ``text`` (with optional ``-> unit``); raises Located on any error."""
-        compiled, unit, unit_col = _front(text)
+        compiled, unit, unit_col, refs = _front(text)
         tr = Trace()
         used = tr.names
         scope = self.scope
-        if extra:
+        if refs:
+            plain = extra or {}
+
+            def lookup(name: str) -> Any:
+                ref = refs.get(name)
+                if ref is not None:
+                    return scope.lookup_qualified(ref[0], ref[1], used)
+                return plain[name] if name in plain else scope.lookup(name, used)
+
+        elif extra:
 
             def lookup(name: str) -> Any:
                 return extra[name] if name in extra else scope.lookup(name, used)
@@ -85,7 +97,7 @@ class Evaluator:
                 self.item_cites[cid] = None
         digits = compiled.digits
         if digits is None:
-            digits = self._raw_digits(compiled, value, tr)
+            digits = self._raw_digits(compiled, value, tr, refs)
         style = None
         if unit in _PERCENT_UNITS:
             style, unit = "percent", None
@@ -100,12 +112,16 @@ class Evaluator:
             self.recording.extend(tr.names)
         return Evaluated(value, digits, unit, style, tr, compiled)
 
-    def _raw_digits(self, compiled: Compiled, value: Any, tr: Trace) -> int | None:
+    def _raw_digits(
+        self, compiled: Compiled, value: Any, tr: Trace, refs: dict[str, tuple[str, str]]
+    ) -> int | None:
         """Digits as written of a raw registry value or a literal-bound name, else None."""
         node = compiled.node
-        if isinstance(node, ast.Name) and tr.names == [node.id]:
-            b = self.scope.bindings.get(node.id)
-            return b.digits if b is not None else None
+        if isinstance(node, ast.Name) and len(tr.names) == 1:
+            ref = refs.get(node.id)
+            if tr.names[0] == node.id or (ref is not None and tr.names[0] == "::".join(ref)):
+                b = self.scope.binding(tr.names[0])
+                return b.digits if b is not None else None
         if (
             isinstance(node, ast.Attribute | ast.Subscript | ast.Call)
             and not tr.calls
@@ -199,7 +215,7 @@ def trace_cites(tr: Trace, scope: Scope | None = None) -> list[str]:
     ids: list[str] = []
     if scope is not None:
         for name in dict.fromkeys(tr.names):
-            b = scope.bindings.get(name)
+            b = scope.binding(name)
             if b is not None:
                 ids += list(b.cites)
     ids += [c for _, _, c in tr.reads if c]

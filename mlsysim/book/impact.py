@@ -43,7 +43,14 @@ __all__ = [
 
 IMPACT_SCHEMA = "mlsysim.impact/1"
 OBSERVATION_SCHEMA = "mlsysim.observation/1"
-_VALUE_KINDS = {"inline": "value", "eq": "derivation", "table": "table", "plot": "plot"}
+_VALUE_KINDS = {
+    "inline": "value",
+    "eq": "derivation",
+    "table": "table",
+    "plot": "plot",
+    "formula": "formula card",
+    "registry": "registry table",
+}
 
 
 @dataclass(frozen=True, slots=True)

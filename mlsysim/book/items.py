@@ -52,7 +52,7 @@ def _alt_rendering(alt: str) -> Rendered:
 
     return Rendered(
         text=alt,
-        latex=r"	ext{" + escape_latex_text(alt) + "}",
+        latex=escape_latex_text(alt),
         html=html.escape(alt),
         markdown=escape_markdown(alt),
         math=False,
@@ -60,7 +60,13 @@ def _alt_rendering(alt: str) -> Rendered:
 
 
 #: item kind -> what a checked item of that kind is called in reports
-_KIND_NAMES = {"inline": "value", "eq": "derivation", "block": "napkin block"}
+_KIND_NAMES = {
+    "inline": "value",
+    "eq": "derivation",
+    "block": "napkin block",
+    "formula": "formula card",
+    "registry": "registry table",
+}
 
 
 def _attr(attrs: dict[str, str], *names: str) -> str | None:
@@ -212,10 +218,11 @@ def run_item(doc: Document, item: Item) -> Outcome:
 
 
 def _marked(kind: str, rendered: Rendered | None) -> bool:
-    """Whether a failed item shows as failed in place: values, claims and derivations, and a
-    table that could not be built at all (a table with failing cells shows them)."""
-    if kind in ("inline", "claim", "eq"):
-        return True
+    """Whether a failed item shows as failed in place: values, claims, derivations, plots,
+    formula cards and registry tables, and a table that could not be built at all (a table
+    with failing cells shows them)."""
+    if kind in ("inline", "claim", "eq", "plot", "formula", "registry"):
+        return True  # a chart, card or reference table that failed has nothing else to show
     return kind == "table" and (rendered is None or rendered.text == "⟨error⟩")
 
 
@@ -240,6 +247,13 @@ def _run(doc: Document, item: Item, before: int) -> Outcome:
 
             plot = run_plot(doc, item)
             return _checked(doc, before, Outcome(plot.ok, _alt_rendering(plot.alt), value=plot))
+        if item.kind in ("formula", "registry"):
+            from mlsysim.book.reference.items import run_reference
+
+            shown, made = run_reference(doc, item)
+            if shown is None:
+                return _checked(doc, before, Outcome(False, error_rendering()))
+            return _checked(doc, before, Outcome(True, shown, value=made))
         if item.kind == "table":
             table = run_table(doc, item)
             if table.rendered is None:

@@ -97,7 +97,8 @@ class Options:
     """Engine options. ``tolerance`` is the default relative claim tolerance (0.05 = 5 %);
     ``abs_tolerance`` optional absolute ones (quantity texts such as ``"0.1 ms"``), each used
     only for claims of its own dimension (values near zero). ``fail_mode`` is for hosts:
-    ``error`` fails the build, ``warn`` only reports."""
+    ``error`` fails the build, ``warn`` only reports. ``plot_style`` themes the book's charts
+    (matplotlib rc parameters laid over the engine's base style, checked here)."""
 
     sig_figs: int = 3
     tolerance: float = 0.05
@@ -105,6 +106,9 @@ class Options:
     siunitx: bool = False
     fail_mode: str = "error"
     thousands: bool = True
+    #: matplotlib rc parameters every napkin-plot of the chapter is drawn with (``plot-style``
+    #: in any option layer: conf.py's ``mlsysim_plot_style``, ``_quarto.yml``, front matter)
+    plot_style: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         if (
@@ -156,6 +160,8 @@ class Options:
                 value = _text_list(value)
             elif key == "fail_mode":
                 value = str(value)
+            elif key == "plot_style":
+                value = _style(value)
             kwargs[key] = value
         return cls(**kwargs)
 
@@ -171,6 +177,17 @@ def resolve(layers: Iterable[Mapping[str, Any] | None]) -> Options:
             if value is not None:
                 merged[canonical_key(key)] = value
     return Options.from_mapping(merged)
+
+
+def _style(value: Any) -> tuple[tuple[str, Any], ...]:
+    """A ``plot-style`` mapping as sorted (rc key, value) pairs, checked by the plot renderer
+    (a key matplotlib does not know is a ConfigError with did-you-mean)."""
+    from mlsysim.viz.plot.render import check_style
+
+    if isinstance(value, tuple) and all(isinstance(p, tuple) and len(p) == 2 for p in value):
+        value = dict(value)
+    check_style(value)
+    return tuple(sorted((str(k), v) for k, v in value.items()))
 
 
 def _boolean(value: Any, key: str) -> bool:

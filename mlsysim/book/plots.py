@@ -36,32 +36,10 @@ from mlsysim.book.document import Document
 from mlsysim.book.failures import Failure
 from mlsysim.book.lang import unwrap
 from mlsysim.book.outcomes import Located
-from mlsysim.book.syntax import Item, parse_column, split_top
+from mlsysim.book.syntax import PLOT_OPTIONS, Item, parse_column, split_top
 from mlsysim.core.exceptions import ConfigError, MlsysimError, UnknownNameError
 
-__all__ = ["PLOT_OPTIONS", "PlotResult", "plot_entry", "run_plot"]
-
-#: Options a napkin-plot reads (anything else is an error naming the option).
-PLOT_OPTIONS = frozenset(
-    {
-        "kind",
-        "devices",
-        "precision",
-        "x",
-        "x-label",
-        "y-label",
-        "x-unit",
-        "y-unit",
-        "x-scale",
-        "y-scale",
-        "x-goal",
-        "y-goal",
-        "title",
-        "alt",
-        "caption",
-        "name",
-    }
-)
+__all__ = ["PLOT_OPTIONS", "PlotResult", "plot_entry", "record_draw_failure", "run_plot"]
 
 
 @dataclass
@@ -75,6 +53,8 @@ class PlotResult:
     ok: bool
     spec: Any = None  # mlsysim.viz.plot.spec.PlotSpec
     failures: list[Failure] = field(default_factory=list)
+    #: the chapter's ``plot-style`` (its options): the default style of every drawing
+    style: Mapping[str, Any] | None = None
 
     @property
     def alt(self) -> str:
@@ -88,7 +68,7 @@ class PlotResult:
         """The drawn chart (MlsysimError when the plot failed or matplotlib is missing)."""
         from mlsysim.viz.plot.render import render_plot
 
-        return render_plot(self._spec(), fmt, style)
+        return render_plot(self._spec(), fmt, self.style if style is None else style)
 
     def file(
         self,
@@ -99,12 +79,60 @@ class PlotResult:
         """The drawn chart's file under ``cache_dir`` (drawn once per content hash)."""
         from mlsysim.viz.plot.render import cached_plot
 
-        return cached_plot(self._spec(), fmt, cache_dir, style)
+        return cached_plot(self._spec(), fmt, cache_dir, self.style if style is None else style)
+
+    def files(
+        self,
+        cache_dir: str | os.PathLike[str],
+        style: Mapping[str, Any] | None = None,
+        formats: tuple[str, ...] = ("svg", "pdf"),
+    ) -> Path:
+        """Every format of the chart drawn under ``cache_dir`` (cached by content hash);
+        the shared path without suffix, ``plots/<hash>`` (a host names ``<hash>.*``)."""
+        paths = [self.file(fmt, cache_dir, style) for fmt in formats]
+        return paths[0].with_suffix("")
 
     def _spec(self) -> Any:
         if self.spec is None:
             raise MlsysimError("this plot failed: there is nothing to draw")
         return self.spec
+
+
+def plot_entry(
+    plot: PlotResult,
+    formats: tuple[str, ...],
+    cache_dir: str | os.PathLike[str],
+    style: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What a host that cannot call Python splices for a plot (the batch protocol's and a
+    project check's ``plot`` entry): ``alt``, ``caption`` and, per format asked, the inline
+    SVG (``svg``) or the absolute path of the cached PDF (``pdf``); ``error`` when the chart
+    cannot be drawn (matplotlib missing, a style matplotlib refuses)."""
+    out: dict[str, Any] = {"alt": plot.alt, "caption": plot.caption}
+    if not plot.ok:
+        return out
+    try:
+        if "svg" in formats:
+            svg = plot.file("svg", cache_dir, style).read_text(encoding="utf-8")
+            out["svg"] = svg[svg.find("<svg") :]  # inline in a page: no XML prolog
+        if "pdf" in formats:
+            out["pdf"] = str(plot.file("pdf", cache_dir, style).resolve())
+    except MlsysimError as exc:
+        out["error"] = str(exc)
+    return out
+
+
+def record_draw_failure(doc: Document, item: Item, entry: dict[str, Any]) -> None:
+    """A plot that evaluated but could not be drawn fails at its line (never a silent
+    figure without its chart)."""
+    plot = entry.get("plot")
+    if isinstance(plot, dict) and plot.get("error"):
+        err = MlsysimError(
+            f"the plot could not be drawn: {plot['error']}",
+            fix='install the plot extra (pip install -e ".[plot]") or fix the plot style',
+        )
+        doc.record("error", err, "napkin-plot", item.line, item.column, 0)
+        entry["ok"] = False
 
 
 def _lines(text: str) -> list[tuple[int, str]]:
@@ -160,7 +188,8 @@ def run_plot(doc: Document, item: Item) -> PlotResult:
         fail(exc, item.line, head)
         return PlotResult(False, None, doc.failures[before:])
     ok = len(doc.failures) == before
-    return PlotResult(ok, spec if ok else None, doc.failures[before:])
+    style = dict(doc.options.plot_style) or None
+    return PlotResult(ok, spec if ok else None, doc.failures[before:], style)
 
 
 class _Failed(Exception):
@@ -306,19 +335,3 @@ def _pareto(
 
 
 _BUILD = {"roofline": _roofline, "sweep": _sweep, "pareto": _pareto}
-
-
-def plot_entry(plot: Any, fmt: str, cache: Path) -> dict[str, Any]:
-    """A plot's alt text and caption, and its drawing: inline SVG for HTML, a PDF file (in
-    ``cache``) for LaTeX; ``error`` when it cannot be drawn (matplotlib missing)."""
-    out: dict[str, Any] = {"alt": plot.alt, "caption": plot.caption}
-    if not plot.ok:
-        return out
-    try:
-        if fmt == "latex":
-            out["pdf"] = str(plot.file("pdf", cache).resolve())
-        else:
-            out["svg"] = plot.image("svg").decode("utf-8")
-    except MlsysimError as exc:
-        out["error"] = str(exc)
-    return out

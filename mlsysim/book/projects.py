@@ -23,7 +23,6 @@ other file prints its own.
 from __future__ import annotations
 
 import contextlib
-import fnmatch
 import hashlib
 import json
 import os
@@ -34,11 +33,13 @@ from pathlib import Path
 from typing import Any
 
 from mlsysim.book.manifest import ENV_KEYS, Manifest, data_inputs
+from mlsysim.book.sources.files import project_files
 from mlsysim.book.sources.locate import forms, normalize
 
 __all__ = [
     "SCHEMA",
     "Project",
+    "note_host_options",
     "open_project",
     "project_files",
     "result_entry",
@@ -48,12 +49,18 @@ __all__ = [
 SCHEMA = "mlsysim.project/1"
 _STORE = "project"
 _MANIFEST = "manifest.json"
-_SOURCE_SUFFIXES = (".qmd", ".md", ".rst")
 
 
-def result_entry(kind: str, outcome: Any) -> dict[str, Any]:
+def result_entry(
+    kind: str,
+    outcome: Any,
+    plot_formats: tuple[str, ...] = ("svg", "pdf"),
+    cache: Path | None = None,
+) -> dict[str, Any]:
     """The protocol's result of one item (without its id): ok, the renderings, whether they are
-    the mark of a failed item (``mark``); a block's rendered claims."""
+    the mark of a failed item (``mark``); a block's rendered claims; a plot's ``plot`` entry
+    (:func:`mlsysim.book.plots.plot_entry`: drawn in ``plot_formats`` under ``cache``, both
+    by default — a project check serves every output format)."""
     from mlsysim.book.drafts import FailedRendering
 
     r = outcome.rendered
@@ -65,6 +72,12 @@ def result_entry(kind: str, outcome: Any) -> dict[str, Any]:
     )
     if kind == "block":
         entry["claims"] = [{"line": ln, **rc.to_dict()} for ln, rc in outcome.extra]
+    if kind in ("eq", "formula") and outcome.ok and outcome.cites:
+        entry["cites"] = list(outcome.cites)  # citation keys (citeproc, `mlsysim bib`)
+    if kind == "plot" and outcome.value is not None:
+        from mlsysim.book.plots import plot_entry
+
+        entry["plot"] = plot_entry(outcome.value, plot_formats, cache or Path(".mlsysim-cache"))
     return entry
 
 
@@ -77,80 +90,6 @@ def within(root: Path) -> Iterator[None]:
         yield
     finally:
         os.chdir(old)
-
-
-def _posix(path: str) -> str:
-    return os.path.normpath(path).replace(os.sep, "/")
-
-
-def _book_entries(node: Any, out: list[str]) -> None:
-    """Files of a ``book:`` chapters/appendices list (parts hold chapters of their own)."""
-    if isinstance(node, str):
-        out.append(node)
-    elif isinstance(node, list):
-        for n in node:
-            _book_entries(n, out)
-    elif isinstance(node, dict):
-        for key in ("part", "href", "file"):
-            if isinstance(node.get(key), str):
-                out.append(node[key])
-        _book_entries(node.get("chapters"), out)
-
-
-def _render_list(root: Path, patterns: list[Any]) -> list[str]:
-    """``project: render:`` entries: files or glob patterns, ``!pattern`` excluding."""
-    found: list[str] = []
-    for p in patterns:
-        if not isinstance(p, str) or p.startswith("!"):
-            continue
-        if any(ch in p for ch in "*?["):
-            found += sorted(q.relative_to(root).as_posix() for q in root.glob(p) if q.is_file())
-        else:
-            found.append(p)
-    excluded = [p[1:] for p in patterns if isinstance(p, str) and p.startswith("!")]
-    return [f for f in found if not any(fnmatch.fnmatchcase(f, x) for x in excluded)]
-
-
-def project_files(root: Path) -> list[str]:
-    """The project's source files in render order, relative to ``root``:
-    ``QUARTO_PROJECT_INPUT_FILES`` (what Quarto gives a pre-render script), else the book's
-    chapters and appendices, else ``project: render:``, else every source ``mlsysim check``
-    would read under the project (sorted)."""
-    listed = os.environ.get("QUARTO_PROJECT_INPUT_FILES", "")
-    entries = [line.strip() for line in listed.splitlines() if line.strip()]
-    if not entries:
-        entries = _configured(root)
-    if not entries:
-        from mlsysim.book.sources.check import iter_sources
-
-        entries = [os.path.relpath(p, root) for p in iter_sources([root])]
-    out: list[str] = []
-    for e in entries:
-        rel = _posix(os.path.relpath(e, root) if os.path.isabs(e) else e)
-        if rel.lower().endswith(_SOURCE_SUFFIXES) and rel not in out:
-            out.append(rel)
-    return out
-
-
-def _configured(root: Path) -> list[str]:
-    from mlsysim.book.sources.frontmatter import load_yaml
-    from mlsysim.core.exceptions import MlsysimError
-
-    try:
-        config = load_yaml((root / "_quarto.yml").read_text(encoding="utf-8"), "_quarto.yml")
-    except (OSError, UnicodeDecodeError, MlsysimError):
-        return []
-    if not isinstance(config, dict):
-        return []
-    out: list[str] = []
-    book = config.get("book")
-    if isinstance(book, dict):
-        _book_entries(book.get("chapters"), out)
-        _book_entries(book.get("appendices"), out)
-    project = config.get("project")
-    if not out and isinstance(project, dict) and isinstance(project.get("render"), list):
-        out = _render_list(root, project["render"])
-    return out
 
 
 def _key(file: str) -> str:
@@ -204,7 +143,11 @@ class Project:
 
         def done(doc: Any, item: Any, outcome: Any) -> None:
             items.append({"kind": item.kind, "texts": sorted(set(forms(item.text)))})
-            results.append(result_entry(item.kind, outcome))
+            results.append(result_entry(item.kind, outcome, cache=self.cache))
+            if item.kind == "plot":
+                from mlsysim.book.plots import record_draw_failure
+
+                record_draw_failure(doc, item, results[-1])
 
         doc = check_document(
             file, explicit=self.manifest.overrides or None, on_scanned=scanned, on_item=done
@@ -335,8 +278,24 @@ def _fresh(root: Path, cache: Path, overrides: dict[str, Any], python: str) -> P
     project = Project(root, cache, uuid.uuid4().hex, files, manifest, checked_now=True)
     for file in files:
         project.evaluate(file)
+    _values_file(project)
     project.store()
     return project
+
+
+def _values_file(project: Project) -> None:
+    """The project values file (:mod:`mlsysim.book.shared`) is an input of every chapter;
+    its own failures are the first file's (the first file prints the book's failures)."""
+    from mlsysim.book.shared import VALUES_FILE
+    from mlsysim.book.sources.check import values_failures
+
+    project.manifest.add_file(project.root / VALUES_FILE)
+    if not project.files or project.first not in project.entries:
+        return
+    failures = values_failures(Path(project.first or ""), set())
+    if failures:
+        entry = project.entries[project.first or ""]
+        entry["failures"] = [f.to_dict() for f in failures] + entry["failures"]
 
 
 def open_project(root: Path, cache: Path, overrides: dict[str, Any], python: str = "") -> Project:
@@ -360,3 +319,41 @@ def open_project(root: Path, cache: Path, overrides: dict[str, Any], python: str
                 project.entries[str(file)] = entry
             return project
     return _fresh(root, cache, overrides, python)
+
+
+def _source(file: Path) -> str:
+    from mlsysim.book.sources import read_source
+
+    try:
+        return read_source(file)
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def note_host_options(request: dict[str, Any]) -> None:
+    """Say so when the host's metadata sets options the project's files do not: a project
+    render reads options from the files (as ``mlsysim check``), not from the host."""
+    host = request.get("options")
+    if not host:
+        return
+    import sys
+
+    from mlsysim.book.sources.project import chapter_options, project_of
+    from mlsysim.core.exceptions import MlsysimError
+
+    file = Path(request["file"])
+    try:
+        text = _source(file)
+        project = project_of(file)
+        overrides = request.get("overrides")
+        with_host = chapter_options(file, text, project, overrides, host=host)
+        without = chapter_options(file, text, project, overrides)
+    except MlsysimError:
+        return
+    if with_host != without:
+        print(
+            f"mlsysim: note: {file}: the render's metadata sets mlsysim options that the "
+            "project's files do not; a project render reads options from _quarto.yml, "
+            "_metadata.yml and front matter (as mlsysim check does): set them there",
+            file=sys.stderr,
+        )

@@ -4,7 +4,9 @@
 2. math helpers (``sqrt log log2 log10 exp ceil floor min max abs round mod``) and ``pi``;
 3. unit names as values (``GB`` is ``1 GB``);
 4. registry ids, registries, formulas and model functions
-   (:mod:`~mlsysim.book.lang.names`).
+   (:mod:`~mlsysim.book.lang.names`);
+5. the book's shared names: bindings of the project's other chapters and of its values file
+   (:mod:`~mlsysim.book.shared`), when the document belongs to a project.
 
 Units come before the registries so that unit-only expressions never load the data files
 (fast ``mlsysim eval``). A binding may not take a name that already means something (a unit,
@@ -15,6 +17,8 @@ says where.
 
 from __future__ import annotations
 
+from collections import ChainMap
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -63,17 +67,65 @@ class Scope:
         self.bindings: dict[str, Binding] = {}
         #: names bound later in the document (pre-scan): name -> file line
         self.future: dict[str, int] = {}
+        #: the book's names (a :mod:`~mlsysim.book.shared` link), None outside a project
+        self.shared: Any = None
+        #: the shared bindings read so far: name (or ``path::name``) -> binding
+        self.imported: dict[str, Binding] = {}
+        #: every name asked of the book, found or not (what a host re-reads a chapter for)
+        self.asked: set[str] = set()
+
+    def binding(self, name: str) -> Binding | None:
+        """The document's own binding of ``name``, or the shared one it read."""
+        b = self.bindings.get(name)
+        return b if b is not None else self.imported.get(name)
+
+    def visible(self) -> Mapping[str, Binding]:
+        """Own bindings over the shared ones read (for derivations and citations)."""
+        return ChainMap(self.bindings, self.imported) if self.imported else self.bindings
+
+    def _shared(self, key: str, b: Binding, used: list[str] | None) -> Any:
+        self.imported[key] = b
+        if b.error is not None:
+            root = getattr(b.error, "root", None) or b.error
+            err = NapkinError(
+                f"{key!r} is unavailable: its binding at {self.shared.place(b)} failed",
+                why=root.what,
+                fix=f"fix the error at {self.shared.place(b)} first",
+            )
+            err.root = root  # type: ignore[attr-defined]
+            raise err
+        if used is not None:
+            used.append(key)
+        return b.value
+
+    def lookup_qualified(self, path: str, name: str, used: list[str] | None = None) -> Any:
+        """The value of ``path::name`` (``name`` as the chapter ``path`` binds it)."""
+        key = f"{path}::{name}"
+        if self.shared is None:
+            raise NapkinError(
+                f"{key!r} names a chapter, but this document is not part of a book",
+                why="`chapter::name` reads a value of another chapter of the same project",
+                fix="build the chapter within its project (conf.py or _quarto.yml folder)",
+            )
+        self.asked.add(name)
+        b = self.shared.qualified(path, name)
+        if b is None:  # the document's own chapter
+            return self.lookup(name, used)
+        return self._shared(key, b, used)
 
     def lookup(self, name: str, used: list[str] | None = None) -> Any:
         """The value of ``name``; ``used`` collects the document bindings read."""
         b = self.bindings.get(name)
         if b is not None:
             if b.error is not None:
-                raise NapkinError(
+                root = getattr(b.error, "root", None) or b.error
+                err = NapkinError(
                     f"{name!r} is unavailable: its binding at line {b.line} failed",
-                    why=b.error.what,
+                    why=root.what,
                     fix=f"fix the error at line {b.line} first",
                 )
+                err.root = root  # type: ignore[attr-defined]
+                raise err
             if used is not None:
                 used.append(name)
             return b.value
@@ -89,6 +141,11 @@ class Scope:
         value = global_names().lookup(name)
         if value is not MISSING:
             return value
+        if self.shared is not None:
+            self.asked.add(name)
+            sb = self.shared.lookup(name)
+            if sb is not None:
+                return self._shared(name, sb, used)
         if name in self.future:
             raise NapkinError(
                 f"{name!r} is used before it is bound",

@@ -16,6 +16,7 @@ from mlsysim.book.evaluator import Recorder
 from mlsysim.book.lang import Fn, split_claim, split_statements, unwrap
 from mlsysim.book.lang.lexer import Binding as Head
 from mlsysim.book.lang.lexer import binding_head
+from mlsysim.book.lang.qualified import import_target
 from mlsysim.book.outcomes import BlockResult, Located
 from mlsysim.book.scope import Binding
 from mlsysim.core.exceptions import MlsysimError, NapkinError
@@ -71,11 +72,15 @@ def _bind(doc: Recorder, head: Head, text: str, line: int, col: int) -> None:
     expr = text[head.expression_start :]
     offset = head.expression_start + (len(expr) - len(expr.lstrip()))
     doc.count("binding", text, line, col)
+    is_import = import_target(name, expr) is not None
     old = scope.bindings.get(name)
     try:
         problem = _bind_problem(doc, name, head.rebind)
     except MlsysimError as exc:
         problem = NapkinError(exc.what, why=exc.why, fix=exc.fix)
+    # a book name is defined once; `name = chapter::name` imports it, never defines it
+    if problem is None and scope.shared is not None and not head.rebind and not is_import:
+        problem = scope.shared.conflict(name)
     if problem is not None:
         doc.record("error", problem, text, line, col, 0)
         if old is None and not _means_something(doc, name):
@@ -101,7 +106,7 @@ def _bind(doc: Recorder, head: Head, text: str, line: int, col: int) -> None:
         expr.strip(),
         ev.digits,
         trace=ev.trace,
-        deps=tuple(b for n in dict.fromkeys(ev.trace.names) if (b := scope.bindings.get(n))),
+        deps=tuple(b for n in dict.fromkeys(ev.trace.names) if (b := scope.binding(n))),
         cites=tuple(cite_ids(ev.trace, scope)),
     )
 

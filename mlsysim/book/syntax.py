@@ -26,6 +26,7 @@ __all__ = [
     "KIND_OPTIONS",
     "MAX_ITEM_TEXT",
     "OPTION_KEYS",
+    "PLOT_OPTIONS",
     "Column",
     "Item",
     "ItemKind",
@@ -35,9 +36,41 @@ __all__ = [
     "split_top",
 ]
 
-ItemKind = Literal["block", "inline", "claim", "eq", "table", "plot"]
-#: Kinds of napkin item: statements, inline value, claim, derivation, table, plot.
-ITEM_KINDS: tuple[ItemKind, ...] = ("block", "inline", "claim", "eq", "table", "plot")
+ItemKind = Literal["block", "inline", "claim", "eq", "table", "plot", "formula", "registry"]
+#: Kinds of napkin item: statements, inline value, claim, derivation, table, plot, and the
+#: reference a book shows (a formula card, a registry table).
+ITEM_KINDS: tuple[ItemKind, ...] = (
+    "block",
+    "inline",
+    "claim",
+    "eq",
+    "table",
+    "plot",
+    "formula",
+    "registry",
+)
+#: Options a napkin-plot reads (anything else is an error naming the option); hosts declare
+#: them as their directive's options without importing the engine.
+PLOT_OPTIONS = frozenset(
+    {
+        "kind",
+        "devices",
+        "precision",
+        "x",
+        "x-label",
+        "y-label",
+        "x-unit",
+        "y-unit",
+        "x-scale",
+        "y-scale",
+        "x-goal",
+        "y-goal",
+        "title",
+        "alt",
+        "caption",
+        "name",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)

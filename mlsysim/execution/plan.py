@@ -86,7 +86,7 @@ class ExecutionPlan:
     """How a workload executes on a device (hashable; used as a cache key).
 
     ``engine`` names the execution engine (an id or alias of
-    ``mlsysim.hardware.engines.Engines``: ``"tensorrt"``, ``"compiled"``/``"vllm"``,
+    ``mlsysim.Engines``: ``"tensorrt"``, ``"compiled"``/``"vllm"``,
     ``"eager"``/``"pytorch"``, ``"megatron"``, ``"llamacpp"``, ``"cmsis_nn"``, ``"tflm"``);
     ``None`` runs the default for the device, phase and model family (see
     ``mlsysim.hardware.engines.engine_for``), and the result says which.

@@ -3,9 +3,12 @@
 Enable it with ``extensions = ["mlsysim_sphinx", "myst_parser"]``. It adds
 
 * roles ``napkin`` (an inline value) and ``claim`` (the author's number, checked);
-* directives ``napkin`` (statements), ``napkin-table`` and ``napkin-eq`` (a derivation);
+* directives ``napkin`` (statements), ``napkin-table``, ``napkin-eq`` (a derivation) and
+  ``napkin-plot`` (a chart as a figure: SVG in HTML, PDF in LaTeX), ``napkin-formula`` (a
+  formula card) and ``napkin-registry`` (a table of registry entries);
 * config values ``mlsysim_sig_figs``, ``mlsysim_tolerance``, ``mlsysim_siunitx``,
-  ``mlsysim_fail_mode`` (``"error"`` | ``"warn"``) and ``mlsysim_data_dirs``.
+  ``mlsysim_fail_mode`` (``"error"`` | ``"warn"``), ``mlsysim_data_dirs`` and
+  ``mlsysim_plot_style`` (matplotlib rc parameters for every chart).
 
 Every failure is logged at its exact ``file:line`` (``type="mlsysim"``, subtypes ``check``,
 ``claim``, ``error``: the names every report uses); at the end of the build a summary lists
@@ -21,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 from mlsysim_sphinx import state
 from mlsysim_sphinx.config import add_config_values, validate_config
 from mlsysim_sphinx.directives import NapkinDirective, NapkinEqDirective
+from mlsysim_sphinx.plot import NapkinPlotDirective
+from mlsysim_sphinx.reference import NapkinFormulaDirective, NapkinRegistryDirective
 from mlsysim_sphinx.render import SiunitxForLatex, add_nodes
 from mlsysim_sphinx.roles import ClaimRole, NapkinRole
 from mlsysim_sphinx.table import NapkinTableDirective
@@ -51,6 +56,9 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("napkin", NapkinDirective)
     app.add_directive("napkin-eq", NapkinEqDirective)
     app.add_directive("napkin-table", NapkinTableDirective)
+    app.add_directive("napkin-plot", NapkinPlotDirective)
+    app.add_directive("napkin-formula", NapkinFormulaDirective)
+    app.add_directive("napkin-registry", NapkinRegistryDirective)
     app.add_post_transform(SiunitxForLatex)
     add_nodes(app)
     app.connect("builder-inited", _add_static)
@@ -62,7 +70,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("build-finished", state.on_build_finished)
     return {
         "version": __version__,
-        "env_version": 1,
+        "env_version": 2,
         "parallel_read_safe": True,
         "parallel_write_safe": True,
     }

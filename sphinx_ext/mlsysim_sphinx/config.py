@@ -57,6 +57,11 @@ _VALUES: dict[str, tuple[Any, tuple[type, ...], str]] = {
         (list, tuple, str),
         "extra registry data directories, relative to conf.py",
     ),
+    "mlsysim_plot_style": (
+        {},
+        (dict,),
+        "matplotlib rc parameters laid over the napkin-plot base style",
+    ),
 }
 #: Sphinx 7.4 added add_config_value(description=...); older releases reject the keyword
 _HAS_DESCRIPTION = sphinx.version_info >= (7, 4)
@@ -161,6 +166,7 @@ def config_mapping(config: Config) -> dict[str, object]:
         "tolerance": config.mlsysim_tolerance,
         "siunitx": config.mlsysim_siunitx,
         "fail-mode": config.mlsysim_fail_mode,
+        "plot-style": config.mlsysim_plot_style or None,
     }
 
 

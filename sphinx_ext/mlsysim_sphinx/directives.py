@@ -129,6 +129,11 @@ class NapkinEqDirective(SphinxDirective):
         node["classes"].extend(self.options.get("class", []))
         self.set_source_info(node)
         out: list[nodes.Node] = [node]
+        from mlsysim_sphinx.cite import citation_nodes
+
+        cited = citation_nodes(self, outcome.cites)
+        if cited:  # the derivation's sources, linked to the book's bibliography
+            out.append(nodes.paragraph("", "", *cited, classes=["napkin-cites"]))
         if label:
             math_domain: Any = env.get_domain("math")  # env.domains is a dict before Sphinx 8
             math_domain.note_equation(env.docname, label, location=node)

@@ -61,6 +61,8 @@ class DocRecord:
 
     checked: int = 0
     failures: list[Failure] = field(default_factory=list)
+    #: names the document asked of the book (found or not): re-read when they move
+    shared: set[str] = field(default_factory=set)
 
 
 def records(env: BuildEnvironment) -> dict[str, DocRecord]:
@@ -106,6 +108,7 @@ def _new_document(env: BuildEnvironment) -> tuple[Document, Locator]:
     syntax = "rst" if path.suffix == ".rst" else "myst"
     scanned = scan_source(str(path), text, syntax, root=Path(env.srcdir))
     doc.declare_blocks(scanned.items)
+    _share(env, doc, path)
     for data_file in _data_files():
         env.note_dependency(data_file)
     records(env).setdefault(env.docname, DocRecord())
@@ -119,6 +122,73 @@ def _new_document(env: BuildEnvironment) -> tuple[Document, Locator]:
         doc.record("error", problem, "mlsysim options", line, None, None)
         report(env, doc.failures[-1])
     return doc, Locator(_relative(env, scanned.items))
+
+
+def _book(env: BuildEnvironment) -> Any:
+    """The shared names of the book (:mod:`mlsysim.book.shared`) as its files are now."""
+    from mlsysim.book.books import book_values, project_at
+
+    return book_values(project_at(Path(env.srcdir) / "conf.py"))
+
+
+def _share(env: BuildEnvironment, doc: Document, path: Path) -> None:
+    from mlsysim.book.books import share
+
+    share(doc, path)
+
+
+def _note_shared(env: BuildEnvironment, doc: Document) -> None:
+    """Make the files the document's shared values came from its dependencies, and keep the
+    names it asked of the book (a name that appears, moves or doubles re-reads it)."""
+    link = doc.scope.shared
+    if link is None:
+        return
+    for path in sorted(link.book.files_read(link.file)):
+        env.note_dependency(str(path))
+    records(env).setdefault(env.docname, DocRecord()).shared = set(doc.scope.asked)
+
+
+_PLACES_ATTR = "mlsysim_shared_places"
+_VALUES_DOC = "mlsysim-values"
+
+
+def _shared_outdated(env: BuildEnvironment) -> set[str]:
+    """Documents to re-read because a shared name they use, or define, was added, moved or
+    doubled since the last build; the values file's failures recorded under its own name."""
+    book = _book(env)
+    places = book.places() if book is not None else {}
+    old: dict[str, tuple[str, ...]] = getattr(env, _PLACES_ATTR, None) or {}
+    setattr(env, _PLACES_ATTR, places)
+    changed = {n for n in set(old) | set(places) if old.get(n) != places.get(n)}
+    out: set[str] = set()
+    if changed:
+        for docname, rec in records(env).items():
+            if getattr(rec, "shared", set()) & changed:
+                out.add(docname)
+        for n in changed:
+            for place in (*old.get(n, ()), *places.get(n, ())):
+                definer = env.path2doc(str(Path(env.srcdir) / place.rsplit(":", 1)[0]))
+                if definer is not None:
+                    out.add(definer)
+    _values_record(env, book)
+    return out
+
+
+def _values_record(env: BuildEnvironment, book: Any) -> None:
+    recs = records(env)
+    recs.pop(_VALUES_DOC, None)
+    doc = book.values_document() if book is not None else None
+    if doc is None or not doc.failures:
+        return
+    recs[_VALUES_DOC] = DocRecord(doc.checked, [])
+    for failure in doc.failures:
+        logger.error(
+            _describe(failure),
+            location=failure_location(failure),
+            type="mlsysim",
+            subtype=SUBTYPES.get(failure.kind, "error"),
+        )
+        recs[_VALUES_DOC].failures.append(failure)
 
 
 def _relative(env: BuildEnvironment, items: list[Any]) -> list[Any]:
@@ -190,11 +260,12 @@ def on_env_get_outdated(
     Dependencies on the data files catch an edited file; this also catches a data file that
     is added or removed, or a ``MLSYSIM_DATA_PATH`` that points elsewhere.
     """
+    shared = _shared_outdated(env)
     key = data_key()
     if getattr(env, _KEY_ATTR, None) == key:
-        return []
+        return sorted(shared - set(changed) - set(added) - set(removed))
     setattr(env, _KEY_ATTR, key)
-    return sorted(records(env))
+    return sorted(set(records(env)) - {_VALUES_DOC})
 
 
 def failure_location(failure: Failure) -> str:
@@ -246,6 +317,7 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     state = env.temp_data.get(_DOC_KEY)
     if state is None:
         return
+    _note_shared(env, state[0])
     record = records(env).setdefault(env.docname, DocRecord())
     record.checked = int(state[0].checked)
     if record.failures:

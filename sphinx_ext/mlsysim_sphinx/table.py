@@ -42,7 +42,7 @@ from mlsysim_sphinx.render import value_node
 from mlsysim_sphinx.roles import report_new
 from mlsysim_sphinx.state import document_for, located
 
-__all__ = ["TABLE_ATTRS", "NapkinTableDirective"]
+__all__ = ["TABLE_ATTRS", "NapkinTableDirective", "source_nodes", "sources_node", "table_node"]
 
 #: directive option -> item attribute read by :func:`mlsysim.book.items.parse_table`
 TABLE_ATTRS = {"rows": "rows", "sig": "sig-figs", "style": "styles", "units": "units"}
@@ -98,39 +98,54 @@ class NapkinTableDirective(SphinxDirective):
         return out
 
     def _table(self, rendered: Any) -> nodes.table:
-        table = nodes.table(classes=["napkin-table", *self.options.get("class", [])])
-        if self.arguments:
-            title = nodes.title(self.arguments[0], self.arguments[0])
-            self.set_source_info(title)
-            table += title
-        group = nodes.tgroup(cols=len(rendered.header))
-        table += group
-        for _ in rendered.header:
-            group += nodes.colspec(colwidth=1)
-        thead = nodes.thead()
-        classes = rendered.classes
-        thead += nodes.row(
-            "",
-            *(_cell(nodes.Text(h), cls=k) for h, k in zip(rendered.header, classes, strict=True)),
-        )
-        group += thead
-        tbody = nodes.tbody()
-        for cells in rendered.rows:
-            row = (_cell(value_node(c.text, c), cls=k) for c, k in zip(cells, classes, strict=True))
-            tbody += nodes.row("", *row)
-        group += tbody
+        table = table_node(rendered, self.arguments[0] if self.arguments else "")
+        table["classes"] = ["napkin-table", *self.options.get("class", [])]
         self.set_source_info(table)
         self.add_name(table)
         return table
 
     def _sources(self, sources: list[Any]) -> nodes.Node:
-        container = nodes.container(classes=["napkin-sources"])
-        container += nodes.paragraph("", "Sources:")
-        items = nodes.enumerated_list(enumtype="arabic", prefix="[", suffix="]")
-        for source in sources:  # the engine's Source: a title, linked when it has a URL
-            title: nodes.Node = nodes.Text(source.text)
-            if source.url:
-                title = nodes.reference(source.text, source.text, refuri=source.url)
-            items += nodes.list_item("", nodes.paragraph("", "", title))
-        container += items
-        return container
+        return sources_node(sources)
+
+
+def table_node(rendered: Any, title: str = "") -> nodes.table:
+    """The engine's :class:`~mlsysim.viz.table.TableRendered` as a docutils table (value
+    cells; each column's class from the engine, so numbers align right)."""
+    table = nodes.table()
+    if title:
+        table += nodes.title(title, title)
+    group = nodes.tgroup(cols=len(rendered.header))
+    table += group
+    for _ in rendered.header:
+        group += nodes.colspec(colwidth=1)
+    thead = nodes.thead()
+    classes = rendered.classes
+    thead += nodes.row(
+        "",
+        *(_cell(nodes.Text(h), cls=k) for h, k in zip(rendered.header, classes, strict=True)),
+    )
+    group += thead
+    tbody = nodes.tbody()
+    for cells in rendered.rows:
+        row = (_cell(value_node(c.text, c), cls=k) for c, k in zip(cells, classes, strict=True))
+        tbody += nodes.row("", *row)
+    group += tbody
+    return table
+
+
+def source_nodes(source: Any) -> nodes.Node:
+    """One engine :class:`~mlsysim.viz.table.Source`: its title, linked when it has a URL."""
+    if source.url:
+        return nodes.reference(source.text, source.text, refuri=source.url)
+    return nodes.Text(source.text)
+
+
+def sources_node(sources: list[Any]) -> nodes.Node:
+    """A numbered list of cited sources under a table, by title, linked."""
+    container = nodes.container(classes=["napkin-sources"])
+    container += nodes.paragraph("", "Sources:")
+    items = nodes.enumerated_list(enumtype="arabic", prefix="[", suffix="]")
+    for source in sources:
+        items += nodes.list_item("", nodes.paragraph("", "", source_nodes(source)))
+    container += items
+    return container

@@ -292,6 +292,25 @@ class FormulaCard:
         return self.reference.text()
 
     @property
+    def example(self) -> Rendered:
+        """The example's result as a value a host splices (text in HTML, math in LaTeX)."""
+        r = self.reference
+        return Rendered(
+            text=r.example_text,
+            latex=r.example_latex,
+            html=_html.escape(r.example_text),
+            markdown=f"${r.example_latex}$",
+            math=True,
+        )
+
+    @property
+    def symbol_mathml(self) -> str:
+        """The formula's LaTeX as display MathML (pages read without MathJax)."""
+        from mlsysim.viz.mathml import display_mathml
+
+        return display_mathml(self.reference.symbol, self.reference.symbol)
+
+    @property
     def markdown(self) -> str:
         from mlsysim.viz.format import escape_markdown
 
@@ -333,9 +352,9 @@ class FormulaCard:
         ]
         if r.summary:
             out.append(f"<p>{esc(r.summary)}</p>")
-        out.append(f'<div class="math">\\[{esc(r.symbol)}\\]</div>')
+        out.append(f'<div class="math mlsysim-eq">{self.symbol_mathml}</div>')  # no MathJax needed
         out.append(self.arguments.html)
-        out.append(f"<p>Example: <code>{esc(r.example)}</code> = \\({esc(r.example_latex)}\\)</p>")
+        out.append(f"<p>Example: <code>{esc(r.example)}</code> = {esc(r.example_text)}</p>")
         out.append(
             '<p class="mlsysim-sources">Source: ' + "; ".join(s.html for _, s in r.sources) + "</p>"
         )

@@ -175,6 +175,7 @@ def registry_table(
     specs = [reg[i] for i in ids] if ids else list(reg)
     default = next((f for k, (a, f) in REGISTRY_KINDS.items() if reg is registry(k)), ())
     columns = list(fields) if fields else list(default)
+    _known_fields(specs, columns)
     grid: list[list[Any]] = []
     digits: list[list[int | None]] = []
     cited: list[str] = []
@@ -202,6 +203,29 @@ def registry_table(
         caption=caption,
         sig_figs=[None, *([sig_figs] * len(columns))] if sig_figs else None,
     )
+
+
+def _known_fields(specs: Sequence[Any], columns: Sequence[str]) -> None:
+    """A field the entries' schema does not have is a misspelling (or a field of another
+    registry): an error with did-you-mean, never a column of dashes. A field the schema has
+    but an entry leaves out shows as missing."""
+    from pydantic import BaseModel
+
+    for path in columns:
+        for spec in specs[:1]:
+            obj: Any = spec
+            for part in path.split("."):
+                if not isinstance(obj, BaseModel):
+                    break  # a mapping (peak.dense.bf16) or a leaf: its keys are data
+                if part not in type(obj).model_fields and not hasattr(type(obj), part):
+                    known = sorted({p for s in specs for p, _ in _walk(s, "")})
+                    raise UnknownNameError(
+                        "field",
+                        path,
+                        known,
+                        fix="`mlsysim zoo KIND ID` lists every field of an entry",
+                    )
+                obj = getattr(obj, part, None)
 
 
 def _read(spec: Any, path: str) -> Any:

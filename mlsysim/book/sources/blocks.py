@@ -52,6 +52,8 @@ BLOCK_KIND: dict[str, ItemKind] = {
     "napkin-eq": "eq",
     "napkin-table": "table",
     "napkin-plot": "plot",
+    "napkin-formula": "formula",
+    "napkin-registry": "registry",
 }
 #: CommonMark HTML block start tags (types 1 and 6): raw HTML until a blank line.
 HTML_TAGS = frozenset(
@@ -243,7 +245,7 @@ def pandoc_block(info: str) -> tuple[ItemKind | None, dict[str, str]]:
             return None, {}
         classes += attrs.classes
         values = dict(attrs.values)
-    for cls in ("napkin", "napkin-eq", "napkin-table", "napkin-plot"):
+    for cls in BLOCK_KIND:
         if cls in classes:
             return BLOCK_KIND[cls], values
     return None, {}

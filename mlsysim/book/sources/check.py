@@ -11,9 +11,9 @@ never hides the failures of the others.
 
 from __future__ import annotations
 
-import fnmatch
+import dataclasses
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,53 +42,7 @@ __all__ = [
 
 #: Called after each item: ``(document, item, outcome)``.
 ItemHook = Callable[[Document, Item, Outcome], None]
-#: Source suffixes ``mlsysim check`` reads.
-SUFFIXES = (".md", ".qmd", ".rst")
-_SKIP_DIRS = {"_build", "build", "_site", "node_modules", "__pycache__", "_freeze", "_extensions"}
-
-
-def _excluded(path: Path, project: Project | None) -> bool:
-    if project is None:
-        return False
-    try:
-        rel = path.resolve().relative_to(project.root).as_posix()
-    except (OSError, ValueError):
-        return False
-    if project.kind == "quarto":
-        return any(part.startswith("_") for part in rel.split("/"))
-    if project.suffixes and path.suffix.lower() not in project.suffixes:
-        return True
-    for pattern in project.exclude:
-        if fnmatch.fnmatchcase(rel, pattern) or rel.startswith(pattern.rstrip("/") + "/"):
-            return True
-    return False
-
-
-def iter_sources(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
-    """Source files under ``paths``: files as given (readable or not); directories
-    recursively and sorted, following links to folders once each."""
-    for raw in paths:
-        p = Path(raw)
-        try:
-            is_dir = p.is_dir()
-        except (OSError, ValueError):
-            is_dir = False
-        if not is_dir:
-            yield p
-            continue
-        seen: set[str] = set()
-        for root, dirs, files in os.walk(p, followlinks=True):
-            real = os.path.realpath(root)
-            if real in seen:
-                dirs[:] = []
-                continue
-            seen.add(real)
-            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS)
-            for f in sorted(files):
-                if f.endswith(SUFFIXES):
-                    path = Path(root) / f
-                    if not _excluded(path, project_of(path)):
-                        yield path
+from mlsysim.book.sources.files import SUFFIXES, iter_sources  # noqa: E402  (re-exported)
 
 
 def scan_file(path: str | os.PathLike[str]) -> list[Item]:
@@ -191,14 +145,54 @@ def check_document(
     if on_scanned is not None:
         on_scanned(scanned)
     doc.declare_blocks(scanned.items)
+    book = _book(project)
+    if book is not None:
+        book.attach(doc, file)
     for item in scanned.items:
         outcome = run_item(doc, item)
         if on_item is not None:
             on_item(doc, item, outcome)
+    if book is not None:
+        book.adopt(doc, file)
     if doc.options.fail_mode == "warn":
         for f in doc.failures:
             f.extra["severity"] = "warning"
     return doc
+
+
+def _book(project: Project | None) -> Any:
+    """The shared names of the chapter's book (:mod:`mlsysim.book.shared`), or None."""
+    from mlsysim.book.books import book_values
+
+    return book_values(project)
+
+
+def values_failures(path: Path, seen: set[Path]) -> list[Failure]:
+    """The failures of the values file of ``path``'s project (once per project in ``seen``)."""
+    try:
+        project = project_of(path)
+    except MlsysimError:
+        return []
+    if project is None or project.root in seen:
+        return []
+    seen.add(project.root)
+    book = _book(project)
+    doc = book.values_document() if book is not None else None
+    if doc is None:
+        return []
+    return [dataclasses.replace(f, file=_display(path, project.root, f.file)) for f in doc.failures]
+
+
+def _display(path: Path, root: Path, label: str) -> str:
+    """``label`` (relative to ``root``) named as the chapter ``path`` is named."""
+    try:
+        own = os.path.relpath(os.path.abspath(path), root).replace(os.sep, "/")
+    except ValueError:
+        own = ""
+    text = str(path).replace(os.sep, "/")
+    if own and text.endswith(own):
+        return text[: len(text) - len(own)] + label
+    return f"{root.as_posix()}/{label}"
 
 
 def _config_failure(file: str, text: str, exc: MlsysimError) -> Failure:
@@ -244,8 +238,12 @@ def check_sources(
     """
     run = CheckRun()
     added: set[Path] = set()
+    books: set[Path] = set()
     for path in iter_sources(paths):
         _add_data_dirs(path, added)
+        for f in values_failures(path, books):
+            run.failures.append(f)
+            run.items.append(Checked.of_failure(f))
         doc = check_document(path, options, explicit=explicit, on_item=on_item)
         if on_document is not None:
             on_document(doc)

@@ -93,6 +93,13 @@ def mlsysim_key(data: Any, where: str) -> dict[str, Any]:
                     f"option {key!s:.40} must be a value or a short list of values",
                     where=where,
                 )
+        elif isinstance(value, Mapping):  # plot-style: {lines.linewidth: 1.8}
+            if len(value) > _MAX_LIST or not all(
+                isinstance(k, str) and len(k) < 200 and _scalar(v) for k, v in value.items()
+            ):
+                raise ConfigError(
+                    f"option {key!s:.40} must be a short mapping of plain values", where=where
+                )
         elif not _scalar(value):
             raise ConfigError(f"option {key!s:.40} must be a plain value", where=where)
         out[str(key)] = value

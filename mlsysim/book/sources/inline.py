@@ -30,6 +30,12 @@ from mlsysim.book.syntax import ItemKind
 __all__ = ["Found", "Syntax", "scan_paragraph"]
 
 _ROLE_KIND: dict[str, ItemKind] = {"napkin": "inline", "claim": "claim", "napkin-eq": "eq"}
+#: Quarto shortcodes: the roles' items, and the reference a page shows
+_SHORTCODE_KIND: dict[str, ItemKind] = {
+    **_ROLE_KIND,
+    "napkin-formula": "formula",
+    "napkin-registry": "registry",
+}
 _ROLE_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+:")
 _ESCAPABLE = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 
@@ -248,7 +254,7 @@ class _Scanner:
         end, sc = self.shortcodes[i]
         if sc is None:
             return end  # escaped: shown, never run
-        kind = _ROLE_KIND.get(sc.name)  # type: ignore[attr-defined]
+        kind = _SHORTCODE_KIND.get(sc.name)  # type: ignore[attr-defined]
         args = sc.args  # type: ignore[attr-defined]
         if kind is not None and args:
             value, start = args[0]

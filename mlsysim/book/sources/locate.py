@@ -33,6 +33,8 @@ _KIND = {
     "block": "block",
     "table": "table",
     "plot": "plot",
+    "formula": "formula",
+    "registry": "registry",
 }
 
 

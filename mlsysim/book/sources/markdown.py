@@ -304,7 +304,7 @@ class MarkdownScanner:
         while content and not content[-1].strip():
             content.pop()
         text, line, column = "\n".join(content), i + 2 + start, col + 1
-        if arg and name == "napkin-eq" and not text.strip():
+        if arg and name in ("napkin-eq", "napkin-formula", "napkin-registry") and not text.strip():
             raw = self.lines[i]
             text, line, column = arg, i + 1, raw.rfind(arg) + 1
         elif arg and name in ("napkin-table", "napkin-plot"):

@@ -28,6 +28,8 @@ _KIND: dict[str, ItemKind] = {
     "napkin-eq": "eq",
     "napkin-table": "table",
     "napkin-plot": "plot",
+    "napkin-formula": "formula",
+    "napkin-registry": "registry",
 }
 _ROLE_KIND: dict[str, ItemKind] = {"napkin": "inline", "claim": "claim", "napkin-eq": "eq"}
 #: Directives whose content docutils does not parse as reStructuredText.
@@ -260,7 +262,7 @@ class RstScanner:
             inner = min((indent_of(b) for b in body if b.strip()), default=ind + 3)
             content = "\n".join(b[inner:] for b in body)
             line, column = k + 1, inner + 1
-            if arg and name == "napkin-eq":
+            if arg and name in ("napkin-eq", "napkin-formula", "napkin-registry"):
                 content, line, column = arg, i + 1, self.lines[i].rfind(arg) + 1
             elif arg and name in ("napkin-table", "napkin-plot"):
                 attrs.setdefault("caption", arg)

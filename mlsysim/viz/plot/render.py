@@ -23,7 +23,7 @@ from typing import Any
 from mlsysim.core.exceptions import ConfigError, MlsysimError
 from mlsysim.viz.plot.spec import PlotSpec
 
-__all__ = ["BASE_STYLE", "FORMATS", "cached_plot", "render_plot", "style_key"]
+__all__ = ["BASE_STYLE", "FORMATS", "cached_plot", "check_style", "render_plot", "style_key"]
 
 #: Output formats: SVG (HTML pages) and PDF (LaTeX).
 FORMATS = ("svg", "pdf")
@@ -72,6 +72,23 @@ def _matplotlib() -> Any:
 def style_key(style: Mapping[str, Any] | None) -> str:
     """A stable text of a style mapping (part of the cache key)."""
     return repr(sorted((str(k), repr(v)) for k, v in (style or {}).items()))
+
+
+def check_style(style: Any) -> None:
+    """ConfigError unless ``style`` is a mapping of matplotlib rc parameters (a book's
+    ``plot-style``), checked before any chart is drawn; without matplotlib only its shape."""
+    if style is None:
+        return
+    if not isinstance(style, Mapping):
+        raise ConfigError(
+            f"a plot style is a mapping of matplotlib rc parameters, got {style!r}",
+            fix='write e.g. {"font.size": 9, "axes.grid": False}',
+        )
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return
+    _rc(style)
 
 
 def _rc(style: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -195,11 +212,15 @@ def cached_plot(
     style: Mapping[str, Any] | None = None,
 ) -> Path:
     """The chart's file in ``cache_dir`` (``plots/<content hash>.<fmt>``), drawn only when
-    that spec, format, style, mlsysim and matplotlib version were not drawn before."""
+    that spec, style, mlsysim and matplotlib version were not drawn in that format before.
+    Every format of one chart shares the file's stem (a host may name ``<stem>.*`` and let
+    each builder pick its format)."""
     import mlsysim
 
+    if fmt not in FORMATS:
+        raise ConfigError(f"plot format {fmt!r} is not one of {', '.join(FORMATS)}")
     mpl = _matplotlib()
-    key = spec.digest(fmt, style_key(style), mlsysim.__version__, mpl.__version__)
+    key = spec.digest(style_key(style), mlsysim.__version__, mpl.__version__)
     path = Path(cache_dir) / "plots" / f"{key}.{fmt}"
     if path.is_file():
         return path

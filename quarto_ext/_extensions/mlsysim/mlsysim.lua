@@ -11,6 +11,12 @@ Elements (pandoc-native; shortcodes.lua emits the same placeholders in Quarto):
                           `echo="true"` (then shown as source).
   ```{.napkin-eq}         one expression rendered as a derivation (display math).
   ```{.napkin-table}      a table specification, rendered as a table.
+  ```{.napkin-plot}       a chart (options as attributes: kind, devices, x, caption …), as a
+                          figure: inline SVG in HTML, the engine's cached PDF in LaTeX.
+  ```{.napkin-formula}    a formula card (the content is the formula's name).
+  ```{.napkin-registry}   a registry table (content: entry ids; fields, registry, caption).
+  ::: {.napkin-formula expr="…"}, ::: {.napkin-registry expr="…"}  the reference shortcodes'
+                          block placeholders.
   `expr`{.napkin}         inline value; attributes unit, sig-figs, style (passed through).
   [300 FLOP/B]{.claim of="ridge" tol="10%"}   a claim: renders the author's text, fails the
                           render when the formula disagrees beyond tolerance.
@@ -165,6 +171,11 @@ end
 
 local function meta_value(v)
   if type(v) == "boolean" or type(v) == "number" then return v end
+  if pandoc.utils.type(v) == "table" then  -- a mapping (plot-style: {font.size: 9})
+    local out = {}
+    for key, value in pairs(v) do out[key] = meta_value(value) end
+    return out
+  end
   local text = pandoc.utils.stringify(v)
   if text:match("^%d+$") then return math.tointeger(tonumber(text)) end
   if text == "true" then return true end
@@ -215,6 +226,12 @@ local function classify(el)
     if el.classes:includes("napkin") then return "block", el.text end
     if el.classes:includes("napkin-eq") then return "eq", el.text end
     if el.classes:includes("napkin-table") then return "table", el.text end
+    if el.classes:includes("napkin-plot") then return "plot", el.text end
+    if el.classes:includes("napkin-formula") then return "formula", el.text end
+    if el.classes:includes("napkin-registry") then return "registry", el.text end
+  elseif t == "Div" then  -- the reference shortcodes' block placeholders
+    if el.classes:includes("napkin-formula") then return "formula", el.attributes.expr or "" end
+    if el.classes:includes("napkin-registry") then return "registry", el.attributes.expr or "" end
   elseif t == "Code" then
     if el.classes:includes("napkin") then return "inline", el.text end
   elseif t == "Span" then
@@ -250,13 +267,14 @@ local function walk_items(doc, visit)
     RawBlock = raw,
     RawInline = raw,
     CodeBlock = element,
+    Div = element,
     Code = element,
     Span = element,
   })
 end
 
 local function collect(doc)
-  local items = {}
+  local items = pandoc.List({})  -- a List encodes as a JSON array even when empty
   walk_items(doc, function(el, kind, text, file)
     local item = {
       id = tostring(#items + 1),
@@ -302,15 +320,77 @@ local function result_classes(base, result)
   return classes
 end
 
+--- A plot as a figure with the engine's caption and alt text: the inline SVG (which carries
+--- the alt text as its title) in HTML, the cached PDF as an image in LaTeX, else the alt text.
+local function plot_result(el, result, format)
+  local plot = type(result.plot) == "table" and result.plot or {}
+  local content
+  if result.mark or not result.ok then
+    content = { pandoc.Plain({ inline_result(result, format) }) }
+  elseif format == "html" and nonempty(plot.svg) then
+    content = { pandoc.RawBlock("html", plot.svg) }
+  elseif format == "latex" and nonempty(plot.pdf) then
+    content = { pandoc.Plain({ pandoc.Image(plot.alt or "", plot.pdf) }) }
+  else
+    content = { pandoc.Para({ pandoc.Str(plot.alt or result.text or "") }) }
+  end
+  local caption = {}
+  if nonempty(plot.caption) then caption = { pandoc.Plain(pandoc.Inlines(plot.caption)) } end
+  return pandoc.Figure(content, caption,
+    pandoc.Attr(el.identifier, result_classes("mlsysim-plot", result)))
+end
+
+--- A formula card or registry table: in HTML the engine's HTML (a card as it is: its formula
+--- in MathML, read without MathJax; a table read by pandoc, as for napkin-table), else the
+--- engine's Markdown (its math becomes each writer's math).
+local function reference_result(el, kind, result, format)
+  local blocks
+  if result.mark or not result.ok then
+    blocks = { pandoc.Plain({ inline_result(result, format) }) }
+  elseif kind == "formula" and format == "html" and nonempty(result.html) then
+    blocks = { pandoc.RawBlock("html", result.html) }
+  elseif kind == "registry" and format == "html" and nonempty(result.html) then
+    blocks = pandoc.read(result.html, "html").blocks
+  else
+    blocks = pandoc.read(result.markdown or result.text or "", "markdown").blocks
+  end
+  local class = kind == "formula" and "mlsysim-formula-card" or "mlsysim-registry"
+  return pandoc.Div(blocks, pandoc.Attr(el.identifier, result_classes(class, result)))
+end
+
+--- Citations of a derivation's or formula card's sources when the document has a
+--- bibliography (the `.bib` that `mlsysim bib` writes): citeproc renders and lists them.
+local cite_sources = false
+
+local function citations(result)
+  if not cite_sources or type(result.cites) ~= "table" or #result.cites == 0 then return nil end
+  local list = {}
+  for _, key in ipairs(result.cites) do
+    list[#list + 1] = pandoc.Citation(key, "NormalCitation")
+  end
+  return pandoc.Para({ pandoc.Cite({ pandoc.Str("[@" .. table.concat(result.cites, "; @") .. "]") },
+    list) })
+end
+
+local function with_citations(div, result)
+  local cited = citations(result)
+  if cited then div.content:insert(cited) end
+  return div
+end
+
 local function block_result(el, kind, result, format)
+  if kind == "plot" then return plot_result(el, result, format) end
+  if kind == "formula" or kind == "registry" then
+    return with_citations(reference_result(el, kind, result, format), result)
+  end
   if kind == "block" then
     local echo = el.attributes.echo == "true" or el.classes:includes("echo")
     if not echo then return {} end
     return pandoc.CodeBlock(el.text, pandoc.Attr(el.identifier, { "python", "napkin-source" }))
   end
   if kind == "eq" then
-    return pandoc.Div({ pandoc.Plain({ display_result(result, format) }) },
-      pandoc.Attr(el.identifier, result_classes("mlsysim-eq", result)))
+    return with_citations(pandoc.Div({ pandoc.Plain({ display_result(result, format) }) },
+      pandoc.Attr(el.identifier, result_classes("mlsysim-eq", result))), result)
   end
   -- table: the engine's table is read by pandoc, so every writer gets a real Table (HTML
   -- from the engine's HTML, whose cells read without MathJax; else from its markdown)
@@ -340,7 +420,7 @@ local function splice(doc, results, format)
       return pandoc.Span({ display_result(result, format) },
         pandoc.Attr(el.identifier, result_classes("mlsysim-eq", result)))
     end
-    if kind == "block" or kind == "eq" or kind == "table" then
+    if kind ~= "inline" and kind ~= "claim" then
       return block_result(el, kind, result, format)
     end
     local base = kind == "claim" and "mlsysim-claim" or "mlsysim-value"
@@ -657,6 +737,7 @@ local function process(doc)
       os.exit(1)
     end
   end
+  cite_sources = doc.meta.bibliography ~= nil
   doc.blocks = splice(doc, results, format)
   use_siunitx(doc, format, options)
   add_banner(doc, response.banner, format)

@@ -11,6 +11,9 @@ here.
   {{< claim "300 FLOP/B ~ ridge @ 10%" >}}
   {{< claim "300 FLOP/B" of="ridge" tol="10%" >}}
   {{< napkin-eq "ridge_point(H100, 'bf16')" >}}   (a derivation, as display math)
+  {{< napkin-formula ridge_point >}}              (a formula card, as a block)
+  {{< napkin-registry "H100, A100" fields="memory.bandwidth, tdp" caption="…" >}}
+                                                  (registry entries × fields, sources linked)
 
 Use single quotes inside the expression (the shortcode argument is double-quoted).
 Handler signature (Quarto extension API): (args, kwargs, meta, raw_args, context); args and
@@ -18,7 +21,9 @@ kwargs values are Inlines, a missing kwarg is empty Inlines; context is "block",
 "text".
 --]]
 
-local PASSED_KWARGS = { "unit", "sig-figs", "style", "of", "tol", "notation" }
+local PASSED_KWARGS = {
+  "unit", "sig-figs", "style", "of", "tol", "notation", "fields", "registry", "caption", "sig",
+}
 
 local function text_of(value)
   if value == nil then return "" end
@@ -82,7 +87,24 @@ local function napkin_eq(args, kwargs, _meta, raw_args, context)
     context)
 end
 
+--- A formula card or a registry table: a block placeholder (a Div) the filter collects.
+local function reference(class)
+  return function(args, kwargs, _meta, raw_args, context)
+    local text = first_arg(args, raw_args, class)
+    local attrs = attributes(kwargs, { expr = text })
+    if context ~= "block" then
+      -- a card or table is a block: inside a paragraph there is nowhere to put it
+      io.stderr:write(string.format('error[mlsysim.error]: {{< %s >}} must stand alone in '
+        .. 'its paragraph (it renders a block)\n', class))
+      os.exit(1)
+    end
+    return pandoc.Div({ pandoc.Para({ pandoc.Code(text) }) }, pandoc.Attr("", { class }, attrs))
+  end
+end
+
 return {
+  ["napkin-formula"] = reference("napkin-formula"),
+  ["napkin-registry"] = reference("napkin-registry"),
   ["napkin"] = napkin,
   ["claim"] = claim,
   ["napkin-eq"] = napkin_eq,

@@ -75,3 +75,19 @@ def test_batching_and_tails():
     # Dean & Barroso 2013: 1 % slow leaves, fan-out 100 -> 63 % of requests see the tail
     assert fanout_tail(p=0.01, n=100) == pytest.approx(0.634, abs=0.001)
     assert utilization(arrival_rate=Q_("150 req/s"), service_rate=MU, servers=2) == 0.75
+
+
+def test_erlang_c_against_its_defining_sum_and_a_tabulated_value():
+    # Erlang (1917) / Kleinrock (1975) §3.5: C(c, A) = (A^c/c!)(c/(c−A)) /
+    # (Σ_{k<c} A^k/k! + (A^c/c!)(c/(c−A))); the textbook call-centre value for 10 Erlangs on
+    # 11 servers is 0.682 (Erlang C tables)
+    def by_sum(A: float, c: int) -> float:
+        top = A**c / math.factorial(c) * c / (c - A)
+        return top / (sum(A**k / math.factorial(k) for k in range(c)) + top)
+
+    for lam, c in ((200.0, 3), (1000.0, 11), (4500.0, 50)):
+        got = erlang_c(arrival_rate=Q_(lam, "req/s"), service_rate=MU, servers=c)
+        assert got == pytest.approx(by_sum(lam / 100.0, c), rel=1e-12)
+    assert erlang_c(arrival_rate=Q_("1000 req/s"), service_rate=MU, servers=11) == (
+        pytest.approx(0.6821, abs=5e-5)
+    )

@@ -3,8 +3,9 @@
 :class:`Replica` holds a replica's steps (:class:`~mlsysim.solvers.steps.ReplicaSteps`), its
 scheduler and limits; :meth:`Replica.saturation` is the most it sustains and
 :meth:`Replica.operating` the Little's-law fixed point at a rate. :func:`latencies` adds the
-queues — a KV slot (M/M/c, Erlang C) and the prefill tokens the iterations carry (M/D/1) — and
-the two-valued token gaps, as means and quantiles; :func:`closed_loop_rate` is the rate at
+queues — a KV slot (M/M/c, Erlang C) and the prefill server (M/D/1), both at the saturated
+engine's speed, so the one whose limit binds has utilization λ/capacity — and the two-valued
+token gaps, as means and quantiles; :func:`closed_loop_rate` is the rate at
 which a fixed number of requests stays in flight. :mod:`.serving` composes them.
 """
 
@@ -137,6 +138,9 @@ class Replica:
 def latencies(rep: Replica, lam: float, quantiles: tuple[float, ...]) -> dict[str, Any]:
     """TTFT, TPOT and token-gap means and quantiles at λ (per replica)."""
     n, T, busy = rep.operating(lam)
+    # the queues' servers run at the saturated engine's speed (a queue forms when the engine
+    # is full): their utilizations are fixed by λ and reach 1 only at the capacity X_s
+    n_s, _, X_s = rep.saturation()
     E = rep.tokens_per_step
     o, p = rep.o, rep.p
     # the request's own prefill, and the queue ahead of it: iterations carry prefill chunks
@@ -148,7 +152,7 @@ def latencies(rep: Replica, lam: float, quantiles: tuple[float, ...]) -> dict[st
         t_busy = rep.step(n, chunk)
         t_idle = rep.decode_step(n)
         pi = min(1.0, c / chunk)
-        D_p = p / chunk * t_busy  # the prefill server's time for one prompt
+        D_p = _prefill_server(rep, n_s, X_s)
         own = max(t_busy, math.ceil(p / chunk) * t_busy)
     else:
         D_p = rep.prefill()
@@ -158,8 +162,10 @@ def latencies(rep: Replica, lam: float, quantiles: tuple[float, ...]) -> dict[st
         pi = min(1.0, lam * t_idle / max(1e-300, 1.0 - busy))
     stable_p = lam * D_p < 1.0
     residence = own + o / E * T
-    mu = 1.0 / residence
+    # a KV slot is held for a saturated decode residence, n_s/X_s (Little's law at capacity):
+    # ρ = λ/X_s when the slots bind, below 1 at capacity when the token budget binds
     slots = max(1, int(rep.slots))
+    mu = X_s / min(n_s, float(slots))
     stable_s = lam < slots * mu
     w_slot = mmc_wait_s(lam, mu, slots) if stable_s else math.inf
     w_pre = md1_wait_s(lam, D_p) if stable_p else math.inf
@@ -191,6 +197,21 @@ def latencies(rep: Replica, lam: float, quantiles: tuple[float, ...]) -> dict[st
         "latency": Percentiles.of(e2e_q),
         "idle": math.exp(-lam * residence),
     }
+
+
+def _prefill_server(rep: Replica, n_s: float, X_s: float) -> float:
+    """Seconds of the chunked prefill server per prompt: full iterations of the saturated
+    engine (``n_s`` decodes) filling the token budget they leave with prefill chunks.
+
+    Its speed is the engine's, never the load's: sized by the mean prefill tokens an iteration
+    carries, ρ = λ·D_p would be 1 by construction. When the token budget sets the capacity
+    the chunks are the saturated ones and ρ = λ/X_s; when the slots bind first the chunks are
+    larger and ρ < λ/X_s — at most 1/X_s, since the saturated iterations already keep up."""
+    free = rep.budget - n_s
+    if free <= 0.0:
+        return 1.0 / X_s
+    D_p = rep.p / free * rep.step(n_s, free)
+    return min(D_p, 1.0 / X_s)
 
 
 def closed_loop_rate(rep: Replica, clients: float, capacity: float) -> float:

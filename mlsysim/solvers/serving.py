@@ -19,11 +19,14 @@ holds ``accelerators // tp`` replicas, each given an equal share of the rate):
    ``c = λ·prompt·T`` prefill tokens arrive per iteration of length ``T = step(n, c)``; the
    fixed point is found by bisection. Capacity is the rate at which ``n`` reaches the slots
    or the token budget.
-4. **Queues.** A request waits for a KV slot (M/M/c over the slots, Erlang C) and for its
-   prefill (M/D/1: the prefill tokens the iterations carry per second), then takes its own
-   prefill; TTFT quantiles add the components' quantiles (an upper bound on the quantile of
-   the sum). Token gaps are two-valued (iterations with and without prefill work); TPOT, a
-   request's mean gap, averages ``output − 1`` of them (normal approximation).
+4. **Queues.** A request waits for a KV slot (M/M/c over the slots, each held for a
+   saturated decode residence, Erlang C) and for its prefill (M/D/1 at the saturated engine's
+   full prefill speed: the token budget its decodes leave), then takes its own prefill. A
+   queue forms when the engine is full, so both servers run at saturation: the utilization
+   of the queue whose limit binds is λ/capacity. TTFT quantiles add the components'
+   quantiles (an upper bound on the quantile of the sum). Token gaps are two-valued
+   (iterations with and without prefill work); TPOT, a request's mean gap, averages
+   ``output − 1`` of them (normal approximation).
 
 Speculative decoding (``draft=``), weight streaming (``offload=``) and a tenant's ``share``
 of a device (co-located models splitting its compute, bandwidth and memory) compose in the

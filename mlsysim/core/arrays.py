@@ -58,8 +58,8 @@ def select(condition: Any, if_true: Any, if_false: Any) -> Any:
 
 
 def ceil(x: Any) -> Any:
-    """The least whole number ≥ ``x``, element-wise (an int for a Python number, as
-    :func:`math.ceil` gives; a float array for an array)."""
+    """The least whole number ≥ ``x``, element-wise, as a float (:func:`math.ceil` as a
+    float for a Python number: the comparisons that follow stay on the float fast path)."""
     if isinstance(x, _SCALARS):
-        return math.ceil(x)
+        return float(math.ceil(x))
     return namespace(x).ceil(x)

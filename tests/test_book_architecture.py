@@ -58,3 +58,12 @@ def test_language_and_scanners_stand_apart() -> None:
     for module in scanners - {"mlsysim.book.sources.check"}:
         for imported in graph.find_modules_directly_imported_by(module):
             assert not any(imported.startswith(e) for e in evaluation), (module, imported)
+
+
+def test_both_hosts_ship_the_same_stylesheet() -> None:
+    """The Quarto extension installs on its own (``quarto add``), so it carries a copy of the
+    stylesheet the Sphinx extension ships; the two never drift apart."""
+    root = Path(__file__).resolve().parents[1]
+    quarto = root / "quarto_ext" / "_extensions" / "mlsysim" / "mlsysim.css"
+    sphinx = root / "sphinx_ext" / "mlsysim_sphinx" / "static" / "mlsysim.css"
+    assert quarto.read_bytes() == sphinx.read_bytes()

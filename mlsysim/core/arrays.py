@@ -52,6 +52,10 @@ def smaller(a: Any, b: Any) -> Any:
 
 def select(condition: Any, if_true: Any, if_false: Any) -> Any:
     """``if_true`` where ``condition`` holds, else ``if_false``, element-wise."""
+    if condition is True:  # the solver's hot path: a Python comparison's result
+        return if_true
+    if condition is False:
+        return if_false
     if isinstance(condition, bool):
         return if_true if condition else if_false
     return namespace(condition, if_true, if_false).where(condition, if_true, if_false)
@@ -60,6 +64,6 @@ def select(condition: Any, if_true: Any, if_false: Any) -> Any:
 def ceil(x: Any) -> Any:
     """The least whole number ≥ ``x``, element-wise, as a float (:func:`math.ceil` as a
     float for a Python number: the comparisons that follow stay on the float fast path)."""
-    if isinstance(x, _SCALARS):
+    if type(x) is float or isinstance(x, _SCALARS):
         return float(math.ceil(x))
     return namespace(x).ceil(x)

@@ -39,7 +39,7 @@ from mlsysim.hardware.facts import device_facts
 from mlsysim.solvers import arguments
 from mlsysim.solvers.base import BaseSolver
 from mlsysim.solvers.results import MemoryBreakdown, OpTiming, SolveResult
-from mlsysim.solvers.timing import peak_of, peaks, time_ops
+from mlsysim.solvers.timing import peaks, time_ops
 from mlsysim.workload.lowering import PHASES, lower, model_facts
 
 __all__ = ["DEFAULT_SEQ_LEN", "Prepared", "SingleNodeSolver", "solve"]
@@ -158,6 +158,24 @@ class Prepared(NamedTuple):
 
 _new = tuple.__new__  # NamedTuple construction without its Python-level __new__
 
+#: The efficiency rows of a resolved plan on a device, keyed by their identities.
+_EFFICIENCIES = DerivedCache("solvers.single_node_efficiencies")
+
+
+def _efficiencies(rp: ResolvedPlan, dev: Any) -> tuple[tuple[str, float, str], ...]:
+    """The efficiencies a solve ran at (:func:`efficiency_rows`) and the device's idle power
+    fraction, once per resolved plan and device."""
+    key = (id(rp), id(dev))
+    hit = _EFFICIENCIES.get(key)
+    if hit is not None and hit[0] is rp and hit[1] is dev:
+        return hit[2]  # type: ignore[no-any-return]
+    rows = (
+        *efficiency_rows(rp.eff, rp.plan),
+        ("idle_power_fraction", dev.idle_fraction, dev.idle_source),
+    )
+    _EFFICIENCIES.put(key, (rp, dev, rows))
+    return rows
+
 
 def _time(
     spec: Any,
@@ -177,27 +195,7 @@ def _time(
     compute_s, memory_s, overhead_s = t.compute, t.memory, t.overhead
     flops, nbytes, bound_total = t.flops, t.bytes, t.bound
     achievable = compute_s + memory_s + overhead_s
-    ops = tuple(
-        _new(
-            OpTiming,
-            (
-                op.name,
-                op.kind,
-                op.repeat,
-                op.flops * op.repeat,
-                op.bytes * op.repeat,
-                tb,
-                ta,
-                to,
-                lim,
-                peak_of(op, pk),
-                op.waves,
-                op.kernels * op.repeat,
-                op.dequant,
-            ),
-        )
-        for op, tb, ta, to, lim in rows
-    )
+    ops = tuple([_new(OpTiming, row) for row in rows])
     P, P_sparse = pk.gemm, pk.sparse
 
     m = low.memory
@@ -250,11 +248,8 @@ def _time(
         bandwidth_bytes_per_s=BW,
         power_w=power,
         memory=memory,
-        ops=tuple(ops),
-        efficiencies=(
-            *efficiency_rows(rp.eff, rp.plan),
-            ("idle_power_fraction", dev.idle_fraction, dev.idle_source),
-        ),
+        ops=ops,
+        efficiencies=_efficiencies(rp, dev),
         notes=notes,
         model_spec=spec,
         hardware_spec=hw,

@@ -121,24 +121,30 @@ def time_op(op: Any, r: Rates) -> tuple[Any, Any, Any, Any]:
     """One lowered op (``op.repeat`` instances) timed at rates ``r``: ``(ideal bound,
     achievable body, exposed launch overhead, whether the compute roof limits it)``; floats,
     or arrays element-wise when the op's counts are arrays (a sweep)."""
-    f, b, n = op.flops, op.bytes, op.repeat
-    kind = op.kind
+    return _time_op(op, r)[:4]
+
+
+def _time_op(op: Any, r: Rates) -> tuple[Any, Any, Any, Any, float]:
+    """:func:`time_op` and the peak the op's math ran at (the step's rows report it)."""
+    _, kind, f, b, kernels, n, _, _, dequant, waves, _ = op
     peak = peak_of(op, r.pk)
     eta = r.gemm if kind == "gemm" else r.attention if kind == "attention" else r.elementwise
-    peak_eff = peak * eta * op.waves
-    t_body = roofline_time_s(f, b, peak_eff, r.BW_q if op.dequant else r.BW_eff)
-    launch = launch_overhead_s(op.kernels, r.t_launch)
+    peak_eff = peak * eta * waves
+    t_body = roofline_time_s(f, b, peak_eff, r.BW_q if dequant else r.BW_eff)
+    launch = launch_overhead_s(kernels, r.t_launch)
     t_over = (exposed_overhead_s(t_body, launch) if r.overlap else launch) * n
     t_bound = roofline_time_s(f, b, peak, r.BW) * n
-    return t_bound, t_body * n, t_over, t_body == f / peak_eff
+    return t_bound, t_body * n, t_over, t_body == f / peak_eff, peak
 
 
 def time_ops(
     ops: Any, pk: Peaks, BW: float, eff: Any, rows: list[Any] | None = None, step: bool = True
 ) -> Timed:
     """Time ``ops`` on a device with peaks ``pk``, bandwidth ``BW`` and engine efficiencies
-    ``eff`` (:func:`time_op` each). ``rows``, when given, receives one ``(op, t_bound,
-    t_total, t_overhead, bound)`` per op (float ops). ``step`` adds the engine's
+    ``eff`` (:func:`time_op` each). ``rows``, when given, receives one row per op (float ops) in the
+    fields of :class:`~mlsysim.solvers.results.OpTiming`: name, kind, repeat, FLOPs, bytes,
+    ideal bound, achievable time, exposed overhead, limiting roof, peak, waves, kernels,
+    dequantization. ``step`` adds the engine's
     once-per-step cost (a graph replay) to the overhead. Ops with array counts give array
     totals, element-wise."""
     r = rates(pk, BW, eff)
@@ -151,7 +157,7 @@ def time_ops(
     forward: Any = 0.0
     attention: Any = 0.0
     for op in ops:
-        t_bound, body, t_over, on_compute = time_op(op, r)
+        t_bound, body, t_over, on_compute, peak = _time_op(op, r)
         if on_compute is True:  # floats: the solvers' hot path
             compute += body
         elif on_compute is False:
@@ -161,15 +167,18 @@ def time_ops(
             memory = memory + select(on_compute, 0.0, body)
         overhead += t_over
         bound_total += t_bound
-        n = op.repeat
-        flops += op.flops * n
-        nbytes += op.bytes * n
-        forward += (body + t_over) / op.passes
-        if op.kind == "attention" or op.name.startswith("attention"):
+        name, kind, f, b, kernels, n, _, _, dequant, waves, passes = op
+        f_n = f * n
+        b_n = b * n
+        flops += f_n
+        nbytes += b_n
+        forward += (body + t_over) / passes
+        if kind == "attention" or name.startswith("attention"):
             attention += body
         if rows is not None:
             limit = "compute" if on_compute else "memory"
-            rows.append((op, t_bound, body + t_over, t_over, limit))
+            row = (name, kind, n, f_n, b_n, t_bound, body + t_over, t_over, limit, peak, waves)
+            rows.append((*row, kernels * n, dequant))
     if step:
         overhead += eff.step_overhead
     return _new(Timed, (compute, memory, overhead, bound_total, flops, nbytes, forward, attention))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from mlsysim.core.cache import DerivedCache
 from mlsysim.core.constants import (
     BACKWARD_FORWARD_RATIO,
     ELEMENTWISE_FLOPS,
@@ -109,6 +110,9 @@ class Lowered(NamedTuple):
 
 
 _new_op = tuple.__new__  # NamedTuple construction without its Python-level __new__
+#: GEMM wave fractions by (M, N, K, units, tile): the same shapes recur in every solve of a
+#: structure (decode's M is the batch), so each is computed once per registry generation.
+_WAVES = DerivedCache("workload.gemm_waves")
 
 
 class OpBuilder:
@@ -197,7 +201,16 @@ class OpBuilder:
         if self.units <= 0.0:
             return 1.0
         t_m, t_n, t_k = self.tile
-        return gemm_wave_fraction(M, N, K, self.units, t_m, t_n, t_k if split_k else 0.0)
+        t_k = t_k if split_k else 0.0
+        if type(M) is not float or type(N) is not float or type(K) is not float:
+            return gemm_wave_fraction(M, N, K, self.units, t_m, t_n, t_k)  # arrays (a sweep)
+        # a pure function of floats: computed once per shape on the device's tiles
+        key = (M, N, K, self.units, t_m, t_n, t_k)
+        eta = _WAVES.get(key)
+        if eta is None:
+            eta = gemm_wave_fraction(M, N, K, self.units, t_m, t_n, t_k)
+            _WAVES.put(key, eta)
+        return eta
 
     def gemm(
         self,

@@ -96,19 +96,21 @@ def solve(
 
 
 #: The keywords that make a step parallel when they differ from their defaults.
-_PARALLEL = (
-    "devices",
-    "tp",
-    "pp",
-    "dp",
-    "cp",
-    "ep",
-    "sp",
-    "zero",
-    "microbatch",
-    "schedule",
-    "chunks",
-    "overlap",
+_PARALLEL = frozenset(
+    (
+        "devices",
+        "tp",
+        "pp",
+        "dp",
+        "cp",
+        "ep",
+        "sp",
+        "zero",
+        "microbatch",
+        "schedule",
+        "chunks",
+        "overlap",
+    )
 )
 
 

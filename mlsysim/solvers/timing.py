@@ -29,7 +29,7 @@ from mlsysim.core.formulas.kernels import exposed_overhead_s
 from mlsysim.core.formulas.performance import launch_overhead_s, roofline_time_s
 from mlsysim.workload.lowering.ops import GEMM_FORMAT, HIGH_FORMAT
 
-__all__ = ["Peaks", "Rates", "Timed", "peak_of", "peaks", "rates", "time_op", "time_ops"]
+__all__ = ["Peaks", "Rates", "Timed", "peaks", "rates", "time_op", "time_ops"]
 
 
 class Peaks(NamedTuple):
@@ -71,14 +71,6 @@ class Timed(NamedTuple):
 
 
 _new = tuple.__new__  # NamedTuple construction without its Python-level __new__
-
-
-def peak_of(op: Any, pk: Peaks) -> float:
-    """The peak an op's math runs at (its format's, 2:4 sparse for sparse GEMMs)."""
-    fmt = op.fmt
-    if fmt == GEMM_FORMAT:
-        return pk.sparse if op.sparse else pk.gemm
-    return pk.high if fmt == HIGH_FORMAT else pk.attention
 
 
 class Rates(NamedTuple):
@@ -126,8 +118,13 @@ def time_op(op: Any, r: Rates) -> tuple[Any, Any, Any, Any]:
 
 def _time_op(op: Any, r: Rates) -> tuple[Any, Any, Any, Any, float]:
     """:func:`time_op` and the peak the op's math ran at (the step's rows report it)."""
-    _, kind, f, b, kernels, n, _, _, dequant, waves, _ = op
-    peak = peak_of(op, r.pk)
+    _, kind, f, b, kernels, n, sparse, fmt, dequant, waves, _ = op
+    # the peak of the op's math format (2:4 sparse GEMMs at the sparse rate)
+    pk = r.pk
+    if fmt == GEMM_FORMAT:
+        peak = pk.sparse if sparse else pk.gemm
+    else:
+        peak = pk.high if fmt == HIGH_FORMAT else pk.attention
     eta = r.gemm if kind == "gemm" else r.attention if kind == "attention" else r.elementwise
     peak_eff = peak * eta * waves
     t_body = roofline_time_s(f, b, peak_eff, r.BW_q if dequant else r.BW_eff)

@@ -113,6 +113,7 @@ _new_op = tuple.__new__  # NamedTuple construction without its Python-level __ne
 #: GEMM wave fractions by (M, N, K, units, tile): the same shapes recur in every solve of a
 #: structure (decode's M is the batch), so each is computed once per registry generation.
 _WAVES = DerivedCache("workload.gemm_waves")
+_WAVES_LIMIT = 4096
 
 
 class OpBuilder:
@@ -209,6 +210,8 @@ class OpBuilder:
         eta = _WAVES.get(key)
         if eta is None:
             eta = gemm_wave_fraction(M, N, K, self.units, t_m, t_n, t_k)
+            if len(_WAVES) >= _WAVES_LIMIT:  # a long scan of batches: stay bounded
+                _WAVES.clear()
             _WAVES.put(key, eta)
         return eta
 

@@ -168,7 +168,7 @@ def _efficiencies(rp: ResolvedPlan, dev: Any) -> tuple[tuple[str, float, str], .
     key = (id(rp), id(dev))
     hit = _EFFICIENCIES.get(key)
     if hit is not None and hit[0] is rp and hit[1] is dev:
-        return hit[2]  # type: ignore[no-any-return]
+        return hit[2]
     rows = (
         *efficiency_rows(rp.eff, rp.plan),
         ("idle_power_fraction", dev.idle_fraction, dev.idle_source),

@@ -138,12 +138,11 @@ def time_ops(
     ops: Any, pk: Peaks, BW: float, eff: Any, rows: list[Any] | None = None, step: bool = True
 ) -> Timed:
     """Time ``ops`` on a device with peaks ``pk``, bandwidth ``BW`` and engine efficiencies
-    ``eff`` (:func:`time_op` each). ``rows``, when given, receives one row per op (float ops) in the
-    fields of :class:`~mlsysim.solvers.results.OpTiming`: name, kind, repeat, FLOPs, bytes,
-    ideal bound, achievable time, exposed overhead, limiting roof, peak, waves, kernels,
-    dequantization. ``step`` adds the engine's
-    once-per-step cost (a graph replay) to the overhead. Ops with array counts give array
-    totals, element-wise."""
+    ``eff`` (:func:`time_op` each). ``rows``, when given, receives one row per op (float
+    ops) in the fields of :class:`~mlsysim.solvers.results.OpTiming`: name, kind, repeat,
+    FLOPs, bytes, ideal bound, achievable time, exposed overhead, limiting roof, peak, waves,
+    kernels, dequantization. ``step`` adds the engine's once-per-step cost (a graph replay) to
+    the overhead. Ops with array counts give array totals, element-wise."""
     r = rates(pk, BW, eff)
     compute: Any = 0.0
     memory: Any = 0.0

@@ -173,8 +173,11 @@ def time_ops(
             attention += body
         if rows is not None:
             limit = "compute" if on_compute else "memory"
-            row = (name, kind, n, f_n, b_n, t_bound, body + t_over, t_over, limit, peak, waves)
-            rows.append((*row, kernels * n, dequant))
+            total = body + t_over
+            k_n = kernels * n
+            rows.append(
+                (name, kind, n, f_n, b_n, t_bound, total, t_over, limit, peak, waves, k_n, dequant)
+            )
     if step:
         overhead += eff.step_overhead
     return _new(Timed, (compute, memory, overhead, bound_total, flops, nbytes, forward, attention))

@@ -35,7 +35,24 @@ from typing import Any
 
 from mlsysim.core.exceptions import ConfigError
 
-__all__ = ["SCHEDULES", "ZERO_STAGES", "ParallelPlan", "divisors"]
+__all__ = ["PARALLEL_KEYWORDS", "SCHEDULES", "ZERO_STAGES", "ParallelPlan", "divisors"]
+
+#: The keywords of ``solve`` that describe a parallel step (a plan of this module); any of
+#: them away from its default makes the step distributed.
+PARALLEL_KEYWORDS = (
+    "devices",
+    "tp",
+    "pp",
+    "dp",
+    "cp",
+    "ep",
+    "sp",
+    "zero",
+    "microbatch",
+    "schedule",
+    "chunks",
+    "overlap",
+)
 
 #: Pipeline schedules (``"interleaved"`` is 1F1B with several model chunks per device).
 SCHEDULES = ("gpipe", "1f1b", "interleaved")

@@ -15,6 +15,7 @@ from typing import Any
 
 from mlsysim.core.constants import DEFAULT_RECOMPUTE
 from mlsysim.core.exceptions import ConfigError, UnknownNameError
+from mlsysim.execution.parallel import PARALLEL_KEYWORDS
 from mlsysim.hardware.registry import HardwareSpec
 from mlsysim.solvers import arguments
 from mlsysim.solvers.single_node import SingleNodeSolver
@@ -96,22 +97,7 @@ def solve(
 
 
 #: The keywords that make a step parallel when they differ from their defaults.
-_PARALLEL = frozenset(
-    (
-        "devices",
-        "tp",
-        "pp",
-        "dp",
-        "cp",
-        "ep",
-        "sp",
-        "zero",
-        "microbatch",
-        "schedule",
-        "chunks",
-        "overlap",
-    )
-)
+_PARALLEL = frozenset(PARALLEL_KEYWORDS)
 
 
 def route(
@@ -127,14 +113,7 @@ def route(
     keywords of the single-node solver)`` or ``(False, keywords of the distributed solver)``.
     ``keywords`` are the rest of ``solve``'s (phase, batch, the parallel degrees, plan
     options). A sweep routes once per structure and then runs whole arrays."""
-    if hardware is not None:
-        if system is not None:
-            raise ConfigError(
-                "pass the system once: either system= or hardware=",
-                where="solve",
-                fix="drop one of them",
-            )
-        system = hardware
+    system = arguments.one_system(system, hardware, "solve")
     if plan is not None and recompute != DEFAULT_RECOMPUTE:
         raise ConfigError(
             "pass either plan= or recompute=, not both",

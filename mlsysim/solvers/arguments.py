@@ -35,6 +35,7 @@ __all__ = [
     "check_keywords",
     "hardware",
     "model",
+    "one_system",
     "phase",
     "plan",
     "seq_len",
@@ -45,6 +46,19 @@ SOLVE_KEYWORDS = ("phase", "batch", "seq_len", "precision", "plan", "strict")
 #: Plan options ``solve`` passes through to :class:`~mlsysim.execution.ExecutionPlan`
 #: (``weights`` is spelled ``precision`` in ``solve``).
 PLAN_KEYWORDS = tuple(k for k in PLAN_OPTIONS if k != "weights")
+
+
+def one_system(system: Any, hardware: Any, where: str) -> Any:
+    """The system given as ``system=`` or under its alias ``hardware=`` (never both)."""
+    if hardware is None:
+        return system
+    if system is not None:
+        raise ConfigError(
+            "pass the system once: either system= or hardware=",
+            where=where,
+            fix="drop one of them",
+        )
+    return hardware
 
 
 def check_keywords(options: Mapping[str, Any], where: str, extra: Iterable[str] = ()) -> None:

@@ -37,6 +37,7 @@ from mlsysim.core.exceptions import ConfigError
 from mlsysim.core.formulas.parallelism import pipeline_time_s
 from mlsysim.core.formulas.performance import busy_fraction
 from mlsysim.core.formulas.sustainability import device_power_W
+from mlsysim.execution import parallel
 from mlsysim.execution.parallel import ParallelPlan
 from mlsysim.execution.plan import ExecutionPlan, ResolvedPlan
 from mlsysim.hardware.engines import engine_for, family_of
@@ -64,21 +65,7 @@ _CACHE_LIMIT = 4096
 
 
 #: The keywords ``solve`` takes for a parallel step (besides the single-node ones).
-PARALLEL_KEYWORDS = (
-    "devices",
-    "tp",
-    "pp",
-    "dp",
-    "cp",
-    "ep",
-    "sp",
-    "zero",
-    "microbatch",
-    "schedule",
-    "chunks",
-    "overlap",
-    "hardware",
-)
+PARALLEL_KEYWORDS = (*parallel.PARALLEL_KEYWORDS, "hardware")
 
 _PLANS = DerivedCache("solvers.distributed.plans")
 _RESOLVED = DerivedCache("solvers.distributed.resolved_plans")

@@ -30,6 +30,7 @@ from typing import Any
 from mlsysim.core import arguments
 from mlsysim.core.exceptions import ConfigError
 from mlsysim.core.formulas.serving import speculative_tokens_n
+from mlsysim.solvers.arguments import one_system
 from mlsysim.solvers.base import BaseSolver
 from mlsysim.solvers.generation_result import GenerationResult, Speculation, Streaming
 from mlsysim.solvers.steps import ReplicaSteps, max_context
@@ -109,14 +110,7 @@ class GenerateSolver(BaseSolver):
         **plan_options: Any,
     ) -> GenerationResult:
         where = "generate"
-        if hardware is not None:
-            if system is not None:
-                raise ConfigError(
-                    "pass the system once: either system= or hardware=",
-                    where=where,
-                    fix="drop one of them",
-                )
-            system = hardware
+        system = one_system(system, hardware, where)
         p = tokens_arg(prompt, "prompt", where)
         o = tokens_arg(output, "output", where)
         b = count_arg(batch, "batch", where)

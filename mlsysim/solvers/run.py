@@ -31,6 +31,7 @@ from mlsysim.core.constants import (
 from mlsysim.core.exceptions import ConfigError
 from mlsysim.core.formulas.memory import optimizer_state_per_param_B
 from mlsysim.core.units import from_si, si
+from mlsysim.execution.parallel import PARALLEL_KEYWORDS
 from mlsysim.hardware.facts import device_facts
 from mlsysim.infra.reliability import FailureStudies
 from mlsysim.infra.storage import Storage
@@ -45,19 +46,8 @@ __all__ = ["DEFAULT_STORAGE", "TrainingRunSolver", "training_run"]
 #: Checkpoint storage assumed when none is given (stated in the result).
 DEFAULT_STORAGE = "Meta_Tectonic"
 
-_PARALLEL = (
-    "tp",
-    "pp",
-    "dp",
-    "cp",
-    "ep",
-    "sp",
-    "zero",
-    "microbatch",
-    "schedule",
-    "chunks",
-    "overlap",
-)
+#: the parallelism keywords of a run's step (``devices`` is the run's own argument)
+_PARALLEL = tuple(k for k in PARALLEL_KEYWORDS if k != "devices")
 
 
 def _study(reliability: Any, hw: Any, warnings: list[str]) -> Any:

@@ -48,6 +48,7 @@ from mlsysim.core.constants import (
 )
 from mlsysim.core.exceptions import ConfigError, DimensionError, InfeasibleError
 from mlsysim.core.formulas.serving import kv_fragmentation, paged_kv_sequences_n
+from mlsysim.solvers.arguments import one_system
 from mlsysim.solvers.base import BaseSolver
 from mlsysim.solvers.generation import count_arg, tokens_arg
 from mlsysim.solvers.replica import QUANTILES, Replica, closed_loop_rate, latencies
@@ -136,14 +137,7 @@ class ServingSolver(BaseSolver):
         **plan_options: Any,
     ) -> ServingResult:
         where = "serve"
-        if hardware is not None:
-            if system is not None:
-                raise ConfigError(
-                    "pass the system once: either system= or hardware=",
-                    where=where,
-                    fix="drop one of them",
-                )
-            system = hardware
+        system = one_system(system, hardware, where)
         p = tokens_arg(prompt, "prompt", where)
         o = tokens_arg(output, "output", where)
         sched = arguments.choice(scheduler, "scheduler", where, SCHEDULERS)

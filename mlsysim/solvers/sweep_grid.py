@@ -79,7 +79,6 @@ _MEMORY = {
     "memory_bytes": "total_bytes",
     "capacity_bytes": "capacity_bytes",
 }
-_PARALLEL = ("devices", "tp", "pp", "dp", "cp", "ep", "sp", "zero", "microbatch", "chunks")
 
 
 def sweep(

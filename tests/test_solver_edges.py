@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 import mlsysim
-from mlsysim import Q_, InfeasibleError, solve
+from mlsysim import Q_, ConfigError, InfeasibleError, solve
 from mlsysim.core.formulas import (
     all_gather,
     all_gather_s,
@@ -269,3 +270,17 @@ def test_a_residual_add_after_a_depthwise_conv_reads_its_shortcut() -> None:
     reads = 2 * proj.in_elems + 2 * proj.out_elems  # the depthwise output, the shortcut
     writes = 2 * proj.out_elems
     assert project.bytes == pytest.approx(weights + reads + writes)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: mlsysim.solve("Llama2_7B", "H100", hardware="A100", phase="decode"),
+        lambda: mlsysim.generate("Llama2_7B", "H100", hardware="A100", prompt=128, output=16),
+        lambda: mlsysim.serve("Llama2_7B", "H100", hardware="A100", prompt=128, output=16),
+    ],
+    ids=["solve", "generate", "serve"],
+)
+def test_the_system_is_given_once(call: Any) -> None:
+    with pytest.raises(ConfigError, match="pass the system once"):
+        call()

@@ -18,11 +18,11 @@ from mlsysim.core.exceptions import ConfigError, UnknownNameError
 from mlsysim.execution.parallel import PARALLEL_KEYWORDS
 from mlsysim.hardware.registry import HardwareSpec
 from mlsysim.solvers import arguments
-from mlsysim.solvers.single_node import SingleNodeSolver
+from mlsysim.solvers.single_node import SingleNodeSolver, check, run
 from mlsysim.systems.topology import lookup_system
 from mlsysim.workload.registry import Models
 
-__all__ = ["route", "solve"]
+__all__ = ["route", "serial", "solve"]
 
 _ONE = SingleNodeSolver()
 
@@ -64,6 +64,15 @@ def solve(
     ``kv_cache``, efficiencies, …) go to :class:`~mlsysim.execution.ExecutionPlan`.
     ``hardware=`` is accepted as another name for ``system`` (a device).
     """
+    if hardware is None and serial(
+        devices, tp, pp, dp, cp, ep, sp, zero, microbatch, schedule, chunks, overlap
+    ):  # no parallel keyword: on a device, straight to the single-node solver
+        spec, device = _model_and_system(model, system, plan, recompute)
+        if device is None or isinstance(device, HardwareSpec):
+            if plan is None and recompute != DEFAULT_RECOMPUTE:
+                plan_options["recompute"] = recompute  # (the plan's default otherwise)
+            checked = check(spec, device, phase, batch, seq_len, precision, plan, plan_options)
+            return run(*checked, strict)
     single, keywords = route(
         model,
         system,
@@ -100,6 +109,63 @@ def solve(
 _PARALLEL = frozenset(PARALLEL_KEYWORDS)
 
 
+def serial(
+    devices: Any,
+    tp: Any,
+    pp: Any,
+    dp: Any,
+    cp: Any,
+    ep: Any,
+    sp: Any,
+    zero: Any,
+    microbatch: Any,
+    schedule: Any,
+    chunks: Any,
+    overlap: Any,
+) -> bool:
+    """Whether the parallel keywords (:data:`~mlsysim.execution.parallel.PARALLEL_KEYWORDS`)
+    all keep their defaults: one device, no parallelism."""
+    return (
+        devices in (None, 1)
+        and tp == 1
+        and pp == 1
+        and dp in (None, 1)
+        and cp == 1
+        and ep == 1
+        and sp is False
+        and zero == 0
+        and microbatch == 1
+        and schedule == "1f1b"
+        and chunks == 1
+        and overlap is True
+    )
+
+
+def _model_and_system(model: Any, system: Any, plan: Any, recompute: str) -> tuple[Any, Any]:
+    """The checked model spec and system spec (None stays None) of a solve."""
+    if plan is not None and recompute != DEFAULT_RECOMPUTE:
+        raise ConfigError(
+            "pass either plan= or recompute=, not both",
+            where="solve",
+            fix="set recompute in the ExecutionPlan",
+        )
+    model = arguments.model(model)  # first: a model and a system given the wrong way round
+    if system is None:
+        return model, None
+    try:
+        return model, lookup_system(system)
+    except UnknownNameError:
+        if isinstance(system, str) and system in Models:
+            raise ConfigError(
+                f"{system!r} is not a system: it is a model id",
+                where="solve",
+                why="solve takes one model and the system (device, node or cluster) it runs on",
+                fix="pass a device, node or cluster as the system, e.g. "
+                f"solve({model.id!r}, 'A100')",
+            ) from None
+        raise
+
+
 def route(
     model: Any = None,
     system: Any = None,
@@ -114,42 +180,23 @@ def route(
     ``keywords`` are the rest of ``solve``'s (phase, batch, the parallel degrees, plan
     options). A sweep routes once per structure and then runs whole arrays."""
     system = arguments.one_system(system, hardware, "solve")
-    if plan is not None and recompute != DEFAULT_RECOMPUTE:
-        raise ConfigError(
-            "pass either plan= or recompute=, not both",
-            where="solve",
-            fix="set recompute in the ExecutionPlan",
-        )
-    model = arguments.model(model)  # first: a model and a system given the wrong way round
-    if system is not None:
-        try:
-            system = lookup_system(system)
-        except UnknownNameError:
-            if isinstance(system, str) and system in Models:
-                raise ConfigError(
-                    f"{system!r} is not a system: it is a model id",
-                    where="solve",
-                    why="solve takes one model and the system (device, node or cluster) it runs on",
-                    fix="pass a device, node or cluster as the system, e.g. "
-                    f"solve({model.id!r}, 'A100')",
-                ) from None
-            raise
+    model, system = _model_and_system(model, system, plan, recompute)
     k = keywords.get
-    parallel = (
-        k("devices") not in (None, 1)
-        or k("tp", 1) != 1
-        or k("pp", 1) != 1
-        or k("dp") not in (None, 1)
-        or k("cp", 1) != 1
-        or k("ep", 1) != 1
-        or k("sp", False) is not False
-        or k("zero", 0) != 0
-        or k("microbatch", 1) != 1
-        or k("schedule", "1f1b") != "1f1b"
-        or k("chunks", 1) != 1
-        or k("overlap", True) is not True
+    one = serial(
+        k("devices"),
+        k("tp", 1),
+        k("pp", 1),
+        k("dp"),
+        k("cp", 1),
+        k("ep", 1),
+        k("sp", False),
+        k("zero", 0),
+        k("microbatch", 1),
+        k("schedule", "1f1b"),
+        k("chunks", 1),
+        k("overlap", True),
     )
-    if not parallel and (system is None or isinstance(system, HardwareSpec)):
+    if one and (system is None or isinstance(system, HardwareSpec)):
         single = {n: v for n, v in keywords.items() if n not in _PARALLEL}
         if plan is None:
             single["recompute"] = recompute

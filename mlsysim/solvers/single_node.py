@@ -38,11 +38,11 @@ from mlsysim.hardware.engines import engine_for, family_of
 from mlsysim.hardware.facts import device_facts
 from mlsysim.solvers import arguments
 from mlsysim.solvers.base import BaseSolver
-from mlsysim.solvers.results import MemoryBreakdown, OpTiming, SolveResult
-from mlsysim.solvers.timing import peaks, time_ops
+from mlsysim.solvers.results import MemoryBreakdown, OpTiming, SolveResult, new_result
+from mlsysim.solvers.timing import Peaks, Rates, peaks, rates, time_ops
 from mlsysim.workload.lowering import PHASES, lower, model_facts
 
-__all__ = ["DEFAULT_SEQ_LEN", "Prepared", "SingleNodeSolver", "solve"]
+__all__ = ["DEFAULT_SEQ_LEN", "Prepared", "SingleNodeSolver", "check", "run", "solve"]
 
 #: Sequence/context length used when ``seq_len`` is not given (capped at the model's maximum):
 #: the 512-token context of the reference measurements (``validation.md``).
@@ -95,8 +95,7 @@ class SingleNodeSolver(BaseSolver):
         """Solve ``model`` on ``hardware`` (ids or specs); see :func:`solve` (``keywords``:
         phase, batch, seq_len, precision, plan and plan options, as :meth:`prepare` takes)."""
         p = self.prepare(model, hardware, **keywords)
-        low = lower(p.spec, p.phase, p.batch, p.seq_len or 0, p.rp)
-        return _time(p.spec, p.hw, p.phase, p.batch, p.seq_len, p.rp, low, strict)
+        return run(p.spec, p.hw, p.phase, p.batch, p.seq_len, p.rp, strict)
 
     def prepare(
         self,
@@ -112,37 +111,8 @@ class SingleNodeSolver(BaseSolver):
     ) -> Prepared:
         """The checked arguments of :meth:`solve` and the resolved plan, before any lowering
         (a sweep prepares once per structure, then lowers whole arrays)."""
-        if plan_options:
-            arguments.check_keywords(plan_options, "solve")
-        spec = arguments.model(model)
-        hw = arguments.hardware(hardware)
-        phase = arguments.phase(phase, PHASES)
-        batch = arguments.batch(batch)
-        facts = model_facts(spec)
-        if facts.kind == "transformer":
-            if seq_len is None:
-                seq_len = min(DEFAULT_SEQ_LEN, facts.max_seq_len)
-            seq_len = arguments.seq_len(seq_len, 0 if phase == "decode" else 1)
-            if phase == "decode" and facts.task != "llm":
-                raise ConfigError(
-                    f"{spec.id} is an {facts.task} model: it has no decode phase",
-                    where="solve",
-                    fix="use phase='inference' or 'training'",
-                )
-        else:
-            seq_len = None
-        if plan is None:
-            plan = _plan(precision, plan_options)
-        elif precision is not None or plan_options:
-            raise ConfigError(
-                "pass either plan= or precision/plan options, not both",
-                where="solve",
-                fix="put the precision and options into the ExecutionPlan",
-            )
-        else:
-            plan = arguments.plan(plan)
-        rp = _resolve(hw, plan, phase, family_of(facts.task))
-        return Prepared(spec, hw, phase, batch, seq_len, rp)
+        checked = check(model, hardware, phase, batch, seq_len, precision, plan, plan_options)
+        return _new(Prepared, checked)
 
 
 class Prepared(NamedTuple):
@@ -158,23 +128,97 @@ class Prepared(NamedTuple):
 
 _new = tuple.__new__  # NamedTuple construction without its Python-level __new__
 
-#: The efficiency rows of a resolved plan on a device, keyed by their identities.
-_EFFICIENCIES = DerivedCache("solvers.single_node_efficiencies")
+
+def check(
+    model: Any,
+    hardware: Any,
+    phase: Any,
+    batch: Any,
+    seq_len: Any,
+    precision: str | None,
+    plan: Any,
+    plan_options: dict[str, Any],
+) -> tuple[Any, Any, str, int, int | None, ResolvedPlan]:
+    """:meth:`SingleNodeSolver.prepare` with positional arguments (``solve``'s route for one
+    device calls it directly): the checked ``(spec, hw, phase, batch, seq_len, resolved
+    plan)``."""
+    if plan_options:
+        arguments.check_keywords(plan_options, "solve")
+    spec = arguments.model(model)
+    hw = arguments.hardware(hardware)
+    phase = arguments.phase(phase, PHASES)
+    batch = arguments.batch(batch)
+    facts = model_facts(spec)
+    if facts.kind == "transformer":
+        if seq_len is None:
+            seq_len = min(DEFAULT_SEQ_LEN, facts.max_seq_len)
+        seq_len = arguments.seq_len(seq_len, 0 if phase == "decode" else 1)
+        if phase == "decode" and facts.task != "llm":
+            raise ConfigError(
+                f"{spec.id} is an {facts.task} model: it has no decode phase",
+                where="solve",
+                fix="use phase='inference' or 'training'",
+            )
+    else:
+        seq_len = None
+    if plan is None:
+        plan = _plan(precision, plan_options)
+    elif precision is not None or plan_options:
+        raise ConfigError(
+            "pass either plan= or precision/plan options, not both",
+            where="solve",
+            fix="put the precision and options into the ExecutionPlan",
+        )
+    else:
+        plan = arguments.plan(plan)
+    rp = _resolve(hw, plan, phase, family_of(facts.task))
+    return spec, hw, phase, batch, seq_len, rp
 
 
-def _efficiencies(rp: ResolvedPlan, dev: Any) -> tuple[tuple[str, float, str], ...]:
-    """The efficiencies a solve ran at (:func:`efficiency_rows`) and the device's idle power
-    fraction, once per resolved plan and device."""
-    key = (id(rp), id(dev))
-    hit = _EFFICIENCIES.get(key)
-    if hit is not None and hit[0] is rp and hit[1] is dev:
-        return hit[2]
+def run(
+    spec: Any,
+    hw: Any,
+    phase: str,
+    batch: int,
+    seq_len: int | None,
+    rp: ResolvedPlan,
+    strict: bool = False,
+) -> SolveResult:
+    """Lower and time one checked solve (:func:`check`'s arguments)."""
+    low = lower(spec, phase, batch, seq_len or 0, rp)
+    return _time(spec, hw, phase, batch, seq_len, rp, low, strict)
+
+
+#: What a resolved plan is timed with on a device, keyed by their identities.
+_DEVICE_PLANS = DerivedCache("solvers.single_node_device_plans")
+
+
+class _OnDevice(NamedTuple):
+    """A resolved plan on a device: the device's facts, the peaks and rates its ops are timed
+    with, and the efficiency rows a result reports."""
+
+    dev: Any
+    pk: Peaks
+    r: Rates
+    efficiencies: tuple[tuple[str, float, str], ...]
+
+
+def _on_device(rp: ResolvedPlan, hw: Any) -> _OnDevice:
+    """The :class:`_OnDevice` of ``rp`` on ``hw`` (:func:`efficiency_rows` with the device's
+    idle power fraction), once per resolved plan and device."""
+    key = (id(rp), id(hw))
+    hit = _DEVICE_PLANS.get(key)
+    if hit is not None and hit[0] is rp and hit[1] is hw:
+        return hit[2]  # type: ignore[no-any-return]
+    dev = device_facts(hw)
+    pk = peaks(dev, rp)
     rows = (
         *efficiency_rows(rp.eff, rp.plan),
         ("idle_power_fraction", dev.idle_fraction, dev.idle_source),
     )
-    _EFFICIENCIES.put(key, (rp, dev, rows))
-    return rows
+    on = _OnDevice(dev, pk, rates(pk, dev.bandwidth, rp.eff), rows)
+    _DEVICE_PLANS.put(key, (rp, hw, on))
+    return on
 
 
 def _time(
@@ -187,20 +231,19 @@ def _time(
     low: Any,
     strict: bool,
 ) -> SolveResult:
-    dev = device_facts(hw)
-    pk = peaks(dev, rp)
+    dev, pk, r, efficiencies = _on_device(rp, hw)
     BW = dev.bandwidth
-    rows: list[Any] = []
-    t = time_ops(low.ops, pk, BW, rp.eff, rows)
+    rows: list[OpTiming] = []
+    t = time_ops(low.ops, pk, BW, rp.eff, rows, r=r)
     compute_s, memory_s, overhead_s = t.compute, t.memory, t.overhead
-    flops, nbytes, bound_total = t.flops, t.bytes, t.bound
+    flops, nbytes = t.flops, t.bytes
     achievable = compute_s + memory_s + overhead_s
-    ops = tuple([_new(OpTiming, row) for row in rows])
     P, P_sparse = pk.gemm, pk.sparse
 
     m = low.memory
-    memory = MemoryBreakdown(
-        m.weights, m.kv_cache, m.activations, m.gradients, m.optimizer, dev.capacity
+    memory = _new(
+        MemoryBreakdown,
+        (m.weights, m.kv_cache, m.activations, m.gradients, m.optimizer, dev.capacity),
     )
     feasible = memory.total_bytes <= dev.capacity
     if not feasible:
@@ -215,44 +258,44 @@ def _time(
     if dev.tdp is not None:
         u = busy_fraction(flops, nbytes, achievable, P_sparse, BW)
         power = device_power_W(dev.tdp, u, dev.idle_fraction)
-    notes = rp.notes
-    result = SolveResult(
-        model=spec.id,
-        hardware=hw.id,
-        phase=phase,
-        batch=batch,
-        seq_len=seq_len,
-        precision=rp.activations,
-        weights_precision=rp.weights,
-        kv_precision=rp.kv_cache,
-        sparse=rp.sparse,
-        engine=rp.engine,
-        high_precision=rp.high,
-        attention_precision=rp.attention_format,
-        weight_bits=rp.weight_bits,
-        feasible=feasible,
-        binding_wall=wall,
-        latency_s=achievable,
-        latency_bound_s=bound_total,
-        compute_s=compute_s,
-        memory_s=memory_s,
-        overhead_s=overhead_s,
-        units_per_step=low.units,
-        unit=low.unit,
-        flops_total=flops,
-        model_flops=low.model_flops,
-        hardware_flops=low.hardware_flops,
-        bytes_total=nbytes,
-        peak_flops_per_s=P_sparse,
-        dense_peak_flops_per_s=P,
-        bandwidth_bytes_per_s=BW,
-        power_w=power,
-        memory=memory,
-        ops=ops,
-        efficiencies=_efficiencies(rp, dev),
-        notes=notes,
-        model_spec=spec,
-        hardware_spec=hw,
+    # the fields of SolveResult, in their order
+    result = new_result(
+        spec.id,
+        hw.id,
+        phase,
+        batch,
+        seq_len,
+        rp.activations,
+        rp.weights,
+        rp.kv_cache,
+        rp.sparse,
+        rp.engine,
+        rp.high,
+        rp.attention_format,
+        rp.weight_bits,
+        feasible,
+        wall,
+        achievable,
+        t.bound,
+        compute_s,
+        memory_s,
+        overhead_s,
+        low.units,
+        low.unit,
+        flops,
+        low.model_flops,
+        low.hardware_flops,
+        nbytes,
+        P_sparse,
+        P,
+        BW,
+        power,
+        memory,
+        tuple(rows),
+        efficiencies,
+        rp.notes,
+        spec,
+        hw,
     )
     if strict and not feasible:
         result._require_feasible("latency")

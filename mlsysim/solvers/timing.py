@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 from mlsysim.core.arrays import select
 from mlsysim.core.formulas.kernels import exposed_overhead_s
 from mlsysim.core.formulas.performance import launch_overhead_s, roofline_time_s
+from mlsysim.solvers.results import OpTiming
 from mlsysim.workload.lowering.ops import GEMM_FORMAT, HIGH_FORMAT
 
 __all__ = ["Peaks", "Rates", "Timed", "peaks", "rates", "time_op", "time_ops"]
@@ -135,15 +136,23 @@ def _time_op(op: Any, r: Rates) -> tuple[Any, Any, Any, Any, float]:
 
 
 def time_ops(
-    ops: Any, pk: Peaks, BW: float, eff: Any, rows: list[Any] | None = None, step: bool = True
+    ops: Any,
+    pk: Peaks,
+    BW: float,
+    eff: Any,
+    rows: list[Any] | None = None,
+    step: bool = True,
+    r: Rates | None = None,
 ) -> Timed:
     """Time ``ops`` on a device with peaks ``pk``, bandwidth ``BW`` and engine efficiencies
-    ``eff`` (:func:`time_op` each). ``rows``, when given, receives one row per op (float
-    ops) in the fields of :class:`~mlsysim.solvers.results.OpTiming`: name, kind, repeat,
-    FLOPs, bytes, ideal bound, achievable time, exposed overhead, limiting roof, peak, waves,
+    ``eff`` (:func:`time_op` each). ``rows``, when given, receives one
+    :class:`~mlsysim.solvers.results.OpTiming` per op (float ops): name, kind, repeat, FLOPs,
+    bytes, ideal bound, achievable time, exposed overhead, limiting roof, peak, waves,
     kernels, dequantization. ``step`` adds the engine's once-per-step cost (a graph replay) to
-    the overhead. Ops with array counts give array totals, element-wise."""
-    r = rates(pk, BW, eff)
+    the overhead. ``r``: the :func:`rates` of ``pk``, ``BW`` and ``eff`` when the caller
+    keeps them. Ops with array counts give array totals, element-wise."""
+    if r is None:
+        r = rates(pk, BW, eff)
     compute: Any = 0.0
     memory: Any = 0.0
     overhead: Any = 0.0
@@ -152,6 +161,7 @@ def time_ops(
     nbytes: Any = 0.0
     forward: Any = 0.0
     attention: Any = 0.0
+    append = None if rows is None else rows.append
     for op in ops:
         t_bound, body, t_over, on_compute, peak = _time_op(op, r)
         if on_compute is True:  # floats: the solvers' hot path
@@ -168,16 +178,15 @@ def time_ops(
         b_n = b * n
         flops += f_n
         nbytes += b_n
-        forward += (body + t_over) / passes
-        if kind == "attention" or name.startswith("attention"):
+        total = body + t_over
+        forward += total / passes
+        # attention's own kernel, or the unfused attention's score GEMM and softmax
+        if kind == "attention" or (name[0] == "a" and name.startswith("attention")):
             attention += body
-        if rows is not None:
+        if append is not None:
             limit = "compute" if on_compute else "memory"
-            total = body + t_over
-            k_n = kernels * n
-            rows.append(
-                (name, kind, n, f_n, b_n, t_bound, total, t_over, limit, peak, waves, k_n, dequant)
-            )
+            row = (name, kind, n, f_n, b_n, t_bound, total, t_over, limit, peak, waves)
+            append(_new(OpTiming, (*row, kernels * n, dequant)))
     if step:
         overhead += eff.step_overhead
     return _new(Timed, (compute, memory, overhead, bound_total, flops, nbytes, forward, attention))

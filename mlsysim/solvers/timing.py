@@ -110,29 +110,13 @@ def rates(pk: Peaks, BW: float, eff: Any) -> Rates:
     )
 
 
-def time_op(op: Any, r: Rates) -> tuple[Any, Any, Any, Any]:
-    """One lowered op (``op.repeat`` instances) timed at rates ``r``: ``(ideal bound,
-    achievable body, exposed launch overhead, whether the compute roof limits it)``; floats,
-    or arrays element-wise when the op's counts are arrays (a sweep)."""
-    return _time_op(op, r)[:4]
-
-
-def _time_op(op: Any, r: Rates) -> tuple[Any, Any, Any, Any, float]:
-    """:func:`time_op` and the peak the op's math ran at (the step's rows report it)."""
-    _, kind, f, b, kernels, n, sparse, fmt, dequant, waves, _ = op
-    # the peak of the op's math format (2:4 sparse GEMMs at the sparse rate)
-    pk = r.pk
-    if fmt == GEMM_FORMAT:
-        peak = pk.sparse if sparse else pk.gemm
-    else:
-        peak = pk.high if fmt == HIGH_FORMAT else pk.attention
-    eta = r.gemm if kind == "gemm" else r.attention if kind == "attention" else r.elementwise
-    peak_eff = peak * eta * waves
-    t_body = roofline_time_s(f, b, peak_eff, r.BW_q if dequant else r.BW_eff)
-    launch = launch_overhead_s(kernels, r.t_launch)
-    t_over = (exposed_overhead_s(t_body, launch) if r.overlap else launch) * n
-    t_bound = roofline_time_s(f, b, peak, r.BW) * n
-    return t_bound, t_body * n, t_over, t_body == f / peak_eff, peak
+def time_op(op: Any, r: Rates) -> tuple[float, float, float, bool]:
+    """One lowered op (``op.repeat`` instances, float counts) timed at rates ``r`` as
+    :func:`time_ops` times each: ``(ideal bound, achievable body, exposed launch overhead,
+    whether the compute roof limits it)``."""
+    rows: list[OpTiming] = []
+    t = time_ops((op,), r.pk, r.BW, None, rows, False, r)
+    return t.bound, t.compute + t.memory, t.overhead, rows[0].bound == "compute"
 
 
 def time_ops(
@@ -145,14 +129,17 @@ def time_ops(
     r: Rates | None = None,
 ) -> Timed:
     """Time ``ops`` on a device with peaks ``pk``, bandwidth ``BW`` and engine efficiencies
-    ``eff`` (:func:`time_op` each). ``rows``, when given, receives one
-    :class:`~mlsysim.solvers.results.OpTiming` per op (float ops): name, kind, repeat, FLOPs,
-    bytes, ideal bound, achievable time, exposed overhead, limiting roof, peak, waves,
-    kernels, dequantization. ``step`` adds the engine's once-per-step cost (a graph replay) to
-    the overhead. ``r``: the :func:`rates` of ``pk``, ``BW`` and ``eff`` when the caller
-    keeps them. Ops with array counts give array totals, element-wise."""
+    ``eff``: the roofline of each op under the engine (see the module doc). ``rows``, when
+    given, receives one :class:`~mlsysim.solvers.results.OpTiming` per op (float ops):
+    name, kind, repeat, FLOPs, bytes, ideal bound, achievable time, exposed overhead,
+    limiting roof, peak, waves, kernels, dequantization. ``step`` adds the engine's
+    once-per-step cost (a graph replay) to the overhead. ``r``: the :func:`rates` of ``pk``,
+    ``BW`` and ``eff`` when the caller keeps them. Ops with array counts give array totals,
+    element-wise."""
     if r is None:
         r = rates(pk, BW, eff)
+    P_gemm, P_sparse, P_high, P_attention = r.pk
+    _, BW, BW_eff, BW_q, eta_gemm, eta_attention, eta_other, t_launch, overlap = r
     compute: Any = 0.0
     memory: Any = 0.0
     overhead: Any = 0.0
@@ -163,7 +150,22 @@ def time_ops(
     attention: Any = 0.0
     append = None if rows is None else rows.append
     for op in ops:
-        t_bound, body, t_over, on_compute, peak = _time_op(op, r)
+        name, kind, f, b, kernels, n, sparse, fmt, dequant, waves, passes = op
+        # the peak of the op's math format (2:4 sparse GEMMs at the sparse rate)
+        if fmt == GEMM_FORMAT:
+            peak = P_sparse if sparse else P_gemm
+        else:
+            peak = P_high if fmt == HIGH_FORMAT else P_attention
+        if kind == "gemm":
+            peak_eff = peak * eta_gemm * waves
+        else:
+            peak_eff = peak * (eta_attention if kind == "attention" else eta_other) * waves
+        t_body = roofline_time_s(f, b, peak_eff, BW_q if dequant else BW_eff)
+        launch = launch_overhead_s(kernels, t_launch)
+        t_over = (exposed_overhead_s(t_body, launch) if overlap else launch) * n
+        t_bound = roofline_time_s(f, b, peak, BW) * n
+        on_compute = t_body == f / peak_eff
+        body = t_body * n
         if on_compute is True:  # floats: the solvers' hot path
             compute += body
         elif on_compute is False:
@@ -173,7 +175,6 @@ def time_ops(
             memory = memory + select(on_compute, 0.0, body)
         overhead += t_over
         bound_total += t_bound
-        name, kind, f, b, kernels, n, _, _, dequant, waves, passes = op
         f_n = f * n
         b_n = b * n
         flops += f_n
@@ -185,8 +186,13 @@ def time_ops(
             attention += body
         if append is not None:
             limit = "compute" if on_compute else "memory"
-            row = (name, kind, n, f_n, b_n, t_bound, total, t_over, limit, peak, waves)
-            append(_new(OpTiming, (*row, kernels * n, dequant)))
+            k_n = kernels * n
+            append(
+                _new(
+                    OpTiming,
+                    (name, kind, n, f_n, b_n, t_bound, total, t_over, limit, peak, waves, k_n, dequant),
+                )
+            )
     if step:
         overhead += eff.step_overhead
     return _new(Timed, (compute, memory, overhead, bound_total, flops, nbytes, forward, attention))

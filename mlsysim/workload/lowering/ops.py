@@ -110,10 +110,21 @@ class Lowered(NamedTuple):
 
 
 _new_op = tuple.__new__  # NamedTuple construction without its Python-level __new__
-#: GEMM wave fractions by (M, N, K, units, tile): the same shapes recur in every solve of a
-#: structure (decode's M is the batch), so each is computed once per registry generation.
+#: GEMM wave fractions by the device's units and the engine's tile, then by (M, N, K): the
+#: same shapes recur in every solve of a structure (decode's M is the batch), so each is
+#: computed once per registry generation.
 _WAVES = DerivedCache("workload.gemm_waves")
 _WAVES_LIMIT = 4096
+
+
+def _wave_memo(units: float, tile: tuple[float, float, float]) -> dict[Any, float]:
+    """The wave fractions computed so far on ``units`` compute units with GEMM ``tile``."""
+    key = (units, *tile)
+    memo = _WAVES.get(key)
+    if memo is None:
+        memo = {}
+        _WAVES.put(key, memo)
+    return memo  # type: ignore[no-any-return]
 
 
 class OpBuilder:
@@ -134,6 +145,7 @@ class OpBuilder:
         "bw_high",
         "dequant",
         "keep",
+        "memo",
         "ops",
         "passes",
         "recompute",
@@ -162,6 +174,7 @@ class OpBuilder:
         eff = rp.eff
         self.units = eff.units
         self.tile = (eff.tile_m, eff.tile_n, eff.tile_k)
+        self.memo = _wave_memo(self.units, self.tile) if self.units > 0.0 else None
         self.ops: list[Op] = []
 
     def add(
@@ -199,20 +212,20 @@ class OpBuilder:
 
     def waves(self, M: float, N: float, K: float, split_k: bool = True) -> float:
         """Wave-quantization efficiency of an M×K·K×N GEMM on the device (1: no model)."""
-        if self.units <= 0.0:
+        memo = self.memo
+        if memo is None:
             return 1.0
         t_m, t_n, t_k = self.tile
-        t_k = t_k if split_k else 0.0
         if type(M) is not float or type(N) is not float or type(K) is not float:
-            return gemm_wave_fraction(M, N, K, self.units, t_m, t_n, t_k)  # arrays (a sweep)
+            return gemm_wave_fraction(M, N, K, self.units, t_m, t_n, t_k if split_k else 0.0)
         # a pure function of floats: computed once per shape on the device's tiles
-        key = (M, N, K, self.units, t_m, t_n, t_k)
-        eta = _WAVES.get(key)
+        key = (M, N, K) if split_k else (M, N, K, False)
+        eta = memo.get(key)
         if eta is None:
-            eta = gemm_wave_fraction(M, N, K, self.units, t_m, t_n, t_k)
-            if len(_WAVES) >= _WAVES_LIMIT:  # a long scan of batches: stay bounded
-                _WAVES.clear()
-            _WAVES.put(key, eta)
+            eta = gemm_wave_fraction(M, N, K, self.units, t_m, t_n, t_k if split_k else 0.0)
+            if len(memo) >= _WAVES_LIMIT:  # a long scan of batches: stay bounded
+                memo.clear()
+            memo[key] = eta
         return eta
 
     def gemm(

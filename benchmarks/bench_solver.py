@@ -1,8 +1,9 @@
 """Benchmark: one single-device LLM decode solve after warm-up, against baselines in the same run.
 
-* ``mlsysim.solve`` — Llama-2-7B decode on an A100 (specs passed as objects and as ids);
+* ``mlsysim.solve`` — Llama-2-7B decode on an A100 (specs passed as objects and as ids, and
+  with a new batch on every call, so that no solve can be answered from a previous one);
   target ≤ 30 µs per warm solve with spec objects (issue 10; 24 µs before the one-physics
-  refactor), reported against the float baseline measured in the same run.
+  refactor), judged as the same-run ratio to the float baseline (:data:`TARGET_RATIO`).
 * plain-Python baselines — the same per-layer roofline written the obvious way: a loop over
   every layer and operation doing the arithmetic on pint Quantities read from the registry
   specs (no float fast path, no caching), as a pint-based calculator would; and the same loop
@@ -10,8 +11,8 @@
 * the project we replace takes 1.2–2.6 ms per solve (stated in the issue; not runnable here),
   so its ratio is printed against both ends of that range.
 
-Timings are the best of ``--repeat`` rounds of ``--number`` calls (least disturbed by other
-processes on the machine).
+Timings are the best of ``--repeat`` rounds of ``--number`` calls, in this process's CPU time
+(least disturbed by other processes on the machine).
 
     .venv/bin/python benchmarks/bench_solver.py [--number 2000] [--repeat 7]
 """
@@ -19,6 +20,7 @@ processes on the machine).
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
 import timeit
 from typing import Any
@@ -27,6 +29,9 @@ import mlsysim
 from mlsysim import Q_, solve
 
 REPLACED_MS = (1.2, 2.6)
+#: The issue's ≤ 30 µs per warm solve as a ratio to the float baseline of the same run: that
+#: baseline took 95–97 µs on the reference machine when the target was set, so 30 µs ≙ 0.31.
+TARGET_RATIO = 0.31
 
 
 def plain_python_decode(model: Any, hw: Any, seq_len: int = 512, batch: int = 1) -> Any:
@@ -91,6 +96,10 @@ def main() -> None:
     )
 
     ours = _best_us(lambda: solve(model, hw, phase="decode"), args.number, args.repeat)
+    batches = itertools.cycle(range(1, 257))  # a new batch on every call: no result reused
+    ours_batch = _best_us(
+        lambda: solve(model, hw, phase="decode", batch=next(batches)), args.number, args.repeat
+    )
     ours_ids = _best_us(
         lambda: solve("Llama2_7B", "A100", phase="decode"), args.number, args.repeat
     )
@@ -99,11 +108,22 @@ def main() -> None:
     )
     base = _best_us(lambda: plain_python_decode(model, hw), max(1, args.number // 40), args.repeat)
     base_f = _best_us(lambda: plain_float_decode(model, hw), args.number, args.repeat)
-    verdict = "met" if ours <= 30.0 else "NOT met"
+    ratio, ratio_batch, ratio_ids = ours / base_f, ours_batch / base_f, ours_ids / base_f
+
+    def verdict(r: float) -> str:
+        return "met" if r <= TARGET_RATIO else "NOT met"
+
     print(
-        f"mlsysim.solve (spec objects)        {ours:8.1f} µs per solve (target ≤ 30 µs: {verdict})"
+        f"mlsysim.solve (spec objects)        {ours:8.1f} µs per solve = {ratio:.3f}× the "
+        f"float baseline (target ≤ {TARGET_RATIO}: {verdict(ratio)})"
     )
-    print(f"mlsysim.solve (registry ids)        {ours_ids:8.1f} µs per solve")
+    print(
+        f"mlsysim.solve (batch 1…256 cycled)  {ours_batch:8.1f} µs per solve = "
+        f"{ratio_batch:.3f}× (target ≤ {TARGET_RATIO}: {verdict(ratio_batch)})"
+    )
+    print(
+        f"mlsysim.solve (registry ids)        {ours_ids:8.1f} µs per solve = {ratio_ids:.3f}×"
+    )
     print(f"mlsysim.solve + .latency Quantity   {ours_latency:8.1f} µs per solve")
     print(
         f"plain-Python baseline (pint)        {base:8.1f} µs per solve "
@@ -111,11 +131,12 @@ def main() -> None:
     )
     print(
         f"plain-Python baseline (floats)      {base_f:8.1f} µs per solve "
-        f"→ mlsysim takes {ours / base_f:.2f}× its time (and returns the full breakdown)"
+        f"→ mlsysim takes {ratio:.2f}× its time (and returns the full breakdown)"
     )
     print(
-        f"same-run ratios: solve / float baseline {ours / base_f:.3f} (target 30 µs ≙ "
-        f"{30.0 / base_f:.3f} in this run); ids / specs {ours_ids / ours:.2f}; "
+        f"same-run ratios: solve / float baseline {ratio:.3f}, with a new batch each call "
+        f"{ratio_batch:.3f}, ids {ratio_ids:.3f} (target {TARGET_RATIO} ≙ 30 µs; here "
+        f"{TARGET_RATIO * base_f:.1f} µs); ids / specs {ours_ids / ours:.2f}; "
         f"+ .latency Quantity / specs {ours_latency / ours:.2f}"
     )
     lo, hi = REPLACED_MS

@@ -144,6 +144,8 @@ class OpBuilder:
         "bw",
         "bw_high",
         "dequant",
+        "attention_passes",
+        "full_passes",
         "keep",
         "memo",
         "ops",
@@ -170,6 +172,9 @@ class OpBuilder:
         self.sparse_factor = sparse_weight_B(1.0, bw) / bw if self.sparse else 1.0
         self.passes = _TRAINING_PASSES if training else 1.0
         self.recompute = rp.plan.recompute if training else "none"
+        # the passes of ops that full recompute re-runs, and of attention (any recompute)
+        self.full_passes = self.passes + (1.0 if self.recompute == "full" else 0.0)
+        self.attention_passes = self.passes + (1.0 if self.recompute != "none" else 0.0)
         self.unfused = rp.fusion == "unfused"
         eff = rp.eff
         self.units = eff.units
@@ -192,6 +197,24 @@ class OpBuilder:
         kernels: float = 1.0,
     ) -> None:
         passes = self.passes + (1.0 if extra_pass else 0.0)
+        self.emit(name, kind, flops, nbytes, repeat, passes, sparse, fmt, dequant, waves, kernels)
+
+    def emit(
+        self,
+        name: str,
+        kind: str,
+        flops: float,
+        nbytes: float,
+        repeat: int,
+        passes: float,
+        sparse: bool,
+        fmt: int,
+        dequant: bool,
+        waves: float,
+        kernels: float,
+    ) -> None:
+        """Append an op of one pass's ``flops``, ``nbytes`` and ``kernels``, run ``passes``
+        times (:meth:`add` with the passes counted)."""
         if passes != 1.0:  # (x · 1 is x: one pass skips two array multiplies in a sweep)
             flops = flops * passes
             nbytes = nbytes * passes
@@ -250,19 +273,12 @@ class OpBuilder:
             nbytes = w * self.bw * self.sparse_factor + M * K * self.ba + M * N * self.bh
             fmt, sparse, dq = GEMM_FORMAT, self.sparse, self.dequant
         k = kernels if self.unfused else 1.0
-        self.add(
-            name,
-            "gemm",
-            flops,
-            nbytes,
-            repeat,
-            self.recompute == "full",
-            sparse,
-            fmt,
-            dq,
-            self.waves(M, N, K),
-            k,
-        )
+        p = self.full_passes
+        memo = self.memo  # (the memo's hit inline: a float shape seen before)
+        eta = memo.get((M, N, K)) if memo is not None and type(M) is float else None
+        if eta is None:
+            eta = self.waves(M, N, K)
+        self.emit(name, "gemm", flops, nbytes, repeat, p, sparse, fmt, dq, eta, k)
 
     def elementwise(
         self,
@@ -280,29 +296,18 @@ class OpBuilder:
             kernels = flops_per
             touches = 2.0 * flops_per
         nbytes = elems * touches * self.bh + extra_bytes
-        self.add(
-            name,
-            "elementwise",
-            elems * flops_per,
-            nbytes,
-            repeat,
-            self.recompute == "full",
-            fmt=HIGH_FORMAT,
-            kernels=kernels,
+        flops = elems * flops_per
+        p = self.full_passes
+        self.emit(
+            name, "elementwise", flops, nbytes, repeat, p, False, HIGH_FORMAT, False, 1.0, kernels
         )
 
     def attention(
         self, name: str, flops: float, nbytes: float, repeat: int, waves: float = 1.0
     ) -> None:
-        self.add(
-            name,
-            "attention",
-            flops,
-            nbytes,
-            repeat,
-            self.recompute != "none",
-            fmt=ATTENTION_FORMAT,
-            waves=waves,
+        p = self.attention_passes
+        self.emit(
+            name, "attention", flops, nbytes, repeat, p, False, ATTENTION_FORMAT, False, waves, 1.0
         )
 
 

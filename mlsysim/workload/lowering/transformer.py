@@ -91,6 +91,7 @@ _LOGIT_BYTES = BYTES_PER_ELEMENT["fp32"].value  # logits are kept in fp32
 _SOFTMAX = ELEMENTWISE["softmax"]
 _MASK_BYTES = DROPOUT_MASK_BYTES.value  # a dropout mask element (Korthikanti et al. 2022, §4.1)
 _QUERY_BLOCK = float(FLASH_QUERY_BLOCK.value)  # queries per fused-attention thread block
+_new = tuple.__new__  # NamedTuple construction without its Python-level __new__
 
 
 def lower_transformer(
@@ -234,7 +235,7 @@ def lower_transformer(
         gradients = optimizer = 0.0
     kv_cache = kv_cache_B(L, kv_tok, ctx, b, bkv) if keeps_cache else 0.0
     activations = _activation_bytes(f, b, T, M_head if llm_head else 0.0, training, rp)
-    memory = MemoryBytes(weights, kv_cache, activations, gradients, optimizer)
+    memory = _new(MemoryBytes, (weights, kv_cache, activations, gradients, optimizer))
     # model and hardware FLOPs (MFU/HFU): the context each token attends to, counted in full
     Q = f.attn_head_dim
     if training:
@@ -243,7 +244,7 @@ def lower_transformer(
     else:
         model = M * model_flops_per_token_F(f.flop_params, L, nh, Q, ctx, False)
         hardware = model
-    return Lowered(tuple(B.ops), memory, M, "token", model, hardware)
+    return _new(Lowered, (tuple(B.ops), memory, M, "token", model, hardware))
 
 
 def _activation_bytes(

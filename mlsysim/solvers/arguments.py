@@ -24,6 +24,7 @@ from typing import Any
 
 from mlsysim.core import arguments
 from mlsysim.core.exceptions import ConfigError, UnknownNameError
+from mlsysim.core.registry import generation
 from mlsysim.execution.plan import PLAN_OPTIONS, ExecutionPlan
 from mlsysim.hardware.registry import Hardware, HardwareSpec
 from mlsysim.workload.registry import Models, ModelSpec
@@ -69,14 +70,25 @@ def check_keywords(options: Mapping[str, Any], where: str, extra: Iterable[str] 
             return
 
 
+#: Specs by (kind, id or alias) with the registry generation they were looked up under (a
+#: warm solve by ids reads the registry once per name and generation).
+_BY_NAME: dict[tuple[str, str], tuple[int, Any]] = {}
+_BY_NAME_LIMIT = 1024
+
+
 def _spec(
     value: Any, registry: Any, cls: type, what: str, other: Any, other_what: str, where: str
 ) -> Any:
     if isinstance(value, cls):
         return value
     if isinstance(value, str):
+        key = (what, value)
+        hit = _BY_NAME.get(key)
+        g = generation()
+        if hit is not None and hit[0] == g:
+            return hit[1]
         try:
-            return registry[value]
+            spec = registry[value]
         except UnknownNameError as exc:
             if value in other:
                 raise ConfigError(
@@ -87,6 +99,10 @@ def _spec(
                     f"{where}('Llama2_7B', 'A100', phase='decode')",
                 ) from None
             raise exc from None
+        if len(_BY_NAME) >= _BY_NAME_LIMIT:
+            _BY_NAME.clear()
+        _BY_NAME[key] = (g, spec)
+        return spec
     if value is None:
         raise ConfigError(
             f"{where} needs a {what}",

@@ -121,9 +121,7 @@ def main() -> None:
         f"mlsysim.solve (batch 1…256 cycled)  {ours_batch:8.1f} µs per solve = "
         f"{ratio_batch:.3f}× (target ≤ {TARGET_RATIO}: {verdict(ratio_batch)})"
     )
-    print(
-        f"mlsysim.solve (registry ids)        {ours_ids:8.1f} µs per solve = {ratio_ids:.3f}×"
-    )
+    print(f"mlsysim.solve (registry ids)        {ours_ids:8.1f} µs per solve = {ratio_ids:.3f}×")
     print(f"mlsysim.solve + .latency Quantity   {ours_latency:8.1f} µs per solve")
     print(
         f"plain-Python baseline (pint)        {base:8.1f} µs per solve "

@@ -185,14 +185,10 @@ def time_ops(
         if kind == "attention" or (name[0] == "a" and name.startswith("attention")):
             attention += body
         if append is not None:
-            limit = "compute" if on_compute else "memory"
+            roof = "compute" if on_compute else "memory"
             k_n = kernels * n
-            append(
-                _new(
-                    OpTiming,
-                    (name, kind, n, f_n, b_n, t_bound, total, t_over, limit, peak, waves, k_n, dequant),
-                )
-            )
+            row = (name, kind, n, f_n, b_n, t_bound, total, t_over, roof, peak, waves, k_n, dequant)
+            append(_new(OpTiming, row))
     if step:
         overhead += eff.step_overhead
     return _new(Timed, (compute, memory, overhead, bound_total, flops, nbytes, forward, attention))

@@ -139,12 +139,12 @@ class OpBuilder:
     """
 
     __slots__ = (
+        "attention_passes",
         "ba",
         "bh",
         "bw",
         "bw_high",
         "dequant",
-        "attention_passes",
         "full_passes",
         "keep",
         "memo",

@@ -47,9 +47,10 @@ Everything here runs on floats in root units (FLOP, bytes): the solver's hot pat
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from mlsysim.core.arrays import ceil, is_array
+from mlsysim.core.cache import DerivedCache
 from mlsysim.core.constants import (
     BYTES_PER_ELEMENT,
     DROPOUT_MASK_BYTES,
@@ -72,13 +73,14 @@ from mlsysim.workload.lowering.ops import (
     TOUCHES,
     Lowered,
     MemoryBytes,
+    Op,
     OpBuilder,
     add_optimizer_update,
     resident_weights,
     training_state,
 )
 
-__all__ = ["expected_distinct_experts", "lower_transformer"]
+__all__ = ["Frame", "expected_distinct_experts", "frame", "lower_transformer"]
 
 #: The expected distinct experts a step reads (the formula's fast path, re-exported).
 expected_distinct_experts = distinct_experts
@@ -110,57 +112,43 @@ def lower_transformer(
             where="solve",
             fix=f"pass seq_len ≤ {f.max_seq_len}",
         )
-    training = phase == "training"
-    decode = phase == "decode"
-    causal = f.task == "llm"
+    fr = frame(f, phase, rp)
+    training, decode, causal, keeps_cache = fr.training, fr.decode, fr.causal, fr.keeps_cache
     b = batch * 1.0  # a float, or a float array
     s_f = s * 1.0
     T = 1.0 if decode else s_f
     M = b * T
-    h, L = float(f.hidden), f.layers
-    nh, nkv, d = float(f.heads), float(f.kv_heads), float(f.head_dim)
-    bkv = rp.kv_bytes
+    h, L, nh, d, v_dim = fr.h, fr.L, fr.nh, fr.d, fr.v_dim
+    bkv, kv_tok = fr.bkv, fr.kv_tok
     B = OpBuilder(rp, training)
     ba = B.bh  # the residual stream and the tensors around the GEMMs
-    keeps_cache = causal and not training
 
     # embedding gather (forward reads M rows; no weight GEMM)
-    pos = 2.0 if f.learned_positions else 1.0
-    B.add("embedding", "embedding", 0.0, M * h * pos * (B.bw_high + ba), 1, False, fmt=HIGH_FORMAT)
+    B.add("embedding", "embedding", 0.0, M * h * fr.pos * fr.gather, 1, False, fmt=HIGH_FORMAT)
 
     # per-layer attention block
     # residual add fused into the norm that follows it (read x and residual, write both)
-    norm_w = h * B.bw_high
+    norm_w = fr.norm_w
     B.elementwise("attn_add_norm", M * h, _NORM, TOUCHES["norm"], L, norm_w)
-    if f.mla is not None:
-        v_dim = float(f.mla[4])
-        o_elems = nh * v_dim * h
-    else:
-        v_dim = d
-        o_elems = nh * d * h
-    qkv_elems = f.attn_params - o_elems
-    B.gemm("qkv_proj", M, h, qkv_elems / h, L, kernels=3.0)
-    if f.rope:
-        B.elementwise("rope", M * (nh + nkv) * d, ELEMENTWISE["rope"], TOUCHES["rope"], L)
+    B.gemm("qkv_proj", M, h, fr.qkv_N, L, kernels=3.0)
+    if fr.rope_heads:
+        B.elementwise("rope", M * fr.rope_heads * d, ELEMENTWISE["rope"], TOUCHES["rope"], L)
     C = s_f + 1.0 if decode else (s_f + 1.0) / 2.0 if causal else s_f
-    kv_tok = f.kv_elems_per_token
-    if f.mla is not None and decode:
-        lat, rope_d = float(f.mla[0]), float(f.mla[3])
+    if fr.latent_decode:
+        lat, rope_d = fr.latent
         attn_flops = _MAC * b * nh * C * (lat + rope_d) + _MAC * b * nh * C * lat
     else:
-        qk_dim = float(f.mla[2] + f.mla[3]) if f.mla is not None else d
-        attn_flops = _MAC * M * nh * C * qk_dim + _MAC * M * nh * C * v_dim
-    io = M * (nh * d + nh * v_dim) * ba  # read Q, write O
+        attn_flops = _MAC * M * nh * C * fr.qk_dim + _MAC * M * nh * C * v_dim
+    io = M * fr.io_w * ba  # read Q, write O
     # decode reads the whole cache; otherwise the fused kernel reads the new tokens' K and V once
     kv_read = b * s_f * kv_tok * bkv if decode else M * kv_tok * ba
     kv_write = M * kv_tok * bkv if keeps_cache else 0.0
-    if rp.plan.attention == "unfused":
+    if fr.unfused:
         # the full score matrix (no causal skipping) is written by QKᵀ, read and rewritten by
         # the fused softmax, and read by PV (Korthikanti et al. 2022, Section 4.1)
         C_full = s_f + 1.0 if decode else s_f
         scores = b * nh * T * C_full
-        qk_full = float(f.mla[2] + f.mla[3]) if f.mla is not None else d
-        gemm_flops = _MAC * M * nh * C_full * (qk_full + v_dim)
+        gemm_flops = _MAC * M * nh * C_full * fr.qkv_width
         again = B.recompute != "none"
         B.add(
             "attention_scores",
@@ -190,15 +178,15 @@ def lower_transformer(
         blocks = 0.0 if decode else b * nh * ceil(T / _QUERY_BLOCK)
         waves = 1.0 if decode else wave_fraction(blocks, B.units)
         B.attention("attention", attn_flops, io + kv_read + kv_write, L, waves)
-    B.gemm("out_proj", M, nh * v_dim, h, L)
+    B.gemm("out_proj", M, fr.o_K, h, L)
 
     # per-layer feed-forward block
     B.elementwise("ffn_add_norm", M * h, _NORM, TOUCHES["norm"], L, norm_w)
-    mats = 2.0 if f.gated else 1.0
-    L_moe = f.moe_layers
+    mats = fr.mats
+    L_moe = fr.L_moe
     L_dense = L - L_moe
     if L_dense:
-        ff = float(f.ffn)
+        ff = fr.ff
         B.gemm("ffn_up", M, h, mats * ff, L_dense, kernels=mats)
         B.elementwise("ffn_act", M * ff, _ACT, mats + 1.0, L_dense)
         B.gemm("ffn_down", M, ff, h, L_dense)
@@ -220,31 +208,135 @@ def lower_transformer(
     M_head = M if training else b
     if llm_head:
         B.elementwise("final_add_norm", M_head * h, _NORM, TOUCHES["norm"], 1, norm_w)
-        V = float(f.vocab)
+        V = fr.V
         B.gemm("lm_head", M_head, h, V, 1, high=True)
         if training:
             B.elementwise("loss", M_head * V, _LOSS, TOUCHES["loss"], 1)
 
     ctx = s_f + 1.0 if decode else s_f
-    if training:
-        add_optimizer_update(B, f.params, rp)
-        weights, gradients, optimizer = training_state(f.params, rp, B.sparse_factor)
-    else:
-        kept = f.embed_params + (0.0 if f.tied else f.head_params)
-        weights = resident_weights(f.params, rp, B.sparse_factor, kept)
-        gradients = optimizer = 0.0
+    if fr.update is not None:  # training: the optimizer's update over every parameter
+        B.ops.append(fr.update)
+    weights, gradients, optimizer = fr.state
     kv_cache = kv_cache_B(L, kv_tok, ctx, b, bkv) if keeps_cache else 0.0
     activations = _activation_bytes(f, b, T, M_head if llm_head else 0.0, training, rp)
     memory = _new(MemoryBytes, (weights, kv_cache, activations, gradients, optimizer))
     # model and hardware FLOPs (MFU/HFU): the context each token attends to, counted in full
-    Q = f.attn_head_dim
+    N, Q = f.flop_params, f.attn_head_dim
     if training:
-        model = M * model_flops_per_token_F(f.flop_params, L, nh, Q, ctx, True)
-        hardware = M * hardware_flops_per_token_F(f.flop_params, L, nh, Q, ctx, rp.plan.recompute)
+        model = M * model_flops_per_token_F(N, L, nh, Q, ctx, True)
+        hardware = M * hardware_flops_per_token_F(N, L, nh, Q, ctx, rp.plan.recompute)
     else:
-        model = M * model_flops_per_token_F(f.flop_params, L, nh, Q, ctx, False)
+        model = M * model_flops_per_token_F(N, L, nh, Q, ctx, False)
         hardware = model
     return _new(Lowered, (tuple(B.ops), memory, M, "token", model, hardware))
+
+
+class Frame(NamedTuple):
+    """What a transformer step's lowering takes from the model, the phase and the plan alone
+    — the same for every batch and sequence length (:func:`frame`)."""
+
+    training: bool
+    decode: bool
+    causal: bool
+    keeps_cache: bool  # inference of a causal model writes its KV cache
+    h: float
+    L: int
+    nh: float
+    d: float
+    v_dim: float
+    bkv: float
+    kv_tok: float
+    pos: float  # position embeddings gathered with the token's (learned: 2, else 1)
+    gather: float  # bytes per gathered element: the table's read and the residual's write
+    norm_w: float  # a norm's weight bytes
+    qkv_N: float  # the fused QKV projection's output width
+    o_K: float  # the output projection's input width
+    rope_heads: float  # heads rotated by RoPE (query and key), 0 without RoPE
+    latent_decode: bool  # MLA decode: the absorbed form over the latent cache
+    latent: tuple[float, float]  # MLA's latent and RoPE-key widths
+    qk_dim: float
+    io_w: float  # elements of Q read and O written per token
+    unfused: bool
+    qkv_width: float  # QKᵀ plus PV per head and score (unfused attention)
+    mats: float
+    L_moe: int
+    ff: float
+    V: float
+    update: Op | None  # the optimizer's update (training)
+    state: tuple[float, float, float]  # resident weights, gradients and optimizer state
+
+
+#: Frames by the identities of the model facts and the resolved plan, and the phase.
+_FRAMES = DerivedCache("workload.transformer_frames")
+
+
+def frame(f: ModelFacts, phase: str, rp: Any) -> Frame:
+    """The :class:`Frame` of ``f`` in ``phase`` under resolved plan ``rp``, built once per
+    facts, phase and plan (a solve with another batch or context reuses it)."""
+    key = (id(f), phase, id(rp))
+    hit = _FRAMES.get(key)
+    if hit is not None and hit[0] is f and hit[1] is rp:
+        return hit[2]  # type: ignore[no-any-return]
+    fr = _build_frame(f, phase, rp)
+    _FRAMES.put(key, (f, rp, fr))
+    return fr
+
+
+def _build_frame(f: ModelFacts, phase: str, rp: Any) -> Frame:
+    training = phase == "training"
+    decode = phase == "decode"
+    causal = f.task == "llm"
+    h = float(f.hidden)
+    nh, nkv, d = float(f.heads), float(f.kv_heads), float(f.head_dim)
+    B = OpBuilder(rp, training)
+    if f.mla is not None:
+        v_dim = float(f.mla[4])
+        o_elems = nh * v_dim * h
+        qk_dim = float(f.mla[2] + f.mla[3])
+    else:
+        v_dim = d
+        o_elems = nh * d * h
+        qk_dim = d
+    update: Op | None = None
+    if training:
+        add_optimizer_update(B, f.params, rp)
+        update = B.ops[-1]
+        state = training_state(f.params, rp, B.sparse_factor)
+    else:
+        kept = f.embed_params + (0.0 if f.tied else f.head_params)
+        state = (resident_weights(f.params, rp, B.sparse_factor, kept), 0.0, 0.0)
+    latent = (float(f.mla[0]), float(f.mla[3])) if f.mla is not None else (0.0, 0.0)
+    return Frame(
+        training=training,
+        decode=decode,
+        causal=causal,
+        keeps_cache=causal and not training,
+        h=h,
+        L=f.layers,
+        nh=nh,
+        d=d,
+        v_dim=v_dim,
+        bkv=rp.kv_bytes,
+        kv_tok=f.kv_elems_per_token,
+        pos=2.0 if f.learned_positions else 1.0,
+        gather=B.bw_high + B.bh,
+        norm_w=h * B.bw_high,
+        qkv_N=(f.attn_params - o_elems) / h,
+        o_K=nh * v_dim,
+        rope_heads=nh + nkv if f.rope else 0.0,
+        latent_decode=f.mla is not None and decode,
+        latent=latent,
+        qk_dim=qk_dim,
+        io_w=nh * d + nh * v_dim,
+        unfused=rp.plan.attention == "unfused",
+        qkv_width=qk_dim + v_dim,
+        mats=2.0 if f.gated else 1.0,
+        L_moe=f.moe_layers,
+        ff=float(f.ffn),
+        V=float(f.vocab),
+        update=update,
+        state=state,
+    )
 
 
 def _activation_bytes(

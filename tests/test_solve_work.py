@@ -64,3 +64,84 @@ def test_efficiency_rows_follow_the_plan() -> None:
     assert sources["kernel_overhead"] == "user"
     plain = solve("Llama2_7B", "A100", phase="decode")
     assert {name: source for name, _, source in plain.efficiencies}["kernel_overhead"] != "user"
+
+
+@pytest.mark.parametrize(
+    ("model", "phase"),
+    [
+        ("Llama2_7B", "decode"),
+        ("Llama2_7B", "prefill"),
+        ("Llama2_7B", "training"),
+        ("DeepSeekV3", "decode"),  # MoE and MLA
+        ("BERT_Base", "inference"),
+    ],
+)
+def test_another_batch_relowers_no_static_structure(
+    monkeypatch: pytest.MonkeyPatch, model: str, phase: str
+) -> None:
+    """A warm solve with a new batch and context rebuilds nothing that depends only on the
+    model, the phase, the plan and the device — and still computes its own answer."""
+    from mlsysim.workload.lowering import transformer
+
+    spec, hw = mlsysim.Models[model], mlsysim.Hardware.H100
+    solve(spec, hw, phase=phase, batch=2, seq_len=64)
+    counts = {
+        "frame": _counting(monkeypatch, transformer, "_build_frame"),
+        "weights": _counting(monkeypatch, transformer, "resident_weights"),
+        "training_state": _counting(monkeypatch, transformer, "training_state"),
+        "optimizer_update": _counting(monkeypatch, transformer, "add_optimizer_update"),
+        "resolve": _counting(monkeypatch, ExecutionPlan, "resolve"),
+        "efficiency_rows": _counting(monkeypatch, single_node, "efficiency_rows"),
+        "peaks": _counting(monkeypatch, single_node, "peaks"),
+        "rates": _counting(monkeypatch, single_node, "rates"),
+    }
+    warm = solve(spec, hw, phase=phase, batch=5, seq_len=96)
+    assert {name: calls[0] for name, calls in counts.items()} == dict.fromkeys(counts, 0)
+    monkeypatch.undo()
+    cache.clear_all()
+    cold = solve(spec, hw, phase=phase, batch=5, seq_len=96)
+    assert warm.to_dict() == cold.to_dict()  # the same answer as a solve from nothing
+    assert warm.latency_s != solve(spec, hw, phase=phase, batch=2, seq_len=64).latency_s
+
+
+def test_a_warm_solve_by_ids_reads_the_registry_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    solve("Llama2_7B", "A100", phase="decode")
+    reads = _counting(monkeypatch, type(mlsysim.Models), "__getitem__")
+    solve("Llama2_7B", "A100", phase="decode", batch=3)
+    assert reads[0] == 0
+    mlsysim.core.registry.reset()  # a new generation: the names are looked up again
+    solve("Llama2_7B", "A100", phase="decode", batch=3)
+    assert reads[0] >= 1
+
+
+def test_the_result_a_solve_builds_is_a_frozen_solve_result() -> None:
+    import dataclasses
+
+    from mlsysim.solvers.results import SolveResult
+
+    r = solve("Llama2_7B", "A100", phase="decode", batch=4)
+    same = SolveResult(**{f.name: getattr(r, f.name) for f in dataclasses.fields(r)})
+    assert type(r) is SolveResult and r == same and hash(r) == hash(same)
+    assert repr(r) == repr(same)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.batch = 8  # type: ignore[misc]
+
+
+def test_time_op_is_the_row_time_ops_reports() -> None:
+    from mlsysim.hardware.facts import device_facts
+    from mlsysim.solvers.timing import peaks, rates, time_op, time_ops
+    from mlsysim.workload.lowering import lower
+
+    spec, hw, phase, batch, seq_len, rp = single_node.check(
+        "Llama2_7B", "A100", "prefill", 2, 256, None, None, {}
+    )
+    low = lower(spec, phase, batch, seq_len, rp)
+    dev = device_facts(hw)
+    pk = peaks(dev, rp)
+    r = rates(pk, dev.bandwidth, rp.eff)
+    rows: list[Any] = []
+    time_ops(low.ops, pk, dev.bandwidth, rp.eff, rows)
+    for op, row in zip(low.ops, rows, strict=True):
+        bound, body, over, on_compute = time_op(op, r)
+        assert (bound, body + over, over) == (row.time_bound_s, row.time_s, row.overhead_s)
+        assert on_compute == (row.bound == "compute")

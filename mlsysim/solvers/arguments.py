@@ -134,6 +134,8 @@ def hardware(value: Any, where: str = "solve") -> Any:
 
 def phase(value: Any, phases: Iterable[str], where: str = "solve") -> str:
     """One of ``phases`` (did-you-mean otherwise)."""
+    if type(value) is str and value in phases:
+        return value
     return arguments.choice(value, "phase", where, phases)
 
 

@@ -437,7 +437,7 @@ def new_result(*values: Any) -> SolveResult:
     """A :class:`SolveResult` of ``values``, given in the order of its fields (all of them)."""
     r = _Filling(*values)
     r.__class__ = SolveResult
-    return r  # type: ignore[return-value]
+    return r
 
 
 def _qty_schema(nullable: bool = False) -> dict[str, Any]:

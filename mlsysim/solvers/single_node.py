@@ -52,29 +52,34 @@ _RESOLVED = DerivedCache("solvers.single_node.resolved_plans")
 _PLANS = DerivedCache("solvers.single_node.plans")
 
 
-def _resolve(hw: Any, plan: ExecutionPlan, phase: str, family: str) -> ResolvedPlan:
+def _resolve(
+    hw: Any, plan: ExecutionPlan, phase: str, family: str, kept: bool = False
+) -> ResolvedPlan:
     """The plan bound to ``hw`` under its engine (the plan's, or the device's default for the
-    phase and model family), cached."""
-    key = (id(hw), plan, phase, family)
+    phase and model family), cached. ``kept``: ``plan`` is one :func:`_plan` keeps, so its
+    identity names it (no hash of its fields); otherwise equal plans share an entry."""
+    key = (id(hw), id(plan) if kept else plan, phase, family)
     hit = _RESOLVED.get(key)
-    if hit is not None and hit[0] is hw:
-        return hit[1]
+    if hit is not None and hit[0] is hw and (hit[1] is plan or not kept):
+        return hit[2]
     engine = engine_for(hw, phase, family, plan.engine)
     rp = plan.resolve(hw, engine)
-    _RESOLVED.put(key, (hw, rp))
+    _RESOLVED.put(key, (hw, plan, rp))
     return rp
 
 
-def _plan(precision: str | None, options: dict[str, Any]) -> ExecutionPlan:
+def _plan(precision: str | None, options: dict[str, Any]) -> tuple[ExecutionPlan, bool]:
+    """The plan of ``precision`` and plan options, and whether it is kept (one object per
+    precision and options)."""
     try:
         key = (precision, tuple(sorted(options.items())) if options else ())
         plan = _PLANS.get(key)
     except TypeError:  # an unhashable option value: let the plan say what is wrong with it
-        return ExecutionPlan(weights=precision, **options)
+        return ExecutionPlan(weights=precision, **options), False
     if plan is None:
         plan = ExecutionPlan(weights=precision, **options)
         _PLANS.put(key, plan)
-    return plan
+    return plan, True
 
 
 class SingleNodeSolver(BaseSolver):
@@ -161,8 +166,9 @@ def check(
             )
     else:
         seq_len = None
-    if plan is None:
-        plan = _plan(precision, plan_options)
+    kept = plan is None
+    if kept:
+        plan, kept = _plan(precision, plan_options)
     elif precision is not None or plan_options:
         raise ConfigError(
             "pass either plan= or precision/plan options, not both",
@@ -171,7 +177,7 @@ def check(
         )
     else:
         plan = arguments.plan(plan)
-    rp = _resolve(hw, plan, phase, family_of(facts.task))
+    rp = _resolve(hw, plan, phase, family_of(facts.task), kept)
     return spec, hw, phase, batch, seq_len, rp
 
 
@@ -209,7 +215,7 @@ def _on_device(rp: ResolvedPlan, hw: Any) -> _OnDevice:
     key = (id(rp), id(hw))
     hit = _DEVICE_PLANS.get(key)
     if hit is not None and hit[0] is rp and hit[1] is hw:
-        return hit[2]  # type: ignore[no-any-return]
+        return hit[2]
     dev = device_facts(hw)
     pk = peaks(dev, rp)
     rows = (

@@ -124,7 +124,7 @@ def _wave_memo(units: float, tile: tuple[float, float, float]) -> dict[Any, floa
     if memo is None:
         memo = {}
         _WAVES.put(key, memo)
-    return memo  # type: ignore[no-any-return]
+    return memo
 
 
 class OpBuilder:

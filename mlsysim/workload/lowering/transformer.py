@@ -276,7 +276,7 @@ def frame(f: ModelFacts, phase: str, rp: Any) -> Frame:
     key = (id(f), phase, id(rp))
     hit = _FRAMES.get(key)
     if hit is not None and hit[0] is f and hit[1] is rp:
-        return hit[2]  # type: ignore[no-any-return]
+        return hit[2]
     fr = _build_frame(f, phase, rp)
     _FRAMES.put(key, (f, rp, fr))
     return fr

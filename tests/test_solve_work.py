@@ -115,7 +115,9 @@ def test_a_warm_solve_by_ids_reads_the_registry_once(monkeypatch: pytest.MonkeyP
 
 
 def test_the_result_a_solve_builds_is_a_frozen_solve_result() -> None:
+    import copy
     import dataclasses
+    import pickle
 
     from mlsysim.solvers.results import SolveResult
 
@@ -123,6 +125,8 @@ def test_the_result_a_solve_builds_is_a_frozen_solve_result() -> None:
     same = SolveResult(**{f.name: getattr(r, f.name) for f in dataclasses.fields(r)})
     assert type(r) is SolveResult and r == same and hash(r) == hash(same)
     assert repr(r) == repr(same)
+    assert pickle.loads(pickle.dumps(r)) == r == copy.deepcopy(r)
+    assert dataclasses.replace(r, batch=8).batch == 8
     with pytest.raises(dataclasses.FrozenInstanceError):
         r.batch = 8  # type: ignore[misc]
 

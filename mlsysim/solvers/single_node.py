@@ -68,9 +68,13 @@ def _resolve(
     return rp
 
 
-def _plan(precision: str | None, options: dict[str, Any]) -> tuple[ExecutionPlan, bool]:
-    """The plan of ``precision`` and plan options, and whether it is kept (one object per
-    precision and options)."""
+def _plan(precision: str | None, options: dict[str, Any]) -> ExecutionPlan:
+    """The plan of ``precision`` and plan options (one object per precision and options)."""
+    return _kept_plan(precision, options)[0]
+
+
+def _kept_plan(precision: str | None, options: dict[str, Any]) -> tuple[ExecutionPlan, bool]:
+    """:func:`_plan` and whether it is kept (False for options that cannot be a key)."""
     try:
         key = (precision, tuple(sorted(options.items())) if options else ())
         plan = _PLANS.get(key)
@@ -168,7 +172,7 @@ def check(
         seq_len = None
     kept = plan is None
     if kept:
-        plan, kept = _plan(precision, plan_options)
+        plan, kept = _kept_plan(precision, plan_options)
     elif precision is not None or plan_options:
         raise ConfigError(
             "pass either plan= or precision/plan options, not both",

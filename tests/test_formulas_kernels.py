@@ -65,7 +65,9 @@ def test_arrays_give_the_scalar_results() -> None:
     work = np.array([0.0, 1.0, 1.5, 108.0])
     tiles = np.array([1.0, 1.0, 2.0, 108.0])
     arr = padded_wave_fraction(work, tiles, 108.0)
-    assert list(arr) == [padded_wave_fraction(w, t, 108.0) for w, t in zip(work, tiles, strict=True)]
+    assert list(arr) == [
+        padded_wave_fraction(w, t, 108.0) for w, t in zip(work, tiles, strict=True)
+    ]
 
 
 @settings(max_examples=300, deadline=None, derandomize=True)

@@ -82,11 +82,6 @@ KNOWN_MISSES: dict[str, str] = {
     "llama2_7b_a100_trtllm05_fp16_ttft_in128": _TTFT,
     "llama2_70b_h100_trtllm05_fp8_tp4_ttft_in128": _TTFT
     + " (TP4: the runtime's per-layer all-reduce launches add to it)",
-    "llama2_7b_a100_llamacpp_q8_premai": (
-        "pessimistic: llama.cpp's quantized_memory 0.26 was calibrated on the premAI Q4_0 "
-        "row; Q8_0 (no nibble unpacking) keeps more bandwidth (0.28 of peak vs 0.19 "
-        "measured), and a per-format figure needs a source other than this case"
-    ),
     "llama2_70b_h100_trtllm061_fp8_tp4_b480_i128_o2048": _GQA_DECODE,
     "llama2_70b_h100_trtllm061_fp8_tp2_b64_i2048_o2048": _GQA_DECODE,
     "llama2_7b_a100_exllamav2_int4_premai": _INT4,

@@ -9,13 +9,16 @@ by which one more token or sequence makes a step faster.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import mlsysim
 from mlsysim import solve
+from mlsysim.core.exceptions import ConfigError, UnsupportedPrecisionError
 from mlsysim.core.formulas.kernels import (
     gemm_wave_efficiency,
     gemm_wave_fraction,
@@ -25,7 +28,7 @@ from mlsysim.core.formulas.kernels import (
 )
 
 ROUNDING = 1e-12
-DEVICES = ["A100", "H100", "T4", "V100", "TPUv4", "MI300X", "B200", "L4", "JetsonAGXOrin"]
+DEVICES = [h.id for h in mlsysim.Hardware]  # every registry device, MCUs and CPUs too
 TILES = [(128.0, 128.0, 256.0), (128.0, 128.0, 0.0), (256.0, 128.0, 64.0), (64.0, 64.0, 32.0)]
 
 
@@ -60,10 +63,11 @@ def test_resnet_stage4_conv_docstring_number() -> None:
 def test_arrays_give_the_scalar_results() -> None:
     ms = [1.0, 7.0, 49.0, 128.0, 129.0, 256.0, 257.0, 4096.0]
     for tile in TILES:
-        arr = gemm_wave_fraction(np.array(ms), 512.0, 4608.0, 108.0, *tile)
+        m_arr: Any = np.array(ms)
+        arr: Any = gemm_wave_fraction(m_arr, 512.0, 4608.0, 108.0, *tile)
         assert list(arr) == [gemm_wave_fraction(m, 512.0, 4608.0, 108.0, *tile) for m in ms]
-    work = np.array([0.0, 1.0, 1.5, 108.0])
-    tiles = np.array([1.0, 1.0, 2.0, 108.0])
+    work: Any = np.array([0.0, 1.0, 1.5, 108.0])
+    tiles: Any = np.array([1.0, 1.0, 2.0, 108.0])
     arr = padded_wave_fraction(work, tiles, 108.0)
     assert list(arr) == [
         padded_wave_fraction(w, t, 108.0) for w, t in zip(work, tiles, strict=True)
@@ -108,10 +112,12 @@ def test_attention_block_time_never_falls(heads: int, tokens: int, grow: int, un
     assert time(tokens + grow) >= time(tokens) * (1.0 - ROUNDING)
 
 
-@settings(max_examples=60, deadline=None, derandomize=True)
+@settings(max_examples=80, deadline=None, derandomize=True)
 @given(
     device=st.sampled_from(DEVICES),
-    model=st.sampled_from(["Llama2_7B", "Llama3_8B", "BERT_Base", "ResNet50", "Mixtral_8x7B"]),
+    model=st.sampled_from(
+        ["Llama2_7B", "Llama3_2_1B", "Mixtral_8x7B", "BERT_Base", "ResNet50", "DSCNN_KWS"]
+    ),
     phase=st.sampled_from(["prefill", "decode", "inference"]),
     key=st.sampled_from(["batch", "seq_len"]),
     start=st.integers(1, 500),
@@ -127,6 +133,10 @@ def test_solve_time_never_falls_as_tokens_or_batch_grow(
         phase = "inference"
     if key == "seq_len" and spec.kind == "transformer":
         start = min(start, int(spec.transformer.max_seq_len) - span)
+    try:  # a device that cannot run the model at all (memory, formats) says so; skip it
+        solve(model, device, phase=phase, **{key: start})
+    except (ConfigError, UnsupportedPrecisionError):
+        assume(False)
     prev = None
     for x in range(start, start + span + 1):
         r = solve(model, device, phase=phase, **{key: x})

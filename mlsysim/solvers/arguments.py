@@ -124,11 +124,15 @@ def _spec(
 
 def model(value: Any, where: str = "solve") -> Any:
     """The ModelSpec for ``value`` (an id, alias or spec)."""
+    if isinstance(value, ModelSpec):
+        return value
     return _spec(value, Models, ModelSpec, "model", Hardware, "hardware", where)
 
 
 def hardware(value: Any, where: str = "solve") -> Any:
     """The HardwareSpec for ``value`` (an id, alias or spec)."""
+    if isinstance(value, HardwareSpec):
+        return value
     return _spec(value, Hardware, HardwareSpec, "hardware", Models, "model", where)
 
 

@@ -54,7 +54,12 @@ _TF = (
     "variable_merger_pass.h: hundreds of variable reads add hundreds of us per inference "
     "step), far below the gap (79 against 39 ms at batch 256); Nimble (Kwon et al., NeurIPS "
     "2020) reports TF idling the GPU up to 71 % of batch-1 inference, a whole-run ratio, not "
-    "a per-op figure. No source found for the rest (the run loop, feeds and fetches, casts)"
+    "a per-op figure. The README's own ResNet table reads as host-bound: AMP throughput is "
+    "not monotonic in batch (1974 img/s at 32, 3570 at 64, 3229 at 256, p99 126 ms against "
+    "an 81 ms mean), AMP+XLA and a V100 in the same container top out at ~2,900-3,900 img/s, "
+    "inference_benchmark.sh reads real TFRecords through the tf.data CPU pipeline, and its "
+    "Known issues says 'Performance without XLA enabled is low'. The model has no input "
+    "pipeline or run-loop cost, and no source gives one"
 )
 _SMALL_TRT = (
     "a small TensorRT step is a fixed per-inference floor the model lacks: MLPerf ResNet-50 "

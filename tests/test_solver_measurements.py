@@ -73,7 +73,11 @@ _SMALL_TRT = (
 )
 _TTFT = (
     "TensorRT-LLM v0.5 time to first token at a short prompt is a runtime floor (context "
-    "setup, sampling, the host loop) the model lacks; at 2048 tokens the A100 case is within"
+    "setup, sampling, the host loop) the model lacks; at 2048 tokens the A100 case is within. "
+    "The source's methodology builds one engine per network 'configured for our maximum "
+    "expected throughput' (max batch 64, inputs and outputs up to 2048, two optimization "
+    "profiles), so batch-1 128-token kernels run tactics chosen for another shape; it gives "
+    "no figure for that, nor for gptSessionBenchmark's per-run setup"
 )
 _INT4 = (
     "2024 int4 runtimes (vLLM AWQ before Marlin, ExLlamaV2, HF AutoGPTQ) reach 19-40 % of HBM "

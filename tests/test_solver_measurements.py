@@ -68,7 +68,8 @@ _SMALL_TRT = (
     "between CUDA events with the inputs already on the device, and NVIDIA's MLPerf v1.1 "
     "ResNet-50 SingleStream configs replay a CUDA graph (use_graphs = True; A100-SXM "
     "start_from_device = True), expecting 660 us on a full A100 and on a 1g.10gb MIG slice "
-    "alike. TensorRT's per-layer enqueue setup 'depends on your CPU' (NVIDIA/TensorRT#1256) "
+    "alike; LoadGen itself costs 2.4 us per SingleStream query (mlcommons/inference#208, a "
+    "null SUT). TensorRT's per-layer enqueue setup 'depends on your CPU' (NVIDIA/TensorRT#1256) "
     "and no per-layer or per-kernel GPU-side figure was found"
 )
 _TTFT = (

@@ -50,7 +50,7 @@ from mlsysim.solvers.distributed_results import (
     DeviceMemory,
     DistributedResult,
 )
-from mlsysim.solvers.timing import Peaks, peaks, time_ops
+from mlsysim.solvers.timing import Peaks, Timed, peaks, time_ops
 from mlsysim.systems.collectives import time_collective
 from mlsysim.systems.topology import Group, SystemView, resolve_system
 from mlsysim.workload.lowering import PHASES, model_facts
@@ -66,6 +66,8 @@ _CACHE_LIMIT = 4096
 
 #: The keywords ``solve`` takes for a parallel step (besides the single-node ones).
 PARALLEL_KEYWORDS = (*parallel.PARALLEL_KEYWORDS, "hardware")
+
+_new = tuple.__new__  # NamedTuple construction without its Python-level __new__
 
 _PLANS = DerivedCache("solvers.distributed.plans")
 _RESOLVED = DerivedCache("solvers.distributed.resolved_plans")
@@ -196,34 +198,26 @@ def _parallel_plan(
     return par
 
 
-class _Timed:
-    """The roofline timing of one micro-batch's operations on the device (floats)."""
-
-    __slots__ = ("attention", "bound", "bytes", "compute", "flops", "forward", "memory", "overhead")
-
-    def __init__(self) -> None:
-        self.compute = self.memory = self.overhead = self.bound = 0.0
-        self.forward = self.attention = self.flops = self.bytes = 0.0
-
-    @property
-    def total(self) -> float:
-        return self.compute + self.memory + self.overhead
-
-    def stage(self, scale: float, extra: _Timed) -> _Timed:
-        """These ops scaled by ``scale`` (fewer layers) plus ``extra`` (the LM head)."""
-        out = _Timed()
-        for name in _Timed.__slots__:
-            setattr(out, name, getattr(self, name) * scale + getattr(extra, name))
-        return out
+def _stage(layers: Timed, scale: float, extra: Timed) -> Timed:
+    """The layers' timing scaled by ``scale`` (fewer layers) plus ``extra`` (the LM head)."""
+    return _new(Timed, [x * scale + y for x, y in zip(layers, extra, strict=True)])
 
 
-def _time_ops(ops: Any, pk: Peaks, BW: float, rp: ResolvedPlan, step: bool = False) -> _Timed:
-    """Per-op roofline, as the single-node solver (:func:`~mlsysim.solvers.timing.time_ops`)."""
-    t = time_ops(ops, pk, BW, rp.eff, step=step)
-    out = _Timed()
-    out.compute, out.memory, out.overhead, out.bound = t.compute, t.memory, t.overhead, t.bound
-    out.flops, out.bytes, out.forward, out.attention = t.flops, t.bytes, t.forward, t.attention
-    return out
+_OPTIMIZER = DerivedCache("solvers.distributed.optimizer_timing")
+
+
+def _time_optimizer(op: Any, pk: Peaks, BW: float, rp: ResolvedPlan) -> Timed:
+    """The optimizer update's timing: one op per rank's state shard, the same for every
+    micro-batch and sequence length (cached per op and resolved plan)."""
+    key = (id(op), id(rp), pk, BW)
+    hit = _OPTIMIZER.get(key)
+    if hit is not None and hit[0] is op and hit[1] is rp:
+        return hit[2]
+    t = time_ops((op,), pk, BW, rp.eff, step=False)
+    if len(_OPTIMIZER) > _CACHE_LIMIT:
+        _OPTIMIZER.clear()
+    _OPTIMIZER.put(key, (op, rp, t))
+    return t
 
 
 def _layout(par: ParallelPlan) -> tuple[int, ...]:
@@ -251,11 +245,28 @@ class _Comm:
         self.by_group: dict[str, list[tuple[CommOp, float, float, Group]]] = {}
 
 
-def _price(low: RankLowered, view: SystemView, par: ParallelPlan, m: int) -> _Comm:
+_GROUPS = DerivedCache("solvers.distributed.groups")
+
+
+def _groups(view: SystemView, par: ParallelPlan) -> dict[str, Group]:
+    """Each parallel dimension's group placed on ``view`` (cached per view and layout)."""
     layout = _layout(par)
+    key = (id(view), layout)
+    hit = _GROUPS.get(key)
+    if hit is not None and hit[0] is view:
+        return hit[1]
+    groups = {name: view.group_of(layout, members) for name, members in _MEMBERS.items()}
+    if len(_GROUPS) > _CACHE_LIMIT:
+        _GROUPS.clear()
+    _GROUPS.put(key, (view, groups))
+    return groups
+
+
+def _price(low: RankLowered, view: SystemView, par: ParallelPlan, m: int) -> _Comm:
+    groups = _groups(view, par)
     out = _Comm()
     for c in low.comms:
-        grp = view.group_of(layout, _MEMBERS[c.group])
+        grp = groups[c.group]
         t = time_collective(c.op, c.size, grp)
         out.by_group.setdefault(c.group, []).append((c, t.time, t.bound, grp))
         calls = c.calls * (m if c.per == "microbatch" else 1)
@@ -449,11 +460,10 @@ def _compose(
     dev = device_facts(view.hardware)
     pk = peaks(dev, rp)
     P = pk.gemm
-    t_layers = _time_ops(low.ops, pk, dev.bandwidth, rp)
+    BW = dev.bandwidth
+    t_layers = time_ops(low.ops, pk, BW, rp.eff, step=False)
     # the head's ops carry the step's once-per-step launch cost (a graph replay)
-    t_last = t_layers.stage(
-        low.last_layers / low.layers, _time_ops(low.head_ops, pk, dev.bandwidth, rp, True)
-    )
+    t_last = _stage(t_layers, low.last_layers / low.layers, time_ops(low.head_ops, pk, BW, rp.eff))
     t = t_last if t_last.total >= t_layers.total else t_layers  # the slowest stage
     comm = _price(low, view, par, m)
     g = comm.by_group
@@ -493,7 +503,7 @@ def _compose(
             dp_exposed += max(0.0, total - window)
             overlapped += min(total, window)
         if low.optimizer is not None:
-            ot = _time_ops((low.optimizer,), pk, dev.bandwidth, rp)
+            ot = _time_optimizer(low.optimizer, pk, BW, rp)
             opt_s, opt_bound = ot.total, ot.bound
             opt_flops, opt_bytes = ot.flops, ot.bytes
         step = T_pipe + pp_exposed + dp_exposed + opt_s
@@ -596,9 +606,6 @@ def _compose(
         engine=rp.engine,
         model_spec=spec,
     )
-
-
-_new = tuple.__new__  # NamedTuple construction without its Python-level __new__
 
 
 def _with_exposed(

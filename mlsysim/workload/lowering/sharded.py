@@ -211,7 +211,7 @@ def _scaled(op: Op, flops: float, nbytes: float) -> Op:
 
 def _adjust(
     ops: tuple[Op, ...], par: ParallelPlan, s: int, s_rank: int
-) -> tuple[list[Op], list[Op], float, float]:
+) -> tuple[tuple[Op, ...], tuple[Op, ...], float, float]:
     """Context-parallel attention over the whole context, SP regions, stage extras.
 
     Returns the layer ops, the head ops, and the executed FLOPs of each group.
@@ -240,7 +240,7 @@ def _adjust(
         else:
             layers.append(op)
             lf += op.flops * op.repeat
-    return layers, head, lf, hf
+    return tuple(layers), tuple(head), lf, hf
 
 
 def _expert_load(f: ModelFacts, par: ParallelPlan, rp: Any) -> float:
@@ -249,6 +249,45 @@ def _expert_load(f: ModelFacts, par: ParallelPlan, rp: Any) -> float:
         return 1.0
     f_imb = rp.plan.expert_imbalance
     return EXPERT_IMBALANCE.value if f_imb is None else f_imb
+
+
+class _Static(NamedTuple):
+    """What one rank's step holds whatever its micro-batch and sequence: the optimizer
+    update on its state shard, its resident state and the gradients' format (training)."""
+
+    optimizer: Op | None
+    state: tuple[float, float, float]  # weights, gradients, optimizer state (training)
+    grad_bytes: float
+
+
+_STATIC = DerivedCache("workload.sharded_static")
+
+
+def _static(f: ModelFacts, par: ParallelPlan, rp: Any, entry: _Shard, training: bool) -> _Static:
+    """The rank's static share (cached per facts, plan and resolved plan: no batch or
+    sequence length in the key)."""
+    key = (id(f), par, id(rp), training)
+    hit = _STATIC.get(key)
+    if hit is not None and hit[0] is f and hit[1] is rp:
+        return hit[2]
+    dense, expert = entry.dense, entry.expert
+    if training:
+        bg = _gradient_bytes(rp, par)
+        dp_z = float(par.dp * par.cp)
+        edp_z = max(1.0, dp_z / par.ep)
+        # the update runs on this rank's optimizer-state shard, on its main gradients
+        shard = dense / (dp_z if par.zero >= 1 else 1.0) + expert / (
+            edp_z if par.zero >= 1 else 1.0
+        )
+        update = OpBuilder(rp, True)
+        add_optimizer_update(update, shard, rp, bg)
+        made = _Static(update.ops[0], _state(dense, expert, rp, par), bg)
+    else:
+        made = _Static(None, ((dense + expert) * rp.weight_bytes, 0.0, 0.0), 0.0)
+    if len(_STATIC) > 4096:  # a sweep must not accumulate
+        _STATIC.clear()
+    _STATIC.put(key, (f, rp, made))
+    return made
 
 
 def lower_rank(
@@ -268,7 +307,6 @@ def lower_rank(
     fr = entry.facts
     low = lower_transformer(fr, phase, microbatch, s_rank, rp, _expert_load(f, par, rp))
     ops, head_ops, layer_flops, head_flops = _adjust(low.ops, par, seq_len, s_rank)
-    opt: Op | None = None
 
     # executed FLOPs of one micro-batch over a replica: every layer once on each TP/CP rank
     per_layer = float(f.layers) / fr.layers
@@ -284,41 +322,30 @@ def lower_rank(
         tokens * hardware_flops_per_token_F(*args, rp.plan.recompute) if training else model_flops
     )
 
-    dense, expert = entry.dense, entry.expert
-    bw = rp.weight_bytes
+    st = _static(f, par, rp, entry, training)
     if training:
-        bg = _gradient_bytes(rp, par)
-        dp_z = float(par.dp * cp)
-        edp_z = max(1.0, dp_z / par.ep)
-        # the update runs on this rank's optimizer-state shard, on its main gradients
-        shard = dense / (dp_z if par.zero >= 1 else 1.0) + expert / (
-            edp_z if par.zero >= 1 else 1.0
-        )
-        update = OpBuilder(rp, True)
-        add_optimizer_update(update, shard, rp, bg)
-        opt = update.ops[0]
-        w, g, o = _state(dense, expert, rp, par)
         acts = _activations(f, par, microbatch, s_rank, microbatches, rp, entry.stages[0])
-        memory = RankMemory(w, g, o, acts, 0.0)
+        memory = RankMemory(*st.state, acts, 0.0)
     else:
-        bg = 0.0
-        memory = RankMemory(
-            (dense + expert) * bw, 0.0, 0.0, low.memory.activations, low.memory.kv_cache
-        )
-        opt = None
-    comms = _comms(f, fr, phase, microbatch, s_rank, rp, par, dense, expert, bg)
-    return RankLowered(
-        tuple(ops),
-        tuple(head_ops),
-        opt,
-        comms,
-        memory,
-        tokens,
-        model_flops,
-        hardware_flops,
-        flops,
-        fr.layers,
-        entry.stages[2],
+        memory = RankMemory(st.state[0], 0.0, 0.0, low.memory.activations, low.memory.kv_cache)
+    comms = _comms(
+        f, fr, phase, microbatch, s_rank, rp, par, entry.dense, entry.expert, st.grad_bytes
+    )
+    return _new(
+        RankLowered,
+        (
+            ops,
+            head_ops,
+            st.optimizer,
+            comms,
+            memory,
+            tokens,
+            model_flops,
+            hardware_flops,
+            flops,
+            fr.layers,
+            entry.stages[2],
+        ),
     )
 
 

@@ -34,9 +34,6 @@ from typing import Any
 from mlsysim.core.cache import DerivedCache
 from mlsysim.core.constants import DEFAULT_RECOMPUTE
 from mlsysim.core.exceptions import ConfigError
-from mlsysim.core.formulas.parallelism import pipeline_time_s
-from mlsysim.core.formulas.performance import busy_fraction
-from mlsysim.core.formulas.sustainability import device_power_W
 from mlsysim.execution import parallel
 from mlsysim.execution.parallel import ParallelPlan
 from mlsysim.execution.plan import ExecutionPlan, ResolvedPlan
@@ -50,6 +47,7 @@ from mlsysim.solvers.distributed_results import (
     DeviceMemory,
     DistributedResult,
 )
+from mlsysim.solvers.distributed_step import PARTS, CommParts, compose_step
 from mlsysim.solvers.timing import Peaks, Timed, peaks, time_ops
 from mlsysim.systems.collectives import time_collective
 from mlsysim.systems.topology import Group, SystemView, resolve_system
@@ -270,21 +268,8 @@ def _price(low: RankLowered, view: SystemView, par: ParallelPlan, m: int) -> _Co
         t = time_collective(c.op, c.size, grp)
         out.by_group.setdefault(c.group, []).append((c, t.time, t.bound, grp))
         calls = c.calls * (m if c.per == "microbatch" else 1)
-        out.rows.append(
-            CollectiveTiming(
-                c.name,
-                c.group,
-                c.op,
-                t.algorithm,
-                c.size,
-                calls,
-                grp.n,
-                grp.nodes,
-                t.time,
-                t.time * calls,
-                0.0,
-            )
-        )
+        row = (c.name, c.group, c.op, t.algorithm, c.size, calls, grp.n, grp.nodes, t.time)
+        out.rows.append(_new(CollectiveTiming, (*row, t.time * calls, 0.0)))
     return out
 
 
@@ -445,6 +430,51 @@ def solve_distributed(
     return result
 
 
+def rank_timing(low: Any, pk: Peaks, BW: float, rp: ResolvedPlan) -> Timed:
+    """The slowest stage's timing of one micro-batch: the middle stage's ``low.ops`` or the
+    last stage's (``last_layers`` of them plus the LM head's ``head_ops``)."""
+    t_layers = time_ops(low.ops, pk, BW, rp.eff, step=False)
+    # the head's ops carry the step's once-per-step launch cost (a graph replay)
+    t_last = _stage(t_layers, low.last_layers / low.layers, time_ops(low.head_ops, pk, BW, rp.eff))
+    return t_last if t_last.total >= t_layers.total else t_layers
+
+
+def comm_parts(comm: _Comm) -> CommParts:
+    """The priced collectives summed by where they sit in the step."""
+    g = comm.by_group
+    z3 = [x for x in g.get("dp", []) + g.get("edp", []) if x[0].per == "microbatch"]
+    step: dict[tuple[str, str], float] = {}
+    for grp in ("dp", "edp"):
+        for c, tc, _, _ in g.get(grp, ()):
+            if c.per == "step":
+                step[grp, c.hidden] = c.calls * tc
+    return _new(
+        CommParts,
+        (
+            _sum(g.get("tp")),
+            _sum(g.get("cp")),
+            _sum(g.get("ep")),
+            _sum(z3),
+            _sum(g.get("pp")),
+            g["pp"][0][1] if g.get("pp") else 0.0,
+            step.get(("dp", "backward"), 0.0),
+            step.get(("dp", "forward"), 0.0),
+            step.get(("edp", "backward"), 0.0),
+            step.get(("edp", "forward"), 0.0),
+        ),
+    )
+
+
+def optimizer_timing(
+    op: Any, pk: Peaks, BW: float, rp: ResolvedPlan
+) -> tuple[float, float, float, float] | None:
+    """The optimizer update's (time, bound, FLOPs, bytes), or None (inference)."""
+    if op is None:
+        return None
+    ot = _time_optimizer(op, pk, BW, rp)
+    return ot.total, ot.bound, ot.flops, ot.bytes
+
+
 def _compose(
     spec: Any,
     view: SystemView,
@@ -461,96 +491,35 @@ def _compose(
     pk = peaks(dev, rp)
     P = pk.gemm
     BW = dev.bandwidth
-    t_layers = time_ops(low.ops, pk, BW, rp.eff, step=False)
-    # the head's ops carry the step's once-per-step launch cost (a graph replay)
-    t_last = _stage(t_layers, low.last_layers / low.layers, time_ops(low.head_ops, pk, BW, rp.eff))
-    t = t_last if t_last.total >= t_layers.total else t_layers  # the slowest stage
+    t = rank_timing(low, pk, BW, rp)
     comm = _price(low, view, par, m)
-    g = comm.by_group
-    ov = par.overlap
-    training = phase == "training"
-    p, v = par.pp, par.chunks
-
-    # per micro-batch: computation plus what sits on its critical path
-    t_tp = _sum(g.get("tp"))
-    tp_hidden = t_tp * par.tp_overlap if ov else 0.0
-    t_cp = _sum(g.get("cp"))
-    cp_hidden = min(t_cp, t.attention) if ov else 0.0
-    t_ep = _sum(g.get("ep"))
-    z3 = [x for x in g.get("dp", []) + g.get("edp", []) if x[0].per == "microbatch"]
-    t_z3 = _sum(z3)
-    z3_hidden = min(t_z3, t.total) if ov else 0.0
-    t_pp = _sum(g.get("pp"))
-    pp_call = g["pp"][0][1] if g.get("pp") else 0.0
-    exposed_mb = (t_tp - tp_hidden) + (t_cp - cp_hidden) + t_ep + (t_z3 - z3_hidden)
-    t_mb = t.total + exposed_mb + (0.0 if ov else t_pp)
-    overlapped = m * (tp_hidden + cp_hidden + z3_hidden + (t_pp if ov else 0.0))
-
-    opt_s = opt_bound = opt_flops = opt_bytes = 0.0
-    dp_exposed = 0.0
-    if training:
-        T_pipe = pipeline_time_s(t_mb, p, m, v)
-        bubble = T_pipe - m * t_mb
-        # steady-state sends hide behind compute; fill and drain cannot hide theirs
-        pp_exposed = 2.0 * (p - 1) * pp_call if ov else 0.0
-        pp_report = pp_exposed if ov else m * t_pp
-        backward = t.total - t.forward
-        for c, tc, _, _ in g.get("dp", []) + g.get("edp", []):
-            if c.per != "step":
-                continue
-            total = c.calls * tc
-            window = (backward if c.hidden == "backward" else t.forward) if ov else 0.0
-            dp_exposed += max(0.0, total - window)
-            overlapped += min(total, window)
-        if low.optimizer is not None:
-            ot = _time_optimizer(low.optimizer, pk, BW, rp)
-            opt_s, opt_bound = ot.total, ot.bound
-            opt_flops, opt_bytes = ot.flops, ot.bytes
-        step = T_pipe + pp_exposed + dp_exposed + opt_s
-        bound = pipeline_time_s(t.bound, p, m, v) + opt_bound
-        latency, latency_bound = step, bound
-        tokens = float(batch) * s
-    else:
-        pp_exposed = pp_report = (p - 1) * pp_call  # a request crosses p − 1 stage boundaries
-        latency = p * t_mb + pp_exposed
-        latency_bound = p * t.bound
-        step = (m + p - 1) * t_mb + pp_exposed
-        bound = (m + p - 1) * t.bound
-        bubble = (p - 1) * t_mb
-        tokens = float(batch) * (1 if phase == "decode" else s)
-    model_flops = low.model_flops * m * par.dp
-    hardware_flops = low.hardware_flops * m * par.dp
-    flops = low.flops * m * par.dp
-    bubble_frac = bubble / step if step > 0 else 0.0
-    # average device power over the step: the single-node solver's model —
-    # device_power at device_utilization (Fan et al. 2007), the busier of compute and memory
-    power = None
-    if dev.tdp is not None and step > 0:
-        u = busy_fraction(m * t.flops + opt_flops, m * t.bytes + opt_bytes, step, P, dev.bandwidth)
-        power = device_power_W(dev.tdp, u, dev.idle_fraction)
-
-    communication = Communication(
-        tp_s=m * (t_tp - tp_hidden),
-        cp_s=m * (t_cp - cp_hidden),
-        ep_s=m * t_ep,
-        pp_s=pp_report,
-        dp_s=dp_exposed + m * (t_z3 - z3_hidden),
-        overlapped_s=overlapped,
+    mem = low.memory
+    st = compose_step(
+        t,
+        comm_parts(comm),
+        optimizer_timing(low.optimizer, pk, BW, rp),
+        m,
+        par.pp,
+        par.chunks,
+        par.overlap,
+        par.tp_overlap,
+        phase,
+        batch,
+        s,
+        par.dp,
+        (low.model_flops, low.hardware_flops, low.flops),
+        mem,
+        dev,
+        P,
+    )
+    communication = _new(
+        Communication, (st.tp_s, st.cp_s, st.ep_s, st.pp_s, st.dp_s, st.overlapped_s)
     )
     rows = tuple(_with_exposed(comm.rows, communication, m))
-    mem = low.memory
     memory = DeviceMemory(
         mem.weights, mem.gradients, mem.optimizer, mem.activations, mem.kv_cache, dev.capacity
     )
-    feasible = memory.total_bytes <= dev.capacity
-    parts = {
-        "compute": m * t.compute,
-        "memory_bandwidth": m * t.memory + opt_s,
-        "software_overhead": m * t.overhead,
-        "communication": communication.total_s,
-        "pipeline_bubble": bubble,
-    }
-    wall = "memory_capacity" if not feasible else max(parts, key=lambda k: parts[k])
+    wall = PARTS[st.wall] if st.feasible else "memory_capacity"
     notes = tuple(
         f"{lk.fabric} has no recorded collective efficiency: its achievable bandwidth is the "
         "line rate"
@@ -559,6 +528,7 @@ def _compose(
     )
     if rp.notes:
         notes = (*rp.notes, *notes)
+    power = st.power
     return DistributedResult(
         model=spec.id,
         system=view.id,
@@ -581,24 +551,24 @@ def _compose(
         schedule=par.effective_schedule,
         chunks=par.chunks,
         microbatches=m,
-        feasible=feasible,
+        feasible=st.feasible,
         binding_wall=wall,
-        step_time_s=step,
-        step_time_bound_s=bound,
-        latency_s=latency,
-        latency_bound_s=latency_bound,
-        tokens_per_step=tokens,
-        model_flops_per_step=model_flops,
-        hardware_flops_per_step=hardware_flops,
-        flops_per_step=flops,
+        step_time_s=st.step,
+        step_time_bound_s=st.bound,
+        latency_s=st.latency,
+        latency_bound_s=st.latency_bound,
+        tokens_per_step=st.tokens,
+        model_flops_per_step=st.model_flops,
+        hardware_flops_per_step=st.hardware_flops,
+        flops_per_step=st.flops,
         peak_flops_per_s=P,
-        power_w=power,
-        bubble_fraction=bubble_frac,
-        compute_s=parts["compute"],
-        memory_s=parts["memory_bandwidth"],
-        overhead_s=parts["software_overhead"],
-        bubble_s=bubble,
-        optimizer_s=opt_s,
+        power_w=None if power != power else power,  # NaN: no TDP
+        bubble_fraction=st.bubble_fraction,
+        compute_s=st.compute_s,
+        memory_s=st.memory_s,
+        overhead_s=st.overhead_s,
+        bubble_s=st.bubble,
+        optimizer_s=st.optimizer_s,
         memory=memory,
         communication=communication,
         collectives=rows,
@@ -608,18 +578,22 @@ def _compose(
     )
 
 
+#: The exposed-time field of :class:`Communication` each collective group reports into.
+_EXPOSED = {"tp": "tp_s", "cp": "cp_s", "ep": "ep_s", "pp": "pp_s", "dp": "dp_s", "edp": "dp_s"}
+
+
 def _with_exposed(
     rows: list[CollectiveTiming], comm: Communication, m: int
 ) -> list[CollectiveTiming]:
     """Share each dimension's exposed time among its collectives in proportion to their time."""
     totals: dict[str, float] = {}
     for r in rows:
-        key = "dp" if r.group == "edp" else r.group
+        key = _EXPOSED[r.group]
         totals[key] = totals.get(key, 0.0) + r.total_s
     out = []
     for r in rows:
-        key = "dp" if r.group == "edp" else r.group
-        exposed = getattr(comm, key + "_s")
+        key = _EXPOSED[r.group]
+        exposed = getattr(comm, key)
         share = r.total_s / totals[key] if totals[key] > 0 else 0.0
         out.append(_new(CollectiveTiming, (*r[:-1], exposed * share)))
     return out

@@ -63,8 +63,13 @@ __all__ = [
     "CommOp",
     "RankLowered",
     "RankMemory",
+    "RankOps",
+    "RankShare",
+    "lower_ops",
     "lower_rank",
+    "rank_share",
     "shard_facts",
+    "stage_activations",
     "training_activation_bytes",
     "training_state_bytes",
 ]
@@ -206,7 +211,8 @@ _new = tuple.__new__  # NamedTuple construction without its Python-level __new__
 
 def _scaled(op: Op, flops: float, nbytes: float) -> Op:
     """``op`` with FLOPs scaled by ``flops`` and bytes by ``nbytes``."""
-    return op._replace(flops=op.flops * flops, bytes=op.bytes * nbytes)
+    name, kind, f, b, *rest = op
+    return _new(Op, (name, kind, f * flops, b * nbytes, *rest))
 
 
 def _adjust(
@@ -290,19 +296,36 @@ def _static(f: ModelFacts, par: ParallelPlan, rp: Any, entry: _Shard, training: 
     return made
 
 
-def lower_rank(
-    f: ModelFacts,
-    phase: str,
-    microbatch: int,
-    seq_len: int,
-    rp: Any,
-    par: ParallelPlan,
-    microbatches: int,
-) -> RankLowered:
-    """Lower one micro-batch of the last pipeline stage on one rank (see the module doc)."""
+class RankOps(NamedTuple):
+    """One micro-batch's operations on one rank of the last stage (:func:`lower_ops`): what
+    depends on the shard, the micro-batch and the sequence, not on ZeRO or the batch."""
+
+    ops: tuple[Op, ...]
+    head_ops: tuple[Op, ...]
+    tokens: float
+    model_flops: float
+    hardware_flops: float
+    flops: float
+    layers: int
+    last_layers: int
+    inference: tuple[float, float]  # activations and KV cache bytes (inference)
+
+
+class RankShare(NamedTuple):
+    """What a rank holds and exchanges besides its operations (:func:`rank_share`)."""
+
+    optimizer: Op | None
+    comms: tuple[CommOp, ...]
+    state: tuple[float, float, float]  # weights, gradients, optimizer state bytes
+    activations: tuple[float, float, float]  # per stage, full recompute's layer, logits
+
+
+def lower_ops(
+    f: ModelFacts, phase: str, microbatch: int, seq_len: int, rp: Any, par: ParallelPlan
+) -> RankOps:
+    """The operations of one micro-batch of the last pipeline stage on one rank."""
     training = phase == "training"
-    cp, tp = par.cp, par.tp
-    s_rank = seq_len // cp if phase != "decode" else seq_len
+    s_rank = seq_len // par.cp if phase != "decode" else seq_len
     entry = _shard_entry(f, par)
     fr = entry.facts
     low = lower_transformer(fr, phase, microbatch, s_rank, rp, _expert_load(f, par, rp))
@@ -310,7 +333,7 @@ def lower_rank(
 
     # executed FLOPs of one micro-batch over a replica: every layer once on each TP/CP rank
     per_layer = float(f.layers) / fr.layers
-    shards = float(tp * cp)
+    shards = float(par.tp * par.cp)
     flops = (layer_flops * per_layer + head_flops) * shards
     # model and hardware FLOPs: the whole model's per-token counts (PaLM's convention)
     decode = phase == "decode"
@@ -321,30 +344,87 @@ def lower_rank(
     hardware_flops = (
         tokens * hardware_flops_per_token_F(*args, rp.plan.recompute) if training else model_flops
     )
-
-    st = _static(f, par, rp, entry, training)
-    if training:
-        acts = _activations(f, par, microbatch, s_rank, microbatches, rp, entry.stages[0])
-        memory = RankMemory(*st.state, acts, 0.0)
-    else:
-        memory = RankMemory(st.state[0], 0.0, 0.0, low.memory.activations, low.memory.kv_cache)
-    comms = _comms(
-        f, fr, phase, microbatch, s_rank, rp, par, entry.dense, entry.expert, st.grad_bytes
-    )
+    inference = (0.0, 0.0) if training else (low.memory.activations, low.memory.kv_cache)
     return _new(
-        RankLowered,
+        RankOps,
         (
             ops,
             head_ops,
-            st.optimizer,
-            comms,
-            memory,
             tokens,
             model_flops,
             hardware_flops,
             flops,
             fr.layers,
             entry.stages[2],
+            inference,
+        ),
+    )
+
+
+def rank_share(
+    f: ModelFacts, phase: str, microbatch: int, seq_len: int, rp: Any, par: ParallelPlan
+) -> RankShare:
+    """The rank's optimizer update, collectives, resident state and activation parts (the
+    in-flight micro-batches multiply the first: :func:`stage_activations`)."""
+    training = phase == "training"
+    s_rank = seq_len // par.cp if phase != "decode" else seq_len
+    entry = _shard_entry(f, par)
+    st = _static(f, par, rp, entry, training)
+    comms = _comms(
+        f, entry.facts, phase, microbatch, s_rank, rp, par, entry.dense, entry.expert, st.grad_bytes
+    )
+    acts = (
+        _activation_parts(f, par, microbatch, s_rank, rp, entry.stages[0])
+        if training
+        else (0.0, 0.0, 0.0)
+    )
+    return _new(RankShare, (st.optimizer, comms, st.state, acts))
+
+
+def stage_activations(
+    parts: tuple[Any, Any, Any], stages: Any, microbatches: Any, interleave: int, schedule: str
+) -> Any:
+    """Activation bytes the first stage holds at its peak: the per-stage bytes times its
+    in-flight micro-batches (:func:`~mlsysim.core.formulas.pipeline_inflight_s`), plus the
+    layer full recompute rebuilds and the LM head's logits (element-wise on arrays)."""
+    per_stage, full, logits = parts
+    inflight = pipeline_inflight_s(stages, microbatches, interleave, schedule)
+    return per_stage * inflight + full + logits
+
+
+def lower_rank(
+    f: ModelFacts,
+    phase: str,
+    microbatch: int,
+    seq_len: int,
+    rp: Any,
+    par: ParallelPlan,
+    microbatches: int,
+) -> RankLowered:
+    """Lower one micro-batch of the last pipeline stage on one rank (see the module doc)."""
+    low = lower_ops(f, phase, microbatch, seq_len, rp, par)
+    share = rank_share(f, phase, microbatch, seq_len, rp, par)
+    if phase == "training":
+        acts = stage_activations(
+            share.activations, par.pp, microbatches, par.chunks, par.effective_schedule
+        )
+        memory = RankMemory(*share.state, acts, 0.0)
+    else:
+        memory = RankMemory(share.state[0], 0.0, 0.0, *low.inference)
+    return _new(
+        RankLowered,
+        (
+            low.ops,
+            low.head_ops,
+            share.optimizer,
+            share.comms,
+            memory,
+            low.tokens,
+            low.model_flops,
+            low.hardware_flops,
+            low.flops,
+            low.layers,
+            low.last_layers,
         ),
     )
 
@@ -383,26 +463,28 @@ def training_activation_bytes(
     """Activation bytes per device of a training step at the first stage's peak: what
     :func:`lower_rank` reports, without lowering any operation."""
     s_rank = seq_len // par.cp
-    return _activations(f, par, microbatch, s_rank, microbatches, rp, par.stage_layers(f.layers)[0])
+    parts = _activation_parts(f, par, microbatch, s_rank, rp, par.stage_layers(f.layers)[0])
+    return stage_activations(parts, par.pp, microbatches, par.chunks, par.effective_schedule)
 
 
-def _activations(
-    f: ModelFacts, par: ParallelPlan, b: int, s_rank: int, m: int, rp: Any, L_stage: int
-) -> float:
-    """Activation bytes held by the first stage at its peak (Korthikanti et al. 2022)."""
+def _activation_parts(
+    f: ModelFacts, par: ParallelPlan, b: int, s_rank: int, rp: Any, L_stage: int
+) -> tuple[float, float, float]:
+    """Activation bytes of the first stage (Korthikanti et al. 2022): the stage's layers for
+    one in-flight micro-batch, the layer full recompute rebuilds, the LM head's logits."""
     mode = rp.plan.recompute
     ba = rp.activation_bytes
     # with CP a rank's s/cp queries attend over all s keys: a·cp heads of s/cp² scores
     heads = f.heads * par.cp
     tp, sp = par.tp, par.sp
     per_layer = activation_bytes_per_layer_B(s_rank, b, f.hidden, heads, tp, sp, mode, ba)
-    inflight = pipeline_inflight_s(par.pp, m, par.chunks, par.effective_schedule)
-    total = per_layer * L_stage * inflight
+    full = 0.0
     if mode == "full":  # the layer being recomputed holds its full activations
-        total += activation_bytes_per_layer_B(s_rank, b, f.hidden, heads, tp, sp, "none", ba)
+        full = activation_bytes_per_layer_B(s_rank, b, f.hidden, heads, tp, sp, "none", ba)
+    logits = 0.0
     if par.pp == 1:  # fp32 logits of the LM head (the last stage)
-        total += b * s_rank * (-(-f.vocab // par.tp)) * _LOGIT_BYTES
-    return total
+        logits = b * s_rank * (-(-f.vocab // par.tp)) * _LOGIT_BYTES
+    return per_layer * L_stage, full, logits
 
 
 def _comms(

@@ -54,7 +54,20 @@ from mlsysim.systems.topology import Group, SystemView, resolve_system
 from mlsysim.workload.lowering import PHASES, model_facts
 from mlsysim.workload.lowering.sharded import CommOp, RankLowered, lower_rank
 
-__all__ = ["DistributedSolver", "solve_distributed"]
+__all__ = [
+    "DistributedSolver",
+    "PricedComms",
+    "check_shape",
+    "comm_parts",
+    "optimizer_timing",
+    "plans",
+    "price",
+    "rank_timing",
+    "seq_len_of",
+    "solve_distributed",
+    "split_batch",
+    "target",
+]
 
 #: Sequence length used when none is given (as the single-node solver: 512, capped).
 _DEFAULT_SEQ_LEN = 512
@@ -233,7 +246,7 @@ _MEMBERS: dict[str, tuple[bool, ...]] = {
 }
 
 
-class _Comm:
+class PricedComms:
     """Priced collectives of one solve, split by where they sit in the step."""
 
     __slots__ = ("by_group", "rows")
@@ -260,13 +273,17 @@ def _groups(view: SystemView, par: ParallelPlan) -> dict[str, Group]:
     return groups
 
 
-def _price(low: RankLowered, view: SystemView, par: ParallelPlan, m: int) -> _Comm:
+def price(low: Any, view: SystemView, par: ParallelPlan, m: int, rows: bool = True) -> PricedComms:
+    """Each collective of ``low.comms`` timed on its group of ``view`` (and, with ``rows``,
+    its report row for ``m`` micro-batches)."""
     groups = _groups(view, par)
-    out = _Comm()
+    out = PricedComms()
     for c in low.comms:
         grp = groups[c.group]
         t = time_collective(c.op, c.size, grp)
         out.by_group.setdefault(c.group, []).append((c, t.time, t.bound, grp))
+        if not rows:
+            continue
         calls = c.calls * (m if c.per == "microbatch" else 1)
         row = (c.name, c.group, c.op, t.algorithm, c.size, calls, grp.n, grp.nodes, t.time)
         out.rows.append(_new(CollectiveTiming, (*row, t.time * calls, 0.0)))
@@ -302,7 +319,7 @@ class DistributedSolver(BaseSolver):
         return solve_distributed(model, system, **kwargs)
 
 
-def _seq_len(seq_len: int | None, facts: Any, phase: str) -> int:
+def seq_len_of(seq_len: int | None, facts: Any, phase: str) -> int:
     if seq_len is None:
         return min(_DEFAULT_SEQ_LEN, facts.max_seq_len)
     if (
@@ -346,16 +363,54 @@ def solve_distributed(
     """One step of ``model`` over ``devices`` of ``system`` (node or cluster; see module doc)."""
     if plan_options:
         arguments.check_keywords(plan_options, "solve", PARALLEL_KEYWORDS)
+    spec, phase, view, facts = target(model, system, phase, devices, tp, pp, cp, ep, dp)
+    batch = arguments.batch(batch)
+    s = seq_len_of(seq_len, facts, phase)
+    par, rp = plans(
+        spec,
+        facts,
+        view,
+        phase,
+        tp,
+        pp,
+        dp,
+        cp,
+        ep,
+        sp,
+        zero,
+        microbatch,
+        schedule,
+        chunks,
+        overlap,
+        precision,
+        recompute,
+        plan,
+        plan_options,
+    )
+    training = phase == "training"
+    m, mb = split_batch(par, batch, training)
+    check_shape(spec, facts, par, s, m, training)
+    low = lower_rank(facts, "prefill" if phase == "inference" else phase, mb, s, rp, par, m)
+    result = _compose(spec, view, phase, batch, s, rp, par, m, mb, low)
+    if strict and not result.feasible:
+        result._require_feasible("step time")
+    return result
+
+
+def target(
+    model: Any, system: Any, phase: str, devices: int | None, *degrees: Any
+) -> tuple[Any, str, SystemView, Any]:
+    """The model spec, the phase, the system view and the model's facts, checked."""
     spec = arguments.model(model)
     phase = arguments.phase(phase, PHASES)
     view = resolve_system(system, devices)
+    tp, pp, cp, ep, dp = degrees
     if view.kind == "device" and (tp * pp * cp > 1 or (dp or 1) > 1 or ep > 1):
         raise ConfigError(
             f"{view.id} is one device: tp={tp}, pp={pp}, cp={cp}, ep={ep}, dp={dp} need several",
             where="solve",
             fix="pass a node (e.g. 'DGX_H100') or a cluster as the system, with devices=N",
         )
-    hw = view.hardware
     facts = model_facts(spec)
     if facts.kind != "transformer":
         raise ConfigError(
@@ -363,8 +418,31 @@ def solve_distributed(
             where="solve",
             fix="solve it on one device, or pick a transformer model",
         )
-    batch = arguments.batch(batch)
-    s = _seq_len(seq_len, facts, phase)
+    return spec, phase, view, facts
+
+
+def plans(
+    spec: Any,
+    facts: Any,
+    view: SystemView,
+    phase: str,
+    tp: int,
+    pp: int,
+    dp: int | None,
+    cp: int,
+    ep: int,
+    sp: bool,
+    zero: int,
+    microbatch: int,
+    schedule: str,
+    chunks: int,
+    overlap: Any,
+    precision: str | None,
+    recompute: str,
+    plan: ExecutionPlan | None,
+    plan_options: dict[str, Any],
+) -> tuple[ParallelPlan, ResolvedPlan]:
+    """The parallel plan and the execution plan resolved on the system's device, checked."""
     if phase == "decode" and facts.task != "llm":
         raise ConfigError(
             f"{spec.id} is an {facts.task} model: it has no decode phase",
@@ -372,7 +450,6 @@ def solve_distributed(
             fix="use phase='inference' or 'training'",
         )
     phase_l = "prefill" if phase == "inference" else phase
-    training = phase == "training"
     par = _parallel_plan(
         view.devices, tp, pp, dp, cp, ep, sp, zero, microbatch, schedule, chunks, overlap
     )
@@ -384,29 +461,35 @@ def solve_distributed(
             where="solve",
             fix="put the precision and options into the ExecutionPlan",
         )
-    rp = _resolve(hw, plan, phase_l, family_of(facts.task))
+    return par, _resolve(view.hardware, plan, phase_l, family_of(facts.task))
+
+
+def split_batch(par: ParallelPlan, batch: int, training: bool) -> tuple[int, int]:
+    """Micro-batches per step and the micro-batch size of global ``batch`` (checked)."""
     if training:
-        m = par.microbatches(batch)
-        mb = par.microbatch
-    else:
-        if batch % par.dp:
-            raise ConfigError(
-                f"batch {batch} does not split over dp={par.dp} replicas",
-                where="solve",
-                why="batch is the global batch in sequences; each data-parallel replica serves "
-                "a whole share of it",
-                fix=f"pass a batch that is a multiple of {par.dp} (e.g. batch={par.dp}), or "
-                f"fewer devices, or split the model (tp/pp) instead",
-            )
-        per_replica = batch // par.dp
-        mb = min(par.microbatch, per_replica) if par.pp > 1 else per_replica
-        if per_replica % mb:
-            raise ConfigError(
-                f"{per_replica} sequences per replica do not split into micro-batches of {mb}",
-                where="solve",
-                fix="pass a microbatch dividing batch / dp",
-            )
-        m = per_replica // mb
+        return par.microbatches(batch), par.microbatch
+    if batch % par.dp:
+        raise ConfigError(
+            f"batch {batch} does not split over dp={par.dp} replicas",
+            where="solve",
+            why="batch is the global batch in sequences; each data-parallel replica serves "
+            "a whole share of it",
+            fix=f"pass a batch that is a multiple of {par.dp} (e.g. batch={par.dp}), or "
+            f"fewer devices, or split the model (tp/pp) instead",
+        )
+    per_replica = batch // par.dp
+    mb = min(par.microbatch, per_replica) if par.pp > 1 else per_replica
+    if per_replica % mb:
+        raise ConfigError(
+            f"{per_replica} sequences per replica do not split into micro-batches of {mb}",
+            where="solve",
+            fix="pass a microbatch dividing batch / dp",
+        )
+    return per_replica // mb, mb
+
+
+def check_shape(spec: Any, facts: Any, par: ParallelPlan, s: int, m: int, training: bool) -> None:
+    """The plan against the model's shape and context (raises ConfigError)."""
     par.check_model(
         spec.id,
         heads=facts.heads,
@@ -423,11 +506,6 @@ def solve_distributed(
             where="solve",
             fix=f"pass seq_len ≤ {facts.max_seq_len}",
         )
-    low = lower_rank(facts, phase_l, mb, s, rp, par, m)
-    result = _compose(spec, view, phase, batch, s, rp, par, m, mb, low)
-    if strict and not result.feasible:
-        result._require_feasible("step time")
-    return result
 
 
 def rank_timing(low: Any, pk: Peaks, BW: float, rp: ResolvedPlan) -> Timed:
@@ -439,7 +517,7 @@ def rank_timing(low: Any, pk: Peaks, BW: float, rp: ResolvedPlan) -> Timed:
     return t_last if t_last.total >= t_layers.total else t_layers
 
 
-def comm_parts(comm: _Comm) -> CommParts:
+def comm_parts(comm: PricedComms) -> CommParts:
     """The priced collectives summed by where they sit in the step."""
     g = comm.by_group
     z3 = [x for x in g.get("dp", []) + g.get("edp", []) if x[0].per == "microbatch"]
@@ -492,7 +570,7 @@ def _compose(
     P = pk.gemm
     BW = dev.bandwidth
     t = rank_timing(low, pk, BW, rp)
-    comm = _price(low, view, par, m)
+    comm = price(low, view, par, m)
     mem = low.memory
     st = compose_step(
         t,

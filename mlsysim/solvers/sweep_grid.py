@@ -35,9 +35,11 @@ import numbers
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from mlsysim.core.exceptions import ConfigError, FormulaDomainError, InfeasibleError
+from mlsysim.core.exceptions import ConfigError, FormulaDomainError
 from mlsysim.solvers import arguments
 from mlsysim.solvers.api import route, solve
+from mlsysim.solvers.distributed import solve_distributed
+from mlsysim.solvers.distributed_sweep import Segment, evaluate
 from mlsysim.solvers.single_node import SingleNodeSolver
 from mlsysim.solvers.sweep_kernel import SINGLE_COLUMNS, WALLS, time_single
 from mlsysim.solvers.sweep_result import Sweep
@@ -48,9 +50,6 @@ __all__ = ["DEFAULT_CHUNK", "sweep", "sweep_chunks"]
 #: Points evaluated per kernel call: large enough to amortize the per-op overhead, small
 #: enough that a chunk's temporaries stay in cache-sized megabytes.
 DEFAULT_CHUNK = 1 << 16
-
-#: Points between progress reports when the grid has distributed points (solved one by one).
-_DISTRIBUTED_STEP = 256
 
 _ONE = SingleNodeSolver()
 #: Columns only a distributed result has (float fields of DistributedResult, and counts).
@@ -100,9 +99,8 @@ def sweep(
     if grid.lazy:
         return grid.lazy_sweep(names)
     out = grid.allocate(names, grid.size)
-    step = grid.chunk if not grid.has_distributed else min(grid.chunk, _DISTRIBUTED_STEP)
-    for lo in range(0, grid.size, step):
-        hi = min(lo + step, grid.size)
+    for lo in range(0, grid.size, grid.chunk):
+        hi = min(lo + grid.chunk, grid.size)
         grid.fill(lo, hi, out, lo)
         if progress is not None:
             progress(hi, grid.size)
@@ -219,11 +217,12 @@ def _check_count(name: str, value: Any, minimum: int) -> int:
 class _Group:
     """One structure of the grid, routed and checked once."""
 
-    __slots__ = ("facts", "keywords", "prepared", "single")
+    __slots__ = ("facts", "keywords", "prepared", "routed", "single")
 
     def __init__(self, keywords: dict[str, Any], b: int, s: int | None) -> None:
         self.keywords = keywords
         self.single, routed = route(**keywords, batch=b, seq_len=s)
+        self.routed = routed
         self.prepared: Any = None
         self.facts: Any = None
         if self.single:
@@ -375,6 +374,7 @@ class _Grid:
         import numpy as np
 
         gs = self.group_size
+        segments: list[Segment] = []
         for g in range(lo // gs, (hi - 1) // gs + 1):
             a, z = max(lo, g * gs), min(hi, (g + 1) * gs)
             dst = slice(at + a - lo, at + z - lo)
@@ -389,7 +389,11 @@ class _Grid:
             if grp.single:
                 self._single(grp, b, s, out, dst)
             else:
-                self._distributed(grp, b, s, out, dst)
+                segments.append(Segment(grp.routed, b, s, dst))
+        if segments:
+            for seg, k in evaluate(segments, out):  # strict: solve's error for the point
+                s_k = None if seg.seq_len is None else int(seg.seq_len[k])
+                solve_distributed(**{**seg.keywords, "batch": int(seg.batch[k]), "seq_len": s_k})
 
     def _single(self, grp: _Group, b: Any, s: Any, out: dict[str, Any], dst: slice) -> None:
         p = grp.prepared
@@ -407,21 +411,6 @@ class _Grid:
 
             k = int(np.argmin(np.broadcast_to(res["feasible"], b.shape)))
             solve(**grp.keywords, batch=int(b[k]), seq_len=None if s is None else int(s[k]))
-
-    def _distributed(self, grp: _Group, b: Any, s: Any, out: dict[str, Any], dst: slice) -> None:
-        inputs = {n for n, _ in self.outer} | {"batch"}
-        for k in range(len(b)):
-            r = solve(**grp.keywords, batch=int(b[k]), seq_len=None if s is None else int(s[k]))
-            i = dst.start + k
-            for name, col in out.items():
-                if name in inputs:
-                    continue
-                if name == "binding_wall":
-                    col[i] = WALLS.index(r.binding_wall)
-                elif name == "feasible":
-                    col[i] = r.feasible
-                else:
-                    col[i] = _distributed_value(r, name)
 
     def lazy_sweep(self, names: list[str]) -> Sweep:
         """The sweep over dask axes: one dask array per column (see :meth:`Sweep.compute`).
@@ -519,18 +508,3 @@ def _all(x: Any) -> Any:
 def _label(v: Any) -> Any:
     ident = getattr(v, "id", None)
     return ident if isinstance(ident, str) else v if isinstance(v, str) or v is None else str(v)
-
-
-def _distributed_value(r: Any, name: str) -> Any:
-    if name in _MEMORY:
-        return getattr(r.memory, _MEMORY[name])
-    if name in ("throughput", "mfu", "hfu"):
-        try:
-            v = getattr(r, name)
-        except InfeasibleError:
-            return float("nan")
-        return float(getattr(v, "magnitude", v))
-    v = getattr(r, name, None)
-    if v is None or isinstance(v, str):
-        return float("nan")
-    return v

@@ -96,9 +96,7 @@ _DEGREES = st.lists(st.sampled_from([1, 2, 3, 4, 8]), min_size=1, max_size=2, un
     microbatch=st.lists(st.sampled_from([1, 2, 4]), min_size=1, max_size=2, unique=True),
     extra=st.sampled_from(({}, {"sp": True}, {"chunks": 2}, {"overlap": False})),
     batch=st.lists(st.sampled_from([8, 16, 24, 64, 256]), min_size=1, max_size=2, unique=True),
-    seq=st.one_of(
-        st.none(), st.lists(st.sampled_from([128, 1024, 4096]), min_size=1, max_size=2)
-    ),
+    seq=st.one_of(st.none(), st.lists(st.sampled_from([128, 1024, 4096]), min_size=1, max_size=2)),
 )
 def test_every_distributed_point_equals_solve(
     model: str,
@@ -164,7 +162,7 @@ def test_memory_infeasible_points_are_marked_not_refused() -> None:
 @pytest.mark.parametrize(
     ("axes", "error"),
     [
-        ({"devices": 24, "batch": 48, "tp": [1, 3]}, "attention heads"),  # tp not dividing the heads
+        ({"devices": 24, "batch": 48, "tp": [1, 3]}, "attention heads"),  # tp ∤ heads
         ({"devices": 24, "batch": 48, "pp": [1, 3]}, "layers"),  # pp not dividing the layers
         ({"devices": 8, "tp": [1, 3]}, "not a multiple"),  # tp·pp·cp not dividing devices
         ({"tp": 2, "batch": [16, 10]}, "does not split"),  # dp·microbatch not dividing batch

@@ -131,7 +131,7 @@ class _Rows:
         st = compose_step(
             t,
             c,
-            opt,  # type: ignore[arg-type]
+            opt,
             m,
             p,
             self.v,

@@ -52,13 +52,11 @@ from mlsysim.solvers.timing import Peaks, Timed, peaks, time_ops
 from mlsysim.systems.collectives import time_collective
 from mlsysim.systems.topology import Group, SystemView, resolve_system
 from mlsysim.workload.lowering import PHASES, model_facts
-from mlsysim.workload.lowering.sharded import CommOp, RankLowered, lower_rank
+from mlsysim.workload.lowering.sharded import RankLowered, lower_rank
 
 __all__ = [
     "DistributedSolver",
-    "PricedComms",
     "check_shape",
-    "comm_parts",
     "optimizer_timing",
     "plans",
     "price",
@@ -246,16 +244,6 @@ _MEMBERS: dict[str, tuple[bool, ...]] = {
 }
 
 
-class PricedComms:
-    """Priced collectives of one solve, split by where they sit in the step."""
-
-    __slots__ = ("by_group", "rows")
-
-    def __init__(self) -> None:
-        self.rows: list[CollectiveTiming] = []
-        self.by_group: dict[str, list[tuple[CommOp, float, float, Group]]] = {}
-
-
 _GROUPS = DerivedCache("solvers.distributed.groups")
 
 
@@ -273,25 +261,54 @@ def _groups(view: SystemView, par: ParallelPlan) -> dict[str, Group]:
     return groups
 
 
-def price(low: Any, view: SystemView, par: ParallelPlan, m: int, rows: bool = True) -> PricedComms:
-    """Each collective of ``low.comms`` timed on its group of ``view`` (and, with ``rows``,
-    its report row for ``m`` micro-batches)."""
+def price(
+    low: Any, view: SystemView, par: ParallelPlan, m: int, rows: list[CollectiveTiming] | None
+) -> CommParts:
+    """Each collective of ``low.comms`` timed on its group of ``view``, summed by where it
+    sits in the step; ``rows``, when given, receives each one's report row for ``m``
+    micro-batches."""
     groups = _groups(view, par)
-    out = PricedComms()
+    tp = cp = ep = z3 = pp = 0.0
+    pp_call: float | None = None
+    step: dict[tuple[str, str], float] = {}
     for c in low.comms:
-        grp = groups[c.group]
+        dim = c.group
+        grp = groups[dim]
         t = time_collective(c.op, c.size, grp)
-        out.by_group.setdefault(c.group, []).append((c, t.time, t.bound, grp))
-        if not rows:
-            continue
-        calls = c.calls * (m if c.per == "microbatch" else 1)
-        row = (c.name, c.group, c.op, t.algorithm, c.size, calls, grp.n, grp.nodes, t.time)
-        out.rows.append(_new(CollectiveTiming, (*row, t.time * calls, 0.0)))
-    return out
-
-
-def _sum(items: list[tuple[CommOp, float, float, Group]] | None) -> float:
-    return sum(c.calls * t for c, t, _, _ in items) if items else 0.0
+        sent = c.calls * t.time
+        if dim == "tp":
+            tp += sent
+        elif dim == "pp":
+            pp += sent
+            if pp_call is None:
+                pp_call = t.time
+        elif dim == "cp":
+            cp += sent
+        elif dim == "ep":
+            ep += sent
+        elif c.per == "step":  # dp, edp: once per step, behind the backward or forward pass
+            step[dim, c.hidden] = sent
+        else:  # ZeRO-3's per-micro-batch gathers and scatters
+            z3 += sent
+        if rows is not None:
+            calls = c.calls * (m if c.per == "microbatch" else 1)
+            row = (c.name, dim, c.op, t.algorithm, c.size, calls, grp.n, grp.nodes, t.time)
+            rows.append(_new(CollectiveTiming, (*row, t.time * calls, 0.0)))
+    return _new(
+        CommParts,
+        (
+            tp,
+            cp,
+            ep,
+            z3,
+            pp,
+            0.0 if pp_call is None else pp_call,
+            step.get(("dp", "backward"), 0.0),
+            step.get(("dp", "forward"), 0.0),
+            step.get(("edp", "backward"), 0.0),
+            step.get(("edp", "forward"), 0.0),
+        ),
+    )
 
 
 class DistributedSolver(BaseSolver):
@@ -517,32 +534,6 @@ def rank_timing(low: Any, pk: Peaks, BW: float, rp: ResolvedPlan) -> Timed:
     return t_last if t_last.total >= t_layers.total else t_layers
 
 
-def comm_parts(comm: PricedComms) -> CommParts:
-    """The priced collectives summed by where they sit in the step."""
-    g = comm.by_group
-    z3 = [x for x in g.get("dp", []) + g.get("edp", []) if x[0].per == "microbatch"]
-    step: dict[tuple[str, str], float] = {}
-    for grp in ("dp", "edp"):
-        for c, tc, _, _ in g.get(grp, ()):
-            if c.per == "step":
-                step[grp, c.hidden] = c.calls * tc
-    return _new(
-        CommParts,
-        (
-            _sum(g.get("tp")),
-            _sum(g.get("cp")),
-            _sum(g.get("ep")),
-            _sum(z3),
-            _sum(g.get("pp")),
-            g["pp"][0][1] if g.get("pp") else 0.0,
-            step.get(("dp", "backward"), 0.0),
-            step.get(("dp", "forward"), 0.0),
-            step.get(("edp", "backward"), 0.0),
-            step.get(("edp", "forward"), 0.0),
-        ),
-    )
-
-
 def optimizer_timing(
     op: Any, pk: Peaks, BW: float, rp: ResolvedPlan
 ) -> tuple[float, float, float, float] | None:
@@ -570,11 +561,12 @@ def _compose(
     P = pk.gemm
     BW = dev.bandwidth
     t = rank_timing(low, pk, BW, rp)
-    comm = price(low, view, par, m)
+    priced: list[CollectiveTiming] = []
+    parts = price(low, view, par, m, priced)
     mem = low.memory
     st = compose_step(
         t,
-        comm_parts(comm),
+        parts,
         optimizer_timing(low.optimizer, pk, BW, rp),
         m,
         par.pp,
@@ -593,7 +585,7 @@ def _compose(
     communication = _new(
         Communication, (st.tp_s, st.cp_s, st.ep_s, st.pp_s, st.dp_s, st.overlapped_s)
     )
-    rows = tuple(_with_exposed(comm.rows, communication, m))
+    rows = tuple(_with_exposed(priced, communication, m))
     memory = DeviceMemory(
         mem.weights, mem.gradients, mem.optimizer, mem.activations, mem.kv_cache, dev.capacity
     )

@@ -80,13 +80,15 @@ _new = tuple.__new__  # NamedTuple construction without its Python-level __new__
 
 def _ratio(a: Any, b: Any) -> Any:
     """``a / b`` where ``b > 0``, else 0 (element-wise)."""
+    if type(b) is float:  # the solver's hot path
+        return a / b if b > 0.0 else 0.0
     positive = b > 0.0
     return select(positive, a / select(positive, b, 1.0), 0.0)
 
 
 def _wall(parts: tuple[Any, ...]) -> Any:
     """Index of the largest part (the first of equals), element-wise."""
-    if not any(is_array(x) for x in parts):
+    if not any(map(is_array, parts)):
         return max(range(len(parts)), key=parts.__getitem__)
     xp = namespace(*parts)
     shape = next(x.shape for x in parts if is_array(x))
@@ -153,6 +155,8 @@ def compose_step(
             (c.edp_bwd, window_bwd),
             (c.edp_fwd, window_fwd),
         ):
+            if type(sent) is float and sent == 0.0:
+                continue  # no such collective (adding its zeros changes nothing)
             dp_exposed += larger(0.0, sent - window)
             overlapped += smaller(sent, window)
         if opt is not None:
@@ -179,8 +183,13 @@ def compose_step(
     power: Any = float("nan")
     if dev.tdp is not None:
         busy = m * t.flops + opt_flops, m * t.bytes + opt_bytes
-        u = busy_fraction(*busy, select(step > 0.0, step, 1.0), P, dev.bandwidth)
-        power = select(step > 0.0, device_power_W(dev.tdp, u, dev.idle_fraction), power)
+        positive = step > 0.0
+        if positive is True:  # the solver's hot path
+            u = busy_fraction(*busy, step, P, dev.bandwidth)
+            power = device_power_W(dev.tdp, u, dev.idle_fraction)
+        elif positive is not False:
+            u = busy_fraction(*busy, select(positive, step, 1.0), P, dev.bandwidth)
+            power = select(positive, device_power_W(dev.tdp, u, dev.idle_fraction), power)
 
     tp_s = m * (t_tp - tp_hidden)
     cp_s = m * (t_cp - cp_hidden)

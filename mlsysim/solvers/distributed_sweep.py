@@ -34,7 +34,6 @@ from typing import Any, NamedTuple
 from mlsysim.hardware.facts import device_facts
 from mlsysim.solvers.distributed import (
     check_shape,
-    comm_parts,
     optimizer_timing,
     plans,
     price,
@@ -83,16 +82,15 @@ def evaluate(segments: Sequence[Segment], out: dict[str, Any]) -> list[tuple[Seg
     strict: list[tuple[Segment, int]] = []
     for rows in groups.values():
         cols = rows.compose(np)
+        where = np.concatenate([np.arange(seg.dst.start, seg.dst.stop) for seg in rows.segments])
+        for name, col in out.items():
+            if name in cols:
+                col[where] = cols[name]
         at = 0
         for seg in rows.segments:
             n = seg.dst.stop - seg.dst.start
-            part = slice(at, at + n)
-            for name, col in out.items():
-                if name in cols:
-                    value = cols[name]
-                    col[seg.dst] = value[part] if getattr(value, "ndim", 0) else value
             if seg.keywords.get("strict"):
-                bad = np.flatnonzero(~cols["feasible"][part])
+                bad = np.flatnonzero(~cols["feasible"][at : at + n])
                 if len(bad):
                     strict.append((seg, int(bad[0])))
             at += n
@@ -107,16 +105,15 @@ class _Rows:
         self.v, self.schedule = v, sch
         self.segments: list[Segment] = []
         self.scalars: list[tuple[Any, ...]] = []  # one row per (structure, sequence, mb)
-        self.index: list[Any] = []  # per point: its row
-        self.m: list[Any] = []
-        self.batch: list[Any] = []
+        self.index: list[int] = []  # per point: its row
+        self.m: list[int] = []  # per point: micro-batches per step
+        self.batch: list[int] = []
 
     def compose(self, np: Any) -> dict[str, Any]:
         rows = np.asarray(self.scalars, dtype=np.float64)
-        idx = np.concatenate(self.index)
-        x = rows[idx].T
-        m = np.concatenate(self.m).astype(np.float64)
-        batch = np.concatenate(self.batch)
+        x = rows[np.asarray(self.index, dtype=np.int64)].T
+        m = np.asarray(self.m, dtype=np.float64)
+        batch = np.asarray(self.batch, dtype=np.float64)
         t = Timed(*x[0:8])
         c = CommParts(*x[8:18])
         opt = tuple(x[18:22]) if self.phase == "training" else None
@@ -196,7 +193,6 @@ def _collect(
 ) -> None:
     """Check a segment as ``solve()`` would, lower and price what it needs, and add its
     points' rows to their composition group."""
-    import numpy as np
 
     kw = {k: v for k, v in seg.keywords.items() if k not in _SOLVER_KEYWORDS}
     options = {k: v for k, v in kw.items() if k not in _STRUCTURE}
@@ -237,20 +233,21 @@ def _collect(
             phase, dev, par.overlap, par.tp_overlap, par.chunks, par.effective_schedule
         )
     rows.segments.append(seg)
-    b = seg.batch
+    batch = seg.batch.tolist()
     if seg.seq_len is None:
-        seqs = np.full(len(b), seq_len_of(None, facts, phase), dtype=np.int64)
+        seqs = [seq_len_of(None, facts, phase)] * len(batch)
     else:
-        seqs = seg.seq_len
+        seqs = seg.seq_len.tolist()
     # micro-batches of each distinct batch (solve's checks and errors), then of each point
-    splits = {x: split_batch(par, x, training) for x in set(b.tolist())}
+    splits: dict[int, tuple[int, int]] = {}
     made: dict[tuple[int, int], int] = {}
     checked: set[tuple[int, int, int]] = set()
-    index = np.empty(len(b), dtype=np.int64)
-    m_points = np.empty(len(b), dtype=np.int64)
-    for i, (bi, si) in enumerate(zip(b.tolist(), seqs.tolist(), strict=True)):
-        m, mb = splits[bi]
-        m_points[i] = m
+    index, micro = rows.index, rows.m
+    for bi, si in zip(batch, seqs, strict=True):
+        split = splits.get(bi)
+        if split is None:
+            split = splits[bi] = split_batch(par, bi, training)
+        m, mb = split
         if (si, mb, m) not in checked:
             check_shape(spec, facts, par, seq_len_of(si, facts, phase), m, training)
             checked.add((si, mb, m))
@@ -258,10 +255,9 @@ def _collect(
         if row is None:
             row = made[si, mb] = len(rows.scalars)
             rows.scalars.append(_row(facts, phase_l, mb, si, rp, par, view, dev, pk, lowered))
-        index[i] = row
-    rows.index.append(index)
-    rows.m.append(m_points)
-    rows.batch.append(np.asarray(b, dtype=np.float64))
+        index.append(row)
+        micro.append(m)
+    rows.batch.extend(batch)
 
 
 #: Keywords of the distributed solver that are not plan options.
@@ -309,7 +305,7 @@ def _row(
         hit = lowered[key] = (low, rank_timing(low, pk, dev.bandwidth, rp))
     low, t = hit
     share = rank_share(facts, phase, mb, s, rp, par)
-    c = comm_parts(price(share, view, par, 1, rows=False))
+    c = price(share, view, par, 1, None)
     opt = optimizer_timing(share.optimizer, pk, dev.bandwidth, rp) or (0.0, 0.0, 0.0, 0.0)
     return (
         *t,

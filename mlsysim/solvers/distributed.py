@@ -590,14 +590,6 @@ def _compose(
         mem.weights, mem.gradients, mem.optimizer, mem.activations, mem.kv_cache, dev.capacity
     )
     wall = PARTS[st.wall] if st.feasible else "memory_capacity"
-    notes = tuple(
-        f"{lk.fabric} has no recorded collective efficiency: its achievable bandwidth is the "
-        "line rate"
-        for lk in (view.intra, view.inter)
-        if lk is not None and not lk.efficiency_known
-    )
-    if rp.notes:
-        notes = (*rp.notes, *notes)
     power = st.power
     return DistributedResult(
         model=spec.id,
@@ -642,10 +634,33 @@ def _compose(
         memory=memory,
         communication=communication,
         collectives=rows,
-        notes=notes,
+        notes=_notes(view, rp),
         engine=rp.engine,
         model_spec=spec,
     )
+
+
+_NOTES = DerivedCache("solvers.distributed.notes")
+
+
+def _notes(view: SystemView, rp: ResolvedPlan) -> tuple[str, ...]:
+    """The plan's notes and the fabrics without a recorded efficiency (per view and plan)."""
+    key = (id(view), id(rp))
+    hit = _NOTES.get(key)
+    if hit is not None and hit[0] is view and hit[1] is rp:
+        return hit[2]
+    notes = tuple(
+        f"{lk.fabric} has no recorded collective efficiency: its achievable bandwidth is the "
+        "line rate"
+        for lk in (view.intra, view.inter)
+        if lk is not None and not lk.efficiency_known
+    )
+    if rp.notes:
+        notes = (*rp.notes, *notes)
+    if len(_NOTES) > _CACHE_LIMIT:
+        _NOTES.clear()
+    _NOTES.put(key, (view, rp, notes))
+    return notes
 
 
 #: The exposed-time field of :class:`Communication` each collective group reports into.

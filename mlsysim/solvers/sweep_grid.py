@@ -15,9 +15,14 @@ system, phase, precision, plan options, parallel layout — everything but ``bat
 (:func:`~mlsysim.solvers.api.route`, :meth:`~mlsysim.solvers.single_node.SingleNodeSolver.
 prepare`), then its batch × sequence points run through the sweep kernel
 (:mod:`mlsysim.solvers.sweep_kernel`: the solver's own lowering and formulas on arrays) in
-chunks of ``chunk`` points, so memory stays constant. A group on several devices (a node,
-a cluster, ``tp=…``) is solved point by point by the distributed solver. Every point equals
-``solve()`` at that point (``tests/test_sweep.py`` checks it, property-based).
+chunks of ``chunk`` points, so memory stays constant. Groups on several devices (a node,
+a cluster, ``tp=…``) of a chunk run together through
+:mod:`mlsysim.solvers.distributed_sweep`: the distributed solver's checks, its rank
+lowering once per shard × micro-batch × sequence (shared across ZeRO stages, dp and
+batches), its collective pricing once per structure, and its step composition
+(:func:`~mlsysim.solvers.distributed_step.compose_step`) on numpy arrays over every
+configuration. Every point equals ``solve()`` at that point (``tests/test_sweep.py`` and
+``tests/test_sweep_distributed.py`` check it, property-based).
 
 Memory: :func:`sweep` keeps only the result columns asked for (``columns=``, default all);
 :func:`sweep_chunks` yields one :class:`~mlsysim.solvers.sweep_result.Sweep` per chunk and

@@ -217,3 +217,14 @@ def test_a_lowering_is_shared_by_every_configuration_that_needs_it() -> None:
         seq_len=[512, 2048],
     )
     assert distributed_sweep.lowerings[0] == 2 * 2 * 2  # tp × microbatch × seq_len
+
+
+def test_chunks_of_a_distributed_grid_stream_the_same_points() -> None:
+    axes = {"phase": "training", "devices": 8, "tp": [1, 2, 4], "zero": [0, 1]}
+    axes |= {"batch": [16, 32], "seq_len": [512, 1024]}
+    whole = mlsysim.sweep("Llama2_7B", "DGX_A100", **axes)
+    parts = list(mlsysim.sweep_chunks("Llama2_7B", "DGX_A100", chunk=5, **axes))
+    assert [p.offset for p in parts] == list(range(0, 24, 5))
+    for name in ("step_time_s", "memory_bytes", "binding_wall", "tp", "seq_len"):
+        joined = np.concatenate([p[name] for p in parts])
+        assert np.array_equal(joined, whole[name]), name

@@ -264,6 +264,7 @@ class _Static(NamedTuple):
     optimizer: Op | None
     state: tuple[float, float, float]  # weights, gradients, optimizer state (training)
     grad_bytes: float
+    dp_comms: tuple[CommOp, ...]  # the data-parallel collectives of a training step
 
 
 _STATIC = DerivedCache("workload.sharded_static")
@@ -287,9 +288,10 @@ def _static(f: ModelFacts, par: ParallelPlan, rp: Any, entry: _Shard, training: 
         )
         update = OpBuilder(rp, True)
         add_optimizer_update(update, shard, rp, bg)
-        made = _Static(update.ops[0], _state(dense, expert, rp, par), bg)
+        dp = _dp_comms(par, dense, expert, bg, rp.weight_bytes)
+        made = _Static(update.ops[0], _state(dense, expert, rp, par), bg, dp)
     else:
-        made = _Static(None, ((dense + expert) * rp.weight_bytes, 0.0, 0.0), 0.0)
+        made = _Static(None, ((dense + expert) * rp.weight_bytes, 0.0, 0.0), 0.0, ())
     if len(_STATIC) > 4096:  # a sweep must not accumulate
         _STATIC.clear()
     _STATIC.put(key, (f, rp, made))
@@ -370,9 +372,7 @@ def rank_share(
     s_rank = seq_len // par.cp if phase != "decode" else seq_len
     entry = _shard_entry(f, par)
     st = _static(f, par, rp, entry, training)
-    comms = _comms(
-        f, entry.facts, phase, microbatch, s_rank, rp, par, entry.dense, entry.expert, st.grad_bytes
-    )
+    comms = _comms(f, entry.facts, phase, microbatch, s_rank, rp, par, st.dp_comms)
     acts = (
         _activation_parts(f, par, microbatch, s_rank, rp, entry.stages[0])
         if training
@@ -487,66 +487,13 @@ def _activation_parts(
     return per_layer * L_stage, full, logits
 
 
-def _comms(
-    f: ModelFacts,
-    fr: ModelFacts,
-    phase: str,
-    b: int,
-    s_rank: int,
-    rp: Any,
-    par: ParallelPlan,
-    dense: float,
-    expert: float,
-    bg: float,
+def _dp_comms(
+    par: ParallelPlan, dense: float, expert: float, bg: float, bw: float
 ) -> tuple[CommOp, ...]:
-    training = phase == "training"
-    tokens = float(b) * (1 if phase == "decode" else s_rank)
-    ba, bw = rp.high_bytes, rp.weight_bytes
-    act = tokens * f.hidden * ba
-    L = fr.layers
-    mode = rp.plan.recompute if training else "none"
+    """The data-parallel collectives of a training step: they move the rank's gradients and
+    weights, whatever the micro-batch or sequence (see the module doc)."""
     out: list[CommOp] = []
-    if par.tp > 1:
-        per_layer = (4.0 + (2.0 if mode == "full" else 0.0)) if training else 2.0
-        n = L * per_layer
-        if training:
-            n += 1.0  # the LM head's input gradient (last stage)
-        if par.pp == 1:
-            n += 1.0  # the vocabulary-parallel embedding's output (first stage)
-        if par.sp:
-            out.append(CommOp("tp_all_gather", "tp", "all_gather", act, n, "microbatch", "tp"))
-            out.append(
-                CommOp("tp_reduce_scatter", "tp", "reduce_scatter", act, n, "microbatch", "tp")
-            )
-        else:
-            out.append(CommOp("tp_all_reduce", "tp", "all_reduce", act, n, "microbatch", "tp"))
-    if par.cp > 1:
-        kv_block = tokens * 2.0 * fr.kv_heads * f.head_dim * ba
-        passes = (3.0 + (1.0 if mode != "none" else 0.0)) if training else 1.0
-        n = L * (par.cp - 1) * passes
-        out.append(
-            CommOp("cp_kv_exchange", "cp", "send_recv", kv_block, n, "microbatch", "attention")
-        )
-    if par.ep > 1 and fr.moe_layers:
-        # the busiest expert-parallel rank receives the imbalance factor times the mean
-        routed = tokens * f.active_experts * f.hidden * ba * _expert_load(f, par, rp)
-        per_layer = (4.0 + (2.0 if mode == "full" else 0.0)) if training else 2.0
-        out.append(
-            CommOp(
-                "ep_all_to_all",
-                "ep",
-                "all_to_all",
-                routed,
-                fr.moe_layers * per_layer,
-                "microbatch",
-                "none",
-            )
-        )
-    if par.pp > 1:
-        msg = act / par.tp
-        n = 2.0 * par.chunks if training else 1.0
-        out.append(CommOp("pp_send_recv", "pp", "send_recv", msg, n, "microbatch", "pipeline"))
-    if training and par.dp * par.cp > 1:
+    if par.dp * par.cp > 1:
         for grp, params in (("dp", dense), ("edp", expert)):
             if params <= 0.0 or (grp == "edp" and par.dp * par.cp // par.ep <= 1):
                 continue
@@ -604,3 +551,64 @@ def _comms(
                     )
                 )
     return tuple(out)
+
+
+def _comms(
+    f: ModelFacts,
+    fr: ModelFacts,
+    phase: str,
+    b: int,
+    s_rank: int,
+    rp: Any,
+    par: ParallelPlan,
+    dp_comms: tuple[CommOp, ...],
+) -> tuple[CommOp, ...]:
+    """The collectives of one micro-batch (TP, CP, EP, PP), then the step's ``dp_comms``."""
+    training = phase == "training"
+    tokens = float(b) * (1 if phase == "decode" else s_rank)
+    ba = rp.high_bytes
+    act = tokens * f.hidden * ba
+    L = fr.layers
+    mode = rp.plan.recompute if training else "none"
+    out: list[CommOp] = []
+    if par.tp > 1:
+        per_layer = (4.0 + (2.0 if mode == "full" else 0.0)) if training else 2.0
+        n = L * per_layer
+        if training:
+            n += 1.0  # the LM head's input gradient (last stage)
+        if par.pp == 1:
+            n += 1.0  # the vocabulary-parallel embedding's output (first stage)
+        if par.sp:
+            out.append(CommOp("tp_all_gather", "tp", "all_gather", act, n, "microbatch", "tp"))
+            out.append(
+                CommOp("tp_reduce_scatter", "tp", "reduce_scatter", act, n, "microbatch", "tp")
+            )
+        else:
+            out.append(CommOp("tp_all_reduce", "tp", "all_reduce", act, n, "microbatch", "tp"))
+    if par.cp > 1:
+        kv_block = tokens * 2.0 * fr.kv_heads * f.head_dim * ba
+        passes = (3.0 + (1.0 if mode != "none" else 0.0)) if training else 1.0
+        n = L * (par.cp - 1) * passes
+        out.append(
+            CommOp("cp_kv_exchange", "cp", "send_recv", kv_block, n, "microbatch", "attention")
+        )
+    if par.ep > 1 and fr.moe_layers:
+        # the busiest expert-parallel rank receives the imbalance factor times the mean
+        routed = tokens * f.active_experts * f.hidden * ba * _expert_load(f, par, rp)
+        per_layer = (4.0 + (2.0 if mode == "full" else 0.0)) if training else 2.0
+        out.append(
+            CommOp(
+                "ep_all_to_all",
+                "ep",
+                "all_to_all",
+                routed,
+                fr.moe_layers * per_layer,
+                "microbatch",
+                "none",
+            )
+        )
+    if par.pp > 1:
+        msg = act / par.tp
+        n = 2.0 * par.chunks if training else 1.0
+        out.append(CommOp("pp_send_recv", "pp", "send_recv", msg, n, "microbatch", "pipeline"))
+    return (*out, *dp_comms)

@@ -247,3 +247,25 @@ def test_expert_context_overlap_and_schedules_equal_solve(model: str, axes: dict
         model, "DGX_H100", phase="training", **axes, batch=[32, 64], seq_len=[1024, 4096]
     )
     _check(s)
+
+
+def test_a_warm_solve_reuses_the_ranks_static_share(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The optimizer update, the resident state and the data-parallel collectives do not
+    depend on the batch or the sequence: built once per structure, not per solve."""
+    from mlsysim.core.cache import clear_all
+
+    sharded = importlib.import_module("mlsysim.workload.lowering.sharded")
+    built: list[float] = []
+    original = sharded.add_optimizer_update
+
+    def counted(*args: Any, **kw: Any) -> None:
+        built.append(args[1])
+        original(*args, **kw)
+
+    monkeypatch.setattr(sharded, "add_optimizer_update", counted)
+    clear_all()
+    kw = {"phase": "training", "devices": 16, "tp": 2, "pp": 2, "zero": 1}
+    first = mlsysim.solve("Llama2_7B", "DGX_A100", batch=32, seq_len=1024, **kw)
+    again = mlsysim.solve("Llama2_7B", "DGX_A100", batch=64, seq_len=2048, **kw)
+    assert len(built) == 1
+    assert first.optimizer_s == again.optimizer_s and first.memory.weights_bytes > 0

@@ -46,7 +46,12 @@ from mlsysim.solvers.distributed_results import utilization
 from mlsysim.solvers.distributed_step import PARTS, CommParts, compose_step
 from mlsysim.solvers.sweep_kernel import WALLS
 from mlsysim.solvers.timing import Timed, peaks
-from mlsysim.workload.lowering.sharded import lower_ops, rank_share, stage_activations
+from mlsysim.workload.lowering.sharded import (
+    lower_ops,
+    rank_share,
+    restage,
+    stage_activations,
+)
 
 __all__ = ["Segment", "evaluate", "lowerings"]
 
@@ -78,7 +83,7 @@ def evaluate(segments: Sequence[Segment], out: dict[str, Any]) -> list[tuple[Seg
     groups: dict[tuple[Any, ...], _Rows] = {}
     for seg in segments:
         _collect(seg, lowered, groups)
-    lowerings[0] = len(lowered)
+    lowerings[0] = sum(1 for k in lowered if len(k) == 10)
     strict: list[tuple[Segment, int]] = []
     for rows in groups.values():
         cols = rows.compose(np)
@@ -298,11 +303,20 @@ def _row(
     lowered: dict[tuple[Any, ...], tuple[Any, Timed]],
 ) -> tuple[float, ...]:
     """The float inputs of the composition for one structure, sequence and micro-batch."""
-    key = (id(facts), phase, mb, s, id(rp), par.tp, par.pp, par.cp, par.ep, par.sp, par.chunks)
-    hit = lowered.get(key)
-    if hit is None:
+    stages = par.stage_layers(facts.layers)
+    # a dense model's training stages share one lowering whatever the pipeline depth ≥ 2
+    shared = phase == "training" and facts.experts <= 1 and par.pp > 1
+    shape = (id(facts), phase, mb, s, id(rp), par.tp, par.cp, par.ep, par.sp)
+    key = (*shape, "stages" if shared else (par.pp, par.chunks))
+    base = lowered.get(key)
+    if base is None:
         low = lower_ops(facts, phase, mb, s, rp, par)
-        hit = lowered[key] = (low, rank_timing(low, pk, dev.bandwidth, rp))
+        base = lowered[key] = (low, rank_timing(low, pk, dev.bandwidth, rp))
+        lowered[(*key, stages)] = base
+    hit = lowered.get((*key, stages))
+    if hit is None:  # the shared lowering on this pipeline's stages
+        low = restage(base[0], facts, par)
+        hit = lowered[(*key, stages)] = (low, rank_timing(low, pk, dev.bandwidth, rp))
     low, t = hit
     share = rank_share(facts, phase, mb, s, rp, par)
     c = price(share, view, par, 1, None)

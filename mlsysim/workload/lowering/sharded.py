@@ -68,6 +68,7 @@ __all__ = [
     "lower_ops",
     "lower_rank",
     "rank_share",
+    "restage",
     "shard_facts",
     "stage_activations",
     "training_activation_bytes",
@@ -361,6 +362,26 @@ def lower_ops(
             inference,
         ),
     )
+
+
+def restage(low: RankOps, f: ModelFacts, par: ParallelPlan) -> RankOps:
+    """A training lowering of a dense model (``f.experts`` ≤ 1) on another pipeline depth ≥ 2,
+    moved to ``par``'s stages (``par.pp`` ≥ 2, the same shard, micro-batch and sequence).
+
+    Such a stage's operations differ from another's only in how many layers repeat them
+    (each op counts one instance), so ``low``'s ops take the stage's layer count as their
+    repeat and the executed FLOPs are summed again: element for element what
+    :func:`lower_ops` returns for ``par``, without lowering again."""
+    entry = _shard_entry(f, par)
+    L = entry.facts.layers
+    ops = tuple(_new(Op, (*op[:5], L, *op[6:])) for op in low.ops)
+    lf = hf = 0.0
+    for op in ops:
+        lf += op.flops * op.repeat
+    for op in low.head_ops:
+        hf += op.flops * op.repeat
+    flops = (lf * (float(f.layers) / L) + hf) * float(par.tp * par.cp)
+    return low._replace(ops=ops, flops=flops, layers=L, last_layers=entry.stages[2])
 
 
 def rank_share(

@@ -57,7 +57,6 @@ __all__ = ["Segment", "evaluate", "lowerings"]
 
 _WALL_CODE = tuple(WALLS.index(p) for p in PARTS)
 _CAPACITY = WALLS.index("memory_capacity")
-_SOLVER_KEYWORDS = ("batch", "seq_len", "strict")
 
 
 class Segment(NamedTuple):
@@ -198,8 +197,7 @@ def _collect(
 ) -> None:
     """Check a segment as ``solve()`` would, lower and price what it needs, and add its
     points' rows to their composition group."""
-
-    kw = {k: v for k, v in seg.keywords.items() if k not in _SOLVER_KEYWORDS}
+    kw = seg.keywords
     options = {k: v for k, v in kw.items() if k not in _STRUCTURE}
     get = kw.get
     tp, pp, cp, ep, dp = get("tp", 1), get("pp", 1), get("cp", 1), get("ep", 1), get("dp")
@@ -265,9 +263,12 @@ def _collect(
     rows.batch.extend(batch)
 
 
-#: Keywords of the distributed solver that are not plan options.
+#: Keywords of the distributed solver that are not plan options (nor batch, seq_len, strict).
 _STRUCTURE = frozenset(
     {
+        "batch",
+        "seq_len",
+        "strict",
         "model",
         "system",
         "phase",

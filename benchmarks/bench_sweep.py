@@ -6,9 +6,9 @@
 * many structures — 8 models × 6 devices × 4 precisions × 64 batches × 16 sequence lengths,
   the per-structure overhead (routing, plan resolution) included;
 * cluster configurations — Llama-2-70B training on 8 DGX A100s over tp × pp × zero ×
-  recompute × micro-batch × batch: target ≥ 100k configurations/s (10 µs each where a
-  ``solve()`` loop takes 24 µs a point: ≤ 0.42 single-device solves per configuration, the
-  same-run ratio), against the same configurations solved one by one;
+  recompute × micro-batch × batch: target ≥ 100k configurations/s, in CPU time (best of
+  rounds), against the same configurations solved one by one and a single-device solve
+  measured in the same rounds;
 * memory — the peak traced allocation of ``sweep_chunks`` over the 1M grid (nothing kept)
   against ``sweep`` keeping two columns and keeping all of them.
 
@@ -123,11 +123,14 @@ def main() -> None:
     # the sweep and the single-device baseline in interleaved rounds (load moves both alike)
     t_cluster = base_solve = float("inf")
     mlsysim.sweep(**cluster)
-    for _ in range(max(rep, 5)):
-        t0 = time.perf_counter()
+    for _ in range(max(rep, 5)):  # CPU time: waiting for a core on a shared machine is not counted
+        t0 = time.process_time()
         mlsysim.sweep(**cluster)
-        t_cluster = min(t_cluster, time.perf_counter() - t0)
-        base_solve = min(base_solve, _loop_per_point(sample[:500], fixed))
+        t_cluster = min(t_cluster, time.process_time() - t0)
+        t0 = time.process_time()
+        for p in sample[:500]:
+            mlsysim.solve(**fixed, **p)
+        base_solve = min(base_solve, (time.process_time() - t0) / 500)
     per_cluster = t_cluster / configs
     rate = configs / t_cluster
     points = [
@@ -140,7 +143,12 @@ def main() -> None:
         for b in cluster["batch"]
     ]
     fixed_c = {k: v for k, v in cluster.items() if k not in points[0]}
-    per_config_solve = min(_loop_per_point(points, fixed_c) for _ in range(max(rep, 3)))
+    per_config_solve = float("inf")
+    for _ in range(max(rep, 3)):
+        t0 = time.process_time()
+        for p in points:
+            mlsysim.solve(**fixed_c, **p)
+        per_config_solve = min(per_config_solve, (time.process_time() - t0) / len(points))
     print(f"\n{configs} cluster configurations (Llama-2-70B training, 64 A100s)")
     print(f"  sweep            {t_cluster:8.3f} s   ({rate:,.0f} configurations/s)")
     print(
@@ -149,15 +157,11 @@ def main() -> None:
     )
     print(f"  ratio            {per_config_solve / per_cluster:8.1f}× faster than the loop")
     print(f"  baseline         {base_solve * 1e6:8.1f} µs per single-device solve (same rounds)")
-    # the issue's machine runs a solve() loop at 24 µs per point: 100k/s is 10 µs, 0.42 solves
-    need = (1.0 / CLUSTER_TARGET_PER_S) / (ISSUE_LOOP_S / 1e6)
-    got = per_cluster / base_solve
-    verdict = "met" if got <= need else "NOT met"
+    verdict = "met" if rate >= CLUSTER_TARGET_PER_S else "NOT met"
     print(
-        f"  target ≥ {CLUSTER_TARGET_PER_S:,}/s ≙ ≤ {need:.2f} single-device solves per "
-        f"configuration: {got:.2f} here, {verdict} as a same-run ratio; "
-        f"{'met' if rate >= CLUSTER_TARGET_PER_S else 'not met'} in wall time "
-        f"({per_cluster * 1e6:.0f} µs each on this shared machine)"
+        f"  target ≥ {CLUSTER_TARGET_PER_S:,}/s (CPU time, best of rounds): {verdict} — "
+        f"{per_cluster * 1e6:.1f} µs per configuration = {per_cluster / base_solve:.2f} "
+        f"single-device solves; {CLUSTER_TARGET_PER_S / rate:.1f}× short"
     )
 
     # -- memory ----------------------------------------------------------------------------

@@ -50,6 +50,7 @@ from mlsysim.core.exceptions import NapkinError
 if TYPE_CHECKING:
     from mlsysim.book.document import Document
     from mlsysim.book.scope import Binding
+    from mlsysim.book.sources import Scanned
 
 __all__ = [
     "VALUES_FILE",
@@ -124,6 +125,8 @@ class BookValues:
         self._running: dict[str, Document] = {}
         self._stack: list[tuple[str, str]] = []  # (file, name) being computed, outermost first
         self._read: dict[str, set[str]] = {}  # file -> files its shared values came from
+        #: label -> (syntax, text, scan) of the pre-pass, for the chapter's own reading
+        self._scans: dict[str, tuple[str, str, Scanned]] = {}
         self._scan()
 
     # -- the pre-pass -------------------------------------------------------------------------
@@ -141,8 +144,10 @@ class BookValues:
                 syntax = syntax_for(path, project_of(path))
             except (OSError, UnicodeDecodeError, MlsysimError):  # its chapter reports it
                 continue
-            items = scan_source(str(path), text, syntax, root=self.root).items
-            for d in definitions_in(label, items, self.root):
+            scanned = scan_source(str(path), text, syntax, root=self.root)
+            if not scanned.includes:  # what it read is this text: reusable while it stays
+                self._scans[label] = (syntax, text, scanned)
+            for d in definitions_in(label, scanned.items, self.root):
                 places = self.definitions.setdefault(d.name, [])
                 if d not in places:
                     places.append(d)
@@ -160,6 +165,20 @@ class BookValues:
         from mlsysim.book.syntax import Item
 
         return definitions_in(VALUES_FILE, [Item("block", self._values_text(), 1)])
+
+    def scanned(
+        self, path: str | os.PathLike[str], text: str, syntax: str, *, keep: bool = False
+    ) -> Scanned | None:
+        """The pre-pass's scan of the chapter at ``path`` when it scanned this same ``text``
+        as ``syntax`` (and the chapter includes no other file), else None: a chapter is
+        scanned once per book state, not once for the pre-pass and again when it is read.
+        Handed over once unless ``keep`` (a host reading the chapter takes it: the book
+        holds no scan it has no more use for)."""
+        label = _relative(Path(path), self.root)
+        held = self._scans.get(label) if keep else self._scans.pop(label, None)
+        if held is not None and held[0] == syntax and held[1] == text:
+            return held[2]
+        return None
 
     def places(self) -> dict[str, tuple[str, ...]]:
         """name -> where it is defined (what a host compares between builds)."""
@@ -330,7 +349,11 @@ class BookValues:
         except MlsysimError:
             options = Options()
         doc = Document(label, options, source=text)
-        items = scan_source(str(path), text, syntax_for(path, project), root=self.root).items
+        syntax = syntax_for(path, project)
+        scanned = self.scanned(path, text, syntax, keep=True)
+        if scanned is None:
+            scanned = scan_source(str(path), text, syntax, root=self.root)
+        items = scanned.items
         doc.declare_blocks(items)
         return doc, items
 

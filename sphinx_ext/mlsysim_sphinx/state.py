@@ -106,9 +106,11 @@ def _new_document(env: BuildEnvironment) -> tuple[Document, Locator]:
         options, problem = None, exc
     doc = Document(rel, options, source=text)
     syntax = "rst" if path.suffix == ".rst" else "myst"
-    scanned = scan_source(str(path), text, syntax, root=Path(env.srcdir))
+    book = _share(env, doc, path)
+    scanned = book.scanned(path, text, syntax) if book is not None else None
+    if scanned is None:  # else the book's pre-pass scanned this very text
+        scanned = scan_source(str(path), text, syntax, root=Path(env.srcdir))
     doc.declare_blocks(scanned.items)
-    _share(env, doc, path)
     for data_file in _data_files():
         env.note_dependency(data_file)
     records(env).setdefault(env.docname, DocRecord())
@@ -125,16 +127,19 @@ def _new_document(env: BuildEnvironment) -> tuple[Document, Locator]:
 
 
 def _book(env: BuildEnvironment) -> Any:
-    """The shared names of the book (:mod:`mlsysim.book.shared`) as its files are now."""
-    from mlsysim.book.books import book_values, project_at
+    """The shared names of the book (:mod:`mlsysim.book.shared`) as its files are now, kept
+    for the rest of the build (its sources do not change while it runs; every chapter read
+    takes this book instead of listing the project's files again)."""
+    from mlsysim.book.books import pin, project_at, unpin
 
-    return book_values(project_at(Path(env.srcdir) / "conf.py"))
+    unpin()
+    return pin(project_at(Path(env.srcdir) / "conf.py"))
 
 
-def _share(env: BuildEnvironment, doc: Document, path: Path) -> None:
+def _share(env: BuildEnvironment, doc: Document, path: Path) -> Any:
     from mlsysim.book.books import share
 
-    share(doc, path)
+    return share(doc, path)
 
 
 def _note_shared(env: BuildEnvironment, doc: Document) -> None:
@@ -381,6 +386,9 @@ def summary(env: BuildEnvironment) -> tuple[list[Failure], str]:
 
 def on_build_finished(app: Sphinx, exception: BaseException | None) -> None:
     """Print the summary of the whole book and fail the build (fail mode ``error``)."""
+    from mlsysim.book.books import unpin
+
+    unpin()
     if exception is not None:
         return
     failures, text = summary(app.env)

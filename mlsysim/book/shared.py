@@ -111,7 +111,13 @@ def _relative(path: Path, root: Path) -> str:
 class BookValues:
     """The shared names of one project: where each is defined, and their values on demand."""
 
-    def __init__(self, root: Path, files: list[Path], kind: str = "sphinx") -> None:
+    def __init__(
+        self,
+        root: Path,
+        files: list[Path],
+        kind: str = "sphinx",
+        known: dict[str, tuple[Any, list[Definition]]] | None = None,
+    ) -> None:
         self.root = Path(os.path.abspath(root))
         self.kind = kind
         #: label (path relative to the root, ``/``) -> file, in project order
@@ -127,30 +133,57 @@ class BookValues:
         self._read: dict[str, set[str]] = {}  # file -> files its shared values came from
         #: label -> (syntax, text, scan) of the pre-pass, for the chapter's own reading
         self._scans: dict[str, tuple[str, str, Scanned]] = {}
-        self._scan()
+        #: label -> (the file's state, the names it binds): what a host keeps between builds
+        #: and passes back as ``known``, so the pre-pass scans only the files that changed
+        self.known: dict[str, tuple[Any, list[Definition]]] = {}
+        self._scan(known or {})
 
     # -- the pre-pass -------------------------------------------------------------------------
-    def _scan(self) -> None:
-        from mlsysim.book.sources import read_source, scan_source
-        from mlsysim.book.sources.project import project_of, syntax_for
-        from mlsysim.core.exceptions import MlsysimError
-
+    def _scan(self, known: dict[str, tuple[Any, list[Definition]]]) -> None:
         if self.values_file is not None:
             for d in self._values_definitions():
                 self.definitions.setdefault(d.name, []).append(d)
         for label, path in self.files.items():
-            try:
-                text = read_source(path)
-                syntax = syntax_for(path, project_of(path))
-            except (OSError, UnicodeDecodeError, MlsysimError):  # its chapter reports it
-                continue
-            scanned = scan_source(str(path), text, syntax, root=self.root)
-            if not scanned.includes:  # what it read is this text: reusable while it stays
-                self._scans[label] = (syntax, text, scanned)
-            for d in definitions_in(label, scanned.items, self.root):
+            state = self._file_state(path)
+            held = known.get(label)
+            if state is not None and held is not None and held[0] == state:
+                found: list[Definition] | None = held[1]
+                self.known[label] = held
+            else:
+                found = self._definitions_of(label, path, state)
+            for d in found or ():
                 places = self.definitions.setdefault(d.name, [])
                 if d not in places:
                     places.append(d)
+
+    def _file_state(self, path: Path) -> Any:
+        """What says a chapter is unchanged: its modification time and size (None: unknown)."""
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size, self.kind)
+
+    def _definitions_of(self, label: str, path: Path, state: Any) -> list[Definition] | None:
+        """Scan one chapter for the names it binds (None when it cannot be read: its chapter
+        reports that); remember them under ``state`` unless it includes other files (their
+        changes do not change its state)."""
+        from mlsysim.book.sources import read_source, scan_source
+        from mlsysim.book.sources.project import project_of, syntax_for
+        from mlsysim.core.exceptions import MlsysimError
+
+        try:
+            text = read_source(path)
+            syntax = syntax_for(path, project_of(path))
+        except (OSError, UnicodeDecodeError, MlsysimError):
+            return None
+        scanned = scan_source(str(path), text, syntax, root=self.root)
+        found = definitions_in(label, scanned.items, self.root)
+        if not scanned.includes:  # what it read is this text: reusable while it stays
+            self._scans[label] = (syntax, text, scanned)
+            if state is not None:
+                self.known[label] = (state, found)
+        return found
 
     def _values_text(self) -> str:
         from mlsysim.book.sources import read_source

@@ -126,14 +126,20 @@ def _new_document(env: BuildEnvironment) -> tuple[Document, Locator]:
     return doc, Locator(_relative(env, scanned.items))
 
 
+_DEFINITIONS_ATTR = "mlsysim_definitions"
+
+
 def _book(env: BuildEnvironment) -> Any:
     """The shared names of the book (:mod:`mlsysim.book.shared`) as its files are now, kept
     for the rest of the build (its sources do not change while it runs; every chapter read
-    takes this book instead of listing the project's files again)."""
+    takes this book instead of listing the project's files again). The names each unchanged
+    chapter binds come from the environment (an incremental build scans only what changed)."""
     from mlsysim.book.books import pin, project_at, unpin
 
     unpin()
-    return pin(project_at(Path(env.srcdir) / "conf.py"))
+    book = pin(project_at(Path(env.srcdir) / "conf.py"), getattr(env, _DEFINITIONS_ATTR, None))
+    setattr(env, _DEFINITIONS_ATTR, book.known if book is not None else None)
+    return book
 
 
 def _share(env: BuildEnvironment, doc: Document, path: Path) -> Any:

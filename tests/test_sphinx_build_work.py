@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 from docutils import nodes
+from test_sphinx_book import SPHINX_EXT  # noqa: F401  (puts the extension on sys.path)
 
 import mlsysim.book.books as books
 import mlsysim.book.sources as sources
-from test_sphinx_book import SPHINX_EXT  # noqa: F401  (puts the extension on sys.path)
 
 _CONF = 'extensions = ["myst_parser", "mlsysim_sphinx"]\nexclude_patterns = ["_build"]\n'
 _INDEX = "# Book\n\n```{toctree}\nroofline\nserving\nquotes\n```\n"
@@ -145,8 +145,9 @@ def test_a_value_is_one_text_leaf_that_keeps_its_forms(tmp_path: Path) -> None:
 
 
 def test_copies_and_trims_of_a_value_keep_its_forms() -> None:
-    from mlsysim.viz.rendered import Rendered
     from mlsysim_sphinx.render import napkin_value, value_node
+
+    from mlsysim.viz.rendered import Rendered
 
     shown = Rendered(text="3 ms", latex=r"3\,\mathrm{ms}", html="3&#8239;ms", markdown="$3$")
     node = value_node("{napkin}`x`", shown, failed=True)

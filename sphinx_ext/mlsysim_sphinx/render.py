@@ -234,7 +234,10 @@ class _PutValuesBack(SphinxTransform):
     default_priority = 751
 
     def apply(self, **kwargs: Any) -> None:
-        for value, parent, index in self.env.temp_data.pop(_PLACES_KEY, ()):
+        places: list[tuple[napkin_value, nodes.Element, int]] = self.env.temp_data.pop(
+            _PLACES_KEY, []
+        )
+        for value, parent, index in places:
             if index < len(parent.children):
                 now = parent.children[index]
                 if now is not value and type(now) is nodes.Text and str(now) == str(value):

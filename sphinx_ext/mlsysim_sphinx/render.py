@@ -234,8 +234,8 @@ class _PutValuesBack(SphinxTransform):
     default_priority = 751
 
     def apply(self, **kwargs: Any) -> None:
-        places: list[tuple[napkin_value, nodes.Element, int]] = self.env.temp_data.pop(
-            _PLACES_KEY, []
+        places: list[tuple[napkin_value, nodes.Element, int]] = (
+            self.env.temp_data.pop(_PLACES_KEY, None) or []
         )
         for value, parent, index in places:
             if index < len(parent.children):

@@ -25,7 +25,7 @@ from mlsysim.cli.main import main
 ROOT = Path(__file__).resolve().parents[1]
 TRAPS = ROOT / "tests" / "data" / "traps"
 sys.path.insert(0, str(ROOT / "tests" / "quarto_shim"))
-from harness import WITH_SHIM, pandoc_path  # noqa: E402
+from harness import WITH_SHIM, pandoc_path, quarto_input  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -61,8 +61,9 @@ def sphinx_failures(book: Path, out: Path, *args: str) -> list[str]:
 def filter_failures(
     book: Path, chapter: str, metadata: str | None, mode: str = "warn"
 ) -> tuple[int, list[str]]:
-    """Render one chapter as Quarto does: pandoc in the chapter's own folder, the project
-    directory in QUARTO_PROJECT_DIR; (exit status, failures printed)."""
+    """Render one chapter as Quarto does: includes and executable cells processed first,
+    pandoc in the chapter's own folder, the project directory in QUARTO_PROJECT_DIR;
+    (exit status, failures printed)."""
     env = {**os.environ, "MLSYSIM_PYTHON": sys.executable, "MLSYSIM_FAIL_MODE": mode}
     env["QUARTO_PROJECT_DIR"] = str(book)
     env.pop("MLSYSIM_CACHE_DIR", None)
@@ -70,7 +71,7 @@ def filter_failures(
     args = [pandoc_path(), "-f", "markdown", "-L", str(WITH_SHIM), "-t", "html"]
     if metadata:
         args.append(f"--metadata-file={os.path.relpath(book / metadata, folder)}")
-    args += [(book / chapter).name, "-o", os.devnull]
+    args += [quarto_input(book / chapter, folder, env), "-o", os.devnull]
     proc = subprocess.run(
         args, cwd=folder, env=env, capture_output=True, text=True, timeout=120, check=False
     )

@@ -262,7 +262,7 @@ local function walk_items(doc, visit)
     if kind == nil then return nil end
     return visit(el, kind, text, current_file), false
   end
-  return doc.blocks:walk({
+  local filter = {
     traverse = "topdown",
     RawBlock = raw,
     RawInline = raw,
@@ -270,7 +270,21 @@ local function walk_items(doc, visit)
     Div = element,
     Code = element,
     Span = element,
-  })
+  }
+  -- A figure's image description is a copy of its caption (pandoc 3): the caption is
+  -- rendered, the description only becomes alt text, so only the caption's items are
+  -- items (walking both evaluated each caption item twice, the copy unlocated). An inline
+  -- image's description is walked as any inlines, as the scanner reads it.
+  local in_figure = {}
+  for k, v in pairs(filter) do in_figure[k] = v end
+  in_figure.Image = function() return nil, false end
+  filter.Figure = function(fig)
+    fig.caption.long = fig.caption.long:walk(filter)
+    if fig.caption.short then fig.caption.short = fig.caption.short:walk(filter) end
+    fig.content = fig.content:walk(in_figure)
+    return fig, false
+  end
+  return doc.blocks:walk(filter)
 end
 
 local function collect(doc)

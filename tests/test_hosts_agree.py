@@ -132,3 +132,98 @@ def test_quarto_broken_twin_agrees_with_check(
     status, first = filter_failures(book, chapters[0], "_quarto.yml", mode="error")
     assert status == 1
     assert sorted(first, key=sort_key) == sorted(checked, key=sort_key)
+
+
+# ---------------------------------------------------------------------------------------------
+# Constructs of a real textbook (self-written chapters): Quarto callouts with titles, nested
+# divs, an executable cell before a napkin block, a figure caption, an inline image, table
+# captions, grid tables, footnotes, raw blocks, labelled math, an include, CRLF line ends, a
+# 14,000-character line, parts and appendices in _quarto.yml; and their MyST twin for Sphinx.
+REALBOOK = ROOT / "tests" / "data" / "realbook"
+JUNIT_XSD = Path(sys.prefix) / "share" / "mlsysim-tests" / "junit-10.xsd"
+
+
+def realbook_copy(name: str, dest: Path, suffix: str) -> Path:
+    """The book copied with its appendix in CRLF and a very long last line in accel."""
+    book = dest / name
+    shutil.copytree(REALBOOK / name, book)
+    appendix = book / "chapters" / f"appendix{suffix}"
+    appendix.write_bytes(appendix.read_bytes().replace(b"\n", b"\r\n"))
+    accel = next(book.glob(f"chapters/**/accel{suffix}"))
+    claim = '[1 W]{.claim of="H100.tdp"}' if suffix == ".qmd" else "{claim}`1 W ~ H100.tdp`"
+    accel.write_text(accel.read_text("utf-8") + f"\nA long line: {'napkin ' * 2000}then {claim}.\n")
+    return book
+
+
+def project_chapters(book: Path) -> list[str]:
+    """Every rendered file of a Quarto book in order: chapters, part files, appendices."""
+    import yaml
+
+    config = yaml.safe_load((book / "_quarto.yml").read_text("utf-8"))["book"]
+    out: list[str] = []
+
+    def walk(entries: list[object]) -> None:
+        for entry in entries:
+            if isinstance(entry, str):
+                out.append(entry)
+            elif isinstance(entry, dict):
+                part = entry.get("part")
+                if isinstance(part, str) and part.endswith(".qmd"):
+                    out.append(part)
+                walk(entry.get("chapters") or [])
+
+    walk(config.get("chapters") or [])
+    walk(config.get("appendices") or [])
+    return out
+
+
+def validate_ci_formats(book: Path, paths: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """The book's JUnit report validates against the JUnit schema, its JSON report against
+    ``mlsysim schema check``."""
+    import xml.etree.ElementTree as ET
+
+    import jsonschema
+    import xmlschema
+
+    old = Path.cwd()
+    os.chdir(book)
+    try:
+        main(["schema", "check"])
+        schema = json.loads(capsys.readouterr().out)
+        main(["check", *paths, "--format", "json"])
+        jsonschema.Draft202012Validator(schema).validate(json.loads(capsys.readouterr().out))
+        main(["check", *paths, "--format", "junit"])
+        junit = capsys.readouterr().out
+    finally:
+        os.chdir(old)
+    xmlschema.XMLSchema(str(JUNIT_XSD)).validate(junit)
+    assert ET.fromstring(junit.encode("utf-8")).get("failures") != "0"
+
+
+def test_quarto_real_book_constructs_agree(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    book = realbook_copy("quarto", tmp_path, ".qmd")
+    chapters = project_chapters(book)
+    assert "chapters/part_one.qmd" in chapters and chapters[-1] == "chapters/appendix.qmd"
+    runs = [filter_failures(book, c, "_quarto.yml") for c in chapters]
+    assert all(status == 0 for status, _ in runs)
+    rendered = [x for _, found in runs for x in found]
+    checked = check_failures([book / c for c in chapters], book, capsys)
+    assert sorted(rendered, key=sort_key) == sorted(checked, key=sort_key)
+    assert sorted(checked, key=sort_key) == sorted(expected(book), key=sort_key)
+    # a real render: the first chapter checks the whole project and lists every failure
+    status, first = filter_failures(book, chapters[0], "_quarto.yml", mode="error")
+    assert status == 1
+    assert sorted(first, key=sort_key) == sorted(checked, key=sort_key)
+    validate_ci_formats(book, ["."], capsys)
+
+
+def test_sphinx_real_book_constructs_agree(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    book = realbook_copy("sphinx", tmp_path, ".md")
+    built = sphinx_failures(book, tmp_path / "out", "-W", "-j", "2")
+    checked = check_failures([book], book, capsys)
+    assert sorted(built, key=sort_key) == sorted(checked, key=sort_key)
+    assert sorted(checked, key=sort_key) == sorted(expected(book), key=sort_key)

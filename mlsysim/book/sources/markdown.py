@@ -71,12 +71,21 @@ class MarkdownScanner:
         return self.out
 
     def _front_matter(self) -> int:
+        """The line after the front matter's closing fence (0: none). Pandoc closes it at
+        ``---`` or ``...`` alone at column 0; MyST (markdown-it's front-matter rule) also at
+        a run of at least as many dashes indented up to three spaces (so ``  ---`` inside a
+        YAML block scalar ends a MyST chapter's front matter, and what follows is text)."""
         lines = self.lines
-        if lines and lines[0].rstrip() == "---":
-            for k in range(1, len(lines)):
-                self.steps += 1
-                if lines[k].rstrip() in ("---", "..."):
-                    return k + 1
+        if not lines or lines[0].rstrip() != "---":
+            return 0
+        myst = self.syntax.myst and not self.syntax.pandoc
+        for k in range(1, len(lines)):
+            self.steps += 1
+            line = lines[k].rstrip()
+            if line in ("---", "..."):
+                return k + 1
+            if myst and _myst_closes_front_matter(line):
+                return k + 1
         return 0
 
     def _line(self, i: int, prev_blank: bool) -> tuple[int, bool]:
@@ -311,6 +320,12 @@ class MarkdownScanner:
             attrs.setdefault("caption", arg)
         lines = tuple((key, i + 2 + k) for key, k in where)
         self.out.append(Item(BLOCK_KIND[name], text, line, column, attrs, option_lines=lines))
+
+
+def _myst_closes_front_matter(line: str) -> bool:
+    """markdown-it's closing fence: up to three columns of indent, then 3+ dashes only."""
+    body = line.lstrip(" ")
+    return len(line) - len(body) <= 3 and len(body) >= 3 and body.count("-") == len(body)
 
 
 def _may_hold_items(text: str) -> bool:

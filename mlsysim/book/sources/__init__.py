@@ -117,6 +117,8 @@ def _include(
         return  # shown as code
     if inc.path.startswith("/") and root is not None:
         target = os.path.normpath(os.path.join(str(root), inc.path.lstrip("/")))
+        if not os.path.isabs(file):  # named as the including file is (from the working dir)
+            target = os.path.relpath(target)
     else:
         target = os.path.normpath(os.path.join(os.path.dirname(file), inc.path))
     out.includes.append(target)

@@ -8,6 +8,6 @@ extensions = ["myst_parser", "mlsysim_sphinx"]
 source_suffix = {".md": "markdown"}
 myst_enable_extensions = ["colon_fence", "dollarmath", "amsmath"]
 myst_footnote_transition = False
-exclude_patterns = ["_build", "chapters/_*.md", "EXPECTED_FAILURES.txt"]
+exclude_patterns = ["_build", "chapters/_*.md", "shared", "EXPECTED_FAILURES.txt"]
 suppress_warnings = ["image.not_readable", "myst.header"]
 mlsysim_tolerance = "5%"

@@ -234,6 +234,8 @@ class MarkdownScanner:
         if ch == ":" and directive is None:
             if self.syntax.pandoc:
                 self._flush()
+                rest = text[run:]
+                self._attribute_items(i, col + run + len(rest) - len(rest.lstrip()), info)
                 return i + 1  # a pandoc div fence: its content is Markdown
             return None
         self._flush()
@@ -259,6 +261,17 @@ class MarkdownScanner:
             if kind is not None:
                 self.out.append(Item(kind, "\n".join(body), i + 2, col + 1, attrs))
         return after
+
+    def _attribute_items(self, i: int, start: int, info: str) -> None:
+        """Items inside a div's ``title`` / ``fig-cap`` / ``tbl-cap`` / ``lst-cap`` attribute,
+        which Quarto reads as Markdown (``info`` begins at column ``start`` of line ``i``)."""
+        for value, offsets in _caption_attributes(info):
+            if not _may_hold_items(value):
+                continue
+            found, steps = scan_paragraph(value, self.syntax)
+            self.steps += steps + len(value)
+            for f in found:
+                self.out.append(Item(f.kind, f.text, i + 1, start + offsets[f.start] + 1, f.attrs))
 
     def _eval_rst(self, body: list[str], first: int, col: int) -> None:
         """A MyST ``{eval-rst}`` block: reST that Sphinx parses, so its roles are items."""
@@ -320,6 +333,47 @@ class MarkdownScanner:
             attrs.setdefault("caption", arg)
         lines = tuple((key, i + 2 + k) for key, k in where)
         self.out.append(Item(BLOCK_KIND[name], text, line, column, attrs, option_lines=lines))
+
+
+#: Div attributes whose value Quarto parses as Markdown (a callout's title, a float's caption).
+_CAPTION_KEYS = frozenset({"title", "fig-cap", "tbl-cap", "lst-cap"})
+
+
+def _caption_attributes(info: str) -> list[tuple[str, list[int]]]:
+    """The quoted values of :data:`_CAPTION_KEYS` in a pandoc attribute block ``{…}``, escapes
+    resolved, each with the index in ``info`` of every character (one linear pass)."""
+    out: list[tuple[str, list[int]]] = []
+    if not info.startswith("{"):
+        return out
+    i, n = 1, len(info)
+    while i < n and info[i] != "}":
+        if info[i] in " \t":
+            i += 1
+            continue
+        j = i
+        while j < n and info[j] not in " \t=}":
+            j += 1
+        key = info[i:j]
+        if j < n and info[j] == "=":
+            j += 1
+            if j < n and info[j] in "\"'":
+                quote, j = info[j], j + 1
+                chars: list[str] = []
+                offsets: list[int] = []
+                while j < n and info[j] != quote:
+                    if info[j] == "\\" and j + 1 < n:
+                        j += 1
+                    chars.append(info[j])
+                    offsets.append(j)
+                    j += 1
+                j += 1
+                if key in _CAPTION_KEYS:
+                    out.append(("".join(chars), offsets))
+            else:
+                while j < n and info[j] not in " \t}":
+                    j += 1
+        i = max(j, i + 1)
+    return out
 
 
 def _myst_closes_front_matter(line: str) -> bool:

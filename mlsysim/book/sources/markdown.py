@@ -242,7 +242,11 @@ class MarkdownScanner:
         prose = directive is not None and directive[0] not in (*BLOCK_KIND, "include")
         if prose and directive[0] not in CODE_DIRECTIVES:  # type: ignore[index]
             self._prose.append((ch, run))
-            return i + 1  # a directive with Markdown content: read it as such
+            name, arg = directive  # type: ignore[misc]
+            if arg and name in _MARKUP_ARGUMENT:  # a title: inline Markdown on this line
+                self._para.append((i, col + len(text.rstrip()) - len(arg), arg))
+                self._flush()
+            return self._past_options(i + 1, qcol)  # Markdown content: read it as such
         fence_indent = col - qcol
         end, after = self._fence_end(i, depth, ch, run, fence_indent)
         body = [self._content(k, qcol, fence_indent) for k in range(i + 1, end)]
@@ -261,6 +265,21 @@ class MarkdownScanner:
             if kind is not None:
                 self.out.append(Item(kind, "\n".join(body), i + 2, col + 1, attrs))
         return after
+
+    def _past_options(self, k: int, qcol: int) -> int:
+        """The first line after a MyST directive's options (``:key: value`` lines, or a
+        ``---`` YAML block) from line ``k``: options are plain values, not Markdown."""
+        lines = self.lines
+        if k < len(lines) and lines[k][qcol:].strip() == "---":
+            for end in range(k + 1, len(lines)):
+                self.steps += 1
+                if lines[end][qcol:].strip() == "---":
+                    return end + 1
+            return k
+        while k < len(lines) and _is_option(lines[k][qcol:].lstrip(" \t")):
+            self.steps += 1
+            k += 1
+        return k
 
     def _attribute_items(self, i: int, start: int, info: str) -> None:
         """Items inside a div's ``title`` / ``fig-cap`` / ``tbl-cap`` / ``lst-cap`` attribute,
@@ -333,6 +352,43 @@ class MarkdownScanner:
             attrs.setdefault("caption", arg)
         lines = tuple((key, i + 2 + k) for key, k in where)
         self.out.append(Item(BLOCK_KIND[name], text, line, column, attrs, option_lines=lines))
+
+
+#: MyST directives whose argument is inline Markdown (a title; for admonitions without
+#: arguments, MyST makes it the first line of the content).
+_MARKUP_ARGUMENT = frozenset(
+    {
+        "admonition",
+        "attention",
+        "caution",
+        "danger",
+        "error",
+        "hint",
+        "important",
+        "note",
+        "seealso",
+        "tip",
+        "warning",
+        "topic",
+        "sidebar",
+        "rubric",
+        "table",
+        "list-table",
+        "dropdown",
+        "card",
+        "tab-item",
+        "margin",
+    }
+)
+
+
+def _is_option(text: str) -> bool:
+    """``:name: value`` (a MyST directive option line)."""
+    if not text.startswith(":"):
+        return False
+    end = text.find(":", 1)
+    name = text[1:end] if end > 1 else ""
+    return bool(name) and name.replace("-", "").replace("_", "").isalnum()
 
 
 #: Div attributes whose value Quarto parses as Markdown (a callout's title, a float's caption).

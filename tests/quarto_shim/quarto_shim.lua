@@ -132,9 +132,27 @@ local CAPTIONS = { title = "start", ["tbl-cap"] = "start", ["lst-cap"] = "start"
   ["fig-cap"] = "end" }
 local CAPTION_ORDER = { "title", "tbl-cap", "lst-cap", "fig-cap" }
 
+--- Quarto drops `.content-visible` / `.content-hidden` divs whose `when-format` /
+--- `unless-format` exclude the output format before its filters run (so the mlsysim filter
+--- never sees their items).
+local function conditional(div)
+  local visible = div.classes:includes("content-visible")
+  local hidden = div.classes:includes("content-hidden")
+  if not visible and not hidden then return nil end
+  local when, unless = div.attributes["when-format"], div.attributes["unless-format"]
+  local shown = true
+  if when ~= nil then shown = is_format(when) end
+  if unless ~= nil then shown = shown and not is_format(unless) end
+  if hidden and (when ~= nil or unless ~= nil) then shown = not shown end
+  if not shown then return {} end
+  return div.content
+end
+
 function shim.attributes_filter()
   return {
     Div = function(div)
+      local kept = conditional(div)
+      if kept ~= nil then return kept end
       local changed = false
       for _, key in ipairs(CAPTION_ORDER) do
         local value = div.attributes[key]

@@ -49,13 +49,18 @@ def check_failures(paths: list[Path], cwd: Path, capsys: pytest.CaptureFixture[s
     return [f"{f['file']}:{f['line']}:{f['column']}:{f['kind']}" for f in report["failures"]]
 
 
-def sphinx_failures(book: Path, out: Path, *args: str) -> list[str]:
+def sphinx_run(book: Path, out: Path, *args: str) -> str:
+    """Build ``book`` (HTML) and return the build's stderr; the build must fail cleanly."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "sphinx_ext")}
     cmd = [sys.executable, "-m", "sphinx", "-q", "-E", *args, "-b", "html", str(book), str(out)]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
-    return [":".join(m) for m in _SPHINX_SUMMARY.findall(proc.stderr)]
+    return proc.stderr
+
+
+def sphinx_failures(book: Path, out: Path, *args: str) -> list[str]:
+    return [":".join(m) for m in _SPHINX_SUMMARY.findall(sphinx_run(book, out, *args))]
 
 
 def filter_failures(
@@ -223,7 +228,18 @@ def test_sphinx_real_book_constructs_agree(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     book = realbook_copy("sphinx", tmp_path, ".md")
-    built = sphinx_failures(book, tmp_path / "out", "-W", "-j", "2")
+    stderr = sphinx_run(book, tmp_path / "out", "-W", "-j", "2")
+    built = [":".join(m) for m in _SPHINX_SUMMARY.findall(stderr)]
     checked = check_failures([book], book, capsys)
     assert sorted(built, key=sort_key) == sorted(checked, key=sort_key)
     assert sorted(checked, key=sort_key) == sorted(expected(book), key=sort_key)
+    # and the same items were evaluated (none in math, options or cut cells on one side only)
+    count = re.search(r"(\d+) napkin items? checked", stderr)
+    assert count is not None, stderr
+    old = Path.cwd()
+    os.chdir(book)
+    try:
+        main(["check", ".", "--format", "json"])
+    finally:
+        os.chdir(old)
+    assert int(count[1]) == json.loads(capsys.readouterr().out)["checked"]

@@ -36,6 +36,7 @@ from mlsysim.book.sources.blocks import (
     pandoc_block,
     quote_prefix,
 )
+from mlsysim.book.sources.grid import grid_rows, is_grid_separator
 from mlsysim.book.sources.inline import Syntax, scan_paragraph
 from mlsysim.book.sources.shortcodes import ShortcodeReader
 from mlsysim.book.sources.text import find, indent_of
@@ -55,6 +56,9 @@ class MarkdownScanner:
         self.out: list[Item | Include] = []
         self.steps = 0
         self._para: list[tuple[int, int, str]] = []  # (line index, column, text)
+        self._table = False  # the last line was a MyST table's delimiter row or a row under it
+        #: items a MyST table row cuts apart: (line, column, the item's text)
+        self.problems: list[tuple[int, int, str]] = []
         self._prose: list[tuple[str, int]] = []  # open MyST directives with Markdown content
         self._lists: list[int] = []  # content columns of the open list items
 
@@ -95,6 +99,7 @@ class MarkdownScanner:
         body = raw[qcol:]
         if not body.strip():
             self._flush()
+            self._table = False
             return i + 1, True
         ind = indent_of(body)
         lazy = bool(self._para)
@@ -137,16 +142,23 @@ class MarkdownScanner:
                 self._flush()
                 self.out.append(include)
                 return i + 1, False
+        if self.syntax.pandoc and not self._para and is_grid_separator(text):
+            return self._grid_table(i, qcol, col), False
         if text.startswith(("#", "|")) or is_rule(text):
             self._flush()
             self._para.append((i, col, text))
-            self._flush()
+            row = text.startswith("|") and self._table and not self.syntax.pandoc
+            self._table = text.startswith("|") and (self._table or _is_delimiter_row(text))
+            self._flush(cells=row)
             return i + 1, False
+        self._table = False
         self._para.append((i, col, text))
         return i + 1, False
 
     # -- paragraphs -----------------------------------------------------------------------
-    def _flush(self) -> None:
+    def _flush(self, cells: bool = False) -> None:
+        """Scan the paragraph gathered so far; ``cells``: it is one row of a MyST table, whose
+        cells MyST splits at every unescaped ``|`` (an item holding one is cut: a problem)."""
         para = self._para
         if not para:
             return
@@ -164,9 +176,26 @@ class MarkdownScanner:
         for f in found:
             k = bisect.bisect_right(starts, f.start) - 1
             line_index, col, _ = para[k]
-            self.out.append(
-                Item(f.kind, f.text, line_index + 1, col + f.start - starts[k] + 1, f.attrs)
-            )
+            column = col + f.start - starts[k] + 1
+            if cells and _unescaped_bar(joined, f.span[0], f.span[1]):
+                self.problems.append((line_index + 1, column, joined[f.span[0] : f.span[1]]))
+                continue
+            self.out.append(Item(f.kind, f.text, line_index + 1, column, f.attrs))
+
+    def _grid_table(self, i: int, qcol: int, col: int) -> int:
+        """A pandoc grid table from its top border at line ``i``: each cell scanned as one
+        paragraph of its lines (an item may run over a cell's lines); the next line."""
+        end, cells = grid_rows(self.lines, i, qcol, col)
+        self.steps += end - i
+        for cell in cells:
+            for k, c, seg in cell:
+                stripped = seg.strip()
+                if not stripped:
+                    self._flush()
+                    continue
+                self._para.append((k, c + len(seg) - len(seg.lstrip()), stripped))
+            self._flush()
+        return end
 
     # -- blocks ---------------------------------------------------------------------------
     def _indented_code(self, i: int, container: int) -> int:
@@ -380,6 +409,26 @@ _MARKUP_ARGUMENT = frozenset(
         "margin",
     }
 )
+
+
+def _is_delimiter_row(text: str) -> bool:
+    """``|---|:--:|``: the row under a GFM table's header."""
+    body = text.strip().strip("|")
+    cells = body.split("|")
+    return bool(body) and all(c.strip(" :") and set(c.strip(" :")) == {"-"} for c in cells)
+
+
+def _unescaped_bar(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` holds a ``|`` that no backslash escapes."""
+    j = text.find("|", start, end)
+    while j >= 0:
+        k = j
+        while k > start and text[k - 1] == "\\":
+            k -= 1
+        if (j - k) % 2 == 0:
+            return True
+        j = text.find("|", j + 1, end)
+    return False
 
 
 def _is_option(text: str) -> bool:

@@ -25,6 +25,13 @@ def test_items_carry_the_citation_keys_of_their_values() -> None:
     assert list(doc.evaluator.cites)[:1] == ["ieee754_2019"] or doc.evaluator.cites
 
 
+def test_a_registry_table_cites_the_sources_of_its_values() -> None:
+    doc = Document("x.md")
+    out = run_item(doc, Item("registry", "TPUv4", 1, attrs={"fields": "memory.bandwidth"}))
+    assert out.ok and out.cites and set(out.cites) <= set(catalog().sources)
+    assert set(out.cites) <= set(doc.evaluator.cites)  # what `mlsysim bib` exports
+
+
 def test_book_citations_are_the_sources_its_values_use() -> None:
     ids, run = book_citations([BOOK])
     assert run.checked and "nvidia_h100_datasheet" in ids and "williams2009" in ids

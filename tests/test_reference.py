@@ -21,6 +21,7 @@ from mlsysim.book.reference import (
 )
 from mlsysim.cli.formulas_cmd import formulas_json_schema
 from mlsysim.cli.zoo_cmd import zoo_json_schema
+from mlsysim.core.exceptions import UnknownNameError
 from mlsysim.core.formulas import FORMULAS
 from mlsysim.core.formulas.examples import EXAMPLES
 
@@ -108,6 +109,17 @@ def test_registry_table_is_the_napkin_table_structure() -> None:
     assert any(c.text == "—" for row in table.rows for c in row)  # missing, never zero
     assert table.sources and table.sources[0].url
     assert table.to_dict()["classes"][1] == "align-right"
+
+
+def test_registry_table_refuses_a_misspelt_key_of_a_mapping_field() -> None:
+    """A mapping's key no entry has is a misspelling (did-you-mean), never a column of
+    dashes; a key some entry has but a listed one lacks shows as missing."""
+    table = registry_table("hardware", ["A100", "H100"], ["peak.dense.fp8"])
+    assert table.rows[0][1].text == "—" and table.rows[1][1].text != "—"
+    with pytest.raises(UnknownNameError, match=r"did you mean peak\.dense\.bf16"):
+        registry_table("hardware", ["A100"], ["peak.dense.bf61"])
+    with pytest.raises(UnknownNameError, match=r"memory\.bandwidth\.x"):
+        registry_table("hardware", ["A100"], ["memory.bandwidth.x"])
 
 
 def test_formula_card_renders_for_every_output() -> None:

@@ -29,6 +29,7 @@ class Source:
 
     text: str
     url: str | None = None
+    key: str | None = None  # its citation id in the sources catalog (`mlsysim bib`), if any
 
     @property
     def html(self) -> str:

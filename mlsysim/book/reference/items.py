@@ -110,4 +110,8 @@ def run_reference(doc: Document, item: Item) -> tuple[Rendered | None, Any]:
         line = dict(item.option_lines)["fields"]  # the option's own line, at the field
         doc.record("error", exc, exc.name, line, _column(doc, line, exc.name), None)
         return None, None
+    for source in table.sources:  # the sources its values cite (`mlsysim bib`, citeproc)
+        if source.key:
+            doc.evaluator.cites[source.key] = None
+            doc.evaluator.item_cites[source.key] = None
     return _rendered(table), table

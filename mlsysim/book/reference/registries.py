@@ -149,7 +149,7 @@ def source_of(cid: str) -> Source:
     from mlsysim.core.registry import catalog
 
     cite = catalog().sources.get(cid)
-    return Source(cite.short(), cite.url) if cite is not None else Source(cid)
+    return Source(cite.short(), cite.url, cid) if cite is not None else Source(cid)
 
 
 def registry_table(
@@ -175,7 +175,7 @@ def registry_table(
     specs = [reg[i] for i in ids] if ids else list(reg)
     default = next((f for k, (a, f) in REGISTRY_KINDS.items() if reg is registry(k)), ())
     columns = list(fields) if fields else list(default)
-    _known_fields(specs, columns)
+    _known_fields(reg, specs, columns)
     grid: list[list[Any]] = []
     digits: list[list[int | None]] = []
     cited: list[str] = []
@@ -205,7 +205,7 @@ def registry_table(
     )
 
 
-def _known_fields(specs: Sequence[Any], columns: Sequence[str]) -> None:
+def _known_fields(entries: Any, specs: Sequence[Any], columns: Sequence[str]) -> None:
     """A field the entries' schema does not have is a misspelling (or a field of another
     registry): an error with did-you-mean, never a column of dashes. A field the schema has
     but an entry leaves out shows as missing."""
@@ -214,18 +214,38 @@ def _known_fields(specs: Sequence[Any], columns: Sequence[str]) -> None:
     for path in columns:
         for spec in specs[:1]:
             obj: Any = spec
-            for part in path.split("."):
+            parts = path.split(".")
+            for at, part in enumerate(parts):
                 if not isinstance(obj, BaseModel):
-                    break  # a mapping (peak.dense.bf16) or a leaf: its keys are data
+                    # a mapping (peak.dense.bf16): its keys are data, so the key must be one
+                    # some entry of the registry has, else it is a misspelling
+                    _known_key(entries, path, ".".join(parts[:at]), part)
+                    break
                 if part not in type(obj).model_fields and not hasattr(type(obj), part):
-                    known = sorted({p for s in specs for p, _ in _walk(s, "")})
-                    raise UnknownNameError(
-                        "field",
-                        path,
-                        known,
-                        fix="`mlsysim zoo KIND ID` lists every field of an entry",
-                    )
+                    raise _unknown_field(specs, path)
                 obj = getattr(obj, part, None)
+
+
+def _unknown_field(specs: Sequence[Any], path: str) -> UnknownNameError:
+    known = sorted({p for s in specs for p, _ in _walk(s, "")})
+    return UnknownNameError(
+        "field", path, known, fix="`mlsysim zoo KIND ID` lists every field of an entry"
+    )
+
+
+def _known_key(entries: Any, path: str, mapping: str, key: str) -> None:
+    """``key`` of the mapping field ``mapping`` must be held by at least one entry of the
+    registry (an entry without it shows as missing, ``—``); a key no entry has is an error."""
+    keys: set[str] = set()
+    for spec in entries:
+        obj = _read(spec, mapping)
+        if isinstance(obj, dict):
+            keys.update(str(k) for k in obj)
+    if key not in keys:
+        known = sorted(f"{mapping}.{k}" for k in keys)
+        raise UnknownNameError(
+            "field", path, known, fix="`mlsysim zoo KIND ID` lists every field of an entry"
+        )
 
 
 def _read(spec: Any, path: str) -> Any:

@@ -38,6 +38,14 @@ from mlsysim.book.sources.blocks import (
 )
 from mlsysim.book.sources.grid import grid_rows, is_grid_separator
 from mlsysim.book.sources.inline import Syntax, scan_paragraph
+from mlsysim.book.sources.markup import (
+    MARKUP_ARGUMENT,
+    caption_attributes,
+    is_delimiter_row,
+    is_option,
+    myst_closes_front_matter,
+    unescaped_bar,
+)
 from mlsysim.book.sources.shortcodes import ShortcodeReader
 from mlsysim.book.sources.text import find, indent_of
 from mlsysim.book.syntax import Item
@@ -88,7 +96,7 @@ class MarkdownScanner:
             line = lines[k].rstrip()
             if line in ("---", "..."):
                 return k + 1
-            if myst and _myst_closes_front_matter(line):
+            if myst and myst_closes_front_matter(line):
                 return k + 1
         return 0
 
@@ -148,7 +156,7 @@ class MarkdownScanner:
             self._flush()
             self._para.append((i, col, text))
             row = text.startswith("|") and self._table and not self.syntax.pandoc
-            self._table = text.startswith("|") and (self._table or _is_delimiter_row(text))
+            self._table = text.startswith("|") and (self._table or is_delimiter_row(text))
             self._flush(cells=row)
             return i + 1, False
         self._table = False
@@ -177,7 +185,7 @@ class MarkdownScanner:
             k = bisect.bisect_right(starts, f.start) - 1
             line_index, col, _ = para[k]
             column = col + f.start - starts[k] + 1
-            if cells and _unescaped_bar(joined, f.span[0], f.span[1]):
+            if cells and unescaped_bar(joined, f.span[0], f.span[1]):
                 self.problems.append((line_index + 1, column, joined[f.span[0] : f.span[1]]))
                 continue
             self.out.append(Item(f.kind, f.text, line_index + 1, column, f.attrs))
@@ -272,7 +280,7 @@ class MarkdownScanner:
         if prose and directive[0] not in CODE_DIRECTIVES:  # type: ignore[index]
             self._prose.append((ch, run))
             name, arg = directive  # type: ignore[misc]
-            if arg and name in _MARKUP_ARGUMENT:  # a title: inline Markdown on this line
+            if arg and name in MARKUP_ARGUMENT:  # a title: inline Markdown on this line
                 self._para.append((i, col + len(text.rstrip()) - len(arg), arg))
                 self._flush()
             return self._past_options(i + 1, qcol)  # Markdown content: read it as such
@@ -305,7 +313,7 @@ class MarkdownScanner:
                 if lines[end][qcol:].strip() == "---":
                     return end + 1
             return k
-        while k < len(lines) and _is_option(lines[k][qcol:].lstrip(" \t")):
+        while k < len(lines) and is_option(lines[k][qcol:].lstrip(" \t")):
             self.steps += 1
             k += 1
         return k
@@ -313,7 +321,7 @@ class MarkdownScanner:
     def _attribute_items(self, i: int, start: int, info: str) -> None:
         """Items inside a div's ``title`` / ``fig-cap`` / ``tbl-cap`` / ``lst-cap`` attribute,
         which Quarto reads as Markdown (``info`` begins at column ``start`` of line ``i``)."""
-        for value, offsets in _caption_attributes(info):
+        for value, offsets in caption_attributes(info):
             if not _may_hold_items(value):
                 continue
             found, steps = scan_paragraph(value, self.syntax)
@@ -381,110 +389,6 @@ class MarkdownScanner:
             attrs.setdefault("caption", arg)
         lines = tuple((key, i + 2 + k) for key, k in where)
         self.out.append(Item(BLOCK_KIND[name], text, line, column, attrs, option_lines=lines))
-
-
-#: MyST directives whose argument is inline Markdown (a title; for admonitions without
-#: arguments, MyST makes it the first line of the content).
-_MARKUP_ARGUMENT = frozenset(
-    {
-        "admonition",
-        "attention",
-        "caution",
-        "danger",
-        "error",
-        "hint",
-        "important",
-        "note",
-        "seealso",
-        "tip",
-        "warning",
-        "topic",
-        "sidebar",
-        "rubric",
-        "table",
-        "list-table",
-        "dropdown",
-        "card",
-        "tab-item",
-        "margin",
-    }
-)
-
-
-def _is_delimiter_row(text: str) -> bool:
-    """``|---|:--:|``: the row under a GFM table's header."""
-    body = text.strip().strip("|")
-    cells = body.split("|")
-    return bool(body) and all(c.strip(" :") and set(c.strip(" :")) == {"-"} for c in cells)
-
-
-def _unescaped_bar(text: str, start: int, end: int) -> bool:
-    """Whether ``text[start:end]`` holds a ``|`` that no backslash escapes."""
-    j = text.find("|", start, end)
-    while j >= 0:
-        k = j
-        while k > start and text[k - 1] == "\\":
-            k -= 1
-        if (j - k) % 2 == 0:
-            return True
-        j = text.find("|", j + 1, end)
-    return False
-
-
-def _is_option(text: str) -> bool:
-    """``:name: value`` (a MyST directive option line)."""
-    if not text.startswith(":"):
-        return False
-    end = text.find(":", 1)
-    name = text[1:end] if end > 1 else ""
-    return bool(name) and name.replace("-", "").replace("_", "").isalnum()
-
-
-#: Div attributes whose value Quarto parses as Markdown (a callout's title, a float's caption).
-_CAPTION_KEYS = frozenset({"title", "fig-cap", "tbl-cap", "lst-cap"})
-
-
-def _caption_attributes(info: str) -> list[tuple[str, list[int]]]:
-    """The quoted values of :data:`_CAPTION_KEYS` in a pandoc attribute block ``{…}``, escapes
-    resolved, each with the index in ``info`` of every character (one linear pass)."""
-    out: list[tuple[str, list[int]]] = []
-    if not info.startswith("{"):
-        return out
-    i, n = 1, len(info)
-    while i < n and info[i] != "}":
-        if info[i] in " \t":
-            i += 1
-            continue
-        j = i
-        while j < n and info[j] not in " \t=}":
-            j += 1
-        key = info[i:j]
-        if j < n and info[j] == "=":
-            j += 1
-            if j < n and info[j] in "\"'":
-                quote, j = info[j], j + 1
-                chars: list[str] = []
-                offsets: list[int] = []
-                while j < n and info[j] != quote:
-                    if info[j] == "\\" and j + 1 < n:
-                        j += 1
-                    chars.append(info[j])
-                    offsets.append(j)
-                    j += 1
-                j += 1
-                if key in _CAPTION_KEYS:
-                    out.append(("".join(chars), offsets))
-            else:
-                while j < n and info[j] not in " \t}":
-                    j += 1
-        i = max(j, i + 1)
-    return out
-
-
-def _myst_closes_front_matter(line: str) -> bool:
-    """markdown-it's closing fence: up to three columns of indent, then 3+ dashes only."""
-    body = line.lstrip(" ")
-    return len(line) - len(body) <= 3 and len(body) >= 3 and body.count("-") == len(body)
 
 
 def _may_hold_items(text: str) -> bool:

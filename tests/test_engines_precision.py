@@ -79,6 +79,23 @@ def test_efficiency_comes_from_the_engines_profile_for_the_device_class() -> Non
     assert gemm_eff("A100") == (0.80, "solver_dao2023_flashattention2")
 
 
+def test_efficiency_follows_the_format_the_engine_runs() -> None:
+    def eff(precision: str, name: str, **kw: Any) -> tuple[float, str]:
+        hw = "H100" if precision == "fp8" else "A100"
+        d = _d("Llama2_7B", hw, phase="decode", precision=precision, **kw)
+        e = next(e for e in d["efficiencies"] if e["name"] == name)
+        return e["value"], e["source"]
+
+    # FP8 GEMMs on Hopper sustain less of their (doubled) peak than 16-bit ones
+    assert eff("fp8", "gemm_efficiency") == (0.66, "engine_triton_fp8_h100")
+    assert eff("fp16", "gemm_efficiency")[0] == 0.80
+    # llama.cpp's Q8_0 kernels stream their weights faster than its Q4_0 ones
+    q8 = eff("int8", "quantized_memory_efficiency", engine="llamacpp")
+    q4 = eff("int4", "quantized_memory_efficiency", engine="llamacpp")
+    assert q8 == (0.32, "engine_llamacpp_pr3776_formats")
+    assert q4 == (0.26, "solver_premai2024_benchmarks")
+
+
 def test_cuda_graphs_replace_per_kernel_launches() -> None:
     # a small batch-1 decode step: ~hundreds of short kernels
     sec = {

@@ -128,6 +128,7 @@ ZERO_ALLOWED: dict[str, set[str]] = {
     "offloaded_step_time": {"stream_time"},
     "operational_carbon": {"energy", "intensity"},
     "opex": {"duration", "energy", "energy_price", "maintenance_rate", "price"},
+    "padded_wave_efficiency": {"work"},  # no useful work: an idle device, η = 1
     "paged_kv_sequences": {"memory"},
     "per_example_gradient_bytes": {"params"},
     "pipeline_time": {"microbatch_time"},

@@ -291,6 +291,7 @@ SAMPLES: dict[str, dict[str, object]] = {
     "expert_load": {"tokens": 4096, "experts": 8, "active": 2, "imbalance": 1.25},
     "wave_efficiency": {"tiles": 109, "units": 108},
     "gemm_wave_efficiency": {"m": 49, "n": 512, "k": 4608, "units": 108},
+    "padded_wave_efficiency": {"work": 1.008, "tiles": 2, "units": 108},
     "exposed_launch_overhead": {"kernel": Q_("2 us"), "launch": Q_("3 us")},
     "graph_launch_overhead": {"nodes": 290, "per_node": Q_("0.58 us"), "per_replay": Q_("15 us")},
     "quantization_speedup": {"from_precision": "fp16", "to_precision": "int4"},

@@ -32,12 +32,9 @@ _MLPERF = {
     "max_tokens": 8192,
     "kv_fraction": 0.9,
 }
-#: The roofline's wave quantization (``gemm_wave_fraction``: padded tiles, unpadded FLOPs)
-#: makes a step faster just past a tile boundary — Llama 2 7B on an A100, 256 tokens 19.4 ms,
-#: 257 tokens 15.9 ms — so a request's own prefill and the mean iteration can shrink as the
-#: rate rises. That is the lowering's, not the queues' (their waits are checked strictly); a
-#: queue whose utilization is wrong misses by orders of magnitude.
-_KERNEL_SAWTOOTH = 0.2
+#: Float rounding only: a step's time is monotone in its tokens (tile and wave quantization
+#: count padded work: tests/test_formulas_kernels.py), so every latency rises with the rate.
+_ROUNDING = 1e-12
 
 
 def _ms(r: object, name: str) -> float:
@@ -46,12 +43,14 @@ def _ms(r: object, name: str) -> float:
 
 def test_mlperf_server_case_is_finite_and_rises_toward_capacity() -> None:
     cap = serve("Llama2_70B", "DGX_H100", **_MLPERF).capacity_rps
-    assert cap == pytest.approx(72.2, rel=0.01)
+    # 72.2 before tile quantization counted the padded tiles' work (71.5) and FP8 GEMMs on
+    # Hopper ran at the 16-bit efficiency (0.80, now 0.66: 62.9)
+    assert cap == pytest.approx(62.88, rel=0.01)
     ttfts = []
-    for rate in (68.0, 70.0, 70.98, 71.5, 72.0):
+    for rate in (cap * f for f in (0.942, 0.970, 0.983, 0.990, 0.997)):
         r = serve("Llama2_70B", "DGX_H100", rate=f"{rate} req/s", **_MLPERF)
         ttfts.append(_ms(r, "ttft"))
-        # the wait scales like 1/(1 − ρ), ρ = λ/capacity: was 10⁷–10⁸ ms at 70–72 req/s
+        # the wait scales like 1/(1 − ρ), ρ = λ/capacity: was 10⁷–10⁸ ms at 97–99.7 % of capacity
         slack = 1.0 - rate / cap
         assert _ms(r, "ttft") * slack < 100.0, rate
         assert _ms(r, "ttft_p99") * slack < 500.0, rate
@@ -66,7 +65,7 @@ def test_mlperf_server_case_is_finite_and_rises_toward_capacity() -> None:
         _ = serve("Llama2_70B", "DGX_H100", rate=f"{cap} req/s", **_MLPERF).ttft
 
 
-@settings(max_examples=12, deadline=None, derandomize=True)
+@settings(max_examples=40, deadline=None, derandomize=True)
 @given(
     model=st.sampled_from(["Llama2_7B", "Llama3_8B"]),
     device=st.sampled_from(["H100", "A100"]),
@@ -99,10 +98,9 @@ def test_latency_is_finite_and_non_decreasing_below_capacity(
     for f in sorted(set(fractions)):
         cur = at(f)
         assert all(math.isfinite(v) and v >= 0.0 for v in cur.values()), (f, cur)
-        if prev is not None:  # the queues' waits strictly, the rest up to the kernel sawtooth
+        if prev is not None:  # the queues' waits and every latency, up to float rounding
             for k, v in cur.items():
-                tol = 0.0 if k.endswith("_wait") else _KERNEL_SAWTOOTH
-                assert v >= prev[k] * (1.0 - tol) - 1e-15, (k, f, prev[k], v)
+                assert v >= prev[k] * (1.0 - _ROUNDING) - 1e-15, (k, f, prev[k], v)
         prev = cur
     # unbounded only as λ reaches capacity, like 1/(1 − ρ): a hundred times closer, ~100× longer
     near = [at(1.0 - e)["ttft"] for e in (1e-4, 1e-6)]

@@ -15,6 +15,7 @@ The cases live in ``tests/data/serving_measurements.toml``. For every case:
 
 from __future__ import annotations
 
+import math
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 import pytest
 
 import mlsysim
+from mlsysim import Q_
 from mlsysim.hardware.partitions import mig
 from mlsysim.solvers.generation import generate
 from mlsysim.solvers.serving import serve
@@ -91,6 +93,8 @@ def _estimate(case: dict[str, Any]) -> tuple[float, float | None]:
         )
         if metric == "capacity_tokens":
             out = (r.capacity_rps * case["output"], r.capacity_bound_rps * case["output"])
+        elif "rate" in case and r.capacity_rps <= _rate(case):  # beyond the model's capacity
+            out = (math.inf, None)
         else:
             value = {
                 "ttft": r.ttft,
@@ -101,6 +105,11 @@ def _estimate(case: dict[str, Any]) -> tuple[float, float | None]:
             out = (value.to(case["measured"]["unit"]).magnitude, None)
     _CACHE[case["id"]] = out
     return out
+
+
+def _rate(case: dict[str, Any]) -> float:
+    """The case's offered request rate (req/s)."""
+    return float(Q_(case["rate"]).to("req/s").magnitude)
 
 
 def _line(case: dict[str, Any]) -> str:

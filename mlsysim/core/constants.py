@@ -72,6 +72,7 @@ __all__ = [
     "QUANT_LAYOUTS",
     "RECOMPUTE_POLICIES",
     "SERVER_DEPRECIATION",
+    "SMALLEST_GEMM_TILE",
     "SPARSE_2_4_DENSITY",
     "SPARSE_2_4_MATH_SPEEDUP",
     "SPARSE_2_4_METADATA_BITS",
@@ -221,6 +222,13 @@ FORWARD_ATTENTION_FLOPS = _c(4, "FLOP", "chowdhery2022", "PaLM App. B: 6N + 12LH
 #: per (sequence, head, 128-query block), the parallelism a short prompt has to fill a GPU.
 FLASH_QUERY_BLOCK = _c(
     128, "token", "solver_dao2023_flashattention2", "FlashAttention-2 forward: 128-row Q blocks"
+)
+
+#: The smallest side of cuBLASLt's GEMM tiles (``cublasLtMatmulTile_t``: 8×8 up to 512×64, in
+#: powers of two): a library runs a dimension shorter than its large tile on the smallest
+#: power-of-two tile that holds it (a batch-1 decode GEMM is not padded to 128 rows).
+SMALLEST_GEMM_TILE = _c(
+    8, "", "solver_cublaslt_matmul_tile", "cublasLtMatmulTile_t: tile sides 8 to 512"
 )
 
 #: FLOPs per multiply-accumulate: a GEMM M×K·K×N does 2·M·K·N FLOPs.

@@ -110,6 +110,7 @@ WALLS: tuple[Wall, ...] = (
             "hardware_flops_per_token",
             "transformer_flops_per_token",
             "wave_efficiency",
+            "padded_wave_efficiency",
             "gemm_wave_efficiency",
         ),
         ("williams2009", "chowdhery2022", "solver_nvidia2023_matmul_guide"),

@@ -236,9 +236,12 @@ class ExecutionPlan:
         sources = eff.sources
         if eff.gemm_for(a) != eff.gemm:  # the engine's GEMM figure for this format
             sources = (("gemm", eff.source_of(f"gemm.{a}")), *sources)
+        if eff.quantized_memory_for(w) != eff.quantized_memory:  # its stored format's figure
+            sources = (("quantized_memory", eff.source_of(f"quantized_memory.{w}")), *sources)
         eff = eff._replace(
             sources=sources,
             gemm=self.gemm_efficiency or eff.gemm_for(a),
+            quantized_memory=eff.quantized_memory_for(w),
             attention=self.attention_efficiency or eff.attention,
             memory=self.memory_efficiency or eff.memory,
             kernel_overhead=eff.kernel_overhead

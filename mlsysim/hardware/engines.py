@@ -89,7 +89,9 @@ class EngineProfile(BaseModel):
     GPUs, where they are memory-bound, the SIMD efficiency on an MCU core); ``memory`` the
     fraction of memory bandwidth; ``quantized_memory`` the fraction of ``memory`` that
     weight-only quantized (dequantizing) GEMMs keep; ``gemm_formats`` a GEMM efficiency per
-    math format where it differs (``tf32``, ``fp8``); ``kernel_overhead`` the cost per kernel
+    math format where it differs (``tf32``, ``fp8``); ``quantized_memory_formats`` a
+    ``quantized_memory`` per stored weight format where the engine's kernels differ
+    (llama.cpp's Q8_0 against its Q4_0); ``kernel_overhead`` the cost per kernel
     (per node of a CUDA graph, per framework operation when eager); ``step_overhead`` a cost
     per step (a graph replay); ``tile`` the GEMM tile ``[t_m, t_n, t_k]`` of the wave model
     (``[]``: no wave quantization, e.g. one core).
@@ -106,6 +108,7 @@ class EngineProfile(BaseModel):
     step_overhead: _Time | None = None
     tile: tuple[int, ...] | None = None
     gemm_formats: dict[str, float] = {}
+    quantized_memory_formats: dict[str, float] = {}
 
     @field_validator(*_FRACTION_FIELDS)
     @classmethod
@@ -114,7 +117,7 @@ class EngineProfile(BaseModel):
             raise ValueError(f"an efficiency is a fraction in (0, 1], got {value!r}")
         return value
 
-    @field_validator("gemm_formats")
+    @field_validator("gemm_formats", "quantized_memory_formats")
     @classmethod
     def _formats(cls, value: dict[str, float]) -> dict[str, float]:
         from mlsysim.core.constants import PRECISIONS
@@ -123,7 +126,7 @@ class EngineProfile(BaseModel):
             if fmt not in PRECISIONS:
                 raise ValueError(f"unknown format {fmt!r}; known: {', '.join(PRECISIONS)}")
             if not 0.0 < eta <= 1.0:
-                raise ValueError(f"gemm_formats.{fmt} must be a fraction in (0, 1], got {eta}")
+                raise ValueError(f"{fmt} must be a fraction in (0, 1], got {eta}")
         return value
 
     @field_validator("tile")
@@ -218,6 +221,7 @@ class Efficiencies(NamedTuple):
     units: float  # the device's compute units (0 when unknown: no wave quantization)
     gemm_formats: tuple[tuple[str, float], ...]
     sources: tuple[tuple[str, str], ...]  # (field, citation id)
+    quantized_memory_formats: tuple[tuple[str, float], ...] = ()
 
     def gemm_for(self, fmt: str) -> float:
         """The GEMM efficiency for math format ``fmt``."""
@@ -225,6 +229,13 @@ class Efficiencies(NamedTuple):
             if name == fmt:
                 return eta
         return self.gemm
+
+    def quantized_memory_for(self, fmt: str) -> float:
+        """The dequantizing kernels' bandwidth fraction for stored weight format ``fmt``."""
+        for name, eta in self.quantized_memory_formats:
+            if name == fmt:
+                return eta
+        return self.quantized_memory
 
     def source_of(self, field: str) -> str:
         for name, sid in self.sources:
@@ -261,10 +272,16 @@ def _build(engine: EngineSpec, hw: Any) -> Efficiencies:
                 sources.append((field, engine.source_of(f"profiles.{key}.{field}")))
                 break
     formats: dict[str, float] = {}
+    stored: dict[str, float] = {}
     for key in reversed(chain):
-        formats.update(engine.profiles[key].gemm_formats)
-        for fmt in engine.profiles[key].gemm_formats:
+        profile = engine.profiles[key]
+        formats.update(profile.gemm_formats)
+        for fmt in profile.gemm_formats:
             sources.append((f"gemm.{fmt}", engine.source_of(f"profiles.{key}.gemm_formats.{fmt}")))
+        stored.update(profile.quantized_memory_formats)
+        for fmt in profile.quantized_memory_formats:
+            where = f"profiles.{key}.quantized_memory_formats.{fmt}"
+            sources.append((f"quantized_memory.{fmt}", engine.source_of(where)))
     tile = values["tile"]
     units = float(hw.compute_units) if getattr(hw, "compute_units", None) and tile else 0.0
     t_m, t_n, t_k = (float(t) for t in tile) if tile else (0.0, 0.0, 0.0)
@@ -285,6 +302,7 @@ def _build(engine: EngineSpec, hw: Any) -> Efficiencies:
         units,
         tuple(formats.items()),
         tuple(sources),
+        tuple(stored.items()),
     )
 
 

@@ -121,6 +121,7 @@ EXAMPLES: dict[str, str] = {
     "graph_launch_overhead": "graph_launch_overhead(nodes=300, per_node=0.58 us, per_replay=15 us)",
     "wave_efficiency": "wave_efficiency(tiles=109, units=108)",
     "gemm_wave_efficiency": "gemm_wave_efficiency(m=49, n=512, k=4608, units=108)",
+    "padded_wave_efficiency": "padded_wave_efficiency(work=1.008, tiles=2, units=108)",
     # queueing
     "mm1_wait": "mm1_wait(arrival_rate=80 req/s, service_rate=100 req/s)",
     "mm1_latency": "mm1_latency(arrival_rate=80 req/s, service_rate=100 req/s)",

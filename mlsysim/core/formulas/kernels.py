@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from mlsysim.core.arrays import ceil, larger, select, smaller
+from mlsysim.core.constants import SMALLEST_GEMM_TILE
 from mlsysim.core.formulas._args import count, positive, si
 from mlsysim.core.formulas._meta import formula
 from mlsysim.core.units import from_si
@@ -27,11 +28,16 @@ __all__ = [
     "gemm_wave_fraction",
     "graph_launch_overhead",
     "graph_launch_overhead_s",
+    "padded_wave_efficiency",
+    "padded_wave_fraction",
     "wave_efficiency",
     "wave_fraction",
 ]
 
 _WAVES = ("solver_nvidia2023_matmul_guide",)
+_SMALLEST_TILE = float(SMALLEST_GEMM_TILE.value)
+#: Power-of-two tile sides below the engine's large tile, largest first (64, 32, 16, 8).
+_SMALL_SIDES = tuple(_SMALLEST_TILE * 2.0**i for i in range(3, -1, -1))
 
 
 def wave_fraction(work: float, units: float) -> float:
@@ -40,6 +46,16 @@ def wave_fraction(work: float, units: float) -> float:
     if units <= 0.0:
         return 1.0
     waves = larger(ceil(work / units), 1.0)  # an empty problem: one wave, never 0/0
+    eta = work / (waves * units)
+    return select(work > 0.0, eta, 1.0)
+
+
+def padded_wave_fraction(work: float, tiles: float, units: float) -> float:
+    """Float fast path of :func:`padded_wave_efficiency`: ``w / (⌈n/u⌉·u)`` for ``w`` tiles'
+    worth of useful work launched as ``n`` (padded) tiles (1 when there is none)."""
+    if units <= 0.0:
+        return 1.0
+    waves = larger(ceil(tiles / units), 1.0)  # an empty problem: one wave, never 0/0
     eta = work / (waves * units)
     return select(work > 0.0, eta, 1.0)
 
@@ -66,37 +82,79 @@ def wave_efficiency(tiles: Any, units: Any) -> float:
     return eta
 
 
+@formula(
+    symbol=r"\eta = \frac{w}{\lceil n_{\mathrm{tiles}} / n_{\mathrm{SM}} \rceil\, n_{\mathrm{SM}}}",
+    substituted=r"\frac{ {{work}} }{\lceil {{tiles}} / {{units}} \rceil \cdot {{units}} }",
+    sources=_WAVES,
+    citation="NVIDIA Matrix Multiplication Background User's Guide (2023), §3.1-3.2",
+    result="dimensionless",
+)
+def padded_wave_efficiency(work: Any, tiles: Any, units: Any) -> float:
+    """Busy fraction of a device whose problem is ``work`` tiles' worth of useful work, run as
+    ``tiles`` full-size blocks (the last tile of a dimension padded: tile quantization) on
+    ``units`` SMs (wave quantization). The kernel takes ``⌈tiles/units⌉`` waves of a full
+    tile each, so a larger problem never takes less time. A 129-query prompt's attention
+    block grid on one head: 1.008 blocks of work in 2 blocks, one wave of 108 SMs: 0.0093.
+
+    Source: NVIDIA, Matrix Multiplication Background User's Guide (DU-09799-001), §3.1-3.2.
+    """
+    where = "padded_wave_efficiency"
+    w = count(work, "work", where, minimum=0)
+    n = count(tiles, "tiles", where, minimum=w)
+    u = count(units, "units", where)
+    eta = padded_wave_fraction(w, n, u)
+    return eta
+
+
+def _tile_side(d: float, tile: float) -> float:
+    """The tile side a library runs GEMM dimension ``d`` on: the smallest power-of-two side
+    from 8 up that holds ``d``, at most the engine's tile (``d`` a float or an array)."""
+    t = tile
+    for side in _SMALL_SIDES:  # largest first: the smallest side that holds d wins
+        if side < tile:
+            t = select(d <= side, side, t)
+    return t
+
+
 def gemm_wave_fraction(
     m: float, n: float, k: float, units: float, tile_m: float, tile_n: float, tile_k: float
 ) -> float:
-    """Float fast path of :func:`gemm_wave_efficiency`: output tiles ``⌈m/t_m⌉·⌈n/t_n⌉``,
-    split over K (chunks of ``t_k``) only as far as needed to fill ``units`` (``m``, ``n``,
-    ``k`` floats or arrays, element-wise; the device's ``units`` and tile floats)."""
+    """Float fast path of :func:`gemm_wave_efficiency` (``m``, ``n``, ``k`` floats or arrays,
+    element-wise; the device's ``units`` and tile floats): useful work over the padded tiles'
+    waves, so the time, ``waves × tile``, never falls as a dimension grows."""
     if units <= 0.0:
         return 1.0
-    tiles = ceil(m / tile_m) * ceil(n / tile_n)
+    t_m = _tile_side(m, tile_m)
+    t_n = _tile_side(n, tile_n)
+    tiles = ceil(m / t_m) * ceil(n / t_n)
     splits = 1.0
+    k_split = k
     if tile_k > 0.0:
+        chunks = ceil(k / tile_k)
         fill = units // larger(tiles, 1.0)  # whole splits the idle units hold
-        s = larger(smaller(fill, ceil(k / tile_k)), 1.0)
+        s = larger(smaller(fill, chunks), 1.0)
         splits = select(tiles < units, s, 1.0)
-    eta = wave_fraction(tiles * splits, units)
-    return select((m > 0.0) & (n > 0.0), eta, 1.0)
+        # a split reduces whole chunks of K: the longest split sets the kernel's time
+        k_split = select(splits > 1.0, tile_k * ceil(chunks / splits), k)
+    work = m * n * k / (t_m * t_n * larger(k_split, 1.0))
+    eta = padded_wave_fraction(work, tiles * splits, units)
+    return select((m > 0.0) & (n > 0.0) & (k > 0.0), eta, 1.0)
 
 
 @formula(
     symbol=(
-        r"\eta = \frac{T\,s}{\lceil T s / n_{\mathrm{SM}} \rceil\, n_{\mathrm{SM}}},\ "
-        r"T = \lceil M/t_m \rceil \lceil N/t_n \rceil,\ "
-        r"s = \min\left(\lfloor n_{\mathrm{SM}}/T \rfloor, \lceil K/t_k \rceil\right)"
+        r"\eta = \frac{M N K / (t_m t_n k_s)}{\lceil T s / n_{\mathrm{SM}} \rceil\, "
+        r"n_{\mathrm{SM}}},\ T = \lceil M/t_m \rceil \lceil N/t_n \rceil,\ "
+        r"s = \min\left(\lfloor n_{\mathrm{SM}}/T \rfloor, \lceil K/t_k \rceil\right),\ "
+        r"k_s = t_k \lceil \lceil K/t_k \rceil / s \rceil"
     ),
     substituted=(
         r"M={{m}},\ N={{n}},\ K={{k}},\ n_{\mathrm{SM}}={{units}},\ "
         r"t={{tile_m}} \times {{tile_n}} \times {{tile_k}}"
     ),
-    sources=(*_WAVES, "solver_cutlass_splitk"),
+    sources=(*_WAVES, "solver_cublaslt_matmul_tile", "solver_cutlass_splitk"),
     citation="NVIDIA Matrix Multiplication Background User's Guide (2023), §3.1-3.2; "
-    "CUTLASS split-K",
+    "cuBLASLt tile sizes; CUTLASS split-K",
     result="dimensionless",
 )
 def gemm_wave_efficiency(
@@ -109,12 +167,17 @@ def gemm_wave_efficiency(
     tile_k: Any = 256,
 ) -> float:
     """Busy fraction of a device running an ``m×k·k×n`` GEMM as ``t_m×t_n`` output tiles on
-    ``units`` SMs, the K dimension split into ``t_k`` chunks when the tiles alone leave SMs
-    idle (split-K, as CUTLASS and cuBLAS do for small outputs).
+    ``units`` SMs: each dimension's last tile is padded (tile quantization, §3.1), a dimension
+    shorter than the tile runs on the smallest power-of-two side from 8 that holds it
+    (cuBLASLt's tile sizes), the last wave leaves
+    SMs idle (wave quantization, §3.2), and the K dimension is split into ``t_k`` chunks when
+    the tiles alone leave SMs idle (split-K, as CUTLASS and cuBLAS do for small outputs). The
+    time is the waves of full (padded) tiles, so one more row never makes a GEMM faster.
 
-    A batch-1 ResNet-50 stage-4 conv (M = 7·7, N = 512, K = 4608) has 4 output tiles: split
-    18 ways over K it fills 72 of an A100's 108 SMs (0.67). Sources: NVIDIA Matrix
-    Multiplication Background User's Guide §3.1-3.2; NVIDIA CUTLASS (split-K GEMM).
+    A batch-1 ResNet-50 stage-4 conv (M = 7·7, N = 512, K = 4608) runs on 64×128 tiles: 4 of
+    them, split 18 ways over K, fill 72 of an A100's 108 SMs with 49/64 of each tile useful
+    (0.51). Sources: NVIDIA Matrix Multiplication Background User's Guide §3.1-3.2; cuBLASLt
+    ``cublasLtMatmulTile_t``; NVIDIA CUTLASS (split-K GEMM).
     """
     where = "gemm_wave_efficiency"
     M = count(m, "m", where)

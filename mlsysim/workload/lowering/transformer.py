@@ -57,7 +57,7 @@ from mlsysim.core.constants import (
     FLOPS_PER_MAC,
 )
 from mlsysim.core.exceptions import FormulaDomainError
-from mlsysim.core.formulas.kernels import wave_fraction
+from mlsysim.core.formulas.kernels import padded_wave_fraction
 from mlsysim.core.formulas.memory import activation_bytes_per_layer_B, kv_cache_B
 from mlsysim.core.formulas.moe import distinct_experts
 from mlsysim.core.formulas.performance import (
@@ -187,7 +187,8 @@ def lower_transformer(
         # FlashAttention's grid: a block per (sequence, head, 128-query block); decode splits
         # the KV cache over blocks (flash decoding) and is memory-bound
         blocks = 0.0 if decode else b * nh * ceil(T / _QUERY_BLOCK)
-        waves = 1.0 if decode else wave_fraction(blocks, B.units)
+        work = b * nh * T / _QUERY_BLOCK  # the last query block of a sequence is padded
+        waves = 1.0 if decode else padded_wave_fraction(work, blocks, B.units)
         B.attention("attention", attn_flops, io + kv_read + kv_write, L, waves)
     B.gemm("out_proj", M, nh * v_dim, h, L)
 

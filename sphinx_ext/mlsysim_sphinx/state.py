@@ -105,12 +105,14 @@ def _new_document(env: BuildEnvironment) -> tuple[Document, Locator]:
     except MlsysimError as exc:
         options, problem = None, exc
     doc = Document(rel, options, source=text)
-    syntax = "rst" if path.suffix == ".rst" else "myst"
+    math = "dollarmath" in (getattr(env.config, "myst_enable_extensions", None) or ())
+    syntax = "rst" if path.suffix == ".rst" else "myst-dollarmath" if math else "myst"
     book = _share(env, doc, path)
     scanned = book.scanned(path, text, syntax) if book is not None else None
     if scanned is None:  # else the book's pre-pass scanned this very text
         scanned = scan_source(str(path), text, syntax, root=Path(env.srcdir))
     doc.declare_blocks(scanned.items)
+    _report_blind(env, doc, scanned.problems)
     for data_file in _data_files():
         env.note_dependency(data_file)
     records(env).setdefault(env.docname, DocRecord())
@@ -200,6 +202,22 @@ def _values_record(env: BuildEnvironment, book: Any) -> None:
             subtype=SUBTYPES.get(failure.kind, "error"),
         )
         recs[_VALUES_DOC].failures.append(failure)
+
+
+def _report_blind(env: BuildEnvironment, doc: Any, problems: list[Any]) -> None:
+    """Items MyST cuts apart (a ``|`` in a table cell): no role ever sees them, so the
+    scan's problem is reported here, as ``mlsysim check`` reports it."""
+    import os
+    from dataclasses import replace
+
+    from mlsysim.book.sources.check import problem_failure
+
+    for problem in problems:
+        if problem.blind:
+            name = os.path.relpath(problem.file, env.srcdir).replace(os.sep, "/")
+            failure = problem_failure(replace(problem, file=name))
+            doc.failures.append(failure)
+            report(env, failure)
 
 
 def _relative(env: BuildEnvironment, items: list[Any]) -> list[Any]:

@@ -9,14 +9,17 @@
 
 Every call lowers the rank's micro-batch and prices its collectives afresh; only the parsed
 facts of specs, plans and topology groups are memoised (as the single-device solver does).
-Timings are the best of ``--repeat`` rounds of ``--number`` calls.
+Timings are the process's CPU time (``time.process_time``: time the process spends waiting
+for a core on a shared machine is not counted), best of ``--repeat`` interleaved rounds of
+``--number`` calls (each round times the baseline and every case in turn).
 
-    .venv/bin/python benchmarks/bench_distributed.py [--number 2000] [--repeat 7]
+    .venv/bin/python benchmarks/bench_distributed.py [--number 500] [--repeat 15]
 """
 
 from __future__ import annotations
 
 import argparse
+import time
 import timeit
 from typing import Any
 
@@ -24,19 +27,28 @@ import mlsysim
 from mlsysim import collective, solve
 
 TARGET_US = 100.0
+AIM_US = 85.0  # the margin that keeps noise from flipping the verdict
 CALCULON_MS = 1.6
 
 
-def _best_us(fn: Any, number: int, repeat: int) -> float:
-    for _ in range(50):
-        fn()
-    return min(timeit.repeat(fn, number=number, repeat=repeat)) / number * 1e6
+def _best_us(fns: dict[str, Any], number: int, repeat: int) -> dict[str, float]:
+    """Best-of-``repeat`` µs per call of each function, the rounds interleaved (every round
+    times each function in turn), so a loaded machine slows baseline and cases alike."""
+    for fn in fns.values():
+        for _ in range(50):
+            fn()
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            t = timeit.timeit(fn, number=number, timer=time.process_time) / number * 1e6
+            best[name] = min(best[name], t)
+    return best
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--number", type=int, default=2000)
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--number", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
     n, rep = args.number, args.repeat
     m175, llama405 = mlsysim.Models.GPT3_175B, mlsysim.Models.Llama3_405B
@@ -84,20 +96,27 @@ def main() -> None:
     r = cases["GPT-3 175B, 64 A100 (TP8 PP8x3 SP)"]()
     print(f"check: {r}")
     hw, llama7 = mlsysim.Hardware.A100, mlsysim.Models.Llama2_7B
-    single = _best_us(lambda: solve(llama7, hw, phase="decode"), n, rep)
+    fns: dict[str, Any] = {"single": lambda: solve(llama7, hw, phase="decode"), **cases}
+    fns["collective"] = lambda: collective("all_reduce", "1 GB", "H100_1024", devices=1024)
+    best = _best_us(fns, n, rep)
+    single = best.pop("single")
+    c = best.pop("collective")
     print(f"single-device decode solve (baseline)       {single:8.1f} µs")
     worst = 0.0
-    for name, fn in cases.items():
-        t = _best_us(fn, n, rep)
+    for name, t in best.items():
         worst = max(worst, t)
         print(
             f"{name:43s} {t:8.1f} µs  = {t / single:.2f}× the single-device solve "
             f"(target ≤ {TARGET_US:.0f} µs; Calculon {CALCULON_MS * 1e3 / t:.0f}× slower)"
         )
-    c = _best_us(lambda: collective("all_reduce", "1 GB", "H100_1024", devices=1024), n, rep)
     print(f"{'collective all_reduce, 1024 H100':43s} {c:8.1f} µs  = {c / single:.2f}×")
     verdict = "meets" if worst <= TARGET_US else "misses"
-    print(f"slowest warm cluster solve {worst:.1f} µs: {verdict} the {TARGET_US:.0f} µs target")
+    margin = "within" if worst <= AIM_US else "outside"
+    print(
+        f"slowest warm cluster solve {worst:.1f} µs = {worst / single:.2f}× the single-device "
+        f"solve: {verdict} the {TARGET_US:.0f} µs target ({margin} the {AIM_US:.0f} µs margin "
+        "against noise); CPU time, best of rounds"
+    )
 
 
 if __name__ == "__main__":

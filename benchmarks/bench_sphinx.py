@@ -1,12 +1,20 @@
 """Build cost of napkin math in Sphinx: a generated book with napkin roles vs plain text.
 
 Generates a 20-chapter MyST book holding 1,000 napkin items (per chapter: one ``napkin`` block
-of 5 statements and 45 inline roles and claims) and the same book with the values typed as
-plain text in their place, builds both from scratch (``sphinx-build -E -b html``) in the same
-run, ``REPEAT`` times each alternating, and prints the median wall and CPU times, their
-ratios (target: napkin build ≤ 1.3 × the plain build) and each build's peak memory. The CPU
-ratio is the steadier one on a busy machine (other processes stretch wall time, not CPU).
-``--per-chapter 500`` makes the 10,000-item book.
+of 5 statements and 45 inline roles and claims), the same book with the values typed as plain
+text in their place, and a third twin whose ``napkin``/``claim`` roles come from a do-nothing
+extension (each role returns its own text): what any role costs in MyST and docutils, before
+mlsysim does anything (more nodes for every transform to walk, MyST's role machinery). All
+three are built from scratch (``sphinx-build -E -b html``) in the same run, ``REPEAT`` times
+each, alternating; it prints the median wall and CPU times, their ratios to the plain build
+(target: napkin build ≤ 1.3 × the plain build) and each build's peak memory. The CPU ratio
+is the steadier one on a busy machine (other processes stretch wall time, not CPU). Then an
+incremental rebuild of each (one chapter touched, no ``-E``). ``--per-chapter 500`` makes the
+10,000-item book.
+
+The registry snapshot (``mlsysim.core.snapshot``: the validated data files, made once per
+install and data state, like bytecode) is warmed by a first untimed build; nothing of the
+books themselves is kept between the measured fresh builds.
 
     .venv/bin/python benchmarks/bench_sphinx.py [--chapters 20] [--per-chapter 50] [--jobs 1]
         [--repeat 3]
@@ -72,10 +80,43 @@ def chapter(n: int, napkin: bool, per: int = PER_CHAPTER) -> str:
     return "\n".join(parts)
 
 
-def write_book(root: Path, chapters: int, napkin: bool, per: int = PER_CHAPTER) -> Path:
+#: the roles' floor: ``napkin``/``claim`` roles and a ``napkin`` directive that do nothing
+_NOOP_EXT = """from docutils import nodes
+from sphinx.util.docutils import SphinxDirective, SphinxRole
+
+
+class Role(SphinxRole):
+    def run(self):
+        return [nodes.Text(self.text)], []
+
+
+class Block(SphinxDirective):
+    has_content = True
+
+    def run(self):
+        return []
+
+
+def setup(app):
+    app.add_role("napkin", Role())
+    app.add_role("claim", Role())
+    app.add_directive("napkin", Block)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
+"""
+
+
+def write_book(
+    root: Path, chapters: int, napkin: bool, per: int = PER_CHAPTER, *, noop: bool = False
+) -> Path:
+    """The napkin book (``napkin``), its roles served by the do-nothing extension (also
+    ``noop``), or its plain-text twin."""
     root.mkdir(parents=True)
-    ext = ', "mlsysim_sphinx"' if napkin else ""
-    (root / "conf.py").write_text(_CONF.format(ext=ext), encoding="utf-8")
+    ext = ', "noop_roles"' if noop else ', "mlsysim_sphinx"' if napkin else ""
+    conf = _CONF.format(ext=ext)
+    if noop:
+        (root / "noop_roles.py").write_text(_NOOP_EXT, encoding="utf-8")
+        conf = "import sys, os\nsys.path.insert(0, os.path.dirname(__file__))\n" + conf
+    (root / "conf.py").write_text(conf, encoding="utf-8")
     names = [f"ch{n:02d}" for n in range(1, chapters + 1)]
     toc = "\n".join(names)
     (root / "index.md").write_text(f"# Bench\n\n```{{toctree}}\n{toc}\n```\n", encoding="utf-8")
@@ -84,9 +125,10 @@ def write_book(root: Path, chapters: int, napkin: bool, per: int = PER_CHAPTER) 
     return root
 
 
-def build(src: Path, out: Path, jobs: int) -> tuple[float, float, float]:
+def build(src: Path, out: Path, jobs: int, *, fresh: bool = True) -> tuple[float, float, float]:
     """Wall seconds, CPU seconds (user + system, of the build and its workers) and peak
-    resident megabytes of one fresh HTML build; fails loudly on a non-zero exit."""
+    resident megabytes of one HTML build (``fresh``: from scratch, ``-E``; else Sphinx's
+    incremental build of what changed); fails loudly on a non-zero exit."""
     env = bench_env()
     env["PYTHONPATH"] = os.pathsep.join(
         filter(None, [str(ROOT / "sphinx_ext"), env.get("PYTHONPATH")])
@@ -96,7 +138,7 @@ def build(src: Path, out: Path, jobs: int) -> tuple[float, float, float]:
         "-m",
         "sphinx",
         "-q",
-        "-E",
+        *(["-E"] if fresh else []),
         "-j",
         str(jobs),
         "-b",
@@ -119,21 +161,43 @@ def build(src: Path, out: Path, jobs: int) -> tuple[float, float, float]:
 
 
 _STARTUP = """import time
-t0 = time.perf_counter()
+import sphinx.application, sphinx.builders.html, myst_parser.sphinx_ext.main  # a build has them
+t0 = time.process_time()
 from mlsysim.book import Document
 from mlsysim.core.registry import catalog
 catalog()
 Document("x.md").inline('ridge_point(H100, "bf16")', 1)
-print(time.perf_counter() - t0)
+print(time.process_time() - t0)
 """
 
 
 def engine_startup() -> float:
-    """Seconds the napkin engine needs before its first value (import, registries, formulas)."""
-    out = subprocess.run(
-        [sys.executable, "-c", _STARTUP], capture_output=True, text=True, check=True
-    ).stdout
+    """CPU seconds the napkin engine needs before its first value (import, registries,
+    formulas) in a process that has loaded Sphinx and MyST already."""
+    cmd = [sys.executable, "-c", _STARTUP]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=bench_env()).stdout
     return float(out)
+
+
+Runs = dict[str, list[tuple[float, float, float]]]
+
+
+def _median(runs: Runs) -> dict[str, list[float]]:
+    return {k: [statistics.median(x[i] for x in v) for i in range(3)] for k, v in runs.items()}
+
+
+def _print_ratios(med: dict[str, list[float]]) -> None:
+    w_p, c_p, _ = med["plain"]
+    names = {"plain": "plain text", "roles": "do-nothing roles", "napkin": "napkin"}
+    for key, name in names.items():
+        w, c, m = med[key]
+        ratio = "" if key == "plain" else f"  = {w / w_p:.2f} x wall, {c / c_p:.2f} x CPU"
+        print(f"  {name:17}: {w:6.2f} s wall, {c:6.2f} s CPU, {m:5.0f} MB peak{ratio}")
+
+
+def _touch(path: Path) -> None:
+    """Change a chapter as an author saving it does (a new modification time)."""
+    path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")
 
 
 def main() -> None:
@@ -143,35 +207,46 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    books = ("plain", "roles", "napkin")
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
-        napkin = write_book(base / "napkin", args.chapters, napkin=True, per=args.per_chapter)
-        plain = write_book(base / "plain", args.chapters, napkin=False, per=args.per_chapter)
+        src = {
+            "napkin": write_book(base / "napkin", args.chapters, True, args.per_chapter),
+            "plain": write_book(base / "plain", args.chapters, False, args.per_chapter),
+            "roles": write_book(base / "roles", args.chapters, True, args.per_chapter, noop=True),
+        }
         items = args.chapters * args.per_chapter
-        build(napkin, base / "warm", args.jobs)  # warm the OS file cache, bytecode, snapshots
-        runs: dict[str, list[tuple[float, float, float]]] = {"napkin": [], "plain": []}
+        build(src["napkin"], base / "warm", args.jobs)  # warm the OS file cache, bytecode, snapshot
+        runs: Runs = {k: [] for k in books}
         t_start = []
         for r in range(args.repeat):
-            runs["plain"].append(build(plain, base / f"out-plain-{r}", args.jobs))
-            runs["napkin"].append(build(napkin, base / f"out-napkin-{r}", args.jobs))
+            for k in books:
+                runs[k].append(build(src[k], base / f"out-{k}-{r}", args.jobs))
             t_start.append(engine_startup())
-    med = {k: [statistics.median(x[i] for x in v) for i in range(3)] for k, v in runs.items()}
-    (w_n, c_n, m_n), (w_p, c_p, m_p) = med["napkin"], med["plain"]
+        incremental: Runs = {k: [] for k in books}
+        for _ in range(args.repeat):
+            for k in books:
+                _touch(src[k] / "ch01.md")
+                out = base / f"out-{k}-{args.repeat - 1}"
+                incremental[k].append(build(src[k], out, args.jobs, fresh=False))
+    med = _median(runs)
+    (w_n, c_n, _), (w_p, c_p, _), c_r = med["napkin"], med["plain"], med["roles"][1]
     m_start = statistics.median(t_start)
     print(
         f"book: {args.chapters} chapters, {items} napkin items, -j {args.jobs}, "
         f"median of {args.repeat} fresh builds"
     )
-    print(f"  plain text build : {w_p:6.2f} s wall, {c_p:6.2f} s CPU, {m_p:5.0f} MB peak")
-    print(f"  napkin build     : {w_n:6.2f} s wall, {c_n:6.2f} s CPU, {m_n:5.0f} MB peak")
+    _print_ratios(med)
     print(
         f"  ratio            : {w_n / w_p:6.2f} x wall, {c_n / c_p:.2f} x CPU  (target <= 1.30 x)"
     )
-    per_item = (w_n - w_p - m_start) / items * 1e3
     print(
-        f"  of which engine start-up (import, registries, first value): {m_start:.2f} s; "
-        f"per item beyond it: {per_item:.2f} ms"
+        f"  of the napkin build's extra CPU ({c_n - c_p:.2f} s): any roles' own (MyST, docutils) "
+        f"{c_r - c_p:.2f} s, mlsysim's {c_n - c_r:.2f} s, of which the engine's start-up "
+        f"(import, registries, first value; alone) {m_start:.2f} s"
     )
+    print(f"incremental rebuild (one chapter changed), median of {args.repeat}:")
+    _print_ratios(_median(incremental))
 
 
 if __name__ == "__main__":

@@ -6,8 +6,9 @@
 * many structures — 8 models × 6 devices × 4 precisions × 64 batches × 16 sequence lengths,
   the per-structure overhead (routing, plan resolution) included;
 * cluster configurations — Llama-2-70B training on 8 DGX A100s over tp × pp × zero ×
-  recompute × micro-batch × batch: target ≥ 100k configurations/s, against the same
-  configurations solved one by one;
+  recompute × micro-batch × batch: target ≥ 100k configurations/s, in CPU time (best of
+  rounds), against the same configurations solved one by one and a single-device solve
+  measured in the same rounds;
 * memory — the peak traced allocation of ``sweep_chunks`` over the 1M grid (nothing kept)
   against ``sweep`` keeping two columns and keeping all of them.
 
@@ -119,15 +120,48 @@ def main() -> None:
         "seq_len": 4096,
     }
     configs = 4 * 4 * 3 * 3 * 2 * 2
-    t_cluster = _best(lambda: mlsysim.sweep(**cluster), 1)
+    # the sweep and the single-device baseline in interleaved rounds (load moves both alike)
+    t_cluster = base_solve = float("inf")
+    mlsysim.sweep(**cluster)
+    for _ in range(max(rep, 5)):  # CPU time: waiting for a core on a shared machine is not counted
+        t0 = time.process_time()
+        mlsysim.sweep(**cluster)
+        t_cluster = min(t_cluster, time.process_time() - t0)
+        t0 = time.process_time()
+        for p in sample[:500]:
+            mlsysim.solve(**fixed, **p)
+        base_solve = min(base_solve, (time.process_time() - t0) / 500)
     per_cluster = t_cluster / configs
     rate = configs / t_cluster
+    points = [
+        {"tp": tp, "pp": pp, "zero": z, "recompute": rc, "microbatch": mb, "batch": b}
+        for tp in cluster["tp"]
+        for pp in cluster["pp"]
+        for z in cluster["zero"]
+        for rc in cluster["recompute"]
+        for mb in cluster["microbatch"]
+        for b in cluster["batch"]
+    ]
+    fixed_c = {k: v for k, v in cluster.items() if k not in points[0]}
+    per_config_solve = float("inf")
+    for _ in range(max(rep, 3)):
+        t0 = time.process_time()
+        for p in points:
+            mlsysim.solve(**fixed_c, **p)
+        per_config_solve = min(per_config_solve, (time.process_time() - t0) / len(points))
     print(f"\n{configs} cluster configurations (Llama-2-70B training, 64 A100s)")
     print(f"  sweep            {t_cluster:8.3f} s   ({rate:,.0f} configurations/s)")
+    print(
+        f"  solve() loop     {per_config_solve * configs:8.3f} s   "
+        f"({per_config_solve * 1e6:.0f} µs per distributed solve)"
+    )
+    print(f"  ratio            {per_config_solve / per_cluster:8.1f}× faster than the loop")
+    print(f"  baseline         {base_solve * 1e6:8.1f} µs per single-device solve (same rounds)")
     verdict = "met" if rate >= CLUSTER_TARGET_PER_S else "NOT met"
     print(
-        f"  target ≥ {CLUSTER_TARGET_PER_S:,}/s: {verdict} "
-        f"({CLUSTER_TARGET_PER_S / rate:.1f}× the rate needed; {per_cluster * 1e6:.0f} µs each)"
+        f"  target ≥ {CLUSTER_TARGET_PER_S:,}/s (CPU time, best of rounds): {verdict} — "
+        f"{per_cluster * 1e6:.1f} µs per configuration = {per_cluster / base_solve:.2f} "
+        f"single-device solves; {CLUSTER_TARGET_PER_S / rate:.1f}× short"
     )
 
     # -- memory ----------------------------------------------------------------------------

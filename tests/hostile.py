@@ -29,6 +29,8 @@ CASES: dict[str, tuple[str, str]] = {
     "span_claims_unclosed": ("pandoc", "[a]{.claim " * 10000),
     "backtick_runs": ("myst", "`" * 30000 + " {napkin}`" * 500),
     "brackets": ("pandoc", "[" * 30000 + "]" * 30000),
+    "div_title_escapes": ("pandoc", '::: {title="' + '\\" `a`{.napkin} ' * 1500 + "}\n:::"),
+    "div_title_unclosed": ("pandoc", "::: {" + 'fig-cap="x ' * 20000 + "\n:::"),
     "comments_unclosed": ("myst", "x <!--" * 20000),
     # text that pint's parser would evaluate
     "unit_bombs": (

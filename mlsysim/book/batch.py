@@ -166,7 +166,7 @@ def _chapters(request: dict[str, Any]) -> tuple[dict[str, _Chapter], list[tuple[
         if raw.get("line") is not None:
             match = None
         else:
-            match = locators[file].match(raw["kind"], raw["text"])
+            match = locators[file].match(raw["kind"], raw["text"], raw.get("attrs") or {})
         ch.located.append((match, raw))
         placed.append((file, raw))
     return chapters, placed

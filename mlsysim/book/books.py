@@ -13,9 +13,19 @@ if TYPE_CHECKING:
     from mlsysim.book.document import Document
     from mlsysim.book.sources.project import Project
 
-__all__ = ["book_state", "book_state_of", "book_values", "project_at", "share"]
+__all__ = [
+    "book_state",
+    "book_state_of",
+    "book_values",
+    "pin",
+    "project_at",
+    "share",
+    "unpin",
+]
 
 _BOOKS: dict[Path, tuple[tuple[Any, ...], BookValues]] = {}
+#: project root -> the book a host pinned for the length of its run
+_PINNED: dict[Path, BookValues] = {}
 
 
 def _project_files(project: Project) -> list[Path]:
@@ -44,20 +54,41 @@ def book_state(project: Project | None) -> str:
     return repr(_state(_project_files(project), project.root)[1:])
 
 
-def book_values(project: Project | None) -> BookValues | None:
-    """The shared names of ``project`` as its files are now (None without a project)."""
+def book_values(project: Project | None, known: Any = None) -> BookValues | None:
+    """The shared names of ``project`` as its files are now (None without a project).
+
+    ``known``: a previous book's :attr:`~mlsysim.book.shared.BookValues.known` (what a host
+    kept from its last build), so only the files changed since are scanned again."""
     if project is None:
         return None
+    pinned = _PINNED.get(project.root)
+    if pinned is not None:
+        return pinned
     files = _project_files(project)
     state = _state(files, project.root)
     held = _BOOKS.get(project.root)
     if held is not None and held[0] == state:
         return held[1]
-    book = BookValues(project.root, files, project.kind)
+    book = BookValues(project.root, files, project.kind, known)
     if len(_BOOKS) >= 8:
         _BOOKS.clear()
     _BOOKS[project.root] = (state, book)
     return book
+
+
+def pin(project: Project | None, known: Any = None) -> BookValues | None:
+    """:func:`book_values` of ``project``, and that same book for every later call until
+    :func:`unpin`, without listing and statting the project's files again: for a host whose
+    sources do not change while it runs (one Sphinx build reads many chapters)."""
+    book = book_values(project, known)
+    if project is not None and book is not None:
+        _PINNED[project.root] = book
+    return book
+
+
+def unpin() -> None:
+    """Back to checking the project's files on every :func:`book_values` call."""
+    _PINNED.clear()
 
 
 def project_at(path: str | os.PathLike[str]) -> Project | None:

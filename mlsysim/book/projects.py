@@ -34,7 +34,7 @@ from typing import Any
 
 from mlsysim.book.manifest import ENV_KEYS, Manifest, data_inputs
 from mlsysim.book.sources.files import project_files
-from mlsysim.book.sources.locate import forms, normalize
+from mlsysim.book.sources.locate import Locator, forms
 
 __all__ = [
     "SCHEMA",
@@ -142,7 +142,14 @@ class Project:
             includes.extend(s.includes)
 
         def done(doc: Any, item: Any, outcome: Any) -> None:
-            items.append({"kind": item.kind, "texts": sorted(set(forms(item.text)))})
+            items.append(
+                {
+                    "kind": item.kind,
+                    "text": item.text,
+                    "attrs": dict(item.attrs),
+                    "texts": sorted(set(forms(item.text))),
+                }
+            )
             results.append(result_entry(item.kind, outcome, cache=self.cache))
             if item.kind == "plot":
                 from mlsysim.book.plots import record_draw_failure
@@ -204,22 +211,34 @@ class Project:
     # -- reuse ----------------------------------------------------------------------------
     @staticmethod
     def reuse(entry: dict[str, Any], items: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
-        """The stored results for a host's ``items`` when they are the scanned items one for
-        one (kind and text), else None (the host's elements must be evaluated)."""
+        """The stored results for a host's ``items`` when each is one of the scanned items
+        (kind, text, then attributes, as :class:`~mlsysim.book.sources.locate.Locator`
+        matches them), else None (the host's elements must be evaluated). The host may show
+        fewer items (content Quarto drops for this format) or another order (a table's
+        caption before its rows): the results are still those of the whole chapter,
+        evaluated in source order, so a binding in hidden content still binds."""
+        from mlsysim.book.syntax import Item
+
         stored = entry.get("items") or []
-        if len(stored) != len(items):
-            return None
-        for raw, scanned in zip(items, stored, strict=True):
+        if any("text" not in s for s in stored):
+            return None  # an entry stored before items kept their text
+        scanned = [Item(s["kind"], s["text"], 0, None, s.get("attrs") or {}) for s in stored]
+        index = {id(item): n for n, item in enumerate(scanned)}
+        locator = Locator(scanned)
+        picked: list[int] = []
+        for raw in items:
             if raw.get("line") is not None or raw.get("file") is not None:
                 return None
-            if raw.get("kind") != scanned["kind"]:
+            found = locator.match(
+                str(raw.get("kind")), str(raw.get("text", "")), raw.get("attrs") or {}
+            )
+            if found is None:
                 return None
-            if normalize(str(raw.get("text", ""))) not in scanned["texts"]:
-                return None
+            picked.append(index[id(found)])
         results = entry["results"]
         return [
-            {"id": str(raw.get("id", n + 1)), **res}
-            for n, (raw, res) in enumerate(zip(items, results, strict=True))
+            {"id": str(raw.get("id", n + 1)), **results[k]}
+            for n, (raw, k) in enumerate(zip(items, picked, strict=True))
         ]
 
     # -- storage --------------------------------------------------------------------------

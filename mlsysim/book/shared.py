@@ -39,17 +39,17 @@ changed definition is never answered from an old evaluation, and reused results
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlsysim.book.lang.qualified import import_target
+from mlsysim.book.prepass import Definition, PrePass, definitions_in, relative_label
 from mlsysim.core.exceptions import NapkinError
 
 if TYPE_CHECKING:
     from mlsysim.book.document import Document
     from mlsysim.book.scope import Binding
+    from mlsysim.book.sources import Scanned
 
 __all__ = [
     "VALUES_FILE",
@@ -64,59 +64,22 @@ VALUES_FILE = "mlsysim-values.napkin"
 _VALUES_NAMES = ("values", "mlsysim-values", VALUES_FILE)
 
 
-@dataclass(frozen=True, slots=True)
-class Definition:
-    """One binding of a shared name: the file (relative to the project root) and line."""
-
-    name: str
-    file: str
-    line: int
-
-    @property
-    def place(self) -> str:
-        return f"{self.file}:{self.line}"
-
-
-def definitions_in(label: str, items: Iterable[Any], root: Path | None = None) -> list[Definition]:
-    """The shared names the block items of one scanned file bind (first bindings, imports
-    excluded), with the file (an included file's own) and line of each."""
-    from mlsysim.book.lang import split_statements
-    from mlsysim.book.lang.lexer import binding_head
-
-    out: list[Definition] = []
-    for item in items:
-        if item.kind != "block":
-            continue
-        file = label
-        if item.file is not None:
-            file = _relative(Path(item.file), root) if root is not None else str(item.file)
-        for st in split_statements(item.text):
-            head = binding_head(st.text)
-            if head is None or head.rebind:
-                continue
-            if import_target(head.name, st.text[head.expression_start :]) is not None:
-                continue
-            out.append(Definition(head.name, file, item.line + st.line))
-    return out
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return Path(os.path.relpath(os.path.abspath(path), os.path.abspath(root))).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
 class BookValues:
     """The shared names of one project: where each is defined, and their values on demand."""
 
-    def __init__(self, root: Path, files: list[Path], kind: str = "sphinx") -> None:
+    def __init__(
+        self,
+        root: Path,
+        files: list[Path],
+        kind: str = "sphinx",
+        known: dict[str, tuple[Any, list[Definition]]] | None = None,
+    ) -> None:
         self.root = Path(os.path.abspath(root))
         self.kind = kind
         #: label (path relative to the root, ``/``) -> file, in project order
         self.files: dict[str, Path] = {}
         for f in files:
-            self.files.setdefault(_relative(f, self.root), Path(os.path.abspath(f)))
+            self.files.setdefault(relative_label(f, self.root), Path(os.path.abspath(f)))
         values = self.root / VALUES_FILE
         self.values_file: Path | None = values if values.is_file() else None
         self.definitions: dict[str, list[Definition]] = {}
@@ -124,28 +87,24 @@ class BookValues:
         self._running: dict[str, Document] = {}
         self._stack: list[tuple[str, str]] = []  # (file, name) being computed, outermost first
         self._read: dict[str, set[str]] = {}  # file -> files its shared values came from
+        self.prepass = PrePass(self.root, kind, known)
         self._scan()
 
     # -- the pre-pass -------------------------------------------------------------------------
     def _scan(self) -> None:
-        from mlsysim.book.sources import read_source, scan_source
-        from mlsysim.book.sources.project import project_of, syntax_for
-        from mlsysim.core.exceptions import MlsysimError
-
         if self.values_file is not None:
             for d in self._values_definitions():
                 self.definitions.setdefault(d.name, []).append(d)
         for label, path in self.files.items():
-            try:
-                text = read_source(path)
-                syntax = syntax_for(path, project_of(path))
-            except (OSError, UnicodeDecodeError, MlsysimError):  # its chapter reports it
-                continue
-            items = scan_source(str(path), text, syntax, root=self.root).items
-            for d in definitions_in(label, items, self.root):
+            for d in self.prepass.definitions(label, path) or ():
                 places = self.definitions.setdefault(d.name, [])
                 if d not in places:
                     places.append(d)
+
+    @property
+    def known(self) -> dict[str, tuple[Any, list[Definition]]]:
+        """What a host keeps between builds and passes back (:class:`PrePass`)."""
+        return self.prepass.known
 
     def _values_text(self) -> str:
         from mlsysim.book.sources import read_source
@@ -161,6 +120,12 @@ class BookValues:
 
         return definitions_in(VALUES_FILE, [Item("block", self._values_text(), 1)])
 
+    def scanned(
+        self, path: str | os.PathLike[str], text: str, syntax: str, *, keep: bool = False
+    ) -> Scanned | None:
+        """:meth:`PrePass.scanned` of the chapter at ``path``."""
+        return self.prepass.scanned(relative_label(Path(path), self.root), text, syntax, keep)
+
     def places(self) -> dict[str, tuple[str, ...]]:
         """name -> where it is defined (what a host compares between builds)."""
         return {n: tuple(d.place for d in ds) for n, ds in sorted(self.definitions.items())}
@@ -168,7 +133,7 @@ class BookValues:
     # -- what a document asks ----------------------------------------------------------------
     def attach(self, doc: Document, path: str | os.PathLike[str]) -> None:
         """Let ``doc`` (the chapter at ``path``) read the book's names."""
-        label = _relative(Path(path), self.root)
+        label = relative_label(Path(path), self.root)
         prefix = doc.file[: -len(label)] if doc.file.endswith(label) else ""
         doc.scope.shared = _Link(self, label, prefix)
 
@@ -330,7 +295,11 @@ class BookValues:
         except MlsysimError:
             options = Options()
         doc = Document(label, options, source=text)
-        items = scan_source(str(path), text, syntax_for(path, project), root=self.root).items
+        syntax = syntax_for(path, project)
+        scanned = self.scanned(path, text, syntax, keep=True)
+        if scanned is None:
+            scanned = scan_source(str(path), text, syntax, root=self.root)
+        items = scanned.items
         doc.declare_blocks(items)
         return doc, items
 
@@ -344,7 +313,7 @@ class BookValues:
     def adopt(self, doc: Document, path: str | os.PathLike[str]) -> None:
         """Keep a fully evaluated chapter (what ``mlsysim check`` just checked) as the source
         of its shared values, unless they were computed already."""
-        label = _relative(Path(path), self.root)
+        label = relative_label(Path(path), self.root)
         if label in self.files and label not in self._done and label not in self._running:
             self._done[label] = doc
 

@@ -34,9 +34,6 @@ from typing import Any
 from mlsysim.core.cache import DerivedCache
 from mlsysim.core.constants import DEFAULT_RECOMPUTE
 from mlsysim.core.exceptions import ConfigError
-from mlsysim.core.formulas.parallelism import pipeline_time_s
-from mlsysim.core.formulas.performance import busy_fraction
-from mlsysim.core.formulas.sustainability import device_power_W
 from mlsysim.execution import parallel
 from mlsysim.execution.parallel import ParallelPlan
 from mlsysim.execution.plan import ExecutionPlan, ResolvedPlan
@@ -50,13 +47,25 @@ from mlsysim.solvers.distributed_results import (
     DeviceMemory,
     DistributedResult,
 )
-from mlsysim.solvers.timing import Peaks, peaks, time_ops
+from mlsysim.solvers.distributed_step import PARTS, CommParts, compose_step
+from mlsysim.solvers.timing import Peaks, Timed, peaks, time_ops
 from mlsysim.systems.collectives import time_collective
 from mlsysim.systems.topology import Group, SystemView, resolve_system
 from mlsysim.workload.lowering import PHASES, model_facts
-from mlsysim.workload.lowering.sharded import CommOp, RankLowered, lower_rank
+from mlsysim.workload.lowering.sharded import RankLowered, lower_rank
 
-__all__ = ["DistributedSolver", "solve_distributed"]
+__all__ = [
+    "DistributedSolver",
+    "check_shape",
+    "optimizer_timing",
+    "plans",
+    "price",
+    "rank_timing",
+    "seq_len_of",
+    "solve_distributed",
+    "split_batch",
+    "target",
+]
 
 #: Sequence length used when none is given (as the single-node solver: 512, capped).
 _DEFAULT_SEQ_LEN = 512
@@ -66,6 +75,8 @@ _CACHE_LIMIT = 4096
 
 #: The keywords ``solve`` takes for a parallel step (besides the single-node ones).
 PARALLEL_KEYWORDS = (*parallel.PARALLEL_KEYWORDS, "hardware")
+
+_new = tuple.__new__  # NamedTuple construction without its Python-level __new__
 
 _PLANS = DerivedCache("solvers.distributed.plans")
 _RESOLVED = DerivedCache("solvers.distributed.resolved_plans")
@@ -196,34 +207,26 @@ def _parallel_plan(
     return par
 
 
-class _Timed:
-    """The roofline timing of one micro-batch's operations on the device (floats)."""
-
-    __slots__ = ("attention", "bound", "bytes", "compute", "flops", "forward", "memory", "overhead")
-
-    def __init__(self) -> None:
-        self.compute = self.memory = self.overhead = self.bound = 0.0
-        self.forward = self.attention = self.flops = self.bytes = 0.0
-
-    @property
-    def total(self) -> float:
-        return self.compute + self.memory + self.overhead
-
-    def stage(self, scale: float, extra: _Timed) -> _Timed:
-        """These ops scaled by ``scale`` (fewer layers) plus ``extra`` (the LM head)."""
-        out = _Timed()
-        for name in _Timed.__slots__:
-            setattr(out, name, getattr(self, name) * scale + getattr(extra, name))
-        return out
+def _stage(layers: Timed, scale: float, extra: Timed) -> Timed:
+    """The layers' timing scaled by ``scale`` (fewer layers) plus ``extra`` (the LM head)."""
+    return _new(Timed, [x * scale + y for x, y in zip(layers, extra, strict=True)])
 
 
-def _time_ops(ops: Any, pk: Peaks, BW: float, rp: ResolvedPlan, step: bool = False) -> _Timed:
-    """Per-op roofline, as the single-node solver (:func:`~mlsysim.solvers.timing.time_ops`)."""
-    t = time_ops(ops, pk, BW, rp.eff, step=step)
-    out = _Timed()
-    out.compute, out.memory, out.overhead, out.bound = t.compute, t.memory, t.overhead, t.bound
-    out.flops, out.bytes, out.forward, out.attention = t.flops, t.bytes, t.forward, t.attention
-    return out
+_OPTIMIZER = DerivedCache("solvers.distributed.optimizer_timing")
+
+
+def _time_optimizer(op: Any, pk: Peaks, BW: float, rp: ResolvedPlan) -> Timed:
+    """The optimizer update's timing: one op per rank's state shard, the same for every
+    micro-batch and sequence length (cached per op and resolved plan)."""
+    key = (id(op), id(rp), pk, BW)
+    hit = _OPTIMIZER.get(key)
+    if hit is not None and hit[0] is op and hit[1] is rp:
+        return hit[2]
+    t = time_ops((op,), pk, BW, rp.eff, step=False)
+    if len(_OPTIMIZER) > _CACHE_LIMIT:
+        _OPTIMIZER.clear()
+    _OPTIMIZER.put(key, (op, rp, t))
+    return t
 
 
 def _layout(par: ParallelPlan) -> tuple[int, ...]:
@@ -241,44 +244,71 @@ _MEMBERS: dict[str, tuple[bool, ...]] = {
 }
 
 
-class _Comm:
-    """Priced collectives of one solve, split by where they sit in the step."""
-
-    __slots__ = ("by_group", "rows")
-
-    def __init__(self) -> None:
-        self.rows: list[CollectiveTiming] = []
-        self.by_group: dict[str, list[tuple[CommOp, float, float, Group]]] = {}
+_GROUPS = DerivedCache("solvers.distributed.groups")
 
 
-def _price(low: RankLowered, view: SystemView, par: ParallelPlan, m: int) -> _Comm:
+def _groups(view: SystemView, par: ParallelPlan) -> dict[str, Group]:
+    """Each parallel dimension's group placed on ``view`` (cached per view and layout)."""
     layout = _layout(par)
-    out = _Comm()
+    key = (id(view), layout)
+    hit = _GROUPS.get(key)
+    if hit is not None and hit[0] is view:
+        return hit[1]
+    groups = {name: view.group_of(layout, members) for name, members in _MEMBERS.items()}
+    if len(_GROUPS) > _CACHE_LIMIT:
+        _GROUPS.clear()
+    _GROUPS.put(key, (view, groups))
+    return groups
+
+
+def price(
+    low: Any, view: SystemView, par: ParallelPlan, m: int, rows: list[CollectiveTiming] | None
+) -> CommParts:
+    """Each collective of ``low.comms`` timed on its group of ``view``, summed by where it
+    sits in the step; ``rows``, when given, receives each one's report row for ``m``
+    micro-batches."""
+    groups = _groups(view, par)
+    tp = cp = ep = z3 = pp = 0.0
+    pp_call: float | None = None
+    step: dict[tuple[str, str], float] = {}
     for c in low.comms:
-        grp = view.group_of(layout, _MEMBERS[c.group])
+        dim = c.group
+        grp = groups[dim]
         t = time_collective(c.op, c.size, grp)
-        out.by_group.setdefault(c.group, []).append((c, t.time, t.bound, grp))
-        calls = c.calls * (m if c.per == "microbatch" else 1)
-        out.rows.append(
-            CollectiveTiming(
-                c.name,
-                c.group,
-                c.op,
-                t.algorithm,
-                c.size,
-                calls,
-                grp.n,
-                grp.nodes,
-                t.time,
-                t.time * calls,
-                0.0,
-            )
-        )
-    return out
-
-
-def _sum(items: list[tuple[CommOp, float, float, Group]] | None) -> float:
-    return sum(c.calls * t for c, t, _, _ in items) if items else 0.0
+        sent = c.calls * t.time
+        if dim == "tp":
+            tp += sent
+        elif dim == "pp":
+            pp += sent
+            if pp_call is None:
+                pp_call = t.time
+        elif dim == "cp":
+            cp += sent
+        elif dim == "ep":
+            ep += sent
+        elif c.per == "step":  # dp, edp: once per step, behind the backward or forward pass
+            step[dim, c.hidden] = sent
+        else:  # ZeRO-3's per-micro-batch gathers and scatters
+            z3 += sent
+        if rows is not None:
+            calls = c.calls * (m if c.per == "microbatch" else 1)
+            row = (c.name, dim, c.op, t.algorithm, c.size, calls, grp.n, grp.nodes, t.time)
+            rows.append(_new(CollectiveTiming, (*row, t.time * calls, 0.0)))
+    return _new(
+        CommParts,
+        (
+            tp,
+            cp,
+            ep,
+            z3,
+            pp,
+            0.0 if pp_call is None else pp_call,
+            step.get(("dp", "backward"), 0.0),
+            step.get(("dp", "forward"), 0.0),
+            step.get(("edp", "backward"), 0.0),
+            step.get(("edp", "forward"), 0.0),
+        ),
+    )
 
 
 class DistributedSolver(BaseSolver):
@@ -306,7 +336,7 @@ class DistributedSolver(BaseSolver):
         return solve_distributed(model, system, **kwargs)
 
 
-def _seq_len(seq_len: int | None, facts: Any, phase: str) -> int:
+def seq_len_of(seq_len: int | None, facts: Any, phase: str) -> int:
     if seq_len is None:
         return min(_DEFAULT_SEQ_LEN, facts.max_seq_len)
     if (
@@ -350,16 +380,54 @@ def solve_distributed(
     """One step of ``model`` over ``devices`` of ``system`` (node or cluster; see module doc)."""
     if plan_options:
         arguments.check_keywords(plan_options, "solve", PARALLEL_KEYWORDS)
+    spec, phase, view, facts = target(model, system, phase, devices, tp, pp, cp, ep, dp)
+    batch = arguments.batch(batch)
+    s = seq_len_of(seq_len, facts, phase)
+    par, rp = plans(
+        spec,
+        facts,
+        view,
+        phase,
+        tp,
+        pp,
+        dp,
+        cp,
+        ep,
+        sp,
+        zero,
+        microbatch,
+        schedule,
+        chunks,
+        overlap,
+        precision,
+        recompute,
+        plan,
+        plan_options,
+    )
+    training = phase == "training"
+    m, mb = split_batch(par, batch, training)
+    check_shape(spec, facts, par, s, m, training)
+    low = lower_rank(facts, "prefill" if phase == "inference" else phase, mb, s, rp, par, m)
+    result = _compose(spec, view, phase, batch, s, rp, par, m, mb, low)
+    if strict and not result.feasible:
+        result._require_feasible("step time")
+    return result
+
+
+def target(
+    model: Any, system: Any, phase: str, devices: int | None, *degrees: Any
+) -> tuple[Any, str, SystemView, Any]:
+    """The model spec, the phase, the system view and the model's facts, checked."""
     spec = arguments.model(model)
     phase = arguments.phase(phase, PHASES)
     view = resolve_system(system, devices)
+    tp, pp, cp, ep, dp = degrees
     if view.kind == "device" and (tp * pp * cp > 1 or (dp or 1) > 1 or ep > 1):
         raise ConfigError(
             f"{view.id} is one device: tp={tp}, pp={pp}, cp={cp}, ep={ep}, dp={dp} need several",
             where="solve",
             fix="pass a node (e.g. 'DGX_H100') or a cluster as the system, with devices=N",
         )
-    hw = view.hardware
     facts = model_facts(spec)
     if facts.kind != "transformer":
         raise ConfigError(
@@ -367,8 +435,31 @@ def solve_distributed(
             where="solve",
             fix="solve it on one device, or pick a transformer model",
         )
-    batch = arguments.batch(batch)
-    s = _seq_len(seq_len, facts, phase)
+    return spec, phase, view, facts
+
+
+def plans(
+    spec: Any,
+    facts: Any,
+    view: SystemView,
+    phase: str,
+    tp: int,
+    pp: int,
+    dp: int | None,
+    cp: int,
+    ep: int,
+    sp: bool,
+    zero: int,
+    microbatch: int,
+    schedule: str,
+    chunks: int,
+    overlap: Any,
+    precision: str | None,
+    recompute: str,
+    plan: ExecutionPlan | None,
+    plan_options: dict[str, Any],
+) -> tuple[ParallelPlan, ResolvedPlan]:
+    """The parallel plan and the execution plan resolved on the system's device, checked."""
     if phase == "decode" and facts.task != "llm":
         raise ConfigError(
             f"{spec.id} is an {facts.task} model: it has no decode phase",
@@ -376,7 +467,6 @@ def solve_distributed(
             fix="use phase='inference' or 'training'",
         )
     phase_l = "prefill" if phase == "inference" else phase
-    training = phase == "training"
     par = _parallel_plan(
         view.devices, tp, pp, dp, cp, ep, sp, zero, microbatch, schedule, chunks, overlap
     )
@@ -388,29 +478,35 @@ def solve_distributed(
             where="solve",
             fix="put the precision and options into the ExecutionPlan",
         )
-    rp = _resolve(hw, plan, phase_l, family_of(facts.task))
+    return par, _resolve(view.hardware, plan, phase_l, family_of(facts.task))
+
+
+def split_batch(par: ParallelPlan, batch: int, training: bool) -> tuple[int, int]:
+    """Micro-batches per step and the micro-batch size of global ``batch`` (checked)."""
     if training:
-        m = par.microbatches(batch)
-        mb = par.microbatch
-    else:
-        if batch % par.dp:
-            raise ConfigError(
-                f"batch {batch} does not split over dp={par.dp} replicas",
-                where="solve",
-                why="batch is the global batch in sequences; each data-parallel replica serves "
-                "a whole share of it",
-                fix=f"pass a batch that is a multiple of {par.dp} (e.g. batch={par.dp}), or "
-                f"fewer devices, or split the model (tp/pp) instead",
-            )
-        per_replica = batch // par.dp
-        mb = min(par.microbatch, per_replica) if par.pp > 1 else per_replica
-        if per_replica % mb:
-            raise ConfigError(
-                f"{per_replica} sequences per replica do not split into micro-batches of {mb}",
-                where="solve",
-                fix="pass a microbatch dividing batch / dp",
-            )
-        m = per_replica // mb
+        return par.microbatches(batch), par.microbatch
+    if batch % par.dp:
+        raise ConfigError(
+            f"batch {batch} does not split over dp={par.dp} replicas",
+            where="solve",
+            why="batch is the global batch in sequences; each data-parallel replica serves "
+            "a whole share of it",
+            fix=f"pass a batch that is a multiple of {par.dp} (e.g. batch={par.dp}), or "
+            f"fewer devices, or split the model (tp/pp) instead",
+        )
+    per_replica = batch // par.dp
+    mb = min(par.microbatch, per_replica) if par.pp > 1 else per_replica
+    if per_replica % mb:
+        raise ConfigError(
+            f"{per_replica} sequences per replica do not split into micro-batches of {mb}",
+            where="solve",
+            fix="pass a microbatch dividing batch / dp",
+        )
+    return per_replica // mb, mb
+
+
+def check_shape(spec: Any, facts: Any, par: ParallelPlan, s: int, m: int, training: bool) -> None:
+    """The plan against the model's shape and context (raises ConfigError)."""
     par.check_model(
         spec.id,
         heads=facts.heads,
@@ -427,11 +523,25 @@ def solve_distributed(
             where="solve",
             fix=f"pass seq_len ≤ {facts.max_seq_len}",
         )
-    low = lower_rank(facts, phase_l, mb, s, rp, par, m)
-    result = _compose(spec, view, phase, batch, s, rp, par, m, mb, low)
-    if strict and not result.feasible:
-        result._require_feasible("step time")
-    return result
+
+
+def rank_timing(low: Any, pk: Peaks, BW: float, rp: ResolvedPlan) -> Timed:
+    """The slowest stage's timing of one micro-batch: the middle stage's ``low.ops`` or the
+    last stage's (``last_layers`` of them plus the LM head's ``head_ops``)."""
+    t_layers = time_ops(low.ops, pk, BW, rp.eff, step=False)
+    # the head's ops carry the step's once-per-step launch cost (a graph replay)
+    t_last = _stage(t_layers, low.last_layers / low.layers, time_ops(low.head_ops, pk, BW, rp.eff))
+    return t_last if t_last.total >= t_layers.total else t_layers
+
+
+def optimizer_timing(
+    op: Any, pk: Peaks, BW: float, rp: ResolvedPlan
+) -> tuple[float, float, float, float] | None:
+    """The optimizer update's (time, bound, FLOPs, bytes), or None (inference)."""
+    if op is None:
+        return None
+    ot = _time_optimizer(op, pk, BW, rp)
+    return ot.total, ot.bound, ot.flops, ot.bytes
 
 
 def _compose(
@@ -449,106 +559,38 @@ def _compose(
     dev = device_facts(view.hardware)
     pk = peaks(dev, rp)
     P = pk.gemm
-    t_layers = _time_ops(low.ops, pk, dev.bandwidth, rp)
-    # the head's ops carry the step's once-per-step launch cost (a graph replay)
-    t_last = t_layers.stage(
-        low.last_layers / low.layers, _time_ops(low.head_ops, pk, dev.bandwidth, rp, True)
-    )
-    t = t_last if t_last.total >= t_layers.total else t_layers  # the slowest stage
-    comm = _price(low, view, par, m)
-    g = comm.by_group
-    ov = par.overlap
-    training = phase == "training"
-    p, v = par.pp, par.chunks
-
-    # per micro-batch: computation plus what sits on its critical path
-    t_tp = _sum(g.get("tp"))
-    tp_hidden = t_tp * par.tp_overlap if ov else 0.0
-    t_cp = _sum(g.get("cp"))
-    cp_hidden = min(t_cp, t.attention) if ov else 0.0
-    t_ep = _sum(g.get("ep"))
-    z3 = [x for x in g.get("dp", []) + g.get("edp", []) if x[0].per == "microbatch"]
-    t_z3 = _sum(z3)
-    z3_hidden = min(t_z3, t.total) if ov else 0.0
-    t_pp = _sum(g.get("pp"))
-    pp_call = g["pp"][0][1] if g.get("pp") else 0.0
-    exposed_mb = (t_tp - tp_hidden) + (t_cp - cp_hidden) + t_ep + (t_z3 - z3_hidden)
-    t_mb = t.total + exposed_mb + (0.0 if ov else t_pp)
-    overlapped = m * (tp_hidden + cp_hidden + z3_hidden + (t_pp if ov else 0.0))
-
-    opt_s = opt_bound = opt_flops = opt_bytes = 0.0
-    dp_exposed = 0.0
-    if training:
-        T_pipe = pipeline_time_s(t_mb, p, m, v)
-        bubble = T_pipe - m * t_mb
-        # steady-state sends hide behind compute; fill and drain cannot hide theirs
-        pp_exposed = 2.0 * (p - 1) * pp_call if ov else 0.0
-        pp_report = pp_exposed if ov else m * t_pp
-        backward = t.total - t.forward
-        for c, tc, _, _ in g.get("dp", []) + g.get("edp", []):
-            if c.per != "step":
-                continue
-            total = c.calls * tc
-            window = (backward if c.hidden == "backward" else t.forward) if ov else 0.0
-            dp_exposed += max(0.0, total - window)
-            overlapped += min(total, window)
-        if low.optimizer is not None:
-            ot = _time_ops((low.optimizer,), pk, dev.bandwidth, rp)
-            opt_s, opt_bound = ot.total, ot.bound
-            opt_flops, opt_bytes = ot.flops, ot.bytes
-        step = T_pipe + pp_exposed + dp_exposed + opt_s
-        bound = pipeline_time_s(t.bound, p, m, v) + opt_bound
-        latency, latency_bound = step, bound
-        tokens = float(batch) * s
-    else:
-        pp_exposed = pp_report = (p - 1) * pp_call  # a request crosses p − 1 stage boundaries
-        latency = p * t_mb + pp_exposed
-        latency_bound = p * t.bound
-        step = (m + p - 1) * t_mb + pp_exposed
-        bound = (m + p - 1) * t.bound
-        bubble = (p - 1) * t_mb
-        tokens = float(batch) * (1 if phase == "decode" else s)
-    model_flops = low.model_flops * m * par.dp
-    hardware_flops = low.hardware_flops * m * par.dp
-    flops = low.flops * m * par.dp
-    bubble_frac = bubble / step if step > 0 else 0.0
-    # average device power over the step: the single-node solver's model —
-    # device_power at device_utilization (Fan et al. 2007), the busier of compute and memory
-    power = None
-    if dev.tdp is not None and step > 0:
-        u = busy_fraction(m * t.flops + opt_flops, m * t.bytes + opt_bytes, step, P, dev.bandwidth)
-        power = device_power_W(dev.tdp, u, dev.idle_fraction)
-
-    communication = Communication(
-        tp_s=m * (t_tp - tp_hidden),
-        cp_s=m * (t_cp - cp_hidden),
-        ep_s=m * t_ep,
-        pp_s=pp_report,
-        dp_s=dp_exposed + m * (t_z3 - z3_hidden),
-        overlapped_s=overlapped,
-    )
-    rows = tuple(_with_exposed(comm.rows, communication, m))
+    BW = dev.bandwidth
+    t = rank_timing(low, pk, BW, rp)
+    priced: list[CollectiveTiming] = []
+    parts = price(low, view, par, m, priced)
     mem = low.memory
+    st = compose_step(
+        t,
+        parts,
+        optimizer_timing(low.optimizer, pk, BW, rp),
+        m,
+        par.pp,
+        par.chunks,
+        par.overlap,
+        par.tp_overlap,
+        phase,
+        batch,
+        s,
+        par.dp,
+        (low.model_flops, low.hardware_flops, low.flops),
+        mem,
+        dev,
+        P,
+    )
+    communication = _new(
+        Communication, (st.tp_s, st.cp_s, st.ep_s, st.pp_s, st.dp_s, st.overlapped_s)
+    )
+    rows = tuple(_with_exposed(priced, communication, m))
     memory = DeviceMemory(
         mem.weights, mem.gradients, mem.optimizer, mem.activations, mem.kv_cache, dev.capacity
     )
-    feasible = memory.total_bytes <= dev.capacity
-    parts = {
-        "compute": m * t.compute,
-        "memory_bandwidth": m * t.memory + opt_s,
-        "software_overhead": m * t.overhead,
-        "communication": communication.total_s,
-        "pipeline_bubble": bubble,
-    }
-    wall = "memory_capacity" if not feasible else max(parts, key=lambda k: parts[k])
-    notes = tuple(
-        f"{lk.fabric} has no recorded collective efficiency: its achievable bandwidth is the "
-        "line rate"
-        for lk in (view.intra, view.inter)
-        if lk is not None and not lk.efficiency_known
-    )
-    if rp.notes:
-        notes = (*rp.notes, *notes)
+    wall = PARTS[st.wall] if st.feasible else "memory_capacity"
+    power = st.power
     return DistributedResult(
         model=spec.id,
         system=view.id,
@@ -571,34 +613,58 @@ def _compose(
         schedule=par.effective_schedule,
         chunks=par.chunks,
         microbatches=m,
-        feasible=feasible,
+        feasible=st.feasible,
         binding_wall=wall,
-        step_time_s=step,
-        step_time_bound_s=bound,
-        latency_s=latency,
-        latency_bound_s=latency_bound,
-        tokens_per_step=tokens,
-        model_flops_per_step=model_flops,
-        hardware_flops_per_step=hardware_flops,
-        flops_per_step=flops,
+        step_time_s=st.step,
+        step_time_bound_s=st.bound,
+        latency_s=st.latency,
+        latency_bound_s=st.latency_bound,
+        tokens_per_step=st.tokens,
+        model_flops_per_step=st.model_flops,
+        hardware_flops_per_step=st.hardware_flops,
+        flops_per_step=st.flops,
         peak_flops_per_s=P,
-        power_w=power,
-        bubble_fraction=bubble_frac,
-        compute_s=parts["compute"],
-        memory_s=parts["memory_bandwidth"],
-        overhead_s=parts["software_overhead"],
-        bubble_s=bubble,
-        optimizer_s=opt_s,
+        power_w=None if power != power else power,  # NaN: no TDP
+        bubble_fraction=st.bubble_fraction,
+        compute_s=st.compute_s,
+        memory_s=st.memory_s,
+        overhead_s=st.overhead_s,
+        bubble_s=st.bubble,
+        optimizer_s=st.optimizer_s,
         memory=memory,
         communication=communication,
         collectives=rows,
-        notes=notes,
+        notes=_notes(view, rp),
         engine=rp.engine,
         model_spec=spec,
     )
 
 
-_new = tuple.__new__  # NamedTuple construction without its Python-level __new__
+_NOTES = DerivedCache("solvers.distributed.notes")
+
+
+def _notes(view: SystemView, rp: ResolvedPlan) -> tuple[str, ...]:
+    """The plan's notes and the fabrics without a recorded efficiency (per view and plan)."""
+    key = (id(view), id(rp))
+    hit = _NOTES.get(key)
+    if hit is not None and hit[0] is view and hit[1] is rp:
+        return hit[2]
+    notes = tuple(
+        f"{lk.fabric} has no recorded collective efficiency: its achievable bandwidth is the "
+        "line rate"
+        for lk in (view.intra, view.inter)
+        if lk is not None and not lk.efficiency_known
+    )
+    if rp.notes:
+        notes = (*rp.notes, *notes)
+    if len(_NOTES) > _CACHE_LIMIT:
+        _NOTES.clear()
+    _NOTES.put(key, (view, rp, notes))
+    return notes
+
+
+#: The exposed-time field of :class:`Communication` each collective group reports into.
+_EXPOSED = {"tp": "tp_s", "cp": "cp_s", "ep": "ep_s", "pp": "pp_s", "dp": "dp_s", "edp": "dp_s"}
 
 
 def _with_exposed(
@@ -607,12 +673,12 @@ def _with_exposed(
     """Share each dimension's exposed time among its collectives in proportion to their time."""
     totals: dict[str, float] = {}
     for r in rows:
-        key = "dp" if r.group == "edp" else r.group
+        key = _EXPOSED[r.group]
         totals[key] = totals.get(key, 0.0) + r.total_s
     out = []
     for r in rows:
-        key = "dp" if r.group == "edp" else r.group
-        exposed = getattr(comm, key + "_s")
+        key = _EXPOSED[r.group]
+        exposed = getattr(comm, key)
         share = r.total_s / totals[key] if totals[key] > 0 else 0.0
         out.append(_new(CollectiveTiming, (*r[:-1], exposed * share)))
     return out

@@ -24,6 +24,7 @@ __all__ = [
     "DeviceMemory",
     "DistributedResult",
     "distributed_json_schema",
+    "utilization",
 ]
 
 #: Version of the JSON form; bumped on any incompatible change.
@@ -187,6 +188,14 @@ class CollectiveTiming(NamedTuple):
         }
 
 
+def utilization(tokens: Any, step_s: Any, flops: Any, devices: Any, peak: Any) -> Any:
+    """The fraction of ``devices`` × ``peak`` FLOP/s that ``flops`` per step of ``tokens``
+    tokens in ``step_s`` seconds reach (MFU or HFU; element-wise on arrays)."""
+    rate = tokens / step_s
+    per_token = flops / tokens
+    return peak_fraction(rate, per_token, devices * peak)
+
+
 @dataclass(frozen=True, slots=True)
 class DistributedResult:
     """One step of a workload over several devices (see the module doc).
@@ -329,9 +338,9 @@ class DistributedResult:
         return _q(self.power_w, 1.0, "W")
 
     def _utilization(self, flops: float) -> float:
-        rate = self.tokens_per_step / self.step_time_s
-        per_token = flops / self.tokens_per_step
-        return peak_fraction(rate, per_token, self.devices * self.peak_flops_per_s)
+        return utilization(
+            self.tokens_per_step, self.step_time_s, flops, self.devices, self.peak_flops_per_s
+        )
 
     @property
     def mfu(self) -> float:

@@ -15,9 +15,14 @@ system, phase, precision, plan options, parallel layout — everything but ``bat
 (:func:`~mlsysim.solvers.api.route`, :meth:`~mlsysim.solvers.single_node.SingleNodeSolver.
 prepare`), then its batch × sequence points run through the sweep kernel
 (:mod:`mlsysim.solvers.sweep_kernel`: the solver's own lowering and formulas on arrays) in
-chunks of ``chunk`` points, so memory stays constant. A group on several devices (a node,
-a cluster, ``tp=…``) is solved point by point by the distributed solver. Every point equals
-``solve()`` at that point (``tests/test_sweep.py`` checks it, property-based).
+chunks of ``chunk`` points, so memory stays constant. Groups on several devices (a node,
+a cluster, ``tp=…``) of a chunk run together through
+:mod:`mlsysim.solvers.distributed_sweep`: the distributed solver's checks, its rank
+lowering once per shard × micro-batch × sequence (shared across ZeRO stages, dp and
+batches), its collective pricing once per structure, and its step composition
+(:func:`~mlsysim.solvers.distributed_step.compose_step`) on numpy arrays over every
+configuration. Every point equals ``solve()`` at that point (``tests/test_sweep.py`` and
+``tests/test_sweep_distributed.py`` check it, property-based).
 
 Memory: :func:`sweep` keeps only the result columns asked for (``columns=``, default all);
 :func:`sweep_chunks` yields one :class:`~mlsysim.solvers.sweep_result.Sweep` per chunk and
@@ -35,9 +40,12 @@ import numbers
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from mlsysim.core.exceptions import ConfigError, FormulaDomainError, InfeasibleError
+from mlsysim.core.exceptions import ConfigError, FormulaDomainError
+from mlsysim.hardware.registry import HardwareSpec
 from mlsysim.solvers import arguments
 from mlsysim.solvers.api import route, solve
+from mlsysim.solvers.distributed import solve_distributed
+from mlsysim.solvers.distributed_sweep import Segment, evaluate
 from mlsysim.solvers.single_node import SingleNodeSolver
 from mlsysim.solvers.sweep_kernel import SINGLE_COLUMNS, WALLS, time_single
 from mlsysim.solvers.sweep_result import Sweep
@@ -48,9 +56,6 @@ __all__ = ["DEFAULT_CHUNK", "sweep", "sweep_chunks"]
 #: Points evaluated per kernel call: large enough to amortize the per-op overhead, small
 #: enough that a chunk's temporaries stay in cache-sized megabytes.
 DEFAULT_CHUNK = 1 << 16
-
-#: Points between progress reports when the grid has distributed points (solved one by one).
-_DISTRIBUTED_STEP = 256
 
 _ONE = SingleNodeSolver()
 #: Columns only a distributed result has (float fields of DistributedResult, and counts).
@@ -69,6 +74,8 @@ _DISTRIBUTED_ONLY = (
     "dp",
     "microbatches",
 )
+#: The keywords whose values decide how ``solve`` routes a structure (with the degrees).
+_ROUTING = ("model", "system", "hardware", "plan", "recompute")
 _INT_COLUMNS = frozenset({"devices", "nodes", "dp", "microbatches"})
 _MEMORY = {
     "weights_bytes": "weights_bytes",
@@ -100,9 +107,8 @@ def sweep(
     if grid.lazy:
         return grid.lazy_sweep(names)
     out = grid.allocate(names, grid.size)
-    step = grid.chunk if not grid.has_distributed else min(grid.chunk, _DISTRIBUTED_STEP)
-    for lo in range(0, grid.size, step):
-        hi = min(lo + step, grid.size)
+    for lo in range(0, grid.size, grid.chunk):
+        hi = min(lo + grid.chunk, grid.size)
         grid.fill(lo, hi, out, lo)
         if progress is not None:
             progress(hi, grid.size)
@@ -219,11 +225,12 @@ def _check_count(name: str, value: Any, minimum: int) -> int:
 class _Group:
     """One structure of the grid, routed and checked once."""
 
-    __slots__ = ("facts", "keywords", "prepared", "single")
+    __slots__ = ("facts", "keywords", "prepared", "routed", "single")
 
-    def __init__(self, keywords: dict[str, Any], b: int, s: int | None) -> None:
+    def __init__(self, keywords: dict[str, Any], single: bool, routed: dict[str, Any]) -> None:
         self.keywords = keywords
-        self.single, routed = route(**keywords, batch=b, seq_len=s)
+        self.single = single
+        self.routed = routed
         self.prepared: Any = None
         self.facts: Any = None
         if self.single:
@@ -279,6 +286,9 @@ class _Grid:
         self.group_size = self.nb * self.ns
         self.size = self.groups * self.group_size
         self._last: tuple[int, _Group] | None = None
+        self._routes: dict[tuple[int, ...], dict[str, Any]] = {}
+        self._b0 = int(self.batch.min())
+        self._s0 = None if self.seq is None else int(self.seq.min())
         self._kinds()
         self.labels: dict[str, tuple[Any, ...]] = {"binding_wall": WALLS}
         self._codes: dict[str, Any] = {}
@@ -293,16 +303,49 @@ class _Grid:
     def _kinds(self) -> None:
         """Which solvers the grid needs (each structure routed as ``solve`` routes it), and
         whether any model has no sequence (its seq_len column is then float, NaN there)."""
+        if self._all_distributed():
+            models = dict(self.outer).get("model", (None,))
+            self.has_single, self.has_distributed = False, True
+            self.seqless = any(
+                model_facts(arguments.model(m)).kind != "transformer" for m in models
+            )
+            return
         single = distributed = seqless = False
-        b0 = int(self.batch.min())
         for g in range(self.groups):
-            kw = self.keywords(g)
-            one, routed = route(**kw, batch=b0)
+            one, routed = self._route(self.keywords(g), None)
             seqless = seqless or model_facts(routed["model"]).kind != "transformer"
             single, distributed = single or one, distributed or not one
             if single and distributed and seqless:
                 break
         self.has_single, self.has_distributed, self.seqless = single, distributed, seqless
+
+    def _all_distributed(self) -> bool:
+        """Whether every structure routes to the distributed solver because its system is a
+        node or a cluster (each combination of the routing axes routed once)."""
+        first = self.keywords(0)
+        routing = [(n, v) for n, v in self.outer if n in _ROUTING]
+        combos: list[dict[str, Any]] = [{}]
+        for name, values in routing:
+            combos = [{**c, name: v} for c in combos for v in values]
+        for combo in combos:
+            self._route({**first, **combo}, None)
+        return len(self._routes) == len({tuple(id(c.get(n, first.get(n))) for n in _ROUTING)
+                                         for c in combos})  # fmt: skip
+
+    def _route(self, kw: dict[str, Any], s: int | None) -> tuple[bool, dict[str, Any]]:
+        """``route(**kw)`` as ``solve`` routes it. A node or cluster routes every structure
+        to the distributed solver whatever its degrees, with ``solve``'s keywords passed
+        through: structures sharing the model, system, plan and recompute are routed once."""
+        key = tuple(id(kw.get(n)) for n in _ROUTING)
+        proto = self._routes.get(key)
+        if proto is not None:
+            rest = {n: v for n, v in kw.items() if n not in _ROUTING}
+            return False, {**proto, **rest, "batch": self._b0, "seq_len": s}
+        one, routed = route(**kw, batch=self._b0, seq_len=s)
+        system = routed.get("system")
+        if not one and system is not None and not isinstance(system, HardwareSpec):
+            self._routes[key] = {n: routed[n] for n in ("model", "system", "plan", "recompute")}
+        return one, routed
 
     def keywords(self, g: int) -> dict[str, Any]:
         """The solve keywords of structure ``g`` (row-major over the outer axes)."""
@@ -352,9 +395,8 @@ class _Grid:
     def _group(self, g: int) -> _Group:
         if self._last is not None and self._last[0] == g:
             return self._last[1]
-        b0 = int(self.batch.min())
-        s0 = None if self.seq is None else int(self.seq.min())
-        grp = _Group(self.keywords(g), b0, s0)
+        kw = self.keywords(g)
+        grp = _Group(kw, *self._route(kw, self._s0))
         if grp.single and self.seq is not None and grp.facts.kind == "transformer":
             s_max = int(self.seq.max())
             limit = grp.facts.max_seq_len
@@ -375,21 +417,34 @@ class _Grid:
         import numpy as np
 
         gs = self.group_size
+        n = hi - lo
+        point = np.arange(lo, hi)
+        structure = point // gs
+        stride = self.groups
+        for (name, _), size in zip(self.outer, self.lens, strict=True):
+            stride //= size
+            if name in out:
+                i = structure // stride % size
+                out[name][at : at + n] = i if name in self.labels else self._codes[name][i]
+        j = point % gs
+        batch = self.batch[j // self.ns]
+        seq = None if self.seq is None else self.seq[j % self.ns]
+        out["batch"][at : at + n] = batch
+        segments: list[Segment] = []
         for g in range(lo // gs, (hi - 1) // gs + 1):
-            a, z = max(lo, g * gs), min(hi, (g + 1) * gs)
-            dst = slice(at + a - lo, at + z - lo)
+            a, z = max(lo, g * gs) - lo, min(hi, (g + 1) * gs) - lo
+            dst = slice(at + a, at + z)
             grp = self._group(g)
-            for (name, _), i in zip(self.outer, self._index(g), strict=True):
-                if name in out:
-                    out[name][dst] = i if name in self.labels else self._codes[name][i]
-            j = np.arange(a - g * gs, z - g * gs)
-            b = self.batch[j // self.ns]
-            s = None if self.seq is None else self.seq[j % self.ns]
-            out["batch"][dst] = b
+            b = batch[a:z]
+            s = None if seq is None else seq[a:z]
             if grp.single:
                 self._single(grp, b, s, out, dst)
             else:
-                self._distributed(grp, b, s, out, dst)
+                segments.append(Segment(grp.routed, b, s, dst))
+        if segments:
+            for seg, k in evaluate(segments, out):  # strict: solve's error for the point
+                s_k = None if seg.seq_len is None else int(seg.seq_len[k])
+                solve_distributed(**{**seg.keywords, "batch": int(seg.batch[k]), "seq_len": s_k})
 
     def _single(self, grp: _Group, b: Any, s: Any, out: dict[str, Any], dst: slice) -> None:
         p = grp.prepared
@@ -407,21 +462,6 @@ class _Grid:
 
             k = int(np.argmin(np.broadcast_to(res["feasible"], b.shape)))
             solve(**grp.keywords, batch=int(b[k]), seq_len=None if s is None else int(s[k]))
-
-    def _distributed(self, grp: _Group, b: Any, s: Any, out: dict[str, Any], dst: slice) -> None:
-        inputs = {n for n, _ in self.outer} | {"batch"}
-        for k in range(len(b)):
-            r = solve(**grp.keywords, batch=int(b[k]), seq_len=None if s is None else int(s[k]))
-            i = dst.start + k
-            for name, col in out.items():
-                if name in inputs:
-                    continue
-                if name == "binding_wall":
-                    col[i] = WALLS.index(r.binding_wall)
-                elif name == "feasible":
-                    col[i] = r.feasible
-                else:
-                    col[i] = _distributed_value(r, name)
 
     def lazy_sweep(self, names: list[str]) -> Sweep:
         """The sweep over dask axes: one dask array per column (see :meth:`Sweep.compute`).
@@ -519,18 +559,3 @@ def _all(x: Any) -> Any:
 def _label(v: Any) -> Any:
     ident = getattr(v, "id", None)
     return ident if isinstance(ident, str) else v if isinstance(v, str) or v is None else str(v)
-
-
-def _distributed_value(r: Any, name: str) -> Any:
-    if name in _MEMORY:
-        return getattr(r.memory, _MEMORY[name])
-    if name in ("throughput", "mfu", "hfu"):
-        try:
-            v = getattr(r, name)
-        except InfeasibleError:
-            return float("nan")
-        return float(getattr(v, "magnitude", v))
-    v = getattr(r, name, None)
-    if v is None or isinstance(v, str):
-        return float("nan")
-    return v

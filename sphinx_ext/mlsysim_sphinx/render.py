@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from docutils import nodes
 from sphinx.locale import get_translation
+from sphinx.transforms import SphinxTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.math import get_node_equation_number
 
@@ -44,8 +45,45 @@ _translate = get_translation("sphinx")
 SIUNITX_ATTR = "mlsysim_siunitx_latex"
 
 
-class napkin_value(nodes.inline):  # docutils node classes are lowercase
-    """An inline value or claim: ``html``, ``latex`` (math when ``math``), ``siunitx``."""
+class napkin_value(nodes.Text):  # docutils node classes are lowercase
+    """An inline value or claim: a text node (its text is what every builder but HTML and
+    LaTeX writes, the search index included) that also carries the engine's ``html``,
+    ``latex`` (math when ``math``) and ``siunitx`` forms and whether it ``failed``.
+
+    One leaf per value, not an element with a text child: a book holds thousands of values,
+    and every transform walks every node (and every full garbage collection visits every
+    element's attribute dict and lists), so an element per value cost more than the values'
+    evaluation did. Smart quotes leave it alone (``support_smartquotes``); Sphinx's
+    translators fall back to ``visit_Text`` for the builders it has no visitor for.
+    """
+
+    support_smartquotes = False
+    html: str = ""
+    latex: str = ""
+    math: bool = False
+    siunitx: str | None = None
+    failed: bool = False
+
+    def _with(self, text: str) -> napkin_value:
+        """A new value node with ``text`` and this one's forms (not its place in a tree)."""
+        new = type(self)(text)
+        new.__dict__.update((k, v) for k, v in self.__dict__.items() if k in _VALUE_FIELDS)
+        return new
+
+    def copy(self) -> napkin_value:
+        return self._with(str(self))
+
+    def deepcopy(self) -> napkin_value:
+        return self._with(str(self))
+
+    def rstrip(self, chars: str | None = None) -> napkin_value:  # substitutions' ``trim``
+        return self._with(str.rstrip(self, chars))
+
+    def lstrip(self, chars: str | None = None) -> napkin_value:
+        return self._with(str.lstrip(self, chars))
+
+
+_VALUE_FIELDS = frozenset({"html", "latex", "math", "siunitx", "failed"})
 
 
 class napkin_equation(nodes.math_block):
@@ -70,19 +108,20 @@ def plain_latex(rendered: Rendered) -> str:
 
 
 def value_node(rawtext: str, rendered: Rendered, *, failed: bool = False) -> napkin_value:
-    """One inline value, claim or failed item, as the engine rendered it."""
-    classes = ["napkin", "napkin-error"] if failed else ["napkin"]
-    node = napkin_value(rawtext, rendered.text, classes=classes)
-    node["html"] = rendered.html
-    node["math"] = rendered.math
+    """One inline value, claim or failed item, as the engine rendered it (``rawtext``, the
+    author's source of it, is not kept: a text node has no raw source)."""
+    node = napkin_value(rendered.text)
+    node.html = rendered.html
+    if failed:
+        node.failed = True
     if rendered.math:
+        node.math = True
         plain = plain_latex(rendered)
-        node["latex"] = plain
+        node.latex = plain
         if plain != rendered.latex:
-            node[SIUNITX_ATTR] = rendered.latex
+            node.siunitx = rendered.latex
     else:
-        node["latex"] = rendered.latex
-    node["support_smartquotes"] = False  # a value is shown as the engine wrote it
+        node.latex = rendered.latex
     return node
 
 
@@ -109,21 +148,20 @@ def banner_node(rendered: Rendered) -> napkin_banner:
 
 
 def _html_value(self: Any, node: napkin_value) -> None:
-    self.body.append(self.starttag(node, "span", ""))
-    self.body.append(node["html"])
-    self.body.append("</span>")
+    cls = "napkin napkin-error" if node.failed else "napkin"
+    self.body.append(f'<span class="{cls}">{node.html}</span>')
     raise nodes.SkipNode
 
 
 def _latex_value(self: Any, node: napkin_value) -> None:
-    if node.get("math"):
-        latex = node.get(SIUNITX_ATTR) or node["latex"]
+    if node.math:
+        latex = node.siunitx or node.latex
         if getattr(self, "in_title", False):
             self.body.append(rf"\protect\({latex}\protect\)")
         else:
             self.body.append(rf"\({latex}\)")
     else:
-        self.body.append(node["latex"])
+        self.body.append(node.latex)
     raise nodes.SkipNode
 
 
@@ -154,10 +192,56 @@ def _skip(self: Any, node: nodes.Node) -> None:
 
 
 def add_nodes(app: Sphinx) -> None:
-    """Register the nodes with the HTML and LaTeX writers (others write their children)."""
+    """Register the nodes with the HTML and LaTeX writers (others write their text or their
+    children), and keep values through smart quotes."""
     app.add_node(napkin_value, html=(_html_value, _skip), latex=(_latex_value, _skip))
     app.add_node(napkin_equation, html=(_html_equation, _skip))
     app.add_node(napkin_banner, html=(_html_banner, _skip), latex=(_latex_banner, _skip))
+    app.add_transform(_NoteValuePlaces)
+    app.add_transform(_PutValuesBack)
+
+
+_PLACES_KEY = "mlsysim_value_places"
+
+
+class _NoteValuePlaces(SphinxTransform):
+    """Before smart quotes (priority 750): where each value sits in its parent.
+
+    Docutils' ``SmartQuotes`` replaces every text node of a paragraph by a new plain
+    ``Text``, those it leaves unchanged too (a value is one: ``support_smartquotes``), which
+    would turn a value into bare text. Only when smart quotes are on (reStructuredText;
+    MyST turns them off unless asked).
+    """
+
+    default_priority = 749
+
+    def apply(self, **kwargs: Any) -> None:
+        if not getattr(self.document.settings, "smart_quotes", False):
+            return
+        places = []
+        for value in self.document.findall(napkin_value):
+            parent = value.parent
+            if parent is not None:
+                index = next(k for k, c in enumerate(parent.children) if c is value)
+                places.append((value, parent, index))
+        if places:
+            self.env.temp_data[_PLACES_KEY] = places
+
+
+class _PutValuesBack(SphinxTransform):
+    """After smart quotes: each value back in the place of the plain text that replaced it."""
+
+    default_priority = 751
+
+    def apply(self, **kwargs: Any) -> None:
+        places: list[tuple[napkin_value, nodes.Element, int]] = (
+            self.env.temp_data.pop(_PLACES_KEY, None) or []
+        )
+        for value, parent, index in places:
+            if index < len(parent.children):
+                now = parent.children[index]
+                if now is not value and type(now) is nodes.Text and str(now) == str(value):
+                    parent.children[index] = value
 
 
 class SiunitxForLatex(SphinxPostTransform):

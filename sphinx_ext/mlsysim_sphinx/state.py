@@ -105,10 +105,14 @@ def _new_document(env: BuildEnvironment) -> tuple[Document, Locator]:
     except MlsysimError as exc:
         options, problem = None, exc
     doc = Document(rel, options, source=text)
-    syntax = "rst" if path.suffix == ".rst" else "myst"
-    scanned = scan_source(str(path), text, syntax, root=Path(env.srcdir))
+    math = "dollarmath" in (getattr(env.config, "myst_enable_extensions", None) or ())
+    syntax = "rst" if path.suffix == ".rst" else "myst-dollarmath" if math else "myst"
+    book = _share(env, doc, path)
+    scanned = book.scanned(path, text, syntax) if book is not None else None
+    if scanned is None:  # else the book's pre-pass scanned this very text
+        scanned = scan_source(str(path), text, syntax, root=Path(env.srcdir))
     doc.declare_blocks(scanned.items)
-    _share(env, doc, path)
+    _report_blind(env, doc, scanned.problems)
     for data_file in _data_files():
         env.note_dependency(data_file)
     records(env).setdefault(env.docname, DocRecord())
@@ -124,17 +128,26 @@ def _new_document(env: BuildEnvironment) -> tuple[Document, Locator]:
     return doc, Locator(_relative(env, scanned.items))
 
 
+_DEFINITIONS_ATTR = "mlsysim_definitions"
+
+
 def _book(env: BuildEnvironment) -> Any:
-    """The shared names of the book (:mod:`mlsysim.book.shared`) as its files are now."""
-    from mlsysim.book.books import book_values, project_at
+    """The shared names of the book (:mod:`mlsysim.book.shared`) as its files are now, kept
+    for the rest of the build (its sources do not change while it runs; every chapter read
+    takes this book instead of listing the project's files again). The names each unchanged
+    chapter binds come from the environment (an incremental build scans only what changed)."""
+    from mlsysim.book.books import pin, project_at, unpin
 
-    return book_values(project_at(Path(env.srcdir) / "conf.py"))
+    unpin()
+    book = pin(project_at(Path(env.srcdir) / "conf.py"), getattr(env, _DEFINITIONS_ATTR, None))
+    setattr(env, _DEFINITIONS_ATTR, book.known if book is not None else None)
+    return book
 
 
-def _share(env: BuildEnvironment, doc: Document, path: Path) -> None:
+def _share(env: BuildEnvironment, doc: Document, path: Path) -> Any:
     from mlsysim.book.books import share
 
-    share(doc, path)
+    return share(doc, path)
 
 
 def _note_shared(env: BuildEnvironment, doc: Document) -> None:
@@ -189,6 +202,22 @@ def _values_record(env: BuildEnvironment, book: Any) -> None:
             subtype=SUBTYPES.get(failure.kind, "error"),
         )
         recs[_VALUES_DOC].failures.append(failure)
+
+
+def _report_blind(env: BuildEnvironment, doc: Any, problems: list[Any]) -> None:
+    """Items MyST cuts apart (a ``|`` in a table cell): no role ever sees them, so the
+    scan's problem is reported here, as ``mlsysim check`` reports it."""
+    import os
+    from dataclasses import replace
+
+    from mlsysim.book.sources.check import problem_failure
+
+    for problem in problems:
+        if problem.blind:
+            name = os.path.relpath(problem.file, env.srcdir).replace(os.sep, "/")
+            failure = problem_failure(replace(problem, file=name))
+            doc.failures.append(failure)
+            report(env, failure)
 
 
 def _relative(env: BuildEnvironment, items: list[Any]) -> list[Any]:
@@ -381,6 +410,9 @@ def summary(env: BuildEnvironment) -> tuple[list[Failure], str]:
 
 def on_build_finished(app: Sphinx, exception: BaseException | None) -> None:
     """Print the summary of the whole book and fail the build (fail mode ``error``)."""
+    from mlsysim.book.books import unpin
+
+    unpin()
     if exception is not None:
         return
     failures, text = summary(app.env)

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from preprocess import quarto_markdown
+
 __all__ = [
     "BOOK",
     "BROKEN",
@@ -36,6 +38,7 @@ __all__ = [
     "failure_locations",
     "merged_book",
     "pandoc_path",
+    "quarto_input",
     "render",
     "render_project",
 ]
@@ -104,8 +107,8 @@ def render(
         args.append("--mathjax")
     if metadata_file is not None:
         args.append(f"--metadata-file={metadata_file}")
-    args += [*extra, os.path.relpath(source, cwd)]
     full_env = {**os.environ, "MLSYSIM_PYTHON": str(python), **(env or {})}
+    args += [*extra, quarto_input(source, cwd, full_env)]
     full_env.pop("QUARTO_PYTHON", None)
     proc = subprocess.run(
         args, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=120, check=False
@@ -119,6 +122,24 @@ def render(
         resp = req.with_name(req.name.replace("request", "response"))
         calls.append((json.loads(req.read_text()), json.loads(resp.read_text() or "null")))
     return Render(proc.returncode, proc.stdout, proc.stderr, calls)
+
+
+def quarto_input(source: Path, cwd: Path, env: dict[str, str]) -> str:
+    """The file pandoc reads for ``source``, relative to ``cwd``: the chapter itself, or, when
+    Quarto would change it first (includes, executable cells: :mod:`preprocess`), that text in
+    ``.quarto/`` beside it, with the chapter as ``quarto.doc.input_file`` (as under Quarto)."""
+    source = source if source.is_absolute() else cwd / source
+    if source.suffix != ".qmd" or not source.is_file():
+        return os.path.relpath(source, cwd)
+    root = env.get("QUARTO_PROJECT_DIR")
+    text = quarto_markdown(source, Path(root) if root else None)
+    if text == source.read_text(encoding="utf-8"):
+        return os.path.relpath(source, cwd)
+    staged = source.parent / ".quarto" / (source.stem + ".quarto.md")
+    staged.parent.mkdir(exist_ok=True)
+    staged.write_text(text, encoding="utf-8")
+    env.setdefault("MLSYSIM_SHIM_INPUT_FILE", str(source.resolve()))
+    return os.path.relpath(staged, cwd)
 
 
 def book_chapters(book: Path) -> list[str]:

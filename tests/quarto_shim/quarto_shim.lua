@@ -124,6 +124,56 @@ local function add_header(doc, block)
   end
 end
 
+--- Quarto reads some Div attributes as Markdown before its filters run: a callout's `title`
+--- becomes its title, a float's `fig-cap` / `tbl-cap` / `lst-cap` its caption (tables and
+--- listings take theirs at the top, figures at the bottom, Quarto's default locations).
+--- The shim does the same, so items written inside those attributes reach the filter.
+local CAPTIONS = { title = "start", ["tbl-cap"] = "start", ["lst-cap"] = "start",
+  ["fig-cap"] = "end" }
+local CAPTION_ORDER = { "title", "tbl-cap", "lst-cap", "fig-cap" }
+
+--- Quarto drops `.content-visible` / `.content-hidden` divs whose `when-format` /
+--- `unless-format` exclude the output format before its filters run (so the mlsysim filter
+--- never sees their items).
+local function conditional(div)
+  local visible = div.classes:includes("content-visible")
+  local hidden = div.classes:includes("content-hidden")
+  if not visible and not hidden then return nil end
+  local when, unless = div.attributes["when-format"], div.attributes["unless-format"]
+  local shown = true
+  if when ~= nil then shown = is_format(when) end
+  if unless ~= nil then shown = shown and not is_format(unless) end
+  if hidden and (when ~= nil or unless ~= nil) then shown = not shown end
+  if not shown then return {} end
+  return div.content
+end
+
+function shim.attributes_filter()
+  return {
+    Div = function(div)
+      local kept = conditional(div)
+      if kept ~= nil then return kept end
+      local changed = false
+      for _, key in ipairs(CAPTION_ORDER) do
+        local value = div.attributes[key]
+        if value ~= nil and value ~= "" then
+          local inlines = pandoc.utils.blocks_to_inlines(pandoc.read(value, "markdown").blocks)
+          local block = pandoc.Div({ pandoc.Plain(inlines) }, { class = "quarto-" .. key })
+          if CAPTIONS[key] == "start" then
+            div.content:insert(1, block)
+          else
+            div.content:insert(block)
+          end
+          div.attributes[key] = nil
+          changed = true
+        end
+      end
+      if changed then return div end
+      return nil
+    end,
+  }
+end
+
 --- A filter that adds what use_latex_package/include_text/add_html_dependency recorded, as
 --- Quarto would.
 function shim.finalize_filter()

@@ -1,6 +1,7 @@
 --[[
 with_shim.lua — run the mlsysim Quarto extension under plain pandoc as Quarto would:
-the `quarto` shim, then shortcodes, then the mlsysim filter (post-quarto), then what the
+the `quarto` shim, then shortcodes and the Div attributes Quarto reads as Markdown
+(titles, captions), then the mlsysim filter (post-quarto), then what the
 shim recorded (LaTeX packages). Pandoc gives every `-L` filter its own Lua state, so all of
 this is loaded here, in one state:
 
@@ -21,7 +22,7 @@ local runner = dofile(pandoc.path.join({ here, "shortcode_runner.lua" }))
 local handlers = dofile(pandoc.path.join({ ext, "shortcodes.lua" }))
 local filters = dofile(pandoc.path.join({ ext, "mlsysim.lua" }))
 
-local chain = { runner.filter(handlers) }
+local chain = { runner.filter(handlers), shim.attributes_filter() }
 for _, f in ipairs(filters) do chain[#chain + 1] = f end
 chain[#chain + 1] = shim.finalize_filter()
 return chain

@@ -30,7 +30,8 @@ __all__ = ["SYNTAXES", "Problem", "Scanned", "read_source", "scan_source", "scan
 #: Source syntaxes: Markdown flavours by host, and reStructuredText.
 SYNTAXES = {
     "myst": Syntax(myst=True, pandoc=False),
-    "pandoc": Syntax(myst=False, pandoc=True),
+    "myst-dollarmath": Syntax(myst=True, pandoc=False, math=True),
+    "pandoc": Syntax(myst=False, pandoc=True, math=True),
     "markdown": Syntax(myst=True, pandoc=True),
 }
 _MAX_INCLUDE_DEPTH = 8
@@ -44,6 +45,9 @@ class Problem:
     line: int
     message: str
     why: str = ""
+    column: int | None = None
+    #: an item the host cannot see as written (it cuts it apart): every host reports it
+    blind: bool = False
 
 
 @dataclass(slots=True)
@@ -67,12 +71,12 @@ def read_source(path: Path) -> str:
     return data.decode("utf-8")
 
 
-def _scan(text: str, syntax: str) -> tuple[list[Item | Include], int]:
+def _scan(text: str, syntax: str) -> tuple[list[Item | Include], int, list[tuple[int, int, str]]]:
     if syntax == "rst":
         rst = RstScanner(text)
-        return rst.scan(), rst.steps
+        return rst.scan(), rst.steps, []
     md = MarkdownScanner(text, SYNTAXES.get(syntax, SYNTAXES["markdown"]))
-    return md.scan(), md.steps
+    return md.scan(), md.steps, md.problems
 
 
 def scan_text(text: str, file: str = "<string>", syntax: str | None = None) -> list[Item]:
@@ -84,7 +88,7 @@ def scan_text(text: str, file: str = "<string>", syntax: str | None = None) -> l
     if syntax is None:
         suffix = Path(file).suffix.lower()
         syntax = "rst" if suffix == ".rst" else "pandoc" if suffix == ".qmd" else "markdown"
-    entries, _ = _scan(text, syntax)
+    entries, _, _ = _scan(text, syntax)
     return [e for e in entries if isinstance(e, Item)]
 
 
@@ -93,7 +97,19 @@ def scan_source(
 ) -> Scanned:
     """The items of ``text`` (the source ``file``) and of every file it includes."""
     out = Scanned()
-    entries, out.steps = _scan(text, syntax)
+    entries, out.steps, cut = _scan(text, syntax)
+    for line, column, text_cut in cut:
+        out.problems.append(
+            Problem(
+                file,
+                line,
+                f"a '|' inside {text_cut!r} ends its table cell: the item is cut in two",
+                "MyST (GFM) tables split a row at every '|' not escaped, also inside a role. "
+                "How to fix: write it as '\\|'",
+                column,
+                blind=True,
+            )
+        )
     chain = (*chain, os.path.normpath(file))
     for entry in entries:
         if isinstance(entry, Item):
@@ -117,6 +133,8 @@ def _include(
         return  # shown as code
     if inc.path.startswith("/") and root is not None:
         target = os.path.normpath(os.path.join(str(root), inc.path.lstrip("/")))
+        if not os.path.isabs(file):  # named as the including file is (from the working dir)
+            target = os.path.relpath(target)
     else:
         target = os.path.normpath(os.path.join(os.path.dirname(file), inc.path))
     out.includes.append(target)

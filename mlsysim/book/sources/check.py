@@ -36,6 +36,7 @@ __all__ = [
     "check_paths",
     "check_sources",
     "iter_sources",
+    "problem_failure",
     "scan_file",
     "unreadable",
 ]
@@ -79,13 +80,16 @@ def unreadable(file: str, exc: BaseException) -> Failure:
     )
 
 
-def _problem_failure(problem: Problem) -> Failure:
+def problem_failure(problem: Problem) -> Failure:
+    """A source problem (unreadable, an include that fails, an item a host cuts apart) as a
+    located failure of kind ``error``."""
     return Failure(
         file=problem.file,
         line=problem.line,
         kind="error",
         message=problem.message,
         hint=problem.why or None,
+        column=problem.column,
         extra={"type": "source"},
     )
 
@@ -141,7 +145,7 @@ def check_document(
     scanned = scan_source(
         name, text, syntax_for(file, project), root=project.root if project else None
     )
-    doc.failures.extend(_problem_failure(p) for p in scanned.problems)
+    doc.failures.extend(problem_failure(p) for p in scanned.problems)
     if on_scanned is not None:
         on_scanned(scanned)
     doc.declare_blocks(scanned.items)

@@ -11,7 +11,11 @@ A paragraph is scanned once, left to right, with what the hosts give precedence 
   code; items inside a claim span are part of its text, not items of their own);
 * Quarto shortcodes ``{{< napkin … >}}``, ``{{< claim … >}}``, ``{{< napkin-eq … >}}``
   (escaped ones and those inside code are not run);
-* an inline HTML comment ``<!-- … -->`` is opaque.
+* an inline HTML comment ``<!-- … -->`` is opaque;
+* TeX math is opaque (an item written inside math is math, never evaluated): in pandoc
+  syntax as pandoc reads it, ``$$…$$``, and ``$…$`` whose opening ``$`` has a non-space on
+  its right and whose closing ``$`` has a non-space on its left and no digit after it; in
+  MyST with dollarmath as its defaults read it (spaces and digits allowed: the next ``$``).
 
 Positions are 0-based offsets into the paragraph text; the block scanner maps them to lines
 and columns. Everything is linear: code spans and roles look up backtick runs through one
@@ -46,6 +50,8 @@ class Syntax:
 
     myst: bool
     pandoc: bool
+    #: ``$…$`` / ``$$…$$`` are TeX math (pandoc always; MyST with its dollarmath extension)
+    math: bool = False
 
     @property
     def name(self) -> str:
@@ -61,6 +67,14 @@ class Found:
     start: int
     attrs: dict[str, str] = field(default_factory=dict)
     span: tuple[int, int] = (0, 0)
+
+
+def _escaped(text: str, j: int) -> bool:
+    """Whether the character at ``j`` follows an odd run of backslashes."""
+    k = j
+    while k > 0 and text[k - 1] == "\\":
+        k -= 1
+    return (j - k) % 2 == 1
 
 
 def _code_text(raw: str) -> str:
@@ -88,6 +102,9 @@ class _Scanner:
         # attribute blocks that fail to parse are re-read from each '{': bound the total
         self._attr_budget = 4 * len(text) + 1000
         self._comment_end = Finder(text, "-->")
+        self._math_closes: list[int] | None = None  # valid closing '$' of inline math
+        self._math_k = 0
+        self._display_open = True  # False once no closing '$$' is left
         self.shortcodes: dict[int, tuple[int, object]] = {}
         if syntax.pandoc and "{{" in text:
             reader = ShortcodeReader(text)
@@ -104,6 +121,8 @@ class _Scanner:
             chars += "{"
         if self.syntax.pandoc:
             chars += "[]"
+        if self.syntax.math:
+            chars += "$"
         text = self.text
         marks: list[int] = []
         for c in chars:
@@ -142,6 +161,11 @@ class _Scanner:
                 if end is not None:
                     i = end
                     continue
+            if ch == "$" and self.syntax.math:
+                end = self._math(i)
+                if end is not None:
+                    i = end
+                    continue
             if ch == "<" and text.startswith("<!--", i):
                 close = self._comment_end.next(i + 4)
                 if close >= 0:
@@ -174,6 +198,41 @@ class _Scanner:
             if not f.span[1] <= covered:
                 out.append(f)
         return out
+
+    def _math(self, i: int) -> int | None:
+        """The end of TeX math opening at ``i`` (pandoc's rules), or None when the ``$`` is
+        literal. Closing positions are found in one pass; openings advance a pointer."""
+        text, n = self.text, len(self.text)
+        if text.startswith("$$", i):
+            if self._display_open:
+                pos = i + 2
+                while True:
+                    close = text.find("$$", pos)
+                    if close < 0:
+                        self._display_open = False
+                        break
+                    if not _escaped(text, close) and close > i + 2:
+                        return close + 2
+                    pos = close + 1
+            return i + 2
+        strict = self.syntax.pandoc  # MyST's dollarmath allows spaces and digits
+        if i + 1 >= n or (strict and text[i + 1].isspace()):
+            return None
+        if self._math_closes is None:
+            self._math_closes = [
+                j
+                for j in range(1, n)
+                if text[j] == "$"
+                and not _escaped(text, j)
+                and not (strict and text[j - 1].isspace())
+                and not (strict and j + 1 < n and text[j + 1].isdigit())
+            ]
+        closes = self._math_closes
+        while self._math_k < len(closes) and closes[self._math_k] <= i + 1:
+            self._math_k += 1
+        if self._math_k == len(closes):
+            return None
+        return closes[self._math_k] + 1
 
     def _backticks(self, i: int) -> int:
         length = self.runs.run_at(i)

@@ -10,13 +10,17 @@ evaluates, so every host gives the verdict ``check`` gives.
 Texts are compared after :func:`normalize` (whitespace runs, typographic quotes and dashes
 as pandoc and MyST turn them), as written or with escapes resolved (:func:`unescape`, as
 docutils and pandoc give text), by a queue per (kind, text): each lookup is amortized O(1),
-and identical items map to successive occurrences.
+and identical items map to successive occurrences. A host may meet items in another order
+than the source has them (pandoc puts a table's caption before its rows): an item whose
+attributes the host gives is matched first among items of the same kind, text *and*
+attributes, so two items of the same text with other options (units, tolerances) never
+swap their options; only fully identical items can swap places, and they evaluate alike.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from mlsysim.book.syntax import Item
 
@@ -36,6 +40,13 @@ _KIND = {
     "formula": "formula",
     "registry": "registry",
 }
+
+
+_Attrs = frozenset[tuple[str, str]]
+
+
+def _attrs(attrs: Mapping[str, object] | None) -> _Attrs:
+    return frozenset((str(k), normalize(str(v))) for k, v in (attrs or {}).items())
 
 
 def unescape(text: str) -> str:
@@ -66,24 +77,41 @@ class Locator:
     def __init__(self, items: Iterable[Item]) -> None:
         # the text as written, and as hosts that resolve escapes see it
         self._queues: tuple[dict[tuple[str, str], deque[int]], ...] = ({}, {})
+        self._exact: tuple[dict[tuple[str, str, _Attrs], deque[int]], ...] = ({}, {})
         self._items: list[Item] = []
         self._used: set[int] = set()
         for n, item in enumerate(items):
             self._items.append(item)
             kind = _KIND.get(item.kind, item.kind)
-            for queues, text in zip(self._queues, forms(item.text), strict=True):
+            attrs = _attrs(item.attrs)
+            for queues, exact, text in zip(
+                self._queues, self._exact, forms(item.text), strict=True
+            ):
                 queues.setdefault((kind, text), deque()).append(n)
+                exact.setdefault((kind, text, attrs), deque()).append(n)
 
-    def match(self, kind: str, text: str) -> Item | None:
-        """The next scanned item of ``kind`` whose text is ``text``, or None."""
+    def match(self, kind: str, text: str, attrs: Mapping[str, object] | None = None) -> Item | None:
+        """The next scanned item of ``kind`` whose text is ``text`` (and, when the host gives
+        them, whose attributes are ``attrs``; else any), or None."""
         key = (_KIND.get(kind, kind), normalize(text))
+        if attrs is not None:
+            exact_key = (*key, _attrs(attrs))
+            for exact in self._exact:
+                found = self._take(exact.get(exact_key))
+                if found is not None:
+                    return found
         for queues in self._queues:
-            queue = queues.get(key)
-            while queue:
-                n = queue.popleft()
-                if n not in self._used:
-                    self._used.add(n)
-                    return self._items[n]
+            found = self._take(queues.get(key))
+            if found is not None:
+                return found
+        return None
+
+    def _take(self, queue: deque[int] | None) -> Item | None:
+        while queue:
+            n = queue.popleft()
+            if n not in self._used:
+                self._used.add(n)
+                return self._items[n]
         return None
 
 

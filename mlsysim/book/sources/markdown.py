@@ -36,7 +36,16 @@ from mlsysim.book.sources.blocks import (
     pandoc_block,
     quote_prefix,
 )
+from mlsysim.book.sources.grid import grid_rows, is_grid_separator
 from mlsysim.book.sources.inline import Syntax, scan_paragraph
+from mlsysim.book.sources.markup import (
+    MARKUP_ARGUMENT,
+    caption_attributes,
+    is_delimiter_row,
+    is_option,
+    myst_closes_front_matter,
+    unescaped_bar,
+)
 from mlsysim.book.sources.shortcodes import ShortcodeReader
 from mlsysim.book.sources.text import find, indent_of
 from mlsysim.book.syntax import Item
@@ -55,6 +64,9 @@ class MarkdownScanner:
         self.out: list[Item | Include] = []
         self.steps = 0
         self._para: list[tuple[int, int, str]] = []  # (line index, column, text)
+        self._table = False  # the last line was a MyST table's delimiter row or a row under it
+        #: items a MyST table row cuts apart: (line, column, the item's text)
+        self.problems: list[tuple[int, int, str]] = []
         self._prose: list[tuple[str, int]] = []  # open MyST directives with Markdown content
         self._lists: list[int] = []  # content columns of the open list items
 
@@ -71,12 +83,21 @@ class MarkdownScanner:
         return self.out
 
     def _front_matter(self) -> int:
+        """The line after the front matter's closing fence (0: none). Pandoc closes it at
+        ``---`` or ``...`` alone at column 0; MyST (markdown-it's front-matter rule) also at
+        a run of at least as many dashes indented up to three spaces (so ``  ---`` inside a
+        YAML block scalar ends a MyST chapter's front matter, and what follows is text)."""
         lines = self.lines
-        if lines and lines[0].rstrip() == "---":
-            for k in range(1, len(lines)):
-                self.steps += 1
-                if lines[k].rstrip() in ("---", "..."):
-                    return k + 1
+        if not lines or lines[0].rstrip() != "---":
+            return 0
+        myst = self.syntax.myst and not self.syntax.pandoc
+        for k in range(1, len(lines)):
+            self.steps += 1
+            line = lines[k].rstrip()
+            if line in ("---", "..."):
+                return k + 1
+            if myst and myst_closes_front_matter(line):
+                return k + 1
         return 0
 
     def _line(self, i: int, prev_blank: bool) -> tuple[int, bool]:
@@ -86,6 +107,7 @@ class MarkdownScanner:
         body = raw[qcol:]
         if not body.strip():
             self._flush()
+            self._table = False
             return i + 1, True
         ind = indent_of(body)
         lazy = bool(self._para)
@@ -128,16 +150,23 @@ class MarkdownScanner:
                 self._flush()
                 self.out.append(include)
                 return i + 1, False
+        if self.syntax.pandoc and not self._para and is_grid_separator(text):
+            return self._grid_table(i, qcol, col), False
         if text.startswith(("#", "|")) or is_rule(text):
             self._flush()
             self._para.append((i, col, text))
-            self._flush()
+            row = text.startswith("|") and self._table and not self.syntax.pandoc
+            self._table = text.startswith("|") and (self._table or is_delimiter_row(text))
+            self._flush(cells=row)
             return i + 1, False
+        self._table = False
         self._para.append((i, col, text))
         return i + 1, False
 
     # -- paragraphs -----------------------------------------------------------------------
-    def _flush(self) -> None:
+    def _flush(self, cells: bool = False) -> None:
+        """Scan the paragraph gathered so far; ``cells``: it is one row of a MyST table, whose
+        cells MyST splits at every unescaped ``|`` (an item holding one is cut: a problem)."""
         para = self._para
         if not para:
             return
@@ -155,9 +184,26 @@ class MarkdownScanner:
         for f in found:
             k = bisect.bisect_right(starts, f.start) - 1
             line_index, col, _ = para[k]
-            self.out.append(
-                Item(f.kind, f.text, line_index + 1, col + f.start - starts[k] + 1, f.attrs)
-            )
+            column = col + f.start - starts[k] + 1
+            if cells and unescaped_bar(joined, f.span[0], f.span[1]):
+                self.problems.append((line_index + 1, column, joined[f.span[0] : f.span[1]]))
+                continue
+            self.out.append(Item(f.kind, f.text, line_index + 1, column, f.attrs))
+
+    def _grid_table(self, i: int, qcol: int, col: int) -> int:
+        """A pandoc grid table from its top border at line ``i``: each cell scanned as one
+        paragraph of its lines (an item may run over a cell's lines); the next line."""
+        end, cells = grid_rows(self.lines, i, qcol, col)
+        self.steps += end - i
+        for cell in cells:
+            for k, c, seg in cell:
+                stripped = seg.strip()
+                if not stripped:
+                    self._flush()
+                    continue
+                self._para.append((k, c + len(seg) - len(seg.lstrip()), stripped))
+            self._flush()
+        return end
 
     # -- blocks ---------------------------------------------------------------------------
     def _indented_code(self, i: int, container: int) -> int:
@@ -225,13 +271,19 @@ class MarkdownScanner:
         if ch == ":" and directive is None:
             if self.syntax.pandoc:
                 self._flush()
+                rest = text[run:]
+                self._attribute_items(i, col + run + len(rest) - len(rest.lstrip()), info)
                 return i + 1  # a pandoc div fence: its content is Markdown
             return None
         self._flush()
         prose = directive is not None and directive[0] not in (*BLOCK_KIND, "include")
         if prose and directive[0] not in CODE_DIRECTIVES:  # type: ignore[index]
             self._prose.append((ch, run))
-            return i + 1  # a directive with Markdown content: read it as such
+            name, arg = directive  # type: ignore[misc]
+            if arg and name in MARKUP_ARGUMENT:  # a title: inline Markdown on this line
+                self._para.append((i, col + len(text.rstrip()) - len(arg), arg))
+                self._flush()
+            return self._past_options(i + 1, qcol)  # Markdown content: read it as such
         fence_indent = col - qcol
         end, after = self._fence_end(i, depth, ch, run, fence_indent)
         body = [self._content(k, qcol, fence_indent) for k in range(i + 1, end)]
@@ -250,6 +302,32 @@ class MarkdownScanner:
             if kind is not None:
                 self.out.append(Item(kind, "\n".join(body), i + 2, col + 1, attrs))
         return after
+
+    def _past_options(self, k: int, qcol: int) -> int:
+        """The first line after a MyST directive's options (``:key: value`` lines, or a
+        ``---`` YAML block) from line ``k``: options are plain values, not Markdown."""
+        lines = self.lines
+        if k < len(lines) and lines[k][qcol:].strip() == "---":
+            for end in range(k + 1, len(lines)):
+                self.steps += 1
+                if lines[end][qcol:].strip() == "---":
+                    return end + 1
+            return k
+        while k < len(lines) and is_option(lines[k][qcol:].lstrip(" \t")):
+            self.steps += 1
+            k += 1
+        return k
+
+    def _attribute_items(self, i: int, start: int, info: str) -> None:
+        """Items inside a div's ``title`` / ``fig-cap`` / ``tbl-cap`` / ``lst-cap`` attribute,
+        which Quarto reads as Markdown (``info`` begins at column ``start`` of line ``i``)."""
+        for value, offsets in caption_attributes(info):
+            if not _may_hold_items(value):
+                continue
+            found, steps = scan_paragraph(value, self.syntax)
+            self.steps += steps + len(value)
+            for f in found:
+                self.out.append(Item(f.kind, f.text, i + 1, start + offsets[f.start] + 1, f.attrs))
 
     def _eval_rst(self, body: list[str], first: int, col: int) -> None:
         """A MyST ``{eval-rst}`` block: reST that Sphinx parses, so its roles are items."""

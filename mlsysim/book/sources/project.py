@@ -32,7 +32,7 @@ from mlsysim.core.exceptions import ConfigError, MlsysimError
 
 __all__ = ["Project", "chapter_options", "project_of", "syntax_for"]
 
-_CONF_KEYS = ("exclude_patterns", "source_suffix", "extensions")
+_CONF_KEYS = ("exclude_patterns", "source_suffix", "extensions", "myst_enable_extensions")
 _MAX_CONF = 1_000_000
 
 
@@ -47,6 +47,7 @@ class Project:
     exclude: tuple[str, ...] = ()
     suffixes: tuple[str, ...] = ()
     problems: tuple[tuple[int, str], ...] = ()  # (line, message) of what could not be read
+    dollarmath: bool = False  # MyST reads $…$ and $$…$$ as math (myst_enable_extensions)
 
     @property
     def config_file(self) -> Path:
@@ -149,6 +150,8 @@ def _read_conf_py(config: Path) -> Project:
     suffix = values.get("source_suffix", default)
     suffixes = tuple(suffix) if isinstance(suffix, dict | list | tuple) else (str(suffix),)
     exclude = values.get("exclude_patterns", [])
+    enabled = values.get("myst_enable_extensions", [])
+    dollarmath = isinstance(enabled, list | tuple | set) and "dollarmath" in enabled
     return Project(
         config.parent,
         "sphinx",
@@ -157,18 +160,22 @@ def _read_conf_py(config: Path) -> Project:
         tuple(str(p) for p in exclude) if isinstance(exclude, list | tuple) else (),
         suffixes,
         tuple(problems),
+        dollarmath,
     )
 
 
 def syntax_for(path: Path, project: Project | None) -> str:
-    """The source syntax of a chapter: ``rst``, ``myst``, ``pandoc`` or ``markdown`` (both)."""
+    """The source syntax of a chapter: ``rst``, ``myst`` (``myst-dollarmath`` when the
+    project enables MyST's dollarmath), ``pandoc`` or ``markdown`` (both)."""
     suffix = path.suffix.lower()
     if suffix == ".rst":
         return "rst"
     if suffix == ".qmd":
         return "pandoc"
     if project is not None:
-        return "myst" if project.kind == "sphinx" else "pandoc"
+        if project.kind != "sphinx":
+            return "pandoc"
+        return "myst-dollarmath" if project.dollarmath else "myst"
     return "markdown"
 
 

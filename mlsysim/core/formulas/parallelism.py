@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlsysim.core.arrays import smaller
 from mlsysim.core.formulas._args import choice, count, positive, si
 from mlsysim.core.formulas._meta import formula
 from mlsysim.core.units import from_si
@@ -65,10 +66,11 @@ def pipeline_time(microbatch_time: Any, stages: Any, microbatches: Any, interlea
 def pipeline_inflight_s(
     stages: float, microbatches: float, interleave: float, schedule: str
 ) -> float:
-    """Float fast path of :func:`pipeline_inflight`."""
+    """Float fast path of :func:`pipeline_inflight` (element-wise on arrays of ``stages`` and
+    ``microbatches``: a sweep)."""
     if schedule == "gpipe":
         return microbatches
-    n = min(stages, microbatches)
+    n = smaller(stages, microbatches)
     f_int = 1.0 + (stages - 1.0) / (stages * interleave) if interleave > 1.0 else 1.0
     return n * f_int
 

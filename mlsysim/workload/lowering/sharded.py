@@ -63,8 +63,14 @@ __all__ = [
     "CommOp",
     "RankLowered",
     "RankMemory",
+    "RankOps",
+    "RankShare",
+    "lower_ops",
     "lower_rank",
+    "rank_share",
+    "restage",
     "shard_facts",
+    "stage_activations",
     "training_activation_bytes",
     "training_state_bytes",
 ]
@@ -206,12 +212,13 @@ _new = tuple.__new__  # NamedTuple construction without its Python-level __new__
 
 def _scaled(op: Op, flops: float, nbytes: float) -> Op:
     """``op`` with FLOPs scaled by ``flops`` and bytes by ``nbytes``."""
-    return op._replace(flops=op.flops * flops, bytes=op.bytes * nbytes)
+    name, kind, f, b, *rest = op
+    return _new(Op, (name, kind, f * flops, b * nbytes, *rest))
 
 
 def _adjust(
     ops: tuple[Op, ...], par: ParallelPlan, s: int, s_rank: int
-) -> tuple[list[Op], list[Op], float, float]:
+) -> tuple[tuple[Op, ...], tuple[Op, ...], float, float]:
     """Context-parallel attention over the whole context, SP regions, stage extras.
 
     Returns the layer ops, the head ops, and the executed FLOPs of each group.
@@ -240,7 +247,7 @@ def _adjust(
         else:
             layers.append(op)
             lf += op.flops * op.repeat
-    return layers, head, lf, hf
+    return tuple(layers), tuple(head), lf, hf
 
 
 def _expert_load(f: ModelFacts, par: ParallelPlan, rp: Any) -> float:
@@ -249,6 +256,161 @@ def _expert_load(f: ModelFacts, par: ParallelPlan, rp: Any) -> float:
         return 1.0
     f_imb = rp.plan.expert_imbalance
     return EXPERT_IMBALANCE.value if f_imb is None else f_imb
+
+
+class _Static(NamedTuple):
+    """What one rank's step holds whatever its micro-batch and sequence: the optimizer
+    update on its state shard, its resident state and the gradients' format (training)."""
+
+    optimizer: Op | None
+    state: tuple[float, float, float]  # weights, gradients, optimizer state (training)
+    grad_bytes: float
+    dp_comms: tuple[CommOp, ...]  # the data-parallel collectives of a training step
+
+
+_STATIC = DerivedCache("workload.sharded_static")
+
+
+def _static(f: ModelFacts, par: ParallelPlan, rp: Any, entry: _Shard, training: bool) -> _Static:
+    """The rank's static share (cached per facts, plan and resolved plan: no batch or
+    sequence length in the key)."""
+    key = (id(f), par, id(rp), training)
+    hit = _STATIC.get(key)
+    if hit is not None and hit[0] is f and hit[1] is rp:
+        return hit[2]
+    dense, expert = entry.dense, entry.expert
+    if training:
+        bg = _gradient_bytes(rp, par)
+        dp_z = float(par.dp * par.cp)
+        edp_z = max(1.0, dp_z / par.ep)
+        # the update runs on this rank's optimizer-state shard, on its main gradients
+        shard = dense / (dp_z if par.zero >= 1 else 1.0) + expert / (
+            edp_z if par.zero >= 1 else 1.0
+        )
+        update = OpBuilder(rp, True)
+        add_optimizer_update(update, shard, rp, bg)
+        dp = _dp_comms(par, dense, expert, bg, rp.weight_bytes)
+        made = _Static(update.ops[0], _state(dense, expert, rp, par), bg, dp)
+    else:
+        made = _Static(None, ((dense + expert) * rp.weight_bytes, 0.0, 0.0), 0.0, ())
+    if len(_STATIC) > 4096:  # a sweep must not accumulate
+        _STATIC.clear()
+    _STATIC.put(key, (f, rp, made))
+    return made
+
+
+class RankOps(NamedTuple):
+    """One micro-batch's operations on one rank of the last stage (:func:`lower_ops`): what
+    depends on the shard, the micro-batch and the sequence, not on ZeRO or the batch."""
+
+    ops: tuple[Op, ...]
+    head_ops: tuple[Op, ...]
+    tokens: float
+    model_flops: float
+    hardware_flops: float
+    flops: float
+    layers: int
+    last_layers: int
+    inference: tuple[float, float]  # activations and KV cache bytes (inference)
+
+
+class RankShare(NamedTuple):
+    """What a rank holds and exchanges besides its operations (:func:`rank_share`)."""
+
+    optimizer: Op | None
+    comms: tuple[CommOp, ...]
+    state: tuple[float, float, float]  # weights, gradients, optimizer state bytes
+    activations: tuple[float, float, float]  # per stage, full recompute's layer, logits
+
+
+def lower_ops(
+    f: ModelFacts, phase: str, microbatch: int, seq_len: int, rp: Any, par: ParallelPlan
+) -> RankOps:
+    """The operations of one micro-batch of the last pipeline stage on one rank."""
+    training = phase == "training"
+    s_rank = seq_len // par.cp if phase != "decode" else seq_len
+    entry = _shard_entry(f, par)
+    fr = entry.facts
+    low = lower_transformer(fr, phase, microbatch, s_rank, rp, _expert_load(f, par, rp))
+    ops, head_ops, layer_flops, head_flops = _adjust(low.ops, par, seq_len, s_rank)
+
+    # executed FLOPs of one micro-batch over a replica: every layer once on each TP/CP rank
+    per_layer = float(f.layers) / fr.layers
+    shards = float(par.tp * par.cp)
+    flops = (layer_flops * per_layer + head_flops) * shards
+    # model and hardware FLOPs: the whole model's per-token counts (PaLM's convention)
+    decode = phase == "decode"
+    tokens = float(microbatch) * (1 if decode else seq_len)
+    context = float(seq_len) + 1.0 if decode else float(seq_len)
+    args = (f.flop_params, float(f.layers), float(f.heads), f.attn_head_dim, context)
+    model_flops = tokens * model_flops_per_token_F(*args, training)
+    hardware_flops = (
+        tokens * hardware_flops_per_token_F(*args, rp.plan.recompute) if training else model_flops
+    )
+    inference = (0.0, 0.0) if training else (low.memory.activations, low.memory.kv_cache)
+    return _new(
+        RankOps,
+        (
+            ops,
+            head_ops,
+            tokens,
+            model_flops,
+            hardware_flops,
+            flops,
+            fr.layers,
+            entry.stages[2],
+            inference,
+        ),
+    )
+
+
+def restage(low: RankOps, f: ModelFacts, par: ParallelPlan) -> RankOps:
+    """A training lowering of a dense model (``f.experts`` ≤ 1) on another pipeline depth ≥ 2,
+    moved to ``par``'s stages (``par.pp`` ≥ 2, the same shard, micro-batch and sequence).
+
+    Such a stage's operations differ from another's only in how many layers repeat them
+    (each op counts one instance), so ``low``'s ops take the stage's layer count as their
+    repeat and the executed FLOPs are summed again: element for element what
+    :func:`lower_ops` returns for ``par``, without lowering again."""
+    entry = _shard_entry(f, par)
+    L = entry.facts.layers
+    ops = tuple(_new(Op, (*op[:5], L, *op[6:])) for op in low.ops)
+    lf = hf = 0.0
+    for op in ops:
+        lf += op.flops * op.repeat
+    for op in low.head_ops:
+        hf += op.flops * op.repeat
+    flops = (lf * (float(f.layers) / L) + hf) * float(par.tp * par.cp)
+    return low._replace(ops=ops, flops=flops, layers=L, last_layers=entry.stages[2])
+
+
+def rank_share(
+    f: ModelFacts, phase: str, microbatch: int, seq_len: int, rp: Any, par: ParallelPlan
+) -> RankShare:
+    """The rank's optimizer update, collectives, resident state and activation parts (the
+    in-flight micro-batches multiply the first: :func:`stage_activations`)."""
+    training = phase == "training"
+    s_rank = seq_len // par.cp if phase != "decode" else seq_len
+    entry = _shard_entry(f, par)
+    st = _static(f, par, rp, entry, training)
+    comms = _comms(f, entry.facts, phase, microbatch, s_rank, rp, par, st.dp_comms)
+    acts = (
+        _activation_parts(f, par, microbatch, s_rank, rp, entry.stages[0])
+        if training
+        else (0.0, 0.0, 0.0)
+    )
+    return _new(RankShare, (st.optimizer, comms, st.state, acts))
+
+
+def stage_activations(
+    parts: tuple[Any, Any, Any], stages: Any, microbatches: Any, interleave: int, schedule: str
+) -> Any:
+    """Activation bytes the first stage holds at its peak: the per-stage bytes times its
+    in-flight micro-batches (:func:`~mlsysim.core.formulas.pipeline_inflight_s`), plus the
+    layer full recompute rebuilds and the LM head's logits (element-wise on arrays)."""
+    per_stage, full, logits = parts
+    inflight = pipeline_inflight_s(stages, microbatches, interleave, schedule)
+    return per_stage * inflight + full + logits
 
 
 def lower_rank(
@@ -261,64 +423,30 @@ def lower_rank(
     microbatches: int,
 ) -> RankLowered:
     """Lower one micro-batch of the last pipeline stage on one rank (see the module doc)."""
-    training = phase == "training"
-    cp, tp = par.cp, par.tp
-    s_rank = seq_len // cp if phase != "decode" else seq_len
-    entry = _shard_entry(f, par)
-    fr = entry.facts
-    low = lower_transformer(fr, phase, microbatch, s_rank, rp, _expert_load(f, par, rp))
-    ops, head_ops, layer_flops, head_flops = _adjust(low.ops, par, seq_len, s_rank)
-    opt: Op | None = None
-
-    # executed FLOPs of one micro-batch over a replica: every layer once on each TP/CP rank
-    per_layer = float(f.layers) / fr.layers
-    shards = float(tp * cp)
-    flops = (layer_flops * per_layer + head_flops) * shards
-    # model and hardware FLOPs: the whole model's per-token counts (PaLM's convention)
-    decode = phase == "decode"
-    tokens = float(microbatch) * (1 if decode else seq_len)
-    context = float(seq_len) + 1.0 if decode else float(seq_len)
-    args = (f.flop_params, float(f.layers), float(f.heads), f.attn_head_dim, context)
-    model_flops = tokens * model_flops_per_token_F(*args, training)
-    hardware_flops = (
-        tokens * hardware_flops_per_token_F(*args, rp.plan.recompute) if training else model_flops
-    )
-
-    dense, expert = entry.dense, entry.expert
-    bw = rp.weight_bytes
-    if training:
-        bg = _gradient_bytes(rp, par)
-        dp_z = float(par.dp * cp)
-        edp_z = max(1.0, dp_z / par.ep)
-        # the update runs on this rank's optimizer-state shard, on its main gradients
-        shard = dense / (dp_z if par.zero >= 1 else 1.0) + expert / (
-            edp_z if par.zero >= 1 else 1.0
+    low = lower_ops(f, phase, microbatch, seq_len, rp, par)
+    share = rank_share(f, phase, microbatch, seq_len, rp, par)
+    if phase == "training":
+        acts = stage_activations(
+            share.activations, par.pp, microbatches, par.chunks, par.effective_schedule
         )
-        update = OpBuilder(rp, True)
-        add_optimizer_update(update, shard, rp, bg)
-        opt = update.ops[0]
-        w, g, o = _state(dense, expert, rp, par)
-        acts = _activations(f, par, microbatch, s_rank, microbatches, rp, entry.stages[0])
-        memory = RankMemory(w, g, o, acts, 0.0)
+        memory = RankMemory(*share.state, acts, 0.0)
     else:
-        bg = 0.0
-        memory = RankMemory(
-            (dense + expert) * bw, 0.0, 0.0, low.memory.activations, low.memory.kv_cache
-        )
-        opt = None
-    comms = _comms(f, fr, phase, microbatch, s_rank, rp, par, dense, expert, bg)
-    return RankLowered(
-        tuple(ops),
-        tuple(head_ops),
-        opt,
-        comms,
-        memory,
-        tokens,
-        model_flops,
-        hardware_flops,
-        flops,
-        fr.layers,
-        entry.stages[2],
+        memory = RankMemory(share.state[0], 0.0, 0.0, *low.inference)
+    return _new(
+        RankLowered,
+        (
+            low.ops,
+            low.head_ops,
+            share.optimizer,
+            share.comms,
+            memory,
+            low.tokens,
+            low.model_flops,
+            low.hardware_flops,
+            low.flops,
+            low.layers,
+            low.last_layers,
+        ),
     )
 
 
@@ -356,88 +484,37 @@ def training_activation_bytes(
     """Activation bytes per device of a training step at the first stage's peak: what
     :func:`lower_rank` reports, without lowering any operation."""
     s_rank = seq_len // par.cp
-    return _activations(f, par, microbatch, s_rank, microbatches, rp, par.stage_layers(f.layers)[0])
+    parts = _activation_parts(f, par, microbatch, s_rank, rp, par.stage_layers(f.layers)[0])
+    return stage_activations(parts, par.pp, microbatches, par.chunks, par.effective_schedule)
 
 
-def _activations(
-    f: ModelFacts, par: ParallelPlan, b: int, s_rank: int, m: int, rp: Any, L_stage: int
-) -> float:
-    """Activation bytes held by the first stage at its peak (Korthikanti et al. 2022)."""
+def _activation_parts(
+    f: ModelFacts, par: ParallelPlan, b: int, s_rank: int, rp: Any, L_stage: int
+) -> tuple[float, float, float]:
+    """Activation bytes of the first stage (Korthikanti et al. 2022): the stage's layers for
+    one in-flight micro-batch, the layer full recompute rebuilds, the LM head's logits."""
     mode = rp.plan.recompute
     ba = rp.activation_bytes
     # with CP a rank's s/cp queries attend over all s keys: a·cp heads of s/cp² scores
     heads = f.heads * par.cp
     tp, sp = par.tp, par.sp
     per_layer = activation_bytes_per_layer_B(s_rank, b, f.hidden, heads, tp, sp, mode, ba)
-    inflight = pipeline_inflight_s(par.pp, m, par.chunks, par.effective_schedule)
-    total = per_layer * L_stage * inflight
+    full = 0.0
     if mode == "full":  # the layer being recomputed holds its full activations
-        total += activation_bytes_per_layer_B(s_rank, b, f.hidden, heads, tp, sp, "none", ba)
+        full = activation_bytes_per_layer_B(s_rank, b, f.hidden, heads, tp, sp, "none", ba)
+    logits = 0.0
     if par.pp == 1:  # fp32 logits of the LM head (the last stage)
-        total += b * s_rank * (-(-f.vocab // par.tp)) * _LOGIT_BYTES
-    return total
+        logits = b * s_rank * (-(-f.vocab // par.tp)) * _LOGIT_BYTES
+    return per_layer * L_stage, full, logits
 
 
-def _comms(
-    f: ModelFacts,
-    fr: ModelFacts,
-    phase: str,
-    b: int,
-    s_rank: int,
-    rp: Any,
-    par: ParallelPlan,
-    dense: float,
-    expert: float,
-    bg: float,
+def _dp_comms(
+    par: ParallelPlan, dense: float, expert: float, bg: float, bw: float
 ) -> tuple[CommOp, ...]:
-    training = phase == "training"
-    tokens = float(b) * (1 if phase == "decode" else s_rank)
-    ba, bw = rp.high_bytes, rp.weight_bytes
-    act = tokens * f.hidden * ba
-    L = fr.layers
-    mode = rp.plan.recompute if training else "none"
+    """The data-parallel collectives of a training step: they move the rank's gradients and
+    weights, whatever the micro-batch or sequence (see the module doc)."""
     out: list[CommOp] = []
-    if par.tp > 1:
-        per_layer = (4.0 + (2.0 if mode == "full" else 0.0)) if training else 2.0
-        n = L * per_layer
-        if training:
-            n += 1.0  # the LM head's input gradient (last stage)
-        if par.pp == 1:
-            n += 1.0  # the vocabulary-parallel embedding's output (first stage)
-        if par.sp:
-            out.append(CommOp("tp_all_gather", "tp", "all_gather", act, n, "microbatch", "tp"))
-            out.append(
-                CommOp("tp_reduce_scatter", "tp", "reduce_scatter", act, n, "microbatch", "tp")
-            )
-        else:
-            out.append(CommOp("tp_all_reduce", "tp", "all_reduce", act, n, "microbatch", "tp"))
-    if par.cp > 1:
-        kv_block = tokens * 2.0 * fr.kv_heads * f.head_dim * ba
-        passes = (3.0 + (1.0 if mode != "none" else 0.0)) if training else 1.0
-        n = L * (par.cp - 1) * passes
-        out.append(
-            CommOp("cp_kv_exchange", "cp", "send_recv", kv_block, n, "microbatch", "attention")
-        )
-    if par.ep > 1 and fr.moe_layers:
-        # the busiest expert-parallel rank receives the imbalance factor times the mean
-        routed = tokens * f.active_experts * f.hidden * ba * _expert_load(f, par, rp)
-        per_layer = (4.0 + (2.0 if mode == "full" else 0.0)) if training else 2.0
-        out.append(
-            CommOp(
-                "ep_all_to_all",
-                "ep",
-                "all_to_all",
-                routed,
-                fr.moe_layers * per_layer,
-                "microbatch",
-                "none",
-            )
-        )
-    if par.pp > 1:
-        msg = act / par.tp
-        n = 2.0 * par.chunks if training else 1.0
-        out.append(CommOp("pp_send_recv", "pp", "send_recv", msg, n, "microbatch", "pipeline"))
-    if training and par.dp * par.cp > 1:
+    if par.dp * par.cp > 1:
         for grp, params in (("dp", dense), ("edp", expert)):
             if params <= 0.0 or (grp == "edp" and par.dp * par.cp // par.ep <= 1):
                 continue
@@ -495,3 +572,64 @@ def _comms(
                     )
                 )
     return tuple(out)
+
+
+def _comms(
+    f: ModelFacts,
+    fr: ModelFacts,
+    phase: str,
+    b: int,
+    s_rank: int,
+    rp: Any,
+    par: ParallelPlan,
+    dp_comms: tuple[CommOp, ...],
+) -> tuple[CommOp, ...]:
+    """The collectives of one micro-batch (TP, CP, EP, PP), then the step's ``dp_comms``."""
+    training = phase == "training"
+    tokens = float(b) * (1 if phase == "decode" else s_rank)
+    ba = rp.high_bytes
+    act = tokens * f.hidden * ba
+    L = fr.layers
+    mode = rp.plan.recompute if training else "none"
+    out: list[CommOp] = []
+    if par.tp > 1:
+        per_layer = (4.0 + (2.0 if mode == "full" else 0.0)) if training else 2.0
+        n = L * per_layer
+        if training:
+            n += 1.0  # the LM head's input gradient (last stage)
+        if par.pp == 1:
+            n += 1.0  # the vocabulary-parallel embedding's output (first stage)
+        if par.sp:
+            out.append(CommOp("tp_all_gather", "tp", "all_gather", act, n, "microbatch", "tp"))
+            out.append(
+                CommOp("tp_reduce_scatter", "tp", "reduce_scatter", act, n, "microbatch", "tp")
+            )
+        else:
+            out.append(CommOp("tp_all_reduce", "tp", "all_reduce", act, n, "microbatch", "tp"))
+    if par.cp > 1:
+        kv_block = tokens * 2.0 * fr.kv_heads * f.head_dim * ba
+        passes = (3.0 + (1.0 if mode != "none" else 0.0)) if training else 1.0
+        n = L * (par.cp - 1) * passes
+        out.append(
+            CommOp("cp_kv_exchange", "cp", "send_recv", kv_block, n, "microbatch", "attention")
+        )
+    if par.ep > 1 and fr.moe_layers:
+        # the busiest expert-parallel rank receives the imbalance factor times the mean
+        routed = tokens * f.active_experts * f.hidden * ba * _expert_load(f, par, rp)
+        per_layer = (4.0 + (2.0 if mode == "full" else 0.0)) if training else 2.0
+        out.append(
+            CommOp(
+                "ep_all_to_all",
+                "ep",
+                "all_to_all",
+                routed,
+                fr.moe_layers * per_layer,
+                "microbatch",
+                "none",
+            )
+        )
+    if par.pp > 1:
+        msg = act / par.tp
+        n = 2.0 * par.chunks if training else 1.0
+        out.append(CommOp("pp_send_recv", "pp", "send_recv", msg, n, "microbatch", "pipeline"))
+    return (*out, *dp_comms)

@@ -262,7 +262,7 @@ local function walk_items(doc, visit)
     if kind == nil then return nil end
     return visit(el, kind, text, current_file), false
   end
-  return doc.blocks:walk({
+  local filter = {
     traverse = "topdown",
     RawBlock = raw,
     RawInline = raw,
@@ -270,7 +270,21 @@ local function walk_items(doc, visit)
     Div = element,
     Code = element,
     Span = element,
-  })
+  }
+  -- A figure's image description is a copy of its caption (pandoc 3): the caption is
+  -- rendered, the description only becomes alt text, so only the caption's items are
+  -- items (walking both evaluated each caption item twice, the copy unlocated). An inline
+  -- image's description is walked as any inlines, as the scanner reads it.
+  local in_figure = {}
+  for k, v in pairs(filter) do in_figure[k] = v end
+  in_figure.Image = function() return nil, false end
+  filter.Figure = function(fig)
+    fig.caption.long = fig.caption.long:walk(filter)
+    if fig.caption.short then fig.caption.short = fig.caption.short:walk(filter) end
+    fig.content = fig.content:walk(in_figure)
+    return fig, false
+  end
+  return doc.blocks:walk(filter)
 end
 
 local function collect(doc)
@@ -433,8 +447,8 @@ end
 -- a project render: the whole project is checked once (by the engine, on the first chapter
 -- that finds no valid result), then every chapter reuses that check. Reuse needs no Python:
 -- the engine's manifest lists every file the check read with its SHA-1, the directories
--- whose listing matters, the environment and options; when all still hold and this
--- chapter's elements are the scanned items one for one, the stored results are the answer.
+-- whose listing matters, the environment and options; when all still hold and each of this
+-- chapter's elements is one of its scanned items, the stored results are the answer.
 
 local TYPOGRAPHIC = {
   ["‘"] = "'", ["’"] = "'", ["“"] = '"', ["”"] = '"', ["…"] = "...", ["–"] = "--",
@@ -508,6 +522,50 @@ local function manifest_holds(m, overrides, python)
 end
 
 --- The stored response for this chapter, or nil (then the engine is asked).
+local function attrs_key(attrs)
+  local parts = {}
+  for k, v in pairs(attrs or {}) do parts[#parts + 1] = k .. "=" .. normalize(tostring(v)) end
+  table.sort(parts)
+  return table.concat(parts, "\1")
+end
+
+--- Each request item's scanned item (its index in `stored`), as the engine's Locator
+--- matches them: kind and text, then attributes first; the host may show fewer items
+--- (content Quarto drops for this format) or reorder them (a table's caption before its
+--- rows). nil when an item is not among the scanned ones (the engine must evaluate).
+local function match_stored(stored, items)
+  local exact, loose, used = {}, {}, {}
+  local function push(map, key, n)
+    local queue = map[key]
+    if queue == nil then queue = { head = 1 }; map[key] = queue end
+    queue[#queue + 1] = n
+  end
+  for n, s in ipairs(stored) do
+    for _, text in ipairs(s.texts or {}) do
+      local key = tostring(s.kind) .. "\0" .. text
+      push(loose, key, n)
+      if type(s.attrs) == "table" then push(exact, key .. "\0" .. attrs_key(s.attrs), n) end
+    end
+  end
+  local function take(queue)
+    while queue ~= nil and queue.head <= #queue do
+      local n = queue[queue.head]
+      queue.head = queue.head + 1
+      if not used[n] then used[n] = true; return n end
+    end
+    return nil
+  end
+  local picked = {}
+  for i, item in ipairs(items) do
+    if item.file ~= nil then return nil end
+    local key = tostring(item.kind) .. "\0" .. normalize(item.text)
+    local n = take(exact[key .. "\0" .. attrs_key(item.attrs)]) or take(loose[key])
+    if n == nil then return nil end
+    picked[i] = n
+  end
+  return picked
+end
+
 local function reuse(request)
   local store = request.project.cache .. "/project"
   local index = read_json(store .. "/manifest.json")
@@ -520,19 +578,12 @@ local function reuse(request)
   local key = pandoc.utils.sha1(request.file):sub(1, 24)
   local entry = read_json(store .. "/" .. key .. ".json")
   if entry == nil or entry.run ~= index.run or entry.file ~= request.file then return nil end
-  local stored = entry.items or {}
-  if #stored ~= #request.items then return nil end
+  local picked = match_stored(entry.items or {}, request.items)
+  if picked == nil then return nil end
   local results = {}
   for i, item in ipairs(request.items) do
-    local scanned = stored[i]
-    if item.file ~= nil or scanned.kind ~= item.kind then return nil end
-    local text, found = normalize(item.text), false
-    for _, t in ipairs(scanned.texts or {}) do
-      if t == text then found = true end
-    end
-    if not found then return nil end
     local result = {}
-    for k, v in pairs(entry.results[i]) do result[k] = v end
+    for k, v in pairs(entry.results[picked[i]]) do result[k] = v end
     result.id = item.id
     results[i] = result
   end

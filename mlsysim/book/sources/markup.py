@@ -1,0 +1,123 @@
+"""What a host reads as Markdown around napkin items, and what it does not.
+
+The small syntax facts the Markdown scanner needs beyond paragraphs and fences: which MyST
+directives take a Markdown title, what a directive option line looks like, a GFM table's
+delimiter row and the ``|`` that ends a MyST table cell, the div attributes Quarto reads as
+Markdown (titles, captions) and where markdown-it ends YAML front matter. Each is one linear
+pass over one line.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CAPTION_KEYS",
+    "MARKUP_ARGUMENT",
+    "caption_attributes",
+    "is_delimiter_row",
+    "is_option",
+    "myst_closes_front_matter",
+    "unescaped_bar",
+]
+
+#: MyST directives whose argument is inline Markdown (a title; for admonitions without
+#: arguments, MyST makes it the first line of the content).
+MARKUP_ARGUMENT = frozenset(
+    {
+        "admonition",
+        "attention",
+        "caution",
+        "danger",
+        "error",
+        "hint",
+        "important",
+        "note",
+        "seealso",
+        "tip",
+        "warning",
+        "topic",
+        "sidebar",
+        "rubric",
+        "table",
+        "list-table",
+        "dropdown",
+        "card",
+        "tab-item",
+        "margin",
+    }
+)
+
+
+def is_delimiter_row(text: str) -> bool:
+    """``|---|:--:|``: the row under a GFM table's header."""
+    body = text.strip().strip("|")
+    cells = body.split("|")
+    return bool(body) and all(c.strip(" :") and set(c.strip(" :")) == {"-"} for c in cells)
+
+
+def unescaped_bar(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` holds a ``|`` that no backslash escapes."""
+    j = text.find("|", start, end)
+    while j >= 0:
+        k = j
+        while k > start and text[k - 1] == "\\":
+            k -= 1
+        if (j - k) % 2 == 0:
+            return True
+        j = text.find("|", j + 1, end)
+    return False
+
+
+def is_option(text: str) -> bool:
+    """``:name: value`` (a MyST directive option line)."""
+    if not text.startswith(":"):
+        return False
+    end = text.find(":", 1)
+    name = text[1:end] if end > 1 else ""
+    return bool(name) and name.replace("-", "").replace("_", "").isalnum()
+
+
+#: Div attributes whose value Quarto parses as Markdown (a callout's title, a float's caption).
+CAPTION_KEYS = frozenset({"title", "fig-cap", "tbl-cap", "lst-cap"})
+
+
+def caption_attributes(info: str) -> list[tuple[str, list[int]]]:
+    """The quoted values of :data:`CAPTION_KEYS` in a pandoc attribute block ``{…}``, escapes
+    resolved, each with the index in ``info`` of every character (one linear pass)."""
+    out: list[tuple[str, list[int]]] = []
+    if not info.startswith("{"):
+        return out
+    i, n = 1, len(info)
+    while i < n and info[i] != "}":
+        if info[i] in " \t":
+            i += 1
+            continue
+        j = i
+        while j < n and info[j] not in " \t=}":
+            j += 1
+        key = info[i:j]
+        if j < n and info[j] == "=":
+            j += 1
+            if j < n and info[j] in "\"'":
+                quote, j = info[j], j + 1
+                chars: list[str] = []
+                offsets: list[int] = []
+                while j < n and info[j] != quote:
+                    if info[j] == "\\" and j + 1 < n:
+                        j += 1
+                    chars.append(info[j])
+                    offsets.append(j)
+                    j += 1
+                j += 1
+                if key in CAPTION_KEYS:
+                    out.append(("".join(chars), offsets))
+            else:
+                while j < n and info[j] not in " \t}":
+                    j += 1
+        i = max(j, i + 1)
+    return out
+
+
+def myst_closes_front_matter(line: str) -> bool:
+    """markdown-it's closing fence: up to three columns of indent, then 3+ dashes only."""
+    body = line.lstrip(" ")
+    return len(line) - len(body) <= 3 and len(body) >= 3 and body.count("-") == len(body)

@@ -1,0 +1,293 @@
+"""``mlsysim.sweep`` over distributed configurations: every point equals ``solve()``, the
+grid's refusals are solve's, and shared lowering is shared (counted, not timed)."""
+
+from __future__ import annotations
+
+import importlib
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import mlsysim
+from mlsysim.core.exceptions import ConfigError, InfeasibleError, MlsysimError
+
+distributed_sweep = importlib.import_module("mlsysim.solvers.distributed_sweep")
+_MEMORY = {
+    "weights_bytes": "weights_bytes",
+    "kv_cache_bytes": "kv_cache_bytes",
+    "activations_bytes": "activations_bytes",
+    "gradients_bytes": "gradients_bytes",
+    "optimizer_bytes": "optimizer_bytes",
+    "memory_bytes": "total_bytes",
+    "capacity_bytes": "capacity_bytes",
+}
+_INPUTS = frozenset(
+    {"model", "system", "phase", "devices", "tp", "pp", "zero", "recompute", "microbatch"}
+    | {"sp", "schedule", "chunks", "precision", "batch", "overlap", "cp", "ep", "strict"}
+)
+
+
+def _value(r: Any, name: str) -> Any:
+    """A distributed result's value for a sweep column (NaN where it has none)."""
+    if name == "binding_wall":
+        return r.binding_wall
+    if name in _MEMORY:
+        return getattr(r.memory, _MEMORY[name])
+    if name in ("throughput", "mfu", "hfu"):
+        try:
+            v = getattr(r, name)
+        except InfeasibleError:
+            return math.nan
+        return float(getattr(v, "magnitude", v))
+    v = getattr(r, name, None)
+    if v is None or isinstance(v, str):
+        return math.nan
+    return v
+
+
+def _agrees(got: Any, want: Any) -> bool:
+    if isinstance(want, bool | str):
+        return got == want
+    if isinstance(want, float) and math.isnan(want):
+        return isinstance(got, float) and math.isnan(got)
+    return math.isclose(got, want, rel_tol=1e-9, abs_tol=0.0)
+
+
+def _check(s: Any) -> None:
+    """Every column of every point against ``solve()`` at that point."""
+    for i in range(len(s)):
+        row = s.row(i)
+        kw = {k: v for k, v in row.items() if k in _INPUTS}
+        r = mlsysim.solve(**kw, seq_len=row["seq_len"])
+        for name, got in row.items():
+            if name in _INPUTS:
+                continue
+            want = _value(r, name)
+            assert _agrees(got, want), (i, name, got, want, kw)
+
+
+def _grid_points(axes: dict[str, Any]) -> list[dict[str, Any]]:
+    points: list[dict[str, Any]] = [{}]
+    for name, values in axes.items():
+        vs = values if isinstance(values, list) else [values]
+        points = [{**p, name: v} for p in points for v in vs]
+    return points
+
+
+#: Degrees that mostly divide the devices (3 and 8 rarely: refusals are drawn too).
+_DEGREES = st.lists(
+    st.sampled_from([1, 1, 1, 2, 2, 2, 4, 4, 4, 8, 8, 3]), min_size=1, max_size=2, unique=True
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    model=st.sampled_from(("Llama2_7B", "Llama3_8B", "Mixtral_8x7B", "GPT_22B")),
+    system=st.sampled_from(("DGX_A100", "DGX_H100", "SuperPOD_A100")),
+    devices=st.sampled_from((16, 32)),
+    phase=st.sampled_from(("training", "training", "prefill", "decode")),
+    tp=_DEGREES,
+    pp=_DEGREES,
+    zero=st.lists(st.integers(0, 3), min_size=1, max_size=2, unique=True),
+    recompute=st.lists(
+        st.sampled_from(("none", "selective", "full")), min_size=1, max_size=2, unique=True
+    ),
+    microbatch=st.lists(st.sampled_from([1, 2, 4]), min_size=1, max_size=2, unique=True),
+    extra=st.sampled_from(({}, {"sp": True}, {"chunks": 2}, {"overlap": False})),
+    batch=st.lists(st.sampled_from([16, 32, 64, 256, 24]), min_size=1, max_size=2, unique=True),
+    seq=st.one_of(st.none(), st.lists(st.sampled_from([128, 1024, 4096]), min_size=1, max_size=2)),
+)
+def test_every_distributed_point_equals_solve(
+    model: str,
+    system: str,
+    devices: int,
+    phase: str,
+    tp: list[int],
+    pp: list[int],
+    zero: list[int],
+    recompute: list[str],
+    microbatch: list[int],
+    extra: dict[str, Any],
+    batch: list[int],
+    seq: list[int] | None,
+) -> None:
+    """The numeric axes the sweep vectorizes (tp, pp, microbatch, batch, seq_len) and the
+    categorical ones around them; a grid with a point solve refuses is refused with solve's
+    own kind of error."""
+    fixed = {"model": model, "system": system, "phase": phase, "devices": devices}
+    axes: dict[str, Any] = {"tp": tp, "pp": pp, "zero": zero, "recompute": recompute}
+    axes |= {"microbatch": microbatch, **extra, "batch": batch}
+    seq_axis = seq if seq is not None else [None]
+    failures = []
+    for p in _grid_points(axes):
+        for s in seq_axis:
+            try:
+                mlsysim.solve(**fixed, **p, seq_len=s)
+            except MlsysimError as exc:
+                failures.append(exc)
+    kw = {**axes} if seq is None else {**axes, "seq_len": seq}
+    if failures:
+        with pytest.raises(MlsysimError) as caught:
+            mlsysim.sweep(**fixed, **kw)
+        assert any(isinstance(caught.value, type(f)) for f in failures)
+        return
+    s = mlsysim.sweep(**fixed, **kw)
+    assert len(s) == len(_grid_points(axes)) * len(seq_axis)
+    _check(s)
+
+
+def test_memory_infeasible_points_are_marked_not_refused() -> None:
+    s = mlsysim.sweep(
+        "Llama2_7B",
+        "DGX_A100",
+        phase="training",
+        devices=8,
+        tp=[1, 8],
+        zero=[0, 3],
+        batch=[8, 16],
+        seq_len=4096,
+    )
+    assert not s["feasible"].all() and s["feasible"].any()
+    walls = [s.row(i)["binding_wall"] for i in range(len(s))]
+    assert "memory_capacity" in walls
+    assert np.isnan(s["mfu"][~s["feasible"]]).all()
+    _check(s)
+    with pytest.raises(InfeasibleError, match="does not fit"):
+        mlsysim.sweep(
+            "Llama2_70B", "DGX_A100", phase="training", devices=8, tp=1, batch=8, strict=True
+        )
+
+
+@pytest.mark.parametrize(
+    ("axes", "error"),
+    [
+        ({"devices": 24, "batch": 48, "tp": [1, 3]}, "attention heads"),  # tp ∤ heads
+        ({"devices": 24, "batch": 48, "pp": [1, 3]}, "layers"),  # pp not dividing the layers
+        ({"devices": 8, "tp": [1, 3]}, "not a multiple"),  # tp·pp·cp not dividing devices
+        ({"tp": 2, "batch": [16, 10]}, "does not split"),  # dp·microbatch not dividing batch
+        ({"pp": 4, "batch": [16, 4]}, "micro-batches"),  # fewer micro-batches than stages
+    ],
+)
+def test_configurations_solve_refuses_are_refused(axes: dict[str, Any], error: str) -> None:
+    """The sweep refuses them with solve's own error (the same text)."""
+    kw = {"phase": "training", "devices": 8, "seq_len": 1024, "batch": 16, **axes}
+    with pytest.raises(ConfigError, match=error) as caught:
+        mlsysim.sweep("Llama2_7B", "DGX_A100", **kw)
+    bad = {k: v[-1] if isinstance(v, list) else v for k, v in kw.items()}
+    with pytest.raises(ConfigError) as direct:
+        mlsysim.solve("Llama2_7B", "DGX_A100", **bad)
+    assert str(caught.value) == str(direct.value)
+
+
+def test_zero3_and_interleaving_equal_solve() -> None:
+    fixed = {"model": "Llama3_8B", "system": "DGX_H100", "phase": "training", "devices": 16}
+    s = mlsysim.sweep(
+        **fixed, tp=[2, 4], pp=[2, 4], zero=[1, 3], chunks=2, sp=True, batch=[32, 64], seq_len=2048
+    )
+    assert len(s) == 16
+    _check(s)
+
+
+def test_a_lowering_is_shared_by_every_configuration_that_needs_it() -> None:
+    """ZeRO stages, batches and data-parallel degrees share one lowering of the rank's
+    operations: 4 stages × 3 batches of one (tp, pp, micro-batch, seq_len) lower once."""
+    mlsysim.sweep(
+        "Llama2_7B",
+        "DGX_A100",
+        phase="training",
+        devices=8,
+        tp=2,
+        pp=2,
+        zero=[0, 1, 2, 3],
+        batch=[64, 128, 256],
+        seq_len=2048,
+    )
+    assert distributed_sweep.lowerings[0] == 1
+    mlsysim.sweep(
+        "Llama2_7B",
+        "DGX_A100",
+        phase="training",
+        devices=8,
+        tp=[1, 2],
+        pp=2,
+        zero=[0, 1],
+        microbatch=[1, 2],
+        batch=[64, 128],
+        seq_len=[512, 2048],
+    )
+    assert distributed_sweep.lowerings[0] == 2 * 2 * 2  # tp × microbatch × seq_len
+
+
+def test_chunks_of_a_distributed_grid_stream_the_same_points() -> None:
+    axes = {"phase": "training", "devices": 8, "tp": [1, 2, 4], "zero": [0, 1]}
+    axes |= {"batch": [16, 32], "seq_len": [512, 1024]}
+    whole = mlsysim.sweep("Llama2_7B", "DGX_A100", **axes)
+    parts = list(mlsysim.sweep_chunks("Llama2_7B", "DGX_A100", chunk=5, **axes))
+    assert [p.offset for p in parts] == list(range(0, 24, 5))
+    for name in ("step_time_s", "memory_bytes", "binding_wall", "tp", "seq_len"):
+        joined = np.concatenate([p[name] for p in parts])
+        assert np.array_equal(joined, whole[name]), name
+
+
+@pytest.mark.parametrize(
+    ("model", "axes"),
+    [
+        ("Mixtral_8x7B", {"devices": 16, "tp": 2, "ep": [1, 2, 4], "zero": [0, 1]}),
+        ("Llama3_8B", {"devices": 16, "tp": 2, "cp": [1, 2], "overlap": [True, False]}),
+        ("Llama3_8B", {"devices": 16, "tp": [2, 4], "sp": True, "overlap": [0.25, 0.5]}),
+        ("Llama2_7B", {"devices": 16, "tp": 2, "pp": 2, "dp": 4, "schedule": ["gpipe", "1f1b"]}),
+    ],
+)
+def test_expert_context_overlap_and_schedules_equal_solve(model: str, axes: dict[str, Any]) -> None:
+    s = mlsysim.sweep(
+        model, "DGX_H100", phase="training", **axes, batch=[32, 64], seq_len=[1024, 4096]
+    )
+    _check(s)
+
+
+def test_a_warm_solve_reuses_the_ranks_static_share(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The optimizer update, the resident state and the data-parallel collectives do not
+    depend on the batch or the sequence: built once per structure, not per solve."""
+    from mlsysim.core.cache import clear_all
+
+    sharded = importlib.import_module("mlsysim.workload.lowering.sharded")
+    built: list[float] = []
+    original = sharded.add_optimizer_update
+
+    def counted(*args: Any, **kw: Any) -> None:
+        built.append(args[1])
+        original(*args, **kw)
+
+    monkeypatch.setattr(sharded, "add_optimizer_update", counted)
+    clear_all()
+    kw = {"phase": "training", "devices": 16, "tp": 2, "pp": 2, "zero": 1}
+    first = mlsysim.solve("Llama2_7B", "DGX_A100", batch=32, seq_len=1024, **kw)
+    again = mlsysim.solve("Llama2_7B", "DGX_A100", batch=64, seq_len=2048, **kw)
+    assert len(built) == 1
+    assert first.optimizer_s == again.optimizer_s and first.memory.weights_bytes > 0
+
+
+@pytest.mark.parametrize(("model", "sp"), [("Llama2_7B", False), ("Llama3_8B", True)])
+def test_a_dense_stage_moved_to_another_pipeline_depth_is_its_own_lowering(
+    model: str, sp: bool
+) -> None:
+    """restage() returns, element for element, what lowering that pipeline depth returns;
+    so a sweep over pipeline depths of a dense model lowers once."""
+    from mlsysim.execution.parallel import ParallelPlan
+    from mlsysim.solvers.distributed import plans, target
+    from mlsysim.workload.lowering.sharded import lower_ops, restage
+
+    spec, phase, view, facts = target(model, "DGX_A100", "training", 64, 2, 2, 1, 1, None)
+    _, rp = plans(spec, facts, view, phase, 2, 2, None, 1, 1, sp, 0, 2, "1f1b", 1, True,
+                  None, "selective", None, {})  # fmt: skip
+    base = lower_ops(facts, "training", 2, 2048, rp, ParallelPlan(tp=2, pp=2, dp=16, sp=sp))
+    for pp, chunks in ((4, 1), (8, 1), (4, 2), (16, 2)):
+        par = ParallelPlan(tp=2, pp=pp, dp=32 // pp, sp=sp, chunks=chunks)
+        assert restage(base, facts, par) == lower_ops(facts, "training", 2, 2048, rp, par)
+    mlsysim.sweep(model, "DGX_A100", phase="training", devices=64, tp=2, pp=[2, 4, 8],
+                  sp=sp, batch=[64, 128], seq_len=2048)  # fmt: skip
+    assert distributed_sweep.lowerings[0] == 1

@@ -120,6 +120,9 @@ def test_registry_table_refuses_a_misspelt_key_of_a_mapping_field() -> None:
         registry_table("hardware", ["A100"], ["peak.dense.bf61"])
     with pytest.raises(UnknownNameError, match=r"memory\.bandwidth\.x"):
         registry_table("hardware", ["A100"], ["memory.bandwidth.x"])
+    # a sub-model the first entry lacks (an MCU has no interconnect) is missing, not an error
+    table = registry_table("hardware", ["STM32H743", "H100"], ["interconnect.fabric"])
+    assert table.rows[0][1].text == "—" and table.rows[1][1].text == "NVLink4"
 
 
 def test_formula_card_renders_for_every_output() -> None:

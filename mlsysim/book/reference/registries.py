@@ -216,6 +216,8 @@ def _known_fields(entries: Any, specs: Sequence[Any], columns: Sequence[str]) ->
             obj: Any = spec
             parts = path.split(".")
             for at, part in enumerate(parts):
+                if obj is None:
+                    break  # the first entry lacks it: nothing to tell a misspelling by
                 if not isinstance(obj, BaseModel):
                     # a mapping (peak.dense.bf16): its keys are data, so the key must be one
                     # some entry of the registry has, else it is a misspelling

@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+from mlsysim.execution.parallel import PARALLEL_KEYWORDS
 from mlsysim.hardware.facts import device_facts
 from mlsysim.solvers.distributed import (
     check_shape,
@@ -272,18 +273,7 @@ _STRUCTURE = frozenset(
         "model",
         "system",
         "phase",
-        "devices",
-        "tp",
-        "pp",
-        "dp",
-        "cp",
-        "ep",
-        "sp",
-        "zero",
-        "microbatch",
-        "schedule",
-        "chunks",
-        "overlap",
+        *PARALLEL_KEYWORDS,
         "precision",
         "recompute",
         "plan",

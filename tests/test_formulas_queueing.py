@@ -91,3 +91,37 @@ def test_erlang_c_against_its_defining_sum_and_a_tabulated_value():
     assert erlang_c(arrival_rate=Q_("1000 req/s"), service_rate=MU, servers=11) == (
         pytest.approx(0.6821, abs=5e-5)
     )
+
+
+_UNSTABLE = {
+    "mm1_wait": {"arrival_rate": MU, "service_rate": MU},
+    "mm1_latency": {"arrival_rate": Q_("120 req/s"), "service_rate": MU},
+    "mm1_latency_percentile": {"arrival_rate": MU, "service_rate": MU, "q": 0.99},
+    "erlang_c": {"arrival_rate": Q_("200 req/s"), "service_rate": MU, "servers": 2},
+    "mmc_wait": {"arrival_rate": Q_("250 req/s"), "service_rate": MU, "servers": 2},
+    "mmc_wait_percentile": {"arrival_rate": Q_("300 req/s"), "service_rate": MU, "servers": 3},
+    "md1_wait": {"arrival_rate": Q_("100 req/s"), "service_time": Q_("10 ms")},
+    "md1_wait_percentile": {"arrival_rate": Q_("150 req/s"), "service_time": Q_("10 ms")},
+}
+
+
+@pytest.mark.parametrize("name", sorted(_UNSTABLE))
+def test_an_unstable_queue_says_where_why_and_how_to_fix(name):
+    # Found by mutation testing: the where/why/fix of the ρ ≥ 1 refusal had no test.
+    from mlsysim.core.formulas import FORMULAS
+
+    with pytest.raises(FormulaDomainError) as info:
+        FORMULAS[name](**_UNSTABLE[name])
+    exc = info.value
+    assert exc.where == name
+    assert "ρ = " in exc.what and "≥ 1" in exc.what
+    assert "without bound" in exc.why
+    assert "ρ < 1" in exc.fix and "arrival_rate" in exc.fix
+
+
+@pytest.mark.parametrize("c", [1, 2, 8])
+def test_nobody_waits_without_offered_load(c):
+    # Erlang C at A = 0 is 0 on any number of servers (the fast path the solvers call).
+    from mlsysim.core.formulas import wait_probability
+
+    assert wait_probability(0.0, c) == 0.0

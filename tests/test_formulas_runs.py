@@ -6,7 +6,7 @@ import pytest
 
 import mlsysim
 from mlsysim import Q_
-from mlsysim.core.exceptions import DimensionError, RegistryDataError
+from mlsysim.core.exceptions import DimensionError, RegistryDataError, UnknownNameError
 from mlsysim.core.formulas import (
     convert_currency,
     embodied_carbon,
@@ -58,6 +58,21 @@ def test_failure_study_data():
     assert sum(s.failures.values()) == 419 and s.planned == 47
     assert s.failures["gpu"] == 148 and s.failures["hbm"] == 72
     assert s.rate("hbm").to("1/d").magnitude == pytest.approx(72 / (16384 * 54))
+
+
+def test_failure_study_asked_for_a_component_it_did_not_count():
+    # Found by mutation testing: the error's kind, name and suggestions had no test.
+    s = mlsysim.FailureStudies.Llama3_405B_Pretraining
+    assert "hbm" in s.components()
+    with pytest.raises(UnknownNameError) as info:
+        s.rate("hbn")
+    exc = info.value
+    assert exc.kind == "component of Llama3_405B_Pretraining"
+    assert exc.name == "hbn"
+    assert "hbm" in exc.suggestions
+    assert set(exc.suggestions) <= set(s.components())
+    assert str(exc).startswith("no component of Llama3_405B_Pretraining 'hbn'; did you mean ")
+    assert "COMPONENTS" in exc.fix
 
 
 def test_failure_study_rejects_unknown_components(tmp_path):

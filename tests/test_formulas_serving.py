@@ -112,3 +112,20 @@ def test_offloaded_step_overlaps_or_adds():
     assert t.to("ms").magnitude == pytest.approx(200)
     t = offloaded_step_time(device_time=Q_("10 ms"), stream_time=Q_("200 ms"), overlap=False)
     assert t.to("ms").magnitude == pytest.approx(210)
+
+
+@pytest.mark.parametrize(
+    ("rho", "q"),
+    # quantiles below three service times, where the exact sum answers; 0.95 at ρ = 0.5 and
+    # 0.75 at ρ = 0.8 lie beyond 2D, so the k = 2 term of Crommelin's sum counts
+    [(0.3, 0.9), (0.5, 0.9), (0.5, 0.95), (0.7, 0.75), (0.8, 0.75)],
+)
+@pytest.mark.parametrize("D", [0.01, 0.25])
+def test_md1_exact_percentile_for_service_times_other_than_one(rho: float, q: float, D: float):
+    # Found by mutation testing: with D = 1 s, λD and λ/D (and k·D and k/D) coincide.
+    lam = rho / D
+    t = md1_wait_percentile_s(lam, D, q)
+    assert 0 < t < 3 * D
+    assert _exact_md1_tail(lam, D, t) == pytest.approx(1 - q, rel=5e-3)
+    # the wait in service times depends on ρ and q alone
+    assert t / D == pytest.approx(md1_wait_percentile_s(rho, 1.0, q), rel=1e-9)

@@ -7,6 +7,7 @@ compute-bound bound the ratio of peak math rates. Measured speedups can only be 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from mlsysim.core.constants import (
@@ -70,8 +71,11 @@ def _layout(precision: str, group_size: Any, where: str) -> tuple[float, float, 
 
 
 def _bits_operands(a: Any) -> dict[str, Any]:
+    """The derivation's operands. ``g = 0`` (one scale per tensor, or a format without group
+    scales) shows as g = ∞, the limit it stands for, so the derivation never divides by zero."""
     bits, g, s_b, z_b = _layout(a["precision"], a.get("group_size"), "quantized_bits_per_weight")
-    return {"bits": bits, "group_size": g, "scale_bits": s_b, "zero_bits": z_b}
+    g_shown = g if g > 0.0 else math.inf
+    return {"bits": bits, "group_size": g_shown, "scale_bits": s_b, "zero_bits": z_b}
 
 
 @formula(

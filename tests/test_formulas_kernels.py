@@ -17,14 +17,17 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import mlsysim
-from mlsysim import solve
+from mlsysim import Q_, solve
 from mlsysim.core.exceptions import ConfigError, UnsupportedPrecisionError
 from mlsysim.core.formulas.kernels import (
     gemm_wave_efficiency,
     gemm_wave_fraction,
+    graph_launch_overhead,
+    graph_launch_overhead_s,
     padded_wave_efficiency,
     padded_wave_fraction,
     wave_efficiency,
+    wave_fraction,
 )
 
 ROUNDING = 1e-12
@@ -143,3 +146,59 @@ def test_solve_time_never_falls_as_tokens_or_batch_grow(
         if prev is not None:
             assert r.latency_s >= prev * (1.0 - ROUNDING), (device, model, phase, key, x)
         prev = r.latency_s
+
+
+# Limits and hand-derived cases. Found by mutation testing: an idle or SM-less device, one SM,
+# a single wave, a GEMV, K = 1 and split-K over a whole device had no test of their own.
+
+
+def test_a_partial_single_wave_leaves_the_other_sms_idle() -> None:
+    assert wave_efficiency(54, 108) == pytest.approx(0.5)
+    assert wave_efficiency(1, 108) == pytest.approx(1 / 108)
+    assert wave_efficiency(108, 108) == 1.0
+
+
+def test_no_work_or_no_sm_count_is_never_a_loss() -> None:
+    # the documented limits: an idle device is not inefficient; without SMs there are no waves
+    assert wave_fraction(0.0, 108.0) == 1.0
+    assert wave_fraction(5.0, 0.0) == 1.0
+    assert padded_wave_fraction(0.0, 0.0, 108.0) == 1.0
+    assert padded_wave_fraction(3.0, 4.0, 0.0) == 1.0
+    assert gemm_wave_fraction(4096.0, 4096.0, 4096.0, 0.0, 128.0, 128.0, 256.0) == 1.0
+    for m, n, k in ((0.0, 128.0, 64.0), (128.0, 0.0, 64.0), (128.0, 128.0, 0.0)):
+        assert gemm_wave_fraction(m, n, k, 108.0, 128.0, 128.0, 256.0) == 1.0
+
+
+def test_one_sm_still_pays_for_padding() -> None:
+    # two padded tiles holding one tile of work, one SM: two waves, half of them useful
+    assert padded_wave_efficiency(work=1, tiles=2, units=1) == pytest.approx(0.5)
+    assert padded_wave_fraction(0.5, 1.0, 108.0) == pytest.approx(0.5 / 108)
+    # M = 100 on a 128-row tile, one SM, no split possible: 100/128 of the tile is useful
+    eta = gemm_wave_efficiency(m=100, n=128, k=64, units=1, tile_m=128, tile_n=128, tile_k=64)
+    assert eta == pytest.approx(100 / 128)
+
+
+def test_gemv_of_a_decode_step_by_hand() -> None:
+    # M = K = 4096, N = 1 on 108 SMs, 128×128 tiles, t_k = 256: N runs on an 8-wide tile
+    # (1/8 useful), 32 tiles split 3 ways over 16 K-chunks (the longest split holds 6 of the
+    # 16/3), 96 blocks in one wave of 108: η = 1/8 · (16/3)/6 · 96/108
+    eta = gemm_wave_efficiency(m=4096, n=1, k=4096, units=108)
+    assert eta == pytest.approx(1 / 8 * (16 / 3) / 6 * 96 / 108)
+
+
+def test_k_of_one_and_split_k_over_the_whole_device() -> None:
+    # four full 128×128 output tiles on four SMs, K = 1, no split-K: every SM busy
+    assert gemm_wave_fraction(256.0, 256.0, 1.0, 4.0, 128.0, 128.0, 0.0) == pytest.approx(1.0)
+    # one output tile with 108 K-chunks of 64 splits 108 ways and fills all 108 SMs
+    assert gemm_wave_fraction(128.0, 128.0, 64.0 * 108, 108.0, 128.0, 128.0, 64.0) == pytest.approx(
+        1.0
+    )
+    # K-chunks of a single element split the same way: 4 chunks over 4 SMs
+    assert gemm_wave_fraction(128.0, 128.0, 4.0, 4.0, 128.0, 128.0, 1.0) == pytest.approx(1.0)
+
+
+def test_graph_replay_cost_of_the_measured_numbers() -> None:
+    # ahrefs/ocannl #488: ~15 µs per replay and ~0.58 µs per node; 100 nodes -> 73 µs
+    t = graph_launch_overhead(nodes=100, per_node=Q_("0.58 us"), per_replay=Q_("15 us"))
+    assert t.to("us").magnitude == pytest.approx(73.0)
+    assert graph_launch_overhead_s(0.0, 0.58e-6, 15e-6) == pytest.approx(15e-6)

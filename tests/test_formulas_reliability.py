@@ -122,7 +122,7 @@ def test_goodput_fast_path_is_none_once_failures_take_the_whole_run():
 
 def test_goodput_falls_as_the_restart_grows():
     g = [F.goodput_s(7200.0, 300.0, 86400.0, R) for R in (0.0, 600.0, 1800.0)]
-    assert g[0] > g[1] > g[2]  # type: ignore[operator]
+    assert g[0] > g[1] > g[2]
 
 
 def test_job_mtbf_fast_path_sums_rates_over_kinds():

@@ -189,6 +189,8 @@ def test_gemv_of_a_decode_step_by_hand() -> None:
 def test_k_of_one_and_split_k_over_the_whole_device() -> None:
     # four full 128×128 output tiles on four SMs, K = 1, no split-K: every SM busy
     assert gemm_wave_fraction(256.0, 256.0, 1.0, 4.0, 128.0, 128.0, 0.0) == pytest.approx(1.0)
+    # K = 1 still pays for a padded M: 100 of the tile's 128 rows are useful
+    assert gemm_wave_fraction(100.0, 128.0, 1.0, 1.0, 128.0, 128.0, 0.0) == pytest.approx(100 / 128)
     # one output tile with 108 K-chunks of 64 splits 108 ways and fills all 108 SMs
     assert gemm_wave_fraction(128.0, 128.0, 64.0 * 108, 108.0, 128.0, 128.0, 64.0) == pytest.approx(
         1.0

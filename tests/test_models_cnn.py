@@ -135,3 +135,38 @@ def test_wrong_layer_table_fails_at_load(tmp_path) -> None:
     finally:
         registry._extra_dirs[:] = saved
         registry.reset()
+
+
+def test_eager_resnet50_kernels_read_and_write_their_tensors() -> None:
+    # Eager (unfused) inference, batch 2, bf16: one kernel per framework layer, each reading
+    # its input and writing its output. Found by mutation testing: this path had no test.
+    r = mlsysim.solve("ResNet50", hardware="A100", phase="inference", batch=2, engine="eager")
+    ops = {o.name: o for o in r.ops}
+    b, beta = 2, 2  # batch, bytes per bf16 element
+    X, Y = 3 * 224 * 224 * b, 64 * 112 * 112 * b  # the stem conv's input and output
+    stem = ops["0.conv"]
+    assert stem.bytes == (7 * 7 * 3 * 64 + X + Y) * beta  # no bias: batch norm follows
+    # batch norm (scale and shift, 2 FLOP/element) and ReLU (1) each read and write Y
+    assert ops["0.conv.bn"].bytes == ops["0.conv.relu"].bytes == 2 * Y * beta
+    assert ops["0.conv.bn"].flops == pytest.approx(2 * ops["0.conv.relu"].flops)
+    # ReLU's FLOPs over the conv's 2 FLOP per MAC: the calibration scale cancels
+    macs = 7 * 7 * 3 * 64 * 112 * 112 * b
+    assert ops["0.conv.relu"].flops / stem.flops == pytest.approx(Y / (2 * macs))
+    # 3×3 max pooling: 64×112×112 in, 64×56×56 out
+    assert ops["1.maxpool"].bytes == (64 * 112 * 112 + 64 * 56 * 56) * b * beta
+    # the classifier: 2048×1000 weights and 1000 biases, 2048 in and 1000 out per image
+    assert ops["7.fc"].bytes == (2048 * 1000 + 1000 + (2048 + 1000) * b) * beta
+    # a residual add reads two tensors and writes one: 3 touches of 2048×7×7
+    add = next(o for name, o in ops.items() if name.startswith("5.") and name.endswith(".add"))
+    assert add.bytes == 3 * 2048 * 7 * 7 * b * beta
+
+
+def test_eager_resnet50_stores_batch_norm_running_statistics() -> None:
+    # torchvision's 25,557,032 parameters hold γ and β; eager inference also keeps the running
+    # mean and variance of every batch-norm channel: 64 (stem) + 6w per bottleneck
+    # (w, w, 4w) + 4w per stage's downsample, w = 64, 128, 256, 512 over 3, 4, 6, 3 blocks
+    widths, blocks = (64, 128, 256, 512), (3, 4, 6, 3)
+    bn = 64 + sum(6 * w * n + 4 * w for w, n in zip(widths, blocks, strict=True))
+    assert bn == 26_560
+    r = mlsysim.solve("ResNet50", hardware="A100", phase="inference", batch=1, engine="eager")
+    assert r.memory.weights_bytes == (25_557_032 + 2 * bn) * 2

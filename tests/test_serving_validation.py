@@ -52,6 +52,7 @@ def _estimate(case: dict[str, Any]) -> tuple[float, float | None]:
     kw = {"precision": case["precision"], "tp": case["tp"]}
     if "kv_cache" in case:
         kw["kv_cache"] = case["kv_cache"]
+    kw.update(case.get("plan", {}))  # the engine's kernels where the source's version fixes them
     if metric == "slice_ratio":
         whole = mlsysim.solve(
             case["model"],

@@ -405,3 +405,15 @@ def test_colocated_tenants_share_what_the_others_leave():
     assert starved.binding_wall == "multi_tenancy"
     with pytest.raises(ConfigError, match="tenant"):
         colocate("A100", [])
+
+
+def test_serve_reserves_logits_of_its_largest_batch_before_the_kv_cache() -> None:
+    """The engine's fp32 logits for max_batch sequences leave the KV budget (TensorRT-LLM's
+    runtime logits buffer, vLLM's profile run over max_num_seqs): raising max_batch from 256
+    to 2048 for Llama 3 70B on one H100 costs (2048 - 256) x 128,256 x 4 B of KV cache."""
+    kw = dict(prompt=128, output=128, precision="fp8", kv_cache="fp8", kv_fraction=0.9)
+    small = mlsysim.serve("Llama3_70B", "H100", max_batch=256, **kw)
+    large = mlsysim.serve("Llama3_70B", "H100", max_batch=2048, **kw)
+    moved = (2048 - 256) * 128_256 * 4
+    assert large.activations_bytes - small.activations_bytes == pytest.approx(moved, rel=1e-9)
+    assert small.kv_budget_bytes - large.kv_budget_bytes == pytest.approx(0.9 * moved, rel=1e-9)

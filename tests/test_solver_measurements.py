@@ -44,7 +44,7 @@ LOW, HIGH = 0.65, 1.35  # ±35 %
 TARGET = 0.80
 
 #: The broad-set rate this branch achieves (a regression floor; the issue's target is TARGET).
-ACHIEVED = 0.74
+ACHIEVED = 0.78
 
 _TF = (
     "TensorFlow 1.x (DeepLearningExamples, graph executor with the AMP graph rewrite) runs "

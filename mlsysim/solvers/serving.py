@@ -6,8 +6,10 @@ engine: requests arrive as a Poisson stream, join the running batch at the next 
 (PagedAttention, Kwon et al. 2023) and leave when done. Per replica (``tp`` devices; a node
 holds ``accelerators // tp`` replicas, each given an equal share of the rate):
 
-1. **Memory.** ``memory_utilization`` of each device, less the weights and the working
-   activations of a full iteration, is the KV budget; paged in blocks of ``block_size``
+1. **Memory.** ``memory_utilization`` of each device, less the weights, the working
+   activations of a full iteration and the fp32 logits of ``max_batch`` sequences (engines
+   reserve them before sizing the KV cache: :func:`~mlsysim.core.formulas.logits_B`), is the
+   KV budget; paged in blocks of ``block_size``
    tokens it holds :func:`~mlsysim.core.formulas.paged_kv_sequences` sequences of the mean
    in-flight context ``prompt + output/2``. ``slots`` = min(that, ``max_batch``).
 2. **Steps.** ``scheduler="chunked"`` (Sarathi-Serve, Agrawal et al. 2024; vLLM's chunked
@@ -224,10 +226,12 @@ class ServingSolver(BaseSolver):
                 plan_options=plan_options,
                 where=where,
             )
-        # memory per device: the KV budget left by the weights and a full iteration's work
+        # memory per device: the KV budget left by the weights, a full iteration's work and the
+        # logits the engine reserves for its largest batch
         cap = steps.capacity_B
         usable = cap * util
         act = steps.activations_B(budget if sched == "chunked" else max(B_max, p))
+        act += steps.logits_B(B_max)
         weights = steps.weights_B
         draft_B = 0.0 if d_steps is None else d_steps.weights_B + d_steps.activations_B(B_max)
         kv_tok = steps.kv_per_token_B + (0.0 if d_steps is None else d_steps.kv_per_token_B)

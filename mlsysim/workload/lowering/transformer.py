@@ -52,14 +52,13 @@ from typing import Any, NamedTuple
 from mlsysim.core.arrays import ceil, is_array
 from mlsysim.core.cache import DerivedCache
 from mlsysim.core.constants import (
-    BYTES_PER_ELEMENT,
     DROPOUT_MASK_BYTES,
     FLASH_QUERY_BLOCK,
     FLOPS_PER_MAC,
 )
 from mlsysim.core.exceptions import FormulaDomainError
 from mlsysim.core.formulas.kernels import padded_wave_fraction
-from mlsysim.core.formulas.memory import activation_bytes_per_layer_B, kv_cache_B
+from mlsysim.core.formulas.memory import activation_bytes_per_layer_B, kv_cache_B, logits_B
 from mlsysim.core.formulas.moe import distinct_experts
 from mlsysim.core.formulas.performance import (
     hardware_flops_per_token_F,
@@ -89,7 +88,6 @@ _NORM = ELEMENTWISE["norm"] + ELEMENTWISE["residual_add"]  # the residual add fu
 _ACT = ELEMENTWISE["activation"]
 _LOSS = ELEMENTWISE["loss"]
 _MAC = FLOPS_PER_MAC.value
-_LOGIT_BYTES = BYTES_PER_ELEMENT["fp32"].value  # logits are kept in fp32
 _SOFTMAX = ELEMENTWISE["softmax"]
 _MASK_BYTES = DROPOUT_MASK_BYTES.value  # a dropout mask element (Korthikanti et al. 2022, §4.1)
 _QUERY_BLOCK = float(FLASH_QUERY_BLOCK.value)  # queries per fused-attention thread block
@@ -360,7 +358,7 @@ def _activation_bytes(
     """Activation memory: stored for backward (training, Korthikanti et al. 2022) or one
     layer's working set (inference), plus the fp32 logits."""
     h, ba = float(f.hidden), rp.high_bytes
-    logits = M_head * f.vocab * _LOGIT_BYTES
+    logits = logits_B(M_head, f.vocab)
     if not training:
         width = max(2.0 * f.ffn, (f.heads + 2.0 * f.kv_heads) * f.head_dim) + 2.0 * h
         return b * T * width * ba + logits

@@ -9,11 +9,11 @@ import pytest
 import mlsysim
 from mlsysim.core.exceptions import FormulaDomainError, UnknownNameError
 from mlsysim.core.formulas import (
-    logits_B,
     activation_bytes,
     activation_bytes_per_layer,
     kv_cache_B,
     kv_cache_bytes,
+    logits_B,
     training_memory,
     weights_bytes,
 )

@@ -90,8 +90,16 @@ _INT4 = (
     "2024 int4 runtimes (vLLM AWQ before Marlin, ExLlamaV2, HF AutoGPTQ) reach 19-40 % of HBM "
     "bandwidth end to end at batch 1; the kernels are not the cause: Marlin's README "
     "(IST-DASLab/marlin, A10, group 128) finds the prior int4 kernels 'relatively close to "
-    "the optimal 3.87x' over FP16 at batch 1, degrading only at larger batches. The rest is "
-    "the runtime's per-token host work, for which no source was found"
+    "the optimal 3.87x' over FP16 at batch 1, degrading only at larger batches, but on 'a "
+    "large matrix that can be ideally partitioned', and it credits its own striped "
+    "partitioning for 'strong performance also on real (smaller) matrices'. The vLLM row is a "
+    "16-token generation (premAI's bench_vllm passes no SamplingParams: vLLM's default "
+    "max_tokens = 16), 139.5 ms against our 41 ms; with its fp16 twin (90.54 tok/s, 177 ms "
+    "for 16 tokens, near our compiled fp16 step) that leaves vLLM's AWQ GEMM at batch 1 "
+    "reading 3.9 GB in ~7 ms (~0.27 of HBM bandwidth); vLLM's docs call its AWQ support "
+    "'under-optimized' (vllm-project/vllm#2268: the AWQ GEMM slower than FP16 at batch 1-8), "
+    "with no kernel-level figure. The exllamav2 row counts the prompt in its tokens and "
+    "samples with top-k/top-p/repetition penalty each token; no per-token host figure found"
 )
 
 #: Cases outside ±35 % with the reason the model misses them (the numbers are printed by

@@ -20,8 +20,11 @@ sizes (Narayanan et al. 2021; Korthikanti et al. 2022; Rajbhandari et al. 2020):
 * PP: the activation forward and its gradient backward across each of the ``v`` chunk
   boundaries, split over the TP ranks (Megatron's scatter/gather);
 * DP: the gradient all-reduce once per step, or reduce-scatter of gradients plus all-gather
-  of weights with ZeRO ≥ 1; ZeRO-3 all-gathers weights forward and backward and
-  reduce-scatters gradients every micro-batch; experts reduce over ``dp·cp/ep`` ranks;
+  of weights with ZeRO ≥ 1; ZeRO-3 all-gathers weights forward and backward (and again for
+  the recomputed forward) and reduce-scatters gradients every micro-batch, one collective
+  per gather unit (the plan's ``shard_unit``: each submodule, as DeepSpeed fetches them, or
+  each layer, as FSDP wraps them), each paying its own latency; experts reduce over
+  ``dp·cp/ep`` ranks;
 * EP: dispatch and combine all-to-alls per MoE layer, forward and backward;
 * CP: the ring exchange of each layer's key/value block (and of its gradient backward).
 
@@ -289,7 +292,9 @@ def _static(f: ModelFacts, par: ParallelPlan, rp: Any, entry: _Shard, training: 
         )
         update = OpBuilder(rp, True)
         add_optimizer_update(update, shard, rp, bg)
-        dp = _dp_comms(par, dense, expert, bg, rp.weight_bytes)
+        units = _shard_units(f, par, rp.plan.shard_unit) if par.zero >= 3 else (1.0, 1.0)
+        passes = 3.0 if rp.plan.recompute == "full" else 2.0
+        dp = _dp_comms(par, dense, expert, bg, rp.weight_bytes, units, passes)
         made = _Static(update.ops[0], _state(dense, expert, rp, par), bg, dp)
     else:
         made = _Static(None, ((dense + expert) * rp.weight_bytes, 0.0, 0.0), 0.0, ())
@@ -508,14 +513,42 @@ def _activation_parts(
     return per_layer * L_stage, full, logits
 
 
+def _shard_units(f: ModelFacts, par: ParallelPlan, unit: str) -> tuple[float, float]:
+    """ZeRO-3's gather units on the first stage's rank: (dense, expert). ``"module"``: each
+    weight-holding submodule — a layer's attention as Megatron lays it out (fused QKV and
+    the output projection; MLA's five projections), each MLP matrix (two, three gated), a
+    MoE layer's router and shared experts — plus the embedding (and the untied LM head with
+    one stage); each local expert's matrices. ``"layer"``: one unit per layer (and the
+    embedding), every expert of a layer in it."""
+    L0 = float(par.stage_layers(f.layers)[0])
+    moe = L0 * f.moe_layers / f.layers if f.layers else 0.0
+    ends = 1.0 + (1.0 if par.pp == 1 and not f.tied else 0.0)
+    if unit == "layer":
+        return L0 + ends, max(moe, 1.0)
+    mlp = 3.0 if f.gated else 2.0
+    attn = 5.0 if f.mla is not None else 2.0
+    dense = L0 * attn + (L0 - moe) * mlp + moe * (1.0 + f.shared_experts * mlp) + ends
+    local = max(1.0, float(f.experts // par.ep)) if f.experts > 1 else 0.0
+    return dense, max(moe * local * mlp, 1.0)
+
+
 def _dp_comms(
-    par: ParallelPlan, dense: float, expert: float, bg: float, bw: float
+    par: ParallelPlan,
+    dense: float,
+    expert: float,
+    bg: float,
+    bw: float,
+    units: tuple[float, float],
+    passes: float,
 ) -> tuple[CommOp, ...]:
     """The data-parallel collectives of a training step: they move the rank's gradients and
-    weights, whatever the micro-batch or sequence (see the module doc)."""
+    weights, whatever the micro-batch or sequence (see the module doc). ZeRO-3 gathers each
+    of ``units`` (dense, expert) gather units ``passes`` times a micro-batch (forward,
+    backward, and the recomputed forward) and reduce-scatters its gradients once, each call
+    one unit's bytes."""
     out: list[CommOp] = []
     if par.dp * par.cp > 1:
-        for grp, params in (("dp", dense), ("edp", expert)):
+        for grp, params, n in (("dp", dense, units[0]), ("edp", expert, units[1])):
             if params <= 0.0 or (grp == "edp" and par.dp * par.cp // par.ep <= 1):
                 continue
             grads, weights = params * bg, params * bw
@@ -554,8 +587,8 @@ def _dp_comms(
                         f"{grp}_param_all_gather",
                         grp,
                         "all_gather",
-                        weights,
-                        2.0,
+                        weights / n,
+                        passes * n,
                         "microbatch",
                         "compute",
                     )
@@ -565,8 +598,8 @@ def _dp_comms(
                         f"{grp}_grad_reduce_scatter",
                         grp,
                         "reduce_scatter",
-                        grads,
-                        1.0,
+                        grads / n,
+                        n,
                         "microbatch",
                         "compute",
                     )

@@ -100,6 +100,9 @@ PROTOCOLS: dict[str, tuple[float, float, float, float]] = {
 LL_INTRA_ACROSS_NODES = 1.8
 #: Operations NCCL runs on its ring/tree kernels with a choice of protocol.
 _PROTOCOL_OPS = frozenset(("all_reduce", "all_gather", "reduce_scatter", "broadcast"))
+#: In-switch reductions run one protocol (NCCL's NVLS and CollNet: Simple only), priced at
+#: the fabric's one recorded latency as before.
+_SINGLE_PROTOCOL = frozenset(("nvls", "sharp"))
 
 COLLECTIVE_SCHEMA_VERSION = "mlsysim.collective/1"
 
@@ -331,6 +334,8 @@ def _time_collective(op: str, size: float, grp: Group, algorithm: str) -> Timing
 def _fastest(op: str, algorithm: str, size: float, grp: Group, real: _Levels) -> float:
     """Achievable seconds of ``algorithm`` with the fastest protocol for this size (NCCL
     picks the protocol of least modelled time per call)."""
+    if algorithm in _SINGLE_PROTOCOL:
+        return _price(op, algorithm, size, grp, real) + BASE_LATENCY
     best = math.inf
     for lv, base in _protocol_levels(op, grp, real):
         t = _price(op, algorithm, size, grp, lv) + base

@@ -50,10 +50,11 @@ class FabricSpec(Spec):
     small message between two devices through the communication library), not an adapter's
     datasheet figure. For a fabric NCCL drives, ``latency`` is its low-latency (LL) protocol's
     per-step figure and ``latency_ll128`` / ``latency_simple`` those of its LL128 and Simple
-    protocols (NCCL prices each and picks the fastest for a message). ``efficiency`` is the fraction of the line rate a collective library
-    achieves on large messages (protocol overhead), where a measurement or the library's own
-    model gives it. ``in_network_reduction`` names reduction inside the switch the fabric
-    supports: ``"nvls"`` (NVLink SHARP in NVSwitch) or ``"sharp"`` (InfiniBand SHARP).
+    protocols (NCCL prices each and picks the fastest for a message). ``efficiency`` is the
+    fraction of the line rate a collective library achieves on large messages (protocol
+    overhead), where a measurement or the library's own model gives it.
+    ``in_network_reduction`` names reduction inside the switch the fabric supports:
+    ``"nvls"`` (NVLink SHARP in NVSwitch) or ``"sharp"`` (InfiniBand SHARP).
     """
 
     kind: Literal["nvlink", "pcie", "infiniband", "ethernet", "roce", "infinity_fabric", "ici"]

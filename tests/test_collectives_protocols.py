@@ -108,8 +108,37 @@ def test_layer_units_pay_fewer_latencies() -> None:
     assert layer.calls == 2 * (32 + 2) * 2
     assert math.isclose(layer.size_bytes * layer.calls, module.size_bytes * module.calls)
     assert layer.total_s < module.total_s
+    # a block's recomputation runs inside its backward, while it is gathered (FSDP)
+    full = {c.name: c for c in _zero3(shard_unit="layer", recompute="full").collectives}
+    assert full["dp_param_all_gather"].calls == layer.calls
 
 
 def test_shard_unit_is_checked() -> None:
     with pytest.raises(mlsysim.ConfigError, match="shard_unit"):
         ExecutionPlan(shard_unit="tensor")
+
+
+@pytest.mark.parametrize("unit", ["module", "layer"])
+def test_sweep_prices_zero3_units_as_solve_does(unit: str) -> None:
+    kw: dict[str, Any] = {"phase": "training", "devices": 16, "batch": 32, "seq_len": 2048}
+    s = mlsysim.sweep(
+        model="Llama2_7B",
+        system="DGX_A100",
+        zero=3,
+        recompute=["selective", "full"],
+        overlap=[True, False],
+        shard_unit=unit,
+        **kw,
+    )
+    for i in range(len(s)):
+        row = s.row(i)
+        r = mlsysim.solve(
+            "Llama2_7B",
+            "DGX_A100",
+            zero=3,
+            recompute=row["recompute"],
+            overlap=row["overlap"],
+            shard_unit=unit,
+            **kw,
+        )
+        assert math.isclose(row["step_time_s"], r.step_time_s, rel_tol=1e-9), (row, r.step_time_s)

@@ -128,8 +128,9 @@ class ExecutionPlan:
     ``shard_unit`` is what ZeRO-3 gathers (and reduce-scatters) in one collective:
     ``"module"`` (the default: each weight-holding submodule — fused QKV, attention output,
     each MLP matrix — as DeepSpeed's ZeRO-3 fetches a submodule's parameters when its hook
-    runs, ``deepspeed/runtime/zero/stage3.py``) or ``"layer"`` (one transformer block, as
-    PyTorch FSDP wraps it: Zhao et al. 2023).
+    runs, ``deepspeed/runtime/zero/stage3.py``, again for a recomputed forward) or
+    ``"layer"`` (one transformer block, as PyTorch FSDP wraps it: Zhao et al. 2023; a
+    block's recomputation runs inside its backward, while it is gathered).
     The efficiency fields override the engine's sourced figures: fractions in (0, 1] (``0.8``
     or ``"80 %"``); ``kernel_overhead`` a time per kernel launch (``"3 us"`` or a Quantity — a
     bare number other than 0 is refused, since its unit is unknown). They are stored as

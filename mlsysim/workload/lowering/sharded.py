@@ -292,8 +292,11 @@ def _static(f: ModelFacts, par: ParallelPlan, rp: Any, entry: _Shard, training: 
         )
         update = OpBuilder(rp, True)
         add_optimizer_update(update, shard, rp, bg)
-        units = _shard_units(f, par, rp.plan.shard_unit) if par.zero >= 3 else (1.0, 1.0)
-        passes = 3.0 if rp.plan.recompute == "full" else 2.0
+        # the recomputed forward gathers a module again; a layer unit is still gathered for
+        # its backward when its recomputation runs inside it (FSDP)
+        unit = rp.plan.shard_unit
+        passes = 3.0 if rp.plan.recompute == "full" and unit == "module" else 2.0
+        units = _shard_units(f, par, unit) if par.zero >= 3 else (1.0, 1.0)
         dp = _dp_comms(par, dense, expert, bg, rp.weight_bytes, units, passes)
         made = _Static(update.ops[0], _state(dense, expert, rp, par), bg, dp)
     else:

@@ -76,16 +76,9 @@ def test_collective_time_never_falls_as_the_message_grows() -> None:
 
 
 def _zero3(**kw: Any) -> Any:
+    args: dict[str, Any] = {"zero": 3, "microbatch": 1, **kw}
     return mlsysim.solve(
-        "Llama2_7B",
-        "DGX_A100",
-        phase="training",
-        devices=8,
-        batch=16,
-        seq_len=2048,
-        zero=3,
-        microbatch=1,
-        **kw,
+        "Llama2_7B", "DGX_A100", phase="training", devices=8, batch=16, seq_len=2048, **args
     )
 
 
@@ -116,6 +109,22 @@ def test_layer_units_pay_fewer_latencies() -> None:
 def test_shard_unit_is_checked() -> None:
     with pytest.raises(mlsysim.ConfigError, match="shard_unit"):
         ExecutionPlan(shard_unit="tensor")
+    with pytest.raises(mlsysim.ConfigError, match="list_collectives"):
+        ExecutionPlan(list_collectives=1)  # type: ignore[arg-type]
+
+
+def test_list_collectives_cost_a_view_and_a_copy_per_rank() -> None:
+    # DeepSpeed 0.3-0.5: a Python view per rank (PyTorch's ~5 us op, pytorch#41383) and a copy
+    # launch per rank in torch.distributed's list all_gather (3 us, the kernel launch)
+    plain = {c.name: c for c in _zero3().collectives}
+    listed = {c.name: c for c in _zero3(list_collectives=True).collectives}
+    for name in ("dp_param_all_gather", "dp_grad_reduce_scatter"):
+        a, b = plain[name], listed[name]
+        assert a.calls == b.calls
+        assert math.isclose(b.time_per_call_s - a.time_per_call_s, 8 * (5e-6 + 3e-6))
+    # only ZeRO-3's gathers and scatters are list-form
+    z1 = {c.name: c.time_per_call_s for c in _zero3(list_collectives=True, zero=1).collectives}
+    assert z1 == {c.name: c.time_per_call_s for c in _zero3(zero=1).collectives}
 
 
 @pytest.mark.parametrize("unit", ["module", "layer"])

@@ -131,6 +131,11 @@ class ExecutionPlan:
     runs, ``deepspeed/runtime/zero/stage3.py``, again for a recomputed forward) or
     ``"layer"`` (one transformer block, as PyTorch FSDP wraps it: Zhao et al. 2023; a
     block's recomputation runs inside its backward, while it is gathered).
+    ``list_collectives`` passes ZeRO-3's gathers and scatters one tensor per rank, as
+    DeepSpeed 0.3-0.5 does (``_allgather_param`` and ``_reduce_scatter_gradient`` build
+    world-size lists of views for ``torch.distributed``'s list all_gather / reduce_scatter,
+    which copies each through a flat buffer): every call then costs the host one view and one
+    copy launch per rank of its group.
     The efficiency fields override the engine's sourced figures: fractions in (0, 1] (``0.8``
     or ``"80 %"``); ``kernel_overhead`` a time per kernel launch (``"3 us"`` or a Quantity — a
     bare number other than 0 is refused, since its unit is unknown). They are stored as
@@ -150,6 +155,7 @@ class ExecutionPlan:
     dropout: bool = False
     expert_imbalance: float | None = None
     shard_unit: str = "module"
+    list_collectives: bool = False
     gemm_efficiency: float | None = None
     attention_efficiency: float | None = None
     memory_efficiency: float | None = None
@@ -170,6 +176,12 @@ class ExecutionPlan:
         arguments.choice(self.optimizer, "optimizer", _WHERE, OPTIMIZERS)
         arguments.choice(self.attention, "attention", _WHERE, ATTENTION_KERNELS)
         arguments.choice(self.shard_unit, "shard_unit", _WHERE, SHARD_UNITS)
+        if not isinstance(self.list_collectives, bool):
+            raise ConfigError(
+                f"list_collectives must be True or False, got {self.list_collectives!r}",
+                where=_WHERE,
+                fix="pass list_collectives=True for ZeRO-3 over per-rank tensor lists",
+            )
         if not isinstance(self.dropout, bool):
             raise ConfigError(
                 f"dropout must be True or False, got {self.dropout!r}",

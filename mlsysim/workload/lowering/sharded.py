@@ -23,8 +23,9 @@ sizes (Narayanan et al. 2021; Korthikanti et al. 2022; Rajbhandari et al. 2020):
   of weights with ZeRO ≥ 1; ZeRO-3 all-gathers weights forward and backward (and again for
   the recomputed forward) and reduce-scatters gradients every micro-batch, one collective
   per gather unit (the plan's ``shard_unit``: each submodule, as DeepSpeed fetches them, or
-  each layer, as FSDP wraps them), each paying its own latency; experts reduce over
-  ``dp·cp/ep`` ranks;
+  each layer, as FSDP wraps them), each paying its own latency (and, with the plan's
+  ``list_collectives``, a host view and copy launch per rank, DeepSpeed 0.3-0.5's list-form
+  calls); experts reduce over ``dp·cp/ep`` ranks;
 * EP: dispatch and combine all-to-alls per MoE layer, forward and backward;
 * CP: the ring exchange of each layer's key/value block (and of its gradient backward).
 
@@ -58,6 +59,7 @@ from mlsysim.core.formulas.performance import (
     model_flops_per_token_F,
 )
 from mlsysim.execution.parallel import ParallelPlan
+from mlsysim.hardware.efficiency import FRAMEWORK_OP_OVERHEAD, KERNEL_OVERHEAD
 from mlsysim.workload.lowering.facts import ModelFacts
 from mlsysim.workload.lowering.ops import Op, OpBuilder, add_optimizer_update
 from mlsysim.workload.lowering.transformer import lower_transformer
@@ -86,6 +88,12 @@ _HEAD_OPS = frozenset({"final_add_norm", "lm_head", "loss"})
 _LOGIT_BYTES = BYTES_PER_ELEMENT["fp32"].value
 
 
+#: Host seconds a list-form collective costs per rank of its group: the view the caller
+#: makes of that rank's slice (a framework op) and the copy ``torch.distributed`` launches
+#: to move it through its flat buffer (a kernel launch).
+LIST_COLLECTIVE_PER_RANK_S = FRAMEWORK_OP_OVERHEAD.value + KERNEL_OVERHEAD.value
+
+
 class CommOp(NamedTuple):
     """One kind of collective a rank issues: ``calls`` calls of ``op`` on ``size`` bytes over
     the ``group`` (tp, cp, ep, pp, dp, edp) per micro-batch (``per="microbatch"``) or per
@@ -98,6 +106,7 @@ class CommOp(NamedTuple):
     calls: float
     per: str
     hidden: str
+    host_per_rank: float = 0.0  # host seconds per call per rank of the group (list form)
 
 
 class RankMemory(NamedTuple):
@@ -297,7 +306,8 @@ def _static(f: ModelFacts, par: ParallelPlan, rp: Any, entry: _Shard, training: 
         unit = rp.plan.shard_unit
         passes = 3.0 if rp.plan.recompute == "full" and unit == "module" else 2.0
         units = _shard_units(f, par, unit) if par.zero >= 3 else (1.0, 1.0)
-        dp = _dp_comms(par, dense, expert, bg, rp.weight_bytes, units, passes)
+        host = LIST_COLLECTIVE_PER_RANK_S if rp.plan.list_collectives else 0.0
+        dp = _dp_comms(par, dense, expert, bg, rp.weight_bytes, units, passes, host)
         made = _Static(update.ops[0], _state(dense, expert, rp, par), bg, dp)
     else:
         made = _Static(None, ((dense + expert) * rp.weight_bytes, 0.0, 0.0), 0.0, ())
@@ -543,6 +553,7 @@ def _dp_comms(
     bw: float,
     units: tuple[float, float],
     passes: float,
+    host: float = 0.0,
 ) -> tuple[CommOp, ...]:
     """The data-parallel collectives of a training step: they move the rank's gradients and
     weights, whatever the micro-batch or sequence (see the module doc). ZeRO-3 gathers each
@@ -594,6 +605,7 @@ def _dp_comms(
                         passes * n,
                         "microbatch",
                         "compute",
+                        host,
                     )
                 )
                 out.append(
@@ -605,6 +617,7 @@ def _dp_comms(
                         n,
                         "microbatch",
                         "compute",
+                        host,
                     )
                 )
     return tuple(out)

@@ -283,6 +283,12 @@ class _Grid:
         self.ns = 1 if self.seq is None else len(self.seq)
         self.lens = [len(v) for _, v in self.outer]
         self.groups = math.prod(self.lens)
+        # (name, values, length, stride) of each outer axis, row-major: keywords(g)'s digits
+        stride = self.groups
+        self._strides: list[tuple[str, Any, int, int]] = []
+        for (name, values), n in zip(self.outer, self.lens, strict=True):
+            stride = stride // n if n else 0
+            self._strides.append((name, values, n, stride))
         self.group_size = self.nb * self.ns
         self.size = self.groups * self.group_size
         self._last: tuple[int, _Group] | None = None
@@ -349,11 +355,7 @@ class _Grid:
 
     def keywords(self, g: int) -> dict[str, Any]:
         """The solve keywords of structure ``g`` (row-major over the outer axes)."""
-        kw: dict[str, Any] = {}
-        for (name, values), n in zip(reversed(self.outer), reversed(self.lens), strict=True):
-            g, i = divmod(g, n)
-            kw[name] = values[i]
-        return dict(reversed(list(kw.items())))
+        return {name: values[g // stride % n] for name, values, n, stride in self._strides}
 
     def _index(self, g: int) -> list[int]:
         out = []

@@ -342,11 +342,15 @@ class _Grid:
         """``route(**kw)`` as ``solve`` routes it. A node or cluster routes every structure
         to the distributed solver whatever its degrees, with ``solve``'s keywords passed
         through: structures sharing the model, system, plan and recompute are routed once."""
-        key = tuple(id(kw.get(n)) for n in _ROUTING)
+        get = kw.get
+        key = (id(get("model")), id(get("system")), id(get("hardware")), id(get("plan")))
+        key = (*key, id(get("recompute")))  # (the ids of _ROUTING's keywords, in order)
         proto = self._routes.get(key)
-        if proto is not None:
-            rest = {n: v for n, v in kw.items() if n not in _ROUTING}
-            return False, {**proto, **rest, "batch": self._b0, "seq_len": s}
+        if proto is not None:  # the routed keywords replace the routing ones
+            routed = {**kw, **proto, "batch": self._b0, "seq_len": s}
+            if "hardware" in kw:
+                del routed["hardware"]
+            return False, routed
         one, routed = route(**kw, batch=self._b0, seq_len=s)
         system = routed.get("system")
         if not one and system is not None and not isinstance(system, HardwareSpec):

@@ -97,7 +97,9 @@ _DEGREES = st.lists(
         st.sampled_from(("none", "selective", "full")), min_size=1, max_size=2, unique=True
     ),
     microbatch=st.lists(st.sampled_from([1, 2, 4]), min_size=1, max_size=2, unique=True),
-    extra=st.sampled_from(({}, {"sp": True}, {"chunks": 2}, {"overlap": False})),
+    extra=st.sampled_from(
+        ({}, {"sp": True}, {"chunks": 2}, {"overlap": False}, {"precision": ["bf16", "fp32"]})
+    ),
     batch=st.lists(st.sampled_from([16, 32, 64, 256, 24]), min_size=1, max_size=2, unique=True),
     seq=st.one_of(st.none(), st.lists(st.sampled_from([128, 1024, 4096]), min_size=1, max_size=2)),
 )
@@ -291,3 +293,39 @@ def test_a_dense_stage_moved_to_another_pipeline_depth_is_its_own_lowering(
     mlsysim.sweep(model, "DGX_A100", phase="training", devices=64, tp=2, pp=[2, 4, 8],
                   sp=sp, batch=[64, 128], seq_len=2048)  # fmt: skip
     assert distributed_sweep.lowerings[0] == 1
+
+
+def test_structures_share_their_collective_pricing_and_static_share(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The micro-batch's collectives and activations are priced once for every ZeRO stage;
+    the data-parallel collectives, the optimizer update and the state once for every
+    micro-batch and recomputation: 4 ZeRO stages × 2 recomputations × 2 micro-batches (16
+    structures) price 2·2 micro-batch sets and 4 step sets, and build 4 optimizer updates."""
+    from mlsysim.core.cache import clear_all
+
+    sharded = importlib.import_module("mlsysim.workload.lowering.sharded")
+    calls = {"price": 0, "update": 0}
+    price, update = distributed_sweep.price, sharded.add_optimizer_update
+
+    def counted_price(*args: Any) -> Any:
+        calls["price"] += 1
+        return price(*args)
+
+    def counted_update(*args: Any, **kw: Any) -> None:
+        calls["update"] += 1
+        update(*args, **kw)
+
+    monkeypatch.setattr(distributed_sweep, "price", counted_price)
+    monkeypatch.setattr(sharded, "add_optimizer_update", counted_update)
+    clear_all()
+    axes = {"zero": [0, 1, 2, 3], "recompute": ["none", "full"], "microbatch": [1, 2]}
+    s = mlsysim.sweep(
+        "Llama2_7B", "DGX_A100", phase="training", devices=8, tp=2, pp=2, **axes,
+        batch=[32, 64], seq_len=1024,
+    )  # fmt: skip
+    assert len(s) == 32
+    assert distributed_sweep.priced[0] == 2 * 2 + 4
+    assert calls == {"price": 2 * 2 + 4, "update": 4}
+    assert distributed_sweep.lowerings[0] == 2 * 2  # recompute × microbatch
+    _check(s)

@@ -35,6 +35,7 @@ from mlsysim.execution.parallel import PARALLEL_KEYWORDS
 from mlsysim.hardware.facts import device_facts
 from mlsysim.solvers.distributed import (
     check_shape,
+    head_timing,
     optimizer_timing,
     plans,
     price,
@@ -137,7 +138,7 @@ class _Memo:
     )
 
     def __init__(self) -> None:
-        self.lowered: dict[tuple[Any, ...], tuple[Any, int]] = {}
+        self.lowered: dict[tuple[Any, ...], tuple[Any, int, Timed]] = {}
         self.per_microbatch: dict[tuple[Any, ...], int] = {}
         self.per_step: dict[tuple[Any, ...], int] = {}
         self.targets: dict[tuple[Any, ...], tuple[Any, str, Any, Any]] = {}
@@ -388,29 +389,32 @@ def _lowering(
 ) -> int:
     """The row of the rank's lowering: timing, FLOPs, inference memory, peak."""
     lowered = memo.lowered
-    stages = par.stage_layers(facts.layers)
-    # a dense model's training stages share one lowering whatever the pipeline depth ≥ 2
-    shared = phase == "training" and facts.experts <= 1 and par.pp > 1
-    shape = (id(facts), phase, mb, s, id(rp), par.tp, par.cp, par.ep, par.sp)
-    key = (*shape, "stages" if shared else (par.pp, par.chunks))
-    hit = lowered.get((*key, stages))
+    pp, chunks = par.pp, par.chunks
+    exact = (id(facts), phase, mb, s, id(rp), par.tp, par.cp, par.ep, par.sp, pp, chunks)
+    hit = lowered.get(exact)
     if hit is not None:
         return hit[1]
+    stages = par.stage_layers(facts.layers)
+    # a dense model's training stages share one lowering whatever the pipeline depth ≥ 2
+    shared = phase == "training" and facts.experts <= 1 and pp > 1
+    key = (*exact[:9], "stages" if shared else (pp, chunks))
     base = lowered.get(key)
+    BW = dev.bandwidth
     if base is None:
         low = lower_ops(facts, phase, mb, s, rp, par)
-        base = lowered[key] = (
-            low,
-            _add_lowering(low, rank_timing(low, pk, dev.bandwidth, rp), pk, memo),
-        )
+        head = head_timing(low, pk, BW, rp)
+        row = _add_lowering(low, rank_timing(low, pk, BW, rp, head), pk, memo)
+        base = lowered[key] = (low, row, head)
         lowered[(*key, stages)] = base
-        return base[1]
-    low = restage(base[0], facts, par)  # the shared lowering on this pipeline's stages
-    hit = lowered[(*key, stages)] = (
-        low,
-        _add_lowering(low, rank_timing(low, pk, dev.bandwidth, rp), pk, memo),
-    )
-    return hit[1]
+    else:
+        hit = lowered.get((*key, stages))
+        if hit is None:  # the shared lowering on this pipeline's stages (the same head ops)
+            low = restage(base[0], facts, par)
+            row = _add_lowering(low, rank_timing(low, pk, BW, rp, base[2]), pk, memo)
+            hit = lowered[(*key, stages)] = (low, row, base[2])
+        base = hit
+    lowered[exact] = base
+    return base[1]
 
 
 def _add_lowering(low: Any, t: Timed, pk: Any, memo: _Memo) -> int:

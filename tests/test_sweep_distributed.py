@@ -301,12 +301,18 @@ def test_structures_share_their_collective_pricing_and_static_share(
     """The micro-batch's collectives and activations are priced once for every ZeRO stage;
     the data-parallel collectives, the optimizer update and the state once for every
     micro-batch and recomputation: 4 ZeRO stages × 2 recomputations × 2 micro-batches (16
-    structures) price 2·2 micro-batch sets and 4 step sets, and build 4 optimizer updates."""
+    structures) price 2·2 micro-batch sets and 4 step sets, build 4 optimizer updates and
+    check 3 shapes."""
     from mlsysim.core.cache import clear_all
 
     sharded = importlib.import_module("mlsysim.workload.lowering.sharded")
-    calls = {"price": 0, "update": 0}
+    calls = {"price": 0, "update": 0, "check": 0}
     price, update = distributed_sweep.price, sharded.add_optimizer_update
+    check = distributed_sweep.check_shape
+
+    def counted_check(*args: Any) -> None:
+        calls["check"] += 1
+        check(*args)
 
     def counted_price(*args: Any) -> Any:
         calls["price"] += 1
@@ -318,6 +324,7 @@ def test_structures_share_their_collective_pricing_and_static_share(
 
     monkeypatch.setattr(distributed_sweep, "price", counted_price)
     monkeypatch.setattr(sharded, "add_optimizer_update", counted_update)
+    monkeypatch.setattr(distributed_sweep, "check_shape", counted_check)
     clear_all()
     axes = {"zero": [0, 1, 2, 3], "recompute": ["none", "full"], "microbatch": [1, 2]}
     s = mlsysim.sweep(
@@ -326,6 +333,8 @@ def test_structures_share_their_collective_pricing_and_static_share(
     )  # fmt: skip
     assert len(s) == 32
     assert distributed_sweep.priced[0] == 2 * 2 + 4
-    assert calls == {"price": 2 * 2 + 4, "update": 4}
+    # the shape is checked once per distinct micro-batch count (32/2 or 64/2 replicas of
+    # micro-batches of 1 or 2: 16, 32, 8), not once per structure and batch
+    assert calls == {"price": 2 * 2 + 4, "update": 4, "check": 3}
     assert distributed_sweep.lowerings[0] == 2 * 2  # recompute × microbatch
     _check(s)

@@ -11,14 +11,28 @@ point runs the same chain as :func:`~mlsysim.solvers.distributed.solve_distribut
    timing (:func:`~mlsysim.solvers.distributed.rank_timing`) depend on the shard, the
    micro-batch and the sequence but not on ZeRO, the data-parallel degree or the batch: they
    are lowered and timed once per such *lowering* across the whole call, whatever the
-   number of configurations sharing it;
-2. the rank's state, collectives and activation parts
-   (:func:`~mlsysim.workload.lowering.sharded.rank_share`) and the collectives' prices
-   (:func:`~mlsysim.solvers.distributed.price`) once per structure and sequence length;
-3. the micro-batch count, the in-flight activations
+   number of configurations sharing it (a dense model's pipeline depths ≥ 2 share one, moved
+   to each depth's stages by :func:`~mlsysim.workload.lowering.sharded.restage`);
+2. the micro-batch's TP/CP/EP/PP collectives
+   (:func:`~mlsysim.workload.lowering.sharded.microbatch_comms`), priced on the rank
+   layout's groups (:func:`~mlsysim.solvers.distributed.price`), and the activation parts
+   (:func:`~mlsysim.workload.lowering.sharded.activation_parts`) once per shard, micro-batch,
+   sequence, plan and layout: every ZeRO stage shares them;
+3. the data-parallel collectives, the optimizer update and the resident state
+   (:func:`~mlsysim.workload.lowering.sharded.static_share`: the parts of
+   :func:`~mlsysim.workload.lowering.sharded.rank_share` no micro-batch or sequence changes)
+   once per shard, ZeRO stage, layout and what they read of the plan (its formats and
+   optimizer, not its recomputation): micro-batches, sequences and recomputations share them;
+4. the micro-batch count, the in-flight activations
    (:func:`~mlsysim.workload.lowering.sharded.stage_activations`) and the whole step
    (:func:`~mlsysim.solvers.distributed_step.compose_step`) as numpy arrays over every point
-   of the call that shares the phase, device and overlap settings.
+   of the call that shares the phase, device and overlap settings; each point indexes the
+   rows of parts 1–3 it uses (the two sets of collectives add field by field: each field
+   comes from one set, the other holding 0.0, so the sum is ``price``'s over all of them).
+
+The points' micro-batch splits and the shape checks are shared too, by the structures with
+the same replicas, micro-batch and pipeline depth (splits) or the same degrees the check
+reads (checks). Everything shared lives in one call: nothing is kept for the next.
 
 Points that ``solve()`` refuses (a batch that does not split, tp not dividing the heads, pp
 not dividing the layers, too few micro-batches, …) raise its own error, naming the point;

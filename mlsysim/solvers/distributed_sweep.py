@@ -176,7 +176,7 @@ class _Rows:
         self.batch: list[int] = []
         self.seq: list[int] = []
 
-    def compose(self, np: Any, tables: tuple[Any, Any, Any]) -> dict[str, Any]:
+    def compose(self, np: Any, tables: tuple[Any, ...]) -> dict[str, Any]:
         lw, mc, sc = (
             t[np.asarray(i, dtype=np.int64)].T for t, i in zip(tables, self.index, strict=True)
         )
@@ -309,7 +309,8 @@ def _collect(seg: Segment, memo: _Memo) -> None:
         rows = memo.groups[key] = _Rows(phase, dev, par.overlap, par.tp_overlap, chunks, sched)
     rows.segments.append(seg)
     # the step part: one per structure's state, whatever its micro-batches and sequences
-    skey = (id(facts), training, id(view), par.tp, pp, chunks, par.ep, par.dp, par.cp, par.zero)
+    skey: tuple[Any, ...] = (id(facts), training, id(view), par.tp, pp, chunks, par.ep, par.dp)
+    skey = (*skey, par.cp, par.zero)
     skey = (*skey, rk[3])
     i_step = memo.per_step.get(skey)
     if i_step is None:
@@ -318,7 +319,7 @@ def _collect(seg: Segment, memo: _Memo) -> None:
     # the points' micro-batches (one per batch: solve's split and its errors), shared by the
     # structures with the same replicas, micro-batch and pipeline depth
     seqs = seg.seq_len
-    pkey = (training, phase, par.dp, par.microbatch, pp, seg.batch.tobytes())
+    pkey: tuple[Any, ...] = (training, phase, par.dp, par.microbatch, pp, seg.batch.tobytes())
     pkey = (*pkey, None if seqs is None else seqs.tobytes())
     pts = memo.points.get(pkey)
     if pts is None:
@@ -445,7 +446,8 @@ def _microbatch(
     facts: Any, phase: str, mb: int, s: int, rp: Any, par: Any, view: Any, memo: _Memo
 ) -> int:
     """The row of one micro-batch's priced collectives and activation parts."""
-    key = (id(facts), phase, mb, s, id(rp), id(view), par.tp, par.cp, par.ep, par.pp, par.sp)
+    key: tuple[Any, ...] = (id(facts), phase, mb, s, id(rp), id(view), par.tp, par.cp, par.ep)
+    key = (*key, par.pp, par.sp)
     key = (*key, par.chunks, par.dp)
     row = memo.per_microbatch.get(key)
     if row is None:

@@ -343,8 +343,14 @@ class _Grid:
         to the distributed solver whatever its degrees, with ``solve``'s keywords passed
         through: structures sharing the model, system, plan and recompute are routed once."""
         get = kw.get
-        key = (id(get("model")), id(get("system")), id(get("hardware")), id(get("plan")))
-        key = (*key, id(get("recompute")))  # (the ids of _ROUTING's keywords, in order)
+        # the ids of _ROUTING's keywords, in order
+        key = (
+            id(get("model")),
+            id(get("system")),
+            id(get("hardware")),
+            id(get("plan")),
+            id(get("recompute")),
+        )
         proto = self._routes.get(key)
         if proto is not None:  # the routed keywords replace the routing ones
             routed = {**kw, **proto, "batch": self._b0, "seq_len": s}

@@ -338,3 +338,21 @@ def test_structures_share_their_collective_pricing_and_static_share(
     assert calls == {"price": 2 * 2 + 4, "update": 4, "check": 3}
     assert distributed_sweep.lowerings[0] == 2 * 2  # recompute × microbatch
     _check(s)
+
+
+def test_shared_checks_and_splits_keep_each_phase_and_model_apart() -> None:
+    """A check or a split shared by structures is keyed by what it reads: decode accepts an
+    empty context that prefill refuses, and each model keeps its own default sequence."""
+    with pytest.raises(ConfigError, match="seq_len must be a whole number") as caught:
+        mlsysim.sweep(
+            "Llama2_7B", "DGX_A100", phase=["decode", "prefill"], devices=8, tp=2, batch=4,
+            seq_len=[0, 128],
+        )  # fmt: skip
+    with pytest.raises(ConfigError) as direct:
+        mlsysim.solve("Llama2_7B", "DGX_A100", phase="prefill", devices=8, tp=2, batch=4,
+                      seq_len=0)  # fmt: skip
+    assert str(caught.value) == str(direct.value)
+    s = mlsysim.sweep(
+        ["Llama2_7B", "GPT_22B"], "DGX_A100", phase="training", devices=8, tp=[2, 4], batch=16
+    )
+    _check(s)

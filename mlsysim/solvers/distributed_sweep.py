@@ -319,14 +319,15 @@ def _collect(seg: Segment, memo: _Memo) -> None:
     # the points' micro-batches (one per batch: solve's split and its errors), shared by the
     # structures with the same replicas, micro-batch and pipeline depth
     seqs = seg.seq_len
-    pkey: tuple[Any, ...] = (training, phase, par.dp, par.microbatch, pp, seg.batch.tobytes())
-    pkey = (*pkey, None if seqs is None else seqs.tobytes())
+    b = seg.batch
+    pkey: tuple[Any, ...] = (id(facts), phase, par.dp, par.microbatch, pp, b.dtype, b.tobytes())
+    pkey = (*pkey, None) if seqs is None else (*pkey, seqs.dtype, seqs.tobytes())
     pts = memo.points.get(pkey)
     if pts is None:
         pts = memo.points[pkey] = _points(seg, par, facts, phase, training)
     # the shape checks (solve's own, in point order), shared by the structures whose check
     # reads the same degrees
-    ckey = (id(facts), training, par.tp, pp, chunks, par.ep, par.dp, par.cp, par.sp, sched)
+    ckey = (id(facts), phase, par.tp, pp, chunks, par.ep, par.dp, par.cp, par.sp, sched)
     checked = memo.checked
     for s_m in pts.checks:
         if (ckey, s_m) not in checked:

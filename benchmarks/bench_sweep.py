@@ -26,6 +26,7 @@ Timings are the best of ``--repeat`` runs.
 from __future__ import annotations
 
 import argparse
+import importlib
 import time
 import timeit
 import tracemalloc
@@ -101,8 +102,13 @@ def _cluster_grid(
             mlsysim.solve(**fixed_c, **p)
         per_solve = min(per_solve, (time.process_time() - t0) / len(loop))
     rate, per = configs / t_fresh, t_fresh / configs
+    # what one fresh sweep computes (the counts of the call's own sharing)
+    ds = importlib.import_module("mlsysim.solvers.distributed_sweep")
+    clear_all()
+    mlsysim.sweep(**grid)
+    work = f"{ds.lowerings[0]} lowerings, {ds.priced[0]} collective sets priced"
     print(f"\n{configs:,} cluster configurations ({title})")
-    print(f"  sweep, fresh     {t_fresh:8.3f} s   ({rate:,.0f} configurations/s)")
+    print(f"  sweep, fresh     {t_fresh:8.3f} s   ({rate:,.0f} configurations/s; {work})")
     print(f"  sweep, warm      {t_warm:8.3f} s   ({configs / t_warm:,.0f} configurations/s)")
     print(
         f"  solve() loop     {per_solve * configs:8.3f} s   "

@@ -68,6 +68,7 @@ from mlsysim.workload.lowering.sharded import (
     microbatch_comms,
     restage,
     stage_activations,
+    static_reads,
     static_share,
 )
 
@@ -298,9 +299,9 @@ def _collect(seg: Segment, memo: _Memo) -> None:
     if rk is None or rk[0] is not rp or rk[1] is not view:
         dev = device_facts(view.hardware)
         pk = peaks(dev, rp)
-        # what the step part reads of the resolved plan (not its recomputation)
-        state = (rp.plan.optimizer, rp.plan.gradients, rp.weights, rp.weight_bytes)
-        rk = memo.rp_keys[id(rp)] = (rp, view, (dev, pk), (*state, rp.gradient_bytes, pk, rp.eff))
+        # what the step part reads of the resolved plan (recomputation only where it counts)
+        reads = tuple((*static_reads(rp, z), pk, rp.eff) for z in (0, 3))  # ZeRO < 3, ZeRO-3
+        rk = memo.rp_keys[id(rp)] = (rp, view, (dev, pk), reads)
     dev, pk = rk[2]
     chunks, sched = par.chunks, par.effective_schedule
     key = (phase, id(dev), par.overlap, par.tp_overlap, chunks, sched)
@@ -311,7 +312,7 @@ def _collect(seg: Segment, memo: _Memo) -> None:
     # the step part: one per structure's state, whatever its micro-batches and sequences
     skey: tuple[Any, ...] = (id(facts), training, id(view), par.tp, pp, chunks, par.ep, par.dp)
     skey = (*skey, par.cp, par.zero)
-    skey = (*skey, rk[3])
+    skey = (*skey, rk[3][par.zero >= 3])
     i_step = memo.per_step.get(skey)
     if i_step is None:
         i_step = memo.per_step[skey] = len(memo.tables[2])

@@ -28,6 +28,7 @@ _MEMORY = {
 _INPUTS = frozenset(
     {"model", "system", "phase", "devices", "tp", "pp", "zero", "recompute", "microbatch"}
     | {"sp", "schedule", "chunks", "precision", "batch", "overlap", "cp", "ep", "strict"}
+    | {"shard_unit", "list_collectives"}
 )
 
 
@@ -57,11 +58,16 @@ def _agrees(got: Any, want: Any) -> bool:
     return math.isclose(got, want, rel_tol=1e-9, abs_tol=0.0)
 
 
-def _check(s: Any) -> None:
-    """Every column of every point against ``solve()`` at that point."""
+def _check(s: Any, fresh: bool = False) -> None:
+    """Every column of every point against ``solve()`` at that point (``fresh``: on emptied
+    caches, so a cache entry the sweep filled under too coarse a key cannot answer)."""
+    from mlsysim.core.cache import clear_all
+
     for i in range(len(s)):
         row = s.row(i)
         kw = {k: v for k, v in row.items() if k in _INPUTS}
+        if fresh:
+            clear_all()
         r = mlsysim.solve(**kw, seq_len=row["seq_len"])
         for name, got in row.items():
             if name in _INPUTS:
@@ -139,7 +145,7 @@ def test_every_distributed_point_equals_solve(
         return
     s = mlsysim.sweep(**fixed, **kw)
     assert len(s) == len(_grid_points(axes)) * len(seq_axis)
-    _check(s)
+    _check(s, fresh=True)
 
 
 def test_memory_infeasible_points_are_marked_not_refused() -> None:
@@ -191,7 +197,7 @@ def test_zero3_and_interleaving_equal_solve() -> None:
         **fixed, tp=[2, 4], pp=[2, 4], zero=[1, 3], chunks=2, sp=True, batch=[32, 64], seq_len=2048
     )
     assert len(s) == 16
-    _check(s)
+    _check(s, fresh=True)
 
 
 def test_a_lowering_is_shared_by_every_configuration_that_needs_it() -> None:
@@ -357,3 +363,15 @@ def test_shared_checks_and_splits_keep_each_phase_and_model_apart() -> None:
         ["Llama2_7B", "GPT_22B"], "DGX_A100", phase="training", devices=8, tp=[2, 4], batch=16
     )
     _check(s)
+
+
+def test_zero3_gather_units_and_recomputation_equal_solve() -> None:
+    """The step part is shared across recomputation except where ZeRO-3 gathers modules
+    again for full recomputation's forward: each gather unit and list mode, priced apart."""
+    s = mlsysim.sweep(
+        "Llama2_7B", "DGX_A100", phase="training", devices=16, tp=2, pp=2,
+        zero=[1, 3], recompute=["selective", "full"], shard_unit=["module", "layer"],
+        list_collectives=[False, True], batch=32, seq_len=1024,
+    )  # fmt: skip
+    assert len(s) == 16
+    _check(s, fresh=True)

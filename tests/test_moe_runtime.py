@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mlsysim import solve
-from mlsysim.core.exceptions import ConfigError
+from mlsysim.core.exceptions import ConfigError, FormulaDomainError
 from mlsysim.core.formulas.kernels import (
     gemm_tile_rows,
     gemm_wave_fraction,
@@ -132,3 +132,23 @@ def test_moe_step_time_is_monotone_in_batch() -> None:
         t = solve("Mixtral_8x7B", "H100", phase="prefill", batch=1, seq_len=s, precision="fp8")
         assert t.latency_s >= prev * (1 - 1e-12), s  # type: ignore[attr-defined]
         prev = t.latency_s  # type: ignore[attr-defined]
+
+
+def test_the_expert_gemms_run_as_one_grouped_launch_padded_per_expert() -> None:
+    # Mixtral prefill of 4096 tokens on one H100: 8192 token-expert rows over 8 experts of
+    # 1024 rows on average; each expert's last tile is padded on its own
+    r = solve("Mixtral_8x7B", "H100", phase="prefill", batch=1, seq_len=4096, precision="fp8")
+    ops = {o.name: o for o in r.ops}  # type: ignore[attr-defined]
+    units = 132.0  # H100 SXM SMs
+    rows = expert_row_tiles(8, 2, 4096.0, 128.0)
+    up = grouped_gemm_wave_fraction(8192.0, rows, 128.0, 2 * 14336.0, 4096.0, units, 128, 256)
+    down = grouped_gemm_wave_fraction(8192.0, rows, 128.0, 4096.0, 14336.0, units, 128, 256)
+    assert ops["moe_up"].waves == pytest.approx(up, rel=1e-12)
+    assert ops["moe_down"].waves == pytest.approx(down, rel=1e-12)
+    one = gemm_wave_fraction(8192.0, 2 * 14336.0, 4096.0, units, 128.0, 128.0, 256.0)
+    assert ops["moe_up"].waves < one  # one 8192-row GEMM would pad nothing
+
+
+def test_expected_expert_tiles_refuses_more_active_than_experts() -> None:
+    with pytest.raises(FormulaDomainError, match="active"):
+        expected_expert_tiles(experts=8, active=9, tokens=64)

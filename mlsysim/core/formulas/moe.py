@@ -44,6 +44,17 @@ _AS_A = (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592)
 _TAIL_SIGMAS = 8.0
 
 
+def _at_most_experts(k: float, E: float, where: str) -> None:
+    if k > E:
+        from mlsysim.core.exceptions import FormulaDomainError
+
+        raise FormulaDomainError(
+            f"active ({k:g}) exceeds experts ({E:g})",
+            where=where,
+            fix="pass the number of experts each token is routed to, at most experts",
+        )
+
+
 def distinct_experts(experts: float, active: float, tokens: float) -> float:
     """Float fast path of :func:`expected_experts`: ``E·(1 − (1 − k/E)ⁿ)``, ``k`` for one token
     (``tokens`` a float or an array, element-wise)."""
@@ -71,14 +82,7 @@ def expected_experts(experts: Any, active: Any, tokens: Any) -> float:
     E = count(experts, "experts", where)
     k = count(active, "active", where)
     n = count(tokens, "tokens", where, dim="token")
-    if k > E:
-        from mlsysim.core.exceptions import FormulaDomainError
-
-        raise FormulaDomainError(
-            f"active ({k:g}) exceeds experts ({E:g})",
-            where=where,
-            fix="pass the number of experts each token is routed to, at most experts",
-        )
+    _at_most_experts(k, E, where)
     D = distinct_experts(E, k, n)
     return D
 
@@ -179,13 +183,6 @@ def expected_expert_tiles(experts: Any, active: Any, tokens: Any, tile: Any = 12
     k = count(active, "active", where)
     n = count(tokens, "tokens", where, dim="token", minimum=0)
     t = count(tile, "tile", where)
-    if k > E:
-        from mlsysim.core.exceptions import FormulaDomainError
-
-        raise FormulaDomainError(
-            f"active ({k:g}) exceeds experts ({E:g})",
-            where=where,
-            fix="pass the number of experts each token is routed to, at most experts",
-        )
+    _at_most_experts(k, E, where)
     R = expert_row_tiles(E, k, n, t)
     return R

@@ -197,3 +197,31 @@ def test_an_incremental_build_scans_only_the_changed_chapter(
             again.cleanup()
     finally:
         app.cleanup()
+
+
+def test_a_build_lists_the_data_files_once_not_once_per_chapter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every chapter depends on every registry data file; the files are listed for the build
+    (and by the snapshot check), not again for each of the chapters."""
+    from mlsysim.core.registry import data_dirs
+
+    listed: Counter[Path] = Counter()
+    rglob = Path.rglob
+
+    def counting_rglob(self: Path, pattern: str, *args: Any, **kwargs: Any) -> Any:
+        if pattern == "*.toml":
+            listed[self] += 1
+        return rglob(self, pattern, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "rglob", counting_rglob)
+    app = _app(_book(tmp_path), tmp_path)
+    try:
+        app.build()
+        assert app.statuscode == 0, app.warning.getvalue()
+        dirs = [d for d in data_dirs() if d.is_dir()]
+        assert dirs and max(listed[d] for d in dirs) <= 2  # 4 documents read
+        roofline = app.env.dependencies["roofline"]
+        assert {str(f) for d in dirs for f in rglob(d, "*.toml")} <= {str(f) for f in roofline}
+    finally:
+        app.cleanup()

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from docutils import nodes
-from test_sphinx_book import SPHINX_EXT  # noqa: F401  (puts the extension on sys.path)
+from test_sphinx_book import SPHINX_EXT  # (also puts the extension on sys.path)
 
 import mlsysim.book.books as books
 import mlsysim.book.sources as sources
@@ -225,3 +225,62 @@ def test_a_build_lists_the_data_files_once_not_once_per_chapter(
         assert {str(f) for d in dirs for f in rglob(d, "*.toml")} <= {str(f) for f in roofline}
     finally:
         app.cleanup()
+
+
+_DUMP = """import sys
+
+
+def _dump(app, exc):
+    names = sorted(m for m in sys.modules if m.startswith("mlsysim."))
+    (app.outdir / "modules.txt").write_text("\\n".join([*names, *sorted(sys.modules)]))
+
+
+def setup(app):
+    app.connect("build-finished", _dump)
+    return {"parallel_read_safe": True}
+"""
+
+
+def _modules_of_a_build(tmp: Path, chapter: str) -> set[str]:
+    """The modules a fresh ``sphinx-build`` process imported for a one-chapter book (the
+    registry snapshot warmed by a first build)."""
+    import os
+    import subprocess
+    import sys
+
+    src = tmp / "src"
+    src.mkdir(parents=True)
+    conf = "import sys, os\nsys.path.insert(0, os.path.dirname(__file__))\n"
+    conf += 'extensions = ["myst_parser", "mlsysim_sphinx", "dump_modules"]\n'
+    (src / "conf.py").write_text(conf, encoding="utf-8")
+    (src / "dump_modules.py").write_text(_DUMP, encoding="utf-8")
+    (src / "index.md").write_text(chapter, encoding="utf-8")
+    env = {**os.environ, "MLSYSIM_CACHE_HOME": str(tmp / "cache")}
+    env.pop("MLSYSIM_DATA_PATH", None)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SPHINX_EXT), env.get("PYTHONPATH")]))
+    for run in range(2):
+        out = tmp / f"out{run}"
+        cmd = [sys.executable, "-m", "sphinx", "-q", "-E", "-b", "html", str(src), str(out)]
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, proc.stderr
+    return set((out / "modules.txt").read_text(encoding="utf-8").split())
+
+
+def test_a_build_imports_only_the_layers_its_items_read(tmp_path: Path) -> None:
+    """Registry entries come from the snapshot kind by kind: a book reading the H100 imports
+    the hardware layer's spec classes, never the simulation or systems layers' (nor the
+    solvers); a book of unit arithmetic imports no spec class and no pydantic."""
+    hardware = _modules_of_a_build(
+        tmp_path / "hw", "# HW\n\nIt streams {napkin}`H100.memory.bandwidth -> TB/s`.\n"
+    )
+    assert "mlsysim.hardware.registry" in hardware and "pydantic" in hardware
+    assert not {m for m in hardware if m.startswith(("mlsysim.sim.", "mlsysim.systems."))}
+    assert not {m for m in hardware if m.startswith("mlsysim.solvers")}
+    units = _modules_of_a_build(
+        tmp_path / "units",
+        "# Units\n\n```{napkin}\nx = 80 GB\n```\n\nIt takes {napkin}`x / 3.35 TB/s -> ms`.\n",
+    )
+    assert not {m for m in units if m.endswith(".registry") and m.startswith("mlsysim.")} - {
+        "mlsysim.core.registry"
+    }
+    assert "pydantic" not in units

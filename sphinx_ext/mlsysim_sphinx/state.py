@@ -270,7 +270,7 @@ def _data_files() -> list[Path]:
     """Every registry data file, loadable or not (a broken one is a dependency too)."""
     from mlsysim.core.registry import data_dirs, generation
 
-    dirs = data_dirs()
+    dirs = data_dirs(load=False)  # the same directories, without importing every layer
     key = (tuple(dirs), generation())
     files = _LISTED.get(key)
     if files is None:

@@ -15,8 +15,9 @@ Then an incremental rebuild of each (one chapter touched, no ``-E``). ``--per-ch
 makes the 10,000-item book.
 
 The registry snapshot (``mlsysim.core.snapshot``: the validated data files, made once per
-install and data state, like bytecode) is warmed by a first untimed build; nothing of the
-books themselves is kept between the measured fresh builds.
+install and data state, like bytecode) is warmed by a first untimed build, in a cache
+directory of the run's own; nothing of the books themselves is kept between the measured
+fresh builds.
 
     .venv/bin/python benchmarks/bench_sphinx.py [--chapters 20] [--per-chapter 50] [--jobs 1]
         [--repeat 3]
@@ -218,6 +219,9 @@ def main() -> None:
     books = ("plain", "roles", "napkin")
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
+        # a cache of its own: on a machine shared with other checkouts of mlsysim, their
+        # processes would evict this one's snapshot between the builds (a rebuild each time)
+        os.environ["MLSYSIM_CACHE_HOME"] = str(base / "cache")
         src = {
             "napkin": write_book(base / "napkin", args.chapters, True, args.per_chapter),
             "plain": write_book(base / "plain", args.chapters, False, args.per_chapter),

@@ -34,7 +34,9 @@ __all__ = ["cache_home", "load", "save", "snapshot_key"]
 _VERSION = b"mlsysim.registry-snapshot/2"  # 2: entries unpickled per kind, on first use
 #: the libraries whose classes a snapshot holds (quantities, validated models)
 _LIBRARIES = ("pint", "pydantic", "pydantic_core")
-_KEEP = 4
+#: snapshots kept (one per checkout, data state and library set: a machine with several
+#: environments must not evict each other's at every run)
+_KEEP = 16
 _CORE_FILES = ("registry.py", "types.py", "units.py", "unit_text.py", "units.txt", "snapshot.py")
 
 

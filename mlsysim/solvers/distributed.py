@@ -275,7 +275,8 @@ def price(
         dim = c.group
         grp = groups[dim]
         t = time_collective(c.op, c.size, grp)
-        sent = c.calls * t.time
+        call = t.time + c.host_per_rank * grp.n if c.host_per_rank else t.time
+        sent = c.calls * call
         if dim == "tp":
             tp += sent
         elif dim == "pp":
@@ -292,8 +293,8 @@ def price(
             z3 += sent
         if rows is not None:
             calls = c.calls * (m if c.per == "microbatch" else 1)
-            row = (c.name, dim, c.op, t.algorithm, c.size, calls, grp.n, grp.nodes, t.time)
-            rows.append(_new(CollectiveTiming, (*row, t.time * calls, 0.0)))
+            row = (c.name, dim, c.op, t.algorithm, c.size, calls, grp.n, grp.nodes, call)
+            rows.append(_new(CollectiveTiming, (*row, call * calls, 0.0)))
     return _new(
         CommParts,
         (

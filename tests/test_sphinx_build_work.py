@@ -241,7 +241,7 @@ def setup(app):
 """
 
 
-def _modules_of_a_build(tmp: Path, chapter: str) -> set[str]:
+def _modules_of_a_build(tmp: Path, chapter: str, jobs: int = 1) -> set[str]:
     """The modules a fresh ``sphinx-build`` process imported for a one-chapter book (the
     registry snapshot warmed by a first build)."""
     import os
@@ -260,7 +260,8 @@ def _modules_of_a_build(tmp: Path, chapter: str) -> set[str]:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SPHINX_EXT), env.get("PYTHONPATH")]))
     for run in range(2):
         out = tmp / f"out{run}"
-        cmd = [sys.executable, "-m", "sphinx", "-q", "-E", "-b", "html", str(src), str(out)]
+        cmd = [sys.executable, "-m", "sphinx", "-q", "-E", "-j", str(jobs), "-b", "html"]
+        cmd += [str(src), str(out)]
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
         assert proc.returncode == 0, proc.stderr
     return set((out / "modules.txt").read_text(encoding="utf-8").split())
@@ -284,3 +285,11 @@ def test_a_build_imports_only_the_layers_its_items_read(tmp_path: Path) -> None:
         "mlsysim.core.registry"
     }
     assert "pydantic" not in units
+
+
+def test_a_parallel_build_loads_the_registries_before_its_readers_fork(tmp_path: Path) -> None:
+    """``-j 2`` readers are forked from the main process: it loads every kind first, so they
+    share one copy instead of each loading the layers again."""
+    chapter = "# HW\n\nIt streams {napkin}`H100.memory.bandwidth -> TB/s`.\n"
+    modules = _modules_of_a_build(tmp_path, chapter, jobs=2)
+    assert {"mlsysim.sim.registry", "mlsysim.systems.registry", "pint"} <= modules

@@ -67,6 +67,7 @@ __all__ = [
     "optimize_serving",
     "pareto",
     "registries",
+    "registry_names",
     "serve",
     "serving_fleet",
     "sim",
@@ -131,6 +132,18 @@ def registries() -> dict[str, Any]:
         if module.endswith(".registry") or module in _OTHER_REGISTRY_MODULES
     }
     return {name: value for name, value in found.items() if isinstance(value, Registry)}
+
+
+def registry_names() -> dict[str, tuple[str, str]]:
+    """The names :func:`registries` gives, each with its ``(module, attribute)``, importing
+    nothing: a registry is a capitalised export of a layer's ``registry`` module (or of one
+    of ``_OTHER_REGISTRY_MODULES``); ``tests/test_snapshot.py`` checks the two agree."""
+    return {
+        name: where
+        for name, where in _LAZY.items()
+        if name[:1].isupper()
+        and (where[0].endswith(".registry") or where[0] in _OTHER_REGISTRY_MODULES)
+    }
 
 
 #: layer modules that register a kind of their own outside the layer's ``registry`` module

@@ -98,3 +98,91 @@ def test_declared_data_dirs_are_the_registered_ones() -> None:
     from mlsysim.core.registry import data_dirs
 
     assert set(data_dirs(load=False)) == set(data_dirs())
+
+
+_LAYERS_PROBE = """
+import sys
+from mlsysim.book import Document
+from mlsysim.core.registry import catalog
+cat = catalog()
+def loaded():
+    layers = sorted(m for m in sys.modules if m.startswith("mlsysim.") and m.endswith(".registry"))
+    return ",".join(layers) + (" pydantic" if "pydantic" in sys.modules else " -")
+doc = Document("x.md")
+doc.block("x = 3 GB\\ny = x / 2 s\\n", 1)
+print(cat.from_snapshot, loaded())
+print(doc.inline("H100.memory.bandwidth -> TB/s", 5).rendered.text, loaded())
+"""
+
+
+def test_a_snapshot_imports_a_layer_only_when_its_entries_are_read(tmp_path: Path) -> None:
+    """From a snapshot, unit arithmetic imports no layer and no pydantic; reading H100
+    imports the hardware layer only (its spec classes), not sim or systems."""
+    env = {**os.environ, "MLSYSIM_CACHE_HOME": str(tmp_path)}
+    env.pop("MLSYSIM_DATA_PATH", None)
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", _LAYERS_PROBE],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        for _ in range(2)
+    ]
+    assert all(r.returncode == 0 for r in runs), runs[0].stderr + runs[1].stderr
+    first, second = (r.stdout.splitlines() for r in runs)
+    assert first[0].startswith("False")  # built (every layer registered)
+    assert second == [
+        "True mlsysim.core.registry -",
+        "3.35 TB/s mlsysim.core.registry,mlsysim.hardware.registry pydantic",
+    ]
+
+
+def test_a_snapshot_of_other_spec_code_is_not_used(tmp_path: Path) -> None:
+    """The snapshot records the source of every spec module it holds; a module changed since
+    (here: its recorded digest altered) makes the next process build and validate afresh."""
+    import pickle
+
+    _probe(tmp_path)
+    (snap,) = tmp_path.glob("registry-*.pickle")
+    cat = pickle.loads(snap.read_bytes())
+    hardware = next(p for p in cat.code if p.endswith("hardware/registry.py"))
+    cat.code[hardware] = "0" * 64
+    snap.write_bytes(pickle.dumps(cat))
+    assert _probe(tmp_path)[0] == "False"
+    assert _probe(tmp_path)[0] == "True"
+
+
+_USER_KIND = """
+from pydantic import ConfigDict
+from mlsysim.core.registry import catalog, register_kind
+from mlsysim.core.types import Spec
+
+class WidgetSpec(Spec):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    size: int = 1
+
+Widgets = register_kind("widget", WidgetSpec, "widget")
+cat = catalog()
+print(cat.from_snapshot, "widget" in cat.entries)
+"""
+
+
+def test_a_kind_the_snapshot_lacks_builds_afresh(tmp_path: Path) -> None:
+    """A kind registered before the first load (a plugin's) that a snapshot does not hold
+    is never served from it."""
+    _probe(tmp_path)
+    env = {**os.environ, "MLSYSIM_CACHE_HOME": str(tmp_path)}
+    env.pop("MLSYSIM_DATA_PATH", None)
+    out = subprocess.run(
+        [sys.executable, "-c", _USER_KIND], env=env, capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "True"]
+
+
+def test_registry_names_are_the_registries() -> None:
+    import mlsysim
+
+    assert set(mlsysim.registry_names()) == set(mlsysim.registries())

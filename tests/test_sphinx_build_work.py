@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from docutils import nodes
-from test_sphinx_book import SPHINX_EXT  # noqa: F401  (puts the extension on sys.path)
+from test_sphinx_book import SPHINX_EXT  # (also puts the extension on sys.path)
 
 import mlsysim.book.books as books
 import mlsysim.book.sources as sources
@@ -197,3 +197,99 @@ def test_an_incremental_build_scans_only_the_changed_chapter(
             again.cleanup()
     finally:
         app.cleanup()
+
+
+def test_a_build_lists_the_data_files_once_not_once_per_chapter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every chapter depends on every registry data file; the files are listed for the build
+    (and by the snapshot check), not again for each of the chapters."""
+    from mlsysim.core.registry import data_dirs
+
+    listed: Counter[Path] = Counter()
+    rglob = Path.rglob
+
+    def counting_rglob(self: Path, pattern: str, *args: Any, **kwargs: Any) -> Any:
+        if pattern == "*.toml":
+            listed[self] += 1
+        return rglob(self, pattern, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "rglob", counting_rglob)
+    app = _app(_book(tmp_path), tmp_path)
+    try:
+        app.build()
+        assert app.statuscode == 0, app.warning.getvalue()
+        dirs = [d for d in data_dirs() if d.is_dir()]
+        assert dirs and max(listed[d] for d in dirs) <= 2  # 4 documents read
+        roofline = app.env.dependencies["roofline"]
+        assert {str(f) for d in dirs for f in rglob(d, "*.toml")} <= {str(f) for f in roofline}
+    finally:
+        app.cleanup()
+
+
+_DUMP = """import sys
+
+
+def _dump(app, exc):
+    names = sorted(m for m in sys.modules if m.startswith("mlsysim."))
+    (app.outdir / "modules.txt").write_text("\\n".join([*names, *sorted(sys.modules)]))
+
+
+def setup(app):
+    app.connect("build-finished", _dump)
+    return {"parallel_read_safe": True}
+"""
+
+
+def _modules_of_a_build(tmp: Path, chapter: str, jobs: int = 1) -> set[str]:
+    """The modules a fresh ``sphinx-build`` process imported for a one-chapter book (the
+    registry snapshot warmed by a first build)."""
+    import os
+    import subprocess
+    import sys
+
+    src = tmp / "src"
+    src.mkdir(parents=True)
+    conf = "import sys, os\nsys.path.insert(0, os.path.dirname(__file__))\n"
+    conf += 'extensions = ["myst_parser", "mlsysim_sphinx", "dump_modules"]\n'
+    (src / "conf.py").write_text(conf, encoding="utf-8")
+    (src / "dump_modules.py").write_text(_DUMP, encoding="utf-8")
+    (src / "index.md").write_text(chapter, encoding="utf-8")
+    env = {**os.environ, "MLSYSIM_CACHE_HOME": str(tmp / "cache")}
+    env.pop("MLSYSIM_DATA_PATH", None)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SPHINX_EXT), env.get("PYTHONPATH")]))
+    for run in range(2):
+        out = tmp / f"out{run}"
+        cmd = [sys.executable, "-m", "sphinx", "-q", "-E", "-j", str(jobs), "-b", "html"]
+        cmd += [str(src), str(out)]
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, proc.stderr
+    return set((out / "modules.txt").read_text(encoding="utf-8").split())
+
+
+def test_a_build_imports_only_the_layers_its_items_read(tmp_path: Path) -> None:
+    """Registry entries come from the snapshot kind by kind: a book reading the H100 imports
+    the hardware layer's spec classes, never the simulation or systems layers' (nor the
+    solvers); a book of unit arithmetic imports no spec class and no pydantic."""
+    hardware = _modules_of_a_build(
+        tmp_path / "hw", "# HW\n\nIt streams {napkin}`H100.memory.bandwidth -> TB/s`.\n"
+    )
+    assert "mlsysim.hardware.registry" in hardware and "pydantic" in hardware
+    assert not {m for m in hardware if m.startswith(("mlsysim.sim.", "mlsysim.systems."))}
+    assert not {m for m in hardware if m.startswith("mlsysim.solvers")}
+    units = _modules_of_a_build(
+        tmp_path / "units",
+        "# Units\n\n```{napkin}\nx = 80 GB\n```\n\nIt takes {napkin}`x / 3.35 TB/s -> ms`.\n",
+    )
+    assert not {m for m in units if m.endswith(".registry") and m.startswith("mlsysim.")} - {
+        "mlsysim.core.registry"
+    }
+    assert "pydantic" not in units
+
+
+def test_a_parallel_build_loads_the_registries_before_its_readers_fork(tmp_path: Path) -> None:
+    """``-j 2`` readers are forked from the main process: it loads every kind first, so they
+    share one copy instead of each loading the layers again."""
+    chapter = "# HW\n\nIt streams {napkin}`H100.memory.bandwidth -> TB/s`.\n"
+    modules = _modules_of_a_build(tmp_path, chapter, jobs=2)
+    assert {"mlsysim.sim.registry", "mlsysim.systems.registry", "pint"} <= modules

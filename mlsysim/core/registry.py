@@ -88,11 +88,10 @@ def register_kind(
             fix="give the new kind its own schema name",
         )
     _KINDS[kind] = _Kind(kind, spec, noun)
-    if data_dir is not None:
-        d = Path(data_dir).resolve()
-        if d not in _BUILTIN_DIRS:
-            _BUILTIN_DIRS.append(d)
-    if known is None and _CATALOG is not None:
+    d = None if data_dir is None else Path(data_dir).resolve()
+    if d is not None and d not in _BUILTIN_DIRS:
+        _BUILTIN_DIRS.append(d)
+    if known is None and _CATALOG is not None and not _CATALOG.holds(kind, spec, noun, d):
         reset()  # a kind registered after a load: its files must be read
     return Registry(kind)
 
@@ -222,17 +221,52 @@ class _Catalog:
         self.env = _env_dirs()
         self.generation = _generation
         self.from_snapshot = False  # True when unpickled from mlsysim.core.snapshot
-        self.entries: dict[str, dict[str, Any]] = {kind: {} for kind in _KINDS}
+        self.entries: dict[str, Mapping[str, Any]] = {kind: {} for kind in _KINDS}
         # kinds holding entries (every kind but the citation-only "sources")
         self.index: dict[str, dict[str, str]] = {kind: {} for kind in _KINDS}
         self.files: dict[str, dict[str, Path]] = {kind: {} for kind in _KINDS}
-        self.sources: dict[str, Any] = {}
+        self.sources: Mapping[str, Any] = {}
         self.paths: list[Path] = []
-        for d in data_dirs():
+        dirs = data_dirs()
+        #: what it was built from, checked before a snapshot of it is used (:meth:`matches`):
+        #: the data directories, each kind's spec class and noun, the spec modules' sources
+        self.dirs = frozenset(str(d) for d in dirs)
+        self.kind_specs = {k.name: _spec_name(k) for k in _KINDS.values()}
+        self.code = snapshot_code(k.spec for k in _KINDS.values())
+        for d in dirs:
             if d.is_dir():
                 for f in sorted(d.rglob("*.toml")):
                     self._load_file(f)
         self._cross_check()
+
+    # -- the snapshot -------------------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled with each kind's entries and the citations as separate blobs, unpickled
+        when first used: a process that reads only hardware never imports the other layers'
+        spec classes (nor pydantic, when it reads no entry at all)."""
+        state = dict(self.__dict__)
+        state["entries"] = {kind: _Lazy.of(entries) for kind, entries in self.entries.items()}
+        state["sources"] = _Lazy.of(self.sources)
+        return state
+
+    def matches(self, dirs: Iterable[Path]) -> bool:
+        """Whether this (unpickled) catalog was built from what this process would load:
+        the same data directories, every kind registered so far as it was, and the same
+        source of every spec module (the data files themselves are in the snapshot's key)."""
+        if self.dirs != frozenset(str(d) for d in dirs) or set(self.entries) != set(
+            self.kind_specs
+        ):
+            return False
+        if any(self.kind_specs.get(k.name) != _spec_name(k) for k in _KINDS.values()):
+            return False
+        return all(_file_digest(Path(path)) == digest for path, digest in self.code.items())
+
+    def holds(self, kind: str, spec: Any, noun: str, data_dir: Path | None) -> bool:
+        """Whether a kind registered now (a layer imported after the load) is one of these."""
+        expected = self.kind_specs.get(kind)
+        if expected != _spec_name(_Kind(kind, spec, noun)):
+            return False
+        return data_dir is None or str(data_dir) in self.dirs
 
     # -- loading ------------------------------------------------------------------------
     def _load_file(self, path: Path) -> None:
@@ -250,6 +284,8 @@ class _Catalog:
                 + ", ".join(_KINDS),
             )
         kind = m["kind"]
+        sources, entries = self.sources, self.entries[kind]
+        assert isinstance(sources, dict) and isinstance(entries, dict)  # built, not unpickled
         if kind == "sources" and any(k != "sources" for k in doc):
             raise RegistryDataError(
                 "a sources file holds only [sources.ID] tables",
@@ -264,7 +300,7 @@ class _Catalog:
                     fix="give the citation a unique id or reuse the first",
                 )
             try:
-                self.sources[sid] = Citation(id=sid, **rec)
+                sources[sid] = Citation(id=sid, **rec)
             except Exception as exc:
                 raise RegistryDataError(
                     "bad citation record",
@@ -290,7 +326,7 @@ class _Catalog:
                     entry=eid,
                     fix="use letters, digits and underscores, e.g. H100_PCIe",
                 )
-            if eid in self.entries[kind]:
+            if eid in entries:
                 raise RegistryDataError(
                     f"{_KINDS[kind].noun} {eid!r} is defined twice",
                     file=str(path),
@@ -300,7 +336,7 @@ class _Catalog:
                 )
             spec = self._build(cls, kind, eid, raw, path)
             _check_numbers(spec, "", path, eid)
-            self.entries[kind][eid] = spec
+            entries[eid] = spec
             self.files[kind][eid] = path
 
     def _build(self, cls: Any, kind: str, eid: str, raw: dict[str, Any], path: Path) -> Any:
@@ -531,28 +567,120 @@ def catalog() -> _Catalog:
     if cat is None or cat.env != _env_dirs():
         if cat is not None:
             reset()
-        _run_first_load()
         cat = _CATALOG = _snapshot_or_build()
     return cat
 
 
 def _snapshot_or_build() -> _Catalog:
     """The catalog from a snapshot of the same data and code (:mod:`mlsysim.core.snapshot`),
-    else built, validated and stored for the next process."""
+    else built, validated and stored for the next process.
+
+    A snapshot is found before any layer is imported: its key hashes the data files of the
+    declared directories and the spec modules registered so far, and the snapshot itself
+    says which kinds, directories and spec-module sources it was built from
+    (:meth:`_Catalog.matches`). The layers register (are imported) only to build afresh, or
+    when an entry of theirs is first read.
+    """
     from mlsysim.core import snapshot
 
-    files = [f for d in data_dirs() if d.is_dir() for f in sorted(d.rglob("*.toml"))]
+    dirs = data_dirs(load=False)
+    files = [f for d in dirs if d.is_dir() for f in sorted(d.rglob("*.toml"))]
     modules = [k.spec.__module__ for k in _KINDS.values() if k.spec is not None]
     key = snapshot.snapshot_key(files, modules)
     cat = snapshot.load(key)
-    if isinstance(cat, _Catalog) and set(cat.entries) == set(_KINDS):
+    if isinstance(cat, _Catalog) and cat.matches(dirs):
         cat.env = _env_dirs()
         cat.generation = _generation
         cat.from_snapshot = True
         return cat
+    _run_first_load()
     cat = _Catalog()
     snapshot.save(key, cat)
     return cat
+
+
+def _spec_name(kind: _Kind) -> tuple[str, str, str]:
+    """A kind as a snapshot records it: its spec class's module and name, and its noun."""
+    spec = kind.spec
+    if spec is None:
+        return ("", "", kind.noun)
+    return (spec.__module__, spec.__qualname__, kind.noun)
+
+
+def snapshot_code(specs: Iterable[Any]) -> dict[str, str]:
+    """Digest of the source file of every spec class's module (a snapshot is used only while
+    these are unchanged)."""
+    import sys
+
+    out: dict[str, str] = {}
+    for spec in specs:
+        module = sys.modules.get(getattr(spec, "__module__", ""), None)
+        file = getattr(module, "__file__", None)
+        if file:
+            out[file] = _file_digest(Path(file))
+    return out
+
+
+def _file_digest(path: Path) -> str:
+    import hashlib
+
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "<unreadable>"
+
+
+class _Lazy(Mapping[str, Any]):
+    """A mapping unpickled on first use of a value (its keys are known without that)."""
+
+    def __init__(self, keys: tuple[str, ...], blob: bytes) -> None:
+        self._keys = keys
+        self._known = frozenset(keys)
+        self._blob: bytes | None = blob
+        self._data: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> _Lazy:
+        import pickle
+
+        if isinstance(data, _Lazy):
+            return data
+        return cls(tuple(data), pickle.dumps(dict(data), protocol=pickle.HIGHEST_PROTOCOL))
+
+    def _values(self) -> dict[str, Any]:
+        data = self._data
+        if data is None:
+            import pickle
+
+            try:
+                data = pickle.loads(self._blob or b"")
+            except Exception as exc:  # a snapshot that no longer matches its code
+                raise MlsysimError(
+                    "the registry snapshot cannot be read",
+                    why=f"{type(exc).__name__}: {exc}",
+                    fix="delete mlsysim's cache directory (see MLSYSIM_CACHE_HOME) and retry",
+                ) from None
+            self._data, self._blob = data, None
+        return data
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._known:
+            raise KeyError(key)
+        return self._values()[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._known
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __reduce__(self) -> Any:
+        if self._data is not None:
+            return (_Lazy.of, (self._data,))
+        return (_Lazy, (self._keys, self._blob))
 
 
 class _UnknownEntry(UnknownNameError, AttributeError):  # type: ignore[misc]
@@ -573,7 +701,7 @@ class Registry(Generic[T]):
             raise KeyError(f"no registry kind {self._kind!r}; kinds: {', '.join(_KINDS)}")
         return known.noun
 
-    def _entries(self) -> dict[str, T]:
+    def _entries(self) -> Mapping[str, T]:
         entries = catalog().entries.get(self._kind)
         if entries is None:
             raise KeyError(f"no registry kind {self._kind!r}; kinds: {', '.join(_KINDS)}")

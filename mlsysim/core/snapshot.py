@@ -5,9 +5,12 @@ cross-checks: about 0.1 s), which every Sphinx build and every project check wou
 Once a catalog has been built, it is pickled into the user's cache directory under a key that
 hashes everything it was built from: every data file (path and bytes, in load order), the
 source of every module that defines or reads its entries (spec classes, units, the loader) and
-the Python, pint and pydantic versions. The next process with the same key unpickles it
+the Python, pint and pydantic installations. The next process with the same key unpickles it
 (a few ms) instead; any other state builds and validates afresh, so an edited, added or
-switched data file is always read.
+switched data file is always read. Each kind's entries are unpickled when first read, so a
+process that reads no entry of a layer never imports that layer (nor pydantic, if it reads
+none); the snapshot records the sources of the spec modules it holds and is used only while
+they are unchanged.
 
 Location: ``MLSYSIM_CACHE_HOME``, else ``$XDG_CACHE_HOME/mlsysim``, else ``~/.cache/mlsysim``;
 ``MLSYSIM_CACHE_HOME=off`` turns snapshots off. A snapshot that cannot be read is rebuilt.
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import os
 import pickle
 import sys
@@ -27,8 +31,12 @@ from typing import Any
 
 __all__ = ["cache_home", "load", "save", "snapshot_key"]
 
-_VERSION = b"mlsysim.registry-snapshot/1"
-_KEEP = 4
+_VERSION = b"mlsysim.registry-snapshot/2"  # 2: entries unpickled per kind, on first use
+#: the libraries whose classes a snapshot holds (quantities, validated models)
+_LIBRARIES = ("pint", "pydantic", "pydantic_core")
+#: snapshots kept (one per checkout, data state and library set: a machine with several
+#: environments must not evict each other's at every run)
+_KEEP = 16
 _CORE_FILES = ("registry.py", "types.py", "units.py", "unit_text.py", "units.txt", "snapshot.py")
 
 
@@ -43,12 +51,16 @@ def cache_home() -> Path | None:
 
 
 def snapshot_key(data_files: Iterable[Path], spec_modules: Iterable[str]) -> str:
-    """Hash of the data files, the code that builds entries from them and the libraries."""
-    import pint
-    import pydantic
+    """Hash of the data files, the code that builds entries from them and the libraries.
 
+    ``spec_modules`` are those imported already (the others' sources are checked when the
+    snapshot is read: ``mlsysim.core.registry``). The libraries are named by their installed
+    files (path, size and modification time, as bytecode caches do): neither is imported.
+    """
     h = hashlib.sha256(_VERSION)
-    h.update(f"{sys.version}|{pint.__version__}|{pydantic.VERSION}".encode())
+    h.update(sys.version.encode())
+    for library in _LIBRARIES:
+        h.update(b"\0" + _installed(library).encode())
     here = Path(__file__).resolve().parent
     sources = [here / name for name in _CORE_FILES]
     for name in sorted(set(spec_modules)):
@@ -63,6 +75,24 @@ def snapshot_key(data_files: Iterable[Path], spec_modules: Iterable[str]) -> str
         except OSError:
             h.update(b"<unreadable>")
     return h.hexdigest()[:40]
+
+
+def _installed(name: str) -> str:
+    """An installed library's identity without importing it: its files' paths, sizes and
+    modification times (an upgrade rewrites them)."""
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or spec.origin is None:
+        return f"{name}: not installed"
+    folder = Path(spec.origin).parent
+    parts = [name]
+    for file in (Path(spec.origin), folder / "version.py", folder / "_version.py"):
+        with contextlib.suppress(OSError):
+            st = file.stat()
+            parts.append(f"{file}:{st.st_size}:{st.st_mtime_ns}")
+    return "|".join(parts)
 
 
 def load(key: str) -> Any | None:

@@ -23,17 +23,20 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import pint
-from pint.util import UnitsContainer
-
 from mlsysim.core.exceptions import (
     DimensionError,
     MlsysimError,
     NapkinSyntaxError,
     UnknownNameError,
 )
+from mlsysim.core.pint_loader import import_pint
 from mlsysim.core.snapshot import cache_home
 from mlsysim.core.unit_text import UnitText, parse_quantity_text, parse_unit_text
+
+import_pint()  # pint without its eager import of dask (see mlsysim.core.pint_loader)
+
+import pint  # noqa: E402
+from pint.util import UnitsContainer  # noqa: E402
 
 __all__ = [
     "DIMENSIONS",

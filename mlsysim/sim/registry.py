@@ -198,7 +198,9 @@ class PersonaSpec(Spec):
     primary_constraint: str
     region: str  # default grid id
     datacenter: str | None = None  # default datacenter id (cloud personas)
-    constraints: PersonaConstraints = PersonaConstraints()
+    # a factory, not an instance: building one at import would build its validator (and
+    # load pydantic's plugins, ~25 ms) in every process that imports the registries
+    constraints: PersonaConstraints = Field(default_factory=PersonaConstraints)
 
 
 Applications: Registry[ApplicationSpec] = register_kind(

@@ -36,6 +36,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from mlsysim.core.cache import DerivedCache
 from mlsysim.core.exceptions import ConfigError, UnknownNameError
 from mlsysim.core.formulas.collectives import (
     BUS_FACTOR_OPS,
@@ -287,7 +288,8 @@ def _check(op: str, algorithm: str) -> None:
         )
 
 
-_TIMINGS: dict[tuple[str, float, int, str], tuple[Group, Timing]] = {}
+#: Priced collectives by (op, size, group, algorithm); emptied by a registry change or clear_all().
+_TIMINGS = DerivedCache("collective timings")
 
 
 def time_collective(op: str, size: float, grp: Group, algorithm: str = "auto") -> Timing:

@@ -211,53 +211,57 @@ def _prefixed(symbol: str, prefixes: list[str]) -> list[str]:
     return [p + symbol for p in prefixes]
 
 
-@lru_cache(maxsize=1)
-def _families() -> dict[str, Family]:
-    time_labels = {"d": ("days", r"\mathrm{days}"), "yr": ("years", r"\mathrm{years}")}
-    fams = [
-        _family("compute_rate", _prefixed("FLOP/s", _DECIMAL)),
-        _family("op_rate", _prefixed("OP/s", _DECIMAL)),
-        _family("computation", _prefixed("FLOP", _DECIMAL)),
-        _family("operations", _prefixed("OP", _DECIMAL)),
-        _family("bandwidth", _prefixed("B/s", _DECIMAL)),
-        _family("bandwidth_binary", _prefixed("B/s", _BINARY)),
-        _family("bit_rate", _prefixed("b/s", _DECIMAL)),
-        _family("information", _prefixed("B", _DECIMAL)),
-        _family("information_binary", _prefixed("B", _BINARY)),
-        _family("bits", _prefixed("b", _DECIMAL)),
-        _family(
-            "time",
-            ["ps", "ns", "µs", "ms", "s", "min", "h", "d", "yr"],
-            base="s",
-            overflow=8,
-            underflow=4,
-            labels=time_labels,
-        ),
-        # joules for a step or an inference, watt-hours from 1 Wh up, as the field writes
-        # energy (never TJ, never mWh in scientific notation)
-        _family(
-            "energy",
-            ["pJ", "nJ", "µJ", "mJ", "J", "kJ", "Wh", "kWh", "MWh", "GWh", "TWh"],
-            base="J",
-        ),
-        _family("power", ["mW", "W", "kW", "MW", "GW", "TW"], base="W"),
-        _family("frequency", ["Hz", "kHz", "MHz", "GHz", "THz"]),
-        _family(
-            "carbon",
-            ["mgCO2e", "gCO2e", "kgCO2e", "tCO2e", "ktCO2e", "MtCO2e", "GtCO2e"],
-            base="kgCO2e",
-        ),
-        _family("mass", ["mg", "g", "kg", "t", "kt", "Mt"], base="kg"),
-        _family("volume", ["mL", "L", "kL", "ML", "GL"], base="L"),
-        _family("currency", ["USD"]),
-        _family("intensity", ["FLOP/B"]),
-        _family("op_intensity", ["OP/B"]),
-        _family("carbon_intensity", ["gCO2e/kWh"]),
-        _family("price_per_energy", ["USD/kWh"]),
-        _family("price_per_time", ["USD/h"]),
-        _family("water_intensity", ["L/kWh"]),
-    ]
-    return {f.name: f for f in fams}
+_TIME_LABELS = {"d": ("days", r"\mathrm{days}"), "yr": ("years", r"\mathrm{years}")}
+
+#: every family by name: its units, smallest first, and the keywords of :func:`_family`. Built
+#: on first use, one family at a time (a book shows a few of them; building all costs ~10 ms)
+_FAMILIES: dict[str, tuple[list[str], dict[str, Any]]] = {
+    "compute_rate": (_prefixed("FLOP/s", _DECIMAL), {}),
+    "op_rate": (_prefixed("OP/s", _DECIMAL), {}),
+    "computation": (_prefixed("FLOP", _DECIMAL), {}),
+    "operations": (_prefixed("OP", _DECIMAL), {}),
+    "bandwidth": (_prefixed("B/s", _DECIMAL), {}),
+    "bandwidth_binary": (_prefixed("B/s", _BINARY), {}),
+    "bit_rate": (_prefixed("b/s", _DECIMAL), {}),
+    "information": (_prefixed("B", _DECIMAL), {}),
+    "information_binary": (_prefixed("B", _BINARY), {}),
+    "bits": (_prefixed("b", _DECIMAL), {}),
+    "time": (
+        ["ps", "ns", "µs", "ms", "s", "min", "h", "d", "yr"],
+        {"base": "s", "overflow": 8, "underflow": 4, "labels": _TIME_LABELS},
+    ),
+    # joules for a step or an inference, watt-hours from 1 Wh up, as the field writes
+    # energy (never TJ, never mWh in scientific notation)
+    "energy": (
+        ["pJ", "nJ", "µJ", "mJ", "J", "kJ", "Wh", "kWh", "MWh", "GWh", "TWh"],
+        {"base": "J"},
+    ),
+    "power": (["mW", "W", "kW", "MW", "GW", "TW"], {"base": "W"}),
+    "frequency": (["Hz", "kHz", "MHz", "GHz", "THz"], {}),
+    "carbon": (
+        ["mgCO2e", "gCO2e", "kgCO2e", "tCO2e", "ktCO2e", "MtCO2e", "GtCO2e"],
+        {"base": "kgCO2e"},
+    ),
+    "mass": (["mg", "g", "kg", "t", "kt", "Mt"], {"base": "kg"}),
+    "volume": (["mL", "L", "kL", "ML", "GL"], {"base": "L"}),
+    "currency": (["USD"], {}),
+    "intensity": (["FLOP/B"], {}),
+    "op_intensity": (["OP/B"], {}),
+    "carbon_intensity": (["gCO2e/kWh"], {}),
+    "price_per_energy": (["USD/kWh"], {}),
+    "price_per_time": (["USD/h"], {}),
+    "water_intensity": (["L/kWh"], {}),
+}
+
+
+@lru_cache(maxsize=len(_FAMILIES))
+def _family_named(name: str) -> Family | None:
+    """The family ``name`` (built on its first use), or None when there is none."""
+    spec = _FAMILIES.get(name)
+    if spec is None:
+        return None
+    units, options = spec
+    return _family(name, units, **options)
 
 
 def _dims(expr: str) -> Any:
@@ -291,7 +295,6 @@ def family_for(units: Any) -> Family | None:
     if named is None:
         return None
     names = [str(n) for n in units._units]
-    fams = _families()
     ops = _has(names, "operation")
     bits = any(n.endswith("bit") for n in names) and not _has(names, "byte")
     binary = _is_binary(names)
@@ -302,4 +305,4 @@ def family_for(units: Any) -> Family | None:
         "information": "bits" if bits else ("information_binary" if binary else "information"),
         "intensity": "op_intensity" if ops else "intensity",
     }.get(named, named)
-    return fams.get(choice)
+    return _family_named(choice)

@@ -205,7 +205,7 @@ def validate_config(app: Sphinx, config: Config) -> None:
             mlsysim.add_data_dir(path)
     gc.disable()
     try:
-        _load_registries()
+        _load_registries(parallel=getattr(app, "parallel", 1) > 1)
     finally:
         gc.enable()
     _freeze_heap()
@@ -213,15 +213,25 @@ def validate_config(app: Sphinx, config: Config) -> None:
         _add_siunitx_preamble(config)
 
 
-def _load_registries() -> None:
+def _load_registries(*, parallel: bool = False) -> None:
     """Load every data file now (once, before reading). A broken data file does not stop the
     build: every item that needs the data fails at its own line naming the file, entry and
-    field, as ``mlsysim check`` reports it, and the items that need none still render."""
+    field, as ``mlsysim check`` reports it, and the items that need none still render.
+
+    From a snapshot, each kind's entries (and its layer, pint, pydantic) load when a document
+    first reads one. A parallel build (``-j N``) loads them all now instead: its readers are
+    forked after this and would each load them again (and hold their own copy)."""
     from mlsysim.core.exceptions import MlsysimError
     from mlsysim.core.registry import catalog
 
     with contextlib.suppress(MlsysimError):
-        catalog()
+        cat = catalog()
+        if parallel:
+            import mlsysim.core.units  # noqa: F401  (pint: every reader uses it)
+
+            for entries in cat.entries.values():
+                for _ in entries.values():
+                    break  # the first value unpickles the kind
 
 
 def _freeze_heap() -> None:

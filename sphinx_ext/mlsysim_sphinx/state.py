@@ -260,11 +260,23 @@ def located(env: BuildEnvironment, kind: str, text: str, line: int) -> Item:
     return Item(kind, text, line)  # type: ignore[arg-type]
 
 
+#: the data files listed for this build: (data directories, registry generation) -> files.
+#: Listed again at the start of every build (:func:`on_env_get_outdated`), so a file added
+#: between two builds of one process is seen; within a build every document takes this list.
+_LISTED: dict[tuple[tuple[Path, ...], int], list[Path]] = {}
+
+
 def _data_files() -> list[Path]:
     """Every registry data file, loadable or not (a broken one is a dependency too)."""
-    from mlsysim.core.registry import data_dirs
+    from mlsysim.core.registry import data_dirs, generation
 
-    return sorted(f for d in data_dirs() if d.is_dir() for f in d.rglob("*.toml"))
+    dirs = data_dirs(load=False)  # the same directories, without importing every layer
+    key = (tuple(dirs), generation())
+    files = _LISTED.get(key)
+    if files is None:
+        _LISTED.clear()
+        files = _LISTED[key] = sorted(f for d in dirs if d.is_dir() for f in d.rglob("*.toml"))
+    return files
 
 
 def data_key() -> str:
@@ -290,6 +302,7 @@ def on_env_get_outdated(
     is added or removed, or a ``MLSYSIM_DATA_PATH`` that points elsewhere.
     """
     shared = _shared_outdated(env)
+    _LISTED.clear()  # a new build lists the data files again
     key = data_key()
     if getattr(env, _KEY_ATTR, None) == key:
         return sorted(shared - set(changed) - set(added) - set(removed))

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from mlsysim.book.lang.helpers import CONSTANTS, HELPERS
@@ -65,14 +66,15 @@ class GlobalNames:
 
     def __init__(self) -> None:
         self._generation = -1
-        self._specs: dict[str, Any] = {}
-        self._registries: dict[str, Any] | None = None
+        self._specs: dict[str, Mapping[str, Any]] = {}  # id -> its kind's entries
+        self._registries: _Registries | None = None
         self._functions: dict[str, Fn] | None = None
         self._model: dict[str, Fn | None] = {}  # FUNCTIONS imported so far (None: cannot be)
 
     # -- registry entries (regenerated with the data) ------------------------------------
-    def specs(self) -> dict[str, Any]:
-        """Every registry entry by id (loading the data files on first use)."""
+    def specs(self) -> dict[str, Mapping[str, Any]]:
+        """Every registry id, with the entries of its kind (loading the data files on first
+        use). An entry is read, and its layer imported, only when a document uses it."""
         from mlsysim.core import registry
 
         gen = registry.generation()
@@ -85,26 +87,31 @@ class GlobalNames:
                     why=str(exc),
                     fix="fix the data file named above (or MLSYSIM_DATA_PATH)",
                 ) from None
-            specs: dict[str, Any] = {}
+            specs: dict[str, Mapping[str, Any]] = {}
             for kind, entries in cat.entries.items():
                 if kind != "sources":
-                    for eid, spec in entries.items():
-                        specs.setdefault(eid, spec)
+                    for eid in entries:
+                        specs.setdefault(eid, entries)
             self._specs = specs
             self._generation = registry.generation()
         return self._specs
 
-    def registries(self) -> dict[str, Any]:
-        """The registries :mod:`mlsysim` exports (``Hardware``, ``Models`` …), by name."""
+    def spec(self, name: str) -> Any:
+        """The registry entry ``name``, or None."""
+        entries = self.specs().get(name)
+        return None if entries is None else entries[name]
+
+    def registries(self) -> Mapping[str, Any]:
+        """The registries :mod:`mlsysim` exports (``Hardware``, ``Models`` …), by name; a
+        registry's module is imported when the registry is first used."""
         if self._registries is None:
             import mlsysim
-            from mlsysim.core.registry import Registry
 
             try:
-                exported = mlsysim.registries()
-            except (ImportError, AttributeError):  # a layer missing: its names are absent
+                exported = mlsysim.registry_names()
+            except AttributeError:  # a package without them: no registry names
                 exported = {}
-            self._registries = {n: r for n, r in exported.items() if isinstance(r, Registry)}
+            self._registries = _Registries(exported)
         return self._registries
 
     def functions(self) -> dict[str, Fn]:
@@ -141,7 +148,7 @@ class GlobalNames:
         f = self.functions().get(name)
         if f is not None:
             return f
-        spec = self.specs().get(name)
+        spec = self.spec(name)
         if spec is not None:
             return View(spec, spec, "", name)
         reg = self.registries().get(name)
@@ -174,6 +181,38 @@ class GlobalNames:
         if unit_name(name) is not None:
             return f"a unit ({unit_name(name)})"
         return None
+
+
+class _Registries(Mapping[str, Any]):
+    """Registry names to registries, each imported on first use (``mlsysim.registries()``
+    would import every layer's registry module to list them)."""
+
+    def __init__(self, where: Mapping[str, tuple[str, str]]) -> None:
+        self._where = dict(where)
+        self._loaded: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._loaded:
+            from mlsysim.core.registry import Registry
+
+            module, attr = self._where[name]
+            try:
+                value = getattr(importlib.import_module(module), attr)
+            except (ImportError, AttributeError):  # a layer missing: its name is absent
+                raise KeyError(name) from None
+            if not isinstance(value, Registry):
+                raise KeyError(name)
+            self._loaded[name] = value
+        return self._loaded[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._where
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._where)
+
+    def __len__(self) -> int:
+        return len(self._where)
 
 
 _GLOBALS = GlobalNames()

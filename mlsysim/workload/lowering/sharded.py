@@ -71,12 +71,17 @@ __all__ = [
     "RankMemory",
     "RankOps",
     "RankShare",
+    "StaticShare",
+    "activation_parts",
     "lower_ops",
     "lower_rank",
+    "microbatch_comms",
     "rank_share",
     "restage",
     "shard_facts",
     "stage_activations",
+    "static_reads",
+    "static_share",
     "training_activation_bytes",
     "training_state_bytes",
 ]
@@ -166,7 +171,9 @@ _SHARDS = DerivedCache("workload.sharded_facts")
 
 
 def _shard_entry(f: ModelFacts, par: ParallelPlan) -> _Shard:
-    key = (id(f), par)
+    # the shard reads tp, ep and the stages (pp, chunks) of the plan: ZeRO, dp and the
+    # micro-batch share it
+    key = (id(f), par.tp, par.ep, par.pp, par.chunks)
     hit = _SHARDS.get(key)
     if hit is not None and hit[0] is f:
         return hit[1]
@@ -269,7 +276,7 @@ def _expert_load(f: ModelFacts, par: ParallelPlan, rp: Any) -> float:
     return EXPERT_IMBALANCE.value if f_imb is None else f_imb
 
 
-class _Static(NamedTuple):
+class StaticShare(NamedTuple):
     """What one rank's step holds whatever its micro-batch and sequence: the optimizer
     update on its state shard, its resident state and the gradients' format (training)."""
 
@@ -282,13 +289,17 @@ class _Static(NamedTuple):
 _STATIC = DerivedCache("workload.sharded_static")
 
 
-def _static(f: ModelFacts, par: ParallelPlan, rp: Any, entry: _Shard, training: bool) -> _Static:
-    """The rank's static share (cached per facts, plan and resolved plan: no batch or
-    sequence length in the key)."""
-    key = (id(f), par, id(rp), training)
+def _static(
+    f: ModelFacts, par: ParallelPlan, rp: Any, entry: _Shard, training: bool
+) -> StaticShare:
+    """The rank's static share (cached per facts and what it reads of the plans: no batch,
+    micro-batch or sequence length in the key, and recomputation only where ZeRO-3 gathers
+    modules again for it)."""
+    key = (id(f), training, par.tp, par.pp, par.chunks, par.ep, par.dp, par.cp, par.zero)
+    key = (*key, *static_reads(rp, par.zero))
     hit = _STATIC.get(key)
-    if hit is not None and hit[0] is f and hit[1] is rp:
-        return hit[2]
+    if hit is not None and hit[0] is f:
+        return hit[1]
     dense, expert = entry.dense, entry.expert
     if training:
         bg = _gradient_bytes(rp, par)
@@ -307,13 +318,51 @@ def _static(f: ModelFacts, par: ParallelPlan, rp: Any, entry: _Shard, training: 
         units = _shard_units(f, par, unit) if par.zero >= 3 else (1.0, 1.0)
         host = LIST_COLLECTIVE_PER_RANK_S if rp.plan.list_collectives else 0.0
         dp = _dp_comms(par, dense, expert, bg, rp.weight_bytes, units, passes, host)
-        made = _Static(update.ops[0], _state(dense, expert, rp, par), bg, dp)
+        made = StaticShare(update.ops[0], _state(dense, expert, rp, par), bg, dp)
     else:
-        made = _Static(None, ((dense + expert) * rp.weight_bytes, 0.0, 0.0), 0.0, ())
+        made = StaticShare(None, ((dense + expert) * rp.weight_bytes, 0.0, 0.0), 0.0, ())
     if len(_STATIC) > 4096:  # a sweep must not accumulate
         _STATIC.clear()
-    _STATIC.put(key, (f, rp, made))
+    _STATIC.put(key, (f, made))
     return made
+
+
+def static_reads(rp: Any, zero: int) -> tuple[Any, ...]:
+    """What :func:`static_share` reads of a resolved plan at ZeRO stage ``zero`` (a cache
+    key: plans that agree on it share their static share): the optimizer, the gradient and
+    weight formats and bytes, ZeRO-3's gather unit, whether the collectives take a list of
+    buffers and (ZeRO-3) whether the recomputed forward gathers modules again."""
+    plan = rp.plan
+    unit = plan.shard_unit
+    regather = zero >= 3 and plan.recompute == "full" and unit == "module"
+    formats = (plan.optimizer, plan.gradients, rp.weights, rp.weight_bytes, rp.gradient_bytes)
+    return (*formats, unit, plan.list_collectives, regather)
+
+
+def static_share(f: ModelFacts, par: ParallelPlan, rp: Any, training: bool) -> StaticShare:
+    """The rank's optimizer update, resident state (weights, gradients, optimizer bytes),
+    gradient format and data-parallel collectives: :func:`rank_share`'s parts that no
+    micro-batch or sequence length changes."""
+    return _static(f, par, rp, _shard_entry(f, par), training)
+
+
+def microbatch_comms(
+    f: ModelFacts, phase: str, microbatch: int, seq_len: int, rp: Any, par: ParallelPlan
+) -> tuple[CommOp, ...]:
+    """The collectives of one micro-batch (TP, CP, EP, PP): :func:`rank_share`'s comms
+    before the data-parallel ones of :func:`static_share`."""
+    s_rank = seq_len // par.cp if phase != "decode" else seq_len
+    fr = _shard_entry(f, par).facts
+    return _comms(f, fr, phase, microbatch, s_rank, rp, par, ())
+
+
+def activation_parts(
+    f: ModelFacts, microbatch: int, seq_len: int, rp: Any, par: ParallelPlan
+) -> tuple[float, float, float]:
+    """A training rank's activation parts (:func:`rank_share`'s ``activations``)."""
+    return _activation_parts(
+        f, par, microbatch, seq_len // par.cp, rp, _shard_entry(f, par).stages[0]
+    )
 
 
 class RankOps(NamedTuple):

@@ -120,13 +120,6 @@ KNOWN_MISSES: dict[str, str] = {
     "resnet50_a100_40gb_tf_amp_b1": _TF,
     "resnet50_a100_40gb_tf_amp_b256": _TF,
     "resnet50_a100_40gb_tf_tf32_b256": _TF,
-    "resnet50_t4_pytorch_eager_fp32_b1": (
-        "pessimistic (1.81; 1.47 before tile quantization counted padded work): forward "
-        "convolutions run without split-K on 128-wide tiles (a 7x7 output on a 64-row tile), "
-        "so stage-4 convs fill 4 of a T4's 40 SMs; cuDNN's implicit-GEMM heuristics for small "
-        "problems are not in the sources read. The measurement is PyTorch's ~10 ms host floor "
-        "at batch 1 (10.4 ms on a V100, 10.7 ms on a T4), which the model does not have either"
-    ),
 }
 
 

@@ -44,22 +44,24 @@ LOW, HIGH = 0.65, 1.35  # ±35 %
 TARGET = 0.80
 
 #: The broad-set rate this branch achieves (a regression floor; the issue's target is TARGET).
-ACHIEVED = 0.74
+ACHIEVED = 0.80
 
 _TF = (
-    "TensorFlow 1.x (DeepLearningExamples, graph executor with the AMP graph rewrite) runs "
-    "2x slower than the eager profile, whose figures are PyTorch's (~10 us per op, 0.72 of "
-    "bandwidth). Not the executor's per-op cost: TensorFlow's own source puts its inter-op "
-    "latency at 'hundreds of nanoseconds' (tensorflow/core/tpu/graph_rewrite/"
-    "variable_merger_pass.h: hundreds of variable reads add hundreds of us per inference "
-    "step), far below the gap (79 against 39 ms at batch 256); Nimble (Kwon et al., NeurIPS "
-    "2020) reports TF idling the GPU up to 71 % of batch-1 inference, a whole-run ratio, not "
-    "a per-op figure. The README's own ResNet table reads as host-bound: AMP throughput is "
-    "not monotonic in batch (1974 img/s at 32, 3570 at 64, 3229 at 256, p99 126 ms against "
-    "an 81 ms mean), AMP+XLA and a V100 in the same container top out at ~2,900-3,900 img/s, "
-    "inference_benchmark.sh reads real TFRecords through the tf.data CPU pipeline, and its "
-    "Known issues says 'Performance without XLA enabled is low'. The model has no input "
-    "pipeline or run-loop cost, and no source gives one"
+    "TensorFlow 1.x (DeepLearningExamples, graph executor, no XLA) runs slower than the model "
+    "of it (engine tf_amp: one kernel per graph node at the eager profile's ~10 us and 0.72 "
+    "of bandwidth, LayerNorm and GELU in FP32 with casts, as the AMP rewrite's lists put "
+    "them; that brings the BERT batch-8 rows within ±35 %). Not the executor's per-op cost: "
+    "TensorFlow's own source puts its inter-op latency at 'hundreds of nanoseconds' "
+    "(tensorflow/core/tpu/graph_rewrite/variable_merger_pass.h); Nimble (Kwon et al., "
+    "NeurIPS 2020) reports TF idling the GPU up to 71 % of batch-1 inference, a whole-run "
+    "ratio, not a per-op figure. The README's ResNet table reads as host-bound: AMP "
+    "throughput is not monotonic in batch (1974 img/s at 32, 3570 at 64, 3229 at 256, p99 "
+    "126 ms against an 81 ms mean), and inference_benchmark.sh reads real TFRecords through "
+    "the tf.data CPU pipeline with 10 preprocessing threads (runtime/runner.py: "
+    "num_preprocessing_threads = 10 without DALI). No source gives a per-thread JPEG decode "
+    "and resize rate for the DGX's CPUs, so the model has no input-pipeline wall; nor a "
+    "per-step Estimator/session.run floor (batch 1 sits at 4.3-5.3 ms on A100, V100 and T4 "
+    "alike)"
 )
 _SMALL_TRT = (
     "a small TensorRT step is a fixed per-inference floor the model lacks: MLPerf ResNet-50 "
@@ -113,13 +115,13 @@ KNOWN_MISSES: dict[str, str] = {
     "bert_base_a100_40gb_trt_fp16_s384_b1": _SMALL_TRT,
     "bert_base_a100_40gb_trt_fp16_s128_b1": _SMALL_TRT + " (held-out: known_gap there too)",
     "resnet50_agx_orin_mlperf31_singlestream": _SMALL_TRT + " (held-out: known_gap there too)",
-    "bert_base_a100_40gb_tf_fp16_s128_b8": _TF,
-    "bert_base_a100_40gb_tf_fp16_s384_b8": _TF,
-    "bert_base_t4_tf_fp16_s128_b8": _TF,
     "bert_base_t4_tf_fp16_s128_b1": _TF + "; at batch 1 the ~11 ms is host-bound",
     "resnet50_a100_40gb_tf_amp_b1": _TF,
     "resnet50_a100_40gb_tf_amp_b256": _TF,
-    "resnet50_a100_40gb_tf_tf32_b256": _TF,
+    "resnet50_a100_40gb_tf_tf32_b256": _TF
+    + "; TF32 convolutions also reach less than FP16's 0.80 of peak (a cuBLAS TF32 GEMM "
+    "measures 108 of 156 TFLOP/s on an A100-PCIe, torch-performance-test-data #108), which "
+    "the model does not apply: it would still miss (0.58 to ~0.64)",
 }
 
 
@@ -327,12 +329,11 @@ def test_known_misses_are_current() -> None:
 
 def test_broad_set_rate_does_not_regress() -> None:
     """The broad set (validation records and held-out cases) keeps the rate this branch
-    achieves; the issue's 80 % is the strict xfail below."""
+    achieves; the issue's 80 % is the test below."""
     rate, text = _broad_rate()
     assert rate >= ACHIEVED, text
 
 
-@pytest.mark.xfail(strict=True, reason="the issue's 80 % target is not reached yet (see -ra)")
 def test_broad_set_rate() -> None:
     """At least 80 % of the broad set (validation records and held-out cases) within ±35 %."""
     rate, text = _broad_rate()

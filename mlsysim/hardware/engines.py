@@ -150,7 +150,10 @@ class EngineSpec(Spec):
     native integer or FP8 GEMMs) or ``"all"`` (llama.cpp's own kernels for every format);
     ``end_to_end_formats`` the GEMM formats the engine keeps through every operation — the
     residual stream, norms and attention too (TensorRT's INT8 CNNs and encoders); otherwise
-    those stay in the 16-bit format.
+    those stay in the 16-bit format. ``wide_elementwise`` the kinds of a transformer's
+    element-wise operations (``"norm"``, ``"activation"``) the engine runs in FP32 around
+    16-bit GEMMs, with a cast kernel on the way in and out (TensorFlow's automatic mixed
+    precision graph rewrite keeps LayerNorm's Mean and GELU's Pow in FP32).
     """
 
     fusion: Literal["fused", "unfused"]
@@ -162,6 +165,7 @@ class EngineSpec(Spec):
     quantize_head: bool = False
     quantized_kernels: Literal["weight_only", "all"] = "weight_only"
     end_to_end_formats: tuple[str, ...] = ()
+    wide_elementwise: tuple[Literal["norm", "activation"], ...] = ()
     profiles: dict[str, EngineProfile]
 
     @model_validator(mode="after")

@@ -104,7 +104,7 @@ ZERO_ALLOWED: dict[str, set[str]] = {
     "energy_cost": {"energy", "price"},
     "expected_failures": {"duration"},
     "expert_load": {"tokens"},
-    "exposed_launch_overhead": {"kernel", "launch"},
+    "exposed_launch_overhead": {"kernel", "launch", "node"},
     "facility_energy": {"it_energy"},
     "failure_rate": {"failures"},
     "fanout_tail": {"p"},

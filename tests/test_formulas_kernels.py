@@ -18,8 +18,10 @@ from hypothesis import strategies as st
 
 import mlsysim
 from mlsysim import solve
+from mlsysim.core.constants import KERNEL_NODE_TIME
 from mlsysim.core.exceptions import ConfigError, UnsupportedPrecisionError
 from mlsysim.core.formulas.kernels import (
+    exposed_launch_overhead,
     gemm_wave_efficiency,
     gemm_wave_fraction,
     padded_wave_efficiency,
@@ -28,6 +30,7 @@ from mlsysim.core.formulas.kernels import (
 )
 
 ROUNDING = 1e-12
+US = mlsysim.Q_(1.0, "us")
 DEVICES = [h.id for h in mlsysim.Hardware]  # every registry device, MCUs and CPUs too
 TILES = [(128.0, 128.0, 256.0), (128.0, 128.0, 0.0), (256.0, 128.0, 64.0), (64.0, 64.0, 32.0)]
 
@@ -143,3 +146,18 @@ def test_solve_time_never_falls_as_tokens_or_batch_grow(
         if prev is not None:
             assert r.latency_s >= prev * (1.0 - ROUNDING), (device, model, phase, key, x)
         prev = r.latency_s
+
+
+def test_a_kernel_costs_the_device_a_node_time_that_asynchrony_does_not_hide() -> None:
+    # ahrefs/ocannl #488, chains of no-op kernels: a CUDA graph replays ~0.58 us a node;
+    # asynchronous enqueues of ~2.6-2.8 us each set a stream's pace
+    node = KERNEL_NODE_TIME.value * US
+    assert KERNEL_NODE_TIME.value == 0.58
+    graph = exposed_launch_overhead(kernel=0 * US, launch=0.58 * US, node=node)
+    stream = exposed_launch_overhead(kernel=0 * US, launch=2.7 * US, node=node)
+    assert graph.to("us").magnitude == pytest.approx(0.58)
+    assert 2.6 <= stream.to("us").magnitude <= 2.8
+    # a kernel longer than its launch hides the host's enqueue, never the device's node time
+    long = exposed_launch_overhead(kernel=10 * US, launch=3 * US, node=node)
+    assert long.to("us").magnitude == pytest.approx(0.58)
+    assert exposed_launch_overhead(kernel=10 * US, launch=3 * US).magnitude == 0.0

@@ -118,11 +118,11 @@ def test_prose_scan_is_linear_on_hostile_lines() -> None:
     def cost(n: int) -> float:
         text = ("<a `x [y]{ $z 3 TB " * n) + "\n"
         best = float("inf")
-        for _ in range(3):
-            t = time.perf_counter()
+        for _ in range(5):  # CPU time, best of rounds: other processes' load does not count
+            t = time.process_time()
             list(prose_segments(text))
             lint_text("h.md", text)
-            best = min(best, time.perf_counter() - t)
+            best = min(best, time.process_time() - t)
         return best
 
     small, large = cost(400), cost(4000)

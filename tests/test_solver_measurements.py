@@ -118,7 +118,8 @@ KNOWN_MISSES: dict[str, str] = {
     "resnet50_a100_40gb_tf_amp_b1": _TF,
     "resnet50_a100_40gb_tf_amp_b256": _TF,
     "resnet50_a100_40gb_tf_tf32_b256": _TF
-    + "; this TF32 row runs without AMP (engine eager); TF32 convolutions also reach less than FP16's 0.80 of peak (a cuBLAS TF32 GEMM "
+    + "; this TF32 row runs without AMP (engine eager); TF32 convolutions also reach less "
+    "than FP16's 0.80 of peak (a cuBLAS TF32 GEMM "
     "measures 108 of 156 TFLOP/s on an A100-PCIe, torch-performance-test-data #108), which "
     "the model does not apply: it would still miss (0.58 to ~0.64)",
 }

@@ -254,6 +254,8 @@ class ExecutionPlan:
             kernel_overhead=eff.kernel_overhead
             if self.kernel_overhead is None
             else self.kernel_overhead,
+            # a per-kernel figure the author gives is the whole per-kernel cost
+            kernel_node=eff.kernel_node if self.kernel_overhead is None else 0.0,
         )
         return ResolvedPlan(
             plan=self,

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mlsysim.core.cache import DerivedCache
+from mlsysim.core.constants import KERNEL_NODE_TIME
 from mlsysim.core.exceptions import ConfigError, RegistryDataError
 from mlsysim.core.registry import Registry, generation, register_kind
 from mlsysim.core.types import Spec
@@ -226,6 +227,8 @@ class Efficiencies(NamedTuple):
     gemm_formats: tuple[tuple[str, float], ...]
     sources: tuple[tuple[str, str], ...]  # (field, citation id)
     quantized_memory_formats: tuple[tuple[str, float], ...] = ()
+    # device time per kernel beyond its work when launches overlap (KERNEL_NODE_TIME, s)
+    kernel_node: float = 0.0
 
     def gemm_for(self, fmt: str) -> float:
         """The GEMM efficiency for math format ``fmt``."""
@@ -249,6 +252,7 @@ class Efficiencies(NamedTuple):
 
 
 _EFF = DerivedCache("hardware.engine_efficiencies")
+_US = 1e-6  # seconds per microsecond (KERNEL_NODE_TIME's unit)
 
 
 def efficiencies(engine: EngineSpec, hw: Any) -> Efficiencies:
@@ -307,6 +311,7 @@ def _build(engine: EngineSpec, hw: Any) -> Efficiencies:
         tuple(formats.items()),
         tuple(sources),
         tuple(stored.items()),
+        0.0 if engine.launch == "sync" else KERNEL_NODE_TIME.value * _US,
     )
 
 

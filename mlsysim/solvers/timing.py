@@ -12,6 +12,7 @@ run the same physics (DESIGN.md §3, Williams et al. 2009):
   (times ``quantized_memory`` for weight-only quantized kernels, which dequantize);
 * launches: ``kernels × t_launch`` per instance; asynchronous and graph launches hide behind
   the kernel, each of which still costs the device ``KERNEL_NODE_TIME`` beyond its work
+  (the engine's ``kernel_node``; none when the plan gives its own ``kernel_overhead``)
   (:func:`~mlsysim.core.formulas.exposed_launch_overhead`), synchronous ones (an
   MCU runtime) add to it; a CUDA graph adds its replay once per step
   (:func:`~mlsysim.core.formulas.graph_launch_overhead`).
@@ -26,16 +27,12 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from mlsysim.core.arrays import select
-from mlsysim.core.constants import KERNEL_NODE_TIME
 from mlsysim.core.formulas.kernels import exposed_overhead_s
 from mlsysim.core.formulas.performance import launch_overhead_s, roofline_time_s
 from mlsysim.solvers.results import OpTiming
 from mlsysim.workload.lowering.ops import GEMM_FORMAT, HIGH_FORMAT
 
 __all__ = ["Peaks", "Rates", "Timed", "peaks", "rates", "time_op", "time_ops"]
-
-#: Device time per kernel beyond its work (a graph node's cost), in seconds.
-_NODE_S = KERNEL_NODE_TIME.value * 1e-6
 
 
 class Peaks(NamedTuple):
@@ -92,6 +89,7 @@ class Rates(NamedTuple):
     elementwise: float
     t_launch: float
     overlap: bool
+    node: float  # device time per kernel beyond its work (overlapped launches)
 
 
 def rates(pk: Peaks, BW: float, eff: Any) -> Rates:
@@ -111,6 +109,7 @@ def rates(pk: Peaks, BW: float, eff: Any) -> Rates:
             eff.elementwise,
             eff.kernel_overhead,
             eff.overlap,
+            eff.kernel_node,
         ),
     )
 
@@ -144,7 +143,7 @@ def time_ops(
     if r is None:
         r = rates(pk, BW, eff)
     P_gemm, P_sparse, P_high, P_attention = r.pk
-    _, BW, BW_eff, BW_q, eta_gemm, eta_attention, eta_other, t_launch, overlap = r
+    _, BW, BW_eff, BW_q, eta_gemm, eta_attention, eta_other, t_launch, overlap, t_node = r
     compute: Any = 0.0
     memory: Any = 0.0
     overhead: Any = 0.0
@@ -167,10 +166,8 @@ def time_ops(
             peak_eff = peak * (eta_attention if kind == "attention" else eta_other) * waves
         t_body = roofline_time_s(f, b, peak_eff, BW_q if dequant else BW_eff)
         launch = launch_overhead_s(kernels, t_launch)
-        if overlap:  # the host's launches hide behind the kernels; the device's node cost does not
-            t_over = exposed_overhead_s(t_body, launch, kernels * _NODE_S) * n
-        else:
-            t_over = launch * n
+        # overlapped: the host's launches hide behind the kernels, the device's node time not
+        t_over = (exposed_overhead_s(t_body, launch, kernels * t_node) if overlap else launch) * n
         t_bound = roofline_time_s(f, b, peak, BW) * n
         on_compute = t_body == f / peak_eff
         body = t_body * n

@@ -13,6 +13,7 @@ from mlsysim.core.formulas import (
     activation_bytes_per_layer,
     kv_cache_B,
     kv_cache_bytes,
+    logits_B,
     training_memory,
     weights_bytes,
 )
@@ -49,6 +50,15 @@ def test_mla_kv_cache_is_latent_plus_rope_key():
 def test_kv_fast_path_matches():
     kv = kv_cache_bytes(model=Models.Llama2_7B, context=4096, batch=8, precision="fp16")
     assert kv_cache_B(32, 2 * 32 * 128, 4096, 8, 2.0) == kv.to("B").magnitude
+
+
+def test_logits_reserved_for_trtllm_default_batch_llama3():
+    """TensorRT-LLM's LLM API builds for max_batch_size 2048 (perf-overview v0.13) and keeps
+    logits [batch, 1, vocab_padded] in float32 (its default logits_dtype): for Llama 3's
+    128,256-entry vocabulary that is 2048 x 128256 x 4 B = 1.0507 GB, against Llama 2's
+    (32,000) 0.2621 GB."""
+    assert logits_B(2048, 128_256) == pytest.approx(1.050673152e9, rel=1e-12)
+    assert logits_B(2048, 32_000) == pytest.approx(0.262144e9, rel=1e-12)
 
 
 def test_megatron_18_bytes_per_param_and_distributed_optimizer():

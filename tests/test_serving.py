@@ -405,3 +405,35 @@ def test_colocated_tenants_share_what_the_others_leave():
     assert starved.binding_wall == "multi_tenancy"
     with pytest.raises(ConfigError, match="tenant"):
         colocate("A100", [])
+
+
+def test_serve_reserves_logits_of_its_largest_batch_before_the_kv_cache() -> None:
+    """The engine's fp32 logits for max_batch sequences leave the KV budget (TensorRT-LLM's
+    runtime logits buffer, vLLM's profile run over max_num_seqs): raising max_batch from 256
+    to 2048 for Llama 3 70B on one H100 costs (2048 - 256) x 128,256 x 4 B of KV cache."""
+    kw = dict(prompt=128, output=128, precision="fp8", kv_cache="fp8", kv_fraction=0.9)
+    small = mlsysim.serve("Llama3_70B", "H100", max_batch=256, **kw)
+    large = mlsysim.serve("Llama3_70B", "H100", max_batch=2048, **kw)
+    moved = (2048 - 256) * 128_256 * 4
+    assert large.activations_bytes - small.activations_bytes == pytest.approx(moved, rel=1e-9)
+    assert small.kv_budget_bytes - large.kv_budget_bytes == pytest.approx(0.9 * moved, rel=1e-9)
+
+
+def test_capacity_at_slo_is_the_largest_rate_within_the_limits() -> None:
+    """MLPerf Server's operating point: the rate where a p99 limit starts to fail (llama2-70b
+    limits of loadgen/mlperf.conf: TTFT 2,000 ms, TPOT 200 ms)."""
+    from mlsysim.solvers.serving import capacity_at_slo
+
+    kw = dict(prompt=512, output=290, precision="fp8", kv_cache="fp8", tp=1, replicas=1)
+    slo = dict(slo_ttft="2000 ms", slo_tpot="200 ms")
+    rate, at = capacity_at_slo("Llama2_70B", "H100", **kw, **slo, kv_fraction=0.9)
+    assert at.slo_met and at.ttft_p99.to("ms").magnitude <= 2000.0
+    above = mlsysim.serve(
+        "Llama2_70B", "H100", rate=Q_(rate * 1.001, "req/s"), kv_fraction=0.9, **kw, **slo
+    )
+    assert not above.slo_met
+    assert rate < at.capacity_rps
+    with pytest.raises(InfeasibleError, match="SLO"):
+        capacity_at_slo(
+            "Llama2_70B", "H100", **kw, slo_ttft="1 ms", slo_tpot="200 ms", kv_fraction=0.9
+        )

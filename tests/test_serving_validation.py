@@ -26,7 +26,7 @@ import mlsysim
 from mlsysim import Q_
 from mlsysim.hardware.partitions import mig
 from mlsysim.solvers.generation import generate
-from mlsysim.solvers.serving import serve
+from mlsysim.solvers.serving import capacity_at_slo, serve
 
 _DATA = Path(__file__).parent / "data" / "serving_measurements.toml"
 _TABLE: dict[str, Any] = tomllib.loads(_DATA.read_text(encoding="utf-8"))
@@ -52,6 +52,7 @@ def _estimate(case: dict[str, Any]) -> tuple[float, float | None]:
     kw = {"precision": case["precision"], "tp": case["tp"]}
     if "kv_cache" in case:
         kw["kv_cache"] = case["kv_cache"]
+    kw.update(case.get("plan", {}))  # the engine's kernels where the source's version fixes them
     if metric == "slice_ratio":
         whole = mlsysim.solve(
             case["model"],
@@ -78,6 +79,21 @@ def _estimate(case: dict[str, Any]) -> tuple[float, float | None]:
             **kw,
         )
         out = (g.throughput.to("token/s").magnitude, g.throughput_bound.to("token/s").magnitude)
+    elif metric == "slo_rate":  # MLPerf Server: the largest rate within the latency limits
+        slo = case["slo"]
+        rate, _ = capacity_at_slo(
+            case["model"],
+            case["system"],
+            prompt=case["prompt"],
+            output=case["output"],
+            replicas=case.get("replicas"),
+            slo_ttft=slo["ttft"],
+            slo_tpot=slo["tpot"],
+            slo_percentile=slo["percentile"],
+            **kw,
+            **case.get("engine", {}),
+        )
+        out = (rate, None)
     else:
         engine = dict(case.get("engine", {}))
         if "rate" in case:

@@ -28,6 +28,7 @@ EXIT_FEASIBLE = EXIT_OK
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from mlsysim.core.constants import OPTIMIZERS, RECOMPUTE_POLICIES
+    from mlsysim.execution.plan import ATTENTION_KERNELS
 
     parser.add_argument("model", help="model registry id or alias, e.g. Llama2_7B")
     parser.add_argument(
@@ -58,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="optimizer state kept in training (default adam)",
     )
-    parser.add_argument("--attention", choices=["flash", "unfused"], default=None)
+    parser.add_argument("--attention", choices=list(ATTENTION_KERNELS), default=None)
     parser.add_argument(
         "--dropout", action="store_true", help="dropout on the attention probabilities"
     )

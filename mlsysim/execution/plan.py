@@ -69,8 +69,9 @@ __all__ = ["ATTENTION_KERNELS", "PLAN_OPTIONS", "SPARSITY", "ExecutionPlan", "Re
 
 #: Sparsity patterns a plan may use.
 SPARSITY = ("dense", "2:4")
-#: Attention kernels: fused (FlashAttention, Dao 2023) or unfused (score matrix in memory).
-ATTENTION_KERNELS = ("flash", "unfused")
+#: Attention kernels: fused (FlashAttention, Dao 2023), unfused (score matrix in memory), or
+#: fused with a decode kernel that reads K/V once per query head (pre-XQA TensorRT-LLM).
+ATTENTION_KERNELS = ("flash", "unfused", "per_query_head")
 #: Formats tried, in order, for the math when the weights' format has no rate of its own.
 _DEQUANT_TARGETS = (*HALF_PRECISIONS, "fp32")
 #: Formats wide enough that the ops around the GEMMs (norms, attention, head) run in them too.
@@ -109,7 +110,10 @@ class ExecutionPlan:
     ``attention`` is the attention kernel: ``"flash"`` (the default: fused, scores never
     written to memory, causal blocks skipped — Dao 2023) or ``"unfused"`` (QKᵀ and PV as
     batched GEMMs over the full score matrix, which is written and read back around a fused
-    softmax, as in Megatron-LM before FlashAttention — Korthikanti et al. 2022).
+    softmax, as in Megatron-LM before FlashAttention — Korthikanti et al. 2022) or
+    ``"per_query_head"`` (fused, but decode runs one thread block per query head, so a K/V head
+    that GQA/MQA shares is read once per query head: TensorRT-LLM's masked multi-head
+    attention before its XQA kernel, v0.8).
     ``dropout`` applies dropout to the attention probabilities (an unfused kernel then reads
     them, writes the dropped-out copy and a one-byte mask; a fused kernel does it in place).
     ``expert_imbalance`` is the load of the busiest expert over the mean (≥ 1; default

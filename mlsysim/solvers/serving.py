@@ -6,8 +6,10 @@ engine: requests arrive as a Poisson stream, join the running batch at the next 
 (PagedAttention, Kwon et al. 2023) and leave when done. Per replica (``tp`` devices; a node
 holds ``accelerators // tp`` replicas, each given an equal share of the rate):
 
-1. **Memory.** ``memory_utilization`` of each device, less the weights and the working
-   activations of a full iteration, is the KV budget; paged in blocks of ``block_size``
+1. **Memory.** ``memory_utilization`` of each device, less the weights, the working
+   activations of a full iteration and the fp32 logits of ``max_batch`` sequences (engines
+   reserve them before sizing the KV cache: :func:`~mlsysim.core.formulas.logits_B`), is the
+   KV budget; paged in blocks of ``block_size``
    tokens it holds :func:`~mlsysim.core.formulas.paged_kv_sequences` sequences of the mean
    in-flight context ``prompt + output/2``. ``slots`` = min(that, ``max_batch``).
 2. **Steps.** ``scheduler="chunked"`` (Sarathi-Serve, Agrawal et al. 2024; vLLM's chunked
@@ -30,7 +32,9 @@ holds ``accelerators // tp`` replicas, each given an equal share of the rate):
 
 Speculative decoding (``draft=``), weight streaming (``offload=``) and a tenant's ``share``
 of a device (co-located models splitting its compute, bandwidth and memory) compose in the
-step times. :func:`capacity_at_tpot` is the rate one replica sustains within a TPOT target
+step times. :func:`capacity_at_slo` is the largest rate whose TTFT and TPOT percentiles meet
+their limits (MLPerf's Server scenario); :func:`capacity_at_tpot` is the rate one replica
+sustains within a TPOT target
 (:mod:`.fleet` sizes fleets with it).
 """
 
@@ -48,6 +52,7 @@ from mlsysim.core.constants import (
 )
 from mlsysim.core.exceptions import ConfigError, DimensionError, InfeasibleError
 from mlsysim.core.formulas.serving import kv_fragmentation, paged_kv_sequences_n
+from mlsysim.core.units import Q_
 from mlsysim.solvers.arguments import one_system
 from mlsysim.solvers.base import BaseSolver
 from mlsysim.solvers.generation import count_arg, tokens_arg
@@ -56,11 +61,21 @@ from mlsysim.solvers.serving_result import ServingResult
 from mlsysim.solvers.steps import ReplicaSteps, max_context
 from mlsysim.systems.offload import offload_tier, tier_facts
 
-__all__ = ["SCHEDULERS", "ServingSolver", "capacity_at_tpot", "colocate", "serve"]
+__all__ = [
+    "SCHEDULERS",
+    "ServingSolver",
+    "capacity_at_slo",
+    "capacity_at_tpot",
+    "colocate",
+    "serve",
+]
 
 #: Schedulers: chunked prefill with stall-free batching, or prefill-first iterations.
 SCHEDULERS = ("chunked", "prefill_first")
 _BISECT = 60
+#: The lowest share of the capacity an SLO search tries, and its relative tolerance.
+_SLO_FLOOR = 1e-3
+_SLO_RTOL = 1e-4
 
 
 def _rate(value: Any, where: str) -> float:
@@ -224,10 +239,12 @@ class ServingSolver(BaseSolver):
                 plan_options=plan_options,
                 where=where,
             )
-        # memory per device: the KV budget left by the weights and a full iteration's work
+        # memory per device: the KV budget left by the weights, a full iteration's work and the
+        # logits the engine reserves for its largest batch
         cap = steps.capacity_B
         usable = cap * util
         act = steps.activations_B(budget if sched == "chunked" else max(B_max, p))
+        act += steps.logits_B(B_max)
         weights = steps.weights_B
         draft_B = 0.0 if d_steps is None else d_steps.weights_B + d_steps.activations_B(B_max)
         kv_tok = steps.kv_per_token_B + (0.0 if d_steps is None else d_steps.kv_per_token_B)
@@ -460,3 +477,62 @@ def capacity_at_tpot(
     if rep.scheduler == "chunked":
         return lo * E / (rep.o * T), lo, T, r
     return 1.0 / (rep.o / E * T / lo + rep.prefill()), lo, T, r
+
+
+def capacity_at_slo(
+    model: Any,
+    system: Any,
+    *,
+    prompt: int,
+    output: int,
+    slo_ttft: Any,
+    slo_tpot: Any,
+    slo_percentile: Any = 0.99,
+    **kwargs: Any,
+) -> tuple[float, ServingResult]:
+    """The largest request rate whose TTFT and TPOT percentiles stay within their limits:
+    (requests/s over the system, the result at that rate). This is what an MLPerf Inference
+    Server run reports: LoadGen's target QPS raised until the 99th-percentile TTFT and TPOT
+    meet the benchmark's limits (llama2-70b: 2,000 ms and 200 ms, ``loadgen/mlperf.conf``).
+    Both percentiles rise with the rate, so the rate is bisected between 0 and the capacity;
+    InfeasibleError when the limits fail even as the rate tends to 0."""
+    base = serve(model, system, prompt=prompt, output=output, **kwargs)
+    if not base.feasible:
+        base._require_feasible("capacity within an SLO")
+
+    def holds(rate: float) -> ServingResult | None:
+        r = serve(
+            model,
+            system,
+            prompt=prompt,
+            output=output,
+            rate=Q_(rate, "req/s"),
+            slo_ttft=slo_ttft,
+            slo_tpot=slo_tpot,
+            slo_percentile=slo_percentile,
+            **kwargs,
+        )
+        return r if r.slo_met else None
+
+    cap = base.capacity_rps
+    lo, hi = 0.0, cap
+    best = holds(cap * _SLO_FLOOR)
+    if best is None:
+        raise InfeasibleError(
+            f"{base.system} cannot meet the SLO (TTFT {slo_ttft}, TPOT {slo_tpot} at the "
+            f"{slo_percentile} quantile) even at {cap * _SLO_FLOOR:.3g} requests/s",
+            where="serving capacity within an SLO",
+            fix="relax the SLO, use a faster device, tensor parallelism (tp=) or "
+            "lower-precision weights",
+        )
+    lo = cap * _SLO_FLOOR
+    for _ in range(_BISECT):
+        if hi - lo <= _SLO_RTOL * hi:
+            break
+        mid = 0.5 * (lo + hi)
+        r = holds(mid)
+        if r is None:
+            hi = mid
+        else:
+            lo, best = mid, r
+    return lo, best

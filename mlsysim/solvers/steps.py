@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlsysim.core.exceptions import ConfigError, InfeasibleError
+from mlsysim.core.formulas.memory import logits_B
 from mlsysim.core.formulas.serving import offloaded_step_s
 from mlsysim.hardware.registry import HardwareSpec
 from mlsysim.solvers import arguments
@@ -235,6 +236,14 @@ class ReplicaSteps:
         batch = -(-tokens // longest)
         seq = min(tokens, longest)
         return float(self.result("prefill", batch, seq).memory.activations_bytes)
+
+    def logits_B(self, sequences: int) -> float:
+        """The fp32 logits an engine reserves for ``sequences`` sequences (per device: every
+        tensor-parallel rank holds the gathered vocabulary, as TensorRT-LLM's runtime buffers
+        do)."""
+        from mlsysim.workload.lowering import model_facts
+
+        return logits_B(float(sequences), float(model_facts(self.spec).vocab))
 
     @property
     def layers(self) -> int:

@@ -38,6 +38,7 @@ __all__ = [
     "activation_bytes_per_layer_B",
     "kv_cache_B",
     "kv_cache_bytes",
+    "logits_B",
     "optimizer_state_per_param_B",
     "training_memory",
     "training_memory_B",
@@ -47,6 +48,8 @@ __all__ = [
 
 #: Bytes per element Korthikanti et al. count activations in (16-bit); other formats scale by β/2.
 _ACT_REFERENCE_BYTES = BYTES_PER_ELEMENT["fp16"].value
+#: Bytes per logit: fp32, TensorRT-LLM's default ``logits_dtype`` and vLLM's sampling format.
+_LOGIT_BYTES = BYTES_PER_ELEMENT["fp32"].value
 
 
 def _params(model: Any, where: str) -> float:
@@ -133,6 +136,19 @@ def kv_cache_B(
 ) -> float:
     """Float fast path of :func:`kv_cache_bytes` (``kv_width`` = 2·n_kv·d_h, or d_c + d_r)."""
     return layers * kv_width * context * batch * bytes_per_element
+
+
+def logits_B(rows: float, vocab: float) -> float:
+    """fp32 logits M_logits = r·V·4 of ``rows`` positions over a vocabulary of ``V`` entries.
+
+    The LM head's output at training (every position) and at inference (a sequence's last
+    position). A serving engine reserves them for its largest batch before it sizes the KV
+    cache: TensorRT-LLM's runtime buffers hold ``logits`` of shape [batch, 1, vocab_padded]
+    (``runtimeBuffers.cpp``, reshaped at the session's maximum batch in ``GptSession::setup``)
+    in ``logits_dtype``, float32 by default (``PretrainedConfig``); vLLM profiles its peak with
+    ``max_num_seqs`` sequences and sampling enabled "to reflect the accurate memory usage"
+    (``profile_run``), and samples in fp32. Element-wise on arrays."""
+    return rows * vocab * _LOGIT_BYTES
 
 
 def _kv_operands(a: Mapping[str, Any]) -> dict[str, Any]:

@@ -43,9 +43,10 @@ import dataclasses
 from typing import Any, NamedTuple
 
 from mlsysim.core.cache import DerivedCache
-from mlsysim.core.constants import BYTES_PER_ELEMENT, EXPERT_IMBALANCE
+from mlsysim.core.constants import EXPERT_IMBALANCE
 from mlsysim.core.formulas.memory import (
     activation_bytes_per_layer_B,
+    logits_B,
     optimizer_state_per_param_B,
     training_memory_B,
 )
@@ -79,8 +80,6 @@ __all__ = [
 _SP_REGION = frozenset({"attn_add_norm", "ffn_add_norm", "final_add_norm"})
 #: Ops that exist once per model (not per layer): the first and last stage's extras.
 _HEAD_OPS = frozenset({"final_add_norm", "lm_head", "loss"})
-#: fp32 logits of the LM head (bytes per element).
-_LOGIT_BYTES = BYTES_PER_ELEMENT["fp32"].value
 
 
 class CommOp(NamedTuple):
@@ -504,7 +503,7 @@ def _activation_parts(
         full = activation_bytes_per_layer_B(s_rank, b, f.hidden, heads, tp, sp, "none", ba)
     logits = 0.0
     if par.pp == 1:  # fp32 logits of the LM head (the last stage)
-        logits = b * s_rank * (-(-f.vocab // par.tp)) * _LOGIT_BYTES
+        logits = logits_B(b * s_rank, -(-f.vocab // par.tp))
     return per_layer * L_stage, full, logits
 
 

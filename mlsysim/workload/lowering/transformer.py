@@ -52,14 +52,13 @@ from typing import Any, NamedTuple
 from mlsysim.core.arrays import ceil, is_array
 from mlsysim.core.cache import DerivedCache
 from mlsysim.core.constants import (
-    BYTES_PER_ELEMENT,
     DROPOUT_MASK_BYTES,
     FLASH_QUERY_BLOCK,
     FLOPS_PER_MAC,
 )
 from mlsysim.core.exceptions import FormulaDomainError
 from mlsysim.core.formulas.kernels import padded_wave_fraction
-from mlsysim.core.formulas.memory import activation_bytes_per_layer_B, kv_cache_B
+from mlsysim.core.formulas.memory import activation_bytes_per_layer_B, kv_cache_B, logits_B
 from mlsysim.core.formulas.moe import distinct_experts
 from mlsysim.core.formulas.performance import (
     hardware_flops_per_token_F,
@@ -89,7 +88,6 @@ _NORM = ELEMENTWISE["norm"] + ELEMENTWISE["residual_add"]  # the residual add fu
 _ACT = ELEMENTWISE["activation"]
 _LOSS = ELEMENTWISE["loss"]
 _MAC = FLOPS_PER_MAC.value
-_LOGIT_BYTES = BYTES_PER_ELEMENT["fp32"].value  # logits are kept in fp32
 _SOFTMAX = ELEMENTWISE["softmax"]
 _MASK_BYTES = DROPOUT_MASK_BYTES.value  # a dropout mask element (Korthikanti et al. 2022, §4.1)
 _QUERY_BLOCK = float(FLASH_QUERY_BLOCK.value)  # queries per fused-attention thread block
@@ -119,7 +117,7 @@ def lower_transformer(
     T = 1.0 if decode else s_f
     M = b * T
     h, L, nh, d, v_dim = fr.h, fr.L, fr.nh, fr.d, fr.v_dim
-    bkv, kv_tok = fr.bkv, fr.kv_tok
+    bkv, kv_tok, kv_read_tok = fr.bkv, fr.kv_tok, fr.kv_read_tok
     B = OpBuilder(rp, training)
     ba = B.bh  # the residual stream and the tensors around the GEMMs
 
@@ -140,8 +138,9 @@ def lower_transformer(
     else:
         attn_flops = _MAC * M * nh * C * fr.qk_dim + _MAC * M * nh * C * v_dim
     io = M * fr.io_w * ba  # read Q, write O
-    # decode reads the whole cache; otherwise the fused kernel reads the new tokens' K and V once
-    kv_read = b * s_f * kv_tok * bkv if decode else M * kv_tok * ba
+    # decode reads the whole cache (once per query head under a per-head kernel); otherwise the
+    # fused kernel reads the new tokens' K and V once
+    kv_read = b * s_f * kv_read_tok * bkv if decode else M * kv_tok * ba
     kv_write = M * kv_tok * bkv if keeps_cache else 0.0
     if fr.unfused:
         # the full score matrix (no causal skipping) is written by QKᵀ, read and rewritten by
@@ -247,6 +246,7 @@ class Frame(NamedTuple):
     v_dim: float
     bkv: float
     kv_tok: float
+    kv_read_tok: float  # K/V elements decode attention reads per cached token
     pos: float  # position embeddings gathered with the token's (learned: 2, else 1)
     gather: float  # bytes per gathered element: the table's read and the residual's write
     norm_w: float  # a norm's weight bytes
@@ -319,6 +319,7 @@ def _build_frame(f: ModelFacts, phase: str, rp: Any) -> Frame:
         v_dim=v_dim,
         bkv=rp.kv_bytes,
         kv_tok=f.kv_elems_per_token,
+        kv_read_tok=_decode_kv_read(f, rp.plan.attention),
         pos=2.0 if f.learned_positions else 1.0,
         gather=B.bw_high + B.bh,
         norm_w=h * B.bw_high,
@@ -340,13 +341,24 @@ def _build_frame(f: ModelFacts, phase: str, rp: Any) -> Frame:
     )
 
 
+def _decode_kv_read(f: ModelFacts, kernel: str) -> float:
+    """K/V elements decode attention reads per cached token: the cache's own (a grouped
+    kernel reads each shared K/V head once), or under ``"per_query_head"`` a copy per query
+    head — TensorRT-LLM's masked multi-head attention, "the vanilla implementation that uses
+    a single CUDA thread-block per head" (its gpt-attention docs), before the XQA kernel for
+    MQA/GQA (v0.8) "reduc[ed] data loading" (its XQA blog, 2024)."""
+    if kernel != "per_query_head" or f.mla is not None:
+        return f.kv_elems_per_token
+    return 2.0 * f.heads * f.head_dim
+
+
 def _activation_bytes(
     f: ModelFacts, b: float, T: float, M_head: float, training: bool, rp: Any
 ) -> float:
     """Activation memory: stored for backward (training, Korthikanti et al. 2022) or one
     layer's working set (inference), plus the fp32 logits."""
     h, ba = float(f.hidden), rp.high_bytes
-    logits = M_head * f.vocab * _LOGIT_BYTES
+    logits = logits_B(M_head, f.vocab)
     if not training:
         width = max(2.0 * f.ffn, (f.heads + 2.0 * f.kv_heads) * f.head_dim) + 2.0 * h
         return b * T * width * ba + logits

@@ -156,16 +156,28 @@ def test_korthikanti_recompute_ordering() -> None:
         assert table[f"k{size}_full_recompute"] > table[f"k{size}_sp_selective"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (published_configs.toml measured_gap): the model ranks ZeRO-3 without "
-    "model parallelism above PTD-P, where Narayanan et al. 2021 Table 2 measured the opposite",
-)
-@pytest.mark.parametrize("run", ["175B-384", "175B-1536", "530B-2240"])
-def test_ptd_outruns_zero3_at_equal_gpu_counts(run: str) -> None:
+def _ptd_and_zero3(run: str) -> tuple[float, float]:
     by_id = {c["id"]: c for c in CASES}
     z = _compare(by_id[f"narayanan2021-t2-zero3-{run}"])[2]
     p = _compare(by_id[f"narayanan2021-t2-ptd-{run}"])[2]
+    return p, z
+
+
+@pytest.mark.parametrize("run", ["175B-1536", "530B-2240"])
+def test_ptd_outruns_zero3_at_equal_gpu_counts(run: str) -> None:
+    # Narayanan et al. 2021 Table 2: PTD-P beats ZeRO-3 by about 3x at the largest scale
+    p, z = _ptd_and_zero3(run)
+    assert p > z, f"PTD-P {p:.4g} vs ZeRO-3 {z:.4g} hardware TFLOP/s per GPU"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap: at 384 GPUs the model ranks ZeRO-3 (177 TFLOP/s per GPU, inside its "
+    "band) above PTD-P (162), where Narayanan et al. 2021 Table 2 measured 144 against 153: "
+    "the 6 % the paper separates them by is inside the two estimates' errors",
+)
+def test_ptd_outruns_zero3_at_384_gpus() -> None:
+    p, z = _ptd_and_zero3("175B-384")
     assert p > z, f"PTD-P {p:.4g} vs ZeRO-3 {z:.4g} hardware TFLOP/s per GPU"
 
 

@@ -103,6 +103,7 @@ ZERO_ALLOWED: dict[str, set[str]] = {
     "embodied_carbon": {"duration", "embodied"},
     "energy_cost": {"energy", "price"},
     "expected_failures": {"duration"},
+    "expected_expert_tiles": {"tokens"},
     "expert_load": {"tokens"},
     "exposed_launch_overhead": {"kernel", "launch", "node"},
     "facility_energy": {"it_energy"},

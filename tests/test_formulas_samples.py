@@ -289,6 +289,7 @@ SAMPLES: dict[str, dict[str, object]] = {
     "quantized_bits_per_weight": {"precision": "int4", "group_size": 128},
     "expected_experts": {"experts": 8, "active": 2, "tokens": 32},
     "expert_load": {"tokens": 4096, "experts": 8, "active": 2, "imbalance": 1.25},
+    "expected_expert_tiles": {"experts": 8, "active": 2, "tokens": 4096, "tile": 128},
     "wave_efficiency": {"tiles": 109, "units": 108},
     "gemm_wave_efficiency": {"m": 49, "n": 512, "k": 4608, "units": 108},
     "padded_wave_efficiency": {"work": 1.008, "tiles": 2, "units": 108},

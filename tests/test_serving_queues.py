@@ -44,8 +44,9 @@ def _ms(r: object, name: str) -> float:
 def test_mlperf_server_case_is_finite_and_rises_toward_capacity() -> None:
     cap = serve("Llama2_70B", "DGX_H100", **_MLPERF).capacity_rps
     # 72.2 before tile quantization counted the padded tiles' work (71.5) and FP8 GEMMs on
-    # Hopper ran at the 16-bit efficiency (0.80, now 0.66: 62.9)
-    assert cap == pytest.approx(62.88, rel=0.01)
+    # Hopper ran at the 16-bit efficiency (0.80, now 0.66: 62.9); 62.2 since the TP
+    # all-reduces pay NCCL's per-protocol latency and bandwidth (LL at 1/4 of the bus)
+    assert cap == pytest.approx(62.21, rel=0.01)
     ttfts = []
     for rate in (cap * f for f in (0.942, 0.970, 0.983, 0.990, 0.997)):
         r = serve("Llama2_70B", "DGX_H100", rate=f"{rate} req/s", **_MLPERF)

@@ -149,3 +149,13 @@ def test_time_op_is_the_row_time_ops_reports() -> None:
         bound, body, over, on_compute = time_op(op, r)
         assert (bound, body + over, over) == (row.time_bound_s, row.time_s, row.overhead_s)
         assert on_compute == (row.bound == "compute")
+
+
+def test_clear_all_empties_priced_collectives() -> None:
+    """A fresh sweep or solve after ``clear_all()`` prices its collectives again."""
+    from mlsysim.systems import collectives
+
+    mlsysim.collective("all_reduce", "1 GB", "DGX_H100")
+    assert len(collectives._TIMINGS) > 0
+    cache.clear_all()
+    assert len(collectives._TIMINGS) == 0

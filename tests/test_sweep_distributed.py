@@ -28,6 +28,7 @@ _MEMORY = {
 _INPUTS = frozenset(
     {"model", "system", "phase", "devices", "tp", "pp", "zero", "recompute", "microbatch"}
     | {"sp", "schedule", "chunks", "precision", "batch", "overlap", "cp", "ep", "strict"}
+    | {"shard_unit", "list_collectives"}
 )
 
 
@@ -57,11 +58,16 @@ def _agrees(got: Any, want: Any) -> bool:
     return math.isclose(got, want, rel_tol=1e-9, abs_tol=0.0)
 
 
-def _check(s: Any) -> None:
-    """Every column of every point against ``solve()`` at that point."""
+def _check(s: Any, fresh: bool = False) -> None:
+    """Every column of every point against ``solve()`` at that point (``fresh``: on emptied
+    caches, so a cache entry the sweep filled under too coarse a key cannot answer)."""
+    from mlsysim.core.cache import clear_all
+
     for i in range(len(s)):
         row = s.row(i)
         kw = {k: v for k, v in row.items() if k in _INPUTS}
+        if fresh:
+            clear_all()
         r = mlsysim.solve(**kw, seq_len=row["seq_len"])
         for name, got in row.items():
             if name in _INPUTS:
@@ -97,7 +103,9 @@ _DEGREES = st.lists(
         st.sampled_from(("none", "selective", "full")), min_size=1, max_size=2, unique=True
     ),
     microbatch=st.lists(st.sampled_from([1, 2, 4]), min_size=1, max_size=2, unique=True),
-    extra=st.sampled_from(({}, {"sp": True}, {"chunks": 2}, {"overlap": False})),
+    extra=st.sampled_from(
+        ({}, {"sp": True}, {"chunks": 2}, {"overlap": False}, {"precision": ["bf16", "fp32"]})
+    ),
     batch=st.lists(st.sampled_from([16, 32, 64, 256, 24]), min_size=1, max_size=2, unique=True),
     seq=st.one_of(st.none(), st.lists(st.sampled_from([128, 1024, 4096]), min_size=1, max_size=2)),
 )
@@ -137,7 +145,7 @@ def test_every_distributed_point_equals_solve(
         return
     s = mlsysim.sweep(**fixed, **kw)
     assert len(s) == len(_grid_points(axes)) * len(seq_axis)
-    _check(s)
+    _check(s, fresh=True)
 
 
 def test_memory_infeasible_points_are_marked_not_refused() -> None:
@@ -189,7 +197,7 @@ def test_zero3_and_interleaving_equal_solve() -> None:
         **fixed, tp=[2, 4], pp=[2, 4], zero=[1, 3], chunks=2, sp=True, batch=[32, 64], seq_len=2048
     )
     assert len(s) == 16
-    _check(s)
+    _check(s, fresh=True)
 
 
 def test_a_lowering_is_shared_by_every_configuration_that_needs_it() -> None:
@@ -291,3 +299,79 @@ def test_a_dense_stage_moved_to_another_pipeline_depth_is_its_own_lowering(
     mlsysim.sweep(model, "DGX_A100", phase="training", devices=64, tp=2, pp=[2, 4, 8],
                   sp=sp, batch=[64, 128], seq_len=2048)  # fmt: skip
     assert distributed_sweep.lowerings[0] == 1
+
+
+def test_structures_share_their_collective_pricing_and_static_share(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The micro-batch's collectives and activations are priced once for every ZeRO stage;
+    the data-parallel collectives, the optimizer update and the state once for every
+    micro-batch and recomputation: 4 ZeRO stages × 2 recomputations × 2 micro-batches (16
+    structures) price 2·2 micro-batch sets and 3 + 2 step sets (ZeRO-3's module gathers
+    run again for full recomputation's forward: that one is not shared), build as many
+    optimizer updates and check 3 shapes."""
+    from mlsysim.core.cache import clear_all
+
+    sharded = importlib.import_module("mlsysim.workload.lowering.sharded")
+    calls = {"price": 0, "update": 0, "check": 0}
+    price, update = distributed_sweep.price, sharded.add_optimizer_update
+    check = distributed_sweep.check_shape
+
+    def counted_check(*args: Any) -> None:
+        calls["check"] += 1
+        check(*args)
+
+    def counted_price(*args: Any) -> Any:
+        calls["price"] += 1
+        return price(*args)
+
+    def counted_update(*args: Any, **kw: Any) -> None:
+        calls["update"] += 1
+        update(*args, **kw)
+
+    monkeypatch.setattr(distributed_sweep, "price", counted_price)
+    monkeypatch.setattr(sharded, "add_optimizer_update", counted_update)
+    monkeypatch.setattr(distributed_sweep, "check_shape", counted_check)
+    clear_all()
+    axes = {"zero": [0, 1, 2, 3], "recompute": ["none", "full"], "microbatch": [1, 2]}
+    s = mlsysim.sweep(
+        "Llama2_7B", "DGX_A100", phase="training", devices=8, tp=2, pp=2, **axes,
+        batch=[32, 64], seq_len=1024,
+    )  # fmt: skip
+    assert len(s) == 32
+    assert distributed_sweep.priced[0] == 2 * 2 + 3 + 2
+    # the shape is checked once per distinct micro-batch count (32/2 or 64/2 replicas of
+    # micro-batches of 1 or 2: 16, 32, 8), not once per structure and batch
+    assert calls == {"price": 2 * 2 + 3 + 2, "update": 3 + 2, "check": 3}
+    assert distributed_sweep.lowerings[0] == 2 * 2  # recompute × microbatch
+    _check(s)
+
+
+def test_shared_checks_and_splits_keep_each_phase_and_model_apart() -> None:
+    """A check or a split shared by structures is keyed by what it reads: decode accepts an
+    empty context that prefill refuses, and each model keeps its own default sequence."""
+    with pytest.raises(ConfigError, match="seq_len must be a whole number") as caught:
+        mlsysim.sweep(
+            "Llama2_7B", "DGX_A100", phase=["decode", "prefill"], devices=8, tp=2, batch=4,
+            seq_len=[0, 128],
+        )  # fmt: skip
+    with pytest.raises(ConfigError) as direct:
+        mlsysim.solve("Llama2_7B", "DGX_A100", phase="prefill", devices=8, tp=2, batch=4,
+                      seq_len=0)  # fmt: skip
+    assert str(caught.value) == str(direct.value)
+    s = mlsysim.sweep(
+        ["Llama2_7B", "GPT_22B"], "DGX_A100", phase="training", devices=8, tp=[2, 4], batch=16
+    )
+    _check(s)
+
+
+def test_zero3_gather_units_and_recomputation_equal_solve() -> None:
+    """The step part is shared across recomputation except where ZeRO-3 gathers modules
+    again for full recomputation's forward: each gather unit and list mode, priced apart."""
+    s = mlsysim.sweep(
+        "Llama2_7B", "DGX_A100", phase="training", devices=16, tp=2, pp=2,
+        zero=[1, 3], recompute=["selective", "full"], shard_unit=["module", "layer"],
+        list_collectives=[False, True], batch=32, seq_len=1024,
+    )  # fmt: skip
+    assert len(s) == 16
+    _check(s, fresh=True)

@@ -270,6 +270,7 @@ WALLS: tuple[Wall, ...] = (
             "sparse_weight_bytes",
             "moe_flops",
             "expected_experts",
+            "expected_expert_tiles",
             "expert_load",
         ),
         ("jacob2018", "frantar2023", "mishra2021", "bennett1948", "fedus2022"),

@@ -65,13 +65,23 @@ from mlsysim.core.constants import (
 from mlsysim.core.exceptions import ConfigError, UnsupportedPrecisionError
 from mlsysim.core.formulas.compression import quantized_bits
 
-__all__ = ["ATTENTION_KERNELS", "PLAN_OPTIONS", "SPARSITY", "ExecutionPlan", "ResolvedPlan"]
+__all__ = [
+    "ATTENTION_KERNELS",
+    "PLAN_OPTIONS",
+    "SHARD_UNITS",
+    "SPARSITY",
+    "ExecutionPlan",
+    "ResolvedPlan",
+]
 
 #: Sparsity patterns a plan may use.
 SPARSITY = ("dense", "2:4")
 #: Attention kernels: fused (FlashAttention, Dao 2023), unfused (score matrix in memory), or
 #: fused with a decode kernel that reads K/V once per query head (pre-XQA TensorRT-LLM).
 ATTENTION_KERNELS = ("flash", "unfused", "per_query_head")
+#: What ZeRO-3 / FSDP gathers in one collective: each weight-holding submodule (DeepSpeed's
+#: per-module fetch) or each transformer layer (FSDP's unit wrapping one block).
+SHARD_UNITS = ("module", "layer")
 #: Formats tried, in order, for the math when the weights' format has no rate of its own.
 _DEQUANT_TARGETS = (*HALF_PRECISIONS, "fp32")
 #: Formats wide enough that the ops around the GEMMs (norms, attention, head) run in them too.
@@ -119,6 +129,17 @@ class ExecutionPlan:
     ``expert_imbalance`` is the load of the busiest expert over the mean (≥ 1; default
     ``mlsysim.core.constants.EXPERT_IMBALANCE``, the Switch capacity factor 1.25): it
     sets the expert-parallel critical path.
+    ``shard_unit`` is what ZeRO-3 gathers (and reduce-scatters) in one collective:
+    ``"module"`` (the default: each weight-holding submodule — fused QKV, attention output,
+    each MLP matrix — as DeepSpeed's ZeRO-3 fetches a submodule's parameters when its hook
+    runs, ``deepspeed/runtime/zero/stage3.py``, again for a recomputed forward) or
+    ``"layer"`` (one transformer block, as PyTorch FSDP wraps it: Zhao et al. 2023; a
+    block's recomputation runs inside its backward, while it is gathered).
+    ``list_collectives`` passes ZeRO-3's gathers and scatters one tensor per rank, as
+    DeepSpeed 0.3-0.5 does (``_allgather_param`` and ``_reduce_scatter_gradient`` build
+    world-size lists of views for ``torch.distributed``'s list all_gather / reduce_scatter,
+    which copies each through a flat buffer): every call then costs the host one view and one
+    copy launch per rank of its group.
     The efficiency fields override the engine's sourced figures: fractions in (0, 1] (``0.8``
     or ``"80 %"``); ``kernel_overhead`` a time per kernel launch (``"3 us"`` or a Quantity — a
     bare number other than 0 is refused, since its unit is unknown). They are stored as
@@ -137,6 +158,8 @@ class ExecutionPlan:
     attention: str = "flash"
     dropout: bool = False
     expert_imbalance: float | None = None
+    shard_unit: str = "module"
+    list_collectives: bool = False
     gemm_efficiency: float | None = None
     attention_efficiency: float | None = None
     memory_efficiency: float | None = None
@@ -156,6 +179,13 @@ class ExecutionPlan:
         arguments.choice(self.recompute, "recompute", _WHERE, RECOMPUTE_POLICIES)
         arguments.choice(self.optimizer, "optimizer", _WHERE, OPTIMIZERS)
         arguments.choice(self.attention, "attention", _WHERE, ATTENTION_KERNELS)
+        arguments.choice(self.shard_unit, "shard_unit", _WHERE, SHARD_UNITS)
+        if not isinstance(self.list_collectives, bool):
+            raise ConfigError(
+                f"list_collectives must be True or False, got {self.list_collectives!r}",
+                where=_WHERE,
+                fix="pass list_collectives=True for ZeRO-3 over per-rank tensor lists",
+            )
         if not isinstance(self.dropout, bool):
             raise ConfigError(
                 f"dropout must be True or False, got {self.dropout!r}",

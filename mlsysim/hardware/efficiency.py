@@ -14,6 +14,9 @@ Figures here:
 * :data:`KERNEL_OVERHEAD` — NVIDIA Developer Forums (2022): launching a kernel from the host
   costs about 3 µs on recent hardware and software (the asynchronous engines' per-kernel
   cost; NCCL's collectives pay it too, :mod:`mlsysim.systems.collectives`).
+* :data:`FRAMEWORK_OP_OVERHEAD` — pytorch/pytorch issue 41383 (2020): the framework's cost
+  of the simplest tensor operation without autograd, about 5 µs before any kernel runs (what
+  a per-rank view in a list-form collective costs the host).
 * :data:`POWER_MODEL` — Fan, Weber & Barroso (2007): power grows linearly from idle to peak
   with utilisation (:func:`~mlsysim.core.formulas.device_power`); idle is the device's
   measured ``power_idle`` where its entry gives one, else 1/6 of its TDP
@@ -26,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["KERNEL_OVERHEAD", "POWER_MODEL", "Sourced", "efficiency_rows"]
+__all__ = ["FRAMEWORK_OP_OVERHEAD", "KERNEL_OVERHEAD", "POWER_MODEL", "Sourced", "efficiency_rows"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,14 @@ KERNEL_OVERHEAD = Sourced(
     "s",
     "solver_nvidia_forum_launch2022",
     "host launch of a kernel about 3 us on recent GPUs and CUDA",
+)
+FRAMEWORK_OP_OVERHEAD = Sourced(
+    "framework_op_overhead",
+    5.0e-6,
+    "s",
+    "engine_pytorch_op_overhead",
+    "PyTorch's simplest tensor operation without autograd: about 5 us of Python and ATen "
+    "dispatch before any kernel runs",
 )
 POWER_MODEL = Sourced(
     "power_model",

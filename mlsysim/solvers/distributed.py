@@ -57,6 +57,7 @@ from mlsysim.workload.lowering.sharded import RankLowered, lower_rank
 __all__ = [
     "DistributedSolver",
     "check_shape",
+    "head_timing",
     "optimizer_timing",
     "plans",
     "price",
@@ -84,14 +85,22 @@ _PARALLEL = DerivedCache("solvers.distributed.parallel_plans")
 
 
 def _resolve(hw: Any, plan: ExecutionPlan, phase: str, family: str) -> ResolvedPlan:
-    key = (id(hw), plan, phase, family)
+    # by the plan's identity first (the cached plans of _execution_plan: no dataclass hash),
+    # then by its value (an equal plan built anew)
+    key = (id(hw), id(plan), phase, family)
     hit = _RESOLVED.get(key)
+    if hit is not None and hit[0] is hw and hit[1] is plan:
+        return hit[2]
+    equal = (id(hw), plan, phase, family)
+    hit = _RESOLVED.get(equal)
     if hit is not None and hit[0] is hw:
-        return hit[1]
-    rp = plan.resolve(hw, engine_for(hw, phase, family, plan.engine))
+        rp = hit[2]
+    else:
+        rp = plan.resolve(hw, engine_for(hw, phase, family, plan.engine))
     if len(_RESOLVED) > _CACHE_LIMIT:
         _RESOLVED.clear()
-    _RESOLVED.put(key, (hw, rp))
+    _RESOLVED.put(equal, (hw, plan, rp))
+    _RESOLVED.put(key, (hw, plan, rp))
     return rp
 
 
@@ -275,7 +284,8 @@ def price(
         dim = c.group
         grp = groups[dim]
         t = time_collective(c.op, c.size, grp)
-        sent = c.calls * t.time
+        call = t.time + c.host_per_rank * grp.n if c.host_per_rank else t.time
+        sent = c.calls * call
         if dim == "tp":
             tp += sent
         elif dim == "pp":
@@ -292,8 +302,8 @@ def price(
             z3 += sent
         if rows is not None:
             calls = c.calls * (m if c.per == "microbatch" else 1)
-            row = (c.name, dim, c.op, t.algorithm, c.size, calls, grp.n, grp.nodes, t.time)
-            rows.append(_new(CollectiveTiming, (*row, t.time * calls, 0.0)))
+            row = (c.name, dim, c.op, t.algorithm, c.size, calls, grp.n, grp.nodes, call)
+            rows.append(_new(CollectiveTiming, (*row, call * calls, 0.0)))
     return _new(
         CommParts,
         (
@@ -525,13 +535,23 @@ def check_shape(spec: Any, facts: Any, par: ParallelPlan, s: int, m: int, traini
         )
 
 
-def rank_timing(low: Any, pk: Peaks, BW: float, rp: ResolvedPlan) -> Timed:
+def rank_timing(
+    low: Any, pk: Peaks, BW: float, rp: ResolvedPlan, head: Timed | None = None
+) -> Timed:
     """The slowest stage's timing of one micro-batch: the middle stage's ``low.ops`` or the
-    last stage's (``last_layers`` of them plus the LM head's ``head_ops``)."""
+    last stage's (``last_layers`` of them plus the LM head's ``head_ops``, whose timing
+    :func:`head_timing` gives, or ``head`` when the caller has it)."""
     t_layers = time_ops(low.ops, pk, BW, rp.eff, step=False)
-    # the head's ops carry the step's once-per-step launch cost (a graph replay)
-    t_last = _stage(t_layers, low.last_layers / low.layers, time_ops(low.head_ops, pk, BW, rp.eff))
+    if head is None:
+        head = head_timing(low, pk, BW, rp)
+    t_last = _stage(t_layers, low.last_layers / low.layers, head)
     return t_last if t_last.total >= t_layers.total else t_layers
+
+
+def head_timing(low: Any, pk: Peaks, BW: float, rp: ResolvedPlan) -> Timed:
+    """The timing of the LM head's ops (``low.head_ops``) on the last stage."""
+    # the head's ops carry the step's once-per-step launch cost (a graph replay)
+    return time_ops(low.head_ops, pk, BW, rp.eff)
 
 
 def optimizer_timing(

@@ -11,14 +11,28 @@ point runs the same chain as :func:`~mlsysim.solvers.distributed.solve_distribut
    timing (:func:`~mlsysim.solvers.distributed.rank_timing`) depend on the shard, the
    micro-batch and the sequence but not on ZeRO, the data-parallel degree or the batch: they
    are lowered and timed once per such *lowering* across the whole call, whatever the
-   number of configurations sharing it;
-2. the rank's state, collectives and activation parts
-   (:func:`~mlsysim.workload.lowering.sharded.rank_share`) and the collectives' prices
-   (:func:`~mlsysim.solvers.distributed.price`) once per structure and sequence length;
-3. the micro-batch count, the in-flight activations
+   number of configurations sharing it (a dense model's pipeline depths ≥ 2 share one, moved
+   to each depth's stages by :func:`~mlsysim.workload.lowering.sharded.restage`);
+2. the micro-batch's TP/CP/EP/PP collectives
+   (:func:`~mlsysim.workload.lowering.sharded.microbatch_comms`), priced on the rank
+   layout's groups (:func:`~mlsysim.solvers.distributed.price`), and the activation parts
+   (:func:`~mlsysim.workload.lowering.sharded.activation_parts`) once per shard, micro-batch,
+   sequence, plan and layout: every ZeRO stage shares them;
+3. the data-parallel collectives, the optimizer update and the resident state
+   (:func:`~mlsysim.workload.lowering.sharded.static_share`: the parts of
+   :func:`~mlsysim.workload.lowering.sharded.rank_share` no micro-batch or sequence changes)
+   once per shard, ZeRO stage, layout and what they read of the plan (its formats and
+   optimizer, not its recomputation): micro-batches, sequences and recomputations share them;
+4. the micro-batch count, the in-flight activations
    (:func:`~mlsysim.workload.lowering.sharded.stage_activations`) and the whole step
    (:func:`~mlsysim.solvers.distributed_step.compose_step`) as numpy arrays over every point
-   of the call that shares the phase, device and overlap settings.
+   of the call that shares the phase, device and overlap settings; each point indexes the
+   rows of parts 1–3 it uses (the two sets of collectives add field by field: each field
+   comes from one set, the other holding 0.0, so the sum is ``price``'s over all of them).
+
+The points' micro-batch splits and the shape checks are shared too, by the structures with
+the same replicas, micro-batch and pipeline depth (splits) or the same degrees the check
+reads (checks). Everything shared lives in one call: nothing is kept for the next.
 
 Points that ``solve()`` refuses (a batch that does not split, tp not dividing the heads, pp
 not dividing the layers, too few micro-batches, …) raise its own error, naming the point;
@@ -35,6 +49,7 @@ from mlsysim.execution.parallel import PARALLEL_KEYWORDS
 from mlsysim.hardware.facts import device_facts
 from mlsysim.solvers.distributed import (
     check_shape,
+    head_timing,
     optimizer_timing,
     plans,
     price,
@@ -48,13 +63,16 @@ from mlsysim.solvers.distributed_step import PARTS, CommParts, compose_step
 from mlsysim.solvers.sweep_kernel import WALLS
 from mlsysim.solvers.timing import Timed, peaks
 from mlsysim.workload.lowering.sharded import (
+    activation_parts,
     lower_ops,
-    rank_share,
+    microbatch_comms,
     restage,
     stage_activations,
+    static_reads,
+    static_share,
 )
 
-__all__ = ["Segment", "evaluate", "lowerings"]
+__all__ = ["Segment", "evaluate", "lowerings", "priced"]
 
 _WALL_CODE = tuple(WALLS.index(p) for p in PARTS)
 _CAPACITY = WALLS.index("memory_capacity")
@@ -79,14 +97,15 @@ def evaluate(segments: Sequence[Segment], out: dict[str, Any]) -> list[tuple[Seg
     pairs ``strict`` asks to re-solve because they do not fit."""
     import numpy as np
 
-    lowered: dict[tuple[Any, ...], tuple[Any, Timed]] = {}
-    groups: dict[tuple[Any, ...], _Rows] = {}
+    memo = _Memo()
     for seg in segments:
-        _collect(seg, lowered, groups)
-    lowerings[0] = sum(1 for k in lowered if len(k) == 10)
+        _collect(seg, memo)
+    lowerings[0] = sum(1 for k in memo.lowered if len(k) == 10)
+    priced[0] = len(memo.per_microbatch) + len(memo.per_step)
+    tables = tuple(np.asarray(t, dtype=np.float64) for t in memo.tables)
     strict: list[tuple[Segment, int]] = []
-    for rows in groups.values():
-        cols = rows.compose(np)
+    for rows in memo.groups.values():
+        cols = rows.compose(np, tables)
         where = np.concatenate([np.arange(seg.dst.start, seg.dst.stop) for seg in rows.segments])
         for name, col in out.items():
             if name in cols:
@@ -102,31 +121,78 @@ def evaluate(segments: Sequence[Segment], out: dict[str, Any]) -> list[tuple[Seg
     return strict
 
 
+#: Collective pricings (micro-batch sets plus step sets) made by the last :func:`evaluate`.
+priced = [0]
+
+
+class _Memo:
+    """What one :func:`evaluate` call has computed, keyed by what each part depends on, and
+    its three tables of float rows (one row per distinct part):
+
+    * ``lowering`` — the slowest stage's timing, its FLOPs, inference activations and KV
+      cache, the GEMM peak: per shard, micro-batch, sequence, resolved plan and stages;
+    * ``microbatch`` — the priced TP/CP/EP/PP collectives of a micro-batch and the
+      activation parts: per shard, micro-batch, sequence, resolved plan and rank layout
+      (shared by ZeRO stages);
+    * ``step`` — the priced data-parallel collectives, the optimizer update's timing, the
+      resident state and the plan's degrees: per shard, ZeRO stage, rank layout and what the
+      state reads of the plan (shared by micro-batches, sequences and recomputation).
+
+    Nothing outlives the call."""
+
+    __slots__ = (
+        "checked",
+        "groups",
+        "lowered",
+        "per_microbatch",
+        "per_step",
+        "points",
+        "rp_keys",
+        "tables",
+        "targets",
+    )
+
+    def __init__(self) -> None:
+        self.lowered: dict[tuple[Any, ...], tuple[Any, int, Timed]] = {}
+        self.per_microbatch: dict[tuple[Any, ...], int] = {}
+        self.per_step: dict[tuple[Any, ...], int] = {}
+        self.targets: dict[tuple[Any, ...], tuple[Any, str, Any, Any]] = {}
+        self.points: dict[tuple[Any, ...], _Points] = {}
+        self.checked: set[tuple[Any, ...]] = set()
+        self.rp_keys: dict[int, tuple[Any, Any, Any, tuple[Any, ...]]] = {}
+        self.groups: dict[tuple[Any, ...], _Rows] = {}
+        self.tables: tuple[list[tuple[float, ...]], ...] = ([], [], [])
+
+
 class _Rows:
-    """The per-point inputs of one composition group, gathered as lists then arrays."""
+    """The points of one composition group: per point, its rows in the three tables, its
+    micro-batch count, batch and sequence length."""
 
     def __init__(self, phase: str, dev: Any, overlap: bool, tp_overlap: float, v: int, sch: str):
         self.phase, self.dev, self.overlap, self.tp_overlap = phase, dev, overlap, tp_overlap
         self.v, self.schedule = v, sch
         self.segments: list[Segment] = []
-        self.scalars: list[tuple[Any, ...]] = []  # one row per (structure, sequence, mb)
-        self.index: list[int] = []  # per point: its row
+        self.index: tuple[list[int], list[int], list[int]] = ([], [], [])
         self.m: list[int] = []  # per point: micro-batches per step
         self.batch: list[int] = []
+        self.seq: list[int] = []
 
-    def compose(self, np: Any) -> dict[str, Any]:
-        rows = np.asarray(self.scalars, dtype=np.float64)
-        x = rows[np.asarray(self.index, dtype=np.int64)].T
+    def compose(self, np: Any, tables: tuple[Any, ...]) -> dict[str, Any]:
+        lw, mc, sc = (
+            t[np.asarray(i, dtype=np.int64)].T for t, i in zip(tables, self.index, strict=True)
+        )
         m = np.asarray(self.m, dtype=np.float64)
         batch = np.asarray(self.batch, dtype=np.float64)
-        t = Timed(*x[0:8])
-        c = CommParts(*x[8:18])
-        opt = tuple(x[18:22]) if self.phase == "training" else None
-        w, g, o = x[22:25]
-        acts_parts = (x[25], x[26], x[27])
-        act_inf, kv = x[28], x[29]
-        s, p, dp, P, devices, nodes = x[30:36]
-        flops = (x[36], x[37], x[38])
+        s = np.asarray(self.seq, dtype=np.float64)
+        t = Timed(*lw[0:8])
+        flops = (lw[8], lw[9], lw[10])
+        act_inf, kv, P = lw[11], lw[12], lw[13]
+        # each field comes from one side (the other holds 0.0): the sum is solve's value
+        c = CommParts(*(mc[0:10] + sc[0:10]))
+        acts_parts = (mc[10], mc[11], mc[12])
+        opt = tuple(sc[10:14]) if self.phase == "training" else None
+        w, g, o = sc[14:17]
+        p, dp, devices, nodes = sc[17:21]
         training = self.phase == "training"
         acts = stage_activations(acts_parts, p, m, self.v, self.schedule) if training else act_inf
         memory = (w, g, o, acts, kv)
@@ -193,18 +259,19 @@ class _Rows:
         }
 
 
-def _collect(
-    seg: Segment, lowered: dict[tuple[Any, ...], tuple[Any, Timed]], groups: dict[Any, _Rows]
-) -> None:
-    """Check a segment as ``solve()`` would, lower and price what it needs, and add its
-    points' rows to their composition group."""
+def _collect(seg: Segment, memo: _Memo) -> None:
+    """Check a segment as ``solve()`` would, compute what it needs that the call has not
+    computed yet, and add its points' rows to their composition group."""
     kw = seg.keywords
-    options = {k: v for k, v in kw.items() if k not in _STRUCTURE}
     get = kw.get
     tp, pp, cp, ep, dp = get("tp", 1), get("pp", 1), get("cp", 1), get("ep", 1), get("dp")
-    spec, phase, view, facts = target(
-        kw["model"], kw["system"], kw["phase"], get("devices"), tp, pp, cp, ep, dp
-    )
+    model, system, phase, devices = kw["model"], kw["system"], kw["phase"], get("devices")
+    tkey = (id(model), id(system), phase, devices)
+    hit = memo.targets.get(tkey)
+    if hit is None or hit[2].kind == "device":  # (a device's check reads the degrees)
+        hit = memo.targets[tkey] = target(model, system, phase, devices, tp, pp, cp, ep, dp)
+    spec, phase, view, facts = hit
+    extra = kw.keys() - _STRUCTURE
     par, rp = plans(
         spec,
         facts,
@@ -224,44 +291,97 @@ def _collect(
         get("precision"),
         kw["recompute"],
         get("plan"),
-        options,
+        {k: kw[k] for k in extra} if extra else {},
     )
     training = phase == "training"
     phase_l = "prefill" if phase == "inference" else phase
-    dev = device_facts(view.hardware)
-    pk = peaks(dev, rp)
-    key = (phase, id(dev), par.overlap, par.tp_overlap, par.chunks, par.effective_schedule)
-    rows = groups.get(key)
+    rk = memo.rp_keys.get(id(rp))
+    if rk is None or rk[0] is not rp or rk[1] is not view:
+        dev = device_facts(view.hardware)
+        pk = peaks(dev, rp)
+        # what the step part reads of the resolved plan (recomputation only where it counts)
+        reads = tuple((*static_reads(rp, z), pk, rp.eff) for z in (0, 3))  # ZeRO < 3, ZeRO-3
+        rk = memo.rp_keys[id(rp)] = (rp, view, (dev, pk), reads)
+    dev, pk = rk[2]
+    chunks, sched = par.chunks, par.effective_schedule
+    key = (phase, id(dev), par.overlap, par.tp_overlap, chunks, sched)
+    rows = memo.groups.get(key)
     if rows is None:
-        rows = groups[key] = _Rows(
-            phase, dev, par.overlap, par.tp_overlap, par.chunks, par.effective_schedule
-        )
+        rows = memo.groups[key] = _Rows(phase, dev, par.overlap, par.tp_overlap, chunks, sched)
     rows.segments.append(seg)
+    # the step part: one per structure's state, whatever its micro-batches and sequences
+    skey: tuple[Any, ...] = (id(facts), training, id(view), par.tp, pp, chunks, par.ep, par.dp)
+    skey = (*skey, par.cp, par.zero)
+    skey = (*skey, rk[3][par.zero >= 3])
+    i_step = memo.per_step.get(skey)
+    if i_step is None:
+        i_step = memo.per_step[skey] = len(memo.tables[2])
+        memo.tables[2].append(_step_row(facts, training, rp, par, view, dev, pk))
+    # the points' micro-batches (one per batch: solve's split and its errors), shared by the
+    # structures with the same replicas, micro-batch and pipeline depth
+    seqs = seg.seq_len
+    b = seg.batch
+    pkey: tuple[Any, ...] = (id(facts), phase, par.dp, par.microbatch, pp, b.dtype, b.tobytes())
+    pkey = (*pkey, None) if seqs is None else (*pkey, seqs.dtype, seqs.tobytes())
+    pts = memo.points.get(pkey)
+    if pts is None:
+        pts = memo.points[pkey] = _points(seg, par, facts, phase, training)
+    # the shape checks (solve's own, in point order), shared by the structures whose check
+    # reads the same degrees
+    ckey = (id(facts), phase, par.tp, pp, chunks, par.ep, par.dp, par.cp, par.sp, sched)
+    checked = memo.checked
+    for s_m in pts.checks:
+        if (ckey, s_m) not in checked:
+            check_shape(spec, facts, par, seq_len_of(s_m[0], facts, phase), s_m[1], training)
+            checked.add((ckey, s_m))
+    lows = [_lowering(facts, phase_l, mb, si, rp, par, dev, pk, memo) for si, mb in pts.pairs]
+    mbs = [_microbatch(facts, phase_l, mb, si, rp, par, view, memo) for si, mb in pts.pairs]
+    i_low, i_mb, i_st = rows.index
+    n = len(pts.m)
+    if len(lows) == 1:
+        i_low += lows * n
+        i_mb += mbs * n
+    else:
+        i_low += [lows[j] for j in pts.which]
+        i_mb += [mbs[j] for j in pts.which]
+    i_st += [i_step] * n
+    rows.m += pts.m
+    rows.batch += pts.batch
+    rows.seq += pts.seq
+
+
+class _Points(NamedTuple):
+    """A segment's points as the solver splits them: per point its micro-batch count,
+    batch, sequence length and distinct (sequence, micro-batch) pair; the distinct
+    (sequence, micro-batch count) shapes to check."""
+
+    m: list[int]
+    batch: list[int]
+    seq: list[int]
+    which: list[int]
+    pairs: list[tuple[int, int]]
+    checks: list[tuple[int, int]]
+
+
+def _points(seg: Segment, par: Any, facts: Any, phase: str, training: bool) -> _Points:
     batch = seg.batch.tolist()
     if seg.seq_len is None:
         seqs = [seq_len_of(None, facts, phase)] * len(batch)
     else:
         seqs = seg.seq_len.tolist()
-    # micro-batches of each distinct batch (solve's checks and errors), then of each point
     splits: dict[int, tuple[int, int]] = {}
-    made: dict[tuple[int, int], int] = {}
-    checked: set[tuple[int, int, int]] = set()
-    index, micro = rows.index, rows.m
+    pairs: dict[tuple[int, int], int] = {}
+    checks: dict[tuple[int, int], None] = {}
+    ms, which = [], []
     for bi, si in zip(batch, seqs, strict=True):
         split = splits.get(bi)
         if split is None:
             split = splits[bi] = split_batch(par, bi, training)
         m, mb = split
-        if (si, mb, m) not in checked:
-            check_shape(spec, facts, par, seq_len_of(si, facts, phase), m, training)
-            checked.add((si, mb, m))
-        row = made.get((si, mb))
-        if row is None:
-            row = made[si, mb] = len(rows.scalars)
-            rows.scalars.append(_row(facts, phase_l, mb, si, rp, par, view, dev, pk, lowered))
-        index.append(row)
-        micro.append(m)
-    rows.batch.extend(batch)
+        checks[si, m] = None
+        ms.append(m)
+        which.append(pairs.setdefault((si, mb), len(pairs)))
+    return _Points(ms, batch, seqs, which, list(pairs), list(checks))
 
 
 #: Keywords of the distributed solver that are not plan options (nor batch, seq_len, strict).
@@ -281,51 +401,77 @@ _STRUCTURE = frozenset(
 )
 
 
-def _row(
-    facts: Any,
-    phase: str,
-    mb: int,
-    s: int,
-    rp: Any,
-    par: Any,
-    view: Any,
-    dev: Any,
-    pk: Any,
-    lowered: dict[tuple[Any, ...], tuple[Any, Timed]],
-) -> tuple[float, ...]:
-    """The float inputs of the composition for one structure, sequence and micro-batch."""
+def _lowering(
+    facts: Any, phase: str, mb: int, s: int, rp: Any, par: Any, dev: Any, pk: Any, memo: _Memo
+) -> int:
+    """The row of the rank's lowering: timing, FLOPs, inference memory, peak."""
+    lowered = memo.lowered
+    pp, chunks = par.pp, par.chunks
+    exact = (id(facts), phase, mb, s, id(rp), par.tp, par.cp, par.ep, par.sp, pp, chunks)
+    hit = lowered.get(exact)
+    if hit is not None:
+        return hit[1]
     stages = par.stage_layers(facts.layers)
     # a dense model's training stages share one lowering whatever the pipeline depth ≥ 2
-    shared = phase == "training" and facts.experts <= 1 and par.pp > 1
-    shape = (id(facts), phase, mb, s, id(rp), par.tp, par.cp, par.ep, par.sp)
-    key = (*shape, "stages" if shared else (par.pp, par.chunks))
+    shared = phase == "training" and facts.experts <= 1 and pp > 1
+    key = (*exact[:9], "stages" if shared else (pp, chunks))
     base = lowered.get(key)
+    BW = dev.bandwidth
     if base is None:
         low = lower_ops(facts, phase, mb, s, rp, par)
-        base = lowered[key] = (low, rank_timing(low, pk, dev.bandwidth, rp))
+        head = head_timing(low, pk, BW, rp)
+        row = _add_lowering(low, rank_timing(low, pk, BW, rp, head), pk, memo)
+        base = lowered[key] = (low, row, head)
         lowered[(*key, stages)] = base
-    hit = lowered.get((*key, stages))
-    if hit is None:  # the shared lowering on this pipeline's stages
-        low = restage(base[0], facts, par)
-        hit = lowered[(*key, stages)] = (low, rank_timing(low, pk, dev.bandwidth, rp))
-    low, t = hit
-    share = rank_share(facts, phase, mb, s, rp, par)
-    c = price(share, view, par, 1, None)
-    opt = optimizer_timing(share.optimizer, pk, dev.bandwidth, rp) or (0.0, 0.0, 0.0, 0.0)
-    return (
-        *t,
-        *c,
-        *opt,
-        *share.state,
-        *share.activations,
-        *low.inference,
-        float(s),
-        float(par.pp),
-        float(par.dp),
-        pk.gemm,
-        float(view.devices),
-        float(view.nodes),
-        low.model_flops,
-        low.hardware_flops,
-        low.flops,
-    )
+    else:
+        hit = lowered.get((*key, stages))
+        if hit is None:  # the shared lowering on this pipeline's stages (the same head ops)
+            low = restage(base[0], facts, par)
+            row = _add_lowering(low, rank_timing(low, pk, BW, rp, base[2]), pk, memo)
+            hit = lowered[(*key, stages)] = (low, row, base[2])
+        base = hit
+    lowered[exact] = base
+    return base[1]
+
+
+def _add_lowering(low: Any, t: Timed, pk: Any, memo: _Memo) -> int:
+    table = memo.tables[0]
+    table.append((*t, low.model_flops, low.hardware_flops, low.flops, *low.inference, pk.gemm))
+    return len(table) - 1
+
+
+class _Comms(NamedTuple):
+    comms: tuple[Any, ...]
+
+
+def _microbatch(
+    facts: Any, phase: str, mb: int, s: int, rp: Any, par: Any, view: Any, memo: _Memo
+) -> int:
+    """The row of one micro-batch's priced collectives and activation parts."""
+    key: tuple[Any, ...] = (id(facts), phase, mb, s, id(rp), id(view), par.tp, par.cp, par.ep)
+    key = (*key, par.pp, par.sp)
+    key = (*key, par.chunks, par.dp)
+    row = memo.per_microbatch.get(key)
+    if row is None:
+        comms = microbatch_comms(facts, phase, mb, s, rp, par)
+        c = price(_Comms(comms), view, par, 1, None)
+        acts = activation_parts(facts, mb, s, rp, par) if phase == "training" else _ZEROS
+        table = memo.tables[1]
+        row = memo.per_microbatch[key] = len(table)
+        table.append((*c, *acts))
+    return row
+
+
+_ZEROS = (0.0, 0.0, 0.0)
+
+
+def _step_row(
+    facts: Any, training: bool, rp: Any, par: Any, view: Any, dev: Any, pk: Any
+) -> tuple[float, ...]:
+    """The step part's row: priced data-parallel collectives, the optimizer update's
+    (time, bound, FLOPs, bytes), the resident state, and pp, dp, devices, nodes."""
+    st = static_share(facts, par, rp, training)
+    c = price(_Comms(st.dp_comms), view, par, 1, None)
+    opt = optimizer_timing(st.optimizer, pk, dev.bandwidth, rp) or (0.0, 0.0, 0.0, 0.0)
+    degrees = (float(par.pp), float(par.dp), float(view.devices), float(view.nodes))
+    return (*c, *opt, *st.state, *degrees)

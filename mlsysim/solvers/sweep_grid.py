@@ -283,6 +283,12 @@ class _Grid:
         self.ns = 1 if self.seq is None else len(self.seq)
         self.lens = [len(v) for _, v in self.outer]
         self.groups = math.prod(self.lens)
+        # (name, values, length, stride) of each outer axis, row-major: keywords(g)'s digits
+        stride = self.groups
+        self._strides: list[tuple[str, Any, int, int]] = []
+        for (name, values), n in zip(self.outer, self.lens, strict=True):
+            stride = stride // n if n else 0
+            self._strides.append((name, values, n, stride))
         self.group_size = self.nb * self.ns
         self.size = self.groups * self.group_size
         self._last: tuple[int, _Group] | None = None
@@ -336,11 +342,21 @@ class _Grid:
         """``route(**kw)`` as ``solve`` routes it. A node or cluster routes every structure
         to the distributed solver whatever its degrees, with ``solve``'s keywords passed
         through: structures sharing the model, system, plan and recompute are routed once."""
-        key = tuple(id(kw.get(n)) for n in _ROUTING)
+        get = kw.get
+        # the ids of _ROUTING's keywords, in order
+        key = (
+            id(get("model")),
+            id(get("system")),
+            id(get("hardware")),
+            id(get("plan")),
+            id(get("recompute")),
+        )
         proto = self._routes.get(key)
-        if proto is not None:
-            rest = {n: v for n, v in kw.items() if n not in _ROUTING}
-            return False, {**proto, **rest, "batch": self._b0, "seq_len": s}
+        if proto is not None:  # the routed keywords replace the routing ones
+            routed = {**kw, **proto, "batch": self._b0, "seq_len": s}
+            if "hardware" in kw:
+                del routed["hardware"]
+            return False, routed
         one, routed = route(**kw, batch=self._b0, seq_len=s)
         system = routed.get("system")
         if not one and system is not None and not isinstance(system, HardwareSpec):
@@ -349,11 +365,7 @@ class _Grid:
 
     def keywords(self, g: int) -> dict[str, Any]:
         """The solve keywords of structure ``g`` (row-major over the outer axes)."""
-        kw: dict[str, Any] = {}
-        for (name, values), n in zip(reversed(self.outer), reversed(self.lens), strict=True):
-            g, i = divmod(g, n)
-            kw[name] = values[i]
-        return dict(reversed(list(kw.items())))
+        return {name: values[g // stride % n] for name, values, n, stride in self._strides}
 
     def _index(self, g: int) -> list[int]:
         out = []

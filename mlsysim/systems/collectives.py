@@ -36,6 +36,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from mlsysim.core.cache import DerivedCache
 from mlsysim.core.exceptions import ConfigError, UnknownNameError
 from mlsysim.core.formulas.collectives import (
     BUS_FACTOR_OPS,
@@ -59,7 +60,9 @@ __all__ = [
     "BASE_LATENCY",
     "BASE_LATENCY_SOURCES",
     "COLLECTIVE_SCHEMA_VERSION",
+    "LL_INTRA_ACROSS_NODES",
     "OPS",
+    "PROTOCOLS",
     "CollectiveResult",
     "Timing",
     "collective",
@@ -83,6 +86,24 @@ ALGORITHMS: dict[str, tuple[str, ...]] = {
 #: kernel (:data:`~mlsysim.hardware.efficiency.KERNEL_OVERHEAD`).
 BASE_LATENCY = 3.6e-6 + KERNEL_OVERHEAD.value
 BASE_LATENCY_SOURCES = ("sys_nccl_tuning_model", KERNEL_OVERHEAD.source)
+#: NCCL's protocols on a ring, by name: (base latency per call in s, bus-bandwidth factor
+#: within one node, across nodes, and with one rank per node). LL sends 4 bytes of data with
+#: each 4-byte flag, LL128 120 of every 128 bytes; Simple moves whole buffers behind a
+#: fence, at the highest per-step latency (NCCL src/graph/tuning.cc v2.7.8, citation
+#: ``sys_nccl_tuning_model``). LL's factor is 1/4 for every all-reduce and across nodes,
+#: 1/3 otherwise; each call also launches its kernel.
+PROTOCOLS: dict[str, tuple[float, float, float, float]] = {
+    "ll": (3.6e-6, 1.0 / 3.0, 0.25, 0.25),
+    "ll128": (10.0e-6, 0.92, 0.92, 0.7),
+    "simple": (8.4e-6, 1.0, 1.0, 1.0),
+}
+#: NCCL's factor on LL's intra-node step latency when the ring spans nodes (same source).
+LL_INTRA_ACROSS_NODES = 1.8
+#: Operations NCCL runs on its ring/tree kernels with a choice of protocol.
+_PROTOCOL_OPS = frozenset(("all_reduce", "all_gather", "reduce_scatter", "broadcast"))
+#: In-switch reductions run one protocol (NCCL's NVLS and CollNet: Simple only), priced at
+#: the fabric's one recorded latency as before.
+_SINGLE_PROTOCOL = frozenset(("nvls", "sharp"))
 
 COLLECTIVE_SCHEMA_VERSION = "mlsysim.collective/1"
 
@@ -135,6 +156,46 @@ def _levels(grp: Group, achievable: bool) -> _Levels:
             b_a2a = b_out
         b_out *= ring_f
     return _Levels(b_in, b_out, b_a2a, a_in, a_out, not achievable)
+
+
+_PROTOCOL_LEVELS: dict[tuple[int, str], tuple[Group, tuple[tuple[_Levels, float], ...]]] = {}
+
+
+def _protocol_levels(op: str, grp: Group, real: _Levels) -> tuple[tuple[_Levels, float], ...]:
+    """The achievable levels and per-call base latency of each protocol the library may use
+    for ``op`` on ``grp``: NCCL's LL, LL128 and Simple where every link the group crosses
+    records their per-step latencies (LL128 only where each records one), else the fabric's
+    one latency at its recorded efficiency (cached per group and operation)."""
+    key = (id(grp), op)
+    hit = _PROTOCOL_LEVELS.get(key)
+    if hit is not None and hit[0] is grp:
+        return hit[1]
+    multi = grp.nodes > 1
+    links = [lk for lk in (grp.intra, grp.inter if multi else None) if lk is not None]
+    made: tuple[tuple[_Levels, float], ...]
+    if op not in _PROTOCOL_OPS or not links or any(lk.latency_simple is None for lk in links):
+        made = ((real, BASE_LATENCY),)
+    else:
+        rows = []
+        for name, (base, f_one, f_many, f_ppn1) in PROTOCOLS.items():
+            if name == "ll":
+                f = f_many if (multi or op == "all_reduce") else f_one
+                a_in = real.a_in * (LL_INTRA_ACROSS_NODES if multi else 1.0)
+                a_out = real.a_out
+            else:
+                lat = [lk.latency_ll128 if name == "ll128" else lk.latency_simple for lk in links]
+                if any(x is None for x in lat):
+                    continue
+                f = f_ppn1 if (multi and grp.per_node == 1) else f_many
+                a_in = lat[0] if grp.intra is not None else 0.0  # type: ignore[assignment]
+                a_out = lat[-1] if multi else 0.0  # type: ignore[assignment]
+            lv = _Levels(real.b_in * f, real.b_out * f, real.b_a2a * f, a_in, a_out, False)
+            rows.append((lv, base + KERNEL_OVERHEAD.value))
+        made = tuple(rows)
+    if len(_PROTOCOL_LEVELS) > 65536:
+        _PROTOCOL_LEVELS.clear()
+    _PROTOCOL_LEVELS[key] = (grp, made)
+    return made
 
 
 def _ring_bw(grp: Group, lv: _Levels) -> float:
@@ -227,7 +288,8 @@ def _check(op: str, algorithm: str) -> None:
         )
 
 
-_TIMINGS: dict[tuple[str, float, int, str], tuple[Group, Timing]] = {}
+#: Priced collectives by (op, size, group, algorithm); emptied by a registry change or clear_all().
+_TIMINGS = DerivedCache("collective timings")
 
 
 def time_collective(op: str, size: float, grp: Group, algorithm: str = "auto") -> Timing:
@@ -256,19 +318,32 @@ def _time_collective(op: str, size: float, grp: Group, algorithm: str) -> Timing
                 why=_unsupported_why(algorithm, grp),
                 fix="pass algorithm='auto', or a system whose fabric supports it",
             )
-        t = _price(op, algorithm, size, grp, real) + BASE_LATENCY
+        t = _fastest(op, algorithm, size, grp, real)
         return Timing(t, _price(op, algorithm, size, grp, peak), algorithm)
     best_t = best_b = math.inf
     best = ""
     for name in ALGORITHMS[op]:
         if not _supported(op, name, grp) or (name == "sharp" and not grp.sharp):
             continue
-        t = _price(op, name, size, grp, real) + BASE_LATENCY
+        t = _fastest(op, name, size, grp, real)
         b = _price(op, name, size, grp, peak)
         if t < best_t:
             best_t, best = t, name
         best_b = min(best_b, b)
     return Timing(best_t, best_b, best)
+
+
+def _fastest(op: str, algorithm: str, size: float, grp: Group, real: _Levels) -> float:
+    """Achievable seconds of ``algorithm`` with the fastest protocol for this size (NCCL
+    picks the protocol of least modelled time per call)."""
+    if algorithm in _SINGLE_PROTOCOL:
+        return _price(op, algorithm, size, grp, real) + BASE_LATENCY
+    best = math.inf
+    for lv, base in _protocol_levels(op, grp, real):
+        t = _price(op, algorithm, size, grp, lv) + base
+        if t < best:
+            best = t
+    return best
 
 
 def _unsupported_why(algorithm: str, grp: Group) -> str:

@@ -48,10 +48,13 @@ class FabricSpec(Spec):
 
     ``latency`` is α of the α–β model: the end-to-end time of one step of a collective (one
     small message between two devices through the communication library), not an adapter's
-    datasheet figure. ``efficiency`` is the fraction of the line rate a collective library
-    achieves on large messages (protocol overhead), where a measurement or the library's own
-    model gives it. ``in_network_reduction`` names reduction inside the switch the fabric
-    supports: ``"nvls"`` (NVLink SHARP in NVSwitch) or ``"sharp"`` (InfiniBand SHARP).
+    datasheet figure. For a fabric NCCL drives, ``latency`` is its low-latency (LL) protocol's
+    per-step figure and ``latency_ll128`` / ``latency_simple`` those of its LL128 and Simple
+    protocols (NCCL prices each and picks the fastest for a message). ``efficiency`` is the
+    fraction of the line rate a collective library achieves on large messages (protocol
+    overhead), where a measurement or the library's own model gives it.
+    ``in_network_reduction`` names reduction inside the switch the fabric supports:
+    ``"nvls"`` (NVLink SHARP in NVSwitch) or ``"sharp"`` (InfiniBand SHARP).
     """
 
     kind: Literal["nvlink", "pcie", "infiniband", "ethernet", "roce", "infinity_fabric", "ici"]
@@ -59,6 +62,8 @@ class FabricSpec(Spec):
     bandwidth_per_direction: _Bandwidth
     links: int | None = Field(default=None, ge=1)  # links per device (scope "device" or "link")
     latency: _Time | None = None  # α: what it measures is said in notes
+    latency_ll128: _Time | None = None  # α of NCCL's LL128 protocol (``latency`` is LL's)
+    latency_simple: _Time | None = None  # α of NCCL's Simple protocol
     efficiency: float | None = Field(default=None, gt=0.0, le=1.0)
     in_network_reduction: Literal["nvls", "sharp"] | None = None
     release_year: int | None = None

@@ -39,6 +39,8 @@ class Link:
     efficiency: float
     efficiency_known: bool
     in_network: str | None  # "nvls" or "sharp" where the fabric's switches reduce
+    latency_ll128: float | None = None  # NCCL's LL128 protocol per step (s), if recorded
+    latency_simple: float | None = None  # NCCL's Simple protocol per step (s), if recorded
 
 
 _LINKS: dict[tuple[int, float], tuple[Any, Link]] = {}
@@ -57,6 +59,7 @@ def link(fabric: FabricSpec, share: float = 1.0) -> Link:
     bw = si(fabric.device_bandwidth_per_direction, "bandwidth", "bandwidth_per_direction")
     lat = si(fabric.latency, "time", "latency") if fabric.latency is not None else 0.0
     eff = fabric.efficiency
+    ll128, simple = fabric.latency_ll128, fabric.latency_simple
     made = Link(
         fabric.id,
         bw * share,
@@ -64,6 +67,8 @@ def link(fabric: FabricSpec, share: float = 1.0) -> Link:
         eff if eff is not None else 1.0,
         eff is not None,
         fabric.in_network_reduction,
+        None if ll128 is None else si(ll128, "time", "latency_ll128"),
+        None if simple is None else si(simple, "time", "latency_simple"),
     )
     _LINKS[key] = (fabric, made)
     return made

@@ -107,9 +107,11 @@ from mlsysim.core.formulas.memory import (
 )
 from mlsysim.core.formulas.moe import (
     distinct_experts,
+    expected_expert_tiles,
     expected_experts,
     expert_load,
     expert_load_T,
+    expert_row_tiles,
 )
 from mlsysim.core.formulas.parallelism import (
     pipeline_inflight,
@@ -226,6 +228,7 @@ FAST_PATHS: dict[str, Callable[..., Any]] = {
     "distinct_experts": distinct_experts,
     "double_binary_tree_allreduce_s": double_binary_tree_allreduce_s,
     "expert_load_T": expert_load_T,
+    "expert_row_tiles": expert_row_tiles,
     "exposed_overhead_s": exposed_overhead_s,
     "gemm_wave_fraction": gemm_wave_fraction,
     "goodput_s": goodput_s,
@@ -318,10 +321,12 @@ __all__ = [
     "embodied_carbon",
     "energy_cost",
     "erlang_c",
+    "expected_expert_tiles",
     "expected_experts",
     "expected_failures",
     "expert_load",
     "expert_load_T",
+    "expert_row_tiles",
     "exposed_launch_overhead",
     "exposed_overhead_s",
     "facility_energy",

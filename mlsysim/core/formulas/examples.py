@@ -50,6 +50,7 @@ EXAMPLES: dict[str, str] = {
     "quantized_bits_per_weight": 'quantized_bits_per_weight(precision="int4", group_size=128)',
     "expected_experts": "expected_experts(experts=8, active=2, tokens=4)",
     "expert_load": "expert_load(tokens=4096, experts=8, active=2, imbalance=1.25)",
+    "expected_expert_tiles": "expected_expert_tiles(experts=8, active=2, tokens=4096, tile=128)",
     # data
     "ingestion_throughput": "ingestion_throughput(bandwidth=2 GB/s, sample_size=110 kB/sample)",
     "preprocessing_throughput": "preprocessing_throughput(workers=16, sample_time=4 ms/sample)",

@@ -24,10 +24,12 @@ from mlsysim.core.units import from_si
 __all__ = [
     "exposed_launch_overhead",
     "exposed_overhead_s",
+    "gemm_tile_rows",
     "gemm_wave_efficiency",
     "gemm_wave_fraction",
     "graph_launch_overhead",
     "graph_launch_overhead_s",
+    "grouped_gemm_wave_fraction",
     "padded_wave_efficiency",
     "padded_wave_fraction",
     "wave_efficiency",
@@ -125,8 +127,45 @@ def gemm_wave_fraction(
     if units <= 0.0:
         return 1.0
     t_m = _tile_side(m, tile_m)
+    return _padded_gemm(m, ceil(m / t_m), t_m, n, k, units, tile_n, tile_k)
+
+
+def grouped_gemm_wave_fraction(
+    m: float,
+    row_tiles: float,
+    t_m: float,
+    n: float,
+    k: float,
+    units: float,
+    tile_n: float,
+    tile_k: float,
+) -> float:
+    """A grouped GEMM (one launch over several problems of ``n`` × ``k`` weights, as a mixture
+    of experts runs its experts): ``m`` useful rows in all, launched as ``row_tiles`` tiles of
+    ``t_m`` rows (each problem's rows padded on their own), then the waves as for one GEMM
+    (:func:`gemm_wave_fraction`; ``m`` and ``row_tiles`` floats or arrays)."""
+    if units <= 0.0:
+        return 1.0
+    return _padded_gemm(m, row_tiles, t_m, n, k, units, tile_n, tile_k)
+
+
+def gemm_tile_rows(m: float, tile_m: float) -> float:
+    """The rows of the tile a library runs a GEMM of ``m`` rows on (see :func:`_tile_side`)."""
+    return _tile_side(m, tile_m)
+
+
+def _padded_gemm(
+    m: float,
+    row_tiles: float,
+    t_m: float,
+    n: float,
+    k: float,
+    units: float,
+    tile_n: float,
+    tile_k: float,
+) -> float:
     t_n = _tile_side(n, tile_n)
-    tiles = ceil(m / t_m) * ceil(n / t_n)
+    tiles = row_tiles * ceil(n / t_n)
     splits = 1.0
     k_split = k
     if tile_k > 0.0:

@@ -24,7 +24,7 @@ from mlsysim.core.constants import (
     OPTIMIZER_UPDATE_FLOPS,
 )
 from mlsysim.core.formulas.compression import sparse_weight_B
-from mlsysim.core.formulas.kernels import gemm_wave_fraction
+from mlsysim.core.formulas.kernels import gemm_wave_fraction, grouped_gemm_wave_fraction
 from mlsysim.core.formulas.memory import optimizer_state_per_param_B, training_memory_B, weights_B
 
 __all__ = [
@@ -261,6 +261,14 @@ class OpBuilder:
             memo[key] = eta
         return eta
 
+    def grouped_waves(self, M: float, row_tiles: float, t_m: float, N: float, K: float) -> float:
+        """Wave efficiency of a grouped GEMM of ``M`` useful rows in ``row_tiles`` tiles of
+        ``t_m`` rows over K×N weights (1: no model)."""
+        if self.memo is None:
+            return 1.0
+        _, t_n, t_k = self.tile
+        return grouped_gemm_wave_fraction(M, row_tiles, t_m, N, K, self.units, t_n, t_k)
+
     def gemm(
         self,
         name: str,
@@ -271,9 +279,12 @@ class OpBuilder:
         weight_elems: float | None = None,
         high: bool = False,
         kernels: float = 1.0,
+        waves: float | None = None,
     ) -> None:
         """A weight GEMM: weights at the quantized bytes (``high``: kept in the 16-bit format,
-        as the LM head is), inputs in the GEMM format, outputs in the residual stream's."""
+        as the LM head is), inputs in the GEMM format, outputs in the residual stream's.
+        ``waves``: the launch's wave efficiency when it is not one M×K·K×N GEMM's (a grouped
+        expert GEMM's, :meth:`grouped_waves`)."""
         w = K * N if weight_elems is None else weight_elems
         flops = _MAC * M * K * N
         if high and self.keep:
@@ -285,7 +296,9 @@ class OpBuilder:
         k = kernels if self.unfused else 1.0
         p = self.full_passes
         memo = self.memo  # (the memo's hit inline: a float shape seen before)
-        eta = memo.get((M, N, K)) if memo is not None and type(M) is float else None
+        eta = waves
+        if eta is None and memo is not None and type(M) is float:
+            eta = memo.get((M, N, K))
         if eta is None:
             eta = self.waves(M, N, K)
         self.emit(name, "gemm", flops, nbytes, repeat, p, sparse, fmt, dq, eta, k)

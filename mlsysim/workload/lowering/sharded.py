@@ -20,8 +20,12 @@ sizes (Narayanan et al. 2021; Korthikanti et al. 2022; Rajbhandari et al. 2020):
 * PP: the activation forward and its gradient backward across each of the ``v`` chunk
   boundaries, split over the TP ranks (Megatron's scatter/gather);
 * DP: the gradient all-reduce once per step, or reduce-scatter of gradients plus all-gather
-  of weights with ZeRO ≥ 1; ZeRO-3 all-gathers weights forward and backward and
-  reduce-scatters gradients every micro-batch; experts reduce over ``dp·cp/ep`` ranks;
+  of weights with ZeRO ≥ 1; ZeRO-3 all-gathers weights forward and backward (and again for
+  the recomputed forward) and reduce-scatters gradients every micro-batch, one collective
+  per gather unit (the plan's ``shard_unit``: each submodule, as DeepSpeed fetches them, or
+  each layer, as FSDP wraps them), each paying its own latency (and, with the plan's
+  ``list_collectives``, a host view and copy launch per rank, DeepSpeed 0.3-0.5's list-form
+  calls); experts reduce over ``dp·cp/ep`` ranks;
 * EP: dispatch and combine all-to-alls per MoE layer, forward and backward;
 * CP: the ring exchange of each layer's key/value block (and of its gradient backward).
 
@@ -56,6 +60,7 @@ from mlsysim.core.formulas.performance import (
     model_flops_per_token_F,
 )
 from mlsysim.execution.parallel import ParallelPlan
+from mlsysim.hardware.efficiency import FRAMEWORK_OP_OVERHEAD, KERNEL_OVERHEAD
 from mlsysim.workload.lowering.facts import ModelFacts
 from mlsysim.workload.lowering.ops import Op, OpBuilder, add_optimizer_update
 from mlsysim.workload.lowering.transformer import lower_transformer
@@ -66,12 +71,17 @@ __all__ = [
     "RankMemory",
     "RankOps",
     "RankShare",
+    "StaticShare",
+    "activation_parts",
     "lower_ops",
     "lower_rank",
+    "microbatch_comms",
     "rank_share",
     "restage",
     "shard_facts",
     "stage_activations",
+    "static_reads",
+    "static_share",
     "training_activation_bytes",
     "training_state_bytes",
 ]
@@ -80,6 +90,12 @@ __all__ = [
 _SP_REGION = frozenset({"attn_add_norm", "ffn_add_norm", "final_add_norm"})
 #: Ops that exist once per model (not per layer): the first and last stage's extras.
 _HEAD_OPS = frozenset({"final_add_norm", "lm_head", "loss"})
+
+
+#: Host seconds a list-form collective costs per rank of its group: the view the caller
+#: makes of that rank's slice (a framework op) and the copy ``torch.distributed`` launches
+#: to move it through its flat buffer (a kernel launch).
+LIST_COLLECTIVE_PER_RANK_S = FRAMEWORK_OP_OVERHEAD.value + KERNEL_OVERHEAD.value
 
 
 class CommOp(NamedTuple):
@@ -94,6 +110,7 @@ class CommOp(NamedTuple):
     calls: float
     per: str
     hidden: str
+    host_per_rank: float = 0.0  # host seconds per call per rank of the group (list form)
 
 
 class RankMemory(NamedTuple):
@@ -154,7 +171,9 @@ _SHARDS = DerivedCache("workload.sharded_facts")
 
 
 def _shard_entry(f: ModelFacts, par: ParallelPlan) -> _Shard:
-    key = (id(f), par)
+    # the shard reads tp, ep and the stages (pp, chunks) of the plan: ZeRO, dp and the
+    # micro-batch share it
+    key = (id(f), par.tp, par.ep, par.pp, par.chunks)
     hit = _SHARDS.get(key)
     if hit is not None and hit[0] is f:
         return hit[1]
@@ -257,7 +276,7 @@ def _expert_load(f: ModelFacts, par: ParallelPlan, rp: Any) -> float:
     return EXPERT_IMBALANCE.value if f_imb is None else f_imb
 
 
-class _Static(NamedTuple):
+class StaticShare(NamedTuple):
     """What one rank's step holds whatever its micro-batch and sequence: the optimizer
     update on its state shard, its resident state and the gradients' format (training)."""
 
@@ -270,13 +289,17 @@ class _Static(NamedTuple):
 _STATIC = DerivedCache("workload.sharded_static")
 
 
-def _static(f: ModelFacts, par: ParallelPlan, rp: Any, entry: _Shard, training: bool) -> _Static:
-    """The rank's static share (cached per facts, plan and resolved plan: no batch or
-    sequence length in the key)."""
-    key = (id(f), par, id(rp), training)
+def _static(
+    f: ModelFacts, par: ParallelPlan, rp: Any, entry: _Shard, training: bool
+) -> StaticShare:
+    """The rank's static share (cached per facts and what it reads of the plans: no batch,
+    micro-batch or sequence length in the key, and recomputation only where ZeRO-3 gathers
+    modules again for it)."""
+    key = (id(f), training, par.tp, par.pp, par.chunks, par.ep, par.dp, par.cp, par.zero)
+    key = (*key, *static_reads(rp, par.zero))
     hit = _STATIC.get(key)
-    if hit is not None and hit[0] is f and hit[1] is rp:
-        return hit[2]
+    if hit is not None and hit[0] is f:
+        return hit[1]
     dense, expert = entry.dense, entry.expert
     if training:
         bg = _gradient_bytes(rp, par)
@@ -288,14 +311,58 @@ def _static(f: ModelFacts, par: ParallelPlan, rp: Any, entry: _Shard, training: 
         )
         update = OpBuilder(rp, True)
         add_optimizer_update(update, shard, rp, bg)
-        dp = _dp_comms(par, dense, expert, bg, rp.weight_bytes)
-        made = _Static(update.ops[0], _state(dense, expert, rp, par), bg, dp)
+        # the recomputed forward gathers a module again; a layer unit is still gathered for
+        # its backward when its recomputation runs inside it (FSDP)
+        unit = rp.plan.shard_unit
+        passes = 3.0 if rp.plan.recompute == "full" and unit == "module" else 2.0
+        units = _shard_units(f, par, unit) if par.zero >= 3 else (1.0, 1.0)
+        host = LIST_COLLECTIVE_PER_RANK_S if rp.plan.list_collectives else 0.0
+        dp = _dp_comms(par, dense, expert, bg, rp.weight_bytes, units, passes, host)
+        made = StaticShare(update.ops[0], _state(dense, expert, rp, par), bg, dp)
     else:
-        made = _Static(None, ((dense + expert) * rp.weight_bytes, 0.0, 0.0), 0.0, ())
+        made = StaticShare(None, ((dense + expert) * rp.weight_bytes, 0.0, 0.0), 0.0, ())
     if len(_STATIC) > 4096:  # a sweep must not accumulate
         _STATIC.clear()
-    _STATIC.put(key, (f, rp, made))
+    _STATIC.put(key, (f, made))
     return made
+
+
+def static_reads(rp: Any, zero: int) -> tuple[Any, ...]:
+    """What :func:`static_share` reads of a resolved plan at ZeRO stage ``zero`` (a cache
+    key: plans that agree on it share their static share): the optimizer, the gradient and
+    weight formats and bytes, ZeRO-3's gather unit, whether the collectives take a list of
+    buffers and (ZeRO-3) whether the recomputed forward gathers modules again."""
+    plan = rp.plan
+    unit = plan.shard_unit
+    regather = zero >= 3 and plan.recompute == "full" and unit == "module"
+    formats = (plan.optimizer, plan.gradients, rp.weights, rp.weight_bytes, rp.gradient_bytes)
+    return (*formats, unit, plan.list_collectives, regather)
+
+
+def static_share(f: ModelFacts, par: ParallelPlan, rp: Any, training: bool) -> StaticShare:
+    """The rank's optimizer update, resident state (weights, gradients, optimizer bytes),
+    gradient format and data-parallel collectives: :func:`rank_share`'s parts that no
+    micro-batch or sequence length changes."""
+    return _static(f, par, rp, _shard_entry(f, par), training)
+
+
+def microbatch_comms(
+    f: ModelFacts, phase: str, microbatch: int, seq_len: int, rp: Any, par: ParallelPlan
+) -> tuple[CommOp, ...]:
+    """The collectives of one micro-batch (TP, CP, EP, PP): :func:`rank_share`'s comms
+    before the data-parallel ones of :func:`static_share`."""
+    s_rank = seq_len // par.cp if phase != "decode" else seq_len
+    fr = _shard_entry(f, par).facts
+    return _comms(f, fr, phase, microbatch, s_rank, rp, par, ())
+
+
+def activation_parts(
+    f: ModelFacts, microbatch: int, seq_len: int, rp: Any, par: ParallelPlan
+) -> tuple[float, float, float]:
+    """A training rank's activation parts (:func:`rank_share`'s ``activations``)."""
+    return _activation_parts(
+        f, par, microbatch, seq_len // par.cp, rp, _shard_entry(f, par).stages[0]
+    )
 
 
 class RankOps(NamedTuple):
@@ -507,14 +574,43 @@ def _activation_parts(
     return per_layer * L_stage, full, logits
 
 
+def _shard_units(f: ModelFacts, par: ParallelPlan, unit: str) -> tuple[float, float]:
+    """ZeRO-3's gather units on the first stage's rank: (dense, expert). ``"module"``: each
+    weight-holding submodule — a layer's attention as Megatron lays it out (fused QKV and
+    the output projection; MLA's five projections), each MLP matrix (two, three gated), a
+    MoE layer's router and shared experts — plus the embedding (and the untied LM head with
+    one stage); each local expert's matrices. ``"layer"``: one unit per layer (and the
+    embedding), every expert of a layer in it."""
+    L0 = float(par.stage_layers(f.layers)[0])
+    moe = L0 * f.moe_layers / f.layers if f.layers else 0.0
+    ends = 1.0 + (1.0 if par.pp == 1 and not f.tied else 0.0)
+    if unit == "layer":
+        return L0 + ends, max(moe, 1.0)
+    mlp = 3.0 if f.gated else 2.0
+    attn = 5.0 if f.mla is not None else 2.0
+    dense = L0 * attn + (L0 - moe) * mlp + moe * (1.0 + f.shared_experts * mlp) + ends
+    local = max(1.0, float(f.experts // par.ep)) if f.experts > 1 else 0.0
+    return dense, max(moe * local * mlp, 1.0)
+
+
 def _dp_comms(
-    par: ParallelPlan, dense: float, expert: float, bg: float, bw: float
+    par: ParallelPlan,
+    dense: float,
+    expert: float,
+    bg: float,
+    bw: float,
+    units: tuple[float, float],
+    passes: float,
+    host: float = 0.0,
 ) -> tuple[CommOp, ...]:
     """The data-parallel collectives of a training step: they move the rank's gradients and
-    weights, whatever the micro-batch or sequence (see the module doc)."""
+    weights, whatever the micro-batch or sequence (see the module doc). ZeRO-3 gathers each
+    of ``units`` (dense, expert) gather units ``passes`` times a micro-batch (forward,
+    backward, and the recomputed forward) and reduce-scatters its gradients once, each call
+    one unit's bytes."""
     out: list[CommOp] = []
     if par.dp * par.cp > 1:
-        for grp, params in (("dp", dense), ("edp", expert)):
+        for grp, params, n in (("dp", dense, units[0]), ("edp", expert, units[1])):
             if params <= 0.0 or (grp == "edp" and par.dp * par.cp // par.ep <= 1):
                 continue
             grads, weights = params * bg, params * bw
@@ -553,10 +649,11 @@ def _dp_comms(
                         f"{grp}_param_all_gather",
                         grp,
                         "all_gather",
-                        weights,
-                        2.0,
+                        weights / n,
+                        passes * n,
                         "microbatch",
                         "compute",
+                        host,
                     )
                 )
                 out.append(
@@ -564,10 +661,11 @@ def _dp_comms(
                         f"{grp}_grad_reduce_scatter",
                         grp,
                         "reduce_scatter",
-                        grads,
-                        1.0,
+                        grads / n,
+                        n,
                         "microbatch",
                         "compute",
+                        host,
                     )
                 )
     return tuple(out)

@@ -34,7 +34,10 @@ context, bytes per element ``β``):
   tokens under uniform routing the expected occupancy ``E·(1 − (1 − k/E)ⁿ)``
   (:func:`~mlsysim.core.formulas.expected_experts`, Feller 1968). ``expert_load`` scales the
   routed tokens of a rank holding a share of the experts: the busiest rank carries the
-  imbalance factor times the mean (:func:`~mlsysim.core.formulas.expert_load`).
+  imbalance factor times the mean (:func:`~mlsysim.core.formulas.expert_load`). The expert
+  GEMMs run as one grouped launch whose experts each pad their rows to the tile: the expected
+  row tiles of binomial per-expert counts (:func:`~mlsysim.core.formulas.expected_expert_tiles`)
+  set its waves, on the tile that holds the mean rows of an expert the step reaches.
 * Precision (:mod:`mlsysim.execution.plan`): weight GEMMs run in the plan's GEMM format with
   the weights' quantized bytes (group scales counted); norms, the residual stream, the
   embedding and the LM head stay in its 16-bit format; attention runs in its attention format.
@@ -57,9 +60,9 @@ from mlsysim.core.constants import (
     FLOPS_PER_MAC,
 )
 from mlsysim.core.exceptions import FormulaDomainError
-from mlsysim.core.formulas.kernels import padded_wave_fraction
+from mlsysim.core.formulas.kernels import gemm_tile_rows, padded_wave_fraction
 from mlsysim.core.formulas.memory import activation_bytes_per_layer_B, kv_cache_B, logits_B
-from mlsysim.core.formulas.moe import distinct_experts
+from mlsysim.core.formulas.moe import distinct_experts, expert_row_tiles
 from mlsysim.core.formulas.performance import (
     hardware_flops_per_token_F,
     model_flops_per_token_F,
@@ -198,9 +201,16 @@ def lower_transformer(
         up_w = (distinct + S) * h * mats * fe
         down_w = (distinct + S) * fe * h
         routed = M * (k * expert_load + S)  # token-expert pairs on this rank's experts
-        B.gemm("moe_up", routed, h, mats * fe, L_moe, up_w, kernels=mats)
+        eta_up = eta_down = None
+        if B.memo is not None:  # one grouped launch: each expert's rows padded to the tile
+            n_f = M * expert_load
+            t_m = gemm_tile_rows(n_f * k / distinct_experts(E, k, n_f), B.tile[0])
+            rows = expert_row_tiles(E, k, n_f, t_m) + S * ceil(M / t_m)
+            eta_up = B.grouped_waves(routed, rows, t_m, mats * fe, h)
+            eta_down = B.grouped_waves(routed, rows, t_m, h, fe)
+        B.gemm("moe_up", routed, h, mats * fe, L_moe, up_w, kernels=mats, waves=eta_up)
         B.elementwise("moe_act", routed * fe, _ACT, mats + 1.0, L_moe, kind="activation")
-        B.gemm("moe_down", routed, fe, h, L_moe, down_w)
+        B.gemm("moe_down", routed, fe, h, L_moe, down_w, waves=eta_down)
         B.elementwise("moe_permute", routed * h, ELEMENTWISE["permute"], TOUCHES["permute"], L_moe)
 
     # head: final norm and LM head (only the last position's logits at inference)

@@ -96,6 +96,48 @@ def test_efficiency_follows_the_format_the_engine_runs() -> None:
     assert q4 == (0.26, "solver_premai2024_benchmarks")
 
 
+def test_fp32_gemms_on_a_t4_run_at_the_cuda_cores_sustained_rate() -> None:
+    # torch.mm FP32 on two T4s: 4.17 and 4.43 TFLOP/s (torch-performance-test-data), mean 4.30;
+    # the tensor cores' power-capped 0.37 applies to FP16 only
+    d = _d("ResNet50", "T4", phase="inference", batch=1, precision="fp32", engine="eager")
+    e = next(e for e in d["efficiencies"] if e["name"] == "gemm_efficiency")
+    assert (e["value"], e["source"]) == (0.53, "engine_torch_matmul_t4_fp32")
+    peak = solve("ResNet50", "T4", phase="inference", precision="fp32").dense_peak_flops_per_s
+    assert peak * e["value"] == pytest.approx((4.17e12 + 4.43e12) / 2, rel=0.01)
+    fp16 = _d("ResNet50", "T4", phase="inference", batch=1, precision="fp16", engine="eager")
+    assert next(e for e in fp16["efficiencies"] if e["name"] == "gemm_efficiency")["value"] == 0.37
+
+
+def test_tensorflow_amp_keeps_layernorm_and_gelu_in_fp32_with_casts() -> None:
+    # auto_mixed_precision_lists.h: Mean and Pow are BlackList ops, whose downstream GrayList
+    # ops stay FP32 too; BERT's reference TF code computes LayerNorm with Mean and GELU with Pow
+    def ops(engine: str, precision: str = "fp16") -> dict[str, Any]:
+        r = solve(
+            "BERT_Base", "A100_40GB", phase="inference", batch=8, seq_len=128,
+            precision=precision, engine=engine, attention="unfused",
+        )  # fmt: skip
+        return {"notes": r.notes, **{o.name: o for o in r.ops}}
+
+    eager, amp = ops("eager"), ops("tf_amp")
+    elems, layers = 8 * 128 * 3072, 12
+    eager_kernels = eager["ffn_act"].kernels / layers  # one kernel per arithmetic step
+    # each step reads and writes FP32 (4 B) instead of FP16 (2 B), plus two casts of 2 + 4 B
+    touches = 2.0 * eager_kernels
+    assert amp["ffn_act"].bytes == pytest.approx(elems * layers * (touches * 4 + 2 * (2 + 4)))
+    assert amp["ffn_act"].kernels == eager["ffn_act"].kernels + 2 * layers
+    assert amp["attn_add_norm"].bytes > 2 * eager["attn_add_norm"].bytes
+    for same in ("qkv_proj", "attention_softmax", "ffn_up"):  # MatMul, Softmax stay FP16
+        assert amp[same].bytes == eager[same].bytes
+    assert any("fp32 around the fp16 GEMMs" in n for n in amp["notes"])
+    # an FP32 run has nothing to widen; a CNN's FusedBatchNorm, ReLU and Add stay FP16
+    assert ops("tf_amp", "fp32")["ffn_act"].bytes == ops("eager", "fp32")["ffn_act"].bytes
+    cnn = {
+        e: solve("ResNet50", "A100_40GB", phase="inference", batch=8, precision="fp16", engine=e)
+        for e in ("eager", "tf_amp")
+    }
+    assert cnn["tf_amp"].latency_s == cnn["eager"].latency_s
+
+
 def test_cuda_graphs_replace_per_kernel_launches() -> None:
     # a small batch-1 decode step: ~hundreds of short kernels
     sec = {

@@ -105,7 +105,7 @@ ZERO_ALLOWED: dict[str, set[str]] = {
     "expected_failures": {"duration"},
     "expected_expert_tiles": {"tokens"},
     "expert_load": {"tokens"},
-    "exposed_launch_overhead": {"kernel", "launch"},
+    "exposed_launch_overhead": {"kernel", "launch", "node"},
     "facility_energy": {"it_energy"},
     "failure_rate": {"failures"},
     "fanout_tail": {"p"},

@@ -18,8 +18,10 @@ from hypothesis import strategies as st
 
 import mlsysim
 from mlsysim import Q_, solve
+from mlsysim.core.constants import KERNEL_NODE_TIME
 from mlsysim.core.exceptions import ConfigError, UnsupportedPrecisionError
 from mlsysim.core.formulas.kernels import (
+    exposed_launch_overhead,
     gemm_wave_efficiency,
     gemm_wave_fraction,
     graph_launch_overhead,
@@ -31,6 +33,7 @@ from mlsysim.core.formulas.kernels import (
 )
 
 ROUNDING = 1e-12
+US = mlsysim.Q_(1.0, "us")
 DEVICES = [h.id for h in mlsysim.Hardware]  # every registry device, MCUs and CPUs too
 TILES = [(128.0, 128.0, 256.0), (128.0, 128.0, 0.0), (256.0, 128.0, 64.0), (64.0, 64.0, 32.0)]
 
@@ -204,3 +207,18 @@ def test_graph_replay_cost_of_the_measured_numbers() -> None:
     t = graph_launch_overhead(nodes=100, per_node=Q_("0.58 us"), per_replay=Q_("15 us"))
     assert t.to("us").magnitude == pytest.approx(73.0)
     assert graph_launch_overhead_s(0.0, 0.58e-6, 15e-6) == pytest.approx(15e-6)
+
+
+def test_a_kernel_costs_the_device_a_node_time_that_asynchrony_does_not_hide() -> None:
+    # ahrefs/ocannl #488, chains of no-op kernels: a CUDA graph replays ~0.58 us a node;
+    # asynchronous enqueues of ~2.6-2.8 us each set a stream's pace
+    node = KERNEL_NODE_TIME.value * US
+    assert KERNEL_NODE_TIME.value == 0.58
+    graph = exposed_launch_overhead(kernel=0 * US, launch=0.58 * US, node=node)
+    stream = exposed_launch_overhead(kernel=0 * US, launch=2.7 * US, node=node)
+    assert graph.to("us").magnitude == pytest.approx(0.58)
+    assert 2.6 <= stream.to("us").magnitude <= 2.8
+    # a kernel longer than its launch hides the host's enqueue, never the device's node time
+    long = exposed_launch_overhead(kernel=10 * US, launch=3 * US, node=node)
+    assert long.to("us").magnitude == pytest.approx(0.58)
+    assert exposed_launch_overhead(kernel=10 * US, launch=3 * US).magnitude == 0.0

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 import mlsysim
 from mlsysim import Q_, solve
 from mlsysim.core.constants import (
+    KERNEL_NODE_TIME,
     OPTIMIZERS,
     RECOMPUTE_POLICIES,
     SPARSE_2_4_DENSITY,
@@ -206,7 +207,10 @@ def _check_timing(r: Any) -> None:
             over = _mag(launch, "s")
         else:
             per = _mag(launch_overhead(ops=op.kernels / n, per_op=Q_(t_k, "s")), "s")
-            exposed = exposed_launch_overhead(kernel=Q_(body / n, "s"), launch=Q_(per, "s"))
+            node = Q_(KERNEL_NODE_TIME.value * op.kernels / n, KERNEL_NODE_TIME.unit)
+            exposed = exposed_launch_overhead(
+                kernel=Q_(body / n, "s"), launch=Q_(per, "s"), node=node
+            )
             over = n * _mag(exposed, "s")
         _eq(op.time_s, body + over)
         _eq(op.overhead_s, over)

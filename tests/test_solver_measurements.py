@@ -44,22 +44,24 @@ LOW, HIGH = 0.65, 1.35  # ±35 %
 TARGET = 0.80
 
 #: The broad-set rate this branch achieves (a regression floor; the issue's target is TARGET).
-ACHIEVED = 0.78
+ACHIEVED = 0.80
 
 _TF = (
-    "TensorFlow 1.x (DeepLearningExamples, graph executor with the AMP graph rewrite) runs "
-    "2x slower than the eager profile, whose figures are PyTorch's (~10 us per op, 0.72 of "
-    "bandwidth). Not the executor's per-op cost: TensorFlow's own source puts its inter-op "
-    "latency at 'hundreds of nanoseconds' (tensorflow/core/tpu/graph_rewrite/"
-    "variable_merger_pass.h: hundreds of variable reads add hundreds of us per inference "
-    "step), far below the gap (79 against 39 ms at batch 256); Nimble (Kwon et al., NeurIPS "
-    "2020) reports TF idling the GPU up to 71 % of batch-1 inference, a whole-run ratio, not "
-    "a per-op figure. The README's own ResNet table reads as host-bound: AMP throughput is "
-    "not monotonic in batch (1974 img/s at 32, 3570 at 64, 3229 at 256, p99 126 ms against "
-    "an 81 ms mean), AMP+XLA and a V100 in the same container top out at ~2,900-3,900 img/s, "
-    "inference_benchmark.sh reads real TFRecords through the tf.data CPU pipeline, and its "
-    "Known issues says 'Performance without XLA enabled is low'. The model has no input "
-    "pipeline or run-loop cost, and no source gives one"
+    "TensorFlow 1.x (DeepLearningExamples, graph executor, no XLA) runs slower than the model "
+    "of it (engine tf_amp: one kernel per graph node at the eager profile's ~10 us and 0.72 "
+    "of bandwidth, LayerNorm and GELU in FP32 with casts, as the AMP rewrite's lists put "
+    "them; that brings the BERT batch-8 rows within ±35 %). Not the executor's per-op cost: "
+    "TensorFlow's own source puts its inter-op latency at 'hundreds of nanoseconds' "
+    "(tensorflow/core/tpu/graph_rewrite/variable_merger_pass.h); Nimble (Kwon et al., "
+    "NeurIPS 2020) reports TF idling the GPU up to 71 % of batch-1 inference, a whole-run "
+    "ratio, not a per-op figure. The README's ResNet table reads as host-bound: AMP "
+    "throughput is not monotonic in batch (1974 img/s at 32, 3570 at 64, 3229 at 256, p99 "
+    "126 ms against an 81 ms mean), and inference_benchmark.sh reads real TFRecords through "
+    "the tf.data CPU pipeline with 10 preprocessing threads (runtime/runner.py: "
+    "num_preprocessing_threads = 10 without DALI). No source gives a per-thread JPEG decode "
+    "and resize rate for the DGX's CPUs, so the model has no input-pipeline wall; nor a "
+    "per-step Estimator/session.run floor (batch 1 sits at 4.3-5.3 ms on A100, V100 and T4 "
+    "alike)"
 )
 _SMALL_TRT = (
     "a small TensorRT step is a fixed per-inference floor the model lacks: MLPerf ResNet-50 "
@@ -69,8 +71,9 @@ _SMALL_TRT = (
     "ResNet-50 SingleStream configs replay a CUDA graph (use_graphs = True; A100-SXM "
     "start_from_device = True), expecting 660 us on a full A100 and on a 1g.10gb MIG slice "
     "alike; LoadGen itself costs 2.4 us per SingleStream query (mlcommons/inference#208, a "
-    "null SUT). TensorRT's per-layer enqueue setup 'depends on your CPU' (NVIDIA/TensorRT#1256) "
-    "and no per-layer or per-kernel GPU-side figure was found"
+    "null SUT). TensorRT's per-layer enqueue setup 'depends on your CPU' (NVIDIA/TensorRT#1256). "
+    "The device's own ~0.58 us per kernel (a CUDA graph node, ocannl #488) is counted and "
+    "moves these rows by 0.04-0.05; no larger per-kernel GPU-side figure was found"
 )
 _TTFT = (
     "TensorRT-LLM v0.5 time to first token at a short prompt is a runtime floor (context "
@@ -114,25 +117,17 @@ KNOWN_MISSES: dict[str, str] = {
     "llama2_7b_a100_vllm_int4_premai": _INT4,
     "llama2_7b_a100_hf_transformers_int4_premai": _INT4
     + "; HF's int4 path also runs ~10 us of Python per op at batch 1",
-    "bert_base_a100_40gb_trt_int8_s128_b8": _SMALL_TRT
-    + "; INT8 end to end also requantizes between plugins",
     "bert_base_a100_40gb_trt_fp16_s384_b1": _SMALL_TRT,
     "bert_base_a100_40gb_trt_fp16_s128_b1": _SMALL_TRT + " (held-out: known_gap there too)",
     "resnet50_agx_orin_mlperf31_singlestream": _SMALL_TRT + " (held-out: known_gap there too)",
-    "bert_base_a100_40gb_tf_fp16_s128_b8": _TF,
-    "bert_base_a100_40gb_tf_fp16_s384_b8": _TF,
-    "bert_base_t4_tf_fp16_s128_b8": _TF,
     "bert_base_t4_tf_fp16_s128_b1": _TF + "; at batch 1 the ~11 ms is host-bound",
     "resnet50_a100_40gb_tf_amp_b1": _TF,
     "resnet50_a100_40gb_tf_amp_b256": _TF,
-    "resnet50_a100_40gb_tf_tf32_b256": _TF,
-    "resnet50_t4_pytorch_eager_fp32_b1": (
-        "pessimistic (1.81; 1.47 before tile quantization counted padded work): forward "
-        "convolutions run without split-K on 128-wide tiles (a 7x7 output on a 64-row tile), "
-        "so stage-4 convs fill 4 of a T4's 40 SMs; cuDNN's implicit-GEMM heuristics for small "
-        "problems are not in the sources read. The measurement is PyTorch's ~10 ms host floor "
-        "at batch 1 (10.4 ms on a V100, 10.7 ms on a T4), which the model does not have either"
-    ),
+    "resnet50_a100_40gb_tf_tf32_b256": _TF
+    + "; this TF32 row runs without AMP (engine eager); TF32 convolutions also reach less "
+    "than FP16's 0.80 of peak (a cuBLAS TF32 GEMM "
+    "measures 108 of 156 TFLOP/s on an A100-PCIe, torch-performance-test-data #108), which "
+    "the model does not apply: it would still miss (0.58 to ~0.64)",
 }
 
 
@@ -340,12 +335,11 @@ def test_known_misses_are_current() -> None:
 
 def test_broad_set_rate_does_not_regress() -> None:
     """The broad set (validation records and held-out cases) keeps the rate this branch
-    achieves; the issue's 80 % is the strict xfail below."""
+    achieves; the issue's 80 % is the test below."""
     rate, text = _broad_rate()
     assert rate >= ACHIEVED, text
 
 
-@pytest.mark.xfail(strict=True, reason="the issue's 80 % target is not reached yet (see -ra)")
 def test_broad_set_rate() -> None:
     """At least 80 % of the broad set (validation records and held-out cases) within ±35 %."""
     rate, text = _broad_rate()

@@ -60,6 +60,7 @@ __all__ = [
     "KAPLAN_ALPHA_N",
     "KAPLAN_D_C",
     "KAPLAN_N_C",
+    "KERNEL_NODE_TIME",
     "MASTER_WEIGHT_BYTES",
     "OPTIMIZERS",
     "OPTIMIZER_MOMENT_BYTES",
@@ -217,6 +218,13 @@ BACKWARD_FORWARD_RATIO = _c(2, "", "kaplan2020", "C_backward ≈ 2 C_forward")
 TRAINING_FLOPS_PER_PARAM = _c(6, "FLOP/param/token", "kaplan2020", "C ≈ 6ND")
 #: Forward attention FLOPs per (layer · head · head-dim · context) per token: PaLM's 12LHQT / 3.
 FORWARD_ATTENTION_FLOPS = _c(4, "FLOP", "chowdhery2022", "PaLM App. B: 6N + 12LHQT per token")
+
+#: Device time a GPU spends on each kernel beyond its work (dispatching its blocks, draining
+#: the last wave before the next dependent kernel starts): a CUDA graph replays a chain of
+#: empty kernels at ~0.58 us per node, where the host's enqueue is not in the way.
+KERNEL_NODE_TIME = _c(
+    0.58, "us", "solver_ocannl_cuda_graphs", "CUDA graph replay of no-op kernels: ~0.58 us a node"
+)
 
 #: Queries per thread block of a fused attention kernel's forward pass: its grid is one block
 #: per (sequence, head, 128-query block), the parallelism a short prompt has to fill a GPU.

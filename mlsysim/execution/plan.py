@@ -251,6 +251,13 @@ class ExecutionPlan:
         if a not in dense:
             raise UnsupportedPrecisionError(hw.id, a, dense, sparse=False)
         high = a if a in _WIDE or not half or a in engine.end_to_end_formats else half
+        wide = engine.wide_elementwise if high in HALF_PRECISIONS else ()
+        if wide:
+            notes.append(
+                f"{engine.id} runs a transformer's {' and '.join(wide)} operations in fp32 "
+                f"around the {high} GEMMs, with a cast kernel on the way in and out (a CNN's "
+                "batch norm, ReLU and add stay in the GEMMs' format)"
+            )
         kv = self.kv_cache or high
         attention_fmt = kv if kv in _ATTENTION_IN_KV and kv in dense else high
         if high != a:
@@ -281,6 +288,8 @@ class ExecutionPlan:
             kernel_overhead=eff.kernel_overhead
             if self.kernel_overhead is None
             else self.kernel_overhead,
+            # a per-kernel figure the author gives is the whole per-kernel cost
+            kernel_node=eff.kernel_node if self.kernel_overhead is None else 0.0,
         )
         return ResolvedPlan(
             plan=self,
@@ -303,6 +312,8 @@ class ExecutionPlan:
             kv_bytes=BYTES_PER_ELEMENT[kv].value,
             gradient_bytes=BYTES_PER_ELEMENT[g].value,
             eff=eff,
+            wide_elementwise=wide,
+            wide_bytes=BYTES_PER_ELEMENT["fp32"].value,
         )
 
 
@@ -369,6 +380,9 @@ class ResolvedPlan:
     kv_bytes: float  # bytes per cached key/value element
     gradient_bytes: float  # bytes per gradient element
     eff: Any  # hardware.engines.Efficiencies
+    # element-wise kinds the engine runs wider than ``high`` (FP32), and their bytes
+    wide_elementwise: tuple[str, ...] = ()
+    wide_bytes: float = 0.0
 
     @property
     def note(self) -> str:

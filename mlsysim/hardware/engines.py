@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mlsysim.core.cache import DerivedCache
+from mlsysim.core.constants import KERNEL_NODE_TIME
 from mlsysim.core.exceptions import ConfigError, RegistryDataError
 from mlsysim.core.registry import Registry, generation, register_kind
 from mlsysim.core.types import Spec
@@ -150,7 +151,10 @@ class EngineSpec(Spec):
     native integer or FP8 GEMMs) or ``"all"`` (llama.cpp's own kernels for every format);
     ``end_to_end_formats`` the GEMM formats the engine keeps through every operation — the
     residual stream, norms and attention too (TensorRT's INT8 CNNs and encoders); otherwise
-    those stay in the 16-bit format.
+    those stay in the 16-bit format. ``wide_elementwise`` the kinds of a transformer's
+    element-wise operations (``"norm"``, ``"activation"``) the engine runs in FP32 around
+    16-bit GEMMs, with a cast kernel on the way in and out (TensorFlow's automatic mixed
+    precision graph rewrite keeps LayerNorm's Mean and GELU's Pow in FP32).
     """
 
     fusion: Literal["fused", "unfused"]
@@ -162,6 +166,7 @@ class EngineSpec(Spec):
     quantize_head: bool = False
     quantized_kernels: Literal["weight_only", "all"] = "weight_only"
     end_to_end_formats: tuple[str, ...] = ()
+    wide_elementwise: tuple[Literal["norm", "activation"], ...] = ()
     profiles: dict[str, EngineProfile]
 
     @model_validator(mode="after")
@@ -222,6 +227,8 @@ class Efficiencies(NamedTuple):
     gemm_formats: tuple[tuple[str, float], ...]
     sources: tuple[tuple[str, str], ...]  # (field, citation id)
     quantized_memory_formats: tuple[tuple[str, float], ...] = ()
+    # device time per kernel beyond its work when launches overlap (KERNEL_NODE_TIME, s)
+    kernel_node: float = 0.0
 
     def gemm_for(self, fmt: str) -> float:
         """The GEMM efficiency for math format ``fmt``."""
@@ -245,6 +252,7 @@ class Efficiencies(NamedTuple):
 
 
 _EFF = DerivedCache("hardware.engine_efficiencies")
+_US = 1e-6  # seconds per microsecond (KERNEL_NODE_TIME's unit)
 
 
 def efficiencies(engine: EngineSpec, hw: Any) -> Efficiencies:
@@ -303,6 +311,7 @@ def _build(engine: EngineSpec, hw: Any) -> Efficiencies:
         tuple(formats.items()),
         tuple(sources),
         tuple(stored.items()),
+        0.0 if engine.launch == "sync" else KERNEL_NODE_TIME.value * _US,
     )
 
 

@@ -11,7 +11,9 @@ run the same physics (DESIGN.md §3, Williams et al. 2009):
   (:func:`~mlsysim.core.formulas.gemm_wave_efficiency`), ``η_mem`` the memory efficiency
   (times ``quantized_memory`` for weight-only quantized kernels, which dequantize);
 * launches: ``kernels × t_launch`` per instance; asynchronous and graph launches hide behind
-  the kernel (:func:`~mlsysim.core.formulas.exposed_launch_overhead`), synchronous ones (an
+  the kernel, each of which still costs the device ``KERNEL_NODE_TIME`` beyond its work
+  (the engine's ``kernel_node``; none when the plan gives its own ``kernel_overhead``)
+  (:func:`~mlsysim.core.formulas.exposed_launch_overhead`), synchronous ones (an
   MCU runtime) add to it; a CUDA graph adds its replay once per step
   (:func:`~mlsysim.core.formulas.graph_launch_overhead`).
 
@@ -87,6 +89,7 @@ class Rates(NamedTuple):
     elementwise: float
     t_launch: float
     overlap: bool
+    node: float  # device time per kernel beyond its work (overlapped launches)
 
 
 def rates(pk: Peaks, BW: float, eff: Any) -> Rates:
@@ -106,6 +109,7 @@ def rates(pk: Peaks, BW: float, eff: Any) -> Rates:
             eff.elementwise,
             eff.kernel_overhead,
             eff.overlap,
+            eff.kernel_node,
         ),
     )
 
@@ -139,7 +143,7 @@ def time_ops(
     if r is None:
         r = rates(pk, BW, eff)
     P_gemm, P_sparse, P_high, P_attention = r.pk
-    _, BW, BW_eff, BW_q, eta_gemm, eta_attention, eta_other, t_launch, overlap = r
+    _, BW, BW_eff, BW_q, eta_gemm, eta_attention, eta_other, t_launch, overlap, t_node = r
     compute: Any = 0.0
     memory: Any = 0.0
     overhead: Any = 0.0
@@ -162,7 +166,8 @@ def time_ops(
             peak_eff = peak * (eta_attention if kind == "attention" else eta_other) * waves
         t_body = roofline_time_s(f, b, peak_eff, BW_q if dequant else BW_eff)
         launch = launch_overhead_s(kernels, t_launch)
-        t_over = (exposed_overhead_s(t_body, launch) if overlap else launch) * n
+        # overlapped: the host's launches hide behind the kernels, the device's node time not
+        t_over = (exposed_overhead_s(t_body, launch, kernels * t_node) if overlap else launch) * n
         t_bound = roofline_time_s(f, b, peak, BW) * n
         on_compute = t_body == f / peak_eff
         body = t_body * n

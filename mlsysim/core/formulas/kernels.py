@@ -230,34 +230,41 @@ def gemm_wave_efficiency(
     return eta
 
 
-def exposed_overhead_s(body: float, launch: float) -> float:
-    """Float fast path of :func:`exposed_launch_overhead`: ``max(0, t_launch − t_kernel)``
-    (floats or arrays, element-wise)."""
-    exposed = launch - body
-    return larger(exposed, 0.0)
+def exposed_overhead_s(body: float, launch: float, node: float = 0.0) -> float:
+    """Float fast path of :func:`exposed_launch_overhead`:
+    ``max(t_kernel + t_node, t_launch) − t_kernel`` (floats or arrays, element-wise)."""
+    busy = body + node
+    exposed = larger(launch - busy, 0.0)
+    return exposed + node
 
 
 @formula(
     symbol=(
-        r"T_{\mathrm{exp}} = \max\left(0,\ n_k\,t_{\mathrm{launch}} - "
-        r"T_{\mathrm{kernel}}\right)"
+        r"T_{\mathrm{exp}} = \max\left(T_{\mathrm{kernel}} + n_k\,t_{\mathrm{node}},\ "
+        r"n_k\,t_{\mathrm{launch}}\right) - T_{\mathrm{kernel}}"
     ),
-    substituted=r"\max\left(0,\ {{launch}} - {{kernel}}\right)",
-    sources=("paszke2019",),
-    citation="Paszke et al. (2019), PyTorch §5: asynchronous kernel launches",
+    substituted=r"\max\left({{kernel}} + {{node}},\ {{launch}}\right) - {{kernel}}",
+    sources=("paszke2019", "solver_ocannl_cuda_graphs"),
+    citation="Paszke et al. (2019), PyTorch §5: asynchronous kernel launches; CUDA graph "
+    "replay per node, measured (ahrefs/ocannl #488)",
     result="time",
 )
-def exposed_launch_overhead(kernel: Any, launch: Any) -> Any:
+def exposed_launch_overhead(kernel: Any, launch: Any, node: Any = None) -> Any:
     """Launch cost a step exposes when launches are asynchronous: the host enqueues the next
     kernel while the device runs the current one, so a launch costs time only where it takes
-    longer than the kernel it follows (short kernels, small batches: overhead-bound).
+    longer than the kernel it follows (short kernels, small batches: overhead-bound). The
+    device itself spends ``node`` on each kernel beyond its work (dispatching its blocks and
+    draining the last wave), which no asynchrony hides (``None``: not counted). Measured on
+    null kernels (ocannl #488): a CUDA graph replays ~0.58 us a node (``launch`` = ``node``),
+    and asynchronous enqueues of ~2.7 us each set the pace of a chain (2.6-2.8 us a launch).
 
-    Source: Paszke et al. 2019 (PyTorch), §5.
+    Sources: Paszke et al. 2019 (PyTorch), §5; ahrefs/ocannl issue #488.
     """
     where = "exposed_launch_overhead"
     t = positive(si(kernel, "time", "kernel"), "kernel", where, strict=False)
     t_l = positive(si(launch, "time", "launch"), "launch", where, strict=False)
-    T = exposed_overhead_s(t, t_l)
+    t_n = 0.0 if node is None else positive(si(node, "time", "node"), "node", where, strict=False)
+    T = exposed_overhead_s(t, t_l, t_n)
     return from_si(T, "s")
 
 

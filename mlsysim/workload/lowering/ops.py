@@ -127,6 +127,12 @@ def _wave_memo(units: float, tile: tuple[float, float, float]) -> dict[Any, floa
     return memo
 
 
+#: Cast kernels around an element-wise operation an engine runs wider than its neighbours:
+#: one converts the 16-bit input to FP32, one converts the result back for the next GEMM
+#: (TensorFlow's AMP rewrite inserts a Cast at each boundary of an FP32 region).
+_CASTS_PER_WIDE_OP = 2.0
+
+
 class OpBuilder:
     """Accumulates ops for one step (training multiplies passes).
 
@@ -144,6 +150,7 @@ class OpBuilder:
         "bh",
         "bw",
         "bw_high",
+        "bwide",
         "dequant",
         "full_passes",
         "keep",
@@ -156,6 +163,7 @@ class OpBuilder:
         "tile",
         "unfused",
         "units",
+        "wide",
     )
 
     def __init__(self, rp: Any, training: bool, high_bytes: float | None = None) -> None:
@@ -176,6 +184,8 @@ class OpBuilder:
         self.full_passes = self.passes + (1.0 if self.recompute == "full" else 0.0)
         self.attention_passes = self.passes + (1.0 if self.recompute != "none" else 0.0)
         self.unfused = rp.fusion == "unfused"
+        self.wide = rp.wide_elementwise  # element-wise kinds run in FP32 (TF's AMP rewrite)
+        self.bwide = rp.wide_bytes
         eff = rp.eff
         self.units = eff.units
         self.tile = (eff.tile_m, eff.tile_n, eff.tile_k)
@@ -301,14 +311,22 @@ class OpBuilder:
         touches: float,
         repeat: int,
         extra_bytes: float = 0.0,
+        kind: str = "",
     ) -> None:
         """An element-wise kernel over ``elems`` (fused: ``touches`` reads and writes; an
-        unfused engine runs one kernel per arithmetic step, each reading and writing)."""
+        unfused engine runs one kernel per arithmetic step, each reading and writing). A
+        ``kind`` the engine runs wide (FP32 around 16-bit GEMMs) touches FP32 elements and
+        adds two cast kernels, each reading one format and writing the other."""
         kernels = 1.0
         if self.unfused and flops_per > 1.0:
             kernels = flops_per
             touches = 2.0 * flops_per
-        nbytes = elems * touches * self.bh + extra_bytes
+        if kind and kind in self.wide:
+            casts = _CASTS_PER_WIDE_OP
+            nbytes = elems * (touches * self.bwide + casts * (self.bh + self.bwide)) + extra_bytes
+            kernels += casts
+        else:
+            nbytes = elems * touches * self.bh + extra_bytes
         flops = elems * flops_per
         p = self.full_passes
         self.emit(

@@ -130,7 +130,7 @@ def lower_transformer(
     # per-layer attention block
     # residual add fused into the norm that follows it (read x and residual, write both)
     norm_w = fr.norm_w
-    B.elementwise("attn_add_norm", M * h, _NORM, TOUCHES["norm"], L, norm_w)
+    B.elementwise("attn_add_norm", M * h, _NORM, TOUCHES["norm"], L, norm_w, "norm")
     B.gemm("qkv_proj", M, h, fr.qkv_N, L, kernels=3.0)
     if fr.rope_heads:
         B.elementwise("rope", M * fr.rope_heads * d, ELEMENTWISE["rope"], TOUCHES["rope"], L)
@@ -184,14 +184,14 @@ def lower_transformer(
     B.gemm("out_proj", M, fr.o_K, h, L)
 
     # per-layer feed-forward block
-    B.elementwise("ffn_add_norm", M * h, _NORM, TOUCHES["norm"], L, norm_w)
+    B.elementwise("ffn_add_norm", M * h, _NORM, TOUCHES["norm"], L, norm_w, "norm")
     mats = fr.mats
     L_moe = fr.L_moe
     L_dense = L - L_moe
     if L_dense:
         ff = fr.ff
         B.gemm("ffn_up", M, h, mats * ff, L_dense, kernels=mats)
-        B.elementwise("ffn_act", M * ff, _ACT, mats + 1.0, L_dense)
+        B.elementwise("ffn_act", M * ff, _ACT, mats + 1.0, L_dense, kind="activation")
         B.gemm("ffn_down", M, ff, h, L_dense)
     if L_moe:
         fe = float(f.moe_ffn)
@@ -209,7 +209,7 @@ def lower_transformer(
             eta_up = B.grouped_waves(routed, rows, t_m, mats * fe, h)
             eta_down = B.grouped_waves(routed, rows, t_m, h, fe)
         B.gemm("moe_up", routed, h, mats * fe, L_moe, up_w, kernels=mats, waves=eta_up)
-        B.elementwise("moe_act", routed * fe, _ACT, mats + 1.0, L_moe)
+        B.elementwise("moe_act", routed * fe, _ACT, mats + 1.0, L_moe, kind="activation")
         B.gemm("moe_down", routed, fe, h, L_moe, down_w, waves=eta_down)
         B.elementwise("moe_permute", routed * h, ELEMENTWISE["permute"], TOUCHES["permute"], L_moe)
 
@@ -217,7 +217,7 @@ def lower_transformer(
     llm_head = causal or training
     M_head = M if training else b
     if llm_head:
-        B.elementwise("final_add_norm", M_head * h, _NORM, TOUCHES["norm"], 1, norm_w)
+        B.elementwise("final_add_norm", M_head * h, _NORM, TOUCHES["norm"], 1, norm_w, "norm")
         V = fr.V
         B.gemm("lm_head", M_head, h, V, 1, high=True)
         if training:

@@ -158,7 +158,8 @@ def _levels(grp: Group, achievable: bool) -> _Levels:
     return _Levels(b_in, b_out, b_a2a, a_in, a_out, not achievable)
 
 
-_PROTOCOL_LEVELS: dict[tuple[int, str], tuple[Group, tuple[tuple[_Levels, float], ...]]] = {}
+#: Each group and operation's protocol levels; emptied with the other derived caches.
+_PROTOCOL_LEVELS = DerivedCache("collective protocol levels")
 
 
 def _protocol_levels(op: str, grp: Group, real: _Levels) -> tuple[tuple[_Levels, float], ...]:

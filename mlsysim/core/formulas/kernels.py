@@ -124,10 +124,8 @@ def gemm_wave_fraction(
     """Float fast path of :func:`gemm_wave_efficiency` (``m``, ``n``, ``k`` floats or arrays,
     element-wise; the device's ``units`` and tile floats): useful work over the padded tiles'
     waves, so the time, ``waves × tile``, never falls as a dimension grows."""
-    if units <= 0.0:
-        return 1.0
     t_m = _tile_side(m, tile_m)
-    return _padded_gemm(m, ceil(m / t_m), t_m, n, k, units, tile_n, tile_k)
+    return grouped_gemm_wave_fraction(m, ceil(m / t_m), t_m, n, k, units, tile_n, tile_k)
 
 
 def grouped_gemm_wave_fraction(
@@ -146,24 +144,6 @@ def grouped_gemm_wave_fraction(
     (:func:`gemm_wave_fraction`; ``m`` and ``row_tiles`` floats or arrays)."""
     if units <= 0.0:
         return 1.0
-    return _padded_gemm(m, row_tiles, t_m, n, k, units, tile_n, tile_k)
-
-
-def gemm_tile_rows(m: float, tile_m: float) -> float:
-    """The rows of the tile a library runs a GEMM of ``m`` rows on (see :func:`_tile_side`)."""
-    return _tile_side(m, tile_m)
-
-
-def _padded_gemm(
-    m: float,
-    row_tiles: float,
-    t_m: float,
-    n: float,
-    k: float,
-    units: float,
-    tile_n: float,
-    tile_k: float,
-) -> float:
     t_n = _tile_side(n, tile_n)
     tiles = row_tiles * ceil(n / t_n)
     splits = 1.0
@@ -178,6 +158,11 @@ def _padded_gemm(
     work = m * n * k / (t_m * t_n * larger(k_split, 1.0))
     eta = padded_wave_fraction(work, tiles * splits, units)
     return select((m > 0.0) & (n > 0.0) & (k > 0.0), eta, 1.0)
+
+
+def gemm_tile_rows(m: float, tile_m: float) -> float:
+    """The rows of the tile a library runs a GEMM of ``m`` rows on (see :func:`_tile_side`)."""
+    return _tile_side(m, tile_m)
 
 
 @formula(

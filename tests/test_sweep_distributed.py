@@ -283,19 +283,30 @@ def test_a_warm_solve_reuses_the_ranks_static_share(monkeypatch: pytest.MonkeyPa
 def test_a_dense_stage_moved_to_another_pipeline_depth_is_its_own_lowering(
     model: str, sp: bool
 ) -> None:
-    """restage() returns, element for element, what lowering that pipeline depth returns;
-    so a sweep over pipeline depths of a dense model lowers once."""
+    """restage() returns, element for element, what lowering that pipeline depth returns,
+    and its layers' timing is the shared lowering's scaled to its layer count (equal to
+    timing it, to rounding); so a sweep over pipeline depths of a dense model lowers and
+    times once."""
     from mlsysim.execution.parallel import ParallelPlan
-    from mlsysim.solvers.distributed import plans, target
+    from mlsysim.hardware.facts import device_facts
+    from mlsysim.solvers.distributed import layer_timing, plans, scaled_layers, target
+    from mlsysim.solvers.timing import peaks
     from mlsysim.workload.lowering.sharded import lower_ops, restage
 
     spec, phase, view, facts = target(model, "DGX_A100", "training", 64, 2, 2, 1, 1, None)
     _, rp = plans(spec, facts, view, phase, 2, 2, None, 1, 1, sp, 0, 2, "1f1b", 1, True,
                   None, "selective", None, {})  # fmt: skip
     base = lower_ops(facts, "training", 2, 2048, rp, ParallelPlan(tp=2, pp=2, dp=16, sp=sp))
+    dev = device_facts(view.hardware)
+    pk = peaks(dev, rp)
     for pp, chunks in ((4, 1), (8, 1), (4, 2), (16, 2)):
         par = ParallelPlan(tp=2, pp=pp, dp=32 // pp, sp=sp, chunks=chunks)
-        assert restage(base, facts, par) == lower_ops(facts, "training", 2, 2048, rp, par)
+        moved = restage(base, facts, par)
+        assert moved == lower_ops(facts, "training", 2, 2048, rp, par)
+        timed = layer_timing(moved, pk, dev.bandwidth, rp)
+        scaled = scaled_layers(layer_timing(base, pk, dev.bandwidth, rp), moved.layers / base.layers)
+        assert moved.layers != base.layers
+        assert scaled == pytest.approx(timed, rel=1e-12, abs=0.0)
     mlsysim.sweep(model, "DGX_A100", phase="training", devices=64, tp=2, pp=[2, 4, 8],
                   sp=sp, batch=[64, 128], seq_len=2048)  # fmt: skip
     assert distributed_sweep.lowerings[0] == 1

@@ -58,11 +58,14 @@ __all__ = [
     "DistributedSolver",
     "check_shape",
     "head_timing",
+    "layer_timing",
     "optimizer_timing",
     "plans",
     "price",
     "rank_timing",
+    "scaled_layers",
     "seq_len_of",
+    "slowest_stage",
     "solve_distributed",
     "split_batch",
     "target",
@@ -254,6 +257,8 @@ _MEMBERS: dict[str, tuple[bool, ...]] = {
 
 
 _GROUPS = DerivedCache("solvers.distributed.groups")
+#: Per view, its distinct groups by value (the one object each equal group becomes).
+_SAME_GROUPS = DerivedCache("solvers.distributed.same_groups")
 
 
 def _groups(view: SystemView, par: ParallelPlan) -> dict[str, Group]:
@@ -263,7 +268,19 @@ def _groups(view: SystemView, par: ParallelPlan) -> dict[str, Group]:
     hit = _GROUPS.get(key)
     if hit is not None and hit[0] is view:
         return hit[1]
-    groups = {name: view.group_of(layout, members) for name, members in _MEMBERS.items()}
+    # equal groups of different layouts are one object, so a collective priced on one
+    # (priced collectives are cached per group object) is priced once for all of them
+    same = _SAME_GROUPS.get(id(view))
+    if same is None or same[0] is not view:
+        same = (view, {})
+        if len(_SAME_GROUPS) > _CACHE_LIMIT:
+            _SAME_GROUPS.clear()
+        _SAME_GROUPS.put(id(view), same)
+    interned = same[1]
+    groups = {}
+    for name, members in _MEMBERS.items():
+        grp = view.group_of(layout, members)
+        groups[name] = interned.setdefault(grp, grp)
     if len(_GROUPS) > _CACHE_LIMIT:
         _GROUPS.clear()
     _GROUPS.put(key, (view, groups))
@@ -541,11 +558,27 @@ def rank_timing(
     """The slowest stage's timing of one micro-batch: the middle stage's ``low.ops`` or the
     last stage's (``last_layers`` of them plus the LM head's ``head_ops``, whose timing
     :func:`head_timing` gives, or ``head`` when the caller has it)."""
-    t_layers = time_ops(low.ops, pk, BW, rp.eff, step=False)
     if head is None:
         head = head_timing(low, pk, BW, rp)
-    t_last = _stage(t_layers, low.last_layers / low.layers, head)
+    return slowest_stage(layer_timing(low, pk, BW, rp), low.layers, low.last_layers, head)
+
+
+def layer_timing(low: Any, pk: Peaks, BW: float, rp: ResolvedPlan) -> Timed:
+    """The timing of a middle stage's layers (``low.ops``, ``low.layers`` of them)."""
+    return time_ops(low.ops, pk, BW, rp.eff, step=False)
+
+
+def slowest_stage(t_layers: Timed, layers: int, last_layers: int, head: Timed) -> Timed:
+    """The slower of a middle stage (``t_layers``: ``layers`` layers) and the last stage
+    (``last_layers`` of those layers plus the LM head's ``head``)."""
+    t_last = _stage(t_layers, last_layers / layers, head)
     return t_last if t_last.total >= t_layers.total else t_layers
+
+
+def scaled_layers(t_layers: Timed, factor: float) -> Timed:
+    """A middle stage's timing with ``factor`` times its layers: every op of a stage is
+    timed per instance times its repeat (the stage's layer count), so each part scales."""
+    return _new(Timed, [x * factor for x in t_layers])
 
 
 def head_timing(low: Any, pk: Peaks, BW: float, rp: ResolvedPlan) -> Timed:

@@ -12,7 +12,9 @@ point runs the same chain as :func:`~mlsysim.solvers.distributed.solve_distribut
    micro-batch and the sequence but not on ZeRO, the data-parallel degree or the batch: they
    are lowered and timed once per such *lowering* across the whole call, whatever the
    number of configurations sharing it (a dense model's pipeline depths ≥ 2 share one, moved
-   to each depth's stages by :func:`~mlsysim.workload.lowering.sharded.restage`);
+   to each depth's stages by :func:`~mlsysim.workload.lowering.sharded.restage`, its layers'
+   timing scaled to the stage's layer count by
+   :func:`~mlsysim.solvers.distributed.scaled_layers`, not timed again);
 2. the micro-batch's TP/CP/EP/PP collectives
    (:func:`~mlsysim.workload.lowering.sharded.microbatch_comms`), priced on the rank
    layout's groups (:func:`~mlsysim.solvers.distributed.price`), and the activation parts
@@ -50,11 +52,13 @@ from mlsysim.hardware.facts import device_facts
 from mlsysim.solvers.distributed import (
     check_shape,
     head_timing,
+    layer_timing,
     optimizer_timing,
     plans,
     price,
-    rank_timing,
+    scaled_layers,
     seq_len_of,
+    slowest_stage,
     split_batch,
     target,
 )
@@ -153,7 +157,7 @@ class _Memo:
     )
 
     def __init__(self) -> None:
-        self.lowered: dict[tuple[Any, ...], tuple[Any, int, Timed]] = {}
+        self.lowered: dict[tuple[Any, ...], tuple[Any, int, Timed, Timed]] = {}
         self.per_microbatch: dict[tuple[Any, ...], int] = {}
         self.per_step: dict[tuple[Any, ...], int] = {}
         self.targets: dict[tuple[Any, ...], tuple[Any, str, Any, Any]] = {}
@@ -420,15 +424,18 @@ def _lowering(
     if base is None:
         low = lower_ops(facts, phase, mb, s, rp, par)
         head = head_timing(low, pk, BW, rp)
-        row = _add_lowering(low, rank_timing(low, pk, BW, rp, head), pk, memo)
-        base = lowered[key] = (low, row, head)
+        t_layers = layer_timing(low, pk, BW, rp)
+        t = slowest_stage(t_layers, low.layers, low.last_layers, head)
+        base = lowered[key] = (low, _add_lowering(low, t, pk, memo), head, t_layers)
         lowered[(*key, stages)] = base
     else:
         hit = lowered.get((*key, stages))
         if hit is None:  # the shared lowering on this pipeline's stages (the same head ops)
-            low = restage(base[0], facts, par)
-            row = _add_lowering(low, rank_timing(low, pk, BW, rp, base[2]), pk, memo)
-            hit = lowered[(*key, stages)] = (low, row, base[2])
+            low0, _, head, t0 = base
+            low = restage(low0, facts, par)
+            t_layers = scaled_layers(t0, low.layers / low0.layers)
+            t = slowest_stage(t_layers, low.layers, low.last_layers, head)
+            hit = lowered[(*key, stages)] = (low, _add_lowering(low, t, pk, memo), head, t_layers)
         base = hit
     lowered[exact] = base
     return base[1]

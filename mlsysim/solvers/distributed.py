@@ -60,9 +60,11 @@ __all__ = [
     "head_timing",
     "layer_timing",
     "optimizer_timing",
+    "parallel_plan",
     "plans",
     "price",
     "rank_timing",
+    "resolved_plan",
     "scaled_layers",
     "seq_len_of",
     "slowest_stage",
@@ -493,10 +495,29 @@ def plans(
             where="solve",
             fix="use phase='inference' or 'training'",
         )
-    phase_l = "prefill" if phase == "inference" else phase
     par = _parallel_plan(
         view.devices, tp, pp, dp, cp, ep, sp, zero, microbatch, schedule, chunks, overlap
     )
+    return par, resolved_plan(facts, view, phase, precision, recompute, plan, plan_options)
+
+
+def parallel_plan(view: SystemView, *degrees: Any) -> ParallelPlan:
+    """The parallel plan of ``degrees`` (tp, pp, dp, cp, ep, sp, zero, microbatch, schedule,
+    chunks, overlap) on ``view``'s devices, checked (:func:`plans`' first part)."""
+    return _parallel_plan(view.devices, *degrees)
+
+
+def resolved_plan(
+    facts: Any,
+    view: SystemView,
+    phase: str,
+    precision: str | None,
+    recompute: str,
+    plan: ExecutionPlan | None,
+    plan_options: dict[str, Any],
+) -> ResolvedPlan:
+    """The execution plan resolved on ``view``'s device, checked (:func:`plans`' second
+    part: it reads no parallel degree)."""
     if plan is None:
         plan = _execution_plan(precision, recompute, plan_options)
     elif precision is not None or plan_options:
@@ -505,7 +526,8 @@ def plans(
             where="solve",
             fix="put the precision and options into the ExecutionPlan",
         )
-    return par, _resolve(view.hardware, plan, phase_l, family_of(facts.task))
+    phase_l = "prefill" if phase == "inference" else phase
+    return _resolve(view.hardware, plan, phase_l, family_of(facts.task))
 
 
 def split_batch(par: ParallelPlan, batch: int, training: bool) -> tuple[int, int]:

@@ -44,7 +44,7 @@ points that do not fit are computed and marked ``feasible = False``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from mlsysim.execution.parallel import PARALLEL_KEYWORDS
@@ -54,8 +54,10 @@ from mlsysim.solvers.distributed import (
     head_timing,
     layer_timing,
     optimizer_timing,
+    parallel_plan,
     plans,
     price,
+    resolved_plan,
     scaled_layers,
     seq_len_of,
     slowest_stage,
@@ -76,7 +78,7 @@ from mlsysim.workload.lowering.sharded import (
     static_share,
 )
 
-__all__ = ["Segment", "evaluate", "lowerings", "priced"]
+__all__ = ["Fallback", "Segment", "evaluate", "evaluate_block", "lowerings", "priced"]
 
 _WALL_CODE = tuple(WALLS.index(p) for p in PARTS)
 _CAPACITY = WALLS.index("memory_capacity")
@@ -127,6 +129,147 @@ def evaluate(segments: Sequence[Segment], out: dict[str, Any]) -> list[tuple[Seg
 
 #: Collective pricings (micro-batch sets plus step sets) made by the last :func:`evaluate`.
 priced = [0]
+
+#: Keywords that choose the model, the system and the phase (a structure's target).
+_TARGET = frozenset({"model", "system", "hardware", "phase", "devices"})
+#: The parallel plan's keywords besides the devices.
+_DEGREES = frozenset(PARALLEL_KEYWORDS) - {"devices"}
+
+
+class Fallback(Exception):
+    """:func:`evaluate_block` cannot take these structures: evaluate them one by one."""
+
+
+def evaluate_block(
+    routed: Callable[[int], dict[str, Any]],
+    axes: Sequence[tuple[str, int, int]],
+    g0: int,
+    g1: int,
+    batch: Any,
+    seq: Any,
+    out: dict[str, Any],
+    at: int,
+) -> None:
+    """Structures ``g0 … g1 − 1`` of a grid, whole, into ``out`` from ``at`` on: the same
+    parts and composition as :func:`evaluate`, without any work per structure. Each
+    structure's points are ``batch`` × ``seq`` (per point; ``seq`` may be ``None``);
+    ``axes`` are the grid's (name, length, stride) row-major over its structures, and
+    ``routed(g)`` structure ``g``'s routed ``solve`` keywords.
+
+    Every part is computed for the combinations of the axes it may read, each from one
+    structure that has it: the target for the model, system, phase and devices; the parallel
+    plan for those and the degrees; the resolved plan for the target and every other option;
+    the lowering and micro-batch part for every axis but the ZeRO stage; the step part for
+    every axis but the micro-batch. Each structure then indexes its rows with numpy. Raises
+    solve's error of some failing point (the caller finds the first one structure by
+    structure) or :class:`Fallback` (a strict point, or a one-device view)."""
+    import numpy as np
+
+    G = g1 - g0
+    gs = len(batch)
+    g = np.arange(g0, g1, dtype=np.int64)
+    digits = [(name, g // stride % n, n) for name, n, stride in axes]
+
+    def combos(reads: Callable[[str], bool]) -> tuple[list[int], Any]:
+        """A representative structure per combination of the axes ``reads`` accepts, and
+        each structure's combination."""
+        code = np.zeros(G, dtype=np.int64)
+        for name, d, n in digits:
+            if reads(name):
+                code = code * n + d
+        _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+        return [g0 + int(i) for i in first], inverse
+
+    memo = _Memo()
+    target_reps, t_of = combos(lambda a: a in _TARGET)
+    targets = []
+    for r in target_reps:
+        kw = routed(r)
+        if kw.get("strict"):
+            raise Fallback
+        made = target(kw["model"], kw["system"], kw["phase"], kw.get("devices"), 1, 1, 1, 1, None)
+        spec, phase, view, facts = made
+        if view.kind == "device" or (phase == "decode" and facts.task != "llm"):
+            raise Fallback  # solve's own check of the degrees or the phase decides
+        targets.append(made)
+    par_reps, p_of = combos(lambda a: a in _TARGET or a in _DEGREES)
+    pars = []
+    for r in par_reps:
+        kw = routed(r)
+        get = kw.get
+        degrees = (get("tp", 1), get("pp", 1), get("dp"), get("cp", 1), get("ep", 1))
+        degrees += (get("sp", False), get("zero", 0), get("microbatch", 1))
+        degrees += (get("schedule", "1f1b"), get("chunks", 1), get("overlap", True))
+        pars.append(parallel_plan(targets[t_of[r - g0]][2], *degrees))
+    rp_reps, e_of = combos(lambda a: a not in _DEGREES)
+    resolved = []
+    for r in rp_reps:
+        kw = routed(r)
+        if kw.get("strict"):
+            raise Fallback
+        _, phase, view, facts = targets[t_of[r - g0]]
+        extra = kw.keys() - _STRUCTURE
+        options = {k: kw[k] for k in extra} if extra else {}
+        rp = resolved_plan(facts, view, phase, kw.get("precision"), kw["recompute"],
+                           kw.get("plan"), options)  # fmt: skip
+        dev = device_facts(view.hardware)
+        pk = peaks(dev, rp)
+        reads = tuple((*static_reads(rp, z), pk, rp.eff) for z in (0, 3))
+        resolved.append((rp, dev, pk, reads))
+
+    def parts(r: int) -> tuple[Any, ...]:
+        i = r - g0
+        return (*targets[t_of[i]], pars[p_of[i]], *resolved[e_of[i]])
+
+    # the lowering and micro-batch rows of each point, per combination of all but ZeRO
+    low_reps, l_of = combos(lambda a: a != "zero")
+    seg = Segment({}, batch, seq, slice(0, 0))
+    lows, mbs, ms, seqs, gids = [], [], [], [], []
+    groups: list[_Rows] = []
+    for r in low_reps:
+        spec, phase, view, facts, par, rp, dev, pk, _ = parts(r)
+        training = phase == "training"
+        pts = _split(seg, par, facts, phase, training, memo)
+        _check_points(spec, facts, par, phase, training, pts, memo)
+        phase_l = "prefill" if phase == "inference" else phase
+        lo = [_lowering(facts, phase_l, mb, si, rp, par, dev, pk, memo) for si, mb in pts.pairs]
+        mi = [_microbatch(facts, phase_l, mb, si, rp, par, view, memo) for si, mb in pts.pairs]
+        lows.append([lo[j] for j in pts.which])
+        mbs.append([mi[j] for j in pts.which])
+        ms.append(pts.m)
+        seqs.append(pts.seq)
+        rows = _group_of(phase, dev, par, memo)
+        if rows not in groups:
+            groups.append(rows)
+        gids.append(groups.index(rows))
+    # the step row of each structure, per combination of all but the micro-batch
+    step_reps, s_of = combos(lambda a: a != "microbatch")
+    steps = []
+    for r in step_reps:
+        spec, phase, view, facts, par, rp, dev, pk, reads = parts(r)
+        steps.append(_step_index(facts, phase == "training", view, par, rp, dev, pk, reads, memo))
+    lowerings[0] = sum(1 for k in memo.lowered if len(k) == 10)
+    priced[0] = len(memo.per_microbatch) + len(memo.per_step)
+    tables = tuple(np.asarray(t, dtype=np.float64) for t in memo.tables)
+    low_at = np.asarray(lows, dtype=np.int64)[l_of]  # (structures, points)
+    mb_at = np.asarray(mbs, dtype=np.int64)[l_of]
+    m_at = np.asarray(ms, dtype=np.float64)[l_of]
+    seq_at = np.asarray(seqs, dtype=np.float64)[l_of]
+    step_at = np.asarray(steps, dtype=np.int64)[s_of]
+    gid = np.asarray(gids, dtype=np.int64)[l_of]
+    b = np.asarray(batch, dtype=np.float64)
+    point = np.arange(gs, dtype=np.int64)
+    for k, rows in enumerate(groups):
+        sel = np.flatnonzero(gid == k) if len(groups) > 1 else np.arange(G)
+        n = len(sel)
+        rows.index = (low_at[sel].ravel(), mb_at[sel].ravel(), np.repeat(step_at[sel], gs))
+        rows.m, rows.seq = m_at[sel].ravel(), seq_at[sel].ravel()
+        rows.batch = np.tile(b, n)
+        cols = rows.compose(np, tables)
+        where = (at + sel[:, None] * gs + point).ravel()
+        for name, col in out.items():
+            if name in cols:
+                col[where] = cols[name]
 
 
 class _Memo:
@@ -307,37 +450,11 @@ def _collect(seg: Segment, memo: _Memo) -> None:
         reads = tuple((*static_reads(rp, z), pk, rp.eff) for z in (0, 3))  # ZeRO < 3, ZeRO-3
         rk = memo.rp_keys[id(rp)] = (rp, view, (dev, pk), reads)
     dev, pk = rk[2]
-    chunks, sched = par.chunks, par.effective_schedule
-    key = (phase, id(dev), par.overlap, par.tp_overlap, chunks, sched)
-    rows = memo.groups.get(key)
-    if rows is None:
-        rows = memo.groups[key] = _Rows(phase, dev, par.overlap, par.tp_overlap, chunks, sched)
+    rows = _group_of(phase, dev, par, memo)
     rows.segments.append(seg)
-    # the step part: one per structure's state, whatever its micro-batches and sequences
-    skey: tuple[Any, ...] = (id(facts), training, id(view), par.tp, pp, chunks, par.ep, par.dp)
-    skey = (*skey, par.cp, par.zero)
-    skey = (*skey, rk[3][par.zero >= 3])
-    i_step = memo.per_step.get(skey)
-    if i_step is None:
-        i_step = memo.per_step[skey] = len(memo.tables[2])
-        memo.tables[2].append(_step_row(facts, training, rp, par, view, dev, pk))
-    # the points' micro-batches (one per batch: solve's split and its errors), shared by the
-    # structures with the same replicas, micro-batch and pipeline depth
-    seqs = seg.seq_len
-    b = seg.batch
-    pkey: tuple[Any, ...] = (id(facts), phase, par.dp, par.microbatch, pp, b.dtype, b.tobytes())
-    pkey = (*pkey, None) if seqs is None else (*pkey, seqs.dtype, seqs.tobytes())
-    pts = memo.points.get(pkey)
-    if pts is None:
-        pts = memo.points[pkey] = _points(seg, par, facts, phase, training)
-    # the shape checks (solve's own, in point order), shared by the structures whose check
-    # reads the same degrees
-    ckey = (id(facts), phase, par.tp, pp, chunks, par.ep, par.dp, par.cp, par.sp, sched)
-    checked = memo.checked
-    for s_m in pts.checks:
-        if (ckey, s_m) not in checked:
-            check_shape(spec, facts, par, seq_len_of(s_m[0], facts, phase), s_m[1], training)
-            checked.add((ckey, s_m))
+    i_step = _step_index(facts, training, view, par, rp, dev, pk, rk[3], memo)
+    pts = _split(seg, par, facts, phase, training, memo)
+    _check_points(spec, facts, par, phase, training, pts, memo)
     lows = [_lowering(facts, phase_l, mb, si, rp, par, dev, pk, memo) for si, mb in pts.pairs]
     mbs = [_microbatch(facts, phase_l, mb, si, rp, par, view, memo) for si, mb in pts.pairs]
     i_low, i_mb, i_st = rows.index
@@ -352,6 +469,67 @@ def _collect(seg: Segment, memo: _Memo) -> None:
     rows.m += pts.m
     rows.batch += pts.batch
     rows.seq += pts.seq
+
+
+def _group_of(phase: str, dev: Any, par: Any, memo: _Memo) -> _Rows:
+    """The composition group of a structure: its phase, device and overlap settings."""
+    chunks, sched = par.chunks, par.effective_schedule
+    key = (phase, id(dev), par.overlap, par.tp_overlap, chunks, sched)
+    rows = memo.groups.get(key)
+    if rows is None:
+        rows = memo.groups[key] = _Rows(phase, dev, par.overlap, par.tp_overlap, chunks, sched)
+    return rows
+
+
+def _step_index(
+    facts: Any,
+    training: bool,
+    view: Any,
+    par: Any,
+    rp: Any,
+    dev: Any,
+    pk: Any,
+    reads: tuple[Any, Any],
+    memo: _Memo,
+) -> int:
+    """The row of a structure's step part: one per structure's state, whatever its
+    micro-batches and sequences (``reads``: what it reads of the resolved plan below ZeRO-3
+    and at ZeRO-3)."""
+    skey: tuple[Any, ...] = (id(facts), training, id(view), par.tp, par.pp, par.chunks)
+    skey = (*skey, par.ep, par.dp, par.cp, par.zero, reads[par.zero >= 3])
+    i_step = memo.per_step.get(skey)
+    if i_step is None:
+        i_step = memo.per_step[skey] = len(memo.tables[2])
+        memo.tables[2].append(_step_row(facts, training, rp, par, view, dev, pk))
+    return i_step
+
+
+def _split(seg: Segment, par: Any, facts: Any, phase: str, training: bool, memo: _Memo) -> _Points:
+    """The points' micro-batches (one per batch: solve's split and its errors), shared by
+    the structures with the same replicas, micro-batch and pipeline depth."""
+    seqs = seg.seq_len
+    b = seg.batch
+    pkey: tuple[Any, ...] = (id(facts), phase, par.dp, par.microbatch, par.pp, b.dtype)
+    pkey = (*pkey, b.tobytes())
+    pkey = (*pkey, None) if seqs is None else (*pkey, seqs.dtype, seqs.tobytes())
+    pts = memo.points.get(pkey)
+    if pts is None:
+        pts = memo.points[pkey] = _points(seg, par, facts, phase, training)
+    return pts
+
+
+def _check_points(
+    spec: Any, facts: Any, par: Any, phase: str, training: bool, pts: _Points, memo: _Memo
+) -> None:
+    """The shape checks (solve's own, in point order), shared by the structures whose check
+    reads the same degrees."""
+    ckey = (id(facts), phase, par.tp, par.pp, par.chunks, par.ep, par.dp, par.cp, par.sp)
+    ckey = (*ckey, par.effective_schedule)
+    checked = memo.checked
+    for s_m in pts.checks:
+        if (ckey, s_m) not in checked:
+            check_shape(spec, facts, par, seq_len_of(s_m[0], facts, phase), s_m[1], training)
+            checked.add((ckey, s_m))
 
 
 class _Points(NamedTuple):

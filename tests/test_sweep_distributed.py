@@ -304,7 +304,9 @@ def test_a_dense_stage_moved_to_another_pipeline_depth_is_its_own_lowering(
         moved = restage(base, facts, par)
         assert moved == lower_ops(facts, "training", 2, 2048, rp, par)
         timed = layer_timing(moved, pk, dev.bandwidth, rp)
-        scaled = scaled_layers(layer_timing(base, pk, dev.bandwidth, rp), moved.layers / base.layers)
+        scaled = scaled_layers(
+            layer_timing(base, pk, dev.bandwidth, rp), moved.layers / base.layers
+        )
         assert moved.layers != base.layers
         assert scaled == pytest.approx(timed, rel=1e-12, abs=0.0)
     mlsysim.sweep(model, "DGX_A100", phase="training", devices=64, tp=2, pp=[2, 4, 8],
@@ -386,3 +388,36 @@ def test_zero3_gather_units_and_recomputation_equal_solve() -> None:
     )  # fmt: skip
     assert len(s) == 16
     _check(s, fresh=True)
+
+
+def test_whole_structures_run_as_one_block_without_work_per_structure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A grid of distributed structures builds each parallel plan once per combination of
+    the degrees (tp × zero × micro-batch: 12), each resolved plan once per recomputation (3)
+    and routes one structure per combination a part reads, not every one of the 36; every
+    point still equals solve() on emptied caches. A chunk that cuts structures runs the cut
+    ones one by one, with the same columns."""
+    built = {"parallel": 0, "resolved": 0}
+    parallel, resolved = distributed_sweep.parallel_plan, distributed_sweep.resolved_plan
+
+    def counted_parallel(*args: Any) -> Any:
+        built["parallel"] += 1
+        return parallel(*args)
+
+    def counted_resolved(*args: Any) -> Any:
+        built["resolved"] += 1
+        return resolved(*args)
+
+    monkeypatch.setattr(distributed_sweep, "parallel_plan", counted_parallel)
+    monkeypatch.setattr(distributed_sweep, "resolved_plan", counted_resolved)
+    axes = {"tp": [1, 2], "zero": [0, 1, 3], "recompute": ["none", "selective", "full"]}
+    axes |= {"microbatch": [1, 2], "batch": [32, 64], "seq_len": [512, 1024]}
+    s = mlsysim.sweep("Llama2_7B", "DGX_A100", phase="training", devices=8, **axes)
+    assert len(s) == 36 * 4
+    assert built == {"parallel": 2 * 3 * 2, "resolved": 3}
+    _check(s, fresh=True)
+    parts = list(mlsysim.sweep_chunks("Llama2_7B", "DGX_A100", phase="training", devices=8,
+                                      chunk=7, **axes))  # fmt: skip
+    for name in ("step_time_s", "memory_bytes", "binding_wall", "microbatches", "mfu"):
+        np.testing.assert_array_equal(np.concatenate([p[name] for p in parts]), s[name], name)

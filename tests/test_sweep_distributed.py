@@ -16,6 +16,7 @@ import mlsysim
 from mlsysim.core.exceptions import ConfigError, InfeasibleError, MlsysimError
 
 distributed_sweep = importlib.import_module("mlsysim.solvers.distributed_sweep")
+distributed_parts = importlib.import_module("mlsysim.solvers.distributed_parts")
 _MEMORY = {
     "weights_bytes": "weights_bytes",
     "kv_cache_bytes": "kv_cache_bytes",
@@ -327,8 +328,8 @@ def test_structures_share_their_collective_pricing_and_static_share(
 
     sharded = importlib.import_module("mlsysim.workload.lowering.sharded")
     calls = {"price": 0, "update": 0, "check": 0}
-    price, update = distributed_sweep.price, sharded.add_optimizer_update
-    check = distributed_sweep.check_shape
+    price, update = distributed_parts.price, sharded.add_optimizer_update
+    check = distributed_parts.check_shape
 
     def counted_check(*args: Any) -> None:
         calls["check"] += 1
@@ -342,9 +343,9 @@ def test_structures_share_their_collective_pricing_and_static_share(
         calls["update"] += 1
         update(*args, **kw)
 
-    monkeypatch.setattr(distributed_sweep, "price", counted_price)
+    monkeypatch.setattr(distributed_parts, "price", counted_price)
     monkeypatch.setattr(sharded, "add_optimizer_update", counted_update)
-    monkeypatch.setattr(distributed_sweep, "check_shape", counted_check)
+    monkeypatch.setattr(distributed_parts, "check_shape", counted_check)
     clear_all()
     axes = {"zero": [0, 1, 2, 3], "recompute": ["none", "full"], "microbatch": [1, 2]}
     s = mlsysim.sweep(

@@ -278,7 +278,7 @@ def _groups(view: SystemView, par: ParallelPlan) -> dict[str, Group]:
         if len(_SAME_GROUPS) > _CACHE_LIMIT:
             _SAME_GROUPS.clear()
         _SAME_GROUPS.put(id(view), same)
-    interned = same[1]
+    interned: dict[Group, Group] = same[1]
     groups = {}
     for name, members in _MEMBERS.items():
         grp = view.group_of(layout, members)
@@ -580,9 +580,10 @@ def rank_timing(
     """The slowest stage's timing of one micro-batch: the middle stage's ``low.ops`` or the
     last stage's (``last_layers`` of them plus the LM head's ``head_ops``, whose timing
     :func:`head_timing` gives, or ``head`` when the caller has it)."""
+    t_layers = time_ops(low.ops, pk, BW, rp.eff, step=False)  # (layer_timing, inline)
     if head is None:
         head = head_timing(low, pk, BW, rp)
-    return slowest_stage(layer_timing(low, pk, BW, rp), low.layers, low.last_layers, head)
+    return slowest_stage(t_layers, low.layers, low.last_layers, head)
 
 
 def layer_timing(low: Any, pk: Peaks, BW: float, rp: ResolvedPlan) -> Timed:

@@ -285,7 +285,8 @@ def test_a_dense_stage_moved_to_another_pipeline_depth_is_its_own_lowering(
     model: str, sp: bool
 ) -> None:
     """restage() returns, element for element, what lowering that pipeline depth returns,
-    and its layers' timing is the shared lowering's scaled to its layer count (equal to
+    from a deeper pipeline's lowering or a single stage's (its embedding stays on the first
+    stage), and its layers' timing is a deeper stage's scaled to its layer count (equal to
     timing it, to rounding); so a sweep over pipeline depths of a dense model lowers and
     times once."""
     from mlsysim.execution.parallel import ParallelPlan
@@ -298,21 +299,31 @@ def test_a_dense_stage_moved_to_another_pipeline_depth_is_its_own_lowering(
     _, rp = plans(spec, facts, view, phase, 2, 2, None, 1, 1, sp, 0, 2, "1f1b", 1, True,
                   None, "selective", None, {})  # fmt: skip
     base = lower_ops(facts, "training", 2, 2048, rp, ParallelPlan(tp=2, pp=2, dp=16, sp=sp))
+    single = lower_ops(facts, "training", 2, 2048, rp, ParallelPlan(tp=2, pp=1, dp=32, sp=sp))
+    assert any(op.name == "embedding" for op in single.ops)
     dev = device_facts(view.hardware)
     pk = peaks(dev, rp)
     for pp, chunks in ((4, 1), (8, 1), (4, 2), (16, 2)):
         par = ParallelPlan(tp=2, pp=pp, dp=32 // pp, sp=sp, chunks=chunks)
         moved = restage(base, facts, par)
         assert moved == lower_ops(facts, "training", 2, 2048, rp, par)
+        assert restage(single, facts, par) == moved
         timed = layer_timing(moved, pk, dev.bandwidth, rp)
         scaled = scaled_layers(
             layer_timing(base, pk, dev.bandwidth, rp), moved.layers / base.layers
         )
         assert moved.layers != base.layers
         assert scaled == pytest.approx(timed, rel=1e-12, abs=0.0)
-    mlsysim.sweep(model, "DGX_A100", phase="training", devices=64, tp=2, pp=[2, 4, 8],
-                  sp=sp, batch=[64, 128], seq_len=2048)  # fmt: skip
-    assert distributed_sweep.lowerings[0] == 1
+    for pps in ([2, 4, 8], [1, 2, 4]):
+        s = mlsysim.sweep(model, "DGX_A100", phase="training", devices=64, tp=2, pp=pps,
+                          sp=sp, batch=[64, 128], seq_len=2048)  # fmt: skip
+        assert distributed_sweep.lowerings[0] == 1
+        _check(s, fresh=True)
+    # a single stage after a deeper one is lowered itself (it has the embedding)
+    s = mlsysim.sweep(model, "DGX_A100", phase="training", devices=64, tp=2, pp=[4, 1, 2],
+                      sp=sp, batch=[64, 128], seq_len=2048)  # fmt: skip
+    assert distributed_sweep.lowerings[0] == 2
+    _check(s, fresh=True)
 
 
 def test_structures_share_their_collective_pricing_and_static_share(

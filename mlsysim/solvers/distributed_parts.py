@@ -77,6 +77,7 @@ class Memo:
         "checked",
         "groups",
         "lowered",
+        "made",
         "per_microbatch",
         "per_step",
         "points",
@@ -86,7 +87,8 @@ class Memo:
     )
 
     def __init__(self) -> None:
-        self.lowered: dict[tuple[Any, ...], tuple[Any, int, Timed, Timed]] = {}
+        self.lowered: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self.made = 0  # lowerings made
         self.per_microbatch: dict[tuple[Any, ...], int] = {}
         self.per_step: dict[tuple[Any, ...], int] = {}
         self.targets: dict[tuple[Any, ...], tuple[Any, str, Any, Any]] = {}
@@ -316,7 +318,13 @@ STRUCTURE = frozenset(
 def lowering_row(
     facts: Any, phase: str, mb: int, s: int, rp: Any, par: Any, dev: Any, pk: Any, memo: Memo
 ) -> int:
-    """The row of the rank's lowering: timing, FLOPs, inference memory, peak."""
+    """The row of the rank's lowering: timing, FLOPs, inference memory, peak.
+
+    A dense model's training stages share one lowering whatever the pipeline depth: a
+    deeper pipeline's is the first one lowered moved to its stages
+    (:func:`~mlsysim.workload.lowering.sharded.restage`), its layers' timing scaled from
+    the first stage lowered or moved whose every op repeats its layers (a single stage's
+    embedding does not); a single stage is lowered itself unless it came first."""
     lowered = memo.lowered
     pp, chunks = par.pp, par.chunks
     exact = (id(facts), phase, mb, s, id(rp), par.tp, par.cp, par.ep, par.sp, pp, chunks)
@@ -324,34 +332,37 @@ def lowering_row(
     if hit is not None:
         return hit[1]
     stages = par.stage_layers(facts.layers)
-    # a dense model's training stages share one lowering whatever the pipeline depth ≥ 2
-    shared = phase == "training" and facts.experts <= 1 and pp > 1
+    shared = phase == "training" and facts.experts <= 1
     key = (*exact[:9], "stages" if shared else (pp, chunks))
     base = lowered.get(key)
     BW = dev.bandwidth
-    if base is None:
+    if base is None or (pp == 1 and (*key, stages) not in lowered):
         low = lower_ops(facts, phase, mb, s, rp, par)
+        memo.made += 1
         head = head_timing(low, pk, BW, rp)
         t_layers = layer_timing(low, pk, BW, rp)
         t = slowest_stage(t_layers, low.layers, low.last_layers, head)
-        base = lowered[key] = (low, _add_lowering(low, t, pk, memo), head, t_layers)
-        lowered[(*key, stages)] = base
+        hit = (low, _add_lowering(low, t, pk, memo), head)
+        if base is None:
+            base = lowered[key] = hit
+        if pp > 1:  # every op repeats the stage's layers: its timing scales
+            lowered[(*key, "scaled")] = (low, t_layers)
     else:
         hit = lowered.get((*key, stages))
         if hit is None:  # the shared lowering on this pipeline's stages (the same head ops)
-            low0, _, head, t0 = base
+            low0, _, head = base
             low = restage(low0, facts, par)
-            t_layers = scaled_layers(t0, low.layers / low0.layers)
+            scalable = lowered.get((*key, "scaled"))
+            if scalable is None:
+                t_layers = layer_timing(low, pk, BW, rp)
+                lowered[(*key, "scaled")] = (low, t_layers)
+            else:
+                t_layers = scaled_layers(scalable[1], low.layers / scalable[0].layers)
             t = slowest_stage(t_layers, low.layers, low.last_layers, head)
-            hit = lowered[(*key, stages)] = (
-                low,
-                _add_lowering(low, t, pk, memo),
-                head,
-                t_layers,
-            )
-        base = hit
-    lowered[exact] = base
-    return base[1]
+            hit = (low, _add_lowering(low, t, pk, memo), head)
+    lowered[(*key, stages)] = hit
+    lowered[exact] = hit
+    return hit[1]
 
 
 def _add_lowering(low: Any, t: Timed, pk: Any, memo: Memo) -> int:

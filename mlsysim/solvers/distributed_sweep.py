@@ -89,7 +89,7 @@ def evaluate(segments: Sequence[Segment], out: dict[str, Any]) -> list[tuple[Seg
     memo = Memo()
     for seg in segments:
         _collect(seg, memo)
-    lowerings[0] = sum(1 for k in memo.lowered if len(k) == 10)
+    lowerings[0] = memo.made
     priced[0] = len(memo.per_microbatch) + len(memo.per_step)
     tables = tuple(np.asarray(t, dtype=np.float64) for t in memo.tables)
     strict: list[tuple[Segment, int]] = []
@@ -236,7 +236,7 @@ def evaluate_block(
     for r in step_reps:
         spec, phase, view, facts, par, rp, dev, pk, reads = parts(r)
         steps.append(step_index(facts, phase == "training", view, par, rp, dev, pk, reads, memo))
-    lowerings[0] = sum(1 for k in memo.lowered if len(k) == 10)
+    lowerings[0] = memo.made
     priced[0] = len(memo.per_microbatch) + len(memo.per_step)
     tables = tuple(np.asarray(t, dtype=np.float64) for t in memo.tables)
     low_at = np.asarray(lows, dtype=np.int64)[l_of]  # (structures, points)

@@ -428,6 +428,14 @@ def test_whole_structures_run_as_one_block_without_work_per_structure(
     s = mlsysim.sweep("Llama2_7B", "DGX_A100", phase="training", devices=8, **axes)
     assert len(s) == 36 * 4
     assert built == {"parallel": 2 * 3 * 2, "resolved": 3}
+    # micro-batch parts tp × micro-batch × seq_len × recompute; step parts tp × zero, and
+    # ZeRO-3 once more for full recomputation's regathers
+    assert distributed_sweep.priced[0] == 2 * 2 * 2 * 3 + 2 * 3 + 2
+    _check(s, fresh=True)
+    # sp and the micro-batch change no step part; ZeRO-3 under full recomputation does
+    many = {"sp": [False, True], "zero": [1, 3], "recompute": ["selective", "full"]}
+    s = mlsysim.sweep("Llama3_8B", "DGX_H100", phase="training", devices=16, tp=[2, 4],
+                      microbatch=[1, 2], **many, batch=64, seq_len=[1024])  # fmt: skip
     _check(s, fresh=True)
     parts = list(mlsysim.sweep_chunks("Llama2_7B", "DGX_A100", phase="training", devices=8,
                                       chunk=7, **axes))  # fmt: skip

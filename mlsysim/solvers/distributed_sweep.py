@@ -117,6 +117,8 @@ priced = [0]
 _TARGET = frozenset({"model", "system", "hardware", "phase", "devices"})
 #: The parallel plan's keywords besides the devices.
 _DEGREES = frozenset(PARALLEL_KEYWORDS) - {"devices"}
+#: Degrees the step part (data-parallel collectives, optimizer, resident state) never reads.
+_NOT_STEP = frozenset({"microbatch", "sp"})
 
 
 class Fallback(Exception):
@@ -143,7 +145,9 @@ def evaluate_block(
     structure that has it: the target for the model, system, phase and devices; the parallel
     plan for those and the degrees; the resolved plan for the target and every other option;
     the lowering and micro-batch part for every axis but the ZeRO stage; the step part for
-    every axis but the micro-batch. Each structure then indexes its rows with numpy. Raises
+    the target and the degrees but the micro-batch and sp, per class of resolved plans that
+    agree on what it reads of them (:func:`~mlsysim.workload.lowering.sharded.static_reads`,
+    the peaks and the engine). Each structure then indexes its rows with numpy. Raises
     solve's error of some failing point (the caller finds the first one structure by
     structure) or :class:`Fallback` (a strict point, or a one-device view)."""
     import numpy as np
@@ -230,11 +234,23 @@ def evaluate_block(
         if rows not in groups:
             groups.append(rows)
         gids.append(groups.index(rows))
-    # the step row of each structure, per combination of all but the micro-batch
-    step_reps, s_of = combos(lambda a: a != "microbatch")
+    # the step row of each structure, per combination of the target and the degrees but
+    # the micro-batch and sp (the step part reads neither) and per class of the resolved
+    # plans that agree on what it reads of them (per target, below ZeRO-3 and at ZeRO-3)
+    _, k_of = combos(lambda a: (a in _TARGET or a in _DEGREES) and a not in _NOT_STEP)
+    classes: dict[tuple[Any, ...], int] = {}
+    cls = np.empty((2, len(resolved)), dtype=np.int64)
+    for e, r in enumerate(rp_reps):
+        t = int(t_of[r - g0])
+        for z in (0, 1):
+            cls[z, e] = classes.setdefault((t, z, resolved[e][3][z]), len(classes))
+    z3 = np.asarray([p.zero >= 3 for p in pars], dtype=np.int64)[p_of]
+    _, first, s_of = np.unique(
+        k_of * len(classes) + cls[z3, e_of], return_index=True, return_inverse=True
+    )
     steps = []
-    for r in step_reps:
-        spec, phase, view, facts, par, rp, dev, pk, reads = parts(r)
+    for i in first:  # a structure with that combination and class: its own parts
+        spec, phase, view, facts, par, rp, dev, pk, reads = parts(g0 + int(i))
         steps.append(step_index(facts, phase == "training", view, par, rp, dev, pk, reads, memo))
     lowerings[0] = memo.made
     priced[0] = len(memo.per_microbatch) + len(memo.per_step)

@@ -434,9 +434,11 @@ def test_whole_structures_run_as_one_block_without_work_per_structure(
     _check(s, fresh=True)
     # sp and the micro-batch change no step part; ZeRO-3 under full recomputation does
     many = {"sp": [False, True], "zero": [1, 3], "recompute": ["selective", "full"]}
-    s = mlsysim.sweep("Llama3_8B", "DGX_H100", phase="training", devices=16, tp=[2, 4],
-                      microbatch=[1, 2], **many, batch=64, seq_len=[1024])  # fmt: skip
-    _check(s, fresh=True)
+    _check(
+        mlsysim.sweep("Llama3_8B", "DGX_H100", phase="training", devices=16, tp=[2, 4],
+                      microbatch=[1, 2], **many, batch=64, seq_len=[1024]),
+        fresh=True,
+    )  # fmt: skip
     parts = list(mlsysim.sweep_chunks("Llama2_7B", "DGX_A100", phase="training", devices=8,
                                       chunk=7, **axes))  # fmt: skip
     for name in ("step_time_s", "memory_bytes", "binding_wall", "microbatches", "mfu"):

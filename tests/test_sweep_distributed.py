@@ -105,7 +105,14 @@ _DEGREES = st.lists(
     ),
     microbatch=st.lists(st.sampled_from([1, 2, 4]), min_size=1, max_size=2, unique=True),
     extra=st.sampled_from(
-        ({}, {"sp": True}, {"chunks": 2}, {"overlap": False}, {"precision": ["bf16", "fp32"]})
+        (
+            {},
+            {"sp": True},
+            {"sp": [False, True]},
+            {"chunks": 2},
+            {"overlap": False},
+            {"precision": ["bf16", "fp32"]},
+        )
     ),
     batch=st.lists(st.sampled_from([16, 32, 64, 256, 24]), min_size=1, max_size=2, unique=True),
     seq=st.one_of(st.none(), st.lists(st.sampled_from([128, 1024, 4096]), min_size=1, max_size=2)),

@@ -315,6 +315,10 @@ def test_a_dense_stage_moved_to_another_pipeline_depth_is_its_own_lowering(
         moved = restage(base, facts, par)
         assert moved == lower_ops(facts, "training", 2, 2048, rp, par)
         assert restage(single, facts, par) == moved
+        # a deeper stage's row keeps the shared lowering's FLOPs, tokens and memory
+        assert moved.flops == pytest.approx(base.flops, rel=1e-12, abs=0.0)
+        assert moved.flops == pytest.approx(single.flops, rel=1e-12, abs=0.0)
+        assert moved[1:5] + moved[8:] == base[1:5] + base[8:] == single[1:5] + single[8:]
         timed = layer_timing(moved, pk, dev.bandwidth, rp)
         scaled = scaled_layers(
             layer_timing(base, pk, dev.bandwidth, rp), moved.layers / base.layers
@@ -412,9 +416,10 @@ def test_zero3_gather_units_and_recomputation_equal_solve() -> None:
 def test_whole_structures_run_as_one_block_without_work_per_structure(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A grid of distributed structures builds each parallel plan once per combination of
-    the degrees (tp × zero × micro-batch: 12), each resolved plan once per recomputation (3)
-    and routes one structure per combination a part reads, not every one of the 36; every
+    """A grid of distributed structures builds the parallel plans its parts read — the
+    lowerings' (tp × micro-batch, at the first ZeRO stage) and the step parts' (tp × zero, at
+    the first micro-batch): 2·2 + 2·3 − 2 = 8 —, each resolved plan once per recomputation
+    (3) and routes one structure per combination a part reads, not every one of the 36; every
     point still equals solve() on emptied caches. A chunk that cuts structures runs the cut
     ones one by one, with the same columns."""
     built = {"parallel": 0, "resolved": 0}
@@ -434,7 +439,7 @@ def test_whole_structures_run_as_one_block_without_work_per_structure(
     axes |= {"microbatch": [1, 2], "batch": [32, 64], "seq_len": [512, 1024]}
     s = mlsysim.sweep("Llama2_7B", "DGX_A100", phase="training", devices=8, **axes)
     assert len(s) == 36 * 4
-    assert built == {"parallel": 2 * 3 * 2, "resolved": 3}
+    assert built == {"parallel": 2 * 2 + 2 * 3 - 2, "resolved": 3}
     # micro-batch parts tp × micro-batch × seq_len × recompute; step parts tp × zero, and
     # ZeRO-3 once more for full recomputation's regathers
     assert distributed_sweep.priced[0] == 2 * 2 * 2 * 3 + 2 * 3 + 2

@@ -321,10 +321,11 @@ def lowering_row(
     """The row of the rank's lowering: timing, FLOPs, inference memory, peak.
 
     A dense model's training stages share one lowering whatever the pipeline depth: a
-    deeper pipeline's is the first one lowered moved to its stages
-    (:func:`~mlsysim.workload.lowering.sharded.restage`), its layers' timing scaled from
-    the first stage lowered or moved whose every op repeats its layers (a single stage's
-    embedding does not); a single stage is lowered itself unless it came first."""
+    deeper pipeline's is the first one lowered on its stages
+    (:func:`~mlsysim.workload.lowering.sharded.restage` says how: the same ops repeating
+    the stage's layers, the same FLOPs, tokens and memory), its layers' timing scaled from
+    the first deeper stage lowered or moved (a single stage's embedding does not scale); a
+    single stage is lowered itself unless it came first."""
     lowered = memo.lowered
     pp, chunks = par.pp, par.chunks
     exact = (id(facts), phase, mb, s, id(rp), par.tp, par.cp, par.ep, par.sp, pp, chunks)
@@ -351,15 +352,16 @@ def lowering_row(
         hit = lowered.get((*key, stages))
         if hit is None:  # the shared lowering on this pipeline's stages (the same head ops)
             low0, _, head = base
-            low = restage(low0, facts, par)
             scalable = lowered.get((*key, "scaled"))
-            if scalable is None:
-                t_layers = layer_timing(low, pk, BW, rp)
-                lowered[(*key, "scaled")] = (low, t_layers)
+            if scalable is None:  # from a single stage: its layers without the embedding
+                moved = restage(low0, facts, par)
+                t_layers = layer_timing(moved, pk, BW, rp)
+                lowered[(*key, "scaled")] = (moved, t_layers)
             else:
-                t_layers = scaled_layers(scalable[1], low.layers / scalable[0].layers)
-            t = slowest_stage(t_layers, low.layers, low.last_layers, head)
-            hit = (low, _add_lowering(low, t, pk, memo), head)
+                t_layers = scaled_layers(scalable[1], stages[1] / scalable[0].layers)
+            t = slowest_stage(t_layers, stages[1], stages[2], head)
+            # its FLOPs, tokens and memory are the shared lowering's (restage's sums)
+            hit = (low0, _add_lowering(low0, t, pk, memo), head)
     lowered[(*key, stages)] = hit
     lowered[exact] = hit
     return hit[1]

@@ -180,20 +180,21 @@ def evaluate_block(
             raise Fallback  # solve's own check of the degrees or the phase decides
         targets.append(made)
     par_reps, p_of = combos(lambda a: a in _TARGET or a in _DEGREES)
-    pars = []
-    for r in par_reps:
-        kw = routed(r)
-        get = kw.get
-        degrees: tuple[Any, ...] = (
-            get("tp", 1),
-            get("pp", 1),
-            get("dp"),
-            get("cp", 1),
-            get("ep", 1),
-        )
-        degrees += (get("sp", False), get("zero", 0), get("microbatch", 1))
-        degrees += (get("schedule", "1f1b"), get("chunks", 1), get("overlap", True))
-        pars.append(parallel_plan(targets[t_of[r - g0]][2], *degrees))
+    pars: dict[int, Any] = {}
+
+    def par_of(i: int) -> Any:
+        """The parallel plan of structure ``g0 + i``'s combination (built when first asked:
+        the lowerings' and the step parts' together hold every structure's degrees)."""
+        p = int(p_of[i])
+        par = pars.get(p)
+        if par is None:
+            get = routed(par_reps[p]).get
+            degrees: tuple[Any, ...] = (get("tp", 1), get("pp", 1), get("dp"), get("cp", 1))
+            degrees += (get("ep", 1), get("sp", False), get("zero", 0), get("microbatch", 1))
+            degrees += (get("schedule", "1f1b"), get("chunks", 1), get("overlap", True))
+            par = pars[p] = parallel_plan(targets[t_of[i]][2], *degrees)
+        return par
+
     rp_reps, e_of = combos(lambda a: a not in _DEGREES)
     resolved = []
     for r in rp_reps:
@@ -212,7 +213,7 @@ def evaluate_block(
 
     def parts(r: int) -> tuple[Any, ...]:
         i = r - g0
-        return (*targets[t_of[i]], pars[p_of[i]], *resolved[e_of[i]])
+        return (*targets[t_of[i]], par_of(i), *resolved[e_of[i]])
 
     # the lowering and micro-batch rows of each point, per combination of all but ZeRO
     low_reps, l_of = combos(lambda a: a != "zero")
@@ -237,20 +238,23 @@ def evaluate_block(
     # the step row of each structure, per combination of the target and the degrees but
     # the micro-batch and sp (the step part reads neither) and per class of the resolved
     # plans that agree on what it reads of them (per target, below ZeRO-3 and at ZeRO-3)
-    _, k_of = combos(lambda a: (a in _TARGET or a in _DEGREES) and a not in _NOT_STEP)
+    k_reps, k_of = combos(lambda a: (a in _TARGET or a in _DEGREES) and a not in _NOT_STEP)
+    step_pars = [par_of(r - g0) for r in k_reps]  # (its micro-batch and sp are not read)
     classes: dict[tuple[Any, ...], int] = {}
     cls = np.empty((2, len(resolved)), dtype=np.int64)
     for e, r in enumerate(rp_reps):
         t = int(t_of[r - g0])
         for z in (0, 1):
             cls[z, e] = classes.setdefault((t, z, resolved[e][3][z]), len(classes))
-    z3 = np.asarray([p.zero >= 3 for p in pars], dtype=np.int64)[p_of]
+    z3 = np.asarray([p.zero >= 3 for p in step_pars], dtype=np.int64)[k_of]
     _, first, s_of = np.unique(
         k_of * len(classes) + cls[z3, e_of], return_index=True, return_inverse=True
     )
     steps = []
-    for i in first:  # a structure with that combination and class: its own parts
-        spec, phase, view, facts, par, rp, dev, pk, reads = parts(g0 + int(i))
+    for i in first:  # a structure with that combination and class: its target and plans
+        _, phase, view, facts = targets[t_of[i]]
+        rp, dev, pk, reads = resolved[e_of[i]]
+        par = step_pars[k_of[i]]
         steps.append(step_index(facts, phase == "training", view, par, rp, dev, pk, reads, memo))
     lowerings[0] = memo.made
     priced[0] = len(memo.per_microbatch) + len(memo.per_step)

@@ -18,10 +18,11 @@ prepare`), then its batch × sequence points run through the sweep kernel
 chunks of ``chunk`` points, so memory stays constant. Groups on several devices (a node,
 a cluster, ``tp=…``) of a chunk run together through
 :mod:`mlsysim.solvers.distributed_sweep`: the distributed solver's checks, its rank
-lowering once per shard × micro-batch × sequence (shared across ZeRO stages, dp and
-batches), its collective pricing once per structure, and its step composition
-(:func:`~mlsysim.solvers.distributed_step.compose_step`) on numpy arrays over every
-configuration. Every point equals ``solve()`` at that point (``tests/test_sweep.py`` and
+lowering once per shard × micro-batch × sequence (shared across ZeRO stages, dp, batches
+and a dense model's pipeline depths), its collective pricing once per part, and its step
+composition (:func:`~mlsysim.solvers.distributed_step.compose_step`) on numpy arrays over
+every configuration; when every structure is distributed, the structures a chunk holds
+whole run as one block (no Python per structure), the chunk's edges one by one. Every point equals ``solve()`` at that point (``tests/test_sweep.py`` and
 ``tests/test_sweep_distributed.py`` check it, property-based).
 
 Memory: :func:`sweep` keeps only the result columns asked for (``columns=``, default all);

@@ -168,7 +168,8 @@ def evaluate_block(
         return [g0 + int(i) for i in first], inverse
 
     memo = Memo()
-    target_reps, t_of = combos(lambda a: a in _TARGET)
+    target_reps, t_at = combos(lambda a: a in _TARGET)
+    t_of = t_at.tolist()
     targets = []
     for r in target_reps:
         kw = routed(r)
@@ -179,13 +180,14 @@ def evaluate_block(
         if view.kind == "device" or (phase == "decode" and facts.task != "llm"):
             raise Fallback  # solve's own check of the degrees or the phase decides
         targets.append(made)
-    par_reps, p_of = combos(lambda a: a in _TARGET or a in _DEGREES)
+    par_reps, p_at = combos(lambda a: a in _TARGET or a in _DEGREES)
+    p_of = p_at.tolist()
     pars: dict[int, Any] = {}
 
     def par_of(i: int) -> Any:
         """The parallel plan of structure ``g0 + i``'s combination (built when first asked:
         the lowerings' and the step parts' together hold every structure's degrees)."""
-        p = int(p_of[i])
+        p = p_of[i]
         par = pars.get(p)
         if par is None:
             get = routed(par_reps[p]).get
@@ -195,7 +197,8 @@ def evaluate_block(
             par = pars[p] = parallel_plan(targets[t_of[i]][2], *degrees)
         return par
 
-    rp_reps, e_of = combos(lambda a: a not in _DEGREES)
+    rp_reps, e_at = combos(lambda a: a not in _DEGREES)
+    e_of = e_at.tolist()
     resolved = []
     for r in rp_reps:
         kw = routed(r)
@@ -219,11 +222,19 @@ def evaluate_block(
     low_reps, l_of = combos(lambda a: a != "zero")
     lows, mbs, ms, seqs, gids = [], [], [], [], []
     groups: list[Rows] = []
+    by_par: dict[int, tuple[Any, int]] = {}  # the splits, checks and group of a plan
     for r in low_reps:
         spec, phase, view, facts, par, rp, dev, pk, _ = parts(r)
-        training = phase == "training"
-        pts = split_points(batch, seq, par, facts, phase, training, memo)
-        check_points(spec, facts, par, phase, training, pts, memo)
+        hit = by_par.get(p_of[r - g0])
+        if hit is None:
+            training = phase == "training"
+            pts = split_points(batch, seq, par, facts, phase, training, memo)
+            check_points(spec, facts, par, phase, training, pts, memo)
+            rows = group_of(phase, dev, par, memo)
+            if rows not in groups:
+                groups.append(rows)
+            hit = by_par[p_of[r - g0]] = (pts, groups.index(rows))
+        pts, gid_r = hit
         phase_l = "prefill" if phase == "inference" else phase
         lo = [lowering_row(facts, phase_l, mb, si, rp, par, dev, pk, memo) for si, mb in pts.pairs]
         mi = [microbatch_row(facts, phase_l, mb, si, rp, par, view, memo) for si, mb in pts.pairs]
@@ -231,10 +242,7 @@ def evaluate_block(
         mbs.append([mi[j] for j in pts.which])
         ms.append(pts.m)
         seqs.append(pts.seq)
-        rows = group_of(phase, dev, par, memo)
-        if rows not in groups:
-            groups.append(rows)
-        gids.append(groups.index(rows))
+        gids.append(gid_r)
     # the step row of each structure, per combination of the target and the degrees but
     # the micro-batch and sp (the step part reads neither) and per class of the resolved
     # plans that agree on what it reads of them (per target, below ZeRO-3 and at ZeRO-3)
@@ -243,15 +251,15 @@ def evaluate_block(
     classes: dict[tuple[Any, ...], int] = {}
     cls = np.empty((2, len(resolved)), dtype=np.int64)
     for e, r in enumerate(rp_reps):
-        t = int(t_of[r - g0])
+        t = t_of[r - g0]
         for z in (0, 1):
             cls[z, e] = classes.setdefault((t, z, resolved[e][3][z]), len(classes))
     z3 = np.asarray([p.zero >= 3 for p in step_pars], dtype=np.int64)[k_of]
     _, first, s_of = np.unique(
-        k_of * len(classes) + cls[z3, e_of], return_index=True, return_inverse=True
+        k_of * len(classes) + cls[z3, e_at], return_index=True, return_inverse=True
     )
     steps = []
-    for i in first:  # a structure with that combination and class: its target and plans
+    for i in first.tolist():  # a structure with that combination and class: its parts
         _, phase, view, facts = targets[t_of[i]]
         rp, dev, pk, reads = resolved[e_of[i]]
         par = step_pars[k_of[i]]

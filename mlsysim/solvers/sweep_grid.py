@@ -22,7 +22,8 @@ lowering once per shard × micro-batch × sequence (shared across ZeRO stages, d
 and a dense model's pipeline depths), its collective pricing once per part, and its step
 composition (:func:`~mlsysim.solvers.distributed_step.compose_step`) on numpy arrays over
 every configuration; when every structure is distributed, the structures a chunk holds
-whole run as one block (no Python per structure), the chunk's edges one by one. Every point equals ``solve()`` at that point (``tests/test_sweep.py`` and
+whole run as one block (no Python per structure), the chunk's edges one by one. Every
+point equals ``solve()`` at that point (``tests/test_sweep.py`` and
 ``tests/test_sweep_distributed.py`` check it, property-based).
 
 Memory: :func:`sweep` keeps only the result columns asked for (``columns=``, default all);

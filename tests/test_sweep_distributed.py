@@ -298,7 +298,8 @@ def test_a_dense_stage_moved_to_another_pipeline_depth_is_its_own_lowering(
     times once."""
     from mlsysim.execution.parallel import ParallelPlan
     from mlsysim.hardware.facts import device_facts
-    from mlsysim.solvers.distributed import layer_timing, plans, scaled_layers, target
+    from mlsysim.solvers.distributed_plans import plans, target
+    from mlsysim.solvers.distributed_timing import layer_timing, scaled_layers
     from mlsysim.solvers.timing import peaks
     from mlsysim.workload.lowering.sharded import lower_ops, restage
 

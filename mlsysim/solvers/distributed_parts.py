@@ -16,19 +16,17 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from mlsysim.execution.parallel import PARALLEL_KEYWORDS
-from mlsysim.solvers.distributed import (
-    check_shape,
+from mlsysim.solvers.distributed_plans import check_shape, seq_len_of, split_batch
+from mlsysim.solvers.distributed_results import utilization
+from mlsysim.solvers.distributed_step import PARTS, CommParts, compose_step
+from mlsysim.solvers.distributed_timing import (
     head_timing,
     layer_timing,
     optimizer_timing,
     price,
     scaled_layers,
-    seq_len_of,
     slowest_stage,
-    split_batch,
 )
-from mlsysim.solvers.distributed_results import utilization
-from mlsysim.solvers.distributed_step import PARTS, CommParts, compose_step
 from mlsysim.solvers.sweep_kernel import WALLS
 from mlsysim.solvers.timing import Timed
 from mlsysim.workload.lowering.sharded import (

@@ -3,21 +3,21 @@ they can be, and its composition on arrays.
 
 A sweep's distributed points arrive as *segments*: one structure of the grid's outer axes
 (model, system, devices, tp, pp, zero, recompute, micro-batch, schedule, …; checked as
-``solve()`` checks them: :func:`~mlsysim.solvers.distributed.target`,
-:func:`~mlsysim.solvers.distributed.plans`) with arrays of batch and sequence length. Each
+``solve()`` checks them: :func:`~mlsysim.solvers.distributed_plans.target`,
+:func:`~mlsysim.solvers.distributed_plans.plans`) with arrays of batch and sequence length. Each
 point runs the same chain as :func:`~mlsysim.solvers.distributed.solve_distributed`:
 
 1. the rank's operations (:func:`~mlsysim.workload.lowering.sharded.lower_ops`) and their
-   timing (:func:`~mlsysim.solvers.distributed.rank_timing`) depend on the shard, the
+   timing (:func:`~mlsysim.solvers.distributed_timing.rank_timing`) depend on the shard, the
    micro-batch and the sequence but not on ZeRO, the data-parallel degree or the batch: they
    are lowered and timed once per such *lowering* across the whole call, whatever the
    number of configurations sharing it (a dense model's pipeline depths ≥ 2 share one, moved
    to each depth's stages by :func:`~mlsysim.workload.lowering.sharded.restage`, its layers'
    timing scaled to the stage's layer count by
-   :func:`~mlsysim.solvers.distributed.scaled_layers`, not timed again);
+   :func:`~mlsysim.solvers.distributed_timing.scaled_layers`, not timed again);
 2. the micro-batch's TP/CP/EP/PP collectives
    (:func:`~mlsysim.workload.lowering.sharded.microbatch_comms`), priced on the rank
-   layout's groups (:func:`~mlsysim.solvers.distributed.price`), and the activation parts
+   layout's groups (:func:`~mlsysim.solvers.distributed_timing.price`), and the activation parts
    (:func:`~mlsysim.workload.lowering.sharded.activation_parts`) once per shard, micro-batch,
    sequence, plan and layout: every ZeRO stage shares them;
 3. the data-parallel collectives, the optimizer update and the resident state
@@ -49,7 +49,6 @@ from typing import Any, NamedTuple
 
 from mlsysim.execution.parallel import PARALLEL_KEYWORDS
 from mlsysim.hardware.facts import device_facts
-from mlsysim.solvers.distributed import parallel_plan, plans, resolved_plan, target
 from mlsysim.solvers.distributed_parts import (
     STRUCTURE,
     Memo,
@@ -61,6 +60,7 @@ from mlsysim.solvers.distributed_parts import (
     split_points,
     step_index,
 )
+from mlsysim.solvers.distributed_plans import parallel_plan, plans, resolved_plan, target
 from mlsysim.solvers.timing import peaks
 from mlsysim.workload.lowering.sharded import static_reads
 

@@ -298,14 +298,14 @@ def test_a_dense_stage_moved_to_another_pipeline_depth_is_its_own_lowering(
     times once."""
     from mlsysim.execution.parallel import ParallelPlan
     from mlsysim.hardware.facts import device_facts
-    from mlsysim.solvers.distributed_plans import plans, target
+    from mlsysim.solvers.distributed_plans import ParallelSettings, plans, target
     from mlsysim.solvers.distributed_timing import layer_timing, scaled_layers
     from mlsysim.solvers.timing import peaks
     from mlsysim.workload.lowering.sharded import lower_ops, restage
 
-    spec, phase, view, facts = target(model, "DGX_A100", "training", 64, 2, 2, 1, 1, None)
-    _, rp = plans(spec, facts, view, phase, 2, 2, None, 1, 1, sp, 0, 2, "1f1b", 1, True,
-                  None, "selective", None, {})  # fmt: skip
+    settings = ParallelSettings(tp=2, pp=2, sp=sp, microbatch=2)
+    spec, phase, view, facts = target(model, "DGX_A100", "training", 64, settings)
+    _, rp = plans(spec, facts, view, phase, settings, None, "selective", None, {})
     base = lower_ops(facts, "training", 2, 2048, rp, ParallelPlan(tp=2, pp=2, dp=16, sp=sp))
     single = lower_ops(facts, "training", 2, 2048, rp, ParallelPlan(tp=2, pp=1, dp=32, sp=sp))
     assert any(op.name == "embedding" for op in single.ops)

@@ -40,6 +40,7 @@ from mlsysim.solvers import arguments
 from mlsysim.solvers.base import BaseSolver
 from mlsysim.solvers.distributed_plans import (
     PARALLEL_KEYWORDS,
+    ParallelSettings,
     check_shape,
     plans,
     seq_len_of,
@@ -118,30 +119,13 @@ def solve_distributed(
     """One step of ``model`` over ``devices`` of ``system`` (node or cluster; see module doc)."""
     if plan_options:
         arguments.check_keywords(plan_options, "solve", PARALLEL_KEYWORDS)
-    spec, phase, view, facts = target(model, system, phase, devices, tp, pp, cp, ep, dp)
+    settings = _new(
+        ParallelSettings, (tp, pp, dp, cp, ep, sp, zero, microbatch, schedule, chunks, overlap)
+    )
+    spec, phase, view, facts = target(model, system, phase, devices, settings)
     batch = arguments.batch(batch)
     s = seq_len_of(seq_len, facts, phase)
-    par, rp = plans(
-        spec,
-        facts,
-        view,
-        phase,
-        tp,
-        pp,
-        dp,
-        cp,
-        ep,
-        sp,
-        zero,
-        microbatch,
-        schedule,
-        chunks,
-        overlap,
-        precision,
-        recompute,
-        plan,
-        plan_options,
-    )
+    par, rp = plans(spec, facts, view, phase, settings, precision, recompute, plan, plan_options)
     training = phase == "training"
     m, mb = split_batch(par, batch, training)
     check_shape(spec, facts, par, s, m, training)

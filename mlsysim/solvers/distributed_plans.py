@@ -7,7 +7,8 @@ it). Plans are cached per what they are built from (a sweep must not accumulate)
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 from mlsysim.core.cache import DerivedCache
 from mlsysim.core.exceptions import ConfigError
@@ -21,6 +22,7 @@ from mlsysim.workload.lowering import PHASES, model_facts
 
 __all__ = [
     "PARALLEL_KEYWORDS",
+    "ParallelSettings",
     "check_shape",
     "parallel_plan",
     "plans",
@@ -43,6 +45,35 @@ PARALLEL_KEYWORDS = (*parallel.PARALLEL_KEYWORDS, "hardware")
 _PLANS = DerivedCache("solvers.distributed.plans")
 _RESOLVED = DerivedCache("solvers.distributed.resolved_plans")
 _PARALLEL = DerivedCache("solvers.distributed.parallel_plans")
+
+
+class ParallelSettings(NamedTuple):
+    """The parallel keywords of one solve as given (``None`` for dp: devices / (tp·pp·cp)),
+    passed as one object through the checks, the plans and a sweep's runner; checked by
+    :func:`parallel_plan`. Hashable when its values are: a cache key."""
+
+    tp: Any = 1
+    pp: Any = 1
+    dp: Any = None
+    cp: Any = 1
+    ep: Any = 1
+    sp: Any = False
+    zero: Any = 0
+    microbatch: Any = 1
+    schedule: Any = "1f1b"
+    chunks: Any = 1
+    overlap: Any = True
+
+    @classmethod
+    def of(cls, keywords: Mapping[str, Any]) -> ParallelSettings:
+        """The settings among ``keywords`` (a solve's), each missing one at its default."""
+        get = keywords.get
+        return _new(cls, [get(name, default) for name, default in _SETTINGS])
+
+
+#: (name, default) of each parallel setting.
+_SETTINGS = tuple(ParallelSettings._field_defaults.items())
+_new = tuple.__new__  # NamedTuple construction without its Python-level __new__
 
 
 def _resolve(hw: Any, plan: ExecutionPlan, phase: str, family: str) -> ResolvedPlan:
@@ -81,39 +112,17 @@ def _execution_plan(
     return plan
 
 
-def _parallel_plan(
-    devices: int,
-    tp: int,
-    pp: int,
-    dp: int | None,
-    cp: int,
-    ep: int,
-    sp: bool,
-    zero: int,
-    microbatch: int,
-    schedule: str,
-    chunks: int,
-    overlap: Any,
-) -> ParallelPlan:
-    # the overlap's type is part of the key: True == 1.0 as numbers, not as meanings
-    key = (
-        devices,
-        tp,
-        pp,
-        dp,
-        cp,
-        ep,
-        sp,
-        zero,
-        microbatch,
-        schedule,
-        chunks,
-        type(overlap),
-        overlap,
-    )
-    hit = _PARALLEL.get(key)
+def _parallel_plan(devices: int, settings: ParallelSettings) -> ParallelPlan:
+    # each value's type is part of the key: True == 1 == 1.0 as numbers, not as meanings
+    # (overlap=1.0 is a fraction, zero=True is refused)
+    key: tuple[Any, ...] | None = (devices, settings, tuple(map(type, settings)))
+    try:
+        hit = _PARALLEL.get(key)
+    except TypeError:  # an unhashable value: the checks below say what is wrong with it
+        hit, key = None, None
     if hit is not None:
         return hit
+    tp, pp, dp, cp, ep, sp, zero, microbatch, schedule, chunks, overlap = settings
     if isinstance(overlap, bool):
         ov, frac = overlap, 0.0
     elif isinstance(overlap, int | float):
@@ -171,9 +180,10 @@ def _parallel_plan(
             why="expert-parallel groups are carved out of the data-parallel replicas",
             fix=f"pass ep dividing {par.dp}, or raise dp",
         )
-    if len(_PARALLEL) > _CACHE_LIMIT:
-        _PARALLEL.clear()
-    _PARALLEL.put(key, par)
+    if key is not None:
+        if len(_PARALLEL) > _CACHE_LIMIT:
+            _PARALLEL.clear()
+        _PARALLEL.put(key, par)
     return par
 
 
@@ -194,13 +204,14 @@ def seq_len_of(seq_len: int | None, facts: Any, phase: str) -> int:
 
 
 def target(
-    model: Any, system: Any, phase: str, devices: int | None, *degrees: Any
+    model: Any, system: Any, phase: str, devices: int | None, settings: ParallelSettings
 ) -> tuple[Any, str, SystemView, Any]:
-    """The model spec, the phase, the system view and the model's facts, checked."""
+    """The model spec, the phase, the system view and the model's facts, checked (a single
+    device refuses ``settings`` that need several)."""
     spec = arguments.model(model)
     phase = arguments.phase(phase, PHASES)
     view = resolve_system(system, devices)
-    tp, pp, cp, ep, dp = degrees
+    tp, pp, cp, ep, dp = settings.tp, settings.pp, settings.cp, settings.ep, settings.dp
     if view.kind == "device" and (tp * pp * cp > 1 or (dp or 1) > 1 or ep > 1):
         raise ConfigError(
             f"{view.id} is one device: tp={tp}, pp={pp}, cp={cp}, ep={ep}, dp={dp} need several",
@@ -222,17 +233,7 @@ def plans(
     facts: Any,
     view: SystemView,
     phase: str,
-    tp: int,
-    pp: int,
-    dp: int | None,
-    cp: int,
-    ep: int,
-    sp: bool,
-    zero: int,
-    microbatch: int,
-    schedule: str,
-    chunks: int,
-    overlap: Any,
+    settings: ParallelSettings,
     precision: str | None,
     recompute: str,
     plan: ExecutionPlan | None,
@@ -245,16 +246,14 @@ def plans(
             where="solve",
             fix="use phase='inference' or 'training'",
         )
-    par = _parallel_plan(
-        view.devices, tp, pp, dp, cp, ep, sp, zero, microbatch, schedule, chunks, overlap
-    )
+    par = _parallel_plan(view.devices, settings)
     return par, resolved_plan(facts, view, phase, precision, recompute, plan, plan_options)
 
 
-def parallel_plan(view: SystemView, *degrees: Any) -> ParallelPlan:
-    """The parallel plan of ``degrees`` (tp, pp, dp, cp, ep, sp, zero, microbatch, schedule,
-    chunks, overlap) on ``view``'s devices, checked (:func:`plans`' first part)."""
-    return _parallel_plan(view.devices, *degrees)
+def parallel_plan(view: SystemView, settings: ParallelSettings) -> ParallelPlan:
+    """The parallel plan of ``settings`` on ``view``'s devices, checked (:func:`plans`'
+    first part)."""
+    return _parallel_plan(view.devices, settings)
 
 
 def resolved_plan(

@@ -60,7 +60,13 @@ from mlsysim.solvers.distributed_parts import (
     split_points,
     step_index,
 )
-from mlsysim.solvers.distributed_plans import parallel_plan, plans, resolved_plan, target
+from mlsysim.solvers.distributed_plans import (
+    ParallelSettings,
+    parallel_plan,
+    plans,
+    resolved_plan,
+    target,
+)
 from mlsysim.solvers.timing import peaks
 from mlsysim.workload.lowering.sharded import static_reads
 
@@ -117,6 +123,8 @@ priced = [0]
 _TARGET = frozenset({"model", "system", "hardware", "phase", "devices"})
 #: The parallel plan's keywords besides the devices.
 _DEGREES = frozenset(PARALLEL_KEYWORDS) - {"devices"}
+#: No parallelism (a target's check of a single device reads none).
+_SERIAL = ParallelSettings()
 #: Degrees the step part (data-parallel collectives, optimizer, resident state) never reads.
 _NOT_STEP = frozenset({"microbatch", "sp"})
 
@@ -175,7 +183,7 @@ def evaluate_block(
         kw = routed(r)
         if kw.get("strict"):
             raise Fallback
-        made = target(kw["model"], kw["system"], kw["phase"], kw.get("devices"), 1, 1, 1, 1, None)
+        made = target(kw["model"], kw["system"], kw["phase"], kw.get("devices"), _SERIAL)
         spec, phase, view, facts = made
         if view.kind == "device" or (phase == "decode" and facts.task != "llm"):
             raise Fallback  # solve's own check of the degrees or the phase decides
@@ -190,11 +198,8 @@ def evaluate_block(
         p = p_of[i]
         par = pars.get(p)
         if par is None:
-            get = routed(par_reps[p]).get
-            degrees: tuple[Any, ...] = (get("tp", 1), get("pp", 1), get("dp"), get("cp", 1))
-            degrees += (get("ep", 1), get("sp", False), get("zero", 0), get("microbatch", 1))
-            degrees += (get("schedule", "1f1b"), get("chunks", 1), get("overlap", True))
-            par = pars[p] = parallel_plan(targets[t_of[i]][2], *degrees)
+            settings = ParallelSettings.of(routed(par_reps[p]))
+            par = pars[p] = parallel_plan(targets[t_of[i]][2], settings)
         return par
 
     rp_reps, e_at = combos(lambda a: a not in _DEGREES)
@@ -293,35 +298,17 @@ def _collect(seg: Segment, memo: Memo) -> None:
     computed yet, and add its points' rows to their composition group."""
     kw = seg.keywords
     get = kw.get
-    tp, pp, cp, ep, dp = get("tp", 1), get("pp", 1), get("cp", 1), get("ep", 1), get("dp")
+    settings = ParallelSettings.of(kw)
     model, system, phase, devices = kw["model"], kw["system"], kw["phase"], get("devices")
     tkey = (id(model), id(system), phase, devices)
     hit = memo.targets.get(tkey)
     if hit is None or hit[2].kind == "device":  # (a device's check reads the degrees)
-        hit = memo.targets[tkey] = target(model, system, phase, devices, tp, pp, cp, ep, dp)
+        hit = memo.targets[tkey] = target(model, system, phase, devices, settings)
     spec, phase, view, facts = hit
     extra = kw.keys() - STRUCTURE
-    par, rp = plans(
-        spec,
-        facts,
-        view,
-        phase,
-        tp,
-        pp,
-        dp,
-        cp,
-        ep,
-        get("sp", False),
-        get("zero", 0),
-        get("microbatch", 1),
-        get("schedule", "1f1b"),
-        get("chunks", 1),
-        get("overlap", True),
-        get("precision"),
-        kw["recompute"],
-        get("plan"),
-        {k: kw[k] for k in extra} if extra else {},
-    )
+    options = {k: kw[k] for k in extra} if extra else {}
+    recompute, plan = kw["recompute"], get("plan")
+    par, rp = plans(spec, facts, view, phase, settings, get("precision"), recompute, plan, options)
     training = phase == "training"
     phase_l = "prefill" if phase == "inference" else phase
     rk = memo.rp_keys.get(id(rp))

@@ -440,6 +440,7 @@ def test_whole_structures_run_as_one_block_without_work_per_structure(
     axes |= {"microbatch": [1, 2], "batch": [32, 64], "seq_len": [512, 1024]}
     s = mlsysim.sweep("Llama2_7B", "DGX_A100", phase="training", devices=8, **axes)
     assert len(s) == 36 * 4
+    assert distributed_sweep.blocked[0] == 36
     assert built == {"parallel": 2 * 2 + 2 * 3 - 2, "resolved": 3}
     # micro-batch parts tp × micro-batch × seq_len × recompute; step parts tp × zero, and
     # ZeRO-3 once more for full recomputation's regathers

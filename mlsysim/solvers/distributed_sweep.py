@@ -70,7 +70,15 @@ from mlsysim.solvers.distributed_plans import (
 from mlsysim.solvers.timing import peaks
 from mlsysim.workload.lowering.sharded import static_reads
 
-__all__ = ["Fallback", "Segment", "evaluate", "evaluate_block", "lowerings", "priced"]
+__all__ = [
+    "Fallback",
+    "Segment",
+    "blocked",
+    "evaluate",
+    "evaluate_block",
+    "lowerings",
+    "priced",
+]
 
 
 class Segment(NamedTuple):
@@ -118,6 +126,8 @@ def evaluate(segments: Sequence[Segment], out: dict[str, Any]) -> list[tuple[Seg
 
 #: Collective pricings (micro-batch sets plus step sets) made by the last :func:`evaluate`.
 priced = [0]
+#: Structures the last :func:`evaluate_block` evaluated (a count for benchmarks and tests).
+blocked = [0]
 
 #: Keywords that choose the model, the system and the phase (a structure's target).
 _TARGET = frozenset({"model", "system", "hardware", "phase", "devices"})
@@ -271,6 +281,7 @@ def evaluate_block(
         steps.append(step_index(facts, phase == "training", view, par, rp, dev, pk, reads, memo))
     lowerings[0] = memo.made
     priced[0] = len(memo.per_microbatch) + len(memo.per_step)
+    blocked[0] = G
     tables = tuple(np.asarray(t, dtype=np.float64) for t in memo.tables)
     low_at = np.asarray(lows, dtype=np.int64)[l_of]  # (structures, points)
     mb_at = np.asarray(mbs, dtype=np.int64)[l_of]

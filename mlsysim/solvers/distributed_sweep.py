@@ -11,10 +11,11 @@ point runs the same chain as :func:`~mlsysim.solvers.distributed.solve_distribut
    timing (:func:`~mlsysim.solvers.distributed_timing.rank_timing`) depend on the shard, the
    micro-batch and the sequence but not on ZeRO, the data-parallel degree or the batch: they
    are lowered and timed once per such *lowering* across the whole call, whatever the
-   number of configurations sharing it (a dense model's pipeline depths ≥ 2 share one, moved
-   to each depth's stages by :func:`~mlsysim.workload.lowering.sharded.restage`, its layers'
-   timing scaled to the stage's layer count by
-   :func:`~mlsysim.solvers.distributed_timing.scaled_layers`, not timed again);
+   number of configurations sharing it (a dense model's pipeline depths share one: each
+   depth's stage holds the same ops repeating its layers and the same FLOPs,
+   :func:`~mlsysim.workload.lowering.sharded.restage`, its layers' timing scaled to the
+   stage's layer count by :func:`~mlsysim.solvers.distributed_timing.scaled_layers`, not
+   lowered or timed again);
 2. the micro-batch's TP/CP/EP/PP collectives
    (:func:`~mlsysim.workload.lowering.sharded.microbatch_comms`), priced on the rank
    layout's groups (:func:`~mlsysim.solvers.distributed_timing.price`), and the activation parts
@@ -34,7 +35,15 @@ point runs the same chain as :func:`~mlsysim.solvers.distributed.solve_distribut
 
 The points' micro-batch splits and the shape checks are shared too, by the structures with
 the same replicas, micro-batch and pipeline depth (splits) or the same degrees the check
-reads (checks). Everything shared lives in one call: nothing is kept for the next.
+reads (checks). Everything shared lives in one call: nothing is kept for the next
+(:mod:`mlsysim.solvers.distributed_parts` holds the parts and their composition).
+
+Two entries: :func:`evaluate` takes segments one by one (any structure, any cut of its
+points); :func:`evaluate_block` takes a range of whole structures of a grid and does no
+work per structure: each part is built once per combination of the grid axes it may read,
+from one structure that has it, and each structure indexes its rows with numpy. A block
+that meets an error hands the structures back to :func:`evaluate`, which raises solve's
+error for the first point that has one.
 
 Points that ``solve()`` refuses (a batch that does not split, tp not dividing the heads, pp
 not dividing the layers, too few micro-batches, …) raise its own error, naming the point;

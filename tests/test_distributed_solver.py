@@ -420,3 +420,12 @@ def test_a_cached_parallel_plan_does_not_answer_for_an_equal_value_of_another_ty
         mlsysim.solve("Llama2_7B", "DGX_A100", zero=1, sp=0, **kw)
     fraction = mlsysim.solve("Llama2_7B", "DGX_A100", zero=1, overlap=1.0, **kw)
     assert fraction.step_time_s < first.step_time_s  # all TP traffic hidden, not the default
+
+
+def test_parallel_settings_hold_every_parallel_keyword_but_the_devices() -> None:
+    """The one object the degrees pass through: a parallel keyword added to the plan must
+    be added to it too (a sweep's block reads the degrees through it)."""
+    from mlsysim.execution.parallel import PARALLEL_KEYWORDS
+    from mlsysim.solvers.distributed_plans import ParallelSettings
+
+    assert set(ParallelSettings._fields) == set(PARALLEL_KEYWORDS) - {"devices"}

@@ -25,9 +25,15 @@ measurement may beat it. The estimate runs those phases one after the other (lib
 overlap them only in part: NCCL's NVLS tree on 2 H100 nodes reaches 470 GB/s, between the
 two pricings). The *achievable* time uses each fabric's recorded efficiency (the collective
 library's protocol overhead), its per-step latency α and the library's base latency per
-call (and its kernel launch). ``auto`` picks the fastest achievable algorithm the hardware
-supports; the bound is the best over the same set. Bandwidths follow nccl-tests
-(:func:`bus_factor`).
+call (and its kernel launch). Where the fabrics record NCCL's figures, a ring or tree is
+priced under each of NCCL's protocols (LL, LL128, Simple) with that algorithm's own row of
+NCCL's table (``core.constants.NCCL_*``: base latency, per-hop latency, share of the bus
+bandwidth, the tree's medium-size correction and the ring's Simple plateau) and the
+cheapest protocol is used, as NCCL v2.7.8 chooses; send/recv and all-to-all run Simple.
+NCCL's absolute bus-bandwidth caps (A100's 235 GB/s aside, recorded as the NVLink3
+efficiency) are per-generation figures of that release and are not applied. ``auto`` picks
+the fastest achievable algorithm the hardware supports; the bound is the best over the
+same set. Bandwidths follow nccl-tests (:func:`bus_factor`).
 """
 
 from __future__ import annotations
@@ -37,6 +43,16 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from mlsysim.core.cache import DerivedCache
+from mlsysim.core.constants import (
+    NCCL_BASE_LATENCY,
+    NCCL_LL_INTRA_ACROSS_NODES,
+    NCCL_PROTOCOLS,
+    NCCL_RING_BANDWIDTH_FACTOR,
+    NCCL_RING_SIMPLE_PLATEAU,
+    NCCL_RING_SIMPLE_PLATEAU_BYTES,
+    NCCL_TREE_BANDWIDTH_FACTOR,
+    NCCL_TREE_CORRECTION,
+)
 from mlsysim.core.exceptions import ConfigError, UnknownNameError
 from mlsysim.core.formulas.collectives import (
     BUS_FACTOR_OPS,
@@ -53,16 +69,12 @@ from mlsysim.core.formulas.communication import (
     ring_allreduce_s,
 )
 from mlsysim.hardware.efficiency import KERNEL_OVERHEAD
-from mlsysim.systems.topology import Group, SystemView, resolve_system
+from mlsysim.systems.topology import Group, Link, SystemView, resolve_system
 
 __all__ = [
     "ALGORITHMS",
-    "BASE_LATENCY",
-    "BASE_LATENCY_SOURCES",
     "COLLECTIVE_SCHEMA_VERSION",
-    "LL_INTRA_ACROSS_NODES",
     "OPS",
-    "PROTOCOLS",
     "CollectiveResult",
     "Timing",
     "collective",
@@ -81,29 +93,24 @@ ALGORITHMS: dict[str, tuple[str, ...]] = {
     "broadcast": ("pipelined",),
     "send_recv": ("p2p",),
 }
-#: The collective library's fixed cost per call (s): NCCL's ring base latency, LL protocol
-#: (NVIDIA NCCL src/graph/tuning.cc, citation ``sys_nccl_tuning_model``), plus launching its
-#: kernel (:data:`~mlsysim.hardware.efficiency.KERNEL_OVERHEAD`).
-BASE_LATENCY = 3.6e-6 + KERNEL_OVERHEAD.value
-BASE_LATENCY_SOURCES = ("sys_nccl_tuning_model", KERNEL_OVERHEAD.source)
-#: NCCL's protocols on a ring, by name: (base latency per call in s, bus-bandwidth factor
-#: within one node, across nodes, and with one rank per node). LL sends 4 bytes of data with
-#: each 4-byte flag, LL128 120 of every 128 bytes; Simple moves whole buffers behind a
-#: fence, at the highest per-step latency (NCCL src/graph/tuning.cc v2.7.8, citation
-#: ``sys_nccl_tuning_model``). LL's factor is 1/4 for every all-reduce and across nodes,
-#: 1/3 otherwise; each call also launches its kernel.
-PROTOCOLS: dict[str, tuple[float, float, float, float]] = {
-    "ll": (3.6e-6, 1.0 / 3.0, 0.25, 0.25),
-    "ll128": (10.0e-6, 0.92, 0.92, 0.7),
-    "simple": (8.4e-6, 1.0, 1.0, 1.0),
-}
-#: NCCL's factor on LL's intra-node step latency when the ring spans nodes (same source).
-LL_INTRA_ACROSS_NODES = 1.8
+_US = 1e-6  # seconds per microsecond (the unit of NCCL's latency constants)
+#: The collective library's fixed cost per call (s) where it runs one protocol: NCCL's ring
+#: base latency, LL protocol (:data:`~mlsysim.core.constants.NCCL_BASE_LATENCY`), plus
+#: launching its kernel (:data:`~mlsysim.hardware.efficiency.KERNEL_OVERHEAD`).
+_BASE = NCCL_BASE_LATENCY["ring"]["ll"].value * _US + KERNEL_OVERHEAD.value
 #: Operations NCCL runs on its ring/tree kernels with a choice of protocol.
 _PROTOCOL_OPS = frozenset(("all_reduce", "all_gather", "reduce_scatter", "broadcast"))
+#: Point-to-point operations and their protocols: NCCL runs them on Simple, and from v2.14
+#: on LL for small messages (citation ``sys_nccl_p2p_protocol``), each at the ring's per-step
+#: latency and bandwidth share for it where every link records them; the cheaper is used.
+#: The call's fixed cost stays :data:`_BASE` (NCCL's model has no p2p entry).
+_P2P_OPS = frozenset(("send_recv", "all_to_all"))
+_P2P_PROTOCOLS = frozenset(("ll", "simple"))
 #: In-switch reductions run one protocol (NCCL's NVLS and CollNet: Simple only), priced at
 #: the fabric's one recorded latency as before.
 _SINGLE_PROTOCOL = frozenset(("nvls", "sharp"))
+#: The family of NCCL's tables each algorithm is priced with.
+_FAMILY = {"tree": "tree", "pairwise": "p2p", "p2p": "p2p"}
 
 COLLECTIVE_SCHEMA_VERSION = "mlsysim.collective/1"
 
@@ -126,6 +133,7 @@ class _Levels:
     a_in: float
     a_out: float
     pipelined: bool  # the bound: a two-level algorithm's phases overlap on their own links
+    protocol: str = ""  # NCCL's protocol these levels price ("" where the fabric has one)
 
 
 def _phases(lv: _Levels, intra: float, inter: float) -> float:
@@ -158,45 +166,104 @@ def _levels(grp: Group, achievable: bool) -> _Levels:
     return _Levels(b_in, b_out, b_a2a, a_in, a_out, not achievable)
 
 
-#: Each group and operation's protocol levels; emptied with the other derived caches.
+#: Each group, operation and table family's protocol levels; emptied with the other derived
+#: caches.
 _PROTOCOL_LEVELS = DerivedCache("collective protocol levels")
 
+#: A protocol's achievable levels, its per-call base latency (s), and for NCCL's ring Simple
+#: all-reduce across nodes the (levels, base) of its latency plateau (else None).
+_Row = tuple[_Levels, float, "tuple[_Levels, float] | None"]
 
-def _protocol_levels(op: str, grp: Group, real: _Levels) -> tuple[tuple[_Levels, float], ...]:
+
+def _protocol_levels(op: str, grp: Group, real: _Levels, family: str) -> tuple[_Row, ...]:
     """The achievable levels and per-call base latency of each protocol the library may use
-    for ``op`` on ``grp``: NCCL's LL, LL128 and Simple where every link the group crosses
-    records their per-step latencies (LL128 only where each records one), else the fabric's
-    one latency at its recorded efficiency (cached per group and operation)."""
-    key = (id(grp), op)
+    for ``op`` on ``grp`` with the algorithms of ``family`` (``"ring"``, ``"tree"`` or
+    ``"p2p"``): NCCL's LL, LL128 and Simple where every link the group crosses records
+    their per-step latencies for that family (LL128 only where each records one); the
+    Simple protocol for point-to-point operations; else the fabric's one latency at its
+    recorded efficiency (cached per group, operation and family)."""
+    key = (id(grp), op, family)
     hit = _PROTOCOL_LEVELS.get(key)
     if hit is not None and hit[0] is grp:
         return hit[1]
     multi = grp.nodes > 1
     links = [lk for lk in (grp.intra, grp.inter if multi else None) if lk is not None]
-    made: tuple[tuple[_Levels, float], ...]
-    if op not in _PROTOCOL_OPS or not links or any(lk.latency_simple is None for lk in links):
-        made = ((real, BASE_LATENCY),)
-    else:
-        rows = []
-        for name, (base, f_one, f_many, f_ppn1) in PROTOCOLS.items():
-            if name == "ll":
-                f = f_many if (multi or op == "all_reduce") else f_one
-                a_in = real.a_in * (LL_INTRA_ACROSS_NODES if multi else 1.0)
-                a_out = real.a_out
-            else:
-                lat = [lk.latency_ll128 if name == "ll128" else lk.latency_simple for lk in links]
-                if any(x is None for x in lat):
-                    continue
-                f = f_ppn1 if (multi and grp.per_node == 1) else f_many
-                a_in = lat[0] if grp.intra is not None else 0.0  # type: ignore[assignment]
-                a_out = lat[-1] if multi else 0.0  # type: ignore[assignment]
-            lv = _Levels(real.b_in * f, real.b_out * f, real.b_a2a * f, a_in, a_out, False)
-            rows.append((lv, base + KERNEL_OVERHEAD.value))
-        made = tuple(rows)
+    made: tuple[_Row, ...] = ((real, _BASE, None),)
+    if not links:
+        pass
+    elif family == "p2p":
+        per_link = [_hop_latencies(lk, "ring") for lk in links]
+        if op in _P2P_OPS and all(h is not None for h in per_link):
+            rows = _nccl_rows(op, grp, real, "ring", per_link)  # type: ignore[arg-type]
+            made = tuple((lv, _BASE, None) for lv, _, _ in rows if lv.protocol in _P2P_PROTOCOLS)
+    elif op in _PROTOCOL_OPS:
+        per_link = [_hop_latencies(lk, family) for lk in links]
+        if all(h is not None for h in per_link):
+            made = _nccl_rows(op, grp, real, family, per_link)  # type: ignore[arg-type]
     if len(_PROTOCOL_LEVELS) > 65536:
         _PROTOCOL_LEVELS.clear()
     _PROTOCOL_LEVELS[key] = (grp, made)
     return made
+
+
+def _hop_latencies(lk: Link, family: str) -> tuple[float | None, ...] | None:
+    """A link's per-step latencies (LL, LL128, Simple) for ``family``, or None where NCCL's
+    table is not recorded for it (the Simple figure of a ring, the tree's LL figure)."""
+    if family == "tree":
+        return lk.tree_latency
+    if lk.latency_simple is None:
+        return None
+    return (lk.latency, lk.latency_ll128, lk.latency_simple)
+
+
+def _nccl_rows(
+    op: str, grp: Group, real: _Levels, family: str, per_link: list[tuple[float | None, ...]]
+) -> tuple[_Row, ...]:
+    """NCCL's per-protocol levels for a ring or tree on ``grp`` (tuning.cc v2.7.8)."""
+    multi = grp.nodes > 1
+    rows: list[_Row] = []
+    for i, name in enumerate(NCCL_PROTOCOLS):
+        lat = [h[i] for h in per_link]
+        if any(x is None for x in lat):
+            continue  # LL128 where a link does not record it: NCCL leaves it off
+        f = _bandwidth_factor(op, grp, family, name)
+        a_in = lat[0] if grp.intra is not None else 0.0
+        a_out = lat[-1] if multi else 0.0
+        if name == "ll" and multi:
+            a_in *= NCCL_LL_INTRA_ACROSS_NODES.value  # type: ignore[operator]
+        lv = _Levels(
+            real.b_in * f,
+            real.b_out * f,
+            real.b_a2a * f,
+            a_in,
+            a_out,
+            False,
+            name,  # type: ignore[arg-type]
+        )
+        base = NCCL_BASE_LATENCY[family][name].value * _US
+        plateau = None
+        if family == "ring" and name == "simple" and multi and op == "all_reduce":
+            x = NCCL_RING_SIMPLE_PLATEAU.value
+            lv2 = _Levels(lv.b_in, lv.b_out, lv.b_a2a, lv.a_in * x, lv.a_out * x, False, name)
+            plateau = (lv2, base * x + KERNEL_OVERHEAD.value)
+        rows.append((lv, base + KERNEL_OVERHEAD.value, plateau))
+    return tuple(rows)
+
+
+def _bandwidth_factor(op: str, grp: Group, family: str, protocol: str) -> float:
+    """NCCL's share of the bus bandwidth for ``protocol`` on a ring or a tree."""
+    multi = grp.nodes > 1
+    if family == "tree":
+        f = NCCL_TREE_BANDWIDTH_FACTOR["tree"].value
+        if protocol == "ll128" and not multi:
+            return f * NCCL_TREE_BANDWIDTH_FACTOR["ll128_one_node"].value
+        return f * NCCL_TREE_BANDWIDTH_FACTOR[protocol].value
+    if protocol == "ll":
+        key = "ll" if (multi or op == "all_reduce") else "ll_one_node"
+        return NCCL_RING_BANDWIDTH_FACTOR[key].value
+    if protocol == "ll128" and multi and grp.per_node == 1:
+        return NCCL_RING_BANDWIDTH_FACTOR["ll128_one_rank_per_node"].value
+    return NCCL_RING_BANDWIDTH_FACTOR[protocol].value
 
 
 def _ring_bw(grp: Group, lv: _Levels) -> float:
@@ -232,12 +299,12 @@ def _price(op: str, algorithm: str, M: float, grp: Group, lv: _Levels) -> float:
             alpha = _mean_latency(grp, lv, 2.0 * (n - 1.0), 2.0 * (k - 1.0))
             return ring_allreduce_s(M, n, ring, alpha)
         if algorithm == "tree":
+            # NCCL: 2((ranks per node - 1) intra hops + log2i(nodes) inter hops) of latency,
+            # and 2M over the tree's bus bandwidth, corrected at medium sizes
             levels = math.ceil(math.log2(n))
-            lat = (
-                (g - 1.0) * lv.a_in + math.ceil(math.log2(k)) * lv.a_out
-                if k > 1
-                else ((n - 1.0) * lv.a_in)
-            )
+            lat = (g - 1.0) * lv.a_in + (int(k).bit_length() - 1) * lv.a_out
+            if lv.protocol:
+                ring *= NCCL_TREE_CORRECTION[lv.protocol].at(M)
             return double_binary_tree_allreduce_s(M, n, ring, lat / levels)
         if algorithm == "hierarchical":
             if lv.pipelined:
@@ -338,9 +405,12 @@ def _fastest(op: str, algorithm: str, size: float, grp: Group, real: _Levels) ->
     """Achievable seconds of ``algorithm`` with the fastest protocol for this size (NCCL
     picks the protocol of least modelled time per call)."""
     if algorithm in _SINGLE_PROTOCOL:
-        return _price(op, algorithm, size, grp, real) + BASE_LATENCY
+        return _price(op, algorithm, size, grp, real) + _BASE
+    plateau = algorithm == "ring" and size >= grp.n * NCCL_RING_SIMPLE_PLATEAU_BYTES.value
     best = math.inf
-    for lv, base in _protocol_levels(op, grp, real):
+    for lv, base, alt in _protocol_levels(op, grp, real, _FAMILY.get(algorithm, "ring")):
+        if plateau and alt is not None:
+            lv, base = alt
         t = _price(op, algorithm, size, grp, lv) + base
         if t < best:
             best = t

@@ -223,23 +223,16 @@ def _nccl_rows(
     multi = grp.nodes > 1
     rows: list[_Row] = []
     for i, name in enumerate(NCCL_PROTOCOLS):
-        lat = [h[i] for h in per_link]
-        if any(x is None for x in lat):
+        got = [h[i] for h in per_link]
+        if any(x is None for x in got):
             continue  # LL128 where a link does not record it: NCCL leaves it off
+        lat = [float(x or 0.0) for x in got]
         f = _bandwidth_factor(op, grp, family, name)
         a_in = lat[0] if grp.intra is not None else 0.0
         a_out = lat[-1] if multi else 0.0
         if name == "ll" and multi:
-            a_in *= NCCL_LL_INTRA_ACROSS_NODES.value  # type: ignore[operator]
-        lv = _Levels(
-            real.b_in * f,
-            real.b_out * f,
-            real.b_a2a * f,
-            a_in,
-            a_out,
-            False,
-            name,  # type: ignore[arg-type]
-        )
+            a_in *= NCCL_LL_INTRA_ACROSS_NODES.value
+        lv = _Levels(real.b_in * f, real.b_out * f, real.b_a2a * f, a_in, a_out, False, name)
         base = NCCL_BASE_LATENCY[family][name].value * _US
         plateau = None
         if family == "ring" and name == "simple" and multi and op == "all_reduce":

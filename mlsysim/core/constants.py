@@ -52,6 +52,7 @@ __all__ = [
     "FLOPS_PER_MAC",
     "FORWARD_ATTENTION_FLOPS",
     "FORWARD_FLOPS_PER_PARAM",
+    "FP8_CAST_COPIES",
     "HALF_PRECISIONS",
     "HARDWARE_LIFETIME",
     "HARDWARE_UTILIZATION",
@@ -233,6 +234,15 @@ FORWARD_ATTENTION_FLOPS = _c(4, "FLOP", "chowdhery2022", "PaLM App. B: 6N + 12LH
 #: empty kernels at ~0.58 us per node, where the host's enqueue is not in the way.
 KERNEL_NODE_TIME = _c(
     0.58, "us", "solver_ocannl_cuda_graphs", "CUDA graph replay of no-op kernels: ~0.58 us a node"
+)
+
+#: FP8 copies a training cast of a GEMM operand writes: the operand in FP8 for its own GEMM
+#: and its FP8 transpose for the weight-gradient GEMM (Transformer Engine's
+#: ``fp8_cast_transpose_fused`` on each Linear input and ``fp8_cast_transpose_bgrad_fused``
+#: on each output gradient; where the norm before a GEMM writes FP8 itself, only the
+#: transpose remains, made in the backward pass).
+FP8_CAST_COPIES = _c(
+    2, "", "solver_te_fp8_linear", "Transformer Engine v1.12 Linear: FP8 copy and FP8 transpose"
 )
 
 #: Queries per thread block of a fused attention kernel's forward pass: its grid is one block

@@ -15,7 +15,8 @@ from typing import Any, NamedTuple
 
 from mlsysim.core.exceptions import InfeasibleError
 from mlsysim.core.formulas.performance import peak_fraction
-from mlsysim.core.units import from_si
+from mlsysim.solvers.quantities import GB, MS, json_quantity, quantity
+from mlsysim.solvers.solve_schemas import DISTRIBUTED_SCHEMA_VERSION, distributed_json_schema
 
 __all__ = [
     "DISTRIBUTED_SCHEMA_VERSION",
@@ -27,20 +28,8 @@ __all__ = [
     "utilization",
 ]
 
-#: Version of the JSON form; bumped on any incompatible change.
-DISTRIBUTED_SCHEMA_VERSION = "mlsysim.distributed_result/2"
 
-_GB = 1e-9
-_MS = 1e3
 _KINDS = ("tp", "cp", "ep", "pp", "dp")
-
-
-def _q(value: float, scale: float, unit: str) -> Any:
-    return from_si(value * scale, unit)
-
-
-def _jq(value: float | None, scale: float, unit: str) -> dict[str, Any] | None:
-    return None if value is None else {"value": value * scale, "unit": unit}
 
 
 class DeviceMemory(NamedTuple):
@@ -65,31 +54,31 @@ class DeviceMemory(NamedTuple):
 
     @property
     def weights(self) -> Any:
-        return _q(self.weights_bytes, _GB, "GB")
+        return quantity(self.weights_bytes, GB, "GB")
 
     @property
     def gradients(self) -> Any:
-        return _q(self.gradients_bytes, _GB, "GB")
+        return quantity(self.gradients_bytes, GB, "GB")
 
     @property
     def optimizer(self) -> Any:
-        return _q(self.optimizer_bytes, _GB, "GB")
+        return quantity(self.optimizer_bytes, GB, "GB")
 
     @property
     def activations(self) -> Any:
-        return _q(self.activations_bytes, _GB, "GB")
+        return quantity(self.activations_bytes, GB, "GB")
 
     @property
     def kv_cache(self) -> Any:
-        return _q(self.kv_cache_bytes, _GB, "GB")
+        return quantity(self.kv_cache_bytes, GB, "GB")
 
     @property
     def total(self) -> Any:
-        return _q(self.total_bytes, _GB, "GB")
+        return quantity(self.total_bytes, GB, "GB")
 
     @property
     def capacity(self) -> Any:
-        return _q(self.capacity_bytes, _GB, "GB")
+        return quantity(self.capacity_bytes, GB, "GB")
 
     @property
     def fits(self) -> bool:
@@ -105,7 +94,7 @@ class DeviceMemory(NamedTuple):
             "total",
             "capacity",
         )
-        return {n: _jq(getattr(self, n + "_bytes"), _GB, "GB") for n in names}
+        return {n: json_quantity(getattr(self, n + "_bytes"), GB, "GB") for n in names}
 
 
 class Communication(NamedTuple):
@@ -124,36 +113,36 @@ class Communication(NamedTuple):
 
     @property
     def tp(self) -> Any:
-        return _q(self.tp_s, _MS, "ms")
+        return quantity(self.tp_s, MS, "ms")
 
     @property
     def cp(self) -> Any:
-        return _q(self.cp_s, _MS, "ms")
+        return quantity(self.cp_s, MS, "ms")
 
     @property
     def ep(self) -> Any:
-        return _q(self.ep_s, _MS, "ms")
+        return quantity(self.ep_s, MS, "ms")
 
     @property
     def pp(self) -> Any:
-        return _q(self.pp_s, _MS, "ms")
+        return quantity(self.pp_s, MS, "ms")
 
     @property
     def dp(self) -> Any:
-        return _q(self.dp_s, _MS, "ms")
+        return quantity(self.dp_s, MS, "ms")
 
     @property
     def total(self) -> Any:
-        return _q(self.total_s, _MS, "ms")
+        return quantity(self.total_s, MS, "ms")
 
     @property
     def overlapped(self) -> Any:
-        return _q(self.overlapped_s, _MS, "ms")
+        return quantity(self.overlapped_s, MS, "ms")
 
     def to_dict(self) -> dict[str, Any]:
-        out = {k: _jq(getattr(self, k + "_s"), _MS, "ms") for k in _KINDS}
-        out["total"] = _jq(self.total_s, _MS, "ms")
-        out["overlapped"] = _jq(self.overlapped_s, _MS, "ms")
+        out = {k: json_quantity(getattr(self, k + "_s"), MS, "ms") for k in _KINDS}
+        out["total"] = json_quantity(self.total_s, MS, "ms")
+        out["overlapped"] = json_quantity(self.overlapped_s, MS, "ms")
         return out
 
 
@@ -262,11 +251,11 @@ class DistributedResult:
             f"dp={self.dp}, so it has no {what}",
             where=f"solve(phase={self.phase!r}, devices={self.devices}, batch={self.batch})",
             why=(
-                f"each device needs {m.total_bytes * _GB:.2f} GB (weights "
-                f"{m.weights_bytes * _GB:.2f}, gradients {m.gradients_bytes * _GB:.2f}, "
-                f"optimizer {m.optimizer_bytes * _GB:.2f}, activations "
-                f"{m.activations_bytes * _GB:.2f}, KV cache {m.kv_cache_bytes * _GB:.2f} GB) "
-                f"but holds {m.capacity_bytes * _GB:.2f} GB"
+                f"each device needs {m.total_bytes * GB:.2f} GB (weights "
+                f"{m.weights_bytes * GB:.2f}, gradients {m.gradients_bytes * GB:.2f}, "
+                f"optimizer {m.optimizer_bytes * GB:.2f}, activations "
+                f"{m.activations_bytes * GB:.2f}, KV cache {m.kv_cache_bytes * GB:.2f} GB) "
+                f"but holds {m.capacity_bytes * GB:.2f} GB"
             ),
             fix="raise tp or pp, shard state with zero=1..3, recompute activations "
             "(recompute='full'), lower the microbatch, or use devices with more memory",
@@ -274,45 +263,45 @@ class DistributedResult:
 
     @property
     def _scale(self) -> tuple[float, str]:
-        return (1.0, "s") if self.phase == "training" else (_MS, "ms")
+        return (1.0, "s") if self.phase == "training" else (MS, "ms")
 
     @property
     def step_time(self) -> Any:
         """Achievable time of one step (s for training, ms for inference)."""
         self._require_feasible("step time")
         k, unit = self._scale
-        return _q(self.step_time_s, k, unit)
+        return quantity(self.step_time_s, k, unit)
 
     @property
     def step_time_bound(self) -> Any:
         """Ideal step time: roofline at peak per operation, communication hidden."""
         self._require_feasible("step time bound")
         k, unit = self._scale
-        return _q(self.step_time_bound_s, k, unit)
+        return quantity(self.step_time_bound_s, k, unit)
 
     @property
     def latency(self) -> Any:
         """Training: the step time; inference: one request through every stage (ms)."""
         self._require_feasible("latency")
         k, unit = self._scale
-        return _q(self.latency_s, k, unit)
+        return quantity(self.latency_s, k, unit)
 
     @property
     def latency_bound(self) -> Any:
         self._require_feasible("latency bound")
         k, unit = self._scale
-        return _q(self.latency_bound_s, k, unit)
+        return quantity(self.latency_bound_s, k, unit)
 
     @property
     def throughput(self) -> Any:
         """Tokens per second over all devices at the achievable step time."""
         self._require_feasible("throughput")
-        return _q(self.tokens_per_step / self.step_time_s, 1.0, "token/s")
+        return quantity(self.tokens_per_step / self.step_time_s, 1.0, "token/s")
 
     @property
     def throughput_bound(self) -> Any:
         self._require_feasible("throughput bound")
-        return _q(self.tokens_per_step / self.step_time_bound_s, 1.0, "token/s")
+        return quantity(self.tokens_per_step / self.step_time_bound_s, 1.0, "token/s")
 
     @property
     def units_per_step(self) -> float:
@@ -335,7 +324,7 @@ class DistributedResult:
                 where="DistributedResult",
                 fix=f"add tdp = '… W' (with a source) to the {self.hardware} registry entry",
             )
-        return _q(self.power_w, 1.0, "W")
+        return quantity(self.power_w, 1.0, "W")
 
     def _utilization(self, flops: float) -> float:
         return utilization(
@@ -420,23 +409,23 @@ class DistributedResult:
             },
             "feasible": ok,
             "binding_wall": self.binding_wall,
-            "step_time": _jq(self.step_time_s if ok else None, k, unit),
-            "step_time_bound": _jq(self.step_time_bound_s if ok else None, k, unit),
-            "latency": _jq(self.latency_s if ok else None, k, unit),
-            "throughput": _jq(
+            "step_time": json_quantity(self.step_time_s if ok else None, k, unit),
+            "step_time_bound": json_quantity(self.step_time_bound_s if ok else None, k, unit),
+            "latency": json_quantity(self.latency_s if ok else None, k, unit),
+            "throughput": json_quantity(
                 self.tokens_per_step / self.step_time_s if ok else None, 1.0, "tokens/s"
             ),
             "mfu": self.mfu if ok else None,
             "hfu": self.hfu if ok else None,
-            "power": _jq(self.power_w if ok else None, 1.0, "W"),
+            "power": json_quantity(self.power_w if ok else None, 1.0, "W"),
             "bubble_fraction": self.bubble_fraction,
             "time_split": {
-                "compute": _jq(self.compute_s, k, unit),
-                "memory": _jq(self.memory_s, k, unit),
-                "overhead": _jq(self.overhead_s, k, unit),
-                "communication": _jq(self.communication.total_s, k, unit),
-                "bubble": _jq(self.bubble_s, k, unit),
-                "optimizer": _jq(self.optimizer_s, k, unit),
+                "compute": json_quantity(self.compute_s, k, unit),
+                "memory": json_quantity(self.memory_s, k, unit),
+                "overhead": json_quantity(self.overhead_s, k, unit),
+                "communication": json_quantity(self.communication.total_s, k, unit),
+                "bubble": json_quantity(self.bubble_s, k, unit),
+                "optimizer": json_quantity(self.optimizer_s, k, unit),
             },
             "memory": self.memory.to_dict(),
             "communication": self.communication.to_dict(),
@@ -448,101 +437,3 @@ class DistributedResult:
     def to_json(self, **kwargs: Any) -> str:
         """:meth:`to_dict` as JSON text."""
         return json.dumps(self.to_dict(), **kwargs)
-
-
-def distributed_json_schema() -> dict[str, Any]:
-    """JSON Schema (draft 2020-12) of :meth:`DistributedResult.to_dict`."""
-    obj = {
-        "type": "object",
-        "properties": {"value": {"type": "number"}, "unit": {"type": "string"}},
-        "required": ["value", "unit"],
-        "additionalProperties": False,
-    }
-    qn = {"oneOf": [obj, {"type": "null"}]}
-
-    def table(keys: list[str], item: Any) -> dict[str, Any]:
-        return {
-            "type": "object",
-            "properties": {k: item for k in keys},
-            "required": keys,
-            "additionalProperties": False,
-        }
-
-    ints = {"type": "integer", "minimum": 1}
-    parallel_props: dict[str, Any] = {
-        "tp": ints,
-        "pp": ints,
-        "dp": ints,
-        "cp": ints,
-        "ep": ints,
-        "sp": {"type": "boolean"},
-        "zero": {"enum": [0, 1, 2, 3]},
-        "microbatch": ints,
-        "microbatches": ints,
-        "schedule": {"enum": ["gpipe", "1f1b", "interleaved"]},
-        "chunks": ints,
-    }
-    parallel = {
-        "type": "object",
-        "properties": parallel_props,
-        "required": list(parallel_props),
-        "additionalProperties": False,
-    }
-    coll_keys = list(CollectiveTiming._fields)
-    collective = {
-        "type": "object",
-        "properties": {
-            k: {"type": "string"}
-            if k in ("name", "group", "op", "algorithm")
-            else {"type": "number"}
-            for k in coll_keys
-        },
-        "required": coll_keys,
-        "additionalProperties": False,
-    }
-    props: dict[str, Any] = {
-        "schema": {"const": DISTRIBUTED_SCHEMA_VERSION},
-        "schema_version": {"const": DISTRIBUTED_SCHEMA_VERSION},
-        "model": {"type": "string"},
-        "system": {"type": "string"},
-        "hardware": {"type": "string"},
-        "phase": {"enum": ["prefill", "decode", "training", "inference"]},
-        "devices": ints,
-        "nodes": ints,
-        "batch": ints,
-        "seq_len": {"type": "integer", "minimum": 0},
-        "precision": {"type": "string"},
-        "weights_precision": {"type": "string"},
-        "engine": {"type": "string"},
-        "parallel": parallel,
-        "feasible": {"type": "boolean"},
-        "binding_wall": {"type": "string"},
-        "step_time": qn,
-        "step_time_bound": qn,
-        "latency": qn,
-        "throughput": qn,
-        "mfu": {"type": ["number", "null"]},
-        "hfu": {"type": ["number", "null"]},
-        "power": qn,
-        "bubble_fraction": {"type": "number", "minimum": 0, "maximum": 1},
-        "time_split": table(
-            ["compute", "memory", "overhead", "communication", "bubble", "optimizer"], obj
-        ),
-        "memory": table(
-            ["weights", "gradients", "optimizer", "activations", "kv_cache", "total", "capacity"],
-            obj,
-        ),
-        "communication": table([*_KINDS, "total", "overlapped"], obj),
-        "collectives": {"type": "array", "items": collective},
-        "notes": {"type": "array", "items": {"type": "string"}},
-        "explanation": {"type": "string"},
-    }
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://mlsysim.dev/schema/distributed-result-1.json",
-        "title": "mlsysim distributed solve result",
-        "type": "object",
-        "properties": props,
-        "required": list(props),
-        "additionalProperties": False,
-    }

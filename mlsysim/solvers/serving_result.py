@@ -17,24 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlsysim.core.exceptions import InfeasibleError
-from mlsysim.core.units import from_si
 from mlsysim.core.words import words
+from mlsysim.solvers.quantities import GB, MS, json_bounded, quantity
 
 __all__ = ["Percentiles", "ServingResult"]
-
-
-_GB = 1e-9
-_MS = 1e3
-
-
-def _q(value: float, scale: float, unit: str) -> Any:
-    return from_si(value * scale, unit)
-
-
-def _jq(value: float | None, scale: float, unit: str) -> dict[str, Any] | None:
-    if value is None or not math.isfinite(value):
-        return None
-    return {"value": value * scale, "unit": unit}
 
 
 @dataclass(frozen=True)
@@ -59,18 +45,18 @@ class Percentiles:
 
     @property
     def p50(self) -> Any:
-        return _q(self.p50_s, _MS, "ms")
+        return quantity(self.p50_s, MS, "ms")
 
     @property
     def p90(self) -> Any:
-        return _q(self.p90_s, _MS, "ms")
+        return quantity(self.p90_s, MS, "ms")
 
     @property
     def p99(self) -> Any:
-        return _q(self.p99_s, _MS, "ms")
+        return quantity(self.p99_s, MS, "ms")
 
     def to_dict(self) -> dict[str, Any]:
-        return {f"p{round(q * 100, 3):g}": _jq(v, _MS, "ms") for q, v in self.quantiles}
+        return {f"p{round(q * 100, 3):g}": json_bounded(v, MS, "ms") for q, v in self.quantiles}
 
 
 @dataclass(frozen=True)
@@ -333,10 +319,10 @@ class ServingResult:
                 f"{what}",
                 where="serve",
                 why=(
-                    f"each device holds {self.capacity_bytes * _GB:.3g} GB, of which "
+                    f"each device holds {self.capacity_bytes * GB:.3g} GB, of which "
                     f"{self.memory_utilization:.0%} is usable; the weights take "
-                    f"{self.weights_bytes * _GB:.3g} GB and a full iteration's activations "
-                    f"{self.activations_bytes * _GB:.3g} GB, leaving no room for one "
+                    f"{self.weights_bytes * GB:.3g} GB and a full iteration's activations "
+                    f"{self.activations_bytes * GB:.3g} GB, leaving no room for one "
                     f"sequence's KV cache"
                 ),
                 fix="shard with tp= on a node, use lower-precision weights, lower max_tokens, "
@@ -366,38 +352,38 @@ class ServingResult:
     def capacity(self) -> Any:
         """Requests per second the system sustains (all replicas)."""
         self._require_feasible("capacity")
-        return _q(self.capacity_rps, 1.0, "request/s")
+        return quantity(self.capacity_rps, 1.0, "request/s")
 
     @property
     def capacity_bound(self) -> Any:
         """Requests per second at the ideal roofline with every byte of memory for KV."""
         self._require_feasible("capacity")
-        return _q(self.capacity_bound_rps, 1.0, "request/s")
+        return quantity(self.capacity_bound_rps, 1.0, "request/s")
 
     @property
     def capacity_tokens(self) -> Any:
         """Output tokens per second at capacity (all replicas)."""
         self._require_feasible("capacity")
-        return _q(self.capacity_rps * self.output, 1.0, "token/s")
+        return quantity(self.capacity_rps * self.output, 1.0, "token/s")
 
     @property
     def capacity_tokens_bound(self) -> Any:
         self._require_feasible("capacity")
-        return _q(self.capacity_bound_rps * self.output, 1.0, "token/s")
+        return quantity(self.capacity_bound_rps * self.output, 1.0, "token/s")
 
     @property
     def tpot_at_capacity(self) -> Any:
         """Time per output token of the saturated engine (ms)."""
         self._require_feasible("capacity")
         E = 1.0 if self.replica is None else self.replica.tokens_per_step
-        return _q(self.saturation_step_s / E, _MS, "ms")
+        return quantity(self.saturation_step_s / E, MS, "ms")
 
     @property
     def throughput(self) -> Any:
         """Output tokens per second served: the rate × output when stable, else capacity."""
         self._require_feasible("throughput")
         if self.stable and self.rate_rps is not None:
-            return _q(self.rate_rps * self.output, 1.0, "token/s")
+            return quantity(self.rate_rps * self.output, 1.0, "token/s")
         return self.capacity_tokens
 
     @property
@@ -407,17 +393,17 @@ class ServingResult:
     def _stable_q(self, value: float | None, what: str, scale: float, unit: str) -> Any:
         self._require_stable(what)
         assert value is not None
-        return _q(value, scale, unit)
+        return quantity(value, scale, unit)
 
     @property
     def ttft(self) -> Any:
         """Mean time to first token (ms)."""
-        return self._stable_q(self.ttft_s, "time to first token", _MS, "ms")
+        return self._stable_q(self.ttft_s, "time to first token", MS, "ms")
 
     @property
     def tpot(self) -> Any:
         """Mean time per output token (ms)."""
-        return self._stable_q(self.tpot_s, "time per output token", _MS, "ms")
+        return self._stable_q(self.tpot_s, "time per output token", MS, "ms")
 
     @property
     def latency(self) -> Any:
@@ -427,7 +413,7 @@ class ServingResult:
     @property
     def step(self) -> Any:
         """Mean iteration at the rate (ms)."""
-        return self._stable_q(self.step_s, "iteration time", _MS, "ms")
+        return self._stable_q(self.step_s, "iteration time", MS, "ms")
 
     def _pct(self, p: Percentiles | None, attr: str, what: str) -> Any:
         self._require_stable(what)
@@ -470,7 +456,7 @@ class ServingResult:
     @property
     def kv_budget(self) -> Any:
         """Device memory left for KV blocks (GB per device)."""
-        return _q(self.kv_budget_bytes, _GB, "GB")
+        return quantity(self.kv_budget_bytes, GB, "GB")
 
     @property
     def max_sequences(self) -> int:
@@ -504,7 +490,7 @@ class ServingResult:
             return f"{head}: saturated, {cap}, binding wall {wall}"
         assert self.ttft_s is not None and self.tpot_s is not None
         return (
-            f"{head} at {self.rate_rps:.4g} requests/s: TTFT {self.ttft_s * _MS:.3g} ms, TPOT "
-            f"{self.tpot_s * _MS:.3g} ms, {cap}, binding wall {words(self.binding_wall)} "
+            f"{head} at {self.rate_rps:.4g} requests/s: TTFT {self.ttft_s * MS:.3g} ms, TPOT "
+            f"{self.tpot_s * MS:.3g} ms, {cap}, binding wall {words(self.binding_wall)} "
             f"[{self.binding_wall}]"
         )

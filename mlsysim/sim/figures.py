@@ -1,6 +1,6 @@
 """Building ledger figures: a Quantity in the ledger's unit for its key, or a stated unknown.
 
-Every figure of a section is stated in the unit :data:`~mlsysim.sim.ledger.UNITS` gives for
+Every figure of a section is stated in the unit :data:`~mlsysim.sim.sections.UNITS` gives for
 its key, so that two ledgers compare figure by figure. :class:`Evaluation` collects the
 figures of each domain, the assumptions and the warnings while an application is evaluated.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlsysim.sim.ledger import DOMAINS, UNITS
+from mlsysim.sim.sections import DOMAINS, UNITS
 from mlsysim.sim.registry import ASSUMED_PREFIX
 from mlsysim.solvers.ledger import Figure, fmt, missing
 
@@ -28,7 +28,7 @@ def figure(
 ) -> Figure:
     """A known figure: ``value`` (a Quantity, or a float already in the key's unit).
 
-    The unit is the ledger's for a standard key (:data:`~mlsysim.sim.ledger.UNITS`); a lab's
+    The unit is the ledger's for a standard key (:data:`~mlsysim.sim.sections.UNITS`); a lab's
     own key names its ``unit``.
     """
     unit = _unit(section, key, unit)

@@ -10,11 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlsysim.sim.sections import DOMAINS, UNITS
 from mlsysim.sim.registry import ASSUMED_PREFIX
+from mlsysim.sim.sections import DOMAINS, UNITS
 from mlsysim.solvers.ledger import Figure, fmt, missing
 
-__all__ = ["Evaluation", "assumed_sources", "figure", "fmt", "unknown", "value_text", "watts"]
+__all__ = [
+    "Evaluation",
+    "assumed_sources",
+    "figure",
+    "fmt",
+    "source_of",
+    "unknown",
+    "value_text",
+    "watts",
+]
 
 
 def figure(
@@ -70,6 +79,11 @@ def _unit(section: str, key: str, unit: str | None) -> str:
             fix=f'e.g. figure("{section}", "{key}", …, unit="kgCO2e")',
         )
     return unit
+
+
+def source_of(spec: Any, path: str) -> str:
+    """The citation id of the field at ``path`` of a registry entry (``deployment.mtbf``)."""
+    return str(spec.source_of(path))
 
 
 def assumed_sources(sources: tuple[str, ...]) -> list[str]:

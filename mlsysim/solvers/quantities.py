@@ -16,6 +16,8 @@ from mlsysim.core.units import from_si
 __all__ = [
     "GB",
     "GFLOP",
+    "J_PER_KWH",
+    "J_PER_MWH",
     "MS",
     "json_bounded",
     "json_quantity",
@@ -28,6 +30,9 @@ __all__ = [
 GB = 1e-9
 MS = 1e3
 GFLOP = 1e-9
+#: Joules in a kWh and in a MWh.
+J_PER_KWH = 3.6e6
+J_PER_MWH = 3.6e9
 
 
 def quantity(value: float, scale: float, unit: str) -> Any:

@@ -20,6 +20,7 @@ from mlsysim.core.constants import (
 )
 from mlsysim.core.exceptions import ConfigError, DimensionError
 from mlsysim.core.formulas.serving import kv_fragmentation, paged_kv_sequences_n
+from mlsysim.solvers import serving_build
 from mlsysim.solvers.arguments import one_system
 from mlsysim.solvers.base import BaseSolver
 from mlsysim.solvers.generation import count_arg, tokens_arg
@@ -215,7 +216,7 @@ class ServingSolver(BaseSolver):
         resident = weights if streaming is None else streaming[1].resident_B
         kv_budget = (usable - resident - act - draft_B) * free_share
         if kv_budget <= kv_tok * ctx:
-            return ServingResult.infeasible(
+            return serving_build.infeasible(
                 steps,
                 p,
                 o,
@@ -284,10 +285,10 @@ class ServingSolver(BaseSolver):
         if clients is not None:
             lam_sys = closed_loop_rate(rep, clients / n_rep, X_star) * n_rep
         if lam_sys is None or lam_sys >= X_star * n_rep:
-            return ServingResult.saturated(lam_sys, **common)
+            return serving_build.saturated(lam_sys, **common)
         lam = lam_sys / n_rep
         point = latencies(rep, lam, QUANTILES + ((q_slo,) if q_slo not in QUANTILES else ()))
-        return ServingResult.at_rate(lam_sys, point, **common)
+        return serving_build.at_rate(lam_sys, point, **common)
 
 
 def _whole(value: Any) -> Any:

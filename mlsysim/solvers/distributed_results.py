@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from mlsysim.core.exceptions import InfeasibleError
 from mlsysim.core.formulas.performance import peak_fraction
 from mlsysim.solvers.quantities import GB, MS, json_quantity, quantity
 from mlsysim.solvers.solve_schemas import DISTRIBUTED_SCHEMA_VERSION, distributed_json_schema
+from mlsysim.solvers.step_parts import CollectiveTiming, Communication, DeviceMemory
 
 __all__ = [
     "DISTRIBUTED_SCHEMA_VERSION",
@@ -27,154 +28,6 @@ __all__ = [
     "distributed_json_schema",
     "utilization",
 ]
-
-
-_KINDS = ("tp", "cp", "ep", "pp", "dp")
-
-
-class DeviceMemory(NamedTuple):
-    """Resident bytes per device (the most loaded pipeline stage) and its capacity (GB)."""
-
-    weights_bytes: float
-    gradients_bytes: float
-    optimizer_bytes: float
-    activations_bytes: float
-    kv_cache_bytes: float
-    capacity_bytes: float
-
-    @property
-    def total_bytes(self) -> float:
-        return (
-            self.weights_bytes
-            + self.gradients_bytes
-            + self.optimizer_bytes
-            + self.activations_bytes
-            + self.kv_cache_bytes
-        )
-
-    @property
-    def weights(self) -> Any:
-        return quantity(self.weights_bytes, GB, "GB")
-
-    @property
-    def gradients(self) -> Any:
-        return quantity(self.gradients_bytes, GB, "GB")
-
-    @property
-    def optimizer(self) -> Any:
-        return quantity(self.optimizer_bytes, GB, "GB")
-
-    @property
-    def activations(self) -> Any:
-        return quantity(self.activations_bytes, GB, "GB")
-
-    @property
-    def kv_cache(self) -> Any:
-        return quantity(self.kv_cache_bytes, GB, "GB")
-
-    @property
-    def total(self) -> Any:
-        return quantity(self.total_bytes, GB, "GB")
-
-    @property
-    def capacity(self) -> Any:
-        return quantity(self.capacity_bytes, GB, "GB")
-
-    @property
-    def fits(self) -> bool:
-        return self.total_bytes <= self.capacity_bytes
-
-    def to_dict(self) -> dict[str, Any]:
-        names = (
-            "weights",
-            "gradients",
-            "optimizer",
-            "activations",
-            "kv_cache",
-            "total",
-            "capacity",
-        )
-        return {n: json_quantity(getattr(self, n + "_bytes"), GB, "GB") for n in names}
-
-
-class Communication(NamedTuple):
-    """Exposed communication per step by parallel dimension (seconds; Quantities in ms)."""
-
-    tp_s: float
-    cp_s: float
-    ep_s: float
-    pp_s: float
-    dp_s: float
-    overlapped_s: float  # communication hidden behind computation
-
-    @property
-    def total_s(self) -> float:
-        return self.tp_s + self.cp_s + self.ep_s + self.pp_s + self.dp_s
-
-    @property
-    def tp(self) -> Any:
-        return quantity(self.tp_s, MS, "ms")
-
-    @property
-    def cp(self) -> Any:
-        return quantity(self.cp_s, MS, "ms")
-
-    @property
-    def ep(self) -> Any:
-        return quantity(self.ep_s, MS, "ms")
-
-    @property
-    def pp(self) -> Any:
-        return quantity(self.pp_s, MS, "ms")
-
-    @property
-    def dp(self) -> Any:
-        return quantity(self.dp_s, MS, "ms")
-
-    @property
-    def total(self) -> Any:
-        return quantity(self.total_s, MS, "ms")
-
-    @property
-    def overlapped(self) -> Any:
-        return quantity(self.overlapped_s, MS, "ms")
-
-    def to_dict(self) -> dict[str, Any]:
-        out = {k: json_quantity(getattr(self, k + "_s"), MS, "ms") for k in _KINDS}
-        out["total"] = json_quantity(self.total_s, MS, "ms")
-        out["overlapped"] = json_quantity(self.overlapped_s, MS, "ms")
-        return out
-
-
-class CollectiveTiming(NamedTuple):
-    """One kind of collective in the step: calls, message size, algorithm and times."""
-
-    name: str
-    group: str  # tp, cp, ep, pp, dp, edp (expert data parallel)
-    op: str
-    algorithm: str
-    size_bytes: float
-    calls: float  # per step
-    group_size: int
-    nodes: int
-    time_per_call_s: float
-    total_s: float
-    exposed_s: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "group": self.group,
-            "op": self.op,
-            "algorithm": self.algorithm,
-            "size_bytes": self.size_bytes,
-            "calls": self.calls,
-            "group_size": self.group_size,
-            "nodes": self.nodes,
-            "time_per_call_s": self.time_per_call_s,
-            "total_s": self.total_s,
-            "exposed_s": self.exposed_s,
-        }
 
 
 def utilization(tokens: Any, step_s: Any, flops: Any, devices: Any, peak: Any) -> Any:

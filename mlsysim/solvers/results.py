@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, fields, make_dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 from mlsysim.core.exceptions import InfeasibleError, MlsysimError
 from mlsysim.core.formulas.performance import intensity_FpB, peak_fraction
 from mlsysim.solvers.quantities import GB, GFLOP, MS, json_quantity, quantity
 from mlsysim.solvers.solve_schemas import SCHEMA_VERSION, json_schema
+from mlsysim.solvers.step_parts import MemoryBreakdown, OpTiming
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -31,118 +32,6 @@ __all__ = [
     "json_schema",
     "new_result",
 ]
-
-
-class MemoryBreakdown(NamedTuple):
-    """Resident bytes of one step and the device's capacity (attributes are Quantities in GB)."""
-
-    weights_bytes: float
-    kv_cache_bytes: float
-    activations_bytes: float
-    gradients_bytes: float
-    optimizer_bytes: float
-    capacity_bytes: float
-
-    @property
-    def total_bytes(self) -> float:
-        return (
-            self.weights_bytes
-            + self.kv_cache_bytes
-            + self.activations_bytes
-            + self.gradients_bytes
-            + self.optimizer_bytes
-        )
-
-    @property
-    def weights(self) -> Any:
-        return quantity(self.weights_bytes, GB, "GB")
-
-    @property
-    def kv_cache(self) -> Any:
-        return quantity(self.kv_cache_bytes, GB, "GB")
-
-    @property
-    def activations(self) -> Any:
-        return quantity(self.activations_bytes, GB, "GB")
-
-    @property
-    def gradients(self) -> Any:
-        return quantity(self.gradients_bytes, GB, "GB")
-
-    @property
-    def optimizer(self) -> Any:
-        return quantity(self.optimizer_bytes, GB, "GB")
-
-    @property
-    def total(self) -> Any:
-        return quantity(self.total_bytes, GB, "GB")
-
-    @property
-    def capacity(self) -> Any:
-        return quantity(self.capacity_bytes, GB, "GB")
-
-    @property
-    def fits(self) -> bool:
-        return self.total_bytes <= self.capacity_bytes
-
-    def to_dict(self) -> dict[str, Any]:
-        names = (
-            "weights",
-            "kv_cache",
-            "activations",
-            "gradients",
-            "optimizer",
-            "total",
-            "capacity",
-        )
-        return {n: json_quantity(getattr(self, n + "_bytes"), GB, "GB") for n in names}
-
-
-class OpTiming(NamedTuple):
-    """One lowered operation, timed: totals over its ``repeat`` instances (root units).
-
-    ``peak_flops_per_s`` is the peak of the format its math ran in, ``waves`` its
-    wave-quantization efficiency on the device, ``kernels`` its kernel launches in total,
-    ``dequant`` whether its weights ran the engine's dequantizing kernels."""
-
-    name: str
-    kind: str
-    repeat: int
-    flops: float
-    bytes: float
-    time_bound_s: float
-    time_s: float
-    overhead_s: float
-    bound: str  # "compute" or "memory" (which roof limits the op)
-    peak_flops_per_s: float = 0.0
-    waves: float = 1.0
-    kernels: float = 1.0
-    dequant: bool = False
-
-    @property
-    def time(self) -> Any:
-        return quantity(self.time_s, MS, "ms")
-
-    @property
-    def arithmetic_intensity(self) -> float:
-        return self.flops / self.bytes if self.bytes else float("inf")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "repeat": self.repeat,
-            "flops": self.flops,
-            "bytes": self.bytes,
-            "time_bound_s": self.time_bound_s,
-            "time_s": self.time_s,
-            "overhead_s": self.overhead_s,
-            "bound": self.bound,
-            "peak_flops_per_s": self.peak_flops_per_s,
-            "waves": self.waves,
-            "kernels": self.kernels,
-            "dequant": self.dequant,
-        }
 
 
 @dataclass(frozen=True, slots=True)

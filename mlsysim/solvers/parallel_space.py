@@ -17,6 +17,7 @@ from typing import Any
 
 from mlsysim.core.constants import RECOMPUTE_POLICIES
 from mlsysim.core.exceptions import ConfigError
+from mlsysim.execution import parallel
 from mlsysim.execution.parallel import SCHEDULES, ParallelPlan
 from mlsysim.execution.plan import ExecutionPlan
 from mlsysim.hardware.engines import engine_for, family_of
@@ -37,18 +38,10 @@ __all__ = [
     "keywords",
 ]
 
-#: The keywords the search chooses (each may be fixed by the caller).
+#: The keywords the search chooses (each may be fixed by the caller): the parallel plan's
+#: own keywords but the device count and overlap, and the recomputation policy.
 AXES = (
-    "tp",
-    "pp",
-    "dp",
-    "cp",
-    "ep",
-    "sp",
-    "zero",
-    "microbatch",
-    "schedule",
-    "chunks",
+    *(k for k in parallel.PARALLEL_KEYWORDS if k not in ("devices", "overlap")),
     "recompute",
 )
 

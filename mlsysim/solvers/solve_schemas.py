@@ -28,9 +28,8 @@ DISTRIBUTED_SCHEMA_VERSION = "mlsysim.distributed_result/2"
 def json_schema() -> dict[str, Any]:
     """JSON Schema (draft 2020-12) of :meth:`SolveResult.to_dict`."""
     q, qn = quantity_schema(), quantity_schema(nullable=True)
-    op = {
-        "type": "object",
-        "properties": {
+    op = object_schema(
+        {
             "name": {"type": "string"},
             "kind": {"enum": ["gemm", "attention", "elementwise", "embedding", "optimizer"]},
             "repeat": {"type": "integer", "minimum": 1},
@@ -44,24 +43,8 @@ def json_schema() -> dict[str, Any]:
             "waves": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
             "kernels": {"type": "number", "minimum": 0},
             "dequant": {"type": "boolean"},
-        },
-        "required": [
-            "name",
-            "kind",
-            "repeat",
-            "flops",
-            "bytes",
-            "time_bound_s",
-            "time_s",
-            "overhead_s",
-            "bound",
-            "peak_flops_per_s",
-            "waves",
-            "kernels",
-            "dequant",
-        ],
-        "additionalProperties": False,
-    }
+        }
+    )
     mem_keys = ["weights", "kv_cache", "activations", "gradients", "optimizer", "total", "capacity"]
     props: dict[str, Any] = {
         "schema": {"const": SCHEMA_VERSION},
@@ -76,19 +59,16 @@ def json_schema() -> dict[str, Any]:
         "kv_precision": {"type": "string"},
         "sparse": {"type": "boolean"},
         "engine": {"type": "string"},
-        "formats": {
-            "type": "object",
-            "properties": {
+        "formats": object_schema(
+            {
                 "weights": {"type": "string"},
                 "weight_bits": {"type": "number", "exclusiveMinimum": 0},
                 "gemm": {"type": "string"},
                 "other": {"type": "string"},
                 "attention": {"type": "string"},
                 "kv_cache": {"type": "string"},
-            },
-            "required": ["weights", "weight_bits", "gemm", "other", "attention", "kv_cache"],
-            "additionalProperties": False,
-        },
+            }
+        ),
         "feasible": {"type": "boolean"},
         "binding_wall": {"type": "string"},
         "latency": qn,
@@ -104,30 +84,17 @@ def json_schema() -> dict[str, Any]:
         "bytes": q,
         "arithmetic_intensity": q,
         "ridge_point": q,
-        "time_split": {
-            "type": "object",
-            "properties": {k: q for k in ("compute", "memory", "overhead")},
-            "required": ["compute", "memory", "overhead"],
-            "additionalProperties": False,
-        },
-        "memory": {
-            "type": "object",
-            "properties": {k: q for k in mem_keys},
-            "required": mem_keys,
-            "additionalProperties": False,
-        },
+        "time_split": object_schema({k: q for k in ("compute", "memory", "overhead")}),
+        "memory": object_schema({k: q for k in mem_keys}),
         "efficiencies": {
             "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
+            "items": object_schema(
+                {
                     "name": {"type": "string"},
                     "value": {"type": "number"},
                     "source": {"type": "string"},
-                },
-                "required": ["name", "value", "source"],
-                "additionalProperties": False,
-            },
+                }
+            ),
         },
         "notes": {"type": "array", "items": {"type": "string"}},
         "explanation": {"type": "string"},
@@ -165,36 +132,23 @@ def distributed_json_schema() -> dict[str, Any]:
         "schedule": {"enum": ["gpipe", "1f1b", "interleaved"]},
         "chunks": ints,
     }
-    parallel = {
-        "type": "object",
-        "properties": parallel_props,
-        "required": list(parallel_props),
-        "additionalProperties": False,
-    }
-    coll_keys = [  # the fields of distributed_results.CollectiveTiming
-        "name",
-        "group",
-        "op",
-        "algorithm",
-        "size_bytes",
-        "calls",
-        "group_size",
-        "nodes",
-        "time_per_call_s",
-        "total_s",
-        "exposed_s",
-    ]
-    collective = {
-        "type": "object",
-        "properties": {
-            k: {"type": "string"}
-            if k in ("name", "group", "op", "algorithm")
-            else {"type": "number"}
-            for k in coll_keys
-        },
-        "required": coll_keys,
-        "additionalProperties": False,
-    }
+    parallel = object_schema(parallel_props)
+    text, number = {"type": "string"}, {"type": "number"}
+    collective = object_schema(  # the fields of step_parts.CollectiveTiming
+        {
+            "name": text,
+            "group": text,
+            "op": text,
+            "algorithm": text,
+            "size_bytes": number,
+            "calls": number,
+            "group_size": number,
+            "nodes": number,
+            "time_per_call_s": number,
+            "total_s": number,
+            "exposed_s": number,
+        }
+    )
     props: dict[str, Any] = {
         "schema": {"const": DISTRIBUTED_SCHEMA_VERSION},
         "schema_version": {"const": DISTRIBUTED_SCHEMA_VERSION},

@@ -97,11 +97,14 @@ def code_key(*extra_dirs: str | os.PathLike[str]) -> str:
     for library in _LIBRARIES:
         h.update(b"\0" + _installed(library).encode())
     for folder in dirs:
-        for path in sorted(Path(folder).rglob("*")):
-            if path.suffix in _CODE_SUFFIXES and "__pycache__" not in path.parts:
-                with contextlib.suppress(OSError):
-                    st = path.stat()
-                    h.update(f"\0{path}:{st.st_size}:{st.st_mtime_ns}".encode())
+        for root, subdirs, files in os.walk(folder):
+            subdirs[:] = sorted(d for d in subdirs if d != "__pycache__")
+            for name in sorted(files):
+                if name.endswith(_CODE_SUFFIXES):
+                    path = os.path.join(root, name)
+                    with contextlib.suppress(OSError):
+                        st = os.stat(path)
+                        h.update(f"\0{path}:{st.st_size}:{st.st_mtime_ns}".encode())
     key = _CODE_KEYS[dirs] = h.hexdigest()[:40]
     return key
 

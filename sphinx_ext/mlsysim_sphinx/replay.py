@@ -14,7 +14,8 @@ hashes everything the results were computed from:
   values file), the bytes of every file of the book (a shared value may come from any);
 * the registry data (every data file's bytes) and the code (every file of mlsysim and of
   this extension, by size and modification time, and the Python, pint and pydantic
-  installations).
+  installations);
+* the date (a price in another currency is converted at the rate dated nearest today).
 
 A later read of a chapter with the same key replays the record: each role or directive gets
 the recorded result of the item it stands for, and failures are reported exactly as on the

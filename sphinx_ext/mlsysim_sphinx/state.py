@@ -171,6 +171,7 @@ def _open_chapter(env: BuildEnvironment) -> _Chapter:
                 *_book_key(book),
                 _data_key(env),
                 _code_key(),
+                _today(),
             ]
         )
         chapter.replaying = replay.load(chapter.key)
@@ -247,6 +248,14 @@ def _code_key() -> str:
     from mlsysim.core.snapshot import code_key
 
     return code_key(Path(__file__).resolve().parent)
+
+
+def _today() -> str:
+    """The date: a value with no date of its own is taken as of today (an exchange rate is
+    the one dated nearest), so a record holds for the day it was made."""
+    import datetime
+
+    return datetime.date.today().isoformat()
 
 
 def run(env: BuildEnvironment, item: Item) -> Any:

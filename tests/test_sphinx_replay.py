@@ -13,7 +13,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from test_sphinx_book import SPHINX_EXT  # (also puts the extension on sys.path)
+from test_sphinx_book import BROKEN, SPHINX_EXT, expected_failures, summary_locations
 
 DATA = Path(__file__).parent / "data" / "shared" / "sphinx"
 
@@ -43,11 +43,11 @@ The author says {claim}`900 FLOP/B ~ ridge_point(H100, "bf16")` (wrong on purpos
 """
 
 
-def _build(src: Path, out: Path, home: Path) -> subprocess.CompletedProcess[str]:
+def _build(src: Path, out: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "MLSYSIM_CACHE_HOME": str(home)}
     env.pop("MLSYSIM_DATA_PATH", None)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SPHINX_EXT), env.get("PYTHONPATH")]))
-    cmd = [sys.executable, "-m", "sphinx", "-q", "-E", "-b", "html", str(src), str(out)]
+    cmd = [sys.executable, "-m", "sphinx", "-q", "-E", *args, "-b", "html", str(src), str(out)]
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, check=False)
 
 
@@ -139,3 +139,18 @@ def test_no_cache_home_records_nothing(tmp_path: Path) -> None:
     done = _build(src, tmp_path / "out", env_home)
     assert done.returncode == 0, done.stderr
     assert not (tmp_path / "off").exists() and not Path("off").exists()
+
+
+def test_a_broken_book_replayed_in_parallel_fails_as_it_did(tmp_path: Path) -> None:
+    """The broken twin, read by two processes (``-j 2``): the rebuild from stored results
+    exits 1 with exactly the expected ``file:line`` list and writes the same pages."""
+    src = tmp_path / "src"
+    shutil.copytree(BROKEN, src)
+    home = tmp_path / "cache"
+    first = _build(src, tmp_path / "out1", home, "-j", "2")
+    assert _records(home), "its chapters were recorded"
+    second = _build(src, tmp_path / "out2", home, "-j", "2")
+    assert first.returncode == second.returncode == 1
+    assert summary_locations(second.stderr) == summary_locations(first.stderr)
+    assert summary_locations(second.stderr) == expected_failures()
+    assert _pages(tmp_path / "out2") == _pages(tmp_path / "out1")

@@ -1,8 +1,10 @@
 """Per-document napkin scope, failure records in the environment, and the end-of-build verdict.
 
 Reading a document creates one :class:`mlsysim.book.Document` (its bindings, in source order)
-kept in ``env.temp_data``. Every failure is logged at once with its exact location and also
-stored per docname in the environment, so that:
+kept in ``env.temp_data``, or, when the same chapter, data and code were read before, replays
+that read's stored results without the engine (:mod:`mlsysim_sphinx.replay`). Every failure
+is logged at once with its exact location and also stored per docname in the environment,
+so that:
 
 * parallel reads (``-j N``) merge their records (``env-merge-info``);
 * re-reading a document drops its old records first (``env-purge-doc``);

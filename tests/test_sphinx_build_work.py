@@ -299,3 +299,11 @@ def test_a_parallel_build_loads_the_registries_before_its_readers_fork(tmp_path:
     chapter = "# HW\n\nIt streams {napkin}`H100.memory.bandwidth -> TB/s`.\n"
     modules = _modules_of_a_build(tmp_path, chapter, jobs=2)
     assert {"mlsysim.sim.registry", "mlsysim.systems.registry", "pint"} <= modules
+
+
+def test_a_parallel_build_that_replays_every_chapter_loads_no_registry(tmp_path: Path) -> None:
+    """When every document to read has a stored record, no reader starts the engine: the
+    main process of ``-j 2`` loads neither pint nor a layer before forking."""
+    chapter = "# HW\n\nIt streams {napkin}`H100.memory.bandwidth -> TB/s`.\n"
+    modules = _modules_of_a_build(tmp_path, chapter, jobs=2, replayed=True)
+    assert not modules & {"pint", "pydantic", "mlsysim.hardware.registry", "mlsysim.sim.registry"}

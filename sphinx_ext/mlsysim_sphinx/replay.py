@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Record", "Shown", "Step", "chapter_key", "load", "save"]
+__all__ = ["Record", "Shown", "Step", "chapter_key", "load", "save", "stored"]
 
 _VERSION = "mlsysim.sphinx-replay/1"
 _KEEP = 4096  # records kept (a few books' chapters); the oldest go first
@@ -107,6 +107,12 @@ def _folder() -> Path | None:
 
     home = cache_home()
     return None if home is None else home / "sphinx"
+
+
+def stored(key: str) -> bool:
+    """Whether a record is stored under ``key`` (not read)."""
+    folder = _folder()
+    return folder is not None and (folder / f"{key}.pickle").is_file()
 
 
 def load(key: str) -> Record | None:

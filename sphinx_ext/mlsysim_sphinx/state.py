@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sphinx.util import logging
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
 
     from docutils import nodes
     from sphinx.application import Sphinx
@@ -39,8 +39,10 @@ __all__ = [
     "data_key",
     "document_for",
     "located",
+    "needs_engine",
     "on_build_finished",
     "on_doctree_read",
+    "on_env_before_read_docs",
     "on_env_get_outdated",
     "on_env_merge_info",
     "on_env_purge_doc",
@@ -128,22 +130,33 @@ def _state(env: BuildEnvironment) -> _Chapter:
     return state
 
 
-def _open_chapter(env: BuildEnvironment) -> _Chapter:
-    """The document of ``env.docname``: options resolved as every host resolves them
-    (conf.py, then the chapter's front matter), and its items scanned with the same scanner
-    ``mlsysim check`` uses, so each role and directive is evaluated exactly as check does.
-    A stored record of the same chapter, data and code replays instead of the engine."""
+@dataclass
+class _Source:
+    """What a chapter's results are computed from, read before any item runs."""
 
+    rel: str
+    text: str
+    options: Any
+    problem: Exception | None
+    scanned: Any  # the scan (items as scanned, problems)
+    items: list[Item]  # included files' items named relative to the source folder
+    key: str | None  # of its stored record (None: an option error, never recorded)
+
+
+def _source(env: BuildEnvironment, docname: str, *, keep: bool = False) -> _Source:
+    """Document ``docname`` read: options resolved as every host resolves them (conf.py,
+    then the chapter's front matter), and its items scanned with the same scanner ``mlsysim
+    check`` uses, so each role and directive is evaluated exactly as check does. ``keep``:
+    leave the book's pre-pass scan to the chapter's reading."""
     from mlsysim.book.books import book_values, project_at
     from mlsysim.book.sources import read_source, scan_source
-    from mlsysim.book.sources.locate import Locator
     from mlsysim.book.sources.project import chapter_options
     from mlsysim.core.exceptions import MlsysimError
     from mlsysim_sphinx import replay
     from mlsysim_sphinx.config import config_mapping
 
-    rel = source_name(env)
-    path = Path(env.doc2path(env.docname))
+    rel = Path(env.doc2path(docname, base=False)).as_posix()
+    path = Path(env.doc2path(docname))
     try:
         text = read_source(path)
     except (OSError, UnicodeDecodeError):
@@ -156,14 +169,13 @@ def _open_chapter(env: BuildEnvironment) -> _Chapter:
     math = "dollarmath" in (getattr(env.config, "myst_enable_extensions", None) or ())
     syntax = "rst" if path.suffix == ".rst" else "myst-dollarmath" if math else "myst"
     book = book_values(project_at(path))
-    scanned = book.scanned(path, text, syntax) if book is not None else None
+    scanned = book.scanned(path, text, syntax, keep=keep) if book is not None else None
     if scanned is None:  # else the book's pre-pass scanned this very text
         scanned = scan_source(str(path), text, syntax, root=Path(env.srcdir))
     items = _relative(env, scanned.items)
-    chapter = _Chapter(env, Locator(items), options)
-    chapter.text, chapter.scanned = text, scanned.items
+    key = None
     if problem is None:
-        chapter.key = replay.chapter_key(
+        key = replay.chapter_key(
             [
                 rel,
                 text,
@@ -176,24 +188,51 @@ def _open_chapter(env: BuildEnvironment) -> _Chapter:
                 _today(),
             ]
         )
-        chapter.replaying = replay.load(chapter.key)
+    return _Source(rel, text, options, problem, scanned, items, key)
+
+
+def needs_engine(env: BuildEnvironment, docnames: Iterable[str]) -> bool:
+    """Whether reading ``docnames`` will start the engine: one of them has napkin items and
+    no stored record (``-j N`` loads the registries before its readers fork only then)."""
+    from mlsysim_sphinx import replay
+
+    for docname in docnames:
+        source = _source(env, docname, keep=True)
+        if source.scanned.items and (source.key is None or not replay.stored(source.key)):
+            return True
+    return False
+
+
+def _open_chapter(env: BuildEnvironment) -> _Chapter:
+    """The document of ``env.docname`` (:func:`_source`). A stored record of the same
+    chapter, data and code replays instead of the engine."""
+    from mlsysim.book.sources.locate import Locator
+    from mlsysim.core.exceptions import MlsysimError
+    from mlsysim_sphinx import replay
+
+    source = _source(env, env.docname)
+    chapter = _Chapter(env, Locator(source.items), source.options)
+    chapter.text, chapter.scanned = source.text, source.scanned.items
+    chapter.key = source.key
+    if source.key is not None:
+        chapter.replaying = replay.load(source.key)
     if chapter.replaying is not None:
         chapter.pending = chapter.replaying.replay()
     else:
         chapter.live()
-    _report_blind(env, chapter, scanned.problems)
+    _report_blind(env, chapter, source.scanned.problems)
     for data_file in _data_files():
         env.note_dependency(data_file)
     records(env).setdefault(env.docname, DocRecord())
-    if problem is not None:
+    if source.problem is not None:
         from mlsysim.book.sources.frontmatter import front_matter_options
 
         try:
-            line = front_matter_options(text, rel)[1] or 1
+            line = front_matter_options(source.text, source.rel)[1] or 1
         except MlsysimError:
             line = 1
         doc = chapter.live()
-        doc.record("error", problem, "mlsysim options", line, None, None)
+        doc.record("error", source.problem, "mlsysim options", line, None, None)
         report(env, doc.failures[-1])
     return chapter
 
@@ -514,6 +553,15 @@ def on_env_get_outdated(
         return sorted(shared - set(changed) - set(added) - set(removed))
     setattr(env, _KEY_ATTR, key)
     return sorted(set(records(env)) - {_VALUES_DOC})
+
+
+def on_env_before_read_docs(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
+    """A parallel build (``-j N``) loads the registries before its readers fork, unless every
+    document it reads replays a stored record (then none starts the engine)."""
+    if getattr(app, "parallel", 1) > 1 and docnames and needs_engine(env, docnames):
+        from mlsysim_sphinx.config import preload_registries
+
+        preload_registries()
 
 
 def failure_location(failure: Failure) -> str:

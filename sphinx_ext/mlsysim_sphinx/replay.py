@@ -13,7 +13,8 @@ hashes everything the results were computed from:
 * the book's shared names: where each is defined, and, when the book defines any (or has a
   values file), the bytes of every file of the book (a shared value may come from any);
 * the registry data (every data file's bytes) and the code (every file of mlsysim and of
-  this extension, by size and modification time, and the Python, pint and pydantic
+  this extension, by size and modification time; the registries' kinds and the sources of
+  their spec modules, a project's own included; the Python, pint and pydantic
   installations);
 * the date (a price in another currency is converted at the rate dated nearest today).
 

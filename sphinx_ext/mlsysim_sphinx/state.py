@@ -185,6 +185,7 @@ def _source(env: BuildEnvironment, docname: str, *, keep: bool = False) -> _Sour
                 *_book_key(book),
                 _data_key(env),
                 _code_key(),
+                _spec_key(),
                 _today(),
             ]
         )
@@ -289,6 +290,19 @@ def _code_key() -> str:
     from mlsysim.core.snapshot import code_key
 
     return code_key(Path(__file__).resolve().parent)
+
+
+def _spec_key() -> Any:
+    """The registries' kinds and the sources of their spec modules, a project's own included
+    (the catalog's record of what it was built from)."""
+    from mlsysim.core.exceptions import MlsysimError
+    from mlsysim.core.registry import catalog
+
+    try:
+        cat = catalog()
+    except MlsysimError:
+        return None  # a broken data file: its bytes are in the key
+    return sorted(cat.code.items()), sorted(cat.kind_specs.items())
 
 
 def _today() -> str:

@@ -334,10 +334,19 @@ def _tolerance(doc: Recorder, given: Any) -> Tolerance:
 
 
 def run_claim(
-    doc: Recorder, text: str, line: int, *, of: str | None, tolerance: Any, column: int | None
+    doc: Recorder,
+    text: str,
+    line: int,
+    *,
+    of: str | None,
+    tolerance: Any,
+    column: int | None,
+    of_at: tuple[int, int] | None = None,
 ) -> ItemResult:
-    """Check the author's figure against its expression; the failure is recorded in ``doc``."""
+    """Check the author's figure against its expression; the failure is recorded in ``doc``.
+    An error inside ``of`` points where it is written (``of_at``: line, column) if known."""
     evaluator = doc.evaluator
+    in_of = False
     try:
         if of is not None:
             stated_text, expr, tol_text, expr_col = text, of, None, 0
@@ -359,10 +368,12 @@ def run_claim(
             raise Located(loc.error, stated.offset + loc.column) from None
         stated_value = _with_style(unwrap(stated_value), stated.style)
         tol = _tolerance(doc, tol_text if tol_text is not None else tolerance)
+        in_of = of is not None and of_at is not None
         try:
             ev = evaluator.evaluate(expr)
-        except Located as loc:
-            raise Located(loc.error, expr_col + loc.column) from None
+        except Located as loc:  # its column counts expr's leading blanks, as expr_col does
+            lead = len(expr) - len(expr.lstrip())
+            raise Located(loc.error, expr_col - lead + loc.column) from None
         computed = headline(unwrap(ev.value))
         rendered = render_stated(stated, stated_value)
         try:
@@ -372,7 +383,10 @@ def run_claim(
         except MlsysimError as exc:
             raise Located(exc, expr_col) from None
     except Located as loc:
-        f = doc.record_located(loc, text, line, column)
+        if in_of and of is not None and of_at is not None:
+            f = doc.record_located(loc, of, *of_at)
+        else:
+            f = doc.record_located(loc, text, line, column)
         return ItemResult(False, error_rendering(), f)
     except MlsysimError as exc:
         f = doc.record("error", exc, text, line, column, 0)

@@ -174,8 +174,10 @@ class Document:
         of: str | None = None,
         tolerance: Any = None,
         column: int | None = None,
+        of_at: tuple[int, int] | None = None,
     ) -> ItemResult:
-        """Check the author's figure against a formula; renders the author's own text."""
+        """Check the author's figure against a formula; renders the author's own text.
+        ``of_at``: the (line, column) where ``of`` is written, where its errors point."""
         self.count("claim", text, line, column)
         key = ("claim", text, of, str(tolerance), self.options, _generation())
         hit = self._repeat(key)
@@ -183,7 +185,9 @@ class Document:
             return hit
         self.evaluator.recording = []
         try:
-            result = run_claim(self, text, line, of=of, tolerance=tolerance, column=column)
+            result = run_claim(
+                self, text, line, of=of, tolerance=tolerance, column=column, of_at=of_at
+            )
         finally:
             read, self.evaluator.recording = self.evaluator.recording, None
         if result.ok:

@@ -23,6 +23,7 @@ from mlsysim.book.syntax import (
     OPTION_KEYS,
     Item,
     ItemKind,
+    option_offset,
     parse_column,
     split_options,
     split_top,
@@ -137,7 +138,7 @@ def parse_table(text: str, attrs: dict[str, str]) -> dict[str, Any]:
     sig = [_sig_value(v) for v in per_column("sig-figs", "sig_figs", "sig")]
     return {
         "rows": rows,
-        "columns": [(c.header, c.expression) for c in columns],
+        "columns": [(c.header, c.converted or c.expression) for c in columns],
         "shifts": [c.shifts for c in columns],
         "units": _per_cell(units),
         "sig_figs": _per_cell(sig),
@@ -287,6 +288,7 @@ def _run(doc: Document, item: Item, before: int) -> Outcome:
                 of=_attr(a, "of"),
                 tolerance=_attr(a, "tol", "tolerance"),
                 column=item.column,
+                of_at=_written_at(item, "of"),
             )
         elif item.kind == "eq":
             result = doc.derivation(
@@ -316,6 +318,21 @@ def _run(doc: Document, item: Item, before: int) -> Outcome:
         f = doc.record("error", internal, item.text[:200], item.line, item.column, None)
         f.extra["internal"] = True
         return Outcome(False, error_rendering())
+
+
+def _written_at(item: Item, key: str) -> tuple[int, int] | None:
+    """(line, column) of the value of option ``key``: a pandoc attribute the scanner placed,
+    or a ``| key=value`` option inside the item's text; None when unknown."""
+    for name, line, column in item.attr_at:
+        if name == key:
+            return line, column
+    off = option_offset(item.text, key)
+    if off is None or item.column is None:
+        return None
+    nl = item.text.rfind("\n", 0, off)
+    if nl < 0:
+        return item.line, item.column + off
+    return item.line + item.text.count("\n", 0, off), off - nl
 
 
 def _checked(doc: Document, before: int, outcome: Outcome) -> Outcome:

@@ -67,6 +67,8 @@ class Found:
     start: int
     attrs: dict[str, str] = field(default_factory=dict)
     span: tuple[int, int] = (0, 0)
+    #: where each attribute's value starts in the paragraph (pandoc attributes)
+    attr_starts: dict[str, int] = field(default_factory=dict)
 
 
 def _escaped(text: str, j: int) -> bool:
@@ -305,7 +307,8 @@ class _Scanner:
         body = values.pop("expr" if kind == "inline" else "claim", None)
         start = opened + 1
         text = self.text[start:closed] if body is None else body
-        self.found.append(Found(kind, text, start, values, (opened, attrs.end)))
+        where = {k: v for k, v in attrs.starts.items() if k in values}
+        self.found.append(Found(kind, text, start, values, (opened, attrs.end), where))
         self.claim_spans.append((opened, attrs.end))
         return attrs.end
 

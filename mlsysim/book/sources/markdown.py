@@ -47,7 +47,7 @@ from mlsysim.book.sources.markup import (
     unescaped_bar,
 )
 from mlsysim.book.sources.shortcodes import ShortcodeReader
-from mlsysim.book.sources.text import find, indent_of
+from mlsysim.book.sources.text import find, indent_of, laid_out
 from mlsysim.book.syntax import Item
 
 __all__ = ["MarkdownScanner"]
@@ -181,14 +181,20 @@ class MarkdownScanner:
             pos += len(t) + 1
         found, steps = scan_paragraph(joined, self.syntax)
         self.steps += steps
-        for f in found:
-            k = bisect.bisect_right(starts, f.start) - 1
+
+        def place(pos: int) -> tuple[int, int]:
+            k = bisect.bisect_right(starts, pos) - 1
             line_index, col, _ = para[k]
-            column = col + f.start - starts[k] + 1
+            return line_index + 1, col + pos - starts[k] + 1
+
+        for f in found:
+            line, column = place(f.start)
             if cells and unescaped_bar(joined, f.span[0], f.span[1]):
-                self.problems.append((line_index + 1, column, joined[f.span[0] : f.span[1]]))
+                self.problems.append((line, column, joined[f.span[0] : f.span[1]]))
                 continue
-            self.out.append(Item(f.kind, f.text, line_index + 1, column, f.attrs))
+            at = tuple((key, *place(pos)) for key, pos in f.attr_starts.items())
+            text = laid_out(f.text, f.start, joined, starts, [c for _, c, _ in para])
+            self.out.append(Item(f.kind, text, line, column, f.attrs, attr_at=at))
 
     def _grid_table(self, i: int, qcol: int, col: int) -> int:
         """A pandoc grid table from its top border at line ``i``: each cell scanned as one

@@ -18,7 +18,7 @@ from __future__ import annotations
 import bisect
 
 from mlsysim.book.sources.blocks import Include, list_marker
-from mlsysim.book.sources.text import find, indent_of
+from mlsysim.book.sources.text import find, indent_of, laid_out
 from mlsysim.book.syntax import Item, ItemKind
 
 __all__ = ["RstScanner"]
@@ -148,6 +148,23 @@ def _scan_roles(text: str) -> tuple[list[tuple[ItemKind, str, int]], int]:
     return out, steps
 
 
+def _shared_indent(lines: list[str]) -> str:
+    """The leading whitespace all non-blank ``lines`` start with (one pass)."""
+    shared: str | None = None
+    for line in lines:
+        if not line.strip():
+            continue
+        lead = line[: len(line) - len(line.lstrip(" \t"))]
+        if shared is None:
+            shared = lead
+            continue
+        k, n = 0, min(len(shared), len(lead))
+        while k < n and shared[k] == lead[k]:
+            k += 1
+        shared = shared[:k]
+    return shared or ""
+
+
 class RstScanner:
     """Scans one reStructuredText text; :meth:`scan` returns items and includes in order."""
 
@@ -210,10 +227,12 @@ class RstScanner:
             pos += len(t) + 1
         found, steps = _scan_roles(joined)
         self.steps += steps
+        margins = [c for _, c, _ in para]
         for kind, content, start in found:
             k = bisect.bisect_right(starts, start) - 1
             line_index, col, _ = para[k]
-            self.out.append(Item(kind, content, line_index + 1, col + start - starts[k] + 1))
+            text = laid_out(content, start, joined, starts, margins)
+            self.out.append(Item(kind, text, line_index + 1, col + start - starts[k] + 1))
 
     def _block_end(self, start: int, base: int) -> int:
         lines = self.lines
@@ -259,9 +278,11 @@ class RstScanner:
             body = self.lines[k:end]
             while body and not body[-1].strip():
                 body.pop()
-            inner = min((indent_of(b) for b in body if b.strip()), default=ind + 3)
-            content = "\n".join(b[inner:] for b in body)
-            line, column = k + 1, inner + 1
+            # the indent every content line shares, as characters (a tab is one column of
+            # the file, as in every other host syntax; docutils' expanded tabs are not)
+            inner = _shared_indent(body)
+            content = "\n".join(b[len(inner) :] if b.startswith(inner) else b.strip() for b in body)
+            line, column = k + 1, (len(inner) if body else ind + 3) + 1
             if arg and name in ("napkin-eq", "napkin-formula", "napkin-registry"):
                 content, line, column = arg, i + 1, self.lines[i].rfind(arg) + 1
             elif arg and name in ("napkin-table", "napkin-plot"):

@@ -321,7 +321,8 @@ class _Scanner:
         if kind is not None and args:
             value, start = args[0]
             kwargs = dict(sc.kwargs)  # type: ignore[attr-defined]
-            self.found.append(Found(kind, value, start, kwargs, (i, end)))
+            where = dict(sc.kwarg_starts)  # type: ignore[attr-defined]
+            self.found.append(Found(kind, value, start, kwargs, (i, end), where))
         elif kind is not None:  # no expression: reported as an empty item
             self.found.append(Found(kind, "", i, {}, (i, end)))
         return end

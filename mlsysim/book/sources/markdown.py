@@ -333,7 +333,9 @@ class MarkdownScanner:
             found, steps = scan_paragraph(value, self.syntax)
             self.steps += steps + len(value)
             for f in found:
-                self.out.append(Item(f.kind, f.text, i + 1, start + offsets[f.start] + 1, f.attrs))
+                at = tuple((k, i + 1, start + offsets[p] + 1) for k, p in f.attr_starts.items())
+                column = start + offsets[f.start] + 1
+                self.out.append(Item(f.kind, f.text, i + 1, column, f.attrs, attr_at=at))
 
     def _eval_rst(self, body: list[str], first: int, col: int) -> None:
         """A MyST ``{eval-rst}`` block: reST that Sphinx parses, so its roles are items."""

@@ -1,0 +1,130 @@
+"""Every failure points at the character it is about, whatever the item's layout.
+
+Found by the held-out chapters (tests/test_heldout_books.py): a binding's or a block claim's
+leading blank counted twice; an error inside a claim's ``of=`` expression placed as if the
+expression began at the claimed figure; an item over several lines reported in the first
+line, or at column 1 of an indented continuation line; a statement's continuation line in an
+indented block missing the block's indent; reST directive content indented with a tab cut
+mid-word; a table column's unit reported once, at the first column, for the first column that
+had one. Expected columns are counted by hand from the sources below (1-based characters; a
+tab is one character).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from mlsysim.book import Document
+
+
+def failures(cli, tmp_path: Path, name: str, text: str) -> list[tuple[int, int, str]]:  # type: ignore[no-untyped-def]
+    """(line, column, message) of every failure ``mlsysim check`` reports for ``text``."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    _, out, _ = cli("check", str(path), "--format", "json")
+    return [(f["line"], f["column"], f["message"]) for f in json.loads(out)["failures"]]
+
+
+def test_block_bindings_and_claims_point_at_the_operator() -> None:
+    doc = Document("x.md")
+    doc.block(
+        "x = 1 ms + 1 GB\n"
+        "x2 =   1 ms + 1 GB\n"
+        "1 ms ~ 1 ms + 1 GB\n"
+        "1 ms~   1 ms + 1 GB\n"
+        "y = 3 $ 4\n"
+        "1 ms ~    1 GB",
+        1,
+    )
+    doc.claim("1 ms ~    1 ms + 1 GB", 10, column=1)
+    assert [(f.line, f.column) for f in doc.failures] == [
+        (1, 10),
+        (2, 13),
+        (3, 13),
+        (4, 14),
+        (5, 7),
+        (6, 11),  # a claim whose sides differ in dimension: at its expression
+        (10, 16),
+    ]
+
+
+def test_an_of_expression_fails_where_it_is_written(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    qmd = (
+        "# T\n\n"
+        'A [about 300 FLOP/B]{.claim of="ridge_point(H10, \'bf16\')" tol="10%"} here.\n\n'
+        'Span [300\n  FLOP/B]{.claim\n  of="ridge_point(H11)"} wraps.\n\n'
+        'Short {{< claim "300 FLOP/B" of="ridge_point(H12, \'bf16\')" >}}.\n\n'
+        "::: {.callout-note title=\"A [3 W]{.claim of='H13.tdp'} title\"}\nx\n:::\n"
+    )
+    assert [(line, col) for line, col, _ in failures(cli, tmp_path, "of.qmd", qmd)] == [
+        (3, 45),
+        (7, 19),
+        (9, 46),
+        (11, 46),
+    ]
+    md = (
+        '# T\n\nA {claim}`about 300 FLOP/B | of=ridge_point(H10, "bf16")` and\n'
+        "{claim}`300 W |\n of=H11.tdp`.\n"
+    )
+    assert [(line, col) for line, col, _ in failures(cli, tmp_path, "of.md", md)] == [
+        (3, 45),
+        (5, 5),
+    ]
+
+
+def test_items_over_several_lines_fail_on_their_own_line(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    md = (
+        "# M\n\n- A list item {napkin}`1 +\n  H10.tdp` wraps.\n\n"
+        "> quoted {napkin}`1 +\n> H11.tdp` wraps.\n\n"
+        "1. item\n\n   ```{napkin}\n   x = (1 +\n        H12.tdp)\n   ```\n"
+    )
+    assert [(line, col) for line, col, _ in failures(cli, tmp_path, "m.md", md)] == [
+        (4, 3),
+        (7, 3),
+        (13, 9),
+    ]
+    qmd = (
+        "# Q\n\n- A list item `1 +\n  H10.tdp`{.napkin} wraps.\n\n"
+        "> quoted `1 +\n> H11.tdp`{.napkin} wraps.\n\n"
+        "1. item\n\n   ```{.napkin}\n   x = (1 +\n        H12.tdp)\n   ```\n"
+    )
+    assert [(line, col) for line, col, _ in failures(cli, tmp_path, "q.qmd", qmd)] == [
+        (4, 3),
+        (7, 3),
+        (13, 9),
+    ]
+    rst = "T\n=\n\n* a bullet :napkin:`1 +\n  H10.tdp` wraps.\n"
+    assert [(line, col) for line, col, _ in failures(cli, tmp_path, "r.rst", rst)] == [(5, 3)]
+
+
+def test_rst_directive_content_indented_with_tabs(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    rst = (
+        "Tabs\n====\n\n.. napkin::\n\n"
+        '\tx = 1 ms\n\tcheck(x > 2 ms, "tab-indented")\n\ty = 1 ms +\t1 GB\n\n'
+        "A line\twith a tab then :claim:`5 ms ~ x`.\n"
+    )
+    found = failures(cli, tmp_path, "tabs.rst", rst)
+    assert [(line, col) for line, col, _ in found] == [(7, 2), (8, 11), (10, 32)]
+    assert found[0][2] == "check failed: tab-indented"
+
+
+def test_table_units_fail_cell_by_cell_at_the_unit(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    md = (
+        "# T\n\n```{napkin-table} X\n:rows: H100, A100\n\n"
+        "A = {row}.tdp -> µs)\nB = {row}.tdp -> GB\nC = {row}.tdpp\n```\n\n"
+        "```{napkin-table} Y\n:rows: H100\n:units: GB\n\nD = {row}.tdp\n```\n"
+    )
+    found = failures(cli, tmp_path, "t.md", md)
+    # one failure per row, each column's own (a bad first column hides none after it)
+    assert [(line, col) for line, col, _ in found] == [
+        (6, 18),
+        (6, 18),
+        (7, 18),
+        (7, 18),
+        (8, 11),
+        (8, 11),
+        (15, 5),  # a table option's unit: at the column's expression
+    ]
+    assert found[0][2] == "cannot read the unit 'µs)'"
+    assert found[2][2].startswith("cannot convert 1 W")

@@ -128,3 +128,25 @@ def test_table_units_fail_cell_by_cell_at_the_unit(cli, tmp_path: Path) -> None:
     ]
     assert found[0][2] == "cannot read the unit 'µs)'"
     assert found[2][2].startswith("cannot convert 1 W")
+
+
+def test_includes_take_the_marked_text_and_keep_its_places(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "_part.md").write_text(
+        "Before: {napkin}`H10.tdp`\n<!-- start -->\nInside: {napkin}`H11.tdp`\n"
+        "<!-- end -->\nAfter: {napkin}`H12.tdp`\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "_part.qmd").write_text(
+        'Wrapped [700 W]{.claim\n  of="H13.tdpp"} in an included file.\n', encoding="utf-8"
+    )
+    md = (
+        "# I\n\n```{include} _part.md\n:start-after: <!-- start -->\n:end-before: <!-- end -->\n"
+        "```\n\n```{include} _part.md\n:start-after: Before:\n:end-before: <!-- start\n```\n"
+    )
+    found = failures(cli, tmp_path, "inc.md", md)
+    assert [(line, col, msg.split(";")[0]) for line, col, msg in found] == [
+        (1, 18, "no name 'H10'"),  # the first line begins mid-line, after its marker
+        (3, 18, "no name 'H11'"),
+    ]
+    qmd = "# Q\n\n{{< include _part.qmd >}}\n"
+    assert [(line, col) for line, col, _ in failures(cli, tmp_path, "inc.qmd", qmd)] == [(2, 7)]

@@ -95,10 +95,9 @@ def run_table(
                 if isinstance(exc, MlsysimError):  # the option's unit: at the column's start
                     failures.append(doc.record("error", exc, c_text, c_line, c_col, 0))
                 else:  # the column as written had {row}: offsets in the author's line
-                    loc = (
-                        Located(exc.error, source_offset(exc.column, shifts[k])) if shifts else exc
-                    )
-                    failures.append(doc.record_located(loc, c_text, c_line, c_col))
+                    at = source_offset(exc.column, shifts[k]) if shifts else exc.column
+                    located = Located(exc.error, at)
+                    failures.append(doc.record_located(located, c_text, c_line, c_col))
                 row_vals.append("⟨error⟩")
                 row_digits.append(None)
                 continue

@@ -150,3 +150,19 @@ def test_includes_take_the_marked_text_and_keep_its_places(cli, tmp_path: Path) 
     ]
     qmd = "# Q\n\n{{< include _part.qmd >}}\n"
     assert [(line, col) for line, col, _ in failures(cli, tmp_path, "inc.qmd", qmd)] == [(2, 7)]
+
+
+def test_a_byte_order_mark_is_not_part_of_the_chapter(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A UTF-8 BOM before front matter: the front matter still sets the chapter's options
+    (1000 W vs 700 W passes at its 50 %), and columns count from after the mark."""
+    front = "---\nmlsysim:\n  tolerance: 50%\n---\n"
+    for name, text in {
+        "b.md": front + "A {claim}`1000 W ~ H100.tdp` {napkin}`H10`.\n",
+        "b.qmd": front + 'A [1000 W]{.claim of="H100.tdp"} `H10`{.napkin}.\n',
+    }.items():
+        path = tmp_path / name
+        path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+        _, out, _ = cli("check", str(path), "--format", "json")
+        assert [(f["line"], f["column"]) for f in json.loads(out)["failures"]] == [
+            (5, 39 if name == "b.md" else 35)
+        ]

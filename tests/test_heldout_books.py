@@ -53,13 +53,12 @@ _LINE = re.compile(
 
 
 def book_copy(name: str, dest: Path) -> Path:
-    """The book in ``dest``, its energy chapter written with CRLF line ends."""
+    """The book in ``dest``, its energy chapter saved as a Windows editor saves it: CRLF line
+    ends after a UTF-8 byte-order mark (its front matter's tolerance must still apply)."""
     book = dest / name
     shutil.copytree(BOOKS / name, book)
-    for energy in book.glob("parts/sustain/energy.*"):
-        energy.write_bytes(energy.read_bytes().replace(b"\n", b"\r\n"))
-    for energy in book.glob("part2/sustain/energy.*"):
-        energy.write_bytes(energy.read_bytes().replace(b"\n", b"\r\n"))
+    for energy in [*book.glob("parts/sustain/energy.*"), *book.glob("part2/sustain/energy.*")]:
+        energy.write_bytes(b"\xef\xbb\xbf" + energy.read_bytes().replace(b"\n", b"\r\n"))
     return book
 
 

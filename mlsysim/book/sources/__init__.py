@@ -63,12 +63,13 @@ class Scanned:
 
 def read_source(path: Path) -> str:
     """A source file's text; OSError (also for a path the system cannot name, e.g. with a
-    NUL byte) or UnicodeDecodeError."""
+    NUL byte) or UnicodeDecodeError. A UTF-8 byte-order mark is dropped, as docutils, MyST
+    and pandoc drop it (front matter after it is front matter; columns start after it)."""
     try:
         data = path.read_bytes()
     except ValueError as exc:
         raise OSError(f"not a usable path ({exc})") from None
-    return data.decode("utf-8")
+    return data.decode("utf-8-sig")
 
 
 def _scan(text: str, syntax: str) -> tuple[list[Item | Include], int, list[tuple[int, int, str]]]:

@@ -166,3 +166,18 @@ def test_a_byte_order_mark_is_not_part_of_the_chapter(cli, tmp_path: Path) -> No
         assert [(f["line"], f["column"]) for f in json.loads(out)["failures"]] == [
             (5, 39 if name == "b.md" else 35)
         ]
+
+
+def test_rst_csv_table_cells_are_read_as_docutils_reads_them(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """docutils parses a csv-table's title and every cell as reST (after CSV's ``""`` became
+    ``"``): their roles are items, which ``mlsysim check`` skipped while Sphinx ran them."""
+    rst = (
+        "CSV\n===\n\n.. csv-table:: A title with :napkin:`H10.tdp`\n"
+        '   :header: "Device", "TDP"\n\n'
+        '   "H100", ":napkin:`H11.tdp`"\n'
+        "   A100, :claim:`7 W ~ A100.tdp`\n"
+        '   "B200", ":napkin:`H12.peak_flops(""bf16"")`"\n'
+    )
+    found = failures(cli, tmp_path, "csv.rst", rst)
+    assert [(line, col) for line, col, _ in found] == [(4, 38), (7, 22), (8, 20), (9, 22)]
+    assert found[3][2].startswith("no name 'H12'")  # not a syntax error: "" is one quote

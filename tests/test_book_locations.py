@@ -181,3 +181,20 @@ def test_rst_csv_table_cells_are_read_as_docutils_reads_them(cli, tmp_path: Path
     found = failures(cli, tmp_path, "csv.rst", rst)
     assert [(line, col) for line, col, _ in found] == [(4, 38), (7, 22), (8, 18), (9, 22)]
     assert found[3][2].startswith("no name 'H12'")  # not a syntax error: "" is one quote
+
+
+def test_a_bad_tolerance_fails_at_the_tolerance(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    md = (
+        "# T\n\n```{napkin}\ntt = 4 ms\n4 ms ~ tt @ 0.1 GB\n```\n\n"
+        "A {claim}`4 ms ~ tt @ 0.1 GB` and {claim}`4 ms | of=tt, tol=0.1 GB` and "
+        "{claim}`4 ms ~ tt @ 10 %%`.\n"
+    )
+    found = failures(cli, tmp_path, "tol.md", md)
+    assert [(line, col) for line, col, _ in found] == [(5, 13), (8, 23), (8, 61), (8, 93)]
+    assert found[3][2] == "cannot read the tolerance '10 %%'"
+    qmd = (
+        '# T\n\n```{.napkin}\ntt = 4 ms\n```\n\nA [4 ms]{.claim of="tt" tol="0.1 GB"} and '
+        '[4 ms]{.claim of="tt" tolerance="lots"}.\n'
+    )
+    found = failures(cli, tmp_path, "tol.qmd", qmd)
+    assert [(line, col) for line, col, _ in found] == [(7, 30), (7, 76)]

@@ -225,7 +225,7 @@ def compare(
         if s_q and a.dimensionality == s.dimensionality:
             ok = ok or diff <= float(a.to(s.units).magnitude)
         elif tol.written:
-            raise DimensionError(
+            err = DimensionError(
                 "compare",
                 tol.text,
                 describe_dimension(a),
@@ -233,7 +233,16 @@ def compare(
                 describe_dimension(s) if s_q else "dimensionless",
                 fix="give the absolute tolerance in the figure's dimension",
             )
+            raise _AtTolerance(err)
     return ok, rel
+
+
+class _AtTolerance(Exception):
+    """An error of a claim's own tolerance: reported where the tolerance is written."""
+
+    def __init__(self, error: MlsysimError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def _short(value: Any) -> str:
@@ -328,9 +337,9 @@ def _tolerance(doc: Recorder, given: Any) -> Tolerance:
     try:
         return parse_tolerance(str(given), evaluate=lambda t: doc.evaluator.evaluate(t).value)
     except MlsysimError as exc:
-        raise Located(exc, 0) from None
+        raise _AtTolerance(exc) from None
     except Located as loc:
-        raise Located(loc.error, 0) from None
+        raise _AtTolerance(loc.error) from None
 
 
 def run_claim(
@@ -342,11 +351,14 @@ def run_claim(
     tolerance: Any,
     column: int | None,
     of_at: tuple[int, int] | None = None,
+    tol_at: tuple[int, int] | None = None,
 ) -> ItemResult:
     """Check the author's figure against its expression; the failure is recorded in ``doc``.
-    An error inside ``of`` points where it is written (``of_at``: line, column) if known."""
+    An error inside ``of`` points where it is written (``of_at``: line, column) if known, an
+    error of the claim's tolerance at the tolerance (``@ …`` in the text, or ``tol_at``)."""
     evaluator = doc.evaluator
     in_of = False
+    at_tol: tuple[int, int] | int | None = tol_at if tolerance is not None else None
     try:
         if of is not None:
             stated_text, expr, tol_text, expr_col = text, of, None, 0
@@ -360,7 +372,9 @@ def run_claim(
                     ),
                     0,
                 )
-            stated_text, expr, tol_text, expr_col, _ = parts
+            stated_text, expr, tol_text, expr_col, tol_col = parts
+            if tol_text is not None and tol_col is not None:
+                at_tol = tol_col + len(text[tol_col:]) - len(text[tol_col:].lstrip())
         stated = parse_stated(stated_text)
         try:
             stated_value = evaluator.evaluate(stated.expression).value
@@ -387,6 +401,12 @@ def run_claim(
             f = doc.record_located(loc, of, *of_at)
         else:
             f = doc.record_located(loc, text, line, column)
+        return ItemResult(False, error_rendering(), f)
+    except _AtTolerance as bad:
+        if isinstance(at_tol, tuple):
+            f = doc.record("error", bad.error, text, *at_tol, 0)
+        else:
+            f = doc.record("error", bad.error, text, line, column, at_tol or 0)
         return ItemResult(False, error_rendering(), f)
     except MlsysimError as exc:
         f = doc.record("error", exc, text, line, column, 0)

@@ -175,9 +175,11 @@ class Document:
         tolerance: Any = None,
         column: int | None = None,
         of_at: tuple[int, int] | None = None,
+        tol_at: tuple[int, int] | None = None,
     ) -> ItemResult:
         """Check the author's figure against a formula; renders the author's own text.
-        ``of_at``: the (line, column) where ``of`` is written, where its errors point."""
+        ``of_at`` / ``tol_at``: the (line, column) where ``of`` / ``tolerance`` are written,
+        where their errors point."""
         self.count("claim", text, line, column)
         key = ("claim", text, of, str(tolerance), self.options, _generation())
         hit = self._repeat(key)
@@ -186,7 +188,14 @@ class Document:
         self.evaluator.recording = []
         try:
             result = run_claim(
-                self, text, line, of=of, tolerance=tolerance, column=column, of_at=of_at
+                self,
+                text,
+                line,
+                of=of,
+                tolerance=tolerance,
+                column=column,
+                of_at=of_at,
+                tol_at=tol_at,
             )
         finally:
             read, self.evaluator.recording = self.evaluator.recording, None

@@ -289,6 +289,7 @@ def _run(doc: Document, item: Item, before: int) -> Outcome:
                 tolerance=_attr(a, "tol", "tolerance"),
                 column=item.column,
                 of_at=_written_at(item, "of"),
+                tol_at=_written_at(item, "tol"),
             )
         elif item.kind == "eq":
             result = doc.derivation(
@@ -324,7 +325,7 @@ def _written_at(item: Item, key: str) -> tuple[int, int] | None:
     """(line, column) of the value of option ``key``: a pandoc attribute the scanner placed,
     or a ``| key=value`` option inside the item's text; None when unknown."""
     for name, line, column in item.attr_at:
-        if name == key:
+        if OPTION_KEYS.get(name, name) == key:
             return line, column
     off = option_offset(item.text, key)
     if off is None or item.column is None:

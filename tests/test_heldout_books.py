@@ -165,13 +165,13 @@ def test_sphinx_heldout_book(name: str, tmp_path: Path, capsys: pytest.CaptureFi
     assert not others, others
     assert by_place(located(stderr)) == by_place(checked)
     count = re.search(r"(\d+) napkin items? checked", stderr)
+    validate_formats(book, ["."], capsys)
     if name == "sphinx":
         assert status == 0 and not checked, stderr
     else:
         assert status == 1 and count is not None and int(count[1]) == report["checked"]
         places = [":".join(x.split(":")[:4]) for x in checked]
         assert by_place(places) == by_place(expected(book))
-        validate_formats(book, ["."], capsys)
 
 
 @pytest.mark.parametrize("name", ["quarto", "quarto-broken"])
@@ -186,6 +186,7 @@ def test_quarto_heldout_book(name: str, tmp_path: Path, capsys: pytest.CaptureFi
     checked = check_list(report)
     assert by_place(rendered) == by_place(checked)
     assert check_list(check_run(book, ["."], capsys)) == checked
+    validate_formats(book, ["."], capsys)
     if name == "quarto":
         assert not checked
         return
@@ -196,4 +197,3 @@ def test_quarto_heldout_book(name: str, tmp_path: Path, capsys: pytest.CaptureFi
     status, stderr = filter_run(book, chapters[0], "error")
     assert status == 1
     assert by_place(located(stderr)) == by_place(checked)
-    validate_formats(book, ["."], capsys)

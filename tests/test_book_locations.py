@@ -198,3 +198,19 @@ def test_a_bad_tolerance_fails_at_the_tolerance(cli, tmp_path: Path) -> None:  #
     )
     found = failures(cli, tmp_path, "tol.qmd", qmd)
     assert [(line, col) for line, col, _ in found] == [(7, 30), (7, 76)]
+
+
+def test_a_claim_span_with_markdown_inside_is_its_text(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """``[**30** FLOP/B]{.claim …}``: the figure is the span's text, as the filter reads it
+    from pandoc (emphasis, links and code marks are not part of it), at the span's column."""
+    qmd = (
+        '# F\n\n```{.napkin}\nridge = ridge_point(H100, "bf16")\n```\n\n'
+        'Bold [**30** FLOP/B]{.claim of="ridge"}, [about *30* FLOP/B]{.claim of="ridge"}, '
+        '[30 [FLOP/B](https://x.org)]{.claim of="ridge"} and [2 * 150 FLOP/B]{.claim of="ridge"}.\n'
+    )
+    found = failures(cli, tmp_path, "fmt.qmd", qmd)
+    assert [(line, col, msg.split(" disagrees")[0]) for line, col, msg in found] == [
+        (7, 7, "claim 30 FLOP/B"),
+        (7, 43, "claim about 30 FLOP/B"),
+        (7, 83, "claim 30 FLOP/B"),
+    ]

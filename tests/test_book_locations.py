@@ -214,3 +214,9 @@ def test_a_claim_span_with_markdown_inside_is_its_text(cli, tmp_path: Path) -> N
         (7, 43, "claim about 30 FLOP/B"),
         (7, 83, "claim 30 FLOP/B"),
     ]
+
+
+def test_an_expression_written_as_an_attribute_fails_there(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    qmd = '# A\n\nAttr []{.napkin expr="1 + H10.tdp"} and []{.claim claim="7 W ~ H100.tdp"}.\n'
+    found = failures(cli, tmp_path, "attr.qmd", qmd)
+    assert [(line, col) for line, col, _ in found] == [(3, 27), (3, 58)]

@@ -113,8 +113,10 @@ def _plain(raw: str) -> str:
             before = raw[i - 1] if i > 0 else " "
             after = raw[j] if j < n else " "
             word = before.isalnum() and after.isalnum()
-            if (ch == "~" and j - i < 2) or (before.isspace() and after.isspace()) or (
-                ch == "_" and word
+            if (
+                (ch == "~" and j - i < 2)
+                or (before.isspace() and after.isspace())
+                or (ch == "_" and word)
             ):
                 out.append(raw[i:j])  # not a mark: a lone ~, a spaced *, an intraword _
             i = j
@@ -353,8 +355,10 @@ class _Scanner:
         if kind is None:
             return None
         values = dict(attrs.values)
-        body = values.pop("expr" if kind == "inline" else "claim", None)
-        start = opened + 1
+        key = "expr" if kind == "inline" else "claim"
+        body = values.pop(key, None)
+        # an expression written as an attribute (`[]{.napkin expr="…"}`) is placed there
+        start = attrs.starts.get(key, opened + 1) if body is not None else opened + 1
         text = _plain(self.text[start:closed]) if body is None else body
         where = {k: v for k, v in attrs.starts.items() if k in values}
         self.found.append(Found(kind, text, start, values, (opened, attrs.end), where))

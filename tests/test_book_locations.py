@@ -220,3 +220,16 @@ def test_an_expression_written_as_an_attribute_fails_there(cli, tmp_path: Path) 
     qmd = '# A\n\nAttr []{.napkin expr="1 + H10.tdp"} and []{.claim claim="7 W ~ H100.tdp"}.\n'
     found = failures(cli, tmp_path, "attr.qmd", qmd)
     assert [(line, col) for line, col, _ in found] == [(3, 27), (3, 58)]
+
+
+def test_a_table_row_fails_at_its_place_in_rows(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    found = {
+        name: [(line, col) for line, col, _ in failures(cli, tmp_path, name, text)]
+        for name, text in {
+            "rows.md": "# T\n\n```{napkin-table} X\n:rows: H100, H10, A100 ,\n\nA = {row}.tdp\n"
+            "```\n",
+            "rows.qmd": '# T\n\n```{.napkin-table rows="H100, H11"}\nA: row.tdp\n```\n',
+            "rows.rst": "T\n=\n\n.. napkin-table:: X\n   :rows: H12, A100\n\n   A = {row}.tdp\n",
+        }.items()
+    }
+    assert found == {"rows.md": [(4, 14)], "rows.qmd": [(3, 31)], "rows.rst": [(5, 11)]}

@@ -235,7 +235,7 @@ class Document:
         ``ridge_point(row)``). ``columns`` items may be ``(label, expr)`` pairs. Keywords:
         ``header``, ``units``, ``sig_figs``, ``styles``, ``caption``, ``column``,
         ``column_lines`` (one line per column, where a failing cell is reported) and
-        ``rows_line`` (where a failing row is reported)."""
+        ``rows_line`` and ``rows_columns`` (where each failing row is reported)."""
         return run_table(self, rows, columns, line, **kwargs)
 
     def _rendered_item(

@@ -13,10 +13,12 @@ text (:func:`~mlsysim.book.syntax.split_options`); tables take ``rows``, ``units
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
 from mlsysim.book.document import Document, ItemResult, TableResult, error_rendering
+from mlsysim.book.lang.lexer import top_level
 from mlsysim.book.syntax import (
     ITEM_KINDS,
     MAX_ITEM_TEXT,
@@ -181,14 +183,28 @@ def run_table(doc: Document, item: Item, *, stub: str | None = None) -> TableRes
     starts = spec.pop("starts")
     if stub is not None:
         spec["header"] = [stub, *(h for h, _ in spec["columns"])]
+    rows_at = _written_at(item, "rows")
     return doc.table(
         line=item.line,
         column=item.column,
         column_lines=[item.line + k for k in offsets],
         column_columns=[(item.column or 1) + c for c in starts],
-        rows_line=lines.get("rows"),
+        rows_line=rows_at[0] if rows_at else lines.get("rows"),
+        rows_columns=_row_columns(item.attrs, rows_at[1]) if rows_at else None,
         **spec,
     )
+
+
+def _row_columns(attrs: dict[str, str], column: int) -> list[int] | None:
+    """The column of each row expression of a table's ``rows`` value written at ``column``."""
+    raw = _attr(attrs, "rows") or ""
+    cuts = [-1, *top_level(raw, ","), len(raw)]
+    out = []
+    for a, b in itertools.pairwise(cuts):
+        part = raw[a + 1 : b]
+        if part.strip():
+            out.append(column + a + 1 + len(part) - len(part.lstrip()))
+    return out
 
 
 def run_item(doc: Document, item: Item) -> Outcome:

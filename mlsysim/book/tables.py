@@ -55,6 +55,7 @@ def run_table(
     column_columns: list[int] | None = None,
     shifts: list[tuple[tuple[int, int], ...]] | None = None,
     rows_line: int | None = None,
+    rows_columns: list[int] | None = None,
 ) -> TableResult:
     """Evaluate and render a table; see :meth:`mlsysim.book.document.Document.table`."""
     from mlsysim.viz.table import render_table
@@ -74,12 +75,13 @@ def run_table(
     grid: list[list[Any]] = []
     digits: list[list[int | None]] = []
     cited: list[Source] = []
-    for r_text in rows:
+    for r, r_text in enumerate(rows):
         doc.count("table row", r_text, rows_line or line, column)
         try:
             row_ev = evaluator.evaluate(r_text)
         except Located as loc:
-            failures.append(doc.record_located(loc, r_text, rows_line or line, None))
+            r_col = rows_columns[r] if rows_columns and r < len(rows_columns) else None
+            failures.append(doc.record_located(loc, r_text, rows_line or line, r_col))
             continue
         row_vals: list[Any] = [_label(row_ev.value, r_text)]
         row_digits: list[int | None] = [None]

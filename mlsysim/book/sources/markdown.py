@@ -304,9 +304,13 @@ class MarkdownScanner:
                 self._eval_rst(body, i + 1, col)
             return after
         if self.syntax.pandoc:
-            kind, attrs = pandoc_block(info)
+            starts: dict[str, int] = {}
+            kind, attrs = pandoc_block(info, starts)
             if kind is not None:
-                self.out.append(Item(kind, "\n".join(body), i + 2, col + 1, attrs))
+                rest = text[run:]
+                at_info = col + run + len(rest) - len(rest.lstrip()) + 1
+                at = tuple((k, i + 1, at_info + v) for k, v in starts.items())
+                self.out.append(Item(kind, "\n".join(body), i + 2, col + 1, attrs, attr_at=at))
         return after
 
     def _past_options(self, k: int, qcol: int) -> int:
@@ -396,7 +400,13 @@ class MarkdownScanner:
         elif arg and name in ("napkin-table", "napkin-plot"):
             attrs.setdefault("caption", arg)
         lines = tuple((key, i + 2 + k) for key, k in where)
-        self.out.append(Item(BLOCK_KIND[name], text, line, column, attrs, option_lines=lines))
+        at = tuple(  # where each option's value starts (a table's rows fail at their own)
+            (key, i + 2 + k, col + 1 + body[k].find(attrs[key]))
+            for key, k in where
+            if attrs.get(key) and body[k].find(attrs[key]) >= 0
+        )
+        item = Item(BLOCK_KIND[name], text, line, column, attrs, option_lines=lines, attr_at=at)
+        self.out.append(item)
 
 
 def _may_hold_items(text: str) -> bool:

@@ -250,6 +250,7 @@ class RstScanner:
         attrs: dict[str, str] = {}
         lines = self.lines
         self._option_lines: list[tuple[str, int]] = []
+        self._option_at: list[tuple[str, int, int]] = []
         k = start
         while k < len(lines) and lines[k].strip() and indent_of(lines[k]) > base:
             text = lines[k].strip()
@@ -258,6 +259,9 @@ class RstScanner:
                 break
             attrs[text[1:close]] = text[close + 1 :].strip()
             self._option_lines.append((text[1:close], k + 1))
+            value = attrs[text[1:close]]
+            if value:
+                self._option_at.append((text[1:close], k + 1, lines[k].find(value, close) + 1))
             k += 1
         return attrs, k
 
@@ -290,7 +294,9 @@ class RstScanner:
             elif arg and name in ("napkin-table", "napkin-plot"):
                 attrs.setdefault("caption", arg)
             where = tuple(self._option_lines)
-            self.out.append(Item(_KIND[name], content, line, column, attrs, option_lines=where))
+            at = tuple(self._option_at)
+            item = Item(_KIND[name], content, line, column, attrs, option_lines=where, attr_at=at)
+            self.out.append(item)
             return end
         if name == "include":
             attrs, _ = self._options(i + 1, ind)

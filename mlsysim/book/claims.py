@@ -20,7 +20,6 @@ dimension differs from the computed value is an error naming both dimensions, ne
 from __future__ import annotations
 
 import html
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +27,13 @@ from mlsysim.book.evaluator import Recorder, headline
 from mlsysim.book.lang import describe, split_claim, unwrap
 from mlsysim.book.lang.literals import prepare
 from mlsysim.book.outcomes import ItemResult, Located, error_rendering
+from mlsysim.book.tolerances import (
+    PERCENT,
+    AtTolerance,
+    Tolerance,
+    claim_tolerance,
+    parse_tolerance,
+)
 from mlsysim.core.exceptions import DimensionError, MlsysimError, NapkinError, NapkinSyntaxError
 from mlsysim.core.unit_text import read_number
 from mlsysim.viz.rendered import Rendered
@@ -43,8 +49,8 @@ __all__ = [
 ]
 
 _LEAD_WORDS = ("approximately", "roughly", "around", "about")
-#: Percent per unit of a relative tolerance or deviation (0.05 → 5 %).
-_PERCENT = 100
+#: Percent per unit of a deviation (0.05 → 5 %).
+_PERCENT = PERCENT
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,16 +61,6 @@ class Stated:
     expression: str
     style: str | None  # "percent" | "multiplier" | None
     offset: int  # column of ``expression`` within ``text``
-
-
-@dataclass(frozen=True, slots=True)
-class Tolerance:
-    """Relative fraction and/or absolute quantities; ``text`` as written for messages."""
-
-    relative: float | None
-    absolute: tuple[Any, ...]
-    text: str
-    written: bool = False  # written for this claim: its dimension must be the claim's
 
 
 def _lead(text: str) -> int:
@@ -132,50 +128,6 @@ def parse_stated(text: str) -> Stated:
     return Stated(text.strip(), expr, style, start)
 
 
-def _relative(value: float, text: str) -> Tolerance:
-    if not math.isfinite(value) or not 0 <= value < 1:
-        raise NapkinError(
-            f"the tolerance {text!r} is not a relative tolerance",
-            expression=text,
-            column=0,
-            why="a relative tolerance is finite and from 0 % up to (not including) 100 %",
-            fix="write e.g. `@ 10%`, or an absolute tolerance such as `@ 0.5 ms`",
-        )
-    return Tolerance(value, (), text)
-
-
-def parse_tolerance(text: str, *, evaluate: Any) -> Tolerance:
-    """``10%`` / ``0.1`` (relative) or ``0.5 ms`` (absolute); ``evaluate`` reads quantities."""
-    t = text.strip()
-    plain = t[:-1].rstrip() if t.endswith("%") else t
-    number = read_number(plain, 0)
-    if number is not None and number.end == len(plain):
-        return _relative(number.value / (_PERCENT if t.endswith("%") else 1), t)
-    if t.endswith("%"):
-        raise NapkinError(
-            f"cannot read the tolerance {t!r}",
-            expression=t,
-            column=0,
-            why="a relative tolerance is a finite number of percent",
-            fix="write e.g. `@ 10%`",
-        )
-    value = evaluate(t)
-    from mlsysim.core.units import ureg
-
-    if not isinstance(value, ureg.Quantity) or value.dimensionless:
-        raise NapkinError(
-            f"cannot read the tolerance {t!r}",
-            expression=t,
-            column=0,
-            fix="write a percentage (`@ 10%`), a fraction (`@ 0.1`) or a quantity (`@ 0.5 ms`)",
-        )
-    if not math.isfinite(float(value.magnitude)) or value.magnitude < 0:
-        raise NapkinError(
-            f"the tolerance {t!r} must be a finite, non-negative quantity", expression=t
-        )
-    return Tolerance(None, (value,), t, written=True)
-
-
 def _as_number(value: Any) -> Any:
     from mlsysim.core.units import ureg
 
@@ -233,16 +185,8 @@ def compare(
                 describe_dimension(s) if s_q else "dimensionless",
                 fix="give the absolute tolerance in the figure's dimension",
             )
-            raise _AtTolerance(err)
+            raise AtTolerance(err)
     return ok, rel
-
-
-class _AtTolerance(Exception):
-    """An error of a claim's own tolerance: reported where the tolerance is written."""
-
-    def __init__(self, error: MlsysimError) -> None:
-        super().__init__(str(error))
-        self.error = error
 
 
 def _short(value: Any) -> str:
@@ -326,22 +270,6 @@ def _with_style(value: Any, style: str | None) -> Any:
     return value
 
 
-def _tolerance(doc: Recorder, given: Any) -> Tolerance:
-    options = doc.evaluator.options
-    if given is None:
-        rel = options.tolerance
-        absolute = tuple(options.absolute_tolerances())
-        return Tolerance(rel, absolute, f"{rel * _PERCENT:g} %")
-    if isinstance(given, int | float) and not isinstance(given, bool):
-        return _relative(float(given), f"{float(given) * _PERCENT:g} %")
-    try:
-        return parse_tolerance(str(given), evaluate=lambda t: doc.evaluator.evaluate(t).value)
-    except MlsysimError as exc:
-        raise _AtTolerance(exc) from None
-    except Located as loc:
-        raise _AtTolerance(loc.error) from None
-
-
 def run_claim(
     doc: Recorder,
     text: str,
@@ -381,7 +309,7 @@ def run_claim(
         except Located as loc:
             raise Located(loc.error, stated.offset + loc.column) from None
         stated_value = _with_style(unwrap(stated_value), stated.style)
-        tol = _tolerance(doc, tol_text if tol_text is not None else tolerance)
+        tol = claim_tolerance(doc, tol_text if tol_text is not None else tolerance)
         in_of = of is not None and of_at is not None
         try:
             ev = evaluator.evaluate(expr)
@@ -402,7 +330,7 @@ def run_claim(
         else:
             f = doc.record_located(loc, text, line, column)
         return ItemResult(False, error_rendering(), f)
-    except _AtTolerance as bad:
+    except AtTolerance as bad:
         if isinstance(at_tol, tuple):
             f = doc.record("error", bad.error, text, *at_tol, 0)
         else:

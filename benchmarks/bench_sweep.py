@@ -105,8 +105,10 @@ def _cluster_grid(
     # what one fresh sweep computes (the counts of the call's own sharing)
     ds = importlib.import_module("mlsysim.solvers.distributed_sweep")
     clear_all()
+    ds.blocked[0] = 0
     mlsysim.sweep(**grid)
     work = f"{ds.lowerings[0]} lowerings, {ds.priced[0]} collective sets priced"
+    work += f", {ds.blocked[0]} of {configs // len(grid['batch'])} structures as one block"
     print(f"\n{configs:,} cluster configurations ({title})")
     print(f"  sweep, fresh     {t_fresh:8.3f} s   ({rate:,.0f} configurations/s; {work})")
     print(f"  sweep, warm      {t_warm:8.3f} s   ({configs / t_warm:,.0f} configurations/s)")

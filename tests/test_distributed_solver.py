@@ -407,3 +407,25 @@ def test_napkin_language_reaches_solve_and_collective(capsys: pytest.CaptureFixt
     assert '"unit": "s"' in capsys.readouterr().out
     assert main(["eval", 'collective("all_reduce", 1 GB, DGX_H100).busbw -> GB/s']) == 0
     assert "GB/s" in capsys.readouterr().out
+
+
+def test_a_cached_parallel_plan_does_not_answer_for_an_equal_value_of_another_type() -> None:
+    """zero=True and sp=0 equal 1 and False as numbers: a plan cached for zero=1, sp=False
+    must not answer for them (solve refuses both), nor overlap=1.0 (a fraction) for True."""
+    kw = {"phase": "training", "devices": 8, "tp": 2, "batch": 16, "seq_len": 512}
+    first = mlsysim.solve("Llama2_7B", "DGX_A100", zero=1, sp=False, **kw)
+    with pytest.raises(ConfigError, match="zero must be a ZeRO stage"):
+        mlsysim.solve("Llama2_7B", "DGX_A100", zero=True, sp=False, **kw)
+    with pytest.raises(ConfigError, match="sp must be True or False"):
+        mlsysim.solve("Llama2_7B", "DGX_A100", zero=1, sp=0, **kw)
+    fraction = mlsysim.solve("Llama2_7B", "DGX_A100", zero=1, overlap=1.0, **kw)
+    assert fraction.step_time_s < first.step_time_s  # all TP traffic hidden, not the default
+
+
+def test_parallel_settings_hold_every_parallel_keyword_but_the_devices() -> None:
+    """The one object the degrees pass through: a parallel keyword added to the plan must
+    be added to it too (a sweep's block reads the degrees through it)."""
+    from mlsysim.execution.parallel import PARALLEL_KEYWORDS
+    from mlsysim.solvers.distributed_plans import ParallelSettings
+
+    assert set(ParallelSettings._fields) == set(PARALLEL_KEYWORDS) - {"devices"}

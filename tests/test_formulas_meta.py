@@ -62,6 +62,10 @@ def test_constants_are_sourced(sources):
         *constants.CONSTANTS.values(),
         *constants.BYTES_PER_ELEMENT.values(),
         *constants.OPTIMIZER_STATE_BYTES.values(),
+        *(c for row in constants.NCCL_BASE_LATENCY.values() for c in row.values()),
+        *constants.NCCL_RING_BANDWIDTH_FACTOR.values(),
+        *constants.NCCL_TREE_BANDWIDTH_FACTOR.values(),
+        *constants.NCCL_TREE_CORRECTION.values(),
     ]
     for c in tables:
         assert c.source in sources, c

@@ -16,6 +16,7 @@ import mlsysim
 from mlsysim.core.exceptions import ConfigError, InfeasibleError, MlsysimError
 
 distributed_sweep = importlib.import_module("mlsysim.solvers.distributed_sweep")
+distributed_parts = importlib.import_module("mlsysim.solvers.distributed_parts")
 _MEMORY = {
     "weights_bytes": "weights_bytes",
     "kv_cache_bytes": "kv_cache_bytes",
@@ -104,7 +105,14 @@ _DEGREES = st.lists(
     ),
     microbatch=st.lists(st.sampled_from([1, 2, 4]), min_size=1, max_size=2, unique=True),
     extra=st.sampled_from(
-        ({}, {"sp": True}, {"chunks": 2}, {"overlap": False}, {"precision": ["bf16", "fp32"]})
+        (
+            {},
+            {"sp": True},
+            {"sp": [False, True]},
+            {"chunks": 2},
+            {"overlap": False},
+            {"precision": ["bf16", "fp32"]},
+        )
     ),
     batch=st.lists(st.sampled_from([16, 32, 64, 256, 24]), min_size=1, max_size=2, unique=True),
     seq=st.one_of(st.none(), st.lists(st.sampled_from([128, 1024, 4096]), min_size=1, max_size=2)),
@@ -283,22 +291,51 @@ def test_a_warm_solve_reuses_the_ranks_static_share(monkeypatch: pytest.MonkeyPa
 def test_a_dense_stage_moved_to_another_pipeline_depth_is_its_own_lowering(
     model: str, sp: bool
 ) -> None:
-    """restage() returns, element for element, what lowering that pipeline depth returns;
-    so a sweep over pipeline depths of a dense model lowers once."""
+    """restage() returns, element for element, what lowering that pipeline depth returns,
+    from a deeper pipeline's lowering or a single stage's (its embedding stays on the first
+    stage), and its layers' timing is a deeper stage's scaled to its layer count (equal to
+    timing it, to rounding); so a sweep over pipeline depths of a dense model lowers and
+    times once."""
     from mlsysim.execution.parallel import ParallelPlan
-    from mlsysim.solvers.distributed import plans, target
+    from mlsysim.hardware.facts import device_facts
+    from mlsysim.solvers.distributed_plans import ParallelSettings, plans, target
+    from mlsysim.solvers.distributed_timing import layer_timing, scaled_layers
+    from mlsysim.solvers.timing import peaks
     from mlsysim.workload.lowering.sharded import lower_ops, restage
 
-    spec, phase, view, facts = target(model, "DGX_A100", "training", 64, 2, 2, 1, 1, None)
-    _, rp = plans(spec, facts, view, phase, 2, 2, None, 1, 1, sp, 0, 2, "1f1b", 1, True,
-                  None, "selective", None, {})  # fmt: skip
+    settings = ParallelSettings(tp=2, pp=2, sp=sp, microbatch=2)
+    spec, phase, view, facts = target(model, "DGX_A100", "training", 64, settings)
+    _, rp = plans(spec, facts, view, phase, settings, None, "selective", None, {})
     base = lower_ops(facts, "training", 2, 2048, rp, ParallelPlan(tp=2, pp=2, dp=16, sp=sp))
+    single = lower_ops(facts, "training", 2, 2048, rp, ParallelPlan(tp=2, pp=1, dp=32, sp=sp))
+    assert any(op.name == "embedding" for op in single.ops)
+    dev = device_facts(view.hardware)
+    pk = peaks(dev, rp)
     for pp, chunks in ((4, 1), (8, 1), (4, 2), (16, 2)):
         par = ParallelPlan(tp=2, pp=pp, dp=32 // pp, sp=sp, chunks=chunks)
-        assert restage(base, facts, par) == lower_ops(facts, "training", 2, 2048, rp, par)
-    mlsysim.sweep(model, "DGX_A100", phase="training", devices=64, tp=2, pp=[2, 4, 8],
-                  sp=sp, batch=[64, 128], seq_len=2048)  # fmt: skip
-    assert distributed_sweep.lowerings[0] == 1
+        moved = restage(base, facts, par)
+        assert moved == lower_ops(facts, "training", 2, 2048, rp, par)
+        assert restage(single, facts, par) == moved
+        # a deeper stage's row keeps the shared lowering's FLOPs, tokens and memory
+        assert moved.flops == pytest.approx(base.flops, rel=1e-12, abs=0.0)
+        assert moved.flops == pytest.approx(single.flops, rel=1e-12, abs=0.0)
+        assert moved[1:5] + moved[8:] == base[1:5] + base[8:] == single[1:5] + single[8:]
+        timed = layer_timing(moved, pk, dev.bandwidth, rp)
+        scaled = scaled_layers(
+            layer_timing(base, pk, dev.bandwidth, rp), moved.layers / base.layers
+        )
+        assert moved.layers != base.layers
+        assert scaled == pytest.approx(timed, rel=1e-12, abs=0.0)
+    for pps in ([2, 4, 8], [1, 2, 4]):
+        s = mlsysim.sweep(model, "DGX_A100", phase="training", devices=64, tp=2, pp=pps,
+                          sp=sp, batch=[64, 128], seq_len=2048)  # fmt: skip
+        assert distributed_sweep.lowerings[0] == 1
+        _check(s, fresh=True)
+    # a single stage after a deeper one is lowered itself (it has the embedding)
+    s = mlsysim.sweep(model, "DGX_A100", phase="training", devices=64, tp=2, pp=[4, 1, 2],
+                      sp=sp, batch=[64, 128], seq_len=2048)  # fmt: skip
+    assert distributed_sweep.lowerings[0] == 2
+    _check(s, fresh=True)
 
 
 def test_structures_share_their_collective_pricing_and_static_share(
@@ -314,8 +351,8 @@ def test_structures_share_their_collective_pricing_and_static_share(
 
     sharded = importlib.import_module("mlsysim.workload.lowering.sharded")
     calls = {"price": 0, "update": 0, "check": 0}
-    price, update = distributed_sweep.price, sharded.add_optimizer_update
-    check = distributed_sweep.check_shape
+    price, update = distributed_parts.price, sharded.add_optimizer_update
+    check = distributed_parts.check_shape
 
     def counted_check(*args: Any) -> None:
         calls["check"] += 1
@@ -329,9 +366,9 @@ def test_structures_share_their_collective_pricing_and_static_share(
         calls["update"] += 1
         update(*args, **kw)
 
-    monkeypatch.setattr(distributed_sweep, "price", counted_price)
+    monkeypatch.setattr(distributed_parts, "price", counted_price)
     monkeypatch.setattr(sharded, "add_optimizer_update", counted_update)
-    monkeypatch.setattr(distributed_sweep, "check_shape", counted_check)
+    monkeypatch.setattr(distributed_parts, "check_shape", counted_check)
     clear_all()
     axes = {"zero": [0, 1, 2, 3], "recompute": ["none", "full"], "microbatch": [1, 2]}
     s = mlsysim.sweep(
@@ -375,3 +412,48 @@ def test_zero3_gather_units_and_recomputation_equal_solve() -> None:
     )  # fmt: skip
     assert len(s) == 16
     _check(s, fresh=True)
+
+
+def test_whole_structures_run_as_one_block_without_work_per_structure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A grid of distributed structures builds the parallel plans its parts read — the
+    lowerings' (tp × micro-batch, at the first ZeRO stage) and the step parts' (tp × zero, at
+    the first micro-batch): 2·2 + 2·3 − 2 = 8 —, each resolved plan once per recomputation
+    (3) and routes one structure per combination a part reads, not every one of the 36; every
+    point still equals solve() on emptied caches. A chunk that cuts structures runs the cut
+    ones one by one, with the same columns."""
+    built = {"parallel": 0, "resolved": 0}
+    parallel, resolved = distributed_sweep.parallel_plan, distributed_sweep.resolved_plan
+
+    def counted_parallel(*args: Any) -> Any:
+        built["parallel"] += 1
+        return parallel(*args)
+
+    def counted_resolved(*args: Any) -> Any:
+        built["resolved"] += 1
+        return resolved(*args)
+
+    monkeypatch.setattr(distributed_sweep, "parallel_plan", counted_parallel)
+    monkeypatch.setattr(distributed_sweep, "resolved_plan", counted_resolved)
+    axes = {"tp": [1, 2], "zero": [0, 1, 3], "recompute": ["none", "selective", "full"]}
+    axes |= {"microbatch": [1, 2], "batch": [32, 64], "seq_len": [512, 1024]}
+    s = mlsysim.sweep("Llama2_7B", "DGX_A100", phase="training", devices=8, **axes)
+    assert len(s) == 36 * 4
+    assert distributed_sweep.blocked[0] == 36
+    assert built == {"parallel": 2 * 2 + 2 * 3 - 2, "resolved": 3}
+    # micro-batch parts tp × micro-batch × seq_len × recompute; step parts tp × zero, and
+    # ZeRO-3 once more for full recomputation's regathers
+    assert distributed_sweep.priced[0] == 2 * 2 * 2 * 3 + 2 * 3 + 2
+    _check(s, fresh=True)
+    # sp and the micro-batch change no step part; ZeRO-3 under full recomputation does
+    many = {"sp": [False, True], "zero": [1, 3], "recompute": ["selective", "full"]}
+    _check(
+        mlsysim.sweep("Llama3_8B", "DGX_H100", phase="training", devices=16, tp=[2, 4],
+                      microbatch=[1, 2], **many, batch=64, seq_len=[1024]),
+        fresh=True,
+    )  # fmt: skip
+    parts = list(mlsysim.sweep_chunks("Llama2_7B", "DGX_A100", phase="training", devices=8,
+                                      chunk=7, **axes))  # fmt: skip
+    for name in ("step_time_s", "memory_bytes", "binding_wall", "microbatches", "mfu"):
+        np.testing.assert_array_equal(np.concatenate([p[name] for p in parts]), s[name], name)

@@ -52,6 +52,7 @@ __all__ = [
     "FLOPS_PER_MAC",
     "FORWARD_ATTENTION_FLOPS",
     "FORWARD_FLOPS_PER_PARAM",
+    "FP8_CAST_COPIES",
     "HALF_PRECISIONS",
     "HARDWARE_LIFETIME",
     "HARDWARE_UTILIZATION",
@@ -62,6 +63,14 @@ __all__ = [
     "KAPLAN_N_C",
     "KERNEL_NODE_TIME",
     "MASTER_WEIGHT_BYTES",
+    "NCCL_BASE_LATENCY",
+    "NCCL_LL_INTRA_ACROSS_NODES",
+    "NCCL_PROTOCOLS",
+    "NCCL_RING_BANDWIDTH_FACTOR",
+    "NCCL_RING_SIMPLE_PLATEAU",
+    "NCCL_RING_SIMPLE_PLATEAU_BYTES",
+    "NCCL_TREE_BANDWIDTH_FACTOR",
+    "NCCL_TREE_CORRECTION",
     "OPTIMIZERS",
     "OPTIMIZER_MOMENT_BYTES",
     "OPTIMIZER_STATE_BYTES",
@@ -82,6 +91,7 @@ __all__ = [
     "TRAINING_FLOPS_PER_PARAM",
     "Constant",
     "QuantLayout",
+    "SizeTable",
     "bytes_per_element",
 ]
 
@@ -224,6 +234,15 @@ FORWARD_ATTENTION_FLOPS = _c(4, "FLOP", "chowdhery2022", "PaLM App. B: 6N + 12LH
 #: empty kernels at ~0.58 us per node, where the host's enqueue is not in the way.
 KERNEL_NODE_TIME = _c(
     0.58, "us", "solver_ocannl_cuda_graphs", "CUDA graph replay of no-op kernels: ~0.58 us a node"
+)
+
+#: FP8 copies a training cast of a GEMM operand writes: the operand in FP8 for its own GEMM
+#: and its FP8 transpose for the weight-gradient GEMM (Transformer Engine's
+#: ``fp8_cast_transpose_fused`` on each Linear input and ``fp8_cast_transpose_bgrad_fused``
+#: on each output gradient; where the norm before a GEMM writes FP8 itself, only the
+#: transpose remains, made in the backward pass).
+FP8_CAST_COPIES = _c(
+    2, "", "solver_te_fp8_linear", "Transformer Engine v1.12 Linear: FP8 copy and FP8 transpose"
 )
 
 #: Queries per thread block of a fused attention kernel's forward pass: its grid is one block
@@ -385,6 +404,101 @@ DEFAULT_MAX_TOKENS = _c(8192, "token", "trtllm_llm_args", "BaseLlmArgs.max_num_t
 DEFAULT_MEMORY_UTILIZATION = _c(
     0.9, "", "sarathi_serve_engine_args", "EngineArgs.gpu_memory_utilization"
 )
+
+# --- the collective library's cost model (NCCL src/graph/tuning.cc v2.7.8) ------------------
+_NCCL = "sys_nccl_tuning_model"
+#: NCCL's protocols, in the order of its tables: LL sends 4 bytes of data with each 4-byte
+#: flag, LL128 120 of every 128 bytes, Simple whole buffers behind a fence.
+NCCL_PROTOCOLS: tuple[str, ...] = ("ll", "ll128", "simple")
+#: NCCL's fixed latency per call (``baseLat``), by algorithm and protocol.
+NCCL_BASE_LATENCY: dict[str, dict[str, Constant]] = {
+    "ring": {
+        "ll": _c(3.6, "us", _NCCL, "baseLat[Ring][LL]"),
+        "ll128": _c(10.0, "us", _NCCL, "baseLat[Ring][LL128]"),
+        "simple": _c(8.4, "us", _NCCL, "baseLat[Ring][Simple]"),
+    },
+    "tree": {
+        "ll": _c(4.4, "us", _NCCL, "baseLat[Tree][LL]"),
+        "ll128": _c(4.4, "us", _NCCL, "baseLat[Tree][LL128]"),
+        "simple": _c(0.0, "us", _NCCL, "baseLat[Tree][Simple]: its chunk latency is in hwLat"),
+    },
+}
+#: Share of the ring's bus bandwidth each protocol keeps: LL 1/4 for every all-reduce and
+#: across nodes (1/3 otherwise), LL128 0.92 (0.7 with one rank per node), Simple 1.
+NCCL_RING_BANDWIDTH_FACTOR: dict[str, Constant] = {
+    "ll": _c(1.0 / 4.0, "", _NCCL, "Ring/LL across nodes or for all-reduce: busBw x 1/4"),
+    "ll_one_node": _c(1.0 / 3.0, "", _NCCL, "Ring/LL inside one node, not all-reduce: x 1/3"),
+    "ll128": _c(0.92, "", _NCCL, "Ring/LL128: busBw x 0.92 (120/128)"),
+    "ll128_one_rank_per_node": _c(0.7, "", _NCCL, "Ring/LL128 with ppn < 2: busBw x 0.7"),
+    "simple": _c(1.0, "", _NCCL, "Ring/Simple: the full bus bandwidth"),
+}
+#: Share of the bus bandwidth a double binary tree keeps (``busBw * .9``), and each protocol's
+#: further share on it: LL 1/3.8, LL128 7/9 inside one node and 0.915 across nodes.
+NCCL_TREE_BANDWIDTH_FACTOR: dict[str, Constant] = {
+    "tree": _c(0.9, "", _NCCL, "Tree: busBw x .9"),
+    "ll": _c(1.0 / 3.8, "", _NCCL, "Tree/LL: busBw x 1/3.8"),
+    "ll128_one_node": _c(7.0 / 9.0, "", _NCCL, "Tree/LL128 inside one node: x 7/9"),
+    "ll128": _c(0.915, "", _NCCL, "Tree/LL128 across nodes: x 0.915"),
+    "simple": _c(1.0, "", _NCCL, "Tree/Simple: no further share"),
+}
+#: NCCL's factor on LL's intra-node step latency when the group spans nodes (every algorithm).
+NCCL_LL_INTRA_ACROSS_NODES = _c(1.8, "", _NCCL, "intraLat *= 1.8 for LL when nNodes > 1")
+#: The ring's Simple all-reduce across nodes pays its latency 1.9 times once the message
+#: reaches nRanks/16 x 64 KiB ("plateau effect of ring", ``ncclTopoGetAlgoTime``).
+NCCL_RING_SIMPLE_PLATEAU = _c(1.9, "", _NCCL, "Ring/Simple all-reduce, nNodes > 1: lat x 1.9")
+#: Bytes per rank from which the plateau applies: nBytes >= nRanks / 16 x 65536.
+NCCL_RING_SIMPLE_PLATEAU_BYTES = _c(65536.0 / 16.0, "B", _NCCL, "nRanks/16.0*65536 bytes")
+
+
+@dataclass(frozen=True)
+class SizeTable:
+    """A sourced table indexed by message size: ``values[i]`` applies to messages of
+    ``first`` x 2^i bytes up to twice that; larger messages use 1."""
+
+    values: tuple[float, ...]
+    first: float
+    source: str
+    note: str = ""
+
+    def at(self, size: float) -> float:
+        """The entry for a message of ``size`` bytes (``log2i(size / first)``)."""
+        i = int(size // self.first).bit_length() - 1
+        if i < 0:
+            i = 0
+        return self.values[i] if i < len(self.values) else 1.0
+
+
+#: NCCL's correction of a tree's bandwidth at medium sizes ("trees are not perfectly
+#: sticking to the model for medium sizes"), per protocol, powers of two from 64 B.
+NCCL_TREE_CORRECTION: dict[str, SizeTable] = {
+    "ll": SizeTable(
+        (
+            *(1.0, 1.0, 1.0, 1.0, 0.9, 0.8, 0.7, 0.7, 0.7, 0.7, 0.6),
+            *(0.5, 0.4, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.0, 1.0),
+        ),
+        64.0,
+        _NCCL,
+        "treeCorrectionFactor[LL]",
+    ),
+    "ll128": SizeTable(
+        (
+            *(1.0, 1.0, 1.0, 1.0, 1.0, 0.9, 0.8, 0.8, 0.8, 0.7, 0.6),
+            *(0.6, 0.6, 0.5, 0.6, 0.6, 0.7, 0.7, 0.8, 0.9, 0.9, 1.0),
+        ),
+        64.0,
+        _NCCL,
+        "treeCorrectionFactor[LL128]",
+    ),
+    "simple": SizeTable(
+        (
+            *(0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.8, 0.7, 0.6, 0.6),
+            *(0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.6, 0.6, 0.7, 0.8, 0.9),
+        ),
+        64.0,
+        _NCCL,
+        "treeCorrectionFactor[Simple]",
+    ),
+}
 
 #: Every scalar constant by name (the per-precision and per-optimizer tables are separate).
 CONSTANTS: dict[str, Constant] = {

@@ -3,19 +3,22 @@ they can be, and its composition on arrays.
 
 A sweep's distributed points arrive as *segments*: one structure of the grid's outer axes
 (model, system, devices, tp, pp, zero, recompute, micro-batch, schedule, …; checked as
-``solve()`` checks them: :func:`~mlsysim.solvers.distributed.target`,
-:func:`~mlsysim.solvers.distributed.plans`) with arrays of batch and sequence length. Each
+``solve()`` checks them: :func:`~mlsysim.solvers.distributed_plans.target`,
+:func:`~mlsysim.solvers.distributed_plans.plans`) with arrays of batch and sequence length. Each
 point runs the same chain as :func:`~mlsysim.solvers.distributed.solve_distributed`:
 
 1. the rank's operations (:func:`~mlsysim.workload.lowering.sharded.lower_ops`) and their
-   timing (:func:`~mlsysim.solvers.distributed.rank_timing`) depend on the shard, the
+   timing (:func:`~mlsysim.solvers.distributed_timing.rank_timing`) depend on the shard, the
    micro-batch and the sequence but not on ZeRO, the data-parallel degree or the batch: they
    are lowered and timed once per such *lowering* across the whole call, whatever the
-   number of configurations sharing it (a dense model's pipeline depths ≥ 2 share one, moved
-   to each depth's stages by :func:`~mlsysim.workload.lowering.sharded.restage`);
+   number of configurations sharing it (a dense model's pipeline depths share one: each
+   depth's stage holds the same ops repeating its layers and the same FLOPs,
+   :func:`~mlsysim.workload.lowering.sharded.restage`, its layers' timing scaled to the
+   stage's layer count by :func:`~mlsysim.solvers.distributed_timing.scaled_layers`, not
+   lowered or timed again);
 2. the micro-batch's TP/CP/EP/PP collectives
    (:func:`~mlsysim.workload.lowering.sharded.microbatch_comms`), priced on the rank
-   layout's groups (:func:`~mlsysim.solvers.distributed.price`), and the activation parts
+   layout's groups (:func:`~mlsysim.solvers.distributed_timing.price`), and the activation parts
    (:func:`~mlsysim.workload.lowering.sharded.activation_parts`) once per shard, micro-batch,
    sequence, plan and layout: every ZeRO stage shares them;
 3. the data-parallel collectives, the optimizer update and the resident state
@@ -32,7 +35,15 @@ point runs the same chain as :func:`~mlsysim.solvers.distributed.solve_distribut
 
 The points' micro-batch splits and the shape checks are shared too, by the structures with
 the same replicas, micro-batch and pipeline depth (splits) or the same degrees the check
-reads (checks). Everything shared lives in one call: nothing is kept for the next.
+reads (checks). Everything shared lives in one call: nothing is kept for the next
+(:mod:`mlsysim.solvers.distributed_parts` holds the parts and their composition).
+
+Two entries: :func:`evaluate` takes segments one by one (any structure, any cut of its
+points); :func:`evaluate_block` takes a range of whole structures of a grid and does no
+work per structure: each part is built once per combination of the grid axes it may read,
+from one structure that has it, and each structure indexes its rows with numpy. A block
+that meets an error hands the structures back to :func:`evaluate`, which raises solve's
+error for the first point that has one.
 
 Points that ``solve()`` refuses (a batch that does not split, tp not dividing the heads, pp
 not dividing the layers, too few micro-batches, …) raise its own error, naming the point;
@@ -42,40 +53,41 @@ points that do not fit are computed and marked ``feasible = False``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from mlsysim.execution.parallel import PARALLEL_KEYWORDS
 from mlsysim.hardware.facts import device_facts
-from mlsysim.solvers.distributed import (
-    check_shape,
-    head_timing,
-    optimizer_timing,
+from mlsysim.solvers.distributed_parts import (
+    STRUCTURE,
+    Memo,
+    Rows,
+    check_points,
+    group_of,
+    lowering_row,
+    microbatch_row,
+    split_points,
+    step_index,
+)
+from mlsysim.solvers.distributed_plans import (
+    ParallelSettings,
+    parallel_plan,
     plans,
-    price,
-    rank_timing,
-    seq_len_of,
-    split_batch,
+    resolved_plan,
     target,
 )
-from mlsysim.solvers.distributed_results import utilization
-from mlsysim.solvers.distributed_step import PARTS, CommParts, compose_step
-from mlsysim.solvers.sweep_kernel import WALLS
-from mlsysim.solvers.timing import Timed, peaks
-from mlsysim.workload.lowering.sharded import (
-    activation_parts,
-    lower_ops,
-    microbatch_comms,
-    restage,
-    stage_activations,
-    static_reads,
-    static_share,
-)
+from mlsysim.solvers.timing import peaks
+from mlsysim.workload.lowering.sharded import static_reads
 
-__all__ = ["Segment", "evaluate", "lowerings", "priced"]
-
-_WALL_CODE = tuple(WALLS.index(p) for p in PARTS)
-_CAPACITY = WALLS.index("memory_capacity")
+__all__ = [
+    "Fallback",
+    "Segment",
+    "blocked",
+    "evaluate",
+    "evaluate_block",
+    "lowerings",
+    "priced",
+]
 
 
 class Segment(NamedTuple):
@@ -97,10 +109,10 @@ def evaluate(segments: Sequence[Segment], out: dict[str, Any]) -> list[tuple[Seg
     pairs ``strict`` asks to re-solve because they do not fit."""
     import numpy as np
 
-    memo = _Memo()
+    memo = Memo()
     for seg in segments:
         _collect(seg, memo)
-    lowerings[0] = sum(1 for k in memo.lowered if len(k) == 10)
+    lowerings[0] = memo.made
     priced[0] = len(memo.per_microbatch) + len(memo.per_step)
     tables = tuple(np.asarray(t, dtype=np.float64) for t in memo.tables)
     strict: list[tuple[Segment, int]] = []
@@ -123,176 +135,200 @@ def evaluate(segments: Sequence[Segment], out: dict[str, Any]) -> list[tuple[Seg
 
 #: Collective pricings (micro-batch sets plus step sets) made by the last :func:`evaluate`.
 priced = [0]
+#: Structures the last :func:`evaluate_block` evaluated (a count for benchmarks and tests).
+blocked = [0]
+
+#: Keywords that choose the model, the system and the phase (a structure's target).
+_TARGET = frozenset({"model", "system", "hardware", "phase", "devices"})
+#: The parallel plan's keywords besides the devices.
+_DEGREES = frozenset(PARALLEL_KEYWORDS) - {"devices"}
+#: No parallelism (a target's check of a single device reads none).
+_SERIAL = ParallelSettings()
+#: Degrees the step part (data-parallel collectives, optimizer, resident state) never reads.
+_NOT_STEP = frozenset({"microbatch", "sp"})
 
 
-class _Memo:
-    """What one :func:`evaluate` call has computed, keyed by what each part depends on, and
-    its three tables of float rows (one row per distinct part):
+class Fallback(Exception):
+    """:func:`evaluate_block` cannot take these structures: evaluate them one by one."""
 
-    * ``lowering`` — the slowest stage's timing, its FLOPs, inference activations and KV
-      cache, the GEMM peak: per shard, micro-batch, sequence, resolved plan and stages;
-    * ``microbatch`` — the priced TP/CP/EP/PP collectives of a micro-batch and the
-      activation parts: per shard, micro-batch, sequence, resolved plan and rank layout
-      (shared by ZeRO stages);
-    * ``step`` — the priced data-parallel collectives, the optimizer update's timing, the
-      resident state and the plan's degrees: per shard, ZeRO stage, rank layout and what the
-      state reads of the plan (shared by micro-batches, sequences and recomputation).
 
-    Nothing outlives the call."""
+def evaluate_block(
+    routed: Callable[[int], dict[str, Any]],
+    axes: Sequence[tuple[str, int, int]],
+    g0: int,
+    g1: int,
+    batch: Any,
+    seq: Any,
+    out: dict[str, Any],
+    at: int,
+) -> None:
+    """Structures ``g0 … g1 − 1`` of a grid, whole, into ``out`` from ``at`` on: the same
+    parts and composition as :func:`evaluate`, without any work per structure. Each
+    structure's points are ``batch`` × ``seq`` (per point; ``seq`` may be ``None``);
+    ``axes`` are the grid's (name, length, stride) row-major over its structures, and
+    ``routed(g)`` structure ``g``'s routed ``solve`` keywords.
 
-    __slots__ = (
-        "checked",
-        "groups",
-        "lowered",
-        "per_microbatch",
-        "per_step",
-        "points",
-        "rp_keys",
-        "tables",
-        "targets",
+    Every part is computed for the combinations of the axes it may read, each from one
+    structure that has it: the target for the model, system, phase and devices; the parallel
+    plan for those and the degrees; the resolved plan for the target and every other option;
+    the lowering and micro-batch part for every axis but the ZeRO stage; the step part for
+    the target and the degrees but the micro-batch and sp, per class of resolved plans that
+    agree on what it reads of them (:func:`~mlsysim.workload.lowering.sharded.static_reads`,
+    the peaks and the engine). Each structure then indexes its rows with numpy. Raises
+    solve's error of some failing point (the caller finds the first one structure by
+    structure) or :class:`Fallback` (a strict point, or a one-device view)."""
+    import numpy as np
+
+    G = g1 - g0
+    gs = len(batch)
+    g = np.arange(g0, g1, dtype=np.int64)
+    digits = [(name, g // stride % n, n) for name, n, stride in axes]
+
+    def combos(reads: Callable[[str], bool]) -> tuple[list[int], Any]:
+        """A representative structure per combination of the axes ``reads`` accepts, and
+        each structure's combination."""
+        code = np.zeros(G, dtype=np.int64)
+        for name, d, n in digits:
+            if reads(name):
+                code = code * n + d
+        _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+        return [g0 + int(i) for i in first], inverse
+
+    memo = Memo()
+    target_reps, t_at = combos(lambda a: a in _TARGET)
+    t_of = t_at.tolist()
+    targets = []
+    for r in target_reps:
+        kw = routed(r)
+        if kw.get("strict"):
+            raise Fallback
+        made = target(kw["model"], kw["system"], kw["phase"], kw.get("devices"), _SERIAL)
+        spec, phase, view, facts = made
+        if view.kind == "device" or (phase == "decode" and facts.task != "llm"):
+            raise Fallback  # solve's own check of the degrees or the phase decides
+        targets.append(made)
+    par_reps, p_at = combos(lambda a: a in _TARGET or a in _DEGREES)
+    p_of = p_at.tolist()
+    pars: dict[int, Any] = {}
+
+    def par_of(i: int) -> Any:
+        """The parallel plan of structure ``g0 + i``'s combination (built when first asked:
+        the lowerings' and the step parts' together hold every structure's degrees)."""
+        p = p_of[i]
+        par = pars.get(p)
+        if par is None:
+            settings = ParallelSettings.of(routed(par_reps[p]))
+            par = pars[p] = parallel_plan(targets[t_of[i]][2], settings)
+        return par
+
+    rp_reps, e_at = combos(lambda a: a not in _DEGREES)
+    e_of = e_at.tolist()
+    resolved = []
+    for r in rp_reps:
+        kw = routed(r)
+        if kw.get("strict"):
+            raise Fallback
+        _, phase, view, facts = targets[t_of[r - g0]]
+        extra = kw.keys() - STRUCTURE
+        options = {k: kw[k] for k in extra} if extra else {}
+        rp = resolved_plan(facts, view, phase, kw.get("precision"), kw["recompute"],
+                           kw.get("plan"), options)  # fmt: skip
+        dev = device_facts(view.hardware)
+        pk = peaks(dev, rp)
+        reads = tuple((*static_reads(rp, z), pk, rp.eff) for z in (0, 3))
+        resolved.append((rp, dev, pk, reads))
+
+    def parts(r: int) -> tuple[Any, ...]:
+        i = r - g0
+        return (*targets[t_of[i]], par_of(i), *resolved[e_of[i]])
+
+    # the lowering and micro-batch rows of each point, per combination of all but ZeRO
+    low_reps, l_of = combos(lambda a: a != "zero")
+    lows, mbs, ms, seqs, gids = [], [], [], [], []
+    groups: list[Rows] = []
+    by_par: dict[int, tuple[Any, int]] = {}  # the splits, checks and group of a plan
+    for r in low_reps:
+        spec, phase, view, facts, par, rp, dev, pk, _ = parts(r)
+        hit = by_par.get(p_of[r - g0])
+        if hit is None:
+            training = phase == "training"
+            pts = split_points(batch, seq, par, facts, phase, training, memo)
+            check_points(spec, facts, par, phase, training, pts, memo)
+            rows = group_of(phase, dev, par, memo)
+            if rows not in groups:
+                groups.append(rows)
+            hit = by_par[p_of[r - g0]] = (pts, groups.index(rows))
+        pts, gid_r = hit
+        phase_l = "prefill" if phase == "inference" else phase
+        lo = [lowering_row(facts, phase_l, mb, si, rp, par, dev, pk, memo) for si, mb in pts.pairs]
+        mi = [microbatch_row(facts, phase_l, mb, si, rp, par, view, memo) for si, mb in pts.pairs]
+        lows.append([lo[j] for j in pts.which])
+        mbs.append([mi[j] for j in pts.which])
+        ms.append(pts.m)
+        seqs.append(pts.seq)
+        gids.append(gid_r)
+    # the step row of each structure, per combination of the target and the degrees but
+    # the micro-batch and sp (the step part reads neither) and per class of the resolved
+    # plans that agree on what it reads of them (per target, below ZeRO-3 and at ZeRO-3)
+    k_reps, k_of = combos(lambda a: (a in _TARGET or a in _DEGREES) and a not in _NOT_STEP)
+    step_pars = [par_of(r - g0) for r in k_reps]  # (its micro-batch and sp are not read)
+    classes: dict[tuple[Any, ...], int] = {}
+    cls = np.empty((2, len(resolved)), dtype=np.int64)
+    for e, r in enumerate(rp_reps):
+        t = t_of[r - g0]
+        for z in (0, 1):
+            cls[z, e] = classes.setdefault((t, z, resolved[e][3][z]), len(classes))
+    z3 = np.asarray([p.zero >= 3 for p in step_pars], dtype=np.int64)[k_of]
+    _, first, s_of = np.unique(
+        k_of * len(classes) + cls[z3, e_at], return_index=True, return_inverse=True
     )
-
-    def __init__(self) -> None:
-        self.lowered: dict[tuple[Any, ...], tuple[Any, int, Timed]] = {}
-        self.per_microbatch: dict[tuple[Any, ...], int] = {}
-        self.per_step: dict[tuple[Any, ...], int] = {}
-        self.targets: dict[tuple[Any, ...], tuple[Any, str, Any, Any]] = {}
-        self.points: dict[tuple[Any, ...], _Points] = {}
-        self.checked: set[tuple[Any, ...]] = set()
-        self.rp_keys: dict[int, tuple[Any, Any, Any, tuple[Any, ...]]] = {}
-        self.groups: dict[tuple[Any, ...], _Rows] = {}
-        self.tables: tuple[list[tuple[float, ...]], ...] = ([], [], [])
-
-
-class _Rows:
-    """The points of one composition group: per point, its rows in the three tables, its
-    micro-batch count, batch and sequence length."""
-
-    def __init__(self, phase: str, dev: Any, overlap: bool, tp_overlap: float, v: int, sch: str):
-        self.phase, self.dev, self.overlap, self.tp_overlap = phase, dev, overlap, tp_overlap
-        self.v, self.schedule = v, sch
-        self.segments: list[Segment] = []
-        self.index: tuple[list[int], list[int], list[int]] = ([], [], [])
-        self.m: list[int] = []  # per point: micro-batches per step
-        self.batch: list[int] = []
-        self.seq: list[int] = []
-
-    def compose(self, np: Any, tables: tuple[Any, ...]) -> dict[str, Any]:
-        lw, mc, sc = (
-            t[np.asarray(i, dtype=np.int64)].T for t, i in zip(tables, self.index, strict=True)
-        )
-        m = np.asarray(self.m, dtype=np.float64)
-        batch = np.asarray(self.batch, dtype=np.float64)
-        s = np.asarray(self.seq, dtype=np.float64)
-        t = Timed(*lw[0:8])
-        flops = (lw[8], lw[9], lw[10])
-        act_inf, kv, P = lw[11], lw[12], lw[13]
-        # each field comes from one side (the other holds 0.0): the sum is solve's value
-        c = CommParts(*(mc[0:10] + sc[0:10]))
-        acts_parts = (mc[10], mc[11], mc[12])
-        opt = tuple(sc[10:14]) if self.phase == "training" else None
-        w, g, o = sc[14:17]
-        p, dp, devices, nodes = sc[17:21]
-        training = self.phase == "training"
-        acts = stage_activations(acts_parts, p, m, self.v, self.schedule) if training else act_inf
-        memory = (w, g, o, acts, kv)
-        st = compose_step(
-            t,
-            c,
-            opt,
-            m,
-            p,
-            self.v,
-            self.overlap,
-            self.tp_overlap,
-            self.phase,
-            batch,
-            s,
-            dp,
-            flops,
-            memory,
-            self.dev,
-            P,
-        )
-        feasible = np.asarray(st.feasible)
-        codes = np.asarray(_WALL_CODE, dtype=np.int8)[st.wall]
-        nan = np.nan
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rate = st.tokens / st.step
-            mfu = utilization(st.tokens, st.step, st.model_flops, devices, P)
-            hfu = utilization(st.tokens, st.step, st.hardware_flops, devices, P)
-        return {
-            "latency_s": st.latency,
-            "latency_bound_s": st.latency_bound,
-            "compute_s": st.compute_s,
-            "memory_s": st.memory_s,
-            "overhead_s": st.overhead_s,
-            "units_per_step": st.tokens,
-            "peak_flops_per_s": P,
-            "power_w": st.power,
-            "weights_bytes": w,
-            "gradients_bytes": g,
-            "optimizer_bytes": o,
-            "activations_bytes": memory[3],
-            "kv_cache_bytes": memory[4],
-            "memory_bytes": st.memory_total,
-            "capacity_bytes": self.dev.capacity,
-            "throughput": np.where(feasible, rate, nan),
-            "mfu": np.where(feasible, mfu, nan),
-            "hfu": np.where(feasible, hfu, nan),
-            "step_time_s": st.step,
-            "step_time_bound_s": st.bound,
-            "tokens_per_step": st.tokens,
-            "model_flops_per_step": st.model_flops,
-            "hardware_flops_per_step": st.hardware_flops,
-            "flops_per_step": st.flops,
-            "bubble_fraction": st.bubble_fraction,
-            "bubble_s": st.bubble,
-            "optimizer_s": st.optimizer_s,
-            "devices": devices,
-            "nodes": nodes,
-            "dp": dp,
-            "microbatches": m,
-            "seq_len": s,
-            "feasible": feasible,
-            "binding_wall": np.where(feasible, codes, _CAPACITY),
-        }
+    steps = []
+    for i in first.tolist():  # a structure with that combination and class: its parts
+        _, phase, view, facts = targets[t_of[i]]
+        rp, dev, pk, reads = resolved[e_of[i]]
+        par = step_pars[k_of[i]]
+        steps.append(step_index(facts, phase == "training", view, par, rp, dev, pk, reads, memo))
+    lowerings[0] = memo.made
+    priced[0] = len(memo.per_microbatch) + len(memo.per_step)
+    blocked[0] = G
+    tables = tuple(np.asarray(t, dtype=np.float64) for t in memo.tables)
+    low_at = np.asarray(lows, dtype=np.int64)[l_of]  # (structures, points)
+    mb_at = np.asarray(mbs, dtype=np.int64)[l_of]
+    m_at = np.asarray(ms, dtype=np.float64)[l_of]
+    seq_at = np.asarray(seqs, dtype=np.float64)[l_of]
+    step_at = np.asarray(steps, dtype=np.int64)[s_of]
+    gid = np.asarray(gids, dtype=np.int64)[l_of]
+    b = np.asarray(batch, dtype=np.float64)
+    point = np.arange(gs, dtype=np.int64)
+    for k, rows in enumerate(groups):
+        sel = np.flatnonzero(gid == k) if len(groups) > 1 else np.arange(G)
+        n = len(sel)
+        rows.index = (low_at[sel].ravel(), mb_at[sel].ravel(), np.repeat(step_at[sel], gs))
+        rows.m, rows.seq = m_at[sel].ravel(), seq_at[sel].ravel()
+        rows.batch = np.tile(b, n)
+        cols = rows.compose(np, tables)
+        where = (at + sel[:, None] * gs + point).ravel()
+        for name, col in out.items():
+            if name in cols:
+                col[where] = cols[name]
 
 
-def _collect(seg: Segment, memo: _Memo) -> None:
+def _collect(seg: Segment, memo: Memo) -> None:
     """Check a segment as ``solve()`` would, compute what it needs that the call has not
     computed yet, and add its points' rows to their composition group."""
     kw = seg.keywords
     get = kw.get
-    tp, pp, cp, ep, dp = get("tp", 1), get("pp", 1), get("cp", 1), get("ep", 1), get("dp")
+    settings = ParallelSettings.of(kw)
     model, system, phase, devices = kw["model"], kw["system"], kw["phase"], get("devices")
     tkey = (id(model), id(system), phase, devices)
     hit = memo.targets.get(tkey)
     if hit is None or hit[2].kind == "device":  # (a device's check reads the degrees)
-        hit = memo.targets[tkey] = target(model, system, phase, devices, tp, pp, cp, ep, dp)
+        hit = memo.targets[tkey] = target(model, system, phase, devices, settings)
     spec, phase, view, facts = hit
-    extra = kw.keys() - _STRUCTURE
-    par, rp = plans(
-        spec,
-        facts,
-        view,
-        phase,
-        tp,
-        pp,
-        dp,
-        cp,
-        ep,
-        get("sp", False),
-        get("zero", 0),
-        get("microbatch", 1),
-        get("schedule", "1f1b"),
-        get("chunks", 1),
-        get("overlap", True),
-        get("precision"),
-        kw["recompute"],
-        get("plan"),
-        {k: kw[k] for k in extra} if extra else {},
-    )
+    extra = kw.keys() - STRUCTURE
+    options = {k: kw[k] for k in extra} if extra else {}
+    recompute, plan = kw["recompute"], get("plan")
+    par, rp = plans(spec, facts, view, phase, settings, get("precision"), recompute, plan, options)
     training = phase == "training"
     phase_l = "prefill" if phase == "inference" else phase
     rk = memo.rp_keys.get(id(rp))
@@ -303,39 +339,13 @@ def _collect(seg: Segment, memo: _Memo) -> None:
         reads = tuple((*static_reads(rp, z), pk, rp.eff) for z in (0, 3))  # ZeRO < 3, ZeRO-3
         rk = memo.rp_keys[id(rp)] = (rp, view, (dev, pk), reads)
     dev, pk = rk[2]
-    chunks, sched = par.chunks, par.effective_schedule
-    key = (phase, id(dev), par.overlap, par.tp_overlap, chunks, sched)
-    rows = memo.groups.get(key)
-    if rows is None:
-        rows = memo.groups[key] = _Rows(phase, dev, par.overlap, par.tp_overlap, chunks, sched)
+    rows = group_of(phase, dev, par, memo)
     rows.segments.append(seg)
-    # the step part: one per structure's state, whatever its micro-batches and sequences
-    skey: tuple[Any, ...] = (id(facts), training, id(view), par.tp, pp, chunks, par.ep, par.dp)
-    skey = (*skey, par.cp, par.zero)
-    skey = (*skey, rk[3][par.zero >= 3])
-    i_step = memo.per_step.get(skey)
-    if i_step is None:
-        i_step = memo.per_step[skey] = len(memo.tables[2])
-        memo.tables[2].append(_step_row(facts, training, rp, par, view, dev, pk))
-    # the points' micro-batches (one per batch: solve's split and its errors), shared by the
-    # structures with the same replicas, micro-batch and pipeline depth
-    seqs = seg.seq_len
-    b = seg.batch
-    pkey: tuple[Any, ...] = (id(facts), phase, par.dp, par.microbatch, pp, b.dtype, b.tobytes())
-    pkey = (*pkey, None) if seqs is None else (*pkey, seqs.dtype, seqs.tobytes())
-    pts = memo.points.get(pkey)
-    if pts is None:
-        pts = memo.points[pkey] = _points(seg, par, facts, phase, training)
-    # the shape checks (solve's own, in point order), shared by the structures whose check
-    # reads the same degrees
-    ckey = (id(facts), phase, par.tp, pp, chunks, par.ep, par.dp, par.cp, par.sp, sched)
-    checked = memo.checked
-    for s_m in pts.checks:
-        if (ckey, s_m) not in checked:
-            check_shape(spec, facts, par, seq_len_of(s_m[0], facts, phase), s_m[1], training)
-            checked.add((ckey, s_m))
-    lows = [_lowering(facts, phase_l, mb, si, rp, par, dev, pk, memo) for si, mb in pts.pairs]
-    mbs = [_microbatch(facts, phase_l, mb, si, rp, par, view, memo) for si, mb in pts.pairs]
+    i_step = step_index(facts, training, view, par, rp, dev, pk, rk[3], memo)
+    pts = split_points(seg.batch, seg.seq_len, par, facts, phase, training, memo)
+    check_points(spec, facts, par, phase, training, pts, memo)
+    lows = [lowering_row(facts, phase_l, mb, si, rp, par, dev, pk, memo) for si, mb in pts.pairs]
+    mbs = [microbatch_row(facts, phase_l, mb, si, rp, par, view, memo) for si, mb in pts.pairs]
     i_low, i_mb, i_st = rows.index
     n = len(pts.m)
     if len(lows) == 1:
@@ -348,130 +358,3 @@ def _collect(seg: Segment, memo: _Memo) -> None:
     rows.m += pts.m
     rows.batch += pts.batch
     rows.seq += pts.seq
-
-
-class _Points(NamedTuple):
-    """A segment's points as the solver splits them: per point its micro-batch count,
-    batch, sequence length and distinct (sequence, micro-batch) pair; the distinct
-    (sequence, micro-batch count) shapes to check."""
-
-    m: list[int]
-    batch: list[int]
-    seq: list[int]
-    which: list[int]
-    pairs: list[tuple[int, int]]
-    checks: list[tuple[int, int]]
-
-
-def _points(seg: Segment, par: Any, facts: Any, phase: str, training: bool) -> _Points:
-    batch = seg.batch.tolist()
-    if seg.seq_len is None:
-        seqs = [seq_len_of(None, facts, phase)] * len(batch)
-    else:
-        seqs = seg.seq_len.tolist()
-    splits: dict[int, tuple[int, int]] = {}
-    pairs: dict[tuple[int, int], int] = {}
-    checks: dict[tuple[int, int], None] = {}
-    ms, which = [], []
-    for bi, si in zip(batch, seqs, strict=True):
-        split = splits.get(bi)
-        if split is None:
-            split = splits[bi] = split_batch(par, bi, training)
-        m, mb = split
-        checks[si, m] = None
-        ms.append(m)
-        which.append(pairs.setdefault((si, mb), len(pairs)))
-    return _Points(ms, batch, seqs, which, list(pairs), list(checks))
-
-
-#: Keywords of the distributed solver that are not plan options (nor batch, seq_len, strict).
-_STRUCTURE = frozenset(
-    {
-        "batch",
-        "seq_len",
-        "strict",
-        "model",
-        "system",
-        "phase",
-        *PARALLEL_KEYWORDS,
-        "precision",
-        "recompute",
-        "plan",
-    }
-)
-
-
-def _lowering(
-    facts: Any, phase: str, mb: int, s: int, rp: Any, par: Any, dev: Any, pk: Any, memo: _Memo
-) -> int:
-    """The row of the rank's lowering: timing, FLOPs, inference memory, peak."""
-    lowered = memo.lowered
-    pp, chunks = par.pp, par.chunks
-    exact = (id(facts), phase, mb, s, id(rp), par.tp, par.cp, par.ep, par.sp, pp, chunks)
-    hit = lowered.get(exact)
-    if hit is not None:
-        return hit[1]
-    stages = par.stage_layers(facts.layers)
-    # a dense model's training stages share one lowering whatever the pipeline depth ≥ 2
-    shared = phase == "training" and facts.experts <= 1 and pp > 1
-    key = (*exact[:9], "stages" if shared else (pp, chunks))
-    base = lowered.get(key)
-    BW = dev.bandwidth
-    if base is None:
-        low = lower_ops(facts, phase, mb, s, rp, par)
-        head = head_timing(low, pk, BW, rp)
-        row = _add_lowering(low, rank_timing(low, pk, BW, rp, head), pk, memo)
-        base = lowered[key] = (low, row, head)
-        lowered[(*key, stages)] = base
-    else:
-        hit = lowered.get((*key, stages))
-        if hit is None:  # the shared lowering on this pipeline's stages (the same head ops)
-            low = restage(base[0], facts, par)
-            row = _add_lowering(low, rank_timing(low, pk, BW, rp, base[2]), pk, memo)
-            hit = lowered[(*key, stages)] = (low, row, base[2])
-        base = hit
-    lowered[exact] = base
-    return base[1]
-
-
-def _add_lowering(low: Any, t: Timed, pk: Any, memo: _Memo) -> int:
-    table = memo.tables[0]
-    table.append((*t, low.model_flops, low.hardware_flops, low.flops, *low.inference, pk.gemm))
-    return len(table) - 1
-
-
-class _Comms(NamedTuple):
-    comms: tuple[Any, ...]
-
-
-def _microbatch(
-    facts: Any, phase: str, mb: int, s: int, rp: Any, par: Any, view: Any, memo: _Memo
-) -> int:
-    """The row of one micro-batch's priced collectives and activation parts."""
-    key: tuple[Any, ...] = (id(facts), phase, mb, s, id(rp), id(view), par.tp, par.cp, par.ep)
-    key = (*key, par.pp, par.sp)
-    key = (*key, par.chunks, par.dp)
-    row = memo.per_microbatch.get(key)
-    if row is None:
-        comms = microbatch_comms(facts, phase, mb, s, rp, par)
-        c = price(_Comms(comms), view, par, 1, None)
-        acts = activation_parts(facts, mb, s, rp, par) if phase == "training" else _ZEROS
-        table = memo.tables[1]
-        row = memo.per_microbatch[key] = len(table)
-        table.append((*c, *acts))
-    return row
-
-
-_ZEROS = (0.0, 0.0, 0.0)
-
-
-def _step_row(
-    facts: Any, training: bool, rp: Any, par: Any, view: Any, dev: Any, pk: Any
-) -> tuple[float, ...]:
-    """The step part's row: priced data-parallel collectives, the optimizer update's
-    (time, bound, FLOPs, bytes), the resident state, and pp, dp, devices, nodes."""
-    st = static_share(facts, par, rp, training)
-    c = price(_Comms(st.dp_comms), view, par, 1, None)
-    opt = optimizer_timing(st.optimizer, pk, dev.bandwidth, rp) or (0.0, 0.0, 0.0, 0.0)
-    degrees = (float(par.pp), float(par.dp), float(view.devices), float(view.nodes))
-    return (*c, *opt, *st.state, *degrees)

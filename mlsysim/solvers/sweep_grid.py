@@ -18,10 +18,12 @@ prepare`), then its batch × sequence points run through the sweep kernel
 chunks of ``chunk`` points, so memory stays constant. Groups on several devices (a node,
 a cluster, ``tp=…``) of a chunk run together through
 :mod:`mlsysim.solvers.distributed_sweep`: the distributed solver's checks, its rank
-lowering once per shard × micro-batch × sequence (shared across ZeRO stages, dp and
-batches), its collective pricing once per structure, and its step composition
-(:func:`~mlsysim.solvers.distributed_step.compose_step`) on numpy arrays over every
-configuration. Every point equals ``solve()`` at that point (``tests/test_sweep.py`` and
+lowering once per shard × micro-batch × sequence (shared across ZeRO stages, dp, batches
+and a dense model's pipeline depths), its collective pricing once per part, and its step
+composition (:func:`~mlsysim.solvers.distributed_step.compose_step`) on numpy arrays over
+every configuration; when every structure is distributed, the structures a chunk holds
+whole run as one block (no Python per structure), the chunk's edges one by one. Every
+point equals ``solve()`` at that point (``tests/test_sweep.py`` and
 ``tests/test_sweep_distributed.py`` check it, property-based).
 
 Memory: :func:`sweep` keeps only the result columns asked for (``columns=``, default all);
@@ -40,12 +42,12 @@ import numbers
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from mlsysim.core.exceptions import ConfigError, FormulaDomainError
+from mlsysim.core.exceptions import ConfigError, FormulaDomainError, MlsysimError
 from mlsysim.hardware.registry import HardwareSpec
 from mlsysim.solvers import arguments
 from mlsysim.solvers.api import route, solve
 from mlsysim.solvers.distributed import solve_distributed
-from mlsysim.solvers.distributed_sweep import Segment, evaluate
+from mlsysim.solvers.distributed_sweep import Fallback, Segment, evaluate, evaluate_block
 from mlsysim.solvers.single_node import SingleNodeSolver
 from mlsysim.solvers.sweep_kernel import SINGLE_COLUMNS, WALLS, time_single
 from mlsysim.solvers.sweep_result import Sweep
@@ -296,6 +298,8 @@ class _Grid:
         self._b0 = int(self.batch.min())
         self._s0 = None if self.seq is None else int(self.seq.min())
         self._kinds()
+        # every structure distributed and none strict: whole structures run as one block
+        self._blocks = not self.has_single and all(n != "strict" for n, _ in self.outer)
         self.labels: dict[str, tuple[Any, ...]] = {"binding_wall": WALLS}
         self._codes: dict[str, Any] = {}
         for name, values in self.outer:
@@ -442,8 +446,39 @@ class _Grid:
         batch = self.batch[j // self.ns]
         seq = None if self.seq is None else self.seq[j % self.ns]
         out["batch"][at : at + n] = batch
+        first, last = lo // gs, (hi - 1) // gs + 1
+        whole = (-(-lo // gs), hi // gs)  # the structures the chunk holds whole
+        if self._blocks and whole[1] > whole[0]:
+            try:
+                self._block(whole, out, at + whole[0] * gs - lo)
+            except (Fallback, MlsysimError):
+                pass  # one by one: solve's first error, in point order
+            else:
+                self._segments(lo, hi, out, at, batch, seq, range(first, whole[0]))
+                self._segments(lo, hi, out, at, batch, seq, range(whole[1], last))
+                return
+        self._segments(lo, hi, out, at, batch, seq, range(first, last))
+
+    def _block(self, whole: tuple[int, int], out: dict[str, Any], at: int) -> None:
+        """Whole distributed structures at once (:func:`evaluate_block`)."""
+        import numpy as np
+
+        point = np.arange(self.group_size)
+        batch = self.batch[point // self.ns]
+        seq = None if self.seq is None else self.seq[point % self.ns]
+        axes = [(name, n, stride) for name, _, n, stride in self._strides]
+        evaluate_block(self._routed, axes, *whole, batch, seq, out, at)
+
+    def _routed(self, g: int) -> dict[str, Any]:
+        return self._route(self.keywords(g), self._s0)[1]
+
+    def _segments(
+        self, lo: int, hi: int, out: dict[str, Any], at: int, batch: Any, seq: Any, gs_: range
+    ) -> None:
+        """Structures ``gs_`` (the points of each inside ``lo … hi``) one by one."""
+        gs = self.group_size
         segments: list[Segment] = []
-        for g in range(lo // gs, (hi - 1) // gs + 1):
+        for g in gs_:
             a, z = max(lo, g * gs) - lo, min(hi, (g + 1) * gs) - lo
             dst = slice(at + a, at + z)
             grp = self._group(g)

@@ -25,9 +25,15 @@ measurement may beat it. The estimate runs those phases one after the other (lib
 overlap them only in part: NCCL's NVLS tree on 2 H100 nodes reaches 470 GB/s, between the
 two pricings). The *achievable* time uses each fabric's recorded efficiency (the collective
 library's protocol overhead), its per-step latency α and the library's base latency per
-call (and its kernel launch). ``auto`` picks the fastest achievable algorithm the hardware
-supports; the bound is the best over the same set. Bandwidths follow nccl-tests
-(:func:`bus_factor`).
+call (and its kernel launch). Where the fabrics record NCCL's figures, a ring or tree is
+priced under each of NCCL's protocols (LL, LL128, Simple) with that algorithm's own row of
+NCCL's table (``core.constants.NCCL_*``: base latency, per-hop latency, share of the bus
+bandwidth, the tree's medium-size correction and the ring's Simple plateau) and the
+cheapest protocol is used, as NCCL v2.7.8 chooses; send/recv and all-to-all run Simple.
+NCCL's absolute bus-bandwidth caps (A100's 235 GB/s aside, recorded as the NVLink3
+efficiency) are per-generation figures of that release and are not applied. ``auto`` picks
+the fastest achievable algorithm the hardware supports; the bound is the best over the
+same set. Bandwidths follow nccl-tests (:func:`bus_factor`).
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from mlsysim.core.cache import DerivedCache
+from mlsysim.core.constants import NCCL_RING_SIMPLE_PLATEAU_BYTES, NCCL_TREE_CORRECTION
 from mlsysim.core.exceptions import ConfigError, UnknownNameError
 from mlsysim.core.formulas.collectives import (
     BUS_FACTOR_OPS,
@@ -52,17 +59,13 @@ from mlsysim.core.formulas.communication import (
     hierarchical_allreduce_s,
     ring_allreduce_s,
 )
-from mlsysim.hardware.efficiency import KERNEL_OVERHEAD
+from mlsysim.systems.protocols import CALL_BASE, Levels, link_levels, protocol_rows
 from mlsysim.systems.topology import Group, SystemView, resolve_system
 
 __all__ = [
     "ALGORITHMS",
-    "BASE_LATENCY",
-    "BASE_LATENCY_SOURCES",
     "COLLECTIVE_SCHEMA_VERSION",
-    "LL_INTRA_ACROSS_NODES",
     "OPS",
-    "PROTOCOLS",
     "CollectiveResult",
     "Timing",
     "collective",
@@ -81,29 +84,11 @@ ALGORITHMS: dict[str, tuple[str, ...]] = {
     "broadcast": ("pipelined",),
     "send_recv": ("p2p",),
 }
-#: The collective library's fixed cost per call (s): NCCL's ring base latency, LL protocol
-#: (NVIDIA NCCL src/graph/tuning.cc, citation ``sys_nccl_tuning_model``), plus launching its
-#: kernel (:data:`~mlsysim.hardware.efficiency.KERNEL_OVERHEAD`).
-BASE_LATENCY = 3.6e-6 + KERNEL_OVERHEAD.value
-BASE_LATENCY_SOURCES = ("sys_nccl_tuning_model", KERNEL_OVERHEAD.source)
-#: NCCL's protocols on a ring, by name: (base latency per call in s, bus-bandwidth factor
-#: within one node, across nodes, and with one rank per node). LL sends 4 bytes of data with
-#: each 4-byte flag, LL128 120 of every 128 bytes; Simple moves whole buffers behind a
-#: fence, at the highest per-step latency (NCCL src/graph/tuning.cc v2.7.8, citation
-#: ``sys_nccl_tuning_model``). LL's factor is 1/4 for every all-reduce and across nodes,
-#: 1/3 otherwise; each call also launches its kernel.
-PROTOCOLS: dict[str, tuple[float, float, float, float]] = {
-    "ll": (3.6e-6, 1.0 / 3.0, 0.25, 0.25),
-    "ll128": (10.0e-6, 0.92, 0.92, 0.7),
-    "simple": (8.4e-6, 1.0, 1.0, 1.0),
-}
-#: NCCL's factor on LL's intra-node step latency when the ring spans nodes (same source).
-LL_INTRA_ACROSS_NODES = 1.8
-#: Operations NCCL runs on its ring/tree kernels with a choice of protocol.
-_PROTOCOL_OPS = frozenset(("all_reduce", "all_gather", "reduce_scatter", "broadcast"))
 #: In-switch reductions run one protocol (NCCL's NVLS and CollNet: Simple only), priced at
 #: the fabric's one recorded latency as before.
 _SINGLE_PROTOCOL = frozenset(("nvls", "sharp"))
+#: The family of NCCL's tables each algorithm is priced with.
+_FAMILY = {"tree": "tree", "pairwise": "p2p", "p2p": "p2p"}
 
 COLLECTIVE_SCHEMA_VERSION = "mlsysim.collective/1"
 
@@ -116,97 +101,19 @@ class Timing(NamedTuple):
     algorithm: str
 
 
-@dataclass(frozen=True, slots=True)
-class _Levels:
-    """The group's link parameters for one pricing (peak or achievable)."""
-
-    b_in: float
-    b_out: float  # per device, across nodes (ring hop, after the pod penalty)
-    b_a2a: float  # per device, across nodes for all-to-all traffic
-    a_in: float
-    a_out: float
-    pipelined: bool  # the bound: a two-level algorithm's phases overlap on their own links
-
-
-def _phases(lv: _Levels, intra: float, inter: float) -> float:
+def _phases(lv: Levels, intra: float, inter: float) -> float:
     """Two phases on different links: overlapped for the bound, in turn for the estimate."""
     return max(intra, inter) if lv.pipelined else intra + inter
 
 
-def _levels(grp: Group, achievable: bool) -> _Levels:
-    intra, inter = grp.intra, grp.inter
-    b_in = a_in = b_out = a_out = b_a2a = 0.0
-    if intra is not None:
-        b_in = intra.bandwidth * (intra.efficiency if achievable else 1.0)
-        a_in = intra.latency if achievable else 0.0
-    if inter is not None and grp.nodes > 1:
-        b_out = inter.bandwidth * (inter.efficiency if achievable else 1.0)
-        a_out = inter.latency if achievable else 0.0
-        o = grp.oversubscription
-        if o > 1.0 and grp.pods > 1:
-            ring_f = min(1.0, grp.nodes_per_pod / o)
-            n, g = grp.n, grp.per_node
-            n_pod = grp.nodes_per_pod * g
-            b_a2a = b_out * (n - g) / ((n_pod - g) + o * (n - n_pod))
-        elif o > 1.0 and not grp.pods_known:  # every inter-node byte crosses the tier
-            ring_f = 1.0 / o
-            b_a2a = b_out / o
-        else:
-            ring_f = 1.0
-            b_a2a = b_out
-        b_out *= ring_f
-    return _Levels(b_in, b_out, b_a2a, a_in, a_out, not achievable)
-
-
-#: Each group and operation's protocol levels; emptied with the other derived caches.
-_PROTOCOL_LEVELS = DerivedCache("collective protocol levels")
-
-
-def _protocol_levels(op: str, grp: Group, real: _Levels) -> tuple[tuple[_Levels, float], ...]:
-    """The achievable levels and per-call base latency of each protocol the library may use
-    for ``op`` on ``grp``: NCCL's LL, LL128 and Simple where every link the group crosses
-    records their per-step latencies (LL128 only where each records one), else the fabric's
-    one latency at its recorded efficiency (cached per group and operation)."""
-    key = (id(grp), op)
-    hit = _PROTOCOL_LEVELS.get(key)
-    if hit is not None and hit[0] is grp:
-        return hit[1]
-    multi = grp.nodes > 1
-    links = [lk for lk in (grp.intra, grp.inter if multi else None) if lk is not None]
-    made: tuple[tuple[_Levels, float], ...]
-    if op not in _PROTOCOL_OPS or not links or any(lk.latency_simple is None for lk in links):
-        made = ((real, BASE_LATENCY),)
-    else:
-        rows = []
-        for name, (base, f_one, f_many, f_ppn1) in PROTOCOLS.items():
-            if name == "ll":
-                f = f_many if (multi or op == "all_reduce") else f_one
-                a_in = real.a_in * (LL_INTRA_ACROSS_NODES if multi else 1.0)
-                a_out = real.a_out
-            else:
-                lat = [lk.latency_ll128 if name == "ll128" else lk.latency_simple for lk in links]
-                if any(x is None for x in lat):
-                    continue
-                f = f_ppn1 if (multi and grp.per_node == 1) else f_many
-                a_in = lat[0] if grp.intra is not None else 0.0  # type: ignore[assignment]
-                a_out = lat[-1] if multi else 0.0  # type: ignore[assignment]
-            lv = _Levels(real.b_in * f, real.b_out * f, real.b_a2a * f, a_in, a_out, False)
-            rows.append((lv, base + KERNEL_OVERHEAD.value))
-        made = tuple(rows)
-    if len(_PROTOCOL_LEVELS) > 65536:
-        _PROTOCOL_LEVELS.clear()
-    _PROTOCOL_LEVELS[key] = (grp, made)
-    return made
-
-
-def _ring_bw(grp: Group, lv: _Levels) -> float:
+def _ring_bw(grp: Group, lv: Levels) -> float:
     if grp.nodes == 1:
         return lv.b_in
     across = grp.per_node * lv.b_out
     return across if grp.per_node == 1 else min(lv.b_in, across)
 
 
-def _mean_latency(grp: Group, lv: _Levels, steps: float, inter_steps: float) -> float:
+def _mean_latency(grp: Group, lv: Levels, steps: float, inter_steps: float) -> float:
     if steps <= 0.0:
         return 0.0
     return ((steps - inter_steps) * lv.a_in + inter_steps * lv.a_out) / steps
@@ -224,7 +131,7 @@ def _supported(op: str, algorithm: str, grp: Group) -> bool:
     return False
 
 
-def _price(op: str, algorithm: str, M: float, grp: Group, lv: _Levels) -> float:
+def _price(op: str, algorithm: str, M: float, grp: Group, lv: Levels) -> float:
     n, g, k = float(grp.n), float(grp.per_node), float(grp.nodes)
     ring = _ring_bw(grp, lv)
     if op == "all_reduce":
@@ -232,12 +139,12 @@ def _price(op: str, algorithm: str, M: float, grp: Group, lv: _Levels) -> float:
             alpha = _mean_latency(grp, lv, 2.0 * (n - 1.0), 2.0 * (k - 1.0))
             return ring_allreduce_s(M, n, ring, alpha)
         if algorithm == "tree":
+            # NCCL: 2((ranks per node - 1) intra hops + log2i(nodes) inter hops) of latency,
+            # and 2M over the tree's bus bandwidth, corrected at medium sizes
             levels = math.ceil(math.log2(n))
-            lat = (
-                (g - 1.0) * lv.a_in + math.ceil(math.log2(k)) * lv.a_out
-                if k > 1
-                else ((n - 1.0) * lv.a_in)
-            )
+            lat = (g - 1.0) * lv.a_in + (int(k).bit_length() - 1) * lv.a_out
+            if lv.protocol:
+                ring *= NCCL_TREE_CORRECTION[lv.protocol].at(M)
             return double_binary_tree_allreduce_s(M, n, ring, lat / levels)
         if algorithm == "hierarchical":
             if lv.pipelined:
@@ -309,8 +216,8 @@ def time_collective(op: str, size: float, grp: Group, algorithm: str = "auto") -
 def _time_collective(op: str, size: float, grp: Group, algorithm: str) -> Timing:
     if grp.n <= 1 or size <= 0.0:
         return Timing(0.0, 0.0, "none")
-    peak = _levels(grp, achievable=False)
-    real = _levels(grp, achievable=True)
+    peak = link_levels(grp, achievable=False)
+    real = link_levels(grp, achievable=True)
     if algorithm != "auto":
         if not _supported(op, algorithm, grp):
             raise ConfigError(
@@ -334,13 +241,16 @@ def _time_collective(op: str, size: float, grp: Group, algorithm: str) -> Timing
     return Timing(best_t, best_b, best)
 
 
-def _fastest(op: str, algorithm: str, size: float, grp: Group, real: _Levels) -> float:
+def _fastest(op: str, algorithm: str, size: float, grp: Group, real: Levels) -> float:
     """Achievable seconds of ``algorithm`` with the fastest protocol for this size (NCCL
     picks the protocol of least modelled time per call)."""
     if algorithm in _SINGLE_PROTOCOL:
-        return _price(op, algorithm, size, grp, real) + BASE_LATENCY
+        return _price(op, algorithm, size, grp, real) + CALL_BASE
+    plateau = algorithm == "ring" and size >= grp.n * NCCL_RING_SIMPLE_PLATEAU_BYTES.value
     best = math.inf
-    for lv, base in _protocol_levels(op, grp, real):
+    for lv, base, alt in protocol_rows(op, grp, real, _FAMILY.get(algorithm, "ring")):
+        if plateau and alt is not None:
+            lv, base = alt
         t = _price(op, algorithm, size, grp, lv) + base
         if t < best:
             best = t

@@ -50,7 +50,9 @@ class FabricSpec(Spec):
     small message between two devices through the communication library), not an adapter's
     datasheet figure. For a fabric NCCL drives, ``latency`` is its low-latency (LL) protocol's
     per-step figure and ``latency_ll128`` / ``latency_simple`` those of its LL128 and Simple
-    protocols (NCCL prices each and picks the fastest for a message). ``efficiency`` is the
+    protocols (NCCL prices each and picks the fastest for a message); ``tree_latency``,
+    ``tree_latency_ll128`` and ``tree_latency_simple`` are the per-hop figures of its double
+    binary tree, which NCCL's model keeps apart from the ring's. ``efficiency`` is the
     fraction of the line rate a collective library achieves on large messages (protocol
     overhead), where a measurement or the library's own model gives it.
     ``in_network_reduction`` names reduction inside the switch the fabric supports:
@@ -64,6 +66,9 @@ class FabricSpec(Spec):
     latency: _Time | None = None  # α: what it measures is said in notes
     latency_ll128: _Time | None = None  # α of NCCL's LL128 protocol (``latency`` is LL's)
     latency_simple: _Time | None = None  # α of NCCL's Simple protocol
+    tree_latency: _Time | None = None  # α of a tree hop, NCCL's LL protocol
+    tree_latency_ll128: _Time | None = None  # α of a tree hop, LL128
+    tree_latency_simple: _Time | None = None  # α of a tree hop, Simple
     efficiency: float | None = Field(default=None, gt=0.0, le=1.0)
     in_network_reduction: Literal["nvls", "sharp"] | None = None
     release_year: int | None = None

@@ -41,6 +41,8 @@ class Link:
     in_network: str | None  # "nvls" or "sharp" where the fabric's switches reduce
     latency_ll128: float | None = None  # NCCL's LL128 protocol per step (s), if recorded
     latency_simple: float | None = None  # NCCL's Simple protocol per step (s), if recorded
+    #: NCCL's tree hop latencies (s) for LL, LL128 and Simple, where recorded (else None)
+    tree_latency: tuple[float | None, float | None, float | None] | None = None
 
 
 _LINKS: dict[tuple[int, float], tuple[Any, Link]] = {}
@@ -60,6 +62,7 @@ def link(fabric: FabricSpec, share: float = 1.0) -> Link:
     lat = si(fabric.latency, "time", "latency") if fabric.latency is not None else 0.0
     eff = fabric.efficiency
     ll128, simple = fabric.latency_ll128, fabric.latency_simple
+    tree = (fabric.tree_latency, fabric.tree_latency_ll128, fabric.tree_latency_simple)
     made = Link(
         fabric.id,
         bw * share,
@@ -69,6 +72,13 @@ def link(fabric: FabricSpec, share: float = 1.0) -> Link:
         fabric.in_network_reduction,
         None if ll128 is None else si(ll128, "time", "latency_ll128"),
         None if simple is None else si(simple, "time", "latency_simple"),
+        None
+        if tree[0] is None
+        else (
+            si(tree[0], "time", "tree_latency"),
+            None if tree[1] is None else si(tree[1], "time", "tree_latency_ll128"),
+            None if tree[2] is None else si(tree[2], "time", "tree_latency_simple"),
+        ),
     )
     _LINKS[key] = (fabric, made)
     return made

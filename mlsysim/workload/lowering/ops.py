@@ -21,6 +21,7 @@ from mlsysim.core.constants import (
     ELEMENTWISE_FLOPS,
     ELEMENTWISE_TOUCHES,
     FLOPS_PER_MAC,
+    FP8_CAST_COPIES,
     OPTIMIZER_UPDATE_FLOPS,
 )
 from mlsysim.core.formulas.compression import sparse_weight_B
@@ -51,6 +52,7 @@ ELEMENTWISE: dict[str, float] = {k: c.value for k, c in ELEMENTWISE_FLOPS.items(
 TOUCHES: dict[str, float] = {k: c.value for k, c in ELEMENTWISE_TOUCHES.items()}
 _MAC = FLOPS_PER_MAC.value
 _TRAINING_PASSES = 1.0 + BACKWARD_FORWARD_RATIO.value
+_FP8_COPIES = FP8_CAST_COPIES.value
 
 
 #: ``Op.fmt`` codes: the format an operation's math runs in (the resolved plan names each).
@@ -151,6 +153,7 @@ class OpBuilder:
         "bw",
         "bw_high",
         "bwide",
+        "casts",
         "dequant",
         "full_passes",
         "keep",
@@ -182,6 +185,9 @@ class OpBuilder:
         self.recompute = rp.plan.recompute if training else "none"
         # the passes of ops that full recompute re-runs, and of attention (any recompute)
         self.full_passes = self.passes + (1.0 if self.recompute == "full" else 0.0)
+        # FP8 training: each GEMM's operands are cast per pass (GEMM inputs narrower than the
+        # residual stream); inference engines fuse the quantization into the producer
+        self.casts = training and self.ba < self.bh
         self.attention_passes = self.passes + (1.0 if self.recompute != "none" else 0.0)
         self.unfused = rp.fusion == "unfused"
         self.wide = rp.wide_elementwise  # element-wise kinds run in FP32 (TF's AMP rewrite)
@@ -280,11 +286,13 @@ class OpBuilder:
         high: bool = False,
         kernels: float = 1.0,
         waves: float | None = None,
+        normed: bool = False,
     ) -> None:
         """A weight GEMM: weights at the quantized bytes (``high``: kept in the 16-bit format,
         as the LM head is), inputs in the GEMM format, outputs in the residual stream's.
         ``waves``: the launch's wave efficiency when it is not one M×K·K×N GEMM's (a grouped
-        expert GEMM's, :meth:`grouped_waves`)."""
+        expert GEMM's, :meth:`grouped_waves`). In FP8 training the GEMM's casts follow it
+        (:meth:`fp8_casts`; ``normed``: its input comes from a norm that writes FP8)."""
         w = K * N if weight_elems is None else weight_elems
         flops = _MAC * M * K * N
         if high and self.keep:
@@ -302,6 +310,36 @@ class OpBuilder:
         if eta is None:
             eta = self.waves(M, N, K)
         self.emit(name, "gemm", flops, nbytes, repeat, p, sparse, fmt, dq, eta, k)
+        if self.casts and fmt == GEMM_FORMAT:
+            self.fp8_casts(name, M * K, M * N, repeat, normed)
+
+    def fp8_casts(self, name: str, x: float, dy: float, repeat: int, normed: bool) -> None:
+        """The FP8 casts of one training GEMM (Transformer Engine's Linear, citation
+        ``solver_te_fp8_linear``): its ``x`` input elements read in 16 bits and written as
+        an FP8 copy and an FP8 transpose in every forward pass (``normed``: the norm wrote
+        FP8, and the backward only transposes it, reading and writing FP8), and its ``dy``
+        output-gradient elements cast and transposed the same way in the backward pass.
+        Weights are cast once per step, not per micro-batch: not counted here."""
+        ba, bh = self.ba, self.bh
+        if normed:
+            fwd, x_bytes = 1.0, x * (ba + ba)
+        else:
+            fwd = self.full_passes - _TRAINING_PASSES + 1.0  # forward passes (recomputed too)
+            x_bytes = x * (bh + _FP8_COPIES * ba) * fwd
+        nbytes = x_bytes + dy * (bh + _FP8_COPIES * ba)
+        self.emit(
+            f"{name}_fp8_cast",
+            "elementwise",
+            0.0,
+            nbytes,
+            repeat,
+            1.0,
+            False,
+            HIGH_FORMAT,
+            False,
+            1.0,
+            fwd + 1.0,
+        )
 
     def elementwise(
         self,

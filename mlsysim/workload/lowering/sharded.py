@@ -431,16 +431,17 @@ def lower_ops(
 
 
 def restage(low: RankOps, f: ModelFacts, par: ParallelPlan) -> RankOps:
-    """A training lowering of a dense model (``f.experts`` ≤ 1) on another pipeline depth ≥ 2,
-    moved to ``par``'s stages (``par.pp`` ≥ 2, the same shard, micro-batch and sequence).
+    """A training lowering of a dense model (``f.experts`` ≤ 1) on any pipeline depth, moved
+    to ``par``'s stages (``par.pp`` ≥ 2, the same shard, micro-batch and sequence).
 
     Such a stage's operations differ from another's only in how many layers repeat them
-    (each op counts one instance), so ``low``'s ops take the stage's layer count as their
+    (each op counts one instance) and, from a single stage, by its embedding (the first
+    stage's, not the last's): so ``low``'s layer ops take the stage's layer count as their
     repeat and the executed FLOPs are summed again: element for element what
     :func:`lower_ops` returns for ``par``, without lowering again."""
     entry = _shard_entry(f, par)
     L = entry.facts.layers
-    ops = tuple(_new(Op, (*op[:5], L, *op[6:])) for op in low.ops)
+    ops = tuple(_new(Op, (*op[:5], L, *op[6:])) for op in low.ops if op.name != "embedding")
     lf = hf = 0.0
     for op in ops:
         lf += op.flops * op.repeat

@@ -131,7 +131,7 @@ def lower_transformer(
     # residual add fused into the norm that follows it (read x and residual, write both)
     norm_w = fr.norm_w
     B.elementwise("attn_add_norm", M * h, _NORM, TOUCHES["norm"], L, norm_w, "norm")
-    B.gemm("qkv_proj", M, h, fr.qkv_N, L, kernels=3.0)
+    B.gemm("qkv_proj", M, h, fr.qkv_N, L, kernels=3.0, normed=True)
     if fr.rope_heads:
         B.elementwise("rope", M * fr.rope_heads * d, ELEMENTWISE["rope"], TOUCHES["rope"], L)
     C = s_f + 1.0 if decode else (s_f + 1.0) / 2.0 if causal else s_f
@@ -190,7 +190,7 @@ def lower_transformer(
     L_dense = L - L_moe
     if L_dense:
         ff = fr.ff
-        B.gemm("ffn_up", M, h, mats * ff, L_dense, kernels=mats)
+        B.gemm("ffn_up", M, h, mats * ff, L_dense, kernels=mats, normed=True)
         B.elementwise("ffn_act", M * ff, _ACT, mats + 1.0, L_dense, kind="activation")
         B.gemm("ffn_down", M, ff, h, L_dense)
     if L_moe:

@@ -233,3 +233,11 @@ def test_a_table_row_fails_at_its_place_in_rows(cli, tmp_path: Path) -> None:  #
         }.items()
     }
     assert found == {"rows.md": [(4, 14)], "rows.qmd": [(3, 31)], "rows.rst": [(5, 11)]}
+
+
+def test_placing_attribute_values_survives_truncated_attributes() -> None:
+    """Found by the fuzzer: an attribute whose value is cut off at the end of the text."""
+    from mlsysim.book.sources.check import check_document
+
+    for text in ["[]{.claim of=", '[x]{.claim of="', "[a]{.napkin expr=", '{{< claim "x" of='):
+        check_document(Path("/nonexistent/cut.qmd"), text=text)

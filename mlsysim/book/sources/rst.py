@@ -261,7 +261,8 @@ class RstScanner:
             self._option_lines.append((text[1:close], k + 1))
             value = attrs[text[1:close]]
             if value:
-                self._option_at.append((text[1:close], k + 1, lines[k].find(value, close) + 1))
+                after = len(lines[k]) - len(lines[k].lstrip()) + close + 1
+                self._option_at.append((text[1:close], k + 1, lines[k].find(value, after) + 1))
             k += 1
         return attrs, k
 

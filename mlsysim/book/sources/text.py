@@ -208,7 +208,7 @@ def parse_attrs(text: str, start: int, limit: int = 1000) -> Attrs | None:
             if value is None:
                 return None
             out.values[word] = value
-            out.starts[word] = v + (1 if text[v] in "\"'" else 0)
+            out.starts[word] = v + (1 if v < n and text[v] in "\"'" else 0)
         elif word.startswith("#"):
             out.identifier = word[1:]
         elif word.startswith(".") and len(word) > 1:

@@ -239,5 +239,5 @@ def test_placing_attribute_values_survives_truncated_attributes() -> None:
     """Found by the fuzzer: an attribute whose value is cut off at the end of the text."""
     from mlsysim.book.sources.check import check_document
 
-    for text in ["[]{.claim of=", '[x]{.claim of="', "[a]{.napkin expr=", '{{< claim "x" of='):
+    for text in ["[]{.claim of=", '[x]{.claim of="', "[a]{.napkin expr=", '{{< claim "x" of=']:
         check_document(Path("/nonexistent/cut.qmd"), text=text)

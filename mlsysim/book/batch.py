@@ -144,7 +144,9 @@ def _chapters(request: dict[str, Any]) -> tuple[dict[str, _Chapter], list[tuple[
         ch = chapters.get(file)
         if ch is None:
             src = request.get("source") if file == main else None
-            text, problem = (src, None) if isinstance(src, str) else _read(file)
+            text, problem = (
+                (src.removeprefix("\ufeff"), None) if isinstance(src, str) else _read(file)
+            )
             project = options = error = None
             items: list[Item] = []
             try:

@@ -19,7 +19,7 @@ import html
 from collections.abc import Sequence
 
 from mlsysim.book.failures import Failure
-from mlsysim.viz.format import escape_latex_text, escape_markdown
+from mlsysim.viz.forms import escape_latex_text, escape_markdown
 from mlsysim.viz.rendered import Rendered
 
 __all__ = [

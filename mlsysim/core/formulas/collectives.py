@@ -189,7 +189,7 @@ def hierarchical_all_to_all(
     NIC's (2× on two nodes, the NIC's with one GPU per node: nccl-tests 130).
 
     Latency: the group posts every peer at once, spread over the p2p channels, P peers a
-    round (:data:`~mlsysim.core.constants.NCCL_P2P_PEERS_PER_ROUND`), so the peers in the
+    round (``core.constants.NCCL_P2P_PEERS_PER_ROUND``), so the peers in the
     node cost ⌈(g−1)/P⌉ hops of α_in, not g−1. Network transfers are posted by the rank's
     proxy thread one after another: the N−g remote peers cost one network hop α_out plus
     α_post (the network's per-step issue cost; 0 where not given: every remote peer in

@@ -28,7 +28,7 @@ BANDS: dict[str, list[float]] = _TABLE["band"]
 
 def _system(case: dict[str, Any]) -> Any:
     node = mlsysim.Nodes[case["node"]]
-    update = {k: case[k] for k in ("nics", "accelerator") if k in case}
+    update = {k: case[k] for k in ("nics", "accelerator", "accelerators") if k in case}
     if update:
         update["id"] = f"{node.id}_{'_'.join(str(v) for v in update.values())}"
         return node.model_copy(update=update)

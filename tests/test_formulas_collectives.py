@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mlsysim import Q_
-from mlsysim.core.exceptions import DimensionError, UnknownNameError
+from mlsysim.core.exceptions import ConfigError, DimensionError, UnknownNameError
 from mlsysim.core.formulas import (
     activation_bytes_per_layer,
     activation_bytes_per_layer_B,
@@ -79,6 +79,37 @@ def test_hierarchical_all_to_all_splits_traffic_by_level() -> None:
     assert t.to("s").magnitude == pytest.approx(56 / 64 * 64e6 / 50e9)
     one_node = hierarchical_all_to_all(Q_("64 MB"), 8, 8, Q_("450 GB/s"), Q_("50 GB/s"))
     assert one_node.to("s").magnitude == pytest.approx(7 / 8 * 64e6 / 450e9)
+
+
+def test_all_to_all_bus_bandwidth_is_the_nics_as_nccl_tests_130_states() -> None:
+    # S. Jeaugey (nccl-tests 130): busBw = algBw (n-1)/n; with one GPU per node it is the NIC
+    # bandwidth, and with NVLink inside the node it is N/(N-1) x the NIC's on N nodes (2x on 2)
+    nic, M = 50e9, 1e9
+
+    def busbw(n: int, g: int) -> float:
+        t = hierarchical_all_to_all(Q_(M, "B"), n, g, Q_(450e9, "B/s"), Q_(nic, "B/s"))
+        return M / t.to("s").magnitude * bus_factor("all_to_all", n) / nic
+
+    assert busbw(16, 1) == pytest.approx(1.0)
+    for nodes in (2, 4, 8):
+        assert busbw(8 * nodes, 8) == pytest.approx(nodes / (nodes - 1), rel=1.0 / 8)
+
+
+def test_all_to_all_posts_every_peer_at_once_as_ncclgroup_does() -> None:
+    # NCCL (paths.cc, enqueue.cc): the group's peers spread over 32 p2p channels, 2 per peer,
+    # 16 peers a round: 8 ranks of a node pay one hop, not 7; 40 ranks in a node pay 3
+    a = Q_("3.4 us")
+    one = hierarchical_all_to_all(Q_("0 B"), 8, 8, Q_("450 GB/s"), Q_("50 GB/s"), a)
+    assert one.to("us").magnitude == pytest.approx(3.4)
+    big = hierarchical_all_to_all(Q_("0 B"), 40, 40, Q_("450 GB/s"), Q_("50 GB/s"), a)
+    assert big.to("us").magnitude == pytest.approx(3 * 3.4)
+    # remote peers: one network step, then the proxy posts each further peer in turn
+    t = hierarchical_all_to_all(
+        Q_("0 B"), 64, 8, Q_("450 GB/s"), Q_("50 GB/s"), a, Q_("9.6 us"), Q_("2.7 us")
+    )
+    assert t.to("us").magnitude == pytest.approx(9.6 + 55 * 2.7)
+    with pytest.raises(ConfigError, match="per_node"):
+        hierarchical_all_to_all(Q_("1 MB"), 4, 8, Q_("450 GB/s"), Q_("50 GB/s"))
 
 
 def test_fast_paths_match_the_quantity_formulas() -> None:

@@ -65,6 +65,7 @@ __all__ = [
     "MASTER_WEIGHT_BYTES",
     "NCCL_BASE_LATENCY",
     "NCCL_LL_INTRA_ACROSS_NODES",
+    "NCCL_P2P_PEERS_PER_ROUND",
     "NCCL_PROTOCOLS",
     "NCCL_RING_BANDWIDTH_FACTOR",
     "NCCL_RING_SIMPLE_PLATEAU",
@@ -448,6 +449,13 @@ NCCL_LL_INTRA_ACROSS_NODES = _c(1.8, "", _NCCL, "intraLat *= 1.8 for LL when nNo
 NCCL_RING_SIMPLE_PLATEAU = _c(1.9, "", _NCCL, "Ring/Simple all-reduce, nNodes > 1: lat x 1.9")
 #: Bytes per rank from which the plateau applies: nBytes >= nRanks / 16 x 65536.
 NCCL_RING_SIMPLE_PLATEAU_BYTES = _c(65536.0 / 16.0, "B", _NCCL, "nRanks/16.0*65536 bytes")
+#: Peers one rank's grouped point-to-point operations (an all-to-all) reach at once: NCCL
+#: spreads the peers of a group over its p2p channels (NCCL_MAX_P2P_NCHANNELS, MAXCHANNELS =
+#: 32 by default), each peer on NCCL_NCHANNELS_PER_NET_PEER = 2 of them, and each channel
+#: serves its peers in turn: 32 / 2 = 16 peers per round.
+NCCL_P2P_PEERS_PER_ROUND = _c(
+    32.0 / 2.0, "", "sys_nccl_p2p_channels", "p2pnChannels / p2pnChannelsPerPeer = 32 / 2"
+)
 
 
 @dataclass(frozen=True)

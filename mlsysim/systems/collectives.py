@@ -29,7 +29,11 @@ call (and its kernel launch). Where the fabrics record NCCL's figures, a ring or
 priced under each of NCCL's protocols (LL, LL128, Simple) with that algorithm's own row of
 NCCL's table (``core.constants.NCCL_*``: base latency, per-hop latency, share of the bus
 bandwidth, the tree's medium-size correction and the ring's Simple plateau) and the
-cheapest protocol is used, as NCCL v2.7.8 chooses; send/recv and all-to-all run Simple.
+cheapest protocol is used, as NCCL v2.7.8 chooses; send/recv and all-to-all run LL or
+Simple (the cheaper). An all-to-all is NCCL's group of n−1 sends and receives posted at
+once (:func:`~mlsysim.core.formulas.collectives.hierarchical_all_to_all`): the slower link
+class sets its bandwidth, the peers in the node cost one hop a round of 16, and the remote
+peers one network hop plus the network's step latency for each further peer.
 NCCL's absolute bus-bandwidth caps (A100's 235 GB/s aside, recorded as the NVLink3
 efficiency) are per-generation figures of that release and are not applied. ``auto`` picks
 the fastest achievable algorithm the hardware supports; the bound is the best over the
@@ -169,10 +173,10 @@ def _price(op: str, algorithm: str, M: float, grp: Group, lv: Levels) -> float:
         alpha = _mean_latency(grp, lv, n - 1.0, k - 1.0)
         return all_gather_s(M, n, ring, alpha)
     if op == "all_to_all":
-        if k == 1:
-            return all_gather_s(M, n, lv.b_in, lv.a_in)
+        # NCCL's grouped sends/receives: every peer posted at once over the p2p channels
         b_in = lv.b_in if g > 1 else 1.0  # no intra-node traffic when g = 1
-        return hierarchical_all_to_all_s(M, n, g, b_in, lv.b_a2a, lv.a_in, lv.a_out)
+        b_out = lv.b_a2a if k > 1 else 1.0
+        return hierarchical_all_to_all_s(M, n, g, b_in, b_out, lv.a_in, lv.a_out, lv.a_post)
     if op == "broadcast":
         alpha = _mean_latency(grp, lv, n - 1.0, k - 1.0)
         return broadcast_s(M, n, ring, alpha)

@@ -54,6 +54,9 @@ class Levels:
     a_out: float
     pipelined: bool  # the bound: a two-level algorithm's phases overlap on their own links
     protocol: str = ""  # NCCL's protocol these levels price ("" where the fabric has one)
+    #: per further remote peer of a grouped p2p operation: the proxy posts network transfers
+    #: one after another, each at the network's recorded (LL) step latency (0 for the bound)
+    a_post: float = 0.0
 
 
 def link_levels(grp: Group, achievable: bool) -> Levels:
@@ -80,7 +83,7 @@ def link_levels(grp: Group, achievable: bool) -> Levels:
             ring_f = 1.0
             b_a2a = b_out
         b_out *= ring_f
-    return Levels(b_in, b_out, b_a2a, a_in, a_out, not achievable)
+    return Levels(b_in, b_out, b_a2a, a_in, a_out, not achievable, "", a_out)
 
 
 #: Each group, operation and table family's protocol levels; emptied with the other derived
@@ -151,12 +154,15 @@ def _nccl_rows(
         a_out = lat[-1] if multi else 0.0
         if name == "ll" and multi:
             a_in *= NCCL_LL_INTRA_ACROSS_NODES.value
-        lv = Levels(real.b_in * f, real.b_out * f, real.b_a2a * f, a_in, a_out, False, name)
+        b_in, b_out, b_a2a = real.b_in * f, real.b_out * f, real.b_a2a * f
+        lv = Levels(b_in, b_out, b_a2a, a_in, a_out, False, name, real.a_post)
         base = NCCL_BASE_LATENCY[family][name].value * _US
         plateau = None
         if family == "ring" and name == "simple" and multi and op == "all_reduce":
             x = NCCL_RING_SIMPLE_PLATEAU.value
-            lv2 = Levels(lv.b_in, lv.b_out, lv.b_a2a, lv.a_in * x, lv.a_out * x, False, name)
+            lv2 = Levels(
+                lv.b_in, lv.b_out, lv.b_a2a, lv.a_in * x, lv.a_out * x, False, name, lv.a_post
+            )
             plateau = (lv2, base * x + KERNEL_OVERHEAD.value)
         rows.append((lv, base + KERNEL_OVERHEAD.value, plateau))
     return tuple(rows)

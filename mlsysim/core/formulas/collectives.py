@@ -10,8 +10,11 @@ Each formula has a float fast path (``*_s``: B, count, B/s, s → seconds) for t
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+from mlsysim.core.constants import NCCL_P2P_PEERS_PER_ROUND
+from mlsysim.core.exceptions import ConfigError
 from mlsysim.core.formulas._args import choice, count, positive, si
 from mlsysim.core.formulas._meta import formula
 from mlsysim.core.units import from_si
@@ -31,6 +34,7 @@ __all__ = [
 ]
 
 _ZERO_S = from_si(0.0, "s")
+_PEERS_PER_ROUND = NCCL_P2P_PEERS_PER_ROUND.value
 
 #: Collective operations with an nccl-tests bus-bandwidth factor.
 BUS_FACTOR_OPS = (
@@ -132,28 +136,37 @@ def hierarchical_all_to_all_s(
     inter_bandwidth: float,
     intra_latency: float = 0.0,
     inter_latency: float = 0.0,
+    issue_latency: float = 0.0,
+    peers_per_round: float = _PEERS_PER_ROUND,
 ) -> float:
     """Float fast path of :func:`hierarchical_all_to_all` (bandwidths per device)."""
-    T_in = (per_node - 1.0) / n * size / intra_bandwidth
-    T_out = (n - per_node) / n * size / inter_bandwidth
-    T_lat = (per_node - 1.0) * intra_latency + (n - per_node) * inter_latency
-    return max(T_in, T_out) + T_lat
+    g = per_node
+    a_post = issue_latency
+    T_in = (g - 1.0) / n * size / intra_bandwidth
+    T_out = (n - g) / n * size / inter_bandwidth
+    L_in = math.ceil((g - 1.0) / peers_per_round) * intra_latency
+    L_out = inter_latency + (n - g - 1.0) * a_post if n > g else 0.0
+    return max(T_in, T_out) + max(L_in, L_out)
 
 
 @formula(
     symbol=(
         r"T = \max\left(\frac{g - 1}{N}\frac{M}{\beta_{\mathrm{in}}},\ "
-        r"\frac{N - g}{N}\frac{M}{\beta_{\mathrm{out}}}\right) + (g - 1)\,\alpha_{\mathrm{in}}"
-        r" + (N - g)\,\alpha_{\mathrm{out}}"
+        r"\frac{N - g}{N}\frac{M}{\beta_{\mathrm{out}}}\right) + \max\left("
+        r"\left\lceil\frac{g - 1}{P}\right\rceil\alpha_{\mathrm{in}},\ "
+        r"\alpha_{\mathrm{out}} + (N - g - 1)\,\alpha_{\mathrm{post}}\right)"
     ),
     substituted=(
         r"\max\left(\frac{ {{per_node}} - 1}{ {{n}} } \cdot \frac{ {{size}} }"
         r"{ {{intra_bandwidth}} },\ \frac{ {{n}} - {{per_node}} }{ {{n}} } \cdot "
-        r"\frac{ {{size}} }{ {{inter_bandwidth}} }\right) + ({{per_node}} - 1) \cdot "
-        r"{{intra_latency}} + ({{n}} - {{per_node}}) \cdot {{inter_latency}}"
+        r"\frac{ {{size}} }{ {{inter_bandwidth}} }\right) + \max\left(\left\lceil"
+        r"\frac{ {{per_node}} - 1}{ {{peers_per_round}} }\right\rceil \cdot {{intra_latency}},"
+        r"\ {{inter_latency}} + ({{n}} - {{per_node}} - 1) \cdot {{issue_latency}}\right)"
     ),
-    sources=("thakur2005",),
-    citation="Thakur, Rabenseifner & Gropp (2005): pairwise all-to-all, split by link level",
+    sources=("sys_nccl_p2p_channels", "nccl_tests_alltoall_busbw", "thakur2005"),
+    citation="NCCL's grouped all-to-all (src/graph/paths.cc, src/enqueue.cc): every peer "
+    "posted at once over the p2p channels; nccl-tests' all-to-all bus bandwidth (S. "
+    "Jeaugey, nccl-tests 130)",
     result="time",
 )
 def hierarchical_all_to_all(
@@ -164,12 +177,25 @@ def hierarchical_all_to_all(
     inter_bandwidth: Any,
     intra_latency: Any = _ZERO_S,
     inter_latency: Any = _ZERO_S,
+    issue_latency: Any = _ZERO_S,
+    peers_per_round: Any = _PEERS_PER_ROUND,
 ) -> Any:
-    """All-to-all over N ranks, g per node: each rank sends M/N to every peer.
+    """All-to-all over N ranks, g per node, as NCCL runs it: each rank sends M/N to every
+    peer in one group of N−1 sends and N−1 receives.
 
-    The (g−1)/N of M bound for peers in the node crosses the intra-node fabric while the
-    (N−g)/N bound elsewhere crosses the NIC, concurrently; each of the N−1 exchanges pays its
-    link's latency. With g = N it is :func:`all_to_all`. Source: Thakur et al. 2005.
+    Bandwidth: the (g−1)/N of M bound for peers in the node crosses the intra-node fabric
+    while the (N−g)/N bound elsewhere crosses the rank's NIC, concurrently, so the slower
+    link class sets the time; on N/g nodes the bus bandwidth is then about N/(N−g) × the
+    NIC's (2× on two nodes, the NIC's with one GPU per node: nccl-tests 130).
+
+    Latency: the group posts every peer at once, spread over the p2p channels, P peers a
+    round (``core.constants.NCCL_P2P_PEERS_PER_ROUND``), so the peers in the
+    node cost ⌈(g−1)/P⌉ hops of α_in, not g−1. Network transfers are posted by the rank's
+    proxy thread one after another: the N−g remote peers cost one network hop α_out plus
+    α_post (the network's per-step issue cost; 0 where not given: every remote peer in
+    flight at once) for each further peer. The two classes run on different channels,
+    concurrently. With g = N and P ≥ N−1 it is (N−1)/N·M/β + α. Sources: NCCL
+    src/graph/paths.cc, src/enqueue.cc (v2.18); Thakur et al. 2005 (pairwise exchange).
     """
     where = "hierarchical_all_to_all"
     M = positive(si(size, "information", "size"), "size", where, strict=False)
@@ -183,7 +209,18 @@ def hierarchical_all_to_all(
     a_out = positive(
         si(inter_latency, "time", "inter_latency"), "inter_latency", where, strict=False
     )
-    T = hierarchical_all_to_all_s(M, N, g, b_in, b_out, a_in, a_out)
+    a_post = positive(
+        si(issue_latency, "time", "issue_latency"), "issue_latency", where, strict=False
+    )
+    P = count(peers_per_round, "peers_per_round", where)
+    if g > N:
+        raise ConfigError(
+            f"per_node = {g:g} is more than n = {N:g}",
+            where=where,
+            why="a node holds at most the group's ranks",
+            fix="pass per_node ≤ n",
+        )
+    T = hierarchical_all_to_all_s(M, N, g, b_in, b_out, a_in, a_out, a_post, P)
     return from_si(T, "s")
 
 

@@ -323,8 +323,10 @@ def lowering_row(
     deeper pipeline's is the first one lowered on its stages
     (:func:`~mlsysim.workload.lowering.sharded.restage` says how: the same ops repeating
     the stage's layers, the same FLOPs, tokens and memory), its layers' timing scaled from
-    the first deeper stage lowered or moved (a single stage's embedding does not scale); a
-    single stage is lowered itself unless it came first."""
+    the first deeper stage lowered or from a single stage's layers without its embedding
+    (a single stage's embedding does not scale: it is timed apart,
+    :func:`~mlsysim.solvers.distributed_timing.split_layer_timing`); a single stage is
+    lowered itself unless it came first."""
     lowered = memo.lowered
     pp, chunks = par.pp, par.chunks
     exact = (id(facts), phase, mb, s, id(rp), par.tp, par.cp, par.ep, par.sp, pp, chunks)

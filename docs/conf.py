@@ -58,6 +58,4 @@ nitpick_ignore = [
     ("py:class", "mlsysim.core.formulas._meta.F"),  # TypeVar of the @formula decorator
     ("py:class", "mlsysim.core.registry.T"),  # TypeVar of Registry[T]
     ("py:class", "mlsysim.core.registry._Catalog"),  # private: what catalog() returns
-    ("py:class", "mlsysim.sim.ledger._Section"),  # private base of the ledger sections
-    ("py:class", "mlsysim.solvers.optimizers_parallel._Context"),  # private search state
 ]

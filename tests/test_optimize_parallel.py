@@ -21,12 +21,8 @@ from hypothesis import strategies as st
 import mlsysim
 from mlsysim.core.exceptions import ConfigError, InfeasibleError, MlsysimError
 from mlsysim.execution.parallel import ParallelPlan
-from mlsysim.solvers.optimizers_parallel import (
-    ParallelismOptimizer,
-    _Context,
-    _keywords,
-    optimize_parallelism,
-)
+from mlsysim.solvers.optimizers_parallel import ParallelismOptimizer, optimize_parallelism
+from mlsysim.solvers.parallel_space import ParallelContext, keywords
 
 SMALL = [
     ("GPT_22B", "DGX_A100", 16, 32, 2048, {}),
@@ -66,7 +62,7 @@ def test_branch_and_bound_equals_the_exhaustive_loop(
 def test_the_bound_holds_for_every_solved_candidate() -> None:
     opt = ParallelismOptimizer()
     for model, system, devices, batch, seq, opts in SMALL:
-        ctx = _Context(model, system, devices, batch, seq, None, opts)
+        ctx = ParallelContext(model, system, devices, batch, seq, None, opts)
         survivors = list(opt.space(ctx, defaultdict(int)))
         bound = opt.upper_bound(ctx)
         for c, r in zip(survivors, opt.evaluate(ctx, survivors), strict=True):
@@ -102,10 +98,10 @@ def test_memory_pruning_is_what_solve_reports(case: tuple[str, int, int], pick: 
 
     model, devices, batch = case
     opt = ParallelismOptimizer()
-    ctx = _Context(model, "DGX_H100", devices, batch, 2048, None, {})
+    ctx = ParallelContext(model, "DGX_H100", devices, batch, 2048, None, {})
     survivors = list(opt.space(ctx, defaultdict(int)))
     c = survivors[pick % len(survivors)]
-    kw = _keywords(c)
+    kw = keywords(c)
     for rc, rp in ctx.plans:
         kw["recompute"] = rc
         r = mlsysim.solve(model, "DGX_H100", phase="training", devices=devices, batch=batch,
@@ -128,9 +124,9 @@ def test_recomputation_only_adds_time(case: tuple[str, int, int], pick: int) -> 
     """The dominance the search prunes by: none ≤ selective ≤ full in step time."""
     model, devices, batch = case
     opt = ParallelismOptimizer()
-    ctx = _Context(model, "DGX_H100", devices, batch, 2048, None, {})
+    ctx = ParallelContext(model, "DGX_H100", devices, batch, 2048, None, {})
     survivors = list(opt.space(ctx, defaultdict(int)))
-    kw = _keywords(survivors[pick % len(survivors)])
+    kw = keywords(survivors[pick % len(survivors)])
     times = []
     for rc in ("none", "selective", "full"):
         kw["recompute"] = rc

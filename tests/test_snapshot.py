@@ -186,3 +186,28 @@ def test_registry_names_are_the_registries() -> None:
     import mlsysim
 
     assert set(mlsysim.registry_names()) == set(mlsysim.registries())
+
+
+def test_the_code_key_follows_every_file_of_the_code(tmp_path: Path) -> None:
+    """A stored result names the code that computed it: another process after a source file
+    of it changed (size or modification time) gets another key; unchanged, the same."""
+    code = tmp_path / "ext"
+    (code / "sub").mkdir(parents=True)
+    source = code / "sub" / "mod.py"
+    source.write_text("x = 1\n", encoding="utf-8")
+    (code / "sub" / "notes.bin").write_bytes(b"not code")
+
+    def key() -> str:
+        cmd = [
+            sys.executable,
+            "-c",
+            f"from mlsysim.core.snapshot import code_key as k; print(k({str(code)!r}))",
+        ]
+        return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip()
+
+    first = key()
+    assert key() == first
+    (code / "sub" / "notes.bin").write_bytes(b"still not code")
+    assert key() == first
+    source.write_text("x = 22\n", encoding="utf-8")
+    assert key() != first

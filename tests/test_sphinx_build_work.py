@@ -241,10 +241,14 @@ def setup(app):
 """
 
 
-def _modules_of_a_build(tmp: Path, chapter: str, jobs: int = 1) -> set[str]:
+def _modules_of_a_build(
+    tmp: Path, chapter: str, jobs: int = 1, *, replayed: bool = False
+) -> set[str]:
     """The modules a fresh ``sphinx-build`` process imported for a one-chapter book (the
-    registry snapshot warmed by a first build)."""
+    registry snapshot warmed by a first build); the chapter's stored results of that first
+    build are deleted first, so the engine evaluates it, unless ``replayed``."""
     import os
+    import shutil
     import subprocess
     import sys
 
@@ -259,6 +263,8 @@ def _modules_of_a_build(tmp: Path, chapter: str, jobs: int = 1) -> set[str]:
     env.pop("MLSYSIM_DATA_PATH", None)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SPHINX_EXT), env.get("PYTHONPATH")]))
     for run in range(2):
+        if run and not replayed:
+            shutil.rmtree(tmp / "cache" / "sphinx")
         out = tmp / f"out{run}"
         cmd = [sys.executable, "-m", "sphinx", "-q", "-E", "-j", str(jobs), "-b", "html"]
         cmd += [str(src), str(out)]
@@ -293,3 +299,11 @@ def test_a_parallel_build_loads_the_registries_before_its_readers_fork(tmp_path:
     chapter = "# HW\n\nIt streams {napkin}`H100.memory.bandwidth -> TB/s`.\n"
     modules = _modules_of_a_build(tmp_path, chapter, jobs=2)
     assert {"mlsysim.sim.registry", "mlsysim.systems.registry", "pint"} <= modules
+
+
+def test_a_parallel_build_that_replays_every_chapter_loads_no_registry(tmp_path: Path) -> None:
+    """When every document to read has a stored record, no reader starts the engine: the
+    main process of ``-j 2`` loads neither pint nor a layer before forking."""
+    chapter = "# HW\n\nIt streams {napkin}`H100.memory.bandwidth -> TB/s`.\n"
+    modules = _modules_of_a_build(tmp_path, chapter, jobs=2, replayed=True)
+    assert not modules & {"pint", "pydantic", "mlsysim.hardware.registry", "mlsysim.sim.registry"}

@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["cache_home", "load", "save", "snapshot_key"]
+__all__ = ["cache_home", "code_key", "load", "save", "snapshot_key"]
 
 _VERSION = b"mlsysim.registry-snapshot/2"  # 2: entries unpickled per kind, on first use
 #: the libraries whose classes a snapshot holds (quantities, validated models)
@@ -75,6 +75,38 @@ def snapshot_key(data_files: Iterable[Path], spec_modules: Iterable[str]) -> str
         except OSError:
             h.update(b"<unreadable>")
     return h.hexdigest()[:40]
+
+
+#: what a cached result of the engine depends on besides its input: mlsysim's files
+_CODE_SUFFIXES = (".py", ".txt", ".toml", ".json", ".lua", ".css", ".mplstyle", ".bib")
+_CODE_KEYS: dict[tuple[str, ...], str] = {}
+
+
+def code_key(*extra_dirs: str | os.PathLike[str]) -> str:
+    """A fingerprint of the code that computes a cached result, without importing any of it:
+    every file of the mlsysim package (and of ``extra_dirs``, e.g. a host's extension) by
+    path, size and modification time, as bytecode caches name their sources; the Python,
+    pint and pydantic installations (:func:`snapshot_key`'s libraries). Computed once per
+    process and set of directories (the code does not change while it runs)."""
+    dirs = (str(Path(__file__).resolve().parents[1]), *map(str, extra_dirs))
+    key = _CODE_KEYS.get(dirs)
+    if key is not None:
+        return key
+    h = hashlib.sha256(_VERSION + b"|code")
+    h.update(sys.version.encode())
+    for library in _LIBRARIES:
+        h.update(b"\0" + _installed(library).encode())
+    for folder in dirs:
+        for root, subdirs, files in os.walk(folder):
+            subdirs[:] = sorted(d for d in subdirs if d != "__pycache__")
+            for name in sorted(files):
+                if name.endswith(_CODE_SUFFIXES):
+                    path = os.path.join(root, name)
+                    with contextlib.suppress(OSError):
+                        st = os.stat(path)
+                        h.update(f"\0{path}:{st.st_size}:{st.st_mtime_ns}".encode())
+    key = _CODE_KEYS[dirs] = h.hexdigest()[:40]
+    return key
 
 
 def _installed(name: str) -> str:

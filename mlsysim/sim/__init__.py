@@ -4,7 +4,9 @@
 * ``base`` — :class:`BaseSimulation`, the extension point (a new lab is one subclass);
 * ``simulations`` — :class:`ResourceSimulation` (every domain) and one simulation per
   domain (performance, sustainability, reliability, economics);
-* ``ledger`` — the :class:`Ledger` a simulation returns (figures with derivations).
+* ``ledger`` — the :class:`Ledger` a simulation returns (figures with derivations; its
+  sections and their units in ``sections``); ``devices`` and ``cloud`` evaluate an
+  application (``device_accounts``: a device fleet's carbon, money and failures).
 
 Simulations compose the solvers (``solve``, ``training_run``, ``serving_fleet``) and the
 formulas; no equation lives here.

@@ -17,7 +17,7 @@ from typing import Any
 from mlsysim.core import formulas as F
 from mlsysim.core.exceptions import MlsysimError
 from mlsysim.core.units import Q_
-from mlsysim.sim.figures import Evaluation, figure, fmt, unknown, value_text
+from mlsysim.sim.figures import Evaluation, figure, fmt, source_of, unknown, value_text
 from mlsysim.solvers.ledger import Figure
 
 __all__ = ["CloudRun", "EstimatedModel", "evaluate_cloud"]
@@ -59,10 +59,6 @@ class CloudRun:
     datacenter: str | None
     part: str
     hardware: str | None  # overrides the training and serving hardware
-
-
-def _src(spec: Any, path: str) -> str:
-    return str(spec.source_of(path))
 
 
 def _convert(section: str, key: str, fig: Figure, label: str) -> Figure:
@@ -107,7 +103,7 @@ def _training(run: CloudRun, ev: Evaluation) -> dict[tuple[str, str], Figure]:
     for (section, key), (part, fkey) in _FROM_RESULT.items():
         out[section, key] = _convert(section, key, getattr(result, part).figures[fkey], "training")
     days = result.wall_s / _DAY_S
-    p_src = (_src(run.app, "training.duration"), _src(run.app, "training.devices"))
+    p_src = (source_of(run.app, "training.duration"), source_of(run.app, "training.devices"))
     out["performance", "wall_time"] = figure(
         "performance", "wall_time", "training wall time", days, "as estimated", p_src
     )
@@ -119,7 +115,7 @@ def _training(run: CloudRun, ev: Evaluation) -> dict[tuple[str, str], Figure]:
             "training throughput",
             rate,
             f"tokens / wall time = {t.tokens:~P} / {fmt(days, 'd')}",
-            (_src(run.app, "training.tokens"), *p_src),
+            (source_of(run.app, "training.tokens"), *p_src),
         )
     energy = result.energy.figures["total"]
     if energy.value is not None:
@@ -200,7 +196,7 @@ def _serving(run: CloudRun, ev: Evaluation) -> dict[tuple[str, str], Figure]:
                 "devices one replica's weights need",
                 need,
                 f"⌈weights / capacity⌉ = ⌈{s.weights:~P} / {hw.memory.capacity:~P}⌉",
-                (_src(run.app, "serving.weights"), hw.source_of("memory.capacity")),
+                (source_of(run.app, "serving.weights"), hw.source_of("memory.capacity")),
             )
             if need > 1:
                 why += (
@@ -241,7 +237,7 @@ def _serving(run: CloudRun, ev: Evaluation) -> dict[tuple[str, str], Figure]:
         "requests per second served",
         result.qps_v,
         f"{s.requests_per_day:g} requests/day / 86,400 s on {result.devices} × {hw_id}",
-        (_src(run.app, "serving.requests_per_day"),),
+        (source_of(run.app, "serving.requests_per_day"),),
     )
     owned = result.cost.figures["owned"]
     if owned.value is not None:
@@ -326,7 +322,7 @@ def _targets(run: CloudRun, ev: Evaluation) -> None:
     if slo is not None:
         path = "serving.slo" if run.app.serving is not None else "workload.latency_target"
         figs["latency_target"] = figure(
-            P, "latency_target", "latency objective", slo, run.app.id, (_src(run.app, path),)
+            P, "latency_target", "latency objective", slo, run.app.id, (source_of(run.app, path),)
         )
     lat = figs["latency"]
     if lat.value is None or slo is None:

@@ -1,6 +1,6 @@
 """Building ledger figures: a Quantity in the ledger's unit for its key, or a stated unknown.
 
-Every figure of a section is stated in the unit :data:`~mlsysim.sim.ledger.UNITS` gives for
+Every figure of a section is stated in the unit :data:`~mlsysim.sim.sections.UNITS` gives for
 its key, so that two ledgers compare figure by figure. :class:`Evaluation` collects the
 figures of each domain, the assumptions and the warnings while an application is evaluated.
 """
@@ -10,11 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlsysim.sim.ledger import DOMAINS, UNITS
 from mlsysim.sim.registry import ASSUMED_PREFIX
+from mlsysim.sim.sections import DOMAINS, UNITS
 from mlsysim.solvers.ledger import Figure, fmt, missing
 
-__all__ = ["Evaluation", "assumed_sources", "figure", "fmt", "unknown", "value_text", "watts"]
+__all__ = [
+    "Evaluation",
+    "assumed_sources",
+    "figure",
+    "fmt",
+    "source_of",
+    "unknown",
+    "value_text",
+    "watts",
+]
 
 
 def figure(
@@ -28,7 +37,7 @@ def figure(
 ) -> Figure:
     """A known figure: ``value`` (a Quantity, or a float already in the key's unit).
 
-    The unit is the ledger's for a standard key (:data:`~mlsysim.sim.ledger.UNITS`); a lab's
+    The unit is the ledger's for a standard key (:data:`~mlsysim.sim.sections.UNITS`); a lab's
     own key names its ``unit``.
     """
     unit = _unit(section, key, unit)
@@ -70,6 +79,11 @@ def _unit(section: str, key: str, unit: str | None) -> str:
             fix=f'e.g. figure("{section}", "{key}", …, unit="kgCO2e")',
         )
     return unit
+
+
+def source_of(spec: Any, path: str) -> str:
+    """The citation id of the field at ``path`` of a registry entry (``deployment.mtbf``)."""
+    return str(spec.source_of(path))
 
 
 def assumed_sources(sources: tuple[str, ...]) -> list[str]:

@@ -18,11 +18,22 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Any
 
 from mlsysim.core.exceptions import MissingDataError
-from mlsysim.solvers.ledger import Figure, Part, fmt
+from mlsysim.sim.sections import (
+    DOMAINS,
+    UNITS,
+    ConstraintsSection,
+    EconomicsSection,
+    PerformanceSection,
+    ReliabilitySection,
+    Section,
+    SustainabilitySection,
+    make_section,
+)
+from mlsysim.solvers.ledger import Figure, value_or_unknown
 
 __all__ = [
     "DOMAINS",
@@ -42,199 +53,6 @@ __all__ = [
 #: Version of the ledger's JSON form; bumped on any incompatible change.
 LEDGER_SCHEMA_VERSION = "mlsysim.ledger/1"
 
-#: The domains a simulation can cover, in ledger order.
-DOMAINS = ("performance", "sustainability", "economics", "reliability")
-
-#: The unit every ledger figure is stated in, by section and key (so ledgers compare).
-UNITS: dict[str, dict[str, str]] = {
-    "performance": {
-        "latency": "ms",
-        "latency_target": "ms",
-        "measured_latency": "ms",
-        "throughput": "1/s",
-        "slo_met": "",
-        "duty": "",
-        "wall_time": "d",
-        "training_throughput": "token/s",
-        "min_devices_per_replica": "",
-    },
-    "sustainability": {
-        "average_power": "W",
-        "energy_per_inference": "mJ",
-        "measured_energy": "mJ",
-        "energy": "kWh",
-        "carbon": "kgCO2e",
-        "embodied_carbon": "kgCO2e",
-        "total_carbon": "kgCO2e",
-        "water": "L",
-        "battery_life": "d",
-    },
-    "economics": {
-        "capex": "USD",
-        "opex": "USD",
-        "tco": "USD",
-        "cost_per_inference": "USD",
-        "cloud_cost": "USD",
-    },
-    "reliability": {
-        "mtbf": "h",
-        "availability": "",
-        "failures_per_year": "",
-    },
-    "constraints": {
-        "power": "W",
-        "latency": "ms",
-        "cost": "USD",
-        "battery_life": "d",
-    },
-}
-
-
-def _quantity(key: str, doc: str) -> property:
-    def get(self: Part) -> Any:
-        return self.figures[key].quantity()
-
-    get.__doc__ = doc
-    return property(get)
-
-
-def _number(key: str, doc: str) -> property:
-    def get(self: Part) -> float:
-        value = self.figures[key].quantity()
-        return float(getattr(value, "magnitude", value))
-
-    get.__doc__ = doc
-    return property(get)
-
-
-class _Section(Part):
-    """A ledger section: its standard figures are always present (known or unknown)."""
-
-    domain: ClassVar[str] = ""
-
-    def __getitem__(self, key: str) -> Figure:
-        return self.figures[key]
-
-    def known(self) -> dict[str, Figure]:
-        """The figures whose value is known."""
-        return {k: f for k, f in self.figures.items() if f.known}
-
-
-@dataclass(frozen=True, eq=False)
-class PerformanceSection(_Section):
-    """Latency (per inference, frame or output token), throughput, and the latency SLO."""
-
-    domain = "performance"
-    headline = "latency"
-    latency = _quantity("latency", "Time of one inference (a frame, an output token).")
-    throughput = _quantity("throughput", "Inferences per second across the whole fleet.")
-    latency_target = _quantity("latency_target", "The application's latency objective.")
-    latency_ms = _number("latency", "Latency in ms (float).")
-    throughput_per_s = _number("throughput", "Fleet inferences per second (float).")
-
-    @property
-    def slo_met(self) -> bool:
-        """Whether the latency meets the application's objective."""
-        return bool(self.figures["slo_met"].quantity())
-
-
-@dataclass(frozen=True, eq=False)
-class SustainabilitySection(_Section):
-    """Energy, carbon (operational, embodied, total) and water over the evaluated duration."""
-
-    domain = "sustainability"
-    headline = "carbon"
-    average_power = _quantity("average_power", "Average power of one unit of the fleet.")
-    energy = _quantity("energy", "Energy over the duration, whole fleet.")
-    carbon = _quantity("carbon", "Operational carbon: energy × grid carbon intensity.")
-    embodied_carbon = _quantity("embodied_carbon", "Manufacturing carbon amortised.")
-    total_carbon = _quantity("total_carbon", "Operational plus embodied carbon.")
-    water = _quantity("water", "Water consumed (on site plus electricity generation).")
-    energy_kwh = _number("energy", "Energy in kWh (float).")
-    carbon_kg = _number("carbon", "Operational carbon in kg CO2e (float).")
-    embodied_carbon_kg = _number("embodied_carbon", "Embodied carbon in kg CO2e (float).")
-    total_carbon_kg = _number("total_carbon", "Total carbon in kg CO2e (float).")
-    water_l = _number("water", "Water in litres (float).")
-    average_power_w = _number("average_power", "Average power per unit in W (float).")
-
-
-@dataclass(frozen=True, eq=False)
-class EconomicsSection(_Section):
-    """Capital (amortised over the duration), operating cost, TCO and cost per inference."""
-
-    domain = "economics"
-    headline = "tco"
-    capex = _quantity("capex", "Hardware price amortised over its service life.")
-    opex = _quantity("opex", "Energy at the region's electricity price.")
-    tco = _quantity("tco", "Total cost of ownership over the duration: capex + opex.")
-    cost_per_inference = _quantity("cost_per_inference", "TCO / inferences served.")
-    capex_usd = _number("capex", "Capex in USD (float).")
-    opex_usd = _number("opex", "Opex in USD (float).")
-    tco_usd = _number("tco", "TCO in USD (float).")
-    cost_per_inference_usd = _number("cost_per_inference", "Cost per inference, USD (float).")
-
-
-@dataclass(frozen=True, eq=False)
-class ReliabilitySection(_Section):
-    """MTBF of one unit, its availability, and failures per year across the fleet."""
-
-    domain = "reliability"
-    headline = "mtbf"
-    mtbf = _quantity("mtbf", "Mean time between failures of one unit (device or job).")
-    mtbf_h = _number("mtbf", "MTBF in hours (float).")
-
-    @property
-    def availability(self) -> float:
-        """Fraction of time a unit is up: MTBF / (MTBF + MTTR)."""
-        return float(self.figures["availability"].quantity())
-
-    @property
-    def failures_per_year(self) -> float:
-        """Expected failures per year across the fleet."""
-        return float(self.figures["failures_per_year"].quantity())
-
-
-@dataclass(frozen=True, eq=False)
-class ConstraintsSection(_Section):
-    """The persona's constraints: each figure is the design's value; ``limits`` the bounds."""
-
-    domain = "constraints"
-    headline = "latency"
-    #: name -> (limit figure, met: True/False, or None when the value is unknown)
-    limits: dict[str, tuple[Figure, bool | None]] = field(default_factory=dict)
-
-    @property
-    def met(self) -> dict[str, bool | None]:
-        """Each constraint: met (True), violated (False) or undecided (None: value unknown)."""
-        return {k: ok for k, (_limit, ok) in self.limits.items()}
-
-    @property
-    def all_met(self) -> bool:
-        """True when every constraint is known to hold."""
-        return all(ok is True for ok in self.met.values())
-
-    def lines(self) -> list[str]:
-        out = []
-        for key, fig in self.figures.items():
-            limit, ok = self.limits[key]
-            verdict = "met" if ok else "VIOLATED" if ok is False else "undecided"
-            out.append(f"{fig.text()}  [{verdict}: limit {fmt(limit.value or 0, limit.unit)}]")
-        return out
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            k: {**f.to_dict(), "limit": self.limits[k][0].to_dict(), "met": self.limits[k][1]}
-            for k, f in self.figures.items()
-        }
-
-
-_SECTION_TYPES: dict[str, type[_Section]] = {
-    "performance": PerformanceSection,
-    "sustainability": SustainabilitySection,
-    "economics": EconomicsSection,
-    "reliability": ReliabilitySection,
-}
-
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Ledger:
@@ -245,7 +63,7 @@ class Ledger:
     persona: str
     choices: dict[str, Any]
     fleet: dict[str, Any]  # units, devices per unit, hardware
-    sections: dict[str, _Section]
+    sections: dict[str, Section]
     constraints: ConstraintsSection
     assumptions: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
@@ -321,7 +139,7 @@ class Ledger:
         """Every figure on its own line: ``section.key: value`` (or ``unknown``)."""
         rows = [str(self)]
         for name, key, fig in self:
-            rows.append(f"  {name}.{key}: {_text(fig)}")
+            rows.append(f"  {name}.{key}: {value_or_unknown(fig)}")
         return "\n".join(rows)
 
     # -- JSON -------------------------------------------------------------------------------
@@ -363,7 +181,7 @@ class Ledger:
         body = [f"<table class='mlsysim-ledger'><caption>{title}</caption>"]
         body.append("<tr><th>figure</th><th>value</th><th>derivation</th><th>sources</th></tr>")
         for name, key, fig in self:
-            value = fmt(fig.value, fig.unit) if fig.value is not None else "unknown"
+            value = value_or_unknown(fig)
             how = fig.derivation if fig.value is not None else fig.missing
             body.append(
                 f"<tr><td>{html.escape(name)}.{html.escape(key)}</td>"
@@ -418,8 +236,8 @@ class LedgerComparison:
         la, lb = self._label(self.a), self._label(self.b)
         lines = [f"{'figure':<34}{la:>22}{lb:>22}{'ratio':>10}"]
         for s, k, fa, fb, r in self.rows():
-            va = _text(fa)
-            vb = _text(fb)
+            va = value_or_unknown(fa)
+            vb = value_or_unknown(fb)
             rr = f"{r:.3g}×" if r is not None else ""
             lines.append(f"{s + '.' + k:<34}{va:>22}{vb:>22}{rr:>10}")
         return "\n".join(lines)
@@ -447,8 +265,8 @@ class LedgerComparison:
             f"<tr><th>figure</th><th>{la}</th><th>{lb}</th><th>ratio</th></tr>",
         ]
         for s, k, fa, fb, r in self.rows():
-            va = _text(fa)
-            vb = _text(fb)
+            va = value_or_unknown(fa)
+            vb = value_or_unknown(fb)
             rr = f"{r:.3g}×" if r is not None else ""
             body.append(
                 f"<tr><td>{html.escape(s)}.{html.escape(k)}</td><td>{html.escape(va)}</td>"
@@ -456,17 +274,6 @@ class LedgerComparison:
             )
         body.append("</table>")
         return "".join(body)
-
-
-def _text(fig: Figure | None) -> str:
-    if fig is None or fig.value is None:
-        return "unknown"
-    return fmt(fig.value, fig.unit)
-
-
-def make_section(domain: str, figures: dict[str, Figure]) -> _Section:
-    """The section object of ``domain`` holding ``figures``."""
-    return _SECTION_TYPES[domain](figures)
 
 
 def ledger_json_schema() -> dict[str, Any]:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from mlsysim.core.exceptions import InfeasibleError
 from mlsysim.core.formulas.performance import peak_fraction
-from mlsysim.core.units import from_si
+from mlsysim.solvers.quantities import GB, MS, json_quantity, quantity
+from mlsysim.solvers.solve_schemas import DISTRIBUTED_SCHEMA_VERSION, distributed_json_schema
+from mlsysim.solvers.step_parts import CollectiveTiming, Communication, DeviceMemory
 
 __all__ = [
     "DISTRIBUTED_SCHEMA_VERSION",
@@ -26,166 +28,6 @@ __all__ = [
     "distributed_json_schema",
     "utilization",
 ]
-
-#: Version of the JSON form; bumped on any incompatible change.
-DISTRIBUTED_SCHEMA_VERSION = "mlsysim.distributed_result/2"
-
-_GB = 1e-9
-_MS = 1e3
-_KINDS = ("tp", "cp", "ep", "pp", "dp")
-
-
-def _q(value: float, scale: float, unit: str) -> Any:
-    return from_si(value * scale, unit)
-
-
-def _jq(value: float | None, scale: float, unit: str) -> dict[str, Any] | None:
-    return None if value is None else {"value": value * scale, "unit": unit}
-
-
-class DeviceMemory(NamedTuple):
-    """Resident bytes per device (the most loaded pipeline stage) and its capacity (GB)."""
-
-    weights_bytes: float
-    gradients_bytes: float
-    optimizer_bytes: float
-    activations_bytes: float
-    kv_cache_bytes: float
-    capacity_bytes: float
-
-    @property
-    def total_bytes(self) -> float:
-        return (
-            self.weights_bytes
-            + self.gradients_bytes
-            + self.optimizer_bytes
-            + self.activations_bytes
-            + self.kv_cache_bytes
-        )
-
-    @property
-    def weights(self) -> Any:
-        return _q(self.weights_bytes, _GB, "GB")
-
-    @property
-    def gradients(self) -> Any:
-        return _q(self.gradients_bytes, _GB, "GB")
-
-    @property
-    def optimizer(self) -> Any:
-        return _q(self.optimizer_bytes, _GB, "GB")
-
-    @property
-    def activations(self) -> Any:
-        return _q(self.activations_bytes, _GB, "GB")
-
-    @property
-    def kv_cache(self) -> Any:
-        return _q(self.kv_cache_bytes, _GB, "GB")
-
-    @property
-    def total(self) -> Any:
-        return _q(self.total_bytes, _GB, "GB")
-
-    @property
-    def capacity(self) -> Any:
-        return _q(self.capacity_bytes, _GB, "GB")
-
-    @property
-    def fits(self) -> bool:
-        return self.total_bytes <= self.capacity_bytes
-
-    def to_dict(self) -> dict[str, Any]:
-        names = (
-            "weights",
-            "gradients",
-            "optimizer",
-            "activations",
-            "kv_cache",
-            "total",
-            "capacity",
-        )
-        return {n: _jq(getattr(self, n + "_bytes"), _GB, "GB") for n in names}
-
-
-class Communication(NamedTuple):
-    """Exposed communication per step by parallel dimension (seconds; Quantities in ms)."""
-
-    tp_s: float
-    cp_s: float
-    ep_s: float
-    pp_s: float
-    dp_s: float
-    overlapped_s: float  # communication hidden behind computation
-
-    @property
-    def total_s(self) -> float:
-        return self.tp_s + self.cp_s + self.ep_s + self.pp_s + self.dp_s
-
-    @property
-    def tp(self) -> Any:
-        return _q(self.tp_s, _MS, "ms")
-
-    @property
-    def cp(self) -> Any:
-        return _q(self.cp_s, _MS, "ms")
-
-    @property
-    def ep(self) -> Any:
-        return _q(self.ep_s, _MS, "ms")
-
-    @property
-    def pp(self) -> Any:
-        return _q(self.pp_s, _MS, "ms")
-
-    @property
-    def dp(self) -> Any:
-        return _q(self.dp_s, _MS, "ms")
-
-    @property
-    def total(self) -> Any:
-        return _q(self.total_s, _MS, "ms")
-
-    @property
-    def overlapped(self) -> Any:
-        return _q(self.overlapped_s, _MS, "ms")
-
-    def to_dict(self) -> dict[str, Any]:
-        out = {k: _jq(getattr(self, k + "_s"), _MS, "ms") for k in _KINDS}
-        out["total"] = _jq(self.total_s, _MS, "ms")
-        out["overlapped"] = _jq(self.overlapped_s, _MS, "ms")
-        return out
-
-
-class CollectiveTiming(NamedTuple):
-    """One kind of collective in the step: calls, message size, algorithm and times."""
-
-    name: str
-    group: str  # tp, cp, ep, pp, dp, edp (expert data parallel)
-    op: str
-    algorithm: str
-    size_bytes: float
-    calls: float  # per step
-    group_size: int
-    nodes: int
-    time_per_call_s: float
-    total_s: float
-    exposed_s: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "group": self.group,
-            "op": self.op,
-            "algorithm": self.algorithm,
-            "size_bytes": self.size_bytes,
-            "calls": self.calls,
-            "group_size": self.group_size,
-            "nodes": self.nodes,
-            "time_per_call_s": self.time_per_call_s,
-            "total_s": self.total_s,
-            "exposed_s": self.exposed_s,
-        }
 
 
 def utilization(tokens: Any, step_s: Any, flops: Any, devices: Any, peak: Any) -> Any:
@@ -262,11 +104,11 @@ class DistributedResult:
             f"dp={self.dp}, so it has no {what}",
             where=f"solve(phase={self.phase!r}, devices={self.devices}, batch={self.batch})",
             why=(
-                f"each device needs {m.total_bytes * _GB:.2f} GB (weights "
-                f"{m.weights_bytes * _GB:.2f}, gradients {m.gradients_bytes * _GB:.2f}, "
-                f"optimizer {m.optimizer_bytes * _GB:.2f}, activations "
-                f"{m.activations_bytes * _GB:.2f}, KV cache {m.kv_cache_bytes * _GB:.2f} GB) "
-                f"but holds {m.capacity_bytes * _GB:.2f} GB"
+                f"each device needs {m.total_bytes * GB:.2f} GB (weights "
+                f"{m.weights_bytes * GB:.2f}, gradients {m.gradients_bytes * GB:.2f}, "
+                f"optimizer {m.optimizer_bytes * GB:.2f}, activations "
+                f"{m.activations_bytes * GB:.2f}, KV cache {m.kv_cache_bytes * GB:.2f} GB) "
+                f"but holds {m.capacity_bytes * GB:.2f} GB"
             ),
             fix="raise tp or pp, shard state with zero=1..3, recompute activations "
             "(recompute='full'), lower the microbatch, or use devices with more memory",
@@ -274,45 +116,45 @@ class DistributedResult:
 
     @property
     def _scale(self) -> tuple[float, str]:
-        return (1.0, "s") if self.phase == "training" else (_MS, "ms")
+        return (1.0, "s") if self.phase == "training" else (MS, "ms")
 
     @property
     def step_time(self) -> Any:
         """Achievable time of one step (s for training, ms for inference)."""
         self._require_feasible("step time")
         k, unit = self._scale
-        return _q(self.step_time_s, k, unit)
+        return quantity(self.step_time_s, k, unit)
 
     @property
     def step_time_bound(self) -> Any:
         """Ideal step time: roofline at peak per operation, communication hidden."""
         self._require_feasible("step time bound")
         k, unit = self._scale
-        return _q(self.step_time_bound_s, k, unit)
+        return quantity(self.step_time_bound_s, k, unit)
 
     @property
     def latency(self) -> Any:
         """Training: the step time; inference: one request through every stage (ms)."""
         self._require_feasible("latency")
         k, unit = self._scale
-        return _q(self.latency_s, k, unit)
+        return quantity(self.latency_s, k, unit)
 
     @property
     def latency_bound(self) -> Any:
         self._require_feasible("latency bound")
         k, unit = self._scale
-        return _q(self.latency_bound_s, k, unit)
+        return quantity(self.latency_bound_s, k, unit)
 
     @property
     def throughput(self) -> Any:
         """Tokens per second over all devices at the achievable step time."""
         self._require_feasible("throughput")
-        return _q(self.tokens_per_step / self.step_time_s, 1.0, "token/s")
+        return quantity(self.tokens_per_step / self.step_time_s, 1.0, "token/s")
 
     @property
     def throughput_bound(self) -> Any:
         self._require_feasible("throughput bound")
-        return _q(self.tokens_per_step / self.step_time_bound_s, 1.0, "token/s")
+        return quantity(self.tokens_per_step / self.step_time_bound_s, 1.0, "token/s")
 
     @property
     def units_per_step(self) -> float:
@@ -335,7 +177,7 @@ class DistributedResult:
                 where="DistributedResult",
                 fix=f"add tdp = '… W' (with a source) to the {self.hardware} registry entry",
             )
-        return _q(self.power_w, 1.0, "W")
+        return quantity(self.power_w, 1.0, "W")
 
     def _utilization(self, flops: float) -> float:
         return utilization(
@@ -420,23 +262,23 @@ class DistributedResult:
             },
             "feasible": ok,
             "binding_wall": self.binding_wall,
-            "step_time": _jq(self.step_time_s if ok else None, k, unit),
-            "step_time_bound": _jq(self.step_time_bound_s if ok else None, k, unit),
-            "latency": _jq(self.latency_s if ok else None, k, unit),
-            "throughput": _jq(
+            "step_time": json_quantity(self.step_time_s if ok else None, k, unit),
+            "step_time_bound": json_quantity(self.step_time_bound_s if ok else None, k, unit),
+            "latency": json_quantity(self.latency_s if ok else None, k, unit),
+            "throughput": json_quantity(
                 self.tokens_per_step / self.step_time_s if ok else None, 1.0, "tokens/s"
             ),
             "mfu": self.mfu if ok else None,
             "hfu": self.hfu if ok else None,
-            "power": _jq(self.power_w if ok else None, 1.0, "W"),
+            "power": json_quantity(self.power_w if ok else None, 1.0, "W"),
             "bubble_fraction": self.bubble_fraction,
             "time_split": {
-                "compute": _jq(self.compute_s, k, unit),
-                "memory": _jq(self.memory_s, k, unit),
-                "overhead": _jq(self.overhead_s, k, unit),
-                "communication": _jq(self.communication.total_s, k, unit),
-                "bubble": _jq(self.bubble_s, k, unit),
-                "optimizer": _jq(self.optimizer_s, k, unit),
+                "compute": json_quantity(self.compute_s, k, unit),
+                "memory": json_quantity(self.memory_s, k, unit),
+                "overhead": json_quantity(self.overhead_s, k, unit),
+                "communication": json_quantity(self.communication.total_s, k, unit),
+                "bubble": json_quantity(self.bubble_s, k, unit),
+                "optimizer": json_quantity(self.optimizer_s, k, unit),
             },
             "memory": self.memory.to_dict(),
             "communication": self.communication.to_dict(),
@@ -448,101 +290,3 @@ class DistributedResult:
     def to_json(self, **kwargs: Any) -> str:
         """:meth:`to_dict` as JSON text."""
         return json.dumps(self.to_dict(), **kwargs)
-
-
-def distributed_json_schema() -> dict[str, Any]:
-    """JSON Schema (draft 2020-12) of :meth:`DistributedResult.to_dict`."""
-    obj = {
-        "type": "object",
-        "properties": {"value": {"type": "number"}, "unit": {"type": "string"}},
-        "required": ["value", "unit"],
-        "additionalProperties": False,
-    }
-    qn = {"oneOf": [obj, {"type": "null"}]}
-
-    def table(keys: list[str], item: Any) -> dict[str, Any]:
-        return {
-            "type": "object",
-            "properties": {k: item for k in keys},
-            "required": keys,
-            "additionalProperties": False,
-        }
-
-    ints = {"type": "integer", "minimum": 1}
-    parallel_props: dict[str, Any] = {
-        "tp": ints,
-        "pp": ints,
-        "dp": ints,
-        "cp": ints,
-        "ep": ints,
-        "sp": {"type": "boolean"},
-        "zero": {"enum": [0, 1, 2, 3]},
-        "microbatch": ints,
-        "microbatches": ints,
-        "schedule": {"enum": ["gpipe", "1f1b", "interleaved"]},
-        "chunks": ints,
-    }
-    parallel = {
-        "type": "object",
-        "properties": parallel_props,
-        "required": list(parallel_props),
-        "additionalProperties": False,
-    }
-    coll_keys = list(CollectiveTiming._fields)
-    collective = {
-        "type": "object",
-        "properties": {
-            k: {"type": "string"}
-            if k in ("name", "group", "op", "algorithm")
-            else {"type": "number"}
-            for k in coll_keys
-        },
-        "required": coll_keys,
-        "additionalProperties": False,
-    }
-    props: dict[str, Any] = {
-        "schema": {"const": DISTRIBUTED_SCHEMA_VERSION},
-        "schema_version": {"const": DISTRIBUTED_SCHEMA_VERSION},
-        "model": {"type": "string"},
-        "system": {"type": "string"},
-        "hardware": {"type": "string"},
-        "phase": {"enum": ["prefill", "decode", "training", "inference"]},
-        "devices": ints,
-        "nodes": ints,
-        "batch": ints,
-        "seq_len": {"type": "integer", "minimum": 0},
-        "precision": {"type": "string"},
-        "weights_precision": {"type": "string"},
-        "engine": {"type": "string"},
-        "parallel": parallel,
-        "feasible": {"type": "boolean"},
-        "binding_wall": {"type": "string"},
-        "step_time": qn,
-        "step_time_bound": qn,
-        "latency": qn,
-        "throughput": qn,
-        "mfu": {"type": ["number", "null"]},
-        "hfu": {"type": ["number", "null"]},
-        "power": qn,
-        "bubble_fraction": {"type": "number", "minimum": 0, "maximum": 1},
-        "time_split": table(
-            ["compute", "memory", "overhead", "communication", "bubble", "optimizer"], obj
-        ),
-        "memory": table(
-            ["weights", "gradients", "optimizer", "activations", "kv_cache", "total", "capacity"],
-            obj,
-        ),
-        "communication": table([*_KINDS, "total", "overlapped"], obj),
-        "collectives": {"type": "array", "items": collective},
-        "notes": {"type": "array", "items": {"type": "string"}},
-        "explanation": {"type": "string"},
-    }
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://mlsysim.dev/schema/distributed-result-1.json",
-        "title": "mlsysim distributed solve result",
-        "type": "object",
-        "properties": props,
-        "required": list(props),
-        "additionalProperties": False,
-    }

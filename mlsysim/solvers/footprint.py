@@ -8,7 +8,7 @@ registry lacks makes its figure *unknown* (with the reason and the fix), never z
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from mlsysim.core import formulas as F
@@ -19,11 +19,9 @@ from mlsysim.core.constants import (
     HARDWARE_UTILIZATION,
     SERVER_DEPRECIATION,
 )
-from mlsysim.core.exceptions import ConfigError
-from mlsysim.core.units import Q_, from_si, si
-from mlsysim.hardware.registry import Hardware, HardwareSpec
+from mlsysim.core.units import from_si, si
 from mlsysim.infra.money import to_usd
-from mlsysim.infra.registry import CloudRates, Datacenters, Grids
+from mlsysim.infra.registry import CloudRates
 from mlsysim.solvers.ledger import (
     CarbonPart,
     CostPart,
@@ -33,7 +31,14 @@ from mlsysim.solvers.ledger import (
     fmt,
     missing,
 )
-from mlsysim.systems.registry import Clusters, Nodes
+from mlsysim.solvers.quantities import J_PER_KWH, J_PER_MWH
+from mlsysim.solvers.site import (
+    DEFAULT_DATACENTER,
+    Site,
+    overhead_power,
+    resolve_site,
+    resolve_system,
+)
 
 __all__ = [
     "DEFAULT_DATACENTER",
@@ -48,65 +53,6 @@ __all__ = [
     "water",
 ]
 
-#: Datacenter assumed when none is given (stated in every result that uses it).
-DEFAULT_DATACENTER = "IndustryAverage"
-
-_J_PER_KWH = 3.6e6
-_J_PER_MWH = 3.6e9
-
-
-@dataclass
-class Site:
-    """Where the devices run: grid region, datacenter, and the effective PUE and intensity."""
-
-    grid: Any
-    datacenter: Any
-    pue: float
-    pue_derivation: str
-    pue_sources: tuple[str, ...]
-    intensity: float  # gCO2e per J
-    intensity_derivation: str
-    intensity_sources: tuple[str, ...]
-    basis: str
-    assumptions: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-
-def _spec(registry: Any, value: Any, what: str) -> Any:
-    if isinstance(value, str):
-        return registry[value]
-    if value is None:
-        raise ConfigError(f"{what} is required", fix=f"pass {what}='…' (a registry id)")
-    return value
-
-
-def resolve_site(region: Any, datacenter: Any, pue: Any, carbon_intensity: Any) -> Site:
-    """The grid, datacenter, PUE and carbon intensity, overrides first, then registry data."""
-    grid = _spec(Grids, region, "region")
-    assumptions: list[str] = []
-    dc: Any
-    if datacenter is None and pue is None:
-        dc = Datacenters[DEFAULT_DATACENTER]
-        assumptions.append(f"datacenter not given: assumed {dc.name} (PUE {dc.pue:g})")
-    else:
-        dc = None if datacenter is None else _spec(Datacenters, datacenter, "datacenter")
-    if pue is not None:
-        pue_v = F.facility_energy(Q_(1.0, "J"), pue).to("J").magnitude
-        pue_d, pue_s = f"{pue_v:g} (given)", ("user",)
-    else:
-        pue_v, pue_d, pue_s = dc.pue, f"{dc.pue:g} ({dc.id})", (dc.source_of("pue"),)
-    if carbon_intensity is not None:
-        ci = si(carbon_intensity, "carbon_intensity", "carbon_intensity")
-        ci_d = f"{fmt(ci * _J_PER_KWH, 'gCO2e/kWh')} (given)"
-        ci_s: tuple[str, ...] = ("user",)
-        basis = "as given"
-    else:
-        ci = si(grid.carbon_intensity, "carbon_intensity", "carbon_intensity")
-        ci_d = f"{fmt(ci * _J_PER_KWH, 'gCO2e/kWh')} ({grid.id}, {grid.carbon_basis} basis)"
-        ci_s = (grid.source_of("carbon_intensity"),)
-        basis = grid.carbon_basis
-    return Site(grid, dc, pue_v, pue_d, pue_s, ci, ci_d, ci_s, basis, assumptions)
-
 
 def energy(
     n: float,
@@ -119,7 +65,7 @@ def energy(
     unit: str = "MWh",
 ) -> tuple[EnergyPart, float, float]:
     """The energy part, IT joules and facility joules of n devices for ``seconds``."""
-    scale = _J_PER_MWH if unit == "MWh" else _J_PER_KWH
+    scale = J_PER_MWH if unit == "MWh" else J_PER_KWH
     over_w = overhead.value or 0.0
     per_w = device_w + over_w
     E_it = si(F.it_energy(from_si(per_w, "W"), from_si(seconds, "s"), n), "energy", "E")
@@ -170,7 +116,7 @@ def carbon(
     figs: dict[str, Figure] = {
         "intensity": Figure(
             "carbon intensity",
-            site.intensity * _J_PER_KWH,
+            site.intensity * J_PER_KWH,
             "gCO2e/kWh",
             site.intensity_derivation,
             site.intensity_sources,
@@ -179,7 +125,7 @@ def carbon(
             "operational carbon",
             op / scale,
             unit,
-            f"E·I = {fmt(E_fac / _J_PER_MWH, 'MWh')} × {site.intensity_derivation}",
+            f"E·I = {fmt(E_fac / J_PER_MWH, 'MWh')} × {site.intensity_derivation}",
             ("patterson2021", "luccioni2023", *site.intensity_sources),
         ),
     }
@@ -255,7 +201,7 @@ def water(E_it: float, E_fac: float, site: Site) -> WaterPart:
             "on-site water",
             E_it * wue * 1e3,
             "L",
-            f"E_IT·WUE = {fmt(E_it / _J_PER_MWH, 'MWh')} × {fmt(wue * _J_PER_KWH * 1e3, 'L/kWh')}",
+            f"E_IT·WUE = {fmt(E_it / J_PER_MWH, 'MWh')} × {fmt(wue * J_PER_KWH * 1e3, 'L/kWh')}",
             ("thegreengrid2011wue", dc.source_of("wue")),
         )
     if ewif is None:
@@ -270,8 +216,8 @@ def water(E_it: float, E_fac: float, site: Site) -> WaterPart:
             "off-site water",
             E_fac * ewif * 1e3,
             "L",
-            f"E_facility·EWIF = {fmt(E_fac / _J_PER_MWH, 'MWh')} × "
-            f"{fmt(ewif * _J_PER_KWH * 1e3, 'L/kWh')}",
+            f"E_facility·EWIF = {fmt(E_fac / J_PER_MWH, 'MWh')} × "
+            f"{fmt(ewif * J_PER_KWH * 1e3, 'L/kWh')}",
             ("li2023water", grid.source_of("water_intensity")),
         )
     on, off = figs["on_site"], figs["off_site"]
@@ -385,7 +331,7 @@ def cost(
             "energy cost",
             c,
             "USD",
-            f"E·p = {fmt(E_fac / _J_PER_MWH, 'MWh')} × {fmt(p * _J_PER_KWH, 'USD/kWh')}{note}",
+            f"E·p = {fmt(E_fac / J_PER_MWH, 'MWh')} × {fmt(p * J_PER_KWH, 'USD/kWh')}{note}",
             ("barroso2018", grid.source_of("electricity_price"))
             + (("ecb_reference_rates", conv.rate.source) if conv.rate else ()),
         )
@@ -428,70 +374,3 @@ def cost(
             tuple(s for f in parts for s in f.sources),
         )
     return CostPart(figs, tuple(assumptions))
-
-
-def resolve_system(system: Any) -> tuple[Any, Any, Any]:
-    """(device, node or None, cluster or None) for a device, node or cluster id or spec."""
-    if isinstance(system, str):
-        for reg in (Hardware, Nodes, Clusters):
-            if system in reg:
-                return resolve_system(reg[system])
-        Hardware[system]  # raises UnknownNameError with suggestions
-    if isinstance(system, HardwareSpec):
-        return system, None, None
-    if hasattr(system, "node_spec"):
-        node = system.node_spec()
-        return node.hardware(), node, system
-    if hasattr(system, "accelerators") and hasattr(system, "hardware"):
-        return system.hardware(), system, None
-    raise ConfigError(
-        f"system must be a device, node or cluster, got {system!r}",
-        where="training_run",
-        fix="pass a registry id such as 'H100', 'DGX_H100' or 'H100_1024'",
-    )
-
-
-def overhead_power(
-    power: Any, overhead_power: Any, node: Any, hw: Any, warnings: list[str]
-) -> Figure:
-    name = "host + network power"
-    if overhead_power is not None:
-        return Figure(name, si(overhead_power, "power", "overhead_power"), "W", "given", ("user",))
-    if power is not None:
-        return Figure(name, 0.0, "W", "included in the given power", ("user",))
-    if node is None:
-        warnings.append(
-            "system is a bare device: host and network power are not counted "
-            "(pass a node as the system, or overhead_power=)"
-        )
-        return missing(
-            name,
-            "W",
-            f"{hw.id} is a bare device with no node data; pass a node "
-            "as the system or overhead_power=",
-        )
-    n = node.accelerators
-    srcs: list[str] = []
-    if node.host_power is not None:
-        host = si(node.host_power, "power", "host_power") / n
-        der = f"{node.host_power:~P} / {n}"
-        srcs.append(node.source_of("host_power"))
-    elif node.power is not None and hw.tdp is not None:
-        host = (si(node.power, "power", "power") - n * si(hw.tdp, "power", "tdp")) / n
-        der = f"({node.power:~P} maximum − {n} × {hw.tdp:~P}) / {n}, an upper bound"
-        srcs += [node.source_of("power"), hw.source_of("tdp")]
-    else:
-        warnings.append(f"{node.id} gives neither host_power nor power: host power not counted")
-        return missing(
-            name,
-            "W",
-            f"{node.id} has no host_power or power; add host_power to "
-            "the node entry or pass overhead_power=",
-        )
-    if node.network_power is not None:
-        host += si(node.network_power, "power", "network_power") / n
-        der += f" + {node.network_power:~P} / {n} network"
-        srcs.append(node.source_of("network_power"))
-    else:
-        warnings.append(f"{node.id} gives no network_power: switch power is not counted")
-    return Figure(name, max(host, 0.0), "W", der, tuple(srcs))

@@ -15,23 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlsysim.core.exceptions import InfeasibleError
-from mlsysim.core.units import from_si
 from mlsysim.core.words import words
+from mlsysim.solvers.quantities import GB, MS, json_quantity, quantity
 from mlsysim.solvers.serving_schemas import GENERATE_SCHEMA_VERSION
 
 __all__ = ["GenerationResult", "Speculation", "Streaming"]
-
-
-_GB = 1e-9
-_MS = 1e3
-
-
-def _q(value: float, scale: float, unit: str) -> Any:
-    return from_si(value * scale, unit)
-
-
-def _jq(value: float | None, scale: float, unit: str) -> dict[str, Any] | None:
-    return None if value is None else {"value": value * scale, "unit": unit}
 
 
 @dataclass(frozen=True)
@@ -48,21 +36,21 @@ class Streaming:
     @property
     def streamed(self) -> Any:
         """Weight bytes that cross the link every step (GB)."""
-        return _q(self.streamed_B, _GB, "GB")
+        return quantity(self.streamed_B, GB, "GB")
 
     @property
     def time(self) -> Any:
         """Time to stream them once (ms)."""
-        return _q(self.stream_s, _MS, "ms")
+        return quantity(self.stream_s, MS, "ms")
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "tier": self.tier,
             "bound_by": self.bound_by,
-            "bandwidth": _jq(self.bandwidth_Bps, _GB, "GB/s"),
-            "streamed": _jq(self.streamed_B, _GB, "GB"),
-            "resident": _jq(self.resident_B, _GB, "GB"),
-            "time": _jq(self.stream_s, _MS, "ms"),
+            "bandwidth": json_quantity(self.bandwidth_Bps, GB, "GB/s"),
+            "streamed": json_quantity(self.streamed_B, GB, "GB"),
+            "resident": json_quantity(self.resident_B, GB, "GB"),
+            "time": json_quantity(self.stream_s, MS, "ms"),
         }
 
 
@@ -166,10 +154,10 @@ class GenerationResult:
             f"{self.system}, so the generation has no {what}",
             where=f"generate(batch={self.batch}, prompt={self.prompt}, output={self.output})",
             why=(
-                f"each device needs {self.total_bytes * _GB:.3g} GB (weights "
-                f"{self.weights_bytes * _GB:.3g}, KV cache {self.kv_cache_bytes * _GB:.3g}, "
-                f"activations {self.activations_bytes * _GB:.3g} GB) but holds "
-                f"{self.capacity_bytes * _GB:.3g} GB; at most {self.max_batch} such prompts fit"
+                f"each device needs {self.total_bytes * GB:.3g} GB (weights "
+                f"{self.weights_bytes * GB:.3g}, KV cache {self.kv_cache_bytes * GB:.3g}, "
+                f"activations {self.activations_bytes * GB:.3g} GB) but holds "
+                f"{self.capacity_bytes * GB:.3g} GB; at most {self.max_batch} such prompts fit"
             ),
             fix="lower the batch, shard with tp= on a node, use lower-precision weights, or "
             "stream the weights with offload='Host_PCIe5'",
@@ -179,12 +167,12 @@ class GenerationResult:
     def ttft(self) -> Any:
         """Time to first token: the batch's prefill (ms)."""
         self._require_feasible("time to first token")
-        return _q(self.ttft_s, _MS, "ms")
+        return quantity(self.ttft_s, MS, "ms")
 
     @property
     def ttft_bound(self) -> Any:
         self._require_feasible("time to first token")
-        return _q(self.ttft_bound_s, _MS, "ms")
+        return quantity(self.ttft_bound_s, MS, "ms")
 
     @property
     def tpot(self) -> Any:
@@ -197,7 +185,7 @@ class GenerationResult:
                 where="generate",
                 fix="ask for output ≥ 2 tokens, or read ttft",
             )
-        return _q(t, _MS, "ms")
+        return quantity(t, MS, "ms")
 
     @property
     def tpot_bound(self) -> Any:
@@ -205,30 +193,30 @@ class GenerationResult:
         t = self.tpot_bound_s
         if t is None:
             raise InfeasibleError("one output token has no time per output token")
-        return _q(t, _MS, "ms")
+        return quantity(t, MS, "ms")
 
     @property
     def latency(self) -> Any:
         """End-to-end latency of the batch: TTFT plus every decode step (s)."""
         self._require_feasible("latency")
-        return _q(self.latency_s, 1.0, "s")
+        return quantity(self.latency_s, 1.0, "s")
 
     @property
     def latency_bound(self) -> Any:
         self._require_feasible("latency")
-        return _q(self.latency_bound_s, 1.0, "s")
+        return quantity(self.latency_bound_s, 1.0, "s")
 
     @property
     def throughput(self) -> Any:
         """Output tokens per second of the whole batch, over the end-to-end latency."""
         self._require_feasible("throughput")
-        return _q(self.sequences * self.tokens_per_sequence / self.latency_s, 1.0, "token/s")
+        return quantity(self.sequences * self.tokens_per_sequence / self.latency_s, 1.0, "token/s")
 
     @property
     def throughput_bound(self) -> Any:
         self._require_feasible("throughput")
         n = self.sequences * self.tokens_per_sequence
-        return _q(n / self.latency_bound_s, 1.0, "token/s")
+        return quantity(n / self.latency_bound_s, 1.0, "token/s")
 
     @property
     def tokens_per_second(self) -> Any:
@@ -237,16 +225,16 @@ class GenerationResult:
 
     @property
     def weights(self) -> Any:
-        return _q(self.weights_bytes, _GB, "GB")
+        return quantity(self.weights_bytes, GB, "GB")
 
     @property
     def kv_cache(self) -> Any:
         """KV cache per device at the end of generation (GB)."""
-        return _q(self.kv_cache_bytes, _GB, "GB")
+        return quantity(self.kv_cache_bytes, GB, "GB")
 
     @property
     def capacity(self) -> Any:
-        return _q(self.capacity_bytes, _GB, "GB")
+        return quantity(self.capacity_bytes, GB, "GB")
 
     @property
     def energy_per_token(self) -> Any:
@@ -259,7 +247,7 @@ class GenerationResult:
                 fix="add tdp with a source to the device's data entry",
             )
         n = self.sequences * self.tokens_per_sequence
-        return _q(self.power_w * self.tp * self.latency_s / n, 1.0, "J/token")
+        return quantity(self.power_w * self.tp * self.latency_s / n, 1.0, "J/token")
 
     @property
     def explanation(self) -> str:
@@ -288,21 +276,21 @@ class GenerationResult:
             "precision": self.precision,
             "feasible": ok,
             "binding_wall": self.binding_wall,
-            "ttft": _jq(self.ttft_s if ok else None, _MS, "ms"),
-            "tpot": _jq(self.tpot_s if ok else None, _MS, "ms"),
-            "latency": _jq(self.latency_s if ok else None, 1.0, "s"),
-            "throughput": _jq(n / self.latency_s if ok else None, 1.0, "tokens/s"),
-            "ttft_bound": _jq(self.ttft_bound_s if ok else None, _MS, "ms"),
-            "tpot_bound": _jq(self.tpot_bound_s if ok else None, _MS, "ms"),
-            "latency_bound": _jq(self.latency_bound_s if ok else None, 1.0, "s"),
+            "ttft": json_quantity(self.ttft_s if ok else None, MS, "ms"),
+            "tpot": json_quantity(self.tpot_s if ok else None, MS, "ms"),
+            "latency": json_quantity(self.latency_s if ok else None, 1.0, "s"),
+            "throughput": json_quantity(n / self.latency_s if ok else None, 1.0, "tokens/s"),
+            "ttft_bound": json_quantity(self.ttft_bound_s if ok else None, MS, "ms"),
+            "tpot_bound": json_quantity(self.tpot_bound_s if ok else None, MS, "ms"),
+            "latency_bound": json_quantity(self.latency_bound_s if ok else None, 1.0, "s"),
             "memory": {
-                "weights": _jq(self.weights_bytes, _GB, "GB"),
-                "kv_cache": _jq(self.kv_cache_bytes, _GB, "GB"),
-                "activations": _jq(self.activations_bytes, _GB, "GB"),
-                "draft": _jq(self.draft_bytes, _GB, "GB"),
-                "total": _jq(self.total_bytes, _GB, "GB"),
-                "capacity": _jq(self.capacity_bytes, _GB, "GB"),
-                "kv_per_token": _jq(self.kv_bytes_per_token, 1e-3, "kB"),
+                "weights": json_quantity(self.weights_bytes, GB, "GB"),
+                "kv_cache": json_quantity(self.kv_cache_bytes, GB, "GB"),
+                "activations": json_quantity(self.activations_bytes, GB, "GB"),
+                "draft": json_quantity(self.draft_bytes, GB, "GB"),
+                "total": json_quantity(self.total_bytes, GB, "GB"),
+                "capacity": json_quantity(self.capacity_bytes, GB, "GB"),
+                "kv_per_token": json_quantity(self.kv_bytes_per_token, 1e-3, "kB"),
             },
             "max_batch": self.max_batch,
             "streaming": None if self.streaming is None else self.streaming.to_dict(),
@@ -317,9 +305,9 @@ class GenerationResult:
         head = f"{self.model} on {self.system}, batch {self.batch}, {self.prompt}→{self.output}"
         if not self.feasible:
             return f"{head}: infeasible ({words(self.binding_wall)} [{self.binding_wall}])"
-        tpot = "—" if self.tpot_s is None else f"{self.tpot_s * _MS:.3g} ms"
+        tpot = "—" if self.tpot_s is None else f"{self.tpot_s * MS:.3g} ms"
         return (
-            f"{head}: TTFT {self.ttft_s * _MS:.3g} ms, TPOT {tpot}, latency "
+            f"{head}: TTFT {self.ttft_s * MS:.3g} ms, TPOT {tpot}, latency "
             f"{self.latency_s:.3g} s, binding wall {words(self.binding_wall)} "
             f"[{self.binding_wall}]"
         )

@@ -28,6 +28,8 @@ __all__ = [
     "WaterPart",
     "fmt",
     "missing",
+    "reads",
+    "value_or_unknown",
 ]
 
 
@@ -95,12 +97,22 @@ def _fix(reason: str) -> str:
     return tail if sep else "supply the missing input (see the message) and solve again"
 
 
+def value_or_unknown(fig: Figure | None) -> str:
+    """The figure's value in its unit (``1,287 MWh``), or ``unknown``."""
+    if fig is None or fig.value is None:
+        return "unknown"
+    return fmt(fig.value, fig.unit)
+
+
 def missing(name: str, unit: str, reason: str, sources: tuple[str, ...] = ()) -> Figure:
     """An unknown figure: ``reason`` is 'what is missing; how to supply it'."""
     return Figure(name, None, unit, "", sources, reason)
 
 
-def _field(key: str, doc: str) -> property:
+def reads(key: str, doc: str) -> property:
+    """A read-only property that reads the part's figure ``key`` as a Quantity (raises when
+    it is unknown)."""
+
     def get(self: Part) -> Any:
         return self.figures[key].quantity()
 
@@ -110,7 +122,7 @@ def _field(key: str, doc: str) -> property:
 
 @dataclass(frozen=True, eq=False)
 class Part:
-    """A group of figures; subclasses declare their figure names as properties (:func:`_field`)."""
+    """A group of figures; subclasses declare their figure names as properties (:func:`reads`)."""
 
     headline: ClassVar[str] = ""
 
@@ -147,9 +159,9 @@ class CheckpointIntervals(Part):
     """Optimal checkpoint intervals (Young 1974, Daly 2006) and the one the run uses."""
 
     headline = "used"
-    young = _field("young", "Young's interval √(2δM).")
-    daly = _field("daly", "Daly's higher-order interval (δ < 2M).")
-    used = _field("used", "The interval the run checkpoints at.")
+    young = reads("young", "Young's interval √(2δM).")
+    daly = reads("daly", "Daly's higher-order interval (δ < 2M).")
+    used = reads("used", "The interval the run checkpoints at.")
 
 
 @dataclass(frozen=True, eq=False)
@@ -157,15 +169,15 @@ class ReliabilityPart(Part):
     """Failures, checkpoints and goodput of a run."""
 
     headline = "goodput"
-    mtbf = _field("mtbf", "The job's mean time between failures, from component failure rates.")
-    interruptions = _field("interruptions", "Expected unplanned interruptions over the wall time.")
-    checkpoint_size = _field("checkpoint_size", "Weights plus optimizer state, whole model.")
-    checkpoint_shard = _field("checkpoint_shard", "What one writer (model-parallel shard) saves.")
-    checkpoint_time = _field("checkpoint_time", "Time δ to write one checkpoint.")
-    restart_time = _field("restart_time", "Time R from a failure to training again.")
-    goodput = _field("goodput", "Fraction of wall time that is useful training (rework, restarts).")
-    lost_to_failures = _field("lost_to_failures", "Fraction of wall time lost to failures.")
-    lost_to_checkpoints = _field("lost_to_checkpoints", "Fraction spent writing checkpoints.")
+    mtbf = reads("mtbf", "The job's mean time between failures, from component failure rates.")
+    interruptions = reads("interruptions", "Expected unplanned interruptions over the wall time.")
+    checkpoint_size = reads("checkpoint_size", "Weights plus optimizer state, whole model.")
+    checkpoint_shard = reads("checkpoint_shard", "What one writer (model-parallel shard) saves.")
+    checkpoint_time = reads("checkpoint_time", "Time δ to write one checkpoint.")
+    restart_time = reads("restart_time", "Time R from a failure to training again.")
+    goodput = reads("goodput", "Fraction of wall time that is useful training (rework, restarts).")
+    lost_to_failures = reads("lost_to_failures", "Fraction of wall time lost to failures.")
+    lost_to_checkpoints = reads("lost_to_checkpoints", "Fraction spent writing checkpoints.")
 
     #: Young's and Daly's intervals (``.young``, ``.daly``) and the one used (``.used``).
     checkpoint_interval: CheckpointIntervals
@@ -182,11 +194,11 @@ class EnergyPart(Part):
     """Energy of a run or fleet: devices, hosts and network (IT), times PUE."""
 
     headline = "total"
-    device_power = _field("device_power", "Average power of one device.")
-    overhead_power = _field("overhead_power", "Host and network power per device.")
-    it = _field("it", "IT energy: devices, hosts and network.")
-    pue = _field("pue", "Power usage effectiveness of the datacenter.")
-    total = _field("total", "Facility energy: IT energy × PUE.")
+    device_power = reads("device_power", "Average power of one device.")
+    overhead_power = reads("overhead_power", "Host and network power per device.")
+    it = reads("it", "IT energy: devices, hosts and network.")
+    pue = reads("pue", "Power usage effectiveness of the datacenter.")
+    total = reads("total", "Facility energy: IT energy × PUE.")
 
 
 @dataclass(frozen=True, eq=False)
@@ -194,10 +206,10 @@ class CarbonPart(Part):
     """Carbon: operational (grid, stated basis), embodied (amortised), total."""
 
     headline = "total"
-    intensity = _field("intensity", "Grid carbon intensity used.")
-    operational = _field("operational", "Facility energy × grid carbon intensity.")
-    embodied = _field("embodied", "Manufacturing carbon amortised over the hardware's use.")
-    total = _field("total", "Operational plus embodied.")
+    intensity = reads("intensity", "Grid carbon intensity used.")
+    operational = reads("operational", "Facility energy × grid carbon intensity.")
+    embodied = reads("embodied", "Manufacturing carbon amortised over the hardware's use.")
+    total = reads("total", "Operational plus embodied.")
 
     #: accounting basis of the intensity: "lifecycle", "combustion" or "as given"
     basis: str = ""
@@ -208,9 +220,9 @@ class WaterPart(Part):
     """Water: on site (IT energy × WUE) and off site (facility energy × grid water intensity)."""
 
     headline = "total"
-    on_site = _field("on_site", "Cooling water consumed on site.")
-    off_site = _field("off_site", "Water consumed generating the electricity.")
-    total = _field("total", "On-site plus off-site water.")
+    on_site = reads("on_site", "Cooling water consumed on site.")
+    off_site = reads("off_site", "Water consumed generating the electricity.")
+    total = reads("total", "On-site plus off-site water.")
 
 
 @dataclass(frozen=True, eq=False)
@@ -218,11 +230,11 @@ class CostPart(Part):
     """Money: renting (cloud rates) and owning (amortised capex, energy, facility)."""
 
     headline = "cloud"
-    cloud = _field("cloud", "Device-hours at the registry's cloud rate.")
-    capex = _field("capex", "Hardware price amortised over its depreciation period.")
-    energy = _field("energy", "Facility energy at the region's electricity price.")
-    facility = _field("facility", "Datacenter (space, power and cooling plant) amortised.")
-    owned = _field("owned", "Owning: capex + energy + facility.")
+    cloud = reads("cloud", "Device-hours at the registry's cloud rate.")
+    capex = reads("capex", "Hardware price amortised over its depreciation period.")
+    energy = reads("energy", "Facility energy at the region's electricity price.")
+    facility = reads("facility", "Datacenter (space, power and cooling plant) amortised.")
+    owned = reads("owned", "Owning: capex + energy + facility.")
 
     #: what owning assumes (depreciation, facility cost, what is not counted)
     assumptions: tuple[str, ...] = ()

@@ -40,22 +40,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from mlsysim.core.constants import RECOMPUTE_POLICIES
 from mlsysim.core.exceptions import ConfigError, MlsysimError
-from mlsysim.core.formulas.parallelism import pipeline_time_s
-from mlsysim.core.formulas.performance import hardware_flops_per_token_F
-from mlsysim.execution.parallel import SCHEDULES, ParallelPlan
-from mlsysim.execution.plan import ExecutionPlan
-from mlsysim.hardware.engines import engine_for, family_of
-from mlsysim.hardware.facts import device_facts
-from mlsysim.solvers import arguments
 from mlsysim.solvers.base import BaseOptimizer
-from mlsysim.solvers.distributed import PARALLEL_KEYWORDS, DistributedSolver
+from mlsysim.solvers.distributed import DistributedSolver
 from mlsysim.solvers.optimizers_bound import BranchAndBound
 from mlsysim.solvers.optimizers_result import Candidate, Metric, Search
-from mlsysim.systems.topology import resolve_system
-from mlsysim.workload.lowering import model_facts
-from mlsysim.workload.lowering.sharded import training_activation_bytes, training_state_bytes
+from mlsysim.solvers.parallel_bounds import sibling_bounds, throughput_bound
+from mlsysim.solvers.parallel_space import AXES, Config, ParallelContext, configurations, keywords
 
 __all__ = [
     "AXES",
@@ -64,21 +55,6 @@ __all__ = [
     "ParallelismOptimizer",
     "optimize_parallelism",
 ]
-
-#: The keywords the search chooses (each may be fixed by the caller).
-AXES = (
-    "tp",
-    "pp",
-    "dp",
-    "cp",
-    "ep",
-    "sp",
-    "zero",
-    "microbatch",
-    "schedule",
-    "chunks",
-    "recompute",
-)
 
 #: What every candidate reports (values in these units).
 PARALLEL_METRICS = (
@@ -94,32 +70,6 @@ PARALLEL_METRICS = (
 
 #: Survivors solved per call of :meth:`ParallelismOptimizer.evaluate`.
 _BATCH = 64
-#: The throughput bound's margin for uneven shards (floors of ffn/tp and the like).
-_MARGIN = 0.99
-
-# a configuration: (tp, pp, dp, cp, ep, sp, zero, microbatch, schedule, chunks, recompute)
-Config = tuple[int, int, int, int, int, bool, int, int, str, int, str]
-
-
-def _divisors(n: int) -> list[int]:
-    small, large = [], []
-    d = 1
-    while d * d <= n:
-        if n % d == 0:
-            small.append(d)
-            if d * d != n:
-                large.append(n // d)
-        d += 1
-    return small + large[::-1]
-
-
-def _keep(fixed: dict[str, Any], name: str, values: Sequence[Any]) -> list[Any]:
-    """``values`` of axis ``name`` that the caller's fixed value (or values) allows."""
-    if name not in fixed:
-        return list(values)
-    want = fixed[name]
-    allowed = want if isinstance(want, list | tuple | set | frozenset) else (want,)
-    return [v for v in values if any(v == a and type(v) is type(a) for a in allowed)]
 
 
 @dataclass(frozen=True)
@@ -148,75 +98,6 @@ class ParallelSearch(Search):
         return float(self.best.values["mfu"] or 0.0)
 
 
-class _Context:
-    """The fixed inputs of one search, checked once."""
-
-    def __init__(
-        self,
-        model: Any,
-        system: Any,
-        devices: Any,
-        batch: Any,
-        seq_len: Any,
-        precision: str | None,
-        fixed: dict[str, Any],
-    ) -> None:
-        where = "optimize_parallelism"
-        self.spec = arguments.model(model, where)
-        if devices is None:
-            raise ConfigError(
-                "optimize_parallelism needs devices= (how many accelerators train the model)",
-                where=where,
-                fix="pass devices=…, e.g. devices=2520",
-            )
-        self.view = resolve_system(system, devices)
-        self.system = system
-        self.devices = self.view.devices
-        self.batch = arguments.batch(batch, where)
-        self.seq_len = arguments.seq_len(seq_len, 1, where)
-        self.precision = precision
-        self.facts = model_facts(self.spec)
-        if self.facts.kind != "transformer":
-            raise ConfigError(
-                f"{self.spec.id} is a {self.facts.kind} model: the parallelism search covers "
-                "transformers (the distributed solver's models)",
-                where=where,
-                fix="pick a transformer model",
-            )
-        if self.seq_len > self.facts.max_seq_len:
-            raise ConfigError(
-                f"seq_len {self.seq_len} exceeds {self.spec.id}'s maximum context of "
-                f"{self.facts.max_seq_len} tokens",
-                where=where,
-                fix=f"pass seq_len ≤ {self.facts.max_seq_len}",
-            )
-        axes = {k: v for k, v in fixed.items() if k in AXES}
-        self.overlap = fixed.get("overlap", True)
-        options = {k: v for k, v in fixed.items() if k not in AXES and k != "overlap"}
-        if options:
-            arguments.check_keywords(options, where, (*PARALLEL_KEYWORDS, *AXES))
-            bad = [k for k in options if k in ("devices", "phase", "hardware", "plan")]
-            if bad:
-                raise ConfigError(
-                    f"optimize_parallelism does not take {', '.join(bad)} as a fixed keyword",
-                    where=where,
-                    fix="pass devices=, batch=, seq_len= and precision= by name; the phase is "
-                    "training",
-                )
-        self.axes = axes
-        self.options = options
-        recomputes = _keep(axes, "recompute", RECOMPUTE_POLICIES)
-        hw = self.view.hardware
-        family = family_of(self.spec.task)
-        self.plans = []
-        for rc in recomputes:
-            plan = ExecutionPlan(weights=precision, recompute=rc, **options)
-            # the engine the distributed solver trains under, so the bound uses its efficiency
-            engine = engine_for(hw, "training", family, plan.engine)
-            self.plans.append((rc, plan.resolve(hw, engine)))
-        self.capacity = device_facts(hw).capacity
-
-
 class ParallelismOptimizer(BaseOptimizer):
     """The highest-throughput parallel plan that fits in memory (see the module doc).
 
@@ -231,133 +112,18 @@ class ParallelismOptimizer(BaseOptimizer):
     sources = ("narayanan2021", "korthikanti2022", "rajbhandari2020")
 
     # -- the space -----------------------------------------------------------------------
-    def space(self, ctx: _Context, counts: dict[str, int]) -> Iterator[Config]:
-        """Every configuration worth solving, cut as the module doc says (counts updated)."""
-        f, D, B, s = ctx.facts, ctx.devices, ctx.batch, ctx.seq_len
-        fx = ctx.axes
-        L, heads, kv = f.layers, f.heads, f.kv_heads
-        cap = ctx.capacity
-        n_rc = len(ctx.plans)
-        if not n_rc:
-            return
-        rp_state = ctx.plans[0][1]
-        tps = [t for t in _divisors(D) if heads % t == 0 and (kv % t == 0 or t % kv == 0)]
-        for tp in _keep(fx, "tp", tps):
-            sps = _keep(fx, "sp", (False, True) if tp > 1 and s % tp == 0 else (False,))
-            cps = [c for c in _divisors(D // tp) if c == 1 or s % (2 * c) == 0]
-            for cp in _keep(fx, "cp", cps):
-                pps = [p for p in _divisors(D // (tp * cp)) if p <= L]
-                for pp in _keep(fx, "pp", pps):
-                    dp = D // (tp * cp * pp)
-                    if B % dp or not _keep(fx, "dp", [dp]):
-                        continue
-                    chunks = [v for v in _divisors(L + 2) + _divisors(L) if v == 1 or pp > 1]
-                    chunks = sorted(
-                        {v for v in chunks if L % (pp * v) == 0 or (L + 2) % (pp * v) == 0}
-                    )
-                    eps = [1]
-                    if f.experts > 1:
-                        eps = [e for e in _divisors(f.experts) if dp % e == 0]
-                    zeros = (0, 1, 2, 3) if dp * cp > 1 else (0,)
-                    mbs = _keep(fx, "microbatch", _divisors(B // dp))
-                    for ep in _keep(fx, "ep", eps):
-                        for v in _keep(fx, "chunks", chunks):
-                            plans = self._micro_plans(fx, pp, v, mbs, B // dp)
-                            if not plans:
-                                continue
-                            leaves = len(plans) * len(sps) * n_rc
-                            for zero in _keep(fx, "zero", zeros):
-                                counts["generated"] += leaves
-                                base = ParallelPlan(
-                                    tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, zero=zero, chunks=v
-                                )
-                                state = training_state_bytes(f, base, rp_state)
-                                if state > cap:
-                                    counts["pruned_by_state_memory"] += leaves
-                                    continue
-                                yield from self._leaves(
-                                    ctx, counts, base, plans, sps, state, B // dp
-                                )
-
-    @staticmethod
-    def _micro_plans(
-        fx: dict[str, Any], pp: int, v: int, mbs: list[int], per_replica: int
-    ) -> list[tuple[int, str]]:
-        """(microbatch, schedule) pairs the pipeline can run, GPipe only where 1F1B cannot."""
-        out = []
-        for mb in mbs:
-            m = per_replica // mb
-            if pp == 1:
-                scheds = ["1f1b"]
-            elif v > 1:
-                scheds = ["interleaved"] if m >= pp and m % pp == 0 else []
-            elif "schedule" in fx:
-                scheds = ["gpipe"] + (["1f1b"] if m >= pp else [])
-            else:
-                scheds = ["1f1b"] if m >= pp else ["gpipe"]
-            for sch in _keep(fx, "schedule", scheds) if pp > 1 else scheds:
-                out.append((mb, sch))
-        return out
-
-    @staticmethod
-    def _leaves(
-        ctx: _Context,
-        counts: dict[str, int],
-        base: ParallelPlan,
-        plans: list[tuple[int, str]],
-        sps: list[bool],
-        state: float,
-        per_replica: int,
-    ) -> Iterator[Config]:
-        f, s, cap = ctx.facts, ctx.seq_len, ctx.capacity
-        n_rc = len(ctx.plans)
-        # Activations grow with the micro-batch (b·min(p, m) = min(p·b, batch/dp) in flight,
-        # or all of a replica's batch under GPipe), so along the micro-batches (ascending) of
-        # one schedule the lightest recomputation that fits never gets lighter, and once
-        # none fits, none will: each (schedule, sp) keeps where its search stands.
-        pars: dict[tuple[str, bool], ParallelPlan] = {}  # the activations read no micro-batch size
-        first: dict[tuple[str, bool], int] = {}
-        for mb, sched in plans:
-            m = per_replica // mb
-            for sp in sps:
-                key = (sched, sp)
-                par = pars.get(key)
-                if par is None:
-                    par = pars[key] = replace(base, sp=sp, schedule=sched)
-                start = first.get(key, 0)
-                counts["pruned_by_activation_memory"] += start
-                for i in range(start, n_rc):
-                    rc, rp = ctx.plans[i]
-                    acts = training_activation_bytes(f, par, mb, s, rp, m)
-                    if state + acts <= cap:
-                        first[key] = i
-                        counts["pruned_by_activation_memory"] += i - start
-                        counts["dominated"] += n_rc - 1 - i
-                        yield (
-                            base.tp,
-                            base.pp,
-                            base.dp,
-                            base.cp,
-                            base.ep,
-                            sp,
-                            base.zero,
-                            mb,
-                            sched,
-                            base.chunks,
-                            rc,
-                        )
-                        break
-                else:
-                    first[key] = n_rc
-                    counts["pruned_by_activation_memory"] += n_rc - start
+    def space(self, ctx: ParallelContext, counts: dict[str, int]) -> Iterator[Config]:
+        """Every configuration worth solving, cut as the module doc says (counts updated;
+        ``parallel_space.configurations``)."""
+        return configurations(ctx, counts)
 
     # -- evaluation ----------------------------------------------------------------------
-    def evaluate(self, ctx: _Context, configs: Sequence[Config]) -> list[Any]:
+    def evaluate(self, ctx: ParallelContext, configs: Sequence[Config]) -> list[Any]:
         """Solve a batch of configurations (a result or the MlsysimError each raised)."""
         out: list[Any] = []
         solve = self.solver.solve
         for c in configs:
-            kw = _keywords(c)
+            kw = keywords(c)
             try:
                 out.append(
                     solve(
@@ -396,7 +162,7 @@ class ParallelismOptimizer(BaseOptimizer):
         hold their results; the others that fit are solved only while their throughput bound
         (:meth:`upper_bound`) can still reach the ``keep``-th best, unless ``exhaustive``.
         ``progress(done, total)`` is called after each batch of solves."""
-        ctx = _Context(model, system, devices, batch, seq_len, precision, fixed)
+        ctx = ParallelContext(model, system, devices, batch, seq_len, precision, fixed)
         counts = {
             "generated": 0,
             "pruned_by_state_memory": 0,
@@ -468,86 +234,21 @@ class ParallelismOptimizer(BaseOptimizer):
             traded=("throughput", "memory", "bubble", "communication"),
         )
 
-    def upper_bound(self, ctx: _Context) -> Callable[[Config], float]:
-        """An upper bound on each configuration's throughput that costs no solve.
-
-        A micro-batch takes at least its GEMM FLOPs on the slowest stage's rank — the whole
-        model's per-token training FLOPs
-        (:func:`~mlsysim.core.formulas.hardware_flops_per_token_F` without the attention
-        term, the recomputed forward included) over tp·cp·pp ranks — at the device's peak
-        times the sourced GEMM efficiency; the step takes at least the pipeline over such
-        micro-batches (:func:`~mlsysim.core.formulas.pipeline_time_s`); communication and the
-        optimizer only add. A 1 % margin covers uneven shards. With 2:4 sparsity there is no
-        bound.
-        """
-        f, B, s = ctx.facts, ctx.batch, ctx.seq_len
-        dev = device_facts(ctx.view.hardware)
-        rate: dict[str, float] = {}
-        for rc, rp in ctx.plans:
-            if rp.sparse:
-                return lambda c: float("inf")
-            F = hardware_flops_per_token_F(
-                f.flop_params, f.layers, f.heads, f.attn_head_dim, 0.0, rc
-            )
-            rate[rc] = F * s / (dev.dense[rp.activations] * rp.eff.gemm)
-        tokens = float(B) * s
-
-        def bound(c: Config) -> float:
-            tp, pp, dp, cp, _, _, _, mb, _, v, rc = c
-            t_mb = rate[rc] * mb / (tp * cp * pp) * _MARGIN
-            return tokens / pipeline_time_s(t_mb, pp, B // (dp * mb), v)
-
-        return bound
+    def upper_bound(self, ctx: ParallelContext) -> Callable[[Config], float]:
+        """An upper bound on each configuration's throughput that costs no solve: its slowest
+        stage's GEMM work at the device's peak in the pipeline, communication and the
+        optimizer left out, a 1 % margin for uneven shards, none with 2:4 sparsity
+        (``parallel_bounds.throughput_bound`` gives the derivation)."""
+        return throughput_bound(ctx)
 
     def _groups(
-        self, ctx: _Context, survivors: list[Config]
+        self, ctx: ParallelContext, survivors: list[Config]
     ) -> tuple[Callable[[Any], Any], Callable[[Any, int], float], Callable[[int], Any]]:
-        """Siblings whose micro-batch is the same work: (learn, refine, group) for the search.
+        """Siblings whose micro-batch is the same work: (learn, refine, group) for the search
+        (``parallel_bounds.sibling_bounds``)."""
+        return sibling_bounds(ctx, survivors)
 
-        Plans that differ only in ZeRO stage, schedule or model chunks (with the same layers
-        on every stage) lower and time the same micro-batch with the same tensor-, context-
-        and expert-parallel collectives; they differ in data-parallel traffic, the optimizer
-        step and the bubble. One solved member gives the others a bound: its micro-batch
-        (computation plus those collectives, :class:`~mlsysim.solvers.distributed_results.
-        DistributedResult` fields) in the pipeline over their own micro-batches and chunks,
-        plus the pipeline sends that cannot hide.
-        """
-        L = ctx.facts.layers
-        stages: dict[tuple[int, int], tuple[int, int, int]] = {}
-        tokens = float(ctx.batch) * ctx.seq_len
-        overlap = ctx.overlap is not False
-
-        def split(pp: int, v: int) -> tuple[int, int, int]:
-            hit = stages.get((pp, v))
-            if hit is None:
-                hit = stages[(pp, v)] = ParallelPlan(
-                    pp=pp, chunks=v, schedule=("interleaved" if v > 1 else "1f1b")
-                ).stage_layers(L)
-            return hit
-
-        def group(i: int) -> Any:
-            tp, pp, _dp, cp, ep, sp, _, mb, _, v, rc = survivors[i]
-            return (tp, cp, pp, ep, sp, mb, rc, split(pp, v))
-
-        def learn(r: Any) -> Any:
-            if isinstance(r, MlsysimError) or not r.feasible:
-                return None
-            c = r.communication
-            work = r.compute_s + r.memory_s - r.optimizer_s + r.overhead_s
-            u = (work + c.tp_s + c.cp_s + c.ep_s) / r.microbatches
-            return (u, c.pp_s if overlap else 0.0)
-
-        def refine(lesson: Any, i: int) -> float:
-            if lesson is None:
-                return float("inf")
-            u, pp_s = lesson
-            _, pp, dp, _, _, _, _, mb, _, v, _ = survivors[i]
-            step = pipeline_time_s(u, pp, ctx.batch // (dp * mb), v) + pp_s
-            return tokens / step * (1.0 + 1e-9)
-
-        return learn, refine, group
-
-    def _explain_empty(self, ctx: _Context) -> None:
+    def _explain_empty(self, ctx: ParallelContext) -> None:
         """No configuration satisfies the constraints: let the solver say why (it checks the
         fixed keywords), or say so."""
         kw: dict[str, Any] = {}
@@ -582,25 +283,8 @@ class ParallelismOptimizer(BaseOptimizer):
         )
 
 
-def _keywords(c: Config) -> dict[str, Any]:
-    tp, pp, dp, cp, ep, sp, zero, mb, sched, v, rc = c
-    return {
-        "tp": tp,
-        "pp": pp,
-        "dp": dp,
-        "cp": cp,
-        "ep": ep,
-        "sp": sp,
-        "zero": zero,
-        "microbatch": mb,
-        "schedule": sched if sched in SCHEDULES else "1f1b",
-        "chunks": v,
-        "recompute": rc,
-    }
-
-
 def _candidate(c: Config, r: Any) -> Candidate:
-    kw = _keywords(c)
+    kw = keywords(c)
     if isinstance(r, MlsysimError):
         return Candidate(kw, {}, PARALLEL_METRICS, False, "", f"{type(r).__name__}: {r.what}")
     mem = r.memory.total_bytes * 1e-9

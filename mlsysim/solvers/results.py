@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, fields, make_dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 from mlsysim.core.exceptions import InfeasibleError, MlsysimError
 from mlsysim.core.formulas.performance import intensity_FpB, peak_fraction
-from mlsysim.core.units import from_si
+from mlsysim.solvers.quantities import GB, GFLOP, MS, json_quantity, quantity
+from mlsysim.solvers.solve_schemas import SCHEMA_VERSION, json_schema
+from mlsysim.solvers.step_parts import MemoryBreakdown, OpTiming
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -30,137 +32,6 @@ __all__ = [
     "json_schema",
     "new_result",
 ]
-
-#: Version of the JSON form; bumped on any incompatible change (2: ``hfu``, ``model_flops`` and
-#: ``hardware_flops`` added; MFU counts model FLOPs as PaLM does; 3: ``engine`` and the
-#: ``formats`` the step ran in, per-op peak, wave efficiency and kernel count).
-SCHEMA_VERSION = "mlsysim.result/3"
-
-_GB = 1e-9
-_MS = 1e3
-_GFLOP = 1e-9
-
-
-def _q(value: float, scale: float, unit: str) -> Any:
-    return from_si(value * scale, unit)
-
-
-def _jq(value: float | None, scale: float, unit: str) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    return {"value": value * scale, "unit": unit}
-
-
-class MemoryBreakdown(NamedTuple):
-    """Resident bytes of one step and the device's capacity (attributes are Quantities in GB)."""
-
-    weights_bytes: float
-    kv_cache_bytes: float
-    activations_bytes: float
-    gradients_bytes: float
-    optimizer_bytes: float
-    capacity_bytes: float
-
-    @property
-    def total_bytes(self) -> float:
-        return (
-            self.weights_bytes
-            + self.kv_cache_bytes
-            + self.activations_bytes
-            + self.gradients_bytes
-            + self.optimizer_bytes
-        )
-
-    @property
-    def weights(self) -> Any:
-        return _q(self.weights_bytes, _GB, "GB")
-
-    @property
-    def kv_cache(self) -> Any:
-        return _q(self.kv_cache_bytes, _GB, "GB")
-
-    @property
-    def activations(self) -> Any:
-        return _q(self.activations_bytes, _GB, "GB")
-
-    @property
-    def gradients(self) -> Any:
-        return _q(self.gradients_bytes, _GB, "GB")
-
-    @property
-    def optimizer(self) -> Any:
-        return _q(self.optimizer_bytes, _GB, "GB")
-
-    @property
-    def total(self) -> Any:
-        return _q(self.total_bytes, _GB, "GB")
-
-    @property
-    def capacity(self) -> Any:
-        return _q(self.capacity_bytes, _GB, "GB")
-
-    @property
-    def fits(self) -> bool:
-        return self.total_bytes <= self.capacity_bytes
-
-    def to_dict(self) -> dict[str, Any]:
-        names = (
-            "weights",
-            "kv_cache",
-            "activations",
-            "gradients",
-            "optimizer",
-            "total",
-            "capacity",
-        )
-        return {n: _jq(getattr(self, n + "_bytes"), _GB, "GB") for n in names}
-
-
-class OpTiming(NamedTuple):
-    """One lowered operation, timed: totals over its ``repeat`` instances (root units).
-
-    ``peak_flops_per_s`` is the peak of the format its math ran in, ``waves`` its
-    wave-quantization efficiency on the device, ``kernels`` its kernel launches in total,
-    ``dequant`` whether its weights ran the engine's dequantizing kernels."""
-
-    name: str
-    kind: str
-    repeat: int
-    flops: float
-    bytes: float
-    time_bound_s: float
-    time_s: float
-    overhead_s: float
-    bound: str  # "compute" or "memory" (which roof limits the op)
-    peak_flops_per_s: float = 0.0
-    waves: float = 1.0
-    kernels: float = 1.0
-    dequant: bool = False
-
-    @property
-    def time(self) -> Any:
-        return _q(self.time_s, _MS, "ms")
-
-    @property
-    def arithmetic_intensity(self) -> float:
-        return self.flops / self.bytes if self.bytes else float("inf")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "repeat": self.repeat,
-            "flops": self.flops,
-            "bytes": self.bytes,
-            "time_bound_s": self.time_bound_s,
-            "time_s": self.time_s,
-            "overhead_s": self.overhead_s,
-            "bound": self.bound,
-            "peak_flops_per_s": self.peak_flops_per_s,
-            "waves": self.waves,
-            "kernels": self.kernels,
-            "dequant": self.dequant,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,12 +99,12 @@ class SolveResult:
                 f"{self.model} does not fit on {self.hardware}, so it has no {what}",
                 where=f"solve(phase={self.phase!r}, batch={self.batch}, seq_len={self.seq_len})",
                 why=(
-                    f"it needs {m.total_bytes * _GB:.2f} GB (weights {m.weights_bytes * _GB:.2f}"
-                    f" GB, KV cache {m.kv_cache_bytes * _GB:.2f} GB, activations "
-                    f"{m.activations_bytes * _GB:.2f} GB, gradients "
-                    f"{m.gradients_bytes * _GB:.2f} GB, optimizer "
-                    f"{m.optimizer_bytes * _GB:.2f} GB) but the device holds "
-                    f"{m.capacity_bytes * _GB:.2f} GB"
+                    f"it needs {m.total_bytes * GB:.2f} GB (weights {m.weights_bytes * GB:.2f}"
+                    f" GB, KV cache {m.kv_cache_bytes * GB:.2f} GB, activations "
+                    f"{m.activations_bytes * GB:.2f} GB, gradients "
+                    f"{m.gradients_bytes * GB:.2f} GB, optimizer "
+                    f"{m.optimizer_bytes * GB:.2f} GB) but the device holds "
+                    f"{m.capacity_bytes * GB:.2f} GB"
                 ),
                 fix="use a device with more memory, a smaller batch or context, lower-precision "
                 "weights (precision='int8'/'int4'), or split the model over several devices",
@@ -243,25 +114,25 @@ class SolveResult:
     def latency(self) -> Any:
         """Achievable time of one step (ms): TTFT for prefill, one token per sequence for decode."""
         self._require_feasible("latency")
-        return _q(self.latency_s, _MS, "ms")
+        return quantity(self.latency_s, MS, "ms")
 
     @property
     def latency_bound(self) -> Any:
         """Ideal roofline time of one step (ms): no measurement may beat it."""
         self._require_feasible("latency bound")
-        return _q(self.latency_bound_s, _MS, "ms")
+        return quantity(self.latency_bound_s, MS, "ms")
 
     @property
     def throughput(self) -> Any:
         """Tokens (or samples) per second at the achievable latency."""
         self._require_feasible("throughput")
-        return _q(self.units_per_step / self.latency_s, 1.0, f"{self.unit}/s")
+        return quantity(self.units_per_step / self.latency_s, 1.0, f"{self.unit}/s")
 
     @property
     def throughput_bound(self) -> Any:
         """Tokens (or samples) per second at the ideal roofline latency."""
         self._require_feasible("throughput bound")
-        return _q(self.units_per_step / self.latency_bound_s, 1.0, f"{self.unit}/s")
+        return quantity(self.units_per_step / self.latency_bound_s, 1.0, f"{self.unit}/s")
 
     def _require_power(self, what: str) -> float:
         self._require_feasible(what)
@@ -277,12 +148,12 @@ class SolveResult:
     @property
     def energy(self) -> Any:
         """Energy of one step (J): linear utilisation power model times latency."""
-        return _q(self._require_power("energy") * self.latency_s, 1.0, "J")
+        return quantity(self._require_power("energy") * self.latency_s, 1.0, "J")
 
     @property
     def power(self) -> Any:
         """Average device power during the step (W)."""
-        return _q(self._require_power("power"), 1.0, "W")
+        return quantity(self._require_power("power"), 1.0, "W")
 
     def _utilization(self, flops: float) -> float:
         rate = self.units_per_step / self.latency_s
@@ -306,12 +177,12 @@ class SolveResult:
     @property
     def flops(self) -> Any:
         """FLOPs executed per step (GFLOP), recomputation included."""
-        return _q(self.flops_total, _GFLOP, "GFLOP")
+        return quantity(self.flops_total, GFLOP, "GFLOP")
 
     @property
     def bytes(self) -> Any:
         """Bytes moved to and from device memory per step (GB)."""
-        return _q(self.bytes_total, _GB, "GB")
+        return quantity(self.bytes_total, GB, "GB")
 
     @property
     def intensity_fpb(self) -> float:
@@ -328,12 +199,12 @@ class SolveResult:
     @property
     def arithmetic_intensity(self) -> Any:
         """FLOPs per byte moved over the whole step."""
-        return _q(self.intensity_fpb, 1.0, "FLOP/B")
+        return quantity(self.intensity_fpb, 1.0, "FLOP/B")
 
     @property
     def ridge_point(self) -> Any:
         """The device's peak rate over bandwidth at the step's precision (FLOP/B)."""
-        return _q(self.ridge_fpb, 1.0, "FLOP/B")
+        return quantity(self.ridge_fpb, 1.0, "FLOP/B")
 
     @property
     def explanation(self) -> str:
@@ -349,7 +220,7 @@ class SolveResult:
         if not self.feasible:
             return f"{head}: infeasible ({self.binding_wall})"
         return (
-            f"{head}: {self.latency_s * _MS:.3g} ms (bound {self.latency_bound_s * _MS:.3g} "
+            f"{head}: {self.latency_s * MS:.3g} ms (bound {self.latency_bound_s * MS:.3g} "
             f"ms), {self.units_per_step / self.latency_s:.4g} {self.unit}s/s, binding wall "
             f"{self.binding_wall}"
         )
@@ -388,29 +259,29 @@ class SolveResult:
             "formats": self.formats,
             "feasible": ok,
             "binding_wall": self.binding_wall,
-            "latency": _jq(lat, _MS, "ms"),
-            "latency_bound": _jq(self.latency_bound_s if ok else None, _MS, "ms"),
-            "throughput": _jq(
+            "latency": json_quantity(lat, MS, "ms"),
+            "latency_bound": json_quantity(self.latency_bound_s if ok else None, MS, "ms"),
+            "throughput": json_quantity(
                 self.units_per_step / self.latency_s if ok else None, 1.0, f"{self.unit}s/s"
             ),
-            "throughput_bound": _jq(
+            "throughput_bound": json_quantity(
                 self.units_per_step / self.latency_bound_s if ok else None, 1.0, f"{self.unit}s/s"
             ),
-            "energy": _jq(
+            "energy": json_quantity(
                 self.power_w * self.latency_s if ok and self.power_w is not None else None, 1.0, "J"
             ),
             "mfu": self._utilization(self.model_flops) if ok else None,
             "hfu": self._utilization(self.hardware_flops) if ok else None,
-            "flops": _jq(self.flops_total, 1.0, "FLOP"),
-            "model_flops": _jq(self.model_flops, 1.0, "FLOP"),
-            "hardware_flops": _jq(self.hardware_flops, 1.0, "FLOP"),
-            "bytes": _jq(self.bytes_total, 1.0, "B"),
-            "arithmetic_intensity": _jq(self.intensity_fpb, 1.0, "FLOP/B"),
-            "ridge_point": _jq(self.ridge_fpb, 1.0, "FLOP/B"),
+            "flops": json_quantity(self.flops_total, 1.0, "FLOP"),
+            "model_flops": json_quantity(self.model_flops, 1.0, "FLOP"),
+            "hardware_flops": json_quantity(self.hardware_flops, 1.0, "FLOP"),
+            "bytes": json_quantity(self.bytes_total, 1.0, "B"),
+            "arithmetic_intensity": json_quantity(self.intensity_fpb, 1.0, "FLOP/B"),
+            "ridge_point": json_quantity(self.ridge_fpb, 1.0, "FLOP/B"),
             "time_split": {
-                "compute": _jq(self.compute_s, _MS, "ms"),
-                "memory": _jq(self.memory_s, _MS, "ms"),
-                "overhead": _jq(self.overhead_s, _MS, "ms"),
+                "compute": json_quantity(self.compute_s, MS, "ms"),
+                "memory": json_quantity(self.memory_s, MS, "ms"),
+                "overhead": json_quantity(self.overhead_s, MS, "ms"),
             },
             "memory": self.memory.to_dict(),
             "efficiencies": [{"name": n, "value": v, "source": s} for n, v, s in self.efficiencies],
@@ -438,132 +309,3 @@ def new_result(*values: Any) -> SolveResult:
     r = _Filling(*values)
     r.__class__ = SolveResult
     return r
-
-
-def _qty_schema(nullable: bool = False) -> dict[str, Any]:
-    obj = {
-        "type": "object",
-        "properties": {"value": {"type": "number"}, "unit": {"type": "string"}},
-        "required": ["value", "unit"],
-        "additionalProperties": False,
-    }
-    return {"oneOf": [obj, {"type": "null"}]} if nullable else obj
-
-
-def json_schema() -> dict[str, Any]:
-    """JSON Schema (draft 2020-12) of :meth:`SolveResult.to_dict`."""
-    q, qn = _qty_schema(), _qty_schema(nullable=True)
-    op = {
-        "type": "object",
-        "properties": {
-            "name": {"type": "string"},
-            "kind": {"enum": ["gemm", "attention", "elementwise", "embedding", "optimizer"]},
-            "repeat": {"type": "integer", "minimum": 1},
-            "flops": {"type": "number", "minimum": 0},
-            "bytes": {"type": "number", "minimum": 0},
-            "time_bound_s": {"type": "number", "minimum": 0},
-            "time_s": {"type": "number", "minimum": 0},
-            "overhead_s": {"type": "number", "minimum": 0},
-            "bound": {"enum": ["compute", "memory"]},
-            "peak_flops_per_s": {"type": "number", "minimum": 0},
-            "waves": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
-            "kernels": {"type": "number", "minimum": 0},
-            "dequant": {"type": "boolean"},
-        },
-        "required": [
-            "name",
-            "kind",
-            "repeat",
-            "flops",
-            "bytes",
-            "time_bound_s",
-            "time_s",
-            "overhead_s",
-            "bound",
-            "peak_flops_per_s",
-            "waves",
-            "kernels",
-            "dequant",
-        ],
-        "additionalProperties": False,
-    }
-    mem_keys = ["weights", "kv_cache", "activations", "gradients", "optimizer", "total", "capacity"]
-    props: dict[str, Any] = {
-        "schema": {"const": SCHEMA_VERSION},
-        "schema_version": {"const": SCHEMA_VERSION},
-        "model": {"type": "string"},
-        "hardware": {"type": "string"},
-        "phase": {"enum": ["prefill", "decode", "training", "inference"]},
-        "batch": {"type": "integer", "minimum": 1},
-        "seq_len": {"type": ["integer", "null"], "minimum": 0},
-        "precision": {"type": "string"},
-        "weights_precision": {"type": "string"},
-        "kv_precision": {"type": "string"},
-        "sparse": {"type": "boolean"},
-        "engine": {"type": "string"},
-        "formats": {
-            "type": "object",
-            "properties": {
-                "weights": {"type": "string"},
-                "weight_bits": {"type": "number", "exclusiveMinimum": 0},
-                "gemm": {"type": "string"},
-                "other": {"type": "string"},
-                "attention": {"type": "string"},
-                "kv_cache": {"type": "string"},
-            },
-            "required": ["weights", "weight_bits", "gemm", "other", "attention", "kv_cache"],
-            "additionalProperties": False,
-        },
-        "feasible": {"type": "boolean"},
-        "binding_wall": {"type": "string"},
-        "latency": qn,
-        "latency_bound": qn,
-        "throughput": qn,
-        "throughput_bound": qn,
-        "energy": qn,
-        "mfu": {"type": ["number", "null"]},
-        "hfu": {"type": ["number", "null"]},
-        "flops": q,
-        "model_flops": q,
-        "hardware_flops": q,
-        "bytes": q,
-        "arithmetic_intensity": q,
-        "ridge_point": q,
-        "time_split": {
-            "type": "object",
-            "properties": {k: q for k in ("compute", "memory", "overhead")},
-            "required": ["compute", "memory", "overhead"],
-            "additionalProperties": False,
-        },
-        "memory": {
-            "type": "object",
-            "properties": {k: q for k in mem_keys},
-            "required": mem_keys,
-            "additionalProperties": False,
-        },
-        "efficiencies": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "name": {"type": "string"},
-                    "value": {"type": "number"},
-                    "source": {"type": "string"},
-                },
-                "required": ["name", "value", "source"],
-                "additionalProperties": False,
-            },
-        },
-        "notes": {"type": "array", "items": {"type": "string"}},
-        "explanation": {"type": "string"},
-        "ops": {"type": "array", "items": op},
-    }
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://mlsysim.dev/schema/result-3.json",
-        "title": "mlsysim single-device solve result",
-        "type": "object",
-        "properties": props,
-        "required": list(props),
-        "additionalProperties": False,
-    }

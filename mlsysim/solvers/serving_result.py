@@ -12,29 +12,14 @@ and the JSON form carries ``null``. :meth:`ServingResult.to_dict` is versioned b
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from mlsysim.core.exceptions import InfeasibleError
-from mlsysim.core.units import from_si
 from mlsysim.core.words import words
+from mlsysim.solvers.quantities import GB, MS, json_bounded, quantity
 
 __all__ = ["Percentiles", "ServingResult"]
-
-
-_GB = 1e-9
-_MS = 1e3
-
-
-def _q(value: float, scale: float, unit: str) -> Any:
-    return from_si(value * scale, unit)
-
-
-def _jq(value: float | None, scale: float, unit: str) -> dict[str, Any] | None:
-    if value is None or not math.isfinite(value):
-        return None
-    return {"value": value * scale, "unit": unit}
 
 
 @dataclass(frozen=True)
@@ -59,18 +44,18 @@ class Percentiles:
 
     @property
     def p50(self) -> Any:
-        return _q(self.p50_s, _MS, "ms")
+        return quantity(self.p50_s, MS, "ms")
 
     @property
     def p90(self) -> Any:
-        return _q(self.p90_s, _MS, "ms")
+        return quantity(self.p90_s, MS, "ms")
 
     @property
     def p99(self) -> Any:
-        return _q(self.p99_s, _MS, "ms")
+        return quantity(self.p99_s, MS, "ms")
 
     def to_dict(self) -> dict[str, Any]:
-        return {f"p{round(q * 100, 3):g}": _jq(v, _MS, "ms") for q, v in self.quantiles}
+        return {f"p{round(q * 100, 3):g}": json_bounded(v, MS, "ms") for q, v in self.quantiles}
 
 
 @dataclass(frozen=True)
@@ -132,177 +117,6 @@ class ServingResult:
     kv_fraction: float | None = None  # of the memory weights and activations leave
     replica: Any = field(default=None, repr=False, compare=False)
 
-    # -- construction (from the solver) --------------------------------------------------
-    @classmethod
-    def _base(cls, steps: Any, **kw: Any) -> dict[str, Any]:
-        return {
-            "model": steps.spec.id,
-            "system": getattr(steps.system, "id", str(steps.system)),
-            "tp": steps.tp,
-            **kw,
-        }
-
-    @classmethod
-    def infeasible(
-        cls,
-        steps: Any,
-        p: int,
-        o: int,
-        rate: float | None,
-        replicas: int,
-        sched: str,
-        B_max: int,
-        budget: int,
-        block: int,
-        util: float,
-        share: float,
-        weights: float,
-        act: float,
-        cap: float,
-        kv_tok: float,
-        kv_budget: float,
-    ) -> ServingResult:
-        r = steps.result("decode", 1, p)
-        return cls(
-            **cls._base(steps),
-            replicas=replicas,
-            precision=r.weights_precision,
-            prompt=p,
-            output=o,
-            scheduler=sched,
-            max_batch=B_max,
-            max_tokens=budget,
-            block_size=block,
-            memory_utilization=util,
-            share=share,
-            feasible=False,
-            binding_wall="memory_capacity",
-            limit="kv_cache",
-            step_wall=r.binding_wall,
-            weights_bytes=weights,
-            activations_bytes=act,
-            capacity_bytes=cap,
-            kv_bytes_per_token=kv_tok,
-            kv_budget_bytes=kv_budget,
-            kv_slots=0.0,
-            fragmentation=0.0,
-            capacity_rps=0.0,
-            capacity_bound_rps=0.0,
-            saturation_batch=0.0,
-            saturation_step_s=math.inf,
-            rate_rps=rate,
-        )
-
-    @classmethod
-    def _common(cls, common: dict[str, Any]) -> dict[str, Any]:
-        steps, rep = common["steps"], common["rep"]
-        n_star, T_star = common["saturation"]
-        r = steps.result("decode", max(1, round(n_star)), round(rep.context))
-        ttft_slo, tpot_slo, q = common["slo"]
-        wall = r.binding_wall
-        streaming = common["streaming"]
-        if streaming is not None and streaming.stream_s >= steps._t_raw(r):
-            wall = "weight_streaming"
-        from mlsysim.solvers.generation_result import Streaming
-
-        tier = common["streaming_tier"]
-        st = (
-            None
-            if streaming is None
-            else Streaming(
-                tier.id,
-                tier.bound_by,
-                tier.bandwidth_Bps,
-                streaming.streamed_B,
-                streaming.resident_B,
-                streaming.stream_s,
-            )
-        )
-        return cls._base(
-            steps,
-            replicas=common["replicas"],
-            precision=r.weights_precision,
-            prompt=common["p"],
-            output=common["o"],
-            scheduler=common["scheduler"],
-            max_batch=common["max_batch"],
-            max_tokens=common["max_tokens"],
-            block_size=common["block_size"],
-            memory_utilization=common["memory_utilization"],
-            share=common["share"],
-            feasible=True,
-            limit=common["limit"],
-            step_wall=wall,
-            weights_bytes=common["weights_B"],
-            activations_bytes=common["activations_B"],
-            capacity_bytes=common["capacity_B"],
-            kv_bytes_per_token=common["kv_per_token_B"],
-            kv_budget_bytes=common["kv_budget_B"],
-            kv_slots=common["kv_slots"],
-            fragmentation=common["fragmentation"],
-            capacity_rps=common["capacity_rps"],
-            capacity_bound_rps=common["capacity_bound_rps"],
-            saturation_batch=n_star,
-            saturation_step_s=T_star,
-            slo_ttft_s=ttft_slo,
-            slo_tpot_s=tpot_slo,
-            slo_percentile=q,
-            draft=common["draft"],
-            acceptance=common["alpha"] if common["draft"] else None,
-            draft_tokens=common["gamma"] if common["draft"] else None,
-            streaming=st,
-            power_w=r.power_w,
-            kv_fraction=common["kv_fraction"],
-            replica=rep,
-        )
-
-    @classmethod
-    def saturated(cls, rate: float | None, **common: Any) -> ServingResult:
-        base = cls._common(common)
-        if base["step_wall"] == "weight_streaming":
-            wall = "weight_streaming"
-        elif common["share"] < 1.0 and rate is not None:
-            wall = "multi_tenancy"
-        else:
-            wall = "batching"
-        met = None if base["slo_ttft_s"] is None and base["slo_tpot_s"] is None else False
-        return cls(**base, binding_wall=wall, rate_rps=rate, slo_met=met)
-
-    @classmethod
-    def at_rate(cls, rate: float, point: dict[str, Any], **common: Any) -> ServingResult:
-        base = cls._common(common)
-        q = base["slo_percentile"]
-        met = None
-        wall = "serving"
-        checks = (
-            (base["slo_ttft_s"], point["ttft_s"], point["ttft"]),
-            (base["slo_tpot_s"], point["tpot_s"], point["tpot"]),
-        )
-        if any(slo is not None for slo, _, _ in checks):
-            met = all(slo is None or pct.at_s(q) <= slo for slo, _, pct in checks)
-            mean_ok = all(slo is None or mean <= slo for slo, mean, _ in checks)
-            if not met and mean_ok:
-                wall = "tail_latency"
-        return cls(
-            **base,
-            binding_wall=wall,
-            rate_rps=rate,
-            concurrency=point["concurrency"],
-            step_s=point["step_s"],
-            prefill_busy=point["prefill_busy"],
-            slot_wait_s=point["slot_wait_s"],
-            prefill_wait_s=point["prefill_wait_s"],
-            ttft_s=point["ttft_s"],
-            tpot_s=point["tpot_s"],
-            latency_s=point["latency_s"],
-            ttft_percentiles=point["ttft"],
-            tpot_percentiles=point["tpot"],
-            itl_percentiles=point["itl"],
-            latency_percentiles=point["latency"],
-            idle_fraction=point["idle"],
-            slo_met=met,
-        )
-
     # -- state ---------------------------------------------------------------------------
     @property
     def stable(self) -> bool:
@@ -333,10 +147,10 @@ class ServingResult:
                 f"{what}",
                 where="serve",
                 why=(
-                    f"each device holds {self.capacity_bytes * _GB:.3g} GB, of which "
+                    f"each device holds {self.capacity_bytes * GB:.3g} GB, of which "
                     f"{self.memory_utilization:.0%} is usable; the weights take "
-                    f"{self.weights_bytes * _GB:.3g} GB and a full iteration's activations "
-                    f"{self.activations_bytes * _GB:.3g} GB, leaving no room for one "
+                    f"{self.weights_bytes * GB:.3g} GB and a full iteration's activations "
+                    f"{self.activations_bytes * GB:.3g} GB, leaving no room for one "
                     f"sequence's KV cache"
                 ),
                 fix="shard with tp= on a node, use lower-precision weights, lower max_tokens, "
@@ -366,38 +180,38 @@ class ServingResult:
     def capacity(self) -> Any:
         """Requests per second the system sustains (all replicas)."""
         self._require_feasible("capacity")
-        return _q(self.capacity_rps, 1.0, "request/s")
+        return quantity(self.capacity_rps, 1.0, "request/s")
 
     @property
     def capacity_bound(self) -> Any:
         """Requests per second at the ideal roofline with every byte of memory for KV."""
         self._require_feasible("capacity")
-        return _q(self.capacity_bound_rps, 1.0, "request/s")
+        return quantity(self.capacity_bound_rps, 1.0, "request/s")
 
     @property
     def capacity_tokens(self) -> Any:
         """Output tokens per second at capacity (all replicas)."""
         self._require_feasible("capacity")
-        return _q(self.capacity_rps * self.output, 1.0, "token/s")
+        return quantity(self.capacity_rps * self.output, 1.0, "token/s")
 
     @property
     def capacity_tokens_bound(self) -> Any:
         self._require_feasible("capacity")
-        return _q(self.capacity_bound_rps * self.output, 1.0, "token/s")
+        return quantity(self.capacity_bound_rps * self.output, 1.0, "token/s")
 
     @property
     def tpot_at_capacity(self) -> Any:
         """Time per output token of the saturated engine (ms)."""
         self._require_feasible("capacity")
         E = 1.0 if self.replica is None else self.replica.tokens_per_step
-        return _q(self.saturation_step_s / E, _MS, "ms")
+        return quantity(self.saturation_step_s / E, MS, "ms")
 
     @property
     def throughput(self) -> Any:
         """Output tokens per second served: the rate × output when stable, else capacity."""
         self._require_feasible("throughput")
         if self.stable and self.rate_rps is not None:
-            return _q(self.rate_rps * self.output, 1.0, "token/s")
+            return quantity(self.rate_rps * self.output, 1.0, "token/s")
         return self.capacity_tokens
 
     @property
@@ -407,17 +221,17 @@ class ServingResult:
     def _stable_q(self, value: float | None, what: str, scale: float, unit: str) -> Any:
         self._require_stable(what)
         assert value is not None
-        return _q(value, scale, unit)
+        return quantity(value, scale, unit)
 
     @property
     def ttft(self) -> Any:
         """Mean time to first token (ms)."""
-        return self._stable_q(self.ttft_s, "time to first token", _MS, "ms")
+        return self._stable_q(self.ttft_s, "time to first token", MS, "ms")
 
     @property
     def tpot(self) -> Any:
         """Mean time per output token (ms)."""
-        return self._stable_q(self.tpot_s, "time per output token", _MS, "ms")
+        return self._stable_q(self.tpot_s, "time per output token", MS, "ms")
 
     @property
     def latency(self) -> Any:
@@ -427,7 +241,7 @@ class ServingResult:
     @property
     def step(self) -> Any:
         """Mean iteration at the rate (ms)."""
-        return self._stable_q(self.step_s, "iteration time", _MS, "ms")
+        return self._stable_q(self.step_s, "iteration time", MS, "ms")
 
     def _pct(self, p: Percentiles | None, attr: str, what: str) -> Any:
         self._require_stable(what)
@@ -470,7 +284,7 @@ class ServingResult:
     @property
     def kv_budget(self) -> Any:
         """Device memory left for KV blocks (GB per device)."""
-        return _q(self.kv_budget_bytes, _GB, "GB")
+        return quantity(self.kv_budget_bytes, GB, "GB")
 
     @property
     def max_sequences(self) -> int:
@@ -504,7 +318,7 @@ class ServingResult:
             return f"{head}: saturated, {cap}, binding wall {wall}"
         assert self.ttft_s is not None and self.tpot_s is not None
         return (
-            f"{head} at {self.rate_rps:.4g} requests/s: TTFT {self.ttft_s * _MS:.3g} ms, TPOT "
-            f"{self.tpot_s * _MS:.3g} ms, {cap}, binding wall {words(self.binding_wall)} "
+            f"{head} at {self.rate_rps:.4g} requests/s: TTFT {self.ttft_s * MS:.3g} ms, TPOT "
+            f"{self.tpot_s * MS:.3g} ms, {cap}, binding wall {words(self.binding_wall)} "
             f"[{self.binding_wall}]"
         )

@@ -4,8 +4,9 @@ generate``, ``mlsysim schema serve``), versioned with :data:`GENERATE_SCHEMA_VER
 
 from __future__ import annotations
 
-import math
 from typing import Any
+
+from mlsysim.solvers.quantities import GB, MS, json_bounded, object_schema, quantity_schema
 
 __all__ = [
     "GENERATE_SCHEMA_VERSION",
@@ -19,42 +20,12 @@ __all__ = [
 GENERATE_SCHEMA_VERSION = "mlsysim.generate/1"
 SERVE_SCHEMA_VERSION = "mlsysim.serve/1"
 
-_GB = 1e-9
-_MS = 1e3
-
-
-def _jq(value: float | None, scale: float, unit: str) -> dict[str, Any] | None:
-    """``{"value", "unit"}`` of a root-unit float (null when absent or unbounded)."""
-    if value is None or not math.isfinite(value):
-        return None
-    return {"value": value * scale, "unit": unit}
-
-
-def quantity_schema(nullable: bool = False) -> dict[str, Any]:
-    """JSON Schema of ``{"value": number, "unit": text}`` (or null)."""
-    obj = {
-        "type": "object",
-        "properties": {"value": {"type": "number"}, "unit": {"type": "string"}},
-        "required": ["value", "unit"],
-        "additionalProperties": False,
-    }
-    return {"oneOf": [obj, {"type": "null"}]} if nullable else obj
-
-
-def _object(props: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": props,
-        "required": list(props),
-        "additionalProperties": False,
-    }
-
 
 def generate_json_schema() -> dict[str, Any]:
     """JSON Schema (draft 2020-12) of :meth:`GenerationResult.to_dict`."""
     q, qn = quantity_schema(), quantity_schema(nullable=True)
     count = {"type": "integer", "minimum": 1}
-    streaming = _object(
+    streaming = object_schema(
         {
             "tier": {"type": "string"},
             "bound_by": {"enum": ["link", "medium"]},
@@ -64,7 +35,7 @@ def generate_json_schema() -> dict[str, Any]:
             "time": q,
         }
     )
-    speculation = _object(
+    speculation = object_schema(
         {
             "draft": {"type": "string"},
             "acceptance": {"type": "number", "minimum": 0, "maximum": 1},
@@ -95,7 +66,7 @@ def generate_json_schema() -> dict[str, Any]:
         "ttft_bound": qn,
         "tpot_bound": qn,
         "latency_bound": qn,
-        "memory": _object(
+        "memory": object_schema(
             {
                 k: q
                 for k in (
@@ -114,7 +85,7 @@ def generate_json_schema() -> dict[str, Any]:
         "speculation": {"oneOf": [speculation, {"type": "null"}]},
         "explanation": {"type": "string"},
     }
-    schema = _object(props)
+    schema = object_schema(props)
     schema.update(
         {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -132,7 +103,7 @@ def serve_json_schema() -> dict[str, Any]:
     frac = {"type": "number", "minimum": 0, "maximum": 1}
     count = {"type": "integer", "minimum": 1}
 
-    at_rate = _object(
+    at_rate = object_schema(
         {
             "concurrency": {"type": "number", "minimum": 0},
             "step": qn,
@@ -160,7 +131,7 @@ def serve_json_schema() -> dict[str, Any]:
         "precision": {"type": "string"},
         "prompt": count,
         "output": count,
-        "scheduler": _object(
+        "scheduler": object_schema(
             {
                 "kind": {"enum": ["chunked", "prefill_first"]},
                 "max_batch": count,
@@ -181,7 +152,7 @@ def serve_json_schema() -> dict[str, Any]:
         "capacity_bound": qn,
         "capacity_tokens": qn,
         "tpot_at_capacity": qn,
-        "memory": _object(
+        "memory": object_schema(
             {
                 "weights": q,
                 "activations": q,
@@ -193,7 +164,7 @@ def serve_json_schema() -> dict[str, Any]:
             }
         ),
         "at_rate": {"oneOf": [at_rate, {"type": "null"}]},
-        "slo": _object(
+        "slo": object_schema(
             {
                 "ttft": qn,
                 "tpot": qn,
@@ -205,7 +176,7 @@ def serve_json_schema() -> dict[str, Any]:
         "streaming": {"oneOf": [{"type": "object"}, {"type": "null"}]},
         "explanation": {"type": "string"},
     }
-    schema = _object(props)
+    schema = object_schema(props)
     schema.update(
         {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -250,23 +221,23 @@ def serve_document(r: Any) -> dict[str, Any]:
         "binding_wall": r.binding_wall,
         "step_wall": r.step_wall,
         "limit": r.limit,
-        "rate": _jq(r.rate_rps, 1.0, "requests/s"),
-        "capacity": _jq(r.capacity_rps if ok else None, 1.0, "requests/s"),
-        "capacity_bound": _jq(r.capacity_bound_rps if ok else None, 1.0, "requests/s"),
-        "capacity_tokens": _jq(r.capacity_rps * r.output if ok else None, 1.0, "tokens/s"),
-        "tpot_at_capacity": _jq(
+        "rate": json_bounded(r.rate_rps, 1.0, "requests/s"),
+        "capacity": json_bounded(r.capacity_rps if ok else None, 1.0, "requests/s"),
+        "capacity_bound": json_bounded(r.capacity_bound_rps if ok else None, 1.0, "requests/s"),
+        "capacity_tokens": json_bounded(r.capacity_rps * r.output if ok else None, 1.0, "tokens/s"),
+        "tpot_at_capacity": json_bounded(
             r.saturation_step_s / (1.0 if r.replica is None else r.replica.tokens_per_step)
             if ok
             else None,
-            _MS,
+            MS,
             "ms",
         ),
         "memory": {
-            "weights": _jq(r.weights_bytes, _GB, "GB"),
-            "activations": _jq(r.activations_bytes, _GB, "GB"),
-            "kv_budget": _jq(r.kv_budget_bytes, _GB, "GB"),
-            "capacity": _jq(r.capacity_bytes, _GB, "GB"),
-            "kv_per_token": _jq(r.kv_bytes_per_token, 1e-3, "kB"),
+            "weights": json_bounded(r.weights_bytes, GB, "GB"),
+            "activations": json_bounded(r.activations_bytes, GB, "GB"),
+            "kv_budget": json_bounded(r.kv_budget_bytes, GB, "GB"),
+            "capacity": json_bounded(r.capacity_bytes, GB, "GB"),
+            "kv_per_token": json_bounded(r.kv_bytes_per_token, 1e-3, "kB"),
             "max_sequences": int(r.kv_slots),
             "fragmentation": r.fragmentation,
         },
@@ -274,26 +245,26 @@ def serve_document(r: Any) -> dict[str, Any]:
         if not st
         else {
             "concurrency": r.concurrency,
-            "step": _jq(r.step_s, _MS, "ms"),
+            "step": json_bounded(r.step_s, MS, "ms"),
             "prefill_busy": r.prefill_busy,
-            "slot_wait": _jq(r.slot_wait_s, _MS, "ms"),
-            "prefill_wait": _jq(r.prefill_wait_s, _MS, "ms"),
-            "throughput": _jq(
+            "slot_wait": json_bounded(r.slot_wait_s, MS, "ms"),
+            "prefill_wait": json_bounded(r.prefill_wait_s, MS, "ms"),
+            "throughput": json_bounded(
                 None if r.rate_rps is None else r.rate_rps * r.output,
                 1.0,
                 "tokens/s",
             ),
-            "ttft": _jq(r.ttft_s, _MS, "ms"),
-            "tpot": _jq(r.tpot_s, _MS, "ms"),
-            "latency": _jq(r.latency_s, 1.0, "s"),
+            "ttft": json_bounded(r.ttft_s, MS, "ms"),
+            "tpot": json_bounded(r.tpot_s, MS, "ms"),
+            "latency": json_bounded(r.latency_s, 1.0, "s"),
             "ttft_percentiles": pct(r.ttft_percentiles),
             "tpot_percentiles": pct(r.tpot_percentiles),
             "itl_percentiles": pct(r.itl_percentiles),
             "latency_percentiles": pct(r.latency_percentiles),
         },
         "slo": {
-            "ttft": _jq(r.slo_ttft_s, _MS, "ms"),
-            "tpot": _jq(r.slo_tpot_s, _MS, "ms"),
+            "ttft": json_bounded(r.slo_ttft_s, MS, "ms"),
+            "tpot": json_bounded(r.slo_tpot_s, MS, "ms"),
             "percentile": r.slo_percentile,
             "met": r.slo_met,
         },

@@ -17,7 +17,6 @@ Rules (DESIGN.md §6):
 
 from __future__ import annotations
 
-import html as _html
 import math
 import numbers
 from functools import lru_cache
@@ -25,6 +24,18 @@ from typing import Any
 
 from mlsysim.core.exceptions import ConfigError, MlsysimError
 from mlsysim.core.units import convert, describe_dimension, fmt_quantity, ureg
+from mlsysim.viz.forms import (
+    SIUNITX_PREAMBLE,
+    Out,
+    escape_latex_text,
+    escape_markdown,
+    join_unit,
+    math_rendered,
+    math_value,
+    siunitx_unit,
+    text_rendered,
+    value_html,
+)
 from mlsysim.viz.magnitude import (
     MAX_SIG_FIGS,
     Number,
@@ -54,19 +65,6 @@ __all__ = [
 #: Display styles accepted by :func:`render_value`.
 STYLES = (None, "percent", "multiplier", "scientific", "engineering", "plain")
 
-#: What a LaTeX preamble needs for ``siunitx=True`` output. Units are written literally in
-#: ``\\qty{295}{FLOP/B}`` (siunitx ≥ 3 typesets literal units upright), ``µ`` as ``\\micro``,
-#: ``%`` as ``\\percent``, so no ``\\DeclareSIUnit`` is required; the declarations below only
-#: make ``\\flop``-style macros available to authors who prefer them.
-SIUNITX_PREAMBLE = (
-    "\\usepackage{siunitx}\n"
-    "\\sisetup{group-minimum-digits=4, group-separator={,}}\n"
-    "\\DeclareSIUnit\\flop{FLOP}\n"
-    "\\DeclareSIUnit\\params{params}\n"
-    "\\DeclareSIUnit\\tokens{tokens}\n"
-    "\\DeclareSIUnit\\usd{USD}\n"
-)
-
 _UNDERFLOW = 1e-3  # below a thousandth of a family's smallest unit: scientific notation
 _OVERFLOW = 1e3  # a thousand times the family's largest unit: scientific notation
 
@@ -74,11 +72,7 @@ _OVERFLOW = 1e3  # a thousand times the family's largest unit: scientific notati
 #: this book means bytes.
 _COUNT_SCALES = ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"))
 
-#: A count of exactly one is singular: ``1 token``, ``1 param/s``.
-_SINGULAR = {"params": "param", "tokens": "token", "samples": "sample", "requests": "request"}
 _COUNT_DIMS = ("[parameter]", "[token]", "[sample]", "[request]")
-
-_Out = tuple[Rendered, bool]
 
 
 # --------------------------------------------------------------------------------------------
@@ -112,92 +106,6 @@ def _digits(sig_figs: int | None, given_digits: int | None, default_sig_figs: in
     if given_digits is not None:  # a double holds no more: clamp rather than fail
         return min(given_digits, MAX_SIG_FIGS)
     return default_sig_figs
-
-
-# --------------------------------------------------------------------------------------------
-# Assembling the four forms
-
-
-def escape_latex_text(text: str) -> str:
-    """Escape author text for LaTeX text mode (used when ``math`` is false)."""
-    table = {
-        "\\": r"\textbackslash{}",
-        "{": r"\{",
-        "}": r"\}",
-        "%": r"\%",
-        "$": r"\$",
-        "&": r"\&",
-        "#": r"\#",
-        "_": r"\_",
-        "^": r"\^{}",
-        "~": r"\~{}",
-    }
-    return "".join(table.get(ch, ch) for ch in text)
-
-
-_MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>$|"})
-
-
-def escape_markdown(text: str) -> str:
-    """Escape author text so Markdown shows it literally."""
-    return text.translate(_MARKDOWN_SPECIAL)
-
-
-def _text_rendered(text: str) -> Rendered:
-    return Rendered(
-        text, escape_latex_text(text), _html.escape(text), escape_markdown(text), math=False
-    )
-
-
-def value_html(text: str) -> str:
-    """A value's HTML, readable without MathJax: its text, with narrow no-break spaces
-    (U+202F) so that a number never breaks from its unit."""
-    return _html.escape(text).replace(" ", "\u202f")
-
-
-def _unbreakable(latex: str) -> str:
-    """A number with its unit (or its ``×`` or ``%``) as one group: TeX and MathJax never
-    break a line inside a ``{…}`` group, so ``295`` and ``FLOP/B`` stay together."""
-    return f"{{{latex}}}" if "\\," in latex or "\\times" in latex else latex
-
-
-def math_value(text: str, latex: str) -> Rendered:
-    """A value already typeset (``text`` and its LaTeX) for every output, as one group."""
-    return _math_rendered(text, latex, None, True)[0]
-
-
-def _math_rendered(text: str, latex: str, siunitx_latex: str | None, exact: bool) -> _Out:
-    latex = _unbreakable(latex)
-    html = value_html(text)
-    markdown = f"${latex}$"
-    return Rendered(text, siunitx_latex or latex, html, markdown, math=True), exact
-
-
-def _join_unit(
-    num: Number, unit_text: str, unit_latex: str, siunitx_unit: str, siunitx: bool
-) -> _Out:
-    if not unit_text:
-        si_num = f"\\num{{{num.siunitx}}}" if siunitx else None
-        return _math_rendered(num.text, num.latex, si_num, num.exact)
-    if num.text in ("1", "-1"):
-        unit_text, unit_latex = _singular(unit_text, unit_latex)
-    text = f"{num.text} {unit_text}"
-    latex = f"{num.latex}\\,{unit_latex}"
-    si = f"\\qty{{{num.siunitx}}}{{{siunitx_unit}}}" if siunitx else None
-    return _math_rendered(text, latex, si, num.exact)
-
-
-def _singular(unit_text: str, unit_latex: str) -> tuple[str, str]:
-    head, sep, tail = unit_text.partition("/")
-    one = _SINGULAR.get(head)
-    if one is None:
-        return unit_text, unit_latex
-    return one + sep + tail, unit_latex.replace(head, one, 1)
-
-
-def _siunitx_unit(unit_text: str) -> str:
-    out = unit_text.replace("µ", "\\micro ").replace("%", "\\percent").replace("₂", "_2")
-    return out.replace("·", ".").replace("²", "^2").replace("³", "^3")
 
 
 # --------------------------------------------------------------------------------------------
@@ -253,7 +161,7 @@ def _render_in_family(
     siunitx: bool,
     exact_int: bool,
     floor_digits: int = 0,
-) -> _Out:
+) -> Out:
     base = family.units[family.factors.index(1.0)].unit
     base_magnitude = float(q.magnitude) * _factor(q.units, base)
     if not math.isfinite(base_magnitude):
@@ -290,7 +198,7 @@ def _render_in_family(
     text, latex = form.text, form.latex
     if text in ("days", "years") and num.text == "1":
         text, latex = text[:-1], rf"\mathrm{{{text[:-1]}}}"
-    return _join_unit(num, text, latex, _siunitx_unit(text), siunitx)
+    return join_unit(num, text, latex, siunitx_unit(text), siunitx)
 
 
 def _reaches(num: Number, ratio: float) -> bool:
@@ -313,7 +221,7 @@ _COUNT_ROOT = {
 }
 
 
-def _render_count(q: Any, digits: int, thousands: bool, siunitx: bool, exact_int: bool) -> _Out:
+def _render_count(q: Any, digits: int, thousands: bool, siunitx: bool, exact_int: bool) -> Out:
     """Parameter/token/sample counts: ``6.74 billion params``, ``15.0 trillion tokens``,
     ``1,024 samples``."""
     form = unit_form(_COUNT_ROOT[next(iter(q.dimensionality))])
@@ -334,7 +242,7 @@ def _render_count(q: Any, digits: int, thousands: bool, siunitx: bool, exact_int
             words = f"\\mathrm{{{word}}}\\ {form.latex}"
             latex = f"{num.latex}\\,{words}"
             si = f"\\num{{{num.siunitx}}}\\,{words}" if siunitx else None
-            return _math_rendered(text, latex, si, num.exact)
+            return math_rendered(text, latex, si, num.exact)
     num = format_magnitude(
         magnitude,
         digits=None if same_unit else digits,
@@ -342,7 +250,7 @@ def _render_count(q: Any, digits: int, thousands: bool, siunitx: bool, exact_int
         notation="fixed",
         exact_int=same_unit,
     )
-    return _join_unit(num, form.text, form.latex, form.text, siunitx)
+    return join_unit(num, form.text, form.latex, form.text, siunitx)
 
 
 # --------------------------------------------------------------------------------------------
@@ -364,7 +272,7 @@ def _dimensionless(value: Any, style: str) -> float | int:
 
 def _render_styled(
     x: float | int, style: str | None, digits: int, thousands: bool, siunitx: bool, exact_int: bool
-) -> _Out:
+) -> Out:
     if style == "percent":
         pct = decimal_of(x) * 100
         scaled: float | int = int(pct) if isinstance(x, numbers.Integral) else float(pct)
@@ -372,13 +280,13 @@ def _render_styled(
             scaled, digits=digits, thousands=thousands, notation="fixed", exact_int=exact_int
         )
         si = f"\\qty{{{num.siunitx}}}{{\\percent}}" if siunitx else None
-        return _math_rendered(f"{num.text} %", f"{num.latex}\\,\\%", si, num.exact)
+        return math_rendered(f"{num.text} %", f"{num.latex}\\,\\%", si, num.exact)
     if style == "multiplier":
         num = format_magnitude(
             x, digits=digits, thousands=thousands, notation="fixed", exact_int=exact_int
         )
         si = f"\\num{{{num.siunitx}}}\\times" if siunitx else None
-        return _math_rendered(f"{num.text}×", f"{num.latex}\\times", si, num.exact)
+        return math_rendered(f"{num.text}×", f"{num.latex}\\times", si, num.exact)
     num = format_magnitude(
         x,
         digits=digits,
@@ -386,7 +294,7 @@ def _render_styled(
         notation=_NOTATION.get(style or "", "fixed"),
         exact_int=exact_int,
     )
-    return _join_unit(num, "", "", "", siunitx)
+    return join_unit(num, "", "", "", siunitx)
 
 
 # --------------------------------------------------------------------------------------------
@@ -444,9 +352,9 @@ def render_value_exact(
     """
     _check_options(sig_figs, style, given_digits, default_sig_figs)
     if isinstance(value, bool):
-        return _text_rendered("true" if value else "false"), True
+        return text_rendered("true" if value else "false"), True
     if isinstance(value, str):
-        return _text_rendered(value), True
+        return text_rendered(value), True
     digits = _digits(sig_figs, given_digits, default_sig_figs)
     exact_int = sig_figs is None and given_digits is None
     # written digits survive a decimal rescaling only (see _carried)
@@ -464,7 +372,7 @@ def render_value_exact(
         )
     label = getattr(value, "id", None) or getattr(value, "name", None)
     if isinstance(label, str):
-        return _text_rendered(label), True
+        return text_rendered(label), True
     what = "a list of values" if isinstance(value, list | tuple) else "this value"
     raise MlsysimError(
         f"cannot render {what}",
@@ -482,7 +390,7 @@ def _render_quantity(
     siunitx: bool,
     exact_int: bool,
     floor_digits: int = 0,
-) -> _Out:
+) -> Out:
     if unit is not None and unit != "auto":
         target = parse_unit(unit) if isinstance(unit, str) else unit
         return _render_converted(
@@ -522,7 +430,7 @@ def _render_converted(
     siunitx: bool,
     exact_int: bool,
     floor_digits: int = 0,
-) -> _Out:
+) -> Out:
     """``q`` shown in exactly the unit ``target`` (DimensionError when it cannot be)."""
     converted = q if q.units == target else convert(q, target)
     mag = converted.magnitude
@@ -552,7 +460,7 @@ def _render_converted(
         notation=_NOTATION.get(style or "", "fixed"),
         exact_int=keep_int,
     )
-    return _join_unit(num, text, latex, _siunitx_unit(text), siunitx)
+    return join_unit(num, text, latex, siunitx_unit(text), siunitx)
 
 
 @lru_cache(maxsize=1024)

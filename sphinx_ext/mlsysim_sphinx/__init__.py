@@ -66,6 +66,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("doctree-read", state.on_doctree_read)
     app.connect("env-purge-doc", state.on_env_purge_doc)
     app.connect("env-get-outdated", state.on_env_get_outdated)
+    app.connect("env-before-read-docs", state.on_env_before_read_docs)
     app.connect("env-merge-info", state.on_env_merge_info)
     app.connect("build-finished", state.on_build_finished)
     return {

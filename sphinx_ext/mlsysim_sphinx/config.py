@@ -26,6 +26,7 @@ __all__ = [
     "config_mapping",
     "data_dirs",
     "options_for",
+    "preload_registries",
     "validate_config",
 ]
 
@@ -205,7 +206,7 @@ def validate_config(app: Sphinx, config: Config) -> None:
             mlsysim.add_data_dir(path)
     gc.disable()
     try:
-        _load_registries(parallel=getattr(app, "parallel", 1) > 1)
+        _load_registries()
     finally:
         gc.enable()
     _freeze_heap()
@@ -213,25 +214,41 @@ def validate_config(app: Sphinx, config: Config) -> None:
         _add_siunitx_preamble(config)
 
 
-def _load_registries(*, parallel: bool = False) -> None:
+def _load_registries() -> None:
     """Load every data file now (once, before reading). A broken data file does not stop the
     build: every item that needs the data fails at its own line naming the file, entry and
     field, as ``mlsysim check`` reports it, and the items that need none still render.
 
     From a snapshot, each kind's entries (and its layer, pint, pydantic) load when a document
-    first reads one. A parallel build (``-j N``) loads them all now instead: its readers are
-    forked after this and would each load them again (and hold their own copy)."""
+    first reads one (:func:`preload_registries` loads them all)."""
     from mlsysim.core.exceptions import MlsysimError
     from mlsysim.core.registry import catalog
 
     with contextlib.suppress(MlsysimError):
-        cat = catalog()
-        if parallel:
+        catalog()
+
+
+def preload_registries() -> None:
+    """Every kind's entries, pint and the layers, loaded now: a parallel build (``-j N``)
+    whose documents need the engine does so before its readers fork, which would each load
+    them again (and hold their own copy); the heap is then frozen for the collector."""
+    import gc
+
+    from mlsysim.core.exceptions import MlsysimError
+    from mlsysim.core.registry import catalog
+
+    gc.disable()
+    try:
+        with contextlib.suppress(MlsysimError):
+            cat = catalog()
             import mlsysim.core.units  # noqa: F401  (pint: every reader uses it)
 
             for entries in cat.entries.values():
                 for _ in entries.values():
                     break  # the first value unpickles the kind
+    finally:
+        gc.enable()
+    _freeze_heap()
 
 
 def _freeze_heap() -> None:

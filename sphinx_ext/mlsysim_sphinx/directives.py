@@ -29,8 +29,8 @@ from sphinx.util.docutils import SphinxDirective
 
 from mlsysim_sphinx.lines import content_line
 from mlsysim_sphinx.render import block_nodes, value_node
-from mlsysim_sphinx.roles import host_failure, report_new
-from mlsysim_sphinx.state import document_for, located, report
+from mlsysim_sphinx.roles import host_failure
+from mlsysim_sphinx.state import located, report, run
 
 __all__ = ["NapkinDirective", "NapkinEqDirective"]
 
@@ -49,7 +49,6 @@ class NapkinDirective(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         env = self.env
-        doc = document_for(env)
         text = "\n".join(self.content)
         if not text.strip():
             report(
@@ -63,11 +62,7 @@ class NapkinDirective(SphinxDirective):
                 ),
             )
             return []
-        from mlsysim.book.items import run_item
-
-        before = len(doc.failures)
-        run_item(doc, located(env, "block", text, content_line(self)))
-        report_new(env, doc.failures, before)
+        run(env, located(env, "block", text, content_line(self)))
         if "listing" not in self.options:
             return []
         listing = nodes.literal_block(
@@ -98,7 +93,6 @@ class NapkinEqDirective(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         env = self.env
-        doc = document_for(env)
         expression, line = self._expression()
         if not expression:
             report(
@@ -113,13 +107,9 @@ class NapkinEqDirective(SphinxDirective):
             return []
         from dataclasses import replace
 
-        from mlsysim.book.items import run_item
-
         attrs = {attr: self.options[key] for key, attr in _EQ_ATTRS.items() if key in self.options}
-        before = len(doc.failures)
         item = located(env, "eq", expression, line)
-        outcome = run_item(doc, item if item.attrs else replace(item, attrs=attrs))
-        report_new(env, doc.failures, before)
+        outcome = run(env, item if item.attrs else replace(item, attrs=attrs))
         if outcome.rendered is None:
             return []
         if not outcome.ok:

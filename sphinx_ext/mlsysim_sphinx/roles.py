@@ -24,7 +24,7 @@ from docutils import nodes
 from sphinx.util.docutils import SphinxRole
 
 from mlsysim_sphinx.render import value_node
-from mlsysim_sphinx.state import document_for, located, report, source_name
+from mlsysim_sphinx.state import located, report, run, source_name
 
 if TYPE_CHECKING:
     from sphinx.environment import BuildEnvironment
@@ -80,14 +80,9 @@ class _InlineItem(SphinxRole):
     kind: ClassVar[ItemKind]
 
     def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
-        from mlsysim.book.items import run_item
-
         env = self.env
         _, line = self.inliner.reporter.get_source_and_line(self.lineno)
-        doc = document_for(env)
-        before = len(doc.failures)
-        outcome = run_item(doc, located(env, self.kind, self.text, line or self.lineno))
-        report_new(env, doc.failures, before)
+        outcome = run(env, located(env, self.kind, self.text, line or self.lineno))
         if outcome.rendered is None:  # every item the engine runs has a rendering
             return [], []
         return [value_node(self.rawtext, outcome.rendered, failed=not outcome.ok)], []

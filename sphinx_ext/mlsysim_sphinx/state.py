@@ -1,8 +1,10 @@
 """Per-document napkin scope, failure records in the environment, and the end-of-build verdict.
 
 Reading a document creates one :class:`mlsysim.book.Document` (its bindings, in source order)
-kept in ``env.temp_data``. Every failure is logged at once with its exact location and also
-stored per docname in the environment, so that:
+kept in ``env.temp_data``, or, when the same chapter, data and code were read before, replays
+that read's stored results without the engine (:mod:`mlsysim_sphinx.replay`). Every failure
+is logged at once with its exact location and also stored per docname in the environment,
+so that:
 
 * parallel reads (``-j N``) merge their records (``env-merge-info``);
 * re-reading a document drops its old records first (``env-purge-doc``);
@@ -19,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 from sphinx.util import logging
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
     from docutils import nodes
     from sphinx.application import Sphinx
     from sphinx.environment import BuildEnvironment
@@ -27,6 +31,7 @@ if TYPE_CHECKING:
     from mlsysim.book.failures import Failure
     from mlsysim.book.sources.locate import Locator
     from mlsysim.book.syntax import Item
+    from mlsysim_sphinx.replay import Record, Step
 
 __all__ = [
     "SUBTYPES",
@@ -34,13 +39,16 @@ __all__ = [
     "data_key",
     "document_for",
     "located",
+    "needs_engine",
     "on_build_finished",
     "on_doctree_read",
+    "on_env_before_read_docs",
     "on_env_get_outdated",
     "on_env_merge_info",
     "on_env_purge_doc",
     "records",
     "report",
+    "run",
     "source_name",
 ]
 
@@ -74,27 +82,81 @@ def records(env: BuildEnvironment) -> dict[str, DocRecord]:
     return recs
 
 
-def _state(env: BuildEnvironment) -> tuple[Document, Locator]:
+class _Chapter:
+    """The napkin state of the document being read: its live engine document (None while a
+    stored record replays), the scanned items' locator, and the record being made or
+    replayed (:mod:`mlsysim_sphinx.replay`)."""
+
+    def __init__(self, env: BuildEnvironment, locator: Locator, options: Any) -> None:
+        self.env = env
+        self.locator = locator
+        self.options = options
+        self.doc: Document | None = None
+        self.key: str | None = None  # None: not recorded (an option error)
+        self.recordable = True
+        self.steps: list[Step] = []
+        self.replaying: Record | None = None
+        self.pending: Iterator[Step] | None = None
+        self.ran: list[Item] = []  # items replayed so far (run again if the engine starts)
+        self.blind: list[Failure] = []
+        self.text = ""
+        self.scanned: list[Item] = []  # as scanned (the engine declares its blocks)
+
+    @property
+    def fail_mode(self) -> str:
+        if self.doc is not None:
+            return str(self.doc.options.fail_mode)
+        return str(self.options.fail_mode)
+
+    def live(self) -> Document:
+        """The engine's document; started (with every item replayed so far run again,
+        their failures reported already) when a record was replaying."""
+        if self.doc is None:
+            self.doc = _engine_document(self.env, self)
+            if self.replaying is not None:
+                from mlsysim.book.items import run_item
+
+                self.replaying = self.pending = None
+                for item in self.ran:
+                    run_item(self.doc, item)
+            self.recordable = False if self.ran else self.recordable
+        return self.doc
+
+
+def _state(env: BuildEnvironment) -> _Chapter:
     state = env.temp_data.get(_DOC_KEY)
     if state is None:
-        state = env.temp_data[_DOC_KEY] = _new_document(env)
+        state = env.temp_data[_DOC_KEY] = _open_chapter(env)
     return state
 
 
-def _new_document(env: BuildEnvironment) -> tuple[Document, Locator]:
-    """The document of ``env.docname``: options resolved as every host resolves them
-    (conf.py, then the chapter's front matter), and its items scanned with the same scanner
-    ``mlsysim check`` uses, so each role and directive is evaluated exactly as check does."""
+@dataclass
+class _Source:
+    """What a chapter's results are computed from, read before any item runs."""
 
-    from mlsysim.book import Document
+    rel: str
+    text: str
+    options: Any
+    problem: Exception | None
+    scanned: Any  # the scan (items as scanned, problems)
+    items: list[Item]  # included files' items named relative to the source folder
+    key: str | None  # of its stored record (None: an option error, never recorded)
+
+
+def _source(env: BuildEnvironment, docname: str, *, keep: bool = False) -> _Source:
+    """Document ``docname`` read: options resolved as every host resolves them (conf.py,
+    then the chapter's front matter), and its items scanned with the same scanner ``mlsysim
+    check`` uses, so each role and directive is evaluated exactly as check does. ``keep``:
+    leave the book's pre-pass scan to the chapter's reading."""
+    from mlsysim.book.books import book_values, project_at
     from mlsysim.book.sources import read_source, scan_source
-    from mlsysim.book.sources.locate import Locator
     from mlsysim.book.sources.project import chapter_options
     from mlsysim.core.exceptions import MlsysimError
+    from mlsysim_sphinx import replay
     from mlsysim_sphinx.config import config_mapping
 
-    rel = source_name(env)
-    path = Path(env.doc2path(env.docname))
+    rel = Path(env.doc2path(docname, base=False)).as_posix()
+    path = Path(env.doc2path(docname))
     try:
         text = read_source(path)
     except (OSError, UnicodeDecodeError):
@@ -104,28 +166,225 @@ def _new_document(env: BuildEnvironment) -> tuple[Document, Locator]:
         options = chapter_options(path, text, None, host=config_mapping(env.config))
     except MlsysimError as exc:
         options, problem = None, exc
-    doc = Document(rel, options, source=text)
     math = "dollarmath" in (getattr(env.config, "myst_enable_extensions", None) or ())
     syntax = "rst" if path.suffix == ".rst" else "myst-dollarmath" if math else "myst"
-    book = _share(env, doc, path)
-    scanned = book.scanned(path, text, syntax) if book is not None else None
+    book = book_values(project_at(path))
+    scanned = book.scanned(path, text, syntax, keep=keep) if book is not None else None
     if scanned is None:  # else the book's pre-pass scanned this very text
         scanned = scan_source(str(path), text, syntax, root=Path(env.srcdir))
-    doc.declare_blocks(scanned.items)
-    _report_blind(env, doc, scanned.problems)
+    items = _relative(env, scanned.items)
+    key = None
+    if problem is None:
+        key = replay.chapter_key(
+            [
+                rel,
+                text,
+                syntax,
+                options,
+                [replay.item_key(i) for i in items],
+                *_book_key(book),
+                _data_key(env),
+                _code_key(),
+                _spec_key(),
+                _today(),
+            ]
+        )
+    return _Source(rel, text, options, problem, scanned, items, key)
+
+
+def needs_engine(env: BuildEnvironment, docnames: Iterable[str]) -> bool:
+    """Whether reading ``docnames`` will start the engine: one of them has napkin items and
+    no stored record (``-j N`` loads the registries before its readers fork only then)."""
+    from mlsysim_sphinx import replay
+
+    for docname in docnames:
+        source = _source(env, docname, keep=True)
+        if source.scanned.items and (source.key is None or not replay.stored(source.key)):
+            return True
+    return False
+
+
+def _open_chapter(env: BuildEnvironment) -> _Chapter:
+    """The document of ``env.docname`` (:func:`_source`). A stored record of the same
+    chapter, data and code replays instead of the engine."""
+    from mlsysim.book.sources.locate import Locator
+    from mlsysim.core.exceptions import MlsysimError
+    from mlsysim_sphinx import replay
+
+    source = _source(env, env.docname)
+    chapter = _Chapter(env, Locator(source.items), source.options)
+    chapter.text, chapter.scanned = source.text, source.scanned.items
+    chapter.key = source.key
+    if source.key is not None:
+        chapter.replaying = replay.load(source.key)
+    if chapter.replaying is not None:
+        chapter.pending = chapter.replaying.replay()
+    else:
+        chapter.live()
+    _report_blind(env, chapter, source.scanned.problems)
     for data_file in _data_files():
         env.note_dependency(data_file)
     records(env).setdefault(env.docname, DocRecord())
-    if problem is not None:
+    if source.problem is not None:
         from mlsysim.book.sources.frontmatter import front_matter_options
 
         try:
-            line = front_matter_options(text, rel)[1] or 1
+            line = front_matter_options(source.text, source.rel)[1] or 1
         except MlsysimError:
             line = 1
-        doc.record("error", problem, "mlsysim options", line, None, None)
+        doc = chapter.live()
+        doc.record("error", source.problem, "mlsysim options", line, None, None)
         report(env, doc.failures[-1])
-    return doc, Locator(_relative(env, scanned.items))
+    return chapter
+
+
+def _engine_document(env: BuildEnvironment, chapter: _Chapter) -> Document:
+    """The engine's document of the chapter being read, with the book's shared names."""
+    from mlsysim.book import Document
+    from mlsysim.book.books import share
+
+    path = Path(env.doc2path(env.docname))
+    doc = Document(source_name(env), chapter.options, source=chapter.text)
+    share(doc, path)
+    doc.declare_blocks(chapter.scanned)
+    doc.failures.extend(chapter.blind)
+    return doc
+
+
+#: id of the book (kept alive here) -> its part of every chapter's record key
+_BOOK_KEYS: dict[int, tuple[Any, list[Any]]] = {}
+
+
+def _book_key(book: Any) -> list[Any]:
+    """What a chapter's shared values may come from: where each shared name is defined and,
+    when the book defines any, every file of the book (computed once per book)."""
+    if book is None:
+        return [None]
+    held = _BOOK_KEYS.get(id(book))
+    if held is not None and held[0] is book:
+        return held[1]
+    import hashlib
+
+    places = book.places()
+    h = hashlib.sha256()
+    if places or book.values_file is not None:
+        files = [*book.files.values(), *([book.values_file] if book.values_file else [])]
+        for f in files:
+            h.update(str(f).encode())
+            try:
+                h.update(Path(f).read_bytes())
+            except OSError:
+                h.update(b"<unreadable>")
+    key = [str(book.root), places, h.hexdigest()]
+    _BOOK_KEYS.clear()
+    _BOOK_KEYS[id(book)] = (book, key)
+    return key
+
+
+def _data_key(env: BuildEnvironment) -> str:
+    key = getattr(env, _KEY_ATTR, None)
+    return key if isinstance(key, str) else data_key()
+
+
+def _code_key() -> str:
+    from mlsysim.core.snapshot import code_key
+
+    return code_key(Path(__file__).resolve().parent)
+
+
+def _spec_key() -> Any:
+    """The registries' kinds and the sources of their spec modules, a project's own included
+    (the catalog's record of what it was built from)."""
+    from mlsysim.core.exceptions import MlsysimError
+    from mlsysim.core.registry import catalog
+
+    try:
+        cat = catalog()
+    except MlsysimError:
+        return None  # a broken data file: its bytes are in the key
+    return sorted(cat.code.items()), sorted(cat.kind_specs.items())
+
+
+def _today() -> str:
+    """The date: a value with no date of its own is taken as of today (an exchange rate is
+    the one dated nearest), so a record holds for the day it was made."""
+    import datetime
+
+    return datetime.date.today().isoformat()
+
+
+def run(env: BuildEnvironment, item: Item) -> Any:
+    """The result of ``item`` (``ok``, ``rendered``, ``cites``) in the document being read,
+    its failures reported: from the engine, or from the chapter's stored record."""
+    from mlsysim_sphinx import replay
+
+    chapter = _state(env)
+    if chapter.pending is not None:
+        step = next(chapter.pending, None)
+        if step is not None and step.item == replay.item_key(item):
+            chapter.ran.append(item)
+            for failure in step.failures:
+                report(env, failure)
+            return step
+        chapter.live()  # the record does not fit: the engine evaluates from here on
+    from mlsysim.book.items import run_item
+
+    doc = chapter.live()
+    before = len(doc.failures)
+    outcome = run_item(doc, item)
+    failures = doc.failures[before:]
+    for failure in failures:
+        report(env, failure)
+    if chapter.recordable:  # what the roles and directives that call this use of it
+        chapter.steps.append(
+            replay.Step(
+                replay.item_key(item),
+                outcome.ok,
+                replay.shown(outcome.rendered),
+                tuple(failures),
+                tuple(outcome.cites),
+            )
+        )
+    return outcome
+
+
+def _finish(env: BuildEnvironment, chapter: _Chapter) -> tuple[int, Any]:
+    """At the end of the chapter's read: the number of items checked and the banner of its
+    failures (None when none failed); a chapter the engine read stores its record, a
+    replayed one takes its shared names and banner from its record."""
+    from mlsysim_sphinx import replay
+
+    mine = records(env).setdefault(env.docname, DocRecord())
+    record = chapter.replaying
+    if record is not None and next(chapter.pending or iter(()), None) is not None:
+        record = None  # fewer items than recorded: count them with the engine
+        chapter.live()
+    if record is not None:
+        for name in record.files_read:
+            env.note_dependency(name)
+        mine.shared = set(record.asked)
+        return record.checked, record.banner
+    doc = chapter.live()
+    _note_shared(env, doc)
+    banner = None
+    if mine.failures:
+        from mlsysim.book.drafts import failure_banner
+
+        banner = failure_banner(mine.failures)
+    if chapter.recordable and chapter.key is not None:
+        link = doc.scope.shared
+        files = sorted(link.book.files_read(link.file)) if link is not None else []
+        replay.save(
+            chapter.key,
+            replay.Record(
+                chapter.steps,
+                int(doc.checked),
+                tuple(str(f) for f in files),
+                tuple(sorted(doc.scope.asked)),
+                replay.shown(banner),
+            ),
+        )
+    return int(doc.checked), banner
 
 
 _DEFINITIONS_ATTR = "mlsysim_definitions"
@@ -142,12 +401,6 @@ def _book(env: BuildEnvironment) -> Any:
     book = pin(project_at(Path(env.srcdir) / "conf.py"), getattr(env, _DEFINITIONS_ATTR, None))
     setattr(env, _DEFINITIONS_ATTR, book.known if book is not None else None)
     return book
-
-
-def _share(env: BuildEnvironment, doc: Document, path: Path) -> Any:
-    from mlsysim.book.books import share
-
-    return share(doc, path)
 
 
 def _note_shared(env: BuildEnvironment, doc: Document) -> None:
@@ -204,19 +457,21 @@ def _values_record(env: BuildEnvironment, book: Any) -> None:
         recs[_VALUES_DOC].failures.append(failure)
 
 
-def _report_blind(env: BuildEnvironment, doc: Any, problems: list[Any]) -> None:
+def _report_blind(env: BuildEnvironment, chapter: _Chapter, problems: list[Any]) -> None:
     """Items MyST cuts apart (a ``|`` in a table cell): no role ever sees them, so the
     scan's problem is reported here, as ``mlsysim check`` reports it."""
     import os
     from dataclasses import replace
 
-    from mlsysim.book.sources.check import problem_failure
-
     for problem in problems:
         if problem.blind:
+            from mlsysim.book.sources.check import problem_failure  # (the engine's wording)
+
             name = os.path.relpath(problem.file, env.srcdir).replace(os.sep, "/")
             failure = problem_failure(replace(problem, file=name))
-            doc.failures.append(failure)
+            chapter.blind.append(failure)
+            if chapter.doc is not None:
+                chapter.doc.failures.append(failure)
             report(env, failure)
 
 
@@ -243,9 +498,13 @@ def document_for(env: BuildEnvironment) -> Document:
     """The napkin scope of the document being read (created on its first napkin item).
 
     Creating it also declares every registry data file a dependency of the document, so a
-    changed data file makes Sphinx re-read exactly the documents that use napkin math.
+    changed data file makes Sphinx re-read exactly the documents that use napkin math. A
+    chapter whose items need the document itself (tables, plots, cards) is not recorded.
     """
-    return _state(env)[0]
+    chapter = _state(env)
+    doc = chapter.live()
+    chapter.recordable = False
+    return doc
 
 
 def located(env: BuildEnvironment, kind: str, text: str, line: int) -> Item:
@@ -254,7 +513,7 @@ def located(env: BuildEnvironment, kind: str, text: str, line: int) -> Item:
     one a substitution produced)."""
     from mlsysim.book.syntax import Item
 
-    found = _state(env)[1].match(kind, text)
+    found = _state(env).locator.match(kind, text)
     if found is not None:
         return found
     return Item(kind, text, line)  # type: ignore[arg-type]
@@ -310,6 +569,15 @@ def on_env_get_outdated(
     return sorted(set(records(env)) - {_VALUES_DOC})
 
 
+def on_env_before_read_docs(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
+    """A parallel build (``-j N``) loads the registries before its readers fork, unless every
+    document it reads replays a stored record (then none starts the engine)."""
+    if getattr(app, "parallel", 1) > 1 and docnames and needs_engine(env, docnames):
+        from mlsysim_sphinx.config import preload_registries
+
+        preload_registries()
+
+
 def failure_location(failure: Failure) -> str:
     """``path:line`` of a failure in another file than the document (an included one)."""
     return f"{failure.file}:{failure.line}"
@@ -334,8 +602,8 @@ def _describe(failure: Failure) -> str:
 
 def report(env: BuildEnvironment, failure: Failure) -> None:
     """Log one failure at its source line and record it for the end-of-build verdict."""
-    doc = env.temp_data.get(_DOC_KEY)
-    mode = doc[0].options.fail_mode if doc is not None else env.config.mlsysim_fail_mode
+    chapter = env.temp_data.get(_DOC_KEY)
+    mode = chapter.fail_mode if chapter is not None else env.config.mlsysim_fail_mode
     log = logger.error if mode == "error" else logger.warning
     own = source_name(env)
     location: Any = (
@@ -359,16 +627,12 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     state = env.temp_data.get(_DOC_KEY)
     if state is None:
         return
-    _note_shared(env, state[0])
-    record = records(env).setdefault(env.docname, DocRecord())
-    record.checked = int(state[0].checked)
-    if record.failures:
-        from mlsysim.book.drafts import failure_banner
+    checked, banner = _finish(env, state)
+    records(env).setdefault(env.docname, DocRecord()).checked = checked
+    if banner is not None:
         from mlsysim_sphinx.render import banner_node
 
-        rendered = failure_banner(record.failures)
-        if rendered is not None:
-            _insert_at_top(doctree, banner_node(rendered))
+        _insert_at_top(doctree, banner_node(banner))
 
 
 def _insert_at_top(doctree: nodes.document, node: nodes.Node) -> None:

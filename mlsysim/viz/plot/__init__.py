@@ -1,7 +1,8 @@
 """Charts for a book: roofline charts, sweep curves and Pareto fronts.
 
 :mod:`~mlsysim.viz.plot.spec` turns plain data (devices, points, series) into a
-:class:`PlotSpec` with its alt text; :mod:`~mlsysim.viz.plot.render` draws it as SVG or PDF
+:class:`PlotSpec` (:mod:`~mlsysim.viz.plot.chart`, with its alt text; axes and their units in
+:mod:`~mlsysim.viz.plot.axes`); :mod:`~mlsysim.viz.plot.render` draws it as SVG or PDF
 with matplotlib (the optional ``plot`` extra, imported on first draw), the same bytes on every
 build, and caches files by the spec's content hash.
 """
@@ -23,8 +24,8 @@ __all__ = [
 ]
 
 _LAZY = {
-    "PlotSpec": "mlsysim.viz.plot.spec",
-    "alt_text": "mlsysim.viz.plot.spec",
+    "PlotSpec": "mlsysim.viz.plot.chart",
+    "alt_text": "mlsysim.viz.plot.chart",
     "pareto_front": "mlsysim.viz.plot.spec",
     "pareto_spec": "mlsysim.viz.plot.spec",
     "roofline_spec": "mlsysim.viz.plot.spec",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from mlsysim.book import check_paths
 from mlsysim.cli.main import main
 
@@ -60,3 +62,21 @@ def test_quarto_pre_render_input_files(tmp_path: Path, monkeypatch, capsys) -> N
     assert "c.qmd:11:8: error[mlsysim.claim]" in capsys.readouterr().out
     monkeypatch.delenv("QUARTO_PROJECT_INPUT_FILES")
     assert main(["check"]) == 2
+
+
+def test_fail_mode_environment_variable_is_the_same_in_every_host(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """MLSYSIM_FAIL_MODE=warn builds a draft under the Quarto filter; ``mlsysim check`` and
+    Sphinx (both through ``chapter_options``) read it too, below an explicit flag."""
+    plain = CHAPTER.replace("mlsysim:\n  tolerance: 20%\n", "")
+    (tmp_path / "c.qmd").write_text(plain)
+    assert main(["check", str(tmp_path)]) == 1
+    monkeypatch.setenv("MLSYSIM_FAIL_MODE", "warn")
+    assert main(["check", str(tmp_path)]) == 0
+    assert "warning[mlsysim.claim]" in capsys.readouterr().out
+    assert main(["check", str(tmp_path), "--fail-mode", "error"]) == 1
+    monkeypatch.setenv("MLSYSIM_FAIL_MODE", "loud")
+    capsys.readouterr()
+    assert main(["check", str(tmp_path)]) == 1
+    assert "MLSYSIM_FAIL_MODE='loud' is invalid" in capsys.readouterr().out

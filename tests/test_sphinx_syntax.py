@@ -31,8 +31,9 @@ def test_table_directive_options_reach_the_engine() -> None:
         _COLUMNS, _attrs(rows='H100, Hardware["A100"]', sig="3, 2", style="-, plain")
     )
     assert spec["rows"] == ["H100", 'Hardware["A100"]']
+    # a column's cells evaluate its conversion as written, so a bad unit fails at its column
     assert spec["columns"] == [
-        ("Peak BF16", 'row.peak_flops("bf16")'),
+        ("Peak BF16", 'row.peak_flops("bf16") -> TFLOP/s'),
         ("Ridge point", 'ridge_point(row, "bf16")'),
     ]
     assert spec["units"] == [None, "TFLOP/s", None]

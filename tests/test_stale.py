@@ -140,3 +140,27 @@ def test_sphinx_rereads_when_a_missing_data_file_is_added(tmp_path: Path) -> Non
     second = _build(book, out, data)
     assert second.returncode == 0, second.stderr
     assert "4\u202fTB/s" in (out / "index.html").read_text("utf-8")
+
+
+def test_batch_key_and_project_check_see_code_and_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Quarto caches hold results only for the code and the day that computed them: an
+    edited checkout (same version) or another day (exchange rates dated nearest) misses."""
+    from mlsysim.book import fingerprints, projects
+    from mlsysim.core import snapshot
+
+    chapter = tmp_path / "c.qmd"
+    chapter.write_text("Peak `H100.compute.peak_flops`{.napkin}.\n", "utf-8")
+    request = {
+        "version": 1,
+        "file": str(chapter),
+        "items": [{"id": "1", "kind": "inline", "text": "H100.compute.peak_flops"}],
+    }
+    key, engine = cache_key(request), projects._engine()
+    monkeypatch.setattr(fingerprints, "today", lambda: "2000-01-01")
+    assert cache_key(request) != key and projects._engine() != engine
+    monkeypatch.undo()
+    assert cache_key(request) == key
+    monkeypatch.setattr(snapshot, "code_key", lambda *dirs: "edited-checkout")
+    assert cache_key(request) != key and projects._engine() != engine

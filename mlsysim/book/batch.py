@@ -18,8 +18,9 @@ bool}``; a block's result has empty renderings and ``claims`` (its rendered clai
 Items without ``line`` are located with the Quarto scanner (:mod:`mlsysim.book.sources`):
 each is the next scanned item of its kind and text in its file, never a text search, and it is
 evaluated as scanned — exactly as ``mlsysim check`` evaluates it. Responses are cached in
-``.mlsysim-cache/`` (``MLSYSIM_CACHE_DIR`` overrides) under a hash of the mlsysim version,
-every data file's bytes, the request and what would be evaluated (located items, options).
+``.mlsysim-cache/`` (``MLSYSIM_CACHE_DIR`` overrides) under a hash of mlsysim's code and the
+day (:mod:`mlsysim.book.fingerprints`), every data file's bytes, the request and what would be
+evaluated (located items, options).
 """
 
 from __future__ import annotations
@@ -143,7 +144,9 @@ def _chapters(request: dict[str, Any]) -> tuple[dict[str, _Chapter], list[tuple[
         ch = chapters.get(file)
         if ch is None:
             src = request.get("source") if file == main else None
-            text, problem = (src, None) if isinstance(src, str) else _read(file)
+            text, problem = (
+                (src.removeprefix("\ufeff"), None) if isinstance(src, str) else _read(file)
+            )
             project = options = error = None
             items: list[Item] = []
             try:
@@ -264,23 +267,15 @@ def cache_dir() -> Path:
 
 
 def _data_fingerprint() -> str:
-    from mlsysim import __version__
-    from mlsysim.core.registry import data_dirs
+    """The code, the day and every data file (no layer import, no pint: a hit stays light)."""
+    from mlsysim.book.fingerprints import data_key, engine_key
 
-    h = hashlib.sha256(__version__.encode())
-    for d in data_dirs(load=False):  # no layer import, no pint: a cache hit stays light
-        if d.is_dir():
-            for f in sorted(d.rglob("*.toml")):
-                h.update(str(f).encode())
-                try:
-                    h.update(f.read_bytes())
-                except OSError:
-                    h.update(b"<unreadable>")
-    return h.hexdigest()
+    return f"{engine_key()}|{data_key()}"
 
 
 def cache_key(request: dict[str, Any], chapters: dict[str, _Chapter] | None = None) -> str:
-    """Hash of mlsysim's version, every data file, the request, and what would be evaluated:
+    """Hash of mlsysim's code and the day, every data file, the request, and what would be
+    evaluated:
     each file's resolved options and located items (so an edit anywhere that changes what is
     evaluated — the chapter, an included file, the project config — misses the cache)."""
     from mlsysim.book.books import book_state_of

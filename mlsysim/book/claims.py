@@ -20,7 +20,6 @@ dimension differs from the computed value is an error naming both dimensions, ne
 from __future__ import annotations
 
 import html
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +27,13 @@ from mlsysim.book.evaluator import Recorder, headline
 from mlsysim.book.lang import describe, split_claim, unwrap
 from mlsysim.book.lang.literals import prepare
 from mlsysim.book.outcomes import ItemResult, Located, error_rendering
+from mlsysim.book.tolerances import (
+    PERCENT,
+    AtTolerance,
+    Tolerance,
+    claim_tolerance,
+    parse_tolerance,
+)
 from mlsysim.core.exceptions import DimensionError, MlsysimError, NapkinError, NapkinSyntaxError
 from mlsysim.core.unit_text import read_number
 from mlsysim.viz.rendered import Rendered
@@ -43,8 +49,8 @@ __all__ = [
 ]
 
 _LEAD_WORDS = ("approximately", "roughly", "around", "about")
-#: Percent per unit of a relative tolerance or deviation (0.05 → 5 %).
-_PERCENT = 100
+#: Percent per unit of a deviation (0.05 → 5 %).
+_PERCENT = PERCENT
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,16 +61,6 @@ class Stated:
     expression: str
     style: str | None  # "percent" | "multiplier" | None
     offset: int  # column of ``expression`` within ``text``
-
-
-@dataclass(frozen=True, slots=True)
-class Tolerance:
-    """Relative fraction and/or absolute quantities; ``text`` as written for messages."""
-
-    relative: float | None
-    absolute: tuple[Any, ...]
-    text: str
-    written: bool = False  # written for this claim: its dimension must be the claim's
 
 
 def _lead(text: str) -> int:
@@ -132,50 +128,6 @@ def parse_stated(text: str) -> Stated:
     return Stated(text.strip(), expr, style, start)
 
 
-def _relative(value: float, text: str) -> Tolerance:
-    if not math.isfinite(value) or not 0 <= value < 1:
-        raise NapkinError(
-            f"the tolerance {text!r} is not a relative tolerance",
-            expression=text,
-            column=0,
-            why="a relative tolerance is finite and from 0 % up to (not including) 100 %",
-            fix="write e.g. `@ 10%`, or an absolute tolerance such as `@ 0.5 ms`",
-        )
-    return Tolerance(value, (), text)
-
-
-def parse_tolerance(text: str, *, evaluate: Any) -> Tolerance:
-    """``10%`` / ``0.1`` (relative) or ``0.5 ms`` (absolute); ``evaluate`` reads quantities."""
-    t = text.strip()
-    plain = t[:-1].rstrip() if t.endswith("%") else t
-    number = read_number(plain, 0)
-    if number is not None and number.end == len(plain):
-        return _relative(number.value / (_PERCENT if t.endswith("%") else 1), t)
-    if t.endswith("%"):
-        raise NapkinError(
-            f"cannot read the tolerance {t!r}",
-            expression=t,
-            column=0,
-            why="a relative tolerance is a finite number of percent",
-            fix="write e.g. `@ 10%`",
-        )
-    value = evaluate(t)
-    from mlsysim.core.units import ureg
-
-    if not isinstance(value, ureg.Quantity) or value.dimensionless:
-        raise NapkinError(
-            f"cannot read the tolerance {t!r}",
-            expression=t,
-            column=0,
-            fix="write a percentage (`@ 10%`), a fraction (`@ 0.1`) or a quantity (`@ 0.5 ms`)",
-        )
-    if not math.isfinite(float(value.magnitude)) or value.magnitude < 0:
-        raise NapkinError(
-            f"the tolerance {t!r} must be a finite, non-negative quantity", expression=t
-        )
-    return Tolerance(None, (value,), t, written=True)
-
-
 def _as_number(value: Any) -> Any:
     from mlsysim.core.units import ureg
 
@@ -225,7 +177,7 @@ def compare(
         if s_q and a.dimensionality == s.dimensionality:
             ok = ok or diff <= float(a.to(s.units).magnitude)
         elif tol.written:
-            raise DimensionError(
+            err = DimensionError(
                 "compare",
                 tol.text,
                 describe_dimension(a),
@@ -233,6 +185,7 @@ def compare(
                 describe_dimension(s) if s_q else "dimensionless",
                 fix="give the absolute tolerance in the figure's dimension",
             )
+            raise AtTolerance(err)
     return ok, rel
 
 
@@ -317,27 +270,23 @@ def _with_style(value: Any, style: str | None) -> Any:
     return value
 
 
-def _tolerance(doc: Recorder, given: Any) -> Tolerance:
-    options = doc.evaluator.options
-    if given is None:
-        rel = options.tolerance
-        absolute = tuple(options.absolute_tolerances())
-        return Tolerance(rel, absolute, f"{rel * _PERCENT:g} %")
-    if isinstance(given, int | float) and not isinstance(given, bool):
-        return _relative(float(given), f"{float(given) * _PERCENT:g} %")
-    try:
-        return parse_tolerance(str(given), evaluate=lambda t: doc.evaluator.evaluate(t).value)
-    except MlsysimError as exc:
-        raise Located(exc, 0) from None
-    except Located as loc:
-        raise Located(loc.error, 0) from None
-
-
 def run_claim(
-    doc: Recorder, text: str, line: int, *, of: str | None, tolerance: Any, column: int | None
+    doc: Recorder,
+    text: str,
+    line: int,
+    *,
+    of: str | None,
+    tolerance: Any,
+    column: int | None,
+    of_at: tuple[int, int] | None = None,
+    tol_at: tuple[int, int] | None = None,
 ) -> ItemResult:
-    """Check the author's figure against its expression; the failure is recorded in ``doc``."""
+    """Check the author's figure against its expression; the failure is recorded in ``doc``.
+    An error inside ``of`` points where it is written (``of_at``: line, column) if known, an
+    error of the claim's tolerance at the tolerance (``@ …`` in the text, or ``tol_at``)."""
     evaluator = doc.evaluator
+    in_of = False
+    at_tol: tuple[int, int] | int | None = tol_at if tolerance is not None else None
     try:
         if of is not None:
             stated_text, expr, tol_text, expr_col = text, of, None, 0
@@ -351,18 +300,22 @@ def run_claim(
                     ),
                     0,
                 )
-            stated_text, expr, tol_text, expr_col, _ = parts
+            stated_text, expr, tol_text, expr_col, tol_col = parts
+            if tol_text is not None and tol_col is not None:
+                at_tol = tol_col + len(text[tol_col:]) - len(text[tol_col:].lstrip())
         stated = parse_stated(stated_text)
         try:
             stated_value = evaluator.evaluate(stated.expression).value
         except Located as loc:
             raise Located(loc.error, stated.offset + loc.column) from None
         stated_value = _with_style(unwrap(stated_value), stated.style)
-        tol = _tolerance(doc, tol_text if tol_text is not None else tolerance)
+        tol = claim_tolerance(doc, tol_text if tol_text is not None else tolerance)
+        in_of = of is not None and of_at is not None
         try:
             ev = evaluator.evaluate(expr)
-        except Located as loc:
-            raise Located(loc.error, expr_col + loc.column) from None
+        except Located as loc:  # its column counts expr's leading blanks, as expr_col does
+            lead = len(expr) - len(expr.lstrip())
+            raise Located(loc.error, expr_col - lead + loc.column) from None
         computed = headline(unwrap(ev.value))
         rendered = render_stated(stated, stated_value)
         try:
@@ -372,7 +325,16 @@ def run_claim(
         except MlsysimError as exc:
             raise Located(exc, expr_col) from None
     except Located as loc:
-        f = doc.record_located(loc, text, line, column)
+        if in_of and of is not None and of_at is not None:
+            f = doc.record_located(loc, of, *of_at)
+        else:
+            f = doc.record_located(loc, text, line, column)
+        return ItemResult(False, error_rendering(), f)
+    except AtTolerance as bad:
+        if isinstance(at_tol, tuple):
+            f = doc.record("error", bad.error, text, *at_tol, 0)
+        else:
+            f = doc.record("error", bad.error, text, line, column, at_tol or 0)
         return ItemResult(False, error_rendering(), f)
     except MlsysimError as exc:
         f = doc.record("error", exc, text, line, column, 0)

@@ -127,9 +127,10 @@ def derivation(evaluator: Evaluator, tr: Trace) -> list[str]:
     lines: list[str] = []
     for b, _ in _bindings_used(tr, evaluator.scope.visible()):
         shown = evaluator.text(b.value, digits=b.digits)
-        same = shown.replace(",", "") == b.expression.replace(",", "")
+        written = " ".join(b.expression.split())  # a binding over several lines reads as one
+        same = shown.replace(",", "") == written.replace(",", "")
         lines.append(
-            f"{b.name} = {b.expression}" + ("" if same else f" = {shown}") + f"  (line {b.line})"
+            f"{b.name} = {written}" + ("" if same else f" = {shown}") + f"  (line {b.line})"
         )
     for label, value, _cite in tr.reads:
         lines.append(f"{label} = {evaluator.text(value, digits=written_digits(value))}")

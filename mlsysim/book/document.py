@@ -174,8 +174,12 @@ class Document:
         of: str | None = None,
         tolerance: Any = None,
         column: int | None = None,
+        of_at: tuple[int, int] | None = None,
+        tol_at: tuple[int, int] | None = None,
     ) -> ItemResult:
-        """Check the author's figure against a formula; renders the author's own text."""
+        """Check the author's figure against a formula; renders the author's own text.
+        ``of_at`` / ``tol_at``: the (line, column) where ``of`` / ``tolerance`` are written,
+        where their errors point."""
         self.count("claim", text, line, column)
         key = ("claim", text, of, str(tolerance), self.options, _generation())
         hit = self._repeat(key)
@@ -183,7 +187,16 @@ class Document:
             return hit
         self.evaluator.recording = []
         try:
-            result = run_claim(self, text, line, of=of, tolerance=tolerance, column=column)
+            result = run_claim(
+                self,
+                text,
+                line,
+                of=of,
+                tolerance=tolerance,
+                column=column,
+                of_at=of_at,
+                tol_at=tol_at,
+            )
         finally:
             read, self.evaluator.recording = self.evaluator.recording, None
         if result.ok:
@@ -222,7 +235,7 @@ class Document:
         ``ridge_point(row)``). ``columns`` items may be ``(label, expr)`` pairs. Keywords:
         ``header``, ``units``, ``sig_figs``, ``styles``, ``caption``, ``column``,
         ``column_lines`` (one line per column, where a failing cell is reported) and
-        ``rows_line`` (where a failing row is reported)."""
+        ``rows_line`` and ``rows_columns`` (where each failing row is reported)."""
         return run_table(self, rows, columns, line, **kwargs)
 
     def _rendered_item(

@@ -22,7 +22,18 @@ from mlsysim.book.failures import Failure
 from mlsysim.viz.format import escape_latex_text, escape_markdown
 from mlsysim.viz.rendered import Rendered
 
-__all__ = ["FailedRendering", "banner_dict", "failed_rendering", "failure_banner", "failure_note"]
+__all__ = [
+    "FAILED_MATH",
+    "FailedRendering",
+    "banner_dict",
+    "failed_rendering",
+    "failure_banner",
+    "failure_note",
+]
+
+#: a failed item where only math may stand (a labelled display equation keeps its number):
+#: plain LaTeX that MathJax, texmath and pdflatex with amsmath read
+FAILED_MATH = r"\boxed{\langle\text{error}\rangle}"
 
 _MAX_NOTE = 400
 #: what pdflatex cannot typeset from a message, spelled in ASCII

@@ -13,16 +13,19 @@ text (:func:`~mlsysim.book.syntax.split_options`); tables take ``rows``, ``units
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
 from mlsysim.book.document import Document, ItemResult, TableResult, error_rendering
+from mlsysim.book.lang.lexer import top_level
 from mlsysim.book.syntax import (
     ITEM_KINDS,
     MAX_ITEM_TEXT,
     OPTION_KEYS,
     Item,
     ItemKind,
+    option_offset,
     parse_column,
     split_options,
     split_top,
@@ -137,7 +140,7 @@ def parse_table(text: str, attrs: dict[str, str]) -> dict[str, Any]:
     sig = [_sig_value(v) for v in per_column("sig-figs", "sig_figs", "sig")]
     return {
         "rows": rows,
-        "columns": [(c.header, c.expression) for c in columns],
+        "columns": [(c.header, c.converted or c.expression) for c in columns],
         "shifts": [c.shifts for c in columns],
         "units": _per_cell(units),
         "sig_figs": _per_cell(sig),
@@ -180,14 +183,28 @@ def run_table(doc: Document, item: Item, *, stub: str | None = None) -> TableRes
     starts = spec.pop("starts")
     if stub is not None:
         spec["header"] = [stub, *(h for h, _ in spec["columns"])]
+    rows_at = _written_at(item, "rows")
     return doc.table(
         line=item.line,
         column=item.column,
         column_lines=[item.line + k for k in offsets],
         column_columns=[(item.column or 1) + c for c in starts],
-        rows_line=lines.get("rows"),
+        rows_line=rows_at[0] if rows_at else lines.get("rows"),
+        rows_columns=_row_columns(item.attrs, rows_at[1]) if rows_at else None,
         **spec,
     )
+
+
+def _row_columns(attrs: dict[str, str], column: int) -> list[int] | None:
+    """The column of each row expression of a table's ``rows`` value written at ``column``."""
+    raw = _attr(attrs, "rows") or ""
+    cuts = [-1, *top_level(raw, ","), len(raw)]
+    out = []
+    for a, b in itertools.pairwise(cuts):
+        part = raw[a + 1 : b]
+        if part.strip():
+            out.append(column + a + 1 + len(part) - len(part.lstrip()))
+    return out
 
 
 def run_item(doc: Document, item: Item) -> Outcome:
@@ -287,6 +304,8 @@ def _run(doc: Document, item: Item, before: int) -> Outcome:
                 of=_attr(a, "of"),
                 tolerance=_attr(a, "tol", "tolerance"),
                 column=item.column,
+                of_at=_written_at(item, "of"),
+                tol_at=_written_at(item, "tol"),
             )
         elif item.kind == "eq":
             result = doc.derivation(
@@ -316,6 +335,21 @@ def _run(doc: Document, item: Item, before: int) -> Outcome:
         f = doc.record("error", internal, item.text[:200], item.line, item.column, None)
         f.extra["internal"] = True
         return Outcome(False, error_rendering())
+
+
+def _written_at(item: Item, key: str) -> tuple[int, int] | None:
+    """(line, column) of the value of option ``key``: a pandoc attribute the scanner placed,
+    or a ``| key=value`` option inside the item's text; None when unknown."""
+    for name, line, column in item.attr_at:
+        if OPTION_KEYS.get(name, name) == key:
+            return line, column
+    off = option_offset(item.text, key)
+    if off is None or item.column is None:
+        return None
+    nl = item.text.rfind("\n", 0, off)
+    if nl < 0:
+        return item.line, item.column + off
+    return item.line + item.text.count("\n", 0, off), off - nl
 
 
 def _checked(doc: Document, before: int, outcome: Outcome) -> Outcome:

@@ -277,9 +277,12 @@ class Project:
 
 
 def _engine() -> str:
+    """The code and the day the project's results were computed with (a stored check of an
+    edited checkout, or of another day, is computed again)."""
     from mlsysim import __version__
+    from mlsysim.book.fingerprints import engine_key
 
-    return f"mlsysim {__version__}; {SCHEMA}"
+    return f"mlsysim {__version__}; {SCHEMA}; {engine_key()}"
 
 
 def _fresh(root: Path, cache: Path, overrides: dict[str, Any], python: str) -> Project:

@@ -8,6 +8,7 @@ bindings it used, so a later failure can show how its value was computed.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from mlsysim.book.claims import run_claim
@@ -41,9 +42,14 @@ def _is_check(text: str) -> bool:
 def run_block(doc: Recorder, text: str, line: int, column: int | None) -> BlockResult:
     """Run a napkin block's statements in order; ``line`` is its first content line."""
     result = BlockResult()
+    # a statement's lines after its first, as written: its block's content starts at
+    # `column`, so an offset after a newline is the file column
+    margin = "\n" + " " * ((column or 1) - 1)
     for st in split_statements(text):
         st_line = line + st.line
         st_col = (column or 1) + st.column
+        if margin != "\n" and "\n" in st.text:
+            st = replace(st, text=st.text.replace("\n", margin))
         before = len(doc.failures)
         head = binding_head(st.text)
         if head is not None:
@@ -91,8 +97,8 @@ def _bind(doc: Recorder, head: Head, text: str, line: int, col: int) -> None:
         value = ev.value
         if ev.unit is not None:
             value = doc.evaluator.convert(value, ev.unit)
-    except Located as loc:
-        doc.record_located(loc, text, line, col, offset)
+    except Located as loc:  # its column counts expr's leading blanks: shift from expr's start
+        doc.record_located(loc, text, line, col, head.expression_start)
         scope.bindings[name] = Binding(name, None, line, expr, error=loc.error)
         return
     except MlsysimError as exc:

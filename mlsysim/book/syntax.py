@@ -15,10 +15,11 @@ wherever it is evaluated.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Literal
 
-from mlsysim.book.lang.lexer import first_top_level, split_conversion, split_top
+from mlsysim.book.lang.lexer import first_top_level, split_conversion, split_top, top_level
 from mlsysim.core.exceptions import ConfigError, UnknownNameError
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "Column",
     "Item",
     "ItemKind",
+    "option_offset",
     "parse_column",
     "source_offset",
     "split_options",
@@ -90,6 +92,9 @@ class Item:
     file: str | None = None
     #: (option, 1-based line) of directive options, so option errors point at their line
     option_lines: tuple[tuple[str, int], ...] = ()
+    #: (attribute, line, column) of attribute values written apart from the text (pandoc
+    #: ``of="…"``), so an error inside one points into it
+    attr_at: tuple[tuple[str, int, int], ...] = ()
 
 
 #: option spelling -> canonical item attribute
@@ -152,6 +157,25 @@ def split_options(text: str, kind: str | None = None) -> tuple[str, dict[str, st
     return body, options
 
 
+def option_offset(text: str, key: str) -> int | None:
+    """Where the value of option ``key`` (canonical name) starts in ``"expr | k=v, …"``
+    (inside its quotes), or None; one pass, like :func:`split_options`."""
+    bar = first_top_level(text, "|")
+    if bar < 0:
+        return None
+    tail = bar + 1
+    cuts = [tail - 1, *(tail + c for c in top_level(text[tail:], ",")), len(text)]
+    for a, b in itertools.pairwise(cuts):
+        name, eq, _ = text[a + 1 : b].partition("=")
+        if not eq or OPTION_KEYS.get(name.strip().lower()) != key:
+            continue
+        v = a + 1 + len(name) + 1
+        while v < b and text[v] in " \t\n":
+            v += 1
+        return v + (1 if v < b and text[v] in "\"'" else 0)
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Column:
     """One table column: header, expression (``row`` = the row's value), unit and style."""
@@ -162,6 +186,9 @@ class Column:
     style: str | None = None
     start: int = 0  # 0-based position of the expression in its line
     shifts: tuple[tuple[int, int], ...] = ()  # where {row} became row (see source_offset)
+    #: the expression with its ``-> unit`` as written (what a cell evaluates: a unit that
+    #: cannot be read, or does not fit the values, fails at its own column, cell by cell)
+    converted: str = ""
 
 
 def parse_column(line: str) -> Column:
@@ -186,7 +213,8 @@ def parse_column(line: str) -> Column:
     lead = len(body) - len(body.lstrip())
     start = cut + 1 + (len(rest) - len(rest.lstrip())) + lead
     moved = tuple((pos - lead, removed) for pos, removed in shifts)
-    return Column(header, body.strip(), None if style else unit, style, start, moved)
+    converted = plain.strip()
+    return Column(header, body.strip(), None if style else unit, style, start, moved, converted)
 
 
 def _row_placeholders(text: str) -> tuple[str, tuple[tuple[int, int], ...]]:

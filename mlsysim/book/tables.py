@@ -29,6 +29,16 @@ def _label(value: Any, text: str) -> str:
     return str(getattr(v, "id", None) or text.strip())
 
 
+def _column_unit(units: Any, k: int) -> str | None:
+    """The unit of value column ``k`` a table option sets (``units``: label column first)."""
+    if isinstance(units, str):
+        return units
+    if isinstance(units, list | tuple) and k + 1 < len(units):
+        unit = units[k + 1]
+        return unit if isinstance(unit, str) else None
+    return None
+
+
 def run_table(
     doc: Recorder,
     rows: list[str],
@@ -45,6 +55,7 @@ def run_table(
     column_columns: list[int] | None = None,
     shifts: list[tuple[tuple[int, int], ...]] | None = None,
     rows_line: int | None = None,
+    rows_columns: list[int] | None = None,
 ) -> TableResult:
     """Evaluate and render a table; see :meth:`mlsysim.book.document.Document.table`."""
     from mlsysim.viz.table import render_table
@@ -64,24 +75,31 @@ def run_table(
     grid: list[list[Any]] = []
     digits: list[list[int | None]] = []
     cited: list[Source] = []
-    for r_text in rows:
+    for r, r_text in enumerate(rows):
         doc.count("table row", r_text, rows_line or line, column)
         try:
             row_ev = evaluator.evaluate(r_text)
         except Located as loc:
-            failures.append(doc.record_located(loc, r_text, rows_line or line, None))
+            r_col = rows_columns[r] if rows_columns and r < len(rows_columns) else None
+            failures.append(doc.record_located(loc, r_text, rows_line or line, r_col))
             continue
         row_vals: list[Any] = [_label(row_ev.value, r_text)]
         row_digits: list[int | None] = [None]
         for k, (_, c_text) in enumerate(cols):
+            c_line = column_lines[k] if column_lines else line
+            c_col = column_columns[k] if column_columns else None
             try:
                 ev = evaluator.evaluate(c_text, extra={"row": row_ev.value})
-            except Located as loc:
-                c_line = column_lines[k] if column_lines else line
-                c_col = column_columns[k] if column_columns else None
-                if shifts:  # the column as written had {row}: offsets in the author's line
-                    loc = Located(loc.error, source_offset(loc.column, shifts[k]))
-                failures.append(doc.record_located(loc, c_text, c_line, c_col))
+                unit = _column_unit(units, k)
+                if unit is not None and ev.unit is None:  # a table option's unit
+                    evaluator.convert(ev.value, unit)
+            except (Located, MlsysimError) as exc:
+                if isinstance(exc, MlsysimError):  # the option's unit: at the column's start
+                    failures.append(doc.record("error", exc, c_text, c_line, c_col, 0))
+                else:  # the column as written had {row}: offsets in the author's line
+                    at = source_offset(exc.column, shifts[k]) if shifts else exc.column
+                    located = Located(exc.error, at)
+                    failures.append(doc.record_located(located, c_text, c_line, c_col))
                 row_vals.append("⟨error⟩")
                 row_digits.append(None)
                 continue

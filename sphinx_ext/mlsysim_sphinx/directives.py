@@ -112,10 +112,11 @@ class NapkinEqDirective(SphinxDirective):
         outcome = run(env, item if item.attrs else replace(item, attrs=attrs))
         if outcome.rendered is None:
             return []
-        if not outcome.ok:
-            return [nodes.paragraph("", "", value_node(expression, outcome.rendered, failed=True))]
         label = self.options.get("label")
-        node = block_nodes(outcome.rendered, env.docname, label=label)
+        if not outcome.ok and not label:
+            return [nodes.paragraph("", "", value_node(expression, outcome.rendered, failed=True))]
+        # a failed equation with a label keeps its number and anchor: {eq} still resolves
+        node = block_nodes(outcome.rendered, env.docname, label=label, failed=not outcome.ok)
         node["classes"].extend(self.options.get("class", []))
         self.set_source_info(node)
         out: list[nodes.Node] = [node]

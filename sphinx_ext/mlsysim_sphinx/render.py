@@ -125,13 +125,20 @@ def value_node(rawtext: str, rendered: Rendered, *, failed: bool = False) -> nap
     return node
 
 
-def block_nodes(rendered: Rendered, docname: str, label: str | None = None) -> napkin_equation:
-    """A display-math block (``napkin-eq``)."""
-    plain = plain_latex(rendered)
+def block_nodes(
+    rendered: Rendered, docname: str, label: str | None = None, *, failed: bool = False
+) -> napkin_equation:
+    """A display-math block (``napkin-eq``); ``failed``: the mark of a failed one (its HTML
+    is the engine's mark, with the message)."""
+    from mlsysim.book.drafts import FAILED_MATH
+
+    plain = FAILED_MATH if failed else plain_latex(rendered)
     node = napkin_equation(plain, plain, docname=docname, label=label, number=None, nowrap=False)
     node["classes"].append("napkin")
     node["mathml"] = rendered.html
-    if plain != rendered.latex:
+    if failed:
+        node["classes"].append("napkin-error")
+    elif plain != rendered.latex:
         node[SIUNITX_ATTR] = rendered.latex
     return node
 
@@ -196,6 +203,15 @@ def add_nodes(app: Sphinx) -> None:
     children), and keep values through smart quotes."""
     app.add_node(napkin_value, html=(_html_value, _skip), latex=(_latex_value, _skip))
     app.add_node(napkin_equation, html=(_html_equation, _skip))
+    # numfig numbers a domain's enumerable nodes by exact class: without this, an {eq} to a
+    # labelled napkin-eq under `numfig = True` finds no 'displaymath' numbers (KeyError)
+    from sphinx.domains.math import MathDomain
+
+    if napkin_equation not in MathDomain.enumerable_nodes:
+        MathDomain.enumerable_nodes = {
+            **MathDomain.enumerable_nodes,
+            napkin_equation: ("displaymath", None),
+        }
     app.add_node(napkin_banner, html=(_html_banner, _skip), latex=(_latex_banner, _skip))
     app.add_transform(_NoteValuePlaces)
     app.add_transform(_PutValuesBack)

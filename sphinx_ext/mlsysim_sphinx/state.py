@@ -148,6 +148,7 @@ def _source(env: BuildEnvironment, docname: str, *, keep: bool = False) -> _Sour
     then the chapter's front matter), and its items scanned with the same scanner ``mlsysim
     check`` uses, so each role and directive is evaluated exactly as check does. ``keep``:
     leave the book's pre-pass scan to the chapter's reading."""
+    from mlsysim.book import fingerprints
     from mlsysim.book.books import book_values, project_at
     from mlsysim.book.sources import read_source, scan_source
     from mlsysim.book.sources.project import chapter_options
@@ -184,9 +185,8 @@ def _source(env: BuildEnvironment, docname: str, *, keep: bool = False) -> _Sour
                 [replay.item_key(i) for i in items],
                 *_book_key(book),
                 _data_key(env),
-                _code_key(),
+                fingerprints.engine_key(Path(__file__).resolve().parent),
                 _spec_key(),
-                _today(),
             ]
         )
     return _Source(rel, text, options, problem, scanned, items, key)
@@ -286,12 +286,6 @@ def _data_key(env: BuildEnvironment) -> str:
     return key if isinstance(key, str) else data_key()
 
 
-def _code_key() -> str:
-    from mlsysim.core.snapshot import code_key
-
-    return code_key(Path(__file__).resolve().parent)
-
-
 def _spec_key() -> Any:
     """The registries' kinds and the sources of their spec modules, a project's own included
     (the catalog's record of what it was built from)."""
@@ -303,14 +297,6 @@ def _spec_key() -> Any:
     except MlsysimError:
         return None  # a broken data file: its bytes are in the key
     return sorted(cat.code.items()), sorted(cat.kind_specs.items())
-
-
-def _today() -> str:
-    """The date: a value with no date of its own is taken as of today (an exchange rate is
-    the one dated nearest), so a record holds for the day it was made."""
-    import datetime
-
-    return datetime.date.today().isoformat()
 
 
 def run(env: BuildEnvironment, item: Item) -> Any:
@@ -527,29 +513,22 @@ _LISTED: dict[tuple[tuple[Path, ...], int], list[Path]] = {}
 
 def _data_files() -> list[Path]:
     """Every registry data file, loadable or not (a broken one is a dependency too)."""
+    from mlsysim.book import fingerprints
     from mlsysim.core.registry import data_dirs, generation
 
-    dirs = data_dirs(load=False)  # the same directories, without importing every layer
-    key = (tuple(dirs), generation())
+    key = (tuple(data_dirs(load=False)), generation())
     files = _LISTED.get(key)
     if files is None:
         _LISTED.clear()
-        files = _LISTED[key] = sorted(f for d in dirs if d.is_dir() for f in d.rglob("*.toml"))
+        files = _LISTED[key] = fingerprints.data_files()
     return files
 
 
 def data_key() -> str:
     """A fingerprint of every registry data file: which files, and their bytes."""
-    import hashlib
+    from mlsysim.book import fingerprints
 
-    h = hashlib.sha256()
-    for path in _data_files():
-        h.update(str(path).encode())
-        try:
-            h.update(path.read_bytes())
-        except OSError:
-            h.update(b"<unreadable>")
-    return h.hexdigest()
+    return fingerprints.data_key(_data_files())
 
 
 def on_env_get_outdated(

@@ -103,7 +103,17 @@ local function expand_inlines(handlers, meta, inlines)
       local s = text:find("{{<", 1, true)
       local e = select(2, text:find(".*>}}"))
       local prefix, suffix = text:sub(1, s - 1), text:sub(e + 1)
-      local result = runner.call(handlers, text:sub(s + 3, e - 3), meta, "inline")
+      local result
+      if prefix:sub(-1) == "{" and suffix:sub(1, 1) == "}" then
+        -- {{{< name >}}} is escaped: Quarto shows {{< name >}} and runs nothing
+        prefix, suffix = prefix:sub(1, -2), suffix:sub(2)
+        result = pandoc.Str(text:sub(s, e))
+      elseif text:sub(s + 3, s + 4) == "/*" and text:sub(e - 4, e - 3) == "*/" then
+        -- so is {{</* name */>}}
+        result = pandoc.Str("{{<" .. text:sub(s + 5, e - 5) .. ">}}")
+      else
+        result = runner.call(handlers, text:sub(s + 3, e - 3), meta, "inline")
+      end
       if prefix ~= "" then out:insert(pandoc.Str(prefix)) end
       out:insert(result)
       if suffix ~= "" then out:insert(pandoc.Str(suffix)) end

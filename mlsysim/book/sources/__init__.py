@@ -16,7 +16,7 @@ file. Every scanner is linear in its input.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mlsysim.book.sources.blocks import Include
@@ -63,12 +63,13 @@ class Scanned:
 
 def read_source(path: Path) -> str:
     """A source file's text; OSError (also for a path the system cannot name, e.g. with a
-    NUL byte) or UnicodeDecodeError."""
+    NUL byte) or UnicodeDecodeError. A UTF-8 byte-order mark is dropped, as docutils, MyST
+    and pandoc drop it (front matter after it is front matter; columns start after it)."""
     try:
         data = path.read_bytes()
     except ValueError as exc:
         raise OSError(f"not a usable path ({exc})") from None
-    return data.decode("utf-8")
+    return data.decode("utf-8-sig")
 
 
 def _scan(text: str, syntax: str) -> tuple[list[Item | Include], int, list[tuple[int, int, str]]]:
@@ -153,17 +154,52 @@ def _include(
     start = _int_option(inc.options, "start-line", 0)
     end = _int_option(inc.options, "end-line", len(lines))
     shown = "\n".join(lines[start:end])
+    # then docutils' (and MyST's) start-after / end-before: the text after the first match,
+    # before the next (the first shown line may begin mid-line, `shift` characters in)
+    shift = 0
+    for option in ("start-after", "end-before"):
+        marker = inc.options.get(option)
+        if not marker:
+            continue
+        k = shown.find(marker)
+        if k < 0:
+            why = f"{option} {marker!r} is not in it (Sphinx stops the build)"
+            out.problems.append(Problem(file, inc.line, f"cannot include {inc.path!r}", why))
+            return
+        if option == "end-before":
+            shown = shown[:k]
+            continue
+        cut = k + len(marker)
+        nl = shown.count("\n", 0, cut)
+        shift = cut - (shown.rfind("\n", 0, cut) + 1) + (shift if nl == 0 else 0)
+        start += nl
+        shown = shown[cut:]
     inner_syntax = "rst" if target.endswith(".rst") or inc.syntax == "rst" else syntax
     inner = scan_source(target, shown, inner_syntax, root=root, chain=chain)
     out.steps += inner.steps
     out.includes.extend(inner.includes)
     for item in inner.items:
-        out.items.append(
-            Item(item.kind, item.text, item.line + start, item.column, item.attrs, target)
-            if item.file is None
-            else item
-        )
+        out.items.append(_moved(item, target, start, shift) if item.file is None else item)
     out.problems.extend(inner.problems)
+
+
+def _moved(item: Item, file: str, lines: int, shift: int) -> Item:
+    """An item of an included text, placed in its file: the text began ``lines`` lines and,
+    on its first line, ``shift`` characters into the file."""
+
+    def at(line: int, column: int | None) -> tuple[int, int | None]:
+        moved = column + shift if column is not None and line == 1 else column
+        return line + lines, moved
+
+    line, column = at(item.line, item.column)
+    return replace(
+        item,
+        line=line,
+        column=column,
+        file=file,
+        option_lines=tuple((k, n + lines) for k, n in item.option_lines),
+        attr_at=tuple((k, *at(n, c)) for k, n, c in item.attr_at),  # type: ignore[misc]
+    )
 
 
 def _int_option(options: dict[str, str], key: str, default: int) -> int:

@@ -230,8 +230,11 @@ def directive_options(body: list[str]) -> tuple[dict[str, str], int, list[tuple[
     return attrs, start, where
 
 
-def pandoc_block(info: str) -> tuple[ItemKind | None, dict[str, str]]:
-    """A pandoc code block's napkin kind (by class, in the filter's order) and attributes."""
+def pandoc_block(
+    info: str, starts: dict[str, int] | None = None
+) -> tuple[ItemKind | None, dict[str, str]]:
+    """A pandoc code block's napkin kind (by class, in the filter's order) and attributes;
+    ``starts`` receives where each attribute value begins in ``info``."""
     classes: list[str] = []
     values: dict[str, str] = {}
     rest = info
@@ -245,6 +248,8 @@ def pandoc_block(info: str) -> tuple[ItemKind | None, dict[str, str]]:
             return None, {}
         classes += attrs.classes
         values = dict(attrs.values)
+        if starts is not None:
+            starts.update({k: len(info) - len(rest) + v for k, v in attrs.starts.items()})
     for cls in BLOCK_KIND:
         if cls in classes:
             return BLOCK_KIND[cls], values

@@ -67,6 +67,8 @@ class Found:
     start: int
     attrs: dict[str, str] = field(default_factory=dict)
     span: tuple[int, int] = (0, 0)
+    #: where each attribute's value starts in the paragraph (pandoc attributes)
+    attr_starts: dict[str, int] = field(default_factory=dict)
 
 
 def _escaped(text: str, j: int) -> bool:
@@ -84,6 +86,57 @@ def _code_text(raw: str) -> str:
     if len(text) >= 2 and text[0] == " " and text[-1] == " " and text.strip():
         return text[1:-1]
     return text
+
+
+_MARKUP = frozenset("*_~`[")
+
+
+def _plain(raw: str) -> str:
+    """A span's Markdown content as text, as the filter reads it from pandoc's inlines:
+    emphasis, strong and strikeout marks, code backticks and link syntax dropped
+    (``**30** [FLOP/B](url)`` → ``30 FLOP/B``); a lone ``*`` between spaces stays. One pass."""
+    if not any(c in _MARKUP for c in raw):
+        return raw
+    out: list[str] = []
+    opened: list[int] = []  # where each unclosed '[' would have been in out
+    i, n = 0, len(raw)
+    while i < n:
+        ch = raw[i]
+        if ch == "\\" and i + 1 < n:
+            out.append(raw[i : i + 2])
+            i += 2
+            continue
+        if ch in "*~`_":
+            j = i
+            while j < n and raw[j] == ch:
+                j += 1
+            before = raw[i - 1] if i > 0 else " "
+            after = raw[j] if j < n else " "
+            word = before.isalnum() and after.isalnum()
+            if (
+                (ch == "~" and j - i < 2)
+                or (before.isspace() and after.isspace())
+                or (ch == "_" and word)
+            ):
+                out.append(raw[i:j])  # not a mark: a lone ~, a spaced *, an intraword _
+            i = j
+            continue
+        if ch == "[":
+            opened.append(len(out))
+            i += 1
+            continue
+        if ch == "]" and opened:
+            opened.pop()
+            if raw.startswith("(", i + 1) or raw.startswith("[", i + 1):
+                close = ")" if raw[i + 1] == "(" else "]"
+                end = raw.find(close, i + 2)
+                i = end + 1 if end >= 0 else n
+            else:
+                i += 1
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
 
 
 def _strip_offset(raw: str) -> int:
@@ -302,10 +355,13 @@ class _Scanner:
         if kind is None:
             return None
         values = dict(attrs.values)
-        body = values.pop("expr" if kind == "inline" else "claim", None)
-        start = opened + 1
-        text = self.text[start:closed] if body is None else body
-        self.found.append(Found(kind, text, start, values, (opened, attrs.end)))
+        key = "expr" if kind == "inline" else "claim"
+        body = values.pop(key, None)
+        # an expression written as an attribute (`[]{.napkin expr="…"}`) is placed there
+        start = attrs.starts.get(key, opened + 1) if body is not None else opened + 1
+        text = _plain(self.text[start:closed]) if body is None else body
+        where = {k: v for k, v in attrs.starts.items() if k in values}
+        self.found.append(Found(kind, text, start, values, (opened, attrs.end), where))
         self.claim_spans.append((opened, attrs.end))
         return attrs.end
 
@@ -318,7 +374,8 @@ class _Scanner:
         if kind is not None and args:
             value, start = args[0]
             kwargs = dict(sc.kwargs)  # type: ignore[attr-defined]
-            self.found.append(Found(kind, value, start, kwargs, (i, end)))
+            where = dict(sc.kwarg_starts)  # type: ignore[attr-defined]
+            self.found.append(Found(kind, value, start, kwargs, (i, end), where))
         elif kind is not None:  # no expression: reported as an empty item
             self.found.append(Found(kind, "", i, {}, (i, end)))
         return end

@@ -47,7 +47,7 @@ from mlsysim.book.sources.markup import (
     unescaped_bar,
 )
 from mlsysim.book.sources.shortcodes import ShortcodeReader
-from mlsysim.book.sources.text import find, indent_of
+from mlsysim.book.sources.text import find, indent_of, laid_out
 from mlsysim.book.syntax import Item
 
 __all__ = ["MarkdownScanner"]
@@ -181,14 +181,20 @@ class MarkdownScanner:
             pos += len(t) + 1
         found, steps = scan_paragraph(joined, self.syntax)
         self.steps += steps
-        for f in found:
-            k = bisect.bisect_right(starts, f.start) - 1
+
+        def place(pos: int) -> tuple[int, int]:
+            k = bisect.bisect_right(starts, pos) - 1
             line_index, col, _ = para[k]
-            column = col + f.start - starts[k] + 1
+            return line_index + 1, col + pos - starts[k] + 1
+
+        for f in found:
+            line, column = place(f.start)
             if cells and unescaped_bar(joined, f.span[0], f.span[1]):
-                self.problems.append((line_index + 1, column, joined[f.span[0] : f.span[1]]))
+                self.problems.append((line, column, joined[f.span[0] : f.span[1]]))
                 continue
-            self.out.append(Item(f.kind, f.text, line_index + 1, column, f.attrs))
+            at = tuple((key, *place(pos)) for key, pos in f.attr_starts.items())
+            text = laid_out(f.text, f.start, joined, starts, [c for _, c, _ in para])
+            self.out.append(Item(f.kind, text, line, column, f.attrs, attr_at=at))
 
     def _grid_table(self, i: int, qcol: int, col: int) -> int:
         """A pandoc grid table from its top border at line ``i``: each cell scanned as one
@@ -298,9 +304,13 @@ class MarkdownScanner:
                 self._eval_rst(body, i + 1, col)
             return after
         if self.syntax.pandoc:
-            kind, attrs = pandoc_block(info)
+            starts: dict[str, int] = {}
+            kind, attrs = pandoc_block(info, starts)
             if kind is not None:
-                self.out.append(Item(kind, "\n".join(body), i + 2, col + 1, attrs))
+                rest = text[run:]
+                at_info = col + run + len(rest) - len(rest.lstrip()) + 1
+                at = tuple((k, i + 1, at_info + v) for k, v in starts.items())
+                self.out.append(Item(kind, "\n".join(body), i + 2, col + 1, attrs, attr_at=at))
         return after
 
     def _past_options(self, k: int, qcol: int) -> int:
@@ -327,7 +337,9 @@ class MarkdownScanner:
             found, steps = scan_paragraph(value, self.syntax)
             self.steps += steps + len(value)
             for f in found:
-                self.out.append(Item(f.kind, f.text, i + 1, start + offsets[f.start] + 1, f.attrs))
+                at = tuple((k, i + 1, start + offsets[p] + 1) for k, p in f.attr_starts.items())
+                column = start + offsets[f.start] + 1
+                self.out.append(Item(f.kind, f.text, i + 1, column, f.attrs, attr_at=at))
 
     def _eval_rst(self, body: list[str], first: int, col: int) -> None:
         """A MyST ``{eval-rst}`` block: reST that Sphinx parses, so its roles are items."""
@@ -388,7 +400,13 @@ class MarkdownScanner:
         elif arg and name in ("napkin-table", "napkin-plot"):
             attrs.setdefault("caption", arg)
         lines = tuple((key, i + 2 + k) for key, k in where)
-        self.out.append(Item(BLOCK_KIND[name], text, line, column, attrs, option_lines=lines))
+        at = tuple(  # where each option's value starts (a table's rows fail at their own)
+            (key, i + 2 + k, col + 1 + body[k].find(attrs[key]))
+            for key, k in where
+            if attrs.get(key) and body[k].find(attrs[key]) >= 0
+        )
+        item = Item(BLOCK_KIND[name], text, line, column, attrs, option_lines=lines, attr_at=at)
+        self.out.append(item)
 
 
 def _may_hold_items(text: str) -> bool:

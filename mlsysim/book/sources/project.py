@@ -206,7 +206,8 @@ def chapter_options(
     flags: Mapping[str, Any] | None = None,
     host: Mapping[str, Any] | None = None,
 ) -> Options:
-    """A chapter's options: project → (host) → directory metadata → front matter → flags.
+    """A chapter's options: project → (host) → directory metadata → front matter →
+    ``MLSYSIM_FAIL_MODE`` → flags.
 
     ``host`` is what a host passes as its project options (the Quarto filter's ``mlsysim:``
     metadata); ConfigError when a value is invalid, with where it was written.
@@ -220,6 +221,15 @@ def chapter_options(
     if path.suffix.lower() != ".rst":
         front, _line = front_matter_options(text, str(path))
         layers.append(front)
+    # MLSYSIM_FAIL_MODE=warn builds a draft in every host (below an explicit flag)
+    mode = os.environ.get("MLSYSIM_FAIL_MODE", "").strip()
+    if mode and mode not in ("error", "warn"):
+        raise ConfigError(
+            f"MLSYSIM_FAIL_MODE={mode!r} is invalid",
+            why="the environment variable overrides fail-mode: error or warn",
+            fix="set MLSYSIM_FAIL_MODE=warn for a draft (or error), or unset it",
+        )
+    layers.append({"fail-mode": mode} if mode else None)
     layers.append(flags)
     try:
         return resolve(layers)

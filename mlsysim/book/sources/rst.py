@@ -18,7 +18,7 @@ from __future__ import annotations
 import bisect
 
 from mlsysim.book.sources.blocks import Include, list_marker
-from mlsysim.book.sources.text import find, indent_of
+from mlsysim.book.sources.text import find, indent_of, laid_out
 from mlsysim.book.syntax import Item, ItemKind
 
 __all__ = ["RstScanner"]
@@ -49,9 +49,9 @@ CODE_DIRECTIVES = frozenset(
         "testoutput",
         "graphviz",
         "mermaid",
-        "csv-table",
     }
 )
+# (``csv-table`` is not one: docutils parses each cell as reStructuredText, so its roles run)
 _START_BEFORE = frozenset(" \t\n'\"([{<-/:")
 _END_AFTER = frozenset(" \t\n'\")]}>-/:.,;!?\\_")
 _ROLE_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-:.+")
@@ -148,6 +148,23 @@ def _scan_roles(text: str) -> tuple[list[tuple[ItemKind, str, int]], int]:
     return out, steps
 
 
+def _shared_indent(lines: list[str]) -> str:
+    """The leading whitespace all non-blank ``lines`` start with (one pass)."""
+    shared: str | None = None
+    for line in lines:
+        if not line.strip():
+            continue
+        lead = line[: len(line) - len(line.lstrip(" \t"))]
+        if shared is None:
+            shared = lead
+            continue
+        k, n = 0, min(len(shared), len(lead))
+        while k < n and shared[k] == lead[k]:
+            k += 1
+        shared = shared[:k]
+    return shared or ""
+
+
 class RstScanner:
     """Scans one reStructuredText text; :meth:`scan` returns items and includes in order."""
 
@@ -195,7 +212,7 @@ class RstScanner:
         self._flush()
         return self.out
 
-    def _flush(self) -> None:
+    def _flush(self, csv: bool = False) -> None:
         para = self._para
         if not para:
             return
@@ -210,10 +227,14 @@ class RstScanner:
             pos += len(t) + 1
         found, steps = _scan_roles(joined)
         self.steps += steps
+        margins = [c for _, c, _ in para]
         for kind, content, start in found:
             k = bisect.bisect_right(starts, start) - 1
             line_index, col, _ = para[k]
-            self.out.append(Item(kind, content, line_index + 1, col + start - starts[k] + 1))
+            text = laid_out(content, start, joined, starts, margins)
+            if csv:
+                text = text.replace('""', '"')
+            self.out.append(Item(kind, text, line_index + 1, col + start - starts[k] + 1))
 
     def _block_end(self, start: int, base: int) -> int:
         lines = self.lines
@@ -229,6 +250,7 @@ class RstScanner:
         attrs: dict[str, str] = {}
         lines = self.lines
         self._option_lines: list[tuple[str, int]] = []
+        self._option_at: list[tuple[str, int, int]] = []
         k = start
         while k < len(lines) and lines[k].strip() and indent_of(lines[k]) > base:
             text = lines[k].strip()
@@ -237,6 +259,10 @@ class RstScanner:
                 break
             attrs[text[1:close]] = text[close + 1 :].strip()
             self._option_lines.append((text[1:close], k + 1))
+            value = attrs[text[1:close]]
+            if value:
+                after = len(lines[k]) - len(lines[k].lstrip()) + close + 1
+                self._option_at.append((text[1:close], k + 1, lines[k].find(value, after) + 1))
             k += 1
         return attrs, k
 
@@ -259,15 +285,19 @@ class RstScanner:
             body = self.lines[k:end]
             while body and not body[-1].strip():
                 body.pop()
-            inner = min((indent_of(b) for b in body if b.strip()), default=ind + 3)
-            content = "\n".join(b[inner:] for b in body)
-            line, column = k + 1, inner + 1
+            # the indent every content line shares, as characters (a tab is one column of
+            # the file, as in every other host syntax; docutils' expanded tabs are not)
+            inner = _shared_indent(body)
+            content = "\n".join(b[len(inner) :] if b.startswith(inner) else b.strip() for b in body)
+            line, column = k + 1, (len(inner) if body else ind + 3) + 1
             if arg and name in ("napkin-eq", "napkin-formula", "napkin-registry"):
                 content, line, column = arg, i + 1, self.lines[i].rfind(arg) + 1
             elif arg and name in ("napkin-table", "napkin-plot"):
                 attrs.setdefault("caption", arg)
             where = tuple(self._option_lines)
-            self.out.append(Item(_KIND[name], content, line, column, attrs, option_lines=where))
+            at = tuple(self._option_at)
+            item = Item(_KIND[name], content, line, column, attrs, option_lines=where, attr_at=at)
+            self.out.append(item)
             return end
         if name == "include":
             attrs, _ = self._options(i + 1, ind)
@@ -280,4 +310,12 @@ class RstScanner:
             start = self.lines[i].rfind(arg)
             self._para.append((i, start, arg))
             self._flush()
+        if name == "csv-table":  # each row's cells are reST, after CSV's "" became "
+            for n in range(k, end):
+                self.steps += 1
+                text = self.lines[n].lstrip(" \t")
+                if text.strip():
+                    self._para.append((n, len(self.lines[n]) - len(text), text))
+                    self._flush(csv=True)
+            return end
         return k

@@ -34,6 +34,8 @@ class Shortcode:
     kwargs: dict[str, str] = field(default_factory=dict)
     start: int = 0
     end: int = 0
+    #: where each keyword's value starts (inside its quotes)
+    kwarg_starts: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -43,6 +45,7 @@ class _Token:
     end: int
     quoted: bool
     key: str | None = None  # for key=value tokens
+    value_start: int = 0  # where a key=value token's value starts (inside its quotes)
 
 
 class ShortcodeReader:
@@ -125,9 +128,9 @@ class ShortcodeReader:
                 got = self._quoted(v)
                 if got is None:
                     return None
-                return _Token(got[0], i, got[1], True, key=word)
+                return _Token(got[0], i, got[1], True, key=word, value_start=v + 1)
             end = self._bare_end(v, stop_at_equals=False)
-            return _Token(text[v:end], i, end, False, key=word)
+            return _Token(text[v:end], i, end, False, key=word, value_start=v)
         if j < n and text[j] == "=":  # a URL-like word: '=' is part of it
             j = self._bare_end(j, stop_at_equals=False)
         return _Token(text[i:j], i, j, False)
@@ -189,6 +192,7 @@ class ShortcodeReader:
             tok = tokens[k]
             if tok.key is not None:
                 sc.kwargs[tok.key] = tok.value
+                sc.kwarg_starts[tok.key] = tok.value_start
             elif (
                 not tok.quoted
                 and k + 2 < len(tokens)
@@ -196,6 +200,8 @@ class ShortcodeReader:
                 and not tokens[k + 1].quoted
             ):
                 sc.kwargs[tok.value] = tokens[k + 2].value  # key = value
+                value = tokens[k + 2]
+                sc.kwarg_starts[tok.value] = value.start + (1 if value.quoted else 0)
                 k += 2
             else:
                 sc.args.append((tok.value, tok.start + (1 if tok.quoted else 0)))

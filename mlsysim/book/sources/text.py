@@ -7,11 +7,13 @@ of its kind stopped, so nothing is scanned twice.
 
 * :class:`BacktickRuns` — the backtick runs of a paragraph, for code spans and roles;
 * :func:`parse_attrs` — a pandoc attribute block ``{#id .class key="value"}``;
-* :func:`indent_of`, :func:`expand_tabs` — indentation, tabs as CommonMark counts them.
+* :func:`indent_of`, :func:`expand_tabs` — indentation, tabs as CommonMark counts them;
+* :func:`laid_out` — an item's text over several lines, each at its column in the file.
 """
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -22,6 +24,7 @@ __all__ = [
     "Finder",
     "find",
     "indent_of",
+    "laid_out",
     "parse_attrs",
 ]
 
@@ -60,6 +63,30 @@ class Finder:
         self._from = start
         self._found = find(self.text, self.sub, start)
         return self._found
+
+
+def laid_out(text: str, start: int, joined: str, starts: list[int], margins: list[int]) -> str:
+    """An item's ``text`` found at ``start`` in a paragraph ``joined`` from lines stripped of
+    their indentation (line ``k`` begins at ``starts[k]``, at file column ``margins[k]``, 0-based),
+    with each line it runs onto as written in the file: a newline, then spaces up to the line's
+    column (a code span's newline that became a space is a newline again). So an offset in
+    the text after a newline is its column in the file. Text that is not the paragraph's own
+    (from an attribute) comes back unchanged."""
+    raw = joined[start : start + len(text)]
+    if "\n" not in raw or raw.replace("\n", " ") != text.replace("\n", " "):
+        return text
+    out: list[str] = []
+    pos = 0
+    k = bisect.bisect_right(starts, start) - 1
+    while True:
+        nl = find(raw, "\n", pos)
+        if nl < 0:
+            out.append(text[pos:])
+            return "".join(out)
+        out.append(text[pos:nl])
+        k += 1
+        out.append("\n" + " " * margins[k])
+        pos = nl + 1
 
 
 def indent_of(line: str) -> int:
@@ -144,6 +171,8 @@ class Attrs:
     classes: list[str] = field(default_factory=list)
     values: dict[str, str] = field(default_factory=dict)
     end: int = 0
+    #: where each value starts in the text (its first character, inside any quotes)
+    starts: dict[str, int] = field(default_factory=dict)
 
 
 def parse_attrs(text: str, start: int, limit: int = 1000) -> Attrs | None:
@@ -174,10 +203,12 @@ def parse_attrs(text: str, start: int, limit: int = 1000) -> Attrs | None:
             j += 1
         word = text[i:j]
         if j < n and text[j] == "=" and word and word[0] not in "#.":
-            value, j = _attr_value(text, j + 1, n)
+            v = j + 1
+            value, j = _attr_value(text, v, n)
             if value is None:
                 return None
             out.values[word] = value
+            out.starts[word] = v + (1 if v < n and text[v] in "\"'" else 0)
         elif word.startswith("#"):
             out.identifier = word[1:]
         elif word.startswith(".") and len(word) > 1:

@@ -113,3 +113,40 @@ def test_every_model_side_cache_is_generation_aware() -> None:
     registry.reset()
     cache.refresh()
     assert "probe" not in single_node._PLANS and "probe" not in cnn._LAYERS
+
+
+def test_a_sweep_chunk_reads_the_generation_once_and_sees_a_change_between_chunks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Inside :func:`cache.held` (one sweep chunk) fills skip the generation check, made
+    once on entry: so a registry change before a chunk still empties every derived cache,
+    and a fresh cluster sweep's hundreds of fills read the generation once per chunk."""
+    probe = cache.DerivedCache("test.held")
+    probe.put("old", 1)
+    registry.reset()  # a new generation: the next check empties every cache
+    with cache.held():
+        assert "old" not in probe
+        probe.put("new", 2)
+        registry.reset()  # (nothing inside a chunk does this: a fill does not look)
+        probe.put("newer", 3)
+        assert probe == {"new": 2, "newer": 3}
+    probe.put("after", 4)  # outside: checked again
+    assert probe == {"after": 4}
+
+    reads: list[int] = []
+    puts: list[int] = []
+    real_generation, real_put = cache.generation, cache.DerivedCache.put
+    monkeypatch.setattr(cache, "generation", lambda: reads.append(1) or real_generation())
+    monkeypatch.setattr(
+        cache.DerivedCache, "put", lambda self, k, v: puts.append(1) or real_put(self, k, v)
+    )
+    cache.clear_all()
+    grid = {"tp": [1, 2, 4], "pp": [1, 2], "zero": [0, 3], "batch": [64, 128]}
+    s = mlsysim.sweep("Llama2_7B", "DGX_A100", phase="training", devices=32, **grid)
+    assert len(s) == 24 and len(puts) > 20
+    once = len(reads)  # the chunk's check, and the set-up's before it
+    assert once <= 2
+    cache.clear_all()
+    reads.clear()
+    mlsysim.sweep("Llama2_7B", "DGX_A100", phase="training", devices=32, chunk=8, **grid)
+    assert len(reads) == once + 2  # three chunks: one check each

@@ -289,7 +289,7 @@ def test_a_warm_solve_reuses_the_ranks_static_share(monkeypatch: pytest.MonkeyPa
 
 @pytest.mark.parametrize(("model", "sp"), [("Llama2_7B", False), ("Llama3_8B", True)])
 def test_a_dense_stage_moved_to_another_pipeline_depth_is_its_own_lowering(
-    model: str, sp: bool
+    model: str, sp: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """restage() returns, element for element, what lowering that pipeline depth returns,
     from a deeper pipeline's lowering or a single stage's (its embedding stays on the first
@@ -298,8 +298,9 @@ def test_a_dense_stage_moved_to_another_pipeline_depth_is_its_own_lowering(
     times once."""
     from mlsysim.execution.parallel import ParallelPlan
     from mlsysim.hardware.facts import device_facts
+    from mlsysim.solvers import distributed_parts
     from mlsysim.solvers.distributed_plans import ParallelSettings, plans, target
-    from mlsysim.solvers.distributed_timing import layer_timing, scaled_layers
+    from mlsysim.solvers.distributed_timing import layer_timing, scaled_layers, split_layer_timing
     from mlsysim.solvers.timing import peaks
     from mlsysim.workload.lowering.sharded import lower_ops, restage
 
@@ -331,6 +332,24 @@ def test_a_dense_stage_moved_to_another_pipeline_depth_is_its_own_lowering(
                           sp=sp, batch=[64, 128], seq_len=2048)  # fmt: skip
         assert distributed_sweep.lowerings[0] == 1
         _check(s, fresh=True)
+    # a single stage's layers are timed in two parts (the embedding and the rest): the sum
+    # is its own timing and the rest a deeper stage's, to rounding; so a sweep whose single
+    # stage comes first restages nothing
+    whole, rest = split_layer_timing(single, pk, dev.bandwidth, rp)
+    assert whole == pytest.approx(layer_timing(single, pk, dev.bandwidth, rp), rel=1e-12, abs=0.0)
+    moved = restage(single, facts, ParallelPlan(tp=2, pp=4, dp=8, sp=sp))
+    assert scaled_layers(rest, moved.layers / single.layers) == pytest.approx(
+        layer_timing(moved, pk, dev.bandwidth, rp), rel=1e-12, abs=0.0
+    )
+    moves: list[int] = []
+    real_restage = distributed_parts.restage
+    monkeypatch.setattr(
+        distributed_parts, "restage", lambda *a: moves.append(1) or real_restage(*a)
+    )
+    s = mlsysim.sweep(model, "DGX_A100", phase="training", devices=64, tp=2, pp=[1, 2, 4, 8],
+                      sp=sp, batch=[64, 128], seq_len=2048)  # fmt: skip
+    assert distributed_sweep.lowerings[0] == 1 and moves == []
+    _check(s, fresh=True)
     # a single stage after a deeper one is lowered itself (it has the embedding)
     s = mlsysim.sweep(model, "DGX_A100", phase="training", devices=64, tp=2, pp=[4, 1, 2],
                       sp=sp, batch=[64, 128], seq_len=2048)  # fmt: skip

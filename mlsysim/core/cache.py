@@ -8,19 +8,23 @@ from — a spec reloaded from the data files is a new object and misses. Every f
 (:func:`mlsysim.core.registry.generation`: bumped by ``add_data_dir``, ``reset`` and a changed
 ``MLSYSIM_DATA_PATH``) with the one the caches were filled under and empties every derived
 cache when it moved, so entries of an older generation never outlive it. A hit costs one dict
-lookup; the generation is read only when something new is derived.
+lookup; the generation is read only when something new is derived. Inside :func:`held` (one
+evaluation, such as a sweep's chunk) it is read once, on entry, not at every fill.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from mlsysim.core.registry import generation
 
-__all__ = ["DerivedCache", "clear_all", "refresh"]
+__all__ = ["DerivedCache", "clear_all", "held", "refresh"]
 
 _CACHES: list[DerivedCache] = []
 _seen = -1
+_held = 0  # open held() blocks: fills skip the generation check
 
 
 class DerivedCache(dict[Any, Any]):
@@ -35,7 +39,8 @@ class DerivedCache(dict[Any, Any]):
 
     def put(self, key: Any, value: Any) -> None:
         """Store ``value`` under ``key``, after emptying every cache of an older generation."""
-        refresh()
+        if not _held:
+            refresh()
         self[key] = value
 
 
@@ -48,6 +53,20 @@ def refresh() -> int:
             cache.clear()
         _seen = g
     return g
+
+
+@contextmanager
+def held() -> Iterator[None]:
+    """Check the registry generation once, now, and not at each fill until the block ends:
+    for one evaluation (a sweep's chunk), during which the data cannot change. Code that
+    may change it (``add_data_dir``, ``MLSYSIM_DATA_PATH``) runs outside the block."""
+    global _held
+    refresh()
+    _held += 1
+    try:
+        yield
+    finally:
+        _held -= 1
 
 
 def clear_all() -> None:

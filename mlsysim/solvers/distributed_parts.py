@@ -26,6 +26,7 @@ from mlsysim.solvers.distributed_timing import (
     price,
     scaled_layers,
     slowest_stage,
+    split_layer_timing,
 )
 from mlsysim.solvers.sweep_kernel import WALLS
 from mlsysim.solvers.timing import Timed
@@ -322,8 +323,10 @@ def lowering_row(
     deeper pipeline's is the first one lowered on its stages
     (:func:`~mlsysim.workload.lowering.sharded.restage` says how: the same ops repeating
     the stage's layers, the same FLOPs, tokens and memory), its layers' timing scaled from
-    the first deeper stage lowered or moved (a single stage's embedding does not scale); a
-    single stage is lowered itself unless it came first."""
+    the first deeper stage lowered or from a single stage's layers without its embedding
+    (a single stage's embedding does not scale: it is timed apart,
+    :func:`~mlsysim.solvers.distributed_timing.split_layer_timing`); a single stage is
+    lowered itself unless it came first."""
     lowered = memo.lowered
     pp, chunks = par.pp, par.chunks
     exact = (id(facts), phase, mb, s, id(rp), par.tp, par.cp, par.ep, par.sp, pp, chunks)
@@ -339,7 +342,16 @@ def lowering_row(
         low = lower_ops(facts, phase, mb, s, rp, par)
         memo.made += 1
         head = head_timing(low, pk, BW, rp)
-        t_layers = layer_timing(low, pk, BW, rp)
+        if (
+            shared
+            and pp == 1
+            and all(op.repeat == low.layers for op in low.ops if op.name != "embedding")
+        ):
+            # a deeper stage's layers scale this one's without its embedding
+            t_layers, t_moved = split_layer_timing(low, pk, BW, rp)
+            lowered.setdefault((*key, "scaled"), (low, t_moved))
+        else:
+            t_layers = layer_timing(low, pk, BW, rp)
         t = slowest_stage(t_layers, low.layers, low.last_layers, head)
         hit = (low, _add_lowering(low, t, pk, memo), head)
         if base is None:

@@ -28,6 +28,7 @@ __all__ = [
     "rank_timing",
     "scaled_layers",
     "slowest_stage",
+    "split_layer_timing",
 ]
 
 _new = tuple.__new__  # NamedTuple construction without its Python-level __new__
@@ -169,6 +170,22 @@ def rank_timing(
 def layer_timing(low: Any, pk: Peaks, BW: float, rp: ResolvedPlan) -> Timed:
     """The timing of a middle stage's layers (``low.ops``, ``low.layers`` of them)."""
     return time_ops(low.ops, pk, BW, rp.eff, step=False)
+
+
+def split_layer_timing(low: Any, pk: Peaks, BW: float, rp: ResolvedPlan) -> tuple[Timed, Timed]:
+    """A single stage's layers timed as :func:`layer_timing` times them, and without the
+    embedding — the part a deeper pipeline's stages scale (:func:`scaled_layers`; the
+    first stage holds the embedding, the last does not). Every field of a timing is a sum
+    over ops, so the stage's is the embedding's plus the rest's: two passes over the ops
+    instead of timing the stage moved to another depth again."""
+    emb = tuple(op for op in low.ops if op.name == "embedding")
+    rest = time_ops(
+        tuple(op for op in low.ops if op.name != "embedding"), pk, BW, rp.eff, None, False
+    )
+    if not emb:
+        return rest, rest
+    t_emb = time_ops(emb, pk, BW, rp.eff, None, False)
+    return _new(Timed, [x + y for x, y in zip(t_emb, rest, strict=True)]), rest
 
 
 def slowest_stage(t_layers: Timed, layers: int, last_layers: int, head: Timed) -> Timed:

@@ -37,11 +37,13 @@ cluster is at hand; a numpy sweep is faster below ~10⁸ points on one machine.
 
 from __future__ import annotations
 
+import gc
 import math
 import numbers
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from mlsysim.core.cache import held
 from mlsysim.core.exceptions import ConfigError, FormulaDomainError, MlsysimError
 from mlsysim.hardware.registry import HardwareSpec
 from mlsysim.solvers import arguments
@@ -429,7 +431,21 @@ class _Grid:
         return grp
 
     def fill(self, lo: int, hi: int, out: dict[str, Any], at: int) -> None:
-        """Write points ``lo…hi`` of the grid into ``out[...][at:]``."""
+        """Write points ``lo…hi`` of the grid into ``out[...][at:]``: one evaluation, so the
+        registry generation is checked once (:func:`~mlsysim.core.cache.held`), and the
+        cycle collector waits for its end (what it allocates is a chunk's short-lived
+        tuples, freed by reference counting; the collector's passes over them cost about
+        5 % of a fresh cluster sweep)."""
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            with held():
+                self._fill(lo, hi, out, at)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _fill(self, lo: int, hi: int, out: dict[str, Any], at: int) -> None:
         import numpy as np
 
         gs = self.group_size

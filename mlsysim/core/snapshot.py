@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["cache_home", "code_key", "load", "save", "snapshot_key"]
+__all__ = ["cache_home", "code_key", "load", "read_pickle", "save", "snapshot_key", "write_pickle"]
 
 _VERSION = b"mlsysim.registry-snapshot/2"  # 2: entries unpickled per kind, on first use
 #: the libraries whose classes a snapshot holds (quantities, validated models)
@@ -127,39 +127,50 @@ def _installed(name: str) -> str:
     return "|".join(parts)
 
 
-def load(key: str) -> Any | None:
-    """The catalog stored under ``key``, or None."""
-    home = cache_home()
-    if home is None:
-        return None
-    path = home / f"registry-{key}.pickle"
+def read_pickle(path: Path) -> Any | None:
+    """The object pickled at ``path``, or None: missing or unreadable, or a file that does
+    not unpickle (truncated, corrupt, of another build), which is removed so it is stored
+    afresh."""
     try:
         data = path.read_bytes()
     except OSError:
         return None
     try:
         return pickle.loads(data)
-    except Exception:  # a snapshot of another build, truncated, or corrupt: rebuild it
+    except Exception:
         with contextlib.suppress(OSError):
             path.unlink()
         return None
 
 
-def save(key: str, catalog: Any) -> None:
-    """Store ``catalog`` under ``key`` (keeping the few most recent snapshots)."""
-    home = cache_home()
-    if home is None:
-        return
+def write_pickle(path: Path, obj: Any, *, keep: int, kind: str) -> None:
+    """Pickle ``obj`` to ``path`` atomically (a private temporary file, then a rename), and
+    keep only the ``keep`` most recent files of ``path``'s folder matching the glob ``kind``.
+    An unwritable cache only costs speed: nothing is raised."""
+    folder = path.parent
     try:
-        home.mkdir(parents=True, exist_ok=True, mode=0o700)
-        data = pickle.dumps(catalog, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp = home / f"registry-{key}.{os.getpid()}.tmp"
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp = folder / f"{path.stem}.{os.getpid()}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        tmp.replace(home / f"registry-{key}.pickle")
-        old = sorted(home.glob("registry-*.pickle"), key=lambda p: p.stat().st_mtime)
-        for stale in old[:-_KEEP]:
+        tmp.replace(path)
+        old = sorted(folder.glob(kind), key=lambda p: p.stat().st_mtime)
+        for stale in old[: max(len(old) - keep, 0)]:
             stale.unlink()
     except (OSError, pickle.PicklingError, TypeError, AttributeError):
-        pass  # an unwritable cache only costs speed
+        pass
+
+
+def load(key: str) -> Any | None:
+    """The catalog stored under ``key``, or None."""
+    home = cache_home()
+    return None if home is None else read_pickle(home / f"registry-{key}.pickle")
+
+
+def save(key: str, catalog: Any) -> None:
+    """Store ``catalog`` under ``key`` (keeping the few most recent snapshots)."""
+    home = cache_home()
+    if home is not None:
+        write_pickle(home / f"registry-{key}.pickle", catalog, keep=_KEEP, kind="registry-*.pickle")

@@ -28,10 +28,7 @@ cards or registry tables (whose nodes need the engine's objects) are not recorde
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
-import pickle
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,38 +115,17 @@ def stored(key: str) -> bool:
 
 def load(key: str) -> Record | None:
     """The record stored under ``key``, or None."""
+    from mlsysim.core.snapshot import read_pickle
+
     folder = _folder()
-    if folder is None:
-        return None
-    path = folder / f"{key}.pickle"
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    try:
-        record = pickle.loads(data)
-    except Exception:  # truncated or of another version: evaluate, and store it afresh
-        with contextlib.suppress(OSError):
-            path.unlink()
-        return None
+    record = None if folder is None else read_pickle(folder / f"{key}.pickle")
     return record if isinstance(record, Record) else None
 
 
 def save(key: str, record: Record) -> None:
     """Store ``record`` under ``key`` (an unwritable cache only costs speed)."""
+    from mlsysim.core.snapshot import write_pickle
+
     folder = _folder()
-    if folder is None:
-        return
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = folder / f"{key}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as fh:
-            pickle.dump(record, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(folder / f"{key}.pickle")
-        stored = list(folder.glob("*.pickle"))
-        if len(stored) > _KEEP:
-            stored.sort(key=lambda p: p.stat().st_mtime)
-            for stale in stored[: len(stored) - _KEEP]:
-                stale.unlink()
-    except (OSError, pickle.PicklingError, TypeError, AttributeError):
-        pass
+    if folder is not None:
+        write_pickle(folder / f"{key}.pickle", record, keep=_KEEP, kind="*.pickle")

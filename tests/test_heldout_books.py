@@ -29,12 +29,12 @@ from pathlib import Path
 
 import pytest
 from test_hosts_agree import (
-    JUNIT_XSD,
     WITH_SHIM,
     expected,
     pandoc_path,
     project_chapters,
     quarto_input,
+    validate_ci_formats,
 )
 
 from mlsysim.cli.main import main
@@ -102,33 +102,6 @@ def check_list(report: dict) -> list[str]:
     ]
 
 
-def validate_formats(book: Path, paths: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    """JUnit against the JUnit schema, JSON against ``mlsysim schema check``."""
-    import xml.etree.ElementTree as ET
-
-    import jsonschema
-    import xmlschema
-
-    old = Path.cwd()
-    os.chdir(book)
-    try:
-        main(["schema", "check"])
-        schema = json.loads(capsys.readouterr().out)
-        main(["check", *paths, "--format", "json"])
-        report = json.loads(capsys.readouterr().out)
-        main(["check", *paths, "--format", "junit"])
-        junit = capsys.readouterr().out
-    finally:
-        os.chdir(old)
-    jsonschema.Draft202012Validator(schema).validate(report)
-    xmlschema.XMLSchema(str(JUNIT_XSD)).validate(junit)
-    suite = ET.fromstring(junit.encode("utf-8"))
-    cases = suite.findall(".//testcase")
-    assert len(cases) >= report["checked"] > 0
-    assert len({(c.get("classname"), c.get("name")) for c in cases}) == len(cases)
-    assert sum(1 for c in cases if c.find("failure") is not None) == len(report["failures"])
-
-
 def sphinx_build(book: Path, out: Path) -> tuple[int, str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "sphinx_ext")}
     cmd = [sys.executable, "-m", "sphinx", "-q", "-E", "-W", "-j", "2", "-b", "html"]
@@ -165,7 +138,7 @@ def test_sphinx_heldout_book(name: str, tmp_path: Path, capsys: pytest.CaptureFi
     assert not others, others
     assert by_place(located(stderr)) == by_place(checked)
     count = re.search(r"(\d+) napkin items? checked", stderr)
-    validate_formats(book, ["."], capsys)
+    validate_ci_formats(book, ["."], capsys)
     if name == "sphinx":
         assert status == 0 and not checked, stderr
     else:
@@ -186,7 +159,7 @@ def test_quarto_heldout_book(name: str, tmp_path: Path, capsys: pytest.CaptureFi
     checked = check_list(report)
     assert by_place(rendered) == by_place(checked)
     assert check_list(check_run(book, ["."], capsys)) == checked
-    validate_formats(book, ["."], capsys)
+    validate_ci_formats(book, ["."], capsys)
     if name == "quarto":
         assert not checked
         return

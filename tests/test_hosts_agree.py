@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -182,9 +183,10 @@ def project_chapters(book: Path) -> list[str]:
     return out
 
 
-def validate_ci_formats(book: Path, paths: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    """The book's JUnit report validates against the JUnit schema, its JSON report against
-    ``mlsysim schema check``."""
+def validate_ci_formats(book: Path, paths: list[str], capsys: pytest.CaptureFixture[str]) -> Any:
+    """The book's JUnit report validates against the JUnit schema, with one uniquely named
+    testcase per checked item and one failure per reported failure; its JSON report against
+    ``mlsysim schema check``. Returns the JUnit suite element."""
     import xml.etree.ElementTree as ET
 
     import jsonschema
@@ -196,13 +198,19 @@ def validate_ci_formats(book: Path, paths: list[str], capsys: pytest.CaptureFixt
         main(["schema", "check"])
         schema = json.loads(capsys.readouterr().out)
         main(["check", *paths, "--format", "json"])
-        jsonschema.Draft202012Validator(schema).validate(json.loads(capsys.readouterr().out))
+        report = json.loads(capsys.readouterr().out)
         main(["check", *paths, "--format", "junit"])
         junit = capsys.readouterr().out
     finally:
         os.chdir(old)
+    jsonschema.Draft202012Validator(schema).validate(report)
     xmlschema.XMLSchema(str(JUNIT_XSD)).validate(junit)
-    assert ET.fromstring(junit.encode("utf-8")).get("failures") != "0"
+    suite = ET.fromstring(junit.encode("utf-8"))
+    cases = suite.findall(".//testcase")
+    assert len(cases) >= report["checked"] > 0
+    assert len({(c.get("classname"), c.get("name")) for c in cases}) == len(cases)
+    assert sum(1 for c in cases if c.find("failure") is not None) == len(report["failures"])
+    return suite
 
 
 def test_quarto_real_book_constructs_agree(
@@ -221,7 +229,7 @@ def test_quarto_real_book_constructs_agree(
     status, first = filter_failures(book, chapters[0], "_quarto.yml", mode="error")
     assert status == 1
     assert sorted(first, key=sort_key) == sorted(checked, key=sort_key)
-    validate_ci_formats(book, ["."], capsys)
+    assert validate_ci_formats(book, ["."], capsys).get("failures") != "0"
     # the filter saw the items check scanned (none more: nothing in math, raw blocks, cells
     # or alt text), less only what Quarto drops for HTML (the PDF-only block)
     assert host_items_missing(book, chapters) == [

@@ -14,6 +14,10 @@ import pytest
 # prebuilt registry snapshots and pint's definition cache go to a directory of this run, not
 # the user's ~/.cache (subprocesses inherit it)
 os.environ.setdefault("MLSYSIM_CACHE_HOME", tempfile.mkdtemp(prefix="mlsysim-test-cache-"))
+# the tests parse what sphinx-build, pandoc's filter and the CLI print: a CI runner that sets
+# FORCE_COLOR (Sphinx then wraps its warnings in colour codes) must not change that text
+os.environ.pop("FORCE_COLOR", None)
+os.environ["NO_COLOR"] = "1"
 
 from mlsysim.core import cache, registry
 

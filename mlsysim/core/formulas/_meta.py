@@ -167,8 +167,13 @@ def formula(
     citation: str,
     result: str,
     expand: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None,
+    domain: str | None = None,
 ) -> Callable[[F], F]:
-    """Register a function as a public formula and attach its :class:`FormulaInfo`."""
+    """Register a function as a public formula and attach its :class:`FormulaInfo`.
+
+    ``domain`` groups it in the references and ``mlsysim formulas``: its module's name unless
+    given (a domain may span modules: the FLOP counts of ``flops`` are ``performance``).
+    """
     if not sources:
         raise MlsysimError(
             "a formula needs at least one literature source",
@@ -186,7 +191,7 @@ def formula(
             sources=tuple(sources),
             citation=citation,
             result=result,
-            domain=module,
+            domain=domain or module,
             params=tuple(code.co_varnames[:n_args]),
             doc=(fn.__doc__ or "").strip().split("\n", 1)[0],
             expand=expand,

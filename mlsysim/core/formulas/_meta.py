@@ -172,7 +172,7 @@ def formula(
     """Register a function as a public formula and attach its :class:`FormulaInfo`.
 
     ``domain`` groups it in the references and ``mlsysim formulas``: its module's name unless
-    given (a domain may span modules: the FLOP counts of ``flops`` are ``performance``).
+    given (a domain may span modules: the roofline's formulas are ``performance``).
     """
     if not sources:
         raise MlsysimError(

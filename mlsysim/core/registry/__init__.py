@@ -11,11 +11,10 @@ Grammar (documented for authors in ``docs/registry-grammar.md``): each data file
   Quantities carry their unit in the value (``bandwidth = "3.35 TB/s"``). Any field may instead
   be an inline table ``{ value = "…", source = "…", as_of = 2024-06-01 }`` to cite it apart.
 
-The machinery, one concept a module: :mod:`.kinds` (the registered kinds, the lookup key of
-an id), :mod:`.dirs` (where data files are read from), :mod:`.files` (one data file read,
-built and checked), :mod:`.load` (the loaded catalog, its generation and reloads),
-:mod:`.pickled` (the catalog as a snapshot stores it) and :mod:`.lookup` (``register_kind``
-and :class:`Registry`).
+The machinery, one concept a module: ``kinds`` (the registered kinds, the lookup key of an
+id), ``dirs`` (where data files are read from), ``files`` (one data file read, built and
+checked), ``load`` (the loaded catalog, its generation and reloads), ``pickled`` (the catalog
+as a snapshot stores it) and ``lookup`` (:func:`register_kind` and :class:`Registry`).
 
 Each modeling layer registers the kinds it owns and its ``data/`` directory with
 :func:`register_kind`; nothing here imports a layer. Files load lazily on first access: the

@@ -45,6 +45,15 @@ def clean_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
+def user_dir(tmp_path: Path, clean_registry: None) -> Path:
+    """An empty user data directory, added (only the package's data besides it; undone after)."""
+    d = tmp_path / "data"
+    d.mkdir()
+    registry.add_data_dir(d)
+    return d
+
+
+@pytest.fixture
 def jupyter_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A kernelspec for this interpreter in a temporary JUPYTER_PATH; returns its name."""
     spec = tmp_path / "jupyter" / "kernels" / KERNEL

@@ -24,10 +24,13 @@ from typing import Any, TypeVar
 
 from mlsysim.core.exceptions import MlsysimError
 
-__all__ = ["REGISTRY", "FormulaInfo", "formula"]
+__all__ = ["MODULE_DOMAINS", "REGISTRY", "FormulaInfo", "formula"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: Modules whose formulas the references and ``mlsysim formulas`` list under another domain
+#: than the module's name (the roofline's own module is part of ``performance``).
+MODULE_DOMAINS: dict[str, str] = {"roofline": "performance"}
 #: Every decorated formula by name, in definition order (``FORMULAS`` is built from it).
 REGISTRY: dict[str, Callable[..., Any]] = {}
 
@@ -167,13 +170,8 @@ def formula(
     citation: str,
     result: str,
     expand: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None,
-    domain: str | None = None,
 ) -> Callable[[F], F]:
-    """Register a function as a public formula and attach its :class:`FormulaInfo`.
-
-    ``domain`` groups it in the references and ``mlsysim formulas``: its module's name unless
-    given (a domain may span modules: the roofline's formulas are ``performance``).
-    """
+    """Register a function as a public formula and attach its :class:`FormulaInfo`."""
     if not sources:
         raise MlsysimError(
             "a formula needs at least one literature source",
@@ -191,7 +189,7 @@ def formula(
             sources=tuple(sources),
             citation=citation,
             result=result,
-            domain=domain or module,
+            domain=MODULE_DOMAINS.get(module, module),
             params=tuple(code.co_varnames[:n_args]),
             doc=(fn.__doc__ or "").strip().split("\n", 1)[0],
             expand=expand,

@@ -2,8 +2,8 @@
 
 Hardware arguments are duck-typed registry specs: ``hw.peak_flops(precision)`` and
 ``hw.memory.bandwidth`` (see ``mlsysim.Hardware``). These formulas are of the
-``performance`` domain (the references list them with :mod:`.performance`, which re-exports
-them).
+``performance`` domain (``_meta.MODULE_DOMAINS``: the references list them with
+:mod:`.performance`, which re-exports them).
 """
 
 from __future__ import annotations
@@ -27,9 +27,6 @@ __all__ = [
     "roofline_time",
     "roofline_time_s",
 ]
-
-#: the references list the roofline with the rest of performance
-_DOMAIN = "performance"
 _WILLIAMS = ("williams2009",)
 
 
@@ -69,7 +66,6 @@ def intensity_FpB(work: float, bytes: float) -> float:
     citation="Williams, Waterman & Patterson (2009), the roofline model",
     result="intensity",
     expand=_hw,
-    domain=_DOMAIN,
 )
 def ridge_point(hw: Any, precision: str = DEFAULT_PRECISION) -> Any:
     """Ridge point I* = P_peak / B_mem: the intensity where a kernel stops being memory-bound.
@@ -88,7 +84,6 @@ def ridge_point(hw: Any, precision: str = DEFAULT_PRECISION) -> Any:
     sources=_WILLIAMS,
     citation="Williams, Waterman & Patterson (2009), the roofline model",
     result="intensity",
-    domain=_DOMAIN,
 )
 def arithmetic_intensity(flops: Any, bytes: Any) -> Any:
     """Arithmetic intensity I = W / Q (FLOPs per byte moved). Source: Williams et al. 2009."""
@@ -106,7 +101,6 @@ def arithmetic_intensity(flops: Any, bytes: Any) -> Any:
     citation="Williams, Waterman & Patterson (2009), the roofline model",
     result="compute_rate",
     expand=_hw,
-    domain=_DOMAIN,
 )
 def attainable_flops(intensity: Any, hw: Any, precision: str = DEFAULT_PRECISION) -> Any:
     """Attainable rate P = min(P_peak, I·B_mem) at intensity I. Source: Williams et al. 2009."""
@@ -136,7 +130,6 @@ def roofline_time_s(flops: float, bytes: float, peak: float, bandwidth: float) -
     citation="Williams, Waterman & Patterson (2009), the roofline model",
     result="time",
     expand=_hw,
-    domain=_DOMAIN,
 )
 def roofline_time(
     flops: Any, bytes: Any, hw: Any, precision: str = DEFAULT_PRECISION

@@ -461,9 +461,12 @@ def test_whole_structures_run_as_one_block_without_work_per_structure(
     assert len(s) == 36 * 4
     assert distributed_sweep.blocked[0] == 36
     assert built == {"parallel": 2 * 2 + 2 * 3 - 2, "resolved": 3}
-    # micro-batch parts tp × micro-batch × seq_len × recompute; step parts tp × zero, and
-    # ZeRO-3 once more for full recomputation's regathers
-    assert distributed_sweep.priced[0] == 2 * 2 * 2 * 3 + 2 * 3 + 2
+    # collective sets priced, each distinct set once per rank layout: tp = 1 issues no
+    # micro-batch collectives; tp = 2 one TP all-reduce set per micro-batch × seq_len and
+    # recomputation that re-runs the forward or not (none and selective issue the same),
+    # and micro-batch 2 × 512 tokens moves what 1 × 1024 does (3 × 2 sets); step parts
+    # tp × zero, and ZeRO-3 once more for full recomputation's regathers
+    assert distributed_sweep.priced[0] == 3 * 2 + 2 * 3 + 2
     _check(s, fresh=True)
     # sp and the micro-batch change no step part; ZeRO-3 under full recomputation does
     many = {"sp": [False, True], "zero": [1, 3], "recompute": ["selective", "full"]}

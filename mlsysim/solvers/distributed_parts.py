@@ -49,6 +49,7 @@ __all__ = [
     "lowering_row",
     "microbatch_row",
     "points_of",
+    "priced",
     "split_points",
     "step_index",
 ]
@@ -80,6 +81,7 @@ class Memo:
         "per_microbatch",
         "per_step",
         "points",
+        "prices",
         "rp_keys",
         "tables",
         "targets",
@@ -90,6 +92,7 @@ class Memo:
         self.made = 0  # lowerings made
         self.per_microbatch: dict[tuple[Any, ...], int] = {}
         self.per_step: dict[tuple[Any, ...], int] = {}
+        self.prices: dict[tuple[Any, ...], CommParts] = {}  # (view, layout, collectives)
         self.targets: dict[tuple[Any, ...], tuple[Any, str, Any, Any]] = {}
         self.points: dict[tuple[Any, ...], Points] = {}
         self.checked: set[tuple[Any, ...]] = set()
@@ -223,7 +226,7 @@ def step_index(
     i_step = memo.per_step.get(skey)
     if i_step is None:
         i_step = memo.per_step[skey] = len(memo.tables[2])
-        memo.tables[2].append(_step_row(facts, training, rp, par, view, dev, pk))
+        memo.tables[2].append(_step_row(facts, training, rp, par, view, dev, pk, memo))
     return i_step
 
 
@@ -396,8 +399,7 @@ def microbatch_row(
     key = (*key, par.chunks, par.dp)
     row = memo.per_microbatch.get(key)
     if row is None:
-        comms = microbatch_comms(facts, phase, mb, s, rp, par)
-        c = price(_Comms(comms), view, par, 1, None)
+        c = priced(microbatch_comms(facts, phase, mb, s, rp, par), view, par, memo)
         acts = activation_parts(facts, mb, s, rp, par) if phase == "training" else _ZEROS
         table = memo.tables[1]
         row = memo.per_microbatch[key] = len(table)
@@ -406,15 +408,32 @@ def microbatch_row(
 
 
 _ZEROS = (0.0, 0.0, 0.0)
+#: No collectives: every part of the step's communication 0.0 (what ``price`` sums of none).
+_SILENT = CommParts(*(0.0,) * len(CommParts._fields))
+
+
+def priced(comms: tuple[Any, ...], view: Any, par: Any, memo: Memo) -> CommParts:
+    """:func:`~mlsysim.solvers.distributed_timing.price` of the collectives ``comms`` on
+    ``view`` for one micro-batch, once per call for equal collectives on the same rank
+    layout: ``price`` reads of the plan only the layout its groups are placed by (tp, cp,
+    ep, pp, dp), and of each collective only its fields, so structures whose recomputation,
+    ZeRO stage or micro-batch issue the same collectives share one pricing (none: zeros)."""
+    if not comms:
+        return _SILENT
+    key = (id(view), par.tp, par.cp, par.ep, par.pp, par.dp, comms)
+    c = memo.prices.get(key)
+    if c is None:
+        c = memo.prices[key] = price(_Comms(comms), view, par, 1, None)
+    return c
 
 
 def _step_row(
-    facts: Any, training: bool, rp: Any, par: Any, view: Any, dev: Any, pk: Any
+    facts: Any, training: bool, rp: Any, par: Any, view: Any, dev: Any, pk: Any, memo: Memo
 ) -> tuple[float, ...]:
     """The step part's row: priced data-parallel collectives, the optimizer update's
     (time, bound, FLOPs, bytes), the resident state, and pp, dp, devices, nodes."""
     st = static_share(facts, par, rp, training)
-    c = price(_Comms(st.dp_comms), view, par, 1, None)
+    c = priced(st.dp_comms, view, par, memo)
     opt = optimizer_timing(st.optimizer, pk, dev.bandwidth, rp) or (0.0, 0.0, 0.0, 0.0)
     degrees = (float(par.pp), float(par.dp), float(view.devices), float(view.nodes))
     return (*c, *opt, *st.state, *degrees)

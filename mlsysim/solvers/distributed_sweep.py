@@ -113,7 +113,7 @@ def evaluate(segments: Sequence[Segment], out: dict[str, Any]) -> list[tuple[Seg
     for seg in segments:
         _collect(seg, memo)
     lowerings[0] = memo.made
-    priced[0] = len(memo.per_microbatch) + len(memo.per_step)
+    priced[0] = len(memo.prices)
     tables = tuple(np.asarray(t, dtype=np.float64) for t in memo.tables)
     strict: list[tuple[Segment, int]] = []
     for rows in memo.groups.values():
@@ -133,7 +133,8 @@ def evaluate(segments: Sequence[Segment], out: dict[str, Any]) -> list[tuple[Seg
     return strict
 
 
-#: Collective pricings (micro-batch sets plus step sets) made by the last :func:`evaluate`.
+#: Collective sets priced by the last :func:`evaluate` or :func:`evaluate_block` (equal
+#: sets on one rank layout once: :func:`~mlsysim.solvers.distributed_parts.priced`).
 priced = [0]
 #: Structures the last :func:`evaluate_block` evaluated (a count for benchmarks and tests).
 blocked = [0]
@@ -289,7 +290,7 @@ def evaluate_block(
         par = step_pars[k_of[i]]
         steps.append(step_index(facts, phase == "training", view, par, rp, dev, pk, reads, memo))
     lowerings[0] = memo.made
-    priced[0] = len(memo.per_microbatch) + len(memo.per_step)
+    priced[0] = len(memo.prices)
     blocked[0] = G
     tables = tuple(np.asarray(t, dtype=np.float64) for t in memo.tables)
     low_at = np.asarray(lows, dtype=np.int64)[l_of]  # (structures, points)

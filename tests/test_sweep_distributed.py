@@ -298,7 +298,7 @@ def test_a_dense_stage_moved_to_another_pipeline_depth_is_its_own_lowering(
     times once."""
     from mlsysim.execution.parallel import ParallelPlan
     from mlsysim.hardware.facts import device_facts
-    from mlsysim.solvers import distributed_parts
+    from mlsysim.solvers import distributed_lowering
     from mlsysim.solvers.distributed_plans import ParallelSettings, plans, target
     from mlsysim.solvers.distributed_timing import layer_timing, scaled_layers, split_layer_timing
     from mlsysim.solvers.timing import peaks
@@ -342,9 +342,9 @@ def test_a_dense_stage_moved_to_another_pipeline_depth_is_its_own_lowering(
         layer_timing(moved, pk, dev.bandwidth, rp), rel=1e-12, abs=0.0
     )
     moves: list[int] = []
-    real_restage = distributed_parts.restage
+    real_restage = distributed_lowering.restage
     monkeypatch.setattr(
-        distributed_parts, "restage", lambda *a: moves.append(1) or real_restage(*a)
+        distributed_lowering, "restage", lambda *a: moves.append(1) or real_restage(*a)
     )
     s = mlsysim.sweep(model, "DGX_A100", phase="training", devices=64, tp=2, pp=[1, 2, 4, 8],
                       sp=sp, batch=[64, 128], seq_len=2048)  # fmt: skip
@@ -399,7 +399,7 @@ def test_structures_share_their_collective_pricing_and_static_share(
     # the shape is checked once per distinct micro-batch count (32/2 or 64/2 replicas of
     # micro-batches of 1 or 2: 16, 32, 8), not once per structure and batch
     assert calls == {"price": 2 * 2 + 3 + 2, "update": 3 + 2, "check": 3}
-    assert distributed_sweep.lowerings[0] == 2 * 2  # recompute × microbatch
+    assert distributed_sweep.lowerings[0] == 2  # per micro-batch: recomputations share one
     _check(s)
 
 

@@ -40,6 +40,9 @@ __all__ = [
     "Op",
     "OpBuilder",
     "add_optimizer_update",
+    "casts_gemm_inputs",
+    "recompute_class",
+    "recompute_passes",
     "resident_weights",
     "training_state",
 ]
@@ -184,11 +187,11 @@ class OpBuilder:
         self.passes = _TRAINING_PASSES if training else 1.0
         self.recompute = rp.plan.recompute if training else "none"
         # the passes of ops that full recompute re-runs, and of attention (any recompute)
-        self.full_passes = self.passes + (1.0 if self.recompute == "full" else 0.0)
+        self.full_passes = self.passes + _again("full", self.recompute)
         # FP8 training: each GEMM's operands are cast per pass (GEMM inputs narrower than the
         # residual stream); inference engines fuse the quantization into the producer
-        self.casts = training and self.ba < self.bh
-        self.attention_passes = self.passes + (1.0 if self.recompute != "none" else 0.0)
+        self.casts = training and casts_gemm_inputs(rp)
+        self.attention_passes = self.passes + _again("any", self.recompute)
         self.unfused = rp.fusion == "unfused"
         self.wide = rp.wide_elementwise  # element-wise kinds run in FP32 (TF's AMP rewrite)
         self.bwide = rp.wide_bytes
@@ -378,6 +381,48 @@ class OpBuilder:
         self.emit(
             name, "attention", flops, nbytes, repeat, p, False, ATTENTION_FORMAT, False, waves, 1.0
         )
+
+
+#: The recomputation policies that run an op of each :func:`recompute_class` again.
+_RECOMPUTED_BY = {"full": frozenset({"full"}), "any": frozenset({"selective", "full"})}
+
+
+def _again(cls: str, recompute: str) -> float:
+    """The forward passes policy ``recompute`` adds to a training op of class ``cls``."""
+    return 1.0 if recompute in _RECOMPUTED_BY.get(cls, ()) else 0.0
+
+
+def casts_gemm_inputs(rp: Any) -> bool:
+    """Whether a training step under resolved plan ``rp`` casts its GEMMs' operands each
+    pass (GEMM inputs narrower than the residual stream: FP8 training,
+    :meth:`OpBuilder.fp8_casts`)."""
+    return bool(rp.activation_bytes < rp.high_bytes)
+
+
+def recompute_class(op: Op) -> str | None:
+    """Which recomputation runs a training op of :class:`OpBuilder` again, as the builder
+    counts its passes: ``"full"`` (full recomputation: the GEMMs and element-wise kernels,
+    :meth:`OpBuilder.gemm`, :meth:`OpBuilder.elementwise`), ``"any"`` (any recomputation:
+    attention, fused (:meth:`OpBuilder.attention`) or its unfused score GEMM and softmax),
+    ``"none"`` (the embedding's gather); ``None`` for an op whose bytes do not follow its
+    passes (an FP8 cast: its forward copies and backward transposes differ) or that is no
+    layer's (the optimizer update). Whoever adds an op of another rule says so here
+    (``tests/test_recompute_share.py`` lowers every registry transformer under each policy
+    against this)."""
+    name, kind = op.name, op.kind
+    if kind == "optimizer" or name.endswith("_fp8_cast"):
+        return None
+    if name == "embedding":
+        return "none"
+    if kind == "attention" or name.startswith("attention"):
+        return "any"
+    return "full"
+
+
+def recompute_passes(cls: str, recompute: str) -> float:
+    """The passes of a training op of :func:`recompute_class` ``cls`` under policy
+    ``recompute`` (forward, backward — twice the forward —, and the recomputed forward)."""
+    return _TRAINING_PASSES + _again(cls, recompute)
 
 
 def training_state(params: float, rp: Any, sparse_factor: float) -> tuple[float, float, float]:

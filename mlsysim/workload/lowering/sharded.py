@@ -77,6 +77,7 @@ __all__ = [
     "lower_rank",
     "microbatch_comms",
     "rank_share",
+    "replica_flops",
     "restage",
     "shard_facts",
     "stage_activations",
@@ -404,15 +405,7 @@ def lower_ops(
     per_layer = float(f.layers) / fr.layers
     shards = float(par.tp * par.cp)
     flops = (layer_flops * per_layer + head_flops) * shards
-    # model and hardware FLOPs: the whole model's per-token counts (PaLM's convention)
-    decode = phase == "decode"
-    tokens = float(microbatch) * (1 if decode else seq_len)
-    context = float(seq_len) + 1.0 if decode else float(seq_len)
-    args = (f.flop_params, float(f.layers), float(f.heads), f.attn_head_dim, context)
-    model_flops = tokens * model_flops_per_token_F(*args, training)
-    hardware_flops = (
-        tokens * hardware_flops_per_token_F(*args, rp.plan.recompute) if training else model_flops
-    )
+    tokens, model_flops, hardware_flops = replica_flops(f, phase, microbatch, seq_len, rp)
     inference = (0.0, 0.0) if training else (low.memory.activations, low.memory.kv_cache)
     return _new(
         RankOps,
@@ -428,6 +421,23 @@ def lower_ops(
             inference,
         ),
     )
+
+
+def replica_flops(
+    f: ModelFacts, phase: str, microbatch: int, seq_len: int, rp: Any
+) -> tuple[float, float, float]:
+    """One micro-batch's tokens on a model replica and its model and hardware FLOPs: the
+    whole model's per-token counts (PaLM's convention), recomputation in the hardware's."""
+    decode = phase == "decode"
+    tokens = float(microbatch) * (1 if decode else seq_len)
+    context = float(seq_len) + 1.0 if decode else float(seq_len)
+    args = (f.flop_params, float(f.layers), float(f.heads), f.attn_head_dim, context)
+    training = phase == "training"
+    model_flops = tokens * model_flops_per_token_F(*args, training)
+    hardware_flops = (
+        tokens * hardware_flops_per_token_F(*args, rp.plan.recompute) if training else model_flops
+    )
+    return tokens, model_flops, hardware_flops
 
 
 def restage(low: RankOps, f: ModelFacts, par: ParallelPlan) -> RankOps:

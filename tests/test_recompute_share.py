@@ -95,11 +95,8 @@ def test_rows_from_one_base_equal_each_policy_and_depth_timed_itself(model: str,
         pk = peaks(dev, rp)
         for pp, chunks in ((2, 1), (1, 1), (4, 1), (4, 2), (8, 1)):
             par = ParallelPlan(tp=2, pp=pp, dp=8 // pp, sp=sp, chunks=chunks)
-            row = memo.tables[0][
-                distributed_lowering.lowering_row(
-                    facts, "training", 2, 1024, rp, par, dev, pk, memo
-                )
-            ]
+            i = lowering_row(facts, "training", 2, 1024, rp, par, dev, pk, memo)
+            row = memo.tables[0][i]
             low = lower_ops(facts, "training", 2, 1024, rp, par)
             want = (*rank_timing(low, pk, dev.bandwidth, rp), low.model_flops)
             want = (*want, low.hardware_flops, low.flops, *low.inference, pk.gemm)

@@ -272,13 +272,13 @@ def test_a_warm_solve_reuses_the_ranks_static_share(monkeypatch: pytest.MonkeyPa
 
     sharded = importlib.import_module("mlsysim.workload.lowering.sharded")
     built: list[float] = []
-    original = sharded.add_optimizer_update
+    original = sharded.optimizer_update
 
-    def counted(*args: Any, **kw: Any) -> None:
-        built.append(args[1])
-        original(*args, **kw)
+    def counted(*args: Any, **kw: Any) -> Any:
+        built.append(args[0])
+        return original(*args, **kw)
 
-    monkeypatch.setattr(sharded, "add_optimizer_update", counted)
+    monkeypatch.setattr(sharded, "optimizer_update", counted)
     clear_all()
     kw = {"phase": "training", "devices": 16, "tp": 2, "pp": 2, "zero": 1}
     first = mlsysim.solve("Llama2_7B", "DGX_A100", batch=32, seq_len=1024, **kw)
@@ -370,7 +370,7 @@ def test_structures_share_their_collective_pricing_and_static_share(
 
     sharded = importlib.import_module("mlsysim.workload.lowering.sharded")
     calls = {"price": 0, "update": 0, "check": 0}
-    price, update = distributed_parts.price, sharded.add_optimizer_update
+    price, update = distributed_parts.price, sharded.optimizer_update
     check = distributed_parts.check_shape
 
     def counted_check(*args: Any) -> None:
@@ -381,12 +381,12 @@ def test_structures_share_their_collective_pricing_and_static_share(
         calls["price"] += 1
         return price(*args)
 
-    def counted_update(*args: Any, **kw: Any) -> None:
+    def counted_update(*args: Any, **kw: Any) -> Any:
         calls["update"] += 1
-        update(*args, **kw)
+        return update(*args, **kw)
 
     monkeypatch.setattr(distributed_parts, "price", counted_price)
-    monkeypatch.setattr(sharded, "add_optimizer_update", counted_update)
+    monkeypatch.setattr(sharded, "optimizer_update", counted_update)
     monkeypatch.setattr(distributed_parts, "check_shape", counted_check)
     clear_all()
     axes = {"zero": [0, 1, 2, 3], "recompute": ["none", "full"], "microbatch": [1, 2]}

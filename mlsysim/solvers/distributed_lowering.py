@@ -62,16 +62,17 @@ def lowering_row(
     return _staged_row(facts, phase, mb, s, rp, par, dev, pk, memo)
 
 
-def _plan_class(rp: Any, memo: Any) -> tuple[Any, Any]:
-    """What a lowering reads of resolved plan ``rp`` but its recomputation (a key: plans
-    equal but for it share a base), and the plan a base is lowered under: ``rp`` without
-    recomputation, so a row is the same whichever structure came first; (None, None) for a
-    plan whose lowering cannot be shared (FP8 training) or with a field that cannot be
-    hashed."""
+def _plan_class(rp: Any, memo: Any) -> tuple[int | None, Any]:
+    """The class of resolved plan ``rp`` in this call — plans equal but for their
+    recomputation share one (they share a base) — and the plan a base is lowered under:
+    ``rp`` without recomputation, so a row is the same whichever structure came first;
+    (None, None) for a plan whose lowering cannot be shared (FP8 training) or with a field
+    that cannot be hashed."""
     hit = memo.plan_classes.get(id(rp))
     if hit is not None and hit[0] is rp:
-        return hit[1]
-    made: tuple[Any, Any] = (None, None)
+        return hit[1], hit[2]
+    cls: int | None = None
+    rp0 = None
     if not casts_gemm_inputs(rp):  # (FP8 training's casts' bytes do not follow their passes)
         fields = [getattr(rp, f.name) for f in dataclasses.fields(rp) if f.name != "plan"]
         plan = dataclasses.replace(rp.plan, recompute="none")
@@ -86,9 +87,9 @@ def _plan_class(rp: Any, memo: Any) -> tuple[Any, Any]:
                 if len(_CANONICAL) > _CACHE_LIMIT:  # a sweep must not accumulate
                     _CANONICAL.clear()
                 _CANONICAL.put(key, rp0)
-            made = (key, rp0)
-    memo.plan_classes[id(rp)] = (rp, made)
-    return made
+            cls = memo.class_ids.setdefault(key, len(memo.class_ids))
+    memo.plan_classes[id(rp)] = (rp, cls, rp0)
+    return cls, rp0
 
 
 def _classed_row(
@@ -96,16 +97,17 @@ def _classed_row(
 ) -> int | None:
     """A dense training stage's row from its base (see the module doc), or None when no
     base can serve it."""
-    exact = (id(facts), mb, s, id(rp), id(dev), par.tp, par.cp, par.ep, par.sp, par.pp)
-    exact = (*exact, par.chunks)
+    tp, cp, ep, sp, pp = par.tp, par.cp, par.ep, par.sp, par.pp
+    exact = (id(facts), mb, s, id(rp), id(dev), tp, cp, ep, sp, pp, par.chunks)
     row: int | None = memo.classed.get(exact)
     if row is not None:
         return row
-    plan, rp0 = _plan_class(rp, memo)
-    if plan is None:
+    cls, rp0 = _plan_class(rp, memo)
+    if cls is None:
         return None
-    key = (id(facts), mb, s, plan, pk, dev.bandwidth, par.tp, par.cp, par.ep, par.sp)
-    single = par.pp == 1
+    # (the device and the plan's class decide the peaks and the bandwidth)
+    key = (id(facts), mb, s, cls, id(dev), tp, cp, ep, sp)
+    single = pp == 1
     bases = memo.bases
     base = bases.get((*key, True))
     if not single and base is None:

@@ -41,6 +41,7 @@ __all__ = [
     "OpBuilder",
     "add_optimizer_update",
     "casts_gemm_inputs",
+    "optimizer_update",
     "recompute_class",
     "recompute_passes",
     "resident_weights",
@@ -448,6 +449,11 @@ def resident_weights(
 def add_optimizer_update(
     B: OpBuilder, params: float, rp: Any, grad_bytes: float | None = None
 ) -> None:
+    """Append :func:`optimizer_update` to ``B``'s operations."""
+    B.ops.append(optimizer_update(params, rp, grad_bytes))
+
+
+def optimizer_update(params: float, rp: Any, grad_bytes: float | None = None) -> Op:
     """One fused optimizer update over every parameter: read and write its state (master
     weights and moments), read the gradient, write the weights.
 
@@ -462,4 +468,4 @@ def add_optimizer_update(
     per_param = 2.0 * K + 2.0 * g + g + rp.weight_bytes
     flops = OPTIMIZER_UPDATE_FLOPS[rp.plan.optimizer].value
     op = ("optimizer_update", "optimizer", params * flops, params * per_param, 1.0, 1, False)
-    B.ops.append(_new_op(Op, (*op, GEMM_FORMAT, False, 1.0, 1.0)))
+    return _new_op(Op, (*op, GEMM_FORMAT, False, 1.0, 1.0))

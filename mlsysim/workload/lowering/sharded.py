@@ -62,7 +62,7 @@ from mlsysim.core.formulas.performance import (
 from mlsysim.execution.parallel import ParallelPlan
 from mlsysim.hardware.efficiency import FRAMEWORK_OP_OVERHEAD, KERNEL_OVERHEAD
 from mlsysim.workload.lowering.facts import ModelFacts
-from mlsysim.workload.lowering.ops import Op, OpBuilder, add_optimizer_update
+from mlsysim.workload.lowering.ops import Op, optimizer_update
 from mlsysim.workload.lowering.transformer import lower_transformer
 
 __all__ = [
@@ -310,8 +310,7 @@ def _static(
         shard = dense / (dp_z if par.zero >= 1 else 1.0) + expert / (
             edp_z if par.zero >= 1 else 1.0
         )
-        update = OpBuilder(rp, True)
-        add_optimizer_update(update, shard, rp, bg)
+        update = optimizer_update(shard, rp, bg)
         # the recomputed forward gathers a module again; a layer unit is still gathered for
         # its backward when its recomputation runs inside it (FSDP)
         unit = rp.plan.shard_unit
@@ -319,7 +318,7 @@ def _static(
         units = _shard_units(f, par, unit) if par.zero >= 3 else (1.0, 1.0)
         host = LIST_COLLECTIVE_PER_RANK_S if rp.plan.list_collectives else 0.0
         dp = _dp_comms(par, dense, expert, bg, rp.weight_bytes, units, passes, host)
-        made = StaticShare(update.ops[0], _state(dense, expert, rp, par), bg, dp)
+        made = StaticShare(update, _state(dense, expert, rp, par), bg, dp)
     else:
         made = StaticShare(None, ((dense + expert) * rp.weight_bytes, 0.0, 0.0), 0.0, ())
     if len(_STATIC) > 4096:  # a sweep must not accumulate

@@ -270,7 +270,7 @@ def test_a_warm_solve_reuses_the_ranks_static_share(monkeypatch: pytest.MonkeyPa
     depend on the batch or the sequence: built once per structure, not per solve."""
     from mlsysim.core.cache import clear_all
 
-    sharded = importlib.import_module("mlsysim.workload.lowering.sharded")
+    sharded = importlib.import_module("mlsysim.workload.lowering.sharded_state")
     built: list[float] = []
     original = sharded.optimizer_update
 
@@ -368,7 +368,7 @@ def test_structures_share_their_collective_pricing_and_static_share(
     optimizer updates and check 3 shapes."""
     from mlsysim.core.cache import clear_all
 
-    sharded = importlib.import_module("mlsysim.workload.lowering.sharded")
+    sharded = importlib.import_module("mlsysim.workload.lowering.sharded_state")
     calls = {"price": 0, "update": 0, "check": 0}
     price, update = distributed_parts.price, sharded.optimizer_update
     check = distributed_parts.check_shape

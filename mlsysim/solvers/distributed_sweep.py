@@ -11,16 +11,19 @@ point runs the same chain as :func:`~mlsysim.solvers.distributed.solve_distribut
    timing (:func:`~mlsysim.solvers.distributed_timing.rank_timing`) depend on the shard, the
    micro-batch and the sequence but not on ZeRO, the data-parallel degree or the batch: they
    are lowered and timed once per such *lowering* across the whole call, whatever the
-   number of configurations sharing it (a dense model's pipeline depths share one: each
-   depth's stage holds the same ops repeating its layers and the same FLOPs,
-   :func:`~mlsysim.workload.lowering.sharded.restage`, its layers' timing scaled to the
-   stage's layer count by :func:`~mlsysim.solvers.distributed_timing.scaled_layers`, not
-   lowered or timed again);
+   number of configurations sharing it; a dense model's training stages share one across
+   pipeline depths and recomputation policies
+   (:mod:`~mlsysim.solvers.distributed_lowering`: each depth's stage holds the same ops
+   repeating its layers, each policy runs some of them once more; the lowering without
+   recomputation is timed per part and per
+   :func:`~mlsysim.workload.lowering.ops.recompute_class`, and each row scales those
+   parts by its layers and its passes, not lowered or timed again);
 2. the micro-batch's TP/CP/EP/PP collectives
    (:func:`~mlsysim.workload.lowering.sharded.microbatch_comms`), priced on the rank
-   layout's groups (:func:`~mlsysim.solvers.distributed_timing.price`), and the activation parts
-   (:func:`~mlsysim.workload.lowering.sharded.activation_parts`) once per shard, micro-batch,
-   sequence, plan and layout: every ZeRO stage shares them;
+   layout's groups (:func:`~mlsysim.solvers.distributed_timing.price`) once per distinct
+   set of collectives and layout (:func:`~mlsysim.solvers.distributed_parts.priced`), and
+   the activation parts (:func:`~mlsysim.workload.lowering.sharded.activation_parts`) once
+   per shard, micro-batch, sequence, plan and layout: every ZeRO stage shares them;
 3. the data-parallel collectives, the optimizer update and the resident state
    (:func:`~mlsysim.workload.lowering.sharded.static_share`: the parts of
    :func:`~mlsysim.workload.lowering.sharded.rank_share` no micro-batch or sequence changes)
@@ -32,6 +35,13 @@ point runs the same chain as :func:`~mlsysim.solvers.distributed.solve_distribut
    of the call that shares the phase, device and overlap settings; each point indexes the
    rows of parts 1–3 it uses (the two sets of collectives add field by field: each field
    comes from one set, the other holding 0.0, so the sum is ``price``'s over all of them).
+
+What each shared part reads decides its key, and whoever changes what a part reads updates
+it: the lowering reads of the resolved plan everything but its recomputation, whose passes
+it takes op by op (``recompute_class``, ``recompute_passes``: a new op built another way
+says so there); ``price`` reads of the parallel plan only the rank layout (tp, cp, ep, pp,
+dp) and of each collective only its fields; the step part reads what
+:func:`~mlsysim.workload.lowering.sharded.static_reads` says.
 
 The points' micro-batch splits and the shape checks are shared too, by the structures with
 the same replicas, micro-batch and pipeline depth (splits) or the same degrees the check

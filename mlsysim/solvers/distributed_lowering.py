@@ -44,8 +44,10 @@ from mlsysim.workload.lowering.sharded import lower_ops, replica_flops, restage
 __all__ = ["lowering_row"]
 
 _new = tuple.__new__  # NamedTuple construction without its Python-level __new__
-#: Per class of resolved plans (equal but for recomputation), the one without it.
+#: Per class of resolved plans (equal but for recomputation), the one without it; and per
+#: resolved plan, its class's (or None: a lowering that cannot be shared).
 _CANONICAL = DerivedCache("solvers.distributed.plans_without_recompute")
+_CLASSES = DerivedCache("solvers.distributed.plan_classes")
 _CACHE_LIMIT = 4096
 
 
@@ -62,34 +64,43 @@ def lowering_row(
     return _staged_row(facts, phase, mb, s, rp, par, dev, pk, memo)
 
 
-def _plan_class(rp: Any, memo: Any) -> tuple[int | None, Any]:
-    """The class of resolved plan ``rp`` in this call — plans equal but for their
-    recomputation share one (they share a base) — and the plan a base is lowered under:
-    ``rp`` without recomputation, so a row is the same whichever structure came first;
-    (None, None) for a plan whose lowering cannot be shared (FP8 training) or with a field
-    that cannot be hashed."""
+def _base_plan(rp: Any, memo: Any) -> Any:
+    """The plan a base is lowered under for resolved plan ``rp``: ``rp`` without its
+    recomputation, one object per class of plans equal but for it (so its identity is the
+    class's, and a row is the same whichever structure came first); None for a plan whose
+    lowering cannot be shared (FP8 training) or with a field that cannot be hashed. The
+    call's memo holds each one it gave, so its identity stays a key for the call."""
     hit = memo.plan_classes.get(id(rp))
     if hit is not None and hit[0] is rp:
-        return hit[1], hit[2]
-    cls: int | None = None
-    rp0 = None
-    if not casts_gemm_inputs(rp):  # (FP8 training's casts' bytes do not follow their passes)
-        fields = [getattr(rp, f.name) for f in dataclasses.fields(rp) if f.name != "plan"]
-        plan = dataclasses.replace(rp.plan, recompute="none")
-        key: Any = (plan, *fields)
-        try:
-            rp0 = _CANONICAL.get(key)
-        except TypeError:  # a field that cannot be hashed: no class
-            key = None
-        if key is not None:
-            if rp0 is None:  # one object per class across calls (lowerings cache per plan)
-                rp0 = rp if rp.plan == plan else dataclasses.replace(rp, plan=plan)
-                if len(_CANONICAL) > _CACHE_LIMIT:  # a sweep must not accumulate
-                    _CANONICAL.clear()
-                _CANONICAL.put(key, rp0)
-            cls = memo.class_ids.setdefault(key, len(memo.class_ids))
-    memo.plan_classes[id(rp)] = (rp, cls, rp0)
-    return cls, rp0
+        return hit[1]
+    known = _CLASSES.get(id(rp))
+    if known is not None and known[0] is rp:
+        rp0 = known[1]
+    else:
+        rp0 = _without_recompute(rp)
+        if len(_CLASSES) > _CACHE_LIMIT:  # a sweep must not accumulate
+            _CLASSES.clear()
+        _CLASSES.put(id(rp), (rp, rp0))
+    memo.plan_classes[id(rp)] = (rp, rp0)
+    return rp0
+
+
+def _without_recompute(rp: Any) -> Any:
+    if casts_gemm_inputs(rp):  # FP8 training's casts' bytes do not follow their passes
+        return None
+    fields = [getattr(rp, f.name) for f in dataclasses.fields(rp) if f.name != "plan"]
+    plan = dataclasses.replace(rp.plan, recompute="none")
+    key = (plan, *fields)
+    try:
+        rp0 = _CANONICAL.get(key)
+    except TypeError:  # a field that cannot be hashed: no class
+        return None
+    if rp0 is None:
+        rp0 = rp if rp.plan == plan else dataclasses.replace(rp, plan=plan)
+        if len(_CANONICAL) > _CACHE_LIMIT:
+            _CANONICAL.clear()
+        _CANONICAL.put(key, rp0)
+    return rp0
 
 
 def _classed_row(
@@ -102,11 +113,11 @@ def _classed_row(
     row: int | None = memo.classed.get(exact)
     if row is not None:
         return row
-    cls, rp0 = _plan_class(rp, memo)
-    if cls is None:
+    rp0 = _base_plan(rp, memo)
+    if rp0 is None:
         return None
     # (the device and the plan's class decide the peaks and the bandwidth)
-    key = (id(facts), mb, s, cls, id(dev), tp, cp, ep, sp)
+    key = (id(facts), mb, s, id(rp0), id(dev), tp, cp, ep, sp)
     single = pp == 1
     bases = memo.bases
     base = bases.get((*key, True))

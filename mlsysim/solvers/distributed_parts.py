@@ -67,7 +67,6 @@ class Memo:
     __slots__ = (
         "bases",
         "checked",
-        "class_ids",
         "classed",
         "groups",
         "lowered",
@@ -89,8 +88,7 @@ class Memo:
         # each structure's row, and what each resolved plan is but for its recomputation
         self.bases: dict[tuple[Any, ...], Any] = {}
         self.classed: dict[tuple[Any, ...], int] = {}
-        self.plan_classes: dict[int, tuple[Any, int | None, Any]] = {}
-        self.class_ids: dict[Any, int] = {}
+        self.plan_classes: dict[int, tuple[Any, Any]] = {}
         self.policies: dict[tuple[Any, ...], Any] = {}
         self.made = 0  # lowerings made
         self.per_microbatch: dict[tuple[Any, ...], int] = {}

@@ -318,7 +318,8 @@ def evaluate_block(
         rows.m, rows.seq = m_at[sel].ravel(), seq_at[sel].ravel()
         rows.batch = np.tile(b, n)
         cols = rows.compose(np, tables)
-        where = (at + sel[:, None] * gs + point).ravel()
+        # one group: the block's points in order, a slice of the output
+        where = slice(at, at + G * gs) if n == G else (at + sel[:, None] * gs + point).ravel()
         for name, col in out.items():
             if name in cols:
                 col[where] = cols[name]

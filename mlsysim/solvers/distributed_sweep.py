@@ -155,6 +155,9 @@ _TARGET = frozenset({"model", "system", "hardware", "phase", "devices"})
 _DEGREES = frozenset(PARALLEL_KEYWORDS) - {"devices"}
 #: No parallelism (a target's check of a single device reads none).
 _SERIAL = ParallelSettings()
+#: Each parallel setting's place in :class:`ParallelSettings`.
+_FIELD = {name: k for k, name in enumerate(ParallelSettings._fields)}
+_new = tuple.__new__  # NamedTuple construction without its Python-level __new__
 #: Degrees the step part (data-parallel collectives, optimizer, resident state) never reads.
 _NOT_STEP = frozenset({"microbatch", "sp"})
 
@@ -218,9 +221,21 @@ def evaluate_block(
         if view.kind == "device" or (phase == "decode" and facts.task != "llm"):
             raise Fallback  # solve's own check of the degrees or the phase decides
         targets.append(made)
-    par_reps, p_at = combos(lambda a: a in _TARGET or a in _DEGREES)
+    _, p_at = combos(lambda a: a in _TARGET or a in _DEGREES)
     p_of = p_at.tolist()
     pars: dict[int, Any] = {}
+    # a structure's parallel settings: the fixed keywords' and, for each degree axis, its
+    # value at the structure's digit (routing passes the degrees through as given), each
+    # value read from one structure that has it
+    fixed = list(ParallelSettings.of(routed(g0)))
+    by_digit = []
+    for name, d, _ in digits:
+        if name in _DEGREES:
+            present, first = np.unique(d, return_index=True)
+            values = {
+                int(x): routed(g0 + int(i))[name] for x, i in zip(present, first, strict=True)
+            }
+            by_digit.append((_FIELD[name], d.tolist(), values))
 
     def par_of(i: int) -> Any:
         """The parallel plan of structure ``g0 + i``'s combination (built when first asked:
@@ -228,7 +243,10 @@ def evaluate_block(
         p = p_of[i]
         par = pars.get(p)
         if par is None:
-            settings = ParallelSettings.of(routed(par_reps[p]))
+            given = fixed.copy()
+            for k, d, values in by_digit:
+                given[k] = values[d[i]]
+            settings = _new(ParallelSettings, given)
             par = pars[p] = parallel_plan(targets[t_of[i]][2], settings)
         return par
 

@@ -19,7 +19,7 @@ from mlsysim.solvers.distributed_plans import ParallelSettings, plans, target
 from mlsysim.solvers.distributed_timing import rank_timing
 from mlsysim.solvers.timing import peaks
 from mlsysim.workload.lowering import model_facts
-from mlsysim.workload.lowering.ops import recompute_class, recompute_passes
+from mlsysim.workload.lowering.recompute import recompute_class, recompute_passes
 from mlsysim.workload.lowering.sharded import lower_ops
 
 distributed_lowering = importlib.import_module("mlsysim.solvers.distributed_lowering")

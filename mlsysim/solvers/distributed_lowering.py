@@ -6,8 +6,8 @@ the same operations whatever the pipeline depth — only how many layers repeat 
 (:func:`~mlsysim.workload.lowering.sharded.restage`), and a single stage adds the embedding —
 and whatever the recomputation policy: a policy only runs some of them once more, each op's
 FLOPs, bytes and kernel launches counting one pass times its passes
-(:func:`~mlsysim.workload.lowering.ops.recompute_class` says which policy re-runs which op,
-:func:`~mlsysim.workload.lowering.ops.recompute_passes` how many passes it then runs).
+(:func:`~mlsysim.workload.lowering.recompute.recompute_class` says which policy re-runs which op,
+:func:`~mlsysim.workload.lowering.recompute.recompute_passes` how many passes it then runs).
 Every field of an op's timing (:func:`~mlsysim.solvers.timing.time_ops`) is a roofline, a
 launch cost or a count of one pass times its passes and repeats — homogeneous of degree one
 in both — except the forward share, which divides by the passes. So one lowering (a *base*)
@@ -38,7 +38,11 @@ from mlsysim.solvers.distributed_timing import (
     split_layer_timing,
 )
 from mlsysim.solvers.timing import Timed, time_ops
-from mlsysim.workload.lowering.ops import casts_gemm_inputs, recompute_class, recompute_passes
+from mlsysim.workload.lowering.recompute import (
+    casts_gemm_inputs,
+    recompute_class,
+    recompute_passes,
+)
 from mlsysim.workload.lowering.sharded import lower_ops, replica_flops, restage
 
 __all__ = ["lowering_row"]

@@ -16,7 +16,7 @@ point runs the same chain as :func:`~mlsysim.solvers.distributed.solve_distribut
    (:mod:`~mlsysim.solvers.distributed_lowering`: each depth's stage holds the same ops
    repeating its layers, each policy runs some of them once more; the lowering without
    recomputation is timed per part and per
-   :func:`~mlsysim.workload.lowering.ops.recompute_class`, and each row scales those
+   :func:`~mlsysim.workload.lowering.recompute.recompute_class`, and each row scales those
    parts by its layers and its passes, not lowered or timed again);
 2. the micro-batch's TP/CP/EP/PP collectives
    (:func:`~mlsysim.workload.lowering.sharded.microbatch_comms`), priced on the rank

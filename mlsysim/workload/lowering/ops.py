@@ -17,7 +17,6 @@ from typing import Any, NamedTuple
 
 from mlsysim.core.cache import DerivedCache
 from mlsysim.core.constants import (
-    BACKWARD_FORWARD_RATIO,
     ELEMENTWISE_FLOPS,
     ELEMENTWISE_TOUCHES,
     FLOPS_PER_MAC,
@@ -27,6 +26,7 @@ from mlsysim.core.constants import (
 from mlsysim.core.formulas.compression import sparse_weight_B
 from mlsysim.core.formulas.kernels import gemm_wave_fraction, grouped_gemm_wave_fraction
 from mlsysim.core.formulas.memory import optimizer_state_per_param_B, training_memory_B, weights_B
+from mlsysim.workload.lowering.recompute import TRAINING_PASSES, added_passes, casts_gemm_inputs
 
 __all__ = [
     "ATTENTION_FORMAT",
@@ -40,10 +40,7 @@ __all__ = [
     "Op",
     "OpBuilder",
     "add_optimizer_update",
-    "casts_gemm_inputs",
     "optimizer_update",
-    "recompute_class",
-    "recompute_passes",
     "resident_weights",
     "training_state",
 ]
@@ -55,7 +52,6 @@ PHASES = ("prefill", "decode", "training", "inference")
 ELEMENTWISE: dict[str, float] = {k: c.value for k, c in ELEMENTWISE_FLOPS.items()}
 TOUCHES: dict[str, float] = {k: c.value for k, c in ELEMENTWISE_TOUCHES.items()}
 _MAC = FLOPS_PER_MAC.value
-_TRAINING_PASSES = 1.0 + BACKWARD_FORWARD_RATIO.value
 _FP8_COPIES = FP8_CAST_COPIES.value
 
 
@@ -185,14 +181,14 @@ class OpBuilder:
         # bytes stored per dense weight byte: the kept half plus its 2-bit indices (2:4)
         bw = self.bw
         self.sparse_factor = sparse_weight_B(1.0, bw) / bw if self.sparse else 1.0
-        self.passes = _TRAINING_PASSES if training else 1.0
+        self.passes = TRAINING_PASSES if training else 1.0
         self.recompute = rp.plan.recompute if training else "none"
         # the passes of ops that full recompute re-runs, and of attention (any recompute)
-        self.full_passes = self.passes + _again("full", self.recompute)
+        self.full_passes = self.passes + added_passes("full", self.recompute)
         # FP8 training: each GEMM's operands are cast per pass (GEMM inputs narrower than the
         # residual stream); inference engines fuse the quantization into the producer
         self.casts = training and casts_gemm_inputs(rp)
-        self.attention_passes = self.passes + _again("any", self.recompute)
+        self.attention_passes = self.passes + added_passes("any", self.recompute)
         self.unfused = rp.fusion == "unfused"
         self.wide = rp.wide_elementwise  # element-wise kinds run in FP32 (TF's AMP rewrite)
         self.bwide = rp.wide_bytes
@@ -328,7 +324,7 @@ class OpBuilder:
         if normed:
             fwd, x_bytes = 1.0, x * (ba + ba)
         else:
-            fwd = self.full_passes - _TRAINING_PASSES + 1.0  # forward passes (recomputed too)
+            fwd = self.full_passes - TRAINING_PASSES + 1.0  # forward passes (recomputed too)
             x_bytes = x * (bh + _FP8_COPIES * ba) * fwd
         nbytes = x_bytes + dy * (bh + _FP8_COPIES * ba)
         self.emit(
@@ -382,48 +378,6 @@ class OpBuilder:
         self.emit(
             name, "attention", flops, nbytes, repeat, p, False, ATTENTION_FORMAT, False, waves, 1.0
         )
-
-
-#: The recomputation policies that run an op of each :func:`recompute_class` again.
-_RECOMPUTED_BY = {"full": frozenset({"full"}), "any": frozenset({"selective", "full"})}
-
-
-def _again(cls: str, recompute: str) -> float:
-    """The forward passes policy ``recompute`` adds to a training op of class ``cls``."""
-    return 1.0 if recompute in _RECOMPUTED_BY.get(cls, ()) else 0.0
-
-
-def casts_gemm_inputs(rp: Any) -> bool:
-    """Whether a training step under resolved plan ``rp`` casts its GEMMs' operands each
-    pass (GEMM inputs narrower than the residual stream: FP8 training,
-    :meth:`OpBuilder.fp8_casts`)."""
-    return bool(rp.activation_bytes < rp.high_bytes)
-
-
-def recompute_class(op: Op) -> str | None:
-    """Which recomputation runs a training op of :class:`OpBuilder` again, as the builder
-    counts its passes: ``"full"`` (full recomputation: the GEMMs and element-wise kernels,
-    :meth:`OpBuilder.gemm`, :meth:`OpBuilder.elementwise`), ``"any"`` (any recomputation:
-    attention, fused (:meth:`OpBuilder.attention`) or its unfused score GEMM and softmax),
-    ``"none"`` (the embedding's gather); ``None`` for an op whose bytes do not follow its
-    passes (an FP8 cast: its forward copies and backward transposes differ) or that is no
-    layer's (the optimizer update). Whoever adds an op of another rule says so here
-    (``tests/test_recompute_share.py`` lowers every registry transformer under each policy
-    against this)."""
-    name, kind = op.name, op.kind
-    if kind == "optimizer" or name.endswith("_fp8_cast"):
-        return None
-    if name == "embedding":
-        return "none"
-    if kind == "attention" or name.startswith("attention"):
-        return "any"
-    return "full"
-
-
-def recompute_passes(cls: str, recompute: str) -> float:
-    """The passes of a training op of :func:`recompute_class` ``cls`` under policy
-    ``recompute`` (forward, backward — twice the forward —, and the recomputed forward)."""
-    return _TRAINING_PASSES + _again(cls, recompute)
 
 
 def training_state(params: float, rp: Any, sparse_factor: float) -> tuple[float, float, float]:

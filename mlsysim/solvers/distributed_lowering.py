@@ -14,7 +14,10 @@ in both — except the forward share, which divides by the passes. So one loweri
 is timed per class of ops (layers, embedding, LM head; by recomputation class), and each
 structure's stage timing is those parts scaled by its passes over the base's and by its
 layers over the base's, summed (tested to 1e-12 against lowering and timing each policy and
-depth itself, ``tests/test_recompute_share.py``).
+depth itself, ``tests/test_recompute_share.py``). The base is lowered under the default
+policy, whichever structure comes first, and its own policy's rows are its own op-by-op
+sums: a sweep under the default recomputation gives ``solve``'s numbers, not only to
+rounding.
 
 A base is shared by the structures with the same model, shard (tp, cp, ep, sp), micro-batch,
 sequence, device peaks and bandwidth, and resolved plan but for its recomputation; a single
@@ -30,6 +33,7 @@ import dataclasses
 from typing import Any
 
 from mlsysim.core.cache import DerivedCache
+from mlsysim.core.constants import DEFAULT_RECOMPUTE
 from mlsysim.solvers.distributed_timing import (
     head_timing,
     layer_timing,
@@ -48,9 +52,9 @@ from mlsysim.workload.lowering.sharded import lower_ops, replica_flops, restage
 __all__ = ["lowering_row"]
 
 _new = tuple.__new__  # NamedTuple construction without its Python-level __new__
-#: Per class of resolved plans (equal but for recomputation), the one without it; and per
+#: Per class of resolved plans (equal but for recomputation), the default policy's; and per
 #: resolved plan, its class's (or None: a lowering that cannot be shared).
-_CANONICAL = DerivedCache("solvers.distributed.plans_without_recompute")
+_CANONICAL = DerivedCache("solvers.distributed.plans_default_policy")
 _CLASSES = DerivedCache("solvers.distributed.plan_classes")
 _CACHE_LIMIT = 4096
 
@@ -69,9 +73,10 @@ def lowering_row(
 
 
 def _base_plan(rp: Any, memo: Any) -> Any:
-    """The plan a base is lowered under for resolved plan ``rp``: ``rp`` without its
-    recomputation, one object per class of plans equal but for it (so its identity is the
-    class's, and a row is the same whichever structure came first); None for a plan whose
+    """The plan a base is lowered under for resolved plan ``rp``: ``rp`` under the default
+    recomputation (a default sweep's rows are then ``solve``'s own sums), one object per
+    class of plans equal but for it (so its identity is the class's, and a row is the same
+    whichever structure came first); None for a plan whose
     lowering cannot be shared (FP8 training) or with a field that cannot be hashed. The
     call's memo holds each one it gave, so its identity stays a key for the call."""
     hit = memo.plan_classes.get(id(rp))
@@ -81,7 +86,7 @@ def _base_plan(rp: Any, memo: Any) -> Any:
     if known is not None and known[0] is rp:
         rp0 = known[1]
     else:
-        rp0 = _without_recompute(rp)
+        rp0 = _default_policy(rp)
         if len(_CLASSES) > _CACHE_LIMIT:  # a sweep must not accumulate
             _CLASSES.clear()
         _CLASSES.put(id(rp), (rp, rp0))
@@ -89,11 +94,11 @@ def _base_plan(rp: Any, memo: Any) -> Any:
     return rp0
 
 
-def _without_recompute(rp: Any) -> Any:
+def _default_policy(rp: Any) -> Any:
     if casts_gemm_inputs(rp):  # FP8 training's casts' bytes do not follow their passes
         return None
     fields = [getattr(rp, f.name) for f in dataclasses.fields(rp) if f.name != "plan"]
-    plan = dataclasses.replace(rp.plan, recompute="none")
+    plan = dataclasses.replace(rp.plan, recompute=DEFAULT_RECOMPUTE)
     key = (plan, *fields)
     try:
         rp0 = _CANONICAL.get(key)
@@ -134,7 +139,8 @@ def _classed_row(
     mode = rp.plan.recompute
     policy = memo.policies.get((id(base), mode))
     if policy is None:
-        policy = memo.policies[(id(base), mode)] = _policy(base, facts, mb, s, rp, par)
+        policy = _policy(base, facts, mb, s, rp, rp0, par, dev, pk)
+        memo.policies[(id(base), mode)] = policy
     layers, t_rest, t_whole, t_head, counts = policy
     stages = par.stage_layers(facts.layers)
     t_layers = t_whole if single else scaled_layers(t_rest, stages[1] / layers)
@@ -146,13 +152,22 @@ def _classed_row(
 
 
 def _policy(
-    base: Any, facts: Any, mb: int, s: int, rp: Any, par: Any
+    base: Any, facts: Any, mb: int, s: int, rp: Any, rp0: Any, par: Any, dev: Any, pk: Any
 ) -> tuple[int, Timed, Timed, Timed, tuple[float, ...]]:
     """A base under ``rp``'s recomputation: its layer count, its layers' timing without
     and with the embedding, the LM head's timing, and the micro-batch's model, hardware and
-    executed FLOPs over a replica and its inference memory (none in training)."""
+    executed FLOPs over a replica and its inference memory (none in training). Under the
+    base's own policy (``rp0``'s) these are the base's own sums, op by op as ``solve``
+    times the stage; under another, its parts scaled by their passes."""
     low, t_emb, rest, head = base
     mode = rp.plan.recompute
+    if mode == rp0.plan.recompute:
+        BW = dev.bandwidth
+        layers = tuple(op for op in low.ops if op.name != "embedding")
+        t_rest = time_ops(layers, pk, BW, rp.eff, None, False)
+        t_whole = layer_timing(low, pk, BW, rp) if t_emb is not None else t_rest
+        counts = (low.model_flops, low.hardware_flops, low.flops, 0.0, 0.0)
+        return low.layers, t_rest, t_whole, head_timing(low, pk, BW, rp), counts
     t_rest, lf = _combined(rest, mode)
     t_whole = t_rest if t_emb is None else _sum(t_emb, t_rest)
     t_head, hf = _combined(head, mode)

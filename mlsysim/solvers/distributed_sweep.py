@@ -14,7 +14,7 @@ point runs the same chain as :func:`~mlsysim.solvers.distributed.solve_distribut
    number of configurations sharing it; a dense model's training stages share one across
    pipeline depths and recomputation policies
    (:mod:`~mlsysim.solvers.distributed_lowering`: each depth's stage holds the same ops
-   repeating its layers, each policy runs some of them once more; the lowering without
+   repeating its layers, each policy runs some of them once more; the lowering under the default
    recomputation is timed per part and per
    :func:`~mlsysim.workload.lowering.recompute.recompute_class`, and each row scales those
    parts by its layers and its passes, not lowered or timed again);

@@ -241,3 +241,61 @@ def test_placing_attribute_values_survives_truncated_attributes() -> None:
 
     for text in ["[]{.claim of=", '[x]{.claim of="', "[a]{.napkin expr=", '{{< claim "x" of=']:
         check_document(Path("/nonexistent/cut.qmd"), text=text)
+
+
+def test_table_and_plot_shortcodes_fail_at_their_place(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """There is no ``{{< napkin-table >}}`` or ``{{< napkin-plot >}}`` shortcode: check
+    skipped them silently while Quarto showed ``?napkin-table``; each fails at its ``{{<``,
+    in a paragraph of its own or inside one, saying what to write instead."""
+    qmd = (
+        '# S\n\n{{< napkin-table rows="H100, A100" >}}\n\n'
+        'Inline {{< napkin-plot "x" kind="roofline" >}} and {{{< napkin-table >}}} (escaped).\n'
+    )
+    found = failures(cli, tmp_path, "sc.qmd", qmd)
+    assert [(line, col) for line, col, _ in found] == [(3, 1), (5, 8)]
+    assert [msg for _, _, msg in found] == [
+        "there is no {{< napkin-table >}} shortcode",
+        "there is no {{< napkin-plot >}} shortcode",
+    ]
+    _, out, _ = cli("check", str(tmp_path / "sc.qmd"), "--format", "json")
+    hints = [f["hint"] for f in json.loads(out)["failures"]]
+    assert "```{.napkin-table" in hints[0] and "```{.napkin-plot" in hints[1]
+
+
+def test_escaped_quotes_keep_later_columns(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """pandoc's ``\\"`` in an attribute value and CSV's ``""`` in a csv-table cell are one
+    character to the host: columns after them were one short per escape."""
+    qmd = (
+        "# E\n\n"
+        '[700 W]{.claim of="0 * H100.peak_flops(\\"bf16\\") + H10.tdp"} and '
+        '[7 W]{.claim of="H100.tdp" tol="\\"x\\""}.\n\n'
+        '[]{.napkin expr="H100.peak_flops(\\"bf16\\") + H11.x"}\n'
+    )
+    assert [(line, col) for line, col, _ in failures(cli, tmp_path, "e.qmd", qmd)] == [
+        (3, 52),
+        (3, 98),  # the tolerance's value, at its first character as written (the escape)
+        (5, 46),
+    ]
+    rst = (
+        "E\n=\n\n.. csv-table:: T\n   :header: a, b\n\n"
+        '   "x", ":napkin:`H100.peak_flops(""bf16"") + H12.x`"\n'
+        '   "y", ":napkin:`H100.peak_flops(""bf16"") + H100.peak_flops(""fp8"") + H13.x`"\n'
+    )
+    found = failures(cli, tmp_path, "e.rst", rst)
+    assert [(line, col) for line, col, _ in found] == [(7, 47), (8, 74)]
+
+
+def test_unit_mismatches_name_kinds_of_quantity(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Messages said ``power (length^2·mass/time^3)``: a mechanical dimension is named by its
+    kind, an unnamed one as a ratio of kinds, the book's own base dimensions as before."""
+    md = (
+        "# U\n\n{napkin}`H100.tdp + 1 s` {claim}`1 W ~ H100.memory.bandwidth` "
+        "{napkin}`1 J/token + 1 token/W` {napkin}`1 W * 1 token + 1 GB`\n"
+    )
+    assert [msg for _, _, msg in failures(cli, tmp_path, "u.md", md)] == [
+        "cannot add 700 W (power) to 1 s (time)",
+        "cannot compare 1 W (power) with H100.memory.bandwidth = 3.350 TB/s "
+        "(bandwidth (information/time))",
+        "cannot add 1 J/token (energy per token) to 1 token/W (tokens per power)",
+        "cannot add 1 token·W (energy·tokens/time) to 1 GB (information)",
+    ]

@@ -199,6 +199,7 @@ def _moved(item: Item, file: str, lines: int, shift: int) -> Item:
         file=file,
         option_lines=tuple((k, n + lines) for k, n in item.option_lines),
         attr_at=tuple((k, *at(n, c)) for k, n, c in item.attr_at),  # type: ignore[misc]
+        escapes=tuple(at(n, c) for n, c in item.escapes),  # type: ignore[misc]
     )
 
 

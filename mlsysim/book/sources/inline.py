@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from mlsysim.book.sources.shortcodes import ShortcodeReader
 from mlsysim.book.sources.text import MAX_TICKS, Attrs, BacktickRuns, Finder, parse_attrs
-from mlsysim.book.syntax import ItemKind
+from mlsysim.book.syntax import UNSUPPORTED_SHORTCODE, ItemKind
 
 __all__ = ["Found", "Syntax", "scan_paragraph"]
 
@@ -39,6 +39,10 @@ _SHORTCODE_KIND: dict[str, ItemKind] = {
     **_ROLE_KIND,
     "napkin-formula": "formula",
     "napkin-registry": "registry",
+    # no such shortcodes (a table or chart needs one line per column or series): found, so
+    # every host reports them at their place (``items.run_item`` says what to write instead)
+    "napkin-table": "table",
+    "napkin-plot": "plot",
 }
 _ROLE_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+:")
 _ESCAPABLE = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
@@ -69,6 +73,8 @@ class Found:
     span: tuple[int, int] = (0, 0)
     #: where each attribute's value starts in the paragraph (pandoc attributes)
     attr_starts: dict[str, int] = field(default_factory=dict)
+    #: where the paragraph has a character its text or values drop (an escape's backslash)
+    escapes: tuple[int, ...] = ()
 
 
 def _escaped(text: str, j: int) -> bool:
@@ -361,7 +367,8 @@ class _Scanner:
         start = attrs.starts.get(key, opened + 1) if body is not None else opened + 1
         text = _plain(self.text[start:closed]) if body is None else body
         where = {k: v for k, v in attrs.starts.items() if k in values}
-        self.found.append(Found(kind, text, start, values, (opened, attrs.end), where))
+        span = (opened, attrs.end)
+        self.found.append(Found(kind, text, start, values, span, where, tuple(attrs.escapes)))
         self.claim_spans.append((opened, attrs.end))
         return attrs.end
 
@@ -371,7 +378,10 @@ class _Scanner:
             return end  # escaped: shown, never run
         kind = _SHORTCODE_KIND.get(sc.name)  # type: ignore[attr-defined]
         args = sc.args  # type: ignore[attr-defined]
-        if kind is not None and args:
+        if kind in ("table", "plot"):  # not a shortcode: placed at its '{{<'
+            marker = {UNSUPPORTED_SHORTCODE: sc.name}  # type: ignore[attr-defined]
+            self.found.append(Found(kind, args[0][0] if args else "", i, marker, (i, end)))
+        elif kind is not None and args:
             value, start = args[0]
             kwargs = dict(sc.kwargs)  # type: ignore[attr-defined]
             where = dict(sc.kwarg_starts)  # type: ignore[attr-defined]

@@ -194,7 +194,8 @@ class MarkdownScanner:
                 continue
             at = tuple((key, *place(pos)) for key, pos in f.attr_starts.items())
             text = laid_out(f.text, f.start, joined, starts, [c for _, c, _ in para])
-            self.out.append(Item(f.kind, text, line, column, f.attrs, attr_at=at))
+            esc = tuple(place(pos) for pos in f.escapes)
+            self.out.append(Item(f.kind, text, line, column, f.attrs, attr_at=at, escapes=esc))
 
     def _grid_table(self, i: int, qcol: int, col: int) -> int:
         """A pandoc grid table from its top border at line ``i``: each cell scanned as one

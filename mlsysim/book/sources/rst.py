@@ -165,6 +165,16 @@ def _shared_indent(lines: list[str]) -> str:
     return shared or ""
 
 
+def _doubled_quotes(text: str) -> list[int]:
+    """Offsets of the first quote of each ``""`` (CSV's escaped quote), left to right."""
+    out: list[int] = []
+    k = text.find('""')
+    while k >= 0:
+        out.append(k)
+        k = text.find('""', k + 2)
+    return out
+
+
 class RstScanner:
     """Scans one reStructuredText text; :meth:`scan` returns items and includes in order."""
 
@@ -228,13 +238,19 @@ class RstScanner:
         found, steps = _scan_roles(joined)
         self.steps += steps
         margins = [c for _, c, _ in para]
-        for kind, content, start in found:
-            k = bisect.bisect_right(starts, start) - 1
+
+        def place(pos: int) -> tuple[int, int]:
+            k = bisect.bisect_right(starts, pos) - 1
             line_index, col, _ = para[k]
+            return line_index + 1, col + pos - starts[k] + 1
+
+        for kind, content, start in found:
             text = laid_out(content, start, joined, starts, margins)
+            escapes: tuple[tuple[int, int], ...] = ()
             if csv:
                 text = text.replace('""', '"')
-            self.out.append(Item(kind, text, line_index + 1, col + start - starts[k] + 1))
+                escapes = tuple(place(start + o) for o in _doubled_quotes(content))
+            self.out.append(Item(kind, text, *place(start), escapes=escapes))
 
     def _block_end(self, start: int, base: int) -> int:
         lines = self.lines

@@ -290,7 +290,8 @@ def test_unit_mismatches_name_kinds_of_quantity(cli, tmp_path: Path) -> None:  #
     kind, an unnamed one as a ratio of kinds, the book's own base dimensions as before."""
     md = (
         "# U\n\n{napkin}`H100.tdp + 1 s` {claim}`1 W ~ H100.memory.bandwidth` "
-        "{napkin}`1 J/token + 1 token/W` {napkin}`1 W * 1 token + 1 GB`\n"
+        "{napkin}`1 J/token + 1 token/W` {napkin}`1 W * 1 token + 1 GB` "
+        "{napkin}`H100.tdp - 1 s` {napkin}`2 - 1 s` {napkin}`1 s + 2 / 3`\n"
     )
     assert [msg for _, _, msg in failures(cli, tmp_path, "u.md", md)] == [
         "cannot add 700 W (power) to 1 s (time)",
@@ -298,4 +299,8 @@ def test_unit_mismatches_name_kinds_of_quantity(cli, tmp_path: Path) -> None:  #
         "(bandwidth (information/time))",
         "cannot add 1 J/token (energy per token) to 1 token/W (tokens per power)",
         "cannot add 1 token·W (energy·tokens/time) to 1 GB (information)",
+        # a - b subtracts b from a (the sides were swapped)
+        "cannot subtract 1 s (time) from 700 W (power)",
+        "cannot subtract 1 s (time) from 2 (dimensionless number)",
+        "cannot add 1 s (time) to 0.666667 (dimensionless number)",  # not 0.6666666666666666
     ]

@@ -116,14 +116,23 @@ class _Quantity(pint.UnitRegistry.Quantity):
         try:
             return super()._add_sub(other, op)
         except pint.DimensionalityError:
-            raise _mix_error("add" if op is operator.add else "subtract", self, other) from None
+            if op is operator.add:
+                raise _mix_error("add", self, other) from None
+            raise _mix_error("subtract", other, self) from None  # self - other
+
+    def __rsub__(self, other: Any) -> Any:
+        try:
+            return super().__rsub__(other)
+        except DimensionError:
+            raise _mix_error("subtract", self, other) from None  # other - self
 
     def _iadd_sub(self, other: Any, op: Any) -> Any:
         try:
             return super()._iadd_sub(other, op)
         except pint.DimensionalityError:
-            verb = "add" if op in (operator.iadd, operator.add) else "subtract"
-            raise _mix_error(verb, self, other) from None
+            if op in (operator.iadd, operator.add):
+                raise _mix_error("add", self, other) from None
+            raise _mix_error("subtract", other, self) from None
 
     def compare(self, other: Any, op: Any) -> Any:
         try:
@@ -293,6 +302,8 @@ def fmt_quantity(value: Any) -> str:
         return f"{mag_s} {unit}".strip()
     if isinstance(value, ureg.Unit):
         return f"{value:~P}"
+    if isinstance(value, float):
+        return f"{value:g}"  # 0.157895, not 0.15789473684210525
     return repr(value)
 
 

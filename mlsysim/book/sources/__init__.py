@@ -31,6 +31,9 @@ __all__ = ["SYNTAXES", "Problem", "Scanned", "read_source", "scan_source", "scan
 SYNTAXES = {
     "myst": Syntax(myst=True, pandoc=False),
     "myst-dollarmath": Syntax(myst=True, pandoc=False, math=True),
+    # with MyST's substitution extension ({{ name }} from the front matter)
+    "myst-substitution": Syntax(myst=True, pandoc=False, substitution=True),
+    "myst-dollarmath-substitution": Syntax(myst=True, pandoc=False, math=True, substitution=True),
     "pandoc": Syntax(myst=False, pandoc=True, math=True),
     "markdown": Syntax(myst=True, pandoc=True),
 }

@@ -19,6 +19,7 @@ __all__ = [
     "Include",
     "directive_options",
     "fence_run",
+    "footnote_marker",
     "is_rule",
     "list_marker",
     "myst_directive",
@@ -174,6 +175,21 @@ def list_marker(text: str) -> int:
     if j >= n:
         return i + 1
     return j if j - i <= 4 else i + 1
+
+
+def footnote_marker(text: str) -> int:
+    """Width of a footnote definition's ``[^label]:`` plus its spaces at the start of
+    ``text`` (0: none). Pandoc and MyST read the note's later blocks indented four spaces
+    under it as part of the note, as a list item's."""
+    if not text.startswith("[^"):
+        return 0
+    close = text.find("]", 2)
+    if close < 3 or text[close + 1 : close + 2] != ":" or any(c in " \t[" for c in text[2:close]):
+        return 0
+    j = close + 2
+    while j < len(text) and text[j] in " \t":
+        j += 1
+    return j
 
 
 def fence_run(text: str) -> tuple[str, int]:

@@ -28,10 +28,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mlsysim.book.sources.shortcodes import ShortcodeReader
+from mlsysim.book.sources.substitutions import reference_name
 from mlsysim.book.sources.text import MAX_TICKS, Attrs, BacktickRuns, Finder, parse_attrs
 from mlsysim.book.syntax import UNSUPPORTED_SHORTCODE, ItemKind
 
-__all__ = ["Found", "Syntax", "scan_paragraph"]
+__all__ = ["SUBSTITUTION", "Found", "Syntax", "scan_paragraph"]
 
 _ROLE_KIND: dict[str, ItemKind] = {"napkin": "inline", "claim": "claim", "napkin-eq": "eq"}
 #: Quarto shortcodes: the roles' items, and the reference a page shows
@@ -56,10 +57,16 @@ class Syntax:
     pandoc: bool
     #: ``$…$`` / ``$$…$$`` are TeX math (pandoc always; MyST with its dollarmath extension)
     math: bool = False
+    #: ``{{ name }}`` is a substitution (MyST with its substitution extension)
+    substitution: bool = False
 
     @property
     def name(self) -> str:
         return "myst" if not self.pandoc else "pandoc" if not self.myst else "markdown"
+
+
+#: the attribute of a found ``{{ name }}`` (its value's items replace it; never an item)
+SUBSTITUTION = "\0substitution"
 
 
 @dataclass(slots=True)
@@ -158,6 +165,8 @@ class _Scanner:
         self.found: list[Found] = []
         self.claim_spans: list[tuple[int, int]] = []
         self.steps = 0
+        self.names: frozenset[str] = frozenset()  # substitutions a `{{ name }}` may use
+        self._subst_end = Finder(text, "}}")
         # attribute blocks that fail to parse are re-read from each '{': bound the total
         self._attr_budget = 4 * len(text) + 1000
         self._comment_end = Finder(text, "-->")
@@ -215,6 +224,14 @@ class _Scanner:
             if ch == "`":
                 i = self._backticks(i)
                 continue
+            if ch == "{" and self.names and text.startswith("{{", i):
+                ref = reference_name(text, i, self._subst_end.next(i + 2))
+                if ref is not None and ref[0] in self.names:
+                    self.found.append(
+                        Found("inline", ref[0], i, {SUBSTITUTION: ref[0]}, (i, ref[1]))
+                    )
+                    i = ref[1]
+                    continue
             if ch == "{" and self.syntax.myst:
                 end = self._role(i)
                 if end is not None:
@@ -391,8 +408,13 @@ class _Scanner:
         return end
 
 
-def scan_paragraph(text: str, syntax: Syntax) -> tuple[list[Found], int]:
-    """Items of one paragraph in document order, and the steps scanning took."""
+def scan_paragraph(
+    text: str, syntax: Syntax, substitutions: frozenset[str] = frozenset()
+) -> tuple[list[Found], int]:
+    """Items of one paragraph in document order, and the steps scanning took; a use of one
+    of ``substitutions`` (MyST's ``{{ name }}``) is found with the :data:`SUBSTITUTION`
+    attribute, for the caller to replace by the value's items."""
     scanner = _Scanner(text, syntax)
+    scanner.names = substitutions
     found = scanner.scan()
     return found, scanner.steps

@@ -30,6 +30,7 @@ from mlsysim.book.sources.blocks import (
     Include,
     directive_options,
     fence_run,
+    footnote_marker,
     is_rule,
     list_marker,
     myst_directive,
@@ -37,7 +38,7 @@ from mlsysim.book.sources.blocks import (
     quote_prefix,
 )
 from mlsysim.book.sources.grid import grid_rows, is_grid_separator
-from mlsysim.book.sources.inline import Syntax, scan_paragraph
+from mlsysim.book.sources.inline import SUBSTITUTION, Syntax, scan_paragraph
 from mlsysim.book.sources.markup import (
     MARKUP_ARGUMENT,
     caption_attributes,
@@ -47,6 +48,7 @@ from mlsysim.book.sources.markup import (
     unescaped_bar,
 )
 from mlsysim.book.sources.shortcodes import ShortcodeReader
+from mlsysim.book.sources.substitutions import Definition, front_matter_substitutions
 from mlsysim.book.sources.text import find, indent_of, laid_out
 from mlsysim.book.syntax import Item
 
@@ -69,10 +71,15 @@ class MarkdownScanner:
         self.problems: list[tuple[int, int, str]] = []
         self._prose: list[tuple[str, int]] = []  # open MyST directives with Markdown content
         self._lists: list[int] = []  # content columns of the open list items
+        #: MyST substitutions of the front matter (their values' items, once scanned)
+        self._subs: dict[str, Definition] = {}
+        self._sub_items: dict[str, list[Item]] = {}
 
     # -- driver ---------------------------------------------------------------------------
     def scan(self) -> list[Item | Include]:
         i = self._front_matter()
+        if self.syntax.substitution:
+            self._subs = front_matter_substitutions(self.lines, i)
         prev_blank = True
         while i < len(self.lines):
             self.steps += 1
@@ -126,6 +133,14 @@ class MarkdownScanner:
             if not text.strip():
                 return i + 1, False
             ind = ind + marker
+        note = footnote_marker(text) if not marker and ind - container <= 3 else 0
+        if note:  # a footnote's indented blocks belong to it, as a list item's do
+            self._flush()
+            self._lists.append(ind + 4)
+            text, col = text[note:], col + note
+            if not text.strip():
+                return i + 1, False
+            ind = ind + 4
         if self._close_prose(text):  # before fences: a bare ``` here closes {note} & co.
             self._flush()
             return i + 1, False
@@ -179,7 +194,7 @@ class MarkdownScanner:
         for _, _, t in para:
             starts.append(pos)
             pos += len(t) + 1
-        found, steps = scan_paragraph(joined, self.syntax)
+        found, steps = scan_paragraph(joined, self.syntax, frozenset(self._subs))
         self.steps += steps
 
         def place(pos: int) -> tuple[int, int]:
@@ -188,6 +203,9 @@ class MarkdownScanner:
             return line_index + 1, col + pos - starts[k] + 1
 
         for f in found:
+            if SUBSTITUTION in f.attrs:  # a use of a substitution: its value's items, there
+                self.out.extend(self._substituted(f.attrs[SUBSTITUTION]))
+                continue
             line, column = place(f.start)
             if cells and unescaped_bar(joined, f.span[0], f.span[1]):
                 self.problems.append((line, column, joined[f.span[0] : f.span[1]]))
@@ -196,6 +214,18 @@ class MarkdownScanner:
             text = laid_out(f.text, f.start, joined, starts, [c for _, c, _ in para])
             esc = tuple(place(pos) for pos in f.escapes)
             self.out.append(Item(f.kind, text, line, column, f.attrs, attr_at=at, escapes=esc))
+
+    def _substituted(self, name: str) -> list[Item]:
+        """The items of substitution ``name``'s value, where the value is written."""
+        items = self._sub_items.get(name)
+        if items is None:
+            d = self._subs[name]
+            found, steps = scan_paragraph(d.value, self.syntax)
+            self.steps += steps
+            items = self._sub_items[name] = [
+                Item(f.kind, f.text, *d.place(f.start), f.attrs) for f in found
+            ]
+        return items
 
     def _grid_table(self, i: int, qcol: int, col: int) -> int:
         """A pandoc grid table from its top border at line ``i``: each cell scanned as one

@@ -30,7 +30,7 @@ from mlsysim.book.options import Options, resolve
 from mlsysim.book.sources.frontmatter import front_matter_options, load_yaml, mlsysim_key
 from mlsysim.core.exceptions import ConfigError, MlsysimError
 
-__all__ = ["Project", "chapter_options", "project_of", "syntax_for"]
+__all__ = ["Project", "chapter_options", "myst_syntax", "project_of", "syntax_for"]
 
 _CONF_KEYS = ("exclude_patterns", "source_suffix", "extensions", "myst_enable_extensions")
 _MAX_CONF = 1_000_000
@@ -48,6 +48,7 @@ class Project:
     suffixes: tuple[str, ...] = ()
     problems: tuple[tuple[int, str], ...] = ()  # (line, message) of what could not be read
     dollarmath: bool = False  # MyST reads $…$ and $$…$$ as math (myst_enable_extensions)
+    substitution: bool = False  # MyST replaces {{ name }} (myst_enable_extensions)
 
     @property
     def config_file(self) -> Path:
@@ -152,6 +153,7 @@ def _read_conf_py(config: Path) -> Project:
     exclude = values.get("exclude_patterns", [])
     enabled = values.get("myst_enable_extensions", [])
     dollarmath = isinstance(enabled, list | tuple | set) and "dollarmath" in enabled
+    substitution = isinstance(enabled, list | tuple | set) and "substitution" in enabled
     return Project(
         config.parent,
         "sphinx",
@@ -161,12 +163,14 @@ def _read_conf_py(config: Path) -> Project:
         suffixes,
         tuple(problems),
         dollarmath,
+        substitution,
     )
 
 
 def syntax_for(path: Path, project: Project | None) -> str:
     """The source syntax of a chapter: ``rst``, ``myst`` (``myst-dollarmath`` when the
-    project enables MyST's dollarmath), ``pandoc`` or ``markdown`` (both)."""
+    project enables MyST's dollarmath, ``…-substitution`` when it enables substitutions),
+    ``pandoc`` or ``markdown`` (both)."""
     suffix = path.suffix.lower()
     if suffix == ".rst":
         return "rst"
@@ -175,8 +179,15 @@ def syntax_for(path: Path, project: Project | None) -> str:
     if project is not None:
         if project.kind != "sphinx":
             return "pandoc"
-        return "myst-dollarmath" if project.dollarmath else "myst"
+        return myst_syntax(dollarmath=project.dollarmath, substitution=project.substitution)
     return "markdown"
+
+
+def myst_syntax(*, dollarmath: bool, substitution: bool) -> str:
+    """The name of the MyST syntax with these extensions enabled (a key of SYNTAXES)."""
+    return (
+        "myst" + ("-dollarmath" if dollarmath else "") + ("-substitution" if substitution else "")
+    )
 
 
 @lru_cache(maxsize=256)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "quarto_shim"))
-from harness import WITH_SHIM, pandoc_path  # noqa: E402
+from harness import WITH_SHIM, pandoc_path
 
 pytestmark = pytest.mark.slow
 

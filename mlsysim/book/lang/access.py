@@ -117,7 +117,7 @@ def c_call(c: Compiling, node: ast.Call) -> Run:
         )
     label = c.segment(node) or "call"
     # an error about one argument points at it (``n=8 GB``), not at the call
-    places = ([c.col(a) for a in node.args], {kw.arg: c.col(kw) for kw in node.keywords})
+    places = ([c.col(a) for a in node.args], {str(kw.arg): c.col(kw) for kw in node.keywords})
 
     def run(env: Env, tr: Trace) -> Any:
         f = func(env, tr)

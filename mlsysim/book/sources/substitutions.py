@@ -16,6 +16,7 @@ without aliases, within :data:`~mlsysim.book.sources.frontmatter.MAX_YAML`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["Definition", "front_matter_substitutions", "reference_name"]
 
@@ -88,7 +89,7 @@ def front_matter_substitutions(lines: list[str], end: int) -> dict[str, Definiti
     return out
 
 
-def _mapping(node: object, key: str) -> object | None:
+def _mapping(node: object, key: str) -> Any:
     import yaml
 
     if not isinstance(node, yaml.MappingNode):

@@ -304,3 +304,52 @@ def test_unit_mismatches_name_kinds_of_quantity(cli, tmp_path: Path) -> None:  #
         "cannot subtract 1 s (time) from 2 (dimensionless number)",
         "cannot add 1 s (time) to 0.666667 (dimensionless number)",  # not 0.6666666666666666
     ]
+
+
+def test_substitution_values_are_items_where_written(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """With MyST's substitution extension, ``{{ name }}`` renders the front matter's value,
+    whose roles Sphinx runs once per use; check skipped them. Each use gives the value's
+    items, placed in the front matter; an unused or unknown name gives none."""
+    (tmp_path / "conf.py").write_text(
+        'extensions = ["myst_parser", "mlsysim_sphinx"]\n'
+        'myst_enable_extensions = ["substitution"]\n',
+        encoding="utf-8",
+    )
+    md = (
+        "---\nmyst:\n  substitutions:\n"
+        "    ridge: \"{napkin}`ridge_point(A10x, 'bf16')`\"\n"
+        '    unused: "{napkin}`H10.tdp`"\n'
+        "    block: |\n      A block {napkin}`H11.tdp`\n---\n\n"
+        "# S\n\nOnce {{ ridge }}, twice {{ridge}}, `{{ ridge }}` in code, {{ nothing }}.\n\n"
+        "{{ block }}\n"
+    )
+    found = failures(cli, tmp_path, "s.md", md)
+    assert [(line, col) for line, col, _ in found] == [(4, 34), (4, 34), (7, 24)]
+    (tmp_path / "conf.py").write_text('extensions = ["myst_parser"]\n', encoding="utf-8")
+    assert failures(cli, tmp_path, "s.md", md) == []  # without the extension: plain text
+
+
+def test_a_footnotes_indented_blocks_belong_to_it(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Pandoc and MyST read blocks indented four spaces under ``[^note]:`` as the note's;
+    the scanner read them as indented code (check skipped them; the filter ran them)."""
+    for name, block, inline, col in [
+        ("f.qmd", "```{.napkin}", "`fn + H11.tdp`{.napkin}", 11),
+        ("f.md", "```{napkin}", "{napkin}`fn + H11.tdp`", 19),
+    ]:
+        text = (
+            f"# F\n\nA note.[^a]\n\n[^a]: First.\n\n    {block}\n    fn = H10.tdp\n    ```\n\n"
+            f"    Then {inline}.\n\n        code in the note: {inline}\n\nAfter: {inline}\n"
+        )
+        found = failures(cli, tmp_path, name, text)
+        after = (15, col - 2)  # the note ends at a line that is not indented
+        assert [(line, c) for line, c, _ in found] == [(8, 10), (11, col), after], name
+
+
+def test_an_argument_error_points_at_the_argument(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    md = (
+        "# A\n\n{napkin}`ring_allreduce(size=1 GB, n=8 GB, bandwidth=450 GB/s)` "
+        "{napkin}`ring_allreduce(1 GB, 8 GB, 450 GB/s)` "
+        "{napkin}`ring_allreduce(size=1 GB, n=8, bandwith=1 GB/s, bandwidth=450 GB/s)`\n"
+    )
+    found = failures(cli, tmp_path, "a.md", md)
+    assert [(line, col) for line, col, _ in found] == [(3, 36), (3, 95), (3, 152)]

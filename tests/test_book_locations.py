@@ -353,3 +353,20 @@ def test_an_argument_error_points_at_the_argument(cli, tmp_path: Path) -> None: 
     )
     found = failures(cli, tmp_path, "a.md", md)
     assert [(line, col) for line, col, _ in found] == [(3, 36), (3, 95), (3, 152)]
+
+
+def test_myst_block_breaks_and_amsmath_blocks_are_not_text(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """MyST's ``+++`` line is a block break whose text is metadata, and with the amsmath
+    extension ``\\begin{align*}`` … ``\\end{align*}`` is display math: Sphinx ran neither's
+    roles while check did (without amsmath, the environment is text to both)."""
+    md = (
+        '# B\n\nBefore {napkin}`H1.tdp`\n+++ {"a": "{napkin}`H2.tdp`"}\n\n'
+        "\\begin{align*}\nx &= {napkin}`H3.tdp`\n\\end{align*}\n\n"
+        "\\begin{unknown}\n{napkin}`H4.tdp`\n\\end{unknown}\n"
+    )
+    for enabled, lines in [('"amsmath"', [3, 11]), ("", [3, 7, 11])]:
+        (tmp_path / "conf.py").write_text(
+            f'extensions = ["myst_parser"]\nmyst_enable_extensions = [{enabled}]\n',
+            encoding="utf-8",
+        )
+        assert [line for line, _, _ in failures(cli, tmp_path, "b.md", md)] == lines

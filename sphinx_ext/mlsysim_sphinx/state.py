@@ -167,8 +167,7 @@ def _source(env: BuildEnvironment, docname: str, *, keep: bool = False) -> _Sour
         options = chapter_options(path, text, None, host=config_mapping(env.config))
     except MlsysimError as exc:
         options, problem = None, exc
-    enabled = getattr(env.config, "myst_enable_extensions", None) or ()
-    myst = myst_syntax(dollarmath="dollarmath" in enabled, substitution="substitution" in enabled)
+    myst = myst_syntax(getattr(env.config, "myst_enable_extensions", None) or ())
     syntax = "rst" if path.suffix == ".rst" else myst
     book = book_values(project_at(path))
     scanned = book.scanned(path, text, syntax, keep=keep) if book is not None else None

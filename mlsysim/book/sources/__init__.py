@@ -25,15 +25,20 @@ from mlsysim.book.sources.markdown import MarkdownScanner
 from mlsysim.book.sources.rst import RstScanner
 from mlsysim.book.syntax import Item
 
-__all__ = ["SYNTAXES", "Problem", "Scanned", "read_source", "scan_source", "scan_text"]
+__all__ = [
+    "SYNTAXES",
+    "Problem",
+    "Scanned",
+    "read_source",
+    "scan_source",
+    "scan_text",
+    "syntax_named",
+]
 
 #: Source syntaxes: Markdown flavours by host, and reStructuredText.
 SYNTAXES = {
     "myst": Syntax(myst=True, pandoc=False),
     "myst-dollarmath": Syntax(myst=True, pandoc=False, math=True),
-    # with MyST's substitution extension ({{ name }} from the front matter)
-    "myst-substitution": Syntax(myst=True, pandoc=False, substitution=True),
-    "myst-dollarmath-substitution": Syntax(myst=True, pandoc=False, math=True, substitution=True),
     "pandoc": Syntax(myst=False, pandoc=True, math=True),
     "markdown": Syntax(myst=True, pandoc=True),
 }
@@ -75,11 +80,30 @@ def read_source(path: Path) -> str:
     return data.decode("utf-8-sig")
 
 
+def syntax_named(name: str) -> Syntax:
+    """The Syntax a name stands for: a key of SYNTAXES, or ``myst`` followed by the MyST
+    extensions it enables (``myst-dollarmath-substitution-amsmath``,
+    :func:`~mlsysim.book.sources.project.myst_syntax`); unknown names read as Markdown."""
+    known = SYNTAXES.get(name)
+    if known is not None:
+        return known
+    base, *flags = name.split("-")
+    if base != "myst":
+        return SYNTAXES["markdown"]
+    return Syntax(
+        myst=True,
+        pandoc=False,
+        math="dollarmath" in flags,
+        substitution="substitution" in flags,
+        amsmath="amsmath" in flags,
+    )
+
+
 def _scan(text: str, syntax: str) -> tuple[list[Item | Include], int, list[tuple[int, int, str]]]:
     if syntax == "rst":
         rst = RstScanner(text)
         return rst.scan(), rst.steps, []
-    md = MarkdownScanner(text, SYNTAXES.get(syntax, SYNTAXES["markdown"]))
+    md = MarkdownScanner(text, syntax_named(syntax))
     return md.scan(), md.steps, md.problems
 
 

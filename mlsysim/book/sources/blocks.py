@@ -17,6 +17,7 @@ __all__ = [
     "CODE_DIRECTIVES",
     "HTML_TAGS",
     "Include",
+    "amsmath_environment",
     "directive_options",
     "fence_run",
     "footnote_marker",
@@ -175,6 +176,36 @@ def list_marker(text: str) -> int:
     if j >= n:
         return i + 1
     return j if j - i <= 4 else i + 1
+
+
+#: environments MyST's amsmath extension reads as display math (a starred form too)
+_AMSMATH = frozenset(
+    {
+        "equation",
+        "multline",
+        "gather",
+        "align",
+        "alignat",
+        "flalign",
+        "matrix",
+        "pmatrix",
+        "bmatrix",
+        "Bmatrix",
+        "vmatrix",
+        "Vmatrix",
+        "eqnarray",
+    }
+)
+
+
+def amsmath_environment(text: str) -> str | None:
+    """The environment a line opening an amsmath block names (``\\begin{align*}`` →
+    ``align*``), or None."""
+    if not text.startswith("\\begin{"):
+        return None
+    close = text.find("}", 7)
+    name = text[7:close] if close > 0 else ""
+    return name if name.removesuffix("*") in _AMSMATH else None
 
 
 def footnote_marker(text: str) -> int:

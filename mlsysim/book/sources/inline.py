@@ -59,6 +59,8 @@ class Syntax:
     math: bool = False
     #: ``{{ name }}`` is a substitution (MyST with its substitution extension)
     substitution: bool = False
+    #: ``\begin{equation}`` … blocks are math (MyST with its amsmath extension)
+    amsmath: bool = False
 
     @property
     def name(self) -> str:

@@ -5,7 +5,7 @@ item is looked for, so that what is code stays code:
 
 * YAML front matter at the top; fenced code (backticks, tildes), also inside list items and
   block quotes and on a list item's own line; indented code blocks outside lists; HTML
-  comments; in MyST, ``%`` comment lines and raw HTML blocks;
+  comments; in MyST, ``%`` comment lines, ``+++`` block breaks and raw HTML blocks;
 * napkin blocks: MyST directives ```` ```{napkin} ```` / ``:::{napkin}`` (and ``napkin-eq``,
   ``napkin-table``; ``:key: value`` or ``---`` YAML options), pandoc code blocks
   ```` ```{.napkin} ```` / ```` ```napkin ````; other MyST directives whose content is Markdown
@@ -28,6 +28,7 @@ from mlsysim.book.sources.blocks import (
     CODE_DIRECTIVES,
     HTML_TAGS,
     Include,
+    amsmath_environment,
     directive_options,
     fence_run,
     footnote_marker,
@@ -153,12 +154,16 @@ class MarkdownScanner:
             self._flush()
             return self._html_comment(i, qcol), False
         if self.syntax.myst and not self.syntax.pandoc:
-            if text.startswith("%"):
+            if text.startswith(("%", "+++")):  # a comment; a block break (its text is metadata)
                 self._flush()
                 return i + 1, False
             if self._html_block_start(text):
                 self._flush()
                 return self._until_blank(i), False
+            env = amsmath_environment(text) if self.syntax.amsmath else None
+            if env is not None:  # MyST's amsmath: a math block up to its \end{…}, not text
+                self._flush()
+                return self._until_line_with(i, f"\\end{{{env}}}"), False
         if self.syntax.pandoc and text.startswith("{{< include"):
             include = self._quarto_include(text, i)
             if include is not None:
@@ -273,6 +278,16 @@ class MarkdownScanner:
         while k < len(text) and text[k].isalnum():
             k += 1
         return text[j:k].lower() in HTML_TAGS and (k >= len(text) or text[k] in " \t>/")
+
+    def _until_line_with(self, i: int, end: str) -> int:
+        """The line after the first line from ``i`` that holds ``end`` (all, if none does)."""
+        k = i
+        while k < len(self.lines):
+            self.steps += 1
+            k += 1
+            if end in self.lines[k - 1]:
+                return k
+        return k
 
     def _until_blank(self, i: int) -> int:
         k = i

@@ -5,7 +5,7 @@ definition lists, code listings that hold napkin-like text, unicode, tabs and lo
 project = "heldout"
 extensions = ["myst_parser", "mlsysim_sphinx"]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
-myst_enable_extensions = ["colon_fence", "dollarmath", "deflist", "substitution"]
+myst_enable_extensions = ["colon_fence", "dollarmath", "deflist", "substitution", "amsmath"]
 exclude_patterns = ["_build", "_shared", "EXPECTED_FAILURES.txt"]
 suppress_warnings = ["image.not_readable"]
 mlsysim_tolerance = "5%"

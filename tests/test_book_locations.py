@@ -327,6 +327,23 @@ def test_substitution_values_are_items_where_written(cli, tmp_path: Path) -> Non
     assert [(line, col) for line, col, _ in found] == [(4, 34), (4, 34), (7, 24)]
     (tmp_path / "conf.py").write_text('extensions = ["myst_parser"]\n', encoding="utf-8")
     assert failures(cli, tmp_path, "s.md", md) == []  # without the extension: plain text
+    # conf.py's myst_substitutions: placed in conf.py; the front matter's win
+    (tmp_path / "conf.py").write_text(
+        'extensions = ["myst_parser"]\nmyst_enable_extensions = ["substitution"]\n'
+        'myst_substitutions = {\n    "ridge": "{napkin}`H12.tdp`",\n'
+        "    \"bw\": '{napkin}`H13.tdp`',\n}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "t.md").write_text("# T\n\n{{ bw }} and {{ ridge }}\n", encoding="utf-8")
+    _, out, _ = cli("check", str(tmp_path / "t.md"), str(tmp_path / "s.md"), "--format", "json")
+    placed = [(Path(f["file"]).name, f["line"], f["column"]) for f in json.loads(out)["failures"]]
+    assert placed == [
+        ("conf.py", 4, 24),
+        ("conf.py", 5, 21),
+        ("s.md", 4, 34),
+        ("s.md", 4, 34),
+        ("s.md", 7, 24),
+    ]
 
 
 def test_a_footnotes_indented_blocks_belong_to_it(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

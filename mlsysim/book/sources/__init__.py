@@ -23,6 +23,7 @@ from mlsysim.book.sources.blocks import Include
 from mlsysim.book.sources.inline import Syntax
 from mlsysim.book.sources.markdown import MarkdownScanner
 from mlsysim.book.sources.rst import RstScanner
+from mlsysim.book.sources.substitutions import Definition, conf_substitutions
 from mlsysim.book.syntax import Item
 
 __all__ = [
@@ -99,12 +100,24 @@ def syntax_named(name: str) -> Syntax:
     )
 
 
-def _scan(text: str, syntax: str) -> tuple[list[Item | Include], int, list[tuple[int, int, str]]]:
+def _scan(
+    text: str, syntax: str, subs: dict[str, Definition] | None = None
+) -> tuple[list[Item | Include], int, list[tuple[int, int, str]]]:
     if syntax == "rst":
         rst = RstScanner(text)
         return rst.scan(), rst.steps, []
-    md = MarkdownScanner(text, syntax_named(syntax))
+    md = MarkdownScanner(text, syntax_named(syntax), subs)
     return md.scan(), md.steps, md.problems
+
+
+def _conf_subs(file: str, syntax: str, root: Path | None) -> dict[str, Definition]:
+    """The project's conf.py substitutions, named as ``file`` is (from the working folder)."""
+    if root is None or not syntax_named(syntax).substitution:
+        return {}
+    found = conf_substitutions(str(root))
+    if not found or os.path.isabs(file):
+        return found
+    return {k: replace(d, file=os.path.relpath(str(d.file))) for k, d in found.items()}
 
 
 def scan_text(text: str, file: str = "<string>", syntax: str | None = None) -> list[Item]:
@@ -125,7 +138,10 @@ def scan_source(
 ) -> Scanned:
     """The items of ``text`` (the source ``file``) and of every file it includes."""
     out = Scanned()
-    entries, out.steps, cut = _scan(text, syntax)
+    subs = _conf_subs(file, syntax, root)
+    if subs:
+        out.includes.append(next(iter(subs.values())).file or "")
+    entries, out.steps, cut = _scan(text, syntax, subs)
     for line, column, text_cut in cut:
         out.problems.append(
             Problem(

@@ -61,7 +61,9 @@ __all__ = ["MarkdownScanner"]
 class MarkdownScanner:
     """Scans one Markdown text; :meth:`scan` returns items and includes in document order."""
 
-    def __init__(self, text: str, syntax: Syntax) -> None:
+    def __init__(
+        self, text: str, syntax: Syntax, substitutions: dict[str, Definition] | None = None
+    ) -> None:
         self.lines = [ln[:-1] if ln.endswith("\r") else ln for ln in text.split("\n")]
         self.syntax = syntax
         self.out: list[Item | Include] = []
@@ -73,14 +75,14 @@ class MarkdownScanner:
         self._prose: list[tuple[str, int]] = []  # open MyST directives with Markdown content
         self._lists: list[int] = []  # content columns of the open list items
         #: MyST substitutions of the front matter (their values' items, once scanned)
-        self._subs: dict[str, Definition] = {}
+        self._subs: dict[str, Definition] = dict(substitutions or {})
         self._sub_items: dict[str, list[Item]] = {}
 
     # -- driver ---------------------------------------------------------------------------
     def scan(self) -> list[Item | Include]:
         i = self._front_matter()
         if self.syntax.substitution:
-            self._subs = front_matter_substitutions(self.lines, i)
+            self._subs.update(front_matter_substitutions(self.lines, i))
         prev_blank = True
         while i < len(self.lines):
             self.steps += 1
@@ -228,7 +230,7 @@ class MarkdownScanner:
             found, steps = scan_paragraph(d.value, self.syntax)
             self.steps += steps
             items = self._sub_items[name] = [
-                Item(f.kind, f.text, *d.place(f.start), f.attrs) for f in found
+                Item(f.kind, f.text, *d.place(f.start), f.attrs, d.file) for f in found
             ]
         return items
 

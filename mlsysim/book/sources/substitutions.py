@@ -7,6 +7,8 @@ a role in the value runs once per use, under Sphinx. So the scanner gives each u
 value's items, placed where the value is written (the front matter line and column, which
 is where an author fixes it); an unused definition has none. Only plain names are read
 (``{{ name }}``); a Jinja expression or filter renders at build time and is not scanned.
+A project's ``myst_substitutions`` in ``conf.py`` (a literal dict of strings) are read the
+same way, placed in conf.py; the chapter's front matter overrides them.
 
 Positions come from the YAML parser's marks (a value on one line, plain or quoted, or a
 ``|``/``>`` block scalar, one position per source line); the front matter is composed once,
@@ -16,9 +18,10 @@ without aliases, within :data:`~mlsysim.book.sources.frontmatter.MAX_YAML`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-__all__ = ["Definition", "front_matter_substitutions", "reference_name"]
+__all__ = ["Definition", "conf_substitutions", "front_matter_substitutions", "reference_name"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +33,8 @@ class Definition:
     value: str
     starts: tuple[tuple[int, int], ...]
     exact: bool = True
+    #: the file the value is written in when it is not the chapter (conf.py)
+    file: str | None = None
 
     def place(self, pos: int) -> tuple[int, int]:
         """The file line and 1-based column of offset ``pos`` in the value."""
@@ -116,3 +121,55 @@ def _places(node: object, body: list[str]) -> tuple[tuple[int, int], ...] | None
         if line.strip():
             out.append((k + 2, len(line) - len(line.lstrip(" "))))
     return tuple(out) if len(out) == len(value.rstrip("\n").split("\n")) else None
+
+
+def conf_substitutions(root: str) -> dict[str, Definition]:
+    """The ``myst_substitutions`` a Sphinx project's ``conf.py`` under ``root`` assigns as
+    a literal dict of strings, placed there ({} when there are none or conf.py cannot be
+    read; the project's own reading reports that)."""
+    import os
+
+    path = os.path.join(root, "conf.py")
+    try:
+        stamp = os.stat(path).st_mtime_ns
+    except OSError:
+        return {}
+    return _conf_substitutions(path, stamp)
+
+
+@lru_cache(maxsize=32)
+def _conf_substitutions(path: str, _stamp: int) -> dict[str, Definition]:
+    import ast
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read(1_000_001)
+        tree = ast.parse(text) if len(text) <= 1_000_000 else None
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    lines = text.split("\n")
+    out: dict[str, Definition] = {}
+    for node in tree.body if tree is not None else ():
+        if not (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "myst_substitutions" for t in node.targets)
+            and isinstance(node.value, ast.Dict)
+        ):
+            continue
+        for key, value in zip(node.value.keys, node.value.values, strict=True):
+            if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+                continue
+            if not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
+                continue
+            line = lines[value.lineno - 1]
+            col = len(line.encode("utf-8")[: value.col_offset].decode("utf-8", "replace"))
+            written = line[col:]
+            quote = written[:1]
+            exact = (
+                value.end_lineno == value.lineno
+                and quote in ("'", '"')
+                and written[1 : 1 + len(value.value) + 1] == value.value + quote
+            )
+            start = ((value.lineno, col + (1 if exact else 0)),)
+            out[key.value] = Definition(value.value, start, exact=exact, file=path)
+    return out

@@ -11,3 +11,5 @@ suppress_warnings = ["image.not_readable"]
 mlsysim_tolerance = "5%"
 mlsysim_sig_figs = 3
 numfig = True
+# substitutions every chapter may use ({{ name }}); their roles run where they are used
+myst_substitutions = {"h100_bw": "{napkin}`H100.memory.bandwidth -> TB/s`", "plain": "no items"}

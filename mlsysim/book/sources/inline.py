@@ -28,11 +28,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mlsysim.book.sources.shortcodes import ShortcodeReader
-from mlsysim.book.sources.substitutions import reference_name
+from mlsysim.book.sources.substitutions import SUBSTITUTION, reference_name
 from mlsysim.book.sources.text import MAX_TICKS, Attrs, BacktickRuns, Finder, parse_attrs
 from mlsysim.book.syntax import UNSUPPORTED_SHORTCODE, ItemKind
 
-__all__ = ["SUBSTITUTION", "Found", "Syntax", "scan_paragraph"]
+__all__ = ["Found", "Syntax", "scan_paragraph"]
 
 _ROLE_KIND: dict[str, ItemKind] = {"napkin": "inline", "claim": "claim", "napkin-eq": "eq"}
 #: Quarto shortcodes: the roles' items, and the reference a page shows
@@ -65,10 +65,6 @@ class Syntax:
     @property
     def name(self) -> str:
         return "myst" if not self.pandoc else "pandoc" if not self.myst else "markdown"
-
-
-#: the attribute of a found ``{{ name }}`` (its value's items replace it; never an item)
-SUBSTITUTION = "\0substitution"
 
 
 @dataclass(slots=True)

@@ -21,8 +21,6 @@ every line is looked at a bounded number of times.
 
 from __future__ import annotations
 
-import bisect
-
 from mlsysim.book.sources.blocks import (
     BLOCK_KIND,
     CODE_DIRECTIVES,
@@ -39,18 +37,18 @@ from mlsysim.book.sources.blocks import (
     quote_prefix,
 )
 from mlsysim.book.sources.grid import grid_rows, is_grid_separator
-from mlsysim.book.sources.inline import SUBSTITUTION, Syntax, scan_paragraph
+from mlsysim.book.sources.inline import Syntax, scan_paragraph
 from mlsysim.book.sources.markup import (
     MARKUP_ARGUMENT,
     caption_attributes,
     is_delimiter_row,
     is_option,
     myst_closes_front_matter,
-    unescaped_bar,
 )
+from mlsysim.book.sources.paragraphs import Paragraphs, may_hold_items
 from mlsysim.book.sources.shortcodes import ShortcodeReader
 from mlsysim.book.sources.substitutions import Definition, front_matter_substitutions
-from mlsysim.book.sources.text import find, indent_of, laid_out
+from mlsysim.book.sources.text import find, indent_of
 from mlsysim.book.syntax import Item
 
 __all__ = ["MarkdownScanner"]
@@ -70,19 +68,17 @@ class MarkdownScanner:
         self.steps = 0
         self._para: list[tuple[int, int, str]] = []  # (line index, column, text)
         self._table = False  # the last line was a MyST table's delimiter row or a row under it
-        #: items a MyST table row cuts apart: (line, column, the item's text)
-        self.problems: list[tuple[int, int, str]] = []
         self._prose: list[tuple[str, int]] = []  # open MyST directives with Markdown content
         self._lists: list[int] = []  # content columns of the open list items
-        #: MyST substitutions of the front matter (their values' items, once scanned)
-        self._subs: dict[str, Definition] = dict(substitutions or {})
-        self._sub_items: dict[str, list[Item]] = {}
+        self._paras = Paragraphs(syntax, dict(substitutions or {}))
+        #: items a MyST table row cuts apart: (line, column, the item's text)
+        self.problems = self._paras.problems
 
     # -- driver ---------------------------------------------------------------------------
     def scan(self) -> list[Item | Include]:
         i = self._front_matter()
         if self.syntax.substitution:
-            self._subs.update(front_matter_substitutions(self.lines, i))
+            self._paras.subs.update(front_matter_substitutions(self.lines, i))
         prev_blank = True
         while i < len(self.lines):
             self.steps += 1
@@ -90,6 +86,7 @@ class MarkdownScanner:
             prev_blank = blank
             i = nxt
         self._flush()
+        self.steps += self._paras.steps
         return self.out
 
     def _front_matter(self) -> int:
@@ -187,52 +184,10 @@ class MarkdownScanner:
 
     # -- paragraphs -----------------------------------------------------------------------
     def _flush(self, cells: bool = False) -> None:
-        """Scan the paragraph gathered so far; ``cells``: it is one row of a MyST table, whose
-        cells MyST splits at every unescaped ``|`` (an item holding one is cut: a problem)."""
-        para = self._para
-        if not para:
-            return
-        self._para = []
-        joined = "\n".join(t for _, _, t in para)
-        if not _may_hold_items(joined):
-            return
-        starts: list[int] = []
-        pos = 0
-        for _, _, t in para:
-            starts.append(pos)
-            pos += len(t) + 1
-        found, steps = scan_paragraph(joined, self.syntax, frozenset(self._subs))
-        self.steps += steps
-
-        def place(pos: int) -> tuple[int, int]:
-            k = bisect.bisect_right(starts, pos) - 1
-            line_index, col, _ = para[k]
-            return line_index + 1, col + pos - starts[k] + 1
-
-        for f in found:
-            if SUBSTITUTION in f.attrs:  # a use of a substitution: its value's items, there
-                self.out.extend(self._substituted(f.attrs[SUBSTITUTION]))
-                continue
-            line, column = place(f.start)
-            if cells and unescaped_bar(joined, f.span[0], f.span[1]):
-                self.problems.append((line, column, joined[f.span[0] : f.span[1]]))
-                continue
-            at = tuple((key, *place(pos)) for key, pos in f.attr_starts.items())
-            text = laid_out(f.text, f.start, joined, starts, [c for _, c, _ in para])
-            esc = tuple(place(pos) for pos in f.escapes)
-            self.out.append(Item(f.kind, text, line, column, f.attrs, attr_at=at, escapes=esc))
-
-    def _substituted(self, name: str) -> list[Item]:
-        """The items of substitution ``name``'s value, where the value is written."""
-        items = self._sub_items.get(name)
-        if items is None:
-            d = self._subs[name]
-            found, steps = scan_paragraph(d.value, self.syntax)
-            self.steps += steps
-            items = self._sub_items[name] = [
-                Item(f.kind, f.text, *d.place(f.start), f.attrs, d.file) for f in found
-            ]
-        return items
+        """Scan the paragraph gathered so far (``cells``: one row of a MyST table)."""
+        if self._para:
+            para, self._para = self._para, []
+            self.out.extend(self._paras.items(para, cells))
 
     def _grid_table(self, i: int, qcol: int, col: int) -> int:
         """A pandoc grid table from its top border at line ``i``: each cell scanned as one
@@ -380,7 +335,7 @@ class MarkdownScanner:
         """Items inside a div's ``title`` / ``fig-cap`` / ``tbl-cap`` / ``lst-cap`` attribute,
         which Quarto reads as Markdown (``info`` begins at column ``start`` of line ``i``)."""
         for value, offsets in caption_attributes(info):
-            if not _may_hold_items(value):
+            if not may_hold_items(value):
                 continue
             found, steps = scan_paragraph(value, self.syntax)
             self.steps += steps + len(value)
@@ -455,8 +410,3 @@ class MarkdownScanner:
         )
         item = Item(BLOCK_KIND[name], text, line, column, attrs, option_lines=lines, attr_at=at)
         self.out.append(item)
-
-
-def _may_hold_items(text: str) -> bool:
-    """A quick filter: paragraphs without these characters hold no napkin item."""
-    return "`" in text or "{" in text or "]" in text

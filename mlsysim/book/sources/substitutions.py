@@ -21,7 +21,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["Definition", "conf_substitutions", "front_matter_substitutions", "reference_name"]
+__all__ = [
+    "SUBSTITUTION",
+    "Definition",
+    "conf_substitutions",
+    "front_matter_substitutions",
+    "reference_name",
+]
+
+#: the attribute of a found ``{{ name }}`` (its value's items replace it; never an item)
+SUBSTITUTION = "\0substitution"
 
 
 @dataclass(frozen=True, slots=True)

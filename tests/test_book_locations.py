@@ -387,3 +387,15 @@ def test_myst_block_breaks_and_amsmath_blocks_are_not_text(cli, tmp_path: Path) 
             encoding="utf-8",
         )
         assert [line for line, _, _ in failures(cli, tmp_path, "b.md", md)] == lines
+
+
+def test_rst_footnote_bodies_are_text_and_doctests_are_not(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """docutils parses a footnote's or citation's body as reST (Sphinx ran its roles; check
+    skipped the block), and a ``>>>`` doctest block as literal text (check ran it)."""
+    rst = (
+        "F\n=\n\nSee [#n]_ and [CIT]_.\n\n>>> x = ':napkin:`H1.tdp`'\n\n"
+        ".. [#n] Note :napkin:`H2.tdp`\n   and :napkin:`H3.tdp`.\n\n"
+        ".. [CIT] Cited :napkin:`H4.tdp`\n"
+    )
+    found = failures(cli, tmp_path, "f.rst", rst)
+    assert [(line, col) for line, col, _ in found] == [(8, 23), (9, 17), (11, 25)]

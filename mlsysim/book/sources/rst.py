@@ -209,6 +209,9 @@ class RstScanner:
             if marker:
                 self._flush()
                 text, col = text[marker:], col + marker
+            if text.startswith(">>>") and not self._para:  # a doctest block: literal
+                i = self._until_blank(i)
+                continue
             if (self._para and col != self._para[-1][1]) or text.startswith("|"):
                 self._flush()
             self._para.append((i, col, text))
@@ -252,6 +255,12 @@ class RstScanner:
                 escapes = tuple(place(start + o) for o in _doubled_quotes(content))
             self.out.append(Item(kind, text, *place(start), escapes=escapes))
 
+    def _until_blank(self, i: int) -> int:
+        while i < len(self.lines) and self.lines[i].strip():
+            self.steps += 1
+            i += 1
+        return i
+
     def _block_end(self, start: int, base: int) -> int:
         lines = self.lines
         k = start
@@ -291,7 +300,12 @@ class RstScanner:
                 self._para.append((i, col + len(text) - len(rest), rest))
                 self._flush()
                 return i + 1
-            return self._block_end(i + 1, ind)  # a comment, a target, a footnote
+            close = text.find("] ", 4) if text.startswith(".. [") else -1
+            if close > 4 and " " not in text[4:close]:  # a footnote or citation: body text
+                rest = text[close + 2 :]
+                self._para.append((i, col + len(text) - len(rest), rest))
+                return i + 1  # its indented lines are its body, read on
+            return self._block_end(i + 1, ind)  # a comment, a target
         name, arg = directive
         end = self._block_end(i + 1, ind)
         if name in _KIND:

@@ -71,6 +71,7 @@ class MarkdownScanner:
         self._prose: list[tuple[str, int]] = []  # open MyST directives with Markdown content
         self._lists: list[int] = []  # content columns of the open list items
         self._paras = Paragraphs(syntax, dict(substitutions or {}))
+        self._no_end: dict[str, int] = {}  # an amsmath \end{…} no line from here holds
         #: items a MyST table row cuts apart: (line, column, the item's text)
         self.problems = self._paras.problems
 
@@ -160,9 +161,10 @@ class MarkdownScanner:
                 self._flush()
                 return self._until_blank(i), False
             env = amsmath_environment(text) if self.syntax.amsmath else None
-            if env is not None:  # MyST's amsmath: a math block up to its \end{…}, not text
+            end = self._until_line_with(i, f"\\end{{{env}}}") if env is not None else -1
+            if end > 0:  # MyST's amsmath: a math block up to its \end{…} (unclosed: text)
                 self._flush()
-                return self._until_line_with(i, f"\\end{{{env}}}"), False
+                return end, False
         if self.syntax.pandoc and text.startswith("{{< include"):
             include = self._quarto_include(text, i)
             if include is not None:
@@ -237,14 +239,18 @@ class MarkdownScanner:
         return text[j:k].lower() in HTML_TAGS and (k >= len(text) or text[k] in " \t>/")
 
     def _until_line_with(self, i: int, end: str) -> int:
-        """The line after the first line from ``i`` that holds ``end`` (all, if none does)."""
+        """The line after the first line from ``i`` that holds ``end``, or -1 if none does
+        (remembered: asked again from a later line, it answers at once)."""
+        if self._no_end.get(end, len(self.lines) + 1) <= i:
+            return -1
         k = i
         while k < len(self.lines):
             self.steps += 1
             k += 1
             if end in self.lines[k - 1]:
                 return k
-        return k
+        self._no_end[end] = i
+        return -1
 
     def _until_blank(self, i: int) -> int:
         k = i

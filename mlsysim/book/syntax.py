@@ -103,7 +103,7 @@ class Item:
     attr_at: tuple[tuple[str, int, int], ...] = ()
     #: (line, column) of each character of the text or of an attribute value that the host
     #: drops as written (an escape's backslash, the first quote of CSV's ``""``): failures
-    #: inside are moved past them (:func:`source_column`)
+    #: inside are moved past them (``source_column``)
     escapes: tuple[tuple[int, int], ...] = ()
 
 

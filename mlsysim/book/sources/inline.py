@@ -410,8 +410,9 @@ def scan_paragraph(
     text: str, syntax: Syntax, substitutions: frozenset[str] = frozenset()
 ) -> tuple[list[Found], int]:
     """Items of one paragraph in document order, and the steps scanning took; a use of one
-    of ``substitutions`` (MyST's ``{{ name }}``) is found with the :data:`SUBSTITUTION`
-    attribute, for the caller to replace by the value's items."""
+    of ``substitutions`` (MyST's ``{{ name }}``) is found with the attribute
+    :data:`~mlsysim.book.sources.substitutions.SUBSTITUTION`, for the caller to replace by
+    the value's items."""
     scanner = _Scanner(text, syntax)
     scanner.names = substitutions
     found = scanner.scan()

@@ -241,3 +241,161 @@ def test_placing_attribute_values_survives_truncated_attributes() -> None:
 
     for text in ["[]{.claim of=", '[x]{.claim of="', "[a]{.napkin expr=", '{{< claim "x" of=']:
         check_document(Path("/nonexistent/cut.qmd"), text=text)
+
+
+def test_table_and_plot_shortcodes_fail_at_their_place(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """There is no ``{{< napkin-table >}}`` or ``{{< napkin-plot >}}`` shortcode: check
+    skipped them silently while Quarto showed ``?napkin-table``; each fails at its ``{{<``,
+    in a paragraph of its own or inside one, saying what to write instead."""
+    qmd = (
+        '# S\n\n{{< napkin-table rows="H100, A100" >}}\n\n'
+        'Inline {{< napkin-plot "x" kind="roofline" >}} and {{{< napkin-table >}}} (escaped).\n'
+    )
+    found = failures(cli, tmp_path, "sc.qmd", qmd)
+    assert [(line, col) for line, col, _ in found] == [(3, 1), (5, 8)]
+    assert [msg for _, _, msg in found] == [
+        "there is no {{< napkin-table >}} shortcode",
+        "there is no {{< napkin-plot >}} shortcode",
+    ]
+    _, out, _ = cli("check", str(tmp_path / "sc.qmd"), "--format", "json")
+    hints = [f["hint"] for f in json.loads(out)["failures"]]
+    assert "```{.napkin-table" in hints[0] and "```{.napkin-plot" in hints[1]
+
+
+def test_escaped_quotes_keep_later_columns(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """pandoc's ``\\"`` in an attribute value and CSV's ``""`` in a csv-table cell are one
+    character to the host: columns after them were one short per escape."""
+    qmd = (
+        "# E\n\n"
+        '[700 W]{.claim of="0 * H100.peak_flops(\\"bf16\\") + H10.tdp"} and '
+        '[7 W]{.claim of="H100.tdp" tol="\\"x\\""}.\n\n'
+        '[]{.napkin expr="H100.peak_flops(\\"bf16\\") + H11.x"}\n'
+    )
+    assert [(line, col) for line, col, _ in failures(cli, tmp_path, "e.qmd", qmd)] == [
+        (3, 52),
+        (3, 98),  # the tolerance's value, at its first character as written (the escape)
+        (5, 46),
+    ]
+    rst = (
+        "E\n=\n\n.. csv-table:: T\n   :header: a, b\n\n"
+        '   "x", ":napkin:`H100.peak_flops(""bf16"") + H12.x`"\n'
+        '   "y", ":napkin:`H100.peak_flops(""bf16"") + H100.peak_flops(""fp8"") + H13.x`"\n'
+    )
+    found = failures(cli, tmp_path, "e.rst", rst)
+    assert [(line, col) for line, col, _ in found] == [(7, 47), (8, 74)]
+
+
+def test_unit_mismatches_name_kinds_of_quantity(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Messages said ``power (length^2·mass/time^3)``: a mechanical dimension is named by its
+    kind, an unnamed one as a ratio of kinds, the book's own base dimensions as before."""
+    md = (
+        "# U\n\n{napkin}`H100.tdp + 1 s` {claim}`1 W ~ H100.memory.bandwidth` "
+        "{napkin}`1 J/token + 1 token/W` {napkin}`1 W * 1 token + 1 GB` "
+        "{napkin}`H100.tdp - 1 s` {napkin}`2 - 1 s` {napkin}`1 s + 2 / 3`\n"
+    )
+    assert [msg for _, _, msg in failures(cli, tmp_path, "u.md", md)] == [
+        "cannot add 700 W (power) to 1 s (time)",
+        "cannot compare 1 W (power) with H100.memory.bandwidth = 3.350 TB/s "
+        "(bandwidth (information/time))",
+        "cannot add 1 J/token (energy per token) to 1 token/W (tokens per power)",
+        "cannot add 1 token·W (energy·tokens/time) to 1 GB (information)",
+        # a - b subtracts b from a (the sides were swapped)
+        "cannot subtract 1 s (time) from 700 W (power)",
+        "cannot subtract 1 s (time) from 2 (dimensionless number)",
+        "cannot add 1 s (time) to 0.666667 (dimensionless number)",  # not 0.6666666666666666
+    ]
+
+
+def test_substitution_values_are_items_where_written(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """With MyST's substitution extension, ``{{ name }}`` renders the front matter's value,
+    whose roles Sphinx runs once per use; check skipped them. Each use gives the value's
+    items, placed in the front matter; an unused or unknown name gives none."""
+    (tmp_path / "conf.py").write_text(
+        'extensions = ["myst_parser", "mlsysim_sphinx"]\n'
+        'myst_enable_extensions = ["substitution"]\n',
+        encoding="utf-8",
+    )
+    md = (
+        "---\nmyst:\n  substitutions:\n"
+        "    ridge: \"{napkin}`ridge_point(A10x, 'bf16')`\"\n"
+        '    unused: "{napkin}`H10.tdp`"\n'
+        "    block: |\n      A block {napkin}`H11.tdp`\n---\n\n"
+        "# S\n\nOnce {{ ridge }}, twice {{ridge}}, `{{ ridge }}` in code, {{ nothing }}.\n\n"
+        "{{ block }}\n"
+    )
+    found = failures(cli, tmp_path, "s.md", md)
+    assert [(line, col) for line, col, _ in found] == [(4, 34), (4, 34), (7, 24)]
+    (tmp_path / "conf.py").write_text('extensions = ["myst_parser"]\n', encoding="utf-8")
+    assert failures(cli, tmp_path, "s.md", md) == []  # without the extension: plain text
+    # conf.py's myst_substitutions: placed in conf.py; the front matter's win
+    (tmp_path / "conf.py").write_text(
+        'extensions = ["myst_parser"]\nmyst_enable_extensions = ["substitution"]\n'
+        'myst_substitutions = {\n    "ridge": "{napkin}`H12.tdp`",\n'
+        "    \"bw\": '{napkin}`H13.tdp`',\n}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "t.md").write_text("# T\n\n{{ bw }} and {{ ridge }}\n", encoding="utf-8")
+    _, out, _ = cli("check", str(tmp_path / "t.md"), str(tmp_path / "s.md"), "--format", "json")
+    placed = [(Path(f["file"]).name, f["line"], f["column"]) for f in json.loads(out)["failures"]]
+    assert placed == [
+        ("conf.py", 4, 24),
+        ("conf.py", 5, 21),
+        ("s.md", 4, 34),
+        ("s.md", 4, 34),
+        ("s.md", 7, 24),
+    ]
+
+
+def test_a_footnotes_indented_blocks_belong_to_it(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Pandoc and MyST read blocks indented four spaces under ``[^note]:`` as the note's;
+    the scanner read them as indented code (check skipped them; the filter ran them)."""
+    for name, block, inline, col in [
+        ("f.qmd", "```{.napkin}", "`fn + H11.tdp`{.napkin}", 11),
+        ("f.md", "```{napkin}", "{napkin}`fn + H11.tdp`", 19),
+    ]:
+        text = (
+            f"# F\n\nA note.[^a]\n\n[^a]: First.\n\n    {block}\n    fn = H10.tdp\n    ```\n\n"
+            f"    Then {inline}.\n\n        code in the note: {inline}\n\nAfter: {inline}\n"
+        )
+        found = failures(cli, tmp_path, name, text)
+        after = (15, col - 2)  # the note ends at a line that is not indented
+        assert [(line, c) for line, c, _ in found] == [(8, 10), (11, col), after], name
+
+
+def test_an_argument_error_points_at_the_argument(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    md = (
+        "# A\n\n{napkin}`ring_allreduce(size=1 GB, n=8 GB, bandwidth=450 GB/s)` "
+        "{napkin}`ring_allreduce(1 GB, 8 GB, 450 GB/s)` "
+        "{napkin}`ring_allreduce(size=1 GB, n=8, bandwith=1 GB/s, bandwidth=450 GB/s)`\n"
+    )
+    found = failures(cli, tmp_path, "a.md", md)
+    assert [(line, col) for line, col, _ in found] == [(3, 36), (3, 95), (3, 152)]
+
+
+def test_myst_block_breaks_and_amsmath_blocks_are_not_text(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """MyST's ``+++`` line is a block break whose text is metadata, and with the amsmath
+    extension ``\\begin{align*}`` … ``\\end{align*}`` is display math: Sphinx ran neither's
+    roles while check did (without amsmath, the environment is text to both)."""
+    md = (
+        '# B\n\nBefore {napkin}`H1.tdp`\n+++ {"a": "{napkin}`H2.tdp`"}\n\n'
+        "\\begin{align*}\nx &= {napkin}`H3.tdp`\n\\end{align*}\n\n"
+        "\\begin{unknown}\n{napkin}`H4.tdp`\n\\end{unknown}\n"
+    )
+    for enabled, lines in [('"amsmath"', [3, 11]), ("", [3, 7, 11])]:
+        (tmp_path / "conf.py").write_text(
+            f'extensions = ["myst_parser"]\nmyst_enable_extensions = [{enabled}]\n',
+            encoding="utf-8",
+        )
+        assert [line for line, _, _ in failures(cli, tmp_path, "b.md", md)] == lines
+
+
+def test_rst_footnote_bodies_are_text_and_doctests_are_not(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """docutils parses a footnote's or citation's body as reST (Sphinx ran its roles; check
+    skipped the block), and a ``>>>`` doctest block as literal text (check ran it)."""
+    rst = (
+        "F\n=\n\nSee [#n]_ and [CIT]_.\n\n>>> x = ':napkin:`H1.tdp`'\n\n"
+        ".. [#n] Note :napkin:`H2.tdp`\n   and :napkin:`H3.tdp`.\n\n"
+        ".. [CIT] Cited :napkin:`H4.tdp`\n"
+    )
+    found = failures(cli, tmp_path, "f.rst", rst)
+    assert [(line, col) for line, col, _ in found] == [(8, 23), (9, 17), (11, 25)]

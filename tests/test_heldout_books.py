@@ -8,7 +8,14 @@ several lines (brackets, ``\\``), claims with relative and absolute tolerances, 
 tables, admonitions/callouts, nested lists, footnotes (inline and referenced), definition
 lists, figure captions, labelled derivations and their cross-references, shortcodes, listings
 and tilde fences that hold napkin-like text, unicode (×, µ, –, an emoji outside the BMP),
-tabs, long lines, an include from a shared folder, and one chapter in CRLF.
+tabs, long lines, an include from a shared folder, and one chapter in CRLF. A second part
+(distributed training with ``solve()`` and collectives, serving latency, a footprint table)
+adds MyST substitutions (front matter and conf.py), ``{eval-rst}``, ``{list-table}``,
+admonitions nested three fences deep, amsmath and ``$$`` math, ``+++`` breaks, ``%``
+comments and HTML holding napkin-like text, an include between markers, footnotes with
+indented napkin blocks, reST footnotes and doctests; in Quarto callouts, cross-references,
+divs three deep, raw blocks, code cells, ``\"`` escapes in attributes, and the missing
+``{{< napkin-table >}}`` / ``{{< napkin-plot >}}`` shortcodes (broken twin).
 
 Each book goes through Sphinx (HTML, ``-j 2``, ``-W``) or pandoc with the filter run from each
 chapter's own folder (the project directory set, as Quarto does), and through ``mlsysim

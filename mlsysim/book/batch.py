@@ -202,7 +202,7 @@ def _evaluate(
     from mlsysim.book.sources.check import unreadable
 
     docs: dict[str, Document] = {}
-    last_line: dict[str, int] = {}
+    last_place: dict[str, tuple[int, int | None]] = {}
     positions = {file: iter(ch.located) for file, ch in chapters.items()}
     results: list[dict[str, Any]] = []
     for n, (file, raw) in enumerate(placed):
@@ -218,13 +218,12 @@ def _evaluate(
                 doc.record("error", ch.option_error, "mlsysim options", 1, None, None)
             doc.declare_blocks(ch.items)
         match, _ = next(positions[file])
-        item = _item(raw, match, last_line.get(file, 1))
-        last_line[file] = item.line
+        item = _item(raw, match, last_place.get(file, (1, 1)))
+        last_place[file] = (item.line, item.column)
         before = len(doc.failures)
         outcome = run_item(doc, item)
         if match is None and raw.get("line") is None:
-            for f in doc.failures[before:]:
-                f.extra["line_unknown"] = True
+            doc.failures[before:] = [_unplaced(f, item) for f in doc.failures[before:]]
         entry: dict[str, Any] = {"id": str(raw.get("id", n + 1))}
         fmt = str(request.get("format", "html"))
         entry.update(result_entry(raw["kind"], outcome, _PLOT_FORMATS.get(fmt, ()), cache_dir()))
@@ -250,15 +249,33 @@ def _evaluate(
     }
 
 
-def _item(raw: dict[str, Any], match: Item | None, fallback_line: int) -> Item:
-    """The item to evaluate: the scanned one when the host's element was located."""
+def _item(raw: dict[str, Any], match: Item | None, before: tuple[int, int | None]) -> Item:
+    """The item to evaluate: the scanned one when the host's element was located; else one
+    at the host's line, or (unknown) at the place of the item before it."""
+    if match is not None:  # with where its attributes and escapes are written
+        return match
     attrs = {str(k): str(v) for k, v in (raw.get("attrs") or {}).items()}
-    if match is not None:
-        return Item(match.kind, match.text, match.line, match.column, match.attrs, match.file)
     line = raw.get("line")
-    return Item(
-        raw["kind"], raw["text"], int(line if line is not None else fallback_line), None, attrs
-    )
+    if line is not None:
+        return Item(raw["kind"], raw["text"], int(line), None, attrs)
+    return Item(raw["kind"], raw["text"], before[0], before[1] or 1, attrs)
+
+
+_UNPLACED = (
+    "this item is not in the source as written (a code cell printed it, or a shortcode made "
+    "it), so it is reported at the item before it, and `mlsysim check` cannot see it: write "
+    "it in the chapter itself"
+)
+
+
+def _unplaced(f: Any, item: Item) -> Any:
+    """A failure of an item the scanner did not find: at the place it was given (never a
+    column inside another item's text), saying why there."""
+    from dataclasses import replace
+
+    hint = f"{_UNPLACED}. {f.hint}" if f.hint else _UNPLACED
+    extra = {**f.extra, "line_unknown": True}
+    return replace(f, line=item.line, column=item.column, hint=hint, extra=extra)
 
 
 def cache_dir() -> Path:

@@ -23,10 +23,12 @@ from mlsysim.book.syntax import (
     ITEM_KINDS,
     MAX_ITEM_TEXT,
     OPTION_KEYS,
+    UNSUPPORTED_SHORTCODE,
     Item,
     ItemKind,
     option_offset,
     parse_column,
+    source_column,
     split_options,
     split_top,
 )
@@ -217,6 +219,13 @@ def run_item(doc: Document, item: Item) -> Outcome:
     counted = len(doc.checks)
     doc.evaluator.item_cites = {}
     outcome = _run(doc, item, before)
+    if item.escapes:  # placed as if written without the characters the host drops
+        from dataclasses import replace
+
+        doc.failures[before:] = [
+            f if f.column is None else replace(f, column=source_column(item, f.line, f.column))
+            for f in doc.failures[before:]
+        ]
     if doc.evaluator.item_cites:
         from dataclasses import replace
 
@@ -232,6 +241,25 @@ def run_item(doc: Document, item: Item) -> Outcome:
         marked = failed_rendering(outcome.rendered, doc.failures[before:])
         outcome = Outcome(False, marked, outcome.extra)
     return outcome
+
+
+def _no_such_shortcode(kind: str) -> ConfigError:
+    """A table or chart written as a Quarto shortcode: there is none, and why."""
+    what, lines, block, attrs = (
+        ("table", "one 'Header: expression' line per column", "napkin-table", 'rows="H100, A100"')
+        if kind == "table"
+        else (
+            "chart",
+            "one 'label = expression' line per point or series",
+            "napkin-plot",
+            'kind="roofline" devices="H100, A100"',
+        )
+    )
+    return ConfigError(
+        f"there is no {{{{< {block} >}}}} shortcode",
+        why=f"a computed {what} needs {lines}, which a shortcode's arguments cannot hold",
+        fix=f"write a code block instead: ```{{.{block} {attrs}}}, then {lines}, then ```",
+    )
 
 
 def _marked(kind: str, rendered: Rendered | None) -> bool:
@@ -253,6 +281,8 @@ def _run(doc: Document, item: Item, before: int) -> Outcome:
                 why=f"the limit is {MAX_ITEM_TEXT:,}",
                 fix="split it into several items",
             )
+        if item.kind in ("table", "plot") and UNSUPPORTED_SHORTCODE in item.attrs:
+            raise _no_such_shortcode(item.kind)
         if item.kind in ("inline", "claim", "eq"):
             text, options = split_options(text, item.kind)
             a = {**a, **options}

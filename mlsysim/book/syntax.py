@@ -28,11 +28,13 @@ __all__ = [
     "MAX_ITEM_TEXT",
     "OPTION_KEYS",
     "PLOT_OPTIONS",
+    "UNSUPPORTED_SHORTCODE",
     "Column",
     "Item",
     "ItemKind",
     "option_offset",
     "parse_column",
+    "source_column",
     "source_offset",
     "split_options",
     "split_top",
@@ -51,6 +53,10 @@ ITEM_KINDS: tuple[ItemKind, ...] = (
     "formula",
     "registry",
 )
+#: The attribute that marks a table or plot written as a Quarto shortcode (``{{< napkin-table
+#: >}}``, ``{{< napkin-plot >}}``), which does not exist: its value is the shortcode's name,
+#: and the item fails at its place in every host, saying what to write instead.
+UNSUPPORTED_SHORTCODE = "shortcode"
 #: Options a napkin-plot reads (anything else is an error naming the option); hosts declare
 #: them as their directive's options without importing the engine.
 PLOT_OPTIONS = frozenset(
@@ -95,6 +101,27 @@ class Item:
     #: (attribute, line, column) of attribute values written apart from the text (pandoc
     #: ``of="…"``), so an error inside one points into it
     attr_at: tuple[tuple[str, int, int], ...] = ()
+    #: (line, column) of each character of the text or of an attribute value that the host
+    #: drops as written (an escape's backslash, the first quote of CSV's ``""``): failures
+    #: inside are moved past them (``source_column``)
+    escapes: tuple[tuple[int, int], ...] = ()
+
+
+def source_column(item: Item, line: int, column: int) -> int:
+    """The file column of a failure placed at ``column`` of ``line`` as if the item were
+    written without its dropped characters: one more for each of them, in the same string
+    (the text or an attribute value, which start at their true places) before it (an escaped
+    character is placed at its escape)."""
+    if not item.escapes:
+        return column
+    base = 0  # the string the position is in starts on this line at `base` (else before it)
+    for start_line, start_col in [(item.line, item.column), *((n, c) for _, n, c in item.attr_at)]:
+        if start_col is not None and start_line == line and base < start_col <= column:
+            base = start_col
+    for at_line, at_col in sorted(item.escapes):
+        if at_line == line and base <= at_col < column:
+            column += 1
+    return column
 
 
 #: option spelling -> canonical item attribute

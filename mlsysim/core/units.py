@@ -116,14 +116,23 @@ class _Quantity(pint.UnitRegistry.Quantity):
         try:
             return super()._add_sub(other, op)
         except pint.DimensionalityError:
-            raise _mix_error("add" if op is operator.add else "subtract", self, other) from None
+            if op is operator.add:
+                raise _mix_error("add", self, other) from None
+            raise _mix_error("subtract", other, self) from None  # self - other
+
+    def __rsub__(self, other: Any) -> Any:
+        try:
+            return super().__rsub__(other)
+        except DimensionError:
+            raise _mix_error("subtract", self, other) from None  # other - self
 
     def _iadd_sub(self, other: Any, op: Any) -> Any:
         try:
             return super()._iadd_sub(other, op)
         except pint.DimensionalityError:
-            verb = "add" if op in (operator.iadd, operator.add) else "subtract"
-            raise _mix_error(verb, self, other) from None
+            if op in (operator.iadd, operator.add):
+                raise _mix_error("add", self, other) from None
+            raise _mix_error("subtract", other, self) from None
 
     def compare(self, other: Any, op: Any) -> Any:
         try:
@@ -196,24 +205,84 @@ def describe_dimension(value: Any) -> str:
 
 
 def _dim_words(dim: Any) -> str:
+    """A dimension as an author names the kind of quantity: its name with its base dimensions
+    (``bandwidth (information/time)``), or only its name when those are mechanical (``power``,
+    not ``power (length^2·mass/time^3)``); else a ratio of named kinds (``energy per token``);
+    else its base dimensions (``tokens/time``), mass and length as energy
+    (``energy·tokens/time``, not ``length^2·mass·tokens/time^3``)."""
     key = str(dim)
     if not key or key == "dimensionless":
         return "dimensionless"
     named = _named_dims().get(key)
-    num = [
-        f"{_DIM_WORDS.get(k, k.strip('[]'))}" + (f"^{e}" if e != 1 else "")
-        for k, e in sorted(dim.items())
-        if e > 0
-    ]
-    den = [
-        f"{_DIM_WORDS.get(k, k.strip('[]'))}" + (f"^{-e}" if e != -1 else "")
-        for k, e in sorted(dim.items())
-        if e < 0
-    ]
+    if named and ("[mass]" in key or "[length]" in key):
+        return named  # "power", not "power (length^2·mass/time^3)"
+    words = _WORDED.get(key)
+    if words is None:
+        words = _WORDED[key] = _unnamed_words(dim)
+    return words
+
+
+_WORDED: dict[str, str] = {}
+
+
+def _unnamed_words(dim: Any) -> str:
+    named = _named_dims().get(str(dim))
+    if named:  # the book's own base dimensions read as they are: bandwidth (information/time)
+        words = _base_words(dict(dim.items()))
+        return words if named in words else f"{named} ({words})"
+    powers = dict(dim.items())
+    if "[mass]" in powers:
+        ratio = _ratio_words(dim)
+        if ratio:
+            return ratio
+        k = powers["[mass]"]
+        if powers.get("[length]") == 2 * k:  # mass·length²/time² is energy
+            powers.pop("[mass]")
+            powers.pop("[length]")
+            powers["[time]"] = powers.get("[time]", 0) + 2 * k
+            powers = {"energy": k, **{d: e for d, e in powers.items() if e}}
+    return _base_words(powers)
+
+
+def _base_words(powers: dict[str, int]) -> str:
+    order = sorted(powers.items(), key=lambda de: (de[0] != "energy", de[0]))
+    num = [_power_word(d, e) for d, e in order if e > 0]
+    den = [_power_word(d, -e) for d, e in order if e < 0]
     words = "·".join(num) or "1"
     if den:
         words += "/" + "·".join(den)
-    return f"{named} ({words})" if named and named not in words else words
+    return words
+
+
+def _power_word(dim: str, exponent: int) -> str:
+    return _DIM_WORDS.get(dim, dim.strip("[]")) + (f"^{exponent}" if exponent != 1 else "")
+
+
+#: a kind of quantity after "per" (``energy per token``)
+_SINGULAR = {
+    "tokens": "token",
+    "parameters": "parameter",
+    "samples": "sample",
+    "requests": "request",
+}
+
+
+def _ratio_words(dim: Any) -> str | None:
+    """``X per Y`` for a dimension that is one named kind (or base dimension) over another,
+    a named kind over a base one first (``energy per token``); None if it is none. Asked only
+    to word an error, never on a hot path."""
+    kinds = [(_word(n), _dimensionality(n)) for n in DIMENSIONS if DIMENSIONS[n]]
+    bases = [(_word(b), ureg.get_dimensionality(b)) for b in _DIM_WORDS]
+    for tops, bottoms in ((kinds, bases), (bases, kinds), (kinds, kinds)):
+        for top, top_dim in tops:
+            for bottom, bottom_dim in bottoms:
+                if top != bottom and top_dim / bottom_dim == dim:
+                    return f"{top} per {_SINGULAR.get(bottom, bottom)}"
+    return None
+
+
+def _word(name: str) -> str:
+    return _DIM_WORDS.get(name, name.replace("_", " "))
 
 
 def _named_dims() -> dict[str, str]:
@@ -233,6 +302,8 @@ def fmt_quantity(value: Any) -> str:
         return f"{mag_s} {unit}".strip()
     if isinstance(value, ureg.Unit):
         return f"{value:~P}"
+    if isinstance(value, float):
+        return f"{value:g}"  # 0.157895, not 0.15789473684210525
     return repr(value)
 
 

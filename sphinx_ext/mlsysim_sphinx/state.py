@@ -151,7 +151,7 @@ def _source(env: BuildEnvironment, docname: str, *, keep: bool = False) -> _Sour
     from mlsysim.book import fingerprints
     from mlsysim.book.books import book_values, project_at
     from mlsysim.book.sources import read_source, scan_source
-    from mlsysim.book.sources.project import chapter_options
+    from mlsysim.book.sources.project import chapter_options, myst_syntax
     from mlsysim.core.exceptions import MlsysimError
     from mlsysim_sphinx import replay
     from mlsysim_sphinx.config import config_mapping
@@ -167,8 +167,8 @@ def _source(env: BuildEnvironment, docname: str, *, keep: bool = False) -> _Sour
         options = chapter_options(path, text, None, host=config_mapping(env.config))
     except MlsysimError as exc:
         options, problem = None, exc
-    math = "dollarmath" in (getattr(env.config, "myst_enable_extensions", None) or ())
-    syntax = "rst" if path.suffix == ".rst" else "myst-dollarmath" if math else "myst"
+    myst = myst_syntax(getattr(env.config, "myst_enable_extensions", None) or ())
+    syntax = "rst" if path.suffix == ".rst" else myst
     book = book_values(project_at(path))
     scanned = book.scanned(path, text, syntax, keep=keep) if book is not None else None
     if scanned is None:  # else the book's pre-pass scanned this very text

@@ -17,11 +17,12 @@ from mlsysim.book.lang.allow import (
     check_function_args,
     check_method_args,
     method_params,
+    parameter_names,
     readable_names,
     result_view,
 )
 from mlsysim.book.lang.limits import MAX_ARGS
-from mlsysim.book.lang.located import Compiling, Run, attempt, locate
+from mlsysim.book.lang.located import Compiling, Run, attempt, locate, wrap_error
 from mlsysim.book.lang.values import Env, Fn, Method, Trace, View, describe, unwrap
 from mlsysim.core.exceptions import (
     DimensionError,
@@ -115,14 +116,40 @@ def c_call(c: Compiling, node: ast.Call) -> Run:
             "too many arguments", column=col, expression=src, why=f"the limit is {MAX_ARGS}"
         )
     label = c.segment(node) or "call"
+    # an error about one argument points at it (``n=8 GB``), not at the call
+    places = ([c.col(a) for a in node.args], {str(kw.arg): c.col(kw) for kw in node.keywords})
 
     def run(env: Env, tr: Trace) -> Any:
         f = func(env, tr)
         a = [a_(env, tr) for a_ in args]
         k = {n: v(env, tr) for n, v in kwargs}
-        return attempt(_call, col, src, f, a, k, tr, label)
+        try:
+            return _call(f, a, k, tr, label)
+        except MlsysimError as exc:
+            raise locate(exc, _argument_col(exc, f, places, col), src) from None
+        except Exception as exc:
+            raise wrap_error(exc, col, src) from None
 
     return run
+
+
+def _argument_col(
+    exc: MlsysimError, f: Any, places: tuple[list[int], dict[str, int]], col: int
+) -> int:
+    """Where the argument an error is about is written (its keyword, or its position in the
+    call), else the call's column ``col``."""
+    name = getattr(exc, "argument", None)
+    if name is None and isinstance(exc, DimensionError) and exc.operation == "use":
+        name = exc.right  # DimensionError.for_argument: the argument's name
+    if not isinstance(name, str):
+        return col
+    positional, keywords = places
+    if name in keywords:
+        return keywords[name]
+    names = parameter_names(f) if isinstance(f, Fn) else []
+    if name in names and names.index(name) < len(positional):
+        return positional[names.index(name)]
+    return col
 
 
 # -- attribute access ----------------------------------------------------------------------

@@ -35,6 +35,7 @@ __all__ = [
     "check_function_args",
     "check_method_args",
     "method_params",
+    "parameter_names",
     "readable_names",
     "result_view",
 ]
@@ -208,6 +209,12 @@ def _signature(fn: Callable[..., Any]) -> inspect.Signature | None:
         return None
 
 
+def parameter_names(f: Fn) -> list[str]:
+    """The names of ``f``'s parameters in order (empty when it has no signature)."""
+    sig = _signature(f.fn)
+    return list(sig.parameters) if sig is not None else []
+
+
 def check_function_args(f: Fn, args: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
     """Bind a function call to the function's signature and check every value.
 
@@ -223,17 +230,24 @@ def check_function_args(f: Fn, args: list[Any], kwargs: dict[str, Any]) -> dict[
             ba = sig.bind(*args, **kwargs)
         except TypeError as exc:
             names = [p for p in sig.parameters if not p.startswith("_")]
-            raise NapkinError(
+            err = NapkinError(
                 f"{f.name}() cannot take these arguments",
                 why=str(exc).replace(f.fn.__name__ + "()", f.name + "()"),
                 fix=_misspelled(kwargs, names) + call_help(f, names),
-            ) from None
+            )
+            unknown = [k for k in kwargs if k not in sig.parameters]
+            err.argument = unknown[0] if unknown else None  # type: ignore[attr-defined]
+            raise err from None
         bound = dict(ba.arguments)
         extra = [k for k, p in sig.parameters.items() if p.kind is p.VAR_KEYWORD]
         for name in extra:
             bound.update(bound.pop(name, {}))
     for name, value in bound.items():
-        _check_value(f.name, name, value)
+        try:
+            _check_value(f.name, name, value)
+        except NapkinError as exc:
+            exc.argument = name  # type: ignore[attr-defined]
+            raise
     return bound
 
 

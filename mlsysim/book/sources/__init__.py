@@ -23,9 +23,18 @@ from mlsysim.book.sources.blocks import Include
 from mlsysim.book.sources.inline import Syntax
 from mlsysim.book.sources.markdown import MarkdownScanner
 from mlsysim.book.sources.rst import RstScanner
+from mlsysim.book.sources.substitutions import Definition, conf_substitutions
 from mlsysim.book.syntax import Item
 
-__all__ = ["SYNTAXES", "Problem", "Scanned", "read_source", "scan_source", "scan_text"]
+__all__ = [
+    "SYNTAXES",
+    "Problem",
+    "Scanned",
+    "read_source",
+    "scan_source",
+    "scan_text",
+    "syntax_named",
+]
 
 #: Source syntaxes: Markdown flavours by host, and reStructuredText.
 SYNTAXES = {
@@ -72,12 +81,43 @@ def read_source(path: Path) -> str:
     return data.decode("utf-8-sig")
 
 
-def _scan(text: str, syntax: str) -> tuple[list[Item | Include], int, list[tuple[int, int, str]]]:
+def syntax_named(name: str) -> Syntax:
+    """The Syntax a name stands for: a key of SYNTAXES, or ``myst`` followed by the MyST
+    extensions it enables (``myst-dollarmath-substitution-amsmath``,
+    :func:`~mlsysim.book.sources.project.myst_syntax`); unknown names read as Markdown."""
+    known = SYNTAXES.get(name)
+    if known is not None:
+        return known
+    base, *flags = name.split("-")
+    if base != "myst":
+        return SYNTAXES["markdown"]
+    return Syntax(
+        myst=True,
+        pandoc=False,
+        math="dollarmath" in flags,
+        substitution="substitution" in flags,
+        amsmath="amsmath" in flags,
+    )
+
+
+def _scan(
+    text: str, syntax: str, subs: dict[str, Definition] | None = None
+) -> tuple[list[Item | Include], int, list[tuple[int, int, str]]]:
     if syntax == "rst":
         rst = RstScanner(text)
         return rst.scan(), rst.steps, []
-    md = MarkdownScanner(text, SYNTAXES.get(syntax, SYNTAXES["markdown"]))
+    md = MarkdownScanner(text, syntax_named(syntax), subs)
     return md.scan(), md.steps, md.problems
+
+
+def _conf_subs(file: str, syntax: str, root: Path | None) -> dict[str, Definition]:
+    """The project's conf.py substitutions, named as ``file`` is (from the working folder)."""
+    if root is None or not syntax_named(syntax).substitution:
+        return {}
+    found = conf_substitutions(str(root))
+    if not found or os.path.isabs(file):
+        return found
+    return {k: replace(d, file=os.path.relpath(str(d.file))) for k, d in found.items()}
 
 
 def scan_text(text: str, file: str = "<string>", syntax: str | None = None) -> list[Item]:
@@ -98,7 +138,10 @@ def scan_source(
 ) -> Scanned:
     """The items of ``text`` (the source ``file``) and of every file it includes."""
     out = Scanned()
-    entries, out.steps, cut = _scan(text, syntax)
+    subs = _conf_subs(file, syntax, root)
+    if subs:
+        out.includes.append(next(iter(subs.values())).file or "")
+    entries, out.steps, cut = _scan(text, syntax, subs)
     for line, column, text_cut in cut:
         out.problems.append(
             Problem(
@@ -199,6 +242,7 @@ def _moved(item: Item, file: str, lines: int, shift: int) -> Item:
         file=file,
         option_lines=tuple((k, n + lines) for k, n in item.option_lines),
         attr_at=tuple((k, *at(n, c)) for k, n, c in item.attr_at),  # type: ignore[misc]
+        escapes=tuple(at(n, c) for n, c in item.escapes),  # type: ignore[misc]
     )
 
 

@@ -17,8 +17,10 @@ __all__ = [
     "CODE_DIRECTIVES",
     "HTML_TAGS",
     "Include",
+    "amsmath_environment",
     "directive_options",
     "fence_run",
+    "footnote_marker",
     "is_rule",
     "list_marker",
     "myst_directive",
@@ -174,6 +176,51 @@ def list_marker(text: str) -> int:
     if j >= n:
         return i + 1
     return j if j - i <= 4 else i + 1
+
+
+#: environments MyST's amsmath extension reads as display math (a starred form too)
+_AMSMATH = frozenset(
+    {
+        "equation",
+        "multline",
+        "gather",
+        "align",
+        "alignat",
+        "flalign",
+        "matrix",
+        "pmatrix",
+        "bmatrix",
+        "Bmatrix",
+        "vmatrix",
+        "Vmatrix",
+        "eqnarray",
+    }
+)
+
+
+def amsmath_environment(text: str) -> str | None:
+    """The environment a line opening an amsmath block names (``\\begin{align*}`` →
+    ``align*``), or None."""
+    if not text.startswith("\\begin{"):
+        return None
+    close = text.find("}", 7)
+    name = text[7:close] if close > 0 else ""
+    return name if name.removesuffix("*") in _AMSMATH else None
+
+
+def footnote_marker(text: str) -> int:
+    """Width of a footnote definition's ``[^label]:`` plus its spaces at the start of
+    ``text`` (0: none). Pandoc and MyST read the note's later blocks indented four spaces
+    under it as part of the note, as a list item's."""
+    if not text.startswith("[^"):
+        return 0
+    close = text.find("]", 2)
+    if close < 3 or text[close + 1 : close + 2] != ":" or any(c in " \t[" for c in text[2:close]):
+        return 0
+    j = close + 2
+    while j < len(text) and text[j] in " \t":
+        j += 1
+    return j
 
 
 def fence_run(text: str) -> tuple[str, int]:

@@ -28,8 +28,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mlsysim.book.sources.shortcodes import ShortcodeReader
+from mlsysim.book.sources.substitutions import SUBSTITUTION, reference_name
 from mlsysim.book.sources.text import MAX_TICKS, Attrs, BacktickRuns, Finder, parse_attrs
-from mlsysim.book.syntax import ItemKind
+from mlsysim.book.syntax import UNSUPPORTED_SHORTCODE, ItemKind
 
 __all__ = ["Found", "Syntax", "scan_paragraph"]
 
@@ -39,6 +40,10 @@ _SHORTCODE_KIND: dict[str, ItemKind] = {
     **_ROLE_KIND,
     "napkin-formula": "formula",
     "napkin-registry": "registry",
+    # no such shortcodes (a table or chart needs one line per column or series): found, so
+    # every host reports them at their place (``items.run_item`` says what to write instead)
+    "napkin-table": "table",
+    "napkin-plot": "plot",
 }
 _ROLE_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+:")
 _ESCAPABLE = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
@@ -52,6 +57,10 @@ class Syntax:
     pandoc: bool
     #: ``$…$`` / ``$$…$$`` are TeX math (pandoc always; MyST with its dollarmath extension)
     math: bool = False
+    #: ``{{ name }}`` is a substitution (MyST with its substitution extension)
+    substitution: bool = False
+    #: ``\begin{equation}`` … blocks are math (MyST with its amsmath extension)
+    amsmath: bool = False
 
     @property
     def name(self) -> str:
@@ -69,6 +78,8 @@ class Found:
     span: tuple[int, int] = (0, 0)
     #: where each attribute's value starts in the paragraph (pandoc attributes)
     attr_starts: dict[str, int] = field(default_factory=dict)
+    #: where the paragraph has a character its text or values drop (an escape's backslash)
+    escapes: tuple[int, ...] = ()
 
 
 def _escaped(text: str, j: int) -> bool:
@@ -152,6 +163,8 @@ class _Scanner:
         self.found: list[Found] = []
         self.claim_spans: list[tuple[int, int]] = []
         self.steps = 0
+        self.names: frozenset[str] = frozenset()  # substitutions a `{{ name }}` may use
+        self._subst_end = Finder(text, "}}")
         # attribute blocks that fail to parse are re-read from each '{': bound the total
         self._attr_budget = 4 * len(text) + 1000
         self._comment_end = Finder(text, "-->")
@@ -209,6 +222,14 @@ class _Scanner:
             if ch == "`":
                 i = self._backticks(i)
                 continue
+            if ch == "{" and self.names and text.startswith("{{", i):
+                ref = reference_name(text, i, self._subst_end.next(i + 2))
+                if ref is not None and ref[0] in self.names:
+                    self.found.append(
+                        Found("inline", ref[0], i, {SUBSTITUTION: ref[0]}, (i, ref[1]))
+                    )
+                    i = ref[1]
+                    continue
             if ch == "{" and self.syntax.myst:
                 end = self._role(i)
                 if end is not None:
@@ -361,7 +382,8 @@ class _Scanner:
         start = attrs.starts.get(key, opened + 1) if body is not None else opened + 1
         text = _plain(self.text[start:closed]) if body is None else body
         where = {k: v for k, v in attrs.starts.items() if k in values}
-        self.found.append(Found(kind, text, start, values, (opened, attrs.end), where))
+        span = (opened, attrs.end)
+        self.found.append(Found(kind, text, start, values, span, where, tuple(attrs.escapes)))
         self.claim_spans.append((opened, attrs.end))
         return attrs.end
 
@@ -371,7 +393,10 @@ class _Scanner:
             return end  # escaped: shown, never run
         kind = _SHORTCODE_KIND.get(sc.name)  # type: ignore[attr-defined]
         args = sc.args  # type: ignore[attr-defined]
-        if kind is not None and args:
+        if kind in ("table", "plot"):  # not a shortcode: placed at its '{{<'
+            marker = {UNSUPPORTED_SHORTCODE: sc.name}  # type: ignore[attr-defined]
+            self.found.append(Found(kind, args[0][0] if args else "", i, marker, (i, end)))
+        elif kind is not None and args:
             value, start = args[0]
             kwargs = dict(sc.kwargs)  # type: ignore[attr-defined]
             where = dict(sc.kwarg_starts)  # type: ignore[attr-defined]
@@ -381,8 +406,14 @@ class _Scanner:
         return end
 
 
-def scan_paragraph(text: str, syntax: Syntax) -> tuple[list[Found], int]:
-    """Items of one paragraph in document order, and the steps scanning took."""
+def scan_paragraph(
+    text: str, syntax: Syntax, substitutions: frozenset[str] = frozenset()
+) -> tuple[list[Found], int]:
+    """Items of one paragraph in document order, and the steps scanning took; a use of one
+    of ``substitutions`` (MyST's ``{{ name }}``) is found with the attribute
+    :data:`~mlsysim.book.sources.substitutions.SUBSTITUTION`, for the caller to replace by
+    the value's items."""
     scanner = _Scanner(text, syntax)
+    scanner.names = substitutions
     found = scanner.scan()
     return found, scanner.steps

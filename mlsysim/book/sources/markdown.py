@@ -5,7 +5,7 @@ item is looked for, so that what is code stays code:
 
 * YAML front matter at the top; fenced code (backticks, tildes), also inside list items and
   block quotes and on a list item's own line; indented code blocks outside lists; HTML
-  comments; in MyST, ``%`` comment lines and raw HTML blocks;
+  comments; in MyST, ``%`` comment lines, ``+++`` block breaks and raw HTML blocks;
 * napkin blocks: MyST directives ```` ```{napkin} ```` / ``:::{napkin}`` (and ``napkin-eq``,
   ``napkin-table``; ``:key: value`` or ``---`` YAML options), pandoc code blocks
   ```` ```{.napkin} ```` / ```` ```napkin ````; other MyST directives whose content is Markdown
@@ -21,15 +21,15 @@ every line is looked at a bounded number of times.
 
 from __future__ import annotations
 
-import bisect
-
 from mlsysim.book.sources.blocks import (
     BLOCK_KIND,
     CODE_DIRECTIVES,
     HTML_TAGS,
     Include,
+    amsmath_environment,
     directive_options,
     fence_run,
+    footnote_marker,
     is_rule,
     list_marker,
     myst_directive,
@@ -44,10 +44,11 @@ from mlsysim.book.sources.markup import (
     is_delimiter_row,
     is_option,
     myst_closes_front_matter,
-    unescaped_bar,
 )
+from mlsysim.book.sources.paragraphs import Paragraphs, may_hold_items
 from mlsysim.book.sources.shortcodes import ShortcodeReader
-from mlsysim.book.sources.text import find, indent_of, laid_out
+from mlsysim.book.sources.substitutions import Definition, front_matter_substitutions
+from mlsysim.book.sources.text import find, indent_of
 from mlsysim.book.syntax import Item
 
 __all__ = ["MarkdownScanner"]
@@ -58,21 +59,27 @@ __all__ = ["MarkdownScanner"]
 class MarkdownScanner:
     """Scans one Markdown text; :meth:`scan` returns items and includes in document order."""
 
-    def __init__(self, text: str, syntax: Syntax) -> None:
+    def __init__(
+        self, text: str, syntax: Syntax, substitutions: dict[str, Definition] | None = None
+    ) -> None:
         self.lines = [ln[:-1] if ln.endswith("\r") else ln for ln in text.split("\n")]
         self.syntax = syntax
         self.out: list[Item | Include] = []
         self.steps = 0
         self._para: list[tuple[int, int, str]] = []  # (line index, column, text)
         self._table = False  # the last line was a MyST table's delimiter row or a row under it
-        #: items a MyST table row cuts apart: (line, column, the item's text)
-        self.problems: list[tuple[int, int, str]] = []
         self._prose: list[tuple[str, int]] = []  # open MyST directives with Markdown content
         self._lists: list[int] = []  # content columns of the open list items
+        self._paras = Paragraphs(syntax, dict(substitutions or {}))
+        self._no_end: dict[str, int] = {}  # an amsmath \end{…} no line from here holds
+        #: items a MyST table row cuts apart: (line, column, the item's text)
+        self.problems = self._paras.problems
 
     # -- driver ---------------------------------------------------------------------------
     def scan(self) -> list[Item | Include]:
         i = self._front_matter()
+        if self.syntax.substitution:
+            self._paras.subs.update(front_matter_substitutions(self.lines, i))
         prev_blank = True
         while i < len(self.lines):
             self.steps += 1
@@ -80,6 +87,7 @@ class MarkdownScanner:
             prev_blank = blank
             i = nxt
         self._flush()
+        self.steps += self._paras.steps
         return self.out
 
     def _front_matter(self) -> int:
@@ -126,6 +134,14 @@ class MarkdownScanner:
             if not text.strip():
                 return i + 1, False
             ind = ind + marker
+        note = footnote_marker(text) if not marker and ind - container <= 3 else 0
+        if note:  # a footnote's indented blocks belong to it, as a list item's do
+            self._flush()
+            self._lists.append(ind + 4)
+            text, col = text[note:], col + note
+            if not text.strip():
+                return i + 1, False
+            ind = ind + 4
         if self._close_prose(text):  # before fences: a bare ``` here closes {note} & co.
             self._flush()
             return i + 1, False
@@ -138,12 +154,17 @@ class MarkdownScanner:
             self._flush()
             return self._html_comment(i, qcol), False
         if self.syntax.myst and not self.syntax.pandoc:
-            if text.startswith("%"):
+            if text.startswith(("%", "+++")):  # a comment; a block break (its text is metadata)
                 self._flush()
                 return i + 1, False
             if self._html_block_start(text):
                 self._flush()
                 return self._until_blank(i), False
+            env = amsmath_environment(text) if self.syntax.amsmath else None
+            end = self._until_line_with(i, f"\\end{{{env}}}") if env is not None else -1
+            if end > 0:  # MyST's amsmath: a math block up to its \end{…} (unclosed: text)
+                self._flush()
+                return end, False
         if self.syntax.pandoc and text.startswith("{{< include"):
             include = self._quarto_include(text, i)
             if include is not None:
@@ -165,36 +186,10 @@ class MarkdownScanner:
 
     # -- paragraphs -----------------------------------------------------------------------
     def _flush(self, cells: bool = False) -> None:
-        """Scan the paragraph gathered so far; ``cells``: it is one row of a MyST table, whose
-        cells MyST splits at every unescaped ``|`` (an item holding one is cut: a problem)."""
-        para = self._para
-        if not para:
-            return
-        self._para = []
-        joined = "\n".join(t for _, _, t in para)
-        if not _may_hold_items(joined):
-            return
-        starts: list[int] = []
-        pos = 0
-        for _, _, t in para:
-            starts.append(pos)
-            pos += len(t) + 1
-        found, steps = scan_paragraph(joined, self.syntax)
-        self.steps += steps
-
-        def place(pos: int) -> tuple[int, int]:
-            k = bisect.bisect_right(starts, pos) - 1
-            line_index, col, _ = para[k]
-            return line_index + 1, col + pos - starts[k] + 1
-
-        for f in found:
-            line, column = place(f.start)
-            if cells and unescaped_bar(joined, f.span[0], f.span[1]):
-                self.problems.append((line, column, joined[f.span[0] : f.span[1]]))
-                continue
-            at = tuple((key, *place(pos)) for key, pos in f.attr_starts.items())
-            text = laid_out(f.text, f.start, joined, starts, [c for _, c, _ in para])
-            self.out.append(Item(f.kind, text, line, column, f.attrs, attr_at=at))
+        """Scan the paragraph gathered so far (``cells``: one row of a MyST table)."""
+        if self._para:
+            para, self._para = self._para, []
+            self.out.extend(self._paras.items(para, cells))
 
     def _grid_table(self, i: int, qcol: int, col: int) -> int:
         """A pandoc grid table from its top border at line ``i``: each cell scanned as one
@@ -242,6 +237,20 @@ class MarkdownScanner:
         while k < len(text) and text[k].isalnum():
             k += 1
         return text[j:k].lower() in HTML_TAGS and (k >= len(text) or text[k] in " \t>/")
+
+    def _until_line_with(self, i: int, end: str) -> int:
+        """The line after the first line from ``i`` that holds ``end``, or -1 if none does
+        (remembered: asked again from a later line, it answers at once)."""
+        if self._no_end.get(end, len(self.lines) + 1) <= i:
+            return -1
+        k = i
+        while k < len(self.lines):
+            self.steps += 1
+            k += 1
+            if end in self.lines[k - 1]:
+                return k
+        self._no_end[end] = i
+        return -1
 
     def _until_blank(self, i: int) -> int:
         k = i
@@ -332,7 +341,7 @@ class MarkdownScanner:
         """Items inside a div's ``title`` / ``fig-cap`` / ``tbl-cap`` / ``lst-cap`` attribute,
         which Quarto reads as Markdown (``info`` begins at column ``start`` of line ``i``)."""
         for value, offsets in caption_attributes(info):
-            if not _may_hold_items(value):
+            if not may_hold_items(value):
                 continue
             found, steps = scan_paragraph(value, self.syntax)
             self.steps += steps + len(value)
@@ -407,8 +416,3 @@ class MarkdownScanner:
         )
         item = Item(BLOCK_KIND[name], text, line, column, attrs, option_lines=lines, attr_at=at)
         self.out.append(item)
-
-
-def _may_hold_items(text: str) -> bool:
-    """A quick filter: paragraphs without these characters hold no napkin item."""
-    return "`" in text or "{" in text or "]" in text

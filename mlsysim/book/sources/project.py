@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import ast
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -30,7 +30,14 @@ from mlsysim.book.options import Options, resolve
 from mlsysim.book.sources.frontmatter import front_matter_options, load_yaml, mlsysim_key
 from mlsysim.core.exceptions import ConfigError, MlsysimError
 
-__all__ = ["Project", "chapter_options", "project_of", "syntax_for"]
+__all__ = [
+    "MYST_EXTENSIONS",
+    "Project",
+    "chapter_options",
+    "myst_syntax",
+    "project_of",
+    "syntax_for",
+]
 
 _CONF_KEYS = ("exclude_patterns", "source_suffix", "extensions", "myst_enable_extensions")
 _MAX_CONF = 1_000_000
@@ -48,6 +55,8 @@ class Project:
     suffixes: tuple[str, ...] = ()
     problems: tuple[tuple[int, str], ...] = ()  # (line, message) of what could not be read
     dollarmath: bool = False  # MyST reads $…$ and $$…$$ as math (myst_enable_extensions)
+    #: the myst_enable_extensions that change which text holds items (MYST_EXTENSIONS)
+    myst_extensions: tuple[str, ...] = ()
 
     @property
     def config_file(self) -> Path:
@@ -151,7 +160,8 @@ def _read_conf_py(config: Path) -> Project:
     suffixes = tuple(suffix) if isinstance(suffix, dict | list | tuple) else (str(suffix),)
     exclude = values.get("exclude_patterns", [])
     enabled = values.get("myst_enable_extensions", [])
-    dollarmath = isinstance(enabled, list | tuple | set) and "dollarmath" in enabled
+    enabled = list(enabled) if isinstance(enabled, list | tuple | set) else []
+    dollarmath = "dollarmath" in enabled
     return Project(
         config.parent,
         "sphinx",
@@ -161,12 +171,14 @@ def _read_conf_py(config: Path) -> Project:
         suffixes,
         tuple(problems),
         dollarmath,
+        tuple(str(e) for e in enabled if e in MYST_EXTENSIONS),
     )
 
 
 def syntax_for(path: Path, project: Project | None) -> str:
     """The source syntax of a chapter: ``rst``, ``myst`` (``myst-dollarmath`` when the
-    project enables MyST's dollarmath), ``pandoc`` or ``markdown`` (both)."""
+    project enables MyST's dollarmath, ``…-substitution`` when it enables substitutions),
+    ``pandoc`` or ``markdown`` (both)."""
     suffix = path.suffix.lower()
     if suffix == ".rst":
         return "rst"
@@ -175,8 +187,20 @@ def syntax_for(path: Path, project: Project | None) -> str:
     if project is not None:
         if project.kind != "sphinx":
             return "pandoc"
-        return "myst-dollarmath" if project.dollarmath else "myst"
+        return myst_syntax(project.myst_extensions)
     return "markdown"
+
+
+def myst_syntax(enabled: Iterable[object]) -> str:
+    """The name of the MyST syntax with the ``myst_enable_extensions`` that change what is
+    text (a name :func:`mlsysim.book.sources.syntax_named` reads): ``myst``, then
+    ``-dollarmath``, ``-substitution``, ``-amsmath`` in that order."""
+    on = {str(e) for e in enabled}
+    return "myst" + "".join(f"-{e}" for e in MYST_EXTENSIONS if e in on)
+
+
+#: MyST extensions that change which text holds items, in the order syntax names give them
+MYST_EXTENSIONS = ("dollarmath", "substitution", "amsmath")
 
 
 @lru_cache(maxsize=256)

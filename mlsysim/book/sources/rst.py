@@ -165,6 +165,16 @@ def _shared_indent(lines: list[str]) -> str:
     return shared or ""
 
 
+def _doubled_quotes(text: str) -> list[int]:
+    """Offsets of the first quote of each ``""`` (CSV's escaped quote), left to right."""
+    out: list[int] = []
+    k = text.find('""')
+    while k >= 0:
+        out.append(k)
+        k = text.find('""', k + 2)
+    return out
+
+
 class RstScanner:
     """Scans one reStructuredText text; :meth:`scan` returns items and includes in order."""
 
@@ -199,6 +209,9 @@ class RstScanner:
             if marker:
                 self._flush()
                 text, col = text[marker:], col + marker
+            if text.startswith(">>>") and not self._para:  # a doctest block: literal
+                i = self._until_blank(i)
+                continue
             if (self._para and col != self._para[-1][1]) or text.startswith("|"):
                 self._flush()
             self._para.append((i, col, text))
@@ -228,13 +241,25 @@ class RstScanner:
         found, steps = _scan_roles(joined)
         self.steps += steps
         margins = [c for _, c, _ in para]
-        for kind, content, start in found:
-            k = bisect.bisect_right(starts, start) - 1
+
+        def place(pos: int) -> tuple[int, int]:
+            k = bisect.bisect_right(starts, pos) - 1
             line_index, col, _ = para[k]
+            return line_index + 1, col + pos - starts[k] + 1
+
+        for kind, content, start in found:
             text = laid_out(content, start, joined, starts, margins)
+            escapes: tuple[tuple[int, int], ...] = ()
             if csv:
                 text = text.replace('""', '"')
-            self.out.append(Item(kind, text, line_index + 1, col + start - starts[k] + 1))
+                escapes = tuple(place(start + o) for o in _doubled_quotes(content))
+            self.out.append(Item(kind, text, *place(start), escapes=escapes))
+
+    def _until_blank(self, i: int) -> int:
+        while i < len(self.lines) and self.lines[i].strip():
+            self.steps += 1
+            i += 1
+        return i
 
     def _block_end(self, start: int, base: int) -> int:
         lines = self.lines
@@ -275,7 +300,12 @@ class RstScanner:
                 self._para.append((i, col + len(text) - len(rest), rest))
                 self._flush()
                 return i + 1
-            return self._block_end(i + 1, ind)  # a comment, a target, a footnote
+            close = text.find("] ", 4) if text.startswith(".. [") else -1
+            if close > 4 and " " not in text[4:close]:  # a footnote or citation: body text
+                rest = text[close + 2 :]
+                self._para.append((i, col + len(text) - len(rest), rest))
+                return i + 1  # its indented lines are its body, read on
+            return self._block_end(i + 1, ind)  # a comment, a target
         name, arg = directive
         end = self._block_end(i + 1, ind)
         if name in _KIND:

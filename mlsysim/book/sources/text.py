@@ -173,6 +173,8 @@ class Attrs:
     end: int = 0
     #: where each value starts in the text (its first character, inside any quotes)
     starts: dict[str, int] = field(default_factory=dict)
+    #: where the text has a backslash that the value drops (``\\"`` is ``"``)
+    escapes: list[int] = field(default_factory=list)
 
 
 def parse_attrs(text: str, start: int, limit: int = 1000) -> Attrs | None:
@@ -204,7 +206,7 @@ def parse_attrs(text: str, start: int, limit: int = 1000) -> Attrs | None:
         word = text[i:j]
         if j < n and text[j] == "=" and word and word[0] not in "#.":
             v = j + 1
-            value, j = _attr_value(text, v, n)
+            value, j = _attr_value(text, v, n, out.escapes)
             if value is None:
                 return None
             out.values[word] = value
@@ -225,7 +227,7 @@ _NOT_IN_ATTRS = frozenset("`{[]")
 _WORD_END = frozenset(" \t\n}=`{[]")
 
 
-def _attr_value(text: str, i: int, n: int) -> tuple[str | None, int]:
+def _attr_value(text: str, i: int, n: int, escapes: list[int]) -> tuple[str | None, int]:
     if i < n and text[i] in "\"'":
         quote = text[i]
         out: list[str] = []
@@ -233,6 +235,7 @@ def _attr_value(text: str, i: int, n: int) -> tuple[str | None, int]:
         while j < n:
             ch = text[j]
             if ch == "\\" and quote == '"' and j + 1 < n:
+                escapes.append(j)
                 out.append(text[j + 1])
                 j += 2
                 continue

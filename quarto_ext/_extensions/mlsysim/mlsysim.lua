@@ -219,6 +219,14 @@ local function item_attrs(attributes)
   return attrs
 end
 
+--- A `{{< napkin-table >}}` or `{{< napkin-plot >}}` placeholder (no such shortcodes): an
+--- item of its kind, marked, which the engine fails at its place with what to write instead.
+local function unsupported_shortcode(el)
+  local kind = ({ ["napkin-table"] = "table", ["napkin-plot"] = "plot" })[el.attributes.shortcode]
+  if kind == nil then return nil end
+  return kind, el.attributes.expr or ""
+end
+
 --- The batch item an element stands for, or nil when it is not a napkin element.
 local function classify(el)
   local t = el.t
@@ -232,6 +240,7 @@ local function classify(el)
   elseif t == "Div" then  -- the reference shortcodes' block placeholders
     if el.classes:includes("napkin-formula") then return "formula", el.attributes.expr or "" end
     if el.classes:includes("napkin-registry") then return "registry", el.attributes.expr or "" end
+    if el.attributes.shortcode then return unsupported_shortcode(el) end
   elseif t == "Code" then
     if el.classes:includes("napkin") then return "inline", el.text end
   elseif t == "Span" then
@@ -244,6 +253,7 @@ local function classify(el)
     if el.classes:includes("claim") then
       return "claim", el.attributes.claim or plain_text(el.content)
     end
+    if el.attributes.shortcode then return unsupported_shortcode(el) end
   end
   return nil
 end
@@ -433,6 +443,10 @@ local function splice(doc, results, format)
     if el.t == "Span" and kind == "eq" then  -- the napkin-eq shortcode: display math inline
       return pandoc.Span({ display_result(result, format) },
         pandoc.Attr(el.identifier, result_classes("mlsysim-eq", result)))
+    end
+    if el.t == "Span" and (kind == "table" or kind == "plot") then  -- within a paragraph
+      return pandoc.Span({ inline_result(result, format) },
+        pandoc.Attr(el.identifier, result_classes("mlsysim-value", result)))
     end
     if kind ~= "inline" and kind ~= "claim" then
       return block_result(el, kind, result, format)

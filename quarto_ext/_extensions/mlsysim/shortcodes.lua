@@ -102,7 +102,24 @@ local function reference(class)
   end
 end
 
+--- `{{< napkin-table >}}` and `{{< napkin-plot >}}` do not exist (a table or chart needs one
+--- line per column or series): a placeholder the filter sends to the engine like any item, so
+--- the render fails at the shortcode's line and column with what to write instead, as
+--- `mlsysim check` reports it.
+local function unsupported(class)
+  return function(args, _kwargs, _meta, raw_args, context)
+    local text = raw_args and raw_args[1] or text_of(args and args[1])
+    local attrs = { shortcode = class, expr = text }
+    if context == "block" then
+      return pandoc.Div({}, pandoc.Attr("", { class }, attrs))
+    end
+    return placeholder(class, {}, attrs, context)
+  end
+end
+
 return {
+  ["napkin-table"] = unsupported("napkin-table"),
+  ["napkin-plot"] = unsupported("napkin-plot"),
   ["napkin-formula"] = reference("napkin-formula"),
   ["napkin-registry"] = reference("napkin-registry"),
   ["napkin"] = napkin,

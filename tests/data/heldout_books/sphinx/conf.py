@@ -5,9 +5,11 @@ definition lists, code listings that hold napkin-like text, unicode, tabs and lo
 project = "heldout"
 extensions = ["myst_parser", "mlsysim_sphinx"]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
-myst_enable_extensions = ["colon_fence", "dollarmath", "deflist"]
+myst_enable_extensions = ["colon_fence", "dollarmath", "deflist", "substitution", "amsmath"]
 exclude_patterns = ["_build", "_shared", "EXPECTED_FAILURES.txt"]
 suppress_warnings = ["image.not_readable"]
 mlsysim_tolerance = "5%"
 mlsysim_sig_figs = 3
 numfig = True
+# substitutions every chapter may use ({{ name }}); their roles run where they are used
+myst_substitutions = {"h100_bw": "{napkin}`H100.memory.bandwidth -> TB/s`", "plain": "no items"}

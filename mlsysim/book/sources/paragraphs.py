@@ -1,0 +1,85 @@
+"""A Markdown paragraph's lines → its napkin items, placed in the file.
+
+The block scanner (:mod:`~mlsysim.book.sources.markdown`) gathers a paragraph's lines with
+where each starts (indentation, list and quote markers stripped); :class:`Paragraphs` joins
+them, scans them once (:func:`~mlsysim.book.sources.inline.scan_paragraph`) and places every
+item, attribute value and escape at its file line and column. A use of a MyST substitution
+(``{{ name }}``) is replaced by the items of its value, placed where the value is written
+(:mod:`~mlsysim.book.sources.substitutions`).
+"""
+
+from __future__ import annotations
+
+import bisect
+
+from mlsysim.book.sources.inline import Syntax, scan_paragraph
+from mlsysim.book.sources.markup import unescaped_bar
+from mlsysim.book.sources.substitutions import SUBSTITUTION, Definition
+from mlsysim.book.sources.text import laid_out
+from mlsysim.book.syntax import Item
+
+__all__ = ["Paragraphs", "may_hold_items"]
+
+
+def may_hold_items(text: str) -> bool:
+    """A quick filter: paragraphs without these characters hold no napkin item."""
+    return "`" in text or "{" in text or "]" in text
+
+
+class Paragraphs:
+    """Items of the paragraphs of one source, in order; ``problems`` collects the items a
+    MyST table row cuts apart (line, column, the item's text)."""
+
+    def __init__(self, syntax: Syntax, substitutions: dict[str, Definition]) -> None:
+        self.syntax = syntax
+        self.subs = substitutions
+        self.steps = 0
+        self.problems: list[tuple[int, int, str]] = []
+        self._sub_items: dict[str, list[Item]] = {}
+
+    def items(self, para: list[tuple[int, int, str]], cells: bool = False) -> list[Item]:
+        """The items of one paragraph, given as (0-based line, 0-based column, text) per
+        line; ``cells``: it is one row of a MyST table, whose cells MyST splits at every
+        unescaped ``|`` (an item holding one is cut: a problem)."""
+        joined = "\n".join(t for _, _, t in para)
+        if not may_hold_items(joined):
+            return []
+        starts: list[int] = []
+        pos = 0
+        for _, _, t in para:
+            starts.append(pos)
+            pos += len(t) + 1
+        found, steps = scan_paragraph(joined, self.syntax, frozenset(self.subs))
+        self.steps += steps
+
+        def place(pos: int) -> tuple[int, int]:
+            k = bisect.bisect_right(starts, pos) - 1
+            line_index, col, _ = para[k]
+            return line_index + 1, col + pos - starts[k] + 1
+
+        out: list[Item] = []
+        for f in found:
+            if SUBSTITUTION in f.attrs:  # a use of a substitution: its value's items, there
+                out.extend(self._substituted(f.attrs[SUBSTITUTION]))
+                continue
+            line, column = place(f.start)
+            if cells and unescaped_bar(joined, f.span[0], f.span[1]):
+                self.problems.append((line, column, joined[f.span[0] : f.span[1]]))
+                continue
+            at = tuple((key, *place(pos)) for key, pos in f.attr_starts.items())
+            text = laid_out(f.text, f.start, joined, starts, [c for _, c, _ in para])
+            esc = tuple(place(pos) for pos in f.escapes)
+            out.append(Item(f.kind, text, line, column, f.attrs, attr_at=at, escapes=esc))
+        return out
+
+    def _substituted(self, name: str) -> list[Item]:
+        """The items of substitution ``name``'s value, where the value is written."""
+        items = self._sub_items.get(name)
+        if items is None:
+            d = self.subs[name]
+            found, steps = scan_paragraph(d.value, self.syntax)
+            self.steps += steps
+            items = self._sub_items[name] = [
+                Item(f.kind, f.text, *d.place(f.start), f.attrs, d.file) for f in found
+            ]
+        return items

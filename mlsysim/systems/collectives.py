@@ -1,12 +1,13 @@
 """``mlsysim.collective``: one collective on a node or cluster, priced as the solvers price it.
 
 The model — the algorithms, the bound and the achievable time, NCCL's protocols — is
-:mod:`mlsysim.systems.collective_pricing`; :func:`time_collective` and its types are
-re-exported here. :func:`collective` resolves the system, places the group and returns a
-:class:`CollectiveResult` (nccl-tests' algorithm and bus bandwidths, :func:`bus_factor`);
-quantities are built only here, at the API boundary. A call is cached per operation, size,
-system view and algorithm with the other derived caches (a result is immutable), and a
-size given as text is parsed once.
+:mod:`mlsysim.systems.collective_terms`, priced by :mod:`mlsysim.systems.collective_pricing`
+(:func:`time_collective` and its types are re-exported here). :func:`collective` resolves
+the system, places the group and returns a :class:`CollectiveResult` (nccl-tests' algorithm
+and bus bandwidths, :func:`~mlsysim.core.formulas.collectives.bus_factor`); quantities are
+built only here, at the API boundary. A call is cached per operation, size, system view and
+algorithm with the other derived caches (a result is immutable), each view's group is one
+object (so its plan is kept for the next size), and a size given as text is parsed once.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from typing import Any
 from mlsysim.core.cache import DerivedCache
 from mlsysim.core.exceptions import ConfigError
 from mlsysim.core.formulas.collectives import bus_factor
-from mlsysim.systems import collective_pricing as _pricing
-from mlsysim.systems.collective_pricing import Timing, time_collective
+from mlsysim.systems import collective_terms
+from mlsysim.systems.collective_pricing import Timing, check, time_collective
 from mlsysim.systems.topology import Group, SystemView, resolve_system
 
 __all__ = [
@@ -34,9 +35,9 @@ __all__ = [
 ]
 
 #: Collective operations (nccl-tests names).
-OPS: tuple[str, ...] = _pricing.OPS
+OPS: tuple[str, ...] = collective_terms.OPS
 #: Algorithms by operation; ``"auto"`` chooses among the ones the hardware supports.
-ALGORITHMS: dict[str, tuple[str, ...]] = _pricing.ALGORITHMS
+ALGORITHMS: dict[str, tuple[str, ...]] = collective_terms.ALGORITHMS
 
 COLLECTIVE_SCHEMA_VERSION = "mlsysim.collective/1"
 
@@ -194,7 +195,7 @@ def collective(
     The result has ``time``, ``algbw``, ``busbw`` (nccl-tests' definitions) and the
     ``algorithm`` used, plus the line-rate bounds ``time_bound`` and ``busbw_bound``.
     """
-    _pricing.check(op, algorithm)
+    check(op, algorithm)
     M = _size(size)
     if M < 0.0:
         raise ConfigError(

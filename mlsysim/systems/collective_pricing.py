@@ -100,14 +100,18 @@ def _choice(op: str, algorithm: str, grp: Group, real: Levels) -> Choice:
     if algorithm in _SINGLE_PROTOCOL:
         rows = ((term(op, algorithm, grp, real), CALL_BASE),)
         return Choice(algorithm, auto, True, rows, rows, math.inf)
-    below: list[tuple[Term, float]] = []
-    above: list[tuple[Term, float]] = []
-    for lv, base, alt in protocol_rows(op, grp, real, _FAMILY.get(algorithm, "ring")):
-        row = (term(op, algorithm, grp, lv), base)
-        below.append(row)
-        above.append(row if alt is None else (term(op, algorithm, grp, alt[0]), alt[1]))
-    plateau = grp.n * _PLATEAU_BYTES if algorithm == "ring" else math.inf
-    return Choice(algorithm, auto, False, tuple(below), tuple(above), plateau)
+    made = protocol_rows(op, grp, real, _FAMILY.get(algorithm, "ring"))
+    rows = tuple([(term(op, algorithm, grp, lv), base) for lv, base, _ in made])
+    if algorithm != "ring" or all(alt is None for _, _, alt in made):
+        return Choice(algorithm, auto, False, rows, rows, math.inf)
+    # the ring Simple plateau: from nRanks/16 x 64 KiB on, that row at its plateau latency
+    above = tuple(
+        [
+            row if alt is None else (term(op, algorithm, grp, alt[0]), alt[1])
+            for row, (_, _, alt) in zip(rows, made, strict=True)
+        ]
+    )
+    return Choice(algorithm, auto, False, rows, above, grp.n * _PLATEAU_BYTES)
 
 
 def plan(op: str, grp: Group) -> tuple[Choice, ...]:

@@ -9,6 +9,8 @@ holds the two to 1e-12 relative; the counting tests fail if a pricing bypasses t
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import math
 import random
 from typing import Any
@@ -206,3 +208,27 @@ def test_a_fresh_sweep_plans_each_group_once(monkeypatch: pytest.MonkeyPatch) ->
     # the sweep again: every collective a cache hit, no plan
     mlsysim.sweep(**grid)
     assert pricing.plans_made[0] - made == plans
+
+
+def test_group_interning_key_covers_every_field_of_a_group() -> None:
+    """Equal groups of one view are interned by a cheap key: it must tell apart every field
+    a pricing may read (a field added to Group without it would merge distinct groups)."""
+    from mlsysim.solvers import distributed_timing
+
+    grp = resolve_system("SuperPOD_A100", 256).group(16, 8)
+    key = distributed_timing._shape(grp)
+    assert len(key) == len(dataclasses.fields(Group))
+    for f in dataclasses.fields(Group):
+        other = dataclasses.replace(grp, **{f.name: _other(getattr(grp, f.name))})
+        assert distributed_timing._shape(other) != key, f.name
+
+
+def _other(value: Any) -> Any:
+    """Another value of a group field: the next number, the other flag, an equal link that
+    is another object."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, (int, float)):
+        return value + 1
+    assert value is not None
+    return copy.copy(value)

@@ -78,6 +78,23 @@ _GROUPS = DerivedCache("solvers.distributed.groups")
 _SAME_GROUPS = DerivedCache("solvers.distributed.same_groups")
 
 
+def _shape(grp: Group) -> tuple[Any, ...]:
+    """What tells two groups of one view apart (its links are the view's), cheaper to hash
+    than the group with its links."""
+    return (
+        grp.n,
+        grp.per_node,
+        grp.nodes,
+        grp.pods,
+        grp.nodes_per_pod,
+        grp.oversubscription,
+        grp.sharp,
+        grp.pods_known,
+        id(grp.intra),
+        id(grp.inter),
+    )
+
+
 def _groups(view: SystemView, par: ParallelPlan) -> dict[str, Group]:
     """Each parallel dimension's group placed on ``view`` (cached per view and layout)."""
     layout = _layout(par)
@@ -93,11 +110,11 @@ def _groups(view: SystemView, par: ParallelPlan) -> dict[str, Group]:
         if len(_SAME_GROUPS) > _CACHE_LIMIT:
             _SAME_GROUPS.clear()
         _SAME_GROUPS.put(id(view), same)
-    interned: dict[Group, Group] = same[1]
+    interned: dict[tuple[Any, ...], Group] = same[1]
     groups = {}
     for name, members in _MEMBERS.items():
         grp = view.group_of(layout, members)
-        groups[name] = interned.setdefault(grp, grp)
+        groups[name] = interned.setdefault(_shape(grp), grp)
     if len(_GROUPS) > _CACHE_LIMIT:
         _GROUPS.clear()
     _GROUPS.put(key, (view, groups))

@@ -98,8 +98,8 @@ _SAME_TERMS = {"reduce_scatter": "all_gather"}
 def _choice(op: str, algorithm: str, grp: Group, real: Levels) -> Choice:
     auto = algorithm != "sharp" or grp.sharp
     if algorithm in _SINGLE_PROTOCOL:
-        rows = ((term(op, algorithm, grp, real), CALL_BASE),)
-        return Choice(algorithm, auto, True, rows, rows, math.inf)
+        one = ((term(op, algorithm, grp, real), CALL_BASE),)
+        return Choice(algorithm, auto, True, one, one, math.inf)
     made = protocol_rows(op, grp, real, _FAMILY.get(algorithm, "ring"))
     rows = tuple([(term(op, algorithm, grp, lv), base) for lv, base, _ in made])
     if algorithm != "ring" or all(alt is None for _, _, alt in made):

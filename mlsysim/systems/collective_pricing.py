@@ -44,8 +44,10 @@ _SINGLE_PROTOCOL = frozenset(("nvls", "sharp"))
 #: The family of NCCL's tables each algorithm is priced with.
 _FAMILY = {"tree": "tree", "pairwise": "p2p", "p2p": "p2p"}
 _PLATEAU_BYTES = NCCL_RING_SIMPLE_PLATEAU_BYTES.value
-#: Plans each cache keeps before it starts afresh (a sweep must not accumulate).
+#: Entries each cache keeps before it starts afresh (a sweep must not accumulate): priced
+#: sizes are small tuples, a plan holds a few dozen closures.
 _CACHE_LIMIT = 65536
+_PLAN_LIMIT = 1024  # an all-reduce plan and its bounds: ~12 kB
 
 
 class Timing(NamedTuple):
@@ -127,7 +129,7 @@ def plan(op: str, grp: Group) -> tuple[Choice, ...]:
     made = tuple(
         _choice(op, name, grp, real) for name in ALGORITHMS[op] if supported(op, name, grp)
     )
-    if len(_PLANS) > _CACHE_LIMIT:
+    if len(_PLANS) > _PLAN_LIMIT:
         _PLANS.clear()
     _PLANS.put(key, (grp, made))
     return made
@@ -142,7 +144,7 @@ def _bounds(op: str, grp: Group) -> tuple[Term, ...]:
         return hit[1]
     peak = link_levels(grp, achievable=False)
     made = tuple(term(op, ch.algorithm, grp, peak) for ch in plan(op, grp))
-    if len(_BOUNDS) > _CACHE_LIMIT:
+    if len(_BOUNDS) > _PLAN_LIMIT:
         _BOUNDS.clear()
     _BOUNDS.put(key, (grp, made))
     return made

@@ -111,7 +111,7 @@ def protocol_rows(op: str, grp: Group, real: Levels, family: str) -> tuple[Row, 
         made = ((real, CALL_BASE, None),)
     else:
         made = tuple(_row(real, step) for step in steps)
-    if len(_PROTOCOL_LEVELS) > 65536:
+    if len(_PROTOCOL_LEVELS) > 1024:  # a sweep must not accumulate (one plan's each)
         _PROTOCOL_LEVELS.clear()
     _PROTOCOL_LEVELS[key] = (grp, made)
     return made

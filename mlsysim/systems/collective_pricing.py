@@ -234,8 +234,8 @@ def achievable_collective(op: str, size: float, grp: Group) -> tuple[float, str]
 
 def reference_timing(op: str, size: float, grp: Group, algorithm: str = "auto") -> Timing:
     """:func:`time_collective` priced step by step — the group's levels, NCCL's rows for
-    each algorithm, then each row — with nothing planned or cached (the fast path's
-    reference in the tests; slower)."""
+    each algorithm, then each row's term at this size — with no plan and no price kept (the
+    fast path's reference in the tests; slower)."""
     if grp.n <= 1 or size <= 0.0:
         return Timing(0.0, 0.0, "none")
     peak = link_levels(grp, achievable=False)

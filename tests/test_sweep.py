@@ -313,8 +313,10 @@ def test_dask_arrays_run_the_same_kernel_on_a_local_cluster() -> None:
     axes = {"phase": "training", "seq_len": [128, 1024]}
     ref = mlsysim.sweep(["Llama2_7B", "ResNet50"], "A100", batch=np.arange(1, 41), **axes)
     with (
+        # any free port: the scheduler's HTTP server still starts with the dashboard off,
+        # and a busy 8787 (another cluster on the runner) warns, an error under -W error
         distributed.LocalCluster(
-            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster),
     ):

@@ -270,15 +270,15 @@ def test_a_warm_solve_reuses_the_ranks_static_share(monkeypatch: pytest.MonkeyPa
     depend on the batch or the sequence: built once per structure, not per solve."""
     from mlsysim.core.cache import clear_all
 
-    sharded = importlib.import_module("mlsysim.workload.lowering.sharded")
+    sharded = importlib.import_module("mlsysim.workload.lowering.sharded_state")
     built: list[float] = []
-    original = sharded.add_optimizer_update
+    original = sharded.optimizer_update
 
-    def counted(*args: Any, **kw: Any) -> None:
-        built.append(args[1])
-        original(*args, **kw)
+    def counted(*args: Any, **kw: Any) -> Any:
+        built.append(args[0])
+        return original(*args, **kw)
 
-    monkeypatch.setattr(sharded, "add_optimizer_update", counted)
+    monkeypatch.setattr(sharded, "optimizer_update", counted)
     clear_all()
     kw = {"phase": "training", "devices": 16, "tp": 2, "pp": 2, "zero": 1}
     first = mlsysim.solve("Llama2_7B", "DGX_A100", batch=32, seq_len=1024, **kw)
@@ -298,7 +298,7 @@ def test_a_dense_stage_moved_to_another_pipeline_depth_is_its_own_lowering(
     times once."""
     from mlsysim.execution.parallel import ParallelPlan
     from mlsysim.hardware.facts import device_facts
-    from mlsysim.solvers import distributed_parts
+    from mlsysim.solvers import distributed_lowering
     from mlsysim.solvers.distributed_plans import ParallelSettings, plans, target
     from mlsysim.solvers.distributed_timing import layer_timing, scaled_layers, split_layer_timing
     from mlsysim.solvers.timing import peaks
@@ -342,9 +342,9 @@ def test_a_dense_stage_moved_to_another_pipeline_depth_is_its_own_lowering(
         layer_timing(moved, pk, dev.bandwidth, rp), rel=1e-12, abs=0.0
     )
     moves: list[int] = []
-    real_restage = distributed_parts.restage
+    real_restage = distributed_lowering.restage
     monkeypatch.setattr(
-        distributed_parts, "restage", lambda *a: moves.append(1) or real_restage(*a)
+        distributed_lowering, "restage", lambda *a: moves.append(1) or real_restage(*a)
     )
     s = mlsysim.sweep(model, "DGX_A100", phase="training", devices=64, tp=2, pp=[1, 2, 4, 8],
                       sp=sp, batch=[64, 128], seq_len=2048)  # fmt: skip
@@ -368,9 +368,9 @@ def test_structures_share_their_collective_pricing_and_static_share(
     optimizer updates and check 3 shapes."""
     from mlsysim.core.cache import clear_all
 
-    sharded = importlib.import_module("mlsysim.workload.lowering.sharded")
+    sharded = importlib.import_module("mlsysim.workload.lowering.sharded_state")
     calls = {"price": 0, "update": 0, "check": 0}
-    price, update = distributed_parts.price, sharded.add_optimizer_update
+    price, update = distributed_parts.price, sharded.optimizer_update
     check = distributed_parts.check_shape
 
     def counted_check(*args: Any) -> None:
@@ -381,12 +381,12 @@ def test_structures_share_their_collective_pricing_and_static_share(
         calls["price"] += 1
         return price(*args)
 
-    def counted_update(*args: Any, **kw: Any) -> None:
+    def counted_update(*args: Any, **kw: Any) -> Any:
         calls["update"] += 1
-        update(*args, **kw)
+        return update(*args, **kw)
 
     monkeypatch.setattr(distributed_parts, "price", counted_price)
-    monkeypatch.setattr(sharded, "add_optimizer_update", counted_update)
+    monkeypatch.setattr(sharded, "optimizer_update", counted_update)
     monkeypatch.setattr(distributed_parts, "check_shape", counted_check)
     clear_all()
     axes = {"zero": [0, 1, 2, 3], "recompute": ["none", "full"], "microbatch": [1, 2]}
@@ -399,7 +399,7 @@ def test_structures_share_their_collective_pricing_and_static_share(
     # the shape is checked once per distinct micro-batch count (32/2 or 64/2 replicas of
     # micro-batches of 1 or 2: 16, 32, 8), not once per structure and batch
     assert calls == {"price": 2 * 2 + 3 + 2, "update": 3 + 2, "check": 3}
-    assert distributed_sweep.lowerings[0] == 2 * 2  # recompute × microbatch
+    assert distributed_sweep.lowerings[0] == 2  # per micro-batch: recomputations share one
     _check(s)
 
 
@@ -461,9 +461,12 @@ def test_whole_structures_run_as_one_block_without_work_per_structure(
     assert len(s) == 36 * 4
     assert distributed_sweep.blocked[0] == 36
     assert built == {"parallel": 2 * 2 + 2 * 3 - 2, "resolved": 3}
-    # micro-batch parts tp × micro-batch × seq_len × recompute; step parts tp × zero, and
-    # ZeRO-3 once more for full recomputation's regathers
-    assert distributed_sweep.priced[0] == 2 * 2 * 2 * 3 + 2 * 3 + 2
+    # collective sets priced, each distinct set once per rank layout: tp = 1 issues no
+    # micro-batch collectives; tp = 2 one TP all-reduce set per micro-batch × seq_len and
+    # recomputation that re-runs the forward or not (none and selective issue the same),
+    # and micro-batch 2 × 512 tokens moves what 1 × 1024 does (3 × 2 sets); step parts
+    # tp × zero, and ZeRO-3 once more for full recomputation's regathers
+    assert distributed_sweep.priced[0] == 3 * 2 + 2 * 3 + 2
     _check(s, fresh=True)
     # sp and the micro-batch change no step part; ZeRO-3 under full recomputation does
     many = {"sp": [False, True], "zero": [1, 3], "recompute": ["selective", "full"]}

@@ -16,25 +16,16 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from mlsysim.execution.parallel import PARALLEL_KEYWORDS
+from mlsysim.solvers.distributed_lowering import lowering_row
 from mlsysim.solvers.distributed_plans import check_shape, seq_len_of, split_batch
 from mlsysim.solvers.distributed_results import utilization
 from mlsysim.solvers.distributed_step import PARTS, CommParts, compose_step
-from mlsysim.solvers.distributed_timing import (
-    head_timing,
-    layer_timing,
-    optimizer_timing,
-    price,
-    scaled_layers,
-    slowest_stage,
-    split_layer_timing,
-)
+from mlsysim.solvers.distributed_timing import optimizer_timing, price
 from mlsysim.solvers.sweep_kernel import WALLS
 from mlsysim.solvers.timing import Timed
 from mlsysim.workload.lowering.sharded import (
     activation_parts,
-    lower_ops,
     microbatch_comms,
-    restage,
     stage_activations,
     static_share,
 )
@@ -49,6 +40,7 @@ __all__ = [
     "lowering_row",
     "microbatch_row",
     "points_of",
+    "priced",
     "split_points",
     "step_index",
 ]
@@ -73,13 +65,18 @@ class Memo:
     Nothing outlives the call."""
 
     __slots__ = (
+        "bases",
         "checked",
+        "classed",
         "groups",
         "lowered",
         "made",
         "per_microbatch",
         "per_step",
+        "plan_classes",
         "points",
+        "policies",
+        "prices",
         "rp_keys",
         "tables",
         "targets",
@@ -87,9 +84,16 @@ class Memo:
 
     def __init__(self) -> None:
         self.lowered: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        # the lowerings shared across recomputation (distributed_lowering): timed bases,
+        # each structure's row, and what each resolved plan is but for its recomputation
+        self.bases: dict[tuple[Any, ...], Any] = {}
+        self.classed: dict[tuple[Any, ...], int] = {}
+        self.plan_classes: dict[int, tuple[Any, Any]] = {}
+        self.policies: dict[tuple[Any, ...], Any] = {}
         self.made = 0  # lowerings made
         self.per_microbatch: dict[tuple[Any, ...], int] = {}
         self.per_step: dict[tuple[Any, ...], int] = {}
+        self.prices: dict[tuple[Any, ...], CommParts] = {}  # (view, layout, collectives)
         self.targets: dict[tuple[Any, ...], tuple[Any, str, Any, Any]] = {}
         self.points: dict[tuple[Any, ...], Points] = {}
         self.checked: set[tuple[Any, ...]] = set()
@@ -223,7 +227,7 @@ def step_index(
     i_step = memo.per_step.get(skey)
     if i_step is None:
         i_step = memo.per_step[skey] = len(memo.tables[2])
-        memo.tables[2].append(_step_row(facts, training, rp, par, view, dev, pk))
+        memo.tables[2].append(_step_row(facts, training, rp, par, view, dev, pk, memo))
     return i_step
 
 
@@ -314,75 +318,6 @@ STRUCTURE = frozenset(
 )
 
 
-def lowering_row(
-    facts: Any, phase: str, mb: int, s: int, rp: Any, par: Any, dev: Any, pk: Any, memo: Memo
-) -> int:
-    """The row of the rank's lowering: timing, FLOPs, inference memory, peak.
-
-    A dense model's training stages share one lowering whatever the pipeline depth: a
-    deeper pipeline's is the first one lowered on its stages
-    (:func:`~mlsysim.workload.lowering.sharded.restage` says how: the same ops repeating
-    the stage's layers, the same FLOPs, tokens and memory), its layers' timing scaled from
-    the first deeper stage lowered or from a single stage's layers without its embedding
-    (a single stage's embedding does not scale: it is timed apart,
-    :func:`~mlsysim.solvers.distributed_timing.split_layer_timing`); a single stage is
-    lowered itself unless it came first."""
-    lowered = memo.lowered
-    pp, chunks = par.pp, par.chunks
-    exact = (id(facts), phase, mb, s, id(rp), par.tp, par.cp, par.ep, par.sp, pp, chunks)
-    hit = lowered.get(exact)
-    if hit is not None:
-        return hit[1]
-    stages = par.stage_layers(facts.layers)
-    shared = phase == "training" and facts.experts <= 1
-    key = (*exact[:9], "stages" if shared else (pp, chunks))
-    base = lowered.get(key)
-    BW = dev.bandwidth
-    if base is None or (pp == 1 and (*key, stages) not in lowered):
-        low = lower_ops(facts, phase, mb, s, rp, par)
-        memo.made += 1
-        head = head_timing(low, pk, BW, rp)
-        if (
-            shared
-            and pp == 1
-            and all(op.repeat == low.layers for op in low.ops if op.name != "embedding")
-        ):
-            # a deeper stage's layers scale this one's without its embedding
-            t_layers, t_moved = split_layer_timing(low, pk, BW, rp)
-            lowered.setdefault((*key, "scaled"), (low, t_moved))
-        else:
-            t_layers = layer_timing(low, pk, BW, rp)
-        t = slowest_stage(t_layers, low.layers, low.last_layers, head)
-        hit = (low, _add_lowering(low, t, pk, memo), head)
-        if base is None:
-            base = lowered[key] = hit
-        if pp > 1:  # every op repeats the stage's layers: its timing scales
-            lowered[(*key, "scaled")] = (low, t_layers)
-    else:
-        hit = lowered.get((*key, stages))
-        if hit is None:  # the shared lowering on this pipeline's stages (the same head ops)
-            low0, _, head = base
-            scalable = lowered.get((*key, "scaled"))
-            if scalable is None:  # from a single stage: its layers without the embedding
-                moved = restage(low0, facts, par)
-                t_layers = layer_timing(moved, pk, BW, rp)
-                lowered[(*key, "scaled")] = (moved, t_layers)
-            else:
-                t_layers = scaled_layers(scalable[1], stages[1] / scalable[0].layers)
-            t = slowest_stage(t_layers, stages[1], stages[2], head)
-            # its FLOPs, tokens and memory are the shared lowering's (restage's sums)
-            hit = (low0, _add_lowering(low0, t, pk, memo), head)
-    lowered[(*key, stages)] = hit
-    lowered[exact] = hit
-    return hit[1]
-
-
-def _add_lowering(low: Any, t: Timed, pk: Any, memo: Memo) -> int:
-    table = memo.tables[0]
-    table.append((*t, low.model_flops, low.hardware_flops, low.flops, *low.inference, pk.gemm))
-    return len(table) - 1
-
-
 class _Comms(NamedTuple):
     comms: tuple[Any, ...]
 
@@ -396,8 +331,7 @@ def microbatch_row(
     key = (*key, par.chunks, par.dp)
     row = memo.per_microbatch.get(key)
     if row is None:
-        comms = microbatch_comms(facts, phase, mb, s, rp, par)
-        c = price(_Comms(comms), view, par, 1, None)
+        c = priced(microbatch_comms(facts, phase, mb, s, rp, par), view, par, memo)
         acts = activation_parts(facts, mb, s, rp, par) if phase == "training" else _ZEROS
         table = memo.tables[1]
         row = memo.per_microbatch[key] = len(table)
@@ -406,15 +340,32 @@ def microbatch_row(
 
 
 _ZEROS = (0.0, 0.0, 0.0)
+#: No collectives: every part of the step's communication 0.0 (what ``price`` sums of none).
+_SILENT = CommParts(*(0.0,) * len(CommParts._fields))
+
+
+def priced(comms: tuple[Any, ...], view: Any, par: Any, memo: Memo) -> CommParts:
+    """:func:`~mlsysim.solvers.distributed_timing.price` of the collectives ``comms`` on
+    ``view`` for one micro-batch, once per call for equal collectives on the same rank
+    layout: ``price`` reads of the plan only the layout its groups are placed by (tp, cp,
+    ep, pp, dp), and of each collective only its fields, so structures whose recomputation,
+    ZeRO stage or micro-batch issue the same collectives share one pricing (none: zeros)."""
+    if not comms:
+        return _SILENT
+    key = (id(view), par.tp, par.cp, par.ep, par.pp, par.dp, comms)
+    c = memo.prices.get(key)
+    if c is None:
+        c = memo.prices[key] = price(_Comms(comms), view, par, 1, None)
+    return c
 
 
 def _step_row(
-    facts: Any, training: bool, rp: Any, par: Any, view: Any, dev: Any, pk: Any
+    facts: Any, training: bool, rp: Any, par: Any, view: Any, dev: Any, pk: Any, memo: Memo
 ) -> tuple[float, ...]:
     """The step part's row: priced data-parallel collectives, the optimizer update's
     (time, bound, FLOPs, bytes), the resident state, and pp, dp, devices, nodes."""
     st = static_share(facts, par, rp, training)
-    c = price(_Comms(st.dp_comms), view, par, 1, None)
+    c = priced(st.dp_comms, view, par, memo)
     opt = optimizer_timing(st.optimizer, pk, dev.bandwidth, rp) or (0.0, 0.0, 0.0, 0.0)
     degrees = (float(par.pp), float(par.dp), float(view.devices), float(view.nodes))
     return (*c, *opt, *st.state, *degrees)

@@ -11,16 +11,19 @@ point runs the same chain as :func:`~mlsysim.solvers.distributed.solve_distribut
    timing (:func:`~mlsysim.solvers.distributed_timing.rank_timing`) depend on the shard, the
    micro-batch and the sequence but not on ZeRO, the data-parallel degree or the batch: they
    are lowered and timed once per such *lowering* across the whole call, whatever the
-   number of configurations sharing it (a dense model's pipeline depths share one: each
-   depth's stage holds the same ops repeating its layers and the same FLOPs,
-   :func:`~mlsysim.workload.lowering.sharded.restage`, its layers' timing scaled to the
-   stage's layer count by :func:`~mlsysim.solvers.distributed_timing.scaled_layers`, not
-   lowered or timed again);
+   number of configurations sharing it; a dense model's training stages share one across
+   pipeline depths and recomputation policies
+   (:mod:`~mlsysim.solvers.distributed_lowering`: each depth's stage holds the same ops
+   repeating its layers, each policy runs some of them once more; the lowering under the default
+   recomputation is timed per part and per
+   :func:`~mlsysim.workload.lowering.recompute.recompute_class`, and each row scales those
+   parts by its layers and its passes, not lowered or timed again);
 2. the micro-batch's TP/CP/EP/PP collectives
    (:func:`~mlsysim.workload.lowering.sharded.microbatch_comms`), priced on the rank
-   layout's groups (:func:`~mlsysim.solvers.distributed_timing.price`), and the activation parts
-   (:func:`~mlsysim.workload.lowering.sharded.activation_parts`) once per shard, micro-batch,
-   sequence, plan and layout: every ZeRO stage shares them;
+   layout's groups (:func:`~mlsysim.solvers.distributed_timing.price`) once per distinct
+   set of collectives and layout (:func:`~mlsysim.solvers.distributed_parts.priced`), and
+   the activation parts (:func:`~mlsysim.workload.lowering.sharded.activation_parts`) once
+   per shard, micro-batch, sequence, plan and layout: every ZeRO stage shares them;
 3. the data-parallel collectives, the optimizer update and the resident state
    (:func:`~mlsysim.workload.lowering.sharded.static_share`: the parts of
    :func:`~mlsysim.workload.lowering.sharded.rank_share` no micro-batch or sequence changes)
@@ -32,6 +35,13 @@ point runs the same chain as :func:`~mlsysim.solvers.distributed.solve_distribut
    of the call that shares the phase, device and overlap settings; each point indexes the
    rows of parts 1–3 it uses (the two sets of collectives add field by field: each field
    comes from one set, the other holding 0.0, so the sum is ``price``'s over all of them).
+
+What each shared part reads decides its key, and whoever changes what a part reads updates
+it: the lowering reads of the resolved plan everything but its recomputation, whose passes
+it takes op by op (``recompute_class``, ``recompute_passes``: a new op built another way
+says so there); ``price`` reads of the parallel plan only the rank layout (tp, cp, ep, pp,
+dp) and of each collective only its fields; the step part reads what
+:func:`~mlsysim.workload.lowering.sharded.static_reads` says.
 
 The points' micro-batch splits and the shape checks are shared too, by the structures with
 the same replicas, micro-batch and pipeline depth (splits) or the same degrees the check
@@ -113,7 +123,7 @@ def evaluate(segments: Sequence[Segment], out: dict[str, Any]) -> list[tuple[Seg
     for seg in segments:
         _collect(seg, memo)
     lowerings[0] = memo.made
-    priced[0] = len(memo.per_microbatch) + len(memo.per_step)
+    priced[0] = len(memo.prices)
     tables = tuple(np.asarray(t, dtype=np.float64) for t in memo.tables)
     strict: list[tuple[Segment, int]] = []
     for rows in memo.groups.values():
@@ -133,7 +143,8 @@ def evaluate(segments: Sequence[Segment], out: dict[str, Any]) -> list[tuple[Seg
     return strict
 
 
-#: Collective pricings (micro-batch sets plus step sets) made by the last :func:`evaluate`.
+#: Collective sets priced by the last :func:`evaluate` or :func:`evaluate_block` (equal
+#: sets on one rank layout once: :func:`~mlsysim.solvers.distributed_parts.priced`).
 priced = [0]
 #: Structures the last :func:`evaluate_block` evaluated (a count for benchmarks and tests).
 blocked = [0]
@@ -144,6 +155,9 @@ _TARGET = frozenset({"model", "system", "hardware", "phase", "devices"})
 _DEGREES = frozenset(PARALLEL_KEYWORDS) - {"devices"}
 #: No parallelism (a target's check of a single device reads none).
 _SERIAL = ParallelSettings()
+#: Each parallel setting's place in :class:`ParallelSettings`.
+_FIELD = {name: k for k, name in enumerate(ParallelSettings._fields)}
+_new = tuple.__new__  # NamedTuple construction without its Python-level __new__
 #: Degrees the step part (data-parallel collectives, optimizer, resident state) never reads.
 _NOT_STEP = frozenset({"microbatch", "sp"})
 
@@ -207,9 +221,21 @@ def evaluate_block(
         if view.kind == "device" or (phase == "decode" and facts.task != "llm"):
             raise Fallback  # solve's own check of the degrees or the phase decides
         targets.append(made)
-    par_reps, p_at = combos(lambda a: a in _TARGET or a in _DEGREES)
+    _, p_at = combos(lambda a: a in _TARGET or a in _DEGREES)
     p_of = p_at.tolist()
     pars: dict[int, Any] = {}
+    # a structure's parallel settings: the fixed keywords' and, for each degree axis, its
+    # value at the structure's digit (routing passes the degrees through as given), each
+    # value read from one structure that has it
+    fixed = list(ParallelSettings.of(routed(g0)))
+    by_digit = []
+    for name, d, _ in digits:
+        if name in _DEGREES:
+            present, first = np.unique(d, return_index=True)
+            values = {
+                int(x): routed(g0 + int(i))[name] for x, i in zip(present, first, strict=True)
+            }
+            by_digit.append((_FIELD[name], d.tolist(), values))
 
     def par_of(i: int) -> Any:
         """The parallel plan of structure ``g0 + i``'s combination (built when first asked:
@@ -217,7 +243,10 @@ def evaluate_block(
         p = p_of[i]
         par = pars.get(p)
         if par is None:
-            settings = ParallelSettings.of(routed(par_reps[p]))
+            given = fixed.copy()
+            for k, d, values in by_digit:
+                given[k] = values[d[i]]
+            settings = _new(ParallelSettings, given)
             par = pars[p] = parallel_plan(targets[t_of[i]][2], settings)
         return par
 
@@ -289,7 +318,7 @@ def evaluate_block(
         par = step_pars[k_of[i]]
         steps.append(step_index(facts, phase == "training", view, par, rp, dev, pk, reads, memo))
     lowerings[0] = memo.made
-    priced[0] = len(memo.per_microbatch) + len(memo.per_step)
+    priced[0] = len(memo.prices)
     blocked[0] = G
     tables = tuple(np.asarray(t, dtype=np.float64) for t in memo.tables)
     low_at = np.asarray(lows, dtype=np.int64)[l_of]  # (structures, points)
@@ -307,7 +336,8 @@ def evaluate_block(
         rows.m, rows.seq = m_at[sel].ravel(), seq_at[sel].ravel()
         rows.batch = np.tile(b, n)
         cols = rows.compose(np, tables)
-        where = (at + sel[:, None] * gs + point).ravel()
+        # one group: the block's points in order, a slice of the output
+        where = slice(at, at + G * gs) if n == G else (at + sel[:, None] * gs + point).ravel()
         for name, col in out.items():
             if name in cols:
                 col[where] = cols[name]

@@ -17,7 +17,6 @@ from typing import Any, NamedTuple
 
 from mlsysim.core.cache import DerivedCache
 from mlsysim.core.constants import (
-    BACKWARD_FORWARD_RATIO,
     ELEMENTWISE_FLOPS,
     ELEMENTWISE_TOUCHES,
     FLOPS_PER_MAC,
@@ -27,6 +26,7 @@ from mlsysim.core.constants import (
 from mlsysim.core.formulas.compression import sparse_weight_B
 from mlsysim.core.formulas.kernels import gemm_wave_fraction, grouped_gemm_wave_fraction
 from mlsysim.core.formulas.memory import optimizer_state_per_param_B, training_memory_B, weights_B
+from mlsysim.workload.lowering.recompute import TRAINING_PASSES, added_passes, casts_gemm_inputs
 
 __all__ = [
     "ATTENTION_FORMAT",
@@ -40,6 +40,7 @@ __all__ = [
     "Op",
     "OpBuilder",
     "add_optimizer_update",
+    "optimizer_update",
     "resident_weights",
     "training_state",
 ]
@@ -51,7 +52,6 @@ PHASES = ("prefill", "decode", "training", "inference")
 ELEMENTWISE: dict[str, float] = {k: c.value for k, c in ELEMENTWISE_FLOPS.items()}
 TOUCHES: dict[str, float] = {k: c.value for k, c in ELEMENTWISE_TOUCHES.items()}
 _MAC = FLOPS_PER_MAC.value
-_TRAINING_PASSES = 1.0 + BACKWARD_FORWARD_RATIO.value
 _FP8_COPIES = FP8_CAST_COPIES.value
 
 
@@ -181,14 +181,14 @@ class OpBuilder:
         # bytes stored per dense weight byte: the kept half plus its 2-bit indices (2:4)
         bw = self.bw
         self.sparse_factor = sparse_weight_B(1.0, bw) / bw if self.sparse else 1.0
-        self.passes = _TRAINING_PASSES if training else 1.0
+        self.passes = TRAINING_PASSES if training else 1.0
         self.recompute = rp.plan.recompute if training else "none"
         # the passes of ops that full recompute re-runs, and of attention (any recompute)
-        self.full_passes = self.passes + (1.0 if self.recompute == "full" else 0.0)
+        self.full_passes = self.passes + added_passes("full", self.recompute)
         # FP8 training: each GEMM's operands are cast per pass (GEMM inputs narrower than the
         # residual stream); inference engines fuse the quantization into the producer
-        self.casts = training and self.ba < self.bh
-        self.attention_passes = self.passes + (1.0 if self.recompute != "none" else 0.0)
+        self.casts = training and casts_gemm_inputs(rp)
+        self.attention_passes = self.passes + added_passes("any", self.recompute)
         self.unfused = rp.fusion == "unfused"
         self.wide = rp.wide_elementwise  # element-wise kinds run in FP32 (TF's AMP rewrite)
         self.bwide = rp.wide_bytes
@@ -324,7 +324,7 @@ class OpBuilder:
         if normed:
             fwd, x_bytes = 1.0, x * (ba + ba)
         else:
-            fwd = self.full_passes - _TRAINING_PASSES + 1.0  # forward passes (recomputed too)
+            fwd = self.full_passes - TRAINING_PASSES + 1.0  # forward passes (recomputed too)
             x_bytes = x * (bh + _FP8_COPIES * ba) * fwd
         nbytes = x_bytes + dy * (bh + _FP8_COPIES * ba)
         self.emit(
@@ -403,6 +403,11 @@ def resident_weights(
 def add_optimizer_update(
     B: OpBuilder, params: float, rp: Any, grad_bytes: float | None = None
 ) -> None:
+    """Append :func:`optimizer_update` to ``B``'s operations."""
+    B.ops.append(optimizer_update(params, rp, grad_bytes))
+
+
+def optimizer_update(params: float, rp: Any, grad_bytes: float | None = None) -> Op:
     """One fused optimizer update over every parameter: read and write its state (master
     weights and moments), read the gradient, write the weights.
 
@@ -417,4 +422,4 @@ def add_optimizer_update(
     per_param = 2.0 * K + 2.0 * g + g + rp.weight_bytes
     flops = OPTIMIZER_UPDATE_FLOPS[rp.plan.optimizer].value
     op = ("optimizer_update", "optimizer", params * flops, params * per_param, 1.0, 1, False)
-    B.ops.append(_new_op(Op, (*op, GEMM_FORMAT, False, 1.0, 1.0)))
+    return _new_op(Op, (*op, GEMM_FORMAT, False, 1.0, 1.0))

@@ -153,9 +153,10 @@ def test_time_op_is_the_row_time_ops_reports() -> None:
 
 def test_clear_all_empties_priced_collectives() -> None:
     """A fresh sweep or solve after ``clear_all()`` prices its collectives again."""
-    from mlsysim.systems import collectives
+    from mlsysim.systems import collective_pricing, collectives
 
     mlsysim.collective("all_reduce", "1 GB", "DGX_H100")
-    assert len(collectives._TIMINGS) > 0
+    kept = (collectives._RESULTS, collective_pricing._TIMINGS, collective_pricing._PLANS)
+    assert all(len(c) > 0 for c in kept)
     cache.clear_all()
-    assert len(collectives._TIMINGS) == 0
+    assert all(len(c) == 0 for c in kept)

@@ -4,8 +4,8 @@ The rank's operations are timed op by op on the device exactly as the single-nod
 times them (:func:`~mlsysim.solvers.timing.time_ops`): a middle stage's layers, the last
 stage's (its layers plus the LM head), the optimizer update on the rank's state shard.
 Each collective is priced on its group of the system view
-(:func:`~mlsysim.systems.collectives.time_collective`), ranks placed TP innermost, then CP,
-EP, PP, and DP across nodes, and summed by where it sits in the step."""
+(:func:`~mlsysim.systems.collective_pricing.achievable_collective`), ranks placed TP
+innermost, then CP, EP, PP, and DP across nodes, and summed by where it sits in the step."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from mlsysim.execution.plan import ResolvedPlan
 from mlsysim.solvers.distributed_results import CollectiveTiming
 from mlsysim.solvers.distributed_step import CommParts
 from mlsysim.solvers.timing import Peaks, Timed, time_ops
-from mlsysim.systems.collectives import time_collective
+from mlsysim.systems.collective_pricing import achievable_collective
 from mlsysim.systems.topology import Group, SystemView
 
 __all__ = [
@@ -78,6 +78,23 @@ _GROUPS = DerivedCache("solvers.distributed.groups")
 _SAME_GROUPS = DerivedCache("solvers.distributed.same_groups")
 
 
+def _shape(grp: Group) -> tuple[Any, ...]:
+    """What tells two groups of one view apart (its links are the view's), cheaper to hash
+    than the group with its links."""
+    return (
+        grp.n,
+        grp.per_node,
+        grp.nodes,
+        grp.pods,
+        grp.nodes_per_pod,
+        grp.oversubscription,
+        grp.sharp,
+        grp.pods_known,
+        id(grp.intra),
+        id(grp.inter),
+    )
+
+
 def _groups(view: SystemView, par: ParallelPlan) -> dict[str, Group]:
     """Each parallel dimension's group placed on ``view`` (cached per view and layout)."""
     layout = _layout(par)
@@ -93,11 +110,11 @@ def _groups(view: SystemView, par: ParallelPlan) -> dict[str, Group]:
         if len(_SAME_GROUPS) > _CACHE_LIMIT:
             _SAME_GROUPS.clear()
         _SAME_GROUPS.put(id(view), same)
-    interned: dict[Group, Group] = same[1]
+    interned: dict[tuple[Any, ...], Group] = same[1]
     groups = {}
     for name, members in _MEMBERS.items():
         grp = view.group_of(layout, members)
-        groups[name] = interned.setdefault(grp, grp)
+        groups[name] = interned.setdefault(_shape(grp), grp)
     if len(_GROUPS) > _CACHE_LIMIT:
         _GROUPS.clear()
     _GROUPS.put(key, (view, groups))
@@ -117,15 +134,15 @@ def price(
     for c in low.comms:
         dim = c.group
         grp = groups[dim]
-        t = time_collective(c.op, c.size, grp)
-        call = t.time + c.host_per_rank * grp.n if c.host_per_rank else t.time
+        t, algorithm = achievable_collective(c.op, c.size, grp)
+        call = t + c.host_per_rank * grp.n if c.host_per_rank else t
         sent = c.calls * call
         if dim == "tp":
             tp += sent
         elif dim == "pp":
             pp += sent
             if pp_call is None:
-                pp_call = t.time
+                pp_call = t
         elif dim == "cp":
             cp += sent
         elif dim == "ep":
@@ -136,7 +153,7 @@ def price(
             z3 += sent
         if rows is not None:
             calls = c.calls * (m if c.per == "microbatch" else 1)
-            row = (c.name, dim, c.op, t.algorithm, c.size, calls, grp.n, grp.nodes, call)
+            row = (c.name, dim, c.op, algorithm, c.size, calls, grp.n, grp.nodes, call)
             rows.append(_new(CollectiveTiming, (*row, call * calls, 0.0)))
     return _new(
         CommParts,

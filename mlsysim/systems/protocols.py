@@ -12,7 +12,7 @@ every row and keeps the cheapest, as NCCL chooses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from mlsysim.core.cache import DerivedCache
 from mlsysim.core.constants import (
@@ -43,8 +43,7 @@ _P2P_OPS = frozenset(("send_recv", "all_to_all"))
 _P2P_PROTOCOLS = frozenset(("ll", "simple"))
 
 
-@dataclass(frozen=True, slots=True)
-class Levels:
+class Levels(NamedTuple):
     """The group's link parameters for one pricing (peak or achievable)."""
 
     b_in: float
@@ -106,25 +105,74 @@ def protocol_rows(op: str, grp: Group, real: Levels, family: str) -> tuple[Row, 
     hit = _PROTOCOL_LEVELS.get(key)
     if hit is not None and hit[0] is grp:
         return hit[1]
+    steps = _steps(op, grp, family)
+    made: tuple[Row, ...]
+    if steps is None:
+        made = ((real, CALL_BASE, None),)
+    else:
+        made = tuple(_row(real, step) for step in steps)
+    if len(_PROTOCOL_LEVELS) > 1024:  # a sweep must not accumulate (one plan's each)
+        _PROTOCOL_LEVELS.clear()
+    _PROTOCOL_LEVELS[key] = (grp, made)
+    return made
+
+
+class _Step(NamedTuple):
+    """One protocol's row of NCCL's table on a pair of links, apart from the group's
+    bandwidths: its share of them, its step latencies (s), its base latency per call (s,
+    with the kernel launch), and the ring Simple plateau's (latency factor, base) or None."""
+
+    protocol: str
+    share: float
+    a_in: float
+    a_out: float
+    base: float
+    plateau: tuple[float, float] | None
+
+
+def _row(real: Levels, st: _Step) -> Row:
+    f = st.share
+    b_in, b_out, b_a2a = real.b_in * f, real.b_out * f, real.b_a2a * f
+    lv = Levels(b_in, b_out, b_a2a, st.a_in, st.a_out, False, st.protocol, real.a_post)
+    if st.plateau is None:
+        return (lv, st.base, None)
+    x, base = st.plateau
+    alt = Levels(b_in, b_out, b_a2a, st.a_in * x, st.a_out * x, False, st.protocol, real.a_post)
+    return (lv, st.base, (alt, base))
+
+
+#: NCCL's rows by pair of links, operation, family and the group's shape (nodes > 1, one
+#: rank per node): the same for every group on those links of that shape.
+_STEPS = DerivedCache("collective protocol steps")
+
+
+def _steps(op: str, grp: Group, family: str) -> tuple[_Step, ...] | None:
+    """NCCL's protocol rows for ``op`` on ``grp``'s links, or None where the fabric's one
+    latency prices it (cached per pair of links, operation, family and shape)."""
     multi = grp.nodes > 1
-    links = [lk for lk in (grp.intra, grp.inter if multi else None) if lk is not None]
-    made: tuple[Row, ...] = ((real, CALL_BASE, None),)
+    intra, inter = grp.intra, (grp.inter if multi else None)
+    key = (id(intra), id(inter), op, family, multi, grp.per_node == 1)
+    hit = _STEPS.get(key)
+    if hit is not None and hit[0] is intra and hit[1] is inter:
+        return hit[2]
+    links = [lk for lk in (intra, inter) if lk is not None]
+    made: tuple[_Step, ...] | None = None
     if not links:
         pass
     elif family == "p2p":
         per_link = [_hop_latencies(lk, "ring") for lk in links]
         if op in _P2P_OPS and all(h is not None for h in per_link):
-            rows = _nccl_rows(op, grp, real, "ring", per_link)  # type: ignore[arg-type]
+            rows = _nccl_steps(op, grp, "ring", per_link)  # type: ignore[arg-type]
             made = tuple(
-                (lv, CALL_BASE, None) for lv, _, _ in rows if lv.protocol in _P2P_PROTOCOLS
+                st._replace(base=CALL_BASE) for st in rows if st.protocol in _P2P_PROTOCOLS
             )
     elif op in _PROTOCOL_OPS:
         per_link = [_hop_latencies(lk, family) for lk in links]
         if all(h is not None for h in per_link):
-            made = _nccl_rows(op, grp, real, family, per_link)  # type: ignore[arg-type]
-    if len(_PROTOCOL_LEVELS) > 65536:
-        _PROTOCOL_LEVELS.clear()
-    _PROTOCOL_LEVELS[key] = (grp, made)
+            made = _nccl_steps(op, grp, family, per_link)  # type: ignore[arg-type]
+    if len(_STEPS) > 4096:
+        _STEPS.clear()
+    _STEPS[key] = (intra, inter, made)
     return made
 
 
@@ -138,12 +186,12 @@ def _hop_latencies(lk: Link, family: str) -> tuple[float | None, ...] | None:
     return (lk.latency, lk.latency_ll128, lk.latency_simple)
 
 
-def _nccl_rows(
-    op: str, grp: Group, real: Levels, family: str, per_link: list[tuple[float | None, ...]]
-) -> tuple[Row, ...]:
-    """NCCL's per-protocol levels for a ring or tree on ``grp`` (tuning.cc v2.7.8)."""
+def _nccl_steps(
+    op: str, grp: Group, family: str, per_link: list[tuple[float | None, ...]]
+) -> tuple[_Step, ...]:
+    """NCCL's per-protocol rows for a ring or tree on ``grp``'s links (tuning.cc v2.7.8)."""
     multi = grp.nodes > 1
-    rows: list[Row] = []
+    rows: list[_Step] = []
     for i, name in enumerate(NCCL_PROTOCOLS):
         got = [h[i] for h in per_link]
         if any(x is None for x in got):
@@ -154,17 +202,12 @@ def _nccl_rows(
         a_out = lat[-1] if multi else 0.0
         if name == "ll" and multi:
             a_in *= NCCL_LL_INTRA_ACROSS_NODES.value
-        b_in, b_out, b_a2a = real.b_in * f, real.b_out * f, real.b_a2a * f
-        lv = Levels(b_in, b_out, b_a2a, a_in, a_out, False, name, real.a_post)
         base = NCCL_BASE_LATENCY[family][name].value * _US
         plateau = None
         if family == "ring" and name == "simple" and multi and op == "all_reduce":
             x = NCCL_RING_SIMPLE_PLATEAU.value
-            lv2 = Levels(
-                lv.b_in, lv.b_out, lv.b_a2a, lv.a_in * x, lv.a_out * x, False, name, lv.a_post
-            )
-            plateau = (lv2, base * x + KERNEL_OVERHEAD.value)
-        rows.append((lv, base + KERNEL_OVERHEAD.value, plateau))
+            plateau = (x, base * x + KERNEL_OVERHEAD.value)
+        rows.append(_Step(name, f, a_in, a_out, base + KERNEL_OVERHEAD.value, plateau))
     return tuple(rows)
 
 

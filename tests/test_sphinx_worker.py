@@ -223,3 +223,32 @@ def test_a_worker_of_other_code_declines(tmp_path: Path, monkeypatch: pytest.Mon
 def test_workers_are_off_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MLSYSIM_WORKER", "off")
     assert Ahead.start() is None
+
+
+def test_an_incremental_build_follows_a_changed_fail_mode_variable(tmp_path: Path) -> None:
+    """``MLSYSIM_FAIL_MODE`` overrides every chapter's fail mode: an incremental build (no
+    ``-E``) after it changes reads the chapters again, so a draft's warnings become errors
+    (exit 1) and back, and an unchanged variable re-reads nothing."""
+    src = tmp_path / "src"
+    shutil.copytree(BROKEN, src)
+    out, home = tmp_path / "out", tmp_path / "cache"
+
+    def build(mode: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "MLSYSIM_CACHE_HOME": str(home), "MLSYSIM_FAIL_MODE": mode}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SPHINX_EXT), env.get("PYTHONPATH")]))
+        cmd = [sys.executable, "-m", "sphinx", "-b", "html", str(src), str(out)]
+        return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+
+    draft = build("warn")
+    assert draft.returncode == 0, draft.stderr
+    assert "WARNING: claim" in draft.stderr and "ERROR: claim" not in draft.stderr
+    strict = build("error")
+    assert strict.returncode == 1
+    assert "ERROR: claim" in strict.stderr
+    assert summary_locations(strict.stderr) == expected_failures()
+    assert "reading sources... [" in strict.stdout
+    same = build("error")
+    assert same.returncode == 1, "the stored failures still fail the build"
+    assert "reading sources... [" not in same.stdout, "nothing changed: nothing re-read"
+    again = build("warn")
+    assert again.returncode == 0, again.stderr

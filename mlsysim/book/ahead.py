@@ -206,6 +206,9 @@ class Ahead:
         except OSError:
             self._give_up("its pipe closed")
             return False
+        except Exception as exc:  # a chapter that does not pickle: evaluated here
+            self._give_up(f"a request did not pickle ({type(exc).__name__})")
+            return False
         return True
 
     def _close_send(self) -> None:

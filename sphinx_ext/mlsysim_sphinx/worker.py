@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from sphinx.environment import BuildEnvironment
 
     from mlsysim.book.ahead import Ahead
-    from mlsysim.book.records import Record
+    from mlsysim.book.records import Chapter, Record
 
 __all__ = ["close", "current", "on_config_inited", "on_env_before_read_docs", "start", "take"]
 
@@ -67,9 +67,24 @@ def on_env_before_read_docs(app: Sphinx, env: BuildEnvironment, docnames: list[s
     if not _serial(app):
         close()
         return
+    from mlsysim_sphinx.reading import EXTENSION_DIR
+
+    try:
+        jobs = _jobs(env, docnames)
+    except Exception:  # each chapter's own reading reports what is wrong with it
+        close()
+        return
+    _CURRENT[0].submit(jobs, [EXTENSION_DIR])
+    if _CURRENT[0].failed is not None or not jobs:
+        close()
+
+
+def _jobs(env: BuildEnvironment, docnames: list[str]) -> list[tuple[str, Chapter]]:
+    """(record key, chapter) of each document to read that has napkin items, no stored
+    record and only items whose results a record holds."""
     from mlsysim.book.records import RECORDED_KINDS
     from mlsysim_sphinx import replay
-    from mlsysim_sphinx.reading import EXTENSION_DIR, blind_failures, read
+    from mlsysim_sphinx.reading import blind_failures, read
 
     jobs = []
     for docname in docnames:
@@ -81,9 +96,7 @@ def on_env_before_read_docs(app: Sphinx, env: BuildEnvironment, docnames: list[s
             continue  # rendered from the engine's own objects: evaluated here
         blind = blind_failures(env, source.scanned.problems)
         jobs.append((source.key, source.chapter(env, docname, blind)))
-    _CURRENT[0].submit(jobs, [EXTENSION_DIR])
-    if _CURRENT[0].failed is not None or not jobs:
-        close()
+    return jobs
 
 
 def take(key: str) -> Record | None:

@@ -24,7 +24,8 @@ The host checks what it takes, and anything wrong costs only speed:
   (also run at exit) kills and reaps it: no orphan, no zombie.
 
 Workers need ``os.fork`` (Linux; not macOS, where a forked process may not use every system
-library): elsewhere, and with ``MLSYSIM_WORKER=off``, the host evaluates in-process. The
+library) and a host with one thread (a fork copies only the calling thread): elsewhere, and
+with ``MLSYSIM_WORKER=off``, the host evaluates in-process. The
 messages are length-prefixed pickles between a host and its own fork.
 """
 
@@ -156,8 +157,10 @@ class Ahead:
     @classmethod
     def start(cls) -> Ahead | None:
         """A worker importing the engine now (None when workers are off or none can start)."""
-        if not enabled():
-            return None
+        import threading
+
+        if not enabled() or threading.active_count() > 1:
+            return None  # (a fork copies only this thread: another's locks would stay held)
         try:
             from_host, to_worker = os.pipe()  # (read end, write end)
             from_worker, to_host = os.pipe()

@@ -47,6 +47,12 @@ def _act(app, *args):
         os.kill(ahead.pid, signal.SIGSTOP)
 
 
+def _rewrite(app, docname, source):
+    # another extension changes what Sphinx parses (not the file the chapters are read from)
+    if ACTION == "rewrite":
+        source[0] = source[0].replace("{napkin}`ridge`", "{napkin}`2 * ridge`")
+
+
 def _dump(app, exc):
     with open(os.path.join(app.outdir, "modules.txt"), "w") as fh:
         fh.write("\\n".join(sorted(sys.modules)))
@@ -54,6 +60,7 @@ def _dump(app, exc):
 
 def setup(app):
     app.connect("env-before-read-docs", _act, priority=900)  # after the worker has its jobs
+    app.connect("source-read", _rewrite)
     app.connect("build-finished", _dump)
     return {"parallel_read_safe": True}
 """
@@ -111,9 +118,21 @@ def _gone(out: Path) -> bool:
     return False
 
 
-def _in_process(tmp_path: Path, src: Path, home: Path) -> subprocess.CompletedProcess[str]:
+def _in_process(
+    tmp_path: Path, src: Path, home: Path, **env: str
+) -> subprocess.CompletedProcess[str]:
     _build(src, tmp_path / "warm", home)  # the registry snapshot, made once
-    return _build(src, tmp_path / "inproc", home, MLSYSIM_WORKER="off")
+    return _build(src, tmp_path / "inproc", home, MLSYSIM_WORKER="off", **env)
+
+
+def _without_values(src: Path) -> Path:
+    """The shared-names book without its values file (which Sphinx's process evaluates
+    itself, before reading): each chapter reads a name the other defines."""
+    (src / "mlsysim-values.napkin").unlink()
+    serving = src / "serving.md"
+    text = serving.read_text(encoding="utf-8").replace("{napkin}`batch`", "{napkin}`2 * ridge`")
+    serving.write_text(text, encoding="utf-8")
+    return src
 
 
 def test_the_worker_serves_a_first_build_without_the_engine_in_sphinx(tmp_path: Path) -> None:
@@ -122,11 +141,7 @@ def test_the_worker_serves_a_first_build_without_the_engine_in_sphinx(tmp_path: 
     the pages, log and exit status of an in-process build; the records it stores replay in
     the next build. (A values file is evaluated by Sphinx's process itself, before reading:
     this book has none.)"""
-    src, home = _book(tmp_path), tmp_path / "cache"
-    (src / "mlsysim-values.napkin").unlink()
-    serving = src / "serving.md"
-    text = serving.read_text(encoding="utf-8").replace("{napkin}`batch`", "{napkin}`2 * ridge`")
-    serving.write_text(text, encoding="utf-8")
+    src, home = _without_values(_book(tmp_path)), tmp_path / "cache"
     base = _in_process(tmp_path, src, home)
     assert base.returncode == 0, base.stderr
     assert _modules(tmp_path / "inproc") >= _ENGINE
@@ -159,6 +174,22 @@ def test_a_killed_or_stalled_worker_falls_back_in_process(tmp_path: Path, action
     assert _pages(tmp_path / "broken") == _pages(tmp_path / "inproc")
     assert _modules(tmp_path / "broken") >= _ENGINE
     assert _gone(tmp_path / "broken")
+
+
+def test_a_worker_record_that_does_not_fit_what_sphinx_parses_gives_way(tmp_path: Path) -> None:
+    """Another extension rewrites a role in what Sphinx parses (the chapters are read from
+    their files): the worker's record of that chapter no longer fits its items, and Sphinx's
+    process evaluates it, as an in-process build does."""
+    src, home = _without_values(_book(tmp_path)), tmp_path / "cache"
+    base = _in_process(tmp_path, src, home, PROBE_ACTION="rewrite")
+    assert base.returncode == 0, base.stderr
+    served = _build(src, tmp_path / "served", home, PROBE_ACTION="rewrite")
+    assert served.returncode == 0, served.stderr
+    assert served.stderr == base.stderr
+    assert _pages(tmp_path / "served") == _pages(tmp_path / "inproc")
+    assert 'Ridge <span class="napkin">591' in _pages(tmp_path / "served")["roofline.html"]
+    assert _modules(tmp_path / "served") >= _ENGINE
+    assert _gone(tmp_path / "served")
 
 
 def test_a_parallel_build_starts_no_worker(tmp_path: Path) -> None:

@@ -297,20 +297,18 @@ def _close_all() -> None:
 
 
 def _detach(keep: tuple[int, ...]) -> None:
-    """Hold none of the host's files: standard streams on the null device (nothing the
-    worker might print reaches the build's log), every other descriptor but ``keep``
-    closed (a pipe the host's caller waits on is not held open by the worker)."""
+    """Hold none of the host's files: every descriptor but ``keep`` (the standard streams
+    too) points at the null device, so nothing the worker might print or log reaches the
+    build's log or a file of the host's, and no pipe the host's caller waits on is held
+    open by the worker."""
     null = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(null, fd)
     try:
         fds = [int(name) for name in os.listdir("/proc/self/fd")]
     except OSError:
-        fds = list(range(3, 256))
-    for fd in fds:
-        if fd > 2 and fd not in keep:
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        fds = [0, 1, 2]
+    for fd in {0, 1, 2, *fds} - {*keep, null}:
+        with contextlib.suppress(OSError):
+            os.dup2(null, fd)
 
 
 def _warm() -> None:

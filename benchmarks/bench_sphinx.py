@@ -21,7 +21,12 @@ between them: every chapter's stored results (``mlsysim_sphinx.replay``) are del
 each napkin build, so the engine evaluates every item (a book's first build). A fourth
 build per round, ``napkin, recorded``, rebuilds the unchanged book from scratch (``-E``)
 with its chapters' results stored by the build before: what CI pays for a book whose
-chapters did not change, when it keeps the cache directory (``MLSYSIM_CACHE_HOME``).
+chapters did not change, when it keeps the cache directory (``MLSYSIM_CACHE_HOME``). A fifth,
+``napkin, in-process``, is the first build with ``MLSYSIM_WORKER=off``: every item evaluated
+in Sphinx's own process, with no worker evaluating the chapters while Sphinx starts up and
+reads (``mlsysim_sphinx.worker``): the same-run measure of what the worker saves. CPU
+counts the build's reaped children (the worker) too: it is the machine's cost, wall time
+the author's.
 
     .venv/bin/python benchmarks/bench_sphinx.py [--chapters 20] [--per-chapter 50] [--jobs 1]
         [--repeat 3]
@@ -133,11 +138,16 @@ def write_book(
     return root
 
 
-def build(src: Path, out: Path, jobs: int, *, fresh: bool = True) -> tuple[float, float, float]:
+def build(
+    src: Path, out: Path, jobs: int, *, fresh: bool = True, worker: bool = True
+) -> tuple[float, float, float]:
     """Wall seconds, CPU seconds (user + system, of the build and its workers) and peak
     resident megabytes of one HTML build (``fresh``: from scratch, ``-E``; else Sphinx's
-    incremental build of what changed); fails loudly on a non-zero exit."""
+    incremental build of what changed; ``worker``: else ``MLSYSIM_WORKER=off``, every item
+    evaluated in the build's own process); fails loudly on a non-zero exit."""
     env = bench_env()
+    if not worker:
+        env["MLSYSIM_WORKER"] = "off"
     env["PYTHONPATH"] = os.pathsep.join(
         filter(None, [str(ROOT / "sphinx_ext"), env.get("PYTHONPATH")])
     )
@@ -163,8 +173,8 @@ def build(src: Path, out: Path, jobs: int, *, fresh: bool = True) -> tuple[float
         if proc.returncode != 0:
             err.seek(0)
             raise SystemExit(f"build of {src} failed (exit {proc.returncode}):\n{err.read()}")
-    # the build's own CPU and peak memory (-j N workers are forked children of it: their CPU
-    # is not included, so compare -j 1 builds for CPU)
+    # the build's CPU with that of the children it reaped (the napkin worker, -j N readers)
+    # and the peak memory of its largest process
     return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
@@ -188,6 +198,11 @@ def engine_startup() -> float:
 
 
 Runs = dict[str, list[tuple[float, float, float]]]
+#: the napkin book's other builds per round: (name, what it measures)
+_MORE = (
+    ("in-process", "first build, MLSYSIM_WORKER=off: no worker"),
+    ("recorded", "unchanged chapters replayed"),
+)
 
 
 def _median(runs: Runs) -> dict[str, list[float]]:
@@ -234,13 +249,16 @@ def main() -> None:
         }
         items = args.chapters * args.per_chapter
         build(src["napkin"], base / "warm", args.jobs)  # warm the OS file cache, bytecode, snapshot
-        runs: Runs = {k: [] for k in (*books, "recorded")}
+        runs: Runs = {k: [] for k in (*books, "recorded", "in-process")}
         t_start = []
         for r in range(args.repeat):
             for k in books:
                 if k == "napkin":
                     shutil.rmtree(base / "cache" / "sphinx", ignore_errors=True)
                 runs[k].append(build(src[k], base / f"out-{k}-{r}", args.jobs))
+            shutil.rmtree(base / "cache" / "sphinx", ignore_errors=True)
+            out = base / f"out-inproc-{r}"
+            runs["in-process"].append(build(src["napkin"], out, args.jobs, worker=False))
             runs["recorded"].append(build(src["napkin"], base / f"out-rec-{r}", args.jobs))
             t_start.append(engine_startup())
         incremental: Runs = {k: [] for k in books}
@@ -264,12 +282,13 @@ def main() -> None:
             f"  of the napkin build's extra CPU ({c_n - c_p:.2f} s): any roles' own (MyST, "
             f"docutils) {c_r - c_p:.2f} s, mlsysim's {c_n - c_r:.2f} s"
         )
-        w_c, c_c, m_c = med["recorded"]
-        print(
-            f"  napkin, recorded : {w_c:6.2f} s wall, {c_c:6.2f} s CPU, {m_c:5.0f} MB peak"
-            f"  = {w_c / w_p:.2f} x wall, {c_c / c_p:.2f} x CPU  (unchanged chapters replayed)"
-        )
-    for name in ("napkin", "recorded"):
+        for key, what in _MORE:
+            w_c, c_c, m_c = med[key]
+            print(
+                f"  {'napkin, ' + key:17}: {w_c:6.2f} s wall, {c_c:6.2f} s CPU, {m_c:5.0f} MB "
+                f"peak  = {w_c / w_p:.2f} x wall, {c_c / c_p:.2f} x CPU  ({what})"
+            )
+    for name in ("napkin", "in-process", "recorded"):
         paired = [
             (n[0] / p[0], n[1] / p[1]) for n, p in zip(runs[name], runs["plain"], strict=True)
         ]

@@ -21,7 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlsysim_sphinx import state
+from mlsysim_sphinx import outdated, reporting, state, worker
 from mlsysim_sphinx.config import add_config_values, validate_config
 from mlsysim_sphinx.directives import NapkinDirective, NapkinEqDirective
 from mlsysim_sphinx.plot import NapkinPlotDirective
@@ -48,9 +48,12 @@ def _add_static(app: Sphinx) -> None:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    """Register roles, directives, config values and event handlers."""
+    """Register roles, directives, config values and event handlers, and start the worker
+    that evaluates the chapters while Sphinx starts up (:mod:`mlsysim_sphinx.worker`)."""
+    worker.start(app)
     add_config_values(app)
     app.connect("config-inited", validate_config)
+    app.connect("config-inited", worker.on_config_inited)
     app.add_role("napkin", NapkinRole())
     app.add_role("claim", ClaimRole())
     app.add_directive("napkin", NapkinDirective)
@@ -64,11 +67,14 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", _add_static)
     app.add_css_file("mlsysim.css")
     app.connect("doctree-read", state.on_doctree_read)
-    app.connect("env-purge-doc", state.on_env_purge_doc)
-    app.connect("env-get-outdated", state.on_env_get_outdated)
+    app.connect("env-purge-doc", reporting.on_env_purge_doc)
+    app.connect("env-get-outdated", outdated.on_env_get_outdated)
     app.connect("env-before-read-docs", state.on_env_before_read_docs)
-    app.connect("env-merge-info", state.on_env_merge_info)
-    app.connect("build-finished", state.on_build_finished)
+    app.connect("env-before-read-docs", worker.on_env_before_read_docs)
+    app.connect("env-merge-info", reporting.on_env_merge_info)
+    app.connect("env-updated", worker.close)
+    app.connect("build-finished", worker.close)
+    app.connect("build-finished", reporting.on_build_finished)
     return {
         "version": __version__,
         "env_version": 2,

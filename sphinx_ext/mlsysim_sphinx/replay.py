@@ -18,6 +18,8 @@ hashes everything the results were computed from:
   installations);
 * the date (a price in another currency is converted at the rate dated nearest today).
 
+The record itself is :class:`mlsysim.book.records.Record` (the engine's steps, as a worker
+evaluating the chapter ahead of the build makes them too, :mod:`mlsysim_sphinx.worker`).
 A later read of a chapter with the same key replays the record: each role or directive gets
 the recorded result of the item it stands for, and failures are reported exactly as on the
 first read. If an item does not match the record (another extension rewrote the text), the
@@ -29,67 +31,15 @@ cards or registry tables (whose nodes need the engine's objects) are not recorde
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
-__all__ = ["Record", "Shown", "Step", "chapter_key", "load", "save", "stored"]
+from mlsysim.book.records import Record, Shown, Step, item_key, shown
 
-_VERSION = "mlsysim.sphinx-replay/1"
+__all__ = ["Record", "Shown", "Step", "chapter_key", "item_key", "load", "save", "shown", "stored"]
+
+_VERSION = "mlsysim.sphinx-replay/2"  # 2: records are mlsysim.book.records
 _KEEP = 4096  # records kept (a few books' chapters); the oldest go first
-
-
-@dataclass(frozen=True, slots=True)
-class Shown:
-    """A rendering as the engine gave it (:class:`mlsysim.viz.rendered.Rendered`'s fields),
-    held without importing the engine."""
-
-    text: str
-    latex: str
-    html: str
-    markdown: str
-    math: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One item's result: the item (kind, text, line, column, file, attrs), whether it
-    passed, its rendering, its failures and the citation ids of the values it used."""
-
-    item: tuple[Any, ...]
-    ok: bool
-    rendered: Shown | None
-    failures: tuple[Any, ...] = ()
-    cites: tuple[str, ...] = ()
-
-
-@dataclass
-class Record:
-    """What reading one chapter gave: its steps, items checked, the book's files its shared
-    values came from with the names it asked for, and the banner of its failures."""
-
-    steps: list[Step] = field(default_factory=list)
-    checked: int = 0
-    files_read: tuple[str, ...] = ()
-    asked: tuple[str, ...] = ()
-    banner: Shown | None = None  # the page's failures, as the engine listed them
-
-    def replay(self) -> Iterator[Step]:
-        return iter(self.steps)
-
-
-def item_key(item: Any) -> tuple[Any, ...]:
-    """What identifies a scanned item in a record."""
-    attrs = tuple(sorted((str(k), str(v)) for k, v in (item.attrs or {}).items()))
-    return (item.kind, item.text, item.line, item.column, item.file, attrs)
-
-
-def shown(rendered: Any) -> Shown | None:
-    """A rendering kept as plain fields (None stays None)."""
-    if rendered is None:
-        return None
-    return Shown(rendered.text, rendered.latex, rendered.html, rendered.markdown, rendered.math)
 
 
 def chapter_key(parts: Iterable[object]) -> str:

@@ -1,0 +1,285 @@
+"""A book's first Sphinx build takes its chapters' results from a worker that evaluated them
+while Sphinx started up (a fork, ``mlsysim.book.ahead``, wired by ``mlsysim_sphinx.worker``): the
+same pages, failures and exit status as an in-process build, without the engine in Sphinx's
+process; a worker that dies, stalls or declines costs only speed. Counted (modules imported,
+processes alive, records kept), never timed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_sphinx_book import BROKEN, SPHINX_EXT, expected_failures, summary_locations
+from test_sphinx_replay import DATA
+
+from mlsysim.book.ahead import Ahead
+from mlsysim.book.records import Chapter, evaluate
+from mlsysim.book.sources import scan_source
+from mlsysim.book.sources.project import chapter_options
+
+_ENGINE = {"pint", "numpy", "pydantic", "mlsysim.core.units"}
+
+#: an extension that writes the modules Sphinx's process imported, and, at ``ACTION``, does
+#: something to the build's worker (its pid is kept in ``worker.pid``)
+_PROBE = """import os, signal, sys
+
+ACTION = os.environ.get("PROBE_ACTION", "")
+
+
+def _act(app, *args):
+    from mlsysim_sphinx import worker
+
+    ahead = worker.current()
+    if ahead is None:
+        return
+    with open(os.path.join(app.outdir, "worker.pid"), "w") as fh:
+        fh.write(str(ahead.pid))
+    if ACTION == "kill":
+        os.kill(ahead.pid, signal.SIGKILL)
+    elif ACTION == "stop":
+        import mlsysim.book.ahead as ahead_module
+
+        ahead_module.SILENCE = 1.0
+        os.kill(ahead.pid, signal.SIGSTOP)
+
+
+def _rewrite(app, docname, source):
+    # another extension changes what Sphinx parses (not the file the chapters are read from)
+    if ACTION == "rewrite":
+        source[0] = source[0].replace("{napkin}`ridge`", "{napkin}`2 * ridge`")
+
+
+def _dump(app, exc):
+    with open(os.path.join(app.outdir, "modules.txt"), "w") as fh:
+        fh.write("\\n".join(sorted(sys.modules)))
+
+
+def setup(app):
+    app.connect("env-before-read-docs", _act, priority=900)  # after the worker has its jobs
+    app.connect("source-read", _rewrite)
+    app.connect("build-finished", _dump)
+    return {"parallel_read_safe": True}
+"""
+
+
+def _book(tmp_path: Path, source: Path = DATA) -> Path:
+    src = tmp_path / "src"
+    shutil.copytree(source, src)
+    conf = src / "conf.py"
+    text = conf.read_text(encoding="utf-8")
+    text = "import sys, os\nsys.path.insert(0, os.path.dirname(__file__))\n" + text
+    text = text.replace('"mlsysim_sphinx"', '"mlsysim_sphinx", "probe"')
+    assert '"probe"' in text
+    conf.write_text(text, encoding="utf-8")
+    (src / "probe.py").write_text(_PROBE, encoding="utf-8")
+    return src
+
+
+def _build(
+    src: Path, out: Path, home: Path, *args: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """A fresh build whose chapters have no stored record (the registry snapshot kept)."""
+    shutil.rmtree(home / "sphinx", ignore_errors=True)
+    return _build_kept(src, out, home, *args, **env)
+
+
+def _build_kept(
+    src: Path, out: Path, home: Path, *args: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """A fresh build (``-E``) with the stored records kept."""
+    run_env = {**os.environ, "MLSYSIM_CACHE_HOME": str(home), **env}
+    run_env.pop("MLSYSIM_DATA_PATH", None)
+    run_env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(SPHINX_EXT), run_env.get("PYTHONPATH")])
+    )
+    cmd = [sys.executable, "-m", "sphinx", "-q", "-E", *args, "-b", "html", str(src), str(out)]
+    return subprocess.run(cmd, env=run_env, capture_output=True, text=True, timeout=600)
+
+
+def _pages(out: Path) -> dict[str, str]:
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(out.glob("*.html"))}
+
+
+def _modules(out: Path) -> set[str]:
+    return set((out / "modules.txt").read_text(encoding="utf-8").split())
+
+
+def _gone(out: Path) -> bool:
+    """The worker of the build that wrote ``out`` no longer runs (reaped, not orphaned)."""
+    pid = int((out / "worker.pid").read_text(encoding="utf-8"))
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def _in_process(
+    tmp_path: Path, src: Path, home: Path, **env: str
+) -> subprocess.CompletedProcess[str]:
+    _build(src, tmp_path / "warm", home)  # the registry snapshot, made once
+    return _build(src, tmp_path / "inproc", home, MLSYSIM_WORKER="off", **env)
+
+
+def _without_values(src: Path) -> Path:
+    """The shared-names book without its values file (which Sphinx's process evaluates
+    itself, before reading): each chapter reads a name the other defines."""
+    (src / "mlsysim-values.napkin").unlink()
+    serving = src / "serving.md"
+    text = serving.read_text(encoding="utf-8").replace("{napkin}`batch`", "{napkin}`2 * ridge`")
+    serving.write_text(text, encoding="utf-8")
+    return src
+
+
+def test_the_worker_serves_a_first_build_without_the_engine_in_sphinx(tmp_path: Path) -> None:
+    """Every chapter of the shared-names book (each reads a name the other defines) comes
+    from the worker: Sphinx's process imports neither pint, numpy nor pydantic, and writes
+    the pages, log and exit status of an in-process build; the records it stores replay in
+    the next build. (A values file is evaluated by Sphinx's process itself, before reading:
+    this book has none.)"""
+    src, home = _without_values(_book(tmp_path)), tmp_path / "cache"
+    base = _in_process(tmp_path, src, home)
+    assert base.returncode == 0, base.stderr
+    assert _modules(tmp_path / "inproc") >= _ENGINE
+    served = _build(src, tmp_path / "served", home)
+    assert served.returncode == 0, served.stderr
+    assert not _modules(tmp_path / "served") & _ENGINE
+    assert _pages(tmp_path / "served") == _pages(tmp_path / "inproc")
+    assert served.stderr == base.stderr
+    assert _gone(tmp_path / "served")
+    assert len(list((home / "sphinx").glob("*.pickle"))) == 2, "the chapters with items: stored"
+    again = _build_kept(src, tmp_path / "again", home)
+    assert again.returncode == 0 and again.stderr == base.stderr
+    assert _pages(tmp_path / "again") == _pages(tmp_path / "inproc")
+    assert not (tmp_path / "again" / "worker.pid").exists(), "all replayed: no worker left"
+
+
+@pytest.mark.parametrize("action", ["kill", "stop"])
+def test_a_killed_or_stalled_worker_falls_back_in_process(tmp_path: Path, action: str) -> None:
+    """The broken twin (failures in every syntax, tables evaluated in-process) with its
+    worker killed, or stopped (a bounded wait, then killed), once its chapters were sent:
+    every chapter is evaluated in Sphinx's process with the same failures, pages and exit
+    status, and the worker is reaped."""
+    src, home = _book(tmp_path, BROKEN), tmp_path / "cache"
+    base = _in_process(tmp_path, src, home)
+    assert base.returncode == 1
+    assert summary_locations(base.stderr) == expected_failures()
+    broken = _build(src, tmp_path / "broken", home, PROBE_ACTION=action)
+    assert broken.returncode == 1
+    assert broken.stderr == base.stderr
+    assert _pages(tmp_path / "broken") == _pages(tmp_path / "inproc")
+    assert _modules(tmp_path / "broken") >= _ENGINE
+    assert _gone(tmp_path / "broken")
+
+
+def test_a_worker_record_that_does_not_fit_what_sphinx_parses_gives_way(tmp_path: Path) -> None:
+    """Another extension rewrites a role in what Sphinx parses (the chapters are read from
+    their files): the worker's record of that chapter no longer fits its items, and Sphinx's
+    process evaluates it, as an in-process build does."""
+    src, home = _without_values(_book(tmp_path)), tmp_path / "cache"
+    base = _in_process(tmp_path, src, home, PROBE_ACTION="rewrite")
+    assert base.returncode == 0, base.stderr
+    served = _build(src, tmp_path / "served", home, PROBE_ACTION="rewrite")
+    assert served.returncode == 0, served.stderr
+    assert served.stderr == base.stderr
+    assert _pages(tmp_path / "served") == _pages(tmp_path / "inproc")
+    assert 'Ridge <span class="napkin">591' in _pages(tmp_path / "served")["roofline.html"]
+    assert _modules(tmp_path / "served") >= _ENGINE
+    assert _gone(tmp_path / "served")
+
+
+def test_a_parallel_build_starts_no_worker(tmp_path: Path) -> None:
+    src, home = _book(tmp_path), tmp_path / "cache"
+    done = _build(src, tmp_path / "out", home, "-j", "2")
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "out" / "worker.pid").exists()
+
+
+def _chapter(tmp_path: Path, text: str) -> Chapter:
+    path = tmp_path / "ch.md"
+    path.write_text(text, encoding="utf-8")
+    options = chapter_options(path, text, None)
+    items = scan_source(str(path), text, "myst", root=tmp_path).items
+    return Chapter("ch.md", str(path), options, text, items, items)
+
+
+_TEXT = """# Ch
+
+```{napkin}
+t_read = weights_bytes(Llama2_7B, "bf16") / H100.memory.bandwidth
+```
+
+{napkin}`t_read -> ms`, and {claim}`9 ms ~ t_read` (wrong on purpose).
+"""
+
+
+def test_a_worker_record_is_the_in_process_record(tmp_path: Path) -> None:
+    """What the worker sends for a chapter is what evaluating it here gives; a key not
+    submitted is None at once; the worker ends when its jobs are done."""
+    chapter = _chapter(tmp_path, _TEXT)
+    ahead = Ahead.start()
+    assert ahead is not None
+    try:
+        ahead.configure([])
+        ahead.submit([("k1", chapter)], [])
+        assert ahead.take("other") is None
+        got = ahead.take("k1")
+        assert got is not None and ahead.failed is None
+        assert got == evaluate(chapter)
+        assert [s.ok for s in got.steps] == [True, True, False]
+    finally:
+        ahead.close()
+    assert not ahead.running
+
+
+def test_a_worker_of_other_code_declines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker whose code, data or kinds differ from the host's evaluates nothing."""
+    import mlsysim.book.ahead as ahead_module
+
+    ahead = Ahead.start()
+    assert ahead is not None
+    # the host's code changes after the fork (the worker keeps its own)
+    monkeypatch.setattr(ahead_module, "facts", lambda extra: ("another checkout",))
+    ahead.configure([])
+    ahead.submit([("k1", _chapter(tmp_path, _TEXT))], [])
+    assert ahead.take("k1") is None
+    assert ahead.failed is not None and "declined" in ahead.failed
+    assert not ahead.running  # given up: killed and reaped
+
+
+def test_workers_are_off_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLSYSIM_WORKER", "off")
+    assert Ahead.start() is None
+
+
+def test_an_incremental_build_follows_a_changed_fail_mode_variable(tmp_path: Path) -> None:
+    """``MLSYSIM_FAIL_MODE`` overrides every chapter's fail mode: an incremental build (no
+    ``-E``) after it changes reads the chapters again, so a draft's warnings become errors
+    (exit 1) and back, and an unchanged variable re-reads nothing."""
+    src = tmp_path / "src"
+    shutil.copytree(BROKEN, src)
+    out, home = tmp_path / "out", tmp_path / "cache"
+
+    def build(mode: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "MLSYSIM_CACHE_HOME": str(home), "MLSYSIM_FAIL_MODE": mode}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SPHINX_EXT), env.get("PYTHONPATH")]))
+        cmd = [sys.executable, "-m", "sphinx", "-b", "html", str(src), str(out)]
+        return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+
+    draft = build("warn")
+    assert draft.returncode == 0, draft.stderr
+    assert "WARNING: claim" in draft.stderr and "ERROR: claim" not in draft.stderr
+    strict = build("error")
+    assert strict.returncode == 1
+    assert "ERROR: claim" in strict.stderr
+    assert summary_locations(strict.stderr) == expected_failures()
+    assert "reading sources... [" in strict.stdout
+    same = build("error")
+    assert same.returncode == 1, "the stored failures still fail the build"
+    assert "reading sources... [" not in same.stdout, "nothing changed: nothing re-read"
+    again = build("warn")
+    assert again.returncode == 0, again.stderr

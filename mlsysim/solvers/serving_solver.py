@@ -9,6 +9,7 @@ operating point at the rate and its queues, and returns a
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 from mlsysim.core import arguments
@@ -237,6 +238,9 @@ class ServingSolver(BaseSolver):
         kv_slots = paged_kv_sequences_n(kv_budget, kv_tok, ctx, float(block))
         slots = float(min(B_max, kv_slots))
         rep = Replica(steps, d_steps, alpha, gamma, p, o, sched, slots, float(budget))
+        held = _held_at_peak(rep)
+        if held is not None:
+            rep = held
         bound = Replica(
             steps.bound(),
             None if d_steps is None else d_steps.bound(),
@@ -250,7 +254,7 @@ class ServingSolver(BaseSolver):
         )
         n_star, T_star, X_star = rep.saturation()
         _, _, X_bound = bound.saturation()
-        limit = _limit(rep, n_star, kv_slots, B_max)
+        limit = "gemm_tiles" if held is not None else _limit(rep, n_star, kv_slots, B_max)
         common = dict(
             steps=steps,
             rep=rep,
@@ -321,6 +325,22 @@ def _shared(system: Any, share: float, memory: float) -> Any:
             fix="pass a device (e.g. 'H100') with share=, or drop share=",
         )
     return share_of(spec, share, memory)
+
+
+def _held_at_peak(rep: Replica) -> Replica | None:
+    """The replica with its batch held where the full engine serves the most requests/s
+    (:meth:`~mlsysim.solvers.replica.Replica.peak_batch`), or None when that is the most the
+    slots and the token budget admit. The engine's own limits hold it: the token budget
+    under chunked prefill (Sarathi-Serve's and vLLM's max_num_batched_tokens), the batch
+    (max_num_seqs) under prefill-first. More KV memory then never gives less capacity."""
+    n_max = rep.batch_limit()
+    n = rep.peak_batch()
+    if n >= n_max:
+        return None
+    if rep.scheduler == "chunked":
+        budget = n * (1.0 + rep.p * rep.tokens_per_step / rep.o)
+        return replace(rep, budget=min(rep.budget, budget))
+    return replace(rep, slots=n)
 
 
 def _limit(rep: Replica, n: float, kv_slots: float, max_batch: int) -> str:

@@ -114,15 +114,15 @@ class Replica:
         rate over the batches it holds, taken at the limit or at the last batch before a
         boundary (a whole batch under prefill-first, whose slots are sequences)."""
         n_max = self.batch_limit()
-        best_n, best_X = n_max, self.saturated_at(n_max)[1]
+        best_n, best_rate = n_max, self.saturated_at(n_max)[1]
         for rows in self._rows_per_sequence():
             for b in self.steps.row_breaks(rows * n_max):
                 n = b / rows if self.scheduler == "chunked" else math.floor(b / rows)
                 if n <= 0.0 or n >= n_max:
                     continue
-                X = self.saturated_at(n)[1]
-                if X > best_X:
-                    best_n, best_X = n, X
+                rate = self.saturated_at(n)[1]
+                if rate > best_rate:
+                    best_n, best_rate = n, rate
         return best_n
 
     def _rows_per_sequence(self) -> tuple[float, ...]:

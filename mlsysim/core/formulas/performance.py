@@ -19,7 +19,7 @@ from mlsysim.core.constants import (
     RECOMPUTE_POLICIES,
 )
 from mlsysim.core.constants import FORWARD_FLOPS_PER_PARAM as _FWD
-from mlsysim.core.formulas._args import choice, count, fraction, positive, rate, si
+from mlsysim.core.formulas._args import choice, count, fraction, positive, rate, si, spec
 from mlsysim.core.formulas._meta import formula
 from mlsysim.core.units import from_si, ureg
 
@@ -95,7 +95,8 @@ def ridge_point(hw: Any, precision: str = DEFAULT_PRECISION) -> Any:
 
     Source: Williams, Waterman & Patterson, "Roofline", CACM 2009.
     """
-    P = si(hw.peak_flops(precision), "compute_rate", "peak")
+    peak = spec(hw, "peak_flops", "hw", "ridge_point", "Hardware")
+    P = si(peak(precision), "compute_rate", "peak")
     B = si(hw.memory.bandwidth, "bandwidth", "bandwidth")
     I_star = intensity_FpB(P, B)
     return from_si(I_star, "FLOP/B")
@@ -164,7 +165,8 @@ def roofline_time(
     where = "roofline_time"
     W = positive(si(flops, "computation", "flops"), "flops", where, strict=False)
     Q = positive(si(bytes, "information", "bytes"), "bytes", where, strict=False)
-    P = si(hw.peak_flops(precision), "compute_rate", "peak")
+    peak = spec(hw, "peak_flops", "hw", "ridge_point", "Hardware")
+    P = si(peak(precision), "compute_rate", "peak")
     B = si(hw.memory.bandwidth, "bandwidth", "bandwidth")
     T_c = W / P
     T_m = Q / B

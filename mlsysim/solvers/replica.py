@@ -115,14 +115,30 @@ class Replica:
         boundary (a whole batch under prefill-first, whose slots are sequences)."""
         n_max = self.batch_limit()
         best_n, best_rate = n_max, self.saturated_at(n_max)[1]
-        for rows in self._rows_per_sequence():
-            for b in self.steps.row_breaks(rows * n_max):
-                n = b / rows if self.scheduler == "chunked" else math.floor(b / rows)
-                if n <= 0.0 or n >= n_max:
+        chunked = self.scheduler == "chunked"
+        batches = sorted(
+            {
+                n
+                for rows in self._rows_per_sequence()
+                for b in self.steps.row_breaks(rows * n_max)
+                if 0.0 < (n := b / rows if chunked else float(math.floor(b / rows))) < n_max
+            }
+        )
+        if not batches:
+            return best_n
+        # the step never shortens as the batch grows, so the last step timed bounds every larger
+        # batch's from below: batch n serves at most n·E/(o·T) requests/s with chunked prefill,
+        # 1/(o·T/(n·E) + prefill) prefill-first; a batch whose ceiling is no better is skipped
+        prefill = 0.0 if chunked else self.prefill()
+        T_low = 0.0
+        for n in batches:
+            if T_low > 0.0:
+                per_step = n * self.tokens_per_step / (self.o * T_low)
+                if 1.0 / (1.0 / per_step + prefill) <= best_rate:
                     continue
-                rate = self.saturated_at(n)[1]
-                if rate > best_rate:
-                    best_n, best_rate = n, rate
+            T_low, rate = self.saturated_at(n)
+            if rate > best_rate:
+                best_n, best_rate = n, rate
         return best_n
 
     def _rows_per_sequence(self) -> tuple[float, ...]:

@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from mlsysim.core import arguments
+from mlsysim.core.cache import DerivedCache
 from mlsysim.core.constants import (
     DEFAULT_KV_BLOCK_SIZE,
     DEFAULT_MAX_BATCH,
@@ -334,13 +335,61 @@ def _held_at_peak(rep: Replica) -> Replica | None:
     under chunked prefill (Sarathi-Serve's and vLLM's max_num_batched_tokens), the batch
     (max_num_seqs) under prefill-first. More KV memory then never gives less capacity."""
     n_max = rep.batch_limit()
-    n = rep.peak_batch()
+    key = _peak_key(rep)
+    hit = None if key is None else _PEAKS.get(key)
+    held_by = (rep.steps.spec, rep.steps.system, None if rep.draft is None else rep.draft.spec)
+    if hit is not None and all(a is b for a, b in zip(hit[0], held_by, strict=True)):
+        n = hit[1]
+    else:
+        n = rep.peak_batch()
+        if key is not None:
+            if len(_PEAKS) >= _PEAKS_LIMIT:  # a long sweep of engines: stay bounded
+                _PEAKS.clear()
+            _PEAKS.put(key, (held_by, n))  # the very entries (an edited copy is not a hit)
     if n >= n_max:
         return None
     if rep.scheduler == "chunked":
         budget = n * (1.0 + rep.p * rep.tokens_per_step / rep.o)
         return replace(rep, budget=min(rep.budget, budget))
     return replace(rep, slots=n)
+
+
+#: The held batch of each engine setup (the search times a step per GEMM tile boundary), so
+#: calls that vary only the rate (capacity_at_slo's bisection, a sweep of rates) search once.
+_PEAKS = DerivedCache("serving.peak_batch")
+_PEAKS_LIMIT = 4096
+
+
+def _peak_key(rep: Replica) -> tuple[Any, ...] | None:
+    """What the held batch depends on, or None when that is not a plain registry setup (a
+    tenant's share of a device, streamed weights, unhashable plan options)."""
+    steps, draft = rep.steps, rep.draft
+    if steps.offload is not None or not isinstance(getattr(steps.system, "id", None), str):
+        return None
+    if draft is not None and draft.offload is not None:
+        return None
+    key = (
+        steps.spec.id,
+        id(steps.spec),
+        steps.system.id,
+        id(steps.system),
+        steps.tp,
+        steps.precision,
+        tuple(sorted(steps.options.items())),
+        None if draft is None else draft.spec.id,
+        rep.alpha,
+        rep.gamma,
+        rep.p,
+        rep.o,
+        rep.scheduler,
+        rep.slots,
+        rep.budget,
+    )
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 def _limit(rep: Replica, n: float, kv_slots: float, max_batch: int) -> str:

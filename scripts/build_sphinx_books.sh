@@ -48,7 +48,7 @@ for jobs in 1 2; do
   echo "== broken twin (-j $jobs): must fail with the expected file:line list"
   log="$OUT/broken-j$jobs.log"
   set +e
-  "$BIN/sphinx-build" -q -E -j "$jobs" -b html -d "$OUT/doctrees-broken-$jobs" \
+  "$BIN/sphinx-build" -q -N -E -j "$jobs" -b html -d "$OUT/doctrees-broken-$jobs" \
     "$BROKEN" "$OUT/broken-html-$jobs" 2>"$log"
   status=$?
   set -e
@@ -56,7 +56,8 @@ for jobs in 1 2; do
     echo "FAIL: the broken book built successfully (exit 0)" >&2
     exit 1
   fi
-  # the summary printed at build-finished: "  file:line[:col]: error[mlsysim.kind]: …"
+  # the summary printed at build-finished: "  file:line[:col]: error[mlsysim.kind]: …" (-N: no
+  # colour codes, whatever the runner sets)
   got="$(sed -nE 's/^  ([^ :]+):([0-9]+)(:[0-9]+)?: error\[mlsysim\.[a-z]+\].*/\1:\2/p' "$log" | sort)"
   if [ "$got" != "$expected" ]; then
     echo "FAIL: reported failures differ from EXPECTED_FAILURES.txt" >&2

@@ -14,9 +14,25 @@ import pytest
 # prebuilt registry snapshots and pint's definition cache go to a directory of this run, not
 # the user's ~/.cache (subprocesses inherit it)
 os.environ.setdefault("MLSYSIM_CACHE_HOME", tempfile.mkdtemp(prefix="mlsysim-test-cache-"))
-# the tests parse what sphinx-build, pandoc's filter and the CLI print: a CI runner that sets
-# FORCE_COLOR (Sphinx then wraps its warnings in colour codes) must not change that text
-os.environ.pop("FORCE_COLOR", None)
+# the tests run the same whatever the runner's environment holds: a CI runner that sets
+# FORCE_COLOR (Sphinx then wraps its warnings in colour codes) must not change the text the
+# tests parse, and the variables mlsysim and its hosts read are set only by the tests that
+# mean to (they apply to subprocesses too)
+for _name in (
+    "FORCE_COLOR",
+    "MLSYSIM_FAIL_MODE",
+    "MLSYSIM_DATA_PATH",
+    "MLSYSIM_PINT_DASK",
+    "MLSYSIM_CACHE_DIR",
+    "MLSYSIM_QUARTO_EXT",
+    "MLSYSIM_PYTHON",
+    "GITHUB_STEP_SUMMARY",
+    "QUARTO_PROJECT_DIR",
+    "QUARTO_PROJECT_INPUT_FILES",
+    "QUARTO_PROFILE",
+    "QUARTO_PYTHON",
+):
+    os.environ.pop(_name, None)
 os.environ["NO_COLOR"] = "1"
 
 from mlsysim.core import cache, registry

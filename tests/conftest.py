@@ -35,7 +35,7 @@ for _name in (
     os.environ.pop(_name, None)
 os.environ["NO_COLOR"] = "1"
 
-from mlsysim.core import cache, registry
+from mlsysim.core import cache, registry  # noqa: E402 (after the environment is cleaned)
 
 #: The Jupyter kernel the notebook tests run (this interpreter, through ipykernel).
 KERNEL = "mlsysim-test-python"

@@ -111,8 +111,8 @@ class Replica:
         token past a boundary the GEMMs pad into another row of tiles (or another wave) and
         it can fall. An engine admits only what arrives, so below the best rate of any batch
         it can hold there is a stable operating point (Little's law): the capacity is the best
-        rate over the batches it holds, taken at the limit or at the last batch before a
-        boundary (a whole batch under prefill-first, whose slots are sequences)."""
+        rate over the batches it holds, taken at the limit or at the last whole batch before a
+        boundary (slots are sequences)."""
         n_max = self.batch_limit()
         best_n, best_rate = n_max, self.saturated_at(n_max)[1]
         chunked = self.scheduler == "chunked"
@@ -121,7 +121,7 @@ class Replica:
                 n
                 for rows in self._rows_per_sequence()
                 for b in self.steps.row_breaks(rows * n_max)
-                if 0.0 < (n := b / rows if chunked else float(math.floor(b / rows))) < n_max
+                if 0.0 < (n := float(math.floor(b / rows))) < n_max
             }
         )
         if not batches:

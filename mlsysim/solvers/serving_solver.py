@@ -331,9 +331,9 @@ def _shared(system: Any, share: float, memory: float) -> Any:
 def _held_at_peak(rep: Replica) -> Replica | None:
     """The replica with its batch held where the full engine serves the most requests/s
     (:meth:`~mlsysim.solvers.replica.Replica.peak_batch`), or None when that is the most the
-    slots and the token budget admit. The engine's own limits hold it: the token budget
-    under chunked prefill (Sarathi-Serve's and vLLM's max_num_batched_tokens), the batch
-    (max_num_seqs) under prefill-first. More KV memory then never gives less capacity."""
+    slots and the token budget admit. The engine's own batch limit holds it (max_num_seqs,
+    TensorRT-LLM's max_batch_size): the KV cache keeps its blocks and the token budget its
+    prefill chunks. More KV memory then never gives less capacity."""
     n_max = rep.batch_limit()
     key = _peak_key(rep)
     hit = None if key is None else _PEAKS.get(key)
@@ -348,9 +348,6 @@ def _held_at_peak(rep: Replica) -> Replica | None:
             _PEAKS.put(key, (held_by, n))  # the very entries (an edited copy is not a hit)
     if n >= n_max:
         return None
-    if rep.scheduler == "chunked":
-        budget = n * (1.0 + rep.p * rep.tokens_per_step / rep.o)
-        return replace(rep, budget=min(rep.budget, budget))
     return replace(rep, slots=n)
 
 

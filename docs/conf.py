@@ -56,6 +56,6 @@ nitpick_ignore = [
     ("py:class", "pathlib.Path"),
     ("py:class", "pint._Quantity"),
     ("py:class", "mlsysim.core.formulas._meta.F"),  # TypeVar of the @formula decorator
-    ("py:class", "mlsysim.core.registry.T"),  # TypeVar of Registry[T]
-    ("py:class", "mlsysim.core.registry._Catalog"),  # private: what catalog() returns
+    ("py:class", "mlsysim.core.registry.lookup.T"),  # TypeVar of Registry[T]
+    ("py:class", "mlsysim.core.registry.load.Catalog"),  # internal: what catalog() returns
 ]

@@ -35,7 +35,7 @@ for _name in (
     os.environ.pop(_name, None)
 os.environ["NO_COLOR"] = "1"
 
-from mlsysim.core import cache, registry  # noqa: E402 (after the environment is cleaned)
+from mlsysim.core import cache, registry  # noqa: E402  (after the environment is cleaned)
 
 #: The Jupyter kernel the notebook tests run (this interpreter, through ipykernel).
 KERNEL = "mlsysim-test-python"
@@ -58,6 +58,15 @@ def clean_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     registry._extra_dirs[:] = saved
     registry.reset()
+
+
+@pytest.fixture
+def user_dir(tmp_path: Path, clean_registry: None) -> Path:
+    """An empty user data directory, added (only the package's data besides it; undone after)."""
+    d = tmp_path / "data"
+    d.mkdir()
+    registry.add_data_dir(d)
+    return d
 
 
 @pytest.fixture

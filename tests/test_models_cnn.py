@@ -7,7 +7,6 @@ import textwrap
 import pytest
 
 import mlsysim
-from mlsysim.core import registry
 from mlsysim.workload.cnn import CNN_COUNT_TOLERANCE, count_cnn_macs, count_cnn_params, expand
 
 
@@ -121,20 +120,13 @@ layers = [
 """
 
 
-def test_wrong_layer_table_fails_at_load(tmp_path) -> None:
-    saved = list(registry._extra_dirs)
-    registry._extra_dirs.clear()
-    registry.reset()
-    try:
-        (tmp_path / "models.toml").write_text(textwrap.dedent(_BROKEN), encoding="utf-8")
-        mlsysim.add_data_dir(tmp_path)
-        with pytest.raises(mlsysim.RegistryDataError) as info:
-            mlsysim.Models.ids()
-        text = str(info.value)
-        assert "layer table implies" in text and f"{CNN_COUNT_TOLERANCE:.0%}" in text
-    finally:
-        registry._extra_dirs[:] = saved
-        registry.reset()
+def test_wrong_layer_table_fails_at_load(tmp_path, clean_registry) -> None:
+    (tmp_path / "models.toml").write_text(textwrap.dedent(_BROKEN), encoding="utf-8")
+    mlsysim.add_data_dir(tmp_path)
+    with pytest.raises(mlsysim.RegistryDataError) as info:
+        mlsysim.Models.ids()
+    text = str(info.value)
+    assert "layer table implies" in text and f"{CNN_COUNT_TOLERANCE:.0%}" in text
 
 
 def test_eager_resnet50_kernels_read_and_write_their_tensors() -> None:

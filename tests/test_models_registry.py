@@ -26,17 +26,6 @@ STABLE_IDS = [
 ]
 
 
-@pytest.fixture
-def clean_registry():
-    """Isolate tests that add user data directories (``_extra_dirs`` is module state)."""
-    saved = list(registry._extra_dirs)
-    registry._extra_dirs.clear()
-    registry.reset()
-    yield
-    registry._extra_dirs[:] = saved
-    registry.reset()
-
-
 @pytest.mark.parametrize("model_id", STABLE_IDS)
 def test_stable_ids_exist(model_id):
     assert mlsysim.Models[model_id].id == model_id

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,19 +34,6 @@ type = "HBM3"
 capacity = "16 GB"
 bandwidth = "1 TB/s"
 """
-
-
-@pytest.fixture
-def user_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.delenv("MLSYSIM_DATA_PATH", raising=False)
-    saved = list(registry._extra_dirs)
-    registry._extra_dirs.clear()
-    d = tmp_path / "data"
-    d.mkdir()
-    registry.add_data_dir(d)
-    yield d
-    registry._extra_dirs[:] = saved
-    registry.reset()
 
 
 def _load(d: Path, text: str) -> pytest.ExceptionInfo[Any]:

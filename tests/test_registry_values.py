@@ -4,7 +4,6 @@ that are not UTF-8, and TOML nested without end."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,19 +36,6 @@ type = "HBM3"
 capacity = "16 GB"
 bandwidth = "BANDWIDTH"
 """
-
-
-@pytest.fixture
-def user_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.delenv("MLSYSIM_DATA_PATH", raising=False)
-    saved = list(registry._extra_dirs)
-    registry._extra_dirs.clear()
-    d = tmp_path / "data"
-    d.mkdir()
-    registry.add_data_dir(d)
-    yield d
-    registry._extra_dirs[:] = saved
-    registry.reset()
 
 
 def _error(d: Path, data: bytes | str) -> mlsysim.RegistryDataError:

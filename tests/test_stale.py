@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -45,17 +44,6 @@ def _data(folder: Path, name: str = "StaleChip", bandwidth: str = "4 TB/s") -> P
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "chip.toml").write_text(_CHIP.format(name=name, bandwidth=bandwidth), "utf-8")
     return folder
-
-
-@pytest.fixture
-def clean_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("MLSYSIM_DATA_PATH", raising=False)
-    saved = list(registry._extra_dirs)
-    registry._extra_dirs.clear()
-    registry.reset()
-    yield
-    registry._extra_dirs[:] = saved
-    registry.reset()
 
 
 def test_engine_sees_a_data_dir_added_after_an_evaluation(

@@ -41,6 +41,27 @@ def _finite(x: float, name: str, where: str) -> float:
     return x
 
 
+def _read(value: Any, dim: str, name: str, where: str, *, shown: str, noun: str, fix: str) -> float:
+    """``value`` in root units of ``dim``; a wrong dimension is a DimensionError naming the
+    argument (its dimension written ``shown``), unreadable text a ConfigError (``noun``: what
+    it should have been)."""
+    from mlsysim.core.units import si
+
+    try:
+        return si(value, dim, name)
+    except DimensionError as exc:
+        raise DimensionError.for_argument(
+            name, str(value), exc.left_dim, shown, where=where
+        ) from None
+    except MlsysimError as exc:
+        raise ConfigError(
+            f"{name}: cannot read {value!r} as {noun}",
+            where=where,
+            why=exc.why or exc.what,
+            fix=fix,
+        ) from None
+
+
 def quantity(
     value: Any,
     dim: str,
@@ -73,21 +94,8 @@ def quantity(
             )
         x = 0.0
     else:
-        from mlsysim.core.units import si
-
-        try:
-            x = si(value, dim, name)
-        except DimensionError as exc:
-            raise DimensionError.for_argument(
-                name, str(value), exc.left_dim, dim, where=where
-            ) from None
-        except MlsysimError as exc:
-            raise ConfigError(
-                f"{name}: cannot read {value!r} as a {dim}",
-                where=where,
-                why=exc.why or exc.what,
-                fix=f"write a number followed by a unit, e.g. {name}={example!r}",
-            ) from None
+        fix = f"write a number followed by a unit, e.g. {name}={example!r}"
+        x = _read(value, dim, name, where, shown=dim, noun=f"a {dim}", fix=fix)
     x = _finite(x, name, where)
     if positive and x <= 0.0:
         raise ConfigError(
@@ -126,21 +134,9 @@ def fraction(
     if _is_number(value):
         x = float(value)
     else:
-        from mlsysim.core.units import si
-
-        try:
-            x = si(value, "dimensionless", name)
-        except DimensionError as exc:
-            raise DimensionError.for_argument(
-                name, str(value), exc.left_dim, "dimensionless (a fraction)", where=where
-            ) from None
-        except MlsysimError as exc:
-            raise ConfigError(
-                f"{name}: cannot read {value!r} as a fraction",
-                where=where,
-                why=exc.why or exc.what,
-                fix=f"pass a number such as {example} or a percentage such as '80 %'",
-            ) from None
+        shown = "dimensionless (a fraction)"
+        fix = f"pass a number such as {example} or a percentage such as '80 %'"
+        x = _read(value, "dimensionless", name, where, shown=shown, noun="a fraction", fix=fix)
     x = _finite(x, name, where)
     below = x <= low if low_open else x < low
     if below or x > high:

@@ -37,7 +37,8 @@ _LIBRARIES = ("pint", "pydantic", "pydantic_core")
 #: snapshots kept (one per checkout, data state and library set: a machine with several
 #: environments must not evict each other's at every run)
 _KEEP = 16
-_CORE_FILES = ("registry.py", "types.py", "units.py", "unit_text.py", "units.txt", "snapshot.py")
+#: the code that reads data files into entries, besides the registry package's own modules
+_CORE_FILES = ("types.py", "units.py", "unit_text.py", "units.txt", "snapshot.py")
 
 
 def cache_home() -> Path | None:
@@ -62,7 +63,7 @@ def snapshot_key(data_files: Iterable[Path], spec_modules: Iterable[str]) -> str
     for library in _LIBRARIES:
         h.update(b"\0" + _installed(library).encode())
     here = Path(__file__).resolve().parent
-    sources = [here / name for name in _CORE_FILES]
+    sources = [*sorted((here / "registry").glob("*.py")), *(here / n for n in _CORE_FILES)]
     for name in sorted(set(spec_modules)):
         module = sys.modules.get(name)
         file = getattr(module, "__file__", None)

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field, fields, make_dataclass
 from typing import Any
 
 from mlsysim.core.exceptions import InfeasibleError, MlsysimError
-from mlsysim.core.formulas.performance import intensity_FpB, peak_fraction
+from mlsysim.core.formulas.performance import peak_fraction
+from mlsysim.core.formulas.roofline import intensity_FpB
 from mlsysim.solvers.quantities import GB, GFLOP, MS, json_quantity, quantity
 from mlsysim.solvers.solve_schemas import SCHEMA_VERSION, json_schema
 from mlsysim.solvers.step_parts import MemoryBreakdown, OpTiming

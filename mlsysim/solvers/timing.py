@@ -28,7 +28,8 @@ from typing import Any, NamedTuple
 
 from mlsysim.core.arrays import select
 from mlsysim.core.formulas.kernels import exposed_overhead_s
-from mlsysim.core.formulas.performance import launch_overhead_s, roofline_time_s
+from mlsysim.core.formulas.performance import launch_overhead_s
+from mlsysim.core.formulas.roofline import roofline_time_s
 from mlsysim.solvers.results import OpTiming
 from mlsysim.workload.lowering.ops import GEMM_FORMAT, HIGH_FORMAT
 

@@ -120,17 +120,13 @@ from mlsysim.core.formulas.parallelism import (
     pipeline_time_s,
 )
 from mlsysim.core.formulas.performance import (
-    RooflineTime,
     amdahl,
-    arithmetic_intensity,
-    attainable_flops,
     busy_fraction,
     device_utilization,
     gustafson,
     hardware_flops_per_token,
     hardware_flops_per_token_F,
     hfu,
-    intensity_FpB,
     launch_overhead,
     launch_overhead_s,
     little,
@@ -140,9 +136,6 @@ from mlsysim.core.formulas.performance import (
     model_flops_per_token,
     model_flops_per_token_F,
     peak_fraction,
-    ridge_point,
-    roofline_time,
-    roofline_time_s,
     transformer_flops_per_token,
 )
 from mlsysim.core.formulas.queueing import (
@@ -178,6 +171,15 @@ from mlsysim.core.formulas.reliability import (
     series_mtbf,
     young_daly,
     young_s,
+)
+from mlsysim.core.formulas.roofline import (
+    RooflineTime,
+    arithmetic_intensity,
+    attainable_flops,
+    intensity_FpB,
+    ridge_point,
+    roofline_time,
+    roofline_time_s,
 )
 from mlsysim.core.formulas.safety import dpsgd_noise_std, per_example_gradient_bytes
 from mlsysim.core.formulas.scaling import (

@@ -24,10 +24,13 @@ from typing import Any, TypeVar
 
 from mlsysim.core.exceptions import MlsysimError
 
-__all__ = ["REGISTRY", "FormulaInfo", "formula"]
+__all__ = ["MODULE_DOMAINS", "REGISTRY", "FormulaInfo", "formula"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: Modules whose formulas the references and ``mlsysim formulas`` list under another domain
+#: than the module's name (the roofline's own module is part of ``performance``).
+MODULE_DOMAINS: dict[str, str] = {"roofline": "performance"}
 #: Every decorated formula by name, in definition order (``FORMULAS`` is built from it).
 REGISTRY: dict[str, Callable[..., Any]] = {}
 
@@ -186,7 +189,7 @@ def formula(
             sources=tuple(sources),
             citation=citation,
             result=result,
-            domain=module,
+            domain=MODULE_DOMAINS.get(module, module),
             params=tuple(code.co_varnames[:n_args]),
             doc=(fn.__doc__ or "").strip().split("\n", 1)[0],
             expand=expand,

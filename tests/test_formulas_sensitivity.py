@@ -85,7 +85,9 @@ def test_a_value_that_is_not_a_quantity_is_refused_by_its_name(arg):
     kwargs = {"y0": 1.0, "y1": 2.0, "x0": 3.0, "x1": 4.0, arg: True}
     with pytest.raises(MlsysimError) as info:
         elasticity(**kwargs)
-    assert str(info.value).startswith(f"{arg}: expected a quantity"), str(info.value)
+    text = str(info.value)
+    assert text.startswith(f"{arg} must be a number or a quantity, got bool True"), text
+    assert info.value.where == "elasticity" and "How to fix" in text, text
 
 
 @pytest.mark.parametrize("arg", ["y0", "y1", "x0", "x1"])

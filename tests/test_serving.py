@@ -168,8 +168,12 @@ def test_serve_steady_state_obeys_littles_law_and_its_caps():
     # the slots: paged KV capacity at the mean context, capped by max_batch
     kv = paged_kv_sequences_n(r.kv_budget_bytes, r.kv_bytes_per_token, 640, 16)
     assert r.kv_slots == kv and r.max_sequences == int(kv)
-    assert r.saturation_batch == min(256, kv)
-    assert r.limit == "max_batch" and r.capacity_bound_rps > r.capacity_rps
+    # the full engine is held at the best batch it can hold: here 170 decodes and their 340
+    # prefill tokens (510 tokens), the last whole batch before the GEMMs' fifth row of tiles
+    assert r.saturation_batch == 170 and r.saturation_batch < min(256, kv)
+    assert r.limit == "gemm_tiles" and r.capacity_bound_rps > r.capacity_rps
+    _, full_rate = rep.saturated_at(min(256, kv))
+    assert r.capacity_rps > full_rate
     p = r.ttft_percentiles
     assert p.p50_s <= p.p90_s <= p.p99_s and r.ttft_p99 >= r.ttft_p50
     assert r.tpot_percentiles.p99_s >= r.tpot_s

@@ -149,6 +149,23 @@ class DimensionError(MlsysimError, TypeError):
         )
         return err
 
+    @classmethod
+    def not_a_quantity(
+        cls, name: str, given: str, expected: str, fix: str, *, where: str = ""
+    ) -> DimensionError:
+        """A function argument or data field that is no quantity at all (None, a list…)."""
+        err = cls.__new__(cls)
+        err.operation = "use"
+        err.left, err.left_dim, err.right, err.right_dim = given, "no quantity", name, expected
+        MlsysimError.__init__(
+            err,
+            f"{name} must be {expected}, got {given}",
+            where=where,
+            why="a value without a number and a unit cannot be checked or converted",
+            fix=fix,
+        )
+        return err
+
 
 _JOIN = {"add": "to", "subtract": "from", "convert": "to", "compare": "with"}
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import numbers
 import operator
 from functools import lru_cache
 from pathlib import Path
@@ -384,7 +385,7 @@ def _unit_symbols() -> tuple[str, ...]:
     return tuple(sorted({str(ureg.get_symbol(n)) for n in ureg._units} | set(ureg._units)))
 
 
-def quantity_from_text(text: str, *, name: str = "value") -> Any:
+def quantity_from_text(text: str, *, name: str = "value", where: str = "") -> Any:
     """The Quantity written in ``text`` (``"3.35 TB/s"``, ``"80 GB"``, ``"0.5"``), strictly.
 
     A number, optional spaces and a unit, nothing else: no arithmetic (``"4 TB/s * 1e9"``), no
@@ -397,6 +398,7 @@ def quantity_from_text(text: str, *, name: str = "value") -> Any:
     except (NapkinSyntaxError, UnknownNameError) as exc:
         raise MlsysimError(
             f"{name}: cannot read {text!r} as a quantity",
+            where=where,
             why=exc.why or exc.what,
             fix=exc.fix or "write a number followed by a unit, e.g. '3.35 TB/s' or '80 GB'",
         ) from None
@@ -404,6 +406,7 @@ def quantity_from_text(text: str, *, name: str = "value") -> Any:
     if isinstance(magnitude, float) and not math.isfinite(magnitude):
         raise MlsysimError(
             f"{name}: {text!r} is not a finite number",
+            where=where,
             fix="write the figure the source gives, e.g. '3.35 TB/s'",
         )
     q = ureg.Quantity(magnitude, units)
@@ -432,18 +435,79 @@ def written_digits(value: Any) -> int | None:
     return digits if isinstance(digits, int) else None
 
 
-def as_quantity(value: Any, *, name: str = "value") -> Any:
+def as_quantity(value: Any, *, name: str = "value", where: str = "", expected: str = "") -> Any:
     """Coerce a str (``"3.35 TB/s"``), number or Quantity to a Quantity of this registry.
 
-    Text is read by :func:`quantity_from_text` (mlsysim's own grammar, never pint's parser).
+    Text is read by :func:`quantity_from_text` (mlsysim's own grammar, never pint's parser);
+    a real number (Python's or numpy's) is a dimensionless Quantity. Anything else (None, a
+    list, a dict) is a DimensionError naming ``name``, ``where`` it was passed, what
+    ``expected`` (a key of :data:`DIMENSIONS` or a dimensionality string) asks for, and how
+    to write one.
     """
     if isinstance(value, ureg.Quantity):
         return value
     if isinstance(value, str):
-        return quantity_from_text(value, name=name)
-    if isinstance(value, int | float) and not isinstance(value, bool):
+        return quantity_from_text(value, name=name, where=where)
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
         return Q_(value)
-    raise MlsysimError(f"{name}: expected a quantity, got {type(value).__name__} {value!r}")
+    if isinstance(value, ureg.Unit):
+        hint = f"the unit {fmt_quantity(value)!r} without a number"
+    else:
+        hint = f"{type(value).__name__} {_short_repr(value)}"
+    wanted, example = _wanted(expected)
+    number, unit = example.split(" ", 1)
+    fix = f"pass {name} as text with its unit ({example!r}) or a Quantity (Q_({number}, {unit!r}))"
+    if not expected or expected == "dimensionless":
+        fix += ", or a plain number for a dimensionless figure"
+    raise DimensionError.not_a_quantity(name, hint, wanted, fix, where=where)
+
+
+#: An example quantity of each named dimension, for error messages.
+_EXAMPLES: dict[str, str] = {
+    "time": "200 ms",
+    "frequency": "1.41 GHz",
+    "computation": "3.1e23 flop",
+    "compute_rate": "989 TFLOP/s",
+    "information": "80 GB",
+    "bandwidth": "3.35 TB/s",
+    "intensity": "295 flop/B",
+    "power": "700 W",
+    "energy": "1.2 kWh",
+    "mass": "1 kg",
+    "carbon": "5 tCO2e",
+    "carbon_intensity": "400 gCO2e/kWh",
+    "volume": "1.8 L",
+    "water_intensity": "1.8 L/kWh",
+    "currency": "2.5 USD",
+    "price_per_energy": "0.0691 USD/kWh",
+    "price_per_time": "2.5 USD/hour",
+    "price_per_information": "0.02 USD/GB",
+    "currency_eur": "2.5 EUR",
+    "price_per_energy_eur": "0.089 EUR/kWh",
+    "usd_per_eur": "1.08 USD/EUR",
+    "parameter": "7e9 param",
+    "token": "4096 token",
+    "sample": "256 sample",
+    "request_rate": "10 req/s",
+    "length": "1 m",
+}
+
+
+def _wanted(expected: str) -> tuple[str, str]:
+    """(what ``expected`` asks for in words, an example of it) for error messages."""
+    example = _EXAMPLES.get(expected)
+    if not expected or expected == "dimensionless":
+        return "a number or a quantity", example or "3.35 TB/s"
+    words = _dim_words(_dimensionality(expected))
+    if example is None:  # a dimensionality string: an example of a named dimension if one fits
+        named = _named_dims().get(str(_dimensionality(expected)), "").replace(" ", "_")
+        example = _EXAMPLES.get(named, "3.35 TB/s")
+    return f"a quantity of {words}", example
+
+
+def _short_repr(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def check_dimension(value: Any, expected: str, *, name: str = "value", where: str = "") -> Any:
@@ -452,7 +516,7 @@ def check_dimension(value: Any, expected: str, *, name: str = "value", where: st
     ``expected`` is a key of :data:`DIMENSIONS` (``"bandwidth"``) or a pint dimensionality
     string (``"[information]/[time]"``). Raises DimensionError naming ``name``.
     """
-    q = as_quantity(value, name=name)
+    q = as_quantity(value, name=name, where=where, expected=expected)
     if q.dimensionality != _dimensionality(expected):
         raise DimensionError.for_argument(
             name,
@@ -470,7 +534,7 @@ _SI_CACHE: dict[tuple[Any, str], float] = {}
 ROOT_UNITS = "s, m, kg, B, flop, param, token, sample, request, USD, gCO2e (W, J derived)"
 
 
-def si(value: Any, expected: str, name: str = "value") -> float:
+def si(value: Any, expected: str, name: str = "value", where: str = "") -> float:
     """Root-unit magnitude (float) of ``value`` after checking its dimension against ``expected``.
 
     Root units are :data:`ROOT_UNITS` (seconds, bytes, FLOP, joules, watts, USD, gCO2e…).
@@ -481,12 +545,12 @@ def si(value: Any, expected: str, name: str = "value") -> float:
     if units is not None:
         factor = _SI_CACHE.get((units, expected))
         if factor is None:
-            q = check_dimension(value, expected, name=name)
+            q = check_dimension(value, expected, name=name, where=where)
             factor = float(ureg.Quantity(1.0, q.units).to_root_units().magnitude)
             _SI_CACHE[(units, expected)] = factor
         return float(value._magnitude) * factor
-    q = check_dimension(value, expected, name=name)
-    return si(q, expected, name)
+    q = check_dimension(value, expected, name=name, where=where)
+    return si(q, expected, name, where)
 
 
 _CONVERT_CACHE: dict[tuple[Any, Any], float] = {}

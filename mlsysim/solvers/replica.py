@@ -83,18 +83,73 @@ class Replica:
         return t
 
     # -- steady state ----------------------------------------------------------------------
-    def saturation(self) -> tuple[float, float, float]:
-        """(decodes n*, iteration T*, requests/s) at the most the replica sustains."""
+    def batch_limit(self) -> float:
+        """The most decodes the slots and the token budget admit at once."""
+        if self.scheduler == "chunked":
+            return min(self.slots, self.budget / (1.0 + self.p * self.tokens_per_step / self.o))
+        return self.slots
+
+    def saturated_at(self, n: float) -> tuple[float, float]:
+        """(iteration s, requests/s) of the engine kept full at ``n`` decodes."""
         E = self.tokens_per_step
         if self.scheduler == "chunked":
-            n = min(self.slots, self.budget / (1.0 + self.p * E / self.o))
-            c = n * self.p * E / self.o
-            T = self.step(n, c)
-            return n, T, n * E / (self.o * T)
-        n = self.slots
+            T = self.step(n, n * self.p * E / self.o)
+            return T, n * E / (self.o * T)
         T_d = self.decode_step(n)
-        per_request = self.o / E * T_d / n + self.prefill()
-        return n, T_d, 1.0 / per_request
+        return T_d, 1.0 / (self.o / E * T_d / n + self.prefill())
+
+    def saturation(self) -> tuple[float, float, float]:
+        """(decodes n*, iteration T*, requests/s) at the most the replica sustains."""
+        n = self.batch_limit()
+        T, X = self.saturated_at(n)
+        return n, T, X
+
+    def peak_batch(self) -> float:
+        """The batch, at most :meth:`batch_limit`, at which the full engine serves the most
+        requests/s. Requests/s at ``n`` decodes is ``n/(o·T(n))``: between two GEMM tile
+        boundaries the step grows only with the bytes it moves, so that rate never falls; one
+        token past a boundary the GEMMs pad into another row of tiles (or another wave) and
+        it can fall. An engine admits only what arrives, so below the best rate of any batch
+        it can hold there is a stable operating point (Little's law): the capacity is the best
+        rate over the batches it holds, taken at the limit or at the last whole batch before a
+        boundary (slots are sequences)."""
+        n_max = self.batch_limit()
+        best_n, best_rate = n_max, self.saturated_at(n_max)[1]
+        chunked = self.scheduler == "chunked"
+        batches = sorted(
+            {
+                n
+                for rows in self._rows_per_sequence()
+                for b in self.steps.row_breaks(rows * n_max)
+                if 0.0 < (n := float(math.floor(b / rows))) < n_max
+            }
+        )
+        if not batches:
+            return best_n
+        # the step never shortens as the batch grows, so the last step timed bounds every larger
+        # batch's from below: batch n serves at most n·E/(o·T) requests/s with chunked prefill,
+        # 1/(o·T/(n·E) + prefill) prefill-first; a batch whose ceiling is no better is skipped
+        prefill = 0.0 if chunked else self.prefill()
+        T_low = 0.0
+        for n in batches:
+            if T_low > 0.0:
+                per_step = n * self.tokens_per_step / (self.o * T_low)
+                if 1.0 / (1.0 / per_step + prefill) <= best_rate:
+                    continue
+            T_low, rate = self.saturated_at(n)
+            if rate > best_rate:
+                best_n, best_rate = n, rate
+        return best_n
+
+    def _rows_per_sequence(self) -> tuple[float, ...]:
+        """GEMM rows per decoding sequence in each group of GEMMs a full iteration launches:
+        the target's (its decodes' tokens plus the prefill chunks they carry) and the draft's
+        (its decodes, and its share of the prefill chunks)."""
+        k = 1.0 if self.draft is None else self.gamma + 1.0
+        if self.scheduler == "chunked":
+            r = self.p * self.tokens_per_step / self.o
+            return (k + r,) if self.draft is None else (k + r, 1.0, r)
+        return (k,) if self.draft is None else (k, 1.0)
 
     def operating(self, lam: float) -> tuple[float, float, float]:
         """(decodes n, mean iteration T, prefill busy fraction) at λ below capacity."""

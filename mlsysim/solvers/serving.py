@@ -19,8 +19,10 @@ holds ``accelerators // tp`` replicas, each given an equal share of the rate):
    iterations and stall the decodes.
 3. **Operating point.** Little's law closes the loop: ``n = λ·output·T`` decodes run and
    ``c = λ·prompt·T`` prefill tokens arrive per iteration of length ``T = step(n, c)``; the
-   fixed point is found by bisection. Capacity is the rate at which ``n`` reaches the slots
-   or the token budget.
+   fixed point is found by bisection. Capacity is the best rate of any batch the engine can
+   hold: ``n`` at the slots or the token budget, or held just below a GEMM tile boundary
+   when one more decode would pad the iteration's GEMMs into another row of tiles and serve
+   fewer requests/s (limit ``gemm_tiles``), so more KV memory never gives less capacity.
 4. **Queues.** A request waits for a KV slot (M/M/c over the slots, each held for a
    saturated decode residence, Erlang C) and for its prefill (M/D/1 at the saturated engine's
    full prefill speed: the token budget its decodes leave), then takes its own prefill. A

@@ -99,6 +99,8 @@ _LIMITS = {
     "kv_cache": "the KV cache",
     "max_batch": "max_batch",
     "max_tokens": "the token budget (max_tokens)",
+    "gemm_tiles": "a GEMM tile boundary (one more decode would pad the iteration's GEMMs into "
+    "another row of tiles and serve fewer requests/s, so the engine's batch is held below it)",
 }
 
 

@@ -78,7 +78,7 @@ class ServingResult:
     share: float
     feasible: bool
     binding_wall: str
-    limit: str  # what caps the batch at saturation: kv_cache, max_batch or max_tokens
+    limit: str  # what caps the batch at saturation: kv_cache, max_batch, max_tokens, gemm_tiles
     step_wall: str  # the decode iteration's own wall (memory_bandwidth, compute, …)
     weights_bytes: float
     activations_bytes: float

@@ -146,7 +146,7 @@ def serve_json_schema() -> dict[str, Any]:
         "stable": {"type": "boolean"},
         "binding_wall": {"type": "string"},
         "step_wall": {"type": "string"},
-        "limit": {"enum": ["kv_cache", "max_batch", "max_tokens"]},
+        "limit": {"enum": ["kv_cache", "max_batch", "max_tokens", "gemm_tiles"]},
         "rate": qn,
         "capacity": qn,
         "capacity_bound": qn,

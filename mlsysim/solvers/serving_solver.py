@@ -9,9 +9,11 @@ operating point at the rate and its queues, and returns a
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 from mlsysim.core import arguments
+from mlsysim.core.cache import DerivedCache
 from mlsysim.core.constants import (
     DEFAULT_KV_BLOCK_SIZE,
     DEFAULT_MAX_BATCH,
@@ -237,6 +239,9 @@ class ServingSolver(BaseSolver):
         kv_slots = paged_kv_sequences_n(kv_budget, kv_tok, ctx, float(block))
         slots = float(min(B_max, kv_slots))
         rep = Replica(steps, d_steps, alpha, gamma, p, o, sched, slots, float(budget))
+        held = _held_at_peak(rep)
+        if held is not None:
+            rep = held
         bound = Replica(
             steps.bound(),
             None if d_steps is None else d_steps.bound(),
@@ -250,7 +255,7 @@ class ServingSolver(BaseSolver):
         )
         n_star, T_star, X_star = rep.saturation()
         _, _, X_bound = bound.saturation()
-        limit = _limit(rep, n_star, kv_slots, B_max)
+        limit = "gemm_tiles" if held is not None else _limit(rep, n_star, kv_slots, B_max)
         common = dict(
             steps=steps,
             rep=rep,
@@ -321,6 +326,67 @@ def _shared(system: Any, share: float, memory: float) -> Any:
             fix="pass a device (e.g. 'H100') with share=, or drop share=",
         )
     return share_of(spec, share, memory)
+
+
+def _held_at_peak(rep: Replica) -> Replica | None:
+    """The replica with its batch held where the full engine serves the most requests/s
+    (:meth:`~mlsysim.solvers.replica.Replica.peak_batch`), or None when that is the most the
+    slots and the token budget admit. The engine's own batch limit holds it (max_num_seqs,
+    TensorRT-LLM's max_batch_size): the KV cache keeps its blocks and the token budget its
+    prefill chunks. More KV memory then never gives less capacity."""
+    n_max = rep.batch_limit()
+    key = _peak_key(rep)
+    hit = None if key is None else _PEAKS.get(key)
+    held_by = (rep.steps.spec, rep.steps.system, None if rep.draft is None else rep.draft.spec)
+    if hit is not None and all(a is b for a, b in zip(hit[0], held_by, strict=True)):
+        n = hit[1]
+    else:
+        n = rep.peak_batch()
+        if key is not None:
+            if len(_PEAKS) >= _PEAKS_LIMIT:  # a long sweep of engines: stay bounded
+                _PEAKS.clear()
+            _PEAKS.put(key, (held_by, n))  # the very entries (an edited copy is not a hit)
+    if n >= n_max:
+        return None
+    return replace(rep, slots=n)
+
+
+#: The held batch of each engine setup (the search times a step per GEMM tile boundary), so
+#: calls that vary only the rate (capacity_at_slo's bisection, a sweep of rates) search once.
+_PEAKS = DerivedCache("serving.peak_batch")
+_PEAKS_LIMIT = 4096
+
+
+def _peak_key(rep: Replica) -> tuple[Any, ...] | None:
+    """What the held batch depends on, or None when that is not a plain registry setup (a
+    tenant's share of a device, streamed weights, unhashable plan options)."""
+    steps, draft = rep.steps, rep.draft
+    if steps.offload is not None or not isinstance(getattr(steps.system, "id", None), str):
+        return None
+    if draft is not None and draft.offload is not None:
+        return None
+    key = (
+        steps.spec.id,
+        id(steps.spec),
+        steps.system.id,
+        id(steps.system),
+        steps.tp,
+        steps.precision,
+        tuple(sorted(steps.options.items())),
+        None if draft is None else draft.spec.id,
+        rep.alpha,
+        rep.gamma,
+        rep.p,
+        rep.o,
+        rep.scheduler,
+        rep.slots,
+        rep.budget,
+    )
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 def _limit(rep: Replica, n: float, kv_slots: float, max_batch: int) -> str:

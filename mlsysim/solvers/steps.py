@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlsysim.core.exceptions import ConfigError, InfeasibleError
+from mlsysim.core.formulas.kernels import gemm_row_breaks
 from mlsysim.core.formulas.memory import logits_B
 from mlsysim.core.formulas.serving import offloaded_step_s
 from mlsysim.hardware.registry import HardwareSpec
@@ -208,6 +209,20 @@ class ReplicaSteps:
         body = self._decode_raw(n * tokens, 0.0)
         body += self._decode_raw(n, context) - self._decode_raw(n, 0.0)
         return self._stream(body)
+
+    def row_breaks(self, limit: float) -> tuple[float, ...]:
+        """Tokens per iteration (GEMM rows) up to ``limit`` after which the step's GEMMs run
+        on more or larger tiles (:func:`~mlsysim.core.formulas.kernels.gemm_row_breaks` on the
+        engine's tile): between two of them the step grows only with the bytes it moves, one
+        token past one it can jump. Empty at the ideal roofline, which has no tiles."""
+        if self.ideal:
+            return ()
+        from mlsysim.hardware.engines import Engines, efficiencies
+
+        r = self.result("decode", 1, 0)
+        hw = r.hardware_spec if hasattr(r, "hardware_spec") else arguments.hardware(r.hardware)
+        tile_m = efficiencies(Engines[r.engine], hw).tile_m
+        return gemm_row_breaks(limit, tile_m)
 
     # -- memory (bytes per device) -----------------------------------------------------------
     def memory(self, batch: int, context: int) -> Any:

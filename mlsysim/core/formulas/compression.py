@@ -22,10 +22,16 @@ from mlsysim.core.constants import (
     SQNR_DB_OFFSET,
     SQNR_DB_PER_BIT,
     TRAINING_FLOPS_PER_PARAM,
-    bytes_per_element,
 )
 from mlsysim.core.exceptions import FormulaDomainError
-from mlsysim.core.formulas._args import choice, count, fraction, positive, si
+from mlsysim.core.formulas._args import (
+    bytes_per_element,
+    choice,
+    count,
+    fraction,
+    positive,
+    si,
+)
 from mlsysim.core.formulas._meta import formula
 from mlsysim.core.units import from_si
 

@@ -24,6 +24,7 @@ from mlsysim.core.units import from_si
 __all__ = [
     "exposed_launch_overhead",
     "exposed_overhead_s",
+    "gemm_row_breaks",
     "gemm_tile_rows",
     "gemm_wave_efficiency",
     "gemm_wave_fraction",
@@ -158,6 +159,20 @@ def grouped_gemm_wave_fraction(
     work = m * n * k / (t_m * t_n * larger(k_split, 1.0))
     eta = padded_wave_fraction(work, tiles * splits, units)
     return select((m > 0.0) & (n > 0.0) & (k > 0.0), eta, 1.0)
+
+
+def gemm_row_breaks(limit: float, tile_m: float) -> tuple[float, ...]:
+    """The row counts up to ``limit`` after which a GEMM's rows run on more or larger tiles
+    (:func:`_tile_side`): each small power-of-two side below the engine's tile (8, 16, 32,
+    64) and every multiple of the tile. Between two of them a GEMM's padded tiles, waves and
+    K splits stay the same, so its time grows only with the bytes it moves; one row past
+    one, it can jump (tile and wave quantization). Empty without a tile model (``tile_m`` 0).
+    """
+    if tile_m <= 0.0:
+        return ()
+    small = [side for side in reversed(_SMALL_SIDES) if side < tile_m and side <= limit]
+    multiples = [tile_m * i for i in range(1, int(limit // tile_m) + 1)]
+    return (*small, *multiples)
 
 
 def gemm_tile_rows(m: float, tile_m: float) -> float:

@@ -24,10 +24,9 @@ from mlsysim.core.constants import (
     MASTER_WEIGHT_BYTES,
     OPTIMIZER_MOMENT_BYTES,
     RECOMPUTE_POLICIES,
-    bytes_per_element,
 )
 from mlsysim.core.exceptions import FormulaDomainError
-from mlsysim.core.formulas._args import choice, count
+from mlsysim.core.formulas._args import bytes_per_element, choice, count, spec
 from mlsysim.core.formulas._meta import formula
 from mlsysim.core.units import from_si
 
@@ -53,7 +52,7 @@ _LOGIT_BYTES = BYTES_PER_ELEMENT["fp32"].value
 
 
 def _params(model: Any, where: str) -> float:
-    return count(model.params, "model.params", where, dim="parameter")
+    return count(spec(model, "params", "model", where), "model.params", where, dim="parameter")
 
 
 def _kv_width(arch: Any) -> int:
@@ -184,7 +183,7 @@ def kv_cache_bytes(
     Sources: Pope et al. 2022; Shazeer 2019 (MQA); Ainslie et al. 2023 (GQA); DeepSeek-V2.
     """
     where = "kv_cache_bytes"
-    arch = model.arch
+    arch = spec(model, "arch", "model", where)
     s = count(context, "context", where, dim="token", minimum=0)
     b = count(batch, "batch", where, dim="sample")
     beta = bytes_per_element(precision)
@@ -448,7 +447,7 @@ def activation_bytes(
     :func:`activation_bytes_per_layer`. Source: Korthikanti et al. 2022, §4.2–4.3.
     """
     where = "activation_bytes"
-    arch = model.arch
+    arch = spec(model, "arch", "model", where)
     choice(recompute, "recompute", where, RECOMPUTE_POLICIES)
     s = count(seq_len, "seq_len", where, dim="token")
     b = count(batch, "batch", where, dim="sample")

@@ -14,7 +14,7 @@ from typing import Any
 
 from mlsysim.core.arrays import larger
 from mlsysim.core.constants import DEFAULT_PRECISION
-from mlsysim.core.formulas._args import positive, si
+from mlsysim.core.formulas._args import positive, si, spec
 from mlsysim.core.formulas._meta import formula
 from mlsysim.core.units import from_si
 
@@ -72,7 +72,8 @@ def ridge_point(hw: Any, precision: str = DEFAULT_PRECISION) -> Any:
 
     Source: Williams, Waterman & Patterson, "Roofline", CACM 2009.
     """
-    P = si(hw.peak_flops(precision), "compute_rate", "peak")
+    peak = spec(hw, "peak_flops", "hw", "ridge_point", "Hardware")
+    P = si(peak(precision), "compute_rate", "peak")
     B = si(hw.memory.bandwidth, "bandwidth", "bandwidth")
     I_star = intensity_FpB(P, B)
     return from_si(I_star, "FLOP/B")

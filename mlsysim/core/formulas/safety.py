@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlsysim.core.constants import DEFAULT_GRADIENT_PRECISION, bytes_per_element
-from mlsysim.core.formulas._args import count, positive
+from mlsysim.core.constants import DEFAULT_GRADIENT_PRECISION
+from mlsysim.core.formulas._args import bytes_per_element, count, positive
 from mlsysim.core.formulas._meta import formula
 from mlsysim.core.units import from_si
 

@@ -17,8 +17,8 @@ __all__ = ["elasticity"]
 
 
 def _ratio(new: Any, old: Any, name: str, base: str, where: str) -> float:
-    a = as_quantity(new, name=name)
-    b = as_quantity(old, name=base)
+    a = as_quantity(new, name=name, where=where)
+    b = as_quantity(old, name=base, where=where)
     if a.dimensionality != b.dimensionality:
         raise DimensionError.for_argument(
             name, fmt_quantity(a), describe_dimension(a), describe_dimension(b), where=where

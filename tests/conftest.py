@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-# prebuilt registry snapshots and pint's definition cache go to a directory of this run, not
-# the user's ~/.cache (subprocesses inherit it)
-os.environ.setdefault("MLSYSIM_CACHE_HOME", tempfile.mkdtemp(prefix="mlsysim-test-cache-"))
+# prebuilt registry snapshots, pint's definition cache and Sphinx's stored records go to a
+# directory of this run, not the user's ~/.cache nor a runner's MLSYSIM_CACHE_HOME (which
+# could be "off"); subprocesses inherit it
+os.environ["MLSYSIM_CACHE_HOME"] = tempfile.mkdtemp(prefix="mlsysim-test-cache-")
 # the tests run the same whatever the runner's environment holds: a CI runner that sets
 # FORCE_COLOR (Sphinx then wraps its warnings in colour codes) must not change the text the
 # tests parse, and the variables mlsysim and its hosts read are set only by the tests that

@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from mlsysim.book.build_log import plural
 from mlsysim.book.failures import Checked, Failure
 from mlsysim.book.junit import junit_report
 from mlsysim.core.exceptions import ConfigError
@@ -46,15 +47,11 @@ def sort_failures(failures: Iterable[Failure]) -> list[Failure]:
     return sorted(failures, key=lambda f: (f.file, f.line, f.column or 0))
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
-
-
 def no_items_warning(files: int | None) -> str:
     """What a run that found no napkin item says (a warning: nothing was checked)."""
     if files == 0:
         return "no chapter sources (.md, .qmd, .rst) found: nothing was checked"
-    read = f" in {_plural(files, 'source file')}" if files else ""
+    read = f" in {plural(files, 'source file')}" if files else ""
     return f"no napkin items found{read}: nothing was checked"
 
 
@@ -66,7 +63,7 @@ def summary_line(failures: list[Failure], checked: int, files: int | None = None
         return f"mlsysim: {checked} checked, all passed"
     files = len({f.file for f in failures})
     return (
-        f"mlsysim: {_plural(len(failures), 'failure')} in {_plural(files, 'file')} "
+        f"mlsysim: {plural(len(failures), 'failure')} in {plural(files, 'file')} "
         f"({checked} checked)"
     )
 

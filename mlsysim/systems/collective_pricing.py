@@ -193,17 +193,22 @@ def _timing(op: str, size: float, grp: Group, algorithm: str) -> Timing:
             if ch.algorithm == algorithm:
                 return Timing(_achievable(ch, size), bound(size), algorithm)
         raise _unsupported(op, algorithm, grp)
-    best_t = best_b = math.inf
-    best = ""
-    for ch, bound in zip(choices, bounds, strict=True):
-        if not ch.auto:
-            continue
-        t = _achievable(ch, size)
-        b = bound(size)
-        if t < best_t:
-            best_t, best = t, ch.algorithm
-        best_b = min(best_b, b)
+    best_t, best = _auto_best(choices, size)
+    pairs = zip(choices, bounds, strict=True)
+    best_b = min((bound(size) for ch, bound in pairs if ch.auto), default=math.inf)
     return Timing(best_t, best_b, best)
+
+
+def _auto_best(choices: tuple[Choice, ...], size: float) -> tuple[float, str]:
+    """The least achievable seconds among the algorithms ``auto`` may pick, and which (the
+    first of equals, in the plan's order)."""
+    best_t, best = math.inf, ""
+    for ch in choices:
+        if ch.auto:
+            t = _achievable(ch, size)
+            if t < best_t:
+                best_t, best = t, ch.algorithm
+    return best_t, best
 
 
 def achievable_collective(op: str, size: float, grp: Group) -> tuple[float, str]:
@@ -216,13 +221,7 @@ def achievable_collective(op: str, size: float, grp: Group) -> tuple[float, str]
         return hit[1]
     made = (0.0, "none")
     if grp.n > 1 and size > 0.0:
-        best_t, best = math.inf, ""
-        for ch in plan(op, grp):
-            if ch.auto:
-                t = _achievable(ch, size)
-                if t < best_t:
-                    best_t, best = t, ch.algorithm
-        made = (best_t, best)
+        made = _auto_best(plan(op, grp), size)
     if len(_ACHIEVED) > _CACHE_LIMIT:
         _ACHIEVED.clear()
     _ACHIEVED[key] = (grp, made)

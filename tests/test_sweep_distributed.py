@@ -479,3 +479,46 @@ def test_whole_structures_run_as_one_block_without_work_per_structure(
                                       chunk=7, **axes))  # fmt: skip
     for name in ("step_time_s", "memory_bytes", "binding_wall", "microbatches", "mfu"):
         np.testing.assert_array_equal(np.concatenate([p[name] for p in parts]), s[name], name)
+
+
+def test_parallel_plan_fast_check_accepts_only_what_the_checks_accept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``ParallelPlan``'s one-expression test of the common case (``_plain``) is sufficient
+    only: every plan it passes passes each check of ``__post_init__`` run one by one, and
+    every plan those checks refuse is refused with the fast test in place."""
+    import itertools
+    import random
+
+    from mlsysim.core.exceptions import ConfigError
+    from mlsysim.execution import parallel
+
+    values: dict[str, list[object]] = {
+        "tp": [1, 2, 0, True, 2.0],
+        "pp": [1, 4, 0],
+        "dp": [1, 8, False],
+        "cp": [1, 0],
+        "ep": [1, 2, -1],
+        "sp": [False, True, 1],
+        "zero": [0, 3, 4, True, 1.0],
+        "microbatch": [1, 0],
+        "schedule": ["1f1b", "gpipe", "interleaved", "zb"],
+        "chunks": [1, 2, True],
+        "tp_overlap": [0.0, 1.0, 1.5, 0, True],
+    }
+
+    def outcome(kw: dict[str, object]) -> str:
+        try:
+            parallel.ParallelPlan(**kw)  # type: ignore[arg-type]
+        except ConfigError as exc:
+            return str(exc)
+        return "ok"
+
+    rng = random.Random(16)  # 4,000 of the 486,000 combinations, and every valid first one
+    every = list(itertools.product(*values.values()))
+    cases = [dict(zip(values, c, strict=True)) for c in every[:50] + rng.sample(every, 4000)]
+    fast = [outcome(kw) for kw in cases]
+    passed = sum(f == "ok" for f in fast)
+    monkeypatch.setattr(parallel, "_plain", lambda p: False)  # every check, one by one
+    assert [outcome(kw) for kw in cases] == fast
+    assert 0 < passed < len(cases)

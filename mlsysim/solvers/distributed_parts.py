@@ -13,6 +13,7 @@ those tables and composes their step
 
 from __future__ import annotations
 
+from itertools import chain
 from typing import Any, NamedTuple
 
 from mlsysim.execution.parallel import PARALLEL_KEYWORDS
@@ -100,6 +101,18 @@ class Memo:
         self.rp_keys: dict[int, tuple[Any, Any, Any, tuple[Any, ...]]] = {}
         self.groups: dict[tuple[Any, ...], Rows] = {}
         self.tables: tuple[list[tuple[float, ...]], ...] = ([], [], [])
+
+    def arrays(self, np: Any) -> tuple[Any, ...]:
+        """The three tables as float64 arrays, one row per part (every row of a table has
+        the same fields; read as one flat run of floats, not row by row)."""
+        out = []
+        for t in self.tables:
+            if not t:
+                out.append(np.asarray(t, dtype=np.float64))
+                continue
+            flat = np.fromiter(chain.from_iterable(t), np.float64)
+            out.append(flat.reshape(len(t), len(t[0])))  # (a ragged table cannot reshape)
+        return tuple(out)
 
 
 class Rows:

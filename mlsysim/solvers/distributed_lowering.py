@@ -49,7 +49,7 @@ from mlsysim.workload.lowering.recompute import (
 )
 from mlsysim.workload.lowering.sharded import lower_ops, replica_flops, restage
 
-__all__ = ["lowering_row"]
+__all__ = ["lowering_row", "staged_table"]
 
 _new = tuple.__new__  # NamedTuple construction without its Python-level __new__
 #: Per class of resolved plans (equal but for recomputation), the default policy's; and per
@@ -141,14 +141,48 @@ def _classed_row(
     if policy is None:
         policy = _policy(base, facts, mb, s, rp, rp0, par, dev, pk)
         memo.policies[(id(base), mode)] = policy
-    layers, t_rest, t_whole, t_head, counts = policy
     stages = par.stage_layers(facts.layers)
-    t_layers = t_whole if single else scaled_layers(t_rest, stages[1] / layers)
-    t = slowest_stage(t_layers, stages[1], stages[2], t_head)
     table = memo.tables[0]
-    table.append((*t, *counts, pk.gemm))
-    row = memo.classed[exact] = len(table) - 1
+    row = memo.classed[exact] = len(table)
+    table.append(None)  # its fields come with every such row's at once (staged_rows)
+    memo.staged.append((row, policy, single, stages[1], stages[2], pk.gemm))
     return row
+
+
+def staged_table(np: Any, memo: Any) -> Any:
+    """``memo``'s first table as an array, with the rows :func:`_classed_row` left to fill:
+    each its policy's layers scaled to its stage's
+    (:func:`~mlsysim.solvers.distributed_timing.scaled_layers`; a single stage's own) and
+    the slower of its middle and last stage
+    (:func:`~mlsysim.solvers.distributed_timing.slowest_stage`), every row at once on
+    arrays: the same arithmetic, element by element, as one row on floats."""
+    staged, rows_of = memo.staged, memo.tables[0]
+    n = len(staged)
+    src = np.empty((n, len(Timed._fields)), dtype=np.float64)
+    head = np.empty_like(src)
+    factor = np.empty(n, dtype=np.float64)
+    mid = np.empty(n, dtype=np.float64)
+    last = np.empty(n, dtype=np.float64)
+    rest = np.empty((n, len(staged[0][1][4]) + 1), dtype=np.float64)
+    for k, (_, policy, single, s_mid, s_last, gemm) in enumerate(staged):
+        layers, t_rest, t_whole, t_head, counts = policy
+        src[k] = t_whole if single else t_rest
+        factor[k] = 1.0 if single else s_mid / layers  # (a single stage's own: × 1.0)
+        mid[k], last[k] = s_mid, s_last
+        head[k] = t_head
+        rest[k, :-1] = counts
+        rest[k, -1] = gemm
+    t_layers = scaled_layers(_new(Timed, src.T), factor)
+    t = slowest_stage(t_layers, mid, last, _new(Timed, head.T))
+    w = src.shape[1]
+    table = np.empty((len(rows_of), w + rest.shape[1]), dtype=np.float64)
+    rows = np.fromiter((r[0] for r in staged), np.int64, n)
+    table[rows, :w] = np.stack(t, axis=1)
+    table[rows, w:] = rest
+    fixed = [k for k, r in enumerate(rows_of) if r is not None]
+    if fixed:  # the rows of other lowerings (_staged_row), as they are
+        table[fixed] = np.asarray([rows_of[k] for k in fixed], dtype=np.float64)
+    return table
 
 
 def _policy(

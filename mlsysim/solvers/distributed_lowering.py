@@ -30,6 +30,7 @@ only.
 from __future__ import annotations
 
 import dataclasses
+from itertools import chain
 from typing import Any
 
 from mlsysim.core.cache import DerivedCache
@@ -158,23 +159,21 @@ def staged_table(np: Any, memo: Any) -> Any:
     arrays: the same arithmetic, element by element, as one row on floats."""
     staged, rows_of = memo.staged, memo.tables[0]
     n = len(staged)
-    src = np.empty((n, len(Timed._fields)), dtype=np.float64)
-    head = np.empty_like(src)
-    factor = np.empty(n, dtype=np.float64)
-    mid = np.empty(n, dtype=np.float64)
-    last = np.empty(n, dtype=np.float64)
-    rest = np.empty((n, len(staged[0][1][4]) + 1), dtype=np.float64)
-    for k, (_, policy, single, s_mid, s_last, gemm) in enumerate(staged):
-        layers, t_rest, t_whole, t_head, counts = policy
-        src[k] = t_whole if single else t_rest
-        factor[k] = 1.0 if single else s_mid / layers  # (a single stage's own: × 1.0)
-        mid[k], last[k] = s_mid, s_last
-        head[k] = t_head
-        rest[k, :-1] = counts
-        rest[k, -1] = gemm
+    w = len(Timed._fields)
+    # per row: its layers' timing (a single stage's with its embedding), the LM head's, and
+    # its counts and GEMM peak, each read as one flat run of floats
+    src = np.fromiter(chain.from_iterable(p[2] if one else p[1] for _, p, one, *_ in staged),
+                      np.float64, n * w).reshape(n, w)  # fmt: skip
+    head = np.fromiter(chain.from_iterable(p[3] for _, p, *_ in staged), np.float64, n * w)
+    head = head.reshape(n, w)
+    rest = np.fromiter(chain.from_iterable((*r[1][4], r[5]) for r in staged), np.float64)
+    rest = rest.reshape(n, -1)
+    # a single stage's own layers (× 1.0, exact), a deeper one's scaled to its stage
+    factor = np.fromiter((1.0 if r[2] else r[3] / r[1][0] for r in staged), np.float64, n)
+    mid = np.fromiter((r[3] for r in staged), np.float64, n)
+    last = np.fromiter((r[4] for r in staged), np.float64, n)
     t_layers = scaled_layers(_new(Timed, src.T), factor)
     t = slowest_stage(t_layers, mid, last, _new(Timed, head.T))
-    w = src.shape[1]
     table = np.empty((len(rows_of), w + rest.shape[1]), dtype=np.float64)
     rows = np.fromiter((r[0] for r in staged), np.int64, n)
     table[rows, :w] = np.stack(t, axis=1)

@@ -17,7 +17,11 @@ layers over the base's, summed (tested to 1e-12 against lowering and timing each
 depth itself, ``tests/test_recompute_share.py``). The base is lowered under the default
 policy, whichever structure comes first, and its own policy's rows are its own op-by-op
 sums: a sweep under the default recomputation gives ``solve``'s numbers, not only to
-rounding.
+rounding. A structure's row is its policy's parts and its stage's layer counts until the
+call reads its tables (:func:`staged_table`): then every such row is filled at once, the same
+:func:`~mlsysim.solvers.distributed_timing.scaled_layers` and
+:func:`~mlsysim.solvers.distributed_timing.slowest_stage` on arrays, element by element the
+arithmetic of one row on floats.
 
 A base is shared by the structures with the same model, shard (tp, cp, ep, sp), micro-batch,
 sequence, device peaks and bandwidth, and resolved plan but for its recomputation; a single

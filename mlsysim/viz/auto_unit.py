@@ -65,7 +65,7 @@ def render_in_family(q: Any, family: Family, shown: Shown) -> Out:
     index, notation = _pick(family, base_magnitude, shown.style)
     form = family.units[index]
     same_unit = (
-        shown.exact_int and q.units == form.unit and isinstance(q.magnitude, numbers.Integral)
+        shown.exact_int and isinstance(q.magnitude, numbers.Integral) and q.units == form.unit
     )
     magnitude = q.magnitude if same_unit else base_magnitude / family.factors[index]
     digits = carried_digits(shown.digits, shown.floor_digits, q.magnitude, magnitude)

@@ -95,6 +95,9 @@ def _digits(sig_figs: int | None, given_digits: int | None, default_sig_figs: in
     return default_sig_figs
 
 
+#: ``Shown`` built without its Python-level ``__new__`` (one per rendered value: a hot path)
+_new_shown = tuple.__new__
+
 # --------------------------------------------------------------------------------------------
 # Public entry point
 
@@ -160,11 +163,11 @@ def render_value_exact(
     if isinstance(value, numbers.Real) and not isinstance(value, ureg.Quantity):
         number: float | int = int(value) if isinstance(value, numbers.Integral) else float(value)
         if unit not in (None, "auto"):
-            shown = Shown(digits, style, thousands, siunitx, exact_int, 0)
+            shown = _new_shown(Shown, (digits, style, thousands, siunitx, exact_int, 0))
             return _render_quantity(ureg.Quantity(number), unit, shown)
         return render_styled(number, style, digits, thousands, siunitx, exact_int)
     if isinstance(value, ureg.Quantity):
-        shown = Shown(digits, style, thousands, siunitx, exact_int, floor_digits)
+        shown = _new_shown(Shown, (digits, style, thousands, siunitx, exact_int, floor_digits))
         return _render_quantity(value, unit, shown)
     label = getattr(value, "id", None) or getattr(value, "name", None)
     if isinstance(label, str):

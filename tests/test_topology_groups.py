@@ -13,7 +13,9 @@ from mlsysim.systems.collective_pricing import time_collective
 from mlsysim.systems.topology import resolve_system
 
 
-@pytest.mark.parametrize(("size", "stride"), [(16, 1), (8, 2), (2, 8), (1, 16), (1, 1), (3, 2), (4, 4)])
+@pytest.mark.parametrize(
+    ("size", "stride"), [(16, 1), (8, 2), (2, 8), (1, 16), (1, 1), (3, 2), (4, 4)]
+)
 def test_every_group_inside_the_view_is_placed(size: int, stride: int) -> None:
     view = resolve_system("DGX_H100", 16)  # 2 nodes of 8
     grp = view.group(size, stride)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from mlsysim.core.formulas.memory import optimizer_state_per_param_B, training_memory_B, weights_B
+from mlsysim.core.formulas.memory import optimizer_state_per_param_B, training_memory_B
+from mlsysim.core.formulas.tensors import weights_B
 
 __all__ = ["MemoryBytes", "resident_weights", "training_state"]
 

@@ -129,6 +129,17 @@ def _reexported(app: Any, env: Any, node: Any, contnode: Any) -> Any:
     return None
 
 
+def _complete_model(app: Any, obj: Any, bound_method: bool) -> None:
+    """Build a pydantic model whose build is deferred (the registry spec classes are
+    ``defer_build=True``) before autodoc reads its signature: unbuilt, it reads
+    ``(**data: Any)``; built, its fields. Whether a class is built when its page is written
+    depends on whether this run validated an entry (a fresh catalog) or loaded the registry
+    snapshot, so without this the page differs between the two builds."""
+    complete = getattr(obj, "__pydantic_complete__", None)
+    if isinstance(obj, type) and complete is False:
+        obj.model_rebuild()
+
+
 def _factory_defaults(
     app: Any, what: str, name: str, obj: Any, options: Any, signature: str | None, ret: Any
 ) -> tuple[str | None, Any] | None:
@@ -141,6 +152,7 @@ def _factory_defaults(
 
 
 def setup(app: Any) -> dict[str, Any]:
+    app.connect("autodoc-before-process-signature", _complete_model)
     app.connect("autodoc-process-signature", _factory_defaults)
     app.connect("builder-inited", _generate)
     app.connect("missing-reference", _reexported)

@@ -10,26 +10,35 @@ A paragraph is scanned once, left to right, with what the hosts give precedence 
 * pandoc spans ``[text]{.claim of="…"}`` and ``[x]{.napkin}`` (brackets matched outside
   code; items inside a claim span are part of its text, not items of their own);
 * Quarto shortcodes ``{{< napkin … >}}``, ``{{< claim … >}}``, ``{{< napkin-eq … >}}``
-  (escaped ones and those inside code are not run);
+  (escaped ones are not run; inside code, where Quarto expands them as text, a problem);
 * an inline HTML comment ``<!-- … -->`` is opaque;
 * TeX math is opaque (an item written inside math is math, never evaluated): in pandoc
   syntax as pandoc reads it, ``$$…$$``, and ``$…$`` whose opening ``$`` has a non-space on
   its right and whose closing ``$`` has a non-space on its left and no digit after it; in
   MyST with dollarmath as its defaults read it (spaces and digits allowed: the next ``$``).
 
-Positions are 0-based offsets into the paragraph text; the block scanner maps them to lines
-and columns. Everything is linear: code spans and roles look up backtick runs through one
-:class:`~mlsysim.book.sources.text.BacktickRuns`, brackets use a stack, shortcodes are read by
-one :class:`~mlsysim.book.sources.shortcodes.ShortcodeReader`.
+Positions are 0-based offsets into the paragraph (the block scanner maps them to lines and
+columns). All linear: backtick runs come from one :class:`~.text.BacktickRuns`, brackets use
+a stack, shortcodes are read by one :class:`~.shortcodes.ShortcodeReader`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mlsysim.book.sources.code_shortcodes import CODE_SHORTCODE, in_code_span
+from mlsysim.book.sources.flavours import Syntax
+from mlsysim.book.sources.jinja import JINJA
 from mlsysim.book.sources.shortcodes import ShortcodeReader
 from mlsysim.book.sources.substitutions import SUBSTITUTION, reference_name
-from mlsysim.book.sources.text import MAX_TICKS, Attrs, BacktickRuns, Finder, parse_attrs
+from mlsysim.book.sources.text import (
+    MAX_TICKS,
+    Attrs,
+    BacktickRuns,
+    Finder,
+    code_text,
+    parse_attrs,
+)
 from mlsysim.book.syntax import UNSUPPORTED_SHORTCODE, ItemKind
 
 __all__ = ["Found", "Syntax", "scan_paragraph"]
@@ -47,24 +56,6 @@ _SHORTCODE_KIND: dict[str, ItemKind] = {
 }
 _ROLE_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+:")
 _ESCAPABLE = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
-
-
-@dataclass(frozen=True, slots=True)
-class Syntax:
-    """Which host forms a Markdown source uses: MyST (Sphinx), pandoc (Quarto), or both."""
-
-    myst: bool
-    pandoc: bool
-    #: ``$…$`` / ``$$…$$`` are TeX math (pandoc always; MyST with its dollarmath extension)
-    math: bool = False
-    #: ``{{ name }}`` is a substitution (MyST with its substitution extension)
-    substitution: bool = False
-    #: ``\begin{equation}`` … blocks are math (MyST with its amsmath extension)
-    amsmath: bool = False
-
-    @property
-    def name(self) -> str:
-        return "myst" if not self.pandoc else "pandoc" if not self.myst else "markdown"
 
 
 @dataclass(slots=True)
@@ -88,15 +79,6 @@ def _escaped(text: str, j: int) -> bool:
     while k > 0 and text[k - 1] == "\\":
         k -= 1
     return (j - k) % 2 == 1
-
-
-def _code_text(raw: str) -> str:
-    """A code span's text as pandoc and CommonMark give it: newlines as spaces, one space
-    stripped from each end when both ends have one."""
-    text = raw.replace("\n", " ")
-    if len(text) >= 2 and text[0] == " " and text[-1] == " " and text.strip():
-        return text[1:-1]
-    return text
 
 
 _MARKUP = frozenset("*_~`[")
@@ -223,12 +205,18 @@ class _Scanner:
                 i = self._backticks(i)
                 continue
             if ch == "{" and self.names and text.startswith("{{", i):
-                ref = reference_name(text, i, self._subst_end.next(i + 2))
+                close = self._subst_end.next(i + 2)
+                ref = reference_name(text, i, close)
                 if ref is not None and ref[0] in self.names:
                     self.found.append(
                         Found("inline", ref[0], i, {SUBSTITUTION: ref[0]}, (i, ref[1]))
                     )
                     i = ref[1]
+                    continue
+                if ref is None and close > i + 2 and "\n" not in text[i:close]:  # Jinja
+                    at = {SUBSTITUTION: text[i + 2 : close].strip(), JINJA: "1"}
+                    self.found.append(Found("inline", at[SUBSTITUTION], i, at, (i, close + 2)))
+                    i = close + 2
                     continue
             if ch == "{" and self.syntax.myst:
                 end = self._role(i)
@@ -324,9 +312,12 @@ class _Scanner:
             if attrs is not None and "napkin" in attrs.classes:
                 start = i + length + _strip_offset(raw)
                 self.found.append(
-                    Found("inline", _code_text(raw), start, dict(attrs.values), (i, attrs.end))
+                    Found("inline", code_text(raw), start, dict(attrs.values), (i, attrs.end))
                 )
                 return attrs.end
+        if self.shortcodes and "{{<" in raw:  # Quarto expands them in code, as text
+            for j, name in in_code_span(self.text, self.shortcodes, i + length, close):
+                self.found.append(Found("inline", name, j, {CODE_SHORTCODE: name}, (j, j + 3)))
         return end
 
     def _role(self, i: int) -> int | None:
@@ -349,7 +340,7 @@ class _Scanner:
         if close < 0:
             return None
         end = close + length
-        kind = _ROLE_KIND.get(name)
+        kind = _ROLE_KIND.get(name.lower())  # docutils' role names ignore case
         if kind is not None:
             self.found.append(Found(kind, text[content_start:close], content_start, {}, (i, end)))
         return end

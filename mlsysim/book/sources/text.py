@@ -22,6 +22,7 @@ __all__ = [
     "Attrs",
     "BacktickRuns",
     "Finder",
+    "code_text",
     "find",
     "indent_of",
     "laid_out",
@@ -250,3 +251,12 @@ def _attr_value(text: str, i: int, n: int, escapes: list[int]) -> tuple[str | No
             return None, j
         j += 1
     return text[i:j], j
+
+
+def code_text(raw: str) -> str:
+    """A code span's text as pandoc and CommonMark give it: newlines as spaces, one space
+    stripped from each end when both ends have one."""
+    text = raw.replace("\n", " ")
+    if len(text) >= 2 and text[0] == " " and text[-1] == " " and text.strip():
+        return text[1:-1]
+    return text

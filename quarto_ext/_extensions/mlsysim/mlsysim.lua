@@ -297,6 +297,17 @@ local function walk_items(doc, visit)
   return doc.blocks:walk(filter)
 end
 
+--- Whether the document holds the mark a shortcode leaves inside code (shortcodes.lua): the
+--- engine's scan reports it at its place, so the engine is asked even without items.
+local function has_text_mark(doc)
+  local found = false
+  local function look(el)
+    if el.text:find("⟨mlsysim: shortcode inside code⟩", 1, true) then found = true end
+  end
+  doc.blocks:walk({ CodeBlock = look, Code = look, RawBlock = look, RawInline = look })
+  return found
+end
+
 local function collect(doc)
   local items = pandoc.List({})  -- a List encodes as a JSON array even when empty
   walk_items(doc, function(el, kind, text, file)
@@ -755,7 +766,7 @@ local function process(doc)
   local project = project_dir()
   -- outside a project, a document without napkin elements needs no engine; in a project
   -- render it may be the first document, which lists every failure of the book
-  if #items == 0 and project == nil then return nil end
+  if #items == 0 and project == nil and not has_text_mark(doc) then return nil end
   local format = output_format()
   local options = read_options(doc.meta)
   local request = {

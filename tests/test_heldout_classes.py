@@ -59,9 +59,7 @@ def test_quarto_classes_book(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert by_place(rendered) == by_place(checked)
     assert _places(checked) == by_place(expected(book))
     # every line the filter printed about a failure has its place (none without one)
-    loose = [
-        x for _, e in runs for x in e.splitlines() if "[mlsysim." in x and not located(x)
-    ]
+    loose = [x for _, e in runs for x in e.splitlines() if "[mlsysim." in x and not located(x)]
     assert not loose, loose
 
 

@@ -7,7 +7,8 @@ filters (rendered as MyST renders them; an expression mlsysim does not render is
 both hosts report), option errors at the option, role names in another case. Quarto:
 mlsysim's shortcodes inside a code block, inline code, a raw block or an indented block
 (Quarto expands them there as text: a located failure in the filter and in ``mlsysim
-check``), escaped ones shown literally, option errors at the attribute or keyword.
+check``), escaped ones shown literally, option errors at the attribute or keyword, items
+inside raw TeX (a ``\\begin{…}`` block, a command's braces) reported where they are written.
 
 Each book goes through its host and ``mlsysim check``; the failure lists (file, line,
 column, kind, message) are identical and equal ``EXPECTED_FAILURES.txt``.

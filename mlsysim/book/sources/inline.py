@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from mlsysim.book.sources.code_shortcodes import CODE_SHORTCODE, in_code_span
 from mlsysim.book.sources.flavours import Syntax
 from mlsysim.book.sources.jinja import JINJA
+from mlsysim.book.sources.raw_tex import RAW_TEX, Groups, command_end
 from mlsysim.book.sources.shortcodes import ShortcodeReader
 from mlsysim.book.sources.substitutions import SUBSTITUTION, reference_name
 from mlsysim.book.sources.text import (
@@ -38,6 +39,7 @@ from mlsysim.book.sources.text import (
     Finder,
     code_text,
     parse_attrs,
+    plain_markup,
 )
 from mlsysim.book.syntax import UNSUPPORTED_SHORTCODE, ItemKind
 
@@ -81,57 +83,6 @@ def _escaped(text: str, j: int) -> bool:
     return (j - k) % 2 == 1
 
 
-_MARKUP = frozenset("*_~`[")
-
-
-def _plain(raw: str) -> str:
-    """A span's Markdown content as text, as the filter reads it from pandoc's inlines:
-    emphasis, strong and strikeout marks, code backticks and link syntax dropped
-    (``**30** [FLOP/B](url)`` → ``30 FLOP/B``); a lone ``*`` between spaces stays. One pass."""
-    if not any(c in _MARKUP for c in raw):
-        return raw
-    out: list[str] = []
-    opened: list[int] = []  # where each unclosed '[' would have been in out
-    i, n = 0, len(raw)
-    while i < n:
-        ch = raw[i]
-        if ch == "\\" and i + 1 < n:
-            out.append(raw[i : i + 2])
-            i += 2
-            continue
-        if ch in "*~`_":
-            j = i
-            while j < n and raw[j] == ch:
-                j += 1
-            before = raw[i - 1] if i > 0 else " "
-            after = raw[j] if j < n else " "
-            word = before.isalnum() and after.isalnum()
-            if (
-                (ch == "~" and j - i < 2)
-                or (before.isspace() and after.isspace())
-                or (ch == "_" and word)
-            ):
-                out.append(raw[i:j])  # not a mark: a lone ~, a spaced *, an intraword _
-            i = j
-            continue
-        if ch == "[":
-            opened.append(len(out))
-            i += 1
-            continue
-        if ch == "]" and opened:
-            opened.pop()
-            if raw.startswith("(", i + 1) or raw.startswith("[", i + 1):
-                close = ")" if raw[i + 1] == "(" else "]"
-                end = raw.find(close, i + 2)
-                i = end + 1 if end >= 0 else n
-            else:
-                i += 1
-            continue
-        out.append(ch)
-        i += 1
-    return "".join(out)
-
-
 def _strip_offset(raw: str) -> int:
     text = raw.replace("\n", " ")
     return 1 if len(text) >= 2 and text[0] == " " and text[-1] == " " and text.strip() else 0
@@ -154,6 +105,8 @@ class _Scanner:
         self._math_k = 0
         self._display_open = True  # False once no closing '$$' is left
         self.shortcodes: dict[int, tuple[int, object]] = {}
+        self.tex = syntax.pandoc and not syntax.myst  # pandoc's raw TeX commands are opaque
+        self._groups: Groups | None = None
         if syntax.pandoc and "{{" in text:
             reader = ShortcodeReader(text)
             for start, end, sc in reader.shortcodes():
@@ -197,6 +150,9 @@ class _Scanner:
             ch = text[i]
             if ch == "\\" and i + 1 < n and text[i + 1] in _ESCAPABLE:
                 i += 2
+                continue
+            if ch == "\\" and self.tex and text[i + 1 : i + 2].isalpha():
+                i = self._raw_tex(i)
                 continue
             if i in self.shortcodes:
                 i = self._shortcode(i)
@@ -320,6 +276,21 @@ class _Scanner:
                 self.found.append(Found("inline", name, j, {CODE_SHORTCODE: name}, (j, j + 3)))
         return end
 
+    def _raw_tex(self, i: int) -> int:
+        """A raw TeX command at ``i`` (pandoc): opaque; the items inside are problems."""
+        if self._groups is None:
+            self._groups = Groups(self.text)
+        end = command_end(self.text, i, self._groups)
+        if end < 0:
+            return i + 1
+        inner = _Scanner(self.text[i:end], self.syntax)
+        inner.tex = False
+        for f in inner.scan():
+            at = i + f.start
+            self.found.append(Found(f.kind, f.text, at, {RAW_TEX: f.kind}, (at, at + 1)))
+        self.steps += inner.steps
+        return end
+
     def _role(self, i: int) -> int | None:
         """A MyST role at ``{``: the end of the role, or None when there is none."""
         text, n = self.text, len(self.text)
@@ -371,7 +342,7 @@ class _Scanner:
         body = values.pop(key, None)
         # an expression written as an attribute (`[]{.napkin expr="…"}`) is placed there
         start = attrs.starts.get(key, opened + 1) if body is not None else opened + 1
-        text = _plain(self.text[start:closed]) if body is None else body
+        text = plain_markup(self.text[start:closed]) if body is None else body
         where = {k: v for k, v in attrs.starts.items() if k in values}
         span = (opened, attrs.end)
         self.found.append(Found(kind, text, start, values, span, where, tuple(attrs.escapes)))

@@ -47,6 +47,7 @@ from mlsysim.book.sources.markup import (
     is_option,
 )
 from mlsysim.book.sources.paragraphs import Paragraphs, may_hold_items
+from mlsysim.book.sources.raw_tex import tex_environment
 from mlsysim.book.sources.shortcodes import ShortcodeReader
 from mlsysim.book.sources.substitutions import Definition, front_matter_substitutions
 from mlsysim.book.sources.text import find, indent_of
@@ -153,6 +154,12 @@ class MarkdownScanner:
             if end > 0:  # MyST's amsmath: a math block up to its \end{…} (unclosed: text)
                 self._flush()
                 return end, False
+        env = tex_environment(text) if self.syntax.pandoc and not self.syntax.myst else None
+        end = self._until_line_with(i, f"\\end{{{env}}}") if env is not None else -1
+        if end > 0 and env is not None:  # pandoc's raw TeX block: its items never evaluate
+            self._flush()
+            self._paras.raw_block([(k, qcol, self.lines[k][qcol:]) for k in range(i, end)], env)
+            return end, False
         if self.syntax.pandoc and text.startswith("{{< include"):
             include = self._quarto_include(text, i)
             if include is not None:

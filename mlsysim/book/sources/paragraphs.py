@@ -16,6 +16,7 @@ from mlsysim.book.sources.code_shortcodes import CODE_SHORTCODE, code_problem
 from mlsysim.book.sources.inline import Syntax, scan_paragraph
 from mlsysim.book.sources.jinja import JINJA, names_of, render, unmodelled
 from mlsysim.book.sources.markup import unescaped_bar
+from mlsysim.book.sources.raw_tex import RAW_TEX, raw_problem
 from mlsysim.book.sources.substitutions import SUBSTITUTION, Definition
 from mlsysim.book.sources.text import laid_out
 from mlsysim.book.syntax import Item
@@ -81,6 +82,9 @@ class Paragraphs:
             if CODE_SHORTCODE in f.attrs:  # a shortcode inside inline code: no item
                 self.problems.append((line, column, *code_problem(f.text, "inline code")))
                 continue
+            if RAW_TEX in f.attrs:  # inside a raw TeX command: never evaluated
+                self.problems.append((line, column, *raw_problem("a TeX command")))
+                continue
             if cells and unescaped_bar(joined, f.span[0], f.span[1]):
                 cut = joined[f.span[0] : f.span[1]]
                 self.problems.append((line, column, *table_cut(cut)))
@@ -90,6 +94,13 @@ class Paragraphs:
             esc = tuple(place(pos) for pos in f.escapes)
             out.append(Item(f.kind, text, line, column, f.attrs, attr_at=at, escapes=esc))
         return out
+
+    def raw_block(self, para: list[tuple[int, int, str]], env: str) -> None:
+        """A raw TeX block (``\\begin{env}`` … ``\\end{env}``, given as a paragraph's lines):
+        each item written in it is a problem (pandoc never evaluates it)."""
+        for item in self.items(para):
+            where = f"\\begin{{{env}}}"
+            self.problems.append((item.line, item.column or 1, *raw_problem(where)))
 
     def _substituted(self, name: str) -> list[Item]:
         """The items of substitution ``name``'s value, where the value is written; a use of

@@ -27,6 +27,7 @@ __all__ = [
     "indent_of",
     "laid_out",
     "parse_attrs",
+    "plain_markup",
 ]
 
 #: Characters passed over by :func:`find` since the process started (for linear-time tests).
@@ -260,3 +261,54 @@ def code_text(raw: str) -> str:
     if len(text) >= 2 and text[0] == " " and text[-1] == " " and text.strip():
         return text[1:-1]
     return text
+
+
+_MARKUP = frozenset("*_~`[")
+
+
+def plain_markup(raw: str) -> str:
+    """A span's Markdown content as text, as the filter reads it from pandoc's inlines:
+    emphasis, strong and strikeout marks, code backticks and link syntax dropped
+    (``**30** [FLOP/B](url)`` → ``30 FLOP/B``); a lone ``*`` between spaces stays. One pass."""
+    if not any(c in _MARKUP for c in raw):
+        return raw
+    out: list[str] = []
+    opened: list[int] = []  # where each unclosed '[' would have been in out
+    i, n = 0, len(raw)
+    while i < n:
+        ch = raw[i]
+        if ch == "\\" and i + 1 < n:
+            out.append(raw[i : i + 2])
+            i += 2
+            continue
+        if ch in "*~`_":
+            j = i
+            while j < n and raw[j] == ch:
+                j += 1
+            before = raw[i - 1] if i > 0 else " "
+            after = raw[j] if j < n else " "
+            word = before.isalnum() and after.isalnum()
+            if (
+                (ch == "~" and j - i < 2)
+                or (before.isspace() and after.isspace())
+                or (ch == "_" and word)
+            ):
+                out.append(raw[i:j])  # not a mark: a lone ~, a spaced *, an intraword _
+            i = j
+            continue
+        if ch == "[":
+            opened.append(len(out))
+            i += 1
+            continue
+        if ch == "]" and opened:
+            opened.pop()
+            if raw.startswith("(", i + 1) or raw.startswith("[", i + 1):
+                close = ")" if raw[i + 1] == "(" else "]"
+                end = raw.find(close, i + 2)
+                i = end + 1 if end >= 0 else n
+            else:
+                i += 1
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)

@@ -297,14 +297,22 @@ local function walk_items(doc, visit)
   return doc.blocks:walk(filter)
 end
 
---- Whether the document holds the mark a shortcode leaves inside code (shortcodes.lua): the
---- engine's scan reports it at its place, so the engine is asked even without items.
+--- Whether the document holds what no element of it shows but the engine's scan reports at
+--- its place: the mark a shortcode leaves inside code (shortcodes.lua), or a napkin item
+--- written inside raw TeX. The engine is then asked even when there are no items.
 local function has_text_mark(doc)
   local found = false
   local function look(el)
     if el.text:find("⟨mlsysim: shortcode inside code⟩", 1, true) then found = true end
   end
-  doc.blocks:walk({ CodeBlock = look, Code = look, RawBlock = look, RawInline = look })
+  local function raw(el)
+    look(el)
+    local tex = el.format == "tex" or el.format == "latex"
+    if tex and (el.text:find(".napkin", 1, true) or el.text:find(".claim", 1, true)) then
+      found = true
+    end
+  end
+  doc.blocks:walk({ CodeBlock = look, Code = look, RawBlock = raw, RawInline = raw })
   return found
 end
 

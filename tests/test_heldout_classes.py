@@ -9,6 +9,8 @@ mlsysim's shortcodes inside a code block, inline code, a raw block or an indente
 (Quarto expands them there as text: a located failure in the filter and in ``mlsysim
 check``), escaped ones shown literally, option errors at the attribute or keyword, items
 inside raw TeX (a ``\\begin{…}`` block, a command's braces) reported where they are written.
+Both: a claim's figure in TeX (``18.6$\\times$``) is a multiplier; ``2--4`` is a range, an
+error (never 2 - (-4)).
 
 Each book goes through its host and ``mlsysim check``; the failure lists (file, line,
 column, kind, message) are identical and equal ``EXPECTED_FAILURES.txt``.

@@ -263,18 +263,20 @@ def code_text(raw: str) -> str:
     return text
 
 
-_MARKUP = frozenset("*_~`[")
+_MARKUP = frozenset("*_~`[$")
 
 
 def plain_markup(raw: str) -> str:
     """A span's Markdown content as text, as the filter reads it from pandoc's inlines:
     emphasis, strong and strikeout marks, code backticks and link syntax dropped
-    (``**30** [FLOP/B](url)`` → ``30 FLOP/B``); a lone ``*`` between spaces stays. One pass."""
+    (``**30** [FLOP/B](url)`` → ``30 FLOP/B``); a lone ``*`` between spaces stays; inline
+    math as its TeX (``19$\\times$`` → ``19\\times``, pandoc's Math text). One pass."""
     if not any(c in _MARKUP for c in raw):
         return raw
     out: list[str] = []
     opened: list[int] = []  # where each unclosed '[' would have been in out
     i, n = 0, len(raw)
+    math_open = True  # a '$' may still open inline math
     while i < n:
         ch = raw[i]
         if ch == "\\" and i + 1 < n:
@@ -296,6 +298,13 @@ def plain_markup(raw: str) -> str:
                 out.append(raw[i:j])  # not a mark: a lone ~, a spaced *, an intraword _
             i = j
             continue
+        if ch == "$" and math_open:
+            shut = _math_close(raw, i)
+            if shut > 0:
+                out.append(raw[i + 1 : shut])
+                i = shut + 1
+                continue
+            math_open = shut == 0  # -1: no '$' after this one closes: none will
         if ch == "[":
             opened.append(len(out))
             i += 1
@@ -312,3 +321,16 @@ def plain_markup(raw: str) -> str:
         out.append(ch)
         i += 1
     return "".join(out)
+
+
+def _math_close(raw: str, i: int) -> int:
+    """The closing ``$`` of pandoc inline math opening at ``raw[i]``: > 0 where it is; 0 when
+    this ``$`` opens none (a space or ``$`` after it); -1 when no later ``$`` closes any."""
+    if i + 1 >= len(raw) or raw[i + 1].isspace() or raw[i + 1] == "$":
+        return 0
+    j = raw.find("$", i + 1)
+    while j >= 0:
+        if not raw[j - 1].isspace() and not raw[j + 1 : j + 2].isdigit() and raw[j - 1] != "\\":
+            return j
+        j = raw.find("$", j + 1)
+    return -1

@@ -88,5 +88,5 @@ def test_quarto_shortcode_in_code_outside_a_project(
     )
     assert proc.returncode == 1, proc.stderr
     checked = check_list(check_run(tmp_path, ["code.qmd"], capsys))
-    assert len(checked) == 4 and by_place(located(proc.stderr)) == by_place(checked)
+    assert len(checked) == 5 and by_place(located(proc.stderr)) == by_place(checked)
     assert "text context" not in proc.stderr  # no unlocated warning

@@ -1,11 +1,14 @@
-"""mlsysim's Quarto shortcodes written inside code, where no napkin item can live.
+"""mlsysim's Quarto shortcodes where Quarto cannot show them: inside code, or a block
+shortcode inside a sentence.
 
 Quarto expands shortcodes everywhere in a chapter, code included: in a code block, a raw
 block, a code cell or inline code, ``{{< napkin … >}}`` is replaced by the handler's result
 *as plain text* (the handler's ``text`` context), so a value, claim or derivation cannot be
 shown there. The scanner reports every such shortcode at its ``{{<`` (a blind problem: every
 host reports it, as ``mlsysim check`` does); an escaped one (``{{{< … >}}}``,
-``{{</* … */>}}``) is shown literally and is fine.
+``{{</* … */>}}``) is shown literally and is fine. ``{{< napkin-formula >}}`` and
+``{{< napkin-registry >}}`` render blocks: one that does not stand alone in its paragraph is
+reported the same way.
 """
 
 from __future__ import annotations
@@ -14,7 +17,14 @@ from typing import Any
 
 from mlsysim.book.sources.shortcodes import ShortcodeReader
 
-__all__ = ["CODE_SHORTCODE", "NAMES", "block_problems", "code_problem", "in_code_span"]
+__all__ = [
+    "CODE_SHORTCODE",
+    "NAMES",
+    "block_problems",
+    "code_problem",
+    "in_code_span",
+    "not_alone",
+]
 
 #: the attribute of a Found that is one of these shortcodes inside inline code (a problem,
 #: never an item)
@@ -44,6 +54,16 @@ def code_problem(name: str, where: str) -> tuple[str, str]:
         "Quarto expands shortcodes in code as plain text, so no value, claim or derivation "
         f"renders there. How to fix: move it out of the code, or escape it as "
         f"{{{{{{< {name} … >}}}}}} to show the shortcode itself",
+    )
+
+
+def not_alone(kind: str) -> tuple[str, str]:
+    """(message, why) of a formula card or registry table shortcode inside a sentence."""
+    name = "napkin-formula" if kind == "formula" else "napkin-registry"
+    return (
+        f"the {{{{< {name} >}}}} shortcode must stand alone in its paragraph",
+        "it renders a block (a card or a table), which a sentence cannot hold. How to fix: "
+        "put it on its own line, with a blank line before and after",
     )
 
 

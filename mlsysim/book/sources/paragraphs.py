@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 
-from mlsysim.book.sources.code_shortcodes import CODE_SHORTCODE, code_problem
+from mlsysim.book.sources.code_shortcodes import CODE_SHORTCODE, code_problem, not_alone
 from mlsysim.book.sources.inline import Syntax, scan_paragraph
 from mlsysim.book.sources.jinja import JINJA, names_of, render, unmodelled
 from mlsysim.book.sources.markup import unescaped_bar
@@ -81,6 +81,12 @@ class Paragraphs:
             line, column = place(f.start)
             if CODE_SHORTCODE in f.attrs:  # a shortcode inside inline code: no item
                 self.problems.append((line, column, *code_problem(f.text, "inline code")))
+                continue
+            if (
+                f.kind in ("formula", "registry")
+                and joined[f.span[0] : f.span[1]] != joined.strip()
+            ):
+                self.problems.append((line, column, *not_alone(f.kind)))  # a block, in text
                 continue
             if RAW_TEX in f.attrs:  # inside a raw TeX command: never evaluated
                 self.problems.append((line, column, *raw_problem("a TeX command")))

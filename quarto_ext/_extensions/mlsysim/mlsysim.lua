@@ -303,7 +303,7 @@ end
 local function has_text_mark(doc)
   local found = false
   local function look(el)
-    if el.text:find("⟨mlsysim: shortcode inside code⟩", 1, true) then found = true end
+    if el.text:find("⟨mlsysim: shortcode not shown here⟩", 1, true) then found = true end
   end
   local function raw(el)
     look(el)

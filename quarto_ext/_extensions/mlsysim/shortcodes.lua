@@ -57,10 +57,10 @@ local function attributes(kwargs, extra)
 end
 
 --- In a "text" context (a code block, inline code, a raw block: Quarto expands shortcodes
---- there as plain text) no item can be shown. The engine's scan finds the shortcode and
+--- there as plain text), and for a block shortcode inside a sentence, no item can be shown. The engine's scan finds the shortcode and
 --- reports it at its line and column (as `mlsysim check` does); the marker tells the filter
 --- to ask the engine even when the document has no other item.
-local TEXT_MARK = "⟨mlsysim: shortcode inside code⟩"
+local TEXT_MARK = "⟨mlsysim: shortcode not shown here⟩"
 
 local function placeholder(class, fallback, attrs, context)
   if context == "text" then return TEXT_MARK end
@@ -99,10 +99,9 @@ local function reference(class)
     local text = first_arg(args, raw_args, class)
     local attrs = attributes(kwargs, { expr = text })
     if context ~= "block" then
-      -- a card or table is a block: inside a paragraph there is nowhere to put it
-      io.stderr:write(string.format('error[mlsysim.error]: {{< %s >}} must stand alone in '
-        .. 'its paragraph (it renders a block)\n', class))
-      os.exit(1)
+      -- a card or table is a block: inside a paragraph there is nowhere to put it; the
+      -- engine's scan reports it at its place (the mark makes the filter ask the engine)
+      return pandoc.Code(TEXT_MARK)
     end
     return pandoc.Div({ pandoc.Para({ pandoc.Code(text) }) }, pandoc.Attr("", { class }, attrs))
   end

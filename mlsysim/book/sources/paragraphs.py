@@ -71,6 +71,7 @@ class Paragraphs:
             return line_index + 1, col + pos - starts[k] + 1
 
         out: list[Item] = []
+        margins = [c for _, c, _ in para]  # once: per item it was quadratic
         for f in found:
             if JINJA in f.attrs:  # a Jinja expression: its rendering's items, at its {{
                 out.extend(self._rendered(f.attrs[SUBSTITUTION], *place(f.start)))
@@ -96,7 +97,7 @@ class Paragraphs:
                 self.problems.append((line, column, *table_cut(cut)))
                 continue
             at = tuple((key, *place(pos)) for key, pos in f.attr_starts.items())
-            text = laid_out(f.text, f.start, joined, starts, [c for _, c, _ in para])
+            text = laid_out(f.text, f.start, joined, starts, margins)
             esc = tuple(place(pos) for pos in f.escapes)
             out.append(Item(f.kind, text, line, column, f.attrs, attr_at=at, escapes=esc))
         return out

@@ -267,8 +267,10 @@ class _Scanner:
             attrs = self._attrs(end)
             if attrs is not None and "napkin" in attrs.classes:
                 start = i + length + _strip_offset(raw)
+                values = dict(attrs.values)
+                where = {k: v for k, v in attrs.starts.items() if k in values}  # options' places
                 self.found.append(
-                    Found("inline", code_text(raw), start, dict(attrs.values), (i, attrs.end))
+                    Found("inline", code_text(raw), start, values, (i, attrs.end), where)
                 )
                 return attrs.end
         if self.shortcodes and "{{<" in raw:  # Quarto expands them in code, as text

@@ -323,7 +323,8 @@ def _run(doc: Document, item: Item, before: int) -> Outcome:
             sig = _int_attr(a)
         except MlsysimError as exc:
             return _option_failure(doc, item, exc, option_at(item, "sig-figs"))
-        at = {k: w for k in ("unit", "style") if (w := option_at(item, k)) is not None}
+        given = [k for k in ("unit", "style") if a.get(k)]  # (most items set neither)
+        at = {k: w for k in given if (w := option_at(item, k)) is not None}
         result: ItemResult
         if item.kind == "inline":
             result = doc.inline(

@@ -48,13 +48,13 @@ import mlsysim.book.ahead as ahead
 _write, _start, _take = ahead._write, ahead.Ahead.start.__func__, ahead.Ahead.take
 _submit, _next = ahead.Ahead.submit, ahead._Reader.next
 
-def submit(self, jobs, extra):
+def submit(self, jobs, extra, known=None):
     log(f"submit {time.process_time()}")
-    return _submit(self, jobs, extra)
+    return _submit(self, jobs, extra, known)
 
-def next_message(self, timeout):
-    got = _next(self, timeout)
-    if got[0] == "ok" and got[1][0] == "jobs":
+def next_message(self, timeout, outbox=None):
+    got = _next(self, timeout, outbox)
+    if got[0] == "ok" and got[1][0] == "begin":
         log(f"jobs {time.process_time()}")
     return got
 

@@ -26,13 +26,16 @@ The host checks what it takes, and anything wrong costs only speed:
 Workers need ``os.fork`` (Linux; not macOS, where a forked process may not use every system
 library) and a host with one thread (a fork copies only the calling thread): elsewhere, and
 with ``MLSYSIM_WORKER=off``, the host evaluates in-process. The
-messages are length-prefixed pickles between a host and its own fork.
+messages are length-prefixed pickles between a host and its own fork (one per chapter each
+way); the host never blocks writing (what a full pipe cannot take is written while it waits
+for a record), so its reading never waits on a worker that is still starting up.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import fcntl
 import gc
 import os
 import pickle
@@ -93,6 +96,51 @@ def facts(extra_dirs: Sequence[str]) -> tuple[Any, ...]:
     )
 
 
+class _Outbox:
+    """Messages to a pipe written without ever blocking: what the pipe cannot take yet is
+    kept, and written when the reader has made room (:meth:`flush`, also while waiting for
+    the reader's messages, :meth:`_Reader.next`), so neither side waits on the other."""
+
+    def __init__(self, fd: int) -> None:
+        os.set_blocking(fd, False)
+        self.fd: int | None = fd
+        self._data = bytearray()
+        self._closing = False  # close the pipe once everything is written
+
+    def waiting(self) -> list[int]:
+        """The pipe, while it holds back what was put (else nothing to wait for)."""
+        return [self.fd] if self._data and self.fd is not None else []
+
+    def put(self, message: Any) -> None:
+        """Queue ``message`` and write what fits (OSError: the reader is gone; a message
+        that does not pickle raises as :func:`pickle.dumps` does)."""
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        self._data += _HEADER.pack(len(data)) + data
+        self.flush()
+
+    def flush(self) -> None:
+        """Write what the pipe takes now (OSError: the reader is gone)."""
+        while self._data and self.fd is not None:
+            try:
+                done = os.write(self.fd, self._data)
+            except BlockingIOError:
+                return
+            del self._data[:done]
+        if self._closing:
+            self.close()
+
+    def close_when_sent(self) -> None:
+        self._closing = True
+        self.flush()
+
+    def close(self) -> None:
+        if self.fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+            self.fd = None
+        self._data.clear()
+
+
 class _Reader:
     """Length-prefixed pickled messages read from a pipe, each wait bounded."""
 
@@ -100,9 +148,10 @@ class _Reader:
         self._fd = fd
         self._buffer = b""
 
-    def next(self, timeout: float) -> tuple[str, Any]:
+    def next(self, timeout: float, outbox: _Outbox | None = None) -> tuple[str, Any]:
         """``("ok", message)``, or why there is none: silent for ``timeout`` seconds, the
-        pipe closed, or a message that does not unpickle to a non-empty tuple."""
+        pipe closed, or a message that does not unpickle to a non-empty tuple. While it
+        waits, ``outbox`` is written as the other side makes room."""
         deadline = time.monotonic() + timeout
         while True:
             if len(self._buffer) >= _HEADER.size:
@@ -121,8 +170,11 @@ class _Reader:
             left = deadline - time.monotonic()
             if left <= 0:
                 return f"it was silent for {timeout:g} s", None
+            writing = outbox.waiting() if outbox is not None else []
             try:
-                ready, _, _ = select.select([self._fd], [], [], left)
+                ready, free, _ = select.select([self._fd], writing, [], left)
+                if free and outbox is not None:
+                    outbox.flush()
                 chunk = os.read(self._fd, 1 << 16) if ready else None
             except (OSError, ValueError):
                 chunk = b""
@@ -145,7 +197,7 @@ class Ahead:
 
     def __init__(self, pid: int, send: int, receive: int) -> None:
         self._pid = pid
-        self._send_fd: int | None = send
+        self._outbox = _Outbox(send)
         self._receive_fd: int | None = receive
         self._reader = _Reader(receive)
         self._records: dict[str, Record | None] = {}
@@ -180,6 +232,8 @@ class Ahead:
                 os._exit(code)
         os.close(from_host)
         os.close(to_host)
+        for fd in (to_worker, from_worker):
+            _widen(fd)
         worker = cls(pid, to_worker, from_worker)
         if not _LIVE:
             atexit.register(_close_all)
@@ -202,10 +256,10 @@ class Ahead:
         return False
 
     def _send(self, message: Any) -> bool:
-        if self.failed is not None or self._send_fd is None:
+        if self.failed is not None or self._outbox.fd is None:
             return False
         try:
-            _write(self._send_fd, message)
+            self._outbox.put(message)
         except OSError:
             self._give_up("its pipe closed")
             return False
@@ -214,25 +268,32 @@ class Ahead:
             return False
         return True
 
-    def _close_send(self) -> None:
-        if self._send_fd is not None:
-            with contextlib.suppress(OSError):
-                os.close(self._send_fd)
-            self._send_fd = None
-
     def configure(self, data_dirs: Sequence[str | os.PathLike[str]]) -> None:
         """The project's extra data directories: the worker loads the registries now."""
         self._send(("config", [str(d) for d in data_dirs]))
 
-    def submit(self, jobs: Sequence[tuple[str, Chapter]], extra_dirs: Sequence[str]) -> None:
+    def submit(
+        self,
+        jobs: Sequence[tuple[str, Chapter]],
+        extra_dirs: Sequence[str],
+        known: Any = None,
+    ) -> None:
         """Evaluate ``jobs`` (record key, chapter) in this order, if the worker's code, data
-        and kinds are this process's (:func:`facts`); no jobs ends the worker."""
+        and kinds are this process's (:func:`facts`); no jobs ends the worker. ``known``:
+        the book's pre-pass as this process made it (:attr:`BookValues.known
+        <mlsysim.book.shared.BookValues.known>`), so the worker does not scan the book's
+        unchanged chapters again. One message per chapter, none of them waited on: the
+        worker starts on the first while the others are still being sent."""
         if not jobs:
             self.close()
             return
         self._asked = {key for key, _ in jobs}
-        if self._send(("jobs", facts(extra_dirs), list(jobs), list(extra_dirs))):
-            self._close_send()  # nothing more to ask: the worker exits when done
+        messages: list[tuple[Any, ...]] = [("begin", facts(extra_dirs), list(extra_dirs), known)]
+        messages += [("job", key, chapter) for key, chapter in jobs]
+        for message in (*messages, ("end",)):
+            if not self._send(message):
+                return
+        self._outbox.close_when_sent()  # nothing more to ask: the worker exits when done
 
     def take(self, key: str) -> Record | None:
         """The record of the chapter submitted under ``key``, waiting for it (each wait at
@@ -261,7 +322,7 @@ class Ahead:
         seconds of silence, at its exit, or on what does not unpickle."""
         if self._receive_fd is None:
             return None
-        status, message = self._reader.next(SILENCE)
+        status, message = self._reader.next(SILENCE, self._outbox)
         if status != "ok":
             self._give_up(status)
             return None
@@ -274,7 +335,7 @@ class Ahead:
 
     def close(self) -> None:
         """End the worker (killed if it still runs) and reap it; idempotent."""
-        self._close_send()
+        self._outbox.close()
         if self._receive_fd is not None:
             with contextlib.suppress(OSError):
                 os.close(self._receive_fd)
@@ -286,6 +347,14 @@ class Ahead:
                 os.waitpid(self._pid, 0)  # prompt: the worker was killed
             self._reaped = True
         _LIVE.discard(self)
+
+
+def _widen(fd: int) -> None:
+    """Let the pipe of ``fd`` hold a whole book's messages where Linux allows (up to
+    ``/proc/sys/fs/pipe-max-size``, 1 MiB by default), so a side ahead of the other is not
+    stopped by a full pipe; the default size only costs waits."""
+    with contextlib.suppress(OSError, AttributeError):
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
 
 
 def _close_all() -> None:
@@ -334,7 +403,8 @@ def _load(data_dirs: Sequence[str]) -> None:
 
 
 def _serve(receive: int, send: int) -> int:
-    """The worker: ``config`` then ``jobs`` from the host, one message per chapter back."""
+    """The worker: ``config``, ``begin``, one ``job`` per chapter and ``end`` from the host;
+    one message per chapter back, as soon as it is evaluated."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # an interrupted build ends its worker
     _detach((receive, send))
     gc.disable()  # a short-lived process: nothing it allocates is worth collecting
@@ -345,15 +415,22 @@ def _serve(receive: int, send: int) -> int:
         return 0
     _load(message[1])
     status, message = reader.next(_IDLE)
-    if status != "ok" or message[0] != "jobs":
+    if status != "ok" or message[0] != "begin" or len(message) != 4:
         return 0
-    _, expected, jobs, extra_dirs = message
+    _, expected, extra_dirs, known = message
     try:
         if facts(extra_dirs) != expected:
             _write(send, ("decline", "code, data or kinds differ"))
             return 0
-        for key, chapter in jobs:
+        pinned = False
+        while True:
+            status, message = reader.next(_IDLE)
+            if status != "ok" or message[0] != "job" or len(message) != 3:
+                break  # the end (or the host is gone)
+            _, key, chapter = message
             try:
+                if not pinned:  # the host's book, its chapters' scans taken as they are
+                    pinned = _pin(chapter.path, known)
                 out: tuple[Any, ...] = ("record", key, evaluate(chapter))
             except Exception:  # the host's own engine evaluates it, and says what went wrong
                 out = ("skip", key)
@@ -362,3 +439,12 @@ def _serve(receive: int, send: int) -> int:
     except OSError:  # the host is gone
         return 0
     return 0
+
+
+def _pin(path: str, known: Any) -> bool:
+    """Pin the book of the chapter at ``path`` for the worker's life, its pre-pass taken
+    from ``known`` for every chapter whose file is as the host scanned it."""
+    from mlsysim.book.books import pin, project_at
+
+    pin(project_at(path), known)
+    return True

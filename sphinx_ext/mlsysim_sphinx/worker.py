@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -74,7 +74,7 @@ def on_env_before_read_docs(app: Sphinx, env: BuildEnvironment, docnames: list[s
     except Exception:  # each chapter's own reading reports what is wrong with it
         close()
         return
-    _CURRENT[0].submit(jobs, [EXTENSION_DIR])
+    _CURRENT[0].submit(jobs, [EXTENSION_DIR], _known(env))
     if _CURRENT[0].failed is not None or not jobs:
         close()
 
@@ -97,6 +97,15 @@ def _jobs(env: BuildEnvironment, docnames: list[str]) -> list[tuple[str, Chapter
         blind = blind_failures(env, source.scanned.problems)
         jobs.append((source.key, source.chapter(env, docname, blind)))
     return jobs
+
+
+def _known(env: BuildEnvironment) -> Any:
+    """The book's pre-pass as this build made it (``env-get-outdated`` pinned the book): the
+    worker takes it instead of scanning the book's chapters again."""
+    from mlsysim.book.books import book_values, project_at
+
+    book = book_values(project_at(Path(env.srcdir) / "conf.py"))
+    return None if book is None else book.known
 
 
 def take(key: str) -> Record | None:

@@ -419,3 +419,26 @@ def test_the_worker_takes_the_hosts_scan_of_the_book(
         log.unlink(missing_ok=True)
     assert records[False] == records[True]
     assert all(r is not None and r.steps for r in records[False])
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_the_worker_evaluates_the_values_file_too(tmp_path: Path, broken: bool) -> None:
+    """The shared-names book with its values file (a chapter reads its name): the worker
+    evaluates the values file as well, so Sphinx's process never imports the engine, and the
+    pages, log (a values file's failure logged before any chapter's) and exit status are an
+    in-process build's."""
+    src, home = _book(tmp_path), tmp_path / "cache"
+    if broken:
+        values = src / "mlsysim-values.napkin"
+        text = values.read_text(encoding="utf-8") + 'check(batch > 64, "a big batch")\n'
+        values.write_text(text, encoding="utf-8")
+    base = _in_process(tmp_path, src, home)
+    assert base.returncode == (1 if broken else 0), base.stderr
+    assert ("mlsysim-values.napkin:3" in base.stderr) is broken
+    assert _modules(tmp_path / "inproc") >= _ENGINE
+    served = _build(src, tmp_path / "served", home)
+    assert served.returncode == base.returncode
+    assert served.stderr == base.stderr
+    assert not _modules(tmp_path / "served") & _ENGINE
+    assert _pages(tmp_path / "served") == _pages(tmp_path / "inproc")
+    assert _gone(tmp_path / "served")

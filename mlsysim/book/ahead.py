@@ -46,9 +46,12 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlsysim.book.records import Chapter, Record, evaluate
+
+if TYPE_CHECKING:
+    from mlsysim.book.failures import Failure
 
 __all__ = ["SILENCE", "Ahead", "enabled", "facts", "spec_key"]
 
@@ -202,6 +205,7 @@ class Ahead:
         self._reader = _Reader(receive)
         self._records: dict[str, Record | None] = {}
         self._asked: set[str] = set()
+        self._begun = False
         self._done = False
         self._reaped = False
         self.failed: str | None = None  # why the worker was given up (None: it was not)
@@ -272,25 +276,42 @@ class Ahead:
         """The project's extra data directories: the worker loads the registries now."""
         self._send(("config", [str(d) for d in data_dirs]))
 
+    def begin(self, extra_dirs: Sequence[str], project: str | None, known: Any = None) -> None:
+        """Start evaluating for the book of ``project`` (a file of it; None: none), if the
+        worker's code, data and kinds are this process's (:func:`facts`, with ``extra_dirs``),
+        with the book's pre-pass as this process made it (``known``, :attr:`BookValues.known
+        <mlsysim.book.shared.BookValues.known>`), so the worker does not scan the book's
+        unchanged chapters again. Once; :meth:`values` and :meth:`submit` begin if needed."""
+        if not self._begun:
+            self._begun = True
+            self._send(("begin", facts(extra_dirs), list(extra_dirs), project, known))
+
+    def values(self) -> tuple[int, list[Failure]] | None:
+        """The book's values file evaluated (items checked, failures), waiting for it; None
+        when the book has none, the worker could not evaluate it, declined or was given up
+        (then this process evaluates it)."""
+        if not self._begun or not self._send(("values",)):
+            return None
+        self._asked.add(_VALUES)
+        got = self._wait(_VALUES)
+        return got if isinstance(got, tuple) else None
+
     def submit(
         self,
         jobs: Sequence[tuple[str, Chapter]],
         extra_dirs: Sequence[str],
+        project: str | None = None,
         known: Any = None,
     ) -> None:
-        """Evaluate ``jobs`` (record key, chapter) in this order, if the worker's code, data
-        and kinds are this process's (:func:`facts`); no jobs ends the worker. ``known``:
-        the book's pre-pass as this process made it (:attr:`BookValues.known
-        <mlsysim.book.shared.BookValues.known>`), so the worker does not scan the book's
-        unchanged chapters again. One message per chapter, none of them waited on: the
-        worker starts on the first while the others are still being sent."""
+        """Evaluate ``jobs`` (record key, chapter) in this order (:meth:`begin` with the
+        other arguments first); no jobs ends the worker. One message per chapter, none of them
+        waited on: the worker starts on the first while the others are still being sent."""
         if not jobs:
             self.close()
             return
-        self._asked = {key for key, _ in jobs}
-        messages: list[tuple[Any, ...]] = [("begin", facts(extra_dirs), list(extra_dirs), known)]
-        messages += [("job", key, chapter) for key, chapter in jobs]
-        for message in (*messages, ("end",)):
+        self.begin(extra_dirs, project, known)
+        self._asked.update(key for key, _ in jobs)
+        for message in (*[("job", key, chapter) for key, chapter in jobs], ("end",)):
             if not self._send(message):
                 return
         self._outbox.close_when_sent()  # nothing more to ask: the worker exits when done
@@ -299,6 +320,10 @@ class Ahead:
         """The record of the chapter submitted under ``key``, waiting for it (each wait at
         most :data:`SILENCE` seconds); None when it was not submitted, the worker could not
         evaluate it, declined, or was given up."""
+        got = self._wait(key)
+        return got if isinstance(got, Record) else None
+
+    def _wait(self, key: str) -> Any:
         if key not in self._asked:
             return None
         while key not in self._records and not self._done and self.failed is None:
@@ -306,7 +331,7 @@ class Ahead:
             if message is None:
                 break
             tag = message[0]
-            if tag == "record" and len(message) == 3 and isinstance(message[2], Record):
+            if tag == "record" and len(message) == 3 and _fits(message[1], message[2]):
                 self._records[message[1]] = message[2]
             elif tag == "skip":
                 self._records[message[1]] = None
@@ -347,6 +372,22 @@ class Ahead:
                 os.waitpid(self._pid, 0)  # prompt: the worker was killed
             self._reaped = True
         _LIVE.discard(self)
+
+
+#: the key of the values file's result (no chapter's record key is this)
+_VALUES = "<values>"
+
+
+def _fits(key: Any, result: Any) -> bool:
+    """Whether ``result`` has the shape of what the worker sends for ``key``."""
+    if key == _VALUES:
+        return (
+            isinstance(result, tuple)
+            and len(result) == 2
+            and isinstance(result[0], int)
+            and isinstance(result[1], list)
+        )
+    return isinstance(result, Record)
 
 
 def _widen(fd: int) -> None:
@@ -415,36 +456,55 @@ def _serve(receive: int, send: int) -> int:
         return 0
     _load(message[1])
     status, message = reader.next(_IDLE)
-    if status != "ok" or message[0] != "begin" or len(message) != 4:
+    if status != "ok" or message[0] != "begin" or len(message) != 5:
         return 0
-    _, expected, extra_dirs, known = message
+    _, expected, extra_dirs, project, known = message
     try:
         if facts(extra_dirs) != expected:
             _write(send, ("decline", "code, data or kinds differ"))
             return 0
-        pinned = False
+        book = _pin(project, known)
         while True:
             status, message = reader.next(_IDLE)
-            if status != "ok" or message[0] != "job" or len(message) != 3:
+            if status != "ok" or message[0] not in ("job", "values"):
                 break  # the end (or the host is gone)
-            _, key, chapter = message
-            try:
-                if not pinned:  # the host's book, its chapters' scans taken as they are
-                    pinned = _pin(chapter.path, known)
-                out: tuple[Any, ...] = ("record", key, evaluate(chapter))
-            except Exception:  # the host's own engine evaluates it, and says what went wrong
-                out = ("skip", key)
-            _write(send, out)
+            _write(send, _answer(message, book))
         _write(send, ("done",))
     except OSError:  # the host is gone
         return 0
     return 0
 
 
-def _pin(path: str, known: Any) -> bool:
-    """Pin the book of the chapter at ``path`` for the worker's life, its pre-pass taken
-    from ``known`` for every chapter whose file is as the host scanned it."""
+def _pin(project: str | None, known: Any) -> Any:
+    """The book of ``project`` (a file of it) pinned for the worker's life, its pre-pass
+    taken from ``known`` for every chapter whose file is as the host scanned it; None when
+    there is none (or it cannot be read: the chapters that need it say why)."""
     from mlsysim.book.books import pin, project_at
 
-    pin(project_at(path), known)
-    return True
+    if project is None:
+        return None
+    try:
+        return pin(project_at(project), known)
+    except Exception:
+        return None
+
+
+def _answer(message: tuple[Any, ...], book: Any) -> tuple[Any, ...]:
+    """What the host is sent for a ``job`` (a chapter's record) or ``values`` (the values
+    file's items checked and failures): ``skip`` when evaluating it raised (the host's own
+    engine evaluates it again, and says what went wrong)."""
+    if message[0] == "values":
+        try:
+            doc = book.values_document() if book is not None else None
+            if doc is None:
+                return ("skip", _VALUES)
+            return ("record", _VALUES, (int(doc.checked), list(doc.failures)))
+        except Exception:
+            return ("skip", _VALUES)
+    if len(message) != 3:
+        return ("skip", None)
+    _, key, chapter = message
+    try:
+        return ("record", key, evaluate(chapter))
+    except Exception:
+        return ("skip", key)

@@ -48,9 +48,9 @@ import mlsysim.book.ahead as ahead
 _write, _start, _take = ahead._write, ahead.Ahead.start.__func__, ahead.Ahead.take
 _submit, _next = ahead.Ahead.submit, ahead._Reader.next
 
-def submit(self, jobs, extra, known=None):
+def submit(self, *args):
     log(f"submit {time.process_time()}")
-    return _submit(self, jobs, extra, known)
+    return _submit(self, *args)
 
 def next_message(self, timeout, outbox=None):
     got = _next(self, timeout, outbox)

@@ -333,7 +333,7 @@ class Ahead:
             tag = message[0]
             if tag == "record" and len(message) == 3 and _fits(message[1], message[2]):
                 self._records[message[1]] = message[2]
-            elif tag == "skip":
+            elif tag == "skip" and len(message) == 2:
                 self._records[message[1]] = None
             elif tag == "done":
                 self._done = True

@@ -35,19 +35,15 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import fcntl
 import gc
 import os
-import pickle
-import select
 import signal
-import struct
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlsysim.book.pipes import Outbox, Reader, widen, write
 from mlsysim.book.records import Chapter, Record, evaluate
 
 if TYPE_CHECKING:
@@ -59,7 +55,6 @@ __all__ = ["SILENCE", "Ahead", "enabled", "facts", "spec_key"]
 SILENCE = 30.0
 #: seconds the worker waits for the host's next request before it exits
 _IDLE = 300.0
-_HEADER = struct.Struct("!I")
 _LIVE: set[Ahead] = set()
 
 
@@ -99,110 +94,14 @@ def facts(extra_dirs: Sequence[str]) -> tuple[Any, ...]:
     )
 
 
-class _Outbox:
-    """Messages to a pipe written without ever blocking: what the pipe cannot take yet is
-    kept, and written when the reader has made room (:meth:`flush`, also while waiting for
-    the reader's messages, :meth:`_Reader.next`), so neither side waits on the other."""
-
-    def __init__(self, fd: int) -> None:
-        os.set_blocking(fd, False)
-        self.fd: int | None = fd
-        self._data = bytearray()
-        self._closing = False  # close the pipe once everything is written
-
-    def waiting(self) -> list[int]:
-        """The pipe, while it holds back what was put (else nothing to wait for)."""
-        return [self.fd] if self._data and self.fd is not None else []
-
-    def put(self, message: Any) -> None:
-        """Queue ``message`` and write what fits (OSError: the reader is gone; a message
-        that does not pickle raises as :func:`pickle.dumps` does)."""
-        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        self._data += _HEADER.pack(len(data)) + data
-        self.flush()
-
-    def flush(self) -> None:
-        """Write what the pipe takes now (OSError: the reader is gone)."""
-        while self._data and self.fd is not None:
-            try:
-                done = os.write(self.fd, self._data)
-            except BlockingIOError:
-                return
-            del self._data[:done]
-        if self._closing:
-            self.close()
-
-    def close_when_sent(self) -> None:
-        self._closing = True
-        self.flush()
-
-    def close(self) -> None:
-        if self.fd is not None:
-            with contextlib.suppress(OSError):
-                os.close(self.fd)
-            self.fd = None
-        self._data.clear()
-
-
-class _Reader:
-    """Length-prefixed pickled messages read from a pipe, each wait bounded."""
-
-    def __init__(self, fd: int) -> None:
-        self._fd = fd
-        self._buffer = b""
-
-    def next(self, timeout: float, outbox: _Outbox | None = None) -> tuple[str, Any]:
-        """``("ok", message)``, or why there is none: silent for ``timeout`` seconds, the
-        pipe closed, or a message that does not unpickle to a non-empty tuple. While it
-        waits, ``outbox`` is written as the other side makes room."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if len(self._buffer) >= _HEADER.size:
-                (size,) = _HEADER.unpack_from(self._buffer)
-                end = _HEADER.size + size
-                if len(self._buffer) >= end:
-                    data = self._buffer[_HEADER.size : end]
-                    self._buffer = self._buffer[end:]
-                    try:
-                        message = pickle.loads(data)
-                    except Exception:
-                        return "a message did not unpickle", None
-                    if isinstance(message, tuple) and message:
-                        return "ok", message
-                    return "a message of another shape", None
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return f"it was silent for {timeout:g} s", None
-            writing = outbox.waiting() if outbox is not None else []
-            try:
-                ready, free, _ = select.select([self._fd], writing, [], left)
-                if free and outbox is not None:
-                    outbox.flush()
-                chunk = os.read(self._fd, 1 << 16) if ready else None
-            except (OSError, ValueError):
-                chunk = b""
-            if chunk == b"":
-                return "its pipe closed", None
-            if chunk:
-                self._buffer += chunk
-
-
-def _write(fd: int, message: Any) -> None:
-    """Send one message (OSError when the other end is gone)."""
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    view = memoryview(_HEADER.pack(len(data)) + data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
 class Ahead:
     """A worker evaluating chapters for this process (see the module's doc)."""
 
     def __init__(self, pid: int, send: int, receive: int) -> None:
         self._pid = pid
-        self._outbox = _Outbox(send)
+        self._outbox = Outbox(send)
         self._receive_fd: int | None = receive
-        self._reader = _Reader(receive)
+        self._reader = Reader(receive)
         self._records: dict[str, Record | None] = {}
         self._asked: set[str] = set()
         self._begun = False
@@ -237,7 +136,7 @@ class Ahead:
         os.close(from_host)
         os.close(to_host)
         for fd in (to_worker, from_worker):
-            _widen(fd)
+            widen(fd)
         worker = cls(pid, to_worker, from_worker)
         if not _LIVE:
             atexit.register(_close_all)
@@ -390,14 +289,6 @@ def _fits(key: Any, result: Any) -> bool:
     return isinstance(result, Record)
 
 
-def _widen(fd: int) -> None:
-    """Let the pipe of ``fd`` hold a whole book's messages where Linux allows (up to
-    ``/proc/sys/fs/pipe-max-size``, 1 MiB by default), so a side ahead of the other is not
-    stopped by a full pipe; the default size only costs waits."""
-    with contextlib.suppress(OSError, AttributeError):
-        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
-
-
 def _close_all() -> None:
     for worker in list(_LIVE):
         worker.close()
@@ -449,7 +340,7 @@ def _serve(receive: int, send: int) -> int:
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # an interrupted build ends its worker
     _detach((receive, send))
     gc.disable()  # a short-lived process: nothing it allocates is worth collecting
-    reader = _Reader(receive)
+    reader = Reader(receive)
     _warm()
     status, message = reader.next(_IDLE)
     if status != "ok" or message[0] != "config":
@@ -461,15 +352,15 @@ def _serve(receive: int, send: int) -> int:
     _, expected, extra_dirs, project, known = message
     try:
         if facts(extra_dirs) != expected:
-            _write(send, ("decline", "code, data or kinds differ"))
+            write(send, ("decline", "code, data or kinds differ"))
             return 0
         book = _pin(project, known)
         while True:
             status, message = reader.next(_IDLE)
             if status != "ok" or message[0] not in ("job", "values"):
                 break  # the end (or the host is gone)
-            _write(send, _answer(message, book))
-        _write(send, ("done",))
+            write(send, _answer(message, book))
+        write(send, ("done",))
     except OSError:  # the host is gone
         return 0
     return 0

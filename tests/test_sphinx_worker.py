@@ -410,7 +410,7 @@ def test_the_worker_takes_the_hosts_scan_of_the_book(
         assert ahead is not None
         try:
             ahead.configure([])
-            ahead.submit(chapters, [], known)
+            ahead.submit(chapters, [], str(src / "conf.py"), known)
             records[known is None] = [ahead.take(key) for key, _ in chapters]
         finally:
             ahead.close()

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Literal
+from operator import attrgetter
+from typing import Any, Literal
 
 from mlsysim.book.lang.lexer import first_top_level, split_conversion, split_top, top_level
 from mlsysim.core.exceptions import ConfigError, MlsysimError, UnknownNameError
@@ -105,6 +106,14 @@ class Item:
     #: drops as written (an escape's backslash, the first quote of CSV's ``""``): failures
     #: inside are moved past them (``source_column``)
     escapes: tuple[tuple[int, int], ...] = ()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its fields in order: a build sends and stores thousands of items, and
+        a frozen slotted dataclass's own pickling is ten times slower."""
+        return (Item, _ITEM_FIELDS(self))
+
+
+_ITEM_FIELDS = attrgetter(*Item.__slots__)
 
 
 def source_column(item: Item, line: int, column: int) -> int:

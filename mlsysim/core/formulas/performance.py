@@ -35,6 +35,8 @@ __all__ = [
     "amdahl",
     "busy_fraction",
     "device_utilization",
+    "flop_params",
+    "flop_params_F",
     "gustafson",
     "hardware_flops_per_token",
     "hardware_flops_per_token_F",
@@ -100,6 +102,17 @@ def little(arrival_rate: Any, latency: Any) -> Any:
     return from_si(L, "request")
 
 
+def flop_params_F(
+    N: float, V: float, h: float, tied: bool, rows: float = 0.0, head: bool = True
+) -> float:
+    """Float fast path of :func:`flop_params`: the stated count less the tables a token only
+    looks up (the untied input embedding, ``rows`` learned positions and token types) and,
+    without an output layer in the step (``head`` false), the vocabulary table."""
+    tables = (0.0 if tied else 1.0) + (0.0 if head else 1.0)
+    N_mm = N - tables * V * h - rows * h
+    return N_mm
+
+
 def model_flops_F(forward: float, training: bool = True) -> float:
     """Float fast path of :func:`model_flops`: a step's forward FLOPs × (1 + 2) for training."""
     passes = 1.0 + BACKWARD_FORWARD_RATIO.value if training else 1.0
@@ -142,6 +155,46 @@ def _flop_args(
 
 
 @formula(
+    symbol=r"N_{\mathrm{mm}} = N - u\,V\,h - R\,h",
+    substituted=(
+        r"{{params}} - {{u}} \cdot {{vocab}} \cdot {{hidden}} - "
+        r"{{lookup_rows}} \cdot {{hidden}}"
+    ),
+    sources=("narayanan2021", "chowdhery2022"),
+    citation="Narayanan et al. (2021), Eq. 3; Chowdhery et al. (2022), PaLM, Appendix B",
+    result="parameter",
+    expand=lambda a: {"u": int(not a["tied"]) + int(not a["head"])},
+)
+def flop_params(
+    params: Any,
+    vocab: Any,
+    hidden: Any,
+    tied: bool = False,
+    lookup_rows: Any = 0,
+    head: bool = True,
+) -> Any:
+    """The N of the model-FLOPs formulas: the parameters a token's matrix products pass
+    through — the stated count (a mixture of experts' active count) less the tables a token
+    only looks up: the input embedding when it is not tied to the output layer, and
+    ``lookup_rows`` rows of width ``hidden`` (learned positions, token types). The output
+    layer (the logits, V·h) counts once, tied or not; a step without one (an encoder's
+    inference, ``head=False``) counts none of the V·h table.
+
+    Sources: Narayanan et al. 2021, Eq. 3 — 96·B·s·l·h²(1 + s/6h + V/16lh) has no FLOPs for
+    the embedding lookup and 6·B·s·h·V for the logits; Chowdhery et al. 2022 (PaLM), App. B —
+    N = 540.35B, its shared input/output embedding counted once, gives 46.2 % MFU.
+    """
+    where = "flop_params"
+    N = count(params, "params", where, dim="parameter")
+    V = count(vocab, "vocab", where)
+    h = count(hidden, "hidden", where)
+    R = count(lookup_rows, "lookup_rows", where, minimum=0)
+    N_mm = flop_params_F(N, V, h, bool(tied), R, bool(head))
+    N_mm = positive(N_mm, "params less the lookup tables", where)
+    return from_si(N_mm, "param")
+
+
+@formula(
     symbol=r"C = p\,C_{\mathrm{fwd}}",
     substituted=r"{{passes}} \cdot {{forward_flops}}",
     sources=("kaplan2020", "chowdhery2022"),
@@ -178,7 +231,8 @@ def model_flops_per_token(
     """Model FLOPs per token, the numerator of MFU: 6N + 12·L·H·Q·T for training (PaLM App. B),
     a third of it (2N + 4·L·H·Q·T, one forward pass) for inference.
 
-    N is the parameter count (the active parameters of a mixture of experts), T the context
+    N is :func:`flop_params` (the parameters a token's matrix products pass through: the
+    stated or active count less the lookup tables, the logits' V·h once), T the context
     each token attends to, counted in full — causal masking and recomputation are not model
     FLOPs (Chowdhery et al. 2022; Korthikanti et al. 2022 count attention the same way).
     """

@@ -55,7 +55,7 @@ from mlsysim.core.formulas.performance import (
     model_flops_per_token_F,
 )
 from mlsysim.execution.parallel import ParallelPlan
-from mlsysim.workload.lowering.facts import ModelFacts
+from mlsysim.workload.lowering.facts import ModelFacts, step_flop_params
 from mlsysim.workload.lowering.ops import Op
 from mlsysim.workload.lowering.shard import expert_load, rank_shard, shard_facts
 from mlsysim.workload.lowering.sharded_comms import (
@@ -242,7 +242,8 @@ def replica_flops(
     decode = phase == "decode"
     tokens = float(microbatch) * (1 if decode else seq_len)
     context = float(seq_len) + 1.0 if decode else float(seq_len)
-    args = (f.flop_params, float(f.layers), float(f.heads), f.attn_head_dim, context)
+    N = step_flop_params(f, phase)
+    args = (N, float(f.layers), float(f.heads), f.attn_head_dim, context)
     training = phase == "training"
     model_flops = tokens * model_flops_per_token_F(*args, training)
     hardware_flops = (

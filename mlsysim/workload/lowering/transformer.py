@@ -231,7 +231,8 @@ def lower_transformer(
     activations = _activation_bytes(f, b, T, M_head if llm_head else 0.0, training, rp)
     memory = _new(MemoryBytes, (weights, kv_cache, activations, gradients, optimizer))
     # model and hardware FLOPs (MFU/HFU): the context each token attends to, counted in full
-    N, Q = f.flop_params, f.attn_head_dim
+    N = f.flop_params if llm_head else f.flop_params_no_head
+    Q = f.attn_head_dim
     if training:
         model = M * model_flops_per_token_F(N, L, nh, Q, ctx, True)
         hardware = M * hardware_flops_per_token_F(N, L, nh, Q, ctx, rp.plan.recompute)

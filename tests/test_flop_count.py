@@ -76,3 +76,27 @@ def test_encoder_inference_counts_no_vocabulary_table() -> None:
     n = 110e6 - (30522 + 512 + 2) * 768
     per_token = 2 * n + 4 * 12 * 12 * 64 * 128
     assert r.model_flops == pytest.approx(8 * 128 * per_token)
+
+
+def test_full_recompute_reruns_the_layers_not_the_head() -> None:
+    # Narayanan et al. 2021 Eq. 3 (Table 1's TFLOP/s): 96·B·s·l·h²(1 + s/6h + V/16lh) — four
+    # passes of the layers, three of the logits (full recomputation checkpoints the layers)
+    B, s, l, h, V = 512, 2048, 24, 2304, 51200
+    r = mlsysim.solve(
+        "GPT_1_7B", "DGX_A100", phase="training", devices=32, batch=B, seq_len=s,
+        recompute="full", attention="unfused", dropout=True,
+    )  # fmt: skip
+    eq3 = 96.0 * B * s * l * h**2 * (1 + s / (6 * h) + V / (16 * l * h))
+    assert r.hardware_flops_per_step == pytest.approx(eq3, rel=1e-3)
+    flops = {
+        mode: {
+            op.name: op.flops
+            for op in mlsysim.solve(
+                "GPT_1_7B", "A100", phase="training", seq_len=s, recompute=mode
+            ).ops
+        }
+        for mode in ("none", "full")
+    }
+    for name in ("final_add_norm", "lm_head", "loss"):
+        assert flops["full"][name] == flops["none"][name], name
+    assert flops["full"]["ffn_up"] == pytest.approx(4 / 3 * flops["none"]["ffn_up"])

@@ -243,6 +243,11 @@ def _flop_params(spec: Any, phase: str) -> Any:
     )
 
 
+def _head(spec: Any) -> float:
+    """The output layer's V·h parameters: full recomputation does not re-run them."""
+    return float(spec.transformer.vocab * spec.transformer.hidden)
+
+
 def _check_flops_and_energy(r: Any, kw: dict[str, Any]) -> None:
     spec, hw = r.model_spec, r.hardware_spec
     training = kw["phase"] == "training"
@@ -254,12 +259,15 @@ def _check_flops_and_energy(r: Any, kw: dict[str, Any]) -> None:
         if arch.mla is not None:
             q = (arch.mla.qk_nope_head_dim + arch.mla.qk_rope_head_dim + arch.mla.v_head_dim) / 2
         n = _flop_params(spec, kw["phase"])
+        head = _head(spec)
         s = r.seq_len
         context, tokens = (s + 1, b) if kw["phase"] == "decode" else (s, b * s)
         args = dict(params=n, layers=arch.layers, heads=arch.heads, head_dim=q, seq_len=context)
         per_token = model_flops_per_token(**args, training=training)
         hw_per_token = (
-            hardware_flops_per_token(**args, recompute=kw["recompute"]) if training else per_token
+            hardware_flops_per_token(**args, recompute=kw["recompute"], head_params=head)
+            if training
+            else per_token
         )
         _eq(r.model_flops, tokens * _mag(per_token, "FLOP/token"))
         _eq(r.hardware_flops, tokens * _mag(hw_per_token, "FLOP/token"))
@@ -398,7 +406,9 @@ def test_distributed_mfu_hfu_and_power_equal_their_formulas(kw: dict[str, Any]) 
     args = dict(params=n, layers=arch.layers, heads=arch.heads, head_dim=arch.head_size)
     per_token = model_flops_per_token(**args, seq_len=context, training=training)
     hw_per_token = (
-        hardware_flops_per_token(**args, seq_len=context, recompute=kw["recompute"])
+        hardware_flops_per_token(
+            **args, seq_len=context, recompute=kw["recompute"], head_params=_head(spec)
+        )
         if training
         else per_token
     )

@@ -17,6 +17,7 @@ from mlsysim.core.constants import (
     RECOMPUTE_POLICIES,
 )
 from mlsysim.core.constants import FORWARD_FLOPS_PER_PARAM as _FWD
+from mlsysim.core.exceptions import FormulaDomainError
 from mlsysim.core.formulas._args import choice, count, fraction, positive, rate, si
 from mlsysim.core.formulas._meta import formula
 
@@ -130,14 +131,21 @@ def model_flops_per_token_F(
 
 
 def hardware_flops_per_token_F(
-    N: float, L: float, H: float, Q: float, T: float, recompute: str = DEFAULT_RECOMPUTE
+    N: float,
+    L: float,
+    H: float,
+    Q: float,
+    T: float,
+    recompute: str = DEFAULT_RECOMPUTE,
+    N_head: float = 0.0,
 ) -> float:
     """Float fast path of :func:`hardware_flops_per_token`: training FLOPs per token with the
-    recomputed forward work (selective: the attention core; full: the whole forward)."""
+    recomputed forward work (selective: the attention core; full: the layers' forward, the
+    output layer's ``N_head`` parameters not re-run)."""
     C = model_flops_per_token_F(N, L, H, Q, T, True)
     attention = FORWARD_ATTENTION_FLOPS.value * L * H * Q * T
     if recompute == "full":
-        C += _FWD.value * N + attention
+        C += _FWD.value * (N - N_head) + attention
     elif recompute == "selective":
         C += attention
     return C
@@ -244,15 +252,18 @@ def model_flops_per_token(
 @formula(
     symbol=(
         r"C^{\mathrm{hw}}_{\mathrm{tok}} = 6\,N + 12\,L\,H\,Q\,T + "
-        r"r_N\,2\,N + r_A\,4\,L\,H\,Q\,T"
+        r"r_N\,2\,(N - N_{\mathrm{head}}) + r_A\,4\,L\,H\,Q\,T"
     ),
     substituted=(
         r"6 \cdot {{params}} + 12 \cdot {{layers}} \cdot {{heads}} \cdot {{head_dim}} \cdot "
-        r"{{seq_len}} + {{r_N}} \cdot 2 \cdot {{params}} + {{r_A}} \cdot 4 \cdot {{layers}}"
-        r" \cdot {{heads}} \cdot {{head_dim}} \cdot {{seq_len}}"
+        r"{{seq_len}} + {{r_N}} \cdot 2 \cdot ({{params}} - {{head_params}}) + {{r_A}} \cdot 4"
+        r" \cdot {{layers}} \cdot {{heads}} \cdot {{head_dim}} \cdot {{seq_len}}"
     ),
-    sources=("chowdhery2022", "korthikanti2022"),
-    citation="Chowdhery et al. (2022), PaLM, App. B (rematerialization); Korthikanti et al. (2022)",
+    sources=("chowdhery2022", "korthikanti2022", "narayanan2021"),
+    citation=(
+        "Chowdhery et al. (2022), PaLM, App. B (rematerialization); Korthikanti et al. (2022);"
+        " Narayanan et al. (2021), Eq. 3"
+    ),
     result="[computation]/[token]",
     expand=lambda a: {
         "r_N": 1 if a["recompute"] == "full" else 0,
@@ -266,17 +277,30 @@ def hardware_flops_per_token(
     head_dim: Any,
     seq_len: Any,
     recompute: str = DEFAULT_RECOMPUTE,
+    head_params: Any = 0,
 ) -> Any:
     """Hardware FLOPs per training token, the numerator of HFU: model FLOPs plus the forward
     work recomputed in the backward pass — the attention core (4·L·H·Q·T) with selective
-    recomputation, the whole forward (2N + 4·L·H·Q·T, so 8N + 16·L·H·Q·T) with full.
+    recomputation, the layers' whole forward with full (2(N − N_head) + 4·L·H·Q·T: with no
+    ``head_params``, 8N + 16·L·H·Q·T). Full recomputation checkpoints the layers, so the
+    output layer's V·h (``head_params``) runs its three passes only: Megatron-LM's count,
+    96·B·s·l·h²(1 + s/6h + V/16lh), is this with N = 12·l·h² + V·h and N_head = V·h.
 
-    Sources: Chowdhery et al. 2022 (PaLM), Appendix B; Korthikanti et al. 2022.
+    Sources: Chowdhery et al. 2022 (PaLM), Appendix B; Korthikanti et al. 2022; Narayanan
+    et al. 2021, Eq. 3.
     """
     where = "hardware_flops_per_token"
     choice(recompute, "recompute", where, RECOMPUTE_POLICIES)
     N, L, H, Q, T = _flop_args(params, layers, heads, head_dim, seq_len, where)
-    C = hardware_flops_per_token_F(N, L, H, Q, T, recompute)
+    N_head = count(head_params, "head_params", where, dim="parameter", minimum=0)
+    if N_head > N:
+        raise FormulaDomainError(
+            f"head_params ({N_head:g}) exceeds params ({N:g})",
+            where=where,
+            why="the output layer is part of the parameters a token passes through",
+            fix="pass the output layer's V·h parameters, at most params",
+        )
+    C = hardware_flops_per_token_F(N, L, H, Q, T, recompute, N_head)
     return from_si(C, "FLOP/token")
 
 

@@ -59,6 +59,12 @@ class ModelFacts:
     input_elems: float = 0.0  # CNN/KWS input tensor elements
 
     @property
+    def flop_params_head(self) -> float:
+        """The output layer's share of :attr:`flop_params` (V·h of the whole model; 0 for a
+        CNN): what full recomputation does not re-run."""
+        return self.flop_params - self.flop_params_no_head
+
+    @property
     def moe_layers(self) -> int:
         return self.layers - self.dense_layers if self.experts > 1 else 0
 

@@ -217,11 +217,15 @@ def lower_transformer(
     llm_head = causal or training
     M_head = M if training else b
     if llm_head:
-        B.elementwise("final_add_norm", M_head * h, _NORM, TOUCHES["norm"], 1, norm_w, "norm")
+        # full recomputation re-runs the layers, not the head (Narayanan et al. 2021, Eq. 3:
+        # the logits' 6BshV has three passes where the layers have four)
+        B.elementwise(
+            "final_add_norm", M_head * h, _NORM, TOUCHES["norm"], 1, norm_w, "norm", remat=False
+        )
         V = fr.V
-        B.gemm("lm_head", M_head, h, V, 1, high=True)
+        B.gemm("lm_head", M_head, h, V, 1, high=True, remat=False)
         if training:
-            B.elementwise("loss", M_head * V, _LOSS, TOUCHES["loss"], 1)
+            B.elementwise("loss", M_head * V, _LOSS, TOUCHES["loss"], 1, remat=False)
 
     ctx = s_f + 1.0 if decode else s_f
     if fr.update is not None:  # training: the optimizer's update over every parameter
@@ -235,7 +239,9 @@ def lower_transformer(
     Q = f.attn_head_dim
     if training:
         model = M * model_flops_per_token_F(N, L, nh, Q, ctx, True)
-        hardware = M * hardware_flops_per_token_F(N, L, nh, Q, ctx, rp.plan.recompute)
+        hardware = M * hardware_flops_per_token_F(
+            N, L, nh, Q, ctx, rp.plan.recompute, f.flop_params_head
+        )
     else:
         model = M * model_flops_per_token_F(N, L, nh, Q, ctx, False)
         hardware = model

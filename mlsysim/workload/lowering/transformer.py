@@ -67,7 +67,7 @@ from mlsysim.core.formulas.performance import (
     hardware_flops_per_token_F,
     model_flops_per_token_F,
 )
-from mlsysim.workload.lowering.facts import ModelFacts
+from mlsysim.workload.lowering.facts import ModelFacts, runs_head
 from mlsysim.workload.lowering.ops import (
     ATTENTION_FORMAT,
     ELEMENTWISE,
@@ -214,7 +214,7 @@ def lower_transformer(
         B.elementwise("moe_permute", routed * h, ELEMENTWISE["permute"], TOUCHES["permute"], L_moe)
 
     # head: final norm and LM head (only the last position's logits at inference)
-    llm_head = causal or training
+    llm_head = runs_head(f, phase)  # causal or training: the model FLOPs' rule too
     M_head = M if training else b
     if llm_head:
         # full recomputation re-runs the layers, not the head (Narayanan et al. 2021, Eq. 3:

@@ -141,3 +141,16 @@ def test_quarto_project_render_reads_other_chapters(tmp_path: Path) -> None:
     assert broken[0][1].returncode == 1, broken[0][1].stderr
     assert "chapters/serving.qmd:7" in failure_locations(broken[0][1].stderr)
     shutil.rmtree(book)
+
+
+def test_a_name_whose_binding_failed_in_another_chapter_says_where(tmp_path: Path) -> None:
+    book = _book(tmp_path)
+    (book / "extra.md").write_text(
+        "# Extra\n\n```{napkin}\nbroken = 1 GB + 1 s\n```\n\nUses {napkin}`extra::broken`.\n"
+    )
+    (book / "reader.md").write_text("# Reader\n\nReads {napkin}`extra::broken`.\n")
+    found = {(f, n): m for f, n, m in _failures(book)}
+    message = found[("reader.md", 3)].replace(f"{book}/", "")
+    assert "'extra::broken' is unavailable: its binding at extra.md:4 failed" in message
+    assert "cannot add 1 GB (information) to 1 s (time)" in message
+    assert "fix the error at extra.md:4 first" in message

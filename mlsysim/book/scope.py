@@ -49,6 +49,19 @@ class Binding:
         return self.error is not None
 
 
+def _unavailable(name: str, place: str, error: MlsysimError) -> NapkinError:
+    """The error of reading ``name``, whose binding at ``place`` failed with ``error`` (its
+    root cause carried along, so a chain of failed bindings points at the first)."""
+    root = getattr(error, "root", None) or error
+    err = NapkinError(
+        f"{name!r} is unavailable: its binding at {place} failed",
+        why=root.what,
+        fix=f"fix the error at {place} first",
+    )
+    err.root = root  # type: ignore[attr-defined]
+    return err
+
+
 @lru_cache(maxsize=512)
 def _unit_value(name: str) -> Any:
     """``1 <unit>`` for a unit name (``GB``), or None when ``name`` is not a unit."""
@@ -86,14 +99,7 @@ class Scope:
     def _shared(self, key: str, b: Binding, used: list[str] | None) -> Any:
         self.imported[key] = b
         if b.error is not None:
-            root = getattr(b.error, "root", None) or b.error
-            err = NapkinError(
-                f"{key!r} is unavailable: its binding at {self.shared.place(b)} failed",
-                why=root.what,
-                fix=f"fix the error at {self.shared.place(b)} first",
-            )
-            err.root = root  # type: ignore[attr-defined]
-            raise err
+            raise _unavailable(key, self.shared.place(b), b.error)
         if used is not None:
             used.append(key)
         return b.value
@@ -118,14 +124,7 @@ class Scope:
         b = self.bindings.get(name)
         if b is not None:
             if b.error is not None:
-                root = getattr(b.error, "root", None) or b.error
-                err = NapkinError(
-                    f"{name!r} is unavailable: its binding at line {b.line} failed",
-                    why=root.what,
-                    fix=f"fix the error at line {b.line} first",
-                )
-                err.root = root  # type: ignore[attr-defined]
-                raise err
+                raise _unavailable(name, f"line {b.line}", b.error)
             if used is not None:
                 used.append(name)
             return b.value

@@ -19,17 +19,9 @@ __all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "op",
-        choices=[
-            "all_reduce",
-            "all_gather",
-            "reduce_scatter",
-            "all_to_all",
-            "broadcast",
-            "send_recv",
-        ],
-    )
+    from mlsysim.systems.collectives import OPS  # (imported only for this command)
+
+    parser.add_argument("op", choices=list(OPS))
     parser.add_argument("size", help="message size with a unit, e.g. 1GB or '256 MB'")
     parser.add_argument("system", help="node or cluster id, e.g. DGX_H100, H100_1024")
     parser.add_argument("--devices", type=int, default=None, help="ranks (default: all)")

@@ -38,7 +38,14 @@ _LIBRARIES = ("pint", "pydantic", "pydantic_core")
 #: environments must not evict each other's at every run)
 _KEEP = 16
 #: the code that reads data files into entries, besides the registry package's own modules
-_CORE_FILES = ("types.py", "units.py", "unit_text.py", "units.txt", "snapshot.py")
+_CORE_FILES = (
+    "types.py",
+    "units.py",
+    "unit_registry.py",
+    "unit_text.py",
+    "units.txt",
+    "snapshot.py",
+)
 
 
 def cache_home() -> Path | None:

@@ -17,6 +17,7 @@ links its collectives cross (:mod:`mlsysim.systems.collectives`).
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,9 +125,15 @@ class SystemView:
     name: str = ""
 
     def group(self, size: int, stride: int = 1) -> Group:
-        """The group of ``size`` ranks ``stride`` apart (rank 0's group; all are alike)."""
+        """The group of ``size`` ranks ``stride`` apart (rank 0's group; all are alike).
+
+        Both are whole numbers ≥ 1 and the group's block of ``size × stride`` ranks fits the
+        view's devices; anything else is a ConfigError saying what fits.
+        """
+        if not _fits(size, stride, self.devices):
+            raise _misfit(self, size, stride)
         G = self.per_node
-        if size <= 1:
+        if size == 1:
             return self._place(1, 1, 1)
         if stride >= G:
             per_node, node_step = 1, stride // G
@@ -187,6 +194,36 @@ class SystemView:
             self.sharp,
             pod is not None,
         )
+
+
+def _fits(size: Any, stride: Any, devices: int) -> bool:
+    """Whether ``size`` ranks ``stride`` apart (whole numbers ≥ 1) fit ``devices`` devices."""
+    if not (_whole(size) and _whole(stride)):
+        return False
+    return size >= 1 and stride >= 1 and size * stride <= devices
+
+
+def _whole(x: Any) -> bool:
+    """An integer (Python's or numpy's) that is not a bool."""
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+def _misfit(view: SystemView, size: Any, stride: Any) -> ConfigError:
+    """The error of a group that is not ``size`` ranks ``stride`` apart inside ``view``."""
+    n = view.devices
+    if not (_whole(size) and _whole(stride)) or size < 1 or stride < 1:
+        why = "a group's size and stride are whole numbers of ranks, each at least 1"
+    else:
+        why = (
+            f"{size} ranks {stride} apart take a block of {size} × {stride} = {size * stride} "
+            f"ranks, more than the {n} the system has"
+        )
+    return ConfigError(
+        f"a group of size={size!r} and stride={stride!r} does not fit {view.id} ({n} devices)",
+        where="SystemView.group",
+        why=why,
+        fix=f"pass size ≥ 1 and stride ≥ 1 with size × stride ≤ {n} (group({n}, 1) is all of them)",
+    )
 
 
 _GROUPS: dict[tuple[int, tuple[int, ...], tuple[bool, ...]], tuple[Any, Group]] = {}

@@ -9,12 +9,13 @@ cannot be shown in its family's base unit falls back to its own unit (:mod:`.in_
 from __future__ import annotations
 
 import math
+import numbers
 from functools import lru_cache
 from typing import Any
 
 from mlsysim.core.units import ureg
 from mlsysim.viz.forms import Out, join_unit, math_rendered, siunitx_unit
-from mlsysim.viz.in_unit import NOTATION, carried_digits, render_converted
+from mlsysim.viz.in_unit import NOTATION, Shown, carried_digits, render_converted
 from mlsysim.viz.magnitude import Number, format_magnitude
 from mlsysim.viz.units_fmt import Family, unit_form
 
@@ -52,30 +53,23 @@ def _pick(family: Family, base_magnitude: float, style: str | None) -> tuple[int
     return index, NOTATION.get(style or "", "fixed")
 
 
-def render_in_family(
-    q: Any,
-    family: Family,
-    digits: int,
-    style: str | None,
-    thousands: bool,
-    siunitx: bool,
-    exact_int: bool,
-    floor_digits: int = 0,
-) -> Out:
+def render_in_family(q: Any, family: Family, shown: Shown) -> Out:
     """``q`` in the unit of ``family`` its size picks; scientific beyond the family's range, and
-    rounding may carry it into the next unit (999.96 GB → 1.00 TB)."""
+    rounding may carry it into the next unit (999.96 GB → 1.00 TB). An integer magnitude left
+    in its own unit prints exactly (``shown.exact_int``)."""
     base = family.units[family.factors.index(1.0)].unit
     base_magnitude = float(q.magnitude) * _factor(q.units, base)
     if not math.isfinite(base_magnitude):
         # beyond a float in the family's base unit: shown as written, in scientific notation
-        return render_converted(
-            q, q.units, digits, "scientific", thousands, siunitx, False, floor_digits
-        )
-    index, notation = _pick(family, base_magnitude, style)
+        return render_converted(q, q.units, shown._replace(style="scientific", exact_int=False))
+    index, notation = _pick(family, base_magnitude, shown.style)
     form = family.units[index]
-    same_unit = exact_int and q.units == form.unit
+    same_unit = (
+        shown.exact_int and isinstance(q.magnitude, numbers.Integral) and q.units == form.unit
+    )
     magnitude = q.magnitude if same_unit else base_magnitude / family.factors[index]
-    digits = carried_digits(digits, floor_digits, q.magnitude, magnitude)
+    digits = carried_digits(shown.digits, shown.floor_digits, q.magnitude, magnitude)
+    thousands = shown.thousands
     num = format_magnitude(
         magnitude,
         digits=None if same_unit else digits,
@@ -100,7 +94,7 @@ def render_in_family(
     text, latex = form.text, form.latex
     if text in ("days", "years") and num.text == "1":
         text, latex = text[:-1], rf"\mathrm{{{text[:-1]}}}"
-    return join_unit(num, text, latex, siunitx_unit(text), siunitx)
+    return join_unit(num, text, latex, siunitx_unit(text), shown.siunitx)
 
 
 def _reaches(num: Number, ratio: float) -> bool:
@@ -124,11 +118,12 @@ _COUNT_ROOT = {
 }
 
 
-def render_count(q: Any, digits: int, thousands: bool, siunitx: bool, exact_int: bool) -> Out:
+def render_count(q: Any, shown: Shown) -> Out:
     """Parameter/token/sample counts: ``6.74 billion params``, ``15.0 trillion tokens``,
     ``1,024 samples``."""
+    digits, thousands, siunitx = shown.digits, shown.thousands, shown.siunitx
     form = unit_form(_COUNT_ROOT[next(iter(q.dimensionality))])
-    same_unit = exact_int and q.units == form.unit
+    same_unit = shown.exact_int and q.units == form.unit
     magnitude = q.magnitude if same_unit else float(q.to(form.unit).magnitude)
     for scale, word in _COUNT_SCALES:
         if abs(magnitude) >= scale * (1 - 1e-12):

@@ -38,7 +38,7 @@ from mlsysim.viz.forms import (
     text_rendered,
     value_html,
 )
-from mlsysim.viz.in_unit import as_dimensionless, render_converted, render_styled
+from mlsysim.viz.in_unit import Shown, as_dimensionless, render_converted, render_styled
 from mlsysim.viz.magnitude import MAX_SIG_FIGS, decimal_of, float_digits, significant_digits
 from mlsysim.viz.rendered import Rendered
 from mlsysim.viz.units_fmt import family_for, format_unit, parse_unit
@@ -94,6 +94,9 @@ def _digits(sig_figs: int | None, given_digits: int | None, default_sig_figs: in
         return min(given_digits, MAX_SIG_FIGS)
     return default_sig_figs
 
+
+#: ``Shown`` built without its Python-level ``__new__`` (one per rendered value: a hot path)
+_new_shown = tuple.__new__
 
 # --------------------------------------------------------------------------------------------
 # Public entry point
@@ -160,14 +163,12 @@ def render_value_exact(
     if isinstance(value, numbers.Real) and not isinstance(value, ureg.Quantity):
         number: float | int = int(value) if isinstance(value, numbers.Integral) else float(value)
         if unit not in (None, "auto"):
-            return _render_quantity(
-                ureg.Quantity(number), unit, digits, style, thousands, siunitx, exact_int
-            )
+            shown = _new_shown(Shown, (digits, style, thousands, siunitx, exact_int, 0))
+            return _render_quantity(ureg.Quantity(number), unit, shown)
         return render_styled(number, style, digits, thousands, siunitx, exact_int)
     if isinstance(value, ureg.Quantity):
-        return _render_quantity(
-            value, unit, digits, style, thousands, siunitx, exact_int, floor_digits
-        )
+        shown = _new_shown(Shown, (digits, style, thousands, siunitx, exact_int, floor_digits))
+        return _render_quantity(value, unit, shown)
     label = getattr(value, "id", None) or getattr(value, "name", None)
     if isinstance(label, str):
         return text_rendered(label), True
@@ -179,44 +180,29 @@ def render_value_exact(
     )
 
 
-def _render_quantity(
-    q: Any,
-    unit: Any,
-    digits: int,
-    style: str | None,
-    thousands: bool,
-    siunitx: bool,
-    exact_int: bool,
-    floor_digits: int = 0,
-) -> Out:
+def _render_quantity(q: Any, unit: Any, shown: Shown) -> Out:
     if unit is not None and unit != "auto":
         target = parse_unit(unit) if isinstance(unit, str) else unit
-        return render_converted(
-            q, target, digits, style, thousands, siunitx, exact_int, floor_digits
-        )
+        return render_converted(q, target, shown)
+    style = shown.style
     if _isas_dimensionless(q.units):
+        digits, thousands, siunitx = shown.digits, shown.thousands, shown.siunitx
         if style is None and q.units == ureg.percent:
             mag = q.magnitude
             return render_styled(
                 float(decimal_of(mag) / 100), "percent", digits, thousands, siunitx, False
             )
-        return render_styled(
-            as_dimensionless(q, style or "plain"), style, digits, thousands, siunitx, exact_int
-        )
+        number = as_dimensionless(q, style or "plain")
+        return render_styled(number, style, digits, thousands, siunitx, shown.exact_int)
     if style in ("percent", "multiplier"):
         as_dimensionless(q, style)  # raises: a dimensioned quantity has no percent form
     if is_count(q) and style is None:
-        return render_count(q, digits, thousands, siunitx, exact_int)
+        return render_count(q, shown)
     family = family_for(q.units)
     if family is not None:
-        keep_int = exact_int and isinstance(q.magnitude, numbers.Integral)
-        return render_in_family(
-            q, family, digits, style, thousands, siunitx, keep_int, floor_digits
-        )
-    shown = q.to_reduced_units() if _repeats_dimension(q) else q
-    return render_converted(
-        shown, shown.units, digits, style, thousands, siunitx, exact_int, floor_digits
-    )
+        return render_in_family(q, family, shown)
+    reduced = q.to_reduced_units() if _repeats_dimension(q) else q
+    return render_converted(reduced, reduced.units, shown)
 
 
 @lru_cache(maxsize=1024)

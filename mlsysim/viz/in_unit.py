@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any
+from typing import Any, NamedTuple
 
 from mlsysim.core.exceptions import ConfigError
 from mlsysim.core.units import convert, describe_dimension, fmt_quantity, ureg
@@ -18,10 +18,32 @@ from mlsysim.viz.forms import Out, join_unit, math_rendered, siunitx_unit
 from mlsysim.viz.magnitude import decimal_of, format_magnitude
 from mlsysim.viz.units_fmt import format_unit
 
-__all__ = ["NOTATION", "as_dimensionless", "carried_digits", "render_converted", "render_styled"]
+__all__ = [
+    "NOTATION",
+    "Shown",
+    "as_dimensionless",
+    "carried_digits",
+    "render_converted",
+    "render_styled",
+]
 
 #: The notation of each display style that sets one (any other style is fixed-point).
 NOTATION = {"scientific": "scientific", "engineering": "engineering", "plain": "plain"}
+
+
+class Shown(NamedTuple):
+    """How one value is shown, decided once by :func:`~mlsysim.viz.format.render_value` and
+    read by every renderer it hands the value to: ``digits`` significant figures in ``style``
+    (None: the unit's own notation), ``thousands`` separators, siunitx LaTeX; ``exact_int``
+    prints an integer magnitude exactly when the value stays in its own unit; written digits
+    fall back to ``floor_digits`` over a non-decimal rescaling (:func:`carried_digits`)."""
+
+    digits: int
+    style: str | None
+    thousands: bool
+    siunitx: bool
+    exact_int: bool
+    floor_digits: int = 0
 
 
 def carried_digits(digits: int, floor_digits: int, written: Any, shown: Any) -> int:
@@ -82,16 +104,7 @@ def render_styled(
     return join_unit(num, "", "", "", siunitx)
 
 
-def render_converted(
-    q: Any,
-    target: Any,
-    digits: int,
-    style: str | None,
-    thousands: bool,
-    siunitx: bool,
-    exact_int: bool,
-    floor_digits: int = 0,
-) -> Out:
+def render_converted(q: Any, target: Any, shown: Shown) -> Out:
     """``q`` shown in exactly the unit ``target`` (DimensionError when it cannot be)."""
     converted = q if q.units == target else convert(q, target)
     mag = converted.magnitude
@@ -103,8 +116,9 @@ def render_converted(
             why="converting it overflows a floating-point number",
             fix="show it in a larger unit",
         )
-    digits = carried_digits(digits, floor_digits, q.magnitude, mag)
-    keep_int = exact_int and q.units == target and isinstance(mag, numbers.Integral)
+    digits = carried_digits(shown.digits, shown.floor_digits, q.magnitude, mag)
+    keep_int = shown.exact_int and q.units == target and isinstance(mag, numbers.Integral)
+    style, thousands, siunitx = shown.style, shown.thousands, shown.siunitx
     if style in ("percent", "multiplier"):
         return render_styled(
             as_dimensionless(converted, style), style, digits, thousands, siunitx, keep_int

@@ -96,14 +96,9 @@ from mlsysim.core.formulas.memory import (
     activation_bytes,
     activation_bytes_per_layer,
     activation_bytes_per_layer_B,
-    kv_cache_B,
-    kv_cache_bytes,
-    logits_B,
     optimizer_state_per_param_B,
     training_memory,
     training_memory_B,
-    weights_B,
-    weights_bytes,
 )
 from mlsysim.core.formulas.moe import (
     distinct_experts,
@@ -214,6 +209,13 @@ from mlsysim.core.formulas.sustainability import (
     it_energy,
     operational_carbon,
     water_usage,
+)
+from mlsysim.core.formulas.tensors import (
+    kv_cache_B,
+    kv_cache_bytes,
+    logits_B,
+    weights_B,
+    weights_bytes,
 )
 
 #: Every public formula by name (each has ``.formula``): the napkin language's vocabulary.

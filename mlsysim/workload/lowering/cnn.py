@@ -152,9 +152,7 @@ def _inference(
 ) -> CNNLowering:
     if rp.fusion == "unfused":
         return _inference_unfused(layers, scale, b, rp, sparse_factor, B)
-    bw, ba = rp.weight_bytes, rp.activation_bytes
-    sparse = rp.sparse
-    dq = rp.weight_only
+    ba = rp.activation_bytes
     ops: list[Op] = []
     weights = 0.0
     peak_live = 0.0
@@ -188,32 +186,30 @@ def _inference(
             if layer.kind in ("conv", "fc", "dwconv"):
                 w = float(layer.kernel_elems + layer.c_out)  # bias, batch norm folded into it
                 weights += w * n
-                dense = layer.kind != "dwconv"
-                nbytes = w * bw * (sparse_factor if dense else 1.0) + io
-                kind = "gemm" if dense else "elementwise"
-                waves = _conv_waves(layer, b, B) if dense else 1.0
-                op = (
-                    layer.name,
-                    kind,
-                    F,
-                    nbytes,
-                    1.0,
-                    n,
-                    sparse and dense,
-                    0,
-                    dq and dense,
-                    waves,
-                    1.0,
-                )
+                ops.append(_weight_op(layer, F, w, io, b, rp, sparse_factor, B))
             else:
-                op = (layer.name, "elementwise", F, io, 1.0, n, False, 0, False, 1.0, 1.0)
-            ops.append(_new_op(Op, op))
+                ops.append(_kernel(layer.name, F, io, n))
         if group[-1].kind != "add" or len(group) > 1:
             last = ops[-1]
             ops[-1] = last._replace(bytes=last.bytes + Y * ba)
         peak_live = larger(peak_live, X + Y + live)
         i = j
     return CNNLowering(ops, weights, peak_live * ba)
+
+
+def _weight_op(
+    layer: Layer, F: float, w: float, io: float, b: float, rp: Any, sparse_factor: float, B: Any
+) -> Op:
+    """The inference op of a conv, fc or depthwise-conv layer: ``w`` weights read at the
+    plan's bytes (2:4-stored and dequantized when dense) and ``io`` activation bytes; a dense
+    layer is an implicit GEMM, a depthwise conv an element-wise kernel."""
+    dense = layer.kind != "dwconv"
+    nbytes = w * rp.weight_bytes * (sparse_factor if dense else 1.0) + io
+    kind = "gemm" if dense else "elementwise"
+    waves = _conv_waves(layer, b, B) if dense else 1.0
+    sparse, dq = rp.sparse and dense, rp.weight_only and dense
+    op = (layer.name, kind, F, nbytes, 1.0, layer.repeat, sparse, 0, dq, waves, 1.0)
+    return _new_op(Op, op)
 
 
 def _conv_waves(layer: Layer, b: float, B: Any) -> float:
@@ -227,8 +223,7 @@ def _inference_unfused(
     layers: tuple[Layer, ...], scale: float, b: float, rp: Any, sparse_factor: float, B: Any
 ) -> CNNLowering:
     """Eager inference: one kernel per framework layer, each reading and writing its tensors."""
-    bw, ba = rp.weight_bytes, rp.activation_bytes
-    sparse, dq = rp.sparse, rp.weight_only
+    ba = rp.activation_bytes
     ops: list[Op] = []
     weights = 0.0
     peak_live = 0.0
@@ -241,24 +236,7 @@ def _inference_unfused(
         if layer.kind in ("conv", "fc", "dwconv"):
             w = float(layer.kernel_elems + (layer.c_out if layer.bias else 0))
             weights += (w + (_BN_BUFFERS * layer.c_out if layer.bn else 0.0)) * n
-            dense = layer.kind != "dwconv"
-            nbytes = w * bw * (sparse_factor if dense else 1.0) + (X + Y) * ba
-            kind = "gemm" if dense else "elementwise"
-            waves = _conv_waves(layer, b, B) if dense else 1.0
-            op = (
-                layer.name,
-                kind,
-                F,
-                nbytes,
-                1.0,
-                n,
-                sparse and dense,
-                0,
-                dq and dense,
-                waves,
-                1.0,
-            )
-            ops.append(_new_op(Op, op))
+            ops.append(_weight_op(layer, F, w, (X + Y) * ba, b, rp, sparse_factor, B))
             if layer.bn:  # inference-mode batch norm: y = γ(x − μ)/σ + β, read and write
                 ops.append(_kernel(layer.name + ".bn", Y * _BN_INFER_FLOPS * scale, 2 * Y * ba, n))
         elif layer.kind == "add":

@@ -1,7 +1,9 @@
-"""The lowered step's vocabulary: operations, resident memory, and the builder that counts them.
+"""The builder that counts a lowered step's operations, and the optimizer's update.
 
-Each :class:`Op` carries FLOPs and bytes moved for *one* instance and a ``repeat`` count
-(layers), so a 32-layer model lowers to ~12 ops, not ~300. :class:`OpBuilder` multiplies the
+The vocabulary (:class:`~.lowered.Op`, :class:`~.lowered.Lowered`, the phases and format
+codes) is in :mod:`.lowered`, the resident memory (:class:`~.resident.MemoryBytes`, the
+weights and training state) in :mod:`.resident`: all importable from here too. Each op carries
+one instance's FLOPs and bytes and a ``repeat`` count (layers). :class:`OpBuilder` multiplies the
 passes of a training step (forward plus a backward of twice the forward = 3 passes, Kaplan et
 al. 2020; recomputed forward passes on top) and stores 2:4 sparse weights as the formulas do.
 Every coefficient comes from :mod:`mlsysim.core.constants` and every equation from
@@ -13,7 +15,7 @@ passes arrays of batch and sequence length instead, and every count becomes an a
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 from mlsysim.core.cache import DerivedCache
 from mlsysim.core.constants import (
@@ -25,8 +27,17 @@ from mlsysim.core.constants import (
 )
 from mlsysim.core.formulas.compression import sparse_weight_B
 from mlsysim.core.formulas.kernels import gemm_wave_fraction, grouped_gemm_wave_fraction
-from mlsysim.core.formulas.memory import optimizer_state_per_param_B, training_memory_B, weights_B
+from mlsysim.core.formulas.memory import optimizer_state_per_param_B
+from mlsysim.workload.lowering.lowered import ATTENTION_FORMAT as ATTENTION_FORMAT
+from mlsysim.workload.lowering.lowered import GEMM_FORMAT as GEMM_FORMAT
+from mlsysim.workload.lowering.lowered import HIGH_FORMAT as HIGH_FORMAT
+from mlsysim.workload.lowering.lowered import PHASES as PHASES
+from mlsysim.workload.lowering.lowered import Lowered as Lowered
+from mlsysim.workload.lowering.lowered import Op as Op
 from mlsysim.workload.lowering.recompute import TRAINING_PASSES, added_passes, casts_gemm_inputs
+from mlsysim.workload.lowering.resident import MemoryBytes as MemoryBytes
+from mlsysim.workload.lowering.resident import resident_weights as resident_weights
+from mlsysim.workload.lowering.resident import training_state as training_state
 
 __all__ = [
     "ATTENTION_FORMAT",
@@ -45,70 +56,11 @@ __all__ = [
     "training_state",
 ]
 
-#: Phases a workload may be solved for.
-PHASES = ("prefill", "decode", "training", "inference")
-
 #: FLOPs per element and element touches of the element-wise kernels, as plain floats.
 ELEMENTWISE: dict[str, float] = {k: c.value for k, c in ELEMENTWISE_FLOPS.items()}
 TOUCHES: dict[str, float] = {k: c.value for k, c in ELEMENTWISE_TOUCHES.items()}
 _MAC = FLOPS_PER_MAC.value
 _FP8_COPIES = FP8_CAST_COPIES.value
-
-
-#: ``Op.fmt`` codes: the format an operation's math runs in (the resolved plan names each).
-GEMM_FORMAT = 0  # the GEMMs' math format (``ResolvedPlan.activations``)
-HIGH_FORMAT = 1  # the 16-bit (or wider) format of norms, softmax, embedding, LM head
-ATTENTION_FORMAT = 2  # attention's math format (``ResolvedPlan.attention_format``)
-
-
-class Op(NamedTuple):
-    """One lowered operation; ``flops``/``bytes``/``kernels`` are per instance, ``repeat``
-    instances run per step. ``kind`` selects the efficiency: gemm, attention, elementwise,
-    embedding, optimizer. ``sparse`` marks weight GEMMs that run at the 2:4 sparse rate;
-    ``fmt`` the format the math runs in (:data:`GEMM_FORMAT`, :data:`HIGH_FORMAT`,
-    :data:`ATTENTION_FORMAT`); ``dequant`` weights stored quantized and dequantized by the
-    kernel (weight-only quantization); ``waves`` the wave-quantization efficiency of the op's
-    tiles on the device (:func:`~mlsysim.core.formulas.gemm_wave_efficiency`); ``passes``
-    the passes of a training step the op's figures hold (forward 1, backward 2, recompute 1)."""
-
-    name: str
-    kind: str
-    flops: float
-    bytes: float
-    kernels: float
-    repeat: int
-    sparse: bool = False
-    fmt: int = GEMM_FORMAT
-    dequant: bool = False
-    waves: float = 1.0
-    passes: float = 1.0
-
-
-class MemoryBytes(NamedTuple):
-    """Resident memory of one step, bytes."""
-
-    weights: float
-    kv_cache: float
-    activations: float
-    gradients: float
-    optimizer: float
-
-    @property
-    def total(self) -> float:
-        return self.weights + self.kv_cache + self.activations + self.gradients + self.optimizer
-
-
-class Lowered(NamedTuple):
-    """The lowered step: operations, resident memory, work units produced, and the step's
-    model FLOPs (MFU's numerator) and hardware FLOPs (HFU's: recomputation included), both
-    counted by the formulas' conventions rather than summed over the operations."""
-
-    ops: tuple[Op, ...]
-    memory: MemoryBytes
-    units: float  # tokens (transformers) or samples (CNN/KWS) completed per step
-    unit: str  # "token" or "sample"
-    model_flops: float
-    hardware_flops: float
 
 
 _new_op = tuple.__new__  # NamedTuple construction without its Python-level __new__
@@ -378,26 +330,6 @@ class OpBuilder:
         self.emit(
             name, "attention", flops, nbytes, repeat, p, False, ATTENTION_FORMAT, False, waves, 1.0
         )
-
-
-def training_state(params: float, rp: Any, sparse_factor: float) -> tuple[float, float, float]:
-    """Resident (weights, gradients, optimizer state) bytes of a training step
-    (:func:`~mlsysim.core.formulas.training_memory` on one device, weights 2:4-stored)."""
-    K = optimizer_state_per_param_B(rp.plan.optimizer, rp.weights)
-    M_w, M_g, M_o = training_memory_B(params, rp.weight_bytes, rp.gradient_bytes, K)
-    return M_w * sparse_factor, M_g, M_o
-
-
-def resident_weights(
-    params: float, rp: Any, sparse_factor: float, kept_params: float = 0.0
-) -> float:
-    """Bytes of the stored weights (:func:`~mlsysim.core.formulas.weights_bytes`): quantized
-    formats store their group scales, and ``kept_params`` (the embedding and LM head) stay in
-    the 16-bit format when the rest is quantized."""
-    if rp.weights == rp.high or rp.quantized_head or kept_params <= 0.0:
-        return weights_B(params, rp.weight_bytes) * sparse_factor
-    body = weights_B(params - kept_params, rp.weight_bytes) * sparse_factor
-    return body + weights_B(kept_params, rp.high_bytes)
 
 
 def add_optimizer_update(

@@ -147,8 +147,17 @@ def _check_memory(r: Any, kw: dict[str, Any]) -> None:
     if transformer and training:
         s, b = r.seq_len, r.batch
         mode, act = kw["recompute"], r.high_precision  # the residual stream's format
+        fused = kw.get("attention", "flash") != "unfused"  # FlashAttention stores no scores
         stored = _mag(
-            activation_bytes(model=spec, seq_len=s, batch=b, recompute=mode, precision=act), "B"
+            activation_bytes(
+                model=spec,
+                seq_len=s,
+                batch=b,
+                recompute=mode,
+                precision=act,
+                fused_attention=fused,
+            ),
+            "B",
         )
         if mode == "full":
             arch = spec.transformer
@@ -159,6 +168,7 @@ def _check_memory(r: Any, kw: dict[str, Any]) -> None:
                 heads=arch.heads,
                 recompute="none",
                 precision=act,
+                fused_attention=fused,
             )
             stored += _mag(one, "B")
         logits = b * s * spec.transformer.vocab * 4.0  # fp32 logits of every position

@@ -379,9 +379,14 @@ def _activation_bytes(
     if not training:
         width = max(2.0 * f.ffn, (f.heads + 2.0 * f.kv_heads) * f.head_dim) + 2.0 * h
         return b * T * width * ba + logits
-    mode = rp.plan.recompute
-    per_layer = activation_bytes_per_layer_B(T, b, h, float(f.heads), recompute=mode, beta=ba)
+    mode, a = rp.plan.recompute, float(f.heads)
+    fused = rp.plan.attention != "unfused"  # a fused kernel never stores the scores
+    per_layer = activation_bytes_per_layer_B(
+        T, b, h, a, recompute=mode, beta=ba, fused_attention=fused
+    )
     stored = f.layers * per_layer
     if mode == "full":  # the layer being recomputed holds its full activations meanwhile
-        stored += activation_bytes_per_layer_B(T, b, h, float(f.heads), recompute="none", beta=ba)
+        stored += activation_bytes_per_layer_B(
+            T, b, h, a, recompute="none", beta=ba, fused_attention=fused
+        )
     return stored + logits

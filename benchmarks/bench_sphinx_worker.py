@@ -45,16 +45,18 @@ def log(line):
 
 import mlsysim.book.ahead as ahead
 
-_write, _start, _take = ahead._write, ahead.Ahead.start.__func__, ahead.Ahead.take
-_submit, _next = ahead.Ahead.submit, ahead._Reader.next
+import mlsysim.book.pipes as pipes
 
-def submit(self, jobs, extra):
+_write, _start, _take = ahead.write, ahead.Ahead.start.__func__, ahead.Ahead.take
+_submit, _next = ahead.Ahead.submit, pipes.Reader.next
+
+def submit(self, *args):
     log(f"submit {time.process_time()}")
-    return _submit(self, jobs, extra)
+    return _submit(self, *args)
 
-def next_message(self, timeout):
-    got = _next(self, timeout)
-    if got[0] == "ok" and got[1][0] == "jobs":
+def next_message(self, timeout, outbox=None):
+    got = _next(self, timeout, outbox)
+    if got[0] == "ok" and got[1][0] == "begin":
         log(f"jobs {time.process_time()}")
     return got
 
@@ -71,11 +73,11 @@ def take(self, key):
     log(f"ask {time.process_time()}")
     return _take(self, key)
 
-ahead._write = write
+ahead.write = write
 ahead.Ahead.start = classmethod(start)
 ahead.Ahead.take = take
 ahead.Ahead.submit = submit
-ahead._Reader.next = next_message
+pipes.Reader.next = next_message
 from sphinx.cmd.build import main
 code = main(sys.argv[1:])
 use = resource.getrusage(resource.RUSAGE_SELF)

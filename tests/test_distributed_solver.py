@@ -291,8 +291,10 @@ def test_overlap_only_helps_and_the_bound_stays_below() -> None:
 
 
 def test_recompute_trades_memory_for_time() -> None:
+    # Korthikanti et al. 2022's setting: unfused attention stores the score matrix
     full, sel, none = (
-        _train(tp=8, batch=4, microbatch=4, recompute=m) for m in ("full", "selective", "none")
+        _train(tp=8, batch=4, microbatch=4, recompute=m, attention="unfused")
+        for m in ("full", "selective", "none")
     )
     assert full.step_time_s > sel.step_time_s > none.step_time_s
     assert (
@@ -301,6 +303,18 @@ def test_recompute_trades_memory_for_time() -> None:
         < (none.memory.activations_bytes)
     )
     assert full.hfu > full.mfu  # the recomputed forward counts as hardware, not model, FLOPs
+
+
+def test_flash_attention_stores_no_scores_under_any_recompute_policy() -> None:
+    # FlashAttention never writes the scores (Dao 2023): without recomputation it holds what
+    # selective recomputation holds, and the layer full recomputation rebuilds holds no scores
+    kw = dict(tp=8, batch=4, microbatch=4)
+    sel, none = (_train(**kw, recompute=m) for m in ("selective", "none"))
+    assert none.memory.activations_bytes == sel.memory.activations_bytes
+    unfused = _train(**kw, recompute="none", attention="unfused")
+    assert unfused.memory.activations_bytes > 2.0 * none.memory.activations_bytes
+    full, full_unfused = (_train(**kw, recompute="full", attention=a) for a in ("flash", "unfused"))
+    assert full.memory.activations_bytes < full_unfused.memory.activations_bytes
 
 
 def test_placement_keeps_tp_in_the_node_and_dp_on_rails(r175: DistributedResult) -> None:

@@ -136,6 +136,8 @@ def test_activation_and_sparse_operands_show_the_coefficients() -> None:
     none = layer.operands({"recompute": "none", "tp": 8, "sp": True, "precision": "fp32"})
     assert (none["c_r"], none["c_p"], none["c_a"], none["t_sp"]) == (10, 24, 5, 8)
     assert none["f_beta"] == 2.0
+    flash = layer.operands({"recompute": "none", "tp": 8, "sp": True, "fused_attention": True})
+    assert (flash["c_r"], flash["c_p"], flash["c_a"]) == (10, 24, 0)
     full = layer.operands({"recompute": "full", "tp": 8, "sp": False})
     assert (full["c_r"], full["c_p"], full["c_a"], full["t_sp"]) == (2, 0, 0, 1)
     sparse = FORMULAS["sparse_weight_bytes"].formula

@@ -109,6 +109,7 @@ ZERO_ALLOWED: dict[str, set[str]] = {
     "facility_energy": {"it_energy"},
     "failure_rate": {"failures"},
     "fanout_tail": {"p"},
+    "flop_params": {"lookup_rows"},
     "graph_launch_overhead": {"nodes", "per_node", "per_replay"},
     "gustafson": {"p"},
     "hfu": {"throughput"},

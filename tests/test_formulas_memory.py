@@ -107,6 +107,26 @@ def test_korthikanti_table_2_per_layer_terms():
     assert per_layer(recompute="full") == pytest.approx(2 * sbh)
 
 
+def test_fused_attention_stores_no_scores():
+    # Korthikanti's 5as/h term is the score matrix an unfused kernel keeps (softmax output,
+    # dropout mask and output); FlashAttention never writes it (Dao 2023), under any policy
+    s, b, h, a, t = 2048, 1, 12288, 96, 8
+    sbh = s * b * h
+
+    def per_layer(**kw):
+        return activation_bytes_per_layer(seq_len=s, batch=b, hidden=h, heads=a, **kw).magnitude
+
+    flash = dict(fused_attention=True)
+    assert per_layer(recompute="none", **flash) == pytest.approx(34 * sbh)
+    assert per_layer(tp=t, sp=True, recompute="none", **flash) == pytest.approx(34 * sbh / t)
+    for mode in ("selective", "full"):  # no score term to drop: the same bytes as unfused
+        assert per_layer(recompute=mode, **flash) == per_layer(recompute=mode)
+    gpt3 = SimpleNamespace(arch=SimpleNamespace(layers=96, hidden=h, heads=a))
+    kw = dict(model=gpt3, seq_len=s, batch=b, tp=t, pp=8, interleave=3, recompute="none")
+    fused = activation_bytes(**kw, fused_attention=True).to("B").magnitude
+    assert fused == pytest.approx(96 * sbh * (10 + 24 / t) * (1 + 7 / 24))
+
+
 def test_korthikanti_175b_activations_per_gpu():
     # Fig. 1: 175B, seq 2048, micro-batch 1, TP8 PP8: activations 66.84 GiB without
     # recomputation (tensor parallel only) and 12.35 GiB with SP + selective recomputation.

@@ -36,6 +36,7 @@ SAMPLES: dict[str, dict[str, object]] = {
         "seq_len": 2048,
         "recompute": "none",
     },
+    "flop_params": {"params": 1.754e9, "vocab": 131072, "hidden": 2048, "lookup_rows": 4096},
     "model_flops": {"forward_flops": Q_("4.1 GFLOP"), "training": True},
     "model_flops_per_token": {
         "params": 540.35e9,

@@ -26,7 +26,7 @@ from mlsysim.book.sources.frontmatter import front_matter
 from mlsysim.book.sources.inline import Syntax, scan_paragraph
 from mlsysim.book.sources.locate import normalize
 from mlsysim.book.sources.shortcodes import ShortcodeReader
-from mlsysim.book.sources.text import SCANNED, BacktickRuns, parse_attrs
+from mlsysim.book.sources.text import SCANNED, BacktickRuns, parse_attrs, plain_markup
 from mlsysim.book.syntax import parse_column, split_options
 from mlsysim.core.exceptions import MlsysimError
 from mlsysim.core.unit_text import read_number
@@ -114,6 +114,16 @@ SCANNERS: dict[str, tuple[Callable[[str], Any], str, int]] = {
     "markdown pandoc: divs and html": (_pandoc, "::: {.c}\n<div>`a`{.napkin}\n", 40),
     "markdown pandoc: indented code": (_pandoc, "text\n\n    `a`{.napkin}\n", 40),
     "markdown pandoc: one long line": (_pandoc, "`a`{.napkin} [b]{.claim of=x} ", 200),
+    "markdown pandoc: items over many lines": (_pandoc, "x\n[a]{.claim}\n", 40),
+    "markdown pandoc: raw TeX commands": (_pandoc, "\\a{[b]{.claim} \\c[ \\d{ ", 60),
+    "markdown pandoc: raw TeX blocks unclosed": (_pandoc, "\\begin{m}\n[a]{.claim}\n", 40),
+    "markdown pandoc: shortcodes in code": (_pandoc, "```\n{{< napkin a {{< claim\n", 40),
+    "markdown myst: html admonitions": (
+        lambda t: scan_text(t, "c.md", "myst-html_admonition"),
+        '<div class="admonition"><p>{napkin}`a`<b>\n',
+        40,
+    ),
+    "plain_markup: math dollars": (plain_markup, " $a $1 $ b", 60),
     "rst: roles and escapes": (_rst, ":napkin:`'\\\\\\` ", 100),
     "rst: directives and comments": (_rst, ".. napkin::\n   x = 1\n.. c\n   :napkin:`y`\n", 40),
     "rst: literal blocks": (_rst, "para::\n\n   :napkin:`x`\n\n", 40),

@@ -64,9 +64,12 @@ def test_napkin_block_context_returns_a_paragraph(cases: dict[str, Any]) -> None
     assert classes == ["napkin"] and attrs == {"expr": "H100.memory.bandwidth"}
 
 
-def test_napkin_text_context_is_loud(cases: dict[str, Any]) -> None:
+def test_napkin_text_context_leaves_the_mark(cases: dict[str, Any]) -> None:
+    """Inside code (Quarto's "text" context) the handler returns the mark that makes the
+    filter ask the engine, whose scan reports the shortcode at its line and column
+    (tests/test_heldout_classes.py); it prints nothing unlocated itself."""
     text = cases["napkin-text"]["c"][0]["c"]
-    assert "not supported" in text
+    assert text == "⟨mlsysim: shortcode not shown here⟩"
 
 
 def test_claim_placeholders(cases: dict[str, Any]) -> None:

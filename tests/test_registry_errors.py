@@ -124,3 +124,62 @@ def test_gpu_without_tdp(user_dir: Path) -> None:
 def test_entry_id_must_be_identifier(user_dir: Path) -> None:
     err = _load(user_dir, GOOD.replace("[BadChip", '["Bad-Chip"'))
     assert "Python identifier" in str(err.value)
+
+
+# -- the fix text follows the error's kind (never a unit example for a non-unit error) -------
+_MODEL = """
+schema = "mlsysim.model/1"
+
+[sources.my_paper]
+title = "My model"
+authors = "Me"
+year = 2024
+
+[MyModel]
+kind = "transformer"
+task = "llm"
+source = "my_paper"
+params = "{params}"
+
+[MyModel.transformer]
+layers = {layers}
+hidden = 4096
+heads = 32
+kv_heads = 32
+ffn = 11008
+ffn_gated = true
+vocab = 32000
+max_seq_len = 4096
+"""
+
+
+def _load_model(d: Path, params: str = "6.74e9 param", layers: str = "32") -> Any:
+    (d / "bad.toml").write_text(_MODEL.format(params=params, layers=layers), encoding="utf-8")
+    registry.reset()
+    with pytest.raises(mlsysim.RegistryDataError) as err:
+        mlsysim.Models.ids()
+    return err.value
+
+
+def test_stated_count_mismatch_has_no_unrelated_fix(user_dir: Path) -> None:
+    """A count the shape does not reproduce: the message says what to check; no unit text."""
+    e = _load_model(user_dir, params="9e9 param")
+    assert "6,738,415,616" in str(e) and "correct params" in str(e)
+    assert e.fix == "" and "TB/s" not in str(e) and "How to fix" not in str(e)
+
+
+def test_wrong_dimension_fix_names_the_fields_dimension(user_dir: Path) -> None:
+    e = _load_model(user_dir, params="6.74e9 W")
+    assert e.field == "params" and "power" in str(e)
+    assert e.fix == "write params with a unit of parameters", e.fix
+
+
+def test_wrong_type_fix_points_at_the_grammar(user_dir: Path) -> None:
+    e = _load_model(user_dir, layers='"many"')
+    assert e.field == "transformer.layers"
+    assert "registry-grammar" in e.fix and "TB/s" not in e.fix
+
+
+def test_negative_figure_says_itself_what_to_change(user_dir: Path) -> None:
+    err = _load(user_dir, GOOD.replace('tdp = "100 W"', 'tdp = "-100 W"'))
+    assert "must not be negative" in str(err.value) and "TB/s" not in str(err.value)

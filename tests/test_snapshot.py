@@ -84,6 +84,20 @@ def test_a_corrupt_snapshot_is_rebuilt_and_off_means_off(tmp_path: Path) -> None
     assert out.stdout.split()[0] == "False"
 
 
+@pytest.mark.parametrize("cut", [0, 7])
+def test_a_cut_short_pint_cache_costs_only_its_speed(tmp_path: Path, cut: int) -> None:
+    # pint writes its definitions cache in place: a process starting while another writes
+    # it finds a file empty or cut short (EOFError at import, seen under a loaded CI)
+    first = _probe(tmp_path)
+    pickles = list((tmp_path / "pint").glob("*.pickle"))
+    assert pickles
+    for path in pickles:
+        path.write_bytes(path.read_bytes()[:cut])
+    assert _probe(tmp_path)[1:] == first[1:]
+    assert all(p.stat().st_size > cut for p in (tmp_path / "pint").glob("*.pickle"))
+    assert _probe(tmp_path)[1:] == first[1:]
+
+
 @pytest.mark.parametrize("name", ["Hardware", "Models", "Grids"])
 def test_every_exported_registry_is_a_napkin_name(name: str) -> None:
     import mlsysim

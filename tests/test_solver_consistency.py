@@ -32,6 +32,7 @@ from mlsysim.core.formulas import (
     device_power,
     device_utilization,
     exposed_launch_overhead,
+    flop_params,
     hardware_flops_per_token,
     hfu,
     kv_cache_bytes,
@@ -146,8 +147,17 @@ def _check_memory(r: Any, kw: dict[str, Any]) -> None:
     if transformer and training:
         s, b = r.seq_len, r.batch
         mode, act = kw["recompute"], r.high_precision  # the residual stream's format
+        fused = kw.get("attention", "flash") != "unfused"  # FlashAttention stores no scores
         stored = _mag(
-            activation_bytes(model=spec, seq_len=s, batch=b, recompute=mode, precision=act), "B"
+            activation_bytes(
+                model=spec,
+                seq_len=s,
+                batch=b,
+                recompute=mode,
+                precision=act,
+                fused_attention=fused,
+            ),
+            "B",
         )
         if mode == "full":
             arch = spec.transformer
@@ -158,6 +168,7 @@ def _check_memory(r: Any, kw: dict[str, Any]) -> None:
                 heads=arch.heads,
                 recompute="none",
                 precision=act,
+                fused_attention=fused,
             )
             stored += _mag(one, "B")
         logits = b * s * spec.transformer.vocab * 4.0  # fp32 logits of every position
@@ -226,6 +237,27 @@ def _check_timing(r: Any) -> None:
         _eq(_mag(r.ridge_point, "FLOP/B"), _mag(ridge_point(hw=hw, precision=prec), "FLOP/B"))
 
 
+def _flop_params(spec: Any, phase: str) -> Any:
+    """The N of the model-FLOPs formulas from the spec, through the formula: the stated (or
+    active) count less the lookup tables; the output layer once, where the step runs one."""
+    arch = spec.transformer
+    n = spec.active_params if spec.active_params is not None else spec.params
+    rows = (arch.max_seq_len if arch.position == "learned" else 0) + arch.type_vocab
+    return flop_params(
+        params=n,
+        vocab=arch.vocab,
+        hidden=arch.hidden,
+        tied=arch.tied_embeddings,
+        lookup_rows=rows,
+        head=phase == "training" or spec.task == "llm",
+    )
+
+
+def _head(spec: Any) -> float:
+    """The output layer's V·h parameters: full recomputation does not re-run them."""
+    return float(spec.transformer.vocab * spec.transformer.hidden)
+
+
 def _check_flops_and_energy(r: Any, kw: dict[str, Any]) -> None:
     spec, hw = r.model_spec, r.hardware_spec
     training = kw["phase"] == "training"
@@ -236,13 +268,16 @@ def _check_flops_and_energy(r: Any, kw: dict[str, Any]) -> None:
         q = arch.head_size
         if arch.mla is not None:
             q = (arch.mla.qk_nope_head_dim + arch.mla.qk_rope_head_dim + arch.mla.v_head_dim) / 2
-        n = spec.active_params if spec.active_params is not None else spec.params
+        n = _flop_params(spec, kw["phase"])
+        head = _head(spec)
         s = r.seq_len
         context, tokens = (s + 1, b) if kw["phase"] == "decode" else (s, b * s)
         args = dict(params=n, layers=arch.layers, heads=arch.heads, head_dim=q, seq_len=context)
         per_token = model_flops_per_token(**args, training=training)
         hw_per_token = (
-            hardware_flops_per_token(**args, recompute=kw["recompute"]) if training else per_token
+            hardware_flops_per_token(**args, recompute=kw["recompute"], head_params=head)
+            if training
+            else per_token
         )
         _eq(r.model_flops, tokens * _mag(per_token, "FLOP/token"))
         _eq(r.hardware_flops, tokens * _mag(hw_per_token, "FLOP/token"))
@@ -374,14 +409,16 @@ def test_distributed_mfu_hfu_and_power_equal_their_formulas(kw: dict[str, Any]) 
         raise
     assume(r.feasible)
     spec, arch = r.model_spec, r.model_spec.transformer
-    n = spec.active_params if spec.active_params is not None else spec.params
+    n = _flop_params(spec, kw["phase"])
     training = kw["phase"] == "training"
     s = r.seq_len
     context, tokens = (s + 1, r.batch) if kw["phase"] == "decode" else (s, r.batch * s)
     args = dict(params=n, layers=arch.layers, heads=arch.heads, head_dim=arch.head_size)
     per_token = model_flops_per_token(**args, seq_len=context, training=training)
     hw_per_token = (
-        hardware_flops_per_token(**args, seq_len=context, recompute=kw["recompute"])
+        hardware_flops_per_token(
+            **args, seq_len=context, recompute=kw["recompute"], head_params=_head(spec)
+        )
         if training
         else per_token
     )

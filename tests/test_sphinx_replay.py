@@ -12,6 +12,7 @@ import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from test_sphinx_book import BROKEN, SPHINX_EXT, expected_failures, summary_locations
 
@@ -154,3 +155,32 @@ def test_a_broken_book_replayed_in_parallel_fails_as_it_did(tmp_path: Path) -> N
     assert summary_locations(second.stderr) == summary_locations(first.stderr)
     assert summary_locations(second.stderr) == expected_failures()
     assert _pages(tmp_path / "out2") == _pages(tmp_path / "out1")
+
+
+def test_a_build_lists_its_stored_records_once(tmp_path: Path, monkeypatch: Any) -> None:
+    """Saving a chapter's record lists none of the cache (a book of many chapters with a full
+    cache would list and stat it once per chapter); the oldest records go once, at the end of
+    the build, down to the records kept."""
+    from mlsysim_sphinx import replay
+
+    from mlsysim.core import snapshot
+
+    monkeypatch.setenv("MLSYSIM_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(replay, "_KEEP", 3)
+    listed: list[str] = []
+    glob = Path.glob
+
+    def counted(self: Path, pattern: str) -> Any:
+        listed.append(pattern)
+        return glob(self, pattern)
+
+    monkeypatch.setattr(Path, "glob", counted)
+    for n in range(5):
+        replay.save(f"k{n}", replay.Record())
+        os.utime(tmp_path / "sphinx" / f"k{n}.pickle", (n, n))
+    assert listed == [] and len(_records(tmp_path)) == 5
+    listed.clear()
+    replay.prune()
+    assert len(listed) == 1
+    assert [p.stem for p in _records(tmp_path)] == ["k2", "k3", "k4"]
+    assert isinstance(replay.load("k4"), replay.Record) and snapshot.cache_home() == tmp_path

@@ -6,11 +6,13 @@ processes alive, records kept), never timed."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_sphinx_book import BROKEN, SPHINX_EXT, expected_failures, summary_locations
@@ -283,3 +285,160 @@ def test_an_incremental_build_follows_a_changed_fail_mode_variable(tmp_path: Pat
     assert "reading sources... [" not in same.stdout, "nothing changed: nothing re-read"
     again = build("warn")
     assert again.returncode == 0, again.stderr
+
+
+def test_what_a_build_sends_and_stores_pickles_as_its_fields() -> None:
+    """Items, failures, steps and renderings (thousands per book, sent to and from the worker
+    and stored) pickle as their fields in order, and come back equal with every field set."""
+    import pickle
+    from dataclasses import fields
+
+    from mlsysim.book.failures import Failure
+    from mlsysim.book.records import Shown, Step
+    from mlsysim.book.syntax import Item
+
+    item = Item(
+        "claim",
+        "9 ms ~ t",
+        3,
+        7,
+        {"tol": "5%"},
+        "inc.md",
+        (("tol", 4),),
+        (("of", 3, 9),),
+        ((3, 8),),
+    )
+    failure = Failure(
+        "ch.md",
+        3,
+        "claim",
+        "off",
+        "t",
+        7,
+        "6 ms",
+        "9 ms",
+        ("t = 6 ms",),
+        ("src",),
+        "fix it",
+        {"severity": "warning"},
+    )
+    shown = Shown("6 ms", "6\\,ms", "<b>6 ms</b>", "$6$", False)
+    step = Step(("claim", "9 ms ~ t", 3, 7, None, ()), False, shown, (failure,), ("src",))
+    for obj in (item, failure, shown, step):
+        values = tuple(getattr(obj, f.name) for f in fields(obj))
+        assert all(v != f.default for v, f in zip(values, fields(obj), strict=True))
+        assert obj.__reduce__() == (type(obj), values)
+        assert pickle.loads(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)) == obj
+
+
+def test_the_host_never_blocks_sending_a_worker_that_is_still_starting(tmp_path: Path) -> None:
+    """A book's chapters larger than the pipe sent to a worker that reads nothing yet (stopped):
+    ``submit`` returns at once (what does not fit is written while the host waits for a
+    record), and every record then comes as evaluating here gives it."""
+    import signal
+
+    text = _TEXT + "".join(
+        f"\nLine {i}: {{napkin}}`{i} GB / 3.35 TB/s -> ms`.\n" for i in range(3000)
+    )
+    folders = [tmp_path / f"c{n}" for n in range(3)]
+    for folder in folders:
+        folder.mkdir()
+    chapters = [(f"k{n}", _chapter(folder, text)) for n, folder in enumerate(folders)]
+    ahead = Ahead.start()
+    assert ahead is not None
+    os.kill(ahead.pid, signal.SIGSTOP)
+
+    def _blocked(*_: object) -> None:
+        raise AssertionError("submit blocked on a full pipe")
+
+    old = signal.signal(signal.SIGALRM, _blocked)
+    signal.alarm(20)
+    try:
+        ahead.configure([])
+        ahead.submit(chapters, [])
+        signal.alarm(0)
+        os.kill(ahead.pid, signal.SIGCONT)
+        for key, chapter in chapters:
+            got = ahead.take(key)
+            assert got is not None and ahead.failed is None, ahead.failed
+            assert got == evaluate(chapter)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(ahead.pid, signal.SIGCONT)
+        ahead.close()
+    assert not ahead.running
+
+
+def test_the_worker_takes_the_hosts_scan_of_the_book(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker's chapters read the book the host pinned (its pre-pass, passed with the
+    jobs): no chapter of the book is scanned again in the worker, and the records are the
+    ones a worker scanning the book itself makes."""
+    from mlsysim.book import prepass
+    from mlsysim.book.books import project_at
+    from mlsysim.book.shared import BookValues
+    from mlsysim.book.sources.files import book_files
+
+    src = _without_values(_book(tmp_path))
+    chapters = []
+    for name in ("roofline.md", "serving.md"):
+        path = src / name
+        text = path.read_text(encoding="utf-8")
+        items = scan_source(str(path), text, "myst", root=src).items
+        options = chapter_options(path, text, None)
+        chapters.append((name, Chapter(name, str(path), options, text, items, items)))
+    project = project_at(src / "conf.py")
+    assert project is not None
+    # the host's pre-pass (made apart: a book this process holds would be the worker's too)
+    book = BookValues(project.root, book_files(project), project.kind)
+    assert set(book.known) >= {"roofline.md", "serving.md"}
+    log = tmp_path / "scans.txt"
+    scan = prepass.PrePass._definitions_of
+
+    def counted(self: Any, label: str, path: Path, state: Any) -> Any:
+        with open(log, "a", encoding="utf-8") as fh:  # (in the worker: a file, not a list)
+            fh.write(label + "\n")
+        return scan(self, label, path, state)
+
+    monkeypatch.setattr(prepass.PrePass, "_definitions_of", counted)
+    records = {}
+    for known in (book.known, None):
+        ahead = Ahead.start()
+        assert ahead is not None
+        try:
+            ahead.configure([])
+            ahead.submit(chapters, [], str(src / "conf.py"), known)
+            records[known is None] = [ahead.take(key) for key, _ in chapters]
+        finally:
+            ahead.close()
+        scanned = log.read_text(encoding="utf-8").split() if log.exists() else []
+        assert len(scanned) == (0 if known is not None else len(book.files)), scanned
+        log.unlink(missing_ok=True)
+    assert records[False] == records[True]
+    assert all(r is not None and r.steps for r in records[False])
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_the_worker_evaluates_the_values_file_too(tmp_path: Path, broken: bool) -> None:
+    """The shared-names book with its values file (a chapter reads its name): the worker
+    evaluates the values file as well, so Sphinx's process never imports the engine, and the
+    pages, log (a values file's failure logged before any chapter's) and exit status are an
+    in-process build's."""
+    src, home = _book(tmp_path), tmp_path / "cache"
+    if broken:
+        values = src / "mlsysim-values.napkin"
+        text = values.read_text(encoding="utf-8") + 'check(batch > 64, "a big batch")\n'
+        values.write_text(text, encoding="utf-8")
+    base = _in_process(tmp_path, src, home)
+    assert base.returncode == (1 if broken else 0), base.stderr
+    assert ("mlsysim-values.napkin:3" in base.stderr) is broken
+    assert _modules(tmp_path / "inproc") >= _ENGINE
+    served = _build(src, tmp_path / "served", home)
+    assert served.returncode == base.returncode
+    assert served.stderr == base.stderr
+    assert not _modules(tmp_path / "served") & _ENGINE
+    assert _pages(tmp_path / "served") == _pages(tmp_path / "inproc")
+    assert _gone(tmp_path / "served")

@@ -129,19 +129,39 @@ def _reexported(app: Any, env: Any, node: Any, contnode: Any) -> Any:
     return None
 
 
-def _factory_defaults(
+def _signature(
     app: Any, what: str, name: str, obj: Any, options: Any, signature: str | None, ret: Any
 ) -> tuple[str | None, Any] | None:
-    """A dataclass field with ``default_factory`` shows as ``= <factory>``, which Sphinx's
+    """A signature Sphinx can parse, the same in every build.
+
+    A dataclass field with ``default_factory`` shows as ``= <factory>``, which Sphinx's
     signature parser cannot read (it falls back to splitting at commas, and every part of
-    ``list[tuple[int, X]]`` becomes a broken cross-reference): write ``= ...`` instead."""
-    if signature and "<factory>" in signature:
-        return signature.replace("<factory>", "..."), ret
-    return None
+    ``list[tuple[int, X]]`` becomes a broken cross-reference): write ``= ...`` instead.
+
+    A pydantic model whose build is deferred (the registry spec classes are
+    ``defer_build=True``) reads ``(**data: Any)`` until it is built, and whether it is built
+    when its page is written depends on whether this run validated an entry (a fresh
+    catalog) or loaded the registry snapshot: it is built here and its fields' signature
+    written as Sphinx writes one (short type hints), so the page is the same either way."""
+    complete = getattr(obj, "__pydantic_complete__", None)
+    model = what in ("class", "exception") and isinstance(obj, type) and complete is not None
+    if model:
+        import inspect
+
+        from sphinx.util.inspect import stringify_signature
+
+        if complete is False:
+            obj.model_rebuild()
+        short = app.config.autodoc_typehints_format == "short"
+        signature = stringify_signature(
+            inspect.signature(obj), show_return_annotation=False, unqualified_typehints=short
+        )
+    fixed = signature.replace("<factory>", "...") if signature else signature
+    return (fixed, ret) if model or fixed != signature else None
 
 
 def setup(app: Any) -> dict[str, Any]:
-    app.connect("autodoc-process-signature", _factory_defaults)
+    app.connect("autodoc-process-signature", _signature)
     app.connect("builder-inited", _generate)
     app.connect("missing-reference", _reexported)
     app.add_directive("mlsysim-source", SourceDirective)

@@ -26,7 +26,9 @@ The host checks what it takes, and anything wrong costs only speed:
 Workers need ``os.fork`` (Linux; not macOS, where a forked process may not use every system
 library) and a host with one thread (a fork copies only the calling thread): elsewhere, and
 with ``MLSYSIM_WORKER=off``, the host evaluates in-process. The
-messages are length-prefixed pickles between a host and its own fork.
+messages are length-prefixed pickles between a host and its own fork (one per chapter each
+way); the host never blocks writing (what a full pipe cannot take is written while it waits
+for a record), so its reading never waits on a worker that is still starting up.
 """
 
 from __future__ import annotations
@@ -35,17 +37,17 @@ import atexit
 import contextlib
 import gc
 import os
-import pickle
-import select
 import signal
-import struct
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from mlsysim.book.pipes import Outbox, Reader, widen, write
 from mlsysim.book.records import Chapter, Record, evaluate
+
+if TYPE_CHECKING:
+    from mlsysim.book.failures import Failure
 
 __all__ = ["SILENCE", "Ahead", "enabled", "facts", "spec_key"]
 
@@ -53,7 +55,6 @@ __all__ = ["SILENCE", "Ahead", "enabled", "facts", "spec_key"]
 SILENCE = 30.0
 #: seconds the worker waits for the host's next request before it exits
 _IDLE = 300.0
-_HEADER = struct.Struct("!I")
 _LIVE: set[Ahead] = set()
 
 
@@ -93,63 +94,17 @@ def facts(extra_dirs: Sequence[str]) -> tuple[Any, ...]:
     )
 
 
-class _Reader:
-    """Length-prefixed pickled messages read from a pipe, each wait bounded."""
-
-    def __init__(self, fd: int) -> None:
-        self._fd = fd
-        self._buffer = b""
-
-    def next(self, timeout: float) -> tuple[str, Any]:
-        """``("ok", message)``, or why there is none: silent for ``timeout`` seconds, the
-        pipe closed, or a message that does not unpickle to a non-empty tuple."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if len(self._buffer) >= _HEADER.size:
-                (size,) = _HEADER.unpack_from(self._buffer)
-                end = _HEADER.size + size
-                if len(self._buffer) >= end:
-                    data = self._buffer[_HEADER.size : end]
-                    self._buffer = self._buffer[end:]
-                    try:
-                        message = pickle.loads(data)
-                    except Exception:
-                        return "a message did not unpickle", None
-                    if isinstance(message, tuple) and message:
-                        return "ok", message
-                    return "a message of another shape", None
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return f"it was silent for {timeout:g} s", None
-            try:
-                ready, _, _ = select.select([self._fd], [], [], left)
-                chunk = os.read(self._fd, 1 << 16) if ready else None
-            except (OSError, ValueError):
-                chunk = b""
-            if chunk == b"":
-                return "its pipe closed", None
-            if chunk:
-                self._buffer += chunk
-
-
-def _write(fd: int, message: Any) -> None:
-    """Send one message (OSError when the other end is gone)."""
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    view = memoryview(_HEADER.pack(len(data)) + data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
 class Ahead:
     """A worker evaluating chapters for this process (see the module's doc)."""
 
     def __init__(self, pid: int, send: int, receive: int) -> None:
         self._pid = pid
-        self._send_fd: int | None = send
+        self._outbox = Outbox(send)
         self._receive_fd: int | None = receive
-        self._reader = _Reader(receive)
+        self._reader = Reader(receive)
         self._records: dict[str, Record | None] = {}
         self._asked: set[str] = set()
+        self._begun = False
         self._done = False
         self._reaped = False
         self.failed: str | None = None  # why the worker was given up (None: it was not)
@@ -180,6 +135,8 @@ class Ahead:
                 os._exit(code)
         os.close(from_host)
         os.close(to_host)
+        for fd in (to_worker, from_worker):
+            widen(fd)
         worker = cls(pid, to_worker, from_worker)
         if not _LIVE:
             atexit.register(_close_all)
@@ -202,10 +159,10 @@ class Ahead:
         return False
 
     def _send(self, message: Any) -> bool:
-        if self.failed is not None or self._send_fd is None:
+        if self.failed is not None or self._outbox.fd is None:
             return False
         try:
-            _write(self._send_fd, message)
+            self._outbox.put(message)
         except OSError:
             self._give_up("its pipe closed")
             return False
@@ -214,30 +171,58 @@ class Ahead:
             return False
         return True
 
-    def _close_send(self) -> None:
-        if self._send_fd is not None:
-            with contextlib.suppress(OSError):
-                os.close(self._send_fd)
-            self._send_fd = None
-
     def configure(self, data_dirs: Sequence[str | os.PathLike[str]]) -> None:
         """The project's extra data directories: the worker loads the registries now."""
         self._send(("config", [str(d) for d in data_dirs]))
 
-    def submit(self, jobs: Sequence[tuple[str, Chapter]], extra_dirs: Sequence[str]) -> None:
-        """Evaluate ``jobs`` (record key, chapter) in this order, if the worker's code, data
-        and kinds are this process's (:func:`facts`); no jobs ends the worker."""
+    def begin(self, extra_dirs: Sequence[str], project: str | None, known: Any = None) -> None:
+        """Start evaluating for the book of ``project`` (a file of it; None: none), if the
+        worker's code, data and kinds are this process's (:func:`facts`, with ``extra_dirs``),
+        with the book's pre-pass as this process made it (``known``, :attr:`BookValues.known
+        <mlsysim.book.shared.BookValues.known>`), so the worker does not scan the book's
+        unchanged chapters again. Once; :meth:`values` and :meth:`submit` begin if needed."""
+        if not self._begun:
+            self._begun = True
+            self._send(("begin", facts(extra_dirs), list(extra_dirs), project, known))
+
+    def values(self) -> tuple[int, list[Failure]] | None:
+        """The book's values file evaluated (items checked, failures), waiting for it; None
+        when the book has none, the worker could not evaluate it, declined or was given up
+        (then this process evaluates it)."""
+        if not self._begun or not self._send(("values",)):
+            return None
+        self._asked.add(_VALUES)
+        got = self._wait(_VALUES)
+        return got if isinstance(got, tuple) else None
+
+    def submit(
+        self,
+        jobs: Sequence[tuple[str, Chapter]],
+        extra_dirs: Sequence[str],
+        project: str | None = None,
+        known: Any = None,
+    ) -> None:
+        """Evaluate ``jobs`` (record key, chapter) in this order (:meth:`begin` with the
+        other arguments first); no jobs ends the worker. One message per chapter, none of them
+        waited on: the worker starts on the first while the others are still being sent."""
         if not jobs:
             self.close()
             return
-        self._asked = {key for key, _ in jobs}
-        if self._send(("jobs", facts(extra_dirs), list(jobs), list(extra_dirs))):
-            self._close_send()  # nothing more to ask: the worker exits when done
+        self.begin(extra_dirs, project, known)
+        self._asked.update(key for key, _ in jobs)
+        for message in (*[("job", key, chapter) for key, chapter in jobs], ("end",)):
+            if not self._send(message):
+                return
+        self._outbox.close_when_sent()  # nothing more to ask: the worker exits when done
 
     def take(self, key: str) -> Record | None:
         """The record of the chapter submitted under ``key``, waiting for it (each wait at
         most :data:`SILENCE` seconds); None when it was not submitted, the worker could not
         evaluate it, declined, or was given up."""
+        got = self._wait(key)
+        return got if isinstance(got, Record) else None
+
+    def _wait(self, key: str) -> Any:
         if key not in self._asked:
             return None
         while key not in self._records and not self._done and self.failed is None:
@@ -245,9 +230,9 @@ class Ahead:
             if message is None:
                 break
             tag = message[0]
-            if tag == "record" and len(message) == 3 and isinstance(message[2], Record):
+            if tag == "record" and len(message) == 3 and _fits(message[1], message[2]):
                 self._records[message[1]] = message[2]
-            elif tag == "skip":
+            elif tag == "skip" and len(message) == 2:
                 self._records[message[1]] = None
             elif tag == "done":
                 self._done = True
@@ -261,7 +246,7 @@ class Ahead:
         seconds of silence, at its exit, or on what does not unpickle."""
         if self._receive_fd is None:
             return None
-        status, message = self._reader.next(SILENCE)
+        status, message = self._reader.next(SILENCE, self._outbox)
         if status != "ok":
             self._give_up(status)
             return None
@@ -274,7 +259,7 @@ class Ahead:
 
     def close(self) -> None:
         """End the worker (killed if it still runs) and reap it; idempotent."""
-        self._close_send()
+        self._outbox.close()
         if self._receive_fd is not None:
             with contextlib.suppress(OSError):
                 os.close(self._receive_fd)
@@ -286,6 +271,22 @@ class Ahead:
                 os.waitpid(self._pid, 0)  # prompt: the worker was killed
             self._reaped = True
         _LIVE.discard(self)
+
+
+#: the key of the values file's result (no chapter's record key is this)
+_VALUES = "<values>"
+
+
+def _fits(key: Any, result: Any) -> bool:
+    """Whether ``result`` has the shape of what the worker sends for ``key``."""
+    if key == _VALUES:
+        return (
+            isinstance(result, tuple)
+            and len(result) == 2
+            and isinstance(result[0], int)
+            and isinstance(result[1], list)
+        )
+    return isinstance(result, Record)
 
 
 def _close_all() -> None:
@@ -334,31 +335,67 @@ def _load(data_dirs: Sequence[str]) -> None:
 
 
 def _serve(receive: int, send: int) -> int:
-    """The worker: ``config`` then ``jobs`` from the host, one message per chapter back."""
+    """The worker: ``config``, ``begin``, one ``job`` per chapter and ``end`` from the host;
+    one message per chapter back, as soon as it is evaluated."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # an interrupted build ends its worker
     _detach((receive, send))
     gc.disable()  # a short-lived process: nothing it allocates is worth collecting
-    reader = _Reader(receive)
+    reader = Reader(receive)
     _warm()
     status, message = reader.next(_IDLE)
     if status != "ok" or message[0] != "config":
         return 0
     _load(message[1])
     status, message = reader.next(_IDLE)
-    if status != "ok" or message[0] != "jobs":
+    if status != "ok" or message[0] != "begin" or len(message) != 5:
         return 0
-    _, expected, jobs, extra_dirs = message
+    _, expected, extra_dirs, project, known = message
     try:
         if facts(extra_dirs) != expected:
-            _write(send, ("decline", "code, data or kinds differ"))
+            write(send, ("decline", "code, data or kinds differ"))
             return 0
-        for key, chapter in jobs:
-            try:
-                out: tuple[Any, ...] = ("record", key, evaluate(chapter))
-            except Exception:  # the host's own engine evaluates it, and says what went wrong
-                out = ("skip", key)
-            _write(send, out)
-        _write(send, ("done",))
+        book = _pin(project, known)
+        while True:
+            status, message = reader.next(_IDLE)
+            if status != "ok" or message[0] not in ("job", "values"):
+                break  # the end (or the host is gone)
+            write(send, _answer(message, book))
+        write(send, ("done",))
     except OSError:  # the host is gone
         return 0
     return 0
+
+
+def _pin(project: str | None, known: Any) -> Any:
+    """The book of ``project`` (a file of it) pinned for the worker's life, its pre-pass
+    taken from ``known`` for every chapter whose file is as the host scanned it; None when
+    there is none (or it cannot be read: the chapters that need it say why)."""
+    from mlsysim.book.books import pin, project_at
+
+    if project is None:
+        return None
+    try:
+        return pin(project_at(project), known)
+    except Exception:
+        return None
+
+
+def _answer(message: tuple[Any, ...], book: Any) -> tuple[Any, ...]:
+    """What the host is sent for a ``job`` (a chapter's record) or ``values`` (the values
+    file's items checked and failures): ``skip`` when evaluating it raised (the host's own
+    engine evaluates it again, and says what went wrong)."""
+    if message[0] == "values":
+        try:
+            doc = book.values_document() if book is not None else None
+            if doc is None:
+                return ("skip", _VALUES)
+            return ("record", _VALUES, (int(doc.checked), list(doc.failures)))
+        except Exception:
+            return ("skip", _VALUES)
+    if len(message) != 3:
+        return ("skip", None)
+    _, key, chapter = message
+    try:
+        return ("record", key, evaluate(chapter))
+    except Exception:
+        return ("skip", key)

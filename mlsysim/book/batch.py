@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -107,7 +107,7 @@ def _validate(request: Any) -> None:
 
 @dataclass
 class _Chapter:
-    """One file of the request: its text (or why it has none), project, options, scan."""
+    """One file of the request: text (or why none), project, options, scan, blind problems."""
 
     file: str
     text: str | None
@@ -116,6 +116,7 @@ class _Chapter:
     option_error: MlsysimError | None
     items: list[Item]
     located: list[tuple[Item | None, dict[str, Any]]]
+    blind: list[Any] = field(default_factory=list)
 
 
 def _read(file: str) -> tuple[str | None, BaseException | None]:
@@ -129,7 +130,8 @@ def _read(file: str) -> tuple[str | None, BaseException | None]:
 
 def _chapters(request: dict[str, Any]) -> tuple[dict[str, _Chapter], list[tuple[str, Any]]]:
     """Each file of the request read, scanned and its options resolved; and each request
-    item with the file it belongs to (pure Python: no pint, no registry)."""
+    item with the file it belongs to (pure Python: no pint, no registry). The request's own
+    file is read even without items: a problem no host shows as written is still reported."""
     from mlsysim.book.options import canonical_key
     from mlsysim.book.sources import scan_source
     from mlsysim.book.sources.locate import Locator
@@ -139,7 +141,8 @@ def _chapters(request: dict[str, Any]) -> tuple[dict[str, _Chapter], list[tuple[
     chapters: dict[str, _Chapter] = {}
     locators: dict[str, Locator] = {}
     placed: list[tuple[str, Any]] = []
-    for raw in request["items"]:
+    wanted = [*(() if request.get("file") is None else ({"file": main},)), *request["items"]]
+    for raw in wanted:
         file = raw.get("file") or main
         ch = chapters.get(file)
         if ch is None:
@@ -148,7 +151,7 @@ def _chapters(request: dict[str, Any]) -> tuple[dict[str, _Chapter], list[tuple[
                 (src.removeprefix("\ufeff"), None) if isinstance(src, str) else _read(file)
             )
             project = options = error = None
-            items: list[Item] = []
+            items, blind = list[Item](), list[Any]()
             try:
                 project = project_of(Path(file))
                 opts = chapter_options(
@@ -163,9 +166,12 @@ def _chapters(request: dict[str, Any]) -> tuple[dict[str, _Chapter], list[tuple[
                 error = exc
             if text is not None:
                 root = project.root if project is not None else None
-                items = scan_source(file, text, "pandoc", root=root).items
-            ch = chapters[file] = _Chapter(file, text, problem, options, error, items, [])
+                scanned = scan_source(file, text, "pandoc", root=root)
+                items, blind = scanned.items, [p for p in scanned.problems if p.blind]
+            ch = chapters[file] = _Chapter(file, text, problem, options, error, items, [], blind)
             locators[file] = Locator(items)
+        if "kind" not in raw:
+            continue
         if raw.get("line") is not None:
             match = None
         else:
@@ -199,9 +205,14 @@ def _evaluate(
     from mlsysim.book.items import run_item
     from mlsysim.book.options import Options
     from mlsysim.book.projects import result_entry
-    from mlsysim.book.sources.check import unreadable
+    from mlsysim.book.sources.check import problem_failure, unreadable
 
     docs: dict[str, Document] = {}
+    for file, ch in chapters.items():  # a document with only such problems still reports them
+        if ch.blind and not ch.located:
+            options = Options.from_mapping(ch.options) if ch.options is not None else None
+            docs[file] = Document(file, options, source=ch.text)
+            docs[file].failures.extend(problem_failure(p) for p in ch.blind)
     last_place: dict[str, tuple[int, int | None]] = {}
     positions = {file: iter(ch.located) for file, ch in chapters.items()}
     results: list[dict[str, Any]] = []
@@ -216,6 +227,7 @@ def _evaluate(
                 doc.failures.append(unreadable(file, ch.problem))
             if ch.option_error is not None:
                 doc.record("error", ch.option_error, "mlsysim options", 1, None, None)
+            doc.failures.extend(problem_failure(p) for p in ch.blind)
             doc.declare_blocks(ch.items)
         match, _ = next(positions[file])
         item = _item(raw, match, last_place.get(file, (1, 1)))
@@ -313,6 +325,7 @@ def cache_key(request: dict[str, Any], chapters: dict[str, _Chapter] | None = No
                 for m, _ in ch.located
             ],
             "declared": [[i.kind, i.text, i.line] for i in ch.items if i.kind == "block"],
+            "blind": [[p.line, p.column, p.message] for p in ch.blind],
             "book": book_state_of(file),
         }
         h.update(json.dumps(state, sort_keys=True, default=str).encode())

@@ -12,7 +12,8 @@ computed value is off by more than the tolerance:
   its absolute tolerances (``Options.abs_tolerance``) *of the claim's dimension*: an absolute
   tolerance in milliseconds never loosens a claim in gigabytes or a plain number.
 
-A stated figure may end in ``%`` (``95%`` is 0.95) or ``×``/``x`` (``19.5×`` is 19.5), may use
+A stated figure may end in ``%`` (``95%`` is 0.95) or ``×``/``x``/TeX's ``$\\times$``
+(``19.5×`` is 19.5), may use
 thousands separators (``1,979 TFLOP/s``) and a leading ``≈``/``~``/``about``. A figure whose
 dimension differs from the computed value is an error naming both dimensions, never a pass.
 """
@@ -102,6 +103,9 @@ def _suffix(body: str) -> tuple[str, str | None]:
     trimmed = body.rstrip()
     if not trimmed:
         return body, None
+    for tex in ("$\\times$", "\\times"):  # TeX's × (a host gives inline math as its TeX)
+        if trimmed.endswith(tex) and trimmed[: -len(tex)].strip():
+            return trimmed[: -len(tex)].rstrip(), "multiplier"
     last = trimmed[-1]
     head = trimmed[:-1].rstrip()
     if last == "%" and head:
@@ -117,6 +121,15 @@ def parse_stated(text: str) -> Stated:
     """Split off ``≈``/``about`` and a ``%``/``×`` suffix; drop thousands separators."""
     start = _lead(text)
     body, style = _suffix(text[start:].rstrip())
+    dash = next((d for d in ("--", "–", "—") if d in body), None)
+    if dash is not None:  # Markdown's "2--4" is the range 2–4, never 2 - (-4)
+        raise NapkinSyntaxError(
+            f"the claim states a range ({body.strip()}), not one figure",
+            column=start + body.find(dash),
+            expression=text,
+            fix="claim one figure with a tolerance (2–4× is about `3× ~ speedup @ 35%`), "
+            "or claim each end on its own",
+        )
     expr = _without_thousands(body)
     if not expr.strip():
         raise NapkinSyntaxError(

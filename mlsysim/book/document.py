@@ -15,7 +15,7 @@ kinds live in their own modules (:mod:`~mlsysim.book.statements`, :mod:`~mlsysim
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mlsysim.book.claims import run_claim
@@ -162,9 +162,14 @@ class Document:
         sig_figs: int | None = None,
         style: str | None = None,
         column: int | None = None,
+        options_at: Mapping[str, tuple[int, int | None]] | None = None,
     ) -> ItemResult:
-        """Evaluate and render one expression (``{napkin}`…```); never raises."""
-        return self._rendered_item(expr, line, column, unit, sig_figs, style, derive=False)
+        """Evaluate and render one expression (``{napkin}`…```); never raises.
+        ``options_at``: where ``unit`` / ``style`` are written (line, column), where a
+        failure that is theirs points (a unit the value cannot take, a style it cannot)."""
+        return self._rendered_item(
+            expr, line, column, unit, sig_figs, style, derive=False, at=options_at
+        )
 
     def claim(
         self,
@@ -225,9 +230,13 @@ class Document:
         sig_figs: int | None = None,
         style: str | None = None,
         column: int | None = None,
+        options_at: Mapping[str, tuple[int, int | None]] | None = None,
     ) -> ItemResult:
-        """``napkin-eq``: render a formula call as symbolic = substituted ≈ result."""
-        return self._rendered_item(expr, line, column, unit, sig_figs, style, derive=True)
+        """``napkin-eq``: render a formula call as symbolic = substituted ≈ result
+        (``options_at`` as for :meth:`inline`)."""
+        return self._rendered_item(
+            expr, line, column, unit, sig_figs, style, derive=True, at=options_at
+        )
 
     def table(self, rows: list[str], columns: list[Any], line: int, **kwargs: Any) -> TableResult:
         """``napkin-table``: one row per expression in ``rows``, one column per expression in
@@ -248,6 +257,7 @@ class Document:
         style: str | None,
         *,
         derive: bool,
+        at: Mapping[str, tuple[int, int | None]] | None = None,
     ) -> ItemResult:
         """An inline value, or with ``derive`` a derivation, of ``expr``; never raises.
 
@@ -263,26 +273,66 @@ class Document:
             hit = self._repeat(key)
             if hit is not None:
                 return hit
+        ev: Evaluated | None = None
         try:
             ev = self.evaluator.evaluate(expr)
-            if derive:
-                rendered = self._derive(ev, expr, unit, sig_figs, style)
+            rendered, value = self._shown(ev, expr, unit, sig_figs, style, derive)
+        except (Located, MlsysimError) as err:
+            blamed = None if ev is None else self._blamed(ev, expr, unit, sig_figs, style, derive)
+            place = (at or {}).get(blamed or "")
+            if place is not None:  # the option's fault: at the option
+                exc = err.error if isinstance(err, Located) else err
+                f = self.record("error", exc, expr, place[0], place[1], None)
+            elif isinstance(err, Located):
+                f = self.record_located(err, expr, line, column)
             else:
-                rendered = self.evaluator.render(ev, unit=unit, sig_figs=sig_figs, style=style)
-            value = headline(ev.value)
-            shown_unit = unit or ev.unit
-            if not derive and shown_unit and shown_unit != "auto":
-                value = self.evaluator.convert(value, shown_unit)
-        except Located as loc:
-            f = self.record_located(loc, expr, line, column)
-            return ItemResult(False, error_rendering(), f)
-        except MlsysimError as exc:
-            f = self.record("error", exc, expr, line, column, 0)
+                f = self.record("error", err, expr, line, column, 0)
             return ItemResult(False, error_rendering(), f)
         result = ItemResult(True, rendered, None, value)
         if key is not None:
             self._remember(key, ev.trace.names, result)
         return result
+
+    def _shown(
+        self,
+        ev: Evaluated,
+        expr: str,
+        unit: str | None,
+        sig_figs: int | None,
+        style: str | None,
+        derive: bool,
+    ) -> tuple[Rendered, Any]:
+        """The rendering of an evaluated item and its value in the unit shown."""
+        if derive:
+            rendered = self._derive(ev, expr, unit, sig_figs, style)
+        else:
+            rendered = self.evaluator.render(ev, unit=unit, sig_figs=sig_figs, style=style)
+        value = headline(ev.value)
+        shown_unit = unit or ev.unit
+        if not derive and shown_unit and shown_unit != "auto":
+            value = self.evaluator.convert(value, shown_unit)
+        return rendered, value
+
+    def _blamed(
+        self,
+        ev: Evaluated,
+        expr: str,
+        unit: str | None,
+        sig_figs: int | None,
+        style: str | None,
+        derive: bool,
+    ) -> str | None:
+        """The option a failed rendering is due to: ``style`` or ``unit``, the first without
+        which the value renders (only asked after a failure); None: neither alone."""
+        for name, kept_unit, kept_style in (("style", unit, None), ("unit", None, style)):
+            if (style if name == "style" else unit) is None:
+                continue
+            try:
+                self._shown(ev, expr, kept_unit, sig_figs, kept_style, derive)
+            except (MlsysimError, Located):
+                continue
+            return name
+        return None
 
     def _derive(
         self, ev: Evaluated, expr: str, unit: str | None, sig_figs: int | None, style: str | None

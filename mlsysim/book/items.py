@@ -19,6 +19,7 @@ from typing import Any
 
 from mlsysim.book.document import Document, ItemResult, TableResult, error_rendering
 from mlsysim.book.lang.lexer import top_level
+from mlsysim.book.option_places import option_at, text_place, written_at
 from mlsysim.book.syntax import (
     ITEM_KINDS,
     MAX_ITEM_TEXT,
@@ -26,7 +27,6 @@ from mlsysim.book.syntax import (
     UNSUPPORTED_SHORTCODE,
     Item,
     ItemKind,
-    option_offset,
     parse_column,
     source_column,
     split_options,
@@ -185,7 +185,7 @@ def run_table(doc: Document, item: Item, *, stub: str | None = None) -> TableRes
     starts = spec.pop("starts")
     if stub is not None:
         spec["header"] = [stub, *(h for h, _ in spec["columns"])]
-    rows_at = _written_at(item, "rows")
+    rows_at = written_at(item, "rows")
     return doc.table(
         line=item.line,
         column=item.column,
@@ -284,7 +284,10 @@ def _run(doc: Document, item: Item, before: int) -> Outcome:
         if item.kind in ("table", "plot") and UNSUPPORTED_SHORTCODE in item.attrs:
             raise _no_such_shortcode(item.kind)
         if item.kind in ("inline", "claim", "eq"):
-            text, options = split_options(text, item.kind)
+            try:
+                text, options = split_options(text, item.kind)
+            except MlsysimError as exc:  # at the option it is about
+                return _option_failure(doc, item, exc, text_place(item, exc))
             a = {**a, **options}
         if item.kind == "block":
             block = doc.block(item.text, item.line, column=item.column)
@@ -316,7 +319,12 @@ def _run(doc: Document, item: Item, before: int) -> Outcome:
                     ),
                 ),
             )
-        sig = _int_attr(a)
+        try:
+            sig = _int_attr(a)
+        except MlsysimError as exc:
+            return _option_failure(doc, item, exc, option_at(item, "sig-figs"))
+        given = [k for k in ("unit", "style") if a.get(k)]  # (most items set neither)
+        at = {k: w for k in given if (w := option_at(item, k)) is not None}
         result: ItemResult
         if item.kind == "inline":
             result = doc.inline(
@@ -326,6 +334,7 @@ def _run(doc: Document, item: Item, before: int) -> Outcome:
                 sig_figs=sig,
                 style=_attr(a, "style"),
                 column=item.column,
+                options_at=at,
             )
         elif item.kind == "claim":
             result = doc.claim(
@@ -334,8 +343,8 @@ def _run(doc: Document, item: Item, before: int) -> Outcome:
                 of=_attr(a, "of"),
                 tolerance=_attr(a, "tol", "tolerance"),
                 column=item.column,
-                of_at=_written_at(item, "of"),
-                tol_at=_written_at(item, "tol"),
+                of_at=written_at(item, "of"),
+                tol_at=written_at(item, "tol"),
             )
         elif item.kind == "eq":
             result = doc.derivation(
@@ -345,6 +354,7 @@ def _run(doc: Document, item: Item, before: int) -> Outcome:
                 sig_figs=sig,
                 style=_attr(a, "style"),
                 column=item.column,
+                options_at=at,
             )
         else:
             raise ConfigError(
@@ -367,19 +377,14 @@ def _run(doc: Document, item: Item, before: int) -> Outcome:
         return Outcome(False, error_rendering())
 
 
-def _written_at(item: Item, key: str) -> tuple[int, int] | None:
-    """(line, column) of the value of option ``key``: a pandoc attribute the scanner placed,
-    or a ``| key=value`` option inside the item's text; None when unknown."""
-    for name, line, column in item.attr_at:
-        if OPTION_KEYS.get(name, name) == key:
-            return line, column
-    off = option_offset(item.text, key)
-    if off is None or item.column is None:
-        return None
-    nl = item.text.rfind("\n", 0, off)
-    if nl < 0:
-        return item.line, item.column + off
-    return item.line + item.text.count("\n", 0, off), off - nl
+def _option_failure(
+    doc: Document, item: Item, exc: MlsysimError, at: tuple[int, int | None] | None
+) -> Outcome:
+    """The failure of an item whose option is wrong, at that option (``at``) when known."""
+    line, column = at if at is not None else (item.line, item.column)
+    doc.count(_KIND_NAMES.get(item.kind, item.kind), item.text[:200], item.line, item.column)
+    doc.record("error", exc, item.text[:200], line, column, None)
+    return Outcome(False, error_rendering())
 
 
 def _checked(doc: Document, before: int, outcome: Outcome) -> Outcome:

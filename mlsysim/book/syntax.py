@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Literal
+from operator import attrgetter
+from typing import Any, Literal
 
 from mlsysim.book.lang.lexer import first_top_level, split_conversion, split_top, top_level
-from mlsysim.core.exceptions import ConfigError, UnknownNameError
+from mlsysim.core.exceptions import ConfigError, MlsysimError, UnknownNameError
 
 __all__ = [
     "ITEM_KINDS",
@@ -106,6 +107,14 @@ class Item:
     #: inside are moved past them (``source_column``)
     escapes: tuple[tuple[int, int], ...] = ()
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its fields in order: a build sends and stores thousands of items, and
+        a frozen slotted dataclass's own pickling is ten times slower."""
+        return (Item, _ITEM_FIELDS(self))
+
+
+_ITEM_FIELDS = attrgetter(*Item.__slots__)
+
 
 def source_column(item: Item, line: int, column: int) -> int:
     """The file column of a failure placed at ``column`` of ``line`` as if the item were
@@ -151,37 +160,61 @@ def split_options(text: str, kind: str | None = None) -> tuple[str, dict[str, st
 
     Text without a top-level ``|`` comes back unchanged with no options. ConfigError for an
     option that is not ``key=value``, whose key is unknown (with did-you-mean), or that an item
-    of ``kind`` would not use (``of=`` on a value, ``sig=`` on a claim).
+    of ``kind`` would not use (``of=`` on a value, ``sig=`` on a claim); the error's
+    ``text_offset`` is where that option starts in ``text`` (its failure points there).
     """
     bar = first_top_level(text, "|")
     if bar < 0:
         return text, {}
-    body, tail = text[:bar].rstrip(), text[bar + 1 :]
+    body = text[:bar].rstrip()
     options: dict[str, str] = {}
-    for item in split_top(tail):
+    starts: dict[str, int] = {}
+    tail = bar + 1
+    cuts = [tail - 1, *(tail + c for c in top_level(text[tail:], ",")), len(text)]
+    for a, b in itertools.pairwise(cuts):
+        item = text[a + 1 : b]
+        if not item.strip():
+            continue
+        at = a + 1 + len(item) - len(item.lstrip())
         key, eq, value = item.partition("=")
         key, value = key.strip().lower(), value.strip()
         if not eq or not value:
-            raise ConfigError(
-                f"option {item!r} is not key=value",
-                fix="write options after '|' as e.g. `| sig=2, unit=ms`",
+            raise _at(
+                ConfigError(
+                    f"option {item.strip()!r} is not key=value",
+                    fix="write options after '|' as e.g. `| sig=2, unit=ms`",
+                ),
+                at,
             )
         if key not in OPTION_KEYS:
-            raise UnknownNameError(
-                "option",
-                key,
-                OPTION_KEYS,
-                fix="options are unit, sig, style (values) and of, tol (claims)",
+            raise _at(
+                UnknownNameError(
+                    "option",
+                    key,
+                    OPTION_KEYS,
+                    fix="options are unit, sig, style (values) and of, tol (claims)",
+                ),
+                at,
             )
         options[OPTION_KEYS[key]] = value.strip("\"'")
+        starts.setdefault(OPTION_KEYS[key], at)
     allowed = KIND_OPTIONS.get(kind or "")
     if allowed is not None and set(options) - allowed:
-        misplaced = ", ".join(sorted(set(options) - allowed))
-        raise ConfigError(
-            f"option {misplaced} does not apply to a {kind} item",
-            fix=f"its options are {', '.join(sorted(allowed))}",
+        wrong = sorted(set(options) - allowed)
+        raise _at(
+            ConfigError(
+                f"option {', '.join(wrong)} does not apply to a {kind} item",
+                fix=f"its options are {', '.join(sorted(allowed))}",
+            ),
+            min(starts[k] for k in wrong),
         )
     return body, options
+
+
+def _at(error: MlsysimError, offset: int) -> MlsysimError:
+    """``error`` marked with where the option it is about starts in the item's text."""
+    error.text_offset = offset  # type: ignore[attr-defined]
+    return error
 
 
 def option_offset(text: str, key: str) -> int | None:

@@ -29,7 +29,16 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["cache_home", "code_key", "load", "read_pickle", "save", "snapshot_key", "write_pickle"]
+__all__ = [
+    "cache_home",
+    "code_key",
+    "load",
+    "prune",
+    "read_pickle",
+    "save",
+    "snapshot_key",
+    "write_pickle",
+]
 
 _VERSION = b"mlsysim.registry-snapshot/2"  # 2: entries unpickled per kind, on first use
 #: the libraries whose classes a snapshot holds (quantities, validated models)
@@ -151,9 +160,10 @@ def read_pickle(path: Path) -> Any | None:
         return None
 
 
-def write_pickle(path: Path, obj: Any, *, keep: int, kind: str) -> None:
+def write_pickle(path: Path, obj: Any, *, keep: int | None, kind: str) -> None:
     """Pickle ``obj`` to ``path`` atomically (a private temporary file, then a rename), and
-    keep only the ``keep`` most recent files of ``path``'s folder matching the glob ``kind``.
+    keep only the ``keep`` most recent files of ``path``'s folder matching the glob ``kind``
+    (None: keep all; a writer of many files prunes once, :func:`prune`).
     An unwritable cache only costs speed: nothing is raised."""
     folder = path.parent
     try:
@@ -164,10 +174,20 @@ def write_pickle(path: Path, obj: Any, *, keep: int, kind: str) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         tmp.replace(path)
+    except (OSError, pickle.PicklingError, TypeError, AttributeError):
+        return
+    if keep is not None:
+        prune(folder, kind, keep)
+
+
+def prune(folder: Path, kind: str, keep: int) -> None:
+    """Delete all but the ``keep`` most recent files of ``folder`` matching the glob ``kind``
+    (what cannot be listed or deleted stays)."""
+    try:
         old = sorted(folder.glob(kind), key=lambda p: p.stat().st_mtime)
         for stale in old[: max(len(old) - keep, 0)]:
             stale.unlink()
-    except (OSError, pickle.PicklingError, TypeError, AttributeError):
+    except OSError:
         pass
 
 

@@ -24,7 +24,7 @@ from pydantic import (
     ValidationInfo,
 )
 
-from mlsysim.core.exceptions import MlsysimError
+from mlsysim.core.exceptions import DimensionError, MlsysimError
 from mlsysim.core.units import check_dimension, fmt_quantity
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "Currency",
     "Energy",
     "FieldSource",
+    "FieldValueError",
     "Frequency",
     "Information",
     "Intensity",
@@ -65,14 +66,29 @@ __all__ = [
 POSITIVE_DIMENSIONS = frozenset({"compute_rate", "bandwidth", "frequency", "request_rate"})
 
 
+class FieldValueError(ValueError):
+    """A data field's value is refused; ``fix`` says how to write it (empty: the message
+    itself says what to change)."""
+
+    def __init__(self, message: str, *, fix: str = "") -> None:
+        super().__init__(message)
+        self.fix = fix
+
+
 def _validator(dimension: str) -> Any:
     def validate(value: Any, info: ValidationInfo) -> Any:
         name = info.field_name or "value"
         try:
             q = check_dimension(value, dimension, name=name)
         except MlsysimError as exc:
-            # pydantic locates (field path) only ValueErrors raised by validators
-            raise ValueError(f"{exc.what}: {exc.why}" if exc.why else exc.what) from None
+            # pydantic locates (field path) only ValueErrors raised by validators; the fix
+            # travels with it, worded for a data file (the registry's error shows it)
+            fix = exc.fix
+            if isinstance(exc, DimensionError) and exc.operation == "use" and exc.right_dim:
+                fix = f"write {name} with a unit of {exc.right_dim}"
+            raise FieldValueError(
+                f"{exc.what}: {exc.why}" if exc.why else exc.what, fix=fix
+            ) from None
         check_figure(q.magnitude, name, positive=dimension in POSITIVE_DIMENSIONS)
         return q
 

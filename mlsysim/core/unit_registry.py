@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import operator
+import shutil
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -166,11 +167,21 @@ def _pint_cache() -> str | None:
     return str(home / "pint") if home is not None else None
 
 
-ureg: Any = _Registry(
-    str(Path(__file__).with_name("units.txt")),
-    autoconvert_offset_to_baseunit=False,
-    cache_folder=_pint_cache(),
-)
+def _new_registry() -> Any:
+    """The unit registry, from pint's disk cache when it reads: pint writes that cache in
+    place (not atomically), so a process starting while another writes it can find a file
+    empty or cut short; such a cache only costs its speed, never the import."""
+    units = str(Path(__file__).with_name("units.txt"))
+    folder = _pint_cache()
+    if folder is not None:
+        try:
+            return _Registry(units, autoconvert_offset_to_baseunit=False, cache_folder=folder)
+        except Exception:  # a definitions error is raised again below, without the cache
+            shutil.rmtree(folder, ignore_errors=True)  # the next start writes it afresh
+    return _Registry(units, autoconvert_offset_to_baseunit=False, cache_folder=None)
+
+
+ureg: Any = _new_registry()
 ureg.formatter.default_format = "~P"
 Q_: Any = ureg.Quantity
 Quantity = ureg.Quantity

@@ -106,6 +106,7 @@ WALLS: tuple[Wall, ...] = (
             "mfu",
             "hfu",
             "model_flops",
+            "flop_params",
             "model_flops_per_token",
             "hardware_flops_per_token",
             "transformer_flops_per_token",

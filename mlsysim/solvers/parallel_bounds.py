@@ -43,7 +43,8 @@ def throughput_bound(ctx: ParallelContext) -> Callable[[Config], float]:
     for rc, rp in ctx.plans:
         if rp.sparse:
             return lambda c: float("inf")
-        F = hardware_flops_per_token_F(f.flop_params, f.layers, f.heads, f.attn_head_dim, 0.0, rc)
+        N, N_head = f.flop_params, f.flop_params_head
+        F = hardware_flops_per_token_F(N, f.layers, f.heads, f.attn_head_dim, 0.0, rc, N_head)
         rate[rc] = F * s / (dev.dense[rp.activations] * rp.eff.gemm)
     tokens = float(B) * s
 

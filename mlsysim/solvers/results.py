@@ -45,8 +45,9 @@ class SolveResult:
 
     ``flops_total`` is the work the device executes (causal attention halved, recomputation
     and element-wise kernels included); ``model_flops`` the step's model FLOPs as PaLM and
-    Korthikanti et al. count them (the numerator of :attr:`mfu`); ``hardware_flops`` model
-    FLOPs plus recomputation (the numerator of :attr:`hfu`).
+    Megatron-LM count them (the numerator of :attr:`mfu`; N is
+    :func:`~mlsysim.core.formulas.flop_params`: no FLOPs for embedding lookups);
+    ``hardware_flops`` model FLOPs plus recomputation (the numerator of :attr:`hfu`).
 
     ``engine`` is the execution engine the step ran under (chosen or the device's default);
     ``precision`` the GEMMs' math format, ``weights_precision`` the weights' storage format

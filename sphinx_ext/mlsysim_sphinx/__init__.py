@@ -21,7 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlsysim_sphinx import outdated, reporting, state, worker
+from mlsysim_sphinx import outdated, replay, reporting, state, worker
 from mlsysim_sphinx.config import add_config_values, validate_config
 from mlsysim_sphinx.directives import NapkinDirective, NapkinEqDirective
 from mlsysim_sphinx.plot import NapkinPlotDirective
@@ -75,6 +75,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-updated", worker.close)
     app.connect("build-finished", worker.close)
     app.connect("build-finished", reporting.on_build_finished)
+    app.connect("build-finished", replay.prune)
     return {
         "version": __version__,
         "env_version": 2,

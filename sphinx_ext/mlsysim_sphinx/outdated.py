@@ -83,13 +83,23 @@ def _shared_outdated(env: BuildEnvironment) -> set[str]:
 
 
 def _values_record(env: BuildEnvironment, pinned: Any) -> None:
+    """The values file's failures, logged before any chapter is read; evaluated by the
+    build's worker when it has one (:func:`mlsysim_sphinx.worker.values`), else here."""
+    from mlsysim_sphinx import worker
+
     recs = records(env)
     recs.pop(VALUES_DOC, None)
-    doc = pinned.values_document() if pinned is not None else None
-    if doc is None or not doc.failures:
+    if pinned is None or pinned.values_file is None:
         return
-    recs[VALUES_DOC] = DocRecord(doc.checked, [])
-    for failure in doc.failures:
+    got = worker.values(env)
+    if got is None:
+        doc = pinned.values_document()
+        got = (int(doc.checked), list(doc.failures)) if doc is not None else (0, [])
+    checked, failures = got
+    if not failures:
+        return
+    recs[VALUES_DOC] = DocRecord(checked, [])
+    for failure in failures:
         log_failure(failure, failure_location(failure))
         recs[VALUES_DOC].failures.append(failure)
 

@@ -36,7 +36,18 @@ from pathlib import Path
 
 from mlsysim.book.records import Record, Shown, Step, item_key, shown
 
-__all__ = ["Record", "Shown", "Step", "chapter_key", "item_key", "load", "save", "shown", "stored"]
+__all__ = [
+    "Record",
+    "Shown",
+    "Step",
+    "chapter_key",
+    "item_key",
+    "load",
+    "prune",
+    "save",
+    "shown",
+    "stored",
+]
 
 _VERSION = "mlsysim.sphinx-replay/2"  # 2: records are mlsysim.book.records
 _KEEP = 4096  # records kept (a few books' chapters); the oldest go first
@@ -73,9 +84,20 @@ def load(key: str) -> Record | None:
 
 
 def save(key: str, record: Record) -> None:
-    """Store ``record`` under ``key`` (an unwritable cache only costs speed)."""
+    """Store ``record`` under ``key`` (an unwritable cache only costs speed); the oldest
+    records go at the end of the build (:func:`prune`), not at every chapter's save (a
+    listing of the whole cache each time)."""
     from mlsysim.core.snapshot import write_pickle
 
     folder = _folder()
     if folder is not None:
-        write_pickle(folder / f"{key}.pickle", record, keep=_KEEP, kind="*.pickle")
+        write_pickle(folder / f"{key}.pickle", record, keep=None, kind="*.pickle")
+
+
+def prune(*_: object) -> None:
+    """Keep the :data:`_KEEP` most recent records (at ``build-finished``)."""
+    from mlsysim.core.snapshot import prune as prune_folder
+
+    folder = _folder()
+    if folder is not None and folder.is_dir():
+        prune_folder(folder, "*.pickle", _KEEP)

@@ -4,6 +4,8 @@
 * ``setup()`` starts it (a serial build, ``-j 1``, in a process that has not loaded the
   engine: a ``-j N`` build, or one whose engine is loaded already, evaluates in-process);
 * ``config-inited`` gives it the project's data directories (it loads the registries);
+* ``env-get-outdated`` asks it for the book's values file (:func:`values`), when there is
+  one: its failures are logged there, before any chapter is read;
 * ``env-before-read-docs`` sends it the chapters to read that have napkin items and no
   stored record (each as read and scanned here, in reading order) or ends it;
 * reading a chapter takes its record (:func:`take`, a bounded wait) and replays it as a
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -24,9 +26,18 @@ if TYPE_CHECKING:
     from sphinx.environment import BuildEnvironment
 
     from mlsysim.book.ahead import Ahead
+    from mlsysim.book.failures import Failure
     from mlsysim.book.records import Chapter, Record
 
-__all__ = ["close", "current", "on_config_inited", "on_env_before_read_docs", "start", "take"]
+__all__ = [
+    "close",
+    "current",
+    "on_config_inited",
+    "on_env_before_read_docs",
+    "start",
+    "take",
+    "values",
+]
 
 _CURRENT: list[Ahead] = []  # the worker of the build being run (at most one)
 
@@ -74,7 +85,7 @@ def on_env_before_read_docs(app: Sphinx, env: BuildEnvironment, docnames: list[s
     except Exception:  # each chapter's own reading reports what is wrong with it
         close()
         return
-    _CURRENT[0].submit(jobs, [EXTENSION_DIR])
+    _CURRENT[0].submit(jobs, [EXTENSION_DIR], *_book(env))
     if _CURRENT[0].failed is not None or not jobs:
         close()
 
@@ -97,6 +108,36 @@ def _jobs(env: BuildEnvironment, docnames: list[str]) -> list[tuple[str, Chapter
         blind = blind_failures(env, source.scanned.problems)
         jobs.append((source.key, source.chapter(env, docname, blind)))
     return jobs
+
+
+def _book(env: BuildEnvironment) -> tuple[str, Any]:
+    """The project (its ``conf.py``) and the book's pre-pass as this build made it
+    (``env-get-outdated`` pinned the book): the worker takes it instead of scanning the
+    book's chapters again."""
+    from mlsysim.book.books import book_values, project_at
+
+    conf = Path(env.srcdir) / "conf.py"
+    book = book_values(project_at(conf))
+    return str(conf), None if book is None else book.known
+
+
+def values(env: BuildEnvironment) -> tuple[int, list[Failure]] | None:
+    """The book's values file as the worker evaluated it (items checked, failures), waited
+    for; None: this process evaluates it (no worker, or it could not)."""
+    if not _CURRENT:
+        return None
+    from mlsysim_sphinx.reading import EXTENSION_DIR
+
+    worker = _CURRENT[0]
+    try:
+        worker.begin([EXTENSION_DIR], *_book(env))
+    except Exception:  # the engine's own reading says what is wrong
+        close()
+        return None
+    got = worker.values()
+    if worker.failed is not None:
+        close()
+    return got
 
 
 def take(key: str) -> Record | None:

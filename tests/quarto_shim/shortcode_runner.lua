@@ -123,12 +123,50 @@ local function expand_inlines(handlers, meta, inlines)
   return out
 end
 
+--- Shortcodes inside code text (a code block, inline code, a raw block), as Quarto expands
+--- them: the handler is called in the "text" context and its string result replaces the
+--- shortcode; `{{{< … >}}}` and `{{</* … */>}}` become the shortcode as written. Other
+--- handlers' shortcodes are left as they are.
+local function expand_text(handlers, meta, text)
+  local out, i = {}, 1
+  while true do
+    local s = text:find("{{<", i, true)
+    if s == nil then break end
+    local e = select(2, text:find(">}}", s + 3, true))
+    if e == nil then break end
+    local shown
+    if s > 1 and text:sub(s - 1, s - 1) == "{" and text:sub(e + 1, e + 1) == "}" then
+      out[#out + 1] = text:sub(i, s - 2)
+      shown, e = text:sub(s, e), e + 1
+    elseif text:sub(s + 3, s + 4) == "/*" and text:sub(e - 4, e - 3) == "*/" then
+      out[#out + 1] = text:sub(i, s - 1)
+      shown = "{{<" .. text:sub(s + 5, e - 5) .. ">}}"
+    else
+      out[#out + 1] = text:sub(i, s - 1)
+      local result = runner.call(handlers, text:sub(s + 3, e - 3), meta, "text")
+      shown = type(result) == "string" and result or text:sub(s, e)
+    end
+    out[#out + 1] = shown
+    i = e + 1
+  end
+  out[#out + 1] = text:sub(i)
+  return table.concat(out)
+end
+
 --- A pandoc filter expanding the shortcodes of `handlers`: first a shortcode that is a
---- paragraph on its own (block context), then shortcodes within text (inline context).
+--- paragraph on its own (block context), then shortcodes within text (inline context), and
+--- those inside code (text context).
 function runner.filter(handlers)
   return {
     Pandoc = function(doc)
       local meta = doc.meta
+      local function code(el)
+        if el.text:find("{{<", 1, true) then
+          el.text = expand_text(handlers, meta, el.text)
+          return el
+        end
+        return nil
+      end
       doc = doc:walk({
         Para = function(para)
           local text = plain_text(para.content)
@@ -137,6 +175,10 @@ function runner.filter(handlers)
           end
           return nil
         end,
+        CodeBlock = code,
+        Code = code,
+        RawBlock = code,
+        RawInline = code,
       })
       return doc:walk({
         Inlines = function(inlines) return expand_inlines(handlers, meta, inlines) end,

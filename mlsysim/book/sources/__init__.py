@@ -97,12 +97,13 @@ def syntax_named(name: str) -> Syntax:
         math="dollarmath" in flags,
         substitution="substitution" in flags,
         amsmath="amsmath" in flags,
+        html_admonition="html_admonition" in flags,
     )
 
 
 def _scan(
     text: str, syntax: str, subs: dict[str, Definition] | None = None
-) -> tuple[list[Item | Include], int, list[tuple[int, int, str]]]:
+) -> tuple[list[Item | Include], int, list[tuple[int, int, str, str]]]:
     if syntax == "rst":
         rst = RstScanner(text)
         return rst.scan(), rst.steps, []
@@ -142,18 +143,8 @@ def scan_source(
     if subs:
         out.includes.append(next(iter(subs.values())).file or "")
     entries, out.steps, cut = _scan(text, syntax, subs)
-    for line, column, text_cut in cut:
-        out.problems.append(
-            Problem(
-                file,
-                line,
-                f"a '|' inside {text_cut!r} ends its table cell: the item is cut in two",
-                "MyST (GFM) tables split a row at every '|' not escaped, also inside a role. "
-                "How to fix: write it as '\\|'",
-                column,
-                blind=True,
-            )
-        )
+    for line, column, message, why in cut:
+        out.problems.append(Problem(file, line, message, why, column, blind=True))
     chain = (*chain, os.path.normpath(file))
     for entry in entries:
         if isinstance(entry, Item):

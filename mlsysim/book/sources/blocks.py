@@ -244,7 +244,7 @@ def myst_directive(info: str) -> tuple[str, str] | None:
     name = info[1:close].strip()
     if not name or any(c in name for c in " {"):
         return None
-    return name, info[close + 1 :].strip()
+    return name.lower(), info[close + 1 :].strip()  # docutils' names ignore case
 
 
 def directive_options(body: list[str]) -> tuple[dict[str, str], int, list[tuple[str, int]]]:

@@ -10,26 +10,37 @@ A paragraph is scanned once, left to right, with what the hosts give precedence 
 * pandoc spans ``[text]{.claim of="…"}`` and ``[x]{.napkin}`` (brackets matched outside
   code; items inside a claim span are part of its text, not items of their own);
 * Quarto shortcodes ``{{< napkin … >}}``, ``{{< claim … >}}``, ``{{< napkin-eq … >}}``
-  (escaped ones and those inside code are not run);
+  (escaped ones are not run; inside code, where Quarto expands them as text, a problem);
 * an inline HTML comment ``<!-- … -->`` is opaque;
 * TeX math is opaque (an item written inside math is math, never evaluated): in pandoc
   syntax as pandoc reads it, ``$$…$$``, and ``$…$`` whose opening ``$`` has a non-space on
   its right and whose closing ``$`` has a non-space on its left and no digit after it; in
   MyST with dollarmath as its defaults read it (spaces and digits allowed: the next ``$``).
 
-Positions are 0-based offsets into the paragraph text; the block scanner maps them to lines
-and columns. Everything is linear: code spans and roles look up backtick runs through one
-:class:`~mlsysim.book.sources.text.BacktickRuns`, brackets use a stack, shortcodes are read by
-one :class:`~mlsysim.book.sources.shortcodes.ShortcodeReader`.
+Positions are 0-based offsets into the paragraph (the block scanner maps them to lines and
+columns). All linear: backtick runs come from one :class:`~.text.BacktickRuns`, brackets use
+a stack, shortcodes are read by one :class:`~.shortcodes.ShortcodeReader`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mlsysim.book.sources.code_shortcodes import CODE_SHORTCODE, in_code_span
+from mlsysim.book.sources.flavours import Syntax
+from mlsysim.book.sources.jinja import JINJA
+from mlsysim.book.sources.raw_tex import RAW_TEX, Groups, command_end
 from mlsysim.book.sources.shortcodes import ShortcodeReader
 from mlsysim.book.sources.substitutions import SUBSTITUTION, reference_name
-from mlsysim.book.sources.text import MAX_TICKS, Attrs, BacktickRuns, Finder, parse_attrs
+from mlsysim.book.sources.text import (
+    MAX_TICKS,
+    Attrs,
+    BacktickRuns,
+    Finder,
+    code_text,
+    parse_attrs,
+    plain_markup,
+)
 from mlsysim.book.syntax import UNSUPPORTED_SHORTCODE, ItemKind
 
 __all__ = ["Found", "Syntax", "scan_paragraph"]
@@ -47,24 +58,6 @@ _SHORTCODE_KIND: dict[str, ItemKind] = {
 }
 _ROLE_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+:")
 _ESCAPABLE = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
-
-
-@dataclass(frozen=True, slots=True)
-class Syntax:
-    """Which host forms a Markdown source uses: MyST (Sphinx), pandoc (Quarto), or both."""
-
-    myst: bool
-    pandoc: bool
-    #: ``$…$`` / ``$$…$$`` are TeX math (pandoc always; MyST with its dollarmath extension)
-    math: bool = False
-    #: ``{{ name }}`` is a substitution (MyST with its substitution extension)
-    substitution: bool = False
-    #: ``\begin{equation}`` … blocks are math (MyST with its amsmath extension)
-    amsmath: bool = False
-
-    @property
-    def name(self) -> str:
-        return "myst" if not self.pandoc else "pandoc" if not self.myst else "markdown"
 
 
 @dataclass(slots=True)
@@ -90,66 +83,6 @@ def _escaped(text: str, j: int) -> bool:
     return (j - k) % 2 == 1
 
 
-def _code_text(raw: str) -> str:
-    """A code span's text as pandoc and CommonMark give it: newlines as spaces, one space
-    stripped from each end when both ends have one."""
-    text = raw.replace("\n", " ")
-    if len(text) >= 2 and text[0] == " " and text[-1] == " " and text.strip():
-        return text[1:-1]
-    return text
-
-
-_MARKUP = frozenset("*_~`[")
-
-
-def _plain(raw: str) -> str:
-    """A span's Markdown content as text, as the filter reads it from pandoc's inlines:
-    emphasis, strong and strikeout marks, code backticks and link syntax dropped
-    (``**30** [FLOP/B](url)`` → ``30 FLOP/B``); a lone ``*`` between spaces stays. One pass."""
-    if not any(c in _MARKUP for c in raw):
-        return raw
-    out: list[str] = []
-    opened: list[int] = []  # where each unclosed '[' would have been in out
-    i, n = 0, len(raw)
-    while i < n:
-        ch = raw[i]
-        if ch == "\\" and i + 1 < n:
-            out.append(raw[i : i + 2])
-            i += 2
-            continue
-        if ch in "*~`_":
-            j = i
-            while j < n and raw[j] == ch:
-                j += 1
-            before = raw[i - 1] if i > 0 else " "
-            after = raw[j] if j < n else " "
-            word = before.isalnum() and after.isalnum()
-            if (
-                (ch == "~" and j - i < 2)
-                or (before.isspace() and after.isspace())
-                or (ch == "_" and word)
-            ):
-                out.append(raw[i:j])  # not a mark: a lone ~, a spaced *, an intraword _
-            i = j
-            continue
-        if ch == "[":
-            opened.append(len(out))
-            i += 1
-            continue
-        if ch == "]" and opened:
-            opened.pop()
-            if raw.startswith("(", i + 1) or raw.startswith("[", i + 1):
-                close = ")" if raw[i + 1] == "(" else "]"
-                end = raw.find(close, i + 2)
-                i = end + 1 if end >= 0 else n
-            else:
-                i += 1
-            continue
-        out.append(ch)
-        i += 1
-    return "".join(out)
-
-
 def _strip_offset(raw: str) -> int:
     text = raw.replace("\n", " ")
     return 1 if len(text) >= 2 and text[0] == " " and text[-1] == " " and text.strip() else 0
@@ -172,6 +105,8 @@ class _Scanner:
         self._math_k = 0
         self._display_open = True  # False once no closing '$$' is left
         self.shortcodes: dict[int, tuple[int, object]] = {}
+        self.tex = syntax.pandoc and not syntax.myst  # pandoc's raw TeX commands are opaque
+        self._groups: Groups | None = None
         if syntax.pandoc and "{{" in text:
             reader = ShortcodeReader(text)
             for start, end, sc in reader.shortcodes():
@@ -216,6 +151,9 @@ class _Scanner:
             if ch == "\\" and i + 1 < n and text[i + 1] in _ESCAPABLE:
                 i += 2
                 continue
+            if ch == "\\" and self.tex and text[i + 1 : i + 2].isalpha():
+                i = self._raw_tex(i)
+                continue
             if i in self.shortcodes:
                 i = self._shortcode(i)
                 continue
@@ -223,12 +161,18 @@ class _Scanner:
                 i = self._backticks(i)
                 continue
             if ch == "{" and self.names and text.startswith("{{", i):
-                ref = reference_name(text, i, self._subst_end.next(i + 2))
+                close = self._subst_end.next(i + 2)
+                ref = reference_name(text, i, close)
                 if ref is not None and ref[0] in self.names:
                     self.found.append(
                         Found("inline", ref[0], i, {SUBSTITUTION: ref[0]}, (i, ref[1]))
                     )
                     i = ref[1]
+                    continue
+                if ref is None and close > i + 2 and "\n" not in text[i:close]:  # Jinja
+                    at = {SUBSTITUTION: text[i + 2 : close].strip(), JINJA: "1"}
+                    self.found.append(Found("inline", at[SUBSTITUTION], i, at, (i, close + 2)))
+                    i = close + 2
                     continue
             if ch == "{" and self.syntax.myst:
                 end = self._role(i)
@@ -323,10 +267,30 @@ class _Scanner:
             attrs = self._attrs(end)
             if attrs is not None and "napkin" in attrs.classes:
                 start = i + length + _strip_offset(raw)
+                values = dict(attrs.values)
+                where = {k: v for k, v in attrs.starts.items() if k in values}  # options' places
                 self.found.append(
-                    Found("inline", _code_text(raw), start, dict(attrs.values), (i, attrs.end))
+                    Found("inline", code_text(raw), start, values, (i, attrs.end), where)
                 )
                 return attrs.end
+        if self.shortcodes and "{{<" in raw:  # Quarto expands them in code, as text
+            for j, name in in_code_span(self.text, self.shortcodes, i + length, close):
+                self.found.append(Found("inline", name, j, {CODE_SHORTCODE: name}, (j, j + 3)))
+        return end
+
+    def _raw_tex(self, i: int) -> int:
+        """A raw TeX command at ``i`` (pandoc): opaque; the items inside are problems."""
+        if self._groups is None:
+            self._groups = Groups(self.text)
+        end = command_end(self.text, i, self._groups)
+        if end < 0:
+            return i + 1
+        inner = _Scanner(self.text[i:end], self.syntax)
+        inner.tex = False
+        for f in inner.scan():
+            at = i + f.start
+            self.found.append(Found(f.kind, f.text, at, {RAW_TEX: f.kind}, (at, at + 1)))
+        self.steps += inner.steps
         return end
 
     def _role(self, i: int) -> int | None:
@@ -349,7 +313,7 @@ class _Scanner:
         if close < 0:
             return None
         end = close + length
-        kind = _ROLE_KIND.get(name)
+        kind = _ROLE_KIND.get(name.lower())  # docutils' role names ignore case
         if kind is not None:
             self.found.append(Found(kind, text[content_start:close], content_start, {}, (i, end)))
         return end
@@ -380,7 +344,7 @@ class _Scanner:
         body = values.pop(key, None)
         # an expression written as an attribute (`[]{.napkin expr="…"}`) is placed there
         start = attrs.starts.get(key, opened + 1) if body is not None else opened + 1
-        text = _plain(self.text[start:closed]) if body is None else body
+        text = plain_markup(self.text[start:closed]) if body is None else body
         where = {k: v for k, v in attrs.starts.items() if k in values}
         span = (opened, attrs.end)
         self.found.append(Found(kind, text, start, values, span, where, tuple(attrs.escapes)))

@@ -24,7 +24,6 @@ from __future__ import annotations
 from mlsysim.book.sources.blocks import (
     BLOCK_KIND,
     CODE_DIRECTIVES,
-    HTML_TAGS,
     Include,
     amsmath_environment,
     directive_options,
@@ -36,24 +35,25 @@ from mlsysim.book.sources.blocks import (
     pandoc_block,
     quote_prefix,
 )
+from mlsysim.book.sources.code_shortcodes import block_problems
 from mlsysim.book.sources.grid import grid_rows, is_grid_separator
+from mlsysim.book.sources.html_blocks import admonition_text, html_block_start
 from mlsysim.book.sources.inline import Syntax, scan_paragraph
 from mlsysim.book.sources.markup import (
     MARKUP_ARGUMENT,
     caption_attributes,
+    front_matter_end,
     is_delimiter_row,
     is_option,
-    myst_closes_front_matter,
 )
 from mlsysim.book.sources.paragraphs import Paragraphs, may_hold_items
+from mlsysim.book.sources.raw_tex import tex_environment
 from mlsysim.book.sources.shortcodes import ShortcodeReader
 from mlsysim.book.sources.substitutions import Definition, front_matter_substitutions
 from mlsysim.book.sources.text import find, indent_of
 from mlsysim.book.syntax import Item
 
 __all__ = ["MarkdownScanner"]
-
-#: MyST directives whose content is not Markdown (code, math, raw, another markup).
 
 
 class MarkdownScanner:
@@ -72,12 +72,13 @@ class MarkdownScanner:
         self._lists: list[int] = []  # content columns of the open list items
         self._paras = Paragraphs(syntax, dict(substitutions or {}))
         self._no_end: dict[str, int] = {}  # an amsmath \end{…} no line from here holds
-        #: items a MyST table row cuts apart: (line, column, the item's text)
+        #: what no host shows as written: (line, column, message, why)
         self.problems = self._paras.problems
 
     # -- driver ---------------------------------------------------------------------------
     def scan(self) -> list[Item | Include]:
-        i = self._front_matter()
+        i, steps = front_matter_end(self.lines, self.syntax.myst and not self.syntax.pandoc)
+        self.steps += steps
         if self.syntax.substitution:
             self._paras.subs.update(front_matter_substitutions(self.lines, i))
         prev_blank = True
@@ -89,24 +90,6 @@ class MarkdownScanner:
         self._flush()
         self.steps += self._paras.steps
         return self.out
-
-    def _front_matter(self) -> int:
-        """The line after the front matter's closing fence (0: none). Pandoc closes it at
-        ``---`` or ``...`` alone at column 0; MyST (markdown-it's front-matter rule) also at
-        a run of at least as many dashes indented up to three spaces (so ``  ---`` inside a
-        YAML block scalar ends a MyST chapter's front matter, and what follows is text)."""
-        lines = self.lines
-        if not lines or lines[0].rstrip() != "---":
-            return 0
-        myst = self.syntax.myst and not self.syntax.pandoc
-        for k in range(1, len(lines)):
-            self.steps += 1
-            line = lines[k].rstrip()
-            if line in ("---", "..."):
-                return k + 1
-            if myst and myst_closes_front_matter(line):
-                return k + 1
-        return 0
 
     def _line(self, i: int, prev_blank: bool) -> tuple[int, bool]:
         """Process line ``i``; return the next line to read and whether this one was blank."""
@@ -157,14 +140,26 @@ class MarkdownScanner:
             if text.startswith(("%", "+++")):  # a comment; a block break (its text is metadata)
                 self._flush()
                 return i + 1, False
-            if self._html_block_start(text):
+            if html_block_start(text):
                 self._flush()
-                return self._until_blank(i), False
+                end = self._until_blank(i)
+                if self.syntax.html_admonition:  # MyST reads admonition divs as Markdown
+                    part = [(k, qcol, self.lines[k][qcol:]) for k in range(i, end)]
+                    for para in admonition_text(part) or ():
+                        self._para = para
+                        self._flush()
+                return end, False
             env = amsmath_environment(text) if self.syntax.amsmath else None
             end = self._until_line_with(i, f"\\end{{{env}}}") if env is not None else -1
             if end > 0:  # MyST's amsmath: a math block up to its \end{…} (unclosed: text)
                 self._flush()
                 return end, False
+        env = tex_environment(text) if self.syntax.pandoc and not self.syntax.myst else None
+        end = self._until_line_with(i, f"\\end{{{env}}}") if env is not None else -1
+        if end > 0 and env is not None:  # pandoc's raw TeX block: its items never evaluate
+            self._flush()
+            self._paras.raw_block([(k, qcol, self.lines[k][qcol:]) for k in range(i, end)], env)
+            return end, False
         if self.syntax.pandoc and text.startswith("{{< include"):
             include = self._quarto_include(text, i)
             if include is not None:
@@ -216,7 +211,14 @@ class MarkdownScanner:
             if body.strip() and indent_of(body) < container + 4:
                 break
             k += 1
+        if self.syntax.pandoc:
+            self._code(i, k)
         return k
+
+    def _code(self, first: int, stop: int) -> None:
+        found, steps = block_problems(self.lines, first, stop)
+        self.problems += found
+        self.steps += steps
 
     def _html_comment(self, i: int, qcol: int) -> int:
         lines = self.lines
@@ -228,15 +230,6 @@ class MarkdownScanner:
                 return k + 1
             k += 1
         return k
-
-    def _html_block_start(self, text: str) -> bool:
-        if not text.startswith("<"):
-            return False
-        j = 2 if text.startswith("</") else 1
-        k = j
-        while k < len(text) and text[k].isalnum():
-            k += 1
-        return text[j:k].lower() in HTML_TAGS and (k >= len(text) or text[k] in " \t>/")
 
     def _until_line_with(self, i: int, end: str) -> int:
         """The line after the first line from ``i`` that holds ``end``, or -1 if none does
@@ -320,6 +313,8 @@ class MarkdownScanner:
                 at_info = col + run + len(rest) - len(rest.lstrip()) + 1
                 at = tuple((k, i + 1, at_info + v) for k, v in starts.items())
                 self.out.append(Item(kind, "\n".join(body), i + 2, col + 1, attrs, attr_at=at))
+            else:  # Quarto expands shortcodes in code, as text
+                self._code(i + 1, end)
         return after
 
     def _past_options(self, k: int, qcol: int) -> int:

@@ -13,6 +13,7 @@ __all__ = [
     "CAPTION_KEYS",
     "MARKUP_ARGUMENT",
     "caption_attributes",
+    "front_matter_end",
     "is_delimiter_row",
     "is_option",
     "myst_closes_front_matter",
@@ -121,3 +122,18 @@ def myst_closes_front_matter(line: str) -> bool:
     """markdown-it's closing fence: up to three columns of indent, then 3+ dashes only."""
     body = line.lstrip(" ")
     return len(line) - len(body) <= 3 and len(body) >= 3 and body.count("-") == len(body)
+
+
+def front_matter_end(lines: list[str], myst: bool) -> tuple[int, int]:
+    """The line after the front matter's closing fence (0: none), and the steps spent.
+    Pandoc closes it at ``---`` or ``...`` alone at column 0; MyST (``myst``: markdown-it's
+    front-matter rule) also at a run of at least as many dashes indented up to three spaces
+    (so ``  ---`` inside a YAML block scalar ends a MyST chapter's front matter, and what
+    follows is text)."""
+    if not lines or lines[0].rstrip() != "---":
+        return 0, 0
+    for k in range(1, len(lines)):
+        line = lines[k].rstrip()
+        if line in ("---", "...") or (myst and myst_closes_front_matter(line)):
+            return k + 1, k
+    return 0, len(lines) - 1

@@ -12,13 +12,25 @@ from __future__ import annotations
 
 import bisect
 
+from mlsysim.book.sources.code_shortcodes import CODE_SHORTCODE, code_problem, not_alone
 from mlsysim.book.sources.inline import Syntax, scan_paragraph
+from mlsysim.book.sources.jinja import JINJA, names_of, render, unmodelled
 from mlsysim.book.sources.markup import unescaped_bar
+from mlsysim.book.sources.raw_tex import RAW_TEX, raw_problem
 from mlsysim.book.sources.substitutions import SUBSTITUTION, Definition
 from mlsysim.book.sources.text import laid_out
 from mlsysim.book.syntax import Item
 
-__all__ = ["Paragraphs", "may_hold_items"]
+__all__ = ["Paragraphs", "may_hold_items", "table_cut"]
+
+
+def table_cut(text: str) -> tuple[str, str]:
+    """(message, why) of an item ``text`` that a MyST table row's ``|`` cuts apart."""
+    return (
+        f"a '|' inside {text!r} ends its table cell: the item is cut in two",
+        "MyST (GFM) tables split a row at every '|' not escaped, also inside a role. "
+        "How to fix: write it as '\\|'",
+    )
 
 
 def may_hold_items(text: str) -> bool:
@@ -27,14 +39,15 @@ def may_hold_items(text: str) -> bool:
 
 
 class Paragraphs:
-    """Items of the paragraphs of one source, in order; ``problems`` collects the items a
-    MyST table row cuts apart (line, column, the item's text)."""
+    """Items of the paragraphs of one source, in order; ``problems`` collects what no host
+    can show as written (line, column, message, why): an item a MyST table row cuts apart,
+    one of mlsysim's shortcodes inside inline code (Quarto)."""
 
     def __init__(self, syntax: Syntax, substitutions: dict[str, Definition]) -> None:
         self.syntax = syntax
         self.subs = substitutions
         self.steps = 0
-        self.problems: list[tuple[int, int, str]] = []
+        self.problems: list[tuple[int, int, str, str]] = []
         self._sub_items: dict[str, list[Item]] = {}
 
     def items(self, para: list[tuple[int, int, str]], cells: bool = False) -> list[Item]:
@@ -58,28 +71,83 @@ class Paragraphs:
             return line_index + 1, col + pos - starts[k] + 1
 
         out: list[Item] = []
+        margins = [c for _, c, _ in para]  # once: per item it was quadratic
         for f in found:
+            if JINJA in f.attrs:  # a Jinja expression: its rendering's items, at its {{
+                out.extend(self._rendered(f.attrs[SUBSTITUTION], *place(f.start)))
+                continue
             if SUBSTITUTION in f.attrs:  # a use of a substitution: its value's items, there
                 out.extend(self._substituted(f.attrs[SUBSTITUTION]))
                 continue
             line, column = place(f.start)
+            if CODE_SHORTCODE in f.attrs:  # a shortcode inside inline code: no item
+                self.problems.append((line, column, *code_problem(f.text, "inline code")))
+                continue
+            if (
+                f.kind in ("formula", "registry")
+                and joined[f.span[0] : f.span[1]] != joined.strip()
+            ):
+                self.problems.append((line, column, *not_alone(f.kind)))  # a block, in text
+                continue
+            if RAW_TEX in f.attrs:  # inside a raw TeX command: never evaluated
+                self.problems.append((line, column, *raw_problem("a TeX command")))
+                continue
             if cells and unescaped_bar(joined, f.span[0], f.span[1]):
-                self.problems.append((line, column, joined[f.span[0] : f.span[1]]))
+                cut = joined[f.span[0] : f.span[1]]
+                self.problems.append((line, column, *table_cut(cut)))
                 continue
             at = tuple((key, *place(pos)) for key, pos in f.attr_starts.items())
-            text = laid_out(f.text, f.start, joined, starts, [c for _, c, _ in para])
+            text = laid_out(f.text, f.start, joined, starts, margins)
             esc = tuple(place(pos) for pos in f.escapes)
             out.append(Item(f.kind, text, line, column, f.attrs, attr_at=at, escapes=esc))
         return out
 
+    def raw_block(self, para: list[tuple[int, int, str]], env: str) -> None:
+        """A raw TeX block (``\\begin{env}`` … ``\\end{env}``, given as a paragraph's lines):
+        each item written in it is a problem (pandoc never evaluates it)."""
+        for item in self.items(para):
+            where = f"\\begin{{{env}}}"
+            self.problems.append((item.line, item.column or 1, *raw_problem(where)))
+
     def _substituted(self, name: str) -> list[Item]:
-        """The items of substitution ``name``'s value, where the value is written."""
+        """The items of substitution ``name``'s value, where the value is written; a use of
+        another substitution in it brings that one's items, as MyST renders it (a circular
+        use renders nothing: MyST warns)."""
         items = self._sub_items.get(name)
         if items is None:
+            self._sub_items[name] = []  # while it is read: a use of it inside is circular
             d = self.subs[name]
-            found, steps = scan_paragraph(d.value, self.syntax)
+            found, steps = scan_paragraph(d.value, self.syntax, frozenset(self.subs))
             self.steps += steps
-            items = self._sub_items[name] = [
-                Item(f.kind, f.text, *d.place(f.start), f.attrs, d.file) for f in found
-            ]
+            items = []
+            for f in found:
+                if JINJA in f.attrs:
+                    items.extend(self._rendered(f.attrs[SUBSTITUTION], *d.place(f.start), d.file))
+                elif SUBSTITUTION in f.attrs:
+                    items.extend(self._substituted(f.attrs[SUBSTITUTION]))
+                else:
+                    items.append(Item(f.kind, f.text, *d.place(f.start), f.attrs, d.file))
+            self._sub_items[name] = items
         return items
+
+    def _rendered(self, expr: str, line: int, column: int, file: str | None = None) -> list[Item]:
+        """The items of ``{{ expr }}`` (a Jinja expression MyST renders) at ``line:column``;
+        a problem when it reads a substitution holding items in a form mlsysim cannot render."""
+        names = [n for n in sorted(names_of(expr) or ()) if n in self.subs]
+        holding = [n for n in names if self._substituted(n)]
+        if not holding:
+            return []  # nothing it reads holds an item
+        rendered = render(expr, {n: d.value for n, d in self.subs.items()})
+        if rendered is None:
+            if file is None:  # (inside a conf.py value it has no place in the chapter)
+                self.problems.append((line, column, *unmodelled(expr, holding)))
+            return []
+        found, steps = scan_paragraph(rendered, self.syntax, frozenset(self.subs))
+        self.steps += steps
+        out: list[Item] = []
+        for f in found:
+            if SUBSTITUTION in f.attrs and JINJA not in f.attrs:
+                out.extend(self._substituted(f.attrs[SUBSTITUTION]))
+            elif SUBSTITUTION not in f.attrs:
+                out.append(Item(f.kind, f.text, line, column, f.attrs, file))
+        return out

@@ -68,7 +68,7 @@ def _directive(text: str) -> tuple[str, str] | None:
     name = rest[:close]
     if any(c not in _ROLE_NAME for c in name):
         return None
-    return name, rest[close + 2 :].strip()
+    return name.lower(), rest[close + 2 :].strip()  # docutils' names ignore case
 
 
 def _is_border(text: str) -> bool:
@@ -139,7 +139,7 @@ def _scan_roles(text: str) -> tuple[list[tuple[ItemKind, str, int]], int]:
                 content = j + 2
                 close = singles.next(content + 1)
                 if close >= 0 and not text[content].isspace() and not text[close - 1].isspace():
-                    kind = _ROLE_KIND.get(text[i + 1 : j])
+                    kind = _ROLE_KIND.get(text[i + 1 : j].lower())  # any case
                     if kind is not None:
                         out.append((kind, text[content:close], content))
                     i = close + 1

@@ -22,10 +22,12 @@ __all__ = [
     "Attrs",
     "BacktickRuns",
     "Finder",
+    "code_text",
     "find",
     "indent_of",
     "laid_out",
     "parse_attrs",
+    "plain_markup",
 ]
 
 #: Characters passed over by :func:`find` since the process started (for linear-time tests).
@@ -250,3 +252,85 @@ def _attr_value(text: str, i: int, n: int, escapes: list[int]) -> tuple[str | No
             return None, j
         j += 1
     return text[i:j], j
+
+
+def code_text(raw: str) -> str:
+    """A code span's text as pandoc and CommonMark give it: newlines as spaces, one space
+    stripped from each end when both ends have one."""
+    text = raw.replace("\n", " ")
+    if len(text) >= 2 and text[0] == " " and text[-1] == " " and text.strip():
+        return text[1:-1]
+    return text
+
+
+_MARKUP = frozenset("*_~`[$")
+
+
+def plain_markup(raw: str) -> str:
+    """A span's Markdown content as text, as the filter reads it from pandoc's inlines:
+    emphasis, strong and strikeout marks, code backticks and link syntax dropped
+    (``**30** [FLOP/B](url)`` → ``30 FLOP/B``); a lone ``*`` between spaces stays; inline
+    math as its TeX (``19$\\times$`` → ``19\\times``, pandoc's Math text). One pass."""
+    if not any(c in _MARKUP for c in raw):
+        return raw
+    out: list[str] = []
+    opened: list[int] = []  # where each unclosed '[' would have been in out
+    i, n = 0, len(raw)
+    math_open = True  # a '$' may still open inline math
+    while i < n:
+        ch = raw[i]
+        if ch == "\\" and i + 1 < n:
+            out.append(raw[i : i + 2])
+            i += 2
+            continue
+        if ch in "*~`_":
+            j = i
+            while j < n and raw[j] == ch:
+                j += 1
+            before = raw[i - 1] if i > 0 else " "
+            after = raw[j] if j < n else " "
+            word = before.isalnum() and after.isalnum()
+            if (
+                (ch == "~" and j - i < 2)
+                or (before.isspace() and after.isspace())
+                or (ch == "_" and word)
+            ):
+                out.append(raw[i:j])  # not a mark: a lone ~, a spaced *, an intraword _
+            i = j
+            continue
+        if ch == "$" and math_open:
+            shut = _math_close(raw, i)
+            if shut > 0:
+                out.append(raw[i + 1 : shut])
+                i = shut + 1
+                continue
+            math_open = shut == 0  # -1: no '$' after this one closes: none will
+        if ch == "[":
+            opened.append(len(out))
+            i += 1
+            continue
+        if ch == "]" and opened:
+            opened.pop()
+            if raw.startswith("(", i + 1) or raw.startswith("[", i + 1):
+                close = ")" if raw[i + 1] == "(" else "]"
+                end = raw.find(close, i + 2)
+                i = end + 1 if end >= 0 else n
+            else:
+                i += 1
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _math_close(raw: str, i: int) -> int:
+    """The closing ``$`` of pandoc inline math opening at ``raw[i]``: > 0 where it is; 0 when
+    this ``$`` opens none (a space or ``$`` after it); -1 when no later ``$`` closes any."""
+    if i + 1 >= len(raw) or raw[i + 1].isspace() or raw[i + 1] == "$":
+        return 0
+    j = raw.find("$", i + 1)
+    while j >= 0:
+        if not raw[j - 1].isspace() and not raw[j + 1 : j + 2].isdigit() and raw[j - 1] != "\\":
+            return j
+        j = raw.find("$", j + 1)
+    return -1

@@ -94,6 +94,7 @@ EXAMPLES: dict[str, str] = {
     "amdahl": "amdahl(p=0.95, speedup=247)",
     "gustafson": "gustafson(p=0.99, n=1024)",
     "little": "little(arrival_rate=100 req/s, latency=50 ms)",
+    "flop_params": "flop_params(params=1.754e9, vocab=131072, hidden=2048, lookup_rows=4096)",
     "model_flops": "model_flops(forward_flops=ResNet50.flops_per_inference, training=True)",
     "model_flops_per_token": (
         "model_flops_per_token(params=540.35e9, layers=118, heads=48, head_dim=256, seq_len=2048)"

@@ -181,11 +181,12 @@ def training_memory(
     return TrainingMemory(from_si(M_w, "B"), from_si(M_g, "B"), from_si(M_o, "B"), from_si(M, "B"))
 
 
-def _act_coefficients(recompute: str) -> tuple[float, float, float]:
-    """(c_r, c_p, c_a) of Korthikanti et al. Table 2 for a recompute policy."""
+def _act_coefficients(recompute: str, fused: bool = False) -> tuple[float, float, float]:
+    """(c_r, c_p, c_a) of Korthikanti et al. Table 2 for a recompute policy; a fused attention
+    kernel (``fused``) never stores the score matrix, so its c_a is 0 under every policy."""
     if recompute == "full":
         return ACT_FULL_RECOMPUTE_BYTES.value, 0.0, 0.0
-    c_a = ACT_ATTENTION_BYTES.value if recompute == "none" else 0.0
+    c_a = ACT_ATTENTION_BYTES.value if recompute == "none" and not fused else 0.0
     return ACT_REPLICATED_BYTES.value, ACT_PARALLEL_BYTES.value, c_a
 
 
@@ -198,17 +199,18 @@ def activation_bytes_per_layer_B(
     sp: bool = False,
     recompute: str = DEFAULT_RECOMPUTE,
     beta: float = _ACT_REFERENCE_BYTES,
+    fused_attention: bool = False,
 ) -> float:
     """Float fast path of :func:`activation_bytes_per_layer` (β = bytes per activation)."""
     s, b, h, a, t = seq_len, batch, hidden, heads, tp
-    c_r, c_p, c_a = _act_coefficients(recompute)
+    c_r, c_p, c_a = _act_coefficients(recompute, fused_attention)
     t_sp = t if sp else 1.0
     A_l = s * b * h * (c_r / t_sp + c_p / t + c_a * a * s / (h * t))
     return A_l * beta / _ACT_REFERENCE_BYTES
 
 
 def _layer_operands(a: Mapping[str, Any]) -> dict[str, Any]:
-    c_r, c_p, c_a = _act_coefficients(a["recompute"])
+    c_r, c_p, c_a = _act_coefficients(a["recompute"], bool(a.get("fused_attention", False)))
     beta = bytes_per_element(a["precision"])
     return {
         "c_r": c_r,
@@ -229,7 +231,7 @@ def _layer_operands(a: Mapping[str, Any]) -> dict[str, Any]:
         r" + \frac{ {{c_p}} }{ {{tp}} } + \frac{ {{c_a}} \cdot {{heads}} \cdot {{seq_len}} }"
         r"{ {{hidden}} \cdot {{tp}} }\right) \cdot {{f_beta}}"
     ),
-    sources=("korthikanti2022",),
+    sources=("korthikanti2022", "solver_dao2023_flashattention2"),
     citation="Korthikanti et al. (2022), Reducing Activation Recomputation, Table 2",
     result="information",
     expand=_layer_operands,
@@ -243,6 +245,7 @@ def activation_bytes_per_layer(
     sp: bool = False,
     recompute: str = DEFAULT_RECOMPUTE,
     precision: str = DEFAULT_PRECISION,
+    fused_attention: bool = False,
 ) -> Any:
     """Activation bytes of one transformer layer, Korthikanti et al. Table 2.
 
@@ -250,7 +253,12 @@ def activation_bytes_per_layer(
     divided by t; selective recompute (the default) drops the 5as/h attention term (so SP +
     selective gives 34·sbh/t); full recompute keeps only the layer input, 2·sbh (÷t with SP).
     The paper counts 16-bit activations; a ``precision`` of β bytes scales the count by β/2.
-    Source: Korthikanti et al. 2022.
+    The 5as/h term is the score matrix an unfused kernel stores (softmax output, dropout mask
+    and output); a fused kernel (``fused_attention``: FlashAttention) never writes it, so it
+    drops out under every policy — its backward recomputes the scores from Q, K, V and the
+    output, which the 34 already holds (Dao 2023, Algorithms 1-2; the per-query softmax
+    statistics it keeps, 4·a·s·b bytes, are 4/(34·d_head) of 34·sbh, under 0.1 % at head
+    dimension 128, and not counted). Source: Korthikanti et al. 2022; Dao 2023.
     """
     where = "activation_bytes_per_layer"
     choice(recompute, "recompute", where, RECOMPUTE_POLICIES)
@@ -260,7 +268,7 @@ def activation_bytes_per_layer(
     a = count(heads, "heads", where)
     t = count(tp, "tp", where)
     beta = bytes_per_element(precision)
-    A_l = activation_bytes_per_layer_B(s, b, h, a, t, bool(sp), recompute, beta)
+    A_l = activation_bytes_per_layer_B(s, b, h, a, t, bool(sp), recompute, beta, fused_attention)
     return from_si(A_l, "B")
 
 
@@ -275,6 +283,7 @@ def _model_act_operands(a: Mapping[str, Any]) -> dict[str, Any]:
         a["sp"],
         a["recompute"],
         a["precision"],
+        bool(a.get("fused_attention", False)),
     )
     p, v = a["pp"], a["interleave"]
     return {
@@ -302,6 +311,7 @@ def activation_bytes(
     pp: int = 1,
     interleave: int = 1,
     precision: str = DEFAULT_PRECISION,
+    fused_attention: bool = False,
 ) -> Any:
     """Peak activation bytes per device (first pipeline stage): L·A_ℓ·f_int.
 
@@ -310,8 +320,9 @@ def activation_bytes(
     With 1F1B pipelining the first of ``pp`` stages holds ``pp`` micro-batches of L/pp layers,
     i.e. L layers' worth; the interleaved schedule (``interleave`` = v > 1 model chunks per
     stage) multiplies that by 1 + (p−1)/(p·v). ``batch`` is the micro-batch size. Embedding
-    and output-layer activations are not counted; ``recompute`` and ``precision`` as in
-    :func:`activation_bytes_per_layer`. Source: Korthikanti et al. 2022, §4.2–4.3.
+    and output-layer activations are not counted; ``recompute``, ``precision`` and
+    ``fused_attention`` as in :func:`activation_bytes_per_layer`. Source: Korthikanti et al.
+    2022, §4.2–4.3.
     """
     where = "activation_bytes"
     arch = spec(model, "arch", "model", where)
@@ -322,7 +333,8 @@ def activation_bytes(
     p = count(pp, "pp", where)
     v = count(interleave, "interleave", where)
     beta = bytes_per_element(precision)
-    A_l = activation_bytes_per_layer_B(s, b, arch.hidden, arch.heads, t, bool(sp), recompute, beta)
+    h, a, fused = arch.hidden, arch.heads, bool(fused_attention)
+    A_l = activation_bytes_per_layer_B(s, b, h, a, t, bool(sp), recompute, beta, fused)
     f_int = 1 + (p - 1) / (p * v) if v > 1 else 1.0
     A = arch.layers * A_l * f_int
     return from_si(A, "B")

@@ -17,6 +17,7 @@ from mlsysim.core.constants import (
     RECOMPUTE_POLICIES,
 )
 from mlsysim.core.constants import FORWARD_FLOPS_PER_PARAM as _FWD
+from mlsysim.core.exceptions import FormulaDomainError
 from mlsysim.core.formulas._args import choice, count, fraction, positive, rate, si
 from mlsysim.core.formulas._meta import formula
 
@@ -35,6 +36,8 @@ __all__ = [
     "amdahl",
     "busy_fraction",
     "device_utilization",
+    "flop_params",
+    "flop_params_F",
     "gustafson",
     "hardware_flops_per_token",
     "hardware_flops_per_token_F",
@@ -100,6 +103,17 @@ def little(arrival_rate: Any, latency: Any) -> Any:
     return from_si(L, "request")
 
 
+def flop_params_F(
+    N: float, V: float, h: float, tied: bool, rows: float = 0.0, head: bool = True
+) -> float:
+    """Float fast path of :func:`flop_params`: the stated count less the tables a token only
+    looks up (the untied input embedding, ``rows`` learned positions and token types) and,
+    without an output layer in the step (``head`` false), the vocabulary table."""
+    tables = (0.0 if tied else 1.0) + (0.0 if head else 1.0)
+    N_mm = N - tables * V * h - rows * h
+    return N_mm
+
+
 def model_flops_F(forward: float, training: bool = True) -> float:
     """Float fast path of :func:`model_flops`: a step's forward FLOPs × (1 + 2) for training."""
     passes = 1.0 + BACKWARD_FORWARD_RATIO.value if training else 1.0
@@ -117,14 +131,21 @@ def model_flops_per_token_F(
 
 
 def hardware_flops_per_token_F(
-    N: float, L: float, H: float, Q: float, T: float, recompute: str = DEFAULT_RECOMPUTE
+    N: float,
+    L: float,
+    H: float,
+    Q: float,
+    T: float,
+    recompute: str = DEFAULT_RECOMPUTE,
+    N_head: float = 0.0,
 ) -> float:
     """Float fast path of :func:`hardware_flops_per_token`: training FLOPs per token with the
-    recomputed forward work (selective: the attention core; full: the whole forward)."""
+    recomputed forward work (selective: the attention core; full: the layers' forward, the
+    output layer's ``N_head`` parameters not re-run)."""
     C = model_flops_per_token_F(N, L, H, Q, T, True)
     attention = FORWARD_ATTENTION_FLOPS.value * L * H * Q * T
     if recompute == "full":
-        C += _FWD.value * N + attention
+        C += _FWD.value * (N - N_head) + attention
     elif recompute == "selective":
         C += attention
     return C
@@ -139,6 +160,46 @@ def _flop_args(
     Q = count(head_dim, "head_dim", where)
     T = count(seq_len, "seq_len", where, dim="token")
     return N, L, H, Q, T
+
+
+@formula(
+    symbol=r"N_{\mathrm{mm}} = N - u\,V\,h - R\,h",
+    substituted=(
+        r"{{params}} - {{u}} \cdot {{vocab}} \cdot {{hidden}} - "
+        r"{{lookup_rows}} \cdot {{hidden}}"
+    ),
+    sources=("narayanan2021", "chowdhery2022"),
+    citation="Narayanan et al. (2021), Eq. 3; Chowdhery et al. (2022), PaLM, Appendix B",
+    result="parameter",
+    expand=lambda a: {"u": int(not a["tied"]) + int(not a["head"])},
+)
+def flop_params(
+    params: Any,
+    vocab: Any,
+    hidden: Any,
+    tied: bool = False,
+    lookup_rows: Any = 0,
+    head: bool = True,
+) -> Any:
+    """The N of the model-FLOPs formulas: the parameters a token's matrix products pass
+    through — the stated count (a mixture of experts' active count) less the tables a token
+    only looks up: the input embedding when it is not tied to the output layer, and
+    ``lookup_rows`` rows of width ``hidden`` (learned positions, token types). The output
+    layer (the logits, V·h) counts once, tied or not; a step without one (an encoder's
+    inference, ``head=False``) counts none of the V·h table.
+
+    Sources: Narayanan et al. 2021, Eq. 3 — 96·B·s·l·h²(1 + s/6h + V/16lh) has no FLOPs for
+    the embedding lookup and 6·B·s·h·V for the logits; Chowdhery et al. 2022 (PaLM), App. B —
+    N = 540.35B, its shared input/output embedding counted once, gives 46.2 % MFU.
+    """
+    where = "flop_params"
+    N = count(params, "params", where, dim="parameter")
+    V = count(vocab, "vocab", where)
+    h = count(hidden, "hidden", where)
+    R = count(lookup_rows, "lookup_rows", where, minimum=0)
+    N_mm = flop_params_F(N, V, h, bool(tied), R, bool(head))
+    N_mm = positive(N_mm, "params less the lookup tables", where)
+    return from_si(N_mm, "param")
 
 
 @formula(
@@ -178,7 +239,8 @@ def model_flops_per_token(
     """Model FLOPs per token, the numerator of MFU: 6N + 12·L·H·Q·T for training (PaLM App. B),
     a third of it (2N + 4·L·H·Q·T, one forward pass) for inference.
 
-    N is the parameter count (the active parameters of a mixture of experts), T the context
+    N is :func:`flop_params` (the parameters a token's matrix products pass through: the
+    stated or active count less the lookup tables, the logits' V·h once), T the context
     each token attends to, counted in full — causal masking and recomputation are not model
     FLOPs (Chowdhery et al. 2022; Korthikanti et al. 2022 count attention the same way).
     """
@@ -190,15 +252,18 @@ def model_flops_per_token(
 @formula(
     symbol=(
         r"C^{\mathrm{hw}}_{\mathrm{tok}} = 6\,N + 12\,L\,H\,Q\,T + "
-        r"r_N\,2\,N + r_A\,4\,L\,H\,Q\,T"
+        r"r_N\,2\,(N - N_{\mathrm{head}}) + r_A\,4\,L\,H\,Q\,T"
     ),
     substituted=(
         r"6 \cdot {{params}} + 12 \cdot {{layers}} \cdot {{heads}} \cdot {{head_dim}} \cdot "
-        r"{{seq_len}} + {{r_N}} \cdot 2 \cdot {{params}} + {{r_A}} \cdot 4 \cdot {{layers}}"
-        r" \cdot {{heads}} \cdot {{head_dim}} \cdot {{seq_len}}"
+        r"{{seq_len}} + {{r_N}} \cdot 2 \cdot ({{params}} - {{head_params}}) + {{r_A}} \cdot 4"
+        r" \cdot {{layers}} \cdot {{heads}} \cdot {{head_dim}} \cdot {{seq_len}}"
     ),
-    sources=("chowdhery2022", "korthikanti2022"),
-    citation="Chowdhery et al. (2022), PaLM, App. B (rematerialization); Korthikanti et al. (2022)",
+    sources=("chowdhery2022", "korthikanti2022", "narayanan2021"),
+    citation=(
+        "Chowdhery et al. (2022), PaLM, App. B (rematerialization); Korthikanti et al. (2022);"
+        " Narayanan et al. (2021), Eq. 3"
+    ),
     result="[computation]/[token]",
     expand=lambda a: {
         "r_N": 1 if a["recompute"] == "full" else 0,
@@ -212,17 +277,30 @@ def hardware_flops_per_token(
     head_dim: Any,
     seq_len: Any,
     recompute: str = DEFAULT_RECOMPUTE,
+    head_params: Any = 0,
 ) -> Any:
     """Hardware FLOPs per training token, the numerator of HFU: model FLOPs plus the forward
     work recomputed in the backward pass — the attention core (4·L·H·Q·T) with selective
-    recomputation, the whole forward (2N + 4·L·H·Q·T, so 8N + 16·L·H·Q·T) with full.
+    recomputation, the layers' whole forward with full (2(N − N_head) + 4·L·H·Q·T: with no
+    ``head_params``, 8N + 16·L·H·Q·T). Full recomputation checkpoints the layers, so the
+    output layer's V·h (``head_params``) runs its three passes only: Megatron-LM's count,
+    96·B·s·l·h²(1 + s/6h + V/16lh), is this with N = 12·l·h² + V·h and N_head = V·h.
 
-    Sources: Chowdhery et al. 2022 (PaLM), Appendix B; Korthikanti et al. 2022.
+    Sources: Chowdhery et al. 2022 (PaLM), Appendix B; Korthikanti et al. 2022; Narayanan
+    et al. 2021, Eq. 3.
     """
     where = "hardware_flops_per_token"
     choice(recompute, "recompute", where, RECOMPUTE_POLICIES)
     N, L, H, Q, T = _flop_args(params, layers, heads, head_dim, seq_len, where)
-    C = hardware_flops_per_token_F(N, L, H, Q, T, recompute)
+    N_head = count(head_params, "head_params", where, dim="parameter", minimum=0)
+    if N_head > N:
+        raise FormulaDomainError(
+            f"head_params ({N_head:g}) exceeds params ({N:g})",
+            where=where,
+            why="the output layer is part of the parameters a token passes through",
+            fix="pass the output layer's V·h parameters, at most params",
+        )
+    C = hardware_flops_per_token_F(N, L, H, Q, T, recompute, N_head)
     return from_si(C, "FLOP/token")
 
 

@@ -154,12 +154,17 @@ def _strip_provenance(
 
 
 def _fix_for(err: Any) -> str:
+    """How to fix one pydantic error of an entry: the fix a field's validator gave; none for
+    a validator's own refusal (its message says what to change: a stated count the shape
+    does not reproduce, a negative figure); else what the error's type asks for."""
     t = err.get("type", "")
     if t == "missing":
         return "add the field"
     if t == "extra_forbidden":
         return "remove the field or check its spelling against docs/registry-grammar.md"
-    return "write the value with a unit of the expected dimension, e.g. '3.35 TB/s'"
+    if t in ("value_error", "assertion_error"):
+        return str(getattr((err.get("ctx") or {}).get("error"), "fix", "") or "")
+    return "write the field as docs/registry-grammar.md gives it"
 
 
 def first_line(exc: Exception) -> str:

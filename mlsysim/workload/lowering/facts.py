@@ -2,8 +2,12 @@
 hot path).
 
 ``params`` is the parameter count the registry states (what books quote: Llama-2-7B's 6.74B);
-``flop_params`` the parameters each token passes through (a mixture of experts' stated active
-count), the N of the model-FLOPs formulas. Values are checked when extracted, so a spec built
+``flop_params`` the parameters each token's matrix products pass through, the N of the
+model-FLOPs formulas (:func:`~mlsysim.core.formulas.flop_params`: the stated count, or a
+mixture of experts' active count, less the tables a token only looks up — the untied input
+embedding, learned positions, token types —, the output layer counted once);
+``flop_params_no_head`` the same for a step without the output layer (an encoder's
+inference, :func:`step_flop_params`). Values are checked when extracted, so a spec built
 or copied outside the registry with a negative or zero size fails with the field named.
 """
 
@@ -15,8 +19,9 @@ from typing import Any
 
 from mlsysim.core.cache import DerivedCache
 from mlsysim.core.exceptions import ConfigError
+from mlsysim.core.formulas.performance import flop_params_F
 
-__all__ = ["ModelFacts", "model_facts"]
+__all__ = ["ModelFacts", "model_facts", "runs_head", "step_flop_params"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +31,8 @@ class ModelFacts:
     kind: str
     task: str
     params: float
-    flop_params: float = 0.0  # N of the model-FLOPs formulas (active parameters)
+    flop_params: float = 0.0  # N of the model-FLOPs formulas (active, lookups excluded)
+    flop_params_no_head: float = 0.0  # the same for a step without the output layer
     layers: int = 0
     hidden: int = 0
     heads: int = 0
@@ -53,6 +59,12 @@ class ModelFacts:
     input_elems: float = 0.0  # CNN/KWS input tensor elements
 
     @property
+    def flop_params_head(self) -> float:
+        """The output layer's share of :attr:`flop_params` (V·h of the whole model; 0 for a
+        CNN): what full recomputation does not re-run."""
+        return self.flop_params - self.flop_params_no_head
+
+    @property
     def moe_layers(self) -> int:
         return self.layers - self.dense_layers if self.experts > 1 else 0
 
@@ -62,6 +74,17 @@ class ModelFacts:
         if self.mla is not None:
             return float(self.mla[0] + self.mla[3])
         return 2.0 * self.kv_heads * self.head_dim
+
+
+def runs_head(f: ModelFacts, phase: str) -> bool:
+    """Whether a transformer step of ``phase`` runs the output layer (the logits): every
+    training step, and a causal language model's inference."""
+    return phase == "training" or f.task == "llm"
+
+
+def step_flop_params(f: ModelFacts, phase: str) -> float:
+    """The N of the model-FLOPs formulas for a step of ``phase`` (:func:`runs_head`)."""
+    return f.flop_params if runs_head(f, phase) else f.flop_params_no_head
 
 
 _FACTS = DerivedCache("workload.model_facts")
@@ -118,6 +141,7 @@ def _extract(model: Any) -> ModelFacts:
             task=model.task,
             params=params,
             flop_params=flop_params,
+            flop_params_no_head=flop_params,
             flops_per_sample=_positive(model, "flops_per_inference", flops, "e.g. '4.1 GFLOP'"),
             input_elems=elems if shape else 0.0,
         )
@@ -135,6 +159,15 @@ def _extract(model: Any) -> ModelFacts:
             fix="give the number of experts each token is routed to",
         )
     parts = param_breakdown(model)
+    V, h = float(a.vocab), float(a.hidden)
+    rows = (parts["embeddings"] - a.vocab * a.hidden) / h  # learned positions, token types
+    n_mm = (
+        flop_params_F(flop_params, V, h, a.tied_embeddings, rows),
+        flop_params_F(flop_params, V, h, a.tied_embeddings, rows, head=False),
+    )
+    for n in n_mm:
+        if n <= 0:
+            raise _bad(model, "params less the embedding tables", n, "state the model's count")
     mla = None
     head_dim = float(a.head_size)
     if a.mla is not None:
@@ -145,7 +178,8 @@ def _extract(model: Any) -> ModelFacts:
         kind="transformer",
         task=model.task,
         params=params,
-        flop_params=flop_params,
+        flop_params=n_mm[0],
+        flop_params_no_head=n_mm[1],
         layers=a.layers,
         hidden=a.hidden,
         heads=a.heads,

@@ -239,12 +239,14 @@ class OpBuilder:
         kernels: float = 1.0,
         waves: float | None = None,
         normed: bool = False,
+        remat: bool = True,
     ) -> None:
         """A weight GEMM: weights at the quantized bytes (``high``: kept in the 16-bit format,
         as the LM head is), inputs in the GEMM format, outputs in the residual stream's.
         ``waves``: the launch's wave efficiency when it is not one M×K·K×N GEMM's (a grouped
         expert GEMM's, :meth:`grouped_waves`). In FP8 training the GEMM's casts follow it
-        (:meth:`fp8_casts`; ``normed``: its input comes from a norm that writes FP8)."""
+        (:meth:`fp8_casts`; ``normed``: its input comes from a norm that writes FP8).
+        ``remat`` false: full recomputation does not re-run it (the output layer's)."""
         w = K * N if weight_elems is None else weight_elems
         flops = _MAC * M * K * N
         if high and self.keep:
@@ -254,7 +256,7 @@ class OpBuilder:
             nbytes = w * self.bw * self.sparse_factor + M * K * self.ba + M * N * self.bh
             fmt, sparse, dq = GEMM_FORMAT, self.sparse, self.dequant
         k = kernels if self.unfused else 1.0
-        p = self.full_passes
+        p = self.full_passes if remat else self.passes
         memo = self.memo  # (the memo's hit inline: a float shape seen before)
         eta = waves
         if eta is None and memo is not None and type(M) is float:
@@ -263,9 +265,11 @@ class OpBuilder:
             eta = self.waves(M, N, K)
         self.emit(name, "gemm", flops, nbytes, repeat, p, sparse, fmt, dq, eta, k)
         if self.casts and fmt == GEMM_FORMAT:
-            self.fp8_casts(name, M * K, M * N, repeat, normed)
+            self.fp8_casts(name, M * K, M * N, repeat, normed, remat)
 
-    def fp8_casts(self, name: str, x: float, dy: float, repeat: int, normed: bool) -> None:
+    def fp8_casts(
+        self, name: str, x: float, dy: float, repeat: int, normed: bool, remat: bool = True
+    ) -> None:
         """The FP8 casts of one training GEMM (Transformer Engine's Linear, citation
         ``solver_te_fp8_linear``): its ``x`` input elements read in 16 bits and written as
         an FP8 copy and an FP8 transpose in every forward pass (``normed``: the norm wrote
@@ -276,7 +280,8 @@ class OpBuilder:
         if normed:
             fwd, x_bytes = 1.0, x * (ba + ba)
         else:
-            fwd = self.full_passes - TRAINING_PASSES + 1.0  # forward passes (recomputed too)
+            p = self.full_passes if remat else self.passes
+            fwd = p - TRAINING_PASSES + 1.0  # forward passes (recomputed too)
             x_bytes = x * (bh + _FP8_COPIES * ba) * fwd
         nbytes = x_bytes + dy * (bh + _FP8_COPIES * ba)
         self.emit(
@@ -302,11 +307,13 @@ class OpBuilder:
         repeat: int,
         extra_bytes: float = 0.0,
         kind: str = "",
+        remat: bool = True,
     ) -> None:
         """An element-wise kernel over ``elems`` (fused: ``touches`` reads and writes; an
         unfused engine runs one kernel per arithmetic step, each reading and writing). A
         ``kind`` the engine runs wide (FP32 around 16-bit GEMMs) touches FP32 elements and
-        adds two cast kernels, each reading one format and writing the other."""
+        adds two cast kernels, each reading one format and writing the other. ``remat``
+        false: full recomputation does not re-run it (the final norm's and the loss's)."""
         kernels = 1.0
         if self.unfused and flops_per > 1.0:
             kernels = flops_per
@@ -318,7 +325,7 @@ class OpBuilder:
         else:
             nbytes = elems * touches * self.bh + extra_bytes
         flops = elems * flops_per
-        p = self.full_passes
+        p = self.full_passes if remat else self.passes
         self.emit(
             name, "elementwise", flops, nbytes, repeat, p, False, HIGH_FORMAT, False, 1.0, kernels
         )

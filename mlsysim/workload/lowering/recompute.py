@@ -1,10 +1,13 @@
 """Which operations a recomputation policy runs again, as the lowering counts their passes
 (:class:`~mlsysim.workload.lowering.ops.OpBuilder`; Korthikanti et al. 2022): a training op
 runs a forward and a backward pass (twice the forward's work, Kaplan et al. 2020), and
-full recomputation re-runs every GEMM and element-wise kernel's forward, any recomputation
-attention's. An op's FLOPs, bytes and kernel launches are one pass's times its passes, so a
-lowering under one policy is another's with each op's passes moved
-(``mlsysim.solvers.distributed_lowering`` shares one lowering across policies this way)."""
+full recomputation re-runs every layer's GEMM and element-wise kernel's forward, any
+recomputation attention's. The head (final norm, output layer, loss) is not re-run: full
+recomputation checkpoints the layers (Narayanan et al. 2021, Eq. 3 counts the logits' 6BshV
+with three passes, the layers' with four). An op's FLOPs, bytes and kernel launches are
+one pass's times its passes, so a lowering under one policy is another's with each op's
+passes moved (``mlsysim.solvers.distributed_lowering`` shares one lowering across policies
+this way)."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from typing import Any
 from mlsysim.core.constants import BACKWARD_FORWARD_RATIO
 
 __all__ = [
+    "HEAD_OPS",
     "TRAINING_PASSES",
     "added_passes",
     "casts_gemm_inputs",
@@ -22,6 +26,9 @@ __all__ = [
 
 #: Passes of a training op without recomputation: the forward and the backward.
 TRAINING_PASSES = 1.0 + BACKWARD_FORWARD_RATIO.value
+
+#: The head's operations (after the last layer): no recomputation runs them again.
+HEAD_OPS = frozenset({"final_add_norm", "lm_head", "loss"})
 
 #: The recomputation policies that run an op of each :func:`recompute_class` again.
 _RECOMPUTED_BY = {"full": frozenset({"full"}), "any": frozenset({"selective", "full"})}
@@ -44,7 +51,8 @@ def recompute_class(op: Any) -> str | None:
     :class:`~mlsysim.workload.lowering.ops.OpBuilder` counts its passes: ``"full"`` (full
     recomputation: the GEMMs and element-wise kernels, its ``gemm`` and ``elementwise``),
     ``"any"`` (any recomputation: attention, fused — its ``attention`` — or its unfused
-    score GEMM and softmax), ``"none"`` (the embedding's gather); ``None`` for an op whose
+    score GEMM and softmax), ``"none"`` (the embedding's gather and the head's
+    :data:`HEAD_OPS`, which full recomputation does not re-run); ``None`` for an op whose
     bytes do not follow its passes (an FP8 cast: its forward copies and backward transposes
     differ) or that is no layer's (the optimizer update). Whoever adds an op of another rule
     says so here (``tests/test_recompute_share.py`` lowers every registry transformer under
@@ -52,7 +60,7 @@ def recompute_class(op: Any) -> str | None:
     name, kind = op.name, op.kind
     if kind == "optimizer" or name.endswith("_fp8_cast"):
         return None
-    if name == "embedding":
+    if name == "embedding" or name in HEAD_OPS:
         return "none"
     if kind == "attention" or name.startswith("attention"):
         return "any"

@@ -55,8 +55,9 @@ from mlsysim.core.formulas.performance import (
     model_flops_per_token_F,
 )
 from mlsysim.execution.parallel import ParallelPlan
-from mlsysim.workload.lowering.facts import ModelFacts
+from mlsysim.workload.lowering.facts import ModelFacts, step_flop_params
 from mlsysim.workload.lowering.ops import Op
+from mlsysim.workload.lowering.recompute import HEAD_OPS
 from mlsysim.workload.lowering.shard import expert_load, rank_shard, shard_facts
 from mlsysim.workload.lowering.sharded_comms import (
     LIST_COLLECTIVE_PER_RANK_S,
@@ -99,8 +100,7 @@ __all__ = [
 
 #: Ops of the norm/residual regions that sequence parallelism splits over the TP group.
 _SP_REGION = frozenset({"attn_add_norm", "ffn_add_norm", "final_add_norm"})
-#: Ops that exist once per model (not per layer): the first and last stage's extras.
-_HEAD_OPS = frozenset({"final_add_norm", "lm_head", "loss"})
+# the head's ops (recompute.HEAD_OPS) exist once per model: the last stage's extras
 
 
 class RankMemory(NamedTuple):
@@ -168,7 +168,7 @@ def _adjust(
             op = _scaled(op, causal_scale, 1.0)
         elif split and name in _SP_REGION:
             op = _scaled(op, 1.0 / par.tp, 1.0 / par.tp)
-        if name in _HEAD_OPS:
+        if name in HEAD_OPS:
             head.append(op)
             hf += op.flops * op.repeat
         else:
@@ -242,11 +242,14 @@ def replica_flops(
     decode = phase == "decode"
     tokens = float(microbatch) * (1 if decode else seq_len)
     context = float(seq_len) + 1.0 if decode else float(seq_len)
-    args = (f.flop_params, float(f.layers), float(f.heads), f.attn_head_dim, context)
+    N = step_flop_params(f, phase)
+    args = (N, float(f.layers), float(f.heads), f.attn_head_dim, context)
     training = phase == "training"
     model_flops = tokens * model_flops_per_token_F(*args, training)
     hardware_flops = (
-        tokens * hardware_flops_per_token_F(*args, rp.plan.recompute) if training else model_flops
+        tokens * hardware_flops_per_token_F(*args, rp.plan.recompute, f.flop_params_head)
+        if training
+        else model_flops
     )
     return tokens, model_flops, hardware_flops
 

@@ -92,10 +92,11 @@ def _activation_parts(
     # with CP a rank's s/cp queries attend over all s keys: a·cp heads of s/cp² scores
     heads = f.heads * par.cp
     tp, sp = par.tp, par.sp
-    per_layer = activation_bytes_per_layer_B(s_rank, b, f.hidden, heads, tp, sp, mode, ba)
+    fused = rp.plan.attention != "unfused"  # a fused kernel never stores the scores
+    per_layer = activation_bytes_per_layer_B(s_rank, b, f.hidden, heads, tp, sp, mode, ba, fused)
     full = 0.0
     if mode == "full":  # the layer being recomputed holds its full activations
-        full = activation_bytes_per_layer_B(s_rank, b, f.hidden, heads, tp, sp, "none", ba)
+        full = activation_bytes_per_layer_B(s_rank, b, f.hidden, heads, tp, sp, "none", ba, fused)
     logits = 0.0
     if par.pp == 1:  # fp32 logits of the LM head (the last stage)
         logits = logits_B(b * s_rank, -(-f.vocab // par.tp))

@@ -67,7 +67,7 @@ from mlsysim.core.formulas.performance import (
     hardware_flops_per_token_F,
     model_flops_per_token_F,
 )
-from mlsysim.workload.lowering.facts import ModelFacts
+from mlsysim.workload.lowering.facts import ModelFacts, runs_head
 from mlsysim.workload.lowering.ops import (
     ATTENTION_FORMAT,
     ELEMENTWISE,
@@ -214,14 +214,18 @@ def lower_transformer(
         B.elementwise("moe_permute", routed * h, ELEMENTWISE["permute"], TOUCHES["permute"], L_moe)
 
     # head: final norm and LM head (only the last position's logits at inference)
-    llm_head = causal or training
+    llm_head = runs_head(f, phase)  # causal or training: the model FLOPs' rule too
     M_head = M if training else b
     if llm_head:
-        B.elementwise("final_add_norm", M_head * h, _NORM, TOUCHES["norm"], 1, norm_w, "norm")
+        # full recomputation re-runs the layers, not the head (Narayanan et al. 2021, Eq. 3:
+        # the logits' 6BshV has three passes where the layers have four)
+        B.elementwise(
+            "final_add_norm", M_head * h, _NORM, TOUCHES["norm"], 1, norm_w, "norm", remat=False
+        )
         V = fr.V
-        B.gemm("lm_head", M_head, h, V, 1, high=True)
+        B.gemm("lm_head", M_head, h, V, 1, high=True, remat=False)
         if training:
-            B.elementwise("loss", M_head * V, _LOSS, TOUCHES["loss"], 1)
+            B.elementwise("loss", M_head * V, _LOSS, TOUCHES["loss"], 1, remat=False)
 
     ctx = s_f + 1.0 if decode else s_f
     if fr.update is not None:  # training: the optimizer's update over every parameter
@@ -231,10 +235,13 @@ def lower_transformer(
     activations = _activation_bytes(f, b, T, M_head if llm_head else 0.0, training, rp)
     memory = _new(MemoryBytes, (weights, kv_cache, activations, gradients, optimizer))
     # model and hardware FLOPs (MFU/HFU): the context each token attends to, counted in full
-    N, Q = f.flop_params, f.attn_head_dim
+    N = f.flop_params if llm_head else f.flop_params_no_head
+    Q = f.attn_head_dim
     if training:
         model = M * model_flops_per_token_F(N, L, nh, Q, ctx, True)
-        hardware = M * hardware_flops_per_token_F(N, L, nh, Q, ctx, rp.plan.recompute)
+        hardware = M * hardware_flops_per_token_F(
+            N, L, nh, Q, ctx, rp.plan.recompute, f.flop_params_head
+        )
     else:
         model = M * model_flops_per_token_F(N, L, nh, Q, ctx, False)
         hardware = model
@@ -372,9 +379,14 @@ def _activation_bytes(
     if not training:
         width = max(2.0 * f.ffn, (f.heads + 2.0 * f.kv_heads) * f.head_dim) + 2.0 * h
         return b * T * width * ba + logits
-    mode = rp.plan.recompute
-    per_layer = activation_bytes_per_layer_B(T, b, h, float(f.heads), recompute=mode, beta=ba)
+    mode, a = rp.plan.recompute, float(f.heads)
+    fused = rp.plan.attention != "unfused"  # a fused kernel never stores the scores
+    per_layer = activation_bytes_per_layer_B(
+        T, b, h, a, recompute=mode, beta=ba, fused_attention=fused
+    )
     stored = f.layers * per_layer
     if mode == "full":  # the layer being recomputed holds its full activations meanwhile
-        stored += activation_bytes_per_layer_B(T, b, h, float(f.heads), recompute="none", beta=ba)
+        stored += activation_bytes_per_layer_B(
+            T, b, h, a, recompute="none", beta=ba, fused_attention=fused
+        )
     return stored + logits

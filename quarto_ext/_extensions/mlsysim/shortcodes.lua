@@ -56,18 +56,21 @@ local function attributes(kwargs, extra)
   return attrs
 end
 
+--- In a "text" context (a code block, inline code, a raw block: Quarto expands shortcodes
+--- there as plain text), and for a block shortcode inside a sentence, no item can be shown. The engine's scan finds the shortcode and
+--- reports it at its line and column (as `mlsysim check` does); the marker tells the filter
+--- to ask the engine even when the document has no other item.
+local TEXT_MARK = "⟨mlsysim: shortcode not shown here⟩"
+
 local function placeholder(class, fallback, attrs, context)
-  if context == "text" then
-    -- no AST where the value could be spliced (e.g. inside a code block): say so, loudly
-    io.stderr:write("warning[mlsysim.error]: " .. class .. " shortcode in a text context\n")
-    return "⟨mlsysim: " .. class .. " shortcode is not supported here⟩"
-  end
+  if context == "text" then return TEXT_MARK end
   local span = pandoc.Span(fallback, pandoc.Attr("", { class }, attrs))
   if context == "block" then return pandoc.Para({ span }) end
   return span
 end
 
 local function napkin(args, kwargs, _meta, raw_args, context)
+  if context == "text" then return TEXT_MARK end
   local expr = first_arg(args, raw_args, "napkin")
   -- fallback content shows the expression if the filter is not active
   return placeholder("napkin", { pandoc.Code(expr) }, attributes(kwargs, { expr = expr }),
@@ -75,6 +78,7 @@ local function napkin(args, kwargs, _meta, raw_args, context)
 end
 
 local function claim(args, kwargs, _meta, raw_args, context)
+  if context == "text" then return TEXT_MARK end
   local text = first_arg(args, raw_args, "claim")
   local stated = text:match("^(.-)%s*~") or text
   return placeholder("claim", { pandoc.Str(stated) }, attributes(kwargs, { claim = text }),
@@ -82,6 +86,7 @@ local function claim(args, kwargs, _meta, raw_args, context)
 end
 
 local function napkin_eq(args, kwargs, _meta, raw_args, context)
+  if context == "text" then return TEXT_MARK end
   local expr = first_arg(args, raw_args, "napkin-eq")
   return placeholder("napkin-eq", { pandoc.Code(expr) }, attributes(kwargs, { expr = expr }),
     context)
@@ -90,13 +95,13 @@ end
 --- A formula card or a registry table: a block placeholder (a Div) the filter collects.
 local function reference(class)
   return function(args, kwargs, _meta, raw_args, context)
+    if context == "text" then return TEXT_MARK end
     local text = first_arg(args, raw_args, class)
     local attrs = attributes(kwargs, { expr = text })
     if context ~= "block" then
-      -- a card or table is a block: inside a paragraph there is nowhere to put it
-      io.stderr:write(string.format('error[mlsysim.error]: {{< %s >}} must stand alone in '
-        .. 'its paragraph (it renders a block)\n', class))
-      os.exit(1)
+      -- a card or table is a block: inside a paragraph there is nowhere to put it; the
+      -- engine's scan reports it at its place (the mark makes the filter ask the engine)
+      return pandoc.Code(TEXT_MARK)
     end
     return pandoc.Div({ pandoc.Para({ pandoc.Code(text) }) }, pandoc.Attr("", { class }, attrs))
   end

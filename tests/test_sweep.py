@@ -14,7 +14,7 @@ import mlsysim
 from mlsysim.core.exceptions import ConfigError, InfeasibleError, MlsysimError
 from mlsysim.solvers.sweep_kernel import SINGLE_COLUMNS
 
-sweep_module = importlib.import_module("mlsysim.solvers.sweep_grid")
+sweep_module = importlib.import_module("mlsysim.solvers.sweep_fill")
 
 _MODELS = (
     "Llama2_7B",

@@ -479,3 +479,74 @@ def test_whole_structures_run_as_one_block_without_work_per_structure(
                                       chunk=7, **axes))  # fmt: skip
     for name in ("step_time_s", "memory_bytes", "binding_wall", "microbatches", "mfu"):
         np.testing.assert_array_equal(np.concatenate([p[name] for p in parts]), s[name], name)
+
+
+def test_parallel_plan_fast_check_accepts_only_what_the_checks_accept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``ParallelPlan``'s one-expression test of the common case (``_plain``) is sufficient
+    only: every plan it passes passes each check of ``__post_init__`` run one by one, and
+    every plan those checks refuse is refused with the fast test in place."""
+    import itertools
+    import random
+
+    from mlsysim.core.exceptions import ConfigError
+    from mlsysim.execution import parallel
+
+    values: dict[str, list[object]] = {
+        "tp": [1, 2, 0, True, 2.0],
+        "pp": [1, 4, 0],
+        "dp": [1, 8, False],
+        "cp": [1, 0],
+        "ep": [1, 2, -1],
+        "sp": [False, True, 1],
+        "zero": [0, 3, 4, True, 1.0],
+        "microbatch": [1, 0],
+        "schedule": ["1f1b", "gpipe", "interleaved", "zb"],
+        "chunks": [1, 2, True],
+        "tp_overlap": [0.0, 1.0, 1.5, 0, True],
+    }
+
+    def outcome(kw: dict[str, object]) -> str:
+        try:
+            parallel.ParallelPlan(**kw)  # type: ignore[arg-type]
+        except ConfigError as exc:
+            return str(exc)
+        return "ok"
+
+    rng = random.Random(16)  # 4,000 of the 486,000 combinations, and every valid first one
+    every = list(itertools.product(*values.values()))
+    cases = [dict(zip(values, c, strict=True)) for c in every[:50] + rng.sample(every, 4000)]
+    fast = [outcome(kw) for kw in cases]
+    passed = sum(f == "ok" for f in fast)
+    monkeypatch.setattr(parallel, "_plain", lambda p: False)  # every check, one by one
+    assert [outcome(kw) for kw in cases] == fast
+    assert 0 < passed < len(cases)
+
+
+def test_dense_rows_at_once_beside_per_plan_rows_equal_solve_exactly() -> None:
+    """One call holding rows filled at once (dense training stages sharing a base) and rows
+    lowered per plan (a mixture of experts, FP8 training) in the same table: every point is
+    ``solve()``'s, the step time exactly under the default recomputation."""
+    s = mlsysim.sweep(["Mixtral_8x7B", "Llama3_8B"], "DGX_H100", phase="training",
+                      devices=16, tp=[1, 2], pp=[1, 2], precision=["bf16", "fp8"],
+                      batch=[32, 64], seq_len=512)  # fmt: skip
+    assert len(s) == 32
+    _check(s, fresh=True)
+    for i in range(len(s)):
+        row = s.row(i)
+        kw = {k: v for k, v in row.items() if k in _INPUTS}
+        r = mlsysim.solve(**kw, seq_len=row["seq_len"])
+        assert row["step_time_s"] == r.step_time_s and row["latency_s"] == r.latency_s
+
+
+def test_combinations_are_numpy_unique_without_its_sort() -> None:
+    """Each part's representatives and every structure's combination (``_first_of``) are
+    ``np.unique``'s first indices and inverse, dense codes or sparse."""
+    rng = np.random.default_rng(16)
+    for _ in range(300):
+        n, size = int(rng.integers(1, 300)), int(rng.integers(1, 2000))
+        code = rng.integers(0, size, n)
+        first, inverse = distributed_sweep._first_of(np, code, size)
+        _, want_first, want_inverse = np.unique(code, return_index=True, return_inverse=True)
+        assert np.array_equal(first, want_first) and np.array_equal(inverse, want_inverse)

@@ -78,6 +78,31 @@ def _degree(name: str, value: Any) -> int:
     return value
 
 
+def _plain(p: ParallelPlan) -> bool:
+    """Whether ``p`` passes every check of :meth:`ParallelPlan.__post_init__` without
+    running them one by one: whole degrees ≥ 1, a boolean ``sp``, a ZeRO stage, one model
+    chunk under 1F1B or GPipe and an overlap fraction in [0, 1]. False says nothing: the
+    checks then decide (and say what is wrong)."""
+    tp, pp, dp, cp, ep, mb, t = p.tp, p.pp, p.dp, p.cp, p.ep, p.microbatch, p.tp_overlap
+    return (
+        type(tp) is int
+        and type(pp) is int
+        and type(dp) is int
+        and type(cp) is int
+        and type(ep) is int
+        and type(mb) is int
+        and p.chunks == 1
+        and type(p.chunks) is int
+        and min(tp, pp, dp, cp, ep, mb) >= 1
+        and type(p.sp) is bool
+        and type(p.zero) is int
+        and 0 <= p.zero <= 3
+        and (p.schedule == "1f1b" or p.schedule == "gpipe")
+        and type(t) is float
+        and 0.0 <= t <= 1.0
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ParallelPlan:
     """Parallel degrees and schedule of one distributed step (hashable: a cache key)."""
@@ -96,6 +121,8 @@ class ParallelPlan:
     tp_overlap: float = 0.0
 
     def __post_init__(self) -> None:
+        if _plain(self):  # the common case, every check below passing (a sufficient test)
+            return
         for name in ("tp", "pp", "dp", "cp", "ep", "microbatch", "chunks"):
             _degree(name, getattr(self, name))
         if not isinstance(self.sp, bool):

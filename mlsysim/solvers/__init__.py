@@ -12,9 +12,10 @@
   (``optimize_serving``), ``optimizers_placement`` (``optimize_placement``),
   ``optimizers_pareto`` (``pareto``), with ``optimizers_result`` (what they return)
   and ``optimizers_bound`` (branch and bound);
-* ``sweep_grid`` — ``sweep``/``sweep_chunks``: ``solve`` over a grid, vectorized by
-  ``sweep_kernel`` (the single-node steps on arrays), returning a ``Sweep`` of columns
-  (``sweep_result``).
+* ``sweep_grid`` — ``sweep``/``sweep_chunks``: ``solve`` over a grid (its axes in
+  ``sweep_axes``, its structures in ``sweep_space``, a chunk filled by ``sweep_fill``, dask
+  inputs in ``sweep_lazy``), vectorized by ``sweep_kernel`` (the single-node steps on arrays),
+  returning a ``Sweep`` of columns (``sweep_result``).
 
 * ``run``, ``fleet`` — training runs and serving fleets (with ``footprint``,
   ``ledger``, ``run_result``, ``run_explain``);

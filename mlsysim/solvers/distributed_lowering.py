@@ -17,7 +17,11 @@ layers over the base's, summed (tested to 1e-12 against lowering and timing each
 depth itself, ``tests/test_recompute_share.py``). The base is lowered under the default
 policy, whichever structure comes first, and its own policy's rows are its own op-by-op
 sums: a sweep under the default recomputation gives ``solve``'s numbers, not only to
-rounding.
+rounding. A structure's row is its policy's parts and its stage's layer counts until the
+call reads its tables (:func:`staged_table`): then every such row is filled at once, the same
+:func:`~mlsysim.solvers.distributed_timing.scaled_layers` and
+:func:`~mlsysim.solvers.distributed_timing.slowest_stage` on arrays, element by element the
+arithmetic of one row on floats.
 
 A base is shared by the structures with the same model, shard (tp, cp, ep, sp), micro-batch,
 sequence, device peaks and bandwidth, and resolved plan but for its recomputation; a single
@@ -30,6 +34,7 @@ only.
 from __future__ import annotations
 
 import dataclasses
+from itertools import chain
 from typing import Any
 
 from mlsysim.core.cache import DerivedCache
@@ -49,7 +54,7 @@ from mlsysim.workload.lowering.recompute import (
 )
 from mlsysim.workload.lowering.sharded import lower_ops, replica_flops, restage
 
-__all__ = ["lowering_row"]
+__all__ = ["lowering_row", "staged_table"]
 
 _new = tuple.__new__  # NamedTuple construction without its Python-level __new__
 #: Per class of resolved plans (equal but for recomputation), the default policy's; and per
@@ -141,14 +146,46 @@ def _classed_row(
     if policy is None:
         policy = _policy(base, facts, mb, s, rp, rp0, par, dev, pk)
         memo.policies[(id(base), mode)] = policy
-    layers, t_rest, t_whole, t_head, counts = policy
     stages = par.stage_layers(facts.layers)
-    t_layers = t_whole if single else scaled_layers(t_rest, stages[1] / layers)
-    t = slowest_stage(t_layers, stages[1], stages[2], t_head)
     table = memo.tables[0]
-    table.append((*t, *counts, pk.gemm))
-    row = memo.classed[exact] = len(table) - 1
+    row = memo.classed[exact] = len(table)
+    table.append(None)  # its fields come with every such row's at once (staged_rows)
+    memo.staged.append((row, policy, single, stages[1], stages[2], pk.gemm))
     return row
+
+
+def staged_table(np: Any, memo: Any) -> Any:
+    """``memo``'s first table as an array, with the rows :func:`_classed_row` left to fill:
+    each its policy's layers scaled to its stage's
+    (:func:`~mlsysim.solvers.distributed_timing.scaled_layers`; a single stage's own) and
+    the slower of its middle and last stage
+    (:func:`~mlsysim.solvers.distributed_timing.slowest_stage`), every row at once on
+    arrays: the same arithmetic, element by element, as one row on floats."""
+    staged, rows_of = memo.staged, memo.tables[0]
+    n = len(staged)
+    w = len(Timed._fields)
+    # per row: its layers' timing (a single stage's with its embedding), the LM head's, and
+    # its counts and GEMM peak, each read as one flat run of floats
+    src = np.fromiter(chain.from_iterable(p[2] if one else p[1] for _, p, one, *_ in staged),
+                      np.float64, n * w).reshape(n, w)  # fmt: skip
+    head = np.fromiter(chain.from_iterable(p[3] for _, p, *_ in staged), np.float64, n * w)
+    head = head.reshape(n, w)
+    rest = np.fromiter(chain.from_iterable((*r[1][4], r[5]) for r in staged), np.float64)
+    rest = rest.reshape(n, -1)
+    # a single stage's own layers (× 1.0, exact), a deeper one's scaled to its stage
+    factor = np.fromiter((1.0 if r[2] else r[3] / r[1][0] for r in staged), np.float64, n)
+    mid = np.fromiter((r[3] for r in staged), np.float64, n)
+    last = np.fromiter((r[4] for r in staged), np.float64, n)
+    t_layers = scaled_layers(_new(Timed, src.T), factor)
+    t = slowest_stage(t_layers, mid, last, _new(Timed, head.T))
+    table = np.empty((len(rows_of), w + rest.shape[1]), dtype=np.float64)
+    rows = np.fromiter((r[0] for r in staged), np.int64, n)
+    table[rows, :w] = np.stack(t, axis=1)
+    table[rows, w:] = rest
+    fixed = [k for k, r in enumerate(rows_of) if r is not None]
+    if fixed:  # the rows of other lowerings (_staged_row), as they are
+        table[fixed] = np.asarray([rows_of[k] for k in fixed], dtype=np.float64)
+    return table
 
 
 def _policy(

@@ -13,10 +13,11 @@ those tables and composes their step
 
 from __future__ import annotations
 
+from itertools import chain
 from typing import Any, NamedTuple
 
 from mlsysim.execution.parallel import PARALLEL_KEYWORDS
-from mlsysim.solvers.distributed_lowering import lowering_row
+from mlsysim.solvers.distributed_lowering import lowering_row, staged_table
 from mlsysim.solvers.distributed_plans import check_shape, seq_len_of, split_batch
 from mlsysim.solvers.distributed_results import utilization
 from mlsysim.solvers.distributed_step import PARTS, CommParts, compose_step
@@ -78,6 +79,7 @@ class Memo:
         "policies",
         "prices",
         "rp_keys",
+        "staged",
         "tables",
         "targets",
     )
@@ -99,7 +101,24 @@ class Memo:
         self.checked: set[tuple[Any, ...]] = set()
         self.rp_keys: dict[int, tuple[Any, Any, Any, tuple[Any, ...]]] = {}
         self.groups: dict[tuple[Any, ...], Rows] = {}
-        self.tables: tuple[list[tuple[float, ...]], ...] = ([], [], [])
+        self.tables: tuple[list[Any], ...] = ([], [], [])
+        # the first table's rows left to fill at once: (row, policy, single, layers …)
+        self.staged: list[tuple[Any, ...]] = []
+
+    def arrays(self, np: Any) -> tuple[Any, ...]:
+        """The three tables as float64 arrays, one row per part (every row of a table has
+        the same fields; read as one flat run of floats, not row by row)."""
+        out = []
+        for k, t in enumerate(self.tables):
+            if k == 0 and self.staged:  # rows filled all at once (distributed_lowering)
+                out.append(staged_table(np, self))
+                continue
+            if not t:
+                out.append(np.asarray(t, dtype=np.float64))
+                continue
+            flat = np.fromiter(chain.from_iterable(t), np.float64)
+            out.append(flat.reshape(len(t), len(t[0])))  # (a ragged table cannot reshape)
+        return tuple(out)
 
 
 class Rows:

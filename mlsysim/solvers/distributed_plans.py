@@ -134,6 +134,8 @@ def _parallel_plan(devices: int, settings: ParallelSettings) -> ParallelPlan:
             fix="pass overlap=True (default), overlap=False, or e.g. overlap=0.5",
         )
     for name, value in (("tp", tp), ("pp", pp), ("cp", cp)):
+        if type(value) is int and value >= 1:  # (bool is not int's type: refused below)
+            continue
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(
                 f"{name} must be an integer ≥ 1, got {value!r}",

@@ -124,7 +124,7 @@ def evaluate(segments: Sequence[Segment], out: dict[str, Any]) -> list[tuple[Seg
         _collect(seg, memo)
     lowerings[0] = memo.made
     priced[0] = len(memo.prices)
-    tables = tuple(np.asarray(t, dtype=np.float64) for t in memo.tables)
+    tables = memo.arrays(np)
     strict: list[tuple[Segment, int]] = []
     for rows in memo.groups.values():
         cols = rows.compose(np, tables)
@@ -202,10 +202,12 @@ def evaluate_block(
         """A representative structure per combination of the axes ``reads`` accepts, and
         each structure's combination."""
         code = np.zeros(G, dtype=np.int64)
+        size = 1
         for name, d, n in digits:
             if reads(name):
                 code = code * n + d
-        _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+                size *= n
+        first, inverse = _first_of(np, code, size)
         return [g0 + int(i) for i in first], inverse
 
     memo = Memo()
@@ -308,9 +310,7 @@ def evaluate_block(
         for z in (0, 1):
             cls[z, e] = classes.setdefault((t, z, resolved[e][3][z]), len(classes))
     z3 = np.asarray([p.zero >= 3 for p in step_pars], dtype=np.int64)[k_of]
-    _, first, s_of = np.unique(
-        k_of * len(classes) + cls[z3, e_at], return_index=True, return_inverse=True
-    )
+    first, s_of = _first_of(np, k_of * len(classes) + cls[z3, e_at], len(k_reps) * len(classes))
     steps = []
     for i in first.tolist():  # a structure with that combination and class: its parts
         _, phase, view, facts = targets[t_of[i]]
@@ -320,7 +320,7 @@ def evaluate_block(
     lowerings[0] = memo.made
     priced[0] = len(memo.prices)
     blocked[0] = G
-    tables = tuple(np.asarray(t, dtype=np.float64) for t in memo.tables)
+    tables = memo.arrays(np)
     low_at = np.asarray(lows, dtype=np.int64)[l_of]  # (structures, points)
     mb_at = np.asarray(mbs, dtype=np.int64)[l_of]
     m_at = np.asarray(ms, dtype=np.float64)[l_of]
@@ -341,6 +341,21 @@ def evaluate_block(
         for name, col in out.items():
             if name in cols:
                 col[where] = cols[name]
+
+
+def _first_of(np: Any, code: Any, size: int) -> tuple[Any, Any]:
+    """Where each distinct value of ``code`` (integers in ``[0, size)``) first occurs, in
+    increasing order of the values, and each element's rank among them: ``np.unique``'s
+    ``return_index`` and ``return_inverse``, without its sort when the values are few."""
+    n = len(code)
+    if size > 4 * n + 64:  # sparse codes: a table of every value would be the larger
+        _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+        return first, inverse
+    seen = np.full(size, n, dtype=np.int64)
+    np.minimum.at(seen, code, np.arange(n, dtype=np.int64))
+    present = seen < n
+    rank = np.cumsum(present) - 1
+    return seen[present], rank[code]
 
 
 def _collect(seg: Segment, memo: Memo) -> None:

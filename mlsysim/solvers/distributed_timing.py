@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlsysim.core.arrays import select
 from mlsysim.core.cache import DerivedCache
 from mlsysim.execution.parallel import ParallelPlan
 from mlsysim.execution.plan import ResolvedPlan
@@ -205,11 +206,15 @@ def split_layer_timing(low: Any, pk: Peaks, BW: float, rp: ResolvedPlan) -> tupl
     return _new(Timed, [x + y for x, y in zip(t_emb, rest, strict=True)]), rest
 
 
-def slowest_stage(t_layers: Timed, layers: int, last_layers: int, head: Timed) -> Timed:
+def slowest_stage(t_layers: Timed, layers: Any, last_layers: Any, head: Timed) -> Timed:
     """The slower of a middle stage (``t_layers``: ``layers`` layers) and the last stage
-    (``last_layers`` of those layers plus the LM head's ``head``)."""
+    (``last_layers`` of those layers plus the LM head's ``head``); element-wise when the
+    fields and counts are arrays (a sweep's rows at once), the same arithmetic."""
     t_last = _stage(t_layers, last_layers / layers, head)
-    return t_last if t_last.total >= t_layers.total else t_layers
+    last = t_last.total >= t_layers.total
+    if last is True or last is False:  # floats: a Python comparison's result
+        return t_last if last else t_layers
+    return _new(Timed, [select(last, a, b) for a, b in zip(t_last, t_layers, strict=True)])
 
 
 def scaled_layers(t_layers: Timed, factor: float) -> Timed:

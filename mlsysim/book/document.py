@@ -324,8 +324,11 @@ class Document:
     ) -> str | None:
         """The option a failed rendering is due to: ``style`` or ``unit``, the first without
         which the value renders (only asked after a failure); None: neither alone."""
-        for name, kept_unit, kept_style in (("style", unit, None), ("unit", None, style)):
-            if (style if name == "style" else unit) is None:
+        for name, given, kept_unit, kept_style in (
+            ("style", style, unit, None),
+            ("unit", unit, None, style),
+        ):
+            if given is None:
                 continue
             try:
                 self._shown(ev, expr, kept_unit, sig_figs, kept_style, derive)

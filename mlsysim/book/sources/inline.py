@@ -14,7 +14,8 @@ A paragraph is scanned once, left to right, with what the hosts give precedence 
 * an inline HTML comment ``<!-- … -->`` is opaque;
 * TeX math is opaque (an item written inside math is math, never evaluated): in pandoc
   syntax as pandoc reads it, ``$$…$$``, and ``$…$`` whose opening ``$`` has a non-space on
-  its right and whose closing ``$`` has a non-space on its left and no digit after it; in
+  its right and whose closing ``$`` — the next one, pandoc never looks past it — has a
+  non-space on its left and no digit after it (``$700-$800 … $5`` is no math); in
   MyST with dollarmath as its defaults read it (spaces and digits allowed: the next ``$``).
 
 Positions are 0-based offsets into the paragraph (the block scanner maps them to lines and
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from mlsysim.book.sources.code_shortcodes import CODE_SHORTCODE, in_code_span
 from mlsysim.book.sources.flavours import Syntax
 from mlsysim.book.sources.jinja import JINJA
+from mlsysim.book.sources.markup import autolink_end
 from mlsysim.book.sources.raw_tex import RAW_TEX, Groups, command_end
 from mlsysim.book.sources.shortcodes import ShortcodeReader
 from mlsysim.book.sources.substitutions import SUBSTITUTION, reference_name
@@ -184,6 +186,9 @@ class _Scanner:
                 if end is not None:
                     i = end
                     continue
+            if ch == "<" and (end := autolink_end(text, i)):
+                i = end  # a URL: no Markdown inside
+                continue
             if ch == "<" and text.startswith("<!--", i):
                 close = self._comment_end.next(i + 4)
                 if close >= 0:
@@ -237,20 +242,17 @@ class _Scanner:
         if i + 1 >= n or (strict and text[i + 1].isspace()):
             return None
         if self._math_closes is None:
-            self._math_closes = [
-                j
-                for j in range(1, n)
-                if text[j] == "$"
-                and not _escaped(text, j)
-                and not (strict and text[j - 1].isspace())
-                and not (strict and j + 1 < n and text[j + 1].isdigit())
-            ]
+            self._math_closes = [j for j in range(1, n) if text[j] == "$" and not _escaped(text, j)]
         closes = self._math_closes
         while self._math_k < len(closes) and closes[self._math_k] <= i + 1:
             self._math_k += 1
         if self._math_k == len(closes):
             return None
-        return closes[self._math_k] + 1
+        # the next '$' closes the math, or none does: pandoc never looks past it
+        j = closes[self._math_k]
+        if strict and (text[j - 1].isspace() or (j + 1 < n and text[j + 1].isdigit())):
+            return None
+        return j + 1
 
     def _backticks(self, i: int) -> int:
         length = self.runs.run_at(i)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 
 from mlsysim.book.sources.blocks import Include, list_marker
+from mlsysim.book.sources.markup import CAPTION_OPTION
 from mlsysim.book.sources.text import find, indent_of, laid_out
 from mlsysim.book.syntax import Item, ItemKind
 
@@ -334,6 +335,12 @@ class RstScanner:
             self.out.append(Include(arg, i + 1, attrs, "rst"))
             return end
         if name in CODE_DIRECTIVES:
+            if name in CAPTION_OPTION:  # its caption is inline reST: roles run
+                attrs, _ = self._options(i + 1, ind)
+                for key, line, column in self._option_at:
+                    if key == "caption" and "`" in attrs[key]:
+                        self._para.append((line - 1, column - 1, attrs[key]))
+                        self._flush()
             return end
         _, k = self._options(i + 1, ind)
         if arg and ":" in arg:

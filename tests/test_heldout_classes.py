@@ -16,9 +16,11 @@ Found in session 26. Quarto: pandoc's fancy, example and definition lists hold t
 blocks by indent (never an indented code block), a listing's ``lst-cap`` holds backticks
 (the fences around it still pair, and under a ``#lst-`` id it is a Markdown caption), link
 definitions' titles and autolinks are URLs, ``$700-$800`` is a price (pandoc's math closes
-at the next ``$`` or not at all). Sphinx: a code directive's ``:caption:`` (MyST and reST),
-a ``csv-table``'s title and cells and ``versionchanged``'s text are inline markup; with
-MyST's ``deflist`` a definition holds a block four spaces in.
+at the next ``$`` or not at all), an executable cell's ``#| fig-cap:`` / ``#| tbl-cap:`` is
+its output's Markdown caption (the shim writes it as Quarto's engine does). Sphinx: a code
+directive's ``:caption:`` (MyST and reST), a ``csv-table``'s title and cells and
+``versionchanged``'s text are inline markup; with MyST's ``deflist`` a definition holds a
+block four spaces in.
 
 Each book goes through its host and ``mlsysim check``; the failure lists (file, line,
 column, kind, message) are identical and equal ``EXPECTED_FAILURES.txt``.

@@ -133,6 +133,11 @@ SCANNERS: dict[str, tuple[Callable[[str], Any], str, int]] = {
         '```{#lst-a lst-cap="`a`{.napkin} `b"}\n``` {c="`"} d\n',
         40,
     ),
+    "markdown pandoc: cell captions": (
+        _pandoc,
+        "```{python}\n#| fig-cap: \"`a`{.napkin} \\\\\\\" [b]{.claim\n#| tbl-cap: ''' `c\n",
+        40,
+    ),
     "markdown pandoc: link definitions": (_pandoc, '[a]: <b "c `d`{.napkin}\n[e]: f\n', 40),
     "markdown myst: captions and deflists": (
         lambda t: scan_text(t, "c.md", "myst-deflist"),

@@ -5,7 +5,8 @@ Session 26: pandoc's other list markers and definition lists (MyST's deflist too
 later blocks by indent (never an indented code block); a pandoc code block's attributes may
 hold backticks (a listing's ``lst-cap``, Markdown under a ``#lst-`` id); pandoc's inline math
 closes at the next ``$`` or not at all; link reference definitions and autolinks are URLs;
-Sphinx parses a code directive's ``:caption:``, a ``csv-table``'s cells and the arguments of
+an executable cell's ``#| fig-cap:`` / ``#| tbl-cap:`` is its output's Markdown caption; Sphinx
+parses a code directive's ``:caption:``, a ``csv-table``'s cells and the arguments of
 ``versionadded`` & co. as inline markup."""
 
 from __future__ import annotations
@@ -250,3 +251,30 @@ def test_sphinx_captions_and_arguments_are_inline_markup() -> None:
     rst = ".. code-block:: python\n   :caption: The :napkin:`a` loop\n\n   x = :napkin:`no`\n"
     items = scan_source("c.rst", rst, "rst").items
     assert [(i.text, i.line, i.column) for i in items] == [("a", 2, 27)]
+
+
+CELLS = (
+    "```{python}\n"
+    '#| fig-cap: "At `a`{.napkin} and [7 W]{.claim of=\\"x\\"}"\n'
+    "#| tbl-cap: 'It''s `c`{.napkin}'\n"
+    '#| fig-alt: "`no`{.napkin}"\n'
+    "y = `no`{.napkin}\n"
+    "```\n\n"
+    "```{r}\n"
+    "plot(1)\n"
+    "#| fig-cap: not an option after the code `no`{.napkin}\n"
+    "```\n\n"
+    "```{.python}\n"
+    '#| fig-cap: "`no`{.napkin}"\n'
+    "```\n"
+)
+
+
+def test_cell_captions_are_markdown() -> None:
+    s = _scan(CELLS, "pandoc")
+    assert [(i.kind, i.text, i.line, i.column) for i in s.items] == [
+        ("inline", "a", 2, 18),
+        ("claim", "7 W", 2, 35),
+        ("inline", "c", 3, 21),
+    ]
+    assert s.items[1].attrs == {"of": "x"}  # escapes resolved

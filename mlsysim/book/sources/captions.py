@@ -1,8 +1,10 @@
 """Napkin items written beside a block rather than in its text, where a host still reads
-Markdown: a pandoc div's ``title`` / ``fig-cap`` / ``tbl-cap`` / ``lst-cap`` attribute and a
-code listing's ``lst-cap`` (Quarto reads them as Markdown), a code directive's ``:caption:``
-(Sphinx parses it as inline markup). Each function reads one info string or one directive's
-options, once."""
+Markdown: a pandoc div's ``title`` / ``fig-cap`` / ``tbl-cap`` / ``lst-cap`` attribute, a
+code listing's ``lst-cap`` and an executable cell's ``#| fig-cap:`` / ``#| tbl-cap:``
+options (Quarto reads them as Markdown: the engine writes them as the caption of the cell's
+figure or table), a code directive's ``:caption:`` (Sphinx parses it as inline markup).
+Each function reads one info string, one cell's option lines or one directive's options,
+once."""
 
 from __future__ import annotations
 
@@ -14,7 +16,17 @@ from mlsysim.book.sources.paragraphs import may_hold_items
 from mlsysim.book.sources.text import parse_attrs
 from mlsysim.book.syntax import Item
 
-__all__ = ["attribute_items", "caption_option", "listing_caption"]
+__all__ = [
+    "CELL_CAPTIONS",
+    "attribute_items",
+    "caption_option",
+    "cell_captions",
+    "executable_cell",
+    "listing_caption",
+]
+
+#: an executable cell's options that Quarto renders as Markdown (the output's caption)
+CELL_CAPTIONS = frozenset({"fig-cap", "tbl-cap"})
 
 
 def attribute_items(
@@ -25,15 +37,80 @@ def attribute_items(
     out: list[Item] = []
     steps = 0
     for value, offsets in caption_attributes(info, keys):
-        if not may_hold_items(value):
-            continue
-        found, n = scan_paragraph(value, syntax)
-        steps += n + len(value)
-        for f in found:
-            at = tuple((k, i + 1, start + offsets[p] + 1) for k, p in f.attr_starts.items())
-            column = start + offsets[f.start] + 1
-            out.append(Item(f.kind, f.text, i + 1, column, f.attrs, attr_at=at))
+        steps += _value_items(out, value, [start + o for o in offsets], i, syntax)
     return out, steps
+
+
+def _value_items(out: list[Item], value: str, columns: list[int], i: int, syntax: Syntax) -> int:
+    """Append the items of ``value``, a caption whose characters stand at the 0-based
+    ``columns`` of 0-based line ``i``; return the steps spent."""
+    if not may_hold_items(value):
+        return 0
+    found, steps = scan_paragraph(value, syntax)
+    for f in found:
+        at = tuple((k, i + 1, columns[p] + 1) for k, p in f.attr_starts.items())
+        out.append(Item(f.kind, f.text, i + 1, columns[f.start] + 1, f.attrs, attr_at=at))
+    return steps + len(value)
+
+
+def executable_cell(info: str) -> bool:
+    """Whether a code fence's info string opens a cell an engine runs (```` ```{python} ````,
+    ```` ```{r, echo=FALSE} ````), not a pandoc attribute block (``{.python}``, ``{=html}``)."""
+    if not (info.startswith("{") and info.endswith("}")):
+        return False
+    word = info[1:-1].strip().split(" ", 1)[0].split(",", 1)[0]
+    return bool(word) and word.replace("_", "").replace("-", "").isalnum()
+
+
+def cell_captions(
+    lines: list[str], first: int, stop: int, syntax: Syntax
+) -> tuple[list[Item], int]:
+    """(items, steps) in the caption options (:data:`CELL_CAPTIONS`) among the ``#|`` lines
+    that open the cell whose content runs from line ``first`` to ``stop``. A value is a
+    one-line YAML scalar: plain, ``"double-quoted"`` (backslash escapes) or
+    ``'single-quoted'`` (``''`` is ``'``); a folded or multi-line value is not read."""
+    out: list[Item] = []
+    steps = 0
+    for k in range(first, stop):
+        raw = lines[k]
+        body = raw.lstrip(" \t")
+        if not body.startswith("#|"):
+            break
+        steps += 1
+        key, colon, rest = body[2:].partition(":")
+        if colon and key.strip() in CELL_CAPTIONS:
+            value, columns = _yaml_scalar(raw, len(raw) - len(rest))
+            steps += _value_items(out, value, columns, k, syntax)
+    return out, steps
+
+
+def _yaml_scalar(raw: str, i: int) -> tuple[str, list[int]]:
+    """The one-line YAML scalar starting at (or after spaces from) ``raw[i]``, and the index
+    in ``raw`` of each of its characters."""
+    n = len(raw)
+    while i < n and raw[i] in " \t":
+        i += 1
+    chars: list[str] = []
+    columns: list[int] = []
+    quote = raw[i] if i < n and raw[i] in "\"'" else ""
+    j = i + 1 if quote else i
+    while j < n:
+        ch = raw[j]
+        if quote == '"' and ch == "\\" and j + 1 < n:
+            j += 1
+            ch = raw[j]
+        elif quote == "'" and ch == "'" and raw[j + 1 : j + 2] == "'":
+            j += 1
+        elif ch == quote or (not quote and ch == "#" and raw[j - 1] in " \t"):
+            break
+        chars.append(ch)
+        columns.append(j)
+        j += 1
+    value = "".join(chars)
+    if not quote:
+        value = value.rstrip()
+        columns = columns[: len(value)]
+    return value, columns
 
 
 def listing_caption(info: str, i: int, start: int, syntax: Syntax) -> tuple[list[Item], int]:

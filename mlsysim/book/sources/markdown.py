@@ -37,7 +37,13 @@ from mlsysim.book.sources.blocks import (
     pandoc_marker,
     quote_prefix,
 )
-from mlsysim.book.sources.captions import attribute_items, caption_option, listing_caption
+from mlsysim.book.sources.captions import (
+    attribute_items,
+    caption_option,
+    cell_captions,
+    executable_cell,
+    listing_caption,
+)
 from mlsysim.book.sources.code_shortcodes import block_problems
 from mlsysim.book.sources.grid import grid_rows, is_grid_separator
 from mlsysim.book.sources.html_blocks import admonition_text, html_block_start
@@ -339,6 +345,8 @@ class MarkdownScanner:
                 self.out.append(Item(kind, "\n".join(body), i + 2, col + 1, attrs, attr_at=at))
             else:  # Quarto expands shortcodes in code, as text
                 found, steps = listing_caption(info, i, at_info, self.syntax)
+                if executable_cell(info):
+                    found, steps = cell_captions(self.lines, i + 1, end, self.syntax)
                 self.out.extend(found)
                 self.steps += steps
                 self._code(i + 1, end)

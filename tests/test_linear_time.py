@@ -138,6 +138,7 @@ SCANNERS: dict[str, tuple[Callable[[str], Any], str, int]] = {
         "```{python}\n#| fig-cap: \"`a`{.napkin} \\\\\\\" [b]{.claim\n#| tbl-cap: ''' `c\n",
         40,
     ),
+    "markdown pandoc: pipe rows": (_pandoc, "|-|\n| `a | [b]{.claim of=`|`} `` | \\| ` ", 40),
     "markdown pandoc: link definitions": (_pandoc, '[a]: <b "c `d`{.napkin}\n[e]: f\n', 40),
     "markdown myst: captions and deflists": (
         lambda t: scan_text(t, "c.md", "myst-deflist"),

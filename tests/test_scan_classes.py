@@ -5,7 +5,8 @@ Session 26: pandoc's other list markers and definition lists (MyST's deflist too
 later blocks by indent (never an indented code block); a pandoc code block's attributes may
 hold backticks (a listing's ``lst-cap``, Markdown under a ``#lst-`` id); pandoc's inline math
 closes at the next ``$`` or not at all; link reference definitions and autolinks are URLs;
-an executable cell's ``#| fig-cap:`` / ``#| tbl-cap:`` is its output's Markdown caption; Sphinx
+an executable cell's ``#| fig-cap:`` / ``#| tbl-cap:`` is its output's Markdown caption; a
+pandoc pipe table's row ends a cell at a ``|`` outside code, also in a span's attributes; Sphinx
 parses a code directive's ``:caption:``, a ``csv-table``'s cells and the arguments of
 ``versionadded`` & co. as inline markup."""
 
@@ -278,3 +279,17 @@ def test_cell_captions_are_markdown() -> None:
         ("inline", "c", 3, 21),
     ]
     assert s.items[1].attrs == {"of": "x"}  # escapes resolved
+
+
+def test_a_pandoc_pipe_row_cuts_spans_not_code() -> None:
+    text = (
+        "| A | B |\n|---|---|\n"
+        '| `a | sig=2`{.napkin} | [x]{.napkin expr="b | sig=2"} |\n'
+        '| [`c|d`]{.claim of="e"} | [x]{.napkin expr="f \\| sig=2"} |\n'
+    )
+    s = _scan(text, "pandoc")
+    assert [i.text for i in s.items] == ["a | sig=2", "c|d", "f | sig=2"]
+    assert [(p.line, p.column, p.message[:19]) for p in s.problems] == [
+        (3, 44, "a '|' inside '[x]{."),
+    ]
+    assert "pandoc's pipe tables" in s.problems[0].why

@@ -185,7 +185,7 @@ class MarkdownScanner:
         if text.startswith(("#", "|")) or is_rule(text):
             self._flush()
             self._para.append((i, col, text))
-            row = text.startswith("|") and self._table and not self.syntax.pandoc
+            row = text.startswith("|") and self._table and (self._pandoc or not self.syntax.pandoc)
             self._table = text.startswith("|") and (self._table or is_delimiter_row(text))
             self._flush(cells=row)
             return i + 1, False

@@ -68,16 +68,30 @@ def is_delimiter_row(text: str) -> bool:
     return bool(body) and all(c.strip(" :") and set(c.strip(" :")) == {"-"} for c in cells)
 
 
-def unescaped_bar(text: str, start: int, end: int) -> bool:
-    """Whether ``text[start:end]`` holds a ``|`` that no backslash escapes."""
+def unescaped_bar(text: str, start: int, end: int, code: bool = False) -> bool:
+    """Whether ``text[start:end]`` holds a ``|`` that no backslash escapes (with ``code``:
+    nor a code span holds, as pandoc's pipe tables read a row: a run of backticks opens a
+    span that the next run of the same length closes)."""
     j = text.find("|", start, end)
-    while j >= 0:
-        k = j
-        while k > start and text[k - 1] == "\\":
-            k -= 1
-        if (j - k) % 2 == 0:
+    if j < 0:
+        return False
+    open_run = 0  # the length of the backtick run that opened the code span we are in
+    i = start
+    while i < end:
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "`" and code:
+            k = i
+            while k < end and text[k] == "`":
+                k += 1
+            open_run = (k - i) if open_run == 0 else (0 if k - i == open_run else open_run)
+            i = k
+            continue
+        if ch == "|" and open_run == 0:
             return True
-        j = text.find("|", j + 1, end)
+        i += 1
     return False
 
 

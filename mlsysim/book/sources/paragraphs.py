@@ -24,12 +24,17 @@ from mlsysim.book.syntax import Item
 __all__ = ["Paragraphs", "may_hold_items", "table_cut"]
 
 
-def table_cut(text: str) -> tuple[str, str]:
-    """(message, why) of an item ``text`` that a MyST table row's ``|`` cuts apart."""
+def table_cut(text: str, pandoc: bool = False) -> tuple[str, str]:
+    """(message, why) of an item ``text`` that a table row's ``|`` cuts apart."""
+    why = (
+        "pandoc's pipe tables split a row at every '|' not escaped and not in code, also "
+        "inside a span's attributes"
+        if pandoc
+        else "MyST (GFM) tables split a row at every '|' not escaped, also inside a role"
+    )
     return (
         f"a '|' inside {text!r} ends its table cell: the item is cut in two",
-        "MyST (GFM) tables split a row at every '|' not escaped, also inside a role. "
-        "How to fix: write it as '\\|'",
+        f"{why}. How to fix: write it as '\\|'",
     )
 
 
@@ -52,8 +57,9 @@ class Paragraphs:
 
     def items(self, para: list[tuple[int, int, str]], cells: bool = False) -> list[Item]:
         """The items of one paragraph, given as (0-based line, 0-based column, text) per
-        line; ``cells``: it is one row of a MyST table, whose cells MyST splits at every
-        unescaped ``|`` (an item holding one is cut: a problem)."""
+        line; ``cells``: it is one row of a table, whose cells MyST splits at every
+        unescaped ``|`` and pandoc at every one outside code (an item holding one is cut: a
+        problem)."""
         joined = "\n".join(t for _, _, t in para)
         if not may_hold_items(joined):
             return []
@@ -92,9 +98,10 @@ class Paragraphs:
             if RAW_TEX in f.attrs:  # inside a raw TeX command: never evaluated
                 self.problems.append((line, column, *raw_problem("a TeX command")))
                 continue
-            if cells and unescaped_bar(joined, f.span[0], f.span[1]):
+            pandoc = self.syntax.pandoc and not self.syntax.myst
+            if cells and unescaped_bar(joined, f.span[0], f.span[1], code=pandoc):
                 cut = joined[f.span[0] : f.span[1]]
-                self.problems.append((line, column, *table_cut(cut)))
+                self.problems.append((line, column, *table_cut(cut, pandoc)))
                 continue
             at = tuple((key, *place(pos)) for key, pos in f.attr_starts.items())
             text = laid_out(f.text, f.start, joined, starts, margins)

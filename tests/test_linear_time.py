@@ -139,6 +139,11 @@ SCANNERS: dict[str, tuple[Callable[[str], Any], str, int]] = {
         40,
     ),
     "markdown pandoc: pipe rows": (_pandoc, "|-|\n| `a | [b]{.claim of=`|`} `` | \\| ` ", 40),
+    "markdown pandoc: front matter items": (
+        lambda t: _pandoc("---\n" + t + "---\n"),
+        'a: "`b`{.napkin} [c]{.claim\n',
+        40,
+    ),
     "markdown pandoc: link definitions": (_pandoc, '[a]: <b "c `d`{.napkin}\n[e]: f\n', 40),
     "markdown myst: captions and deflists": (
         lambda t: scan_text(t, "c.md", "myst-deflist"),

@@ -6,7 +6,8 @@ later blocks by indent (never an indented code block); a pandoc code block's att
 hold backticks (a listing's ``lst-cap``, Markdown under a ``#lst-`` id); pandoc's inline math
 closes at the next ``$`` or not at all; link reference definitions and autolinks are URLs;
 an executable cell's ``#| fig-cap:`` / ``#| tbl-cap:`` is its output's Markdown caption; a
-pandoc pipe table's row ends a cell at a ``|`` outside code, also in a span's attributes; Sphinx
+pandoc pipe table's row ends a cell at a ``|`` outside code, also in a span's attributes; an
+item in a pandoc chapter's front matter is never evaluated (a problem at its place); Sphinx
 parses a code directive's ``:caption:``, a ``csv-table``'s cells and the arguments of
 ``versionadded`` & co. as inline markup."""
 
@@ -293,3 +294,13 @@ def test_a_pandoc_pipe_row_cuts_spans_not_code() -> None:
         (3, 44, "a '|' inside '[x]{."),
     ]
     assert "pandoc's pipe tables" in s.problems[0].why
+
+
+def test_front_matter_items_are_problems_in_pandoc() -> None:
+    text = '---\ntitle: "At `a`{.napkin}"\nabstract: |\n  [1 W]{.claim of=b}\n---\n\n`c`{.napkin}\n'
+    s = _scan(text, "pandoc")
+    assert [i.text for i in s.items] == ["c"]
+    assert [(p.line, p.column, p.blind) for p in s.problems] == [(2, 13, True), (4, 4, True)]
+    assert "front matter" in s.problems[0].message
+    myst = "---\ntitle: At {napkin}`a`\n---\n\n{napkin}`c`\n"
+    assert not _scan(myst, "myst").problems  # Sphinx renders no front matter

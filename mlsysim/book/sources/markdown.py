@@ -90,6 +90,8 @@ class MarkdownScanner:
     def scan(self) -> list[Item | Include]:
         i, steps = front_matter_end(self.lines, self.syntax.myst and not self.syntax.pandoc)
         self.steps += steps
+        if self._pandoc and i:  # metadata: Markdown in Quarto, but never evaluated
+            self._paras.metadata([(k, self.lines[k]) for k in range(1, i - 1)])
         if self.syntax.substitution:
             self._paras.subs.update(front_matter_substitutions(self.lines, i))
         prev_blank = True

@@ -38,6 +38,14 @@ def table_cut(text: str, pandoc: bool = False) -> tuple[str, str]:
     )
 
 
+_METADATA_PROBLEM = (
+    "this item is in the front matter, where it is never evaluated",
+    "Quarto renders metadata such as a title or an abstract as Markdown, but mlsysim "
+    "evaluates the chapter's body only (the page would show the item's source). How to fix: "
+    "state the number in the front matter as plain text, or move the item into the body",
+)
+
+
 def may_hold_items(text: str) -> bool:
     """A quick filter: paragraphs without these characters hold no napkin item."""
     return "`" in text or "{" in text or "]" in text
@@ -115,6 +123,14 @@ class Paragraphs:
         for item in self.items(para):
             where = f"\\begin{{{env}}}"
             self.problems.append((item.line, item.column or 1, *raw_problem(where)))
+
+    def metadata(self, lines: list[tuple[int, str]]) -> None:
+        """A pandoc chapter's YAML front matter, given as (0-based line, text): each item
+        written in it is a problem (Quarto renders a title as Markdown, but only the body's
+        items are evaluated)."""
+        for k, text in lines:
+            for item in self.items([(k, 0, text)]):
+                self.problems.append((item.line, item.column or 1, *_METADATA_PROBLEM))
 
     def _substituted(self, name: str) -> list[Item]:
         """The items of substitution ``name``'s value, where the value is written; a use of

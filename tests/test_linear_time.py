@@ -161,6 +161,8 @@ SCANNERS: dict[str, tuple[Callable[[str], Any], str, int]] = {
     "rst: directives and comments": (_rst, ".. napkin::\n   x = 1\n.. c\n   :napkin:`y`\n", 40),
     "rst: literal blocks": (_rst, "para::\n\n   :napkin:`x`\n\n", 40),
     "rst: code captions": (_rst, ".. code-block:: py\n   :caption: :napkin:`a` `\n", 40),
+    "rst: inline options": (_rst, '.. csv-table::\n   :header: ":napkin:`a`, "\n   :b: c\n', 40),
+    "markdown myst: inline options": (_myst, ":::{sidebar}\n:subtitle: {napkin}`a` `\n", 40),
 }
 
 

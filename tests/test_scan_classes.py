@@ -250,9 +250,20 @@ def test_sphinx_captions_and_arguments_are_inline_markup() -> None:
         ("c", 10, 14),
         ("d", 13, 37),
     ]
-    rst = ".. code-block:: python\n   :caption: The :napkin:`a` loop\n\n   x = :napkin:`no`\n"
+    rst = (
+        ".. code-block:: python\n   :caption: The :napkin:`a` loop\n\n   x = :napkin:`no`\n\n"
+        '.. csv-table:: T\n   :header: "A", ":napkin:`b`"\n\n   1, 2\n\n'
+        ".. sidebar:: S\n   :subtitle: :napkin:`c`\n\n   Body.\n"
+    )
     items = scan_source("c.rst", rst, "rst").items
-    assert [(i.text, i.line, i.column) for i in items] == [("a", 2, 27)]
+    assert [(i.text, i.line, i.column) for i in items] == [
+        ("a", 2, 27),
+        ("b", 7, 28),
+        ("c", 12, 24),
+    ]
+    sidebar = ":::{sidebar} S\n:subtitle: at {napkin}`d`\n\nBody {napkin}`e`.\n:::\n"
+    found = [(i.text, i.line, i.column) for i in _scan(sidebar, "myst").items]
+    assert found == [("d", 2, 24), ("e", 4, 15)]
 
 
 CELLS = (

@@ -19,9 +19,9 @@ from mlsysim.book.syntax import Item
 __all__ = [
     "CELL_CAPTIONS",
     "attribute_items",
-    "caption_option",
     "cell_captions",
     "executable_cell",
+    "inline_options",
     "listing_caption",
 ]
 
@@ -123,12 +123,16 @@ def listing_caption(info: str, i: int, start: int, syntax: Syntax) -> tuple[list
     return attribute_items(info[brace:], i, start + brace, syntax, LISTING_CAPTION)
 
 
-def caption_option(body: list[str], lines: list[str], i: int) -> list[tuple[int, int, str]]:
-    """The ``:caption:`` of the code directive opening at line ``i`` (its content ``body``)
-    as a paragraph to scan: (0-based line, 0-based column, text), or none."""
+def inline_options(
+    body: list[str], lines: list[str], i: int, keys: frozenset[str]
+) -> list[tuple[int, int, str]]:
+    """The options named in ``keys`` of the MyST directive opening at line ``i`` (the lines
+    after it: ``body``), each a one-line paragraph to scan: (0-based line, 0-based column,
+    text)."""
     attrs, _, where = directive_options(body)
+    out = []
     for key, k in where:
-        if key == "caption" and attrs[key]:
+        if key in keys and attrs[key]:
             raw = lines[i + 1 + k]
-            return [(i + 1 + k, raw.find(attrs[key], raw.find(key)), attrs[key])]
-    return []
+            out.append((i + 1 + k, raw.find(attrs[key], raw.find(key)), attrs[key]))
+    return out

@@ -39,9 +39,9 @@ from mlsysim.book.sources.blocks import (
 )
 from mlsysim.book.sources.captions import (
     attribute_items,
-    caption_option,
     cell_captions,
     executable_cell,
+    inline_options,
     listing_caption,
 )
 from mlsysim.book.sources.code_shortcodes import block_problems
@@ -49,7 +49,7 @@ from mlsysim.book.sources.grid import grid_rows, is_grid_separator
 from mlsysim.book.sources.html_blocks import admonition_text, html_block_start
 from mlsysim.book.sources.inline import Syntax
 from mlsysim.book.sources.markup import (
-    CAPTION_OPTION,
+    INLINE_OPTIONS,
     MARKUP_ARGUMENT,
     front_matter_end,
     is_delimiter_row,
@@ -320,7 +320,12 @@ class MarkdownScanner:
             if arg and name in MARKUP_ARGUMENT:  # a title: inline Markdown on this line
                 self._para.append((i, col + len(text.rstrip()) - len(arg), arg))
                 self._flush()
-            return self._past_options(i + 1, qcol)  # Markdown content: read it as such
+            after_options = self._past_options(i + 1, qcol)  # Markdown content: read it
+            if name in INLINE_OPTIONS:
+                self._inline_options(
+                    name, [ln[qcol:] for ln in self.lines[i + 1 : after_options]], i
+                )
+            return after_options
         fence_indent = col - qcol
         end, after = self._fence_end(i, depth, ch, run, fence_indent)
         body = [self._content(k, qcol, fence_indent) for k in range(i + 1, end)]
@@ -333,9 +338,8 @@ class MarkdownScanner:
                 self.out.append(Include(arg, i + 1, directive_options(body)[0], "myst"))
             elif name == "eval-rst":
                 self._eval_rst(body, i + 1, col)
-            elif name in CAPTION_OPTION:
-                self._para = caption_option(body, self.lines, i)  # inline markup
-                self._flush()
+            elif name in INLINE_OPTIONS:
+                self._inline_options(name, body, i)
             return after
         if self.syntax.pandoc:
             starts: dict[str, int] = {}
@@ -368,6 +372,12 @@ class MarkdownScanner:
             self.steps += 1
             k += 1
         return k
+
+    def _inline_options(self, name: str, body: list[str], i: int) -> None:
+        """The options of directive ``name`` (at line ``i``) that Sphinx parses inline."""
+        for para in inline_options(body, self.lines, i, INLINE_OPTIONS[name]):
+            self._para = [para]
+            self._flush()
 
     def _attribute_items(self, i: int, start: int, info: str) -> None:
         """Items inside a div's caption attributes, Markdown in Quarto."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 __all__ = [
     "CAPTION_KEYS",
-    "CAPTION_OPTION",
+    "INLINE_OPTIONS",
     "LISTING_CAPTION",
     "MARKUP_ARGUMENT",
     "autolink_end",
@@ -57,8 +57,14 @@ MARKUP_ARGUMENT = frozenset(
         "deprecated",
     }
 )
-#: code directives whose ``:caption:`` option Sphinx parses as inline markup (its roles run)
-CAPTION_OPTION = frozenset({"code-block", "sourcecode", "literalinclude"})
+#: directive options whose value Sphinx parses as inline markup (their roles run): a code
+#: listing's caption, a sidebar's subtitle (reST also parses a csv-table's header cells)
+INLINE_OPTIONS: dict[str, frozenset[str]] = {
+    "code-block": frozenset({"caption"}),
+    "sourcecode": frozenset({"caption"}),
+    "literalinclude": frozenset({"caption"}),
+    "sidebar": frozenset({"subtitle"}),
+}
 
 
 def is_delimiter_row(text: str) -> bool:

@@ -151,6 +151,7 @@ SCANNERS: dict[str, tuple[Callable[[str], Any], str, int]] = {
         40,
     ),
     "inline: autolinks": (lambda t: scan_paragraph(t, _BOTH), "<ab:`c`{.napkin} <d:<e", 200),
+    "inline: html spans": (_pandoc, '<span class="claim" of="a <span <span class=napkin>b ', 60),
     "inline: pandoc dollars": (
         lambda t: scan_paragraph(t, Syntax(myst=False, pandoc=True, math=True)),
         "$1-$2 `a`{.napkin} $ b$",

@@ -7,7 +7,8 @@ hold backticks (a listing's ``lst-cap``, Markdown under a ``#lst-`` id); pandoc'
 closes at the next ``$`` or not at all; link reference definitions and autolinks are URLs;
 an executable cell's ``#| fig-cap:`` / ``#| tbl-cap:`` is its output's Markdown caption; a
 pandoc pipe table's row ends a cell at a ``|`` outside code, also in a span's attributes; an
-item in a pandoc chapter's front matter is never evaluated (a problem at its place); Sphinx
+item in a pandoc chapter's front matter is never evaluated (a problem at its place); an HTML
+``<span class="claim">`` is a pandoc span (an item); Sphinx
 parses a code directive's ``:caption:``, a ``csv-table``'s cells and the arguments of
 ``versionadded`` & co. as inline markup."""
 
@@ -315,3 +316,19 @@ def test_front_matter_items_are_problems_in_pandoc() -> None:
     assert "front matter" in s.problems[0].message
     myst = "---\ntitle: At {napkin}`a`\n---\n\n{napkin}`c`\n"
     assert not _scan(myst, "myst").problems  # Sphinx renders no front matter
+
+
+def test_pandoc_native_spans_are_items() -> None:
+    text = (
+        'A <span class="claim" of="b" data-x=\'y\'>7 *W*</span>, <span class=napkin expr="c">'
+        'x</span>, <span class="note">`d`{.napkin}</span>, <span class="claim">1 <span>W</span>'
+        "</span> and <span class='claim'>unclosed.\n"
+    )
+    s = _scan(text, "pandoc")
+    got = [(i.kind, i.text, i.column, i.attrs) for i in s.items]
+    assert got == [
+        ("claim", "7 W", 41, {"of": "b", "data-x": "y"}),  # its text, Markdown read
+        ("inline", "c", 80, {}),  # at its expr
+        ("inline", "d", 113, {}),
+    ]  # a span inside it (pandoc nests them) and an unclosed one are not read
+    assert not _scan(text.replace("`d`{.napkin}", ""), "myst").items  # MyST: HTML

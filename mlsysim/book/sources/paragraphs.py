@@ -48,7 +48,7 @@ _METADATA_PROBLEM = (
 
 def may_hold_items(text: str) -> bool:
     """A quick filter: paragraphs without these characters hold no napkin item."""
-    return "`" in text or "{" in text or "]" in text
+    return "`" in text or "{" in text or "]" in text or "<span" in text  # (a native span)
 
 
 class Paragraphs:

@@ -85,6 +85,7 @@ class MarkdownScanner:
         #: what no host shows as written: (line, column, message, why)
         self.problems = self._paras.problems
         self._pandoc = syntax.pandoc and not syntax.myst  # pandoc's own Markdown (Quarto)
+        self._markers = self._pandoc or syntax.deflist  # list markers CommonMark lacks
 
     # -- driver ---------------------------------------------------------------------------
     def scan(self) -> list[Item | Include]:
@@ -124,7 +125,7 @@ class MarkdownScanner:
             return self._indented_code(i, container), False
         marker = list_marker(text) if ind - container <= 3 else 0
         hold = marker
-        if not marker and ind - container <= 3 and len(self._para) <= 1:
+        if not marker and self._markers and ind - container <= 3 and len(self._para) <= 1:
             marker, hold = self._other_marker(text)
         if marker:
             self._flush()
@@ -192,7 +193,7 @@ class MarkdownScanner:
             self._flush(cells=row)
             return i + 1, False
         self._table = False
-        if not self._para and reference_definition(text):  # a URL and a title: plain text
+        if text[0] == "[" and not self._para and reference_definition(text):  # a URL, a title
             return i + 1, False
         self._para.append((i, col, text))
         return i + 1, False
@@ -201,11 +202,12 @@ class MarkdownScanner:
         """(width, indent of later blocks) of pandoc's other list markers (fancy, example,
         definition lists) or of a MyST deflist definition; each starts a block, but a
         definition may follow its one-line term."""
-        definition = text[:1] in (":", "~") and text[1:2] in (" ", "\t")
-        if self._para and not definition:
-            return 0, 0
-        if self._pandoc or (definition and self.syntax.deflist):
+        if text[:1] in (":", "~") and text[1:2] in (" ", "\t"):
             return pandoc_marker(text)  # MyST's deflist: the same marker and columns
+        if self._para or not self._pandoc:
+            return 0, 0
+        if text[:1] in "(#@" or "." in text[1:14] or ")" in text[1:14]:  # (a quick filter)
+            return pandoc_marker(text)
         return 0, 0
 
     # -- paragraphs -----------------------------------------------------------------------

@@ -12,6 +12,18 @@ inside raw TeX (a ``\\begin{…}`` block, a command's braces) reported where the
 Both: a claim's figure in TeX (``18.6$\\times$``) is a multiplier; ``2--4`` is a range, an
 error (never 2 - (-4)).
 
+Found in session 26. Quarto: pandoc's fancy, example and definition lists hold their later
+blocks by indent (never an indented code block), a listing's ``lst-cap`` holds backticks
+(the fences around it still pair, and under a ``#lst-`` id it is a Markdown caption), link
+definitions' titles and autolinks are URLs, ``$700-$800`` is a price (pandoc's math closes
+at the next ``$`` or not at all), an executable cell's ``#| fig-cap:`` / ``#| tbl-cap:`` is
+its output's Markdown caption (the shim writes it as Quarto's engine does), a pipe-table row
+ends a cell at a ``|`` outside code (an item in a span's attributes is cut: an error), an item
+in the front matter is never evaluated (an error at its place). Sphinx: a code
+directive's ``:caption:`` (MyST and reST), a ``csv-table``'s title and cells and
+``versionchanged``'s text are inline markup; with MyST's ``deflist`` a definition holds a
+block four spaces in.
+
 Each book goes through its host and ``mlsysim check``; the failure lists (file, line,
 column, kind, message) are identical and equal ``EXPECTED_FAILURES.txt``.
 """
@@ -90,3 +102,27 @@ def test_quarto_shortcode_in_code_outside_a_project(
     checked = check_list(check_run(tmp_path, ["code.qmd"], capsys))
     assert len(checked) == 5 and by_place(located(proc.stderr)) == by_place(checked)
     assert "text context" not in proc.stderr  # no unlocated warning
+
+
+def test_quarto_front_matter_items_outside_a_project(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A single document whose only items are in its front matter: the filter still asks
+    the engine (it sees them in the metadata) and fails at each item's place."""
+    import os
+    import subprocess
+    import sys
+
+    from test_hosts_agree import WITH_SHIM, pandoc_path
+
+    doc = tmp_path / "front.qmd"
+    text = (BOOKS / "quarto" / "chapters" / "front.qmd").read_text(encoding="utf-8")
+    doc.write_text(text.split("\n\nIn the body")[0] + "\n\nNo items in the body.\n")
+    env = {**os.environ, "MLSYSIM_PYTHON": sys.executable, "MLSYSIM_CACHE_DIR": str(tmp_path)}
+    args = [pandoc_path(), "-f", "markdown", "-L", str(WITH_SHIM), "-t", "html", "front.qmd"]
+    proc = subprocess.run(
+        args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 1, proc.stderr
+    checked = check_list(check_run(tmp_path, ["front.qmd"], capsys))
+    assert len(checked) == 3 and by_place(located(proc.stderr)) == by_place(checked)

@@ -123,10 +123,47 @@ SCANNERS: dict[str, tuple[Callable[[str], Any], str, int]] = {
         '<div class="admonition"><p>{napkin}`a`<b>\n',
         40,
     ),
+    "markdown pandoc: fancy and definition lists": (
+        _pandoc,
+        "(iv) `a`{.napkin}\n\n     b\n: c\n\n    `d`{.napkin}\n(@x) e\n",
+        40,
+    ),
+    "markdown pandoc: backticks in code attributes": (
+        _pandoc,
+        '```{#lst-a lst-cap="`a`{.napkin} `b"}\n``` {c="`"} d\n',
+        40,
+    ),
+    "markdown pandoc: cell captions": (
+        _pandoc,
+        "```{python}\n#| fig-cap: \"`a`{.napkin} \\\\\\\" [b]{.claim\n#| tbl-cap: ''' `c\n",
+        40,
+    ),
+    "markdown pandoc: pipe rows": (_pandoc, "|-|\n| `a | [b]{.claim of=`|`} `` | \\| ` ", 40),
+    "markdown pandoc: front matter items": (
+        lambda t: _pandoc("---\n" + t + "---\n"),
+        'a: "`b`{.napkin} [c]{.claim\n',
+        40,
+    ),
+    "markdown pandoc: link definitions": (_pandoc, '[a]: <b "c `d`{.napkin}\n[e]: f\n', 40),
+    "markdown myst: captions and deflists": (
+        lambda t: scan_text(t, "c.md", "myst-deflist"),
+        "```{code-block}\n:caption: {napkin}`a`\n: b\n\n    {napkin}`c`\n",
+        40,
+    ),
+    "inline: autolinks": (lambda t: scan_paragraph(t, _BOTH), "<ab:`c`{.napkin} <d:<e", 200),
+    "inline: html spans": (_pandoc, '<span class="claim" of="a <span <span class=napkin>b ', 60),
+    "inline: pandoc dollars": (
+        lambda t: scan_paragraph(t, Syntax(myst=False, pandoc=True, math=True)),
+        "$1-$2 `a`{.napkin} $ b$",
+        200,
+    ),
     "plain_markup: math dollars": (plain_markup, " $a $1 $ b", 60),
     "rst: roles and escapes": (_rst, ":napkin:`'\\\\\\` ", 100),
     "rst: directives and comments": (_rst, ".. napkin::\n   x = 1\n.. c\n   :napkin:`y`\n", 40),
     "rst: literal blocks": (_rst, "para::\n\n   :napkin:`x`\n\n", 40),
+    "rst: code captions": (_rst, ".. code-block:: py\n   :caption: :napkin:`a` `\n", 40),
+    "rst: inline options": (_rst, '.. csv-table::\n   :header: ":napkin:`a`, "\n   :b: c\n', 40),
+    "markdown myst: inline options": (_myst, ":::{sidebar}\n:subtitle: {napkin}`a` `\n", 40),
 }
 
 

@@ -148,8 +148,24 @@ local function conditional(div)
   return div.content
 end
 
+--- A code listing (`#lst-…` id) takes its `lst-cap` as a Markdown caption, above it
+--- (Quarto's listings); other code blocks' `lst-cap` is not read.
+local function listing(block)
+  local caption = block.attributes["lst-cap"]
+  if block.identifier:match("^lst%-") == nil or caption == nil or caption == "" then
+    return nil
+  end
+  local inlines = pandoc.utils.blocks_to_inlines(pandoc.read(caption, "markdown").blocks)
+  block.attributes["lst-cap"] = nil
+  local id = block.identifier
+  block.identifier = ""
+  return pandoc.Div({ pandoc.Div({ pandoc.Plain(inlines) }, { class = "quarto-lst-cap" }), block },
+    pandoc.Attr(id, { "listing" }))
+end
+
 function shim.attributes_filter()
   return {
+    CodeBlock = listing,
     Div = function(div)
       local kept = conditional(div)
       if kept ~= nil then return kept end

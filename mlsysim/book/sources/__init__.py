@@ -98,6 +98,7 @@ def syntax_named(name: str) -> Syntax:
         substitution="substitution" in flags,
         amsmath="amsmath" in flags,
         html_admonition="html_admonition" in flags,
+        deflist="deflist" in flags,
     )
 
 

@@ -7,6 +7,7 @@ scan, or code to skip). Each function reads one line or one info string, in one 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from mlsysim.book.sources.text import parse_attrs
@@ -25,6 +26,8 @@ __all__ = [
     "list_marker",
     "myst_directive",
     "pandoc_block",
+    "pandoc_fence_info",
+    "pandoc_marker",
     "quote_prefix",
 ]
 
@@ -40,7 +43,6 @@ CODE_DIRECTIVES = frozenset(
         "eval-rst",
         "mermaid",
         "graphviz",
-        "csv-table",
         "highlight",
         "doctest",
         "ipython",
@@ -176,6 +178,78 @@ def list_marker(text: str) -> int:
     if j >= n:
         return i + 1
     return j if j - i <= 4 else i + 1
+
+
+#: a roman numeral of one case (pandoc's fancy_lists: ``iv.``, ``(XII)``)
+_ROMAN = re.compile(r"m{0,3}(cm|cd|d?c{0,3})(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})")
+#: the longest marker token read (a roman numeral or an example label)
+_MAX_TOKEN = 12
+
+
+def pandoc_marker(text: str) -> tuple[int, int]:
+    """(width of the marker plus its spaces, the indent the item's later blocks need) for a
+    list marker pandoc has and CommonMark lacks at the start of ``text`` ((0, 0): none):
+    ``fancy_lists`` (``a.``, ``B)``, ``(iv)``, ``#.``, ``(3)``), ``example_lists`` (``(@)``,
+    ``(@label)``, ``@.``) and ``definition_lists`` (``:`` or ``~``). Later blocks need the
+    item's content column, as pandoc 3 reads them, but an example's need four spaces at
+    most; a capital letter with a period needs two spaces after it (``A. Smith`` is prose)."""
+    width = _marker_width(text)
+    return width, min(width, 4) if "@" in text[: min(width, _MAX_TOKEN + 2)] else width
+
+
+def _marker_width(text: str) -> int:
+    n = len(text)
+    if n and text[0] in ":~":
+        i = 1
+    else:
+        paren = text.startswith("(")
+        j = 1 if paren else 0
+        k = j
+        while k < n and k - j <= _MAX_TOKEN and (text[k].isalnum() or text[k] in "@#_-"):
+            k += 1
+        token = text[j:k]
+        if not _marker_token(token) or k >= n:
+            return 0
+        if text[k] != ")" and (paren or text[k] != "."):
+            return 0
+        i = k + 1
+        if text[k] == "." and len(token) == 1 and token.isupper() and text[i : i + 2] != "  ":
+            return 0
+    if i < n and text[i] not in " \t":
+        return 0
+    j = i
+    while j < n and text[j] == " " and j - i < 4:
+        j += 1
+    if j >= n:
+        return i + 1
+    return j if j - i <= 4 else i + 1
+
+
+def _marker_token(token: str) -> bool:
+    if token in ("#", "@") or (len(token) == 1 and token.isascii() and token.isalpha()):
+        return True
+    if token.startswith("@"):
+        return all(c.isalnum() or c in "_-" for c in token[1:])
+    if token.isdigit():
+        return len(token) <= 9
+    if token.isascii() and (token.islower() or token.isupper()):
+        return _ROMAN.fullmatch(token.lower()) is not None
+    return False
+
+
+def pandoc_fence_info(info: str) -> bool:
+    """Whether a backtick fence's info string that holds a backtick still opens a code block
+    in pandoc: a language word and/or an attribute block that ends it, the backticks inside
+    the block's quoted values (```` ```{#lst-a .py lst-cap="`f`"} ````); CommonMark never
+    opens one (an inline code span)."""
+    rest = info
+    if rest and not rest.startswith("{"):
+        word, _, rest = rest.partition(" ")
+        if "`" in word:
+            return False
+        rest = rest.strip()
+    attrs = parse_attrs(rest, 0) if rest.startswith("{") else None
+    return attrs is not None and not rest[attrs.end :].strip()
 
 
 #: environments MyST's amsmath extension reads as display math (a starred form too)

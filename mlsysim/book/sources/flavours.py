@@ -22,6 +22,8 @@ class Syntax:
     amsmath: bool = False
     #: ``<div class="admonition">`` HTML blocks are admonitions (MyST's html_admonition)
     html_admonition: bool = False
+    #: ``: definition`` lines hold their later blocks by indent (MyST's deflist; pandoc always)
+    deflist: bool = False
 
     @property
     def name(self) -> str:

@@ -14,7 +14,8 @@ A paragraph is scanned once, left to right, with what the hosts give precedence 
 * an inline HTML comment ``<!-- … -->`` is opaque;
 * TeX math is opaque (an item written inside math is math, never evaluated): in pandoc
   syntax as pandoc reads it, ``$$…$$``, and ``$…$`` whose opening ``$`` has a non-space on
-  its right and whose closing ``$`` has a non-space on its left and no digit after it; in
+  its right and whose closing ``$`` — the next one, pandoc never looks past it — has a
+  non-space on its left and no digit after it (``$700-$800 … $5`` is no math); in
   MyST with dollarmath as its defaults read it (spaces and digits allowed: the next ``$``).
 
 Positions are 0-based offsets into the paragraph (the block scanner maps them to lines and
@@ -28,7 +29,9 @@ from dataclasses import dataclass, field
 
 from mlsysim.book.sources.code_shortcodes import CODE_SHORTCODE, in_code_span
 from mlsysim.book.sources.flavours import Syntax
+from mlsysim.book.sources.html_spans import napkin_span
 from mlsysim.book.sources.jinja import JINJA
+from mlsysim.book.sources.markup import autolink_end
 from mlsysim.book.sources.raw_tex import RAW_TEX, Groups, command_end
 from mlsysim.book.sources.shortcodes import ShortcodeReader
 from mlsysim.book.sources.substitutions import SUBSTITUTION, reference_name
@@ -101,6 +104,8 @@ class _Scanner:
         # attribute blocks that fail to parse are re-read from each '{': bound the total
         self._attr_budget = 4 * len(text) + 1000
         self._comment_end = Finder(text, "-->")
+        self._tag_end = Finder(text, ">")
+        self._span_end = Finder(text, "</span>")
         self._math_closes: list[int] | None = None  # valid closing '$' of inline math
         self._math_k = 0
         self._display_open = True  # False once no closing '$$' is left
@@ -184,6 +189,14 @@ class _Scanner:
                 if end is not None:
                     i = end
                     continue
+            if ch == "<" and self.tex and text.startswith("<span", i):
+                end = self._html_span(i)
+                if end is not None:
+                    i = end
+                    continue
+            if ch == "<" and (end := autolink_end(text, i)):
+                i = end  # a URL: no Markdown inside
+                continue
             if ch == "<" and text.startswith("<!--", i):
                 close = self._comment_end.next(i + 4)
                 if close >= 0:
@@ -237,20 +250,17 @@ class _Scanner:
         if i + 1 >= n or (strict and text[i + 1].isspace()):
             return None
         if self._math_closes is None:
-            self._math_closes = [
-                j
-                for j in range(1, n)
-                if text[j] == "$"
-                and not _escaped(text, j)
-                and not (strict and text[j - 1].isspace())
-                and not (strict and j + 1 < n and text[j + 1].isdigit())
-            ]
+            self._math_closes = [j for j in range(1, n) if text[j] == "$" and not _escaped(text, j)]
         closes = self._math_closes
         while self._math_k < len(closes) and closes[self._math_k] <= i + 1:
             self._math_k += 1
         if self._math_k == len(closes):
             return None
-        return closes[self._math_k] + 1
+        # the next '$' closes the math, or none does: pandoc never looks past it
+        j = closes[self._math_k]
+        if strict and (text[j - 1].isspace() or (j + 1 < n and text[j + 1].isdigit())):
+            return None
+        return j + 1
 
     def _backticks(self, i: int) -> int:
         length = self.runs.run_at(i)
@@ -350,6 +360,33 @@ class _Scanner:
         self.found.append(Found(kind, text, start, values, span, where, tuple(attrs.escapes)))
         self.claim_spans.append((opened, attrs.end))
         return attrs.end
+
+    def _html_span(self, i: int) -> int | None:
+        """A pandoc native span ``<span class="claim" …>…</span>`` at ``i`` holding an item:
+        the end of its closing tag, or None (another span, or no tag)."""
+        tag_end = self._tag_end.next(i)
+        self._attr_budget -= max(tag_end - i, 0)
+        if tag_end < 0 or self._attr_budget < 0:
+            return None
+        tag = napkin_span(self.text, i, tag_end)
+        kind: ItemKind | None = None
+        if tag is not None and "napkin" in tag.classes:
+            kind = "inline"
+        elif tag is not None and "claim" in tag.classes:
+            kind = "claim"
+        close = self._span_end.next(tag_end)
+        if tag is None or kind is None or close < 0 or "<span" in self.text[tag_end:close]:
+            return None  # (a span inside it: pandoc nests them; not read)
+        values = dict(tag.values)
+        key = "expr" if kind == "inline" else "claim"
+        body = values.pop(key, None)
+        start = tag.starts[key] if body is not None else tag_end + 1
+        text = plain_markup(self.text[tag_end + 1 : close]) if body is None else body
+        where = {k: v for k, v in tag.starts.items() if k in values}
+        span = (i, close + len("</span>"))
+        self.found.append(Found(kind, text, start, values, span, where))
+        self.claim_spans.append(span)
+        return span[1]
 
     def _shortcode(self, i: int) -> int:
         end, sc = self.shortcodes[i]

@@ -33,20 +33,30 @@ from mlsysim.book.sources.blocks import (
     list_marker,
     myst_directive,
     pandoc_block,
+    pandoc_fence_info,
+    pandoc_marker,
     quote_prefix,
+)
+from mlsysim.book.sources.captions import (
+    attribute_items,
+    cell_captions,
+    executable_cell,
+    inline_options,
+    listing_caption,
 )
 from mlsysim.book.sources.code_shortcodes import block_problems
 from mlsysim.book.sources.grid import grid_rows, is_grid_separator
 from mlsysim.book.sources.html_blocks import admonition_text, html_block_start
-from mlsysim.book.sources.inline import Syntax, scan_paragraph
+from mlsysim.book.sources.inline import Syntax
 from mlsysim.book.sources.markup import (
+    INLINE_OPTIONS,
     MARKUP_ARGUMENT,
-    caption_attributes,
     front_matter_end,
     is_delimiter_row,
     is_option,
+    reference_definition,
 )
-from mlsysim.book.sources.paragraphs import Paragraphs, may_hold_items
+from mlsysim.book.sources.paragraphs import Paragraphs
 from mlsysim.book.sources.raw_tex import tex_environment
 from mlsysim.book.sources.shortcodes import ShortcodeReader
 from mlsysim.book.sources.substitutions import Definition, front_matter_substitutions
@@ -74,11 +84,15 @@ class MarkdownScanner:
         self._no_end: dict[str, int] = {}  # an amsmath \end{…} no line from here holds
         #: what no host shows as written: (line, column, message, why)
         self.problems = self._paras.problems
+        self._pandoc = syntax.pandoc and not syntax.myst  # pandoc's own Markdown (Quarto)
+        self._markers = self._pandoc or syntax.deflist  # list markers CommonMark lacks
 
     # -- driver ---------------------------------------------------------------------------
     def scan(self) -> list[Item | Include]:
         i, steps = front_matter_end(self.lines, self.syntax.myst and not self.syntax.pandoc)
         self.steps += steps
+        if self._pandoc and i:  # metadata: Markdown in Quarto, but never evaluated
+            self._paras.metadata([(k, self.lines[k]) for k in range(1, i - 1)])
         if self.syntax.substitution:
             self._paras.subs.update(front_matter_substitutions(self.lines, i))
         prev_blank = True
@@ -110,9 +124,12 @@ class MarkdownScanner:
         if ind - container >= 4 and not self._para and prev_blank:
             return self._indented_code(i, container), False
         marker = list_marker(text) if ind - container <= 3 else 0
+        hold = marker
+        if not marker and self._markers and ind - container <= 3 and len(self._para) <= 1:
+            marker, hold = self._other_marker(text)
         if marker:
             self._flush()
-            self._lists.append(ind + marker)
+            self._lists.append(ind + hold)
             text, col = text[marker:], col + marker
             if not text.strip():
                 return i + 1, False
@@ -171,13 +188,27 @@ class MarkdownScanner:
         if text.startswith(("#", "|")) or is_rule(text):
             self._flush()
             self._para.append((i, col, text))
-            row = text.startswith("|") and self._table and not self.syntax.pandoc
+            row = text.startswith("|") and self._table and (self._pandoc or not self.syntax.pandoc)
             self._table = text.startswith("|") and (self._table or is_delimiter_row(text))
             self._flush(cells=row)
             return i + 1, False
         self._table = False
+        if text[0] == "[" and not self._para and reference_definition(text):  # a URL, a title
+            return i + 1, False
         self._para.append((i, col, text))
         return i + 1, False
+
+    def _other_marker(self, text: str) -> tuple[int, int]:
+        """(width, indent of later blocks) of pandoc's other list markers (fancy, example,
+        definition lists) or of a MyST deflist definition; each starts a block, but a
+        definition may follow its one-line term."""
+        if text[:1] in (":", "~") and text[1:2] in (" ", "\t"):
+            return pandoc_marker(text)  # MyST's deflist: the same marker and columns
+        if self._para or not self._pandoc:
+            return 0, 0
+        if text[:1] in "(#@" or "." in text[1:14] or ")" in text[1:14]:  # (a quick filter)
+            return pandoc_marker(text)
+        return 0, 0
 
     # -- paragraphs -----------------------------------------------------------------------
     def _flush(self, cells: bool = False) -> None:
@@ -273,7 +304,7 @@ class MarkdownScanner:
     ) -> int | None:
         """Handle a fence opening at line ``i``; None when the line is not one after all."""
         info = text[run:].strip()
-        if ch == "`" and "`" in info:
+        if ch == "`" and "`" in info and not (self._pandoc and pandoc_fence_info(info)):
             return None  # an inline code span, not a fence
         directive = myst_directive(info) if self.syntax.myst else None
         if ch == ":" and directive is None:
@@ -291,7 +322,12 @@ class MarkdownScanner:
             if arg and name in MARKUP_ARGUMENT:  # a title: inline Markdown on this line
                 self._para.append((i, col + len(text.rstrip()) - len(arg), arg))
                 self._flush()
-            return self._past_options(i + 1, qcol)  # Markdown content: read it as such
+            after_options = self._past_options(i + 1, qcol)  # Markdown content: read it
+            if name in INLINE_OPTIONS:
+                self._inline_options(
+                    name, [ln[qcol:] for ln in self.lines[i + 1 : after_options]], i
+                )
+            return after_options
         fence_indent = col - qcol
         end, after = self._fence_end(i, depth, ch, run, fence_indent)
         body = [self._content(k, qcol, fence_indent) for k in range(i + 1, end)]
@@ -304,16 +340,23 @@ class MarkdownScanner:
                 self.out.append(Include(arg, i + 1, directive_options(body)[0], "myst"))
             elif name == "eval-rst":
                 self._eval_rst(body, i + 1, col)
+            elif name in INLINE_OPTIONS:
+                self._inline_options(name, body, i)
             return after
         if self.syntax.pandoc:
             starts: dict[str, int] = {}
             kind, attrs = pandoc_block(info, starts)
+            rest = text[run:]
+            at_info = col + run + len(rest) - len(rest.lstrip())
             if kind is not None:
-                rest = text[run:]
-                at_info = col + run + len(rest) - len(rest.lstrip()) + 1
-                at = tuple((k, i + 1, at_info + v) for k, v in starts.items())
+                at = tuple((k, i + 1, at_info + 1 + v) for k, v in starts.items())
                 self.out.append(Item(kind, "\n".join(body), i + 2, col + 1, attrs, attr_at=at))
             else:  # Quarto expands shortcodes in code, as text
+                found, steps = listing_caption(info, i, at_info, self.syntax)
+                if executable_cell(info):
+                    found, steps = cell_captions(self.lines, i + 1, end, self.syntax)
+                self.out.extend(found)
+                self.steps += steps
                 self._code(i + 1, end)
         return after
 
@@ -332,18 +375,17 @@ class MarkdownScanner:
             k += 1
         return k
 
+    def _inline_options(self, name: str, body: list[str], i: int) -> None:
+        """The options of directive ``name`` (at line ``i``) that Sphinx parses inline."""
+        for para in inline_options(body, self.lines, i, INLINE_OPTIONS[name]):
+            self._para = [para]
+            self._flush()
+
     def _attribute_items(self, i: int, start: int, info: str) -> None:
-        """Items inside a div's ``title`` / ``fig-cap`` / ``tbl-cap`` / ``lst-cap`` attribute,
-        which Quarto reads as Markdown (``info`` begins at column ``start`` of line ``i``)."""
-        for value, offsets in caption_attributes(info):
-            if not may_hold_items(value):
-                continue
-            found, steps = scan_paragraph(value, self.syntax)
-            self.steps += steps + len(value)
-            for f in found:
-                at = tuple((k, i + 1, start + offsets[p] + 1) for k, p in f.attr_starts.items())
-                column = start + offsets[f.start] + 1
-                self.out.append(Item(f.kind, f.text, i + 1, column, f.attrs, attr_at=at))
+        """Items inside a div's caption attributes, Markdown in Quarto."""
+        found, steps = attribute_items(info, i, start, self.syntax)
+        self.out.extend(found)
+        self.steps += steps
 
     def _eval_rst(self, body: list[str], first: int, col: int) -> None:
         """A MyST ``{eval-rst}`` block: reST that Sphinx parses, so its roles are items."""

@@ -24,18 +24,31 @@ from mlsysim.book.syntax import Item
 __all__ = ["Paragraphs", "may_hold_items", "table_cut"]
 
 
-def table_cut(text: str) -> tuple[str, str]:
-    """(message, why) of an item ``text`` that a MyST table row's ``|`` cuts apart."""
+def table_cut(text: str, pandoc: bool = False) -> tuple[str, str]:
+    """(message, why) of an item ``text`` that a table row's ``|`` cuts apart."""
+    why = (
+        "pandoc's pipe tables split a row at every '|' not escaped and not in code, also "
+        "inside a span's attributes"
+        if pandoc
+        else "MyST (GFM) tables split a row at every '|' not escaped, also inside a role"
+    )
     return (
         f"a '|' inside {text!r} ends its table cell: the item is cut in two",
-        "MyST (GFM) tables split a row at every '|' not escaped, also inside a role. "
-        "How to fix: write it as '\\|'",
+        f"{why}. How to fix: write it as '\\|'",
     )
+
+
+_METADATA_PROBLEM = (
+    "this item is in the front matter, where it is never evaluated",
+    "Quarto renders metadata such as a title or an abstract as Markdown, but mlsysim "
+    "evaluates the chapter's body only (the page would show the item's source). How to fix: "
+    "state the number in the front matter as plain text, or move the item into the body",
+)
 
 
 def may_hold_items(text: str) -> bool:
     """A quick filter: paragraphs without these characters hold no napkin item."""
-    return "`" in text or "{" in text or "]" in text
+    return "`" in text or "{" in text or "]" in text or "<span" in text  # (a native span)
 
 
 class Paragraphs:
@@ -52,8 +65,9 @@ class Paragraphs:
 
     def items(self, para: list[tuple[int, int, str]], cells: bool = False) -> list[Item]:
         """The items of one paragraph, given as (0-based line, 0-based column, text) per
-        line; ``cells``: it is one row of a MyST table, whose cells MyST splits at every
-        unescaped ``|`` (an item holding one is cut: a problem)."""
+        line; ``cells``: it is one row of a table, whose cells MyST splits at every
+        unescaped ``|`` and pandoc at every one outside code (an item holding one is cut: a
+        problem)."""
         joined = "\n".join(t for _, _, t in para)
         if not may_hold_items(joined):
             return []
@@ -92,9 +106,10 @@ class Paragraphs:
             if RAW_TEX in f.attrs:  # inside a raw TeX command: never evaluated
                 self.problems.append((line, column, *raw_problem("a TeX command")))
                 continue
-            if cells and unescaped_bar(joined, f.span[0], f.span[1]):
+            pandoc = self.syntax.pandoc and not self.syntax.myst
+            if cells and unescaped_bar(joined, f.span[0], f.span[1], code=pandoc):
                 cut = joined[f.span[0] : f.span[1]]
-                self.problems.append((line, column, *table_cut(cut)))
+                self.problems.append((line, column, *table_cut(cut, pandoc)))
                 continue
             at = tuple((key, *place(pos)) for key, pos in f.attr_starts.items())
             text = laid_out(f.text, f.start, joined, starts, margins)
@@ -108,6 +123,14 @@ class Paragraphs:
         for item in self.items(para):
             where = f"\\begin{{{env}}}"
             self.problems.append((item.line, item.column or 1, *raw_problem(where)))
+
+    def metadata(self, lines: list[tuple[int, str]]) -> None:
+        """A pandoc chapter's YAML front matter, given as (0-based line, text): each item
+        written in it is a problem (Quarto renders a title as Markdown, but only the body's
+        items are evaluated)."""
+        for k, text in lines:
+            for item in self.items([(k, 0, text)]):
+                self.problems.append((item.line, item.column or 1, *_METADATA_PROBLEM))
 
     def _substituted(self, name: str) -> list[Item]:
         """The items of substitution ``name``'s value, where the value is written; a use of

@@ -194,13 +194,14 @@ def syntax_for(path: Path, project: Project | None) -> str:
 def myst_syntax(enabled: Iterable[object]) -> str:
     """The name of the MyST syntax with the ``myst_enable_extensions`` that change what is
     text (a name :func:`mlsysim.book.sources.syntax_named` reads): ``myst``, then
-    ``-dollarmath``, ``-substitution``, ``-amsmath``, ``-html_admonition`` in that order."""
+    ``-dollarmath``, ``-substitution``, ``-amsmath``, ``-html_admonition``, ``-deflist`` in
+    that order."""
     on = {str(e) for e in enabled}
     return "myst" + "".join(f"-{e}" for e in MYST_EXTENSIONS if e in on)
 
 
 #: MyST extensions that change which text holds items, in the order syntax names give them
-MYST_EXTENSIONS = ("dollarmath", "substitution", "amsmath", "html_admonition")
+MYST_EXTENSIONS = ("dollarmath", "substitution", "amsmath", "html_admonition", "deflist")
 
 
 @lru_cache(maxsize=256)

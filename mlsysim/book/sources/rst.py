@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 
 from mlsysim.book.sources.blocks import Include, list_marker
+from mlsysim.book.sources.markup import INLINE_OPTIONS
 from mlsysim.book.sources.text import find, indent_of, laid_out
 from mlsysim.book.syntax import Item, ItemKind
 
@@ -52,6 +53,8 @@ CODE_DIRECTIVES = frozenset(
     }
 )
 # (``csv-table`` is not one: docutils parses each cell as reStructuredText, so its roles run)
+#: options docutils and Sphinx parse as inline reST: MyST's, and a csv-table's header cells
+_INLINE_OPTIONS = {**INLINE_OPTIONS, "csv-table": frozenset({"header"})}
 _START_BEFORE = frozenset(" \t\n'\"([{<-/:")
 _END_AFTER = frozenset(" \t\n'\")]}>-/:.,;!?\\_")
 _ROLE_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-:.+")
@@ -333,13 +336,18 @@ class RstScanner:
             attrs, _ = self._options(i + 1, ind)
             self.out.append(Include(arg, i + 1, attrs, "rst"))
             return end
-        if name in CODE_DIRECTIVES:
-            return end
-        _, k = self._options(i + 1, ind)
-        if arg and ":" in arg:
+        attrs, k = self._options(i + 1, ind)
+        if arg and ":" in arg and name not in CODE_DIRECTIVES:
             start = self.lines[i].rfind(arg)
             self._para.append((i, start, arg))
             self._flush()
+        inline = _INLINE_OPTIONS.get(name, frozenset())
+        for key, line, column in self._option_at:  # options parsed as inline reST
+            if key in inline and "`" in attrs[key]:
+                self._para.append((line - 1, column - 1, attrs[key]))
+                self._flush(csv=name == "csv-table")
+        if name in CODE_DIRECTIVES:
+            return end
         if name == "csv-table":  # each row's cells are reST, after CSV's "" became "
             for n in range(k, end):
                 self.steps += 1

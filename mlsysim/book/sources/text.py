@@ -325,12 +325,13 @@ def plain_markup(raw: str) -> str:
 
 def _math_close(raw: str, i: int) -> int:
     """The closing ``$`` of pandoc inline math opening at ``raw[i]``: > 0 where it is; 0 when
-    this ``$`` opens none (a space or ``$`` after it); -1 when no later ``$`` closes any."""
+    this ``$`` opens none (a space or ``$`` after it, or the next unescaped ``$`` cannot
+    close: pandoc never looks past it); -1 when no later ``$`` is left."""
     if i + 1 >= len(raw) or raw[i + 1].isspace() or raw[i + 1] == "$":
         return 0
     j = raw.find("$", i + 1)
-    while j >= 0:
-        if not raw[j - 1].isspace() and not raw[j + 1 : j + 2].isdigit() and raw[j - 1] != "\\":
-            return j
+    while j >= 0 and raw[j - 1] == "\\":  # escaped (a backslash pair is consumed first)
         j = raw.find("$", j + 1)
-    return -1
+    if j < 0:
+        return -1
+    return j if not raw[j - 1].isspace() and not raw[j + 1 : j + 2].isdigit() else 0

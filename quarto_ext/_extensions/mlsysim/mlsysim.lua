@@ -23,8 +23,8 @@ Elements (pandoc-native; shortcodes.lua emits the same placeholders in Quarto):
   []{.napkin expr="…"}, []{.claim claim="…"}, []{.napkin-eq expr="…"}  shortcode
                           placeholders (same semantics).
 
-Only the document body is read (napkin math in metadata such as a title is not evaluated,
-as `mlsysim check` does not evaluate it). The engine locates every element with the same
+Only the document body is read: napkin math in metadata such as a title is not evaluated;
+the engine reports each such item at its place, as `mlsysim check` does. The engine locates every element with the same
 scanner `mlsysim check` uses, so both report the same failures at the same lines.
 
 Options: document metadata key `mlsysim:` (sig-figs, tolerance, siunitx, fail-mode), resolved
@@ -297,11 +297,33 @@ local function walk_items(doc, visit)
   return doc.blocks:walk(filter)
 end
 
---- Whether the document holds what no element of it shows but the engine's scan reports at
---- its place: the mark a shortcode leaves inside code (shortcodes.lua), or a napkin item
---- written inside raw TeX. The engine is then asked even when there are no items.
-local function has_text_mark(doc)
+--- Whether some metadata value (a title, an abstract: Markdown) holds a napkin element or a
+--- shortcode, which only the body's evaluation would show.
+local function meta_has_item(value)
   local found = false
+  local function look(el)
+    if classify(el) ~= nil or (el.t == "Str" and el.text:find("{{<", 1, true)) then
+      found = true
+    end
+  end
+  local function walk(v)
+    local kind = pandoc.utils.type(v)
+    if kind == "Inlines" or kind == "Blocks" then
+      v:walk({ Code = look, Span = look, Str = look })
+    elseif kind == "List" or kind == "table" or kind == "Meta" then
+      for _, x in pairs(v) do walk(x) end
+    end
+  end
+  walk(value)
+  return found
+end
+
+--- Whether the document holds what no element of it shows but the engine's scan reports at
+--- its place: the mark a shortcode leaves inside code (shortcodes.lua), a napkin item
+--- written inside raw TeX or in the metadata. The engine is then asked even when there are
+--- no items.
+local function has_text_mark(doc)
+  local found = meta_has_item(doc.meta)
   local function look(el)
     if el.text:find("⟨mlsysim: shortcode not shown here⟩", 1, true) then found = true end
   end

@@ -237,11 +237,9 @@ def evaluate_block(
     by_digit = []
     for name, d, _ in digits:
         if name in _DEGREES:
-            present, first = np.unique(d, return_index=True)
-            values = {
-                int(x): routed(g0 + int(i))[name] for x, i in zip(present, first, strict=True)
-            }
-            by_digit.append((_FIELD[name], d.tolist(), values))
+            ds = d.tolist()  # (each digit's value read from its first structure)
+            values = {x: routed(g0 + ds.index(x))[name] for x in dict.fromkeys(ds)}
+            by_digit.append((_FIELD[name], ds, values))
 
     def par_of(i: int) -> Any:
         """The parallel plan of structure ``g0 + i``'s combination (built when first asked:
@@ -363,7 +361,7 @@ def _first_of(np: Any, code: Any, size: int) -> tuple[Any, Any]:
     seen = np.full(size, n, dtype=np.int64)
     np.minimum.at(seen, code, np.arange(n, dtype=np.int64))
     present = seen < n
-    rank = np.cumsum(present) - 1
+    rank = present.cumsum() - 1
     return seen[present], rank[code]
 
 

@@ -232,3 +232,34 @@ def _other(value: Any) -> Any:
         return value + 1
     assert value is not None
     return copy.copy(value)
+
+
+def test_groups_at_the_same_levels_share_their_protocol_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """NCCL's rows at a group's achievable levels are the same for every group whose links
+    record the same rows at those levels: a fresh sweep over 8 rank layouts of one cluster
+    builds each set of rows once, not once per group, operation and family (and prices as
+    before)."""
+    from mlsysim.systems import protocols
+
+    grid: dict[str, Any] = dict(
+        model="Llama2_70B", system="DGX_A100", phase="training", devices=64,
+        tp=[2, 8], pp=[1, 2, 4, 8], zero=[0, 3], batch=[256, 512], seq_len=4096,
+    )  # fmt: skip
+    ref = mlsysim.sweep(**grid)
+    cache.clear_all()
+    rows: list[Any] = []
+    row = protocols._row
+
+    def counted(real: Any, st: Any) -> Any:
+        rows.append((real, st))
+        return row(real, st)
+
+    monkeypatch.setattr(protocols, "_row", counted)
+    got = mlsysim.sweep(**grid)
+    assert list(got["step_time_s"]) == list(ref["step_time_s"])
+    # each set of NCCL's rows at each levels built once: fewer than one set per group,
+    # operation and family (what every pricing reads)
+    assert len(rows) == sum(len(made) for made in protocols._ROWS.values())
+    assert len(rows) < sum(len(made) for _, made in protocols._PROTOCOL_LEVELS.values()) / 2

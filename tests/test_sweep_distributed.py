@@ -550,3 +550,21 @@ def test_combinations_are_numpy_unique_without_its_sort() -> None:
         first, inverse = distributed_sweep._first_of(np, code, size)
         _, want_first, want_inverse = np.unique(code, return_index=True, return_inverse=True)
         assert np.array_equal(first, want_first) and np.array_equal(inverse, want_inverse)
+
+
+def test_equal_optimizer_updates_are_timed_once() -> None:
+    """ZeRO-1 … 3 shard the optimizer state alike, and recomputation does not change the
+    update: 4 ZeRO stages × 2 recomputations time 3 updates (ZeRO-0's whole state, ZeRO-1's
+    shard with fp32 main gradients, ZeRO-2/3's with gradients in the weights' format), not
+    one per structure."""
+    from mlsysim.core.cache import clear_all
+
+    timing = importlib.import_module("mlsysim.solvers.distributed_timing")
+    clear_all()
+    axes = {"zero": [0, 1, 2, 3], "recompute": ["none", "full"]}
+    s = mlsysim.sweep(
+        "Llama2_7B", "DGX_A100", phase="training", devices=8, tp=2, pp=2, **axes,
+        batch=[32, 64], seq_len=1024,
+    )  # fmt: skip
+    assert len(timing._OPTIMIZER) == 3
+    _check(s)

@@ -25,11 +25,23 @@ def is_array(x: Any) -> bool:
     return not isinstance(x, _SCALARS)
 
 
+#: The namespace of each combination of array types seen (``array_namespace`` decides by
+#: the arrays' types alone, and takes microseconds to: a sweep asks a few dozen times).
+_NAMESPACES: dict[tuple[type, ...], Any] = {}
+
+
 def namespace(*xs: Any) -> Any:
     """The array API namespace of the arrays among ``xs`` (numpy's, dask's, …)."""
-    from array_api_compat import array_namespace
+    arrays = [x for x in xs if is_array(x)]
+    kinds = tuple(map(type, arrays))
+    ns = _NAMESPACES.get(kinds)
+    if ns is None:
+        from array_api_compat import array_namespace
 
-    return array_namespace(*(x for x in xs if is_array(x)))
+        ns = array_namespace(*arrays)  # (raises for mixed or unknown kinds: not kept)
+        if len(_NAMESPACES) < 64:
+            _NAMESPACES[kinds] = ns
+    return ns
 
 
 def larger(a: Any, b: Any) -> Any:

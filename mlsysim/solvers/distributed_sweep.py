@@ -196,19 +196,23 @@ def evaluate_block(
     G = g1 - g0
     gs = len(batch)
     g = np.arange(g0, g1, dtype=np.int64)
-    digits = [(name, g // stride % n, n) for name, n, stride in axes]
+    # (an axis of one value — a fixed keyword — adds nothing to a combination's code)
+    digits = [(name, g // stride % n, n) for name, n, stride in axes if n > 1]
+    none = np.zeros(G, dtype=np.int64)
 
     def combos(reads: Callable[[str], bool]) -> tuple[list[int], Any]:
         """A representative structure per combination of the axes ``reads`` accepts, and
         each structure's combination."""
-        code = np.zeros(G, dtype=np.int64)
+        code = none
         size = 1
         for name, d, n in digits:
             if reads(name):
-                code = code * n + d
+                code = d if size == 1 else code * n + d
                 size *= n
+        if size == 1:
+            return [g0], none
         first, inverse = _first_of(np, code, size)
-        return [g0 + int(i) for i in first], inverse
+        return (first + g0).tolist(), inverse
 
     memo = Memo()
     target_reps, t_at = combos(lambda a: a in _TARGET)
@@ -233,11 +237,9 @@ def evaluate_block(
     by_digit = []
     for name, d, _ in digits:
         if name in _DEGREES:
-            present, first = np.unique(d, return_index=True)
-            values = {
-                int(x): routed(g0 + int(i))[name] for x, i in zip(present, first, strict=True)
-            }
-            by_digit.append((_FIELD[name], d.tolist(), values))
+            ds = d.tolist()  # (each digit's value read from its first structure)
+            values = {x: routed(g0 + ds.index(x))[name] for x in dict.fromkeys(ds)}
+            by_digit.append((_FIELD[name], ds, values))
 
     def par_of(i: int) -> Any:
         """The parallel plan of structure ``g0 + i``'s combination (built when first asked:
@@ -269,18 +271,17 @@ def evaluate_block(
         reads = tuple((*static_reads(rp, z), pk, rp.eff) for z in (0, 3))
         resolved.append((rp, dev, pk, reads))
 
-    def parts(r: int) -> tuple[Any, ...]:
-        i = r - g0
-        return (*targets[t_of[i]], par_of(i), *resolved[e_of[i]])
-
     # the lowering and micro-batch rows of each point, per combination of all but ZeRO
     low_reps, l_of = combos(lambda a: a != "zero")
     lows, mbs, ms, seqs, gids = [], [], [], [], []
     groups: list[Rows] = []
     by_par: dict[int, tuple[Any, int]] = {}  # the splits, checks and group of a plan
     for r in low_reps:
-        spec, phase, view, facts, par, rp, dev, pk, _ = parts(r)
-        hit = by_par.get(p_of[r - g0])
+        i = r - g0
+        spec, phase, view, facts = targets[t_of[i]]
+        rp, dev, pk, _ = resolved[e_of[i]]
+        par = par_of(i)
+        hit = by_par.get(p_of[i])
         if hit is None:
             training = phase == "training"
             pts = split_points(batch, seq, par, facts, phase, training, memo)
@@ -288,13 +289,19 @@ def evaluate_block(
             rows = group_of(phase, dev, par, memo)
             if rows not in groups:
                 groups.append(rows)
-            hit = by_par[p_of[r - g0]] = (pts, groups.index(rows))
+            hit = by_par[p_of[i]] = (pts, groups.index(rows))
         pts, gid_r = hit
         phase_l = "prefill" if phase == "inference" else phase
-        lo = [lowering_row(facts, phase_l, mb, si, rp, par, dev, pk, memo) for si, mb in pts.pairs]
-        mi = [microbatch_row(facts, phase_l, mb, si, rp, par, view, memo) for si, mb in pts.pairs]
-        lows.append([lo[j] for j in pts.which])
-        mbs.append([mi[j] for j in pts.which])
+        pairs, which = pts.pairs, pts.which
+        if len(pairs) == 1:  # every point the same (sequence, micro-batch): one row each
+            (si, mb), n = pairs[0], len(which)
+            lows.append([lowering_row(facts, phase_l, mb, si, rp, par, dev, pk, memo)] * n)
+            mbs.append([microbatch_row(facts, phase_l, mb, si, rp, par, view, memo)] * n)
+        else:
+            lo = [lowering_row(facts, phase_l, mb, si, rp, par, dev, pk, memo) for si, mb in pairs]
+            mi = [microbatch_row(facts, phase_l, mb, si, rp, par, view, memo) for si, mb in pairs]
+            lows.append([lo[j] for j in which])
+            mbs.append([mi[j] for j in which])
         ms.append(pts.m)
         seqs.append(pts.seq)
         gids.append(gid_r)
@@ -354,7 +361,7 @@ def _first_of(np: Any, code: Any, size: int) -> tuple[Any, Any]:
     seen = np.full(size, n, dtype=np.int64)
     np.minimum.at(seen, code, np.arange(n, dtype=np.int64))
     present = seen < n
-    rank = np.cumsum(present) - 1
+    rank = present.cumsum() - 1
     return seen[present], rank[code]
 
 

@@ -47,15 +47,18 @@ _OPTIMIZER = DerivedCache("solvers.distributed.optimizer_timing")
 
 def _time_optimizer(op: Any, pk: Peaks, BW: float, rp: ResolvedPlan) -> Timed:
     """The optimizer update's timing: one op per rank's state shard, the same for every
-    micro-batch and sequence length (cached per op and resolved plan)."""
-    key = (id(op), id(rp), pk, BW)
-    hit = _OPTIMIZER.get(key)
-    if hit is not None and hit[0] is op and hit[1] is rp:
-        return hit[2]
-    t = time_ops((op,), pk, BW, rp.eff, step=False)
+    micro-batch and sequence length (cached per value of the op, the engine's efficiencies —
+    all the timing reads of the plan — the peaks and the bandwidth: the ZeRO stages that
+    shard the state alike and the plans that differ only in recomputation share it)."""
+    eff = rp.eff
+    key = (op, eff, pk, BW)  # (every one a tuple of numbers and names)
+    hit: Timed | None = _OPTIMIZER.get(key)
+    if hit is not None:
+        return hit
+    t = time_ops((op,), pk, BW, eff, step=False)
     if len(_OPTIMIZER) > _CACHE_LIMIT:
         _OPTIMIZER.clear()
-    _OPTIMIZER.put(key, (op, rp, t))
+    _OPTIMIZER.put(key, t)
     return t
 
 

@@ -109,12 +109,23 @@ def protocol_rows(op: str, grp: Group, real: Levels, family: str) -> tuple[Row, 
     made: tuple[Row, ...]
     if steps is None:
         made = ((real, CALL_BASE, None),)
-    else:
-        made = tuple(_row(real, step) for step in steps)
+    else:  # NCCL's rows at these levels: the same for every group they are the levels of
+        at = (steps, real)  # (numbers and names: equal rows of other links share too)
+        shared = _ROWS.get(at)
+        if shared is None:
+            shared = tuple(_row(real, step) for step in steps)
+            if len(_ROWS) > 1024:
+                _ROWS.clear()
+            _ROWS[at] = shared
+        made = shared
     if len(_PROTOCOL_LEVELS) > 1024:  # a sweep must not accumulate (one plan's each)
         _PROTOCOL_LEVELS.clear()
     _PROTOCOL_LEVELS[key] = (grp, made)
     return made
+
+
+#: Each set of NCCL's rows (:func:`_steps`) at each group's achievable levels.
+_ROWS = DerivedCache("collective protocol rows")
 
 
 class _Step(NamedTuple):

@@ -52,6 +52,7 @@ from mlsysim.solvers.distributed_results import (
     Communication,
     DeviceMemory,
     DistributedResult,
+    new_distributed_result,
 )
 from mlsysim.solvers.distributed_step import PARTS, compose_step
 from mlsysim.solvers.distributed_timing import optimizer_timing, price, rank_timing
@@ -59,7 +60,7 @@ from mlsysim.solvers.timing import peaks
 from mlsysim.systems.topology import SystemView
 from mlsysim.workload.lowering.sharded import RankLowered, lower_rank
 
-__all__ = ["PARALLEL_KEYWORDS", "DistributedSolver", "solve_distributed"]
+__all__ = ["PARALLEL_KEYWORDS", "DistributedSolver", "solve_distributed", "solve_parallel"]
 
 #: Entries each memo table keeps before it starts afresh (a sweep must not accumulate).
 _CACHE_LIMIT = 4096
@@ -117,11 +118,34 @@ def solve_distributed(
     **plan_options: Any,
 ) -> DistributedResult:
     """One step of ``model`` over ``devices`` of ``system`` (node or cluster; see module doc)."""
+    parallel = (tp, pp, dp, cp, ep, sp, zero, microbatch, schedule, chunks, overlap)
+    return solve_parallel(
+        model, system, phase, batch, seq_len, precision, devices, parallel, recompute, plan,
+        strict, plan_options,
+    )  # fmt: skip
+
+
+def solve_parallel(
+    model: Any,
+    system: Any,
+    phase: str,
+    batch: int,
+    seq_len: int | None,
+    precision: str | None,
+    devices: int | None,
+    parallel: tuple[Any, ...],
+    recompute: str,
+    plan: ExecutionPlan | None,
+    strict: bool,
+    plan_options: dict[str, Any],
+) -> DistributedResult:
+    """:func:`solve_distributed` with its arguments in order and the parallel keywords as
+    one tuple in :class:`~mlsysim.solvers.distributed_plans.ParallelSettings`' order (``tp,
+    pp, dp, cp, ep, sp, zero, microbatch, schedule, chunks, overlap``): ``mlsysim.solve``
+    calls it so, with no keyword dictionary built and unpacked twice on the way."""
     if plan_options:
         arguments.check_keywords(plan_options, "solve", PARALLEL_KEYWORDS)
-    settings = _new(
-        ParallelSettings, (tp, pp, dp, cp, ep, sp, zero, microbatch, schedule, chunks, overlap)
-    )
+    settings = _new(ParallelSettings, parallel)
     spec, phase, view, facts = target(model, system, phase, devices, settings)
     batch = arguments.batch(batch)
     s = seq_len_of(seq_len, facts, phase)
@@ -177,58 +201,59 @@ def _compose(
     communication = _new(
         Communication, (st.tp_s, st.cp_s, st.ep_s, st.pp_s, st.dp_s, st.overlapped_s)
     )
-    rows = tuple(_with_exposed(priced, communication, m))
-    memory = DeviceMemory(
-        mem.weights, mem.gradients, mem.optimizer, mem.activations, mem.kv_cache, dev.capacity
+    rows = _with_exposed(priced, communication, m)
+    memory = _new(
+        DeviceMemory,
+        (mem.weights, mem.gradients, mem.optimizer, mem.activations, mem.kv_cache, dev.capacity),
     )
     wall = PARTS[st.wall] if st.feasible else "memory_capacity"
     power = st.power
-    return DistributedResult(
-        model=spec.id,
-        system=view.id,
-        hardware=view.hardware.id,
-        phase=phase,
-        devices=view.devices,
-        nodes=view.nodes,
-        batch=batch,
-        seq_len=s,
-        precision=rp.activations,
-        weights_precision=rp.weights,
-        tp=par.tp,
-        pp=par.pp,
-        dp=par.dp,
-        cp=par.cp,
-        ep=par.ep,
-        sp=par.sp,
-        zero=par.zero,
-        microbatch=mb,
-        schedule=par.effective_schedule,
-        chunks=par.chunks,
-        microbatches=m,
-        feasible=st.feasible,
-        binding_wall=wall,
-        step_time_s=st.step,
-        step_time_bound_s=st.bound,
-        latency_s=st.latency,
-        latency_bound_s=st.latency_bound,
-        tokens_per_step=st.tokens,
-        model_flops_per_step=st.model_flops,
-        hardware_flops_per_step=st.hardware_flops,
-        flops_per_step=st.flops,
-        peak_flops_per_s=P,
-        power_w=None if power != power else power,  # NaN: no TDP
-        bubble_fraction=st.bubble_fraction,
-        compute_s=st.compute_s,
-        memory_s=st.memory_s,
-        overhead_s=st.overhead_s,
-        bubble_s=st.bubble,
-        optimizer_s=st.optimizer_s,
-        memory=memory,
-        communication=communication,
-        collectives=rows,
-        notes=_notes(view, rp),
-        engine=rp.engine,
-        model_spec=spec,
+    return new_distributed_result(  # DistributedResult's fields, in their order
+        spec.id,  # model
+        view.id,  # system
+        view.hardware.id,  # hardware
+        phase,
+        view.devices,  # devices
+        view.nodes,  # nodes
+        batch,
+        s,  # seq_len
+        rp.activations,  # precision
+        rp.weights,  # weights_precision
+        par.tp,  # tp
+        par.pp,  # pp
+        par.dp,  # dp
+        par.cp,  # cp
+        par.ep,  # ep
+        par.sp,  # sp
+        par.zero,  # zero
+        mb,  # microbatch
+        par.effective_schedule,  # schedule
+        par.chunks,  # chunks
+        m,  # microbatches
+        st.feasible,  # feasible
+        wall,  # binding_wall
+        st.step,  # step_time_s
+        st.bound,  # step_time_bound_s
+        st.latency,  # latency_s
+        st.latency_bound,  # latency_bound_s
+        st.tokens,  # tokens_per_step
+        st.model_flops,  # model_flops_per_step
+        st.hardware_flops,  # hardware_flops_per_step
+        st.flops,  # flops_per_step
+        P,  # peak_flops_per_s
+        None if power != power else power,  # power_w (NaN: no TDP)
+        st.bubble_fraction,  # bubble_fraction
+        st.compute_s,  # compute_s
+        st.memory_s,  # memory_s
+        st.overhead_s,  # overhead_s
+        st.bubble,  # bubble_s
+        st.optimizer_s,  # optimizer_s
+        memory,
+        communication,
+        rows,  # collectives
+        _notes(view, rp),  # notes
+        rp.engine,  # engine
+        spec,  # model_spec
     )
 
 
@@ -261,16 +286,17 @@ _EXPOSED = {"tp": "tp_s", "cp": "cp_s", "ep": "ep_s", "pp": "pp_s", "dp": "dp_s"
 
 def _with_exposed(
     rows: list[CollectiveTiming], comm: Communication, m: int
-) -> list[CollectiveTiming]:
+) -> tuple[CollectiveTiming, ...]:
     """Share each dimension's exposed time among its collectives in proportion to their time."""
+    if not rows:
+        return ()
     totals: dict[str, float] = {}
-    for r in rows:
-        key = _EXPOSED[r.group]
+    keys = [_EXPOSED[r.group] for r in rows]
+    for key, r in zip(keys, rows, strict=True):
         totals[key] = totals.get(key, 0.0) + r.total_s
     out = []
-    for r in rows:
-        key = _EXPOSED[r.group]
-        exposed = getattr(comm, key)
-        share = r.total_s / totals[key] if totals[key] > 0 else 0.0
-        out.append(_new(CollectiveTiming, (*r[:-1], exposed * share)))
-    return out
+    for key, r in zip(keys, rows, strict=True):
+        total = totals[key]
+        share = r.total_s / total if total > 0 else 0.0
+        out.append(_new(CollectiveTiming, (*r[:-1], getattr(comm, key) * share)))
+    return tuple(out)

@@ -61,13 +61,16 @@ def test_a_warm_cluster_solve_does_each_piece_of_work_once(
         "groups placed": _counting(monkeypatch, SystemView, "group_of"),
         "lower_rank": _counting(monkeypatch, distributed, "lower_rank"),
         "lower_transformer": _counting(monkeypatch, sharded, "lower_transformer"),
+        "transformer_ops": _counting(monkeypatch, sharded, "transformer_ops"),
         "time_ops": _counting(monkeypatch, distributed_timing, "time_ops"),
     }
     warm = solve(model, system, **keywords)
     got = {name: calls[0] for name, calls in counts.items()}
-    # one lowering of the rank; its layers and the LM head timed once each (the optimizer
-    # update's timing is kept per plan)
-    want = {**dict.fromkeys(counts, 0), "lower_rank": 1, "lower_transformer": 1, "time_ops": 2}
+    # one lowering of the rank (a training rank's operations alone: its memory and the
+    # replica's FLOPs are the sharded lowering's own counts); its layers and the LM head timed
+    # once each (the optimizer update's timing is kept per plan)
+    lowering = "transformer_ops" if keywords["phase"] == "training" else "lower_transformer"
+    want = {**dict.fromkeys(counts, 0), "lower_rank": 1, lowering: 1, "time_ops": 2}
     assert got == want
     assert warm.to_dict() == first.to_dict()
 
@@ -117,3 +120,28 @@ def test_a_result_needs_every_field() -> None:
         new_distributed_result(*values[:-1])
     with pytest.raises(TypeError):
         new_distributed_result(*values, None)
+
+
+@pytest.mark.parametrize(
+    ("model", "phase"),
+    [
+        ("Llama2_7B", "training"),
+        ("Llama2_7B", "decode"),
+        ("Mixtral_8x7B", "training"),
+        ("DeepSeekV3", "training"),
+        ("BERT_Base", "training"),
+    ],
+)
+def test_transformer_ops_are_the_lowerings_operations(model: str, phase: str) -> None:
+    from mlsysim.solvers import single_node
+    from mlsysim.workload.lowering import model_facts
+    from mlsysim.workload.lowering.transformer import lower_transformer, transformer_ops
+
+    spec, hw, phase, batch, seq_len, rp = single_node.check(
+        model, "H100", phase, 3, 256, None, None, {}
+    )
+    f = model_facts(spec)
+    low = lower_transformer(f, phase, batch, seq_len, rp)
+    ops = transformer_ops(f, phase, batch, seq_len, rp)
+    assert ops == tuple(op for op in low.ops if op.kind != "optimizer")
+    assert len(ops) == len(low.ops) - (phase == "training")

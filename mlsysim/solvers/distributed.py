@@ -56,7 +56,7 @@ from mlsysim.solvers.distributed_results import (
 )
 from mlsysim.solvers.distributed_step import PARTS, compose_step
 from mlsysim.solvers.distributed_timing import optimizer_timing, price, rank_timing
-from mlsysim.solvers.timing import peaks
+from mlsysim.solvers.timing import Peaks, peaks
 from mlsysim.systems.topology import SystemView
 from mlsysim.workload.lowering.sharded import RankLowered, lower_rank
 
@@ -172,8 +172,7 @@ def _compose(
     mb: int,
     low: RankLowered,
 ) -> DistributedResult:
-    dev = device_facts(view.hardware)
-    pk = peaks(dev, rp)
+    dev, pk, notes = _on_device(view, rp)
     P = pk.gemm
     BW = dev.bandwidth
     t = rank_timing(low, pk, BW, rp)
@@ -251,21 +250,23 @@ def _compose(
         memory,
         communication,
         rows,  # collectives
-        _notes(view, rp),  # notes
+        notes,
         rp.engine,  # engine
         spec,  # model_spec
     )
 
 
-_NOTES = DerivedCache("solvers.distributed.notes")
+_ON_DEVICE = DerivedCache("solvers.distributed.on_device")
 
 
-def _notes(view: SystemView, rp: ResolvedPlan) -> tuple[str, ...]:
-    """The plan's notes and the fabrics without a recorded efficiency (per view and plan)."""
+def _on_device(view: SystemView, rp: ResolvedPlan) -> tuple[Any, Peaks, tuple[str, ...]]:
+    """The device's facts, its peaks under the plan, and the notes of a result: the plan's
+    and the fabrics without a recorded efficiency (per view and plan: one lookup a solve)."""
     key = (id(view), id(rp))
-    hit = _NOTES.get(key)
+    hit = _ON_DEVICE.get(key)
     if hit is not None and hit[0] is view and hit[1] is rp:
         return hit[2]
+    dev = device_facts(view.hardware)
     notes = tuple(
         f"{lk.fabric} has no recorded collective efficiency: its achievable bandwidth is the "
         "line rate"
@@ -274,10 +275,11 @@ def _notes(view: SystemView, rp: ResolvedPlan) -> tuple[str, ...]:
     )
     if rp.notes:
         notes = (*rp.notes, *notes)
-    if len(_NOTES) > _CACHE_LIMIT:
-        _NOTES.clear()
-    _NOTES.put(key, (view, rp, notes))
-    return notes
+    made = (dev, peaks(dev, rp), notes)
+    if len(_ON_DEVICE) > _CACHE_LIMIT:
+        _ON_DEVICE.clear()
+    _ON_DEVICE.put(key, (view, rp, made))
+    return made
 
 
 #: The exposed-time field of :class:`Communication` each collective group reports into.
@@ -290,13 +292,13 @@ def _with_exposed(
     """Share each dimension's exposed time among its collectives in proportion to their time."""
     if not rows:
         return ()
-    totals: dict[str, float] = {}
-    keys = [_EXPOSED[r.group] for r in rows]
-    for key, r in zip(keys, rows, strict=True):
-        totals[key] = totals.get(key, 0.0) + r.total_s
+    exposed = dict(zip(_EXPOSED, map(comm.__getattribute__, _EXPOSED.values()), strict=True))
+    totals = dict.fromkeys(_EXPOSED.values(), 0.0)
+    for r in rows:
+        totals[_EXPOSED[r.group]] += r.total_s
     out = []
-    for key, r in zip(keys, rows, strict=True):
-        total = totals[key]
+    for r in rows:
+        total = totals[_EXPOSED[r.group]]
         share = r.total_s / total if total > 0 else 0.0
-        out.append(_new(CollectiveTiming, (*r[:-1], getattr(comm, key) * share)))
+        out.append(_new(CollectiveTiming, (*r[:-1], exposed[r.group] * share)))
     return tuple(out)

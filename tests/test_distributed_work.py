@@ -137,7 +137,7 @@ def test_transformer_ops_are_the_lowerings_operations(model: str, phase: str) ->
     from mlsysim.workload.lowering import model_facts
     from mlsysim.workload.lowering.transformer import lower_transformer, transformer_ops
 
-    spec, hw, phase, batch, seq_len, rp = single_node.check(
+    spec, _hw, phase, batch, seq_len, rp = single_node.check(
         model, "H100", phase, 3, 256, None, None, {}
     )
     f = model_facts(spec)
@@ -145,3 +145,65 @@ def test_transformer_ops_are_the_lowerings_operations(model: str, phase: str) ->
     ops = transformer_ops(f, phase, batch, seq_len, rp)
     assert ops == tuple(op for op in low.ops if op.kind != "optimizer")
     assert len(ops) == len(low.ops) - (phase == "training")
+
+
+def test_a_warm_structure_is_looked_up_once_and_still_checks_its_batch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mlsysim.core.exceptions import ConfigError
+
+    model, system, keywords = CASES[1]
+    first = solve(model, system, **keywords)
+    targets = _counting(monkeypatch, distributed, "target")
+    plans = _counting(monkeypatch, distributed, "plans")
+    again = solve(model, system, **{**keywords, "batch": 3072})
+    assert (targets[0], plans[0]) == (0, 0)
+    assert again.microbatches == 2 * first.microbatches
+    with pytest.raises(ConfigError, match="batch"):
+        solve(model, system, **{**keywords, "batch": 1000})  # not a multiple of dp·microbatch
+    with pytest.raises(ConfigError, match="seq_len"):
+        solve(model, system, **{**keywords, "seq_len": 10**6})
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"overlap": 1.0},  # a fraction, not True
+        {"overlap": False},
+        {"dropout": True},  # a plan option
+        {"precision": "fp16"},
+        {"plan": ExecutionPlan(weights="bf16")},
+        {"devices": 64, "tp": 8, "pp": 1},
+    ],
+)
+def test_a_structure_differing_in_one_argument_is_its_own(change: dict[str, Any]) -> None:
+    base: dict[str, Any] = {"phase": "training", "devices": 8, "tp": 8, "batch": 8}
+    solve("Llama2_7B", "DGX_A100", **base)
+    warm = solve("Llama2_7B", "DGX_A100", **{**base, **change})
+    cache.clear_all()
+    cold = solve("Llama2_7B", "DGX_A100", **{**base, **change})
+    assert warm.to_dict() == cold.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [({"tp": [8]}, "tp must be an integer"), ({"devices": True}, "devices must be an integer")],
+)
+def test_a_value_that_does_not_key_a_structure_is_refused_as_before(
+    change: dict[str, Any], message: str
+) -> None:
+    from mlsysim.core.exceptions import ConfigError
+
+    base: dict[str, Any] = {"phase": "training", "devices": 1, "tp": 1, "zero": 1, "batch": 8}
+    solve("Llama2_7B", "DGX_A100", **base)  # devices=1 == True: the type keys apart
+    with pytest.raises(ConfigError, match=message):
+        solve("Llama2_7B", "DGX_A100", **{**base, **change})
+
+
+def test_a_reloaded_registry_misses_the_structures() -> None:
+    model, system, keywords = CASES[0]
+    first = solve(model, system, **keywords)
+    mlsysim.core.registry.reset()  # new spec objects: a structure of the old ones misses
+    again = solve(model, system, **keywords)
+    assert again.to_dict() == first.to_dict()
+    assert again.model_spec is not first.model_spec

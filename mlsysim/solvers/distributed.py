@@ -146,10 +146,28 @@ def solve_parallel(
     if plan_options:
         arguments.check_keywords(plan_options, "solve", PARALLEL_KEYWORDS)
     settings = _new(ParallelSettings, parallel)
-    spec, phase, view, facts = target(model, system, phase, devices, settings)
-    batch = arguments.batch(batch)
-    s = seq_len_of(seq_len, facts, phase)
-    par, rp = plans(spec, facts, view, phase, settings, precision, recompute, plan, plan_options)
+    key = _structure_key(model, system, phase, devices, settings, precision, recompute, plan)
+    hit = None
+    if key is not None and not plan_options:  # (plan options: the plans' own caches key them)
+        try:
+            hit = _STRUCTURES.get(key)
+        except TypeError:  # a value that does not hash: the checks say what is wrong with it
+            key = None
+    if hit is not None and hit[0] is model and hit[1] is system and hit[2] is plan:
+        spec, phase, view, facts, par, rp = hit[3]
+        batch = arguments.batch(batch)
+        s = seq_len_of(seq_len, facts, phase)
+    else:
+        spec, phase, view, facts = target(model, system, phase, devices, settings)
+        batch = arguments.batch(batch)
+        s = seq_len_of(seq_len, facts, phase)
+        par, rp = plans(
+            spec, facts, view, phase, settings, precision, recompute, plan, plan_options
+        )
+        if key is not None and not plan_options:  # (a key left here hashes)
+            if len(_STRUCTURES) > _CACHE_LIMIT:
+                _STRUCTURES.clear()
+            _STRUCTURES.put(key, (model, system, plan, (spec, phase, view, facts, par, rp)))
     training = phase == "training"
     m, mb = split_batch(par, batch, training)
     check_shape(spec, facts, par, s, m, training)
@@ -158,6 +176,34 @@ def solve_parallel(
     if strict and not result.feasible:
         result._require_feasible("step time")
     return result
+
+
+#: What :func:`~mlsysim.solvers.distributed_plans.target` and
+#: :func:`~mlsysim.solvers.distributed_plans.plans` made of a solve's model and system objects,
+#: plan and scalar arguments (the spec, phase, view, model facts, parallel and resolved plans):
+#: a warm solve of a structure looks them up once instead of once per part.
+_STRUCTURES = DerivedCache("solvers.distributed.structures")
+
+
+def _structure_key(
+    model: Any,
+    system: Any,
+    phase: Any,
+    devices: Any,
+    settings: ParallelSettings,
+    precision: Any,
+    recompute: Any,
+    plan: Any,
+) -> tuple[Any, ...] | None:
+    """The key of a solve's structure in :data:`_STRUCTURES`, or None where it has none: a
+    model or system given by name (what a name means changes with the registry). Each
+    value's type is part of the key: ``True == 1 == 1.0`` as numbers, not as meanings
+    (``devices=True`` is refused, ``overlap=1.0`` is a fraction). A key may not hash (a
+    list where a degree goes): the caller's lookup says so."""
+    if type(model) is str or type(system) is str:
+        return None
+    scalars = (phase, devices, precision, recompute, *settings)
+    return (id(model), id(system), id(plan), scalars, tuple(map(type, scalars)))
 
 
 def _compose(

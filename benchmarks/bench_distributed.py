@@ -9,8 +9,10 @@
   call (the group's plan is kept, the price is computed);
 * baseline — the single-device decode solve (Llama-2-7B on an A100) in the same process.
 
-Every call lowers the rank's micro-batch and prices its collectives afresh; only the parsed
-facts of specs, plans and topology groups are memoised (as the single-device solver does).
+Every call lowers the rank's micro-batch, times its operations and composes the step
+afresh; what is memoised is what the single-device solver keeps too — the parsed facts of
+specs and plans, and here of topology groups (a solve's structure: spec, view, parallel and
+resolved plans, looked up once a call) — and each collective's price per message size.
 Timings are the process's CPU time (``time.process_time``: time the process spends waiting
 for a core on a shared machine is not counted), best of ``--repeat`` interleaved rounds of
 ``--number`` calls (each round times the baseline and every case in turn).

@@ -64,15 +64,21 @@ def solve(
     ``kv_cache``, efficiencies, …) go to :class:`~mlsysim.execution.ExecutionPlan`.
     ``hardware=`` is accepted as another name for ``system`` (a device).
     """
-    if hardware is None and serial(
-        devices, tp, pp, dp, cp, ep, sp, zero, microbatch, schedule, chunks, overlap
-    ):  # no parallel keyword: on a device, straight to the single-node solver
+    if hardware is None:
+        one = serial(devices, tp, pp, dp, cp, ep, sp, zero, microbatch, schedule, chunks, overlap)
         spec, device = _model_and_system(model, system, plan, recompute)
-        if device is None or isinstance(device, HardwareSpec):
+        if one and (device is None or isinstance(device, HardwareSpec)):
+            # no parallel keyword, on a device: straight to the single-node solver
             if plan is None and recompute != DEFAULT_RECOMPUTE:
                 plan_options["recompute"] = recompute  # (the plan's default otherwise)
             checked = check(spec, device, phase, batch, seq_len, precision, plan, plan_options)
             return run(*checked, strict)
+        # what route() answers for these arguments, without its keyword dictionaries
+        parallel = (tp, pp, dp, cp, ep, sp, zero, microbatch, schedule, chunks, overlap)
+        return _distributed()(
+            spec, device, phase, batch, seq_len, precision, devices, parallel, recompute, plan,
+            strict, plan_options,
+        )  # fmt: skip
     single, keywords = route(
         model,
         system,
@@ -103,6 +109,19 @@ def solve(
     from mlsysim.solvers.distributed import solve_distributed
 
     return solve_distributed(**keywords)
+
+
+#: :func:`mlsysim.solvers.distributed.solve_parallel` once imported (the distributed solver
+#: loads on the first parallel solve, not with ``mlsysim.solve``).
+_SOLVE_PARALLEL: list[Any] = []
+
+
+def _distributed() -> Any:
+    if not _SOLVE_PARALLEL:
+        from mlsysim.solvers.distributed import solve_parallel
+
+        _SOLVE_PARALLEL.append(solve_parallel)
+    return _SOLVE_PARALLEL[0]
 
 
 #: The keywords that make a step parallel when they differ from their defaults.

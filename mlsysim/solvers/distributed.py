@@ -52,14 +52,15 @@ from mlsysim.solvers.distributed_results import (
     Communication,
     DeviceMemory,
     DistributedResult,
+    new_distributed_result,
 )
 from mlsysim.solvers.distributed_step import PARTS, compose_step
 from mlsysim.solvers.distributed_timing import optimizer_timing, price, rank_timing
-from mlsysim.solvers.timing import peaks
+from mlsysim.solvers.timing import Peaks, peaks
 from mlsysim.systems.topology import SystemView
 from mlsysim.workload.lowering.sharded import RankLowered, lower_rank
 
-__all__ = ["PARALLEL_KEYWORDS", "DistributedSolver", "solve_distributed"]
+__all__ = ["PARALLEL_KEYWORDS", "DistributedSolver", "solve_distributed", "solve_parallel"]
 
 #: Entries each memo table keeps before it starts afresh (a sweep must not accumulate).
 _CACHE_LIMIT = 4096
@@ -117,15 +118,56 @@ def solve_distributed(
     **plan_options: Any,
 ) -> DistributedResult:
     """One step of ``model`` over ``devices`` of ``system`` (node or cluster; see module doc)."""
+    parallel = (tp, pp, dp, cp, ep, sp, zero, microbatch, schedule, chunks, overlap)
+    return solve_parallel(
+        model, system, phase, batch, seq_len, precision, devices, parallel, recompute, plan,
+        strict, plan_options,
+    )  # fmt: skip
+
+
+def solve_parallel(
+    model: Any,
+    system: Any,
+    phase: str,
+    batch: int,
+    seq_len: int | None,
+    precision: str | None,
+    devices: int | None,
+    parallel: tuple[Any, ...],
+    recompute: str,
+    plan: ExecutionPlan | None,
+    strict: bool,
+    plan_options: dict[str, Any],
+) -> DistributedResult:
+    """:func:`solve_distributed` with its arguments in order and the parallel keywords as
+    one tuple in :class:`~mlsysim.solvers.distributed_plans.ParallelSettings`' order (``tp,
+    pp, dp, cp, ep, sp, zero, microbatch, schedule, chunks, overlap``): ``mlsysim.solve``
+    calls it so, with no keyword dictionary built and unpacked twice on the way."""
     if plan_options:
         arguments.check_keywords(plan_options, "solve", PARALLEL_KEYWORDS)
-    settings = _new(
-        ParallelSettings, (tp, pp, dp, cp, ep, sp, zero, microbatch, schedule, chunks, overlap)
-    )
-    spec, phase, view, facts = target(model, system, phase, devices, settings)
-    batch = arguments.batch(batch)
-    s = seq_len_of(seq_len, facts, phase)
-    par, rp = plans(spec, facts, view, phase, settings, precision, recompute, plan, plan_options)
+    settings = _new(ParallelSettings, parallel)
+    key = _structure_key(model, system, phase, devices, settings, precision, recompute, plan)
+    hit = None
+    if key is not None and not plan_options:  # (plan options: the plans' own caches key them)
+        try:
+            hit = _STRUCTURES.get(key)
+        except TypeError:  # a value that does not hash: the checks say what is wrong with it
+            key = None
+    if hit is not None and hit[0] is model and hit[1] is system and hit[2] is plan:
+        spec, phase, view, facts, par, rp = hit[3]
+        batch = arguments.batch(batch)
+        s = seq_len_of(seq_len, facts, phase)
+    else:
+        spec, phase, view, facts = target(model, system, phase, devices, settings)
+        batch = arguments.batch(batch)
+        s = seq_len_of(seq_len, facts, phase)
+        par, rp = plans(
+            spec, facts, view, phase, settings, precision, recompute, plan, plan_options
+        )
+        if key is not None and not plan_options:  # (a key left here hashes)
+            if len(_STRUCTURES) > _CACHE_LIMIT:
+                _STRUCTURES.clear()
+            _STRUCTURES.put(key, (model, system, plan, (spec, phase, view, facts, par, rp)))
     training = phase == "training"
     m, mb = split_batch(par, batch, training)
     check_shape(spec, facts, par, s, m, training)
@@ -134,6 +176,34 @@ def solve_distributed(
     if strict and not result.feasible:
         result._require_feasible("step time")
     return result
+
+
+#: What :func:`~mlsysim.solvers.distributed_plans.target` and
+#: :func:`~mlsysim.solvers.distributed_plans.plans` made of a solve's model and system objects,
+#: plan and scalar arguments (the spec, phase, view, model facts, parallel and resolved plans):
+#: a warm solve of a structure looks them up once instead of once per part.
+_STRUCTURES = DerivedCache("solvers.distributed.structures")
+
+
+def _structure_key(
+    model: Any,
+    system: Any,
+    phase: Any,
+    devices: Any,
+    settings: ParallelSettings,
+    precision: Any,
+    recompute: Any,
+    plan: Any,
+) -> tuple[Any, ...] | None:
+    """The key of a solve's structure in :data:`_STRUCTURES`, or None where it has none: a
+    model or system given by name (what a name means changes with the registry). Each
+    value's type is part of the key: ``True == 1 == 1.0`` as numbers, not as meanings
+    (``devices=True`` is refused, ``overlap=1.0`` is a fraction). A key may not hash (a
+    list where a degree goes): the caller's lookup says so."""
+    if type(model) is str or type(system) is str:
+        return None
+    scalars = (phase, devices, precision, recompute, *settings)
+    return (id(model), id(system), id(plan), scalars, tuple(map(type, scalars)))
 
 
 def _compose(
@@ -148,8 +218,7 @@ def _compose(
     mb: int,
     low: RankLowered,
 ) -> DistributedResult:
-    dev = device_facts(view.hardware)
-    pk = peaks(dev, rp)
+    dev, pk, notes = _on_device(view, rp)
     P = pk.gemm
     BW = dev.bandwidth
     t = rank_timing(low, pk, BW, rp)
@@ -177,70 +246,73 @@ def _compose(
     communication = _new(
         Communication, (st.tp_s, st.cp_s, st.ep_s, st.pp_s, st.dp_s, st.overlapped_s)
     )
-    rows = tuple(_with_exposed(priced, communication, m))
-    memory = DeviceMemory(
-        mem.weights, mem.gradients, mem.optimizer, mem.activations, mem.kv_cache, dev.capacity
+    rows = _with_exposed(priced, communication, m)
+    memory = _new(
+        DeviceMemory,
+        (mem.weights, mem.gradients, mem.optimizer, mem.activations, mem.kv_cache, dev.capacity),
     )
     wall = PARTS[st.wall] if st.feasible else "memory_capacity"
     power = st.power
-    return DistributedResult(
-        model=spec.id,
-        system=view.id,
-        hardware=view.hardware.id,
-        phase=phase,
-        devices=view.devices,
-        nodes=view.nodes,
-        batch=batch,
-        seq_len=s,
-        precision=rp.activations,
-        weights_precision=rp.weights,
-        tp=par.tp,
-        pp=par.pp,
-        dp=par.dp,
-        cp=par.cp,
-        ep=par.ep,
-        sp=par.sp,
-        zero=par.zero,
-        microbatch=mb,
-        schedule=par.effective_schedule,
-        chunks=par.chunks,
-        microbatches=m,
-        feasible=st.feasible,
-        binding_wall=wall,
-        step_time_s=st.step,
-        step_time_bound_s=st.bound,
-        latency_s=st.latency,
-        latency_bound_s=st.latency_bound,
-        tokens_per_step=st.tokens,
-        model_flops_per_step=st.model_flops,
-        hardware_flops_per_step=st.hardware_flops,
-        flops_per_step=st.flops,
-        peak_flops_per_s=P,
-        power_w=None if power != power else power,  # NaN: no TDP
-        bubble_fraction=st.bubble_fraction,
-        compute_s=st.compute_s,
-        memory_s=st.memory_s,
-        overhead_s=st.overhead_s,
-        bubble_s=st.bubble,
-        optimizer_s=st.optimizer_s,
-        memory=memory,
-        communication=communication,
-        collectives=rows,
-        notes=_notes(view, rp),
-        engine=rp.engine,
-        model_spec=spec,
+    return new_distributed_result(  # DistributedResult's fields, in their order
+        spec.id,  # model
+        view.id,  # system
+        view.hardware.id,  # hardware
+        phase,
+        view.devices,  # devices
+        view.nodes,  # nodes
+        batch,
+        s,  # seq_len
+        rp.activations,  # precision
+        rp.weights,  # weights_precision
+        par.tp,  # tp
+        par.pp,  # pp
+        par.dp,  # dp
+        par.cp,  # cp
+        par.ep,  # ep
+        par.sp,  # sp
+        par.zero,  # zero
+        mb,  # microbatch
+        par.effective_schedule,  # schedule
+        par.chunks,  # chunks
+        m,  # microbatches
+        st.feasible,  # feasible
+        wall,  # binding_wall
+        st.step,  # step_time_s
+        st.bound,  # step_time_bound_s
+        st.latency,  # latency_s
+        st.latency_bound,  # latency_bound_s
+        st.tokens,  # tokens_per_step
+        st.model_flops,  # model_flops_per_step
+        st.hardware_flops,  # hardware_flops_per_step
+        st.flops,  # flops_per_step
+        P,  # peak_flops_per_s
+        None if power != power else power,  # power_w (NaN: no TDP)
+        st.bubble_fraction,  # bubble_fraction
+        st.compute_s,  # compute_s
+        st.memory_s,  # memory_s
+        st.overhead_s,  # overhead_s
+        st.bubble,  # bubble_s
+        st.optimizer_s,  # optimizer_s
+        memory,
+        communication,
+        rows,  # collectives
+        notes,
+        rp.engine,  # engine
+        spec,  # model_spec
     )
 
 
-_NOTES = DerivedCache("solvers.distributed.notes")
+_ON_DEVICE = DerivedCache("solvers.distributed.on_device")
 
 
-def _notes(view: SystemView, rp: ResolvedPlan) -> tuple[str, ...]:
-    """The plan's notes and the fabrics without a recorded efficiency (per view and plan)."""
+def _on_device(view: SystemView, rp: ResolvedPlan) -> tuple[Any, Peaks, tuple[str, ...]]:
+    """The device's facts, its peaks under the plan, and the notes of a result: the plan's
+    and the fabrics without a recorded efficiency (per view and plan: one lookup a solve)."""
     key = (id(view), id(rp))
-    hit = _NOTES.get(key)
+    hit = _ON_DEVICE.get(key)
     if hit is not None and hit[0] is view and hit[1] is rp:
         return hit[2]
+    dev = device_facts(view.hardware)
     notes = tuple(
         f"{lk.fabric} has no recorded collective efficiency: its achievable bandwidth is the "
         "line rate"
@@ -249,10 +321,11 @@ def _notes(view: SystemView, rp: ResolvedPlan) -> tuple[str, ...]:
     )
     if rp.notes:
         notes = (*rp.notes, *notes)
-    if len(_NOTES) > _CACHE_LIMIT:
-        _NOTES.clear()
-    _NOTES.put(key, (view, rp, notes))
-    return notes
+    made = (dev, peaks(dev, rp), notes)
+    if len(_ON_DEVICE) > _CACHE_LIMIT:
+        _ON_DEVICE.clear()
+    _ON_DEVICE.put(key, (view, rp, made))
+    return made
 
 
 #: The exposed-time field of :class:`Communication` each collective group reports into.
@@ -261,16 +334,17 @@ _EXPOSED = {"tp": "tp_s", "cp": "cp_s", "ep": "ep_s", "pp": "pp_s", "dp": "dp_s"
 
 def _with_exposed(
     rows: list[CollectiveTiming], comm: Communication, m: int
-) -> list[CollectiveTiming]:
+) -> tuple[CollectiveTiming, ...]:
     """Share each dimension's exposed time among its collectives in proportion to their time."""
-    totals: dict[str, float] = {}
+    if not rows:
+        return ()
+    exposed = dict(zip(_EXPOSED, map(comm.__getattribute__, _EXPOSED.values()), strict=True))
+    totals = dict.fromkeys(_EXPOSED.values(), 0.0)
     for r in rows:
-        key = _EXPOSED[r.group]
-        totals[key] = totals.get(key, 0.0) + r.total_s
+        totals[_EXPOSED[r.group]] += r.total_s
     out = []
     for r in rows:
-        key = _EXPOSED[r.group]
-        exposed = getattr(comm, key)
-        share = r.total_s / totals[key] if totals[key] > 0 else 0.0
-        out.append(_new(CollectiveTiming, (*r[:-1], exposed * share)))
-    return out
+        total = totals[_EXPOSED[r.group]]
+        share = r.total_s / total if total > 0 else 0.0
+        out.append(_new(CollectiveTiming, (*r[:-1], exposed[r.group] * share)))
+    return tuple(out)

@@ -10,7 +10,7 @@ memory is infeasible: its binding wall is ``memory_capacity`` and reading a time
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, make_dataclass
 from typing import Any
 
 from mlsysim.core.exceptions import InfeasibleError
@@ -26,6 +26,7 @@ __all__ = [
     "DeviceMemory",
     "DistributedResult",
     "distributed_json_schema",
+    "new_distributed_result",
     "utilization",
 ]
 
@@ -290,3 +291,25 @@ class DistributedResult:
     def to_json(self, **kwargs: Any) -> str:
         """:meth:`to_dict` as JSON text."""
         return json.dumps(self.to_dict(), **kwargs)
+
+
+#: A mutable twin of :class:`DistributedResult`, as :mod:`mlsysim.solvers.results` has one of
+#: ``SolveResult``: the same fields in the same slots, filled by plain slot stores. The frozen
+#: dataclass's ``__init__`` sets each of its 45 fields through ``object.__setattr__`` from
+#: keywords; :func:`new_distributed_result` fills the twin from positions and re-types it, so
+#: the solver hands out a true, frozen DistributedResult for a fraction of that.
+_Filling = make_dataclass(
+    "_Filling",
+    [(f.name, f.type) for f in fields(DistributedResult)],
+    slots=True,
+    eq=False,
+    repr=False,
+)
+
+
+def new_distributed_result(*values: Any) -> DistributedResult:
+    """A :class:`DistributedResult` of ``values``, given in the order of its fields (all of
+    them: a missing or extra one is a TypeError, as the class's own constructor's)."""
+    r = _Filling(*values)
+    r.__class__ = DistributedResult
+    return r

@@ -76,6 +76,7 @@ class Step(NamedTuple):
 
 
 _new = tuple.__new__  # NamedTuple construction without its Python-level __new__
+_FLOAT = frozenset((float,))
 
 
 def _ratio(a: Any, b: Any) -> Any:
@@ -88,7 +89,7 @@ def _ratio(a: Any, b: Any) -> Any:
 
 def _wall(parts: tuple[Any, ...]) -> Any:
     """Index of the largest part (the first of equals), element-wise."""
-    if not any(map(is_array, parts)):
+    if set(map(type, parts)) <= _FLOAT or not any(map(is_array, parts)):  # (floats: a solve)
         return max(range(len(parts)), key=parts.__getitem__)
     xp = namespace(*parts)
     shape = next(x.shape for x in parts if is_array(x))

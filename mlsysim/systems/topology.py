@@ -227,7 +227,7 @@ def _misfit(view: SystemView, size: Any, stride: Any) -> ConfigError:
 
 
 _GROUPS: dict[tuple[int, tuple[int, ...], tuple[bool, ...]], tuple[Any, Group]] = {}
-_VIEWS: dict[tuple[int, int | None], tuple[Any, SystemView]] = {}
+_VIEWS: dict[tuple[int, int | None, type], tuple[Any, SystemView]] = {}
 
 
 _NAMES: dict[str, tuple[int, Any]] = {}
@@ -261,7 +261,7 @@ def lookup_system(system: Any) -> Any:
 def resolve_system(system: Any, devices: int | None = None) -> SystemView:
     """The :class:`SystemView` of ``system`` (id or spec) with ``devices`` accelerators."""
     spec = lookup_system(system)
-    key = (id(spec), devices)
+    key = (id(spec), devices, type(devices))  # (True == 1 as a number, not as a count)
     hit = _VIEWS.get(key)
     if hit is not None and hit[0] is spec:
         return hit[1]

@@ -73,7 +73,7 @@ from mlsysim.workload.lowering.sharded_state import (
     static_share,
     training_state_bytes,
 )
-from mlsysim.workload.lowering.transformer import lower_transformer
+from mlsysim.workload.lowering.transformer import lower_transformer, transformer_ops
 
 __all__ = [
     "LIST_COLLECTIVE_PER_RANK_S",
@@ -209,15 +209,21 @@ def lower_ops(
     s_rank = seq_len // par.cp if phase != "decode" else seq_len
     entry = rank_shard(f, par)
     fr = entry.facts
-    low = lower_transformer(fr, phase, microbatch, s_rank, rp, expert_load(f, par, rp))
-    ops, head_ops, layer_flops, head_flops = _adjust(low.ops, par, seq_len, s_rank)
+    load = expert_load(f, par, rp)
+    if training:  # the rank's memory and the replica's FLOPs are counted below, not per shard
+        rank_ops = transformer_ops(fr, phase, microbatch, s_rank, rp, load)
+        inference = (0.0, 0.0)
+    else:
+        low = lower_transformer(fr, phase, microbatch, s_rank, rp, load)
+        rank_ops = low.ops
+        inference = (low.memory.activations, low.memory.kv_cache)
+    ops, head_ops, layer_flops, head_flops = _adjust(rank_ops, par, seq_len, s_rank)
 
     # executed FLOPs of one micro-batch over a replica: every layer once on each TP/CP rank
     per_layer = float(f.layers) / fr.layers
     shards = float(par.tp * par.cp)
     flops = (layer_flops * per_layer + head_flops) * shards
     tokens, model_flops, hardware_flops = replica_flops(f, phase, microbatch, seq_len, rp)
-    inference = (0.0, 0.0) if training else (low.memory.activations, low.memory.kv_cache)
     return _new(
         RankOps,
         (

@@ -82,7 +82,13 @@ from mlsysim.workload.lowering.ops import (
     training_state,
 )
 
-__all__ = ["Frame", "expected_distinct_experts", "frame", "lower_transformer"]
+__all__ = [
+    "Frame",
+    "expected_distinct_experts",
+    "frame",
+    "lower_transformer",
+    "transformer_ops",
+]
 
 #: The expected distinct experts a step reads (the formula's fast path, re-exported).
 expected_distinct_experts = distinct_experts
@@ -107,6 +113,46 @@ def lower_transformer(
 
     ``batch`` and ``s`` may be arrays of equal shape (a sweep; the caller checks their range):
     every count is then an array, element-wise."""
+    B, fr, b, s_f, T, M, llm_head, M_head = _emit(f, phase, batch, s, rp, expert_load)
+    training, decode, keeps_cache = fr.training, fr.decode, fr.keeps_cache
+    L, nh, bkv, kv_tok = fr.L, fr.nh, fr.bkv, fr.kv_tok
+    ctx = s_f + 1.0 if decode else s_f
+    if fr.update is not None:  # training: the optimizer's update over every parameter
+        B.ops.append(fr.update)
+    weights, gradients, optimizer = fr.state
+    kv_cache = kv_cache_B(L, kv_tok, ctx, b, bkv) if keeps_cache else 0.0
+    activations = _activation_bytes(f, b, T, M_head if llm_head else 0.0, training, rp)
+    memory = _new(MemoryBytes, (weights, kv_cache, activations, gradients, optimizer))
+    # model and hardware FLOPs (MFU/HFU): the context each token attends to, counted in full
+    N = f.flop_params if llm_head else f.flop_params_no_head
+    Q = f.attn_head_dim
+    if training:
+        model = M * model_flops_per_token_F(N, L, nh, Q, ctx, True)
+        hardware = M * hardware_flops_per_token_F(
+            N, L, nh, Q, ctx, rp.plan.recompute, f.flop_params_head
+        )
+    else:
+        model = M * model_flops_per_token_F(N, L, nh, Q, ctx, False)
+        hardware = model
+    return _new(Lowered, (tuple(B.ops), memory, M, "token", model, hardware))
+
+
+def transformer_ops(
+    f: ModelFacts, phase: str, batch: int, s: int, rp: Any, expert_load: float = 1.0
+) -> tuple[Op, ...]:
+    """The operations :func:`lower_transformer` lowers, without the optimizer update, the
+    memory and the FLOP totals it adds to them: what one rank's lowering keeps of a training
+    step (:func:`~mlsysim.workload.lowering.sharded.lower_ops` counts those for the rank and
+    the whole model itself)."""
+    return tuple(_emit(f, phase, batch, s, rp, expert_load)[0].ops)
+
+
+def _emit(
+    f: ModelFacts, phase: str, batch: Any, s: Any, rp: Any, expert_load: float
+) -> tuple[OpBuilder, Frame, Any, Any, Any, Any, bool, Any]:
+    """The step's operations in a builder, with the frame and the counts the totals read:
+    ``(builder, frame, batch, s, T tokens per sequence, M tokens, whether the LM head runs,
+    the head's rows)``."""
     if not is_array(s) and s > f.max_seq_len:
         raise FormulaDomainError(
             f"seq_len {s} exceeds the model's maximum context of {f.max_seq_len} tokens",
@@ -226,26 +272,7 @@ def lower_transformer(
         B.gemm("lm_head", M_head, h, V, 1, high=True, remat=False)
         if training:
             B.elementwise("loss", M_head * V, _LOSS, TOUCHES["loss"], 1, remat=False)
-
-    ctx = s_f + 1.0 if decode else s_f
-    if fr.update is not None:  # training: the optimizer's update over every parameter
-        B.ops.append(fr.update)
-    weights, gradients, optimizer = fr.state
-    kv_cache = kv_cache_B(L, kv_tok, ctx, b, bkv) if keeps_cache else 0.0
-    activations = _activation_bytes(f, b, T, M_head if llm_head else 0.0, training, rp)
-    memory = _new(MemoryBytes, (weights, kv_cache, activations, gradients, optimizer))
-    # model and hardware FLOPs (MFU/HFU): the context each token attends to, counted in full
-    N = f.flop_params if llm_head else f.flop_params_no_head
-    Q = f.attn_head_dim
-    if training:
-        model = M * model_flops_per_token_F(N, L, nh, Q, ctx, True)
-        hardware = M * hardware_flops_per_token_F(
-            N, L, nh, Q, ctx, rp.plan.recompute, f.flop_params_head
-        )
-    else:
-        model = M * model_flops_per_token_F(N, L, nh, Q, ctx, False)
-        hardware = model
-    return _new(Lowered, (tuple(B.ops), memory, M, "token", model, hardware))
+    return B, fr, b, s_f, T, M, llm_head, M_head
 
 
 class Frame(NamedTuple):

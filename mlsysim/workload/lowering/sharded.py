@@ -207,7 +207,7 @@ class RankShare(NamedTuple):
 #: length: a warm solve of a structure lowers its rank once, not once per call.
 _OPS = DerivedCache("workload.sharded_ops")
 _SHARES = DerivedCache("workload.sharded_shares")
-_LIMIT = 4096  # a sweep or a search must not accumulate
+_LIMIT = 1024  # a sweep or a search must not accumulate (an entry holds ~30 ops)
 
 
 def _held(cache: DerivedCache, key: tuple[Any, ...], f: Any, rp: Any, par: Any) -> Any:

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from mlsysim import Q_
-from mlsysim.core.exceptions import ConfigError, DimensionError, UnknownNameError
+from mlsysim.core.exceptions import (
+    ConfigError,
+    DimensionError,
+    FormulaDomainError,
+    UnknownNameError,
+)
 from mlsysim.core.formulas import (
     activation_bytes_per_layer,
     activation_bytes_per_layer_B,
@@ -20,6 +25,8 @@ from mlsysim.core.formulas import (
     hierarchical_allreduce_s,
     in_network_allreduce,
     in_network_allreduce_s,
+    layer_chunks,
+    layer_chunks_n,
     pipeline_bubble,
     pipeline_inflight,
     pipeline_inflight_s,
@@ -141,6 +148,26 @@ def test_pipeline_time_bubble_is_narayanan_fraction() -> None:
     assert (T - m * t) / T == pytest.approx(pipeline_bubble(p, m, v))
     # GPipe and 1F1B share the bubble (p-1)/m
     assert pipeline_time_s(t, p, m) == pytest.approx((m + p - 1) * t)
+
+
+def test_layer_chunks_is_llama3_405b_split() -> None:
+    # Dubey et al. 2024, §3.3.2: 126 layers on 16 stages, one layer fewer on the first and the
+    # last, whose first/last chunk holds only the embedding/the loss: one-layer chunks, v = 8
+    assert layer_chunks(126, 16) == 8
+    assert layer_chunks_n(126.0, 16.0) == 8.0
+    assert layer_chunks(126, 8) == 16  # the same split on 8 stages
+    with pytest.raises(FormulaDomainError, match="layer_chunks"):
+        layer_chunks(126, 12)  # 128 places do not split over 12 stages
+
+
+def test_pipeline_time_is_llama3_bubble_ratio() -> None:
+    # Dubey et al. 2024, §3.3.2: "Overall pipeline bubble ratio is (PP-1)/(V*M)"; Table 4's
+    # PP 16 with 32 (8K GPUs) and 16 (16K GPUs) sequences per data-parallel group
+    t = 0.1
+    for m in (32, 16):
+        T = pipeline_time_s(t, 16, m, 8)
+        assert (T - m * t) / (m * t) == pytest.approx(15 / (8 * m))
+    assert (pipeline_time_s(t, 16, 16, 8) - 1.6) / 1.6 == pytest.approx(0.1171875)
 
 
 def test_pipeline_inflight_reproduces_korthikanti_interleaving() -> None:

@@ -204,6 +204,7 @@ SAMPLES: dict[str, dict[str, object]] = {
         "interleave": 3,
     },
     "pipeline_inflight": {"stages": 8, "microbatches": 64, "interleave": 3, "schedule": "1f1b"},
+    "layer_chunks": {"layers": 126, "stages": 16},
     # scaling
     "training_flops": {"params": 175e9, "tokens": 300e9},
     "inference_flops": {"params": Q_("7e9 param"), "tokens": Q_("512 token")},

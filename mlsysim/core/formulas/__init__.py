@@ -109,6 +109,8 @@ from mlsysim.core.formulas.moe import (
     expert_row_tiles,
 )
 from mlsysim.core.formulas.parallelism import (
+    layer_chunks,
+    layer_chunks_n,
     pipeline_inflight,
     pipeline_inflight_s,
     pipeline_time,
@@ -247,6 +249,7 @@ FAST_PATHS: dict[str, Callable[..., Any]] = {
     "intensity_FpB": intensity_FpB,
     "job_mtbf_s": job_mtbf_s,
     "kv_cache_B": kv_cache_B,
+    "layer_chunks_n": layer_chunks_n,
     "logits_B": logits_B,
     "launch_overhead_s": launch_overhead_s,
     "md1_wait_percentile_s": md1_wait_percentile_s,
@@ -369,6 +372,8 @@ __all__ = [
     "kv_fragmentation",
     "launch_overhead",
     "launch_overhead_s",
+    "layer_chunks",
+    "layer_chunks_n",
     "little",
     "logits_B",
     "md1_wait",

@@ -86,6 +86,7 @@ EXAMPLES: dict[str, str] = {
         "pipeline_time(microbatch_time=200 ms, stages=8, microbatches=64, interleave=3)"
     ),
     "pipeline_inflight": 'pipeline_inflight(stages=8, microbatches=64, schedule="1f1b")',
+    "layer_chunks": "layer_chunks(layers=Llama3_405B.layers, stages=16)",
     # performance
     "ridge_point": 'ridge_point(H100, "bf16")',
     "arithmetic_intensity": "arithmetic_intensity(flops=2 GFLOP, bytes=1 GB)",

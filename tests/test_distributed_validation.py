@@ -15,7 +15,6 @@ that lands in band fails, so stale gaps are removed).
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +24,12 @@ import mlsysim
 from mlsysim.solvers.distributed_results import DistributedResult
 
 try:
-    from tests.test_published_configs import load_configs
+    from tests.test_published_configs import load_configs, read_table
 except ModuleNotFoundError:  # run as a script: python tests/test_distributed_validation.py
-    from test_published_configs import load_configs  # type: ignore[no-redef]
+    from test_published_configs import load_configs, read_table  # type: ignore[no-redef]
 
 _DATA = Path(__file__).parent / "data" / "distributed_measurements.toml"
-_TABLE: dict[str, Any] = tomllib.loads(_DATA.read_text(encoding="utf-8"))
+_TABLE: dict[str, Any] = read_table(_DATA)
 _CONFIGS: dict[str, Any] = load_configs()  # published_configs.toml and _more.toml
 CLASSES: dict[str, dict[str, Any]] = _TABLE["class"]
 SOURCES: dict[str, dict[str, str]] = {**_CONFIGS["sources"], **_TABLE["sources"]}
@@ -150,6 +149,28 @@ def test_within_class_band(case: dict[str, Any]) -> None:
         if gap:
             pytest.xfail(f"known gap — {text}: {gap}")
         pytest.fail(text)
+
+
+SCALING: list[dict[str, Any]] = _TABLE.get("scaling", [])
+
+
+def _per_gpu_throughput(r: DistributedResult) -> float:
+    return r.model_flops_per_step / r.devices / r.step_time_s
+
+
+@pytest.mark.parametrize("pair", SCALING, ids=[p["id"] for p in SCALING])
+def test_scaling_pair_within_rounding(pair: dict[str, Any]) -> None:
+    by_id = {c["id"]: c for c in CASES}
+    small, large = (_solve(by_id[i]) for i in pair["cases"])
+    ours = _per_gpu_throughput(large) / _per_gpu_throughput(small)
+    a, b = pair["measured_tflops"]
+    half = pair["resolution"] / 2
+    lo, hi = (b - half) / (a + half), (b + half) / (a - half)
+    assert pair["source"] in SOURCES
+    assert lo <= ours <= hi, (
+        f"{pair['id']}: ours {ours:.4f} of the first run's throughput per GPU, measured "
+        f"{b / a:.4f} (rounding: [{lo:.4f}, {hi:.4f}])"
+    )
 
 
 def test_korthikanti_recompute_ordering() -> None:

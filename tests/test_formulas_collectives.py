@@ -182,6 +182,15 @@ def test_pipeline_inflight_reproduces_korthikanti_interleaving() -> None:
         pipeline_inflight(8, 64, 1, "zero-bubble")
 
 
+def test_pipeline_inflight_interleaved_never_exceeds_the_step() -> None:
+    # Megatron-LM's interleaved schedule: rank 0 warms up with 2(p-1) + (v-1)·p chunk
+    # forwards, p + (p-1)/v micro-batches' worth; with m = p the step has only m·v chunk
+    # forwards, and it runs them all first: m in flight (Llama 3 405B on 16K GPUs: 16, 16, 8)
+    assert pipeline_inflight(16, 16, 8, "interleaved") == 16
+    assert pipeline_inflight(16, 32, 8, "interleaved") == pytest.approx(16 + 15 / 8)
+    assert pipeline_inflight(8, 8, 3, "interleaved") == 8
+
+
 def test_dimensions_are_checked() -> None:
     with pytest.raises(DimensionError):
         send_recv(Q_("1 s"), Q_("25 GB/s"))

@@ -75,17 +75,21 @@ def pipeline_inflight_s(
         return microbatches
     n = smaller(stages, microbatches)
     f_int = 1.0 + (stages - 1.0) / (stages * interleave) if interleave > 1.0 else 1.0
-    return n * f_int
+    n_fly = n * f_int
+    return smaller(microbatches, n_fly) if interleave > 1.0 else n_fly
 
 
 @formula(
     symbol=(
-        r"n_{\mathrm{fly}} = \begin{cases} m & \text{GPipe} \\ \min(p, m)\,\left(1 + "
-        r"\frac{p - 1}{p\,v}\right)^{[v > 1]} & \text{1F1B} \end{cases}"
+        r"n_{\mathrm{fly}} = \begin{cases} m & \text{GPipe} \\ \min\!\left(m, \min(p, m)\,"
+        r"\left(1 + \frac{p - 1}{p\,v}\right)^{[v > 1]}\right) & \text{1F1B} \end{cases}"
     ),
-    substituted=(r"\min({{p_eff}}, {{microbatches}}) \cdot {{f_int}}"),
-    sources=("huang2019", "narayanan2021", "korthikanti2022"),
-    citation="Narayanan et al. (2021); Korthikanti et al. (2022), §4.2.3",
+    substituted=(
+        r"\min\!\left({{microbatches}}, \min({{p_eff}}, {{microbatches}}) \cdot {{f_int}}\right)"
+    ),
+    sources=("huang2019", "narayanan2021", "korthikanti2022", "megatron_lm_schedules"),
+    citation="Narayanan et al. (2021); Korthikanti et al. (2022), §4.2.3; Megatron-LM's "
+    "interleaved schedule",
     result="dimensionless",
     expand=lambda a: {
         "p_eff": a["microbatches"] if a["schedule"] == "gpipe" else a["stages"],
@@ -101,9 +105,12 @@ def pipeline_inflight(
 
     GPipe runs every forward before any backward, so a stage holds all m; 1F1B starts the
     backward after p warm-up forwards, so the first stage holds min(p, m); the interleaved
-    schedule holds 1 + (p−1)/(p·v) times more (Korthikanti et al. 2022). Multiply by one
-    micro-batch's activations of the stage's L/p layers. Sources: Huang et al. 2019;
-    Narayanan et al. 2021; Korthikanti et al. 2022.
+    schedule holds 1 + (p−1)/(p·v) times more (Korthikanti et al. 2022), p + (p−1)/v: its
+    first device runs 2(p−1) + (v−1)·p chunk forwards before its first backward — but never
+    more than the step has, m·v (Megatron-LM runs every forward first when the warm-up
+    would exceed them), so at most m. Multiply by one micro-batch's activations of the
+    stage's L/p layers. Sources: Huang et al. 2019; Narayanan et al. 2021; Korthikanti et
+    al. 2022; Megatron-LM, ``forward_backward_pipelining_with_interleaving``.
     """
     where = "pipeline_inflight"
     choice(schedule, "schedule", where, PIPELINE_SCHEDULES)

@@ -8,7 +8,10 @@ measured throughput of every published configuration in ``published_configs.toml
 MT-NLG, Llama 3, BLOOM, Megatron Bridge, llm-foundry's FSDP runs). For every
 case: no measurement beats the ideal bound; the estimate lands in its class's band, or the
 case names its ``known_gap`` and is reported as XFAIL with its numbers (a case with a gap
-that lands in band fails, so stale gaps are removed).
+that lands in band fails, so stale gaps are removed). A case whose source leaves a keyword
+unstated lists its plausible values (``unstated``): it must land in band at every one. A
+scaling pair (``[[scaling]]``: one source's runs at two scales) must reproduce the measured
+ratio of their throughputs per GPU within the source's rounding, whatever the level.
 
 ``python tests/test_distributed_validation.py`` prints the comparison table.
 """

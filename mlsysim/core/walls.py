@@ -298,6 +298,7 @@ WALLS: tuple[Wall, ...] = (
             "hierarchical_all_to_all",
             "pipeline_bubble",
             "pipeline_time",
+            "layer_chunks",
             "gustafson",
         ),
         (
@@ -310,6 +311,7 @@ WALLS: tuple[Wall, ...] = (
             "graham2016",
             "huang2019",
             "narayanan2021",
+            "dubey2024llama3",
             "gustafson1988",
         ),
         _DISTRIBUTED,

@@ -36,6 +36,7 @@ EXAMPLES: dict[str, str] = {
     "all_to_all": "all_to_all(size=1 GB, n=8, bandwidth=450 GB/s)",
     "allreduce_bus_bandwidth": "allreduce_bus_bandwidth(size=1 GB, time=3.9 ms, n=8)",
     "pipeline_bubble": "pipeline_bubble(stages=8, microbatches=64, interleave=3)",
+    "overlap_compute_loss": "overlap_compute_loss(overlap=10 ms, comm_units=16, units=108)",
     # compression
     "quantized_weights_bytes": 'quantized_weights_bytes(params=Llama2_7B.params, precision="int4")',
     "quantization_speedup": 'quantization_speedup(from_precision="fp16", to_precision="int4")',

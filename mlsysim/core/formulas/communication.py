@@ -274,7 +274,7 @@ def overlap_compute_loss(overlap: Any, comm_units: Any, units: Any) -> Any:
     HBM bandwidth the collective also takes, so it is a lower bound of the measured
     slowdown (Lee et al. 2025: 18.9 % on average, up to 40 %, on A100, H100, MI250)."""
     where = "overlap_compute_loss"
-    T_o = si(overlap, "time", "overlap", where)
+    T_o = positive(si(overlap, "time", "overlap"), "overlap", where, strict=False)
     N_c = count(comm_units, "comm_units", where, minimum=0)
     N_sm = count(units, "units", where)
     return from_si(overlap_compute_loss_s(T_o, N_c, N_sm), "s")

@@ -258,7 +258,7 @@ def overlap_compute_loss_s(overlap: float, comm_units: float, units: float) -> f
 @formula(
     symbol=r"\Delta T = \frac{N_c}{N_{SM}}\,T_o",
     substituted=r"\frac{ {{comm_units}} }{ {{units}} } \cdot {{overlap}}",
-    sources=("jeaugey2023_nccl_sms",),
+    sources=("jeaugey2023_nccl_sms", "lee2025_overlap"),
     citation="Jeaugey (NVIDIA/nccl#689, 2023): one NCCL CTA per channel holds an SM",
     result="time",
 )

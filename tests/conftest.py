@@ -95,3 +95,22 @@ def cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
         return code, out.out, out.err
 
     return run
+
+
+@pytest.fixture
+def count_calls(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """``count_calls(owner, name)``: wraps ``owner.name`` for the test and returns a one-item
+    list that counts its calls (the work a solve does, counted rather than timed)."""
+
+    def wrap(owner: object, name: str) -> list[int]:
+        calls = [0]
+        original = getattr(owner, name)
+
+        def counted(*args: object, **kwargs: object) -> object:
+            calls[0] += 1
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, counted)
+        return calls
+
+    return wrap

@@ -36,33 +36,21 @@ CASES = [
 ]  # fmt: skip
 
 
-def _counting(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> list[int]:
-    calls = [0]
-    original = getattr(owner, name)
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        calls[0] += 1
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(owner, name, counted)
-    return calls
-
-
 @pytest.mark.parametrize(("model", "system", "keywords"), CASES)
 def test_a_warm_cluster_solve_does_each_piece_of_work_once(
-    monkeypatch: pytest.MonkeyPatch, model: str, system: str, keywords: dict[str, Any]
+    count_calls: Any, model: str, system: str, keywords: dict[str, Any]
 ) -> None:
     first = solve(model, system, **keywords)
     counts = {
-        "route": _counting(monkeypatch, api, "route"),
-        "solve_distributed": _counting(monkeypatch, distributed, "solve_distributed"),
-        "registry reads": _counting(monkeypatch, type(mlsysim.Models), "__getitem__"),
-        "plan resolve": _counting(monkeypatch, ExecutionPlan, "resolve"),
-        "groups placed": _counting(monkeypatch, SystemView, "group_of"),
-        "lower_rank": _counting(monkeypatch, distributed, "lower_rank"),
-        "lower_transformer": _counting(monkeypatch, sharded, "lower_transformer"),
-        "transformer_ops": _counting(monkeypatch, sharded, "transformer_ops"),
-        "time_ops": _counting(monkeypatch, distributed_timing, "time_ops"),
+        "route": count_calls(api, "route"),
+        "solve_distributed": count_calls(distributed, "solve_distributed"),
+        "registry reads": count_calls(type(mlsysim.Models), "__getitem__"),
+        "plan resolve": count_calls(ExecutionPlan, "resolve"),
+        "groups placed": count_calls(SystemView, "group_of"),
+        "lower_rank": count_calls(distributed, "lower_rank"),
+        "lower_transformer": count_calls(sharded, "lower_transformer"),
+        "transformer_ops": count_calls(sharded, "transformer_ops"),
+        "time_ops": count_calls(distributed_timing, "time_ops"),
     }
     warm = solve(model, system, **keywords)
     got = {name: calls[0] for name, calls in counts.items()}
@@ -87,8 +75,8 @@ def test_the_direct_path_answers_as_the_routed_one(
     assert direct.explain() == via_route.explain()
 
 
-def test_hardware_keyword_still_routes(monkeypatch: pytest.MonkeyPatch) -> None:
-    routes = _counting(monkeypatch, api, "route")
+def test_hardware_keyword_still_routes(count_calls: Any) -> None:
+    routes = count_calls(api, "route")
     r = solve("Llama2_7B", hardware="DGX_A100", phase="training", devices=8, batch=8)
     assert routes[0] == 1
     assert (
@@ -147,14 +135,14 @@ def test_transformer_ops_are_the_lowerings_operations(model: str, phase: str) ->
 
 
 def test_a_warm_structure_is_looked_up_once_and_still_checks_its_batch(
-    monkeypatch: pytest.MonkeyPatch,
+    count_calls: Any,
 ) -> None:
     from mlsysim.core.exceptions import ConfigError
 
     model, system, keywords = CASES[1]
     first = solve(model, system, **keywords)
-    targets = _counting(monkeypatch, distributed, "target")
-    plans = _counting(monkeypatch, distributed, "plans")
+    targets = count_calls(distributed, "target")
+    plans = count_calls(distributed, "plans")
     again = solve(model, system, **{**keywords, "batch": 3072})
     assert (targets[0], plans[0]) == (0, 0)
     assert again.microbatches == 2 * first.microbatches

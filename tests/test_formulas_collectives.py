@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from mlsysim import Q_
-from mlsysim.core.exceptions import ConfigError, DimensionError, UnknownNameError
+from mlsysim.core.exceptions import (
+    ConfigError,
+    DimensionError,
+    FormulaDomainError,
+    UnknownNameError,
+)
 from mlsysim.core.formulas import (
     activation_bytes_per_layer,
     activation_bytes_per_layer_B,
@@ -20,6 +25,10 @@ from mlsysim.core.formulas import (
     hierarchical_allreduce_s,
     in_network_allreduce,
     in_network_allreduce_s,
+    layer_chunks,
+    layer_chunks_n,
+    overlap_compute_loss,
+    overlap_compute_loss_s,
     pipeline_bubble,
     pipeline_inflight,
     pipeline_inflight_s,
@@ -143,6 +152,26 @@ def test_pipeline_time_bubble_is_narayanan_fraction() -> None:
     assert pipeline_time_s(t, p, m) == pytest.approx((m + p - 1) * t)
 
 
+def test_layer_chunks_is_llama3_405b_split() -> None:
+    # Dubey et al. 2024, §3.3.2: 126 layers on 16 stages, one layer fewer on the first and the
+    # last, whose first/last chunk holds only the embedding/the loss: one-layer chunks, v = 8
+    assert layer_chunks(126, 16) == 8
+    assert layer_chunks_n(126.0, 16.0) == 8.0
+    assert layer_chunks(126, 8) == 16  # the same split on 8 stages
+    with pytest.raises(FormulaDomainError, match="layer_chunks"):
+        layer_chunks(126, 12)  # 128 places do not split over 12 stages
+
+
+def test_pipeline_time_is_llama3_bubble_ratio() -> None:
+    # Dubey et al. 2024, §3.3.2: "Overall pipeline bubble ratio is (PP-1)/(V*M)"; Table 4's
+    # PP 16 with 32 (8K GPUs) and 16 (16K GPUs) sequences per data-parallel group
+    t = 0.1
+    for m in (32, 16):
+        T = pipeline_time_s(t, 16, m, 8)
+        assert (T - m * t) / (m * t) == pytest.approx(15 / (8 * m))
+    assert (pipeline_time_s(t, 16, 16, 8) - 1.6) / 1.6 == pytest.approx(0.1171875)
+
+
 def test_pipeline_inflight_reproduces_korthikanti_interleaving() -> None:
     # Korthikanti et al. 2022, Fig. 1: 175B, p=8, v=3 holds 12.35 GiB where the 22B-like
     # 1F1B count (34·sbh/t · L) gives 9.56 GiB — a factor 1 + (p-1)/(p·v) = 1.292
@@ -155,8 +184,47 @@ def test_pipeline_inflight_reproduces_korthikanti_interleaving() -> None:
         pipeline_inflight(8, 64, 1, "zero-bubble")
 
 
+def test_pipeline_inflight_interleaved_never_exceeds_the_step() -> None:
+    # Megatron-LM's interleaved schedule: rank 0 warms up with 2(p-1) + (v-1)·p chunk
+    # forwards, p + (p-1)/v micro-batches' worth; with m = p the step has only m·v chunk
+    # forwards, and it runs them all first: m in flight (Llama 3 405B on 16K GPUs: 16, 16, 8)
+    assert pipeline_inflight(16, 16, 8, "interleaved") == 16
+    assert pipeline_inflight(16, 32, 8, "interleaved") == pytest.approx(16 + 15 / 8)
+    assert pipeline_inflight(8, 8, 3, "interleaved") == 8
+
+
 def test_dimensions_are_checked() -> None:
     with pytest.raises(DimensionError):
         send_recv(Q_("1 s"), Q_("25 GB/s"))
     with pytest.raises(DimensionError):
         pipeline_time(Q_("1 GB"), 8, 64)
+
+
+def test_overlap_compute_loss_is_the_sms_the_collective_holds() -> None:
+    # Jeaugey (NVIDIA/nccl#689): 16 SMs on a DGX with 8 NICs, CTAs that share no SM; an
+    # A100 has 108 SMs, an H100 SXM 132: over 10 ms of overlap they lose 1.48 and 1.21 ms
+    assert overlap_compute_loss(Q_("10 ms"), 16, 108).to("ms").magnitude == pytest.approx(
+        10.0 * 16 / 108
+    )
+    assert overlap_compute_loss_s(0.010, 16, 132) == pytest.approx(0.010 * 16 / 132)
+    assert overlap_compute_loss_s(0.010, 0, 132) == 0.0  # no collective beside it
+    # the SM share alone is a lower bound of the slowdown Lee et al. 2025 measured (18.9 %
+    # on average over A100, H100, MI250, MI210): the HBM bandwidth taken is not charged
+    assert overlap_compute_loss_s(1.0, 16, 132) < overlap_compute_loss_s(1.0, 16, 108) < 0.189
+    with pytest.raises(DimensionError):
+        overlap_compute_loss(Q_("10 GB"), 16, 108)
+
+
+def test_hidden_tensor_parallel_collectives_cost_the_sms_they_hold() -> None:
+    # TP 8 on one DGX A100 (no data parallelism): hiding every TP collective (overlap = 1.0)
+    # saves its time but the GEMMs beside it lose 16 of 108 SMs for as long: the step is
+    # shorter than the exposed one (overlap = 0.0) by (1 − 16/108) of what was hidden
+    import mlsysim
+
+    kw = dict(model="GPT_22B", system="DGX_A100", phase="training", seq_len=2048, tp=8, batch=8)
+    exposed = mlsysim.solve(**kw, overlap=0.0)
+    hidden = mlsysim.solve(**kw, overlap=1.0)
+    T_o = hidden.communication.overlapped_s
+    assert exposed.communication.overlapped_s == 0.0 and T_o > 0.0
+    saved = exposed.step_time_s - hidden.step_time_s
+    assert saved == pytest.approx(T_o - overlap_compute_loss_s(T_o, 16, 108), rel=1e-9)

@@ -130,6 +130,7 @@ ZERO_ALLOWED: dict[str, set[str]] = {
     "offloaded_step_time": {"stream_time"},
     "operational_carbon": {"energy", "intensity"},
     "opex": {"duration", "energy", "energy_price", "maintenance_rate", "price"},
+    "overlap_compute_loss": {"overlap", "comm_units"},
     "padded_wave_efficiency": {"work"},  # no useful work: an idle device, η = 1
     "paged_kv_sequences": {"memory"},
     "per_example_gradient_bytes": {"params"},

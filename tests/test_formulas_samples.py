@@ -178,6 +178,7 @@ SAMPLES: dict[str, dict[str, object]] = {
     "all_to_all": {"size": Q_("1 GB"), "n": 8, "bandwidth": Q_("450 GB/s"), "latency": Q_("5 us")},
     "allreduce_bus_bandwidth": {"size": Q_("1 GB"), "time": Q_("3.9 ms"), "n": 8},
     "pipeline_bubble": {"stages": 8, "microbatches": 32, "interleave": 2},
+    "overlap_compute_loss": {"overlap": Q_("10 ms"), "comm_units": 16, "units": 108},
     # collectives and pipelines
     "send_recv": {"size": Q_("64 MB"), "bandwidth": Q_("50 GB/s"), "latency": Q_("2.7 us")},
     "broadcast": {"size": Q_("1 GB"), "n": 8, "bandwidth": Q_("450 GB/s"), "latency": Q_("1 us")},
@@ -204,6 +205,7 @@ SAMPLES: dict[str, dict[str, object]] = {
         "interleave": 3,
     },
     "pipeline_inflight": {"stages": 8, "microbatches": 64, "interleave": 3, "schedule": "1f1b"},
+    "layer_chunks": {"layers": 126, "stages": 16},
     # scaling
     "training_flops": {"params": 175e9, "tokens": 300e9},
     "inference_flops": {"params": Q_("7e9 param"), "tokens": Q_("512 token")},

@@ -11,6 +11,11 @@ the model says does not fit is a case with ``expect_fits = false`` and its ``kno
 (stale expectations fail).
 
 ``python tests/test_published_configs.py`` prints both predictions against the measurement.
+
+The case files (these and ``distributed_measurements.toml``) are read by :func:`read_table`:
+a text several cases share is stated once in the file's ``[texts]`` table and a case's
+``conditions``, ``measured_gap`` or ``known_gap`` refers to it — ``{ text = "name" }``, or an
+array of such references and strings, joined by spaces.
 """
 
 from __future__ import annotations
@@ -26,13 +31,58 @@ from mlsysim.solvers.optimizers_parallel import ParallelSearch, optimize_paralle
 
 _DATA = Path(__file__).parent / "data"
 FILES = ("published_configs.toml", "published_configs_more.toml")
+#: Case fields whose text may refer to the file's ``[texts]``.
+TEXT_FIELDS = ("conditions", "measured_gap", "known_gap")
+
+
+def _text(value: Any, texts: dict[str, Any], used: set[str], where: str, out: list[str]) -> Any:
+    """One field's text: a string, a ``{ text = name }`` reference, or an array of both
+    (joined by spaces); each problem is appended to ``out`` (with ``where``)."""
+    parts = value if isinstance(value, list) else [value]
+    pieces: list[str] = []
+    for part in parts:
+        if isinstance(part, str):
+            pieces.append(part)
+        elif isinstance(part, dict) and set(part) == {"text"} and part["text"] in texts:
+            used.add(part["text"])
+            pieces.append(texts[part["text"]])
+        elif isinstance(part, dict) and set(part) == {"text"}:
+            known = ", ".join(sorted(texts)) or "none"
+            out.append(f"{where}: no text {part['text']!r} in [texts] (known: {known})")
+        else:
+            form = 'a string, { text = "name" } or an array of them'
+            out.append(f"{where}: {form}, got {part!r}")
+    return " ".join(pieces)
+
+
+def read_table(path: Path) -> dict[str, Any]:
+    """A case file with its shared texts resolved: every case field of :data:`TEXT_FIELDS`
+    a plain string. A ValueError lists every unknown or malformed reference and every text
+    of ``[texts]`` no case uses, each with the file and the case."""
+    table = tomllib.loads(path.read_text(encoding="utf-8"))
+    texts = table.pop("texts", {})
+    problems = [
+        f"{path.name}: [texts] {name} must be a string"
+        for name, text in texts.items()
+        if not isinstance(text, str)
+    ]
+    used: set[str] = set()
+    for case in table.get("case", []):
+        for field in TEXT_FIELDS:
+            if field in case:
+                where = f"{path.name}: case {case.get('id', '?')!r}: {field}"
+                case[field] = _text(case[field], texts, used, where, problems)
+    problems += [f"{path.name}: [texts] {name} is used by no case" for name in texts.keys() - used]
+    if problems:
+        raise ValueError("\n".join(problems))
+    return table
 
 
 def load_configs() -> dict[str, Any]:
     """Every file's ``sources`` and ``case`` tables, merged (ids stay unique across files)."""
     merged: dict[str, Any] = {"sources": {}, "case": []}
     for name in FILES:
-        table = tomllib.loads((_DATA / name).read_text(encoding="utf-8"))
+        table = read_table(_DATA / name)
         merged["sources"].update(table["sources"])
         merged["case"] += table["case"]
     return merged
@@ -83,6 +133,40 @@ def test_cases_are_sourced() -> None:
             "step_time",
             "tokens_per_s",
         )
+
+
+def test_shared_texts_resolve(tmp_path: Path) -> None:
+    f = tmp_path / "cases.toml"
+    f.write_text(
+        '[texts]\nshared = "Stated once."\n'
+        '[[case]]\nid = "a"\nconditions = { text = "shared" }\n'
+        '[[case]]\nid = "b"\nconditions = [{ text = "shared" }, "And more."]\n'
+        'measured_gap = "plain"\n',
+        encoding="utf-8",
+    )
+    a, b = read_table(f)["case"]
+    assert a["conditions"] == "Stated once."
+    assert b["conditions"] == "Stated once. And more." and b["measured_gap"] == "plain"
+
+
+def test_shared_text_problems_are_all_reported(tmp_path: Path) -> None:
+    f = tmp_path / "cases.toml"
+    f.write_text(
+        '[texts]\nunused = "x"\nshared = "y"\n'
+        '[[case]]\nid = "a"\nconditions = { text = "shraed" }\n'
+        '[[case]]\nid = "b"\nknown_gap = { name = "shared" }\nconditions = [3]\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError) as err:
+        read_table(f)
+    lines = str(err.value).splitlines()
+    assert len(lines) == 5, lines
+    assert "cases.toml: case 'a': conditions: no text 'shraed'" in lines[0]
+    assert "case 'b': conditions" in lines[1] and "case 'b': known_gap" in lines[2]
+    assert {line.split("[texts] ")[1] for line in lines[3:]} == {
+        "unused is used by no case",
+        "shared is used by no case",
+    }
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])

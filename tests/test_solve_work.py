@@ -15,29 +15,17 @@ from mlsysim.solvers import single_node
 from mlsysim.workload.lowering import ops
 
 
-def _counting(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> list[int]:
-    calls = [0]
-    original = getattr(owner, name)
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        calls[0] += 1
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(owner, name, counted)
-    return calls
-
-
 @pytest.mark.parametrize(
     ("phase", "batch", "seq_len"), [("decode", 1, 512), ("prefill", 4, 2048), ("training", 2, 1024)]
 )
 def test_a_second_solve_of_a_structure_redoes_no_static_work(
-    monkeypatch: pytest.MonkeyPatch, phase: str, batch: int, seq_len: int
+    count_calls: Any, phase: str, batch: int, seq_len: int
 ) -> None:
     model, hw = mlsysim.Models.Llama2_7B, mlsysim.Hardware.A100
     first = solve(model, hw, phase=phase, batch=batch, seq_len=seq_len)
-    resolves = _counting(monkeypatch, ExecutionPlan, "resolve")
-    waves = _counting(monkeypatch, ops, "gemm_wave_fraction")
-    rows = _counting(monkeypatch, single_node, "efficiency_rows")
+    resolves = count_calls(ExecutionPlan, "resolve")
+    waves = count_calls(ops, "gemm_wave_fraction")
+    rows = count_calls(single_node, "efficiency_rows")
     again = solve(model, hw, phase=phase, batch=batch, seq_len=seq_len)
     assert (resolves[0], waves[0], rows[0]) == (0, 0, 0)
     assert again.latency_s == first.latency_s and again.ops == first.ops
@@ -45,12 +33,12 @@ def test_a_second_solve_of_a_structure_redoes_no_static_work(
 
 
 def test_a_new_batch_computes_only_its_own_wave_fractions(
-    monkeypatch: pytest.MonkeyPatch,
+    count_calls: Any,
 ) -> None:
     model, hw = mlsysim.Models.Llama2_7B, mlsysim.Hardware.A100
     solve(model, hw, phase="decode", batch=3)
     cache.clear_all()
-    waves = _counting(monkeypatch, ops, "gemm_wave_fraction")
+    waves = count_calls(ops, "gemm_wave_fraction")
     solve(model, hw, phase="decode", batch=37)  # M = 37: every weight GEMM's shape is new
     assert waves[0] == 5  # QKV, output projection, FFN up and down, LM head
     solve(model, hw, phase="decode", batch=37, seq_len=100)  # a new context: same shapes
@@ -77,7 +65,7 @@ def test_efficiency_rows_follow_the_plan() -> None:
     ],
 )
 def test_another_batch_relowers_no_static_structure(
-    monkeypatch: pytest.MonkeyPatch, model: str, phase: str
+    monkeypatch: pytest.MonkeyPatch, count_calls: Any, model: str, phase: str
 ) -> None:
     """A warm solve with a new batch and context rebuilds nothing that depends only on the
     model, the phase, the plan and the device — and still computes its own answer."""
@@ -86,14 +74,14 @@ def test_another_batch_relowers_no_static_structure(
     spec, hw = mlsysim.Models[model], mlsysim.Hardware.H100
     solve(spec, hw, phase=phase, batch=2, seq_len=64)
     counts = {
-        "frame": _counting(monkeypatch, transformer, "_build_frame"),
-        "weights": _counting(monkeypatch, transformer, "resident_weights"),
-        "training_state": _counting(monkeypatch, transformer, "training_state"),
-        "optimizer_update": _counting(monkeypatch, transformer, "add_optimizer_update"),
-        "resolve": _counting(monkeypatch, ExecutionPlan, "resolve"),
-        "efficiency_rows": _counting(monkeypatch, single_node, "efficiency_rows"),
-        "peaks": _counting(monkeypatch, single_node, "peaks"),
-        "rates": _counting(monkeypatch, single_node, "rates"),
+        "frame": count_calls(transformer, "_build_frame"),
+        "weights": count_calls(transformer, "resident_weights"),
+        "training_state": count_calls(transformer, "training_state"),
+        "optimizer_update": count_calls(transformer, "add_optimizer_update"),
+        "resolve": count_calls(ExecutionPlan, "resolve"),
+        "efficiency_rows": count_calls(single_node, "efficiency_rows"),
+        "peaks": count_calls(single_node, "peaks"),
+        "rates": count_calls(single_node, "rates"),
     }
     warm = solve(spec, hw, phase=phase, batch=5, seq_len=96)
     assert {name: calls[0] for name, calls in counts.items()} == dict.fromkeys(counts, 0)
@@ -104,9 +92,9 @@ def test_another_batch_relowers_no_static_structure(
     assert warm.latency_s != solve(spec, hw, phase=phase, batch=2, seq_len=64).latency_s
 
 
-def test_a_warm_solve_by_ids_reads_the_registry_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_warm_solve_by_ids_reads_the_registry_once(count_calls: Any) -> None:
     solve("Llama2_7B", "A100", phase="decode")
-    reads = _counting(monkeypatch, type(mlsysim.Models), "__getitem__")
+    reads = count_calls(type(mlsysim.Models), "__getitem__")
     solve("Llama2_7B", "A100", phase="decode", batch=3)
     assert reads[0] == 0
     mlsysim.core.registry.reset()  # a new generation: the names are looked up again

@@ -36,6 +36,7 @@ class DeviceFacts:
     tdp: float | None  # None when the registry gives no TDP (energy is then unknown)
     idle_fraction: float
     idle_source: str
+    units: float | None = None  # compute units (SMs); None when the registry gives none
 
 
 _DEVICES = DerivedCache("hardware.device_facts")
@@ -101,4 +102,5 @@ def _extract(hw: Any) -> DeviceFacts:
     else:
         fraction = ACCELERATOR_IDLE_POWER_FRACTION.value
         source = ACCELERATOR_IDLE_POWER_FRACTION.source
-    return DeviceFacts(dense, sparse, bandwidth, capacity, tdp, fraction, source)
+    units = float(hw.compute_units) if getattr(hw, "compute_units", None) else None
+    return DeviceFacts(dense, sparse, bandwidth, capacity, tdp, fraction, source, units)

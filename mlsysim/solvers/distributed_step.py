@@ -5,11 +5,13 @@ of a sweep.
 the slowest stage's :class:`~mlsysim.solvers.timing.Timed`, the communication of each
 parallel dimension (:class:`CommParts`), the optimizer update, the micro-batch count, the
 memory per device — and composes the step (the pipeline schedule and its bubble, what
-communication is exposed and what overlaps, the optimizer step, the FLOPs, the power, the
-memory fit and the binding wall; see :mod:`mlsysim.solvers.distributed`). Every input may
-be a float (``solve()``) or an array (``sweep()``: one element per configuration);
-choices between values go through :mod:`mlsysim.core.arrays`, so both run this code and
-agree element by element.
+communication is exposed and what overlaps — not for free: the computation beside an
+overlapped collective loses the SMs its CTAs hold,
+:func:`~mlsysim.core.formulas.overlap_compute_loss_s` — the optimizer step, the FLOPs, the
+power, the memory fit and the binding wall; see :mod:`mlsysim.solvers.distributed`). Every
+input may be a float (``solve()``) or an array (``sweep()``: one element per
+configuration); choices between values go through :mod:`mlsysim.core.arrays`, so both run
+this code and agree element by element.
 """
 
 from __future__ import annotations
@@ -17,11 +19,15 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from mlsysim.core.arrays import is_array, larger, namespace, select, smaller
+from mlsysim.core.constants.nccl import NCCL_COLLECTIVE_SMS
+from mlsysim.core.formulas.communication import overlap_compute_loss_s
 from mlsysim.core.formulas.parallelism import pipeline_time_s
 from mlsysim.core.formulas.performance import busy_fraction
 from mlsysim.core.formulas.sustainability import device_power_W
 
 __all__ = ["PARTS", "CommParts", "Step", "compose_step"]
+
+_N_COMM = NCCL_COLLECTIVE_SMS.value
 
 #: The candidates for the binding wall besides memory capacity, in the order a tie keeps.
 PARTS = ("compute", "memory_bandwidth", "software_overhead", "communication", "pipeline_bubble")
@@ -136,6 +142,11 @@ def compose_step(
     t_pp = c.pp
     pp_call = c.pp_call
     exposed_mb = (t_tp - tp_hidden) + (t_cp - cp_hidden) + t_ep + (t_z3 - z3_hidden)
+    # a hidden collective's CTAs hold SMs the computation beside it loses (NCCL issue 689);
+    # a device without an SM count keeps its overlap free, pipeline sends (2 CTAs) are left
+    N_sm = dev.units
+    if ov and N_sm:
+        exposed_mb += overlap_compute_loss_s(tp_hidden + cp_hidden + z3_hidden, _N_COMM, N_sm)
     t_mb = total + exposed_mb + (0.0 if ov else t_pp)
     overlapped = m * (tp_hidden + cp_hidden + z3_hidden + (t_pp if ov else 0.0))
 
@@ -159,7 +170,10 @@ def compose_step(
             if type(sent) is float and sent == 0.0:
                 continue  # no such collective (adding its zeros changes nothing)
             dp_exposed += larger(0.0, sent - window)
-            overlapped += smaller(sent, window)
+            hidden = smaller(sent, window)
+            overlapped += hidden
+            if N_sm:
+                dp_exposed += overlap_compute_loss_s(hidden, _N_COMM, N_sm)
         if opt is not None:
             opt_s, opt_bound, opt_flops, opt_bytes = opt
         step = T_pipe + pp_exposed + dp_exposed + opt_s

@@ -170,14 +170,7 @@ def list_marker(text: str) -> int:
         if i == 0 or i >= n or text[i] not in ".)":
             return 0
         i += 1
-    if i < n and text[i] not in " \t":
-        return 0
-    j = i
-    while j < n and text[j] == " " and j - i < 4:
-        j += 1
-    if j >= n:
-        return i + 1
-    return j if j - i <= 4 else i + 1
+    return _content_column(text, i)
 
 
 #: a roman numeral of one case (pandoc's fancy_lists: ``iv.``, ``(XII)``)
@@ -215,6 +208,14 @@ def _marker_width(text: str) -> int:
         i = k + 1
         if text[k] == "." and len(token) == 1 and token.isupper() and text[i : i + 2] != "  ":
             return 0
+    return _content_column(text, i)
+
+
+def _content_column(text: str, i: int) -> int:
+    """Where a list item's content starts after its marker, which ends at ``i`` (0: the
+    marker is not followed by a space, so no marker): CommonMark's one to four spaces, or one
+    when more follow (the rest is the content's indent) or the line ends."""
+    n = len(text)
     if i < n and text[i] not in " \t":
         return 0
     j = i

@@ -97,6 +97,7 @@ from mlsysim.core.constants.memory import (
 )
 from mlsysim.core.constants.nccl import (
     NCCL_BASE_LATENCY,
+    NCCL_COLLECTIVE_SMS,
     NCCL_LL_INTRA_ACROSS_NODES,
     NCCL_P2P_PEERS_PER_ROUND,
     NCCL_PROTOCOLS,
@@ -157,6 +158,7 @@ __all__ = [
     "KERNEL_NODE_TIME",
     "MASTER_WEIGHT_BYTES",
     "NCCL_BASE_LATENCY",
+    "NCCL_COLLECTIVE_SMS",
     "NCCL_LL_INTRA_ACROSS_NODES",
     "NCCL_P2P_PEERS_PER_ROUND",
     "NCCL_PROTOCOLS",

@@ -10,6 +10,7 @@ from mlsysim.core.constants.sourced import sourced as _c
 
 __all__ = [
     "NCCL_BASE_LATENCY",
+    "NCCL_COLLECTIVE_SMS",
     "NCCL_LL_INTRA_ACROSS_NODES",
     "NCCL_P2P_PEERS_PER_ROUND",
     "NCCL_PROTOCOLS",
@@ -103,3 +104,9 @@ NCCL_TREE_CORRECTION: dict[str, SizeTable] = {
         "treeCorrectionFactor[Simple]",
     ),
 }
+
+#: SMs a collective's CTAs hold while it runs (one CTA per channel, an SM each, shared with no
+#: compute kernel): the fewest that reach the bandwidth of a DGX with 8 NICs (S. Jeaugey).
+NCCL_COLLECTIVE_SMS = _c(
+    16, "", "jeaugey2023_nccl_sms", "16 SMs on a DGX with 8 NICs (190 GB/s); 2 with one PCI NIC"
+)

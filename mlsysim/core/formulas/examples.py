@@ -36,6 +36,7 @@ EXAMPLES: dict[str, str] = {
     "all_to_all": "all_to_all(size=1 GB, n=8, bandwidth=450 GB/s)",
     "allreduce_bus_bandwidth": "allreduce_bus_bandwidth(size=1 GB, time=3.9 ms, n=8)",
     "pipeline_bubble": "pipeline_bubble(stages=8, microbatches=64, interleave=3)",
+    "overlap_compute_loss": "overlap_compute_loss(overlap=10 ms, comm_units=16, units=108)",
     # compression
     "quantized_weights_bytes": 'quantized_weights_bytes(params=Llama2_7B.params, precision="int4")',
     "quantization_speedup": 'quantization_speedup(from_precision="fp16", to_precision="int4")',
@@ -86,6 +87,7 @@ EXAMPLES: dict[str, str] = {
         "pipeline_time(microbatch_time=200 ms, stages=8, microbatches=64, interleave=3)"
     ),
     "pipeline_inflight": 'pipeline_inflight(stages=8, microbatches=64, schedule="1f1b")',
+    "layer_chunks": "layer_chunks(layers=Llama3_405B.layers, stages=16)",
     # performance
     "ridge_point": 'ridge_point(H100, "bf16")',
     "arithmetic_intensity": "arithmetic_intensity(flops=2 GFLOP, bytes=1 GB)",

@@ -27,18 +27,6 @@ KEYWORDS: dict[str, Any] = {
 }  # fmt: skip
 
 
-def _counting(monkeypatch: pytest.MonkeyPatch, name: str) -> list[int]:
-    calls = [0]
-    original = getattr(sharded, name)
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        calls[0] += 1
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(sharded, name, counted)
-    return calls
-
-
 def _cold(**change: Any) -> DistributedResult:
     cache.clear_all()
     return solve(MODEL, SYSTEM, **{**KEYWORDS, **change})
@@ -46,10 +34,10 @@ def _cold(**change: Any) -> DistributedResult:
 
 @pytest.mark.parametrize("change", [{}, {"batch": 3072}])
 def test_a_warm_solve_at_the_same_microbatch_lowers_nothing_again(
-    monkeypatch: pytest.MonkeyPatch, change: dict[str, Any]
+    count_calls: Any, change: dict[str, Any]
 ) -> None:
     solve(MODEL, SYSTEM, **KEYWORDS)
-    ops, shares = _counting(monkeypatch, "_lower_ops"), _counting(monkeypatch, "_rank_share")
+    ops, shares = count_calls(sharded, "_lower_ops"), count_calls(sharded, "_rank_share")
     warm = solve(MODEL, SYSTEM, **{**KEYWORDS, **change})
     assert (ops[0], shares[0]) == (0, 0)
     assert warm.to_json() == _cold(**change).to_json()
@@ -58,19 +46,19 @@ def test_a_warm_solve_at_the_same_microbatch_lowers_nothing_again(
 
 @pytest.mark.parametrize("change", [{"microbatch": 2}, {"seq_len": 1024}])
 def test_another_microbatch_or_sequence_is_lowered(
-    monkeypatch: pytest.MonkeyPatch, change: dict[str, Any]
+    count_calls: Any, change: dict[str, Any]
 ) -> None:
     solve(MODEL, SYSTEM, **KEYWORDS)
-    ops, shares = _counting(monkeypatch, "_lower_ops"), _counting(monkeypatch, "_rank_share")
+    ops, shares = count_calls(sharded, "_lower_ops"), count_calls(sharded, "_rank_share")
     warm = solve(MODEL, SYSTEM, **{**KEYWORDS, **change})
     assert (ops[0], shares[0]) == (1, 1)
     assert warm.to_json() == _cold(**change).to_json()
 
 
 @pytest.mark.parametrize("forget", ["clear_all", "registry"])
-def test_new_objects_are_lowered_again(monkeypatch: pytest.MonkeyPatch, forget: str) -> None:
+def test_new_objects_are_lowered_again(count_calls: Any, forget: str) -> None:
     first = solve(MODEL, SYSTEM, **KEYWORDS)
-    ops = _counting(monkeypatch, "_lower_ops")
+    ops = count_calls(sharded, "_lower_ops")
     if forget == "clear_all":
         cache.clear_all()
     else:
@@ -89,13 +77,11 @@ def _parts() -> tuple[Any, Any, Any]:
     return facts, par, rp
 
 
-def test_an_entry_answers_only_for_the_objects_it_was_filled_from(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_an_entry_answers_only_for_the_objects_it_was_filled_from(count_calls: Any) -> None:
     facts, par, rp = _parts()
     kept = sharded.lower_ops(facts, "training", 1, 2048, rp, par)
     assert sharded.lower_ops(facts, "training", 1, 2048, rp, par) is kept
-    ops = _counting(monkeypatch, "_lower_ops")
+    ops = count_calls(sharded, "_lower_ops")
     equal = dataclasses.replace(par)  # equal, not the same object
     assert sharded.lower_ops(facts, "training", 1, 2048, rp, equal) == kept
     assert ops[0] == 1

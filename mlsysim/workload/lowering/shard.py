@@ -54,7 +54,7 @@ def rank_shard(f: ModelFacts, par: ParallelPlan) -> RankShard:
     if hit is not None and hit[0] is f:
         return hit[1]
     dense, expert = rank_params(f, par)
-    entry = RankShard(_shard(f, par), dense, expert, par.stage_layers(f.layers))
+    entry = RankShard(_shard(f, par, dense + expert), dense, expert, par.stage_layers(f.layers))
     if len(_SHARDS) > 4096:  # a sweep must not accumulate
         _SHARDS.clear()
     _SHARDS.put(key, (f, entry))
@@ -66,7 +66,9 @@ def shard_facts(f: ModelFacts, par: ParallelPlan) -> ModelFacts:
     return rank_shard(f, par).facts
 
 
-def _shard(f: ModelFacts, par: ParallelPlan) -> ModelFacts:
+def _shard(f: ModelFacts, par: ParallelPlan, params: float) -> ModelFacts:
+    """The middle stage rank's facts; ``params``: the first stage's rank's (dense plus
+    expert, :func:`rank_params`)."""
     tp = par.tp
     L_stage = par.stage_layers(f.layers)[1]
     heads = f.heads // tp
@@ -83,10 +85,9 @@ def _shard(f: ModelFacts, par: ParallelPlan) -> ModelFacts:
     experts = f.experts
     if experts > 1 and par.ep > 1:
         experts = max(f.active_experts, f.experts // par.ep)
-    dense, expert = rank_params(f, par)
     return dataclasses.replace(
         f,
-        params=dense + expert,
+        params=params,
         layers=L_stage,
         heads=heads,
         kv_heads=kv,

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from mlsysim.core.cache import DerivedCache
 from mlsysim.core.formulas.performance import (
     hardware_flops_per_token_F,
     model_flops_per_token_F,
@@ -201,10 +202,47 @@ class RankShare(NamedTuple):
     activations: tuple[float, float, float]  # per stage, full recompute's layer, logits
 
 
+#: What :func:`lower_ops` and :func:`rank_share` made of the same facts, resolved plan and
+#: parallel plan objects (by identity: each entry holds them) at a micro-batch and sequence
+#: length: a warm solve of a structure lowers its rank once, not once per call.
+_OPS = DerivedCache("workload.sharded_ops")
+_SHARES = DerivedCache("workload.sharded_shares")
+_LIMIT = 1024  # a sweep or a search must not accumulate (an entry holds ~30 ops)
+
+
+def _held(cache: DerivedCache, key: tuple[Any, ...], f: Any, rp: Any, par: Any) -> Any:
+    """The entry of ``key`` in ``cache`` if it was filled from these very objects."""
+    hit = cache.get(key)
+    if hit is not None and hit[0] is f and hit[1] is rp and hit[2] is par:
+        return hit[3]
+    return None
+
+
+def _keep(cache: DerivedCache, key: tuple[Any, ...], f: Any, rp: Any, par: Any, made: Any) -> None:
+    if len(cache) > _LIMIT:
+        cache.clear()
+    cache.put(key, (f, rp, par, made))
+
+
 def lower_ops(
     f: ModelFacts, phase: str, microbatch: int, seq_len: int, rp: Any, par: ParallelPlan
 ) -> RankOps:
-    """The operations of one micro-batch of the last pipeline stage on one rank."""
+    """The operations of one micro-batch of the last pipeline stage on one rank (cached per
+    facts, plans, phase, micro-batch and sequence length; exact ints only, so a NumPy
+    integer's arithmetic never answers for a Python int's)."""
+    if type(microbatch) is not int or type(seq_len) is not int:
+        return _lower_ops(f, phase, microbatch, seq_len, rp, par)
+    key = (id(f), id(rp), id(par), phase, microbatch, seq_len)
+    made = _held(_OPS, key, f, rp, par)
+    if made is None:
+        made = _lower_ops(f, phase, microbatch, seq_len, rp, par)
+        _keep(_OPS, key, f, rp, par, made)
+    return made
+
+
+def _lower_ops(
+    f: ModelFacts, phase: str, microbatch: int, seq_len: int, rp: Any, par: ParallelPlan
+) -> RankOps:
     training = phase == "training"
     s_rank = seq_len // par.cp if phase != "decode" else seq_len
     entry = rank_shard(f, par)
@@ -285,7 +323,21 @@ def rank_share(
     f: ModelFacts, phase: str, microbatch: int, seq_len: int, rp: Any, par: ParallelPlan
 ) -> RankShare:
     """The rank's optimizer update, collectives, resident state and activation parts (the
-    in-flight micro-batches multiply the first: :func:`stage_activations`)."""
+    in-flight micro-batches multiply the first: :func:`stage_activations`; cached as
+    :func:`lower_ops` is)."""
+    if type(microbatch) is not int or type(seq_len) is not int:
+        return _rank_share(f, phase, microbatch, seq_len, rp, par)
+    key = (id(f), id(rp), id(par), phase, microbatch, seq_len)
+    made = _held(_SHARES, key, f, rp, par)
+    if made is None:
+        made = _rank_share(f, phase, microbatch, seq_len, rp, par)
+        _keep(_SHARES, key, f, rp, par, made)
+    return made
+
+
+def _rank_share(
+    f: ModelFacts, phase: str, microbatch: int, seq_len: int, rp: Any, par: ParallelPlan
+) -> RankShare:
     training = phase == "training"
     st = static_share(f, par, rp, training)
     comms = (*microbatch_comms(f, phase, microbatch, seq_len, rp, par), *st.dp_comms)

@@ -28,11 +28,15 @@ __all__ = [
     "SUBTYPES",
     "DocRecord",
     "failure_location",
+    "held_entry",
+    "hold",
+    "holding",
     "log_failure",
     "on_build_finished",
     "on_env_merge_info",
     "on_env_purge_doc",
     "records",
+    "release",
     "report",
     "source_name",
     "summary",
@@ -92,8 +96,41 @@ def log_failure(failure: Failure, location: Any, *, error: bool = True) -> None:
     )
 
 
+class _Held:
+    """Reports held back while a chapter read earlier waits for its results
+    (:mod:`mlsysim_sphinx.waiting`): each ``(docname, chapter state, failure or a callable
+    that reports)``, in the order they were made, reported in that order once released."""
+
+    on = False
+    entries: list[tuple[str, Any, Any]] = []  # noqa: RUF012  (one build at a time)
+
+
+def hold() -> None:
+    """Hold every report from now on (until :func:`release`)."""
+    _Held.on = True
+
+
+def held_entry(env: BuildEnvironment, what: Any) -> None:
+    """Hold ``what`` (a failure, or a callable reporting with ``env``) in its turn."""
+    _Held.entries.append((env.docname, env.temp_data.get(CHAPTER_KEY), what))
+
+
+def release() -> list[tuple[str, Any, Any]]:
+    """Stop holding: the held reports, in order, for the caller to make."""
+    entries, _Held.entries, _Held.on = _Held.entries, [], False
+    return entries
+
+
+def holding() -> bool:
+    return _Held.on
+
+
 def report(env: BuildEnvironment, failure: Failure) -> None:
-    """Log one failure at its source line and record it for the end-of-build verdict."""
+    """Log one failure at its source line and record it for the end-of-build verdict (held,
+    in its turn, while a chapter read before waits for its results)."""
+    if _Held.on:
+        held_entry(env, failure)
+        return
     chapter = env.temp_data.get(CHAPTER_KEY)
     mode = chapter.fail_mode if chapter is not None else env.config.mlsysim_fail_mode
     own = source_name(env)

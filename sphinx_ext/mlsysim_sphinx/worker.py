@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from mlsysim.book.records import Chapter, Record
 
 __all__ = [
+    "arrived",
+    "awaits",
     "close",
     "current",
     "on_config_inited",
@@ -149,6 +151,16 @@ def take(key: str) -> Record | None:
     if worker.failed is not None:
         close()
     return record
+
+
+def awaits(key: str) -> bool:
+    """Whether the worker evaluates the chapter stored under ``key`` (its record to come)."""
+    return bool(_CURRENT) and _CURRENT[0].awaits(key)
+
+
+def arrived(key: str) -> bool:
+    """Whether :func:`take` of ``key`` would not wait (its record is here, or none comes)."""
+    return not _CURRENT or _CURRENT[0].arrived(key)
 
 
 def close(*_: object) -> None:

@@ -121,7 +121,8 @@ First {napkin}`ridge_point(H100, "bf16")` then "{napkin}`ridge_point(A100, "bf16
 Plain {napkin}`ridge_point(H100, "bf16")` first.
 
 :::{note}
-Inside a note: {napkin}`ridge_point(A100, "bf16")`, and {claim}`1 FLOP/B ~ ridge_point(A100, "bf16")`.
+Inside a note: {napkin}`ridge_point(A100, "bf16")`, and
+{claim}`1 FLOP/B ~ ridge_point(A100, "bf16")`.
 :::
 
 ```{napkin-eq} amdahl(p=0.95, speedup=247)

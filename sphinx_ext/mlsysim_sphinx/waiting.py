@@ -57,7 +57,6 @@ __all__ = [
 #: directive's not yet placed body is read at once: its values are evaluated there)
 _PLAIN = frozenset(
     {
-        nodes.document,
         nodes.section,
         nodes.bullet_list,
         nodes.enumerated_list,
@@ -89,6 +88,7 @@ def use_app(app: Sphinx) -> None:
     """The build whose doctrees a resolved chapter writes again."""
     _State.app = app
     _State.chapters, _State.read = [], []
+    reporting.release()  # (nothing is held from a build that stopped while one waited)
 
 
 def may_wait(inliner: Any) -> bool:
@@ -102,13 +102,12 @@ def may_wait(inliner: Any) -> bool:
         return False
     if isinstance(inliner, Inliner):
         return False
-    document = getattr(inliner, "document", None)
     node = parent.parent
     while node is not None:
+        if isinstance(node, nodes.document):  # (Sphinx 7 roots a document in a subclass)
+            return True
         if type(node) not in _PLAIN:
             return False
-        if node is document:
-            return True
         node = node.parent
     return False
 
@@ -247,15 +246,15 @@ def _reading(env: BuildEnvironment, docname: str, chapter: Any) -> Iterator[None
     """Report and finish as while ``docname`` was read (its name and napkin state)."""
     from mlsysim_sphinx.reporting import CHAPTER_KEY
 
-    data = env.temp_data
-    saved = data.get("docname"), data.get(CHAPTER_KEY)
+    data = env.temp_data  # (a dict before Sphinx 8.2, then a mapping over the document)
+    saved = [(key, key in data, data.get(key)) for key in ("docname", CHAPTER_KEY)]
     data["docname"] = docname
     data[CHAPTER_KEY] = chapter
     try:
         yield
     finally:
-        data["docname"] = saved[0]
-        if saved[1] is None:
-            data.pop(CHAPTER_KEY, None)
-        else:
-            data[CHAPTER_KEY] = saved[1]
+        for key, had, value in saved:
+            if had:
+                data[key] = value
+            else:
+                data.pop(key, None)

@@ -9,8 +9,10 @@
 * ``env-before-read-docs`` sends it the chapters to read that have napkin items and no
   stored record (each as read and scanned here, in reading order) or ends it;
 * reading a chapter takes its record (:func:`take`, a bounded wait) and replays it as a
-  stored one (:mod:`mlsysim_sphinx.replay`); any failure of the worker, a record that does
-  not fit, or a chapter it does not have, is evaluated in-process;
+  stored one (:mod:`mlsysim_sphinx.replay`); a record not here yet (:func:`arrived`) is
+  waited for only where a value cannot wait (:mod:`mlsysim_sphinx.waiting`); any failure of
+  the worker, a record that does not fit, or a chapter it does not have, is evaluated
+  in-process;
 * ``env-updated`` and ``build-finished`` end it (also at exit).
 """
 

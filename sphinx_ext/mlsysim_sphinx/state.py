@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mlsysim_sphinx import waiting
-from mlsysim_sphinx.reading import data_files, needs_engine
+from mlsysim_sphinx.reading import needs_engine, note_data_files
 from mlsysim_sphinx.reporting import (
     CHAPTER_KEY,
     SUBTYPES,
@@ -137,8 +137,7 @@ def _open_chapter(env: BuildEnvironment) -> _Chapter:
     elif not chapter.waiting:
         chapter.live()
     _report_blind(env, chapter, blind)
-    for data_file in data_files():
-        env.note_dependency(data_file)
+    note_data_files(env)
     records(env).setdefault(env.docname, DocRecord())
     if source.problem is not None:
         from mlsysim.book.sources.frontmatter import front_matter_options

@@ -87,11 +87,9 @@ class napkin_value(nodes.Text):  # docutils node classes are lowercase
 _VALUE_FIELDS = frozenset({"html", "latex", "math", "siunitx", "failed"})
 
 
-class napkin_waiting(nodes.Text):
+class napkin_waiting(napkin_value):
     """The place of a value whose chapter's record is on its way (:mod:`.waiting`): the
     value replaces it before reading ends."""
-
-    support_smartquotes = False
 
 
 class napkin_equation(nodes.math_block):
@@ -244,12 +242,12 @@ class _NoteValuePlaces(SphinxTransform):
             return
         from mlsysim_sphinx import waiting
 
-        if waiting.quoted(self.document):  # the quotes next to a value read its text
+        if waiting.quoted(self.env):  # the quotes next to a value read its text
             from mlsysim_sphinx.state import resolve
 
             resolve(self.env)
         places = []
-        for value in self.document.findall(_a_value):
+        for value in self.document.findall(napkin_value):
             parent = value.parent
             if parent is not None:
                 index = next(k for k, c in enumerate(parent.children) if c is value)
@@ -258,17 +256,13 @@ class _NoteValuePlaces(SphinxTransform):
             self.env.temp_data[_PLACES_KEY] = places
 
 
-def _a_value(node: nodes.Node) -> bool:
-    return isinstance(node, napkin_value | napkin_waiting)
-
-
 class _PutValuesBack(SphinxTransform):
     """After smart quotes: each value back in the place of the plain text that replaced it."""
 
     default_priority = 751
 
     def apply(self, **kwargs: Any) -> None:
-        places: list[tuple[nodes.Text, nodes.Element, int]] = (
+        places: list[tuple[napkin_value, nodes.Element, int]] = (
             self.env.temp_data.pop(_PLACES_KEY, None) or []
         )
         for value, parent, index in places:

@@ -112,11 +112,15 @@ def may_wait(inliner: Any) -> bool:
     return False
 
 
-def quoted(document: nodes.document) -> bool:
-    """Whether smart quotes would read a quote next to a waiting value of ``document`` (in
-    the text of its paragraph): then its chapter is resolved before they run."""
-    for node in document.findall(napkin_waiting):
-        parent = node.parent
+def quoted(env: BuildEnvironment) -> bool:
+    """Whether smart quotes would read a quote next to a waiting value of the document
+    being read (in the text of its paragraph): then its chapter is resolved before they
+    run."""
+    chapter = env.temp_data.get(reporting.CHAPTER_KEY)
+    if chapter is None or not chapter.waiting:
+        return False
+    for _, node in chapter.held:
+        parent = None if node is None else node.parent
         if parent is not None and ('"' in parent.astext() or "'" in parent.astext()):
             return True
     return False

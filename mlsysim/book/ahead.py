@@ -223,33 +223,26 @@ class Ahead:
         return got if isinstance(got, Record) else None
 
     def awaits(self, key: str) -> bool:
-        """Whether the chapter submitted under ``key`` is still to be taken (the worker
-        not given up): its record may arrive."""
+        """Whether ``key`` was submitted and is still to be taken (the worker not given up)."""
         return key in self._asked and self.failed is None
 
     def arrived(self, key: str) -> bool:
-        """Whether :meth:`take` of ``key`` would not wait: its record (or the worker's end)
-        is here, reading only what the pipe holds now."""
-        if key not in self._asked:
-            return True
-        while key not in self._records and not self._done and self.failed is None:
-            if self._receive_fd is None:
-                break
-            status, message = self._reader.poll(self._outbox)
-            if status == "later":
-                return False
+        """Whether :meth:`take` of ``key`` would not wait (reading what the pipe holds now)."""
+        while self._receive_fd is not None and self.awaits(key) and not self._done:
+            if key in self._records or (got := self._reader.poll(self._outbox))[0] == "later":
+                return key in self._records
+            status, message = got
             if status != "ok":
                 self._give_up(status)
-                break
-            self._handle(message)
+            else:
+                self._handle(message)
         return True
 
     def _wait(self, key: str) -> Any:
         if key not in self._asked:
             return None
         while key not in self._records and not self._done and self.failed is None:
-            message = self._receive()
-            if message is None:
+            if (message := self._receive()) is None:
                 break
             self._handle(message)
         self._asked.discard(key)

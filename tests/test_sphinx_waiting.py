@@ -263,3 +263,29 @@ def test_each_chapter_is_hashed_once_and_the_data_files_noted_once(tmp_path: Pat
         env = pickle.load(fh)
     for docname in ("a", "c"):
         assert {Path(f).name for f in env.dependencies[docname]} >= {f.name for f in data_files()}
+
+
+def test_polling_the_worker_never_waits() -> None:
+    """``Reader.poll`` gives what has arrived, "later" for a message still on its way (a
+    part of it, or nothing), and says when the pipe closed: it never blocks."""
+    from mlsysim.book.pipes import Reader
+
+    receive, send = os.pipe()
+    try:
+        reader = Reader(receive)
+        assert reader.poll() == ("later", None)
+        data = pickle.dumps(("record", "k", 1))
+        header = len(data).to_bytes(4, "big")
+        os.write(send, header + data[:3])
+        assert reader.poll() == ("later", None)
+        os.write(send, data[3:] + header + data)
+        assert reader.poll() == ("ok", ("record", "k", 1))
+        assert reader.poll() == ("ok", ("record", "k", 1))
+        assert reader.poll() == ("later", None)
+        os.close(send)
+        send = -1
+        assert reader.poll() == ("its pipe closed", None)
+    finally:
+        os.close(receive)
+        if send >= 0:
+            os.close(send)

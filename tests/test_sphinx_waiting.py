@@ -208,34 +208,26 @@ def test_values_that_cannot_wait_resolve_their_chapter_first(tmp_path: Path) -> 
     assert takes.count("reading") >= 3, takes
 
 
-#: counts, in Sphinx's process, chapter keys hashed and data files noted one by one
+#: counts, in Sphinx's process, the data files noted one by one
 _COUNT = """import os
 
 
 def _count(app, *args):
     from sphinx.environment import BuildEnvironment
 
-    from mlsysim_sphinx import replay
-
-    seen = {"keys": 0, "noted": 0}
-    key, note = replay.chapter_key, BuildEnvironment.note_dependency
-
-    def counting_key(parts):
-        seen["keys"] += 1
-        return key(parts)
+    seen = app.mlsysim_noted = [0]
+    note = BuildEnvironment.note_dependency
 
     def counting_note(self, filename, **kwargs):
-        seen["noted"] += str(filename).endswith(".toml")
+        seen[0] += str(filename).endswith(".toml")
         return note(self, filename, **kwargs)
 
-    replay.chapter_key = counting_key
     BuildEnvironment.note_dependency = counting_note
-    app.mlsysim_counts = seen
 
 
 def _dump(app, exc):
-    with open(os.path.join(app.outdir, "counts.txt"), "w") as fh:
-        fh.write(f"{app.mlsysim_counts['keys']} {app.mlsysim_counts['noted']}")
+    with open(os.path.join(app.outdir, "noted.txt"), "w") as fh:
+        fh.write(str(app.mlsysim_noted[0]))
 
 
 def setup(app):
@@ -245,10 +237,9 @@ def setup(app):
 """
 
 
-def test_each_chapter_is_hashed_once_and_the_data_files_noted_once(tmp_path: Path) -> None:
-    """The worker's jobs and the chapters' own reading share each chapter's read (one key
-    hashed per chapter, not two); the data files are noted one by one for the build's first
-    chapter and as that set for the others (every chapter still depends on every one)."""
+def test_the_data_files_are_noted_once_per_build_not_per_chapter(tmp_path: Path) -> None:
+    """The data files are noted one by one for the build's first chapter and as that set for
+    the others (every chapter still depends on every one of them)."""
     from mlsysim.book.fingerprints import data_files
 
     src, home = _book(tmp_path, _PLAIN), tmp_path / "cache"
@@ -256,13 +247,13 @@ def test_each_chapter_is_hashed_once_and_the_data_files_noted_once(tmp_path: Pat
     _build(src, tmp_path / "warm", home)
     done = _build(src, tmp_path / "out", home)
     assert done.returncode == 0, done.stderr
-    keys, noted = map(int, (tmp_path / "out" / "counts.txt").read_text(encoding="utf-8").split())
-    assert keys == len(_PLAIN) + 1  # every document once (the index too)
+    noted = int((tmp_path / "out" / "noted.txt").read_text(encoding="utf-8"))
     assert noted == len(data_files())
     with (tmp_path / "out" / ".doctrees" / "environment.pickle").open("rb") as fh:
         env = pickle.load(fh)
+    names = {f.name for f in data_files()}
     for docname in ("a", "c"):
-        assert {Path(f).name for f in env.dependencies[docname]} >= {f.name for f in data_files()}
+        assert {Path(f).name for f in env.dependencies[docname]} >= names
 
 
 def test_polling_the_worker_never_waits() -> None:

@@ -77,13 +77,6 @@ def read(env: BuildEnvironment, docname: str, *, keep: bool = False) -> Source:
         text = read_source(path)
     except (OSError, UnicodeDecodeError):
         text = ""
-    kept = _KEPT.pop(docname, None)
-    if kept is not None and kept.text == text:  # read (and kept) earlier in this build
-        if keep:
-            _KEPT[docname] = kept
-        else:
-            _release_scan(env, path, text)
-        return kept
     problem = None
     try:
         options = chapter_options(path, text, None, host=config_mapping(env.config))
@@ -111,15 +104,9 @@ def read(env: BuildEnvironment, docname: str, *, keep: bool = False) -> Source:
                 spec_key(),
             ]
         )
-    source = Source(rel, text, options, problem, scanned, items, key)
-    if keep:
-        _KEPT[docname] = source
-    return source
+    return Source(rel, text, options, problem, scanned, items, key)
 
 
-#: docname -> its Source, read with ``keep`` earlier in this build (the worker's jobs): the
-#: chapter's own reading takes it instead of reading, resolving and hashing it again
-_KEPT: dict[str, Source] = {}
 #: the code's key for this build (:func:`mlsysim.book.fingerprints.engine_key`)
 _ENGINE_KEY: list[str] = []
 
@@ -130,17 +117,6 @@ def _engine_key() -> str:
 
         _ENGINE_KEY.append(fingerprints.engine_key(EXTENSION_DIR))
     return _ENGINE_KEY[0]
-
-
-def _release_scan(env: BuildEnvironment, path: Path, text: str) -> None:
-    """Let the book drop the pre-pass scan it kept for the chapter at ``path``."""
-    from mlsysim.book.books import book_values, project_at
-    from mlsysim.book.sources.project import myst_syntax
-
-    book = book_values(project_at(path))
-    if book is not None:
-        myst = myst_syntax(getattr(env.config, "myst_enable_extensions", None) or ())
-        book.scanned(path, text, "rst" if path.suffix == ".rst" else myst, keep=False)
 
 
 def needs_engine(env: BuildEnvironment, docnames: Iterable[str]) -> bool:
@@ -226,10 +202,9 @@ def data_files() -> list[Path]:
 
 
 def forget_data_files() -> None:
-    """A new build lists the data files again (and reads every chapter again)."""
+    """A new build lists the data files again (and takes the code's key again)."""
     _LISTED.clear()
     _NOTED.clear()
-    _KEPT.clear()
     _ENGINE_KEY.clear()
 
 

@@ -37,9 +37,11 @@ __all__ = [
     "on_env_purge_doc",
     "records",
     "release",
+    "release_front",
     "report",
     "source_name",
     "summary",
+    "unheld",
 ]
 
 logger = logging.getLogger(__name__)
@@ -119,6 +121,29 @@ def release() -> list[tuple[str, Any, Any]]:
     """Stop holding: the held reports, in order, for the caller to make."""
     entries, _Held.entries, _Held.on = _Held.entries, [], False
     return entries
+
+
+def release_front(ready: Any) -> list[tuple[str, Any, Any]]:
+    """The held reports before the first of whose chapter state ``ready`` is false, in
+    order, for the caller to make while the others stay held (:func:`unheld`)."""
+    k = next((k for k, e in enumerate(_Held.entries) if not ready(e[1])), len(_Held.entries))
+    front, _Held.entries = _Held.entries[:k], _Held.entries[k:]
+    return front
+
+
+def unheld() -> Any:
+    """A context in which reports are made at once (the front of what is held)."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def _unheld() -> Any:
+        on, _Held.on = _Held.on, False
+        try:
+            yield
+        finally:
+            _Held.on = on
+
+    return _unheld()
 
 
 def holding() -> bool:

@@ -292,8 +292,7 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     if waiting.waiting():  # finished once the chapters that wait are resolved
         if state is not None:
             waiting.read_done(state, env.docname, doctree)
-        if waiting.all_arrived():
-            waiting.release(env, _finish_read, env.docname)
+        waiting.release_ready(env, _finish_read, env.docname)
         return
     if state is not None:
         _finish_read(env, state, doctree)

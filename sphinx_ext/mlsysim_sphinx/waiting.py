@@ -40,13 +40,13 @@ if TYPE_CHECKING:
     from mlsysim.book.syntax import Item
 
 __all__ = [
-    "all_arrived",
     "begin",
     "hold",
     "may_wait",
     "quoted",
     "read_done",
     "release",
+    "release_ready",
     "use_app",
     "waiting",
 ]
@@ -151,13 +151,6 @@ def _report_step(env: BuildEnvironment, step: Step) -> None:
         reporting.report(env, failure)
 
 
-def all_arrived() -> bool:
-    """Whether every waiting chapter's record is here (or none will come)."""
-    from mlsysim_sphinx import worker
-
-    return all(worker.arrived(chapter.key) for chapter in _State.chapters)
-
-
 def read_done(chapter: Any, docname: str, doctree: nodes.document) -> None:
     """A chapter whose reading ended while one waits: finished when they are resolved."""
     _State.read.append((chapter, docname, doctree))
@@ -182,6 +175,44 @@ def release(
             else:
                 reporting.report(env, what)
     done, _State.read = _State.read, []
+    _finish_all(env, finish, current, done)
+
+
+def release_ready(
+    env: BuildEnvironment,
+    finish: Callable[[BuildEnvironment, Any, nodes.document], bool],
+    current: str | None = None,
+) -> None:
+    """Resolve the waiting chapters whose records are here, from the first, and report
+    and finish what came before the first that still waits (:func:`release` when none
+    does): a record is not kept longer than its chapter needs it."""
+    from mlsysim_sphinx import worker
+
+    while _State.chapters and worker.arrived(_State.chapters[0].key):
+        _resolve(_State.chapters.pop(0))
+    if not _State.chapters:
+        release(env, finish, current)
+        return
+    first = _State.chapters[0]
+    still = {id(chapter) for chapter in _State.chapters}
+    with reporting.unheld():
+        for docname, chapter, what in reporting.release_front(lambda c: id(c) not in still):
+            with _reading(env, docname, chapter):
+                if callable(what):
+                    what(env)
+                else:
+                    reporting.report(env, what)
+    k = next((k for k, (c, _, _) in enumerate(_State.read) if c is first), len(_State.read))
+    done, _State.read = _State.read[:k], _State.read[k:]
+    _finish_all(env, finish, current, done)
+
+
+def _finish_all(
+    env: BuildEnvironment,
+    finish: Callable[[BuildEnvironment, Any, nodes.document], bool],
+    current: str | None,
+    done: list[tuple[Any, str, nodes.document]],
+) -> None:
     for chapter, docname, doctree in done:
         with _reading(env, docname, chapter):
             changed = finish(env, chapter, doctree)

@@ -222,24 +222,42 @@ class Ahead:
         got = self._wait(key)
         return got if isinstance(got, Record) else None
 
+    def awaits(self, key: str) -> bool:
+        """Whether ``key`` was submitted and is still to be taken (the worker not given up)."""
+        return key in self._asked and self.failed is None
+
+    def arrived(self, key: str) -> bool:
+        """Whether :meth:`take` of ``key`` would not wait (reading what the pipe holds now)."""
+        while self._receive_fd is not None and self.awaits(key) and not self._done:
+            if key in self._records or (got := self._reader.poll(self._outbox))[0] == "later":
+                return key in self._records
+            status, message = got
+            if status != "ok":
+                self._give_up(status)
+            else:
+                self._handle(message)
+        return True
+
     def _wait(self, key: str) -> Any:
         if key not in self._asked:
             return None
         while key not in self._records and not self._done and self.failed is None:
-            message = self._receive()
-            if message is None:
+            if (message := self._receive()) is None:
                 break
-            tag = message[0]
-            if tag == "record" and len(message) == 3 and _fits(message[1], message[2]):
-                self._records[message[1]] = message[2]
-            elif tag == "skip" and len(message) == 2:
-                self._records[message[1]] = None
-            elif tag == "done":
-                self._done = True
-            else:  # declined (another code, data or kinds), or a message of another shape
-                self._give_up(f"it declined: {message[1:]!r}")
+            self._handle(message)
         self._asked.discard(key)
         return self._records.pop(key, None)
+
+    def _handle(self, message: tuple[Any, ...]) -> None:
+        tag = message[0]
+        if tag == "record" and len(message) == 3 and _fits(message[1], message[2]):
+            self._records[message[1]] = message[2]
+        elif tag == "skip" and len(message) == 2:
+            self._records[message[1]] = None
+        elif tag == "done":
+            self._done = True
+        else:  # declined (another code, data or kinds), or a message of another shape
+            self._give_up(f"it declined: {message[1:]!r}")
 
     def _receive(self) -> Any:
         """The worker's next message, or None (the worker given up) after :data:`SILENCE`

@@ -78,19 +78,9 @@ class Reader:
         waits, ``outbox`` is written as the other side makes room."""
         deadline = time.monotonic() + timeout
         while True:
-            if len(self._buffer) >= _HEADER.size:
-                (size,) = _HEADER.unpack_from(self._buffer)
-                end = _HEADER.size + size
-                if len(self._buffer) >= end:
-                    data = self._buffer[_HEADER.size : end]
-                    self._buffer = self._buffer[end:]
-                    try:
-                        message = pickle.loads(data)
-                    except Exception:
-                        return "a message did not unpickle", None
-                    if isinstance(message, tuple) and message:
-                        return "ok", message
-                    return "a message of another shape", None
+            got = self._buffered()
+            if got is not None:
+                return got
             left = deadline - time.monotonic()
             if left <= 0:
                 return f"it was silent for {timeout:g} s", None
@@ -106,6 +96,45 @@ class Reader:
                 return "its pipe closed", None
             if chunk:
                 self._buffer += chunk
+
+    def poll(self, outbox: Outbox | None = None) -> tuple[str, Any]:
+        """The next message if a whole one has arrived, without waiting: as :meth:`next`,
+        or ``("later", None)`` when none is here yet."""
+        while True:
+            got = self._buffered()
+            if got is not None:
+                return got
+            writing = outbox.waiting() if outbox is not None else []
+            try:
+                ready, free, _ = select.select([self._fd], writing, [], 0)
+                if free and outbox is not None:
+                    outbox.flush()
+                if not ready:
+                    return "later", None
+                chunk = os.read(self._fd, 1 << 16)
+            except (OSError, ValueError):
+                chunk = b""
+            if chunk == b"":
+                return "its pipe closed", None
+            self._buffer += chunk
+
+    def _buffered(self) -> tuple[str, Any] | None:
+        """The first whole message of the buffer (as :meth:`next` gives it), None: none yet."""
+        if len(self._buffer) < _HEADER.size:
+            return None
+        (size,) = _HEADER.unpack_from(self._buffer)
+        end = _HEADER.size + size
+        if len(self._buffer) < end:
+            return None
+        data = self._buffer[_HEADER.size : end]
+        self._buffer = self._buffer[end:]
+        try:
+            message = pickle.loads(data)
+        except Exception:
+            return "a message did not unpickle", None
+        if isinstance(message, tuple) and message:
+            return "ok", message
+        return "a message of another shape", None
 
 
 def write(fd: int, message: Any) -> None:

@@ -72,6 +72,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-before-read-docs", state.on_env_before_read_docs)
     app.connect("env-before-read-docs", worker.on_env_before_read_docs)
     app.connect("env-merge-info", reporting.on_env_merge_info)
+    app.connect("env-updated", state.on_env_updated)  # (the worker's last records first)
     app.connect("env-updated", worker.close)
     app.connect("build-finished", worker.close)
     app.connect("build-finished", reporting.on_build_finished)

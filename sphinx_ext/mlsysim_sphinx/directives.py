@@ -30,7 +30,7 @@ from sphinx.util.docutils import SphinxDirective
 from mlsysim_sphinx.lines import content_line
 from mlsysim_sphinx.render import block_nodes, value_node
 from mlsysim_sphinx.roles import host_failure
-from mlsysim_sphinx.state import located, report, run
+from mlsysim_sphinx.state import hold, located, report, run
 
 __all__ = ["NapkinDirective", "NapkinEqDirective"]
 
@@ -62,7 +62,9 @@ class NapkinDirective(SphinxDirective):
                 ),
             )
             return []
-        run(env, located(env, "block", text, content_line(self)))
+        item = located(env, "block", text, content_line(self))
+        if not hold(env, item, None):  # (its chapter's record on its way: it waits)
+            run(env, item)
         if "listing" not in self.options:
             return []
         listing = nodes.literal_block(

@@ -26,6 +26,7 @@ __all__ = [
     "data_key",
     "forget_data_files",
     "needs_engine",
+    "note_data_files",
     "read",
 ]
 
@@ -61,7 +62,6 @@ def read(env: BuildEnvironment, docname: str, *, keep: bool = False) -> Source:
     then the chapter's front matter), and its items scanned with the same scanner ``mlsysim
     check`` uses, so each role and directive is evaluated exactly as check does. ``keep``:
     leave the book's pre-pass scan to the chapter's reading."""
-    from mlsysim.book import fingerprints
     from mlsysim.book.ahead import spec_key
     from mlsysim.book.books import book_values, project_at
     from mlsysim.book.records import relative
@@ -100,11 +100,23 @@ def read(env: BuildEnvironment, docname: str, *, keep: bool = False) -> Source:
                 [replay.item_key(i) for i in items],
                 *_book_key(book),
                 _data_key(env),
-                fingerprints.engine_key(EXTENSION_DIR),
+                _engine_key(),
                 spec_key(),
             ]
         )
     return Source(rel, text, options, problem, scanned, items, key)
+
+
+#: the code's key for this build (:func:`mlsysim.book.fingerprints.engine_key`)
+_ENGINE_KEY: list[str] = []
+
+
+def _engine_key() -> str:
+    if not _ENGINE_KEY:
+        from mlsysim.book import fingerprints
+
+        _ENGINE_KEY.append(fingerprints.engine_key(EXTENSION_DIR))
+    return _ENGINE_KEY[0]
 
 
 def needs_engine(env: BuildEnvironment, docnames: Iterable[str]) -> bool:
@@ -190,8 +202,33 @@ def data_files() -> list[Path]:
 
 
 def forget_data_files() -> None:
-    """A new build lists the data files again."""
+    """A new build lists the data files again (and takes the code's key again)."""
     _LISTED.clear()
+    _NOTED.clear()
+    _ENGINE_KEY.clear()
+
+
+#: (source folder, data files) -> each as ``note_dependency`` stores it
+_NOTED: dict[tuple[str, tuple[Path, ...]], frozenset[Any]] = {}
+
+
+def note_data_files(env: BuildEnvironment) -> None:
+    """Every registry data file a dependency of the document being read: noted one by one
+    (Sphinx's own form of each) for the build's first document, then that set for each."""
+    files = data_files()
+    key = (str(env.srcdir), tuple(files))
+    deps = env.dependencies
+    noted = _NOTED.get(key)
+    if noted is None:
+        own = deps.get(env.docname)
+        deps[env.docname] = set()
+        for data_file in files:
+            env.note_dependency(data_file)
+        noted = _NOTED[key] = frozenset(deps[env.docname])
+        if own is not None:
+            deps[env.docname] = own | noted
+        return
+    deps.setdefault(env.docname, set()).update(noted)
 
 
 def data_key() -> str:

@@ -36,6 +36,7 @@ __all__ = [
     "napkin_banner",
     "napkin_equation",
     "napkin_value",
+    "napkin_waiting",
     "plain_latex",
     "value_node",
 ]
@@ -84,6 +85,11 @@ class napkin_value(nodes.Text):  # docutils node classes are lowercase
 
 
 _VALUE_FIELDS = frozenset({"html", "latex", "math", "siunitx", "failed"})
+
+
+class napkin_waiting(napkin_value):
+    """The place of a value whose chapter's record is on its way (:mod:`.waiting`): the
+    value replaces it before reading ends."""
 
 
 class napkin_equation(nodes.math_block):
@@ -234,6 +240,12 @@ class _NoteValuePlaces(SphinxTransform):
     def apply(self, **kwargs: Any) -> None:
         if not getattr(self.document.settings, "smart_quotes", False):
             return
+        from mlsysim_sphinx import waiting
+
+        if waiting.quoted(self.env):  # the quotes next to a value read its text
+            from mlsysim_sphinx.state import resolve
+
+            resolve(self.env)
         places = []
         for value in self.document.findall(napkin_value):
             parent = value.parent

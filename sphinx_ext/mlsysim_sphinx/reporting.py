@@ -28,14 +28,20 @@ __all__ = [
     "SUBTYPES",
     "DocRecord",
     "failure_location",
+    "held_entry",
+    "hold",
+    "holding",
     "log_failure",
     "on_build_finished",
     "on_env_merge_info",
     "on_env_purge_doc",
     "records",
+    "release",
+    "release_front",
     "report",
     "source_name",
     "summary",
+    "unheld",
 ]
 
 logger = logging.getLogger(__name__)
@@ -92,8 +98,64 @@ def log_failure(failure: Failure, location: Any, *, error: bool = True) -> None:
     )
 
 
+class _Held:
+    """Reports held back while a chapter read earlier waits for its results
+    (:mod:`mlsysim_sphinx.waiting`): each ``(docname, chapter state, failure or a callable
+    that reports)``, in the order they were made, reported in that order once released."""
+
+    on = False
+    entries: list[tuple[str, Any, Any]] = []  # noqa: RUF012  (one build at a time)
+
+
+def hold() -> None:
+    """Hold every report from now on (until :func:`release`)."""
+    _Held.on = True
+
+
+def held_entry(env: BuildEnvironment, what: Any) -> None:
+    """Hold ``what`` (a failure, or a callable reporting with ``env``) in its turn."""
+    _Held.entries.append((env.docname, env.temp_data.get(CHAPTER_KEY), what))
+
+
+def release() -> list[tuple[str, Any, Any]]:
+    """Stop holding: the held reports, in order, for the caller to make."""
+    entries, _Held.entries, _Held.on = _Held.entries, [], False
+    return entries
+
+
+def release_front(ready: Any) -> list[tuple[str, Any, Any]]:
+    """The held reports before the first of whose chapter state ``ready`` is false, in
+    order, for the caller to make while the others stay held (:func:`unheld`)."""
+    k = next((k for k, e in enumerate(_Held.entries) if not ready(e[1])), len(_Held.entries))
+    front, _Held.entries = _Held.entries[:k], _Held.entries[k:]
+    return front
+
+
+def unheld() -> Any:
+    """A context in which reports are made at once (the front of what is held)."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def _unheld() -> Any:
+        on, _Held.on = _Held.on, False
+        try:
+            yield
+        finally:
+            _Held.on = on
+
+    return _unheld()
+
+
+def holding() -> bool:
+    return _Held.on
+
+
 def report(env: BuildEnvironment, failure: Failure) -> None:
-    """Log one failure at its source line and record it for the end-of-build verdict."""
+    """Log one failure at its source line and record it for the end-of-build verdict (held,
+    in its turn, while a chapter read before waits for its results)."""
+    if _Held.on:
+        held_entry(env, failure)
+        return
     chapter = env.temp_data.get(CHAPTER_KEY)
     mode = chapter.fail_mode if chapter is not None else env.config.mlsysim_fail_mode
     own = source_name(env)

@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from docutils import nodes
 from sphinx.util.docutils import SphinxRole
 
-from mlsysim_sphinx.render import value_node
-from mlsysim_sphinx.state import located, report, run, source_name
+from mlsysim_sphinx.render import napkin_waiting, value_node
+from mlsysim_sphinx.state import hold, located, report, run, source_name
+from mlsysim_sphinx.waiting import may_wait
 
 if TYPE_CHECKING:
     from sphinx.environment import BuildEnvironment
@@ -82,7 +83,12 @@ class _InlineItem(SphinxRole):
     def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
         env = self.env
         _, line = self.inliner.reporter.get_source_and_line(self.lineno)
-        outcome = run(env, located(env, self.kind, self.text, line or self.lineno))
+        item = located(env, self.kind, self.text, line or self.lineno)
+        if may_wait(self.inliner):
+            place = napkin_waiting("")
+            if hold(env, item, place):  # its chapter's record is on its way
+                return [place], []
+        outcome = run(env, item)
         if outcome.rendered is None:  # every item the engine runs has a rendering
             return [], []
         return [value_node(self.rawtext, outcome.rendered, failed=not outcome.ok)], []

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mlsysim_sphinx.reading import data_files, needs_engine
+from mlsysim_sphinx import waiting
+from mlsysim_sphinx.reading import needs_engine, note_data_files
 from mlsysim_sphinx.reporting import (
     CHAPTER_KEY,
     SUBTYPES,
@@ -43,14 +44,17 @@ __all__ = [
     "SUBTYPES",
     "DocRecord",
     "document_for",
+    "hold",
     "located",
     "on_build_finished",
     "on_doctree_read",
     "on_env_before_read_docs",
     "on_env_merge_info",
     "on_env_purge_doc",
+    "on_env_updated",
     "records",
     "report",
+    "resolve",
     "run",
     "source_name",
 ]
@@ -72,6 +76,9 @@ class _Chapter:
         self.ahead = False  # the record is the worker's (stored once the chapter is read)
         self.pending: Iterator[Step] | None = None
         self.ran: list[Item] = []  # items replayed so far (run again if the engine starts)
+        self.waiting = False  # the worker's record is on its way (:mod:`.waiting`)
+        self.held: list[tuple[Item, Any]] = []  # items read while waiting, their places
+        self.held_steps: list[Step] = []  # their results, once resolved
 
     @property
     def fail_mode(self) -> str:
@@ -119,16 +126,18 @@ def _open_chapter(env: BuildEnvironment) -> _Chapter:
     chapter.key = source.key
     if source.key is not None:
         chapter.replaying = replay.load(source.key)
-        if chapter.replaying is None:
-            chapter.replaying = worker.take(source.key)
-            chapter.ahead = chapter.replaying is not None
+        if chapter.replaying is None and worker.awaits(source.key):
+            if worker.arrived(source.key):
+                chapter.replaying = worker.take(source.key)
+                chapter.ahead = chapter.replaying is not None
+            else:  # read on: its values wait for the record (mlsysim_sphinx.waiting)
+                waiting.begin(chapter)
     if chapter.replaying is not None:
         chapter.pending = chapter.replaying.replay()
-    else:
+    elif not chapter.waiting:
         chapter.live()
     _report_blind(env, chapter, blind)
-    for data_file in data_files():
-        env.note_dependency(data_file)
+    note_data_files(env)
     records(env).setdefault(env.docname, DocRecord())
     if source.problem is not None:
         from mlsysim.book.sources.frontmatter import front_matter_options
@@ -163,6 +172,8 @@ def run(env: BuildEnvironment, item: Item) -> Any:
     from mlsysim.book.records import item_key
 
     chapter = _state(env)
+    if chapter.waiting:  # an item that cannot wait: every waiting chapter is resolved now
+        waiting.release(env, _finish_read)
     if chapter.pending is not None:
         step = next(chapter.pending, None)
         if step is not None and step.item == item_key(item):
@@ -179,6 +190,16 @@ def run(env: BuildEnvironment, item: Item) -> Any:
     if chapter.recordable:  # what the roles and directives that call this use of it
         chapter.steps.append(kept)
     return outcome
+
+
+def hold(env: BuildEnvironment, item: Item, node: Any) -> bool:
+    """Hold ``item`` (``node``: the place of its value, None for a block) when its chapter
+    waits for its record (:mod:`mlsysim_sphinx.waiting`); False: run it now (:func:`run`)."""
+    chapter = _state(env)
+    if not chapter.waiting:
+        return False
+    waiting.hold(env, chapter, item, node)
+    return True
 
 
 def _banner(env: BuildEnvironment) -> Any:
@@ -256,6 +277,7 @@ def located(env: BuildEnvironment, kind: str, text: str, line: int) -> Item:
 def on_env_before_read_docs(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
     """A parallel build (``-j N``) loads the registries before its readers fork, unless every
     document it reads replays a stored record (then none starts the engine)."""
+    waiting.use_app(app)
     if getattr(app, "parallel", 1) > 1 and docnames and needs_engine(env, docnames):
         from mlsysim_sphinx.config import preload_registries
 
@@ -267,14 +289,37 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     banner of the page's failures at its top (a draft shows what failed)."""
     env = app.env
     state = env.temp_data.get(CHAPTER_KEY)
-    if state is None:
+    if waiting.waiting():  # finished once the chapters that wait are resolved
+        if state is not None:
+            waiting.read_done(state, env.docname, doctree)
+        waiting.release_ready(env, _finish_read, env.docname)
         return
+    if state is not None:
+        _finish_read(env, state, doctree)
+
+
+def resolve(env: BuildEnvironment) -> None:
+    """Resolve every waiting chapter now (the one being read included)."""
+    if waiting.waiting():
+        waiting.release(env, _finish_read)
+
+
+def on_env_updated(app: Sphinx, env: BuildEnvironment) -> None:
+    """Reading ended: every chapter that still waits is resolved (and finished)."""
+    if waiting.waiting():
+        waiting.release(env, _finish_read)
+
+
+def _finish_read(env: BuildEnvironment, state: _Chapter, doctree: nodes.document) -> bool:
+    """The end of a chapter's read (:func:`_finish`): its count stored and its banner put
+    in; whether its doctree changed since its items were read."""
     checked, banner = _finish(env, state)
     records(env).setdefault(env.docname, DocRecord()).checked = checked
     if banner is not None:
         from mlsysim_sphinx.render import banner_node
 
         _insert_at_top(doctree, banner_node(banner))
+    return banner is not None or bool(state.held)
 
 
 def _insert_at_top(doctree: nodes.document, node: nodes.Node) -> None:

@@ -9,8 +9,10 @@
 * ``env-before-read-docs`` sends it the chapters to read that have napkin items and no
   stored record (each as read and scanned here, in reading order) or ends it;
 * reading a chapter takes its record (:func:`take`, a bounded wait) and replays it as a
-  stored one (:mod:`mlsysim_sphinx.replay`); any failure of the worker, a record that does
-  not fit, or a chapter it does not have, is evaluated in-process;
+  stored one (:mod:`mlsysim_sphinx.replay`); a record not here yet (:func:`arrived`) is
+  waited for only where a value cannot wait (:mod:`mlsysim_sphinx.waiting`); any failure of
+  the worker, a record that does not fit, or a chapter it does not have, is evaluated
+  in-process;
 * ``env-updated`` and ``build-finished`` end it (also at exit).
 """
 
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
     from mlsysim.book.records import Chapter, Record
 
 __all__ = [
+    "arrived",
+    "awaits",
     "close",
     "current",
     "on_config_inited",
@@ -149,6 +153,16 @@ def take(key: str) -> Record | None:
     if worker.failed is not None:
         close()
     return record
+
+
+def awaits(key: str) -> bool:
+    """Whether the worker evaluates the chapter stored under ``key`` (its record to come)."""
+    return bool(_CURRENT) and _CURRENT[0].awaits(key)
+
+
+def arrived(key: str) -> bool:
+    """Whether :func:`take` of ``key`` would not wait (its record is here, or none comes)."""
+    return not _CURRENT or _CURRENT[0].arrived(key)
 
 
 def close(*_: object) -> None:

@@ -50,9 +50,10 @@ def test_a_fresh_sweep_leaves_the_collector_nothing_to_examine(
     gc.collect()
     collections.clear()
     mlsysim.sweep(**_CLUSTER)
-    # one collection of the young generations on entry (the caller's objects), none during
-    # the sweep, and the young generation empty after it: no collection is due
-    assert collections == [1]
+    # one collection of the young generations on entry (the caller's objects) and none of
+    # the older generations during the sweep (a youngest-generation pass from the caches the
+    # sweep fills as it leaves may follow, depending on what the suite ran before)
+    assert collections[:1] == [1] and set(collections[1:]) <= {0}
     assert gc.get_count()[0] < gc.get_threshold()[0] // 2
     assert gc.isenabled()
 

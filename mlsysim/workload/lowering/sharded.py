@@ -210,18 +210,30 @@ _SHARES = DerivedCache("workload.sharded_shares")
 _LIMIT = 1024  # a sweep or a search must not accumulate (an entry holds ~30 ops)
 
 
-def _held(cache: DerivedCache, key: tuple[Any, ...], f: Any, rp: Any, par: Any) -> Any:
-    """The entry of ``key`` in ``cache`` if it was filled from these very objects."""
+def _kept(
+    cache: DerivedCache,
+    make: Any,
+    f: Any,
+    phase: str,
+    microbatch: int,
+    seq_len: int,
+    rp: Any,
+    par: Any,
+) -> Any:
+    """``make(f, phase, microbatch, seq_len, rp, par)``, kept in ``cache`` for these very
+    objects (each entry holds them, so an id is never answered for another object) at exact
+    ints only (a NumPy integer's arithmetic never answers for a Python int's)."""
+    if type(microbatch) is not int or type(seq_len) is not int:
+        return make(f, phase, microbatch, seq_len, rp, par)
+    key = (id(f), id(rp), id(par), phase, microbatch, seq_len)
     hit = cache.get(key)
     if hit is not None and hit[0] is f and hit[1] is rp and hit[2] is par:
         return hit[3]
-    return None
-
-
-def _keep(cache: DerivedCache, key: tuple[Any, ...], f: Any, rp: Any, par: Any, made: Any) -> None:
+    made = make(f, phase, microbatch, seq_len, rp, par)
     if len(cache) > _LIMIT:
         cache.clear()
     cache.put(key, (f, rp, par, made))
+    return made
 
 
 def lower_ops(
@@ -230,14 +242,7 @@ def lower_ops(
     """The operations of one micro-batch of the last pipeline stage on one rank (cached per
     facts, plans, phase, micro-batch and sequence length; exact ints only, so a NumPy
     integer's arithmetic never answers for a Python int's)."""
-    if type(microbatch) is not int or type(seq_len) is not int:
-        return _lower_ops(f, phase, microbatch, seq_len, rp, par)
-    key = (id(f), id(rp), id(par), phase, microbatch, seq_len)
-    made = _held(_OPS, key, f, rp, par)
-    if made is None:
-        made = _lower_ops(f, phase, microbatch, seq_len, rp, par)
-        _keep(_OPS, key, f, rp, par, made)
-    return made
+    return _kept(_OPS, _lower_ops, f, phase, microbatch, seq_len, rp, par)
 
 
 def _lower_ops(
@@ -325,14 +330,7 @@ def rank_share(
     """The rank's optimizer update, collectives, resident state and activation parts (the
     in-flight micro-batches multiply the first: :func:`stage_activations`; cached as
     :func:`lower_ops` is)."""
-    if type(microbatch) is not int or type(seq_len) is not int:
-        return _rank_share(f, phase, microbatch, seq_len, rp, par)
-    key = (id(f), id(rp), id(par), phase, microbatch, seq_len)
-    made = _held(_SHARES, key, f, rp, par)
-    if made is None:
-        made = _rank_share(f, phase, microbatch, seq_len, rp, par)
-        _keep(_SHARES, key, f, rp, par, made)
-    return made
+    return _kept(_SHARES, _rank_share, f, phase, microbatch, seq_len, rp, par)
 
 
 def _rank_share(

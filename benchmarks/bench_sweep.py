@@ -103,7 +103,7 @@ def _cluster_grid(
         per_solve = min(per_solve, (time.process_time() - t0) / len(loop))
     rate, per = configs / t_fresh, t_fresh / configs
     # what one fresh sweep computes (the counts of the call's own sharing)
-    ds = importlib.import_module("mlsysim.solvers.distributed_sweep")
+    ds = importlib.import_module("mlsysim.solvers.sweeps.distributed")
     clear_all()
     ds.blocked[0] = 0
     mlsysim.sweep(**grid)

@@ -12,7 +12,7 @@ repo=$(pwd)
 [ -x .venv/bin/mutmut ] || .venv/bin/pip install -q mutmut
 work=$(mktemp -d)
 git ls-files | tar -cf - -T - | tar -xf - -C "$work"
-only='"mlsysim/core/formulas/*", "mlsysim/solvers/single_node.py", "mlsysim/workload/lowering/*"'
+only='"mlsysim/core/formulas/*", "mlsysim/solvers/single_node/solver.py", "mlsysim/workload/lowering/*"'
 [ $# -gt 0 ] && only="\"mlsysim/**/*$1*.py\""
 tests=$(cd "$work" && ls tests/test_formulas_*.py tests/test_formula_latex.py tests/test_viz_derivation.py \
   tests/test_solver_*.py tests/test_explainers.py tests/test_models_cnn.py tests/test_walls.py \

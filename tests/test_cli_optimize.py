@@ -13,8 +13,8 @@ import pytest
 from mlsysim.book import Document
 from mlsysim.cli import optimize_cmd
 from mlsysim.cli.main import main
-from mlsysim.solvers.distributed_results import DISTRIBUTED_SCHEMA_VERSION, distributed_json_schema
-from mlsysim.solvers.optimizers_result import optimize_json_schema
+from mlsysim.solvers.distributed.results import DISTRIBUTED_SCHEMA_VERSION, distributed_json_schema
+from mlsysim.solvers.optimize.result import optimize_json_schema
 
 PAR = ["optimize", "parallelism", "GPT_22B", "DGX_A100", "--devices", "16", "--batch", "32",
        "--seq-len", "2048"]  # fmt: skip

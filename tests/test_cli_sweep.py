@@ -13,7 +13,7 @@ import pytest
 import mlsysim
 from mlsysim.cli import sweep_cmd
 from mlsysim.cli.main import main
-from mlsysim.solvers.sweep_result import sweep_json_schema
+from mlsysim.solvers.sweeps.result import sweep_json_schema
 
 GRID = ["sweep", "Llama2_7B,Llama3_8B", "A100,H100", "--phase", "decode", "--batch", "1:4",
         "--seq-len", "512,2048"]  # fmt: skip

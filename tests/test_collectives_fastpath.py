@@ -191,7 +191,7 @@ def test_a_fresh_sweep_plans_each_group_once(monkeypatch: pytest.MonkeyPatch) ->
         priced.append((op, size, grp))
         return achievable(op, size, grp)
 
-    from mlsysim.solvers import distributed_timing
+    from mlsysim.solvers.distributed import timing as distributed_timing
 
     monkeypatch.setattr(distributed_timing, "achievable_collective", counted)
     monkeypatch.setattr(pricing, "reference_timing", None)  # never the reference
@@ -213,7 +213,7 @@ def test_a_fresh_sweep_plans_each_group_once(monkeypatch: pytest.MonkeyPatch) ->
 def test_group_interning_key_covers_every_field_of_a_group() -> None:
     """Equal groups of one view are interned by a cheap key: it must tell apart every field
     a pricing may read (a field added to Group without it would merge distinct groups)."""
-    from mlsysim.solvers import distributed_timing
+    from mlsysim.solvers.distributed import timing as distributed_timing
 
     grp = resolve_system("SuperPOD_A100", 256).group(16, 8)
     key = distributed_timing._shape(grp)

@@ -10,8 +10,8 @@ import pytest
 import mlsysim
 from mlsysim import ConfigError, InfeasibleError, solve
 from mlsysim.core.walls import wall_ids
-from mlsysim.solvers.distributed_results import DistributedResult, distributed_json_schema
-from mlsysim.solvers.results import SolveResult
+from mlsysim.solvers.distributed.results import DistributedResult, distributed_json_schema
+from mlsysim.solvers.single_node.results import SolveResult
 
 GPT22 = dict(model="GPT_22B", phase="training", seq_len=2048)
 
@@ -440,6 +440,6 @@ def test_parallel_settings_hold_every_parallel_keyword_but_the_devices() -> None
     """The one object the degrees pass through: a parallel keyword added to the plan must
     be added to it too (a sweep's block reads the degrees through it)."""
     from mlsysim.execution.parallel import PARALLEL_KEYWORDS
-    from mlsysim.solvers.distributed_plans import ParallelSettings
+    from mlsysim.solvers.distributed.plans import ParallelSettings
 
     assert set(ParallelSettings._fields) == set(PARALLEL_KEYWORDS) - {"devices"}

@@ -25,7 +25,7 @@ import pytest
 
 import mlsysim
 from mlsysim.core.formulas import layer_chunks
-from mlsysim.solvers.distributed_results import DistributedResult
+from mlsysim.solvers.distributed.results import DistributedResult
 
 try:
     from tests.test_published_configs import load_configs, read_table

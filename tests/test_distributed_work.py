@@ -16,8 +16,10 @@ import mlsysim
 from mlsysim import solve
 from mlsysim.core import cache
 from mlsysim.execution.plan import ExecutionPlan
-from mlsysim.solvers import api, distributed, distributed_timing
-from mlsysim.solvers.distributed_results import DistributedResult
+from mlsysim.solvers import api
+from mlsysim.solvers.distributed import solver as distributed
+from mlsysim.solvers.distributed import timing as distributed_timing
+from mlsysim.solvers.distributed.results import DistributedResult
 from mlsysim.systems.topology import SystemView
 from mlsysim.workload.lowering import sharded
 
@@ -98,7 +100,7 @@ def test_the_result_a_cluster_solve_builds_is_a_frozen_distributed_result() -> N
 
 
 def test_a_result_needs_every_field() -> None:
-    from mlsysim.solvers.distributed_results import new_distributed_result
+    from mlsysim.solvers.distributed.results import new_distributed_result
 
     r = solve(*CASES[3][:2], **CASES[3][2])
     values = [getattr(r, f.name) for f in dataclasses.fields(r)]
@@ -120,7 +122,7 @@ def test_a_result_needs_every_field() -> None:
     ],
 )
 def test_transformer_ops_are_the_lowerings_operations(model: str, phase: str) -> None:
-    from mlsysim.solvers import single_node
+    from mlsysim.solvers.single_node import solver as single_node
     from mlsysim.workload.lowering import model_facts
     from mlsysim.workload.lowering.transformer import lower_transformer, transformer_ops
 

@@ -6,8 +6,8 @@ import pytest
 
 from mlsysim import solve
 from mlsysim.core.registry import catalog
-from mlsysim.solvers.explainers import diff, trace, trace_text, why
-from mlsysim.solvers.results import SolveResult
+from mlsysim.solvers.single_node.explain import diff, trace, trace_text, why
+from mlsysim.solvers.single_node.results import SolveResult
 
 
 @pytest.fixture(scope="module")

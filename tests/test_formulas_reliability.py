@@ -75,8 +75,8 @@ def test_checkpoint_time():
     )
 
 
-# The float fast paths the run solver uses (solvers/run.py, run_result.py), against the same
-# hand-derived numbers as the formulas above. Found by mutation testing: nothing checked them.
+# The float fast paths the run solver uses (solvers/run/training.py, run/result.py), against the
+# same hand-derived numbers as the formulas above. Found by mutation testing: nothing checked them.
 
 
 def test_fast_paths_give_young_and_daly_worked_examples():

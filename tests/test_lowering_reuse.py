@@ -15,7 +15,7 @@ import pytest
 import mlsysim
 from mlsysim import solve
 from mlsysim.core import cache
-from mlsysim.solvers.distributed_results import DistributedResult
+from mlsysim.solvers.distributed.results import DistributedResult
 from mlsysim.workload.lowering import sharded
 
 #: GPT-3 175B on 1,024 A100s (the warm benchmark's second case): 16 replicas of 96
@@ -69,7 +69,7 @@ def test_new_objects_are_lowered_again(count_calls: Any, forget: str) -> None:
 
 
 def _parts() -> tuple[Any, Any, Any]:
-    from mlsysim.solvers import distributed
+    from mlsysim.solvers.distributed import solver as distributed
 
     solve(MODEL, SYSTEM, **KEYWORDS)
     (entry,) = (e for e in distributed._STRUCTURES.values() if e[0] is mlsysim.Models.GPT3_175B)

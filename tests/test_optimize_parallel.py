@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 import mlsysim
 from mlsysim.core.exceptions import ConfigError, InfeasibleError, MlsysimError
 from mlsysim.execution.parallel import ParallelPlan
-from mlsysim.solvers.optimizers_parallel import ParallelismOptimizer, optimize_parallelism
-from mlsysim.solvers.parallel_space import ParallelContext, keywords
+from mlsysim.solvers.optimize.parallel import ParallelismOptimizer, optimize_parallelism
+from mlsysim.solvers.optimize.parallel_space import ParallelContext, keywords
 
 SMALL = [
     ("GPT_22B", "DGX_A100", 16, 32, 2048, {}),
@@ -178,7 +178,7 @@ def test_530b_on_2520_a100s_solves_few_candidates() -> None:
 def test_json_and_csv_forms() -> None:
     import jsonschema
 
-    from mlsysim.solvers.optimizers_result import optimize_json_schema
+    from mlsysim.solvers.optimize.result import optimize_json_schema
 
     s = optimize_parallelism("GPT_22B", "DGX_A100", devices=16, batch=32, seq_len=2048)
     jsonschema.validate(s.to_dict(), optimize_json_schema())

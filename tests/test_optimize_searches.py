@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 import mlsysim
 from mlsysim.core.exceptions import ConfigError, InfeasibleError, UnknownNameError
-from mlsysim.solvers.optimizers_pareto import frontier, pareto
-from mlsysim.solvers.optimizers_placement import optimize_placement
-from mlsysim.solvers.optimizers_serving import optimize_serving
+from mlsysim.solvers.optimize.pareto import frontier, pareto
+from mlsysim.solvers.optimize.placement import optimize_placement
+from mlsysim.solvers.optimize.serving import optimize_serving
 
 DEMAND = {"slo": "50 ms", "qps": 100, "duration": "30 day", "region": "Quebec"}
 

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 import mlsysim
-from mlsysim.solvers.optimizers_parallel import ParallelSearch, optimize_parallelism
+from mlsysim.solvers.optimize.parallel import ParallelSearch, optimize_parallelism
 
 _DATA = Path(__file__).parent / "data"
 FILES = ("published_configs.toml", "published_configs_more.toml")

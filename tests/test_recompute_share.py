@@ -1,5 +1,5 @@
 """One lowering of a dense training stage serves every recomputation policy and pipeline depth
-(``mlsysim.solvers.distributed_lowering``): each op of a policy is the base's op run its
+(``mlsysim.solvers.sweeps.distributed_lowering``): each op of a policy is the base's op run its
 policy's passes (``recompute_class``), and the row the sweep builds from the base's timed
 parts equals lowering and timing each policy and depth itself, to rounding."""
 
@@ -15,16 +15,16 @@ import mlsysim
 from mlsysim.core.cache import clear_all
 from mlsysim.execution.parallel import ParallelPlan
 from mlsysim.hardware.facts import device_facts
-from mlsysim.solvers.distributed_parts import Memo
-from mlsysim.solvers.distributed_plans import ParallelSettings, plans, target
-from mlsysim.solvers.distributed_timing import rank_timing
-from mlsysim.solvers.timing import peaks
+from mlsysim.solvers.distributed.plans import ParallelSettings, plans, target
+from mlsysim.solvers.distributed.timing import rank_timing
+from mlsysim.solvers.single_node.timing import peaks
+from mlsysim.solvers.sweeps.distributed_parts import Memo
 from mlsysim.workload.lowering import model_facts
 from mlsysim.workload.lowering.recompute import recompute_class, recompute_passes
 from mlsysim.workload.lowering.sharded import lower_ops
 
-distributed_lowering = importlib.import_module("mlsysim.solvers.distributed_lowering")
-distributed_sweep = importlib.import_module("mlsysim.solvers.distributed_sweep")
+distributed_lowering = importlib.import_module("mlsysim.solvers.sweeps.distributed_lowering")
+distributed_sweep = importlib.import_module("mlsysim.solvers.sweeps.distributed")
 POLICIES = ("none", "selective", "full")
 #: Every registry transformer a cluster trains (dense and mixture-of-experts alike: the
 #: lowering's rule holds for both; only dense ones share a base across depths).

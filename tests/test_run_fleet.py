@@ -11,8 +11,8 @@ import mlsysim
 from mlsysim import Q_
 from mlsysim.cli.main import main
 from mlsysim.core.exceptions import ConfigError, DimensionError, MissingDataError
-from mlsysim.solvers.fleet import fleet_json_schema
-from mlsysim.solvers.run_result import run_json_schema
+from mlsysim.solvers.run.fleet import fleet_json_schema
+from mlsysim.solvers.run.result import run_json_schema
 
 
 def _run(**kw):

@@ -16,8 +16,8 @@ from mlsysim import Q_
 from mlsysim.cli.main import main
 from mlsysim.core.exceptions import ConfigError, InfeasibleError, UnknownNameError
 from mlsysim.core.formulas import paged_kv_sequences_n, speculative_tokens_n
-from mlsysim.solvers.serving_schemas import generate_json_schema, serve_json_schema
-from mlsysim.solvers.steps import ReplicaSteps
+from mlsysim.solvers.serving.schemas import generate_json_schema, serve_json_schema
+from mlsysim.solvers.serving.steps import ReplicaSteps
 
 
 # -- generate ------------------------------------------------------------------------------
@@ -394,7 +394,7 @@ def test_cli_generate_and_serve_json_under_their_schemas(capsys):
 
 
 def test_colocated_tenants_share_what_the_others_leave():
-    from mlsysim.solvers.serving import colocate
+    from mlsysim.solvers.serving.serve import colocate
 
     light = {"model": "Llama3_2_1B", "prompt": 256, "output": 128, "rate": "10 req/s"}
     big = {"model": "Llama2_7B", "prompt": 512, "output": 256, "rate": "2 req/s"}
@@ -426,7 +426,7 @@ def test_serve_reserves_logits_of_its_largest_batch_before_the_kv_cache() -> Non
 def test_capacity_at_slo_is_the_largest_rate_within_the_limits() -> None:
     """MLPerf Server's operating point: the rate where a p99 limit starts to fail (llama2-70b
     limits of loadgen/mlperf.conf: TTFT 2,000 ms, TPOT 200 ms)."""
-    from mlsysim.solvers.serving import capacity_at_slo
+    from mlsysim.solvers.serving.serve import capacity_at_slo
 
     kw = dict(prompt=512, output=290, precision="fp8", kv_cache="fp8", tp=1, replicas=1)
     slo = dict(slo_ttft="2000 ms", slo_tpot="200 ms")

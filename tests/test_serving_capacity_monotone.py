@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlsysim.solvers.serving import serve
+from mlsysim.solvers.serving.serve import serve
 
 #: Float rounding only.
 _ROUNDING = 1e-9

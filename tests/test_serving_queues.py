@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlsysim.core.exceptions import InfeasibleError
-from mlsysim.solvers.replica import QUANTILES, latencies
-from mlsysim.solvers.serving import serve
+from mlsysim.solvers.serving.replica import QUANTILES, latencies
+from mlsysim.solvers.serving.serve import serve
 
 # MLPerf Inference v4.0 Llama 2 70B Server on 8×H100 (tests/data/serving_measurements.toml,
 # llama2_70b_8xh100_mlperf40_server_ttft): KV slots bind, capacity ≈ 72.2 requests/s

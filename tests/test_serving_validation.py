@@ -25,8 +25,8 @@ import pytest
 import mlsysim
 from mlsysim import Q_
 from mlsysim.hardware.partitions import mig
-from mlsysim.solvers.generation import generate
-from mlsysim.solvers.serving import capacity_at_slo, serve
+from mlsysim.solvers.serving.generation import generate
+from mlsysim.solvers.serving.serve import capacity_at_slo, serve
 
 _DATA = Path(__file__).parent / "data" / "serving_measurements.toml"
 _TABLE: dict[str, Any] = tomllib.loads(_DATA.read_text(encoding="utf-8"))

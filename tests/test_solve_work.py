@@ -11,7 +11,7 @@ import mlsysim
 from mlsysim import solve
 from mlsysim.core import cache
 from mlsysim.execution.plan import ExecutionPlan
-from mlsysim.solvers import single_node
+from mlsysim.solvers.single_node import solver as single_node
 from mlsysim.workload.lowering import ops
 
 
@@ -107,7 +107,7 @@ def test_the_result_a_solve_builds_is_a_frozen_solve_result() -> None:
     import dataclasses
     import pickle
 
-    from mlsysim.solvers.results import SolveResult
+    from mlsysim.solvers.single_node.results import SolveResult
 
     r = solve("Llama2_7B", "A100", phase="decode", batch=4)
     same = SolveResult(**{f.name: getattr(r, f.name) for f in dataclasses.fields(r)})
@@ -121,7 +121,7 @@ def test_the_result_a_solve_builds_is_a_frozen_solve_result() -> None:
 
 def test_time_op_is_the_row_time_ops_reports() -> None:
     from mlsysim.hardware.facts import device_facts
-    from mlsysim.solvers.timing import peaks, rates, time_op, time_ops
+    from mlsysim.solvers.single_node.timing import peaks, rates, time_op, time_ops
     from mlsysim.workload.lowering import lower
 
     spec, hw, phase, batch, seq_len, rp = single_node.check(

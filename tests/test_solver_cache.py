@@ -98,7 +98,7 @@ def test_derived_caches_hold_only_the_current_generation(
 
 
 def test_every_model_side_cache_is_generation_aware() -> None:
-    import mlsysim.solvers.single_node as single_node
+    import mlsysim.solvers.single_node.solver as single_node
     import mlsysim.workload.lowering.cnn as cnn
 
     for derived in (

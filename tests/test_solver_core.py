@@ -10,9 +10,9 @@ import mlsysim
 from mlsysim import ConfigError, FormulaDomainError, UnsupportedPrecisionError, solve
 from mlsysim.core.walls import wall_ids
 from mlsysim.execution import ExecutionPlan
-from mlsysim.solvers.optimizers import MaxBatchOptimizer
-from mlsysim.solvers.results import SCHEMA_VERSION, json_schema
-from mlsysim.solvers.single_node import SingleNodeSolver
+from mlsysim.solvers.optimize.batch import MaxBatchOptimizer
+from mlsysim.solvers.single_node.results import SCHEMA_VERSION, json_schema
+from mlsysim.solvers.single_node.solver import SingleNodeSolver
 from mlsysim.workload.lowering import expected_distinct_experts
 
 

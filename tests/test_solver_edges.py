@@ -156,7 +156,7 @@ def test_multi_query_attention_is_a_valid_architecture() -> None:
 
 def test_derived_facts_are_reused_for_the_same_spec() -> None:
     from mlsysim.hardware.facts import device_facts
-    from mlsysim.solvers import single_node
+    from mlsysim.solvers.single_node import solver as single_node
     from mlsysim.workload.lowering import model_facts
 
     spec = mlsysim.Models.Llama2_7B

@@ -25,7 +25,7 @@ import mlsysim
 from mlsysim import InfeasibleError, solve
 from mlsysim.core.units import Q_
 from mlsysim.hardware.registry import PeakRates
-from mlsysim.solvers.results import SolveResult
+from mlsysim.solvers.single_node.results import SolveResult
 
 _DATA = Path(__file__).parent / "data" / "heldout_measurements.toml"
 _TABLE: dict[str, Any] = tomllib.loads(_DATA.read_text(encoding="utf-8"))

@@ -215,8 +215,8 @@ def _compare(got: Any, want: Any, path: str) -> None:
 
 
 def test_the_single_node_entry_points_agree() -> None:
-    from mlsysim.solvers.single_node import SingleNodeSolver
-    from mlsysim.solvers.single_node import solve as solve_one
+    from mlsysim.solvers.single_node.solver import SingleNodeSolver
+    from mlsysim.solvers.single_node.solver import solve as solve_one
 
     kw = dict(phase="training", seq_len=256, recompute="full", optimizer="adamw")
     a = solve_one("Llama3_2_1B", "A100", **kw).to_dict()

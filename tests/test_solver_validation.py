@@ -17,7 +17,7 @@ import pytest
 
 import mlsysim
 from mlsysim import InfeasibleError, solve
-from mlsysim.solvers.results import SolveResult
+from mlsysim.solvers.single_node.results import SolveResult
 
 # validation.md, "Inference (single device)" — premAI-io/benchmarks (Jan 2024)
 MEASURED_DECODE_TOK_S = {"vLLM": 90.5, "TensorRT-LLM": 85.0, "Optimum-NVIDIA": 109.1}

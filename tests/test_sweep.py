@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 import mlsysim
 from mlsysim.core.exceptions import ConfigError, InfeasibleError, MlsysimError
-from mlsysim.solvers.sweep_kernel import SINGLE_COLUMNS
+from mlsysim.solvers.sweeps.kernel import SINGLE_COLUMNS
 
-sweep_module = importlib.import_module("mlsysim.solvers.sweep_fill")
+sweep_module = importlib.import_module("mlsysim.solvers.sweeps.fill")
 
 _MODELS = (
     "Llama2_7B",
@@ -336,7 +336,7 @@ def test_dask_arrays_run_the_same_kernel_on_a_local_cluster() -> None:
 def test_the_kernel_takes_dask_arrays_themselves() -> None:
     """The kernel is written against the array API: dask arrays in, dask arrays out."""
     da = pytest.importorskip("dask.array", reason="the optional [dask] extra is not installed")
-    from mlsysim.solvers.single_node import SingleNodeSolver
+    from mlsysim.solvers.single_node.solver import SingleNodeSolver
 
     p = SingleNodeSolver().prepare("Mixtral_8x7B", "H100", phase="decode", precision="fp8")
     b, s = np.arange(1, 9), np.full(8, 1024)

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 import mlsysim
 from mlsysim.core.exceptions import ConfigError, InfeasibleError, MlsysimError
 
-distributed_sweep = importlib.import_module("mlsysim.solvers.distributed_sweep")
-distributed_parts = importlib.import_module("mlsysim.solvers.distributed_parts")
+distributed_sweep = importlib.import_module("mlsysim.solvers.sweeps.distributed")
+distributed_parts = importlib.import_module("mlsysim.solvers.sweeps.distributed_parts")
 _MEMORY = {
     "weights_bytes": "weights_bytes",
     "kv_cache_bytes": "kv_cache_bytes",
@@ -298,10 +298,10 @@ def test_a_dense_stage_moved_to_another_pipeline_depth_is_its_own_lowering(
     times once."""
     from mlsysim.execution.parallel import ParallelPlan
     from mlsysim.hardware.facts import device_facts
-    from mlsysim.solvers import distributed_lowering
-    from mlsysim.solvers.distributed_plans import ParallelSettings, plans, target
-    from mlsysim.solvers.distributed_timing import layer_timing, scaled_layers, split_layer_timing
-    from mlsysim.solvers.timing import peaks
+    from mlsysim.solvers.distributed.plans import ParallelSettings, plans, target
+    from mlsysim.solvers.distributed.timing import layer_timing, scaled_layers, split_layer_timing
+    from mlsysim.solvers.single_node.timing import peaks
+    from mlsysim.solvers.sweeps import distributed_lowering
     from mlsysim.workload.lowering.sharded import lower_ops, restage
 
     settings = ParallelSettings(tp=2, pp=2, sp=sp, microbatch=2)
@@ -559,7 +559,7 @@ def test_equal_optimizer_updates_are_timed_once() -> None:
     one per structure."""
     from mlsysim.core.cache import clear_all
 
-    timing = importlib.import_module("mlsysim.solvers.distributed_timing")
+    timing = importlib.import_module("mlsysim.solvers.distributed.timing")
     clear_all()
     axes = {"zero": [0, 1, 2, 3], "recompute": ["none", "full"]}
     s = mlsysim.sweep(

@@ -8,7 +8,8 @@
   on (``<!-- example NAME -->`` … ``<!-- /example -->``, each marker a line of its own): the
   tutorial's examples are live napkin math, evaluated by mlsysim_sphinx in this very build,
   and the listing beside them is their own text, so the two cannot drift apart.
-* A cross-reference to where a name is defined (``mlsysim.solvers.results.SolveResult``, as
+* A cross-reference to where a name is defined (``mlsysim.solvers.single_node.results.SolveResult``,
+  as
   type annotations give it) links the entry of the package that exports it.
 """
 
@@ -106,9 +107,9 @@ class SourceDirective(SphinxDirective):
 
 def _reexported(app: Any, env: Any, node: Any, contnode: Any) -> Any:
     """A name documented where it is exported (``mlsysim.solvers.SolveResult``) but named
-    where it is defined (``mlsysim.solvers.results.SolveResult`` in an annotation, or
-    ``SolveResult.to_dict`` in a docstring of ``mlsysim.solvers.results``): link the entry
-    of the nearest package that exports it."""
+    where it is defined (``mlsysim.solvers.single_node.results.SolveResult`` in an annotation, or
+    ``SolveResult.to_dict`` in a docstring of ``mlsysim.solvers.single_node.results``): link the
+    entry of the nearest package that exports it."""
     target = node.get("reftarget", "")
     if node.get("refdomain") != "py":
         return None

@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mlsysim.core.exceptions import InfeasibleError, MlsysimError
-    from mlsysim.solvers.fleet import serving_fleet
+    from mlsysim.solvers.run.fleet import serving_fleet
 
     q = parse_quantity
     kwargs: dict[str, Any] = {

@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     from mlsysim.cli.errors import report_error
     from mlsysim.cli.exits import EXIT_INFEASIBLE, EXIT_OK, EXIT_USAGE
     from mlsysim.core.exceptions import MlsysimError
-    from mlsysim.solvers.generation import generate
+    from mlsysim.solvers.serving.generation import generate
 
     try:
         r = generate(

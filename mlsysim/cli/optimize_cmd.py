@@ -160,7 +160,7 @@ def progress_bar(enabled: bool, label: str) -> Iterator[Callable[[int, int], Non
 def _search(args: argparse.Namespace, progress: Callable[[int, int], None] | None) -> Any:
     q = parse_quantity
     if args.kind == "parallelism":
-        from mlsysim.solvers.optimizers_parallel import optimize_parallelism
+        from mlsysim.solvers.optimize.parallel import optimize_parallelism
 
         return optimize_parallelism(
             args.model,
@@ -174,7 +174,7 @@ def _search(args: argparse.Namespace, progress: Callable[[int, int], None] | Non
             **_fixed(args.fix),
         )
     if args.kind == "serving":
-        from mlsysim.solvers.optimizers_serving import optimize_serving
+        from mlsysim.solvers.optimize.serving import optimize_serving
 
         demand: dict[str, Any] = {
             "slo": q(args.slo),
@@ -197,7 +197,7 @@ def _search(args: argparse.Namespace, progress: Callable[[int, int], None] | Non
             progress=progress,
             **demand,
         )
-    from mlsysim.solvers.optimizers_placement import optimize_placement
+    from mlsysim.solvers.optimize.placement import optimize_placement
 
     return optimize_placement(
         args.model,
@@ -215,7 +215,7 @@ def _search(args: argparse.Namespace, progress: Callable[[int, int], None] | Non
 
 def run(args: argparse.Namespace) -> int:
     from mlsysim.core.exceptions import MlsysimError
-    from mlsysim.solvers.optimizers_pareto import pareto
+    from mlsysim.solvers.optimize.pareto import pareto
 
     try:
         with progress_bar(not (args.json or args.csv), f"optimize {args.kind}") as progress:

@@ -57,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mlsysim.core.exceptions import MlsysimError
-    from mlsysim.solvers.run import training_run
+    from mlsysim.solvers.run.training import training_run
 
     q = parse_quantity
     checkpoint = args.checkpoint

@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from mlsysim.cli.errors import report_error
     from mlsysim.cli.exits import EXIT_INFEASIBLE, EXIT_OK, EXIT_USAGE
     from mlsysim.core.exceptions import MlsysimError
-    from mlsysim.solvers.serving import serve
+    from mlsysim.solvers.serving.serve import serve
 
     kw = shared_keywords(args)
     kw["scheduler"] = args.scheduler

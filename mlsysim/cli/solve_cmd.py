@@ -151,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
         return report_error(args, "solve", exc, EXIT_INFEASIBLE, label="infeasible")
     except MlsysimError as exc:
         return report_error(args, "solve", exc, EXIT_USAGE)
-    from mlsysim.solvers.distributed_results import DistributedResult
+    from mlsysim.solvers.distributed.results import DistributedResult
 
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
@@ -163,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(_summary(result))
         if args.explain:
-            from mlsysim.solvers.explainers import trace_text
+            from mlsysim.solvers.single_node.explain import trace_text
 
             print()
             print(trace_text(result))
@@ -171,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _summary(r: object) -> str:
-    from mlsysim.solvers.results import SolveResult
+    from mlsysim.solvers.single_node.results import SolveResult
 
     assert isinstance(r, SolveResult)
     m = r.memory
@@ -209,7 +209,7 @@ def _summary(r: object) -> str:
 
 
 def _distributed_summary(r: object) -> str:
-    from mlsysim.solvers.distributed_results import DistributedResult
+    from mlsysim.solvers.distributed.results import DistributedResult
 
     assert isinstance(r, DistributedResult)
     m, c = r.memory, r.communication

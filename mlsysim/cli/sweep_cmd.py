@@ -108,7 +108,7 @@ def _axes(args: argparse.Namespace) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     from mlsysim.core.exceptions import MlsysimError
-    from mlsysim.solvers.sweep_grid import DEFAULT_CHUNK, sweep, sweep_chunks
+    from mlsysim.solvers.sweeps.grid import DEFAULT_CHUNK, sweep, sweep_chunks
 
     options: dict[str, Any] = {"chunk": args.chunk or DEFAULT_CHUNK}
     if args.columns:

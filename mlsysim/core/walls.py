@@ -4,7 +4,7 @@ Each :class:`Wall` names the question it answers, the formulas that evaluate it 
 :data:`mlsysim.core.formulas.FORMULAS`), the literature it rests on (citation ids in
 ``core/data/literature.toml``) and the solvers that decide whether it binds: ``solvers`` are
 ids of solver classes (their ``name``, e.g. ``"single_node"`` for
-:class:`mlsysim.solvers.single_node.SingleNodeSolver`; ``solver`` is the first), empty when
+:class:`mlsysim.solvers.single_node.solver.SingleNodeSolver`; ``solver`` is the first), empty when
 the wall is *formula-only* — its formulas evaluate it, but no solver reports it. The ground
 never imports a solver: walls name solvers by id, and ``tests/test_walls.py`` checks that
 every id exists and that the solver lists the wall among its ``walls``, and the other way

@@ -31,7 +31,7 @@ from mlsysim.sim.choices import Choices, resolve_choices
 from mlsysim.sim.figures import Evaluation, assumed_sources, figure, unknown
 from mlsysim.sim.ledger import DOMAINS, ConstraintsSection, Ledger, make_section
 from mlsysim.sim.registry import Applications, Personas
-from mlsysim.solvers.ledger import Figure
+from mlsysim.solvers.run.ledger import Figure
 
 __all__ = [
     "SIMULATIONS",

@@ -18,7 +18,7 @@ from mlsysim.core import formulas as F
 from mlsysim.core.exceptions import MlsysimError
 from mlsysim.core.units import Q_
 from mlsysim.sim.figures import Evaluation, figure, fmt, source_of, unknown, value_text
-from mlsysim.solvers.ledger import Figure
+from mlsysim.solvers.run.ledger import Figure
 
 __all__ = ["CloudRun", "EstimatedModel", "evaluate_cloud"]
 

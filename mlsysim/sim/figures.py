@@ -12,7 +12,7 @@ from typing import Any
 
 from mlsysim.sim.registry import ASSUMED_PREFIX
 from mlsysim.sim.sections import DOMAINS, UNITS
-from mlsysim.solvers.ledger import Figure, fmt, missing
+from mlsysim.solvers.run.ledger import Figure, fmt, missing
 
 __all__ = [
     "Evaluation",

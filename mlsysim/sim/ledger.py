@@ -3,7 +3,7 @@
 A :class:`Ledger` holds one section per domain (:class:`PerformanceSection`,
 :class:`SustainabilitySection`, :class:`EconomicsSection`, :class:`ReliabilitySection`), the
 persona's :class:`ConstraintsSection`, and the assumptions and warnings the numbers rest on.
-Each section is a :class:`~mlsysim.solvers.ledger.Part`: its fields are Quantities (a figure
+Each section is a :class:`~mlsysim.solvers.run.ledger.Part`: its fields are Quantities (a figure
 that is unknown raises :class:`~mlsysim.core.exceptions.MissingDataError` with the reason,
 never a silent zero) and each comes with ``figures[key].derivation`` and ``.sources``. The
 float conveniences (``carbon_kg``, ``energy_kwh``…) return plain numbers in the named unit.
@@ -33,7 +33,7 @@ from mlsysim.sim.sections import (
     SustainabilitySection,
     make_section,
 )
-from mlsysim.solvers.ledger import Figure, value_or_unknown
+from mlsysim.solvers.run.ledger import Figure, value_or_unknown
 
 __all__ = [
     "DOMAINS",
@@ -278,7 +278,7 @@ class LedgerComparison:
 
 def ledger_json_schema() -> dict[str, Any]:
     """JSON Schema (draft 2020-12) of :meth:`~mlsysim.sim.Ledger.to_dict`."""
-    from mlsysim.solvers.run_result import figure_schema
+    from mlsysim.solvers.run.result import figure_schema
 
     fig = figure_schema()
     section = {

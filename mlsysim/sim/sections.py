@@ -1,6 +1,6 @@
 """The sections of a ledger, one per domain, and the unit every figure of each is stated in.
 
-A section is a :class:`~mlsysim.solvers.ledger.Part` whose standard figures are always present
+A section is a :class:`~mlsysim.solvers.run.ledger.Part` whose standard figures are always present
 (known or unknown): :class:`PerformanceSection`, :class:`SustainabilitySection`,
 :class:`EconomicsSection`, :class:`ReliabilitySection`, and the persona's
 :class:`ConstraintsSection` (each figure with its limit and whether it is met). Fields read as
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from mlsysim.solvers.ledger import Figure, Part, fmt, reads
+from mlsysim.solvers.run.ledger import Figure, Part, fmt, reads
 
 __all__ = [
     "DOMAINS",

@@ -1,32 +1,29 @@
 """Solvers: analytical models that evaluate a configuration, and optimizers that search.
 
-* ``base`` — :class:`BaseSolver`, :class:`BaseOptimizer` (the extension points);
-* ``api`` — ``solve``: one device or many;
-* ``single_node`` — one workload on one device (roofline per lowered operation);
-* ``distributed`` — one workload over a node or a cluster (per-rank lowering,
-  collectives on the topology, the pipeline schedule);
-* ``results``, ``explainers``, ``distributed_results``,
-  ``distributed_explain`` — the result objects and why a wall binds;
-* ``optimizers`` and the modules beside it — searches over configurations:
-  ``optimizers_parallel`` (``optimize_parallelism``), ``optimizers_serving``
-  (``optimize_serving``), ``optimizers_placement`` (``optimize_placement``),
-  ``optimizers_pareto`` (``pareto``), with ``optimizers_result`` (what they return)
-  and ``optimizers_bound`` (branch and bound);
-* ``sweep_grid`` — ``sweep``/``sweep_chunks``: ``solve`` over a grid (its axes in
-  ``sweep_axes``, its structures in ``sweep_space``, a chunk filled by ``sweep_fill``, dask
-  inputs in ``sweep_lazy``), vectorized by ``sweep_kernel`` (the single-node steps on arrays),
-  returning a ``Sweep`` of columns (``sweep_result``).
+One package per kind of solve, each importing only the parts listed below it:
 
-* ``run``, ``fleet`` — training runs and serving fleets (with ``footprint``,
-  ``ledger``, ``run_result``, ``run_explain``);
-* ``generation``, ``serving`` — one batch from prompt to last token (``generate``)
-  and continuous batching at a request rate (``serve``), composed from solves by
-  ``steps`` (with ``generation_result``, ``serving_result``, ``serving_schemas``,
-  ``serving_explain``);
-* ``arguments`` — the argument checks every solver shares.
+* ``optimize/`` — searches over configurations: each optimizer calls a solver and ranks what it
+  returns (a new search is one module here, a ``BaseOptimizer`` returning a ``Search``);
+* ``run/`` — training runs and serving fleets: many steps or many devices over a duration
+  (failures and checkpoints, energy, carbon, water, money, each figure with its derivation);
+* ``serving/`` — generation and serving: one batch from prompt to last token (``generate``) and
+  continuous batching at a request rate (``serve``), composed from solves;
+* ``sweeps/`` — sweeps: ``solve`` over every point of a grid, vectorized (one-device structures
+  on arrays by the kernel, distributed ones by the distributed solver's own steps);
+* ``api`` — ``solve``: one entry point for one device and many (routes to ``single_node/`` or
+  ``distributed/``);
+* ``distributed/`` — the distributed solver: one workload over a node or a cluster (its plans,
+  per-rank timing and collectives, the step's composition, its result);
+* ``single_node/`` — the single-node solver: one workload on one device (the roofline per
+  lowered operation that every solver times with, the result, its tables and JSON Schemas, why a
+  wall binds);
+* ``arguments`` — the argument checks every solver shares;
+* ``base`` — ``BaseSolver``, ``BaseOptimizer`` (the extension points) and the solver registry;
+* ``quantities`` — root-unit floats as Quantities and as JSON, shared by every result.
 
-A new solver is one module beside these; :func:`solver_classes` imports every solver module
-and returns the classes by ``name`` (the ids walls refer to).
+A new solver is one module in the package of its kind (a new kind: a new package, placed in the
+order of the layers contract in pyproject.toml); :func:`solver_classes` imports every solver
+module and returns the classes by ``name`` (the ids walls refer to).
 """
 
 from __future__ import annotations
@@ -66,30 +63,30 @@ __all__ = [
 _LAZY: dict[str, tuple[str, str]] = {
     "BaseOptimizer": ("mlsysim.solvers.base", "BaseOptimizer"),
     "BaseSolver": ("mlsysim.solvers.base", "BaseSolver"),
-    "DistributedResult": ("mlsysim.solvers.distributed_results", "DistributedResult"),
-    "DistributedSolver": ("mlsysim.solvers.distributed", "DistributedSolver"),
-    "MaxBatchOptimizer": ("mlsysim.solvers.optimizers", "MaxBatchOptimizer"),
-    "ParallelismOptimizer": ("mlsysim.solvers.optimizers_parallel", "ParallelismOptimizer"),
-    "ServingOptimizer": ("mlsysim.solvers.optimizers_serving", "ServingOptimizer"),
-    "PlacementOptimizer": ("mlsysim.solvers.optimizers_placement", "PlacementOptimizer"),
-    "Search": ("mlsysim.solvers.optimizers_result", "Search"),
-    "optimize_parallelism": ("mlsysim.solvers.optimizers_parallel", "optimize_parallelism"),
-    "optimize_serving": ("mlsysim.solvers.optimizers_serving", "optimize_serving"),
-    "optimize_placement": ("mlsysim.solvers.optimizers_placement", "optimize_placement"),
-    "pareto": ("mlsysim.solvers.optimizers_pareto", "pareto"),
-    "SingleNodeSolver": ("mlsysim.solvers.single_node", "SingleNodeSolver"),
-    "Prepared": ("mlsysim.solvers.single_node", "Prepared"),
-    "GenerateSolver": ("mlsysim.solvers.generation", "GenerateSolver"),
-    "ServingSolver": ("mlsysim.solvers.serving", "ServingSolver"),
-    "generate": ("mlsysim.solvers.generation", "generate"),
-    "serve": ("mlsysim.solvers.serving", "serve"),
-    "SolveResult": ("mlsysim.solvers.results", "SolveResult"),
+    "DistributedResult": ("mlsysim.solvers.distributed.results", "DistributedResult"),
+    "DistributedSolver": ("mlsysim.solvers.distributed.solver", "DistributedSolver"),
+    "MaxBatchOptimizer": ("mlsysim.solvers.optimize.batch", "MaxBatchOptimizer"),
+    "ParallelismOptimizer": ("mlsysim.solvers.optimize.parallel", "ParallelismOptimizer"),
+    "ServingOptimizer": ("mlsysim.solvers.optimize.serving", "ServingOptimizer"),
+    "PlacementOptimizer": ("mlsysim.solvers.optimize.placement", "PlacementOptimizer"),
+    "Search": ("mlsysim.solvers.optimize.result", "Search"),
+    "optimize_parallelism": ("mlsysim.solvers.optimize.parallel", "optimize_parallelism"),
+    "optimize_serving": ("mlsysim.solvers.optimize.serving", "optimize_serving"),
+    "optimize_placement": ("mlsysim.solvers.optimize.placement", "optimize_placement"),
+    "pareto": ("mlsysim.solvers.optimize.pareto", "pareto"),
+    "SingleNodeSolver": ("mlsysim.solvers.single_node.solver", "SingleNodeSolver"),
+    "Prepared": ("mlsysim.solvers.single_node.solver", "Prepared"),
+    "GenerateSolver": ("mlsysim.solvers.serving.generation", "GenerateSolver"),
+    "ServingSolver": ("mlsysim.solvers.serving.serve", "ServingSolver"),
+    "generate": ("mlsysim.solvers.serving.generation", "generate"),
+    "serve": ("mlsysim.solvers.serving.serve", "serve"),
+    "SolveResult": ("mlsysim.solvers.single_node.results", "SolveResult"),
     "solve": ("mlsysim.solvers.api", "solve"),
-    "Sweep": ("mlsysim.solvers.sweep_result", "Sweep"),
-    "sweep": ("mlsysim.solvers.sweep_grid", "sweep"),
-    "sweep_chunks": ("mlsysim.solvers.sweep_grid", "sweep_chunks"),
-    "training_run": ("mlsysim.solvers.run", "training_run"),
-    "serving_fleet": ("mlsysim.solvers.fleet", "serving_fleet"),
+    "Sweep": ("mlsysim.solvers.sweeps.result", "Sweep"),
+    "sweep": ("mlsysim.solvers.sweeps.grid", "sweep"),
+    "sweep_chunks": ("mlsysim.solvers.sweeps.grid", "sweep_chunks"),
+    "training_run": ("mlsysim.solvers.run.training", "training_run"),
+    "serving_fleet": ("mlsysim.solvers.run.fleet", "serving_fleet"),
 }
 
 __getattr__ = lazy_getattr("mlsysim.solvers", _LAZY, globals())
@@ -98,12 +95,12 @@ __dir__ = lazy_dir(_LAZY, globals())
 
 def solver_classes() -> dict[str, type]:
     """Every solver class by its ``name`` (``{"single_node": SingleNodeSolver, …}``)."""
-    import mlsysim.solvers.distributed
-    import mlsysim.solvers.fleet
-    import mlsysim.solvers.generation
-    import mlsysim.solvers.run
-    import mlsysim.solvers.serving
-    import mlsysim.solvers.single_node  # noqa: F401  (each solver module registers its class)
+    import mlsysim.solvers.distributed.solver
+    import mlsysim.solvers.run.fleet
+    import mlsysim.solvers.run.training
+    import mlsysim.solvers.serving.generation
+    import mlsysim.solvers.serving.serve
+    import mlsysim.solvers.single_node.solver  # noqa: F401  (each solver module registers its class)
     from mlsysim.solvers.base import SOLVERS
 
     return dict(SOLVERS)

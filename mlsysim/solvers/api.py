@@ -5,8 +5,8 @@ accelerators, or ``devices`` of them on as many nodes as they fill, over the nod
 non-blocking) or a cluster (``devices`` ≤ its size). Any parallel keyword — ``devices`` > 1,
 ``tp``, ``pp``, ``dp``, ``cp``, ``ep``, ``sp``, ``zero``, ``microbatch``, ``schedule``,
 ``chunks`` or ``overlap`` — or a node or cluster as the system selects the distributed
-solver (:mod:`mlsysim.solvers.distributed`); otherwise the single-node solver answers
-(:mod:`mlsysim.solvers.single_node`), with the same keywords and physics.
+solver (:mod:`mlsysim.solvers.distributed.solver`); otherwise the single-node solver answers
+(:mod:`mlsysim.solvers.single_node.solver`), with the same keywords and physics.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from mlsysim.core.exceptions import ConfigError, UnknownNameError
 from mlsysim.execution.parallel import PARALLEL_KEYWORDS
 from mlsysim.hardware.registry import HardwareSpec
 from mlsysim.solvers import arguments
-from mlsysim.solvers.single_node import SingleNodeSolver, check, run
+from mlsysim.solvers.single_node.solver import SingleNodeSolver, check, run
 from mlsysim.systems.topology import lookup_system
 from mlsysim.workload.registry import Models
 
@@ -56,9 +56,9 @@ def solve(
     """Solve ``model`` on ``system`` — one device, a node or a cluster (see the module doc).
 
     ``batch`` is the global batch in sequences; ``dp`` defaults to devices / (tp·pp·cp).
-    One device returns a :class:`~mlsysim.solvers.results.SolveResult` (``latency``,
+    One device returns a :class:`~mlsysim.solvers.single_node.results.SolveResult` (``latency``,
     ``latency_bound``, ``memory``, ``binding_wall``, …); several return a
-    :class:`~mlsysim.solvers.distributed_results.DistributedResult` (also ``step_time``,
+    :class:`~mlsysim.solvers.distributed.results.DistributedResult` (also ``step_time``,
     ``throughput``, ``mfu``, ``hfu``, ``memory`` per device, ``communication``,
     ``bubble_fraction``, ``explain()``). Plan options (``attention``, ``dropout``,
     ``kv_cache``, efficiencies, …) go to :class:`~mlsysim.execution.ExecutionPlan`.
@@ -106,19 +106,19 @@ def solve(
     )
     if single:
         return _ONE.solve(**keywords)
-    from mlsysim.solvers.distributed import solve_distributed
+    from mlsysim.solvers.distributed.solver import solve_distributed
 
     return solve_distributed(**keywords)
 
 
-#: :func:`mlsysim.solvers.distributed.solve_parallel` once imported (the distributed solver
+#: :func:`mlsysim.solvers.distributed.solver.solve_parallel` once imported (the distributed solver
 #: loads on the first parallel solve, not with ``mlsysim.solve``).
 _SOLVE_PARALLEL: list[Any] = []
 
 
 def _distributed() -> Any:
     if not _SOLVE_PARALLEL:
-        from mlsysim.solvers.distributed import solve_parallel
+        from mlsysim.solvers.distributed.solver import solve_parallel
 
         _SOLVE_PARALLEL.append(solve_parallel)
     return _SOLVE_PARALLEL[0]

@@ -2,7 +2,7 @@
 
 A new solver subclasses :class:`BaseSolver` (one module in this package, added to
 :func:`mlsysim.solvers.solver_classes`); a new search subclasses :class:`BaseOptimizer`
-(``mlsysim/solvers/optimizers*.py`` hold the built-in ones). Each names the walls it decides
+(``mlsysim/solvers/optimize/`` hold the built-in ones). Each names the walls it decides
 (ids of :mod:`mlsysim.core.walls`) and the citations its equations come from; a wall in turn
 names the solver that decides it by the solver's ``name`` (walls never import solvers).
 Subclassing registers a solver class under its ``name`` in :data:`SOLVERS`.
@@ -59,18 +59,18 @@ class BaseOptimizer(BaseModel):
       core formulas — never by sampling, counting what each rule cut;
     * evaluates candidates in batches through one method (``evaluate``), so a vectorized
       kernel can answer a batch at once;
-    * returns a :class:`~mlsysim.solvers.optimizers_result.Search`: the ranked feasible
-      :class:`~mlsysim.solvers.optimizers_result.Candidate` s (each with its keywords, its
+    * returns a :class:`~mlsysim.solvers.optimize.result.Search`: the ranked feasible
+      :class:`~mlsysim.solvers.optimize.result.Candidate` s (each with its keywords, its
       metrics in their units and its binding wall), the excluded ones with the reason (an
       objective the data cannot give is *unknown*, never 0), ``config``/``result`` of the
       winner and an ``explanation`` of what binds it and what the runner-up trades
-      (:func:`~mlsysim.solvers.optimizers_result.ranked_search` builds one from evaluated
+      (:func:`~mlsysim.solvers.optimize.result.ranked_search` builds one from evaluated
       candidates; :func:`mlsysim.pareto` reads any ``Search``).
 
-    Built-in: :class:`~mlsysim.solvers.optimizers.MaxBatchOptimizer`,
-    :class:`~mlsysim.solvers.optimizers_parallel.ParallelismOptimizer`,
-    :class:`~mlsysim.solvers.optimizers_serving.ServingOptimizer`,
-    :class:`~mlsysim.solvers.optimizers_placement.PlacementOptimizer`.
+    Built-in: :class:`~mlsysim.solvers.optimize.batch.MaxBatchOptimizer`,
+    :class:`~mlsysim.solvers.optimize.parallel.ParallelismOptimizer`,
+    :class:`~mlsysim.solvers.optimize.serving.ServingOptimizer`,
+    :class:`~mlsysim.solvers.optimize.placement.PlacementOptimizer`.
     """
 
     #: the solver used when none is passed (set by each subclass)

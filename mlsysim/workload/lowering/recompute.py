@@ -6,7 +6,7 @@ recomputation attention's. The head (final norm, output layer, loss) is not re-r
 recomputation checkpoints the layers (Narayanan et al. 2021, Eq. 3 counts the logits' 6BshV
 with three passes, the layers' with four). An op's FLOPs, bytes and kernel launches are
 one pass's times its passes, so a lowering under one policy is another's with each op's
-passes moved (``mlsysim.solvers.distributed_lowering`` shares one lowering across policies
+passes moved (``mlsysim.solvers.sweeps.distributed_lowering`` shares one lowering across policies
 this way)."""
 
 from __future__ import annotations

@@ -45,6 +45,7 @@ from mlsysim.book.sources.captions import (
     listing_caption,
 )
 from mlsysim.book.sources.code_shortcodes import block_problems
+from mlsysim.book.sources.fences import fence_content, fence_end, myst_item, past_options
 from mlsysim.book.sources.grid import grid_rows, is_grid_separator
 from mlsysim.book.sources.html_blocks import admonition_text, html_block_start
 from mlsysim.book.sources.inline import Syntax
@@ -53,7 +54,6 @@ from mlsysim.book.sources.markup import (
     MARKUP_ARGUMENT,
     front_matter_end,
     is_delimiter_row,
-    is_option,
     reference_definition,
 )
 from mlsysim.book.sources.paragraphs import Paragraphs
@@ -322,19 +322,23 @@ class MarkdownScanner:
             if arg and name in MARKUP_ARGUMENT:  # a title: inline Markdown on this line
                 self._para.append((i, col + len(text.rstrip()) - len(arg), arg))
                 self._flush()
-            after_options = self._past_options(i + 1, qcol)  # Markdown content: read it
+            # Markdown content after the options: read it
+            after_options, steps = past_options(self.lines, i + 1, qcol)
+            self.steps += steps
             if name in INLINE_OPTIONS:
                 self._inline_options(
                     name, [ln[qcol:] for ln in self.lines[i + 1 : after_options]], i
                 )
             return after_options
         fence_indent = col - qcol
-        end, after = self._fence_end(i, depth, ch, run, fence_indent)
-        body = [self._content(k, qcol, fence_indent) for k in range(i + 1, end)]
+        container = self._lists[-1] if self._lists else 0
+        end, after, steps = fence_end(self.lines, i, depth, ch, run, fence_indent, container)
+        self.steps += steps
+        body = [fence_content(self.lines[k], qcol, fence_indent) for k in range(i + 1, end)]
         if directive is not None:
             name, arg = directive
             if name in BLOCK_KIND:
-                self._myst_item(name, arg, body, i, col)
+                self.out.append(myst_item(self.lines, name, arg, body, i, col))
                 return after
             if name == "include":
                 self.out.append(Include(arg, i + 1, directive_options(body)[0], "myst"))
@@ -360,21 +364,6 @@ class MarkdownScanner:
                 self._code(i + 1, end)
         return after
 
-    def _past_options(self, k: int, qcol: int) -> int:
-        """The first line after a MyST directive's options (``:key: value`` lines, or a
-        ``---`` YAML block) from line ``k``: options are plain values, not Markdown."""
-        lines = self.lines
-        if k < len(lines) and lines[k][qcol:].strip() == "---":
-            for end in range(k + 1, len(lines)):
-                self.steps += 1
-                if lines[end][qcol:].strip() == "---":
-                    return end + 1
-            return k
-        while k < len(lines) and is_option(lines[k][qcol:].lstrip(" \t")):
-            self.steps += 1
-            k += 1
-        return k
-
     def _inline_options(self, name: str, body: list[str], i: int) -> None:
         """The options of directive ``name`` (at line ``i``) that Sphinx parses inline."""
         for para in inline_options(body, self.lines, i, INLINE_OPTIONS[name]):
@@ -399,57 +388,3 @@ class MarkdownScanner:
                 self.out.append(
                     Item(e.kind, e.text, e.line + first, (e.column or 1) + col, e.attrs)
                 )
-
-    def _fence_end(
-        self, i: int, depth: int, ch: str, run: int, fence_indent: int
-    ) -> tuple[int, int]:
-        """(end of the content, next line to read): the closing fence, or where the fence's
-        container (block quote, list item) or the text ends."""
-        lines = self.lines
-        container = self._lists[-1] if self._lists else 0
-        k = i + 1
-        while k < len(lines):
-            self.steps += 1
-            line = lines[k]
-            d, c = quote_prefix(line)
-            body = line[c:]
-            if depth and d < depth and body.strip():
-                return k, k  # the block quote ended
-            text = body.lstrip(" \t")
-            ind = indent_of(body)
-            if container and body.strip() and ind < container and ind < fence_indent:
-                return k, k  # the list item ended
-            if ind <= fence_indent + 3:
-                c2, r2 = fence_run(text)
-                if c2 == ch and r2 >= run and not text[r2:].strip():
-                    return k, k + 1
-            k += 1
-        return k, k
-
-    def _content(self, k: int, qcol: int, fence_indent: int) -> str:
-        line = self.lines[k]
-        body = line[quote_prefix(line)[1] :] if qcol else line
-        strip = 0
-        while strip < fence_indent and strip < len(body) and body[strip] == " ":
-            strip += 1
-        return body[strip:]
-
-    def _myst_item(self, name: str, arg: str, body: list[str], i: int, col: int) -> None:
-        attrs, start, where = directive_options(body)
-        content = body[start:]
-        while content and not content[-1].strip():
-            content.pop()
-        text, line, column = "\n".join(content), i + 2 + start, col + 1
-        if arg and name in ("napkin-eq", "napkin-formula", "napkin-registry") and not text.strip():
-            raw = self.lines[i]
-            text, line, column = arg, i + 1, raw.rfind(arg) + 1
-        elif arg and name in ("napkin-table", "napkin-plot"):
-            attrs.setdefault("caption", arg)
-        lines = tuple((key, i + 2 + k) for key, k in where)
-        at = tuple(  # where each option's value starts (a table's rows fail at their own)
-            (key, i + 2 + k, col + 1 + body[k].find(attrs[key]))
-            for key, k in where
-            if attrs.get(key) and body[k].find(attrs[key]) >= 0
-        )
-        item = Item(BLOCK_KIND[name], text, line, column, attrs, option_lines=lines, attr_at=at)
-        self.out.append(item)

@@ -20,6 +20,7 @@ FABRIC_IDS = [
     "RoCE400",
     "Ethernet100",
     "Ethernet400",
+    "OmniPath100",
     "InfinityFabric",
     "ICI_v4",
     "ICI_v5e",
@@ -69,6 +70,18 @@ def test_dgx_h100_node():
     assert (node.accelerator, node.accelerators, node.intra_fabric) == ("H100", 8, "NVLink4")
     assert (node.nic_fabric, node.nics) == ("IB_NDR", 8)
     assert node.injection_bandwidth_per_direction.to("Gb/s").magnitude == 3200
+
+
+def test_jean_zay_node_network():
+    # Le Scao et al. 2022, p. 18 and the tr11-176B-ml README: 4 Omni-Path 100 Gb/s links per
+    # node of 8 A100s, a quarter of a DGX A100's 8 x 200 Gb/s HDR
+    node = mlsysim.Nodes.JeanZay_A100
+    assert (node.nic_fabric, node.nics) == ("OmniPath100", 4)
+    assert node.injection_bandwidth_per_direction.to("Gb/s").magnitude == 400
+    dgx = mlsysim.Nodes.DGX_A100.injection_bandwidth_per_direction
+    assert (dgx / node.injection_bandwidth_per_direction).to("").magnitude == 4
+    # NCCL enables LL128 across nodes only on a GPUDirect path the sources do not state
+    assert mlsysim.Fabrics.OmniPath100.latency_ll128 is None
 
 
 def test_cluster_sizes():

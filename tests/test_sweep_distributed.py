@@ -570,3 +570,21 @@ def test_equal_optimizer_updates_are_timed_once() -> None:
     )  # fmt: skip
     assert len(timing._OPTIMIZER) == 3
     _check(s)
+
+
+def test_the_default_policys_head_is_the_bases_own_timing(count_calls: Any) -> None:
+    """A dense training lowering's LM head has one recomputation class: the base times its
+    ops once, in their order, and the default policy's head is that timing with the step's
+    launch cost added (head_timing's own sum): no lowering times the head twice, and every
+    point still equals solve() on emptied caches."""
+    from mlsysim.core.cache import clear_all
+
+    lowering = importlib.import_module("mlsysim.solvers.sweeps.distributed_lowering")
+    heads = count_calls(lowering, "head_timing")
+    clear_all()
+    s = mlsysim.sweep("Llama2_7B", "DGX_A100", phase="training", devices=8, tp=[1, 2],
+                      pp=[1, 2], recompute=["none", "selective", "full"], batch=[32, 64],
+                      seq_len=1024)  # fmt: skip
+    assert distributed_sweep.lowerings[0] == 2  # one per tp: every depth and policy share it
+    assert heads[0] == 0
+    _check(s, fresh=True)

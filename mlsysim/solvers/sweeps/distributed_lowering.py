@@ -204,7 +204,13 @@ def _policy(
         t_rest = time_ops(layers, pk, BW, rp.eff, None, False)
         t_whole = layer_timing(low, pk, BW, rp) if t_emb is not None else t_rest
         counts = (low.model_flops, low.hardware_flops, low.flops, 0.0, 0.0)
-        return low.layers, t_rest, t_whole, head_timing(low, pk, BW, rp), counts
+        if len(head) == 1:  # one class: the base timed these very ops, in their order
+            ((t, _),) = head.values()
+            # (head_timing's sum, then its once-per-step launch cost added last)
+            t_head = _new(Timed, (t[0], t[1], t[2] + rp.eff.step_overhead, *t[3:]))
+        else:
+            t_head = head_timing(low, pk, BW, rp)
+        return low.layers, t_rest, t_whole, t_head, counts
     t_rest, lf = _combined(rest, mode)
     t_whole = t_rest if t_emb is None else _sum(t_emb, t_rest)
     t_head, hf = _combined(head, mode)

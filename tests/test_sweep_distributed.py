@@ -588,3 +588,29 @@ def test_the_default_policys_head_is_the_bases_own_timing(count_calls: Any) -> N
     assert distributed_sweep.lowerings[0] == 2  # one per tp: every depth and policy share it
     assert heads[0] == 0
     _check(s, fresh=True)
+
+
+def test_plans_of_one_class_make_its_default_policy_plan_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Resolved plans equal but for their recomputation find their class by their fields:
+    the plan under the default recomputation is built once per class, not once per plan."""
+    import dataclasses
+
+    from mlsysim.core.cache import clear_all
+    from mlsysim.execution.plan import ExecutionPlan
+
+    made = [0]
+    replace = dataclasses.replace
+
+    def counted(obj: Any, /, **changes: Any) -> Any:
+        if isinstance(obj, ExecutionPlan):
+            made[0] += 1
+        return replace(obj, **changes)
+
+    monkeypatch.setattr(dataclasses, "replace", counted)
+    clear_all()
+    s = mlsysim.sweep("Llama2_7B", "DGX_A100", phase="training", devices=8, tp=[1, 2],
+                      recompute=["none", "selective", "full"], batch=32, seq_len=1024)  # fmt: skip
+    assert made[0] == 1
+    _check(s, fresh=True)

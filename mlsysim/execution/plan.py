@@ -139,7 +139,9 @@ class ExecutionPlan:
     DeepSpeed 0.3-0.5 does (``_allgather_param`` and ``_reduce_scatter_gradient`` build
     world-size lists of views for ``torch.distributed``'s list all_gather / reduce_scatter,
     which copies each through a flat buffer): every call then costs the host one view and one
-    copy launch per rank of its group.
+    copy launch per rank of its group, and (with ``shard_unit="module"``) the gradients are
+    reduce-scattered one parameter tensor at a time, each bias and norm tensor a call of its
+    own (``_reduce_scatter_gradients``, DeepSpeed 0.3-0.5).
     The efficiency fields override the engine's sourced figures: fractions in (0, 1] (``0.8``
     or ``"80 %"``); ``kernel_overhead`` a time per kernel launch (``"3 us"`` or a Quantity — a
     bare number other than 0 is refused, since its unit is unknown). They are stored as

@@ -59,7 +59,9 @@ class FabricSpec(Spec):
     ``"nvls"`` (NVLink SHARP in NVSwitch) or ``"sharp"`` (InfiniBand SHARP).
     """
 
-    kind: Literal["nvlink", "pcie", "infiniband", "ethernet", "roce", "infinity_fabric", "ici"]
+    kind: Literal[
+        "nvlink", "pcie", "infiniband", "omnipath", "ethernet", "roce", "infinity_fabric", "ici"
+    ]
     scope: Literal["device", "link", "port"]
     bandwidth_per_direction: _Bandwidth
     links: int | None = Field(default=None, ge=1)  # links per device (scope "device" or "link")

@@ -55,6 +55,9 @@ class ModelFacts:
     attn_params: float = 0.0  # attention weights of one layer
     embed_params: float = 0.0
     head_params: float = 0.0
+    bias: bool = False  # the linear layers carry bias vectors (one per weight matrix)
+    norm_tensors: int = 0  # parameter tensors of one norm layer: LayerNorm 2, RMSNorm 1
+    end_norms: int = 0  # norm layers outside the blocks (final norm, embedding norm)
     flops_per_sample: float = 0.0  # CNN/KWS forward pass
     input_elems: float = 0.0  # CNN/KWS input tensor elements
 
@@ -202,4 +205,7 @@ def _extract(model: Any) -> ModelFacts:
         attn_params=parts["attention"] / a.layers,
         embed_params=float(parts["embeddings"]),
         head_params=float(a.vocab * a.hidden),
+        bias=bool(a.bias),
+        norm_tensors=2 if a.norm == "layernorm" else 1,
+        end_norms=int(a.final_norm) + int(a.embedding_norm),
     )

@@ -25,7 +25,8 @@ sizes (Narayanan et al. 2021; Korthikanti et al. 2022; Rajbhandari et al. 2020):
   per gather unit (the plan's ``shard_unit``: each submodule, as DeepSpeed fetches them, or
   each layer, as FSDP wraps them), each paying its own latency (and, with the plan's
   ``list_collectives``, a host view and copy launch per rank, DeepSpeed 0.3-0.5's list-form
-  calls); experts reduce over ``dp·cp/ep`` ranks;
+  calls, whose submodule unit also reduce-scatters each bias and norm tensor by a call of
+  its own); experts reduce over ``dp·cp/ep`` ranks;
 * EP: dispatch and combine all-to-alls per MoE layer, forward and backward;
 * CP: the ring exchange of each layer's key/value block (and of its gradient backward).
 

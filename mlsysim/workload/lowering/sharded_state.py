@@ -56,8 +56,11 @@ def _static(
         unit = rp.plan.shard_unit
         passes = 3.0 if rp.plan.recompute == "full" and unit == "module" else 2.0
         units = _shard_units(f, par, unit) if par.zero >= 3 else (1.0, 1.0)
-        host = LIST_COLLECTIVE_PER_RANK_S if rp.plan.list_collectives else 0.0
-        dp = _dp_comms(par, dense, expert, bg, rp.weight_bytes, units, passes, host)
+        listed = rp.plan.list_collectives
+        per_tensor = par.zero >= 3 and unit == "module" and listed
+        small = _small_tensors(f, par) if per_tensor else (0.0, 0.0)
+        host = LIST_COLLECTIVE_PER_RANK_S if listed else 0.0
+        dp = _dp_comms(par, dense, expert, bg, rp.weight_bytes, units, passes, host, small)
         made = StaticShare(update, _state(dense, expert, rp, par), bg, dp)
     else:
         made = StaticShare(None, ((dense + expert) * rp.weight_bytes, 0.0, 0.0), 0.0, ())
@@ -133,6 +136,31 @@ def _shard_units(f: ModelFacts, par: ParallelPlan, unit: str) -> tuple[float, fl
     return dense, max(moe * local * mlp, 1.0)
 
 
+def _small_tensors(f: ModelFacts, par: ParallelPlan) -> tuple[float, float]:
+    """The first stage rank's parameter tensors besides the weight matrices, as DeepSpeed's
+    ZeRO-3 of the list-form collectives (0.3-0.5) reduce-scatters them: (tensors,
+    parameters). Its gradient hook is registered on every parameter
+    (``create_reduce_and_remove_grad_hooks``) and a full bucket is reduced one parameter at a
+    time (``_reduce_scatter_gradients`` calls ``_reduce_scatter_gradient`` per parameter:
+    ``deepspeed/runtime/zero/partition_parameters.py``, v0.3.13 to v0.5.x; v0.6 coalesces a
+    bucket), so each bias vector and each norm's scale and shift is a collective of its own.
+    They are not gathered for each pass: tensors under ``stage3_param_persistence_threshold``
+    (10^5 elements by default) stay whole on every rank. Not counted: a learned position
+    table (gathered as a module of its own) and the biases of MoE experts."""
+    L0 = float(par.stage_layers(f.layers)[0])
+    h = float(f.hidden)
+    norms = L0 * (2.0 + (2.0 if f.mla is not None else 0.0))
+    norms += float(f.end_norms) if par.pp == 1 else 0.0
+    count = norms * f.norm_tensors
+    params = count * h
+    if f.bias and f.mla is None:
+        mlp = 3.0 if f.gated else 2.0
+        count += L0 * (2.0 + mlp)
+        qkv = float(f.heads + 2 * f.kv_heads) * f.head_dim
+        params += L0 * (qkv + h + (mlp - 1.0) * f.ffn + h) / par.tp
+    return count, params
+
+
 def _dp_comms(
     par: ParallelPlan,
     dense: float,
@@ -142,12 +170,14 @@ def _dp_comms(
     units: tuple[float, float],
     passes: float,
     host: float = 0.0,
+    small: tuple[float, float] = (0.0, 0.0),
 ) -> tuple[CommOp, ...]:
     """The data-parallel collectives of a training step: they move the rank's gradients and
     weights, whatever the micro-batch or sequence (see the module doc). ZeRO-3 gathers each
     of ``units`` (dense, expert) gather units ``passes`` times a micro-batch (forward,
     backward, and the recomputed forward) and reduce-scatters its gradients once, each call
-    one unit's bytes."""
+    one unit's bytes; ``small`` (tensors, parameters) are dense tensors whose gradients are
+    reduce-scattered one call each besides (:func:`_small_tensors`)."""
     out: list[CommOp] = []
     if par.dp * par.cp > 1:
         for grp, params, n in (("dp", dense, units[0]), ("edp", expert, units[1])):
@@ -184,6 +214,7 @@ def _dp_comms(
                     )
                 )
             else:
+                k, p_small = small if grp == "dp" else (0.0, 0.0)
                 out.append(
                     CommOp(
                         f"{grp}_param_all_gather",
@@ -201,11 +232,24 @@ def _dp_comms(
                         f"{grp}_grad_reduce_scatter",
                         grp,
                         "reduce_scatter",
-                        grads / n,
+                        (params - p_small) * bg / n,
                         n,
                         "microbatch",
                         "compute",
                         host,
                     )
                 )
+                if k > 0.0:
+                    out.append(
+                        CommOp(
+                            f"{grp}_small_grad_reduce_scatter",
+                            grp,
+                            "reduce_scatter",
+                            p_small * bg / k,
+                            k,
+                            "microbatch",
+                            "compute",
+                            host,
+                        )
+                    )
     return tuple(out)

@@ -99,3 +99,18 @@ def test_the_kept_lowerings_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None
         sharded.lower_ops(facts, "training", 1, s, rp, par)
         sharded.rank_share(facts, "training", 1, s, rp, par)
         assert len(sharded._OPS) <= 4 and len(sharded._SHARES) <= 4
+
+
+def test_a_shards_facts_are_dataclasses_replace_of_the_models() -> None:
+    """The shard copies the model's facts with its split fields changed by calling the class
+    on every field (cheaper than dataclasses.replace's per-field checks): that is replace
+    only while every field is an __init__ argument and nothing is derived after it."""
+    from mlsysim.workload.lowering import shard
+    from mlsysim.workload.lowering.facts import ModelFacts, model_facts
+
+    assert all(f.init for f in dataclasses.fields(ModelFacts))
+    assert not hasattr(ModelFacts, "__post_init__")
+    facts = model_facts(mlsysim.Models.Mixtral_8x7B)
+    changes = {"layers": 8, "heads": 4, "experts": 2, "attn_params": 1.5e8}
+    got = shard._replaced(facts, **changes)
+    assert got == dataclasses.replace(facts, **changes) and got is not facts

@@ -437,8 +437,10 @@ def test_whole_structures_run_as_one_block_without_work_per_structure(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A grid of distributed structures builds the parallel plans its parts read — the
-    lowerings' (tp × micro-batch, at the first ZeRO stage) and the step parts' (tp × zero, at
-    the first micro-batch): 2·2 + 2·3 − 2 = 8 —, each resolved plan once per recomputation
+    lowerings' (tp × micro-batch, any ZeRO stage) and the step parts' (tp × zero, any
+    micro-batch), paired: the i-th micro-batch's lowering at the i-th ZeRO stage, so the
+    step parts of the first two stages reuse them: 2 · max(2, 3) = 6, not 2·2 + 2·3 − 2 =
+    8 —, each resolved plan once per recomputation
     (3) and routes one structure per combination a part reads, not every one of the 36; every
     point still equals solve() on emptied caches. A chunk that cuts structures runs the cut
     ones one by one, with the same columns."""
@@ -460,7 +462,7 @@ def test_whole_structures_run_as_one_block_without_work_per_structure(
     s = mlsysim.sweep("Llama2_7B", "DGX_A100", phase="training", devices=8, **axes)
     assert len(s) == 36 * 4
     assert distributed_sweep.blocked[0] == 36
-    assert built == {"parallel": 2 * 2 + 2 * 3 - 2, "resolved": 3}
+    assert built == {"parallel": 2 * max(2, 3), "resolved": 3}
     # collective sets priced, each distinct set once per rank layout: tp = 1 issues no
     # micro-batch collectives; tp = 2 one TP all-reduce set per micro-batch × seq_len and
     # recomputation that re-runs the forward or not (none and selective issue the same),
@@ -568,3 +570,47 @@ def test_equal_optimizer_updates_are_timed_once() -> None:
     )  # fmt: skip
     assert len(timing._OPTIMIZER) == 3
     _check(s)
+
+
+def test_the_default_policys_head_is_the_bases_own_timing(count_calls: Any) -> None:
+    """A dense training lowering's LM head has one recomputation class: the base times its
+    ops once, in their order, and the default policy's head is that timing with the step's
+    launch cost added (head_timing's own sum): no lowering times the head twice, and every
+    point still equals solve() on emptied caches."""
+    from mlsysim.core.cache import clear_all
+
+    lowering = importlib.import_module("mlsysim.solvers.sweeps.distributed_lowering")
+    heads = count_calls(lowering, "head_timing")
+    clear_all()
+    s = mlsysim.sweep("Llama2_7B", "DGX_A100", phase="training", devices=8, tp=[1, 2],
+                      pp=[1, 2], recompute=["none", "selective", "full"], batch=[32, 64],
+                      seq_len=1024)  # fmt: skip
+    assert distributed_sweep.lowerings[0] == 2  # one per tp: every depth and policy share it
+    assert heads[0] == 0
+    _check(s, fresh=True)
+
+
+def test_plans_of_one_class_make_its_default_policy_plan_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Resolved plans equal but for their recomputation find their class by their fields:
+    the plan under the default recomputation is built once per class, not once per plan."""
+    import dataclasses
+
+    from mlsysim.core.cache import clear_all
+    from mlsysim.execution.plan import ExecutionPlan
+
+    made = [0]
+    replace = dataclasses.replace
+
+    def counted(obj: Any, /, **changes: Any) -> Any:
+        if isinstance(obj, ExecutionPlan):
+            made[0] += 1
+        return replace(obj, **changes)
+
+    monkeypatch.setattr(dataclasses, "replace", counted)
+    clear_all()
+    s = mlsysim.sweep("Llama2_7B", "DGX_A100", phase="training", devices=8, tp=[1, 2],
+                      recompute=["none", "selective", "full"], batch=32, seq_len=1024)  # fmt: skip
+    assert made[0] == 1
+    _check(s, fresh=True)

@@ -273,6 +273,8 @@ def evaluate_block(
 
     # the lowering and micro-batch rows of each point, per combination of all but ZeRO
     low_reps, l_of = combos(lambda a: a != "zero")
+    pair = _pairing(np, axes, g0, g1)
+    low_reps = pair(low_reps, True)
     lows, mbs, ms, seqs, gids = [], [], [], [], []
     groups: list[Rows] = []
     by_par: dict[int, tuple[Any, int]] = {}  # the splits, checks and group of a plan
@@ -309,6 +311,7 @@ def evaluate_block(
     # the micro-batch and sp (the step part reads neither) and per class of the resolved
     # plans that agree on what it reads of them (per target, below ZeRO-3 and at ZeRO-3)
     k_reps, k_of = combos(lambda a: (a in _TARGET or a in _DEGREES) and a not in _NOT_STEP)
+    k_reps = pair(k_reps, False)
     step_pars = [par_of(r - g0) for r in k_reps]  # (its micro-batch and sp are not read)
     classes: dict[tuple[Any, ...], int] = {}
     cls = np.empty((2, len(resolved)), dtype=np.int64)
@@ -348,6 +351,45 @@ def evaluate_block(
         for name, col in out.items():
             if name in cols:
                 col[where] = cols[name]
+
+
+def _pairing(
+    np: Any, axes: Sequence[tuple[str, int, int]], g0: int, g1: int
+) -> Callable[[list[int], bool], list[int]]:
+    """Moves representative structures within their combinations so that the lowerings' and
+    the step parts' share parallel plans: a lowering reads every degree but the ZeRO stage,
+    a step part every degree but the micro-batch and sp (its *variant*), so the lowering of
+    the i-th variant is taken at the (i mod stages)-th ZeRO stage and the step part of the
+    j-th stage at the j-th variant (where there is one). Per value of the other degrees the
+    block builds max(variants, stages) parallel plans, not variants + stages − 1.
+    ``pair(reps, lowering)``: ``reps``, each a combination's first structure (its first ZeRO
+    stage, or variant, in the block), moved; one the block does not hold stays."""
+    shape = {name: (n, stride) for name, n, stride in axes if n > 1}
+    zero = shape.get("zero")
+    variant = [shape[name] for name in shape if name in _NOT_STEP]
+    if zero is None or not variant:
+        return lambda reps, lowering: reps
+    n_z, s_z = zero
+
+    def pair(reps: list[int], lowering: bool) -> list[int]:
+        r = np.asarray(reps, dtype=np.int64)
+        if lowering:  # the variant's index, mixed-radix over its axes
+            v = r * 0
+            for n, stride in variant:
+                v = v * n + r // stride % n
+            moved = r + s_z * (v % n_z - r // s_z % n_z)
+        else:  # the stage's variant: its digits, last axis fastest
+            v = r // s_z % n_z
+            moved = r
+            for n, stride in reversed(variant):
+                moved = moved + stride * (v % n - r // stride % n)
+                v = v // n
+            moved = np.where(v == 0, moved, r)  # more stages than variants: its own
+        held = (g0 <= moved) & (moved < g1)
+        out: list[int] = np.where(held, moved, r).tolist()
+        return out
+
+    return pair
 
 
 def _first_of(np: Any, code: Any, size: int) -> tuple[Any, Any]:

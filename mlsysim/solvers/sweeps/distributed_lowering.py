@@ -102,19 +102,34 @@ def _base_plan(rp: Any, memo: Any) -> Any:
 def _default_policy(rp: Any) -> Any:
     if casts_gemm_inputs(rp):  # FP8 training's casts' bytes do not follow their passes
         return None
-    fields = [getattr(rp, f.name) for f in dataclasses.fields(rp) if f.name != "plan"]
-    plan = dataclasses.replace(rp.plan, recompute=DEFAULT_RECOMPUTE)
-    key = (plan, *fields)
+    plan = rp.plan
+    fields = [getattr(rp, name) for name in _names(rp) if name != "plan"]
+    # the plan under the default recomputation, as its fields: a new plan only on a miss
+    default = [DEFAULT_RECOMPUTE if n == "recompute" else getattr(plan, n) for n in _names(plan)]
+    key = (type(plan), *default, *fields)
     try:
         rp0 = _CANONICAL.get(key)
     except TypeError:  # a field that cannot be hashed: no class
         return None
     if rp0 is None:
-        rp0 = rp if rp.plan == plan else dataclasses.replace(rp, plan=plan)
+        plan0 = dataclasses.replace(plan, recompute=DEFAULT_RECOMPUTE)
+        rp0 = rp if plan == plan0 else dataclasses.replace(rp, plan=plan0)
         if len(_CANONICAL) > _CACHE_LIMIT:
             _CANONICAL.clear()
         _CANONICAL.put(key, rp0)
     return rp0
+
+
+#: Each dataclass type's field names (``dataclasses.fields`` builds its tuple per call).
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _names(obj: Any) -> tuple[str, ...]:
+    kind = type(obj)
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(obj))
+    return names
 
 
 def _classed_row(
@@ -204,7 +219,13 @@ def _policy(
         t_rest = time_ops(layers, pk, BW, rp.eff, None, False)
         t_whole = layer_timing(low, pk, BW, rp) if t_emb is not None else t_rest
         counts = (low.model_flops, low.hardware_flops, low.flops, 0.0, 0.0)
-        return low.layers, t_rest, t_whole, head_timing(low, pk, BW, rp), counts
+        if len(head) == 1:  # one class: the base timed these very ops, in their order
+            ((t, _),) = head.values()
+            # (head_timing's sum, then its once-per-step launch cost added last)
+            t_head = _new(Timed, (t[0], t[1], t[2] + rp.eff.step_overhead, *t[3:]))
+        else:
+            t_head = head_timing(low, pk, BW, rp)
+        return low.layers, t_rest, t_whole, t_head, counts
     t_rest, lf = _combined(rest, mode)
     t_whole = t_rest if t_emb is None else _sum(t_emb, t_rest)
     t_head, hf = _combined(head, mode)

@@ -24,6 +24,7 @@ from mlsysim.solvers.distributed.timing import optimizer_timing, price
 from mlsysim.solvers.single_node.timing import Timed
 from mlsysim.solvers.sweeps.distributed_lowering import lowering_row, staged_table
 from mlsysim.solvers.sweeps.kernel import WALLS
+from mlsysim.workload.lowering.shard import rank_shard
 from mlsysim.workload.lowering.sharded import (
     activation_parts,
     microbatch_comms,
@@ -350,8 +351,9 @@ def microbatch_row(
     key = (*key, par.chunks, par.dp)
     row = memo.per_microbatch.get(key)
     if row is None:
-        c = priced(microbatch_comms(facts, phase, mb, s, rp, par), view, par, memo)
-        acts = activation_parts(facts, mb, s, rp, par) if phase == "training" else _ZEROS
+        shard = rank_shard(facts, par)
+        c = priced(microbatch_comms(facts, phase, mb, s, rp, par, shard), view, par, memo)
+        acts = activation_parts(facts, mb, s, rp, par, shard) if phase == "training" else _ZEROS
         table = memo.tables[1]
         row = memo.per_microbatch[key] = len(table)
         table.append((*c, *acts))

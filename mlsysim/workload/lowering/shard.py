@@ -85,7 +85,7 @@ def _shard(f: ModelFacts, par: ParallelPlan, params: float) -> ModelFacts:
     experts = f.experts
     if experts > 1 and par.ep > 1:
         experts = max(f.active_experts, f.experts // par.ep)
-    return dataclasses.replace(
+    return _replaced(
         f,
         params=params,
         layers=L_stage,
@@ -100,6 +100,19 @@ def _shard(f: ModelFacts, par: ParallelPlan, params: float) -> ModelFacts:
         embed_params=f.embed_params / tp,
         head_params=f.head_params / tp,
     )
+
+
+#: ModelFacts' field names: each is an argument of its ``__init__`` and none is derived after
+#: it (no ``__post_init__``), so a copy with some changed is the class called on them all.
+_FACT_NAMES = tuple(fld.name for fld in dataclasses.fields(ModelFacts))
+
+
+def _replaced(f: ModelFacts, **changes: Any) -> ModelFacts:
+    """``dataclasses.replace(f, **changes)`` for facts, without its per-field checks (a
+    sweep makes one shard per tp, ep and stages: that function's cost was most of it)."""
+    fields = {name: getattr(f, name) for name in _FACT_NAMES}
+    fields.update(changes)
+    return ModelFacts(**fields)
 
 
 def expert_load(f: ModelFacts, par: ParallelPlan, rp: Any) -> float:

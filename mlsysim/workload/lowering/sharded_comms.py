@@ -10,7 +10,7 @@ from mlsysim.core.formulas.parallelism import pipeline_inflight_s
 from mlsysim.execution.parallel import ParallelPlan
 from mlsysim.hardware.efficiency import FRAMEWORK_OP_OVERHEAD, KERNEL_OVERHEAD
 from mlsysim.workload.lowering.facts import ModelFacts
-from mlsysim.workload.lowering.shard import expert_load, rank_shard
+from mlsysim.workload.lowering.shard import RankShard, expert_load, rank_shard
 
 __all__ = [
     "LIST_COLLECTIVE_PER_RANK_S",
@@ -43,22 +43,34 @@ class CommOp(NamedTuple):
 
 
 def microbatch_comms(
-    f: ModelFacts, phase: str, microbatch: int, seq_len: int, rp: Any, par: ParallelPlan
+    f: ModelFacts,
+    phase: str,
+    microbatch: int,
+    seq_len: int,
+    rp: Any,
+    par: ParallelPlan,
+    shard: RankShard | None = None,
 ) -> tuple[CommOp, ...]:
     """The collectives of one micro-batch (TP, CP, EP, PP): :func:`rank_share`'s comms
-    before the data-parallel ones of :func:`static_share`."""
+    before the data-parallel ones of :func:`static_share` (``shard``: the rank's
+    :func:`~mlsysim.workload.lowering.shard.rank_shard`, when the caller has it)."""
     s_rank = seq_len // par.cp if phase != "decode" else seq_len
-    fr = rank_shard(f, par).facts
+    fr = (rank_shard(f, par) if shard is None else shard).facts
     return _comms(f, fr, phase, microbatch, s_rank, rp, par, ())
 
 
 def activation_parts(
-    f: ModelFacts, microbatch: int, seq_len: int, rp: Any, par: ParallelPlan
+    f: ModelFacts,
+    microbatch: int,
+    seq_len: int,
+    rp: Any,
+    par: ParallelPlan,
+    shard: RankShard | None = None,
 ) -> tuple[float, float, float]:
-    """A training rank's activation parts (:func:`rank_share`'s ``activations``)."""
-    return _activation_parts(
-        f, par, microbatch, seq_len // par.cp, rp, rank_shard(f, par).stages[0]
-    )
+    """A training rank's activation parts (:func:`rank_share`'s ``activations``;
+    ``shard`` as for :func:`microbatch_comms`)."""
+    L_stage = (rank_shard(f, par) if shard is None else shard).stages[0]
+    return _activation_parts(f, par, microbatch, seq_len // par.cp, rp, L_stage)
 
 
 def stage_activations(

@@ -105,6 +105,8 @@ def _state(dense: float, expert: float, rp: Any, par: ParallelPlan) -> tuple[flo
     dp_z = float(par.dp * par.cp)
     edp_z = max(1.0, dp_z / par.ep)
     w1, g1, o1 = training_memory_B(dense, bw, bg, K, par.zero, dp_z)
+    if expert == 0.0:  # a dense model: no expert state (its terms would be 0.0 each)
+        return w1, g1, o1
     w2, g2, o2 = training_memory_B(expert, bw, bg, K, par.zero, edp_z)
     return w1 + w2, g1 + g2, o1 + o2
 

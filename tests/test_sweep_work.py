@@ -1,0 +1,60 @@
+"""The work a fresh distributed sweep does, counted: a micro-batch row's shard read once, and
+a dense rank's resident state without expert terms."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import mlsysim
+from mlsysim.core.cache import clear_all
+
+sharded_comms = importlib.import_module("mlsysim.workload.lowering.sharded_comms")
+
+#: tp × pp × zero × micro-batch × sp: 4 (tp, pp) × 4 ZeRO stages × 4 (micro-batch, sp).
+_GRID: dict[str, Any] = {
+    "model": "Llama2_7B",
+    "system": "DGX_A100",
+    "phase": "training",
+    "devices": 16,
+    "tp": [1, 2],
+    "pp": [1, 2],
+    "zero": [0, 1, 2, 3],
+    "recompute": ["selective", "full"],
+    "microbatch": [1, 2],
+    "sp": [False, True],
+    "batch": [32, 64],
+    "seq_len": 1024,
+}
+
+
+def test_a_microbatch_row_reads_the_ranks_shard_once(count_calls: Any) -> None:
+    """A micro-batch row's collectives and activation parts take the shard the row read:
+    neither looks it up again (two lookups per row before)."""
+    clear_all()
+    again = count_calls(sharded_comms, "rank_shard")
+    mlsysim.sweep(**_GRID)
+    assert again[0] == 0
+
+
+def test_a_dense_ranks_state_has_no_expert_terms(count_calls: Any) -> None:
+    """A dense model's rank holds no expert parameters: its resident state is the dense
+    part's alone, one ``training_memory_B`` per static share (two before, the second all
+    0.0), and a mixture of experts still adds its experts' state."""
+    sharded_state = importlib.import_module("mlsysim.workload.lowering.sharded_state")
+    clear_all()
+    terms = count_calls(sharded_state, "training_memory_B")
+    mlsysim.sweep(**_GRID)
+    assert terms[0] == len(sharded_state._STATIC) > 0
+    clear_all()
+    terms[0] = 0
+    moe = mlsysim.sweep("Mixtral_8x7B", "DGX_H100", phase="training", devices=16, tp=2,
+                        ep=[1, 8], zero=[0, 3], batch=32, seq_len=1024)  # fmt: skip
+    assert terms[0] == 2 * len(sharded_state._STATIC) > 0
+    for i in range(len(moe)):
+        row = moe.row(i)
+        clear_all()
+        r = mlsysim.solve("Mixtral_8x7B", "DGX_H100", phase="training", devices=16, tp=2,
+                          ep=row["ep"], zero=row["zero"], batch=32, seq_len=1024)  # fmt: skip
+        assert row["weights_bytes"] == r.memory.weights_bytes
+        assert row["optimizer_bytes"] == r.memory.optimizer_bytes

@@ -122,7 +122,7 @@ def test_list_collectives_cost_a_view_and_a_copy_per_rank() -> None:
         a, b = plain[name], listed[name]
         assert a.calls == b.calls
         # (the list-form reduce-scatter of a unit leaves its norm tensors to calls of their
-        # own, tests/test_zero3_tensor_calls.py: a few kB less a call)
+        # own, tests/test_distributed_zero3_calls.py: a few kB less a call)
         assert math.isclose(b.time_per_call_s - a.time_per_call_s, 8 * (5e-6 + 3e-6), rel_tol=1e-3)
     # only ZeRO-3's gathers and scatters are list-form
     z1 = {c.name: c.time_per_call_s for c in _zero3(list_collectives=True, zero=1).collectives}

@@ -34,6 +34,8 @@ __all__ = [
     "check_stated_counts",
     "count_active_params",
     "count_params",
+    "layer_biases",
+    "norm_tensors",
     "param_breakdown",
 ]
 
@@ -49,10 +51,45 @@ def _arch_of(model: Any) -> Any:
     return getattr(model, "transformer", model)
 
 
+def norm_tensors(arch: Any) -> int:
+    """Parameter tensors of one normalisation layer: RMSNorm a scale, LayerNorm a scale and a
+    bias, each ``hidden`` long."""
+    return 2 if arch.norm == "layernorm" else 1
+
+
 def _norm_params(arch: Any) -> int:
-    """Weights of one normalisation layer: RMSNorm has a scale, LayerNorm a scale and a bias."""
-    h = arch.hidden
-    return 2 * h if arch.norm == "layernorm" else h
+    """Weights of one normalisation layer (:func:`norm_tensors` of ``hidden`` each)."""
+    return norm_tensors(arch) * arch.hidden
+
+
+def _attention_biases(arch: Any) -> tuple[int, int]:
+    """A GQA/MHA/MQA block's bias elements: (the fused QKV projection's, column-parallel;
+    the output projection's, row-parallel); none without ``bias``."""
+    if not arch.bias:
+        return 0, 0
+    d = arch.head_size
+    return arch.heads * d + 2 * arch.kv_heads * d, arch.hidden
+
+
+def _ffn_biases(arch: Any, f: int) -> tuple[int, int]:
+    """An FFN's bias elements of intermediate size ``f``: (the up (and gate) projections',
+    column-parallel; the down projection's, row-parallel); none without ``bias``."""
+    if not arch.bias:
+        return 0, 0
+    matrices = 3 if arch.ffn_gated else 2
+    return (matrices - 1) * f, arch.hidden
+
+
+def layer_biases(arch: Any) -> tuple[int, int, int]:
+    """A dense layer's bias vectors: (tensors, column-parallel elements, row-parallel
+    elements): fused QKV and output projection, and one per FFN matrix. Zeros without
+    ``bias`` and for MLA attention (its biases are not split out here)."""
+    if not arch.bias or arch.mla is not None:
+        return 0, 0, 0
+    a_col, a_row = _attention_biases(arch)
+    f_col, f_row = _ffn_biases(arch, arch.ffn)
+    tensors = 2 + (3 if arch.ffn_gated else 2)
+    return tensors, a_col + f_col, a_row + f_row
 
 
 def _attention_params(arch: Any) -> int:
@@ -75,8 +112,7 @@ def _attention_params(arch: Any) -> int:
     n_kv = arch.kv_heads
     qo = 2 * h * n_q * d
     kv = 2 * h * n_kv * d
-    bias = (n_q * d + 2 * n_kv * d + h) if arch.bias else 0
-    return qo + kv + bias
+    return qo + kv + sum(_attention_biases(arch))
 
 
 def _ffn_params(arch: Any, f: int) -> int:
@@ -84,8 +120,7 @@ def _ffn_params(arch: Any, f: int) -> int:
     h = arch.hidden
     matrices = 3 if arch.ffn_gated else 2
     weights = matrices * h * f
-    bias = ((matrices - 1) * f + h) if arch.bias else 0
-    return weights + bias
+    return weights + sum(_ffn_biases(arch, f))
 
 
 def _moe_layers(arch: Any) -> int:

@@ -55,7 +55,9 @@ class ModelFacts:
     attn_params: float = 0.0  # attention weights of one layer
     embed_params: float = 0.0
     head_params: float = 0.0
-    bias: bool = False  # the linear layers carry bias vectors (one per weight matrix)
+    bias_tensors: int = 0  # bias vectors of one dense layer (arch.layer_biases)
+    bias_split: float = 0.0  # their column-parallel elements (split by TP)
+    bias_whole: float = 0.0  # their row-parallel elements (whole on every TP rank)
     norm_tensors: int = 0  # parameter tensors of one norm layer: LayerNorm 2, RMSNorm 1
     end_norms: int = 0  # norm layers outside the blocks (final norm, embedding norm)
     flops_per_sample: float = 0.0  # CNN/KWS forward pass
@@ -148,7 +150,7 @@ def _extract(model: Any) -> ModelFacts:
             flops_per_sample=_positive(model, "flops_per_inference", flops, "e.g. '4.1 GFLOP'"),
             input_elems=elems if shape else 0.0,
         )
-    from mlsysim.workload.arch import param_breakdown
+    from mlsysim.workload.arch import layer_biases, norm_tensors, param_breakdown
 
     a = model.transformer
     for field in _ARCH_SIZES:
@@ -162,6 +164,7 @@ def _extract(model: Any) -> ModelFacts:
             fix="give the number of experts each token is routed to",
         )
     parts = param_breakdown(model)
+    biases = layer_biases(a)
     V, h = float(a.vocab), float(a.hidden)
     rows = (parts["embeddings"] - a.vocab * a.hidden) / h  # learned positions, token types
     n_mm = (
@@ -205,7 +208,9 @@ def _extract(model: Any) -> ModelFacts:
         attn_params=parts["attention"] / a.layers,
         embed_params=float(parts["embeddings"]),
         head_params=float(a.vocab * a.hidden),
-        bias=bool(a.bias),
-        norm_tensors=2 if a.norm == "layernorm" else 1,
+        bias_tensors=biases[0],
+        bias_split=float(biases[1]),
+        bias_whole=float(biases[2]),
+        norm_tensors=norm_tensors(a),
         end_norms=int(a.final_norm) + int(a.embedding_norm),
     )

@@ -155,11 +155,8 @@ def _small_tensors(f: ModelFacts, par: ParallelPlan) -> tuple[float, float]:
     norms += float(f.end_norms) if par.pp == 1 else 0.0
     count = norms * f.norm_tensors
     params = count * h
-    if f.bias and f.mla is None:
-        mlp = 3.0 if f.gated else 2.0
-        count += L0 * (2.0 + mlp)
-        qkv = float(f.heads + 2 * f.kv_heads) * f.head_dim
-        params += L0 * (qkv + h + (mlp - 1.0) * f.ffn + h) / par.tp
+    count += L0 * f.bias_tensors
+    params += L0 * (f.bias_split + f.bias_whole) / par.tp
     return count, params
 
 

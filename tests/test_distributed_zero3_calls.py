@@ -70,10 +70,12 @@ def test_the_bytes_reduced_are_unchanged() -> None:
 def test_the_small_tensors_bytes_by_hand() -> None:
     # GPT-3 175B: h = 12,288, 96 heads of 128 (no GQA), ffn 4h, LayerNorm (scale + shift),
     # biases on QKV (3h), the attention output (h), the MLP's up (4h) and down (h); BF16
-    # gradients (2 bytes). Norms are replicated over TP, biases of column/row-parallel
-    # layers split by it. 16 GPUs: dp = 16 / (tp·pp), micro-batches a step = 16 / dp.
+    # gradients (2 bytes). Norms are replicated over TP, and so are the row-parallel layers'
+    # biases (out, down); the column-parallel ones' (QKV, up) are split by it.
+    # 16 GPUs: dp = 16 / (tp·pp), micro-batches a step = 16 / dp.
     h, L = 12_288, 96
-    bias = 3 * h + h + 4 * h + h  # 110,592 per layer
+    split, whole = 3 * h + 4 * h, h + h  # column-parallel QKV and up; row-parallel out, down
+    bias = split + whole  # 110,592 per layer
 
     def small(**kw: Any) -> tuple[float, float]:
         calls = {
@@ -84,7 +86,8 @@ def test_the_small_tensors_bytes_by_hand() -> None:
 
     # one stage holds every layer and the final LayerNorm: 96 x 2 + 1 norms, 2 tensors each
     assert small() == (770, (L * 2 + 1) * 2 * h + L * bias)
-    # TP 2: biases halve, norms do not; 2 micro-batches a step
-    assert small(tp=2) == (2 * 770, 2 * ((L * 2 + 1) * 2 * h + L * bias / 2))
+    # TP 2: the column-parallel biases halve, norms and row-parallel biases do not; 2
+    # micro-batches a step
+    assert small(tp=2) == (2 * 770, 2 * ((L * 2 + 1) * 2 * h + L * (split / 2 + whole)))
     # PP 2: the first stage's 48 layers, no final norm (the last stage's), 2 micro-batches
     assert small(pp=2) == (2 * 48 * 8, 2 * (48 * 2 * 2 * h + 48 * bias))

@@ -156,7 +156,9 @@ def _small_tensors(f: ModelFacts, par: ParallelPlan) -> tuple[float, float]:
     count = norms * f.norm_tensors
     params = count * h
     count += L0 * f.bias_tensors
-    params += L0 * (f.bias_split + f.bias_whole) / par.tp
+    # a column-parallel layer's bias is split over TP, a row-parallel one's is whole on every
+    # rank (added after the all-reduce: Megatron-LM's RowParallelLinear holds all of it)
+    params += L0 * (f.bias_split / par.tp + f.bias_whole)
     return count, params
 
 

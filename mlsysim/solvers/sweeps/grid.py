@@ -64,7 +64,7 @@ def sweep(
     ``columns`` keeps only those result columns (the inputs are always kept); ``progress`` is
     called as ``progress(done, total)`` after each chunk. ``invalid`` says what happens at a
     point ``solve()`` refuses: ``"raise"`` its error, ``"mark"`` a ``refused`` column saying
-    why, the point's results NaN (:mod:`mlsysim.solvers.sweeps.refused`).
+    why, the point's results NaN (``mlsysim.solvers.sweeps.refused``).
     """
     grid = Grid(model, system, axes, chunk, invalid)
     names = grid.names(columns)

@@ -1,9 +1,10 @@
 """Documentation examples are fixtures: every ```python block of README.md and the docs runs.
 
 Blocks of one file share a namespace and run in order, like a reader following along. A block
-whose first line is ``# not-run: <reason>`` is skipped (and must say why). A comment line
-``# prints: <text>`` states a line the block prints: the block's output must contain those lines,
-in order (other comments are prose, not checked).
+whose first line is ``# not-run: <reason>`` is skipped (and must say why). A comment
+``# prints: <text>``, on a line of its own or after the code on a line, states a line the block
+prints: the block's output must contain those lines, in order (other comments are prose, not
+checked).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ DOCS = [
 ]
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 _CHAPTER = re.compile(r"^````(?P<lang>myst|qmd)\n(?P<body>.*?)^````", re.S | re.M)
-_PRINTS = re.compile(r"^\s*# prints: (.*)$", re.M)
+_PRINTS = re.compile(r"# prints: (.*)$", re.M)
 
 
 def _blocks(path: Path) -> list[tuple[int, str]]:

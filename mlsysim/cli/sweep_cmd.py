@@ -6,8 +6,10 @@ adds an axis over any other keyword of ``solve`` (``--set tp=1,2,4,8 --set devic
 Prints how many points fit, the binding walls and the fastest feasible point; ``--json``
 prints every point (schema ``mlsysim.sweep/1``, ``mlsysim schema sweep``), ``--csv`` one row
 per point, streamed chunk by chunk (constant memory). ``--columns`` keeps only those result
-columns. A progress bar (``rich``, when installed) is drawn on stderr once a sweep has run
-half a second, when stderr is a terminal, never with ``--json`` or ``--csv``.
+columns. ``--invalid mark`` goes on past the points ``solve`` refuses, marking each in a
+``refused`` column (its error's text) instead of failing with the first. A progress bar
+(``rich``, when installed) is drawn on stderr once a sweep has run half a second, when stderr
+is a terminal, never with ``--json`` or ``--csv``.
 Exit codes: 0 some point is feasible, 3 none is, 2 usage or data errors.
 """
 
@@ -47,6 +49,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--columns", default=None, help="result columns kept, comma-separated")
     parser.add_argument("--chunk", type=int, default=None, help="points per chunk")
+    parser.add_argument(
+        "--invalid",
+        choices=("raise", "mark"),
+        default="raise",
+        help="at a point solve refuses: fail with its error (raise, the default) or mark it "
+        "in a 'refused' column and go on (mark)",
+    )
     out = parser.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print every point as JSON")
     out.add_argument("--csv", action="store_true", help="print one CSV row per point")
@@ -110,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     from mlsysim.core.exceptions import MlsysimError
     from mlsysim.solvers.sweeps.grid import DEFAULT_CHUNK, sweep, sweep_chunks
 
-    options: dict[str, Any] = {"chunk": args.chunk or DEFAULT_CHUNK}
+    options: dict[str, Any] = {"chunk": args.chunk or DEFAULT_CHUNK, "invalid": args.invalid}
     if args.columns:
         options["columns"] = args.columns.split(",")
     try:
@@ -156,6 +165,14 @@ def _summary(s: Any, axes: dict[str, Any]) -> str:
     if "feasible" in s:
         fits = s["feasible"]
         lines.append(f"feasible: {int(fits.sum())} of {len(s)}")
+    if "refused" in s:
+        why = Counter(str(r) for r in s["refused"] if r)
+        if why:
+            first, n = why.most_common(1)[0]
+            lines.append(
+                f"refused: {sum(why.values())} of {len(s)} ({len(why)} reason(s); "
+                f"the commonest, {n} point(s): {first})"
+            )
     if "binding_wall" in s:
         walls = Counter(str(w) for w in s["binding_wall"])
         lines.append("binding walls: " + ", ".join(f"{w} {n}" for w, n in walls.most_common()))

@@ -23,6 +23,7 @@ distributed ones by the distributed solver's own steps).
 * ``lazy`` — A sweep over dask arrays (``batch`` or ``seq_len`` given as one): one dask array
   per column, each chunk one task running the sweep kernel (:mod:`mlsysim.solvers.sweeps.grid`
   says when to use it);
+* ``refused`` — Points ``solve()`` refuses, in a sweep run with ``invalid="mark"``;
 * ``result`` — What a sweep returns: named columns, one value per grid point;
 * ``space`` — A sweep's grid: its axes, their Cartesian product of *structures* (every axis but
   ``batch`` and ``seq_len``) each routed as ``solve()`` routes it, and its columns

@@ -79,6 +79,8 @@ def _fill(grid: Grid, lo: int, hi: int, out: dict[str, Any], at: int) -> None:
     batch = grid.batch[j // grid.ns]
     seq = None if grid.seq is None else grid.seq[j % grid.ns]
     out["batch"][at : at + n] = batch
+    if "refused" in out:  # invalid="mark": solved unless marked
+        out["refused"][at : at + n] = 0
     first, last = lo // gs, (hi - 1) // gs + 1
     whole = (-(-lo // gs), hi // gs)  # the structures the chunk holds whole
     if grid.blocks and whole[1] > whole[0]:
@@ -113,17 +115,77 @@ def _segments(
     for g in gs_:
         a, z = max(lo, g * gs) - lo, min(hi, (g + 1) * gs) - lo
         dst = slice(at + a, at + z)
-        grp = grid.group(g)
         b = batch[a:z]
         s = None if seq is None else seq[a:z]
+        try:
+            grp = grid.group(g)
+        except MlsysimError as err:
+            if grid.refusals is None:
+                raise
+            _refuse(grid, out, dst, err, s)
+            continue
         if grp.single:
             _single(grid, grp, b, s, out, dst)
         else:
             segments.append(Segment(grp.routed, b, s, dst))
-    if segments:
-        for seg, k in evaluate(segments, out):  # strict: solve's error for the point
-            s_k = None if seg.seq_len is None else int(seg.seq_len[k])
-            solve_distributed(**{**seg.keywords, "batch": int(seg.batch[k]), "seq_len": s_k})
+    if not segments:
+        return
+    if grid.refusals is not None:
+        _marking(grid, segments, out)
+        return
+    for seg, k in evaluate(segments, out):  # strict: solve's error for the point
+        _solve_point(seg, k)
+
+
+def _solve_point(seg: Segment, k: int) -> None:
+    """``solve()`` at point ``k`` of ``seg`` (to raise its error there)."""
+    s_k = None if seg.seq_len is None else int(seg.seq_len[k])
+    solve_distributed(**{**seg.keywords, "batch": int(seg.batch[k]), "seq_len": s_k})
+
+
+def _marking(grid: Grid, segments: list[Segment], out: dict[str, Any]) -> None:
+    """The segments with ``invalid="mark"``: together when every point solves, else each
+    segment alone and, where one refuses, each of its points alone (:mod:`.refused`)."""
+    try:
+        strict = evaluate(segments, out)
+    except MlsysimError:
+        if len(segments) == 1 and segments[0].dst.stop - segments[0].dst.start == 1:
+            raise
+        for seg in segments:
+            parts = [seg] if len(segments) > 1 else _points(seg)
+            for part in parts:
+                try:
+                    _marking(grid, [part], out)
+                except MlsysimError as err:
+                    _refuse(grid, out, part.dst, err, part.seq_len)
+        return
+    for seg, k in strict:
+        try:
+            _solve_point(seg, k)
+        except MlsysimError as err:
+            one = slice(seg.dst.start + k, seg.dst.start + k + 1)
+            _refuse(grid, out, one, err, None if seg.seq_len is None else seg.seq_len[k])
+
+
+def _points(seg: Segment) -> list[Segment]:
+    """``seg`` as one segment per point."""
+    return [
+        Segment(
+            seg.keywords,
+            seg.batch[k : k + 1],
+            None if seg.seq_len is None else seg.seq_len[k : k + 1],
+            slice(seg.dst.start + k, seg.dst.start + k + 1),
+        )
+        for k in range(seg.dst.stop - seg.dst.start)
+    ]
+
+
+def _refuse(grid: Grid, out: dict[str, Any], at: Any, err: BaseException, seq: Any) -> None:
+    """Points ``at`` refused by ``err`` (:meth:`~.refused.Refusals.mark`)."""
+    assert grid.refusals is not None
+    wall = len(grid.labels["binding_wall"]) - 1
+    grid.refusals.mark(out, at, err, grid.inputs(), INT_COLUMNS, wall, seq)
+    grid.labels["refused"] = grid.refusals.labels()
 
 
 def _single(grid: Grid, grp: Structure, b: Any, s: Any, out: dict[str, Any], dst: slice) -> None:
@@ -137,11 +199,44 @@ def _single(grid: Grid, grp: Structure, b: Any, s: Any, out: dict[str, Any], dst
             col[dst] = res[name]
         elif name in DISTRIBUTED_ONLY:  # one device: one node, replica, micro-batch
             col[dst] = 1 if name in INT_COLUMNS else float("nan")
-    if grp.keywords.get("strict") and not bool(_all(res["feasible"])):
+    if grid.refusals is not None:
+        _refuse_single(grid, grp, b, s, out, dst, res)
+    elif grp.keywords.get("strict") and not bool(_all(res["feasible"])):
         import numpy as np
 
         k = int(np.argmin(np.broadcast_to(res["feasible"], b.shape)))
         solve(**grp.keywords, batch=int(b[k]), seq_len=None if s is None else int(s[k]))
+
+
+def _refuse_single(
+    grid: Grid, grp: Structure, b: Any, s: Any, out: dict[str, Any], dst: slice, res: Any
+) -> None:
+    """A one-device structure's refused points with ``invalid="mark"``: those past the
+    model's context, and with ``strict`` those that do not fit, each with ``solve()``'s
+    error at the point."""
+    import numpy as np
+
+    n = dst.stop - dst.start
+    long = np.zeros(n, dtype=bool)
+    if s is not None and grp.facts.kind == "transformer":
+        long = np.broadcast_to(s > grp.facts.max_seq_len, (n,))
+    bad = long.copy()
+    if grp.keywords.get("strict"):
+        bad |= ~np.broadcast_to(res["feasible"], (n,))
+    said: dict[int, MlsysimError] = {}  # past the context: one error per sequence length
+    for k in np.flatnonzero(bad):
+        s_k = None if s is None else int(s[k])
+        err = said.get(s_k) if long[k] and s_k is not None else None
+        if err is None:
+            try:
+                solve(**grp.keywords, batch=int(b[k]), seq_len=s_k)
+            except MlsysimError as exc:
+                err = exc
+                if long[k] and s_k is not None:
+                    said[s_k] = exc
+        if err is not None:
+            at = dst.start + int(k)
+            _refuse(grid, out, slice(at, at + 1), err, s_k)
 
 
 def _all(x: Any) -> Any:

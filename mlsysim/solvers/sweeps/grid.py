@@ -56,16 +56,20 @@ def sweep(
     columns: Sequence[str] | None = None,
     chunk: int = DEFAULT_CHUNK,
     progress: Callable[[int, int], None] | None = None,
+    invalid: str = "raise",
     **axes: Any,
 ) -> Sweep:
     """Solve every point of the grid of ``axes`` (see the module doc) and return its columns.
 
     ``columns`` keeps only those result columns (the inputs are always kept); ``progress`` is
-    called as ``progress(done, total)`` after each chunk.
+    called as ``progress(done, total)`` after each chunk. ``invalid`` says what happens at a
+    point ``solve()`` refuses: ``"raise"`` its error, ``"mark"`` a ``refused`` column saying
+    why, the point's results NaN (``mlsysim.solvers.sweeps.refused``).
     """
-    grid = Grid(model, system, axes, chunk)
+    grid = Grid(model, system, axes, chunk, invalid)
     names = grid.names(columns)
     if grid.lazy:
+        _numpy_only(grid)
         return lazy_sweep(grid, names)
     out = grid.allocate(names, grid.size)
     for lo in range(0, grid.size, grid.chunk):
@@ -83,11 +87,13 @@ def sweep_chunks(
     columns: Sequence[str] | None = None,
     chunk: int = DEFAULT_CHUNK,
     progress: Callable[[int, int], None] | None = None,
+    invalid: str = "raise",
     **axes: Any,
 ) -> Iterator[Sweep]:
     """The sweep as consecutive chunks of at most ``chunk`` points (``.offset`` says where
-    each starts): constant memory however large the grid."""
-    grid = Grid(model, system, axes, chunk)
+    each starts): constant memory however large the grid. ``invalid`` as in :func:`sweep`
+    (a chunk's ``refused`` labels are the reasons met up to it)."""
+    grid = Grid(model, system, axes, chunk, invalid)
     names = grid.names(columns)
     if grid.lazy:
         raise ConfigError(
@@ -107,4 +113,16 @@ def _chunks(
         fill(grid, lo, hi, out, 0)
         if progress is not None:
             progress(hi, grid.size)
-        yield Sweep(out, grid.labels, hi - lo, lo)
+        yield Sweep(out, dict(grid.labels), hi - lo, lo)
+
+
+def _numpy_only(grid: Grid) -> None:
+    if grid.refusals is not None:
+        raise ConfigError(
+            "invalid='mark' runs numpy chunks: a dask sweep raises at a refused point",
+            where="sweep(invalid=…)",
+            why="the reasons of a dask sweep's refused points would be known only once it "
+            "is computed",
+            fix="pass batch and seq_len as numpy arrays or lists with invalid='mark', or "
+            "drop invalid='mark'",
+        )

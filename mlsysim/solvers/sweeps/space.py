@@ -16,6 +16,7 @@ from mlsysim.solvers.api import route
 from mlsysim.solvers.single_node.solver import SingleNodeSolver
 from mlsysim.solvers.sweeps.axes import axis_values, counts, is_dask, label
 from mlsysim.solvers.sweeps.kernel import SINGLE_COLUMNS, WALLS
+from mlsysim.solvers.sweeps.refused import REFUSED, Refusals, check_invalid
 from mlsysim.workload.lowering import model_facts
 
 __all__ = ["DEFAULT_CHUNK", "DISTRIBUTED_ONLY", "INT_COLUMNS", "Grid", "Structure"]
@@ -75,8 +76,13 @@ class Structure:
 class Grid:
     """The axes, their Cartesian product, and how to fill columns for a range of points."""
 
-    def __init__(self, model: Any, system: Any, axes: dict[str, Any], chunk: int) -> None:
+    def __init__(
+        self, model: Any, system: Any, axes: dict[str, Any], chunk: int, invalid: str = "raise"
+    ) -> None:
         import numpy as np
+
+        #: the refused points' reasons when ``invalid="mark"`` (:mod:`.refused`), else None
+        self.refusals = Refusals() if check_invalid(invalid) else None
 
         if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
             raise ConfigError(
@@ -132,6 +138,9 @@ class Grid:
         # every structure distributed and none strict: whole structures run as one block
         self.blocks = not self.has_single and all(n != "strict" for n, _ in self.outer)
         self.labels: dict[str, tuple[Any, ...]] = {"binding_wall": WALLS}
+        if self.refusals is not None:
+            self.labels["binding_wall"] = (*WALLS, REFUSED)
+            self.labels["refused"] = self.refusals.labels()
         self.codes: dict[str, Any] = {}
         for name, values in self.outer:
             if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
@@ -225,6 +234,8 @@ class Grid:
             results += [c for c in (*_MEMORY, "throughput", "mfu", "hfu") if c not in results]
             results += DISTRIBUTED_ONLY
         results += ["feasible", "binding_wall"]
+        if self.refusals is not None:
+            results.append("refused")
         if wanted is None:
             return inputs + results
         if isinstance(wanted, str):
@@ -248,7 +259,8 @@ class Grid:
             return self._last[1]
         kw = self.keywords(g)
         grp = Structure(kw, *self._route(kw, self._s0))
-        if grp.single and self.seq is not None and grp.facts.kind == "transformer":
+        marks = self.refusals is not None  # then the points past the context are marked
+        if grp.single and self.seq is not None and grp.facts.kind == "transformer" and not marks:
             s_max = int(self.seq.max())
             limit = grp.facts.max_seq_len
             if s_max > limit:  # the lowering's error (solve raises it), naming the model

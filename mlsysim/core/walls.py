@@ -10,7 +10,7 @@ solver lists the wall among its ``walls``, and the other way round.
 'roofline_time'
 >>> wall("memory_bandwidth").solver
 'single_node'
->>> wall("communication").formula_only
+>>> wall("data_ingestion").formula_only
 True
 """
 

@@ -19,7 +19,14 @@ __all__ = ["Wall"]
 
 @dataclass(frozen=True)
 class Wall:
-    """One wall: a limit of ML systems and how mlsysim evaluates it."""
+    """One wall: a limit of ML systems and how mlsysim evaluates it.
+
+    ``formulas`` are names in :data:`mlsysim.core.formulas.FORMULAS`, ``sources`` citation ids
+    in ``core/data/literature.toml``, ``solvers`` the ids of the solver classes that decide
+    whether the wall binds (their ``name``, e.g. ``"single_node"`` for
+    :class:`mlsysim.solvers.single_node.solver.SingleNodeSolver`), empty when the wall is
+    *formula-only*: its formulas evaluate it, but no solver reports it.
+    """
 
     id: str
     number: int

@@ -120,3 +120,12 @@ def test_the_performance_domain_keeps_its_order_across_its_modules():
     ]
     modules = {FORMULAS[n].__module__.rpartition(".")[2] for n in listed}
     assert modules == {"roofline", "laws", "flops", "performance"}
+
+
+def test_the_moved_formulas_stay_importable_from_performance():
+    from mlsysim.core.formulas import flops, laws, performance
+
+    for module in (laws, flops):
+        for name in module.__all__:
+            assert name in performance.__all__, name
+            assert getattr(performance, name) is getattr(module, name), name

@@ -29,9 +29,14 @@ __all__ = ["MODULE_DOMAINS", "REGISTRY", "FormulaInfo", "formula"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Modules whose formulas the references and ``mlsysim formulas`` list under another domain
-#: than the module's name (the roofline's own module is part of ``performance``, the stored
-#: tensors' of ``memory``).
-MODULE_DOMAINS: dict[str, str] = {"roofline": "performance", "tensors": "memory"}
+#: than the module's name (the roofline's, the laws' and FLOP counting's own modules are part
+#: of ``performance``, the stored tensors' of ``memory``).
+MODULE_DOMAINS: dict[str, str] = {
+    "flops": "performance",
+    "laws": "performance",
+    "roofline": "performance",
+    "tensors": "memory",
+}
 #: Every decorated formula by name, in definition order (``FORMULAS`` is built from it).
 REGISTRY: dict[str, Callable[..., Any]] = {}
 

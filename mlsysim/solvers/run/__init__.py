@@ -5,6 +5,8 @@ money, each figure with its derivation).
 
 * ``explain`` — Which walls dominate a training run or a fleet, in one sentence each with its
   numbers;
+* ``inputs`` — A training run's inputs, checked and resolved: the tokens, the step, the failure
+  study and the checkpoint's writers;
 * ``fleet`` — Serving fleets: how many devices a demand needs at an SLO, and what they cost the
   planet;
 * ``footprint`` — Energy, carbon, water and money of devices running for a time, through the

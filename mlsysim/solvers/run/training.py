@@ -12,12 +12,12 @@ Reliability (Young 1974; Daly 2006; Kokolis et al. 2024): component failure rate
 study (:mod:`mlsysim.infra.reliability`) give the job's MTBF ``M = 1/Σ nᵢλᵢ``; the checkpoint
 (weights + optimizer state) written at the storage bandwidth takes δ; Young's and Daly's
 intervals follow; goodput counts checkpoint writes, rework (half a segment per failure) and
-restart time. Energy, carbon, water and money come from :mod:`.footprint`.
+restart time. Energy, carbon, water and money come from :mod:`.footprint`; the tokens, the step,
+the failure study and the checkpoint's writers are resolved in :mod:`.inputs`.
 """
 
 from __future__ import annotations
 
-import importlib
 import math
 from typing import Any
 
@@ -33,35 +33,25 @@ from mlsysim.core.formulas.memory import optimizer_state_per_param_B
 from mlsysim.core.units import from_si, si
 from mlsysim.execution.parallel import PARALLEL_KEYWORDS
 from mlsysim.hardware.facts import device_facts
-from mlsysim.infra.reliability import FailureStudies
-from mlsysim.infra.storage import Storage
 from mlsysim.solvers.base import BaseSolver
 from mlsysim.solvers.run import footprint as FP
+from mlsysim.solvers.run.inputs import (
+    DEFAULT_STORAGE,
+    checkpoint_shards,
+    checkpoint_storage,
+    failure_study,
+    solve_step,
+    spec_params,
+    token_count,
+)
 from mlsysim.solvers.run.ledger import Figure, fmt, missing
 from mlsysim.solvers.run.result import RunResult, reliability_part
 from mlsysim.workload.registry import Models
 
 __all__ = ["DEFAULT_STORAGE", "TrainingRunSolver", "training_run"]
 
-#: Checkpoint storage assumed when none is given (stated in the result).
-DEFAULT_STORAGE = "Meta_Tectonic"
-
 #: the parallelism keywords of a run's step (``devices`` is the run's own argument)
 _PARALLEL = tuple(k for k in PARALLEL_KEYWORDS if k != "devices")
-
-
-def _study(reliability: Any, hw: Any, warnings: list[str]) -> Any:
-    if reliability is not None:
-        return FailureStudies[reliability] if isinstance(reliability, str) else reliability
-    own = [s for s in FailureStudies if s.hardware == hw.id]
-    if own:
-        return max(own, key=lambda s: s.population)
-    fallback = max((s for s in FailureStudies if s.per == "device"), key=lambda s: s.population)
-    warnings.append(
-        f"no failure study of {hw.id} in the registry: using {fallback.id} ({fallback.hardware}) "
-        "rates; pass reliability= a study id to choose another"
-    )
-    return fallback
 
 
 class TrainingRunSolver(BaseSolver):
@@ -138,7 +128,7 @@ class TrainingRunSolver(BaseSolver):
             )
         warnings: list[str] = []
         assumptions: list[str] = []
-        study = _study(reliability, hw, warnings)
+        study = failure_study(reliability, hw, warnings)
         per_node = node.accelerators if node is not None else study.devices_per_node
         nodes = math.ceil(devices / per_node)
 
@@ -147,8 +137,8 @@ class TrainingRunSolver(BaseSolver):
         tokens_n = None
         compute_s = None
         if tokens is not None:
-            tokens_n = _tokens(tokens)
-            step = _solve_step(
+            tokens_n = token_count(tokens)
+            step = solve_step(
                 spec,
                 system if devices > 1 else hw,
                 devices,
@@ -198,13 +188,13 @@ class TrainingRunSolver(BaseSolver):
             bytes_per_element(weights_fmt)
             + optimizer_state_per_param_B(DEFAULT_OPTIMIZER, weights_fmt)
         )
-        shards = _shards(devices, parallelism)
+        shards = checkpoint_shards(devices, parallelism)
         d_src: tuple[str, ...]
         if checkpoint_time is not None:
             delta = si(checkpoint_time, "time", "checkpoint_time")
             d_der, d_src = "given", ("user",)
         else:
-            st, bw, st_src = _storage(storage, nodes, assumptions)
+            st, bw, st_src = checkpoint_storage(storage, nodes, assumptions)
             delta = si(F.checkpoint_time(from_si(size, "B"), from_si(bw, "B/s")), "time", "δ")
             d_der = f"S/B = {fmt(size / 1e12, 'TB')} / {fmt(bw / 1e9, 'GB/s')} ({st})"
             d_src = ("mohan2021checkfreq", st_src)
@@ -313,100 +303,8 @@ class TrainingRunSolver(BaseSolver):
         )
 
 
-def _tokens(tokens: Any) -> float:
-    n = si(tokens, "token", "tokens") if hasattr(tokens, "units") else tokens
-    if isinstance(n, bool) or not isinstance(n, int | float) or not n >= 1:
-        raise ConfigError(
-            f"tokens must be a positive number, got {tokens!r}",
-            where="training_run",
-            fix="e.g. tokens=300e9 or 300e9 token",
-        )
-    return float(n)
-
-
-def spec_params(spec: Any) -> float:
-    """Parameters of a model (float)."""
-    return float(si(spec.params, "parameter", "params"))
-
-
 def _grams(value: Any) -> float | None:
     return None if value is None else si(value, "carbon", "embodied_carbon")
-
-
-def _shards(devices: int, par: dict[str, Any]) -> int:
-    for name in ("tp", "pp"):
-        v = par.get(name, 1)
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1 or v > devices:
-            raise ConfigError(
-                f"{name} must be an integer from 1 to devices ({devices}), got {v!r}",
-                where="training_run",
-                fix=f"pass {name}=1 or a divisor of devices",
-            )
-    tp, pp = int(par.get("tp", 1)), int(par.get("pp", 1))
-    if int(par.get("zero", 0) or 0) >= 1:
-        return devices
-    return min(devices, tp * pp)
-
-
-def _storage(storage: Any, nodes: int, assumptions: list[str]) -> tuple[str, float, str]:
-    """(label, write bandwidth in B/s for ``nodes`` writers, source id)."""
-    if storage is None:
-        st = Storage[DEFAULT_STORAGE]
-        assumptions.append(
-            f"storage not given: checkpoints written to {st.name} "
-            f"({st.write_bandwidth:~P} sustained)"
-        )
-    elif isinstance(storage, str):
-        st = Storage[storage]
-    elif hasattr(storage, "write_bandwidth_s"):
-        st = storage
-    else:
-        bw = si(storage, "bandwidth", "storage")
-        return f"storage {fmt(bw / 1e9, 'GB/s')} given", bw, "user"
-    return st.id, st.write_bandwidth_s(nodes), st.source_of("write_bandwidth")
-
-
-def _solve_step(
-    spec: Any,
-    system: Any,
-    devices: int,
-    batch: int,
-    seq_len: int | None,
-    precision: str | None,
-    recompute: str,
-    par: dict[str, Any],
-) -> Any:
-    """One training step from ``mlsysim.solve`` (the distributed solver for devices > 1)."""
-    solve = importlib.import_module("mlsysim").solve
-    if devices == 1 and not any(par.get(k, d) != d for k, d in (("tp", 1), ("pp", 1))):
-        return solve(
-            spec,
-            system,
-            phase="training",
-            batch=batch,
-            seq_len=seq_len,
-            precision=precision,
-            recompute=recompute,
-        )
-    try:
-        return solve(
-            spec,
-            system,
-            phase="training",
-            batch=batch,
-            seq_len=seq_len,
-            precision=precision,
-            recompute=recompute,
-            devices=devices,
-            **par,
-        )
-    except (TypeError, ConfigError) as exc:
-        raise ConfigError(
-            f"tokens mode on {devices} devices needs the distributed solver",
-            where="training_run",
-            why=f"mlsysim.solve could not solve a {devices}-device step: {exc}",
-            fix="pass duration= to account for a run from its reported wall time, or devices=1",
-        ) from None
 
 
 _SOLVER = TrainingRunSolver()

@@ -5,7 +5,8 @@ times, target within 8 %) and Fig. 1 (memory per GPU, within 10 %), Llama 3 405B
 16K GPUs (Dubey et al. 2024, Table 4), NeMo 24.12 FP8 pre-training throughput, and the
 measured throughput of every published configuration in ``published_configs.toml`` and
 ``published_configs_more.toml`` (Narayanan et al. 2021 Tables 1-2 with ZeRO-3 against PTD-P,
-MT-NLG, Llama 3, BLOOM, Megatron Bridge, llm-foundry's FSDP runs). For every
+MT-NLG, Llama 3, BLOOM, Megatron Bridge, llm-foundry's FSDP runs, MegaScale's Megatron-LM
+baseline). For every
 case: no measurement beats the ideal bound; the estimate lands in its class's band, or the
 case names its ``known_gap`` and is reported as XFAIL with its numbers (a case with a gap
 that lands in band fails, so stale gaps are removed). A case whose source leaves a keyword

@@ -2,13 +2,13 @@
 
 Cases: ``tests/data/published_configs.toml`` (Narayanan et al. 2021 Tables 1–2, Korthikanti
 et al. 2022 Table 5, MT-NLG, Llama 3 405B, BLOOM, Megatron Bridge FP8) and
-``tests/data/published_configs_more.toml`` (llm-foundry's FSDP runs). For each, the best
-configuration ``optimize_parallelism`` finds — every parallel keyword free, the same model,
-system, devices, batch, sequence, precision and plan options — must predict at least the
-throughput the model predicts for the published configuration (under the same model: a
-relative check, robust to changes of the single-step physics). A published configuration
-the model says does not fit is a case with ``expect_fits = false`` and its ``known_gap``
-(stale expectations fail).
+``tests/data/published_configs_more.toml`` (llm-foundry's FSDP runs, MegaScale's Megatron-LM
+baseline). For each, the best configuration ``optimize_parallelism`` finds — every parallel
+keyword free, the same model, system, devices, batch, sequence, precision and plan options —
+must predict at least the throughput the model predicts for the published configuration
+(under the same model: a relative check, robust to changes of the single-step physics). A
+published configuration the model says does not fit is a case with ``expect_fits = false``
+and its ``known_gap`` (stale expectations fail).
 
 ``python tests/test_published_configs.py`` prints both predictions against the measurement.
 

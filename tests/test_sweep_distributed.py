@@ -150,10 +150,30 @@ def test_every_distributed_point_equals_solve(
         with pytest.raises(MlsysimError) as caught:
             mlsysim.sweep(**fixed, **kw)
         assert any(isinstance(caught.value, type(f)) for f in failures)
+        _check_marked(mlsysim.sweep(**fixed, **kw, invalid="mark"), fixed, axes, seq_axis)
         return
     s = mlsysim.sweep(**fixed, **kw)
     assert len(s) == len(_grid_points(axes)) * len(seq_axis)
     _check(s, fresh=True)
+
+
+def _check_marked(s: Any, fixed: dict[str, Any], axes: dict[str, Any], seqs: list[Any]) -> None:
+    """``invalid="mark"``: each point is solve's result there, or its error's text in the
+    ``refused`` column (with no result values)."""
+    points = [(p, q) for p in _grid_points(axes) for q in seqs]  # the grid's order
+    assert len(s) == len(points)
+    for i, (p, q) in enumerate(points):
+        row = s.row(i)
+        try:
+            r = mlsysim.solve(**fixed, **p, seq_len=q)
+        except MlsysimError as exc:
+            assert row["refused"] == str(exc) and row["binding_wall"] == "refused", i
+            assert row["feasible"] is False and math.isnan(row["step_time_s"]), i
+            continue
+        assert row["refused"] == "", (i, row["refused"])
+        for name, got in row.items():
+            if name not in _INPUTS and name != "refused":
+                assert _agrees(got, _value(r, name)), (i, name, got, p, q)
 
 
 def test_memory_infeasible_points_are_marked_not_refused() -> None:

@@ -20,7 +20,7 @@ from mlsysim.core.exceptions import ConfigError, MlsysimError
 #: Columns a refused point keeps (the point's inputs).
 _INPUTS = frozenset(
     {"model", "system", "phase", "devices", "tp", "pp", "ep", "zero", "recompute"}
-    | {"microbatch", "batch", "seq_len", "strict", "precision"}
+    | {"microbatch", "batch", "seq_len", "strict", "precision", "chunks", "sp", "cp"}
 )
 _COUNTS = frozenset({"devices", "nodes", "dp", "microbatches"})
 _SOLVED = ("step_time_s", "latency_s", "memory_bytes", "throughput", "bubble_fraction")
@@ -28,6 +28,8 @@ _SOLVED = ("step_time_s", "latency_s", "memory_bytes", "throughput", "bubble_fra
 
 def _solve_or_error(row: dict[str, Any], fixed: dict[str, Any]) -> Any:
     kw = {k: v for k, v in row.items() if k in _INPUTS and k not in fixed}
+    if kw.get("seq_len") == -1 or kw.get("seq_len") != kw.get("seq_len"):  # none given
+        del kw["seq_len"]
     try:
         return mlsysim.solve(**fixed, **kw)
     except MlsysimError as err:
@@ -168,3 +170,14 @@ def test_cli_marks_and_summarises_refused_points(cli: Any) -> None:
     assert code == 2 and "not a multiple" in err
     code, out, err = cli(*argv, "--invalid", "mark", "--csv")
     assert code == 0 and out.splitlines()[0].split(",")[-1] == "refused"
+
+
+def test_a_structure_of_one_point_that_refuses_is_marked() -> None:
+    """A refusing structure with a single point (one batch, one sequence) is marked too."""
+    fixed = {"model": "Llama2_7B", "system": "DGX_A100", "phase": "training", "devices": 16}
+    s = mlsysim.sweep(**fixed, pp=[1, 2], chunks=2, zero=1, batch=16, invalid="mark")
+    assert len(s) == 2
+    with pytest.raises(ConfigError) as direct:
+        mlsysim.solve(**fixed, pp=1, chunks=2, zero=1, batch=16)
+    assert s.row(0)["refused"] == str(direct.value) and s.row(1)["refused"] == ""
+    _check_marked(s, {**fixed, "chunks": 2, "zero": 1})

@@ -148,16 +148,13 @@ def _marking(grid: Grid, segments: list[Segment], out: dict[str, Any]) -> None:
     segment alone and, where one refuses, each of its points alone (:mod:`.refused`)."""
     try:
         strict = evaluate(segments, out)
-    except MlsysimError:
-        if len(segments) == 1 and segments[0].dst.stop - segments[0].dst.start == 1:
-            raise
-        for seg in segments:
-            parts = [seg] if len(segments) > 1 else _points(seg)
-            for part in parts:
-                try:
-                    _marking(grid, [part], out)
-                except MlsysimError as err:
-                    _refuse(grid, out, part.dst, err, part.seq_len)
+    except MlsysimError as err:
+        one = segments[0]
+        if len(segments) == 1 and one.dst.stop - one.dst.start == 1:
+            _refuse(grid, out, one.dst, err, None if one.seq_len is None else one.seq_len[0])
+            return
+        for part in segments if len(segments) > 1 else _points(one):
+            _marking(grid, [part], out)
         return
     for seg, k in strict:
         try:

@@ -181,3 +181,22 @@ def test_a_structure_of_one_point_that_refuses_is_marked() -> None:
         mlsysim.solve(**fixed, pp=1, chunks=2, zero=1, batch=16)
     assert s.row(0)["refused"] == str(direct.value) and s.row(1)["refused"] == ""
     _check_marked(s, {**fixed, "chunks": 2, "zero": 1})
+
+
+def test_one_device_structures_the_lowering_refuses_are_marked() -> None:
+    """A vision model has no decode phase: its structure is refused whole, with solve's
+    error; the language model beside it is solved."""
+    s = mlsysim.sweep(["Llama2_7B", "ResNet50"], "A100", phase="decode", batch=[1, 8],
+                      invalid="mark")  # fmt: skip
+    with pytest.raises(ConfigError) as direct:
+        mlsysim.solve("ResNet50", "A100", phase="decode", batch=1)
+    assert list(s["refused"]) == ["", "", str(direct.value), str(direct.value)]
+    one = mlsysim.solve("Llama2_7B", "A100", phase="decode", batch=8)
+    assert math.isclose(s["latency_s"][1], one.latency.to("s").magnitude, rel_tol=1e-9)
+    assert np.isnan(s["latency_s"][2:]).all()
+
+
+def test_a_misspelt_name_raises_in_either_mode() -> None:
+    """Only what a point of a grid can meet is marked; a typo is the grid's own error."""
+    with pytest.raises(mlsysim.UnknownNameError):
+        mlsysim.sweep(["Llama2_7B", "Llama2_7C"], "A100", phase="decode", invalid="mark")

@@ -16,6 +16,7 @@ from mlsysim.solvers.api import solve
 from mlsysim.solvers.distributed.solver import solve_distributed
 from mlsysim.solvers.sweeps.distributed import Fallback, Segment, evaluate, evaluate_block
 from mlsysim.solvers.sweeps.kernel import time_single
+from mlsysim.solvers.sweeps.refused import REFUSALS
 from mlsysim.solvers.sweeps.space import DISTRIBUTED_ONLY, INT_COLUMNS, Grid, Structure
 
 __all__ = ["fill"]
@@ -119,7 +120,7 @@ def _segments(
         s = None if seq is None else seq[a:z]
         try:
             grp = grid.group(g)
-        except MlsysimError as err:
+        except REFUSALS as err:
             if grid.refusals is None:
                 raise
             _refuse(grid, out, dst, err, s)
@@ -148,7 +149,7 @@ def _marking(grid: Grid, segments: list[Segment], out: dict[str, Any]) -> None:
     segment alone and, where one refuses, each of its points alone (:mod:`.refused`)."""
     try:
         strict = evaluate(segments, out)
-    except MlsysimError as err:
+    except REFUSALS as err:
         one = segments[0]
         if len(segments) == 1 and one.dst.stop - one.dst.start == 1:
             _refuse(grid, out, one.dst, err, None if one.seq_len is None else one.seq_len[0])
@@ -159,7 +160,7 @@ def _marking(grid: Grid, segments: list[Segment], out: dict[str, Any]) -> None:
     for seg, k in strict:
         try:
             _solve_point(seg, k)
-        except MlsysimError as err:
+        except REFUSALS as err:
             one = slice(seg.dst.start + k, seg.dst.start + k + 1)
             _refuse(grid, out, one, err, None if seg.seq_len is None else seg.seq_len[k])
 
@@ -190,7 +191,13 @@ def _single(grid: Grid, grp: Structure, b: Any, s: Any, out: dict[str, Any], dst
     assert p is not None
     seq = p.seq_len if s is None or p.seq_len is None else s
     out["seq_len"][dst] = float("nan") if seq is None else seq
-    res = time_single(p.spec, p.hw, p.phase, p.rp, b, 0 if seq is None else seq)
+    try:
+        res = time_single(p.spec, p.hw, p.phase, p.rp, b, 0 if seq is None else seq)
+    except REFUSALS as err:  # the lowering's refusal of the whole structure
+        if grid.refusals is None:
+            raise
+        _refuse(grid, out, dst, err, s)
+        return
     for name, col in out.items():
         if name in res:
             col[dst] = res[name]
@@ -220,14 +227,14 @@ def _refuse_single(
     bad = long.copy()
     if grp.keywords.get("strict"):
         bad |= ~np.broadcast_to(res["feasible"], (n,))
-    said: dict[int, MlsysimError] = {}  # past the context: one error per sequence length
+    said: dict[int, Exception] = {}  # past the context: one error per sequence length
     for k in np.flatnonzero(bad):
         s_k = None if s is None else int(s[k])
         err = said.get(s_k) if long[k] and s_k is not None else None
         if err is None:
             try:
                 solve(**grp.keywords, batch=int(b[k]), seq_len=s_k)
-            except MlsysimError as exc:
+            except REFUSALS as exc:
                 err = exc
                 if long[k] and s_k is not None:
                     said[s_k] = exc

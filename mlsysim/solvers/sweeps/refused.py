@@ -14,21 +14,40 @@ refused point instead:
   (``devices``, ``nodes``, ``dp``, ``microbatches``) −1; the input columns keep the point's
   inputs.
 
-A point that solves is exactly what ``solve()`` returns there, whatever its neighbours.
+A point that solves is exactly what ``solve()`` returns there, whatever its neighbours. Only
+the errors a point can meet are marked (:data:`REFUSALS`); a misspelt name or a broken data
+file raises in either mode.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from mlsysim.core.exceptions import ConfigError
+from mlsysim.core.exceptions import (
+    ConfigError,
+    FormulaDomainError,
+    InfeasibleError,
+    MissingDataError,
+    UnsupportedPrecisionError,
+)
 
-__all__ = ["INVALID", "REFUSED", "Refusals", "check_invalid"]
+__all__ = ["INVALID", "REFUSALS", "REFUSED", "Refusals", "check_invalid"]
 
 #: What a sweep does at a point solve() refuses.
 INVALID = ("raise", "mark")
 #: The ``binding_wall`` label of a refused point.
 REFUSED = "refused"
+#: The errors a point of a grid can meet, and so marks: a configuration the solver refuses, a
+#: sequence past the model's context, a step that does not fit (``strict``), a figure or a
+#: precision the device lacks. Anything else — a misspelt name, a unit error, a broken data
+#: file — is the grid's own error and raises in either mode.
+REFUSALS = (
+    ConfigError,
+    FormulaDomainError,
+    InfeasibleError,
+    MissingDataError,
+    UnsupportedPrecisionError,
+)
 
 
 def check_invalid(invalid: Any) -> bool:

@@ -16,7 +16,7 @@ from mlsysim.solvers.api import route
 from mlsysim.solvers.single_node.solver import SingleNodeSolver
 from mlsysim.solvers.sweeps.axes import axis_values, counts, is_dask, label
 from mlsysim.solvers.sweeps.kernel import SINGLE_COLUMNS, WALLS
-from mlsysim.solvers.sweeps.refused import REFUSED, Refusals, check_invalid
+from mlsysim.solvers.sweeps.refused import REFUSALS, REFUSED, Refusals, check_invalid
 from mlsysim.workload.lowering import model_facts
 
 __all__ = ["DEFAULT_CHUNK", "DISTRIBUTED_ONLY", "INT_COLUMNS", "Grid", "Structure"]
@@ -162,7 +162,12 @@ class Grid:
             return
         single = distributed = seqless = False
         for g in range(self.groups):
-            one, routed = self._route(self.keywords(g), None)
+            try:
+                one, routed = self._route(self.keywords(g), None)
+            except REFUSALS:
+                if self.refusals is None:
+                    raise
+                continue  # invalid="mark": the structure's points are refused when filled
             seqless = seqless or model_facts(routed["model"]).kind != "transformer"
             single, distributed = single or one, distributed or not one
             if single and distributed and seqless:
@@ -178,7 +183,12 @@ class Grid:
         for name, values in routing:
             combos = [{**c, name: v} for c in combos for v in values]
         for combo in combos:
-            self._route({**first, **combo}, None)
+            try:
+                self._route({**first, **combo}, None)
+            except REFUSALS:
+                if self.refusals is None:
+                    raise
+                return False  # invalid="mark": route the structures one by one
         return len(self._routes) == len({tuple(id(c.get(n, first.get(n))) for n in _ROUTING)
                                          for c in combos})  # fmt: skip
 

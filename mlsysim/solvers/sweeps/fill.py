@@ -161,8 +161,8 @@ def _marking(grid: Grid, segments: list[Segment], out: dict[str, Any]) -> None:
         try:
             _solve_point(seg, k)
         except REFUSALS as err:
-            one = slice(seg.dst.start + k, seg.dst.start + k + 1)
-            _refuse(grid, out, one, err, None if seg.seq_len is None else seg.seq_len[k])
+            at = slice(seg.dst.start + k, seg.dst.start + k + 1)
+            _refuse(grid, out, at, err, None if seg.seq_len is None else seg.seq_len[k])
 
 
 def _points(seg: Segment) -> list[Segment]:

@@ -7,6 +7,7 @@ tail (``math.erfc``), so the only allowed gap is Abramowitz & Stegun 7.1.26's er
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -78,9 +79,9 @@ def test_row_tiles_limits() -> None:
 
 
 def test_row_tiles_of_an_array_are_each_elements() -> None:
-    n = np.array([0.0, 1.0, 3.0, 64.0, 513.0, 4096.0])
+    n: Any = np.array([0.0, 1.0, 3.0, 64.0, 513.0, 4096.0])
     for t in (1.0, 16.0, 128.0):
-        arr = expert_row_tiles(8, 2, n, t)
+        arr: Any = expert_row_tiles(8, 2, n, t)
         want = [_normal_row_tiles(8, 2, float(x), t) for x in n]
         for got, (value, bound) in zip(arr.tolist(), want, strict=True):
             assert got == pytest.approx(value, rel=0.0, abs=bound), t

@@ -6,6 +6,9 @@
 #
 #   bash scripts/mutation.sh            # everything
 #   bash scripts/mutation.sh sharded    # only modules whose path contains "sharded"
+#   bash scripts/mutation.sh mlsysim/workload/lowering/shard.py   # exactly that module
+#
+# Only files git tracks are copied: `git add` a new test file before a run counts it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -13,7 +16,8 @@ repo=$(pwd)
 work=$(mktemp -d)
 git ls-files | tar -cf - -T - | tar -xf - -C "$work"
 only='"mlsysim/core/formulas/*", "mlsysim/solvers/single_node/solver.py", "mlsysim/workload/lowering/*"'
-[ $# -gt 0 ] && only="\"mlsysim/**/*$1*.py\""
+if [ $# -gt 0 ] && [ -f "$1" ]; then only="\"$1\""
+elif [ $# -gt 0 ]; then only="\"mlsysim/**/*$1*.py\""; fi
 tests=$(cd "$work" && ls tests/test_formulas_*.py tests/test_formula_latex.py tests/test_viz_derivation.py \
   tests/test_solver_*.py tests/test_explainers.py tests/test_models_cnn.py tests/test_walls.py \
   tests/test_cli_solve.py tests/test_distributed_*.py tests/test_collectives_*.py tests/test_run_*.py \

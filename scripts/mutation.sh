@@ -21,6 +21,7 @@ elif [ $# -gt 0 ]; then only="\"mlsysim/**/*$1*.py\""; fi
 tests=$(cd "$work" && ls tests/test_formulas_*.py tests/test_formula_latex.py tests/test_viz_derivation.py \
   tests/test_solver_*.py tests/test_explainers.py tests/test_models_cnn.py tests/test_walls.py \
   tests/test_cli_solve.py tests/test_distributed_*.py tests/test_collectives_*.py tests/test_run_*.py \
+  tests/test_moe_*.py tests/test_recompute_*.py \
   2>/dev/null | sed 's/.*/"&"/' | paste -sd, -)
 cat >> "$work/pyproject.toml" <<EOF
 

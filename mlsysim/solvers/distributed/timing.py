@@ -43,6 +43,8 @@ def _stage(layers: Timed, scale: float, extra: Timed) -> Timed:
 
 
 _OPTIMIZER = DerivedCache("solvers.distributed.solver.optimizer_timing")
+#: The same timings by the identity of the efficiencies and peaks (each entry holds them).
+_OPTIMIZER_BY_ID = DerivedCache("solvers.distributed.solver.optimizer_timing_by_id")
 
 
 def _time_optimizer(op: Any, pk: Peaks, BW: float, rp: ResolvedPlan) -> Timed:
@@ -51,14 +53,22 @@ def _time_optimizer(op: Any, pk: Peaks, BW: float, rp: ResolvedPlan) -> Timed:
     all the timing reads of the plan — the peaks and the bandwidth: the ZeRO stages that
     shard the state alike and the plans that differ only in recomputation share it)."""
     eff = rp.eff
+    # by the efficiencies' and peaks' identity first (hashing their values is most of a
+    # hit's cost), then by their values (equal ones of another plan)
+    fast = (op, id(eff), id(pk), BW)
+    held = _OPTIMIZER_BY_ID.get(fast)
+    if held is not None and held[0] is eff and held[1] is pk:
+        return held[2]
     key = (op, eff, pk, BW)  # (every one a tuple of numbers and names)
-    hit: Timed | None = _OPTIMIZER.get(key)
-    if hit is not None:
-        return hit
-    t = time_ops((op,), pk, BW, eff, step=False)
-    if len(_OPTIMIZER) > _CACHE_LIMIT:
-        _OPTIMIZER.clear()
-    _OPTIMIZER.put(key, t)
+    t: Timed | None = _OPTIMIZER.get(key)
+    if t is None:
+        t = time_ops((op,), pk, BW, eff, step=False)
+        if len(_OPTIMIZER) > _CACHE_LIMIT:
+            _OPTIMIZER.clear()
+        _OPTIMIZER.put(key, t)
+    if len(_OPTIMIZER_BY_ID) > _CACHE_LIMIT:
+        _OPTIMIZER_BY_ID.clear()
+    _OPTIMIZER_BY_ID.put(fast, (eff, pk, t))
     return t
 
 

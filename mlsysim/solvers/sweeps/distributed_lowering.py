@@ -180,21 +180,27 @@ def staged_table(np: Any, memo: Any) -> Any:
     n = len(staged)
     w = len(Timed._fields)
     # per row: its layers' timing (a single stage's with its embedding), the LM head's, and
-    # its counts and GEMM peak, each read as one flat run of floats
-    src = np.fromiter(chain.from_iterable(p[2] if one else p[1] for _, p, one, *_ in staged),
-                      np.float64, n * w).reshape(n, w)  # fmt: skip
-    head = np.fromiter(chain.from_iterable(p[3] for _, p, *_ in staged), np.float64, n * w)
-    head = head.reshape(n, w)
-    rest = np.fromiter(chain.from_iterable((*r[1][4], r[5]) for r in staged), np.float64)
-    rest = rest.reshape(n, -1)
-    # a single stage's own layers (× 1.0, exact), a deeper one's scaled to its stage
-    factor = np.fromiter((1.0 if r[2] else r[3] / r[1][0] for r in staged), np.float64, n)
-    mid = np.fromiter((r[3] for r in staged), np.float64, n)
-    last = np.fromiter((r[4] for r in staged), np.float64, n)
+    # its counts and GEMM peak, each read as one flat run of floats; a single stage's own
+    # layers (× 1.0, exact), a deeper one's scaled to its stage
+    srcs, heads, rests, factors, mids, lasts, rows_at = [], [], [], [], [], [], []
+    for row, p, one, mid_layers, last_layers, gemm in staged:
+        srcs.append(p[2] if one else p[1])
+        heads.append(p[3])
+        rests.append((*p[4], gemm))
+        factors.append(1.0 if one else mid_layers / p[0])
+        mids.append(mid_layers)
+        lasts.append(last_layers)
+        rows_at.append(row)
+    src = np.fromiter(chain.from_iterable(srcs), np.float64, n * w).reshape(n, w)
+    head = np.fromiter(chain.from_iterable(heads), np.float64, n * w).reshape(n, w)
+    rest = np.fromiter(chain.from_iterable(rests), np.float64).reshape(n, -1)
+    factor = np.fromiter(factors, np.float64, n)
+    mid = np.fromiter(mids, np.float64, n)
+    last = np.fromiter(lasts, np.float64, n)
     t_layers = scaled_layers(_new(Timed, src.T), factor)
     t = slowest_stage(t_layers, mid, last, _new(Timed, head.T))
     table = np.empty((len(rows_of), w + rest.shape[1]), dtype=np.float64)
-    rows = np.fromiter((r[0] for r in staged), np.int64, n)
+    rows = np.fromiter(rows_at, np.int64, n)
     table[rows, :w] = np.stack(t, axis=1)
     table[rows, w:] = rest
     fixed = [k for k, r in enumerate(rows_of) if r is not None]

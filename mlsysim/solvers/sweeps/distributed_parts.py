@@ -29,6 +29,7 @@ from mlsysim.workload.lowering.sharded import (
     activation_parts,
     microbatch_comms,
     stage_activations,
+    static_reads,
     static_share,
 )
 
@@ -41,6 +42,7 @@ __all__ = [
     "group_of",
     "lowering_row",
     "microbatch_row",
+    "plan_reads",
     "points_of",
     "priced",
     "split_points",
@@ -79,6 +81,7 @@ class Memo:
         "points",
         "policies",
         "prices",
+        "reads",
         "rp_keys",
         "staged",
         "tables",
@@ -101,6 +104,7 @@ class Memo:
         self.points: dict[tuple[Any, ...], Points] = {}
         self.checked: set[tuple[Any, ...]] = set()
         self.rp_keys: dict[int, tuple[Any, Any, Any, tuple[Any, ...]]] = {}
+        self.reads: dict[tuple[Any, ...], int] = {}  # what step parts read: each one's number
         self.groups: dict[tuple[Any, ...], Rows] = {}
         self.tables: tuple[list[Any], ...] = ([], [], [])
         # the first table's rows left to fill at once: (row, policy, single, layers …)
@@ -226,6 +230,16 @@ def group_of(phase: str, dev: Any, par: Any, memo: Memo) -> Rows:
     if rows is None:
         rows = memo.groups[key] = Rows(phase, dev, par.overlap, par.tp_overlap, chunks, sched)
     return rows
+
+
+def plan_reads(rp: Any, pk: Any, memo: Memo) -> tuple[int, int]:
+    """What a step part reads of resolved plan ``rp`` below ZeRO-3 and at ZeRO-3
+    (:func:`~mlsysim.workload.lowering.sharded.static_reads`, the peaks ``pk`` and the
+    engine), each as the call's number for it: equal reads, equal numbers (a key that
+    hashes an int, not the engine's efficiencies, at every step part)."""
+    ids = memo.reads
+    below = ids.setdefault((*static_reads(rp, 0), pk, rp.eff), len(ids))
+    return below, ids.setdefault((*static_reads(rp, 3), pk, rp.eff), len(ids))
 
 
 def step_index(
@@ -361,6 +375,7 @@ def microbatch_row(
 
 
 _ZEROS = (0.0, 0.0, 0.0)
+_new = tuple.__new__  # NamedTuple construction without its Python-level __new__
 #: No collectives: every part of the step's communication 0.0 (what ``price`` sums of none).
 _SILENT = CommParts(*(0.0,) * len(CommParts._fields))
 
@@ -376,7 +391,7 @@ def priced(comms: tuple[Any, ...], view: Any, par: Any, memo: Memo) -> CommParts
     key = (id(view), par.tp, par.cp, par.ep, par.pp, par.dp, comms)
     c = memo.prices.get(key)
     if c is None:
-        c = memo.prices[key] = price(_Comms(comms), view, par, 1, None)
+        c = memo.prices[key] = price(_new(_Comms, (comms,)), view, par, 1, None)
     return c
 
 

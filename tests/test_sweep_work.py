@@ -98,3 +98,34 @@ def test_step_parts_do_not_hash_the_engines_efficiencies(monkeypatch: Any) -> No
     monkeypatch.setattr(Efficiencies, "__hash__", counted)
     mlsysim.sweep(**_GRID)
     assert 0 < hashed[0] < len(sharded_state._STATIC)
+
+
+def test_a_dense_training_lowering_times_each_op_once(count_calls: Any) -> None:
+    """A shared dense training lowering times each of its ops once: its parts (per
+    recomputation class), its layers with and without the embedding and its LM head are
+    those timings summed in op order (three passes over the layers before), and every
+    point still equals solve() (tests/test_sweep_distributed.py, test_recompute_share.py)."""
+    lowering = importlib.import_module("mlsysim.solvers.sweeps.distributed_lowering")
+    made: list[Any] = []
+    timed: list[int] = []
+    lower, time = lowering.lower_ops, lowering.time_ops
+
+    def lowered(*args: Any) -> Any:
+        made.append(lower(*args))
+        return made[-1]
+
+    def counted(ops: Any, *args: Any) -> Any:
+        timed.append(len(ops))
+        return time(ops, *args)
+
+    grid = {**_GRID, "zero": 0, "sp": False}
+    clear_all()
+    ref = mlsysim.sweep(**grid)
+    clear_all()
+    try:
+        lowering.lower_ops, lowering.time_ops = lowered, counted
+        got = mlsysim.sweep(**grid)
+    finally:
+        lowering.lower_ops, lowering.time_ops = lower, time
+    assert made and sum(timed) == sum(len(low.ops) + len(low.head_ops) for low in made)
+    assert got["step_time_s"].tobytes() == ref["step_time_s"].tobytes()

@@ -144,7 +144,8 @@ def price(
     groups = _groups(view, par)
     tp = cp = ep = z3 = pp = 0.0
     pp_call: float | None = None
-    step: dict[tuple[str, str], float] = {}
+    # dp, edp: once per step, behind the backward or the forward pass (the last of each)
+    dp_back = dp_fwd = edp_back = edp_fwd = 0.0
     for c in low.comms:
         dim = c.group
         grp = groups[dim]
@@ -161,29 +162,26 @@ def price(
             cp += sent
         elif dim == "ep":
             ep += sent
-        elif c.per == "step":  # dp, edp: once per step, behind the backward or forward pass
-            step[dim, c.hidden] = sent
+        elif c.per == "step":
+            hidden = c.hidden
+            if dim == "dp":
+                if hidden == "backward":
+                    dp_back = sent
+                elif hidden == "forward":
+                    dp_fwd = sent
+            elif dim == "edp":
+                if hidden == "backward":
+                    edp_back = sent
+                elif hidden == "forward":
+                    edp_fwd = sent
         else:  # ZeRO-3's per-micro-batch gathers and scatters
             z3 += sent
         if rows is not None:
             calls = c.calls * (m if c.per == "microbatch" else 1)
             row = (c.name, dim, c.op, algorithm, c.size, calls, grp.n, grp.nodes, call)
             rows.append(_new(CollectiveTiming, (*row, call * calls, 0.0)))
-    return _new(
-        CommParts,
-        (
-            tp,
-            cp,
-            ep,
-            z3,
-            pp,
-            0.0 if pp_call is None else pp_call,
-            step.get(("dp", "backward"), 0.0),
-            step.get(("dp", "forward"), 0.0),
-            step.get(("edp", "backward"), 0.0),
-            step.get(("edp", "forward"), 0.0),
-        ),
-    )
+    pp_first = 0.0 if pp_call is None else pp_call
+    return _new(CommParts, (tp, cp, ep, z3, pp, pp_first, dp_back, dp_fwd, edp_back, edp_fwd))
 
 
 def rank_timing(

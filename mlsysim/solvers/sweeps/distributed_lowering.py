@@ -34,7 +34,7 @@ only.
 from __future__ import annotations
 
 import dataclasses
-from functools import reduce
+from functools import partial, reduce
 from itertools import chain
 from operator import add
 from typing import Any
@@ -59,6 +59,7 @@ from mlsysim.workload.lowering.sharded import lower_ops, replica_flops, restage
 __all__ = ["lowering_row", "staged_table"]
 
 _new = tuple.__new__  # NamedTuple construction without its Python-level __new__
+_running_sum = partial(reduce, add)  # a field's sum over ops, left to right
 #: Per class of resolved plans (equal but for recomputation), the default policy's; and per
 #: resolved plan, its class's (or None: a lowering that cannot be shared).
 _CANONICAL = DerivedCache("solvers.distributed.solver.plans_default_policy")
@@ -299,7 +300,7 @@ def _in_order(parts: list[Timed]) -> Timed:
         return _new(Timed, (0.0,) * len(Timed._fields))
     # each field's running sum, left to right from the first op's (not Python's sum: its
     # float summation may compensate)
-    return _new(Timed, [reduce(add, field) for field in zip(*parts, strict=True)])
+    return _new(Timed, tuple(map(_running_sum, zip(*parts, strict=True))))
 
 
 def _combined(parts: _Parts, mode: str) -> tuple[Timed, float]:
@@ -319,7 +320,7 @@ def _combined(parts: _Parts, mode: str) -> tuple[Timed, float]:
 
 
 def _sum(a: Timed, b: Timed) -> Timed:
-    return _new(Timed, [x + y for x, y in zip(a, b, strict=True)])
+    return _new(Timed, tuple(map(add, a, b)))
 
 
 def _staged_row(

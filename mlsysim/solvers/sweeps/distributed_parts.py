@@ -256,8 +256,9 @@ def step_index(
     """The row of a structure's step part: one per structure's state, whatever its
     micro-batches and sequences (``reads``: what it reads of the resolved plan below ZeRO-3
     and at ZeRO-3)."""
-    skey: tuple[Any, ...] = (id(facts), training, id(view), par.tp, par.pp, par.chunks)
-    skey = (*skey, par.ep, par.dp, par.cp, par.zero, reads[par.zero >= 3])
+    zero = par.zero
+    at = (id(facts), training, id(view), par.tp, par.pp, par.chunks, par.ep, par.dp, par.cp)
+    skey = (*at, zero, reads[zero >= 3])
     i_step = memo.per_step.get(skey)
     if i_step is None:
         i_step = memo.per_step[skey] = len(memo.tables[2])
@@ -360,9 +361,8 @@ def microbatch_row(
     facts: Any, phase: str, mb: int, s: int, rp: Any, par: Any, view: Any, memo: Memo
 ) -> int:
     """The row of one micro-batch's priced collectives and activation parts."""
-    key: tuple[Any, ...] = (id(facts), phase, mb, s, id(rp), id(view), par.tp, par.cp, par.ep)
-    key = (*key, par.pp, par.sp)
-    key = (*key, par.chunks, par.dp)
+    tp, cp, ep, pp, sp, chunks, dp = par.tp, par.cp, par.ep, par.pp, par.sp, par.chunks, par.dp
+    key = (id(facts), phase, mb, s, id(rp), id(view), tp, cp, ep, pp, sp, chunks, dp)
     row = memo.per_microbatch.get(key)
     if row is None:
         shard = rank_shard(facts, par)

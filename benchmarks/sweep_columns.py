@@ -3,8 +3,9 @@
 A change that makes the sweeps faster must leave every number as it was: this dumps every
 column of the 576 (Llama-2-70B, 64 A100s) and the 2,688 (GPT-530B, 2,520 A100s) grids —
 fresh (after :func:`mlsysim.core.cache.clear_all`), warm, and in chunks of 7 points, fresh
-and warm — and the error text of some refused grids to one ``.npz``; ``compare`` says which
-arrays differ in dtype, shape or any byte.
+and warm — and some refused grids' error texts and columns with the refusing points marked
+(``invalid='mark'``) to one ``.npz``; ``compare`` says which arrays differ in dtype, shape
+or any byte.
 
     PYTHONPATH=<tree> .venv/bin/python benchmarks/sweep_columns.py dump <tree>.npz
     .venv/bin/python benchmarks/sweep_columns.py compare main.npz branch.npz
@@ -72,13 +73,20 @@ def dump(path: str) -> None:
                 for column in result:  # (the column names)
                     out[f"{name}/{tag}{when}/{column}"] = np.asarray(result[column])
     errors = []
-    for grid in REFUSED:
+    for k, grid in enumerate(REFUSED):
         clear_all()
         try:
             mlsysim.sweep(**grid)
             errors.append("solved")
         except mlsysim.MlsysimError as exc:
             errors.append(f"{type(exc).__name__}: {exc}")
+        try:  # the refusing points marked, the others solved
+            marked = mlsysim.sweep(**grid, invalid="mark")
+        except mlsysim.MlsysimError as exc:
+            errors.append(f"marking: {type(exc).__name__}: {exc}")
+            continue
+        for column in marked:
+            out[f"refused{k}/marked/{column}"] = np.asarray(marked[column])
     out["errors"] = np.asarray(errors)
     np.savez(path, **out)
     print(f"{path}: {len(out)} arrays from {mlsysim.__file__}")

@@ -24,6 +24,7 @@ from mlsysim.core.units import from_si
 from mlsysim.systems import collective_pricing as pricing
 from mlsysim.systems import collectives
 from mlsysim.systems.collective_terms import ALGORITHMS
+from mlsysim.systems.protocols import link_levels
 from mlsysim.systems.registry import Clusters, Nodes
 from mlsysim.systems.topology import Group, resolve_system
 
@@ -204,10 +205,39 @@ def test_a_fresh_sweep_plans_each_group_once(monkeypatch: pytest.MonkeyPatch) ->
         for op, size, g in priced
         if g.n > 1 and size > 0.0
     }
-    assert priced and plans == len(kinds) == len(pricing._PLANS)
+    # a send/recv plan per what it reads of a group (its links, levels and shape)
+    p2p = {
+        pricing._p2p_key(g, link_levels(g, achievable=True))
+        for op, size, g in priced
+        if op == "send_recv" and g.n > 1 and size > 0.0
+    }
+    made_for = len({k for k in kinds if k[0] != "send_recv"}) + len(p2p)
+    assert priced and plans == made_for and len(kinds) == len(pricing._PLANS)
     # the sweep again: every collective a cache hit, no plan
     mlsysim.sweep(**grid)
     assert pricing.plans_made[0] - made == plans
+
+
+def test_send_recv_groups_of_equal_links_share_one_plan() -> None:
+    """A send/recv reads of its group only its links, whether it spans nodes, whether it
+    has one rank per node and its levels: the groups of one node (2, 4, 8 ranks) share one
+    plan, the groups of one rank per node (2, 4, 8 nodes) another (six plans before), and
+    each still prices as the step-by-step reference."""
+    cache.clear_all()
+    view = resolve_system("DGX_A100", 64)
+    inside = [view.group(n) for n in (2, 4, 8)]
+    across = [view.group(n, 8) for n in (2, 4, 8)]
+    made = pricing.plans_made[0]
+    for grp in (*inside, *across):
+        for size in (1e3, 3e5, 7e7):
+            fast = pricing.time_collective("send_recv", size, grp)
+            assert fast == pricing.reference_timing("send_recv", size, grp)
+            t, algorithm = pricing.achievable_collective("send_recv", size, grp)
+            assert (t, algorithm) == (fast.time, fast.algorithm)
+    assert pricing.plans_made[0] - made == 2
+    assert len({id(pricing.plan("send_recv", g)) for g in inside}) == 1
+    assert len({id(pricing.plan("send_recv", g)) for g in across}) == 1
+    assert pricing.plan("send_recv", inside[0]) is not pricing.plan("send_recv", across[0])
 
 
 def test_group_interning_key_covers_every_field_of_a_group() -> None:

@@ -58,3 +58,74 @@ def test_a_dense_ranks_state_has_no_expert_terms(count_calls: Any) -> None:
                           ep=row["ep"], zero=row["zero"], batch=32, seq_len=1024)  # fmt: skip
         assert row["weights_bytes"] == r.memory.weights_bytes
         assert row["optimizer_bytes"] == r.memory.optimizer_bytes
+
+
+def test_a_static_share_computes_the_optimizer_state_bytes_once(count_calls: Any) -> None:
+    """A training rank's static share reads the optimizer's state bytes per parameter once:
+    its update and its resident state take the same K (each computed it before)."""
+    sharded_state = importlib.import_module("mlsysim.workload.lowering.sharded_state")
+    ops = importlib.import_module("mlsysim.workload.lowering.ops")
+    clear_all()
+    mlsysim.sweep(**_GRID)  # (every lowering frame made: only static shares are new below)
+    sharded_state._STATIC.clear()
+    here = count_calls(sharded_state, "optimizer_state_per_param_B")
+    there = count_calls(ops, "optimizer_state_per_param_B")
+    again = mlsysim.sweep(**_GRID)
+    assert here[0] + there[0] == len(sharded_state._STATIC) > 0
+    clear_all()
+    fresh = mlsysim.sweep(**_GRID)
+    for name in ("optimizer_bytes", "weights_bytes", "gradients_bytes", "step_time_s"):
+        assert again[name].tobytes() == fresh[name].tobytes()
+
+
+def test_step_parts_do_not_hash_the_engines_efficiencies(monkeypatch: Any) -> None:
+    """What a step part reads of a resolved plan (its formats, the peaks, the engine's
+    efficiencies) is numbered once per resolved plan and call, and a warm optimizer timing
+    is found by the efficiencies' identity: a warm sweep hashes the efficiencies a few
+    times per resolved plan, not once or twice per step part (it did both before)."""
+    from mlsysim.hardware.engines import Efficiencies
+
+    sharded_state = importlib.import_module("mlsysim.workload.lowering.sharded_state")
+    clear_all()
+    mlsysim.sweep(**_GRID)
+    hashed = [0]
+    plain = tuple.__hash__
+
+    def counted(self: Any) -> int:
+        hashed[0] += 1
+        return plain(self)
+
+    monkeypatch.setattr(Efficiencies, "__hash__", counted)
+    mlsysim.sweep(**_GRID)
+    assert 0 < hashed[0] < len(sharded_state._STATIC)
+
+
+def test_a_dense_training_lowering_times_each_op_once(count_calls: Any) -> None:
+    """A shared dense training lowering times each of its ops once: its parts (per
+    recomputation class), its layers with and without the embedding and its LM head are
+    those timings summed in op order (three passes over the layers before), and every
+    point still equals solve() (tests/test_sweep_distributed.py, test_recompute_share.py)."""
+    lowering = importlib.import_module("mlsysim.solvers.sweeps.distributed_lowering")
+    made: list[Any] = []
+    timed: list[int] = []
+    lower, time = lowering.lower_ops, lowering.time_ops
+
+    def lowered(*args: Any) -> Any:
+        made.append(lower(*args))
+        return made[-1]
+
+    def counted(ops: Any, *args: Any) -> Any:
+        timed.append(len(ops))
+        return time(ops, *args)
+
+    grid = {**_GRID, "zero": 0, "sp": False}
+    clear_all()
+    ref = mlsysim.sweep(**grid)
+    clear_all()
+    try:
+        lowering.lower_ops, lowering.time_ops = lowered, counted
+        got = mlsysim.sweep(**grid)
+    finally:
+        lowering.lower_ops, lowering.time_ops = lower, time
+    assert made and sum(timed) == sum(len(low.ops) + len(low.head_ops) for low in made)
+    assert got["step_time_s"].tobytes() == ref["step_time_s"].tobytes()

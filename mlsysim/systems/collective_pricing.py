@@ -23,7 +23,7 @@ from typing import NamedTuple
 from mlsysim.core.cache import DerivedCache
 from mlsysim.core.constants import NCCL_RING_SIMPLE_PLATEAU_BYTES
 from mlsysim.core.exceptions import ConfigError, UnknownNameError
-from mlsysim.systems.collective_terms import ALGORITHMS, Term, supported, term
+from mlsysim.systems.collective_terms import ALGORITHMS, Term, supported, term, terms_of
 from mlsysim.systems.protocols import CALL_BASE, Levels, link_levels, protocol_rows
 from mlsysim.systems.topology import Group
 
@@ -99,36 +99,67 @@ _SAME_TERMS = {"reduce_scatter": "all_gather"}
 
 def _choice(op: str, algorithm: str, grp: Group, real: Levels) -> Choice:
     auto = algorithm != "sharp" or grp.sharp
+    make = terms_of(op, algorithm)
     if algorithm in _SINGLE_PROTOCOL:
-        one = ((term(op, algorithm, grp, real), CALL_BASE),)
-        return Choice(algorithm, auto, True, one, one, math.inf)
+        one = ((make(grp, real), CALL_BASE),)
+        return _new(Choice, (algorithm, auto, True, one, one, math.inf))
     made = protocol_rows(op, grp, real, _FAMILY.get(algorithm, "ring"))
-    rows = tuple([(term(op, algorithm, grp, lv), base) for lv, base, _ in made])
+    rows = tuple([(make(grp, lv), base) for lv, base, _ in made])
     if algorithm != "ring" or all(alt is None for _, _, alt in made):
-        return Choice(algorithm, auto, False, rows, rows, math.inf)
+        return _new(Choice, (algorithm, auto, False, rows, rows, math.inf))
     # the ring Simple plateau: from nRanks/16 x 64 KiB on, that row at its plateau latency
     above = tuple(
         [
-            row if alt is None else (term(op, algorithm, grp, alt[0]), alt[1])
+            row if alt is None else (make(grp, alt[0]), alt[1])
             for row, (_, _, alt) in zip(rows, made, strict=True)
         ]
     )
-    return Choice(algorithm, auto, False, rows, above, grp.n * _PLATEAU_BYTES)
+    return _new(Choice, (algorithm, auto, False, rows, above, grp.n * _PLATEAU_BYTES))
+
+
+_new = tuple.__new__  # NamedTuple construction without its Python-level __new__
+#: Point-to-point plans by what they read of a group (:func:`_p2p_key`): one plan for every
+#: group of equal links, levels and shape, whatever its size.
+_P2P_PLANS = DerivedCache("collective point-to-point plans")
+
+
+def _p2p_key(grp: Group, real: Levels) -> tuple[object, ...]:
+    """All a send/recv plan reads of ``grp``: its links (the inter-node one only across
+    nodes), whether it spans nodes, whether it has one rank per node (NCCL's rows for the
+    link pair, :func:`~mlsysim.systems.protocols.protocol_rows`) and its achievable levels
+    (which hold every effect of its size and pods)."""
+    multi = grp.nodes > 1
+    return (id(grp.intra), id(grp.inter) if multi else None, multi, grp.per_node == 1, real)
 
 
 def plan(op: str, grp: Group) -> tuple[Choice, ...]:
     """The algorithms ``grp`` supports for ``op`` (in :data:`ALGORITHMS`' order), each with
-    its achievable terms (cached per group object and operation)."""
+    its achievable terms (cached per group object and operation; a send/recv plan per what
+    it reads of the group, :func:`_p2p_key`)."""
     op = _SAME_TERMS.get(op, op)
     key = (id(grp), op)
     hit = _PLANS.get(key)
     if hit is not None and hit[0] is grp:
         return hit[1]
-    plans_made[0] += 1
     real = link_levels(grp, achievable=True)
-    made = tuple(
-        _choice(op, name, grp, real) for name in ALGORITHMS[op] if supported(op, name, grp)
-    )
+    shared = None
+    if op == "send_recv":
+        p2p = _p2p_key(grp, real)
+        links = (grp.intra, grp.inter if p2p[2] else None)  # (what the key's ids are of)
+        shared = _P2P_PLANS.get(p2p)
+        if shared is not None and (shared[0] is not links[0] or shared[1] is not links[1]):
+            shared = None
+    if shared is not None:
+        made = shared[2]
+    else:
+        plans_made[0] += 1
+        made = tuple(
+            [_choice(op, name, grp, real) for name in ALGORITHMS[op] if supported(op, name, grp)]
+        )
+        if op == "send_recv":
+            if len(_P2P_PLANS) > _PLAN_LIMIT:
+                _P2P_PLANS.clear()
+            _P2P_PLANS.put(p2p, (*links, made))
     if len(_PLANS) > _PLAN_LIMIT:
         _PLANS.clear()
     _PLANS.put(key, (grp, made))

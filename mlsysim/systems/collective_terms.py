@@ -65,7 +65,7 @@ from mlsysim.core.formulas.communication import (
 from mlsysim.systems.protocols import Levels
 from mlsysim.systems.topology import Group
 
-__all__ = ["ALGORITHMS", "OPS", "Term", "supported", "term"]
+__all__ = ["ALGORITHMS", "OPS", "Term", "supported", "term", "terms_of"]
 
 #: Collective operations (nccl-tests names).
 OPS = BUS_FACTOR_OPS
@@ -222,3 +222,9 @@ def term(op: str, algorithm: str, grp: Group, lv: Levels) -> Term:
     size: every argument of its formula that does not depend on the size is evaluated here,
     once."""
     return _TERMS[op, algorithm](grp, lv)
+
+
+def terms_of(op: str, algorithm: str) -> Callable[[Group, Levels], Term]:
+    """:func:`term` of ``op`` and ``algorithm`` as a function of the group and the levels
+    (a plan makes one term per protocol of each algorithm: one look-up for all of them)."""
+    return _TERMS[op, algorithm]

@@ -43,6 +43,8 @@ def _stage(layers: Timed, scale: float, extra: Timed) -> Timed:
 
 
 _OPTIMIZER = DerivedCache("solvers.distributed.solver.optimizer_timing")
+#: The same timings by the identity of the efficiencies and peaks (each entry holds them).
+_OPTIMIZER_BY_ID = DerivedCache("solvers.distributed.solver.optimizer_timing_by_id")
 
 
 def _time_optimizer(op: Any, pk: Peaks, BW: float, rp: ResolvedPlan) -> Timed:
@@ -51,14 +53,22 @@ def _time_optimizer(op: Any, pk: Peaks, BW: float, rp: ResolvedPlan) -> Timed:
     all the timing reads of the plan — the peaks and the bandwidth: the ZeRO stages that
     shard the state alike and the plans that differ only in recomputation share it)."""
     eff = rp.eff
+    # by the efficiencies' and peaks' identity first (hashing their values is most of a
+    # hit's cost), then by their values (equal ones of another plan)
+    fast = (op, id(eff), id(pk), BW)
+    held = _OPTIMIZER_BY_ID.get(fast)
+    if held is not None and held[0] is eff and held[1] is pk:
+        return held[2]
     key = (op, eff, pk, BW)  # (every one a tuple of numbers and names)
-    hit: Timed | None = _OPTIMIZER.get(key)
-    if hit is not None:
-        return hit
-    t = time_ops((op,), pk, BW, eff, step=False)
-    if len(_OPTIMIZER) > _CACHE_LIMIT:
-        _OPTIMIZER.clear()
-    _OPTIMIZER.put(key, t)
+    t: Timed | None = _OPTIMIZER.get(key)
+    if t is None:
+        t = time_ops((op,), pk, BW, eff, step=False)
+        if len(_OPTIMIZER) > _CACHE_LIMIT:
+            _OPTIMIZER.clear()
+        _OPTIMIZER.put(key, t)
+    if len(_OPTIMIZER_BY_ID) > _CACHE_LIMIT:
+        _OPTIMIZER_BY_ID.clear()
+    _OPTIMIZER_BY_ID.put(fast, (eff, pk, t))
     return t
 
 
@@ -134,7 +144,8 @@ def price(
     groups = _groups(view, par)
     tp = cp = ep = z3 = pp = 0.0
     pp_call: float | None = None
-    step: dict[tuple[str, str], float] = {}
+    # dp, edp: once per step, behind the backward or the forward pass (the last of each)
+    dp_back = dp_fwd = edp_back = edp_fwd = 0.0
     for c in low.comms:
         dim = c.group
         grp = groups[dim]
@@ -151,29 +162,26 @@ def price(
             cp += sent
         elif dim == "ep":
             ep += sent
-        elif c.per == "step":  # dp, edp: once per step, behind the backward or forward pass
-            step[dim, c.hidden] = sent
+        elif c.per == "step":
+            hidden = c.hidden
+            if dim == "dp":
+                if hidden == "backward":
+                    dp_back = sent
+                elif hidden == "forward":
+                    dp_fwd = sent
+            elif dim == "edp":
+                if hidden == "backward":
+                    edp_back = sent
+                elif hidden == "forward":
+                    edp_fwd = sent
         else:  # ZeRO-3's per-micro-batch gathers and scatters
             z3 += sent
         if rows is not None:
             calls = c.calls * (m if c.per == "microbatch" else 1)
             row = (c.name, dim, c.op, algorithm, c.size, calls, grp.n, grp.nodes, call)
             rows.append(_new(CollectiveTiming, (*row, call * calls, 0.0)))
-    return _new(
-        CommParts,
-        (
-            tp,
-            cp,
-            ep,
-            z3,
-            pp,
-            0.0 if pp_call is None else pp_call,
-            step.get(("dp", "backward"), 0.0),
-            step.get(("dp", "forward"), 0.0),
-            step.get(("edp", "backward"), 0.0),
-            step.get(("edp", "forward"), 0.0),
-        ),
-    )
+    pp_first = 0.0 if pp_call is None else pp_call
+    return _new(CommParts, (tp, cp, ep, z3, pp, pp_first, dp_back, dp_fwd, edp_back, edp_fwd))
 
 
 def rank_timing(

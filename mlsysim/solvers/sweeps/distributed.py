@@ -84,10 +84,10 @@ from mlsysim.solvers.sweeps.distributed_parts import (
     group_of,
     lowering_row,
     microbatch_row,
+    plan_reads,
     split_points,
     step_index,
 )
-from mlsysim.workload.lowering.sharded import static_reads
 
 __all__ = [
     "Fallback",
@@ -268,8 +268,7 @@ def evaluate_block(
                            kw.get("plan"), options)  # fmt: skip
         dev = device_facts(view.hardware)
         pk = peaks(dev, rp)
-        reads = tuple((*static_reads(rp, z), pk, rp.eff) for z in (0, 3))
-        resolved.append((rp, dev, pk, reads))
+        resolved.append((rp, dev, pk, plan_reads(rp, pk, memo)))
 
     # the lowering and micro-batch rows of each point, per combination of all but ZeRO
     low_reps, l_of = combos(lambda a: a != "zero")
@@ -430,8 +429,7 @@ def _collect(seg: Segment, memo: Memo) -> None:
         dev = device_facts(view.hardware)
         pk = peaks(dev, rp)
         # what the step part reads of the resolved plan (recomputation only where it counts)
-        reads = tuple((*static_reads(rp, z), pk, rp.eff) for z in (0, 3))  # ZeRO < 3, ZeRO-3
-        rk = memo.rp_keys[id(rp)] = (rp, view, (dev, pk), reads)
+        rk = memo.rp_keys[id(rp)] = (rp, view, (dev, pk), plan_reads(rp, pk, memo))
     dev, pk = rk[2]
     rows = group_of(phase, dev, par, memo)
     rows.segments.append(seg)

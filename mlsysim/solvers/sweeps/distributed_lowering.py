@@ -34,7 +34,9 @@ only.
 from __future__ import annotations
 
 import dataclasses
+from functools import partial, reduce
 from itertools import chain
+from operator import add
 from typing import Any
 
 from mlsysim.core.cache import DerivedCache
@@ -46,7 +48,7 @@ from mlsysim.solvers.distributed.timing import (
     slowest_stage,
     split_layer_timing,
 )
-from mlsysim.solvers.single_node.timing import Timed, time_ops
+from mlsysim.solvers.single_node.timing import Timed, rates, time_ops
 from mlsysim.workload.lowering.recompute import (
     casts_gemm_inputs,
     recompute_class,
@@ -57,6 +59,7 @@ from mlsysim.workload.lowering.sharded import lower_ops, replica_flops, restage
 __all__ = ["lowering_row", "staged_table"]
 
 _new = tuple.__new__  # NamedTuple construction without its Python-level __new__
+_running_sum = partial(reduce, add)  # a field's sum over ops, left to right
 #: Per class of resolved plans (equal but for recomputation), the default policy's; and per
 #: resolved plan, its class's (or None: a lowering that cannot be shared).
 _CANONICAL = DerivedCache("solvers.distributed.solver.plans_default_policy")
@@ -180,21 +183,27 @@ def staged_table(np: Any, memo: Any) -> Any:
     n = len(staged)
     w = len(Timed._fields)
     # per row: its layers' timing (a single stage's with its embedding), the LM head's, and
-    # its counts and GEMM peak, each read as one flat run of floats
-    src = np.fromiter(chain.from_iterable(p[2] if one else p[1] for _, p, one, *_ in staged),
-                      np.float64, n * w).reshape(n, w)  # fmt: skip
-    head = np.fromiter(chain.from_iterable(p[3] for _, p, *_ in staged), np.float64, n * w)
-    head = head.reshape(n, w)
-    rest = np.fromiter(chain.from_iterable((*r[1][4], r[5]) for r in staged), np.float64)
-    rest = rest.reshape(n, -1)
-    # a single stage's own layers (× 1.0, exact), a deeper one's scaled to its stage
-    factor = np.fromiter((1.0 if r[2] else r[3] / r[1][0] for r in staged), np.float64, n)
-    mid = np.fromiter((r[3] for r in staged), np.float64, n)
-    last = np.fromiter((r[4] for r in staged), np.float64, n)
+    # its counts and GEMM peak, each read as one flat run of floats; a single stage's own
+    # layers (× 1.0, exact), a deeper one's scaled to its stage
+    srcs, heads, rests, factors, mids, lasts, rows_at = [], [], [], [], [], [], []
+    for row, p, one, mid_layers, last_layers, gemm in staged:
+        srcs.append(p[2] if one else p[1])
+        heads.append(p[3])
+        rests.append((*p[4], gemm))
+        factors.append(1.0 if one else mid_layers / p[0])
+        mids.append(mid_layers)
+        lasts.append(last_layers)
+        rows_at.append(row)
+    src = np.fromiter(chain.from_iterable(srcs), np.float64, n * w).reshape(n, w)
+    head = np.fromiter(chain.from_iterable(heads), np.float64, n * w).reshape(n, w)
+    rest = np.fromiter(chain.from_iterable(rests), np.float64).reshape(n, -1)
+    factor = np.fromiter(factors, np.float64, n)
+    mid = np.fromiter(mids, np.float64, n)
+    last = np.fromiter(lasts, np.float64, n)
     t_layers = scaled_layers(_new(Timed, src.T), factor)
     t = slowest_stage(t_layers, mid, last, _new(Timed, head.T))
     table = np.empty((len(rows_of), w + rest.shape[1]), dtype=np.float64)
-    rows = np.fromiter((r[0] for r in staged), np.int64, n)
+    rows = np.fromiter(rows_at, np.int64, n)
     table[rows, :w] = np.stack(t, axis=1)
     table[rows, w:] = rest
     fixed = [k for k, r in enumerate(rows_of) if r is not None]
@@ -211,20 +220,22 @@ def _policy(
     executed FLOPs over a replica and its inference memory (none in training). Under the
     base's own policy (``rp0``'s) these are the base's own sums, op by op as ``solve``
     times the stage; under another, its parts scaled by their passes."""
-    low, t_emb, rest, head = base
+    low, t_emb, rest, head, each, each_head = base
     mode = rp.plan.recompute
     if mode == rp0.plan.recompute:
-        BW = dev.bandwidth
-        layers = tuple(op for op in low.ops if op.name != "embedding")
-        t_rest = time_ops(layers, pk, BW, rp.eff, None, False)
-        t_whole = layer_timing(low, pk, BW, rp) if t_emb is not None else t_rest
+        # the stage's own sums, op by op: its layers (layer_timing's without the embedding,
+        # and with it: a single stage's) and the LM head (head_timing's: the sum, then its
+        # once-per-step launch cost added last)
+        t_rest = _in_order(
+            [t for op, t in zip(low.ops, each, strict=True) if op.name != "embedding"]
+        )
+        t_whole = _in_order(each) if t_emb is not None else t_rest
         counts = (low.model_flops, low.hardware_flops, low.flops, 0.0, 0.0)
         if len(head) == 1:  # one class: the base timed these very ops, in their order
             ((t, _),) = head.values()
-            # (head_timing's sum, then its once-per-step launch cost added last)
-            t_head = _new(Timed, (t[0], t[1], t[2] + rp.eff.step_overhead, *t[3:]))
         else:
-            t_head = head_timing(low, pk, BW, rp)
+            t = _in_order(each_head)
+        t_head = _new(Timed, (t[0], t[1], t[2] + rp.eff.step_overhead, *t[3:]))
         return low.layers, t_rest, t_whole, t_head, counts
     t_rest, lf = _combined(rest, mode)
     t_whole = t_rest if t_emb is None else _sum(t_emb, t_rest)
@@ -242,37 +253,54 @@ _Parts = dict[str, tuple[Timed, float]]
 
 def _base(facts: Any, mb: int, s: int, rp: Any, par: Any, dev: Any, pk: Any, memo: Any) -> Any:
     """One lowering, timed per part: (ops, the embedding's timing or None, the layers' and
-    the LM head's timing per recomputation class with that class's passes); False when its
-    ops do not scale (an op of no class, or layers not all repeated by the stage's count)."""
+    the LM head's timing per recomputation class with that class's passes, and each op's
+    own timing, the layers' and the LM head's); False when its ops do not scale (an op of
+    no class, or layers not all repeated by the stage's count). Each op is timed once: a
+    part's timing is its ops' timings summed in their order (:func:`_in_order`)."""
     low = lower_ops(facts, "training", mb, s, rp, par)
     memo.made += 1
-    emb: list[Any] = []
-    rest: dict[str, list[Any]] = {}
-    head: dict[str, list[Any]] = {}
-    for ops, into in ((low.ops, rest), (low.head_ops, head)):
-        for op in ops:
+    emb: list[int] = []
+    rest: dict[str, list[int]] = {}  # each class's ops (their places)
+    head: dict[str, list[int]] = {}
+    rest_passes: dict[str, float] = {}  # each class's passes
+    head_passes: dict[str, float] = {}
+    for ops, into, passes in ((low.ops, rest, rest_passes), (low.head_ops, head, head_passes)):
+        for k, op in enumerate(ops):
             cls = recompute_class(op)
             if cls is None:
                 return False
             if op.name == "embedding" and into is rest:
-                emb.append(op)
+                emb.append(k)
                 continue
             if into is rest and op.repeat != low.layers:
                 return False
-            group = into.setdefault(cls, [])
-            if group and group[0].passes != op.passes:
+            if passes.setdefault(cls, op.passes) != op.passes:
                 return False
-            group.append(op)
+            into.setdefault(cls, []).append(k)
     BW, eff = dev.bandwidth, rp.eff
-    t_emb = time_ops(tuple(emb), pk, BW, eff, None, False) if emb else None
+    r = rates(pk, BW, eff)
+    each = [time_ops((op,), pk, BW, eff, None, False, r) for op in low.ops]
+    each_head = [time_ops((op,), pk, BW, eff, None, False, r) for op in low.head_ops]
+    t_emb = _in_order([each[k] for k in emb]) if emb else None
 
-    def timed(groups: dict[str, list[Any]]) -> _Parts:
-        return {
-            c: (time_ops(tuple(g), pk, BW, eff, None, False), g[0].passes)
-            for c, g in groups.items()
-        }
+    def timed(groups: dict[str, list[int]], of: list[Timed], p: dict[str, float]) -> _Parts:
+        return {c: (_in_order([of[k] for k in at]), p[c]) for c, at in groups.items()}
 
-    return low, t_emb, timed(rest), timed(head)
+    rest_t, head_t = timed(rest, each, rest_passes), timed(head, each_head, head_passes)
+    return low, t_emb, rest_t, head_t, each, each_head
+
+
+def _in_order(parts: list[Timed]) -> Timed:
+    """The timing of ops timed one by one (each :func:`time_ops` of that op alone), summed
+    in their order: :func:`time_ops` of them all, to the last bit — it adds each op's share
+    of every field to a running sum from 0.0 in the same order, and an op's share of a field
+    it does not add to (a memory-bound op's compute, a GEMM's attention) is 0.0 here, which
+    leaves a sum as it is."""
+    if not parts:
+        return _new(Timed, (0.0,) * len(Timed._fields))
+    # each field's running sum, left to right from the first op's (not Python's sum: its
+    # float summation may compensate)
+    return _new(Timed, tuple(map(_running_sum, zip(*parts, strict=True))))
 
 
 def _combined(parts: _Parts, mode: str) -> tuple[Timed, float]:
@@ -292,7 +320,7 @@ def _combined(parts: _Parts, mode: str) -> tuple[Timed, float]:
 
 
 def _sum(a: Timed, b: Timed) -> Timed:
-    return _new(Timed, [x + y for x, y in zip(a, b, strict=True)])
+    return _new(Timed, tuple(map(add, a, b)))
 
 
 def _staged_row(

@@ -29,6 +29,7 @@ from mlsysim.workload.lowering.sharded import (
     activation_parts,
     microbatch_comms,
     stage_activations,
+    static_reads,
     static_share,
 )
 
@@ -41,6 +42,7 @@ __all__ = [
     "group_of",
     "lowering_row",
     "microbatch_row",
+    "plan_reads",
     "points_of",
     "priced",
     "split_points",
@@ -79,6 +81,7 @@ class Memo:
         "points",
         "policies",
         "prices",
+        "reads",
         "rp_keys",
         "staged",
         "tables",
@@ -101,6 +104,7 @@ class Memo:
         self.points: dict[tuple[Any, ...], Points] = {}
         self.checked: set[tuple[Any, ...]] = set()
         self.rp_keys: dict[int, tuple[Any, Any, Any, tuple[Any, ...]]] = {}
+        self.reads: dict[tuple[Any, ...], int] = {}  # what step parts read: each one's number
         self.groups: dict[tuple[Any, ...], Rows] = {}
         self.tables: tuple[list[Any], ...] = ([], [], [])
         # the first table's rows left to fill at once: (row, policy, single, layers …)
@@ -228,6 +232,16 @@ def group_of(phase: str, dev: Any, par: Any, memo: Memo) -> Rows:
     return rows
 
 
+def plan_reads(rp: Any, pk: Any, memo: Memo) -> tuple[int, int]:
+    """What a step part reads of resolved plan ``rp`` below ZeRO-3 and at ZeRO-3
+    (:func:`~mlsysim.workload.lowering.sharded.static_reads`, the peaks ``pk`` and the
+    engine), each as the call's number for it: equal reads, equal numbers (a key that
+    hashes an int, not the engine's efficiencies, at every step part)."""
+    ids = memo.reads
+    below = ids.setdefault((*static_reads(rp, 0), pk, rp.eff), len(ids))
+    return below, ids.setdefault((*static_reads(rp, 3), pk, rp.eff), len(ids))
+
+
 def step_index(
     facts: Any,
     training: bool,
@@ -242,8 +256,9 @@ def step_index(
     """The row of a structure's step part: one per structure's state, whatever its
     micro-batches and sequences (``reads``: what it reads of the resolved plan below ZeRO-3
     and at ZeRO-3)."""
-    skey: tuple[Any, ...] = (id(facts), training, id(view), par.tp, par.pp, par.chunks)
-    skey = (*skey, par.ep, par.dp, par.cp, par.zero, reads[par.zero >= 3])
+    zero = par.zero
+    at = (id(facts), training, id(view), par.tp, par.pp, par.chunks, par.ep, par.dp, par.cp)
+    skey = (*at, zero, reads[zero >= 3])
     i_step = memo.per_step.get(skey)
     if i_step is None:
         i_step = memo.per_step[skey] = len(memo.tables[2])
@@ -346,9 +361,8 @@ def microbatch_row(
     facts: Any, phase: str, mb: int, s: int, rp: Any, par: Any, view: Any, memo: Memo
 ) -> int:
     """The row of one micro-batch's priced collectives and activation parts."""
-    key: tuple[Any, ...] = (id(facts), phase, mb, s, id(rp), id(view), par.tp, par.cp, par.ep)
-    key = (*key, par.pp, par.sp)
-    key = (*key, par.chunks, par.dp)
+    tp, cp, ep, pp, sp, chunks, dp = par.tp, par.cp, par.ep, par.pp, par.sp, par.chunks, par.dp
+    key = (id(facts), phase, mb, s, id(rp), id(view), tp, cp, ep, pp, sp, chunks, dp)
     row = memo.per_microbatch.get(key)
     if row is None:
         shard = rank_shard(facts, par)
@@ -361,6 +375,7 @@ def microbatch_row(
 
 
 _ZEROS = (0.0, 0.0, 0.0)
+_new = tuple.__new__  # NamedTuple construction without its Python-level __new__
 #: No collectives: every part of the step's communication 0.0 (what ``price`` sums of none).
 _SILENT = CommParts(*(0.0,) * len(CommParts._fields))
 
@@ -376,7 +391,7 @@ def priced(comms: tuple[Any, ...], view: Any, par: Any, memo: Memo) -> CommParts
     key = (id(view), par.tp, par.cp, par.ep, par.pp, par.dp, comms)
     c = memo.prices.get(key)
     if c is None:
-        c = memo.prices[key] = price(_Comms(comms), view, par, 1, None)
+        c = memo.prices[key] = price(_new(_Comms, (comms,)), view, par, 1, None)
     return c
 
 

@@ -346,16 +346,25 @@ def add_optimizer_update(
     B.ops.append(optimizer_update(params, rp, grad_bytes))
 
 
-def optimizer_update(params: float, rp: Any, grad_bytes: float | None = None) -> Op:
+def optimizer_update(
+    params: float, rp: Any, grad_bytes: float | None = None, state_bytes: float | None = None
+) -> Op:
     """One fused optimizer update over every parameter: read and write its state (master
     weights and moments), read the gradient, write the weights.
 
     Around the update, clipping by the global gradient norm reads every gradient once more and
     zeroing the gradient buffers for the next step writes it once (Pascanu et al. 2013;
     Megatron-LM's clip_grad_norm and zero_grad_buffer). ``grad_bytes`` is the gradients'
-    format (default: the plan's, fp32 main gradients unless ``gradients=`` says otherwise).
+    format (default: the plan's, fp32 main gradients unless ``gradients=`` says otherwise);
+    ``state_bytes`` the optimizer state per parameter, K, when the caller has it
+    (:func:`~mlsysim.core.formulas.memory.optimizer_state_per_param_B` of the plan's optimizer
+    and weights).
     """
-    K = optimizer_state_per_param_B(rp.plan.optimizer, rp.weights)
+    K = (
+        optimizer_state_per_param_B(rp.plan.optimizer, rp.weights)
+        if state_bytes is None
+        else state_bytes
+    )
     g = rp.gradient_bytes if grad_bytes is None else grad_bytes
     # state r/w, grad in (update, norm), grad zeroed, weight out
     per_param = 2.0 * K + 2.0 * g + g + rp.weight_bytes

@@ -6,6 +6,7 @@ stage's layers over ``pp``)."""
 from __future__ import annotations
 
 import dataclasses
+import operator
 from typing import Any, NamedTuple
 
 from mlsysim.core.cache import DerivedCache
@@ -105,14 +106,18 @@ def _shard(f: ModelFacts, par: ParallelPlan, params: float) -> ModelFacts:
 #: ModelFacts' field names: each is an argument of its ``__init__`` and none is derived after
 #: it (no ``__post_init__``), so a copy with some changed is the class called on them all.
 _FACT_NAMES = tuple(fld.name for fld in dataclasses.fields(ModelFacts))
+#: Each field's place among them, and all of a facts' fields read at once (in their order).
+_FACT_AT = {name: k for k, name in enumerate(_FACT_NAMES)}
+_FACT_VALUES = operator.attrgetter(*_FACT_NAMES)
 
 
 def _replaced(f: ModelFacts, **changes: Any) -> ModelFacts:
     """``dataclasses.replace(f, **changes)`` for facts, without its per-field checks (a
     sweep makes one shard per tp, ep and stages: that function's cost was most of it)."""
-    fields = {name: getattr(f, name) for name in _FACT_NAMES}
-    fields.update(changes)
-    return ModelFacts(**fields)
+    values = list(_FACT_VALUES(f))
+    for name, value in changes.items():
+        values[_FACT_AT[name]] = value
+    return ModelFacts(*values)
 
 
 def expert_load(f: ModelFacts, par: ParallelPlan, rp: Any) -> float:

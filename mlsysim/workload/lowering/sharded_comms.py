@@ -25,6 +25,7 @@ __all__ = [
 #: makes of that rank's slice (a framework op) and the copy ``torch.distributed`` launches
 #: to move it through its flat buffer (a kernel launch).
 LIST_COLLECTIVE_PER_RANK_S = FRAMEWORK_OP_OVERHEAD.value + KERNEL_OVERHEAD.value
+_new = tuple.__new__  # NamedTuple construction without its Python-level __new__
 
 
 class CommOp(NamedTuple):
@@ -141,12 +142,15 @@ def _comms(
         if par.pp == 1:
             n += 1.0  # the vocabulary-parallel embedding's output (first stage)
         if par.sp:
-            out.append(CommOp("tp_all_gather", "tp", "all_gather", act, n, "microbatch", "tp"))
             out.append(
-                CommOp("tp_reduce_scatter", "tp", "reduce_scatter", act, n, "microbatch", "tp")
+                _new(CommOp, ("tp_all_gather", "tp", "all_gather", act, n, "microbatch", "tp", 0.0))
             )
+            scatter = ("tp_reduce_scatter", "tp", "reduce_scatter", act, n, "microbatch", "tp")
+            out.append(_new(CommOp, (*scatter, 0.0)))
         else:
-            out.append(CommOp("tp_all_reduce", "tp", "all_reduce", act, n, "microbatch", "tp"))
+            out.append(
+                _new(CommOp, ("tp_all_reduce", "tp", "all_reduce", act, n, "microbatch", "tp", 0.0))
+            )
     if par.cp > 1:
         kv_block = tokens * 2.0 * fr.kv_heads * f.head_dim * ba
         passes = (3.0 + (1.0 if mode != "none" else 0.0)) if training else 1.0
@@ -172,5 +176,6 @@ def _comms(
     if par.pp > 1:
         msg = act / par.tp
         n = 2.0 * par.chunks if training else 1.0
-        out.append(CommOp("pp_send_recv", "pp", "send_recv", msg, n, "microbatch", "pipeline"))
+        send = ("pp_send_recv", "pp", "send_recv", msg, n, "microbatch", "pipeline", 0.0)
+        out.append(_new(CommOp, send))
     return (*out, *dp_comms)

@@ -44,13 +44,14 @@ def _static(
     dense, expert = entry.dense, entry.expert
     if training:
         bg = _gradient_bytes(rp, par)
+        K = optimizer_state_per_param_B(rp.plan.optimizer, rp.weights)
         dp_z = float(par.dp * par.cp)
         edp_z = max(1.0, dp_z / par.ep)
         # the update runs on this rank's optimizer-state shard, on its main gradients
         shard = dense / (dp_z if par.zero >= 1 else 1.0) + expert / (
             edp_z if par.zero >= 1 else 1.0
         )
-        update = optimizer_update(shard, rp, bg)
+        update = optimizer_update(shard, rp, bg, K)
         # the recomputed forward gathers a module again; a layer unit is still gathered for
         # its backward when its recomputation runs inside it (FSDP)
         unit = rp.plan.shard_unit
@@ -61,7 +62,8 @@ def _static(
         small = _small_tensors(f, par) if per_tensor else (0.0, 0.0)
         host = LIST_COLLECTIVE_PER_RANK_S if listed else 0.0
         dp = _dp_comms(par, dense, expert, bg, rp.weight_bytes, units, passes, host, small)
-        made = StaticShare(update, _state(dense, expert, rp, par), bg, dp)
+        state = _state_of(dense, expert, rp.weight_bytes, bg, K, par, dp_z, edp_z)
+        made = _new(StaticShare, (update, state, bg, dp))
     else:
         made = StaticShare(None, ((dense + expert) * rp.weight_bytes, 0.0, 0.0), 0.0, ())
     if len(_STATIC) > 4096:  # a sweep must not accumulate
@@ -103,7 +105,20 @@ def _state(dense: float, expert: float, rp: Any, par: ParallelPlan) -> tuple[flo
     bw, bg = rp.weight_bytes, _gradient_bytes(rp, par)
     K = optimizer_state_per_param_B(rp.plan.optimizer, rp.weights)
     dp_z = float(par.dp * par.cp)
-    edp_z = max(1.0, dp_z / par.ep)
+    return _state_of(dense, expert, bw, bg, K, par, dp_z, max(1.0, dp_z / par.ep))
+
+
+def _state_of(
+    dense: float,
+    expert: float,
+    bw: float,
+    bg: float,
+    K: float,
+    par: ParallelPlan,
+    dp_z: float,
+    edp_z: float,
+) -> tuple[float, float, float]:
+    """:func:`_state` of the bytes per element and shard degrees the caller has."""
     w1, g1, o1 = training_memory_B(dense, bw, bg, K, par.zero, dp_z)
     if expert == 0.0:  # a dense model: no expert state (its terms would be 0.0 each)
         return w1, g1, o1
@@ -185,72 +200,41 @@ def _dp_comms(
             if params <= 0.0 or (grp == "edp" and par.dp * par.cp // par.ep <= 1):
                 continue
             grads, weights = params * bg, params * bw
+            ar, rs, ag, small_rs = _DP_NAMES[grp]
             if par.zero == 0:
                 out.append(
-                    CommOp(
-                        f"{grp}_grad_all_reduce", grp, "all_reduce", grads, 1.0, "step", "backward"
-                    )
+                    _new(CommOp, (ar, grp, "all_reduce", grads, 1.0, "step", "backward", 0.0))
                 )
             elif par.zero < 3:
                 out.append(
-                    CommOp(
-                        f"{grp}_grad_reduce_scatter",
-                        grp,
-                        "reduce_scatter",
-                        grads,
-                        1.0,
-                        "step",
-                        "backward",
-                    )
+                    _new(CommOp, (rs, grp, "reduce_scatter", grads, 1.0, "step", "backward", 0.0))
                 )
                 out.append(
-                    CommOp(
-                        f"{grp}_param_all_gather",
-                        grp,
-                        "all_gather",
-                        weights,
-                        1.0,
-                        "step",
-                        "forward",
-                    )
+                    _new(CommOp, (ag, grp, "all_gather", weights, 1.0, "step", "forward", 0.0))
                 )
             else:
                 k, p_small = small if grp == "dp" else (0.0, 0.0)
-                out.append(
-                    CommOp(
-                        f"{grp}_param_all_gather",
-                        grp,
-                        "all_gather",
-                        weights / n,
-                        passes * n,
-                        "microbatch",
-                        "compute",
-                        host,
-                    )
-                )
-                out.append(
-                    CommOp(
-                        f"{grp}_grad_reduce_scatter",
-                        grp,
-                        "reduce_scatter",
-                        (params - p_small) * bg / n,
-                        n,
-                        "microbatch",
-                        "compute",
-                        host,
-                    )
-                )
+                gather = (ag, grp, "all_gather", weights / n, passes * n, "microbatch", "compute")
+                out.append(_new(CommOp, (*gather, host)))
+                size = (params - p_small) * bg / n
+                scatter = (rs, grp, "reduce_scatter", size, n, "microbatch", "compute", host)
+                out.append(_new(CommOp, scatter))
                 if k > 0.0:
-                    out.append(
-                        CommOp(
-                            f"{grp}_small_grad_reduce_scatter",
-                            grp,
-                            "reduce_scatter",
-                            p_small * bg / k,
-                            k,
-                            "microbatch",
-                            "compute",
-                            host,
-                        )
-                    )
+                    tensor = p_small * bg / k
+                    small_op = (small_rs, grp, "reduce_scatter", tensor, k, "microbatch")
+                    out.append(_new(CommOp, (*small_op, "compute", host)))
     return tuple(out)
+
+
+#: Each data-parallel group's collectives' names: (all-reduce, reduce-scatter, all-gather,
+#: the small tensors' reduce-scatter).
+_DP_NAMES = {
+    grp: (
+        f"{grp}_grad_all_reduce",
+        f"{grp}_grad_reduce_scatter",
+        f"{grp}_param_all_gather",
+        f"{grp}_small_grad_reduce_scatter",
+    )
+    for grp in ("dp", "edp")
+}
+_new = tuple.__new__  # NamedTuple construction without its Python-level __new__

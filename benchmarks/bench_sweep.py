@@ -34,6 +34,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from sweep_columns import LARGE, SMALL  # the two cluster grids, stated once
 
 import mlsysim
 
@@ -188,36 +189,9 @@ def main() -> None:
         print(f"  ratio            {per_solve * size / t_many:8.0f}×")
 
     # -- cluster configurations ------------------------------------------------------------
-    cluster = {
-        "model": "Llama2_70B",
-        "system": "DGX_A100",
-        "phase": "training",
-        "devices": 64,
-        "tp": [1, 2, 4, 8],
-        "pp": [1, 2, 4, 8],
-        "zero": [0, 1, 3],
-        "recompute": ["none", "selective", "full"],
-        "microbatch": [1, 2],
-        "batch": [256, 512],
-        "seq_len": 4096,
-    }
-    large = {
-        "model": "GPT_530B",
-        "system": "DGX_A100",
-        "phase": "training",
-        "devices": 2520,
-        "tp": [1, 2, 4, 8],
-        "pp": [1, 3, 5, 7, 15, 21, 35],
-        "zero": [0, 1, 2, 3],
-        "recompute": ["none", "selective", "full"],
-        "microbatch": [1, 2],
-        "sp": [False, True],
-        "batch": [5040, 10080],
-        "seq_len": 2048,
-    }
     rounds = max(rep, 7)
-    base_solve = _cluster_grid("Llama-2-70B training, 64 A100s", cluster, sample, fixed, rounds)
-    _cluster_grid("GPT-530B training, 2,520 A100s", large, sample, fixed, rounds, base_solve)
+    base_solve = _cluster_grid("Llama-2-70B training, 64 A100s", SMALL, sample, fixed, rounds)
+    _cluster_grid("GPT-530B training, 2,520 A100s", LARGE, sample, fixed, rounds, base_solve)
 
     # -- memory ----------------------------------------------------------------------------
     def peak(fn: Callable[[], Any]) -> float:

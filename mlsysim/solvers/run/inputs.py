@@ -113,28 +113,12 @@ def solve_step(
 ) -> Any:
     """One training step from ``mlsysim.solve`` (the distributed solver for devices > 1)."""
     solve = importlib.import_module("mlsysim").solve
+    step = {"phase": "training", "batch": batch, "seq_len": seq_len}
+    step |= {"precision": precision, "recompute": recompute}
     if devices == 1 and not any(par.get(k, d) != d for k, d in (("tp", 1), ("pp", 1))):
-        return solve(
-            spec,
-            system,
-            phase="training",
-            batch=batch,
-            seq_len=seq_len,
-            precision=precision,
-            recompute=recompute,
-        )
+        return solve(spec, system, **step)
     try:
-        return solve(
-            spec,
-            system,
-            phase="training",
-            batch=batch,
-            seq_len=seq_len,
-            precision=precision,
-            recompute=recompute,
-            devices=devices,
-            **par,
-        )
+        return solve(spec, system, **step, devices=devices, **par)
     except (TypeError, ConfigError) as exc:
         raise ConfigError(
             f"tokens mode on {devices} devices needs the distributed solver",

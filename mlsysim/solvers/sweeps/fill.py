@@ -145,17 +145,23 @@ def _solve_point(seg: Segment, k: int) -> None:
 
 
 def _marking(grid: Grid, segments: list[Segment], out: dict[str, Any]) -> None:
-    """The segments with ``invalid="mark"``: together when every point solves, else each
-    segment alone and, where one refuses, each of its points alone (:mod:`.refused`)."""
+    """The segments with ``invalid="mark"``: together when every point solves, else in
+    halves (of the segments, then of a segment's points) until each refusing point stands
+    alone, so the points that solve still share their work (:mod:`.refused`)."""
     try:
         strict = evaluate(segments, out)
     except REFUSALS as err:
         one = segments[0]
-        if len(segments) == 1 and one.dst.stop - one.dst.start == 1:
+        n = one.dst.stop - one.dst.start
+        if len(segments) == 1 and n == 1:
             _refuse(grid, out, one.dst, err, None if one.seq_len is None else one.seq_len[0])
             return
-        for part in segments if len(segments) > 1 else _points(one):
-            _marking(grid, [part], out)
+        if len(segments) > 1:
+            halves = [segments[: len(segments) // 2], segments[len(segments) // 2 :]]
+        else:
+            halves = [[_part(one, 0, n // 2)], [_part(one, n // 2, n)]]
+        for half in halves:
+            _marking(grid, half, out)
         return
     for seg, k in strict:
         try:
@@ -165,17 +171,10 @@ def _marking(grid: Grid, segments: list[Segment], out: dict[str, Any]) -> None:
             _refuse(grid, out, at, err, None if seg.seq_len is None else seg.seq_len[k])
 
 
-def _points(seg: Segment) -> list[Segment]:
-    """``seg`` as one segment per point."""
-    return [
-        Segment(
-            seg.keywords,
-            seg.batch[k : k + 1],
-            None if seg.seq_len is None else seg.seq_len[k : k + 1],
-            slice(seg.dst.start + k, seg.dst.start + k + 1),
-        )
-        for k in range(seg.dst.stop - seg.dst.start)
-    ]
+def _part(seg: Segment, a: int, z: int) -> Segment:
+    """Points ``a … z`` of ``seg``."""
+    s = None if seg.seq_len is None else seg.seq_len[a:z]
+    return Segment(seg.keywords, seg.batch[a:z], s, slice(seg.dst.start + a, seg.dst.start + z))
 
 
 def _refuse(grid: Grid, out: dict[str, Any], at: Any, err: BaseException, seq: Any) -> None:

@@ -28,6 +28,8 @@ def fill(grid: Grid, lo: int, hi: int, out: dict[str, Any], at: int) -> None:
     collector paused (:func:`_paused`)."""
     with _paused(), held():
         _fill(grid, lo, hi, out, at)
+    if grid.refusals is not None:  # the reasons met so far, as the column's labels
+        grid.labels["refused"] = grid.refusals.labels()
 
 
 @contextmanager
@@ -180,9 +182,7 @@ def _part(seg: Segment, a: int, z: int) -> Segment:
 def _refuse(grid: Grid, out: dict[str, Any], at: Any, err: BaseException, seq: Any) -> None:
     """Points ``at`` refused by ``err`` (:meth:`~.refused.Refusals.mark`)."""
     assert grid.refusals is not None
-    wall = len(grid.labels["binding_wall"]) - 1
-    grid.refusals.mark(out, at, err, grid.inputs(), INT_COLUMNS, wall, seq)
-    grid.labels["refused"] = grid.refusals.labels()
+    grid.refusals.mark(out, at, err, seq)
 
 
 def _single(grid: Grid, grp: Structure, b: Any, s: Any, out: dict[str, Any], dst: slice) -> None:

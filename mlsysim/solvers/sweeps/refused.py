@@ -66,11 +66,15 @@ def check_invalid(invalid: Any) -> bool:
 
 class Refusals:
     """The reasons met so far (the ``refused`` column's labels: code 0 is ``""``) and how a
-    refused point's columns are written."""
+    refused point's columns are written: the grid's ``inputs`` kept, its integer columns
+    ``ints`` −1, ``binding_wall`` the code ``wall``."""
 
-    __slots__ = ("_code", "reasons")
+    __slots__ = ("_code", "inputs", "ints", "reasons", "wall")
 
-    def __init__(self) -> None:
+    def __init__(self, inputs: set[str], ints: frozenset[str], wall: int) -> None:
+        self.inputs = inputs
+        self.ints = ints
+        self.wall = wall
         self.reasons: list[str] = [""]
         self._code: dict[str, int] = {"": 0}
 
@@ -85,31 +89,22 @@ class Refusals:
             self.reasons.append(text)
         return k
 
-    def mark(
-        self,
-        out: dict[str, Any],
-        at: Any,
-        err: BaseException,
-        inputs: set[str],
-        ints: frozenset[str],
-        wall: int,
-        seq: Any,
-    ) -> None:
-        """Write point(s) ``at`` of ``out`` as refused by ``err``: results NaN (−1 for the
-        ``ints`` columns), ``feasible`` False, ``binding_wall`` ``wall``; ``seq_len`` the
-        given sequence (NaN where the point has none)."""
+    def mark(self, out: dict[str, Any], at: Any, err: BaseException, seq: Any) -> None:
+        """Write point(s) ``at`` of ``out`` as refused by ``err``: results NaN (−1 in an
+        integer column), ``feasible`` False, ``binding_wall`` refused; ``seq_len`` the given
+        sequence (no value where the point has none)."""
         for name, col in out.items():
             if name == "refused":
                 col[at] = self.code(err)
             elif name == "feasible":
                 col[at] = False
             elif name == "binding_wall":
-                col[at] = wall
+                col[at] = self.wall
             elif name == "seq_len":
                 col[at] = _missing(col) if seq is None else seq
-            elif name in inputs:
+            elif name in self.inputs:
                 continue
-            elif name in ints:
+            elif name in self.ints:
                 col[at] = -1
             else:
                 col[at] = _missing(col)

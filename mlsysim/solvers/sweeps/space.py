@@ -81,9 +81,7 @@ class Grid:
     ) -> None:
         import numpy as np
 
-        #: the refused points' reasons when ``invalid="mark"`` (:mod:`.refused`), else None
-        self.refusals = Refusals() if check_invalid(invalid) else None
-
+        marks = check_invalid(invalid)
         if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
             raise ConfigError(
                 f"chunk must be a whole number of points ≥ 1, got {chunk!r}",
@@ -106,6 +104,8 @@ class Grid:
         batch = given.pop("batch", 1)
         seq = given.pop("seq_len", None)
         self.outer: list[tuple[str, Any]] = [(n, axis_values(n, v)) for n, v in given.items()]
+        #: the refused points' reasons when ``invalid="mark"`` (:mod:`.refused`), else None
+        self.refusals = Refusals(self.inputs(), INT_COLUMNS, len(WALLS)) if marks else None
         for name, values in self.outer:
             if is_dask(values):
                 raise ConfigError(

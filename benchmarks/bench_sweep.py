@@ -34,6 +34,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from bench_solver import REFERENCE_FLOAT_US, plain_float_decode
 from sweep_columns import LARGE, SMALL  # the two cluster grids, stated once
 
 import mlsysim
@@ -73,13 +74,15 @@ def _cluster_grid(
     base_solve: float | None = None,
 ) -> float:
     """Fresh and warm sweeps of ``grid`` against a ``solve()`` loop over the same
-    configurations and a single-device solve, in the same rounds (CPU time: waiting for a
-    core on a shared machine is not counted). Returns the single-device solve's time."""
+    configurations, a single-device solve and ``bench_solver``'s plain float baseline, in the
+    same rounds (CPU time: waiting for a core on a shared machine is not counted). Returns
+    the single-device solve's time."""
     from mlsysim.core.cache import clear_all
 
     fixed_c, points = _points(grid)
     configs = len(points)
-    t_fresh = t_warm = single = float("inf")
+    t_fresh = t_warm = single = float_base = float("inf")
+    spec_model, spec_hw = mlsysim.Models.Llama2_7B, mlsysim.Hardware.A100
     mlsysim.sweep(**grid)
     for _ in range(rounds):  # interleaved: the machine's load moves every figure alike
         clear_all()  # a fresh sweep: no derived cache survives from the last round
@@ -93,6 +96,10 @@ def _cluster_grid(
         for p in sample[:500]:
             mlsysim.solve(**fixed, **p)
         single = min(single, (time.process_time() - t0) / 500)
+        t0 = time.process_time()
+        for _ in range(200):
+            plain_float_decode(spec_model, spec_hw)
+        float_base = min(float_base, (time.process_time() - t0) / 200)
     if base_solve is not None:
         single = min(single, base_solve)
     loop = points if configs <= 1000 else points[:: configs // 1000]
@@ -120,12 +127,24 @@ def _cluster_grid(
     )
     print(f"  ratio            {per_solve / per:8.1f}× faster than the loop (fresh)")
     print(f"  baseline         {single * 1e6:8.1f} µs per single-device solve (same rounds)")
-    verdict = "met" if rate >= CLUSTER_TARGET_PER_S else "NOT met"
-    short = "" if rate >= CLUSTER_TARGET_PER_S else f"; {CLUSTER_TARGET_PER_S / rate:.2f}× short"
+
+    def margin(target: float) -> str:
+        if rate >= target:
+            return f"met, {rate / target:.2f}× over"
+        return f"NOT met, {target / rate:.2f}× short"
+
+    # the issue's 100k/s was set on the reference machine: scaled to this one by the float
+    # baseline of bench_solver, timed in the same rounds (96 µs there)
+    slower = float_base * 1e6 / REFERENCE_FLOAT_US
     print(
         f"  target ≥ {CLUSTER_TARGET_PER_S:,}/s (CPU time, fresh, best of {rounds} rounds): "
-        f"{verdict} — {per * 1e6:.1f} µs per configuration = {per / single:.2f} "
-        f"single-device solves{short}"
+        f"{margin(CLUSTER_TARGET_PER_S)} on this machine as it is; "
+        f"{per * 1e6:.1f} µs per configuration = {per / single:.2f} single-device solves"
+    )
+    print(
+        f"  same-run ratio   float baseline {float_base * 1e6:.1f} µs = {slower:.2f}× the "
+        f"reference machine's {REFERENCE_FLOAT_US:.0f} µs, so the target here is "
+        f"{CLUSTER_TARGET_PER_S / slower:,.0f}/s: {margin(CLUSTER_TARGET_PER_S / slower)}"
     )
     return single
 

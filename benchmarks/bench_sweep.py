@@ -8,7 +8,9 @@
 * cluster configurations — Llama-2-70B training on 8 DGX A100s over tp × pp × zero ×
   recompute × micro-batch × batch (576): target ≥ 100k configurations/s, in CPU time (best
   of rounds), against the same configurations solved one by one and a single-device solve
-  measured in the same rounds; and a larger grid, GPT-530B on 2,520 A100s over tp × pp ×
+  measured in the same rounds, and as a same-run ratio: bench_solver's plain float baseline,
+  timed in the same rounds, scales the target set on the reference machine (where that
+  baseline took 96 µs) to this one; and a larger grid, GPT-530B on 2,520 A100s over tp × pp ×
   zero × recompute × micro-batch × sp × batch (2,688). Every round is a *fresh* sweep:
   :func:`mlsysim.core.cache.clear_all` empties every derived cache first (plans, shards,
   static shares, lowering frames, collective groups — and so every collective's price, which
